@@ -1,0 +1,34 @@
+import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { APP_PIPE } from '@nestjs/core';
+import type { Logger } from 'pino';
+import { AppConfig, ConfigModule } from '@app/config';
+import { DatabaseModule } from '@app/database';
+import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
+import { RedisModule } from '@app/queue';
+import { CurrenciesController } from './public/currencies/currencies.controller';
+
+/** The HTTP app: public API, admin API, `/go`, health, metrics. It never consumes jobs. */
+@Module({})
+export class ApiModule {
+  static forRoot(config: AppConfig, logger: Logger): DynamicModule {
+    const fleet = config.mode === 'fleet';
+    return {
+      module: ApiModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot(logger),
+        DatabaseModule.forRoot('ratewatch-api'),
+        MetricsModule.forRoot('api'),
+        HealthModule.forRoot({ redis: fleet }),
+        ...(fleet ? [RedisModule] : []),
+      ],
+      controllers: [CurrenciesController],
+      providers: [
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }),
+        },
+      ],
+    };
+  }
+}

@@ -1,0 +1,68 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger as NestPinoLogger } from 'nestjs-pino';
+import type { Logger } from 'pino';
+import { AppConfig } from '@app/config';
+import { migrateAndSeed, openRuntimeDatabase } from '@app/database';
+import { createLogger } from '@app/observability';
+import { ApiModule } from './api.module';
+
+export interface RunningApi {
+  readonly app: NestFastifyApplication;
+  /** Where it listens, e.g. http://127.0.0.1:3000 */
+  readonly url: string;
+  readonly config: AppConfig;
+  /** Drains requests, closes pools, then stops the embedded database (if any). */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the api. In standalone mode (no REDIS_URL) it first brings up the database — embedded when
+ * DATABASE_URL is unset — and applies migrations and the catalog seed; in fleet mode migrations are an
+ * explicit step (`cli -- db:migrate`, the compose `migrate` service).
+ */
+export async function startApi(baseConfig: AppConfig, logger: Logger = createLogger(baseConfig, 'ratewatch-api')): Promise<RunningApi> {
+  const started = Date.now();
+  const database = await openRuntimeDatabase(baseConfig, (level, message) => logger[level](message));
+  try {
+    const config = database.config;
+    if (config.mode === 'standalone' && config.database.url) {
+      const setup = await migrateAndSeed(config.database.url);
+      logger.info(setup, 'database ready (migrations and catalog seed applied)');
+    }
+    const app = await NestFactory.create<NestFastifyApplication>(
+      ApiModule.forRoot(config, logger),
+      new FastifyAdapter({ bodyLimit: 1024 * 1024, trustProxy: true }),
+      { bufferLogs: true },
+    );
+    app.useLogger(app.get(NestPinoLogger));
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('ratewatch')
+        .setDescription('Best-rate tables, click-through and administration of an exchange-monitoring site.')
+        .setVersion('1')
+        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an admin API key' }, 'admin')
+        .build(),
+    );
+    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+    await app.listen(config.api.port, config.api.host);
+    const address = app.getHttpServer().address();
+    const port = typeof address === 'object' && address ? address.port : config.api.port;
+    const url = `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${port}`;
+    logger.info({ mode: config.mode, embeddedDatabase: config.database.embedded, startupMs: Date.now() - started }, `ratewatch api listening on ${url}`);
+    return {
+      app,
+      url,
+      config,
+      close: async () => {
+        await app.close();
+        await database.stop();
+      },
+    };
+  } catch (error) {
+    await database.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+import { runProcess } from '@app/observability';
+import { startWorker } from './bootstrap';
+
+runProcess('ratewatch-worker', startWorker);

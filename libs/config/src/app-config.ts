@@ -1,0 +1,23 @@
+/** The validated, typed configuration of every ratewatch process. Built once by `loadConfig`. */
+export interface AppConfig {
+  /** `fleet` when REDIS_URL is set (BullMQ workers), `standalone` otherwise (in-process scheduling). */
+  readonly mode: 'standalone' | 'fleet';
+  readonly api: { readonly host: string; readonly port: number };
+  readonly worker: { readonly port: number; readonly concurrency: number };
+  readonly database: {
+    /** Null until standalone mode has started its embedded PostgreSQL. */
+    readonly url: string | null;
+    /** True when ratewatch runs its own PostgreSQL in `dataDir`. */
+    readonly embedded: boolean;
+    readonly dataDir: string;
+    readonly poolSize: number;
+  };
+  readonly redis: { readonly url: string | null };
+  readonly admin: { readonly bootstrapKey: string | null };
+  readonly fetch: { readonly allowPrivate: boolean };
+  readonly secretKey: string | null;
+  readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; readonly pretty: boolean };
+}
+
+/** Injection token for the AppConfig object. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+const booleanString = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const port = z.coerce
+  .number({ error: 'must be a port number' })
+  .int('must be a whole number')
+  .min(0, 'must be between 0 and 65535 (0 picks a free port)')
+  .max(65535, 'must be between 0 and 65535 (0 picks a free port)');
+
+const postgresUrl = z
+  .string()
+  .refine((value) => /^postgres(ql)?:\/\/.+/.test(value) && URL.canParse(value), {
+    error: 'must be a postgres:// or postgresql:// URL',
+  });
+
+const redisUrl = z
+  .string()
+  .refine((value) => /^rediss?:\/\/.+/.test(value) && URL.canParse(value), {
+    error: 'must be a redis:// or rediss:// URL',
+  });
+
+/**
+ * The environment ratewatch reads, as documented in API.md "Configuration" and the README.
+ * Empty strings count as unset, so `FOO=` in a compose file behaves like no FOO at all.
+ */
+export const envSchema = z
+  .object({
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PORT: port.default(3000),
+    WORKER_PORT: port.default(3001),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(16),
+    DATABASE_URL: postgresUrl.optional(),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1, 'must be at least 1').max(200, 'must be at most 200').default(10),
+    REDIS_URL: redisUrl.optional(),
+    DATA_DIR: z.string().min(1).default('./data'),
+    ADMIN_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+    FETCH_ALLOW_PRIVATE: booleanString.default(false),
+    SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_PRETTY: booleanString.default(false),
+  })
+  .superRefine((env, ctx) => {
+    if (env.REDIS_URL && !env.DATABASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_URL'],
+        message: 'must be set when REDIS_URL is set (fleet mode needs a PostgreSQL every process can reach)',
+      });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;

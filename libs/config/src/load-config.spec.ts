@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './load-config';
+
+function errorOf(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected loadConfig to throw');
+}
+
+describe('loadConfig', () => {
+  it('defaults to standalone mode with an embedded database in ./data', () => {
+    const config = loadConfig({});
+    expect(config.mode).toBe('standalone');
+    expect(config.database.embedded).toBe(true);
+    expect(config.database.url).toBeNull();
+    expect(config.database.dataDir.endsWith('/data')).toBe(true);
+    expect(config.api.port).toBe(3000);
+    expect(config.fetch.allowPrivate).toBe(false);
+  });
+
+  it('is fleet mode when DATABASE_URL and REDIS_URL are set', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://u@db:5432/x', REDIS_URL: 'redis://cache:6379' });
+    expect(config.mode).toBe('fleet');
+    expect(config.database.embedded).toBe(false);
+    expect(config.redis.url).toBe('redis://cache:6379');
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', REDIS_URL: '' }).mode).toBe('standalone');
+  });
+
+  it('names the variable of a bad port', () => {
+    expect(errorOf({ PORT: 'eighty' }).message).toMatch(/PORT must be a port number/);
+    expect(errorOf({ PORT: '70000' }).message).toMatch(/PORT must be between 0 and 65535/);
+  });
+
+  it('names every bad variable at once', () => {
+    const error = errorOf({ DATABASE_URL: 'mysql://x', FETCH_ALLOW_PRIVATE: 'maybe', ADMIN_API_KEY: 'short' });
+    expect(error.problems).toHaveLength(3);
+    expect(error.message).toMatch(/DATABASE_URL must be a postgres/);
+    expect(error.message).toMatch(/FETCH_ALLOW_PRIVATE must be true or false/);
+    expect(error.message).toMatch(/ADMIN_API_KEY must be at least 32 characters/);
+  });
+
+  it('refuses REDIS_URL without DATABASE_URL', () => {
+    expect(errorOf({ REDIS_URL: 'redis://127.0.0.1:6379' }).message).toMatch(/DATABASE_URL must be set when REDIS_URL is set/);
+  });
+
+  it('reads booleans written as 1/0', () => {
+    expect(loadConfig({ FETCH_ALLOW_PRIVATE: '1' }).fetch.allowPrivate).toBe(true);
+  });
+});

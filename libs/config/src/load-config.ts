@@ -1,0 +1,39 @@
+import { resolve } from 'node:path';
+import { AppConfig } from './app-config';
+import { envSchema } from './env.schema';
+
+/** Thrown when the environment does not validate; the message names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates the environment once and returns the typed configuration. Nothing else reads process.env. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  return {
+    mode: e.REDIS_URL ? 'fleet' : 'standalone',
+    api: { host: e.HOST, port: e.PORT },
+    worker: { port: e.WORKER_PORT, concurrency: e.WORKER_CONCURRENCY },
+    database: {
+      url: e.DATABASE_URL ?? null,
+      embedded: !e.DATABASE_URL,
+      dataDir: resolve(e.DATA_DIR),
+      poolSize: e.DATABASE_POOL_SIZE,
+    },
+    redis: { url: e.REDIS_URL ?? null },
+    admin: { bootstrapKey: e.ADMIN_API_KEY ?? null },
+    fetch: { allowPrivate: e.FETCH_ALLOW_PRIVATE },
+    secretKey: e.SECRET_KEY ?? null,
+    log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY },
+  };
+}

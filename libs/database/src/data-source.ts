@@ -1,0 +1,36 @@
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { ENTITIES } from './entities';
+import { MIGRATIONS } from './migrations';
+
+export interface DataSourceSettings {
+  readonly url: string;
+  readonly poolSize?: number;
+  /** Shown in pg_stat_activity: which ratewatch process holds a connection. */
+  readonly applicationName?: string;
+}
+
+/**
+ * The one definition of how ratewatch talks to PostgreSQL, shared by the api, the worker and the
+ * CLI (migrations, seed). `synchronize` is off: the schema changes only through migrations.
+ */
+export function dataSourceOptions(settings: DataSourceSettings): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: settings.url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    migrationsRun: false,
+    logging: ['error', 'warn', 'migration'],
+    extra: {
+      max: settings.poolSize ?? 10,
+      application_name: settings.applicationName ?? 'ratewatch',
+      connectionTimeoutMillis: 5000,
+    },
+  };
+}
+
+export function createDataSource(settings: DataSourceSettings): DataSource {
+  return new DataSource(dataSourceOptions(settings));
+}

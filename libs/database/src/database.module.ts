@@ -1,0 +1,29 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { dataSourceOptions } from './data-source';
+import { CurrenciesRepository } from './repositories/currencies.repository';
+
+const REPOSITORIES = [CurrenciesRepository];
+
+/** The one DataSource of a ratewatch process and the repositories over it. */
+@Module({})
+export class DatabaseModule {
+  static forRoot(applicationName: string): DynamicModule {
+    return {
+      module: DatabaseModule,
+      global: true,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) => {
+            if (!config.database.url) throw new Error('the database URL is not resolved yet (standalone mode starts its database before Nest)');
+            return { ...dataSourceOptions({ url: config.database.url, poolSize: config.database.poolSize, applicationName }), retryAttempts: 3 };
+          },
+        }),
+      ],
+      providers: REPOSITORIES,
+      exports: REPOSITORIES,
+    };
+  }
+}

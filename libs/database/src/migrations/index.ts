@@ -1,0 +1,4 @@
+import { InitialSchema1764072000000 } from './1764072000000-initial-schema';
+
+/** Every migration, in order. Listed explicitly so the same list works from sources and from dist. */
+export const MIGRATIONS = [InitialSchema1764072000000];

@@ -1,0 +1,26 @@
+import type { AppConfig } from '@app/config';
+import { EmbeddedPostgres } from './embedded/embedded-postgres';
+
+export interface RuntimeDatabase {
+  /** The configuration with `database.url` resolved. */
+  readonly config: AppConfig;
+  /** Stops the embedded server, if this process started one. */
+  stop(): Promise<void>;
+}
+
+type Log = (level: 'info' | 'warn' | 'debug', message: string) => void;
+
+/**
+ * Resolves where the database is: DATABASE_URL as configured, or an embedded PostgreSQL started in
+ * DATA_DIR when DATABASE_URL is unset (standalone mode).
+ */
+export async function openRuntimeDatabase(config: AppConfig, log: Log): Promise<RuntimeDatabase> {
+  if (!config.database.embedded) return { config, stop: () => Promise.resolve() };
+  const started = Date.now();
+  const server = await EmbeddedPostgres.start({ dataDir: config.database.dataDir, log });
+  log('info', `embedded PostgreSQL ready on 127.0.0.1:${server.port} in ${Date.now() - started} ms (data in ${config.database.dataDir})`);
+  return {
+    config: { ...config, database: { ...config.database, url: server.url } },
+    stop: () => server.stop(),
+  };
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { cleanCode, isWellFormedCode, stripCodeSeparators } from './currency-code';
+
+describe('cleanCode', () => {
+  it('trims, upper-cases and drops whitespace inside', () => {
+    expect(cleanCode('  btc \n')).toBe('BTC');
+    expect(cleanCode('usdt trc20')).toBe('USDTTRC20');
+  });
+
+  it('drops zero-width characters', () => {
+    expect(cleanCode('B\u200bTC')).toBe('BTC');
+    expect(cleanCode('\ufeffETH')).toBe('ETH');
+  });
+});
+
+describe('stripCodeSeparators', () => {
+  it.each(['USDT_TRC20', 'usdt-trc20', 'USDT(TRC20)', 'USDT.TRC20', 'usdt/trc20'])('turns %s into USDTTRC20', (raw) => {
+    expect(stripCodeSeparators(raw)).toBe('USDTTRC20');
+  });
+});
+
+describe('isWellFormedCode', () => {
+  it('accepts catalog-shaped codes', () => {
+    expect(isWellFormedCode('BTC')).toBe(true);
+    expect(isWellFormedCode('USDTTRC20')).toBe(true);
+  });
+
+  it('refuses Cyrillic look-alikes and punctuation', () => {
+    expect(isWellFormedCode('ВТС')).toBe(false); // Cyrillic В, Т, С
+    expect(isWellFormedCode('BTC;DROP')).toBe(false);
+    expect(isWellFormedCode('')).toBe(false);
+  });
+});

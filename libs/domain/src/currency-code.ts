@@ -1,0 +1,45 @@
+/** Currency codes: upper-case letters and digits (DESIGN.md §1). */
+export const CURRENCY_CODE_PATTERN = /^[A-Z0-9]{2,16}$/;
+
+const INVISIBLE = /[\s\u00a0\u202f\u200b-\u200d\u2060\ufeff]/g;
+const SEPARATORS = /[\s_\-()./\\]/g;
+
+/** Trim, drop whitespace and zero-width characters anywhere inside, upper-case. */
+export function cleanCode(raw: string): string {
+  return raw.replace(INVISIBLE, '').toUpperCase();
+}
+
+/** The retry form of a code: separators removed (`USDT_TRC20`, `usdt-trc20`, `USDT(TRC20)` → `USDTTRC20`). */
+export function stripCodeSeparators(code: string): string {
+  return cleanCode(code).replace(SEPARATORS, '');
+}
+
+/** True when `code` has the shape of a catalog code (after cleaning). Cyrillic look-alikes fail. */
+export function isWellFormedCode(code: string): boolean {
+  return CURRENCY_CODE_PATTERN.test(code);
+}
+
+/**
+ * Global aliases ratewatch ships for variants seen in the wild (DESIGN.md §3); admins add more.
+ * Keys are cleaned codes, values are catalog codes.
+ */
+export const DEFAULT_CURRENCY_ALIASES: Readonly<Record<string, string>> = {
+  USDTTRC: 'USDTTRC20',
+  USDTERC: 'USDTERC20',
+  USDTBEP: 'USDTBEP20',
+  USDTBSC: 'USDTBEP20',
+  USDCERC: 'USDCERC20',
+  USDCTRC: 'USDCTRC20',
+  TINKOFF: 'TCSBRUB',
+  TINKOFFRUB: 'TCSBRUB',
+  SBER: 'SBERRUB',
+  SBERBANK: 'SBERRUB',
+  ALFA: 'ACRUB',
+  ALFABANK: 'ACRUB',
+  QIWI: 'QWRUB',
+  YOOMONEY: 'YAMRUB',
+  YANDEX: 'YAMRUB',
+  PERFECTMONEY: 'PMUSD',
+  BITCOIN: 'BTC',
+  ETHEREUM: 'ETH',
+};

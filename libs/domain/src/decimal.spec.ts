@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { Dec, compareDecimalStrings, parseDecimal, rateOf, toPlain } from './decimal';
+
+const read = (raw: string | number): string | null => {
+  const value = parseDecimal(raw);
+  return value === null ? null : toPlain(value);
+};
+
+describe('parseDecimal', () => {
+  it.each([
+    ['91,37', '91.37'],
+    ['8 400 000', '8400000'],
+    ['8\u00a0400\u00a0000', '8400000'],
+    ['1\u202f234\u202f567,89', '1234567.89'],
+    ['1.234.567,89', '1234567.89'],
+    ['1,234,567.89', '1234567.89'],
+    ['1,000,000', '1000000'],
+    ['1.2E-5', '0.000012'],
+    ['5e+9', '5000000000'],
+    ['+1', '1'],
+    ['.1543', '0.1543'],
+    ['0.028314000000', '0.028314'],
+    ['  42\n', '42'],
+    ['-1', '-1'],
+  ])('reads %j as %s', (raw, expected) => {
+    expect(read(raw)).toBe(expected);
+  });
+
+  it.each(['', ' ', 'NaN', 'Infinity', '-Infinity', '1e400', '1e30', 'abc', '1.2.3x', '0x10', '12 BTC', '--1'])(
+    'refuses %j',
+    (raw) => {
+      expect(parseDecimal(raw)).toBeNull();
+    },
+  );
+
+  it('keeps digits a float would lose', () => {
+    expect(read('0.1000000000000000055511151231257827')).toBe('0.1000000000000000055511151231257827');
+    expect(read('12345678901234567890.12345678')).toBe('12345678901234567890.12345678');
+  });
+
+  it('refuses null and undefined', () => {
+    expect(parseDecimal(null)).toBeNull();
+    expect(parseDecimal(undefined)).toBeNull();
+  });
+});
+
+describe('rateOf', () => {
+  it('divides out by in to 40 significant digits (checked against Python decimal)', () => {
+    expect(toPlain(rateOf(new Dec('68950.12'), new Dec('1')))).toBe('0.00001450323799291429804618179054655742441057');
+    expect(toPlain(rateOf(new Dec('1'), new Dec('6850000.5')))).toBe('6850000.5');
+  });
+
+  it('refuses a non-positive in', () => {
+    expect(() => rateOf(new Dec(0), new Dec(1))).toThrow(RangeError);
+  });
+});
+
+describe('compareDecimalStrings', () => {
+  it('orders by value, not by text or float', () => {
+    const values = ['10', '9.99999999999999999999', '100', '0.000012', '9.99999999999999999998'];
+    expect([...values].sort(compareDecimalStrings)).toEqual([
+      '0.000012',
+      '9.99999999999999999998',
+      '9.99999999999999999999',
+      '10',
+      '100',
+    ]);
+  });
+});

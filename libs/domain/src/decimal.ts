@@ -1,0 +1,63 @@
+import Decimal from 'decimal.js';
+
+/**
+ * The one decimal type of ratewatch. Rates and amounts are never JavaScript numbers:
+ * 40 significant digits, half-even rounding for intermediate results, and plain
+ * (exponent-free) output through `toPlain`.
+ */
+export const Dec = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_EVEN, toExpNeg: -9e15, toExpPos: 9e15 });
+export type Dec = Decimal;
+
+/** Values at or above this magnitude are treated as overflow (garbage, not a real rate or amount). */
+export const DECIMAL_OVERFLOW = new Dec('1e30');
+
+const SPACES = /[\s\u00a0\u202f\u2009\u2007\u200b\ufeff]/g;
+const PLAIN_DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d{1,4})?$/i;
+
+/**
+ * Reads a decimal as exchangers write it (DESIGN.md §3 "Numbers"): spaces, NBSP and U+202F are
+ * thousands separators; with both `,` and `.` the right-most is the decimal mark; a single `,` is the
+ * decimal mark, several are thousands separators; an exponent is allowed. Returns null for anything
+ * unreadable, NaN, Infinity or a magnitude of 1e30 and more.
+ */
+export function parseDecimal(raw: string | number | null | undefined): Dec | null {
+  if (raw === null || raw === undefined) return null;
+  let text = String(raw).replace(SPACES, '');
+  if (text === '') return null;
+  const lastComma = text.lastIndexOf(',');
+  const lastDot = text.lastIndexOf('.');
+  if (lastComma !== -1 && lastDot !== -1) {
+    const decimalMark = lastComma > lastDot ? ',' : '.';
+    const thousands = decimalMark === ',' ? '.' : ',';
+    text = text.split(thousands).join('');
+    if (decimalMark === ',') text = text.replace(',', '.');
+  } else if (lastComma !== -1) {
+    text = text.indexOf(',') === lastComma ? text.replace(',', '.') : text.split(',').join('');
+  }
+  if (!PLAIN_DECIMAL.test(text)) return null;
+  const value = new Dec(text);
+  if (!value.isFinite() || value.abs().gte(DECIMAL_OVERFLOW)) return null;
+  return value;
+}
+
+/** A decimal as API.md wants it in JSON: a plain string, no exponent, no trailing zeros. */
+export function toPlain(value: Dec): string {
+  const plain = value.toFixed();
+  return plain === '-0' ? '0' : plain;
+}
+
+/** Like `toPlain`, passing null through. */
+export function toPlainOrNull(value: Dec | null): string | null {
+  return value === null ? null : toPlain(value);
+}
+
+/** Rate = out / in: units of `to` received per 1 unit of `from` (DESIGN.md §1). */
+export function rateOf(amountIn: Dec, amountOut: Dec): Dec {
+  if (amountIn.lte(0)) throw new RangeError('the `in` side of a rate must be positive');
+  return amountOut.div(amountIn);
+}
+
+/** Compares two decimal strings exactly, for sorting without floats (ascending). */
+export function compareDecimalStrings(a: string, b: string): number {
+  return new Dec(a).comparedTo(new Dec(b));
+}

@@ -1,0 +1,72 @@
+import { Controller, DynamicModule, Get, Inject, Injectable, Module, Optional } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorResult, HealthIndicatorService, TerminusModule, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import type { Redis } from 'ioredis';
+import { REDIS_CLIENT } from '@app/queue';
+
+const CHECK_TIMEOUT_MS = 1500;
+
+@Injectable()
+class RedisHealthIndicator {
+  constructor(
+    private readonly indicators: HealthIndicatorService,
+    @Optional() @Inject(REDIS_CLIENT) private readonly redis?: Redis,
+  ) {}
+
+  async ping(): Promise<HealthIndicatorResult> {
+    const check = this.indicators.check('redis');
+    if (!this.redis) return check.down({ message: 'no Redis client' });
+    if (this.redis.status !== 'ready') return check.down({ message: `connection ${this.redis.status}` });
+    try {
+      const answer = await Promise.race([
+        this.redis.ping(),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS).unref()),
+      ]);
+      return answer === 'PONG' ? check.up() : check.down({ message: `unexpected answer ${String(answer)}` });
+    } catch (error) {
+      return check.down({ message: error instanceof Error ? error.message : 'unreachable' });
+    }
+  }
+}
+
+const CHECK_REDIS = Symbol('CHECK_REDIS');
+
+@ApiTags('operations')
+@Controller('health')
+class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly redis: RedisHealthIndicator,
+    @Inject(CHECK_REDIS) private readonly checkRedis: boolean,
+  ) {}
+
+  /** The process is up (no dependency checked). */
+  @Get('live')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** The process can serve: the database answers, and Redis in fleet mode. 503 otherwise. */
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([
+      () => this.database.pingCheck('database', { timeout: CHECK_TIMEOUT_MS }),
+      ...(this.checkRedis ? [() => this.redis.ping()] : []),
+    ]);
+  }
+}
+
+/** `/health/live` and `/health/ready` for the api and the worker. */
+@Module({})
+export class HealthModule {
+  static forRoot(options: { redis: boolean }): DynamicModule {
+    return {
+      module: HealthModule,
+      imports: [TerminusModule.forRoot({ logger: false })],
+      controllers: [HealthController],
+      providers: [RedisHealthIndicator, { provide: CHECK_REDIS, useValue: options.redis }],
+    };
+  }
+}

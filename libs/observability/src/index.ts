@@ -1,0 +1,5 @@
+export * from './health/health.module';
+export * from './logging/logger';
+export * from './logging/logging.module';
+export * from './metrics/metrics.module';
+export * from './process/run-process';

@@ -1,0 +1,33 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { maskSecretsInUrl, REDACTED_PATHS } from './logger';
+
+describe('maskSecretsInUrl', () => {
+  it('masks the password and key-like query parameters', () => {
+    expect(maskSecretsInUrl('postgres://rw:s3cret@db:5432/rw')).toBe('postgres://rw:***@db:5432/rw');
+    expect(maskSecretsInUrl('https://x.example/api.php?api_action=pp&api_key=ABC123&method=get_info')).toBe(
+      'https://x.example/api.php?api_action=pp&api_key=***&method=get_info',
+    );
+  });
+
+  it('masks keys in text that is not a URL', () => {
+    expect(maskSecretsInUrl('not a url api_key=ABC123')).toBe('not a url api_key=***');
+  });
+});
+
+describe('log redaction', () => {
+  it('never writes an authorization header or an api key', () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const log = pino({ redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, sink);
+    log.info({ req: { headers: { authorization: 'Bearer topsecret' } }, account: { apiKey: 'k-123' } }, 'request');
+    expect(lines.join('')).not.toMatch(/topsecret|k-123/);
+    expect(lines.join('')).toMatch(/\[redacted\]/);
+  });
+});

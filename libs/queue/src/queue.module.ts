@@ -1,0 +1,38 @@
+import { BullModule } from '@nestjs/bullmq';
+import { DynamicModule, Module } from '@nestjs/common';
+import type { ConnectionOptions } from 'bullmq';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { FEED_POLL_JOB_OPTIONS, QUEUES } from './queues';
+import { redisOptions } from './redis.module';
+
+/** BullMQ on the configured Redis, with every ratewatch queue registered (fleet mode). */
+@Module({})
+export class QueueModule {
+  static forRoot(connectionName: string): DynamicModule {
+    return {
+      module: QueueModule,
+      global: true,
+      imports: [
+        BullModule.forRootAsync({
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) => {
+            if (!config.redis.url) throw new Error('QueueModule needs REDIS_URL (fleet mode)');
+            // BullMQ declares its own RedisOptions type; hand it the fields it knows.
+            const { host, port, username, password, db, tls, maxRetriesPerRequest, enableReadyCheck, retryStrategy } =
+              redisOptions(config.redis.url, connectionName);
+            const connection: ConnectionOptions = {
+              host, port, username, password, db, tls, connectionName, maxRetriesPerRequest, enableReadyCheck,
+              retryStrategy: (attempt: number) => retryStrategy?.(attempt) ?? null,
+            };
+            return { connection };
+          },
+        }),
+        BullModule.registerQueue(
+          { name: QUEUES.feedPoll, defaultJobOptions: FEED_POLL_JOB_OPTIONS },
+          { name: QUEUES.partnerSync },
+        ),
+      ],
+      exports: [BullModule],
+    };
+  }
+}

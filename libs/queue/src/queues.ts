@@ -1,0 +1,46 @@
+import type { DefaultJobOptions } from 'bullmq';
+
+/**
+ * Every queue, job name, payload and job option of ratewatch, defined once (STYLE.md rule 4).
+ * Producers (api, standalone scheduler) and consumers (worker) import them from here.
+ */
+export const QUEUES = {
+  feedPoll: 'feed-poll',
+  partnerSync: 'partner-sync',
+} as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+export const JOBS = {
+  pollFeed: 'poll-feed',
+  syncPartner: 'sync-partner',
+} as const;
+
+/** Why a poll happens; stored on the feed run. */
+export type PollTrigger = 'schedule' | 'manual';
+
+export interface FeedPollJob {
+  readonly feedId: number;
+  readonly trigger: PollTrigger;
+}
+
+export interface PartnerSyncJob {
+  readonly exchangerId: number;
+}
+
+/** One deterministic job-scheduler id per feed, so upserts replace instead of duplicating. */
+export function feedSchedulerId(feedId: number): string {
+  return `feed:${feedId}`;
+}
+
+/** The feed id of a scheduler id made by `feedSchedulerId`, or null for any other id. */
+export function feedIdOfScheduler(schedulerId: string): number | null {
+  const match = /^feed:(\d+)$/.exec(schedulerId);
+  return match ? Number(match[1]) : null;
+}
+
+/** Polls are recurring: a failed poll is recorded as a failed run and the next tick tries again. */
+export const FEED_POLL_JOB_OPTIONS: DefaultJobOptions = {
+  attempts: 1,
+  removeOnComplete: { count: 1000 },
+  removeOnFail: { count: 5000 },
+};

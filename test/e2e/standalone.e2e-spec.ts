@@ -1,0 +1,110 @@
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '@app/config';
+import { EmbeddedPostgres, EmbeddedPostgresError } from '@app/database';
+import { createLogger } from '@app/observability';
+import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
+import { http } from '../support/http';
+import { createDataDir } from '../support/services';
+
+/** Standalone mode end to end: embedded PostgreSQL in DATA_DIR, migrations, seed, HTTP. */
+describe('standalone mode', () => {
+  const dataDir = createDataDir();
+  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
+  const logger = createLogger(config, 'test-api');
+  let api: RunningApi;
+
+  beforeAll(async () => {
+    api = await startApi(config, logger);
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('runs on its own embedded database, listening on 127.0.0.1 only', () => {
+    expect(api.config.mode).toBe('standalone');
+    expect(api.config.database.url).toMatch(/^postgres:\/\/ratewatch:[^@]+@127\.0\.0\.1:\d+\/ratewatch$/);
+  });
+
+  it('is ready once the database answers', async () => {
+    const ready = await http<{ status: string; details: Record<string, { status: string }> }>(`${api.url}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(ready.body.details).toEqual({ database: { status: 'up' } });
+    expect((await http(`${api.url}/health/live`)).status).toBe(200);
+  });
+
+  it('serves the seeded catalog', async () => {
+    const answer = await http<{ items: Array<{ code: string; offers: number }> }>(`${api.url}/v1/currencies`);
+    expect(answer.status).toBe(200);
+    expect(answer.body.items.length).toBeGreaterThanOrEqual(300);
+    expect(answer.body.items.find((c) => c.code === 'BTC')).toEqual({ code: 'BTC', name: 'Bitcoin (BTC)', ticker: 'BTC', iso: 'BTC', kind: 'crypto', offers: 0 });
+  });
+
+  it('answers a malformed query with 400 and a message that says what to fix', async () => {
+    const answer = await http<{ statusCode: number; message: string[] }>(`${api.url}/v1/currencies?withOffers=maybe`);
+    expect(answer.status).toBe(400);
+    expect(answer.body.message).toEqual(['withOffers must be true or false']);
+    const unknown = await http<{ message: string[] }>(`${api.url}/v1/currencies?color=red`);
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.message).toEqual(['property color should not exist']);
+  });
+
+  it('exposes Prometheus metrics with request durations by route template', async () => {
+    await http(`${api.url}/v1/currencies?withOffers=true`);
+    const metrics = await http(`${api.url}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).toMatch(/ratewatch_process_cpu_user_seconds_total\{app="api"\}/);
+    expect(metrics.text).toMatch(/http_request_duration_seconds_count\{app="api",method="GET",route="\/v1\/currencies",status_code="200"\} [1-9]/);
+    expect(metrics.text).not.toMatch(/route="\/v1\/currencies\?/);
+  });
+
+  it('serves OpenAPI at /docs-json and the UI at /docs', async () => {
+    const spec = await http<{ openapi: string; paths: Record<string, unknown> }>(`${api.url}/docs-json`);
+    expect(spec.body.openapi).toMatch(/^3\./);
+    expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining(['/v1/currencies', '/health/ready']));
+    expect((await http(`${api.url}/docs`)).status).toBe(200);
+  });
+
+  it('refuses a second server on the same data folder while the first runs', async () => {
+    await expect(EmbeddedPostgres.start({ dataDir, log: () => undefined })).rejects.toThrow(/already running the embedded database/);
+  });
+});
+
+describe('standalone mode on a warm data folder', () => {
+  it('starts again on the same folder and keeps its data', async () => {
+    const dataDir = createDataDir();
+    const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
+    try {
+      const first = await startApi(config);
+      await first.close();
+      const second = await startApi(config);
+      try {
+        const answer = await http<{ items: unknown[] }>(`${second.url}/v1/currencies`);
+        expect(answer.body.items).toHaveLength(322);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.runIf(process.getuid?.() === 0)('standalone mode as root', () => {
+  it('says what to do when the postgres user cannot reach DATA_DIR', async () => {
+    const parent = createDataDir();
+    const hidden = join(parent, 'private');
+    mkdirSync(hidden, { mode: 0o700 });
+    chmodSync(hidden, 0o700);
+    try {
+      const error = await EmbeddedPostgres.start({ dataDir: join(hidden, 'data'), log: () => undefined }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EmbeddedPostgresError);
+      expect((error as Error).message).toMatch(/is not traversable by other users\. Set DATA_DIR/);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+});
