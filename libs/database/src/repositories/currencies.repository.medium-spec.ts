@@ -19,12 +19,12 @@ describe('CurrenciesRepository.listWithOfferCounts', () => {
       `INSERT INTO feeds (exchanger_id, url, stale_after_s, enabled, in_maintenance, last_success_at)
        VALUES ($1, 'https://x.example/rates.xml', 300, $2, $3, CASE WHEN $4::int IS NULL THEN NULL ELSE now() - make_interval(secs => $4::int) END)
        RETURNING id`,
-      [exchanger.id, feed.enabled ?? true, feed.maintenance ?? false, feed.lastSuccessSecondsAgo],
+      [exchanger!.id, feed.enabled ?? true, feed.maintenance ?? false, feed.lastSuccessSecondsAgo],
     );
     await dataSource.query(
       `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, amount_in, amount_out, rate)
        VALUES ($1, $2, 'BTC', 'SBERRUB', 1, 6850000.5, 6850000.5), ($1, $2, 'BTC', 'ETH', 1, 20, 20)`,
-      [row.id, exchanger.id],
+      [row!.id, exchanger!.id],
     );
   }
 

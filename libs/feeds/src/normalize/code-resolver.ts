@@ -1,0 +1,46 @@
+import { cleanCode, stripCodeSeparators } from '@app/domain';
+import type { CatalogEntry, NormalizationContext } from './normalization-context';
+
+export type CodeResolution = { ok: true; currency: CatalogEntry } | { ok: false; reason: string };
+
+/** Tickers that name a token on several networks: without an alias they cannot be placed. */
+const AMBIGUOUS = new Set(['USDT', 'USDC', 'DAI', 'BUSD']);
+
+/**
+ * Turns a code as an exchanger wrote it into a catalog currency (DESIGN.md §3): trim and upper-case,
+ * this exchanger's aliases, then global ones, then the catalog; if still unknown, the same again
+ * with separators removed (`USDT_TRC20` → `USDTTRC20`). Results are memoised per raw spelling.
+ */
+export class CodeResolver {
+  private readonly memo = new Map<string, CodeResolution>();
+
+  constructor(private readonly context: NormalizationContext) {}
+
+  resolve(raw: string | undefined, side: 'from' | 'to'): CodeResolution {
+    if (raw === undefined || raw.trim() === '') return { ok: false, reason: `missing ${side} currency code` };
+    let resolution = this.memo.get(raw);
+    if (resolution === undefined) {
+      resolution = this.lookup(raw);
+      this.memo.set(raw, resolution);
+    }
+    return resolution;
+  }
+
+  private lookup(raw: string): CodeResolution {
+    const cleaned = cleanCode(raw);
+    const found = this.find(cleaned) ?? this.find(stripCodeSeparators(cleaned));
+    const shown = JSON.stringify(cleaned.slice(0, 40)).slice(1, -1);
+    if (!found) {
+      return AMBIGUOUS.has(cleaned)
+        ? { ok: false, reason: `ambiguous currency code ${shown} (no network suffix): add an alias` }
+        : { ok: false, reason: `unknown currency code ${shown}` };
+    }
+    if (!found.enabled) return { ok: false, reason: `currency ${found.code} is disabled` };
+    return { ok: true, currency: found };
+  }
+
+  private find(code: string): CatalogEntry | undefined {
+    const aliased = this.context.exchangerAliases.get(code) ?? this.context.globalAliases.get(code) ?? code;
+    return this.context.currencies.get(aliased);
+  }
+}

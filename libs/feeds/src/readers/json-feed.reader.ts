@@ -1,0 +1,63 @@
+import { emptyRawItem, RawFeedItem, setRawField } from '../raw-item';
+import { errorAnswer, FeedReader, MAX_FEED_ITEMS, ReadResult, readError, tooManyItems } from './feed-reader';
+
+/** A JSON string, or a number literal outside strings (captured). */
+const STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;
+
+/**
+ * JSON feeds: `{"rates": [ {…} ]}` (or a bare array), in the current field names or the older dialect
+ * (`in_min_amount`, `in_fee`, `options: [...]`, …).
+ *
+ * Every number literal is turned into a string before `JSON.parse`, so `6850000.5` or
+ * `0.10000000000000000555` reach the normalizer exactly as written — never through a float.
+ */
+export class JsonFeedReader implements FeedReader {
+  readonly format = 'json' as const;
+
+  read(input: string): ReadResult {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(input.replace(STRING_OR_NUMBER, (match, number: string | undefined) => (number === undefined ? match : `"${number}"`)));
+    } catch (error) {
+      return readError('json', 'json_malformed', `malformed JSON: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const list = rateList(parsed);
+    if (list === null) {
+      if (isRecord(parsed) && typeof parsed.error === 'string') return errorAnswer('json', parsed.error);
+      return readError('json', 'json_unexpected_shape', 'expected {"rates": [ … ]} or an array of rates');
+    }
+    if (list.length > MAX_FEED_ITEMS) return tooManyItems('json');
+    return { kind: 'items', format: 'json', items: list.map(toRawItem) };
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function rateList(parsed: unknown): unknown[] | null {
+  if (Array.isArray(parsed)) return parsed as unknown[];
+  if (!isRecord(parsed)) return null;
+  const rates = parsed.rates;
+  if (Array.isArray(rates)) return rates as unknown[];
+  if (isRecord(rates) && Array.isArray(rates.item)) return rates.item as unknown[];
+  if (isRecord(rates) && isRecord(rates.item)) return [rates.item];
+  return null;
+}
+
+function toRawItem(entry: unknown): RawFeedItem {
+  const item = emptyRawItem();
+  if (!isRecord(entry)) return item;
+  for (const key in entry) {
+    const value = entry[key];
+    if (typeof value === 'string') setRawField(item, key, value);
+    else if (typeof value === 'boolean') setRawField(item, key, String(value));
+    else if (Array.isArray(value)) {
+      const parts = value.filter((v): v is string => typeof v === 'string');
+      const lower = key.toLowerCase();
+      if (lower === 'minamount' || lower === 'maxamount') for (const part of parts) setRawField(item, key, part);
+      else setRawField(item, key, parts.join(','));
+    }
+  }
+  return item;
+}

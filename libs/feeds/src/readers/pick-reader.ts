@@ -1,0 +1,57 @@
+import { FeedFormat, FeedReader, isMaintenanceText, ReadResult, readError } from './feed-reader';
+import { JsonFeedReader } from './json-feed.reader';
+import { TxtFeedReader } from './txt-feed.reader';
+import { XmlFeedReader } from './xml-feed.reader';
+
+const READERS: Readonly<Record<FeedFormat, FeedReader>> = {
+  xml: new XmlFeedReader(),
+  json: new JsonFeedReader(),
+  txt: new TxtFeedReader(),
+};
+
+export function readerFor(format: FeedFormat): FeedReader {
+  return READERS[format];
+}
+
+const HTML = /^(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<meta[\s>]|<title[\s>]|<script[\s>]|<div[\s>]|<!--)/i;
+const PHP_ERROR = /^(<br\s*\/?>\s*)*(<b>)?\s*(php\s+)?(fatal error|parse error|warning|notice|deprecated)(<\/b>)?\s*:/i;
+
+/**
+ * Reads a decoded body: answers that are not a feed at all (empty, an HTML page, a PHP error, a plain
+ * maintenance notice) are told apart first, whatever format the feed is configured with; then the
+ * configured reader, or the one the content points to for `auto`.
+ */
+export function readFeed(text: string, format: FeedFormat | 'auto'): ReadResult {
+  const body = text.trimStart();
+  if (body.trim() === '') return readError(format === 'auto' ? null : format, 'empty_body', 'the body is empty');
+  const head = body.slice(0, 1024);
+  if (HTML.test(head) || (/<html[\s>]/i.test(head) && !/<rates[\s>/]/i.test(head))) {
+    return readError(null, 'html_page', `an HTML page instead of a feed (title: ${htmlTitle(body) ?? 'none'})`);
+  }
+  if (PHP_ERROR.test(head)) return readError(null, 'php_error', `a PHP error instead of a feed: ${stripTags(head).slice(0, 200)}`);
+  const first = body[0];
+  if (first !== '<' && first !== '{' && first !== '[' && isMaintenanceText(body.trim())) {
+    return { kind: 'maintenance', format: format === 'auto' ? null : format, message: body.trim() };
+  }
+  const chosen = format === 'auto' ? sniffFormat(body) : format;
+  if (chosen === null) return readError(null, 'not_a_feed', `not XML, JSON or TXT: starts with ${JSON.stringify(body.slice(0, 40))}`);
+  return READERS[chosen].read(body);
+}
+
+/** The format a body's first character points to; null when it looks like none. */
+export function sniffFormat(body: string): FeedFormat | null {
+  const first = body[0];
+  if (first === '<') return 'xml';
+  if (first === '{' || first === '[') return 'json';
+  const firstLine = body.slice(0, body.indexOf('\n') === -1 ? undefined : body.indexOf('\n'));
+  return firstLine.split(';').length >= 4 ? 'txt' : null;
+}
+
+function htmlTitle(body: string): string | null {
+  const match = /<title[^>]*>([^<]{0,120})/i.exec(body);
+  return match?.[1]?.trim() || null;
+}
+
+function stripTags(text: string): string {
+  return text.replace(/<[^>]*>/g, '').replace(/\s+/g, ' ').trim();
+}

@@ -1,0 +1,237 @@
+import { lookup as dnsLookup, LookupAddress } from 'node:dns';
+import { isIP, LookupFunction } from 'node:net';
+import { promisify } from 'node:util';
+import { brotliDecompress, gunzip, inflate } from 'node:zlib';
+import { Agent, request } from 'undici';
+import type { FeedErrorCode } from '@app/feeds';
+import { isForbiddenAddress } from './address-policy';
+
+const gunzipAsync = promisify(gunzip);
+const inflateAsync = promisify(inflate);
+const brotliAsync = promisify(brotliDecompress);
+
+export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
+export const MAX_REDIRECTS = 3;
+export const USER_AGENT = 'ratewatch/0.1 (exchange-rate monitoring; +https://github.com/ratewatch/ratewatch)';
+const MAX_CONNECT_TIMEOUT_MS = 5000;
+
+export interface FetchRequest {
+  url: string;
+  /** Total time for the whole exchange (connect, redirects, headers and body). */
+  timeoutMs: number;
+  etag?: string | null;
+  lastModified?: string | null;
+  /** Cap on the body, compressed and decompressed alike. */
+  maxBytes?: number;
+  method?: 'GET' | 'POST';
+  /** A form body for POST (`application/x-www-form-urlencoded`). */
+  form?: Record<string, string>;
+  accept?: string;
+}
+
+export type FetchResult =
+  | { kind: 'not_modified'; status: 304; url: string; etag: string | null; lastModified: string | null }
+  | {
+      kind: 'body';
+      status: number;
+      /** The final URL after redirects. */
+      url: string;
+      body: Buffer;
+      /** Bytes on the wire (before decompression). */
+      wireBytes: number;
+      contentType: string | null;
+      etag: string | null;
+      lastModified: string | null;
+    };
+
+/** A fetch that failed, with the feed error code to store and a message that says what happened. */
+export class FetchError extends Error {
+  override name = 'FetchError';
+
+  constructor(
+    readonly code: FeedErrorCode,
+    message: string,
+    readonly httpStatus: number | null = null,
+  ) {
+    super(message);
+  }
+}
+
+const FORBIDDEN_CODE = 'ERR_RATEWATCH_FORBIDDEN_ADDRESS';
+
+export interface FetcherOptions {
+  /** FETCH_ALLOW_PRIVATE: skip the address checks (tests and the demo fetch from loopback). */
+  allowPrivate: boolean;
+  /** The address policy; `isForbiddenAddress` unless a test narrows it. */
+  isForbidden?: (address: string) => boolean;
+}
+
+/**
+ * The hardened HTTP client for feeds and partner APIs (undici): conditional GET, gzip/deflate/br with
+ * or without Content-Encoding, a connect timeout and a total timeout, a body cap on the compressed and
+ * the decompressed size, at most 3 redirects, an honest User-Agent, and the SSRF guard — http(s)
+ * only, and every address a host resolves to is checked at connect time (so DNS rebinding gains
+ * nothing) and again for every redirect, unless private addresses are allowed.
+ */
+export class FeedFetcher {
+  private readonly agents = new Map<number, Agent>();
+
+  private readonly isForbidden: (address: string) => boolean;
+  private readonly lookup: LookupFunction;
+
+  constructor(private readonly options: FetcherOptions) {
+    this.isForbidden = options.isForbidden ?? isForbiddenAddress;
+    this.lookup = guardedLookup(this.isForbidden);
+  }
+
+  async fetch(req: FetchRequest): Promise<FetchResult> {
+    const maxBytes = req.maxBytes ?? DEFAULT_MAX_BODY_BYTES;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), req.timeoutMs);
+    try {
+      let url = this.checkUrl(req.url);
+      for (let redirects = 0; ; redirects++) {
+        const response = await this.send(url, req, controller.signal);
+        const status = response.statusCode;
+        if (status >= 300 && status < 400 && status !== 304) {
+          await response.body.dump().catch(() => undefined);
+          const location = header(response.headers, 'location');
+          if (!location) throw new FetchError('http_error', `HTTP ${status} without a Location header`, status);
+          if (redirects >= MAX_REDIRECTS) throw new FetchError('too_many_redirects', `more than ${MAX_REDIRECTS} redirects (last to ${location})`, status);
+          url = this.checkUrl(new URL(location, url).toString());
+          continue;
+        }
+        const etag = header(response.headers, 'etag');
+        const lastModified = header(response.headers, 'last-modified');
+        if (status === 304) {
+          await response.body.dump().catch(() => undefined);
+          return { kind: 'not_modified', status: 304, url: url.toString(), etag, lastModified };
+        }
+        if (status >= 400 || status < 200) {
+          await response.body.dump().catch(() => undefined);
+          throw new FetchError('http_error', `HTTP ${status} from ${url.host}`, status);
+        }
+        const raw = await readCapped(response.body, maxBytes);
+        const body = await decompress(raw, header(response.headers, 'content-encoding'), maxBytes);
+        return { kind: 'body', status, url: url.toString(), body, wireBytes: raw.length, contentType: header(response.headers, 'content-type'), etag, lastModified };
+      }
+    } catch (error) {
+      throw this.translate(error, controller.signal.aborted, req.timeoutMs);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.agents.values()].map((agent) => agent.close()));
+    this.agents.clear();
+  }
+
+  private checkUrl(raw: string): URL {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new FetchError('invalid_url', `not a URL: ${raw.slice(0, 200)}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FetchError('invalid_url', `only http and https URLs are fetched, not ${url.protocol}`);
+    if (url.username || url.password) throw new FetchError('invalid_url', 'URLs with credentials are not fetched');
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    if (!this.options.allowPrivate && isIP(host) && this.isForbidden(host)) {
+      throw new FetchError('forbidden_address', `${host} is a private, loopback or reserved address (set FETCH_ALLOW_PRIVATE=true to allow)`);
+    }
+    return url;
+  }
+
+  private send(url: URL, req: FetchRequest, signal: AbortSignal) {
+    const headers: Record<string, string> = {
+      'user-agent': USER_AGENT,
+      accept: req.accept ?? 'application/xml, text/xml, application/json, text/plain;q=0.9, */*;q=0.5',
+      'accept-encoding': 'gzip, deflate, br',
+    };
+    if (req.etag) headers['if-none-match'] = req.etag;
+    if (req.lastModified) headers['if-modified-since'] = req.lastModified;
+    let body: string | undefined;
+    if (req.method === 'POST' && req.form) {
+      body = new URLSearchParams(req.form).toString();
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    }
+    return request(url, { method: req.method ?? 'GET', headers, body, signal, dispatcher: this.agent(Math.min(req.timeoutMs, MAX_CONNECT_TIMEOUT_MS)) });
+  }
+
+  private agent(connectTimeoutMs: number): Agent {
+    let agent = this.agents.get(connectTimeoutMs);
+    if (!agent) {
+      agent = new Agent({
+        connect: { timeout: connectTimeoutMs, lookup: this.options.allowPrivate ? undefined : this.lookup },
+        keepAliveTimeout: 10_000,
+        connections: 8,
+      });
+      this.agents.set(connectTimeoutMs, agent);
+    }
+    return agent;
+  }
+
+  private translate(error: unknown, aborted: boolean, timeoutMs: number): FetchError {
+    if (error instanceof FetchError) return error;
+    const code = (error as { code?: string }).code ?? '';
+    const message = error instanceof Error ? error.message : String(error);
+    if (code === FORBIDDEN_CODE) return new FetchError('forbidden_address', message);
+    if (aborted) return new FetchError('timeout', `no complete answer within ${timeoutMs} ms`);
+    if (code === 'UND_ERR_CONNECT_TIMEOUT') return new FetchError('timeout', `could not connect within ${Math.min(timeoutMs, MAX_CONNECT_TIMEOUT_MS)} ms`);
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return new FetchError('timeout', message);
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new FetchError('dns_failed', `the host name does not resolve (${code})`);
+    if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new FetchError('connect_failed', `could not connect (${code})`);
+    return new FetchError('network_error', message || code || 'network error');
+  }
+}
+
+/** DNS lookup that refuses hosts resolving to a forbidden address (checked at connect time). */
+const guardedLookup = (isForbidden: (address: string) => boolean): LookupFunction => (hostname, options, callback) => {
+  dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+    if (error) return callback(error, '', 0);
+    const forbidden = addresses.find((a) => isForbidden(a.address));
+    if (forbidden || addresses.length === 0) {
+      const refusal = Object.assign(
+        new Error(`${hostname} resolves to ${forbidden?.address ?? 'nothing'}, a private, loopback or reserved address (set FETCH_ALLOW_PRIVATE=true to allow)`),
+        { code: FORBIDDEN_CODE },
+      );
+      return callback(refusal, '', 0);
+    }
+    if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+    return callback(null, addresses[0]!.address, addresses[0]!.family);
+  });
+};
+
+function header(headers: Record<string, string | string[] | undefined>, name: string): string | null {
+  const value = headers[name];
+  return Array.isArray(value) ? (value[0] ?? null) : (value ?? null);
+}
+
+async function readCapped(body: AsyncIterable<Buffer>, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > maxBytes) throw new FetchError('too_large', `the body is larger than ${maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/** Decompresses by Content-Encoding, or by the gzip magic bytes when the header is missing. */
+async function decompress(raw: Buffer, encoding: string | null, maxBytes: number): Promise<Buffer> {
+  const enc = (encoding ?? '').trim().toLowerCase();
+  const gzipMagic = raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b;
+  try {
+    if (enc === 'gzip' || enc === 'x-gzip' || (gzipMagic && (enc === '' || enc === 'identity'))) return await gunzipAsync(raw, { maxOutputLength: maxBytes });
+    if (enc === 'deflate') return await inflateAsync(raw, { maxOutputLength: maxBytes });
+    if (enc === 'br') return await brotliAsync(raw, { maxOutputLength: maxBytes });
+    return raw;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
+      throw new FetchError('too_large', `the decompressed body is larger than ${maxBytes} bytes`);
+    }
+    throw new FetchError('decompress_failed', `the ${enc || 'gzip'} body cannot be decompressed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
