@@ -35,7 +35,7 @@ export default tseslint.config(
       ] }],
     },
   },
-  { files: ['vitest.config.ts'], rules: { '@typescript-eslint/no-unsafe-assignment': 'off' } },
+  { files: ['vitest.config.mts'], rules: { '@typescript-eslint/no-unsafe-assignment': 'off' } },
   {
     files: ['**/*.spec.ts', '**/*.medium-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'],
     rules: {

@@ -2,9 +2,10 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { dataSourceOptions } from './data-source';
+import { CatalogRepository } from './repositories/catalog.repository';
 import { CurrenciesRepository } from './repositories/currencies.repository';
 
-const REPOSITORIES = [CurrenciesRepository];
+const REPOSITORIES = [CatalogRepository, CurrenciesRepository];
 
 /** The one DataSource of a ratewatch process and the repositories over it. */
 @Module({})

@@ -5,6 +5,7 @@ export * from './entities';
 export * from './freshness';
 export * from './migrate';
 export * from './migrations';
+export * from './repositories/catalog.repository';
 export * from './repositories/currencies.repository';
 export * from './runtime-database';
 export * from './seed/currency-catalog';

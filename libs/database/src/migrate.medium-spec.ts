@@ -21,12 +21,12 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
 
   it('creates the schema and seeds the 322 catalog codes and the default aliases', async () => {
     const result = await migrateAndSeed(db.url);
-    expect(result.migrationsApplied).toEqual(['InitialSchema1764072000000']);
+    expect(result.migrationsApplied).toEqual(['InitialSchema1764072000000', 'CatalogVersion1764072100000']);
     expect(result.currenciesAdded).toBe(322);
     expect(result.aliasesAdded).toBeGreaterThan(10);
     const tables = await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
     expect(tables.rows.map((r: { tablename: string }) => r.tablename)).toEqual([
-      'api_keys', 'clicks', 'currencies', 'currency_aliases', 'exchangers', 'feed_runs', 'feeds', 'migrations', 'offers',
+      'api_keys', 'catalog_version', 'clicks', 'currencies', 'currency_aliases', 'exchangers', 'feed_runs', 'feeds', 'migrations', 'offers',
     ]);
     const alias = await client.query(`SELECT code FROM currency_aliases WHERE alias = 'USDTTRC' AND exchanger_id IS NULL`);
     expect(alias.rows).toEqual([{ code: 'USDTTRC20' }]);
@@ -45,7 +45,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
     const fresh = await createTestDatabase();
     try {
       const results = await Promise.all([migrateAndSeed(fresh.url), migrateAndSeed(fresh.url), migrateAndSeed(fresh.url)]);
-      expect(results.map((r) => r.migrationsApplied.length).sort()).toEqual([0, 0, 1]);
+      expect(results.map((r) => r.migrationsApplied.length).sort()).toEqual([0, 0, 2]);
       expect(results.reduce((sum, r) => sum + r.currenciesAdded, 0)).toBe(322);
     } finally {
       await fresh.drop();
@@ -67,6 +67,15 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
     await client.query(`INSERT INTO currency_aliases (alias, exchanger_id, code) VALUES ('USDTTRC', $1, 'USDTERC20')`, [exchangerId]);
   });
 
+  it('bumps the catalog version on every change to currencies or aliases', async () => {
+    const version = async () => Number(((await client.query(`SELECT version FROM catalog_version`)).rows[0] as { version: string }).version);
+    const before = await version();
+    await client.query(`INSERT INTO currency_aliases (alias, code) VALUES ('TETHERTRC', 'USDTTRC20')`);
+    await client.query(`UPDATE currencies SET name = name WHERE code = 'ETH'`);
+    await client.query(`DELETE FROM currency_aliases WHERE alias = 'TETHERTRC'`);
+    expect(await version()).toBe(before + 3);
+  });
+
   it('keeps one unique click per visitor, exchanger and direction a day', async () => {
     const { rows } = await client.query(`SELECT id FROM exchangers WHERE slug = 'aura'`);
     const exchangerId = (rows[0] as { id: number }).id;
@@ -82,6 +91,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
     try {
       await migrateAndSeed(scratch.url);
       await dataSource.initialize();
+      await dataSource.undoLastMigration();
       await dataSource.undoLastMigration();
       const tables: unknown[] = await dataSource.query(`SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations'`);
       expect(tables).toHaveLength(0);

@@ -28,6 +28,7 @@ export function readFeed(text: string, format: FeedFormat | 'auto'): ReadResult 
   if (HTML.test(head) || (/<html[\s>]/i.test(head) && !/<rates[\s>/]/i.test(head))) {
     return readError(null, 'html_page', `an HTML page instead of a feed (title: ${htmlTitle(body) ?? 'none'})`);
   }
+  if (looksBinary(head)) return readError(null, 'not_a_feed', 'binary data, not a text feed');
   if (PHP_ERROR.test(head)) return readError(null, 'php_error', `a PHP error instead of a feed: ${stripTags(head).slice(0, 200)}`);
   const first = body[0];
   if (first !== '<' && first !== '{' && first !== '[' && isMaintenanceText(body.trim())) {
@@ -45,6 +46,17 @@ export function sniffFormat(body: string): FeedFormat | null {
   if (first === '{' || first === '[') return 'json';
   const firstLine = body.slice(0, body.indexOf('\n') === -1 ? undefined : body.indexOf('\n'));
   return firstLine.split(';').length >= 4 ? 'txt' : null;
+}
+
+/** NUL bytes or many control characters: an image, an archive, garbage — not a feed. */
+function looksBinary(head: string): boolean {
+  let control = 0;
+  for (let i = 0; i < head.length; i++) {
+    const c = head.charCodeAt(i);
+    if (c === 0) return true;
+    if (c < 32 && c !== 9 && c !== 10 && c !== 13) control++;
+  }
+  return control > head.length / 10;
 }
 
 function htmlTitle(body: string): string | null {

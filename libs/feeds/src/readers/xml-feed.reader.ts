@@ -28,6 +28,11 @@ export class XmlFeedReader implements FeedReader {
     const valid = XMLValidator.validate(text, { allowBooleanAttributes: true });
     if (valid !== true) {
       const { line, col, msg } = valid.err;
+      const unclosed = /^Invalid '\[([\s\S]*)\]' found/.exec(msg);
+      if (unclosed) {
+        const open = unclosed[1]!.split(',').map((name) => `<${name.trim().replace(/^"|"$/g, '')}>`).join('');
+        return readError('xml', 'xml_malformed', `malformed XML: the body ends inside ${open} (truncated?)`);
+      }
       return readError('xml', 'xml_malformed', `malformed XML at line ${line}, column ${col}: ${msg}`);
     }
     return extractItems(text);

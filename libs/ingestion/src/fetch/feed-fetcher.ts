@@ -112,7 +112,7 @@ export class FeedFetcher {
           throw new FetchError('http_error', `HTTP ${status} from ${url.host}`, status);
         }
         const raw = await readCapped(response.body, maxBytes);
-        const body = await decompress(raw, header(response.headers, 'content-encoding'), maxBytes);
+        const body = await decompressBody(raw, header(response.headers, 'content-encoding'), maxBytes);
         return { kind: 'body', status, url: url.toString(), body, wireBytes: raw.length, contentType: header(response.headers, 'content-type'), etag, lastModified };
       }
     } catch (error) {
@@ -220,7 +220,7 @@ async function readCapped(body: AsyncIterable<Buffer>, maxBytes: number): Promis
 }
 
 /** Decompresses by Content-Encoding, or by the gzip magic bytes when the header is missing. */
-async function decompress(raw: Buffer, encoding: string | null, maxBytes: number): Promise<Buffer> {
+export async function decompressBody(raw: Buffer, encoding: string | null, maxBytes: number): Promise<Buffer> {
   const enc = (encoding ?? '').trim().toLowerCase();
   const gzipMagic = raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b;
   try {

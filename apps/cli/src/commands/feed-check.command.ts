@@ -1,0 +1,107 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import type { AppConfig } from '@app/config';
+import { CatalogRepository, createDataSource, readBundledCatalog } from '@app/database';
+import { DEFAULT_CURRENCY_ALIASES } from '@app/domain';
+import { buildContext, checkFeed, failedReport, FeedFormat, FeedReport, NormalizationContext } from '@app/feeds';
+import { decompressBody, DEFAULT_MAX_BODY_BYTES, FeedFetcher, FetchError } from '@app/ingestion';
+import { CliCommand, UsageError } from '../cli-command';
+
+const FORMATS = ['auto', 'xml', 'json', 'txt'] as const;
+
+/**
+ * `feed:check <file-or-url> [--format auto|xml|json|txt] [--json]`: parse and normalize one feed and
+ * print the report. Exit 0 for ok/empty, 1 for maintenance/error, 2 for a usage mistake.
+ */
+export const feedCheckCommand: CliCommand = {
+  name: 'feed:check',
+  summary: 'parse and normalize one feed (file or URL) and print its report',
+  usage: 'feed:check <file-or-url> [--format auto|xml|json|txt] [--json]',
+  async run(args, config, io) {
+    const { source, format, json } = parseFeedCheckArgs(args);
+    const report = await checkSource(source, format, config);
+    io.out(json ? JSON.stringify(report) : summarize(report));
+    return report.status === 'ok' || report.status === 'empty' ? 0 : 1;
+  },
+};
+
+function parseFeedCheckArgs(args: string[]): { source: string; format: FeedFormat | 'auto'; json: boolean } {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string', default: 'auto' }, json: { type: 'boolean', default: false } } });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const [source, ...rest] = parsed.positionals;
+  if (!source || rest.length > 0) throw new UsageError('feed:check takes exactly one file or URL');
+  const format = parsed.values.format;
+  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${format}"`);
+  return { source, format: format as FeedFormat | 'auto', json: parsed.values.json };
+}
+
+async function checkSource(source: string, format: FeedFormat | 'auto', config: AppConfig): Promise<FeedReport> {
+  const context = await normalizationContext(config);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
+    const fetcher = new FeedFetcher({ allowPrivate: config.fetch.allowPrivate });
+    try {
+      const result = await fetcher.fetch({ url: source, timeoutMs: 30_000 });
+      if (result.kind === 'not_modified') return failedReport(null, { code: 'http_error', message: 'HTTP 304 to an unconditional request' });
+      return checkFeed(result.body, { format, contentType: result.contentType }, context);
+    } catch (error) {
+      if (error instanceof FetchError) return failedReport(null, { code: error.code, message: error.message });
+      throw error;
+    } finally {
+      await fetcher.close();
+    }
+  }
+  let raw: Buffer;
+  try {
+    raw = await readFile(source);
+  } catch (error) {
+    throw new UsageError(`cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  try {
+    return checkFeed(await decompressBody(raw, null, DEFAULT_MAX_BODY_BYTES), { format }, context);
+  } catch (error) {
+    if (error instanceof FetchError) return failedReport(null, { code: error.code, message: error.message });
+    throw error;
+  }
+}
+
+/** The built-in catalog and default aliases, or the database's when DATABASE_URL is configured. */
+async function normalizationContext(config: AppConfig): Promise<NormalizationContext> {
+  if (!config.database.url) {
+    return buildContext(readBundledCatalog().map((c) => ({ ...c, enabled: true })), Object.entries(DEFAULT_CURRENCY_ALIASES));
+  }
+  const dataSource = createDataSource({ url: config.database.url, poolSize: 1, applicationName: 'ratewatch-cli' });
+  await dataSource.initialize();
+  try {
+    return await new CatalogRepository(dataSource).loadContext(null);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/** The human-readable report. */
+export function summarize(report: FeedReport): string {
+  const { stats } = report;
+  const lines = [
+    `status: ${report.status}${report.format ? ` (${report.format})` : ''} — ${stats.items} items, ${stats.offers} offers, ${stats.rejected} rejected, ${stats.duplicates} duplicates`,
+  ];
+  if (report.error) lines.push(`error: ${report.error.code}: ${report.error.message}`);
+  if (report.rejected.length > 0) lines.push('rejected:', ...report.rejected.map((r) => `  item ${r.index}: ${r.reason}`));
+  if (report.warnings.length > 0) lines.push('warnings:', ...report.warnings.map((w) => `  ${w}`));
+  if (report.offers.length > 0) {
+    lines.push(`offers${report.offers.length > 20 ? ' (first 20)' : ''}:`);
+    for (const o of report.offers.slice(0, 20)) {
+      const limits = [o.fromMin && `min ${o.fromMin} ${o.from}`, o.fromMax && `max ${o.fromMax} ${o.from}`, o.toMin && `min ${o.toMin} ${o.to}`, o.toMax && `max ${o.toMax} ${o.to}`].filter(Boolean);
+      lines.push(
+        `  ${o.from} → ${o.to}${o.city ? ` [${o.city}]` : ''}: ${o.in} → ${o.out} (rate ${o.rate}), reserve ${o.reserve ?? 'unknown'}` +
+          (limits.length ? `, ${limits.join(', ')}` : '') +
+          (o.flags.length ? `, flags ${o.flags.join(',')}` : ''),
+      );
+    }
+  }
+  return lines.join('\n');
+}
+

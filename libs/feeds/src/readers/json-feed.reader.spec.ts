@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { JsonFeedReader } from './json-feed.reader';
+import { MAX_FEED_ITEMS } from './feed-reader';
+
+const reader = new JsonFeedReader();
+const items = (json: string) => {
+  const result = reader.read(json);
+  if (result.kind !== 'items') throw new Error(`expected items, got ${JSON.stringify(result)}`);
+  return result.items;
+};
+
+describe('JsonFeedReader', () => {
+  it('keeps JSON numbers exactly as written', () => {
+    const [item] = items('{"rates":[{"from":"BTC","to":"ETH","in":1,"out":0.10000000000000000555,"amount":12345678901234567890.5}]}');
+    expect(item).toMatchObject({ in: '1', out: '0.10000000000000000555', amount: '12345678901234567890.5' });
+  });
+
+  it('does not touch digits inside strings', () => {
+    const [item] = items('{"rates":[{"from":"USDT\\"TRC20 1.5","to":"ETH","in":"1,5","out":2e-5}]}');
+    expect(item).toMatchObject({ from: 'USDT"TRC20 1.5', in: '1,5', out: '2e-5' });
+  });
+
+  it('reads the older dialect', () => {
+    const [item] = items('[{"from":"BTC","to":"ETH","in":1,"out":20,"in_min_amount":0.01,"in_max_amount":"2","in_min_fee":"0.0001","in_fee":"1 %","out_fee":0.5,"options":["manual","verifying"]}]');
+    expect(item).toMatchObject({ frommin: '0.01', frommax: '2', minfee: '0.0001', fromfee: '1 %', tofee: '0.5', param: 'manual,verifying' });
+  });
+
+  it('reads repeated limits given as arrays', () => {
+    expect(items('{"rates":[{"minamount":["1 BTC","0.5 BTC"]}]}')[0]?.minamount).toEqual(['1 BTC', '0.5 BTC']);
+  });
+
+  it('keeps the index of an item that is not an object', () => {
+    const list = items('{"rates":[42, {"from":"BTC"}]}');
+    expect(list).toHaveLength(2);
+    expect(list[1]?.from).toBe('BTC');
+  });
+
+  it('calls malformed or truncated JSON an error', () => {
+    expect(reader.read('{"rates":[{"from":"BTC"')).toMatchObject({ kind: 'error', code: 'json_malformed' });
+    expect(reader.read('{"rates":[{"out":NaN}]}')).toMatchObject({ kind: 'error', code: 'json_malformed' });
+  });
+
+  it('refuses an unexpected shape and reads an error answer', () => {
+    expect(reader.read('{"data":[]}')).toMatchObject({ kind: 'error', code: 'json_unexpected_shape' });
+    expect(reader.read('{"error":"Техническое обслуживание"}')).toMatchObject({ kind: 'maintenance' });
+  });
+
+  it('refuses a feed with too many items', () => {
+    const huge = `{"rates":[${'{},'.repeat(MAX_FEED_ITEMS)}{}]}`;
+    expect(reader.read(huge)).toMatchObject({ kind: 'error', code: 'too_many_items' });
+  });
+});

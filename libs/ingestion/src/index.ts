@@ -1,0 +1,2 @@
+export * from './fetch/address-policy';
+export * from './fetch/feed-fetcher';
