@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
-import { RedisModule } from '@app/queue';
+import { IngestionModule } from '@app/ingestion';
+import { QueueModule, RedisModule } from '@app/queue';
 import { CurrenciesController } from './public/currencies/currencies.controller';
 
 /** The HTTP app: public API, admin API, `/go`, health, metrics. It never consumes jobs. */
@@ -20,7 +21,8 @@ export class ApiModule {
         DatabaseModule.forRoot('ratewatch-api'),
         MetricsModule.forRoot('api'),
         HealthModule.forRoot({ redis: fleet }),
-        ...(fleet ? [RedisModule] : []),
+        // Fleet: the api changes schedules but never polls. Standalone: it polls in-process.
+        ...(fleet ? [RedisModule, QueueModule.forRoot('ratewatch-api'), IngestionModule.forRoot('scheduler-only')] : [IngestionModule.forRoot('standalone')]),
       ],
       controllers: [CurrenciesController],
       providers: [

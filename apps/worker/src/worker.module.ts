@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
+import { IngestionModule } from '@app/ingestion';
 import { QueueModule, RedisModule } from '@app/queue';
+import { FeedPollProcessor } from './feed-poll.processor';
 
 /** BullMQ consumers and scheduling, plus a small HTTP port for health and metrics. */
 @Module({})
@@ -19,7 +21,9 @@ export class WorkerModule {
         HealthModule.forRoot({ redis: true }),
         RedisModule,
         QueueModule.forRoot('ratewatch-worker'),
+        IngestionModule.forRoot('worker'),
       ],
+      providers: [FeedPollProcessor],
     };
   }
 }

@@ -4,8 +4,9 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { dataSourceOptions } from './data-source';
 import { CatalogRepository } from './repositories/catalog.repository';
 import { CurrenciesRepository } from './repositories/currencies.repository';
+import { FeedsRepository } from './repositories/feeds.repository';
 
-const REPOSITORIES = [CatalogRepository, CurrenciesRepository];
+const REPOSITORIES = [CatalogRepository, CurrenciesRepository, FeedsRepository];
 
 /** The one DataSource of a ratewatch process and the repositories over it. */
 @Module({})

@@ -7,6 +7,7 @@ export * from './migrate';
 export * from './migrations';
 export * from './repositories/catalog.repository';
 export * from './repositories/currencies.repository';
+export * from './repositories/feeds.repository';
 export * from './runtime-database';
 export * from './seed/currency-catalog';
 export * from './seed/seed-catalog';

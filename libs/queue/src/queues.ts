@@ -12,7 +12,17 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export const JOBS = {
   pollFeed: 'poll-feed',
+  /** Housekeeping on the feed-poll queue: make the schedulers equal the feeds table. */
+  reconcileFeeds: 'reconcile-feeds',
+  /** Housekeeping on the feed-poll queue: bounded retention of feed runs. */
+  pruneRuns: 'prune-runs',
   syncPartner: 'sync-partner',
+} as const;
+
+/** Housekeeping schedulers (one each, whatever the number of workers) and how often they run. */
+export const HOUSEKEEPING = {
+  reconcileFeeds: { schedulerId: 'housekeeping:reconcile-feeds', every: 60_000 },
+  pruneRuns: { schedulerId: 'housekeeping:prune-runs', every: 10 * 60_000 },
 } as const;
 
 /** Why a poll happens; stored on the feed run. */

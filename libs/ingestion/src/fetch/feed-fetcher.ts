@@ -127,6 +127,11 @@ export class FeedFetcher {
     this.agents.clear();
   }
 
+  /** Nest calls this when the fetcher is a provider. */
+  onApplicationShutdown(): Promise<void> {
+    return this.close();
+  }
+
   private checkUrl(raw: string): URL {
     let url: URL;
     try {

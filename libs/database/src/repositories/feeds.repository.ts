@@ -1,0 +1,295 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { NormalizedOffer } from '@app/feeds';
+import type { FeedFormat, FeedRunStatus, StoredError } from '../entities/feed.entity';
+import type { StoredReject } from '../entities/feed-run.entity';
+import { FRESH_FEED_SQL } from '../freshness';
+
+/** What a poll needs to know about its feed. */
+export interface FeedToPoll {
+  id: number;
+  exchangerId: number;
+  exchangerStatus: string;
+  url: string;
+  format: FeedFormat;
+  intervalSeconds: number;
+  timeoutMs: number;
+  enabled: boolean;
+  etag: string | null;
+  lastModified: string | null;
+  contentHash: string | null;
+  lastAttemptAt: Date | null;
+  consecutiveFailures: number;
+  /** The catalog version now: part of the content hash, so an alias change re-reads an unchanged body. */
+  catalogVersion: string;
+}
+
+/** One row of feed_runs as the poll service produces it. */
+export interface FeedRunRecord {
+  trigger: string;
+  startedAt: Date;
+  durationMs: number;
+  status: FeedRunStatus;
+  format: string | null;
+  httpStatus: number | null;
+  bytes: number | null;
+  items: number;
+  accepted: number;
+  rejected: number;
+  duplicates: number;
+  inserted: number;
+  updated: number;
+  deleted: number;
+  error: StoredError | null;
+  rejects: StoredReject[];
+  warnings: string[];
+}
+
+/** The state a successful answer leaves on the feed. */
+export interface FeedAnswerState {
+  etag: string | null;
+  lastModified: string | null;
+  contentHash: string | null;
+}
+
+export interface SnapshotChange {
+  inserted: number;
+  updated: number;
+  deleted: number;
+  /** Directions whose offers changed: the read caches to invalidate. */
+  touched: Array<[string, string]>;
+}
+
+export interface SchedulableFeed {
+  id: number;
+  intervalSeconds: number;
+}
+
+export const NO_CHANGE: SnapshotChange = { inserted: 0, updated: 0, deleted: 0, touched: [] };
+
+/** Runs kept per feed, and for how long (bounded retention). */
+export const RUNS_KEPT_PER_FEED = 1000;
+export const RUNS_KEPT_DAYS = 7;
+
+@Injectable()
+export class FeedsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async findForPoll(feedId: number): Promise<FeedToPoll | null> {
+    const [row] = await this.dataSource.query<FeedToPoll[]>(
+      `SELECT f.id, f.exchanger_id AS "exchangerId", e.status AS "exchangerStatus", f.url, f.format,
+              f.interval_s AS "intervalSeconds", f.timeout_ms AS "timeoutMs", f.enabled, f.etag,
+              f.last_modified AS "lastModified", f.content_hash AS "contentHash",
+              f.last_attempt_at AS "lastAttemptAt", f.consecutive_failures AS "consecutiveFailures",
+              (SELECT version::text FROM catalog_version) AS "catalogVersion"
+       FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id
+       WHERE f.id = $1`,
+      [feedId],
+    );
+    return row ?? null;
+  }
+
+  /** Feeds that should have a schedule: enabled, of an active exchanger. */
+  async listSchedulable(): Promise<SchedulableFeed[]> {
+    return this.dataSource.query<SchedulableFeed[]>(
+      `SELECT f.id, f.interval_s AS "intervalSeconds"
+       FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id
+       WHERE f.enabled AND e.status = 'active'
+       ORDER BY f.id`,
+    );
+  }
+
+  /**
+   * 304 or the same bytes as last time: the poll succeeded and nothing else changes. One statement
+   * (the feed row and the run), so this path costs one round trip.
+   */
+  async recordUnchanged(feedId: number, run: FeedRunRecord, answer: FeedAnswerState): Promise<void> {
+    await this.dataSource.query(
+      `WITH feed AS (
+         UPDATE feeds SET last_attempt_at = $2, last_success_at = $2, last_status = $3, last_error = NULL,
+                consecutive_failures = 0, etag = COALESCE($4, etag), last_modified = COALESCE($5, last_modified)
+         WHERE id = $1 RETURNING id
+       )
+       ${INSERT_RUN} SELECT feed.id, ${RUN_VALUES} FROM feed`,
+      [feedId, run.startedAt, run.status, answer.etag, answer.lastModified, ...runParams(run)],
+    );
+  }
+
+  /** A failed poll: the offers stay as they are (until they go stale); the failure is counted. */
+  async recordFailure(feedId: number, run: FeedRunRecord): Promise<void> {
+    await this.dataSource.query(
+      `WITH feed AS (
+         UPDATE feeds SET last_attempt_at = $2, last_status = 'error', last_error = $3::jsonb,
+                consecutive_failures = consecutive_failures + 1
+         WHERE id = $1 RETURNING id
+       )
+       ${INSERT_RUN} SELECT feed.id, ${RUN_VALUES_FROM(4)} FROM feed`,
+      [feedId, run.startedAt, JSON.stringify(run.error), ...runParams(run)],
+    );
+  }
+
+  /**
+   * Applies a good answer in one transaction, holding the feed row's lock so two polls of one feed
+   * never interleave: the snapshot diff (`offers` null for maintenance, which keeps the offers but
+   * hides them), the feed's state and the run.
+   */
+  async applyAnswer(
+    feed: { id: number; exchangerId: number },
+    run: FeedRunRecord,
+    answer: FeedAnswerState,
+    offers: readonly NormalizedOffer[] | null,
+  ): Promise<SnapshotChange> {
+    return this.dataSource.transaction(async (tx) => {
+      await tx.query(`SELECT 1 FROM feeds WHERE id = $1 FOR UPDATE`, [feed.id]);
+      const change = offers === null ? NO_CHANGE : await replaceSnapshot(tx, feed, offers);
+      const changed = change.inserted + change.updated + change.deleted > 0;
+      await tx.query(
+        `WITH feed AS (
+           UPDATE feeds SET last_attempt_at = $2, last_success_at = $2, last_status = $3, last_error = NULL,
+                  consecutive_failures = 0, in_maintenance = $4, etag = $5, last_modified = $6, content_hash = $7,
+                  last_change_at = CASE WHEN $8::boolean THEN $2 ELSE last_change_at END
+           WHERE id = $1 RETURNING id
+         )
+         ${INSERT_RUN} SELECT feed.id, ${RUN_VALUES_FROM(9)} FROM feed`,
+        [
+          feed.id,
+          run.startedAt,
+          run.status,
+          offers === null,
+          answer.etag,
+          answer.lastModified,
+          answer.contentHash,
+          changed || offers === null,
+          ...runParams({ ...run, inserted: change.inserted, updated: change.updated, deleted: change.deleted }),
+        ],
+      );
+      return change;
+    });
+  }
+
+  /** Bounded retention of feed_runs: the last RUNS_KEPT_PER_FEED per feed, none older than RUNS_KEPT_DAYS. */
+  async pruneRuns(): Promise<number> {
+    const old: unknown[] = await this.dataSource.query(`DELETE FROM feed_runs WHERE started_at < now() - make_interval(days => $1) RETURNING 1`, [RUNS_KEPT_DAYS]);
+    const excess: unknown[] = await this.dataSource.query(
+      `DELETE FROM feed_runs r USING (
+         SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY feed_id ORDER BY started_at DESC, id DESC) AS n FROM feed_runs) ranked
+         WHERE n > $1
+       ) extra WHERE r.id = extra.id RETURNING 1`,
+      [RUNS_KEPT_PER_FEED],
+    );
+    return old.length + excess.length;
+  }
+
+  /** How many enabled feeds are fresh, stale, failing or in maintenance (for metrics and health). */
+  async countByState(): Promise<Record<'fresh' | 'stale' | 'failing' | 'maintenance', number>> {
+    const [row] = await this.dataSource.query<Array<Record<'fresh' | 'stale' | 'failing' | 'maintenance', string>>>(
+      `SELECT count(*) FILTER (WHERE ${FRESH_FEED_SQL}) AS fresh,
+              count(*) FILTER (WHERE NOT f.in_maintenance AND (f.last_success_at IS NULL OR f.last_success_at <= now() - make_interval(secs => f.stale_after_s))) AS stale,
+              count(*) FILTER (WHERE f.consecutive_failures > 0) AS failing,
+              count(*) FILTER (WHERE f.in_maintenance) AS maintenance
+       FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id
+       WHERE f.enabled AND e.status = 'active'`,
+    );
+    return { fresh: Number(row?.fresh ?? 0), stale: Number(row?.stale ?? 0), failing: Number(row?.failing ?? 0), maintenance: Number(row?.maintenance ?? 0) };
+  }
+}
+
+const INSERT_RUN = `INSERT INTO feed_runs (feed_id, trigger, started_at, duration_ms, status, format, http_status, bytes, items, accepted, rejected,
+                                           duplicates, inserted, updated, deleted, error_code, error_message, rejects, warnings)`;
+
+/** Placeholders for the 18 run values, numbered from `first`. */
+function RUN_VALUES_FROM(first: number): string {
+  const p = (i: number) => `$${first + i}`;
+  return `${p(0)}, ${p(1)}::timestamptz, ${p(2)}::int, ${p(3)}, ${p(4)}, ${p(5)}::int, ${p(6)}::int, ${p(7)}::int, ${p(8)}::int, ${p(9)}::int,
+          ${p(10)}::int, ${p(11)}::int, ${p(12)}::int, ${p(13)}::int, ${p(14)}, ${p(15)}, ${p(16)}::jsonb, ${p(17)}::jsonb`;
+}
+const RUN_VALUES = RUN_VALUES_FROM(6);
+
+function runParams(run: FeedRunRecord): unknown[] {
+  return [
+    run.trigger,
+    run.startedAt,
+    run.durationMs,
+    run.status,
+    run.format,
+    run.httpStatus,
+    run.bytes,
+    run.items,
+    run.accepted,
+    run.rejected,
+    run.duplicates,
+    run.inserted,
+    run.updated,
+    run.deleted,
+    run.error?.code ?? null,
+    run.error?.message ?? null,
+    JSON.stringify(run.rejects),
+    JSON.stringify(run.warnings),
+  ];
+}
+
+/**
+ * Replaces a feed's snapshot with set-based SQL (DESIGN.md §6): the whole snapshot travels as one JSON
+ * parameter; new offers are inserted, changed ones updated, vanished ones deleted; unchanged rows are
+ * not rewritten. Never a query per offer.
+ */
+async function replaceSnapshot(tx: EntityManager, feed: { id: number; exchangerId: number }, offers: readonly NormalizedOffer[]): Promise<SnapshotChange> {
+  const payload = JSON.stringify(
+    offers.map((o) => ({
+      f: o.from,
+      t: o.to,
+      c: o.city ?? '',
+      i: o.in,
+      o: o.out,
+      r: o.rate,
+      rs: o.reserve,
+      a: o.fromMin,
+      b: o.fromMax,
+      x: o.toMin,
+      y: o.toMax,
+      ff: o.fromFee,
+      tf: o.toFee,
+      mf: o.minFee,
+      fl: o.flags,
+    })),
+  );
+  const [result] = await tx.query<Array<{ inserted: number; updated: number; deleted: number; touched: Array<[string, string]> }>>(
+    `WITH incoming AS (
+       SELECT * FROM jsonb_to_recordset($2::jsonb) AS n(f text, t text, c text, i numeric, o numeric, r numeric, rs numeric,
+                                                     a numeric, b numeric, x numeric, y numeric, ff jsonb, tf jsonb, mf jsonb, fl text[])
+     ),
+     changed AS (
+       SELECT n.* FROM incoming n
+       LEFT JOIN offers cur ON cur.feed_id = $1 AND cur.from_code = n.f AND cur.to_code = n.t AND cur.city = n.c
+       WHERE cur.feed_id IS NULL
+          OR cur.exchanger_id <> $3
+          OR (cur.amount_in, cur.amount_out, cur.reserve, cur.from_min, cur.from_max, cur.to_min, cur.to_max, cur.from_fee, cur.to_fee, cur.min_fee, cur.flags)
+             IS DISTINCT FROM (n.i, n.o, n.rs, n.a, n.b, n.x, n.y, n.ff, n.tf, n.mf, n.fl)
+     ),
+     deleted AS (
+       DELETE FROM offers cur
+       WHERE cur.feed_id = $1
+         AND NOT EXISTS (SELECT 1 FROM incoming n WHERE n.f = cur.from_code AND n.t = cur.to_code AND n.c = cur.city)
+       RETURNING cur.from_code, cur.to_code
+     ),
+     upserted AS (
+       INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, city, amount_in, amount_out, rate, reserve,
+                           from_min, from_max, to_min, to_max, from_fee, to_fee, min_fee, flags, updated_at)
+       SELECT $1, $3, f, t, c, i, o, r, rs, a, b, x, y, ff, tf, mf, fl, now() FROM changed
+       ON CONFLICT (feed_id, from_code, to_code, city) DO UPDATE SET
+         exchanger_id = EXCLUDED.exchanger_id, amount_in = EXCLUDED.amount_in, amount_out = EXCLUDED.amount_out,
+         rate = EXCLUDED.rate, reserve = EXCLUDED.reserve, from_min = EXCLUDED.from_min, from_max = EXCLUDED.from_max,
+         to_min = EXCLUDED.to_min, to_max = EXCLUDED.to_max, from_fee = EXCLUDED.from_fee, to_fee = EXCLUDED.to_fee,
+         min_fee = EXCLUDED.min_fee, flags = EXCLUDED.flags, updated_at = EXCLUDED.updated_at
+       RETURNING (xmax = 0) AS inserted, from_code, to_code
+     )
+     SELECT (SELECT count(*) FROM upserted WHERE inserted)::int AS inserted,
+            (SELECT count(*) FROM upserted WHERE NOT inserted)::int AS updated,
+            (SELECT count(*) FROM deleted)::int AS deleted,
+            (SELECT COALESCE(jsonb_agg(jsonb_build_array(d.from_code, d.to_code)), '[]'::jsonb)
+               FROM (SELECT from_code, to_code FROM upserted UNION SELECT from_code, to_code FROM deleted) d) AS touched`,
+    [feed.id, payload, feed.exchangerId],
+  );
+  return result ?? NO_CHANGE;
+}

@@ -1,0 +1,38 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { FeedsRepository } from '@app/database';
+import { METRICS_REGISTRY } from '@app/observability';
+
+/** Ingestion metrics on the process's `/metrics` (the worker's, or the api's in standalone mode). */
+@Injectable()
+export class IngestionMetrics {
+  readonly pollDuration: Histogram<'status'>;
+  readonly polls: Counter<'status' | 'error_code'>;
+  readonly bytesFetched: Counter;
+  readonly offersWritten: Counter<'change'>;
+  readonly itemsRejected: Counter;
+
+  constructor(@Inject(METRICS_REGISTRY) registry: Registry, feeds: FeedsRepository) {
+    this.pollDuration = new Histogram({
+      name: 'ratewatch_feed_poll_duration_seconds',
+      help: 'Duration of one feed poll (fetch, parse, normalize, write) by outcome',
+      labelNames: ['status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    });
+    this.polls = new Counter({ name: 'ratewatch_feed_polls_total', help: 'Feed polls by outcome and error code', labelNames: ['status', 'error_code'], registers: [registry] });
+    this.bytesFetched = new Counter({ name: 'ratewatch_feed_fetched_bytes_total', help: 'Bytes fetched from feeds (on the wire)', registers: [registry] });
+    this.offersWritten = new Counter({ name: 'ratewatch_offers_written_total', help: 'Offers inserted, updated and deleted by snapshot writes', labelNames: ['change'], registers: [registry] });
+    this.itemsRejected = new Counter({ name: 'ratewatch_feed_items_rejected_total', help: 'Feed items rejected by the normalizer', registers: [registry] });
+    new Gauge({
+      name: 'ratewatch_feeds',
+      help: 'Enabled feeds of active exchangers by state (fresh, stale, failing, maintenance)',
+      labelNames: ['state'],
+      registers: [registry],
+      async collect() {
+        const counts = await feeds.countByState();
+        for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
+      },
+    });
+  }
+}

@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { FeedRunRecord, FeedsRepository, FeedToPoll, SnapshotChange } from '@app/database';
+import { checkFeed, FeedReport } from '@app/feeds';
+import type { PollTrigger } from '@app/queue';
+import { FeedFetcher, FetchError } from '../fetch/feed-fetcher';
+import { IngestionMetrics } from '../metrics/ingestion.metrics';
+import { backoffUntil } from './backoff';
+import { NormalizationContextCache } from './normalization-context.cache';
+
+/** A poll that ran: its run record and, for a written snapshot, what changed. */
+export interface CompletedPoll {
+  status: FeedRunRecord['status'];
+  run: FeedRunRecord;
+  change: SnapshotChange | null;
+}
+
+export type PollOutcome = { status: 'skipped'; reason: string } | CompletedPoll;
+
+/**
+ * The unit of ingestion work (DESIGN.md §4): fetch one feed, read and normalize it, write its snapshot
+ * and record the run. The BullMQ processor and the standalone scheduler are thin callers of `poll`.
+ * Bad input never throws: every failure becomes a stored `error` run and the previous snapshot stays.
+ */
+@Injectable()
+export class FeedPollService {
+  private readonly logger = new Logger(FeedPollService.name);
+
+  constructor(
+    private readonly feeds: FeedsRepository,
+    private readonly contexts: NormalizationContextCache,
+    private readonly fetcher: FeedFetcher,
+    private readonly metrics: IngestionMetrics,
+  ) {}
+
+  async poll(feedId: number, trigger: PollTrigger): Promise<PollOutcome> {
+    const feed = await this.feeds.findForPoll(feedId);
+    if (!feed) return { status: 'skipped', reason: `feed ${feedId} does not exist` };
+    if (!feed.enabled) return { status: 'skipped', reason: `feed ${feedId} is disabled` };
+    if (feed.exchangerStatus !== 'active') return { status: 'skipped', reason: `the exchanger of feed ${feedId} is ${feed.exchangerStatus}` };
+    if (trigger === 'schedule') {
+      const until = backoffUntil(feed.lastAttemptAt, feed.consecutiveFailures, feed.intervalSeconds);
+      if (until !== null && until.getTime() > Date.now()) return { status: 'skipped', reason: `backing off until ${until.toISOString()}` };
+    }
+
+    const started = new Date();
+    const timer = this.metrics.pollDuration.startTimer();
+    const outcome = await this.pollFeed(feed, trigger, started).catch(async (error: unknown): Promise<CompletedPoll> => {
+      // Not the feed's fault (a bug, or the database): record what we can, then let the caller decide.
+      this.logger.error(`poll of feed ${feed.id} failed unexpectedly: ${error instanceof Error ? error.stack : String(error)}`);
+      const run = this.run(trigger, started, 'error', { error: { code: 'internal_error', message: 'ratewatch failed while processing this feed; see the worker log' } });
+      await this.feeds.recordFailure(feed.id, run);
+      return { status: 'error', run, change: null };
+    });
+    timer({ status: outcome.status });
+    this.metrics.polls.inc({ status: outcome.status, error_code: outcome.run.error?.code ?? '' });
+    if (outcome.change) {
+      this.metrics.offersWritten.inc({ change: 'inserted' }, outcome.change.inserted);
+      this.metrics.offersWritten.inc({ change: 'updated' }, outcome.change.updated);
+      this.metrics.offersWritten.inc({ change: 'deleted' }, outcome.change.deleted);
+    }
+    this.metrics.itemsRejected.inc(outcome.run.rejected);
+    return outcome;
+  }
+
+  private async pollFeed(feed: FeedToPoll, trigger: PollTrigger, started: Date): Promise<CompletedPoll> {
+    let answer;
+    try {
+      answer = await this.fetcher.fetch({ url: feed.url, timeoutMs: feed.timeoutMs, etag: feed.etag, lastModified: feed.lastModified });
+    } catch (error) {
+      if (!(error instanceof FetchError)) throw error;
+      const run = this.run(trigger, started, 'error', { error: { code: error.code, message: error.message }, httpStatus: error.httpStatus });
+      await this.feeds.recordFailure(feed.id, run);
+      return { status: 'error', run, change: null };
+    }
+
+    if (answer.kind === 'not_modified') {
+      const run = this.run(trigger, started, 'not_modified', { httpStatus: 304, bytes: 0 });
+      await this.feeds.recordUnchanged(feed.id, run, { etag: answer.etag, lastModified: answer.lastModified, contentHash: null });
+      return { status: 'not_modified', run, change: null };
+    }
+
+    this.metrics.bytesFetched.inc(answer.wireBytes);
+    const state = {
+      etag: answer.etag,
+      lastModified: answer.lastModified,
+      contentHash: `${createHash('sha256').update(answer.body).digest('hex')}:${feed.catalogVersion}:${feed.format}`,
+    };
+    const seen = { httpStatus: answer.status, bytes: answer.wireBytes };
+    if (state.contentHash === feed.contentHash) {
+      const run = this.run(trigger, started, 'unchanged', seen);
+      await this.feeds.recordUnchanged(feed.id, run, state);
+      return { status: 'unchanged', run, change: null };
+    }
+
+    const context = await this.contexts.forExchanger(feed.exchangerId, feed.catalogVersion);
+    const report = checkFeed(answer.body, { format: feed.format, contentType: answer.contentType }, context);
+    const run = this.run(trigger, started, report.status, { ...seen, ...fromReport(report) });
+    if (report.status === 'error') {
+      await this.feeds.recordFailure(feed.id, run);
+      return { status: 'error', run, change: null };
+    }
+    const change = await this.feeds.applyAnswer(feed, run, state, report.status === 'maintenance' ? null : report.offers);
+    return { status: report.status, run: { ...run, ...pick(change) }, change };
+  }
+
+  private run(trigger: PollTrigger, started: Date, status: FeedRunRecord['status'], fields: Partial<FeedRunRecord>): FeedRunRecord {
+    return {
+      trigger,
+      startedAt: started,
+      durationMs: Date.now() - started.getTime(),
+      status,
+      format: null,
+      httpStatus: null,
+      bytes: null,
+      items: 0,
+      accepted: 0,
+      rejected: 0,
+      duplicates: 0,
+      inserted: 0,
+      updated: 0,
+      deleted: 0,
+      error: null,
+      rejects: [],
+      warnings: [],
+      ...fields,
+    };
+  }
+}
+
+function fromReport(report: FeedReport): Partial<FeedRunRecord> {
+  return {
+    format: report.format,
+    items: report.stats.items,
+    accepted: report.stats.offers,
+    rejected: report.stats.rejected,
+    duplicates: report.stats.duplicates,
+    error: report.error,
+    rejects: report.rejected,
+    warnings: report.warnings,
+  };
+}
+
+function pick(change: SnapshotChange): Pick<FeedRunRecord, 'inserted' | 'updated' | 'deleted'> {
+  return { inserted: change.inserted, updated: change.updated, deleted: change.deleted };
+}
