@@ -1,20 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@app/config';
+import { FeedScheduler } from '@app/ingestion';
+import { bullConnection, feedSchedulerId, JOBS, QUEUES } from '@app/queue';
 import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
 import { runCli } from '../../apps/cli/src/cli';
 import { RunningWorker, startWorker, WorkerModeError } from '../../apps/worker/src/bootstrap';
 import { http } from '../support/http';
+import { FeedServer } from '../support/feed-server';
 import { createTestDatabase, TEST_REDIS_URL, TestDatabase } from '../support/services';
+
+async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 /** Fleet mode: api and worker against the machine's PostgreSQL and Redis, migrations by the CLI. */
 describe('fleet mode', () => {
   let db: TestDatabase;
   let api: RunningApi;
   let worker: RunningWorker;
+  let client: Client;
+  let queue: Queue;
+  const feedServer = new FeedServer();
+  const prefix = `rwtest-${randomBytes(4).toString('hex')}`;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const env = { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, PORT: '0', WORKER_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
+    await feedServer.start();
+    const env = {
+      DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, FETCH_ALLOW_PRIVATE: 'true',
+      PORT: '0', WORKER_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent',
+    };
     const out: string[] = [];
     const status = await runCli(['db:migrate'], env, { out: (t) => out.push(t), err: () => undefined });
     expect(status).toBe(0);
@@ -22,12 +48,42 @@ describe('fleet mode', () => {
     const config = loadConfig(env);
     api = await startApi(config);
     worker = await startWorker(config);
+    client = new Client({ connectionString: db.url });
+    await client.connect();
+    queue = new Queue(QUEUES.feedPoll, { connection: bullConnection(TEST_REDIS_URL, 'test'), prefix });
   });
 
   afterAll(async () => {
     await worker?.close();
     await api?.close();
+    await queue?.obliterate({ force: true }).catch(() => undefined);
+    await queue?.close();
+    await client?.end();
+    await feedServer.stop();
     await db?.drop();
+  });
+
+  it('a worker polls a feed through BullMQ and writes its snapshot', async () => {
+    feedServer.serve('/rates.xml', { body: readFileSync(join(__dirname, '../fixtures/feeds/standard.xml')) });
+    const { rows } = await client.query<{ id: number }>(
+      `WITH e AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ('aura', 'Aura', 'https://aura.example', 'https://aura.example/?rid=1') RETURNING id)
+       INSERT INTO feeds (exchanger_id, url, interval_s) SELECT id, $1, 30 FROM e RETURNING id`,
+      [feedServer.url('/rates.xml')],
+    );
+    const feedId = rows[0]!.id;
+    // The api changes schedules (the admin API will call this after its commit); the worker polls.
+    expect(await api.app.get(FeedScheduler).sync(feedId)).toBe('scheduled');
+    expect((await queue.getJobSchedulers(0, -1)).map((s) => s.key)).toContain(feedSchedulerId(feedId));
+    await queue.add(JOBS.pollFeed, { feedId, trigger: 'manual' });
+    const run = await waitFor('the feed run', async () => (await client.query(`SELECT status, inserted FROM feed_runs WHERE feed_id = $1`, [feedId])).rows[0] as { status: string; inserted: number } | undefined);
+    expect(run).toEqual({ status: 'ok', inserted: 8 });
+    const currencies = await http<{ items: Array<{ code: string; offers: number }> }>(`${api.url}/v1/currencies?withOffers=true`);
+    expect(currencies.body.items.find((c) => c.code === 'BTC')?.offers).toBe(3);
+    const metrics = await http(`${worker.url}/metrics`);
+    expect(metrics.text).toMatch(/ratewatch_feed_polls_total\{status="ok",error_code="",app="worker"\} 1/);
+    expect(metrics.text).toMatch(/ratewatch_offers_written_total\{change="inserted",app="worker"\} 8/);
+    expect(metrics.text).toMatch(/ratewatch_feeds\{state="fresh",app="worker"\} 1/);
+    expect(metrics.text).toMatch(/ratewatch_queue_jobs\{queue="feed-poll",state="waiting",app="worker"\} \d+/);
   });
 
   it('the api is ready when the database and Redis answer', async () => {

@@ -1,26 +1,33 @@
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@app/config';
+import { FeedScheduler } from '@app/ingestion';
 import { EmbeddedPostgres, EmbeddedPostgresError } from '@app/database';
 import { createLogger } from '@app/observability';
 import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
 import { http } from '../support/http';
+import { FeedServer } from '../support/feed-server';
 import { createDataDir } from '../support/services';
 
 /** Standalone mode end to end: embedded PostgreSQL in DATA_DIR, migrations, seed, HTTP. */
 describe('standalone mode', () => {
   const dataDir = createDataDir();
-  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
+  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', FETCH_ALLOW_PRIVATE: 'true' });
   const logger = createLogger(config, 'test-api');
+  const feedServer = new FeedServer();
   let api: RunningApi;
 
   beforeAll(async () => {
+    await feedServer.start();
     api = await startApi(config, logger);
   });
 
   afterAll(async () => {
     await api?.close();
+    await feedServer.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -66,6 +73,33 @@ describe('standalone mode', () => {
     expect(spec.body.openapi).toMatch(/^3\./);
     expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining(['/v1/currencies', '/health/ready']));
     expect((await http(`${api.url}/docs`)).status).toBe(200);
+  });
+
+  it('polls feeds in-process on their schedule (@nestjs/schedule) and writes snapshots', async () => {
+    feedServer.serve('/rates.xml', { body: readFileSync(join(__dirname, '../fixtures/feeds/standard.xml')) });
+    const client = new Client({ connectionString: api.config.database.url! });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ id: number }>(
+        `WITH e AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ('aura', 'Aura', 'https://aura.example', 'https://aura.example/?rid=1') RETURNING id)
+         INSERT INTO feeds (exchanger_id, url, interval_s) SELECT id, $1, 5 FROM e RETURNING id`,
+        [feedServer.url('/rates.xml')],
+      );
+      const feedId = rows[0]!.id;
+      expect(await api.app.get(FeedScheduler).sync(feedId)).toBe('scheduled');
+      const deadline = Date.now() + 12_000;
+      let runs: Array<{ status: string }> = [];
+      while (runs.length === 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        runs = (await client.query<{ status: string }>(`SELECT status FROM feed_runs WHERE feed_id = $1 AND trigger = 'schedule'`, [feedId])).rows;
+      }
+      expect(runs[0]?.status).toBe('ok');
+      const currencies = await http<{ items: Array<{ code: string; offers: number }> }>(`${api.url}/v1/currencies?withOffers=true`);
+      expect(currencies.body.items.find((c) => c.code === 'SBERRUB')?.offers).toBe(2);
+      expect((await http(`${api.url}/metrics`)).text).toMatch(/ratewatch_feed_polls_total\{status="ok",error_code="",app="api"\} 1/);
+    } finally {
+      await client.end();
+    }
   });
 
   it('refuses a second server on the same data folder while the first runs', async () => {

@@ -12,7 +12,8 @@ export interface AppConfig {
     readonly dataDir: string;
     readonly poolSize: number;
   };
-  readonly redis: { readonly url: string | null };
+  /** `prefix` namespaces BullMQ keys, so several installations (or test runs) can share one Redis. */
+  readonly redis: { readonly url: string | null; readonly prefix: string };
   readonly admin: { readonly bootstrapKey: string | null };
   readonly fetch: { readonly allowPrivate: boolean };
   readonly secretKey: string | null;

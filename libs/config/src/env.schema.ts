@@ -35,6 +35,7 @@ export const envSchema = z
     DATABASE_URL: postgresUrl.optional(),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1, 'must be at least 1').max(200, 'must be at most 200').default(10),
     REDIS_URL: redisUrl.optional(),
+    REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores').default('ratewatch'),
     DATA_DIR: z.string().min(1).default('./data'),
     ADMIN_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
     FETCH_ALLOW_PRIVATE: booleanString.default(false),

@@ -30,7 +30,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       dataDir: resolve(e.DATA_DIR),
       poolSize: e.DATABASE_POOL_SIZE,
     },
-    redis: { url: e.REDIS_URL ?? null },
+    redis: { url: e.REDIS_URL ?? null, prefix: e.REDIS_PREFIX },
     admin: { bootstrapKey: e.ADMIN_API_KEY ?? null },
     fetch: { allowPrivate: e.FETCH_ALLOW_PRIVATE },
     secretKey: e.SECRET_KEY ?? null,

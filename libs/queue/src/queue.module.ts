@@ -5,6 +5,15 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { FEED_POLL_JOB_OPTIONS, QUEUES } from './queues';
 import { redisOptions } from './redis.module';
 
+/** BullMQ connection options for a Redis URL (BullMQ declares its own RedisOptions type; hand it the fields it knows). */
+export function bullConnection(url: string, connectionName: string): ConnectionOptions {
+  const { host, port, username, password, db, tls, maxRetriesPerRequest, enableReadyCheck, retryStrategy } = redisOptions(url, connectionName);
+  return {
+    host, port, username, password, db, tls, connectionName, maxRetriesPerRequest, enableReadyCheck,
+    retryStrategy: (attempt: number) => retryStrategy?.(attempt) ?? null,
+  };
+}
+
 /** BullMQ on the configured Redis, with every ratewatch queue registered (fleet mode). */
 @Module({})
 export class QueueModule {
@@ -17,14 +26,8 @@ export class QueueModule {
           inject: [APP_CONFIG],
           useFactory: (config: AppConfig) => {
             if (!config.redis.url) throw new Error('QueueModule needs REDIS_URL (fleet mode)');
-            // BullMQ declares its own RedisOptions type; hand it the fields it knows.
-            const { host, port, username, password, db, tls, maxRetriesPerRequest, enableReadyCheck, retryStrategy } =
-              redisOptions(config.redis.url, connectionName);
-            const connection: ConnectionOptions = {
-              host, port, username, password, db, tls, connectionName, maxRetriesPerRequest, enableReadyCheck,
-              retryStrategy: (attempt: number) => retryStrategy?.(attempt) ?? null,
-            };
-            return { connection };
+            const connection = bullConnection(config.redis.url, connectionName);
+            return { connection, prefix: config.redis.prefix };
           },
         }),
         BullModule.registerQueue(

@@ -170,15 +170,19 @@ export class FeedsRepository {
 
   /** Bounded retention of feed_runs: the last RUNS_KEPT_PER_FEED per feed, none older than RUNS_KEPT_DAYS. */
   async pruneRuns(): Promise<number> {
-    const old: unknown[] = await this.dataSource.query(`DELETE FROM feed_runs WHERE started_at < now() - make_interval(days => $1) RETURNING 1`, [RUNS_KEPT_DAYS]);
-    const excess: unknown[] = await this.dataSource.query(
-      `DELETE FROM feed_runs r USING (
-         SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY feed_id ORDER BY started_at DESC, id DESC) AS n FROM feed_runs) ranked
-         WHERE n > $1
-       ) extra WHERE r.id = extra.id RETURNING 1`,
-      [RUNS_KEPT_PER_FEED],
+    const [result] = await this.dataSource.query<Array<{ pruned: number }>>(
+      `WITH old AS (
+         DELETE FROM feed_runs WHERE started_at < now() - make_interval(days => $1) RETURNING id
+       ), excess AS (
+         DELETE FROM feed_runs r USING (
+           SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY feed_id ORDER BY started_at DESC, id DESC) AS n FROM feed_runs) ranked
+           WHERE n > $2
+         ) extra WHERE r.id = extra.id AND r.id NOT IN (SELECT id FROM old) RETURNING r.id
+       )
+       SELECT ((SELECT count(*) FROM old) + (SELECT count(*) FROM excess))::int AS pruned`,
+      [RUNS_KEPT_DAYS, RUNS_KEPT_PER_FEED],
     );
-    return old.length + excess.length;
+    return result?.pruned ?? 0;
   }
 
   /** How many enabled feeds are fresh, stale, failing or in maintenance (for metrics and health). */

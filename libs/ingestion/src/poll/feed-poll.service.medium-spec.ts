@@ -1,0 +1,216 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DataSource } from 'typeorm';
+import { createDataSource, FeedsRepository, migrateAndSeed } from '@app/database';
+import { FeedServer } from '../../../../test/support/feed-server';
+import { createExchangerWithFeed, pollServiceFor } from '../../../../test/support/ingestion';
+import { createTestDatabase, TestDatabase } from '../../../../test/support/services';
+import type { FeedFetcher } from '../fetch/feed-fetcher';
+import type { CompletedPoll, FeedPollService } from './feed-poll.service';
+
+const fixture = (name: string) => readFileSync(join(__dirname, '../../../../test/fixtures/feeds', name), 'utf8');
+const STANDARD = fixture('standard.xml');
+
+const xml = (...items: Array<[string, string, string, string?]>) =>
+  `<rates>${items.map(([from, to, out, city]) => `<item><from>${from}</from><to>${to}</to><in>1</in><out>${out}</out><amount>100</amount>${city ? `<city>${city}</city>` : ''}</item>`).join('')}</rates>`;
+
+describe('FeedPollService on a real PostgreSQL', () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+  let poller: FeedPollService;
+  let feeds: FeedsRepository;
+  let fetcher: FeedFetcher;
+  const server = new FeedServer();
+  let feedId: number;
+  let path: string;
+  let counter = 0;
+
+  const poll = async (trigger: 'schedule' | 'manual' = 'manual'): Promise<CompletedPoll> => {
+    const outcome = await poller.poll(feedId, trigger);
+    if (outcome.status === 'skipped') throw new Error(`skipped: ${outcome.reason}`);
+    return outcome;
+  };
+  const offers = () =>
+    dataSource.query<Array<{ from_code: string; to_code: string; city: string; amount_out: string }>>(
+      `SELECT from_code, to_code, city, amount_out FROM offers WHERE feed_id = $1 ORDER BY from_code, to_code, city`,
+      [feedId],
+    );
+  const feedRow = async () =>
+    (
+      await dataSource.query<Array<{ last_status: string; consecutive_failures: number; last_error: unknown; in_maintenance: boolean; last_success_at: Date | null }>>(
+        `SELECT last_status, consecutive_failures, last_error, in_maintenance, last_success_at FROM feeds WHERE id = $1`,
+        [feedId],
+      )
+    )[0]!;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await migrateAndSeed(db.url);
+    dataSource = createDataSource({ url: db.url, poolSize: 4 });
+    await dataSource.initialize();
+    ({ poller, feeds, fetcher } = pollServiceFor(dataSource));
+    await server.start();
+  });
+
+  afterAll(async () => {
+    await server.stop();
+    await fetcher.close();
+    await dataSource.destroy();
+    await db.drop();
+  });
+
+  beforeEach(async () => {
+    path = `/feed-${++counter}.xml`;
+    ({ feedId } = await createExchangerWithFeed(dataSource, `exchanger-${counter}`, server.url(path)));
+  });
+
+  it('writes the first snapshot and records the run', async () => {
+    server.serve(path, { body: STANDARD });
+    const outcome = await poll();
+    expect(outcome.run).toMatchObject({ status: 'ok', format: 'xml', items: 8, accepted: 8, inserted: 8, updated: 0, deleted: 0, httpStatus: 200 });
+    expect(await offers()).toHaveLength(8);
+    expect(await feedRow()).toMatchObject({ last_status: 'ok', consecutive_failures: 0, last_error: null });
+    const runs = await dataSource.query<Array<{ status: string; inserted: number }>>(`SELECT status, inserted FROM feed_runs WHERE feed_id = $1`, [feedId]);
+    expect(runs).toEqual([{ status: 'ok', inserted: 8 }]);
+  });
+
+  it('writes nothing for an unchanged body', async () => {
+    server.serve(path, { body: STANDARD });
+    await poll();
+    const before = await dataSource.query<Array<{ xmin: string }>>(`SELECT xmin::text FROM offers WHERE feed_id = $1 ORDER BY 1`, [feedId]);
+    const outcome = await poll();
+    expect(outcome.run).toMatchObject({ status: 'unchanged', inserted: 0, updated: 0, deleted: 0 });
+    expect(await dataSource.query(`SELECT xmin::text FROM offers WHERE feed_id = $1 ORDER BY 1`, [feedId])).toEqual(before);
+  });
+
+  it('answers a 304 with a successful poll and no work', async () => {
+    server.serve(path, { body: STANDARD, etag: '"abc"' });
+    await poll();
+    const outcome = await poll();
+    expect(outcome.run).toMatchObject({ status: 'not_modified', httpStatus: 304 });
+    expect(await offers()).toHaveLength(8);
+  });
+
+  it('inserts, updates and deletes only what changed', async () => {
+    server.serve(path, { body: xml(['BTC', 'ETH', '20'], ['BTC', 'SBERRUB', '6850000'], ['ETH', 'BTC', '0.05']) });
+    await poll();
+    const untouched = await dataSource.query<Array<{ xmin: string }>>(`SELECT xmin::text FROM offers WHERE feed_id = $1 AND to_code = 'SBERRUB'`, [feedId]);
+    server.serve(path, { body: xml(['BTC', 'ETH', '21'], ['BTC', 'SBERRUB', '6850000.0'], ['ETH', 'SBERRUB', '340000']) });
+    const outcome = await poll();
+    expect(outcome.change).toMatchObject({ inserted: 1, updated: 1, deleted: 1 });
+    expect(outcome.change?.touched.map((d) => d.join('>')).sort()).toEqual(['BTC>ETH', 'ETH>BTC', 'ETH>SBERRUB']);
+    expect((await offers()).map((o) => `${o.from_code}>${o.to_code}=${o.amount_out}`)).toEqual(['BTC>ETH=21', 'BTC>SBERRUB=6850000', 'ETH>SBERRUB=340000']);
+    // 6850000.0 equals 6850000: that row was not rewritten.
+    expect(await dataSource.query(`SELECT xmin::text FROM offers WHERE feed_id = $1 AND to_code = 'SBERRUB' AND from_code = 'BTC'`, [feedId])).toEqual(untouched);
+  });
+
+  it('keeps the previous snapshot when the body is broken, and says why', async () => {
+    server.serve(path, { body: STANDARD });
+    await poll();
+    server.serve(path, { body: fixture('truncated.xml') });
+    const outcome = await poll();
+    expect(outcome.run).toMatchObject({ status: 'error', error: { code: 'xml_malformed' } });
+    expect(await offers()).toHaveLength(8);
+    expect(await feedRow()).toMatchObject({ last_status: 'error', consecutive_failures: 1, last_error: { code: 'xml_malformed' } });
+  });
+
+  it('records HTTP errors and HTML pages as failed runs that change no offers', async () => {
+    server.serve(path, { body: STANDARD });
+    await poll();
+    server.serve(path, { body: 'oops', status: 500 });
+    expect((await poll()).run).toMatchObject({ status: 'error', httpStatus: 500, error: { code: 'http_error' } });
+    server.serve(path, { body: fixture('html-error.xml'), contentType: 'text/html' });
+    expect((await poll()).run).toMatchObject({ status: 'error', error: { code: 'html_page' } });
+    expect(await offers()).toHaveLength(8);
+    expect((await feedRow()).consecutive_failures).toBe(2);
+  });
+
+  it('hides offers at once on maintenance and shows the next good snapshot', async () => {
+    server.serve(path, { body: STANDARD });
+    await poll();
+    server.serve(path, { body: fixture('maintenance-ru.xml') });
+    expect((await poll()).run.status).toBe('maintenance');
+    expect(await feedRow()).toMatchObject({ in_maintenance: true, consecutive_failures: 0 });
+    expect(await offers()).toHaveLength(8);
+    server.serve(path, { body: xml(['BTC', 'ETH', '20']) });
+    await poll();
+    expect(await feedRow()).toMatchObject({ in_maintenance: false, last_status: 'ok' });
+    expect(await offers()).toHaveLength(1);
+  });
+
+  it('empties the snapshot for a valid feed without items', async () => {
+    server.serve(path, { body: STANDARD });
+    await poll();
+    server.serve(path, { body: fixture('empty-rates.xml') });
+    expect((await poll()).run).toMatchObject({ status: 'empty', deleted: 8 });
+    expect(await offers()).toEqual([]);
+  });
+
+  it('refuses to wipe the snapshot when every item is rejected', async () => {
+    server.serve(path, { body: STANDARD });
+    await poll();
+    server.serve(path, { body: xml(['NOPE1', 'BTC', '1'], ['NOPE2', 'BTC', '1']) });
+    const outcome = await poll();
+    expect(outcome.run).toMatchObject({ status: 'error', error: { code: 'no_valid_items' }, rejected: 2 });
+    expect(outcome.run.rejects).toEqual([
+      { index: 0, reason: 'unknown currency code NOPE1' },
+      { index: 1, reason: 'unknown currency code NOPE2' },
+    ]);
+    expect(await offers()).toHaveLength(8);
+  });
+
+  it('applies an alias change from the next poll, even for the same bytes', async () => {
+    server.serve(path, { body: xml(['BTC', 'ETH', '20'], ['XYZCOIN', 'BTC', '1']) });
+    expect((await poll()).run).toMatchObject({ status: 'ok', accepted: 1, rejected: 1 });
+    await dataSource.query(`INSERT INTO currency_aliases (alias, code) VALUES ('XYZCOIN', 'LTC')`);
+    expect((await poll()).run).toMatchObject({ status: 'ok', accepted: 2, rejected: 0, inserted: 1 });
+  });
+
+  it('never interleaves two polls of one feed', async () => {
+    const a = xml(['BTC', 'ETH', '20'], ['BTC', 'SBERRUB', '1'], ['ETH', 'BTC', '0.05']);
+    const b = xml(['LTC', 'BTC', '0.001'], ['BTC', 'ETH', '19'], ['ETH', 'LTC', '40'], ['TRX', 'BTC', '0.000001']);
+    let turn = 0;
+    server.serve(path, () => ({ body: turn++ % 2 === 0 ? a : b }));
+    await Promise.all([poll(), poll(), poll(), poll()]);
+    const keys = (await offers()).map((o) => `${o.from_code}>${o.to_code}=${o.amount_out}`).join(',');
+    expect([
+      'BTC>ETH=20,BTC>SBERRUB=1,ETH>BTC=0.05',
+      'BTC>ETH=19,ETH>LTC=40,LTC>BTC=0.001,TRX>BTC=0.000001',
+    ]).toContain(keys);
+  });
+
+  it('backs off scheduled polls of a failing feed but not manual refreshes', async () => {
+    server.serve(path, { body: 'down', status: 503 });
+    for (let i = 0; i < 3; i++) await poll('schedule');
+    const skipped = await poller.poll(feedId, 'schedule');
+    expect(skipped).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^backing off until /) as unknown });
+    expect((await poll('manual')).run.status).toBe('error');
+  });
+
+  it('skips disabled feeds and feeds of paused exchangers', async () => {
+    server.serve(path, { body: STANDARD });
+    await dataSource.query(`UPDATE feeds SET enabled = false WHERE id = $1`, [feedId]);
+    expect(await poller.poll(feedId, 'schedule')).toEqual({ status: 'skipped', reason: `feed ${feedId} is disabled` });
+    await dataSource.query(`UPDATE feeds SET enabled = true WHERE id = $1`, [feedId]);
+    await dataSource.query(`UPDATE exchangers SET status = 'paused' WHERE id = (SELECT exchanger_id FROM feeds WHERE id = $1)`, [feedId]);
+    expect(await poller.poll(feedId, 'schedule')).toMatchObject({ status: 'skipped', reason: expect.stringContaining('paused') as unknown });
+    expect(await poller.poll(999_999, 'manual')).toEqual({ status: 'skipped', reason: 'feed 999999 does not exist' });
+  });
+
+  it('prunes runs beyond the retention', async () => {
+    await dataSource.query(
+      `INSERT INTO feed_runs (feed_id, started_at, duration_ms, status) SELECT $1, now() - interval '30 days', 1, 'ok' FROM generate_series(1, 5)`,
+      [feedId],
+    );
+    expect(await feeds.pruneRuns()).toBe(5);
+    expect(await dataSource.query(`SELECT 1 FROM feed_runs WHERE feed_id = $1`, [feedId])).toEqual([]);
+  });
+
+  it('counts feeds by state for the metrics', async () => {
+    server.serve(path, { body: STANDARD });
+    await poll();
+    const counts = await feeds.countByState();
+    expect(counts.fresh).toBeGreaterThanOrEqual(1);
+  });
+});

@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataSource } from 'typeorm';
+import { loadConfig } from '@app/config';
+import { createDataSource, FeedsRepository, migrateAndSeed } from '@app/database';
+import { bullConnection, FeedPollJob, feedSchedulerId, QUEUES } from '@app/queue';
+import { createExchangerWithFeed, pollServiceFor } from '../../../../test/support/ingestion';
+import { createTestDatabase, TEST_REDIS_URL, TestDatabase } from '../../../../test/support/services';
+import { BullFeedScheduler } from './bull-feed-scheduler';
+import type { FeedScheduler } from './feed-scheduler';
+import { scheduleOffsetMs } from './feed-scheduler';
+import { StandaloneFeedScheduler } from './standalone-feed-scheduler';
+
+/**
+ * The schedule follows the feeds table through create / change / disable / delete and survives a
+ * restart — with BullMQ job schedulers on the real Redis (fleet) and with in-process timers (standalone).
+ */
+describe('feed schedulers follow the feeds table', () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+  let feeds: FeedsRepository;
+  const prefix = `rwtest-${randomBytes(4).toString('hex')}`;
+  const queues: Queue[] = [];
+  const newQueue = () => {
+    const queue = new Queue<FeedPollJob>(QUEUES.feedPoll, { connection: bullConnection(TEST_REDIS_URL, 'test'), prefix });
+    queues.push(queue);
+    return queue;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await migrateAndSeed(db.url);
+    dataSource = createDataSource({ url: db.url, poolSize: 4 });
+    await dataSource.initialize();
+    feeds = new FeedsRepository(dataSource);
+  });
+
+  afterAll(async () => {
+    await queues[0]?.obliterate({ force: true });
+    await Promise.all(queues.map((q) => q.close()));
+    await dataSource.destroy();
+    await db.drop();
+  });
+
+  async function exerciseScheduler(makeScheduler: () => FeedScheduler, label: string): Promise<void> {
+    const scheduler = makeScheduler();
+    const a = await createExchangerWithFeed(dataSource, `${label}-a`, 'https://a.example/rates.xml', { intervalSeconds: 30 });
+    const b = await createExchangerWithFeed(dataSource, `${label}-b`, 'https://b.example/rates.xml', { intervalSeconds: 15 });
+    const off = await createExchangerWithFeed(dataSource, `${label}-off`, 'https://c.example/rates.xml', { enabled: false });
+    const paused = await createExchangerWithFeed(dataSource, `${label}-paused`, 'https://d.example/rates.xml', { status: 'paused' });
+    const expected = async () => (await feeds.listSchedulable()).map((f) => f.id);
+
+    await scheduler.reconcile();
+    expect(await scheduler.scheduledFeedIds()).toEqual(await expected());
+    expect(await scheduler.scheduledFeedIds()).toEqual(expect.arrayContaining([a.feedId, b.feedId]));
+    expect(await scheduler.scheduledFeedIds()).not.toContain(off.feedId);
+    expect(await scheduler.scheduledFeedIds()).not.toContain(paused.feedId);
+
+    // create
+    const c = await createExchangerWithFeed(dataSource, `${label}-c`, 'https://e.example/rates.xml');
+    expect(await scheduler.sync(c.feedId)).toBe('scheduled');
+    expect(await scheduler.scheduledFeedIds()).toEqual(await expected());
+
+    // change the interval
+    await dataSource.query(`UPDATE feeds SET interval_s = 60 WHERE id = $1`, [a.feedId]);
+    await scheduler.sync(a.feedId);
+
+    // disable, pause the exchanger, enable
+    await dataSource.query(`UPDATE feeds SET enabled = false WHERE id = $1`, [b.feedId]);
+    expect(await scheduler.sync(b.feedId)).toBe('unscheduled');
+    await dataSource.query(`UPDATE exchangers SET status = 'active' WHERE id = $1`, [paused.exchangerId]);
+    expect(await scheduler.sync(paused.feedId)).toBe('scheduled');
+    expect(await scheduler.scheduledFeedIds()).toEqual(await expected());
+
+    // delete behind its back: reconcile removes it
+    await dataSource.query(`DELETE FROM feeds WHERE id = $1`, [c.feedId]);
+    expect((await scheduler.reconcile()).removed).toEqual([c.feedId]);
+    expect(await scheduler.scheduledFeedIds()).toEqual(await expected());
+
+    // a restart: a fresh scheduler finds everything in place
+    const restarted = makeScheduler();
+    await restarted.reconcile();
+    expect(await restarted.scheduledFeedIds()).toEqual(await expected());
+  }
+
+  it('fleet: one BullMQ job scheduler per feed on the real Redis', async () => {
+    const queue = newQueue();
+    await exerciseScheduler(() => new BullFeedScheduler(newQueue(), feeds), 'fleet');
+
+    const schedulers = await queue.getJobSchedulers(0, -1);
+    const wanted = await feeds.listSchedulable();
+    expect(schedulers.map((s) => s.key).sort()).toEqual(wanted.map((f) => feedSchedulerId(f.id)).sort());
+    for (const feed of wanted) {
+      const scheduler = schedulers.find((s) => s.key === feedSchedulerId(feed.id))!;
+      expect(Number(scheduler.every)).toBe(feed.intervalSeconds * 1000);
+      expect(Number(scheduler.offset)).toBe(scheduleOffsetMs(feed.id, feed.intervalSeconds));
+      expect(scheduler.template?.data).toEqual({ feedId: feed.id, trigger: 'schedule' });
+    }
+    // Reconciling an up-to-date schedule touches nothing.
+    expect(await new BullFeedScheduler(newQueue(), feeds).reconcile()).toEqual({ upserted: [], removed: [] });
+  });
+
+  it('standalone: in-process timers through @nestjs/schedule', async () => {
+    const config = loadConfig({ LOG_LEVEL: 'silent' });
+    const { poller, fetcher } = pollServiceFor(dataSource);
+    const registry = new SchedulerRegistry();
+    const schedulers: StandaloneFeedScheduler[] = [];
+    try {
+      await exerciseScheduler(() => {
+        const scheduler = new StandaloneFeedScheduler(new SchedulerRegistry(), feeds, poller, config);
+        schedulers.push(scheduler);
+        return scheduler;
+      }, 'standalone');
+      const scheduler = new StandaloneFeedScheduler(registry, feeds, poller, config);
+      schedulers.push(scheduler);
+      await scheduler.reconcile();
+      expect((await scheduler.scheduledFeedIds()).length).toBe((await feeds.listSchedulable()).length);
+    } finally {
+      await Promise.all(schedulers.map((s) => s.onApplicationShutdown()));
+      await fetcher.close();
+    }
+    expect(registry.getIntervals()).toEqual([]);
+  });
+});

@@ -1,0 +1,31 @@
+import { Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { CatalogRepository, FeedsRepository } from '@app/database';
+import { FeedFetcher, FeedPollService, IngestionMetrics, NormalizationContextCache } from '@app/ingestion';
+
+/** The real poll service over a DataSource, wired by hand (no Nest) for medium tests. */
+export function pollServiceFor(dataSource: DataSource): { poller: FeedPollService; feeds: FeedsRepository; fetcher: FeedFetcher; registry: Registry } {
+  const feeds = new FeedsRepository(dataSource);
+  const registry = new Registry();
+  const fetcher = new FeedFetcher({ allowPrivate: true });
+  const poller = new FeedPollService(feeds, new NormalizationContextCache(new CatalogRepository(dataSource)), fetcher, new IngestionMetrics(registry, feeds));
+  return { poller, feeds, fetcher, registry };
+}
+
+/** Inserts an exchanger and one feed; returns their ids. */
+export async function createExchangerWithFeed(
+  dataSource: DataSource,
+  slug: string,
+  url: string,
+  feed: { intervalSeconds?: number; enabled?: boolean; status?: string; format?: string } = {},
+): Promise<{ exchangerId: number; feedId: number }> {
+  const [exchanger] = await dataSource.query<Array<{ id: number }>>(
+    `INSERT INTO exchangers (slug, name, site_url, referral_url, status) VALUES ($1::text, $1::text, 'https://x.example', 'https://x.example/?rid=7', $2) RETURNING id`,
+    [slug, feed.status ?? 'active'],
+  );
+  const [row] = await dataSource.query<Array<{ id: number }>>(
+    `INSERT INTO feeds (exchanger_id, url, interval_s, enabled, format, timeout_ms) VALUES ($1, $2, $3, $4, $5, 3000) RETURNING id`,
+    [exchanger!.id, url, feed.intervalSeconds ?? 30, feed.enabled ?? true, feed.format ?? 'auto'],
+  );
+  return { exchangerId: exchanger!.id, feedId: row!.id };
+}
