@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Dec, compareDecimalStrings, parseDecimal, rateOf, toPlain } from './decimal';
+import { canonicalDecimal, Dec, compareDecimalStrings, parseDecimal, rateOf, rateOfCanonical, toPlain } from './decimal';
 
 const read = (raw: string | number): string | null => {
   const value = parseDecimal(raw);
@@ -65,5 +65,32 @@ describe('compareDecimalStrings', () => {
       '10',
       '100',
     ]);
+  });
+});
+
+describe('canonicalDecimal', () => {
+  it.each([
+    ['084.20', '84.2'],
+    ['0.028314000000', '0.028314'],
+    ['000', '0'],
+    ['1.000', '1'],
+    ['91,37', '91.37'],
+    ['1.2E-5', '0.000012'],
+    ['-1', '-1'],
+    ['  7 125 000 ', '7125000'],
+  ])('turns %j into %s, like parseDecimal', (raw, expected) => {
+    expect(canonicalDecimal(raw)).toBe(expected);
+    expect(toPlain(parseDecimal(raw)!)).toBe(expected);
+  });
+
+  it.each(['', 'NaN', '1e400', '1' + '0'.repeat(30), 'x'])('refuses %j', (raw) => {
+    expect(canonicalDecimal(raw)).toBeNull();
+  });
+});
+
+describe('rateOfCanonical', () => {
+  it('passes out through when in is 1 and divides otherwise', () => {
+    expect(rateOfCanonical('1', '6850000.5')).toBe('6850000.5');
+    expect(rateOfCanonical('4', '1')).toBe('0.25');
   });
 });

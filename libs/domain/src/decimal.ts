@@ -40,6 +40,40 @@ export function parseDecimal(raw: string | number | null | undefined): Dec | nul
   return value;
 }
 
+const SIMPLE_DECIMAL = /^(\d{1,30})(?:\.(\d{1,40}))?$/;
+
+/**
+ * `parseDecimal` straight to the canonical plain string (`"084.20"` → `"84.2"`), without building a
+ * decimal object for the usual case of plain digits — the normalizer's hot path.
+ */
+export function canonicalDecimal(raw: string | null | undefined): string | null {
+  if (raw === null || raw === undefined) return null;
+  const simple = SIMPLE_DECIMAL.exec(raw);
+  if (simple) {
+    const integer = simple[1]!.replace(/^0+(?=\d)/, '');
+    if (integer.length > 30) return null;
+    const fraction = simple[2] ? simple[2].replace(/0+$/, '') : '';
+    return fraction === '' ? integer : `${integer}.${fraction}`;
+  }
+  const value = parseDecimal(raw);
+  return value === null ? null : toPlain(value);
+}
+
+/** For canonical strings: negative? */
+export function isNegativeCanonical(value: string): boolean {
+  return value.startsWith('-');
+}
+
+/** For canonical strings: strictly positive? */
+export function isPositiveCanonical(value: string): boolean {
+  return !value.startsWith('-') && value !== '0';
+}
+
+/** out / in of canonical strings, exact when `in` is 1 (most feeds), else 40 significant digits. */
+export function rateOfCanonical(amountIn: string, amountOut: string): string {
+  return amountIn === '1' ? amountOut : toPlain(rateOf(new Dec(amountIn), new Dec(amountOut)));
+}
+
 /** A decimal as API.md wants it in JSON: a plain string, no exponent, no trailing zeros. */
 export function toPlain(value: Dec): string {
   const plain = value.toFixed();

@@ -1,4 +1,4 @@
-import { Dec, parseDecimal, toPlain } from '@app/domain';
+import { canonicalDecimal, isNegativeCanonical } from '@app/domain';
 import type { CatalogEntry } from './normalization-context';
 
 /** A fee component as API.md shows it: `{kind, value, unit?}` with a decimal string value. */
@@ -9,7 +9,8 @@ export interface Fee {
 }
 
 export interface Quantity {
-  value: Dec;
+  /** A canonical decimal string. */
+  value: string;
   /** The unit written after the number, upper-cased (`BTC`, `USD`), or null when bare. */
   unit: string | null;
 }
@@ -21,7 +22,7 @@ export function parseQuantity(raw: string): Quantity | null {
   const text = raw.trim();
   if (text === '') return null;
   const match = WITH_UNIT.exec(text);
-  const value = parseDecimal(match ? match[1]! : text);
+  const value = canonicalDecimal(match ? match[1]! : text);
   if (value === null) return null;
   return { value, unit: match ? match[2]!.toUpperCase() : null };
 }
@@ -47,20 +48,20 @@ const FEE_SEPARATOR = /,(?!\d)|(?<!\d),/;
  * components are dropped (no fee); unreadable ones are reported through `warn`.
  */
 export function parseFees(raw: string | undefined, bareUnit: string, warn: (message: string) => void): Fee[] {
-  if (raw === undefined || raw.trim() === '') return [];
+  if (raw === undefined || raw === '' || raw.trim() === '') return [];
   const fees: Fee[] = [];
   for (const part of raw.split(FEE_SEPARATOR)) {
     const text = part.trim();
     if (text === '') continue;
     if (text.endsWith('%')) {
-      const value = parseDecimal(text.slice(0, -1));
-      if (value === null || value.isNegative()) warn(`unreadable fee "${text}"`);
-      else if (!value.isZero()) fees.push({ kind: 'percent', value: toPlain(value) });
+      const value = canonicalDecimal(text.slice(0, -1).trim());
+      if (value === null || isNegativeCanonical(value)) warn(`unreadable fee "${text}"`);
+      else if (value !== '0') fees.push({ kind: 'percent', value });
       continue;
     }
     const quantity = parseQuantity(text);
-    if (quantity === null || quantity.value.isNegative()) warn(`unreadable fee "${text}"`);
-    else if (!quantity.value.isZero()) fees.push({ kind: 'fixed', value: toPlain(quantity.value), unit: quantity.unit ?? bareUnit });
+    if (quantity === null || isNegativeCanonical(quantity.value)) warn(`unreadable fee "${text}"`);
+    else if (quantity.value !== '0') fees.push({ kind: 'fixed', value: quantity.value, unit: quantity.unit ?? bareUnit });
   }
   return fees;
 }

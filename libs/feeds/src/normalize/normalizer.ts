@@ -1,6 +1,6 @@
-import { Dec, parseDecimal, rateOf, toPlain } from '@app/domain';
+import { canonicalDecimal, Dec, isNegativeCanonical, isPositiveCanonical, rateOfCanonical } from '@app/domain';
 import type { RawFeedItem } from '../raw-item';
-import { Fee, parseFees, parseQuantity, sideOfUnit } from './amounts';
+import { Fee, parseFees, parseQuantity, Quantity, sideOfUnit } from './amounts';
 import { CodeResolver } from './code-resolver';
 import type { CatalogEntry, NormalizationContext } from './normalization-context';
 
@@ -58,12 +58,14 @@ export function normalizeItems(items: readonly RawFeedItem[], context: Normaliza
   let rejectedCount = 0;
   let duplicates = 0;
   let warningCount = 0;
+  let index = 0;
+  // One closure for the whole feed (this is the hot loop): it reads the current index.
+  const warn = (message: string): void => {
+    warningCount++;
+    if (warnings.length < MAX_KEPT_WARNINGS) warnings.push(`item ${index}: ${message}`);
+  };
 
-  for (let index = 0; index < items.length; index++) {
-    const warn = (message: string): void => {
-      warningCount++;
-      if (warnings.length < MAX_KEPT_WARNINGS) warnings.push(`item ${index}: ${message}`);
-    };
+  for (; index < items.length; index++) {
     let expanded: NormalizedOffer[];
     try {
       expanded = normalizeItem(items[index]!, codes, warn);
@@ -74,7 +76,7 @@ export function normalizeItems(items: readonly RawFeedItem[], context: Normaliza
       continue;
     }
     for (const offer of expanded) {
-      const key = `${offer.from}|${offer.to}|${offer.city ?? ''}`;
+      const key = offer.city === null ? `${offer.from}|${offer.to}` : `${offer.from}|${offer.to}|${offer.city}`;
       if (seen.has(key)) {
         duplicates++;
         continue;
@@ -97,32 +99,44 @@ function normalizeItem(item: RawFeedItem, codes: CodeResolver, warn: (message: s
   const limits = new Limits();
   for (const raw of item.minamount) limits.add('min', raw, from, to, warn);
   for (const raw of item.maxamount) limits.add('max', raw, from, to, warn);
-  limits.addSided('from', 'min', item.frommin, warn);
-  limits.addSided('from', 'max', item.frommax, warn);
-  limits.addSided('to', 'min', item.tomin, warn);
-  limits.addSided('to', 'max', item.tomax, warn);
+  if (item.frommin !== undefined) limits.addSided('from', 'min', item.frommin, warn);
+  if (item.frommax !== undefined) limits.addSided('from', 'max', item.frommax, warn);
+  if (item.tomin !== undefined) limits.addSided('to', 'min', item.tomin, warn);
+  if (item.tomax !== undefined) limits.addSided('to', 'max', item.tomax, warn);
 
-  const base = {
+  const rate = rateOfCanonical(amountIn, amountOut);
+  const reserve = reserveOf(item.amount, warn);
+  const fromFee = parseFees(item.fromfee, from.code, warn);
+  const toFee = parseFees(item.tofee, to.code, warn);
+  const minFee = parseFees(item.minfee, from.code, warn);
+  const flags = flagsOf(item.param);
+  const offer = (city: string | null): NormalizedOffer => ({
     from: from.code,
     to: to.code,
-    in: toPlain(amountIn),
-    out: toPlain(amountOut),
-    rate: toPlain(rateOf(amountIn, amountOut)),
-    reserve: reserveOf(item.amount, warn),
-    ...limits.result(),
-    fromFee: parseFees(item.fromfee, from.code, warn),
-    toFee: parseFees(item.tofee, to.code, warn),
-    minFee: parseFees(item.minfee, from.code, warn),
-    flags: flagsOf(item.param),
-  };
+    city,
+    in: amountIn,
+    out: amountOut,
+    rate,
+    reserve,
+    fromMin: limits.fromMin,
+    fromMax: limits.fromMax,
+    toMin: limits.toMin,
+    toMax: limits.toMax,
+    fromFee,
+    toFee,
+    minFee,
+    flags,
+  });
 
-  const cities = citiesOf(item.city, warn);
+  const cities = item.city === undefined ? NO_CITIES : citiesOf(item.city, warn);
   if (cities.length === 0) {
     if (from.kind === 'cash' || to.kind === 'cash') warn(`${from.code}→${to.code} is a cash direction without a city`);
-    return [{ ...base, city: null }];
+    return [offer(null)];
   }
-  return cities.map((city) => ({ ...base, city }));
+  return cities.map(offer);
 }
+
+const NO_CITIES: readonly string[] = [];
 
 function resolve(codes: CodeResolver, raw: string | undefined, side: 'from' | 'to'): CatalogEntry {
   const resolution = codes.resolve(raw, side);
@@ -130,9 +144,9 @@ function resolve(codes: CodeResolver, raw: string | undefined, side: 'from' | 't
   return resolution.currency;
 }
 
-function positive(raw: string | undefined, field: 'in' | 'out'): Dec {
-  const value = raw === undefined ? null : parseDecimal(raw);
-  if (value === null || !value.isPositive() || value.isZero()) {
+function positive(raw: string | undefined, field: 'in' | 'out'): string {
+  const value = raw === undefined ? null : canonicalDecimal(raw);
+  if (value === null || !isPositiveCanonical(value)) {
     throw new Rejection(`${field} must be a positive number, got ${raw === undefined ? 'nothing' : JSON.stringify(raw.slice(0, 40))}`);
   }
   return value;
@@ -140,17 +154,17 @@ function positive(raw: string | undefined, field: 'in' | 'out'): Dec {
 
 /** Negative reserve → 0; missing or unreadable → unknown (null). */
 function reserveOf(raw: string | undefined, warn: (message: string) => void): string | null {
-  if (raw === undefined || raw.trim() === '') return null;
-  const value = parseDecimal(raw);
+  if (raw === undefined || raw === '') return null;
+  const value = canonicalDecimal(raw);
   if (value === null) {
-    warn(`unreadable reserve ${JSON.stringify(raw.slice(0, 40))}`);
+    if (raw.trim() !== '') warn(`unreadable reserve ${JSON.stringify(raw.slice(0, 40))}`);
     return null;
   }
-  return value.isNegative() ? '0' : toPlain(value);
+  return isNegativeCanonical(value) ? '0' : value;
 }
 
 function flagsOf(raw: string | undefined): string[] {
-  if (raw === undefined) return [];
+  if (raw === undefined || raw === '') return [];
   const flags = new Set<string>();
   for (const part of raw.split(',')) {
     const flag = part.trim().toLowerCase().slice(0, 64);
@@ -159,8 +173,7 @@ function flagsOf(raw: string | undefined): string[] {
   return [...flags];
 }
 
-function citiesOf(raw: string | undefined, warn: (message: string) => void): string[] {
-  if (raw === undefined) return [];
+function citiesOf(raw: string, warn: (message: string) => void): string[] {
   const cities: string[] = [];
   for (const part of raw.split(',')) {
     const city = part.trim().toUpperCase();
@@ -173,14 +186,19 @@ function citiesOf(raw: string | undefined, warn: (message: string) => void): str
 
 /** Several limits on one side: the minimum is the largest, the maximum the smallest. */
 class Limits {
-  private readonly values: Record<'fromMin' | 'fromMax' | 'toMin' | 'toMax', Dec | null> = { fromMin: null, fromMax: null, toMin: null, toMax: null };
+  fromMin: string | null = null;
+  fromMax: string | null = null;
+  toMin: string | null = null;
+  toMax: string | null = null;
 
   add(kind: 'min' | 'max', raw: string, from: CatalogEntry, to: CatalogEntry, warn: (message: string) => void): void {
     const quantity = this.read(raw, kind, warn);
     if (!quantity) return;
-    const side = quantity.unit === null ? 'from' : (sideOfUnit(quantity.unit, from, to) ?? 'from');
-    if (quantity.unit !== null && sideOfUnit(quantity.unit, from, to) === null) {
-      warn(`${kind} amount unit ${quantity.unit} names neither ${from.code} nor ${to.code}; taken as a ${from.code} limit`);
+    let side: 'from' | 'to' = 'from';
+    if (quantity.unit !== null) {
+      const named = sideOfUnit(quantity.unit, from, to);
+      if (named === null) warn(`${kind} amount unit ${quantity.unit} names neither ${from.code} nor ${to.code}; taken as a ${from.code} limit`);
+      else side = named;
     }
     this.set(side, kind, quantity.value);
   }
@@ -191,25 +209,25 @@ class Limits {
     if (quantity) this.set(side, kind, quantity.value);
   }
 
-  result(): { fromMin: string | null; fromMax: string | null; toMin: string | null; toMax: string | null } {
-    const plain = (value: Dec | null) => (value === null ? null : toPlain(value));
-    return { fromMin: plain(this.values.fromMin), fromMax: plain(this.values.fromMax), toMin: plain(this.values.toMin), toMax: plain(this.values.toMax) };
-  }
-
-  private read(raw: string, kind: 'min' | 'max', warn: (message: string) => void): { value: Dec; unit: string | null } | null {
+  private read(raw: string, kind: 'min' | 'max', warn: (message: string) => void): Quantity | null {
     if (raw.trim() === '') return null;
     const quantity = parseQuantity(raw);
-    if (quantity === null || quantity.value.isNegative()) {
+    if (quantity === null || isNegativeCanonical(quantity.value)) {
       warn(`unreadable ${kind} amount ${JSON.stringify(raw.slice(0, 40))}`);
       return null;
     }
     // A zero limit means "no limit".
-    return quantity.value.isZero() ? null : quantity;
+    return quantity.value === '0' ? null : quantity;
   }
 
-  private set(side: 'from' | 'to', kind: 'min' | 'max', value: Dec): void {
+  private set(side: 'from' | 'to', kind: 'min' | 'max', value: string): void {
     const key = `${side}${kind === 'min' ? 'Min' : 'Max'}` as const;
-    const current = this.values[key];
-    if (current === null || (kind === 'min' ? value.gt(current) : value.lt(current))) this.values[key] = value;
+    const current = this[key];
+    if (current === null) {
+      this[key] = value;
+      return;
+    }
+    const order = new Dec(value).comparedTo(current);
+    if (kind === 'min' ? order > 0 : order < 0) this[key] = value;
   }
 }

@@ -50,3 +50,16 @@ describe('JsonFeedReader', () => {
     expect(reader.read(huge)).toMatchObject({ kind: 'error', code: 'too_many_items' });
   });
 });
+
+describe('JsonFeedReader number quoting', () => {
+  it('gives the same items whether or not a string looks like a number in value position', () => {
+    const tricky = '{"rates":[{"from":"BTC","to":"ETH","in":1,"out":20.5,"param":"x:1,y","city":"[2]"}]}';
+    const [item] = items(tricky);
+    expect(item).toMatchObject({ in: '1', out: '20.5', param: 'x:1,y', city: '[2]' });
+  });
+
+  it('keeps numbers in nested arrays and after whitespace', () => {
+    const [item] = items('{ "rates" : [ { "from" : "BTC" , "in" :\n 1.50 , "out" : 2e3 } ] }');
+    expect(item).toMatchObject({ in: '1.50', out: '2e3' });
+  });
+});
