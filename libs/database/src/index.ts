@@ -8,6 +8,7 @@ export * from './migrations';
 export * from './repositories/catalog.repository';
 export * from './repositories/currencies.repository';
 export * from './repositories/feeds.repository';
+export * from './repositories/snapshot-writer';
 export * from './runtime-database';
 export * from './seed/currency-catalog';
 export * from './seed/seed-catalog';

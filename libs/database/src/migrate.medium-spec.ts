@@ -91,8 +91,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
     try {
       await migrateAndSeed(scratch.url);
       await dataSource.initialize();
-      await dataSource.undoLastMigration();
-      await dataSource.undoLastMigration();
+      for (let i = 0; i < 2; i++) await dataSource.undoLastMigration();
       const tables: unknown[] = await dataSource.query(`SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations'`);
       expect(tables).toHaveLength(0);
     } finally {

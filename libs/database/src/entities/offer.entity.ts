@@ -64,6 +64,10 @@ export class OfferEntity {
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   flags!: string[];
 
+  /** Fingerprint of the values above (see offerFingerprint): how the writer tells a changed row. */
+  @Column({ type: 'bigint', default: 0 })
+  fp!: string;
+
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
   updatedAt!: Date;
 }

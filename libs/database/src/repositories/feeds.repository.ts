@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import type { NormalizedOffer } from '@app/feeds';
 import type { FeedFormat, FeedRunStatus, StoredError } from '../entities/feed.entity';
 import type { StoredReject } from '../entities/feed-run.entity';
 import { FRESH_FEED_SQL } from '../freshness';
+import { NO_CHANGE, replaceSnapshot, SnapshotChange } from './snapshot-writer';
+
+export type { SnapshotChange };
 
 /** What a poll needs to know about its feed. */
 export interface FeedToPoll {
@@ -53,20 +56,10 @@ export interface FeedAnswerState {
   contentHash: string | null;
 }
 
-export interface SnapshotChange {
-  inserted: number;
-  updated: number;
-  deleted: number;
-  /** Directions whose offers changed: the read caches to invalidate. */
-  touched: Array<[string, string]>;
-}
-
 export interface SchedulableFeed {
   id: number;
   intervalSeconds: number;
 }
-
-export const NO_CHANGE: SnapshotChange = { inserted: 0, updated: 0, deleted: 0, touched: [] };
 
 /** Runs kept per feed, and for how long (bounded retention). */
 export const RUNS_KEPT_PER_FEED = 1000;
@@ -231,69 +224,4 @@ function runParams(run: FeedRunRecord): unknown[] {
     JSON.stringify(run.rejects),
     JSON.stringify(run.warnings),
   ];
-}
-
-/**
- * Replaces a feed's snapshot with set-based SQL (DESIGN.md §6): the whole snapshot travels as one JSON
- * parameter; new offers are inserted, changed ones updated, vanished ones deleted; unchanged rows are
- * not rewritten. Never a query per offer.
- */
-async function replaceSnapshot(tx: EntityManager, feed: { id: number; exchangerId: number }, offers: readonly NormalizedOffer[]): Promise<SnapshotChange> {
-  const payload = JSON.stringify(
-    offers.map((o) => ({
-      f: o.from,
-      t: o.to,
-      c: o.city ?? '',
-      i: o.in,
-      o: o.out,
-      r: o.rate,
-      rs: o.reserve,
-      a: o.fromMin,
-      b: o.fromMax,
-      x: o.toMin,
-      y: o.toMax,
-      ff: o.fromFee,
-      tf: o.toFee,
-      mf: o.minFee,
-      fl: o.flags,
-    })),
-  );
-  const [result] = await tx.query<Array<{ inserted: number; updated: number; deleted: number; touched: Array<[string, string]> }>>(
-    `WITH incoming AS (
-       SELECT * FROM jsonb_to_recordset($2::jsonb) AS n(f text, t text, c text, i numeric, o numeric, r numeric, rs numeric,
-                                                     a numeric, b numeric, x numeric, y numeric, ff jsonb, tf jsonb, mf jsonb, fl text[])
-     ),
-     changed AS (
-       SELECT n.* FROM incoming n
-       LEFT JOIN offers cur ON cur.feed_id = $1 AND cur.from_code = n.f AND cur.to_code = n.t AND cur.city = n.c
-       WHERE cur.feed_id IS NULL
-          OR cur.exchanger_id <> $3
-          OR (cur.amount_in, cur.amount_out, cur.reserve, cur.from_min, cur.from_max, cur.to_min, cur.to_max, cur.from_fee, cur.to_fee, cur.min_fee, cur.flags)
-             IS DISTINCT FROM (n.i, n.o, n.rs, n.a, n.b, n.x, n.y, n.ff, n.tf, n.mf, n.fl)
-     ),
-     deleted AS (
-       DELETE FROM offers cur
-       WHERE cur.feed_id = $1
-         AND NOT EXISTS (SELECT 1 FROM incoming n WHERE n.f = cur.from_code AND n.t = cur.to_code AND n.c = cur.city)
-       RETURNING cur.from_code, cur.to_code
-     ),
-     upserted AS (
-       INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, city, amount_in, amount_out, rate, reserve,
-                           from_min, from_max, to_min, to_max, from_fee, to_fee, min_fee, flags, updated_at)
-       SELECT $1, $3, f, t, c, i, o, r, rs, a, b, x, y, ff, tf, mf, fl, now() FROM changed
-       ON CONFLICT (feed_id, from_code, to_code, city) DO UPDATE SET
-         exchanger_id = EXCLUDED.exchanger_id, amount_in = EXCLUDED.amount_in, amount_out = EXCLUDED.amount_out,
-         rate = EXCLUDED.rate, reserve = EXCLUDED.reserve, from_min = EXCLUDED.from_min, from_max = EXCLUDED.from_max,
-         to_min = EXCLUDED.to_min, to_max = EXCLUDED.to_max, from_fee = EXCLUDED.from_fee, to_fee = EXCLUDED.to_fee,
-         min_fee = EXCLUDED.min_fee, flags = EXCLUDED.flags, updated_at = EXCLUDED.updated_at
-       RETURNING (xmax = 0) AS inserted, from_code, to_code
-     )
-     SELECT (SELECT count(*) FROM upserted WHERE inserted)::int AS inserted,
-            (SELECT count(*) FROM upserted WHERE NOT inserted)::int AS updated,
-            (SELECT count(*) FROM deleted)::int AS deleted,
-            (SELECT COALESCE(jsonb_agg(jsonb_build_array(d.from_code, d.to_code)), '[]'::jsonb)
-               FROM (SELECT from_code, to_code FROM upserted UNION SELECT from_code, to_code FROM deleted) d) AS touched`,
-    [feed.id, payload, feed.exchangerId],
-  );
-  return result ?? NO_CHANGE;
 }

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import type { NormalizedOffer } from '@app/feeds';
+import { arrayLiteral, copyText, offerFingerprint } from './snapshot-writer';
+
+const offer = (fields: Partial<NormalizedOffer> = {}): NormalizedOffer => ({
+  from: 'BTC', to: 'ETH', city: null, in: '1', out: '20', rate: '20', reserve: '5', fromMin: null, fromMax: null, toMin: null, toMax: null,
+  fromFee: [], toFee: [], minFee: [], flags: [], ...fields,
+});
+
+describe('offerFingerprint', () => {
+  it('is the same for the same values and differs when any value changes', () => {
+    const base = offerFingerprint(offer());
+    expect(offerFingerprint(offer())).toBe(base);
+    const variants = [
+      offer({ out: '20.1' }), offer({ in: '2' }), offer({ reserve: null }), offer({ reserve: '50' }), offer({ fromMin: '5' }), offer({ toMax: '5' }),
+      offer({ fromFee: [{ kind: 'percent', value: '1' }] }), offer({ toFee: [{ kind: 'fixed', value: '1', unit: 'ETH' }] }),
+      offer({ minFee: [{ kind: 'fixed', value: '1', unit: 'BTC' }] }), offer({ flags: ['manual'] }),
+    ];
+    const prints = variants.map(offerFingerprint);
+    expect(prints).not.toContain(base);
+    expect(new Set(prints).size).toBe(prints.length);
+  });
+
+  it('tells a limit on the from side from the same limit on the to side', () => {
+    expect(offerFingerprint(offer({ fromMin: '5' }))).not.toBe(offerFingerprint(offer({ toMin: '5' })));
+  });
+
+  it('fits a Postgres bigint', () => {
+    expect(BigInt(offerFingerprint(offer()))).toBeLessThan(2n ** 53n);
+  });
+});
+
+describe('COPY text encoding', () => {
+  it('quotes every array element and escapes quotes and backslashes', () => {
+    expect(arrayLiteral(['manual', 'a "b"', 'c\\d', '{x,y}'])).toBe('{"manual","a \\"b\\"","c\\\\d","{x,y}"}');
+    expect(arrayLiteral([])).toBe('{}');
+  });
+
+  it('escapes tabs, newlines and backslashes for COPY', () => {
+    expect(copyText('a\tb\nc\\d\re')).toBe('a\\tb\\nc\\\\d\\re');
+  });
+});
