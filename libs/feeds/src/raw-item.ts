@@ -1,6 +1,6 @@
 /**
  * One direction of a feed as its reader found it: every value still the text the exchanger wrote
- * (numbers too — JSON numbers are read as their literal text, never through a float).
+ * (numbers too — a JSON number keeps its exact value; see JsonFeedReader).
  */
 export interface RawFeedItem {
   from?: string;

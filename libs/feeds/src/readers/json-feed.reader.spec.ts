@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { canonicalDecimal } from '@app/domain';
 import { JsonFeedReader } from './json-feed.reader';
 import { MAX_FEED_ITEMS } from './feed-reader';
 
@@ -10,6 +11,20 @@ const items = (json: string) => {
 };
 
 describe('JsonFeedReader', () => {
+  it('keeps every digit of long numbers and huge exponents, whatever path parses them', () => {
+    const [item] = items('{"rates":[{"from":"BTC","in":12345678.123456789,"out":1e-400,"amount":99999999999999999999}]}');
+    expect(item).toMatchObject({ in: '12345678.123456789', out: '1e-400', amount: '99999999999999999999' });
+  });
+
+  it('gives the same values on the float-safe path and the exact path', () => {
+    const body = (pad: string) => `{"pad":"${pad}","rates":[{"in":1.2E-5,"out":84.20,"amount":-1,"minamount":[25,"0.5 BTC"]}]}`;
+    const fast = items(body('x'))[0]!;
+    const exact = items(body('1234567890123456'))[0]!;
+    for (const field of ['in', 'out', 'amount'] as const) expect(canonicalDecimal(fast[field])).toBe(canonicalDecimal(exact[field]));
+    expect(fast.minamount).toEqual(['25', '0.5 BTC']);
+    expect(exact.minamount).toEqual(['25', '0.5 BTC']);
+  });
+
   it('keeps JSON numbers exactly as written', () => {
     const [item] = items('{"rates":[{"from":"BTC","to":"ETH","in":1,"out":0.10000000000000000555,"amount":12345678901234567890.5}]}');
     expect(item).toMatchObject({ in: '1', out: '0.10000000000000000555', amount: '12345678901234567890.5' });
@@ -17,11 +32,13 @@ describe('JsonFeedReader', () => {
 
   it('does not touch digits inside strings', () => {
     const [item] = items('{"rates":[{"from":"USDT\\"TRC20 1.5","to":"ETH","in":"1,5","out":2e-5}]}');
-    expect(item).toMatchObject({ from: 'USDT"TRC20 1.5', in: '1,5', out: '2e-5' });
+    expect(item).toMatchObject({ from: 'USDT"TRC20 1.5', in: '1,5' });
+    expect(canonicalDecimal(item!.out)).toBe('0.00002');
   });
 
   it('reads the older dialect', () => {
     const [item] = items('[{"from":"BTC","to":"ETH","in":1,"out":20,"in_min_amount":0.01,"in_max_amount":"2","in_min_fee":"0.0001","in_fee":"1 %","out_fee":0.5,"options":["manual","verifying"]}]');
+    expect(item).toMatchObject({ in: '1', out: '20' });
     expect(item).toMatchObject({ frommin: '0.01', frommax: '2', minfee: '0.0001', fromfee: '1 %', tofee: '0.5', param: 'manual,verifying' });
   });
 
@@ -60,6 +77,6 @@ describe('JsonFeedReader number quoting', () => {
 
   it('keeps numbers in nested arrays and after whitespace', () => {
     const [item] = items('{ "rates" : [ { "from" : "BTC" , "in" :\n 1.50 , "out" : 2e3 } ] }');
-    expect(item).toMatchObject({ in: '1.50', out: '2e3' });
+    expect([canonicalDecimal(item!.in), canonicalDecimal(item!.out)]).toEqual(['1.5', '2000']);
   });
 });

@@ -10,8 +10,8 @@ const NUMBER_VALUE = /([:[,]\s*)(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?=\s*[,\]}])/
  * JSON feeds: `{"rates": [ {…} ]}` (or a bare array), in the current field names or the older dialect
  * (`in_min_amount`, `in_fee`, `options: [...]`, …).
  *
- * Every number literal is turned into a string before `JSON.parse`, so `6850000.5` or
- * `0.10000000000000000555` reach the normalizer exactly as written — never through a float.
+ * Numbers reach the normalizer with exactly the value written — `0.10000000000000000555` too: see
+ * `parseExact` for how a float is only used where it provably cannot change a digit.
  */
 export class JsonFeedReader implements FeedReader {
   readonly format = 'json' as const;
@@ -33,13 +33,21 @@ export class JsonFeedReader implements FeedReader {
   }
 }
 
+/** 16 or more digits in a row (a dot allowed between them), or a 3-digit exponent: a float may not hold it. */
+const NOT_FLOAT_SAFE = /\d(?:\.?\d){15}|[eE][+-]?\d{3}/;
+
 /**
- * JSON.parse with every number literal kept as its text. Fast path: quote numbers in value position
- * with one native regex replace. If that happened to touch the inside of a string, the text is no longer
- * valid JSON (a string would be followed by a bare token), so JSON.parse fails and the exact tokenizing
- * pass runs instead — the result is the same either way.
+ * JSON.parse without ever losing a digit of a number.
+ *  1. No literal in the text has more than 15 significant digits (nor a huge exponent): every number
+ *     survives a float exactly — the shortest string that round-trips a double is the literal's own
+ *     value — so plain JSON.parse is exact; `toRawItem` turns numbers back into strings.
+ *  2. Otherwise quote numbers in value position with one native regex replace. If that touched the
+ *     inside of a string, the text is no longer valid JSON (a string would be followed by a bare
+ *     token) and JSON.parse fails, so:
+ *  3. the exact tokenizing pass quotes every number literal outside strings.
  */
 function parseExact(input: string): unknown {
+  if (!NOT_FLOAT_SAFE.test(input)) return JSON.parse(input);
   try {
     return JSON.parse(input.replace(NUMBER_VALUE, '$1"$2"'));
   } catch {
@@ -67,9 +75,9 @@ function toRawItem(entry: unknown): RawFeedItem {
   for (const key in entry) {
     const value = entry[key];
     if (typeof value === 'string') setRawField(item, key, value);
-    else if (typeof value === 'boolean') setRawField(item, key, String(value));
+    else if (typeof value === 'number' || typeof value === 'boolean') setRawField(item, key, String(value));
     else if (Array.isArray(value)) {
-      const parts = value.filter((v): v is string => typeof v === 'string');
+      const parts = value.filter((v) => typeof v === 'string' || typeof v === 'number').map(String);
       const lower = key.toLowerCase();
       if (lower === 'minamount' || lower === 'maxamount') for (const part of parts) setRawField(item, key, part);
       else setRawField(item, key, parts.join(','));
