@@ -48,9 +48,14 @@ export function feedIdOfScheduler(schedulerId: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
-/** Polls are recurring: a failed poll is recorded as a failed run and the next tick tries again. */
+/**
+ * A feed that fails is not a failed job: the poll records an `error` run and the next tick tries again
+ * (backing off). A job fails only when ratewatch itself cannot work (the database is down, say): it is
+ * retried once, 5 s later. Finished jobs are kept in bounded numbers.
+ */
 export const FEED_POLL_JOB_OPTIONS: DefaultJobOptions = {
-  attempts: 1,
+  attempts: 2,
+  backoff: { type: 'fixed', delay: 5000 },
   removeOnComplete: { count: 1000 },
   removeOnFail: { count: 5000 },
 };
