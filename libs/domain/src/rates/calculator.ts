@@ -1,0 +1,136 @@
+import { Dec } from '../decimal';
+
+/** A fee as offers carry it (DESIGN.md §3). */
+export interface FeeSpec {
+  kind: 'fixed' | 'percent';
+  value: string;
+  unit?: string;
+}
+
+/** What the calculator needs to know of a currency: its code, ticker, ISO unit and kind. */
+export interface CurrencyUnit {
+  code: string;
+  ticker: string;
+  iso: string;
+  kind: string;
+}
+
+export interface CalculableOffer {
+  rate: string;
+  reserve: string | null;
+  fromMin: string | null;
+  fromMax: string | null;
+  toMin: string | null;
+  toMax: string | null;
+  fromFee: FeeSpec[];
+  toFee: FeeSpec[];
+  minFee: FeeSpec[];
+}
+
+export type Calculation = { ok: true; give: Dec; get: Dec; warnings: string[] } | { ok: false; reason: string };
+
+/**
+ * Rounding (stated in the README): amounts of crypto currencies have 8 decimals, all others 2. What the
+ * visitor gets is rounded down, what the visitor must give is rounded up — never in the visitor's favour
+ * beyond what the exchanger promised.
+ */
+export function decimalsOf(currency: CurrencyUnit): number {
+  return currency.kind === 'crypto' ? 8 : 2;
+}
+
+/** Which side a fee unit names: the code or ticker first, then the ISO unit; null for neither. */
+export function sideOfFeeUnit(unit: string, from: CurrencyUnit, to: CurrencyUnit): 'from' | 'to' | null {
+  if (unit === from.code || unit === from.ticker) return 'from';
+  if (unit === to.code || unit === to.ticker) return 'to';
+  if (unit === from.iso) return 'from';
+  if (unit === to.iso) return 'to';
+  return null;
+}
+
+interface SideFees {
+  fixed: Dec;
+  percent: Dec;
+  minimum: Dec;
+}
+
+/**
+ * Splits an offer's fees by the side they are charged on: percent fees on their field's side
+ * (`fromFee` on what is given, `toFee` on what is received); fixed fees and `minFee` on the side their
+ * unit names. A fee in a unit that names neither side is ignored, with a warning.
+ */
+export function feesBySide(offer: CalculableOffer, from: CurrencyUnit, to: CurrencyUnit): { from: SideFees; to: SideFees; warnings: string[] } {
+  const zero = (): SideFees => ({ fixed: new Dec(0), percent: new Dec(0), minimum: new Dec(0) });
+  const sides = { from: zero(), to: zero() };
+  const warnings: string[] = [];
+  const fixedSide = (fee: FeeSpec, fallback: 'from' | 'to'): 'from' | 'to' | null => {
+    if (!fee.unit) return fallback;
+    const side = sideOfFeeUnit(fee.unit, from, to);
+    if (side === null) warnings.push(`a fee in ${fee.unit} names neither ${from.code} nor ${to.code} and is ignored`);
+    return side;
+  };
+  for (const [fees, fieldSide] of [
+    [offer.fromFee, 'from'],
+    [offer.toFee, 'to'],
+  ] as const) {
+    for (const fee of fees) {
+      if (fee.kind === 'percent') sides[fieldSide].percent = sides[fieldSide].percent.plus(fee.value);
+      else {
+        const side = fixedSide(fee, fieldSide);
+        if (side) sides[side].fixed = sides[side].fixed.plus(fee.value);
+      }
+    }
+  }
+  for (const fee of offer.minFee) {
+    const side = fee.kind === 'percent' ? null : fixedSide(fee, 'from');
+    if (side) sides[side].minimum = Dec.max(sides[side].minimum, fee.value);
+  }
+  return { from: sides.from, to: sides.to, warnings };
+}
+
+/** The fee on an amount: fixed + percent, but at least the minimum. */
+function feeOn(amount: Dec, fees: SideFees): Dec {
+  return Dec.max(fees.fixed.plus(amount.times(fees.percent).div(100)), fees.minimum);
+}
+
+/** The gross amount whose net after fees is `net` (inverse of `amount - feeOn(amount)`). */
+function grossFor(net: Dec, fees: SideFees): Dec | null {
+  const share = new Dec(1).minus(fees.percent.div(100));
+  if (share.lte(0)) return null;
+  const proportional = net.plus(fees.fixed).div(share);
+  return feeOn(proportional, fees).gt(fees.fixed.plus(proportional.times(fees.percent).div(100))) ? net.plus(fees.minimum) : proportional;
+}
+
+/**
+ * The calculator of `/v1/rates`: for `side=give` what the visitor gets for giving `amount`; for
+ * `side=get` what the visitor must give to get `amount`. Fees included; an offer whose limits or
+ * reserve cannot serve the amount is left out with the reason. Decimal arithmetic throughout.
+ */
+export function calculate(offer: CalculableOffer, amount: Dec, side: 'give' | 'get', from: CurrencyUnit, to: CurrencyUnit): Calculation {
+  const rate = new Dec(offer.rate);
+  const fees = feesBySide(offer, from, to);
+  let give: Dec;
+  let get: Dec;
+  if (side === 'give') {
+    give = amount;
+    const net = give.minus(feeOn(give, fees.from));
+    if (net.lte(0)) return { ok: false, reason: 'the fees exceed the amount' };
+    const gross = net.times(rate);
+    get = gross.minus(feeOn(gross, fees.to)).toDecimalPlaces(decimalsOf(to), Dec.ROUND_DOWN);
+    if (get.lte(0)) return { ok: false, reason: 'the fees exceed the amount' };
+  } else {
+    get = amount;
+    const gross = grossFor(get, fees.to);
+    const net = gross === null ? null : gross.div(rate);
+    const total = net === null ? null : grossFor(net, fees.from);
+    if (total === null) return { ok: false, reason: 'the fees exceed the amount' };
+    give = total.toDecimalPlaces(decimalsOf(from), Dec.ROUND_UP);
+  }
+  const limit = (value: string | null, test: (bound: Dec) => boolean, reason: string) => (value !== null && !test(new Dec(value)) ? reason : null);
+  const refusal =
+    limit(offer.fromMin, (min) => give.gte(min), `below the minimum of ${offer.fromMin} ${from.code}`) ??
+    limit(offer.fromMax, (max) => give.lte(max), `above the maximum of ${offer.fromMax} ${from.code}`) ??
+    limit(offer.toMin, (min) => get.gte(min), `below the minimum of ${offer.toMin} ${to.code}`) ??
+    limit(offer.toMax, (max) => get.lte(max), `above the maximum of ${offer.toMax} ${to.code}`) ??
+    limit(offer.reserve, (reserve) => get.lte(reserve), `more than the reserve of ${offer.reserve} ${to.code}`);
+  return refusal ? { ok: false, reason: refusal } : { ok: true, give, get, warnings: fees.warnings };
+}
