@@ -1,14 +1,16 @@
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { CatalogRepository, FeedsRepository } from '@app/database';
-import { FeedFetcher, FeedPollService, IngestionMetrics, NormalizationContextCache } from '@app/ingestion';
+import { loadConfig } from '@app/config';
+import { FeedFetcher, FeedPollService, IngestionMetrics, NormalizationContextCache, SnapshotChanges } from '@app/ingestion';
 
 /** The real poll service over a DataSource, wired by hand (no Nest) for medium tests. */
 export function pollServiceFor(dataSource: DataSource): { poller: FeedPollService; feeds: FeedsRepository; fetcher: FeedFetcher; registry: Registry } {
   const feeds = new FeedsRepository(dataSource);
   const registry = new Registry();
   const fetcher = new FeedFetcher({ allowPrivate: true });
-  const poller = new FeedPollService(feeds, new NormalizationContextCache(new CatalogRepository(dataSource)), fetcher, new IngestionMetrics(registry, feeds));
+  const changes = new SnapshotChanges(loadConfig({}));
+  const poller = new FeedPollService(feeds, new NormalizationContextCache(new CatalogRepository(dataSource)), fetcher, new IngestionMetrics(registry, feeds), changes);
   return { poller, feeds, fetcher, registry };
 }
 

@@ -6,7 +6,12 @@ import { DatabaseModule } from '@app/database';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { IngestionModule } from '@app/ingestion';
 import { QueueModule, RedisModule } from '@app/queue';
-import { CurrenciesController } from './public/currencies/currencies.controller';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import { ThrottlerModule } from '@nestjs/throttler';
+import type { Redis } from 'ioredis';
+import { APP_CONFIG } from '@app/config';
+import { REDIS_CLIENT } from '@app/queue';
+import { PublicModule } from './public/public.module';
 
 /** The HTTP app: public API, admin API, `/go`, health, metrics. It never consumes jobs. */
 @Module({})
@@ -23,8 +28,17 @@ export class ApiModule {
         HealthModule.forRoot({ redis: fleet }),
         // Fleet: the api changes schedules but never polls. Standalone: it polls in-process.
         ...(fleet ? [RedisModule, QueueModule.forRoot('ratewatch-api'), IngestionModule.forRoot('scheduler-only')] : [IngestionModule.forRoot('standalone')]),
+        // Per-IP limits of the public API; counted in Redis in fleet mode, so all replicas share them.
+        ThrottlerModule.forRootAsync({
+          inject: [APP_CONFIG, { token: REDIS_CLIENT, optional: true }],
+          useFactory: (cfg: AppConfig, redis?: Redis) => ({
+            throttlers: [{ name: 'public', ttl: 60_000, limit: cfg.public.rateLimit }],
+            skipIf: () => cfg.public.rateLimit === 0,
+            ...(redis ? { storage: new ThrottlerStorageRedisService(redis) } : {}),
+          }),
+        }),
+        PublicModule,
       ],
-      controllers: [CurrenciesController],
       providers: [
         {
           provide: APP_PIPE,

@@ -34,7 +34,7 @@ export async function startApi(baseConfig: AppConfig, logger: Logger = createLog
     const app = await NestFactory.create<NestFastifyApplication>(
       ApiModule.forRoot(config, logger),
       new FastifyAdapter({ bodyLimit: 1024 * 1024, trustProxy: true }),
-      { bufferLogs: true },
+      { bufferLogs: true, abortOnError: false },
     );
     app.useLogger(app.get(NestPinoLogger));
     const document = SwaggerModule.createDocument(

@@ -26,6 +26,7 @@ export async function startWorker(config: AppConfig, logger: Logger = createLogg
   }
   const app = await NestFactory.create<NestFastifyApplication>(WorkerModule.forRoot(config, logger), new FastifyAdapter(), {
     bufferLogs: true,
+    abortOnError: false,
   });
   app.useLogger(app.get(NestPinoLogger));
   await app.listen(config.worker.port, config.api.host);

@@ -17,6 +17,8 @@ export interface AppConfig {
   readonly admin: { readonly bootstrapKey: string | null };
   readonly fetch: { readonly allowPrivate: boolean };
   readonly secretKey: string | null;
+  /** Public API: answers cached (and `max-age`) for `cacheSeconds`; `rateLimit` requests a minute per IP (0 = off). */
+  readonly public: { readonly cacheSeconds: number; readonly rateLimit: number };
   readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; readonly pretty: boolean };
 }
 

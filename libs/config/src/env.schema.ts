@@ -40,6 +40,8 @@ export const envSchema = z
     ADMIN_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
     FETCH_ALLOW_PRIVATE: booleanString.default(false),
     SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+    PUBLIC_CACHE_SECONDS: z.coerce.number().int().min(0, 'must be 0 or more').max(60, 'must be at most 60').default(2),
+    PUBLIC_RATE_LIMIT: z.coerce.number().int().min(0, 'must be 0 (off) or more').default(600),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     LOG_PRETTY: booleanString.default(false),
   })

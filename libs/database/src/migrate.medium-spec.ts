@@ -26,7 +26,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
     expect(result.aliasesAdded).toBeGreaterThan(10);
     const tables = await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
     expect(tables.rows.map((r: { tablename: string }) => r.tablename)).toEqual([
-      'api_keys', 'catalog_version', 'clicks', 'currencies', 'currency_aliases', 'exchangers', 'feed_runs', 'feeds', 'migrations', 'offers',
+      'api_keys', 'app_secrets', 'catalog_version', 'clicks', 'currencies', 'currency_aliases', 'exchangers', 'feed_runs', 'feeds', 'migrations', 'offers',
     ]);
     const alias = await client.query(`SELECT code FROM currency_aliases WHERE alias = 'USDTTRC' AND exchanger_id IS NULL`);
     expect(alias.rows).toEqual([{ code: 'USDTTRC20' }]);

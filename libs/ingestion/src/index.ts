@@ -1,3 +1,4 @@
+export * from './events/snapshot-changes';
 export * from './fetch/address-policy';
 export * from './fetch/feed-fetcher';
 export * from './ingestion.module';

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { SnapshotChanges } from './events/snapshot-changes';
 import { FeedFetcher } from './fetch/feed-fetcher';
 import { IngestionMetrics } from './metrics/ingestion.metrics';
 import { QueueMetrics } from './metrics/queue.metrics';
@@ -26,22 +27,24 @@ const fetcherProvider = {
 @Module({})
 export class IngestionModule {
   static forRoot(role: 'worker' | 'standalone' | 'scheduler-only'): DynamicModule {
-    const polling = [fetcherProvider, IngestionMetrics, NormalizationContextCache, FeedPollService];
+    const polling = [fetcherProvider, IngestionMetrics, NormalizationContextCache, FeedPollService, SnapshotChanges];
     if (role === 'scheduler-only') {
-      return { module: IngestionModule, providers: [{ provide: FeedScheduler, useClass: BullFeedScheduler }], exports: [FeedScheduler] };
+      return { module: IngestionModule, global: true, providers: [SnapshotChanges, { provide: FeedScheduler, useClass: BullFeedScheduler }], exports: [FeedScheduler, SnapshotChanges] };
     }
     if (role === 'worker') {
       return {
         module: IngestionModule,
+        global: true,
         providers: [...polling, QueueMetrics, { provide: FeedScheduler, useClass: BullFeedScheduler }],
-        exports: [FeedPollService, FeedScheduler, FeedFetcher],
+        exports: [FeedPollService, FeedScheduler, FeedFetcher, SnapshotChanges],
       };
     }
     return {
       module: IngestionModule,
+      global: true,
       imports: [ScheduleModule.forRoot()],
       providers: [...polling, { provide: FeedScheduler, useClass: StandaloneFeedScheduler }],
-      exports: [FeedPollService, FeedScheduler, FeedFetcher],
+      exports: [FeedPollService, FeedScheduler, FeedFetcher, SnapshotChanges],
     };
   }
 }

@@ -17,6 +17,9 @@ export class CatalogVersion1764072100000 implements MigrationInterface {
         UPDATE catalog_version SET version = version + 1;
         RETURN NULL;
       END $$`);
+    // A random secret every api replica shares: the daily salt of visitor hashes derives from it.
+    await q.query(`CREATE TABLE app_secrets (name text PRIMARY KEY, value text NOT NULL)`);
+    await q.query(`INSERT INTO app_secrets (name, value) VALUES ('visitor_salt', encode(sha256(gen_random_uuid()::text::bytea || gen_random_uuid()::text::bytea), 'hex'))`);
     for (const table of ['currencies', 'currency_aliases']) {
       await q.query(`CREATE TRIGGER ${table}_bump_catalog_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${table}
                      FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version()`);
@@ -28,5 +31,6 @@ export class CatalogVersion1764072100000 implements MigrationInterface {
     await q.query(`DROP TRIGGER IF EXISTS currencies_bump_catalog_version ON currencies`);
     await q.query(`DROP FUNCTION IF EXISTS bump_catalog_version()`);
     await q.query(`DROP TABLE IF EXISTS catalog_version`);
+    await q.query(`DROP TABLE IF EXISTS app_secrets`);
   }
 }

@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { FeedRunRecord, FeedsRepository, FeedToPoll, SnapshotChange } from '@app/database';
 import { checkFeed, FeedReport } from '@app/feeds';
 import type { PollTrigger } from '@app/queue';
+import { SnapshotChanges } from '../events/snapshot-changes';
 import { FeedFetcher, FetchError } from '../fetch/feed-fetcher';
 import { IngestionMetrics } from '../metrics/ingestion.metrics';
 import { backoffUntil } from './backoff';
@@ -31,6 +32,7 @@ export class FeedPollService {
     private readonly contexts: NormalizationContextCache,
     private readonly fetcher: FeedFetcher,
     private readonly metrics: IngestionMetrics,
+    private readonly changes: SnapshotChanges,
   ) {}
 
   async poll(feedId: number, trigger: PollTrigger): Promise<PollOutcome> {
@@ -101,6 +103,8 @@ export class FeedPollService {
       return { status: 'error', run, change: null };
     }
     const change = await this.feeds.applyAnswer(feed, run, state, report.status === 'maintenance' ? null : report.offers);
+    // Maintenance hides every direction of the exchanger at once; otherwise only the touched ones changed.
+    this.changes.publish(report.status === 'maintenance' ? { all: true } : { directions: change.touched });
     return { status: report.status, run: { ...run, ...pick(change) }, change };
   }
 

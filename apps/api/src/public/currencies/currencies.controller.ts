@@ -1,9 +1,11 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { ThrottlerGuard } from '@nestjs/throttler';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrenciesRepository } from '@app/database';
 import { CurrencyListDto, ListCurrenciesQuery } from './currencies.dto';
 
 @ApiTags('public')
+@UseGuards(ThrottlerGuard)
 @Controller('v1/currencies')
 export class CurrenciesController {
   constructor(private readonly currencies: CurrenciesRepository) {}

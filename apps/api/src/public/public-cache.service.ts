@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { SnapshotChanges } from '@app/ingestion';
+
+export interface CachedAnswer {
+  body: string;
+  etag: string;
+}
+
+const MAX_ENTRIES = 20_000;
+
+/**
+ * Public answers, cached per direction in memory for PUBLIC_CACHE_SECONDS and dropped as soon as a
+ * snapshot touching the direction changes (in fleet mode the workers announce it through Redis).
+ * Keys outside any direction (directions list, exchangers) use the `*` group, dropped on any change.
+ */
+@Injectable()
+export class PublicCache implements OnModuleDestroy {
+  private readonly groups = new Map<string, Map<string, CachedAnswer & { expires: number }>>();
+  private size = 0;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    changes: SnapshotChanges,
+  ) {
+    this.unsubscribe = changes.subscribe((event) => {
+      this.drop('*');
+      if ('all' in event) this.clear();
+      else for (const [from, to] of event.directions) this.drop(`${from}|${to}`);
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe();
+  }
+
+  /** The cached answer, or the one `compute` makes (then cached). */
+  async get(group: string, key: string, compute: () => Promise<unknown>): Promise<CachedAnswer> {
+    const ttl = this.config.public.cacheSeconds * 1000;
+    const hit = this.groups.get(group)?.get(key);
+    if (hit && hit.expires > Date.now()) return hit;
+    const body = JSON.stringify(await compute());
+    const answer = { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
+    if (ttl > 0) {
+      if (this.size >= MAX_ENTRIES) this.clear();
+      let entries = this.groups.get(group);
+      if (!entries) this.groups.set(group, (entries = new Map<string, CachedAnswer & { expires: number }>()));
+      if (!entries.has(key)) this.size++;
+      entries.set(key, { ...answer, expires: Date.now() + ttl });
+    }
+    return answer;
+  }
+
+  private drop(group: string): void {
+    const entries = this.groups.get(group);
+    if (!entries) return;
+    this.size -= entries.size;
+    this.groups.delete(group);
+  }
+
+  private clear(): void {
+    this.groups.clear();
+    this.size = 0;
+  }
+}

@@ -1,0 +1,84 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+
+const CODE = /^[A-Za-z0-9]{2,16}$/;
+const upper = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toUpperCase() : value);
+
+export class RatesQuery {
+  @ApiProperty({ example: 'BTC' })
+  @Transform(upper)
+  @Matches(CODE, { message: 'from must be a currency code (2-16 letters and digits)' })
+  from!: string;
+
+  @ApiProperty({ example: 'SBERRUB' })
+  @Transform(upper)
+  @Matches(CODE, { message: 'to must be a currency code (2-16 letters and digits)' })
+  to!: string;
+
+  @ApiPropertyOptional({ example: '0.5', description: 'the calculator: what you give (side=give) or want to get (side=get)' })
+  @IsOptional()
+  @Matches(/^(?=.*[1-9])\d{1,20}(\.\d{1,18})?$/, { message: 'amount must be a positive decimal like 0.5 (digits and one dot)' })
+  amount?: string;
+
+  @ApiPropertyOptional({ enum: ['give', 'get'], default: 'give' })
+  @IsOptional()
+  @IsIn(['give', 'get'], { message: 'side must be give or get' })
+  side?: 'give' | 'get';
+
+  @ApiPropertyOptional({ example: 'MSK', description: 'city code, for cash directions' })
+  @IsOptional()
+  @Transform(upper)
+  @Matches(/^[A-Z0-9][A-Z0-9_-]{0,31}$/, { message: 'city must be a city code like MSK' })
+  city?: string;
+
+  @ApiPropertyOptional({ example: 'manual,verifying', description: 'comma list of flags to hide' })
+  @IsOptional()
+  @Matches(/^[a-z0-9_ -]{1,64}(,[a-z0-9_ -]{1,64}){0,19}$/i, { message: 'exclude must be a comma list of flags like manual,verifying' })
+  exclude?: string;
+
+  @ApiPropertyOptional({ default: 100, maximum: 500 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be a whole number' })
+  @Min(1, { message: 'limit must be at least 1' })
+  @Max(500, { message: 'limit must be at most 500' })
+  limit?: number;
+}
+
+export class FeeDto {
+  @ApiProperty({ enum: ['fixed', 'percent'] }) kind!: string;
+  @ApiProperty({ example: '0.5' }) value!: string;
+  @ApiPropertyOptional({ example: 'USD' }) unit?: string;
+}
+
+export class RateItemDto {
+  @ApiProperty({ example: { slug: 'aura', name: 'Aura' } }) exchanger!: { slug: string; name: string };
+  @ApiProperty({ example: '1' }) in!: string;
+  @ApiProperty({ example: '6850000.5' }) out!: string;
+  @ApiProperty({ example: '6850000.5' }) rate!: string;
+  @ApiProperty({ nullable: true, type: String }) reserve!: string | null;
+  @ApiProperty({ nullable: true, type: String }) fromMin!: string | null;
+  @ApiProperty({ nullable: true, type: String }) fromMax!: string | null;
+  @ApiProperty({ nullable: true, type: String }) toMin!: string | null;
+  @ApiProperty({ nullable: true, type: String }) toMax!: string | null;
+  @ApiProperty({ type: [FeeDto] }) fromFee!: FeeDto[];
+  @ApiProperty({ type: [FeeDto] }) toFee!: FeeDto[];
+  @ApiProperty({ type: [FeeDto] }) minFee!: FeeDto[];
+  @ApiProperty({ example: ['manual'] }) flags!: string[];
+  @ApiProperty({ nullable: true, type: String }) city!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'with an amount: what you give' }) give!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'with an amount: what you get' }) get!: string | null;
+  @ApiProperty() updatedAt!: string;
+  @ApiProperty({ example: '/go/aura?from=BTC&to=SBERRUB' }) goUrl!: string;
+}
+
+export class RatesTableDto {
+  @ApiProperty() from!: string;
+  @ApiProperty() to!: string;
+  @ApiProperty({ nullable: true, type: String }) city!: string | null;
+  @ApiProperty({ nullable: true, type: String }) amount!: string | null;
+  @ApiProperty({ enum: ['give', 'get'] }) side!: string;
+  @ApiProperty() generatedAt!: string;
+  @ApiProperty({ type: [RateItemDto] }) items!: RateItemDto[];
+}

@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { DirectionOffer, RatesRepository } from '@app/database';
+import { calculate, compareOffers, Dec, toPlain } from '@app/domain';
+import { CatalogCache } from '../catalog-cache.service';
+import type { RateItemDto, RatesQuery, RatesTableDto } from './rates.dto';
+
+/** The best-rate table of a direction (API.md `GET /v1/rates`). */
+@Injectable()
+export class RatesService {
+  constructor(
+    private readonly rates: RatesRepository,
+    private readonly catalog: CatalogCache,
+  ) {}
+
+  async table(query: RatesQuery): Promise<RatesTableDto> {
+    const [from, to] = await Promise.all([this.catalog.require(query.from), this.catalog.require(query.to)]);
+    const side = query.side ?? 'give';
+    const amount = query.amount === undefined ? null : new Dec(query.amount);
+    const exclude = new Set((query.exclude ?? '').split(',').map((f) => f.trim().toLowerCase()).filter(Boolean));
+    const city = query.city ?? null;
+
+    const rows = (await this.rates.findDirectionOffers(from.code, to.code)).filter(
+      (o) => (city === null || o.city === city) && !o.flags.some((flag) => exclude.has(flag)),
+    );
+    const entries = [];
+    for (const offer of rows) {
+      if (amount === null) {
+        entries.push({ offer, rate: offer.rate, reserve: offer.reserve, updatedAt: offer.updatedAt, give: null, get: null });
+        continue;
+      }
+      const result = calculate(offer, amount, side, from, to);
+      if (result.ok) entries.push({ offer, rate: offer.rate, reserve: offer.reserve, updatedAt: offer.updatedAt, give: result.give, get: result.get });
+    }
+    entries.sort(compareOffers(side, amount !== null));
+    return {
+      from: from.code,
+      to: to.code,
+      city,
+      amount: amount === null ? null : toPlain(amount),
+      side,
+      generatedAt: new Date().toISOString(),
+      items: entries.slice(0, query.limit ?? 100).map((e) => item(e.offer, from.code, to.code, e.give, e.get)),
+    };
+  }
+}
+
+function item(o: DirectionOffer, from: string, to: string, give: Dec | null, get: Dec | null): RateItemDto {
+  const go = new URLSearchParams({ from, to, ...(o.city ? { city: o.city } : {}) });
+  return {
+    exchanger: { slug: o.slug, name: o.name },
+    in: o.in,
+    out: o.out,
+    rate: o.rate,
+    reserve: o.reserve,
+    fromMin: o.fromMin,
+    fromMax: o.fromMax,
+    toMin: o.toMin,
+    toMax: o.toMax,
+    fromFee: o.fromFee,
+    toFee: o.toFee,
+    minFee: o.minFee,
+    flags: o.flags,
+    city: o.city,
+    give: give === null ? null : toPlain(give),
+    get: get === null ? null : toPlain(get),
+    updatedAt: new Date(o.updatedAt).toISOString(),
+    goUrl: `/go/${o.slug}?${go.toString()}`,
+  };
+}

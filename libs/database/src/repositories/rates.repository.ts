@@ -1,0 +1,124 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { Fee } from '../entities/offer.entity';
+import { FRESH_FEED_SQL } from '../freshness';
+
+/** One shown offer of a direction, with its exchanger. Decimals are strings. */
+export interface DirectionOffer {
+  exchangerId: number;
+  slug: string;
+  name: string;
+  city: string | null;
+  in: string;
+  out: string;
+  rate: string;
+  reserve: string | null;
+  fromMin: string | null;
+  fromMax: string | null;
+  toMin: string | null;
+  toMax: string | null;
+  fromFee: Fee[];
+  toFee: Fee[];
+  minFee: Fee[];
+  flags: string[];
+  /** When the feed last confirmed it. */
+  updatedAt: Date;
+}
+
+export interface DirectionSummary {
+  from: string;
+  to: string;
+  offers: number;
+  bestRate: string;
+}
+
+export interface ExchangerSummary {
+  id: number;
+  slug: string;
+  name: string;
+  siteUrl: string;
+  status: string;
+  offers: number;
+  updatedAt: Date | null;
+  fresh: boolean;
+}
+
+const OFFER_COLUMNS = `o.exchanger_id AS "exchangerId", e.slug, e.name, NULLIF(o.city, '') AS city,
+  o.amount_in::text AS "in", o.amount_out::text AS "out", o.rate::text AS rate, o.reserve::text AS reserve,
+  o.from_min::text AS "fromMin", o.from_max::text AS "fromMax", o.to_min::text AS "toMin", o.to_max::text AS "toMax",
+  o.from_fee AS "fromFee", o.to_fee AS "toFee", o.min_fee AS "minFee", o.flags, f.last_success_at AS "updatedAt"`;
+
+/** The public read path (DESIGN.md §7): only offers of active exchangers with fresh, non-maintenance feeds. */
+@Injectable()
+export class RatesRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Every shown offer of a direction, all cities. An exchanger appears once per city: if two of its
+   * feeds publish the direction, the more recently confirmed offer stands.
+   */
+  async findDirectionOffers(from: string, to: string): Promise<DirectionOffer[]> {
+    return this.dataSource.query<DirectionOffer[]>(
+      `SELECT DISTINCT ON (o.exchanger_id, o.city) ${OFFER_COLUMNS}
+       FROM offers o
+       JOIN feeds f ON f.id = o.feed_id
+       JOIN exchangers e ON e.id = o.exchanger_id
+       WHERE o.from_code = $1 AND o.to_code = $2 AND ${FRESH_FEED_SQL}
+       ORDER BY o.exchanger_id, o.city, f.last_success_at DESC`,
+      [from, to],
+    );
+  }
+
+  /** Directions with shown offers, optionally from one currency, with their count and best rate. */
+  async listDirections(from: string | null): Promise<DirectionSummary[]> {
+    const rows = await this.dataSource.query<Array<DirectionSummary & { offers: string }>>(
+      `SELECT o.from_code AS "from", o.to_code AS "to", count(*) AS offers, max(o.rate)::text AS "bestRate"
+       FROM offers o
+       JOIN feeds f ON f.id = o.feed_id
+       JOIN exchangers e ON e.id = o.exchanger_id
+       WHERE ($1::text IS NULL OR o.from_code = $1) AND ${FRESH_FEED_SQL}
+       GROUP BY o.from_code, o.to_code
+       ORDER BY o.from_code, o.to_code`,
+      [from],
+    );
+    return rows.map((r) => ({ ...r, offers: Number(r.offers) }));
+  }
+
+  /** Active exchangers (or one by slug) with their shown offers, last confirmation and freshness. */
+  async listExchangers(slug: string | null = null): Promise<ExchangerSummary[]> {
+    const rows = await this.dataSource.query<Array<ExchangerSummary & { offers: string }>>(
+      `SELECT e.id, e.slug, e.name, e.site_url AS "siteUrl", e.status,
+              (SELECT count(*) FROM offers o JOIN feeds f ON f.id = o.feed_id WHERE f.exchanger_id = e.id AND ${FRESH_FEED_SQL}) AS offers,
+              (SELECT max(f.last_success_at) FROM feeds f WHERE f.exchanger_id = e.id AND f.enabled) AS "updatedAt",
+              EXISTS (SELECT 1 FROM feeds f WHERE f.exchanger_id = e.id AND ${FRESH_FEED_SQL}) AS fresh
+       FROM exchangers e
+       WHERE e.status = 'active' AND ($1::text IS NULL OR e.slug = $1)
+       ORDER BY e.name, e.slug`,
+      [slug],
+    );
+    return rows.map((r) => ({ ...r, offers: Number(r.offers) }));
+  }
+
+  /** The shown directions of one exchanger. */
+  async exchangerDirections(exchangerId: number): Promise<Array<{ from: string; to: string; city: string | null; rate: string }>> {
+    return this.dataSource.query(
+      `SELECT DISTINCT ON (o.from_code, o.to_code, o.city) o.from_code AS "from", o.to_code AS "to", NULLIF(o.city, '') AS city, o.rate::text AS rate
+       FROM offers o
+       JOIN feeds f ON f.id = o.feed_id
+       JOIN exchangers e ON e.id = f.exchanger_id
+       WHERE f.exchanger_id = $1 AND ${FRESH_FEED_SQL}
+       ORDER BY o.from_code, o.to_code, o.city, f.last_success_at DESC`,
+      [exchangerId],
+    );
+  }
+
+  /** What `/go` needs: only an active exchanger can be a target. */
+  async findRedirectTarget(slug: string): Promise<{ id: number; referralUrl: string } | null> {
+    const [row] = await this.dataSource.query<Array<{ id: number; referralUrl: string }>>(
+      `SELECT id, referral_url AS "referralUrl" FROM exchangers WHERE slug = $1 AND status = 'active'`,
+      [slug],
+    );
+    return row ?? null;
+  }
+}

@@ -1,0 +1,67 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { REDIS_CLIENT } from '@app/queue';
+
+/** What changed in the shown offers: some directions, or (maintenance) possibly any. */
+export type SnapshotChangeEvent = { directions: Array<[string, string]> } | { all: true };
+
+/**
+ * Tells the read caches that a snapshot changed. In standalone mode in-process; in fleet mode workers
+ * publish on Redis (`<prefix>:snapshot-changes`) and every api replica subscribes.
+ */
+@Injectable()
+export class SnapshotChanges implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(SnapshotChanges.name);
+  private readonly listeners = new Set<(event: SnapshotChangeEvent) => void>();
+  private subscriber: Redis | null = null;
+  private readonly channel: string;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Optional() @Inject(REDIS_CLIENT) private readonly redis?: Redis,
+  ) {
+    this.channel = `${config.redis.prefix}:snapshot-changes`;
+  }
+
+  onModuleInit(): void {
+    if (!this.redis) return;
+    this.subscriber = this.redis.duplicate({ connectionName: 'ratewatch-snapshot-changes', lazyConnect: false });
+    this.subscriber.on('error', () => undefined);
+    this.subscriber.on('message', (_channel: string, message: string) => {
+      try {
+        this.emitLocally(JSON.parse(message) as SnapshotChangeEvent);
+      } catch {
+        this.logger.warn('ignored a malformed snapshot-change message');
+      }
+    });
+    // Not awaited: the api starts (and answers 503 on /health/ready) while Redis is away; ioredis
+    // subscribes once connected and again after every reconnect.
+    this.subscriber.subscribe(this.channel).catch((error: unknown) => this.logger.warn(`could not subscribe to snapshot changes: ${String(error)}`));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.subscriber?.disconnect();
+    this.subscriber = null;
+    await Promise.resolve();
+  }
+
+  /** Announces a change; never throws (a lost announcement only delays freshness by the cache TTL). */
+  publish(event: SnapshotChangeEvent): void {
+    if ('directions' in event && event.directions.length === 0) return;
+    if (this.redis) {
+      this.redis.publish(this.channel, JSON.stringify(event)).catch((error: unknown) => this.logger.warn(`could not publish a snapshot change: ${String(error)}`));
+    } else {
+      this.emitLocally(event);
+    }
+  }
+
+  subscribe(listener: (event: SnapshotChangeEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emitLocally(event: SnapshotChangeEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}
