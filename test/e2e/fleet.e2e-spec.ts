@@ -39,7 +39,7 @@ describe('fleet mode', () => {
     await feedServer.start();
     const env = {
       DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, FETCH_ALLOW_PRIVATE: 'true',
-      PORT: '0', WORKER_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent',
+      PORT: '0', WORKER_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', PUBLIC_CACHE_SECONDS: '60',
     };
     const out: string[] = [];
     const status = await runCli(['db:migrate'], env, { out: (t) => out.push(t), err: () => undefined });
@@ -84,6 +84,16 @@ describe('fleet mode', () => {
     expect(metrics.text).toMatch(/ratewatch_offers_written_total\{change="inserted",app="worker"\} 8/);
     expect(metrics.text).toMatch(/ratewatch_feeds\{state="fresh",app="worker"\} 1/);
     expect(metrics.text).toMatch(/ratewatch_queue_jobs\{queue="feed-poll",state="waiting",app="worker"\} \d+/);
+
+    // The api caches the answer for 60 s, yet a worker's snapshot change reaches it through Redis.
+    const before = await http<{ items: Array<{ rate: string }> }>(`${api.url}/v1/rates?from=BTC&to=SBERRUB`);
+    expect(before.body.items[0]?.rate).toBe('6850000.5');
+    feedServer.serve('/rates.xml', { body: '<rates><item><from>BTC</from><to>SBERRUB</to><in>1</in><out>7100000</out></item></rates>' });
+    await queue.add(JOBS.pollFeed, { feedId, trigger: 'manual' });
+    await waitFor('the new rate on the api', async () => {
+      const answer = await http<{ items: Array<{ rate: string }> }>(`${api.url}/v1/rates?from=BTC&to=SBERRUB`);
+      return answer.body.items[0]?.rate === '7100000';
+    }, 10_000);
   });
 
   it('the api is ready when the database and Redis answer', async () => {

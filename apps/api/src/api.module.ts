@@ -32,7 +32,7 @@ export class ApiModule {
         ThrottlerModule.forRootAsync({
           inject: [APP_CONFIG, { token: REDIS_CLIENT, optional: true }],
           useFactory: (cfg: AppConfig, redis?: Redis) => ({
-            throttlers: [{ name: 'public', ttl: 60_000, limit: cfg.public.rateLimit }],
+            throttlers: [{ name: 'default', ttl: 60_000, limit: cfg.public.rateLimit }],
             skipIf: () => cfg.public.rateLimit === 0,
             ...(redis ? { storage: new ThrottlerStorageRedisService(redis) } : {}),
           }),
