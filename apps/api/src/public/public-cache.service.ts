@@ -36,21 +36,41 @@ export class PublicCache implements OnModuleDestroy {
     this.unsubscribe();
   }
 
-  /** The cached answer, or the one `compute` makes (then cached). */
-  async get(group: string, key: string, compute: () => Promise<unknown>): Promise<CachedAnswer> {
-    const ttl = this.config.public.cacheSeconds * 1000;
+  /** The cached answer, or the one `compute` makes (then cached, also under `alias` — the raw URL). */
+  async get(group: string, key: string, compute: () => Promise<unknown>, alias?: string): Promise<CachedAnswer> {
     const hit = this.groups.get(group)?.get(key);
-    if (hit && hit.expires > Date.now()) return hit;
+    if (hit && hit.expires > Date.now()) {
+      if (alias) this.store(group, alias, hit);
+      return hit;
+    }
     const body = JSON.stringify(await compute());
     const answer = { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
-    if (ttl > 0) {
-      if (this.size >= MAX_ENTRIES) this.clear();
-      let entries = this.groups.get(group);
-      if (!entries) this.groups.set(group, (entries = new Map<string, CachedAnswer & { expires: number }>()));
-      if (!entries.has(key)) this.size++;
-      entries.set(key, { ...answer, expires: Date.now() + ttl });
-    }
+    this.store(group, key, answer);
+    if (alias) this.store(group, alias, answer);
     return answer;
+  }
+
+  /**
+   * The fast path: an answer cached under this raw URL, looked up before Nest's pipeline runs (no
+   * validation, guards or pipes for a hit — the URL was validated when the answer was made).
+   */
+  peekRaw(url: string): CachedAnswer | null {
+    const group = this.rawGroups.get(url);
+    const hit = group === undefined ? undefined : this.groups.get(group)?.get(url);
+    return hit && hit.expires > Date.now() ? hit : null;
+  }
+
+  private readonly rawGroups = new Map<string, string>();
+
+  private store(group: string, key: string, answer: CachedAnswer): void {
+    const ttl = this.config.public.cacheSeconds * 1000;
+    if (ttl <= 0) return;
+    if (this.size >= MAX_ENTRIES) this.clear();
+    let entries = this.groups.get(group);
+    if (!entries) this.groups.set(group, (entries = new Map<string, CachedAnswer & { expires: number }>()));
+    if (!entries.has(key)) this.size++;
+    entries.set(key, { body: answer.body, etag: answer.etag, expires: Date.now() + ttl });
+    if (key.startsWith('/')) this.rawGroups.set(key, group);
   }
 
   private drop(group: string): void {
@@ -62,6 +82,7 @@ export class PublicCache implements OnModuleDestroy {
 
   private clear(): void {
     this.groups.clear();
+    this.rawGroups.clear();
     this.size = 0;
   }
 }

@@ -1,7 +1,8 @@
-import { Controller, Get, Inject, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, OnModuleInit, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { sendCacheable } from '../cacheable-reply';
 import { PublicCache } from '../public-cache.service';
@@ -11,19 +12,35 @@ import { RatesService } from './rates.service';
 @ApiTags('public')
 @UseGuards(ThrottlerGuard)
 @Controller('v1/rates')
-export class RatesController {
+export class RatesController implements OnModuleInit {
   constructor(
     private readonly rates: RatesService,
     private readonly cache: PublicCache,
+    private readonly adapterHost: HttpAdapterHost,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /**
+   * Hot answers skip Nest's pipeline: a Fastify hook serves a /v1/rates URL answered in the last
+   * PUBLIC_CACHE_SECONDS straight from the cache (rate limiting applies to the misses that reach the
+   * database, not to these cheap hits).
+   */
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    fastify.addHook('onRequest', (request, reply, done) => {
+      if (request.method !== 'GET' || !request.url.startsWith('/v1/rates?')) return done();
+      const hit = this.cache.peekRaw(request.url);
+      if (!hit) return done();
+      sendCacheable(request, reply, hit, this.config.public.cacheSeconds);
+    });
+  }
 
   /** The best-rate table of a direction, with the amount calculator and filters. */
   @Get()
   @ApiOkResponse({ type: RatesTableDto })
   async table(@Query() query: RatesQuery, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
     const key = JSON.stringify([query.city ?? null, query.amount ?? null, query.side ?? 'give', query.exclude ?? '', query.limit ?? 100]);
-    const answer = await this.cache.get(`${query.from}|${query.to}`, key, () => this.rates.table(query));
+    const answer = await this.cache.get(`${query.from}|${query.to}`, key, () => this.rates.table(query), request.url);
     return sendCacheable(request, reply, answer, this.config.public.cacheSeconds);
   }
 }

@@ -1,0 +1,160 @@
+/**
+ * npm run bench:read — the public read path under load. Seeds 500 exchangers with one feed each,
+ * 1,000,000 offers in all, 500 of them on BTC→SBERRUB; starts the api (standalone mode on the local
+ * PostgreSQL, a child process) and drives /v1/rates with 50 connections for 10 s (autocannon).
+ * Baseline, same run: a bare node:http server (child process) sending the same bytes.
+ * BENCH_OFFERS (default 1000000), BENCH_SECONDS (10), BENCH_CONNECTIONS (50).
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { Client } from 'pg';
+import { migrateAndSeed, readBundledCatalog } from '@app/database';
+import { BenchRow, printTable, writeResults } from './bench-kit';
+
+const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const OFFERS = Number(process.env.BENCH_OFFERS ?? 1_000_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const EXCHANGERS = 500;
+const PATH = '/v1/rates?from=BTC&to=SBERRUB';
+
+async function main(): Promise<void> {
+  const name = `rw_bench_read_${randomBytes(3).toString('hex')}`;
+  const admin = new Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  const children: ChildProcess[] = [];
+  try {
+    const seedMs = await seed(url.toString());
+    console.log(`seeded ${OFFERS.toLocaleString('en-US')} offers in ${(seedMs / 1000).toFixed(1)} s`);
+    const apiPort = 3900 + Math.floor(Math.random() * 50);
+    children.push(startChild(['dist/apps/api/src/main.js'], { DATABASE_URL: url.toString(), PORT: String(apiPort), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PUBLIC_RATE_LIMIT: '0' }));
+    const api = `http://127.0.0.1:${apiPort}`;
+    await waitForHttp(`${api}/health/ready`);
+
+    const body = await (await fetch(api + PATH)).text();
+    const basePort = apiPort + 100;
+    children.push(startChild(['-e', BARE_SERVER], { BODY: body, PORT: String(basePort) }));
+    await waitForHttp(`http://127.0.0.1:${basePort}/`);
+
+    const baseline = await load(`http://127.0.0.1:${basePort}/`);
+    const rates = await load(api + PATH);
+    const withAmount = await load(`${api}${PATH}&amount=0.5`);
+    // After the load runs, so the JIT is warm: each query below is a new cache key, computed from the database.
+    const cold = await coldAnswers(api);
+    const row = (figure: string, result: autocannon.Result, target: string, met: boolean | null): BenchRow => ({
+      figure,
+      value: result.requests.average,
+      unit: 'req/s',
+      baseline: 'bare node:http, same bytes',
+      baselineValue: baseline.requests.average,
+      ratio: result.requests.average / baseline.requests.average,
+      target,
+      met,
+    });
+    const latency = (figure: string, ms: number, target: string, met: boolean | null): BenchRow => ({
+      figure, value: ms, unit: 'ms', baseline: 'bare node:http p99', baselineValue: baseline.latency.p99, ratio: ms / Math.max(baseline.latency.p99, 0.01), target, met,
+    });
+    const rows = [
+      row(`GET ${PATH} (${body.length} bytes, 500 offers)`, rates, '≥ 60 % of baseline', rates.requests.average >= 0.6 * baseline.requests.average),
+      latency('  p99 latency', rates.latency.p99, '≤ 25 ms', rates.latency.p99 <= 25),
+      row('GET … &amount=0.5 (calculator)', withAmount, '', null),
+      latency('  p99 latency', withAmount.latency.p99, '', null),
+      latency('cold answer, uncached (median of 10 new queries)', cold.median, '≤ 30 ms', cold.median <= 30),
+      latency('cold answer with amount (median of 10)', cold.amountMedian, '', null),
+    ];
+    printTable(`Read path (${CONNECTIONS} connections, ${SECONDS} s, ${OFFERS.toLocaleString('en-US')} offers in the database)`, rows);
+    const errors = rates.errors + rates.non2xx + withAmount.errors + withAmount.non2xx;
+    console.log(`errors and non-2xx answers under load: ${errors}`);
+    console.log(`results written to ${writeResults('read', { offers: OFFERS, seconds: SECONDS, connections: CONNECTIONS, rows, errors })}`);
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+const BARE_SERVER = `require('node:http').createServer((q, s) => { s.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }); s.end(process.env.BODY); }).listen(Number(process.env.PORT), '127.0.0.1');`;
+
+async function seed(url: string): Promise<number> {
+  const started = Date.now();
+  await migrateAndSeed(url);
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const codes = readBundledCatalog().map((c) => c.code).filter((c) => c !== 'BTC' && c !== 'SBERRUB');
+    await client.query(`INSERT INTO exchangers (slug, name, site_url, referral_url) SELECT 'ex-' || g, 'Exchanger ' || g, 'https://ex' || g || '.example', 'https://ex' || g || '.example/?rid=1' FROM generate_series(1, $1) g`, [EXCHANGERS]);
+    await client.query(`INSERT INTO feeds (exchanger_id, url, last_success_at, last_status, stale_after_s) SELECT id, 'https://ex' || id || '.example/rates.xml', now() + interval '1 day', 'ok', 86400 * 30 FROM exchangers`);
+    // One BTC→SBERRUB offer per exchanger, the rest spread over other directions.
+    await client.query(
+      `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, amount_in, amount_out, rate, reserve, from_min, from_max, to_fee, flags)
+       SELECT f.id, f.exchanger_id, 'BTC', 'SBERRUB', 1, 6800000 + f.id * 10, 6800000 + f.id * 10, 10000000 + f.id, 0.001, 10,
+              CASE WHEN f.id % 3 = 0 THEN '[{"kind":"percent","value":"0.5"}]'::jsonb ELSE '[]'::jsonb END,
+              CASE WHEN f.id % 4 = 0 THEN '{manual}'::text[] ELSE '{}'::text[] END
+       FROM feeds f`,
+    );
+    const perFeed = Math.max(0, Math.floor((OFFERS - EXCHANGERS) / EXCHANGERS));
+    await client.query(
+      `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, amount_in, amount_out, rate, reserve)
+       SELECT f.id, f.exchanger_id, c1.code, c2.code, 1, 1 + (n % 1000), 1 + (n % 1000), 100000
+       FROM feeds f
+       CROSS JOIN LATERAL (SELECT n, $2::text[] AS codes FROM generate_series(0, $1 - 1) n) s
+       CROSS JOIN LATERAL (SELECT s.codes[1 + ((s.n + f.id) % array_length(s.codes, 1))] AS code) c1
+       CROSS JOIN LATERAL (SELECT s.codes[1 + ((s.n / array_length(s.codes, 1) + f.id * 7 + 1) % array_length(s.codes, 1))] AS code) c2
+       WHERE c1.code <> c2.code
+       ON CONFLICT DO NOTHING`,
+      [perFeed, codes],
+    );
+    await client.query('VACUUM ANALYZE offers');
+  } finally {
+    await client.end();
+  }
+  return Date.now() - started;
+}
+
+async function coldAnswers(api: string): Promise<{ median: number; amountMedian: number }> {
+  const time = async (path: string) => {
+    const started = performance.now();
+    const response = await fetch(api + path);
+    await response.text();
+    return performance.now() - started;
+  };
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const plain: number[] = [];
+  const amounts: number[] = [];
+  // Each limit value is a new cache key: the answer is computed from the database every time.
+  for (let i = 0; i < 10; i++) plain.push(await time(`${PATH}&limit=${200 + i}`));
+  for (let i = 0; i < 10; i++) amounts.push(await time(`${PATH}&amount=0.0${i + 1}`));
+  return { median: median(plain), amountMedian: median(amounts) };
+}
+
+function load(url: string): Promise<autocannon.Result> {
+  return autocannon({ url, connections: CONNECTIONS, duration: SECONDS });
+}
+
+function startChild(args: string[], env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, args, { cwd: join(__dirname, '../../..'), env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return child;
+}
+
+async function waitForHttp(url: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
