@@ -11,6 +11,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG } from '@app/config';
 import { REDIS_CLIENT } from '@app/queue';
+import { AdminModule } from './admin/admin.module';
 import { PublicModule } from './public/public.module';
 
 /** The HTTP app: public API, admin API, `/go`, health, metrics. It never consumes jobs. */
@@ -38,6 +39,7 @@ export class ApiModule {
           }),
         }),
         PublicModule,
+        AdminModule,
       ],
       providers: [
         {

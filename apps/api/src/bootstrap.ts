@@ -4,7 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { AppConfig } from '@app/config';
-import { migrateAndSeed, openRuntimeDatabase } from '@app/database';
+import { ApiKeysRepository, migrateAndSeed, openRuntimeDatabase } from '@app/database';
 import { createLogger } from '@app/observability';
 import { ApiModule } from './api.module';
 
@@ -34,8 +34,13 @@ export async function startApi(baseConfig: AppConfig, logger: Logger = createLog
     const app = await NestFactory.create<NestFastifyApplication>(
       ApiModule.forRoot(config, logger),
       new FastifyAdapter({ bodyLimit: 1024 * 1024, trustProxy: true }),
-      { bufferLogs: true, abortOnError: false },
+      { bufferLogs: true, abortOnError: false, rawBody: true },
     );
+    // Feed bodies for the validator arrive as bytes (exactly as an exchanger would serve them).
+    const fastify = app.getHttpAdapter().getInstance();
+    fastify.removeContentTypeParser('text/plain');
+    fastify.addContentTypeParser(['text/plain', 'text/xml', 'application/xml'], { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    if (config.admin.bootstrapKey) await app.get(ApiKeysRepository).ensure(config.admin.bootstrapKey, 'bootstrap (ADMIN_API_KEY)');
     app.useLogger(app.get(NestPinoLogger));
     const document = SwaggerModule.createDocument(
       app,

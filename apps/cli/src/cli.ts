@@ -1,9 +1,10 @@
 import { ConfigError, loadConfig } from '@app/config';
 import { CliCommand, CliIo, UsageError } from './cli-command';
+import { adminKeyCommand } from './commands/admin-key.command';
 import { dbMigrateCommand, dbSeedCommand } from './commands/db.commands';
 import { feedCheckCommand } from './commands/feed-check.command';
 
-export const COMMANDS: readonly CliCommand[] = [feedCheckCommand, dbMigrateCommand, dbSeedCommand];
+export const COMMANDS: readonly CliCommand[] = [feedCheckCommand, adminKeyCommand, dbMigrateCommand, dbSeedCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.usage.length));

@@ -2,13 +2,15 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { dataSourceOptions } from './data-source';
+import { AdminRepository } from './repositories/admin.repository';
+import { ApiKeysRepository } from './repositories/api-keys.repository';
 import { CatalogRepository } from './repositories/catalog.repository';
 import { ClicksRepository } from './repositories/clicks.repository';
 import { CurrenciesRepository } from './repositories/currencies.repository';
 import { FeedsRepository } from './repositories/feeds.repository';
 import { RatesRepository } from './repositories/rates.repository';
 
-const REPOSITORIES = [CatalogRepository, ClicksRepository, CurrenciesRepository, FeedsRepository, RatesRepository];
+const REPOSITORIES = [AdminRepository, ApiKeysRepository, CatalogRepository, ClicksRepository, CurrenciesRepository, FeedsRepository, RatesRepository];
 
 /** The one DataSource of a ratewatch process and the repositories over it. */
 @Module({})

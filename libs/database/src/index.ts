@@ -5,6 +5,8 @@ export * from './entities';
 export * from './freshness';
 export * from './migrate';
 export * from './migrations';
+export * from './repositories/admin.repository';
+export * from './repositories/api-keys.repository';
 export * from './repositories/catalog.repository';
 export * from './repositories/clicks.repository';
 export * from './repositories/currencies.repository';

@@ -1,0 +1,160 @@
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUrl, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { EXCHANGER_STATUSES, FEED_FORMATS } from '@app/database';
+
+const HTTP_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
+const upper = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toUpperCase() : value);
+
+export class CreateExchangerDto {
+  @ApiProperty({ example: 'aura' })
+  @Matches(/^[a-z0-9][a-z0-9-]{1,62}$/, { message: 'slug must be 2-63 lower-case letters, digits and dashes, starting with a letter or digit' })
+  slug!: string;
+
+  @ApiProperty({ example: 'Aura' })
+  @IsString({ message: 'name must be text' })
+  @Length(1, 200, { message: 'name must be 1-200 characters' })
+  name!: string;
+
+  @ApiProperty({ example: 'https://aura.example' })
+  @IsUrl(HTTP_URL, { message: 'siteUrl must be an http(s) URL' })
+  siteUrl!: string;
+
+  @ApiProperty({ example: 'https://aura.example/?rid=42' })
+  @IsUrl(HTTP_URL, { message: 'referralUrl must be an http(s) URL' })
+  referralUrl!: string;
+
+  @ApiPropertyOptional({ enum: EXCHANGER_STATUSES, default: 'active' })
+  @IsOptional()
+  @IsIn(EXCHANGER_STATUSES, { message: `status must be one of ${EXCHANGER_STATUSES.join(', ')}` })
+  status?: (typeof EXCHANGER_STATUSES)[number];
+}
+
+export class UpdateExchangerDto extends PartialType(CreateExchangerDto) {}
+
+export class CreateFeedDto {
+  @ApiProperty({ example: 'https://aura.example/request-exportxml.xml' })
+  @IsUrl(HTTP_URL, { message: 'url must be an http(s) URL' })
+  url!: string;
+
+  @ApiPropertyOptional({ enum: FEED_FORMATS, default: 'auto' })
+  @IsOptional()
+  @IsIn(FEED_FORMATS, { message: `format must be one of ${FEED_FORMATS.join(', ')}` })
+  format?: (typeof FEED_FORMATS)[number];
+
+  @ApiPropertyOptional({ default: 30, minimum: 5, maximum: 86400 })
+  @IsOptional()
+  @IsInt({ message: 'intervalSeconds must be a whole number' })
+  @Min(5, { message: 'intervalSeconds must be at least 5' })
+  @Max(86400, { message: 'intervalSeconds must be at most 86400 (24 h)' })
+  intervalSeconds?: number;
+
+  @ApiPropertyOptional({ default: 10000, minimum: 100, maximum: 120000 })
+  @IsOptional()
+  @IsInt({ message: 'timeoutMs must be a whole number' })
+  @Min(100, { message: 'timeoutMs must be at least 100' })
+  @Max(120000, { message: 'timeoutMs must be at most 120000' })
+  timeoutMs?: number;
+
+  @ApiPropertyOptional({ default: 300, minimum: 10 })
+  @IsOptional()
+  @IsInt({ message: 'staleAfterSeconds must be a whole number' })
+  @Min(10, { message: 'staleAfterSeconds must be at least 10' })
+  @Max(604800, { message: 'staleAfterSeconds must be at most 604800 (7 days)' })
+  staleAfterSeconds?: number;
+
+  @ApiPropertyOptional({ default: true })
+  @IsOptional()
+  @IsBoolean({ message: 'enabled must be true or false' })
+  enabled?: boolean;
+}
+
+export class UpdateFeedDto extends PartialType(CreateFeedDto) {}
+
+export class CreateCurrencyDto {
+  @ApiProperty({ example: 'USDTTON' })
+  @Transform(upper)
+  @Matches(/^[A-Z0-9]{2,16}$/, { message: 'code must be 2-16 upper-case letters and digits' })
+  code!: string;
+
+  @ApiProperty({ example: 'Tether TON (USDT)' })
+  @IsString()
+  @Length(1, 200, { message: 'name must be 1-200 characters' })
+  name!: string;
+
+  @ApiProperty({ example: 'USDT' })
+  @Transform(upper)
+  @Matches(/^[A-Z0-9]{1,16}$/, { message: 'ticker must be 1-16 letters and digits' })
+  ticker!: string;
+
+  @ApiProperty({ example: 'USD' })
+  @Transform(upper)
+  @Matches(/^[A-Z0-9]{1,16}$/, { message: 'iso must be 1-16 letters and digits' })
+  iso!: string;
+
+  @ApiProperty({ enum: ['crypto', 'emoney', 'bank', 'online_banking', 'cash', 'transfer'] })
+  @IsIn(['crypto', 'emoney', 'bank', 'online_banking', 'cash', 'transfer'], { message: 'kind must be one of crypto, emoney, bank, online_banking, cash, transfer' })
+  kind!: string;
+
+  @ApiPropertyOptional({ default: true })
+  @IsOptional()
+  @IsBoolean({ message: 'enabled must be true or false' })
+  enabled?: boolean;
+}
+
+export class UpdateCurrencyDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 200, { message: 'name must be 1-200 characters' }) name?: string;
+  @ApiPropertyOptional() @IsOptional() @IsBoolean({ message: 'enabled must be true or false' }) enabled?: boolean;
+  @ApiPropertyOptional() @IsOptional() @Transform(upper) @Matches(/^[A-Z0-9]{1,16}$/, { message: 'ticker must be 1-16 letters and digits' }) ticker?: string;
+  @ApiPropertyOptional() @IsOptional() @Transform(upper) @Matches(/^[A-Z0-9]{1,16}$/, { message: 'iso must be 1-16 letters and digits' }) iso?: string;
+}
+
+export class CreateAliasDto {
+  @ApiProperty({ example: 'USDT_TRON' })
+  @Transform(upper)
+  @Matches(/^[A-Z0-9_().\-/ ]{1,64}$/, { message: 'alias must be 1-64 characters of letters, digits, spaces and _().-/' })
+  alias!: string;
+
+  @ApiProperty({ example: 'USDTTRC20' })
+  @Transform(upper)
+  @Matches(/^[A-Z0-9]{2,16}$/, { message: 'code must be a currency code' })
+  code!: string;
+
+  @ApiPropertyOptional({ nullable: true, type: Number, description: 'null = global' })
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @IsInt({ message: 'exchangerId must be an exchanger id or null' })
+  exchangerId?: number | null;
+}
+
+export class RunsQuery {
+  @ApiPropertyOptional({ default: 50, maximum: 500 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be a whole number' })
+  @Min(1, { message: 'limit must be at least 1' })
+  @Max(500, { message: 'limit must be at most 500' })
+  limit?: number;
+}
+
+export class RefreshQuery {
+  @ApiPropertyOptional({ description: 'true: answer with the finished run' })
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'wait must be true or false' })
+  wait?: 'true' | 'false';
+}
+
+export class ClicksQuery {
+  @ApiPropertyOptional({ description: 'ISO time; default 24 h ago' }) @IsOptional() @IsISO8601({}, { message: 'since must be an ISO-8601 time' }) since?: string;
+  @ApiPropertyOptional({ description: 'ISO time; default now' }) @IsOptional() @IsISO8601({}, { message: 'until must be an ISO-8601 time' }) until?: string;
+  @ApiPropertyOptional() @IsOptional() @Matches(/^[a-z0-9][a-z0-9-]{1,62}$/, { message: 'exchanger must be a slug' }) exchanger?: string;
+  @ApiPropertyOptional() @IsOptional() @Transform(upper) @Matches(/^[A-Z0-9]{2,16}$/, { message: 'from must be a currency code' }) from?: string;
+  @ApiPropertyOptional() @IsOptional() @Transform(upper) @Matches(/^[A-Z0-9]{2,16}$/, { message: 'to must be a currency code' }) to?: string;
+}
+
+export class FeedCheckQuery {
+  @ApiPropertyOptional({ enum: ['auto', 'xml', 'json', 'txt'] })
+  @IsOptional()
+  @IsIn(['auto', 'xml', 'json', 'txt'], { message: 'format must be one of auto, xml, json, txt' })
+  format?: 'auto' | 'xml' | 'json' | 'txt';
+}

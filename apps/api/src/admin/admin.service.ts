@@ -1,0 +1,86 @@
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { Actor, AdminRepository, ExchangerRow, FeedRow } from '@app/database';
+import { FeedScheduler, SnapshotChanges } from '@app/ingestion';
+import type { CreateExchangerDto, CreateFeedDto, UpdateExchangerDto, UpdateFeedDto } from './admin.dto';
+
+/**
+ * Admin changes to exchangers and feeds. The schedule follows each change at once — after the
+ * database commit (the scheduler reads the committed row).
+ */
+@Injectable()
+export class AdminService {
+  constructor(
+    private readonly admin: AdminRepository,
+    private readonly scheduler: FeedScheduler,
+    private readonly changes: SnapshotChanges,
+  ) {}
+
+  async exchanger(id: number): Promise<ExchangerRow> {
+    const row = await this.admin.findExchanger(id);
+    if (!row) throw new NotFoundException(`no exchanger ${id}`);
+    return row;
+  }
+
+  createExchanger(actor: Actor, dto: CreateExchangerDto): Promise<ExchangerRow> {
+    return this.admin.createExchanger(actor, { ...dto, status: dto.status ?? 'active' });
+  }
+
+  async updateExchanger(actor: Actor, id: number, dto: UpdateExchangerDto): Promise<ExchangerRow> {
+    const row = await this.admin.updateExchanger(actor, id, dto);
+    if (!row) throw new NotFoundException(`no exchanger ${id}`);
+    if (dto.status !== undefined) {
+      for (const feed of await this.admin.listFeeds(id)) await this.scheduler.sync(feed.id);
+      this.changes.publish({ all: true });
+    }
+    return row;
+  }
+
+  async deleteExchanger(actor: Actor, id: number): Promise<void> {
+    const feedIds = await this.admin.deleteExchanger(actor, id);
+    if (feedIds === null) throw new NotFoundException(`no exchanger ${id}`);
+    for (const feedId of feedIds) await this.scheduler.remove(feedId);
+    this.changes.publish({ all: true });
+  }
+
+  async feeds(exchangerId: number): Promise<FeedRow[]> {
+    await this.exchanger(exchangerId);
+    return this.admin.listFeeds(exchangerId);
+  }
+
+  async feed(id: number): Promise<FeedRow> {
+    const row = await this.admin.findFeed(id);
+    if (!row) throw new NotFoundException(`no feed ${id}`);
+    return row;
+  }
+
+  async createFeed(actor: Actor, exchangerId: number, dto: CreateFeedDto): Promise<FeedRow> {
+    await this.exchanger(exchangerId);
+    const fields = { url: dto.url, format: dto.format ?? 'auto', intervalSeconds: dto.intervalSeconds ?? 30, timeoutMs: dto.timeoutMs ?? 10_000, staleAfterSeconds: dto.staleAfterSeconds ?? 300, enabled: dto.enabled ?? true };
+    checkTimeout(fields.timeoutMs, fields.intervalSeconds);
+    const row = await this.admin.createFeed(actor, exchangerId, fields);
+    await this.scheduler.sync(row.id);
+    return row;
+  }
+
+  async updateFeed(actor: Actor, id: number, dto: UpdateFeedDto): Promise<FeedRow> {
+    const current = await this.feed(id);
+    checkTimeout(dto.timeoutMs ?? current.timeoutMs, dto.intervalSeconds ?? current.intervalSeconds);
+    const row = await this.admin.updateFeed(actor, id, dto);
+    if (!row) throw new NotFoundException(`no feed ${id}`);
+    await this.scheduler.sync(id);
+    if (dto.enabled !== undefined || dto.staleAfterSeconds !== undefined) this.changes.publish({ all: true });
+    return row;
+  }
+
+  async deleteFeed(actor: Actor, id: number): Promise<void> {
+    if (!(await this.admin.deleteFeed(actor, id))) throw new NotFoundException(`no feed ${id}`);
+    await this.scheduler.remove(id);
+    this.changes.publish({ all: true });
+  }
+}
+
+function checkTimeout(timeoutMs: number, intervalSeconds: number): void {
+  if (timeoutMs >= intervalSeconds * 1000) {
+    throw new BadRequestException([`timeoutMs must be shorter than the interval (${intervalSeconds * 1000} ms)`]);
+  }
+}

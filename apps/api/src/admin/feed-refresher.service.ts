@@ -1,0 +1,48 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { Queue, QueueEvents } from 'bullmq';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { FeedPollService } from '@app/ingestion';
+import { bullConnection, FEED_POLL_JOB_OPTIONS, FeedPollJob, JOBS, QUEUES } from '@app/queue';
+
+const WAIT_MS = 120_000;
+
+/**
+ * Polls a feed now. Fleet mode: a BullMQ job any worker takes (deduplicated per feed while one is
+ * pending); standalone mode: the in-process poll service. `wait` resolves when the poll has finished.
+ */
+@Injectable()
+export class FeedRefresher implements OnModuleDestroy {
+  private events: QueueEvents | null = null;
+  private localJobs = 0;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly moduleRef: ModuleRef,
+    @Optional() @InjectQueue(QUEUES.feedPoll) private readonly queue?: Queue<FeedPollJob>,
+  ) {}
+
+  async refresh(feedId: number, wait: boolean): Promise<{ jobId: string }> {
+    if (this.queue) {
+      const job = await this.queue.add(JOBS.pollFeed, { feedId, trigger: 'manual' }, { ...FEED_POLL_JOB_OPTIONS, deduplication: { id: `refresh:${feedId}` } });
+      if (wait) await job.waitUntilFinished(this.queueEvents(), WAIT_MS);
+      return { jobId: String(job.id) };
+    }
+    const poller = this.moduleRef.get(FeedPollService, { strict: false });
+    const jobId = `local-${++this.localJobs}`;
+    const poll = poller.poll(feedId, 'manual');
+    if (wait) await poll;
+    else void poll.catch(() => undefined);
+    return { jobId };
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.events?.close();
+  }
+
+  private queueEvents(): QueueEvents {
+    this.events ??= new QueueEvents(QUEUES.feedPoll, { connection: bullConnection(this.config.redis.url!, 'ratewatch-api-events'), prefix: this.config.redis.prefix });
+    return this.events;
+  }
+}
