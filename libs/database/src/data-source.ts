@@ -22,7 +22,8 @@ export function dataSourceOptions(settings: DataSourceSettings): DataSourceOptio
     migrationsTableName: 'migrations',
     synchronize: false,
     migrationsRun: false,
-    logging: ['error', 'warn', 'migration'],
+    // Not 'error': TypeORM would log failed queries with their parameters, and parameters can hold secrets.
+    logging: ['migration'],
     extra: {
       max: settings.poolSize ?? 10,
       application_name: settings.applicationName ?? 'ratewatch',

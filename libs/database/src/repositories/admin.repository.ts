@@ -78,7 +78,7 @@ export class AdminRepository {
       if (!before) return { before: null, after: null };
       const { sets, values } = assignments(fields, EXCHANGER_COLUMNS, 2);
       if (sets.length === 0) return { before, after: before };
-      const [after] = await unique(tx.query<ExchangerRow[]>(`UPDATE exchangers SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING ${EXCHANGER}`, [id, ...values]), `slug ${String(fields.slug)} is taken`);
+      const [after] = rowsOf<ExchangerRow>(await unique(tx.query(`UPDATE exchangers SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING ${EXCHANGER}`, [id, ...values]), `slug ${String(fields.slug)} is taken`));
       return { before, after: after! };
     });
   }
@@ -121,7 +121,7 @@ export class AdminRepository {
       if (!before) return { before: null, after: null };
       const { sets, values } = assignments(fields, FEED_COLUMNS, 2);
       if (sets.length === 0) return { before, after: before };
-      const [after] = await tx.query<FeedRow[]>(`UPDATE feeds SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING ${FEED}`, [id, ...values]);
+      const [after] = rowsOf<FeedRow>(await tx.query(`UPDATE feeds SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING ${FEED}`, [id, ...values]));
       return { before, after: after! };
     });
   }
@@ -177,7 +177,7 @@ export class AdminRepository {
       if (!before) return { before: null, after: null, entityId: code };
       const { sets, values } = assignments(fields, { name: 'name', enabled: 'enabled', ticker: 'ticker', iso: 'iso', kind: 'kind' }, 2);
       if (sets.length === 0) return { before, after: before, entityId: code };
-      const [after] = await tx.query<unknown[]>(`UPDATE currencies SET ${sets.join(', ')}, updated_at = now() WHERE code = $1 RETURNING code, name, ticker, iso, kind, enabled`, [code, ...values]);
+      const [after] = rowsOf<unknown>(await tx.query(`UPDATE currencies SET ${sets.join(', ')}, updated_at = now() WHERE code = $1 RETURNING code, name, ticker, iso, kind, enabled`, [code, ...values]));
       return { before, after, entityId: code };
     });
   }
@@ -198,7 +198,7 @@ export class AdminRepository {
 
   deleteAlias(actor: Actor, id: number): Promise<boolean> {
     return this.audited(actor, 'delete', 'alias', async (tx) => {
-      const [before] = await tx.query<unknown[]>(`DELETE FROM currency_aliases WHERE id = $1 RETURNING id, alias, code, exchanger_id AS "exchangerId"`, [id]);
+      const [before] = rowsOf<unknown>(await tx.query(`DELETE FROM currency_aliases WHERE id = $1 RETURNING id, alias, code, exchanger_id AS "exchangerId"`, [id]));
       return { before: before ?? null, after: null, result: before !== undefined, entityId: String(id) };
     });
   }
@@ -241,6 +241,12 @@ export class AdminRepository {
       return (result !== undefined ? result : after) as T;
     });
   }
+}
+
+/** TypeORM answers UPDATE/DELETE … RETURNING with [rows, affected count]; INSERT/SELECT with rows. */
+function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return result as T[];
 }
 
 function assignments(fields: object, columns: Record<string, string>, firstParam: number): { sets: string[]; values: unknown[] } {
