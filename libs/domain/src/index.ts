@@ -3,3 +3,4 @@ export * from './decimal';
 export * from './rates/calculator';
 export * from './rates/ranking';
 export * from './rates/referral-url';
+export * from './offer-terms';

@@ -1,11 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-
-/** A fee component as feeds write it: `1 %`, `0.5 USD`, a bare number. Values are decimal strings. */
-export interface Fee {
-  kind: 'fixed' | 'percent';
-  value: string;
-  unit?: string;
-}
+import type { Fee } from '@app/domain';
 
 /**
  * One row of a feed's current snapshot. Decimals are strings (Postgres numeric), never floats.

@@ -1,26 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { Fee } from '../entities/offer.entity';
+import type { OfferTerms } from '@app/domain';
 import { FRESH_FEED_SQL } from '../freshness';
 
 /** One shown offer of a direction, with its exchanger. Decimals are strings. */
-export interface DirectionOffer {
+export interface DirectionOffer extends OfferTerms {
   exchangerId: number;
   slug: string;
   name: string;
   city: string | null;
   in: string;
   out: string;
-  rate: string;
-  reserve: string | null;
-  fromMin: string | null;
-  fromMax: string | null;
-  toMin: string | null;
-  toMax: string | null;
-  fromFee: Fee[];
-  toFee: Fee[];
-  minFee: Fee[];
   flags: string[];
   /** When the feed last confirmed it. */
   updatedAt: Date;

@@ -1,31 +1,5 @@
 import { Dec } from '../decimal';
-
-/** A fee as offers carry it (DESIGN.md §3). */
-export interface FeeSpec {
-  kind: 'fixed' | 'percent';
-  value: string;
-  unit?: string;
-}
-
-/** What the calculator needs to know of a currency: its code, ticker, ISO unit and kind. */
-export interface CurrencyUnit {
-  code: string;
-  ticker: string;
-  iso: string;
-  kind: string;
-}
-
-export interface CalculableOffer {
-  rate: string;
-  reserve: string | null;
-  fromMin: string | null;
-  fromMax: string | null;
-  toMin: string | null;
-  toMax: string | null;
-  fromFee: FeeSpec[];
-  toFee: FeeSpec[];
-  minFee: FeeSpec[];
-}
+import { CurrencyUnit, Fee, OfferTerms, sideOfUnit } from '../offer-terms';
 
 export type Calculation = { ok: true; give: Dec; get: Dec; warnings: string[] } | { ok: false; reason: string };
 
@@ -36,15 +10,6 @@ export type Calculation = { ok: true; give: Dec; get: Dec; warnings: string[] } 
  */
 export function decimalsOf(currency: CurrencyUnit): number {
   return currency.kind === 'crypto' ? 8 : 2;
-}
-
-/** Which side a fee unit names: the code or ticker first, then the ISO unit; null for neither. */
-export function sideOfFeeUnit(unit: string, from: CurrencyUnit, to: CurrencyUnit): 'from' | 'to' | null {
-  if (unit === from.code || unit === from.ticker) return 'from';
-  if (unit === to.code || unit === to.ticker) return 'to';
-  if (unit === from.iso) return 'from';
-  if (unit === to.iso) return 'to';
-  return null;
 }
 
 interface SideFees {
@@ -58,13 +23,13 @@ interface SideFees {
  * (`fromFee` on what is given, `toFee` on what is received); fixed fees and `minFee` on the side their
  * unit names. A fee in a unit that names neither side is ignored, with a warning.
  */
-export function feesBySide(offer: CalculableOffer, from: CurrencyUnit, to: CurrencyUnit): { from: SideFees; to: SideFees; warnings: string[] } {
+export function feesBySide(offer: OfferTerms, from: CurrencyUnit, to: CurrencyUnit): { from: SideFees; to: SideFees; warnings: string[] } {
   const zero = (): SideFees => ({ fixed: new Dec(0), percent: new Dec(0), minimum: new Dec(0) });
   const sides = { from: zero(), to: zero() };
   const warnings: string[] = [];
-  const fixedSide = (fee: FeeSpec, fallback: 'from' | 'to'): 'from' | 'to' | null => {
+  const fixedSide = (fee: Fee, fallback: 'from' | 'to'): 'from' | 'to' | null => {
     if (!fee.unit) return fallback;
-    const side = sideOfFeeUnit(fee.unit, from, to);
+    const side = sideOfUnit(fee.unit, from, to);
     if (side === null) warnings.push(`a fee in ${fee.unit} names neither ${from.code} nor ${to.code} and is ignored`);
     return side;
   };
@@ -105,7 +70,7 @@ function grossFor(net: Dec, fees: SideFees): Dec | null {
  * `side=get` what the visitor must give to get `amount`. Fees included; an offer whose limits or
  * reserve cannot serve the amount is left out with the reason. Decimal arithmetic throughout.
  */
-export function calculate(offer: CalculableOffer, amount: Dec, side: 'give' | 'get', from: CurrencyUnit, to: CurrencyUnit): Calculation {
+export function calculate(offer: OfferTerms, amount: Dec, side: 'give' | 'get', from: CurrencyUnit, to: CurrencyUnit): Calculation {
   const rate = new Dec(offer.rate);
   const fees = feesBySide(offer, from, to);
   let give: Dec;

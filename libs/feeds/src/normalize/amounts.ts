@@ -1,12 +1,6 @@
-import { canonicalDecimal, isNegativeCanonical } from '@app/domain';
-import type { CatalogEntry } from './normalization-context';
+import { canonicalDecimal, Fee, isNegativeCanonical } from '@app/domain';
 
-/** A fee component as API.md shows it: `{kind, value, unit?}` with a decimal string value. */
-export interface Fee {
-  kind: 'fixed' | 'percent';
-  value: string;
-  unit?: string;
-}
+export type { Fee };
 
 export interface Quantity {
   /** A canonical decimal string. */
@@ -25,19 +19,6 @@ export function parseQuantity(raw: string): Quantity | null {
   const value = canonicalDecimal(match ? match[1]! : text);
   if (value === null) return null;
   return { value, unit: match ? match[2]!.toUpperCase() : null };
-}
-
-/**
- * Which side of a direction a unit names: the code or ticker of either side first, then the ISO unit —
- * so `25 USDT` on PMUSD→USDTTRC20 is the `to` side while `20 USD` is the `from` side. Null when the
- * unit names neither.
- */
-export function sideOfUnit(unit: string, from: CatalogEntry, to: CatalogEntry): 'from' | 'to' | null {
-  if (unit === from.code || unit === from.ticker) return 'from';
-  if (unit === to.code || unit === to.ticker) return 'to';
-  if (unit === from.iso) return 'from';
-  if (unit === to.iso) return 'to';
-  return null;
 }
 
 /** A comma between two digits is a decimal mark; any other comma separates components. */

@@ -1,25 +1,16 @@
-import { canonicalDecimal, Dec, isNegativeCanonical, isPositiveCanonical, rateOfCanonical } from '@app/domain';
+import { canonicalDecimal, Dec, isNegativeCanonical, isPositiveCanonical, OfferTerms, rateOfCanonical, sideOfUnit } from '@app/domain';
 import type { RawFeedItem } from '../raw-item';
-import { Fee, parseFees, parseQuantity, Quantity, sideOfUnit } from './amounts';
+import { parseFees, parseQuantity, Quantity } from './amounts';
 import { CodeResolver } from './code-resolver';
 import type { CatalogEntry, NormalizationContext } from './normalization-context';
 
 /** One offer after normalization (DESIGN.md §3). Decimals are plain strings. */
-export interface NormalizedOffer {
+export interface NormalizedOffer extends OfferTerms {
   from: string;
   to: string;
   city: string | null;
   in: string;
   out: string;
-  rate: string;
-  reserve: string | null;
-  fromMin: string | null;
-  fromMax: string | null;
-  toMin: string | null;
-  toMax: string | null;
-  fromFee: Fee[];
-  toFee: Fee[];
-  minFee: Fee[];
   flags: string[];
 }
 

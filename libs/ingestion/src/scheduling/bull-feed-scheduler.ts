@@ -12,9 +12,9 @@ export class BullFeedScheduler extends FeedScheduler {
 
   constructor(
     @InjectQueue(QUEUES.feedPoll) private readonly queue: Queue<FeedPollJob>,
-    private readonly feeds: FeedsRepository,
+    feeds: FeedsRepository,
   ) {
-    super();
+    super(feeds);
   }
 
   async upsert(feed: SchedulableFeed): Promise<void> {
@@ -54,16 +54,6 @@ export class BullFeedScheduler extends FeedScheduler {
     }
     if (upserted.length + removed.length > 0) this.logger.log(`reconciled feed schedulers: ${upserted.length} upserted, ${removed.length} removed`);
     return { upserted, removed };
-  }
-
-  async sync(feedId: number): Promise<'scheduled' | 'unscheduled'> {
-    const feed = (await this.feeds.listSchedulable()).find((f) => f.id === feedId);
-    if (feed) {
-      await this.upsert(feed);
-      return 'scheduled';
-    }
-    await this.remove(feedId);
-    return 'unscheduled';
   }
 
   private async current(): Promise<Array<{ feedId: number; every: number | undefined; offset: number | undefined }>> {

@@ -1,4 +1,4 @@
-import type { SchedulableFeed } from '@app/database';
+import type { FeedsRepository, SchedulableFeed } from '@app/database';
 
 export interface ReconcileResult {
   upserted: number[];
@@ -11,13 +11,23 @@ export interface ReconcileResult {
  * equal the `feeds` table; `sync` follows one feed after an admin change (call it after the commit).
  */
 export abstract class FeedScheduler {
+  constructor(protected readonly feeds: FeedsRepository) {}
+
   abstract upsert(feed: SchedulableFeed): Promise<void>;
   abstract remove(feedId: number): Promise<void>;
   /** The feed ids that have a schedule now. */
   abstract scheduledFeedIds(): Promise<number[]>;
   abstract reconcile(): Promise<ReconcileResult>;
   /** Upserts or removes one feed's schedule according to the database. */
-  abstract sync(feedId: number): Promise<'scheduled' | 'unscheduled'>;
+  async sync(feedId: number): Promise<'scheduled' | 'unscheduled'> {
+    const feed = (await this.feeds.listSchedulable()).find((f) => f.id === feedId);
+    if (feed) {
+      await this.upsert(feed);
+      return 'scheduled';
+    }
+    await this.remove(feedId);
+    return 'unscheduled';
+  }
 }
 
 /**

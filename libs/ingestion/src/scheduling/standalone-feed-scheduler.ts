@@ -25,11 +25,11 @@ export class StandaloneFeedScheduler extends FeedScheduler implements OnApplicat
 
   constructor(
     private readonly registry: SchedulerRegistry,
-    private readonly feeds: FeedsRepository,
+    feeds: FeedsRepository,
     private readonly poller: FeedPollService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    super();
+    super(feeds);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -91,16 +91,6 @@ export class StandaloneFeedScheduler extends FeedScheduler implements OnApplicat
       removed.push(feedId);
     }
     return { upserted, removed };
-  }
-
-  async sync(feedId: number): Promise<'scheduled' | 'unscheduled'> {
-    const feed = (await this.feeds.listSchedulable()).find((f) => f.id === feedId);
-    if (feed) {
-      await this.upsert(feed);
-      return 'scheduled';
-    }
-    this.clear(feedId);
-    return 'unscheduled';
   }
 
   private trigger(feedId: number): void {

@@ -1,0 +1,44 @@
+/** A fee component as feeds write it: `1 %`, `0.5 USD`, a bare number. Values are decimal strings. */
+export interface Fee {
+  kind: 'fixed' | 'percent';
+  value: string;
+  unit?: string;
+}
+
+/**
+ * The terms of an offer that decide what a visitor gets: the rate, the reserve, the limits on each
+ * side and the fees. Decimals are plain strings. The normalized offer, the stored offer and the
+ * calculator's input all share this shape.
+ */
+export interface OfferTerms {
+  rate: string;
+  reserve: string | null;
+  fromMin: string | null;
+  fromMax: string | null;
+  toMin: string | null;
+  toMax: string | null;
+  fromFee: Fee[];
+  toFee: Fee[];
+  minFee: Fee[];
+}
+
+/** What rate math needs to know of a currency: its code, ticker, ISO unit and kind. */
+export interface CurrencyUnit {
+  code: string;
+  ticker: string;
+  iso: string;
+  kind: string;
+}
+
+/**
+ * Which side of a direction a unit (`25 USDT`, `0.5 USD`) names: the code or ticker of either side
+ * first, then the ISO unit — so `25 USDT` on PMUSD→USDTTRC20 is the `to` side while `20 USD` is the
+ * `from` side. Null when it names neither.
+ */
+export function sideOfUnit(unit: string, from: CurrencyUnit, to: CurrencyUnit): 'from' | 'to' | null {
+  if (unit === from.code || unit === from.ticker) return 'from';
+  if (unit === to.code || unit === to.ticker) return 'to';
+  if (unit === from.iso) return 'from';
+  if (unit === to.iso) return 'to';
+  return null;
+}
