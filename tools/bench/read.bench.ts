@@ -3,7 +3,7 @@
  * 1,000,000 offers in all, 500 of them on BTC→SBERRUB; starts the api (standalone mode on the local
  * PostgreSQL, a child process) and drives /v1/rates with 50 connections for 10 s (autocannon).
  * Baseline, same run: a bare node:http server (child process) sending the same bytes.
- * BENCH_OFFERS (default 1000000), BENCH_SECONDS (10), BENCH_CONNECTIONS (50).
+ * BENCH_OFFERS (default 1000000), BENCH_SECONDS (10), BENCH_CONNECTIONS (50), BENCH_PROFILE=1.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -32,7 +32,9 @@ async function main(): Promise<void> {
     const seedMs = await seed(url.toString());
     console.log(`seeded ${OFFERS.toLocaleString('en-US')} offers in ${(seedMs / 1000).toFixed(1)} s`);
     const apiPort = 3900 + Math.floor(Math.random() * 50);
-    children.push(startChild(['dist/apps/api/src/main.js'], { DATABASE_URL: url.toString(), PORT: String(apiPort), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PUBLIC_RATE_LIMIT: '0' }));
+    // BENCH_PROFILE=1 writes a CPU profile of the api to bench-results/profile/ (open it in Chrome DevTools).
+    const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=bench-results/profile'] : [];
+    children.push(startChild([...profile, 'dist/apps/api/src/main.js'], { DATABASE_URL: url.toString(), PORT: String(apiPort), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PUBLIC_RATE_LIMIT: '0' }));
     const api = `http://127.0.0.1:${apiPort}`;
     await waitForHttp(`${api}/health/ready`);
 
@@ -74,7 +76,8 @@ async function main(): Promise<void> {
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    if (process.env.BENCH_KEEP_DB) console.log(`kept database ${name}`);
+    else await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
   }
 }

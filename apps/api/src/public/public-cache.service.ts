@@ -26,6 +26,7 @@ export class PublicCache implements OnModuleDestroy {
     changes: SnapshotChanges,
   ) {
     this.unsubscribe = changes.subscribe((event) => {
+      this.generation++;
       this.drop('*');
       if ('all' in event) this.clear();
       else for (const [from, to] of event.directions) this.drop(`${from}|${to}`);
@@ -43,12 +44,29 @@ export class PublicCache implements OnModuleDestroy {
       if (alias) this.store(group, alias, hit);
       return hit;
     }
-    const body = JSON.stringify(await compute());
-    const answer = { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
-    this.store(group, key, answer);
-    if (alias) this.store(group, alias, answer);
+    // Single flight: concurrent misses of one key share one computation (no stampede on expiry).
+    const flightKey = `${group}\u0000${key}`;
+    let flight = this.inFlight.get(flightKey);
+    if (!flight) {
+      const generation = this.generation;
+      flight = compute()
+        .then((value) => {
+          const body = JSON.stringify(value);
+          const answer = { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
+          // A change announced while computing makes this answer possibly old: hand it out, don't keep it.
+          if (generation === this.generation) this.store(group, key, answer);
+          return answer;
+        })
+        .finally(() => this.inFlight.delete(flightKey));
+      this.inFlight.set(flightKey, flight);
+    }
+    const answer = await flight;
+    if (alias && this.groups.get(group)?.has(key)) this.store(group, alias, answer);
     return answer;
   }
+
+  private readonly inFlight = new Map<string, Promise<CachedAnswer>>();
+  private generation = 0;
 
   /**
    * The fast path: an answer cached under this raw URL, looked up before Nest's pipeline runs (no

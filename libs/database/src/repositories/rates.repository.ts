@@ -35,11 +35,6 @@ export interface ExchangerSummary {
   fresh: boolean;
 }
 
-const OFFER_COLUMNS = `o.exchanger_id AS "exchangerId", e.slug, e.name, NULLIF(o.city, '') AS city,
-  o.amount_in::text AS "in", o.amount_out::text AS "out", o.rate::text AS rate, o.reserve::text AS reserve,
-  o.from_min::text AS "fromMin", o.from_max::text AS "fromMax", o.to_min::text AS "toMin", o.to_max::text AS "toMax",
-  o.from_fee AS "fromFee", o.to_fee AS "toFee", o.min_fee AS "minFee", o.flags, f.last_success_at AS "updatedAt"`;
-
 /** The public read path (DESIGN.md §7): only offers of active exchangers with fresh, non-maintenance feeds. */
 @Injectable()
 export class RatesRepository {
@@ -48,17 +43,36 @@ export class RatesRepository {
   /**
    * Every shown offer of a direction, all cities. An exchanger appears once per city: if two of its
    * feeds publish the direction, the more recently confirmed offer stands.
+   *
+   * Two index-driven queries joined here rather than one SQL join: the planner underestimates how many
+   * offers one direction has (one per exchanger) and picked nested loops that cost 50 ms for 500 offers.
    */
   async findDirectionOffers(from: string, to: string): Promise<DirectionOffer[]> {
-    return this.dataSource.query<DirectionOffer[]>(
-      `SELECT DISTINCT ON (o.exchanger_id, o.city) ${OFFER_COLUMNS}
-       FROM offers o
-       JOIN feeds f ON f.id = o.feed_id
-       JOIN exchangers e ON e.id = o.exchanger_id
-       WHERE o.from_code = $1 AND o.to_code = $2 AND ${FRESH_FEED_SQL}
-       ORDER BY o.exchanger_id, o.city, f.last_success_at DESC`,
+    const offers = await this.dataSource.query<Array<Omit<DirectionOffer, 'slug' | 'name' | 'updatedAt'> & { feedId: number }>>(
+      `SELECT o.feed_id AS "feedId", o.exchanger_id AS "exchangerId", NULLIF(o.city, '') AS city,
+              o.amount_in::text AS "in", o.amount_out::text AS "out", o.rate::text AS rate, o.reserve::text AS reserve,
+              o.from_min::text AS "fromMin", o.from_max::text AS "fromMax", o.to_min::text AS "toMin", o.to_max::text AS "toMax",
+              o.from_fee AS "fromFee", o.to_fee AS "toFee", o.min_fee AS "minFee", o.flags
+       FROM offers o WHERE o.from_code = $1 AND o.to_code = $2`,
       [from, to],
     );
+    if (offers.length === 0) return [];
+    const feeds = await this.dataSource.query<Array<{ id: number; slug: string; name: string; updatedAt: Date }>>(
+      `SELECT f.id, e.slug, e.name, f.last_success_at AS "updatedAt"
+       FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id
+       WHERE f.id = ANY($1::int[]) AND ${FRESH_FEED_SQL}`,
+      [[...new Set(offers.map((o) => o.feedId))]],
+    );
+    const feedById = new Map(feeds.map((f) => [f.id, f]));
+    const best = new Map<string, DirectionOffer>();
+    for (const { feedId, ...offer } of offers) {
+      const feed = feedById.get(feedId);
+      if (!feed) continue;
+      const key = `${offer.exchangerId}|${offer.city ?? ''}`;
+      const current = best.get(key);
+      if (!current || new Date(feed.updatedAt) > new Date(current.updatedAt)) best.set(key, { ...offer, slug: feed.slug, name: feed.name, updatedAt: feed.updatedAt });
+    }
+    return [...best.values()];
   }
 
   /** Directions with shown offers, optionally from one currency, with their count and best rate. */
