@@ -66,16 +66,17 @@ export class InitialSchema1764072000000 implements MigrationInterface {
     await q.query(`CREATE INDEX feeds_exchanger ON feeds (exchanger_id)`);
 
     // The current snapshots: the hottest table. Every choice here keeps a snapshot write cheap:
-    //  - codes are not foreign keys (the normalizer admits only catalog codes), and exchanger_id is a
-    //    plain copy of the feed's exchanger (deleting an exchanger cascades through its feeds): a
-    //    foreign key costs a trigger query per written row;
+    //  - no foreign keys: a foreign key costs a trigger query per written row. Codes come only from
+    //    the catalog (the normalizer checks them); feed_id and exchanger_id are written by the snapshot
+    //    writer from the feed row it holds locked, and deleting a feed or an exchanger deletes its
+    //    offers in the same transaction (AdminRepository). Reads join feeds, so a stray row never shows;
     //  - no index contains a value column, and pages keep 30 % free space, so a changed rate is a HOT
     //    update that touches no index. The read path finds a direction through (from_code, to_code)
     //    and sorts its few rows (one per exchanger and city) by rate.
     //  - fp is a fingerprint of the values, computed by the writer to tell changed rows apart.
     await q.query(`
       CREATE TABLE offers (
-        feed_id      integer     NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+        feed_id      integer     NOT NULL,
         from_code    varchar(16) NOT NULL,
         to_code      varchar(16) NOT NULL,
         city         varchar(32) NOT NULL DEFAULT '',

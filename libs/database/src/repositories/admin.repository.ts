@@ -130,6 +130,7 @@ export class AdminRepository {
     return this.audited(actor, 'delete', 'feed', async (tx) => {
       const [before] = await tx.query<FeedRow[]>(`SELECT ${FEED} FROM feeds WHERE id = $1 FOR UPDATE`, [id]);
       if (!before) return { before: null, after: null, result: false };
+      await tx.query(`DELETE FROM offers WHERE feed_id = $1`, [id]);
       await tx.query(`DELETE FROM feeds WHERE id = $1`, [id]);
       return { before, after: null, result: true };
     });
