@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { ApiKeysRepository, createDataSource, openRuntimeDatabase } from '@app/database';
 import type { AppConfig } from '@app/config';
+import { ApiKeysRepository } from '@app/database';
 import { CliCommand, CliIo, UsageError } from '../cli-command';
+import { withDataSource } from '../cli-database';
 
 const USAGE = 'admin:key create --name NAME | admin:key revoke ID | admin:key list';
 
@@ -48,14 +49,6 @@ function parseName(args: string[]): { name: string | undefined; positionals: str
   }
 }
 
-async function withKeys<T>(config: AppConfig, io: CliIo, work: (keys: ApiKeysRepository) => Promise<T>): Promise<T> {
-  const database = await openRuntimeDatabase(config, (level, message) => level !== 'debug' && io.err(message));
-  const dataSource = createDataSource({ url: database.config.database.url!, poolSize: 1, applicationName: 'ratewatch-cli' });
-  try {
-    await dataSource.initialize();
-    return await work(new ApiKeysRepository(dataSource));
-  } finally {
-    if (dataSource.isInitialized) await dataSource.destroy();
-    await database.stop();
-  }
+function withKeys<T>(config: AppConfig, io: CliIo, work: (keys: ApiKeysRepository) => Promise<T>): Promise<T> {
+  return withDataSource(config, io, (dataSource) => work(new ApiKeysRepository(dataSource)));
 }

@@ -1,11 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { AppConfig } from '@app/config';
-import { CatalogRepository, createDataSource, readBundledCatalog } from '@app/database';
+import { CatalogRepository, readBundledCatalog } from '@app/database';
 import { DEFAULT_CURRENCY_ALIASES } from '@app/domain';
 import { buildContext, checkFeed, failedReport, FeedFormat, FeedReport, NormalizationContext } from '@app/feeds';
 import { decompressBody, DEFAULT_MAX_BODY_BYTES, FeedFetcher, FetchError } from '@app/ingestion';
-import { CliCommand, UsageError } from '../cli-command';
+import { CliCommand, CliIo, UsageError } from '../cli-command';
+import { withDataSource } from '../cli-database';
+
+const SILENT: CliIo = { out: () => undefined, err: () => undefined };
 
 const FORMATS = ['auto', 'xml', 'json', 'txt'] as const;
 
@@ -73,13 +76,7 @@ async function normalizationContext(config: AppConfig): Promise<NormalizationCon
   if (!config.database.url) {
     return buildContext(readBundledCatalog().map((c) => ({ ...c, enabled: true })), Object.entries(DEFAULT_CURRENCY_ALIASES));
   }
-  const dataSource = createDataSource({ url: config.database.url, poolSize: 1, applicationName: 'ratewatch-cli' });
-  await dataSource.initialize();
-  try {
-    return await new CatalogRepository(dataSource).loadContext(null);
-  } finally {
-    await dataSource.destroy();
-  }
+  return withDataSource(config, SILENT, (dataSource) => new CatalogRepository(dataSource).loadContext(null));
 }
 
 /** The human-readable report. */

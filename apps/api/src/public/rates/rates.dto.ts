@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsIn, IsOptional, Matches } from 'class-validator';
+import { QueryLimit } from '../../common/validation';
 
 const CODE = /^[A-Za-z0-9]{2,16}$/;
 const upper = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toUpperCase() : value);
@@ -37,12 +38,7 @@ export class RatesQuery {
   @Matches(/^[a-z0-9_ -]{1,64}(,[a-z0-9_ -]{1,64}){0,19}$/i, { message: 'exclude must be a comma list of flags like manual,verifying' })
   exclude?: string;
 
-  @ApiPropertyOptional({ default: 100, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be a whole number' })
-  @Min(1, { message: 'limit must be at least 1' })
-  @Max(500, { message: 'limit must be at most 500' })
+  @QueryLimit(100, 500)
   limit?: number;
 }
 
