@@ -5,6 +5,7 @@ import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { IngestionModule } from '@app/ingestion';
+import { PartnersModule } from '@app/partners';
 import { QueueModule, RedisModule } from '@app/queue';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { ThrottlerModule } from '@nestjs/throttler';
@@ -38,6 +39,7 @@ export class ApiModule {
             ...(redis ? { storage: new ThrottlerStorageRedisService(redis) } : {}),
           }),
         }),
+        PartnersModule.forRoot(fleet ? 'fleet' : 'standalone'),
         PublicModule,
         AdminModule,
       ],

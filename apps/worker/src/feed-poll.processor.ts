@@ -5,6 +5,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { FeedsRepository } from '@app/database';
 import { FeedPollService, FeedScheduler } from '@app/ingestion';
+import { PartnerScheduler } from '@app/partners';
 import { FeedPollJob, HOUSEKEEPING, JOBS, QUEUES } from '@app/queue';
 
 /**
@@ -18,6 +19,7 @@ export class FeedPollProcessor extends WorkerHost implements OnApplicationBootst
   constructor(
     private readonly poller: FeedPollService,
     private readonly scheduler: FeedScheduler,
+    private readonly partnerScheduler: PartnerScheduler,
     private readonly feeds: FeedsRepository,
     @InjectQueue(QUEUES.feedPoll) private readonly queue: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -29,6 +31,7 @@ export class FeedPollProcessor extends WorkerHost implements OnApplicationBootst
   async onApplicationBootstrap(): Promise<void> {
     this.worker.concurrency = this.config.worker.concurrency;
     const result = await this.scheduler.reconcile();
+    await this.partnerScheduler.reconcile();
     this.logger.log(`feed schedulers reconciled at start: ${result.upserted.length} upserted, ${result.removed.length} removed`);
     await this.queue.upsertJobScheduler(HOUSEKEEPING.reconcileFeeds.schedulerId, { every: HOUSEKEEPING.reconcileFeeds.every }, { name: JOBS.reconcileFeeds });
     await this.queue.upsertJobScheduler(HOUSEKEEPING.pruneRuns.schedulerId, { every: HOUSEKEEPING.pruneRuns.every }, { name: JOBS.pruneRuns });
@@ -44,8 +47,11 @@ export class FeedPollProcessor extends WorkerHost implements OnApplicationBootst
         const { run } = outcome;
         return { status: run.status, error: run.error, offers: run.accepted, inserted: run.inserted, updated: run.updated, deleted: run.deleted, durationMs: run.durationMs };
       }
-      case JOBS.reconcileFeeds:
-        return this.scheduler.reconcile();
+      case JOBS.reconcileFeeds: {
+        const feeds = await this.scheduler.reconcile();
+        await this.partnerScheduler.reconcile();
+        return feeds;
+      }
       case JOBS.pruneRuns:
         return { pruned: await this.feeds.pruneRuns() };
       default:

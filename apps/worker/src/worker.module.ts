@@ -4,8 +4,10 @@ import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { IngestionModule } from '@app/ingestion';
+import { PartnersModule } from '@app/partners';
 import { QueueModule, RedisModule } from '@app/queue';
 import { FeedPollProcessor } from './feed-poll.processor';
+import { PartnerSyncProcessor } from './partner-sync.processor';
 
 /** BullMQ consumers and scheduling, plus a small HTTP port for health and metrics. */
 @Module({})
@@ -22,8 +24,9 @@ export class WorkerModule {
         RedisModule,
         QueueModule.forRoot('ratewatch-worker'),
         IngestionModule.forRoot('worker'),
+        PartnersModule.forRoot('fleet'),
       ],
-      providers: [FeedPollProcessor],
+      providers: [FeedPollProcessor, PartnerSyncProcessor],
     };
   }
 }

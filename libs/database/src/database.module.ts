@@ -8,9 +8,10 @@ import { CatalogRepository } from './repositories/catalog.repository';
 import { ClicksRepository } from './repositories/clicks.repository';
 import { CurrenciesRepository } from './repositories/currencies.repository';
 import { FeedsRepository } from './repositories/feeds.repository';
+import { PartnersRepository } from './repositories/partners.repository';
 import { RatesRepository } from './repositories/rates.repository';
 
-const REPOSITORIES = [AdminRepository, ApiKeysRepository, CatalogRepository, ClicksRepository, CurrenciesRepository, FeedsRepository, RatesRepository];
+const REPOSITORIES = [AdminRepository, ApiKeysRepository, CatalogRepository, ClicksRepository, CurrenciesRepository, FeedsRepository, PartnersRepository, RatesRepository];
 
 /** The one DataSource of a ratewatch process and the repositories over it. */
 @Module({})

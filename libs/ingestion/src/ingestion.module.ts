@@ -29,7 +29,12 @@ export class IngestionModule {
   static forRoot(role: 'worker' | 'standalone' | 'scheduler-only'): DynamicModule {
     const polling = [fetcherProvider, IngestionMetrics, NormalizationContextCache, FeedPollService, SnapshotChanges];
     if (role === 'scheduler-only') {
-      return { module: IngestionModule, global: true, providers: [SnapshotChanges, { provide: FeedScheduler, useClass: BullFeedScheduler }], exports: [FeedScheduler, SnapshotChanges] };
+      return {
+        module: IngestionModule,
+        global: true,
+        providers: [fetcherProvider, SnapshotChanges, { provide: FeedScheduler, useClass: BullFeedScheduler }],
+        exports: [FeedScheduler, SnapshotChanges, FeedFetcher],
+      };
     }
     if (role === 'worker') {
       return {

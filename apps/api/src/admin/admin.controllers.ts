@@ -9,6 +9,7 @@ import { checkFeed, failedReport, FeedReport } from '@app/feeds';
 import { FeedFetcher, FeedScheduler, FetchError } from '@app/ingestion';
 import { QUEUES } from '@app/queue';
 import { AdminAuthGuard, AdminRequest } from './admin-auth.guard';
+import { AdminPartnersController } from './admin-partners.controller';
 import { ClicksQuery, CreateAliasDto, CreateCurrencyDto, CreateExchangerDto, CreateFeedDto, FeedCheckQuery, RefreshQuery, RunsQuery, UpdateCurrencyDto, UpdateExchangerDto, UpdateFeedDto } from './admin.dto';
 import { AdminService } from './admin.service';
 import { FeedRefresher } from './feed-refresher.service';
@@ -201,4 +202,4 @@ function isUrlRequest(body: unknown): body is { url: string } {
   return typeof body === 'object' && body !== null && !Buffer.isBuffer(body) && typeof (body as { url?: unknown }).url === 'string' && !('rates' in body);
 }
 
-export const ADMIN_CONTROLLERS = [AdminExchangersController, AdminFeedsController, AdminCatalogController, AdminOperationsController];
+export const ADMIN_CONTROLLERS = [AdminExchangersController, AdminFeedsController, AdminCatalogController, AdminOperationsController, AdminPartnersController];

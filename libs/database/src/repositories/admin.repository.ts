@@ -39,6 +39,9 @@ export class ConflictError extends Error {
 const EXCHANGER = `id, slug, name, site_url AS "siteUrl", referral_url AS "referralUrl", status, created_at AS "createdAt", updated_at AS "updatedAt"`;
 const FEED = `id, exchanger_id AS "exchangerId", url, format, interval_s AS "intervalSeconds", timeout_ms AS "timeoutMs",
   stale_after_s AS "staleAfterSeconds", enabled, created_at AS "createdAt", updated_at AS "updatedAt"`;
+/** The public view of a partner account: the API key is not in it. */
+const PARTNER = `exchanger_id AS "exchangerId", api_url AS "apiUrl", request_style AS "requestStyle", sync_interval_s AS "syncIntervalSeconds", enabled,
+  last_sync_at AS "lastSyncAt", last_success_at AS "lastSuccessAt", last_error AS "lastError"`;
 const EXCHANGER_COLUMNS: Record<string, string> = { slug: 'slug', name: 'name', siteUrl: 'site_url', referralUrl: 'referral_url', status: 'status' };
 const FEED_COLUMNS: Record<string, string> = { url: 'url', format: 'format', intervalSeconds: 'interval_s', timeoutMs: 'timeout_ms', staleAfterSeconds: 'stale_after_s', enabled: 'enabled' };
 
@@ -201,6 +204,28 @@ export class AdminRepository {
     return this.audited(actor, 'delete', 'alias', async (tx) => {
       const [before] = rowsOf<unknown>(await tx.query(`DELETE FROM currency_aliases WHERE id = $1 RETURNING id, alias, code, exchanger_id AS "exchangerId"`, [id]));
       return { before: before ?? null, after: null, result: before !== undefined, entityId: String(id) };
+    });
+  }
+
+  // --- partner accounts (the key is written, never read back) ---
+  upsertPartnerAccount(actor: Actor, exchangerId: number, a: { apiUrl: string; apiKeyEncrypted: string; requestStyle: string; syncIntervalSeconds: number; enabled: boolean }): Promise<unknown> {
+    return this.audited(actor, 'update', 'partner-account', async (tx) => {
+      const [before] = await tx.query<unknown[]>(`SELECT ${PARTNER} FROM partner_accounts WHERE exchanger_id = $1 FOR UPDATE`, [exchangerId]);
+      const [after] = await tx.query<unknown[]>(
+        `INSERT INTO partner_accounts (exchanger_id, api_url, api_key_encrypted, request_style, sync_interval_s, enabled) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (exchanger_id) DO UPDATE SET api_url = EXCLUDED.api_url, api_key_encrypted = EXCLUDED.api_key_encrypted, request_style = EXCLUDED.request_style,
+           sync_interval_s = EXCLUDED.sync_interval_s, enabled = EXCLUDED.enabled, last_error = NULL, updated_at = now()
+         RETURNING ${PARTNER}`,
+        [exchangerId, a.apiUrl, a.apiKeyEncrypted, a.requestStyle, a.syncIntervalSeconds, a.enabled],
+      );
+      return { before: before ?? null, after, entityId: String(exchangerId) };
+    });
+  }
+
+  deletePartnerAccount(actor: Actor, exchangerId: number): Promise<boolean> {
+    return this.audited(actor, 'delete', 'partner-account', async (tx) => {
+      const [before] = rowsOf<unknown>(await tx.query(`DELETE FROM partner_accounts WHERE exchanger_id = $1 RETURNING ${PARTNER}`, [exchangerId]));
+      return { before: before ?? null, after: null, result: before !== undefined, entityId: String(exchangerId) };
     });
   }
 

@@ -1,0 +1,5 @@
+export * from './partner-api.client';
+export * from './partner-scheduler';
+export * from './partner-sync.service';
+export * from './partners.module';
+export * from './secret-box';
