@@ -9,6 +9,8 @@ import { FeedScheduler } from '@app/ingestion';
 import { bullConnection, feedSchedulerId, QUEUES } from '@app/queue';
 import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
 import { runCli } from '../../apps/cli/src/cli';
+import { PartnerScheduler } from '@app/partners';
+import { FakePartnerApi } from '../support/fake-partner-api';
 import { FeedServer } from '../support/feed-server';
 import { http, HttpAnswer } from '../support/http';
 import { createTestDatabase, TEST_REDIS_URL, TestDatabase } from '../support/services';
@@ -34,13 +36,15 @@ describe('admin API (standalone)', () => {
   let call: Caller;
   let pg: Client;
   const feeds = new FeedServer();
+  const partnerApi = new FakePartnerApi();
   const scheduled = () => api.app.get(FeedScheduler).scheduledFeedIds();
 
   beforeAll(async () => {
     db = await createTestDatabase();
     await feeds.start();
     feeds.serve('/standard.xml', { body: STANDARD });
-    api = await startApi(loadConfig({ DATABASE_URL: db.url, ADMIN_API_KEY: ADMIN_KEY, FETCH_ALLOW_PRIVATE: 'true', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' }));
+    await partnerApi.start();
+    api = await startApi(loadConfig({ DATABASE_URL: db.url, ADMIN_API_KEY: ADMIN_KEY, SECRET_KEY: 'q'.repeat(40), FETCH_ALLOW_PRIVATE: 'true', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' }));
     call = caller(api);
     pg = new Client({ connectionString: db.url });
     await pg.connect();
@@ -50,6 +54,7 @@ describe('admin API (standalone)', () => {
     await api?.close();
     await pg?.end();
     await feeds.stop();
+    await partnerApi.stop();
     await db?.drop();
   });
 
@@ -178,6 +183,39 @@ describe('admin API (standalone)', () => {
     });
   });
 
+  describe('partner accounts', () => {
+    it('connects an account (key write-only), syncs it, reports, and disconnects it', async () => {
+      const exchanger = await call<{ id: number }>('POST', '/v1/admin/exchangers', { slug: 'partnered', name: 'Partnered', siteUrl: 'https://p.example', referralUrl: 'https://p.example/?rid=9' });
+      const path = `/v1/admin/exchangers/${exchanger.body.id}/partner`;
+      const bad = await call<{ message: string[] }>('PUT', path, { apiUrl: `${partnerApi.url}?api_key=${partnerApi.apiKey}`, apiKey: partnerApi.apiKey });
+      expect(bad.body.message).toEqual(['apiUrl must not carry the key: send it as apiKey']);
+      expect((await call<{ message: string[] }>('PUT', path, { apiUrl: 'ftp://x', apiKey: 'k', syncIntervalSeconds: 5 })).body.message).toEqual(
+        expect.arrayContaining(['apiUrl must be an http(s) URL', 'apiKey must be 4-512 characters', 'syncIntervalSeconds must be at least 60']),
+      );
+      const put = await call('PUT', path, { apiUrl: partnerApi.url, apiKey: partnerApi.apiKey, syncIntervalSeconds: 600 });
+      expect(put.status).toBe(200);
+      expect(put.body).toMatchObject({ exchangerId: exchanger.body.id, apiUrl: partnerApi.url, requestStyle: 'both', syncIntervalSeconds: 600 });
+      expect(put.text).not.toContain(partnerApi.apiKey);
+      expect(await api.app.get(PartnerScheduler).scheduledExchangerIds()).toEqual([exchanger.body.id]);
+      const stored = await pg.query(`SELECT api_key_encrypted FROM partner_accounts`);
+      expect(JSON.stringify(stored.rows)).not.toContain(partnerApi.apiKey);
+
+      const synced = await call('POST', `${path}/sync`);
+      expect(synced.body).toEqual({ status: 'ok', balanceChanged: true, exchanges: 2, visits: 1 });
+      const report = await call<{ items: Array<Record<string, unknown>> }>('GET', '/v1/admin/partner/report?since=2020-01-01T00:00:00Z');
+      expect(report.body.items.find((r) => r.exchanger === 'partnered')).toMatchObject({ balance: '15.37', referredExchanges: 2, successfulExchanges: 1, reward: '0.41', partnerVisits: 1 });
+      const audit = await call('GET', '/v1/admin/audit?limit=5');
+      expect(audit.text).toMatch(/partner-account/);
+      expect(audit.text).not.toContain(partnerApi.apiKey);
+
+      expect((await call('DELETE', path)).status).toBe(204);
+      expect(await api.app.get(PartnerScheduler).scheduledExchangerIds()).toEqual([]);
+      expect((await call('POST', `${path}/sync`)).status).toBe(404);
+      expect((await call('DELETE', path)).status).toBe(404);
+      await call('DELETE', `/v1/admin/exchangers/${exchanger.body.id}`);
+    });
+  });
+
   describe('feed-check', () => {
     it('checks a URL through the fetcher, a raw XML body and a raw JSON body without storing anything', async () => {
       const byUrl = await call<{ status: string; stats: { offers: number } }>('POST', '/v1/admin/feed-check', { url: feeds.url('/standard.xml') });
@@ -259,7 +297,7 @@ describe('admin API (fleet)', () => {
   it('keeps one job scheduler per enabled feed through create, change, disable, pause and delete', async () => {
     const db = await createTestDatabase();
     const prefix = `rwtest-${randomBytes(4).toString('hex')}`;
-    const env = { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, ADMIN_API_KEY: ADMIN_KEY, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
+    const env = { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, ADMIN_API_KEY: ADMIN_KEY, SECRET_KEY: 'q'.repeat(40), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
     expect(await runCli(['db:migrate'], env, { out: () => undefined, err: () => undefined })).toBe(0);
     const api = await startApi(loadConfig(env));
     const queue = new Queue(QUEUES.feedPoll, { connection: bullConnection(TEST_REDIS_URL, 'test'), prefix });
@@ -283,6 +321,18 @@ describe('admin API (fleet)', () => {
       const queued = await call<{ jobId: string }>('POST', `/v1/admin/feeds/${b.body.id}/refresh`);
       expect(queued.status).toBe(202);
       expect((await call<{ items: Array<{ name: string; waiting: number }> }>('GET', '/v1/admin/queues')).body.items[0]).toMatchObject({ name: 'feed-poll' });
+
+      // Partner accounts get a scheduler on the partner-sync queue.
+      const partnerQueue = new Queue(QUEUES.partnerSync, { connection: bullConnection(TEST_REDIS_URL, 'test'), prefix });
+      try {
+        await call('PUT', `/v1/admin/exchangers/${exchanger.body.id}/partner`, { apiUrl: 'https://aura.example/api.php', apiKey: 'secret-key', syncIntervalSeconds: 300 });
+        expect((await partnerQueue.getJobSchedulers(0, -1)).map((s) => [s.key, Number(s.every)])).toEqual([[`partner:${exchanger.body.id}`, 300_000]]);
+        await call('DELETE', `/v1/admin/exchangers/${exchanger.body.id}/partner`);
+        expect(await partnerQueue.getJobSchedulers(0, -1)).toEqual([]);
+      } finally {
+        await partnerQueue.obliterate({ force: true });
+        await partnerQueue.close();
+      }
     } finally {
       await queue.obliterate({ force: true });
       await queue.close();

@@ -42,7 +42,19 @@ export class FeedServer {
     this.hits.set(path, (this.hits.get(path) ?? 0) + 1);
     const route = this.routes.get(path);
     if (!route) return void res.writeHead(404).end('not found');
-    const feed = typeof route === 'function' ? route(req) : route;
+    if (typeof route === 'function' && (req.method === 'POST' || req.method === 'PUT')) {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        (req as IncomingMessage & { rawBody?: string }).rawBody = body;
+        this.send(req, res, route(req));
+      });
+      return;
+    }
+    this.send(req, res, typeof route === 'function' ? route(req) : route);
+  }
+
+  private send(req: IncomingMessage, res: ServerResponse, feed: ServedFeed): void {
     const send = () => {
       if (feed.etag && req.headers['if-none-match'] === feed.etag) return void res.writeHead(304).end();
       res.writeHead(feed.status ?? 200, { 'content-type': feed.contentType ?? 'text/xml; charset=utf-8', ...(feed.etag ? { etag: feed.etag } : {}) });
