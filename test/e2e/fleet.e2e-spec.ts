@@ -11,8 +11,12 @@ import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
 import { runCli } from '../../apps/cli/src/cli';
 import { RunningWorker, startWorker, WorkerModeError } from '../../apps/worker/src/bootstrap';
 import { http } from '../support/http';
+import { sealSecret } from '@app/partners';
+import { FakePartnerApi } from '../support/fake-partner-api';
 import { FeedServer } from '../support/feed-server';
 import { createTestDatabase, TEST_REDIS_URL, TestDatabase } from '../support/services';
+
+const SECRET = 'f'.repeat(40);
 
 async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -38,7 +42,7 @@ describe('fleet mode', () => {
     db = await createTestDatabase();
     await feedServer.start();
     const env = {
-      DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, FETCH_ALLOW_PRIVATE: 'true',
+      DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, FETCH_ALLOW_PRIVATE: 'true', SECRET_KEY: SECRET,
       PORT: '0', WORKER_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', PUBLIC_CACHE_SECONDS: '60',
     };
     const out: string[] = [];
@@ -94,6 +98,23 @@ describe('fleet mode', () => {
       const answer = await http<{ items: Array<{ rate: string }> }>(`${api.url}/v1/rates?from=BTC&to=SBERRUB`);
       return answer.body.items[0]?.rate === '7100000';
     }, 10_000);
+  });
+
+  it('a worker syncs a partner account through the partner-sync queue', async () => {
+    const partnerApi = await new FakePartnerApi().start();
+    const partnerQueue = new Queue(QUEUES.partnerSync, { connection: bullConnection(TEST_REDIS_URL, 'test'), prefix });
+    try {
+      const { rows } = await client.query<{ id: number }>(`INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ('partnered', 'P', 'https://p.example', 'https://p.example/?r=1') RETURNING id`);
+      const exchangerId = rows[0]!.id;
+      await client.query(`INSERT INTO partner_accounts (exchanger_id, api_url, api_key_encrypted) VALUES ($1, $2, $3)`, [exchangerId, partnerApi.url, sealSecret(partnerApi.apiKey, SECRET)]);
+      await partnerQueue.add(JOBS.syncPartner, { exchangerId });
+      const balance = await waitFor('the partner balance', async () => (await client.query(`SELECT balance::text FROM partner_balances WHERE exchanger_id = $1`, [exchangerId])).rows[0] as { balance: string } | undefined);
+      expect(balance).toEqual({ balance: '15.37' });
+    } finally {
+      await partnerQueue.obliterate({ force: true });
+      await partnerQueue.close();
+      await partnerApi.stop();
+    }
   });
 
   it('the api is ready when the database and Redis answer', async () => {
