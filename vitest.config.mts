@@ -32,7 +32,7 @@ export default defineConfig({
       },
       {
         ...shared,
-        test: { name: 'e2e', include: ['{apps,test}/**/*.e2e-spec.ts'], environment: 'node', testTimeout: 60_000, hookTimeout: 120_000 },
+        test: { name: 'e2e', include: ['{apps,test,tools}/**/*.e2e-spec.ts'], environment: 'node', testTimeout: 60_000, hookTimeout: 120_000 },
       },
     ],
   },

@@ -1,0 +1,36 @@
+import { join } from 'node:path';
+import { runDemo } from './demo';
+
+/** `npm run demo`: a living ratewatch on loopback — standalone mode, ~20 simulated exchangers. */
+async function main(): Promise<void> {
+  const port = Number(process.env.PORT ?? 3000);
+  const demo = await runDemo({ exchangers: 20, port, dataDir: process.env.DATA_DIR ?? join(process.cwd(), 'data', 'demo') });
+  const exchanger = demo.simulator.exchangers[0]!;
+  const item = exchanger.items.find((i) => i.city === null)!;
+  const url = demo.api.url;
+  process.stdout.write(
+    [
+      '',
+      `ratewatch demo is running on ${url} with ${demo.simulator.exchangers.length} simulated exchangers (feeds on ${demo.simulator.base}/)`,
+      '',
+      `  OpenAPI:        ${url}/docs`,
+      `  best rates:     ${url}/v1/rates?from=${item.from}&to=${item.to}`,
+      `  calculator:     ${url}/v1/rates?from=${item.from}&to=${item.to}&amount=100`,
+      `  directions:     ${url}/v1/directions?from=${item.from}`,
+      `  exchangers:     ${url}/v1/exchangers`,
+      `  click-through:  ${url}/go/${exchanger.slug}?from=${item.from}&to=${item.to}`,
+      `  feed health:    curl -H 'Authorization: Bearer ${demo.adminKey}' ${url}/v1/admin/feeds/health`,
+      '',
+      'sim-4 is in maintenance, sim-8 answers an HTML page, sim-12 a truncated body, sim-16 an unknown code. Ctrl-C stops.',
+      '',
+    ].join('\n'),
+  );
+  const stop = () => void demo.stop().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

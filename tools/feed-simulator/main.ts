@@ -1,0 +1,19 @@
+import { parseArgs } from 'node:util';
+import { FeedSimulator } from './simulator';
+
+/** `npm run simulator -- --exchangers 20 --port 4000 --change 0.1 --tick 15` */
+const { values } = parseArgs({
+  options: {
+    exchangers: { type: 'string', default: '20' },
+    port: { type: 'string', default: '4000' },
+    change: { type: 'string', default: '0.1' },
+    tick: { type: 'string', default: '15' },
+    seed: { type: 'string', default: '42' },
+  },
+});
+const simulator = new FeedSimulator({ exchangers: Number(values.exchangers), changeShare: Number(values.change), tickSeconds: Number(values.tick), seed: Number(values.seed) });
+void simulator.start(Number(values.port)).then(() => {
+  process.stdout.write(`feed simulator: ${simulator.exchangers.length} exchangers on ${simulator.base} (list: ${simulator.base}/)\n`);
+});
+process.once('SIGINT', () => void simulator.stop().then(() => process.exit(0)));
+process.once('SIGTERM', () => void simulator.stop().then(() => process.exit(0)));
