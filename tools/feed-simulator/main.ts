@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { FeedSimulator } from './simulator';
 
-/** `npm run simulator -- --exchangers 20 --port 4000 --change 0.1 --tick 15` */
+/** `npm run simulator -- --exchangers 20 --port 4000 --change 0.1 --tick 15 [--min-items 200 --max-items 6000]` */
 const { values } = parseArgs({
   options: {
     exchangers: { type: 'string', default: '20' },
@@ -9,9 +9,18 @@ const { values } = parseArgs({
     change: { type: 'string', default: '0.1' },
     tick: { type: 'string', default: '15' },
     seed: { type: 'string', default: '42' },
+    'min-items': { type: 'string', default: '200' },
+    'max-items': { type: 'string', default: '6000' },
   },
 });
-const simulator = new FeedSimulator({ exchangers: Number(values.exchangers), changeShare: Number(values.change), tickSeconds: Number(values.tick), seed: Number(values.seed) });
+const simulator = new FeedSimulator({
+  exchangers: Number(values.exchangers),
+  changeShare: Number(values.change),
+  tickSeconds: Number(values.tick),
+  seed: Number(values.seed),
+  minItems: Number(values['min-items']),
+  maxItems: Number(values['max-items']),
+});
 void simulator.start(Number(values.port)).then(() => {
   process.stdout.write(`feed simulator: ${simulator.exchangers.length} exchangers on ${simulator.base} (list: ${simulator.base}/)\n`);
 });
