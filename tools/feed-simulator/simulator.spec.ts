@@ -55,4 +55,13 @@ describe('FeedSimulator', () => {
     expect((await report(4)).rejected.map((r) => r.reason)).toEqual(['unknown currency code ZZZCOIN']);
     expect((await fetchFeed(5)).status).toBe(500);
   });
+
+  it('switches a fault over HTTP', async () => {
+    const slug = simulator.exchangers[6]!.slug;
+    expect((await fetch(`${simulator.base}/control/${slug}?fault=html`, { method: 'POST' })).status).toBe(204);
+    expect((await report(6)).error?.code).toBe('html_page');
+    expect((await fetch(`${simulator.base}/control/${slug}?fault=explode`, { method: 'POST' })).status).toBe(400);
+    await fetch(`${simulator.base}/control/${slug}?fault=none`, { method: 'POST' });
+    expect((await report(6)).status).toBe('ok');
+  });
 });

@@ -3,7 +3,8 @@ import { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { readBundledCatalog } from '@app/database';
 
-export type FeedFault = 'none' | 'slow' | 'http500' | 'html' | 'truncated' | 'maintenance' | 'unknown-codes';
+export const FAULTS = ['none', 'slow', 'http500', 'html', 'truncated', 'maintenance', 'unknown-codes'] as const;
+export type FeedFault = (typeof FAULTS)[number];
 export type SimFormat = 'xml' | 'json' | 'txt';
 
 export interface SimulatorOptions {
@@ -58,7 +59,8 @@ const CITIES = ['MSK', 'SPB', 'EKB', 'KZN', 'NSK'];
  * A market of simulated exchangers on loopback for demos, tests and benchmarks: each has its own feed
  * (mostly XML, some JSON and TXT) with catalog codes, 200–6,000 items (skewed like the real market),
  * rates that drift at every tick, ETag / Last-Modified / 304, gzip, and switchable faults.
- * `GET /truth/<slug>?from&to[&city]` tells the current true rate and when it last changed.
+ * `GET /truth/<slug>?from&to[&city]` tells the current true rate and when it last changed;
+ * `POST /control/<slug>?fault=…` switches an exchanger's fault.
  */
 export class FeedSimulator {
   readonly exchangers: SimExchanger[] = [];
@@ -138,6 +140,13 @@ export class FeedSimulator {
     const truth = /^\/truth\/([a-z0-9-]+)$/.exec(url.pathname);
     if (feed) return this.serveFeed(req, res, feed[1]!);
     if (truth) return this.serveTruth(res, truth[1]!, url.searchParams);
+    const control = /^\/control\/([a-z0-9-]+)$/.exec(url.pathname);
+    if (control && req.method === 'POST') {
+      const fault = url.searchParams.get('fault') as FeedFault | null;
+      if (!fault || !FAULTS.includes(fault) || !this.exchangers.some((e) => e.slug === control[1])) return void res.writeHead(400).end('POST /control/<slug>?fault=none|slow|http500|html|truncated|maintenance|unknown-codes');
+      this.setFault(control[1]!, fault);
+      return void res.writeHead(204).end();
+    }
     if (url.pathname === '/') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.exchangers.map((e) => ({ slug: e.slug, format: e.format, items: e.items.length, fault: e.fault, url: this.feedUrl(e) }))));
     res.writeHead(404).end('not found');
   }
