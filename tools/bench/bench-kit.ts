@@ -46,3 +46,17 @@ export function writeResults(name: string, payload: unknown): string {
   writeFileSync(file, JSON.stringify(payload, null, 2) + '\n');
   return file;
 }
+
+/** Polls a URL until it answers 2xx (for at most 60 s) and returns its JSON. */
+export async function waitForJson<T>(url: string): Promise<T> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      const response = await fetch(url);
+      if (response.ok) return (await response.json()) as T;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
 import { migrateAndSeed, readBundledCatalog } from '@app/database';
-import { BenchRow, printTable, writeResults } from './bench-kit';
+import { BenchRow, printTable, waitForJson, writeResults } from './bench-kit';
 
 const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const OFFERS = Number(process.env.BENCH_OFFERS ?? 1_000_000);
@@ -36,12 +36,12 @@ async function main(): Promise<void> {
     const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=bench-results/profile'] : [];
     children.push(startChild([...profile, 'dist/apps/api/src/main.js'], { DATABASE_URL: url.toString(), PORT: String(apiPort), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PUBLIC_RATE_LIMIT: '0' }));
     const api = `http://127.0.0.1:${apiPort}`;
-    await waitForHttp(`${api}/health/ready`);
+    await waitForJson(`${api}/health/ready`);
 
     const body = await (await fetch(api + PATH)).text();
     const basePort = apiPort + 100;
     children.push(startChild(['-e', BARE_SERVER], { BODY: body, PORT: String(basePort) }));
-    await waitForHttp(`http://127.0.0.1:${basePort}/`);
+    await waitForJson(`http://127.0.0.1:${basePort}/`);
 
     const baseline = await load(`http://127.0.0.1:${basePort}/`);
     const rates = await load(api + PATH);
@@ -143,18 +143,6 @@ function load(url: string): Promise<autocannon.Result> {
 function startChild(args: string[], env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, args, { cwd: join(__dirname, '../../..'), env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   return child;
-}
-
-async function waitForHttp(url: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} did not come up`);
 }
 
 main().catch((error: unknown) => {

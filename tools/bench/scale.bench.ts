@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { migrateAndSeed } from '@app/database';
 import { cpuSeconds, peakRssMb } from './process-stats';
-import { writeResults } from './bench-kit';
+import { waitForJson, writeResults } from './bench-kit';
 
 const { values } = parseArgs({
   options: {
@@ -173,19 +173,6 @@ function pids(name: string): number[] {
   } catch {
     return [];
   }
-}
-
-async function waitForJson<T>(url: string): Promise<T> {
-  for (let i = 0; i < 600; i++) {
-    try {
-      const response = await fetch(url);
-      if (response.ok) return (await response.json()) as T;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} did not come up`);
 }
 
 main().catch((error: unknown) => {
