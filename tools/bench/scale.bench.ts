@@ -1,5 +1,5 @@
 /**
- * npm run bench:scale [-- --exchangers 500 --offers 2000 --interval 30 --change 0.1 --minutes 5 --workers 2] [--quick]
+ * npm run bench:scale [-- --exchangers 500 --offers 2000 --interval 30 --change 0.1 --minutes 5 --workers 2 --concurrency 16] [--quick]
  *
  * Fleet mode on the local PostgreSQL and Redis: the feed simulator, one api and W workers as separate
  * processes. Reports polls scheduled vs completed, poll latency, staleness (for sampled directions:
@@ -24,6 +24,7 @@ const { values } = parseArgs({
     change: { type: 'string', default: '0.1' },
     minutes: { type: 'string', default: '5' },
     workers: { type: 'string', default: '2' },
+    concurrency: { type: 'string', default: '16' },
     quick: { type: 'boolean', default: false },
   },
 });
@@ -34,6 +35,8 @@ const INTERVAL = quick ? 10 : Number(values.interval);
 const CHANGE = Number(values.change);
 const MINUTES = quick ? 0.5 : Number(values.minutes);
 const WORKERS = quick ? 1 : Number(values.workers);
+/** Polls one worker runs at once (WORKER_CONCURRENCY). */
+const CONCURRENCY = Number(values.concurrency);
 const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ROOT = join(__dirname, '../../..');
@@ -72,7 +75,7 @@ async function main(): Promise<void> {
         [feed.slug, feed.url, INTERVAL, Math.min(10_000, INTERVAL * 1000 - 500), INTERVAL * 4],
       );
     }
-    const env = { DATABASE_URL: dbUrl.toString(), REDIS_URL, REDIS_PREFIX: prefix, FETCH_ALLOW_PRIVATE: 'true', LOG_LEVEL: 'warn', PUBLIC_RATE_LIMIT: '0', PUBLIC_CACHE_SECONDS: '1', WORKER_CONCURRENCY: '32' };
+    const env = { DATABASE_URL: dbUrl.toString(), REDIS_URL, REDIS_PREFIX: prefix, FETCH_ALLOW_PRIVATE: 'true', LOG_LEVEL: 'warn', PUBLIC_RATE_LIMIT: '0', PUBLIC_CACHE_SECONDS: '1', WORKER_CONCURRENCY: String(CONCURRENCY) };
     const apiPort = simPort + 100;
     start('api', ['dist/apps/api/src/main.js'], { ...env, PORT: String(apiPort), HOST: '127.0.0.1' });
     for (let w = 0; w < WORKERS; w++) start(`worker-${w + 1}`, ['dist/apps/worker/src/main.js'], { ...env, WORKER_PORT: String(apiPort + 1 + w), HOST: '127.0.0.1' });
@@ -122,7 +125,7 @@ async function main(): Promise<void> {
     const latencies = runs.rows.map((r) => r.duration_ms);
     const staleness = [...served.values()].map((ms) => ms / 1000);
     const result = {
-      parameters: { exchangers: EXCHANGERS, offers: OFFERS, interval: INTERVAL, change: CHANGE, minutes: MINUTES, workers: WORKERS },
+      parameters: { exchangers: EXCHANGERS, offers: OFFERS, interval: INTERVAL, change: CHANGE, minutes: MINUTES, workers: WORKERS, concurrency: CONCURRENCY },
       seconds,
       pollsScheduled: scheduled,
       pollsCompleted: runs.rows.length,
