@@ -1,5 +1,5 @@
 /**
- * npm run bench:scale [-- --exchangers 500 --offers 2000 --interval 30 --change 0.1 --minutes 5 --workers 2 --concurrency 16] [--quick]
+ * npm run bench:scale [-- --exchangers 500 --offers 2000 --interval 30 --change 0.1 --minutes 5 --workers 2 --concurrency 4] [--quick]
  *
  * Fleet mode on the local PostgreSQL and Redis: the feed simulator, one api and W workers as separate
  * processes. Reports polls scheduled vs completed, poll latency, staleness (for sampled directions:
@@ -24,7 +24,7 @@ const { values } = parseArgs({
     change: { type: 'string', default: '0.1' },
     minutes: { type: 'string', default: '5' },
     workers: { type: 'string', default: '2' },
-    concurrency: { type: 'string', default: '16' },
+    concurrency: { type: 'string', default: '4' },
     quick: { type: 'boolean', default: false },
   },
 });
