@@ -1,5 +1,6 @@
 import { decodeBody } from '@app/feeds';
 import { FeedFetcher, FetchError } from '@app/ingestion';
+import { maskSecretsInUrl } from '@app/observability';
 
 export type PartnerMethod = 'get_info' | 'get_exchanges' | 'get_links';
 export type PartnerErrorCode = 'auth_failed' | 'api_disabled' | 'not_json' | 'http_error' | 'timeout' | 'partner_error';
@@ -15,11 +16,6 @@ export type PartnerAnswer = { ok: true; data: Record<string, unknown> } | { ok: 
 
 const TIMEOUT_MS = 20_000;
 const MAX_BYTES = 10 * 1024 * 1024;
-
-/** `…api_key=SECRET…` → `…api_key=***…`: how partner URLs appear in logs and errors. */
-export function maskApiKey(text: string): string {
-  return text.replace(/(api_key=)[^&\s"]*/gi, '$1***');
-}
 
 /**
  * Speaks the partner API of the common exchanger engines (`api.php?api_action=pp&api_key=…&method=…`,
@@ -47,7 +43,7 @@ export class PartnerApiClient {
       if (answer.kind !== 'body') return { ok: false, code: 'http_error', message: 'HTTP 304 to an unconditional request' };
       body = answer.body;
     } catch (error) {
-      if (error instanceof FetchError) return { ok: false, code: error.code === 'timeout' ? 'timeout' : 'http_error', message: maskApiKey(error.message) };
+      if (error instanceof FetchError) return { ok: false, code: error.code === 'timeout' ? 'timeout' : 'http_error', message: maskSecretsInUrl(error.message) };
       throw error;
     }
     return parseEnvelope(decodeBody(body).text);

@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { PartnerAccountRow, PartnerExchange, PartnersRepository, PartnerVisit } from '@app/database';
 import { canonicalDecimal } from '@app/domain';
-import { itemsOf, maskApiKey, PartnerAccountAccess, PartnerApiClient, PartnerMethod } from './partner-api.client';
+import { maskSecretsInUrl } from '@app/observability';
+import { itemsOf, PartnerAccountAccess, PartnerApiClient, PartnerMethod } from './partner-api.client';
 import { openSecret, SecretKeyError } from './secret-box';
 
 /** How far back a first sync reads, how much each sync re-reads (late entries), and window sizes. */
@@ -57,7 +58,7 @@ export class PartnerSyncService {
     } catch (error) {
       const failure = error instanceof SyncFailure ? error : error instanceof SecretKeyError ? new SyncFailure('secret_key', error.message) : null;
       if (!failure) {
-        this.logger.error(`partner sync of exchanger ${exchangerId} failed: ${maskApiKey(String(error))}`);
+        this.logger.error(`partner sync of exchanger ${exchangerId} failed: ${maskSecretsInUrl(String(error))}`);
         await this.partners.recordSync(exchangerId, { error: { code: 'internal_error', message: 'ratewatch failed while syncing; see the log' } }).catch(() => undefined);
         return { status: 'error', code: 'internal_error', message: 'ratewatch failed while syncing' };
       }
