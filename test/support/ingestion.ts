@@ -9,8 +9,9 @@ export function pollServiceFor(dataSource: DataSource): { poller: FeedPollServic
   const feeds = new FeedsRepository(dataSource);
   const registry = new Registry();
   const fetcher = new FeedFetcher({ allowPrivate: true });
-  const changes = new SnapshotChanges(loadConfig({}));
-  const poller = new FeedPollService(feeds, new NormalizationContextCache(new CatalogRepository(dataSource)), fetcher, new IngestionMetrics(registry, feeds), changes);
+  const config = loadConfig({});
+  const changes = new SnapshotChanges(config);
+  const poller = new FeedPollService(feeds, new NormalizationContextCache(new CatalogRepository(dataSource)), fetcher, new IngestionMetrics(registry, feeds), changes, config);
   return { poller, feeds, fetcher, registry };
 }
 

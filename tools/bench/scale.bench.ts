@@ -1,18 +1,22 @@
 /**
- * npm run bench:scale [-- --exchangers 500 --offers 2000 --interval 30 --change 0.1 --minutes 5 --workers 2 --concurrency 4] [--quick]
+ * npm run bench:scale [-- --exchangers 500 --offers 2000 --interval 30 --change 0.1 --minutes 5 --workers 2 --concurrency 64 --processing 4] [--quick] [--profile]
  *
  * Fleet mode on the local PostgreSQL and Redis: the feed simulator, one api and W workers as separate
  * processes. Reports polls scheduled vs completed, poll latency, staleness (for sampled directions:
  * when the api first served a new rate minus when the simulator changed it), offers/s written, CPU and
  * peak memory per process, and the database size. Target: 100 % of polls completed and p99 staleness
- * ≤ interval + 5 s.
+ * ≤ interval + 5 s. With `--profile`, the workers and the simulator run under the V8 CPU profiler and the
+ * run ends with where their CPU time went (by area and by function; the raw `.cpuprofile` files stay
+ * in bench-results/profile-scale for Chrome DevTools).
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { migrateAndSeed } from '@app/database';
+import { printProfileSummary, summarizeProfiles } from './cpu-profile';
 import { cpuSeconds, peakRssMb } from './process-stats';
 import { waitForJson, writeResults } from './bench-kit';
 
@@ -24,8 +28,10 @@ const { values } = parseArgs({
     change: { type: 'string', default: '0.1' },
     minutes: { type: 'string', default: '5' },
     workers: { type: 'string', default: '2' },
-    concurrency: { type: 'string', default: '4' },
+    concurrency: { type: 'string', default: '64' },
+    processing: { type: 'string', default: '4' },
     quick: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 const quick = values.quick;
@@ -35,11 +41,13 @@ const INTERVAL = quick ? 10 : Number(values.interval);
 const CHANGE = Number(values.change);
 const MINUTES = quick ? 0.5 : Number(values.minutes);
 const WORKERS = quick ? 1 : Number(values.workers);
-/** Polls one worker runs at once (WORKER_CONCURRENCY). */
+/** Polls one worker has in hand (WORKER_CONCURRENCY), and how many of them process at once (POLL_PROCESSING_CONCURRENCY). */
 const CONCURRENCY = Number(values.concurrency);
+const PROCESSING = Number(values.processing);
 const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ROOT = join(__dirname, '../../..');
+const PROFILE_DIR = join(ROOT, 'bench-results', 'profile-scale');
 /** Sampled directions: PER_EXCHANGER from each of the first SAMPLED_EXCHANGERS exchangers. */
 const SAMPLED_EXCHANGERS = 40;
 const PER_EXCHANGER = 5;
@@ -56,10 +64,12 @@ async function main(): Promise<void> {
   dbUrl.pathname = `/${name}`;
   const children: Array<{ name: string; child: ChildProcess }> = [];
   const start = (label: string, args: string[], env: Record<string, string>) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const profiled = values.profile && label !== 'api' ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${label}.cpuprofile`] : [];
+    const child = spawn(process.execPath, [...profiled, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
     children.push({ name: label, child });
     return child;
   };
+  if (values.profile) rmSync(PROFILE_DIR, { recursive: true, force: true });
   try {
     await migrateAndSeed(dbUrl.toString());
     const simPort = 4700 + Math.floor(Math.random() * 100);
@@ -75,7 +85,7 @@ async function main(): Promise<void> {
         [feed.slug, feed.url, INTERVAL, Math.min(10_000, INTERVAL * 1000 - 500), INTERVAL * 4],
       );
     }
-    const env = { DATABASE_URL: dbUrl.toString(), REDIS_URL, REDIS_PREFIX: prefix, FETCH_ALLOW_PRIVATE: 'true', LOG_LEVEL: 'warn', PUBLIC_RATE_LIMIT: '0', PUBLIC_CACHE_SECONDS: '1', WORKER_CONCURRENCY: String(CONCURRENCY) };
+    const env = { DATABASE_URL: dbUrl.toString(), REDIS_URL, REDIS_PREFIX: prefix, FETCH_ALLOW_PRIVATE: 'true', LOG_LEVEL: 'warn', PUBLIC_RATE_LIMIT: '0', PUBLIC_CACHE_SECONDS: '1', WORKER_CONCURRENCY: String(CONCURRENCY), POLL_PROCESSING_CONCURRENCY: String(PROCESSING) };
     const apiPort = simPort + 100;
     start('api', ['dist/apps/api/src/main.js'], { ...env, PORT: String(apiPort), HOST: '127.0.0.1' });
     for (let w = 0; w < WORKERS; w++) start(`worker-${w + 1}`, ['dist/apps/worker/src/main.js'], { ...env, WORKER_PORT: String(apiPort + 1 + w), HOST: '127.0.0.1' });
@@ -125,7 +135,7 @@ async function main(): Promise<void> {
     const latencies = runs.rows.map((r) => r.duration_ms);
     const staleness = [...served.values()].map((ms) => ms / 1000);
     const result = {
-      parameters: { exchangers: EXCHANGERS, offers: OFFERS, interval: INTERVAL, change: CHANGE, minutes: MINUTES, workers: WORKERS, concurrency: CONCURRENCY },
+      parameters: { exchangers: EXCHANGERS, offers: OFFERS, interval: INTERVAL, change: CHANGE, minutes: MINUTES, workers: WORKERS, concurrency: CONCURRENCY, processing: PROCESSING },
       seconds,
       pollsScheduled: scheduled,
       pollsCompleted: runs.rows.length,
@@ -148,11 +158,20 @@ async function main(): Promise<void> {
     console.log(`  target (100 % polls, p99 staleness ≤ interval + 5 s): ${met ? 'met' : 'MISSED'}`);
     console.log(`results written to ${writeResults('scale', { ...result, met })}`);
   } finally {
-    for (const { child } of children.reverse()) child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await Promise.all(children.reverse().map(({ child }) => stop(child)));
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
   }
+}
+
+/** SIGTERM, then waits for the exit (the CPU profile is written on exit); SIGKILL after 15 s. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 /** A few directions (without a city) of one simulated exchanger, read from its feed. */
@@ -178,7 +197,15 @@ function pids(name: string): number[] {
   }
 }
 
-main().catch((error: unknown) => {
+async function run(): Promise<void> {
+  await main();
+  if (!values.profile) return;
+  const summaries = summarizeProfiles(PROFILE_DIR);
+  for (const [file, summary] of Object.entries(summaries)) printProfileSummary(file.replace('.cpuprofile', ''), summary);
+  console.log(`profiles summarized in ${writeResults('scale-profile', summaries)}; raw .cpuprofile files (open in Chrome DevTools) in ${PROFILE_DIR}`);
+}
+
+run().catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });

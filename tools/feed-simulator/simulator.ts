@@ -210,7 +210,7 @@ export class FeedSimulator {
       text = items.map((i) => `${i.from};${i.to};1;${i.rate};${i.reserve};`).join('\r\n');
     }
     const body = Buffer.from(text);
-    exchanger.cache = { version: exchanger.version, fault: exchanger.fault, body, gzipped: gzipSync(body) };
+    exchanger.cache = { version: exchanger.version, fault: exchanger.fault, body, gzipped: gzipSync(body, { level: 1 }) };
     return exchanger.cache;
   }
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
 import { FeedRunRecord, FeedsRepository, FeedToPoll, SnapshotChange } from '@app/database';
 import { checkFeed, FeedReport } from '@app/feeds';
 import type { PollTrigger } from '@app/queue';
@@ -8,6 +9,7 @@ import { FeedFetcher, FetchError } from '../fetch/feed-fetcher';
 import { IngestionMetrics } from '../metrics/ingestion.metrics';
 import { backoffUntil } from './backoff';
 import { NormalizationContextCache } from './normalization-context.cache';
+import { ProcessingGate } from './processing-gate';
 
 /** A poll that ran: its run record and, for a written snapshot, what changed. */
 export interface CompletedPoll {
@@ -26,6 +28,8 @@ export type PollOutcome = { status: 'skipped'; reason: string } | CompletedPoll;
 @Injectable()
 export class FeedPollService {
   private readonly logger = new Logger(FeedPollService.name);
+  /** Polls wait for the network in parallel; only this many read, normalize and write at once. */
+  private readonly gate: ProcessingGate;
 
   constructor(
     private readonly feeds: FeedsRepository,
@@ -33,7 +37,10 @@ export class FeedPollService {
     private readonly fetcher: FeedFetcher,
     private readonly metrics: IngestionMetrics,
     private readonly changes: SnapshotChanges,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.gate = new ProcessingGate(config.worker.processingConcurrency);
+  }
 
   async poll(feedId: number, trigger: PollTrigger): Promise<PollOutcome> {
     const feed = await this.feeds.findForPoll(feedId);
@@ -95,17 +102,21 @@ export class FeedPollService {
       return { status: 'unchanged', run, change: null };
     }
 
-    const context = await this.contexts.forExchanger(feed.exchangerId, feed.catalogVersion);
-    const report = checkFeed(answer.body, { format: feed.format, contentType: answer.contentType }, context);
-    const run = this.run(trigger, started, report.status, { ...seen, ...fromReport(report) });
-    if (report.status === 'error') {
-      await this.feeds.recordFailure(feed.id, run);
-      return { status: 'error', run, change: null };
-    }
-    const change = await this.feeds.applyAnswer(feed, run, state, report.status === 'maintenance' ? null : report.offers);
-    // Maintenance hides every direction of the exchanger at once; otherwise only the touched ones changed.
-    this.changes.publish(report.status === 'maintenance' ? { all: true } : { directions: change.touched });
-    return { status: report.status, run: { ...run, ...pick(change) }, change };
+    const body = answer.body;
+    const contentType = answer.contentType;
+    return this.gate.run(async () => {
+      const context = await this.contexts.forExchanger(feed.exchangerId, feed.catalogVersion);
+      const report = checkFeed(body, { format: feed.format, contentType }, context);
+      const run = this.run(trigger, started, report.status, { ...seen, ...fromReport(report) });
+      if (report.status === 'error') {
+        await this.feeds.recordFailure(feed.id, run);
+        return { status: 'error', run, change: null };
+      }
+      const change = await this.feeds.applyAnswer(feed, run, state, report.status === 'maintenance' ? null : report.offers);
+      // Maintenance hides every direction of the exchanger at once; otherwise only the touched ones changed.
+      this.changes.publish(report.status === 'maintenance' ? { all: true } : { directions: change.touched });
+      return { status: report.status, run: { ...run, ...pick(change) }, change };
+    });
   }
 
   private run(trigger: PollTrigger, started: Date, status: FeedRunRecord['status'], fields: Partial<FeedRunRecord>): FeedRunRecord {
