@@ -27,7 +27,7 @@ export class ApiModule {
         LoggingModule.forRoot(logger),
         DatabaseModule.forRoot('ratewatch-api'),
         MetricsModule.forRoot('api'),
-        HealthModule.forRoot({ redis: fleet }),
+        HealthModule.forRoot({ redis: fleet, drainMs: config.shutdownDrainSeconds * 1000 }),
         // Fleet: the api changes schedules but never polls. Standalone: it polls in-process.
         ...(fleet ? [RedisModule, QueueModule.forRoot('ratewatch-api'), IngestionModule.forRoot('scheduler-only')] : [IngestionModule.forRoot('standalone')]),
         // Per-IP limits of the public API; counted in Redis in fleet mode, so all replicas share them.

@@ -5,7 +5,7 @@ import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { AppConfig } from '@app/config';
 import { ApiKeysRepository, migrateAndSeed, openRuntimeDatabase } from '@app/database';
-import { createLogger } from '@app/observability';
+import { closeApp, createLogger } from '@app/observability';
 import { ApiModule } from './api.module';
 
 export interface RunningApi {
@@ -13,8 +13,12 @@ export interface RunningApi {
   /** Where it listens, e.g. http://127.0.0.1:3000 */
   readonly url: string;
   readonly config: AppConfig;
-  /** Drains requests, closes pools, then stops the embedded database (if any). */
-  close(): Promise<void>;
+  /**
+   * Drains requests, closes pools, then stops the embedded database (if any). Given SIGTERM, it first
+   * answers 503 on /health/ready and keeps serving for SHUTDOWN_DRAIN_SECONDS, so a load balancer moves
+   * traffic away before the listener closes.
+   */
+  close(signal?: string): Promise<void>;
 }
 
 /**
@@ -61,8 +65,8 @@ export async function startApi(baseConfig: AppConfig, logger: Logger = createLog
       app,
       url,
       config,
-      close: async () => {
-        await app.close();
+      close: async (signal?: string) => {
+        await closeApp(app, signal);
         await database.stop();
       },
     };

@@ -3,14 +3,14 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { AppConfig } from '@app/config';
-import { createLogger } from '@app/observability';
+import { closeApp, createLogger } from '@app/observability';
 import { WorkerModule } from './worker.module';
 
 export interface RunningWorker {
   readonly app: NestFastifyApplication;
   readonly url: string;
   /** Finishes the jobs in hand (BullMQ workers close gracefully), closes pools. */
-  close(): Promise<void>;
+  close(signal?: string): Promise<void>;
 }
 
 /** Thrown when the worker is started outside fleet mode. */
@@ -34,5 +34,5 @@ export async function startWorker(config: AppConfig, logger: Logger = createLogg
   const port = typeof address === 'object' && address ? address.port : config.worker.port;
   const url = `http://127.0.0.1:${port}`;
   logger.info(`ratewatch worker up; health and metrics on ${url}`);
-  return { app, url, close: () => app.close() };
+  return { app, url, close: (signal?: string) => closeApp(app, signal) };
 }

@@ -23,7 +23,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     mode: e.REDIS_URL ? 'fleet' : 'standalone',
     api: { host: e.HOST, port: e.PORT },
-    worker: { port: e.WORKER_PORT, concurrency: e.WORKER_CONCURRENCY },
+    shutdownDrainSeconds: e.SHUTDOWN_DRAIN_SECONDS,
+    worker: { port: e.WORKER_PORT, concurrency: e.WORKER_CONCURRENCY, processingConcurrency: e.POLL_PROCESSING_CONCURRENCY, lockSeconds: e.WORKER_LOCK_SECONDS },
     database: {
       url: e.DATABASE_URL ?? null,
       embedded: !e.DATABASE_URL,

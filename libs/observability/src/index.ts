@@ -2,4 +2,5 @@ export * from './health/health.module';
 export * from './logging/logger';
 export * from './logging/logging.module';
 export * from './metrics/metrics.module';
+export * from './process/close-app';
 export * from './process/run-process';

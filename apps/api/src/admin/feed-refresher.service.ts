@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { Queue, QueueEvents } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@app/config';
@@ -13,7 +13,7 @@ const WAIT_MS = 120_000;
  * pending); standalone mode: the in-process poll service. `wait` resolves when the poll has finished.
  */
 @Injectable()
-export class FeedRefresher implements OnModuleDestroy {
+export class FeedRefresher implements OnApplicationShutdown {
   private events: QueueEvents | null = null;
   private localJobs = 0;
 
@@ -37,7 +37,7 @@ export class FeedRefresher implements OnModuleDestroy {
     return { jobId };
   }
 
-  async onModuleDestroy(): Promise<void> {
+  async onApplicationShutdown(): Promise<void> {
     await this.events?.close();
   }
 

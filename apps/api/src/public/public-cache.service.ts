@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { HttpException, Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { SnapshotChanges } from '@app/ingestion';
 
@@ -9,14 +9,18 @@ export interface CachedAnswer {
 }
 
 const MAX_ENTRIES = 20_000;
+/** How long past its expiry an answer may still be served when making a new one fails (the database is down). */
+export const STALE_IF_ERROR_MS = 60_000;
 
 /**
  * Public answers, cached per direction in memory for PUBLIC_CACHE_SECONDS and dropped as soon as a
  * snapshot touching the direction changes (in fleet mode the workers announce it through Redis).
  * Keys outside any direction (directions list, exchangers) use the `*` group, dropped on any change.
+ * When a new answer cannot be made (PostgreSQL restarting), the expired one is served for up to
+ * STALE_IF_ERROR_MS more: visitors keep a table a minute old rather than an error page.
  */
 @Injectable()
-export class PublicCache implements OnModuleDestroy {
+export class PublicCache implements OnApplicationShutdown {
   private readonly groups = new Map<string, Map<string, CachedAnswer & { expires: number }>>();
   private size = 0;
   private readonly unsubscribe: () => void;
@@ -33,7 +37,7 @@ export class PublicCache implements OnModuleDestroy {
     });
   }
 
-  onModuleDestroy(): void {
+  onApplicationShutdown(): void {
     this.unsubscribe();
   }
 
@@ -60,7 +64,14 @@ export class PublicCache implements OnModuleDestroy {
         .finally(() => this.inFlight.delete(flightKey));
       this.inFlight.set(flightKey, flight);
     }
-    const answer = await flight;
+    let answer: CachedAnswer;
+    try {
+      answer = await flight;
+    } catch (error) {
+      // An HttpException is the request's own answer (404, 400); anything else is ours to cover for.
+      if (error instanceof HttpException || !hit || Date.now() - hit.expires > STALE_IF_ERROR_MS) throw error;
+      return hit;
+    }
     if (alias && this.groups.get(group)?.has(key)) this.store(group, alias, answer);
     return answer;
   }

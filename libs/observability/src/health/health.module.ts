@@ -61,10 +61,11 @@ class HealthController {
 /** `/health/live` and `/health/ready` for the api and the worker. */
 @Module({})
 export class HealthModule {
-  static forRoot(options: { redis: boolean }): DynamicModule {
+  /** `drainMs`: on SIGTERM, /health/ready answers 503 this long before the process stops serving. */
+  static forRoot(options: { redis: boolean; drainMs: number }): DynamicModule {
     return {
       module: HealthModule,
-      imports: [TerminusModule.forRoot({ logger: false })],
+      imports: [TerminusModule.forRoot({ logger: false, gracefulShutdownTimeoutMs: options.drainMs })],
       controllers: [HealthController],
       providers: [RedisHealthIndicator, { provide: CHECK_REDIS, useValue: options.redis }],
     };

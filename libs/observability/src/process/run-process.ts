@@ -3,7 +3,8 @@ import { AppConfig, ConfigError, loadConfig } from '@app/config';
 import { createLogger } from '../logging/logger';
 
 export interface Closable {
-  close(): Promise<void>;
+  /** `signal` is the one that asked for the shutdown (SIGTERM starts with a drain, see startApi). */
+  close(signal?: string): Promise<void>;
 }
 
 /** How long a graceful shutdown may take before the process exits anyway. */
@@ -39,7 +40,7 @@ export function runProcess(name: string, start: (config: AppConfig, logger: Logg
           logger.error(`shutdown took longer than ${SHUTDOWN_TIMEOUT_MS} ms: exiting`);
           process.exit(1);
         }, SHUTDOWN_TIMEOUT_MS).unref();
-        running.close().then(
+        running.close(signal).then(
           () => {
             logger.info('stopped');
             logger.flush();
