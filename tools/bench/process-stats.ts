@@ -22,3 +22,13 @@ export function peakRssMb(pid: number): number {
     return 0;
   }
 }
+
+/** Current resident memory of a process in MB (VmRSS), from /proc. */
+export function rssMb(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}

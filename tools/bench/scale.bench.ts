@@ -9,16 +9,14 @@
  * run ends with where their CPU time went (by area and by function; the raw `.cpuprofile` files stay
  * in bench-results/profile-scale for Chrome DevTools).
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client } from 'pg';
-import { migrateAndSeed } from '@app/database';
 import { printProfileSummary, summarizeProfiles } from './cpu-profile';
 import { cpuSeconds, peakRssMb } from './process-stats';
-import { waitForJson, writeResults } from './bench-kit';
+import { writeResults } from './bench-kit';
+import { startFleet } from './fleet';
 
 const { values } = parseArgs({
   options: {
@@ -44,8 +42,6 @@ const WORKERS = quick ? 1 : Number(values.workers);
 /** Polls one worker has in hand (WORKER_CONCURRENCY), and how many of them process at once (POLL_PROCESSING_CONCURRENCY). */
 const CONCURRENCY = Number(values.concurrency);
 const PROCESSING = Number(values.processing);
-const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ROOT = join(__dirname, '../../..');
 const PROFILE_DIR = join(ROOT, 'bench-results', 'profile-scale');
 /** Sampled directions: PER_EXCHANGER from each of the first SAMPLED_EXCHANGERS exchangers. */
@@ -55,46 +51,17 @@ const PER_EXCHANGER = 5;
 const percentile = (xs: number[], p: number) => (xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!);
 
 async function main(): Promise<void> {
-  const name = `rw_bench_scale_${randomBytes(3).toString('hex')}`;
-  const prefix = `rwbench-${randomBytes(3).toString('hex')}`;
-  const admin = new Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const dbUrl = new URL(ADMIN_URL);
-  dbUrl.pathname = `/${name}`;
-  const children: Array<{ name: string; child: ChildProcess }> = [];
-  const start = (label: string, args: string[], env: Record<string, string>) => {
-    const profiled = values.profile && label !== 'api' ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${label}.cpuprofile`] : [];
-    const child = spawn(process.execPath, [...profiled, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-    children.push({ name: label, child });
-    return child;
-  };
   if (values.profile) rmSync(PROFILE_DIR, { recursive: true, force: true });
+  const fleet = await startFleet({
+    exchangers: EXCHANGERS, offers: OFFERS, interval: INTERVAL, change: CHANGE, workers: WORKERS,
+    env: { PUBLIC_RATE_LIMIT: '0', PUBLIC_CACHE_SECONDS: '1', WORKER_CONCURRENCY: String(CONCURRENCY), POLL_PROCESSING_CONCURRENCY: String(PROCESSING) },
+    nodeArgs: (label) => (values.profile && label !== 'api' ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${label}.cpuprofile`] : []),
+  });
+  const { sim, api, db, processes: children } = fleet;
   try {
-    await migrateAndSeed(dbUrl.toString());
-    const simPort = 4700 + Math.floor(Math.random() * 100);
-    start('simulator', ['dist/tools/feed-simulator/main.js', '--exchangers', String(EXCHANGERS), '--port', String(simPort), '--change', String(CHANGE), '--tick', String(INTERVAL), '--min-items', String(OFFERS), '--max-items', String(OFFERS)], {});
-    const sim = `http://127.0.0.1:${simPort}`;
-    const feedsList = await waitForJson<Array<{ slug: string; url: string }>>(`${sim}/`);
-    const db = new Client({ connectionString: dbUrl.toString() });
-    await db.connect();
-    for (const feed of feedsList) {
-      await db.query(
-        `WITH e AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ($1::text, $1::text, 'https://x.example', 'https://x.example/?r=1') RETURNING id)
-         INSERT INTO feeds (exchanger_id, url, interval_s, timeout_ms, stale_after_s) SELECT id, $2, $3, $4, $5 FROM e`,
-        [feed.slug, feed.url, INTERVAL, Math.min(10_000, INTERVAL * 1000 - 500), INTERVAL * 4],
-      );
-    }
-    const env = { DATABASE_URL: dbUrl.toString(), REDIS_URL, REDIS_PREFIX: prefix, FETCH_ALLOW_PRIVATE: 'true', LOG_LEVEL: 'warn', PUBLIC_RATE_LIMIT: '0', PUBLIC_CACHE_SECONDS: '1', WORKER_CONCURRENCY: String(CONCURRENCY), POLL_PROCESSING_CONCURRENCY: String(PROCESSING) };
-    const apiPort = simPort + 100;
-    start('api', ['dist/apps/api/src/main.js'], { ...env, PORT: String(apiPort), HOST: '127.0.0.1' });
-    for (let w = 0; w < WORKERS; w++) start(`worker-${w + 1}`, ['dist/apps/worker/src/main.js'], { ...env, WORKER_PORT: String(apiPort + 1 + w), HOST: '127.0.0.1' });
-    const api = `http://127.0.0.1:${apiPort}`;
-    await waitForJson(`${api}/health/ready`);
-
     // Sampled directions: one per exchanger for the first SAMPLES exchangers.
     const samples: Array<{ slug: string; from: string; to: string }> = [];
-    for (const feed of feedsList.slice(0, SAMPLED_EXCHANGERS)) samples.push(...(await sampleDirections(sim, feed.slug)));
+    for (const feed of fleet.feeds.slice(0, SAMPLED_EXCHANGERS)) samples.push(...(await sampleDirections(sim, feed.slug)));
 
     const cpuStart = new Map(children.map(({ name, child }) => [name, cpuSeconds(child.pid!)]));
     const pgPids = pids('postgres');
@@ -130,7 +97,6 @@ async function main(): Promise<void> {
       [new Date(startedAt)],
     );
     const size = await db.query<{ size: string }>(`SELECT pg_size_pretty(pg_database_size(current_database())) AS size`);
-    await db.end();
     const scheduled = Math.floor(seconds / INTERVAL) * EXCHANGERS;
     const latencies = runs.rows.map((r) => r.duration_ms);
     const staleness = [...served.values()].map((ms) => ms / 1000);
@@ -158,20 +124,8 @@ async function main(): Promise<void> {
     console.log(`  target (100 % polls, p99 staleness ≤ interval + 5 s): ${met ? 'met' : 'MISSED'}`);
     console.log(`results written to ${writeResults('scale', { ...result, met })}`);
   } finally {
-    await Promise.all(children.reverse().map(({ child }) => stop(child)));
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await fleet.stop();
   }
-}
-
-/** SIGTERM, then waits for the exit (the CPU profile is written on exit); SIGKILL after 15 s. */
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** A few directions (without a city) of one simulated exchanger, read from its feed. */

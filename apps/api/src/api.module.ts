@@ -1,4 +1,5 @@
-import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
+import { ApiValidationPipe } from './common/validation';
 import { APP_PIPE } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { AppConfig, ConfigModule } from '@app/config';
@@ -44,10 +45,7 @@ export class ApiModule {
         AdminModule,
       ],
       providers: [
-        {
-          provide: APP_PIPE,
-          useValue: new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }),
-        },
+        { provide: APP_PIPE, useValue: new ApiValidationPipe() },
       ],
     };
   }

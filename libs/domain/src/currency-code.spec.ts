@@ -11,6 +11,11 @@ describe('cleanCode', () => {
     expect(cleanCode('B\u200bTC')).toBe('BTC');
     expect(cleanCode('\ufeffETH')).toBe('ETH');
   });
+
+  it('drops bidi controls and soft hyphens, which display nothing', () => {
+    expect(cleanCode('\u202eETH')).toBe('ETH');
+    expect(cleanCode('US\u00adDT\u2066TRC20\u2069')).toBe('USDTTRC20');
+  });
 });
 
 describe('stripCodeSeparators', () => {

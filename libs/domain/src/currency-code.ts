@@ -1,10 +1,11 @@
 /** Currency codes: upper-case letters and digits (DESIGN.md §1). */
 export const CURRENCY_CODE_PATTERN = /^[A-Z0-9]{2,16}$/;
 
-const INVISIBLE = /[\s\u00a0\u202f\u200b-\u200d\u2060\ufeff]/g;
+/** Whitespace and every Unicode format character (zero-width, BOM, soft hyphen, bidi controls such as U+202E). */
+const INVISIBLE = /[\s\u00a0\u202f\p{Cf}]/gu;
 const SEPARATORS = /[\s_\-()./\\]/g;
 
-/** Trim, drop whitespace and zero-width characters anywhere inside, upper-case. */
+/** Trim, drop whitespace and invisible characters anywhere inside, upper-case. */
 export function cleanCode(raw: string): string {
   return raw.replace(INVISIBLE, '').toUpperCase();
 }

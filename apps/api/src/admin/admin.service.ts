@@ -1,6 +1,7 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
 import { Actor, AdminRepository, ExchangerRow, FeedRow } from '@app/database';
-import { FeedScheduler, SnapshotChanges } from '@app/ingestion';
+import { FeedScheduler, isForbiddenAddress, SnapshotChanges } from '@app/ingestion';
 import type { CreateExchangerDto, CreateFeedDto, UpdateExchangerDto, UpdateFeedDto } from './admin.dto';
 
 /**
@@ -13,6 +14,7 @@ export class AdminService {
     private readonly admin: AdminRepository,
     private readonly scheduler: FeedScheduler,
     private readonly changes: SnapshotChanges,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async exchanger(id: number): Promise<ExchangerRow> {
@@ -57,6 +59,7 @@ export class AdminService {
     await this.exchanger(exchangerId);
     const fields = { url: dto.url, format: dto.format ?? 'auto', intervalSeconds: dto.intervalSeconds ?? 30, timeoutMs: dto.timeoutMs ?? 10_000, staleAfterSeconds: dto.staleAfterSeconds ?? 300, enabled: dto.enabled ?? true };
     checkTimeout(fields.timeoutMs, fields.intervalSeconds);
+    this.checkAddress(fields.url);
     const row = await this.admin.createFeed(actor, exchangerId, fields);
     await this.scheduler.sync(row.id);
     return row;
@@ -65,11 +68,21 @@ export class AdminService {
   async updateFeed(actor: Actor, id: number, dto: UpdateFeedDto): Promise<FeedRow> {
     const current = await this.feed(id);
     checkTimeout(dto.timeoutMs ?? current.timeoutMs, dto.intervalSeconds ?? current.intervalSeconds);
+    if (dto.url !== undefined) this.checkAddress(dto.url);
     const row = await this.admin.updateFeed(actor, id, dto);
     if (!row) throw new NotFoundException(`no feed ${id}`);
     await this.scheduler.sync(id);
     if (dto.enabled !== undefined || dto.staleAfterSeconds !== undefined) this.changes.publish({ all: true });
     return row;
+  }
+
+  /**
+   * A feed URL whose host is a private, loopback or link-local IP literal is refused up front (unless
+   * FETCH_ALLOW_PRIVATE); a host name is checked where it matters, when the fetcher resolves it.
+   */
+  private checkAddress(url: string): void {
+    if (this.config.fetch.allowPrivate || !isForbiddenAddress(new URL(url).hostname)) return;
+    throw new BadRequestException(['url points to a private, loopback or link-local address; feeds must be on the public internet (or set FETCH_ALLOW_PRIVATE=true)']);
   }
 
   async deleteFeed(actor: Actor, id: number): Promise<void> {
