@@ -21,6 +21,12 @@ describe('the demo', () => {
       expect(rates.find((r) => r.exchanger.slug === exchanger.slug)?.rate).toBe(String(item.rate));
       const health = await http<{ items: Array<{ exchangerSlug: string }> }>(`${demo.api.url}/v1/admin/feeds/health`, { headers: { authorization: `Bearer ${demo.adminKey}` } });
       expect(health.body.items.map((f) => f.exchangerSlug).sort()).toEqual(['sim-1', 'sim-2', 'sim-3', 'sim-4']);
+      // The reference pages are served in the demo too (the browser tests drive them).
+      for (const page of ['/', '/admin']) {
+        const answer = await http(`${demo.api.url}${page}`);
+        expect(answer.headers.get('content-type')).toContain('text/html');
+        expect(answer.text).toContain('<title>ratewatch');
+      }
     } finally {
       await demo.stop();
       rmSync(dataDir, { recursive: true, force: true });

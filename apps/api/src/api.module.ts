@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ApiValidationPipe } from './common/validation';
+import { WebController } from './web/web.controller';
 import { APP_PIPE } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { AppConfig, ConfigModule } from '@app/config';
@@ -44,6 +45,7 @@ export class ApiModule {
         PublicModule,
         AdminModule,
       ],
+      controllers: [WebController],
       providers: [
         { provide: APP_PIPE, useValue: new ApiValidationPipe() },
       ],

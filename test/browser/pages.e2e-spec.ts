@@ -1,0 +1,162 @@
+/// <reference lib="dom" />
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { Browser, chromium, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '@app/config';
+import { FeedPollService } from '@app/ingestion';
+import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
+import { FeedServer } from '../support/feed-server';
+import { http } from '../support/http';
+import { createTestDatabase, TestDatabase } from '../support/services';
+
+/** Debian's chromium (CI installs it with apt); CHROMIUM_PATH overrides. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Set to a folder (npm run docs:screenshots sets docs/) to save screenshots of both pages. */
+const SCREENSHOTS = process.env.SCREENSHOTS_DIR;
+const ADMIN_KEY = 'browser-test-admin-key-0123456789abcdef';
+
+const item = (from: string, to: string, out: string, extra = '') => `<item><from>${from}</from><to>${to}</to><in>1</in><out>${out}</out>${extra}</item>`;
+const rates = (...items: string[]) => `<rates>${items.join('')}</rates>`;
+
+/** The reference pages in a real browser (Chromium through playwright-core) against standalone mode. */
+describe('the reference pages in Chromium', () => {
+  let db: TestDatabase;
+  let api: RunningApi;
+  let pg: Client;
+  let browser: Browser;
+  const feeds = new FeedServer();
+  const feedIds = new Map<string, number>();
+
+  const poll = (slug: string) => api.app.get(FeedPollService).poll(feedIds.get(slug)!, 'manual');
+  const shot = async (page: Page, name: string) => {
+    if (!SCREENSHOTS) return;
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, name), fullPage: true });
+  };
+
+  async function addExchanger(slug: string, name: string, body: string): Promise<void> {
+    feeds.serve(`/${slug}.xml`, { body });
+    const { rows } = await pg.query<{ id: number }>(
+      `WITH e AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ($1::text, $2, 'https://' || $1::text || '.example', 'https://' || $1::text || '.example/?rid=7') RETURNING id)
+       INSERT INTO feeds (exchanger_id, url, interval_s, stale_after_s) SELECT id, $3, 3600, 7200 FROM e RETURNING id`,
+      [slug, name, feeds.url(`/${slug}.xml`)],
+    );
+    feedIds.set(slug, rows[0]!.id);
+    await poll(slug);
+  }
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (CI does), or set CHROMIUM_PATH`);
+    db = await createTestDatabase();
+    await feeds.start();
+    api = await startApi(loadConfig({ DATABASE_URL: db.url, ADMIN_API_KEY: ADMIN_KEY, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', FETCH_ALLOW_PRIVATE: 'true', PUBLIC_CACHE_SECONDS: '1', PUBLIC_RATE_LIMIT: '0' }));
+    pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    await addExchanger('aura', 'Aura Exchange', rates(item('BTC', 'SBERRUB', '6900000', '<amount>9000000</amount><minamount>0.01 BTC</minamount><maxamount>3 BTC</maxamount><param>manual</param>'), item('BTC', 'ETH', '20.5', '<amount>50</amount>')));
+    await addExchanger('bitok', 'Bitok', rates(item('BTC', 'SBERRUB', '6850000', '<amount>20000000</amount><param>verifying</param>')));
+    await addExchanger('cheap', 'Cheap Change', rates(item('BTC', 'SBERRUB', '6700000', '<amount>300000</amount>')));
+    feeds.serve('/broken.xml', { body: '<!DOCTYPE html><html><body>Checking your browser</body></html>', contentType: 'text/html' });
+    const { rows } = await pg.query<{ id: number }>(
+      `WITH e AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ('broken', 'Broken', 'https://broken.example', 'https://broken.example/') RETURNING id)
+       INSERT INTO feeds (exchanger_id, url, interval_s) SELECT id, $1, 3600 FROM e RETURNING id`, [feeds.url('/broken.xml')]);
+    feedIds.set('broken', rows[0]!.id);
+    await poll('broken');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--no-first-run'] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await api?.close();
+    await pg?.end();
+    await feeds.stop();
+    await db?.drop();
+  });
+
+  it('chooses a direction, ranks the rows best first, computes an amount, and clicks through to the referral URL', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 820 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${api.url}/`);
+    await page.fill('#from-filter', 'bitcoin');
+    await page.selectOption('#from', 'BTC');
+    await page.fill('#to-filter', 'sber');
+    await page.selectOption('#to', 'SBERRUB');
+    await page.waitForSelector('#rates tbody tr');
+    expect(await page.locator('#rates tbody tr td:first-child').allTextContents()).toEqual(['Aura Exchange', 'Bitok', 'Cheap Change']);
+    expect(await page.locator('#rates tbody tr').first().textContent()).toContain('6900000 SBERRUB');
+    expect(await page.locator('#rates tbody tr').first().locator('.badge').allTextContents()).toEqual(['manual']);
+    expect(page.url()).toContain('from=BTC&to=SBERRUB');
+
+    await page.fill('#amount', '0.5');
+    await page.locator('#amount').dispatchEvent('change');
+    const expected = await http<{ items: Array<{ exchanger: { name: string }; get: string }> }>(`${api.url}/v1/rates?from=BTC&to=SBERRUB&amount=0.5`);
+    await page.waitForFunction((get) => document.querySelector('#rates tbody tr td:nth-child(3)')?.textContent === `${get} SBERRUB`, expected.body.items[0]!.get);
+    expect(await page.locator('#rates tbody tr td:nth-child(3)').allTextContents()).toEqual(expected.body.items.map((i) => `${i.get} SBERRUB`));
+    await page.fill('#amount', '');
+    await page.locator('#amount').dispatchEvent('change');
+    await page.waitForFunction(() => document.querySelectorAll('#rates tbody tr').length === 3);
+    await shot(page, 'monitoring-page.png');
+
+    // The exchanger's site is not on this machine: the browser's request for it is where we land.
+    const [landing] = await Promise.all([page.waitForRequest((r) => r.url().startsWith('https://aura.example/')), page.locator('#rates tbody tr a.go').first().click()]);
+    expect(landing.url()).toBe('https://aura.example/?rid=7&cur_from=BTC&cur_to=SBERRUB');
+    expect(landing.redirectedFrom()?.url()).toBe(`${api.url}/go/aura?from=BTC&to=SBERRUB`);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('refreshes the table in place when a rate changes, without hiding it', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 820 } });
+    await page.goto(`${api.url}/?from=BTC&to=SBERRUB`);
+    await page.waitForSelector('#rates tbody tr');
+    await page.evaluate(() => {
+      const table = document.getElementById('rates') as HTMLTableElement;
+      new MutationObserver(() => {
+        if (table.hidden || table.tBodies[0]!.rows.length === 0) (window as unknown as { flickered: boolean }).flickered = true;
+      }).observe(table, { attributes: true, childList: true, subtree: true });
+    });
+    feeds.serve('/cheap.xml', { body: rates(item('BTC', 'SBERRUB', '7000000', '<amount>300000</amount>')) });
+    await poll('cheap');
+    await page.waitForFunction(() => document.querySelector('#rates tbody tr td:first-child')?.textContent === 'Cheap Change', undefined, { timeout: 12_000 });
+    expect(await page.evaluate(() => (window as unknown as { flickered?: boolean }).flickered ?? false)).toBe(false);
+    await page.close();
+  });
+
+  it('fits a phone-width screen without sideways scrolling', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    await page.goto(`${api.url}/?from=BTC&to=SBERRUB`);
+    await page.waitForSelector('#rates tbody tr');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await page.locator('#rates thead').isVisible()).toBe(false);
+    await shot(page, 'monitoring-page-phone.png');
+    await page.close();
+  });
+
+  it('asks for the admin key, shows feed health with the failing feed, its runs with the error, and refreshes a feed', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 820 } });
+    await page.goto(`${api.url}/admin`);
+    await page.fill('#key', 'wrong-key-wrong-key');
+    await page.click('#login button[type=submit]');
+    await page.waitForSelector('#login-error:has-text("refused")');
+    await page.fill('#key', ADMIN_KEY);
+    await page.click('#login button[type=submit]');
+    const broken = page.locator(`#feeds tr[data-feed="${feedIds.get('broken')}"]`);
+    await broken.waitFor();
+    expect(await page.locator('#login').isVisible()).toBe(false);
+    expect(await broken.locator('.badge').textContent()).toBe('failing');
+    expect(await broken.textContent()).toContain('html_page');
+    expect(await page.locator(`#feeds tr[data-feed="${feedIds.get('aura')}"] .badge`).textContent()).toBe('fresh');
+    expect(await page.evaluate(() => sessionStorage.getItem('ratewatch.adminKey'))).toBe(ADMIN_KEY);
+
+    await broken.click();
+    await page.waitForSelector('#runs tbody tr');
+    expect(await page.locator('#runs tbody tr').first().textContent()).toContain('html_page');
+    const before = await page.locator('#runs tbody tr').count();
+    await broken.locator('button[data-refresh]').click();
+    await page.waitForFunction((n) => document.querySelectorAll('#runs tbody tr').length === n + 1, before);
+    await shot(page, 'operator-page.png');
+    await page.close();
+  });
+});
