@@ -1,5 +1,6 @@
 // Type-aware lint: floating promises, exhaustive switches, no cross-project relative imports.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -34,6 +35,12 @@ export default tseslint.config(
         { group: ['../../*/src/**', '../../../*/src/**'], message: 'apps do not import each other' },
       ] }],
     },
+  },
+  {
+    // The reference pages' browser scripts: plain JavaScript, linted without type information.
+    files: ['apps/api/web/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, sourceType: 'script', globals: globals.browser },
   },
   { files: ['vitest.config.mts'], rules: { '@typescript-eslint/no-unsafe-assignment': 'off' } },
   {
