@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { migrateAndSeed } from '@app/database';
 import { waitForJson } from './bench-kit';
+import { createScratchDatabase } from './scratch-database';
 
-const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ROOT = join(__dirname, '../../..');
 
@@ -36,19 +36,14 @@ export interface Fleet {
  * For the scale bench and the load test.
  */
 export async function startFleet(options: FleetOptions): Promise<Fleet> {
-  const name = `rw_bench_${randomBytes(3).toString('hex')}`;
-  const admin = new Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const dbUrl = new URL(ADMIN_URL);
-  dbUrl.pathname = `/${name}`;
+  const scratch = await createScratchDatabase('rw_bench');
+  const dbUrl = new URL(scratch.url);
   const processes: Fleet['processes'] = [];
   const db = new Client({ connectionString: dbUrl.toString() });
   const stop = async () => {
     await Promise.all([...processes].reverse().map(({ child }) => stopProcess(child)));
     await db.end().catch(() => undefined);
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await scratch.drop();
   };
   const start = (label: string, script: string, args: string[], env: Record<string, string>) => {
     const child = spawn(process.execPath, [...(options.nodeArgs?.(label) ?? []), join(ROOT, script), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });

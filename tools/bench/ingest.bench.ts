@@ -3,7 +3,7 @@
  * baseline measured in the same run (bare JSON.parse; a bare COPY into an unindexed temp table).
  * Medians of BENCH_RUNS runs (default 9). Needs the PostgreSQL of TEST_POSTGRES_URL (127.0.0.1:5432).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -15,9 +15,9 @@ import { createDataSource, FeedRunRecord, FeedsRepository, migrateAndSeed, readB
 import { DEFAULT_CURRENCY_ALIASES } from '@app/domain';
 import { buildContext, checkFeed, normalizeItems, NormalizedOffer, RawFeedItem, XmlFeedReader } from '@app/feeds';
 import { BenchRow, medianMs, printTable, writeResults } from './bench-kit';
+import { createScratchDatabase } from './scratch-database';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
-const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const FIXTURE = join(process.cwd(), 'test/fixtures/feeds/large-6000.xml');
 
 async function main(): Promise<void> {
@@ -89,12 +89,8 @@ function jsonTwin(items: RawFeedItem[]): string {
 }
 
 async function benchWriting(): Promise<BenchRow[]> {
-  const name = `rw_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
+  const db = await createScratchDatabase('rw_bench');
+  const url = db.url;
   try {
     await migrateAndSeed(url.toString());
     const dataSource = createDataSource({ url: url.toString(), poolSize: 2 });
@@ -108,8 +104,7 @@ async function benchWriting(): Promise<BenchRow[]> {
       await dataSource.destroy();
     }
   } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await db.drop();
   }
 }
 

@@ -13,22 +13,18 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-/** Peak resident memory of a process in MB (VmHWM), from /proc. */
-export function peakRssMb(pid: number): number {
+/** A memory figure of a process in MB from /proc/<pid>/status (VmHWM: peak resident, VmRSS: resident now). */
+function statusMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) / 1024 : 0;
   } catch {
     return 0;
   }
 }
 
-/** Current resident memory of a process in MB (VmRSS), from /proc. */
-export function rssMb(pid: number): number {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
+/** Peak resident memory of a process in MB. */
+export const peakRssMb = (pid: number): number => statusMb(pid, 'VmHWM');
+
+/** Current resident memory of a process in MB. */
+export const rssMb = (pid: number): number => statusMb(pid, 'VmRSS');

@@ -6,14 +6,13 @@
  * BENCH_OFFERS (default 1000000), BENCH_SECONDS (10), BENCH_CONNECTIONS (50), BENCH_PROFILE=1.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
 import { migrateAndSeed, readBundledCatalog } from '@app/database';
 import { BenchRow, printTable, waitForJson, writeResults } from './bench-kit';
+import { createScratchDatabase } from './scratch-database';
 
-const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const OFFERS = Number(process.env.BENCH_OFFERS ?? 1_000_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -21,12 +20,8 @@ const EXCHANGERS = 500;
 const PATH = '/v1/rates?from=BTC&to=SBERRUB';
 
 async function main(): Promise<void> {
-  const name = `rw_bench_read_${randomBytes(3).toString('hex')}`;
-  const admin = new Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
+  const db = await createScratchDatabase('rw_bench_read');
+  const url = new URL(db.url);
   const children: ChildProcess[] = [];
   try {
     const seedMs = await seed(url.toString());
@@ -76,9 +71,8 @@ async function main(): Promise<void> {
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    if (process.env.BENCH_KEEP_DB) console.log(`kept database ${name}`);
-    else await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    if (process.env.BENCH_KEEP_DB) console.log(`kept database ${db.name}`);
+    else await db.drop();
   }
 }
 

@@ -1,20 +1,11 @@
 // ratewatch operator page: feed health at a glance, the last runs of a feed, refresh now.
 // The admin key lives in this tab's sessionStorage only. Values from the API go in as text.
 'use strict';
+/* global el -- from dom.js */
 
 const $ = (id) => document.getElementById(id);
 const KEY = 'ratewatch.adminKey';
 const state = { feed: null, timer: null };
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs || {})) {
-    if (name === 'text') node.textContent = value;
-    else node.setAttribute(name, value);
-  }
-  for (const child of children) if (child != null) node.append(child);
-  return node;
-}
 
 async function api(path, init = {}) {
   const response = await fetch(path, { ...init, headers: { authorization: `Bearer ${sessionStorage.getItem(KEY)}`, ...(init.headers || {}) } });

@@ -1,21 +1,12 @@
 // ratewatch reference page: pick a direction, see the best rates, refreshed in place every few seconds.
 // Plain DOM, no framework. Every value from the API is put in the page as text, never as HTML.
 'use strict';
+/* global el -- from dom.js */
 
 const REFRESH_MS = 5000;
 const KIND_NAMES = { crypto: 'Crypto', emoney: 'E-money', bank: 'Banks', online_banking: 'Online banking', cash: 'Cash', transfer: 'Transfers' };
 const $ = (id) => document.getElementById(id);
 const state = { currencies: [], etag: null, key: '', history: [], timer: null };
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs || {})) {
-    if (name === 'text') node.textContent = value;
-    else node.setAttribute(name, value);
-  }
-  for (const child of children) if (child != null) node.append(child);
-  return node;
-}
 
 /** Fills a select with the currencies matching `filter`, grouped by kind, keeping the selection. */
 function fillSelect(select, filter) {
