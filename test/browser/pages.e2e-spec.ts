@@ -54,7 +54,7 @@ describe('the reference pages in Chromium', () => {
     api = await startApi(loadConfig({ DATABASE_URL: db.url, ADMIN_API_KEY: ADMIN_KEY, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', FETCH_ALLOW_PRIVATE: 'true', PUBLIC_CACHE_SECONDS: '1', PUBLIC_RATE_LIMIT: '0' }));
     pg = new Client({ connectionString: db.url });
     await pg.connect();
-    await addExchanger('aura', 'Aura Exchange', rates(item('BTC', 'SBERRUB', '6900000', '<amount>9000000</amount><minamount>0.01 BTC</minamount><maxamount>3 BTC</maxamount><param>manual</param>'), item('BTC', 'ETH', '20.5', '<amount>50</amount>')));
+    await addExchanger('aura', 'Aura Exchange', rates(item('BTC', 'SBERRUB', '6900000', '<amount>9000000</amount><minamount>0.01 BTC</minamount><maxamount>3 BTC</maxamount><param>manual</param>'), item('BTC', 'ETH', '20.5', '<amount>50</amount>'), item('ZZZCOIN', 'BTC', '1')));
     await addExchanger('bitok', 'Bitok', rates(item('BTC', 'SBERRUB', '6850000', '<amount>20000000</amount><param>verifying</param>')));
     await addExchanger('cheap', 'Cheap Change', rates(item('BTC', 'SBERRUB', '6700000', '<amount>300000</amount>')));
     feeds.serve('/broken.xml', { body: '<!DOCTYPE html><html><body>Checking your browser</body></html>', contentType: 'text/html' });
@@ -150,8 +150,11 @@ describe('the reference pages in Chromium', () => {
     expect(await page.locator(`#feeds tr[data-feed="${feedIds.get('aura')}"] .badge`).textContent()).toBe('fresh');
     expect(await page.evaluate(() => sessionStorage.getItem('ratewatch.adminKey'))).toBe(ADMIN_KEY);
 
+    // A feed's runs name the codes they rejected, so the operator knows which alias to add.
+    await page.locator(`#feeds tr[data-feed="${feedIds.get('aura')}"]`).click();
+    await page.waitForSelector('#runs tbody tr:has-text("ZZZCOIN")');
     await broken.click();
-    await page.waitForSelector('#runs tbody tr');
+    await page.waitForSelector('#runs tbody tr:has-text("html_page")');
     expect(await page.locator('#runs tbody tr').first().textContent()).toContain('html_page');
     const before = await page.locator('#runs tbody tr').count();
     await broken.locator('button[data-refresh]').click();
