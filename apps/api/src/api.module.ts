@@ -1,23 +1,21 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ApiValidationPipe } from './common/validation';
-import { WebController } from './web/web.controller';
 import { APP_PIPE } from '@nestjs/core';
-import type { Logger } from 'pino';
-import { AppConfig, ConfigModule } from '@app/config';
-import { DatabaseModule } from '@app/database';
-import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
-import { IngestionModule } from '@app/ingestion';
-import { PartnersModule } from '@app/partners';
-import { QueueModule, RedisModule } from '@app/queue';
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type { Redis } from 'ioredis';
-import { APP_CONFIG } from '@app/config';
-import { REDIS_CLIENT } from '@app/queue';
+import type { Logger } from 'pino';
+import { APP_CONFIG, AppConfig, ConfigModule } from '@app/config';
+import { DatabaseModule } from '@app/database';
+import { IngestionModule } from '@app/ingestion';
+import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
+import { PartnersModule } from '@app/partners';
+import { QueueModule, REDIS_CLIENT, RedisModule } from '@app/queue';
 import { AdminModule } from './admin/admin.module';
+import { ApiValidationPipe } from './common/validation';
 import { PublicModule } from './public/public.module';
+import { WebController } from './web/web.controller';
 
-/** The HTTP app: public API, admin API, `/go`, health, metrics. It never consumes jobs. */
+/** The HTTP app: public API, admin API, `/go`, the reference pages, health, metrics. It never consumes jobs. */
 @Module({})
 export class ApiModule {
   static forRoot(config: AppConfig, logger: Logger): DynamicModule {

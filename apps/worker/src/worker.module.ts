@@ -1,3 +1,4 @@
+import { Processor } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AppConfig, ConfigModule } from '@app/config';
@@ -5,7 +6,6 @@ import { DatabaseModule } from '@app/database';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { IngestionModule } from '@app/ingestion';
 import { PartnersModule } from '@app/partners';
-import { Processor } from '@nestjs/bullmq';
 import { QUEUES, QueueModule, RedisModule } from '@app/queue';
 import { FeedPollProcessor, feedPollWorkerOptions } from './feed-poll.processor';
 import { PartnerSyncProcessor } from './partner-sync.processor';

@@ -3,13 +3,13 @@ export interface AppConfig {
   /** `fleet` when REDIS_URL is set (BullMQ workers), `standalone` otherwise (in-process scheduling). */
   readonly mode: 'standalone' | 'fleet';
   readonly api: { readonly host: string; readonly port: number };
+  /** On SIGTERM the api reports not ready and keeps serving this long before it closes its listener. */
+  readonly shutdownDrainSeconds: number;
   /**
    * `concurrency`: polls one process has in hand (mostly waiting on the network);
    * `processingConcurrency`: how many of them read, normalize and write at once (CPU on one event loop);
    * `lockSeconds`: how long a job stays locked to a worker that stopped renewing it (then another takes it).
    */
-  /** On SIGTERM the api reports not ready and keeps serving this long before it closes its listener. */
-  readonly shutdownDrainSeconds: number;
   readonly worker: { readonly port: number; readonly concurrency: number; readonly processingConcurrency: number; readonly lockSeconds: number };
   readonly database: {
     /** Null until standalone mode has started its embedded PostgreSQL. */

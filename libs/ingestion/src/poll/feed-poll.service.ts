@@ -102,8 +102,8 @@ export class FeedPollService {
       return { status: 'unchanged', run, change: null };
     }
 
-    const body = answer.body;
-    const contentType = answer.contentType;
+    // The body is here; reading, normalizing and writing it waits for one of the few processing slots.
+    const { body, contentType } = answer;
     return this.gate.run(async () => {
       const context = await this.contexts.forExchanger(feed.exchangerId, feed.catalogVersion);
       const report = checkFeed(body, { format: feed.format, contentType }, context);
