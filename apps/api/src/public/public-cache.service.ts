@@ -9,6 +9,8 @@ export interface CachedAnswer {
 }
 
 const MAX_ENTRIES = 20_000;
+/** Bodies kept at most (UTF-16 length, about bytes for JSON): visitors choosing random amounts cannot grow the cache past it. */
+export const MAX_CACHED_CHARS = 64 * 1024 * 1024;
 /** How long past its expiry an answer may still be served when making a new one fails (the database is down). */
 export const STALE_IF_ERROR_MS = 60_000;
 
@@ -23,6 +25,7 @@ export const STALE_IF_ERROR_MS = 60_000;
 export class PublicCache implements OnApplicationShutdown {
   private readonly groups = new Map<string, Map<string, CachedAnswer & { expires: number }>>();
   private size = 0;
+  private chars = 0;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -94,10 +97,13 @@ export class PublicCache implements OnApplicationShutdown {
   private store(group: string, key: string, answer: CachedAnswer): void {
     const ttl = this.config.public.cacheSeconds * 1000;
     if (ttl <= 0) return;
-    if (this.size >= MAX_ENTRIES) this.clear();
+    if (this.size >= MAX_ENTRIES || this.chars + answer.body.length > MAX_CACHED_CHARS) this.clear();
     let entries = this.groups.get(group);
     if (!entries) this.groups.set(group, (entries = new Map<string, CachedAnswer & { expires: number }>()));
-    if (!entries.has(key)) this.size++;
+    const previous = entries.get(key);
+    if (previous) this.chars -= previous.body.length;
+    else this.size++;
+    this.chars += answer.body.length;
     entries.set(key, { body: answer.body, etag: answer.etag, expires: Date.now() + ttl });
     if (key.startsWith('/')) this.rawGroups.set(key, group);
   }
@@ -106,12 +112,23 @@ export class PublicCache implements OnApplicationShutdown {
     const entries = this.groups.get(group);
     if (!entries) return;
     this.size -= entries.size;
+    for (const [key, entry] of entries) {
+      this.chars -= entry.body.length;
+      // Raw-URL aliases go with their group: otherwise every distinct query string seen would stay here forever.
+      if (key.startsWith('/')) this.rawGroups.delete(key);
+    }
     this.groups.delete(group);
+  }
+
+  /** Entries, raw-URL aliases and cached characters (for tests and metrics). */
+  stats(): { entries: number; rawUrls: number; chars: number } {
+    return { entries: this.size, rawUrls: this.rawGroups.size, chars: this.chars };
   }
 
   private clear(): void {
     this.groups.clear();
     this.rawGroups.clear();
     this.size = 0;
+    this.chars = 0;
   }
 }
