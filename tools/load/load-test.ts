@@ -42,8 +42,8 @@ async function main(): Promise<void> {
       },
     }];
 
-    // Warm-up: caches, JIT, pools.
-    await autocannon({ url: fleet.api, connections: 20, duration: 5, requests });
+    // Warm-up at full load: caches, JIT, pools, and V8 growing its heap to the load (about 15 s here).
+    await autocannon({ url: fleet.api, connections: CONNECTIONS, duration: 15, requests });
     const rssStart = rssMb(api);
     const cpuStart = cpuSeconds(api);
     const runsBefore = Number((await fleet.db.query<{ n: string }>(`SELECT count(*) AS n FROM feed_runs WHERE status = 'ok'`)).rows[0]!.n);
