@@ -166,7 +166,8 @@ describe('fleet mode under faults', () => {
     const back = Date.now();
     // The restarted Redis is empty: every schedule must come from the workers' reconnect.
     const delays = await waitFor('every feed polled after the restart', () => firstPollsAfter(back), 30_000);
-    expect(Math.max(...delays)).toBeLessThanOrEqual((INTERVAL_S + 5) * 1000);
+    // Within one interval of the reconnect (ioredis and pg back off up to 2 s before they try again).
+    expect(Math.max(...delays)).toBeLessThanOrEqual(INTERVAL_S * 1000 + 2000);
 
     const ids = (await queue.getJobSchedulers(0, -1)).map((s) => s.key);
     for (const feedId of [...healthyFeedIds, bigFeedId]) expect(ids.filter((id) => id === feedSchedulerId(feedId))).toHaveLength(1);
@@ -202,7 +203,8 @@ describe('fleet mode under faults', () => {
     await db.connect();
     await waitFor('the api ready again', async () => (await http(`${api.url}/health/ready`)).status === 200, 15_000);
     const delays = await waitFor('every feed polled after the restart', () => firstPollsAfter(back), 30_000);
-    expect(Math.max(...delays)).toBeLessThanOrEqual((INTERVAL_S + 5) * 1000);
+    // Within one interval of the reconnect (ioredis and pg back off up to 2 s before they try again).
+    expect(Math.max(...delays)).toBeLessThanOrEqual(INTERVAL_S * 1000 + 2000);
     expect(workers.every((w) => w.alive) && api.alive).toBe(true);
     for (const feed of await snapshotsConsistent()) expect(feed.offers).toBe(feed.accepted);
   });
