@@ -11,6 +11,8 @@ export class IngestionMetrics {
   readonly bytesFetched: Counter;
   readonly offersWritten: Counter<'change'>;
   readonly itemsRejected: Counter;
+  /** Polls reading/normalizing/writing now (`active`) and polls whose body waits for a slot (`waiting`). */
+  readonly processing: Gauge<'state'>;
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry, feeds: FeedsRepository) {
     this.pollDuration = new Histogram({
@@ -24,6 +26,12 @@ export class IngestionMetrics {
     this.bytesFetched = new Counter({ name: 'ratewatch_feed_fetched_bytes_total', help: 'Bytes fetched from feeds (on the wire)', registers: [registry] });
     this.offersWritten = new Counter({ name: 'ratewatch_offers_written_total', help: 'Offers inserted, updated and deleted by snapshot writes', labelNames: ['change'], registers: [registry] });
     this.itemsRejected = new Counter({ name: 'ratewatch_feed_items_rejected_total', help: 'Feed items rejected by the normalizer', registers: [registry] });
+    this.processing = new Gauge({
+      name: 'ratewatch_poll_processing',
+      help: 'Polls processing now (active) and fetched polls waiting for one of the POLL_PROCESSING_CONCURRENCY slots (waiting)',
+      labelNames: ['state'],
+      registers: [registry],
+    });
     new Gauge({
       name: 'ratewatch_feeds',
       help: 'Enabled feeds of active exchangers by state (fresh, stale, failing, maintenance)',

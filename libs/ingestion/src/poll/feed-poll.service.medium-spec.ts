@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { createDataSource, FeedsRepository, migrateAndSeed } from '@app/database';
 import { FeedServer } from '../../../../test/support/feed-server';
@@ -21,6 +22,7 @@ describe('FeedPollService on a real PostgreSQL', () => {
   let poller: FeedPollService;
   let feeds: FeedsRepository;
   let fetcher: FeedFetcher;
+  let registry: Registry;
   const server = new FeedServer();
   let feedId: number;
   let path: string;
@@ -49,7 +51,7 @@ describe('FeedPollService on a real PostgreSQL', () => {
     await migrateAndSeed(db.url);
     dataSource = createDataSource({ url: db.url, poolSize: 4 });
     await dataSource.initialize();
-    ({ poller, feeds, fetcher } = pollServiceFor(dataSource));
+    ({ poller, feeds, fetcher, registry } = pollServiceFor(dataSource));
     await server.start();
   });
 
@@ -205,6 +207,28 @@ describe('FeedPollService on a real PostgreSQL', () => {
     );
     expect(await feeds.pruneRuns()).toBe(5);
     expect(await dataSource.query(`SELECT 1 FROM feed_runs WHERE feed_id = $1`, [feedId])).toEqual([]);
+  });
+
+  it('processes at most POLL_PROCESSING_CONCURRENCY polls at once and reports the gate on /metrics', async () => {
+    const ids: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      server.serve(`/gate-${i}.xml`, { body: xml(['BTC', 'ETH', `20.${i}`]) });
+      ids.push((await createExchangerWithFeed(dataSource, `gate-${counter}-${i}`, server.url(`/gate-${i}.xml`))).feedId);
+    }
+    const seen: Array<{ active: number; waiting: number }> = [];
+    const sample = async () => {
+      const metric = await registry.getSingleMetric('ratewatch_poll_processing')!.get();
+      const value = (state: string) => metric.values.find((v) => v.labels.state === state)?.value ?? 0;
+      seen.push({ active: value('active'), waiting: value('waiting') });
+    };
+    const sampler = setInterval(() => void sample(), 1);
+    const outcomes = await Promise.all(ids.map((id) => poller.poll(id, 'manual')));
+    clearInterval(sampler);
+    await sample();
+    expect(outcomes.map((o) => o.status)).toEqual(Array(8).fill('ok'));
+    expect(Math.max(...seen.map((s) => s.active))).toBeGreaterThan(0);
+    expect(Math.max(...seen.map((s) => s.active))).toBeLessThanOrEqual(4);
+    expect(seen.at(-1)).toEqual({ active: 0, waiting: 0 });
   });
 
   it('counts feeds by state for the metrics', async () => {

@@ -104,7 +104,9 @@ export class FeedPollService {
 
     // The body is here; reading, normalizing and writing it waits for one of the few processing slots.
     const { body, contentType } = answer;
-    return this.gate.run(async () => {
+    this.reportGate();
+    return this.gate.run(async (): Promise<CompletedPoll> => {
+      this.reportGate();
       const context = await this.contexts.forExchanger(feed.exchangerId, feed.catalogVersion);
       const report = checkFeed(body, { format: feed.format, contentType }, context);
       const run = this.run(trigger, started, report.status, { ...seen, ...fromReport(report) });
@@ -116,7 +118,14 @@ export class FeedPollService {
       // Maintenance hides every direction of the exchanger at once; otherwise only the touched ones changed.
       this.changes.publish(report.status === 'maintenance' ? { all: true } : { directions: change.touched });
       return { status: report.status, run: { ...run, ...pick(change) }, change };
-    });
+    }).finally(() => this.reportGate());
+  }
+
+  /** The processing gate's load on /metrics: how many polls process now, how many wait for a slot. */
+  private reportGate(): void {
+    const { active, waiting } = this.gate.load;
+    this.metrics.processing.set({ state: 'active' }, active);
+    this.metrics.processing.set({ state: 'waiting' }, waiting);
   }
 
   private run(trigger: PollTrigger, started: Date, status: FeedRunRecord['status'], fields: Partial<FeedRunRecord>): FeedRunRecord {
