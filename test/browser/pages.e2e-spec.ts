@@ -63,6 +63,11 @@ describe('the reference pages in Chromium', () => {
        INSERT INTO feeds (exchanger_id, url, interval_s) SELECT id, $1, 3600 FROM e RETURNING id`, [feeds.url('/broken.xml')]);
     feedIds.set('broken', rows[0]!.id);
     await poll('broken');
+    // Six hours of best-rate history for the direction the first test opens, so its chart has a past.
+    await pg.query(
+      `INSERT INTO best_rate_history (from_code, to_code, minute, rate)
+       SELECT 'BTC', 'SBERRUB', date_trunc('minute', now()) - make_interval(mins => m), round(6880000 + 20000 * sin(m / 40.0)) FROM generate_series(2, 360, 3) m`,
+    );
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--no-first-run'] });
   });
 
@@ -121,6 +126,20 @@ describe('the reference pages in Chromium', () => {
     await poll('cheap');
     await page.waitForFunction(() => document.querySelector('#rates tbody tr td:first-child')?.textContent === 'Cheap Change', undefined, { timeout: 12_000 });
     expect(await page.evaluate(() => (window as unknown as { flickered?: boolean }).flickered ?? false)).toBe(false);
+    await page.close();
+  });
+
+  it('draws the best rate of the last hours from the history the api keeps', async () => {
+    await pg.query(
+      `INSERT INTO best_rate_history (from_code, to_code, minute, rate)
+       SELECT 'BTC', 'ETH', date_trunc('minute', now()) - make_interval(mins => m), round(20 + m / 100.0, 2) FROM generate_series(1, 240, 30) m`,
+    );
+    const page = await browser.newPage({ viewport: { width: 1200, height: 820 } });
+    await page.goto(`${api.url}/?from=BTC&to=ETH`);
+    await page.waitForSelector('#chart:not([hidden])');
+    const points = await page.locator('#chart-svg polyline').getAttribute('points');
+    expect(points?.split(' ').length).toBeGreaterThanOrEqual(8);
+    expect(await page.locator('#chart-range').textContent()).toMatch(/^from 22.11 to 20.5, 9 points since /);
     await page.close();
   });
 

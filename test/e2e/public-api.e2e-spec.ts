@@ -6,6 +6,7 @@ import { loadConfig } from '@app/config';
 import { FeedPollService } from '@app/ingestion';
 import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
 import { ClickRecorder } from '../../apps/api/src/public/go/click-recorder.service';
+import { BestRateRecorder } from '../../apps/api/src/public/rates/best-rate-recorder.service';
 import { FeedServer } from '../support/feed-server';
 import { http } from '../support/http';
 import { createTestDatabase, TestDatabase } from '../support/services';
@@ -169,6 +170,26 @@ describe('public API', () => {
       const answer = await get<RatesBody>('/v1/rates?from=BTC&to=SBERRUB&limit=50');
       expect(answer.body.items.map((i) => i.exchanger.slug)).toEqual(['aura']);
       await client.query(`UPDATE feeds SET last_success_at = now() WHERE id = $1`, [feedIds.get('bitok')]);
+    });
+  });
+
+  describe('GET /v1/rates/history', () => {
+    it('gives the best rate a minute for a direction someone looked at, and refuses what it cannot answer', async () => {
+      await client.query(`DELETE FROM best_rate_history`);
+      // A fresh table of the direction notes its best rate (a cached answer does not need to).
+      await get('/v1/rates?from=PMUSD&to=BTC');
+      await get('/v1/rates?from=PMUSD&to=BTC&amount=1');
+      await api.app.get(BestRateRecorder).flush();
+      const history = await get<{ points: Array<{ at: string; rate: string }>; hours: number }>('/v1/rates/history?from=pmusd&to=btc&hours=2');
+      expect(history.status).toBe(200);
+      expect(history.body.hours).toBe(2);
+      expect(history.body.points).toHaveLength(1);
+      const best = (await get<RatesBody>('/v1/rates?from=PMUSD&to=BTC')).body.items[0]!.rate;
+      expect(history.body.points[0]!.rate).toBe(best);
+      expect(Date.parse(history.body.points[0]!.at) % 60_000).toBe(0);
+      expect((await get<{ points: unknown[] }>('/v1/rates/history?from=BTC&to=PMUSD')).body.points).toEqual([]);
+      expect((await get('/v1/rates/history?from=PMUSD&to=BTC&hours=100')).status).toBe(400);
+      expect((await get('/v1/rates/history?from=NOPE&to=BTC')).status).toBe(404);
     });
   });
 

@@ -4,6 +4,7 @@
 /* global el -- from dom.js */
 
 const REFRESH_MS = 5000;
+const HISTORY_HOURS = 6;
 const KIND_NAMES = { crypto: 'Crypto', emoney: 'E-money', bank: 'Banks', online_banking: 'Online banking', cash: 'Cash', transfer: 'Transfers' };
 const $ = (id) => document.getElementById(id);
 const state = { currencies: [], etag: null, key: '', history: [], timer: null };
@@ -66,7 +67,23 @@ function row(item, answer) {
   );
 }
 
-/** Best-rate history of this page's life (ratewatch keeps no rate history). Plotting needs numbers; amounts stay strings elsewhere. */
+/** The direction's best rate over the last hours (a point a minute in which someone looked), then live. */
+async function loadHistory(key) {
+  const params = new URLSearchParams(key);
+  const direction = new URLSearchParams({ from: params.get('from'), to: params.get('to'), hours: String(HISTORY_HOURS) });
+  if (params.get('city')) direction.set('city', params.get('city'));
+  try {
+    const response = await fetch(`/v1/rates/history?${direction}`);
+    if (!response.ok || key !== state.key) return;
+    const { points } = await response.json();
+    state.history = points.map((p) => ({ at: Date.parse(p.at), rate: p.rate })).concat(state.history.filter((h) => h.at > Date.now() - 60_000)).sort((a, b) => a.at - b.at);
+    drawChart();
+  } catch {
+    // no chart is better than an error for a chart
+  }
+}
+
+/** Plotting needs numbers: rates become floats here only to place pixels; everywhere else they stay strings. */
 function drawChart() {
   const points = state.history;
   if (points.length < 2) return void ($('chart').hidden = true);
@@ -78,7 +95,7 @@ function drawChart() {
   const coords = points.map((p, i) => `${((p.at - t0) / span) * 300},${max === min ? 30 : 55 - ((values[i] - min) / (max - min)) * 50}`);
   $('chart-svg').replaceChildren(document.createElementNS('http://www.w3.org/2000/svg', 'polyline'));
   $('chart-svg').firstChild.setAttribute('points', coords.join(' '));
-  $('chart-range').textContent = `${points[0].rate} … ${points[points.length - 1].rate}, ${points.length} changes`;
+  $('chart-range').textContent = `from ${points[0].rate} to ${points[points.length - 1].rate}, ${points.length} points since ${new Date(points[0].at).toLocaleTimeString()}`;
   $('chart').hidden = false;
 }
 
@@ -91,6 +108,7 @@ async function refresh() {
     state.etag = null;
     state.history = [];
     history.replaceState(null, '', `/?${key}`);
+    void loadHistory(key);
   }
   const headers = state.etag ? { 'if-none-match': state.etag } : {};
   let response;

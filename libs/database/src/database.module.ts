@@ -9,9 +9,10 @@ import { ClicksRepository } from './repositories/clicks.repository';
 import { CurrenciesRepository } from './repositories/currencies.repository';
 import { FeedsRepository } from './repositories/feeds.repository';
 import { PartnersRepository } from './repositories/partners.repository';
+import { RateHistoryRepository } from './repositories/rate-history.repository';
 import { RatesRepository } from './repositories/rates.repository';
 
-const REPOSITORIES = [AdminRepository, ApiKeysRepository, CatalogRepository, ClicksRepository, CurrenciesRepository, FeedsRepository, PartnersRepository, RatesRepository];
+const REPOSITORIES = [AdminRepository, ApiKeysRepository, CatalogRepository, ClicksRepository, CurrenciesRepository, FeedsRepository, PartnersRepository, RateHistoryRepository, RatesRepository];
 
 /** The one DataSource of a ratewatch process and the repositories over it. */
 @Module({})

@@ -12,6 +12,7 @@ export * from './repositories/clicks.repository';
 export * from './repositories/currencies.repository';
 export * from './repositories/feeds.repository';
 export * from './repositories/partners.repository';
+export * from './repositories/rate-history.repository';
 export * from './repositories/rates.repository';
 export * from './repositories/snapshot-writer';
 export * from './runtime-database';

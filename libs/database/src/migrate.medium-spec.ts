@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { createTestDatabase, TestDatabase } from '../../../test/support/services';
 import { createDataSource } from './data-source';
 import { migrateAndSeed } from './migrate';
+import { MIGRATIONS } from './migrations';
 
 describe('migrateAndSeed on a real PostgreSQL', () => {
   let db: TestDatabase;
@@ -21,12 +22,12 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
 
   it('creates the schema and seeds the 322 catalog codes and the default aliases', async () => {
     const result = await migrateAndSeed(db.url);
-    expect(result.migrationsApplied).toEqual(['InitialSchema1764072000000', 'CatalogVersion1764072100000', 'AdminAudit1764072300000', 'PartnerPrograms1764072400000']);
+    expect(result.migrationsApplied).toEqual(['InitialSchema1764072000000', 'CatalogVersion1764072100000', 'AdminAudit1764072300000', 'PartnerPrograms1764072400000', 'BestRateHistory1764072500000']);
     expect(result.currenciesAdded).toBe(322);
     expect(result.aliasesAdded).toBeGreaterThan(10);
     const tables = await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
     expect(tables.rows.map((r: { tablename: string }) => r.tablename)).toEqual([
-      'admin_audit', 'api_keys', 'app_secrets', 'catalog_version', 'clicks', 'currencies', 'currency_aliases', 'exchangers', 'feed_runs', 'feeds', 'migrations', 'offers', 'partner_accounts', 'partner_balances', 'partner_exchanges', 'partner_visits',
+      'admin_audit', 'api_keys', 'app_secrets', 'best_rate_history', 'catalog_version', 'clicks', 'currencies', 'currency_aliases', 'exchangers', 'feed_runs', 'feeds', 'migrations', 'offers', 'partner_accounts', 'partner_balances', 'partner_exchanges', 'partner_visits',
     ]);
     const alias = await client.query(`SELECT code FROM currency_aliases WHERE alias = 'USDTTRC' AND exchanger_id IS NULL`);
     expect(alias.rows).toEqual([{ code: 'USDTTRC20' }]);
@@ -45,7 +46,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
     const fresh = await createTestDatabase();
     try {
       const results = await Promise.all([migrateAndSeed(fresh.url), migrateAndSeed(fresh.url), migrateAndSeed(fresh.url)]);
-      expect(results.map((r) => r.migrationsApplied.length).sort()).toEqual([0, 0, 4]);
+      expect(results.map((r) => r.migrationsApplied.length).sort()).toEqual([0, 0, 5]);
       expect(results.reduce((sum, r) => sum + r.currenciesAdded, 0)).toBe(322);
     } finally {
       await fresh.drop();
@@ -91,7 +92,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
     try {
       await migrateAndSeed(scratch.url);
       await dataSource.initialize();
-      for (let i = 0; i < 4; i++) await dataSource.undoLastMigration();
+      for (let i = 0; i < MIGRATIONS.length; i++) await dataSource.undoLastMigration();
       const tables: unknown[] = await dataSource.query(`SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations'`);
       expect(tables).toHaveLength(0);
     } finally {

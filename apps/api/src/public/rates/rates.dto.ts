@@ -1,12 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsIn, IsOptional, Matches } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { QueryLimit } from '../../common/validation';
 
 const CODE = /^[A-Za-z0-9]{2,16}$/;
 const upper = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toUpperCase() : value);
 
-export class RatesQuery {
+/** A direction: from, to and, for cash, a city. */
+export class DirectionQuery {
   @ApiProperty({ example: 'BTC' })
   @Transform(upper)
   @Matches(CODE, { message: 'from must be a currency code (2-16 letters and digits)' })
@@ -17,6 +18,14 @@ export class RatesQuery {
   @Matches(CODE, { message: 'to must be a currency code (2-16 letters and digits)' })
   to!: string;
 
+  @ApiPropertyOptional({ example: 'MSK', description: 'city code, for cash directions' })
+  @IsOptional()
+  @Transform(upper)
+  @Matches(/^[A-Z0-9][A-Z0-9_-]{0,31}$/, { message: 'city must be a city code like MSK' })
+  city?: string;
+}
+
+export class RatesQuery extends DirectionQuery {
   @ApiPropertyOptional({ example: '0.5', description: 'the calculator: what you give (side=give) or want to get (side=get)' })
   @IsOptional()
   @Matches(/^(?=.*[1-9])\d{1,20}(\.\d{1,18})?$/, { message: 'amount must be a positive decimal like 0.5 (digits and one dot)' })
@@ -26,12 +35,6 @@ export class RatesQuery {
   @IsOptional()
   @IsIn(['give', 'get'], { message: 'side must be give or get' })
   side?: 'give' | 'get';
-
-  @ApiPropertyOptional({ example: 'MSK', description: 'city code, for cash directions' })
-  @IsOptional()
-  @Transform(upper)
-  @Matches(/^[A-Z0-9][A-Z0-9_-]{0,31}$/, { message: 'city must be a city code like MSK' })
-  city?: string;
 
   @ApiPropertyOptional({ example: 'manual,verifying', description: 'comma list of flags to hide' })
   @IsOptional()
@@ -77,4 +80,27 @@ export class RatesTableDto {
   @ApiProperty({ enum: ['give', 'get'] }) side!: string;
   @ApiProperty() generatedAt!: string;
   @ApiProperty({ type: [RateItemDto] }) items!: RateItemDto[];
+}
+
+export class RateHistoryQuery extends DirectionQuery {
+  @ApiPropertyOptional({ default: 6, minimum: 1, maximum: 48, description: 'how many hours back' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'hours must be a whole number' })
+  @Min(1, { message: 'hours must be at least 1' })
+  @Max(48, { message: 'hours must be at most 48' })
+  hours?: number;
+}
+
+export class RatePointDto {
+  @ApiProperty({ example: '2026-11-25T18:04:00.000Z', description: 'the minute' }) at!: string;
+  @ApiProperty({ example: '6900000', description: 'the best rate in that minute' }) rate!: string;
+}
+
+export class RateHistoryDto {
+  @ApiProperty() from!: string;
+  @ApiProperty() to!: string;
+  @ApiProperty({ nullable: true, type: String }) city!: string | null;
+  @ApiProperty() hours!: number;
+  @ApiProperty({ type: [RatePointDto], description: 'oldest first; only minutes in which someone looked at the direction' }) points!: RatePointDto[];
 }

@@ -1,16 +1,24 @@
 import { Injectable } from '@nestjs/common';
-import { DirectionOffer, RatesRepository } from '@app/database';
+import { DirectionOffer, RateHistoryRepository, RatesRepository } from '@app/database';
 import { calculate, compareOffers, Dec, toPlain } from '@app/domain';
 import { CatalogCache } from '../catalog-cache.service';
-import type { RateItemDto, RatesQuery, RatesTableDto } from './rates.dto';
+import type { RateHistoryDto, RateHistoryQuery, RateItemDto, RatesQuery, RatesTableDto } from './rates.dto';
 
-/** The best-rate table of a direction (API.md `GET /v1/rates`). */
+/** The best-rate table of a direction (API.md `GET /v1/rates`) and its best rate over the last hours. */
 @Injectable()
 export class RatesService {
   constructor(
     private readonly rates: RatesRepository,
     private readonly catalog: CatalogCache,
+    private readonly history: RateHistoryRepository,
   ) {}
+
+  async historyOf(query: RateHistoryQuery): Promise<RateHistoryDto> {
+    await Promise.all([this.catalog.require(query.from), this.catalog.require(query.to)]);
+    const hours = query.hours ?? 6;
+    const points = await this.history.history(query.from, query.to, query.city ?? '', new Date(Date.now() - hours * 3_600_000));
+    return { from: query.from, to: query.to, city: query.city ?? null, hours, points };
+  }
 
   async table(query: RatesQuery): Promise<RatesTableDto> {
     const [from, to] = await Promise.all([this.catalog.require(query.from), this.catalog.require(query.to)]);
