@@ -1,4 +1,5 @@
 import { NotFoundException } from '@nestjs/common';
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '@app/config';
 import { SnapshotChanges } from '@app/ingestion';
@@ -7,7 +8,7 @@ import { MAX_CACHED_CHARS, PublicCache } from './public-cache.service';
 const setup = () => {
   const config = loadConfig({ PUBLIC_CACHE_SECONDS: '60' });
   const changes = new SnapshotChanges(config);
-  return { cache: new PublicCache(config, changes), changes };
+  return { cache: new PublicCache(config, changes, new Registry()), changes };
 };
 
 describe('PublicCache', () => {
@@ -31,12 +32,15 @@ describe('PublicCache', () => {
 
   it('serves the expired answer when a new one cannot be made, but passes a 4xx through', async () => {
     const config = loadConfig({ PUBLIC_CACHE_SECONDS: '1' });
-    const cache = new PublicCache(config, new SnapshotChanges(config));
+    const registry = new Registry();
+    const cache = new PublicCache(config, new SnapshotChanges(config), registry);
     await cache.get('BTC|ETH', 'k', () => Promise.resolve({ rate: '20.5' }));
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const down = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
     expect((await cache.get('BTC|ETH', 'k', down)).body).toBe('{"rate":"20.5"}');
     await expect(cache.get('BTC|ETH', 'other', down)).rejects.toThrow('ECONNREFUSED');
+    const lookups = (await registry.getSingleMetric('ratewatch_public_cache_lookups_total')!.get()).values;
+    expect(Object.fromEntries(lookups.map((v) => [v.labels.result, v.value]))).toEqual({ miss: 3, stale: 1 });
     await expect(cache.get('BTC|ETH', 'k', () => Promise.reject(new NotFoundException('no exchanger x')))).rejects.toThrow('no exchanger x');
   });
 });

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { HttpException, Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { SnapshotChanges } from '@app/ingestion';
+import { METRICS_REGISTRY } from '@app/observability';
 
 export interface CachedAnswer {
   body: string;
@@ -27,11 +29,27 @@ export class PublicCache implements OnApplicationShutdown {
   private size = 0;
   private chars = 0;
   private readonly unsubscribe: () => void;
+  private readonly lookups: Counter<'result'>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     changes: SnapshotChanges,
+    @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
+    this.lookups = new Counter({ name: 'ratewatch_public_cache_lookups_total', help: 'Public answers served from the cache (hit), made anew (miss), or expired but served while the database failed (stale)', labelNames: ['result'], registers: [registry] });
+    const stats = () => this.stats();
+    new Gauge({
+      name: 'ratewatch_public_cache',
+      help: 'The public answer cache: entries, raw-URL aliases and cached characters',
+      labelNames: ['measure'],
+      registers: [registry],
+      collect() {
+        const { entries, rawUrls, chars } = stats();
+        this.set({ measure: 'entries' }, entries);
+        this.set({ measure: 'raw_urls' }, rawUrls);
+        this.set({ measure: 'chars' }, chars);
+      },
+    });
     this.unsubscribe = changes.subscribe((event) => {
       this.generation++;
       this.drop('*');
@@ -49,8 +67,10 @@ export class PublicCache implements OnApplicationShutdown {
     const hit = this.groups.get(group)?.get(key);
     if (hit && hit.expires > Date.now()) {
       if (alias) this.store(group, alias, hit);
+      this.lookups.inc({ result: 'hit' });
       return hit;
     }
+    this.lookups.inc({ result: 'miss' });
     // Single flight: concurrent misses of one key share one computation (no stampede on expiry).
     const flightKey = `${group}\u0000${key}`;
     let flight = this.inFlight.get(flightKey);
@@ -73,6 +93,7 @@ export class PublicCache implements OnApplicationShutdown {
     } catch (error) {
       // An HttpException is the request's own answer (404, 400); anything else is ours to cover for.
       if (error instanceof HttpException || !hit || Date.now() - hit.expires > STALE_IF_ERROR_MS) throw error;
+      this.lookups.inc({ result: 'stale' });
       return hit;
     }
     if (alias && this.groups.get(group)?.has(key)) this.store(group, alias, answer);
@@ -89,7 +110,9 @@ export class PublicCache implements OnApplicationShutdown {
   peekRaw(url: string): CachedAnswer | null {
     const group = this.rawGroups.get(url);
     const hit = group === undefined ? undefined : this.groups.get(group)?.get(url);
-    return hit && hit.expires > Date.now() ? hit : null;
+    if (!hit || hit.expires <= Date.now()) return null;
+    this.lookups.inc({ result: 'hit' });
+    return hit;
   }
 
   private readonly rawGroups = new Map<string, string>();
