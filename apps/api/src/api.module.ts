@@ -1,7 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { APP_CONFIG, AppConfig, ConfigModule } from '@app/config';
@@ -11,6 +10,7 @@ import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { PartnersModule } from '@app/partners';
 import { QueueModule, REDIS_CLIENT, RedisModule } from '@app/queue';
 import { AdminModule } from './admin/admin.module';
+import { FailOpenThrottlerStorage } from './common/fail-open-throttler-storage';
 import { ApiValidationPipe } from './common/validation';
 import { PublicModule } from './public/public.module';
 import { WebController } from './web/web.controller';
@@ -30,13 +30,14 @@ export class ApiModule {
         HealthModule.forRoot({ redis: fleet, drainMs: config.shutdownDrainSeconds * 1000 }),
         // Fleet: the api changes schedules but never polls. Standalone: it polls in-process.
         ...(fleet ? [RedisModule, QueueModule.forRoot('ratewatch-api'), IngestionModule.forRoot('scheduler-only')] : [IngestionModule.forRoot('standalone')]),
-        // Per-IP limits of the public API; counted in Redis in fleet mode, so all replicas share them.
+        // Per-IP limits of the public API; counted in Redis in fleet mode, so all replicas share them
+        // (uncounted, never waiting, while Redis is away).
         ThrottlerModule.forRootAsync({
           inject: [APP_CONFIG, { token: REDIS_CLIENT, optional: true }],
           useFactory: (cfg: AppConfig, redis?: Redis) => ({
             throttlers: [{ name: 'default', ttl: 60_000, limit: cfg.public.rateLimit }],
             skipIf: () => cfg.public.rateLimit === 0,
-            ...(redis ? { storage: new ThrottlerStorageRedisService(redis) } : {}),
+            ...(redis ? { storage: new FailOpenThrottlerStorage(redis) } : {}),
           }),
         }),
         PartnersModule.forRoot(fleet ? 'fleet' : 'standalone'),
