@@ -188,7 +188,7 @@ describe('fleet mode under faults', () => {
     for (const feed of await snapshotsConsistent()) expect(feed.offers).toBe(feed.accepted);
   });
 
-  it('survives a PostgreSQL restart: 503 on readiness, cached answers still served, recovery without a restart of ratewatch', async () => {
+  it('survives a PostgreSQL restart: 503 on readiness and for new tables, cached answers still served, recovery without a restart of ratewatch', async () => {
     const item = simulator.exchangers[0]!.items.find((i) => i.city === null)!;
     const ratesUrl = `${api.url}/v1/rates?from=${item.from}&to=${item.to}`;
     const before = await http<{ items: unknown[] }>(ratesUrl);
@@ -203,6 +203,12 @@ describe('fleet mode under faults', () => {
       const during = await http<{ items: unknown[] }>(ratesUrl, { signal: AbortSignal.timeout(5000) });
       expect(during.status).toBe(200);
       expect(during.body).toEqual(before.body);
+      // A table never made before cannot be served: a 503 that says to retry, not a 500.
+      const other = simulator.exchangers[2]!.items.find((i) => i.city === null)!;
+      const fresh = await http<{ message: string }>(`${api.url}/v1/rates?from=${other.from}&to=${other.to}&limit=9`, { signal: AbortSignal.timeout(5000) });
+      expect(fresh.status).toBe(503);
+      expect(fresh.headers.get('retry-after')).toBe('5');
+      expect(fresh.body.message).toMatch(/database is unavailable/);
       // Polls keep failing for a full interval while it is down; nothing crashes.
       await new Promise((resolve) => setTimeout(resolve, INTERVAL_S * 1000));
       expect(workers.every((w) => w.alive) && api.alive).toBe(true);

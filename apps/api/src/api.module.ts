@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -10,6 +10,7 @@ import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { PartnersModule } from '@app/partners';
 import { QueueModule, REDIS_CLIENT, RedisModule } from '@app/queue';
 import { AdminModule } from './admin/admin.module';
+import { ApiErrorFilter } from './common/api-errors.filter';
 import { FailOpenThrottlerStorage } from './common/fail-open-throttler-storage';
 import { ApiValidationPipe } from './common/validation';
 import { PublicModule } from './public/public.module';
@@ -47,6 +48,7 @@ export class ApiModule {
       controllers: [WebController],
       providers: [
         { provide: APP_PIPE, useValue: new ApiValidationPipe() },
+        { provide: APP_FILTER, useClass: ApiErrorFilter },
       ],
     };
   }

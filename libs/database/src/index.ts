@@ -1,4 +1,5 @@
 export * from './data-source';
+export * from './database-errors';
 export * from './database.module';
 export * from './embedded/embedded-postgres';
 export * from './entities';

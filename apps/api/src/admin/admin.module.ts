@@ -1,9 +1,7 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
 import { AdminAuthGuard } from './admin-auth.guard';
 import { ADMIN_CONTROLLERS } from './admin.controllers';
 import { AdminService } from './admin.service';
-import { DomainErrorFilter } from './admin-errors.filter';
 import { FeedRefresher } from './feed-refresher.service';
 
 /** The admin API (`/v1/admin/*`, bearer keys). */
@@ -13,7 +11,6 @@ import { FeedRefresher } from './feed-refresher.service';
     AdminAuthGuard,
     AdminService,
     FeedRefresher,
-    { provide: APP_FILTER, useClass: DomainErrorFilter },
   ],
 })
 export class AdminModule {}
