@@ -21,6 +21,7 @@ const INTERVAL_S = 5;
 const HEALTHY = 6;
 const HANGING = 50;
 const BIG_ITEMS = 40_000;
+const ADMIN_KEY = 'faults-admin-key-0123456789abcdef012345';
 
 /** The test's own connection; it breaks when PostgreSQL stops, which is the point, not a failure. */
 function testClient(url: string): Client {
@@ -128,7 +129,7 @@ describe('fleet mode under faults', () => {
 
     env = {
       DATABASE_URL: postgres.url, REDIS_URL: redis.url, REDIS_PREFIX: 'rwfaults', FETCH_ALLOW_PRIVATE: 'true', LOG_LEVEL: 'warn',
-      PUBLIC_CACHE_SECONDS: '2', PUBLIC_RATE_LIMIT: '100000', WORKER_LOCK_SECONDS: '4', SHUTDOWN_DRAIN_SECONDS: '1',
+      PUBLIC_CACHE_SECONDS: '2', PUBLIC_RATE_LIMIT: '100000', WORKER_LOCK_SECONDS: '4', SHUTDOWN_DRAIN_SECONDS: '1', ADMIN_API_KEY: ADMIN_KEY,
     };
     api = await AppProcess.start('api', 'api', env);
     workers.push(await AppProcess.start('worker-1', 'worker', env), await AppProcess.start('worker-2', 'worker', env));
@@ -169,6 +170,13 @@ describe('fleet mode under faults', () => {
       const during = await http(`${api.url}/v1/rates?from=${item.from}&to=${item.to}&limit=7`, { signal: AbortSignal.timeout(5000) });
       expect(during.status).toBe(200);
       expect(Date.now() - started).toBeLessThan(1000);
+      // Admin changes are stored and answered; their schedule follows when Redis is back. A refresh says 503.
+      const admin = { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' };
+      const changed = await http(`${api.url}/v1/admin/feeds/${healthyFeedIds[0]}`, { method: 'PATCH', headers: admin, body: JSON.stringify({ staleAfterSeconds: 120 }), signal: AbortSignal.timeout(8000) });
+      expect(changed.status).toBe(200);
+      const refresh = await http<{ message: string }>(`${api.url}/v1/admin/feeds/${healthyFeedIds[0]}/refresh`, { method: 'POST', headers: { authorization: admin.authorization }, signal: AbortSignal.timeout(8000) });
+      expect(refresh.status).toBe(503);
+      expect(refresh.body.message).toMatch(/Redis/);
     } finally {
       // Whatever failed above, the next tests need Redis back.
       await redis.start();
@@ -226,6 +234,28 @@ describe('fleet mode under faults', () => {
     expect(Math.max(...delays)).toBeLessThanOrEqual(INTERVAL_S * 1000 + 2000);
     expect(workers.every((w) => w.alive) && api.alive).toBe(true);
     for (const feed of await snapshotsConsistent()) expect(feed.offers).toBe(feed.accepted);
+  });
+
+  it('recovers when Redis comes back while PostgreSQL is still down (the re-planning retries until the database answers)', async () => {
+    await postgres.stop();
+    try {
+      await redis.stop();
+      await redis.start();
+      // The workers reconnect to an empty Redis and cannot read the feeds table yet.
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+    } finally {
+      postgres = await EmbeddedPostgres.start({ dataDir, log: () => undefined, port: postgres.port });
+    }
+    const back = Date.now();
+    await db.end().catch(() => undefined);
+    db = testClient(postgres.url);
+    await db.connect();
+    const delays = await waitFor('every feed polled after both came back', () => firstPollsAfter(back), 30_000);
+    // A re-planning attempt every 3 s, then the feed's next slot.
+    expect(Math.max(...delays)).toBeLessThanOrEqual(INTERVAL_S * 1000 + 5000);
+    const ids = (await queue.getJobSchedulers(0, -1)).map((s) => s.key);
+    for (const feedId of healthyFeedIds) expect(ids.filter((id) => id === feedSchedulerId(feedId))).toHaveLength(1);
+    expect(workers.every((w) => w.alive) && api.alive).toBe(true);
   });
 
   it('keeps the old snapshot when a worker is SIGKILLed mid-write, and another worker takes the job over', async () => {

@@ -1,5 +1,5 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Job, Queue, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { InjectQueue } from '@nestjs/bullmq';
@@ -8,6 +8,9 @@ import { FeedsRepository } from '@app/database';
 import { FeedPollService, FeedScheduler } from '@app/ingestion';
 import { PartnerScheduler } from '@app/partners';
 import { FeedPollJob, HOUSEKEEPING, JOBS, QUEUES, REDIS_CLIENT } from '@app/queue';
+
+/** How soon a failed re-planning after a Redis reconnect is tried again. */
+const REPLAN_RETRY_MS = 3000;
 
 /**
  * BullMQ worker options from the configuration. A poll's lock is renewed every half `WORKER_LOCK_SECONDS`;
@@ -26,8 +29,9 @@ export function feedPollWorkerOptions(config: AppConfig): { lockDuration: number
  * that restarted without persistence has forgotten them (and with persistence this changes nothing).
  */
 @Processor(QUEUES.feedPoll)
-export class FeedPollProcessor extends WorkerHost implements OnApplicationBootstrap {
+export class FeedPollProcessor extends WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(FeedPollProcessor.name);
+  private replanTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly poller: FeedPollService,
@@ -45,9 +49,26 @@ export class FeedPollProcessor extends WorkerHost implements OnApplicationBootst
   async onApplicationBootstrap(): Promise<void> {
     this.worker.concurrency = this.config.worker.concurrency;
     await this.planSchedules('at start');
-    this.redis.on('ready', () => {
-      this.planSchedules('after a Redis reconnect').catch((error: unknown) => this.logger.error(`planning schedules after a Redis reconnect failed: ${String(error)}`));
+    this.redis.on('ready', () => this.replan());
+  }
+
+  /**
+   * Plans the schedules after a Redis reconnect, retrying every few seconds until it works: if the
+   * database is down at that moment too, nothing else would (the housekeeping reconcile job lived in
+   * the Redis that forgot it).
+   */
+  private replan(attempt = 1): void {
+    if (this.replanTimer) clearTimeout(this.replanTimer);
+    this.replanTimer = null;
+    this.planSchedules('after a Redis reconnect').catch((error: unknown) => {
+      this.logger.error(`planning schedules after a Redis reconnect failed (attempt ${attempt}, retrying in ${REPLAN_RETRY_MS / 1000} s): ${String(error)}`);
+      this.replanTimer = setTimeout(() => this.replan(attempt + 1), REPLAN_RETRY_MS);
+      this.replanTimer.unref();
     });
+  }
+
+  onApplicationShutdown(): void {
+    if (this.replanTimer) clearTimeout(this.replanTimer);
   }
 
   /** Reconciles the feed and partner schedulers with the database and plans the housekeeping jobs. */

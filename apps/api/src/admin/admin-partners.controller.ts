@@ -5,6 +5,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { AdminRepository, PartnersRepository } from '@app/database';
 import { PartnerScheduler, PartnerSyncService, sealSecret } from '@app/partners';
 import { AdminAuthGuard, AdminRequest } from './admin-auth.guard';
+import { followSchedule } from './follow-schedule';
 
 export class PartnerAccountDto {
   @ApiProperty({ example: 'https://aura.example/service/partner/api.php' })
@@ -68,7 +69,7 @@ export class AdminPartnersController {
       syncIntervalSeconds: dto.syncIntervalSeconds ?? 900,
       enabled: dto.enabled ?? true,
     });
-    await this.scheduler.sync(exchangerId);
+    await followSchedule(`partner account of exchanger ${exchangerId}`, () => this.scheduler.sync(exchangerId));
     return account;
   }
 
@@ -76,7 +77,7 @@ export class AdminPartnersController {
   @HttpCode(204)
   async remove(@Req() request: AdminRequest, @Param('id', id) exchangerId: number): Promise<void> {
     if (!(await this.admin.deletePartnerAccount({ keyId: request.adminKey?.id ?? null }, exchangerId))) throw new NotFoundException(`exchanger ${exchangerId} has no partner account`);
-    await this.scheduler.sync(exchangerId);
+    await followSchedule(`partner account of exchanger ${exchangerId} removed`, () => this.scheduler.sync(exchangerId));
   }
 
   /** Syncs now and answers with the outcome. */

@@ -2,6 +2,7 @@ import { BadRequestException, Inject, Injectable, NotFoundException } from '@nes
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { Actor, AdminRepository, ExchangerRow, FeedRow } from '@app/database';
 import { FeedScheduler, isForbiddenAddress, SnapshotChanges } from '@app/ingestion';
+import { followSchedule } from './follow-schedule';
 import type { CreateExchangerDto, CreateFeedDto, UpdateExchangerDto, UpdateFeedDto } from './admin.dto';
 
 /**
@@ -31,7 +32,10 @@ export class AdminService {
     const row = await this.admin.updateExchanger(actor, id, dto);
     if (!row) throw new NotFoundException(`no exchanger ${id}`);
     if (dto.status !== undefined) {
-      for (const feed of await this.admin.listFeeds(id)) await this.scheduler.sync(feed.id);
+      const feeds = await this.admin.listFeeds(id);
+      await followSchedule(`exchanger ${id}`, async () => {
+        for (const feed of feeds) await this.scheduler.sync(feed.id);
+      });
       this.changes.publish({ all: true });
     }
     return row;
@@ -40,7 +44,9 @@ export class AdminService {
   async deleteExchanger(actor: Actor, id: number): Promise<void> {
     const feedIds = await this.admin.deleteExchanger(actor, id);
     if (feedIds === null) throw new NotFoundException(`no exchanger ${id}`);
-    for (const feedId of feedIds) await this.scheduler.remove(feedId);
+    await followSchedule(`exchanger ${id} deleted`, async () => {
+      for (const feedId of feedIds) await this.scheduler.remove(feedId);
+    });
     this.changes.publish({ all: true });
   }
 
@@ -61,7 +67,7 @@ export class AdminService {
     checkTimeout(fields.timeoutMs, fields.intervalSeconds);
     this.checkAddress(fields.url);
     const row = await this.admin.createFeed(actor, exchangerId, fields);
-    await this.scheduler.sync(row.id);
+    await followSchedule(`feed ${row.id} created`, () => this.scheduler.sync(row.id));
     return row;
   }
 
@@ -71,7 +77,7 @@ export class AdminService {
     if (dto.url !== undefined) this.checkAddress(dto.url);
     const row = await this.admin.updateFeed(actor, id, dto);
     if (!row) throw new NotFoundException(`no feed ${id}`);
-    await this.scheduler.sync(id);
+    await followSchedule(`feed ${id} changed`, () => this.scheduler.sync(id));
     if (dto.enabled !== undefined || dto.staleAfterSeconds !== undefined) this.changes.publish({ all: true });
     return row;
   }
@@ -87,7 +93,7 @@ export class AdminService {
 
   async deleteFeed(actor: Actor, id: number): Promise<void> {
     if (!(await this.admin.deleteFeed(actor, id))) throw new NotFoundException(`no feed ${id}`);
-    await this.scheduler.remove(id);
+    await followSchedule(`feed ${id} deleted`, () => this.scheduler.remove(id));
     this.changes.publish({ all: true });
   }
 }
