@@ -85,6 +85,33 @@ describe('fleet mode under faults', () => {
     return rows.every((r) => r.first) ? rows.map((r) => r.first!.getTime() - since) : null;
   };
 
+  /** An exchanger with one feed; returns the feed's id. */
+  const addFeed = async (slug: string, url: string, intervalS: number, timeoutMs: number): Promise<number> => {
+    const { rows } = await db.query<{ id: number }>(
+      `WITH e AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ($1::text, $1::text, 'https://x.example', 'https://x.example/?r=1') RETURNING id)
+       INSERT INTO feeds (exchanger_id, url, interval_s, timeout_ms) SELECT id, $2, $3, $4 FROM e RETURNING id`,
+      [slug, url, intervalS, timeoutMs],
+    );
+    return rows[0]!.id;
+  };
+
+  /** Starts the stopped PostgreSQL again on its port and reconnects the test's client; returns when it was back. */
+  const startPostgresAgain = async (): Promise<number> => {
+    postgres = await EmbeddedPostgres.start({ dataDir, log: () => undefined, port: postgres.port });
+    const back = Date.now();
+    await db.end().catch(() => undefined);
+    db = testClient(postgres.url);
+    await db.connect();
+    return back;
+  };
+
+  /** Every one of these feeds has exactly one BullMQ job scheduler. */
+  const expectOneSchedulerEach = async (feedIds: number[]) => {
+    const ids = (await queue.getJobSchedulers(0, -1)).map((s) => s.key);
+    for (const feedId of feedIds) expect(ids.filter((id) => id === feedSchedulerId(feedId))).toHaveLength(1);
+    return ids;
+  };
+
   const bigChecksum = async () =>
     (await db.query<{ n: string; sum: string }>(`SELECT count(*) AS n, md5(string_agg(from_code || to_code || rate::text, ',' ORDER BY from_code, to_code)) AS sum FROM offers WHERE feed_id = $1`, [bigFeedId])).rows[0]!;
 
@@ -115,14 +142,6 @@ describe('fleet mode under faults', () => {
 
     db = testClient(postgres.url);
     await db.connect();
-    const addFeed = async (slug: string, url: string, intervalS: number, timeoutMs: number): Promise<number> => {
-      const { rows } = await db.query<{ id: number }>(
-        `WITH e AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ($1::text, $1::text, 'https://x.example', 'https://x.example/?r=1') RETURNING id)
-         INSERT INTO feeds (exchanger_id, url, interval_s, timeout_ms) SELECT id, $2, $3, $4 FROM e RETURNING id`,
-        [slug, url, intervalS, timeoutMs],
-      );
-      return rows[0]!.id;
-    };
     for (const exchanger of simulator.exchangers) healthyFeedIds.push(await addFeed(exchanger.slug, simulator.feedUrl(exchanger), INTERVAL_S, 3000));
     // Polled only when a test asks (the hourly schedule will not come round during the run).
     bigFeedId = await addFeed('big', big.url('/big.xml'), 3600, 20_000);
@@ -187,8 +206,7 @@ describe('fleet mode under faults', () => {
     // Within one interval of the reconnect (ioredis and pg back off up to 2 s before they try again).
     expect(Math.max(...delays)).toBeLessThanOrEqual(INTERVAL_S * 1000 + 2000);
 
-    const ids = (await queue.getJobSchedulers(0, -1)).map((s) => s.key);
-    for (const feedId of [...healthyFeedIds, bigFeedId]) expect(ids.filter((id) => id === feedSchedulerId(feedId))).toHaveLength(1);
+    const ids = await expectOneSchedulerEach([...healthyFeedIds, bigFeedId]);
     expect(ids).toContain(HOUSEKEEPING.reconcileFeeds.schedulerId);
     expect(ids).toHaveLength(healthyFeedIds.length + 1 + 2);
     expect(workers.every((w) => w.alive) && api.alive).toBe(true);
@@ -204,6 +222,7 @@ describe('fleet mode under faults', () => {
     expect(before.body.items.length).toBeGreaterThan(0);
 
     await postgres.stop();
+    let back = 0;
     try {
       await waitFor('the api to report not ready', async () => (await http(`${api.url}/health/ready`, { signal: AbortSignal.timeout(5000) })).status === 503, 10_000);
       // The cached answer expired (2 s) and cannot be remade: the last one is served instead of an error.
@@ -222,12 +241,8 @@ describe('fleet mode under faults', () => {
       expect(workers.every((w) => w.alive) && api.alive).toBe(true);
     } finally {
       // Whatever failed above, the next tests need PostgreSQL back.
-      postgres = await EmbeddedPostgres.start({ dataDir, log: () => undefined, port: postgres.port });
+      back = await startPostgresAgain();
     }
-    const back = Date.now();
-    await db.end().catch(() => undefined);
-    db = testClient(postgres.url);
-    await db.connect();
     await waitFor('the api ready again', async () => (await http(`${api.url}/health/ready`)).status === 200, 15_000);
     const delays = await waitFor('every feed polled after the restart', () => firstPollsAfter(back), 30_000);
     // Within one interval of the reconnect (ioredis and pg back off up to 2 s before they try again).
@@ -238,23 +253,19 @@ describe('fleet mode under faults', () => {
 
   it('recovers when Redis comes back while PostgreSQL is still down (the re-planning retries until the database answers)', async () => {
     await postgres.stop();
+    let back = 0;
     try {
       await redis.stop();
       await redis.start();
       // The workers reconnect to an empty Redis and cannot read the feeds table yet.
       await new Promise((resolve) => setTimeout(resolve, 4000));
     } finally {
-      postgres = await EmbeddedPostgres.start({ dataDir, log: () => undefined, port: postgres.port });
+      back = await startPostgresAgain();
     }
-    const back = Date.now();
-    await db.end().catch(() => undefined);
-    db = testClient(postgres.url);
-    await db.connect();
     const delays = await waitFor('every feed polled after both came back', () => firstPollsAfter(back), 30_000);
     // A re-planning attempt every 3 s, then the feed's next slot.
     expect(Math.max(...delays)).toBeLessThanOrEqual(INTERVAL_S * 1000 + 5000);
-    const ids = (await queue.getJobSchedulers(0, -1)).map((s) => s.key);
-    for (const feedId of healthyFeedIds) expect(ids.filter((id) => id === feedSchedulerId(feedId))).toHaveLength(1);
+    await expectOneSchedulerEach(healthyFeedIds);
     expect(workers.every((w) => w.alive) && api.alive).toBe(true);
   });
 
@@ -300,14 +311,7 @@ describe('fleet mode under faults', () => {
     workers.push(await AppProcess.start('worker-4', 'worker', env));
     const port = (hanging.address() as AddressInfo).port;
     const hangingIds: number[] = [];
-    for (let i = 0; i < HANGING; i++) {
-      const { rows } = await db.query<{ id: number }>(
-        `WITH e AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ($1::text, $1::text, 'https://x.example', 'https://x.example/?r=1') RETURNING id)
-         INSERT INTO feeds (exchanger_id, url, interval_s, timeout_ms) SELECT id, $2, $3, 3000 FROM e RETURNING id`,
-        [`hanging-${i}`, `http://127.0.0.1:${port}/feed-${i}.xml`, INTERVAL_S],
-      );
-      hangingIds.push(rows[0]!.id);
-    }
+    for (let i = 0; i < HANGING; i++) hangingIds.push(await addFeed(`hanging-${i}`, `http://127.0.0.1:${port}/feed-${i}.xml`, INTERVAL_S, 3000));
     // The workers' housekeeping reconciles every minute; a new worker plans at start — use that.
     workers.push(await AppProcess.start('worker-5', 'worker', env));
     const start = Date.now();
@@ -338,10 +342,8 @@ describe('fleet mode under faults', () => {
   it('loses no request and no job on SIGTERM of the api and of a worker', async () => {
     // A slow feed: the poll is in hand when the worker is told to stop.
     big.serve('/slow.xml', { body: '<rates><item><from>BTC</from><to>ETH</to><in>1</in><out>20.5</out><amount>10</amount></item></rates>', delayMs: 2000 });
-    const { rows } = await db.query<{ id: number }>(
-      `WITH e AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ('slow', 'slow', 'https://x.example', 'https://x.example/?r=1') RETURNING id)
-       INSERT INTO feeds (exchanger_id, url, interval_s, timeout_ms) SELECT id, $1, 3600, 10000 FROM e RETURNING id`, [big.url('/slow.xml')]);
-    const job = await queue.add(JOBS.pollFeed, { feedId: rows[0]!.id, trigger: 'manual' }, FEED_POLL_JOB_OPTIONS);
+    const slowFeedId = await addFeed('slow', big.url('/slow.xml'), 3600, 10_000);
+    const job = await queue.add(JOBS.pollFeed, { feedId: slowFeedId, trigger: 'manual' }, FEED_POLL_JOB_OPTIONS);
     await waitFor('the slow poll to be in hand', () => (big.hits.get('/slow.xml') ?? 0) > 0, 15_000, 20);
     const stopping = await Promise.all(workers.splice(0).map((w) => w.stop('SIGTERM')));
     expect(stopping.every((exit) => exit.code === 0)).toBe(true);

@@ -23,7 +23,8 @@ export function nestedDeeperThan(value: unknown, max: number): boolean {
   const stack: Array<{ node: unknown; depth: number }> = [{ node: value, depth: 0 }];
   while (stack.length > 0) {
     const { node, depth } = stack.pop()!;
-    if (node === null || typeof node !== 'object') continue;
+    // Scalars have no depth; a raw feed body (feed-check) is a Buffer: walking its bytes would cost a megabyte of work per request.
+    if (node === null || typeof node !== 'object' || ArrayBuffer.isView(node)) continue;
     if (depth >= max) return true;
     for (const child of Object.values(node as Record<string, unknown>)) stack.push({ node: child, depth: depth + 1 });
   }
