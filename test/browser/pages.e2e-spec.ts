@@ -57,6 +57,7 @@ describe('the reference pages in Chromium', () => {
     await addExchanger('aura', 'Aura Exchange', rates(item('BTC', 'SBERRUB', '6900000', '<amount>9000000</amount><minamount>0.01 BTC</minamount><maxamount>3 BTC</maxamount><param>manual</param>'), item('BTC', 'ETH', '20.5', '<amount>50</amount>'), item('ZZZCOIN', 'BTC', '1')));
     await addExchanger('bitok', 'Bitok', rates(item('BTC', 'SBERRUB', '6850000', '<amount>20000000</amount><param>verifying</param>')));
     await addExchanger('cheap', 'Cheap Change', rates(item('BTC', 'SBERRUB', '6700000', '<amount>300000</amount>')));
+    await addExchanger('cashbox', 'Cash Box', rates(item('USDTTRC20', 'CASHUSD', '0.99', '<amount>100000</amount><city>MSK, SPB</city>')));
     feeds.serve('/broken.xml', { body: '<!DOCTYPE html><html><body>Checking your browser</body></html>', contentType: 'text/html' });
     const { rows } = await pg.query<{ id: number }>(
       `WITH e AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ('broken', 'Broken', 'https://broken.example', 'https://broken.example/') RETURNING id)
@@ -141,6 +142,22 @@ describe('the reference pages in Chromium', () => {
     const points = await page.locator('#chart-svg polyline').getAttribute('points');
     expect(points?.split(' ').length).toBeGreaterThanOrEqual(8);
     expect(await page.locator('#chart-range').textContent()).toMatch(/^from 22.11 to 20.5, 9 points since /);
+    await page.close();
+  });
+
+  it('filters a cash direction by city', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 820 } });
+    await page.goto(`${api.url}/?from=USDTTRC20&to=CASHUSD`);
+    await page.waitForSelector('#rates tbody tr');
+    expect((await page.locator('#rates tbody tr .badge').allTextContents()).sort()).toEqual(['MSK', 'SPB']);
+    await page.fill('#city', 'spb');
+    await page.locator('#city').dispatchEvent('change');
+    await page.waitForFunction(() => document.querySelectorAll('#rates tbody tr').length === 1);
+    expect(await page.locator('#rates tbody tr .badge').allTextContents()).toEqual(['SPB']);
+    expect(page.url()).toContain('city=SPB');
+    await page.fill('#city', 'EKB');
+    await page.locator('#city').dispatchEvent('change');
+    await page.waitForSelector('#status:has-text("No exchanger offers this direction")');
     await page.close();
   });
 
