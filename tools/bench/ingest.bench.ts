@@ -117,7 +117,7 @@ async function writeFigures(dataSource: ReturnType<typeof createDataSource>, cli
   const base = snapshot(10_000, 0);
   const allChanged = snapshot(10_000, 1);
   const fivePercent = base.map((o, i) => (i % 20 === 0 ? { ...o, out: bump(o.out), rate: bump(o.rate) } : o));
-  const run: FeedRunRecord = { trigger: 'schedule', startedAt: new Date(), durationMs: 0, status: 'ok', format: 'xml', httpStatus: 200, bytes: 0, items: 10_000, accepted: 10_000, rejected: 0, duplicates: 0, inserted: 0, updated: 0, deleted: 0, error: null, rejects: [], warnings: [] };
+  const run: FeedRunRecord = { trigger: 'schedule', startedAt: new Date(), durationMs: 0, status: 'ok', format: 'xml', dialect: 'xml', httpStatus: 200, bytes: 0, items: 10_000, accepted: 10_000, rejected: 0, duplicates: 0, inserted: 0, updated: 0, deleted: 0, error: null, rejects: [], warnings: [] };
   const answer = { etag: null, lastModified: null, contentHash: 'x' };
   const apply = (offers: NormalizedOffer[]) => feeds.applyAnswer(feed, { ...run, startedAt: new Date() }, answer, offers);
 
@@ -192,7 +192,7 @@ function snapshot(n: number, salt: number): NormalizedOffer[] {
     offers.push({
       from, to, city: null, in: '1', out, rate: out, reserve: String(100000 + i),
       fromMin: '10', fromMax: '100000', toMin: null, toMax: null,
-      fromFee: i % 5 === 0 ? [{ kind: 'percent', value: '0.5' }] : [], toFee: [], minFee: [], flags: i % 3 === 0 ? ['manual'] : [],
+      fromFee: i % 5 === 0 ? [{ kind: 'percent', value: '0.5' }] : [], toFee: [], minFee: [], flags: i % 3 === 0 ? ['manual'] : [], floating: null, delayMinutes: null,
     });
   }
   return offers;

@@ -42,5 +42,8 @@ export const DEFAULT_CURRENCY_ALIASES: Readonly<Record<string, string>> = {
   YANDEX: 'YAMRUB',
   PERFECTMONEY: 'PMUSD',
   BITCOIN: 'BTC',
+  // Renamed coins: real exports still carry the old ticker (Polygon's MATIC became POL in 2024).
+  MATIC: 'POL',
+  MATICPOLYGON: 'POL',
   ETHEREUM: 'ETH',
 };

@@ -59,6 +59,51 @@ export function canonicalDecimal(raw: string | null | undefined): string | null 
   return value === null ? null : toPlain(value);
 }
 
+/**
+ * What ratewatch stores of a decimal read from a feed (DESIGN.md §3): at most 40 significant digits and
+ * a magnitude from 1e-30 to below 1e30 (zero passes). A 20,000-digit fraction or `1e-400` is garbage
+ * that no column should hold and no visitor should see.
+ */
+export const DECIMAL_BOUNDS = { maxSignificantDigits: 40, minExponent: -30, maxExponent: 29 } as const;
+
+/**
+ * A rate (out / in) is sane from 1e-18 to below 1e18: one BTC buys some 10^10 of the smallest meme
+ * coins, and the other way round is 10^-10 — a rate eight orders beyond either is a typo or an attack.
+ */
+export const RATE_BOUNDS = { minExponent: -18, maxExponent: 17 } as const;
+
+/** For a non-zero canonical string: the power of ten of its leading digit (`1234.5` → 3, `0.002` → -3). */
+export function exponentOfCanonical(value: string): number {
+  const digits = value.startsWith('-') ? value.slice(1) : value;
+  const dot = digits.indexOf('.');
+  const integer = dot === -1 ? digits : digits.slice(0, dot);
+  if (integer !== '0') return integer.length - 1;
+  let zeros = 0;
+  while (digits.charCodeAt(dot + 1 + zeros) === 48) zeros++;
+  return -(zeros + 1);
+}
+
+/** Significant digits of a canonical string (`0.00120` is canonical `0.0012`: 2). */
+function significantDigitsOfCanonical(value: string): number {
+  const digits = (value.startsWith('-') ? value.slice(1) : value).replace('.', '');
+  let start = 0;
+  while (start < digits.length - 1 && digits.charCodeAt(start) === 48) start++;
+  return digits.length - start;
+}
+
+/**
+ * Why a canonical decimal is outside what ratewatch stores (DECIMAL_BOUNDS), or null when it is
+ * inside. `bounds` narrows the magnitude (rates use RATE_BOUNDS).
+ */
+export function decimalBoundsProblem(value: string, bounds: { minExponent: number; maxExponent: number } = DECIMAL_BOUNDS): string | null {
+  if (value === '0') return null;
+  const exponent = exponentOfCanonical(value);
+  if (exponent > bounds.maxExponent) return `larger than 1e${bounds.maxExponent + 1}`;
+  if (exponent < bounds.minExponent) return `smaller than 1e${bounds.minExponent}`;
+  if (significantDigitsOfCanonical(value) > DECIMAL_BOUNDS.maxSignificantDigits) return `more than ${DECIMAL_BOUNDS.maxSignificantDigits} significant digits`;
+  return null;
+}
+
 /** For canonical strings: negative? */
 export function isNegativeCanonical(value: string): boolean {
   return value.startsWith('-');

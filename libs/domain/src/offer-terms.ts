@@ -5,6 +5,12 @@ export interface Fee {
   unit?: string;
 }
 
+/** Floating-rate terms: the rate may move by up to `percent` within `minutes` (either may be unknown). */
+export interface FloatingTerms {
+  percent: string | null;
+  minutes: number | null;
+}
+
 /**
  * The terms of an offer that decide what a visitor gets: the rate, the reserve, the limits on each
  * side and the fees. Decimals are plain strings. The normalized offer, the stored offer and the

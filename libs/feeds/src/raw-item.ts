@@ -1,6 +1,20 @@
+/** A fee component as written: its text, and the `type` attribute (`%`, `abs`) when the feed gave one. */
+export interface RawFee {
+  text: string;
+  type?: string;
+}
+
+/** Floating-rate terms as written: `<floating percent="1" minutes="30"/>`, or the older text `1%,30`. */
+export interface RawFloating {
+  percent?: string;
+  minutes?: string;
+  text?: string;
+}
+
 /**
  * One direction of a feed as its reader found it: every value still the text the exchanger wrote
- * (numbers too — a JSON number keeps its exact value; see JsonFeedReader).
+ * (numbers too — a JSON number keeps its exact value; see JsonFeedReader). Optional lists are absent
+ * rather than empty: readers allocate only for what a feed writes.
  */
 export interface RawFeedItem {
   from?: string;
@@ -16,54 +30,119 @@ export interface RawFeedItem {
   frommax?: string;
   tomin?: string;
   tomax?: string;
-  fromfee?: string;
-  tofee?: string;
-  minfee?: string;
+  /** Fee components; EREF 1.1 repeats the element once per component, all of them apply. */
+  fromfee?: RawFee[];
+  tofee?: RawFee[];
+  minfee?: RawFee[];
   /** Comma-separated flags. */
   param?: string;
+  /** Flags written as boolean elements or options (`<manual>true</manual>`, `"options": {"ident": 1}`). */
+  flags?: string[];
+  floating?: RawFloating;
+  /** Minutes the exchange may take (`<delay>`). */
+  delay?: string;
   /** A city code or a comma list of them (one offer per city). */
   city?: string;
+  /** Why the reader already knows this item cannot be used (a repeated field, markup inside a value). */
+  defect?: string;
 }
 
 export function emptyRawItem(): RawFeedItem {
   return { minamount: [], maxamount: [] };
 }
 
-/** The scalar fields of RawFeedItem, as element names map to them (case-insensitive, camelCase aliases). */
-const FIELD_BY_NAME: Readonly<Record<string, keyof RawFeedItem>> = {
-  from: 'from',
-  to: 'to',
-  in: 'in',
-  out: 'out',
-  amount: 'amount',
-  reserve: 'amount',
-  minamount: 'minamount',
-  maxamount: 'maxamount',
-  frommin: 'frommin',
-  frommax: 'frommax',
-  tomin: 'tomin',
-  tomax: 'tomax',
-  fromfee: 'fromfee',
-  tofee: 'tofee',
-  minfee: 'minfee',
-  param: 'param',
-  city: 'city',
-  // the older JSON dialect
-  in_min_amount: 'frommin',
-  in_max_amount: 'frommax',
-  in_min_fee: 'minfee',
-  in_fee: 'fromfee',
-  out_fee: 'tofee',
-  options: 'param',
-};
+type ScalarField = 'from' | 'to' | 'in' | 'out' | 'amount' | 'frommin' | 'frommax' | 'tomin' | 'tomax' | 'param' | 'delay' | 'city';
+type FeeField = 'fromfee' | 'tofee' | 'minfee';
 
-/** Sets a field of `item` from an element or key name; unknown names are ignored. */
-export function setRawField(item: RawFeedItem, name: string, value: string): void {
-  const field = FIELD_BY_NAME[name.toLowerCase()];
-  if (field === undefined) return;
-  if (field === 'minamount' || field === 'maxamount') {
-    item[field].push(value);
-  } else if (item[field] === undefined) {
-    item[field] = value;
+/** What an element or key name means (case-insensitive; camelCase and the older JSON names included). */
+type FieldRole =
+  | { role: 'scalar'; field: ScalarField }
+  | { role: 'limit'; field: 'minamount' | 'maxamount' }
+  | { role: 'fee'; field: FeeField }
+  | { role: 'flag'; flag: string }
+  | { role: 'floating' };
+
+const scalar = (field: ScalarField): FieldRole => ({ role: 'scalar', field });
+const fee = (field: FeeField): FieldRole => ({ role: 'fee', field });
+const flag = (name: string): FieldRole => ({ role: 'flag', flag: name });
+
+/**
+ * Flags the engines write as boolean elements (EREF 1.1 as Premium Exchanger writes it) or options
+ * (its JSON: `ident` is verification, `auth` registration).
+ */
+export const KNOWN_FLAGS = ['manual', 'juridical', 'verifying', 'cardverify', 'reg', 'otherin', 'otherout'] as const;
+
+const ROLE_BY_NAME: ReadonlyMap<string, FieldRole> = new Map<string, FieldRole>([
+  ['from', scalar('from')],
+  ['to', scalar('to')],
+  ['in', scalar('in')],
+  ['out', scalar('out')],
+  ['amount', scalar('amount')],
+  ['reserve', scalar('amount')],
+  ['minamount', { role: 'limit', field: 'minamount' }],
+  ['maxamount', { role: 'limit', field: 'maxamount' }],
+  ['frommin', scalar('frommin')],
+  ['frommax', scalar('frommax')],
+  ['tomin', scalar('tomin')],
+  ['tomax', scalar('tomax')],
+  ['fromfee', fee('fromfee')],
+  ['tofee', fee('tofee')],
+  ['minfee', fee('minfee')],
+  ['param', scalar('param')],
+  ['city', scalar('city')],
+  ['delay', scalar('delay')],
+  ['floating', { role: 'floating' }],
+  ...KNOWN_FLAGS.map((name): [string, FieldRole] => [name, flag(name)]),
+  ['ident', flag('verifying')],
+  ['auth', flag('reg')],
+  // the older JSON dialect
+  ['in_min_amount', scalar('frommin')],
+  ['in_max_amount', scalar('frommax')],
+  ['in_min_fee', fee('minfee')],
+  ['in_fee', fee('fromfee')],
+  ['out_fee', fee('tofee')],
+  ['options', scalar('param')],
+]);
+
+/** The role of an element or key name, or undefined for names ratewatch ignores (`fromname`, `method`, …). */
+export function fieldRole(name: string): FieldRole | undefined {
+  return ROLE_BY_NAME.get(name) ?? ROLE_BY_NAME.get(name.toLowerCase());
+}
+
+/** True when a field of this name holds one value (so markup inside it, or a second one, is a defect). */
+export function isValueField(name: string): boolean {
+  const role = fieldRole(name);
+  return role !== undefined && role.role !== 'flag' && role.role !== 'floating';
+}
+
+const TRUE = /^(true|1|yes|on)$/i;
+
+/**
+ * Sets a field of `item` from an element or key name; unknown names are ignored. `attributes` are the
+ * element's (a fee's `type`, floating's `percent` and `minutes`). A field that may hold one value and
+ * comes twice marks the item defective: which of the two is meant cannot be known.
+ */
+export function setRawField(item: RawFeedItem, name: string, value: string, attributes?: Readonly<Record<string, string>>): void {
+  const role = fieldRole(name);
+  if (role === undefined) return;
+  switch (role.role) {
+    case 'scalar':
+      if (item[role.field] === undefined) item[role.field] = value;
+      else item.defect ??= `the field ${role.field} appears twice`;
+      return;
+    case 'limit':
+      item[role.field].push(value);
+      return;
+    case 'fee': {
+      const component: RawFee = attributes?.type === undefined ? { text: value } : { text: value, type: attributes.type };
+      (item[role.field] ??= []).push(component);
+      return;
+    }
+    case 'flag':
+      if (TRUE.test(value.trim())) (item.flags ??= []).push(role.flag);
+      return;
+    case 'floating':
+      item.floating = { percent: attributes?.percent, minutes: attributes?.minutes, text: value === '' ? undefined : value };
+      return;
   }
 }

@@ -1,3 +1,4 @@
+export * from './check/check-feed-url';
 export * from './events/snapshot-changes';
 export * from './fetch/address-policy';
 export * from './fetch/feed-fetcher';

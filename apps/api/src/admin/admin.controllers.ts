@@ -5,8 +5,8 @@ import { Queue } from 'bullmq';
 import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { Actor, AdminRepository, CatalogRepository } from '@app/database';
-import { checkFeed, failedReport, FeedReport } from '@app/feeds';
-import { FeedFetcher, FeedScheduler, FetchError } from '@app/ingestion';
+import { checkFeed, FeedReport } from '@app/feeds';
+import { checkFeedUrl, FeedFetcher, FeedScheduler } from '@app/ingestion';
 import { QUEUES } from '@app/queue';
 import { AdminAuthGuard, AdminRequest } from './admin-auth.guard';
 import { AdminPartnersController } from './admin-partners.controller';
@@ -175,14 +175,7 @@ export class AdminOperationsController {
     const context = await this.catalog.loadContext(null);
     const body: unknown = request.body;
     if (isUrlRequest(body)) {
-      try {
-        const answer = await this.fetcher.fetch({ url: body.url, timeoutMs: 30_000 });
-        if (answer.kind === 'not_modified') return failedReport(null, { code: 'http_error', message: 'HTTP 304 to an unconditional request' });
-        return checkFeed(answer.body, { format, contentType: answer.contentType }, context);
-      } catch (error) {
-        if (error instanceof FetchError) return failedReport(null, { code: error.code, message: error.message });
-        throw error;
-      }
+      return checkFeedUrl(this.fetcher, body.url, format, context);
     }
     const raw = Buffer.isBuffer(body) ? body : request.rawBody;
     if (!raw || raw.length === 0) throw new BadRequestException('send {"url": "…"} as JSON, or the feed itself as text/xml, application/json or text/plain');

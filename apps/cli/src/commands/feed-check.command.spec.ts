@@ -184,7 +184,7 @@ describe('feed:check usage', () => {
     const out: string[] = [];
     const status = await runCli(['feed:check', join(FIXTURES, 'feeds', 'code-aliases.xml')], {}, { out: (t) => out.push(t), err: () => undefined });
     expect(status).toBe(0);
-    expect(out.join('\n')).toMatch(/^status: ok \(xml\) — 6 items, 3 offers, 2 rejected, 1 duplicates\nrejected:\n {2}item 3: ambiguous/);
+    expect(out.join('\n')).toMatch(/^status: ok \(xml: XML \(BestChange\)\) — 6 items, 3 offers, 2 rejected, 1 duplicates\nrejected:\n {2}item 3: ambiguous/);
   });
 });
 

@@ -3,8 +3,8 @@ import { parseArgs } from 'node:util';
 import type { AppConfig } from '@app/config';
 import { CatalogRepository, readBundledCatalog } from '@app/database';
 import { DEFAULT_CURRENCY_ALIASES } from '@app/domain';
-import { buildContext, checkFeed, failedReport, FeedFormat, FeedReport, NormalizationContext } from '@app/feeds';
-import { decompressBody, DEFAULT_MAX_BODY_BYTES, FeedFetcher, FetchError } from '@app/ingestion';
+import { buildContext, checkFeed, failedReport, Fee, FEED_DIALECTS, FeedFormat, FeedReport, NormalizationContext, NormalizedOffer } from '@app/feeds';
+import { checkFeedUrl, decompressBody, DEFAULT_MAX_BODY_BYTES, FeedFetcher, FetchError } from '@app/ingestion';
 import { CliCommand, CliIo, UsageError } from '../cli-command';
 import { withDataSource } from '../cli-database';
 
@@ -47,12 +47,7 @@ async function checkSource(source: string, format: FeedFormat | 'auto', config: 
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
     const fetcher = new FeedFetcher({ allowPrivate: config.fetch.allowPrivate });
     try {
-      const result = await fetcher.fetch({ url: source, timeoutMs: 30_000 });
-      if (result.kind === 'not_modified') return failedReport(null, { code: 'http_error', message: 'HTTP 304 to an unconditional request' });
-      return checkFeed(result.body, { format, contentType: result.contentType }, context);
-    } catch (error) {
-      if (error instanceof FetchError) return failedReport(null, { code: error.code, message: error.message });
-      throw error;
+      return await checkFeedUrl(fetcher, source, format, context);
     } finally {
       await fetcher.close();
     }
@@ -79,24 +74,36 @@ async function normalizationContext(config: AppConfig): Promise<NormalizationCon
   return withDataSource(config, SILENT, (dataSource) => new CatalogRepository(dataSource).loadContext(null));
 }
 
+/** `0.5 %`, `100 SBERRUB`: fee components as a visitor reads them, joined with `+`. */
+function feesText(fees: readonly Fee[]): string {
+  return fees.map((fee) => (fee.kind === 'percent' ? `${fee.value} %` : `${fee.value} ${fee.unit ?? ''}`.trim())).join(' + ');
+}
+
+/** The terms beside the rate: limits, fees, flags, floating terms and delay. */
+function termsOf(o: NormalizedOffer): string[] {
+  const terms = [o.fromMin && `min ${o.fromMin} ${o.from}`, o.fromMax && `max ${o.fromMax} ${o.from}`, o.toMin && `min ${o.toMin} ${o.to}`, o.toMax && `max ${o.toMax} ${o.to}`];
+  if (o.fromFee.length > 0) terms.push(`fee on ${o.from} ${feesText(o.fromFee)}`);
+  if (o.toFee.length > 0) terms.push(`fee on ${o.to} ${feesText(o.toFee)}`);
+  if (o.minFee.length > 0) terms.push(`min fee ${feesText(o.minFee)}`);
+  if (o.flags.length > 0) terms.push(`flags ${o.flags.join(',')}`);
+  if (o.floating) terms.push(`floating ${o.floating.percent ?? '?'} % within ${o.floating.minutes ?? '?'} min`);
+  if (o.delayMinutes !== null) terms.push(`delay ${o.delayMinutes} min`);
+  return terms.filter((term): term is string => Boolean(term));
+}
+
 /** The human-readable report. */
 export function summarize(report: FeedReport): string {
   const { stats } = report;
-  const lines = [
-    `status: ${report.status}${report.format ? ` (${report.format})` : ''} — ${stats.items} items, ${stats.offers} offers, ${stats.rejected} rejected, ${stats.duplicates} duplicates`,
-  ];
+  const read = report.dialect ? ` (${report.dialect}: ${FEED_DIALECTS[report.dialect]})` : report.format ? ` (${report.format})` : '';
+  const lines = [`status: ${report.status}${read} — ${stats.items} items, ${stats.offers} offers, ${stats.rejected} rejected, ${stats.duplicates} duplicates`];
   if (report.error) lines.push(`error: ${report.error.code}: ${report.error.message}`);
   if (report.rejected.length > 0) lines.push('rejected:', ...report.rejected.map((r) => `  item ${r.index}: ${r.reason}`));
   if (report.warnings.length > 0) lines.push('warnings:', ...report.warnings.map((w) => `  ${w}`));
   if (report.offers.length > 0) {
     lines.push(`offers${report.offers.length > 20 ? ' (first 20)' : ''}:`);
     for (const o of report.offers.slice(0, 20)) {
-      const limits = [o.fromMin && `min ${o.fromMin} ${o.from}`, o.fromMax && `max ${o.fromMax} ${o.from}`, o.toMin && `min ${o.toMin} ${o.to}`, o.toMax && `max ${o.toMax} ${o.to}`].filter(Boolean);
-      lines.push(
-        `  ${o.from} → ${o.to}${o.city ? ` [${o.city}]` : ''}: ${o.in} → ${o.out} (rate ${o.rate}), reserve ${o.reserve ?? 'unknown'}` +
-          (limits.length ? `, ${limits.join(', ')}` : '') +
-          (o.flags.length ? `, flags ${o.flags.join(',')}` : ''),
-      );
+      const terms = termsOf(o);
+      lines.push(`  ${o.from} → ${o.to}${o.city ? ` [${o.city}]` : ''}: ${o.in} → ${o.out} (rate ${o.rate}), reserve ${o.reserve ?? 'unknown'}${terms.length ? `, ${terms.join(', ')}` : ''}`);
     }
   }
   return lines.join('\n');

@@ -30,6 +30,10 @@ export class FeedRunEntity {
   @Column({ type: 'varchar', length: 8, nullable: true })
   format!: string | null;
 
+  /** The dialect the reader recognised (FEED_DIALECTS). */
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  dialect!: string | null;
+
   @Column({ name: 'http_status', type: 'integer', nullable: true })
   httpStatus!: number | null;
 

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { Fee } from '@app/domain';
+import type { Fee, FloatingTerms } from '@app/domain';
 
 /**
  * One row of a feed's current snapshot. Decimals are strings (Postgres numeric), never floats.
@@ -57,6 +57,14 @@ export class OfferEntity {
 
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   flags!: string[];
+
+  /** A floating rate's terms, `{"percent": "1", "minutes": 30}` (either may be null); null when fixed. */
+  @Column({ type: 'jsonb', nullable: true })
+  floating!: FloatingTerms | null;
+
+  /** Minutes the exchange may take, when the feed says (`<delay>`). */
+  @Column({ name: 'delay_minutes', type: 'integer', nullable: true })
+  delayMinutes!: number | null;
 
   /** Fingerprint of the values above (see offerFingerprint): how the writer tells a changed row. */
   @Column({ type: 'bigint', default: 0 })

@@ -3,6 +3,7 @@ import { CatalogVersion1764072100000 } from './1764072100000-catalog-version';
 import { AdminAudit1764072300000 } from './1764072300000-admin-audit';
 import { PartnerPrograms1764072400000 } from './1764072400000-partner-programs';
 import { BestRateHistory1764072500000 } from './1764072500000-best-rate-history';
+import { OfferFloatingAndDelay1764072600000 } from './1764072600000-offer-floating-and-delay';
 
 /** Every migration, in order. Listed explicitly so the same list works from sources and from dist. */
-export const MIGRATIONS = [InitialSchema1764072000000, CatalogVersion1764072100000, AdminAudit1764072300000, PartnerPrograms1764072400000, BestRateHistory1764072500000];
+export const MIGRATIONS = [InitialSchema1764072000000, CatalogVersion1764072100000, AdminAudit1764072300000, PartnerPrograms1764072400000, BestRateHistory1764072500000, OfferFloatingAndDelay1764072600000];

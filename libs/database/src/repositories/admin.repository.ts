@@ -141,7 +141,7 @@ export class AdminRepository {
 
   listRuns(feedId: number, limit: number): Promise<unknown[]> {
     return this.dataSource.query(
-      `SELECT id::text AS id, trigger, started_at AS "startedAt", duration_ms AS "durationMs", status, format, http_status AS "httpStatus", bytes, items,
+      `SELECT id::text AS id, trigger, started_at AS "startedAt", duration_ms AS "durationMs", status, format, dialect, http_status AS "httpStatus", bytes, items,
               accepted, rejected, duplicates, inserted, updated, deleted,
               CASE WHEN error_code IS NULL THEN NULL ELSE jsonb_build_object('code', error_code, 'message', error_message) END AS error,
               rejects, warnings

@@ -35,6 +35,8 @@ export interface FeedRunRecord {
   durationMs: number;
   status: FeedRunStatus;
   format: string | null;
+  /** The dialect the reader recognised (`xml-eref-1.1`, `json-1.3`, …), when it read items. */
+  dialect: string | null;
   httpStatus: number | null;
   bytes: number | null;
   items: number;
@@ -193,13 +195,13 @@ export class FeedsRepository {
 }
 
 const INSERT_RUN = `INSERT INTO feed_runs (feed_id, trigger, started_at, duration_ms, status, format, http_status, bytes, items, accepted, rejected,
-                                           duplicates, inserted, updated, deleted, error_code, error_message, rejects, warnings)`;
+                                           duplicates, inserted, updated, deleted, error_code, error_message, rejects, warnings, dialect)`;
 
-/** Placeholders for the 18 run values, numbered from `first`. */
+/** Placeholders for the 19 run values, numbered from `first`. */
 function RUN_VALUES_FROM(first: number): string {
   const p = (i: number) => `$${first + i}`;
   return `${p(0)}, ${p(1)}::timestamptz, ${p(2)}::int, ${p(3)}, ${p(4)}, ${p(5)}::int, ${p(6)}::int, ${p(7)}::int, ${p(8)}::int, ${p(9)}::int,
-          ${p(10)}::int, ${p(11)}::int, ${p(12)}::int, ${p(13)}::int, ${p(14)}, ${p(15)}, ${p(16)}::jsonb, ${p(17)}::jsonb`;
+          ${p(10)}::int, ${p(11)}::int, ${p(12)}::int, ${p(13)}::int, ${p(14)}, ${p(15)}, ${p(16)}::jsonb, ${p(17)}::jsonb, ${p(18)}`;
 }
 const RUN_VALUES = RUN_VALUES_FROM(6);
 
@@ -223,5 +225,6 @@ function runParams(run: FeedRunRecord): unknown[] {
     run.error?.message ?? null,
     JSON.stringify(run.rejects),
     JSON.stringify(run.warnings),
+    run.dialect,
   ];
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { OfferTerms } from '@app/domain';
+import type { FloatingTerms, OfferTerms } from '@app/domain';
 import { FRESH_FEED_SQL } from '../freshness';
 
 /** One shown offer of a direction, with its exchanger. Decimals are strings. */
@@ -13,6 +13,8 @@ export interface DirectionOffer extends OfferTerms {
   in: string;
   out: string;
   flags: string[];
+  floating: FloatingTerms | null;
+  delayMinutes: number | null;
   /** When the feed last confirmed it. */
   updatedAt: Date;
 }
@@ -52,7 +54,8 @@ export class RatesRepository {
       `SELECT o.feed_id AS "feedId", o.exchanger_id AS "exchangerId", NULLIF(o.city, '') AS city,
               o.amount_in::text AS "in", o.amount_out::text AS "out", o.rate::text AS rate, o.reserve::text AS reserve,
               o.from_min::text AS "fromMin", o.from_max::text AS "fromMax", o.to_min::text AS "toMin", o.to_max::text AS "toMax",
-              o.from_fee AS "fromFee", o.to_fee AS "toFee", o.min_fee AS "minFee", o.flags
+              o.from_fee AS "fromFee", o.to_fee AS "toFee", o.min_fee AS "minFee", o.flags,
+              o.floating, o.delay_minutes AS "delayMinutes"
        FROM offers o WHERE o.from_code = $1 AND o.to_code = $2`,
       [from, to],
     );

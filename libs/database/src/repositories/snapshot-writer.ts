@@ -20,7 +20,7 @@ export const NO_CHANGE: SnapshotChange = { inserted: 0, updated: 0, deleted: 0, 
  * same values have the same fingerprint; a change is missed only on a 2^-53 collision.
  */
 export function offerFingerprint(o: NormalizedOffer): string {
-  const text = `${o.in}|${o.out}|${o.reserve ?? ''}|${o.fromMin ?? ''}|${o.fromMax ?? ''}|${o.toMin ?? ''}|${o.toMax ?? ''}|${feesText(o.fromFee)}|${feesText(o.toFee)}|${feesText(o.minFee)}|${o.flags.join('\u001f')}`;
+  const text = `${o.in}|${o.out}|${o.reserve ?? ''}|${o.fromMin ?? ''}|${o.fromMax ?? ''}|${o.toMin ?? ''}|${o.toMax ?? ''}|${feesText(o.fromFee)}|${feesText(o.toFee)}|${feesText(o.minFee)}|${o.flags.join('\u001f')}|${o.floating === null ? '' : `${o.floating.percent ?? ''}/${o.floating.minutes ?? ''}`}|${o.delayMinutes ?? ''}`;
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
   for (let i = 0; i < text.length; i++) {
@@ -89,12 +89,13 @@ export async function replaceSnapshot(tx: EntityManager, feed: { id: number; exc
   return result;
 }
 
-const COPY_COLUMNS = 'from_code, to_code, city, amount_in, amount_out, rate, reserve, from_min, from_max, to_min, to_max, from_fee, to_fee, min_fee, flags, fp';
+const COPY_COLUMNS = 'from_code, to_code, city, amount_in, amount_out, rate, reserve, from_min, from_max, to_min, to_max, from_fee, to_fee, min_fee, flags, floating, delay_minutes, fp';
 
 /** One offer as a COPY text line (without the leading columns), in COPY_COLUMNS order. */
 function copyLine(o: NormalizedOffer, fp: string): string {
   return [o.from, o.to, o.city ?? '', o.in, o.out, o.rate, nullable(o.reserve), nullable(o.fromMin), nullable(o.fromMax), nullable(o.toMin), nullable(o.toMax),
-    copyText(JSON.stringify(o.fromFee)), copyText(JSON.stringify(o.toFee)), copyText(JSON.stringify(o.minFee)), copyText(arrayLiteral(o.flags)), fp].join('\t') + '\n';
+    copyText(JSON.stringify(o.fromFee)), copyText(JSON.stringify(o.toFee)), copyText(JSON.stringify(o.minFee)), copyText(arrayLiteral(o.flags)),
+    o.floating === null ? '\\N' : copyText(JSON.stringify(o.floating)), o.delayMinutes === null ? '\\N' : String(o.delayMinutes), fp].join('\t') + '\n';
 }
 
 /** COPY text lines through the transaction's own connection. */
@@ -107,23 +108,23 @@ async function writeChanges(tx: EntityManager, feed: { id: number; exchangerId: 
   await tx.query(
     `CREATE TEMP TABLE IF NOT EXISTS snapshot_changes (
        op char(1), from_code text, to_code text, city text, amount_in numeric, amount_out numeric, rate numeric, reserve numeric,
-       from_min numeric, from_max numeric, to_min numeric, to_max numeric, from_fee jsonb, to_fee jsonb, min_fee jsonb, flags text[], fp bigint
+       from_min numeric, from_max numeric, to_min numeric, to_max numeric, from_fee jsonb, to_fee jsonb, min_fee jsonb, flags text[], floating jsonb, delay_minutes integer, fp bigint
      ) ON COMMIT DELETE ROWS`,
   );
   await copyRows(tx, `COPY snapshot_changes (op, ${COPY_COLUMNS}) FROM STDIN`, changes.map(({ offer, fp, op }) => `${op}\t${copyLine(offer, fp)}`));
   await tx.query(
     `UPDATE offers o SET exchanger_id = $2, amount_in = c.amount_in, amount_out = c.amount_out, rate = c.rate, reserve = c.reserve,
             from_min = c.from_min, from_max = c.from_max, to_min = c.to_min, to_max = c.to_max, from_fee = c.from_fee, to_fee = c.to_fee,
-            min_fee = c.min_fee, flags = c.flags, fp = c.fp, updated_at = now()
+            min_fee = c.min_fee, flags = c.flags, floating = c.floating, delay_minutes = c.delay_minutes, fp = c.fp, updated_at = now()
      FROM snapshot_changes c
      WHERE c.op = 'u' AND o.feed_id = $1 AND o.from_code = c.from_code AND o.to_code = c.to_code AND o.city = c.city`,
     [feed.id, feed.exchangerId],
   );
   await tx.query(
     `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, city, amount_in, amount_out, rate, reserve,
-                         from_min, from_max, to_min, to_max, from_fee, to_fee, min_fee, flags, fp, updated_at)
+                         from_min, from_max, to_min, to_max, from_fee, to_fee, min_fee, flags, floating, delay_minutes, fp, updated_at)
      SELECT $1, $2, from_code, to_code, city, amount_in, amount_out, rate, reserve, from_min, from_max, to_min, to_max,
-            from_fee, to_fee, min_fee, flags, fp, now()
+            from_fee, to_fee, min_fee, flags, floating, delay_minutes, fp, now()
      FROM snapshot_changes WHERE op = 'i'`,
     [feed.id, feed.exchangerId],
   );

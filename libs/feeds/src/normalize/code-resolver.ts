@@ -1,4 +1,5 @@
 import { cleanCode, stripCodeSeparators } from '@app/domain';
+import { shown } from './amounts';
 import type { CatalogEntry, NormalizationContext } from './normalization-context';
 
 export type CodeResolution = { ok: true; currency: CatalogEntry } | { ok: false; reason: string };
@@ -28,12 +29,14 @@ export class CodeResolver {
 
   private lookup(raw: string): CodeResolution {
     const cleaned = cleanCode(raw);
-    const found = this.find(cleaned) ?? this.find(stripCodeSeparators(cleaned));
-    const shown = JSON.stringify(cleaned.slice(0, 40)).slice(1, -1);
+    const stripped = stripCodeSeparators(cleaned);
+    const found = this.find(cleaned) ?? this.find(stripped);
     if (!found) {
-      return AMBIGUOUS.has(cleaned)
-        ? { ok: false, reason: `ambiguous currency code ${shown} (no network suffix): add an alias` }
-        : { ok: false, reason: `unknown currency code ${shown}` };
+      const asCode = (code: string) => JSON.stringify(code.slice(0, 40)).slice(1, -1);
+      if (AMBIGUOUS.has(cleaned)) return { ok: false, reason: `ambiguous currency code ${asCode(cleaned)} (no network suffix): add an alias` };
+      // The code as the feed wrote it, then the forms that were looked up (when they differ from it).
+      const tried = [...new Set([cleaned, stripped])].filter((form) => form !== raw).map(asCode);
+      return { ok: false, reason: tried.length === 0 ? `unknown currency code ${asCode(raw)}` : `unknown currency code ${shown(raw)} (tried ${tried.join(', ')})` };
     }
     if (!found.enabled) return { ok: false, reason: `currency ${found.code} is disabled` };
     return { ok: true, currency: found };

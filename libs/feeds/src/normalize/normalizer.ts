@@ -1,6 +1,7 @@
-import { canonicalDecimal, Dec, isNegativeCanonical, isPositiveCanonical, OfferTerms, rateOfCanonical, sideOfUnit } from '@app/domain';
-import type { RawFeedItem } from '../raw-item';
-import { parseFees, parseQuantity, Quantity } from './amounts';
+import { canonicalDecimal, compareDecimalStrings, decimalBoundsProblem, FloatingTerms, isNegativeCanonical, isPositiveCanonical, OfferTerms, RATE_BOUNDS, rateOfCanonical, sideOfUnit } from '@app/domain';
+import { withoutControlCharacters } from '../control-characters';
+import type { RawFeedItem, RawFloating } from '../raw-item';
+import { checkBounds, ItemRejection, parseFees, parseQuantity, Quantity, shown } from './amounts';
 import { CodeResolver } from './code-resolver';
 import type { CatalogEntry, NormalizationContext } from './normalization-context';
 
@@ -12,6 +13,10 @@ export interface NormalizedOffer extends OfferTerms {
   in: string;
   out: string;
   flags: string[];
+  /** Present when the offer's rate floats (its flags then include `floating`). */
+  floating: FloatingTerms | null;
+  /** Minutes the exchange may take (`<delay>`), when the feed says. */
+  delayMinutes: number | null;
 }
 
 export interface RejectedItem {
@@ -27,20 +32,24 @@ export interface NormalizationResult {
   rejectedCount: number;
   duplicates: number;
   warnings: string[];
+  /** True when the offers (after city fan-out) passed `maxOffers`: normalizing stopped there. */
+  overflow: boolean;
 }
 
 export const MAX_KEPT_REJECTS = 100;
 export const MAX_KEPT_WARNINGS = 100;
+/** One item may name this many cities; more is not a cash desk list but an attack on the offer cap. */
+export const MAX_CITIES_PER_ITEM = 500;
 const MAX_FLAGS = 20;
 const CITY = /^[A-Z0-9][A-Z0-9_-]{0,31}$/;
-
-class Rejection extends Error {}
+const NUMERIC_TOKEN = /^[\d.,\s]+$/;
 
 /**
- * Normalizes the raw items of one feed: codes through aliases into the catalog, decimals, validity,
- * limits matched to their side, fees, flags, one offer per city, duplicates (first wins). Pure.
+ * Normalizes the raw items of one feed: codes through aliases into the catalog, decimals within
+ * bounds, validity, limits matched to their side, fees, flags, one offer per city, duplicates (first
+ * wins). Pure. One item can never fail the feed: whatever is wrong with it rejects that item alone.
  */
-export function normalizeItems(items: readonly RawFeedItem[], context: NormalizationContext): NormalizationResult {
+export function normalizeItems(items: readonly RawFeedItem[], context: NormalizationContext, maxOffers = Number.POSITIVE_INFINITY): NormalizationResult {
   const codes = new CodeResolver(context);
   const offers: NormalizedOffer[] = [];
   const rejected: RejectedItem[] = [];
@@ -61,7 +70,7 @@ export function normalizeItems(items: readonly RawFeedItem[], context: Normaliza
     try {
       expanded = normalizeItem(items[index]!, codes, warn);
     } catch (error) {
-      if (!(error instanceof Rejection)) throw error;
+      if (!(error instanceof ItemRejection)) throw error;
       rejectedCount++;
       if (rejected.length < MAX_KEPT_REJECTS) rejected.push({ index, reason: error.message });
       continue;
@@ -75,32 +84,39 @@ export function normalizeItems(items: readonly RawFeedItem[], context: Normaliza
       seen.add(key);
       offers.push(offer);
     }
+    if (offers.length > maxOffers) break;
   }
   if (warningCount > warnings.length) warnings.push(`… and ${warningCount - warnings.length} more warnings`);
-  return { offers, rejected, rejectedCount, duplicates, warnings };
+  return { offers, rejected, rejectedCount, duplicates, warnings, overflow: offers.length > maxOffers };
 }
 
 function normalizeItem(item: RawFeedItem, codes: CodeResolver, warn: (message: string) => void): NormalizedOffer[] {
+  if (item.defect !== undefined) throw new ItemRejection(item.defect);
   const from = resolve(codes, item.from, 'from');
   const to = resolve(codes, item.to, 'to');
-  if (from.code === to.code) throw new Rejection(`from and to are the same currency (${from.code})`);
-  const amountIn = positive(item.in, 'in');
-  const amountOut = positive(item.out, 'out');
+  if (from.code === to.code) throw new ItemRejection(`from and to are the same currency (${from.code})`);
+  const amountIn = sideAmount(item.in, 'in', from, from, to, codes);
+  const amountOut = sideAmount(item.out, 'out', to, from, to, codes);
+  const rate = rateOfCanonical(amountIn, amountOut);
+  const rateProblem = decimalBoundsProblem(rate, RATE_BOUNDS);
+  if (rateProblem !== null) throw new ItemRejection(`the rate ${amountOut}/${amountIn} is out of range: ${rateProblem}`);
 
   const limits = new Limits();
-  for (const raw of item.minamount) limits.add('min', raw, from, to, warn);
-  for (const raw of item.maxamount) limits.add('max', raw, from, to, warn);
-  if (item.frommin !== undefined) limits.addSided('from', 'min', item.frommin, warn);
-  if (item.frommax !== undefined) limits.addSided('from', 'max', item.frommax, warn);
-  if (item.tomin !== undefined) limits.addSided('to', 'min', item.tomin, warn);
-  if (item.tomax !== undefined) limits.addSided('to', 'max', item.tomax, warn);
+  const sideOf = (unit: string) => unitSide(unit, from, to, codes);
+  for (const raw of item.minamount) limits.add('min', raw, from, to, sideOf, warn);
+  for (const raw of item.maxamount) limits.add('max', raw, from, to, sideOf, warn);
+  limits.addSided('from', 'min', item.frommin, warn);
+  limits.addSided('from', 'max', item.frommax, warn);
+  limits.addSided('to', 'min', item.tomin, warn);
+  limits.addSided('to', 'max', item.tomax, warn);
 
-  const rate = rateOfCanonical(amountIn, amountOut);
-  const reserve = reserveOf(item.amount, warn);
-  const fromFee = parseFees(item.fromfee, from.code, warn);
-  const toFee = parseFees(item.tofee, to.code, warn);
-  const minFee = parseFees(item.minfee, from.code, warn);
-  const flags = flagsOf(item.param);
+  const reserve = reserveOf(item.amount, from, to, codes, warn);
+  const fromFee = parseFees(item.fromfee, 'fromfee', from.code, warn);
+  const toFee = parseFees(item.tofee, 'tofee', to.code, warn);
+  const minFee = parseFees(item.minfee, 'minfee', from.code, warn);
+  const floating = item.floating === undefined ? null : floatingOf(item.floating, warn);
+  const flags = flagsOf(item.param, item.flags, floating !== null);
+  const delayMinutes = item.delay === undefined ? null : minutesOf(item.delay, 'delay', warn);
   const offer = (city: string | null): NormalizedOffer => ({
     from: from.code,
     to: to.code,
@@ -117,6 +133,8 @@ function normalizeItem(item: RawFeedItem, codes: CodeResolver, warn: (message: s
     toFee,
     minFee,
     flags,
+    floating,
+    delayMinutes,
   });
 
   const cities = item.city === undefined ? NO_CITIES : citiesOf(item.city, warn);
@@ -131,37 +149,113 @@ const NO_CITIES: readonly string[] = [];
 
 function resolve(codes: CodeResolver, raw: string | undefined, side: 'from' | 'to'): CatalogEntry {
   const resolution = codes.resolve(raw, side);
-  if (!resolution.ok) throw new Rejection(resolution.reason);
+  if (!resolution.ok) throw new ItemRejection(resolution.reason);
   return resolution.currency;
 }
 
-function positive(raw: string | undefined, field: 'in' | 'out'): string {
-  const value = raw === undefined ? null : canonicalDecimal(raw);
-  if (value === null || !isPositiveCanonical(value)) {
-    throw new Rejection(`${field} must be a positive number, got ${raw === undefined ? 'nothing' : JSON.stringify(raw.slice(0, 40))}`);
-  }
-  return value;
+/**
+ * Which side a unit names: the code, ticker or ISO unit of either side (`sideOfUnit`), else the
+ * catalog code the unit resolves to through the aliases (`USDTTRC` → USDTTRC20). Null when neither.
+ */
+function unitSide(unit: string, from: CatalogEntry, to: CatalogEntry, codes: CodeResolver): 'from' | 'to' | null {
+  const named = sideOfUnit(unit, from, to);
+  if (named !== null) return named;
+  const resolution = codes.resolve(unit, 'from');
+  if (!resolution.ok) return null;
+  if (resolution.currency.code === from.code) return 'from';
+  if (resolution.currency.code === to.code) return 'to';
+  return null;
 }
 
-/** Negative reserve → 0; missing or unreadable → unknown (null). */
-function reserveOf(raw: string | undefined, warn: (message: string) => void): string | null {
+/**
+ * `in` or `out`: a positive decimal within bounds. A unit after it (`1 USDTTRC`) must name that side's
+ * currency; a unit naming anything else makes the item ambiguous and rejects it.
+ */
+function sideAmount(raw: string | undefined, field: 'in' | 'out', own: CatalogEntry, from: CatalogEntry, to: CatalogEntry, codes: CodeResolver): string {
+  let value = raw === undefined ? null : canonicalDecimal(raw);
+  if (value === null && raw !== undefined) {
+    const quantity = parseQuantity(raw);
+    if (quantity?.unit != null) {
+      const side = unitSide(quantity.unit, from, to, codes);
+      if ((side === 'from' ? from : side === 'to' ? to : null) !== own) {
+        throw new ItemRejection(`${field} ${shown(raw)} is in ${quantity.unit}, which is not the ${field === 'in' ? 'from' : 'to'} currency ${own.code}`);
+      }
+      value = quantity.value;
+    }
+  }
+  if (value === null || !isPositiveCanonical(value)) {
+    throw new ItemRejection(`${field} must be a positive number, got ${raw === undefined ? 'nothing' : shown(raw)}`);
+  }
+  return checkBounds(value, field, raw!);
+}
+
+/** Negative reserve → 0; missing or unreadable → unknown (null). A unit must name the `to` currency. */
+function reserveOf(raw: string | undefined, from: CatalogEntry, to: CatalogEntry, codes: CodeResolver, warn: (message: string) => void): string | null {
   if (raw === undefined || raw === '') return null;
-  const value = canonicalDecimal(raw);
-  if (value === null) {
-    if (raw.trim() !== '') warn(`unreadable reserve ${JSON.stringify(raw.slice(0, 40))}`);
+  const quantity = parseQuantity(raw);
+  if (quantity === null) {
+    if (raw.trim() !== '') warn(`unreadable reserve ${shown(raw)}`);
     return null;
   }
-  return isNegativeCanonical(value) ? '0' : value;
+  if (quantity.unit !== null && unitSide(quantity.unit, from, to, codes) !== 'to') {
+    throw new ItemRejection(`the reserve ${shown(raw)} is in ${quantity.unit}, which is not the to currency ${to.code}`);
+  }
+  return isNegativeCanonical(quantity.value) ? '0' : checkBounds(quantity.value, 'the reserve', raw);
 }
 
-function flagsOf(raw: string | undefined): string[] {
-  if (raw === undefined || raw === '') return [];
-  const flags = new Set<string>();
-  for (const part of raw.split(',')) {
-    const flag = part.trim().toLowerCase().slice(0, 64);
-    if (flag !== '' && flags.size < MAX_FLAGS) flags.add(flag);
+/**
+ * Flags from `param` (split on `,`, trimmed, lower-cased, de-duplicated, unknown ones kept) and from
+ * flag elements. Numeric-only tokens (`<param>0</param>`) are not flags; control characters go.
+ */
+function flagsOf(param: string | undefined, elements: readonly string[] | undefined, floating: boolean): string[] {
+  if ((param === undefined || param === '') && elements === undefined && !floating) return [];
+  const flags = new Set<string>(elements);
+  if (floating) flags.add('floating');
+  if (param !== undefined) {
+    for (const part of param.split(',')) {
+      const flag = withoutControlCharacters(part).trim().toLowerCase().slice(0, 64);
+      if (flag !== '' && !NUMERIC_TOKEN.test(flag) && flags.size < MAX_FLAGS) flags.add(flag);
+    }
   }
   return [...flags];
+}
+
+const FALSE = /^(false|0|no|off)$/i;
+
+/**
+ * `<floating percent="1" minutes="30"/>`, the older text `1%,30`, or a bare `true`: the offer floats.
+ * `false` or `0` means it does not (null).
+ */
+function floatingOf(raw: RawFloating, warn: (message: string) => void): FloatingTerms | null {
+  let percent = raw.percent;
+  let minutes = raw.minutes;
+  const text = raw.text?.trim();
+  if (text !== undefined && text !== '') {
+    if (FALSE.test(text)) return null;
+    for (const part of text.split(',')) {
+      const token = part.trim();
+      if (token.endsWith('%')) percent ??= token.slice(0, -1);
+      else if (/^\d+$/.test(token)) minutes ??= token;
+    }
+  }
+  let percentValue: string | null = null;
+  if (percent !== undefined && percent.trim() !== '') {
+    percentValue = canonicalDecimal(percent.trim().replace(/%$/, ''));
+    if (percentValue === null || isNegativeCanonical(percentValue) || decimalBoundsProblem(percentValue) !== null) {
+      warn(`unreadable floating percent ${shown(percent)}`);
+      percentValue = null;
+    }
+  }
+  return { percent: percentValue, minutes: minutes === undefined ? null : minutesOf(minutes, 'floating minutes', warn) };
+}
+
+/** Whole minutes, 0 to a year; anything else is warned about and unknown. */
+function minutesOf(raw: string, field: string, warn: (message: string) => void): number | null {
+  const text = raw.trim();
+  if (text === '') return null;
+  if (/^\d{1,6}$/.test(text) && Number(text) <= 525_600) return Number(text);
+  warn(`unreadable ${field} ${shown(raw)}`);
+  return null;
 }
 
 function citiesOf(raw: string, warn: (message: string) => void): string[] {
@@ -169,8 +263,11 @@ function citiesOf(raw: string, warn: (message: string) => void): string[] {
   for (const part of raw.split(',')) {
     const city = part.trim().toUpperCase();
     if (city === '') continue;
-    if (!CITY.test(city)) warn(`ignored city ${JSON.stringify(city.slice(0, 40))}`);
-    else if (!cities.includes(city)) cities.push(city);
+    if (!CITY.test(city)) warn(`ignored city ${shown(city)}`);
+    else if (!cities.includes(city)) {
+      if (cities.length >= MAX_CITIES_PER_ITEM) throw new ItemRejection(`more than ${MAX_CITIES_PER_ITEM} cities in one item`);
+      cities.push(city);
+    }
   }
   return cities;
 }
@@ -182,12 +279,12 @@ class Limits {
   toMin: string | null = null;
   toMax: string | null = null;
 
-  add(kind: 'min' | 'max', raw: string, from: CatalogEntry, to: CatalogEntry, warn: (message: string) => void): void {
+  add(kind: 'min' | 'max', raw: string, from: CatalogEntry, to: CatalogEntry, sideOf: (unit: string) => 'from' | 'to' | null, warn: (message: string) => void): void {
     const quantity = this.read(raw, kind, warn);
     if (!quantity) return;
     let side: 'from' | 'to' = 'from';
     if (quantity.unit !== null) {
-      const named = sideOfUnit(quantity.unit, from, to);
+      const named = sideOf(quantity.unit);
       if (named === null) warn(`${kind} amount unit ${quantity.unit} names neither ${from.code} nor ${to.code}; taken as a ${from.code} limit`);
       else side = named;
     }
@@ -204,11 +301,13 @@ class Limits {
     if (raw.trim() === '') return null;
     const quantity = parseQuantity(raw);
     if (quantity === null || isNegativeCanonical(quantity.value)) {
-      warn(`unreadable ${kind} amount ${JSON.stringify(raw.slice(0, 40))}`);
+      warn(`unreadable ${kind} amount ${shown(raw)}`);
       return null;
     }
     // A zero limit means "no limit".
-    return quantity.value === '0' ? null : quantity;
+    if (quantity.value === '0') return null;
+    checkBounds(quantity.value, `the ${kind} amount`, raw);
+    return quantity;
   }
 
   private set(side: 'from' | 'to', kind: 'min' | 'max', value: string): void {
@@ -218,7 +317,7 @@ class Limits {
       this[key] = value;
       return;
     }
-    const order = new Dec(value).comparedTo(current);
+    const order = compareDecimalStrings(value, current);
     if (kind === 'min' ? order > 0 : order < 0) this[key] = value;
   }
 }

@@ -3,9 +3,25 @@ import type { RawFeedItem } from '../raw-item';
 
 export type FeedFormat = 'xml' | 'json' | 'txt';
 
+/**
+ * The dialect a reader recognised, as `feed:check` and the admin validator name it (DESIGN.md §2):
+ * BestChange's XML and its EREF 1.1 (as Premium Exchanger writes it: typed and repeated fees, flag
+ * elements), the usual JSON (older field names included) and Premium Exchanger's JSON "version 1.3",
+ * TXT with five fields and with the sixth, the cash city.
+ */
+export const FEED_DIALECTS = {
+  xml: 'XML (BestChange)',
+  'xml-eref-1.1': 'XML EREF 1.1 (fee types, flag elements)',
+  json: 'JSON {"rates": [...]}',
+  'json-1.3': 'JSON version 1.3 (Premium Exchanger: currency ids, signed xr)',
+  txt: 'TXT from;to;in;out;amount',
+  'txt-cities': 'TXT from;to;in;out;amount;city',
+} as const;
+export type FeedDialect = keyof typeof FEED_DIALECTS;
+
 /** What a reader makes of a decoded body. */
 export type ReadResult =
-  | { kind: 'items'; format: FeedFormat; items: RawFeedItem[] }
+  | { kind: 'items'; format: FeedFormat; dialect: FeedDialect; items: RawFeedItem[]; warnings: string[] }
   | { kind: 'maintenance'; format: FeedFormat | null; message: string }
   | { kind: 'error'; format: FeedFormat | null; code: FeedErrorCode; message: string };
 
@@ -15,7 +31,10 @@ export interface FeedReader {
   read(text: string): ReadResult;
 }
 
-/** A feed may not hold more items than this (a million-key JSON is an attack, not an exchanger). */
+/**
+ * A feed may not hold more items than this, nor yield more offers after city fan-out (a million-key
+ * JSON is an attack, not an exchanger).
+ */
 export const MAX_FEED_ITEMS = 100_000;
 
 const MAINTENANCE = /техническ\S*\s+(обслуживан|работ)|технічн\S*\s+обслуговуван|maintenance|на обслуживании/i;

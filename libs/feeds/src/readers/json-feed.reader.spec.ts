@@ -39,7 +39,7 @@ describe('JsonFeedReader', () => {
   it('reads the older dialect', () => {
     const [item] = items('[{"from":"BTC","to":"ETH","in":1,"out":20,"in_min_amount":0.01,"in_max_amount":"2","in_min_fee":"0.0001","in_fee":"1 %","out_fee":0.5,"options":["manual","verifying"]}]');
     expect(item).toMatchObject({ in: '1', out: '20' });
-    expect(item).toMatchObject({ frommin: '0.01', frommax: '2', minfee: '0.0001', fromfee: '1 %', tofee: '0.5', param: 'manual,verifying' });
+    expect(item).toMatchObject({ frommin: '0.01', frommax: '2', minfee: [{ text: '0.0001' }], fromfee: [{ text: '1 %' }], tofee: [{ text: '0.5' }], param: 'manual,verifying' });
   });
 
   it('reads repeated limits given as arrays', () => {

@@ -1,4 +1,4 @@
-import { emptyRawItem, RawFeedItem, setRawField } from '../raw-item';
+import { emptyRawItem, fieldRole, RawFee, RawFeedItem, setRawField } from '../raw-item';
 import { errorAnswer, FeedReader, MAX_FEED_ITEMS, ReadResult, readError, tooManyItems } from './feed-reader';
 
 /** A JSON string, or a number literal outside strings (captured). */
@@ -8,7 +8,9 @@ const NUMBER_VALUE = /([:[,]\s*)(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?=\s*[,\]}])/
 
 /**
  * JSON feeds: `{"rates": [ {…} ]}` (or a bare array), in the current field names or the older dialect
- * (`in_min_amount`, `in_fee`, `options: [...]`, …).
+ * (`in_min_amount`, `in_fee`, `options: [...]`, …); Premium Exchanger's "version 1.3" (currencies by
+ * numeric id, a signed rate `xr`: see `readVersion13`); and its maintenance answer
+ * `["error", "Техническое обслуживание"]`.
  *
  * Numbers reach the normalizer with exactly the value written — `0.10000000000000000555` too: see
  * `parseExact` for how a float is only used where it provably cannot change a digit.
@@ -23,14 +25,100 @@ export class JsonFeedReader implements FeedReader {
     } catch (error) {
       return readError('json', 'json_malformed', `malformed JSON: ${error instanceof Error ? error.message : String(error)}`);
     }
+    if (isErrorPair(parsed)) return errorAnswer('json', parsed[1]);
+    if (isRecord(parsed) && isRecord(parsed.exchange) && isRecord(parsed.currencies)) return readVersion13(parsed.exchange, parsed.currencies);
     const list = rateList(parsed);
     if (list === null) {
       if (isRecord(parsed) && typeof parsed.error === 'string') return errorAnswer('json', parsed.error);
-      return readError('json', 'json_unexpected_shape', 'expected {"rates": [ … ]} or an array of rates');
+      return readError('json', 'json_unexpected_shape', 'expected {"rates": [ … ]}, an array of rates, or the version 1.3 {"currencies": …, "exchange": …}');
     }
     if (list.length > MAX_FEED_ITEMS) return tooManyItems('json');
-    return { kind: 'items', format: 'json', items: list.map(toRawItem) };
+    return { kind: 'items', format: 'json', dialect: 'json', items: list.map(toRawItem), warnings: [] };
   }
+}
+
+/** `["error", "Техническое обслуживание"]`: the engine's JSON error answer. */
+function isErrorPair(parsed: unknown): parsed is [string, string] {
+  return Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && parsed[0].toLowerCase() === 'error' && typeof parsed[1] === 'string';
+}
+
+/**
+ * Premium Exchanger's JSON "version 1.3": `currencies.list` maps numeric ids to codes,
+ * `currencies.amounts` holds reserves by the id of the received currency, and each offer sits at
+ * `exchange[fromId].to[toId]` with a signed rate `xr` — negative: 1 `from` gives |xr| `to`;
+ * positive: xr `from` give 1 `to` — `min`/`max` (of what is given), fees `inFee`/`outFee` as a number,
+ * `{"%": p}` or `["+", {"%": p}, sum]`, `options` (`manual`, `ident` = verifying, `auth` = registration)
+ * and `cities[]` (one offer each).
+ */
+function readVersion13(exchange: Record<string, unknown>, currencies: Record<string, unknown>): ReadResult {
+  const list = isRecord(currencies.list) ? currencies.list : {};
+  const reserves = isRecord(currencies.amounts) ? currencies.amounts : {};
+  const items: RawFeedItem[] = [];
+  for (const fromId in exchange) {
+    const targets = exchange[fromId];
+    const to = isRecord(targets) && isRecord(targets.to) ? targets.to : null;
+    if (to === null) {
+      items.push({ ...emptyRawItem(), defect: `exchange.${fromId} has no "to" object` });
+      continue;
+    }
+    for (const toId in to) {
+      if (items.length >= MAX_FEED_ITEMS) return tooManyItems('json');
+      items.push(version13Item(fromId, toId, to[toId], list, reserves));
+    }
+  }
+  return { kind: 'items', format: 'json', dialect: 'json-1.3', items, warnings: [] };
+}
+
+function version13Item(fromId: string, toId: string, entry: unknown, list: Record<string, unknown>, reserves: Record<string, unknown>): RawFeedItem {
+  const item = emptyRawItem();
+  const code = (id: string): string | undefined => (typeof list[id] === 'string' ? list[id] : undefined);
+  item.from = code(fromId);
+  item.to = code(toId);
+  if (item.from === undefined || item.to === undefined) {
+    item.defect = `currency id ${item.from === undefined ? fromId : toId} is not in currencies.list`;
+    return item;
+  }
+  if (!isRecord(entry)) {
+    item.defect = `exchange.${fromId}.to.${toId} is not an object`;
+    return item;
+  }
+  const xr = scalarText(entry.xr);
+  if (xr === undefined) item.defect = 'the rate xr is missing';
+  else if (xr.trimStart().startsWith('-')) [item.in, item.out] = ['1', xr.trimStart().slice(1)];
+  else [item.in, item.out] = [xr, '1'];
+  item.amount = scalarText(entry.amount) ?? scalarText(reserves[toId]);
+  item.frommin = scalarText(entry.min);
+  item.frommax = scalarText(entry.max);
+  if (entry.inFee !== undefined) item.fromfee = feeComponents(entry.inFee);
+  if (entry.outFee !== undefined) item.tofee = feeComponents(entry.outFee);
+  if (isRecord(entry.options)) setOptions(item, entry.options);
+  if (Array.isArray(entry.cities)) item.city = entry.cities.filter((c) => typeof c === 'string').join(',');
+  return item;
+}
+
+/** `1.5`, `{"%": 0.5}`, `["+", {"%": 0.5}, 100]` → its components; anything else stays text for the normalizer to refuse. */
+function feeComponents(fee: unknown): RawFee[] {
+  const text = scalarText(fee);
+  if (text !== undefined) return [{ text }];
+  if (isRecord(fee) && scalarText(fee['%']) !== undefined) return [{ text: scalarText(fee['%'])!, type: '%' }];
+  if (Array.isArray(fee) && fee[0] === '+') return fee.slice(1).flatMap(feeComponents);
+  return [{ text: JSON.stringify(fee).slice(0, 60) }];
+}
+
+function scalarText(value: unknown): string | undefined {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+}
+
+/** `{"manual": 1, "ident": 1, "weekends": true}` → known flags, the rest as free-text flags. */
+function setOptions(item: RawFeedItem, options: Record<string, unknown>): void {
+  const other: string[] = [];
+  for (const key in options) {
+    const value = options[key];
+    if (value === false || value === 0 || value === '0' || value === null || value === '') continue;
+    if (fieldRole(key)?.role === 'flag') setRawField(item, key, '1');
+    else other.push(key);
+  }
+  if (other.length > 0) setRawField(item, 'param', other.join(','));
 }
 
 /** 16 or more digits in a row (a dot allowed between them), or a 3-digit exponent: a float may not hold it. */
@@ -76,6 +164,7 @@ function toRawItem(entry: unknown): RawFeedItem {
     const value = entry[key];
     if (typeof value === 'string') setRawField(item, key, value);
     else if (typeof value === 'number' || typeof value === 'boolean') setRawField(item, key, String(value));
+    else if (isRecord(value) && key.toLowerCase() === 'options') setOptions(item, value);
     else if (Array.isArray(value)) {
       const parts = value.filter((v) => typeof v === 'string' || typeof v === 'number').map(String);
       const lower = key.toLowerCase();

@@ -1,6 +1,6 @@
 import { FeedFormat, FeedReader, isMaintenanceText, ReadResult, readError } from './feed-reader';
 import { JsonFeedReader } from './json-feed.reader';
-import { TxtFeedReader } from './txt-feed.reader';
+import { LINE_END, TxtFeedReader } from './txt-feed.reader';
 import { XmlFeedReader } from './xml-feed.reader';
 
 const READERS: Readonly<Record<FeedFormat, FeedReader>> = {
@@ -13,7 +13,9 @@ export function readerFor(format: FeedFormat): FeedReader {
   return READERS[format];
 }
 
-const HTML = /^(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<meta[\s>]|<title[\s>]|<script[\s>]|<div[\s>]|<!--)/i;
+const HTML = /^(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<meta[\s>]|<title[\s>]|<script[\s>]|<div[\s>])/i;
+/** What may come before an XML root: the prolog, processing instructions, comments, whitespace. */
+const XML_MISC = /^(?:\s+|<\?[\s\S]*?\?>|<!--[\s\S]*?-->)*/;
 const PHP_ERROR = /^(<br\s*\/?>\s*)*(<b>)?\s*(php\s+)?(fatal error|parse error|warning|notice|deprecated)(<\/b>)?\s*:/i;
 
 /**
@@ -25,7 +27,9 @@ export function readFeed(text: string, format: FeedFormat | 'auto'): ReadResult 
   const body = text.trimStart();
   if (body.trim() === '') return readError(format === 'auto' ? null : format, 'empty_body', 'the body is empty');
   const head = body.slice(0, 1024);
-  if (HTML.test(head) || (/<html[\s>]/i.test(head) && !/<rates[\s>/]/i.test(head))) {
+  const skipped = body.startsWith('<') ? XML_MISC.exec(body.slice(0, 65_536))![0].length : 0;
+  const firstElement = body.slice(skipped, skipped + 1024);
+  if (HTML.test(firstElement) || (/<html[\s>]/i.test(head) && !/<(\w+:)?(rates|items?)[\s>/]/i.test(head))) {
     return readError(null, 'html_page', `an HTML page instead of a feed (title: ${htmlTitle(body) ?? 'none'})`);
   }
   if (looksBinary(head)) return readError(null, 'not_a_feed', 'binary data, not a text feed');
@@ -39,24 +43,44 @@ export function readFeed(text: string, format: FeedFormat | 'auto'): ReadResult 
   return READERS[chosen].read(body);
 }
 
+/**
+ * The maintenance notice in an error answer's body (a 503 from an exchanger that is offline): a feed's
+ * own maintenance answer in any format, or an HTML page whose title or opening text says so. Null when
+ * the body says nothing of maintenance — then the answer is an ordinary HTTP error.
+ */
+export function maintenanceNotice(text: string): string | null {
+  const read = readFeed(text, 'auto');
+  if (read.kind === 'maintenance') return read.message;
+  if (read.kind !== 'error' || read.code !== 'html_page') return null;
+  const title = htmlTitle(text);
+  if (title !== null && isMaintenanceText(title)) return title;
+  const opening = stripTags(text.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ')).slice(0, 500);
+  return isMaintenanceText(opening) ? opening : null;
+}
+
 /** The format a body's first character points to; null when it looks like none. */
 export function sniffFormat(body: string): FeedFormat | null {
   const first = body[0];
   if (first === '<') return 'xml';
   if (first === '{' || first === '[') return 'json';
-  const firstLine = body.slice(0, body.indexOf('\n') === -1 ? undefined : body.indexOf('\n'));
+  const firstLine = body.split(LINE_END, 1)[0]!;
   return firstLine.split(';').length >= 4 ? 'txt' : null;
 }
 
-/** NUL bytes or many control characters: an image, an archive, garbage — not a feed. */
+/**
+ * NUL bytes (more than one in a hundred characters: UTF-16 without a BOM, an image, an archive) or
+ * many control characters: not a text feed. A stray NUL in an otherwise good feed is not binary: the
+ * normalizer strips it or rejects the one item that carries it.
+ */
 function looksBinary(head: string): boolean {
   let control = 0;
+  let nul = 0;
   for (let i = 0; i < head.length; i++) {
     const c = head.charCodeAt(i);
-    if (c === 0) return true;
+    if (c === 0) nul++;
     if (c < 32 && c !== 9 && c !== 10 && c !== 13) control++;
   }
-  return control > head.length / 10;
+  return nul > head.length / 100 || control > head.length / 10;
 }
 
 function htmlTitle(body: string): string | null {

@@ -1,14 +1,18 @@
 import { XMLValidator } from 'fast-xml-parser';
 import { Parser } from 'htmlparser2';
-import { emptyRawItem, RawFeedItem, setRawField } from '../raw-item';
+import { emptyRawItem, fieldRole, isValueField, RawFeedItem, setRawField } from '../raw-item';
 import { errorAnswer, FeedReader, MAX_FEED_ITEMS, ReadResult, readError, tooManyItems } from './feed-reader';
 
 /** `&` that does not start an entity: exchangers write it raw in free text. */
 const RAW_AMPERSAND = /&(?![a-zA-Z][\w.-]*;|#\d+;|#x[0-9a-fA-F]+;)/g;
 const DTD = /<!DOCTYPE|<!ENTITY/i;
+/** Fields only the newer BestChange spec (EREF 1.1) has. */
+const EREF_11_FIELDS = new Set(['frommin', 'frommax', 'tomin', 'tomax']);
 
 /**
- * XML feeds (`<rates><item>…</item></rates>`).
+ * XML feeds (`<rates><item>…</item></rates>`), in BestChange's first spec and in EREF 1.1 as the
+ * dominant engine (Premium Exchanger) writes it: fees with a `type` attribute, repeated once per
+ * component; flags as boolean elements; `<floating percent minutes/>`; `<delay>`.
  *
  * fast-xml-parser's validator guards the door: a truncated or malformed body is an error with its line
  * and column, never half a snapshot. Items are then read by htmlparser2's streaming tokenizer: on a
@@ -16,6 +20,11 @@ const DTD = /<!DOCTYPE|<!ENTITY/i;
  * (see `npm run bench:ingest`). No DTD is ever processed: a DOCTYPE or ENTITY declaration is refused
  * (billion laughs, external entities), and only the five predefined entities and character references
  * are decoded.
+ *
+ * Forgiven, as a careful reader would: comments before the root, namespace prefixes (`<r:rates>`), and
+ * `<item>`s under another root (with a warning). Not forgiven, item by item: a field that may hold one
+ * value written twice, or markup inside a value — the item is marked defective and rejected with the
+ * reason, the others stand.
  */
 export class XmlFeedReader implements FeedReader {
   readonly format = 'xml' as const;
@@ -39,13 +48,22 @@ export class XmlFeedReader implements FeedReader {
   }
 }
 
+/** `r:rates` → `rates`: namespace prefixes carry nothing a feed reader needs. */
+function localName(name: string): string {
+  const colon = name.indexOf(':');
+  return colon === -1 ? name : name.slice(colon + 1);
+}
+
 function extractItems(text: string): ReadResult {
   const items: RawFeedItem[] = [];
   let depth = 0;
   let root = '';
   let rootText = '';
+  let eref11 = false;
   let item: RawFeedItem | null = null;
+  /** The depth-3 element being read inside an item, when it is one ratewatch reads. */
   let field: string | null = null;
+  let attributes: Record<string, string> | undefined;
   let value = '';
   let overflow = false;
 
@@ -53,25 +71,47 @@ function extractItems(text: string): ReadResult {
     {
       onopentagname(name) {
         depth++;
-        if (depth === 1) root = name.toLowerCase();
-        else if (depth === 2 && root === 'rates' && name.toLowerCase() === 'item') {
-          if (items.length >= MAX_FEED_ITEMS) overflow = true;
-          item = emptyRawItem();
-        } else if (depth === 3 && item) {
-          field = name;
-          value = '';
+        if (depth === 1) {
+          root = localName(name).toLowerCase();
+        } else if (depth === 2) {
+          if (localName(name).toLowerCase() === 'item') {
+            if (items.length >= MAX_FEED_ITEMS) overflow = true;
+            item = emptyRawItem();
+          }
+        } else if (item !== null) {
+          if (depth === 3) {
+            const local = localName(name);
+            attributes = undefined;
+            if (local.toLowerCase() === 'item') {
+              item.defect ??= 'an <item> inside an <item>';
+              field = null;
+            } else if (fieldRole(local) !== undefined) {
+              field = local;
+              value = '';
+            } else {
+              field = null;
+            }
+          } else if (depth === 4 && field !== null && isValueField(field)) {
+            item.defect ??= `markup <${localName(name)}> inside <${field}>`;
+          }
         }
+      },
+      onattribute(name, attributeValue) {
+        if (depth === 3 && field !== null) (attributes ??= {})[localName(name).toLowerCase()] = attributeValue;
+        else if (depth === 1 && /1\.1\.xsd$/.test(attributeValue)) eref11 = true;
       },
       ontext(chunk) {
         if (field !== null) value += chunk;
         else if (depth === 1) rootText += chunk;
       },
       onclosetag() {
-        if (depth === 3 && item && field !== null) {
-          setRawField(item, field, value.trim());
+        if (depth === 3 && item !== null && field !== null) {
+          setRawField(item, field, value.trim(), attributes);
+          if (!eref11 && (attributes !== undefined || EREF_11_FIELDS.has(field.toLowerCase()))) eref11 = true;
           field = null;
-        } else if (depth === 2 && item) {
+        } else if (depth === 2 && item !== null) {
           if (!overflow) items.push(item);
+          if (!eref11 && item.flags !== undefined) eref11 = true;
           item = null;
         }
         depth--;
@@ -82,7 +122,11 @@ function extractItems(text: string): ReadResult {
   parser.end(text);
 
   if (root === 'error') return errorAnswer('xml', rootText);
-  if (root !== 'rates') return readError('xml', 'xml_unexpected_root', `expected a <rates> root element, found <${root || 'nothing'}>`);
+  const warnings: string[] = [];
+  if (root !== 'rates') {
+    if (items.length === 0) return readError('xml', 'xml_unexpected_root', `expected a <rates> root element, found <${root || 'nothing'}>`);
+    warnings.push(`the <item>s are under <${root}>, not <rates>; read anyway`);
+  }
   if (overflow) return tooManyItems('xml');
-  return { kind: 'items', format: 'xml', items };
+  return { kind: 'items', format: 'xml', dialect: eref11 ? 'xml-eref-1.1' : 'xml', items, warnings };
 }

@@ -1,9 +1,10 @@
+import { printable } from '../control-characters';
 import { decodeBody } from '../decode/decode-body';
 import type { FeedError } from '../feed-error';
 import { normalizeItems, NormalizedOffer, RejectedItem } from '../normalize/normalizer';
 import type { NormalizationContext } from '../normalize/normalization-context';
-import type { FeedFormat } from '../readers/feed-reader';
-import { readFeed } from '../readers/pick-reader';
+import { FeedDialect, FeedFormat, MAX_FEED_ITEMS } from '../readers/feed-reader';
+import { maintenanceNotice, readFeed } from '../readers/pick-reader';
 
 export type FeedStatus = 'ok' | 'empty' | 'maintenance' | 'error';
 
@@ -11,6 +12,8 @@ export type FeedStatus = 'ok' | 'empty' | 'maintenance' | 'error';
 export interface FeedReport {
   status: FeedStatus;
   format: FeedFormat | null;
+  /** The dialect the reader recognised (FEED_DIALECTS), when it read items. */
+  dialect: FeedDialect | null;
   error: FeedError | null;
   offers: NormalizedOffer[];
   rejected: RejectedItem[];
@@ -25,32 +28,53 @@ export interface CheckOptions {
 
 /**
  * Reads and normalizes one body: decode, pick the reader, normalize. Never throws for bad input;
- * every problem is in the report. A feed whose items are all rejected is an error (`no_valid_items`):
- * applying it would wipe the exchanger's snapshot because of, say, a missing alias.
+ * every problem is in the report, in text that can be stored as it is (no control characters). A feed
+ * whose items are all rejected is an error (`no_valid_items`): applying it would wipe the exchanger's
+ * snapshot because of, say, a missing alias. Offers are capped after city fan-out, like items.
  */
 export function checkFeed(body: Uint8Array, options: CheckOptions, context: NormalizationContext): FeedReport {
+  return storable(readAndNormalize(body, options, context));
+}
+
+function readAndNormalize(body: Uint8Array, options: CheckOptions, context: NormalizationContext): FeedReport {
   const decoded = decodeBody(body, options.contentType);
   const read = readFeed(decoded.text, options.format);
   switch (read.kind) {
     case 'error':
       return failedReport(read.format, { code: read.code, message: read.message }, decoded.warnings);
     case 'maintenance':
-      return { ...emptyReport(read.format, decoded.warnings), status: 'maintenance' };
+      return maintenanceReport(read.message, read.format, decoded.warnings);
     case 'items': {
-      const result = normalizeItems(read.items, context);
+      const result = normalizeItems(read.items, context, MAX_FEED_ITEMS);
       const stats = { items: read.items.length, offers: result.offers.length, rejected: result.rejectedCount, duplicates: result.duplicates };
-      const warnings = [...decoded.warnings, ...result.warnings];
+      const warnings = [...decoded.warnings, ...read.warnings, ...result.warnings];
+      if (result.overflow) {
+        return { ...failedReport(read.format, { code: 'too_many_items', message: `the feed yields more than ${MAX_FEED_ITEMS} offers (cities counted)` }, warnings), dialect: read.dialect };
+      }
       if (read.items.length > 0 && result.offers.length === 0) {
         const first = result.rejected[0]?.reason ?? 'no offers';
         return {
           ...failedReport(read.format, { code: 'no_valid_items', message: `none of the ${read.items.length} items could be used (first: ${first})` }, warnings),
+          dialect: read.dialect,
           rejected: result.rejected,
           stats,
         };
       }
-      return { status: read.items.length === 0 ? 'empty' : 'ok', format: read.format, error: null, offers: result.offers, rejected: result.rejected, warnings, stats };
+      const status = read.items.length === 0 ? 'empty' : 'ok';
+      return { status, format: read.format, dialect: read.dialect, error: null, offers: result.offers, rejected: result.rejected, warnings, stats };
     }
   }
+}
+
+/** The maintenance notice in the body of an HTTP error answer (a 503 page), or null (DESIGN.md §2). */
+export function maintenanceInErrorAnswer(body: Uint8Array, contentType?: string | null): string | null {
+  const notice = maintenanceNotice(decodeBody(body, contentType).text);
+  return notice === null ? null : printable(notice).slice(0, 300);
+}
+
+/** The exchanger says it is offline: its offers are hidden at once (the notice is kept as a warning). */
+export function maintenanceReport(notice: string, format: FeedFormat | null = null, warnings: string[] = []): FeedReport {
+  return { ...emptyReport(format, [...warnings, `maintenance: ${notice.slice(0, 300)}`]), status: 'maintenance' };
 }
 
 export function failedReport(format: FeedFormat | null, error: FeedError, warnings: string[] = []): FeedReport {
@@ -58,5 +82,15 @@ export function failedReport(format: FeedFormat | null, error: FeedError, warnin
 }
 
 function emptyReport(format: FeedFormat | null, warnings: string[]): FeedReport {
-  return { status: 'ok', format, error: null, offers: [], rejected: [], warnings, stats: { items: 0, offers: 0, rejected: 0, duplicates: 0 } };
+  return { status: 'ok', format, dialect: null, error: null, offers: [], rejected: [], warnings, stats: { items: 0, offers: 0, rejected: 0, duplicates: 0 } };
+}
+
+/** The report's texts (error, warnings, reject reasons) made safe to store and show. */
+function storable(report: FeedReport): FeedReport {
+  return {
+    ...report,
+    error: report.error && { ...report.error, message: printable(report.error.message) },
+    warnings: report.warnings.map(printable),
+    rejected: report.rejected.map((r) => ({ ...r, reason: printable(r.reason) })),
+  };
 }

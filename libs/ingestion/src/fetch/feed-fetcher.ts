@@ -11,6 +11,8 @@ const inflateAsync = promisify(inflate);
 const brotliAsync = promisify(brotliDecompress);
 
 export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
+/** How much of an error answer's body is kept (a 503 may say "maintenance"). */
+export const ERROR_BODY_BYTES = 64 * 1024;
 export const MAX_REDIRECTS = 3;
 export const USER_AGENT = 'ratewatch/0.1 (exchange-rate monitoring; +https://github.com/ratewatch/ratewatch)';
 const MAX_CONNECT_TIMEOUT_MS = 5000;
@@ -44,7 +46,16 @@ export type FetchResult =
       lastModified: string | null;
     };
 
-/** A fetch that failed, with the feed error code to store and a message that says what happened. */
+/** The start of an error answer's body (at most ERROR_BODY_BYTES, decompressed) and its type. */
+export interface ErrorBody {
+  body: Buffer;
+  contentType: string | null;
+}
+
+/**
+ * A fetch that failed, with the feed error code to store and a message that says what happened. A 5xx
+ * answer keeps the start of its body, so a caller can tell an exchanger's maintenance page.
+ */
 export class FetchError extends Error {
   override name = 'FetchError';
 
@@ -52,6 +63,7 @@ export class FetchError extends Error {
     readonly code: FeedErrorCode,
     message: string,
     readonly httpStatus: number | null = null,
+    readonly errorBody: ErrorBody | null = null,
   ) {
     super(message);
   }
@@ -107,9 +119,18 @@ export class FeedFetcher {
           await response.body.dump().catch(() => undefined);
           return { kind: 'not_modified', status: 304, url: url.toString(), etag, lastModified };
         }
+        if (status >= 500) {
+          const sample = await readErrorBody(response.body, header(response.headers, 'content-encoding'));
+          throw new FetchError('http_error', `HTTP ${status} from ${url.host}`, status, sample && { body: sample, contentType: header(response.headers, 'content-type') });
+        }
         if (status >= 400 || status < 200) {
           await response.body.dump().catch(() => undefined);
           throw new FetchError('http_error', `HTTP ${status} from ${url.host}`, status);
+        }
+        if (status === 206) {
+          // ratewatch never asks for a range: a part of a feed is not the feed.
+          await response.body.dump().catch(() => undefined);
+          throw new FetchError('http_error', `HTTP 206 Partial Content from ${url.host}: only part of the feed was sent`, status);
         }
         const raw = await readCapped(response.body, maxBytes);
         const body = await decompressBody(raw, header(response.headers, 'content-encoding'), maxBytes);
@@ -222,6 +243,25 @@ async function readCapped(body: AsyncIterable<Buffer>, maxBytes: number): Promis
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, size);
+}
+
+/** The first ERROR_BODY_BYTES of an error answer, decompressed; null when it cannot be read. */
+async function readErrorBody(body: AsyncIterable<Buffer> & { dump(): Promise<void> }, encoding: string | null): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= ERROR_BODY_BYTES) break;
+    }
+    const raw = Buffer.concat(chunks, size).subarray(0, ERROR_BODY_BYTES);
+    return await decompressBody(raw, encoding, ERROR_BODY_BYTES);
+  } catch {
+    return null;
+  } finally {
+    await body.dump().catch(() => undefined);
+  }
 }
 
 /** Decompresses by Content-Encoding, or by the gzip magic bytes when the header is missing. */

@@ -249,11 +249,11 @@ describe('snapshot writes keep hostile text intact', () => {
       const { feeds } = pollServiceFor(dataSource);
       const { exchangerId, feedId } = await createExchangerWithFeed(dataSource, 'hostile', 'https://h.example/r.xml');
       const flags = ['manual', 'say "hi"', 'back\\slash', '{braces}', 'tab\there', 'new\nline', 'кириллица', "'; DROP TABLE offers; --"];
-      const run = { trigger: 'manual', startedAt: new Date(), durationMs: 1, status: 'ok' as const, format: 'xml', httpStatus: 200, bytes: 1, items: 1, accepted: 1, rejected: 0, duplicates: 0, inserted: 0, updated: 0, deleted: 0, error: null, rejects: [], warnings: [] };
-      const offer = { from: 'BTC', to: 'ETH', city: null, in: '1', out: '20', rate: '20', reserve: null, fromMin: null, fromMax: null, toMin: null, toMax: null, fromFee: [{ kind: 'fixed' as const, value: '1', unit: 'BTC' }], toFee: [], minFee: [], flags };
+      const run = { trigger: 'manual', startedAt: new Date(), durationMs: 1, status: 'ok' as const, format: 'xml', dialect: 'xml-eref-1.1', httpStatus: 200, bytes: 1, items: 1, accepted: 1, rejected: 0, duplicates: 0, inserted: 0, updated: 0, deleted: 0, error: null, rejects: [], warnings: [] };
+      const offer = { from: 'BTC', to: 'ETH', city: null, in: '1', out: '20', rate: '20', reserve: null, fromMin: null, fromMax: null, toMin: null, toMax: null, fromFee: [{ kind: 'fixed' as const, value: '1', unit: 'BTC' }], toFee: [], minFee: [], flags, floating: { percent: '0.5', minutes: 30 }, delayMinutes: 15 };
       expect(await feeds.applyAnswer({ id: feedId, exchangerId }, run, { etag: null, lastModified: null, contentHash: 'a' }, [offer])).toMatchObject({ inserted: 1 });
-      const [row] = await dataSource.query<Array<{ flags: string[]; from_fee: unknown }>>(`SELECT flags, from_fee FROM offers WHERE feed_id = $1`, [feedId]);
-      expect(row).toEqual({ flags, from_fee: [{ kind: 'fixed', value: '1', unit: 'BTC' }] });
+      const [row] = await dataSource.query<Array<{ flags: string[]; from_fee: unknown }>>(`SELECT flags, from_fee, floating, delay_minutes FROM offers WHERE feed_id = $1`, [feedId]);
+      expect(row).toEqual({ flags, from_fee: [{ kind: 'fixed', value: '1', unit: 'BTC' }], floating: { percent: '0.5', minutes: 30 }, delay_minutes: 15 });
       // The same values again: nothing is rewritten.
       expect(await feeds.applyAnswer({ id: feedId, exchangerId }, run, { etag: null, lastModified: null, contentHash: 'b' }, [offer])).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
     } finally {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { FeedRunRecord, FeedsRepository, FeedToPoll, SnapshotChange } from '@app/database';
-import { checkFeed, FeedReport } from '@app/feeds';
+import { checkFeed, FeedReport, maintenanceInErrorAnswer } from '@app/feeds';
 import type { PollTrigger } from '@app/queue';
 import { SnapshotChanges } from '../events/snapshot-changes';
 import { FeedFetcher, FetchError } from '../fetch/feed-fetcher';
@@ -78,6 +78,13 @@ export class FeedPollService {
       answer = await this.fetcher.fetch({ url: feed.url, timeoutMs: feed.timeoutMs, etag: feed.etag, lastModified: feed.lastModified });
     } catch (error) {
       if (!(error instanceof FetchError)) throw error;
+      if (error.errorBody !== null && maintenanceInErrorAnswer(error.errorBody.body, error.errorBody.contentType) !== null) {
+        // A 503 page that says "maintenance": the exchanger is offline, its offers are hidden at once.
+        const run = this.run(trigger, started, 'maintenance', { httpStatus: error.httpStatus, bytes: error.errorBody.body.length });
+        const change = await this.feeds.applyAnswer(feed, run, { etag: null, lastModified: null, contentHash: null }, null);
+        this.changes.publish({ all: true });
+        return { status: 'maintenance', run, change };
+      }
       const run = this.run(trigger, started, 'error', { error: { code: error.code, message: error.message }, httpStatus: error.httpStatus });
       await this.feeds.recordFailure(feed.id, run);
       return { status: 'error', run, change: null };
@@ -135,6 +142,7 @@ export class FeedPollService {
       durationMs: Date.now() - started.getTime(),
       status,
       format: null,
+      dialect: null,
       httpStatus: null,
       bytes: null,
       items: 0,
@@ -155,6 +163,7 @@ export class FeedPollService {
 function fromReport(report: FeedReport): Partial<FeedRunRecord> {
   return {
     format: report.format,
+    dialect: report.dialect,
     items: report.stats.items,
     accepted: report.stats.offers,
     rejected: report.stats.rejected,

@@ -51,6 +51,11 @@ export class FeeDto {
   @ApiPropertyOptional({ example: 'USD' }) unit?: string;
 }
 
+export class FloatingTermsDto {
+  @ApiProperty({ nullable: true, type: String, example: '1' }) percent!: string | null;
+  @ApiProperty({ nullable: true, type: Number, example: 30 }) minutes!: number | null;
+}
+
 export class RateItemDto {
   @ApiProperty({ example: { slug: 'aura', name: 'Aura' } }) exchanger!: { slug: string; name: string };
   @ApiProperty({ example: '1' }) in!: string;
@@ -65,6 +70,9 @@ export class RateItemDto {
   @ApiProperty({ type: [FeeDto] }) toFee!: FeeDto[];
   @ApiProperty({ type: [FeeDto] }) minFee!: FeeDto[];
   @ApiProperty({ example: ['manual'] }) flags!: string[];
+  @ApiProperty({ nullable: true, type: FloatingTermsDto, description: 'present when the rate floats: by up to percent within minutes (either may be null)' })
+  floating!: FloatingTermsDto | null;
+  @ApiProperty({ nullable: true, type: Number, example: 30, description: 'minutes the exchange may take, when the exchanger says' }) delayMinutes!: number | null;
   @ApiProperty({ nullable: true, type: String }) city!: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'with an amount: what you give' }) give!: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'with an amount: what you get' }) get!: string | null;

@@ -68,6 +68,8 @@ function item(o: DirectionOffer, from: string, to: string, give: Dec | null, get
     toFee: o.toFee,
     minFee: o.minFee,
     flags: o.flags,
+    floating: o.floating,
+    delayMinutes: o.delayMinutes,
     city: o.city,
     give: give === null ? null : toPlain(give),
     get: get === null ? null : toPlain(get),
