@@ -84,6 +84,28 @@ export const HOSTILE_FEEDS: HostileCase[] = [
   { name: 'the same direction 10,000 times', answer: { body: () => `<rates>${repeat(xmlItem('BTC', 'ETH', '20.5'), 10_000)}</rates>` }, expect: { accepted: ['BTC>ETH'] } },
   { name: 'an error answer in place of the feed', answer: { body: '<error>Access denied for your IP</error>' }, expect: { error: 'feed_error_answer' } },
   { name: 'UTF-16 without a byte-order mark', answer: { body: Buffer.from(GOOD, 'utf16le') }, expect: { error: 'not_a_feed' } },
+  // One bad value rejects its item, never the feed (DESIGN.md §3): the good items around it are written.
+  ...([
+    ['one 20,000-digit value', `<in>1</in><out>0.${repeat('9', 20_000)}</out>`, /more than 40 significant digits/],
+    ['one 20,000-digit limit', `<in>1</in><out>1</out><maxamount>1.${repeat('1', 20_000)}</maxamount>`, /max amount .* more than 40 significant digits/],
+    ['in = 1e-400 (a 401-digit rate)', '<in>1e-400</in><out>1</out>', /in "1e-400" is out of range: smaller than 1e-30/],
+    ['a rate of 10^25', '<in>1</in><out>1e25</out>', /the rate .* larger than 1e18/],
+    ['the same field twice in one item', '<from>XMR</from><in>1</in><out>1</out>', /the field from appears twice/],
+    ['an item nested inside an item', '<in>1</in><out>1</out><item><from>XMR</from></item>', /an <item> inside an <item>/],
+    ['markup inside a value', '<in>1</in><out>0.<b>5</b></out>', /markup <b> inside <out>/],
+    ['one item naming 150,000 cities', `<in>1</in><out>1</out><city>${Array.from({ length: 150_000 }, (_, i) => `C${i}`).join(',')}</city>`, /more than 500 cities in one item/],
+  ] as const).map(([name, inside, rejected]): HostileCase => ({
+    name: `${name} among good items`,
+    answer: { body: `<rates>${xmlItem('BTC', 'ETH', '20.5')}<item><from>LTC</from><to>BTC</to>${inside}</item>${xmlItem('ETH', 'BTC', '0.048')}</rates>` },
+    expect: { accepted: ['BTC>ETH', 'ETH>BTC'], rejected },
+  })),
+  {
+    name: 'a NUL byte inside param (past the first kilobyte)',
+    answer: { body: `<rates>${repeat(xmlItem('BTC', 'ETH', '20.5'), 20)}<item><from>ETH</from><to>BTC</to><in>1</in><out>0.048</out><param>manual,\u0000verifying</param></item></rates>` },
+    expect: { accepted: ['BTC>ETH', 'ETH>BTC'] },
+  },
+  { name: 'offers past the cap after city fan-out (250 items × 500 cities)', answer: { body: () => `<rates>${Array.from({ length: 250 }, (_, i) => `<item><from>BTC</from><to>CASHUSD</to><in>1</in><out>${i + 1}</out><city>${Array.from({ length: 500 }, (_, c) => `X${i}C${c}`).join(',')}</city></item>`).join('')}</rates>` }, expect: { error: 'too_many_items', message: /offers \(cities counted\)/ } },
+  { name: 'HTTP 206 Partial Content (a part of the feed)', answer: { body: GOOD.slice(0, 120), status: 206 }, expect: { error: 'http_error', message: /Partial Content/ } },
 ];
 
 /** A server that answers a path with the answer the current case set. */

@@ -22,7 +22,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
 
   it('creates the schema and seeds the 322 catalog codes and the default aliases', async () => {
     const result = await migrateAndSeed(db.url);
-    expect(result.migrationsApplied).toEqual(['InitialSchema1764072000000', 'CatalogVersion1764072100000', 'AdminAudit1764072300000', 'PartnerPrograms1764072400000', 'BestRateHistory1764072500000']);
+    expect(result.migrationsApplied).toEqual(['InitialSchema1764072000000', 'CatalogVersion1764072100000', 'AdminAudit1764072300000', 'PartnerPrograms1764072400000', 'BestRateHistory1764072500000', 'OfferFloatingAndDelay1764072600000']);
     expect(result.currenciesAdded).toBe(322);
     expect(result.aliasesAdded).toBeGreaterThan(10);
     const tables = await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
@@ -46,7 +46,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
     const fresh = await createTestDatabase();
     try {
       const results = await Promise.all([migrateAndSeed(fresh.url), migrateAndSeed(fresh.url), migrateAndSeed(fresh.url)]);
-      expect(results.map((r) => r.migrationsApplied.length).sort()).toEqual([0, 0, 5]);
+      expect(results.map((r) => r.migrationsApplied.length).sort()).toEqual([0, 0, 6]);
       expect(results.reduce((sum, r) => sum + r.currenciesAdded, 0)).toBe(322);
     } finally {
       await fresh.drop();

@@ -45,7 +45,12 @@ export function checkBounds(value: string, field: string, raw: string): string {
 }
 
 /** A comma between two digits is a decimal mark; any other comma separates components. */
-const FEE_SEPARATOR = /,(?!\d)|(?<!\d),/;
+const COMPONENT_SEPARATOR = /,(?!\d)|(?<!\d),/;
+
+/** `0.5 USD, 1 %` → `0.5 USD` and ` 1 %`; `0,5 %` stays one component (its comma is a decimal mark). */
+export function splitComponents(text: string): string[] {
+  return text.split(COMPONENT_SEPARATOR);
+}
 
 /**
  * Fee components as feeds write them (DESIGN.md §2): `0.5 USD, 1 %` → fixed 0.5 USD and 1 percent;
@@ -58,7 +63,7 @@ export function parseFees(raw: readonly RawFee[] | undefined, field: string, bar
   const fees: Fee[] = [];
   for (const component of raw) {
     if (component.type === undefined) {
-      for (const part of component.text.split(FEE_SEPARATOR)) addFee(fees, part.trim(), field, bareUnit, warn);
+      for (const part of splitComponents(component.text)) addFee(fees, part.trim(), field, bareUnit, warn);
       continue;
     }
     const type = component.type.trim().toLowerCase();

@@ -1,7 +1,7 @@
 import { canonicalDecimal, compareDecimalStrings, decimalBoundsProblem, FloatingTerms, isNegativeCanonical, isPositiveCanonical, OfferTerms, RATE_BOUNDS, rateOfCanonical, sideOfUnit } from '@app/domain';
 import { withoutControlCharacters } from '../control-characters';
 import type { RawFeedItem, RawFloating } from '../raw-item';
-import { checkBounds, ItemRejection, parseFees, parseQuantity, Quantity, shown } from './amounts';
+import { checkBounds, ItemRejection, parseFees, parseQuantity, Quantity, shown, splitComponents } from './amounts';
 import { CodeResolver } from './code-resolver';
 import type { CatalogEntry, NormalizationContext } from './normalization-context';
 
@@ -232,7 +232,7 @@ function floatingOf(raw: RawFloating, warn: (message: string) => void): Floating
   const text = raw.text?.trim();
   if (text !== undefined && text !== '') {
     if (FALSE.test(text)) return null;
-    for (const part of text.split(',')) {
+    for (const part of splitComponents(text)) {
       const token = part.trim();
       if (token.endsWith('%')) percent ??= token.slice(0, -1);
       else if (/^\d+$/.test(token)) minutes ??= token;

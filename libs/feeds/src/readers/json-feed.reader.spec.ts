@@ -80,3 +80,62 @@ describe('JsonFeedReader number quoting', () => {
     expect([canonicalDecimal(item!.in), canonicalDecimal(item!.out)]).toEqual(['1.5', '2000']);
   });
 });
+
+describe('JsonFeedReader: the dominant engine’s dialects', () => {
+  it('reads the engine’s maintenance pair as maintenance, any other error pair as an error answer', () => {
+    expect(reader.read('["error","Техническое обслуживание"]')).toMatchObject({ kind: 'maintenance', message: 'Техническое обслуживание' });
+    expect(reader.read('["error","Maintenance"]')).toMatchObject({ kind: 'maintenance' });
+    expect(reader.read('["ERROR","Access denied"]')).toMatchObject({ kind: 'error', code: 'feed_error_answer' });
+  });
+
+  it('still reads a two-element array of rates as rates', () => {
+    expect(items('[{"from":"BTC"},{"from":"ETH"}]')).toHaveLength(2);
+  });
+
+  it('reads an options object of the usual dialect: known flags, the rest as free flags, falsy ones absent', () => {
+    const [item] = items('{"rates":[{"from":"BTC","options":{"manual":true,"ident":1,"juridical":0,"weekends":1,"reg":false}}]}');
+    expect(item).toMatchObject({ flags: ['manual', 'verifying'], param: 'weekends' });
+  });
+
+  describe('version 1.3', () => {
+    const v13 = (exchange: string, list = '{"1":"BTC","2":"ETH","3":"CASHUSD"}', amounts = '{}') =>
+      reader.read(`{"version":"1.3","currencies":{"list":${list},"amounts":${amounts}},"exchange":${exchange}}`);
+    const v13items = (exchange: string, list?: string, amounts?: string) => {
+      const result = v13(exchange, list, amounts);
+      if (result.kind !== 'items') throw new Error(JSON.stringify(result));
+      return result.items;
+    };
+
+    it('is recognised by its shape, whatever the version says', () => {
+      expect(v13('{}')).toMatchObject({ kind: 'items', dialect: 'json-1.3', items: [] });
+    });
+
+    it('turns a negative xr into 1 → |xr| and a positive one into xr → 1, JSON numbers exact', () => {
+      const list = v13items('{"1":{"to":{"2":{"xr":-26.70000000000000000001}}},"2":{"to":{"1":{"xr":"26.9"}}}}');
+      expect(list.map((i) => [i.from, i.to, i.in, i.out])).toEqual([['BTC', 'ETH', '1', '26.70000000000000000001'], ['ETH', 'BTC', '26.9', '1']]);
+    });
+
+    it('marks an offer whose currency id is not in the list, or which has no xr, as defective', () => {
+      const list = v13items('{"1":{"to":{"9":{"xr":"-1"},"2":{"min":"1"}}},"7":[]}');
+      // Keys that look like integers come in numeric order, as the engine writes them (ksort).
+      expect(list.map((i) => i.defect)).toEqual(['the rate xr is missing', 'currency id 9 is not in currencies.list', 'exchange.7 has no "to" object']);
+    });
+
+    it('takes the reserve from the offer, else from currencies.amounts of the received currency', () => {
+      const list = v13items('{"1":{"to":{"2":{"xr":"-26","amount":"5"}}},"2":{"to":{"1":{"xr":"27"}}}}', undefined, '{"1":"0.75"}');
+      expect(list.map((i) => i.amount)).toEqual(['5', '0.75']);
+    });
+
+    it('keeps an unknown fee form as text for the normalizer to warn about', () => {
+      const [item] = v13items('{"1":{"to":{"2":{"xr":"-26","inFee":{"per-mille":3}}}}}');
+      expect(item?.fromfee).toEqual([{ text: '{"per-mille":3}' }]);
+    });
+
+    it('counts offers against the item cap', () => {
+      const targets = Array.from({ length: 400 }, (_, i) => `"${i}":{"xr":"1"}`).join(',');
+      const exchange = `{${Array.from({ length: 251 }, (_, i) => `"${i}":{"to":{${targets}}}`).join(',')}}`;
+      expect(MAX_FEED_ITEMS).toBeLessThan(251 * 400);
+      expect(v13(exchange)).toMatchObject({ kind: 'error', code: 'too_many_items' });
+    });
+  });
+});

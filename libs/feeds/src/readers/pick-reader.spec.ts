@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readFeed, sniffFormat } from './pick-reader';
+import { maintenanceNotice, readFeed, sniffFormat } from './pick-reader';
 
 describe('readFeed: answers that are not a feed', () => {
   it.each([
@@ -31,4 +31,39 @@ describe('sniffFormat', () => {
     expect(sniffFormat('BTC;ETH;1;20;5')).toBe('txt');
     expect(sniffFormat('hello')).toBeNull();
   });
+});
+
+describe('readFeed: what may come before an XML root', () => {
+  it('reads a feed that starts with comments and processing instructions', () => {
+    expect(readFeed('<!-- cache 12:00 --><?xml-stylesheet href="x"?>\n<!-- -->\n<rates><item><from>BTC</from></item></rates>', 'auto')).toMatchObject({ kind: 'items', format: 'xml' });
+  });
+
+  it('still calls an HTML page behind a comment an HTML page', () => {
+    expect(readFeed('<!-- cached by WP Super Cache -->\n<!DOCTYPE html><html><title>Just a moment...</title></html>', 'xml')).toMatchObject({ kind: 'error', code: 'html_page' });
+  });
+
+  it('tells a stray NUL in a text feed from binary data', () => {
+    const good = `<rates>${'<item><from>BTC</from><to>ETH</to><in>1</in><out>20</out></item>'.repeat(20)}</rates>`;
+    expect(readFeed(good.replace('<out>20', '<out>2\u00000'), 'auto')).toMatchObject({ kind: 'items' });
+    expect(readFeed(Buffer.from(good, 'utf16le').toString('latin1'), 'auto')).toMatchObject({ kind: 'error', code: 'not_a_feed' });
+  });
+});
+
+describe('maintenanceNotice: the body of a 503', () => {
+  it.each([
+    ['<error>Техническое обслуживание</error>', 'Техническое обслуживание'],
+    ['["error","Maintenance"]', 'Maintenance'],
+    ['Maintenance', 'Maintenance'],
+    ['<!DOCTYPE html><html><head><title>Site under maintenance</title></head><body>Back soon</body></html>', 'Site under maintenance'],
+    ['<html><head><title>Exchange</title><script>var maintenance = 0;</script></head><body><h1>Технические работы</h1><p>Скоро вернёмся</p></body></html>', 'Exchange Технические работы Скоро вернёмся'],
+  ])('finds maintenance in %j', (body, notice) => {
+    expect(maintenanceNotice(body)).toBe(notice);
+  });
+
+  it.each(['<html><title>503 Service Temporarily Unavailable</title><body>nginx</body></html>', 'Bad gateway', '<error>Access denied</error>', ''])(
+    'finds none in %j',
+    (body) => {
+      expect(maintenanceNotice(body)).toBeNull();
+    },
+  );
 });

@@ -89,5 +89,5 @@ function htmlTitle(body: string): string | null {
 }
 
 function stripTags(text: string): string {
-  return text.replace(/<[^>]*>/g, '').replace(/\s+/g, ' ').trim();
+  return text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
 }

@@ -22,4 +22,22 @@ describe('TxtFeedReader', () => {
   it('refuses text without semicolons', () => {
     expect(reader.read('hello world')).toMatchObject({ kind: 'error', code: 'txt_malformed' });
   });
+
+  it('reads the sixth field as the cash city, empty on non-cash lines (`;;`)', () => {
+    const result = reader.read('USDTTRC20;CASHRUB;1;96.4;1000;MSK;\nBTC;SBERRUB;1;6600000;5000;;\nUSDTTRC20;CASHUSD;1;0.99;100;MSK, SPB;');
+    expect(result).toMatchObject({ kind: 'items', dialect: 'txt-cities' });
+    expect(result.kind === 'items' && result.items.map((i) => i.city)).toEqual(['MSK', undefined, 'MSK, SPB']);
+  });
+
+  it.each([
+    ['CR', '\r'],
+    ['LF', '\n'],
+    ['CRLF', '\r\n'],
+    ['mixed', '\r'],
+  ])('reads every line with %s line ends', (_name, end) => {
+    const body = ['BTC;ETH;1;20;5', 'ETH;BTC;1;0.05;1', 'LTC;BTC;1;0.001;9'].join(end) + (_name === 'mixed' ? '\nXMR;BTC;1;0.002;3\r\n' : end);
+    const result = reader.read(body);
+    expect(result.kind === 'items' && result.items.map((i) => i.from)).toEqual(_name === 'mixed' ? ['BTC', 'ETH', 'LTC', 'XMR'] : ['BTC', 'ETH', 'LTC']);
+    expect(result).toMatchObject({ dialect: 'txt' });
+  });
 });

@@ -73,4 +73,61 @@ describe('XmlFeedReader', () => {
   it('is reached through readFeed with whitespace and a BOM-less prolog after blank lines', () => {
     expect(readFeed('\n\n   <?xml version="1.0"?><rates><item><from>BTC</from></item></rates>', 'auto')).toMatchObject({ kind: 'items', format: 'xml' });
   });
+
+  describe('EREF 1.1 as the dominant engine writes it', () => {
+    it('keeps each fee element with its type attribute, repeated elements as separate components', () => {
+      const [item] = items('<rates><item><from>BTC</from><fromfee type="%">0.5</fromfee><tofee type="abs">1</tofee><tofee type="%">0.2</tofee><minfee>2 USD</minfee></item></rates>');
+      expect(item).toMatchObject({ fromfee: [{ text: '0.5', type: '%' }], tofee: [{ text: '1', type: 'abs' }, { text: '0.2', type: '%' }], minfee: [{ text: '2 USD' }] });
+    });
+
+    it('reads boolean flag elements, false, 0 and empty meaning absent', () => {
+      const [item] = items('<rates><item><manual>true</manual><Verifying>1</Verifying><juridical>false</juridical><reg>0</reg><otherin/><cardverify>yes</cardverify></item></rates>');
+      expect(item?.flags).toEqual(['manual', 'verifying', 'cardverify']);
+    });
+
+    it('keeps floating terms from attributes or the older text, and the delay', () => {
+      const [a, b] = items('<rates><item><floating percent="1" minutes="30" /><delay>15</delay></item><item><floating>1%,30</floating></item></rates>');
+      expect(a).toMatchObject({ floating: { percent: '1', minutes: '30' }, delay: '15' });
+      expect(b?.floating).toEqual({ percent: undefined, minutes: undefined, text: '1%,30' });
+    });
+
+    it('names the dialect: EREF 1.1 by its schema, its fields or its element flags; BestChange XML otherwise', () => {
+      const dialect = (xml: string) => (reader.read(xml) as { dialect?: string }).dialect;
+      expect(dialect('<rates xsi:noNamespaceSchemaLocation="https://docs.bestchange.biz/schema/1.1.xsd"/>')).toBe('xml-eref-1.1');
+      expect(dialect('<rates><item><frommin>1</frommin></item></rates>')).toBe('xml-eref-1.1');
+      expect(dialect('<rates><item><manual>true</manual></item></rates>')).toBe('xml-eref-1.1');
+      expect(dialect('<rates><item><param>manual</param></item></rates>')).toBe('xml');
+    });
+  });
+
+  describe('one item’s defect never hides the others', () => {
+    it('marks a value field written twice, naming it', () => {
+      const list = items('<rates><item><from>A</from><from>B</from></item><item><from>BTC</from><minamount>1</minamount><minamount>2</minamount></item></rates>');
+      expect(list.map((i) => i.defect)).toEqual(['the field from appears twice', undefined]);
+      expect(list[1]?.minamount).toEqual(['1', '2']);
+    });
+
+    it('marks markup inside a value and an item inside an item, and reads the next item', () => {
+      const list = items('<rates><item><from>B<i>T</i>C</from></item><item><in>1</in><item><from>X</from></item></item><item><from>ETH</from></item></rates>');
+      expect(list.map((i) => i.defect)).toEqual(['markup <i> inside <from>', 'an <item> inside an <item>', undefined]);
+      expect(list[2]?.from).toBe('ETH');
+    });
+
+    it('ignores markup inside elements it does not read', () => {
+      const [item] = items('<rates><item><from>BTC</from><fromname><ru>Биткоин</ru><en>Bitcoin</en></fromname></item></rates>');
+      expect(item).toEqual({ from: 'BTC', minamount: [], maxamount: [] });
+    });
+  });
+
+  it('ignores namespace prefixes on every element', () => {
+    const [item] = items('<x:rates xmlns:x="urn:r"><x:item><x:from>BTC</x:from><x:to>ETH</x:to><x:fromfee x:type="%">1</x:fromfee></x:item></x:rates>');
+    expect(item).toMatchObject({ from: 'BTC', to: 'ETH', fromfee: [{ text: '1', type: '%' }] });
+  });
+
+  it('reads <item>s under another root with a warning', () => {
+    expect(reader.read('<exchange><item><from>BTC</from></item></exchange>')).toMatchObject({
+      kind: 'items',
+      warnings: ['the <item>s are under <exchange>, not <rates>; read anyway'],
+    });
+  });
 });

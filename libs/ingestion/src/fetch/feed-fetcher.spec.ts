@@ -27,6 +27,10 @@ const routes: Record<string, Handler> = {
   '/big': (_req, res) => res.writeHead(200).end(Buffer.alloc(5000, 'a')),
   '/html': (_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!DOCTYPE html><html><title>Just a moment...</title></html>'),
   '/error': (_req, res) => res.writeHead(503).end('down'),
+  '/maintenance-gz': (_req, res) => res.writeHead(503, { 'content-encoding': 'gzip', 'content-type': 'text/html' }).end(gzipSync('<html><title>Maintenance</title></html>')),
+  '/huge-error': (_req, res) => res.writeHead(502).end(Buffer.alloc(1024 * 1024, 'x')),
+  '/partial': (_req, res) => res.writeHead(206, { 'content-range': 'bytes 0-99/5000' }).end(FEED.slice(0, 100)),
+  '/forbidden': (_req, res) => res.writeHead(403).end('maintenance'),
   '/agent': (req, res) => res.writeHead(200).end(String(req.headers['user-agent'])),
   '/slow': (_req, res) => {
     res.writeHead(200);
@@ -174,5 +178,23 @@ describe('FeedFetcher against a local HTTP server', () => {
     } finally {
       await open.close();
     }
+  });
+
+  it('refuses 206 Partial Content: a part of a feed is not the feed', async () => {
+    const error = await failure(get('/partial'));
+    expect(error).toMatchObject({ code: 'http_error', httpStatus: 206 });
+    expect(error.message).toMatch(/only part of the feed/);
+  });
+
+  it('keeps the start of a 5xx body (decompressed) so a maintenance page can be told apart', async () => {
+    const error = await failure(get('/maintenance-gz'));
+    expect(error).toMatchObject({ code: 'http_error', httpStatus: 503 });
+    expect(error.errorBody?.body.toString()).toBe('<html><title>Maintenance</title></html>');
+    expect(error.errorBody?.contentType).toBe('text/html');
+  });
+
+  it('keeps at most 64 KB of an error body, and none of a 4xx', async () => {
+    expect((await failure(get('/huge-error'))).errorBody?.body.length).toBe(64 * 1024);
+    expect((await failure(get('/forbidden'))).errorBody).toBeNull();
   });
 });

@@ -141,6 +141,46 @@ describe('FeedPollService on a real PostgreSQL', () => {
     expect(await offers()).toHaveLength(1);
   });
 
+  it('reads a 503 whose page says maintenance as maintenance (offers hidden at once); other 503s stay errors', async () => {
+    server.serve(path, { body: STANDARD });
+    await poll();
+    server.serve(path, { body: '<html><head><title>Технические работы</title></head><body>Скоро вернёмся</body></html>', status: 503, contentType: 'text/html' });
+    const outcome = await poll();
+    expect(outcome.run).toMatchObject({ status: 'maintenance', httpStatus: 503, error: null });
+    expect(await feedRow()).toMatchObject({ in_maintenance: true, last_status: 'maintenance', consecutive_failures: 0 });
+    expect(await offers()).toHaveLength(8); // kept, hidden until the exchanger is back
+
+    server.serve(path, { body: '<html><title>503 Service Temporarily Unavailable</title></html>', status: 503, contentType: 'text/html' });
+    expect((await poll()).run.error?.code).toBe('http_error');
+    server.serve(path, { body: STANDARD });
+    expect((await poll()).run.status).toBe('ok');
+    expect(await feedRow()).toMatchObject({ in_maintenance: false });
+  });
+
+  it('reads the engine’s JSON maintenance pair as maintenance, not as two broken rates', async () => {
+    server.serve(path, { body: STANDARD });
+    await poll();
+    server.serve(path, { body: '["error","Техническое обслуживание"]', contentType: 'application/json' });
+    expect((await poll()).run).toMatchObject({ status: 'maintenance', error: null, rejected: 0 });
+    expect(await feedRow()).toMatchObject({ in_maintenance: true });
+  });
+
+  it('never records internal_error for feed content: bad values reject their items, the rest is written', async () => {
+    server.serve(path, { body: STANDARD });
+    await poll();
+    const body = xml(['BTC', 'ETH', '20'], ['ETH', 'BTC', `0.${'4'.repeat(20_000)}`], ['BTC', 'SBERRUB', '6850000']).replace('</rates>', '<item><from>LTC</from><to>BTC</to><in>1e-400</in><out>1</out></item><item><from>XMR</from><to>BTC</to><in>1</in><out>0.002</out><param>manual\u0000</param><floating percent="1" minutes="30"/><delay>20</delay></item></rates>');
+    server.serve(path, { body });
+    const outcome = await poll();
+    expect(outcome.run).toMatchObject({ status: 'ok', dialect: 'xml-eref-1.1', accepted: 3, rejected: 2 });
+    expect((await offers()).map((o) => `${o.from_code}>${o.to_code}`)).toEqual(['BTC>ETH', 'BTC>SBERRUB', 'XMR>BTC']);
+    const [xmr] = await dataSource.query<Array<{ flags: string[]; floating: unknown; delay_minutes: number }>>(
+      `SELECT flags, floating, delay_minutes FROM offers WHERE feed_id = $1 AND from_code = 'XMR'`, [feedId]);
+    expect(xmr).toEqual({ flags: ['floating', 'manual'], floating: { percent: '1', minutes: 30 }, delay_minutes: 20 });
+    const [run] = await dataSource.query<Array<{ dialect: string; rejects: Array<{ reason: string }> }>>(`SELECT dialect, rejects FROM feed_runs WHERE feed_id = $1 ORDER BY id DESC LIMIT 1`, [feedId]);
+    expect(run?.dialect).toBe('xml-eref-1.1');
+    expect(run?.rejects.map((r) => r.reason)).toEqual([expect.stringMatching(/more than 40 significant digits$/), 'in "1e-400" is out of range: smaller than 1e-30']);
+  });
+
   it('empties the snapshot for a valid feed without items', async () => {
     server.serve(path, { body: STANDARD });
     await poll();

@@ -24,4 +24,39 @@ describe('scenario: flags and cities', () => {
     expect(result.offers.map((o) => o.city)).toEqual(['MSK']);
     expect(result.warnings).toHaveLength(2);
   });
+
+  it('does not take numeric-only param tokens for flags (`<param>0</param>` means none)', () => {
+    expect(normalizeItems([item({ param: '0' })], context()).offers[0]?.flags).toEqual([]);
+    expect(normalizeItems([item({ param: 'manual, 1, 0.5' })], context()).offers[0]?.flags).toEqual(['manual']);
+  });
+
+  it('merges flag elements with param flags, without duplicates', () => {
+    expect(normalizeItems([item({ flags: ['manual', 'verifying'], param: 'manual, weekends' })], context()).offers[0]?.flags).toEqual(['manual', 'verifying', 'weekends']);
+  });
+});
+
+describe('scenario: floating terms and delay', () => {
+  const one = (fields: Parameters<typeof item>[0]) => normalizeItems([item(fields)], context());
+
+  it('reads attribute terms and the older `1%,30` text, and adds the floating flag', () => {
+    expect(one({ floating: { percent: '1', minutes: '30' } }).offers[0]).toMatchObject({ floating: { percent: '1', minutes: 30 }, flags: ['floating'] });
+    expect(one({ floating: { text: '0,5%, 20' } }).offers[0]?.floating).toEqual({ percent: '0.5', minutes: 20 });
+  });
+
+  it('reads a bare true as floating with unknown terms, and false or 0 as not floating', () => {
+    expect(one({ floating: { text: 'true' } }).offers[0]?.floating).toEqual({ percent: null, minutes: null });
+    expect(one({ floating: { text: 'false' } }).offers[0]).toMatchObject({ floating: null, flags: [] });
+    expect(one({ floating: { text: '0' } }).offers[0]?.floating).toBeNull();
+  });
+
+  it('warns about unreadable terms and keeps what it can', () => {
+    const result = one({ floating: { percent: 'lots', minutes: '-5' }, delay: 'soon' });
+    expect(result.offers[0]).toMatchObject({ floating: { percent: null, minutes: null }, delayMinutes: null });
+    expect(result.warnings).toEqual(['item 0: unreadable floating percent "lots"', 'item 0: unreadable floating minutes "-5"', 'item 0: unreadable delay "soon"']);
+  });
+
+  it('reads the delay in whole minutes', () => {
+    expect(one({ delay: ' 15 ' }).offers[0]?.delayMinutes).toBe(15);
+    expect(one({ delay: '99999999' }).offers[0]?.delayMinutes).toBeNull();
+  });
 });
