@@ -235,6 +235,17 @@ describe('admin API (standalone)', () => {
       expect((await pg.query(`SELECT 1 FROM feed_runs WHERE trigger <> 'manual' AND trigger <> 'schedule'`)).rowCount).toBe(0);
     });
 
+    it('names the dialect it recognised: EREF 1.1, JSON 1.3, TXT with cities; a 503 maintenance page is maintenance', async () => {
+      const dialect = async (file: string, contentType: string) =>
+        (await call<{ dialect: string; status: string }>('POST', '/v1/admin/feed-check', readFileSync(join(__dirname, '../fixtures/dialects', file), 'utf8'), { 'content-type': contentType })).body;
+      expect(await dialect('premium-eref-1.1.xml', 'text/xml')).toMatchObject({ status: 'ok', dialect: 'xml-eref-1.1' });
+      expect(await dialect('premium-1.3.json', 'application/json')).toMatchObject({ status: 'ok', dialect: 'json-1.3' });
+      expect(await dialect('premium-cities.txt', 'text/plain')).toMatchObject({ status: 'ok', dialect: 'txt-cities' });
+      feeds.serve('/down.xml', { body: '<error>Техническое обслуживание</error>', status: 503 });
+      const down = await call<{ status: string; warnings: string[] }>('POST', '/v1/admin/feed-check', { url: feeds.url('/down.xml') });
+      expect(down.body).toMatchObject({ status: 'maintenance', warnings: ['maintenance: HTTP 503: Техническое обслуживание'] });
+    });
+
     it('refuses oversized bodies', async () => {
       const huge = await call('POST', '/v1/admin/feed-check', 'x'.repeat(2 * 1024 * 1024), { 'content-type': 'text/xml' });
       expect(huge.status).toBe(413);

@@ -37,6 +37,8 @@ async function benchParsing(): Promise<{ items: number; rows: BenchRow[] }> {
   const items = read.items;
   const json = Buffer.from(jsonTwin(items));
   const txt = Buffer.from(items.map((i) => `${i.from};${i.to};${i.in};${i.out};${i.amount ?? ''};`).join('\n'));
+  const eref = Buffer.from(erefTwin(items));
+  const json13 = Buffer.from(json13Twin(items));
   const n = items.length;
 
   const jsonParse = await medianMs(() => JSON.parse(json.toString('utf8')), RUNS);
@@ -67,6 +69,8 @@ async function benchParsing(): Promise<{ items: number; rows: BenchRow[] }> {
       row('XML  read + normalize (hot path)', await medianMs(check(xml), RUNS), 35_000),
       row('JSON read + normalize', await medianMs(check(json), RUNS), 150_000),
       row(`TXT  read + normalize (${offersOf(txt)} offers: no cities in TXT)`, await medianMs(check(txt), RUNS), 200_000, offersOf(txt)),
+      row('XML EREF 1.1 read + normalize (typed fees, flag elements)', await medianMs(check(eref), RUNS), 35_000),
+      row(`JSON 1.3 read + normalize (${offersOf(json13)} offers: one per pair)`, await medianMs(check(json13), RUNS), 150_000, offersOf(json13)),
       row('  XML: fast-xml-parser validator only', await medianMs(() => XMLValidator.validate(text), RUNS), null),
       row('  XML: fast-xml-parser full tree parse (no normalize)', await medianMs(() => fxp.parse(text), RUNS), null),
       row('  XML: validator + htmlparser2 items (no normalize)', await medianMs(() => new XmlFeedReader().read(text), RUNS), null),
@@ -86,6 +90,47 @@ function jsonTwin(items: RawFeedItem[]): string {
     return `{${parts.join(',')}}`;
   });
   return `{"rates":[${entries.join(',')}]}`;
+}
+
+/**
+ * The EREF 1.1 twin, as Premium Exchanger writes it: tabs and blank lines, limits with a unit, fees as
+ * typed repeated elements, flags as elements, floating terms on one item in five.
+ */
+function erefTwin(items: RawFeedItem[]): string {
+  const entries = items.map((i, n) => {
+    const parts = [`<from>${i.from}</from>`, `<to>${i.to}</to>`, `<in>${i.in}</in>`, `<out>${i.out}</out>`];
+    if (i.amount) parts.push(`<amount>${i.amount}</amount>`);
+    if (i.minamount[0]) parts.push(`<frommin>${i.minamount[0]}</frommin>`);
+    if (i.maxamount[0]) parts.push(`<frommax>${i.maxamount[0]}</frommax>`);
+    parts.push('', `<fromfee type="%">0.5</fromfee>`);
+    if (n % 2 === 0) parts.push(`<tofee type="abs">1</tofee><tofee type="%">0.2</tofee>`);
+    if (n % 5 === 0) parts.push(`<floating percent="1" minutes="30" />`, `<delay>15</delay>`);
+    parts.push('', n % 3 === 0 ? '<manual>true</manual><verifying>true</verifying>' : '<manual>false</manual>');
+    if (i.city) parts.push(`<city>${i.city}</city>`);
+    return `\t<item>\n\t\t${parts.join('\n\t\t')}\n\t</item>`;
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<rates xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:noNamespaceSchemaLocation="https://docs.bestchange.biz/schema/1.1.xsd">\n${entries.join('\n')}\n</rates>`;
+}
+
+/** The JSON 1.3 twin: currencies by id, `exchange[from].to[to]` with a signed xr, fees, options, cities. */
+function json13Twin(items: RawFeedItem[]): string {
+  const ids = new Map<string, number>();
+  const idOf = (code: string) => ids.get(code) ?? (ids.set(code, ids.size + 1), ids.size);
+  const exchange = new Map<number, Map<number, string>>();
+  items.forEach((i, n) => {
+    const xr = i.in === '1' ? `-${i.out}` : i.in!;
+    const entry = [`"xr":"${xr}"`, `"amount":"${i.amount ?? '0'}"`];
+    if (i.minamount[0]) entry.push(`"min":"${i.minamount[0].replace(/[^\d.]/g, '')}"`);
+    if (n % 2 === 0) entry.push(`"inFee":["+",{"%":"0.5"},"1"]`);
+    if (n % 3 === 0) entry.push(`"options":{"manual":1,"ident":1}`);
+    if (i.city) entry.push(`"cities":${JSON.stringify(i.city.split(','))}`);
+    const to = exchange.get(idOf(i.from!)) ?? new Map<number, string>();
+    to.set(idOf(i.to!), `{${entry.join(',')}}`);
+    exchange.set(idOf(i.from!), to);
+  });
+  const list = [...ids].map(([code, id]) => `"${id}":"${code}"`).join(',');
+  const body = [...exchange].map(([from, to]) => `"${from}":{"to":{${[...to].map(([id, entry]) => `"${id}":${entry}`).join(',')}}}`).join(',');
+  return `{"version":"1.3","currencies":{"list":{${list}},"amounts":{}},"exchange":{${body}}}`;
 }
 
 async function benchWriting(): Promise<BenchRow[]> {

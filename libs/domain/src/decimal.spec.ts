@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalDecimal, Dec, compareDecimalStrings, parseDecimal, rateOf, rateOfCanonical, toPlain } from './decimal';
+import { canonicalDecimal, Dec, compareDecimalStrings, DECIMAL_BOUNDS, decimalBoundsProblem, parseDecimal, RATE_BOUNDS, rateOf, rateOfCanonical, toPlain } from './decimal';
 
 const read = (raw: string | number): string | null => {
   const value = parseDecimal(raw);
@@ -92,5 +92,45 @@ describe('rateOfCanonical', () => {
   it('passes out through when in is 1 and divides otherwise', () => {
     expect(rateOfCanonical('1', '6850000.5')).toBe('6850000.5');
     expect(rateOfCanonical('4', '1')).toBe('0.25');
+  });
+});
+
+describe('decimalBoundsProblem', () => {
+  const zeros = (n: number) => '0'.repeat(n);
+
+  it.each([
+    ['0', null],
+    ['1', null],
+    [`1${zeros(29)}`, null],
+    [`1${zeros(30)}`, 'larger than 1e30'],
+    [`0.${zeros(29)}1`, null],
+    [`0.${zeros(30)}1`, 'smaller than 1e-30'],
+    [`-0.${zeros(30)}1`, 'smaller than 1e-30'],
+    [`1.${'2'.repeat(39)}`, null],
+    [`1.${'2'.repeat(40)}`, 'more than 40 significant digits'],
+    [`0.${zeros(20)}${'3'.repeat(40)}`, null],
+    [`${'9'.repeat(20)}.${'9'.repeat(21)}`, 'more than 40 significant digits'],
+  ])('bounds %s: %s', (value, problem) => {
+    expect(decimalBoundsProblem(value)).toBe(problem);
+  });
+
+  it('narrows the magnitude for rates', () => {
+    expect(decimalBoundsProblem(`1${zeros(17)}`, RATE_BOUNDS)).toBeNull();
+    expect(decimalBoundsProblem(`1${zeros(18)}`, RATE_BOUNDS)).toBe('larger than 1e18');
+    expect(decimalBoundsProblem(`0.${zeros(17)}1`, RATE_BOUNDS)).toBeNull();
+    expect(decimalBoundsProblem(`0.${zeros(18)}1`, RATE_BOUNDS)).toBe('smaller than 1e-18');
+  });
+
+  it('gives the same answer on its short-string fast path as digit by digit', () => {
+    // Every canonical shape up to the fast path's length: integers, fractions with leading zeros, signs.
+    for (let length = 1; length <= 32; length++) {
+      for (const value of [`1${zeros(length - 1)}`, `0.${zeros(Math.max(0, length - 3))}7`, `-${'9'.repeat(Math.max(1, length - 1))}`]) {
+        const exponent = value.replace('-', '').startsWith('0.') ? -(value.split('.')[1]!.search(/[1-9]/) + 1) : value.replace('-', '').split('.')[0]!.length - 1;
+        for (const bounds of [DECIMAL_BOUNDS, RATE_BOUNDS]) {
+          const expected = exponent > bounds.maxExponent ? 'larger' : exponent < bounds.minExponent ? 'smaller' : null;
+          expect(decimalBoundsProblem(value, bounds)?.split(' ')[0] ?? null, `${value} in ${JSON.stringify(bounds)}`).toBe(expected);
+        }
+      }
+    }
   });
 });

@@ -83,12 +83,14 @@ export function exponentOfCanonical(value: string): number {
   return -(zeros + 1);
 }
 
-/** Significant digits of a canonical string (`0.00120` is canonical `0.0012`: 2). */
+/** Significant digits of a non-zero canonical string (`0.00120` is canonical `0.0012`: 2). */
 function significantDigitsOfCanonical(value: string): number {
-  const digits = (value.startsWith('-') ? value.slice(1) : value).replace('.', '');
-  let start = 0;
-  while (start < digits.length - 1 && digits.charCodeAt(start) === 48) start++;
-  return digits.length - start;
+  let count = 0;
+  for (let i = value.search(/[1-9]/); i >= 0 && i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 48 && c <= 57) count++;
+  }
+  return count;
 }
 
 /**
@@ -96,7 +98,9 @@ function significantDigitsOfCanonical(value: string): number {
  * inside. `bounds` narrows the magnitude (rates use RATE_BOUNDS).
  */
 export function decimalBoundsProblem(value: string, bounds: { minExponent: number; maxExponent: number } = DECIMAL_BOUNDS): string | null {
-  if (value === '0') return null;
+  // A short canonical string cannot be out of bounds: it has too few characters for that many digits or
+  // zeros (the hot path: almost every value a feed writes).
+  if (value.length <= Math.min(bounds.maxExponent + 1, 2 - bounds.minExponent, DECIMAL_BOUNDS.maxSignificantDigits) || value === '0') return null;
   const exponent = exponentOfCanonical(value);
   if (exponent > bounds.maxExponent) return `larger than 1e${bounds.maxExponent + 1}`;
   if (exponent < bounds.minExponent) return `smaller than 1e${bounds.minExponent}`;

@@ -19,6 +19,7 @@ export interface Quantity {
 }
 
 const WITH_UNIT = /^(.*?[\d.])\s*([A-Za-z][A-Za-z0-9_-]{0,15})$/;
+const HAS_LETTER = /[a-z]/i;
 /** `1e400` is an (overflowing) exponent, not the number 1 in a currency called E400. */
 const EXPONENT = /^e[+-]?\d+$/i;
 
@@ -26,10 +27,12 @@ const EXPONENT = /^e[+-]?\d+$/i;
 export function parseQuantity(raw: string): Quantity | null {
   const text = raw.trim();
   if (text === '') return null;
-  const bare = canonicalDecimal(text);
-  if (bare !== null) return { value: bare, unit: null };
-  const match = WITH_UNIT.exec(text);
-  if (!match?.[2] || EXPONENT.test(match[2])) return null;
+  // Only a text with a letter can carry a unit: bare numbers (most values) skip the unit regex.
+  const match = HAS_LETTER.test(text) ? WITH_UNIT.exec(text) : null;
+  if (match?.[2] === undefined || EXPONENT.test(match[2])) {
+    const bare = canonicalDecimal(text);
+    return bare === null ? null : { value: bare, unit: null };
+  }
   const value = canonicalDecimal(match[1]);
   return value === null ? null : { value, unit: match[2].toUpperCase() };
 }

@@ -192,7 +192,8 @@ function sideAmount(raw: string | undefined, field: 'in' | 'out', own: CatalogEn
 /** Negative reserve → 0; missing or unreadable → unknown (null). A unit must name the `to` currency. */
 function reserveOf(raw: string | undefined, from: CatalogEntry, to: CatalogEntry, codes: CodeResolver, warn: (message: string) => void): string | null {
   if (raw === undefined || raw === '') return null;
-  const quantity = parseQuantity(raw);
+  const bare = canonicalDecimal(raw);
+  const quantity = bare === null ? parseQuantity(raw) : { value: bare, unit: null };
   if (quantity === null) {
     if (raw.trim() !== '') warn(`unreadable reserve ${shown(raw)}`);
     return null;
