@@ -261,7 +261,7 @@ describe('admin API (standalone)', () => {
       expect((await call('PATCH', '/v1/admin/currencies/testcoin', { name: 'Test Coin 2', enabled: false })).body).toMatchObject({ name: 'Test Coin 2', enabled: false });
       expect((await call('PATCH', '/v1/admin/currencies/NOPE', { name: 'x' })).status).toBe(404);
       expect((await call<{ message: string[] }>('POST', '/v1/admin/currencies', { code: 'a', name: 'x', ticker: 'x', iso: 'x', kind: 'stock' })).body.message).toEqual(
-        expect.arrayContaining(['code must be 2-16 upper-case letters and digits', 'kind must be one of crypto, emoney, bank, online_banking, cash, transfer']),
+        expect.arrayContaining(['code must be a currency code (2-16 letters and digits)', 'kind must be one of crypto, emoney, bank, online_banking, cash, transfer']),
       );
     });
 

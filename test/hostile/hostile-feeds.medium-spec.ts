@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDataSource, migrateAndSeed } from '@app/database';
-import type { FeedErrorCode } from '@app/feeds';
+import type { FeedErrorCode } from '@app/domain';
 import type { FeedFetcher, FeedPollService } from '@app/ingestion';
 import { createExchangerWithFeed, pollServiceFor } from '../support/ingestion';
 import { createTestDatabase, TestDatabase } from '../support/services';

@@ -12,8 +12,8 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createDataSource, FeedRunRecord, FeedsRepository, migrateAndSeed, readBundledCatalog } from '@app/database';
-import { DEFAULT_CURRENCY_ALIASES } from '@app/domain';
-import { buildContext, checkFeed, normalizeItems, NormalizedOffer, RawFeedItem, XmlFeedReader } from '@app/feeds';
+import { DEFAULT_CURRENCY_ALIASES, NormalizedOffer } from '@app/domain';
+import { buildContext, checkFeed, normalizeItems, RawFeedItem, XmlFeedReader } from '@app/feeds';
 import { BenchRow, medianMs, printTable, writeResults } from './bench-kit';
 import { createScratchDatabase } from './scratch-database';
 

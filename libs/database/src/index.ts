@@ -2,7 +2,6 @@ export * from './data-source';
 export * from './database-errors';
 export * from './database.module';
 export * from './embedded/embedded-postgres';
-export * from './entities';
 export * from './freshness';
 export * from './migrate';
 export * from './migrations';

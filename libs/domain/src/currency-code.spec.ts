@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cleanCode, isWellFormedCode, stripCodeSeparators } from './currency-code';
+import { cleanCode, stripCodeSeparators } from './currency-code';
+import { CURRENCY_CODE_PATTERN } from './patterns';
 
 describe('cleanCode', () => {
   it('trims, upper-cases and drops whitespace inside', () => {
@@ -24,15 +25,16 @@ describe('stripCodeSeparators', () => {
   });
 });
 
-describe('isWellFormedCode', () => {
+describe('CURRENCY_CODE_PATTERN', () => {
   it('accepts catalog-shaped codes', () => {
-    expect(isWellFormedCode('BTC')).toBe(true);
-    expect(isWellFormedCode('USDTTRC20')).toBe(true);
+    expect(CURRENCY_CODE_PATTERN.test('BTC')).toBe(true);
+    expect(CURRENCY_CODE_PATTERN.test('USDTTRC20')).toBe(true);
   });
 
-  it('refuses Cyrillic look-alikes and punctuation', () => {
-    expect(isWellFormedCode('ВТС')).toBe(false); // Cyrillic В, Т, С
-    expect(isWellFormedCode('BTC;DROP')).toBe(false);
-    expect(isWellFormedCode('')).toBe(false);
+  it('refuses Cyrillic look-alikes, punctuation and lower case', () => {
+    expect(CURRENCY_CODE_PATTERN.test('ВТС')).toBe(false); // Cyrillic В, Т, С
+    expect(CURRENCY_CODE_PATTERN.test('BTC;DROP')).toBe(false);
+    expect(CURRENCY_CODE_PATTERN.test('btc')).toBe(false);
+    expect(CURRENCY_CODE_PATTERN.test('')).toBe(false);
   });
 });

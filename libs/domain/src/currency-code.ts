@@ -1,5 +1,3 @@
-/** Currency codes: upper-case letters and digits (DESIGN.md §1). */
-export const CURRENCY_CODE_PATTERN = /^[A-Z0-9]{2,16}$/;
 
 /** Whitespace and every Unicode format character (zero-width, BOM, soft hyphen, bidi controls such as U+202E). */
 const INVISIBLE = /[\s\u00a0\u202f\p{Cf}]/gu;
@@ -13,11 +11,6 @@ export function cleanCode(raw: string): string {
 /** The retry form of a code: separators removed (`USDT_TRC20`, `usdt-trc20`, `USDT(TRC20)` → `USDTTRC20`). */
 export function stripCodeSeparators(code: string): string {
   return cleanCode(code).replace(SEPARATORS, '');
-}
-
-/** True when `code` has the shape of a catalog code (after cleaning). Cyrillic look-alikes fail. */
-export function isWellFormedCode(code: string): boolean {
-  return CURRENCY_CODE_PATTERN.test(code);
 }
 
 /**

@@ -129,11 +129,6 @@ export function toPlain(value: Dec): string {
   return plain === '-0' ? '0' : plain;
 }
 
-/** Like `toPlain`, passing null through. */
-export function toPlainOrNull(value: Dec | null): string | null {
-  return value === null ? null : toPlain(value);
-}
-
 /** Rate = out / in: units of `to` received per 1 unit of `from` (DESIGN.md §1). */
 export function rateOf(amountIn: Dec, amountOut: Dec): Dec {
   if (amountIn.lte(0)) throw new RangeError('the `in` side of a rate must be positive');

@@ -1,5 +1,5 @@
 export * from './decode/decode-body';
-export * from './feed-error';
+export * from './control-characters';
 export * from './normalize/amounts';
 export * from './normalize/code-resolver';
 export * from './normalize/normalization-context';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { PartnerAccountRow, PartnerExchange, PartnersRepository, PartnerVisit } from '@app/database';
-import { canonicalDecimal } from '@app/domain';
+import { canonicalDecimal, CURRENCY_CODE_PATTERN } from '@app/domain';
 import { maskSecretsInUrl } from '@app/observability';
 import { itemsOf, PartnerAccountAccess, PartnerApiClient, PartnerMethod } from './partner-api.client';
 import { openSecret, SecretKeyError } from './secret-box';
@@ -108,7 +108,6 @@ export class PartnerSyncService {
 }
 
 const text = (value: unknown): string | null => (typeof value === 'string' || typeof value === 'number' ? String(value) : null);
-const CODE = /^[A-Z0-9]{2,16}$/;
 
 function timeOf(item: Record<string, unknown>): Date | null {
   const seconds = Number(item.time);
@@ -139,7 +138,7 @@ export function toVisit(item: Record<string, unknown>): PartnerVisit | null {
   const query = new URLSearchParams(text(item.query_string) ?? '');
   const code = (name: string) => {
     const value = query.get(name)?.toUpperCase() ?? null;
-    return value && CODE.test(value) ? value : null;
+    return value && CURRENCY_CODE_PATTERN.test(value) ? value : null;
   };
   return { remoteId, at, referrer: text(item.referrer)?.slice(0, 1000) ?? null, curFrom: code('cur_from'), curTo: code('cur_to'), userHash: text(item.user_hash) };
 }

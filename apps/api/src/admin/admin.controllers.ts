@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import type { FastifyReply } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { Actor, AdminRepository, CatalogRepository } from '@app/database';
-import { checkFeed, FeedReport } from '@app/feeds';
+import { checkFeed, contextForExchanger, FeedReport } from '@app/feeds';
 import { checkFeedUrl, FeedFetcher, FeedScheduler } from '@app/ingestion';
 import { QUEUES } from '@app/queue';
 import { AdminAuthGuard, AdminRequest } from './admin-auth.guard';
@@ -172,7 +172,8 @@ export class AdminOperationsController {
   @HttpCode(200)
   async feedCheck(@Req() request: AdminRequest & { rawBody?: Buffer }, @Headers('content-type') contentType: string | undefined, @Query() query: FeedCheckQuery): Promise<FeedReport> {
     const format = query.format ?? 'auto';
-    const context = await this.catalog.loadContext(null);
+    const [currencies, aliases] = await Promise.all([this.catalog.loadCurrencies(), this.catalog.loadAliases()]);
+    const context = contextForExchanger(currencies, aliases, null);
     const body: unknown = request.body;
     if (isUrlRequest(body)) {
       return checkFeedUrl(this.fetcher, body.url, format, context);

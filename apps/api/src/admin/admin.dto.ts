@@ -1,15 +1,13 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUrl, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
-import { EXCHANGER_STATUSES, FEED_FORMATS } from '@app/database';
-import { QueryLimit } from '../common/validation';
+import { CURRENCY_KINDS, EXCHANGER_STATUSES, FEED_FORMAT_SETTINGS } from '@app/domain';
+import { CurrencyCodeField, QueryLimit, SlugField, toUpperCase } from '../common/validation';
 
 const HTTP_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
-const upper = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toUpperCase() : value);
 
 export class CreateExchangerDto {
-  @ApiProperty({ example: 'aura' })
-  @Matches(/^[a-z0-9][a-z0-9-]{1,62}$/, { message: 'slug must be 2-63 lower-case letters, digits and dashes, starting with a letter or digit' })
+  @SlugField('slug')
   slug!: string;
 
   @ApiProperty({ example: 'Aura' })
@@ -38,10 +36,10 @@ export class CreateFeedDto {
   @IsUrl(HTTP_URL, { message: 'url must be an http(s) URL' })
   url!: string;
 
-  @ApiPropertyOptional({ enum: FEED_FORMATS, default: 'auto' })
+  @ApiPropertyOptional({ enum: FEED_FORMAT_SETTINGS, default: 'auto' })
   @IsOptional()
-  @IsIn(FEED_FORMATS, { message: `format must be one of ${FEED_FORMATS.join(', ')}` })
-  format?: (typeof FEED_FORMATS)[number];
+  @IsIn(FEED_FORMAT_SETTINGS, { message: `format must be one of ${FEED_FORMAT_SETTINGS.join(', ')}` })
+  format?: (typeof FEED_FORMAT_SETTINGS)[number];
 
   @ApiPropertyOptional({ default: 30, minimum: 5, maximum: 86400 })
   @IsOptional()
@@ -73,9 +71,7 @@ export class CreateFeedDto {
 export class UpdateFeedDto extends PartialType(CreateFeedDto) {}
 
 export class CreateCurrencyDto {
-  @ApiProperty({ example: 'USDTTON' })
-  @Transform(upper)
-  @Matches(/^[A-Z0-9]{2,16}$/, { message: 'code must be 2-16 upper-case letters and digits' })
+  @CurrencyCodeField('code', { example: 'USDTTON' })
   code!: string;
 
   @ApiProperty({ example: 'Tether TON (USDT)' })
@@ -84,17 +80,17 @@ export class CreateCurrencyDto {
   name!: string;
 
   @ApiProperty({ example: 'USDT' })
-  @Transform(upper)
+  @Transform(toUpperCase)
   @Matches(/^[A-Z0-9]{1,16}$/, { message: 'ticker must be 1-16 letters and digits' })
   ticker!: string;
 
   @ApiProperty({ example: 'USD' })
-  @Transform(upper)
+  @Transform(toUpperCase)
   @Matches(/^[A-Z0-9]{1,16}$/, { message: 'iso must be 1-16 letters and digits' })
   iso!: string;
 
-  @ApiProperty({ enum: ['crypto', 'emoney', 'bank', 'online_banking', 'cash', 'transfer'] })
-  @IsIn(['crypto', 'emoney', 'bank', 'online_banking', 'cash', 'transfer'], { message: 'kind must be one of crypto, emoney, bank, online_banking, cash, transfer' })
+  @ApiProperty({ enum: CURRENCY_KINDS })
+  @IsIn(CURRENCY_KINDS, { message: `kind must be one of ${CURRENCY_KINDS.join(', ')}` })
   kind!: string;
 
   @ApiPropertyOptional({ default: true })
@@ -106,19 +102,17 @@ export class CreateCurrencyDto {
 export class UpdateCurrencyDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 200, { message: 'name must be 1-200 characters' }) name?: string;
   @ApiPropertyOptional() @IsOptional() @IsBoolean({ message: 'enabled must be true or false' }) enabled?: boolean;
-  @ApiPropertyOptional() @IsOptional() @Transform(upper) @Matches(/^[A-Z0-9]{1,16}$/, { message: 'ticker must be 1-16 letters and digits' }) ticker?: string;
-  @ApiPropertyOptional() @IsOptional() @Transform(upper) @Matches(/^[A-Z0-9]{1,16}$/, { message: 'iso must be 1-16 letters and digits' }) iso?: string;
+  @ApiPropertyOptional() @IsOptional() @Transform(toUpperCase) @Matches(/^[A-Z0-9]{1,16}$/, { message: 'ticker must be 1-16 letters and digits' }) ticker?: string;
+  @ApiPropertyOptional() @IsOptional() @Transform(toUpperCase) @Matches(/^[A-Z0-9]{1,16}$/, { message: 'iso must be 1-16 letters and digits' }) iso?: string;
 }
 
 export class CreateAliasDto {
   @ApiProperty({ example: 'USDT_TRON' })
-  @Transform(upper)
+  @Transform(toUpperCase)
   @Matches(/^[A-Z0-9_().\-/ ]{1,64}$/, { message: 'alias must be 1-64 characters of letters, digits, spaces and _().-/' })
   alias!: string;
 
-  @ApiProperty({ example: 'USDTTRC20' })
-  @Transform(upper)
-  @Matches(/^[A-Z0-9]{2,16}$/, { message: 'code must be a currency code' })
+  @CurrencyCodeField('code', { example: 'USDTTRC20' })
   code!: string;
 
   @ApiPropertyOptional({ nullable: true, type: Number, description: 'null = global' })
@@ -143,9 +137,9 @@ export class RefreshQuery {
 export class ClicksQuery {
   @ApiPropertyOptional({ description: 'ISO time; default 24 h ago' }) @IsOptional() @IsISO8601({}, { message: 'since must be an ISO-8601 time' }) since?: string;
   @ApiPropertyOptional({ description: 'ISO time; default now' }) @IsOptional() @IsISO8601({}, { message: 'until must be an ISO-8601 time' }) until?: string;
-  @ApiPropertyOptional() @IsOptional() @Matches(/^[a-z0-9][a-z0-9-]{1,62}$/, { message: 'exchanger must be a slug' }) exchanger?: string;
-  @ApiPropertyOptional() @IsOptional() @Transform(upper) @Matches(/^[A-Z0-9]{2,16}$/, { message: 'from must be a currency code' }) from?: string;
-  @ApiPropertyOptional() @IsOptional() @Transform(upper) @Matches(/^[A-Z0-9]{2,16}$/, { message: 'to must be a currency code' }) to?: string;
+  @SlugField('exchanger', { optional: true }) exchanger?: string;
+  @CurrencyCodeField('from', { optional: true }) from?: string;
+  @CurrencyCodeField('to', { optional: true }) to?: string;
 }
 
 export class FeedCheckQuery {

@@ -1,6 +1,7 @@
-import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { Actor, AdminRepository, ExchangerRow, FeedRow } from '@app/database';
+import { InvalidRequestError, NotFoundError } from '@app/domain';
 import { FeedScheduler, isForbiddenAddress, SnapshotChanges } from '@app/ingestion';
 import { followSchedule } from './follow-schedule';
 import type { CreateExchangerDto, CreateFeedDto, UpdateExchangerDto, UpdateFeedDto } from './admin.dto';
@@ -20,7 +21,7 @@ export class AdminService {
 
   async exchanger(id: number): Promise<ExchangerRow> {
     const row = await this.admin.findExchanger(id);
-    if (!row) throw new NotFoundException(`no exchanger ${id}`);
+    if (!row) throw new NotFoundError(`no exchanger ${id}`);
     return row;
   }
 
@@ -30,7 +31,7 @@ export class AdminService {
 
   async updateExchanger(actor: Actor, id: number, dto: UpdateExchangerDto): Promise<ExchangerRow> {
     const row = await this.admin.updateExchanger(actor, id, dto);
-    if (!row) throw new NotFoundException(`no exchanger ${id}`);
+    if (!row) throw new NotFoundError(`no exchanger ${id}`);
     if (dto.status !== undefined) {
       const feeds = await this.admin.listFeeds(id);
       await followSchedule(`exchanger ${id}`, async () => {
@@ -43,7 +44,7 @@ export class AdminService {
 
   async deleteExchanger(actor: Actor, id: number): Promise<void> {
     const feedIds = await this.admin.deleteExchanger(actor, id);
-    if (feedIds === null) throw new NotFoundException(`no exchanger ${id}`);
+    if (feedIds === null) throw new NotFoundError(`no exchanger ${id}`);
     await followSchedule(`exchanger ${id} deleted`, async () => {
       for (const feedId of feedIds) await this.scheduler.remove(feedId);
     });
@@ -57,7 +58,7 @@ export class AdminService {
 
   async feed(id: number): Promise<FeedRow> {
     const row = await this.admin.findFeed(id);
-    if (!row) throw new NotFoundException(`no feed ${id}`);
+    if (!row) throw new NotFoundError(`no feed ${id}`);
     return row;
   }
 
@@ -76,7 +77,7 @@ export class AdminService {
     checkTimeout(dto.timeoutMs ?? current.timeoutMs, dto.intervalSeconds ?? current.intervalSeconds);
     if (dto.url !== undefined) this.checkAddress(dto.url);
     const row = await this.admin.updateFeed(actor, id, dto);
-    if (!row) throw new NotFoundException(`no feed ${id}`);
+    if (!row) throw new NotFoundError(`no feed ${id}`);
     await followSchedule(`feed ${id} changed`, () => this.scheduler.sync(id));
     if (dto.enabled !== undefined || dto.staleAfterSeconds !== undefined) this.changes.publish({ all: true });
     return row;
@@ -88,11 +89,11 @@ export class AdminService {
    */
   private checkAddress(url: string): void {
     if (this.config.fetch.allowPrivate || !isForbiddenAddress(new URL(url).hostname)) return;
-    throw new BadRequestException(['url points to a private, loopback or link-local address; feeds must be on the public internet (or set FETCH_ALLOW_PRIVATE=true)']);
+    throw new InvalidRequestError('url points to a private, loopback or link-local address; feeds must be on the public internet (or set FETCH_ALLOW_PRIVATE=true)');
   }
 
   async deleteFeed(actor: Actor, id: number): Promise<void> {
-    if (!(await this.admin.deleteFeed(actor, id))) throw new NotFoundException(`no feed ${id}`);
+    if (!(await this.admin.deleteFeed(actor, id))) throw new NotFoundError(`no feed ${id}`);
     await followSchedule(`feed ${id} deleted`, () => this.scheduler.remove(id));
     this.changes.publish({ all: true });
   }
@@ -100,6 +101,6 @@ export class AdminService {
 
 function checkTimeout(timeoutMs: number, intervalSeconds: number): void {
   if (timeoutMs >= intervalSeconds * 1000) {
-    throw new BadRequestException([`timeoutMs must be shorter than the interval (${intervalSeconds * 1000} ms)`]);
+    throw new InvalidRequestError(`timeoutMs must be shorter than the interval (${intervalSeconds * 1000} ms)`);
   }
 }

@@ -1,9 +1,11 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, OnApplicationShutdown, Optional, ServiceUnavailableException } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { Queue, QueueEvents } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { UnavailableError } from '@app/domain';
 import { FeedPollService } from '@app/ingestion';
+import { withinDeadline } from '@app/observability';
 import { bullConnection, FEED_POLL_JOB_OPTIONS, FeedPollJob, JOBS, QUEUES } from '@app/queue';
 
 const WAIT_MS = 120_000;
@@ -12,13 +14,9 @@ const QUEUE_WAIT_MS = 3000;
 
 /** `work`, or the error `late()` makes if it takes longer than `ms` (the work itself goes on). */
 async function withinMs<T>(work: Promise<T>, ms: number, late: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(late()), ms)));
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const outcome = await withinDeadline(work, ms);
+  if (!outcome.done) throw late();
+  return outcome.value;
 }
 
 /**
@@ -41,7 +39,7 @@ export class FeedRefresher implements OnApplicationShutdown {
       const job = await withinMs(
         this.queue.add(JOBS.pollFeed, { feedId, trigger: 'manual' }, { ...FEED_POLL_JOB_OPTIONS, deduplication: { id: `refresh:${feedId}` } }),
         QUEUE_WAIT_MS,
-        () => new ServiceUnavailableException('the job queue (Redis) is not answering; the feed will be polled on schedule, or retry shortly'),
+        () => new UnavailableError('the job queue (Redis) is not answering; the feed will be polled on schedule, or retry shortly'),
       );
       if (wait) await job.waitUntilFinished(this.queueEvents(), WAIT_MS);
       return { jobId: String(job.id) };

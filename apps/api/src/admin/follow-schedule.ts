@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { withinDeadline } from '@app/observability';
 
 /** How long an admin answer waits for the schedule (Redis in fleet mode) before it answers anyway. */
 export const SCHEDULE_WAIT_MS = 2000;
@@ -18,9 +19,6 @@ export async function followSchedule(what: string, work: () => Promise<unknown>)
       return 'failed' as const;
     },
   );
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), SCHEDULE_WAIT_MS)));
-  const outcome = await Promise.race([update, late]);
-  clearTimeout(timer);
-  if (outcome === 'late') logger.warn(`${what}: the schedule store (Redis) is slow or away; the change is saved and its schedule follows when it answers`);
+  const outcome = await withinDeadline(update, SCHEDULE_WAIT_MS);
+  if (!outcome.done) logger.warn(`${what}: the schedule store (Redis) is slow or away; the change is saved and its schedule follows when it answers`);
 }

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type { Redis } from 'ioredis';
+import { withinDeadline } from '@app/observability';
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
@@ -26,15 +27,11 @@ export class FailOpenThrottlerStorage implements ThrottlerStorage {
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
     if (this.redis.status !== 'ready') return this.uncounted(`Redis is ${this.redis.status}`);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), COUNT_TIMEOUT_MS)));
     try {
-      const record = await Promise.race([this.counts.increment(key, ttl, limit, blockDuration, throttlerName), late]);
-      return record ?? this.uncounted(`Redis did not answer within ${COUNT_TIMEOUT_MS} ms`);
+      const outcome = await withinDeadline(this.counts.increment(key, ttl, limit, blockDuration, throttlerName), COUNT_TIMEOUT_MS);
+      return outcome.done ? outcome.value : this.uncounted(`Redis did not answer within ${COUNT_TIMEOUT_MS} ms`);
     } catch (error) {
       return this.uncounted(String(error));
-    } finally {
-      clearTimeout(timer);
     }
   }
 

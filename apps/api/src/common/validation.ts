@@ -1,7 +1,42 @@
 import { applyDecorators, ArgumentMetadata, BadRequestException, ValidationPipe } from '@nestjs/common';
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { CITY_PATTERN, CURRENCY_CODE_PATTERN, SLUG_PATTERN } from '@app/domain';
+
+interface FieldOptions {
+  /** Absent is fine (a query filter, an optional body field). */
+  optional?: boolean;
+  example?: string;
+  description?: string;
+}
+
+/** Trims and upper-cases a string value before it is validated (codes and cities are case-insensitive). */
+export const toUpperCase = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim().toUpperCase() : value);
+
+function field(pattern: RegExp, message: string, options: FieldOptions, upperCase: boolean): PropertyDecorator {
+  const doc = { example: options.example, description: options.description };
+  return applyDecorators(
+    ...(options.optional ? [ApiPropertyOptional(doc), IsOptional()] : [ApiProperty(doc)]),
+    ...(upperCase ? [Transform(toUpperCase)] : []),
+    Matches(pattern, { message }),
+  );
+}
+
+/** A currency code field (`from`, `to`, `code`), case-insensitive: the domain's CURRENCY_CODE_PATTERN. */
+export function CurrencyCodeField(name: string, options: FieldOptions = {}): PropertyDecorator {
+  return field(CURRENCY_CODE_PATTERN, `${name} must be a currency code (2-16 letters and digits)`, { example: 'BTC', ...options }, true);
+}
+
+/** An exchanger slug field: the domain's SLUG_PATTERN. */
+export function SlugField(name: string, options: FieldOptions = {}): PropertyDecorator {
+  return field(SLUG_PATTERN, `${name} must be 2-63 lower-case letters, digits and dashes, starting with a letter or digit`, { example: 'aura', ...options }, false);
+}
+
+/** A cash city code field, case-insensitive: the domain's CITY_PATTERN. */
+export function CityField(name: string, options: FieldOptions = {}): PropertyDecorator {
+  return field(CITY_PATTERN, `${name} must be a city code like MSK`, { example: 'MSK', ...options }, true);
+}
 
 /** An optional `limit` query parameter: a whole number from 1 to `max`, `fallback` when absent. */
 export function QueryLimit(fallback: number, max: number): PropertyDecorator {

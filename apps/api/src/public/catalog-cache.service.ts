@@ -1,6 +1,6 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { CatalogRepository } from '@app/database';
-import type { CatalogEntry } from '@app/feeds';
+import { CatalogEntry, NotFoundError } from '@app/domain';
 
 const TTL_MS = 10_000;
 
@@ -15,7 +15,7 @@ export class CatalogCache {
   /** The enabled currency with this code, or 404 with a message that names it. */
   async require(code: string): Promise<CatalogEntry> {
     const currency = (await this.byCode()).get(code.toUpperCase());
-    if (!currency || !currency.enabled) throw new NotFoundException(`unknown currency code ${code.toUpperCase()}`);
+    if (!currency || !currency.enabled) throw new NotFoundError(`unknown currency code ${code.toUpperCase()}`);
     return currency;
   }
 

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { FeedReport, NormalizedOffer } from '@app/feeds';
+import type { NormalizedOffer } from '@app/domain';
+import type { FeedReport } from '@app/feeds';
 import { runCli } from '../cli';
 
 /**

@@ -2,15 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { AppConfig } from '@app/config';
 import { CatalogRepository, readBundledCatalog } from '@app/database';
-import { DEFAULT_CURRENCY_ALIASES } from '@app/domain';
-import { buildContext, checkFeed, failedReport, Fee, FEED_DIALECTS, FeedFormat, FeedReport, NormalizationContext, NormalizedOffer } from '@app/feeds';
+import { DEFAULT_CURRENCY_ALIASES, Fee, FEED_FORMAT_SETTINGS, FeedFormatSetting, NormalizedOffer } from '@app/domain';
+import { buildContext, checkFeed, contextForExchanger, failedReport, FEED_DIALECTS, FeedReport, NormalizationContext } from '@app/feeds';
 import { checkFeedUrl, decompressBody, DEFAULT_MAX_BODY_BYTES, FeedFetcher, FetchError } from '@app/ingestion';
 import { CliCommand, CliIo, UsageError } from '../cli-command';
 import { withDataSource } from '../cli-database';
 
 const SILENT: CliIo = { out: () => undefined, err: () => undefined };
 
-const FORMATS = ['auto', 'xml', 'json', 'txt'] as const;
 
 /**
  * `feed:check <file-or-url> [--format auto|xml|json|txt] [--json]`: parse and normalize one feed and
@@ -28,7 +27,7 @@ export const feedCheckCommand: CliCommand = {
   },
 };
 
-function parseFeedCheckArgs(args: string[]): { source: string; format: FeedFormat | 'auto'; json: boolean } {
+function parseFeedCheckArgs(args: string[]): { source: string; format: FeedFormatSetting; json: boolean } {
   let parsed;
   try {
     parsed = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string', default: 'auto' }, json: { type: 'boolean', default: false } } });
@@ -38,11 +37,11 @@ function parseFeedCheckArgs(args: string[]): { source: string; format: FeedForma
   const [source, ...rest] = parsed.positionals;
   if (!source || rest.length > 0) throw new UsageError('feed:check takes exactly one file or URL');
   const format = parsed.values.format;
-  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${format}"`);
-  return { source, format: format as FeedFormat | 'auto', json: parsed.values.json };
+  if (!(FEED_FORMAT_SETTINGS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${FEED_FORMAT_SETTINGS.join(', ')}, got "${format}"`);
+  return { source, format: format as FeedFormatSetting, json: parsed.values.json };
 }
 
-async function checkSource(source: string, format: FeedFormat | 'auto', config: AppConfig): Promise<FeedReport> {
+async function checkSource(source: string, format: FeedFormatSetting, config: AppConfig): Promise<FeedReport> {
   const context = await normalizationContext(config);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
     const fetcher = new FeedFetcher({ allowPrivate: config.fetch.allowPrivate });
@@ -71,7 +70,10 @@ async function normalizationContext(config: AppConfig): Promise<NormalizationCon
   if (!config.database.url) {
     return buildContext(readBundledCatalog().map((c) => ({ ...c, enabled: true })), Object.entries(DEFAULT_CURRENCY_ALIASES));
   }
-  return withDataSource(config, SILENT, (dataSource) => new CatalogRepository(dataSource).loadContext(null));
+  return withDataSource(config, SILENT, async (dataSource) => {
+    const catalog = new CatalogRepository(dataSource);
+    return contextForExchanger(await catalog.loadCurrencies(), await catalog.loadAliases(), null);
+  });
 }
 
 /** `0.5 %`, `100 SBERRUB`: fee components as a visitor reads them, joined with `+`. */

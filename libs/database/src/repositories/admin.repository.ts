@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { ConflictError } from '@app/domain';
 import { FRESH_FEED_SQL } from '../freshness';
 
 export interface ExchangerRow {
@@ -29,11 +30,6 @@ export interface FeedRow {
 
 export interface Actor {
   keyId: number | null;
-}
-
-/** Thrown when a change would break a uniqueness rule; the message says which. */
-export class ConflictError extends Error {
-  override name = 'ConflictError';
 }
 
 const EXCHANGER = `id, slug, name, site_url AS "siteUrl", referral_url AS "referralUrl", status, created_at AS "createdAt", updated_at AS "updatedAt"`;

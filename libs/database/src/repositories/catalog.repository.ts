@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { buildContext, CatalogEntry, NormalizationContext } from '@app/feeds';
+import type { CatalogEntry, CurrencyAlias } from '@app/domain';
 
 /** The currency catalog and aliases as the normalizer needs them. */
 @Injectable()
@@ -14,22 +14,7 @@ export class CatalogRepository {
   }
 
   /** Every alias: global ones have a null exchanger. */
-  async loadAliases(): Promise<Array<{ alias: string; code: string; exchangerId: number | null }>> {
+  async loadAliases(): Promise<CurrencyAlias[]> {
     return this.dataSource.query(`SELECT alias, code, exchanger_id AS "exchangerId" FROM currency_aliases`);
-  }
-
-  /** Bumped by triggers on every change to currencies or aliases: caches compare it instead of reloading. */
-  async version(): Promise<string> {
-    const [row] = await this.dataSource.query<Array<{ version: string }>>(`SELECT version::text AS version FROM catalog_version`);
-    return row?.version ?? '0';
-  }
-
-  async loadContext(exchangerId: number | null): Promise<NormalizationContext> {
-    const [currencies, aliases] = await Promise.all([this.loadCurrencies(), this.loadAliases()]);
-    return buildContext(
-      currencies,
-      aliases.filter((a) => a.exchangerId === null).map((a) => [a.alias, a.code]),
-      aliases.filter((a) => exchangerId !== null && a.exchangerId === exchangerId).map((a) => [a.alias, a.code]),
-    );
   }
 }

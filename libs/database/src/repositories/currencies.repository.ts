@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { CurrencyKind } from '../entities/currency.entity';
+import type { CurrencyKind } from '@app/domain';
 import { FRESH_FEED_SQL } from '../freshness';
 
 export interface CurrencyWithOffers {

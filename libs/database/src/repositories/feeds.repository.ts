@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { NormalizedOffer } from '@app/feeds';
-import type { FeedFormat, FeedRunStatus, StoredError } from '../entities/feed.entity';
-import type { StoredReject } from '../entities/feed-run.entity';
+import type { FeedFormatSetting, FeedRunStatus, NormalizedOffer, StoredError, StoredReject } from '@app/domain';
 import { FRESH_FEED_SQL } from '../freshness';
 import { NO_CHANGE, replaceSnapshot, SnapshotChange } from './snapshot-writer';
 
@@ -15,7 +13,7 @@ export interface FeedToPoll {
   exchangerId: number;
   exchangerStatus: string;
   url: string;
-  format: FeedFormat;
+  format: FeedFormatSetting;
   intervalSeconds: number;
   timeoutMs: number;
   enabled: boolean;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { NormalizedOffer } from '@app/feeds';
+import type { NormalizedOffer } from '@app/domain';
 import { arrayLiteral, copyText, offerFingerprint } from './snapshot-writer';
 
 const offer = (fields: Partial<NormalizedOffer> = {}): NormalizedOffer => ({

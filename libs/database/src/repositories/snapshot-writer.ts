@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { EntityManager } from 'typeorm';
-import type { NormalizedOffer } from '@app/feeds';
+import type { NormalizedOffer } from '@app/domain';
 
 export interface SnapshotChange {
   inserted: number;

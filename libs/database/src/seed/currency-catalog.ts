@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { CurrencyKind } from '../entities/currency.entity';
+import { CURRENCY_CODE_PATTERN, CURRENCY_KINDS, CurrencyKind } from '@app/domain';
 
 export interface CatalogCurrency {
   bestchangeId: number;
@@ -11,7 +11,7 @@ export interface CatalogCurrency {
   kind: CurrencyKind;
 }
 
-const KINDS: ReadonlySet<string> = new Set(['crypto', 'emoney', 'bank', 'online_banking', 'cash', 'transfer']);
+const KINDS: ReadonlySet<string> = new Set(CURRENCY_KINDS);
 const HEADER = 'bestchange_id,code,name,ticker,iso,kind';
 
 /** Parses the standard currency list (`bestchange_id,code,name,ticker,iso,kind`, no quoting). */
@@ -25,7 +25,7 @@ export function parseCurrencyCsv(text: string): CatalogCurrency[] {
       throw new Error(`currency catalog line ${i + 2}: expected 6 non-empty fields, got "${line}"`);
     }
     if (!/^\d+$/.test(id)) throw new Error(`currency catalog line ${i + 2}: bestchange_id "${id}" is not a number`);
-    if (!/^[A-Z0-9]{2,16}$/.test(code)) throw new Error(`currency catalog line ${i + 2}: bad code "${code}"`);
+    if (!CURRENCY_CODE_PATTERN.test(code)) throw new Error(`currency catalog line ${i + 2}: bad code "${code}"`);
     if (!KINDS.has(kind)) throw new Error(`currency catalog line ${i + 2}: unknown kind "${kind}"`);
     return { bestchangeId: Number(id), code, name, ticker, iso, kind: kind as CurrencyKind };
   });

@@ -1,5 +1,5 @@
 import { Dec } from '../decimal';
-import { CurrencyUnit, Fee, OfferTerms, sideOfUnit } from '../offer-terms';
+import { CurrencyUnit, Fee, OfferTerms, sideOfUnit } from '../model/offer';
 
 export type Calculation = { ok: true; give: Dec; get: Dec; warnings: string[] } | { ok: false; reason: string };
 

@@ -1,12 +1,6 @@
-import { cleanCode } from '@app/domain';
+import { CatalogEntry, cleanCode, CurrencyAlias } from '@app/domain';
 
-export interface CatalogEntry {
-  code: string;
-  ticker: string;
-  iso: string;
-  kind: string;
-  enabled: boolean;
-}
+export type { CatalogEntry };
 
 /** What the normalizer needs to know besides the feed: the catalog and the aliases that apply. */
 export interface NormalizationContext {
@@ -28,4 +22,13 @@ export function buildContext(
     globalAliases: clean(globalAliases),
     exchangerAliases: clean(exchangerAliases),
   };
+}
+
+/** The context of one exchanger (null: global aliases only) from the whole catalog and alias list. */
+export function contextForExchanger(currencies: Iterable<CatalogEntry>, aliases: readonly CurrencyAlias[], exchangerId: number | null): NormalizationContext {
+  return buildContext(
+    currencies,
+    aliases.filter((a) => a.exchangerId === null).map((a) => [a.alias, a.code]),
+    aliases.filter((a) => exchangerId !== null && a.exchangerId === exchangerId).map((a) => [a.alias, a.code]),
+  );
 }

@@ -1,29 +1,12 @@
-import { canonicalDecimal, compareDecimalStrings, decimalBoundsProblem, FloatingTerms, isNegativeCanonical, isPositiveCanonical, OfferTerms, RATE_BOUNDS, rateOfCanonical, sideOfUnit } from '@app/domain';
+import { canonicalDecimal, CITY_PATTERN, compareDecimalStrings, decimalBoundsProblem, FloatingTerms, isNegativeCanonical, isPositiveCanonical, NormalizedOffer, RATE_BOUNDS, rateOfCanonical, sideOfUnit, StoredReject } from '@app/domain';
 import { withoutControlCharacters } from '../control-characters';
 import type { RawFeedItem, RawFloating } from '../raw-item';
 import { checkBounds, ItemRejection, parseFees, parseQuantity, Quantity, shown, splitComponents } from './amounts';
 import { CodeResolver } from './code-resolver';
 import type { CatalogEntry, NormalizationContext } from './normalization-context';
 
-/** One offer after normalization (DESIGN.md §3). Decimals are plain strings. */
-export interface NormalizedOffer extends OfferTerms {
-  from: string;
-  to: string;
-  city: string | null;
-  in: string;
-  out: string;
-  flags: string[];
-  /** Present when the offer's rate floats (its flags then include `floating`). */
-  floating: FloatingTerms | null;
-  /** Minutes the exchange may take (`<delay>`), when the feed says. */
-  delayMinutes: number | null;
-}
-
-export interface RejectedItem {
-  /** 0-based position of the item in the feed. */
-  index: number;
-  reason: string;
-}
+/** A rejected item: its 0-based position in the feed and why. */
+export type RejectedItem = StoredReject;
 
 export interface NormalizationResult {
   offers: NormalizedOffer[];
@@ -41,7 +24,6 @@ export const MAX_KEPT_WARNINGS = 100;
 /** One item may name this many cities; more is not a cash desk list but an attack on the offer cap. */
 export const MAX_CITIES_PER_ITEM = 500;
 const MAX_FLAGS = 20;
-const CITY = /^[A-Z0-9][A-Z0-9_-]{0,31}$/;
 const NUMERIC_TOKEN = /^[\d.,\s]+$/;
 
 /**
@@ -264,7 +246,7 @@ function citiesOf(raw: string, warn: (message: string) => void): string[] {
   for (const part of raw.split(',')) {
     const city = part.trim().toUpperCase();
     if (city === '') continue;
-    if (!CITY.test(city)) warn(`ignored city ${shown(city)}`);
+    if (!CITY_PATTERN.test(city)) warn(`ignored city ${shown(city)}`);
     else if (!cities.includes(city)) {
       if (cities.length >= MAX_CITIES_PER_ITEM) throw new ItemRejection(`more than ${MAX_CITIES_PER_ITEM} cities in one item`);
       cities.push(city);

@@ -1,7 +1,5 @@
-import type { FeedErrorCode } from '../feed-error';
+import type { FeedErrorCode, FeedFormat } from '@app/domain';
 import type { RawFeedItem } from '../raw-item';
-
-export type FeedFormat = 'xml' | 'json' | 'txt';
 
 /**
  * The dialect a reader recognised, as `feed:check` and the admin validator name it (DESIGN.md §2):

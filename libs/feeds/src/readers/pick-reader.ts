@@ -1,4 +1,5 @@
-import { FeedFormat, FeedReader, isMaintenanceText, ReadResult, readError } from './feed-reader';
+import type { FeedFormat, FeedFormatSetting } from '@app/domain';
+import { FeedReader, isMaintenanceText, ReadResult, readError } from './feed-reader';
 import { JsonFeedReader } from './json-feed.reader';
 import { LINE_END, TxtFeedReader } from './txt-feed.reader';
 import { XmlFeedReader } from './xml-feed.reader';
@@ -8,10 +9,6 @@ const READERS: Readonly<Record<FeedFormat, FeedReader>> = {
   json: new JsonFeedReader(),
   txt: new TxtFeedReader(),
 };
-
-export function readerFor(format: FeedFormat): FeedReader {
-  return READERS[format];
-}
 
 const HTML = /^(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<meta[\s>]|<title[\s>]|<script[\s>]|<div[\s>])/i;
 /** What may come before an XML root: the prolog, processing instructions, comments, whitespace. */
@@ -23,7 +20,7 @@ const PHP_ERROR = /^(<br\s*\/?>\s*)*(<b>)?\s*(php\s+)?(fatal error|parse error|w
  * maintenance notice) are told apart first, whatever format the feed is configured with; then the
  * configured reader, or the one the content points to for `auto`.
  */
-export function readFeed(text: string, format: FeedFormat | 'auto'): ReadResult {
+export function readFeed(text: string, format: FeedFormatSetting): ReadResult {
   const body = text.trimStart();
   if (body.trim() === '') return readError(format === 'auto' ? null : format, 'empty_body', 'the body is empty');
   const head = body.slice(0, 1024);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Decimal from 'decimal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FEED_ERROR_CODES } from '../feed-error';
+import { FEED_ERROR_CODES } from '@app/domain';
 import { context } from '../normalize/scenarios/catalog.fixture';
 import { checkFeed, FeedReport } from './feed-report';
 

@@ -1,9 +1,9 @@
 import { printable } from '../control-characters';
 import { decodeBody } from '../decode/decode-body';
-import type { FeedError } from '../feed-error';
-import { normalizeItems, NormalizedOffer, RejectedItem } from '../normalize/normalizer';
+import type { FeedError, FeedFormat, FeedFormatSetting, NormalizedOffer } from '@app/domain';
+import { normalizeItems, RejectedItem } from '../normalize/normalizer';
 import type { NormalizationContext } from '../normalize/normalization-context';
-import { FeedDialect, FeedFormat, MAX_FEED_ITEMS } from '../readers/feed-reader';
+import { FeedDialect, MAX_FEED_ITEMS } from '../readers/feed-reader';
 import { maintenanceNotice, readFeed } from '../readers/pick-reader';
 
 export type FeedStatus = 'ok' | 'empty' | 'maintenance' | 'error';
@@ -22,7 +22,7 @@ export interface FeedReport {
 }
 
 export interface CheckOptions {
-  format: FeedFormat | 'auto';
+  format: FeedFormatSetting;
   contentType?: string | null;
 }
 

@@ -3,7 +3,7 @@ import { isIP, LookupFunction } from 'node:net';
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import { Agent, request } from 'undici';
-import type { FeedErrorCode } from '@app/feeds';
+import type { FeedErrorCode } from '@app/domain';
 import { isForbiddenAddress } from './address-policy';
 
 const gunzipAsync = promisify(gunzip);

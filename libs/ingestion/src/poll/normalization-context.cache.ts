@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { CatalogRepository } from '@app/database';
-import { buildContext, CatalogEntry, NormalizationContext } from '@app/feeds';
+import type { CatalogEntry, CurrencyAlias } from '@app/domain';
+import { contextForExchanger, NormalizationContext } from '@app/feeds';
 
 interface Loaded {
   version: string;
   currencies: CatalogEntry[];
-  global: Array<[string, string]>;
-  byExchanger: Map<number, Array<[string, string]>>;
+  aliases: CurrencyAlias[];
   contexts: Map<number, NormalizationContext>;
 }
 
@@ -32,7 +32,7 @@ export class NormalizationContextCache {
     const loaded = await this.loaded;
     let context = loaded.contexts.get(exchangerId);
     if (!context) {
-      context = buildContext(loaded.currencies, loaded.global, loaded.byExchanger.get(exchangerId) ?? []);
+      context = contextForExchanger(loaded.currencies, loaded.aliases, exchangerId);
       loaded.contexts.set(exchangerId, context);
     }
     return context;
@@ -40,14 +40,6 @@ export class NormalizationContextCache {
 
   private async load(version: string): Promise<Loaded> {
     const [currencies, aliases] = await Promise.all([this.catalog.loadCurrencies(), this.catalog.loadAliases()]);
-    const byExchanger = new Map<number, Array<[string, string]>>();
-    for (const alias of aliases) {
-      if (alias.exchangerId === null) continue;
-      const list = byExchanger.get(alias.exchangerId) ?? [];
-      list.push([alias.alias, alias.code]);
-      byExchanger.set(alias.exchangerId, list);
-    }
-    const global = aliases.filter((a) => a.exchangerId === null).map((a): [string, string] => [a.alias, a.code]);
-    return { version, currencies, global, byExchanger, contexts: new Map() };
+    return { version, currencies, aliases, contexts: new Map() };
   }
 }

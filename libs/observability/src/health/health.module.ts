@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorResult, HealthIndicatorService, TerminusModule, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type { Redis } from 'ioredis';
 import { REDIS_CLIENT } from '@app/queue';
+import { withinDeadline } from '../process/within-deadline';
 
 const CHECK_TIMEOUT_MS = 1500;
 
@@ -18,11 +19,9 @@ class RedisHealthIndicator {
     if (!this.redis) return check.down({ message: 'no Redis client' });
     if (this.redis.status !== 'ready') return check.down({ message: `connection ${this.redis.status}` });
     try {
-      const answer = await Promise.race([
-        this.redis.ping(),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS).unref()),
-      ]);
-      return answer === 'PONG' ? check.up() : check.down({ message: `unexpected answer ${String(answer)}` });
+      const answer = await withinDeadline(this.redis.ping(), CHECK_TIMEOUT_MS);
+      if (!answer.done) return check.down({ message: 'timeout' });
+      return answer.value === 'PONG' ? check.up() : check.down({ message: `unexpected answer ${String(answer.value)}` });
     } catch (error) {
       return check.down({ message: error instanceof Error ? error.message : 'unreachable' });
     }

@@ -1,20 +1,16 @@
 import { Controller, Get, Inject, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsOptional, Matches } from 'class-validator';
+import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { RatesRepository } from '@app/database';
+import { CurrencyCodeField } from '../../common/validation';
 import { sendCacheable } from '../cacheable-reply';
 import { CatalogCache } from '../catalog-cache.service';
 import { PublicCache } from '../public-cache.service';
 
 export class DirectionsQuery {
-  @ApiPropertyOptional({ example: 'BTC' })
-  @IsOptional()
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toUpperCase() : value))
-  @Matches(/^[A-Z0-9]{2,16}$/, { message: 'from must be a currency code (2-16 letters and digits)' })
+  @CurrencyCodeField('from', { optional: true })
   from?: string;
 }
 

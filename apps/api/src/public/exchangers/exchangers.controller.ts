@@ -4,10 +4,9 @@ import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { ExchangerSummary, RatesRepository } from '@app/database';
+import { SLUG_PATTERN } from '@app/domain';
 import { sendCacheable } from '../cacheable-reply';
 import { PublicCache } from '../public-cache.service';
-
-const SLUG = /^[a-z0-9][a-z0-9-]{1,62}$/;
 
 function publicFields(e: ExchangerSummary) {
   return { slug: e.slug, name: e.name, siteUrl: e.siteUrl, status: e.status, offers: e.offers, updatedAt: e.updatedAt ? new Date(e.updatedAt).toISOString() : null, fresh: e.fresh };
@@ -33,7 +32,7 @@ export class ExchangersController {
   /** One active exchanger, with the directions it shows. */
   @Get(':slug')
   async one(@Param('slug') slug: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
-    if (!SLUG.test(slug)) throw new NotFoundException(`no exchanger ${slug.slice(0, 64)}`);
+    if (!SLUG_PATTERN.test(slug)) throw new NotFoundException(`no exchanger ${slug.slice(0, 64)}`);
     const answer = await this.cache.get('*', `exchanger:${slug}`, async () => {
       const [exchanger] = await this.rates.listExchangers(slug);
       if (!exchanger) throw new NotFoundException(`no exchanger ${slug}`);

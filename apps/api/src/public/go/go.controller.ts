@@ -3,13 +3,14 @@ import { ThrottlerGuard } from '@nestjs/throttler';
 import { ApiFoundResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { RatesRepository } from '@app/database';
-import { buildReferralUrl } from '@app/domain';
+import { buildReferralUrl, CITY_PATTERN, CURRENCY_CODE_PATTERN, SLUG_PATTERN } from '@app/domain';
 import { CatalogCache } from '../catalog-cache.service';
 import { ClickRecorder } from './click-recorder.service';
 
-const SLUG = /^[a-z0-9][a-z0-9-]{1,62}$/;
-const CODE = /^[A-Za-z0-9]{2,16}$/;
-const CITY = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
+/** The query's value upper-cased when it is one string matching `pattern` (codes and cities are case-insensitive), else null. */
+function upperMatching(value: unknown, pattern: RegExp): string | null {
+  return typeof value === 'string' && pattern.test(value.toUpperCase()) ? value.toUpperCase() : null;
+}
 
 /**
  * The click-through: 302 to the registered exchanger's referral URL with `cur_from`/`cur_to` (and
@@ -37,15 +38,16 @@ export class GoController {
     @Ip() ip: string,
     @Res() reply: FastifyReply,
   ): Promise<FastifyReply> {
-    if (typeof from !== 'string' || !CODE.test(from)) throw new BadRequestException('from must be a currency code from the catalog');
-    if (typeof to !== 'string' || !CODE.test(to)) throw new BadRequestException('to must be a currency code from the catalog');
-    if (city !== undefined && (typeof city !== 'string' || !CITY.test(city))) throw new BadRequestException('city must be a city code like MSK');
-    const target = SLUG.test(slug) ? await this.rates.findRedirectTarget(slug) : null;
+    const fromCode = upperMatching(from, CURRENCY_CODE_PATTERN);
+    const toCode = upperMatching(to, CURRENCY_CODE_PATTERN);
+    const cityCode = city === undefined ? null : upperMatching(city, CITY_PATTERN);
+    if (fromCode === null) throw new BadRequestException('from must be a currency code from the catalog');
+    if (toCode === null) throw new BadRequestException('to must be a currency code from the catalog');
+    if (city !== undefined && cityCode === null) throw new BadRequestException('city must be a city code like MSK');
+    const target = SLUG_PATTERN.test(slug) ? await this.rates.findRedirectTarget(slug) : null;
     if (!target) throw new NotFoundException(`no active exchanger ${slug.slice(0, 64)}`);
-    const [fromCode, toCode] = [from.toUpperCase(), to.toUpperCase()];
     if (!(await this.catalog.has(fromCode))) throw new BadRequestException(`unknown currency code ${fromCode}`);
     if (!(await this.catalog.has(toCode))) throw new BadRequestException(`unknown currency code ${toCode}`);
-    const cityCode = typeof city === 'string' ? city.toUpperCase() : null;
 
     const location = buildReferralUrl(target.referralUrl, fromCode, toCode, cityCode);
     void this.clicks

@@ -1,27 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { QueryLimit } from '../../common/validation';
-
-const CODE = /^[A-Za-z0-9]{2,16}$/;
-const upper = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toUpperCase() : value);
+import { CityField, CurrencyCodeField, QueryLimit } from '../../common/validation';
 
 /** A direction: from, to and, for cash, a city. */
 export class DirectionQuery {
-  @ApiProperty({ example: 'BTC' })
-  @Transform(upper)
-  @Matches(CODE, { message: 'from must be a currency code (2-16 letters and digits)' })
+  @CurrencyCodeField('from', { example: 'BTC' })
   from!: string;
 
-  @ApiProperty({ example: 'SBERRUB' })
-  @Transform(upper)
-  @Matches(CODE, { message: 'to must be a currency code (2-16 letters and digits)' })
+  @CurrencyCodeField('to', { example: 'SBERRUB' })
   to!: string;
 
-  @ApiPropertyOptional({ example: 'MSK', description: 'city code, for cash directions' })
-  @IsOptional()
-  @Transform(upper)
-  @Matches(/^[A-Z0-9][A-Z0-9_-]{0,31}$/, { message: 'city must be a city code like MSK' })
+  @CityField('city', { optional: true, description: 'city code, for cash directions' })
   city?: string;
 }
 

@@ -1,4 +1,4 @@
-import type { CurrencyUnit, OfferTerms } from '../../offer-terms';
+import type { CurrencyUnit, OfferTerms } from '../../model/offer';
 
 export const BTC: CurrencyUnit = { code: 'BTC', ticker: 'BTC', iso: 'BTC', kind: 'crypto' };
 export const SBERRUB: CurrencyUnit = { code: 'SBERRUB', ticker: 'RUB', iso: 'RUB', kind: 'online_banking' };

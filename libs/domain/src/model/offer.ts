@@ -28,12 +28,38 @@ export interface OfferTerms {
   minFee: Fee[];
 }
 
+/** One offer after normalization (DESIGN.md §3), as the feed reader yields it and the snapshot writer stores it. */
+export interface NormalizedOffer extends OfferTerms {
+  from: string;
+  to: string;
+  city: string | null;
+  in: string;
+  out: string;
+  flags: string[];
+  /** Present when the offer's rate floats (its flags then include `floating`). */
+  floating: FloatingTerms | null;
+  /** Minutes the exchange may take (`<delay>`), when the feed says. */
+  delayMinutes: number | null;
+}
+
 /** What rate math needs to know of a currency: its code, ticker, ISO unit and kind. */
 export interface CurrencyUnit {
   code: string;
   ticker: string;
   iso: string;
   kind: string;
+}
+
+/** A catalog currency as feeds are normalized against it: disabled ones are known, but refused. */
+export interface CatalogEntry extends CurrencyUnit {
+  enabled: boolean;
+}
+
+/** A currency alias: global when `exchangerId` is null, else that exchanger's own (DESIGN.md §3). */
+export interface CurrencyAlias {
+  alias: string;
+  code: string;
+  exchangerId: number | null;
 }
 
 /**

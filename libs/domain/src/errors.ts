@@ -1,0 +1,25 @@
+/**
+ * Domain errors: what went wrong, in the words of the domain. Services and repositories throw these;
+ * the api maps them to HTTP answers in one place (`ApiErrorFilter`), so nothing below a controller
+ * knows about HTTP.
+ */
+
+/** Something asked for does not exist: an exchanger, a feed, a currency (404). */
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+}
+
+/** A change would break a uniqueness or reference rule; the message says which (409). */
+export class ConflictError extends Error {
+  override name = 'ConflictError';
+}
+
+/** A request that is well-formed but cannot be done as asked; the message says what to fix (400). */
+export class InvalidRequestError extends Error {
+  override name = 'InvalidRequestError';
+}
+
+/** A dependency (Redis, the job queue) does not answer for a moment; retrying later helps (503). */
+export class UnavailableError extends Error {
+  override name = 'UnavailableError';
+}
