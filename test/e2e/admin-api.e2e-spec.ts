@@ -162,7 +162,7 @@ describe('admin API (standalone)', () => {
       feeds.serve('/aliases.xml', { body: '<rates><item><from>TETHER-TRON</from><to>BTC</to><in>70000</in><out>1</out></item><item><from>ETH</from><to>BTC</to><in>20</in><out>1</out></item></rates>' });
       const feed = await call<{ id: number }>('POST', `/v1/admin/exchangers/${exchangerId}/feeds`, { url: feeds.url('/aliases.xml'), intervalSeconds: 60, timeoutMs: 5000 });
       const first = await call<{ run: { rejects: Array<{ index: number; reason: string }> } }>('POST', `/v1/admin/feeds/${feed.body.id}/refresh?wait=true`);
-      expect(first.body.run.rejects).toEqual([{ index: 0, reason: 'unknown currency code "TETHER-TRON" (tried TETHERTRON)' }]);
+      expect(first.body.run.rejects).toEqual([{ index: 0, reason: 'unknown currency code TETHER-TRON (tried TETHERTRON)' }]);
       const alias = await call<{ id: number }>('POST', '/v1/admin/currency-aliases', { alias: 'tether-tron', code: 'usdttrc20', exchangerId });
       expect(alias.status).toBe(201);
       const second = await call<{ run: { accepted: number; rejected: number } }>('POST', `/v1/admin/feeds/${feed.body.id}/refresh?wait=true`);

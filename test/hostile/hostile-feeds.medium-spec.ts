@@ -104,7 +104,7 @@ export const HOSTILE_FEEDS: HostileCase[] = [
     answer: { body: `<rates>${repeat(xmlItem('BTC', 'ETH', '20.5'), 20)}<item><from>ETH</from><to>BTC</to><in>1</in><out>0.048</out><param>manual,\u0000verifying</param></item></rates>` },
     expect: { accepted: ['BTC>ETH', 'ETH>BTC'] },
   },
-  { name: 'offers past the cap after city fan-out (250 items × 500 cities)', answer: { body: () => `<rates>${Array.from({ length: 250 }, (_, i) => `<item><from>BTC</from><to>CASHUSD</to><in>1</in><out>${i + 1}</out><city>${Array.from({ length: 500 }, (_, c) => `X${i}C${c}`).join(',')}</city></item>`).join('')}</rates>` }, expect: { error: 'too_many_items', message: /offers \(cities counted\)/ } },
+  { name: 'offers past the cap after city fan-out (250 items × 500 cities)', answer: { body: () => `<rates>${Array.from({ length: 250 }, (_, i) => `<item><from>BTC</from><to>CASHUSD</to><in>1</in><out>${i + 1}</out><city>${Array.from({ length: 500 }, (_, c) => `X${i}C${c}`).join(',')}</city></item>`).join('')}</rates>` }, expect: { error: 'too_many_items', message: /offers \(cities and duplicates counted\)/ } },
   { name: 'HTTP 206 Partial Content (a part of the feed)', answer: { body: GOOD.slice(0, 120), status: 206 }, expect: { error: 'http_error', message: /Partial Content/ } },
 ];
 

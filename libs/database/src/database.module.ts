@@ -2,17 +2,30 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { dataSourceOptions } from './data-source';
-import { AdminRepository } from './repositories/admin.repository';
 import { ApiKeysRepository } from './repositories/api-keys.repository';
+import { AuditRepository } from './repositories/audit.repository';
 import { CatalogRepository } from './repositories/catalog.repository';
 import { ClicksRepository } from './repositories/clicks.repository';
-import { CurrenciesRepository } from './repositories/currencies.repository';
+import { ExchangersRepository } from './repositories/exchangers.repository';
+import { FeedRunsRepository } from './repositories/feed-runs.repository';
 import { FeedsRepository } from './repositories/feeds.repository';
+import { OffersRepository } from './repositories/offers.repository';
 import { PartnersRepository } from './repositories/partners.repository';
 import { RateHistoryRepository } from './repositories/rate-history.repository';
-import { RatesRepository } from './repositories/rates.repository';
 
-const REPOSITORIES = [AdminRepository, ApiKeysRepository, CatalogRepository, ClicksRepository, CurrenciesRepository, FeedsRepository, PartnersRepository, RateHistoryRepository, RatesRepository];
+/** One repository per aggregate (README, Architecture): only these talk to PostgreSQL. */
+const REPOSITORIES = [
+  ApiKeysRepository,
+  AuditRepository,
+  CatalogRepository,
+  ClicksRepository,
+  ExchangersRepository,
+  FeedRunsRepository,
+  FeedsRepository,
+  OffersRepository,
+  PartnersRepository,
+  RateHistoryRepository,
+];
 
 /** The one DataSource of a ratewatch process and the repositories over it. */
 @Module({})

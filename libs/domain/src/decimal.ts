@@ -12,7 +12,8 @@ export type Dec = Decimal;
 export const DECIMAL_OVERFLOW = new Dec('1e30');
 
 const SPACES = /[\s\u00a0\u202f\u2009\u2007\u200b\ufeff]/g;
-const PLAIN_DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d{1,4})?$/i;
+// One way to split any text: digits, then optionally a dot and digits (no backtracking between `\d+` and `\d*`).
+const PLAIN_DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d{1,4})?$/i;
 
 /**
  * Reads a decimal as exchangers write it (DESIGN.md §3 "Numbers"): spaces, NBSP and U+202F are

@@ -4,18 +4,21 @@
  * knows about HTTP.
  */
 
+/** An error that is the request's own answer (what it asked for does not exist, or cannot be done as asked), not a failure of ratewatch. */
+export abstract class RequestError extends Error {}
+
 /** Something asked for does not exist: an exchanger, a feed, a currency (404). */
-export class NotFoundError extends Error {
+export class NotFoundError extends RequestError {
   override name = 'NotFoundError';
 }
 
 /** A change would break a uniqueness or reference rule; the message says which (409). */
-export class ConflictError extends Error {
+export class ConflictError extends RequestError {
   override name = 'ConflictError';
 }
 
 /** A request that is well-formed but cannot be done as asked; the message says what to fix (400). */
-export class InvalidRequestError extends Error {
+export class InvalidRequestError extends RequestError {
   override name = 'InvalidRequestError';
 }
 

@@ -115,7 +115,8 @@ export function isValueField(name: string): boolean {
   return role !== undefined && role.role !== 'flag' && role.role !== 'floating';
 }
 
-const TRUE = /^(true|1|yes|on)$/i;
+/** A flag element is set by `true`, `1`, `yes`, `on` — or by being there empty (`<manual/>`). */
+const TRUE = /^(true|1|yes|on|)$/i;
 
 /**
  * Sets a field of `item` from an element or key name; unknown names are ignored. `attributes` are the

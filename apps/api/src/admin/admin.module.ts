@@ -1,16 +1,20 @@
 import { Module } from '@nestjs/common';
 import { AdminAuthGuard } from './admin-auth.guard';
-import { ADMIN_CONTROLLERS } from './admin.controllers';
-import { AdminService } from './admin.service';
-import { FeedRefresher } from './feed-refresher.service';
+import { AdminCatalogController } from './catalog/catalog.controller';
+import { CatalogAdminService } from './catalog/catalog.service';
+import { AdminExchangersController } from './exchangers/exchangers.controller';
+import { ExchangerAdminService } from './exchangers/exchangers.service';
+import { FeedRefresher } from './feeds/feed-refresher.service';
+import { AdminFeedsController } from './feeds/feeds.controller';
+import { FeedAdminService } from './feeds/feeds.service';
+import { AdminOperationsController } from './operations/operations.controller';
+import { OperationsService } from './operations/operations.service';
+import { AdminPartnersController } from './partners/partners.controller';
+import { PartnerAdminService } from './partners/partners.service';
 
-/** The admin API (`/v1/admin/*`, bearer keys). */
+/** The admin API (`/v1/admin/*`, bearer keys): one folder per resource, controller → service → repositories. */
 @Module({
-  controllers: ADMIN_CONTROLLERS,
-  providers: [
-    AdminAuthGuard,
-    AdminService,
-    FeedRefresher,
-  ],
+  controllers: [AdminExchangersController, AdminFeedsController, AdminCatalogController, AdminOperationsController, AdminPartnersController],
+  providers: [AdminAuthGuard, ExchangerAdminService, FeedAdminService, FeedRefresher, CatalogAdminService, OperationsService, PartnerAdminService],
 })
 export class AdminModule {}

@@ -50,6 +50,15 @@ export function QueryLimit(fallback: number, max: number): PropertyDecorator {
   );
 }
 
+/** What `@IsUrl` accepts for the URLs an admin registers: http(s) only, with a scheme; intranet names allowed (the fetcher's guard decides). */
+export const HTTP_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
+
+/** `?limit=` of a list (runs, audit): 1 to 500, 50 by default. */
+export class LimitQuery {
+  @QueryLimit(50, 500)
+  limit?: number;
+}
+
 /** Deepest JSON body the API takes: admin bodies are two levels deep; a deeper one is an attack or a mistake. */
 export const MAX_BODY_DEPTH = 16;
 

@@ -4,6 +4,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { SnapshotChanges } from '@app/ingestion';
 import { METRICS_REGISTRY } from '@app/observability';
+import { RequestError } from '@app/domain';
 
 export interface CachedAnswer {
   body: string;
@@ -91,8 +92,8 @@ export class PublicCache implements OnApplicationShutdown {
     try {
       answer = await flight;
     } catch (error) {
-      // An HttpException is the request's own answer (404, 400); anything else is ours to cover for.
-      if (error instanceof HttpException || !hit || Date.now() - hit.expires > STALE_IF_ERROR_MS) throw error;
+      // An HttpException or a domain RequestError is the request's own answer (404, 400); anything else is ours to cover for.
+      if (error instanceof HttpException || error instanceof RequestError || !hit || Date.now() - hit.expires > STALE_IF_ERROR_MS) throw error;
       this.lookups.inc({ result: 'stale' });
       return hit;
     }

@@ -1,10 +1,14 @@
 import { Module } from '@nestjs/common';
 import { CatalogCache } from './catalog-cache.service';
 import { CurrenciesController } from './currencies/currencies.controller';
+import { CurrenciesService } from './currencies/currencies.service';
 import { DirectionsController } from './directions/directions.controller';
+import { DirectionsService } from './directions/directions.service';
 import { ExchangersController } from './exchangers/exchangers.controller';
+import { ExchangerProfilesService } from './exchangers/exchangers.service';
 import { ClickRecorder } from './go/click-recorder.service';
 import { GoController } from './go/go.controller';
+import { RedirectService } from './go/redirect.service';
 import { PublicCache } from './public-cache.service';
 import { BestRateRecorder } from './rates/best-rate-recorder.service';
 import { RatesController } from './rates/rates.controller';
@@ -13,6 +17,6 @@ import { RatesService } from './rates/rates.service';
 /** The public API for the monitoring frontend and the click-through (no auth; cached; rate-limited). */
 @Module({
   controllers: [CurrenciesController, RatesController, DirectionsController, ExchangersController, GoController],
-  providers: [CatalogCache, PublicCache, RatesService, ClickRecorder, BestRateRecorder],
+  providers: [CatalogCache, PublicCache, RatesService, CurrenciesService, DirectionsService, ExchangerProfilesService, RedirectService, ClickRecorder, BestRateRecorder],
 })
 export class PublicModule {}

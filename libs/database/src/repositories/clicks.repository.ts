@@ -69,4 +69,15 @@ export class ClicksRepository {
       return { unique: counted.size };
     });
   }
+
+  counts(filter: { since: Date; until: Date; exchanger: string | null; from: string | null; to: string | null }): Promise<unknown[]> {
+    return this.dataSource.query(
+      `SELECT e.slug AS exchanger, c.from_code AS "from", c.to_code AS "to", count(*)::int AS clicks,
+              count(*) FILTER (WHERE c.is_unique)::int AS "uniqueClicks", count(*) FILTER (WHERE c.is_bot)::int AS bots
+       FROM clicks c JOIN exchangers e ON e.id = c.exchanger_id
+       WHERE c.at >= $1 AND c.at < $2 AND ($3::text IS NULL OR e.slug = $3) AND ($4::text IS NULL OR c.from_code = $4) AND ($5::text IS NULL OR c.to_code = $5)
+       GROUP BY e.slug, c.from_code, c.to_code ORDER BY clicks DESC, e.slug`,
+      [filter.since, filter.until, filter.exchanger, filter.from, filter.to],
+    );
+  }
 }

@@ -4,6 +4,8 @@ import { DataSource } from 'typeorm';
 import type { FeedFormatSetting, FeedRunStatus, NormalizedOffer, StoredError, StoredReject } from '@app/domain';
 import { FRESH_FEED_SQL } from '../freshness';
 import { NO_CHANGE, replaceSnapshot, SnapshotChange } from './snapshot-writer';
+import { Actor, auditedTransaction } from './audit.repository';
+import { assignments, rowsOf } from './sql';
 
 export type { SnapshotChange };
 
@@ -25,6 +27,23 @@ export interface FeedToPoll {
   /** The catalog version now: part of the content hash, so an alias change re-reads an unchanged body. */
   catalogVersion: string;
 }
+
+export interface FeedRow {
+  id: number;
+  exchangerId: number;
+  url: string;
+  format: string;
+  intervalSeconds: number;
+  timeoutMs: number;
+  staleAfterSeconds: number;
+  enabled: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const FEED = `id, exchanger_id AS "exchangerId", url, format, interval_s AS "intervalSeconds", timeout_ms AS "timeoutMs",
+  stale_after_s AS "staleAfterSeconds", enabled, created_at AS "createdAt", updated_at AS "updatedAt"`;
+const FEED_COLUMNS: Record<string, string> = { url: 'url', format: 'format', intervalSeconds: 'interval_s', timeoutMs: 'timeout_ms', staleAfterSeconds: 'stale_after_s', enabled: 'enabled' };
 
 /** One row of feed_runs as the poll service produces it. */
 export interface FeedRunRecord {
@@ -68,6 +87,56 @@ export const RUNS_KEPT_DAYS = 7;
 @Injectable()
 export class FeedsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  listOfExchanger(exchangerId: number): Promise<FeedRow[]> {
+    return this.dataSource.query(`SELECT ${FEED} FROM feeds WHERE exchanger_id = $1 ORDER BY id`, [exchangerId]);
+  }
+
+  async find(id: number): Promise<FeedRow | null> {
+    const [row] = await this.dataSource.query<FeedRow[]>(`SELECT ${FEED} FROM feeds WHERE id = $1`, [id]);
+    return row ?? null;
+  }
+
+  create(actor: Actor, exchangerId: number, fields: Omit<FeedRow, 'id' | 'exchangerId' | 'createdAt' | 'updatedAt'>): Promise<FeedRow> {
+    return auditedTransaction(this.dataSource, actor, 'create', 'feed', async (tx) => {
+      const [row] = await tx.query<FeedRow[]>(
+        `INSERT INTO feeds (exchanger_id, url, format, interval_s, timeout_ms, stale_after_s, enabled) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${FEED}`,
+        [exchangerId, fields.url, fields.format, fields.intervalSeconds, fields.timeoutMs, fields.staleAfterSeconds, fields.enabled],
+      );
+      return { before: null, after: row! };
+    });
+  }
+
+  update(actor: Actor, id: number, fields: Partial<FeedRow>): Promise<FeedRow | null> {
+    return auditedTransaction(this.dataSource, actor, 'update', 'feed', async (tx) => {
+      const [before] = await tx.query<FeedRow[]>(`SELECT ${FEED} FROM feeds WHERE id = $1 FOR UPDATE`, [id]);
+      if (!before) return { before: null, after: null };
+      const { sets, values } = assignments(fields, FEED_COLUMNS, 2);
+      if (sets.length === 0) return { before, after: before };
+      const [after] = rowsOf<FeedRow>(await tx.query(`UPDATE feeds SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING ${FEED}`, [id, ...values]));
+      return { before, after: after! };
+    });
+  }
+
+  delete(actor: Actor, id: number): Promise<boolean> {
+    return auditedTransaction(this.dataSource, actor, 'delete', 'feed', async (tx) => {
+      const [before] = await tx.query<FeedRow[]>(`SELECT ${FEED} FROM feeds WHERE id = $1 FOR UPDATE`, [id]);
+      if (!before) return { before: null, after: null, result: false };
+      await tx.query(`DELETE FROM offers WHERE feed_id = $1`, [id]);
+      await tx.query(`DELETE FROM feeds WHERE id = $1`, [id]);
+      return { before, after: null, result: true };
+    });
+  }
+
+  health(): Promise<unknown[]> {
+    return this.dataSource.query(
+      `SELECT f.id, f.exchanger_id AS "exchangerId", e.slug AS "exchangerSlug", f.url, f.enabled, e.status AS "exchangerStatus",
+              f.last_attempt_at AS "lastAttemptAt", f.last_success_at AS "lastSuccessAt", f.last_status AS "lastStatus", f.last_error AS "lastError",
+              f.consecutive_failures AS "consecutiveFailures", f.in_maintenance AS "inMaintenance", (${FRESH_FEED_SQL}) AS fresh,
+              (SELECT count(*)::int FROM offers o WHERE o.feed_id = f.id) AS offers
+       FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id ORDER BY f.id`,
+    );
+  }
 
   async findForPoll(feedId: number): Promise<FeedToPoll | null> {
     const [row] = await this.dataSource.query<FeedToPoll[]>(

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { Actor, auditedTransaction } from './audit.repository';
+import { rowsOf } from './sql';
 
 export interface PartnerAccountRow {
   exchangerId: number;
@@ -35,6 +37,10 @@ export interface PartnerVisit {
 }
 
 /** Partner accounts' state and what their APIs reported. Upserts are keyed by (exchanger, remote id). */
+/** The public view of a partner account: the API key is not in it. */
+const PARTNER = `exchanger_id AS "exchangerId", api_url AS "apiUrl", request_style AS "requestStyle", sync_interval_s AS "syncIntervalSeconds", enabled,
+  last_sync_at AS "lastSyncAt", last_success_at AS "lastSuccessAt", last_error AS "lastError"`;
+
 @Injectable()
 export class PartnersRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -136,5 +142,26 @@ export class PartnersRepository {
       visitsPerUniqueClick: ratio(r.partnerVisits as number, r.uniqueClicks as number),
       byDirection: (r.byDirection as Array<{ partnerVisits: number; uniqueClicks: number }>).map((d) => ({ ...d, visitsPerUniqueClick: ratio(d.partnerVisits, d.uniqueClicks) })),
     }));
+  }
+
+  upsertAccount(actor: Actor, exchangerId: number, a: { apiUrl: string; apiKeyEncrypted: string; requestStyle: string; syncIntervalSeconds: number; enabled: boolean }): Promise<unknown> {
+    return auditedTransaction(this.dataSource, actor, 'update', 'partner-account', async (tx) => {
+      const [before] = await tx.query<unknown[]>(`SELECT ${PARTNER} FROM partner_accounts WHERE exchanger_id = $1 FOR UPDATE`, [exchangerId]);
+      const [after] = await tx.query<unknown[]>(
+        `INSERT INTO partner_accounts (exchanger_id, api_url, api_key_encrypted, request_style, sync_interval_s, enabled) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (exchanger_id) DO UPDATE SET api_url = EXCLUDED.api_url, api_key_encrypted = EXCLUDED.api_key_encrypted, request_style = EXCLUDED.request_style,
+           sync_interval_s = EXCLUDED.sync_interval_s, enabled = EXCLUDED.enabled, last_error = NULL, updated_at = now()
+         RETURNING ${PARTNER}`,
+        [exchangerId, a.apiUrl, a.apiKeyEncrypted, a.requestStyle, a.syncIntervalSeconds, a.enabled],
+      );
+      return { before: before ?? null, after, entityId: String(exchangerId) };
+    });
+  }
+
+  deleteAccount(actor: Actor, exchangerId: number): Promise<boolean> {
+    return auditedTransaction(this.dataSource, actor, 'delete', 'partner-account', async (tx) => {
+      const [before] = rowsOf<unknown>(await tx.query(`DELETE FROM partner_accounts WHERE exchanger_id = $1 RETURNING ${PARTNER}`, [exchangerId]));
+      return { before: before ?? null, after: null, result: before !== undefined, entityId: String(exchangerId) };
+    });
   }
 }

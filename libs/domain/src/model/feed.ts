@@ -21,3 +21,12 @@ export interface StoredReject {
   index: number;
   reason: string;
 }
+
+/** A new feed's settings where the admin gives none (the API's defaults, documented in its OpenAPI). */
+export const FEED_DEFAULTS = {
+  format: 'auto',
+  intervalSeconds: 30,
+  timeoutMs: 10_000,
+  staleAfterSeconds: 300,
+  enabled: true,
+} as const satisfies { format: FeedFormatSetting; intervalSeconds: number; timeoutMs: number; staleAfterSeconds: number; enabled: boolean };

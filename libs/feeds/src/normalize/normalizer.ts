@@ -15,7 +15,7 @@ export interface NormalizationResult {
   rejectedCount: number;
   duplicates: number;
   warnings: string[];
-  /** True when the offers (after city fan-out) passed `maxOffers`: normalizing stopped there. */
+  /** True when the offers (after city fan-out, duplicates included) passed `maxOffers`: normalizing stopped there. */
   overflow: boolean;
 }
 
@@ -66,10 +66,11 @@ export function normalizeItems(items: readonly RawFeedItem[], context: Normaliza
       seen.add(key);
       offers.push(offer);
     }
-    if (offers.length > maxOffers) break;
+    // Duplicates count too: 100,000 lines of the same 500 cities are 50 million offers to build.
+    if (offers.length + duplicates > maxOffers) break;
   }
   if (warningCount > warnings.length) warnings.push(`… and ${warningCount - warnings.length} more warnings`);
-  return { offers, rejected, rejectedCount, duplicates, warnings, overflow: offers.length > maxOffers };
+  return { offers, rejected, rejectedCount, duplicates, warnings, overflow: offers.length + duplicates > maxOffers };
 }
 
 function normalizeItem(item: RawFeedItem, codes: CodeResolver, warn: (message: string) => void): NormalizedOffer[] {
@@ -87,10 +88,10 @@ function normalizeItem(item: RawFeedItem, codes: CodeResolver, warn: (message: s
   const sideOf = (unit: string) => unitSide(unit, from, to, codes);
   for (const raw of item.minamount) limits.add('min', raw, from, to, sideOf, warn);
   for (const raw of item.maxamount) limits.add('max', raw, from, to, sideOf, warn);
-  limits.addSided('from', 'min', item.frommin, warn);
-  limits.addSided('from', 'max', item.frommax, warn);
-  limits.addSided('to', 'min', item.tomin, warn);
-  limits.addSided('to', 'max', item.tomax, warn);
+  limits.addSided('from', 'min', item.frommin, from, to, sideOf, warn);
+  limits.addSided('from', 'max', item.frommax, from, to, sideOf, warn);
+  limits.addSided('to', 'min', item.tomin, from, to, sideOf, warn);
+  limits.addSided('to', 'max', item.tomax, from, to, sideOf, warn);
 
   const reserve = reserveOf(item.amount, from, to, codes, warn);
   const fromFee = parseFees(item.fromfee, 'fromfee', from.code, warn);
@@ -244,7 +245,7 @@ function minutesOf(raw: string, field: string, warn: (message: string) => void):
 function citiesOf(raw: string, warn: (message: string) => void): string[] {
   const cities: string[] = [];
   for (const part of raw.split(',')) {
-    const city = part.trim().toUpperCase();
+    const city = withoutControlCharacters(part).trim().toUpperCase();
     if (city === '') continue;
     if (!CITY_PATTERN.test(city)) warn(`ignored city ${shown(city)}`);
     else if (!cities.includes(city)) {
@@ -274,10 +275,17 @@ class Limits {
     this.set(side, kind, quantity.value);
   }
 
-  addSided(side: 'from' | 'to', kind: 'min' | 'max', raw: string | undefined, warn: (message: string) => void): void {
+  /**
+   * An EREF 1.1 limit (`frommin`, `tomax`, …) belongs to its field's side; a unit after it that names
+   * the other side moves it there (`<frommin>0.01 BTC</frommin>` on SBERRUB→BTC limits what is received).
+   */
+  addSided(side: 'from' | 'to', kind: 'min' | 'max', raw: string | undefined, from: CatalogEntry, to: CatalogEntry, sideOf: (unit: string) => 'from' | 'to' | null, warn: (message: string) => void): void {
     if (raw === undefined) return;
     const quantity = this.read(raw, kind, warn);
-    if (quantity) this.set(side, kind, quantity.value);
+    if (!quantity) return;
+    const named = quantity.unit === null ? side : sideOf(quantity.unit);
+    if (named === null) warn(`${side}${kind} unit ${quantity.unit} names neither ${from.code} nor ${to.code}; taken as a ${side === 'from' ? from.code : to.code} limit`);
+    this.set(named ?? side, kind, quantity.value);
   }
 
   private read(raw: string, kind: 'min' | 'max', warn: (message: string) => void): Quantity | null {

@@ -118,7 +118,7 @@ describe('JsonFeedReader: the dominant engine’s dialects', () => {
     it('marks an offer whose currency id is not in the list, or which has no xr, as defective', () => {
       const list = v13items('{"1":{"to":{"9":{"xr":"-1"},"2":{"min":"1"}}},"7":[]}');
       // Keys that look like integers come in numeric order, as the engine writes them (ksort).
-      expect(list.map((i) => i.defect)).toEqual(['the rate xr is missing', 'currency id 9 is not in currencies.list', 'exchange.7 has no "to" object']);
+      expect(list.map((i) => i.defect)).toEqual(['the rate xr is missing', 'currency id "9" is not in currencies.list', 'exchange["7"] has no "to" object']);
     });
 
     it('takes the reserve from the offer, else from currencies.amounts of the received currency', () => {
@@ -126,9 +126,26 @@ describe('JsonFeedReader: the dominant engine’s dialects', () => {
       expect(list.map((i) => i.amount)).toEqual(['5', '0.75']);
     });
 
-    it('keeps an unknown fee form as text for the normalizer to warn about', () => {
+    it('keeps an unknown fee form as a short text for the normalizer to warn about', () => {
       const [item] = v13items('{"1":{"to":{"2":{"xr":"-26","inFee":{"per-mille":3}}}}}');
-      expect(item?.fromfee).toEqual([{ text: '{"per-mille":3}' }]);
+      expect(item?.fromfee).toEqual([{ text: '{…}' }]);
+    });
+
+    it('reads a fee sum nested 5,000 deep without recursing that deep (one item warned, the feed read)', () => {
+      const deep = `${'["+",'.repeat(5000)}1${']'.repeat(5000)}`;
+      const [item] = v13items(`{"1":{"to":{"2":{"xr":"-26","inFee":${deep},"outFee":${'['.repeat(5000)}1${']'.repeat(5000)}}}}}`);
+      expect(item?.fromfee).toEqual([{ text: '[…]' }]);
+      expect(item?.tofee).toEqual([{ text: '[…]' }]);
+    });
+
+    it('counts entries without a "to" object against the item cap too', () => {
+      const exchange = `{${Array.from({ length: MAX_FEED_ITEMS + 5 }, (_, i) => `"${i}":0`).join(',')}}`;
+      expect(v13(exchange)).toMatchObject({ kind: 'error', code: 'too_many_items' });
+    });
+
+    it('quotes ids in messages, so a lone surrogate or markup in an id stays visible text', () => {
+      const list = v13items('{"\\ud800x":{"to":0},"1":{"to":{"<b>":{"xr":"1"}}}}');
+      expect(list.map((i) => i.defect)).toEqual(['currency id "<b>" is not in currencies.list', 'exchange["\\ud800x"] has no "to" object']);
     });
 
     it('counts offers against the item cap', () => {

@@ -55,10 +55,11 @@ function readVersion13(exchange: Record<string, unknown>, currencies: Record<str
   const reserves = isRecord(currencies.amounts) ? currencies.amounts : {};
   const items: RawFeedItem[] = [];
   for (const fromId in exchange) {
+    if (items.length >= MAX_FEED_ITEMS) return tooManyItems('json');
     const targets = exchange[fromId];
     const to = isRecord(targets) && isRecord(targets.to) ? targets.to : null;
     if (to === null) {
-      items.push({ ...emptyRawItem(), defect: `exchange.${fromId} has no "to" object` });
+      items.push({ ...emptyRawItem(), defect: `exchange[${shownId(fromId)}] has no "to" object` });
       continue;
     }
     for (const toId in to) {
@@ -75,11 +76,11 @@ function version13Item(fromId: string, toId: string, entry: unknown, list: Recor
   item.from = code(fromId);
   item.to = code(toId);
   if (item.from === undefined || item.to === undefined) {
-    item.defect = `currency id ${item.from === undefined ? fromId : toId} is not in currencies.list`;
+    item.defect = `currency id ${shownId(item.from === undefined ? fromId : toId)} is not in currencies.list`;
     return item;
   }
   if (!isRecord(entry)) {
-    item.defect = `exchange.${fromId}.to.${toId} is not an object`;
+    item.defect = `exchange[${shownId(fromId)}].to[${shownId(toId)}] is not an object`;
     return item;
   }
   const xr = scalarText(entry.xr);
@@ -96,13 +97,25 @@ function version13Item(fromId: string, toId: string, entry: unknown, list: Recor
   return item;
 }
 
-/** `1.5`, `{"%": 0.5}`, `["+", {"%": 0.5}, 100]` → its components; anything else stays text for the normalizer to refuse. */
-function feeComponents(fee: unknown): RawFee[] {
+/** An id as a message shows it: quoted and shortened (ids are the feed's text). */
+function shownId(id: string): string {
+  return JSON.stringify(id.length > 20 ? `${id.slice(0, 20)}…` : id);
+}
+
+/** How deep `["+", …]` fee sums may nest (the engine writes one level). */
+const MAX_FEE_DEPTH = 3;
+
+/**
+ * `1.5`, `{"%": 0.5}`, `["+", {"%": 0.5}, 100]` → its components; anything else (another shape, a sum
+ * nested deeper than MAX_FEE_DEPTH) becomes a short text the normalizer warns about. Never recursion
+ * or serialization proportional to what the feed nested.
+ */
+function feeComponents(fee: unknown, depth = 0): RawFee[] {
   const text = scalarText(fee);
   if (text !== undefined) return [{ text }];
   if (isRecord(fee) && scalarText(fee['%']) !== undefined) return [{ text: scalarText(fee['%'])!, type: '%' }];
-  if (Array.isArray(fee) && fee[0] === '+') return fee.slice(1).flatMap(feeComponents);
-  return [{ text: JSON.stringify(fee).slice(0, 60) }];
+  if (Array.isArray(fee) && fee[0] === '+' && depth < MAX_FEE_DEPTH) return fee.slice(1, 11).flatMap((part) => feeComponents(part, depth + 1));
+  return [{ text: Array.isArray(fee) ? '[…]' : isRecord(fee) ? '{…}' : String(fee) }];
 }
 
 function scalarText(value: unknown): string | undefined {
@@ -132,13 +145,17 @@ const NOT_FLOAT_SAFE = /\d(?:\.?\d){15}|[eE][+-]?\d{3}/;
  *  2. Otherwise quote numbers in value position with one native regex replace. If that touched the
  *     inside of a string, the text is no longer valid JSON (a string would be followed by a bare
  *     token) and JSON.parse fails, so:
- *  3. the exact tokenizing pass quotes every number literal outside strings.
+ *  3. the exact tokenizing pass quotes every number literal outside strings (once the text is known
+ *     to be valid JSON).
  */
 function parseExact(input: string): unknown {
   if (!NOT_FLOAT_SAFE.test(input)) return JSON.parse(input);
   try {
     return JSON.parse(input.replace(NUMBER_VALUE, '$1"$2"'));
   } catch {
+    // Malformed JSON fails here, with JSON.parse's own message: the tokenizing pass below is only
+    // linear on valid JSON (an unterminated string would make it rescan the rest at every quote).
+    JSON.parse(input);
     return JSON.parse(input.replace(STRING_OR_NUMBER, (match, number: string | undefined) => (number === undefined ? match : `"${number}"`)));
   }
 }

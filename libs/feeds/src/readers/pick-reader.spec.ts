@@ -60,7 +60,14 @@ describe('maintenanceNotice: the body of a 503', () => {
     expect(maintenanceNotice(body)).toBe(notice);
   });
 
-  it.each(['<html><title>503 Service Temporarily Unavailable</title><body>nginx</body></html>', 'Bad gateway', '<error>Access denied</error>', ''])(
+  it.each([
+    '<html><title>503 Service Temporarily Unavailable</title><body>nginx</body></html>',
+    // Apache's stock text names maintenance and overload alike: an overloaded server is not in maintenance.
+    '<html><head><title>503 Service Unavailable</title></head><body><h1>Service Unavailable</h1><p>The server is temporarily unable to service your request due to maintenance downtime or capacity problems. Please try again later.</p></body></html>',
+    'Bad gateway',
+    '<error>Access denied</error>',
+    '',
+  ])(
     'finds none in %j',
     (body) => {
       expect(maintenanceNotice(body)).toBeNull();

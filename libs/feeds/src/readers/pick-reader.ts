@@ -11,6 +11,10 @@ const READERS: Readonly<Record<FeedFormat, FeedReader>> = {
 };
 
 const HTML = /^(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<meta[\s>]|<title[\s>]|<script[\s>]|<div[\s>])/i;
+/** A line of at least four `;`-separated fields: a TXT feed, whatever its comments say. */
+const TXT_LINE = /^[^\n;]*;[^\n;]*;[^\n;]*;/m;
+/** Apache's stock 503 text names maintenance and overload alike: it says nothing of the exchanger. */
+const GENERIC_503 = /maintenance downtime or capacity problems/i;
 /** What may come before an XML root: the prolog, processing instructions, comments, whitespace. */
 const XML_MISC = /^(?:\s+|<\?[\s\S]*?\?>|<!--[\s\S]*?-->)*/;
 const PHP_ERROR = /^(<br\s*\/?>\s*)*(<b>)?\s*(php\s+)?(fatal error|parse error|warning|notice|deprecated)(<\/b>)?\s*:/i;
@@ -32,7 +36,7 @@ export function readFeed(text: string, format: FeedFormatSetting): ReadResult {
   if (looksBinary(head)) return readError(null, 'not_a_feed', 'binary data, not a text feed');
   if (PHP_ERROR.test(head)) return readError(null, 'php_error', `a PHP error instead of a feed: ${stripTags(head).slice(0, 200)}`);
   const first = body[0];
-  if (first !== '<' && first !== '{' && first !== '[' && isMaintenanceText(body.trim())) {
+  if (first !== '<' && first !== '{' && first !== '[' && isMaintenanceText(body.trim()) && !TXT_LINE.test(body)) {
     return { kind: 'maintenance', format: format === 'auto' ? null : format, message: body.trim() };
   }
   const chosen = format === 'auto' ? sniffFormat(body) : format;
@@ -46,6 +50,7 @@ export function readFeed(text: string, format: FeedFormatSetting): ReadResult {
  * the body says nothing of maintenance — then the answer is an ordinary HTTP error.
  */
 export function maintenanceNotice(text: string): string | null {
+  if (GENERIC_503.test(text)) return null;
   const read = readFeed(text, 'auto');
   if (read.kind === 'maintenance') return read.message;
   if (read.kind !== 'error' || read.code !== 'html_page') return null;
@@ -60,7 +65,8 @@ export function sniffFormat(body: string): FeedFormat | null {
   const first = body[0];
   if (first === '<') return 'xml';
   if (first === '{' || first === '[') return 'json';
-  const firstLine = body.split(LINE_END, 1)[0]!;
+  // The first line that is not a `#` comment (TXT feeds may open with one).
+  const firstLine = body.slice(0, 4096).split(LINE_END).find((line) => line.trim() !== '' && !line.trimStart().startsWith('#')) ?? '';
   return firstLine.split(';').length >= 4 ? 'txt' : null;
 }
 
@@ -81,7 +87,8 @@ function looksBinary(head: string): boolean {
 }
 
 function htmlTitle(body: string): string | null {
-  const match = /<title[^>]*>([^<]{0,120})/i.exec(body);
+  // Bounded: `<title` repeated without a `>` must not make every match scan the rest of the body.
+  const match = /<title[^<>]{0,200}>([^<]{0,120})/i.exec(body);
   return match?.[1]?.trim() || null;
 }
 

@@ -80,9 +80,9 @@ describe('XmlFeedReader', () => {
       expect(item).toMatchObject({ fromfee: [{ text: '0.5', type: '%' }], tofee: [{ text: '1', type: 'abs' }, { text: '0.2', type: '%' }], minfee: [{ text: '2 USD' }] });
     });
 
-    it('reads boolean flag elements, false, 0 and empty meaning absent', () => {
-      const [item] = items('<rates><item><manual>true</manual><Verifying>1</Verifying><juridical>false</juridical><reg>0</reg><otherin/><cardverify>yes</cardverify></item></rates>');
-      expect(item?.flags).toEqual(['manual', 'verifying', 'cardverify']);
+    it('reads boolean flag elements: true, 1, yes or present and empty set them; false and 0 mean absent', () => {
+      const [item] = items('<rates><item><manual>true</manual><Verifying>1</Verifying><juridical>false</juridical><reg>0</reg><otherin/><cardverify>yes</cardverify><otherout>nope</otherout></item></rates>');
+      expect(item?.flags).toEqual(['manual', 'verifying', 'otherin', 'cardverify']);
     });
 
     it('keeps floating terms from attributes or the older text, and the delay', () => {

@@ -58,6 +58,8 @@ function extractItems(text: string): ReadResult {
   const items: RawFeedItem[] = [];
   let depth = 0;
   let root = '';
+  /** Where `<item>`s sit: under the root, or under a `<rates>` one level down (`<response><rates>`). */
+  let itemDepth = 2;
   let rootText = '';
   let eref11 = false;
   let item: RawFeedItem | null = null;
@@ -73,13 +75,16 @@ function extractItems(text: string): ReadResult {
         depth++;
         if (depth === 1) {
           root = localName(name).toLowerCase();
-        } else if (depth === 2) {
-          if (localName(name).toLowerCase() === 'item') {
+        } else if (depth === itemDepth) {
+          const local = localName(name).toLowerCase();
+          if (local === 'item') {
             if (items.length >= MAX_FEED_ITEMS) overflow = true;
             item = emptyRawItem();
+          } else if (local === 'rates' && root !== 'rates' && itemDepth === 2 && items.length === 0) {
+            itemDepth = 3;
           }
         } else if (item !== null) {
-          if (depth === 3) {
+          if (depth === itemDepth + 1) {
             const local = localName(name);
             attributes = undefined;
             if (local.toLowerCase() === 'item') {
@@ -91,13 +96,13 @@ function extractItems(text: string): ReadResult {
             } else {
               field = null;
             }
-          } else if (depth === 4 && field !== null && isValueField(field)) {
+          } else if (depth === itemDepth + 2 && field !== null && isValueField(field)) {
             item.defect ??= `markup <${localName(name)}> inside <${field}>`;
           }
         }
       },
       onattribute(name, attributeValue) {
-        if (depth === 3 && field !== null) (attributes ??= {})[localName(name).toLowerCase()] = attributeValue;
+        if (depth === itemDepth + 1 && field !== null) (attributes ??= {})[localName(name).toLowerCase()] = attributeValue;
         else if (depth === 1 && /1\.1\.xsd$/.test(attributeValue)) eref11 = true;
       },
       ontext(chunk) {
@@ -105,11 +110,11 @@ function extractItems(text: string): ReadResult {
         else if (depth === 1) rootText += chunk;
       },
       onclosetag() {
-        if (depth === 3 && item !== null && field !== null) {
+        if (depth === itemDepth + 1 && item !== null && field !== null) {
           setRawField(item, field, value.trim(), attributes);
           if (!eref11 && (attributes !== undefined || EREF_11_FIELDS.has(field.toLowerCase()))) eref11 = true;
           field = null;
-        } else if (depth === 2 && item !== null) {
+        } else if (depth === itemDepth && item !== null) {
           if (!overflow) items.push(item);
           if (!eref11 && item.flags !== undefined) eref11 = true;
           item = null;
@@ -125,7 +130,7 @@ function extractItems(text: string): ReadResult {
   const warnings: string[] = [];
   if (root !== 'rates') {
     if (items.length === 0) return readError('xml', 'xml_unexpected_root', `expected a <rates> root element, found <${root || 'nothing'}>`);
-    warnings.push(`the <item>s are under <${root}>, not <rates>; read anyway`);
+    warnings.push(itemDepth === 3 ? `the <rates> are wrapped in <${root}>; read anyway` : `the <item>s are under <${root}>, not <rates>; read anyway`);
   }
   if (overflow) return tooManyItems('xml');
   return { kind: 'items', format: 'xml', dialect: eref11 ? 'xml-eref-1.1' : 'xml', items, warnings };

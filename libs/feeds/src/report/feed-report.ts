@@ -49,7 +49,7 @@ function readAndNormalize(body: Uint8Array, options: CheckOptions, context: Norm
       const stats = { items: read.items.length, offers: result.offers.length, rejected: result.rejectedCount, duplicates: result.duplicates };
       const warnings = [...decoded.warnings, ...read.warnings, ...result.warnings];
       if (result.overflow) {
-        return { ...failedReport(read.format, { code: 'too_many_items', message: `the feed yields more than ${MAX_FEED_ITEMS} offers (cities counted)` }, warnings), dialect: read.dialect };
+        return { ...failedReport(read.format, { code: 'too_many_items', message: `the feed yields more than ${MAX_FEED_ITEMS} offers (cities and duplicates counted)` }, warnings), dialect: read.dialect };
       }
       if (read.items.length > 0 && result.offers.length === 0) {
         const first = result.rejected[0]?.reason ?? 'no offers';

@@ -28,6 +28,7 @@ const routes: Record<string, Handler> = {
   '/html': (_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!DOCTYPE html><html><title>Just a moment...</title></html>'),
   '/error': (_req, res) => res.writeHead(503).end('down'),
   '/maintenance-gz': (_req, res) => res.writeHead(503, { 'content-encoding': 'gzip', 'content-type': 'text/html' }).end(gzipSync('<html><title>Maintenance</title></html>')),
+  '/maintenance-big-gz': (_req, res) => res.writeHead(503, { 'content-encoding': 'gzip' }).end(gzipSync(`<html><title>Maintenance</title><body>${'x'.repeat(300_000)}</body></html>`)),
   '/huge-error': (_req, res) => res.writeHead(502).end(Buffer.alloc(1024 * 1024, 'x')),
   '/partial': (_req, res) => res.writeHead(206, { 'content-range': 'bytes 0-99/5000' }).end(FEED.slice(0, 100)),
   '/forbidden': (_req, res) => res.writeHead(403).end('maintenance'),
@@ -191,6 +192,12 @@ describe('FeedFetcher against a local HTTP server', () => {
     expect(error).toMatchObject({ code: 'http_error', httpStatus: 503 });
     expect(error.errorBody?.body.toString()).toBe('<html><title>Maintenance</title></html>');
     expect(error.errorBody?.contentType).toBe('text/html');
+  });
+
+  it('keeps the first 64 KB of a compressed error page that is larger once decompressed', async () => {
+    const body = (await failure(get('/maintenance-big-gz'))).errorBody?.body;
+    expect(body?.length).toBe(64 * 1024);
+    expect(body?.toString().startsWith('<html><title>Maintenance</title>')).toBe(true);
   });
 
   it('keeps at most 64 KB of an error body, and none of a 4xx', async () => {

@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, LookupAddress } from 'node:dns';
 import { isIP, LookupFunction } from 'node:net';
 import { promisify } from 'node:util';
-import { brotliDecompress, gunzip, inflate } from 'node:zlib';
+import { brotliDecompress, createBrotliDecompress, createGunzip, createInflate, gunzip, inflate } from 'node:zlib';
 import { Agent, request } from 'undici';
 import type { FeedErrorCode } from '@app/domain';
 import { isForbiddenAddress } from './address-policy';
@@ -255,13 +255,43 @@ async function readErrorBody(body: AsyncIterable<Buffer> & { dump(): Promise<voi
       size += chunk.length;
       if (size >= ERROR_BODY_BYTES) break;
     }
-    const raw = Buffer.concat(chunks, size).subarray(0, ERROR_BODY_BYTES);
-    return await decompressBody(raw, encoding, ERROR_BODY_BYTES);
+    return await decompressedPrefix(Buffer.concat(chunks, size).subarray(0, ERROR_BODY_BYTES), encoding, ERROR_BODY_BYTES);
   } catch {
     return null;
   } finally {
     await body.dump().catch(() => undefined);
   }
+}
+
+/**
+ * The first `limit` bytes of a body once decompressed: a maintenance page may be larger than what is
+ * kept of it, and the compressed prefix may end mid-stream. Whatever decompressed before the cut counts.
+ */
+function decompressedPrefix(raw: Buffer, encoding: string | null, limit: number): Promise<Buffer> {
+  const enc = (encoding ?? '').trim().toLowerCase();
+  const gzipMagic = raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b;
+  const stream =
+    enc === 'gzip' || enc === 'x-gzip' || (gzipMagic && (enc === '' || enc === 'identity')) ? createGunzip()
+    : enc === 'deflate' ? createInflate()
+    : enc === 'br' ? createBrotliDecompress()
+    : null;
+  if (stream === null) return Promise.resolve(raw.subarray(0, limit));
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => resolve(Buffer.concat(chunks, size).subarray(0, limit));
+    stream.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= limit) {
+        stream.destroy();
+        done();
+      }
+    });
+    stream.on('end', done);
+    stream.on('error', done);
+    stream.end(raw);
+  });
 }
 
 /** Decompresses by Content-Encoding, or by the gzip magic bytes when the header is missing. */

@@ -146,7 +146,7 @@ describe('FeedPollService on a real PostgreSQL', () => {
     await poll();
     server.serve(path, { body: '<html><head><title>Технические работы</title></head><body>Скоро вернёмся</body></html>', status: 503, contentType: 'text/html' });
     const outcome = await poll();
-    expect(outcome.run).toMatchObject({ status: 'maintenance', httpStatus: 503, error: null });
+    expect(outcome.run).toMatchObject({ status: 'maintenance', httpStatus: 503, error: null, warnings: ['maintenance: HTTP 503: Технические работы'] });
     expect(await feedRow()).toMatchObject({ in_maintenance: true, last_status: 'maintenance', consecutive_failures: 0 });
     expect(await offers()).toHaveLength(8); // kept, hidden until the exchanger is back
 

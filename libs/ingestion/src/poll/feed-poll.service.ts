@@ -78,9 +78,10 @@ export class FeedPollService {
       answer = await this.fetcher.fetch({ url: feed.url, timeoutMs: feed.timeoutMs, etag: feed.etag, lastModified: feed.lastModified });
     } catch (error) {
       if (!(error instanceof FetchError)) throw error;
-      if (error.errorBody !== null && maintenanceInErrorAnswer(error.errorBody.body, error.errorBody.contentType) !== null) {
+      const notice = error.errorBody && maintenanceInErrorAnswer(error.errorBody.body, error.errorBody.contentType);
+      if (error.errorBody !== null && notice) {
         // A 503 page that says "maintenance": the exchanger is offline, its offers are hidden at once.
-        const run = this.run(trigger, started, 'maintenance', { httpStatus: error.httpStatus, bytes: error.errorBody.body.length });
+        const run = this.run(trigger, started, 'maintenance', { httpStatus: error.httpStatus, bytes: error.errorBody.body.length, warnings: [`maintenance: HTTP ${error.httpStatus}: ${notice}`] });
         const change = await this.feeds.applyAnswer(feed, run, { etag: null, lastModified: null, contentHash: null }, null);
         this.changes.publish({ all: true });
         return { status: 'maintenance', run, change };

@@ -3,11 +3,9 @@ import { ThrottlerGuard } from '@nestjs/throttler';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { RatesRepository } from '@app/database';
 import { CurrencyCodeField } from '../../common/validation';
 import { sendCacheable } from '../cacheable-reply';
-import { CatalogCache } from '../catalog-cache.service';
-import { PublicCache } from '../public-cache.service';
+import { DirectionsService } from './directions.service';
 
 export class DirectionsQuery {
   @CurrencyCodeField('from', { optional: true })
@@ -19,17 +17,13 @@ export class DirectionsQuery {
 @Controller('v1/directions')
 export class DirectionsController {
   constructor(
-    private readonly rates: RatesRepository,
-    private readonly catalog: CatalogCache,
-    private readonly cache: PublicCache,
+    private readonly directions: DirectionsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Directions with fresh offers: `{ items: [{ from, to, offers, bestRate }] }`. */
   @Get()
   async list(@Query() query: DirectionsQuery, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
-    if (query.from) await this.catalog.require(query.from);
-    const answer = await this.cache.get('*', `directions:${query.from ?? ''}`, async () => ({ items: await this.rates.listDirections(query.from ?? null) }));
-    return sendCacheable(request, reply, answer, this.config.public.cacheSeconds);
+    return sendCacheable(request, reply, await this.directions.list(query.from), this.config.public.cacheSeconds);
   }
 }

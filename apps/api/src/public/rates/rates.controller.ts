@@ -6,7 +6,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { sendCacheable } from '../cacheable-reply';
 import { PublicCache } from '../public-cache.service';
-import { BestRateRecorder } from './best-rate-recorder.service';
 import { RateHistoryDto, RateHistoryQuery, RatesQuery, RatesTableDto } from './rates.dto';
 import { RatesService } from './rates.service';
 
@@ -18,7 +17,6 @@ export class RatesController implements OnModuleInit {
     private readonly rates: RatesService,
     private readonly cache: PublicCache,
     private readonly adapterHost: HttpAdapterHost,
-    private readonly recorder: BestRateRecorder,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -41,9 +39,7 @@ export class RatesController implements OnModuleInit {
   @Get()
   @ApiOkResponse({ type: RatesTableDto })
   async table(@Query() query: RatesQuery, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
-    const key = JSON.stringify([query.city ?? null, query.amount ?? null, query.side ?? 'give', query.exclude ?? '', query.limit ?? 100]);
-    const answer = await this.cache.get(`${query.from}|${query.to}`, key, () => this.rates.table(query).then((table) => this.noteBest(query, table)), request.url);
-    return sendCacheable(request, reply, answer, this.config.public.cacheSeconds);
+    return sendCacheable(request, reply, await this.rates.cachedTable(query, request.url), this.config.public.cacheSeconds);
   }
 
   /** The best rate of a direction a minute over the last hours (the minutes in which someone looked at it). */
@@ -51,12 +47,5 @@ export class RatesController implements OnModuleInit {
   @ApiOkResponse({ type: RateHistoryDto })
   historyOf(@Query() query: RateHistoryQuery): Promise<RateHistoryDto> {
     return this.rates.historyOf(query);
-  }
-
-  /** A fresh table without amount or exclusions is ranked by rate: its first row is the direction's best. */
-  private noteBest(query: RatesQuery, table: RatesTableDto): RatesTableDto {
-    const best = table.items[0];
-    if (best && !query.amount && !query.exclude) this.recorder.note(query.from, query.to, query.city ?? null, best.rate);
-    return table;
   }
 }

@@ -1,17 +1,37 @@
 import { Injectable } from '@nestjs/common';
-import { DirectionOffer, RateHistoryRepository, RatesRepository } from '@app/database';
+import { DirectionOffer, OffersRepository, RateHistoryRepository } from '@app/database';
 import { calculate, compareOffers, Dec, toPlain } from '@app/domain';
 import { CatalogCache } from '../catalog-cache.service';
+import { CachedAnswer, PublicCache } from '../public-cache.service';
+import { BestRateRecorder } from './best-rate-recorder.service';
 import type { RateHistoryDto, RateHistoryQuery, RateItemDto, RatesQuery, RatesTableDto } from './rates.dto';
 
 /** The best-rate table of a direction (API.md `GET /v1/rates`) and its best rate over the last hours. */
 @Injectable()
 export class RatesService {
   constructor(
-    private readonly rates: RatesRepository,
+    private readonly offers: OffersRepository,
     private readonly catalog: CatalogCache,
     private readonly history: RateHistoryRepository,
+    private readonly cache: PublicCache,
+    private readonly recorder: BestRateRecorder,
   ) {}
+
+  /**
+   * The table of `query`, from the answer cache (shared per direction, also kept under the raw URL for
+   * the controller's fast path) or made now; a fresh table's best rate is noted for the history.
+   */
+  cachedTable(query: RatesQuery, rawUrl: string): Promise<CachedAnswer> {
+    const key = JSON.stringify([query.city ?? null, query.amount ?? null, query.side ?? 'give', query.exclude ?? '', query.limit ?? 100]);
+    return this.cache.get(`${query.from}|${query.to}`, key, () => this.table(query).then((table) => this.noteBest(query, table)), rawUrl);
+  }
+
+  /** A fresh table without amount or exclusions is ranked by rate: its first row is the direction's best. */
+  private noteBest(query: RatesQuery, table: RatesTableDto): RatesTableDto {
+    const best = table.items[0];
+    if (best && !query.amount && !query.exclude) this.recorder.note(query.from, query.to, query.city ?? null, best.rate);
+    return table;
+  }
 
   async historyOf(query: RateHistoryQuery): Promise<RateHistoryDto> {
     await Promise.all([this.catalog.require(query.from), this.catalog.require(query.to)]);
@@ -27,7 +47,7 @@ export class RatesService {
     const exclude = new Set((query.exclude ?? '').split(',').map((f) => f.trim().toLowerCase()).filter(Boolean));
     const city = query.city ?? null;
 
-    const rows = (await this.rates.findDirectionOffers(from.code, to.code)).filter(
+    const rows = (await this.offers.findDirectionOffers(from.code, to.code)).filter(
       (o) => (city === null || o.city === city) && !o.flags.some((flag) => exclude.has(flag)),
     );
     const entries = [];

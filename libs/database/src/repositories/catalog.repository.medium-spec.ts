@@ -3,12 +3,12 @@ import { DataSource } from 'typeorm';
 import { createTestDatabase, TestDatabase } from '../../../../test/support/services';
 import { createDataSource } from '../data-source';
 import { migrateAndSeed } from '../migrate';
-import { CurrenciesRepository } from './currencies.repository';
+import { CatalogRepository } from './catalog.repository';
 
-describe('CurrenciesRepository.listWithOfferCounts', () => {
+describe('CatalogRepository.listWithOfferCounts', () => {
   let db: TestDatabase;
   let dataSource: DataSource;
-  let repository: CurrenciesRepository;
+  let repository: CatalogRepository;
 
   async function exchangerWithFeed(slug: string, status: string, feed: { lastSuccessSecondsAgo: number | null; maintenance?: boolean; enabled?: boolean }): Promise<void> {
     const [exchanger] = await dataSource.query<Array<{ id: number }>>(
@@ -33,7 +33,7 @@ describe('CurrenciesRepository.listWithOfferCounts', () => {
     await migrateAndSeed(db.url);
     dataSource = createDataSource({ url: db.url, poolSize: 2 });
     await dataSource.initialize();
-    repository = new CurrenciesRepository(dataSource);
+    repository = new CatalogRepository(dataSource);
     await exchangerWithFeed('fresh-one', 'active', { lastSuccessSecondsAgo: 10 });
     await exchangerWithFeed('stale-one', 'active', { lastSuccessSecondsAgo: 3600 });
     await exchangerWithFeed('never-polled', 'active', { lastSuccessSecondsAgo: null });

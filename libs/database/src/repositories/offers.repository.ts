@@ -26,20 +26,9 @@ export interface DirectionSummary {
   bestRate: string;
 }
 
-export interface ExchangerSummary {
-  id: number;
-  slug: string;
-  name: string;
-  siteUrl: string;
-  status: string;
-  offers: number;
-  updatedAt: Date | null;
-  fresh: boolean;
-}
-
-/** The public read path (DESIGN.md §7): only offers of active exchangers with fresh, non-maintenance feeds. */
+/** Offers, read by direction for the public (DESIGN.md §7): only offers of active exchangers with fresh, non-maintenance feeds. The snapshot writer (snapshot-writer.ts) is their write side. */
 @Injectable()
-export class RatesRepository {
+export class OffersRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
@@ -93,40 +82,6 @@ export class RatesRepository {
     return rows.map((r) => ({ ...r, offers: Number(r.offers) }));
   }
 
-  /** Active exchangers (or one by slug) with their shown offers, last confirmation and freshness. */
-  async listExchangers(slug: string | null = null): Promise<ExchangerSummary[]> {
-    const rows = await this.dataSource.query<Array<ExchangerSummary & { offers: string }>>(
-      `SELECT e.id, e.slug, e.name, e.site_url AS "siteUrl", e.status,
-              (SELECT count(*) FROM offers o JOIN feeds f ON f.id = o.feed_id WHERE f.exchanger_id = e.id AND ${FRESH_FEED_SQL}) AS offers,
-              (SELECT max(f.last_success_at) FROM feeds f WHERE f.exchanger_id = e.id AND f.enabled) AS "updatedAt",
-              EXISTS (SELECT 1 FROM feeds f WHERE f.exchanger_id = e.id AND ${FRESH_FEED_SQL}) AS fresh
-       FROM exchangers e
-       WHERE e.status = 'active' AND ($1::text IS NULL OR e.slug = $1)
-       ORDER BY e.name, e.slug`,
-      [slug],
-    );
-    return rows.map((r) => ({ ...r, offers: Number(r.offers) }));
-  }
 
-  /** The shown directions of one exchanger. */
-  async exchangerDirections(exchangerId: number): Promise<Array<{ from: string; to: string; city: string | null; rate: string }>> {
-    return this.dataSource.query(
-      `SELECT DISTINCT ON (o.from_code, o.to_code, o.city) o.from_code AS "from", o.to_code AS "to", NULLIF(o.city, '') AS city, o.rate::text AS rate
-       FROM offers o
-       JOIN feeds f ON f.id = o.feed_id
-       JOIN exchangers e ON e.id = f.exchanger_id
-       WHERE f.exchanger_id = $1 AND ${FRESH_FEED_SQL}
-       ORDER BY o.from_code, o.to_code, o.city, f.last_success_at DESC`,
-      [exchangerId],
-    );
-  }
 
-  /** What `/go` needs: only an active exchanger can be a target. */
-  async findRedirectTarget(slug: string): Promise<{ id: number; referralUrl: string } | null> {
-    const [row] = await this.dataSource.query<Array<{ id: number; referralUrl: string }>>(
-      `SELECT id, referral_url AS "referralUrl" FROM exchangers WHERE slug = $1 AND status = 'active'`,
-      [slug],
-    );
-    return row ?? null;
-  }
 }

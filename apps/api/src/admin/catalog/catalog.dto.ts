@@ -1,0 +1,57 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, ValidateIf } from 'class-validator';
+import { CURRENCY_KINDS } from '@app/domain';
+import { CurrencyCodeField, toUpperCase } from '../../common/validation';
+
+export class CreateCurrencyDto {
+  @CurrencyCodeField('code', { example: 'USDTTON' })
+  code!: string;
+
+  @ApiProperty({ example: 'Tether TON (USDT)' })
+  @IsString()
+  @Length(1, 200, { message: 'name must be 1-200 characters' })
+  name!: string;
+
+  @ApiProperty({ example: 'USDT' })
+  @Transform(toUpperCase)
+  @Matches(/^[A-Z0-9]{1,16}$/, { message: 'ticker must be 1-16 letters and digits' })
+  ticker!: string;
+
+  @ApiProperty({ example: 'USD' })
+  @Transform(toUpperCase)
+  @Matches(/^[A-Z0-9]{1,16}$/, { message: 'iso must be 1-16 letters and digits' })
+  iso!: string;
+
+  @ApiProperty({ enum: CURRENCY_KINDS })
+  @IsIn(CURRENCY_KINDS, { message: `kind must be one of ${CURRENCY_KINDS.join(', ')}` })
+  kind!: string;
+
+  @ApiPropertyOptional({ default: true })
+  @IsOptional()
+  @IsBoolean({ message: 'enabled must be true or false' })
+  enabled?: boolean;
+}
+
+export class UpdateCurrencyDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 200, { message: 'name must be 1-200 characters' }) name?: string;
+  @ApiPropertyOptional() @IsOptional() @IsBoolean({ message: 'enabled must be true or false' }) enabled?: boolean;
+  @ApiPropertyOptional() @IsOptional() @Transform(toUpperCase) @Matches(/^[A-Z0-9]{1,16}$/, { message: 'ticker must be 1-16 letters and digits' }) ticker?: string;
+  @ApiPropertyOptional() @IsOptional() @Transform(toUpperCase) @Matches(/^[A-Z0-9]{1,16}$/, { message: 'iso must be 1-16 letters and digits' }) iso?: string;
+}
+
+export class CreateAliasDto {
+  @ApiProperty({ example: 'USDT_TRON' })
+  @Transform(toUpperCase)
+  @Matches(/^[A-Z0-9_().\-/ ]{1,64}$/, { message: 'alias must be 1-64 characters of letters, digits, spaces and _().-/' })
+  alias!: string;
+
+  @CurrencyCodeField('code', { example: 'USDTTRC20' })
+  code!: string;
+
+  @ApiPropertyOptional({ nullable: true, type: Number, description: 'null = global' })
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @IsInt({ message: 'exchangerId must be an exchanger id or null' })
+  exchangerId?: number | null;
+}

@@ -1,0 +1,51 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { AuditRepository, CatalogRepository, ClicksRepository } from '@app/database';
+import { FeedFormatSetting, InvalidRequestError } from '@app/domain';
+import { checkFeed, contextForExchanger, FeedReport } from '@app/feeds';
+import { checkFeedUrl, FeedFetcher, FeedScheduler } from '@app/ingestion';
+import { QUEUES } from '@app/queue';
+
+/** What an operator reads and checks: the audit log, click counts, the feed validator and the queues. */
+@Injectable()
+export class OperationsService {
+  constructor(
+    private readonly audit: AuditRepository,
+    private readonly clicks: ClicksRepository,
+    private readonly catalog: CatalogRepository,
+    private readonly fetcher: FeedFetcher,
+    private readonly scheduler: FeedScheduler,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() @InjectQueue(QUEUES.feedPoll) private readonly queue?: Queue,
+  ) {}
+
+  auditLog(limit: number): Promise<unknown[]> {
+    return this.audit.listAudit(limit);
+  }
+
+  /** Clicks grouped by exchanger and direction, with unique counts; the last 24 hours unless a window is given. */
+  async clickCounts(filter: { since?: string; until?: string; exchanger?: string; from?: string; to?: string }) {
+    const until = filter.until ? new Date(filter.until) : new Date();
+    const since = filter.since ? new Date(filter.since) : new Date(until.getTime() - 86_400_000);
+    if (since >= until) throw new InvalidRequestError('since must be before until');
+    const items = await this.clicks.counts({ since, until, exchanger: filter.exchanger ?? null, from: filter.from ?? null, to: filter.to ?? null });
+    return { since: since.toISOString(), until: until.toISOString(), items };
+  }
+
+  /** The validator: a URL (fetched through the same fetcher and SSRF guard as a poll) or a raw body. Nothing is stored. */
+  async checkFeed(source: { url: string } | { body: Buffer; contentType: string | null }, format: FeedFormatSetting): Promise<FeedReport> {
+    const [currencies, aliases] = await Promise.all([this.catalog.loadCurrencies(), this.catalog.loadAliases()]);
+    const context = contextForExchanger(currencies, aliases, null);
+    if ('url' in source) return checkFeedUrl(this.fetcher, source.url, format, context);
+    return checkFeed(source.body, { format, contentType: source.contentType }, context);
+  }
+
+  /** Per queue: waiting, active, delayed, failed, and how many schedulers. */
+  async queues() {
+    if (!this.queue) return { mode: 'standalone', items: [{ name: 'in-process', schedulers: (await this.scheduler.scheduledFeedIds()).length }] };
+    const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
+    return { mode: this.config.mode, items: [{ name: this.queue.name, ...counts, schedulers: await this.queue.getJobSchedulersCount() }] };
+  }
+}

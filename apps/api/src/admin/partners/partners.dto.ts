@@ -1,0 +1,36 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUrl, Length, Max, Min } from 'class-validator';
+import { HTTP_URL } from '../../common/validation';
+
+export class PartnerAccountDto {
+  @ApiProperty({ example: 'https://aura.example/service/partner/api.php' })
+  @IsUrl(HTTP_URL, { message: 'apiUrl must be an http(s) URL' })
+  apiUrl!: string;
+
+  @ApiProperty({ description: 'write-only: stored encrypted, never returned' })
+  @IsString({ message: 'apiKey must be text' })
+  @Length(4, 512, { message: 'apiKey must be 4-512 characters' })
+  apiKey!: string;
+
+  @ApiPropertyOptional({ enum: ['get', 'post', 'both'], default: 'both', description: 'where the start_time/end_time filters go' })
+  @IsOptional()
+  @IsIn(['get', 'post', 'both'], { message: 'requestStyle must be get, post or both' })
+  requestStyle?: 'get' | 'post' | 'both';
+
+  @ApiPropertyOptional({ default: 900, minimum: 60, maximum: 86400 })
+  @IsOptional()
+  @IsInt({ message: 'syncIntervalSeconds must be a whole number' })
+  @Min(60, { message: 'syncIntervalSeconds must be at least 60' })
+  @Max(86400, { message: 'syncIntervalSeconds must be at most 86400' })
+  syncIntervalSeconds?: number;
+
+  @ApiPropertyOptional({ default: true })
+  @IsOptional()
+  @IsBoolean({ message: 'enabled must be true or false' })
+  enabled?: boolean;
+}
+
+export class ReportQuery {
+  @ApiPropertyOptional({ description: 'ISO time; default 30 days ago' }) @IsOptional() @IsISO8601({}, { message: 'since must be an ISO-8601 time' }) since?: string;
+  @ApiPropertyOptional({ description: 'ISO time; default now' }) @IsOptional() @IsISO8601({}, { message: 'until must be an ISO-8601 time' }) until?: string;
+}

@@ -1,0 +1,55 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { Actor, ExchangersRepository, PartnersRepository } from '@app/database';
+import { InvalidRequestError, NotFoundError } from '@app/domain';
+import { PartnerScheduler, PartnerSyncService, sealSecret } from '@app/partners';
+import { followSchedule } from '../follow-schedule';
+import type { PartnerAccountDto } from './partners.dto';
+
+/** Partner accounts of exchangers (the key sealed under SECRET_KEY, never returned) and the referral-earnings report. */
+@Injectable()
+export class PartnerAdminService {
+  constructor(
+    private readonly exchangers: ExchangersRepository,
+    private readonly partners: PartnersRepository,
+    private readonly scheduler: PartnerScheduler,
+    private readonly syncer: PartnerSyncService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Connects (or changes) an exchanger's partner account; its sync schedule follows at once. */
+  async putAccount(actor: Actor, exchangerId: number, dto: PartnerAccountDto): Promise<unknown> {
+    if (!(await this.exchangers.find(exchangerId))) throw new NotFoundError(`no exchanger ${exchangerId}`);
+    if (!this.config.secretKey) throw new InvalidRequestError('SECRET_KEY must be set on the api before a partner API key can be stored');
+    if (/[?&]api_key=/i.test(dto.apiUrl)) throw new InvalidRequestError('apiUrl must not carry the key: send it as apiKey');
+    const account = await this.partners.upsertAccount(actor, exchangerId, {
+      apiUrl: dto.apiUrl,
+      apiKeyEncrypted: sealSecret(dto.apiKey, this.config.secretKey),
+      requestStyle: dto.requestStyle ?? 'both',
+      syncIntervalSeconds: dto.syncIntervalSeconds ?? 900,
+      enabled: dto.enabled ?? true,
+    });
+    await followSchedule(`partner account of exchanger ${exchangerId}`, () => this.scheduler.sync(exchangerId));
+    return account;
+  }
+
+  async deleteAccount(actor: Actor, exchangerId: number): Promise<void> {
+    if (!(await this.partners.deleteAccount(actor, exchangerId))) throw new NotFoundError(`exchanger ${exchangerId} has no partner account`);
+    await followSchedule(`partner account of exchanger ${exchangerId} removed`, () => this.scheduler.sync(exchangerId));
+  }
+
+  /** Syncs now and answers with the outcome. */
+  async syncNow(exchangerId: number): Promise<unknown> {
+    const outcome = await this.syncer.sync(exchangerId);
+    if (outcome.status === 'skipped') throw new NotFoundError(outcome.reason);
+    return outcome;
+  }
+
+  /** Per exchanger: balance, referred and successful exchanges, reward, partner visits vs our clicks; the last 30 days unless a window is given. */
+  async report(window: { since?: string; until?: string }) {
+    const until = window.until ? new Date(window.until) : new Date();
+    const since = window.since ? new Date(window.since) : new Date(until.getTime() - 30 * 86_400_000);
+    if (since >= until) throw new InvalidRequestError('since must be before until');
+    return { since: since.toISOString(), until: until.toISOString(), items: await this.partners.report(since, until) };
+  }
+}

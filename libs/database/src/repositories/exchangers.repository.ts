@@ -1,0 +1,119 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { FRESH_FEED_SQL } from '../freshness';
+import { Actor, auditedTransaction } from './audit.repository';
+import { assignments, rowsOf, unique } from './sql';
+
+export interface ExchangerRow {
+  id: number;
+  slug: string;
+  name: string;
+  siteUrl: string;
+  referralUrl: string;
+  status: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** An exchanger as the public sees it: its shown offers, last confirmation and freshness. */
+export interface ExchangerSummary {
+  id: number;
+  slug: string;
+  name: string;
+  siteUrl: string;
+  status: string;
+  offers: number;
+  updatedAt: Date | null;
+  fresh: boolean;
+}
+
+const EXCHANGER = `id, slug, name, site_url AS "siteUrl", referral_url AS "referralUrl", status, created_at AS "createdAt", updated_at AS "updatedAt"`;
+const EXCHANGER_COLUMNS: Record<string, string> = { slug: 'slug', name: 'name', siteUrl: 'site_url', referralUrl: 'referral_url', status: 'status' };
+
+/** Exchangers: the admin's CRUD (audited), the public listing and the `/go` target. */
+@Injectable()
+export class ExchangersRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  list(): Promise<ExchangerRow[]> {
+    return this.dataSource.query(`SELECT ${EXCHANGER} FROM exchangers ORDER BY id`);
+  }
+
+  async find(id: number): Promise<ExchangerRow | null> {
+    const [row] = await this.dataSource.query<ExchangerRow[]>(`SELECT ${EXCHANGER} FROM exchangers WHERE id = $1`, [id]);
+    return row ?? null;
+  }
+
+  create(actor: Actor, fields: Omit<ExchangerRow, 'id' | 'createdAt' | 'updatedAt'>): Promise<ExchangerRow> {
+    return auditedTransaction(this.dataSource, actor, 'create', 'exchanger', async (tx) => {
+      const [row] = await unique(
+        tx.query<ExchangerRow[]>(`INSERT INTO exchangers (slug, name, site_url, referral_url, status) VALUES ($1, $2, $3, $4, $5) RETURNING ${EXCHANGER}`, [
+          fields.slug, fields.name, fields.siteUrl, fields.referralUrl, fields.status,
+        ]),
+        `slug ${fields.slug} is taken`,
+      );
+      return { before: null, after: row! };
+    });
+  }
+
+  update(actor: Actor, id: number, fields: Partial<ExchangerRow>): Promise<ExchangerRow | null> {
+    return auditedTransaction(this.dataSource, actor, 'update', 'exchanger', async (tx) => {
+      const [before] = await tx.query<ExchangerRow[]>(`SELECT ${EXCHANGER} FROM exchangers WHERE id = $1 FOR UPDATE`, [id]);
+      if (!before) return { before: null, after: null };
+      const { sets, values } = assignments(fields, EXCHANGER_COLUMNS, 2);
+      if (sets.length === 0) return { before, after: before };
+      const [after] = rowsOf<ExchangerRow>(await unique(tx.query(`UPDATE exchangers SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING ${EXCHANGER}`, [id, ...values]), `slug ${String(fields.slug)} is taken`));
+      return { before, after: after! };
+    });
+  }
+
+  /** Deletes an exchanger with its feeds and their offers (cascade). Returns its feed ids, or null. */
+  delete(actor: Actor, id: number): Promise<number[] | null> {
+    return auditedTransaction(this.dataSource, actor, 'delete', 'exchanger', async (tx) => {
+      const [before] = await tx.query<ExchangerRow[]>(`SELECT ${EXCHANGER} FROM exchangers WHERE id = $1 FOR UPDATE`, [id]);
+      if (!before) return { before: null, after: null, result: null };
+      const feeds = await tx.query<Array<{ id: number }>>(`SELECT id FROM feeds WHERE exchanger_id = $1`, [id]);
+      await tx.query(`DELETE FROM offers WHERE feed_id = ANY($1::int[])`, [feeds.map((f) => f.id)]);
+      await tx.query(`DELETE FROM exchangers WHERE id = $1`, [id]);
+      return { before, after: null, result: feeds.map((f) => f.id) };
+    });
+  }
+
+  /** Active exchangers (or one by slug) with their shown offers, last confirmation and freshness. */
+  async listPublic(slug: string | null = null): Promise<ExchangerSummary[]> {
+    const rows = await this.dataSource.query<Array<ExchangerSummary & { offers: string }>>(
+      `SELECT e.id, e.slug, e.name, e.site_url AS "siteUrl", e.status,
+              (SELECT count(*) FROM offers o JOIN feeds f ON f.id = o.feed_id WHERE f.exchanger_id = e.id AND ${FRESH_FEED_SQL}) AS offers,
+              (SELECT max(f.last_success_at) FROM feeds f WHERE f.exchanger_id = e.id AND f.enabled) AS "updatedAt",
+              EXISTS (SELECT 1 FROM feeds f WHERE f.exchanger_id = e.id AND ${FRESH_FEED_SQL}) AS fresh
+       FROM exchangers e
+       WHERE e.status = 'active' AND ($1::text IS NULL OR e.slug = $1)
+       ORDER BY e.name, e.slug`,
+      [slug],
+    );
+    return rows.map((r) => ({ ...r, offers: Number(r.offers) }));
+  }
+
+  /** The shown directions of one exchanger. */
+  async shownDirections(exchangerId: number): Promise<Array<{ from: string; to: string; city: string | null; rate: string }>> {
+    return this.dataSource.query(
+      `SELECT DISTINCT ON (o.from_code, o.to_code, o.city) o.from_code AS "from", o.to_code AS "to", NULLIF(o.city, '') AS city, o.rate::text AS rate
+       FROM offers o
+       JOIN feeds f ON f.id = o.feed_id
+       JOIN exchangers e ON e.id = f.exchanger_id
+       WHERE f.exchanger_id = $1 AND ${FRESH_FEED_SQL}
+       ORDER BY o.from_code, o.to_code, o.city, f.last_success_at DESC`,
+      [exchangerId],
+    );
+  }
+
+  /** What `/go` needs: only an active exchanger can be a target. */
+  async findRedirectTarget(slug: string): Promise<{ id: number; referralUrl: string } | null> {
+    const [row] = await this.dataSource.query<Array<{ id: number; referralUrl: string }>>(
+      `SELECT id, referral_url AS "referralUrl" FROM exchangers WHERE slug = $1 AND status = 'active'`,
+      [slug],
+    );
+    return row ?? null;
+  }
+}
