@@ -7,3 +7,16 @@ export const FRESH_FEED_SQL = `e.status = 'active'
   AND f.enabled
   AND NOT f.in_maintenance
   AND f.last_success_at > now() - make_interval(secs => f.stale_after_s)`;
+
+/**
+ * The offers visitors see (DESIGN.md §7), as a subquery: of fresh feeds of active exchangers, one per
+ * exchanger, direction and city — the more recently confirmed feed's, as `findDirectionOffers` shows
+ * them — so counts and best rates agree with the tables. Columns: exchanger_id, from_code, to_code,
+ * city, rate. `where` narrows it (aliases `o`, `f`, `e`).
+ */
+export function shownOffersSql(where = 'TRUE'): string {
+  return `SELECT DISTINCT ON (o.exchanger_id, o.from_code, o.to_code, o.city) o.exchanger_id, o.from_code, o.to_code, o.city, o.rate
+          FROM offers o JOIN feeds f ON f.id = o.feed_id JOIN exchangers e ON e.id = o.exchanger_id
+          WHERE ${FRESH_FEED_SQL} AND (${where})
+          ORDER BY o.exchanger_id, o.from_code, o.to_code, o.city, f.last_success_at DESC, f.id DESC`;
+}

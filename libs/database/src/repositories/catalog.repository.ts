@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { CatalogEntry, CurrencyAlias, CurrencyKind } from '@app/domain';
-import { FRESH_FEED_SQL } from '../freshness';
+import { shownOffersSql } from '../freshness';
 import { Actor, auditedTransaction } from './audit.repository';
 import { assignments, rowsOf, unique } from './sql';
 
@@ -33,13 +33,7 @@ export class CatalogRepository {
   /** Enabled catalog currencies, each with how many fresh offers give or take it. */
   async listWithOfferCounts(options: { withOffersOnly: boolean }): Promise<CurrencyWithOffers[]> {
     const rows: Array<Omit<CurrencyWithOffers, 'offers'> & { offers: string }> = await this.dataSource.query(
-      `WITH fresh AS (
-         SELECT o.from_code, o.to_code
-         FROM offers o
-         JOIN feeds f ON f.id = o.feed_id
-         JOIN exchangers e ON e.id = o.exchanger_id
-         WHERE ${FRESH_FEED_SQL}
-       ), counts AS (
+      `WITH fresh AS (${shownOffersSql()}), counts AS (
          SELECT code, count(*) AS offers
          FROM (SELECT from_code AS code FROM fresh UNION ALL SELECT to_code FROM fresh) sides
          GROUP BY code

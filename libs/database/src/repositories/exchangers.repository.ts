@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { FRESH_FEED_SQL } from '../freshness';
+import { FRESH_FEED_SQL, shownOffersSql } from '../freshness';
 import { Actor, auditedTransaction } from './audit.repository';
 import { assignments, rowsOf, unique } from './sql';
 
@@ -83,13 +83,14 @@ export class ExchangersRepository {
   /** Active exchangers (or one by slug) with their shown offers, last confirmation and freshness. */
   async listPublic(slug: string | null = null): Promise<ExchangerSummary[]> {
     const rows = await this.dataSource.query<Array<ExchangerSummary & { offers: string }>>(
-      `SELECT e.id, e.slug, e.name, e.site_url AS "siteUrl", e.status,
-              (SELECT count(*) FROM offers o JOIN feeds f ON f.id = o.feed_id WHERE f.exchanger_id = e.id AND ${FRESH_FEED_SQL}) AS offers,
-              (SELECT max(f.last_success_at) FROM feeds f WHERE f.exchanger_id = e.id AND f.enabled) AS "updatedAt",
-              EXISTS (SELECT 1 FROM feeds f WHERE f.exchanger_id = e.id AND ${FRESH_FEED_SQL}) AS fresh
-       FROM exchangers e
-       WHERE e.status = 'active' AND ($1::text IS NULL OR e.slug = $1)
-       ORDER BY e.name, e.slug`,
+      // The outer alias is `x`: the subqueries bring their own `e` and `f` (see shownOffersSql).
+      `SELECT x.id, x.slug, x.name, x.site_url AS "siteUrl", x.status,
+              (SELECT count(*) FROM (${shownOffersSql('o.exchanger_id = x.id')}) s) AS offers,
+              (SELECT max(f.last_success_at) FROM feeds f WHERE f.exchanger_id = x.id AND f.enabled) AS "updatedAt",
+              EXISTS (SELECT 1 FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id WHERE f.exchanger_id = x.id AND ${FRESH_FEED_SQL}) AS fresh
+       FROM exchangers x
+       WHERE x.status = 'active' AND ($1::text IS NULL OR x.slug = $1)
+       ORDER BY x.name, x.slug`,
       [slug],
     );
     return rows.map((r) => ({ ...r, offers: Number(r.offers) }));

@@ -5,7 +5,7 @@ import type { FeedFormatSetting, FeedRunStatus, NormalizedOffer, StoredError, St
 import { FRESH_FEED_SQL } from '../freshness';
 import { NO_CHANGE, replaceSnapshot, SnapshotChange } from './snapshot-writer';
 import { Actor, auditedTransaction } from './audit.repository';
-import { assignments, rowsOf } from './sql';
+import { assignments, rowsOf, unique } from './sql';
 
 export type { SnapshotChange };
 
@@ -99,9 +99,13 @@ export class FeedsRepository {
 
   create(actor: Actor, exchangerId: number, fields: Omit<FeedRow, 'id' | 'exchangerId' | 'createdAt' | 'updatedAt'>): Promise<FeedRow> {
     return auditedTransaction(this.dataSource, actor, 'create', 'feed', async (tx) => {
-      const [row] = await tx.query<FeedRow[]>(
-        `INSERT INTO feeds (exchanger_id, url, format, interval_s, timeout_ms, stale_after_s, enabled) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${FEED}`,
-        [exchangerId, fields.url, fields.format, fields.intervalSeconds, fields.timeoutMs, fields.staleAfterSeconds, fields.enabled],
+      // An exchanger deleted since the service checked it is a conflict (409), not a 500.
+      const [row] = await unique(
+        tx.query<FeedRow[]>(
+          `INSERT INTO feeds (exchanger_id, url, format, interval_s, timeout_ms, stale_after_s, enabled) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${FEED}`,
+          [exchangerId, fields.url, fields.format, fields.intervalSeconds, fields.timeoutMs, fields.staleAfterSeconds, fields.enabled],
+        ),
+        `exchanger ${exchangerId} already has this feed`,
       );
       return { before: null, after: row! };
     });
@@ -132,7 +136,7 @@ export class FeedsRepository {
     return this.dataSource.query(
       `SELECT f.id, f.exchanger_id AS "exchangerId", e.slug AS "exchangerSlug", f.url, f.enabled, e.status AS "exchangerStatus",
               f.last_attempt_at AS "lastAttemptAt", f.last_success_at AS "lastSuccessAt", f.last_status AS "lastStatus", f.last_error AS "lastError",
-              f.consecutive_failures AS "consecutiveFailures", f.in_maintenance AS "inMaintenance", (${FRESH_FEED_SQL}) AS fresh,
+              f.consecutive_failures AS "consecutiveFailures", f.in_maintenance AS "inMaintenance", COALESCE((${FRESH_FEED_SQL}), false) AS fresh,
               (SELECT count(*)::int FROM offers o WHERE o.feed_id = f.id) AS offers
        FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id ORDER BY f.id`,
     );

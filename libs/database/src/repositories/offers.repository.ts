@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { FloatingTerms, OfferTerms } from '@app/domain';
-import { FRESH_FEED_SQL } from '../freshness';
+import { FRESH_FEED_SQL, shownOffersSql } from '../freshness';
 
 /** One shown offer of a direction, with its exchanger. Decimals are strings. */
 export interface DirectionOffer extends OfferTerms {
@@ -70,18 +70,14 @@ export class OffersRepository {
   /** Directions with shown offers, optionally from one currency, with their count and best rate. */
   async listDirections(from: string | null): Promise<DirectionSummary[]> {
     const rows = await this.dataSource.query<Array<DirectionSummary & { offers: string }>>(
-      `SELECT o.from_code AS "from", o.to_code AS "to", count(*) AS offers, max(o.rate)::text AS "bestRate"
-       FROM offers o
-       JOIN feeds f ON f.id = o.feed_id
-       JOIN exchangers e ON e.id = o.exchanger_id
-       WHERE ($1::text IS NULL OR o.from_code = $1) AND ${FRESH_FEED_SQL}
-       GROUP BY o.from_code, o.to_code
-       ORDER BY o.from_code, o.to_code`,
+      `SELECT s.from_code AS "from", s.to_code AS "to", count(*) AS offers, max(s.rate)::text AS "bestRate"
+       FROM (${shownOffersSql('$1::text IS NULL OR o.from_code = $1')}) s
+       GROUP BY s.from_code, s.to_code
+       ORDER BY s.from_code, s.to_code`,
       [from],
     );
     return rows.map((r) => ({ ...r, offers: Number(r.offers) }));
   }
-
 
 
 }
