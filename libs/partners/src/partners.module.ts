@@ -2,11 +2,12 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { FeedFetcher } from '@app/ingestion';
 import { PartnerApiClient } from './partner-api.client';
 import { PartnerScheduler } from './partner-scheduler';
+import { PartnerSyncRequester } from './partner-sync-requester';
 import { PartnerSyncService } from './partner-sync.service';
 
 /**
- * Partner programs: the client, the sync service and the schedule (through RecurringSchedules, which
- * the process provides).
+ * Partner programs: the client, the sync service, the schedule (through RecurringSchedules, which the
+ * process provides) and the manual-sync requester (a queued job in fleet mode, in-process in standalone).
  */
 @Module({})
 export class PartnersModule {
@@ -18,8 +19,9 @@ export class PartnersModule {
         { provide: PartnerApiClient, inject: [FeedFetcher], useFactory: (fetcher: FeedFetcher) => new PartnerApiClient(fetcher) },
         PartnerSyncService,
         PartnerScheduler,
+        PartnerSyncRequester,
       ],
-      exports: [PartnerSyncService, PartnerScheduler],
+      exports: [PartnerSyncService, PartnerScheduler, PartnerSyncRequester],
     };
   }
 }

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestj
 import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUrl, Length, Max, Min } from 'class-validator';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AdminRepository, PartnersRepository } from '@app/database';
-import { PartnerScheduler, PartnerSyncService, sealSecret } from '@app/partners';
+import { PartnerScheduler, PartnerSyncRequester, sealSecret } from '@app/partners';
 import { AdminAuthGuard, AdminRequest } from './admin-auth.guard';
 import { followSchedule } from './follow-schedule';
 
@@ -52,7 +52,7 @@ export class AdminPartnersController {
     private readonly admin: AdminRepository,
     private readonly partners: PartnersRepository,
     private readonly scheduler: PartnerScheduler,
-    private readonly syncer: PartnerSyncService,
+    private readonly syncer: PartnerSyncRequester,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -84,7 +84,7 @@ export class AdminPartnersController {
   @Post('exchangers/:id/partner/sync')
   @HttpCode(200)
   async syncNow(@Param('id', id) exchangerId: number) {
-    const outcome = await this.syncer.sync(exchangerId);
+    const outcome = await this.syncer.syncNow(exchangerId);
     if (outcome.status === 'skipped') throw new NotFoundException(outcome.reason);
     return outcome;
   }
