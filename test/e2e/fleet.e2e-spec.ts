@@ -6,7 +6,8 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@app/config';
 import { FeedScheduler } from '@app/ingestion';
-import { bullConnection, feedSchedulerId, JOBS, QUEUES } from '@app/queue';
+import { HousekeepingService } from '@app/background';
+import { bullConnection, feedSchedulerId, HOUSEKEEPING, JOBS, QUEUES } from '@app/queue';
 import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
 import { runCli } from '../../apps/cli/src/cli';
 import { RunningWorker, startWorker, WorkerModeError } from '../../apps/worker/src/bootstrap';
@@ -17,6 +18,7 @@ import { FeedServer } from '../support/feed-server';
 import { createTestDatabase, TEST_REDIS_URL, TestDatabase } from '../support/services';
 
 const SECRET = 'f'.repeat(40);
+const ADMIN_KEY = 'fleet-bootstrap-key-0123456789abcdefghijklmnop';
 
 async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -42,7 +44,7 @@ describe('fleet mode', () => {
     db = await createTestDatabase();
     await feedServer.start();
     const env = {
-      DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, FETCH_ALLOW_PRIVATE: 'true', SECRET_KEY: SECRET,
+      DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, FETCH_ALLOW_PRIVATE: 'true', SECRET_KEY: SECRET, ADMIN_API_KEY: ADMIN_KEY,
       PORT: '0', WORKER_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', PUBLIC_CACHE_SECONDS: '60',
     };
     const out: string[] = [];
@@ -115,6 +117,35 @@ describe('fleet mode', () => {
       await partnerQueue.close();
       await partnerApi.stop();
     }
+  });
+
+  it("the api's manual partner sync is a job a worker runs, answered with its outcome", async () => {
+    const partnerApi = await new FakePartnerApi().start();
+    const partnerQueue = new Queue(QUEUES.partnerSync, { connection: bullConnection(TEST_REDIS_URL, 'test'), prefix });
+    const sync = (exchangerId: number) => http(`${api.url}/v1/admin/exchangers/${exchangerId}/partner/sync`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    try {
+      const { rows } = await client.query<{ id: number }>(`INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ('partnered-now', 'P', 'https://p.example', 'https://p.example/?r=2') RETURNING id`);
+      const exchangerId = rows[0]!.id;
+      await client.query(`INSERT INTO partner_accounts (exchanger_id, api_url, api_key_encrypted) VALUES ($1, $2, $3)`, [exchangerId, partnerApi.url, sealSecret(partnerApi.apiKey, SECRET)]);
+      const synced = await sync(exchangerId);
+      expect(synced.status).toBe(200);
+      expect(synced.body).toEqual({ status: 'ok', balanceChanged: true, exchanges: 2, visits: 1 });
+      const done = await partnerQueue.getJobs(['completed']);
+      expect(done.filter((j) => j.name === JOBS.syncPartner && (j.data as { exchangerId: number }).exchangerId === exchangerId)).toHaveLength(1);
+      const missing = await sync(exchangerId + 1000);
+      expect(missing.status).toBe(404);
+    } finally {
+      await partnerQueue.obliterate({ force: true });
+      await partnerQueue.close();
+      await partnerApi.stop();
+    }
+  });
+
+  it('housekeeping is planned and run by the workers, never by the api', async () => {
+    expect(() => api.app.get(HousekeepingService, { strict: false })).toThrow();
+    expect(worker.app.get(HousekeepingService, { strict: false })).toBeInstanceOf(HousekeepingService);
+    const ids = (await queue.getJobSchedulers(0, -1)).map((s) => s.key);
+    for (const { schedulerId } of Object.values(HOUSEKEEPING)) expect(ids.filter((id) => id === schedulerId)).toHaveLength(1);
   });
 
   it('the api is ready when the database and Redis answer', async () => {

@@ -208,7 +208,8 @@ describe('fleet mode under faults', () => {
 
     const ids = await expectOneSchedulerEach([...healthyFeedIds, bigFeedId]);
     expect(ids).toContain(HOUSEKEEPING.reconcileFeeds.schedulerId);
-    expect(ids).toHaveLength(healthyFeedIds.length + 1 + 2);
+    // One per feed plus the housekeeping schedules (reconcile, prune runs, prune the best-rate history).
+    expect(ids).toHaveLength(healthyFeedIds.length + 1 + Object.keys(HOUSEKEEPING).length);
     expect(workers.every((w) => w.alive) && api.alive).toBe(true);
     await waitFor('the api ready again', async () => (await http(`${api.url}/health/ready`)).status === 200, 10_000);
     for (const feed of await snapshotsConsistent()) expect(feed.offers).toBe(feed.accepted);

@@ -3,12 +3,13 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { BackgroundModule } from '@app/background';
 import { APP_CONFIG, AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { IngestionModule } from '@app/ingestion';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { PartnersModule } from '@app/partners';
-import { QueueModule, REDIS_CLIENT, RedisModule } from '@app/queue';
+import { QueueModule, RecurringSchedulesModule, REDIS_CLIENT, RedisModule } from '@app/queue';
 import { AdminModule } from './admin/admin.module';
 import { ApiErrorFilter } from './common/api-errors.filter';
 import { FailOpenThrottlerStorage } from './common/fail-open-throttler-storage';
@@ -29,8 +30,12 @@ export class ApiModule {
         DatabaseModule.forRoot('ratewatch-api'),
         MetricsModule.forRoot('api'),
         HealthModule.forRoot({ redis: fleet, drainMs: config.shutdownDrainSeconds * 1000 }),
-        // Fleet: the api changes schedules but never polls. Standalone: it polls in-process.
-        ...(fleet ? [RedisModule, QueueModule.forRoot('ratewatch-api'), IngestionModule.forRoot('scheduler-only')] : [IngestionModule.forRoot('standalone')]),
+        // Fleet: the api changes schedules and enqueues jobs, but never runs them (no housekeeping
+        // either: the workers do it). Standalone: every scheduled job runs in-process.
+        RecurringSchedulesModule.forRoot(fleet ? 'fleet' : 'standalone'),
+        ...(fleet
+          ? [RedisModule, QueueModule.forRoot('ratewatch-api'), IngestionModule.forRoot('scheduler-only')]
+          : [IngestionModule.forRoot('standalone'), BackgroundModule.forRoot('standalone')]),
         // Per-IP limits of the public API; counted in Redis in fleet mode, so all replicas share them
         // (uncounted, never waiting, while Redis is away).
         ThrottlerModule.forRootAsync({
@@ -41,7 +46,7 @@ export class ApiModule {
             ...(redis ? { storage: new FailOpenThrottlerStorage(redis) } : {}),
           }),
         }),
-        PartnersModule.forRoot(fleet ? 'fleet' : 'standalone'),
+        PartnersModule.forRoot(),
         PublicModule,
         AdminModule,
       ],

@@ -1,16 +1,17 @@
 import { Processor } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { BackgroundModule } from '@app/background';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { IngestionModule } from '@app/ingestion';
 import { PartnersModule } from '@app/partners';
-import { QUEUES, QueueModule, RedisModule } from '@app/queue';
+import { QUEUES, QueueModule, RecurringSchedulesModule, RedisModule } from '@app/queue';
 import { FeedPollProcessor, feedPollWorkerOptions } from './feed-poll.processor';
 import { PartnerSyncProcessor } from './partner-sync.processor';
 
-/** BullMQ consumers and scheduling, plus a small HTTP port for health and metrics. */
+/** BullMQ consumers, schedule planning and housekeeping, plus a small HTTP port for health and metrics. */
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig, logger: Logger): DynamicModule {
@@ -27,8 +28,11 @@ export class WorkerModule {
         HealthModule.forRoot({ redis: true, drainMs: 0 }),
         RedisModule,
         QueueModule.forRoot('ratewatch-worker'),
+        RecurringSchedulesModule.forRoot('fleet'),
         IngestionModule.forRoot('worker'),
-        PartnersModule.forRoot('fleet'),
+        PartnersModule.forRoot(),
+        // Plans every schedule (at start and after a Redis reconnect) and runs the housekeeping jobs.
+        BackgroundModule.forRoot('fleet'),
       ],
       providers: [FeedPollProcessor, PartnerSyncProcessor],
     };

@@ -8,6 +8,4 @@ export * from './metrics/queue.metrics';
 export * from './poll/backoff';
 export * from './poll/feed-poll.service';
 export * from './poll/normalization-context.cache';
-export * from './scheduling/bull-feed-scheduler';
 export * from './scheduling/feed-scheduler';
-export * from './scheduling/standalone-feed-scheduler';

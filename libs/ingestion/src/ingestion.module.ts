@@ -1,5 +1,4 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ScheduleModule } from '@nestjs/schedule';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { SnapshotChanges } from './events/snapshot-changes';
 import { FeedFetcher } from './fetch/feed-fetcher';
@@ -7,9 +6,7 @@ import { IngestionMetrics } from './metrics/ingestion.metrics';
 import { QueueMetrics } from './metrics/queue.metrics';
 import { FeedPollService } from './poll/feed-poll.service';
 import { NormalizationContextCache } from './poll/normalization-context.cache';
-import { BullFeedScheduler } from './scheduling/bull-feed-scheduler';
 import { FeedScheduler } from './scheduling/feed-scheduler';
-import { StandaloneFeedScheduler } from './scheduling/standalone-feed-scheduler';
 
 const fetcherProvider = {
   provide: FeedFetcher,
@@ -19,10 +16,10 @@ const fetcherProvider = {
 
 /**
  * Feed ingestion for a process:
- *  - `worker`: the poll service and the BullMQ schedulers (the processor lives in apps/worker);
- *  - `standalone`: the poll service driven by in-process timers;
- *  - `scheduler-only`: just the BullMQ schedulers, for the api in fleet mode (it changes schedules, it never polls).
- * QueueModule must be imported for `worker` and `scheduler-only`.
+ *  - `worker`: the poll service and the feed schedules (the processor lives in apps/worker);
+ *  - `standalone`: the poll service and the feed schedules (run in-process, see BackgroundModule);
+ *  - `scheduler-only`: just the feed schedules, for the api in fleet mode (it changes schedules, it never polls).
+ * The schedules go through RecurringSchedules: RecurringSchedulesModule must be imported in every role.
  */
 @Module({})
 export class IngestionModule {
@@ -32,7 +29,7 @@ export class IngestionModule {
       return {
         module: IngestionModule,
         global: true,
-        providers: [fetcherProvider, SnapshotChanges, { provide: FeedScheduler, useClass: BullFeedScheduler }],
+        providers: [fetcherProvider, SnapshotChanges, FeedScheduler],
         exports: [FeedScheduler, SnapshotChanges, FeedFetcher],
       };
     }
@@ -40,15 +37,14 @@ export class IngestionModule {
       return {
         module: IngestionModule,
         global: true,
-        providers: [...polling, QueueMetrics, { provide: FeedScheduler, useClass: BullFeedScheduler }],
+        providers: [...polling, QueueMetrics, FeedScheduler],
         exports: [FeedPollService, FeedScheduler, FeedFetcher, SnapshotChanges],
       };
     }
     return {
       module: IngestionModule,
       global: true,
-      imports: [ScheduleModule.forRoot()],
-      providers: [...polling, { provide: FeedScheduler, useClass: StandaloneFeedScheduler }],
+      providers: [...polling, FeedScheduler],
       exports: [FeedPollService, FeedScheduler, FeedFetcher, SnapshotChanges],
     };
   }

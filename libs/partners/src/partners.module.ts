@@ -1,22 +1,27 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { FeedFetcher } from '@app/ingestion';
 import { PartnerApiClient } from './partner-api.client';
-import { BullPartnerScheduler, PartnerScheduler, StandalonePartnerScheduler } from './partner-scheduler';
+import { PartnerScheduler } from './partner-scheduler';
+import { PartnerSyncRequester } from './partner-sync-requester';
 import { PartnerSyncService } from './partner-sync.service';
 
-/** Partner programs: the client, the sync service and the schedule (BullMQ in fleet mode, in-process in standalone). */
+/**
+ * Partner programs: the client, the sync service, the schedule (through RecurringSchedules, which the
+ * process provides) and the manual-sync requester (a queued job in fleet mode, in-process in standalone).
+ */
 @Module({})
 export class PartnersModule {
-  static forRoot(mode: 'fleet' | 'standalone'): DynamicModule {
+  static forRoot(): DynamicModule {
     return {
       module: PartnersModule,
       global: true,
       providers: [
         { provide: PartnerApiClient, inject: [FeedFetcher], useFactory: (fetcher: FeedFetcher) => new PartnerApiClient(fetcher) },
         PartnerSyncService,
-        { provide: PartnerScheduler, useClass: mode === 'fleet' ? BullPartnerScheduler : StandalonePartnerScheduler },
+        PartnerScheduler,
+        PartnerSyncRequester,
       ],
-      exports: [PartnerSyncService, PartnerScheduler],
+      exports: [PartnerSyncService, PartnerScheduler, PartnerSyncRequester],
     };
   }
 }

@@ -1,3 +1,7 @@
 export * from './queue.module';
 export * from './queues';
 export * from './redis.module';
+export * from './schedules/bull-recurring-schedules';
+export * from './schedules/in-process-recurring-schedules';
+export * from './schedules/recurring-schedules';
+export * from './schedules/recurring-schedules.module';

@@ -2,7 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
 import type { ConnectionOptions } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { FEED_POLL_JOB_OPTIONS, QUEUES } from './queues';
+import { FEED_POLL_JOB_OPTIONS, PARTNER_SYNC_JOB_OPTIONS, QUEUES } from './queues';
 import { redisOptions } from './redis.module';
 
 /** BullMQ connection options for a Redis URL (BullMQ declares its own RedisOptions type; hand it the fields it knows). */
@@ -32,7 +32,7 @@ export class QueueModule {
         }),
         BullModule.registerQueue(
           { name: QUEUES.feedPoll, defaultJobOptions: FEED_POLL_JOB_OPTIONS },
-          { name: QUEUES.partnerSync },
+          { name: QUEUES.partnerSync, defaultJobOptions: PARTNER_SYNC_JOB_OPTIONS },
         ),
       ],
       exports: [BullModule],

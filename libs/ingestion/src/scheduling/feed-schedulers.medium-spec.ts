@@ -5,17 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@app/config';
 import { createDataSource, FeedsRepository, migrateAndSeed } from '@app/database';
-import { bullConnection, FeedPollJob, feedSchedulerId, QUEUES } from '@app/queue';
+import { BullRecurringSchedules, bullConnection, FeedPollJob, feedSchedulerId, InProcessRecurringSchedules, JOBS, QUEUES, scheduleOffsetMs } from '@app/queue';
 import { createExchangerWithFeed, pollServiceFor } from '../../../../test/support/ingestion';
 import { createTestDatabase, TEST_REDIS_URL, TestDatabase } from '../../../../test/support/services';
-import { BullFeedScheduler } from './bull-feed-scheduler';
-import type { FeedScheduler } from './feed-scheduler';
-import { scheduleOffsetMs } from './feed-scheduler';
-import { StandaloneFeedScheduler } from './standalone-feed-scheduler';
+import { FeedScheduler } from './feed-scheduler';
 
 /**
  * The schedule follows the feeds table through create / change / disable / delete and survives a
- * restart — with BullMQ job schedulers on the real Redis (fleet) and with in-process timers (standalone).
+ * restart — through RecurringSchedules' BullMQ driver on the real Redis (fleet) and its in-process
+ * driver (standalone).
  */
 describe('feed schedulers follow the feeds table', () => {
   let db: TestDatabase;
@@ -23,11 +21,12 @@ describe('feed schedulers follow the feeds table', () => {
   let feeds: FeedsRepository;
   const prefix = `rwtest-${randomBytes(4).toString('hex')}`;
   const queues: Queue[] = [];
-  const newQueue = () => {
-    const queue = new Queue<FeedPollJob>(QUEUES.feedPoll, { connection: bullConnection(TEST_REDIS_URL, 'test'), prefix });
+  const newQueue = (name: string = QUEUES.feedPoll) => {
+    const queue = new Queue<FeedPollJob>(name, { connection: bullConnection(TEST_REDIS_URL, 'test'), prefix });
     queues.push(queue);
     return queue;
   };
+  const bullScheduler = () => new FeedScheduler(new BullRecurringSchedules(newQueue(), newQueue(QUEUES.partnerSync)), feeds);
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -38,7 +37,7 @@ describe('feed schedulers follow the feeds table', () => {
   });
 
   afterAll(async () => {
-    await queues[0]?.obliterate({ force: true });
+    for (const name of [QUEUES.feedPoll, QUEUES.partnerSync]) await queues.find((q) => q.name === name)?.obliterate({ force: true });
     await Promise.all(queues.map((q) => q.close()));
     await dataSource.destroy();
     await db.drop();
@@ -87,7 +86,7 @@ describe('feed schedulers follow the feeds table', () => {
 
   it('fleet: one BullMQ job scheduler per feed on the real Redis', async () => {
     const queue = newQueue();
-    await exerciseScheduler(() => new BullFeedScheduler(newQueue(), feeds), 'fleet');
+    await exerciseScheduler(bullScheduler, 'fleet');
 
     const schedulers = await queue.getJobSchedulers(0, -1);
     const wanted = await feeds.listSchedulable();
@@ -95,32 +94,35 @@ describe('feed schedulers follow the feeds table', () => {
     for (const feed of wanted) {
       const scheduler = schedulers.find((s) => s.key === feedSchedulerId(feed.id))!;
       expect(Number(scheduler.every)).toBe(feed.intervalSeconds * 1000);
-      expect(Number(scheduler.offset)).toBe(scheduleOffsetMs(feed.id, feed.intervalSeconds));
+      expect(Number(scheduler.offset)).toBe(scheduleOffsetMs(feed.id, feed.intervalSeconds * 1000));
       expect(scheduler.template?.data).toEqual({ feedId: feed.id, trigger: 'schedule' });
     }
     // Reconciling an up-to-date schedule touches nothing.
-    expect(await new BullFeedScheduler(newQueue(), feeds).reconcile()).toEqual({ upserted: [], removed: [] });
+    expect(await bullScheduler().reconcile()).toEqual({ upserted: [], removed: [] });
   });
 
   it('standalone: in-process timers through @nestjs/schedule', async () => {
     const config = loadConfig({ LOG_LEVEL: 'silent' });
     const { poller, fetcher } = pollServiceFor(dataSource);
     const registry = new SchedulerRegistry();
-    const schedulers: StandaloneFeedScheduler[] = [];
+    const drivers: InProcessRecurringSchedules[] = [];
+    const inProcess = (reg: SchedulerRegistry) => {
+      const driver = new InProcessRecurringSchedules(reg, { [JOBS.pollFeed]: config.worker.concurrency });
+      driver.handle(JOBS.pollFeed, (job) => poller.poll(job.feedId, job.trigger));
+      drivers.push(driver);
+      return new FeedScheduler(driver, feeds);
+    };
     try {
-      await exerciseScheduler(() => {
-        const scheduler = new StandaloneFeedScheduler(new SchedulerRegistry(), feeds, poller, config);
-        schedulers.push(scheduler);
-        return scheduler;
-      }, 'standalone');
-      const scheduler = new StandaloneFeedScheduler(registry, feeds, poller, config);
-      schedulers.push(scheduler);
+      await exerciseScheduler(() => inProcess(new SchedulerRegistry()), 'standalone');
+      const scheduler = inProcess(registry);
       await scheduler.reconcile();
       expect((await scheduler.scheduledFeedIds()).length).toBe((await feeds.listSchedulable()).length);
+      expect(registry.getTimeouts().length + registry.getIntervals().length).toBe((await feeds.listSchedulable()).length);
     } finally {
-      await Promise.all(schedulers.map((s) => s.onApplicationShutdown()));
+      await Promise.all(drivers.map((d) => d.stop()));
       await fetcher.close();
     }
+    expect(registry.getTimeouts()).toEqual([]);
     expect(registry.getIntervals()).toEqual([]);
   });
 });

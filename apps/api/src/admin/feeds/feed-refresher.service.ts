@@ -6,7 +6,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { UnavailableError } from '@app/domain';
 import { FeedPollService } from '@app/ingestion';
 import { withinDeadline } from '@app/observability';
-import { bullConnection, FEED_POLL_JOB_OPTIONS, FeedPollJob, JOBS, QUEUES } from '@app/queue';
+import { bullConnection, FEED_POLL_JOB_OPTIONS, FeedPollJob, feedRefreshDeduplicationId, JOBS, QUEUES } from '@app/queue';
 
 const WAIT_MS = 120_000;
 /** How long adding the job may take before the refresh answers 503 (Redis away). */
@@ -37,7 +37,7 @@ export class FeedRefresher implements OnApplicationShutdown {
   async refresh(feedId: number, wait: boolean): Promise<{ jobId: string }> {
     if (this.queue) {
       const job = await withinMs(
-        this.queue.add(JOBS.pollFeed, { feedId, trigger: 'manual' }, { ...FEED_POLL_JOB_OPTIONS, deduplication: { id: `refresh:${feedId}` } }),
+        this.queue.add(JOBS.pollFeed, { feedId, trigger: 'manual' }, { ...FEED_POLL_JOB_OPTIONS, deduplication: { id: feedRefreshDeduplicationId(feedId) } }),
         QUEUE_WAIT_MS,
         () => new UnavailableError('the job queue (Redis) is not answering; the feed will be polled on schedule, or retry shortly'),
       );

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { Actor, ExchangersRepository, PartnersRepository } from '@app/database';
 import { InvalidRequestError, NotFoundError } from '@app/domain';
-import { PartnerScheduler, PartnerSyncService, sealSecret } from '@app/partners';
+import { PartnerScheduler, PartnerSyncRequester, sealSecret } from '@app/partners';
 import { followSchedule } from '../follow-schedule';
 import type { PartnerAccountDto } from './partners.dto';
 
@@ -13,7 +13,7 @@ export class PartnerAdminService {
     private readonly exchangers: ExchangersRepository,
     private readonly partners: PartnersRepository,
     private readonly scheduler: PartnerScheduler,
-    private readonly syncer: PartnerSyncService,
+    private readonly syncer: PartnerSyncRequester,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -38,9 +38,9 @@ export class PartnerAdminService {
     await followSchedule(`partner account of exchanger ${exchangerId} removed`, () => this.scheduler.sync(exchangerId));
   }
 
-  /** Syncs now and answers with the outcome. */
+  /** Syncs now (fleet mode: through the queue, like a feed refresh) and answers with the outcome. */
   async syncNow(exchangerId: number): Promise<unknown> {
-    const outcome = await this.syncer.sync(exchangerId);
+    const outcome = await this.syncer.syncNow(exchangerId);
     if (outcome.status === 'skipped') throw new NotFoundError(outcome.reason);
     return outcome;
   }

@@ -33,4 +33,13 @@ describe('BestRateRecorder', () => {
     r.note('BTC', 'ETH', null, '20.5');
     await expect(r.flush()).resolves.toBeUndefined();
   });
+
+  it('never prunes the history (housekeeping does, in the workers)', async () => {
+    let pruned = 0;
+    const history = { record: () => Promise.resolve(), prune: () => Promise.resolve(++pruned) };
+    const r = new BestRateRecorder(history as unknown as RateHistoryRepository);
+    r.note('BTC', 'ETH', null, '20.5');
+    await r.flush();
+    expect(pruned).toBe(0);
+  });
 });

@@ -2,14 +2,14 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { BestRatePoint, RateHistoryRepository } from '@app/database';
 
 const FLUSH_EVERY_MS = 10_000;
-const PRUNE_EVERY_MS = 60 * 60_000;
 /** Directions remembered for the once-a-minute check; beyond it the memory is simply reset. */
 const MAX_DIRECTIONS = 100_000;
 
 /**
  * Notes the best rate of a direction when the api makes a fresh rate table, at most once a minute per
  * direction, and writes the points in batches (every 10 s) to `best_rate_history`. So the history
- * exists for the directions visitors look at, at no cost for the rest; it is pruned after 48 hours.
+ * exists for the directions visitors look at, at no cost for the rest; it is pruned after 48 hours (by the
+ * housekeeping schedule, in the workers — never by api replicas).
  * Losing a batch (database down) only leaves a gap in a chart.
  */
 @Injectable()
@@ -18,7 +18,6 @@ export class BestRateRecorder implements OnApplicationShutdown {
   private readonly lastMinute = new Map<string, number>();
   private buffer: BestRatePoint[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private lastPrune = 0;
 
   constructor(private readonly history: RateHistoryRepository) {}
 
@@ -32,7 +31,7 @@ export class BestRateRecorder implements OnApplicationShutdown {
     this.timer ??= setTimeout(() => void this.flush(), FLUSH_EVERY_MS);
   }
 
-  /** Writes what is buffered (and prunes old points once an hour). */
+  /** Writes what is buffered. */
   async flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -40,10 +39,6 @@ export class BestRateRecorder implements OnApplicationShutdown {
     this.buffer = [];
     try {
       await this.history.record(batch);
-      if (Date.now() - this.lastPrune > PRUNE_EVERY_MS) {
-        this.lastPrune = Date.now();
-        await this.history.prune();
-      }
     } catch (error) {
       this.logger.warn(`could not record ${batch.length} best-rate points (a gap in the history): ${String(error)}`);
     }

@@ -1,0 +1,65 @@
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDataSource, FeedsRepository, migrateAndSeed, PartnersRepository, RateHistoryRepository } from '@app/database';
+import { FeedScheduler } from '@app/ingestion';
+import { PartnerScheduler } from '@app/partners';
+import { feedPollSchedule, feedSchedulerId, HOUSEKEEPING, InProcessRecurringSchedules, JOBS, partnerSchedulerId } from '@app/queue';
+import { createExchangerWithFeed } from '../../../test/support/ingestion';
+import { createTestDatabase, TestDatabase } from '../../../test/support/services';
+import { HousekeepingService } from './housekeeping.service';
+
+/** Housekeeping on the real Postgres, through the in-process driver (the BullMQ one keeps the same contract). */
+describe('HousekeepingService', () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+  let schedules: InProcessRecurringSchedules;
+  let housekeeping: HousekeepingService;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await migrateAndSeed(db.url);
+    dataSource = createDataSource({ url: db.url, poolSize: 4 });
+    await dataSource.initialize();
+    schedules = new InProcessRecurringSchedules(new SchedulerRegistry());
+    const feeds = new FeedsRepository(dataSource);
+    const partners = new PartnersRepository(dataSource);
+    housekeeping = new HousekeepingService(schedules, new FeedScheduler(schedules, feeds), new PartnerScheduler(schedules, partners), feeds, new RateHistoryRepository(dataSource));
+  });
+
+  afterAll(async () => {
+    await schedules?.stop();
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  it('reconciles every family with the database: feeds, partner accounts and the housekeeping schedules themselves', async () => {
+    const { exchangerId, feedId } = await createExchangerWithFeed(dataSource, 'kept', 'https://kept.example/rates.xml');
+    await dataSource.query(`INSERT INTO partner_accounts (exchanger_id, api_url, api_key_encrypted) VALUES ($1, 'https://kept.example/api.php', 'sealed')`, [exchangerId]);
+    // A schedule whose feed is gone (deleted behind the schedule's back).
+    await schedules.upsert(feedPollSchedule(feedId + 1000, 30));
+
+    const result = await housekeeping.run(JOBS.reconcileFeeds);
+    expect(result).toMatchObject({ feeds: { upserted: [feedId], removed: [feedId + 1000] }, partners: { upserted: [exchangerId], removed: [] } });
+    expect(await schedules.ids('feed')).toEqual([feedSchedulerId(feedId)]);
+    expect(await schedules.ids('partner')).toEqual([partnerSchedulerId(exchangerId)]);
+    expect(await schedules.ids('housekeeping')).toEqual(Object.values(HOUSEKEEPING).map((h) => h.schedulerId).sort());
+    // A second run finds everything in place.
+    expect(await housekeeping.run(JOBS.reconcileFeeds)).toMatchObject({ feeds: { upserted: [], removed: [] }, partners: { upserted: [], removed: [] }, housekeeping: { upserted: [], removed: [] } });
+  });
+
+  it('prunes best-rate history older than its retention, and only that', async () => {
+    const history = new RateHistoryRepository(dataSource);
+    const now = Date.now();
+    await history.record([
+      { from: 'BTC', to: 'ETH', city: '', minute: new Date(now - 49 * 3_600_000), rate: '20' },
+      { from: 'BTC', to: 'ETH', city: '', minute: new Date(now - 60_000), rate: '21' },
+    ]);
+    expect(await housekeeping.run(JOBS.pruneRateHistory)).toEqual({ pruned: 1 });
+    expect(await history.history('BTC', 'ETH', '', new Date(0))).toHaveLength(1);
+  });
+
+  it('prunes feed runs', async () => {
+    expect(await housekeeping.run(JOBS.pruneRuns)).toEqual({ pruned: expect.any(Number) as number });
+  });
+});
