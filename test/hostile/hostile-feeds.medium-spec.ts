@@ -8,7 +8,8 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDataSource, migrateAndSeed } from '@app/database';
 import type { FeedErrorCode } from '@app/domain';
-import type { FeedFetcher, FeedPollService } from '@app/ingestion';
+import type { SafeHttpClient } from '@app/http-client';
+import type { FeedPollService } from '@app/ingestion';
 import { createExchangerWithFeed, pollServiceFor } from '../support/ingestion';
 import { createTestDatabase, TestDatabase } from '../support/services';
 
@@ -147,7 +148,7 @@ describe('hostile feeds through the whole poll', () => {
   let db: TestDatabase;
   let dataSource: DataSource;
   let poller: FeedPollService;
-  let fetcher: FeedFetcher;
+  let fetcher: SafeHttpClient;
   const server = new HostileServer();
   let feedId: number;
 

@@ -2,13 +2,14 @@ import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { CatalogRepository, FeedsRepository } from '@app/database';
 import { loadConfig } from '@app/config';
-import { FeedFetcher, FeedPollService, IngestionMetrics, NormalizationContextCache, SnapshotChanges } from '@app/ingestion';
+import { SafeHttpClient } from '@app/http-client';
+import { FeedPollService, IngestionMetrics, NormalizationContextCache, SnapshotChanges } from '@app/ingestion';
 
 /** The real poll service over a DataSource, wired by hand (no Nest) for medium tests. */
-export function pollServiceFor(dataSource: DataSource): { poller: FeedPollService; feeds: FeedsRepository; fetcher: FeedFetcher; registry: Registry } {
+export function pollServiceFor(dataSource: DataSource): { poller: FeedPollService; feeds: FeedsRepository; fetcher: SafeHttpClient; registry: Registry } {
   const feeds = new FeedsRepository(dataSource);
   const registry = new Registry();
-  const fetcher = new FeedFetcher({ allowPrivate: true });
+  const fetcher = new SafeHttpClient({ allowPrivate: true });
   const config = loadConfig({});
   const changes = new SnapshotChanges(config);
   const poller = new FeedPollService(feeds, new NormalizationContextCache(new CatalogRepository(dataSource)), fetcher, new IngestionMetrics(registry, feeds), changes, config);

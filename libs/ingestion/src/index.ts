@@ -1,7 +1,5 @@
 export * from './check/check-feed-url';
 export * from './events/snapshot-changes';
-export * from './fetch/address-policy';
-export * from './fetch/feed-fetcher';
 export * from './ingestion.module';
 export * from './metrics/ingestion.metrics';
 export * from './metrics/queue.metrics';

@@ -1,18 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '@app/config';
+import { HttpClientModule } from '@app/http-client';
 import { SnapshotChanges } from './events/snapshot-changes';
-import { FeedFetcher } from './fetch/feed-fetcher';
 import { IngestionMetrics } from './metrics/ingestion.metrics';
 import { QueueMetrics } from './metrics/queue.metrics';
 import { FeedPollService } from './poll/feed-poll.service';
 import { NormalizationContextCache } from './poll/normalization-context.cache';
 import { FeedScheduler } from './scheduling/feed-scheduler';
-
-const fetcherProvider = {
-  provide: FeedFetcher,
-  inject: [APP_CONFIG],
-  useFactory: (config: AppConfig) => new FeedFetcher({ allowPrivate: config.fetch.allowPrivate }),
-};
 
 /**
  * Feed ingestion for a process:
@@ -20,32 +13,36 @@ const fetcherProvider = {
  *  - `standalone`: the poll service and the feed schedules (run in-process, see BackgroundModule);
  *  - `scheduler-only`: just the feed schedules, for the api in fleet mode (it changes schedules, it never polls).
  * The schedules go through RecurringSchedules: RecurringSchedulesModule must be imported in every role.
+ * The outgoing HTTP client (HttpClientModule, global) comes along: the validator and partners use it too.
  */
 @Module({})
 export class IngestionModule {
   static forRoot(role: 'worker' | 'standalone' | 'scheduler-only'): DynamicModule {
-    const polling = [fetcherProvider, IngestionMetrics, NormalizationContextCache, FeedPollService, SnapshotChanges];
+    const polling = [IngestionMetrics, NormalizationContextCache, FeedPollService, SnapshotChanges];
     if (role === 'scheduler-only') {
       return {
         module: IngestionModule,
         global: true,
-        providers: [fetcherProvider, SnapshotChanges, FeedScheduler],
-        exports: [FeedScheduler, SnapshotChanges, FeedFetcher],
+        imports: [HttpClientModule],
+        providers: [SnapshotChanges, FeedScheduler],
+        exports: [FeedScheduler, SnapshotChanges],
       };
     }
     if (role === 'worker') {
       return {
         module: IngestionModule,
         global: true,
+        imports: [HttpClientModule],
         providers: [...polling, QueueMetrics, FeedScheduler],
-        exports: [FeedPollService, FeedScheduler, FeedFetcher, SnapshotChanges],
+        exports: [FeedPollService, FeedScheduler, SnapshotChanges],
       };
     }
     return {
       module: IngestionModule,
       global: true,
+      imports: [HttpClientModule],
       providers: [...polling, FeedScheduler],
-      exports: [FeedPollService, FeedScheduler, FeedFetcher, SnapshotChanges],
+      exports: [FeedPollService, FeedScheduler, SnapshotChanges],
     };
   }
 }

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FeedFetcher } from '@app/ingestion';
+import { SafeHttpClient } from '@app/http-client';
 import { FakePartnerApi } from '../../../test/support/fake-partner-api';
 import { itemsOf, parseEnvelope, PartnerApiClient } from './partner-api.client';
 
 describe('PartnerApiClient against a fake partner API', () => {
   const api = new FakePartnerApi();
-  const fetcher = new FeedFetcher({ allowPrivate: true });
+  const fetcher = new SafeHttpClient({ allowPrivate: true });
   const client = new PartnerApiClient(fetcher);
   const access = () => ({ apiUrl: api.url, apiKey: api.apiKey, requestStyle: 'both' as const });
 
@@ -52,7 +52,7 @@ describe('PartnerApiClient against a fake partner API', () => {
   });
 
   it('refuses private addresses unless allowed (same SSRF guard as feeds)', async () => {
-    const guarded = new PartnerApiClient(new FeedFetcher({ allowPrivate: false }));
+    const guarded = new PartnerApiClient(new SafeHttpClient({ allowPrivate: false }));
     expect(await guarded.call(access(), 'get_info')).toMatchObject({ ok: false, code: 'http_error', message: expect.stringMatching(/private, loopback or reserved/) as unknown });
   });
 });

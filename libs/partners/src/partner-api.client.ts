@@ -1,5 +1,5 @@
 import { decodeBody } from '@app/feeds';
-import { FeedFetcher, FetchError } from '@app/ingestion';
+import { FetchError, SafeHttpClient } from '@app/http-client';
 import { maskSecretsInUrl } from '@app/observability';
 
 export type PartnerMethod = 'get_info' | 'get_exchanges' | 'get_links';
@@ -23,7 +23,7 @@ const MAX_BYTES = 10 * 1024 * 1024;
  * failure is an answer with a code, never an exception; the key never appears in a message.
  */
 export class PartnerApiClient {
-  constructor(private readonly fetcher: FeedFetcher) {}
+  constructor(private readonly fetcher: SafeHttpClient) {}
 
   async call(account: PartnerAccountAccess, method: PartnerMethod, filters: Record<string, string> = {}): Promise<PartnerAnswer> {
     let url: URL;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@app/config';
 import { createDataSource, migrateAndSeed, PartnersRepository } from '@app/database';
-import { FeedFetcher } from '@app/ingestion';
+import { SafeHttpClient } from '@app/http-client';
 import { FakePartnerApi } from '../../../test/support/fake-partner-api';
 import { createTestDatabase, TestDatabase } from '../../../test/support/services';
 import { PartnerApiClient } from './partner-api.client';
@@ -18,7 +18,7 @@ describe('PartnerSyncService on a real PostgreSQL', () => {
   let service: PartnerSyncService;
   let partners: PartnersRepository;
   const api = new FakePartnerApi();
-  const fetcher = new FeedFetcher({ allowPrivate: true });
+  const fetcher = new SafeHttpClient({ allowPrivate: true });
   let exchangerId: number;
   let n = 0;
 

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { FeedFetcher } from '@app/ingestion';
+import { HttpClientModule, SafeHttpClient } from '@app/http-client';
 import { PartnerApiClient } from './partner-api.client';
 import { PartnerScheduler } from './partner-scheduler';
 import { PartnerSyncRequester } from './partner-sync-requester';
@@ -15,8 +15,9 @@ export class PartnersModule {
     return {
       module: PartnersModule,
       global: true,
+      imports: [HttpClientModule],
       providers: [
-        { provide: PartnerApiClient, inject: [FeedFetcher], useFactory: (fetcher: FeedFetcher) => new PartnerApiClient(fetcher) },
+        { provide: PartnerApiClient, inject: [SafeHttpClient], useFactory: (http: SafeHttpClient) => new PartnerApiClient(http) },
         PartnerSyncService,
         PartnerScheduler,
         PartnerSyncRequester,

@@ -4,7 +4,8 @@ import type { AppConfig } from '@app/config';
 import { CatalogRepository, readBundledCatalog } from '@app/database';
 import { DEFAULT_CURRENCY_ALIASES, Fee, FEED_FORMAT_SETTINGS, FeedFormatSetting, NormalizedOffer } from '@app/domain';
 import { buildContext, checkFeed, contextForExchanger, failedReport, FEED_DIALECTS, FeedReport, NormalizationContext } from '@app/feeds';
-import { checkFeedUrl, decompressBody, DEFAULT_MAX_BODY_BYTES, FeedFetcher, FetchError } from '@app/ingestion';
+import { decompressBody, DEFAULT_MAX_BODY_BYTES, FetchError, SafeHttpClient } from '@app/http-client';
+import { checkFeedUrl } from '@app/ingestion';
 import { CliCommand, CliIo, UsageError } from '../cli-command';
 import { withDataSource } from '../cli-database';
 
@@ -44,7 +45,7 @@ function parseFeedCheckArgs(args: string[]): { source: string; format: FeedForma
 async function checkSource(source: string, format: FeedFormatSetting, config: AppConfig): Promise<FeedReport> {
   const context = await normalizationContext(config);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
-    const fetcher = new FeedFetcher({ allowPrivate: config.fetch.allowPrivate });
+    const fetcher = new SafeHttpClient({ allowPrivate: config.fetch.allowPrivate });
     try {
       return await checkFeedUrl(fetcher, source, format, context);
     } finally {

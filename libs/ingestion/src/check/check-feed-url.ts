@@ -1,6 +1,6 @@
 import type { FeedFormatSetting } from '@app/domain';
 import { checkFeed, failedReport, FeedReport, maintenanceInErrorAnswer, maintenanceReport, NormalizationContext } from '@app/feeds';
-import { FeedFetcher, FetchError } from '../fetch/feed-fetcher';
+import { SafeHttpClient, FetchError } from '@app/http-client';
 
 /** How long the validator waits for a feed (a poll uses the feed's own timeout). */
 export const CHECK_TIMEOUT_MS = 30_000;
@@ -10,7 +10,7 @@ export const CHECK_TIMEOUT_MS = 30_000;
  * through the same fetcher and SSRF guard as a poll, read the way a poll reads it — a 503 page that
  * says "maintenance" is maintenance, a failed fetch is an error report. Nothing is stored.
  */
-export async function checkFeedUrl(fetcher: FeedFetcher, url: string, format: FeedFormatSetting, context: NormalizationContext): Promise<FeedReport> {
+export async function checkFeedUrl(fetcher: SafeHttpClient, url: string, format: FeedFormatSetting, context: NormalizationContext): Promise<FeedReport> {
   try {
     const answer = await fetcher.fetch({ url, timeoutMs: CHECK_TIMEOUT_MS });
     if (answer.kind === 'not_modified') return failedReport(null, { code: 'http_error', message: 'HTTP 304 to an unconditional request' });

@@ -7,7 +7,7 @@ import { createDataSource, FeedsRepository, migrateAndSeed } from '@app/database
 import { FeedServer } from '../../../../test/support/feed-server';
 import { createExchangerWithFeed, pollServiceFor } from '../../../../test/support/ingestion';
 import { createTestDatabase, TestDatabase } from '../../../../test/support/services';
-import type { FeedFetcher } from '../fetch/feed-fetcher';
+import type { SafeHttpClient } from '@app/http-client';
 import type { CompletedPoll, FeedPollService } from './feed-poll.service';
 
 const fixture = (name: string) => readFileSync(join(__dirname, '../../../../test/fixtures/feeds', name), 'utf8');
@@ -21,7 +21,7 @@ describe('FeedPollService on a real PostgreSQL', () => {
   let dataSource: DataSource;
   let poller: FeedPollService;
   let feeds: FeedsRepository;
-  let fetcher: FeedFetcher;
+  let fetcher: SafeHttpClient;
   let registry: Registry;
   const server = new FeedServer();
   let feedId: number;

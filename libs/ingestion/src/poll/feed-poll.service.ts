@@ -5,7 +5,7 @@ import { FeedRunRecord, FeedsRepository, FeedToPoll, SnapshotChange } from '@app
 import { checkFeed, FeedReport, maintenanceInErrorAnswer } from '@app/feeds';
 import type { PollTrigger } from '@app/queue';
 import { SnapshotChanges } from '../events/snapshot-changes';
-import { FeedFetcher, FetchError } from '../fetch/feed-fetcher';
+import { SafeHttpClient, FetchError } from '@app/http-client';
 import { IngestionMetrics } from '../metrics/ingestion.metrics';
 import { backoffUntil } from './backoff';
 import { NormalizationContextCache } from './normalization-context.cache';
@@ -34,7 +34,7 @@ export class FeedPollService {
   constructor(
     private readonly feeds: FeedsRepository,
     private readonly contexts: NormalizationContextCache,
-    private readonly fetcher: FeedFetcher,
+    private readonly fetcher: SafeHttpClient,
     private readonly metrics: IngestionMetrics,
     private readonly changes: SnapshotChanges,
     @Inject(APP_CONFIG) config: AppConfig,

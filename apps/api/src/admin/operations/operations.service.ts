@@ -5,7 +5,8 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { AuditRepository, CatalogRepository, ClicksRepository } from '@app/database';
 import { FeedFormatSetting, InvalidRequestError } from '@app/domain';
 import { checkFeed, contextForExchanger, FeedReport } from '@app/feeds';
-import { checkFeedUrl, FeedFetcher, FeedScheduler } from '@app/ingestion';
+import { SafeHttpClient } from '@app/http-client';
+import { checkFeedUrl, FeedScheduler } from '@app/ingestion';
 import { QUEUES } from '@app/queue';
 
 /** What an operator reads and checks: the audit log, click counts, the feed validator and the queues. */
@@ -15,7 +16,7 @@ export class OperationsService {
     private readonly audit: AuditRepository,
     private readonly clicks: ClicksRepository,
     private readonly catalog: CatalogRepository,
-    private readonly fetcher: FeedFetcher,
+    private readonly fetcher: SafeHttpClient,
     private readonly scheduler: FeedScheduler,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Optional() @InjectQueue(QUEUES.feedPoll) private readonly queue?: Queue,

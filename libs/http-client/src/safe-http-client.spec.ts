@@ -3,7 +3,7 @@ import { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isForbiddenAddress } from './address-policy';
-import { FeedFetcher, FetchError, FetchRequest, USER_AGENT } from './feed-fetcher';
+import { SafeHttpClient, FetchError, FetchRequest, USER_AGENT } from './safe-http-client';
 
 const FEED = '<?xml version="1.0"?><rates><item><from>BTC</from><to>ETH</to><in>1</in><out>20</out></item></rates>';
 const ETAG = '"v1"';
@@ -49,10 +49,10 @@ const routes: Record<string, Handler> = {
   '/no-location': (_req, res) => res.writeHead(302).end(),
 };
 
-describe('FeedFetcher against a local HTTP server', () => {
+describe('SafeHttpClient against a local HTTP server', () => {
   let server: Server;
   let base: string;
-  const fetcher = new FeedFetcher({ allowPrivate: false, isForbidden: (address) => address !== HOST && isForbiddenAddress(address) });
+  const fetcher = new SafeHttpClient({ allowPrivate: false, isForbidden: (address) => address !== HOST && isForbiddenAddress(address) });
   const get = (path: string, extra: Partial<FetchRequest> = {}) => fetcher.fetch({ url: base + path, timeoutMs: 2000, ...extra });
   const failure = async (promise: Promise<unknown>): Promise<FetchError> => {
     const error = await promise.then(() => null, (e: unknown) => e);
@@ -172,7 +172,7 @@ describe('FeedFetcher against a local HTTP server', () => {
   });
 
   it('reports a host that does not resolve', async () => {
-    const open = new FeedFetcher({ allowPrivate: true });
+    const open = new SafeHttpClient({ allowPrivate: true });
     try {
       const error = await failure(open.fetch({ url: 'http://no-such-host.invalid/rates.xml', timeoutMs: 3000 }));
       expect(['dns_failed', 'timeout']).toContain(error.code);

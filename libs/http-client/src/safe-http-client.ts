@@ -85,7 +85,7 @@ export interface FetcherOptions {
  * only, and every address a host resolves to is checked at connect time (so DNS rebinding gains
  * nothing) and again for every redirect, unless private addresses are allowed.
  */
-export class FeedFetcher {
+export class SafeHttpClient {
   private readonly agents = new Map<number, Agent>();
 
   private readonly isForbidden: (address: string) => boolean;

@@ -1,0 +1,3 @@
+export * from './address-policy';
+export * from './http-client.module';
+export * from './safe-http-client';
