@@ -3,7 +3,8 @@ import { DataSource } from 'typeorm';
 import { CatalogRepository, FeedsRepository } from '@app/database';
 import { loadConfig } from '@app/config';
 import { SafeHttpClient } from '@app/http-client';
-import { FeedPollService, IngestionMetrics, NormalizationContextCache, SnapshotChanges } from '@app/ingestion';
+import { FeedPollService, IngestionMetrics, NormalizationContextCache } from '@app/ingestion';
+import { SnapshotChanges } from '@app/messaging';
 
 /** The real poll service over a DataSource, wired by hand (no Nest) for medium tests. */
 export function pollServiceFor(dataSource: DataSource): { poller: FeedPollService; feeds: FeedsRepository; fetcher: SafeHttpClient; registry: Registry } {

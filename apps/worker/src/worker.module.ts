@@ -7,7 +7,8 @@ import { DatabaseModule } from '@app/database';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { IngestionModule } from '@app/ingestion';
 import { PartnersModule } from '@app/partners';
-import { QUEUES, QueueModule, RecurringSchedulesModule, RedisModule } from '@app/queue';
+import { RedisModule } from '@app/messaging';
+import { QUEUES, QueueModule, RecurringSchedulesModule } from '@app/queue';
 import { FeedPollProcessor, feedPollWorkerOptions } from './feed-poll.processor';
 import { PartnerSyncProcessor } from './partner-sync.processor';
 

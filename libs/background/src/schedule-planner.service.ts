@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { REDIS_CLIENT } from '@app/queue';
+import { REDIS_CLIENT } from '@app/messaging';
 import { HousekeepingService } from './housekeeping.service';
 
 /** How soon a failed re-planning after a Redis reconnect is tried again. */

@@ -1,5 +1,4 @@
 export * from './check/check-feed-url';
-export * from './events/snapshot-changes';
 export * from './ingestion.module';
 export * from './metrics/ingestion.metrics';
 export * from './metrics/queue.metrics';

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { HttpClientModule } from '@app/http-client';
-import { SnapshotChanges } from './events/snapshot-changes';
+import { SnapshotChanges } from '@app/messaging';
 import { IngestionMetrics } from './metrics/ingestion.metrics';
 import { QueueMetrics } from './metrics/queue.metrics';
 import { FeedPollService } from './poll/feed-poll.service';

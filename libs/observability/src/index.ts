@@ -4,4 +4,3 @@ export * from './logging/logging.module';
 export * from './metrics/metrics.module';
 export * from './process/close-app';
 export * from './process/run-process';
-export * from './process/within-deadline';

@@ -3,7 +3,7 @@ import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/com
 import { Queue, QueueEvents } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { UnavailableError } from '@app/domain';
-import { withinDeadline } from '@app/observability';
+import { withinDeadline } from '@app/messaging';
 import { bullConnection, JOBS, PARTNER_SYNC_JOB_OPTIONS, PartnerSyncJob, partnerSyncDeduplicationId, QUEUES } from '@app/queue';
 import { PartnerSyncService, SyncOutcome } from './partner-sync.service';
 

@@ -1,6 +1,5 @@
 export * from './queue.module';
 export * from './queues';
-export * from './redis.module';
 export * from './schedules/bull-recurring-schedules';
 export * from './schedules/in-process-recurring-schedules';
 export * from './schedules/recurring-schedules';

@@ -3,7 +3,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import type { ConnectionOptions } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { FEED_POLL_JOB_OPTIONS, PARTNER_SYNC_JOB_OPTIONS, QUEUES } from './queues';
-import { redisOptions } from './redis.module';
+import { redisOptions } from '@app/messaging';
 
 /** BullMQ connection options for a Redis URL (BullMQ declares its own RedisOptions type; hand it the fields it knows). */
 export function bullConnection(url: string, connectionName: string): ConnectionOptions {

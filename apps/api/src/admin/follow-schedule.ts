@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { withinDeadline } from '@app/observability';
+import { withinDeadline } from '@app/messaging';
 
 /** How long an admin answer waits for the schedule (Redis in fleet mode) before it answers anyway. */
 export const SCHEDULE_WAIT_MS = 2000;

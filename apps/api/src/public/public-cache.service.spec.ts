@@ -2,7 +2,7 @@ import { NotFoundException } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '@app/config';
-import { SnapshotChanges } from '@app/ingestion';
+import { SnapshotChanges } from '@app/messaging';
 import { MAX_CACHED_CHARS, PublicCache } from './public-cache.service';
 
 const setup = () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { HttpException, Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { SnapshotChanges } from '@app/ingestion';
+import { SnapshotChanges } from '@app/messaging';
 import { METRICS_REGISTRY } from '@app/observability';
 import { RequestError } from '@app/domain';
 

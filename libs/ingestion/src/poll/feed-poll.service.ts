@@ -4,7 +4,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { FeedRunRecord, FeedsRepository, FeedToPoll, SnapshotChange } from '@app/database';
 import { checkFeed, FeedReport, maintenanceInErrorAnswer } from '@app/feeds';
 import type { PollTrigger } from '@app/queue';
-import { SnapshotChanges } from '../events/snapshot-changes';
+import { SnapshotChanges } from '@app/messaging';
 import { SafeHttpClient, FetchError } from '@app/http-client';
 import { IngestionMetrics } from '../metrics/ingestion.metrics';
 import { backoffUntil } from './backoff';

@@ -2,8 +2,7 @@ import { Controller, DynamicModule, Get, Inject, Injectable, Module, Optional } 
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorResult, HealthIndicatorService, TerminusModule, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type { Redis } from 'ioredis';
-import { REDIS_CLIENT } from '@app/queue';
-import { withinDeadline } from '../process/within-deadline';
+import { REDIS_CLIENT, withinDeadline } from '@app/messaging';
 
 const CHECK_TIMEOUT_MS = 1500;
 

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Actor, ExchangerRow, ExchangersRepository, FeedsRepository } from '@app/database';
 import { NotFoundError } from '@app/domain';
-import { FeedScheduler, SnapshotChanges } from '@app/ingestion';
+import { FeedScheduler } from '@app/ingestion';
+import { SnapshotChanges } from '@app/messaging';
 import { followSchedule } from '../follow-schedule';
 import type { CreateExchangerDto, UpdateExchangerDto } from './exchangers.dto';
 

@@ -5,7 +5,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { UnavailableError } from '@app/domain';
 import { FeedPollService } from '@app/ingestion';
-import { withinDeadline } from '@app/observability';
+import { withinDeadline } from '@app/messaging';
 import { bullConnection, FEED_POLL_JOB_OPTIONS, FeedPollJob, feedRefreshDeduplicationId, JOBS, QUEUES } from '@app/queue';
 
 const WAIT_MS = 120_000;

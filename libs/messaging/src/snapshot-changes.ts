@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { REDIS_CLIENT } from '@app/queue';
+import { REDIS_CLIENT } from './redis.module';
 
 /** What changed in the shown offers: some directions, or (maintenance) possibly any. */
 export type SnapshotChangeEvent = { directions: Array<[string, string]> } | { all: true };
