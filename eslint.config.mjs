@@ -1,5 +1,7 @@
 // Type-aware lint: floating promises, exhaustive switches, no cross-project relative imports.
+// Formatting is Prettier's (`npm run lint` checks both); eslint-config-prettier turns off the rules it owns.
 import js from '@eslint/js';
+import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
@@ -21,26 +23,43 @@ export default tseslint.config(
     files: ['libs/**/*.ts'],
     ignores: ['**/*.medium-spec.ts', '**/*.e2e-spec.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: ['**/apps/**', '@app/api*', '@app/worker*', '@app/cli*'], message: 'libs never import apps' },
-        { group: ['../../*/src', '../../*/src/**', '../../../*/src/**'], message: 'import other libs through their @app/* alias' },
-      ] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/apps/**', '@app/api*', '@app/worker*', '@app/cli*'], message: 'libs never import apps' },
+            {
+              group: ['../../*/src', '../../*/src/**', '../../../*/src/**'],
+              message: 'import other libs through their @app/* alias',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['apps/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: ['**/libs/**'], message: 'import libs through their @app/* alias' },
-        { group: ['../../*/src/**', '../../../*/src/**'], message: 'apps do not import each other' },
-      ] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/libs/**'], message: 'import libs through their @app/* alias' },
+            { group: ['../../*/src/**', '../../../*/src/**'], message: 'apps do not import each other' },
+          ],
+        },
+      ],
     },
   },
   {
     // The reference pages' browser scripts: plain JavaScript, linted without type information.
     files: ['apps/api/web/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, sourceType: 'script', globals: globals.browser },
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: globals.browser,
+    },
   },
   { files: ['vitest.config.mts'], rules: { '@typescript-eslint/no-unsafe-assignment': 'off' } },
   {
@@ -50,4 +69,5 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-member-access': 'off',
     },
   },
+  prettier,
 );

@@ -30,15 +30,34 @@ export default defineConfig({
       { ...shared, test: { name: 'unit', include: ['{apps,libs,tools}/**/*.spec.ts'], environment: 'node' } },
       {
         ...shared,
-        test: { name: 'medium', include: ['{apps,libs,test}/**/*.medium-spec.ts'], environment: 'node', testTimeout: 30_000, hookTimeout: 60_000 },
+        test: {
+          name: 'medium',
+          include: ['{apps,libs,test}/**/*.medium-spec.ts'],
+          environment: 'node',
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
       },
       {
         ...shared,
-        test: { name: 'e2e', include: ['{apps,test,tools}/**/*.e2e-spec.ts'], environment: 'node', testTimeout: 60_000, hookTimeout: 120_000 },
+        test: {
+          name: 'e2e',
+          include: ['{apps,test,tools}/**/*.e2e-spec.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
       },
       {
         ...shared,
-        test: { name: 'faults', include: ['test/**/*.faults-spec.ts'], environment: 'node', testTimeout: 120_000, hookTimeout: 120_000, fileParallelism: false },
+        test: {
+          name: 'faults',
+          include: ['test/**/*.faults-spec.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
       },
     ],
   },

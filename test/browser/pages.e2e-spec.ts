@@ -17,7 +17,8 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = process.env.SCREENSHOTS_DIR;
 const ADMIN_KEY = 'browser-test-admin-key-0123456789abcdef';
 
-const item = (from: string, to: string, out: string, extra = '') => `<item><from>${from}</from><to>${to}</to><in>1</in><out>${out}</out>${extra}</item>`;
+const item = (from: string, to: string, out: string, extra = '') =>
+  `<item><from>${from}</from><to>${to}</to><in>1</in><out>${out}</out>${extra}</item>`;
 const rates = (...items: string[]) => `<rates>${items.join('')}</rates>`;
 
 /** The reference pages in a real browser (Chromium through playwright-core) against standalone mode. */
@@ -48,20 +49,58 @@ describe('the reference pages in Chromium', () => {
   }
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (CI does), or set CHROMIUM_PATH`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (CI does), or set CHROMIUM_PATH`);
     db = await createTestDatabase();
     await feeds.start();
-    api = await startApi(loadConfig({ DATABASE_URL: db.url, ADMIN_API_KEY: ADMIN_KEY, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', FETCH_ALLOW_PRIVATE: 'true', PUBLIC_CACHE_SECONDS: '1', PUBLIC_RATE_LIMIT: '0' }));
+    api = await startApi(
+      loadConfig({
+        DATABASE_URL: db.url,
+        ADMIN_API_KEY: ADMIN_KEY,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        FETCH_ALLOW_PRIVATE: 'true',
+        PUBLIC_CACHE_SECONDS: '1',
+        PUBLIC_RATE_LIMIT: '0',
+      }),
+    );
     pg = new Client({ connectionString: db.url });
     await pg.connect();
-    await addExchanger('aura', 'Aura Exchange', rates(item('BTC', 'SBERRUB', '6900000', '<amount>9000000</amount><minamount>0.01 BTC</minamount><maxamount>3 BTC</maxamount><param>manual</param>'), item('BTC', 'ETH', '20.5', '<amount>50</amount>'), item('ZZZCOIN', 'BTC', '1')));
-    await addExchanger('bitok', 'Bitok', rates(item('BTC', 'SBERRUB', '6850000', '<amount>20000000</amount><param>verifying</param>')));
+    await addExchanger(
+      'aura',
+      'Aura Exchange',
+      rates(
+        item(
+          'BTC',
+          'SBERRUB',
+          '6900000',
+          '<amount>9000000</amount><minamount>0.01 BTC</minamount><maxamount>3 BTC</maxamount><param>manual</param>',
+        ),
+        item('BTC', 'ETH', '20.5', '<amount>50</amount>'),
+        item('ZZZCOIN', 'BTC', '1'),
+      ),
+    );
+    await addExchanger(
+      'bitok',
+      'Bitok',
+      rates(item('BTC', 'SBERRUB', '6850000', '<amount>20000000</amount><param>verifying</param>')),
+    );
     await addExchanger('cheap', 'Cheap Change', rates(item('BTC', 'SBERRUB', '6700000', '<amount>300000</amount>')));
-    await addExchanger('cashbox', 'Cash Box', rates(item('USDTTRC20', 'CASHUSD', '0.99', '<amount>100000</amount><city>MSK, SPB</city>')));
-    feeds.serve('/broken.xml', { body: '<!DOCTYPE html><html><body>Checking your browser</body></html>', contentType: 'text/html' });
+    await addExchanger(
+      'cashbox',
+      'Cash Box',
+      rates(item('USDTTRC20', 'CASHUSD', '0.99', '<amount>100000</amount><city>MSK, SPB</city>')),
+    );
+    feeds.serve('/broken.xml', {
+      body: '<!DOCTYPE html><html><body>Checking your browser</body></html>',
+      contentType: 'text/html',
+    });
     const { rows } = await pg.query<{ id: number }>(
       `WITH e AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ('broken', 'Broken', 'https://broken.example', 'https://broken.example/') RETURNING id)
-       INSERT INTO feeds (exchanger_id, url, interval_s) SELECT id, $1, 3600 FROM e RETURNING id`, [feeds.url('/broken.xml')]);
+       INSERT INTO feeds (exchanger_id, url, interval_s) SELECT id, $1, 3600 FROM e RETURNING id`,
+      [feeds.url('/broken.xml')],
+    );
     feedIds.set('broken', rows[0]!.id);
     await poll('broken');
     // Six hours of best-rate history for the direction the first test opens, so its chart has a past.
@@ -69,7 +108,17 @@ describe('the reference pages in Chromium', () => {
       `INSERT INTO best_rate_history (from_code, to_code, minute, rate)
        SELECT 'BTC', 'SBERRUB', date_trunc('minute', now()) - make_interval(mins => m), round(6880000 + 20000 * sin(m / 40.0)) FROM generate_series(2, 360, 3) m`,
     );
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--no-first-run'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless=new',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--disable-background-networking',
+        '--no-first-run',
+      ],
+    });
   });
 
   afterAll(async () => {
@@ -90,23 +139,37 @@ describe('the reference pages in Chromium', () => {
     await page.fill('#to-filter', 'sber');
     await page.selectOption('#to', 'SBERRUB');
     await page.waitForSelector('#rates tbody tr');
-    expect(await page.locator('#rates tbody tr td:first-child').allTextContents()).toEqual(['Aura Exchange', 'Bitok', 'Cheap Change']);
+    expect(await page.locator('#rates tbody tr td:first-child').allTextContents()).toEqual([
+      'Aura Exchange',
+      'Bitok',
+      'Cheap Change',
+    ]);
     expect(await page.locator('#rates tbody tr').first().textContent()).toContain('6900000 SBERRUB');
     expect(await page.locator('#rates tbody tr').first().locator('.badge').allTextContents()).toEqual(['manual']);
     expect(page.url()).toContain('from=BTC&to=SBERRUB');
 
     await page.fill('#amount', '0.5');
     await page.locator('#amount').dispatchEvent('change');
-    const expected = await http<{ items: Array<{ exchanger: { name: string }; get: string }> }>(`${api.url}/v1/rates?from=BTC&to=SBERRUB&amount=0.5`);
-    await page.waitForFunction((get) => document.querySelector('#rates tbody tr td:nth-child(3)')?.textContent === `${get} SBERRUB`, expected.body.items[0]!.get);
-    expect(await page.locator('#rates tbody tr td:nth-child(3)').allTextContents()).toEqual(expected.body.items.map((i) => `${i.get} SBERRUB`));
+    const expected = await http<{ items: Array<{ exchanger: { name: string }; get: string }> }>(
+      `${api.url}/v1/rates?from=BTC&to=SBERRUB&amount=0.5`,
+    );
+    await page.waitForFunction(
+      (get) => document.querySelector('#rates tbody tr td:nth-child(3)')?.textContent === `${get} SBERRUB`,
+      expected.body.items[0]!.get,
+    );
+    expect(await page.locator('#rates tbody tr td:nth-child(3)').allTextContents()).toEqual(
+      expected.body.items.map((i) => `${i.get} SBERRUB`),
+    );
     await page.fill('#amount', '');
     await page.locator('#amount').dispatchEvent('change');
     await page.waitForFunction(() => document.querySelectorAll('#rates tbody tr').length === 3);
     await shot(page, 'monitoring-page.png');
 
     // The exchanger's site is not on this machine: the browser's request for it is where we land.
-    const [landing] = await Promise.all([page.waitForRequest((r) => r.url().startsWith('https://aura.example/')), page.locator('#rates tbody tr a.go').first().click()]);
+    const [landing] = await Promise.all([
+      page.waitForRequest((r) => r.url().startsWith('https://aura.example/')),
+      page.locator('#rates tbody tr a.go').first().click(),
+    ]);
     expect(landing.url()).toBe('https://aura.example/?rid=7&cur_from=BTC&cur_to=SBERRUB');
     expect(landing.redirectedFrom()?.url()).toBe(`${api.url}/go/aura?from=BTC&to=SBERRUB`);
     expect(errors).toEqual([]);
@@ -120,12 +183,17 @@ describe('the reference pages in Chromium', () => {
     await page.evaluate(() => {
       const table = document.getElementById('rates') as HTMLTableElement;
       new MutationObserver(() => {
-        if (table.hidden || table.tBodies[0]!.rows.length === 0) (window as unknown as { flickered: boolean }).flickered = true;
+        if (table.hidden || table.tBodies[0]!.rows.length === 0)
+          (window as unknown as { flickered: boolean }).flickered = true;
       }).observe(table, { attributes: true, childList: true, subtree: true });
     });
     feeds.serve('/cheap.xml', { body: rates(item('BTC', 'SBERRUB', '7000000', '<amount>300000</amount>')) });
     await poll('cheap');
-    await page.waitForFunction(() => document.querySelector('#rates tbody tr td:first-child')?.textContent === 'Cheap Change', undefined, { timeout: 12_000 });
+    await page.waitForFunction(
+      () => document.querySelector('#rates tbody tr td:first-child')?.textContent === 'Cheap Change',
+      undefined,
+      { timeout: 12_000 },
+    );
     expect(await page.evaluate(() => (window as unknown as { flickered?: boolean }).flickered ?? false)).toBe(false);
     await page.close();
   });

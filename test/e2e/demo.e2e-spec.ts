@@ -6,7 +6,7 @@ import { createDataDir } from '../support/services';
 
 /** `npm run demo` in small: standalone mode, simulated exchangers registered through the admin API. */
 describe('the demo', () => {
-  it('shows the simulator\'s rates through the public API within a poll', async () => {
+  it("shows the simulator's rates through the public API within a poll", async () => {
     const dataDir = createDataDir();
     const demo = await runDemo({ exchangers: 4, port: 0, dataDir, maxItems: 300 });
     try {
@@ -15,11 +15,15 @@ describe('the demo', () => {
       const deadline = Date.now() + 15_000;
       let rates: Array<{ exchanger: { slug: string }; rate: string }> = [];
       while (Date.now() < deadline && !rates.some((r) => r.exchanger.slug === exchanger.slug)) {
-        rates = (await http<{ items: typeof rates }>(`${demo.api.url}/v1/rates?from=${item.from}&to=${item.to}`)).body.items;
-        if (!rates.some((r) => r.exchanger.slug === exchanger.slug)) await new Promise((resolve) => setTimeout(resolve, 300));
+        rates = (await http<{ items: typeof rates }>(`${demo.api.url}/v1/rates?from=${item.from}&to=${item.to}`)).body
+          .items;
+        if (!rates.some((r) => r.exchanger.slug === exchanger.slug))
+          await new Promise((resolve) => setTimeout(resolve, 300));
       }
       expect(rates.find((r) => r.exchanger.slug === exchanger.slug)?.rate).toBe(String(item.rate));
-      const health = await http<{ items: Array<{ exchangerSlug: string }> }>(`${demo.api.url}/v1/admin/feeds/health`, { headers: { authorization: `Bearer ${demo.adminKey}` } });
+      const health = await http<{ items: Array<{ exchangerSlug: string }> }>(`${demo.api.url}/v1/admin/feeds/health`, {
+        headers: { authorization: `Bearer ${demo.adminKey}` },
+      });
       expect(health.body.items.map((f) => f.exchangerSlug).sort()).toEqual(['sim-1', 'sim-2', 'sim-3', 'sim-4']);
       // The reference pages are served in the demo too (the browser tests drive them).
       for (const page of ['/', '/admin']) {

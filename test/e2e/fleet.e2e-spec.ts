@@ -20,7 +20,11 @@ import { createTestDatabase, TEST_REDIS_URL, TestDatabase } from '../support/ser
 const SECRET = 'f'.repeat(40);
 const ADMIN_KEY = 'fleet-bootstrap-key-0123456789abcdefghijklmnop';
 
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -44,8 +48,17 @@ describe('fleet mode', () => {
     db = await createTestDatabase();
     await feedServer.start();
     const env = {
-      DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, FETCH_ALLOW_PRIVATE: 'true', SECRET_KEY: SECRET, ADMIN_API_KEY: ADMIN_KEY,
-      PORT: '0', WORKER_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', PUBLIC_CACHE_SECONDS: '60',
+      DATABASE_URL: db.url,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: prefix,
+      FETCH_ALLOW_PRIVATE: 'true',
+      SECRET_KEY: SECRET,
+      ADMIN_API_KEY: ADMIN_KEY,
+      PORT: '0',
+      WORKER_PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      PUBLIC_CACHE_SECONDS: '60',
     };
     const out: string[] = [];
     const status = await runCli(['db:migrate'], env, { out: (t) => out.push(t), err: () => undefined });
@@ -81,9 +94,16 @@ describe('fleet mode', () => {
     expect(await api.app.get(FeedScheduler).sync(feedId)).toBe('scheduled');
     expect((await queue.getJobSchedulers(0, -1)).map((s) => s.key)).toContain(feedSchedulerId(feedId));
     await queue.add(JOBS.pollFeed, { feedId, trigger: 'manual' });
-    const run = await waitFor('the feed run', async () => (await client.query(`SELECT status, inserted FROM feed_runs WHERE feed_id = $1`, [feedId])).rows[0] as { status: string; inserted: number } | undefined);
+    const run = await waitFor(
+      'the feed run',
+      async () =>
+        (await client.query(`SELECT status, inserted FROM feed_runs WHERE feed_id = $1`, [feedId])).rows[0] as
+          { status: string; inserted: number } | undefined,
+    );
     expect(run).toEqual({ status: 'ok', inserted: 8 });
-    const currencies = await http<{ items: Array<{ code: string; offers: number }> }>(`${api.url}/v1/currencies?withOffers=true`);
+    const currencies = await http<{ items: Array<{ code: string; offers: number }> }>(
+      `${api.url}/v1/currencies?withOffers=true`,
+    );
     expect(currencies.body.items.find((c) => c.code === 'BTC')?.offers).toBe(3);
     const metrics = await http(`${worker.url}/metrics`);
     expect(metrics.text).toMatch(/ratewatch_feed_polls_total\{status="ok",error_code="",app="worker"\} 1/);
@@ -94,23 +114,39 @@ describe('fleet mode', () => {
     // The api caches the answer for 60 s, yet a worker's snapshot change reaches it through Redis.
     const before = await http<{ items: Array<{ rate: string }> }>(`${api.url}/v1/rates?from=BTC&to=SBERRUB`);
     expect(before.body.items[0]?.rate).toBe('6850000.5');
-    feedServer.serve('/rates.xml', { body: '<rates><item><from>BTC</from><to>SBERRUB</to><in>1</in><out>7100000</out></item></rates>' });
+    feedServer.serve('/rates.xml', {
+      body: '<rates><item><from>BTC</from><to>SBERRUB</to><in>1</in><out>7100000</out></item></rates>',
+    });
     await queue.add(JOBS.pollFeed, { feedId, trigger: 'manual' });
-    await waitFor('the new rate on the api', async () => {
-      const answer = await http<{ items: Array<{ rate: string }> }>(`${api.url}/v1/rates?from=BTC&to=SBERRUB`);
-      return answer.body.items[0]?.rate === '7100000';
-    }, 10_000);
+    await waitFor(
+      'the new rate on the api',
+      async () => {
+        const answer = await http<{ items: Array<{ rate: string }> }>(`${api.url}/v1/rates?from=BTC&to=SBERRUB`);
+        return answer.body.items[0]?.rate === '7100000';
+      },
+      10_000,
+    );
   });
 
   it('a worker syncs a partner account through the partner-sync queue', async () => {
     const partnerApi = await new FakePartnerApi().start();
     const partnerQueue = new Queue(QUEUES.partnerSync, { connection: bullConnection(TEST_REDIS_URL, 'test'), prefix });
     try {
-      const { rows } = await client.query<{ id: number }>(`INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ('partnered', 'P', 'https://p.example', 'https://p.example/?r=1') RETURNING id`);
+      const { rows } = await client.query<{ id: number }>(
+        `INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ('partnered', 'P', 'https://p.example', 'https://p.example/?r=1') RETURNING id`,
+      );
       const exchangerId = rows[0]!.id;
-      await client.query(`INSERT INTO partner_accounts (exchanger_id, api_url, api_key_encrypted) VALUES ($1, $2, $3)`, [exchangerId, partnerApi.url, sealSecret(partnerApi.apiKey, SECRET)]);
+      await client.query(
+        `INSERT INTO partner_accounts (exchanger_id, api_url, api_key_encrypted) VALUES ($1, $2, $3)`,
+        [exchangerId, partnerApi.url, sealSecret(partnerApi.apiKey, SECRET)],
+      );
       await partnerQueue.add(JOBS.syncPartner, { exchangerId });
-      const balance = await waitFor('the partner balance', async () => (await client.query(`SELECT balance::text FROM partner_balances WHERE exchanger_id = $1`, [exchangerId])).rows[0] as { balance: string } | undefined);
+      const balance = await waitFor(
+        'the partner balance',
+        async () =>
+          (await client.query(`SELECT balance::text FROM partner_balances WHERE exchanger_id = $1`, [exchangerId]))
+            .rows[0] as { balance: string } | undefined,
+      );
       expect(balance).toEqual({ balance: '15.37' });
     } finally {
       await partnerQueue.obliterate({ force: true });
@@ -122,16 +158,29 @@ describe('fleet mode', () => {
   it("the api's manual partner sync is a job a worker runs, answered with its outcome", async () => {
     const partnerApi = await new FakePartnerApi().start();
     const partnerQueue = new Queue(QUEUES.partnerSync, { connection: bullConnection(TEST_REDIS_URL, 'test'), prefix });
-    const sync = (exchangerId: number) => http(`${api.url}/v1/admin/exchangers/${exchangerId}/partner/sync`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    const sync = (exchangerId: number) =>
+      http(`${api.url}/v1/admin/exchangers/${exchangerId}/partner/sync`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      });
     try {
-      const { rows } = await client.query<{ id: number }>(`INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ('partnered-now', 'P', 'https://p.example', 'https://p.example/?r=2') RETURNING id`);
+      const { rows } = await client.query<{ id: number }>(
+        `INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ('partnered-now', 'P', 'https://p.example', 'https://p.example/?r=2') RETURNING id`,
+      );
       const exchangerId = rows[0]!.id;
-      await client.query(`INSERT INTO partner_accounts (exchanger_id, api_url, api_key_encrypted) VALUES ($1, $2, $3)`, [exchangerId, partnerApi.url, sealSecret(partnerApi.apiKey, SECRET)]);
+      await client.query(
+        `INSERT INTO partner_accounts (exchanger_id, api_url, api_key_encrypted) VALUES ($1, $2, $3)`,
+        [exchangerId, partnerApi.url, sealSecret(partnerApi.apiKey, SECRET)],
+      );
       const synced = await sync(exchangerId);
       expect(synced.status).toBe(200);
       expect(synced.body).toEqual({ status: 'ok', balanceChanged: true, exchanges: 2, visits: 1 });
       const done = await partnerQueue.getJobs(['completed']);
-      expect(done.filter((j) => j.name === JOBS.syncPartner && (j.data as { exchangerId: number }).exchangerId === exchangerId)).toHaveLength(1);
+      expect(
+        done.filter(
+          (j) => j.name === JOBS.syncPartner && (j.data as { exchangerId: number }).exchangerId === exchangerId,
+        ),
+      ).toHaveLength(1);
       const missing = await sync(exchangerId + 1000);
       expect(missing.status).toBe(404);
     } finally {
@@ -145,7 +194,8 @@ describe('fleet mode', () => {
     expect(() => api.app.get(HousekeepingService, { strict: false })).toThrow();
     expect(worker.app.get(HousekeepingService, { strict: false })).toBeInstanceOf(HousekeepingService);
     const ids = (await queue.getJobSchedulers(0, -1)).map((s) => s.key);
-    for (const { schedulerId } of Object.values(HOUSEKEEPING)) expect(ids.filter((id) => id === schedulerId)).toHaveLength(1);
+    for (const { schedulerId } of Object.values(HOUSEKEEPING))
+      expect(ids.filter((id) => id === schedulerId)).toHaveLength(1);
   });
 
   it('the api is ready when the database and Redis answer', async () => {
@@ -168,7 +218,13 @@ describe('fleet mode', () => {
   });
 
   it('the api answers 503 when Redis is unreachable', async () => {
-    const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: 'redis://127.0.0.1:1', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
+    const config = loadConfig({
+      DATABASE_URL: db.url,
+      REDIS_URL: 'redis://127.0.0.1:1',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+    });
     const broken = await startApi(config);
     try {
       const ready = await http<{ details: Record<string, { status: string }> }>(`${broken.url}/health/ready`);

@@ -12,7 +12,8 @@ import { http } from '../support/http';
 import { createTestDatabase, TestDatabase } from '../support/services';
 
 const fixture = (name: string) => readFileSync(join(__dirname, '../fixtures/feeds', name), 'utf8');
-const item = (from: string, to: string, out: string, extra = '') => `<item><from>${from}</from><to>${to}</to><in>1</in><out>${out}</out>${extra}</item>`;
+const item = (from: string, to: string, out: string, extra = '') =>
+  `<item><from>${from}</from><to>${to}</to><in>1</in><out>${out}</out>${extra}</item>`;
 const rates = (...items: string[]) => `<rates>${items.join('')}</rates>`;
 
 interface RatesBody {
@@ -21,7 +22,17 @@ interface RatesBody {
   city: string | null;
   amount: string | null;
   side: string;
-  items: Array<{ exchanger: { slug: string }; rate: string; reserve: string | null; give: string | null; get: string | null; city: string | null; flags: string[]; goUrl: string; updatedAt: string }>;
+  items: Array<{
+    exchanger: { slug: string };
+    rate: string;
+    reserve: string | null;
+    give: string | null;
+    get: string | null;
+    city: string | null;
+    flags: string[];
+    goUrl: string;
+    updatedAt: string;
+  }>;
 }
 
 /** The public API of API.md over HTTP: standalone mode on the machine's PostgreSQL. */
@@ -53,16 +64,37 @@ describe('public API', () => {
     db = await createTestDatabase();
     await feeds.start();
     api = await startApi(
-      loadConfig({ DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', FETCH_ALLOW_PRIVATE: 'true', PUBLIC_CACHE_SECONDS: '30', PUBLIC_RATE_LIMIT: '0' }),
+      loadConfig({
+        DATABASE_URL: db.url,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        FETCH_ALLOW_PRIVATE: 'true',
+        PUBLIC_CACHE_SECONDS: '30',
+        PUBLIC_RATE_LIMIT: '0',
+      }),
     );
     client = new Client({ connectionString: db.url });
     await client.connect();
     await addExchanger('aura', 'https://aura.example/?rid=42', fixture('standard.xml'));
-    await addExchanger('bitok', 'https://bitok.example/ref/abc/?cur_from=XXX&lang=ru', rates(
-      item('BTC', 'SBERRUB', '6900000', '<amount>10000000</amount><minamount>0.01 BTC</minamount><tofee>1 %</tofee><param>manual, verifying</param>'),
-      item('USDTTRC20', 'CASHUSD', '0.99', '<amount>100000</amount><city>MSK, SPB</city>'),
-    ));
-    await addExchanger('cheap', 'https://cheap.example/?r=1', rates(item('BTC', 'SBERRUB', '6800000', '<amount>500</amount>')));
+    await addExchanger(
+      'bitok',
+      'https://bitok.example/ref/abc/?cur_from=XXX&lang=ru',
+      rates(
+        item(
+          'BTC',
+          'SBERRUB',
+          '6900000',
+          '<amount>10000000</amount><minamount>0.01 BTC</minamount><tofee>1 %</tofee><param>manual, verifying</param>',
+        ),
+        item('USDTTRC20', 'CASHUSD', '0.99', '<amount>100000</amount><city>MSK, SPB</city>'),
+      ),
+    );
+    await addExchanger(
+      'cheap',
+      'https://cheap.example/?r=1',
+      rates(item('BTC', 'SBERRUB', '6800000', '<amount>500</amount>')),
+    );
   });
 
   afterAll(async () => {
@@ -82,7 +114,12 @@ describe('public API', () => {
         ['aura', '6850000.5'],
         ['cheap', '6800000'],
       ]);
-      expect(answer.body.items[1]).toMatchObject({ reserve: '12500000', fromMin: '0.002', fromMax: '1.5', goUrl: '/go/aura?from=BTC&to=SBERRUB' });
+      expect(answer.body.items[1]).toMatchObject({
+        reserve: '12500000',
+        fromMin: '0.002',
+        fromMax: '1.5',
+        goUrl: '/go/aura?from=BTC&to=SBERRUB',
+      });
     });
 
     it('computes what the visitor gets for an amount, fees included, and leaves out offers that cannot serve it', async () => {
@@ -113,7 +150,11 @@ describe('public API', () => {
 
     it('lists every city of a cash direction, or one city when asked', async () => {
       const all = await get<RatesBody>('/v1/rates?from=USDTTRC20&to=CASHUSD');
-      expect(all.body.items.map((i) => `${i.exchanger.slug}:${i.city}`).sort()).toEqual(['aura:MSK', 'bitok:MSK', 'bitok:SPB']);
+      expect(all.body.items.map((i) => `${i.exchanger.slug}:${i.city}`).sort()).toEqual([
+        'aura:MSK',
+        'bitok:MSK',
+        'bitok:SPB',
+      ]);
       const spb = await get<RatesBody>('/v1/rates?from=USDTTRC20&to=CASHUSD&city=spb');
       expect(spb.body.items.map((i) => i.city)).toEqual(['SPB']);
       expect(spb.body.items[0]?.goUrl).toBe('/go/bitok?from=USDTTRC20&to=CASHUSD&city=SPB');
@@ -164,8 +205,10 @@ describe('public API', () => {
       expect(answer.body.items.map((i) => i.exchanger.slug)).not.toContain('cheap');
     });
 
-    it('drops a stale feed\'s offers', async () => {
-      await client.query(`UPDATE feeds SET last_success_at = now() - interval '1 hour' WHERE id = $1`, [feedIds.get('bitok')]);
+    it("drops a stale feed's offers", async () => {
+      await client.query(`UPDATE feeds SET last_success_at = now() - interval '1 hour' WHERE id = $1`, [
+        feedIds.get('bitok'),
+      ]);
       // No snapshot change is announced for staleness: it shows once the cached answer expires (another query here).
       const answer = await get<RatesBody>('/v1/rates?from=BTC&to=SBERRUB&limit=50');
       expect(answer.body.items.map((i) => i.exchanger.slug)).toEqual(['aura']);
@@ -180,7 +223,9 @@ describe('public API', () => {
       await get('/v1/rates?from=PMUSD&to=BTC');
       await get('/v1/rates?from=PMUSD&to=BTC&amount=1');
       await api.app.get(BestRateRecorder).flush();
-      const history = await get<{ points: Array<{ at: string; rate: string }>; hours: number }>('/v1/rates/history?from=pmusd&to=btc&hours=2');
+      const history = await get<{ points: Array<{ at: string; rate: string }>; hours: number }>(
+        '/v1/rates/history?from=pmusd&to=btc&hours=2',
+      );
       expect(history.status).toBe(200);
       expect(history.body.hours).toBe(2);
       expect(history.body.points).toHaveLength(1);
@@ -195,8 +240,15 @@ describe('public API', () => {
 
   describe('GET /v1/directions, /v1/exchangers, /v1/currencies', () => {
     it('lists directions with counts and best rates', async () => {
-      const answer = await get<{ items: Array<{ from: string; to: string; offers: number; bestRate: string }> }>('/v1/directions?from=BTC');
-      expect(answer.body.items.find((d) => d.to === 'SBERRUB')).toEqual({ from: 'BTC', to: 'SBERRUB', offers: 2, bestRate: '6900000' });
+      const answer = await get<{ items: Array<{ from: string; to: string; offers: number; bestRate: string }> }>(
+        '/v1/directions?from=BTC',
+      );
+      expect(answer.body.items.find((d) => d.to === 'SBERRUB')).toEqual({
+        from: 'BTC',
+        to: 'SBERRUB',
+        offers: 2,
+        bestRate: '6900000',
+      });
       expect(answer.body.items.every((d) => d.from === 'BTC')).toBe(true);
       expect((await get('/v1/directions?from=NOPE')).status).toBe(404);
       expect((await get('/v1/directions?from=a;b')).status).toBe(400);
@@ -205,7 +257,10 @@ describe('public API', () => {
     it('lists active exchangers and one with its directions', async () => {
       const list = await get<{ items: Array<{ slug: string; offers: number; fresh: boolean }> }>('/v1/exchangers');
       expect(list.body.items.find((e) => e.slug === 'aura')).toMatchObject({ offers: 8, fresh: true });
-      const one = await get<{ slug: string; directions: Array<{ from: string; to: string; city: string | null; rate: string }> }>('/v1/exchangers/bitok');
+      const one = await get<{
+        slug: string;
+        directions: Array<{ from: string; to: string; city: string | null; rate: string }>;
+      }>('/v1/exchangers/bitok');
       expect(one.body.directions).toHaveLength(3);
       expect(one.body.directions).toContainEqual({ from: 'USDTTRC20', to: 'CASHUSD', city: 'SPB', rate: '0.99' });
       expect((await get('/v1/exchangers/nobody')).status).toBe(404);
@@ -224,7 +279,9 @@ describe('public API', () => {
       expect(answer.status).toBe(302);
       expect(answer.headers.get('location')).toBe('https://aura.example/?rid=42&cur_from=BTC&cur_to=SBERRUB');
       const replaced = await get('/go/bitok?from=usdttrc20&to=cashusd&city=msk');
-      expect(replaced.headers.get('location')).toBe('https://bitok.example/ref/abc/?lang=ru&cur_from=USDTTRC20&cur_to=CASHUSD&city=MSK');
+      expect(replaced.headers.get('location')).toBe(
+        'https://bitok.example/ref/abc/?lang=ru&cur_from=USDTTRC20&cur_to=CASHUSD&city=MSK',
+      );
     });
 
     it.each([
@@ -252,16 +309,28 @@ describe('public API', () => {
     it('counts a click once per visitor and direction a day, never a bot, never storing the IP', async () => {
       await api.app.get(ClickRecorder).flush();
       await client.query(`DELETE FROM clicks`);
-      const browser = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0', referer: 'https://monitor.example/btc-to-sberbank' };
+      const browser = {
+        'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0',
+        referer: 'https://monitor.example/btc-to-sberbank',
+      };
       for (let i = 0; i < 5; i++) expect((await get('/go/aura?from=BTC&to=SBERRUB', browser)).status).toBe(302);
       await get('/go/aura?from=BTC&to=ETH', browser);
       await get('/go/aura?from=BTC&to=SBERRUB', { 'user-agent': 'Googlebot/2.1 (+http://www.google.com/bot.html)' });
       await api.app.get(ClickRecorder).flush();
-      const { rows } = await client.query<{ to_code: string; is_unique: boolean; is_bot: boolean; referrer: string | null; visitor_hash: string }>(
-        `SELECT to_code, is_unique, is_bot, referrer, visitor_hash FROM clicks ORDER BY id`,
-      );
+      const { rows } = await client.query<{
+        to_code: string;
+        is_unique: boolean;
+        is_bot: boolean;
+        referrer: string | null;
+        visitor_hash: string;
+      }>(`SELECT to_code, is_unique, is_bot, referrer, visitor_hash FROM clicks ORDER BY id`);
       expect(rows).toHaveLength(7);
-      expect(rows.filter((r) => r.is_unique).map((r) => r.to_code).sort()).toEqual(['ETH', 'SBERRUB']);
+      expect(
+        rows
+          .filter((r) => r.is_unique)
+          .map((r) => r.to_code)
+          .sort(),
+      ).toEqual(['ETH', 'SBERRUB']);
       expect(rows.find((r) => r.is_bot)?.is_unique).toBe(false);
       expect(rows[0]?.referrer).toBe('https://monitor.example/btc-to-sberbank');
       expect(rows[0]?.visitor_hash).toMatch(/^[0-9a-f]{64}$/);
@@ -273,7 +342,9 @@ describe('public API', () => {
 describe('public API rate limiting', () => {
   it('answers 429 with Retry-After past the per-IP limit', async () => {
     const db = await createTestDatabase();
-    const api = await startApi(loadConfig({ DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', PUBLIC_RATE_LIMIT: '3' }));
+    const api = await startApi(
+      loadConfig({ DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', PUBLIC_RATE_LIMIT: '3' }),
+    );
     try {
       const statuses: number[] = [];
       let retryAfter: string | null = null;

@@ -15,7 +15,13 @@ import { createDataDir } from '../support/services';
 /** Standalone mode end to end: embedded PostgreSQL in DATA_DIR, migrations, seed, HTTP. */
 describe('standalone mode', () => {
   const dataDir = createDataDir();
-  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', FETCH_ALLOW_PRIVATE: 'true' });
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    FETCH_ALLOW_PRIVATE: 'true',
+  });
   const logger = createLogger(config, 'test-api');
   const feedServer = new FeedServer();
   let api: RunningApi;
@@ -37,7 +43,9 @@ describe('standalone mode', () => {
   });
 
   it('is ready once the database answers', async () => {
-    const ready = await http<{ status: string; details: Record<string, { status: string }> }>(`${api.url}/health/ready`);
+    const ready = await http<{ status: string; details: Record<string, { status: string }> }>(
+      `${api.url}/health/ready`,
+    );
     expect(ready.status).toBe(200);
     expect(ready.body.details).toEqual({ database: { status: 'up' } });
     expect((await http(`${api.url}/health/live`)).status).toBe(200);
@@ -47,7 +55,14 @@ describe('standalone mode', () => {
     const answer = await http<{ items: Array<{ code: string; offers: number }> }>(`${api.url}/v1/currencies`);
     expect(answer.status).toBe(200);
     expect(answer.body.items.length).toBeGreaterThanOrEqual(300);
-    expect(answer.body.items.find((c) => c.code === 'BTC')).toEqual({ code: 'BTC', name: 'Bitcoin (BTC)', ticker: 'BTC', iso: 'BTC', kind: 'crypto', offers: 0 });
+    expect(answer.body.items.find((c) => c.code === 'BTC')).toEqual({
+      code: 'BTC',
+      name: 'Bitcoin (BTC)',
+      ticker: 'BTC',
+      iso: 'BTC',
+      kind: 'crypto',
+      offers: 0,
+    });
   });
 
   it('answers a malformed query with 400 and a message that says what to fix', async () => {
@@ -64,7 +79,9 @@ describe('standalone mode', () => {
     const metrics = await http(`${api.url}/metrics`);
     expect(metrics.status).toBe(200);
     expect(metrics.text).toMatch(/ratewatch_process_cpu_user_seconds_total\{app="api"\}/);
-    expect(metrics.text).toMatch(/http_request_duration_seconds_count\{app="api",method="GET",route="\/v1\/currencies",status_code="200"\} [1-9]/);
+    expect(metrics.text).toMatch(
+      /http_request_duration_seconds_count\{app="api",method="GET",route="\/v1\/currencies",status_code="200"\} [1-9]/,
+    );
     expect(metrics.text).not.toMatch(/route="\/v1\/currencies\?/);
   });
 
@@ -91,19 +108,30 @@ describe('standalone mode', () => {
       let runs: Array<{ status: string }> = [];
       while (runs.length === 0 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 200));
-        runs = (await client.query<{ status: string }>(`SELECT status FROM feed_runs WHERE feed_id = $1 AND trigger = 'schedule'`, [feedId])).rows;
+        runs = (
+          await client.query<{ status: string }>(
+            `SELECT status FROM feed_runs WHERE feed_id = $1 AND trigger = 'schedule'`,
+            [feedId],
+          )
+        ).rows;
       }
       expect(runs[0]?.status).toBe('ok');
-      const currencies = await http<{ items: Array<{ code: string; offers: number }> }>(`${api.url}/v1/currencies?withOffers=true`);
+      const currencies = await http<{ items: Array<{ code: string; offers: number }> }>(
+        `${api.url}/v1/currencies?withOffers=true`,
+      );
       expect(currencies.body.items.find((c) => c.code === 'SBERRUB')?.offers).toBe(2);
-      expect((await http(`${api.url}/metrics`)).text).toMatch(/ratewatch_feed_polls_total\{status="ok",error_code="",app="api"\} 1/);
+      expect((await http(`${api.url}/metrics`)).text).toMatch(
+        /ratewatch_feed_polls_total\{status="ok",error_code="",app="api"\} 1/,
+      );
     } finally {
       await client.end();
     }
   });
 
   it('refuses a second server on the same data folder while the first runs', async () => {
-    await expect(EmbeddedPostgres.start({ dataDir, log: () => undefined })).rejects.toThrow(/already running the embedded database/);
+    await expect(EmbeddedPostgres.start({ dataDir, log: () => undefined })).rejects.toThrow(
+      /already running the embedded database/,
+    );
   });
 });
 
@@ -134,7 +162,9 @@ describe.runIf(process.getuid?.() === 0)('standalone mode as root', () => {
     mkdirSync(hidden, { mode: 0o700 });
     chmodSync(hidden, 0o700);
     try {
-      const error = await EmbeddedPostgres.start({ dataDir: join(hidden, 'data'), log: () => undefined }).catch((e: unknown) => e);
+      const error = await EmbeddedPostgres.start({ dataDir: join(hidden, 'data'), log: () => undefined }).catch(
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(EmbeddedPostgresError);
       expect((error as Error).message).toMatch(/is not traversable by other users\. Set DATA_DIR/);
     } finally {

@@ -57,21 +57,34 @@ describe('fleet mode under faults', () => {
   let env: Record<string, string>;
   let api: AppProcess;
   const workers: AppProcess[] = [];
-  const simulator = new FeedSimulator({ exchangers: HEALTHY, changeShare: 0.2, tickSeconds: 1, minItems: 200, maxItems: 400 });
+  const simulator = new FeedSimulator({
+    exchangers: HEALTHY,
+    changeShare: 0.2,
+    tickSeconds: 1,
+    minItems: 200,
+    maxItems: 400,
+  });
   const big = new FeedServer();
   let hanging: Server;
   let bigVersion = 0;
   let bigFeedId = 0;
   const healthyFeedIds: number[] = [];
 
-  const log = () => [api, ...workers].filter(Boolean).map((p) => `--- ${p.name} ---\n${p.log}`).join('\n');
+  const log = () =>
+    [api, ...workers]
+      .filter(Boolean)
+      .map((p) => `--- ${p.name} ---\n${p.log}`)
+      .join('\n');
 
   /** Offers per feed against the accepted count of its last written run, read in one snapshot. */
   const snapshotsConsistent = async () => {
-    const { rows } = await db.query<{ id: number; offers: string; accepted: number | null }>(`
+    const { rows } = await db.query<{ id: number; offers: string; accepted: number | null }>(
+      `
       SELECT f.id, (SELECT count(*) FROM offers o WHERE o.feed_id = f.id) AS offers,
              (SELECT accepted FROM feed_runs r WHERE r.feed_id = f.id AND r.status = 'ok' ORDER BY started_at DESC LIMIT 1) AS accepted
-      FROM feeds f WHERE f.id = ANY($1) ORDER BY f.id`, [healthyFeedIds]);
+      FROM feeds f WHERE f.id = ANY($1) ORDER BY f.id`,
+      [healthyFeedIds],
+    );
     return rows.map((r) => ({ id: r.id, offers: Number(r.offers), accepted: r.accepted }));
   };
 
@@ -113,7 +126,12 @@ describe('fleet mode under faults', () => {
   };
 
   const bigChecksum = async () =>
-    (await db.query<{ n: string; sum: string }>(`SELECT count(*) AS n, md5(string_agg(from_code || to_code || rate::text, ',' ORDER BY from_code, to_code)) AS sum FROM offers WHERE feed_id = $1`, [bigFeedId])).rows[0]!;
+    (
+      await db.query<{ n: string; sum: string }>(
+        `SELECT count(*) AS n, md5(string_agg(from_code || to_code || rate::text, ',' ORDER BY from_code, to_code)) AS sum FROM offers WHERE feed_id = $1`,
+        [bigFeedId],
+      )
+    ).rows[0]!;
 
   beforeAll(async () => {
     postgres = await EmbeddedPostgres.start({ dataDir, log: () => undefined });
@@ -125,11 +143,16 @@ describe('fleet mode under faults', () => {
     big.serve('/big.xml', () => {
       bigVersion++;
       const items: string[] = [];
-      const codes = simulator.exchangers.flatMap((e) => e.items.map((i) => i.from)).filter((c, i, all) => all.indexOf(c) === i);
+      const codes = simulator.exchangers
+        .flatMap((e) => e.items.map((i) => i.from))
+        .filter((c, i, all) => all.indexOf(c) === i);
       for (let i = 0; items.length < BIG_ITEMS; i++) {
         const from = codes[i % codes.length]!;
         const to = codes[Math.floor(i / codes.length) % codes.length]!;
-        if (from !== to) items.push(`<item><from>${from}</from><to>${to}</to><in>1</in><out>${bigVersion}.${i}</out><amount>1000</amount></item>`);
+        if (from !== to)
+          items.push(
+            `<item><from>${from}</from><to>${to}</to><in>1</in><out>${bigVersion}.${i}</out><amount>1000</amount></item>`,
+          );
       }
       return { body: `<rates>${items.join('')}</rates>` };
     });
@@ -142,13 +165,22 @@ describe('fleet mode under faults', () => {
 
     db = testClient(postgres.url);
     await db.connect();
-    for (const exchanger of simulator.exchangers) healthyFeedIds.push(await addFeed(exchanger.slug, simulator.feedUrl(exchanger), INTERVAL_S, 3000));
+    for (const exchanger of simulator.exchangers)
+      healthyFeedIds.push(await addFeed(exchanger.slug, simulator.feedUrl(exchanger), INTERVAL_S, 3000));
     // Polled only when a test asks (the hourly schedule will not come round during the run).
     bigFeedId = await addFeed('big', big.url('/big.xml'), 3600, 20_000);
 
     env = {
-      DATABASE_URL: postgres.url, REDIS_URL: redis.url, REDIS_PREFIX: 'rwfaults', FETCH_ALLOW_PRIVATE: 'true', LOG_LEVEL: 'warn',
-      PUBLIC_CACHE_SECONDS: '2', PUBLIC_RATE_LIMIT: '100000', WORKER_LOCK_SECONDS: '4', SHUTDOWN_DRAIN_SECONDS: '1', ADMIN_API_KEY: ADMIN_KEY,
+      DATABASE_URL: postgres.url,
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: 'rwfaults',
+      FETCH_ALLOW_PRIVATE: 'true',
+      LOG_LEVEL: 'warn',
+      PUBLIC_CACHE_SECONDS: '2',
+      PUBLIC_RATE_LIMIT: '100000',
+      WORKER_LOCK_SECONDS: '4',
+      SHUTDOWN_DRAIN_SECONDS: '1',
+      ADMIN_API_KEY: ADMIN_KEY,
     };
     api = await AppProcess.start('api', 'api', env);
     workers.push(await AppProcess.start('worker-1', 'worker', env), await AppProcess.start('worker-2', 'worker', env));
@@ -171,9 +203,11 @@ describe('fleet mode under faults', () => {
 
   it('polls every feed through two worker processes', async () => {
     const since = Date.now();
-    const firsts = await waitFor('a poll of every feed', () => firstPollsAfter(since - 60_000), 30_000).catch((e: unknown) => {
-      throw new Error(`${String(e)}\n${log()}`);
-    });
+    const firsts = await waitFor('a poll of every feed', () => firstPollsAfter(since - 60_000), 30_000).catch(
+      (e: unknown) => {
+        throw new Error(`${String(e)}\n${log()}`);
+      },
+    );
     expect(firsts).toHaveLength(HEALTHY);
     for (const feed of await snapshotsConsistent()) expect(feed.offers).toBe(feed.accepted);
   });
@@ -186,14 +220,25 @@ describe('fleet mode under faults', () => {
       // The public API does not wait for Redis (the per-IP counts live there): an uncached table answers at once.
       const item = simulator.exchangers[1]!.items.find((i) => i.city === null)!;
       const started = Date.now();
-      const during = await http(`${api.url}/v1/rates?from=${item.from}&to=${item.to}&limit=7`, { signal: AbortSignal.timeout(5000) });
+      const during = await http(`${api.url}/v1/rates?from=${item.from}&to=${item.to}&limit=7`, {
+        signal: AbortSignal.timeout(5000),
+      });
       expect(during.status).toBe(200);
       expect(Date.now() - started).toBeLessThan(1000);
       // Admin changes are stored and answered; their schedule follows when Redis is back. A refresh says 503.
       const admin = { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' };
-      const changed = await http(`${api.url}/v1/admin/feeds/${healthyFeedIds[0]}`, { method: 'PATCH', headers: admin, body: JSON.stringify({ staleAfterSeconds: 120 }), signal: AbortSignal.timeout(8000) });
+      const changed = await http(`${api.url}/v1/admin/feeds/${healthyFeedIds[0]}`, {
+        method: 'PATCH',
+        headers: admin,
+        body: JSON.stringify({ staleAfterSeconds: 120 }),
+        signal: AbortSignal.timeout(8000),
+      });
       expect(changed.status).toBe(200);
-      const refresh = await http<{ message: string }>(`${api.url}/v1/admin/feeds/${healthyFeedIds[0]}/refresh`, { method: 'POST', headers: { authorization: admin.authorization }, signal: AbortSignal.timeout(8000) });
+      const refresh = await http<{ message: string }>(`${api.url}/v1/admin/feeds/${healthyFeedIds[0]}/refresh`, {
+        method: 'POST',
+        headers: { authorization: admin.authorization },
+        signal: AbortSignal.timeout(8000),
+      });
       expect(refresh.status).toBe(503);
       expect(refresh.body.message).toMatch(/Redis/);
     } finally {
@@ -225,7 +270,11 @@ describe('fleet mode under faults', () => {
     await postgres.stop();
     let back = 0;
     try {
-      await waitFor('the api to report not ready', async () => (await http(`${api.url}/health/ready`, { signal: AbortSignal.timeout(5000) })).status === 503, 10_000);
+      await waitFor(
+        'the api to report not ready',
+        async () => (await http(`${api.url}/health/ready`, { signal: AbortSignal.timeout(5000) })).status === 503,
+        10_000,
+      );
       // The cached answer expired (2 s) and cannot be remade: the last one is served instead of an error.
       await new Promise((resolve) => setTimeout(resolve, 2500));
       const during = await http<{ items: unknown[] }>(ratesUrl, { signal: AbortSignal.timeout(5000) });
@@ -233,7 +282,9 @@ describe('fleet mode under faults', () => {
       expect(during.body).toEqual(before.body);
       // A table never made before cannot be served: a 503 that says to retry, not a 500.
       const other = simulator.exchangers[2]!.items.find((i) => i.city === null)!;
-      const fresh = await http<{ message: string }>(`${api.url}/v1/rates?from=${other.from}&to=${other.to}&limit=9`, { signal: AbortSignal.timeout(5000) });
+      const fresh = await http<{ message: string }>(`${api.url}/v1/rates?from=${other.from}&to=${other.to}&limit=9`, {
+        signal: AbortSignal.timeout(5000),
+      });
       expect(fresh.status).toBe(503);
       expect(fresh.headers.get('retry-after')).toBe('5');
       expect(fresh.body.message).toMatch(/database is unavailable/);
@@ -274,33 +325,50 @@ describe('fleet mode under faults', () => {
     // One worker only, so we know whom to kill; its snapshot of the big feed first.
     await workers.pop()!.stop('SIGTERM');
     const first = await queue.add(JOBS.pollFeed, { feedId: bigFeedId, trigger: 'manual' }, FEED_POLL_JOB_OPTIONS);
-    await waitFor('the big feed\'s first snapshot', async () => (await queue.getJob(first.id!))?.finishedOn, 60_000);
+    await waitFor("the big feed's first snapshot", async () => (await queue.getJob(first.id!))?.finishedOn, 60_000);
     const before = await bigChecksum();
     // Codes the catalog has disabled are rejected; the rest is the snapshot.
     expect(Number(before.n)).toBeGreaterThan(BIG_ITEMS * 0.9);
     const runsBefore = (await db.query(`SELECT id FROM feed_runs WHERE feed_id = $1`, [bigFeedId])).rowCount;
 
     const job = await queue.add(JOBS.pollFeed, { feedId: bigFeedId, trigger: 'manual' }, FEED_POLL_JOB_OPTIONS);
-    const statement = await waitFor('the worker inside the snapshot write', async () => {
-      const { rows } = await db.query<{ query: string }>(
-        `SELECT query FROM pg_stat_activity WHERE application_name = 'ratewatch-worker' AND backend_xid IS NOT NULL AND query ILIKE '%snapshot_changes%'`,
-      );
-      return rows[0]?.query;
-    }, 60_000, 5);
+    const statement = await waitFor(
+      'the worker inside the snapshot write',
+      async () => {
+        const { rows } = await db.query<{ query: string }>(
+          `SELECT query FROM pg_stat_activity WHERE application_name = 'ratewatch-worker' AND backend_xid IS NOT NULL AND query ILIKE '%snapshot_changes%'`,
+        );
+        return rows[0]?.query;
+      },
+      60_000,
+      5,
+    );
     await workers.pop()!.stop('SIGKILL');
     expect(statement).toMatch(/snapshot_changes/);
 
     // PostgreSQL rolls the dead connection's transaction back: the old snapshot, no half a run.
-    await waitFor('the killed worker\'s transaction to end', async () =>
-      (await db.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'ratewatch-worker' AND backend_xid IS NOT NULL`)).rowCount === 0, 10_000);
+    await waitFor(
+      "the killed worker's transaction to end",
+      async () =>
+        (
+          await db.query(
+            `SELECT 1 FROM pg_stat_activity WHERE application_name = 'ratewatch-worker' AND backend_xid IS NOT NULL`,
+          )
+        ).rowCount === 0,
+      10_000,
+    );
     expect(await bigChecksum()).toEqual(before);
     expect((await db.query(`SELECT id FROM feed_runs WHERE feed_id = $1`, [bigFeedId])).rowCount).toBe(runsBefore);
 
     workers.push(await AppProcess.start('worker-3', 'worker', env));
-    const done = await waitFor('another worker to finish the stalled job', async () => {
-      const current = await queue.getJob(job.id!);
-      return current?.finishedOn ? current : null;
-    }, 60_000);
+    const done = await waitFor(
+      'another worker to finish the stalled job',
+      async () => {
+        const current = await queue.getJob(job.id!);
+        return current?.finishedOn ? current : null;
+      },
+      60_000,
+    );
     expect(done.stalledCounter).toBeGreaterThanOrEqual(1);
     expect(done.returnvalue).toMatchObject({ status: 'ok', offers: Number(before.n) });
     const after = await bigChecksum();
@@ -312,14 +380,17 @@ describe('fleet mode under faults', () => {
     workers.push(await AppProcess.start('worker-4', 'worker', env));
     const port = (hanging.address() as AddressInfo).port;
     const hangingIds: number[] = [];
-    for (let i = 0; i < HANGING; i++) hangingIds.push(await addFeed(`hanging-${i}`, `http://127.0.0.1:${port}/feed-${i}.xml`, INTERVAL_S, 3000));
+    for (let i = 0; i < HANGING; i++)
+      hangingIds.push(await addFeed(`hanging-${i}`, `http://127.0.0.1:${port}/feed-${i}.xml`, INTERVAL_S, 3000));
     // The workers' housekeeping reconciles every minute; a new worker plans at start — use that.
     workers.push(await AppProcess.start('worker-5', 'worker', env));
     const start = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 3 * INTERVAL_S * 1000 + 2000));
 
     const { rows: hung } = await db.query<{ duration_ms: number; error_code: string | null }>(
-      `SELECT duration_ms, error_code FROM feed_runs WHERE feed_id = ANY($1) AND started_at > $2`, [hangingIds, new Date(start)]);
+      `SELECT duration_ms, error_code FROM feed_runs WHERE feed_id = ANY($1) AND started_at > $2`,
+      [hangingIds, new Date(start)],
+    );
     expect(hung.length).toBeGreaterThanOrEqual(HANGING);
     for (const run of hung) {
       expect(run.error_code).toBe('timeout');
@@ -342,7 +413,10 @@ describe('fleet mode under faults', () => {
 
   it('loses no request and no job on SIGTERM of the api and of a worker', async () => {
     // A slow feed: the poll is in hand when the worker is told to stop.
-    big.serve('/slow.xml', { body: '<rates><item><from>BTC</from><to>ETH</to><in>1</in><out>20.5</out><amount>10</amount></item></rates>', delayMs: 2000 });
+    big.serve('/slow.xml', {
+      body: '<rates><item><from>BTC</from><to>ETH</to><in>1</in><out>20.5</out><amount>10</amount></item></rates>',
+      delayMs: 2000,
+    });
     const slowFeedId = await addFeed('slow', big.url('/slow.xml'), 3600, 10_000);
     const job = await queue.add(JOBS.pollFeed, { feedId: slowFeedId, trigger: 'manual' }, FEED_POLL_JOB_OPTIONS);
     await waitFor('the slow poll to be in hand', () => (big.hits.get('/slow.xml') ?? 0) > 0, 15_000, 20);

@@ -43,9 +43,18 @@ export class FakePartnerApi {
   private answer(req: IncomingMessage): { body: string; contentType: string } {
     const url = new URL(req.url ?? '/', 'http://x');
     const body = (req as IncomingMessage & { rawBody?: string }).rawBody ?? '';
-    const record = { method: req.method ?? 'GET', apiMethod: url.searchParams.get('method'), apiKey: url.searchParams.get('api_key'), query: url.searchParams, body };
+    const record = {
+      method: req.method ?? 'GET',
+      apiMethod: url.searchParams.get('method'),
+      apiKey: url.searchParams.get('api_key'),
+      query: url.searchParams,
+      body,
+    };
     this.requests.push(record);
-    const json = (value: unknown) => ({ body: typeof value === 'string' ? value : JSON.stringify(value), contentType: 'application/json' });
+    const json = (value: unknown) => ({
+      body: typeof value === 'string' ? value : JSON.stringify(value),
+      contentType: 'application/json',
+    });
     if (record.apiKey !== this.apiKey) return json(fixture('pp-error-key.json'));
     if (this.disabled) return json({ error: 1, error_text: 'Api disabled' });
     switch (record.apiMethod) {

@@ -57,7 +57,10 @@ export class FeedServer {
   private send(req: IncomingMessage, res: ServerResponse, feed: ServedFeed): void {
     const send = () => {
       if (feed.etag && req.headers['if-none-match'] === feed.etag) return void res.writeHead(304).end();
-      res.writeHead(feed.status ?? 200, { 'content-type': feed.contentType ?? 'text/xml; charset=utf-8', ...(feed.etag ? { etag: feed.etag } : {}) });
+      res.writeHead(feed.status ?? 200, {
+        'content-type': feed.contentType ?? 'text/xml; charset=utf-8',
+        ...(feed.etag ? { etag: feed.etag } : {}),
+      });
       res.end(feed.body);
     };
     if (feed.delayMs) setTimeout(send, feed.delayMs);

@@ -7,13 +7,25 @@ import { FeedPollService, IngestionMetrics, NormalizationContextCache } from '@a
 import { SnapshotChanges } from '@app/messaging';
 
 /** The real poll service over a DataSource, wired by hand (no Nest) for medium tests. */
-export function pollServiceFor(dataSource: DataSource): { poller: FeedPollService; feeds: FeedsRepository; fetcher: SafeHttpClient; registry: Registry } {
+export function pollServiceFor(dataSource: DataSource): {
+  poller: FeedPollService;
+  feeds: FeedsRepository;
+  fetcher: SafeHttpClient;
+  registry: Registry;
+} {
   const feeds = new FeedsRepository(dataSource);
   const registry = new Registry();
   const fetcher = new SafeHttpClient({ allowPrivate: true });
   const config = loadConfig({});
   const changes = new SnapshotChanges(config);
-  const poller = new FeedPollService(feeds, new NormalizationContextCache(new CatalogRepository(dataSource)), fetcher, new IngestionMetrics(registry, feeds), changes, config);
+  const poller = new FeedPollService(
+    feeds,
+    new NormalizationContextCache(new CatalogRepository(dataSource)),
+    fetcher,
+    new IngestionMetrics(registry, feeds),
+    changes,
+    config,
+  );
   return { poller, feeds, fetcher, registry };
 }
 

@@ -17,7 +17,12 @@ export async function freePort(): Promise<number> {
 }
 
 /** Polls `probe` until it returns something truthy; fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  timeoutMs = 20_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -59,11 +64,20 @@ export class AppProcess {
     const port = await freePort();
     const child = spawn(process.execPath, [join(ROOT, `dist/apps/${app}/src/main.js`)], {
       cwd: ROOT,
-      env: { ...process.env, ...env, HOST: '127.0.0.1', ...(app === 'api' ? { PORT: String(port) } : { WORKER_PORT: String(port) }) },
+      env: {
+        ...process.env,
+        ...env,
+        HOST: '127.0.0.1',
+        ...(app === 'api' ? { PORT: String(port) } : { WORKER_PORT: String(port) }),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const started = new AppProcess(name, child, `http://127.0.0.1:${port}`);
-    await waitFor(`${name} to answer /health/live`, async () => started.alive && (await answers(`${started.url}/health/live`)) === 200, 30_000).catch((error: unknown) => {
+    await waitFor(
+      `${name} to answer /health/live`,
+      async () => started.alive && (await answers(`${started.url}/health/live`)) === 200,
+      30_000,
+    ).catch((error: unknown) => {
       child.kill('SIGKILL');
       throw new Error(`${String(error)}\n--- ${name} output ---\n${started.log}`);
     });
@@ -102,7 +116,11 @@ export class RedisServer {
   }
 
   async start(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    this.child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
     await waitFor(`redis-server on port ${this.port}`, () => ping(this.port), 10_000, 50);
   }
 

@@ -11,7 +11,11 @@ import { BenchRow, printTable, writeResults } from './bench-kit';
 const quick = process.argv.includes('--quick');
 const root = join(__dirname, '../../..');
 const run = (script: string, args: string[], env: Record<string, string> = {}) => {
-  const result = spawnSync(process.execPath, [join(__dirname, script), ...args], { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  const result = spawnSync(process.execPath, [join(__dirname, script), ...args], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  });
   if (result.status !== 0) throw new Error(`${script} failed with status ${result.status}`);
 };
 const read = <T>(name: string): T => JSON.parse(readFileSync(join(root, 'bench-results', `${name}.json`), 'utf8')) as T;
@@ -22,10 +26,33 @@ run('scale.bench.js', quick ? ['--quick'] : []);
 
 const ingest = read<{ parse: BenchRow[]; write: BenchRow[] }>('ingest');
 const readPath = read<{ rows: BenchRow[] }>('read');
-const scale = read<{ completedShare: number; stalenessSeconds: { p99: number }; parameters: { interval: number }; met: boolean }>('scale');
+const scale = read<{
+  completedShare: number;
+  stalenessSeconds: { p99: number };
+  parameters: { interval: number };
+  met: boolean;
+}>('scale');
 const scaleRows: BenchRow[] = [
-  { figure: 'scale: polls completed / scheduled', value: 100 * scale.completedShare, unit: '%', baseline: 'scheduled polls', baselineValue: 100, ratio: scale.completedShare, target: '100 %', met: scale.completedShare >= 0.99 },
-  { figure: 'scale: p99 staleness', value: scale.stalenessSeconds.p99, unit: 's', baseline: 'poll interval', baselineValue: scale.parameters.interval, ratio: scale.stalenessSeconds.p99 / scale.parameters.interval, target: `≤ ${scale.parameters.interval + 5} s`, met: scale.stalenessSeconds.p99 <= scale.parameters.interval + 5 },
+  {
+    figure: 'scale: polls completed / scheduled',
+    value: 100 * scale.completedShare,
+    unit: '%',
+    baseline: 'scheduled polls',
+    baselineValue: 100,
+    ratio: scale.completedShare,
+    target: '100 %',
+    met: scale.completedShare >= 0.99,
+  },
+  {
+    figure: 'scale: p99 staleness',
+    value: scale.stalenessSeconds.p99,
+    unit: 's',
+    baseline: 'poll interval',
+    baselineValue: scale.parameters.interval,
+    ratio: scale.stalenessSeconds.p99 / scale.parameters.interval,
+    target: `≤ ${scale.parameters.interval + 5} s`,
+    met: scale.stalenessSeconds.p99 <= scale.parameters.interval + 5,
+  },
 ];
 const rows = [...ingest.parse, ...ingest.write, ...readPath.rows, ...scaleRows];
 printTable('All benchmarks', rows);

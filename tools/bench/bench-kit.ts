@@ -32,11 +32,20 @@ export interface BenchRow {
 
 export function printTable(title: string, rows: BenchRow[]): void {
   const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
-  const lines = rows.map((r) => [r.figure, `${fmt(r.value)} ${r.unit}`, `${r.baseline}: ${fmt(r.baselineValue)} ${r.unit}`, `${r.ratio.toFixed(2)}×`, r.target, r.met === null ? '' : r.met ? 'met' : 'MISSED']);
+  const lines = rows.map((r) => [
+    r.figure,
+    `${fmt(r.value)} ${r.unit}`,
+    `${r.baseline}: ${fmt(r.baselineValue)} ${r.unit}`,
+    `${r.ratio.toFixed(2)}×`,
+    r.target,
+    r.met === null ? '' : r.met ? 'met' : 'MISSED',
+  ]);
   const header = ['figure', 'value', 'same-run baseline', 'ratio', 'target', ''];
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const row = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  console.log(`\n${title}\n${row(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${lines.map(row).join('\n')}`);
+  console.log(
+    `\n${title}\n${row(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${lines.map(row).join('\n')}`,
+  );
 }
 
 export function writeResults(name: string, payload: unknown): string {

@@ -3,7 +3,11 @@ import { join } from 'node:path';
 
 /** The parts of a V8 `.cpuprofile` (written by `node --cpu-prof`) that a summary needs. */
 interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }>;
+  nodes: Array<{
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    children?: number[];
+  }>;
   samples: number[];
   timeDeltas: number[];
 }
@@ -46,7 +50,8 @@ export function summarizeProfile(profile: CpuProfile, top = 15): ProfileSummary 
     const area = areaOf(url, functionName);
     totalUs += us;
     byArea.set(area, (byArea.get(area) ?? 0) + us);
-    const key = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${lineNumber + 1}` : ''}`.trim();
+    const key =
+      `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${lineNumber + 1}` : ''}`.trim();
     const entry = byFunction.get(key) ?? { area, us: 0 };
     entry.us += us;
     byFunction.set(key, entry);
@@ -55,7 +60,10 @@ export function summarizeProfile(profile: CpuProfile, top = 15): ProfileSummary 
   return {
     totalMs: totalUs / 1000,
     byArea: [...byArea].sort((a, b) => b[1] - a[1]).map(([area, us]) => ({ area, ms: us / 1000, share: share(us) })),
-    topFunctions: [...byFunction].sort((a, b) => b[1].us - a[1].us).slice(0, top).map(([fn, { area, us }]) => ({ fn, area, ms: us / 1000, share: share(us) })),
+    topFunctions: [...byFunction]
+      .sort((a, b) => b[1].us - a[1].us)
+      .slice(0, top)
+      .map(([fn, { area, us }]) => ({ fn, area, ms: us / 1000, share: share(us) })),
   };
 }
 

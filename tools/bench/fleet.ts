@@ -46,14 +46,36 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     await scratch.drop();
   };
   const start = (label: string, script: string, args: string[], env: Record<string, string>) => {
-    const child = spawn(process.execPath, [...(options.nodeArgs?.(label) ?? []), join(ROOT, script), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [...(options.nodeArgs?.(label) ?? []), join(ROOT, script), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     processes.push({ name: label, child });
   };
   try {
     await migrateAndSeed(dbUrl.toString());
     const simPort = 4700 + Math.floor(Math.random() * 100);
     const { interval, offers } = options;
-    start('simulator', 'dist/tools/feed-simulator/main.js', ['--exchangers', String(options.exchangers), '--port', String(simPort), '--change', String(options.change), '--tick', String(interval), '--min-items', String(offers), '--max-items', String(offers)], {});
+    start(
+      'simulator',
+      'dist/tools/feed-simulator/main.js',
+      [
+        '--exchangers',
+        String(options.exchangers),
+        '--port',
+        String(simPort),
+        '--change',
+        String(options.change),
+        '--tick',
+        String(interval),
+        '--min-items',
+        String(offers),
+        '--max-items',
+        String(offers),
+      ],
+      {},
+    );
     const sim = `http://127.0.0.1:${simPort}`;
     const feeds = await waitForJson<Array<{ slug: string; url: string }>>(`${sim}/`);
     await db.connect();
@@ -64,10 +86,22 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
         [feed.slug, feed.url, interval, Math.min(10_000, interval * 1000 - 500), interval * 4],
       );
     }
-    const env = { DATABASE_URL: dbUrl.toString(), REDIS_URL, REDIS_PREFIX: `rwbench-${randomBytes(3).toString('hex')}`, FETCH_ALLOW_PRIVATE: 'true', LOG_LEVEL: 'warn', ...options.env };
+    const env = {
+      DATABASE_URL: dbUrl.toString(),
+      REDIS_URL,
+      REDIS_PREFIX: `rwbench-${randomBytes(3).toString('hex')}`,
+      FETCH_ALLOW_PRIVATE: 'true',
+      LOG_LEVEL: 'warn',
+      ...options.env,
+    };
     const apiPort = simPort + 100;
     start('api', 'dist/apps/api/src/main.js', [], { ...env, PORT: String(apiPort), HOST: '127.0.0.1' });
-    for (let w = 0; w < options.workers; w++) start(`worker-${w + 1}`, 'dist/apps/worker/src/main.js', [], { ...env, WORKER_PORT: String(apiPort + 1 + w), HOST: '127.0.0.1' });
+    for (let w = 0; w < options.workers; w++)
+      start(`worker-${w + 1}`, 'dist/apps/worker/src/main.js', [], {
+        ...env,
+        WORKER_PORT: String(apiPort + 1 + w),
+        HOST: '127.0.0.1',
+      });
     const api = `http://127.0.0.1:${apiPort}`;
     await waitForJson(`${api}/health/ready`);
     return { sim, api, db, feeds, processes, stop };

@@ -31,7 +31,10 @@ async function main(): Promise<void> {
 
 async function benchParsing(): Promise<{ items: number; rows: BenchRow[] }> {
   const xml = readFileSync(FIXTURE);
-  const context = buildContext(readBundledCatalog().map((c) => ({ ...c, enabled: true })), Object.entries(DEFAULT_CURRENCY_ALIASES));
+  const context = buildContext(
+    readBundledCatalog().map((c) => ({ ...c, enabled: true })),
+    Object.entries(DEFAULT_CURRENCY_ALIASES),
+  );
   const read = new XmlFeedReader().read(xml.toString('utf8'));
   if (read.kind !== 'items') throw new Error('the fixture did not read');
   const items = read.items;
@@ -57,23 +60,45 @@ async function benchParsing(): Promise<{ items: number; rows: BenchRow[] }> {
 
   // TXT carries no city, so its 1,000 cash items collapse into duplicates: count what each format yields.
   const offersOf = (body: Buffer) => checkFeed(body, { format: 'auto' }, context).stats.offers;
-  const check = (body: Buffer, expected = offersOf(body)) => () => {
-    const report = checkFeed(body, { format: 'auto' }, context);
-    if (report.stats.offers !== expected) throw new Error(`expected ${expected} offers, got ${report.stats.offers} (${report.error?.message ?? ''})`);
-  };
+  const check =
+    (body: Buffer, expected = offersOf(body)) =>
+    () => {
+      const report = checkFeed(body, { format: 'auto' }, context);
+      if (report.stats.offers !== expected)
+        throw new Error(`expected ${expected} offers, got ${report.stats.offers} (${report.error?.message ?? ''})`);
+    };
   const text = xml.toString('utf8');
-  const fxp = new XMLParser({ ignoreAttributes: true, parseTagValue: false, processEntities: false, htmlEntities: false });
+  const fxp = new XMLParser({
+    ignoreAttributes: true,
+    parseTagValue: false,
+    processEntities: false,
+    htmlEntities: false,
+  });
   return {
     items: n,
     rows: [
       row('XML  read + normalize (hot path)', await medianMs(check(xml), RUNS), 35_000),
       row('JSON read + normalize', await medianMs(check(json), RUNS), 150_000),
-      row(`TXT  read + normalize (${offersOf(txt)} offers: no cities in TXT)`, await medianMs(check(txt), RUNS), 200_000, offersOf(txt)),
+      row(
+        `TXT  read + normalize (${offersOf(txt)} offers: no cities in TXT)`,
+        await medianMs(check(txt), RUNS),
+        200_000,
+        offersOf(txt),
+      ),
       row('XML EREF 1.1 read + normalize (typed fees, flag elements)', await medianMs(check(eref), RUNS), 35_000),
-      row(`JSON 1.3 read + normalize (${offersOf(json13)} offers: one per pair)`, await medianMs(check(json13), RUNS), 150_000, offersOf(json13)),
+      row(
+        `JSON 1.3 read + normalize (${offersOf(json13)} offers: one per pair)`,
+        await medianMs(check(json13), RUNS),
+        150_000,
+        offersOf(json13),
+      ),
       row('  XML: fast-xml-parser validator only', await medianMs(() => XMLValidator.validate(text), RUNS), null),
       row('  XML: fast-xml-parser full tree parse (no normalize)', await medianMs(() => fxp.parse(text), RUNS), null),
-      row('  XML: validator + htmlparser2 items (no normalize)', await medianMs(() => new XmlFeedReader().read(text), RUNS), null),
+      row(
+        '  XML: validator + htmlparser2 items (no normalize)',
+        await medianMs(() => new XmlFeedReader().read(text), RUNS),
+        null,
+      ),
       row('  normalize only (items already read)', await medianMs(() => normalizeItems(items, context), RUNS), null),
     ],
   };
@@ -82,7 +107,12 @@ async function benchParsing(): Promise<{ items: number; rows: BenchRow[] }> {
 /** The JSON twin of a feed: in/out/amount as JSON numbers, the rest strings. */
 function jsonTwin(items: RawFeedItem[]): string {
   const entries = items.map((i) => {
-    const parts = [`"from":${JSON.stringify(i.from)}`, `"to":${JSON.stringify(i.to)}`, `"in":${i.in}`, `"out":${i.out}`];
+    const parts = [
+      `"from":${JSON.stringify(i.from)}`,
+      `"to":${JSON.stringify(i.to)}`,
+      `"in":${i.in}`,
+      `"out":${i.out}`,
+    ];
     if (i.amount) parts.push(`"amount":${i.amount}`);
     if (i.minamount[0]) parts.push(`"minamount":${JSON.stringify(i.minamount[0])}`);
     if (i.maxamount[0]) parts.push(`"maxamount":${JSON.stringify(i.maxamount[0])}`);
@@ -129,7 +159,9 @@ function json13Twin(items: RawFeedItem[]): string {
     exchange.set(idOf(i.from!), to);
   });
   const list = [...ids].map(([code, id]) => `"${id}":"${code}"`).join(',');
-  const body = [...exchange].map(([from, to]) => `"${from}":{"to":{${[...to].map(([id, entry]) => `"${id}":${entry}`).join(',')}}}`).join(',');
+  const body = [...exchange]
+    .map(([from, to]) => `"${from}":{"to":{${[...to].map(([id, entry]) => `"${id}":${entry}`).join(',')}}}`)
+    .join(',');
   return `{"version":"1.3","currencies":{"list":{${list}},"amounts":{}},"exchange":{${body}}}`;
 }
 
@@ -155,16 +187,41 @@ async function benchWriting(): Promise<BenchRow[]> {
 
 async function writeFigures(dataSource: ReturnType<typeof createDataSource>, client: Client): Promise<BenchRow[]> {
   const feeds = new FeedsRepository(dataSource);
-  const [exchanger] = await dataSource.query<Array<{ id: number }>>(`INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ('bench', 'Bench', 'https://b.example', 'https://b.example/?r=1') RETURNING id`);
-  const [feedRow] = await dataSource.query<Array<{ id: number }>>(`INSERT INTO feeds (exchanger_id, url) VALUES ($1, 'https://b.example/rates.xml') RETURNING id`, [exchanger!.id]);
+  const [exchanger] = await dataSource.query<Array<{ id: number }>>(
+    `INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ('bench', 'Bench', 'https://b.example', 'https://b.example/?r=1') RETURNING id`,
+  );
+  const [feedRow] = await dataSource.query<Array<{ id: number }>>(
+    `INSERT INTO feeds (exchanger_id, url) VALUES ($1, 'https://b.example/rates.xml') RETURNING id`,
+    [exchanger!.id],
+  );
   const feed = { id: feedRow!.id, exchangerId: exchanger!.id };
 
   const base = snapshot(10_000, 0);
   const allChanged = snapshot(10_000, 1);
   const fivePercent = base.map((o, i) => (i % 20 === 0 ? { ...o, out: bump(o.out), rate: bump(o.rate) } : o));
-  const run: FeedRunRecord = { trigger: 'schedule', startedAt: new Date(), durationMs: 0, status: 'ok', format: 'xml', dialect: 'xml', httpStatus: 200, bytes: 0, items: 10_000, accepted: 10_000, rejected: 0, duplicates: 0, inserted: 0, updated: 0, deleted: 0, error: null, rejects: [], warnings: [] };
+  const run: FeedRunRecord = {
+    trigger: 'schedule',
+    startedAt: new Date(),
+    durationMs: 0,
+    status: 'ok',
+    format: 'xml',
+    dialect: 'xml',
+    httpStatus: 200,
+    bytes: 0,
+    items: 10_000,
+    accepted: 10_000,
+    rejected: 0,
+    duplicates: 0,
+    inserted: 0,
+    updated: 0,
+    deleted: 0,
+    error: null,
+    rejects: [],
+    warnings: [],
+  };
   const answer = { etag: null, lastModified: null, contentHash: 'x' };
-  const apply = (offers: NormalizedOffer[]) => feeds.applyAnswer(feed, { ...run, startedAt: new Date() }, answer, offers);
+  const apply = (offers: NormalizedOffer[]) =>
+    feeds.applyAnswer(feed, { ...run, startedAt: new Date() }, answer, offers);
 
   // Baseline: a bare COPY of the same 10,000 rows into an unindexed temporary table.
   await client.query(`CREATE TEMP TABLE copy_baseline (feed_id int, exchanger_id int, from_code text, to_code text, city text, amount_in numeric, amount_out numeric, rate numeric,
@@ -191,14 +248,25 @@ async function writeFigures(dataSource: ReturnType<typeof createDataSource>, cli
     const change = await apply(flip ? fivePercent : base);
     if (change.updated !== 500) throw new Error(`expected 500 updates, got ${change.updated}`);
   }, RUNS);
-  const insertMs = await medianMs(() => apply(base), RUNS, 1, () => dataSource.query(`DELETE FROM offers WHERE feed_id = $1`, [feed.id]));
+  const insertMs = await medianMs(
+    () => apply(base),
+    RUNS,
+    1,
+    () => dataSource.query(`DELETE FROM offers WHERE feed_id = $1`, [feed.id]),
+  );
 
   // An unchanged body: hash the bytes, compare, record the poll — what FeedPollService does for it.
-  const body = Buffer.from(`<rates>${base.map((o) => `<item><from>${o.from}</from><to>${o.to}</to><in>${o.in}</in><out>${o.out}</out><amount>${o.reserve}</amount></item>`).join('\n')}</rates>`);
+  const body = Buffer.from(
+    `<rates>${base.map((o) => `<item><from>${o.from}</from><to>${o.to}</to><in>${o.in}</in><out>${o.out}</out><amount>${o.reserve}</amount></item>`).join('\n')}</rates>`,
+  );
   const unchangedMs = await medianMs(async () => {
     const hash = createHash('sha256').update(body).digest('hex');
     if (hash !== createHash('sha256').update(body).digest('hex').slice(0)) throw new Error('unreachable');
-    await feeds.recordUnchanged(feed.id, { ...run, status: 'unchanged', startedAt: new Date() }, { etag: null, lastModified: null, contentHash: null });
+    await feeds.recordUnchanged(
+      feed.id,
+      { ...run, status: 'unchanged', startedAt: new Date() },
+      { etag: null, lastModified: null, contentHash: null },
+    );
   }, RUNS);
   const hashOnlyMs = await medianMs(() => createHash('sha256').update(body).digest('hex'), RUNS);
 
@@ -216,7 +284,15 @@ async function writeFigures(dataSource: ReturnType<typeof createDataSource>, cli
     row('5 % changed (500 updates, diff of 10,000)', fiveMs, 1, '≤ 1× COPY'),
     row('100 % changed (10,000 updates)', allMs, 4, '≤ 4× COPY'),
     row('first write (10,000 inserts)', insertMs, null, ''),
-    { ...row(`unchanged body (${(body.length / 1e6).toFixed(1)} MB: sha256 + record the poll)`, unchangedMs, null, '≤ 5 ms'), met: unchangedMs <= 5 },
+    {
+      ...row(
+        `unchanged body (${(body.length / 1e6).toFixed(1)} MB: sha256 + record the poll)`,
+        unchangedMs,
+        null,
+        '≤ 5 ms',
+      ),
+      met: unchangedMs <= 5,
+    },
     row('  of which sha256 of the body twice', hashOnlyMs * 2, null, ''),
   ];
 }
@@ -235,9 +311,23 @@ function snapshot(n: number, salt: number): NormalizedOffer[] {
     if (from === to || offers.some((o) => o.from === from && o.to === to)) continue;
     const out = (((i % 997) + 1) * 1.37 + salt).toFixed(4);
     offers.push({
-      from, to, city: null, in: '1', out, rate: out, reserve: String(100000 + i),
-      fromMin: '10', fromMax: '100000', toMin: null, toMax: null,
-      fromFee: i % 5 === 0 ? [{ kind: 'percent', value: '0.5' }] : [], toFee: [], minFee: [], flags: i % 3 === 0 ? ['manual'] : [], floating: null, delayMinutes: null,
+      from,
+      to,
+      city: null,
+      in: '1',
+      out,
+      rate: out,
+      reserve: String(100000 + i),
+      fromMin: '10',
+      fromMax: '100000',
+      toMin: null,
+      toMax: null,
+      fromFee: i % 5 === 0 ? [{ kind: 'percent', value: '0.5' }] : [],
+      toFee: [],
+      minFee: [],
+      flags: i % 3 === 0 ? ['manual'] : [],
+      floating: null,
+      delayMinutes: null,
     });
   }
   return offers;
@@ -245,8 +335,27 @@ function snapshot(n: number, salt: number): NormalizedOffer[] {
 
 function copyLine(feed: { id: number; exchangerId: number }, o: NormalizedOffer): string {
   const n = (v: string | null) => v ?? '\\N';
-  return [feed.id, feed.exchangerId, o.from, o.to, o.city ?? '', o.in, o.out, o.rate, n(o.reserve), n(o.fromMin), n(o.fromMax), n(o.toMin), n(o.toMax),
-    JSON.stringify(o.fromFee), JSON.stringify(o.toFee), JSON.stringify(o.minFee), `{${o.flags.join(',')}}`].join('\t') + '\n';
+  return (
+    [
+      feed.id,
+      feed.exchangerId,
+      o.from,
+      o.to,
+      o.city ?? '',
+      o.in,
+      o.out,
+      o.rate,
+      n(o.reserve),
+      n(o.fromMin),
+      n(o.fromMax),
+      n(o.toMin),
+      n(o.toMax),
+      JSON.stringify(o.fromFee),
+      JSON.stringify(o.toFee),
+      JSON.stringify(o.minFee),
+      `{${o.flags.join(',')}}`,
+    ].join('\t') + '\n'
+  );
 }
 
 main().catch((error: unknown) => {

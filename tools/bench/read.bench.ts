@@ -29,7 +29,15 @@ async function main(): Promise<void> {
     const apiPort = 3900 + Math.floor(Math.random() * 50);
     // BENCH_PROFILE=1 writes a CPU profile of the api to bench-results/profile/ (open it in Chrome DevTools).
     const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=bench-results/profile'] : [];
-    children.push(startChild([...profile, 'dist/apps/api/src/main.js'], { DATABASE_URL: url.toString(), PORT: String(apiPort), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PUBLIC_RATE_LIMIT: '0' }));
+    children.push(
+      startChild([...profile, 'dist/apps/api/src/main.js'], {
+        DATABASE_URL: url.toString(),
+        PORT: String(apiPort),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        PUBLIC_RATE_LIMIT: '0',
+      }),
+    );
     const api = `http://127.0.0.1:${apiPort}`;
     await waitForJson(`${api}/health/ready`);
 
@@ -54,20 +62,37 @@ async function main(): Promise<void> {
       met,
     });
     const latency = (figure: string, ms: number, target: string, met: boolean | null): BenchRow => ({
-      figure, value: ms, unit: 'ms', baseline: 'bare node:http p99', baselineValue: baseline.latency.p99, ratio: ms / Math.max(baseline.latency.p99, 0.01), target, met,
+      figure,
+      value: ms,
+      unit: 'ms',
+      baseline: 'bare node:http p99',
+      baselineValue: baseline.latency.p99,
+      ratio: ms / Math.max(baseline.latency.p99, 0.01),
+      target,
+      met,
     });
     const rows = [
-      row(`GET ${PATH} (${body.length} bytes, 500 offers)`, rates, '≥ 60 % of baseline', rates.requests.average >= 0.6 * baseline.requests.average),
+      row(
+        `GET ${PATH} (${body.length} bytes, 500 offers)`,
+        rates,
+        '≥ 60 % of baseline',
+        rates.requests.average >= 0.6 * baseline.requests.average,
+      ),
       latency('  p99 latency', rates.latency.p99, '≤ 25 ms', rates.latency.p99 <= 25),
       row('GET … &amount=0.5 (calculator)', withAmount, '', null),
       latency('  p99 latency', withAmount.latency.p99, '', null),
       latency('cold answer, uncached (median of 10 new queries)', cold.median, '≤ 30 ms', cold.median <= 30),
       latency('cold answer with amount (median of 10)', cold.amountMedian, '', null),
     ];
-    printTable(`Read path (${CONNECTIONS} connections, ${SECONDS} s, ${OFFERS.toLocaleString('en-US')} offers in the database)`, rows);
+    printTable(
+      `Read path (${CONNECTIONS} connections, ${SECONDS} s, ${OFFERS.toLocaleString('en-US')} offers in the database)`,
+      rows,
+    );
     const errors = rates.errors + rates.non2xx + withAmount.errors + withAmount.non2xx;
     console.log(`errors and non-2xx answers under load: ${errors}`);
-    console.log(`results written to ${writeResults('read', { offers: OFFERS, seconds: SECONDS, connections: CONNECTIONS, rows, errors })}`);
+    console.log(
+      `results written to ${writeResults('read', { offers: OFFERS, seconds: SECONDS, connections: CONNECTIONS, rows, errors })}`,
+    );
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -84,9 +109,16 @@ async function seed(url: string): Promise<number> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    const codes = readBundledCatalog().map((c) => c.code).filter((c) => c !== 'BTC' && c !== 'SBERRUB');
-    await client.query(`INSERT INTO exchangers (slug, name, site_url, referral_url) SELECT 'ex-' || g, 'Exchanger ' || g, 'https://ex' || g || '.example', 'https://ex' || g || '.example/?rid=1' FROM generate_series(1, $1) g`, [EXCHANGERS]);
-    await client.query(`INSERT INTO feeds (exchanger_id, url, last_success_at, last_status, stale_after_s) SELECT id, 'https://ex' || id || '.example/rates.xml', now() + interval '1 day', 'ok', 86400 * 30 FROM exchangers`);
+    const codes = readBundledCatalog()
+      .map((c) => c.code)
+      .filter((c) => c !== 'BTC' && c !== 'SBERRUB');
+    await client.query(
+      `INSERT INTO exchangers (slug, name, site_url, referral_url) SELECT 'ex-' || g, 'Exchanger ' || g, 'https://ex' || g || '.example', 'https://ex' || g || '.example/?rid=1' FROM generate_series(1, $1) g`,
+      [EXCHANGERS],
+    );
+    await client.query(
+      `INSERT INTO feeds (exchanger_id, url, last_success_at, last_status, stale_after_s) SELECT id, 'https://ex' || id || '.example/rates.xml', now() + interval '1 day', 'ok', 86400 * 30 FROM exchangers`,
+    );
     // One BTC→SBERRUB offer per exchanger, the rest spread over other directions.
     await client.query(
       `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, amount_in, amount_out, rate, reserve, from_min, from_max, to_fee, flags)
@@ -135,7 +167,11 @@ function load(url: string): Promise<autocannon.Result> {
 }
 
 function startChild(args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, args, { cwd: join(__dirname, '../../..'), env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, args, {
+    cwd: join(__dirname, '../../..'),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return child;
 }
 

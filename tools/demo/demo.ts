@@ -19,24 +19,62 @@ const DEMO_FAULTS: Record<number, FeedFault> = { 3: 'maintenance', 7: 'html', 11
  * Standalone ratewatch plus the feed simulator, with the simulated exchangers registered through the
  * admin API (as an operator would).
  */
-export async function runDemo(options: { exchangers: number; port: number; dataDir: string; logger?: Logger; maxItems?: number }): Promise<Demo> {
-  const simulator = await new FeedSimulator({ exchangers: options.exchangers, changeShare: 0.1, tickSeconds: 10, faults: DEMO_FAULTS, maxItems: options.maxItems ?? 3000 }).start();
+export async function runDemo(options: {
+  exchangers: number;
+  port: number;
+  dataDir: string;
+  logger?: Logger;
+  maxItems?: number;
+}): Promise<Demo> {
+  const simulator = await new FeedSimulator({
+    exchangers: options.exchangers,
+    changeShare: 0.1,
+    tickSeconds: 10,
+    faults: DEMO_FAULTS,
+    maxItems: options.maxItems ?? 3000,
+  }).start();
   const adminKey = `demo_${randomBytes(24).toString('base64url')}`;
-  const config = loadConfig({ PORT: String(options.port), HOST: '127.0.0.1', DATA_DIR: options.dataDir, ADMIN_API_KEY: adminKey, FETCH_ALLOW_PRIVATE: 'true', LOG_LEVEL: 'warn' });
+  const config = loadConfig({
+    PORT: String(options.port),
+    HOST: '127.0.0.1',
+    DATA_DIR: options.dataDir,
+    ADMIN_API_KEY: adminKey,
+    FETCH_ALLOW_PRIVATE: 'true',
+    LOG_LEVEL: 'warn',
+  });
   const api = await startApi(config, options.logger ?? createLogger(config, 'ratewatch-demo'));
   const admin = async (path: string, body: unknown): Promise<{ id: number }> => {
-    const response = await fetch(`${api.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`${api.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     const answer = (await response.json()) as { id: number; message?: unknown };
     if (response.status === 409) return answer; // already registered in an earlier demo run
     if (!response.ok) throw new Error(`${path}: ${response.status} ${JSON.stringify(answer.message)}`);
     return answer;
   };
-  const existing = (await (await fetch(`${api.url}/v1/admin/exchangers`, { headers: { authorization: `Bearer ${adminKey}` } })).json()) as { items: Array<{ slug: string }> };
+  const existing = (await (
+    await fetch(`${api.url}/v1/admin/exchangers`, { headers: { authorization: `Bearer ${adminKey}` } })
+  ).json()) as { items: Array<{ slug: string }> };
   for (const exchanger of simulator.exchangers) {
     if (existing.items.some((e) => e.slug === exchanger.slug)) continue;
-    const created = await admin('/v1/admin/exchangers', { slug: exchanger.slug, name: exchanger.name, siteUrl: `https://${exchanger.slug}.example`, referralUrl: `https://${exchanger.slug}.example/?rid=demo` });
-    const feed = await admin(`/v1/admin/exchangers/${created.id}/feeds`, { url: simulator.feedUrl(exchanger), intervalSeconds: 15, timeoutMs: 5000, format: 'auto' });
-    await fetch(`${api.url}/v1/admin/feeds/${feed.id}/refresh`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}` } });
+    const created = await admin('/v1/admin/exchangers', {
+      slug: exchanger.slug,
+      name: exchanger.name,
+      siteUrl: `https://${exchanger.slug}.example`,
+      referralUrl: `https://${exchanger.slug}.example/?rid=demo`,
+    });
+    const feed = await admin(`/v1/admin/exchangers/${created.id}/feeds`, {
+      url: simulator.feedUrl(exchanger),
+      intervalSeconds: 15,
+      timeoutMs: 5000,
+      format: 'auto',
+    });
+    await fetch(`${api.url}/v1/admin/feeds/${feed.id}/refresh`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminKey}` },
+    });
   }
   return {
     api,

@@ -4,11 +4,17 @@ import { runDemo } from './demo';
 /** `npm run demo`: a living ratewatch on loopback — standalone mode, ~20 simulated exchangers. */
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
-  const demo = await runDemo({ exchangers: 20, port, dataDir: process.env.DATA_DIR ?? join(process.cwd(), 'data', 'demo') });
+  const demo = await runDemo({
+    exchangers: 20,
+    port,
+    dataDir: process.env.DATA_DIR ?? join(process.cwd(), 'data', 'demo'),
+  });
   // The example direction: the one most simulated exchangers offer (healthy ones first), so the pages show a ranking.
   const healthy = demo.simulator.exchangers.filter((e) => e.fault === 'none');
   const offeredBy = new Map<string, number>();
-  for (const e of healthy) for (const i of e.items) if (i.city === null) offeredBy.set(`${i.from}|${i.to}`, (offeredBy.get(`${i.from}|${i.to}`) ?? 0) + 1);
+  for (const e of healthy)
+    for (const i of e.items)
+      if (i.city === null) offeredBy.set(`${i.from}|${i.to}`, (offeredBy.get(`${i.from}|${i.to}`) ?? 0) + 1);
   const [busiest] = [...offeredBy].sort((a, b) => b[1] - a[1])[0]!;
   const exchanger = healthy.find((e) => e.items.some((i) => `${i.from}|${i.to}` === busiest))!;
   const item = exchanger.items.find((i) => `${i.from}|${i.to}` === busiest)!;

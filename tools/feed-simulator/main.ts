@@ -22,7 +22,9 @@ const simulator = new FeedSimulator({
   maxItems: Number(values['max-items']),
 });
 void simulator.start(Number(values.port)).then(() => {
-  process.stdout.write(`feed simulator: ${simulator.exchangers.length} exchangers on ${simulator.base} (list: ${simulator.base}/)\n`);
+  process.stdout.write(
+    `feed simulator: ${simulator.exchangers.length} exchangers on ${simulator.base} (list: ${simulator.base}/)\n`,
+  );
 });
 process.once('SIGINT', () => void simulator.stop().then(() => process.exit(0)));
 process.once('SIGTERM', () => void simulator.stop().then(() => process.exit(0)));

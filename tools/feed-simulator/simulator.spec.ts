@@ -4,14 +4,28 @@ import { DEFAULT_CURRENCY_ALIASES } from '@app/domain';
 import { buildContext, checkFeed } from '@app/feeds';
 import { FeedSimulator } from './simulator';
 
-const context = buildContext(readBundledCatalog().map((c) => ({ ...c, enabled: true })), Object.entries(DEFAULT_CURRENCY_ALIASES));
+const context = buildContext(
+  readBundledCatalog().map((c) => ({ ...c, enabled: true })),
+  Object.entries(DEFAULT_CURRENCY_ALIASES),
+);
 
 describe('FeedSimulator', () => {
-  const simulator = new FeedSimulator({ exchangers: 10, changeShare: 0.2, tickSeconds: 3600, maxItems: 400, faults: { 1: 'maintenance', 2: 'html', 3: 'truncated', 4: 'unknown-codes', 5: 'http500' } });
-  const fetchFeed = (index: number, headers: Record<string, string> = {}) => fetch(simulator.feedUrl(simulator.exchangers[index]!), { headers });
+  const simulator = new FeedSimulator({
+    exchangers: 10,
+    changeShare: 0.2,
+    tickSeconds: 3600,
+    maxItems: 400,
+    faults: { 1: 'maintenance', 2: 'html', 3: 'truncated', 4: 'unknown-codes', 5: 'http500' },
+  });
+  const fetchFeed = (index: number, headers: Record<string, string> = {}) =>
+    fetch(simulator.feedUrl(simulator.exchangers[index]!), { headers });
   const report = async (index: number) => {
     const response = await fetchFeed(index);
-    return checkFeed(Buffer.from(await response.arrayBuffer()), { format: 'auto', contentType: response.headers.get('content-type') }, context);
+    return checkFeed(
+      Buffer.from(await response.arrayBuffer()),
+      { format: 'auto', contentType: response.headers.get('content-type') },
+      context,
+    );
   };
 
   beforeAll(async () => {
@@ -23,7 +37,18 @@ describe('FeedSimulator', () => {
   });
 
   it('serves a realistic mix of formats whose every item ratewatch accepts', async () => {
-    expect(simulator.exchangers.map((e) => e.format)).toEqual(['xml', 'xml', 'xml', 'xml', 'xml', 'xml', 'xml', 'xml', 'json', 'txt']);
+    expect(simulator.exchangers.map((e) => e.format)).toEqual([
+      'xml',
+      'xml',
+      'xml',
+      'xml',
+      'xml',
+      'xml',
+      'xml',
+      'xml',
+      'json',
+      'txt',
+    ]);
     for (const index of [0, 8, 9]) {
       const result = await report(index);
       expect(result.status).toBe('ok');
@@ -43,8 +68,14 @@ describe('FeedSimulator', () => {
   it('tells the true rate of a direction and when it changed', async () => {
     const exchanger = simulator.exchangers[0]!;
     const item = exchanger.items[0]!;
-    const truth = (await (await fetch(`${simulator.base}/truth/${exchanger.slug}?from=${item.from}&to=${item.to}${item.city ? `&city=${item.city}` : ''}`)).json()) as { rate: string; changedAt: string };
-    const offer = (await report(0)).offers.find((o) => o.from === item.from && o.to === item.to && o.city === item.city);
+    const truth = (await (
+      await fetch(
+        `${simulator.base}/truth/${exchanger.slug}?from=${item.from}&to=${item.to}${item.city ? `&city=${item.city}` : ''}`,
+      )
+    ).json()) as { rate: string; changedAt: string };
+    const offer = (await report(0)).offers.find(
+      (o) => o.from === item.from && o.to === item.to && o.city === item.city,
+    );
     expect(offer?.rate).toBe(truth.rate);
   });
 

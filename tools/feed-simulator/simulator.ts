@@ -83,15 +83,35 @@ export class FeedSimulator {
       for (let tries = 0; items.length < count && tries < count * 5; tries++) {
         const from = catalog[Math.floor(this.random() * catalog.length)]!.code;
         const toCash = format !== 'txt' && this.random() < 0.1;
-        const to = toCash ? cash[Math.floor(this.random() * cash.length)]!.code : catalog[Math.floor(this.random() * catalog.length)]!.code;
+        const to = toCash
+          ? cash[Math.floor(this.random() * cash.length)]!.code
+          : catalog[Math.floor(this.random() * catalog.length)]!.code;
         const city = toCash ? CITIES[Math.floor(this.random() * CITIES.length)]! : null;
         const key = `${from}|${to}|${city ?? ''}`;
         if (from === to || byDirection.has(key)) continue;
-        const item = { from, to, city, rate: Number((0.5 + this.random() * 100).toFixed(6)), reserve: Math.round(1000 + this.random() * 1_000_000), changedAt: Date.now() };
+        const item = {
+          from,
+          to,
+          city,
+          rate: Number((0.5 + this.random() * 100).toFixed(6)),
+          reserve: Math.round(1000 + this.random() * 1_000_000),
+          changedAt: Date.now(),
+        };
         items.push(item);
         byDirection.set(key, item);
       }
-      this.exchangers.push({ index, slug: `sim-${index + 1}`, name: `Simulated ${index + 1}`, format, items, byDirection, version: 1, modifiedAt: Date.now(), fault: options.faults?.[index] ?? 'none', cache: null });
+      this.exchangers.push({
+        index,
+        slug: `sim-${index + 1}`,
+        name: `Simulated ${index + 1}`,
+        format,
+        items,
+        byDirection,
+        version: 1,
+        modifiedAt: Date.now(),
+        fault: options.faults?.[index] ?? 'none',
+        cache: null,
+      });
     }
   }
 
@@ -143,19 +163,42 @@ export class FeedSimulator {
     const control = /^\/control\/([a-z0-9-]+)$/.exec(url.pathname);
     if (control && req.method === 'POST') {
       const fault = url.searchParams.get('fault') as FeedFault | null;
-      if (!fault || !FAULTS.includes(fault) || !this.exchangers.some((e) => e.slug === control[1])) return void res.writeHead(400).end('POST /control/<slug>?fault=none|slow|http500|html|truncated|maintenance|unknown-codes');
+      if (!fault || !FAULTS.includes(fault) || !this.exchangers.some((e) => e.slug === control[1]))
+        return void res
+          .writeHead(400)
+          .end('POST /control/<slug>?fault=none|slow|http500|html|truncated|maintenance|unknown-codes');
       this.setFault(control[1]!, fault);
       return void res.writeHead(204).end();
     }
-    if (url.pathname === '/') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.exchangers.map((e) => ({ slug: e.slug, format: e.format, items: e.items.length, fault: e.fault, url: this.feedUrl(e) }))));
+    if (url.pathname === '/')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify(
+          this.exchangers.map((e) => ({
+            slug: e.slug,
+            format: e.format,
+            items: e.items.length,
+            fault: e.fault,
+            url: this.feedUrl(e),
+          })),
+        ),
+      );
     res.writeHead(404).end('not found');
   }
 
   private serveTruth(res: ServerResponse, slug: string, query: URLSearchParams): void {
     const exchanger = this.exchangers.find((e) => e.slug === slug);
     const item = exchanger?.byDirection.get(`${query.get('from')}|${query.get('to')}|${query.get('city') ?? ''}`);
-    if (!item) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no such direction"}');
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ from: item.from, to: item.to, city: item.city, rate: String(item.rate), changedAt: new Date(item.changedAt).toISOString() }));
+    if (!item)
+      return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no such direction"}');
+    res.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        from: item.from,
+        to: item.to,
+        city: item.city,
+        rate: String(item.rate),
+        changedAt: new Date(item.changedAt).toISOString(),
+      }),
+    );
   }
 
   private serveFeed(req: IncomingMessage, res: ServerResponse, slug: string): void {
@@ -165,9 +208,15 @@ export class FeedSimulator {
       case 'http500':
         return void res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal Server Error');
       case 'html':
-        return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>Checking your browser</body></html>');
+        return void res
+          .writeHead(200, { 'content-type': 'text/html' })
+          .end(
+            '<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>Checking your browser</body></html>',
+          );
       case 'maintenance':
-        return void res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end('<?xml version="1.0" encoding="utf-8"?><error>Техническое обслуживание</error>');
+        return void res
+          .writeHead(200, { 'content-type': 'text/xml; charset=utf-8' })
+          .end('<?xml version="1.0" encoding="utf-8"?><error>Техническое обслуживание</error>');
       case 'none':
       case 'slow':
       case 'truncated':
@@ -180,9 +229,15 @@ export class FeedSimulator {
     const headers: Record<string, string> = {
       etag,
       'last-modified': new Date(exchanger.modifiedAt).toUTCString(),
-      'content-type': exchanger.format === 'xml' ? 'text/xml; charset=utf-8' : exchanger.format === 'json' ? 'application/json' : 'text/plain; charset=utf-8',
+      'content-type':
+        exchanger.format === 'xml'
+          ? 'text/xml; charset=utf-8'
+          : exchanger.format === 'json'
+            ? 'application/json'
+            : 'text/plain; charset=utf-8',
     };
-    if (exchanger.fault === 'truncated') return void res.writeHead(200, headers).end(body.subarray(0, Math.floor(body.length / 2)));
+    if (exchanger.fault === 'truncated')
+      return void res.writeHead(200, headers).end(body.subarray(0, Math.floor(body.length / 2)));
     if (exchanger.fault === 'slow') {
       res.writeHead(200, headers);
       let sent = 0;
@@ -199,18 +254,36 @@ export class FeedSimulator {
   }
 
   private body(exchanger: SimExchanger): { body: Buffer; gzipped: Buffer } {
-    if (exchanger.cache?.version === exchanger.version && exchanger.cache.fault === exchanger.fault) return exchanger.cache;
-    const items = exchanger.fault === 'unknown-codes' ? [...exchanger.items, { from: 'ZZZCOIN', to: 'BTC', city: null, rate: 1, reserve: 1, changedAt: 0 }] : exchanger.items;
+    if (exchanger.cache?.version === exchanger.version && exchanger.cache.fault === exchanger.fault)
+      return exchanger.cache;
+    const items =
+      exchanger.fault === 'unknown-codes'
+        ? [...exchanger.items, { from: 'ZZZCOIN', to: 'BTC', city: null, rate: 1, reserve: 1, changedAt: 0 }]
+        : exchanger.items;
     let text: string;
     if (exchanger.format === 'xml') {
       text = `<?xml version="1.0" encoding="utf-8"?>\n<rates>\n${items.map((i) => `<item><from>${i.from}</from><to>${i.to}</to><in>1</in><out>${i.rate}</out><amount>${i.reserve}</amount><minamount>10</minamount><maxamount>100000</maxamount>${i.city ? `<city>${i.city}</city>` : ''}</item>`).join('\n')}\n</rates>\n`;
     } else if (exchanger.format === 'json') {
-      text = JSON.stringify({ rates: items.map((i) => ({ from: i.from, to: i.to, in: 1, out: i.rate, amount: i.reserve, ...(i.city ? { city: i.city } : {}) })) });
+      text = JSON.stringify({
+        rates: items.map((i) => ({
+          from: i.from,
+          to: i.to,
+          in: 1,
+          out: i.rate,
+          amount: i.reserve,
+          ...(i.city ? { city: i.city } : {}),
+        })),
+      });
     } else {
       text = items.map((i) => `${i.from};${i.to};1;${i.rate};${i.reserve};`).join('\r\n');
     }
     const body = Buffer.from(text);
-    exchanger.cache = { version: exchanger.version, fault: exchanger.fault, body, gzipped: gzipSync(body, { level: 1 }) };
+    exchanger.cache = {
+      version: exchanger.version,
+      fault: exchanger.fault,
+      body,
+      gzipped: gzipSync(body, { level: 1 }),
+    };
     return exchanger.cache;
   }
 }

@@ -26,7 +26,10 @@ export interface RunningApi {
  * DATABASE_URL is unset — and applies migrations and the catalog seed; in fleet mode migrations are an
  * explicit step (`cli -- db:migrate`, the compose `migrate` service).
  */
-export async function startApi(baseConfig: AppConfig, logger: Logger = createLogger(baseConfig, 'ratewatch-api')): Promise<RunningApi> {
+export async function startApi(
+  baseConfig: AppConfig,
+  logger: Logger = createLogger(baseConfig, 'ratewatch-api'),
+): Promise<RunningApi> {
   const started = Date.now();
   const database = await openRuntimeDatabase(baseConfig, (level, message) => logger[level](message));
   try {
@@ -43,8 +46,13 @@ export async function startApi(baseConfig: AppConfig, logger: Logger = createLog
     // Feed bodies for the validator arrive as bytes (exactly as an exchanger would serve them).
     const fastify = app.getHttpAdapter().getInstance();
     fastify.removeContentTypeParser('text/plain');
-    fastify.addContentTypeParser(['text/plain', 'text/xml', 'application/xml'], { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-    if (config.admin.bootstrapKey) await app.get(ApiKeysRepository).ensure(config.admin.bootstrapKey, 'bootstrap (ADMIN_API_KEY)');
+    fastify.addContentTypeParser(
+      ['text/plain', 'text/xml', 'application/xml'],
+      { parseAs: 'buffer' },
+      (_request, body, done) => done(null, body),
+    );
+    if (config.admin.bootstrapKey)
+      await app.get(ApiKeysRepository).ensure(config.admin.bootstrapKey, 'bootstrap (ADMIN_API_KEY)');
     app.useLogger(app.get(NestPinoLogger));
     const document = SwaggerModule.createDocument(
       app,
@@ -60,7 +68,10 @@ export async function startApi(baseConfig: AppConfig, logger: Logger = createLog
     const address = app.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : config.api.port;
     const url = `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${port}`;
-    logger.info({ mode: config.mode, embeddedDatabase: config.database.embedded, startupMs: Date.now() - started }, `ratewatch api listening on ${url}`);
+    logger.info(
+      { mode: config.mode, embeddedDatabase: config.database.embedded, startupMs: Date.now() - started },
+      `ratewatch api listening on ${url}`,
+    );
     return {
       app,
       url,

@@ -8,7 +8,10 @@ const KEY = 'ratewatch.adminKey';
 const state = { feed: null, timer: null };
 
 async function api(path, init = {}) {
-  const response = await fetch(path, { ...init, headers: { authorization: `Bearer ${sessionStorage.getItem(KEY)}`, ...(init.headers || {}) } });
+  const response = await fetch(path, {
+    ...init,
+    headers: { authorization: `Bearer ${sessionStorage.getItem(KEY)}`, ...(init.headers || {}) },
+  });
   if (response.status === 401 || response.status === 403) {
     sessionStorage.removeItem(KEY);
     showLogin('That key was refused.');
@@ -28,7 +31,11 @@ function stateOf(feed) {
 function when(iso) {
   if (!iso) return 'never';
   const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-  return seconds < 120 ? `${seconds} s ago` : seconds < 7200 ? `${Math.round(seconds / 60)} min ago` : new Date(iso).toLocaleString();
+  return seconds < 120
+    ? `${seconds} s ago`
+    : seconds < 7200
+      ? `${Math.round(seconds / 60)} min ago`
+      : new Date(iso).toLocaleString();
 }
 
 async function loadHealth() {
@@ -38,40 +45,79 @@ async function loadHealth() {
     const s = stateOf(feed);
     counts[s] = (counts[s] || 0) + 1;
     const refresh = el('button', { type: 'button', class: 'small', 'data-refresh': String(feed.id), text: 'Refresh' });
-    refresh.addEventListener('click', (e) => { e.stopPropagation(); void refreshFeed(feed.id, refresh); });
-    const tr = el('tr', { 'data-feed': String(feed.id), class: state.feed === feed.id ? 'selected' : '' },
-      el('td', { 'data-label': 'Feed' }, el('a', { href: `#feed-${feed.id}`, text: `#${feed.id}` }), ' ', el('span', { class: 'muted', text: feed.url })),
+    refresh.addEventListener('click', (e) => {
+      e.stopPropagation();
+      void refreshFeed(feed.id, refresh);
+    });
+    const tr = el(
+      'tr',
+      { 'data-feed': String(feed.id), class: state.feed === feed.id ? 'selected' : '' },
+      el(
+        'td',
+        { 'data-label': 'Feed' },
+        el('a', { href: `#feed-${feed.id}`, text: `#${feed.id}` }),
+        ' ',
+        el('span', { class: 'muted', text: feed.url }),
+      ),
       el('td', { 'data-label': 'Exchanger', text: feed.exchangerSlug }),
       el('td', { 'data-label': 'State' }, el('span', { class: `badge state-${s}`, text: s })),
       el('td', { 'data-label': 'Offers', class: 'num', text: String(feed.offers) }),
       el('td', { 'data-label': 'Last success', text: when(feed.lastSuccessAt) }),
-      el('td', { 'data-label': 'Last error', text: feed.lastError ? `${feed.lastError.code}: ${feed.lastError.message}` : '' }),
+      el('td', {
+        'data-label': 'Last error',
+        text: feed.lastError ? `${feed.lastError.code}: ${feed.lastError.message}` : '',
+      }),
       el('td', {}, refresh),
     );
     tr.addEventListener('click', () => void showRuns(feed));
     return tr;
   });
   $('feeds').tBodies[0].replaceChildren(...rows);
-  $('summary').replaceChildren(...['fresh', 'stale', 'failing', 'maintenance', 'disabled'].filter((s) => counts[s]).map((s) => el('span', { class: `badge state-${s}`, text: `${counts[s]} ${s}` })));
+  $('summary').replaceChildren(
+    ...['fresh', 'stale', 'failing', 'maintenance', 'disabled']
+      .filter((s) => counts[s])
+      .map((s) => el('span', { class: `badge state-${s}`, text: `${counts[s]} ${s}` })),
+  );
 }
 
 async function showRuns(feed) {
   state.feed = feed.id;
-  for (const tr of document.querySelectorAll('#feeds tbody tr')) tr.classList.toggle('selected', tr.dataset.feed === String(feed.id));
+  for (const tr of document.querySelectorAll('#feeds tbody tr'))
+    tr.classList.toggle('selected', tr.dataset.feed === String(feed.id));
   const runs = (await (await api(`/v1/admin/feeds/${feed.id}/runs?limit=20`)).json()).items;
   $('runs-title').textContent = `Last runs of feed #${feed.id} (${feed.exchangerSlug})`;
-  $('runs').querySelector('tbody').replaceChildren(...runs.map((run) => {
-    const rejected = (run.rejects || []).slice(0, 5).map((r) => r.reason).join('; ');
-    return el('tr', {},
-      el('td', { 'data-label': 'Started', text: when(run.startedAt) }),
-      el('td', { 'data-label': 'Trigger', text: run.trigger }),
-      el('td', { 'data-label': 'Status' }, el('span', { class: `badge state-${run.status === 'error' ? 'failing' : run.status === 'maintenance' ? 'maintenance' : 'fresh'}`, text: run.status })),
-      el('td', { 'data-label': 'Items', class: 'num', text: String(run.items) }),
-      el('td', { 'data-label': 'Accepted', class: 'num', text: String(run.accepted) }),
-      el('td', { 'data-label': 'Rejected', class: 'num', text: String(run.rejected) }),
-      el('td', { 'data-label': 'Error', class: run.error ? 'error' : '', text: run.error ? `${run.error.code}: ${run.error.message}` : rejected }),
+  $('runs')
+    .querySelector('tbody')
+    .replaceChildren(
+      ...runs.map((run) => {
+        const rejected = (run.rejects || [])
+          .slice(0, 5)
+          .map((r) => r.reason)
+          .join('; ');
+        return el(
+          'tr',
+          {},
+          el('td', { 'data-label': 'Started', text: when(run.startedAt) }),
+          el('td', { 'data-label': 'Trigger', text: run.trigger }),
+          el(
+            'td',
+            { 'data-label': 'Status' },
+            el('span', {
+              class: `badge state-${run.status === 'error' ? 'failing' : run.status === 'maintenance' ? 'maintenance' : 'fresh'}`,
+              text: run.status,
+            }),
+          ),
+          el('td', { 'data-label': 'Items', class: 'num', text: String(run.items) }),
+          el('td', { 'data-label': 'Accepted', class: 'num', text: String(run.accepted) }),
+          el('td', { 'data-label': 'Rejected', class: 'num', text: String(run.rejected) }),
+          el('td', {
+            'data-label': 'Error',
+            class: run.error ? 'error' : '',
+            text: run.error ? `${run.error.code}: ${run.error.message}` : rejected,
+          }),
+        );
+      }),
     );
-  }));
   $('runs').hidden = false;
 }
 
@@ -81,7 +127,11 @@ async function refreshFeed(id, button) {
   try {
     await api(`/v1/admin/feeds/${id}/refresh?wait=true`, { method: 'POST' });
     await loadHealth();
-    if (state.feed === id) await showRuns({ id, exchangerSlug: document.querySelector(`#feeds tr[data-feed="${id}"] td:nth-child(2)`)?.textContent || '' });
+    if (state.feed === id)
+      await showRuns({
+        id,
+        exchangerSlug: document.querySelector(`#feeds tr[data-feed="${id}"] td:nth-child(2)`)?.textContent || '',
+      });
   } finally {
     button.disabled = false;
     button.textContent = 'Refresh';

@@ -5,7 +5,14 @@
 
 const REFRESH_MS = 5000;
 const HISTORY_HOURS = 6;
-const KIND_NAMES = { crypto: 'Crypto', emoney: 'E-money', bank: 'Banks', online_banking: 'Online banking', cash: 'Cash', transfer: 'Transfers' };
+const KIND_NAMES = {
+  crypto: 'Crypto',
+  emoney: 'E-money',
+  bank: 'Banks',
+  online_banking: 'Online banking',
+  cash: 'Cash',
+  transfer: 'Transfers',
+};
 const $ = (id) => document.getElementById(id);
 const state = { currencies: [], etag: null, key: '', history: [], timer: null };
 
@@ -55,9 +62,20 @@ function limits(item, from, to) {
 function row(item, answer) {
   const give = answer.amount ? item.give : item.in;
   const get = answer.amount ? item.get : item.out;
-  const flags = el('td', { 'data-label': 'Flags' }, ...item.flags.map((f) => el('span', { class: 'badge', text: f })), item.city ? el('span', { class: 'badge', text: item.city }) : null);
-  return el('tr', {},
-    el('td', { 'data-label': 'Exchanger' }, el('a', { class: 'go', href: item.goUrl, rel: 'nofollow noopener', text: item.exchanger.name })),
+  const flags = el(
+    'td',
+    { 'data-label': 'Flags' },
+    ...item.flags.map((f) => el('span', { class: 'badge', text: f })),
+    item.city ? el('span', { class: 'badge', text: item.city }) : null,
+  );
+  return el(
+    'tr',
+    {},
+    el(
+      'td',
+      { 'data-label': 'Exchanger' },
+      el('a', { class: 'go', href: item.goUrl, rel: 'nofollow noopener', text: item.exchanger.name }),
+    ),
     el('td', { class: 'num', 'data-label': 'You give', text: `${give} ${answer.from}` }),
     el('td', { class: 'num', 'data-label': 'You get', text: `${get} ${answer.to}` }),
     el('td', { class: 'num', 'data-label': 'Reserve', text: item.reserve ? `${item.reserve} ${answer.to}` : '—' }),
@@ -70,13 +88,20 @@ function row(item, answer) {
 /** The direction's best rate over the last hours (a point a minute in which someone looked), then live. */
 async function loadHistory(key) {
   const params = new URLSearchParams(key);
-  const direction = new URLSearchParams({ from: params.get('from'), to: params.get('to'), hours: String(HISTORY_HOURS) });
+  const direction = new URLSearchParams({
+    from: params.get('from'),
+    to: params.get('to'),
+    hours: String(HISTORY_HOURS),
+  });
   if (params.get('city')) direction.set('city', params.get('city'));
   try {
     const response = await fetch(`/v1/rates/history?${direction}`);
     if (!response.ok || key !== state.key) return;
     const { points } = await response.json();
-    state.history = points.map((p) => ({ at: Date.parse(p.at), rate: p.rate })).concat(state.history.filter((h) => h.at > Date.now() - 60_000)).sort((a, b) => a.at - b.at);
+    state.history = points
+      .map((p) => ({ at: Date.parse(p.at), rate: p.rate }))
+      .concat(state.history.filter((h) => h.at > Date.now() - 60_000))
+      .sort((a, b) => a.at - b.at);
     drawChart();
   } catch {
     // no chart is better than an error for a chart
@@ -92,10 +117,13 @@ function drawChart() {
   const max = Math.max(...values);
   const t0 = points[0].at;
   const span = Math.max(1, points[points.length - 1].at - t0);
-  const coords = points.map((p, i) => `${((p.at - t0) / span) * 300},${max === min ? 30 : 55 - ((values[i] - min) / (max - min)) * 50}`);
+  const coords = points.map(
+    (p, i) => `${((p.at - t0) / span) * 300},${max === min ? 30 : 55 - ((values[i] - min) / (max - min)) * 50}`,
+  );
   $('chart-svg').replaceChildren(document.createElementNS('http://www.w3.org/2000/svg', 'polyline'));
   $('chart-svg').firstChild.setAttribute('points', coords.join(' '));
-  $('chart-range').textContent = `from ${points[0].rate} to ${points[points.length - 1].rate}, ${points.length} points since ${new Date(points[0].at).toLocaleTimeString()}`;
+  $('chart-range').textContent =
+    `from ${points[0].rate} to ${points[points.length - 1].rate}, ${points.length} points since ${new Date(points[0].at).toLocaleTimeString()}`;
   $('chart').hidden = false;
 }
 
@@ -130,12 +158,16 @@ async function refresh() {
   state.etag = response.headers.get('etag');
   const names = (code) => (state.currencies.find((c) => c.code === code) || { name: code }).name;
   $('title').textContent = `${names(body.from)} → ${names(body.to)}`;
-  $('status').textContent = body.items.length === 0 ? 'No exchanger offers this direction right now.' : `${body.items.length} exchangers, best first${body.amount ? ` — for ${body.amount} ${body.side === 'get' ? body.to + ' to get' : body.from + ' to give'}` : ''}.`;
+  $('status').textContent =
+    body.items.length === 0
+      ? 'No exchanger offers this direction right now.'
+      : `${body.items.length} exchangers, best first${body.amount ? ` — for ${body.amount} ${body.side === 'get' ? body.to + ' to get' : body.from + ' to give'}` : ''}.`;
   // One swap of the whole body: no flicker, no half-drawn table.
   $('rates').tBodies[0].replaceChildren(...body.items.map((item) => row(item, body)));
   $('rates').hidden = body.items.length === 0;
   const best = body.items[0];
-  if (best && (state.history.length === 0 || state.history[state.history.length - 1].rate !== best.rate)) state.history.push({ at: Date.now(), rate: best.rate });
+  if (best && (state.history.length === 0 || state.history[state.history.length - 1].rate !== best.rate))
+    state.history.push({ at: Date.now(), rate: best.rate });
   drawChart();
 }
 
@@ -147,7 +179,8 @@ function schedule() {
 
 async function start() {
   const answer = await fetch('/v1/currencies?withOffers=true').then((r) => r.json());
-  state.currencies = answer.items.length > 0 ? answer.items : (await fetch('/v1/currencies').then((r) => r.json())).items;
+  state.currencies =
+    answer.items.length > 0 ? answer.items : (await fetch('/v1/currencies').then((r) => r.json())).items;
   const params = new URLSearchParams(location.search);
   fillSelect($('from'), '');
   fillSelect($('to'), '');
@@ -161,8 +194,14 @@ async function start() {
     $(side).addEventListener('change', schedule);
   }
   for (const id of ['amount', 'side', 'city']) $(id).addEventListener('change', schedule);
-  $('amount').addEventListener('input', () => { clearTimeout(state.typing); state.typing = setTimeout(schedule, 400); });
-  $('pick').addEventListener('submit', (e) => { e.preventDefault(); schedule(); });
+  $('amount').addEventListener('input', () => {
+    clearTimeout(state.typing);
+    state.typing = setTimeout(schedule, 400);
+  });
+  $('pick').addEventListener('submit', (e) => {
+    e.preventDefault();
+    schedule();
+  });
   schedule();
 }
 

@@ -17,7 +17,11 @@ export async function withDatabaseUrl<T>(config: AppConfig, io: CliIo, work: (ur
 }
 
 /** Runs `work` with a one-connection DataSource on that database. */
-export function withDataSource<T>(config: AppConfig, io: CliIo, work: (dataSource: DataSource) => Promise<T>): Promise<T> {
+export function withDataSource<T>(
+  config: AppConfig,
+  io: CliIo,
+  work: (dataSource: DataSource) => Promise<T>,
+): Promise<T> {
   return withDatabaseUrl(config, io, async (url) => {
     const dataSource = createDataSource({ url, poolSize: 1, applicationName: 'ratewatch-cli' });
     await dataSource.initialize();

@@ -8,7 +8,11 @@ export const COMMANDS: readonly CliCommand[] = [feedCheckCommand, adminKeyComman
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.usage.length));
-  return ['usage: npm run -s cli -- <command> [options]', '', ...COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`)].join('\n');
+  return [
+    'usage: npm run -s cli -- <command> [options]',
+    '',
+    ...COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+  ].join('\n');
 }
 
 /** Runs one CLI invocation and returns its exit status. */

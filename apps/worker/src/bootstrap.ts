@@ -18,16 +18,23 @@ export class WorkerModeError extends Error {
   override name = 'WorkerModeError';
 }
 
-export async function startWorker(config: AppConfig, logger: Logger = createLogger(config, 'ratewatch-worker')): Promise<RunningWorker> {
+export async function startWorker(
+  config: AppConfig,
+  logger: Logger = createLogger(config, 'ratewatch-worker'),
+): Promise<RunningWorker> {
   if (config.mode !== 'fleet' || !config.database.url) {
     throw new WorkerModeError(
       'the worker runs in fleet mode only: set DATABASE_URL and REDIS_URL (in standalone mode `npm start` polls feeds in-process)',
     );
   }
-  const app = await NestFactory.create<NestFastifyApplication>(WorkerModule.forRoot(config, logger), new FastifyAdapter(), {
-    bufferLogs: true,
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    WorkerModule.forRoot(config, logger),
+    new FastifyAdapter(),
+    {
+      bufferLogs: true,
+      abortOnError: false,
+    },
+  );
   app.useLogger(app.get(NestPinoLogger));
   await app.listen(config.worker.port, config.api.host);
   const address = app.getHttpServer().address();

@@ -11,7 +11,11 @@ import { FeedPollJob, HOUSEKEEPING, HousekeepingJobName, JOBS, QUEUES } from '@a
  * a worker that died (SIGKILL, lost host) stops renewing, and after the lock expires the stalled-job
  * check (every half lock) hands the job to another worker. A job found stalled a third time fails.
  */
-export function feedPollWorkerOptions(config: AppConfig): { lockDuration: number; stalledInterval: number; maxStalledCount: number } {
+export function feedPollWorkerOptions(config: AppConfig): {
+  lockDuration: number;
+  stalledInterval: number;
+  maxStalledCount: number;
+} {
   const lockMs = config.worker.lockSeconds * 1000;
   return { lockDuration: lockMs, stalledInterval: Math.max(1000, Math.floor(lockMs / 2)), maxStalledCount: 2 };
 }
@@ -50,5 +54,13 @@ export class FeedPollProcessor extends WorkerHost implements OnApplicationBootst
 function pollJobResult(outcome: PollOutcome): unknown {
   if (outcome.status === 'skipped') return { status: 'skipped', reason: outcome.reason };
   const { run } = outcome;
-  return { status: run.status, error: run.error, offers: run.accepted, inserted: run.inserted, updated: run.updated, deleted: run.deleted, durationMs: run.durationMs };
+  return {
+    status: run.status,
+    error: run.error,
+    offers: run.accepted,
+    inserted: run.inserted,
+    updated: run.updated,
+    deleted: run.deleted,
+    durationMs: run.durationMs,
+  };
 }

@@ -1,10 +1,23 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDataSource, FeedsRepository, migrateAndSeed, PartnersRepository, RateHistoryRepository } from '@app/database';
+import {
+  createDataSource,
+  FeedsRepository,
+  migrateAndSeed,
+  PartnersRepository,
+  RateHistoryRepository,
+} from '@app/database';
 import { FeedScheduler } from '@app/ingestion';
 import { PartnerScheduler } from '@app/partners';
-import { feedPollSchedule, feedSchedulerId, HOUSEKEEPING, InProcessRecurringSchedules, JOBS, partnerSchedulerId } from '@app/queue';
+import {
+  feedPollSchedule,
+  feedSchedulerId,
+  HOUSEKEEPING,
+  InProcessRecurringSchedules,
+  JOBS,
+  partnerSchedulerId,
+} from '@app/queue';
 import { createExchangerWithFeed } from '../../../test/support/ingestion';
 import { createTestDatabase, TestDatabase } from '../../../test/support/services';
 import { HousekeepingService } from './housekeeping.service';
@@ -24,7 +37,13 @@ describe('HousekeepingService', () => {
     schedules = new InProcessRecurringSchedules(new SchedulerRegistry());
     const feeds = new FeedsRepository(dataSource);
     const partners = new PartnersRepository(dataSource);
-    housekeeping = new HousekeepingService(schedules, new FeedScheduler(schedules, feeds), new PartnerScheduler(schedules, partners), feeds, new RateHistoryRepository(dataSource));
+    housekeeping = new HousekeepingService(
+      schedules,
+      new FeedScheduler(schedules, feeds),
+      new PartnerScheduler(schedules, partners),
+      feeds,
+      new RateHistoryRepository(dataSource),
+    );
   });
 
   afterAll(async () => {
@@ -35,17 +54,31 @@ describe('HousekeepingService', () => {
 
   it('reconciles every family with the database: feeds, partner accounts and the housekeeping schedules themselves', async () => {
     const { exchangerId, feedId } = await createExchangerWithFeed(dataSource, 'kept', 'https://kept.example/rates.xml');
-    await dataSource.query(`INSERT INTO partner_accounts (exchanger_id, api_url, api_key_encrypted) VALUES ($1, 'https://kept.example/api.php', 'sealed')`, [exchangerId]);
+    await dataSource.query(
+      `INSERT INTO partner_accounts (exchanger_id, api_url, api_key_encrypted) VALUES ($1, 'https://kept.example/api.php', 'sealed')`,
+      [exchangerId],
+    );
     // A schedule whose feed is gone (deleted behind the schedule's back).
     await schedules.upsert(feedPollSchedule(feedId + 1000, 30));
 
     const result = await housekeeping.run(JOBS.reconcileFeeds);
-    expect(result).toMatchObject({ feeds: { upserted: [feedId], removed: [feedId + 1000] }, partners: { upserted: [exchangerId], removed: [] } });
+    expect(result).toMatchObject({
+      feeds: { upserted: [feedId], removed: [feedId + 1000] },
+      partners: { upserted: [exchangerId], removed: [] },
+    });
     expect(await schedules.ids('feed')).toEqual([feedSchedulerId(feedId)]);
     expect(await schedules.ids('partner')).toEqual([partnerSchedulerId(exchangerId)]);
-    expect(await schedules.ids('housekeeping')).toEqual(Object.values(HOUSEKEEPING).map((h) => h.schedulerId).sort());
+    expect(await schedules.ids('housekeeping')).toEqual(
+      Object.values(HOUSEKEEPING)
+        .map((h) => h.schedulerId)
+        .sort(),
+    );
     // A second run finds everything in place.
-    expect(await housekeeping.run(JOBS.reconcileFeeds)).toMatchObject({ feeds: { upserted: [], removed: [] }, partners: { upserted: [], removed: [] }, housekeeping: { upserted: [], removed: [] } });
+    expect(await housekeeping.run(JOBS.reconcileFeeds)).toMatchObject({
+      feeds: { upserted: [], removed: [] },
+      partners: { upserted: [], removed: [] },
+      housekeeping: { upserted: [], removed: [] },
+    });
   });
 
   it('prunes best-rate history older than its retention, and only that', async () => {

@@ -2,7 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { FeedsRepository, RateHistoryRepository } from '@app/database';
 import { FeedScheduler, ReconcileResult } from '@app/ingestion';
 import { PartnerScheduler } from '@app/partners';
-import { HousekeepingJobName, housekeepingSchedules, JOBS, RecurringSchedules, ScheduleReconcileResult } from '@app/queue';
+import {
+  HousekeepingJobName,
+  housekeepingSchedules,
+  JOBS,
+  RecurringSchedules,
+  ScheduleReconcileResult,
+} from '@app/queue';
 
 export interface SchedulesReconciled {
   readonly feeds: ReconcileResult;

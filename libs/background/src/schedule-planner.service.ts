@@ -36,7 +36,9 @@ export class SchedulePlanner implements OnApplicationBootstrap, OnApplicationShu
     if (this.replanTimer) clearTimeout(this.replanTimer);
     this.replanTimer = null;
     this.plan('after a Redis reconnect').catch((error: unknown) => {
-      this.logger.error(`planning schedules after a Redis reconnect failed (attempt ${attempt}, retrying in ${REPLAN_RETRY_MS / 1000} s): ${String(error)}`);
+      this.logger.error(
+        `planning schedules after a Redis reconnect failed (attempt ${attempt}, retrying in ${REPLAN_RETRY_MS / 1000} s): ${String(error)}`,
+      );
       this.replanTimer = setTimeout(() => this.replan(attempt + 1), REPLAN_RETRY_MS);
       this.replanTimer.unref();
     });
@@ -44,6 +46,8 @@ export class SchedulePlanner implements OnApplicationBootstrap, OnApplicationShu
 
   private async plan(when: string): Promise<void> {
     const { feeds, partners } = await this.housekeeping.reconcileSchedules();
-    this.logger.log(`schedules planned ${when}: feeds ${feeds.upserted.length} upserted, ${feeds.removed.length} removed; partner accounts ${partners.upserted.length} upserted, ${partners.removed.length} removed`);
+    this.logger.log(
+      `schedules planned ${when}: feeds ${feeds.upserted.length} upserted, ${feeds.removed.length} removed; partner accounts ${partners.upserted.length} upserted, ${partners.removed.length} removed`,
+    );
   }
 }

@@ -10,7 +10,12 @@ export interface AppConfig {
    * `processingConcurrency`: how many of them read, normalize and write at once (CPU on one event loop);
    * `lockSeconds`: how long a job stays locked to a worker that stopped renewing it (then another takes it).
    */
-  readonly worker: { readonly port: number; readonly concurrency: number; readonly processingConcurrency: number; readonly lockSeconds: number };
+  readonly worker: {
+    readonly port: number;
+    readonly concurrency: number;
+    readonly processingConcurrency: number;
+    readonly lockSeconds: number;
+  };
   readonly database: {
     /** Null until standalone mode has started its embedded PostgreSQL. */
     readonly url: string | null;
@@ -26,7 +31,10 @@ export interface AppConfig {
   readonly secretKey: string | null;
   /** Public API: answers cached (and `max-age`) for `cacheSeconds`; `rateLimit` requests a minute per IP (0 = off). */
   readonly public: { readonly cacheSeconds: number; readonly rateLimit: number };
-  readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; readonly pretty: boolean };
+  readonly log: {
+    readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+    readonly pretty: boolean;
+  };
 }
 
 /** Injection token for the AppConfig object. */

@@ -10,17 +10,13 @@ const port = z.coerce
   .min(0, 'must be between 0 and 65535 (0 picks a free port)')
   .max(65535, 'must be between 0 and 65535 (0 picks a free port)');
 
-const postgresUrl = z
-  .string()
-  .refine((value) => /^postgres(ql)?:\/\/.+/.test(value) && URL.canParse(value), {
-    error: 'must be a postgres:// or postgresql:// URL',
-  });
+const postgresUrl = z.string().refine((value) => /^postgres(ql)?:\/\/.+/.test(value) && URL.canParse(value), {
+  error: 'must be a postgres:// or postgresql:// URL',
+});
 
-const redisUrl = z
-  .string()
-  .refine((value) => /^rediss?:\/\/.+/.test(value) && URL.canParse(value), {
-    error: 'must be a redis:// or rediss:// URL',
-  });
+const redisUrl = z.string().refine((value) => /^rediss?:\/\/.+/.test(value) && URL.canParse(value), {
+  error: 'must be a redis:// or rediss:// URL',
+});
 
 /**
  * The environment ratewatch reads, as documented in API.md "Configuration" and the README.
@@ -31,14 +27,37 @@ export const envSchema = z
     HOST: z.string().min(1).default('0.0.0.0'),
     PORT: port.default(3000),
     WORKER_PORT: port.default(3001),
-    WORKER_CONCURRENCY: z.coerce.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(64),
-    WORKER_LOCK_SECONDS: z.coerce.number().int().min(2, 'must be at least 2').max(600, 'must be at most 600').default(30),
+    WORKER_CONCURRENCY: z.coerce
+      .number()
+      .int()
+      .min(1, 'must be at least 1')
+      .max(1000, 'must be at most 1000')
+      .default(64),
+    WORKER_LOCK_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(2, 'must be at least 2')
+      .max(600, 'must be at most 600')
+      .default(30),
     SHUTDOWN_DRAIN_SECONDS: z.coerce.number().min(0, 'must be 0 or more').max(120, 'must be at most 120').default(3),
-    POLL_PROCESSING_CONCURRENCY: z.coerce.number().int().min(1, 'must be at least 1').max(64, 'must be at most 64').default(4),
+    POLL_PROCESSING_CONCURRENCY: z.coerce
+      .number()
+      .int()
+      .min(1, 'must be at least 1')
+      .max(64, 'must be at most 64')
+      .default(4),
     DATABASE_URL: postgresUrl.optional(),
-    DATABASE_POOL_SIZE: z.coerce.number().int().min(1, 'must be at least 1').max(200, 'must be at most 200').default(10),
+    DATABASE_POOL_SIZE: z.coerce
+      .number()
+      .int()
+      .min(1, 'must be at least 1')
+      .max(200, 'must be at most 200')
+      .default(10),
     REDIS_URL: redisUrl.optional(),
-    REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores').default('ratewatch'),
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores')
+      .default('ratewatch'),
     DATA_DIR: z.string().min(1).default('./data'),
     ADMIN_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
     FETCH_ALLOW_PRIVATE: booleanString.default(false),

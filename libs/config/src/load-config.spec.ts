@@ -47,7 +47,9 @@ describe('loadConfig', () => {
   });
 
   it('refuses REDIS_URL without DATABASE_URL', () => {
-    expect(errorOf({ REDIS_URL: 'redis://127.0.0.1:6379' }).message).toMatch(/DATABASE_URL must be set when REDIS_URL is set/);
+    expect(errorOf({ REDIS_URL: 'redis://127.0.0.1:6379' }).message).toMatch(
+      /DATABASE_URL must be set when REDIS_URL is set/,
+    );
   });
 
   it('reads booleans written as 1/0', () => {

@@ -24,7 +24,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     mode: e.REDIS_URL ? 'fleet' : 'standalone',
     api: { host: e.HOST, port: e.PORT },
     shutdownDrainSeconds: e.SHUTDOWN_DRAIN_SECONDS,
-    worker: { port: e.WORKER_PORT, concurrency: e.WORKER_CONCURRENCY, processingConcurrency: e.POLL_PROCESSING_CONCURRENCY, lockSeconds: e.WORKER_LOCK_SECONDS },
+    worker: {
+      port: e.WORKER_PORT,
+      concurrency: e.WORKER_CONCURRENCY,
+      processingConcurrency: e.POLL_PROCESSING_CONCURRENCY,
+      lockSeconds: e.WORKER_LOCK_SECONDS,
+    },
     database: {
       url: e.DATABASE_URL ?? null,
       embedded: !e.DATABASE_URL,

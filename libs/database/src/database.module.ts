@@ -38,8 +38,12 @@ export class DatabaseModule {
         TypeOrmModule.forRootAsync({
           inject: [APP_CONFIG],
           useFactory: (config: AppConfig) => {
-            if (!config.database.url) throw new Error('the database URL is not resolved yet (standalone mode starts its database before Nest)');
-            return { ...dataSourceOptions({ url: config.database.url, poolSize: config.database.poolSize, applicationName }), retryAttempts: 3 };
+            if (!config.database.url)
+              throw new Error('the database URL is not resolved yet (standalone mode starts its database before Nest)');
+            return {
+              ...dataSourceOptions({ url: config.database.url, poolSize: config.database.poolSize, applicationName }),
+              retryAttempts: 3,
+            };
           },
         }),
       ],

@@ -22,14 +22,39 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
 
   it('creates the schema and seeds the 322 catalog codes and the default aliases', async () => {
     const result = await migrateAndSeed(db.url);
-    expect(result.migrationsApplied).toEqual(['InitialSchema1764072000000', 'CatalogVersion1764072100000', 'AdminAudit1764072300000', 'PartnerPrograms1764072400000', 'BestRateHistory1764072500000', 'OfferFloatingAndDelay1764072600000']);
+    expect(result.migrationsApplied).toEqual([
+      'InitialSchema1764072000000',
+      'CatalogVersion1764072100000',
+      'AdminAudit1764072300000',
+      'PartnerPrograms1764072400000',
+      'BestRateHistory1764072500000',
+      'OfferFloatingAndDelay1764072600000',
+    ]);
     expect(result.currenciesAdded).toBe(322);
     expect(result.aliasesAdded).toBeGreaterThan(10);
     const tables = await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
     expect(tables.rows.map((r: { tablename: string }) => r.tablename)).toEqual([
-      'admin_audit', 'api_keys', 'app_secrets', 'best_rate_history', 'catalog_version', 'clicks', 'currencies', 'currency_aliases', 'exchangers', 'feed_runs', 'feeds', 'migrations', 'offers', 'partner_accounts', 'partner_balances', 'partner_exchanges', 'partner_visits',
+      'admin_audit',
+      'api_keys',
+      'app_secrets',
+      'best_rate_history',
+      'catalog_version',
+      'clicks',
+      'currencies',
+      'currency_aliases',
+      'exchangers',
+      'feed_runs',
+      'feeds',
+      'migrations',
+      'offers',
+      'partner_accounts',
+      'partner_balances',
+      'partner_exchanges',
+      'partner_visits',
     ]);
-    const alias = await client.query(`SELECT code FROM currency_aliases WHERE alias = 'USDTTRC' AND exchanger_id IS NULL`);
+    const alias = await client.query(
+      `SELECT code FROM currency_aliases WHERE alias = 'USDTTRC' AND exchanger_id IS NULL`,
+    );
     expect(alias.rows).toEqual([{ code: 'USDTTRC20' }]);
   });
 
@@ -45,7 +70,11 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
   it('lets several processes start at once (the advisory lock serialises them)', async () => {
     const fresh = await createTestDatabase();
     try {
-      const results = await Promise.all([migrateAndSeed(fresh.url), migrateAndSeed(fresh.url), migrateAndSeed(fresh.url)]);
+      const results = await Promise.all([
+        migrateAndSeed(fresh.url),
+        migrateAndSeed(fresh.url),
+        migrateAndSeed(fresh.url),
+      ]);
       expect(results.map((r) => r.migrationsApplied.length).sort()).toEqual([0, 0, 6]);
       expect(results.reduce((sum, r) => sum + r.currenciesAdded, 0)).toBe(322);
     } finally {
@@ -54,22 +83,43 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
   });
 
   it('enforces the model: bad slugs, bad statuses, non-positive rates and duplicate aliases are refused', async () => {
-    await expect(client.query(`INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ('Bad Slug', 'x', 'https://x', 'https://x')`)).rejects.toThrow(/check/);
-    await expect(client.query(`INSERT INTO exchangers (slug, name, site_url, referral_url, status) VALUES ('ok-slug', 'x', 'https://x', 'https://x', 'gone')`)).rejects.toThrow(/check/);
-    const { rows } = await client.query(`INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ('aura', 'Aura', 'https://aura.example', 'https://aura.example/?rid=1') RETURNING id`);
+    await expect(
+      client.query(
+        `INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ('Bad Slug', 'x', 'https://x', 'https://x')`,
+      ),
+    ).rejects.toThrow(/check/);
+    await expect(
+      client.query(
+        `INSERT INTO exchangers (slug, name, site_url, referral_url, status) VALUES ('ok-slug', 'x', 'https://x', 'https://x', 'gone')`,
+      ),
+    ).rejects.toThrow(/check/);
+    const { rows } = await client.query(
+      `INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ('aura', 'Aura', 'https://aura.example', 'https://aura.example/?rid=1') RETURNING id`,
+    );
     const exchangerId = (rows[0] as { id: number }).id;
-    const feed = await client.query(`INSERT INTO feeds (exchanger_id, url) VALUES ($1, 'https://aura.example/rates.xml') RETURNING id`, [exchangerId]);
+    const feed = await client.query(
+      `INSERT INTO feeds (exchanger_id, url) VALUES ($1, 'https://aura.example/rates.xml') RETURNING id`,
+      [exchangerId],
+    );
     const feedId = (feed.rows[0] as { id: number }).id;
     await expect(
-      client.query(`INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, amount_in, amount_out, rate) VALUES ($1, $2, 'BTC', 'ETH', 1, 0, 0)`, [feedId, exchangerId]),
+      client.query(
+        `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, amount_in, amount_out, rate) VALUES ($1, $2, 'BTC', 'ETH', 1, 0, 0)`,
+        [feedId, exchangerId],
+      ),
     ).rejects.toThrow(/check/);
-    await expect(client.query(`INSERT INTO currency_aliases (alias, code) VALUES ('USDTTRC', 'USDTERC20')`)).rejects.toThrow(/currency_aliases_scope_alias/);
+    await expect(
+      client.query(`INSERT INTO currency_aliases (alias, code) VALUES ('USDTTRC', 'USDTERC20')`),
+    ).rejects.toThrow(/currency_aliases_scope_alias/);
     // The same alias for one exchanger only is fine.
-    await client.query(`INSERT INTO currency_aliases (alias, exchanger_id, code) VALUES ('USDTTRC', $1, 'USDTERC20')`, [exchangerId]);
+    await client.query(`INSERT INTO currency_aliases (alias, exchanger_id, code) VALUES ('USDTTRC', $1, 'USDTERC20')`, [
+      exchangerId,
+    ]);
   });
 
   it('bumps the catalog version on every change to currencies or aliases', async () => {
-    const version = async () => Number(((await client.query(`SELECT version FROM catalog_version`)).rows[0] as { version: string }).version);
+    const version = async () =>
+      Number(((await client.query(`SELECT version FROM catalog_version`)).rows[0] as { version: string }).version);
     const before = await version();
     await client.query(`INSERT INTO currency_aliases (alias, code) VALUES ('TETHERTRC', 'USDTTRC20')`);
     await client.query(`UPDATE currencies SET name = name WHERE code = 'ETH'`);
@@ -93,7 +143,9 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       await migrateAndSeed(scratch.url);
       await dataSource.initialize();
       for (let i = 0; i < MIGRATIONS.length; i++) await dataSource.undoLastMigration();
-      const tables: unknown[] = await dataSource.query(`SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations'`);
+      const tables: unknown[] = await dataSource.query(
+        `SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations'`,
+      );
       expect(tables).toHaveLength(0);
     } finally {
       if (dataSource.isInitialized) await dataSource.destroy();

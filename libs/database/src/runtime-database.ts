@@ -18,7 +18,10 @@ export async function openRuntimeDatabase(config: AppConfig, log: Log): Promise<
   if (!config.database.embedded) return { config, stop: () => Promise.resolve() };
   const started = Date.now();
   const server = await EmbeddedPostgres.start({ dataDir: config.database.dataDir, log });
-  log('info', `embedded PostgreSQL ready on 127.0.0.1:${server.port} in ${Date.now() - started} ms (data in ${config.database.dataDir})`);
+  log(
+    'info',
+    `embedded PostgreSQL ready on 127.0.0.1:${server.port} in ${Date.now() - started} ms (data in ${config.database.dataDir})`,
+  );
   return {
     config: { ...config, database: { ...config.database, url: server.url } },
     stop: () => server.stop(),

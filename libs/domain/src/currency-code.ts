@@ -1,4 +1,3 @@
-
 /** Whitespace and every Unicode format character (zero-width, BOM, soft hyphen, bidi controls such as U+202E). */
 const INVISIBLE = /[\s\u00a0\u202f\p{Cf}]/gu;
 const SEPARATORS = /[\s_\-()./\\]/g;

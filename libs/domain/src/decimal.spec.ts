@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalDecimal, Dec, compareDecimalStrings, DECIMAL_BOUNDS, decimalBoundsProblem, parseDecimal, RATE_BOUNDS, rateOf, rateOfCanonical, toPlain } from './decimal';
+import {
+  canonicalDecimal,
+  Dec,
+  compareDecimalStrings,
+  DECIMAL_BOUNDS,
+  decimalBoundsProblem,
+  parseDecimal,
+  RATE_BOUNDS,
+  rateOf,
+  rateOfCanonical,
+  toPlain,
+} from './decimal';
 
 const read = (raw: string | number): string | null => {
   const value = parseDecimal(raw);
@@ -124,11 +135,20 @@ describe('decimalBoundsProblem', () => {
   it('gives the same answer on its short-string fast path as digit by digit', () => {
     // Every canonical shape up to the fast path's length: integers, fractions with leading zeros, signs.
     for (let length = 1; length <= 32; length++) {
-      for (const value of [`1${zeros(length - 1)}`, `0.${zeros(Math.max(0, length - 3))}7`, `-${'9'.repeat(Math.max(1, length - 1))}`]) {
-        const exponent = value.replace('-', '').startsWith('0.') ? -(value.split('.')[1]!.search(/[1-9]/) + 1) : value.replace('-', '').split('.')[0]!.length - 1;
+      for (const value of [
+        `1${zeros(length - 1)}`,
+        `0.${zeros(Math.max(0, length - 3))}7`,
+        `-${'9'.repeat(Math.max(1, length - 1))}`,
+      ]) {
+        const exponent = value.replace('-', '').startsWith('0.')
+          ? -(value.split('.')[1]!.search(/[1-9]/) + 1)
+          : value.replace('-', '').split('.')[0]!.length - 1;
         for (const bounds of [DECIMAL_BOUNDS, RATE_BOUNDS]) {
           const expected = exponent > bounds.maxExponent ? 'larger' : exponent < bounds.minExponent ? 'smaller' : null;
-          expect(decimalBoundsProblem(value, bounds)?.split(' ')[0] ?? null, `${value} in ${JSON.stringify(bounds)}`).toBe(expected);
+          expect(
+            decimalBoundsProblem(value, bounds)?.split(' ')[0] ?? null,
+            `${value} in ${JSON.stringify(bounds)}`,
+          ).toBe(expected);
         }
       }
     }

@@ -98,14 +98,22 @@ function significantDigitsOfCanonical(value: string): number {
  * Why a canonical decimal is outside what ratewatch stores (DECIMAL_BOUNDS), or null when it is
  * inside. `bounds` narrows the magnitude (rates use RATE_BOUNDS).
  */
-export function decimalBoundsProblem(value: string, bounds: { minExponent: number; maxExponent: number } = DECIMAL_BOUNDS): string | null {
+export function decimalBoundsProblem(
+  value: string,
+  bounds: { minExponent: number; maxExponent: number } = DECIMAL_BOUNDS,
+): string | null {
   // A short canonical string cannot be out of bounds: it has too few characters for that many digits or
   // zeros (the hot path: almost every value a feed writes).
-  if (value.length <= Math.min(bounds.maxExponent + 1, 2 - bounds.minExponent, DECIMAL_BOUNDS.maxSignificantDigits) || value === '0') return null;
+  if (
+    value.length <= Math.min(bounds.maxExponent + 1, 2 - bounds.minExponent, DECIMAL_BOUNDS.maxSignificantDigits) ||
+    value === '0'
+  )
+    return null;
   const exponent = exponentOfCanonical(value);
   if (exponent > bounds.maxExponent) return `larger than 1e${bounds.maxExponent + 1}`;
   if (exponent < bounds.minExponent) return `smaller than 1e${bounds.minExponent}`;
-  if (significantDigitsOfCanonical(value) > DECIMAL_BOUNDS.maxSignificantDigits) return `more than ${DECIMAL_BOUNDS.maxSignificantDigits} significant digits`;
+  if (significantDigitsOfCanonical(value) > DECIMAL_BOUNDS.maxSignificantDigits)
+    return `more than ${DECIMAL_BOUNDS.maxSignificantDigits} significant digits`;
   return null;
 }
 

@@ -51,7 +51,8 @@ export function emptyRawItem(): RawFeedItem {
   return { minamount: [], maxamount: [] };
 }
 
-type ScalarField = 'from' | 'to' | 'in' | 'out' | 'amount' | 'frommin' | 'frommax' | 'tomin' | 'tomax' | 'param' | 'delay' | 'city';
+type ScalarField =
+  'from' | 'to' | 'in' | 'out' | 'amount' | 'frommin' | 'frommax' | 'tomin' | 'tomax' | 'param' | 'delay' | 'city';
 type FeeField = 'fromfee' | 'tofee' | 'minfee';
 
 /** What an element or key name means (case-insensitive; camelCase and the older JSON names included). */
@@ -123,7 +124,12 @@ const TRUE = /^(true|1|yes|on|)$/i;
  * element's (a fee's `type`, floating's `percent` and `minutes`). A field that may hold one value and
  * comes twice marks the item defective: which of the two is meant cannot be known.
  */
-export function setRawField(item: RawFeedItem, name: string, value: string, attributes?: Readonly<Record<string, string>>): void {
+export function setRawField(
+  item: RawFeedItem,
+  name: string,
+  value: string,
+  attributes?: Readonly<Record<string, string>>,
+): void {
   const role = fieldRole(name);
   if (role === undefined) return;
   switch (role.role) {
@@ -135,7 +141,8 @@ export function setRawField(item: RawFeedItem, name: string, value: string, attr
       item[role.field].push(value);
       return;
     case 'fee': {
-      const component: RawFee = attributes?.type === undefined ? { text: value } : { text: value, type: attributes.type };
+      const component: RawFee =
+        attributes?.type === undefined ? { text: value } : { text: value, type: attributes.type };
       (item[role.field] ??= []).push(component);
       return;
     }
@@ -143,7 +150,11 @@ export function setRawField(item: RawFeedItem, name: string, value: string, attr
       if (TRUE.test(value.trim())) (item.flags ??= []).push(role.flag);
       return;
     case 'floating':
-      item.floating = { percent: attributes?.percent, minutes: attributes?.minutes, text: value === '' ? undefined : value };
+      item.floating = {
+        percent: attributes?.percent,
+        minutes: attributes?.minutes,
+        text: value === '' ? undefined : value,
+      };
       return;
   }
 }

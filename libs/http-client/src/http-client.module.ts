@@ -8,7 +8,13 @@ import { SafeHttpClient } from './safe-http-client';
  */
 @Global()
 @Module({
-  providers: [{ provide: SafeHttpClient, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new SafeHttpClient({ allowPrivate: config.fetch.allowPrivate }) }],
+  providers: [
+    {
+      provide: SafeHttpClient,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => new SafeHttpClient({ allowPrivate: config.fetch.allowPrivate }),
+    },
+  ],
   exports: [SafeHttpClient],
 })
 export class HttpClientModule {}

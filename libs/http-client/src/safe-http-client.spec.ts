@@ -23,12 +23,22 @@ const routes: Record<string, Handler> = {
   },
   '/gzip-encoded': (_req, res) => res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync(FEED)),
   '/gzip-file': (_req, res) => res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(gzipSync(FEED)),
-  '/gzip-bomb': (_req, res) => res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync(Buffer.alloc(10 * 1024 * 1024))),
+  '/gzip-bomb': (_req, res) =>
+    res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync(Buffer.alloc(10 * 1024 * 1024))),
   '/big': (_req, res) => res.writeHead(200).end(Buffer.alloc(5000, 'a')),
-  '/html': (_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!DOCTYPE html><html><title>Just a moment...</title></html>'),
+  '/html': (_req, res) =>
+    res
+      .writeHead(200, { 'content-type': 'text/html' })
+      .end('<!DOCTYPE html><html><title>Just a moment...</title></html>'),
   '/error': (_req, res) => res.writeHead(503).end('down'),
-  '/maintenance-gz': (_req, res) => res.writeHead(503, { 'content-encoding': 'gzip', 'content-type': 'text/html' }).end(gzipSync('<html><title>Maintenance</title></html>')),
-  '/maintenance-big-gz': (_req, res) => res.writeHead(503, { 'content-encoding': 'gzip' }).end(gzipSync(`<html><title>Maintenance</title><body>${'x'.repeat(300_000)}</body></html>`)),
+  '/maintenance-gz': (_req, res) =>
+    res
+      .writeHead(503, { 'content-encoding': 'gzip', 'content-type': 'text/html' })
+      .end(gzipSync('<html><title>Maintenance</title></html>')),
+  '/maintenance-big-gz': (_req, res) =>
+    res
+      .writeHead(503, { 'content-encoding': 'gzip' })
+      .end(gzipSync(`<html><title>Maintenance</title><body>${'x'.repeat(300_000)}</body></html>`)),
   '/huge-error': (_req, res) => res.writeHead(502).end(Buffer.alloc(1024 * 1024, 'x')),
   '/partial': (_req, res) => res.writeHead(206, { 'content-range': 'bytes 0-99/5000' }).end(FEED.slice(0, 100)),
   '/forbidden': (_req, res) => res.writeHead(403).end('maintenance'),
@@ -44,7 +54,8 @@ const routes: Record<string, Handler> = {
     req.on('end', () => res.writeHead(200).end(`${req.method} ${req.headers['content-type']} ${body}`));
   },
   '/to-private': (_req, res) => res.writeHead(302, { location: 'http://127.0.0.1:9/' }).end(),
-  '/to-localhost': (_req, res, base) => res.writeHead(302, { location: base.replace(HOST, 'localhost') + '/etag' }).end(),
+  '/to-localhost': (_req, res, base) =>
+    res.writeHead(302, { location: base.replace(HOST, 'localhost') + '/etag' }).end(),
   '/to-ftp': (_req, res) => res.writeHead(301, { location: 'ftp://example.com/rates.xml' }).end(),
   '/no-location': (_req, res) => res.writeHead(302).end(),
 };
@@ -52,10 +63,17 @@ const routes: Record<string, Handler> = {
 describe('SafeHttpClient against a local HTTP server', () => {
   let server: Server;
   let base: string;
-  const fetcher = new SafeHttpClient({ allowPrivate: false, isForbidden: (address) => address !== HOST && isForbiddenAddress(address) });
-  const get = (path: string, extra: Partial<FetchRequest> = {}) => fetcher.fetch({ url: base + path, timeoutMs: 2000, ...extra });
+  const fetcher = new SafeHttpClient({
+    allowPrivate: false,
+    isForbidden: (address) => address !== HOST && isForbiddenAddress(address),
+  });
+  const get = (path: string, extra: Partial<FetchRequest> = {}) =>
+    fetcher.fetch({ url: base + path, timeoutMs: 2000, ...extra });
   const failure = async (promise: Promise<unknown>): Promise<FetchError> => {
-    const error = await promise.then(() => null, (e: unknown) => e);
+    const error = await promise.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(FetchError);
     return error as FetchError;
   };
@@ -140,7 +158,13 @@ describe('SafeHttpClient against a local HTTP server', () => {
     for (const url of ['file:///etc/passwd', 'gopher://x', 'javascript:alert(1)', 'not a url']) {
       expect((await failure(fetcher.fetch({ url, timeoutMs: 1000 }))).code).toBe('invalid_url');
     }
-    for (const url of ['http://127.0.0.1/', 'http://[::1]/', 'http://169.254.169.254/latest/meta-data', 'http://0x7f000001/', 'http://2130706433/']) {
+    for (const url of [
+      'http://127.0.0.1/',
+      'http://[::1]/',
+      'http://169.254.169.254/latest/meta-data',
+      'http://0x7f000001/',
+      'http://2130706433/',
+    ]) {
       expect((await failure(fetcher.fetch({ url, timeoutMs: 1000 }))).code).toBe('forbidden_address');
     }
   });
@@ -168,7 +192,9 @@ describe('SafeHttpClient against a local HTTP server', () => {
 
   it('sends a form body with POST', async () => {
     const result = await get('/form', { method: 'POST', form: { start_time: '1', end_time: '2' } });
-    expect(result.kind === 'body' && result.body.toString()).toBe('POST application/x-www-form-urlencoded start_time=1&end_time=2');
+    expect(result.kind === 'body' && result.body.toString()).toBe(
+      'POST application/x-www-form-urlencoded start_time=1&end_time=2',
+    );
   });
 
   it('reports a host that does not resolve', async () => {

@@ -109,7 +109,12 @@ export class SafeHttpClient {
           await response.body.dump().catch(() => undefined);
           const location = header(response.headers, 'location');
           if (!location) throw new FetchError('http_error', `HTTP ${status} without a Location header`, status);
-          if (redirects >= MAX_REDIRECTS) throw new FetchError('too_many_redirects', `more than ${MAX_REDIRECTS} redirects (last to ${location})`, status);
+          if (redirects >= MAX_REDIRECTS)
+            throw new FetchError(
+              'too_many_redirects',
+              `more than ${MAX_REDIRECTS} redirects (last to ${location})`,
+              status,
+            );
           url = this.checkUrl(new URL(location, url).toString());
           continue;
         }
@@ -121,7 +126,12 @@ export class SafeHttpClient {
         }
         if (status >= 500) {
           const sample = await readErrorBody(response.body, header(response.headers, 'content-encoding'));
-          throw new FetchError('http_error', `HTTP ${status} from ${url.host}`, status, sample && { body: sample, contentType: header(response.headers, 'content-type') });
+          throw new FetchError(
+            'http_error',
+            `HTTP ${status} from ${url.host}`,
+            status,
+            sample && { body: sample, contentType: header(response.headers, 'content-type') },
+          );
         }
         if (status >= 400 || status < 200) {
           await response.body.dump().catch(() => undefined);
@@ -130,11 +140,24 @@ export class SafeHttpClient {
         if (status === 206) {
           // ratewatch never asks for a range: a part of a feed is not the feed.
           await response.body.dump().catch(() => undefined);
-          throw new FetchError('http_error', `HTTP 206 Partial Content from ${url.host}: only part of the feed was sent`, status);
+          throw new FetchError(
+            'http_error',
+            `HTTP 206 Partial Content from ${url.host}: only part of the feed was sent`,
+            status,
+          );
         }
         const raw = await readCapped(response.body, maxBytes);
         const body = await decompressBody(raw, header(response.headers, 'content-encoding'), maxBytes);
-        return { kind: 'body', status, url: url.toString(), body, wireBytes: raw.length, contentType: header(response.headers, 'content-type'), etag, lastModified };
+        return {
+          kind: 'body',
+          status,
+          url: url.toString(),
+          body,
+          wireBytes: raw.length,
+          contentType: header(response.headers, 'content-type'),
+          etag,
+          lastModified,
+        };
       }
     } catch (error) {
       throw this.translate(error, controller.signal.aborted, req.timeoutMs);
@@ -160,11 +183,15 @@ export class SafeHttpClient {
     } catch {
       throw new FetchError('invalid_url', `not a URL: ${raw.slice(0, 200)}`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FetchError('invalid_url', `only http and https URLs are fetched, not ${url.protocol}`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new FetchError('invalid_url', `only http and https URLs are fetched, not ${url.protocol}`);
     if (url.username || url.password) throw new FetchError('invalid_url', 'URLs with credentials are not fetched');
     const host = url.hostname.replace(/^\[|\]$/g, '');
     if (!this.options.allowPrivate && isIP(host) && this.isForbidden(host)) {
-      throw new FetchError('forbidden_address', `${host} is a private, loopback or reserved address (set FETCH_ALLOW_PRIVATE=true to allow)`);
+      throw new FetchError(
+        'forbidden_address',
+        `${host} is a private, loopback or reserved address (set FETCH_ALLOW_PRIVATE=true to allow)`,
+      );
     }
     return url;
   }
@@ -182,7 +209,13 @@ export class SafeHttpClient {
       body = new URLSearchParams(req.form).toString();
       headers['content-type'] = 'application/x-www-form-urlencoded';
     }
-    return request(url, { method: req.method ?? 'GET', headers, body, signal, dispatcher: this.agent(Math.min(req.timeoutMs, MAX_CONNECT_TIMEOUT_MS)) });
+    return request(url, {
+      method: req.method ?? 'GET',
+      headers,
+      body,
+      signal,
+      dispatcher: this.agent(Math.min(req.timeoutMs, MAX_CONNECT_TIMEOUT_MS)),
+    });
   }
 
   private agent(connectTimeoutMs: number): Agent {
@@ -204,30 +237,38 @@ export class SafeHttpClient {
     const message = error instanceof Error ? error.message : String(error);
     if (code === FORBIDDEN_CODE) return new FetchError('forbidden_address', message);
     if (aborted) return new FetchError('timeout', `no complete answer within ${timeoutMs} ms`);
-    if (code === 'UND_ERR_CONNECT_TIMEOUT') return new FetchError('timeout', `could not connect within ${Math.min(timeoutMs, MAX_CONNECT_TIMEOUT_MS)} ms`);
-    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return new FetchError('timeout', message);
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new FetchError('dns_failed', `the host name does not resolve (${code})`);
-    if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new FetchError('connect_failed', `could not connect (${code})`);
+    if (code === 'UND_ERR_CONNECT_TIMEOUT')
+      return new FetchError('timeout', `could not connect within ${Math.min(timeoutMs, MAX_CONNECT_TIMEOUT_MS)} ms`);
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
+      return new FetchError('timeout', message);
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+      return new FetchError('dns_failed', `the host name does not resolve (${code})`);
+    if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH')
+      return new FetchError('connect_failed', `could not connect (${code})`);
     return new FetchError('network_error', message || code || 'network error');
   }
 }
 
 /** DNS lookup that refuses hosts resolving to a forbidden address (checked at connect time). */
-const guardedLookup = (isForbidden: (address: string) => boolean): LookupFunction => (hostname, options, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-    if (error) return callback(error, '', 0);
-    const forbidden = addresses.find((a) => isForbidden(a.address));
-    if (forbidden || addresses.length === 0) {
-      const refusal = Object.assign(
-        new Error(`${hostname} resolves to ${forbidden?.address ?? 'nothing'}, a private, loopback or reserved address (set FETCH_ALLOW_PRIVATE=true to allow)`),
-        { code: FORBIDDEN_CODE },
-      );
-      return callback(refusal, '', 0);
-    }
-    if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
-    return callback(null, addresses[0]!.address, addresses[0]!.family);
-  });
-};
+const guardedLookup =
+  (isForbidden: (address: string) => boolean): LookupFunction =>
+  (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+      if (error) return callback(error, '', 0);
+      const forbidden = addresses.find((a) => isForbidden(a.address));
+      if (forbidden || addresses.length === 0) {
+        const refusal = Object.assign(
+          new Error(
+            `${hostname} resolves to ${forbidden?.address ?? 'nothing'}, a private, loopback or reserved address (set FETCH_ALLOW_PRIVATE=true to allow)`,
+          ),
+          { code: FORBIDDEN_CODE },
+        );
+        return callback(refusal, '', 0);
+      }
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+      return callback(null, addresses[0]!.address, addresses[0]!.family);
+    });
+  };
 
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | null {
   const value = headers[name];
@@ -246,7 +287,10 @@ async function readCapped(body: AsyncIterable<Buffer>, maxBytes: number): Promis
 }
 
 /** The first ERROR_BODY_BYTES of an error answer, decompressed; null when it cannot be read. */
-async function readErrorBody(body: AsyncIterable<Buffer> & { dump(): Promise<void> }, encoding: string | null): Promise<Buffer | null> {
+async function readErrorBody(
+  body: AsyncIterable<Buffer> & { dump(): Promise<void> },
+  encoding: string | null,
+): Promise<Buffer | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -255,7 +299,11 @@ async function readErrorBody(body: AsyncIterable<Buffer> & { dump(): Promise<voi
       size += chunk.length;
       if (size >= ERROR_BODY_BYTES) break;
     }
-    return await decompressedPrefix(Buffer.concat(chunks, size).subarray(0, ERROR_BODY_BYTES), encoding, ERROR_BODY_BYTES);
+    return await decompressedPrefix(
+      Buffer.concat(chunks, size).subarray(0, ERROR_BODY_BYTES),
+      encoding,
+      ERROR_BODY_BYTES,
+    );
   } catch {
     return null;
   } finally {
@@ -271,10 +319,13 @@ function decompressedPrefix(raw: Buffer, encoding: string | null, limit: number)
   const enc = (encoding ?? '').trim().toLowerCase();
   const gzipMagic = raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b;
   const stream =
-    enc === 'gzip' || enc === 'x-gzip' || (gzipMagic && (enc === '' || enc === 'identity')) ? createGunzip()
-    : enc === 'deflate' ? createInflate()
-    : enc === 'br' ? createBrotliDecompress()
-    : null;
+    enc === 'gzip' || enc === 'x-gzip' || (gzipMagic && (enc === '' || enc === 'identity'))
+      ? createGunzip()
+      : enc === 'deflate'
+        ? createInflate()
+        : enc === 'br'
+          ? createBrotliDecompress()
+          : null;
   if (stream === null) return Promise.resolve(raw.subarray(0, limit));
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -299,7 +350,8 @@ export async function decompressBody(raw: Buffer, encoding: string | null, maxBy
   const enc = (encoding ?? '').trim().toLowerCase();
   const gzipMagic = raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b;
   try {
-    if (enc === 'gzip' || enc === 'x-gzip' || (gzipMagic && (enc === '' || enc === 'identity'))) return await gunzipAsync(raw, { maxOutputLength: maxBytes });
+    if (enc === 'gzip' || enc === 'x-gzip' || (gzipMagic && (enc === '' || enc === 'identity')))
+      return await gunzipAsync(raw, { maxOutputLength: maxBytes });
     if (enc === 'deflate') return await inflateAsync(raw, { maxOutputLength: maxBytes });
     if (enc === 'br') return await brotliAsync(raw, { maxOutputLength: maxBytes });
     return raw;
@@ -307,6 +359,9 @@ export async function decompressBody(raw: Buffer, encoding: string | null, maxBy
     if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
       throw new FetchError('too_large', `the decompressed body is larger than ${maxBytes} bytes`);
     }
-    throw new FetchError('decompress_failed', `the ${enc || 'gzip'} body cannot be decompressed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new FetchError(
+      'decompress_failed',
+      `the ${enc || 'gzip'} body cannot be decompressed: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }

@@ -25,10 +25,19 @@ export class FailOpenThrottlerStorage implements ThrottlerStorage {
     this.counts = new ThrottlerStorageRedisService(redis);
   }
 
-  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
     if (this.redis.status !== 'ready') return this.uncounted(`Redis is ${this.redis.status}`);
     try {
-      const outcome = await withinDeadline(this.counts.increment(key, ttl, limit, blockDuration, throttlerName), COUNT_TIMEOUT_MS);
+      const outcome = await withinDeadline(
+        this.counts.increment(key, ttl, limit, blockDuration, throttlerName),
+        COUNT_TIMEOUT_MS,
+      );
       return outcome.done ? outcome.value : this.uncounted(`Redis did not answer within ${COUNT_TIMEOUT_MS} ms`);
     } catch (error) {
       return this.uncounted(String(error));

@@ -37,7 +37,9 @@ export class SnapshotChanges implements OnModuleInit, OnApplicationShutdown {
     });
     // Not awaited: the api starts (and answers 503 on /health/ready) while Redis is away; ioredis
     // subscribes once connected and again after every reconnect.
-    this.subscriber.subscribe(this.channel).catch((error: unknown) => this.logger.warn(`could not subscribe to snapshot changes: ${String(error)}`));
+    this.subscriber
+      .subscribe(this.channel)
+      .catch((error: unknown) => this.logger.warn(`could not subscribe to snapshot changes: ${String(error)}`));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -50,7 +52,9 @@ export class SnapshotChanges implements OnModuleInit, OnApplicationShutdown {
   publish(event: SnapshotChangeEvent): void {
     if ('directions' in event && event.directions.length === 0) return;
     if (this.redis) {
-      this.redis.publish(this.channel, JSON.stringify(event)).catch((error: unknown) => this.logger.warn(`could not publish a snapshot change: ${String(error)}`));
+      this.redis
+        .publish(this.channel, JSON.stringify(event))
+        .catch((error: unknown) => this.logger.warn(`could not publish a snapshot change: ${String(error)}`));
     } else {
       this.emitLocally(event);
     }

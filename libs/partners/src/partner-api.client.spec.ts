@@ -38,7 +38,11 @@ describe('PartnerApiClient against a fake partner API', () => {
 
   it('turns every failure into a coded answer without the key in it', async () => {
     const wrong = await client.call({ ...access(), apiKey: 'nope-wrong-key' }, 'get_info');
-    expect(wrong).toEqual({ ok: false, code: 'auth_failed', message: 'the partner API refused the key: REST API key error' });
+    expect(wrong).toEqual({
+      ok: false,
+      code: 'auth_failed',
+      message: 'the partner API refused the key: REST API key error',
+    });
     api.disabled = true;
     expect(await client.call(access(), 'get_info')).toMatchObject({ ok: false, code: 'api_disabled' });
     api.disabled = false;
@@ -53,7 +57,11 @@ describe('PartnerApiClient against a fake partner API', () => {
 
   it('refuses private addresses unless allowed (same SSRF guard as feeds)', async () => {
     const guarded = new PartnerApiClient(new SafeHttpClient({ allowPrivate: false }));
-    expect(await guarded.call(access(), 'get_info')).toMatchObject({ ok: false, code: 'http_error', message: expect.stringMatching(/private, loopback or reserved/) as unknown });
+    expect(await guarded.call(access(), 'get_info')).toMatchObject({
+      ok: false,
+      code: 'http_error',
+      message: expect.stringMatching(/private, loopback or reserved/) as unknown,
+    });
   });
 });
 
@@ -65,6 +73,9 @@ describe('the partner envelope', () => {
   });
 
   it('reads error as a number or a string', () => {
-    expect(parseEnvelope('{"error":"1","error_text":"Api disabled"}')).toMatchObject({ ok: false, code: 'api_disabled' });
+    expect(parseEnvelope('{"error":"1","error_text":"Api disabled"}')).toMatchObject({
+      ok: false,
+      code: 'api_disabled',
+    });
   });
 });

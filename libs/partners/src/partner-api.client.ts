@@ -12,7 +12,8 @@ export interface PartnerAccountAccess {
   requestStyle: 'get' | 'post' | 'both';
 }
 
-export type PartnerAnswer = { ok: true; data: Record<string, unknown> } | { ok: false; code: PartnerErrorCode; message: string };
+export type PartnerAnswer =
+  { ok: true; data: Record<string, unknown> } | { ok: false; code: PartnerErrorCode; message: string };
 
 const TIMEOUT_MS = 20_000;
 const MAX_BYTES = 10 * 1024 * 1024;
@@ -25,7 +26,11 @@ const MAX_BYTES = 10 * 1024 * 1024;
 export class PartnerApiClient {
   constructor(private readonly fetcher: SafeHttpClient) {}
 
-  async call(account: PartnerAccountAccess, method: PartnerMethod, filters: Record<string, string> = {}): Promise<PartnerAnswer> {
+  async call(
+    account: PartnerAccountAccess,
+    method: PartnerMethod,
+    filters: Record<string, string> = {},
+  ): Promise<PartnerAnswer> {
     let url: URL;
     try {
       url = new URL(account.apiUrl);
@@ -35,15 +40,29 @@ export class PartnerApiClient {
     url.searchParams.set('api_action', 'pp');
     url.searchParams.set('api_key', account.apiKey);
     url.searchParams.set('method', method);
-    if (account.requestStyle !== 'post') for (const [name, value] of Object.entries(filters)) url.searchParams.set(name, value);
+    if (account.requestStyle !== 'post')
+      for (const [name, value] of Object.entries(filters)) url.searchParams.set(name, value);
     const post = account.requestStyle !== 'get';
     let body: Buffer;
     try {
-      const answer = await this.fetcher.fetch({ url: url.toString(), timeoutMs: TIMEOUT_MS, maxBytes: MAX_BYTES, method: post ? 'POST' : 'GET', form: post ? filters : undefined, accept: 'application/json' });
-      if (answer.kind !== 'body') return { ok: false, code: 'http_error', message: 'HTTP 304 to an unconditional request' };
+      const answer = await this.fetcher.fetch({
+        url: url.toString(),
+        timeoutMs: TIMEOUT_MS,
+        maxBytes: MAX_BYTES,
+        method: post ? 'POST' : 'GET',
+        form: post ? filters : undefined,
+        accept: 'application/json',
+      });
+      if (answer.kind !== 'body')
+        return { ok: false, code: 'http_error', message: 'HTTP 304 to an unconditional request' };
       body = answer.body;
     } catch (error) {
-      if (error instanceof FetchError) return { ok: false, code: error.code === 'timeout' ? 'timeout' : 'http_error', message: maskSecretsInUrl(error.message) };
+      if (error instanceof FetchError)
+        return {
+          ok: false,
+          code: error.code === 'timeout' ? 'timeout' : 'http_error',
+          message: maskSecretsInUrl(error.message),
+        };
       throw error;
     }
     return parseEnvelope(decodeBody(body).text);
@@ -57,18 +76,28 @@ export function parseEnvelope(text: string): PartnerAnswer {
     parsed = JSON.parse(text);
   } catch {
     const start = text.trimStart().slice(0, 80).replace(/\s+/g, ' ');
-    return { ok: false, code: 'not_json', message: `the partner API did not answer JSON (it starts with ${JSON.stringify(start)}): is the URL right?` };
+    return {
+      ok: false,
+      code: 'not_json',
+      message: `the partner API did not answer JSON (it starts with ${JSON.stringify(start)}): is the URL right?`,
+    };
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { ok: false, code: 'not_json', message: 'the partner API answered JSON that is not an object' };
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    return { ok: false, code: 'not_json', message: 'the partner API answered JSON that is not an object' };
   const envelope = parsed as { error?: unknown; error_text?: unknown; data?: unknown };
   if (envelope.error !== undefined && envelope.error !== 0 && envelope.error !== '0' && envelope.error !== false) {
     const text = typeof envelope.error_text === 'string' ? envelope.error_text : 'unknown error';
-    if (/key/i.test(text)) return { ok: false, code: 'auth_failed', message: `the partner API refused the key: ${text}` };
-    if (/disabled/i.test(text)) return { ok: false, code: 'api_disabled', message: `the partner API is disabled: ${text}` };
+    if (/key/i.test(text))
+      return { ok: false, code: 'auth_failed', message: `the partner API refused the key: ${text}` };
+    if (/disabled/i.test(text))
+      return { ok: false, code: 'api_disabled', message: `the partner API is disabled: ${text}` };
     return { ok: false, code: 'partner_error', message: `the partner API answered an error: ${text}` };
   }
   const data = envelope.data;
-  return { ok: true, data: typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>) : {} };
+  return {
+    ok: true,
+    data: typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>) : {},
+  };
 }
 
 /** `items` as partner APIs send it: an object keyed by id (possibly `{}`), rarely an array. */

@@ -31,9 +31,15 @@ export class PartnerScheduler {
 
   async reconcile(): Promise<{ upserted: number[]; removed: number[] }> {
     const wanted = await this.partners.listSchedulable();
-    const result = await this.schedules.reconcile('partner', wanted.map((a) => partnerSyncSchedule(a.exchangerId, a.syncIntervalSeconds)));
+    const result = await this.schedules.reconcile(
+      'partner',
+      wanted.map((a) => partnerSyncSchedule(a.exchangerId, a.syncIntervalSeconds)),
+    );
     const outcome = { upserted: exchangerIds(result.upserted), removed: exchangerIds(result.removed) };
-    if (outcome.upserted.length + outcome.removed.length > 0) this.logger.log(`reconciled partner schedules: ${outcome.upserted.length} upserted, ${outcome.removed.length} removed`);
+    if (outcome.upserted.length + outcome.removed.length > 0)
+      this.logger.log(
+        `reconciled partner schedules: ${outcome.upserted.length} upserted, ${outcome.removed.length} removed`,
+      );
     return outcome;
   }
 }

@@ -4,7 +4,14 @@ import { Queue, QueueEvents } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { UnavailableError } from '@app/domain';
 import { withinDeadline } from '@app/messaging';
-import { bullConnection, JOBS, PARTNER_SYNC_JOB_OPTIONS, PartnerSyncJob, partnerSyncDeduplicationId, QUEUES } from '@app/queue';
+import {
+  bullConnection,
+  JOBS,
+  PARTNER_SYNC_JOB_OPTIONS,
+  PartnerSyncJob,
+  partnerSyncDeduplicationId,
+  QUEUES,
+} from '@app/queue';
 import { PartnerSyncService, SyncOutcome } from './partner-sync.service';
 
 /** How long a manual sync may take before the answer gives up (the sync itself goes on). */
@@ -30,10 +37,17 @@ export class PartnerSyncRequester implements OnApplicationShutdown {
   async syncNow(exchangerId: number): Promise<SyncOutcome> {
     if (!this.queue) return this.syncer.sync(exchangerId);
     const added = await withinDeadline(
-      this.queue.add(JOBS.syncPartner, { exchangerId }, { ...PARTNER_SYNC_JOB_OPTIONS, deduplication: { id: partnerSyncDeduplicationId(exchangerId) } }),
+      this.queue.add(
+        JOBS.syncPartner,
+        { exchangerId },
+        { ...PARTNER_SYNC_JOB_OPTIONS, deduplication: { id: partnerSyncDeduplicationId(exchangerId) } },
+      ),
       QUEUE_WAIT_MS,
     );
-    if (!added.done) throw new UnavailableError('the job queue (Redis) is not answering; the account will be synced on schedule, or retry shortly');
+    if (!added.done)
+      throw new UnavailableError(
+        'the job queue (Redis) is not answering; the account will be synced on schedule, or retry shortly',
+      );
     return added.value.waitUntilFinished(this.queueEvents(), WAIT_MS);
   }
 
@@ -42,7 +56,10 @@ export class PartnerSyncRequester implements OnApplicationShutdown {
   }
 
   private queueEvents(): QueueEvents {
-    this.events ??= new QueueEvents(QUEUES.partnerSync, { connection: bullConnection(this.config.redis.url!, 'ratewatch-api-events'), prefix: this.config.redis.prefix });
+    this.events ??= new QueueEvents(QUEUES.partnerSync, {
+      connection: bullConnection(this.config.redis.url!, 'ratewatch-api-events'),
+      prefix: this.config.redis.prefix,
+    });
     return this.events;
   }
 }

@@ -15,7 +15,10 @@ export const PAGE_LIMIT = 500;
 const MIN_WINDOW_MS = 60 * 1000;
 const MAX_CALLS = 400;
 
-export type SyncOutcome = { status: 'skipped'; reason: string } | { status: 'ok'; balanceChanged: boolean; exchanges: number; visits: number } | { status: 'error'; code: string; message: string };
+export type SyncOutcome =
+  | { status: 'skipped'; reason: string }
+  | { status: 'ok'; balanceChanged: boolean; exchanges: number; visits: number }
+  | { status: 'error'; code: string; message: string };
 
 class SyncFailure extends Error {
   constructor(
@@ -45,7 +48,11 @@ export class PartnerSyncService {
   async sync(exchangerId: number, now = new Date()): Promise<SyncOutcome> {
     const account = await this.partners.findAccount(exchangerId);
     if (!account) return { status: 'skipped', reason: `exchanger ${exchangerId} has no partner account` };
-    if (!account.enabled) return { status: 'skipped', reason: `the partner account of exchanger ${exchangerId} is disabled or its exchanger is not active` };
+    if (!account.enabled)
+      return {
+        status: 'skipped',
+        reason: `the partner account of exchanger ${exchangerId} is disabled or its exchanger is not active`,
+      };
     try {
       const access = this.access(account);
       const balanceChanged = await this.syncBalance(exchangerId, access);
@@ -56,10 +63,19 @@ export class PartnerSyncService {
       await this.partners.recordSync(exchangerId, { error: null, exchangesTo: now, visitsTo: now });
       return { status: 'ok', balanceChanged, exchanges: exchanges.length, visits: visits.length };
     } catch (error) {
-      const failure = error instanceof SyncFailure ? error : error instanceof SecretKeyError ? new SyncFailure('secret_key', error.message) : null;
+      const failure =
+        error instanceof SyncFailure
+          ? error
+          : error instanceof SecretKeyError
+            ? new SyncFailure('secret_key', error.message)
+            : null;
       if (!failure) {
         this.logger.error(`partner sync of exchanger ${exchangerId} failed: ${maskSecretsInUrl(String(error))}`);
-        await this.partners.recordSync(exchangerId, { error: { code: 'internal_error', message: 'ratewatch failed while syncing; see the log' } }).catch(() => undefined);
+        await this.partners
+          .recordSync(exchangerId, {
+            error: { code: 'internal_error', message: 'ratewatch failed while syncing; see the log' },
+          })
+          .catch(() => undefined);
         return { status: 'error', code: 'internal_error', message: 'ratewatch failed while syncing' };
       }
       await this.partners.recordSync(exchangerId, { error: { code: failure.code, message: failure.message } });
@@ -68,7 +84,11 @@ export class PartnerSyncService {
   }
 
   private access(account: PartnerAccountRow): PartnerAccountAccess {
-    return { apiUrl: account.apiUrl, apiKey: openSecret(account.apiKeyEncrypted, this.config.secretKey), requestStyle: account.requestStyle };
+    return {
+      apiUrl: account.apiUrl,
+      apiKey: openSecret(account.apiKeyEncrypted, this.config.secretKey),
+      requestStyle: account.requestStyle,
+    };
   }
 
   private async syncBalance(exchangerId: number, access: PartnerAccountAccess): Promise<boolean> {
@@ -81,16 +101,27 @@ export class PartnerSyncService {
   }
 
   /** Reads [from − overlap, now) in windows of a day, halving any window whose answer may be truncated. */
-  private async readWindows<T>(access: PartnerAccountAccess, method: PartnerMethod, syncedTo: Date | null, now: Date, map: (item: Record<string, unknown>) => T | null): Promise<T[]> {
+  private async readWindows<T>(
+    access: PartnerAccountAccess,
+    method: PartnerMethod,
+    syncedTo: Date | null,
+    now: Date,
+    map: (item: Record<string, unknown>) => T | null,
+  ): Promise<T[]> {
     const start = (syncedTo ? syncedTo.getTime() : now.getTime() - FIRST_SYNC_DAYS * WINDOW_MS) - OVERLAP_MS;
     const pending: Array<[number, number]> = [];
-    for (let from = start; from < now.getTime(); from += WINDOW_MS) pending.push([from, Math.min(from + WINDOW_MS, now.getTime())]);
+    for (let from = start; from < now.getTime(); from += WINDOW_MS)
+      pending.push([from, Math.min(from + WINDOW_MS, now.getTime())]);
     const results = new Map<string, T>();
     let calls = 0;
     while (pending.length > 0) {
       const [from, to] = pending.shift()!;
-      if (++calls > MAX_CALLS) throw new SyncFailure('too_many_calls', `${method} needed more than ${MAX_CALLS} calls; try again later`);
-      const answer = await this.client.call(access, method, { start_time: String(Math.floor(from / 1000)), end_time: String(Math.floor(to / 1000)) });
+      if (++calls > MAX_CALLS)
+        throw new SyncFailure('too_many_calls', `${method} needed more than ${MAX_CALLS} calls; try again later`);
+      const answer = await this.client.call(access, method, {
+        start_time: String(Math.floor(from / 1000)),
+        end_time: String(Math.floor(to / 1000)),
+      });
       if (!answer.ok) throw new SyncFailure(answer.code, answer.message);
       const items = itemsOf(answer.data);
       if (items.length >= PAGE_LIMIT && to - from > MIN_WINDOW_MS) {
@@ -107,7 +138,8 @@ export class PartnerSyncService {
   }
 }
 
-const text = (value: unknown): string | null => (typeof value === 'string' || typeof value === 'number' ? String(value) : null);
+const text = (value: unknown): string | null =>
+  typeof value === 'string' || typeof value === 'number' ? String(value) : null;
 
 function timeOf(item: Record<string, unknown>): Date | null {
   const seconds = Number(item.time);
@@ -140,5 +172,12 @@ export function toVisit(item: Record<string, unknown>): PartnerVisit | null {
     const value = query.get(name)?.toUpperCase() ?? null;
     return value && CURRENCY_CODE_PATTERN.test(value) ? value : null;
   };
-  return { remoteId, at, referrer: text(item.referrer)?.slice(0, 1000) ?? null, curFrom: code('cur_from'), curTo: code('cur_to'), userHash: text(item.user_hash) };
+  return {
+    remoteId,
+    at,
+    referrer: text(item.referrer)?.slice(0, 1000) ?? null,
+    curFrom: code('cur_from'),
+    curTo: code('cur_to'),
+    userHash: text(item.user_hash),
+  };
 }

@@ -17,7 +17,11 @@ export class PartnersModule {
       global: true,
       imports: [HttpClientModule],
       providers: [
-        { provide: PartnerApiClient, inject: [SafeHttpClient], useFactory: (http: SafeHttpClient) => new PartnerApiClient(http) },
+        {
+          provide: PartnerApiClient,
+          inject: [SafeHttpClient],
+          useFactory: (http: SafeHttpClient) => new PartnerApiClient(http),
+        },
         PartnerSyncService,
         PartnerScheduler,
         PartnerSyncRequester,

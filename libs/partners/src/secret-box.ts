@@ -17,12 +17,18 @@ export function sealSecret(plain: string, secretKey: string | null): string {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', keyOf(secretKey), iv);
   const sealed = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-  return [VERSION, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), sealed.toString('base64url')].join('.');
+  return [
+    VERSION,
+    iv.toString('base64url'),
+    cipher.getAuthTag().toString('base64url'),
+    sealed.toString('base64url'),
+  ].join('.');
 }
 
 export function openSecret(sealed: string, secretKey: string | null): string {
   const [version, iv, tag, data] = sealed.split('.');
-  if (version !== VERSION || !iv || !tag || data === undefined) throw new SecretKeyError('a stored partner API key is not in a format ratewatch knows');
+  if (version !== VERSION || !iv || !tag || data === undefined)
+    throw new SecretKeyError('a stored partner API key is not in a format ratewatch knows');
   try {
     const decipher = createDecipheriv('aes-256-gcm', keyOf(secretKey), Buffer.from(iv, 'base64url'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));

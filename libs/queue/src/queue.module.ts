@@ -7,9 +7,18 @@ import { redisOptions } from '@app/messaging';
 
 /** BullMQ connection options for a Redis URL (BullMQ declares its own RedisOptions type; hand it the fields it knows). */
 export function bullConnection(url: string, connectionName: string): ConnectionOptions {
-  const { host, port, username, password, db, tls, maxRetriesPerRequest, enableReadyCheck, retryStrategy } = redisOptions(url, connectionName);
+  const { host, port, username, password, db, tls, maxRetriesPerRequest, enableReadyCheck, retryStrategy } =
+    redisOptions(url, connectionName);
   return {
-    host, port, username, password, db, tls, connectionName, maxRetriesPerRequest, enableReadyCheck,
+    host,
+    port,
+    username,
+    password,
+    db,
+    tls,
+    connectionName,
+    maxRetriesPerRequest,
+    enableReadyCheck,
     retryStrategy: (attempt: number) => retryStrategy?.(attempt) ?? null,
   };
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { exchangerIdOfScheduler, feedIdOfScheduler, feedSchedulerId, partnerSchedulerId, scheduleOffsetMs } from './queues';
+import {
+  exchangerIdOfScheduler,
+  feedIdOfScheduler,
+  feedSchedulerId,
+  partnerSchedulerId,
+  scheduleOffsetMs,
+} from './queues';
 
 describe('feed scheduler ids', () => {
   it('round-trips a feed id', () => {

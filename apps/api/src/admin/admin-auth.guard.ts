@@ -15,7 +15,8 @@ export class AdminAuthGuard implements CanActivate {
     if (!match) throw new UnauthorizedException('send an admin API key: Authorization: Bearer <key>');
     const check = await this.keys.check(match[1]!);
     if (check.status === 'unknown') throw new UnauthorizedException('this admin API key is not valid');
-    if (check.status === 'revoked') throw new ForbiddenException(`admin API key ${check.key.id} (${check.key.name}) was revoked`);
+    if (check.status === 'revoked')
+      throw new ForbiddenException(`admin API key ${check.key.id} (${check.key.name}) was revoked`);
     request.adminKey = check.key;
     return true;
   }

@@ -6,4 +6,6 @@ import type { AdminRequest } from './admin-auth.guard';
 export const actorOf = (request: AdminRequest): Actor => ({ keyId: request.adminKey?.id ?? null });
 
 /** `:id` path parameters: whole numbers, else a 400 that says so. */
-export const ID = new ParseIntPipe({ exceptionFactory: () => new BadRequestException('the id must be a whole number') });
+export const ID = new ParseIntPipe({
+  exceptionFactory: () => new BadRequestException('the id must be a whole number'),
+});

@@ -14,7 +14,21 @@ import { PartnerAdminService } from './partners/partners.service';
 
 /** The admin API (`/v1/admin/*`, bearer keys): one folder per resource, controller → service → repositories. */
 @Module({
-  controllers: [AdminExchangersController, AdminFeedsController, AdminCatalogController, AdminOperationsController, AdminPartnersController],
-  providers: [AdminAuthGuard, ExchangerAdminService, FeedAdminService, FeedRefresher, CatalogAdminService, OperationsService, PartnerAdminService],
+  controllers: [
+    AdminExchangersController,
+    AdminFeedsController,
+    AdminCatalogController,
+    AdminOperationsController,
+    AdminPartnersController,
+  ],
+  providers: [
+    AdminAuthGuard,
+    ExchangerAdminService,
+    FeedAdminService,
+    FeedRefresher,
+    CatalogAdminService,
+    OperationsService,
+    PartnerAdminService,
+  ],
 })
 export class AdminModule {}

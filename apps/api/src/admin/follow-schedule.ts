@@ -20,5 +20,8 @@ export async function followSchedule(what: string, work: () => Promise<unknown>)
     },
   );
   const outcome = await withinDeadline(update, SCHEDULE_WAIT_MS);
-  if (!outcome.done) logger.warn(`${what}: the schedule store (Redis) is slow or away; the change is saved and its schedule follows when it answers`);
+  if (!outcome.done)
+    logger.warn(
+      `${what}: the schedule store (Redis) is slow or away; the change is saved and its schedule follows when it answers`,
+    );
 }

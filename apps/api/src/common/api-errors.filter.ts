@@ -1,4 +1,13 @@
-import { ArgumentsHost, BadRequestException, Catch, ConflictException, ExceptionFilter, HttpException, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  BadRequestException,
+  Catch,
+  ConflictException,
+  ExceptionFilter,
+  HttpException,
+  NotFoundException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { FastifyReply } from 'fastify';
 import { isDatabaseUnavailable } from '@app/database';
@@ -23,7 +32,10 @@ export class ApiErrorFilter extends BaseExceptionFilter implements ExceptionFilt
     if (error instanceof UnavailableError) return super.catch(new ServiceUnavailableException(error.message), host);
     if (isDatabaseUnavailable(error) && host.getType() === 'http') {
       host.switchToHttp().getResponse<FastifyReply>().header('retry-after', String(RETRY_AFTER_SECONDS));
-      return super.catch(new ServiceUnavailableException('the database is unavailable for a moment; retry shortly'), host);
+      return super.catch(
+        new ServiceUnavailableException('the database is unavailable for a moment; retry shortly'),
+        host,
+      );
     }
     return super.catch(error, host);
   }

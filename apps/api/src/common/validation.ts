@@ -12,7 +12,8 @@ interface FieldOptions {
 }
 
 /** Trims and upper-cases a string value before it is validated (codes and cities are case-insensitive). */
-export const toUpperCase = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim().toUpperCase() : value);
+export const toUpperCase = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? value.trim().toUpperCase() : value;
 
 function field(pattern: RegExp, message: string, options: FieldOptions, upperCase: boolean): PropertyDecorator {
   const doc = { example: options.example, description: options.description };
@@ -25,12 +26,22 @@ function field(pattern: RegExp, message: string, options: FieldOptions, upperCas
 
 /** A currency code field (`from`, `to`, `code`), case-insensitive: the domain's CURRENCY_CODE_PATTERN. */
 export function CurrencyCodeField(name: string, options: FieldOptions = {}): PropertyDecorator {
-  return field(CURRENCY_CODE_PATTERN, `${name} must be a currency code (2-16 letters and digits)`, { example: 'BTC', ...options }, true);
+  return field(
+    CURRENCY_CODE_PATTERN,
+    `${name} must be a currency code (2-16 letters and digits)`,
+    { example: 'BTC', ...options },
+    true,
+  );
 }
 
 /** An exchanger slug field: the domain's SLUG_PATTERN. */
 export function SlugField(name: string, options: FieldOptions = {}): PropertyDecorator {
-  return field(SLUG_PATTERN, `${name} must be 2-63 lower-case letters, digits and dashes, starting with a letter or digit`, { example: 'aura', ...options }, false);
+  return field(
+    SLUG_PATTERN,
+    `${name} must be 2-63 lower-case letters, digits and dashes, starting with a letter or digit`,
+    { example: 'aura', ...options },
+    false,
+  );
 }
 
 /** A cash city code field, case-insensitive: the domain's CITY_PATTERN. */

@@ -2,7 +2,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CachedAnswer } from './public-cache.service';
 
 /** Sends a cacheable JSON answer: `Cache-Control: public, max-age`, a strong ETag, 304 on If-None-Match. */
-export function sendCacheable(request: FastifyRequest, reply: FastifyReply, answer: CachedAnswer, maxAgeSeconds: number): FastifyReply {
+export function sendCacheable(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  answer: CachedAnswer,
+  maxAgeSeconds: number,
+): FastifyReply {
   reply.header('cache-control', maxAgeSeconds > 0 ? `public, max-age=${maxAgeSeconds}` : 'no-cache');
   reply.header('etag', answer.etag);
   const match = request.headers['if-none-match'];

@@ -14,7 +14,13 @@ const setup = () => {
 describe('PublicCache', () => {
   it('forgets the raw URLs of a direction when its snapshot changes, so random query strings cannot pile up', async () => {
     const { cache, changes } = setup();
-    for (let i = 0; i < 500; i++) await cache.get('BTC|ETH', `BTC|ETH|${i}`, () => Promise.resolve({ amount: i }), `/v1/rates?from=BTC&to=ETH&amount=${i}`);
+    for (let i = 0; i < 500; i++)
+      await cache.get(
+        'BTC|ETH',
+        `BTC|ETH|${i}`,
+        () => Promise.resolve({ amount: i }),
+        `/v1/rates?from=BTC&to=ETH&amount=${i}`,
+      );
     expect(cache.stats()).toMatchObject({ entries: 1000, rawUrls: 500 });
     expect(cache.peekRaw('/v1/rates?from=BTC&to=ETH&amount=7')?.body).toBe('{"amount":7}');
     changes.publish({ directions: [['BTC', 'ETH']] });
@@ -41,6 +47,8 @@ describe('PublicCache', () => {
     await expect(cache.get('BTC|ETH', 'other', down)).rejects.toThrow('ECONNREFUSED');
     const lookups = (await registry.getSingleMetric('ratewatch_public_cache_lookups_total')!.get()).values;
     expect(Object.fromEntries(lookups.map((v) => [v.labels.result, v.value]))).toEqual({ miss: 3, stale: 1 });
-    await expect(cache.get('BTC|ETH', 'k', () => Promise.reject(new NotFoundException('no exchanger x')))).rejects.toThrow('no exchanger x');
+    await expect(
+      cache.get('BTC|ETH', 'k', () => Promise.reject(new NotFoundException('no exchanger x'))),
+    ).rejects.toThrow('no exchanger x');
   });
 });

@@ -37,7 +37,12 @@ export class PublicCache implements OnApplicationShutdown {
     changes: SnapshotChanges,
     @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
-    this.lookups = new Counter({ name: 'ratewatch_public_cache_lookups_total', help: 'Public answers served from the cache (hit), made anew (miss), or expired but served while the database failed (stale)', labelNames: ['result'], registers: [registry] });
+    this.lookups = new Counter({
+      name: 'ratewatch_public_cache_lookups_total',
+      help: 'Public answers served from the cache (hit), made anew (miss), or expired but served while the database failed (stale)',
+      labelNames: ['result'],
+      registers: [registry],
+    });
     const stats = () => this.stats();
     new Gauge({
       name: 'ratewatch_public_cache',
@@ -93,7 +98,13 @@ export class PublicCache implements OnApplicationShutdown {
       answer = await flight;
     } catch (error) {
       // An HttpException or a domain RequestError is the request's own answer (404, 400); anything else is ours to cover for.
-      if (error instanceof HttpException || error instanceof RequestError || !hit || Date.now() - hit.expires > STALE_IF_ERROR_MS) throw error;
+      if (
+        error instanceof HttpException ||
+        error instanceof RequestError ||
+        !hit ||
+        Date.now() - hit.expires > STALE_IF_ERROR_MS
+      )
+        throw error;
       this.lookups.inc({ result: 'stale' });
       return hit;
     }

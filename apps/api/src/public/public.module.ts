@@ -17,6 +17,16 @@ import { RatesService } from './rates/rates.service';
 /** The public API for the monitoring frontend and the click-through (no auth; cached; rate-limited). */
 @Module({
   controllers: [CurrenciesController, RatesController, DirectionsController, ExchangersController, GoController],
-  providers: [CatalogCache, PublicCache, RatesService, CurrenciesService, DirectionsService, ExchangerProfilesService, RedirectService, ClickRecorder, BestRateRecorder],
+  providers: [
+    CatalogCache,
+    PublicCache,
+    RatesService,
+    CurrenciesService,
+    DirectionsService,
+    ExchangerProfilesService,
+    RedirectService,
+    ClickRecorder,
+    BestRateRecorder,
+  ],
 })
 export class PublicModule {}

@@ -13,9 +13,14 @@ function webDir(): string {
   throw new Error(`apps/api/web not found above ${__dirname}`);
 }
 
-const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
+const TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+};
 /** Same-origin scripts and styles only: feed data shown on these pages can never run as code. */
-const CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+const CSP =
+  "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 /**
  * The reference monitoring page (`/`) and the operator's page (`/admin`): static files read once at
@@ -55,6 +60,10 @@ export class WebController {
 
   private send(reply: FastifyReply, name: string): FastifyReply {
     const file = this.files.get(name)!;
-    return reply.header('content-type', file.type).header('content-security-policy', CSP).header('x-content-type-options', 'nosniff').send(file.body);
+    return reply
+      .header('content-type', file.type)
+      .header('content-security-policy', CSP)
+      .header('x-content-type-options', 'nosniff')
+      .send(file.body);
   }
 }

@@ -15,7 +15,8 @@ export const adminKeyCommand: CliCommand = {
     const [action, ...rest] = args;
     if (action === 'create') {
       const { name, positionals } = parseName(rest);
-      if (typeof name !== 'string' || name.trim() === '' || positionals.length > 0) throw new UsageError('admin:key create needs --name NAME');
+      if (typeof name !== 'string' || name.trim() === '' || positionals.length > 0)
+        throw new UsageError('admin:key create needs --name NAME');
       const { key, info } = await withKeys(config, io, (keys) => keys.create(name.trim()));
       io.out(key);
       io.err(`created admin key ${info.id} (${info.name}); this is the only time it is shown`);
@@ -23,7 +24,8 @@ export const adminKeyCommand: CliCommand = {
     }
     if (action === 'revoke') {
       const id = Number(rest[0]);
-      if (rest.length !== 1 || !Number.isInteger(id) || id <= 0) throw new UsageError('admin:key revoke needs the key id');
+      if (rest.length !== 1 || !Number.isInteger(id) || id <= 0)
+        throw new UsageError('admin:key revoke needs the key id');
       const info = await withKeys(config, io, (keys) => keys.revoke(id));
       if (!info) {
         io.err(`no admin key ${id}`);

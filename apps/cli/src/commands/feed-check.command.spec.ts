@@ -44,14 +44,25 @@ interface Expectation {
   dropped?: string[];
   check?: Check[];
   cities_in_order?: Array<string | null>;
-  after_aliasing?: Array<{ from?: string; to?: string; out?: string; city?: string; flag?: string; dropped_duplicate?: string }>;
+  after_aliasing?: Array<{
+    from?: string;
+    to?: string;
+    out?: string;
+    city?: string;
+    flag?: string;
+    dropped_duplicate?: string;
+  }>;
   first?: Check;
   last?: Check;
 }
 
 async function feedCheck(file: string): Promise<{ status: number; report: FeedReport }> {
   const out: string[] = [];
-  const status = await runCli(['feed:check', join(FIXTURES, 'feeds', file), '--json'], {}, { out: (t) => out.push(t), err: () => undefined });
+  const status = await runCli(
+    ['feed:check', join(FIXTURES, 'feeds', file), '--json'],
+    {},
+    { out: (t) => out.push(t), err: () => undefined },
+  );
   expect(out).toHaveLength(1);
   return { status, report: JSON.parse(out[0]!) as FeedReport };
 }
@@ -68,13 +79,16 @@ function findOffer(report: FeedReport, check: Check): NormalizedOffer {
   const offer =
     check.i !== undefined && report.stats.rejected === 0 && report.stats.duplicates === 0
       ? report.offers[check.i]
-      : report.offers.find((o) => o.from === check.from && o.to === check.to && (check.city === undefined || o.city === check.city));
+      : report.offers.find(
+          (o) => o.from === check.from && o.to === check.to && (check.city === undefined || o.city === check.city),
+        );
   expect(offer, `offer for ${JSON.stringify(check)}`).toBeDefined();
   return offer!;
 }
 
 function assertOffer(offer: NormalizedOffer, check: Check): void {
-  const limit = (value: Limit | string | null | undefined) => (value === undefined ? undefined : value === null ? null : typeof value === 'string' ? value : value.value);
+  const limit = (value: Limit | string | null | undefined) =>
+    value === undefined ? undefined : value === null ? null : typeof value === 'string' ? value : value.value;
   const fields: Array<[unknown, unknown]> = [
     [offer.from, check.from],
     [offer.to, check.to],
@@ -125,7 +139,10 @@ describe('feed:check on every shared fixture', () => {
       if (entry.from && entry.out) assertOffer(findOffer(report, entry), entry);
     }
     if (want.after_aliasing) {
-      expect(report.rejected.map((r) => r.reason)).toEqual(['ambiguous currency code USDT (no network suffix): add an alias', 'unknown currency code ZZZUNKNOWN']);
+      expect(report.rejected.map((r) => r.reason)).toEqual([
+        'ambiguous currency code USDT (no network suffix): add an alias',
+        'unknown currency code ZZZUNKNOWN',
+      ]);
       expect(report.stats.duplicates).toBe(1);
     }
     if (want.first) assertOffer(report.offers[0]!, want.first);
@@ -183,9 +200,15 @@ describe('feed:check usage', () => {
 
   it('prints a readable summary without --json', async () => {
     const out: string[] = [];
-    const status = await runCli(['feed:check', join(FIXTURES, 'feeds', 'code-aliases.xml')], {}, { out: (t) => out.push(t), err: () => undefined });
+    const status = await runCli(
+      ['feed:check', join(FIXTURES, 'feeds', 'code-aliases.xml')],
+      {},
+      { out: (t) => out.push(t), err: () => undefined },
+    );
     expect(status).toBe(0);
-    expect(out.join('\n')).toMatch(/^status: ok \(xml: XML \(BestChange\)\) — 6 items, 3 offers, 2 rejected, 1 duplicates\nrejected:\n {2}item 3: ambiguous/);
+    expect(out.join('\n')).toMatch(
+      /^status: ok \(xml: XML \(BestChange\)\) — 6 items, 3 offers, 2 rejected, 1 duplicates\nrejected:\n {2}item 3: ambiguous/,
+    );
   });
 });
 

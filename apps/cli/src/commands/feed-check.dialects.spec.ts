@@ -13,21 +13,44 @@ import { runCli } from '../cli';
 const DIALECTS = join(__dirname, '../../../../test/fixtures/dialects');
 const reports = new Map<string, FeedReport>();
 const statuses = new Map<string, number>();
-const FILES = ['premium-eref-1.1.xml', 'premium-cities.txt', 'premium-maintenance.json', 'premium-1.3.json', 'units-and-renames.xml', 'wrapped-roots.xml', 'items-root.xml', 'cr-line-ends.txt', 'defects.xml'];
+const FILES = [
+  'premium-eref-1.1.xml',
+  'premium-cities.txt',
+  'premium-maintenance.json',
+  'premium-1.3.json',
+  'units-and-renames.xml',
+  'wrapped-roots.xml',
+  'items-root.xml',
+  'cr-line-ends.txt',
+  'defects.xml',
+];
 
 beforeAll(async () => {
   for (const file of FILES) {
     const out: string[] = [];
-    statuses.set(file, await runCli(['feed:check', join(DIALECTS, file), '--json'], {}, { out: (t) => out.push(t), err: () => undefined }));
+    statuses.set(
+      file,
+      await runCli(
+        ['feed:check', join(DIALECTS, file), '--json'],
+        {},
+        { out: (t) => out.push(t), err: () => undefined },
+      ),
+    );
     reports.set(file, JSON.parse(out.join('')) as FeedReport);
   }
 });
 
 const check = (file: string): FeedReport => reports.get(file)!;
-const context = buildContext(readBundledCatalog().map((c) => ({ ...c, enabled: true })), Object.entries(DEFAULT_CURRENCY_ALIASES));
+const context = buildContext(
+  readBundledCatalog().map((c) => ({ ...c, enabled: true })),
+  Object.entries(DEFAULT_CURRENCY_ALIASES),
+);
 const offer = (report: FeedReport, from: string, to: string, city: string | null = null) => {
   const found = report.offers.find((o) => o.from === from && o.to === to && o.city === city);
-  if (!found) throw new Error(`no ${from}→${to} ${city ?? ''} in ${JSON.stringify(report.offers.map((o) => `${o.from}→${o.to}`))}`);
+  if (!found)
+    throw new Error(
+      `no ${from}→${to} ${city ?? ''} in ${JSON.stringify(report.offers.map((o) => `${o.from}→${o.to}`))}`,
+    );
   return found;
 };
 const unit = (code: string) => {
@@ -42,14 +65,25 @@ describe('dialect: EREF 1.1 as Premium Exchanger writes it (premium-eref-1.1.xml
   });
 
   it('is recognised as EREF 1.1, every item read', () => {
-    expect(report).toMatchObject({ status: 'ok', format: 'xml', dialect: 'xml-eref-1.1', stats: { items: 5, offers: 6, rejected: 0 } });
+    expect(report).toMatchObject({
+      status: 'ok',
+      format: 'xml',
+      dialect: 'xml-eref-1.1',
+      stats: { items: 5, offers: 6, rejected: 0 },
+    });
   });
 
   it('reads type="%" as a percent and repeated fee elements as components that all apply', () => {
     const btc = offer(report, 'BTC', 'SBERRUB');
     expect(btc.fromFee).toEqual([{ kind: 'percent', value: '0.5' }]);
-    expect(btc.toFee).toEqual([{ kind: 'fixed', value: '100', unit: 'SBERRUB' }, { kind: 'percent', value: '0.2' }]);
-    expect(offer(report, 'PMUSD', 'USDTTRC20').fromFee).toEqual([{ kind: 'percent', value: '0.5' }, { kind: 'fixed', value: '0.01', unit: 'PMUSD' }]);
+    expect(btc.toFee).toEqual([
+      { kind: 'fixed', value: '100', unit: 'SBERRUB' },
+      { kind: 'percent', value: '0.2' },
+    ]);
+    expect(offer(report, 'PMUSD', 'USDTTRC20').fromFee).toEqual([
+      { kind: 'percent', value: '0.5' },
+      { kind: 'fixed', value: '0.01', unit: 'PMUSD' },
+    ]);
   });
 
   it('applies every fee component in the calculator: 1 BTC less 0.5 %, then less 0.2 % and 100 RUB', () => {
@@ -66,7 +100,10 @@ describe('dialect: EREF 1.1 as Premium Exchanger writes it (premium-eref-1.1.xml
   });
 
   it('keeps the floating terms and the delay', () => {
-    expect(offer(report, 'USDTTRC20', 'CASHRUB', 'SPB')).toMatchObject({ floating: { percent: '1', minutes: 30 }, delayMinutes: 15 });
+    expect(offer(report, 'USDTTRC20', 'CASHRUB', 'SPB')).toMatchObject({
+      floating: { percent: '1', minutes: 30 },
+      delayMinutes: 15,
+    });
     expect(offer(report, 'ETH', 'BTC')).toMatchObject({ floating: { percent: '0.5', minutes: 20 }, delayMinutes: 30 });
     expect(offer(report, 'BTC', 'SBERRUB')).toMatchObject({ floating: null, delayMinutes: null });
   });
@@ -80,7 +117,10 @@ describe('dialect: TXT with the cash city (premium-cities.txt)', () => {
   it('makes one offer per city from the sixth field, a comma list included; `;;` lines have none', () => {
     const report = check('premium-cities.txt');
     expect(report).toMatchObject({ status: 'ok', dialect: 'txt-cities', stats: { items: 6, offers: 8 } });
-    expect(report.offers.filter((o) => o.to === 'CASHRUB').map((o) => [o.city, o.rate])).toEqual([['MSK', '96.4'], ['SPB', '96.1']]);
+    expect(report.offers.filter((o) => o.to === 'CASHRUB').map((o) => [o.city, o.rate])).toEqual([
+      ['MSK', '96.4'],
+      ['SPB', '96.1'],
+    ]);
     expect(report.offers.filter((o) => o.to === 'CASHUSD').map((o) => o.city)).toEqual(['MSK', 'KZN', 'EKB']);
     expect(offer(report, 'BTC', 'SBERRUB')).toMatchObject({ city: null, reserve: '18500000' });
     expect(report.warnings).toEqual([]);
@@ -90,7 +130,11 @@ describe('dialect: TXT with the cash city (premium-cities.txt)', () => {
 describe('dialect: JSON maintenance (premium-maintenance.json)', () => {
   it('is maintenance (exit 1), not two broken rates', () => {
     expect(statuses.get('premium-maintenance.json')).toBe(1);
-    expect(check('premium-maintenance.json')).toMatchObject({ status: 'maintenance', error: null, warnings: ['maintenance: Техническое обслуживание'] });
+    expect(check('premium-maintenance.json')).toMatchObject({
+      status: 'maintenance',
+      error: null,
+      warnings: ['maintenance: Техническое обслуживание'],
+    });
   });
 });
 
@@ -101,7 +145,12 @@ describe('dialect: JSON version 1.3 (premium-1.3.json)', () => {
   });
 
   it('is recognised, every offer read', () => {
-    expect(report).toMatchObject({ status: 'ok', format: 'json', dialect: 'json-1.3', stats: { items: 6, offers: 7, rejected: 0 } });
+    expect(report).toMatchObject({
+      status: 'ok',
+      format: 'json',
+      dialect: 'json-1.3',
+      stats: { items: 6, offers: 7, rejected: 0 },
+    });
   });
 
   it('applies the sign of xr: negative gives |xr| per 1, positive takes xr for 1', () => {
@@ -117,10 +166,16 @@ describe('dialect: JSON version 1.3 (premium-1.3.json)', () => {
 
   it('reads every fee form: a number, {"%": p} and ["+", {"%": p}, sum]', () => {
     const sber = offer(report, 'SBERRUB', 'BTC');
-    expect(sber.fromFee).toEqual([{ kind: 'percent', value: '0.5' }, { kind: 'fixed', value: '100', unit: 'SBERRUB' }]);
+    expect(sber.fromFee).toEqual([
+      { kind: 'percent', value: '0.5' },
+      { kind: 'fixed', value: '100', unit: 'SBERRUB' },
+    ]);
     expect(sber.toFee).toEqual([{ kind: 'fixed', value: '0.0001', unit: 'BTC' }]);
     expect(offer(report, 'SBERRUB', 'USDTTRC20').fromFee).toEqual([{ kind: 'percent', value: '0.3' }]);
-    expect(offer(report, 'ETH', 'BTC').toFee).toEqual([{ kind: 'percent', value: '0.1' }, { kind: 'fixed', value: '0.0002', unit: 'BTC' }]);
+    expect(offer(report, 'ETH', 'BTC').toFee).toEqual([
+      { kind: 'percent', value: '0.1' },
+      { kind: 'fixed', value: '0.0002', unit: 'BTC' },
+    ]);
   });
 
   it('reads options (ident is verifying, auth is registration; 0 is absent) and cities', () => {
@@ -134,10 +189,18 @@ describe('dialect: JSON version 1.3 (premium-1.3.json)', () => {
 describe('feed:check summary of an EREF 1.1 file', () => {
   it('names the dialect and shows percent and absolute fees, every component, flags and floating terms', async () => {
     const out: string[] = [];
-    expect(await runCli(['feed:check', join(DIALECTS, 'premium-eref-1.1.xml')], {}, { out: (t) => out.push(t), err: () => undefined })).toBe(0);
+    expect(
+      await runCli(
+        ['feed:check', join(DIALECTS, 'premium-eref-1.1.xml')],
+        {},
+        { out: (t) => out.push(t), err: () => undefined },
+      ),
+    ).toBe(0);
     const text = out.join('\n');
     expect(text).toMatch(/^status: ok \(xml-eref-1\.1: XML EREF 1\.1/);
-    expect(text).toContain('BTC → SBERRUB: 1 → 6612345.5 (rate 6612345.5), reserve 18500000, min 0.005 BTC, max 2 BTC, fee on BTC 0.5 %, fee on SBERRUB 100 SBERRUB + 0.2 %, flags manual,verifying');
+    expect(text).toContain(
+      'BTC → SBERRUB: 1 → 6612345.5 (rate 6612345.5), reserve 18500000, min 0.005 BTC, max 2 BTC, fee on BTC 0.5 %, fee on SBERRUB 100 SBERRUB + 0.2 %, flags manual,verifying',
+    );
     expect(text).toContain('flags juridical,floating, floating 1 % within 30 min, delay 15 min');
   });
 });
@@ -163,7 +226,11 @@ describe('dirt around the dialects', () => {
   });
 
   it('reads <item>s under another root, with a warning (items-root.xml)', () => {
-    expect(check('items-root.xml')).toMatchObject({ status: 'ok', stats: { offers: 3 }, warnings: ['the <item>s are under <items>, not <rates>; read anyway'] });
+    expect(check('items-root.xml')).toMatchObject({
+      status: 'ok',
+      stats: { offers: 3 },
+      warnings: ['the <item>s are under <items>, not <rates>; read anyway'],
+    });
   });
 
   it('reads every line of a TXT feed with CR-only line ends (cr-line-ends.txt)', () => {

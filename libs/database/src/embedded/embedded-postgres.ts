@@ -1,6 +1,15 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync, unlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+  unlinkSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -78,7 +87,11 @@ export class EmbeddedPostgres {
     child.on('exit', (code, signal) => {
       if (code !== 0 || signal) options.log('warn', `embedded PostgreSQL exited (code ${code}, signal ${signal})`);
     });
-    return new EmbeddedPostgres(`postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`, port, child);
+    return new EmbeddedPostgres(
+      `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`,
+      port,
+      child,
+    );
   }
 
   /** Fast shutdown (clients disconnected, data flushed); waits for the server to exit. */
@@ -113,10 +126,13 @@ function prepareUser(dataDir: string, clusterDir: string): RunAs | null {
     try {
       execFileSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres'], { stdio: 'ignore' });
     } catch (error) {
-      throw new EmbeddedPostgresError(`running as root, and the "postgres" user could not be created: ${String(error)}`);
+      throw new EmbeddedPostgresError(
+        `running as root, and the "postgres" user could not be created: ${String(error)}`,
+      );
     }
     runAs = lookupUser('postgres');
-    if (!runAs) throw new EmbeddedPostgresError('running as root, and the "postgres" user could not be found after creating it');
+    if (!runAs)
+      throw new EmbeddedPostgresError('running as root, and the "postgres" user could not be found after creating it');
   }
   // Every folder above the cluster must be traversable by that user.
   for (let dir = dataDir; ; dir = dirname(dir)) {
@@ -145,11 +161,19 @@ function lookupUser(name: string): RunAs | null {
 }
 
 /** Initialises the cluster when the folder is empty; returns the password of the ratewatch user. */
-function ensureCluster(dataDir: string, clusterDir: string, bin: Binaries, runAs: RunAs | null, log: EmbeddedPostgresOptions['log']): string {
+function ensureCluster(
+  dataDir: string,
+  clusterDir: string,
+  bin: Binaries,
+  runAs: RunAs | null,
+  log: EmbeddedPostgresOptions['log'],
+): string {
   const credentials = join(dataDir, 'postgres.password');
   if (existsSync(join(clusterDir, 'PG_VERSION'))) {
     if (!existsSync(credentials)) {
-      throw new EmbeddedPostgresError(`${credentials} is missing: the embedded database in ${clusterDir} cannot be opened without it`);
+      throw new EmbeddedPostgresError(
+        `${credentials} is missing: the embedded database in ${clusterDir} cannot be opened without it`,
+      );
     }
     return readFileSync(credentials, 'utf8').trim();
   }
@@ -161,7 +185,20 @@ function ensureCluster(dataDir: string, clusterDir: string, bin: Binaries, runAs
   try {
     execFileSync(
       bin.initdb,
-      ['--pgdata', clusterDir, '--username', USER, '--pwfile', pwfile, '--auth', 'scram-sha-256', '--encoding', 'UTF8', '--no-locale', '--no-sync'],
+      [
+        '--pgdata',
+        clusterDir,
+        '--username',
+        USER,
+        '--pwfile',
+        pwfile,
+        '--auth',
+        'scram-sha-256',
+        '--encoding',
+        'UTF8',
+        '--no-locale',
+        '--no-sync',
+      ],
       { ...(runAs ?? {}), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } },
     );
   } catch (error) {
@@ -193,7 +230,8 @@ async function stopLeftoverServer(clusterDir: string, log: EmbeddedPostgresOptio
   process.kill(pid, 'SIGINT');
   const deadline = Date.now() + STOP_TIMEOUT_MS;
   while (isAlive(pid)) {
-    if (Date.now() > deadline) throw new EmbeddedPostgresError(`the left-over PostgreSQL server (pid ${pid}) did not stop`);
+    if (Date.now() > deadline)
+      throw new EmbeddedPostgresError(`the left-over PostgreSQL server (pid ${pid}) did not stop`);
     await sleep(100);
   }
 }
@@ -223,7 +261,9 @@ function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -240,7 +280,10 @@ async function waitUntilReady(url: string, child: ChildProcess, output: () => st
       await client.query('SELECT 1');
       return;
     } catch (error) {
-      if (Date.now() > deadline) throw new EmbeddedPostgresError(`the embedded PostgreSQL did not accept connections: ${String(error)}\n${output()}`);
+      if (Date.now() > deadline)
+        throw new EmbeddedPostgresError(
+          `the embedded PostgreSQL did not accept connections: ${String(error)}\n${output()}`,
+        );
     } finally {
       await client.end().catch(() => undefined);
     }

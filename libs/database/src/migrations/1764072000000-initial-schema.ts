@@ -159,7 +159,16 @@ export class InitialSchema1764072000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const table of ['api_keys', 'clicks', 'feed_runs', 'offers', 'feeds', 'currency_aliases', 'exchangers', 'currencies']) {
+    for (const table of [
+      'api_keys',
+      'clicks',
+      'feed_runs',
+      'offers',
+      'feeds',
+      'currency_aliases',
+      'exchangers',
+      'currencies',
+    ]) {
       await q.query(`DROP TABLE IF EXISTS ${table}`);
     }
   }

@@ -59,6 +59,7 @@ export class PartnerPrograms1764072400000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const table of ['partner_visits', 'partner_exchanges', 'partner_balances', 'partner_accounts']) await q.query(`DROP TABLE IF EXISTS ${table}`);
+    for (const table of ['partner_visits', 'partner_exchanges', 'partner_balances', 'partner_accounts'])
+      await q.query(`DROP TABLE IF EXISTS ${table}`);
   }
 }

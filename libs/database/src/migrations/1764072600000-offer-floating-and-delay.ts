@@ -10,7 +10,9 @@ export class OfferFloatingAndDelay1764072600000 implements MigrationInterface {
   name = 'OfferFloatingAndDelay1764072600000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE offers ADD COLUMN floating jsonb, ADD COLUMN delay_minutes integer CHECK (delay_minutes >= 0)`);
+    await q.query(
+      `ALTER TABLE offers ADD COLUMN floating jsonb, ADD COLUMN delay_minutes integer CHECK (delay_minutes >= 0)`,
+    );
     await q.query(`ALTER TABLE feed_runs ADD COLUMN dialect varchar(16)`);
   }
 

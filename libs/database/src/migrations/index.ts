@@ -6,4 +6,11 @@ import { BestRateHistory1764072500000 } from './1764072500000-best-rate-history'
 import { OfferFloatingAndDelay1764072600000 } from './1764072600000-offer-floating-and-delay';
 
 /** Every migration, in order. Listed explicitly so the same list works from sources and from dist. */
-export const MIGRATIONS = [InitialSchema1764072000000, CatalogVersion1764072100000, AdminAudit1764072300000, PartnerPrograms1764072400000, BestRateHistory1764072500000, OfferFloatingAndDelay1764072600000];
+export const MIGRATIONS = [
+  InitialSchema1764072000000,
+  CatalogVersion1764072100000,
+  AdminAudit1764072300000,
+  PartnerPrograms1764072400000,
+  BestRateHistory1764072500000,
+  OfferFloatingAndDelay1764072600000,
+];

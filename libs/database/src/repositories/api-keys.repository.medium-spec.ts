@@ -32,7 +32,14 @@ describe('ApiKeysRepository', () => {
   it('creates a random key, returns its text once and stores only its SHA-256 hash and prefix', async () => {
     const { key, info } = await repository.create('ci');
     expect(key).toMatch(/^rw_[A-Za-z0-9_-]{43}$/);
-    expect(info).toEqual({ id: expect.any(Number), name: 'ci', prefix: key.slice(0, 10), createdAt: expect.any(Date), lastUsedAt: null, revokedAt: null });
+    expect(info).toEqual({
+      id: expect.any(Number),
+      name: 'ci',
+      prefix: key.slice(0, 10),
+      createdAt: expect.any(Date),
+      lastUsedAt: null,
+      revokedAt: null,
+    });
     const row = await storedRow(info.id);
     expect(row.key_hash).toBe(sha256(key));
     expect(Object.values(row).map(String)).not.toContain(key);
@@ -53,14 +60,20 @@ describe('ApiKeysRepository', () => {
 
     const revoked = await repository.revoke(info.id);
     expect(revoked).toMatchObject({ id: info.id, name: 'checker', revokedAt: expect.any(Date) });
-    expect(await repository.check(key)).toMatchObject({ status: 'revoked', key: { id: info.id, revokedAt: revoked!.revokedAt } });
+    expect(await repository.check(key)).toMatchObject({
+      status: 'revoked',
+      key: { id: info.id, revokedAt: revoked!.revokedAt },
+    });
   });
 
   it('notes when a valid key was last used', async () => {
     const { key, info } = await repository.create('user');
     await repository.check(key);
     // check() writes last_used_at in the background, without delaying the answer.
-    await vi.waitFor(async () => expect((await storedRow(info.id)).last_used_at).toBeInstanceOf(Date), { timeout: 5000, interval: 20 });
+    await vi.waitFor(async () => expect((await storedRow(info.id)).last_used_at).toBeInstanceOf(Date), {
+      timeout: 5000,
+      interval: 20,
+    });
   });
 
   it('keeps the first revocation time, and answers null for an unknown key id', async () => {
@@ -75,9 +88,14 @@ describe('ApiKeysRepository', () => {
     const bootstrap = 'rw_bootstrap-key-from-the-environment-000000';
     await repository.ensure(bootstrap, 'bootstrap');
     await repository.ensure(bootstrap, 'bootstrap');
-    const rows = await dataSource.query<Array<{ id: number }>>(`SELECT id FROM api_keys WHERE key_hash = $1`, [sha256(bootstrap)]);
+    const rows = await dataSource.query<Array<{ id: number }>>(`SELECT id FROM api_keys WHERE key_hash = $1`, [
+      sha256(bootstrap),
+    ]);
     expect(rows).toHaveLength(1);
-    expect(await repository.check(bootstrap)).toMatchObject({ status: 'valid', key: { name: 'bootstrap', prefix: bootstrap.slice(0, 10) } });
+    expect(await repository.check(bootstrap)).toMatchObject({
+      status: 'valid',
+      key: { name: 'bootstrap', prefix: bootstrap.slice(0, 10) },
+    });
     await repository.revoke(rows[0]!.id);
     await repository.ensure(bootstrap, 'bootstrap');
     expect(await repository.check(bootstrap)).toMatchObject({ status: 'revoked' });

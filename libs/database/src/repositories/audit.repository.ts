@@ -32,9 +32,17 @@ export async function auditedTransaction<T>(
     const { before, after, result, entityId } = await change(tx);
     const subject = (after ?? before) as { id?: number } | null;
     if (subject !== null) {
-      await tx.query(`INSERT INTO admin_audit (key_id, action, entity, entity_id, before, after) VALUES ($1, $2, $3, $4, $5, $6)`, [
-        actor.keyId, action, entity, entityId ?? (subject.id === undefined ? null : String(subject.id)), before === null ? null : JSON.stringify(before), after === null ? null : JSON.stringify(after),
-      ]);
+      await tx.query(
+        `INSERT INTO admin_audit (key_id, action, entity, entity_id, before, after) VALUES ($1, $2, $3, $4, $5, $6)`,
+        [
+          actor.keyId,
+          action,
+          entity,
+          entityId ?? (subject.id === undefined ? null : String(subject.id)),
+          before === null ? null : JSON.stringify(before),
+          after === null ? null : JSON.stringify(after),
+        ],
+      );
     }
     return (result !== undefined ? result : after) as T;
   });

@@ -10,7 +10,11 @@ describe('CatalogRepository.listWithOfferCounts', () => {
   let dataSource: DataSource;
   let repository: CatalogRepository;
 
-  async function exchangerWithFeed(slug: string, status: string, feed: { lastSuccessSecondsAgo: number | null; maintenance?: boolean; enabled?: boolean }): Promise<void> {
+  async function exchangerWithFeed(
+    slug: string,
+    status: string,
+    feed: { lastSuccessSecondsAgo: number | null; maintenance?: boolean; enabled?: boolean },
+  ): Promise<void> {
     const [exchanger] = await dataSource.query<Array<{ id: number }>>(
       `INSERT INTO exchangers (slug, name, site_url, referral_url, status) VALUES ($1::text, $1::text, 'https://x.example', 'https://x.example/?rid=1', $2) RETURNING id`,
       [slug, status],

@@ -52,35 +52,62 @@ export class CatalogRepository {
     return this.dataSource.query(`SELECT code, name, ticker, iso, kind, enabled FROM currencies ORDER BY code`);
   }
 
-  createCurrency(actor: Actor, c: { code: string; name: string; ticker: string; iso: string; kind: string; enabled: boolean }): Promise<unknown> {
+  createCurrency(
+    actor: Actor,
+    c: { code: string; name: string; ticker: string; iso: string; kind: string; enabled: boolean },
+  ): Promise<unknown> {
     return auditedTransaction(this.dataSource, actor, 'create', 'currency', async (tx) => {
       const [row] = await unique(
-        tx.query<unknown[]>(`INSERT INTO currencies (code, name, ticker, iso, kind, enabled) VALUES ($1, $2, $3, $4, $5, $6) RETURNING code, name, ticker, iso, kind, enabled`, [c.code, c.name, c.ticker, c.iso, c.kind, c.enabled]),
+        tx.query<unknown[]>(
+          `INSERT INTO currencies (code, name, ticker, iso, kind, enabled) VALUES ($1, $2, $3, $4, $5, $6) RETURNING code, name, ticker, iso, kind, enabled`,
+          [c.code, c.name, c.ticker, c.iso, c.kind, c.enabled],
+        ),
         `currency ${c.code} exists`,
       );
       return { before: null, after: row, entityId: c.code };
     });
   }
 
-  updateCurrency(actor: Actor, code: string, fields: { name?: string; enabled?: boolean; ticker?: string; iso?: string; kind?: string }): Promise<unknown> {
+  updateCurrency(
+    actor: Actor,
+    code: string,
+    fields: { name?: string; enabled?: boolean; ticker?: string; iso?: string; kind?: string },
+  ): Promise<unknown> {
     return auditedTransaction(this.dataSource, actor, 'update', 'currency', async (tx) => {
-      const [before] = await tx.query<unknown[]>(`SELECT code, name, ticker, iso, kind, enabled FROM currencies WHERE code = $1 FOR UPDATE`, [code]);
+      const [before] = await tx.query<unknown[]>(
+        `SELECT code, name, ticker, iso, kind, enabled FROM currencies WHERE code = $1 FOR UPDATE`,
+        [code],
+      );
       if (!before) return { before: null, after: null, entityId: code };
-      const { sets, values } = assignments(fields, { name: 'name', enabled: 'enabled', ticker: 'ticker', iso: 'iso', kind: 'kind' }, 2);
+      const { sets, values } = assignments(
+        fields,
+        { name: 'name', enabled: 'enabled', ticker: 'ticker', iso: 'iso', kind: 'kind' },
+        2,
+      );
       if (sets.length === 0) return { before, after: before, entityId: code };
-      const [after] = rowsOf<unknown>(await tx.query(`UPDATE currencies SET ${sets.join(', ')}, updated_at = now() WHERE code = $1 RETURNING code, name, ticker, iso, kind, enabled`, [code, ...values]));
+      const [after] = rowsOf<unknown>(
+        await tx.query(
+          `UPDATE currencies SET ${sets.join(', ')}, updated_at = now() WHERE code = $1 RETURNING code, name, ticker, iso, kind, enabled`,
+          [code, ...values],
+        ),
+      );
       return { before, after, entityId: code };
     });
   }
 
   listAliases(): Promise<unknown[]> {
-    return this.dataSource.query(`SELECT id, alias, code, exchanger_id AS "exchangerId", created_at AS "createdAt" FROM currency_aliases ORDER BY exchanger_id NULLS FIRST, alias`);
+    return this.dataSource.query(
+      `SELECT id, alias, code, exchanger_id AS "exchangerId", created_at AS "createdAt" FROM currency_aliases ORDER BY exchanger_id NULLS FIRST, alias`,
+    );
   }
 
   createAlias(actor: Actor, a: { alias: string; code: string; exchangerId: number | null }): Promise<unknown> {
     return auditedTransaction(this.dataSource, actor, 'create', 'alias', async (tx) => {
       const [row] = await unique(
-        tx.query<Array<{ id: number }>>(`INSERT INTO currency_aliases (alias, code, exchanger_id) VALUES ($1, $2, $3) RETURNING id, alias, code, exchanger_id AS "exchangerId"`, [a.alias, a.code, a.exchangerId]),
+        tx.query<Array<{ id: number }>>(
+          `INSERT INTO currency_aliases (alias, code, exchanger_id) VALUES ($1, $2, $3) RETURNING id, alias, code, exchanger_id AS "exchangerId"`,
+          [a.alias, a.code, a.exchangerId],
+        ),
         `alias ${a.alias} exists ${a.exchangerId === null ? 'globally' : `for exchanger ${a.exchangerId}`}`,
       );
       return { before: null, after: row!, entityId: String(row!.id) };
@@ -89,7 +116,12 @@ export class CatalogRepository {
 
   deleteAlias(actor: Actor, id: number): Promise<boolean> {
     return auditedTransaction(this.dataSource, actor, 'delete', 'alias', async (tx) => {
-      const [before] = rowsOf<unknown>(await tx.query(`DELETE FROM currency_aliases WHERE id = $1 RETURNING id, alias, code, exchanger_id AS "exchangerId"`, [id]));
+      const [before] = rowsOf<unknown>(
+        await tx.query(
+          `DELETE FROM currency_aliases WHERE id = $1 RETURNING id, alias, code, exchanger_id AS "exchangerId"`,
+          [id],
+        ),
+      );
       return { before: before ?? null, after: null, result: before !== undefined, entityId: String(id) };
     });
   }

@@ -27,7 +27,9 @@ describe('ClicksRepository', () => {
     ...overrides,
   });
   const stored = () =>
-    dataSource.query<Array<{ visitor_hash: string; is_unique: boolean; is_bot: boolean; day: string; city: string | null }>>(
+    dataSource.query<
+      Array<{ visitor_hash: string; is_unique: boolean; is_bot: boolean; day: string; city: string | null }>
+    >(
       `SELECT visitor_hash, is_unique, is_bot, to_char(day, 'YYYY-MM-DD') AS day, city FROM clicks ORDER BY referrer NULLS LAST, id`,
     );
   const uniqueFlags = async () => (await stored()).map((c) => c.is_unique);
@@ -82,7 +84,11 @@ describe('ClicksRepository', () => {
     });
 
     it('never counts a bot as unique, and a bot does not use up the visitor’s unique click', async () => {
-      const result = await repository.recordBatch([click({ isBot: true }), click({ isBot: true, visitorHash: 'bot-only' }), click()]);
+      const result = await repository.recordBatch([
+        click({ isBot: true }),
+        click({ isBot: true, visitorHash: 'bot-only' }),
+        click(),
+      ]);
       expect(result).toEqual({ unique: 1 });
       expect((await stored()).map((c) => [c.visitor_hash, c.is_bot, c.is_unique])).toEqual([
         ['visitor-1', true, false],
@@ -93,7 +99,12 @@ describe('ClicksRepository', () => {
 
     it('counts a visitor once a day across batches', async () => {
       expect(await repository.recordBatch([click()])).toEqual({ unique: 1 });
-      expect(await repository.recordBatch([click({ at: new Date(NOON.getTime() + 3_600_000) }), click({ visitorHash: 'visitor-3' })])).toEqual({ unique: 1 });
+      expect(
+        await repository.recordBatch([
+          click({ at: new Date(NOON.getTime() + 3_600_000) }),
+          click({ visitorHash: 'visitor-3' }),
+        ]),
+      ).toEqual({ unique: 1 });
       expect(await uniqueFlags()).toEqual([true, false, true]);
     });
 
@@ -112,7 +123,10 @@ describe('ClicksRepository', () => {
     });
 
     it('counts one unique click when two replicas record the same visitor at once', async () => {
-      const results = await Promise.all([repository.recordBatch([click()]), repository.recordBatch([click({ referrer: null })])]);
+      const results = await Promise.all([
+        repository.recordBatch([click()]),
+        repository.recordBatch([click({ referrer: null })]),
+      ]);
       expect(results.map((r) => r.unique).sort()).toEqual([0, 1]);
       expect((await uniqueFlags()).sort()).toEqual([false, true]);
     });
@@ -147,17 +161,29 @@ describe('ClicksRepository', () => {
     });
 
     it('filters by exchanger, from and to', async () => {
-      expect(await repository.counts({ since, until, exchanger: 'beta', from: null, to: null })).toEqual([{ exchanger: 'beta', from: 'BTC', to: 'SBERRUB', clicks: 1, uniqueClicks: 1, bots: 0 }]);
-      expect(await repository.counts({ since, until, exchanger: null, from: null, to: 'ETH' })).toEqual([{ exchanger: 'alpha', from: 'BTC', to: 'ETH', clicks: 1, uniqueClicks: 1, bots: 0 }]);
-      expect(await repository.counts({ since, until, exchanger: 'alpha', from: 'BTC', to: 'SBERRUB' })).toEqual([{ exchanger: 'alpha', from: 'BTC', to: 'SBERRUB', clicks: 5, uniqueClicks: 2, bots: 1 }]);
+      expect(await repository.counts({ since, until, exchanger: 'beta', from: null, to: null })).toEqual([
+        { exchanger: 'beta', from: 'BTC', to: 'SBERRUB', clicks: 1, uniqueClicks: 1, bots: 0 },
+      ]);
+      expect(await repository.counts({ since, until, exchanger: null, from: null, to: 'ETH' })).toEqual([
+        { exchanger: 'alpha', from: 'BTC', to: 'ETH', clicks: 1, uniqueClicks: 1, bots: 0 },
+      ]);
+      expect(await repository.counts({ since, until, exchanger: 'alpha', from: 'BTC', to: 'SBERRUB' })).toEqual([
+        { exchanger: 'alpha', from: 'BTC', to: 'SBERRUB', clicks: 5, uniqueClicks: 2, bots: 1 },
+      ]);
       expect(await repository.counts({ since, until, exchanger: null, from: 'ETH', to: null })).toEqual([]);
       expect(await repository.counts({ since, until, exchanger: 'nobody', from: null, to: null })).toEqual([]);
     });
 
     it('counts the clicks of another window apart', async () => {
-      expect(await repository.counts({ since: until, until: new Date('2025-06-03T00:00:00.000Z'), exchanger: null, from: null, to: null })).toEqual([
-        { exchanger: 'alpha', from: 'BTC', to: 'SBERRUB', clicks: 1, uniqueClicks: 1, bots: 0 },
-      ]);
+      expect(
+        await repository.counts({
+          since: until,
+          until: new Date('2025-06-03T00:00:00.000Z'),
+          exchanger: null,
+          from: null,
+          to: null,
+        }),
+      ).toEqual([{ exchanger: 'alpha', from: 'BTC', to: 'SBERRUB', clicks: 1, uniqueClicks: 1, bots: 0 }]);
     });
   });
 });

@@ -19,7 +19,9 @@ export class ClicksRepository {
 
   /** The shared secret the daily visitor salt derives from. */
   async visitorSecret(): Promise<string> {
-    const [row] = await this.dataSource.query<Array<{ value: string }>>(`SELECT value FROM app_secrets WHERE name = 'visitor_salt'`);
+    const [row] = await this.dataSource.query<Array<{ value: string }>>(
+      `SELECT value FROM app_secrets WHERE name = 'visitor_salt'`,
+    );
     if (!row) throw new Error('app_secrets has no visitor_salt: run the migrations');
     return row.value;
   }
@@ -50,14 +52,18 @@ export class ClicksRepository {
                           AS b(exchanger_id, from_code, to_code, city, at, day, visitor_hash, referrer, is_bot)`;
     return this.dataSource.transaction(async (tx) => {
       const first = [...candidates.values()];
-      const inserted = await tx.query<Array<{ day: string; exchanger_id: number; from_code: string; to_code: string; visitor_hash: string }>>(
+      const inserted = await tx.query<
+        Array<{ day: string; exchanger_id: number; from_code: string; to_code: string; visitor_hash: string }>
+      >(
         `INSERT INTO clicks (exchanger_id, from_code, to_code, city, at, day, visitor_hash, referrer, is_bot, is_unique)
          SELECT exchanger_id, from_code, to_code, city, at, day, visitor_hash, referrer, is_bot, true FROM (${SELECT_BATCH}) b
          ON CONFLICT (day, exchanger_id, from_code, to_code, visitor_hash) WHERE is_unique DO NOTHING
          RETURNING to_char(day, 'YYYY-MM-DD') AS day, exchanger_id, from_code, to_code, visitor_hash`,
         columns(first),
       );
-      const counted = new Set(inserted.map((r) => `${r.day}|${r.exchanger_id}|${r.from_code}|${r.to_code}|${r.visitor_hash}`));
+      const counted = new Set(
+        inserted.map((r) => `${r.day}|${r.exchanger_id}|${r.from_code}|${r.to_code}|${r.visitor_hash}`),
+      );
       const rest = clicks.filter((c) => !(candidates.get(key(c)) === c && counted.has(key(c))));
       if (rest.length > 0) {
         await tx.query(
@@ -70,7 +76,13 @@ export class ClicksRepository {
     });
   }
 
-  counts(filter: { since: Date; until: Date; exchanger: string | null; from: string | null; to: string | null }): Promise<unknown[]> {
+  counts(filter: {
+    since: Date;
+    until: Date;
+    exchanger: string | null;
+    from: string | null;
+    to: string | null;
+  }): Promise<unknown[]> {
     return this.dataSource.query(
       `SELECT e.slug AS exchanger, c.from_code AS "from", c.to_code AS "to", count(*)::int AS clicks,
               count(*) FILTER (WHERE c.is_unique)::int AS "uniqueClicks", count(*) FILTER (WHERE c.is_bot)::int AS bots

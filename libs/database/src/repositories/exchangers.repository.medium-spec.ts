@@ -23,10 +23,22 @@ describe('ExchangersRepository', () => {
   let actor: Actor;
   let counter = 0;
 
-  const fields = (slug: string, status = 'active') => ({ slug, name: `Name ${slug}`, siteUrl: `https://${slug}.example`, referralUrl: `https://${slug}.example/?rid=1`, status });
+  const fields = (slug: string, status = 'active') => ({
+    slug,
+    name: `Name ${slug}`,
+    siteUrl: `https://${slug}.example`,
+    referralUrl: `https://${slug}.example/?rid=1`,
+    status,
+  });
   const nextSlug = () => `exchanger-${++counter}`;
-  const auditCount = async () => Number((await dataSource.query<Array<{ n: string }>>(`SELECT count(*) AS n FROM admin_audit`))[0]!.n);
-  const lastAudit = async () => (await dataSource.query<AuditRow[]>(`SELECT key_id, action, entity, entity_id, before, after FROM admin_audit ORDER BY id DESC LIMIT 1`))[0];
+  const auditCount = async () =>
+    Number((await dataSource.query<Array<{ n: string }>>(`SELECT count(*) AS n FROM admin_audit`))[0]!.n);
+  const lastAudit = async () =>
+    (
+      await dataSource.query<AuditRow[]>(
+        `SELECT key_id, action, entity, entity_id, before, after FROM admin_audit ORDER BY id DESC LIMIT 1`,
+      )
+    )[0];
 
   /** A feed of the exchanger, confirmed `secondsAgo` ago (null: never), with offers `[from, to, rate, city?]`. */
   async function feedWithOffers(
@@ -56,7 +68,9 @@ describe('ExchangersRepository', () => {
     dataSource = createDataSource({ url: db.url, poolSize: 2 });
     await dataSource.initialize();
     repository = new ExchangersRepository(dataSource);
-    const [key] = await dataSource.query<Array<{ id: number }>>(`INSERT INTO api_keys (name, key_hash, prefix) VALUES ('admin', 'h1', 'rw_1') RETURNING id`);
+    const [key] = await dataSource.query<Array<{ id: number }>>(
+      `INSERT INTO api_keys (name, key_hash, prefix) VALUES ('admin', 'h1', 'rw_1') RETURNING id`,
+    );
     actor = { keyId: key!.id };
   });
 
@@ -69,11 +83,24 @@ describe('ExchangersRepository', () => {
     it('creates an exchanger and audits it with the key, in one transaction', async () => {
       const before = await auditCount();
       const created = await repository.create(actor, fields('alpha-one'));
-      expect(created).toMatchObject({ slug: 'alpha-one', name: 'Name alpha-one', siteUrl: 'https://alpha-one.example', referralUrl: 'https://alpha-one.example/?rid=1', status: 'active' });
+      expect(created).toMatchObject({
+        slug: 'alpha-one',
+        name: 'Name alpha-one',
+        siteUrl: 'https://alpha-one.example',
+        referralUrl: 'https://alpha-one.example/?rid=1',
+        status: 'active',
+      });
       expect(created.createdAt).toBeInstanceOf(Date);
       expect(await repository.find(created.id)).toEqual(created);
       expect(await auditCount()).toBe(before + 1);
-      expect(await lastAudit()).toMatchObject({ key_id: actor.keyId, action: 'create', entity: 'exchanger', entity_id: String(created.id), before: null, after: { id: created.id, slug: 'alpha-one' } });
+      expect(await lastAudit()).toMatchObject({
+        key_id: actor.keyId,
+        action: 'create',
+        entity: 'exchanger',
+        entity_id: String(created.id),
+        before: null,
+        after: { id: created.id, slug: 'alpha-one' },
+      });
     });
 
     it('refuses a taken slug with a ConflictError, writing neither a row nor an audit row', async () => {
@@ -99,7 +126,14 @@ describe('ExchangersRepository', () => {
     it('updates only the given fields and audits before and after', async () => {
       const created = await repository.create(actor, fields(nextSlug()));
       const updated = await repository.update(actor, created.id, { name: 'Renamed', status: 'paused' });
-      expect(updated).toMatchObject({ id: created.id, slug: created.slug, name: 'Renamed', status: 'paused', siteUrl: created.siteUrl, referralUrl: created.referralUrl });
+      expect(updated).toMatchObject({
+        id: created.id,
+        slug: created.slug,
+        name: 'Renamed',
+        status: 'paused',
+        siteUrl: created.siteUrl,
+        referralUrl: created.referralUrl,
+      });
       expect(updated!.updatedAt.getTime()).toBeGreaterThanOrEqual(created.updatedAt.getTime());
       expect(await repository.find(created.id)).toMatchObject({ name: 'Renamed', status: 'paused' });
       expect(await lastAudit()).toMatchObject({
@@ -123,7 +157,9 @@ describe('ExchangersRepository', () => {
       const first = await repository.create(actor, fields(nextSlug()));
       const second = await repository.create(actor, fields(nextSlug()));
       const audits = await auditCount();
-      await expect(repository.update(actor, second.id, { slug: first.slug, name: 'Clash' })).rejects.toBeInstanceOf(ConflictError);
+      await expect(repository.update(actor, second.id, { slug: first.slug, name: 'Clash' })).rejects.toBeInstanceOf(
+        ConflictError,
+      );
       expect(await repository.find(second.id)).toEqual(second);
       expect(await auditCount()).toBe(audits);
     });
@@ -131,17 +167,30 @@ describe('ExchangersRepository', () => {
     it("deletes an exchanger with its feeds and their offers, returns the feed ids, and keeps other exchangers' offers", async () => {
       const doomed = await repository.create(actor, fields(nextSlug()));
       const other = await repository.create(actor, fields(nextSlug()));
-      const feedA = await feedWithOffers(doomed.id, 10, [['BTC', 'ETH', '20'], ['BTC', 'SBERRUB', '6850000.5']]);
+      const feedA = await feedWithOffers(doomed.id, 10, [
+        ['BTC', 'ETH', '20'],
+        ['BTC', 'SBERRUB', '6850000.5'],
+      ]);
       const feedB = await feedWithOffers(doomed.id, null, [['ETH', 'BTC', '0.05']]);
       const otherFeed = await feedWithOffers(other.id, 10, [['BTC', 'ETH', '21']]);
 
       const feedIds = await repository.delete(actor, doomed.id);
       expect(feedIds?.sort((x, y) => x - y)).toEqual([feedA, feedB].sort((x, y) => x - y));
       expect(await repository.find(doomed.id)).toBeNull();
-      const left = await dataSource.query<Array<{ feed_id: number }>>(`SELECT feed_id FROM offers WHERE feed_id = ANY($1::int[]) ORDER BY feed_id`, [[feedA, feedB, otherFeed]]);
+      const left = await dataSource.query<Array<{ feed_id: number }>>(
+        `SELECT feed_id FROM offers WHERE feed_id = ANY($1::int[]) ORDER BY feed_id`,
+        [[feedA, feedB, otherFeed]],
+      );
       expect(left.map((r) => r.feed_id)).toEqual([otherFeed]);
       expect(await dataSource.query(`SELECT id FROM feeds WHERE exchanger_id = $1`, [doomed.id])).toEqual([]);
-      expect(await lastAudit()).toMatchObject({ key_id: actor.keyId, action: 'delete', entity: 'exchanger', entity_id: String(doomed.id), before: { slug: doomed.slug }, after: null });
+      expect(await lastAudit()).toMatchObject({
+        key_id: actor.keyId,
+        action: 'delete',
+        entity: 'exchanger',
+        entity_id: String(doomed.id),
+        before: { slug: doomed.slug },
+        after: null,
+      });
     });
 
     it('deletes an exchanger without feeds, returning no feed ids', async () => {
@@ -168,11 +217,19 @@ describe('ExchangersRepository', () => {
       disabled = (await repository.create(actor, fields('pub-disabled', 'disabled'))).id;
       stale = (await repository.create(actor, fields('pub-stale'))).id;
       maintenance = (await repository.create(actor, fields('pub-maintenance'))).id;
-      await feedWithOffers(fresh, 10, [['BTC', 'ETH', '20'], ['BTC', 'SBERRUB', '6850000.5'], ['USDTTRC20', 'CASHUSD', '0.99', 'MSK'], ['USDTTRC20', 'CASHUSD', '0.98', 'SPB']]);
+      await feedWithOffers(fresh, 10, [
+        ['BTC', 'ETH', '20'],
+        ['BTC', 'SBERRUB', '6850000.5'],
+        ['USDTTRC20', 'CASHUSD', '0.99', 'MSK'],
+        ['USDTTRC20', 'CASHUSD', '0.98', 'SPB'],
+      ]);
       await feedWithOffers(fresh, 3600, [['ETH', 'BTC', '0.05']]);
       await feedWithOffers(fresh, 5, [['LTC', 'BTC', '0.001']], { enabled: false });
       // Two fresh feeds publish BTC→ETH: the one confirmed 5 s ago wins over the one confirmed 60 s ago.
-      await feedWithOffers(twoFeeds, 60, [['BTC', 'ETH', '19.5'], ['BTC', 'SBERRUB', '6800000']]);
+      await feedWithOffers(twoFeeds, 60, [
+        ['BTC', 'ETH', '19.5'],
+        ['BTC', 'SBERRUB', '6800000'],
+      ]);
       await feedWithOffers(twoFeeds, 5, [['BTC', 'ETH', '19.9']]);
       await feedWithOffers(paused, 10, [['BTC', 'ETH', '25']]);
       await feedWithOffers(disabled, 10, [['BTC', 'ETH', '25']]);
@@ -184,7 +241,14 @@ describe('ExchangersRepository', () => {
       const list = await repository.listPublic();
       expect(list.map((e) => e.slug)).toEqual(['pub-fresh', 'pub-maintenance', 'pub-stale', 'pub-two-feeds']);
       const bySlug = new Map(list.map((e) => [e.slug, e]));
-      expect(bySlug.get('pub-fresh')).toMatchObject({ id: fresh, name: 'Name pub-fresh', siteUrl: 'https://pub-fresh.example', status: 'active', offers: 4, fresh: true });
+      expect(bySlug.get('pub-fresh')).toMatchObject({
+        id: fresh,
+        name: 'Name pub-fresh',
+        siteUrl: 'https://pub-fresh.example',
+        status: 'active',
+        offers: 4,
+        fresh: true,
+      });
       expect(bySlug.get('pub-stale')).toMatchObject({ offers: 0, fresh: false });
       expect(bySlug.get('pub-maintenance')).toMatchObject({ offers: 0, fresh: false });
       expect(list.every((e) => typeof e.offers === 'number')).toBe(true);
@@ -193,7 +257,10 @@ describe('ExchangersRepository', () => {
 
     it('gives the last confirmation of its enabled feeds as updatedAt', async () => {
       const [exchanger] = await repository.listPublic('pub-fresh');
-      const [newest] = await dataSource.query<Array<{ at: Date }>>(`SELECT max(last_success_at) AS at FROM feeds WHERE exchanger_id = $1 AND enabled`, [fresh]);
+      const [newest] = await dataSource.query<Array<{ at: Date }>>(
+        `SELECT max(last_success_at) AS at FROM feeds WHERE exchanger_id = $1 AND enabled`,
+        [fresh],
+      );
       expect(exchanger!.updatedAt).toEqual(newest!.at);
       const [staleOne] = await repository.listPublic('pub-stale');
       expect(staleOne!.updatedAt!.getTime()).toBeLessThan(Date.now() - 3000_000);
@@ -232,9 +299,15 @@ describe('ExchangersRepository', () => {
     });
 
     it('redirects only to an active exchanger', async () => {
-      expect(await repository.findRedirectTarget('pub-fresh')).toEqual({ id: fresh, referralUrl: 'https://pub-fresh.example/?rid=1' });
+      expect(await repository.findRedirectTarget('pub-fresh')).toEqual({
+        id: fresh,
+        referralUrl: 'https://pub-fresh.example/?rid=1',
+      });
       // Being shown does not matter for /go: an active exchanger with a stale feed is still a target.
-      expect(await repository.findRedirectTarget('pub-stale')).toEqual({ id: stale, referralUrl: 'https://pub-stale.example/?rid=1' });
+      expect(await repository.findRedirectTarget('pub-stale')).toEqual({
+        id: stale,
+        referralUrl: 'https://pub-stale.example/?rid=1',
+      });
       expect(await repository.findRedirectTarget('pub-paused')).toBeNull();
       expect(await repository.findRedirectTarget('pub-disabled')).toBeNull();
       expect(await repository.findRedirectTarget('no-such-exchanger')).toBeNull();

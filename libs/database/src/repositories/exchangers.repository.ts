@@ -29,7 +29,13 @@ export interface ExchangerSummary {
 }
 
 const EXCHANGER = `id, slug, name, site_url AS "siteUrl", referral_url AS "referralUrl", status, created_at AS "createdAt", updated_at AS "updatedAt"`;
-const EXCHANGER_COLUMNS: Record<string, string> = { slug: 'slug', name: 'name', siteUrl: 'site_url', referralUrl: 'referral_url', status: 'status' };
+const EXCHANGER_COLUMNS: Record<string, string> = {
+  slug: 'slug',
+  name: 'name',
+  siteUrl: 'site_url',
+  referralUrl: 'referral_url',
+  status: 'status',
+};
 
 /** Exchangers: the admin's CRUD (audited), the public listing and the `/go` target. */
 @Injectable()
@@ -41,16 +47,19 @@ export class ExchangersRepository {
   }
 
   async find(id: number): Promise<ExchangerRow | null> {
-    const [row] = await this.dataSource.query<ExchangerRow[]>(`SELECT ${EXCHANGER} FROM exchangers WHERE id = $1`, [id]);
+    const [row] = await this.dataSource.query<ExchangerRow[]>(`SELECT ${EXCHANGER} FROM exchangers WHERE id = $1`, [
+      id,
+    ]);
     return row ?? null;
   }
 
   create(actor: Actor, fields: Omit<ExchangerRow, 'id' | 'createdAt' | 'updatedAt'>): Promise<ExchangerRow> {
     return auditedTransaction(this.dataSource, actor, 'create', 'exchanger', async (tx) => {
       const [row] = await unique(
-        tx.query<ExchangerRow[]>(`INSERT INTO exchangers (slug, name, site_url, referral_url, status) VALUES ($1, $2, $3, $4, $5) RETURNING ${EXCHANGER}`, [
-          fields.slug, fields.name, fields.siteUrl, fields.referralUrl, fields.status,
-        ]),
+        tx.query<ExchangerRow[]>(
+          `INSERT INTO exchangers (slug, name, site_url, referral_url, status) VALUES ($1, $2, $3, $4, $5) RETURNING ${EXCHANGER}`,
+          [fields.slug, fields.name, fields.siteUrl, fields.referralUrl, fields.status],
+        ),
         `slug ${fields.slug} is taken`,
       );
       return { before: null, after: row! };
@@ -59,11 +68,21 @@ export class ExchangersRepository {
 
   update(actor: Actor, id: number, fields: Partial<ExchangerRow>): Promise<ExchangerRow | null> {
     return auditedTransaction(this.dataSource, actor, 'update', 'exchanger', async (tx) => {
-      const [before] = await tx.query<ExchangerRow[]>(`SELECT ${EXCHANGER} FROM exchangers WHERE id = $1 FOR UPDATE`, [id]);
+      const [before] = await tx.query<ExchangerRow[]>(`SELECT ${EXCHANGER} FROM exchangers WHERE id = $1 FOR UPDATE`, [
+        id,
+      ]);
       if (!before) return { before: null, after: null };
       const { sets, values } = assignments(fields, EXCHANGER_COLUMNS, 2);
       if (sets.length === 0) return { before, after: before };
-      const [after] = rowsOf<ExchangerRow>(await unique(tx.query(`UPDATE exchangers SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING ${EXCHANGER}`, [id, ...values]), `slug ${String(fields.slug)} is taken`));
+      const [after] = rowsOf<ExchangerRow>(
+        await unique(
+          tx.query(
+            `UPDATE exchangers SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING ${EXCHANGER}`,
+            [id, ...values],
+          ),
+          `slug ${String(fields.slug)} is taken`,
+        ),
+      );
       return { before, after: after! };
     });
   }
@@ -71,7 +90,9 @@ export class ExchangersRepository {
   /** Deletes an exchanger with its feeds and their offers (cascade). Returns its feed ids, or null. */
   delete(actor: Actor, id: number): Promise<number[] | null> {
     return auditedTransaction(this.dataSource, actor, 'delete', 'exchanger', async (tx) => {
-      const [before] = await tx.query<ExchangerRow[]>(`SELECT ${EXCHANGER} FROM exchangers WHERE id = $1 FOR UPDATE`, [id]);
+      const [before] = await tx.query<ExchangerRow[]>(`SELECT ${EXCHANGER} FROM exchangers WHERE id = $1 FOR UPDATE`, [
+        id,
+      ]);
       if (!before) return { before: null, after: null, result: null };
       const feeds = await tx.query<Array<{ id: number }>>(`SELECT id FROM feeds WHERE exchanger_id = $1`, [id]);
       await tx.query(`DELETE FROM offers WHERE feed_id = ANY($1::int[])`, [feeds.map((f) => f.id)]);
@@ -97,7 +118,9 @@ export class ExchangersRepository {
   }
 
   /** The shown directions of one exchanger. */
-  async shownDirections(exchangerId: number): Promise<Array<{ from: string; to: string; city: string | null; rate: string }>> {
+  async shownDirections(
+    exchangerId: number,
+  ): Promise<Array<{ from: string; to: string; city: string | null; rate: string }>> {
     return this.dataSource.query(
       `SELECT DISTINCT ON (o.from_code, o.to_code, o.city) o.from_code AS "from", o.to_code AS "to", NULLIF(o.city, '') AS city, o.rate::text AS rate
        FROM offers o

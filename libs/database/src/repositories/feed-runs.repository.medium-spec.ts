@@ -56,10 +56,36 @@ describe('FeedRunsRepository.list', () => {
     otherFeedId = other!.id;
 
     // Written out of order: the list orders by start time, not by insertion.
-    await feeds.recordUnchanged(feedId, run(at(10), { status: 'unchanged', trigger: 'manual' }), { etag: null, lastModified: null, contentHash: null });
-    await feeds.recordFailure(feedId, run(at(30), { status: 'error', error: { code: 'http_error', message: 'HTTP 502' }, httpStatus: 502, dialect: null, format: null, items: 0, accepted: 0, rejected: 0, rejects: [], warnings: [] }));
-    await feeds.recordUnchanged(feedId, run(at(20), { status: 'not_modified', httpStatus: 304, dialect: null }), { etag: null, lastModified: null, contentHash: null });
-    await feeds.recordUnchanged(otherFeedId, run(at(40), { status: 'unchanged' }), { etag: null, lastModified: null, contentHash: null });
+    await feeds.recordUnchanged(feedId, run(at(10), { status: 'unchanged', trigger: 'manual' }), {
+      etag: null,
+      lastModified: null,
+      contentHash: null,
+    });
+    await feeds.recordFailure(
+      feedId,
+      run(at(30), {
+        status: 'error',
+        error: { code: 'http_error', message: 'HTTP 502' },
+        httpStatus: 502,
+        dialect: null,
+        format: null,
+        items: 0,
+        accepted: 0,
+        rejected: 0,
+        rejects: [],
+        warnings: [],
+      }),
+    );
+    await feeds.recordUnchanged(feedId, run(at(20), { status: 'not_modified', httpStatus: 304, dialect: null }), {
+      etag: null,
+      lastModified: null,
+      contentHash: null,
+    });
+    await feeds.recordUnchanged(otherFeedId, run(at(40), { status: 'unchanged' }), {
+      etag: null,
+      lastModified: null,
+      contentHash: null,
+    });
   });
 
   afterAll(async () => {
@@ -80,7 +106,16 @@ describe('FeedRunsRepository.list', () => {
 
   it('shapes a failed run: the error as {code, message}, no dialect', async () => {
     const [failed] = (await repository.list(feedId, 1)) as Array<Record<string, unknown>>;
-    expect(failed).toMatchObject({ status: 'error', trigger: 'schedule', httpStatus: 502, format: null, dialect: null, error: { code: 'http_error', message: 'HTTP 502' }, rejects: [], warnings: [] });
+    expect(failed).toMatchObject({
+      status: 'error',
+      trigger: 'schedule',
+      httpStatus: 502,
+      format: null,
+      dialect: null,
+      error: { code: 'http_error', message: 'HTTP 502' },
+      rejects: [],
+      warnings: [],
+    });
     expect(failed!.error).toEqual({ code: 'http_error', message: 'HTTP 502' });
     expect(typeof failed!.id).toBe('string');
   });
@@ -113,8 +148,16 @@ describe('FeedRunsRepository.list', () => {
 
   it('breaks a tie of start times by the later run', async () => {
     const same = at(50);
-    await feeds.recordUnchanged(otherFeedId, run(same, { status: 'unchanged' }), { etag: null, lastModified: null, contentHash: null });
-    await feeds.recordUnchanged(otherFeedId, run(same, { status: 'not_modified' }), { etag: null, lastModified: null, contentHash: null });
+    await feeds.recordUnchanged(otherFeedId, run(same, { status: 'unchanged' }), {
+      etag: null,
+      lastModified: null,
+      contentHash: null,
+    });
+    await feeds.recordUnchanged(otherFeedId, run(same, { status: 'not_modified' }), {
+      etag: null,
+      lastModified: null,
+      contentHash: null,
+    });
     const runs = (await repository.list(otherFeedId, 10)) as Array<Record<string, unknown>>;
     expect(runs.map((r) => r.status)).toEqual(['not_modified', 'unchanged', 'unchanged']);
     expect(runs.map((r) => r.startedAt)).toEqual([same, same, at(40)]);

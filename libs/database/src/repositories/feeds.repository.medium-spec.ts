@@ -16,7 +16,14 @@ interface AuditRow {
   after: Record<string, unknown> | null;
 }
 
-const SETTINGS = { url: 'https://feed.example/rates.xml', format: 'xml', intervalSeconds: 60, timeoutMs: 5000, staleAfterSeconds: 600, enabled: true };
+const SETTINGS = {
+  url: 'https://feed.example/rates.xml',
+  format: 'xml',
+  intervalSeconds: 60,
+  timeoutMs: 5000,
+  staleAfterSeconds: 600,
+  enabled: true,
+};
 
 const offer = (from: string, to: string, out: string, city: string | null = null): NormalizedOffer => ({
   from,
@@ -74,23 +81,51 @@ describe('FeedsRepository', () => {
     );
     return row!.id;
   }
-  const auditCount = async () => Number((await dataSource.query<Array<{ n: string }>>(`SELECT count(*) AS n FROM admin_audit`))[0]!.n);
-  const lastAudit = async () => (await dataSource.query<AuditRow[]>(`SELECT key_id, action, entity, entity_id, before, after FROM admin_audit ORDER BY id DESC LIMIT 1`))[0];
+  const auditCount = async () =>
+    Number((await dataSource.query<Array<{ n: string }>>(`SELECT count(*) AS n FROM admin_audit`))[0]!.n);
+  const lastAudit = async () =>
+    (
+      await dataSource.query<AuditRow[]>(
+        `SELECT key_id, action, entity, entity_id, before, after FROM admin_audit ORDER BY id DESC LIMIT 1`,
+      )
+    )[0];
   const offersOf = (feedId: number) =>
     dataSource.query<Array<{ from_code: string; to_code: string; city: string; rate: string; exchanger_id: number }>>(
       `SELECT from_code, to_code, city, rate::text AS rate, exchanger_id FROM offers WHERE feed_id = $1 ORDER BY from_code, to_code, city`,
       [feedId],
     );
   const runsOf = (feedId: number) =>
-    dataSource.query<Array<{ status: string; inserted: number; updated: number; deleted: number; error_code: string | null; error_message: string | null; dialect: string | null }>>(
+    dataSource.query<
+      Array<{
+        status: string;
+        inserted: number;
+        updated: number;
+        deleted: number;
+        error_code: string | null;
+        error_message: string | null;
+        dialect: string | null;
+      }>
+    >(
       `SELECT status, inserted, updated, deleted, error_code, error_message, dialect FROM feed_runs WHERE feed_id = $1 ORDER BY id`,
       [feedId],
     );
   const feedState = async (feedId: number) =>
     (
       await dataSource.query<
-        Array<{ last_status: string | null; last_error: unknown; consecutive_failures: number; in_maintenance: boolean; last_success_at: Date | null; last_attempt_at: Date | null; etag: string | null; content_hash: string | null }>
-      >(`SELECT last_status, last_error, consecutive_failures, in_maintenance, last_success_at, last_attempt_at, etag, content_hash FROM feeds WHERE id = $1`, [feedId])
+        Array<{
+          last_status: string | null;
+          last_error: unknown;
+          consecutive_failures: number;
+          in_maintenance: boolean;
+          last_success_at: Date | null;
+          last_attempt_at: Date | null;
+          etag: string | null;
+          content_hash: string | null;
+        }>
+      >(
+        `SELECT last_status, last_error, consecutive_failures, in_maintenance, last_success_at, last_attempt_at, etag, content_hash FROM feeds WHERE id = $1`,
+        [feedId],
+      )
     )[0]!;
 
   beforeAll(async () => {
@@ -99,7 +134,9 @@ describe('FeedsRepository', () => {
     dataSource = createDataSource({ url: db.url, poolSize: 2 });
     await dataSource.initialize();
     repository = new FeedsRepository(dataSource);
-    const [key] = await dataSource.query<Array<{ id: number }>>(`INSERT INTO api_keys (name, key_hash, prefix) VALUES ('admin', 'h1', 'rw_1') RETURNING id`);
+    const [key] = await dataSource.query<Array<{ id: number }>>(
+      `INSERT INTO api_keys (name, key_hash, prefix) VALUES ('admin', 'h1', 'rw_1') RETURNING id`,
+    );
     actor = { keyId: key!.id };
   });
 
@@ -114,7 +151,14 @@ describe('FeedsRepository', () => {
       const feed = await repository.create(actor, exchangerId, SETTINGS);
       expect(feed).toMatchObject({ exchangerId, ...SETTINGS });
       expect(await repository.find(feed.id)).toEqual(feed);
-      expect(await lastAudit()).toMatchObject({ key_id: actor.keyId, action: 'create', entity: 'feed', entity_id: String(feed.id), before: null, after: { id: feed.id, url: SETTINGS.url } });
+      expect(await lastAudit()).toMatchObject({
+        key_id: actor.keyId,
+        action: 'create',
+        entity: 'feed',
+        entity_id: String(feed.id),
+        before: null,
+        after: { id: feed.id, url: SETTINGS.url },
+      });
     });
 
     it('refuses a feed of an unknown exchanger and audits nothing', async () => {
@@ -126,7 +170,11 @@ describe('FeedsRepository', () => {
     it("lists an exchanger's feeds by id, and finds none for an unknown id", async () => {
       const exchangerId = await exchanger();
       const a = await repository.create(actor, exchangerId, SETTINGS);
-      const b = await repository.create(actor, exchangerId, { ...SETTINGS, url: 'https://feed.example/other.json', format: 'json' });
+      const b = await repository.create(actor, exchangerId, {
+        ...SETTINGS,
+        url: 'https://feed.example/other.json',
+        format: 'json',
+      });
       await repository.create(actor, await exchanger(), SETTINGS);
       expect((await repository.listOfExchanger(exchangerId)).map((f) => f.id)).toEqual([a.id, b.id]);
       expect(await repository.find(999_999)).toBeNull();
@@ -137,7 +185,13 @@ describe('FeedsRepository', () => {
       const updated = await repository.update(actor, feed.id, { intervalSeconds: 120, enabled: false });
       expect(updated).toMatchObject({ ...SETTINGS, id: feed.id, intervalSeconds: 120, enabled: false });
       expect(await repository.find(feed.id)).toMatchObject({ intervalSeconds: 120, enabled: false, url: SETTINGS.url });
-      expect(await lastAudit()).toMatchObject({ action: 'update', entity: 'feed', entity_id: String(feed.id), before: { intervalSeconds: 60, enabled: true }, after: { intervalSeconds: 120, enabled: false } });
+      expect(await lastAudit()).toMatchObject({
+        action: 'update',
+        entity: 'feed',
+        entity_id: String(feed.id),
+        before: { intervalSeconds: 60, enabled: true },
+        after: { intervalSeconds: 120, enabled: false },
+      });
     });
 
     it('answers null or false for an unknown feed and audits nothing', async () => {
@@ -150,7 +204,9 @@ describe('FeedsRepository', () => {
     it('leaves the feed and the audit untouched when an update breaks a rule', async () => {
       const feed = await repository.create(actor, await exchanger(), SETTINGS);
       const audits = await auditCount();
-      await expect(repository.update(actor, feed.id, { url: 'https://changed.example', intervalSeconds: 1 })).rejects.toThrow();
+      await expect(
+        repository.update(actor, feed.id, { url: 'https://changed.example', intervalSeconds: 1 }),
+      ).rejects.toThrow();
       expect(await repository.find(feed.id)).toEqual(feed);
       expect(await auditCount()).toBe(audits);
     });
@@ -159,15 +215,31 @@ describe('FeedsRepository', () => {
       const exchangerId = await exchanger();
       const doomed = await repository.create(actor, exchangerId, SETTINGS);
       const sibling = await repository.create(actor, exchangerId, SETTINGS);
-      await repository.applyAnswer({ id: doomed.id, exchangerId }, run(), { etag: null, lastModified: null, contentHash: 'a' }, [offer('BTC', 'ETH', '20')]);
-      await repository.applyAnswer({ id: sibling.id, exchangerId }, run(), { etag: null, lastModified: null, contentHash: 'b' }, [offer('BTC', 'ETH', '21')]);
+      await repository.applyAnswer(
+        { id: doomed.id, exchangerId },
+        run(),
+        { etag: null, lastModified: null, contentHash: 'a' },
+        [offer('BTC', 'ETH', '20')],
+      );
+      await repository.applyAnswer(
+        { id: sibling.id, exchangerId },
+        run(),
+        { etag: null, lastModified: null, contentHash: 'b' },
+        [offer('BTC', 'ETH', '21')],
+      );
 
       expect(await repository.delete(actor, doomed.id)).toBe(true);
       expect(await repository.find(doomed.id)).toBeNull();
       expect(await offersOf(doomed.id)).toEqual([]);
       expect(await runsOf(doomed.id)).toEqual([]);
       expect(await offersOf(sibling.id)).toHaveLength(1);
-      expect(await lastAudit()).toMatchObject({ action: 'delete', entity: 'feed', entity_id: String(doomed.id), before: { id: doomed.id }, after: null });
+      expect(await lastAudit()).toMatchObject({
+        action: 'delete',
+        entity: 'feed',
+        entity_id: String(doomed.id),
+        before: { id: doomed.id },
+        after: null,
+      });
     });
   });
 
@@ -176,29 +248,66 @@ describe('FeedsRepository', () => {
       const exchangerId = await exchanger();
       const feed = await repository.create(actor, exchangerId, SETTINGS);
       const startedAt = new Date(Date.now() - 1000);
-      const change = await repository.applyAnswer({ id: feed.id, exchangerId }, run({ startedAt }), { etag: '"v1"', lastModified: null, contentHash: 'hash-1' }, [
-        offer('BTC', 'ETH', '20.5'),
-        offer('USDTTRC20', 'CASHUSD', '0.99', 'MSK'),
-      ]);
+      const change = await repository.applyAnswer(
+        { id: feed.id, exchangerId },
+        run({ startedAt }),
+        { etag: '"v1"', lastModified: null, contentHash: 'hash-1' },
+        [offer('BTC', 'ETH', '20.5'), offer('USDTTRC20', 'CASHUSD', '0.99', 'MSK')],
+      );
       expect(change).toMatchObject({ inserted: 2, updated: 0, deleted: 0 });
       expect(await offersOf(feed.id)).toEqual([
         { from_code: 'BTC', to_code: 'ETH', city: '', rate: '20.5', exchanger_id: exchangerId },
         { from_code: 'USDTTRC20', to_code: 'CASHUSD', city: 'MSK', rate: '0.99', exchanger_id: exchangerId },
       ]);
-      expect(await runsOf(feed.id)).toEqual([{ status: 'ok', inserted: 2, updated: 0, deleted: 0, error_code: null, error_message: null, dialect: 'xml-eref-1.1' }]);
-      expect(await feedState(feed.id)).toMatchObject({ last_status: 'ok', consecutive_failures: 0, in_maintenance: false, last_success_at: startedAt, etag: '"v1"', content_hash: 'hash-1' });
+      expect(await runsOf(feed.id)).toEqual([
+        {
+          status: 'ok',
+          inserted: 2,
+          updated: 0,
+          deleted: 0,
+          error_code: null,
+          error_message: null,
+          dialect: 'xml-eref-1.1',
+        },
+      ]);
+      expect(await feedState(feed.id)).toMatchObject({
+        last_status: 'ok',
+        consecutive_failures: 0,
+        in_maintenance: false,
+        last_success_at: startedAt,
+        etag: '"v1"',
+        content_hash: 'hash-1',
+      });
 
-      const second = await repository.applyAnswer({ id: feed.id, exchangerId }, run(), { etag: '"v2"', lastModified: null, contentHash: 'hash-2' }, [offer('BTC', 'ETH', '21')]);
+      const second = await repository.applyAnswer(
+        { id: feed.id, exchangerId },
+        run(),
+        { etag: '"v2"', lastModified: null, contentHash: 'hash-2' },
+        [offer('BTC', 'ETH', '21')],
+      );
       expect(second).toMatchObject({ inserted: 0, updated: 1, deleted: 1 });
       expect((await offersOf(feed.id)).map((o) => `${o.from_code}>${o.to_code}=${o.rate}`)).toEqual(['BTC>ETH=21']);
-      expect((await runsOf(feed.id)).map((r) => [r.inserted, r.updated, r.deleted])).toEqual([[2, 0, 0], [0, 1, 1]]);
+      expect((await runsOf(feed.id)).map((r) => [r.inserted, r.updated, r.deleted])).toEqual([
+        [2, 0, 0],
+        [0, 1, 1],
+      ]);
     });
 
     it('applyAnswer in maintenance keeps the offers and marks the feed', async () => {
       const exchangerId = await exchanger();
       const feed = await repository.create(actor, exchangerId, SETTINGS);
-      await repository.applyAnswer({ id: feed.id, exchangerId }, run(), { etag: null, lastModified: null, contentHash: 'a' }, [offer('BTC', 'ETH', '20')]);
-      const change = await repository.applyAnswer({ id: feed.id, exchangerId }, run({ status: 'maintenance' }), { etag: null, lastModified: null, contentHash: 'b' }, null);
+      await repository.applyAnswer(
+        { id: feed.id, exchangerId },
+        run(),
+        { etag: null, lastModified: null, contentHash: 'a' },
+        [offer('BTC', 'ETH', '20')],
+      );
+      const change = await repository.applyAnswer(
+        { id: feed.id, exchangerId },
+        run({ status: 'maintenance' }),
+        { etag: null, lastModified: null, contentHash: 'b' },
+        null,
+      );
       expect(change).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
       expect(await offersOf(feed.id)).toHaveLength(1);
       expect(await feedState(feed.id)).toMatchObject({ last_status: 'maintenance', in_maintenance: true });
@@ -208,12 +317,22 @@ describe('FeedsRepository', () => {
       const exchangerId = await exchanger();
       const feed = await repository.create(actor, exchangerId, SETTINGS);
       const okAt = new Date(Date.now() - 5000);
-      await repository.applyAnswer({ id: feed.id, exchangerId }, run({ startedAt: okAt }), { etag: null, lastModified: null, contentHash: 'a' }, [offer('BTC', 'ETH', '20')]);
+      await repository.applyAnswer(
+        { id: feed.id, exchangerId },
+        run({ startedAt: okAt }),
+        { etag: null, lastModified: null, contentHash: 'a' },
+        [offer('BTC', 'ETH', '20')],
+      );
       const error = { code: 'timeout', message: 'no answer in 5000 ms' };
       await repository.recordFailure(feed.id, run({ status: 'error', error, httpStatus: null, dialect: null }));
       await repository.recordFailure(feed.id, run({ status: 'error', error, httpStatus: null, dialect: null }));
       expect(await offersOf(feed.id)).toHaveLength(1);
-      expect(await feedState(feed.id)).toMatchObject({ last_status: 'error', last_error: error, consecutive_failures: 2, last_success_at: okAt });
+      expect(await feedState(feed.id)).toMatchObject({
+        last_status: 'error',
+        last_error: error,
+        consecutive_failures: 2,
+        last_success_at: okAt,
+      });
       expect((await runsOf(feed.id)).map((r) => [r.status, r.error_code, r.error_message])).toEqual([
         ['ok', null, null],
         ['error', 'timeout', 'no answer in 5000 ms'],
@@ -224,11 +343,26 @@ describe('FeedsRepository', () => {
     it('recordUnchanged confirms the feed, clears the failure and keeps a known etag', async () => {
       const exchangerId = await exchanger();
       const feed = await repository.create(actor, exchangerId, SETTINGS);
-      await repository.applyAnswer({ id: feed.id, exchangerId }, run(), { etag: '"v1"', lastModified: null, contentHash: 'a' }, [offer('BTC', 'ETH', '20')]);
+      await repository.applyAnswer(
+        { id: feed.id, exchangerId },
+        run(),
+        { etag: '"v1"', lastModified: null, contentHash: 'a' },
+        [offer('BTC', 'ETH', '20')],
+      );
       await repository.recordFailure(feed.id, run({ status: 'error', error: { code: 'timeout', message: 'slow' } }));
       const at = new Date();
-      await repository.recordUnchanged(feed.id, run({ status: 'not_modified', startedAt: at, httpStatus: 304 }), { etag: null, lastModified: null, contentHash: null });
-      expect(await feedState(feed.id)).toMatchObject({ last_status: 'not_modified', last_error: null, consecutive_failures: 0, last_success_at: at, etag: '"v1"' });
+      await repository.recordUnchanged(feed.id, run({ status: 'not_modified', startedAt: at, httpStatus: 304 }), {
+        etag: null,
+        lastModified: null,
+        contentHash: null,
+      });
+      expect(await feedState(feed.id)).toMatchObject({
+        last_status: 'not_modified',
+        last_error: null,
+        consecutive_failures: 0,
+        last_success_at: at,
+        etag: '"v1"',
+      });
       expect((await runsOf(feed.id)).map((r) => r.status)).toEqual(['ok', 'error', 'not_modified']);
     });
 
@@ -236,7 +370,18 @@ describe('FeedsRepository', () => {
       const exchangerId = await exchanger('paused');
       const feed = await repository.create(actor, exchangerId, SETTINGS);
       const found = await repository.findForPoll(feed.id);
-      expect(found).toMatchObject({ id: feed.id, exchangerId, exchangerStatus: 'paused', url: SETTINGS.url, format: 'xml', intervalSeconds: 60, timeoutMs: 5000, enabled: true, etag: null, consecutiveFailures: 0 });
+      expect(found).toMatchObject({
+        id: feed.id,
+        exchangerId,
+        exchangerStatus: 'paused',
+        url: SETTINGS.url,
+        format: 'xml',
+        intervalSeconds: 60,
+        timeoutMs: 5000,
+        enabled: true,
+        etag: null,
+        consecutiveFailures: 0,
+      });
       expect(found!.catalogVersion).toMatch(/^\d+$/);
       expect(await repository.findForPoll(999_999)).toBeNull();
     });
@@ -255,28 +400,69 @@ describe('FeedsRepository', () => {
       await dataSource.query(`DELETE FROM exchangers`);
       const active = await exchanger();
       freshFeed = (await repository.create(actor, active, SETTINGS)).id;
-      await repository.applyAnswer({ id: freshFeed, exchangerId: active }, run(), { etag: null, lastModified: null, contentHash: 'a' }, [offer('BTC', 'ETH', '20'), offer('ETH', 'BTC', '0.05')]);
+      await repository.applyAnswer(
+        { id: freshFeed, exchangerId: active },
+        run(),
+        { etag: null, lastModified: null, contentHash: 'a' },
+        [offer('BTC', 'ETH', '20'), offer('ETH', 'BTC', '0.05')],
+      );
       disabledFeed = (await repository.create(actor, active, { ...SETTINGS, enabled: false })).id;
       staleFeed = (await repository.create(actor, active, { ...SETTINGS, staleAfterSeconds: 60 })).id;
-      await repository.applyAnswer({ id: staleFeed, exchangerId: active }, run({ startedAt: new Date(Date.now() - 120_000) }), { etag: null, lastModified: null, contentHash: 'a' }, [offer('BTC', 'ETH', '20')]);
+      await repository.applyAnswer(
+        { id: staleFeed, exchangerId: active },
+        run({ startedAt: new Date(Date.now() - 120_000) }),
+        { etag: null, lastModified: null, contentHash: 'a' },
+        [offer('BTC', 'ETH', '20')],
+      );
       maintenanceFeed = (await repository.create(actor, active, SETTINGS)).id;
-      await repository.applyAnswer({ id: maintenanceFeed, exchangerId: active }, run({ status: 'maintenance' }), { etag: null, lastModified: null, contentHash: 'a' }, null);
+      await repository.applyAnswer(
+        { id: maintenanceFeed, exchangerId: active },
+        run({ status: 'maintenance' }),
+        { etag: null, lastModified: null, contentHash: 'a' },
+        null,
+      );
       failingFeed = (await repository.create(actor, active, SETTINGS)).id;
-      await repository.recordFailure(failingFeed, run({ status: 'error', error: { code: 'dns_failed', message: 'no such host' } }));
+      await repository.recordFailure(
+        failingFeed,
+        run({ status: 'error', error: { code: 'dns_failed', message: 'no such host' } }),
+      );
       const paused = await exchanger('paused');
       pausedFeed = (await repository.create(actor, paused, SETTINGS)).id;
-      await repository.applyAnswer({ id: pausedFeed, exchangerId: paused }, run(), { etag: null, lastModified: null, contentHash: 'a' }, [offer('BTC', 'ETH', '20')]);
+      await repository.applyAnswer(
+        { id: pausedFeed, exchangerId: paused },
+        run(),
+        { etag: null, lastModified: null, contentHash: 'a' },
+        [offer('BTC', 'ETH', '20')],
+      );
     });
 
     it('health lists every feed with its state, freshness and offer count', async () => {
       const health = (await repository.health()) as Array<Record<string, unknown>>;
-      expect(health.map((h) => h.id)).toEqual([freshFeed, disabledFeed, staleFeed, maintenanceFeed, failingFeed, pausedFeed]);
+      expect(health.map((h) => h.id)).toEqual([
+        freshFeed,
+        disabledFeed,
+        staleFeed,
+        maintenanceFeed,
+        failingFeed,
+        pausedFeed,
+      ]);
       const byId = new Map(health.map((h) => [h.id, h]));
-      expect(byId.get(freshFeed)).toMatchObject({ fresh: true, offers: 2, lastStatus: 'ok', exchangerStatus: 'active', enabled: true, consecutiveFailures: 0 });
+      expect(byId.get(freshFeed)).toMatchObject({
+        fresh: true,
+        offers: 2,
+        lastStatus: 'ok',
+        exchangerStatus: 'active',
+        enabled: true,
+        consecutiveFailures: 0,
+      });
       expect(byId.get(disabledFeed)).toMatchObject({ fresh: false, offers: 0, enabled: false, lastStatus: null });
       expect(byId.get(staleFeed)).toMatchObject({ fresh: false, offers: 1 });
       expect(byId.get(maintenanceFeed)).toMatchObject({ fresh: false, inMaintenance: true, lastStatus: 'maintenance' });
-      expect(byId.get(failingFeed)).toMatchObject({ fresh: false, consecutiveFailures: 1, lastError: { code: 'dns_failed', message: 'no such host' } });
+      expect(byId.get(failingFeed)).toMatchObject({
+        fresh: false,
+        consecutiveFailures: 1,
+        lastError: { code: 'dns_failed', message: 'no such host' },
+      });
       expect(byId.get(pausedFeed)).toMatchObject({ fresh: false, offers: 1, exchangerStatus: 'paused' });
       expect(String(byId.get(freshFeed)!.exchangerSlug)).toMatch(/^exchanger-\d+$/);
     });
@@ -301,18 +487,30 @@ describe('FeedsRepository', () => {
           `INSERT INTO feed_runs (feed_id, started_at, duration_ms, status) SELECT $1, now() - make_interval(days => $3) - make_interval(secs => g), 1, 'ok' FROM generate_series(1, $2) g`,
           [feedId, count, daysAgo],
         );
-      const runCount = async (feedId: number) => Number((await dataSource.query<Array<{ n: string }>>(`SELECT count(*) AS n FROM feed_runs WHERE feed_id = $1`, [feedId]))[0]!.n);
+      const runCount = async (feedId: number) =>
+        Number(
+          (
+            await dataSource.query<Array<{ n: string }>>(`SELECT count(*) AS n FROM feed_runs WHERE feed_id = $1`, [
+              feedId,
+            ])
+          )[0]!.n,
+        );
       await dataSource.query(`DELETE FROM feed_runs`);
       await insertRuns(freshFeed, RUNS_KEPT_PER_FEED + 5, 0);
       await insertRuns(freshFeed, 3, RUNS_KEPT_DAYS + 1);
       await insertRuns(staleFeed, 10, 0);
       await insertRuns(staleFeed, 2, RUNS_KEPT_DAYS + 1);
-      const [newest] = await dataSource.query<Array<{ id: string }>>(`SELECT id::text FROM feed_runs WHERE feed_id = $1 ORDER BY started_at DESC LIMIT 1`, [freshFeed]);
+      const [newest] = await dataSource.query<Array<{ id: string }>>(
+        `SELECT id::text FROM feed_runs WHERE feed_id = $1 ORDER BY started_at DESC LIMIT 1`,
+        [freshFeed],
+      );
 
       expect(await repository.pruneRuns()).toBe(5 + 3 + 2);
       expect(await runCount(freshFeed)).toBe(RUNS_KEPT_PER_FEED);
       expect(await runCount(staleFeed)).toBe(10);
-      expect(await dataSource.query(`SELECT id::text FROM feed_runs WHERE id = $1`, [newest!.id])).toEqual([{ id: newest!.id }]);
+      expect(await dataSource.query(`SELECT id::text FROM feed_runs WHERE id = $1`, [newest!.id])).toEqual([
+        { id: newest!.id },
+      ]);
       expect(await repository.pruneRuns()).toBe(0);
     });
   });

@@ -43,7 +43,14 @@ export interface FeedRow {
 
 const FEED = `id, exchanger_id AS "exchangerId", url, format, interval_s AS "intervalSeconds", timeout_ms AS "timeoutMs",
   stale_after_s AS "staleAfterSeconds", enabled, created_at AS "createdAt", updated_at AS "updatedAt"`;
-const FEED_COLUMNS: Record<string, string> = { url: 'url', format: 'format', intervalSeconds: 'interval_s', timeoutMs: 'timeout_ms', staleAfterSeconds: 'stale_after_s', enabled: 'enabled' };
+const FEED_COLUMNS: Record<string, string> = {
+  url: 'url',
+  format: 'format',
+  intervalSeconds: 'interval_s',
+  timeoutMs: 'timeout_ms',
+  staleAfterSeconds: 'stale_after_s',
+  enabled: 'enabled',
+};
 
 /** One row of feed_runs as the poll service produces it. */
 export interface FeedRunRecord {
@@ -97,13 +104,25 @@ export class FeedsRepository {
     return row ?? null;
   }
 
-  create(actor: Actor, exchangerId: number, fields: Omit<FeedRow, 'id' | 'exchangerId' | 'createdAt' | 'updatedAt'>): Promise<FeedRow> {
+  create(
+    actor: Actor,
+    exchangerId: number,
+    fields: Omit<FeedRow, 'id' | 'exchangerId' | 'createdAt' | 'updatedAt'>,
+  ): Promise<FeedRow> {
     return auditedTransaction(this.dataSource, actor, 'create', 'feed', async (tx) => {
       // An exchanger deleted since the service checked it is a conflict (409), not a 500.
       const [row] = await unique(
         tx.query<FeedRow[]>(
           `INSERT INTO feeds (exchanger_id, url, format, interval_s, timeout_ms, stale_after_s, enabled) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${FEED}`,
-          [exchangerId, fields.url, fields.format, fields.intervalSeconds, fields.timeoutMs, fields.staleAfterSeconds, fields.enabled],
+          [
+            exchangerId,
+            fields.url,
+            fields.format,
+            fields.intervalSeconds,
+            fields.timeoutMs,
+            fields.staleAfterSeconds,
+            fields.enabled,
+          ],
         ),
         `exchanger ${exchangerId} already has this feed`,
       );
@@ -117,7 +136,12 @@ export class FeedsRepository {
       if (!before) return { before: null, after: null };
       const { sets, values } = assignments(fields, FEED_COLUMNS, 2);
       if (sets.length === 0) return { before, after: before };
-      const [after] = rowsOf<FeedRow>(await tx.query(`UPDATE feeds SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING ${FEED}`, [id, ...values]));
+      const [after] = rowsOf<FeedRow>(
+        await tx.query(`UPDATE feeds SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING ${FEED}`, [
+          id,
+          ...values,
+        ]),
+      );
       return { before, after: after! };
     });
   }
@@ -261,7 +285,12 @@ export class FeedsRepository {
        FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id
        WHERE f.enabled AND e.status = 'active'`,
     );
-    return { fresh: Number(row?.fresh ?? 0), stale: Number(row?.stale ?? 0), failing: Number(row?.failing ?? 0), maintenance: Number(row?.maintenance ?? 0) };
+    return {
+      fresh: Number(row?.fresh ?? 0),
+      stale: Number(row?.stale ?? 0),
+      failing: Number(row?.failing ?? 0),
+      maintenance: Number(row?.maintenance ?? 0),
+    };
   }
 }
 

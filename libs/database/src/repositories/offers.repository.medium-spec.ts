@@ -30,7 +30,12 @@ describe('OffersRepository', () => {
   }
 
   /** A feed confirmed `secondsAgo` ago (null: never) with the given offers (amount_in 1, amount_out = rate). */
-  async function feed(exchangerId: number, secondsAgo: number | null, offers: OfferSeed[], options: { enabled?: boolean; maintenance?: boolean } = {}): Promise<number> {
+  async function feed(
+    exchangerId: number,
+    secondsAgo: number | null,
+    offers: OfferSeed[],
+    options: { enabled?: boolean; maintenance?: boolean } = {},
+  ): Promise<number> {
     const [row] = await dataSource.query<Array<{ id: number }>>(
       `INSERT INTO feeds (exchanger_id, url, stale_after_s, enabled, in_maintenance, last_success_at)
        VALUES ($1, 'https://x.example/rates.xml', 300, $2, $3, CASE WHEN $4::int IS NULL THEN NULL ELSE now() - make_interval(secs => $4::int) END)
@@ -62,7 +67,10 @@ describe('OffersRepository', () => {
       { from: 'USDTTRC20', to: 'CASHUSD', rate: '0.98', city: 'SPB' },
     ]);
     const beta = await exchanger('beta');
-    await feed(beta, 20, [{ from: 'BTC', to: 'SBERRUB', rate: '6800000' }, { from: 'BTC', to: 'ETH', rate: '10' }]);
+    await feed(beta, 20, [
+      { from: 'BTC', to: 'SBERRUB', rate: '6800000' },
+      { from: 'BTC', to: 'ETH', rate: '10' },
+    ]);
 
     // Two fresh feeds of one exchanger publish BTC→SBERRUB: the one confirmed 5 s ago stands, with the lower rate.
     const twin = await exchanger('twin');
@@ -70,12 +78,17 @@ describe('OffersRepository', () => {
     await feed(twin, 5, [{ from: 'BTC', to: 'SBERRUB', rate: '6700000' }]);
 
     // None of these may be shown.
-    await feed(await exchanger('paused', 'paused'), 10, [{ from: 'BTC', to: 'SBERRUB', rate: '8000001' }, { from: 'LTC', to: 'BTC', rate: '1' }]);
+    await feed(await exchanger('paused', 'paused'), 10, [
+      { from: 'BTC', to: 'SBERRUB', rate: '8000001' },
+      { from: 'LTC', to: 'BTC', rate: '1' },
+    ]);
     await feed(await exchanger('disabled', 'disabled'), 10, [{ from: 'BTC', to: 'SBERRUB', rate: '8000002' }]);
     await feed(await exchanger('feed-off'), 10, [{ from: 'BTC', to: 'SBERRUB', rate: '8000003' }], { enabled: false });
     await feed(await exchanger('stale'), 3600, [{ from: 'BTC', to: 'SBERRUB', rate: '8000004' }]);
     await feed(await exchanger('never-polled'), null, [{ from: 'BTC', to: 'SBERRUB', rate: '8000005' }]);
-    await feed(await exchanger('maintenance'), 10, [{ from: 'BTC', to: 'SBERRUB', rate: '8000006' }], { maintenance: true });
+    await feed(await exchanger('maintenance'), 10, [{ from: 'BTC', to: 'SBERRUB', rate: '8000006' }], {
+      maintenance: true,
+    });
   });
 
   afterAll(async () => {
@@ -93,7 +106,10 @@ describe('OffersRepository', () => {
       const twin = (await repository.findDirectionOffers('BTC', 'SBERRUB')).filter((o) => o.slug === 'twin');
       expect(twin).toHaveLength(1);
       expect(twin[0]!.rate).toBe('6700000');
-      const [newest] = await dataSource.query<Array<{ at: Date }>>(`SELECT max(last_success_at) AS at FROM feeds WHERE exchanger_id = $1`, [ids.get('twin')]);
+      const [newest] = await dataSource.query<Array<{ at: Date }>>(
+        `SELECT max(last_success_at) AS at FROM feeds WHERE exchanger_id = $1`,
+        [ids.get('twin')],
+      );
       expect(new Date(twin[0]!.updatedAt)).toEqual(newest!.at);
     });
 

@@ -39,7 +39,9 @@ export class OffersRepository {
    * offers one direction has (one per exchanger) and picked nested loops that cost 50 ms for 500 offers.
    */
   async findDirectionOffers(from: string, to: string): Promise<DirectionOffer[]> {
-    const offers = await this.dataSource.query<Array<Omit<DirectionOffer, 'slug' | 'name' | 'updatedAt'> & { feedId: number }>>(
+    const offers = await this.dataSource.query<
+      Array<Omit<DirectionOffer, 'slug' | 'name' | 'updatedAt'> & { feedId: number }>
+    >(
       `SELECT o.feed_id AS "feedId", o.exchanger_id AS "exchangerId", NULLIF(o.city, '') AS city,
               o.amount_in::text AS "in", o.amount_out::text AS "out", o.rate::text AS rate, o.reserve::text AS reserve,
               o.from_min::text AS "fromMin", o.from_max::text AS "fromMax", o.to_min::text AS "toMin", o.to_max::text AS "toMax",
@@ -62,7 +64,8 @@ export class OffersRepository {
       if (!feed) continue;
       const key = `${offer.exchangerId}|${offer.city ?? ''}`;
       const current = best.get(key);
-      if (!current || new Date(feed.updatedAt) > new Date(current.updatedAt)) best.set(key, { ...offer, slug: feed.slug, name: feed.name, updatedAt: feed.updatedAt });
+      if (!current || new Date(feed.updatedAt) > new Date(current.updatedAt))
+        best.set(key, { ...offer, slug: feed.slug, name: feed.name, updatedAt: feed.updatedAt });
     }
     return [...best.values()];
   }
@@ -78,6 +81,4 @@ export class OffersRepository {
     );
     return rows.map((r) => ({ ...r, offers: Number(r.offers) }));
   }
-
-
 }

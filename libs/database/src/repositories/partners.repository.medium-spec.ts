@@ -7,7 +7,13 @@ import { Actor } from './audit.repository';
 import { PartnerExchange, PartnersRepository, PartnerVisit } from './partners.repository';
 
 const SECRET = 'v1:ciphertext-of-the-partner-key';
-const ACCOUNT = { apiUrl: 'https://partner.example/api', apiKeyEncrypted: SECRET, requestStyle: 'post', syncIntervalSeconds: 900, enabled: true };
+const ACCOUNT = {
+  apiUrl: 'https://partner.example/api',
+  apiKeyEncrypted: SECRET,
+  requestStyle: 'post',
+  syncIntervalSeconds: 900,
+  enabled: true,
+};
 
 describe('PartnersRepository', () => {
   let db: TestDatabase;
@@ -23,11 +29,21 @@ describe('PartnersRepository', () => {
     );
     return row!.id;
   }
-  const auditCount = async () => Number((await dataSource.query<Array<{ n: string }>>(`SELECT count(*) AS n FROM admin_audit`))[0]!.n);
+  const auditCount = async () =>
+    Number((await dataSource.query<Array<{ n: string }>>(`SELECT count(*) AS n FROM admin_audit`))[0]!.n);
   const lastAudit = async () =>
-    (await dataSource.query<Array<{ key_id: number | null; action: string; entity: string; entity_id: string; before: unknown; after: unknown }>>(
-      `SELECT key_id, action, entity, entity_id, before, after FROM admin_audit ORDER BY id DESC LIMIT 1`,
-    ))[0]!;
+    (
+      await dataSource.query<
+        Array<{
+          key_id: number | null;
+          action: string;
+          entity: string;
+          entity_id: string;
+          before: unknown;
+          after: unknown;
+        }>
+      >(`SELECT key_id, action, entity, entity_id, before, after FROM admin_audit ORDER BY id DESC LIMIT 1`)
+    )[0]!;
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -35,7 +51,9 @@ describe('PartnersRepository', () => {
     dataSource = createDataSource({ url: db.url, poolSize: 2 });
     await dataSource.initialize();
     repository = new PartnersRepository(dataSource);
-    const [key] = await dataSource.query<Array<{ id: number }>>(`INSERT INTO api_keys (name, key_hash, prefix) VALUES ('admin', 'h1', 'rw_1') RETURNING id`);
+    const [key] = await dataSource.query<Array<{ id: number }>>(
+      `INSERT INTO api_keys (name, key_hash, prefix) VALUES ('admin', 'h1', 'rw_1') RETURNING id`,
+    );
     actor = { keyId: key!.id };
   });
 
@@ -59,22 +77,47 @@ describe('PartnersRepository', () => {
         lastError: null,
       });
       const audit = await lastAudit();
-      expect(audit).toMatchObject({ key_id: actor.keyId, action: 'update', entity: 'partner-account', entity_id: String(exchangerId), before: null, after: { exchangerId, apiUrl: ACCOUNT.apiUrl } });
+      expect(audit).toMatchObject({
+        key_id: actor.keyId,
+        action: 'update',
+        entity: 'partner-account',
+        entity_id: String(exchangerId),
+        before: null,
+        after: { exchangerId, apiUrl: ACCOUNT.apiUrl },
+      });
       expect(JSON.stringify(view)).not.toContain(SECRET);
       expect(JSON.stringify(audit)).not.toContain(SECRET);
       // The sync still gets the key.
-      expect(await repository.findAccount(exchangerId)).toMatchObject({ exchangerId, apiKeyEncrypted: SECRET, requestStyle: 'post', enabled: true, exchangesSyncedTo: null, visitsSyncedTo: null });
+      expect(await repository.findAccount(exchangerId)).toMatchObject({
+        exchangerId,
+        apiKeyEncrypted: SECRET,
+        requestStyle: 'post',
+        enabled: true,
+        exchangesSyncedTo: null,
+        visitsSyncedTo: null,
+      });
     });
 
     it('replaces an account in place, clearing its last error, and audits before and after', async () => {
       const exchangerId = await exchanger();
       await repository.upsertAccount(actor, exchangerId, ACCOUNT);
       await repository.recordSync(exchangerId, { error: { code: 'http_error', message: 'HTTP 500' } });
-      const view = await repository.upsertAccount(actor, exchangerId, { ...ACCOUNT, apiKeyEncrypted: 'v1:new-secret', requestStyle: 'get', syncIntervalSeconds: 3600 });
+      const view = await repository.upsertAccount(actor, exchangerId, {
+        ...ACCOUNT,
+        apiKeyEncrypted: 'v1:new-secret',
+        requestStyle: 'get',
+        syncIntervalSeconds: 3600,
+      });
       expect(view).toMatchObject({ exchangerId, requestStyle: 'get', syncIntervalSeconds: 3600, lastError: null });
-      expect(await repository.findAccount(exchangerId)).toMatchObject({ apiKeyEncrypted: 'v1:new-secret', requestStyle: 'get' });
+      expect(await repository.findAccount(exchangerId)).toMatchObject({
+        apiKeyEncrypted: 'v1:new-secret',
+        requestStyle: 'get',
+      });
       const audit = await lastAudit();
-      expect(audit).toMatchObject({ before: { requestStyle: 'post', lastError: { code: 'http_error' } }, after: { requestStyle: 'get', lastError: null } });
+      expect(audit).toMatchObject({
+        before: { requestStyle: 'post', lastError: { code: 'http_error' } },
+        after: { requestStyle: 'get', lastError: null },
+      });
       expect(JSON.stringify(audit)).not.toContain('secret');
       expect(JSON.stringify(view)).not.toContain('secret');
     });
@@ -91,7 +134,13 @@ describe('PartnersRepository', () => {
       expect(await repository.deleteAccount(actor, exchangerId)).toBe(true);
       expect(await repository.findAccount(exchangerId)).toBeNull();
       const audit = await lastAudit();
-      expect(audit).toMatchObject({ action: 'delete', entity: 'partner-account', entity_id: String(exchangerId), before: { exchangerId }, after: null });
+      expect(audit).toMatchObject({
+        action: 'delete',
+        entity: 'partner-account',
+        entity_id: String(exchangerId),
+        before: { exchangerId },
+        after: null,
+      });
       expect(JSON.stringify(audit)).not.toContain(SECRET);
       const audits = await auditCount();
       expect(await repository.deleteAccount(actor, exchangerId)).toBe(false);
@@ -117,17 +166,30 @@ describe('PartnersRepository', () => {
       const exchangesTo = new Date('2025-01-02T03:04:05.000Z');
       const visitsTo = new Date('2025-01-02T03:00:00.000Z');
       await repository.recordSync(exchangerId, { error: null, exchangesTo, visitsTo });
-      const ok = await dataSource.query<Array<{ last_sync_at: Date; last_success_at: Date | null; last_error: unknown }>>(
-        `SELECT last_sync_at, last_success_at, last_error FROM partner_accounts WHERE exchanger_id = $1`,
-        [exchangerId],
-      );
+      const ok = await dataSource.query<
+        Array<{ last_sync_at: Date; last_success_at: Date | null; last_error: unknown }>
+      >(`SELECT last_sync_at, last_success_at, last_error FROM partner_accounts WHERE exchanger_id = $1`, [
+        exchangerId,
+      ]);
       expect(ok[0]!.last_success_at).toEqual(ok[0]!.last_sync_at);
-      expect(await repository.findAccount(exchangerId)).toMatchObject({ exchangesSyncedTo: exchangesTo, visitsSyncedTo: visitsTo });
+      expect(await repository.findAccount(exchangerId)).toMatchObject({
+        exchangesSyncedTo: exchangesTo,
+        visitsSyncedTo: visitsTo,
+      });
 
       await repository.recordSync(exchangerId, { error: { code: 'timeout', message: 'slow' } });
-      const failed = await dataSource.query<Array<{ last_success_at: Date; last_error: unknown }>>(`SELECT last_success_at, last_error FROM partner_accounts WHERE exchanger_id = $1`, [exchangerId]);
-      expect(failed[0]).toEqual({ last_success_at: ok[0]!.last_success_at, last_error: { code: 'timeout', message: 'slow' } });
-      expect(await repository.findAccount(exchangerId)).toMatchObject({ exchangesSyncedTo: exchangesTo, visitsSyncedTo: visitsTo });
+      const failed = await dataSource.query<Array<{ last_success_at: Date; last_error: unknown }>>(
+        `SELECT last_success_at, last_error FROM partner_accounts WHERE exchanger_id = $1`,
+        [exchangerId],
+      );
+      expect(failed[0]).toEqual({
+        last_success_at: ok[0]!.last_success_at,
+        last_error: { code: 'timeout', message: 'slow' },
+      });
+      expect(await repository.findAccount(exchangerId)).toMatchObject({
+        exchangesSyncedTo: exchangesTo,
+        visitsSyncedTo: visitsTo,
+      });
     });
   });
 
@@ -138,23 +200,51 @@ describe('PartnersRepository', () => {
       expect(await repository.addBalanceIfChanged(exchangerId, '100.50', '10')).toBe(false);
       expect(await repository.addBalanceIfChanged(exchangerId, '99', null)).toBe(true);
       expect(await repository.addBalanceIfChanged(exchangerId, '100.5', null)).toBe(true);
-      const rows = await dataSource.query<Array<{ balance: string }>>(`SELECT balance::text AS balance FROM partner_balances WHERE exchanger_id = $1 ORDER BY id`, [exchangerId]);
+      const rows = await dataSource.query<Array<{ balance: string }>>(
+        `SELECT balance::text AS balance FROM partner_balances WHERE exchanger_id = $1 ORDER BY id`,
+        [exchangerId],
+      );
       expect(rows.map((r) => r.balance)).toEqual(['100.5', '99', '100.5']);
     });
 
     it('upserts exchanges and visits by remote id', async () => {
       const exchangerId = await exchanger();
-      const exchange: PartnerExchange = { remoteId: 'x1', at: new Date('2025-03-01T10:00:00Z'), giveCode: 'BTC', getCode: 'SBERRUB', amountGive: '0.5', amountGet: '3400000', success: false, reward: '0', userHash: 'u1' };
+      const exchange: PartnerExchange = {
+        remoteId: 'x1',
+        at: new Date('2025-03-01T10:00:00Z'),
+        giveCode: 'BTC',
+        getCode: 'SBERRUB',
+        amountGive: '0.5',
+        amountGet: '3400000',
+        success: false,
+        reward: '0',
+        userHash: 'u1',
+      };
       await repository.upsertExchanges(exchangerId, [exchange]);
       await repository.upsertExchanges(exchangerId, [{ ...exchange, success: true, reward: '12.34' }]);
       await repository.upsertExchanges(exchangerId, []);
-      expect(await dataSource.query(`SELECT remote_id, success, reward::text AS reward, amount_give::text AS amount_give FROM partner_exchanges WHERE exchanger_id = $1`, [exchangerId])).toEqual([
-        { remote_id: 'x1', success: true, reward: '12.34', amount_give: '0.5' },
-      ]);
-      const visit: PartnerVisit = { remoteId: 'v1', at: new Date('2025-03-01T09:00:00Z'), referrer: null, curFrom: 'BTC', curTo: 'SBERRUB', userHash: null };
+      expect(
+        await dataSource.query(
+          `SELECT remote_id, success, reward::text AS reward, amount_give::text AS amount_give FROM partner_exchanges WHERE exchanger_id = $1`,
+          [exchangerId],
+        ),
+      ).toEqual([{ remote_id: 'x1', success: true, reward: '12.34', amount_give: '0.5' }]);
+      const visit: PartnerVisit = {
+        remoteId: 'v1',
+        at: new Date('2025-03-01T09:00:00Z'),
+        referrer: null,
+        curFrom: 'BTC',
+        curTo: 'SBERRUB',
+        userHash: null,
+      };
       await repository.upsertVisits(exchangerId, [visit, { ...visit, remoteId: 'v2' }]);
       await repository.upsertVisits(exchangerId, [{ ...visit, referrer: 'https://monitor.example' }]);
-      expect(await dataSource.query(`SELECT remote_id, referrer FROM partner_visits WHERE exchanger_id = $1 ORDER BY remote_id`, [exchangerId])).toEqual([
+      expect(
+        await dataSource.query(
+          `SELECT remote_id, referrer FROM partner_visits WHERE exchanger_id = $1 ORDER BY remote_id`,
+          [exchangerId],
+        ),
+      ).toEqual([
         { remote_id: 'v1', referrer: 'https://monitor.example' },
         { remote_id: 'v2', referrer: null },
       ]);
@@ -171,10 +261,39 @@ describe('PartnersRepository', () => {
       await repository.upsertAccount(actor, id, ACCOUNT);
       await repository.addBalanceIfChanged(id, '10', null);
       await repository.addBalanceIfChanged(id, '25.75', null);
-      const ex = (remoteId: string, at: Date, success: boolean, reward: string): PartnerExchange => ({ remoteId, at, giveCode: 'BTC', getCode: 'SBERRUB', amountGive: '1', amountGet: '1', success, reward, userHash: null });
-      await repository.upsertExchanges(id, [ex('a', inside, true, '1.5'), ex('b', inside, true, '2.25'), ex('c', inside, false, '100'), ex('d', before, true, '1000'), ex('e', until, true, '1000')]);
-      const visit = (remoteId: string, at: Date, curFrom: string | null, curTo: string | null): PartnerVisit => ({ remoteId, at, referrer: null, curFrom, curTo, userHash: null });
-      await repository.upsertVisits(id, [visit('1', inside, 'BTC', 'SBERRUB'), visit('2', inside, 'BTC', 'SBERRUB'), visit('3', inside, 'BTC', 'SBERRUB'), visit('4', inside, null, null), visit('5', before, 'BTC', 'SBERRUB')]);
+      const ex = (remoteId: string, at: Date, success: boolean, reward: string): PartnerExchange => ({
+        remoteId,
+        at,
+        giveCode: 'BTC',
+        getCode: 'SBERRUB',
+        amountGive: '1',
+        amountGet: '1',
+        success,
+        reward,
+        userHash: null,
+      });
+      await repository.upsertExchanges(id, [
+        ex('a', inside, true, '1.5'),
+        ex('b', inside, true, '2.25'),
+        ex('c', inside, false, '100'),
+        ex('d', before, true, '1000'),
+        ex('e', until, true, '1000'),
+      ]);
+      const visit = (remoteId: string, at: Date, curFrom: string | null, curTo: string | null): PartnerVisit => ({
+        remoteId,
+        at,
+        referrer: null,
+        curFrom,
+        curTo,
+        userHash: null,
+      });
+      await repository.upsertVisits(id, [
+        visit('1', inside, 'BTC', 'SBERRUB'),
+        visit('2', inside, 'BTC', 'SBERRUB'),
+        visit('3', inside, 'BTC', 'SBERRUB'),
+        visit('4', inside, null, null),
+        visit('5', before, 'BTC', 'SBERRUB'),
+      ]);
       await dataSource.query(
         `INSERT INTO clicks (exchanger_id, from_code, to_code, at, day, visitor_hash, is_unique) VALUES
            ($1, 'BTC', 'SBERRUB', $2::timestamptz, ($2::timestamptz AT TIME ZONE 'UTC')::date, 'v1', true), ($1, 'BTC', 'SBERRUB', $2::timestamptz, ($2::timestamptz AT TIME ZONE 'UTC')::date, 'v1', false),
@@ -205,8 +324,19 @@ describe('PartnersRepository', () => {
     });
 
     it('reports an account without activity with zeros and no ratio', async () => {
-      const report = (await repository.report(new Date('2030-01-01T00:00:00Z'), new Date('2030-01-02T00:00:00Z'))) as Array<Record<string, unknown>>;
-      expect(report[0]).toMatchObject({ referredExchanges: 0, reward: '0', partnerVisits: 0, clicks: 0, uniqueClicks: 0, visitsPerUniqueClick: null, byDirection: [] });
+      const report = (await repository.report(
+        new Date('2030-01-01T00:00:00Z'),
+        new Date('2030-01-02T00:00:00Z'),
+      )) as Array<Record<string, unknown>>;
+      expect(report[0]).toMatchObject({
+        referredExchanges: 0,
+        reward: '0',
+        partnerVisits: 0,
+        clicks: 0,
+        uniqueClicks: 0,
+        visitsPerUniqueClick: null,
+        byDirection: [],
+      });
     });
   });
 });

@@ -64,13 +64,21 @@ export class PartnersRepository {
     );
   }
 
-  async recordSync(exchangerId: number, outcome: { error: { code: string; message: string } | null; exchangesTo?: Date; visitsTo?: Date }): Promise<void> {
+  async recordSync(
+    exchangerId: number,
+    outcome: { error: { code: string; message: string } | null; exchangesTo?: Date; visitsTo?: Date },
+  ): Promise<void> {
     await this.dataSource.query(
       `UPDATE partner_accounts SET last_sync_at = now(), last_error = $2::jsonb,
               last_success_at = CASE WHEN $2::jsonb IS NULL THEN now() ELSE last_success_at END,
               exchanges_synced_to = COALESCE($3, exchanges_synced_to), visits_synced_to = COALESCE($4, visits_synced_to)
        WHERE exchanger_id = $1`,
-      [exchangerId, outcome.error ? JSON.stringify(outcome.error) : null, outcome.exchangesTo ?? null, outcome.visitsTo ?? null],
+      [
+        exchangerId,
+        outcome.error ? JSON.stringify(outcome.error) : null,
+        outcome.exchangesTo ?? null,
+        outcome.visitsTo ?? null,
+      ],
     );
   }
 
@@ -93,8 +101,18 @@ export class PartnersRepository {
        SELECT $1, * FROM unnest($2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::numeric[], $7::numeric[], $8::boolean[], $9::numeric[], $10::text[])
        ON CONFLICT (exchanger_id, remote_id) DO UPDATE SET at = EXCLUDED.at, give_code = EXCLUDED.give_code, get_code = EXCLUDED.get_code,
          amount_give = EXCLUDED.amount_give, amount_get = EXCLUDED.amount_get, success = EXCLUDED.success, reward = EXCLUDED.reward, user_hash = EXCLUDED.user_hash`,
-      [exchangerId, rows.map((r) => r.remoteId), rows.map((r) => r.at.toISOString()), rows.map((r) => r.giveCode), rows.map((r) => r.getCode),
-        rows.map((r) => r.amountGive), rows.map((r) => r.amountGet), rows.map((r) => r.success), rows.map((r) => r.reward), rows.map((r) => r.userHash)],
+      [
+        exchangerId,
+        rows.map((r) => r.remoteId),
+        rows.map((r) => r.at.toISOString()),
+        rows.map((r) => r.giveCode),
+        rows.map((r) => r.getCode),
+        rows.map((r) => r.amountGive),
+        rows.map((r) => r.amountGet),
+        rows.map((r) => r.success),
+        rows.map((r) => r.reward),
+        rows.map((r) => r.userHash),
+      ],
     );
   }
 
@@ -105,7 +123,15 @@ export class PartnersRepository {
        SELECT $1, * FROM unnest($2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[])
        ON CONFLICT (exchanger_id, remote_id) DO UPDATE SET at = EXCLUDED.at, referrer = EXCLUDED.referrer, cur_from = EXCLUDED.cur_from,
          cur_to = EXCLUDED.cur_to, user_hash = EXCLUDED.user_hash`,
-      [exchangerId, rows.map((r) => r.remoteId), rows.map((r) => r.at.toISOString()), rows.map((r) => r.referrer), rows.map((r) => r.curFrom), rows.map((r) => r.curTo), rows.map((r) => r.userHash)],
+      [
+        exchangerId,
+        rows.map((r) => r.remoteId),
+        rows.map((r) => r.at.toISOString()),
+        rows.map((r) => r.referrer),
+        rows.map((r) => r.curFrom),
+        rows.map((r) => r.curTo),
+        rows.map((r) => r.userHash),
+      ],
     );
   }
 
@@ -140,13 +166,23 @@ export class PartnersRepository {
     return rows.map((r) => ({
       ...r,
       visitsPerUniqueClick: ratio(r.partnerVisits as number, r.uniqueClicks as number),
-      byDirection: (r.byDirection as Array<{ partnerVisits: number; uniqueClicks: number }>).map((d) => ({ ...d, visitsPerUniqueClick: ratio(d.partnerVisits, d.uniqueClicks) })),
+      byDirection: (r.byDirection as Array<{ partnerVisits: number; uniqueClicks: number }>).map((d) => ({
+        ...d,
+        visitsPerUniqueClick: ratio(d.partnerVisits, d.uniqueClicks),
+      })),
     }));
   }
 
-  upsertAccount(actor: Actor, exchangerId: number, a: { apiUrl: string; apiKeyEncrypted: string; requestStyle: string; syncIntervalSeconds: number; enabled: boolean }): Promise<unknown> {
+  upsertAccount(
+    actor: Actor,
+    exchangerId: number,
+    a: { apiUrl: string; apiKeyEncrypted: string; requestStyle: string; syncIntervalSeconds: number; enabled: boolean },
+  ): Promise<unknown> {
     return auditedTransaction(this.dataSource, actor, 'update', 'partner-account', async (tx) => {
-      const [before] = await tx.query<unknown[]>(`SELECT ${PARTNER} FROM partner_accounts WHERE exchanger_id = $1 FOR UPDATE`, [exchangerId]);
+      const [before] = await tx.query<unknown[]>(
+        `SELECT ${PARTNER} FROM partner_accounts WHERE exchanger_id = $1 FOR UPDATE`,
+        [exchangerId],
+      );
       const [after] = await tx.query<unknown[]>(
         `INSERT INTO partner_accounts (exchanger_id, api_url, api_key_encrypted, request_style, sync_interval_s, enabled) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (exchanger_id) DO UPDATE SET api_url = EXCLUDED.api_url, api_key_encrypted = EXCLUDED.api_key_encrypted, request_style = EXCLUDED.request_style,
@@ -160,7 +196,9 @@ export class PartnersRepository {
 
   deleteAccount(actor: Actor, exchangerId: number): Promise<boolean> {
     return auditedTransaction(this.dataSource, actor, 'delete', 'partner-account', async (tx) => {
-      const [before] = rowsOf<unknown>(await tx.query(`DELETE FROM partner_accounts WHERE exchanger_id = $1 RETURNING ${PARTNER}`, [exchangerId]));
+      const [before] = rowsOf<unknown>(
+        await tx.query(`DELETE FROM partner_accounts WHERE exchanger_id = $1 RETURNING ${PARTNER}`, [exchangerId]),
+      );
       return { before: before ?? null, after: null, result: before !== undefined, entityId: String(exchangerId) };
     });
   }

@@ -14,7 +14,14 @@ describe('RateHistoryRepository', () => {
   /** A whole minute, a few minutes ago. */
   const base = new Date(Math.floor(Date.now() / MINUTE) * MINUTE - 10 * MINUTE);
   const minute = (n: number) => new Date(base.getTime() + n * MINUTE);
-  const point = (n: number, rate: string, overrides: Partial<BestRatePoint> = {}): BestRatePoint => ({ from: 'BTC', to: 'SBERRUB', city: '', minute: minute(n), rate, ...overrides });
+  const point = (n: number, rate: string, overrides: Partial<BestRatePoint> = {}): BestRatePoint => ({
+    from: 'BTC',
+    to: 'SBERRUB',
+    city: '',
+    minute: minute(n),
+    rate,
+    ...overrides,
+  });
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -81,7 +88,9 @@ describe('RateHistoryRepository', () => {
       point(0, '4'),
     ]);
     expect(await repository.prune()).toBe(2);
-    expect((await repository.history('BTC', 'SBERRUB', '', hoursAgo(RATE_HISTORY_HOURS * 2))).map((p) => p.rate)).toEqual(['3', '4']);
+    expect(
+      (await repository.history('BTC', 'SBERRUB', '', hoursAgo(RATE_HISTORY_HOURS * 2))).map((p) => p.rate),
+    ).toEqual(['3', '4']);
     expect(await repository.history('BTC', 'SBERRUB', 'MSK', hoursAgo(RATE_HISTORY_HOURS * 2))).toEqual([]);
     expect(await repository.prune()).toBe(0);
   });

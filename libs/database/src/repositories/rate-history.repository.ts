@@ -27,7 +27,13 @@ export class RateHistoryRepository {
       `INSERT INTO best_rate_history (from_code, to_code, city, minute, rate)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::numeric[])
        ON CONFLICT DO NOTHING`,
-      [points.map((p) => p.from), points.map((p) => p.to), points.map((p) => p.city), points.map((p) => p.minute), points.map((p) => p.rate)],
+      [
+        points.map((p) => p.from),
+        points.map((p) => p.to),
+        points.map((p) => p.city),
+        points.map((p) => p.minute),
+        points.map((p) => p.rate),
+      ],
     );
   }
 

@@ -3,8 +3,24 @@ import type { NormalizedOffer } from '@app/domain';
 import { arrayLiteral, copyText, offerFingerprint } from './snapshot-writer';
 
 const offer = (fields: Partial<NormalizedOffer> = {}): NormalizedOffer => ({
-  from: 'BTC', to: 'ETH', city: null, in: '1', out: '20', rate: '20', reserve: '5', fromMin: null, fromMax: null, toMin: null, toMax: null,
-  fromFee: [], toFee: [], minFee: [], flags: [], floating: null, delayMinutes: null, ...fields,
+  from: 'BTC',
+  to: 'ETH',
+  city: null,
+  in: '1',
+  out: '20',
+  rate: '20',
+  reserve: '5',
+  fromMin: null,
+  fromMax: null,
+  toMin: null,
+  toMax: null,
+  fromFee: [],
+  toFee: [],
+  minFee: [],
+  flags: [],
+  floating: null,
+  delayMinutes: null,
+  ...fields,
 });
 
 describe('offerFingerprint', () => {
@@ -12,10 +28,19 @@ describe('offerFingerprint', () => {
     const base = offerFingerprint(offer());
     expect(offerFingerprint(offer())).toBe(base);
     const variants = [
-      offer({ out: '20.1' }), offer({ in: '2' }), offer({ reserve: null }), offer({ reserve: '50' }), offer({ fromMin: '5' }), offer({ toMax: '5' }),
-      offer({ fromFee: [{ kind: 'percent', value: '1' }] }), offer({ toFee: [{ kind: 'fixed', value: '1', unit: 'ETH' }] }),
-      offer({ minFee: [{ kind: 'fixed', value: '1', unit: 'BTC' }] }), offer({ flags: ['manual'] }),
-      offer({ floating: { percent: '1', minutes: 30 } }), offer({ floating: { percent: '1', minutes: null } }), offer({ delayMinutes: 15 }),
+      offer({ out: '20.1' }),
+      offer({ in: '2' }),
+      offer({ reserve: null }),
+      offer({ reserve: '50' }),
+      offer({ fromMin: '5' }),
+      offer({ toMax: '5' }),
+      offer({ fromFee: [{ kind: 'percent', value: '1' }] }),
+      offer({ toFee: [{ kind: 'fixed', value: '1', unit: 'ETH' }] }),
+      offer({ minFee: [{ kind: 'fixed', value: '1', unit: 'BTC' }] }),
+      offer({ flags: ['manual'] }),
+      offer({ floating: { percent: '1', minutes: 30 } }),
+      offer({ floating: { percent: '1', minutes: null } }),
+      offer({ delayMinutes: 15 }),
     ];
     const prints = variants.map(offerFingerprint);
     expect(prints).not.toContain(base);

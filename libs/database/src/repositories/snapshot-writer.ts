@@ -47,7 +47,11 @@ const keyOf = (from: string, to: string, city: string): string => `${from}\u001f
  * key, new and changed rows through one COPY into a temporary table, then one UPDATE … FROM and one
  * INSERT … SELECT. Never a query per offer.
  */
-export async function replaceSnapshot(tx: EntityManager, feed: { id: number; exchangerId: number }, offers: readonly NormalizedOffer[]): Promise<SnapshotChange> {
+export async function replaceSnapshot(
+  tx: EntityManager,
+  feed: { id: number; exchangerId: number },
+  offers: readonly NormalizedOffer[],
+): Promise<SnapshotChange> {
   // One row, one text value: much cheaper to ship and parse than 10,000 rows of five columns.
   const [stored] = await tx.query<Array<{ rows: string | null }>>(
     `SELECT string_agg(from_code || E'\u001f' || to_code || E'\u001f' || city || E'\u001f' || CASE WHEN exchanger_id = $2 THEN fp::text ELSE '' END, E'\n') AS rows
@@ -89,13 +93,33 @@ export async function replaceSnapshot(tx: EntityManager, feed: { id: number; exc
   return result;
 }
 
-const COPY_COLUMNS = 'from_code, to_code, city, amount_in, amount_out, rate, reserve, from_min, from_max, to_min, to_max, from_fee, to_fee, min_fee, flags, floating, delay_minutes, fp';
+const COPY_COLUMNS =
+  'from_code, to_code, city, amount_in, amount_out, rate, reserve, from_min, from_max, to_min, to_max, from_fee, to_fee, min_fee, flags, floating, delay_minutes, fp';
 
 /** One offer as a COPY text line (without the leading columns), in COPY_COLUMNS order. */
 function copyLine(o: NormalizedOffer, fp: string): string {
-  return [o.from, o.to, o.city ?? '', o.in, o.out, o.rate, nullable(o.reserve), nullable(o.fromMin), nullable(o.fromMax), nullable(o.toMin), nullable(o.toMax),
-    copyText(JSON.stringify(o.fromFee)), copyText(JSON.stringify(o.toFee)), copyText(JSON.stringify(o.minFee)), copyText(arrayLiteral(o.flags)),
-    o.floating === null ? '\\N' : copyText(JSON.stringify(o.floating)), o.delayMinutes === null ? '\\N' : String(o.delayMinutes), fp].join('\t') + '\n';
+  return (
+    [
+      o.from,
+      o.to,
+      o.city ?? '',
+      o.in,
+      o.out,
+      o.rate,
+      nullable(o.reserve),
+      nullable(o.fromMin),
+      nullable(o.fromMax),
+      nullable(o.toMin),
+      nullable(o.toMax),
+      copyText(JSON.stringify(o.fromFee)),
+      copyText(JSON.stringify(o.toFee)),
+      copyText(JSON.stringify(o.minFee)),
+      copyText(arrayLiteral(o.flags)),
+      o.floating === null ? '\\N' : copyText(JSON.stringify(o.floating)),
+      o.delayMinutes === null ? '\\N' : String(o.delayMinutes),
+      fp,
+    ].join('\t') + '\n'
+  );
 }
 
 /** COPY text lines through the transaction's own connection. */
@@ -104,14 +128,22 @@ async function copyRows(tx: EntityManager, statement: string, lines: string[]): 
   await pipeline(Readable.from([lines.join('')]), client.query(copyFrom(statement)));
 }
 
-async function writeChanges(tx: EntityManager, feed: { id: number; exchangerId: number }, changes: Array<{ offer: NormalizedOffer; fp: string; op: 'i' | 'u' }>): Promise<void> {
+async function writeChanges(
+  tx: EntityManager,
+  feed: { id: number; exchangerId: number },
+  changes: Array<{ offer: NormalizedOffer; fp: string; op: 'i' | 'u' }>,
+): Promise<void> {
   await tx.query(
     `CREATE TEMP TABLE IF NOT EXISTS snapshot_changes (
        op char(1), from_code text, to_code text, city text, amount_in numeric, amount_out numeric, rate numeric, reserve numeric,
        from_min numeric, from_max numeric, to_min numeric, to_max numeric, from_fee jsonb, to_fee jsonb, min_fee jsonb, flags text[], floating jsonb, delay_minutes integer, fp bigint
      ) ON COMMIT DELETE ROWS`,
   );
-  await copyRows(tx, `COPY snapshot_changes (op, ${COPY_COLUMNS}) FROM STDIN`, changes.map(({ offer, fp, op }) => `${op}\t${copyLine(offer, fp)}`));
+  await copyRows(
+    tx,
+    `COPY snapshot_changes (op, ${COPY_COLUMNS}) FROM STDIN`,
+    changes.map(({ offer, fp, op }) => `${op}\t${copyLine(offer, fp)}`),
+  );
   await tx.query(
     `UPDATE offers o SET exchanger_id = $2, amount_in = c.amount_in, amount_out = c.amount_out, rate = c.rate, reserve = c.reserve,
             from_min = c.from_min, from_max = c.from_max, to_min = c.to_min, to_max = c.to_max, from_fee = c.from_fee, to_fee = c.to_fee,

@@ -16,7 +16,10 @@ const HEADER = 'bestchange_id,code,name,ticker,iso,kind';
 
 /** Parses the standard currency list (`bestchange_id,code,name,ticker,iso,kind`, no quoting). */
 export function parseCurrencyCsv(text: string): CatalogCurrency[] {
-  const lines = text.replace(/^\ufeff/, '').split(/\r?\n/).filter((line) => line.trim() !== '');
+  const lines = text
+    .replace(/^\ufeff/, '')
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== '');
   if (lines[0]?.trim() !== HEADER) throw new Error(`currency catalog must start with the header "${HEADER}"`);
   return lines.slice(1).map((line, i) => {
     const fields = line.split(',');

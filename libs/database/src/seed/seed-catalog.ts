@@ -11,7 +11,10 @@ export interface SeedResult {
  * Adds the standard currencies and the default global aliases that are missing. Idempotent, and it
  * never overwrites what an admin changed (a renamed or disabled currency stays as the admin left it).
  */
-export async function seedCatalog(dataSource: DataSource, catalog: CatalogCurrency[] = readBundledCatalog()): Promise<SeedResult> {
+export async function seedCatalog(
+  dataSource: DataSource,
+  catalog: CatalogCurrency[] = readBundledCatalog(),
+): Promise<SeedResult> {
   const currencies: unknown[] = await dataSource.query(
     `INSERT INTO currencies (bestchange_id, code, name, ticker, iso, kind)
      SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])

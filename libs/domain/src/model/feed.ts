@@ -29,4 +29,10 @@ export const FEED_DEFAULTS = {
   timeoutMs: 10_000,
   staleAfterSeconds: 300,
   enabled: true,
-} as const satisfies { format: FeedFormatSetting; intervalSeconds: number; timeoutMs: number; staleAfterSeconds: number; enabled: boolean };
+} as const satisfies {
+  format: FeedFormatSetting;
+  intervalSeconds: number;
+  timeoutMs: number;
+  staleAfterSeconds: number;
+  enabled: boolean;
+};

@@ -23,7 +23,11 @@ interface SideFees {
  * (`fromFee` on what is given, `toFee` on what is received); fixed fees and `minFee` on the side their
  * unit names. A fee in a unit that names neither side is ignored, with a warning.
  */
-export function feesBySide(offer: OfferTerms, from: CurrencyUnit, to: CurrencyUnit): { from: SideFees; to: SideFees; warnings: string[] } {
+export function feesBySide(
+  offer: OfferTerms,
+  from: CurrencyUnit,
+  to: CurrencyUnit,
+): { from: SideFees; to: SideFees; warnings: string[] } {
   const zero = (): SideFees => ({ fixed: new Dec(0), percent: new Dec(0), minimum: new Dec(0) });
   const sides = { from: zero(), to: zero() };
   const warnings: string[] = [];
@@ -62,7 +66,9 @@ function grossFor(net: Dec, fees: SideFees): Dec | null {
   const share = new Dec(1).minus(fees.percent.div(100));
   if (share.lte(0)) return null;
   const proportional = net.plus(fees.fixed).div(share);
-  return feeOn(proportional, fees).gt(fees.fixed.plus(proportional.times(fees.percent).div(100))) ? net.plus(fees.minimum) : proportional;
+  return feeOn(proportional, fees).gt(fees.fixed.plus(proportional.times(fees.percent).div(100)))
+    ? net.plus(fees.minimum)
+    : proportional;
 }
 
 /**
@@ -70,7 +76,13 @@ function grossFor(net: Dec, fees: SideFees): Dec | null {
  * `side=get` what the visitor must give to get `amount`. Fees included; an offer whose limits or
  * reserve cannot serve the amount is left out with the reason. Decimal arithmetic throughout.
  */
-export function calculate(offer: OfferTerms, amount: Dec, side: 'give' | 'get', from: CurrencyUnit, to: CurrencyUnit): Calculation {
+export function calculate(
+  offer: OfferTerms,
+  amount: Dec,
+  side: 'give' | 'get',
+  from: CurrencyUnit,
+  to: CurrencyUnit,
+): Calculation {
   const rate = new Dec(offer.rate);
   const fees = feesBySide(offer, from, to);
   let give: Dec;
@@ -90,7 +102,8 @@ export function calculate(offer: OfferTerms, amount: Dec, side: 'give' | 'get', 
     if (total === null) return { ok: false, reason: 'the fees exceed the amount' };
     give = total.toDecimalPlaces(decimalsOf(from), Dec.ROUND_UP);
   }
-  const limit = (value: string | null, test: (bound: Dec) => boolean, reason: string) => (value !== null && !test(new Dec(value)) ? reason : null);
+  const limit = (value: string | null, test: (bound: Dec) => boolean, reason: string) =>
+    value !== null && !test(new Dec(value)) ? reason : null;
   const refusal =
     limit(offer.fromMin, (min) => give.gte(min), `below the minimum of ${offer.fromMin} ${from.code}`) ??
     limit(offer.fromMax, (max) => give.lte(max), `above the maximum of ${offer.fromMax} ${from.code}`) ??

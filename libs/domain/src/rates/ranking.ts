@@ -16,7 +16,8 @@ export interface RankedEntry {
 export function compareOffers(side: 'give' | 'get', withAmount: boolean) {
   return (a: RankedEntry, b: RankedEntry): number => {
     let order = 0;
-    if (withAmount && a.get && b.get && a.give && b.give) order = side === 'give' ? b.get.comparedTo(a.get) : a.give.comparedTo(b.give);
+    if (withAmount && a.get && b.get && a.give && b.give)
+      order = side === 'give' ? b.get.comparedTo(a.get) : a.give.comparedTo(b.give);
     else order = new Dec(b.rate).comparedTo(a.rate);
     if (order !== 0) return order;
     if (a.reserve !== b.reserve) {

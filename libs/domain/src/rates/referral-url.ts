@@ -8,7 +8,9 @@ export function buildReferralUrl(referralUrl: string, from: string, to: string, 
   const keep = url.search
     .replace(/^\?/, '')
     .split('&')
-    .filter((part) => part !== '' && !/^(cur_from|cur_to|city)=/i.test(part) && !/^(cur_from|cur_to|city)$/i.test(part));
+    .filter(
+      (part) => part !== '' && !/^(cur_from|cur_to|city)=/i.test(part) && !/^(cur_from|cur_to|city)$/i.test(part),
+    );
   keep.push(`cur_from=${encodeURIComponent(from)}`, `cur_to=${encodeURIComponent(to)}`);
   if (city) keep.push(`city=${encodeURIComponent(city)}`);
   url.search = `?${keep.join('&')}`;

@@ -3,7 +3,9 @@ import { decodeBody } from './decode-body';
 
 const cp1251 = (text: string): Buffer => {
   // "Техническое обслуживание" in windows-1251, built from the code page: А..я = 0xC0..0xFF.
-  return Buffer.from([...text].map((ch) => (ch >= 'А' && ch <= 'я' ? ch.charCodeAt(0) - 0x410 + 0xc0 : ch.charCodeAt(0))));
+  return Buffer.from(
+    [...text].map((ch) => (ch >= 'А' && ch <= 'я' ? ch.charCodeAt(0) - 0x410 + 0xc0 : ch.charCodeAt(0))),
+  );
 };
 
 describe('decodeBody', () => {
@@ -19,7 +21,11 @@ describe('decodeBody', () => {
   });
 
   it('follows the encoding the XML prolog declares', () => {
-    const body = Buffer.concat([Buffer.from('<?xml version="1.0" encoding="windows-1251"?><error>'), cp1251('Техническое'), Buffer.from('</error>')]);
+    const body = Buffer.concat([
+      Buffer.from('<?xml version="1.0" encoding="windows-1251"?><error>'),
+      cp1251('Техническое'),
+      Buffer.from('</error>'),
+    ]);
     const decoded = decodeBody(body);
     expect(decoded.text).toContain('<error>Техническое</error>');
     expect(decoded.warnings).toEqual([]);
@@ -30,7 +36,11 @@ describe('decodeBody', () => {
   });
 
   it('reads a windows-1251 body mislabeled as UTF-8, with a warning', () => {
-    const body = Buffer.concat([Buffer.from('<?xml version="1.0" encoding="utf-8"?><error>'), cp1251('Техническое обслуживание'), Buffer.from('</error>')]);
+    const body = Buffer.concat([
+      Buffer.from('<?xml version="1.0" encoding="utf-8"?><error>'),
+      cp1251('Техническое обслуживание'),
+      Buffer.from('</error>'),
+    ]);
     const decoded = decodeBody(body);
     expect(decoded.text).toContain('Техническое обслуживание');
     expect(decoded.encoding).toBe('windows-1251');
@@ -38,6 +48,8 @@ describe('decodeBody', () => {
   });
 
   it('keeps valid UTF-8 as it is', () => {
-    expect(decodeBody(Buffer.from('<error>Техническое обслуживание</error>')).text).toBe('<error>Техническое обслуживание</error>');
+    expect(decodeBody(Buffer.from('<error>Техническое обслуживание</error>')).text).toBe(
+      '<error>Техническое обслуживание</error>',
+    );
   });
 });

@@ -61,7 +61,12 @@ export function splitComponents(text: string): string[] {
  * and repeats the element once per component: every component applies. Zero components are dropped
  * (no fee); unreadable ones are reported through `warn`; out-of-range ones reject the item.
  */
-export function parseFees(raw: readonly RawFee[] | undefined, field: string, bareUnit: string, warn: (message: string) => void): Fee[] {
+export function parseFees(
+  raw: readonly RawFee[] | undefined,
+  field: string,
+  bareUnit: string,
+  warn: (message: string) => void,
+): Fee[] {
   if (raw === undefined) return [];
   const fees: Fee[] = [];
   for (const component of raw) {
@@ -71,7 +76,8 @@ export function parseFees(raw: readonly RawFee[] | undefined, field: string, bar
     }
     const type = component.type.trim().toLowerCase();
     const text = component.text.trim();
-    if (type === '%' || type === 'percent') addFee(fees, text.endsWith('%') ? text : `${text} %`, field, bareUnit, warn);
+    if (type === '%' || type === 'percent')
+      addFee(fees, text.endsWith('%') ? text : `${text} %`, field, bareUnit, warn);
     else if (type === 'abs' || type === 'fixed' || type === 'fix') addFee(fees, text, field, bareUnit, warn);
     else warn(`${field} of unknown type ${shown(component.type)} ignored: ${shown(text)}`);
   }
@@ -88,5 +94,6 @@ function addFee(fees: Fee[], text: string, field: string, bareUnit: string, warn
   }
   const quantity = parseQuantity(text);
   if (quantity === null || isNegativeCanonical(quantity.value)) warn(`unreadable ${field} ${shown(text)}`);
-  else if (quantity.value !== '0') fees.push({ kind: 'fixed', value: checkBounds(quantity.value, field, text), unit: quantity.unit ?? bareUnit });
+  else if (quantity.value !== '0')
+    fees.push({ kind: 'fixed', value: checkBounds(quantity.value, field, text), unit: quantity.unit ?? bareUnit });
 }

@@ -34,10 +34,17 @@ export class CodeResolver {
     if (!found) {
       const asCode = (code: string) => JSON.stringify(code.slice(0, 40)).slice(1, -1);
       const written = raw === cleaned ? asCode(raw) : shown(raw);
-      if (AMBIGUOUS.has(cleaned)) return { ok: false, reason: `ambiguous currency code ${written} (no network suffix): add an alias` };
+      if (AMBIGUOUS.has(cleaned))
+        return { ok: false, reason: `ambiguous currency code ${written} (no network suffix): add an alias` };
       // The code as the feed wrote it, then the forms that were looked up (when they differ from it).
       const tried = [...new Set([cleaned, stripped])].filter((form) => form !== raw).map(asCode);
-      return { ok: false, reason: tried.length === 0 ? `unknown currency code ${written}` : `unknown currency code ${written} (tried ${tried.join(', ')})` };
+      return {
+        ok: false,
+        reason:
+          tried.length === 0
+            ? `unknown currency code ${written}`
+            : `unknown currency code ${written} (tried ${tried.join(', ')})`,
+      };
     }
     if (!found.enabled) return { ok: false, reason: `currency ${found.code} is disabled` };
     return { ok: true, currency: found };

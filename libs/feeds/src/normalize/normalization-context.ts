@@ -16,7 +16,8 @@ export function buildContext(
   globalAliases: Iterable<[string, string]> = [],
   exchangerAliases: Iterable<[string, string]> = [],
 ): NormalizationContext {
-  const clean = (entries: Iterable<[string, string]>) => new Map([...entries].map(([alias, code]) => [cleanCode(alias), code] as [string, string]));
+  const clean = (entries: Iterable<[string, string]>) =>
+    new Map([...entries].map(([alias, code]) => [cleanCode(alias), code] as [string, string]));
   return {
     currencies: new Map([...currencies].map((c) => [c.code, c])),
     globalAliases: clean(globalAliases),
@@ -25,7 +26,11 @@ export function buildContext(
 }
 
 /** The context of one exchanger (null: global aliases only) from the whole catalog and alias list. */
-export function contextForExchanger(currencies: Iterable<CatalogEntry>, aliases: readonly CurrencyAlias[], exchangerId: number | null): NormalizationContext {
+export function contextForExchanger(
+  currencies: Iterable<CatalogEntry>,
+  aliases: readonly CurrencyAlias[],
+  exchangerId: number | null,
+): NormalizationContext {
   return buildContext(
     currencies,
     aliases.filter((a) => a.exchangerId === null).map((a) => [a.alias, a.code]),

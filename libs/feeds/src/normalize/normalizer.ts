@@ -1,4 +1,17 @@
-import { canonicalDecimal, CITY_PATTERN, compareDecimalStrings, decimalBoundsProblem, FloatingTerms, isNegativeCanonical, isPositiveCanonical, NormalizedOffer, RATE_BOUNDS, rateOfCanonical, sideOfUnit, StoredReject } from '@app/domain';
+import {
+  canonicalDecimal,
+  CITY_PATTERN,
+  compareDecimalStrings,
+  decimalBoundsProblem,
+  FloatingTerms,
+  isNegativeCanonical,
+  isPositiveCanonical,
+  NormalizedOffer,
+  RATE_BOUNDS,
+  rateOfCanonical,
+  sideOfUnit,
+  StoredReject,
+} from '@app/domain';
 import { withoutControlCharacters } from '../control-characters';
 import type { RawFeedItem, RawFloating } from '../raw-item';
 import { checkBounds, ItemRejection, parseFees, parseQuantity, Quantity, shown, splitComponents } from './amounts';
@@ -31,7 +44,11 @@ const NUMERIC_TOKEN = /^[\d.,\s]+$/;
  * bounds, validity, limits matched to their side, fees, flags, one offer per city, duplicates (first
  * wins). Pure. One item can never fail the feed: whatever is wrong with it rejects that item alone.
  */
-export function normalizeItems(items: readonly RawFeedItem[], context: NormalizationContext, maxOffers = Number.POSITIVE_INFINITY): NormalizationResult {
+export function normalizeItems(
+  items: readonly RawFeedItem[],
+  context: NormalizationContext,
+  maxOffers = Number.POSITIVE_INFINITY,
+): NormalizationResult {
   const codes = new CodeResolver(context);
   const offers: NormalizedOffer[] = [];
   const rejected: RejectedItem[] = [];
@@ -82,7 +99,8 @@ function normalizeItem(item: RawFeedItem, codes: CodeResolver, warn: (message: s
   const amountOut = sideAmount(item.out, 'out', to, from, to, codes);
   const rate = rateOfCanonical(amountIn, amountOut);
   const rateProblem = decimalBoundsProblem(rate, RATE_BOUNDS);
-  if (rateProblem !== null) throw new ItemRejection(`the rate ${amountOut}/${amountIn} is out of range: ${rateProblem}`);
+  if (rateProblem !== null)
+    throw new ItemRejection(`the rate ${amountOut}/${amountIn} is out of range: ${rateProblem}`);
 
   const limits = new Limits();
   const sideOf = (unit: string) => unitSide(unit, from, to, codes);
@@ -154,14 +172,23 @@ function unitSide(unit: string, from: CatalogEntry, to: CatalogEntry, codes: Cod
  * `in` or `out`: a positive decimal within bounds. A unit after it (`1 USDTTRC`) must name that side's
  * currency; a unit naming anything else makes the item ambiguous and rejects it.
  */
-function sideAmount(raw: string | undefined, field: 'in' | 'out', own: CatalogEntry, from: CatalogEntry, to: CatalogEntry, codes: CodeResolver): string {
+function sideAmount(
+  raw: string | undefined,
+  field: 'in' | 'out',
+  own: CatalogEntry,
+  from: CatalogEntry,
+  to: CatalogEntry,
+  codes: CodeResolver,
+): string {
   let value = raw === undefined ? null : canonicalDecimal(raw);
   if (value === null && raw !== undefined) {
     const quantity = parseQuantity(raw);
     if (quantity?.unit != null) {
       const side = unitSide(quantity.unit, from, to, codes);
       if ((side === 'from' ? from : side === 'to' ? to : null) !== own) {
-        throw new ItemRejection(`${field} ${shown(raw)} is in ${quantity.unit}, which is not the ${field === 'in' ? 'from' : 'to'} currency ${own.code}`);
+        throw new ItemRejection(
+          `${field} ${shown(raw)} is in ${quantity.unit}, which is not the ${field === 'in' ? 'from' : 'to'} currency ${own.code}`,
+        );
       }
       value = quantity.value;
     }
@@ -173,7 +200,13 @@ function sideAmount(raw: string | undefined, field: 'in' | 'out', own: CatalogEn
 }
 
 /** Negative reserve → 0; missing or unreadable → unknown (null). A unit must name the `to` currency. */
-function reserveOf(raw: string | undefined, from: CatalogEntry, to: CatalogEntry, codes: CodeResolver, warn: (message: string) => void): string | null {
+function reserveOf(
+  raw: string | undefined,
+  from: CatalogEntry,
+  to: CatalogEntry,
+  codes: CodeResolver,
+  warn: (message: string) => void,
+): string | null {
   if (raw === undefined || raw === '') return null;
   const bare = canonicalDecimal(raw);
   const quantity = bare === null ? parseQuantity(raw) : { value: bare, unit: null };
@@ -182,7 +215,9 @@ function reserveOf(raw: string | undefined, from: CatalogEntry, to: CatalogEntry
     return null;
   }
   if (quantity.unit !== null && unitSide(quantity.unit, from, to, codes) !== 'to') {
-    throw new ItemRejection(`the reserve ${shown(raw)} is in ${quantity.unit}, which is not the to currency ${to.code}`);
+    throw new ItemRejection(
+      `the reserve ${shown(raw)} is in ${quantity.unit}, which is not the to currency ${to.code}`,
+    );
   }
   return isNegativeCanonical(quantity.value) ? '0' : checkBounds(quantity.value, 'the reserve', raw);
 }
@@ -230,7 +265,10 @@ function floatingOf(raw: RawFloating, warn: (message: string) => void): Floating
       percentValue = null;
     }
   }
-  return { percent: percentValue, minutes: minutes === undefined ? null : minutesOf(minutes, 'floating minutes', warn) };
+  return {
+    percent: percentValue,
+    minutes: minutes === undefined ? null : minutesOf(minutes, 'floating minutes', warn),
+  };
 }
 
 /** Whole minutes, 0 to a year; anything else is warned about and unknown. */
@@ -249,7 +287,8 @@ function citiesOf(raw: string, warn: (message: string) => void): string[] {
     if (city === '') continue;
     if (!CITY_PATTERN.test(city)) warn(`ignored city ${shown(city)}`);
     else if (!cities.includes(city)) {
-      if (cities.length >= MAX_CITIES_PER_ITEM) throw new ItemRejection(`more than ${MAX_CITIES_PER_ITEM} cities in one item`);
+      if (cities.length >= MAX_CITIES_PER_ITEM)
+        throw new ItemRejection(`more than ${MAX_CITIES_PER_ITEM} cities in one item`);
       cities.push(city);
     }
   }
@@ -263,13 +302,23 @@ class Limits {
   toMin: string | null = null;
   toMax: string | null = null;
 
-  add(kind: 'min' | 'max', raw: string, from: CatalogEntry, to: CatalogEntry, sideOf: (unit: string) => 'from' | 'to' | null, warn: (message: string) => void): void {
+  add(
+    kind: 'min' | 'max',
+    raw: string,
+    from: CatalogEntry,
+    to: CatalogEntry,
+    sideOf: (unit: string) => 'from' | 'to' | null,
+    warn: (message: string) => void,
+  ): void {
     const quantity = this.read(raw, kind, warn);
     if (!quantity) return;
     let side: 'from' | 'to' = 'from';
     if (quantity.unit !== null) {
       const named = sideOf(quantity.unit);
-      if (named === null) warn(`${kind} amount unit ${quantity.unit} names neither ${from.code} nor ${to.code}; taken as a ${from.code} limit`);
+      if (named === null)
+        warn(
+          `${kind} amount unit ${quantity.unit} names neither ${from.code} nor ${to.code}; taken as a ${from.code} limit`,
+        );
       else side = named;
     }
     this.set(side, kind, quantity.value);
@@ -279,12 +328,23 @@ class Limits {
    * An EREF 1.1 limit (`frommin`, `tomax`, …) belongs to its field's side; a unit after it that names
    * the other side moves it there (`<frommin>0.01 BTC</frommin>` on SBERRUB→BTC limits what is received).
    */
-  addSided(side: 'from' | 'to', kind: 'min' | 'max', raw: string | undefined, from: CatalogEntry, to: CatalogEntry, sideOf: (unit: string) => 'from' | 'to' | null, warn: (message: string) => void): void {
+  addSided(
+    side: 'from' | 'to',
+    kind: 'min' | 'max',
+    raw: string | undefined,
+    from: CatalogEntry,
+    to: CatalogEntry,
+    sideOf: (unit: string) => 'from' | 'to' | null,
+    warn: (message: string) => void,
+  ): void {
     if (raw === undefined) return;
     const quantity = this.read(raw, kind, warn);
     if (!quantity) return;
     const named = quantity.unit === null ? side : sideOf(quantity.unit);
-    if (named === null) warn(`${side}${kind} unit ${quantity.unit} names neither ${from.code} nor ${to.code}; taken as a ${side === 'from' ? from.code : to.code} limit`);
+    if (named === null)
+      warn(
+        `${side}${kind} unit ${quantity.unit} names neither ${from.code} nor ${to.code}; taken as a ${side === 'from' ? from.code : to.code} limit`,
+      );
     this.set(named ?? side, kind, quantity.value);
   }
 

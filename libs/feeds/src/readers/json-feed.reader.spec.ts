@@ -12,21 +12,27 @@ const items = (json: string) => {
 
 describe('JsonFeedReader', () => {
   it('keeps every digit of long numbers and huge exponents, whatever path parses them', () => {
-    const [item] = items('{"rates":[{"from":"BTC","in":12345678.123456789,"out":1e-400,"amount":99999999999999999999}]}');
+    const [item] = items(
+      '{"rates":[{"from":"BTC","in":12345678.123456789,"out":1e-400,"amount":99999999999999999999}]}',
+    );
     expect(item).toMatchObject({ in: '12345678.123456789', out: '1e-400', amount: '99999999999999999999' });
   });
 
   it('gives the same values on the float-safe path and the exact path', () => {
-    const body = (pad: string) => `{"pad":"${pad}","rates":[{"in":1.2E-5,"out":84.20,"amount":-1,"minamount":[25,"0.5 BTC"]}]}`;
+    const body = (pad: string) =>
+      `{"pad":"${pad}","rates":[{"in":1.2E-5,"out":84.20,"amount":-1,"minamount":[25,"0.5 BTC"]}]}`;
     const fast = items(body('x'))[0]!;
     const exact = items(body('1234567890123456'))[0]!;
-    for (const field of ['in', 'out', 'amount'] as const) expect(canonicalDecimal(fast[field])).toBe(canonicalDecimal(exact[field]));
+    for (const field of ['in', 'out', 'amount'] as const)
+      expect(canonicalDecimal(fast[field])).toBe(canonicalDecimal(exact[field]));
     expect(fast.minamount).toEqual(['25', '0.5 BTC']);
     expect(exact.minamount).toEqual(['25', '0.5 BTC']);
   });
 
   it('keeps JSON numbers exactly as written', () => {
-    const [item] = items('{"rates":[{"from":"BTC","to":"ETH","in":1,"out":0.10000000000000000555,"amount":12345678901234567890.5}]}');
+    const [item] = items(
+      '{"rates":[{"from":"BTC","to":"ETH","in":1,"out":0.10000000000000000555,"amount":12345678901234567890.5}]}',
+    );
     expect(item).toMatchObject({ in: '1', out: '0.10000000000000000555', amount: '12345678901234567890.5' });
   });
 
@@ -37,9 +43,18 @@ describe('JsonFeedReader', () => {
   });
 
   it('reads the older dialect', () => {
-    const [item] = items('[{"from":"BTC","to":"ETH","in":1,"out":20,"in_min_amount":0.01,"in_max_amount":"2","in_min_fee":"0.0001","in_fee":"1 %","out_fee":0.5,"options":["manual","verifying"]}]');
+    const [item] = items(
+      '[{"from":"BTC","to":"ETH","in":1,"out":20,"in_min_amount":0.01,"in_max_amount":"2","in_min_fee":"0.0001","in_fee":"1 %","out_fee":0.5,"options":["manual","verifying"]}]',
+    );
     expect(item).toMatchObject({ in: '1', out: '20' });
-    expect(item).toMatchObject({ frommin: '0.01', frommax: '2', minfee: [{ text: '0.0001' }], fromfee: [{ text: '1 %' }], tofee: [{ text: '0.5' }], param: 'manual,verifying' });
+    expect(item).toMatchObject({
+      frommin: '0.01',
+      frommax: '2',
+      minfee: [{ text: '0.0001' }],
+      fromfee: [{ text: '1 %' }],
+      tofee: [{ text: '0.5' }],
+      param: 'manual,verifying',
+    });
   });
 
   it('reads repeated limits given as arrays', () => {
@@ -83,7 +98,10 @@ describe('JsonFeedReader number quoting', () => {
 
 describe('JsonFeedReader: the dominant engine’s dialects', () => {
   it('reads the engine’s maintenance pair as maintenance, any other error pair as an error answer', () => {
-    expect(reader.read('["error","Техническое обслуживание"]')).toMatchObject({ kind: 'maintenance', message: 'Техническое обслуживание' });
+    expect(reader.read('["error","Техническое обслуживание"]')).toMatchObject({
+      kind: 'maintenance',
+      message: 'Техническое обслуживание',
+    });
     expect(reader.read('["error","Maintenance"]')).toMatchObject({ kind: 'maintenance' });
     expect(reader.read('["ERROR","Access denied"]')).toMatchObject({ kind: 'error', code: 'feed_error_answer' });
   });
@@ -93,7 +111,9 @@ describe('JsonFeedReader: the dominant engine’s dialects', () => {
   });
 
   it('reads an options object of the usual dialect: known flags, the rest as free flags, falsy ones absent', () => {
-    const [item] = items('{"rates":[{"from":"BTC","options":{"manual":true,"ident":1,"juridical":0,"weekends":1,"reg":false}}]}');
+    const [item] = items(
+      '{"rates":[{"from":"BTC","options":{"manual":true,"ident":1,"juridical":0,"weekends":1,"reg":false}}]}',
+    );
     expect(item).toMatchObject({ flags: ['manual', 'verifying'], param: 'weekends' });
   });
 
@@ -112,17 +132,28 @@ describe('JsonFeedReader: the dominant engine’s dialects', () => {
 
     it('turns a negative xr into 1 → |xr| and a positive one into xr → 1, JSON numbers exact', () => {
       const list = v13items('{"1":{"to":{"2":{"xr":-26.70000000000000000001}}},"2":{"to":{"1":{"xr":"26.9"}}}}');
-      expect(list.map((i) => [i.from, i.to, i.in, i.out])).toEqual([['BTC', 'ETH', '1', '26.70000000000000000001'], ['ETH', 'BTC', '26.9', '1']]);
+      expect(list.map((i) => [i.from, i.to, i.in, i.out])).toEqual([
+        ['BTC', 'ETH', '1', '26.70000000000000000001'],
+        ['ETH', 'BTC', '26.9', '1'],
+      ]);
     });
 
     it('marks an offer whose currency id is not in the list, or which has no xr, as defective', () => {
       const list = v13items('{"1":{"to":{"9":{"xr":"-1"},"2":{"min":"1"}}},"7":[]}');
       // Keys that look like integers come in numeric order, as the engine writes them (ksort).
-      expect(list.map((i) => i.defect)).toEqual(['the rate xr is missing', 'currency id "9" is not in currencies.list', 'exchange["7"] has no "to" object']);
+      expect(list.map((i) => i.defect)).toEqual([
+        'the rate xr is missing',
+        'currency id "9" is not in currencies.list',
+        'exchange["7"] has no "to" object',
+      ]);
     });
 
     it('takes the reserve from the offer, else from currencies.amounts of the received currency', () => {
-      const list = v13items('{"1":{"to":{"2":{"xr":"-26","amount":"5"}}},"2":{"to":{"1":{"xr":"27"}}}}', undefined, '{"1":"0.75"}');
+      const list = v13items(
+        '{"1":{"to":{"2":{"xr":"-26","amount":"5"}}},"2":{"to":{"1":{"xr":"27"}}}}',
+        undefined,
+        '{"1":"0.75"}',
+      );
       expect(list.map((i) => i.amount)).toEqual(['5', '0.75']);
     });
 
@@ -133,7 +164,9 @@ describe('JsonFeedReader: the dominant engine’s dialects', () => {
 
     it('reads a fee sum nested 5,000 deep without recursing that deep (one item warned, the feed read)', () => {
       const deep = `${'["+",'.repeat(5000)}1${']'.repeat(5000)}`;
-      const [item] = v13items(`{"1":{"to":{"2":{"xr":"-26","inFee":${deep},"outFee":${'['.repeat(5000)}1${']'.repeat(5000)}}}}}`);
+      const [item] = v13items(
+        `{"1":{"to":{"2":{"xr":"-26","inFee":${deep},"outFee":${'['.repeat(5000)}1${']'.repeat(5000)}}}}}`,
+      );
       expect(item?.fromfee).toEqual([{ text: '[…]' }]);
       expect(item?.tofee).toEqual([{ text: '[…]' }]);
     });
@@ -145,7 +178,10 @@ describe('JsonFeedReader: the dominant engine’s dialects', () => {
 
     it('quotes ids in messages, so a lone surrogate or markup in an id stays visible text', () => {
       const list = v13items('{"\\ud800x":{"to":0},"1":{"to":{"<b>":{"xr":"1"}}}}');
-      expect(list.map((i) => i.defect)).toEqual(['currency id "<b>" is not in currencies.list', 'exchange["\\ud800x"] has no "to" object']);
+      expect(list.map((i) => i.defect)).toEqual([
+        'currency id "<b>" is not in currencies.list',
+        'exchange["\\ud800x"] has no "to" object',
+      ]);
     });
 
     it('counts offers against the item cap', () => {

@@ -23,14 +23,23 @@ export class JsonFeedReader implements FeedReader {
     try {
       parsed = parseExact(input);
     } catch (error) {
-      return readError('json', 'json_malformed', `malformed JSON: ${error instanceof Error ? error.message : String(error)}`);
+      return readError(
+        'json',
+        'json_malformed',
+        `malformed JSON: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     if (isErrorPair(parsed)) return errorAnswer('json', parsed[1]);
-    if (isRecord(parsed) && isRecord(parsed.exchange) && isRecord(parsed.currencies)) return readVersion13(parsed.exchange, parsed.currencies);
+    if (isRecord(parsed) && isRecord(parsed.exchange) && isRecord(parsed.currencies))
+      return readVersion13(parsed.exchange, parsed.currencies);
     const list = rateList(parsed);
     if (list === null) {
       if (isRecord(parsed) && typeof parsed.error === 'string') return errorAnswer('json', parsed.error);
-      return readError('json', 'json_unexpected_shape', 'expected {"rates": [ … ]}, an array of rates, or the version 1.3 {"currencies": …, "exchange": …}');
+      return readError(
+        'json',
+        'json_unexpected_shape',
+        'expected {"rates": [ … ]}, an array of rates, or the version 1.3 {"currencies": …, "exchange": …}',
+      );
     }
     if (list.length > MAX_FEED_ITEMS) return tooManyItems('json');
     return { kind: 'items', format: 'json', dialect: 'json', items: list.map(toRawItem), warnings: [] };
@@ -39,7 +48,13 @@ export class JsonFeedReader implements FeedReader {
 
 /** `["error", "Техническое обслуживание"]`: the engine's JSON error answer. */
 function isErrorPair(parsed: unknown): parsed is [string, string] {
-  return Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && parsed[0].toLowerCase() === 'error' && typeof parsed[1] === 'string';
+  return (
+    Array.isArray(parsed) &&
+    parsed.length === 2 &&
+    typeof parsed[0] === 'string' &&
+    parsed[0].toLowerCase() === 'error' &&
+    typeof parsed[1] === 'string'
+  );
 }
 
 /**
@@ -70,7 +85,13 @@ function readVersion13(exchange: Record<string, unknown>, currencies: Record<str
   return { kind: 'items', format: 'json', dialect: 'json-1.3', items, warnings: [] };
 }
 
-function version13Item(fromId: string, toId: string, entry: unknown, list: Record<string, unknown>, reserves: Record<string, unknown>): RawFeedItem {
+function version13Item(
+  fromId: string,
+  toId: string,
+  entry: unknown,
+  list: Record<string, unknown>,
+  reserves: Record<string, unknown>,
+): RawFeedItem {
   const item = emptyRawItem();
   const code = (id: string): string | undefined => (typeof list[id] === 'string' ? list[id] : undefined);
   item.from = code(fromId);
@@ -114,7 +135,8 @@ function feeComponents(fee: unknown, depth = 0): RawFee[] {
   const text = scalarText(fee);
   if (text !== undefined) return [{ text }];
   if (isRecord(fee) && scalarText(fee['%']) !== undefined) return [{ text: scalarText(fee['%'])!, type: '%' }];
-  if (Array.isArray(fee) && fee[0] === '+' && depth < MAX_FEE_DEPTH) return fee.slice(1, 11).flatMap((part) => feeComponents(part, depth + 1));
+  if (Array.isArray(fee) && fee[0] === '+' && depth < MAX_FEE_DEPTH)
+    return fee.slice(1, 11).flatMap((part) => feeComponents(part, depth + 1));
   return [{ text: Array.isArray(fee) ? '[…]' : isRecord(fee) ? '{…}' : String(fee) }];
 }
 
@@ -156,7 +178,11 @@ function parseExact(input: string): unknown {
     // Malformed JSON fails here, with JSON.parse's own message: the tokenizing pass below is only
     // linear on valid JSON (an unterminated string would make it rescan the rest at every quote).
     JSON.parse(input);
-    return JSON.parse(input.replace(STRING_OR_NUMBER, (match, number: string | undefined) => (number === undefined ? match : `"${number}"`)));
+    return JSON.parse(
+      input.replace(STRING_OR_NUMBER, (match, number: string | undefined) =>
+        number === undefined ? match : `"${number}"`,
+      ),
+    );
   }
 }
 

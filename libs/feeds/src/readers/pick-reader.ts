@@ -34,13 +34,15 @@ export function readFeed(text: string, format: FeedFormatSetting): ReadResult {
     return readError(null, 'html_page', `an HTML page instead of a feed (title: ${htmlTitle(body) ?? 'none'})`);
   }
   if (looksBinary(head)) return readError(null, 'not_a_feed', 'binary data, not a text feed');
-  if (PHP_ERROR.test(head)) return readError(null, 'php_error', `a PHP error instead of a feed: ${stripTags(head).slice(0, 200)}`);
+  if (PHP_ERROR.test(head))
+    return readError(null, 'php_error', `a PHP error instead of a feed: ${stripTags(head).slice(0, 200)}`);
   const first = body[0];
   if (first !== '<' && first !== '{' && first !== '[' && isMaintenanceText(body.trim()) && !TXT_LINE.test(body)) {
     return { kind: 'maintenance', format: format === 'auto' ? null : format, message: body.trim() };
   }
   const chosen = format === 'auto' ? sniffFormat(body) : format;
-  if (chosen === null) return readError(null, 'not_a_feed', `not XML, JSON or TXT: starts with ${JSON.stringify(body.slice(0, 40))}`);
+  if (chosen === null)
+    return readError(null, 'not_a_feed', `not XML, JSON or TXT: starts with ${JSON.stringify(body.slice(0, 40))}`);
   return READERS[chosen].read(body);
 }
 
@@ -66,7 +68,11 @@ export function sniffFormat(body: string): FeedFormat | null {
   if (first === '<') return 'xml';
   if (first === '{' || first === '[') return 'json';
   // The first line that is not a `#` comment (TXT feeds may open with one).
-  const firstLine = body.slice(0, 4096).split(LINE_END).find((line) => line.trim() !== '' && !line.trimStart().startsWith('#')) ?? '';
+  const firstLine =
+    body
+      .slice(0, 4096)
+      .split(LINE_END)
+      .find((line) => line.trim() !== '' && !line.trimStart().startsWith('#')) ?? '';
   return firstLine.split(';').length >= 4 ? 'txt' : null;
 }
 
@@ -93,5 +99,8 @@ function htmlTitle(body: string): string | null {
 }
 
 function stripTags(text: string): string {
-  return text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  return text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }

@@ -39,7 +39,10 @@ export class XmlFeedReader implements FeedReader {
       const { line, col, msg } = valid.err;
       const unclosed = /^Invalid '\[([\s\S]*)\]' found/.exec(msg);
       if (unclosed) {
-        const open = unclosed[1]!.split(',').map((name) => `<${name.trim().replace(/^"|"$/g, '')}>`).join('');
+        const open = unclosed[1]!
+          .split(',')
+          .map((name) => `<${name.trim().replace(/^"|"$/g, '')}>`)
+          .join('');
         return readError('xml', 'xml_malformed', `malformed XML: the body ends inside ${open} (truncated?)`);
       }
       return readError('xml', 'xml_malformed', `malformed XML at line ${line}, column ${col}: ${msg}`);
@@ -102,7 +105,8 @@ function extractItems(text: string): ReadResult {
         }
       },
       onattribute(name, attributeValue) {
-        if (depth === itemDepth + 1 && field !== null) (attributes ??= {})[localName(name).toLowerCase()] = attributeValue;
+        if (depth === itemDepth + 1 && field !== null)
+          (attributes ??= {})[localName(name).toLowerCase()] = attributeValue;
         else if (depth === 1 && /1\.1\.xsd$/.test(attributeValue)) eref11 = true;
       },
       ontext(chunk) {
@@ -129,8 +133,13 @@ function extractItems(text: string): ReadResult {
   if (root === 'error') return errorAnswer('xml', rootText);
   const warnings: string[] = [];
   if (root !== 'rates') {
-    if (items.length === 0) return readError('xml', 'xml_unexpected_root', `expected a <rates> root element, found <${root || 'nothing'}>`);
-    warnings.push(itemDepth === 3 ? `the <rates> are wrapped in <${root}>; read anyway` : `the <item>s are under <${root}>, not <rates>; read anyway`);
+    if (items.length === 0)
+      return readError('xml', 'xml_unexpected_root', `expected a <rates> root element, found <${root || 'nothing'}>`);
+    warnings.push(
+      itemDepth === 3
+        ? `the <rates> are wrapped in <${root}>; read anyway`
+        : `the <item>s are under <${root}>, not <rates>; read anyway`,
+    );
   }
   if (overflow) return tooManyItems('xml');
   return { kind: 'items', format: 'xml', dialect: eref11 ? 'xml-eref-1.1' : 'xml', items, warnings };

@@ -13,7 +13,9 @@ import { checkFeed, FeedReport } from './feed-report';
  * code with a message, and reading never holds more than a bounded multiple of the input in memory.
  */
 const FIXTURES = join(__dirname, '../../../../test/fixtures/feeds');
-const fixtures = readdirSync(FIXTURES).filter((f) => !f.endsWith('.gz')).map((name) => ({ name, body: readFileSync(join(FIXTURES, name)) }));
+const fixtures = readdirSync(FIXTURES)
+  .filter((f) => !f.endsWith('.gz'))
+  .map((name) => ({ name, body: readFileSync(join(FIXTURES, name)) }));
 const ctx = context();
 const STATUSES = ['ok', 'empty', 'maintenance', 'error'];
 /** Heap the process may grow by while reading one body: generous for the 1 MB fixture, small against a leak or a blow-up. */
@@ -42,7 +44,36 @@ const fixtureArb = fc.constantFrom(...fixtures);
 /** One random edit of a body: flip a byte, insert random or structural text, delete or duplicate a range. */
 const mutationArb = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: fc.oneof(fc.string(), fc.constantFrom('<', '>', '</item>', '<item>', '&', '&amp;', ']]>', '<![CDATA[', '"', '{', '}', '[', ',', ';', '\u0000', '\uFEFF', '\u202E', 'е', '1e999', '-0', 'NaN')) }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    text: fc.oneof(
+      fc.string(),
+      fc.constantFrom(
+        '<',
+        '>',
+        '</item>',
+        '<item>',
+        '&',
+        '&amp;',
+        ']]>',
+        '<![CDATA[',
+        '"',
+        '{',
+        '}',
+        '[',
+        ',',
+        ';',
+        '\u0000',
+        '\uFEFF',
+        '\u202E',
+        'е',
+        '1e999',
+        '-0',
+        'NaN',
+      ),
+    ),
+  }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 200 }) }),
   fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 500 }) }),
 );
@@ -79,7 +110,12 @@ describe('checkFeed on hostile bytes (property-based)', () => {
         assertReport(report);
         // A cut XML or JSON document is malformed, unless the cut only removed trailing whitespace.
         const lost = body.subarray(cut).toString('utf8').trim();
-        if ((name.endsWith('.xml') || name.endsWith('.json')) && lost.length > 0 && name !== 'html-error.xml' && name !== 'truncated.xml') {
+        if (
+          (name.endsWith('.xml') || name.endsWith('.json')) &&
+          lost.length > 0 &&
+          name !== 'html-error.xml' &&
+          name !== 'truncated.xml'
+        ) {
           expect(report.status).toBe('error');
         }
       }),
@@ -89,18 +125,29 @@ describe('checkFeed on hostile bytes (property-based)', () => {
 
   it('returns a report for every fixture mutated at random, in every format setting', () => {
     fc.assert(
-      fc.property(fixtureArb, fc.array(mutationArb, { minLength: 1, maxLength: 8 }), fc.constantFrom('auto', 'xml', 'json', 'txt'), ({ body }, mutations, format) => {
-        assertReport(check(mutate(body, mutations), format));
-      }),
+      fc.property(
+        fixtureArb,
+        fc.array(mutationArb, { minLength: 1, maxLength: 8 }),
+        fc.constantFrom('auto', 'xml', 'json', 'txt'),
+        ({ body }, mutations, format) => {
+          assertReport(check(mutate(body, mutations), format));
+        },
+      ),
       { numRuns: 400 },
     );
   });
 
   it('returns a report for arbitrary bytes and arbitrary Unicode text', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 4096 }), fc.string({ unit: 'binary', maxLength: 2048 }).map((s) => Buffer.from(s))), (bytes) => {
-        assertReport(check(bytes));
-      }),
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 4096 }),
+          fc.string({ unit: 'binary', maxLength: 2048 }).map((s) => Buffer.from(s)),
+        ),
+        (bytes) => {
+          assertReport(check(bytes));
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -46,22 +46,53 @@ function readAndNormalize(body: Uint8Array, options: CheckOptions, context: Norm
       return maintenanceReport(read.message, read.format, decoded.warnings);
     case 'items': {
       const result = normalizeItems(read.items, context, MAX_FEED_ITEMS);
-      const stats = { items: read.items.length, offers: result.offers.length, rejected: result.rejectedCount, duplicates: result.duplicates };
+      const stats = {
+        items: read.items.length,
+        offers: result.offers.length,
+        rejected: result.rejectedCount,
+        duplicates: result.duplicates,
+      };
       const warnings = [...decoded.warnings, ...read.warnings, ...result.warnings];
       if (result.overflow) {
-        return { ...failedReport(read.format, { code: 'too_many_items', message: `the feed yields more than ${MAX_FEED_ITEMS} offers (cities and duplicates counted)` }, warnings), dialect: read.dialect };
+        return {
+          ...failedReport(
+            read.format,
+            {
+              code: 'too_many_items',
+              message: `the feed yields more than ${MAX_FEED_ITEMS} offers (cities and duplicates counted)`,
+            },
+            warnings,
+          ),
+          dialect: read.dialect,
+        };
       }
       if (read.items.length > 0 && result.offers.length === 0) {
         const first = result.rejected[0]?.reason ?? 'no offers';
         return {
-          ...failedReport(read.format, { code: 'no_valid_items', message: `none of the ${read.items.length} items could be used (first: ${first})` }, warnings),
+          ...failedReport(
+            read.format,
+            {
+              code: 'no_valid_items',
+              message: `none of the ${read.items.length} items could be used (first: ${first})`,
+            },
+            warnings,
+          ),
           dialect: read.dialect,
           rejected: result.rejected,
           stats,
         };
       }
       const status = read.items.length === 0 ? 'empty' : 'ok';
-      return { status, format: read.format, dialect: read.dialect, error: null, offers: result.offers, rejected: result.rejected, warnings, stats };
+      return {
+        status,
+        format: read.format,
+        dialect: read.dialect,
+        error: null,
+        offers: result.offers,
+        rejected: result.rejected,
+        warnings,
+        stats,
+      };
     }
   }
 }
@@ -73,7 +104,11 @@ export function maintenanceInErrorAnswer(body: Uint8Array, contentType?: string 
 }
 
 /** The exchanger says it is offline: its offers are hidden at once (the notice is kept as a warning). */
-export function maintenanceReport(notice: string, format: FeedFormat | null = null, warnings: string[] = []): FeedReport {
+export function maintenanceReport(
+  notice: string,
+  format: FeedFormat | null = null,
+  warnings: string[] = [],
+): FeedReport {
   return { ...emptyReport(format, [...warnings, `maintenance: ${notice.slice(0, 300)}`]), status: 'maintenance' };
 }
 
@@ -82,7 +117,16 @@ export function failedReport(format: FeedFormat | null, error: FeedError, warnin
 }
 
 function emptyReport(format: FeedFormat | null, warnings: string[]): FeedReport {
-  return { status: 'ok', format, dialect: null, error: null, offers: [], rejected: [], warnings, stats: { items: 0, offers: 0, rejected: 0, duplicates: 0 } };
+  return {
+    status: 'ok',
+    format,
+    dialect: null,
+    error: null,
+    offers: [],
+    rejected: [],
+    warnings,
+    stats: { items: 0, offers: 0, rejected: 0, duplicates: 0 },
+  };
 }
 
 /** The report's texts (error, warnings, reject reasons) made safe to store and show. */

@@ -6,7 +6,8 @@ import { checkFeed, FeedReport } from './feed-report';
  * Feed content that used to fail a whole run (a throw, or text Postgres refuses) or to hold a worker
  * for seconds: each must give a report, with the damage limited to the item that carries it.
  */
-const check = (body: string, format: 'auto' | 'xml' | 'json' | 'txt' = 'auto'): FeedReport => checkFeed(Buffer.from(body), { format }, context());
+const check = (body: string, format: 'auto' | 'xml' | 'json' | 'txt' = 'auto'): FeedReport =>
+  checkFeed(Buffer.from(body), { format }, context());
 const item = (inside: string) => `<item><from>BTC</from><to>ETH</to><in>1</in><out>20</out>${inside}</item>`;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -22,14 +23,18 @@ describe('checkFeed: hostile values', () => {
     const reports = [
       check('{"error":"Техническое обслуживание \\ud800"}'),
       check('{"error":"Access denied \\udc00"}'),
-      check('{"version":"1.3","currencies":{"list":{"1":"BTC"}},"exchange":{"\\ud800x":0,"1":{"to":{"\\udc00":{"xr":"1"}}}}}'),
+      check(
+        '{"version":"1.3","currencies":{"list":{"1":"BTC"}},"exchange":{"\\ud800x":0,"1":{"to":{"\\udc00":{"xr":"1"}}}}}',
+      ),
       check(`<rates>${item('')}<item><from>\ud800</from><to>ETH</to><in>1</in><out>2</out></item></rates>`),
     ];
     for (const report of reports) expect(storableAsJsonb(report), JSON.stringify(report)).toBe(true);
   });
 
   it('reads a number field of 100,000 digits followed by a letter in linear time, as unreadable', () => {
-    const report = check(`<rates>${item('')}<item><from>ETH</from><to>BTC</to><in>1</in><out>${'1'.repeat(100_000)}x</out></item></rates>`);
+    const report = check(
+      `<rates>${item('')}<item><from>ETH</from><to>BTC</to><in>1</in><out>${'1'.repeat(100_000)}x</out></item></rates>`,
+    );
     expect(report.stats).toMatchObject({ offers: 1, rejected: 1 });
     expect(report.rejected[0]?.reason).toMatch(/^out must be a positive number/);
   });
@@ -39,7 +44,10 @@ describe('checkFeed: hostile values', () => {
   });
 
   it('calls malformed JSON with long numbers and an unterminated string malformed, without the quadratic pass', () => {
-    expect(check(`[1234567890123456789,"${'\\"'.repeat(100_000)}`)).toMatchObject({ status: 'error', error: { code: 'json_malformed' } });
+    expect(check(`[1234567890123456789,"${'\\"'.repeat(100_000)}`)).toMatchObject({
+      status: 'error',
+      error: { code: 'json_malformed' },
+    });
   });
 
   it('stops building offers once duplicates and cities pass the cap', () => {
@@ -50,25 +58,38 @@ describe('checkFeed: hostile values', () => {
   });
 
   it('does not take a short TXT feed for a maintenance notice because a comment says so', () => {
-    expect(check('# maintenance window Sun 03:00\nBTC;ETH;1;20;5;\n', 'auto')).toMatchObject({ status: 'ok', stats: { offers: 1 } });
+    expect(check('# maintenance window Sun 03:00\nBTC;ETH;1;20;5;\n', 'auto')).toMatchObject({
+      status: 'ok',
+      stats: { offers: 1 },
+    });
   });
 
   it('keeps a flag and a city written with a character reference for NUL (read as U+FFFD)', () => {
-    const report = check(`<rates><item><from>BTC</from><to>CASHUSD</to><in>1</in><out>20</out><param>manual&#0;</param><city>MSK&#0;</city></item></rates>`);
+    const report = check(
+      `<rates><item><from>BTC</from><to>CASHUSD</to><in>1</in><out>20</out><param>manual&#0;</param><city>MSK&#0;</city></item></rates>`,
+    );
     expect(report.offers[0]).toMatchObject({ flags: ['manual'], city: 'MSK' });
   });
 
   it('reads <item>s of a <rates> wrapped in another root, with a warning', () => {
     const report = check(`<response><status>ok</status><rates>${item('')}</rates></response>`);
-    expect(report).toMatchObject({ status: 'ok', stats: { offers: 1 }, warnings: ['the <rates> are wrapped in <response>; read anyway'] });
+    expect(report).toMatchObject({
+      status: 'ok',
+      stats: { offers: 1 },
+      warnings: ['the <rates> are wrapped in <response>; read anyway'],
+    });
   });
 });
 
 describe('checkFeed: EREF 1.1 limits with a unit', () => {
   it('moves a limit whose unit names the other side, and warns about a unit naming neither', () => {
-    const report = check('<rates><item><from>SBERRUB</from><to>BTC</to><in>6600000</in><out>1</out><frommin>0.01 BTC</frommin><tomax>500000 RUB</tomax><frommax>9 EUR</frommax></item></rates>');
+    const report = check(
+      '<rates><item><from>SBERRUB</from><to>BTC</to><in>6600000</in><out>1</out><frommin>0.01 BTC</frommin><tomax>500000 RUB</tomax><frommax>9 EUR</frommax></item></rates>',
+    );
     // tomax in RUB is a from-side limit; frommax in EUR stays on its side: the smaller of the two maxima wins.
     expect(report.offers[0]).toMatchObject({ fromMin: null, toMin: '0.01', fromMax: '9', toMax: null });
-    expect(report.warnings).toEqual(['item 0: frommax unit EUR names neither SBERRUB nor BTC; taken as a SBERRUB limit']);
+    expect(report.warnings).toEqual([
+      'item 0: frommax unit EUR names neither SBERRUB nor BTC; taken as a SBERRUB limit',
+    ]);
   });
 });

@@ -22,10 +22,28 @@ export class IngestionMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     });
-    this.polls = new Counter({ name: 'ratewatch_feed_polls_total', help: 'Feed polls by outcome and error code', labelNames: ['status', 'error_code'], registers: [registry] });
-    this.bytesFetched = new Counter({ name: 'ratewatch_feed_fetched_bytes_total', help: 'Bytes fetched from feeds (on the wire)', registers: [registry] });
-    this.offersWritten = new Counter({ name: 'ratewatch_offers_written_total', help: 'Offers inserted, updated and deleted by snapshot writes', labelNames: ['change'], registers: [registry] });
-    this.itemsRejected = new Counter({ name: 'ratewatch_feed_items_rejected_total', help: 'Feed items rejected by the normalizer', registers: [registry] });
+    this.polls = new Counter({
+      name: 'ratewatch_feed_polls_total',
+      help: 'Feed polls by outcome and error code',
+      labelNames: ['status', 'error_code'],
+      registers: [registry],
+    });
+    this.bytesFetched = new Counter({
+      name: 'ratewatch_feed_fetched_bytes_total',
+      help: 'Bytes fetched from feeds (on the wire)',
+      registers: [registry],
+    });
+    this.offersWritten = new Counter({
+      name: 'ratewatch_offers_written_total',
+      help: 'Offers inserted, updated and deleted by snapshot writes',
+      labelNames: ['change'],
+      registers: [registry],
+    });
+    this.itemsRejected = new Counter({
+      name: 'ratewatch_feed_items_rejected_total',
+      help: 'Feed items rejected by the normalizer',
+      registers: [registry],
+    });
     this.processing = new Gauge({
       name: 'ratewatch_poll_processing',
       help: 'Polls processing now (active) and fetched polls waiting for one of the POLL_PROCESSING_CONCURRENCY slots (waiting)',

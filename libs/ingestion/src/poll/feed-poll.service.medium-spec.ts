@@ -40,7 +40,15 @@ describe('FeedPollService on a real PostgreSQL', () => {
     );
   const feedRow = async () =>
     (
-      await dataSource.query<Array<{ last_status: string; consecutive_failures: number; last_error: unknown; in_maintenance: boolean; last_success_at: Date | null }>>(
+      await dataSource.query<
+        Array<{
+          last_status: string;
+          consecutive_failures: number;
+          last_error: unknown;
+          in_maintenance: boolean;
+          last_success_at: Date | null;
+        }>
+      >(
         `SELECT last_status, consecutive_failures, last_error, in_maintenance, last_success_at FROM feeds WHERE id = $1`,
         [feedId],
       )
@@ -70,20 +78,37 @@ describe('FeedPollService on a real PostgreSQL', () => {
   it('writes the first snapshot and records the run', async () => {
     server.serve(path, { body: STANDARD });
     const outcome = await poll();
-    expect(outcome.run).toMatchObject({ status: 'ok', format: 'xml', items: 8, accepted: 8, inserted: 8, updated: 0, deleted: 0, httpStatus: 200 });
+    expect(outcome.run).toMatchObject({
+      status: 'ok',
+      format: 'xml',
+      items: 8,
+      accepted: 8,
+      inserted: 8,
+      updated: 0,
+      deleted: 0,
+      httpStatus: 200,
+    });
     expect(await offers()).toHaveLength(8);
     expect(await feedRow()).toMatchObject({ last_status: 'ok', consecutive_failures: 0, last_error: null });
-    const runs = await dataSource.query<Array<{ status: string; inserted: number }>>(`SELECT status, inserted FROM feed_runs WHERE feed_id = $1`, [feedId]);
+    const runs = await dataSource.query<Array<{ status: string; inserted: number }>>(
+      `SELECT status, inserted FROM feed_runs WHERE feed_id = $1`,
+      [feedId],
+    );
     expect(runs).toEqual([{ status: 'ok', inserted: 8 }]);
   });
 
   it('writes nothing for an unchanged body', async () => {
     server.serve(path, { body: STANDARD });
     await poll();
-    const before = await dataSource.query<Array<{ xmin: string }>>(`SELECT xmin::text FROM offers WHERE feed_id = $1 ORDER BY 1`, [feedId]);
+    const before = await dataSource.query<Array<{ xmin: string }>>(
+      `SELECT xmin::text FROM offers WHERE feed_id = $1 ORDER BY 1`,
+      [feedId],
+    );
     const outcome = await poll();
     expect(outcome.run).toMatchObject({ status: 'unchanged', inserted: 0, updated: 0, deleted: 0 });
-    expect(await dataSource.query(`SELECT xmin::text FROM offers WHERE feed_id = $1 ORDER BY 1`, [feedId])).toEqual(before);
+    expect(await dataSource.query(`SELECT xmin::text FROM offers WHERE feed_id = $1 ORDER BY 1`, [feedId])).toEqual(
+      before,
+    );
   });
 
   it('answers a 304 with a successful poll and no work', async () => {
@@ -97,14 +122,28 @@ describe('FeedPollService on a real PostgreSQL', () => {
   it('inserts, updates and deletes only what changed', async () => {
     server.serve(path, { body: xml(['BTC', 'ETH', '20'], ['BTC', 'SBERRUB', '6850000'], ['ETH', 'BTC', '0.05']) });
     await poll();
-    const untouched = await dataSource.query<Array<{ xmin: string }>>(`SELECT xmin::text FROM offers WHERE feed_id = $1 AND to_code = 'SBERRUB'`, [feedId]);
-    server.serve(path, { body: xml(['BTC', 'ETH', '21'], ['BTC', 'SBERRUB', '6850000.0'], ['ETH', 'SBERRUB', '340000']) });
+    const untouched = await dataSource.query<Array<{ xmin: string }>>(
+      `SELECT xmin::text FROM offers WHERE feed_id = $1 AND to_code = 'SBERRUB'`,
+      [feedId],
+    );
+    server.serve(path, {
+      body: xml(['BTC', 'ETH', '21'], ['BTC', 'SBERRUB', '6850000.0'], ['ETH', 'SBERRUB', '340000']),
+    });
     const outcome = await poll();
     expect(outcome.change).toMatchObject({ inserted: 1, updated: 1, deleted: 1 });
     expect(outcome.change?.touched.map((d) => d.join('>')).sort()).toEqual(['BTC>ETH', 'ETH>BTC', 'ETH>SBERRUB']);
-    expect((await offers()).map((o) => `${o.from_code}>${o.to_code}=${o.amount_out}`)).toEqual(['BTC>ETH=21', 'BTC>SBERRUB=6850000', 'ETH>SBERRUB=340000']);
+    expect((await offers()).map((o) => `${o.from_code}>${o.to_code}=${o.amount_out}`)).toEqual([
+      'BTC>ETH=21',
+      'BTC>SBERRUB=6850000',
+      'ETH>SBERRUB=340000',
+    ]);
     // 6850000.0 equals 6850000: that row was not rewritten.
-    expect(await dataSource.query(`SELECT xmin::text FROM offers WHERE feed_id = $1 AND to_code = 'SBERRUB' AND from_code = 'BTC'`, [feedId])).toEqual(untouched);
+    expect(
+      await dataSource.query(
+        `SELECT xmin::text FROM offers WHERE feed_id = $1 AND to_code = 'SBERRUB' AND from_code = 'BTC'`,
+        [feedId],
+      ),
+    ).toEqual(untouched);
   });
 
   it('keeps the previous snapshot when the body is broken, and says why', async () => {
@@ -114,7 +153,11 @@ describe('FeedPollService on a real PostgreSQL', () => {
     const outcome = await poll();
     expect(outcome.run).toMatchObject({ status: 'error', error: { code: 'xml_malformed' } });
     expect(await offers()).toHaveLength(8);
-    expect(await feedRow()).toMatchObject({ last_status: 'error', consecutive_failures: 1, last_error: { code: 'xml_malformed' } });
+    expect(await feedRow()).toMatchObject({
+      last_status: 'error',
+      consecutive_failures: 1,
+      last_error: { code: 'xml_malformed' },
+    });
   });
 
   it('records HTTP errors and HTML pages as failed runs that change no offers', async () => {
@@ -144,13 +187,30 @@ describe('FeedPollService on a real PostgreSQL', () => {
   it('reads a 503 whose page says maintenance as maintenance (offers hidden at once); other 503s stay errors', async () => {
     server.serve(path, { body: STANDARD });
     await poll();
-    server.serve(path, { body: '<html><head><title>Технические работы</title></head><body>Скоро вернёмся</body></html>', status: 503, contentType: 'text/html' });
+    server.serve(path, {
+      body: '<html><head><title>Технические работы</title></head><body>Скоро вернёмся</body></html>',
+      status: 503,
+      contentType: 'text/html',
+    });
     const outcome = await poll();
-    expect(outcome.run).toMatchObject({ status: 'maintenance', httpStatus: 503, error: null, warnings: ['maintenance: HTTP 503: Технические работы'] });
-    expect(await feedRow()).toMatchObject({ in_maintenance: true, last_status: 'maintenance', consecutive_failures: 0 });
+    expect(outcome.run).toMatchObject({
+      status: 'maintenance',
+      httpStatus: 503,
+      error: null,
+      warnings: ['maintenance: HTTP 503: Технические работы'],
+    });
+    expect(await feedRow()).toMatchObject({
+      in_maintenance: true,
+      last_status: 'maintenance',
+      consecutive_failures: 0,
+    });
     expect(await offers()).toHaveLength(8); // kept, hidden until the exchanger is back
 
-    server.serve(path, { body: '<html><title>503 Service Temporarily Unavailable</title></html>', status: 503, contentType: 'text/html' });
+    server.serve(path, {
+      body: '<html><title>503 Service Temporarily Unavailable</title></html>',
+      status: 503,
+      contentType: 'text/html',
+    });
     expect((await poll()).run.error?.code).toBe('http_error');
     server.serve(path, { body: STANDARD });
     expect((await poll()).run.status).toBe('ok');
@@ -168,17 +228,32 @@ describe('FeedPollService on a real PostgreSQL', () => {
   it('never records internal_error for feed content: bad values reject their items, the rest is written', async () => {
     server.serve(path, { body: STANDARD });
     await poll();
-    const body = xml(['BTC', 'ETH', '20'], ['ETH', 'BTC', `0.${'4'.repeat(20_000)}`], ['BTC', 'SBERRUB', '6850000']).replace('</rates>', '<item><from>LTC</from><to>BTC</to><in>1e-400</in><out>1</out></item><item><from>XMR</from><to>BTC</to><in>1</in><out>0.002</out><param>manual\u0000</param><floating percent="1" minutes="30"/><delay>20</delay></item></rates>');
+    const body = xml(
+      ['BTC', 'ETH', '20'],
+      ['ETH', 'BTC', `0.${'4'.repeat(20_000)}`],
+      ['BTC', 'SBERRUB', '6850000'],
+    ).replace(
+      '</rates>',
+      '<item><from>LTC</from><to>BTC</to><in>1e-400</in><out>1</out></item><item><from>XMR</from><to>BTC</to><in>1</in><out>0.002</out><param>manual\u0000</param><floating percent="1" minutes="30"/><delay>20</delay></item></rates>',
+    );
     server.serve(path, { body });
     const outcome = await poll();
     expect(outcome.run).toMatchObject({ status: 'ok', dialect: 'xml-eref-1.1', accepted: 3, rejected: 2 });
     expect((await offers()).map((o) => `${o.from_code}>${o.to_code}`)).toEqual(['BTC>ETH', 'BTC>SBERRUB', 'XMR>BTC']);
     const [xmr] = await dataSource.query<Array<{ flags: string[]; floating: unknown; delay_minutes: number }>>(
-      `SELECT flags, floating, delay_minutes FROM offers WHERE feed_id = $1 AND from_code = 'XMR'`, [feedId]);
+      `SELECT flags, floating, delay_minutes FROM offers WHERE feed_id = $1 AND from_code = 'XMR'`,
+      [feedId],
+    );
     expect(xmr).toEqual({ flags: ['floating', 'manual'], floating: { percent: '1', minutes: 30 }, delay_minutes: 20 });
-    const [run] = await dataSource.query<Array<{ dialect: string; rejects: Array<{ reason: string }> }>>(`SELECT dialect, rejects FROM feed_runs WHERE feed_id = $1 ORDER BY id DESC LIMIT 1`, [feedId]);
+    const [run] = await dataSource.query<Array<{ dialect: string; rejects: Array<{ reason: string }> }>>(
+      `SELECT dialect, rejects FROM feed_runs WHERE feed_id = $1 ORDER BY id DESC LIMIT 1`,
+      [feedId],
+    );
     expect(run?.dialect).toBe('xml-eref-1.1');
-    expect(run?.rejects.map((r) => r.reason)).toEqual([expect.stringMatching(/more than 40 significant digits$/), 'in "1e-400" is out of range: smaller than 1e-30']);
+    expect(run?.rejects.map((r) => r.reason)).toEqual([
+      expect.stringMatching(/more than 40 significant digits$/),
+      'in "1e-400" is out of range: smaller than 1e-30',
+    ]);
   });
 
   it('empties the snapshot for a valid feed without items', async () => {
@@ -216,17 +291,19 @@ describe('FeedPollService on a real PostgreSQL', () => {
     server.serve(path, () => ({ body: turn++ % 2 === 0 ? a : b }));
     await Promise.all([poll(), poll(), poll(), poll()]);
     const keys = (await offers()).map((o) => `${o.from_code}>${o.to_code}=${o.amount_out}`).join(',');
-    expect([
-      'BTC>ETH=20,BTC>SBERRUB=1,ETH>BTC=0.05',
-      'BTC>ETH=19,ETH>LTC=40,LTC>BTC=0.001,TRX>BTC=0.000001',
-    ]).toContain(keys);
+    expect(['BTC>ETH=20,BTC>SBERRUB=1,ETH>BTC=0.05', 'BTC>ETH=19,ETH>LTC=40,LTC>BTC=0.001,TRX>BTC=0.000001']).toContain(
+      keys,
+    );
   });
 
   it('backs off scheduled polls of a failing feed but not manual refreshes', async () => {
     server.serve(path, { body: 'down', status: 503 });
     for (let i = 0; i < 3; i++) await poll('schedule');
     const skipped = await poller.poll(feedId, 'schedule');
-    expect(skipped).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^backing off until /) as unknown });
+    expect(skipped).toMatchObject({
+      status: 'skipped',
+      reason: expect.stringMatching(/^backing off until /) as unknown,
+    });
     expect((await poll('manual')).run.status).toBe('error');
   });
 
@@ -235,8 +312,14 @@ describe('FeedPollService on a real PostgreSQL', () => {
     await dataSource.query(`UPDATE feeds SET enabled = false WHERE id = $1`, [feedId]);
     expect(await poller.poll(feedId, 'schedule')).toEqual({ status: 'skipped', reason: `feed ${feedId} is disabled` });
     await dataSource.query(`UPDATE feeds SET enabled = true WHERE id = $1`, [feedId]);
-    await dataSource.query(`UPDATE exchangers SET status = 'paused' WHERE id = (SELECT exchanger_id FROM feeds WHERE id = $1)`, [feedId]);
-    expect(await poller.poll(feedId, 'schedule')).toMatchObject({ status: 'skipped', reason: expect.stringContaining('paused') as unknown });
+    await dataSource.query(
+      `UPDATE exchangers SET status = 'paused' WHERE id = (SELECT exchanger_id FROM feeds WHERE id = $1)`,
+      [feedId],
+    );
+    expect(await poller.poll(feedId, 'schedule')).toMatchObject({
+      status: 'skipped',
+      reason: expect.stringContaining('paused') as unknown,
+    });
     expect(await poller.poll(999_999, 'manual')).toEqual({ status: 'skipped', reason: 'feed 999999 does not exist' });
   });
 
@@ -253,7 +336,9 @@ describe('FeedPollService on a real PostgreSQL', () => {
     const ids: number[] = [];
     for (let i = 0; i < 8; i++) {
       server.serve(`/gate-${i}.xml`, { body: xml(['BTC', 'ETH', `20.${i}`]) });
-      ids.push((await createExchangerWithFeed(dataSource, `gate-${counter}-${i}`, server.url(`/gate-${i}.xml`))).feedId);
+      ids.push(
+        (await createExchangerWithFeed(dataSource, `gate-${counter}-${i}`, server.url(`/gate-${i}.xml`))).feedId,
+      );
     }
     const seen: Array<{ active: number; waiting: number }> = [];
     const sample = async () => {
@@ -288,14 +373,82 @@ describe('snapshot writes keep hostile text intact', () => {
     try {
       const { feeds } = pollServiceFor(dataSource);
       const { exchangerId, feedId } = await createExchangerWithFeed(dataSource, 'hostile', 'https://h.example/r.xml');
-      const flags = ['manual', 'say "hi"', 'back\\slash', '{braces}', 'tab\there', 'new\nline', 'кириллица', "'; DROP TABLE offers; --"];
-      const run = { trigger: 'manual', startedAt: new Date(), durationMs: 1, status: 'ok' as const, format: 'xml', dialect: 'xml-eref-1.1', httpStatus: 200, bytes: 1, items: 1, accepted: 1, rejected: 0, duplicates: 0, inserted: 0, updated: 0, deleted: 0, error: null, rejects: [], warnings: [] };
-      const offer = { from: 'BTC', to: 'ETH', city: null, in: '1', out: '20', rate: '20', reserve: null, fromMin: null, fromMax: null, toMin: null, toMax: null, fromFee: [{ kind: 'fixed' as const, value: '1', unit: 'BTC' }], toFee: [], minFee: [], flags, floating: { percent: '0.5', minutes: 30 }, delayMinutes: 15 };
-      expect(await feeds.applyAnswer({ id: feedId, exchangerId }, run, { etag: null, lastModified: null, contentHash: 'a' }, [offer])).toMatchObject({ inserted: 1 });
-      const [row] = await dataSource.query<Array<{ flags: string[]; from_fee: unknown }>>(`SELECT flags, from_fee, floating, delay_minutes FROM offers WHERE feed_id = $1`, [feedId]);
-      expect(row).toEqual({ flags, from_fee: [{ kind: 'fixed', value: '1', unit: 'BTC' }], floating: { percent: '0.5', minutes: 30 }, delay_minutes: 15 });
+      const flags = [
+        'manual',
+        'say "hi"',
+        'back\\slash',
+        '{braces}',
+        'tab\there',
+        'new\nline',
+        'кириллица',
+        "'; DROP TABLE offers; --",
+      ];
+      const run = {
+        trigger: 'manual',
+        startedAt: new Date(),
+        durationMs: 1,
+        status: 'ok' as const,
+        format: 'xml',
+        dialect: 'xml-eref-1.1',
+        httpStatus: 200,
+        bytes: 1,
+        items: 1,
+        accepted: 1,
+        rejected: 0,
+        duplicates: 0,
+        inserted: 0,
+        updated: 0,
+        deleted: 0,
+        error: null,
+        rejects: [],
+        warnings: [],
+      };
+      const offer = {
+        from: 'BTC',
+        to: 'ETH',
+        city: null,
+        in: '1',
+        out: '20',
+        rate: '20',
+        reserve: null,
+        fromMin: null,
+        fromMax: null,
+        toMin: null,
+        toMax: null,
+        fromFee: [{ kind: 'fixed' as const, value: '1', unit: 'BTC' }],
+        toFee: [],
+        minFee: [],
+        flags,
+        floating: { percent: '0.5', minutes: 30 },
+        delayMinutes: 15,
+      };
+      expect(
+        await feeds.applyAnswer(
+          { id: feedId, exchangerId },
+          run,
+          { etag: null, lastModified: null, contentHash: 'a' },
+          [offer],
+        ),
+      ).toMatchObject({ inserted: 1 });
+      const [row] = await dataSource.query<Array<{ flags: string[]; from_fee: unknown }>>(
+        `SELECT flags, from_fee, floating, delay_minutes FROM offers WHERE feed_id = $1`,
+        [feedId],
+      );
+      expect(row).toEqual({
+        flags,
+        from_fee: [{ kind: 'fixed', value: '1', unit: 'BTC' }],
+        floating: { percent: '0.5', minutes: 30 },
+        delay_minutes: 15,
+      });
       // The same values again: nothing is rewritten.
-      expect(await feeds.applyAnswer({ id: feedId, exchangerId }, run, { etag: null, lastModified: null, contentHash: 'b' }, [offer])).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
+      expect(
+        await feeds.applyAnswer(
+          { id: feedId, exchangerId },
+          run,
+          { etag: null, lastModified: null, contentHash: 'b' },
+          [offer],
+        ),
+      ).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
     } finally {
       await dataSource.destroy();
       await db.drop();

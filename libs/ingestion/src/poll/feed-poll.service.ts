@@ -46,21 +46,29 @@ export class FeedPollService {
     const feed = await this.feeds.findForPoll(feedId);
     if (!feed) return { status: 'skipped', reason: `feed ${feedId} does not exist` };
     if (!feed.enabled) return { status: 'skipped', reason: `feed ${feedId} is disabled` };
-    if (feed.exchangerStatus !== 'active') return { status: 'skipped', reason: `the exchanger of feed ${feedId} is ${feed.exchangerStatus}` };
+    if (feed.exchangerStatus !== 'active')
+      return { status: 'skipped', reason: `the exchanger of feed ${feedId} is ${feed.exchangerStatus}` };
     if (trigger === 'schedule') {
       const until = backoffUntil(feed.lastAttemptAt, feed.consecutiveFailures, feed.intervalSeconds);
-      if (until !== null && until.getTime() > Date.now()) return { status: 'skipped', reason: `backing off until ${until.toISOString()}` };
+      if (until !== null && until.getTime() > Date.now())
+        return { status: 'skipped', reason: `backing off until ${until.toISOString()}` };
     }
 
     const started = new Date();
     const timer = this.metrics.pollDuration.startTimer();
-    const outcome = await this.pollFeed(feed, trigger, started).catch(async (error: unknown): Promise<CompletedPoll> => {
-      // Not the feed's fault (a bug, or the database): record what we can, then let the caller decide.
-      this.logger.error(`poll of feed ${feed.id} failed unexpectedly: ${error instanceof Error ? error.stack : String(error)}`);
-      const run = this.run(trigger, started, 'error', { error: { code: 'internal_error', message: 'ratewatch failed while processing this feed; see the worker log' } });
-      await this.feeds.recordFailure(feed.id, run);
-      return { status: 'error', run, change: null };
-    });
+    const outcome = await this.pollFeed(feed, trigger, started).catch(
+      async (error: unknown): Promise<CompletedPoll> => {
+        // Not the feed's fault (a bug, or the database): record what we can, then let the caller decide.
+        this.logger.error(
+          `poll of feed ${feed.id} failed unexpectedly: ${error instanceof Error ? error.stack : String(error)}`,
+        );
+        const run = this.run(trigger, started, 'error', {
+          error: { code: 'internal_error', message: 'ratewatch failed while processing this feed; see the worker log' },
+        });
+        await this.feeds.recordFailure(feed.id, run);
+        return { status: 'error', run, change: null };
+      },
+    );
     timer({ status: outcome.status });
     this.metrics.polls.inc({ status: outcome.status, error_code: outcome.run.error?.code ?? '' });
     if (outcome.change) {
@@ -75,25 +83,46 @@ export class FeedPollService {
   private async pollFeed(feed: FeedToPoll, trigger: PollTrigger, started: Date): Promise<CompletedPoll> {
     let answer;
     try {
-      answer = await this.fetcher.fetch({ url: feed.url, timeoutMs: feed.timeoutMs, etag: feed.etag, lastModified: feed.lastModified });
+      answer = await this.fetcher.fetch({
+        url: feed.url,
+        timeoutMs: feed.timeoutMs,
+        etag: feed.etag,
+        lastModified: feed.lastModified,
+      });
     } catch (error) {
       if (!(error instanceof FetchError)) throw error;
       const notice = error.errorBody && maintenanceInErrorAnswer(error.errorBody.body, error.errorBody.contentType);
       if (error.errorBody !== null && notice) {
         // A 503 page that says "maintenance": the exchanger is offline, its offers are hidden at once.
-        const run = this.run(trigger, started, 'maintenance', { httpStatus: error.httpStatus, bytes: error.errorBody.body.length, warnings: [`maintenance: HTTP ${error.httpStatus}: ${notice}`] });
-        const change = await this.feeds.applyAnswer(feed, run, { etag: null, lastModified: null, contentHash: null }, null);
+        const run = this.run(trigger, started, 'maintenance', {
+          httpStatus: error.httpStatus,
+          bytes: error.errorBody.body.length,
+          warnings: [`maintenance: HTTP ${error.httpStatus}: ${notice}`],
+        });
+        const change = await this.feeds.applyAnswer(
+          feed,
+          run,
+          { etag: null, lastModified: null, contentHash: null },
+          null,
+        );
         this.changes.publish({ all: true });
         return { status: 'maintenance', run, change };
       }
-      const run = this.run(trigger, started, 'error', { error: { code: error.code, message: error.message }, httpStatus: error.httpStatus });
+      const run = this.run(trigger, started, 'error', {
+        error: { code: error.code, message: error.message },
+        httpStatus: error.httpStatus,
+      });
       await this.feeds.recordFailure(feed.id, run);
       return { status: 'error', run, change: null };
     }
 
     if (answer.kind === 'not_modified') {
       const run = this.run(trigger, started, 'not_modified', { httpStatus: 304, bytes: 0 });
-      await this.feeds.recordUnchanged(feed.id, run, { etag: answer.etag, lastModified: answer.lastModified, contentHash: null });
+      await this.feeds.recordUnchanged(feed.id, run, {
+        etag: answer.etag,
+        lastModified: answer.lastModified,
+        contentHash: null,
+      });
       return { status: 'not_modified', run, change: null };
     }
 
@@ -113,20 +142,27 @@ export class FeedPollService {
     // The body is here; reading, normalizing and writing it waits for one of the few processing slots.
     const { body, contentType } = answer;
     this.reportGate();
-    return this.gate.run(async (): Promise<CompletedPoll> => {
-      this.reportGate();
-      const context = await this.contexts.forExchanger(feed.exchangerId, feed.catalogVersion);
-      const report = checkFeed(body, { format: feed.format, contentType }, context);
-      const run = this.run(trigger, started, report.status, { ...seen, ...fromReport(report) });
-      if (report.status === 'error') {
-        await this.feeds.recordFailure(feed.id, run);
-        return { status: 'error', run, change: null };
-      }
-      const change = await this.feeds.applyAnswer(feed, run, state, report.status === 'maintenance' ? null : report.offers);
-      // Maintenance hides every direction of the exchanger at once; otherwise only the touched ones changed.
-      this.changes.publish(report.status === 'maintenance' ? { all: true } : { directions: change.touched });
-      return { status: report.status, run: { ...run, ...pick(change) }, change };
-    }).finally(() => this.reportGate());
+    return this.gate
+      .run(async (): Promise<CompletedPoll> => {
+        this.reportGate();
+        const context = await this.contexts.forExchanger(feed.exchangerId, feed.catalogVersion);
+        const report = checkFeed(body, { format: feed.format, contentType }, context);
+        const run = this.run(trigger, started, report.status, { ...seen, ...fromReport(report) });
+        if (report.status === 'error') {
+          await this.feeds.recordFailure(feed.id, run);
+          return { status: 'error', run, change: null };
+        }
+        const change = await this.feeds.applyAnswer(
+          feed,
+          run,
+          state,
+          report.status === 'maintenance' ? null : report.offers,
+        );
+        // Maintenance hides every direction of the exchanger at once; otherwise only the touched ones changed.
+        this.changes.publish(report.status === 'maintenance' ? { all: true } : { directions: change.touched });
+        return { status: report.status, run: { ...run, ...pick(change) }, change };
+      })
+      .finally(() => this.reportGate());
   }
 
   /** The processing gate's load on /metrics: how many polls process now, how many wait for a slot. */
@@ -136,7 +172,12 @@ export class FeedPollService {
     this.metrics.processing.set({ state: 'waiting' }, waiting);
   }
 
-  private run(trigger: PollTrigger, started: Date, status: FeedRunRecord['status'], fields: Partial<FeedRunRecord>): FeedRunRecord {
+  private run(
+    trigger: PollTrigger,
+    started: Date,
+    status: FeedRunRecord['status'],
+    fields: Partial<FeedRunRecord>,
+  ): FeedRunRecord {
     return {
       trigger,
       startedAt: started,

@@ -8,10 +8,15 @@ describe('ProcessingGate', () => {
     const gate = new ProcessingGate(2);
     const started: number[] = [];
     const release = new Map<number, () => void>();
-    const jobs = [1, 2, 3, 4].map((n) => gate.run(() => new Promise<number>((resolve) => {
-      started.push(n);
-      release.set(n, () => resolve(n));
-    })));
+    const jobs = [1, 2, 3, 4].map((n) =>
+      gate.run(
+        () =>
+          new Promise<number>((resolve) => {
+            started.push(n);
+            release.set(n, () => resolve(n));
+          }),
+      ),
+    );
     await tick();
     expect(started).toEqual([1, 2]);
     expect(gate.load).toEqual({ active: 2, waiting: 2 });

@@ -11,7 +11,8 @@ export class ProcessingGate {
   private readonly waiting: Array<() => void> = [];
 
   constructor(readonly limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`a processing gate needs a limit of at least 1, got ${limit}`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`a processing gate needs a limit of at least 1, got ${limit}`);
   }
 
   /** Polls processing now / waiting for a slot (for metrics and tests). */

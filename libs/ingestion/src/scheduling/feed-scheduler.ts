@@ -37,10 +37,14 @@ export class FeedScheduler {
 
   async reconcile(): Promise<ReconcileResult> {
     const wanted = await this.feeds.listSchedulable();
-    const result = await this.schedules.reconcile('feed', wanted.map((f) => feedPollSchedule(f.id, f.intervalSeconds)));
+    const result = await this.schedules.reconcile(
+      'feed',
+      wanted.map((f) => feedPollSchedule(f.id, f.intervalSeconds)),
+    );
     const upserted = feedIds(result.upserted);
     const removed = feedIds(result.removed);
-    if (upserted.length + removed.length > 0) this.logger.log(`reconciled feed schedules: ${upserted.length} upserted, ${removed.length} removed`);
+    if (upserted.length + removed.length > 0)
+      this.logger.log(`reconciled feed schedules: ${upserted.length} upserted, ${removed.length} removed`);
     return { upserted, removed };
   }
 

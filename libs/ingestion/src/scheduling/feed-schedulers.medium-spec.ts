@@ -5,7 +5,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@app/config';
 import { createDataSource, FeedsRepository, migrateAndSeed } from '@app/database';
-import { BullRecurringSchedules, bullConnection, FeedPollJob, feedSchedulerId, InProcessRecurringSchedules, JOBS, QUEUES, scheduleOffsetMs } from '@app/queue';
+import {
+  BullRecurringSchedules,
+  bullConnection,
+  FeedPollJob,
+  feedSchedulerId,
+  InProcessRecurringSchedules,
+  JOBS,
+  QUEUES,
+  scheduleOffsetMs,
+} from '@app/queue';
 import { createExchangerWithFeed, pollServiceFor } from '../../../../test/support/ingestion';
 import { createTestDatabase, TEST_REDIS_URL, TestDatabase } from '../../../../test/support/services';
 import { FeedScheduler } from './feed-scheduler';
@@ -26,7 +35,8 @@ describe('feed schedulers follow the feeds table', () => {
     queues.push(queue);
     return queue;
   };
-  const bullScheduler = () => new FeedScheduler(new BullRecurringSchedules(newQueue(), newQueue(QUEUES.partnerSync)), feeds);
+  const bullScheduler = () =>
+    new FeedScheduler(new BullRecurringSchedules(newQueue(), newQueue(QUEUES.partnerSync)), feeds);
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -37,7 +47,8 @@ describe('feed schedulers follow the feeds table', () => {
   });
 
   afterAll(async () => {
-    for (const name of [QUEUES.feedPoll, QUEUES.partnerSync]) await queues.find((q) => q.name === name)?.obliterate({ force: true });
+    for (const name of [QUEUES.feedPoll, QUEUES.partnerSync])
+      await queues.find((q) => q.name === name)?.obliterate({ force: true });
     await Promise.all(queues.map((q) => q.close()));
     await dataSource.destroy();
     await db.drop();
@@ -45,10 +56,18 @@ describe('feed schedulers follow the feeds table', () => {
 
   async function exerciseScheduler(makeScheduler: () => FeedScheduler, label: string): Promise<void> {
     const scheduler = makeScheduler();
-    const a = await createExchangerWithFeed(dataSource, `${label}-a`, 'https://a.example/rates.xml', { intervalSeconds: 30 });
-    const b = await createExchangerWithFeed(dataSource, `${label}-b`, 'https://b.example/rates.xml', { intervalSeconds: 15 });
-    const off = await createExchangerWithFeed(dataSource, `${label}-off`, 'https://c.example/rates.xml', { enabled: false });
-    const paused = await createExchangerWithFeed(dataSource, `${label}-paused`, 'https://d.example/rates.xml', { status: 'paused' });
+    const a = await createExchangerWithFeed(dataSource, `${label}-a`, 'https://a.example/rates.xml', {
+      intervalSeconds: 30,
+    });
+    const b = await createExchangerWithFeed(dataSource, `${label}-b`, 'https://b.example/rates.xml', {
+      intervalSeconds: 15,
+    });
+    const off = await createExchangerWithFeed(dataSource, `${label}-off`, 'https://c.example/rates.xml', {
+      enabled: false,
+    });
+    const paused = await createExchangerWithFeed(dataSource, `${label}-paused`, 'https://d.example/rates.xml', {
+      status: 'paused',
+    });
     const expected = async () => (await feeds.listSchedulable()).map((f) => f.id);
 
     await scheduler.reconcile();
@@ -117,7 +136,9 @@ describe('feed schedulers follow the feeds table', () => {
       const scheduler = inProcess(registry);
       await scheduler.reconcile();
       expect((await scheduler.scheduledFeedIds()).length).toBe((await feeds.listSchedulable()).length);
-      expect(registry.getTimeouts().length + registry.getIntervals().length).toBe((await feeds.listSchedulable()).length);
+      expect(registry.getTimeouts().length + registry.getIntervals().length).toBe(
+        (await feeds.listSchedulable()).length,
+      );
     } finally {
       await Promise.all(drivers.map((d) => d.stop()));
       await fetcher.close();

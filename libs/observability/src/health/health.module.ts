@@ -1,6 +1,13 @@
 import { Controller, DynamicModule, Get, Inject, Injectable, Module, Optional } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, HealthIndicatorResult, HealthIndicatorService, TerminusModule, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorResult,
+  HealthIndicatorService,
+  TerminusModule,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
 import type { Redis } from 'ioredis';
 import { REDIS_CLIENT, withinDeadline } from '@app/messaging';
 
@@ -20,7 +27,9 @@ class RedisHealthIndicator {
     try {
       const answer = await withinDeadline(this.redis.ping(), CHECK_TIMEOUT_MS);
       if (!answer.done) return check.down({ message: 'timeout' });
-      return answer.value === 'PONG' ? check.up() : check.down({ message: `unexpected answer ${String(answer.value)}` });
+      return answer.value === 'PONG'
+        ? check.up()
+        : check.down({ message: `unexpected answer ${String(answer.value)}` });
     } catch (error) {
       return check.down({ message: error instanceof Error ? error.message : 'unreachable' });
     }

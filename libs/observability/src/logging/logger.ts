@@ -34,5 +34,8 @@ export function maskSecretsInUrl(raw: string): string {
   for (const key of [...url.searchParams.keys()]) {
     if (/api_?key|token|secret|password|^key$/i.test(key)) url.searchParams.set(key, '***');
   }
-  return url.toString().replace(/=\*\*\*/g, '=***').replace(/%2A%2A%2A/g, '***');
+  return url
+    .toString()
+    .replace(/=\*\*\*/g, '=***')
+    .replace(/%2A%2A%2A/g, '***');
 }

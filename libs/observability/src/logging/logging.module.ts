@@ -15,7 +15,8 @@ export class LoggingModule {
           pinoHttp: {
             logger,
             autoLogging: { ignore: (req) => QUIET_ROUTES.includes((req.url ?? '').split('?')[0] ?? '') },
-            customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+            customLogLevel: (_req, res, error) =>
+              error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
             serializers: {
               req: (req: { method?: string; url?: string }) => ({ method: req.method, url: req.url }),
               res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),

@@ -42,7 +42,10 @@ class HttpMetrics implements OnModuleInit {
     fastify.addHook('onResponse', (request, reply, done) => {
       const route = request.routeOptions.url ?? 'unmatched';
       if (route !== '/metrics') {
-        this.duration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+        this.duration.observe(
+          { method: request.method, route, status_code: String(reply.statusCode) },
+          reply.elapsedTime / 1000,
+        );
       }
       done();
     });

@@ -56,7 +56,10 @@ export function runProcess(name: string, start: (config: AppConfig, logger: Logg
       process.once('SIGINT', stop);
     },
     (error: unknown) => {
-      logger.fatal({ err: error }, `${name} failed to start: ${error instanceof Error ? error.message : String(error)}`);
+      logger.fatal(
+        { err: error },
+        `${name} failed to start: ${error instanceof Error ? error.message : String(error)}`,
+      );
       logger.flush();
       process.exit(1);
     },

@@ -19,7 +19,11 @@ export class BullRecurringSchedules extends RecurringSchedules {
 
   async upsert(schedule: RecurringSchedule): Promise<void> {
     const { id, everyMs, offsetMs, job } = schedule;
-    await this.queueOf(id).upsertJobScheduler(id, { every: everyMs, ...(offsetMs > 0 ? { offset: offsetMs } : {}) }, { name: job.name, data: job.data, opts: JOB_OPTIONS[job.name] });
+    await this.queueOf(id).upsertJobScheduler(
+      id,
+      { every: everyMs, ...(offsetMs > 0 ? { offset: offsetMs } : {}) },
+      { name: job.name, data: job.data, opts: JOB_OPTIONS[job.name] },
+    );
   }
 
   async remove(id: string): Promise<void> {

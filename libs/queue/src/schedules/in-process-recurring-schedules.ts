@@ -4,7 +4,9 @@ import { JobName, SCHEDULE_FAMILIES, ScheduledJob, ScheduleFamily } from '../que
 import { RecurringSchedule, RecurringSchedules, ScheduleState } from './recurring-schedules';
 
 /** Runs the job a schedule produced, in this process: the in-process counterpart of a processor. */
-export type ScheduledJobHandler<N extends ScheduledJob['name']> = (data: Extract<ScheduledJob, { name: N }>['data']) => Promise<unknown>;
+export type ScheduledJobHandler<N extends ScheduledJob['name']> = (
+  data: Extract<ScheduledJob, { name: N }>['data'],
+) => Promise<unknown>;
 
 /** At most this many runs of a job name at once (the counterpart of a BullMQ worker's concurrency). */
 export type InProcessConcurrency = Partial<Record<JobName, number>>;
@@ -39,7 +41,11 @@ export class InProcessRecurringSchedules extends RecurringSchedules implements B
 
   upsert(schedule: RecurringSchedule): Promise<void> {
     const current = this.schedules.get(schedule.id);
-    if (this.stopping || (current && sameTiming(current, schedule) && JSON.stringify(current.job) === JSON.stringify(schedule.job))) return Promise.resolve();
+    if (
+      this.stopping ||
+      (current && sameTiming(current, schedule) && JSON.stringify(current.job) === JSON.stringify(schedule.job))
+    )
+      return Promise.resolve();
     this.clearTimers(schedule.id);
     this.schedules.set(schedule.id, schedule);
     const { id, everyMs, offsetMs } = schedule;
@@ -48,7 +54,10 @@ export class InProcessRecurringSchedules extends RecurringSchedules implements B
     const starter = setTimeout(() => {
       this.registry.deleteTimeout(id);
       this.trigger(id);
-      this.registry.addInterval(id, setInterval(() => this.trigger(id), everyMs));
+      this.registry.addInterval(
+        id,
+        setInterval(() => this.trigger(id), everyMs),
+      );
     }, first);
     this.registry.addTimeout(id, starter);
     return Promise.resolve();
@@ -64,7 +73,12 @@ export class InProcessRecurringSchedules extends RecurringSchedules implements B
     const prefix = SCHEDULE_FAMILIES[family].prefix;
     const states = [...this.schedules.values()]
       .filter((s) => s.id.startsWith(prefix))
-      .map((s) => ({ id: s.id, everyMs: s.everyMs, offsetMs: s.offsetMs, job: { name: s.job.name, data: s.job.data } }));
+      .map((s) => ({
+        id: s.id,
+        everyMs: s.everyMs,
+        offsetMs: s.offsetMs,
+        job: { name: s.job.name, data: s.job.data },
+      }));
     return Promise.resolve(states.sort((a, b) => a.id.localeCompare(b.id)));
   }
 

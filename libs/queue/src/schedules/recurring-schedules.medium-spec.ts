@@ -5,10 +5,24 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../../test/support/processes';
 import { TEST_REDIS_URL } from '../../../../test/support/services';
 import { bullConnection } from '../queue.module';
-import { feedSchedulerId, HOUSEKEEPING, JOB_OPTIONS, JOBS, partnerSchedulerId, QUEUES, scheduleOffsetMs } from '../queues';
+import {
+  feedSchedulerId,
+  HOUSEKEEPING,
+  JOB_OPTIONS,
+  JOBS,
+  partnerSchedulerId,
+  QUEUES,
+  scheduleOffsetMs,
+} from '../queues';
 import { BullRecurringSchedules } from './bull-recurring-schedules';
 import { InProcessRecurringSchedules } from './in-process-recurring-schedules';
-import { feedPollSchedule, housekeepingSchedules, partnerSyncSchedule, RecurringSchedule, RecurringSchedules } from './recurring-schedules';
+import {
+  feedPollSchedule,
+  housekeepingSchedules,
+  partnerSyncSchedule,
+  RecurringSchedule,
+  RecurringSchedules,
+} from './recurring-schedules';
 
 /** A driver under test and how to count the timers / job schedulers it really holds for an id. */
 interface DriverUnderTest {
@@ -41,7 +55,8 @@ function inProcessDriver(): DriverUnderTest {
   const driver = new InProcessRecurringSchedules(registry);
   return {
     driver,
-    schedulersOf: (id) => Promise.resolve([...registry.getTimeouts(), ...registry.getIntervals()].filter((name) => name === id).length),
+    schedulersOf: (id) =>
+      Promise.resolve([...registry.getTimeouts(), ...registry.getIntervals()].filter((name) => name === id).length),
     close: () => driver.stop(),
   };
 }
@@ -63,16 +78,27 @@ describe.each([
 
   it('keeps one schedule per id through repeated upserts, and changes it in place', async () => {
     const { driver, schedulersOf } = open();
-    for (let i = 0; i < 3; i++) await Promise.all([driver.upsert(feedPollSchedule(7, 30)), driver.upsert(partnerSyncSchedule(7, 900))]);
+    for (let i = 0; i < 3; i++)
+      await Promise.all([driver.upsert(feedPollSchedule(7, 30)), driver.upsert(partnerSyncSchedule(7, 900))]);
     await driver.upsert(feedPollSchedule(7, 60));
     expect(await schedulersOf(feedSchedulerId(7))).toBe(1);
     expect(await schedulersOf(partnerSchedulerId(7))).toBe(1);
     expect(await driver.list('feed')).toEqual([
-      { id: feedSchedulerId(7), everyMs: 60_000, offsetMs: scheduleOffsetMs(7, 60_000), job: { name: JOBS.pollFeed, data: { feedId: 7, trigger: 'schedule' } } },
+      {
+        id: feedSchedulerId(7),
+        everyMs: 60_000,
+        offsetMs: scheduleOffsetMs(7, 60_000),
+        job: { name: JOBS.pollFeed, data: { feedId: 7, trigger: 'schedule' } },
+      },
     ]);
     // Partners are spread over their interval exactly like feeds.
     expect(await driver.list('partner')).toEqual([
-      { id: partnerSchedulerId(7), everyMs: 900_000, offsetMs: scheduleOffsetMs(7, 900_000), job: { name: JOBS.syncPartner, data: { exchangerId: 7 } } },
+      {
+        id: partnerSchedulerId(7),
+        everyMs: 900_000,
+        offsetMs: scheduleOffsetMs(7, 900_000),
+        job: { name: JOBS.syncPartner, data: { exchangerId: 7 } },
+      },
     ]);
   });
 
@@ -95,10 +121,17 @@ describe.each([
     await driver.reconcile('housekeeping', housekeepingSchedules());
 
     const desired = [feedPollSchedule(1, 30), feedPollSchedule(2, 45), feedPollSchedule(4, 15)];
-    expect(await driver.reconcile('feed', desired)).toEqual({ upserted: [feedSchedulerId(2), feedSchedulerId(4)], removed: [feedSchedulerId(3)] });
+    expect(await driver.reconcile('feed', desired)).toEqual({
+      upserted: [feedSchedulerId(2), feedSchedulerId(4)],
+      removed: [feedSchedulerId(3)],
+    });
     expect(await driver.ids('feed')).toEqual([feedSchedulerId(1), feedSchedulerId(2), feedSchedulerId(4)]);
     expect(await driver.ids('partner')).toEqual([partnerSchedulerId(1)]);
-    expect(await driver.ids('housekeeping')).toEqual(Object.values(HOUSEKEEPING).map((h) => h.schedulerId).sort());
+    expect(await driver.ids('housekeeping')).toEqual(
+      Object.values(HOUSEKEEPING)
+        .map((h) => h.schedulerId)
+        .sort(),
+    );
     // Up to date: nothing to do, and still one scheduler each.
     expect(await driver.reconcile('feed', desired)).toEqual({ upserted: [], removed: [] });
     for (const schedule of desired) expect(await schedulersOf(schedule.id)).toBe(1);
@@ -124,7 +157,9 @@ describe('RecurringSchedules, BullMQ driver specifics', () => {
       for (let i = 0; i < 3; i++) await driver.upsert(partnerSyncSchedule(5, 600));
       const [scheduler] = await partnerSync.getJobSchedulers(0, -1);
       expect(scheduler?.template?.opts).toMatchObject({ attempts: JOB_OPTIONS[JOBS.syncPartner].attempts });
-      const planned = (await partnerSync.getJobs(['delayed', 'waiting', 'prioritized'])).filter((j) => j.repeatJobKey === partnerSchedulerId(5));
+      const planned = (await partnerSync.getJobs(['delayed', 'waiting', 'prioritized'])).filter(
+        (j) => j.repeatJobKey === partnerSchedulerId(5),
+      );
       expect(planned).toHaveLength(1);
       expect(planned[0]?.name).toBe(JOBS.syncPartner);
       expect(await feedPoll.getJobSchedulersCount()).toBe(0);
@@ -137,7 +172,11 @@ describe('RecurringSchedules, BullMQ driver specifics', () => {
 
 describe('RecurringSchedules, in-process driver runs', () => {
   /** A schedule firing every `everyMs` from now on. */
-  const every = (id: number, everyMs: number): RecurringSchedule => ({ ...feedPollSchedule(id, 1), everyMs, offsetMs: 1 });
+  const every = (id: number, everyMs: number): RecurringSchedule => ({
+    ...feedPollSchedule(id, 1),
+    everyMs,
+    offsetMs: 1,
+  });
 
   it('runs the registered handler, never twice at once for one id, and shutdown waits for the run in hand', async () => {
     const registry = new SchedulerRegistry();
@@ -195,7 +234,11 @@ describe('RecurringSchedules, in-process driver runs', () => {
     });
     driver.handle(HOUSEKEEPING.pruneRuns.job, () => Promise.resolve(started.add(-1)));
     for (const id of [1, 2, 3, 4]) await driver.upsert(every(id, 30));
-    await driver.upsert({ ...housekeepingSchedules().find((s) => s.job.name === JOBS.pruneRuns)!, everyMs: 30, offsetMs: 1 });
+    await driver.upsert({
+      ...housekeepingSchedules().find((s) => s.job.name === JOBS.pruneRuns)!,
+      everyMs: 30,
+      offsetMs: 1,
+    });
     // Housekeeping is not held back by the polls' limit.
     await waitFor('two polls and a housekeeping run', () => started.size >= 3 && started.has(-1), 5000, 10);
     expect(most).toBe(2);

@@ -31,7 +31,10 @@ export class RecurringSchedulesModule {
           provide: InProcessRecurringSchedules,
           inject: [SchedulerRegistry, APP_CONFIG],
           useFactory: (registry: SchedulerRegistry, config: AppConfig) =>
-            new InProcessRecurringSchedules(registry, { [JOBS.pollFeed]: config.worker.concurrency, [JOBS.syncPartner]: PARTNER_SYNC_CONCURRENCY }),
+            new InProcessRecurringSchedules(registry, {
+              [JOBS.pollFeed]: config.worker.concurrency,
+              [JOBS.syncPartner]: PARTNER_SYNC_CONCURRENCY,
+            }),
         },
         { provide: RecurringSchedules, useExisting: InProcessRecurringSchedules },
       ],

@@ -1,4 +1,14 @@
-import { HOUSEKEEPING, JOBS, QUEUES, SCHEDULE_FAMILIES, ScheduledJob, ScheduleFamily, feedSchedulerId, partnerSchedulerId, scheduleOffsetMs } from '../queues';
+import {
+  HOUSEKEEPING,
+  JOBS,
+  QUEUES,
+  SCHEDULE_FAMILIES,
+  ScheduledJob,
+  ScheduleFamily,
+  feedSchedulerId,
+  partnerSchedulerId,
+  scheduleOffsetMs,
+} from '../queues';
 
 /** A job produced every `everyMs`, at `offsetMs` into each interval, under a deterministic id. */
 export interface RecurringSchedule {
@@ -46,7 +56,8 @@ export abstract class RecurringSchedules {
    * are left alone.
    */
   async reconcile(family: ScheduleFamily, desired: readonly RecurringSchedule[]): Promise<ScheduleReconcileResult> {
-    for (const schedule of desired) if (familyOf(schedule.id) !== family) throw new Error(`schedule ${schedule.id} is not of the ${family} family`);
+    for (const schedule of desired)
+      if (familyOf(schedule.id) !== family) throw new Error(`schedule ${schedule.id} is not of the ${family} family`);
     const current = new Map((await this.list(family)).map((s) => [s.id, s]));
     const wanted = new Set(desired.map((s) => s.id));
     const upserted: string[] = [];
@@ -72,7 +83,8 @@ function sameSchedule(current: ScheduleState | undefined, wanted: RecurringSched
 
 /** The family a schedule id belongs to, or null for an id that is not a ratewatch schedule. */
 export function familyOf(id: string): ScheduleFamily | null {
-  for (const family of Object.keys(SCHEDULE_FAMILIES) as ScheduleFamily[]) if (id.startsWith(SCHEDULE_FAMILIES[family].prefix)) return family;
+  for (const family of Object.keys(SCHEDULE_FAMILIES) as ScheduleFamily[])
+    if (id.startsWith(SCHEDULE_FAMILIES[family].prefix)) return family;
   return null;
 }
 

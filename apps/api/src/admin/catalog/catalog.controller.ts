@@ -20,7 +20,11 @@ export class AdminCatalogController {
     return this.catalog.createCurrency(actorOf(request), dto);
   }
 
-  @Patch('currencies/:code') updateCurrency(@Req() request: AdminRequest, @Param('code') code: string, @Body() dto: UpdateCurrencyDto) {
+  @Patch('currencies/:code') updateCurrency(
+    @Req() request: AdminRequest,
+    @Param('code') code: string,
+    @Body() dto: UpdateCurrencyDto,
+  ) {
     return this.catalog.updateCurrency(actorOf(request), code, dto);
   }
 
@@ -33,7 +37,10 @@ export class AdminCatalogController {
     return this.catalog.createAlias(actorOf(request), dto);
   }
 
-  @Delete('currency-aliases/:id') @HttpCode(204) async deleteAlias(@Req() request: AdminRequest, @Param('id', ID) aliasId: number): Promise<void> {
+  @Delete('currency-aliases/:id') @HttpCode(204) async deleteAlias(
+    @Req() request: AdminRequest,
+    @Param('id', ID) aliasId: number,
+  ): Promise<void> {
     await this.catalog.deleteAlias(actorOf(request), aliasId);
   }
 }

@@ -34,16 +34,30 @@ export class CreateCurrencyDto {
 }
 
 export class UpdateCurrencyDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 200, { message: 'name must be 1-200 characters' }) name?: string;
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(1, 200, { message: 'name must be 1-200 characters' })
+  name?: string;
   @ApiPropertyOptional() @IsOptional() @IsBoolean({ message: 'enabled must be true or false' }) enabled?: boolean;
-  @ApiPropertyOptional() @IsOptional() @Transform(toUpperCase) @Matches(/^[A-Z0-9]{1,16}$/, { message: 'ticker must be 1-16 letters and digits' }) ticker?: string;
-  @ApiPropertyOptional() @IsOptional() @Transform(toUpperCase) @Matches(/^[A-Z0-9]{1,16}$/, { message: 'iso must be 1-16 letters and digits' }) iso?: string;
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Transform(toUpperCase)
+  @Matches(/^[A-Z0-9]{1,16}$/, { message: 'ticker must be 1-16 letters and digits' })
+  ticker?: string;
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Transform(toUpperCase)
+  @Matches(/^[A-Z0-9]{1,16}$/, { message: 'iso must be 1-16 letters and digits' })
+  iso?: string;
 }
 
 export class CreateAliasDto {
   @ApiProperty({ example: 'USDT_TRON' })
   @Transform(toUpperCase)
-  @Matches(/^[A-Z0-9_().\-/ ]{1,64}$/, { message: 'alias must be 1-64 characters of letters, digits, spaces and _().-/' })
+  @Matches(/^[A-Z0-9_().\-/ ]{1,64}$/, {
+    message: 'alias must be 1-64 characters of letters, digits, spaces and _().-/',
+  })
   alias!: string;
 
   @CurrencyCodeField('code', { example: 'USDTTRC20' })

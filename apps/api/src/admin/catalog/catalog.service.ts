@@ -31,8 +31,10 @@ export class CatalogAdminService {
 
   async createAlias(actor: Actor, dto: CreateAliasDto): Promise<unknown> {
     const currencies = (await this.catalog.listCurrencies()) as Array<{ code: string }>;
-    if (!currencies.some((c) => c.code === dto.code)) throw new InvalidRequestError(`code ${dto.code} is not in the catalog`);
-    if (dto.exchangerId != null && !(await this.exchangers.find(dto.exchangerId))) throw new InvalidRequestError(`exchangerId ${dto.exchangerId} is not an exchanger`);
+    if (!currencies.some((c) => c.code === dto.code))
+      throw new InvalidRequestError(`code ${dto.code} is not in the catalog`);
+    if (dto.exchangerId != null && !(await this.exchangers.find(dto.exchangerId)))
+      throw new InvalidRequestError(`exchangerId ${dto.exchangerId} is not an exchanger`);
     return this.catalog.createAlias(actor, { alias: dto.alias, code: dto.code, exchangerId: dto.exchangerId ?? null });
   }
 

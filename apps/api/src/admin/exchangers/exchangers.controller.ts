@@ -29,11 +29,18 @@ export class AdminExchangersController {
     return this.exchangers.get(exchangerId);
   }
 
-  @Patch(':id') update(@Req() request: AdminRequest, @Param('id', ID) exchangerId: number, @Body() dto: UpdateExchangerDto) {
+  @Patch(':id') update(
+    @Req() request: AdminRequest,
+    @Param('id', ID) exchangerId: number,
+    @Body() dto: UpdateExchangerDto,
+  ) {
     return this.exchangers.update(actorOf(request), exchangerId, dto);
   }
 
-  @Delete(':id') @HttpCode(204) async remove(@Req() request: AdminRequest, @Param('id', ID) exchangerId: number): Promise<void> {
+  @Delete(':id') @HttpCode(204) async remove(
+    @Req() request: AdminRequest,
+    @Param('id', ID) exchangerId: number,
+  ): Promise<void> {
     await this.exchangers.delete(actorOf(request), exchangerId);
   }
 
@@ -41,7 +48,11 @@ export class AdminExchangersController {
     return { items: await this.feeds.listOfExchanger(exchangerId) };
   }
 
-  @Post(':id/feeds') createFeed(@Req() request: AdminRequest, @Param('id', ID) exchangerId: number, @Body() dto: CreateFeedDto) {
+  @Post(':id/feeds') createFeed(
+    @Req() request: AdminRequest,
+    @Param('id', ID) exchangerId: number,
+    @Body() dto: CreateFeedDto,
+  ) {
     return this.feeds.create(actorOf(request), exchangerId, dto);
   }
 }

@@ -6,7 +6,14 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { UnavailableError } from '@app/domain';
 import { FeedPollService } from '@app/ingestion';
 import { withinDeadline } from '@app/messaging';
-import { bullConnection, FEED_POLL_JOB_OPTIONS, FeedPollJob, feedRefreshDeduplicationId, JOBS, QUEUES } from '@app/queue';
+import {
+  bullConnection,
+  FEED_POLL_JOB_OPTIONS,
+  FeedPollJob,
+  feedRefreshDeduplicationId,
+  JOBS,
+  QUEUES,
+} from '@app/queue';
 
 const WAIT_MS = 120_000;
 /** How long adding the job may take before the refresh answers 503 (Redis away). */
@@ -37,9 +44,16 @@ export class FeedRefresher implements OnApplicationShutdown {
   async refresh(feedId: number, wait: boolean): Promise<{ jobId: string }> {
     if (this.queue) {
       const job = await withinMs(
-        this.queue.add(JOBS.pollFeed, { feedId, trigger: 'manual' }, { ...FEED_POLL_JOB_OPTIONS, deduplication: { id: feedRefreshDeduplicationId(feedId) } }),
+        this.queue.add(
+          JOBS.pollFeed,
+          { feedId, trigger: 'manual' },
+          { ...FEED_POLL_JOB_OPTIONS, deduplication: { id: feedRefreshDeduplicationId(feedId) } },
+        ),
         QUEUE_WAIT_MS,
-        () => new UnavailableError('the job queue (Redis) is not answering; the feed will be polled on schedule, or retry shortly'),
+        () =>
+          new UnavailableError(
+            'the job queue (Redis) is not answering; the feed will be polled on schedule, or retry shortly',
+          ),
       );
       if (wait) await job.waitUntilFinished(this.queueEvents(), WAIT_MS);
       return { jobId: String(job.id) };
@@ -57,7 +71,10 @@ export class FeedRefresher implements OnApplicationShutdown {
   }
 
   private queueEvents(): QueueEvents {
-    this.events ??= new QueueEvents(QUEUES.feedPoll, { connection: bullConnection(this.config.redis.url!, 'ratewatch-api-events'), prefix: this.config.redis.prefix });
+    this.events ??= new QueueEvents(QUEUES.feedPoll, {
+      connection: bullConnection(this.config.redis.url!, 'ratewatch-api-events'),
+      prefix: this.config.redis.prefix,
+    });
     return this.events;
   }
 }

@@ -1,4 +1,17 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { LimitQuery } from '../../common/validation';
@@ -27,7 +40,10 @@ export class AdminFeedsController {
     return this.feeds.update(actorOf(request), feedId, dto);
   }
 
-  @Delete(':id') @HttpCode(204) async remove(@Req() request: AdminRequest, @Param('id', ID) feedId: number): Promise<void> {
+  @Delete(':id') @HttpCode(204) async remove(
+    @Req() request: AdminRequest,
+    @Param('id', ID) feedId: number,
+  ): Promise<void> {
     await this.feeds.delete(actorOf(request), feedId);
   }
 

@@ -100,7 +100,9 @@ export class FeedAdminService {
    */
   private checkAddress(url: string): void {
     if (this.config.fetch.allowPrivate || !isForbiddenAddress(new URL(url).hostname)) return;
-    throw new InvalidRequestError('url points to a private, loopback or link-local address; feeds must be on the public internet (or set FETCH_ALLOW_PRIVATE=true)');
+    throw new InvalidRequestError(
+      'url points to a private, loopback or link-local address; feeds must be on the public internet (or set FETCH_ALLOW_PRIVATE=true)',
+    );
   }
 }
 

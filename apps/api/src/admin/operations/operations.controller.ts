@@ -28,12 +28,19 @@ export class AdminOperationsController {
    */
   @Post('feed-check')
   @HttpCode(200)
-  feedCheck(@Req() request: AdminRequest & { rawBody?: Buffer }, @Headers('content-type') contentType: string | undefined, @Query() query: FeedCheckQuery): Promise<FeedReport> {
+  feedCheck(
+    @Req() request: AdminRequest & { rawBody?: Buffer },
+    @Headers('content-type') contentType: string | undefined,
+    @Query() query: FeedCheckQuery,
+  ): Promise<FeedReport> {
     const format = query.format ?? 'auto';
     const body: unknown = request.body;
     if (isUrlRequest(body)) return this.operations.checkFeed({ url: body.url }, format);
     const raw = Buffer.isBuffer(body) ? body : request.rawBody;
-    if (!raw || raw.length === 0) throw new BadRequestException('send {"url": "…"} as JSON, or the feed itself as text/xml, application/json or text/plain');
+    if (!raw || raw.length === 0)
+      throw new BadRequestException(
+        'send {"url": "…"} as JSON, or the feed itself as text/xml, application/json or text/plain',
+      );
     return this.operations.checkFeed({ body: raw, contentType: contentType ?? null }, format);
   }
 
@@ -45,5 +52,11 @@ export class AdminOperationsController {
 }
 
 function isUrlRequest(body: unknown): body is { url: string } {
-  return typeof body === 'object' && body !== null && !Buffer.isBuffer(body) && typeof (body as { url?: unknown }).url === 'string' && !('rates' in body);
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    !Buffer.isBuffer(body) &&
+    typeof (body as { url?: unknown }).url === 'string' &&
+    !('rates' in body)
+  );
 }

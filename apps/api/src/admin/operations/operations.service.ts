@@ -31,12 +31,21 @@ export class OperationsService {
     const until = filter.until ? new Date(filter.until) : new Date();
     const since = filter.since ? new Date(filter.since) : new Date(until.getTime() - 86_400_000);
     if (since >= until) throw new InvalidRequestError('since must be before until');
-    const items = await this.clicks.counts({ since, until, exchanger: filter.exchanger ?? null, from: filter.from ?? null, to: filter.to ?? null });
+    const items = await this.clicks.counts({
+      since,
+      until,
+      exchanger: filter.exchanger ?? null,
+      from: filter.from ?? null,
+      to: filter.to ?? null,
+    });
     return { since: since.toISOString(), until: until.toISOString(), items };
   }
 
   /** The validator: a URL (fetched through the same fetcher and SSRF guard as a poll) or a raw body. Nothing is stored. */
-  async checkFeed(source: { url: string } | { body: Buffer; contentType: string | null }, format: FeedFormatSetting): Promise<FeedReport> {
+  async checkFeed(
+    source: { url: string } | { body: Buffer; contentType: string | null },
+    format: FeedFormatSetting,
+  ): Promise<FeedReport> {
     const [currencies, aliases] = await Promise.all([this.catalog.loadCurrencies(), this.catalog.loadAliases()]);
     const context = contextForExchanger(currencies, aliases, null);
     if ('url' in source) return checkFeedUrl(this.fetcher, source.url, format, context);
@@ -45,8 +54,15 @@ export class OperationsService {
 
   /** Per queue: waiting, active, delayed, failed, and how many schedulers. */
   async queues() {
-    if (!this.queue) return { mode: 'standalone', items: [{ name: 'in-process', schedulers: (await this.scheduler.scheduledFeedIds()).length }] };
+    if (!this.queue)
+      return {
+        mode: 'standalone',
+        items: [{ name: 'in-process', schedulers: (await this.scheduler.scheduledFeedIds()).length }],
+      };
     const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
-    return { mode: this.config.mode, items: [{ name: this.queue.name, ...counts, schedulers: await this.queue.getJobSchedulersCount() }] };
+    return {
+      mode: this.config.mode,
+      items: [{ name: this.queue.name, ...counts, schedulers: await this.queue.getJobSchedulersCount() }],
+    };
   }
 }

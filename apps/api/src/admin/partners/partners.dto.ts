@@ -12,7 +12,11 @@ export class PartnerAccountDto {
   @Length(4, 512, { message: 'apiKey must be 4-512 characters' })
   apiKey!: string;
 
-  @ApiPropertyOptional({ enum: ['get', 'post', 'both'], default: 'both', description: 'where the start_time/end_time filters go' })
+  @ApiPropertyOptional({
+    enum: ['get', 'post', 'both'],
+    default: 'both',
+    description: 'where the start_time/end_time filters go',
+  })
   @IsOptional()
   @IsIn(['get', 'post', 'both'], { message: 'requestStyle must be get, post or both' })
   requestStyle?: 'get' | 'post' | 'both';
@@ -31,6 +35,12 @@ export class PartnerAccountDto {
 }
 
 export class ReportQuery {
-  @ApiPropertyOptional({ description: 'ISO time; default 30 days ago' }) @IsOptional() @IsISO8601({}, { message: 'since must be an ISO-8601 time' }) since?: string;
-  @ApiPropertyOptional({ description: 'ISO time; default now' }) @IsOptional() @IsISO8601({}, { message: 'until must be an ISO-8601 time' }) until?: string;
+  @ApiPropertyOptional({ description: 'ISO time; default 30 days ago' })
+  @IsOptional()
+  @IsISO8601({}, { message: 'since must be an ISO-8601 time' })
+  since?: string;
+  @ApiPropertyOptional({ description: 'ISO time; default now' })
+  @IsOptional()
+  @IsISO8601({}, { message: 'until must be an ISO-8601 time' })
+  until?: string;
 }

@@ -20,8 +20,10 @@ export class PartnerAdminService {
   /** Connects (or changes) an exchanger's partner account; its sync schedule follows at once. */
   async putAccount(actor: Actor, exchangerId: number, dto: PartnerAccountDto): Promise<unknown> {
     if (!(await this.exchangers.find(exchangerId))) throw new NotFoundError(`no exchanger ${exchangerId}`);
-    if (!this.config.secretKey) throw new InvalidRequestError('SECRET_KEY must be set on the api before a partner API key can be stored');
-    if (/[?&]api_key=/i.test(dto.apiUrl)) throw new InvalidRequestError('apiUrl must not carry the key: send it as apiKey');
+    if (!this.config.secretKey)
+      throw new InvalidRequestError('SECRET_KEY must be set on the api before a partner API key can be stored');
+    if (/[?&]api_key=/i.test(dto.apiUrl))
+      throw new InvalidRequestError('apiUrl must not carry the key: send it as apiKey');
     const account = await this.partners.upsertAccount(actor, exchangerId, {
       apiUrl: dto.apiUrl,
       apiKeyEncrypted: sealSecret(dto.apiKey, this.config.secretKey),
@@ -34,7 +36,8 @@ export class PartnerAdminService {
   }
 
   async deleteAccount(actor: Actor, exchangerId: number): Promise<void> {
-    if (!(await this.partners.deleteAccount(actor, exchangerId))) throw new NotFoundError(`exchanger ${exchangerId} has no partner account`);
+    if (!(await this.partners.deleteAccount(actor, exchangerId)))
+      throw new NotFoundError(`exchanger ${exchangerId} has no partner account`);
     await followSchedule(`partner account of exchanger ${exchangerId} removed`, () => this.scheduler.sync(exchangerId));
   }
 

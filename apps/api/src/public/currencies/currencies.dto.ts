@@ -15,7 +15,8 @@ export class CurrencyDto {
   @ApiProperty({ example: 'Bitcoin (BTC)' }) name!: string;
   @ApiProperty({ example: 'BTC' }) ticker!: string;
   @ApiProperty({ example: 'BTC', description: 'ISO unit the currency is counted in' }) iso!: string;
-  @ApiProperty({ example: 'crypto', enum: ['crypto', 'emoney', 'bank', 'online_banking', 'cash', 'transfer'] }) kind!: string;
+  @ApiProperty({ example: 'crypto', enum: ['crypto', 'emoney', 'bank', 'online_banking', 'cash', 'transfer'] })
+  kind!: string;
   @ApiProperty({ example: 812, description: 'fresh offers that give or take it' }) offers!: number;
 }
 

@@ -10,6 +10,8 @@ export class CurrenciesService {
   /** Enabled currencies, each with its count of fresh offers (only those with offers, if asked). */
   async list(withOffersOnly: boolean): Promise<CurrencyListDto> {
     const rows = await this.catalog.listWithOfferCounts({ withOffersOnly });
-    return { items: rows.map(({ code, name, ticker, iso, kind, offers }) => ({ code, name, ticker, iso, kind, offers })) };
+    return {
+      items: rows.map(({ code, name, ticker, iso, kind, offers }) => ({ code, name, ticker, iso, kind, offers })),
+    };
   }
 }

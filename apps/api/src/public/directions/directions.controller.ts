@@ -23,7 +23,11 @@ export class DirectionsController {
 
   /** Directions with fresh offers: `{ items: [{ from, to, offers, bestRate }] }`. */
   @Get()
-  async list(@Query() query: DirectionsQuery, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
+  async list(
+    @Query() query: DirectionsQuery,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<FastifyReply> {
     return sendCacheable(request, reply, await this.directions.list(query.from), this.config.public.cacheSeconds);
   }
 }

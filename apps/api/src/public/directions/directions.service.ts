@@ -15,6 +15,8 @@ export class DirectionsService {
   /** `{ items: [{ from, to, offers, bestRate }] }`, all directions or those from one currency. */
   async list(from: string | undefined): Promise<CachedAnswer> {
     if (from) await this.catalog.require(from);
-    return this.cache.get('*', `directions:${from ?? ''}`, async () => ({ items: await this.offers.listDirections(from ?? null) }));
+    return this.cache.get('*', `directions:${from ?? ''}`, async () => ({
+      items: await this.offers.listDirections(from ?? null),
+    }));
   }
 }

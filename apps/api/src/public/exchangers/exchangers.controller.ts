@@ -23,7 +23,11 @@ export class ExchangersController {
 
   /** One active exchanger, with the directions it shows. */
   @Get(':slug')
-  async one(@Param('slug') slug: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
+  async one(
+    @Param('slug') slug: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<FastifyReply> {
     return sendCacheable(request, reply, await this.exchangers.profile(slug), this.config.public.cacheSeconds);
   }
 }

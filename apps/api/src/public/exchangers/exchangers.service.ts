@@ -4,7 +4,15 @@ import { NotFoundError, SLUG_PATTERN } from '@app/domain';
 import { CachedAnswer, PublicCache } from '../public-cache.service';
 
 function publicFields(e: ExchangerSummary) {
-  return { slug: e.slug, name: e.name, siteUrl: e.siteUrl, status: e.status, offers: e.offers, updatedAt: e.updatedAt ? new Date(e.updatedAt).toISOString() : null, fresh: e.fresh };
+  return {
+    slug: e.slug,
+    name: e.name,
+    siteUrl: e.siteUrl,
+    status: e.status,
+    offers: e.offers,
+    updatedAt: e.updatedAt ? new Date(e.updatedAt).toISOString() : null,
+    fresh: e.fresh,
+  };
 }
 
 /** Active exchangers as visitors see them, cached like every public answer. */
@@ -17,7 +25,9 @@ export class ExchangerProfilesService {
 
   /** Active exchangers with their shown offers and freshness. */
   list(): Promise<CachedAnswer> {
-    return this.cache.get('*', 'exchangers', async () => ({ items: (await this.exchangers.listPublic()).map(publicFields) }));
+    return this.cache.get('*', 'exchangers', async () => ({
+      items: (await this.exchangers.listPublic()).map(publicFields),
+    }));
   }
 
   /** One active exchanger, with the directions it shows. */

@@ -5,7 +5,8 @@ import { ClickRecord, ClicksRepository } from '@app/database';
 const FLUSH_EVERY_MS = 1000;
 const FLUSH_AT = 500;
 const MAX_BUFFERED = 50_000;
-const BOT = /bot|crawl|spider|slurp|curl|wget|python|httpclient|http-client|okhttp|go-http|java\/|libwww|headless|phantom|preview|monitor|scanner|fetch|axios|node-fetch|^$/i;
+const BOT =
+  /bot|crawl|spider|slurp|curl|wget|python|httpclient|http-client|okhttp|go-http|java\/|libwww|headless|phantom|preview|monitor|scanner|fetch|axios|node-fetch|^$/i;
 
 /** True for user agents that are obviously not a person (recorded, but never unique). */
 export function isBotUserAgent(userAgent: string): boolean {
@@ -64,7 +65,9 @@ export class ClickRecorder implements OnApplicationShutdown {
       this.secret = null;
       throw error;
     });
-    const daySalt = createHash('sha256').update(`${await this.secret}|${at.toISOString().slice(0, 10)}`).digest('hex');
+    const daySalt = createHash('sha256')
+      .update(`${await this.secret}|${at.toISOString().slice(0, 10)}`)
+      .digest('hex');
     return createHash('sha256').update(`${daySalt}|${ip}|${userAgent}`).digest('hex');
   }
 }

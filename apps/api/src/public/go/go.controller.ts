@@ -26,7 +26,11 @@ export class GoController {
     @Ip() ip: string,
     @Res() reply: FastifyReply,
   ): Promise<FastifyReply> {
-    const location = await this.redirects.target(slug, { from, to, city }, { ip, userAgent: userAgent ?? '', referrer: referrer?.slice(0, 1000) ?? null });
+    const location = await this.redirects.target(
+      slug,
+      { from, to, city },
+      { ip, userAgent: userAgent ?? '', referrer: referrer?.slice(0, 1000) ?? null },
+    );
     return reply.code(302).header('location', location).header('cache-control', 'no-store').send();
   }
 }

@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { ExchangersRepository } from '@app/database';
-import { buildReferralUrl, CITY_PATTERN, CURRENCY_CODE_PATTERN, InvalidRequestError, NotFoundError, SLUG_PATTERN } from '@app/domain';
+import {
+  buildReferralUrl,
+  CITY_PATTERN,
+  CURRENCY_CODE_PATTERN,
+  InvalidRequestError,
+  NotFoundError,
+  SLUG_PATTERN,
+} from '@app/domain';
 import { CatalogCache } from '../catalog-cache.service';
 import { ClickRecorder } from './click-recorder.service';
 
@@ -35,14 +42,24 @@ export class RedirectService {
     const cityCode = query.city === undefined ? null : upperMatching(query.city, CITY_PATTERN);
     if (fromCode === null) throw new InvalidRequestError('from must be a currency code from the catalog');
     if (toCode === null) throw new InvalidRequestError('to must be a currency code from the catalog');
-    if (query.city !== undefined && cityCode === null) throw new InvalidRequestError('city must be a city code like MSK');
+    if (query.city !== undefined && cityCode === null)
+      throw new InvalidRequestError('city must be a city code like MSK');
     const target = SLUG_PATTERN.test(slug) ? await this.exchangers.findRedirectTarget(slug) : null;
     if (!target) throw new NotFoundError(`no active exchanger ${slug.slice(0, 64)}`);
     if (!(await this.catalog.has(fromCode))) throw new InvalidRequestError(`unknown currency code ${fromCode}`);
     if (!(await this.catalog.has(toCode))) throw new InvalidRequestError(`unknown currency code ${toCode}`);
 
     void this.clicks
-      .record({ exchangerId: target.id, from: fromCode, to: toCode, city: cityCode, at: new Date(), referrer: visitor.referrer, ip: visitor.ip, userAgent: visitor.userAgent })
+      .record({
+        exchangerId: target.id,
+        from: fromCode,
+        to: toCode,
+        city: cityCode,
+        at: new Date(),
+        referrer: visitor.referrer,
+        ip: visitor.ip,
+        userAgent: visitor.userAgent,
+      })
       .catch(() => undefined);
     return buildReferralUrl(target.referralUrl, fromCode, toCode, cityCode);
   }

@@ -5,7 +5,10 @@ import { BestRateRecorder } from './best-rate-recorder.service';
 /** What the recorder hands to the database (the repository itself is covered by the e2e test). */
 function recorder(): { recorder: BestRateRecorder; written: BestRatePoint[] } {
   const written: BestRatePoint[] = [];
-  const history = { record: (points: BestRatePoint[]) => Promise.resolve(void written.push(...points)), prune: () => Promise.resolve(0) };
+  const history = {
+    record: (points: BestRatePoint[]) => Promise.resolve(void written.push(...points)),
+    prune: () => Promise.resolve(0),
+  };
   return { recorder: new BestRateRecorder(history as unknown as RateHistoryRepository), written };
 }
 

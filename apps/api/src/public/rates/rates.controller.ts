@@ -38,8 +38,17 @@ export class RatesController implements OnModuleInit {
   /** The best-rate table of a direction, with the amount calculator and filters. */
   @Get()
   @ApiOkResponse({ type: RatesTableDto })
-  async table(@Query() query: RatesQuery, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
-    return sendCacheable(request, reply, await this.rates.cachedTable(query, request.url), this.config.public.cacheSeconds);
+  async table(
+    @Query() query: RatesQuery,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<FastifyReply> {
+    return sendCacheable(
+      request,
+      reply,
+      await this.rates.cachedTable(query, request.url),
+      this.config.public.cacheSeconds,
+    );
   }
 
   /** The best rate of a direction a minute over the last hours (the minutes in which someone looked at it). */

@@ -16,9 +16,14 @@ export class DirectionQuery {
 }
 
 export class RatesQuery extends DirectionQuery {
-  @ApiPropertyOptional({ example: '0.5', description: 'the calculator: what you give (side=give) or want to get (side=get)' })
+  @ApiPropertyOptional({
+    example: '0.5',
+    description: 'the calculator: what you give (side=give) or want to get (side=get)',
+  })
   @IsOptional()
-  @Matches(/^(?=.*[1-9])\d{1,20}(\.\d{1,18})?$/, { message: 'amount must be a positive decimal like 0.5 (digits and one dot)' })
+  @Matches(/^(?=.*[1-9])\d{1,20}(\.\d{1,18})?$/, {
+    message: 'amount must be a positive decimal like 0.5 (digits and one dot)',
+  })
   amount?: string;
 
   @ApiPropertyOptional({ enum: ['give', 'get'], default: 'give' })
@@ -28,7 +33,9 @@ export class RatesQuery extends DirectionQuery {
 
   @ApiPropertyOptional({ example: 'manual,verifying', description: 'comma list of flags to hide' })
   @IsOptional()
-  @Matches(/^[a-z0-9_ -]{1,64}(,[a-z0-9_ -]{1,64}){0,19}$/i, { message: 'exclude must be a comma list of flags like manual,verifying' })
+  @Matches(/^[a-z0-9_ -]{1,64}(,[a-z0-9_ -]{1,64}){0,19}$/i, {
+    message: 'exclude must be a comma list of flags like manual,verifying',
+  })
   exclude?: string;
 
   @QueryLimit(100, 500)
@@ -60,9 +67,19 @@ export class RateItemDto {
   @ApiProperty({ type: [FeeDto] }) toFee!: FeeDto[];
   @ApiProperty({ type: [FeeDto] }) minFee!: FeeDto[];
   @ApiProperty({ example: ['manual'] }) flags!: string[];
-  @ApiProperty({ nullable: true, type: FloatingTermsDto, description: 'present when the rate floats: by up to percent within minutes (either may be null)' })
+  @ApiProperty({
+    nullable: true,
+    type: FloatingTermsDto,
+    description: 'present when the rate floats: by up to percent within minutes (either may be null)',
+  })
   floating!: FloatingTermsDto | null;
-  @ApiProperty({ nullable: true, type: Number, example: 30, description: 'minutes the exchange may take, when the exchanger says' }) delayMinutes!: number | null;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    example: 30,
+    description: 'minutes the exchange may take, when the exchanger says',
+  })
+  delayMinutes!: number | null;
   @ApiProperty({ nullable: true, type: String }) city!: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'with an amount: what you give' }) give!: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'with an amount: what you get' }) get!: string | null;
@@ -100,5 +117,9 @@ export class RateHistoryDto {
   @ApiProperty() to!: string;
   @ApiProperty({ nullable: true, type: String }) city!: string | null;
   @ApiProperty() hours!: number;
-  @ApiProperty({ type: [RatePointDto], description: 'oldest first; only minutes in which someone looked at the direction' }) points!: RatePointDto[];
+  @ApiProperty({
+    type: [RatePointDto],
+    description: 'oldest first; only minutes in which someone looked at the direction',
+  })
+  points!: RatePointDto[];
 }

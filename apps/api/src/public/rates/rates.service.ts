@@ -22,21 +22,38 @@ export class RatesService {
    * the controller's fast path) or made now; a fresh table's best rate is noted for the history.
    */
   cachedTable(query: RatesQuery, rawUrl: string): Promise<CachedAnswer> {
-    const key = JSON.stringify([query.city ?? null, query.amount ?? null, query.side ?? 'give', query.exclude ?? '', query.limit ?? 100]);
-    return this.cache.get(`${query.from}|${query.to}`, key, () => this.table(query).then((table) => this.noteBest(query, table)), rawUrl);
+    const key = JSON.stringify([
+      query.city ?? null,
+      query.amount ?? null,
+      query.side ?? 'give',
+      query.exclude ?? '',
+      query.limit ?? 100,
+    ]);
+    return this.cache.get(
+      `${query.from}|${query.to}`,
+      key,
+      () => this.table(query).then((table) => this.noteBest(query, table)),
+      rawUrl,
+    );
   }
 
   /** A fresh table without amount or exclusions is ranked by rate: its first row is the direction's best. */
   private noteBest(query: RatesQuery, table: RatesTableDto): RatesTableDto {
     const best = table.items[0];
-    if (best && !query.amount && !query.exclude) this.recorder.note(query.from, query.to, query.city ?? null, best.rate);
+    if (best && !query.amount && !query.exclude)
+      this.recorder.note(query.from, query.to, query.city ?? null, best.rate);
     return table;
   }
 
   async historyOf(query: RateHistoryQuery): Promise<RateHistoryDto> {
     await Promise.all([this.catalog.require(query.from), this.catalog.require(query.to)]);
     const hours = query.hours ?? 6;
-    const points = await this.history.history(query.from, query.to, query.city ?? '', new Date(Date.now() - hours * 3_600_000));
+    const points = await this.history.history(
+      query.from,
+      query.to,
+      query.city ?? '',
+      new Date(Date.now() - hours * 3_600_000),
+    );
     return { from: query.from, to: query.to, city: query.city ?? null, hours, points };
   }
 
@@ -44,7 +61,12 @@ export class RatesService {
     const [from, to] = await Promise.all([this.catalog.require(query.from), this.catalog.require(query.to)]);
     const side = query.side ?? 'give';
     const amount = query.amount === undefined ? null : new Dec(query.amount);
-    const exclude = new Set((query.exclude ?? '').split(',').map((f) => f.trim().toLowerCase()).filter(Boolean));
+    const exclude = new Set(
+      (query.exclude ?? '')
+        .split(',')
+        .map((f) => f.trim().toLowerCase())
+        .filter(Boolean),
+    );
     const city = query.city ?? null;
 
     const rows = (await this.offers.findDirectionOffers(from.code, to.code)).filter(
@@ -53,11 +75,26 @@ export class RatesService {
     const entries = [];
     for (const offer of rows) {
       if (amount === null) {
-        entries.push({ offer, rate: offer.rate, reserve: offer.reserve, updatedAt: offer.updatedAt, give: null, get: null });
+        entries.push({
+          offer,
+          rate: offer.rate,
+          reserve: offer.reserve,
+          updatedAt: offer.updatedAt,
+          give: null,
+          get: null,
+        });
         continue;
       }
       const result = calculate(offer, amount, side, from, to);
-      if (result.ok) entries.push({ offer, rate: offer.rate, reserve: offer.reserve, updatedAt: offer.updatedAt, give: result.give, get: result.get });
+      if (result.ok)
+        entries.push({
+          offer,
+          rate: offer.rate,
+          reserve: offer.reserve,
+          updatedAt: offer.updatedAt,
+          give: result.give,
+          get: result.get,
+        });
     }
     entries.sort(compareOffers(side, amount !== null));
     return {

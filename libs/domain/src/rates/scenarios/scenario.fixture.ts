@@ -6,5 +6,16 @@ export const PMUSD: CurrencyUnit = { code: 'PMUSD', ticker: 'USD', iso: 'USD', k
 export const USDTTRC20: CurrencyUnit = { code: 'USDTTRC20', ticker: 'USDT', iso: 'USD', kind: 'crypto' };
 
 export function offer(fields: Partial<OfferTerms> = {}): OfferTerms {
-  return { rate: '6850000', reserve: null, fromMin: null, fromMax: null, toMin: null, toMax: null, fromFee: [], toFee: [], minFee: [], ...fields };
+  return {
+    rate: '6850000',
+    reserve: null,
+    fromMin: null,
+    fromMax: null,
+    toMin: null,
+    toMax: null,
+    fromFee: [],
+    toFee: [],
+    minFee: [],
+    ...fields,
+  };
 }

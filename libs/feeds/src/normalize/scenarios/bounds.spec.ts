@@ -15,7 +15,9 @@ describe('scenario: values out of bounds reject their item, never the feed', () 
   });
 
   it('rejects a 20,000-digit fraction, showing the text as written (shortened)', () => {
-    expect(reasonFor({ out: `0.${'7'.repeat(20_000)}` })).toBe(`out "0.${'7'.repeat(38)}…" is out of range: more than 40 significant digits`);
+    expect(reasonFor({ out: `0.${'7'.repeat(20_000)}` })).toBe(
+      `out "0.${'7'.repeat(38)}…" is out of range: more than 40 significant digits`,
+    );
   });
 
   it('accepts 40 significant digits and rejects 41', () => {
@@ -24,14 +26,22 @@ describe('scenario: values out of bounds reject their item, never the feed', () 
   });
 
   it('rejects rates beyond 1e18 and below 1e-18 even when both sides are sane', () => {
-    expect(reasonFor({ in: '1', out: '1e19' })).toBe('the rate 10000000000000000000/1 is out of range: larger than 1e18');
-    expect(reasonFor({ in: '1e12', out: '0.0000001' })).toMatch(/^the rate 0\.0000001\/1000000000000 is out of range: smaller than 1e-18$/);
+    expect(reasonFor({ in: '1', out: '1e19' })).toBe(
+      'the rate 10000000000000000000/1 is out of range: larger than 1e18',
+    );
+    expect(reasonFor({ in: '1e12', out: '0.0000001' })).toMatch(
+      /^the rate 0\.0000001\/1000000000000 is out of range: smaller than 1e-18$/,
+    );
     expect(normalizeItems([item({ in: '1', out: '999999999999999999' })], context()).offers).toHaveLength(1);
   });
 
   it('rejects an out-of-range reserve or limit rather than storing it', () => {
-    expect(reasonFor({ amount: `0.${'0'.repeat(35)}1` })).toMatch(/^the reserve ".*" is out of range: smaller than 1e-30$/);
-    expect(reasonFor({ maxamount: [`1.${'1'.repeat(45)}`] })).toMatch(/^the max amount ".*" is out of range: more than 40 significant digits$/);
+    expect(reasonFor({ amount: `0.${'0'.repeat(35)}1` })).toMatch(
+      /^the reserve ".*" is out of range: smaller than 1e-30$/,
+    );
+    expect(reasonFor({ maxamount: [`1.${'1'.repeat(45)}`] })).toMatch(
+      /^the max amount ".*" is out of range: more than 40 significant digits$/,
+    );
     expect(reasonFor({ tomin: `0.${'0'.repeat(40)}5` })).toMatch(/^the min amount/);
   });
 
@@ -44,7 +54,9 @@ describe('scenario: values out of bounds reject their item, never the feed', () 
 
 describe('scenario: control characters', () => {
   it('strips NUL and other control characters from flags', () => {
-    expect(normalizeItems([item({ param: 'manual,\u0000verifying\u0007, \u001b' })], context()).offers[0]?.flags).toEqual(['manual', 'verifying']);
+    expect(
+      normalizeItems([item({ param: 'manual,\u0000verifying\u0007, \u001b' })], context()).offers[0]?.flags,
+    ).toEqual(['manual', 'verifying']);
   });
 
   it('shows a control character in a code escaped in the reason, never raw', () => {
@@ -65,7 +77,10 @@ describe('scenario: the offer cap counts offers after city fan-out', () => {
   it('stops and says so when the offers pass the cap', () => {
     const cities = Array.from({ length: 400 }, (_, i) => `C${i}`).join(',');
     const items = Array.from({ length: 10 }, () => item({ to: 'CASHUSD', city: cities }));
-    items.forEach((it, i) => (it.from = ['BTC', 'ETH', 'USDTTRC20', 'PMUSD', 'SBERRUB', 'TCSBRUB', 'USDTERC20', 'CASHRUB', 'BTC', 'ETH'][i]));
+    items.forEach(
+      (it, i) =>
+        (it.from = ['BTC', 'ETH', 'USDTTRC20', 'PMUSD', 'SBERRUB', 'TCSBRUB', 'USDTERC20', 'CASHRUB', 'BTC', 'ETH'][i]),
+    );
     const result = normalizeItems(items, context(), 1_000);
     expect(result.overflow).toBe(true);
     expect(result.offers.length).toBeLessThanOrEqual(1_400);

@@ -15,11 +15,26 @@ export const CATALOG: CatalogEntry[] = [
   { code: 'QWRUB', ticker: 'RUB', iso: 'RUB', kind: 'emoney', enabled: false },
 ];
 
-export function context(globalAliases: Array<[string, string]> = [['USDTTRC', 'USDTTRC20'], ['TINKOFF', 'TCSBRUB']], exchangerAliases: Array<[string, string]> = []): NormalizationContext {
+export function context(
+  globalAliases: Array<[string, string]> = [
+    ['USDTTRC', 'USDTTRC20'],
+    ['TINKOFF', 'TCSBRUB'],
+  ],
+  exchangerAliases: Array<[string, string]> = [],
+): NormalizationContext {
   return buildContext(CATALOG, globalAliases, exchangerAliases);
 }
 
 /** A raw item with the usual fields; override what the scenario is about. */
 export function item(fields: Partial<RawFeedItem> = {}): RawFeedItem {
-  return { from: 'BTC', to: 'SBERRUB', in: '1', out: '6850000.5', amount: '12500000', minamount: [], maxamount: [], ...fields };
+  return {
+    from: 'BTC',
+    to: 'SBERRUB',
+    in: '1',
+    out: '6850000.5',
+    amount: '12500000',
+    minamount: [],
+    maxamount: [],
+    ...fields,
+  };
 }

@@ -5,7 +5,12 @@ import { context, item } from './catalog.fixture';
 describe('scenario: duplicate directions', () => {
   it('keeps the first of (from, to, city) after aliasing and counts the rest', () => {
     const result = normalizeItems(
-      [item({ out: '6850000' }), item({ out: '6790000' }), item({ from: 'btc', to: 'sberrub', out: '1' }), item({ to: 'ETH', out: '20' })],
+      [
+        item({ out: '6850000' }),
+        item({ out: '6790000' }),
+        item({ from: 'btc', to: 'sberrub', out: '1' }),
+        item({ to: 'ETH', out: '20' }),
+      ],
       context(),
     );
     expect(result.offers.map((o) => [o.to, o.out])).toEqual([
@@ -17,7 +22,11 @@ describe('scenario: duplicate directions', () => {
 
   it('treats the same direction in two cities as two offers, and a repeated city as a duplicate', () => {
     const result = normalizeItems(
-      [item({ to: 'CASHRUB', city: 'MSK' }), item({ to: 'CASHRUB', city: 'SPB' }), item({ to: 'CASHRUB', city: 'msk' })],
+      [
+        item({ to: 'CASHRUB', city: 'MSK' }),
+        item({ to: 'CASHRUB', city: 'SPB' }),
+        item({ to: 'CASHRUB', city: 'msk' }),
+      ],
       context(),
     );
     expect(result.offers.map((o) => o.city)).toEqual(['MSK', 'SPB']);

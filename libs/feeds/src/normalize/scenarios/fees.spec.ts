@@ -32,7 +32,9 @@ describe('scenario: fees', () => {
   });
 
   it('keeps long padded decimals exact', () => {
-    expect(feesOf({ tofee: text('0.0000016000 BTCLN') }).toFee).toEqual([{ kind: 'fixed', value: '0.0000016', unit: 'BTCLN' }]);
+    expect(feesOf({ tofee: text('0.0000016000 BTCLN') }).toFee).toEqual([
+      { kind: 'fixed', value: '0.0000016', unit: 'BTCLN' },
+    ]);
   });
 });
 
@@ -42,25 +44,49 @@ describe('scenario: EREF 1.1 fee types and repeated fee elements', () => {
   });
 
   it('reads type="abs" as a fixed amount in that side’s currency, a unit after it winning', () => {
-    expect(feesOf({ tofee: [{ text: '150', type: 'abs' }] }).toFee).toEqual([{ kind: 'fixed', value: '150', unit: 'SBERRUB' }]);
-    expect(feesOf({ fromfee: [{ text: '10 USD', type: 'abs' }] }).fromFee).toEqual([{ kind: 'fixed', value: '10', unit: 'USD' }]);
+    expect(feesOf({ tofee: [{ text: '150', type: 'abs' }] }).toFee).toEqual([
+      { kind: 'fixed', value: '150', unit: 'SBERRUB' },
+    ]);
+    expect(feesOf({ fromfee: [{ text: '10 USD', type: 'abs' }] }).fromFee).toEqual([
+      { kind: 'fixed', value: '10', unit: 'USD' },
+    ]);
   });
 
   it('keeps every repeated component: all of them apply', () => {
-    expect(feesOf({ tofee: [{ text: '1', type: 'abs' }, { text: '0.2', type: '%' }] }).toFee).toEqual([
+    expect(
+      feesOf({
+        tofee: [
+          { text: '1', type: 'abs' },
+          { text: '0.2', type: '%' },
+        ],
+      }).toFee,
+    ).toEqual([
       { kind: 'fixed', value: '1', unit: 'SBERRUB' },
       { kind: 'percent', value: '0.2' },
     ]);
   });
 
   it('accepts a percent sign inside a typed percent and warns about an unknown type', () => {
-    const result = normalizeItems([item({ fromfee: [{ text: '1 %', type: '%' }, { text: '3', type: 'per-mille' }] })], context());
+    const result = normalizeItems(
+      [
+        item({
+          fromfee: [
+            { text: '1 %', type: '%' },
+            { text: '3', type: 'per-mille' },
+          ],
+        }),
+      ],
+      context(),
+    );
     expect(result.offers[0]?.fromFee).toEqual([{ kind: 'percent', value: '1' }]);
     expect(result.warnings).toEqual(['item 0: fromfee of unknown type "per-mille" ignored: "3"']);
   });
 
   it('rejects the item when a fee is out of range, keeping the others', () => {
-    const result = normalizeItems([item({ fromfee: [{ text: `0.${'0'.repeat(40)}1`, type: '%' }] }), item({ to: 'ETH' })], context());
+    const result = normalizeItems(
+      [item({ fromfee: [{ text: `0.${'0'.repeat(40)}1`, type: '%' }] }), item({ to: 'ETH' })],
+      context(),
+    );
     expect(result.offers.map((o) => o.to)).toEqual(['ETH']);
     expect(result.rejected[0]?.reason).toMatch(/^fromfee ".*" is out of range: smaller than 1e-30$/);
   });

@@ -4,7 +4,9 @@ import { context, item } from './catalog.fixture';
 
 describe('scenario: flags and cities', () => {
   it('splits, trims, lower-cases and de-duplicates flags, keeping unknown ones', () => {
-    expect(normalizeItems([item({ param: 'Manual, juridical,manual,, only on weekends' })], context()).offers[0]?.flags).toEqual(['manual', 'juridical', 'only on weekends']);
+    expect(
+      normalizeItems([item({ param: 'Manual, juridical,manual,, only on weekends' })], context()).offers[0]?.flags,
+    ).toEqual(['manual', 'juridical', 'only on weekends']);
   });
 
   it('makes one offer per city, upper-cased, empties dropped', () => {
@@ -20,7 +22,10 @@ describe('scenario: flags and cities', () => {
   });
 
   it('ignores a city that is not a code', () => {
-    const result = normalizeItems([item({ to: 'CASHUSD', city: "MSK, <script>, '; DROP TABLE offers; --" })], context());
+    const result = normalizeItems(
+      [item({ to: 'CASHUSD', city: "MSK, <script>, '; DROP TABLE offers; --" })],
+      context(),
+    );
     expect(result.offers.map((o) => o.city)).toEqual(['MSK']);
     expect(result.warnings).toHaveLength(2);
   });
@@ -31,7 +36,9 @@ describe('scenario: flags and cities', () => {
   });
 
   it('merges flag elements with param flags, without duplicates', () => {
-    expect(normalizeItems([item({ flags: ['manual', 'verifying'], param: 'manual, weekends' })], context()).offers[0]?.flags).toEqual(['manual', 'verifying', 'weekends']);
+    expect(
+      normalizeItems([item({ flags: ['manual', 'verifying'], param: 'manual, weekends' })], context()).offers[0]?.flags,
+    ).toEqual(['manual', 'verifying', 'weekends']);
   });
 });
 
@@ -39,7 +46,10 @@ describe('scenario: floating terms and delay', () => {
   const one = (fields: Parameters<typeof item>[0]) => normalizeItems([item(fields)], context());
 
   it('reads attribute terms and the older `1%,30` text, and adds the floating flag', () => {
-    expect(one({ floating: { percent: '1', minutes: '30' } }).offers[0]).toMatchObject({ floating: { percent: '1', minutes: 30 }, flags: ['floating'] });
+    expect(one({ floating: { percent: '1', minutes: '30' } }).offers[0]).toMatchObject({
+      floating: { percent: '1', minutes: 30 },
+      flags: ['floating'],
+    });
     expect(one({ floating: { text: '0,5%, 20' } }).offers[0]?.floating).toEqual({ percent: '0.5', minutes: 20 });
   });
 
@@ -52,7 +62,11 @@ describe('scenario: floating terms and delay', () => {
   it('warns about unreadable terms and keeps what it can', () => {
     const result = one({ floating: { percent: 'lots', minutes: '-5' }, delay: 'soon' });
     expect(result.offers[0]).toMatchObject({ floating: { percent: null, minutes: null }, delayMinutes: null });
-    expect(result.warnings).toEqual(['item 0: unreadable floating percent "lots"', 'item 0: unreadable floating minutes "-5"', 'item 0: unreadable delay "soon"']);
+    expect(result.warnings).toEqual([
+      'item 0: unreadable floating percent "lots"',
+      'item 0: unreadable floating minutes "-5"',
+      'item 0: unreadable delay "soon"',
+    ]);
   });
 
   it('reads the delay in whole minutes', () => {

@@ -9,11 +9,21 @@ const limitsOf = (fields: Parameters<typeof item>[0]) => {
 
 describe('scenario: limits matched to the right side', () => {
   it('puts bare limits on the from side', () => {
-    expect(limitsOf({ minamount: ['0.002'], maxamount: ['1.5'] })).toEqual({ fromMin: '0.002', fromMax: '1.5', toMin: null, toMax: null });
+    expect(limitsOf({ minamount: ['0.002'], maxamount: ['1.5'] })).toEqual({
+      fromMin: '0.002',
+      fromMax: '1.5',
+      toMin: null,
+      toMax: null,
+    });
   });
 
   it('matches the unit against tickers first: 25 USDT on PMUSD→USDTTRC20 limits the to side', () => {
-    expect(limitsOf({ from: 'PMUSD', to: 'USDTTRC20', minamount: ['25 USDT'], maxamount: ['20000 USDT'] })).toEqual({ fromMin: null, fromMax: null, toMin: '25', toMax: '20000' });
+    expect(limitsOf({ from: 'PMUSD', to: 'USDTTRC20', minamount: ['25 USDT'], maxamount: ['20000 USDT'] })).toEqual({
+      fromMin: null,
+      fromMax: null,
+      toMin: '25',
+      toMax: '20000',
+    });
   });
 
   it('then against ISO units: 20 USD on PMUSD→USDTTRC20 limits the from side', () => {
@@ -25,11 +35,18 @@ describe('scenario: limits matched to the right side', () => {
   });
 
   it('takes the largest minimum and the smallest maximum of repeated limits', () => {
-    expect(limitsOf({ minamount: ['0.001 BTC', '0.005 BTC', '0.002'], maxamount: ['3 BTC', '1.5 BTC'] })).toMatchObject({ fromMin: '0.005', fromMax: '1.5' });
+    expect(limitsOf({ minamount: ['0.001 BTC', '0.005 BTC', '0.002'], maxamount: ['3 BTC', '1.5 BTC'] })).toMatchObject(
+      { fromMin: '0.005', fromMax: '1.5' },
+    );
   });
 
   it('maps EREF 1.1 limits directly', () => {
-    expect(limitsOf({ frommin: '1085', frommax: '54250', tomin: '1000', tomax: '50000' })).toEqual({ fromMin: '1085', fromMax: '54250', toMin: '1000', toMax: '50000' });
+    expect(limitsOf({ frommin: '1085', frommax: '54250', tomin: '1000', tomax: '50000' })).toEqual({
+      fromMin: '1085',
+      fromMax: '54250',
+      toMin: '1000',
+      toMax: '50000',
+    });
   });
 
   it('treats empty and zero limits as no limit, and warns about unreadable ones', () => {

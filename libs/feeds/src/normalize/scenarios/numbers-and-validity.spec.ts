@@ -24,11 +24,21 @@ describe('scenario: numbers and validity', () => {
   });
 
   it('rejects a missing in', () => {
-    expect(normalizeItems([item({ in: undefined })], context()).rejected[0]?.reason).toBe('in must be a positive number, got nothing');
+    expect(normalizeItems([item({ in: undefined })], context()).rejected[0]?.reason).toBe(
+      'in must be a positive number, got nothing',
+    );
   });
 
   it('turns a negative reserve into 0 and an unreadable or missing one into unknown', () => {
-    const result = normalizeItems([item({ amount: '-1' }), item({ to: 'ETH', amount: 'lots' }), item({ to: 'PMUSD', amount: undefined }), item({ to: 'TCSBRUB', amount: '1e400' })], context());
+    const result = normalizeItems(
+      [
+        item({ amount: '-1' }),
+        item({ to: 'ETH', amount: 'lots' }),
+        item({ to: 'PMUSD', amount: undefined }),
+        item({ to: 'TCSBRUB', amount: '1e400' }),
+      ],
+      context(),
+    );
     expect(result.offers.map((o) => o.reserve)).toEqual(['0', null, null, null]);
     expect(result.warnings).toEqual(['item 1: unreadable reserve "lots"', 'item 3: unreadable reserve "1e400"']);
   });

@@ -14,17 +14,28 @@ describe('scenario: units written on the reserve, in and out', () => {
   });
 
   it('rejects a reserve in the from currency or in a third one: which amount is meant cannot be known', () => {
-    expect(one({ amount: '1.5 BTC' }).rejected[0]?.reason).toBe('the reserve "1.5 BTC" is in BTC, which is not the to currency SBERRUB');
-    expect(one({ amount: '5 EUR' }).rejected[0]?.reason).toBe('the reserve "5 EUR" is in EUR, which is not the to currency SBERRUB');
+    expect(one({ amount: '1.5 BTC' }).rejected[0]?.reason).toBe(
+      'the reserve "1.5 BTC" is in BTC, which is not the to currency SBERRUB',
+    );
+    expect(one({ amount: '5 EUR' }).rejected[0]?.reason).toBe(
+      'the reserve "5 EUR" is in EUR, which is not the to currency SBERRUB',
+    );
   });
 
   it('reads in and out with the unit of their own side, an alias included', () => {
-    expect(one({ from: 'USDTTRC20', to: 'BTC', in: '1 USDTTRC', out: '0.0000148 BTC' }).offers[0]).toMatchObject({ in: '1', out: '0.0000148' });
+    expect(one({ from: 'USDTTRC20', to: 'BTC', in: '1 USDTTRC', out: '0.0000148 BTC' }).offers[0]).toMatchObject({
+      in: '1',
+      out: '0.0000148',
+    });
   });
 
   it('rejects in or out whose unit names the other side', () => {
-    expect(one({ in: '1 SBERRUB' }).rejected[0]?.reason).toBe('in "1 SBERRUB" is in SBERRUB, which is not the from currency BTC');
-    expect(one({ out: '6850000 BTC' }).rejected[0]?.reason).toBe('out "6850000 BTC" is in BTC, which is not the to currency SBERRUB');
+    expect(one({ in: '1 SBERRUB' }).rejected[0]?.reason).toBe(
+      'in "1 SBERRUB" is in SBERRUB, which is not the from currency BTC',
+    );
+    expect(one({ out: '6850000 BTC' }).rejected[0]?.reason).toBe(
+      'out "6850000 BTC" is in BTC, which is not the to currency SBERRUB',
+    );
   });
 
   it('does not take an exponent for a unit', () => {
@@ -35,8 +46,12 @@ describe('scenario: units written on the reserve, in and out', () => {
 
 describe('scenario: codes in reasons as the feed wrote them', () => {
   it('shows the written text next to the forms that were tried', () => {
-    expect(normalizeItems([item({ from: 'tether-tron' })], context()).rejected[0]?.reason).toBe('unknown currency code "tether-tron" (tried TETHER-TRON, TETHERTRON)');
-    expect(normalizeItems([item({ from: ' zzz ' })], context()).rejected[0]?.reason).toBe('unknown currency code " zzz " (tried ZZZ)');
+    expect(normalizeItems([item({ from: 'tether-tron' })], context()).rejected[0]?.reason).toBe(
+      'unknown currency code "tether-tron" (tried TETHER-TRON, TETHERTRON)',
+    );
+    expect(normalizeItems([item({ from: ' zzz ' })], context()).rejected[0]?.reason).toBe(
+      'unknown currency code " zzz " (tried ZZZ)',
+    );
     expect(normalizeItems([item({ from: 'ZZZ' })], context()).rejected[0]?.reason).toBe('unknown currency code ZZZ');
   });
 });
