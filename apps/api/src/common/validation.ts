@@ -1,8 +1,8 @@
 import { applyDecorators, ArgumentMetadata, BadRequestException, ValidationPipe } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { CITY_PATTERN, CURRENCY_CODE_PATTERN, SLUG_PATTERN } from '@app/domain';
+import { IsInt, IsISO8601, IsOptional, Matches, Max, Min } from 'class-validator';
+import { CITY_PATTERN, CURRENCY_CODE_PATTERN, InvalidRequestError, SLUG_PATTERN } from '@app/domain';
 
 interface FieldOptions {
   /** Absent is fine (a query filter, an optional body field). */
@@ -102,4 +102,25 @@ export class ApiValidationPipe extends ValidationPipe {
     }
     return super.transform(value, metadata);
   }
+}
+
+/** `?since=&until=` of a report: ISO times; the endpoint says how far back `since` defaults. */
+export class TimeWindowQuery {
+  @ApiPropertyOptional({ description: "ISO time; default: the report's usual window before until" })
+  @IsOptional()
+  @IsISO8601({}, { message: 'since must be an ISO-8601 time' })
+  since?: string;
+
+  @ApiPropertyOptional({ description: 'ISO time; default now' })
+  @IsOptional()
+  @IsISO8601({}, { message: 'until must be an ISO-8601 time' })
+  until?: string;
+}
+
+/** The window a TimeWindowQuery asks for: until now and `defaultMs` back unless given; since must come first. */
+export function timeWindow(query: TimeWindowQuery, defaultMs: number): { since: Date; until: Date } {
+  const until = query.until ? new Date(query.until) : new Date();
+  const since = query.since ? new Date(query.since) : new Date(until.getTime() - defaultMs);
+  if (since >= until) throw new InvalidRequestError('since must be before until');
+  return { since, until };
 }

@@ -1,17 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
 import { FEED_FORMAT_SETTINGS, FeedFormatSetting } from '@app/domain';
-import { CurrencyCodeField, SlugField } from '../../common/validation';
+import { CurrencyCodeField, SlugField, TimeWindowQuery } from '../../common/validation';
 
-export class ClicksQuery {
-  @ApiPropertyOptional({ description: 'ISO time; default 24 h ago' })
-  @IsOptional()
-  @IsISO8601({}, { message: 'since must be an ISO-8601 time' })
-  since?: string;
-  @ApiPropertyOptional({ description: 'ISO time; default now' })
-  @IsOptional()
-  @IsISO8601({}, { message: 'until must be an ISO-8601 time' })
-  until?: string;
+/** Clicks of a window (default: the last 24 hours), optionally of one exchanger and direction. */
+export class ClicksQuery extends TimeWindowQuery {
   @SlugField('exchanger', { optional: true }) exchanger?: string;
   @CurrencyCodeField('from', { optional: true }) from?: string;
   @CurrencyCodeField('to', { optional: true }) to?: string;

@@ -3,11 +3,13 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AuditRepository, CatalogRepository, ClicksRepository } from '@app/database';
-import { FeedFormatSetting, InvalidRequestError } from '@app/domain';
+import type { FeedFormatSetting } from '@app/domain';
 import { checkFeed, contextForExchanger, FeedReport } from '@app/feeds';
 import { SafeHttpClient } from '@app/http-client';
 import { checkFeedUrl, FeedScheduler } from '@app/ingestion';
 import { QUEUES } from '@app/queue';
+import { timeWindow } from '../../common/validation';
+import type { ClicksQuery } from './operations.dto';
 
 /** What an operator reads and checks: the audit log, click counts, the feed validator and the queues. */
 @Injectable()
@@ -27,10 +29,8 @@ export class OperationsService {
   }
 
   /** Clicks grouped by exchanger and direction, with unique counts; the last 24 hours unless a window is given. */
-  async clickCounts(filter: { since?: string; until?: string; exchanger?: string; from?: string; to?: string }) {
-    const until = filter.until ? new Date(filter.until) : new Date();
-    const since = filter.since ? new Date(filter.since) : new Date(until.getTime() - 86_400_000);
-    if (since >= until) throw new InvalidRequestError('since must be before until');
+  async clickCounts(filter: ClicksQuery) {
+    const { since, until } = timeWindow(filter, 86_400_000);
     const items = await this.clicks.counts({
       since,
       until,

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUrl, Length, Max, Min } from 'class-validator';
-import { HTTP_URL } from '../../common/validation';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Length, Max, Min } from 'class-validator';
+import { HTTP_URL, TimeWindowQuery } from '../../common/validation';
 
 export class PartnerAccountDto {
   @ApiProperty({ example: 'https://aura.example/service/partner/api.php' })
@@ -34,13 +34,5 @@ export class PartnerAccountDto {
   enabled?: boolean;
 }
 
-export class ReportQuery {
-  @ApiPropertyOptional({ description: 'ISO time; default 30 days ago' })
-  @IsOptional()
-  @IsISO8601({}, { message: 'since must be an ISO-8601 time' })
-  since?: string;
-  @ApiPropertyOptional({ description: 'ISO time; default now' })
-  @IsOptional()
-  @IsISO8601({}, { message: 'until must be an ISO-8601 time' })
-  until?: string;
-}
+/** The partner report's window (default: the last 30 days). */
+export class ReportQuery extends TimeWindowQuery {}

@@ -4,7 +4,8 @@ import { Actor, ExchangersRepository, PartnersRepository } from '@app/database';
 import { InvalidRequestError, NotFoundError } from '@app/domain';
 import { PartnerScheduler, PartnerSyncRequester, sealSecret } from '@app/partners';
 import { followSchedule } from '../follow-schedule';
-import type { PartnerAccountDto } from './partners.dto';
+import { timeWindow } from '../../common/validation';
+import type { PartnerAccountDto, ReportQuery } from './partners.dto';
 
 /** Partner accounts of exchangers (the key sealed under SECRET_KEY, never returned) and the referral-earnings report. */
 @Injectable()
@@ -49,10 +50,8 @@ export class PartnerAdminService {
   }
 
   /** Per exchanger: balance, referred and successful exchanges, reward, partner visits vs our clicks; the last 30 days unless a window is given. */
-  async report(window: { since?: string; until?: string }) {
-    const until = window.until ? new Date(window.until) : new Date();
-    const since = window.since ? new Date(window.since) : new Date(until.getTime() - 30 * 86_400_000);
-    if (since >= until) throw new InvalidRequestError('since must be before until');
+  async report(window: ReportQuery) {
+    const { since, until } = timeWindow(window, 30 * 86_400_000);
     return { since: since.toISOString(), until: until.toISOString(), items: await this.partners.report(since, until) };
   }
 }
