@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { ClickRecord, ClicksRepository } from '@app/database';
+import { BatchWriter } from '../../common/batch-writer';
 
 const FLUSH_EVERY_MS = 1000;
 const FLUSH_AT = 500;
@@ -20,40 +21,30 @@ export function isBotUserAgent(userAgent: string): boolean {
  */
 @Injectable()
 export class ClickRecorder implements OnApplicationShutdown {
-  private readonly logger = new Logger(ClickRecorder.name);
-  private buffer: ClickRecord[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> = Promise.resolve();
+  private readonly clicksToWrite: BatchWriter<ClickRecord>;
   private secret: Promise<string> | null = null;
 
-  constructor(private readonly clicks: ClicksRepository) {}
+  constructor(private readonly clicks: ClicksRepository) {
+    // Clicks are the evidence behind partner revenue: a failed write is retried, never dropped.
+    this.clicksToWrite = new BatchWriter({
+      name: 'clicks',
+      write: (batch) => clicks.recordBatch(batch),
+      everyMs: FLUSH_EVERY_MS,
+      atCount: FLUSH_AT,
+      maxBuffered: MAX_BUFFERED,
+      onFailure: 'retry',
+    });
+  }
 
   async record(click: Omit<ClickRecord, 'visitorHash' | 'isBot'> & { ip: string; userAgent: string }): Promise<void> {
     const visitorHash = await this.visitorHash(click.ip, click.userAgent, click.at);
-    if (this.buffer.length >= MAX_BUFFERED) return; // the database is unreachable for long: drop rather than exhaust memory
     const { ip: _ip, userAgent, ...rest } = click;
-    this.buffer.push({ ...rest, visitorHash, isBot: isBotUserAgent(userAgent) });
-    if (this.buffer.length >= FLUSH_AT) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), FLUSH_EVERY_MS);
+    this.clicksToWrite.add({ ...rest, visitorHash, isBot: isBotUserAgent(userAgent) });
   }
 
   /** Writes what is buffered; resolves when it is in the database. */
   flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    const batch = this.buffer;
-    this.buffer = [];
-    this.flushing = this.flushing.then(async () => {
-      if (batch.length === 0) return;
-      try {
-        await this.clicks.recordBatch(batch);
-      } catch (error) {
-        this.logger.error(`could not record ${batch.length} clicks, will retry: ${String(error)}`);
-        this.buffer = [...batch, ...this.buffer].slice(0, MAX_BUFFERED);
-        this.timer ??= setTimeout(() => void this.flush(), FLUSH_EVERY_MS * 5);
-      }
-    });
-    return this.flushing;
+    return this.clicksToWrite.flush();
   }
 
   async onApplicationShutdown(): Promise<void> {

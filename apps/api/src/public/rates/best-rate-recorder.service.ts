@@ -1,5 +1,6 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { BestRatePoint, RateHistoryRepository } from '@app/database';
+import { BatchWriter } from '../../common/batch-writer';
 
 const FLUSH_EVERY_MS = 10_000;
 /** Directions remembered for the once-a-minute check; beyond it the memory is simply reset. */
@@ -14,12 +15,18 @@ const MAX_DIRECTIONS = 100_000;
  */
 @Injectable()
 export class BestRateRecorder implements OnApplicationShutdown {
-  private readonly logger = new Logger(BestRateRecorder.name);
   private readonly lastMinute = new Map<string, number>();
-  private buffer: BestRatePoint[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private readonly points: BatchWriter<BestRatePoint>;
 
-  constructor(private readonly history: RateHistoryRepository) {}
+  constructor(history: RateHistoryRepository) {
+    this.points = new BatchWriter({
+      name: 'best-rate points',
+      write: (batch) => history.record(batch),
+      everyMs: FLUSH_EVERY_MS,
+      maxBuffered: MAX_DIRECTIONS,
+      onFailure: 'drop',
+    });
+  }
 
   note(from: string, to: string, city: string | null, rate: string, at = new Date()): void {
     const minute = Math.floor(at.getTime() / 60_000) * 60_000;
@@ -27,21 +34,12 @@ export class BestRateRecorder implements OnApplicationShutdown {
     if (this.lastMinute.get(key) === minute) return;
     if (this.lastMinute.size >= MAX_DIRECTIONS) this.lastMinute.clear();
     this.lastMinute.set(key, minute);
-    this.buffer.push({ from, to, city: city ?? '', minute: new Date(minute), rate });
-    this.timer ??= setTimeout(() => void this.flush(), FLUSH_EVERY_MS);
+    this.points.add({ from, to, city: city ?? '', minute: new Date(minute), rate });
   }
 
   /** Writes what is buffered. */
-  async flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    const batch = this.buffer;
-    this.buffer = [];
-    try {
-      await this.history.record(batch);
-    } catch (error) {
-      this.logger.warn(`could not record ${batch.length} best-rate points (a gap in the history): ${String(error)}`);
-    }
+  flush(): Promise<void> {
+    return this.points.flush();
   }
 
   async onApplicationShutdown(): Promise<void> {

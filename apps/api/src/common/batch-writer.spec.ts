@@ -1,0 +1,54 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BatchWriter } from './batch-writer';
+
+describe('BatchWriter', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  const writer = (write: (batch: number[]) => Promise<unknown>, onFailure: 'retry' | 'drop' = 'retry') =>
+    new BatchWriter<number>({ name: 'numbers', write, everyMs: 1000, atCount: 3, maxBuffered: 5, onFailure });
+
+  it('writes at the count at once, and the rest when the time is up', async () => {
+    const batches: number[][] = [];
+    const w = writer((batch) => Promise.resolve(batches.push(batch)));
+    [1, 2, 3, 4].forEach((n) => w.add(n));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(batches).toEqual([[1, 2, 3]]);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(batches).toEqual([[1, 2, 3], [4]]);
+  });
+
+  it('puts a failed batch back and writes it on the retry, before newer items', async () => {
+    const batches: number[][] = [];
+    let fail = true;
+    const w = writer((batch) =>
+      fail ? Promise.reject(new Error('database away')) : Promise.resolve(batches.push(batch)),
+    );
+    w.add(1);
+    await w.flush();
+    fail = false;
+    w.add(2);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(batches).toEqual([[1, 2]]);
+  });
+
+  it('drops a failed batch when told to', async () => {
+    const write = vi.fn(() => Promise.reject(new Error('database away')));
+    const w = writer(write, 'drop');
+    w.add(1);
+    await w.flush();
+    await w.flush();
+    expect(write).toHaveBeenCalledTimes(1);
+  });
+
+  it('never buffers more than its bound', () => {
+    const w = new BatchWriter<number>({
+      name: 'numbers',
+      write: () => Promise.reject(new Error('away')),
+      everyMs: 1000,
+      maxBuffered: 2,
+      onFailure: 'retry',
+    });
+    expect([w.add(1), w.add(2), w.add(3)]).toEqual([true, true, false]);
+  });
+});

@@ -1,0 +1,64 @@
+import { Logger } from '@nestjs/common';
+
+export interface BatchWriterOptions<T> {
+  /** What is written (its log lines say so). */
+  name: string;
+  /** Writes one batch; a rejection is a failed write. */
+  write: (batch: T[]) => Promise<unknown>;
+  /** Write at the latest this long after the first buffered item. */
+  everyMs: number;
+  /** Write at once when this many are buffered. */
+  atCount?: number;
+  /** Never buffer more: past it new items are dropped (the database is unreachable for long). */
+  maxBuffered: number;
+  /** After a failed write: `retry` puts the batch back (clicks: nothing may be lost), `drop` gives it up. */
+  onFailure: 'retry' | 'drop';
+}
+
+/**
+ * Buffers what requests produce and writes it in batches, off the request path — the one implementation
+ * behind the click recorder and the best-rate recorder: a write every `everyMs` or at `atCount` items,
+ * one write at a time, a bounded buffer, retry or drop on failure, and `flush()` for shutdown.
+ */
+export class BatchWriter<T> {
+  private readonly logger: Logger;
+  private buffer: T[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: BatchWriterOptions<T>) {
+    this.logger = new Logger(`BatchWriter:${options.name}`);
+  }
+
+  /** Buffers one item (dropped when the buffer is full); false when it was dropped. */
+  add(item: T): boolean {
+    if (this.buffer.length >= this.options.maxBuffered) return false;
+    this.buffer.push(item);
+    if (this.options.atCount !== undefined && this.buffer.length >= this.options.atCount) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), this.options.everyMs);
+    return true;
+  }
+
+  /** Writes what is buffered; resolves when it is written (or given up). */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.buffer;
+    this.buffer = [];
+    this.writing = this.writing.then(async () => {
+      if (batch.length === 0) return;
+      try {
+        await this.options.write(batch);
+      } catch (error) {
+        if (this.options.onFailure === 'drop') {
+          this.logger.warn(`could not write ${batch.length} ${this.options.name}; dropped: ${String(error)}`);
+          return;
+        }
+        this.logger.error(`could not write ${batch.length} ${this.options.name}, will retry: ${String(error)}`);
+        this.buffer = [...batch, ...this.buffer].slice(0, this.options.maxBuffered);
+        this.timer ??= setTimeout(() => void this.flush(), this.options.everyMs * 5);
+      }
+    });
+    return this.writing;
+  }
+}
