@@ -1,11 +1,9 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/common';
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { UnavailableError } from '@app/domain';
-import { withinDeadline } from '@app/messaging';
 import {
-  bullConnection,
+  JobRequests,
   JOBS,
   PARTNER_SYNC_JOB_OPTIONS,
   PartnerSyncJob,
@@ -14,11 +12,6 @@ import {
 } from '@app/queue';
 import { PartnerSyncService, SyncOutcome } from './partner-sync.service';
 
-/** How long a manual sync may take before the answer gives up (the sync itself goes on). */
-const WAIT_MS = 120_000;
-/** How long adding the job may take before the answer is 503 (Redis away). */
-const QUEUE_WAIT_MS = 3000;
-
 /**
  * Syncs a partner account now, for the admin API, and answers with the outcome. Fleet mode: a job on
  * the partner-sync queue that a worker takes (the api never syncs itself; a sync already pending for
@@ -26,40 +19,28 @@ const QUEUE_WAIT_MS = 3000;
  */
 @Injectable()
 export class PartnerSyncRequester implements OnApplicationShutdown {
-  private events: QueueEvents | null = null;
+  private readonly jobs: JobRequests<PartnerSyncJob, SyncOutcome> | null;
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
     private readonly syncer: PartnerSyncService,
-    @Optional() @InjectQueue(QUEUES.partnerSync) private readonly queue?: Queue<PartnerSyncJob, SyncOutcome>,
-  ) {}
+    @Optional() @InjectQueue(QUEUES.partnerSync) queue?: Queue<PartnerSyncJob, SyncOutcome>,
+  ) {
+    this.jobs = queue ? new JobRequests(queue, config) : null;
+  }
 
   async syncNow(exchangerId: number): Promise<SyncOutcome> {
-    if (!this.queue) return this.syncer.sync(exchangerId);
-    const added = await withinDeadline(
-      this.queue.add(
-        JOBS.syncPartner,
-        { exchangerId },
-        { ...PARTNER_SYNC_JOB_OPTIONS, deduplication: { id: partnerSyncDeduplicationId(exchangerId) } },
-      ),
-      QUEUE_WAIT_MS,
+    if (!this.jobs) return this.syncer.sync(exchangerId);
+    const job = await this.jobs.add(
+      JOBS.syncPartner,
+      { exchangerId },
+      { ...PARTNER_SYNC_JOB_OPTIONS, deduplication: { id: partnerSyncDeduplicationId(exchangerId) } },
+      'the job queue (Redis) is not answering; the account will be synced on schedule, or retry shortly',
     );
-    if (!added.done)
-      throw new UnavailableError(
-        'the job queue (Redis) is not answering; the account will be synced on schedule, or retry shortly',
-      );
-    return added.value.waitUntilFinished(this.queueEvents(), WAIT_MS);
+    return this.jobs.finished(job);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.events?.close();
-  }
-
-  private queueEvents(): QueueEvents {
-    this.events ??= new QueueEvents(QUEUES.partnerSync, {
-      connection: bullConnection(this.config.redis.url!, 'ratewatch-api-events'),
-      prefix: this.config.redis.prefix,
-    });
-    return this.events;
+    await this.jobs?.close();
   }
 }

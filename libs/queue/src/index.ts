@@ -4,3 +4,4 @@ export * from './schedules/bull-recurring-schedules';
 export * from './schedules/in-process-recurring-schedules';
 export * from './schedules/recurring-schedules';
 export * from './schedules/recurring-schedules.module';
+export * from './job-requests';

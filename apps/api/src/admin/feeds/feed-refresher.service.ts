@@ -1,30 +1,10 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { UnavailableError } from '@app/domain';
 import { FeedPollService } from '@app/ingestion';
-import { withinDeadline } from '@app/messaging';
-import {
-  bullConnection,
-  FEED_POLL_JOB_OPTIONS,
-  FeedPollJob,
-  feedRefreshDeduplicationId,
-  JOBS,
-  QUEUES,
-} from '@app/queue';
-
-const WAIT_MS = 120_000;
-/** How long adding the job may take before the refresh answers 503 (Redis away). */
-const QUEUE_WAIT_MS = 3000;
-
-/** `work`, or the error `late()` makes if it takes longer than `ms` (the work itself goes on). */
-async function withinMs<T>(work: Promise<T>, ms: number, late: () => Error): Promise<T> {
-  const outcome = await withinDeadline(work, ms);
-  if (!outcome.done) throw late();
-  return outcome.value;
-}
+import { FEED_POLL_JOB_OPTIONS, FeedPollJob, feedRefreshDeduplicationId, JobRequests, JOBS, QUEUES } from '@app/queue';
 
 /**
  * Polls a feed now. Fleet mode: a BullMQ job any worker takes (deduplicated per feed while one is
@@ -32,30 +12,26 @@ async function withinMs<T>(work: Promise<T>, ms: number, late: () => Error): Pro
  */
 @Injectable()
 export class FeedRefresher implements OnApplicationShutdown {
-  private events: QueueEvents | null = null;
+  private readonly jobs: JobRequests<FeedPollJob, unknown> | null;
   private localJobs = 0;
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
     private readonly moduleRef: ModuleRef,
-    @Optional() @InjectQueue(QUEUES.feedPoll) private readonly queue?: Queue<FeedPollJob>,
-  ) {}
+    @Optional() @InjectQueue(QUEUES.feedPoll) queue?: Queue<FeedPollJob>,
+  ) {
+    this.jobs = queue ? new JobRequests(queue as Queue<FeedPollJob, unknown>, config) : null;
+  }
 
   async refresh(feedId: number, wait: boolean): Promise<{ jobId: string }> {
-    if (this.queue) {
-      const job = await withinMs(
-        this.queue.add(
-          JOBS.pollFeed,
-          { feedId, trigger: 'manual' },
-          { ...FEED_POLL_JOB_OPTIONS, deduplication: { id: feedRefreshDeduplicationId(feedId) } },
-        ),
-        QUEUE_WAIT_MS,
-        () =>
-          new UnavailableError(
-            'the job queue (Redis) is not answering; the feed will be polled on schedule, or retry shortly',
-          ),
+    if (this.jobs) {
+      const job = await this.jobs.add(
+        JOBS.pollFeed,
+        { feedId, trigger: 'manual' },
+        { ...FEED_POLL_JOB_OPTIONS, deduplication: { id: feedRefreshDeduplicationId(feedId) } },
+        'the job queue (Redis) is not answering; the feed will be polled on schedule, or retry shortly',
       );
-      if (wait) await job.waitUntilFinished(this.queueEvents(), WAIT_MS);
+      if (wait) await this.jobs.finished(job);
       return { jobId: String(job.id) };
     }
     const poller = this.moduleRef.get(FeedPollService, { strict: false });
@@ -67,14 +43,6 @@ export class FeedRefresher implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.events?.close();
-  }
-
-  private queueEvents(): QueueEvents {
-    this.events ??= new QueueEvents(QUEUES.feedPoll, {
-      connection: bullConnection(this.config.redis.url!, 'ratewatch-api-events'),
-      prefix: this.config.redis.prefix,
-    });
-    return this.events;
+    await this.jobs?.close();
   }
 }
