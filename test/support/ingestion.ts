@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { CatalogRepository, FeedsRepository } from '@app/database';
 import { loadConfig } from '@app/config';
 import { SafeHttpClient } from '@app/http-client';
-import { FeedPollService, IngestionMetrics, NormalizationContextCache } from '@app/ingestion';
+import { CatalogSnapshots, FeedPollService, IngestionMetrics } from '@app/ingestion';
 import { SnapshotChanges } from '@app/messaging';
 
 /** The real poll service over a DataSource, wired by hand (no Nest) for medium tests. */
@@ -20,7 +20,7 @@ export function pollServiceFor(dataSource: DataSource): {
   const changes = new SnapshotChanges(config);
   const poller = new FeedPollService(
     feeds,
-    new NormalizationContextCache(new CatalogRepository(dataSource)),
+    new CatalogSnapshots(new CatalogRepository(dataSource)),
     fetcher,
     new IngestionMetrics(registry, feeds),
     changes,

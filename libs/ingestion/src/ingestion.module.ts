@@ -1,10 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { HttpClientModule } from '@app/http-client';
 import { SnapshotChanges } from '@app/messaging';
+import { CatalogSnapshots } from './catalog/catalog-snapshots';
 import { IngestionMetrics } from './metrics/ingestion.metrics';
 import { QueueMetrics } from './metrics/queue.metrics';
 import { FeedPollService } from './poll/feed-poll.service';
-import { NormalizationContextCache } from './poll/normalization-context.cache';
 import { FeedScheduler } from './scheduling/feed-scheduler';
 
 /**
@@ -18,14 +18,14 @@ import { FeedScheduler } from './scheduling/feed-scheduler';
 @Module({})
 export class IngestionModule {
   static forRoot(role: 'worker' | 'standalone' | 'scheduler-only'): DynamicModule {
-    const polling = [IngestionMetrics, NormalizationContextCache, FeedPollService, SnapshotChanges];
+    const polling = [IngestionMetrics, CatalogSnapshots, FeedPollService, SnapshotChanges];
     if (role === 'scheduler-only') {
       return {
         module: IngestionModule,
         global: true,
         imports: [HttpClientModule],
-        providers: [SnapshotChanges, FeedScheduler],
-        exports: [FeedScheduler, SnapshotChanges],
+        providers: [SnapshotChanges, FeedScheduler, CatalogSnapshots],
+        exports: [FeedScheduler, SnapshotChanges, CatalogSnapshots],
       };
     }
     if (role === 'worker') {
@@ -34,7 +34,7 @@ export class IngestionModule {
         global: true,
         imports: [HttpClientModule],
         providers: [...polling, QueueMetrics, FeedScheduler],
-        exports: [FeedPollService, FeedScheduler, SnapshotChanges],
+        exports: [FeedPollService, FeedScheduler, SnapshotChanges, CatalogSnapshots],
       };
     }
     return {
@@ -42,7 +42,7 @@ export class IngestionModule {
       global: true,
       imports: [HttpClientModule],
       providers: [...polling, FeedScheduler],
-      exports: [FeedPollService, FeedScheduler, SnapshotChanges],
+      exports: [FeedPollService, FeedScheduler, SnapshotChanges, CatalogSnapshots],
     };
   }
 }

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { CatalogCache } from './catalog-cache.service';
 import { CurrenciesController } from './currencies/currencies.controller';
 import { CurrenciesService } from './currencies/currencies.service';
 import { DirectionsController } from './directions/directions.controller';
@@ -18,7 +17,6 @@ import { RatesService } from './rates/rates.service';
 @Module({
   controllers: [CurrenciesController, RatesController, DirectionsController, ExchangersController, GoController],
   providers: [
-    CatalogCache,
     PublicCache,
     RatesService,
     CurrenciesService,

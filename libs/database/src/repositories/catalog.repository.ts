@@ -29,6 +29,13 @@ export class CatalogRepository {
   async loadAliases(): Promise<CurrencyAlias[]> {
     return this.dataSource.query(`SELECT alias, code, exchanger_id AS "exchangerId" FROM currency_aliases`);
   }
+  /** Bumped by triggers on every change to currencies or aliases: caches compare it instead of reloading. */
+  async version(): Promise<string> {
+    const [row] = await this.dataSource.query<Array<{ version: string }>>(
+      `SELECT version::text AS version FROM catalog_version`,
+    );
+    return row?.version ?? '0';
+  }
 
   /** Enabled catalog currencies, each with how many fresh offers give or take it. */
   async listWithOfferCounts(options: { withOffersOnly: boolean }): Promise<CurrencyWithOffers[]> {

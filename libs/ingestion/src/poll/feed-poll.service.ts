@@ -8,7 +8,7 @@ import { SnapshotChanges } from '@app/messaging';
 import { SafeHttpClient, FetchError } from '@app/http-client';
 import { IngestionMetrics } from '../metrics/ingestion.metrics';
 import { backoffUntil } from './backoff';
-import { NormalizationContextCache } from './normalization-context.cache';
+import { CatalogSnapshots } from '../catalog/catalog-snapshots';
 import { ProcessingGate } from './processing-gate';
 
 /** A poll that ran: its run record and, for a written snapshot, what changed. */
@@ -33,7 +33,7 @@ export class FeedPollService {
 
   constructor(
     private readonly feeds: FeedsRepository,
-    private readonly contexts: NormalizationContextCache,
+    private readonly catalogs: CatalogSnapshots,
     private readonly fetcher: SafeHttpClient,
     private readonly metrics: IngestionMetrics,
     private readonly changes: SnapshotChanges,
@@ -145,7 +145,7 @@ export class FeedPollService {
     return this.gate
       .run(async (): Promise<CompletedPoll> => {
         this.reportGate();
-        const context = await this.contexts.forExchanger(feed.exchangerId, feed.catalogVersion);
+        const context = (await this.catalogs.at(feed.catalogVersion)).contextFor(feed.exchangerId);
         const report = checkFeed(body, { format: feed.format, contentType }, context);
         const run = this.run(trigger, started, report.status, { ...seen, ...fromReport(report) });
         if (report.status === 'error') {

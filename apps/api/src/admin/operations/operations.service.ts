@@ -2,11 +2,11 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { AuditRepository, CatalogRepository, ClicksRepository } from '@app/database';
+import { AuditRepository, ClicksRepository } from '@app/database';
 import type { FeedFormatSetting } from '@app/domain';
-import { checkFeed, contextForExchanger, FeedReport } from '@app/feeds';
+import { checkFeed, FeedReport } from '@app/feeds';
 import { SafeHttpClient } from '@app/http-client';
-import { checkFeedUrl, FeedScheduler } from '@app/ingestion';
+import { CatalogSnapshots, checkFeedUrl, FeedScheduler } from '@app/ingestion';
 import { QUEUES } from '@app/queue';
 import { timeWindow } from '../../common/validation';
 import type { ClicksQuery } from './operations.dto';
@@ -17,7 +17,7 @@ export class OperationsService {
   constructor(
     private readonly audit: AuditRepository,
     private readonly clicks: ClicksRepository,
-    private readonly catalog: CatalogRepository,
+    private readonly catalogs: CatalogSnapshots,
     private readonly fetcher: SafeHttpClient,
     private readonly scheduler: FeedScheduler,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -46,8 +46,7 @@ export class OperationsService {
     source: { url: string } | { body: Buffer; contentType: string | null },
     format: FeedFormatSetting,
   ): Promise<FeedReport> {
-    const [currencies, aliases] = await Promise.all([this.catalog.loadCurrencies(), this.catalog.loadAliases()]);
-    const context = contextForExchanger(currencies, aliases, null);
+    const context = (await this.catalogs.current()).contextFor(null);
     if ('url' in source) return checkFeedUrl(this.fetcher, source.url, format, context);
     return checkFeed(source.body, { format, contentType: source.contentType }, context);
   }

@@ -8,7 +8,7 @@ import {
   NotFoundError,
   SLUG_PATTERN,
 } from '@app/domain';
-import { CatalogCache } from '../catalog-cache.service';
+import { CatalogSnapshots } from '@app/ingestion';
 import { ClickRecorder } from './click-recorder.service';
 
 /** What a click tells of the visitor (the IP is hashed by the recorder, never stored). */
@@ -31,7 +31,7 @@ function upperMatching(value: unknown, pattern: RegExp): string | null {
 export class RedirectService {
   constructor(
     private readonly exchangers: ExchangersRepository,
-    private readonly catalog: CatalogCache,
+    private readonly catalogs: CatalogSnapshots,
     private readonly clicks: ClickRecorder,
   ) {}
 
@@ -46,8 +46,9 @@ export class RedirectService {
       throw new InvalidRequestError('city must be a city code like MSK');
     const target = SLUG_PATTERN.test(slug) ? await this.exchangers.findRedirectTarget(slug) : null;
     if (!target) throw new NotFoundError(`no active exchanger ${slug.slice(0, 64)}`);
-    if (!(await this.catalog.has(fromCode))) throw new InvalidRequestError(`unknown currency code ${fromCode}`);
-    if (!(await this.catalog.has(toCode))) throw new InvalidRequestError(`unknown currency code ${toCode}`);
+    const catalog = await this.catalogs.current();
+    if (!catalog.has(fromCode)) throw new InvalidRequestError(`unknown currency code ${fromCode}`);
+    if (!catalog.has(toCode)) throw new InvalidRequestError(`unknown currency code ${toCode}`);
 
     void this.clicks
       .record({

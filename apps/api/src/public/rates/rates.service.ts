@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DirectionOffer, OffersRepository, RateHistoryRepository } from '@app/database';
 import { calculate, compareOffers, Dec, toPlain } from '@app/domain';
-import { CatalogCache } from '../catalog-cache.service';
+import { CatalogSnapshots } from '@app/ingestion';
 import { CachedAnswer, PublicCache } from '../public-cache.service';
 import { BestRateRecorder } from './best-rate-recorder.service';
 import type { RateHistoryDto, RateHistoryQuery, RateItemDto, RatesQuery, RatesTableDto } from './rates.dto';
@@ -11,7 +11,7 @@ import type { RateHistoryDto, RateHistoryQuery, RateItemDto, RatesQuery, RatesTa
 export class RatesService {
   constructor(
     private readonly offers: OffersRepository,
-    private readonly catalog: CatalogCache,
+    private readonly catalogs: CatalogSnapshots,
     private readonly history: RateHistoryRepository,
     private readonly cache: PublicCache,
     private readonly recorder: BestRateRecorder,
@@ -46,7 +46,9 @@ export class RatesService {
   }
 
   async historyOf(query: RateHistoryQuery): Promise<RateHistoryDto> {
-    await Promise.all([this.catalog.require(query.from), this.catalog.require(query.to)]);
+    const catalog = await this.catalogs.current();
+    catalog.require(query.from);
+    catalog.require(query.to);
     const hours = query.hours ?? 6;
     const points = await this.history.history(
       query.from,
@@ -58,7 +60,8 @@ export class RatesService {
   }
 
   async table(query: RatesQuery): Promise<RatesTableDto> {
-    const [from, to] = await Promise.all([this.catalog.require(query.from), this.catalog.require(query.to)]);
+    const catalog = await this.catalogs.current();
+    const [from, to] = [catalog.require(query.from), catalog.require(query.to)];
     const side = query.side ?? 'give';
     const amount = query.amount === undefined ? null : new Dec(query.amount);
     const exclude = new Set(
