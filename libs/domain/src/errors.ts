@@ -22,6 +22,11 @@ export class InvalidRequestError extends RequestError {
   override name = 'InvalidRequestError';
 }
 
+/** One field of the request's input is not acceptable (400, listed like the validation messages). */
+export class InvalidFieldError extends InvalidRequestError {
+  override name = 'InvalidFieldError';
+}
+
 /** A dependency (Redis, the job queue) does not answer for a moment; retrying later helps (503). */
 export class UnavailableError extends Error {
   override name = 'UnavailableError';

@@ -11,7 +11,7 @@ import {
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { FastifyReply } from 'fastify';
 import { isDatabaseUnavailable } from '@app/database';
-import { ConflictError, InvalidRequestError, NotFoundError, UnavailableError } from '@app/domain';
+import { ConflictError, InvalidFieldError, InvalidRequestError, NotFoundError, UnavailableError } from '@app/domain';
 
 /** Seconds a client is asked to wait when the database is unreachable (a restart takes a few). */
 const RETRY_AFTER_SECONDS = 5;
@@ -28,7 +28,8 @@ export class ApiErrorFilter extends BaseExceptionFilter implements ExceptionFilt
     if (error instanceof HttpException) return super.catch(error, host);
     if (error instanceof NotFoundError) return super.catch(new NotFoundException(error.message), host);
     if (error instanceof ConflictError) return super.catch(new ConflictException(error.message), host);
-    if (error instanceof InvalidRequestError) return super.catch(new BadRequestException([error.message]), host);
+    if (error instanceof InvalidFieldError) return super.catch(new BadRequestException([error.message]), host);
+    if (error instanceof InvalidRequestError) return super.catch(new BadRequestException(error.message), host);
     if (error instanceof UnavailableError) return super.catch(new ServiceUnavailableException(error.message), host);
     if (isDatabaseUnavailable(error) && host.getType() === 'http') {
       host.switchToHttp().getResponse<FastifyReply>().header('retry-after', String(RETRY_AFTER_SECONDS));

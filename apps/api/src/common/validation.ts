@@ -2,7 +2,7 @@ import { applyDecorators, ArgumentMetadata, BadRequestException, ValidationPipe 
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, Matches, Max, Min } from 'class-validator';
-import { CITY_PATTERN, CURRENCY_CODE_PATTERN, InvalidRequestError, SLUG_PATTERN } from '@app/domain';
+import { CITY_PATTERN, CURRENCY_CODE_PATTERN, InvalidFieldError, SLUG_PATTERN } from '@app/domain';
 
 interface FieldOptions {
   /** Absent is fine (a query filter, an optional body field). */
@@ -121,6 +121,6 @@ export class TimeWindowQuery {
 export function timeWindow(query: TimeWindowQuery, defaultMs: number): { since: Date; until: Date } {
   const until = query.until ? new Date(query.until) : new Date();
   const since = query.since ? new Date(query.since) : new Date(until.getTime() - defaultMs);
-  if (since >= until) throw new InvalidRequestError('since must be before until');
+  if (since >= until) throw new InvalidFieldError('since must be before until');
   return { since, until };
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Actor, CatalogRepository, ExchangersRepository } from '@app/database';
-import { InvalidRequestError, NotFoundError } from '@app/domain';
+import { InvalidFieldError, NotFoundError } from '@app/domain';
 import type { CreateAliasDto, CreateCurrencyDto, UpdateCurrencyDto } from './catalog.dto';
 
 /** The catalog as the admin manages it: currencies and aliases (an alias applies from the next poll: the catalog version changes with it). */
@@ -32,9 +32,9 @@ export class CatalogAdminService {
   async createAlias(actor: Actor, dto: CreateAliasDto): Promise<unknown> {
     const currencies = (await this.catalog.listCurrencies()) as Array<{ code: string }>;
     if (!currencies.some((c) => c.code === dto.code))
-      throw new InvalidRequestError(`code ${dto.code} is not in the catalog`);
+      throw new InvalidFieldError(`code ${dto.code} is not in the catalog`);
     if (dto.exchangerId != null && !(await this.exchangers.find(dto.exchangerId)))
-      throw new InvalidRequestError(`exchangerId ${dto.exchangerId} is not an exchanger`);
+      throw new InvalidFieldError(`exchangerId ${dto.exchangerId} is not an exchanger`);
     return this.catalog.createAlias(actor, { alias: dto.alias, code: dto.code, exchangerId: dto.exchangerId ?? null });
   }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { Actor, ExchangersRepository, FeedRow, FeedRunsRepository, FeedsRepository } from '@app/database';
-import { FEED_DEFAULTS, InvalidRequestError, NotFoundError } from '@app/domain';
+import { FEED_DEFAULTS, InvalidFieldError, NotFoundError } from '@app/domain';
 import { isForbiddenAddress } from '@app/http-client';
 import { FeedScheduler } from '@app/ingestion';
 import { SnapshotChanges } from '@app/messaging';
@@ -100,7 +100,7 @@ export class FeedAdminService {
    */
   private checkAddress(url: string): void {
     if (this.config.fetch.allowPrivate || !isForbiddenAddress(new URL(url).hostname)) return;
-    throw new InvalidRequestError(
+    throw new InvalidFieldError(
       'url points to a private, loopback or link-local address; feeds must be on the public internet (or set FETCH_ALLOW_PRIVATE=true)',
     );
   }
@@ -108,6 +108,6 @@ export class FeedAdminService {
 
 function checkTimeout(timeoutMs: number, intervalSeconds: number): void {
   if (timeoutMs >= intervalSeconds * 1000) {
-    throw new InvalidRequestError(`timeoutMs must be shorter than the interval (${intervalSeconds * 1000} ms)`);
+    throw new InvalidFieldError(`timeoutMs must be shorter than the interval (${intervalSeconds * 1000} ms)`);
   }
 }

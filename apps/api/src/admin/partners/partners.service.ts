@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { Actor, ExchangersRepository, PartnersRepository } from '@app/database';
-import { InvalidRequestError, NotFoundError } from '@app/domain';
+import { InvalidFieldError, NotFoundError } from '@app/domain';
 import { PartnerScheduler, PartnerSyncRequester, sealSecret } from '@app/partners';
 import { followSchedule } from '../follow-schedule';
 import { timeWindow } from '../../common/validation';
@@ -22,9 +22,9 @@ export class PartnerAdminService {
   async putAccount(actor: Actor, exchangerId: number, dto: PartnerAccountDto): Promise<unknown> {
     if (!(await this.exchangers.find(exchangerId))) throw new NotFoundError(`no exchanger ${exchangerId}`);
     if (!this.config.secretKey)
-      throw new InvalidRequestError('SECRET_KEY must be set on the api before a partner API key can be stored');
+      throw new InvalidFieldError('SECRET_KEY must be set on the api before a partner API key can be stored');
     if (/[?&]api_key=/i.test(dto.apiUrl))
-      throw new InvalidRequestError('apiUrl must not carry the key: send it as apiKey');
+      throw new InvalidFieldError('apiUrl must not carry the key: send it as apiKey');
     const account = await this.partners.upsertAccount(actor, exchangerId, {
       apiUrl: dto.apiUrl,
       apiKeyEncrypted: sealSecret(dto.apiKey, this.config.secretKey),
