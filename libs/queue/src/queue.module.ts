@@ -2,8 +2,8 @@ import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
 import type { ConnectionOptions } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { FEED_POLL_JOB_OPTIONS, PARTNER_SYNC_JOB_OPTIONS, QUEUES } from './queues';
 import { redisOptions } from '@app/messaging';
+import { FEED_POLL_JOB_OPTIONS, PARTNER_SYNC_JOB_OPTIONS, QUEUES } from './queues';
 
 /** BullMQ connection options for a Redis URL (BullMQ declares its own RedisOptions type; hand it the fields it knows). */
 export function bullConnection(url: string, connectionName: string): ConnectionOptions {

@@ -1,6 +1,6 @@
+import type { FeedError, FeedFormat, FeedFormatSetting, NormalizedOffer } from '@app/domain';
 import { printable } from '../control-characters';
 import { decodeBody } from '../decode/decode-body';
-import type { FeedError, FeedFormat, FeedFormatSetting, NormalizedOffer } from '@app/domain';
 import { normalizeItems, RejectedItem } from '../normalize/normalizer';
 import type { NormalizationContext } from '../normalize/normalization-context';
 import { FeedDialect, MAX_FEED_ITEMS } from '../readers/feed-reader';

@@ -4,10 +4,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { createDataSource, FeedsRepository, migrateAndSeed } from '@app/database';
+import type { SafeHttpClient } from '@app/http-client';
 import { FeedServer } from '../../../../test/support/feed-server';
 import { createExchangerWithFeed, pollServiceFor } from '../../../../test/support/ingestion';
 import { createTestDatabase, TestDatabase } from '../../../../test/support/services';
-import type { SafeHttpClient } from '@app/http-client';
 import type { CompletedPoll, FeedPollService } from './feed-poll.service';
 
 const fixture = (name: string) => readFileSync(join(__dirname, '../../../../test/fixtures/feeds', name), 'utf8');
