@@ -52,3 +52,34 @@ describe('BatchWriter', () => {
     expect([w.add(1), w.add(2), w.add(3)]).toEqual([true, true, false]);
   });
 });
+
+describe('BatchWriter: one item the database refuses for good', () => {
+  it('writes the others one by one and drops only that item; a transient failure still keeps them all', async () => {
+    const written: number[] = [];
+    let away = false;
+    const w = new BatchWriter<number>({
+      name: 'numbers',
+      everyMs: 1000,
+      maxBuffered: 100,
+      onFailure: 'retry',
+      isTransient: (error) => (error as Error).message === 'away',
+      write: (batch) => {
+        if (away) return Promise.reject(new Error('away'));
+        if (batch.includes(13)) return Promise.reject(new Error('foreign key'));
+        written.push(...batch);
+        return Promise.resolve();
+      },
+    });
+    [11, 12, 13, 14].forEach((n) => w.add(n));
+    await w.flush();
+    expect(written).toEqual([11, 12, 14]);
+
+    away = true;
+    w.add(15);
+    await w.flush();
+    away = false;
+    w.add(16);
+    await w.flush();
+    expect(written).toEqual([11, 12, 14, 15, 16]);
+  });
+});

@@ -13,6 +13,13 @@ export interface BatchWriterOptions<T> {
   maxBuffered: number;
   /** After a failed write: `retry` puts the batch back (clicks: nothing may be lost), `drop` gives it up. */
   onFailure: 'retry' | 'drop';
+  /**
+   * With `retry`: whether a failure can pass by itself (the database away). Any other failure means an
+   * item the database will never take (its exchanger was deleted meanwhile): the batch is then written
+   * item by item and only what fails for good is dropped — one bad item must not hold back all the others.
+   * Default: every failure is transient.
+   */
+  isTransient?: (error: unknown) => boolean;
 }
 
 /**
@@ -54,11 +61,29 @@ export class BatchWriter<T> {
           this.logger.warn(`could not write ${batch.length} ${this.options.name}; dropped: ${String(error)}`);
           return;
         }
-        this.logger.error(`could not write ${batch.length} ${this.options.name}, will retry: ${String(error)}`);
-        this.buffer = [...batch, ...this.buffer].slice(0, this.options.maxBuffered);
+        const transient = this.options.isTransient?.(error) ?? true;
+        const unwritten = transient ? batch : await this.writeOneByOne(batch);
+        if (unwritten.length === 0) return;
+        this.logger.error(`could not write ${unwritten.length} ${this.options.name}, will retry: ${String(error)}`);
+        this.buffer = [...unwritten, ...this.buffer].slice(0, this.options.maxBuffered);
         this.timer ??= setTimeout(() => void this.flush(), this.options.everyMs * 5);
       }
     });
     return this.writing;
+  }
+
+  /** Writes each item alone; drops those that fail for good; returns the rest once a failure is transient. */
+  private async writeOneByOne(batch: T[]): Promise<T[]> {
+    for (const [i, item] of batch.entries()) {
+      try {
+        await this.options.write([item]);
+      } catch (error) {
+        if (this.options.isTransient?.(error) ?? true) return batch.slice(i);
+        this.logger.error(
+          `dropped 1 of ${batch.length} ${this.options.name} the database refuses for good: ${String(error)}`,
+        );
+      }
+    }
+    return [];
   }
 }

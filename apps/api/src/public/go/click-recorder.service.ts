@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { ClickRecord, ClicksRepository } from '@app/database';
+import { ClickRecord, ClicksRepository, isDatabaseUnavailable } from '@app/database';
 import { BatchWriter } from '../../common/batch-writer';
 
 const FLUSH_EVERY_MS = 1000;
@@ -33,6 +33,8 @@ export class ClickRecorder implements OnApplicationShutdown {
       atCount: FLUSH_AT,
       maxBuffered: MAX_BUFFERED,
       onFailure: 'retry',
+      // A click of an exchanger deleted meanwhile breaks the foreign key: only that click is dropped.
+      isTransient: isDatabaseUnavailable,
     });
   }
 

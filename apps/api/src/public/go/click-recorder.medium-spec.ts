@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataSource } from 'typeorm';
+import { ClicksRepository, createDataSource, migrateAndSeed } from '@app/database';
+import { createTestDatabase, TestDatabase } from '../../../../../test/support/services';
+import { ClickRecorder } from './click-recorder.service';
+
+/** Clicks are the evidence behind partner revenue: one click that can never be written must not hold back the others. */
+describe('ClickRecorder on a real PostgreSQL', () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+
+  const exchanger = async (slug: string): Promise<number> =>
+    (
+      await dataSource.query<Array<{ id: number }>>(
+        `INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ($1::text, $1::text, 'https://x.example', 'https://x.example/?r=1') RETURNING id`,
+        [slug],
+      )
+    )[0]!.id;
+  const clicksOf = async (id: number): Promise<number> =>
+    Number(
+      (
+        await dataSource.query<Array<{ n: string }>>(`SELECT count(*) AS n FROM clicks WHERE exchanger_id = $1`, [id])
+      )[0]!.n,
+    );
+  const click = (exchangerId: number, ip: string) => ({
+    exchangerId,
+    from: 'BTC',
+    to: 'ETH',
+    city: null,
+    at: new Date(),
+    referrer: null,
+    ip,
+    userAgent: 'Mozilla/5.0',
+  });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await migrateAndSeed(db.url);
+    dataSource = createDataSource({ url: db.url, poolSize: 2 });
+    await dataSource.initialize();
+  });
+
+  afterAll(async () => {
+    await dataSource.destroy();
+    await db.drop();
+  });
+
+  it('drops only the click of an exchanger deleted before the batch is written; every other click is kept, now and later', async () => {
+    const recorder = new ClickRecorder(new ClicksRepository(dataSource));
+    const [gone, kept] = [await exchanger('gone'), await exchanger('kept')];
+    await recorder.record(click(kept, '10.0.0.1'));
+    await recorder.record(click(gone, '10.0.0.2'));
+    await recorder.record(click(kept, '10.0.0.3'));
+    await dataSource.query(`DELETE FROM exchangers WHERE id = $1`, [gone]);
+    await recorder.flush();
+    expect(await clicksOf(kept)).toBe(2);
+
+    await recorder.record(click(kept, '10.0.0.4'));
+    await recorder.flush();
+    expect(await clicksOf(kept)).toBe(3);
+    await recorder.onApplicationShutdown();
+  });
+});
