@@ -444,6 +444,43 @@ describe('admin API (standalone)', () => {
     });
   });
 
+  describe('secrets and trust in what admins register', () => {
+    it('refuses URLs that carry user:password@ or a backslash, and a global alias that is itself a catalog code', async () => {
+      const exchanger = await call<{ id: number }>('POST', '/v1/admin/exchangers', {
+        slug: 'trusty',
+        name: 'Trusty',
+        siteUrl: 'https://trusty.example',
+        referralUrl: 'https://trusty.example/?rid=1',
+      });
+      expect(exchanger.status).toBe(201);
+      const tricked = await call<{ message: string[] }>('PATCH', `/v1/admin/exchangers/${exchanger.body.id}`, {
+        referralUrl: 'https://trusty.example@evil.example/?rid=1',
+      });
+      expect(tricked.status).toBe(400);
+      expect(tricked.body.message.join()).toMatch(/referralUrl must not carry user:password@/);
+      const secret = await call<{ message: string[] }>('POST', `/v1/admin/exchangers/${exchanger.body.id}/feeds`, {
+        url: 'https://user:hunter2@trusty.example/rates.xml',
+      });
+      expect(secret.status).toBe(400);
+      expect(secret.body.message.join()).toMatch(/url must not carry user:password@/);
+      expect(JSON.stringify((await call('GET', '/v1/admin/feeds/health')).body)).not.toContain('hunter2');
+
+      const global = await call<{ message: string[] }>('POST', '/v1/admin/currency-aliases', {
+        alias: 'ETH',
+        code: 'LTC',
+      });
+      expect(global.status).toBe(400);
+      expect(global.body.message.join()).toMatch(/alias ETH is a currency of the catalog/);
+      const own = await call('POST', '/v1/admin/currency-aliases', {
+        alias: 'ETH',
+        code: 'LTC',
+        exchangerId: exchanger.body.id,
+      });
+      expect(own.status).toBe(201);
+      expect((await call('DELETE', `/v1/admin/exchangers/${exchanger.body.id}`)).status).toBe(204);
+    });
+  });
+
   describe('currencies, aliases, audit, clicks, queues', () => {
     it('adds, renames and disables a currency', async () => {
       const created = await call('POST', '/v1/admin/currencies', {

@@ -31,6 +31,7 @@ const routes: Record<string, Handler> = {
       .writeHead(200, { 'content-type': 'text/html' })
       .end('<!DOCTYPE html><html><title>Just a moment...</title></html>'),
   '/error': (_req, res) => res.writeHead(503).end('down'),
+  '/always-304': (_req, res) => void res.writeHead(304).end(),
   '/maintenance-gz': (_req, res) =>
     res
       .writeHead(503, { 'content-encoding': 'gzip', 'content-type': 'text/html' })
@@ -229,5 +230,12 @@ describe('SafeHttpClient against a local HTTP server', () => {
   it('keeps at most 64 KB of an error body, and none of a 4xx', async () => {
     expect((await failure(get('/huge-error'))).errorBody?.body.length).toBe(64 * 1024);
     expect((await failure(get('/forbidden'))).errorBody).toBeNull();
+  });
+
+  it('refuses a 304 to a request that carried no validator (it would keep an offline feed fresh for ever)', async () => {
+    const error = await failure(get('/always-304'));
+    expect(error).toMatchObject({ code: 'http_error', httpStatus: 304 });
+    expect(error.message).toMatch(/without If-None-Match or If-Modified-Since/);
+    expect(await get('/always-304', { etag: '"v1"' })).toMatchObject({ kind: 'not_modified' });
   });
 });

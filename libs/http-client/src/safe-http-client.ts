@@ -122,6 +122,15 @@ export class SafeHttpClient {
         const lastModified = header(response.headers, 'last-modified');
         if (status === 304) {
           await response.body.dump().catch(() => undefined);
+          // A 304 answers a conditional request only: to one that carried no validator it says nothing of
+          // the feed, and taking it as "unchanged" would keep an offline exchanger fresh for ever.
+          if (!req.etag && !req.lastModified) {
+            throw new FetchError(
+              'http_error',
+              `HTTP 304 from ${url.host} to a request without If-None-Match or If-Modified-Since`,
+              304,
+            );
+          }
           return { kind: 'not_modified', status: 304, url: url.toString(), etag, lastModified };
         }
         if (status >= 500) {

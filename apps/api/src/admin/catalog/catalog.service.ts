@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Actor, CatalogRepository, ExchangersRepository } from '@app/database';
-import { InvalidFieldError, NotFoundError } from '@app/domain';
+import { cleanCode, InvalidFieldError, NotFoundError } from '@app/domain';
 import type { CreateAliasDto, CreateCurrencyDto, UpdateCurrencyDto } from './catalog.dto';
 
 /** The catalog as the admin manages it: currencies and aliases (an alias applies from the next poll: the catalog version changes with it). */
@@ -33,6 +33,12 @@ export class CatalogAdminService {
     const currencies = (await this.catalog.listCurrencies()) as Array<{ code: string }>;
     if (!currencies.some((c) => c.code === dto.code))
       throw new InvalidFieldError(`code ${dto.code} is not in the catalog`);
+    // A global alias that is itself a catalog code would republish every exchanger's offers of it as another currency.
+    if (dto.exchangerId == null && dto.alias !== dto.code && currencies.some((c) => c.code === cleanCode(dto.alias))) {
+      throw new InvalidFieldError(
+        `alias ${dto.alias} is a currency of the catalog: a global alias would publish every exchanger's ${dto.alias} offers as ${dto.code}`,
+      );
+    }
     if (dto.exchangerId != null && !(await this.exchangers.find(dto.exchangerId)))
       throw new InvalidFieldError(`exchangerId ${dto.exchangerId} is not an exchanger`);
     return this.catalog.createAlias(actor, { alias: dto.alias, code: dto.code, exchangerId: dto.exchangerId ?? null });

@@ -99,7 +99,13 @@ export class FeedAdminService {
    * FETCH_ALLOW_PRIVATE); a host name is checked where it matters, when the fetcher resolves it.
    */
   private checkAddress(url: string): void {
-    if (this.config.fetch.allowPrivate || !isForbiddenAddress(new URL(url).hostname)) return;
+    const parsed = new URL(url);
+    if (parsed.username || parsed.password) {
+      throw new InvalidFieldError(
+        'url must not carry user:password@ (it would be stored and shown in clear, and is never sent)',
+      );
+    }
+    if (this.config.fetch.allowPrivate || !isForbiddenAddress(parsed.hostname)) return;
     throw new InvalidFieldError(
       'url points to a private, loopback or link-local address; feeds must be on the public internet (or set FETCH_ALLOW_PRIVATE=true)',
     );
