@@ -6,12 +6,11 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDataSource, migrateAndSeed } from '@app/database';
 import type { FeedErrorCode } from '@app/domain';
 import type { SafeHttpClient } from '@app/http-client';
 import type { FeedPollService } from '@app/ingestion';
 import { createExchangerWithFeed, pollServiceFor } from '../support/ingestion';
-import { createTestDatabase, TestDatabase } from '../support/services';
+import { migratedDatabase, TestDatabase } from '../support/services';
 
 /**
  * Hostile feeds through the whole poll (HTTP fetch, decode, read, normalize, write) on the real
@@ -328,10 +327,7 @@ describe('hostile feeds through the whole poll', () => {
     )[0]!;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await migrateAndSeed(db.url);
-    dataSource = createDataSource({ url: db.url, poolSize: 4 });
-    await dataSource.initialize();
+    ({ db, dataSource } = await migratedDatabase(4));
     ({ poller, fetcher } = pollServiceFor(dataSource));
     await server.start();
     ({ feedId } = await createExchangerWithFeed(dataSource, 'hostile', `${server.base}/feed`));

@@ -1,13 +1,7 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createDataSource,
-  FeedsRepository,
-  migrateAndSeed,
-  PartnersRepository,
-  RateHistoryRepository,
-} from '@app/database';
+import { FeedsRepository, PartnersRepository, RateHistoryRepository } from '@app/database';
 import { FeedScheduler } from '@app/ingestion';
 import { PartnerScheduler } from '@app/partners';
 import {
@@ -19,7 +13,7 @@ import {
   partnerSchedulerId,
 } from '@app/queue';
 import { createExchangerWithFeed } from '../../../test/support/ingestion';
-import { createTestDatabase, TestDatabase } from '../../../test/support/services';
+import { migratedDatabase, TestDatabase } from '../../../test/support/services';
 import { HousekeepingService } from './housekeeping.service';
 
 /** Housekeeping on the real Postgres, through the in-process driver (the BullMQ one keeps the same contract). */
@@ -30,10 +24,7 @@ describe('HousekeepingService', () => {
   let housekeeping: HousekeepingService;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await migrateAndSeed(db.url);
-    dataSource = createDataSource({ url: db.url, poolSize: 4 });
-    await dataSource.initialize();
+    ({ db, dataSource } = await migratedDatabase(4));
     schedules = new InProcessRecurringSchedules(new SchedulerRegistry());
     const feeds = new FeedsRepository(dataSource);
     const partners = new PartnersRepository(dataSource);

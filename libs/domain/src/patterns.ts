@@ -6,6 +6,9 @@
 /** Currency codes (DESIGN.md §1): 2–16 upper-case letters and digits. */
 export const CURRENCY_CODE_PATTERN = /^[A-Z0-9]{2,16}$/;
 
+/** A currency's ticker or ISO unit (`USDT`, `USD`, `RUB`): 1–16 upper-case letters and digits. */
+export const UNIT_PATTERN = /^[A-Z0-9]{1,16}$/;
+
 /** Exchanger slugs: 2–63 lower-case letters, digits and dashes, starting with a letter or digit. */
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{1,62}$/;
 

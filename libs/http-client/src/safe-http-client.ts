@@ -320,22 +320,24 @@ async function readErrorBody(
   }
 }
 
+/** How a body is compressed: by Content-Encoding, or gzip by its magic bytes when the header says nothing. */
+function compressionOf(raw: Buffer, encoding: string | null): 'gzip' | 'deflate' | 'br' | null {
+  const enc = (encoding ?? '').trim().toLowerCase();
+  const gzipMagic = raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b;
+  if (enc === 'gzip' || enc === 'x-gzip' || (gzipMagic && (enc === '' || enc === 'identity'))) return 'gzip';
+  if (enc === 'deflate' || enc === 'br') return enc;
+  return null;
+}
+
 /**
  * The first `limit` bytes of a body once decompressed: a maintenance page may be larger than what is
  * kept of it, and the compressed prefix may end mid-stream. Whatever decompressed before the cut counts.
  */
 function decompressedPrefix(raw: Buffer, encoding: string | null, limit: number): Promise<Buffer> {
-  const enc = (encoding ?? '').trim().toLowerCase();
-  const gzipMagic = raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b;
+  const compression = compressionOf(raw, encoding);
+  if (compression === null) return Promise.resolve(raw.subarray(0, limit));
   const stream =
-    enc === 'gzip' || enc === 'x-gzip' || (gzipMagic && (enc === '' || enc === 'identity'))
-      ? createGunzip()
-      : enc === 'deflate'
-        ? createInflate()
-        : enc === 'br'
-          ? createBrotliDecompress()
-          : null;
-  if (stream === null) return Promise.resolve(raw.subarray(0, limit));
+    compression === 'gzip' ? createGunzip() : compression === 'deflate' ? createInflate() : createBrotliDecompress();
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -356,13 +358,11 @@ function decompressedPrefix(raw: Buffer, encoding: string | null, limit: number)
 
 /** Decompresses by Content-Encoding, or by the gzip magic bytes when the header is missing. */
 export async function decompressBody(raw: Buffer, encoding: string | null, maxBytes: number): Promise<Buffer> {
-  const enc = (encoding ?? '').trim().toLowerCase();
-  const gzipMagic = raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b;
+  const compression = compressionOf(raw, encoding);
   try {
-    if (enc === 'gzip' || enc === 'x-gzip' || (gzipMagic && (enc === '' || enc === 'identity')))
-      return await gunzipAsync(raw, { maxOutputLength: maxBytes });
-    if (enc === 'deflate') return await inflateAsync(raw, { maxOutputLength: maxBytes });
-    if (enc === 'br') return await brotliAsync(raw, { maxOutputLength: maxBytes });
+    if (compression === 'gzip') return await gunzipAsync(raw, { maxOutputLength: maxBytes });
+    if (compression === 'deflate') return await inflateAsync(raw, { maxOutputLength: maxBytes });
+    if (compression === 'br') return await brotliAsync(raw, { maxOutputLength: maxBytes });
     return raw;
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
@@ -370,7 +370,7 @@ export async function decompressBody(raw: Buffer, encoding: string | null, maxBy
     }
     throw new FetchError(
       'decompress_failed',
-      `the ${enc || 'gzip'} body cannot be decompressed: ${error instanceof Error ? error.message : String(error)}`,
+      `the ${compression ?? 'gzip'} body cannot be decompressed: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
 }

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@app/config';
-import { createDataSource, migrateAndSeed, PartnersRepository } from '@app/database';
+import { PartnersRepository } from '@app/database';
 import { SafeHttpClient } from '@app/http-client';
 import { FakePartnerApi } from '../../../test/support/fake-partner-api';
-import { createTestDatabase, TestDatabase } from '../../../test/support/services';
+import { migratedDatabase, TestDatabase } from '../../../test/support/services';
 import { PartnerApiClient } from './partner-api.client';
 import { PAGE_LIMIT, PartnerSyncService } from './partner-sync.service';
 import { sealSecret } from './secret-box';
@@ -32,10 +32,7 @@ describe('PartnerSyncService on a real PostgreSQL', () => {
     );
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await migrateAndSeed(db.url);
-    dataSource = createDataSource({ url: db.url, poolSize: 3 });
-    await dataSource.initialize();
+    ({ db, dataSource } = await migratedDatabase(3));
     await api.start();
     partners = new PartnersRepository(dataSource);
     service = new PartnerSyncService(partners, new PartnerApiClient(fetcher), loadConfig({ SECRET_KEY: SECRET }));

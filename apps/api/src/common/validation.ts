@@ -2,7 +2,7 @@ import { applyDecorators, ArgumentMetadata, BadRequestException, ValidationPipe 
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, Matches, Max, Min } from 'class-validator';
-import { CITY_PATTERN, CURRENCY_CODE_PATTERN, InvalidFieldError, SLUG_PATTERN } from '@app/domain';
+import { CITY_PATTERN, CURRENCY_CODE_PATTERN, InvalidFieldError, SLUG_PATTERN, UNIT_PATTERN } from '@app/domain';
 
 interface FieldOptions {
   /** Absent is fine (a query filter, an optional body field). */
@@ -32,6 +32,11 @@ export function CurrencyCodeField(name: string, options: FieldOptions = {}): Pro
     { example: 'BTC', ...options },
     true,
   );
+}
+
+/** A currency's ticker or ISO unit field, case-insensitive: the domain's UNIT_PATTERN. */
+export function CurrencyUnitField(name: string, options: FieldOptions = {}): PropertyDecorator {
+  return field(UNIT_PATTERN, `${name} must be 1-16 letters and digits`, { example: 'USD', ...options }, true);
 }
 
 /** An exchanger slug field: the domain's SLUG_PATTERN. */

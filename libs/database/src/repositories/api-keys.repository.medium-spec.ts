@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DataSource } from 'typeorm';
-import { createTestDatabase, TestDatabase } from '../../../../test/support/services';
-import { createDataSource } from '../data-source';
-import { migrateAndSeed } from '../migrate';
+import { migratedDatabase, TestDatabase } from '../../../../test/support/services';
 import { ApiKeysRepository } from './api-keys.repository';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -17,10 +15,7 @@ describe('ApiKeysRepository', () => {
     (await dataSource.query<Array<Record<string, unknown>>>(`SELECT * FROM api_keys WHERE id = $1`, [id]))[0]!;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await migrateAndSeed(db.url);
-    dataSource = createDataSource({ url: db.url, poolSize: 2 });
-    await dataSource.initialize();
+    ({ db, dataSource } = await migratedDatabase());
     repository = new ApiKeysRepository(dataSource);
   });
 

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
-import { createTestDatabase, TestDatabase } from '../../../../test/support/services';
-import { createDataSource } from '../data-source';
-import { migrateAndSeed } from '../migrate';
+import { migratedDatabase, TestDatabase } from '../../../../test/support/services';
 import { auditedTransaction, AuditRepository } from './audit.repository';
 
 describe('auditedTransaction and AuditRepository', () => {
@@ -22,10 +20,7 @@ describe('auditedTransaction and AuditRepository', () => {
     );
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await migrateAndSeed(db.url);
-    dataSource = createDataSource({ url: db.url, poolSize: 2 });
-    await dataSource.initialize();
+    ({ db, dataSource } = await migratedDatabase());
     repository = new AuditRepository(dataSource);
     const [key] = await dataSource.query<Array<{ id: number }>>(
       `INSERT INTO api_keys (name, key_hash, prefix) VALUES ('ops key', 'h1', 'rw_1') RETURNING id`,

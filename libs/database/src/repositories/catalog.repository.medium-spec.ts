@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
-import { createTestDatabase, TestDatabase } from '../../../../test/support/services';
-import { createDataSource } from '../data-source';
-import { migrateAndSeed } from '../migrate';
+import { migratedDatabase, TestDatabase } from '../../../../test/support/services';
 import { CatalogRepository } from './catalog.repository';
 
 describe('CatalogRepository.listWithOfferCounts', () => {
@@ -33,10 +31,7 @@ describe('CatalogRepository.listWithOfferCounts', () => {
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await migrateAndSeed(db.url);
-    dataSource = createDataSource({ url: db.url, poolSize: 2 });
-    await dataSource.initialize();
+    ({ db, dataSource } = await migratedDatabase());
     repository = new CatalogRepository(dataSource);
     await exchangerWithFeed('fresh-one', 'active', { lastSuccessSecondsAgo: 10 });
     await exchangerWithFeed('stale-one', 'active', { lastSuccessSecondsAgo: 3600 });

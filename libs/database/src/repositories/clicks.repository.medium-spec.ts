@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
-import { createTestDatabase, TestDatabase } from '../../../../test/support/services';
-import { createDataSource } from '../data-source';
-import { migrateAndSeed } from '../migrate';
+import { migratedDatabase, TestDatabase } from '../../../../test/support/services';
 import { ClickRecord, ClicksRepository } from './clicks.repository';
 
 describe('ClicksRepository', () => {
@@ -35,10 +33,7 @@ describe('ClicksRepository', () => {
   const uniqueFlags = async () => (await stored()).map((c) => c.is_unique);
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await migrateAndSeed(db.url);
-    dataSource = createDataSource({ url: db.url, poolSize: 4 });
-    await dataSource.initialize();
+    ({ db, dataSource } = await migratedDatabase(4));
     repository = new ClicksRepository(dataSource);
     const rows = await dataSource.query<Array<{ id: number }>>(
       `INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ('alpha', 'Alpha', 'https://a.example', 'https://a.example/?rid=1'), ('beta', 'Beta', 'https://b.example', 'https://b.example/?rid=1') RETURNING id`,

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
-import { createTestDatabase, TestDatabase } from '../../../../test/support/services';
-import { createDataSource } from '../data-source';
-import { migrateAndSeed } from '../migrate';
+import { migratedDatabase, TestDatabase } from '../../../../test/support/services';
 import { FeedRunRecord, FeedsRepository } from './feeds.repository';
 import { FeedRunsRepository } from './feed-runs.repository';
 
@@ -39,10 +37,7 @@ describe('FeedRunsRepository.list', () => {
   const at = (seconds: number) => new Date(base + seconds * 1000);
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await migrateAndSeed(db.url);
-    dataSource = createDataSource({ url: db.url, poolSize: 2 });
-    await dataSource.initialize();
+    ({ db, dataSource } = await migratedDatabase());
     repository = new FeedRunsRepository(dataSource);
     feeds = new FeedsRepository(dataSource);
     const [exchanger] = await dataSource.query<Array<{ id: number }>>(

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import type { NormalizedOffer } from '@app/domain';
-import { createTestDatabase, TestDatabase } from '../../../../test/support/services';
-import { createDataSource } from '../data-source';
-import { migrateAndSeed } from '../migrate';
+import { migratedDatabase, adminActor, TestDatabase } from '../../../../test/support/services';
 import { Actor } from './audit.repository';
 import { FeedRunRecord, FeedsRepository, RUNS_KEPT_DAYS, RUNS_KEPT_PER_FEED } from './feeds.repository';
 
@@ -129,15 +127,9 @@ describe('FeedsRepository', () => {
     )[0]!;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await migrateAndSeed(db.url);
-    dataSource = createDataSource({ url: db.url, poolSize: 2 });
-    await dataSource.initialize();
+    ({ db, dataSource } = await migratedDatabase());
     repository = new FeedsRepository(dataSource);
-    const [key] = await dataSource.query<Array<{ id: number }>>(
-      `INSERT INTO api_keys (name, key_hash, prefix) VALUES ('admin', 'h1', 'rw_1') RETURNING id`,
-    );
-    actor = { keyId: key!.id };
+    actor = await adminActor(dataSource);
   });
 
   afterAll(async () => {

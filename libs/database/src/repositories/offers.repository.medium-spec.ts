@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
-import { createTestDatabase, TestDatabase } from '../../../../test/support/services';
-import { createDataSource } from '../data-source';
-import { migrateAndSeed } from '../migrate';
+import { migratedDatabase, TestDatabase } from '../../../../test/support/services';
 import { OffersRepository } from './offers.repository';
 
 interface OfferSeed {
@@ -53,10 +51,7 @@ describe('OffersRepository', () => {
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await migrateAndSeed(db.url);
-    dataSource = createDataSource({ url: db.url, poolSize: 2 });
-    await dataSource.initialize();
+    ({ db, dataSource } = await migratedDatabase());
     repository = new OffersRepository(dataSource);
 
     const alpha = await exchanger('alpha');

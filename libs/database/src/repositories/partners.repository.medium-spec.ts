@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
-import { createTestDatabase, TestDatabase } from '../../../../test/support/services';
-import { createDataSource } from '../data-source';
-import { migrateAndSeed } from '../migrate';
+import { migratedDatabase, adminActor, TestDatabase } from '../../../../test/support/services';
 import { Actor } from './audit.repository';
 import { PartnerExchange, PartnersRepository, PartnerVisit } from './partners.repository';
 
@@ -46,15 +44,9 @@ describe('PartnersRepository', () => {
     )[0]!;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await migrateAndSeed(db.url);
-    dataSource = createDataSource({ url: db.url, poolSize: 2 });
-    await dataSource.initialize();
+    ({ db, dataSource } = await migratedDatabase());
     repository = new PartnersRepository(dataSource);
-    const [key] = await dataSource.query<Array<{ id: number }>>(
-      `INSERT INTO api_keys (name, key_hash, prefix) VALUES ('admin', 'h1', 'rw_1') RETURNING id`,
-    );
-    actor = { keyId: key!.id };
+    actor = await adminActor(dataSource);
   });
 
   afterAll(async () => {

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
-import { createTestDatabase, TestDatabase } from '../../../../test/support/services';
-import { createDataSource } from '../data-source';
-import { migrateAndSeed } from '../migrate';
+import { migratedDatabase, TestDatabase } from '../../../../test/support/services';
 import { BestRatePoint, RATE_HISTORY_HOURS, RateHistoryRepository } from './rate-history.repository';
 
 const MINUTE = 60_000;
@@ -24,10 +22,7 @@ describe('RateHistoryRepository', () => {
   });
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await migrateAndSeed(db.url);
-    dataSource = createDataSource({ url: db.url, poolSize: 2 });
-    await dataSource.initialize();
+    ({ db, dataSource } = await migratedDatabase());
     repository = new RateHistoryRepository(dataSource);
   });
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DataSource } from 'typeorm';
-import { CatalogRepository, createDataSource, migrateAndSeed } from '@app/database';
+import { CatalogRepository } from '@app/database';
 import { NotFoundError } from '@app/domain';
-import { createTestDatabase, TestDatabase } from '../../../../test/support/services';
+import { migratedDatabase, TestDatabase } from '../../../../test/support/services';
 import { CatalogSnapshots } from './catalog-snapshots';
 
 describe('CatalogSnapshots on a real PostgreSQL', () => {
@@ -11,10 +11,7 @@ describe('CatalogSnapshots on a real PostgreSQL', () => {
   let repository: CatalogRepository;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await migrateAndSeed(db.url);
-    dataSource = createDataSource({ url: db.url, poolSize: 2 });
-    await dataSource.initialize();
+    ({ db, dataSource } = await migratedDatabase());
     repository = new CatalogRepository(dataSource);
   });
 

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { createDataSource, FeedsRepository, migrateAndSeed } from '@app/database';
+import { FeedsRepository } from '@app/database';
 import type { SafeHttpClient } from '@app/http-client';
 import { FeedServer } from '../../../../test/support/feed-server';
 import { createExchangerWithFeed, pollServiceFor } from '../../../../test/support/ingestion';
-import { createTestDatabase, TestDatabase } from '../../../../test/support/services';
+import { migratedDatabase, TestDatabase } from '../../../../test/support/services';
 import type { CompletedPoll, FeedPollService } from './feed-poll.service';
 
 const fixture = (name: string) => readFileSync(join(__dirname, '../../../../test/fixtures/feeds', name), 'utf8');
@@ -55,10 +55,7 @@ describe('FeedPollService on a real PostgreSQL', () => {
     )[0]!;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await migrateAndSeed(db.url);
-    dataSource = createDataSource({ url: db.url, poolSize: 4 });
-    await dataSource.initialize();
+    ({ db, dataSource } = await migratedDatabase(4));
     ({ poller, feeds, fetcher, registry } = pollServiceFor(dataSource));
     await server.start();
   });
@@ -366,10 +363,7 @@ describe('FeedPollService on a real PostgreSQL', () => {
 
 describe('snapshot writes keep hostile text intact', () => {
   it('round-trips flags with quotes, backslashes, braces, tabs and Unicode', async () => {
-    const db = await createTestDatabase();
-    await migrateAndSeed(db.url);
-    const dataSource = createDataSource({ url: db.url, poolSize: 2 });
-    await dataSource.initialize();
+    const { db, dataSource } = await migratedDatabase();
     try {
       const { feeds } = pollServiceFor(dataSource);
       const { exchangerId, feedId } = await createExchangerWithFeed(dataSource, 'hostile', 'https://h.example/r.xml');

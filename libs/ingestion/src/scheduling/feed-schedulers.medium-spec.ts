@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@app/config';
-import { createDataSource, FeedsRepository, migrateAndSeed } from '@app/database';
+import { FeedsRepository } from '@app/database';
 import {
   BullRecurringSchedules,
   bullConnection,
@@ -16,7 +16,7 @@ import {
   scheduleOffsetMs,
 } from '@app/queue';
 import { createExchangerWithFeed, pollServiceFor } from '../../../../test/support/ingestion';
-import { createTestDatabase, TEST_REDIS_URL, TestDatabase } from '../../../../test/support/services';
+import { migratedDatabase, TEST_REDIS_URL, TestDatabase } from '../../../../test/support/services';
 import { FeedScheduler } from './feed-scheduler';
 
 /**
@@ -39,10 +39,7 @@ describe('feed schedulers follow the feeds table', () => {
     new FeedScheduler(new BullRecurringSchedules(newQueue(), newQueue(QUEUES.partnerSync)), feeds);
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await migrateAndSeed(db.url);
-    dataSource = createDataSource({ url: db.url, poolSize: 4 });
-    await dataSource.initialize();
+    ({ db, dataSource } = await migratedDatabase(4));
     feeds = new FeedsRepository(dataSource);
   });
 

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, ValidateIf } from 'class-validator';
 import { CURRENCY_KINDS } from '@app/domain';
-import { CurrencyCodeField, toUpperCase } from '../../common/validation';
+import { CurrencyCodeField, CurrencyUnitField, toUpperCase } from '../../common/validation';
 
 export class CreateCurrencyDto {
   @CurrencyCodeField('code', { example: 'USDTTON' })
@@ -13,14 +13,10 @@ export class CreateCurrencyDto {
   @Length(1, 200, { message: 'name must be 1-200 characters' })
   name!: string;
 
-  @ApiProperty({ example: 'USDT' })
-  @Transform(toUpperCase)
-  @Matches(/^[A-Z0-9]{1,16}$/, { message: 'ticker must be 1-16 letters and digits' })
+  @CurrencyUnitField('ticker', { example: 'USDT' })
   ticker!: string;
 
-  @ApiProperty({ example: 'USD' })
-  @Transform(toUpperCase)
-  @Matches(/^[A-Z0-9]{1,16}$/, { message: 'iso must be 1-16 letters and digits' })
+  @CurrencyUnitField('iso', { example: 'USD' })
   iso!: string;
 
   @ApiProperty({ enum: CURRENCY_KINDS })
@@ -40,15 +36,9 @@ export class UpdateCurrencyDto {
   @Length(1, 200, { message: 'name must be 1-200 characters' })
   name?: string;
   @ApiPropertyOptional() @IsOptional() @IsBoolean({ message: 'enabled must be true or false' }) enabled?: boolean;
-  @ApiPropertyOptional()
-  @IsOptional()
-  @Transform(toUpperCase)
-  @Matches(/^[A-Z0-9]{1,16}$/, { message: 'ticker must be 1-16 letters and digits' })
+  @CurrencyUnitField('ticker', { optional: true })
   ticker?: string;
-  @ApiPropertyOptional()
-  @IsOptional()
-  @Transform(toUpperCase)
-  @Matches(/^[A-Z0-9]{1,16}$/, { message: 'iso must be 1-16 letters and digits' })
+  @CurrencyUnitField('iso', { optional: true })
   iso?: string;
 }
 

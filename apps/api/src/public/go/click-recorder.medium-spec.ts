@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
-import { ClicksRepository, createDataSource, migrateAndSeed } from '@app/database';
-import { createTestDatabase, TestDatabase } from '../../../../../test/support/services';
+import { ClicksRepository } from '@app/database';
+import { migratedDatabase, TestDatabase } from '../../../../../test/support/services';
 import { ClickRecorder } from './click-recorder.service';
 
 /** Clicks are the evidence behind partner revenue: one click that can never be written must not hold back the others. */
@@ -34,10 +34,7 @@ describe('ClickRecorder on a real PostgreSQL', () => {
   });
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    await migrateAndSeed(db.url);
-    dataSource = createDataSource({ url: db.url, poolSize: 2 });
-    await dataSource.initialize();
+    ({ db, dataSource } = await migratedDatabase());
   });
 
   afterAll(async () => {
