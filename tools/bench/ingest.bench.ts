@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { createDataSource, FeedRunRecord, FeedsRepository, migrateAndSeed, readBundledCatalog } from '@app/database';
+import { createDataSource, FeedsRepository, migrateAndSeed, newFeedRun, readBundledCatalog } from '@app/database';
 import { DEFAULT_CURRENCY_ALIASES, NormalizedOffer } from '@app/domain';
 import { buildContext, checkFeed, normalizeItems, RawFeedItem, XmlFeedReader } from '@app/feeds';
 import { BenchRow, medianMs, printTable, writeResults } from './bench-kit';
@@ -199,26 +199,14 @@ async function writeFigures(dataSource: ReturnType<typeof createDataSource>, cli
   const base = snapshot(10_000, 0);
   const allChanged = snapshot(10_000, 1);
   const fivePercent = base.map((o, i) => (i % 20 === 0 ? { ...o, out: bump(o.out), rate: bump(o.rate) } : o));
-  const run: FeedRunRecord = {
-    trigger: 'schedule',
-    startedAt: new Date(),
-    durationMs: 0,
-    status: 'ok',
+  const run = newFeedRun('schedule', 'ok', {
     format: 'xml',
     dialect: 'xml',
     httpStatus: 200,
     bytes: 0,
     items: 10_000,
     accepted: 10_000,
-    rejected: 0,
-    duplicates: 0,
-    inserted: 0,
-    updated: 0,
-    deleted: 0,
-    error: null,
-    rejects: [],
-    warnings: [],
-  };
+  });
   const answer = { etag: null, lastModified: null, contentHash: 'x' };
   const apply = (offers: NormalizedOffer[]) =>
     feeds.applyAnswer(feed, { ...run, startedAt: new Date() }, answer, offers);

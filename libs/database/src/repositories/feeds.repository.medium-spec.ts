@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import type { NormalizedOffer } from '@app/domain';
 import { migratedDatabase, adminActor, TestDatabase } from '../../../../test/support/services';
 import { Actor } from './audit.repository';
-import { FeedRunRecord, FeedsRepository, RUNS_KEPT_DAYS, RUNS_KEPT_PER_FEED } from './feeds.repository';
+import { FeedRunRecord, FeedsRepository, newFeedRun, RUNS_KEPT_DAYS, RUNS_KEPT_PER_FEED } from './feeds.repository';
 
 interface AuditRow {
   key_id: number | null;
@@ -43,27 +43,17 @@ const offer = (from: string, to: string, out: string, city: string | null = null
   delayMinutes: null,
 });
 
-const run = (overrides: Partial<FeedRunRecord> = {}): FeedRunRecord => ({
-  trigger: 'manual',
-  startedAt: new Date(),
-  durationMs: 12,
-  status: 'ok',
-  format: 'xml',
-  dialect: 'xml-eref-1.1',
-  httpStatus: 200,
-  bytes: 1234,
-  items: 2,
-  accepted: 2,
-  rejected: 0,
-  duplicates: 0,
-  inserted: 0,
-  updated: 0,
-  deleted: 0,
-  error: null,
-  rejects: [],
-  warnings: [],
-  ...overrides,
-});
+const run = (overrides: Partial<FeedRunRecord> = {}): FeedRunRecord =>
+  newFeedRun('manual', 'ok', {
+    durationMs: 12,
+    format: 'xml',
+    dialect: 'xml-eref-1.1',
+    httpStatus: 200,
+    bytes: 1234,
+    items: 2,
+    accepted: 2,
+    ...overrides,
+  });
 
 describe('FeedsRepository', () => {
   let db: TestDatabase;

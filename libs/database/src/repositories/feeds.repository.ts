@@ -75,6 +75,31 @@ export interface FeedRunRecord {
   warnings: string[];
 }
 
+/** A run with nothing read or written yet: a poll (or a test, or a bench) fills in what happened. */
+export function newFeedRun(trigger: string, status: FeedRunStatus, fields: Partial<FeedRunRecord> = {}): FeedRunRecord {
+  return {
+    trigger,
+    startedAt: new Date(),
+    durationMs: 0,
+    status,
+    format: null,
+    dialect: null,
+    httpStatus: null,
+    bytes: null,
+    items: 0,
+    accepted: 0,
+    rejected: 0,
+    duplicates: 0,
+    inserted: 0,
+    updated: 0,
+    deleted: 0,
+    error: null,
+    rejects: [],
+    warnings: [],
+    ...fields,
+  };
+}
+
 /** The state a successful answer leaves on the feed. */
 export interface FeedAnswerState {
   etag: string | null;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { FeedsRepository } from '@app/database';
+import { FeedsRepository, newFeedRun } from '@app/database';
 import type { SafeHttpClient } from '@app/http-client';
 import { FeedServer } from '../../../../test/support/feed-server';
 import { createExchangerWithFeed, pollServiceFor } from '../../../../test/support/ingestion';
@@ -377,26 +377,14 @@ describe('snapshot writes keep hostile text intact', () => {
         'кириллица',
         "'; DROP TABLE offers; --",
       ];
-      const run = {
-        trigger: 'manual',
-        startedAt: new Date(),
-        durationMs: 1,
-        status: 'ok' as const,
+      const run = newFeedRun('manual', 'ok', {
         format: 'xml',
         dialect: 'xml-eref-1.1',
         httpStatus: 200,
         bytes: 1,
         items: 1,
         accepted: 1,
-        rejected: 0,
-        duplicates: 0,
-        inserted: 0,
-        updated: 0,
-        deleted: 0,
-        error: null,
-        rejects: [],
-        warnings: [],
-      };
+      });
       const offer = {
         from: 'BTC',
         to: 'ETH',

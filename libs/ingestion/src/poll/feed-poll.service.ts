@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { FeedRunRecord, FeedsRepository, FeedToPoll, SnapshotChange } from '@app/database';
-import { checkFeed, FeedReport, maintenanceInErrorAnswer } from '@app/feeds';
+import { FeedRunRecord, FeedsRepository, FeedToPoll, newFeedRun, SnapshotChange } from '@app/database';
+import { checkFeed, FeedReport, maintenanceInErrorAnswer, maintenanceReport } from '@app/feeds';
 import type { PollTrigger } from '@app/queue';
 import { SnapshotChanges } from '@app/messaging';
 import { SafeHttpClient, FetchError } from '@app/http-client';
@@ -97,7 +97,7 @@ export class FeedPollService {
         const run = this.run(trigger, started, 'maintenance', {
           httpStatus: error.httpStatus,
           bytes: error.errorBody.body.length,
-          warnings: [`maintenance: HTTP ${error.httpStatus}: ${notice}`],
+          ...fromReport(maintenanceReport(`HTTP ${error.httpStatus}: ${notice}`)),
         });
         const change = await this.feeds.applyAnswer(
           feed,
@@ -178,27 +178,7 @@ export class FeedPollService {
     status: FeedRunRecord['status'],
     fields: Partial<FeedRunRecord>,
   ): FeedRunRecord {
-    return {
-      trigger,
-      startedAt: started,
-      durationMs: Date.now() - started.getTime(),
-      status,
-      format: null,
-      dialect: null,
-      httpStatus: null,
-      bytes: null,
-      items: 0,
-      accepted: 0,
-      rejected: 0,
-      duplicates: 0,
-      inserted: 0,
-      updated: 0,
-      deleted: 0,
-      error: null,
-      rejects: [],
-      warnings: [],
-      ...fields,
-    };
+    return newFeedRun(trigger, status, { startedAt: started, durationMs: Date.now() - started.getTime(), ...fields });
   }
 }
 
