@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import type { NormalizedOffer } from '@app/domain';
-import { migratedDatabase, adminActor, TestDatabase } from '../../../../test/support/services';
+import { offerOf } from '../../../../test/support/offers';
+import { adminActor, migratedDatabase, TestDatabase } from '../../../../test/support/services';
 import { Actor } from './audit.repository';
 import { FeedRunRecord, FeedsRepository, newFeedRun, RUNS_KEPT_DAYS, RUNS_KEPT_PER_FEED } from './feeds.repository';
 
@@ -23,25 +24,8 @@ const SETTINGS = {
   enabled: true,
 };
 
-const offer = (from: string, to: string, out: string, city: string | null = null): NormalizedOffer => ({
-  from,
-  to,
-  city,
-  in: '1',
-  out,
-  rate: out,
-  reserve: '100',
-  fromMin: null,
-  fromMax: null,
-  toMin: null,
-  toMax: null,
-  fromFee: [],
-  toFee: [],
-  minFee: [],
-  flags: [],
-  floating: null,
-  delayMinutes: null,
-});
+const offer = (from: string, to: string, out: string, city: string | null = null): NormalizedOffer =>
+  offerOf({ from, to, out, rate: out, city, reserve: '100' });
 
 const run = (overrides: Partial<FeedRunRecord> = {}): FeedRunRecord =>
   newFeedRun('manual', 'ok', {

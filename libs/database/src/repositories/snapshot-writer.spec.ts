@@ -1,27 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { NormalizedOffer } from '@app/domain';
+import { offerOf } from '../../../../test/support/offers';
 import { arrayLiteral, copyText, offerFingerprint } from './snapshot-writer';
 
-const offer = (fields: Partial<NormalizedOffer> = {}): NormalizedOffer => ({
-  from: 'BTC',
-  to: 'ETH',
-  city: null,
-  in: '1',
-  out: '20',
-  rate: '20',
-  reserve: '5',
-  fromMin: null,
-  fromMax: null,
-  toMin: null,
-  toMax: null,
-  fromFee: [],
-  toFee: [],
-  minFee: [],
-  flags: [],
-  floating: null,
-  delayMinutes: null,
-  ...fields,
-});
+const offer = (fields: Partial<NormalizedOffer> = {}): NormalizedOffer => offerOf({ reserve: '5', ...fields });
 
 describe('offerFingerprint', () => {
   it('is the same for the same values and differs when any value changes', () => {

@@ -7,6 +7,7 @@ import { FeedsRepository, newFeedRun } from '@app/database';
 import type { SafeHttpClient } from '@app/http-client';
 import { FeedServer } from '../../../../test/support/feed-server';
 import { createExchangerWithFeed, pollServiceFor } from '../../../../test/support/ingestion';
+import { offerOf } from '../../../../test/support/offers';
 import { migratedDatabase, TestDatabase } from '../../../../test/support/services';
 import type { CompletedPoll, FeedPollService } from './feed-poll.service';
 
@@ -385,25 +386,12 @@ describe('snapshot writes keep hostile text intact', () => {
         items: 1,
         accepted: 1,
       });
-      const offer = {
-        from: 'BTC',
-        to: 'ETH',
-        city: null,
-        in: '1',
-        out: '20',
-        rate: '20',
-        reserve: null,
-        fromMin: null,
-        fromMax: null,
-        toMin: null,
-        toMax: null,
-        fromFee: [{ kind: 'fixed' as const, value: '1', unit: 'BTC' }],
-        toFee: [],
-        minFee: [],
+      const offer = offerOf({
+        fromFee: [{ kind: 'fixed', value: '1', unit: 'BTC' }],
         flags,
         floating: { percent: '0.5', minutes: 30 },
         delayMinutes: 15,
-      };
+      });
       expect(
         await feeds.applyAnswer(
           { id: feedId, exchangerId },
