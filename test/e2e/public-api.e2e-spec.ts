@@ -361,4 +361,38 @@ describe('public API rate limiting', () => {
       await db.drop();
     }
   });
+
+  it('ignores X-Forwarded-For unless TRUST_PROXY names the proxy: a rotating header does not escape the limit', async () => {
+    const db = await createTestDatabase();
+    const start = (trustProxy?: string) =>
+      startApi(
+        loadConfig({
+          DATABASE_URL: db.url,
+          PORT: '0',
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'silent',
+          PUBLIC_RATE_LIMIT: '3',
+          ...(trustProxy ? { TRUST_PROXY: trustProxy } : {}),
+        }),
+      );
+    const statusesWith = async (url: string, forwardedFor: (i: number) => string) => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++)
+        statuses.push((await http(`${url}/v1/currencies`, { headers: { 'x-forwarded-for': forwardedFor(i) } })).status);
+      return statuses;
+    };
+    let api = await start();
+    try {
+      // Off by default: the socket's address is the client, whatever the header claims.
+      expect(await statusesWith(api.url, (i) => `198.51.100.${i}`)).toEqual([200, 200, 200, 429, 429]);
+      await api.close();
+      // Behind a proxy on loopback: the address it forwards is the client; a spoofed hop before it is not.
+      api = await start('loopback');
+      expect(await statusesWith(api.url, (i) => `198.51.100.${i}`)).toEqual([200, 200, 200, 200, 200]);
+      expect(await statusesWith(api.url, (i) => `10.9.9.${i}, 192.0.2.7`)).toEqual([200, 200, 200, 429, 429]);
+    } finally {
+      await api.close();
+      await db.drop();
+    }
+  });
 });

@@ -248,10 +248,14 @@ describe('hostile requests', () => {
     }
   });
 
-  it('counts a flood of 500 clicks from one visitor as one unique click', async () => {
-    const browser = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0', 'x-forwarded-for': '203.0.113.9' };
+  it('counts a flood of 500 clicks from one visitor as one unique click, even with a new X-Forwarded-For each time', async () => {
+    const browser = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0' };
     const answers = await Promise.all(
-      Array.from({ length: 500 }, () => http(`${api.url}/go/aura?from=BTC&to=ETH`, { headers: browser })),
+      Array.from({ length: 500 }, (_, i) =>
+        http(`${api.url}/go/aura?from=BTC&to=ETH`, {
+          headers: { ...browser, 'x-forwarded-for': `203.0.${i % 200}.${i % 250}` },
+        }),
+      ),
     );
     expect(
       answers.every(

@@ -43,7 +43,7 @@ export class ApiModule {
           useFactory: (cfg: AppConfig, redis?: Redis) => ({
             throttlers: [{ name: 'default', ttl: 60_000, limit: cfg.public.rateLimit }],
             skipIf: () => cfg.public.rateLimit === 0,
-            ...(redis ? { storage: new FailOpenThrottlerStorage(redis) } : {}),
+            ...(redis ? { storage: new FailOpenThrottlerStorage(redis, cfg.redis.prefix) } : {}),
           }),
         }),
         PartnersModule.forRoot(),

@@ -40,7 +40,7 @@ export async function startApi(
     }
     const app = await NestFactory.create<NestFastifyApplication>(
       ApiModule.forRoot(config, logger),
-      new FastifyAdapter({ bodyLimit: 1024 * 1024, trustProxy: true }),
+      new FastifyAdapter({ bodyLimit: 1024 * 1024, trustProxy: config.api.trustProxy }),
       { bufferLogs: true, abortOnError: false, rawBody: true },
     );
     // Feed bodies for the validator arrive as bytes (exactly as an exchanger would serve them).

@@ -2,7 +2,11 @@
 export interface AppConfig {
   /** `fleet` when REDIS_URL is set (BullMQ workers), `standalone` otherwise (in-process scheduling). */
   readonly mode: 'standalone' | 'fleet';
-  readonly api: { readonly host: string; readonly port: number };
+  /**
+   * `trustProxy`: which `X-Forwarded-For` hops name the client (false: the socket's address; a hop
+   * count; or the proxies' addresses/CIDRs). The rate limiter and the visitor hash of clicks use it.
+   */
+  readonly api: { readonly host: string; readonly port: number; readonly trustProxy: false | number | string[] };
   /** On SIGTERM the api reports not ready and keeps serving this long before it closes its listener. */
   readonly shutdownDrainSeconds: number;
   /**

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const booleanString = z
@@ -17,6 +18,40 @@ const postgresUrl = z.string().refine((value) => /^postgres(ql)?:\/\/.+/.test(va
 const redisUrl = z.string().refine((value) => /^rediss?:\/\/.+/.test(value) && URL.canParse(value), {
   error: 'must be a redis:// or rediss:// URL',
 });
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** One proxy address or network: `10.0.0.1`, `10.0.0.0/8`, `::1`, `fd00::/8`, or loopback|linklocal|uniquelocal. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address, bits, ...rest] = entry.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Which `X-Forwarded-For` hops to believe: off (the socket's address is the client), a hop count, or the
+ * proxies' addresses. `true` (believe anyone) is refused: every client could then pick its own address.
+ */
+const trustProxy = z
+  .string()
+  .transform((value, ctx): false | number | string[] => {
+    const text = value.trim().toLowerCase();
+    if (['false', '0', 'no', 'off'].includes(text)) return false;
+    if (/^\d{1,2}$/.test(text)) return Number(text);
+    const entries = text.split(',').map((entry) => entry.trim());
+    const wrong = entries.filter((entry) => !isProxyAddress(entry));
+    if (wrong.length === 0) return entries;
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        `must be off, a hop count (1-99) or a comma-separated list of proxy addresses/CIDRs ` +
+        `(or loopback, linklocal, uniquelocal); not understood: ${wrong.join(', ')}`,
+    });
+    return z.NEVER;
+  });
 
 /**
  * The environment ratewatch reads, as documented in API.md "Configuration" and the README.
@@ -63,6 +98,7 @@ export const envSchema = z
     FETCH_ALLOW_PRIVATE: booleanString.default(false),
     SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
     PUBLIC_CACHE_SECONDS: z.coerce.number().int().min(0, 'must be 0 or more').max(60, 'must be at most 60').default(2),
+    TRUST_PROXY: trustProxy.default(false),
     PUBLIC_RATE_LIMIT: z.coerce.number().int().min(0, 'must be 0 (off) or more').default(600),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     LOG_PRETTY: booleanString.default(false),

@@ -55,4 +55,20 @@ describe('loadConfig', () => {
   it('reads booleans written as 1/0', () => {
     expect(loadConfig({ FETCH_ALLOW_PRIVATE: '1' }).fetch.allowPrivate).toBe(true);
   });
+
+  it('trusts no proxy by default, and a hop count or proxy addresses/CIDRs when TRUST_PROXY says so', () => {
+    expect(loadConfig({}).api.trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'off' }).api.trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '2' }).api.trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, fd00::/8,loopback' }).api.trustProxy).toEqual([
+      '10.0.0.0/8',
+      'fd00::/8',
+      'loopback',
+    ]);
+  });
+
+  it('refuses TRUST_PROXY=true (every client could name its own address) and addresses it cannot read', () => {
+    for (const value of ['true', '*', '10.0.0.0/33', '300.1.1.1', 'proxy.internal', '10.0.0.1/8/1', '1e3'])
+      expect(errorOf({ TRUST_PROXY: value }).message).toMatch(/TRUST_PROXY must be off, a hop count/);
+  });
 });

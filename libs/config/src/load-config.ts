@@ -22,7 +22,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const e = parsed.data;
   return {
     mode: e.REDIS_URL ? 'fleet' : 'standalone',
-    api: { host: e.HOST, port: e.PORT },
+    api: { host: e.HOST, port: e.PORT, trustProxy: e.TRUST_PROXY },
     shutdownDrainSeconds: e.SHUTDOWN_DRAIN_SECONDS,
     worker: {
       port: e.WORKER_PORT,

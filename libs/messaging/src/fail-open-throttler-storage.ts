@@ -21,7 +21,11 @@ export class FailOpenThrottlerStorage implements ThrottlerStorage {
   private readonly counts: ThrottlerStorageRedisService;
   private lastWarning = 0;
 
-  constructor(private readonly redis: Redis) {
+  /** `prefix` is REDIS_PREFIX: installations sharing one Redis count their visitors apart. */
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {
     this.counts = new ThrottlerStorageRedisService(redis);
   }
 
@@ -35,7 +39,7 @@ export class FailOpenThrottlerStorage implements ThrottlerStorage {
     if (this.redis.status !== 'ready') return this.uncounted(`Redis is ${this.redis.status}`);
     try {
       const outcome = await withinDeadline(
-        this.counts.increment(key, ttl, limit, blockDuration, throttlerName),
+        this.counts.increment(`${this.prefix}:throttle:${key}`, ttl, limit, blockDuration, throttlerName),
         COUNT_TIMEOUT_MS,
       );
       return outcome.done ? outcome.value : this.uncounted(`Redis did not answer within ${COUNT_TIMEOUT_MS} ms`);
