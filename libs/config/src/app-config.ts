@@ -26,6 +26,8 @@ export interface AppConfig {
     /** True when ratewatch runs its own PostgreSQL in `dataDir`. */
     readonly embedded: boolean;
     readonly dataDir: string;
+    /** Run as root, where the embedded cluster goes when the `postgres` user cannot reach `dataDir`. */
+    readonly fallbackDir: string;
     readonly poolSize: number;
   };
   /** `prefix` namespaces BullMQ keys, so several installations (or test runs) can share one Redis. */

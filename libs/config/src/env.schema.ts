@@ -94,6 +94,7 @@ export const envSchema = z
       .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores')
       .default('ratewatch'),
     DATA_DIR: z.string().min(1).default('./data'),
+    DATABASE_FALLBACK_DIR: z.string().min(1).default('/var/lib/ratewatch'),
     ADMIN_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
     FETCH_ALLOW_PRIVATE: booleanString.default(false),
     SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),

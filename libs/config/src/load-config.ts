@@ -34,6 +34,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       url: e.DATABASE_URL ?? null,
       embedded: !e.DATABASE_URL,
       dataDir: resolve(e.DATA_DIR),
+      fallbackDir: resolve(e.DATABASE_FALLBACK_DIR),
       poolSize: e.DATABASE_POOL_SIZE,
     },
     redis: { url: e.REDIS_URL ?? null, prefix: e.REDIS_PREFIX },

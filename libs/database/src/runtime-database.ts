@@ -12,15 +12,20 @@ type Log = (level: 'info' | 'warn' | 'debug', message: string) => void;
 
 /**
  * Resolves where the database is: DATABASE_URL as configured, or an embedded PostgreSQL started in
- * DATA_DIR when DATABASE_URL is unset (standalone mode).
+ * DATA_DIR when DATABASE_URL is unset (standalone mode) — in DATABASE_FALLBACK_DIR instead when run as
+ * root and the `postgres` user cannot reach DATA_DIR.
  */
 export async function openRuntimeDatabase(config: AppConfig, log: Log): Promise<RuntimeDatabase> {
   if (!config.database.embedded) return { config, stop: () => Promise.resolve() };
   const started = Date.now();
-  const server = await EmbeddedPostgres.start({ dataDir: config.database.dataDir, log });
+  const server = await EmbeddedPostgres.start({
+    dataDir: config.database.dataDir,
+    fallbackDir: config.database.fallbackDir,
+    log,
+  });
   log(
     'info',
-    `embedded PostgreSQL ready on 127.0.0.1:${server.port} in ${Date.now() - started} ms (data in ${config.database.dataDir})`,
+    `embedded PostgreSQL ready on 127.0.0.1:${server.port} in ${Date.now() - started} ms (data in ${server.clusterDir})`,
   );
   return {
     config: { ...config, database: { ...config.database, url: server.url } },

