@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@app/config';
 import { FeedScheduler } from '@app/ingestion';
+import { REDACTED_PATHS } from '@app/observability';
 import { bullConnection, feedSchedulerId, QUEUES } from '@app/queue';
 import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
 import { runCli } from '../../apps/cli/src/cli';
@@ -47,6 +50,17 @@ describe('admin API (standalone)', () => {
   const feeds = new FeedServer();
   const partnerApi = new FakePartnerApi();
   const scheduled = () => api.app.get(FeedScheduler).scheduledFeedIds();
+  /** Every line the api logs (the request log included), to prove secrets never reach it. */
+  const logLines: string[] = [];
+  const logger = pino(
+    { level: 'info', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        logLines.push(chunk.toString());
+        done();
+      },
+    }),
+  );
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -61,8 +75,9 @@ describe('admin API (standalone)', () => {
         FETCH_ALLOW_PRIVATE: 'true',
         PORT: '0',
         HOST: '127.0.0.1',
-        LOG_LEVEL: 'silent',
+        LOG_LEVEL: 'info',
       }),
+      logger,
     );
     call = caller(api);
     pg = new Client({ connectionString: db.url });
@@ -289,7 +304,7 @@ describe('admin API (standalone)', () => {
 
     it('deletes a feed (unscheduled) and an exchanger with its offers', async () => {
       const other = await call<{ id: number }>('POST', `/v1/admin/exchangers/${exchangerId}/feeds`, {
-        url: feeds.url('/standard.xml'),
+        url: feeds.url('/standard.xml?copy=2'),
       });
       expect(await scheduled()).toContain(other.body.id);
       expect((await call('DELETE', `/v1/admin/feeds/${other.body.id}`)).status).toBe(204);
@@ -315,7 +330,18 @@ describe('admin API (standalone)', () => {
         apiUrl: `${partnerApi.url}?api_key=${partnerApi.apiKey}`,
         apiKey: partnerApi.apiKey,
       });
-      expect(bad.body.message).toEqual(['apiUrl must not carry the key: send it as apiKey']);
+      expect(bad.body.message).toEqual([
+        'apiUrl must not carry a credential (api_key=…) in its query: send the key as apiKey (stored encrypted, never shown)',
+      ]);
+      // Any credential-named parameter, however spelled: it would be stored and audited in clear.
+      for (const query of ['token=abc', 'access_token=abc', 'Secret=abc', 'password=abc', 'key=abc']) {
+        const tokened = await call<{ message: string[] }>('PUT', path, {
+          apiUrl: `${partnerApi.url}?api_action=pp&${query}`,
+          apiKey: partnerApi.apiKey,
+        });
+        expect(tokened.status).toBe(400);
+        expect(tokened.body.message.join()).toMatch(/apiUrl must not carry a credential/);
+      }
       expect(
         (await call<{ message: string[] }>('PUT', path, { apiUrl: 'ftp://x', apiKey: 'k', syncIntervalSeconds: 5 }))
           .body.message,
@@ -478,6 +504,55 @@ describe('admin API (standalone)', () => {
       });
       expect(own.status).toBe(201);
       expect((await call('DELETE', `/v1/admin/exchangers/${exchanger.body.id}`)).status).toBe(204);
+    });
+
+    it('registers a URL as one feed only, whatever exchanger and however it is spelled', async () => {
+      const [a, b] = await Promise.all(
+        ['one-url-a', 'one-url-b'].map((slug) =>
+          call<{ id: number }>('POST', '/v1/admin/exchangers', {
+            slug,
+            name: slug,
+            siteUrl: `https://${slug}.example`,
+            referralUrl: `https://${slug}.example/?rid=1`,
+          }),
+        ),
+      );
+      const first = await call<{ id: number; url: string }>('POST', `/v1/admin/exchangers/${a!.body.id}/feeds`, {
+        url: 'https://one-url.example/rates.xml',
+      });
+      expect(first.status).toBe(201);
+      for (const [owner, url] of [
+        [a!.body.id, 'https://one-url.example/rates.xml'],
+        [b!.body.id, 'HTTPS://One-URL.example:443/rates.xml'],
+      ] as const) {
+        const again = await call<{ message: string }>('POST', `/v1/admin/exchangers/${owner}/feeds`, { url });
+        expect(again.status).toBe(409);
+        expect(again.body.message).toMatch(/url is already registered as a feed/);
+      }
+      const second = await call<{ id: number }>('POST', `/v1/admin/exchangers/${b!.body.id}/feeds`, {
+        url: 'https://one-url.example/other.xml',
+      });
+      const moved = await call<{ message: string }>('PATCH', `/v1/admin/feeds/${second.body.id}`, {
+        url: 'https://ONE-URL.example/rates.xml',
+      });
+      expect(moved.status).toBe(409);
+      expect((await pg.query(`SELECT url FROM feeds WHERE url LIKE '%one-url%' ORDER BY id`)).rows).toEqual([
+        { url: 'https://one-url.example/rates.xml' },
+        { url: 'https://one-url.example/other.xml' },
+      ]);
+      for (const exchanger of [a, b]) await call('DELETE', `/v1/admin/exchangers/${exchanger!.body.id}`);
+    });
+
+    it('keeps a key sent in the query string out of the request log', async () => {
+      const before = logLines.length;
+      const refused = await caller(api, null)('GET', `/v1/admin/exchangers?access_token=${ADMIN_KEY}&limit=5`);
+      expect(refused.status).toBe(401);
+      await caller(api, null)('GET', `/v1/rates?from=BTC&to=ETH&api_key=${ADMIN_KEY}`);
+      await expect.poll(() => logLines.slice(before).join('')).toContain('access_token=***');
+      const logged = logLines.slice(before).join('');
+      expect(logged).toContain('api_key=***');
+      expect(logged).not.toContain(ADMIN_KEY);
+      expect(logLines.join('')).not.toContain(ADMIN_KEY);
     });
   });
 

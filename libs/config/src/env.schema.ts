@@ -35,23 +35,21 @@ function isProxyAddress(entry: string): boolean {
  * Which `X-Forwarded-For` hops to believe: off (the socket's address is the client), a hop count, or the
  * proxies' addresses. `true` (believe anyone) is refused: every client could then pick its own address.
  */
-const trustProxy = z
-  .string()
-  .transform((value, ctx): false | number | string[] => {
-    const text = value.trim().toLowerCase();
-    if (['false', '0', 'no', 'off'].includes(text)) return false;
-    if (/^\d{1,2}$/.test(text)) return Number(text);
-    const entries = text.split(',').map((entry) => entry.trim());
-    const wrong = entries.filter((entry) => !isProxyAddress(entry));
-    if (wrong.length === 0) return entries;
-    ctx.addIssue({
-      code: 'custom',
-      message:
-        `must be off, a hop count (1-99) or a comma-separated list of proxy addresses/CIDRs ` +
-        `(or loopback, linklocal, uniquelocal); not understood: ${wrong.join(', ')}`,
-    });
-    return z.NEVER;
+const trustProxy = z.string().transform((value, ctx): false | number | string[] => {
+  const text = value.trim().toLowerCase();
+  if (['false', '0', 'no', 'off'].includes(text)) return false;
+  if (/^\d{1,2}$/.test(text)) return Number(text);
+  const entries = text.split(',').map((entry) => entry.trim());
+  const wrong = entries.filter((entry) => !isProxyAddress(entry));
+  if (wrong.length === 0) return entries;
+  ctx.addIssue({
+    code: 'custom',
+    message:
+      `must be off, a hop count (1-99) or a comma-separated list of proxy addresses/CIDRs ` +
+      `(or loopback, linklocal, uniquelocal); not understood: ${wrong.join(', ')}`,
   });
+  return z.NEVER;
+});
 
 /**
  * The environment ratewatch reads, as documented in API.md "Configuration" and the README.

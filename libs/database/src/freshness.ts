@@ -1,4 +1,11 @@
 /**
+ * How long a feed's last success stays true, in seconds (alias `f`): its stale limit, but never less than
+ * one interval plus the timeout and a minute of scheduling slack — a 300 s limit on an hourly feed would
+ * otherwise hide the exchanger 55 minutes of every hour although it never missed a poll.
+ */
+export const STALE_AFTER_SQL = `GREATEST(f.stale_after_s, f.interval_s + CEIL(f.timeout_ms / 1000.0)::int + 60)`;
+
+/**
  * SQL condition for "this offer may be shown" (DESIGN.md §1, §7): its exchanger is active and its
  * feed is enabled, not in maintenance, and confirmed within its stale limit. Expects the aliases
  * `e` (exchangers) and `f` (feeds). One definition for every read query.
@@ -6,7 +13,7 @@
 export const FRESH_FEED_SQL = `e.status = 'active'
   AND f.enabled
   AND NOT f.in_maintenance
-  AND f.last_success_at > now() - make_interval(secs => f.stale_after_s)`;
+  AND f.last_success_at > now() - make_interval(secs => ${STALE_AFTER_SQL})`;
 
 /**
  * The offers visitors see (DESIGN.md §7), as a subquery: of fresh feeds of active exchangers, one per

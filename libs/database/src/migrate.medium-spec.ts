@@ -29,6 +29,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'PartnerPrograms1764072400000',
       'BestRateHistory1764072500000',
       'OfferFloatingAndDelay1764072600000',
+      'FeedUrlUnique1764072700000',
     ]);
     expect(result.currenciesAdded).toBe(322);
     expect(result.aliasesAdded).toBeGreaterThan(10);
@@ -75,7 +76,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
         migrateAndSeed(fresh.url),
         migrateAndSeed(fresh.url),
       ]);
-      expect(results.map((r) => r.migrationsApplied.length).sort()).toEqual([0, 0, 6]);
+      expect(results.map((r) => r.migrationsApplied.length).sort()).toEqual([0, 0, MIGRATIONS.length]);
       expect(results.reduce((sum, r) => sum + r.currenciesAdded, 0)).toBe(322);
     } finally {
       await fresh.drop();

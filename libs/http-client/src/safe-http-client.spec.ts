@@ -59,6 +59,9 @@ const routes: Record<string, Handler> = {
     res.writeHead(302, { location: base.replace(HOST, 'localhost') + '/etag' }).end(),
   '/to-ftp': (_req, res) => res.writeHead(301, { location: 'ftp://example.com/rates.xml' }).end(),
   '/no-location': (_req, res) => res.writeHead(302).end(),
+  // An endless chain of 7 KB Locations that carry a session token.
+  '/long-token-redirect': (_req, res) =>
+    res.writeHead(302, { location: `/long-token-redirect?token=S3CR3T-${'x'.repeat(7000)}&page=2` }).end(),
 };
 
 describe('SafeHttpClient against a local HTTP server', () => {
@@ -136,6 +139,14 @@ describe('SafeHttpClient against a local HTTP server', () => {
     expect(await get('/redirect/3')).toMatchObject({ kind: 'body', status: 200 });
     const error = await failure(get('/redirect/4'));
     expect(error.code).toBe('too_many_redirects');
+  });
+
+  it('stores neither the token nor 7 KB of a Location in the error it reports', async () => {
+    const error = await failure(get('/long-token-redirect'));
+    expect(error.code).toBe('too_many_redirects');
+    expect(error.message).not.toContain('S3CR3T');
+    expect(error.message).toContain('token=***');
+    expect(error.message.length).toBeLessThan(300);
   });
 
   it('refuses a redirect into the private range', async () => {

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { brotliDecompress, createBrotliDecompress, createGunzip, createInflate, gunzip, inflate } from 'node:zlib';
 import { Agent, request } from 'undici';
 import type { FeedErrorCode } from '@app/domain';
+import { urlForDisplay } from '@app/observability';
 import { isForbiddenAddress } from './address-policy';
 
 const gunzipAsync = promisify(gunzip);
@@ -112,7 +113,7 @@ export class SafeHttpClient {
           if (redirects >= MAX_REDIRECTS)
             throw new FetchError(
               'too_many_redirects',
-              `more than ${MAX_REDIRECTS} redirects (last to ${location})`,
+              `more than ${MAX_REDIRECTS} redirects (last to ${urlForDisplay(location)})`,
               status,
             );
           url = this.checkUrl(new URL(location, url).toString());
@@ -190,7 +191,7 @@ export class SafeHttpClient {
     try {
       url = new URL(raw);
     } catch {
-      throw new FetchError('invalid_url', `not a URL: ${raw.slice(0, 200)}`);
+      throw new FetchError('invalid_url', `not a URL: ${urlForDisplay(raw)}`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
       throw new FetchError('invalid_url', `only http and https URLs are fetched, not ${url.protocol}`);

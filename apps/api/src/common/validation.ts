@@ -1,8 +1,9 @@
 import { applyDecorators, ArgumentMetadata, BadRequestException, ValidationPipe } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsISO8601, IsOptional, IsUrl, Matches, Max, MaxLength, Min, ValidateBy } from 'class-validator';
 import { CITY_PATTERN, CURRENCY_CODE_PATTERN, InvalidFieldError, SLUG_PATTERN, UNIT_PATTERN } from '@app/domain';
+import { isCredentialParameter } from '@app/observability';
 
 interface FieldOptions {
   /** Absent is fine (a query filter, an optional body field). */
@@ -67,7 +68,47 @@ export function QueryLimit(fallback: number, max: number): PropertyDecorator {
 }
 
 /** What `@IsUrl` accepts for the URLs an admin registers: http(s) only, with a scheme; intranet names allowed (the fetcher's guard decides). */
-export const HTTP_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
+const HTTP_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
+
+interface UrlFieldOptions extends FieldOptions {
+  /** Refuse query parameters named like credentials (`token`, `api_key`, `secret`…): they belong in a write-only field. */
+  refuseCredentials?: string;
+}
+
+/**
+ * A URL an admin registers (a feed, a site, a referral link, a partner API): http(s), at most 2,048
+ * characters, one that the fetcher's own URL parser reads the same way (`http://[fe80::1%25lo]/` passes
+ * a lenient check but no fetcher can use it), and a host named plainly — no `user:password@` (stored and
+ * shown in clear, and it makes `https://aura.example@evil.example/` send visitors elsewhere than the text
+ * seems to say) and no backslash (read as `/` by browsers).
+ */
+export function HttpUrlField(name: string, options: UrlFieldOptions = {}): PropertyDecorator {
+  const doc = { example: options.example, description: options.description, maxLength: 2048 };
+  return applyDecorators(
+    ...(options.optional ? [ApiPropertyOptional(doc), IsOptional()] : [ApiProperty(doc)]),
+    MaxLength(2048, { message: `${name} must be at most 2048 characters` }),
+    IsUrl(HTTP_URL, { message: `${name} must be an http(s) URL` }),
+    ValidateBy({
+      name: 'plainHttpUrl',
+      validator: {
+        validate: (value: unknown) => typeof value !== 'string' || urlProblem(value, options) === null,
+        defaultMessage: (args) => `${name} ${urlProblem(String(args?.value), options)}`,
+      },
+    }),
+  );
+}
+
+function urlProblem(value: string, options: UrlFieldOptions): string | null {
+  if (!URL.canParse(value)) return 'must be an http(s) URL';
+  const url = new URL(value);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http(s) URL';
+  if (value.includes('\\') || url.username || url.password)
+    return 'must not carry user:password@ or a backslash: the host must be named plainly (credentials would be stored and shown in clear)';
+  const credential = options.refuseCredentials ? [...url.searchParams.keys()].find(isCredentialParameter) : undefined;
+  if (credential !== undefined)
+    return `must not carry a credential (${credential}=…) in its query: ${options.refuseCredentials}`;
+  return null;
+}
 
 /** `?limit=` of a list (runs, audit): 1 to 500, 50 by default. */
 export class LimitQuery {

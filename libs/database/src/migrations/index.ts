@@ -4,6 +4,7 @@ import { AdminAudit1764072300000 } from './1764072300000-admin-audit';
 import { PartnerPrograms1764072400000 } from './1764072400000-partner-programs';
 import { BestRateHistory1764072500000 } from './1764072500000-best-rate-history';
 import { OfferFloatingAndDelay1764072600000 } from './1764072600000-offer-floating-and-delay';
+import { FeedUrlUnique1764072700000 } from './1764072700000-feed-url-unique';
 
 /** Every migration, in order. Listed explicitly so the same list works from sources and from dist. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   PartnerPrograms1764072400000,
   BestRateHistory1764072500000,
   OfferFloatingAndDelay1764072600000,
+  FeedUrlUnique1764072700000,
 ];

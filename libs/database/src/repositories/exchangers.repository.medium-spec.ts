@@ -47,7 +47,7 @@ describe('ExchangersRepository', () => {
   ): Promise<number> {
     const [feed] = await dataSource.query<Array<{ id: number }>>(
       `INSERT INTO feeds (exchanger_id, url, stale_after_s, enabled, in_maintenance, last_success_at)
-       VALUES ($1, 'https://x.example/rates.xml', 300, $2, $3, CASE WHEN $4::int IS NULL THEN NULL ELSE now() - make_interval(secs => $4::int) END)
+       VALUES ($1, 'https://x.example/rates-' || gen_random_uuid() || '.xml', 300, $2, $3, CASE WHEN $4::int IS NULL THEN NULL ELSE now() - make_interval(secs => $4::int) END)
        RETURNING id`,
       [exchangerId, options.enabled ?? true, options.maintenance ?? false, secondsAgo],
     );

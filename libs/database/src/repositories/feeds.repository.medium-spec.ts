@@ -23,6 +23,13 @@ const SETTINGS = {
   staleAfterSeconds: 600,
   enabled: true,
 };
+let feedCount = 0;
+/** SETTINGS at a URL of its own: one feed per URL. */
+const feedSettings = (overrides: Partial<typeof SETTINGS> = {}) => ({
+  ...SETTINGS,
+  url: `https://feed${++feedCount}.example/rates.xml`,
+  ...overrides,
+});
 
 const offer = (from: string, to: string, out: string, city: string | null = null): NormalizedOffer =>
   offerOf({ from, to, out, rate: out, city, reserve: '100' });
@@ -114,8 +121,8 @@ describe('FeedsRepository', () => {
   describe('admin CRUD', () => {
     it('creates a feed with its settings and audits it', async () => {
       const exchangerId = await exchanger();
-      const feed = await repository.create(actor, exchangerId, SETTINGS);
-      expect(feed).toMatchObject({ exchangerId, ...SETTINGS });
+      const feed = await repository.create(actor, exchangerId, feedSettings());
+      expect(feed).toMatchObject({ ...SETTINGS, exchangerId, url: `https://feed${feedCount}.example/rates.xml` });
       expect(await repository.find(feed.id)).toEqual(feed);
       expect(await lastAudit()).toMatchObject({
         key_id: actor.keyId,
@@ -123,34 +130,67 @@ describe('FeedsRepository', () => {
         entity: 'feed',
         entity_id: String(feed.id),
         before: null,
-        after: { id: feed.id, url: SETTINGS.url },
+        after: { id: feed.id, url: feed.url },
       });
     });
 
     it('refuses a feed of an unknown exchanger and audits nothing', async () => {
       const audits = await auditCount();
-      await expect(repository.create(actor, 999_999, SETTINGS)).rejects.toThrow();
+      await expect(repository.create(actor, 999_999, feedSettings())).rejects.toThrow();
       expect(await auditCount()).toBe(audits);
+    });
+
+    it('refuses a second feed at a URL already registered, for any exchanger, on create and on update', async () => {
+      const first = await repository.create(actor, await exchanger(), feedSettings());
+      const other = await repository.create(actor, await exchanger(), feedSettings());
+      const audits = await auditCount();
+      await expect(repository.create(actor, await exchanger(), { ...SETTINGS, url: first.url })).rejects.toThrow(
+        /url is already registered as a feed/,
+      );
+      await expect(repository.update(actor, other.id, { url: first.url })).rejects.toThrow(
+        /url is already registered as another feed/,
+      );
+      expect(await repository.find(other.id)).toEqual(other);
+      expect(await auditCount()).toBe(audits);
+    });
+
+    it('keeps an hourly feed fresh between two polls even with a stale limit shorter than its interval', async () => {
+      const exchangerId = await exchanger();
+      const hourly = await repository.create(
+        actor,
+        exchangerId,
+        feedSettings({ intervalSeconds: 3600, timeoutMs: 10_000, staleAfterSeconds: 300 }),
+      );
+      const confirmedAgo = async (seconds: number) => {
+        await repository.applyAnswer(
+          { id: hourly.id, exchangerId },
+          run({ startedAt: new Date(Date.now() - seconds * 1000) }),
+          { etag: null, lastModified: null, contentHash: String(seconds) },
+          [offer('BTC', 'ETH', '20')],
+        );
+        const health = (await repository.health()) as Array<{ id: number; fresh: boolean }>;
+        return health.find((feed) => feed.id === hourly.id)!.fresh;
+      };
+      // 55 minutes after a poll the next one is not even due: the exchanger must still be shown.
+      expect(await confirmedAgo(55 * 60)).toBe(true);
+      // One interval, the timeout and a minute of slack later, it is stale.
+      expect(await confirmedAgo(3600 + 10 + 61)).toBe(false);
     });
 
     it("lists an exchanger's feeds by id, and finds none for an unknown id", async () => {
       const exchangerId = await exchanger();
-      const a = await repository.create(actor, exchangerId, SETTINGS);
-      const b = await repository.create(actor, exchangerId, {
-        ...SETTINGS,
-        url: 'https://feed.example/other.json',
-        format: 'json',
-      });
-      await repository.create(actor, await exchanger(), SETTINGS);
+      const a = await repository.create(actor, exchangerId, feedSettings());
+      const b = await repository.create(actor, exchangerId, feedSettings({ format: 'json' }));
+      await repository.create(actor, await exchanger(), feedSettings());
       expect((await repository.listOfExchanger(exchangerId)).map((f) => f.id)).toEqual([a.id, b.id]);
       expect(await repository.find(999_999)).toBeNull();
     });
 
     it('updates only the given settings and audits before and after', async () => {
-      const feed = await repository.create(actor, await exchanger(), SETTINGS);
+      const feed = await repository.create(actor, await exchanger(), feedSettings());
       const updated = await repository.update(actor, feed.id, { intervalSeconds: 120, enabled: false });
-      expect(updated).toMatchObject({ ...SETTINGS, id: feed.id, intervalSeconds: 120, enabled: false });
-      expect(await repository.find(feed.id)).toMatchObject({ intervalSeconds: 120, enabled: false, url: SETTINGS.url });
+      expect(updated).toMatchObject({ ...SETTINGS, id: feed.id, url: feed.url, intervalSeconds: 120, enabled: false });
+      expect(await repository.find(feed.id)).toMatchObject({ intervalSeconds: 120, enabled: false, url: feed.url });
       expect(await lastAudit()).toMatchObject({
         action: 'update',
         entity: 'feed',
@@ -168,7 +208,7 @@ describe('FeedsRepository', () => {
     });
 
     it('leaves the feed and the audit untouched when an update breaks a rule', async () => {
-      const feed = await repository.create(actor, await exchanger(), SETTINGS);
+      const feed = await repository.create(actor, await exchanger(), feedSettings());
       const audits = await auditCount();
       await expect(
         repository.update(actor, feed.id, { url: 'https://changed.example', intervalSeconds: 1 }),
@@ -179,8 +219,8 @@ describe('FeedsRepository', () => {
 
     it('deletes a feed with its offers and runs, keeping sibling feeds, and audits it', async () => {
       const exchangerId = await exchanger();
-      const doomed = await repository.create(actor, exchangerId, SETTINGS);
-      const sibling = await repository.create(actor, exchangerId, SETTINGS);
+      const doomed = await repository.create(actor, exchangerId, feedSettings());
+      const sibling = await repository.create(actor, exchangerId, feedSettings());
       await repository.applyAnswer(
         { id: doomed.id, exchangerId },
         run(),
@@ -212,7 +252,7 @@ describe('FeedsRepository', () => {
   describe('poll side', () => {
     it('applyAnswer writes the offers, the feed state and one run with the change counts', async () => {
       const exchangerId = await exchanger();
-      const feed = await repository.create(actor, exchangerId, SETTINGS);
+      const feed = await repository.create(actor, exchangerId, feedSettings());
       const startedAt = new Date(Date.now() - 1000);
       const change = await repository.applyAnswer(
         { id: feed.id, exchangerId },
@@ -261,7 +301,7 @@ describe('FeedsRepository', () => {
 
     it('applyAnswer in maintenance keeps the offers and marks the feed', async () => {
       const exchangerId = await exchanger();
-      const feed = await repository.create(actor, exchangerId, SETTINGS);
+      const feed = await repository.create(actor, exchangerId, feedSettings());
       await repository.applyAnswer(
         { id: feed.id, exchangerId },
         run(),
@@ -281,7 +321,7 @@ describe('FeedsRepository', () => {
 
     it('recordFailure keeps the offers, counts the failure and stores the error on the feed and the run', async () => {
       const exchangerId = await exchanger();
-      const feed = await repository.create(actor, exchangerId, SETTINGS);
+      const feed = await repository.create(actor, exchangerId, feedSettings());
       const okAt = new Date(Date.now() - 5000);
       await repository.applyAnswer(
         { id: feed.id, exchangerId },
@@ -308,7 +348,7 @@ describe('FeedsRepository', () => {
 
     it('recordUnchanged confirms the feed, clears the failure and keeps a known etag', async () => {
       const exchangerId = await exchanger();
-      const feed = await repository.create(actor, exchangerId, SETTINGS);
+      const feed = await repository.create(actor, exchangerId, feedSettings());
       await repository.applyAnswer(
         { id: feed.id, exchangerId },
         run(),
@@ -334,13 +374,13 @@ describe('FeedsRepository', () => {
 
     it('findForPoll gives what a poll needs, with the catalog version', async () => {
       const exchangerId = await exchanger('paused');
-      const feed = await repository.create(actor, exchangerId, SETTINGS);
+      const feed = await repository.create(actor, exchangerId, feedSettings());
       const found = await repository.findForPoll(feed.id);
       expect(found).toMatchObject({
         id: feed.id,
         exchangerId,
         exchangerStatus: 'paused',
-        url: SETTINGS.url,
+        url: feed.url,
         format: 'xml',
         intervalSeconds: 60,
         timeoutMs: 5000,
@@ -365,35 +405,35 @@ describe('FeedsRepository', () => {
       await dataSource.query(`DELETE FROM offers`);
       await dataSource.query(`DELETE FROM exchangers`);
       const active = await exchanger();
-      freshFeed = (await repository.create(actor, active, SETTINGS)).id;
+      freshFeed = (await repository.create(actor, active, feedSettings())).id;
       await repository.applyAnswer(
         { id: freshFeed, exchangerId: active },
         run(),
         { etag: null, lastModified: null, contentHash: 'a' },
         [offer('BTC', 'ETH', '20'), offer('ETH', 'BTC', '0.05')],
       );
-      disabledFeed = (await repository.create(actor, active, { ...SETTINGS, enabled: false })).id;
-      staleFeed = (await repository.create(actor, active, { ...SETTINGS, staleAfterSeconds: 60 })).id;
+      disabledFeed = (await repository.create(actor, active, feedSettings({ enabled: false }))).id;
+      staleFeed = (await repository.create(actor, active, feedSettings({ staleAfterSeconds: 60 }))).id;
       await repository.applyAnswer(
         { id: staleFeed, exchangerId: active },
-        run({ startedAt: new Date(Date.now() - 120_000) }),
+        run({ startedAt: new Date(Date.now() - 200_000) }),
         { etag: null, lastModified: null, contentHash: 'a' },
         [offer('BTC', 'ETH', '20')],
       );
-      maintenanceFeed = (await repository.create(actor, active, SETTINGS)).id;
+      maintenanceFeed = (await repository.create(actor, active, feedSettings())).id;
       await repository.applyAnswer(
         { id: maintenanceFeed, exchangerId: active },
         run({ status: 'maintenance' }),
         { etag: null, lastModified: null, contentHash: 'a' },
         null,
       );
-      failingFeed = (await repository.create(actor, active, SETTINGS)).id;
+      failingFeed = (await repository.create(actor, active, feedSettings())).id;
       await repository.recordFailure(
         failingFeed,
         run({ status: 'error', error: { code: 'dns_failed', message: 'no such host' } }),
       );
       const paused = await exchanger('paused');
-      pausedFeed = (await repository.create(actor, paused, SETTINGS)).id;
+      pausedFeed = (await repository.create(actor, paused, feedSettings())).id;
       await repository.applyAnswer(
         { id: pausedFeed, exchangerId: paused },
         run(),

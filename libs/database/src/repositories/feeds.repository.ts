@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { FeedFormatSetting, FeedRunStatus, NormalizedOffer, StoredError, StoredReject } from '@app/domain';
-import { FRESH_FEED_SQL } from '../freshness';
+import { FRESH_FEED_SQL, STALE_AFTER_SQL } from '../freshness';
 import { NO_CHANGE, replaceSnapshot, SnapshotChange } from './snapshot-writer';
 import { Actor, auditedTransaction } from './audit.repository';
 import { assignments, rowsOf, unique } from './sql';
@@ -149,7 +149,8 @@ export class FeedsRepository {
             fields.enabled,
           ],
         ),
-        `exchanger ${exchangerId} already has this feed`,
+        'url is already registered as a feed (one feed per URL: it would be polled twice)',
+        `exchanger ${exchangerId} does not exist (any more)`,
       );
       return { before: null, after: row! };
     });
@@ -162,10 +163,13 @@ export class FeedsRepository {
       const { sets, values } = assignments(fields, FEED_COLUMNS, 2);
       if (sets.length === 0) return { before, after: before };
       const [after] = rowsOf<FeedRow>(
-        await tx.query(`UPDATE feeds SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING ${FEED}`, [
-          id,
-          ...values,
-        ]),
+        await unique(
+          tx.query(`UPDATE feeds SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING ${FEED}`, [
+            id,
+            ...values,
+          ]),
+          'url is already registered as another feed (one feed per URL: it would be polled twice)',
+        ),
       );
       return { before, after: after! };
     });
@@ -304,7 +308,7 @@ export class FeedsRepository {
   async countByState(): Promise<Record<'fresh' | 'stale' | 'failing' | 'maintenance', number>> {
     const [row] = await this.dataSource.query<Array<Record<'fresh' | 'stale' | 'failing' | 'maintenance', string>>>(
       `SELECT count(*) FILTER (WHERE ${FRESH_FEED_SQL}) AS fresh,
-              count(*) FILTER (WHERE NOT f.in_maintenance AND (f.last_success_at IS NULL OR f.last_success_at <= now() - make_interval(secs => f.stale_after_s))) AS stale,
+              count(*) FILTER (WHERE NOT f.in_maintenance AND (f.last_success_at IS NULL OR f.last_success_at <= now() - make_interval(secs => ${STALE_AFTER_SQL}))) AS stale,
               count(*) FILTER (WHERE f.consecutive_failures > 0) AS failing,
               count(*) FILTER (WHERE f.in_maintenance) AS maintenance
        FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id

@@ -23,13 +23,17 @@ export function assignments(
   return { sets, values };
 }
 
-export async function unique<T>(query: Promise<T>, message: string): Promise<T> {
+/**
+ * Runs a write whose refusal by a unique index (`message`) or a foreign key (`missing`, by default "<first
+ * word of message> refers to something that does not exist") is the caller's conflict (409), not a 500.
+ */
+export async function unique<T>(query: Promise<T>, message: string, missing?: string): Promise<T> {
   try {
     return await query;
   } catch (error) {
     if ((error as { code?: string }).code === '23505') throw new ConflictError(message);
     if ((error as { code?: string }).code === '23503')
-      throw new ConflictError(`${message.split(' ')[0]} refers to something that does not exist`);
+      throw new ConflictError(missing ?? `${message.split(' ')[0]} refers to something that does not exist`);
     throw error;
   }
 }

@@ -53,16 +53,16 @@ describe('feed schedulers follow the feeds table', () => {
 
   async function exerciseScheduler(makeScheduler: () => FeedScheduler, label: string): Promise<void> {
     const scheduler = makeScheduler();
-    const a = await createExchangerWithFeed(dataSource, `${label}-a`, 'https://a.example/rates.xml', {
+    const a = await createExchangerWithFeed(dataSource, `${label}-a`, `https://a.example/${label}.xml`, {
       intervalSeconds: 30,
     });
-    const b = await createExchangerWithFeed(dataSource, `${label}-b`, 'https://b.example/rates.xml', {
+    const b = await createExchangerWithFeed(dataSource, `${label}-b`, `https://b.example/${label}.xml`, {
       intervalSeconds: 15,
     });
-    const off = await createExchangerWithFeed(dataSource, `${label}-off`, 'https://c.example/rates.xml', {
+    const off = await createExchangerWithFeed(dataSource, `${label}-off`, `https://c.example/${label}.xml`, {
       enabled: false,
     });
-    const paused = await createExchangerWithFeed(dataSource, `${label}-paused`, 'https://d.example/rates.xml', {
+    const paused = await createExchangerWithFeed(dataSource, `${label}-paused`, `https://d.example/${label}.xml`, {
       status: 'paused',
     });
     const expected = async () => (await feeds.listSchedulable()).map((f) => f.id);
@@ -74,7 +74,7 @@ describe('feed schedulers follow the feeds table', () => {
     expect(await scheduler.scheduledFeedIds()).not.toContain(paused.feedId);
 
     // create
-    const c = await createExchangerWithFeed(dataSource, `${label}-c`, 'https://e.example/rates.xml');
+    const c = await createExchangerWithFeed(dataSource, `${label}-c`, `https://e.example/${label}.xml`);
     expect(await scheduler.sync(c.feedId)).toBe('scheduled');
     expect(await scheduler.scheduledFeedIds()).toEqual(await expected());
 

@@ -11,6 +11,23 @@ describe('maskSecretsInUrl', () => {
     );
   });
 
+  it('masks credentials in a request path and keeps the rest of it exactly as it came', () => {
+    expect(maskSecretsInUrl('/v1/admin/feeds?access_token=rk_live_0123456789&limit=5')).toBe(
+      '/v1/admin/feeds?access_token=***&limit=5',
+    );
+    expect(maskSecretsInUrl('/v1/../admin?x=1&%61ccess_token=abc&token&sig=zz')).toBe(
+      '/v1/../admin?x=1&%61ccess_token=***&token&sig=***',
+    );
+    expect(maskSecretsInUrl('/health/ready')).toBe('/health/ready');
+  });
+
+  it('masks every credential-named parameter of a partner or redirect URL, and the userinfo password', () => {
+    expect(maskSecretsInUrl('https://ex.example/go?ref=42&token=T0K3N&Authorization=Bearer%20x&password=p#top')).toBe(
+      'https://ex.example/go?ref=42&token=***&Authorization=***&password=***#top',
+    );
+    expect(maskSecretsInUrl('https://u:p@ex.example/?apikey=1')).toBe('https://u:***@ex.example/?apikey=***');
+  });
+
   it('masks keys in text that is not a URL', () => {
     expect(maskSecretsInUrl('not a url api_key=ABC123')).toBe('not a url api_key=***');
   });

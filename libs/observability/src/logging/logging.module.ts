@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
+import { maskSecretsInUrl } from './logger';
 
 const QUIET_ROUTES = ['/health/live', '/health/ready', '/metrics'];
 
@@ -18,7 +19,11 @@ export class LoggingModule {
             customLogLevel: (_req, res, error) =>
               error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
             serializers: {
-              req: (req: { method?: string; url?: string }) => ({ method: req.method, url: req.url }),
+              // A key sent as `?access_token=` is refused, but must not reach the log either.
+              req: (req: { method?: string; url?: string }) => ({
+                method: req.method,
+                url: req.url === undefined ? undefined : maskSecretsInUrl(req.url),
+              }),
               res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
             },
           },

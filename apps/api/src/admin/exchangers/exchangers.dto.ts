@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUrl, Length } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { EXCHANGER_STATUSES } from '@app/domain';
-import { HTTP_URL, SlugField } from '../../common/validation';
+import { HttpUrlField, SlugField } from '../../common/validation';
 
 export class CreateExchangerDto {
   @SlugField('slug')
@@ -12,12 +12,10 @@ export class CreateExchangerDto {
   @Length(1, 200, { message: 'name must be 1-200 characters' })
   name!: string;
 
-  @ApiProperty({ example: 'https://aura.example' })
-  @IsUrl(HTTP_URL, { message: 'siteUrl must be an http(s) URL' })
+  @HttpUrlField('siteUrl', { example: 'https://aura.example' })
   siteUrl!: string;
 
-  @ApiProperty({ example: 'https://aura.example/?rid=42' })
-  @IsUrl(HTTP_URL, { message: 'referralUrl must be an http(s) URL' })
+  @HttpUrlField('referralUrl', { example: 'https://aura.example/?rid=42' })
   referralUrl!: string;
 
   @ApiPropertyOptional({ enum: EXCHANGER_STATUSES, default: 'active' })

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Actor, ExchangerRow, ExchangersRepository, FeedsRepository } from '@app/database';
-import { InvalidFieldError, NotFoundError } from '@app/domain';
+import { NotFoundError } from '@app/domain';
 import { FeedScheduler } from '@app/ingestion';
 import { SnapshotChanges } from '@app/messaging';
 import { followSchedule } from '../follow-schedule';
@@ -30,12 +30,10 @@ export class ExchangerAdminService {
   }
 
   create(actor: Actor, dto: CreateExchangerDto): Promise<ExchangerRow> {
-    checkUrls(dto);
     return this.exchangers.create(actor, { ...dto, status: dto.status ?? 'active' });
   }
 
   async update(actor: Actor, id: number, dto: UpdateExchangerDto): Promise<ExchangerRow> {
-    checkUrls(dto);
     const row = await this.exchangers.update(actor, id, dto);
     if (!row) throw new NotFoundError(`no exchanger ${id}`);
     if (dto.status !== undefined) {
@@ -55,22 +53,5 @@ export class ExchangerAdminService {
       for (const feedId of feedIds) await this.scheduler.remove(feedId);
     });
     this.changes.publish({ all: true });
-  }
-}
-
-/**
- * URLs visitors are sent to must name their host plainly: `https://aura.example@evil.example/` or a
- * backslash (`https://aura.example\\@evil.example/`) makes `/go` send people elsewhere than the text seems to say.
- */
-function checkUrls(dto: UpdateExchangerDto): void {
-  for (const field of ['siteUrl', 'referralUrl'] as const) {
-    const value = dto[field];
-    if (value === undefined) continue;
-    const url = new URL(value);
-    if (value.includes('\\') || url.username || url.password) {
-      throw new InvalidFieldError(
-        `${field} must not carry user:password@ or a backslash: visitors would be sent to a different host than it seems to name`,
-      );
-    }
   }
 }

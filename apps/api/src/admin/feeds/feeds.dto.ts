@@ -1,11 +1,10 @@
-import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsUrl, Max, Min } from 'class-validator';
+import { ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { FEED_DEFAULTS, FEED_FORMAT_SETTINGS } from '@app/domain';
-import { HTTP_URL } from '../../common/validation';
+import { HttpUrlField } from '../../common/validation';
 
 export class CreateFeedDto {
-  @ApiProperty({ example: 'https://aura.example/request-exportxml.xml' })
-  @IsUrl(HTTP_URL, { message: 'url must be an http(s) URL' })
+  @HttpUrlField('url', { example: 'https://aura.example/request-exportxml.xml' })
   url!: string;
 
   @ApiPropertyOptional({ enum: FEED_FORMAT_SETTINGS, default: 'auto' })

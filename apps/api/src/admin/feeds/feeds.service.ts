@@ -2,10 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { Actor, ExchangersRepository, FeedRow, FeedRunsRepository, FeedsRepository } from '@app/database';
 import { FEED_DEFAULTS, InvalidFieldError, NotFoundError } from '@app/domain';
-import { isForbiddenAddress } from '@app/http-client';
 import { FeedScheduler } from '@app/ingestion';
 import { SnapshotChanges } from '@app/messaging';
 import { followSchedule } from '../follow-schedule';
+import { requirePublicAddress } from '../outbound-address';
 import { FeedRefresher } from './feed-refresher.service';
 import type { CreateFeedDto, UpdateFeedDto } from './feeds.dto';
 
@@ -45,7 +45,7 @@ export class FeedAdminService {
   async create(actor: Actor, exchangerId: number, dto: CreateFeedDto): Promise<FeedRow> {
     await this.requireExchanger(exchangerId);
     const fields = {
-      url: dto.url,
+      url: normalizedUrl(dto.url),
       format: dto.format ?? FEED_DEFAULTS.format,
       intervalSeconds: dto.intervalSeconds ?? FEED_DEFAULTS.intervalSeconds,
       timeoutMs: dto.timeoutMs ?? FEED_DEFAULTS.timeoutMs,
@@ -53,7 +53,7 @@ export class FeedAdminService {
       enabled: dto.enabled ?? FEED_DEFAULTS.enabled,
     };
     checkTimeout(fields.timeoutMs, fields.intervalSeconds);
-    this.checkAddress(fields.url);
+    requirePublicAddress('url', fields.url, this.config.fetch.allowPrivate);
     const row = await this.feeds.create(actor, exchangerId, fields);
     await followSchedule(`feed ${row.id} created`, () => this.scheduler.sync(row.id));
     return row;
@@ -62,8 +62,12 @@ export class FeedAdminService {
   async update(actor: Actor, id: number, dto: UpdateFeedDto): Promise<FeedRow> {
     const current = await this.get(id);
     checkTimeout(dto.timeoutMs ?? current.timeoutMs, dto.intervalSeconds ?? current.intervalSeconds);
-    if (dto.url !== undefined) this.checkAddress(dto.url);
-    const row = await this.feeds.update(actor, id, dto);
+    if (dto.url !== undefined) requirePublicAddress('url', dto.url, this.config.fetch.allowPrivate);
+    const row = await this.feeds.update(
+      actor,
+      id,
+      dto.url === undefined ? dto : { ...dto, url: normalizedUrl(dto.url) },
+    );
     if (!row) throw new NotFoundError(`no feed ${id}`);
     await followSchedule(`feed ${id} changed`, () => this.scheduler.sync(id));
     if (dto.enabled !== undefined || dto.staleAfterSeconds !== undefined) this.changes.publish({ all: true });
@@ -93,23 +97,11 @@ export class FeedAdminService {
   private async requireExchanger(id: number): Promise<void> {
     if (!(await this.exchangers.find(id))) throw new NotFoundError(`no exchanger ${id}`);
   }
+}
 
-  /**
-   * A feed URL whose host is a private, loopback or link-local IP literal is refused up front (unless
-   * FETCH_ALLOW_PRIVATE); a host name is checked where it matters, when the fetcher resolves it.
-   */
-  private checkAddress(url: string): void {
-    const parsed = new URL(url);
-    if (parsed.username || parsed.password) {
-      throw new InvalidFieldError(
-        'url must not carry user:password@ (it would be stored and shown in clear, and is never sent)',
-      );
-    }
-    if (this.config.fetch.allowPrivate || !isForbiddenAddress(parsed.hostname)) return;
-    throw new InvalidFieldError(
-      'url points to a private, loopback or link-local address; feeds must be on the public internet (or set FETCH_ALLOW_PRIVATE=true)',
-    );
-  }
+/** One spelling per URL (`HTTPS://Aura.Example:443/x` → `https://aura.example/x`), so one feed per URL holds. */
+function normalizedUrl(url: string): string {
+  return new URL(url).href;
 }
 
 function checkTimeout(timeoutMs: number, intervalSeconds: number): void {

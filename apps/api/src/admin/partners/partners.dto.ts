@@ -1,10 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Length, Max, Min } from 'class-validator';
-import { HTTP_URL, TimeWindowQuery } from '../../common/validation';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { HttpUrlField, TimeWindowQuery } from '../../common/validation';
 
 export class PartnerAccountDto {
-  @ApiProperty({ example: 'https://aura.example/service/partner/api.php' })
-  @IsUrl(HTTP_URL, { message: 'apiUrl must be an http(s) URL' })
+  @HttpUrlField('apiUrl', {
+    example: 'https://aura.example/service/partner/api.php',
+    refuseCredentials: 'send the key as apiKey (stored encrypted, never shown)',
+  })
   apiUrl!: string;
 
   @ApiProperty({ description: 'write-only: stored encrypted, never returned' })

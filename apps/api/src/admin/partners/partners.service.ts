@@ -4,6 +4,7 @@ import { Actor, ExchangersRepository, PartnersRepository } from '@app/database';
 import { InvalidFieldError, NotFoundError } from '@app/domain';
 import { PartnerScheduler, PartnerSyncRequester, sealSecret } from '@app/partners';
 import { followSchedule } from '../follow-schedule';
+import { requirePublicAddress } from '../outbound-address';
 import { timeWindow } from '../../common/validation';
 import type { PartnerAccountDto, ReportQuery } from './partners.dto';
 
@@ -20,11 +21,10 @@ export class PartnerAdminService {
 
   /** Connects (or changes) an exchanger's partner account; its sync schedule follows at once. */
   async putAccount(actor: Actor, exchangerId: number, dto: PartnerAccountDto): Promise<unknown> {
+    requirePublicAddress('apiUrl', dto.apiUrl, this.config.fetch.allowPrivate);
     if (!(await this.exchangers.find(exchangerId))) throw new NotFoundError(`no exchanger ${exchangerId}`);
     if (!this.config.secretKey)
       throw new InvalidFieldError('SECRET_KEY must be set on the api before a partner API key can be stored');
-    if (/[?&]api_key=/i.test(dto.apiUrl))
-      throw new InvalidFieldError('apiUrl must not carry the key: send it as apiKey');
     const account = await this.partners.upsertAccount(actor, exchangerId, {
       apiUrl: dto.apiUrl,
       apiKeyEncrypted: sealSecret(dto.apiKey, this.config.secretKey),
