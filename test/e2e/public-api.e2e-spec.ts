@@ -187,6 +187,10 @@ describe('public API', () => {
       const again = await get('/v1/rates?from=BTC&to=SBERRUB', { 'if-none-match': etag });
       expect(again.status).toBe(304);
       expect(again.text).toBe('');
+      // Weak comparison (RFC 9110): the weakened tag a compressing proxy passed on, or *, is a hit too.
+      for (const match of [`W/${etag}`, `"stale", W/${etag}`, '*'])
+        expect((await get('/v1/rates?from=BTC&to=SBERRUB', { 'if-none-match': match })).status).toBe(304);
+      expect((await get('/v1/rates?from=BTC&to=SBERRUB', { 'if-none-match': '"stale"' })).status).toBe(200);
     });
 
     it('shows a snapshot change on the next request despite the cache', async () => {
