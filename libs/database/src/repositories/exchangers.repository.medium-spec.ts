@@ -1,9 +1,12 @@
+import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { ConflictError } from '@app/domain';
+import { offerOf } from '../../../../test/support/offers';
 import { migratedDatabase, adminActor, TestDatabase } from '../../../../test/support/services';
 import { Actor } from './audit.repository';
 import { ExchangersRepository } from './exchangers.repository';
+import { FeedsRepository, newFeedRun } from './feeds.repository';
 
 interface AuditRow {
   key_id: number | null;
@@ -61,7 +64,7 @@ describe('ExchangersRepository', () => {
   }
 
   beforeAll(async () => {
-    ({ db, dataSource } = await migratedDatabase());
+    ({ db, dataSource } = await migratedDatabase(4));
     repository = new ExchangersRepository(dataSource);
     actor = await adminActor(dataSource);
   });
@@ -183,6 +186,59 @@ describe('ExchangersRepository', () => {
         before: { slug: doomed.slug },
         after: null,
       });
+    });
+
+    it('leaves no offer behind when the exchanger is deleted while a poll of its feed is writing', async () => {
+      const feeds = new FeedsRepository(dataSource);
+      const doomed = await repository.create(actor, fields(nextSlug()));
+      const feedId = await feedWithOffers(doomed.id, 10, [['BTC', 'ETH', '20']]);
+      const lockWaits = async () =>
+        Number(
+          (
+            await dataSource.query<Array<{ n: string }>>(
+              `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+            )
+          )[0]!.n,
+        );
+      // A third session holds the offers table so the poll stops mid-write, its feed row locked.
+      const holder = new Client({ connectionString: db.url });
+      await holder.connect();
+      try {
+        await holder.query(`BEGIN; LOCK TABLE offers IN SHARE MODE`);
+        const poll = feeds.applyAnswer(
+          { id: feedId, exchangerId: doomed.id },
+          newFeedRun('manual', 'ok'),
+          { etag: null, lastModified: null, contentHash: 'new' },
+          [offerOf({ from: 'BTC', to: 'ETH', out: '21' }), offerOf({ from: 'ETH', to: 'BTC', out: '0.05' })],
+        );
+        await expect.poll(lockWaits, { timeout: 20_000 }).toBe(1);
+        const deletion = repository.delete(actor, doomed.id);
+        await expect.poll(lockWaits, { timeout: 20_000 }).toBe(2);
+        await holder.query(`COMMIT`);
+        await poll;
+        expect(await deletion).toEqual([feedId]);
+      } finally {
+        await holder.end();
+      }
+      expect(await dataSource.query(`SELECT from_code FROM offers WHERE feed_id = $1`, [feedId])).toEqual([]);
+      expect(await dataSource.query(`SELECT 1 FROM feeds WHERE id = $1`, [feedId])).toEqual([]);
+    });
+
+    it('writes nothing for a poll that finishes after its feed was deleted', async () => {
+      const feeds = new FeedsRepository(dataSource);
+      const doomed = await repository.create(actor, fields(nextSlug()));
+      const feedId = await feedWithOffers(doomed.id, 10, [['BTC', 'ETH', '20']]);
+      await repository.delete(actor, doomed.id);
+      const change = await feeds.applyAnswer(
+        { id: feedId, exchangerId: doomed.id },
+        newFeedRun('manual', 'ok'),
+        { etag: null, lastModified: null, contentHash: 'late' },
+        [offerOf({ from: 'BTC', to: 'ETH', out: '21' })],
+      );
+      expect(change).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
+      expect(await dataSource.query(`SELECT 1 FROM offers WHERE feed_id = $1`, [feedId])).toEqual([]);
+      await feeds.recordFailure(feedId, newFeedRun('manual', 'error'));
+      expect(await dataSource.query(`SELECT 1 FROM feed_runs WHERE feed_id = $1`, [feedId])).toEqual([]);
     });
 
     it('deletes an exchanger without feeds, returning no feed ids', async () => {

@@ -94,7 +94,12 @@ export class ExchangersRepository {
         id,
       ]);
       if (!before) return { before: null, after: null, result: null };
-      const feeds = await tx.query<Array<{ id: number }>>(`SELECT id FROM feeds WHERE exchanger_id = $1`, [id]);
+      // Locking the feeds waits for a poll that is writing one of them: its offers are then committed and
+      // deleted here, instead of landing after this delete as rows of a feed that no longer exists.
+      const feeds = await tx.query<Array<{ id: number }>>(
+        `SELECT id FROM feeds WHERE exchanger_id = $1 ORDER BY id FOR UPDATE`,
+        [id],
+      );
       await tx.query(`DELETE FROM offers WHERE feed_id = ANY($1::int[])`, [feeds.map((f) => f.id)]);
       await tx.query(`DELETE FROM exchangers WHERE id = $1`, [id]);
       return { before, after: null, result: feeds.map((f) => f.id) };

@@ -260,7 +260,9 @@ export class FeedsRepository {
     offers: readonly NormalizedOffer[] | null,
   ): Promise<SnapshotChange> {
     return this.dataSource.transaction(async (tx) => {
-      await tx.query(`SELECT 1 FROM feeds WHERE id = $1 FOR UPDATE`, [feed.id]);
+      const [exists] = await tx.query<unknown[]>(`SELECT 1 FROM feeds WHERE id = $1 FOR UPDATE`, [feed.id]);
+      // Deleted (with its exchanger) while it was being fetched: nothing of it may be written any more.
+      if (!exists) return NO_CHANGE;
       const change = offers === null ? NO_CHANGE : await replaceSnapshot(tx, feed, offers);
       const changed = change.inserted + change.updated + change.deleted > 0;
       await tx.query(
