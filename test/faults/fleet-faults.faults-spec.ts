@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { createServer, get as httpGet, Server } from 'node:http';
+import { Agent, createServer, get as httpGet, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
@@ -30,19 +30,25 @@ function testClient(url: string): Client {
   return client;
 }
 
-/** A GET whose request has fully left this process when `sent` resolves; `answered` gives the status (or the error). */
-function request(url: string): { sent: Promise<void>; answered: Promise<number | string> } {
+/** An answer's status and Connection header, or the error (`Error: read ECONNRESET on a kept-alive connection`). */
+type Answer = { status: number; connection: string | undefined } | string;
+
+/**
+ * A GET (on a connection of its own unless an agent is given) whose request has fully left this process
+ * when `sent` resolves; `answered` gives the answer or the error.
+ */
+function request(url: string, agent: Agent | false = false): { sent: Promise<void>; answered: Promise<Answer> } {
   let sent!: () => void;
   const sentPromise = new Promise<void>((resolve) => (sent = resolve));
-  const answered = new Promise<number | string>((resolve) => {
-    const req = httpGet(url, { agent: false }, (res) => {
+  const answered = new Promise<Answer>((resolve) => {
+    const req = httpGet(url, { agent }, (res) => {
       res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
     });
     req.on('finish', sent);
     req.on('error', (error) => {
       sent();
-      resolve(String(error));
+      resolve(`${String(error)}${req.reusedSocket ? ' on a kept-alive connection' : ''}`);
     });
   });
   return { sent: sentPromise, answered };
@@ -57,6 +63,8 @@ describe('fleet mode under faults', () => {
   let env: Record<string, string>;
   let api: AppProcess;
   const workers: AppProcess[] = [];
+  /** Processes a test starts for itself (killed at the end whatever happened). */
+  const others: AppProcess[] = [];
   const simulator = new FeedSimulator({
     exchangers: HEALTHY,
     changeShare: 0.2,
@@ -71,7 +79,7 @@ describe('fleet mode under faults', () => {
   const healthyFeedIds: number[] = [];
 
   const log = () =>
-    [api, ...workers]
+    [api, ...workers, ...others]
       .filter(Boolean)
       .map((p) => `--- ${p.name} ---\n${p.log}`)
       .join('\n');
@@ -179,7 +187,8 @@ describe('fleet mode under faults', () => {
       PUBLIC_CACHE_SECONDS: '2',
       PUBLIC_RATE_LIMIT: '100000',
       WORKER_LOCK_SECONDS: '4',
-      SHUTDOWN_DRAIN_SECONDS: '1',
+      // Long enough for the readiness probe sent right after SIGTERM to land in the drain on a busy machine.
+      SHUTDOWN_DRAIN_SECONDS: '2',
       ADMIN_API_KEY: ADMIN_KEY,
     };
     api = await AppProcess.start('api', 'api', env);
@@ -189,7 +198,7 @@ describe('fleet mode under faults', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all([api, ...workers].filter(Boolean).map((p) => p.stop('SIGKILL')));
+    await Promise.all([api, ...workers, ...others].filter(Boolean).map((p) => p.stop('SIGKILL')));
     await queue?.close().catch(() => undefined);
     await db?.end().catch(() => undefined);
     await simulator.stop();
@@ -426,16 +435,76 @@ describe('fleet mode under faults', () => {
     expect(finished?.finishedOn).toBeTruthy();
     expect(finished?.returnvalue).toMatchObject({ status: 'ok', offers: 1 });
 
-    // Requests in flight when the api gets SIGTERM are all answered.
+    // Requests in flight when the api gets SIGTERM are all answered — on a busy machine too, where the api
+    // may not even have read them when the drain ends (see closeHttpGracefully).
     const directions = simulator.exchangers.flatMap((e) => e.items.filter((i) => i.city === null).slice(0, 10));
     const inFlight = directions.map((i) => request(`${api.url}/v1/rates?from=${i.from}&to=${i.to}&amount=100`));
     await Promise.all(inFlight.map((r) => r.sent));
     const exit = api.stop('SIGTERM');
-    // Draining: not ready any more, yet still answering.
-    expect((await http(`${api.url}/health/ready`)).status).toBe(503);
-    const statuses = await Promise.all(inFlight.map((r) => r.answered));
-    expect(statuses).toHaveLength(directions.length);
+    // Draining: not ready any more, yet still answering, and no connection kept alive for more.
+    const keepAlive = new Agent({ keepAlive: true });
+    const ready = await request(`${api.url}/health/ready`, keepAlive).answered;
+    keepAlive.destroy();
+    expect(ready).toEqual({ status: 503, connection: 'close' });
+    const answers = await Promise.all(inFlight.map((r) => r.answered));
+    expect(answers).toHaveLength(directions.length);
     expect((await exit).code).toBe(0);
-    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(answers.filter((a) => typeof a === 'string' || a.status !== 200)).toEqual([]);
+  });
+
+  it('keeps every click answered with a redirect when the api gets SIGTERM mid-flood, and answers none with a 5xx', async () => {
+    const clicker = await AppProcess.start('api-clicks', 'api', env);
+    others.push(clicker);
+    const { rows } = await db.query<{ id: number }>(
+      `INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ('clicky', 'Clicky', 'https://clicky.example', 'https://clicky.example/?r=7') RETURNING id`,
+    );
+    const exchangerId = rows[0]!.id;
+    const item = simulator.exchangers[0]!.items.find((i) => i.city === null)!;
+    const goUrl = `${clicker.url}/go/clicky?from=${item.from}&to=${item.to}`;
+
+    // Keep-alive clients, as browsers and proxies are: each asks again as soon as it has its answer.
+    const CLIENTS = 16;
+    const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+    const answers: Array<{ answer: Answer; afterSigterm: boolean }> = [];
+    let sigtermAt = 0;
+    const client = async () => {
+      // Until the listener is closed (refused): every request before that was received, or refused.
+      for (let asked = 0; asked < 5000; asked++) {
+        const afterSigterm = sigtermAt > 0;
+        const answer = await request(goUrl, agent).answered;
+        answers.push({ answer, afterSigterm });
+        if (typeof answer === 'string' && answer.includes('ECONNREFUSED')) return;
+      }
+    };
+    const flood = Promise.all(Array.from({ length: CLIENTS }, client));
+    await waitFor('the flood under way', () => answers.length >= 300, 30_000, 10);
+    sigtermAt = Date.now();
+    const exit = clicker.stop('SIGTERM');
+    await flood;
+    agent.destroy();
+    expect((await exit).code, clicker.log).toBe(0);
+
+    const status = (a: Answer) => (typeof a === 'string' ? 0 : a.status);
+    const closes = (a: Answer) => typeof a !== 'string' && a.connection === 'close';
+    const redirects = answers.filter((a) => status(a.answer) === 302);
+    const { rows: clicks } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM clicks WHERE exchanger_id = $1`, [
+      exchangerId,
+    ]);
+    // Every redirect has its click: none lost in the buffer, and none written for a request left unanswered.
+    expect(Number(clicks[0]!.n)).toBe(redirects.length);
+    expect(answers.filter((a) => status(a.answer) >= 500)).toEqual([]);
+    // Redirects were answered during the drain too, saying that the connection closes after them.
+    expect(redirects.filter((a) => a.afterSigterm && closes(a.answer)).length).toBeGreaterThan(0);
+    // Nothing but redirects until SIGTERM; then, once the listener closes, new connections are refused — or
+    // reset when the kernel had already queued them (the client ignored the drain). Never a request on a
+    // kept-alive connection cut off, never anything else.
+    const failures = answers.filter((a) => status(a.answer) !== 302);
+    expect(failures.filter((a) => !a.afterSigterm)).toEqual([]);
+    expect(
+      failures.filter(
+        (a) =>
+          typeof a.answer !== 'string' || !/^Error: (connect ECONNREFUSED [\d.:]+|read ECONNRESET)$/.test(a.answer),
+      ),
+    ).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { AppConfig } from '@app/config';
 import { ApiKeysRepository, migrateAndSeed, openRuntimeDatabase } from '@app/database';
-import { closeApp, createLogger } from '@app/observability';
+import { closeApp, closeHttpGracefully, createLogger } from '@app/observability';
 import { ApiModule } from './api.module';
 
 export interface RunningApi {
@@ -16,7 +16,8 @@ export interface RunningApi {
   /**
    * Drains requests, closes pools, then stops the embedded database (if any). Given SIGTERM, it first
    * answers 503 on /health/ready and keeps serving for SHUTDOWN_DRAIN_SECONDS, so a load balancer moves
-   * traffic away before the listener closes.
+   * traffic away before the listener closes. Every request received before the listener closes is
+   * answered (with `Connection: close`); then the click buffer is flushed, then the pools close.
    */
   close(signal?: string): Promise<void>;
 }
@@ -64,6 +65,8 @@ export async function startApi(
         .build(),
     );
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+    // Requests in hand are answered before the click buffer is flushed and the pools close.
+    closeHttpGracefully(app);
     await app.listen(config.api.port, config.api.host);
     const address = app.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : config.api.port;

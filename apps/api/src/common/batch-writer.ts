@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
+import type { Counter } from 'prom-client';
+import type { DropReason } from '@app/observability';
 
 export interface BatchWriterOptions<T> {
-  /** What is written (its log lines say so). */
+  /** What is written (its log lines and the `writer` label of the dropped-items counter say so). */
   name: string;
   /** Writes one batch; a rejection is a failed write. */
   write: (batch: T[]) => Promise<unknown>;
@@ -20,18 +22,25 @@ export interface BatchWriterOptions<T> {
    * Default: every failure is transient.
    */
   isTransient?: (error: unknown) => boolean;
+  /** Counts every item given up (`batchItemsDroppedCounter` of @app/observability), by writer and reason. */
+  dropped?: Counter<'writer' | 'reason'>;
+  /** What the warning about a dropped item shows of it: enough to find it again, nothing personal or secret. */
+  describe?: (item: T) => Record<string, unknown>;
 }
 
 /**
  * Buffers what requests produce and writes it in batches, off the request path — the one implementation
  * behind the click recorder and the best-rate recorder: a write every `everyMs` or at `atCount` items,
- * one write at a time, a bounded buffer, retry or drop on failure, and `flush()` for shutdown.
+ * one write at a time, a bounded buffer, retry or drop on failure, and `close()` for shutdown. Every item
+ * given up is counted (`dropped`) and logged as a warning with the reason.
  */
 export class BatchWriter<T> {
   private readonly logger: Logger;
   private buffer: T[] = [];
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> = Promise.resolve();
+  /** The buffer overflowed and has not been written since (one warning per episode, not per item). */
+  private overflowing = false;
 
   constructor(private readonly options: BatchWriterOptions<T>) {
     this.logger = new Logger(`BatchWriter:${options.name}`);
@@ -39,14 +48,22 @@ export class BatchWriter<T> {
 
   /** Buffers one item (dropped when the buffer is full); false when it was dropped. */
   add(item: T): boolean {
-    if (this.buffer.length >= this.options.maxBuffered) return false;
+    if (this.buffer.length >= this.options.maxBuffered) {
+      this.count('buffer_full', 1);
+      if (!this.overflowing)
+        this.logger.warn(
+          `buffer full (${this.options.maxBuffered} ${this.options.name} not written yet): new ones are dropped until a write succeeds`,
+        );
+      this.overflowing = true;
+      return false;
+    }
     this.buffer.push(item);
     if (this.options.atCount !== undefined && this.buffer.length >= this.options.atCount) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.options.everyMs);
     return true;
   }
 
-  /** Writes what is buffered; resolves when it is written (or given up). */
+  /** Writes what is buffered; resolves when it is written (or given up, or put back for a retry). */
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -56,8 +73,10 @@ export class BatchWriter<T> {
       if (batch.length === 0) return;
       try {
         await this.options.write(batch);
+        this.overflowing = false;
       } catch (error) {
         if (this.options.onFailure === 'drop') {
+          this.count('write_failed', batch.length);
           this.logger.warn(`could not write ${batch.length} ${this.options.name}; dropped: ${String(error)}`);
           return;
         }
@@ -72,6 +91,20 @@ export class BatchWriter<T> {
     return this.writing;
   }
 
+  /**
+   * For shutdown, once nothing adds any more: writes what is buffered; what still cannot be written (the
+   * database away) is counted and logged as lost, and no retry is left behind.
+   */
+  async close(): Promise<void> {
+    await this.flush();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.buffer.length === 0) return;
+    this.count('unwritten_at_shutdown', this.buffer.length);
+    this.logger.error(`${this.buffer.length} ${this.options.name} could not be written before shutdown: lost`);
+    this.buffer = [];
+  }
+
   /** Writes each item alone; drops those that fail for good; returns the rest once a failure is transient. */
   private async writeOneByOne(batch: T[]): Promise<T[]> {
     for (const [i, item] of batch.entries()) {
@@ -79,11 +112,15 @@ export class BatchWriter<T> {
         await this.options.write([item]);
       } catch (error) {
         if (this.options.isTransient?.(error) ?? true) return batch.slice(i);
-        this.logger.error(
-          `dropped 1 of ${batch.length} ${this.options.name} the database refuses for good: ${String(error)}`,
-        );
+        this.count('refused', 1);
+        const described = this.options.describe ? ` ${JSON.stringify(this.options.describe(item))}` : '';
+        this.logger.warn(`dropped one of the ${this.options.name}${described}: refused for good: ${String(error)}`);
       }
     }
     return [];
+  }
+
+  private count(reason: DropReason, items: number): void {
+    this.options.dropped?.inc({ writer: this.options.name, reason }, items);
   }
 }

@@ -1,0 +1,118 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Server as NetServer, Socket } from 'node:net';
+import type { INestApplication } from '@nestjs/common';
+
+/** A client that connected before the listener closed has this long to send its request. */
+const FRESH_CONNECTION_GRACE_MS = 1000;
+/**
+ * Event-loop turns let run before the listener closes: the first accepts what waits in the kernel's
+ * backlog, the next reads what those connections already sent (a request read is a request in hand).
+ * Counted in turns, not milliseconds, so a starved process (busy machine) still takes them all.
+ */
+const TURNS_BEFORE_CLOSE = 3;
+const CHECK_EVERY_MS = 20;
+
+interface ConnectionState {
+  /** Requests whose response has not closed yet. */
+  active: number;
+  /** Requests seen on this connection. */
+  requests: number;
+  /** socket.bytesRead when the last response closed: more read since is a request on its way. */
+  bytesReadWhenIdle: number;
+}
+
+const drains = new WeakMap<object, HttpDrain>();
+
+/**
+ * The HTTP side of a graceful stop. Node's own `server.close()` (which Fastify's `close()` calls) destroys
+ * every connection without a request in progress — including one accepted a moment ago whose request is
+ * still unread in the kernel, and it resets the connections still waiting in the backlog: on a busy machine
+ * that is a request sent before SIGTERM answered with ECONNRESET, or with Fastify's 503 if it is read after.
+ * This stops in the right order instead:
+ *  1. from `draining()` on, every answer says `Connection: close` (no keep-alive reuse during the drain);
+ *  2. at `stop()` it lets the backlog be accepted and what arrived be read, then closes the listener;
+ *  3. it waits for every request in hand; an idle keep-alive connection is closed at once, a connection
+ *     that has sent nothing yet gets FRESH_CONNECTION_GRACE_MS to do so;
+ *  4. only then does Fastify close (nothing left for its 503s) and the shutdown hooks run (flushes, pools).
+ */
+class HttpDrain {
+  private readonly connections = new Map<Socket, ConnectionState>();
+  private isDraining = false;
+  private stopped: Promise<void> | null = null;
+
+  constructor(private readonly server: Server) {
+    server.on('connection', (socket: Socket) => {
+      this.connections.set(socket, { active: 0, requests: 0, bytesReadWhenIdle: 0 });
+      socket.once('close', () => this.connections.delete(socket));
+    });
+    // First in line, so the header is there before any handler writes the answer.
+    server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
+      const state = this.connections.get(request.socket);
+      if (state) {
+        state.active++;
+        state.requests++;
+        response.once('close', () => {
+          state.active--;
+          state.bytesReadWhenIdle = request.socket.bytesRead;
+        });
+      }
+      if (this.isDraining) response.setHeader('connection', 'close');
+    });
+  }
+
+  draining(): void {
+    this.isDraining = true;
+  }
+
+  stop(): Promise<void> {
+    this.stopped ??= this.stopServing();
+    return this.stopped;
+  }
+
+  private async stopServing(): Promise<void> {
+    this.isDraining = true;
+    for (let i = 0; i < TURNS_BEFORE_CLOSE; i++) await new Promise((resolve) => setImmediate(resolve));
+    // net's close, not http's: http's also destroys the connections whose request is not read yet.
+    const closed = new Promise<void>((resolve) => {
+      if (!this.server.listening) return resolve();
+      NetServer.prototype.close.call(this.server, () => resolve());
+    });
+    const freshUntil = Date.now() + FRESH_CONNECTION_GRACE_MS;
+    while (this.connections.size > 0) {
+      for (const [socket, state] of this.connections) {
+        const idle = state.active === 0 && socket.bytesRead === state.bytesReadWhenIdle;
+        if (idle && (state.requests > 0 || Date.now() >= freshUntil)) this.end(socket);
+      }
+      if (this.connections.size > 0) await new Promise((resolve) => setTimeout(resolve, CHECK_EVERY_MS));
+    }
+    await closed;
+  }
+
+  private end(socket: Socket): void {
+    this.connections.delete(socket);
+    // After what is written has left (a response may just have finished), never with it unsent.
+    socket.end(() => socket.destroy());
+  }
+}
+
+/**
+ * Makes `app.close()` stop the HTTP server gently (see HttpDrain): call it once, before `listen`. `closeApp`
+ * switches to `Connection: close` the moment a shutdown starts; the listener closes when Nest closes the
+ * HTTP adapter — after the SIGTERM drain (Terminus' readiness 503) and before the shutdown hooks, which
+ * may then flush buffers and close pools knowing that no request is still running.
+ */
+export function closeHttpGracefully(app: INestApplication): void {
+  const drain = new HttpDrain(app.getHttpServer() as Server);
+  drains.set(app, drain);
+  const adapter = app.getHttpAdapter();
+  const closeAdapter = adapter.close.bind(adapter);
+  adapter.close = async () => {
+    await drain.stop();
+    await closeAdapter();
+  };
+}
+
+/** From now on no answer keeps its connection alive (no-op for an app without closeHttpGracefully). */
+export function startHttpDrain(app: object): void {
+  drains.get(app)?.draining();
+}
