@@ -4,6 +4,11 @@
  * PostgreSQL, a child process) and drives /v1/rates with 50 connections for 10 s (autocannon).
  * Baseline, same run: a bare node:http server (child process) sending the same bytes.
  * BENCH_OFFERS (default 1000000), BENCH_SECONDS (10), BENCH_CONNECTIONS (50), BENCH_PROFILE=1.
+ *
+ * Then the calculator on one huge direction (big-direction.ts): BENCH_CALC_OFFERS (default 100000)
+ * offers on one direction, event-loop time per uncached calculator request against the same request on
+ * a 10-offer direction, BENCH_CALC_ROUNDS (default 20) new amounts of each side. BENCH_ONLY=calculator
+ * runs only that part, BENCH_ONLY=load only the first.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -11,15 +16,34 @@ import autocannon from 'autocannon';
 import { Client } from 'pg';
 import { migrateAndSeed, readBundledCatalog } from '@app/database';
 import { BenchRow, printTable, waitForJson, writeResults } from './bench-kit';
+import { calculatorRows } from './big-direction';
 import { createScratchDatabase } from './scratch-database';
 
 const OFFERS = Number(process.env.BENCH_OFFERS ?? 1_000_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const CALC_OFFERS = Number(process.env.BENCH_CALC_OFFERS ?? 100_000);
+const CALC_ROUNDS = Number(process.env.BENCH_CALC_ROUNDS ?? 20);
+const ONLY = process.env.BENCH_ONLY ?? '';
 const EXCHANGERS = 500;
 const PATH = '/v1/rates?from=BTC&to=SBERRUB';
 
 async function main(): Promise<void> {
+  if (ONLY !== 'calculator') await loadRows();
+  if (ONLY !== 'load') {
+    const { rows, concurrentStatuses } = await calculatorRows(CALC_OFFERS, CALC_ROUNDS);
+    printTable(
+      `Calculator on one direction of ${CALC_OFFERS.toLocaleString('en-US')} offers (api in this process)`,
+      rows,
+    );
+    console.log(`20 concurrent new amounts on it with 5 requests of another direction: ${concurrentStatuses}`);
+    console.log(
+      `results written to ${writeResults('read-calculator', { offers: CALC_OFFERS, rows, concurrentStatuses })}`,
+    );
+  }
+}
+
+async function loadRows(): Promise<void> {
   const db = await createScratchDatabase('rw_bench_read');
   const url = new URL(db.url);
   const children: ChildProcess[] = [];

@@ -9,3 +9,5 @@ export * from './patterns';
 export * from './rates/calculator';
 export * from './rates/ranking';
 export * from './rates/referral-url';
+export * from './rates/rate-book';
+export * from './rates/time-slicer';

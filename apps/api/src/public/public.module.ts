@@ -10,6 +10,7 @@ import { GoController } from './go/go.controller';
 import { RedirectService } from './go/redirect.service';
 import { PublicCache } from './public-cache.service';
 import { BestRateRecorder } from './rates/best-rate-recorder.service';
+import { DirectionBooks } from './rates/direction-books.service';
 import { RatesController } from './rates/rates.controller';
 import { RatesService } from './rates/rates.service';
 
@@ -19,6 +20,7 @@ import { RatesService } from './rates/rates.service';
   providers: [
     PublicCache,
     RatesService,
+    DirectionBooks,
     CurrenciesService,
     DirectionsService,
     ExchangerProfilesService,

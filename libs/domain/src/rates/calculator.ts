@@ -12,7 +12,7 @@ export function decimalsOf(currency: CurrencyUnit): number {
   return currency.kind === 'crypto' ? 8 : 2;
 }
 
-interface SideFees {
+export interface SideFees {
   fixed: Dec;
   percent: Dec;
   minimum: Dec;
@@ -72,6 +72,34 @@ function grossFor(net: Dec, fees: SideFees): Dec | null {
 }
 
 /**
+ * An offer's terms decoded into decimals once, for calculating many amounts (`calculatePrepared`): the
+ * rate, the fees split by side, the limits and the reserve.
+ */
+export interface PreparedTerms {
+  rate: Dec;
+  fees: { from: SideFees; to: SideFees; warnings: string[] };
+  fromMin: Dec | null;
+  fromMax: Dec | null;
+  toMin: Dec | null;
+  toMax: Dec | null;
+  reserve: Dec | null;
+}
+
+const decimalOrNull = (value: string | null) => (value === null ? null : new Dec(value));
+
+export function prepareTerms(offer: OfferTerms, from: CurrencyUnit, to: CurrencyUnit): PreparedTerms {
+  return {
+    rate: new Dec(offer.rate),
+    fees: feesBySide(offer, from, to),
+    fromMin: decimalOrNull(offer.fromMin),
+    fromMax: decimalOrNull(offer.fromMax),
+    toMin: decimalOrNull(offer.toMin),
+    toMax: decimalOrNull(offer.toMax),
+    reserve: decimalOrNull(offer.reserve),
+  };
+}
+
+/**
  * The calculator of `/v1/rates`: for `side=give` what the visitor gets for giving `amount`; for
  * `side=get` what the visitor must give to get `amount`. Fees included; an offer whose limits or
  * reserve cannot serve the amount is left out with the reason. Decimal arithmetic throughout.
@@ -83,8 +111,19 @@ export function calculate(
   from: CurrencyUnit,
   to: CurrencyUnit,
 ): Calculation {
-  const rate = new Dec(offer.rate);
-  const fees = feesBySide(offer, from, to);
+  return calculatePrepared(offer, prepareTerms(offer, from, to), amount, side, from, to);
+}
+
+/** `calculate` with the offer's terms already decoded (`prepareTerms` of the same offer and currencies). */
+export function calculatePrepared(
+  offer: OfferTerms,
+  terms: PreparedTerms,
+  amount: Dec,
+  side: 'give' | 'get',
+  from: CurrencyUnit,
+  to: CurrencyUnit,
+): Calculation {
+  const { rate, fees } = terms;
   let give: Dec;
   let get: Dec;
   if (side === 'give') {
@@ -102,13 +141,33 @@ export function calculate(
     if (total === null) return { ok: false, reason: 'the fees exceed the amount' };
     give = total.toDecimalPlaces(decimalsOf(from), Dec.ROUND_UP);
   }
-  const limit = (value: string | null, test: (bound: Dec) => boolean, reason: string) =>
-    value !== null && !test(new Dec(value)) ? reason : null;
+  const limit = (bound: Dec | null, test: (bound: Dec) => boolean, reason: () => string) =>
+    bound !== null && !test(bound) ? reason() : null;
   const refusal =
-    limit(offer.fromMin, (min) => give.gte(min), `below the minimum of ${offer.fromMin} ${from.code}`) ??
-    limit(offer.fromMax, (max) => give.lte(max), `above the maximum of ${offer.fromMax} ${from.code}`) ??
-    limit(offer.toMin, (min) => get.gte(min), `below the minimum of ${offer.toMin} ${to.code}`) ??
-    limit(offer.toMax, (max) => get.lte(max), `above the maximum of ${offer.toMax} ${to.code}`) ??
-    limit(offer.reserve, (reserve) => get.lte(reserve), `more than the reserve of ${offer.reserve} ${to.code}`);
+    limit(
+      terms.fromMin,
+      (min) => give.gte(min),
+      () => `below the minimum of ${offer.fromMin} ${from.code}`,
+    ) ??
+    limit(
+      terms.fromMax,
+      (max) => give.lte(max),
+      () => `above the maximum of ${offer.fromMax} ${from.code}`,
+    ) ??
+    limit(
+      terms.toMin,
+      (min) => get.gte(min),
+      () => `below the minimum of ${offer.toMin} ${to.code}`,
+    ) ??
+    limit(
+      terms.toMax,
+      (max) => get.lte(max),
+      () => `above the maximum of ${offer.toMax} ${to.code}`,
+    ) ??
+    limit(
+      terms.reserve,
+      (reserve) => get.lte(reserve),
+      () => `more than the reserve of ${offer.reserve} ${to.code}`,
+    );
   return refusal ? { ok: false, reason: refusal } : { ok: true, give, get, warnings: fees.warnings };
 }

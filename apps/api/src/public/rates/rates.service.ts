@@ -1,16 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { DirectionOffer, OffersRepository, RateHistoryRepository } from '@app/database';
-import { calculate, compareOffers, Dec, toPlain } from '@app/domain';
+import { DirectionOffer, RateHistoryRepository } from '@app/database';
+import { Dec, toPlain } from '@app/domain';
 import { CatalogSnapshots } from '@app/ingestion';
 import { CachedAnswer, PublicCache } from '../public-cache.service';
 import { BestRateRecorder } from './best-rate-recorder.service';
+import { DirectionBooks } from './direction-books.service';
 import type { RateHistoryDto, RateHistoryQuery, RateItemDto, RatesQuery, RatesTableDto } from './rates.dto';
 
 /** The best-rate table of a direction (API.md `GET /v1/rates`) and its best rate over the last hours. */
 @Injectable()
 export class RatesService {
   constructor(
-    private readonly offers: OffersRepository,
+    private readonly books: DirectionBooks,
     private readonly catalogs: CatalogSnapshots,
     private readonly history: RateHistoryRepository,
     private readonly cache: PublicCache,
@@ -71,35 +72,8 @@ export class RatesService {
         .filter(Boolean),
     );
     const city = query.city ?? null;
-
-    const rows = (await this.offers.findDirectionOffers(from.code, to.code)).filter(
-      (o) => (city === null || o.city === city) && !o.flags.some((flag) => exclude.has(flag)),
-    );
-    const entries = [];
-    for (const offer of rows) {
-      if (amount === null) {
-        entries.push({
-          offer,
-          rate: offer.rate,
-          reserve: offer.reserve,
-          updatedAt: offer.updatedAt,
-          give: null,
-          get: null,
-        });
-        continue;
-      }
-      const result = calculate(offer, amount, side, from, to);
-      if (result.ok)
-        entries.push({
-          offer,
-          rate: offer.rate,
-          reserve: offer.reserve,
-          updatedAt: offer.updatedAt,
-          give: result.give,
-          get: result.get,
-        });
-    }
-    entries.sort(compareOffers(side, amount !== null));
+    const limit = query.limit ?? 100;
+    const rows = await this.books.rank(from, to, catalog.version, { city, exclude, amount, side, limit });
     return {
       from: from.code,
       to: to.code,
@@ -107,7 +81,7 @@ export class RatesService {
       amount: amount === null ? null : toPlain(amount),
       side,
       generatedAt: new Date().toISOString(),
-      items: entries.slice(0, query.limit ?? 100).map((e) => item(e.offer, from.code, to.code, e.give, e.get)),
+      items: rows.map((row) => item(row.offer, from.code, to.code, row.give, row.get)),
     };
   }
 }

@@ -1,0 +1,182 @@
+import { HttpException, HttpStatus, Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { DirectionOffer, DirectionOfferRow, joinShownOffers, OffersRepository, ShownFeed } from '@app/database';
+import { BookQuery, CurrencyUnit, RankedOffer, RateBook, TimeSlicer } from '@app/domain';
+import { SnapshotChanges } from '@app/messaging';
+
+/** Offer rows kept for all directions together; beyond it the least recently used directions are dropped. */
+export const MAX_KEPT_ROWS = 1_000_000;
+/** Tables ranked at once per direction; the others wait their turn (each walk pauses every few ms anyway). */
+export const RANKING_CONCURRENCY = 2;
+/** Requests that may wait for their turn on one direction; more are asked to retry (429). */
+export const MAX_WAITING_RANKINGS = 200;
+
+/** A direction's offer rows, and the book made of them for one set of shown feeds. */
+interface KeptDirection {
+  rows: Promise<{ rows: DirectionOfferRow[]; feedIds: number[] }>;
+  /** Set once loaded: until when the rows may be used. */
+  expires: number;
+  size: number;
+  /** The shown feeds being asked for (concurrent tables share one query). */
+  feeds: Promise<ShownFeed[]> | null;
+  book: { signature: string; book: Promise<RateBook<DirectionOffer>> } | null;
+}
+
+/**
+ * A direction's offer rows, read from PostgreSQL once and shared by every table of that direction —
+ * any amount, side, city, exclusions or limit — until PUBLIC_CACHE_SECONDS pass or a snapshot of the
+ * direction changes (dropped at once, like the answer cache). Concurrent tables share one read (one
+ * query, not one per amount). Each table still asks which of the direction's feeds are shown now (one
+ * small query, shared by concurrent tables), so a feed going stale or paused hides its offers as
+ * before; the RateBook is made anew only when that answer changes. At most RANKING_CONCURRENCY tables
+ * of a direction are ranked at once.
+ */
+@Injectable()
+export class DirectionBooks implements OnApplicationShutdown {
+  private readonly directions = new Map<string, KeptDirection>();
+  private keptRows = 0;
+  private readonly turns = new Map<string, Turns>();
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly offers: OffersRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    changes: SnapshotChanges,
+  ) {
+    this.unsubscribe = changes.subscribe((event) => {
+      if ('all' in event) for (const key of [...this.directions.keys()]) this.drop(key);
+      else for (const [from, to] of event.directions) this.drop(`${from}|${to}`);
+    });
+  }
+
+  onApplicationShutdown(): void {
+    this.unsubscribe();
+  }
+
+  /** The table of `query` on the direction from → to (catalog entries at `catalogVersion`). */
+  async rank(
+    from: CurrencyUnit,
+    to: CurrencyUnit,
+    catalogVersion: string,
+    query: BookQuery,
+  ): Promise<Array<RankedOffer<DirectionOffer>>> {
+    const key = `${from.code}|${to.code}`;
+    const kept = this.kept(key, from, to);
+    const { rows, feedIds } = await kept.rows;
+    if (feedIds.length === 0) return [];
+    if (!kept.feeds) {
+      const asked = this.offers.findShownFeeds(feedIds);
+      kept.feeds = asked;
+      const done = () => {
+        if (kept.feeds === asked) kept.feeds = null;
+      };
+      asked.then(done, done);
+    }
+    const feeds = await kept.feeds;
+    const signature = [
+      catalogVersion,
+      ...feeds.map((f) => `${f.id} ${f.updatedAt.getTime()} ${f.slug} ${f.name}`).sort(),
+    ].join('\n');
+    if (kept.book?.signature !== signature) {
+      const book = joinShownOffers(rows, feeds).then((offers) => RateBook.build(offers, from, to, new TimeSlicer()));
+      const made = { signature, book };
+      kept.book = made;
+      book.catch(() => {
+        if (kept.book === made) kept.book = null;
+      });
+    }
+    const book = await kept.book.book;
+    return this.turnsOf(key).run(() => book.rank(query, new TimeSlicer()));
+  }
+
+  /** Directions kept and the offer rows they hold (for tests). */
+  stats(): { directions: number; rows: number } {
+    return { directions: this.directions.size, rows: this.keptRows };
+  }
+
+  private kept(key: string, from: CurrencyUnit, to: CurrencyUnit): KeptDirection {
+    const kept = this.directions.get(key);
+    if (kept && (kept.expires === 0 || kept.expires > Date.now())) {
+      // Most recently used last: the first in the map are the first dropped for room.
+      this.directions.delete(key);
+      this.directions.set(key, kept);
+      return kept;
+    }
+    if (kept) this.drop(key);
+    const entry: KeptDirection = {
+      rows: this.offers
+        .findDirectionRows(from.code, to.code)
+        .then((rows) => ({ rows, feedIds: [...new Set(rows.map((row) => row.feedId))] })),
+      expires: 0,
+      size: 0,
+      feeds: null,
+      book: null,
+    };
+    this.directions.set(key, entry);
+    entry.rows.then(
+      ({ rows }) => {
+        // Dropped meanwhile (a change announced while reading): handed to those who asked, not kept.
+        if (this.directions.get(key) !== entry) return;
+        const ttl = this.config.public.cacheSeconds * 1000;
+        if (ttl <= 0) return this.drop(key);
+        entry.expires = Date.now() + ttl;
+        entry.size = rows.length;
+        this.keptRows += rows.length;
+        this.makeRoom(key);
+      },
+      () => {
+        if (this.directions.get(key) === entry) this.drop(key);
+      },
+    );
+    return entry;
+  }
+
+  private makeRoom(keep: string): void {
+    for (const key of this.directions.keys()) {
+      if (this.keptRows <= MAX_KEPT_ROWS) return;
+      if (key !== keep) this.drop(key);
+    }
+  }
+
+  private drop(key: string): void {
+    const entry = this.directions.get(key);
+    if (!entry) return;
+    this.keptRows -= entry.size;
+    this.directions.delete(key);
+  }
+
+  private turnsOf(key: string): Turns {
+    let turns = this.turns.get(key);
+    if (!turns) this.turns.set(key, (turns = new Turns(() => this.turns.delete(key))));
+    return turns;
+  }
+}
+
+/** At most RANKING_CONCURRENCY runs at once, first come first served; a full waiting line answers 429. */
+class Turns {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly idle: () => void) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running >= RANKING_CONCURRENCY) {
+      if (this.waiting.length >= MAX_WAITING_RANKINGS)
+        throw new HttpException(
+          'too many calculations on this direction at once; retry in a second',
+          HttpStatus.TOO_MANY_REQUESTS,
+        );
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.running++;
+    }
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      // The turn passes straight to the next in line (running stays the same).
+      if (next) next();
+      else if (--this.running === 0) this.idle();
+    }
+  }
+}
