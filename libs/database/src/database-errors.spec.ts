@@ -25,6 +25,8 @@ describe('isDatabaseUnavailable', () => {
     expect(
       isDatabaseUnavailable(Object.assign(new Error('the database system is starting up'), { code: '57P03' })),
     ).toBe(true);
+    // pg-pool's answer when every connection stayed busy past the wait: a 503 with Retry-After, not a 500.
+    expect(isDatabaseUnavailable(new Error('timeout exceeded when trying to connect'))).toBe(true);
   });
 
   it('leaves query errors and everything else alone', () => {

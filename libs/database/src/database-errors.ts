@@ -19,8 +19,9 @@ const UNAVAILABLE_CODES = new Set([
   '08004',
   '08006',
 ]);
+// "timeout exceeded when trying to connect": every connection of the pool stayed busy past its wait.
 const UNAVAILABLE_MESSAGES =
-  /Connection terminated|connection timeout|terminating connection|the database system is (starting up|shutting down)|Client has encountered a connection error/i;
+  /Connection terminated|connection timeout|terminating connection|the database system is (starting up|shutting down)|Client has encountered a connection error|timeout exceeded when trying to connect/i;
 
 /** True when `error` (from pg or TypeORM, possibly wrapped) says the database is unreachable for now. */
 export function isDatabaseUnavailable(error: unknown): boolean {

@@ -27,6 +27,17 @@ export class InvalidFieldError extends InvalidRequestError {
   override name = 'InvalidFieldError';
 }
 
+/** Too much of the same work is already waiting: the caller should come back shortly (429 with Retry-After). */
+export class BusyError extends RequestError {
+  override name = 'BusyError';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 1,
+  ) {
+    super(message);
+  }
+}
+
 /** A dependency (Redis, the job queue) does not answer for a moment; retrying later helps (503). */
 export class UnavailableError extends Error {
   override name = 'UnavailableError';

@@ -3,6 +3,7 @@ import {
   BadRequestException,
   Catch,
   ConflictException,
+  HttpStatus,
   ExceptionFilter,
   HttpException,
   NotFoundException,
@@ -11,7 +12,14 @@ import {
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { FastifyReply } from 'fastify';
 import { isDatabaseUnavailable } from '@app/database';
-import { ConflictError, InvalidFieldError, InvalidRequestError, NotFoundError, UnavailableError } from '@app/domain';
+import {
+  BusyError,
+  ConflictError,
+  InvalidFieldError,
+  InvalidRequestError,
+  NotFoundError,
+  UnavailableError,
+} from '@app/domain';
 
 /** Seconds a client is asked to wait when the database is unreachable (a restart takes a few). */
 const RETRY_AFTER_SECONDS = 5;
@@ -31,6 +39,11 @@ export class ApiErrorFilter extends BaseExceptionFilter implements ExceptionFilt
     if (error instanceof InvalidFieldError) return super.catch(new BadRequestException([error.message]), host);
     if (error instanceof InvalidRequestError) return super.catch(new BadRequestException(error.message), host);
     if (error instanceof UnavailableError) return super.catch(new ServiceUnavailableException(error.message), host);
+    if (error instanceof BusyError) {
+      if (host.getType() === 'http')
+        host.switchToHttp().getResponse<FastifyReply>().header('retry-after', String(error.retryAfterSeconds));
+      return super.catch(new HttpException(error.message, HttpStatus.TOO_MANY_REQUESTS), host);
+    }
     if (isDatabaseUnavailable(error) && host.getType() === 'http') {
       host.switchToHttp().getResponse<FastifyReply>().header('retry-after', String(RETRY_AFTER_SECONDS));
       return super.catch(

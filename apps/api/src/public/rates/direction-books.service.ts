@@ -1,7 +1,7 @@
-import { HttpException, HttpStatus, Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { DirectionOffer, DirectionOfferRow, joinShownOffers, OffersRepository, ShownFeed } from '@app/database';
-import { BookQuery, CurrencyUnit, RankedOffer, RateBook, TimeSlicer } from '@app/domain';
+import { BookQuery, BusyError, CurrencyUnit, RankedOffer, RateBook, TimeSlicer } from '@app/domain';
 import { SnapshotChanges } from '@app/messaging';
 
 /** Offer rows kept for all directions together; beyond it the least recently used directions are dropped. */
@@ -162,10 +162,7 @@ class Turns {
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.running >= RANKING_CONCURRENCY) {
       if (this.waiting.length >= MAX_WAITING_RANKINGS)
-        throw new HttpException(
-          'too many calculations on this direction at once; retry in a second',
-          HttpStatus.TOO_MANY_REQUESTS,
-        );
+        throw new BusyError('too many calculations on this direction at once; retry in a second');
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {
       this.running++;
