@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { CatalogRepository, FeedsRepository } from '@app/database';
+import { CatalogRepository, FeedsRepository, QuarantineRepository } from '@app/database';
 import { loadConfig } from '@app/config';
 import { SafeHttpClient } from '@app/http-client';
 import { CatalogSnapshots, FeedPollService, IngestionMetrics } from '@app/ingestion';
@@ -22,7 +22,7 @@ export function pollServiceFor(dataSource: DataSource): {
     feeds,
     new CatalogSnapshots(new CatalogRepository(dataSource)),
     fetcher,
-    new IngestionMetrics(registry, feeds),
+    new IngestionMetrics(registry, feeds, new QuarantineRepository(dataSource)),
     changes,
     config,
   );

@@ -80,6 +80,39 @@ async function loadHealth() {
   );
 }
 
+/** What the rate guard holds back (reference, deviation, reason), and exchangers held back as a whole. */
+async function loadQuarantine() {
+  const { items, flagged } = await (await api('/v1/admin/quarantine')).json();
+  $('flagged').replaceChildren(
+    ...flagged.map((f) =>
+      el(
+        'li',
+        { 'data-exchanger': f.exchanger },
+        el('span', { class: 'badge state-failing', text: 'flagged' }),
+        ` ${f.exchanger}: ${f.quarantined} of ${f.offers} offers held back`,
+      ),
+    ),
+  );
+  $('quarantine')
+    .querySelector('tbody')
+    .replaceChildren(
+      ...items.map((q) =>
+        el(
+          'tr',
+          { 'data-exchanger': q.exchanger },
+          el('td', { 'data-label': 'Exchanger', text: q.exchanger }),
+          el('td', { 'data-label': 'Direction', text: `${q.from} → ${q.to}${q.city ? ` (${q.city})` : ''}` }),
+          el('td', { 'data-label': 'Rate', class: 'num', text: q.rate }),
+          el('td', { 'data-label': 'Reference', class: 'num', text: `${q.reference} (${q.referenceSource})` }),
+          el('td', { 'data-label': 'Deviation', class: 'num', text: `+${q.deviationPercent} %` }),
+          el('td', { 'data-label': 'Reason', text: q.reason === 'inverted' ? 'inverted sides' : 'too good' }),
+          el('td', { 'data-label': 'Since', text: when(q.since) }),
+        ),
+      ),
+    );
+  $('quarantine').hidden = items.length === 0 && flagged.length === 0;
+}
+
 async function showRuns(feed) {
   state.feed = feed.id;
   for (const tr of document.querySelectorAll('#feeds tbody tr'))
@@ -110,6 +143,7 @@ async function showRuns(feed) {
           el('td', { 'data-label': 'Items', class: 'num', text: String(run.items) }),
           el('td', { 'data-label': 'Accepted', class: 'num', text: String(run.accepted) }),
           el('td', { 'data-label': 'Rejected', class: 'num', text: String(run.rejected) }),
+          el('td', { 'data-label': 'Held', class: 'num', text: String(run.quarantined ?? 0) }),
           el('td', {
             'data-label': 'Error',
             class: run.error ? 'error' : '',
@@ -148,9 +182,9 @@ function showLogin(message) {
 async function showBoard() {
   $('login').hidden = true;
   $('board').hidden = false;
-  await loadHealth();
+  await Promise.all([loadHealth(), loadQuarantine()]);
   clearInterval(state.timer);
-  state.timer = setInterval(() => void loadHealth().catch(() => undefined), 5000);
+  state.timer = setInterval(() => void Promise.all([loadHealth(), loadQuarantine()]).catch(() => undefined), 5000);
 }
 
 $('login').addEventListener('submit', (e) => {

@@ -1,7 +1,7 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FeedsRepository, PartnersRepository, RateHistoryRepository } from '@app/database';
+import { FeedsRepository, PartnersRepository, QuarantineRepository, RateHistoryRepository } from '@app/database';
 import { FeedScheduler } from '@app/ingestion';
 import { PartnerScheduler } from '@app/partners';
 import {
@@ -34,6 +34,7 @@ describe('HousekeepingService', () => {
       new PartnerScheduler(schedules, partners),
       feeds,
       new RateHistoryRepository(dataSource),
+      new QuarantineRepository(dataSource),
     );
   });
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { FeedsRepository, RateHistoryRepository } from '@app/database';
+import { FeedsRepository, QuarantineRepository, RateHistoryRepository } from '@app/database';
 import { FeedScheduler, ReconcileResult } from '@app/ingestion';
 import { PartnerScheduler } from '@app/partners';
 import {
@@ -28,6 +28,7 @@ export class HousekeepingService {
     private readonly partnerScheduler: PartnerScheduler,
     private readonly feeds: FeedsRepository,
     private readonly history: RateHistoryRepository,
+    private readonly quarantine: QuarantineRepository,
   ) {}
 
   /** Runs one housekeeping job by its name. */
@@ -39,6 +40,8 @@ export class HousekeepingService {
         return { pruned: await this.feeds.pruneRuns() };
       case JOBS.pruneRateHistory:
         return { pruned: await this.history.prune() };
+      case JOBS.refreshReferences:
+        return this.quarantine.refreshReferences();
     }
   }
 

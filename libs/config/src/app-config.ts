@@ -34,6 +34,11 @@ export interface AppConfig {
   readonly redis: { readonly url: string | null; readonly prefix: string };
   readonly admin: { readonly bootstrapKey: string | null };
   readonly fetch: { readonly allowPrivate: boolean };
+  /**
+   * Rate integrity (DESIGN.md §10): whether the guard judges offers, and the bands (percent better than
+   * the reference before an offer is held back) per currency kind, `default` for a kind without one.
+   */
+  readonly rateGuard: { readonly enabled: boolean; readonly bands: Readonly<Record<string, string>> };
   readonly secretKey: string | null;
   /** Public API: answers cached (and `max-age`) for `cacheSeconds`; `rateLimit` requests a minute per IP (0 = off). */
   readonly public: { readonly cacheSeconds: number; readonly rateLimit: number };

@@ -52,6 +52,29 @@ const trustProxy = z.string().transform((value, ctx): false | number | string[] 
 });
 
 /**
+ * The rate guard's bands, in percent per currency kind: `crypto=12,cash=8` (`default=` for a kind
+ * without one). Each overrides the built-in band of its kind; the rest keep theirs.
+ */
+const bandList = z.string().transform((value, ctx): Record<string, string> => {
+  const bands: Record<string, string> = {};
+  for (const entry of value
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const match = /^([a-z_]{1,32})=(\d{1,3}(?:\.\d{1,2})?)$/.exec(entry);
+    if (!match || Number(match[2]) <= 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be kind=percent pairs like crypto=10,cash=8 (percent above 0); not understood: ${entry}`,
+      });
+      return z.NEVER;
+    }
+    bands[match[1]!] = match[2]!;
+  }
+  return bands;
+});
+
+/**
  * The environment ratewatch reads, as documented in API.md "Configuration" and the README.
  * Empty strings count as unset, so `FOO=` in a compose file behaves like no FOO at all.
  */
@@ -98,6 +121,8 @@ export const envSchema = z
     SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
     PUBLIC_CACHE_SECONDS: z.coerce.number().int().min(0, 'must be 0 or more').max(60, 'must be at most 60').default(2),
     TRUST_PROXY: trustProxy.default(false),
+    RATE_GUARD: booleanString.default(true),
+    RATE_GUARD_BANDS: bandList.default({}),
     PUBLIC_RATE_LIMIT: z.coerce.number().int().min(0, 'must be 0 (off) or more').default(600),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     LOG_PRETTY: booleanString.default(false),

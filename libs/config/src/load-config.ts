@@ -40,6 +40,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     redis: { url: e.REDIS_URL ?? null, prefix: e.REDIS_PREFIX },
     admin: { bootstrapKey: e.ADMIN_API_KEY ?? null },
     fetch: { allowPrivate: e.FETCH_ALLOW_PRIVATE },
+    rateGuard: { enabled: e.RATE_GUARD, bands: e.RATE_GUARD_BANDS },
     secretKey: e.SECRET_KEY ?? null,
     public: { cacheSeconds: e.PUBLIC_CACHE_SECONDS, rateLimit: e.PUBLIC_RATE_LIMIT },
     log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY },

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { dataSourceOptions } from './data-source';
+import { QuarantineRepository } from './integrity/quarantine.repository';
 import { ApiKeysRepository } from './repositories/api-keys.repository';
 import { AuditRepository } from './repositories/audit.repository';
 import { CatalogRepository } from './repositories/catalog.repository';
@@ -25,6 +26,7 @@ const REPOSITORIES = [
   OffersRepository,
   PartnersRepository,
   RateHistoryRepository,
+  QuarantineRepository,
 ];
 
 /** The one DataSource of a ratewatch process and the repositories over it. */

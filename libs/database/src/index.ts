@@ -3,6 +3,8 @@ export * from './database-errors';
 export * from './database.module';
 export * from './embedded/embedded-postgres';
 export * from './freshness';
+export * from './integrity/quarantine.repository';
+export * from './integrity/rate-guard';
 export * from './migrate';
 export * from './migrations';
 export * from './repositories/api-keys.repository';

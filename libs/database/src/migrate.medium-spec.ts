@@ -30,6 +30,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'BestRateHistory1764072500000',
       'OfferFloatingAndDelay1764072600000',
       'FeedUrlUnique1764072700000',
+      'RateIntegrity1764072800000',
     ]);
     expect(result.currenciesAdded).toBe(322);
     expect(result.aliasesAdded).toBeGreaterThan(10);
@@ -43,6 +44,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'clicks',
       'currencies',
       'currency_aliases',
+      'direction_references',
       'exchangers',
       'feed_runs',
       'feeds',
@@ -52,6 +54,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'partner_balances',
       'partner_exchanges',
       'partner_visits',
+      'quarantine_exceptions',
     ]);
     const alias = await client.query(
       `SELECT code FROM currency_aliases WHERE alias = 'USDTTRC' AND exchanger_id IS NULL`,

@@ -1,6 +1,7 @@
 export * from './currency-code';
 export * from './decimal';
 export * from './errors';
+export * from './integrity/judge';
 export * from './model/exchanger';
 export * from './model/feed';
 export * from './model/feed-error';

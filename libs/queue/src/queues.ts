@@ -19,10 +19,13 @@ export const JOBS = {
   pruneRuns: 'prune-runs',
   /** Housekeeping on the feed-poll queue: best-rate history older than its retention. */
   pruneRateHistory: 'prune-rate-history',
+  /** Housekeeping on the feed-poll queue: every direction's reference rate for the rate guard. */
+  refreshReferences: 'refresh-references',
   syncPartner: 'sync-partner',
 } as const;
 export type JobName = (typeof JOBS)[keyof typeof JOBS];
-export type HousekeepingJobName = typeof JOBS.reconcileFeeds | typeof JOBS.pruneRuns | typeof JOBS.pruneRateHistory;
+export type HousekeepingJobName =
+  typeof JOBS.reconcileFeeds | typeof JOBS.pruneRuns | typeof JOBS.pruneRateHistory | typeof JOBS.refreshReferences;
 
 /** Why a poll happens; stored on the feed run. */
 export type PollTrigger = 'schedule' | 'manual';
@@ -78,6 +81,7 @@ export const JOB_OPTIONS: Readonly<Record<JobName, DefaultJobOptions>> = {
   [JOBS.reconcileFeeds]: HOUSEKEEPING_JOB_OPTIONS,
   [JOBS.pruneRuns]: HOUSEKEEPING_JOB_OPTIONS,
   [JOBS.pruneRateHistory]: HOUSEKEEPING_JOB_OPTIONS,
+  [JOBS.refreshReferences]: HOUSEKEEPING_JOB_OPTIONS,
 };
 
 /** Partner syncs one process runs at once (a BullMQ worker, or the in-process schedules). */
@@ -99,6 +103,11 @@ export const HOUSEKEEPING = {
   reconcileFeeds: { schedulerId: 'housekeeping:reconcile-feeds', job: JOBS.reconcileFeeds, every: 60_000 },
   pruneRuns: { schedulerId: 'housekeeping:prune-runs', job: JOBS.pruneRuns, every: 10 * 60_000 },
   pruneRateHistory: { schedulerId: 'housekeeping:prune-rate-history', job: JOBS.pruneRateHistory, every: 60 * 60_000 },
+  refreshReferences: {
+    schedulerId: 'housekeeping:refresh-references',
+    job: JOBS.refreshReferences,
+    every: 20_000,
+  },
 } as const;
 
 /** One deterministic job-scheduler id per feed, so upserts replace instead of duplicating. */

@@ -11,6 +11,8 @@ import { AdminOperationsController } from './operations/operations.controller';
 import { OperationsService } from './operations/operations.service';
 import { AdminPartnersController } from './partners/partners.controller';
 import { PartnerAdminService } from './partners/partners.service';
+import { AdminQuarantineController } from './quarantine/quarantine.controller';
+import { QuarantineAdminService } from './quarantine/quarantine.service';
 
 /** The admin API (`/v1/admin/*`, bearer keys): one folder per resource, controller → service → repositories. */
 @Module({
@@ -20,6 +22,7 @@ import { PartnerAdminService } from './partners/partners.service';
     AdminCatalogController,
     AdminOperationsController,
     AdminPartnersController,
+    AdminQuarantineController,
   ],
   providers: [
     AdminAuthGuard,
@@ -29,6 +32,7 @@ import { PartnerAdminService } from './partners/partners.service';
     CatalogAdminService,
     OperationsService,
     PartnerAdminService,
+    QuarantineAdminService,
   ],
 })
 export class AdminModule {}

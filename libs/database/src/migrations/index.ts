@@ -5,6 +5,7 @@ import { PartnerPrograms1764072400000 } from './1764072400000-partner-programs';
 import { BestRateHistory1764072500000 } from './1764072500000-best-rate-history';
 import { OfferFloatingAndDelay1764072600000 } from './1764072600000-offer-floating-and-delay';
 import { FeedUrlUnique1764072700000 } from './1764072700000-feed-url-unique';
+import { RateIntegrity1764072800000 } from './1764072800000-rate-integrity';
 
 /** Every migration, in order. Listed explicitly so the same list works from sources and from dist. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   BestRateHistory1764072500000,
   OfferFloatingAndDelay1764072600000,
   FeedUrlUnique1764072700000,
+  RateIntegrity1764072800000,
 ];

@@ -122,17 +122,14 @@ export class ExchangersRepository {
     return rows.map((r) => ({ ...r, offers: Number(r.offers) }));
   }
 
-  /** The shown directions of one exchanger. */
+  /** The shown directions of one exchanger (the offers visitors see: `shownOffersSql`). */
   async shownDirections(
     exchangerId: number,
   ): Promise<Array<{ from: string; to: string; city: string | null; rate: string }>> {
     return this.dataSource.query(
-      `SELECT DISTINCT ON (o.from_code, o.to_code, o.city) o.from_code AS "from", o.to_code AS "to", NULLIF(o.city, '') AS city, o.rate::text AS rate
-       FROM offers o
-       JOIN feeds f ON f.id = o.feed_id
-       JOIN exchangers e ON e.id = f.exchanger_id
-       WHERE f.exchanger_id = $1 AND ${FRESH_FEED_SQL}
-       ORDER BY o.from_code, o.to_code, o.city, f.last_success_at DESC`,
+      `SELECT s.from_code AS "from", s.to_code AS "to", NULLIF(s.city, '') AS city, s.rate::text AS rate
+       FROM (${shownOffersSql('o.exchanger_id = $1')}) s
+       ORDER BY s.from_code, s.to_code, s.city`,
       [exchangerId],
     );
   }

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { FeedFormatSetting, FeedRunStatus, NormalizedOffer, StoredError, StoredReject } from '@app/domain';
 import { FRESH_FEED_SQL, STALE_AFTER_SQL } from '../freshness';
+import { GuardOutcome, guardSnapshot, INTEGRITY_OFF, IntegrityPolicy, NO_GUARD } from '../integrity/rate-guard';
 import { NO_CHANGE, replaceSnapshot, SnapshotChange } from './snapshot-writer';
 import { Actor, auditedTransaction } from './audit.repository';
 import { assignments, rowsOf, unique } from './sql';
@@ -70,6 +71,9 @@ export interface FeedRunRecord {
   inserted: number;
   updated: number;
   deleted: number;
+  /** Offers of the feed the rate guard holds back after this run, and those it freed (DESIGN.md §10). */
+  quarantined: number;
+  released: number;
   error: StoredError | null;
   rejects: StoredReject[];
   warnings: string[];
@@ -93,6 +97,8 @@ export function newFeedRun(trigger: string, status: FeedRunStatus, fields: Parti
     inserted: 0,
     updated: 0,
     deleted: 0,
+    quarantined: 0,
+    released: 0,
     error: null,
     rejects: [],
     warnings: [],
@@ -251,20 +257,24 @@ export class FeedsRepository {
   /**
    * Applies a good answer in one transaction, holding the feed row's lock so two polls of one feed
    * never interleave: the snapshot diff (`offers` null for maintenance, which keeps the offers but
-   * hides them), the feed's state and the run.
+   * hides them), the rate guard's verdicts on what changed (`integrity`; DESIGN.md §10), the feed's
+   * state and the run.
    */
   async applyAnswer(
     feed: { id: number; exchangerId: number },
     run: FeedRunRecord,
     answer: FeedAnswerState,
     offers: readonly NormalizedOffer[] | null,
-  ): Promise<SnapshotChange> {
+    integrity: IntegrityPolicy = INTEGRITY_OFF,
+  ): Promise<SnapshotChange & { guard: GuardOutcome }> {
     return this.dataSource.transaction(async (tx) => {
       const [exists] = await tx.query<unknown[]>(`SELECT 1 FROM feeds WHERE id = $1 FOR UPDATE`, [feed.id]);
       // Deleted (with its exchanger) while it was being fetched: nothing of it may be written any more.
-      if (!exists) return NO_CHANGE;
-      const change = offers === null ? NO_CHANGE : await replaceSnapshot(tx, feed, offers);
-      const changed = change.inserted + change.updated + change.deleted > 0;
+      if (!exists) return { ...NO_CHANGE, guard: NO_GUARD };
+      const written = offers === null ? NO_CHANGE : await replaceSnapshot(tx, feed, offers);
+      const guard = offers === null ? NO_GUARD : await guardSnapshot(tx, feed.id, written.touched, integrity);
+      const change = { ...written, touched: mergeDirections(written.touched, guard.touched), guard };
+      const changed = change.inserted + change.updated + change.deleted + guard.touched.length > 0;
       await tx.query(
         `WITH feed AS (
            UPDATE feeds SET last_attempt_at = $2, last_success_at = $2, last_status = $3, last_error = NULL,
@@ -282,7 +292,14 @@ export class FeedsRepository {
           answer.lastModified,
           answer.contentHash,
           changed || offers === null,
-          ...runParams({ ...run, inserted: change.inserted, updated: change.updated, deleted: change.deleted }),
+          ...runParams({
+            ...run,
+            inserted: change.inserted,
+            updated: change.updated,
+            deleted: change.deleted,
+            quarantined: guard.quarantined,
+            released: guard.released,
+          }),
         ],
       );
       return change;
@@ -325,14 +342,27 @@ export class FeedsRepository {
   }
 }
 
-const INSERT_RUN = `INSERT INTO feed_runs (feed_id, trigger, started_at, duration_ms, status, format, http_status, bytes, items, accepted, rejected,
-                                           duplicates, inserted, updated, deleted, error_code, error_message, rejects, warnings, dialect)`;
+/** The directions of `a` and of `b`, each once. */
+function mergeDirections(
+  a: ReadonlyArray<[string, string]>,
+  b: ReadonlyArray<[string, string]>,
+): Array<[string, string]> {
+  if (b.length === 0) return [...a];
+  const all = new Map<string, [string, string]>();
+  for (const d of [...a, ...b]) all.set(`${d[0]}\u001f${d[1]}`, d);
+  return [...all.values()];
+}
 
-/** Placeholders for the 19 run values, numbered from `first`. */
+const INSERT_RUN = `INSERT INTO feed_runs (feed_id, trigger, started_at, duration_ms, status, format, http_status, bytes, items, accepted, rejected,
+                                           duplicates, inserted, updated, deleted, error_code, error_message, rejects, warnings, dialect,
+                                           quarantined, released)`;
+
+/** Placeholders for the 21 run values, numbered from `first`. */
 function RUN_VALUES_FROM(first: number): string {
   const p = (i: number) => `$${first + i}`;
   return `${p(0)}, ${p(1)}::timestamptz, ${p(2)}::int, ${p(3)}, ${p(4)}, ${p(5)}::int, ${p(6)}::int, ${p(7)}::int, ${p(8)}::int, ${p(9)}::int,
-          ${p(10)}::int, ${p(11)}::int, ${p(12)}::int, ${p(13)}::int, ${p(14)}, ${p(15)}, ${p(16)}::jsonb, ${p(17)}::jsonb, ${p(18)}`;
+          ${p(10)}::int, ${p(11)}::int, ${p(12)}::int, ${p(13)}::int, ${p(14)}, ${p(15)}, ${p(16)}::jsonb, ${p(17)}::jsonb, ${p(18)},
+          ${p(19)}::int, ${p(20)}::int`;
 }
 const RUN_VALUES = RUN_VALUES_FROM(6);
 
@@ -357,5 +387,7 @@ function runParams(run: FeedRunRecord): unknown[] {
     JSON.stringify(run.rejects),
     JSON.stringify(run.warnings),
     run.dialect,
+    run.quarantined,
+    run.released,
   ];
 }

@@ -134,14 +134,17 @@ export class OffersRepository {
     );
   }
 
-  /** Every offer row of a direction, shown or not: one query for most, a cursor read a page at a time for a big one. */
+  /**
+   * Every offer row of a direction the rate guard does not hold back, fresh or not (the feeds decide that
+   * per table): one query for most, a cursor read a page at a time for a big one.
+   */
   async findDirectionRows(from: string, to: string): Promise<DirectionOfferRow[]> {
     const sql = `SELECT o.feed_id AS "feedId", o.exchanger_id AS "exchangerId", NULLIF(o.city, '') AS city,
               o.amount_in::text AS "in", o.amount_out::text AS "out", o.rate::text AS rate, o.reserve::text AS reserve,
               o.from_min::text AS "fromMin", o.from_max::text AS "fromMax", o.to_min::text AS "toMin", o.to_max::text AS "toMax",
               o.from_fee AS "fromFee", o.to_fee AS "toFee", o.min_fee AS "minFee", o.flags,
               o.floating, o.delay_minutes AS "delayMinutes"
-       FROM offers o WHERE o.from_code = $1 AND o.to_code = $2`;
+       FROM offers o WHERE o.from_code = $1 AND o.to_code = $2 AND o.quarantine IS NULL`;
     const first = await this.dataSource.query<DirectionOfferRow[]>(`${sql} LIMIT ${PAGE_ROWS + 1}`, [from, to]);
     if (first.length <= PAGE_ROWS) return first;
     // Read again, consistently, a page per round trip: the driver parses what one read brings in one go.

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { FeedsRepository } from '@app/database';
+import { FeedsRepository, QuarantineRepository } from '@app/database';
 import { METRICS_REGISTRY } from '@app/observability';
 
 /** Ingestion metrics on the process's `/metrics` (the worker's, or the api's in standalone mode). */
@@ -13,8 +13,11 @@ export class IngestionMetrics {
   readonly itemsRejected: Counter;
   /** Polls reading/normalizing/writing now (`active`) and polls whose body waits for a slot (`waiting`). */
   readonly processing: Gauge<'state'>;
+  /** The rate guard (DESIGN.md §10): offers it held back and freed, by reason. */
+  readonly quarantined: Counter<'reason'>;
+  readonly released: Counter<'reason'>;
 
-  constructor(@Inject(METRICS_REGISTRY) registry: Registry, feeds: FeedsRepository) {
+  constructor(@Inject(METRICS_REGISTRY) registry: Registry, feeds: FeedsRepository, quarantine: QuarantineRepository) {
     this.pollDuration = new Histogram({
       name: 'ratewatch_feed_poll_duration_seconds',
       help: 'Duration of one feed poll (fetch, parse, normalize, write) by outcome',
@@ -49,6 +52,27 @@ export class IngestionMetrics {
       help: 'Polls processing now (active) and fetched polls waiting for one of the POLL_PROCESSING_CONCURRENCY slots (waiting)',
       labelNames: ['state'],
       registers: [registry],
+    });
+    this.quarantined = new Counter({
+      name: 'ratewatch_offers_quarantined_total',
+      help: 'Offers the rate guard held back (better than the reference by more than the band), by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
+    this.released = new Counter({
+      name: 'ratewatch_offers_released_total',
+      help: 'Held offers freed (back in the band, accepted, or no reference any more), by the reason they were held',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'ratewatch_rate_reference_age_seconds',
+      help: 'Seconds since the direction references of the rate guard were last refreshed',
+      registers: [registry],
+      async collect() {
+        const age = await quarantine.referenceAgeSeconds();
+        if (age !== null) this.set(age);
+      },
     });
     new Gauge({
       name: 'ratewatch_feeds',

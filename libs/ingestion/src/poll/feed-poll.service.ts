@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { FeedRunRecord, FeedsRepository, FeedToPoll, newFeedRun, SnapshotChange } from '@app/database';
+import {
+  FeedRunRecord,
+  FeedsRepository,
+  FeedToPoll,
+  integrityPolicy,
+  IntegrityPolicy,
+  newFeedRun,
+  SnapshotChange,
+} from '@app/database';
 import { checkFeed, FeedReport, maintenanceInErrorAnswer, maintenanceReport } from '@app/feeds';
 import type { PollTrigger } from '@app/queue';
 import { SnapshotChanges } from '@app/messaging';
@@ -30,6 +38,7 @@ export class FeedPollService {
   private readonly logger = new Logger(FeedPollService.name);
   /** Polls wait for the network in parallel; only this many read, normalize and write at once. */
   private readonly gate: ProcessingGate;
+  private readonly integrity: IntegrityPolicy;
 
   constructor(
     private readonly feeds: FeedsRepository,
@@ -40,6 +49,7 @@ export class FeedPollService {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.gate = new ProcessingGate(config.worker.processingConcurrency);
+    this.integrity = integrityPolicy(config.rateGuard);
   }
 
   async poll(feedId: number, trigger: PollTrigger): Promise<PollOutcome> {
@@ -157,10 +167,18 @@ export class FeedPollService {
           run,
           state,
           report.status === 'maintenance' ? null : report.offers,
+          this.integrity,
         );
+        for (const [reason, count] of Object.entries(change.guard.held))
+          this.metrics.quarantined.inc({ reason }, count);
+        for (const [reason, count] of Object.entries(change.guard.freed)) this.metrics.released.inc({ reason }, count);
         // Maintenance hides every direction of the exchanger at once; otherwise only the touched ones changed.
         this.changes.publish(report.status === 'maintenance' ? { all: true } : { directions: change.touched });
-        return { status: report.status, run: { ...run, ...pick(change) }, change };
+        return {
+          status: report.status,
+          run: { ...run, ...pick(change), quarantined: change.guard.quarantined, released: change.guard.released },
+          change,
+        };
       })
       .finally(() => this.reportGate());
   }

@@ -1,0 +1,212 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { shownOffersSql } from '../freshness';
+import { Actor, auditedTransaction } from '../repositories/audit.repository';
+import type { StoredQuarantine } from './rate-guard';
+
+/** Liquid currencies a thin direction's cross rate may go through, most liquid first. */
+export const PIVOT_CURRENCIES = ['USDTTRC20', 'BTC', 'USDTERC20', 'ETH'] as const;
+
+/** How long a direction that fell below three exchangers is judged by its last market reference. */
+export const REFERENCE_HISTORY_HOURS = 6;
+
+/** An exchanger with at least this share of its shown-or-held offers held back is flagged as a whole. */
+export const FLAG_SHARE = 0.5;
+
+export interface ReferenceRefresh {
+  market: number;
+  history: number;
+  pivot: number;
+  dropped: number;
+  ms: number;
+}
+
+export interface QuarantinedOffer {
+  exchangerId: number;
+  exchanger: string;
+  feedId: number;
+  from: string;
+  to: string;
+  city: string | null;
+  rate: string;
+  reason: StoredQuarantine['reason'];
+  reference: string;
+  referenceSource: StoredQuarantine['referenceSource'];
+  deviationPercent: string;
+  since: string;
+}
+
+export interface FlaggedExchanger {
+  exchangerId: number;
+  exchanger: string;
+  quarantined: number;
+  offers: number;
+}
+
+export interface QuarantineException {
+  exchangerId: number;
+  from: string;
+  to: string;
+  city: string | null;
+  until: string;
+  reason: string;
+}
+
+/**
+ * Rate integrity's state (DESIGN.md §10): the references the guard judges with, the offers it holds back,
+ * the exchangers it flags, and the operators' exceptions.
+ */
+@Injectable()
+export class QuarantineRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Recomputes every direction's reference from the offers visitors see now, in one transaction:
+   * `market` — the median rate of at least three distinct exchangers (one offer each, held offers left
+   * out); a direction that fell below three keeps its last market rate as `history` for
+   * REFERENCE_HISTORY_HOURS; a thin direction with neither gets a `pivot` cross rate through a liquid
+   * currency whose two legs have market references; anything else has no reference (no judgement).
+   */
+  async refreshReferences(): Promise<ReferenceRefresh> {
+    const started = Date.now();
+    return this.dataSource.transaction(async (tx) => {
+      // One refresher at a time (the workers of a fleet all run the housekeeping schedule's jobs).
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('ratewatch:direction_references'))`);
+      const [market] = await tx.query<Array<{ n: number }>>(
+        `WITH shown AS (${shownOffersSql()}),
+         market AS (
+           SELECT from_code, to_code, city, percentile_disc(0.5) WITHIN GROUP (ORDER BY rate) AS rate, count(*)::int AS n
+           FROM shown GROUP BY from_code, to_code, city HAVING count(*) >= 3
+         ), written AS (
+           INSERT INTO direction_references (from_code, to_code, city, rate, source, exchangers, via, market_at, updated_at)
+           SELECT from_code, to_code, city, rate, 'market', n, NULL, now(), now() FROM market
+           ON CONFLICT (from_code, to_code, city) DO UPDATE
+             SET rate = EXCLUDED.rate, source = 'market', exchangers = EXCLUDED.exchangers, via = NULL,
+                 market_at = EXCLUDED.market_at, updated_at = EXCLUDED.updated_at
+           RETURNING 1
+         )
+         SELECT count(*)::int AS n FROM written`,
+      );
+      // Below three now: the last market rate stays the reference for a while, then goes.
+      const [history] = await tx.query<Array<{ n: number }>>(
+        // (now() is the transaction's start: the market step just stamped every row it refreshed with it.)
+        `WITH aged AS (
+           UPDATE direction_references SET source = 'history', updated_at = now()
+           WHERE source = 'market' AND updated_at < now()
+           RETURNING 1
+         ) SELECT count(*)::int AS n FROM aged`,
+      );
+      const [dropped] = await tx.query<Array<{ n: number }>>(
+        `WITH gone AS (
+           DELETE FROM direction_references
+           WHERE (source = 'history' AND market_at <= now() - make_interval(hours => $1)) OR source = 'pivot'
+           RETURNING 1
+         ) SELECT count(*)::int AS n FROM gone`,
+        [REFERENCE_HISTORY_HOURS],
+      );
+      const [pivot] = await tx.query<Array<{ n: number }>>(
+        `WITH thin AS (
+           SELECT DISTINCT s.from_code, s.to_code, s.city FROM (${shownOffersSql()}) s
+           WHERE NOT EXISTS (SELECT 1 FROM direction_references r
+                             WHERE r.from_code = s.from_code AND r.to_code = s.to_code AND r.city = s.city)
+         ), pivots AS (
+           SELECT code, ord FROM unnest($1::text[]) WITH ORDINALITY AS p(code, ord)
+         ), cross_rates AS (
+           SELECT DISTINCT ON (t.from_code, t.to_code, t.city)
+                  t.from_code, t.to_code, t.city, a.rate * b.rate AS rate, LEAST(a.exchangers, b.exchangers) AS n, p.code AS via
+           FROM thin t
+           JOIN pivots p ON p.code NOT IN (t.from_code, t.to_code)
+           JOIN direction_references a ON a.from_code = t.from_code AND a.to_code = p.code AND a.source = 'market' AND a.city IN (t.city, '')
+           JOIN direction_references b ON b.from_code = p.code AND b.to_code = t.to_code AND b.source = 'market' AND b.city IN (t.city, '')
+           ORDER BY t.from_code, t.to_code, t.city, p.ord, a.city DESC, b.city DESC
+         ), written AS (
+           INSERT INTO direction_references (from_code, to_code, city, rate, source, exchangers, via, market_at, updated_at)
+           SELECT from_code, to_code, city, rate, 'pivot', n, via, NULL, now() FROM cross_rates
+           RETURNING 1
+         ) SELECT count(*)::int AS n FROM written`,
+        [PIVOT_CURRENCIES],
+      );
+      return { market: market!.n, history: history!.n, pivot: pivot!.n, dropped: dropped!.n, ms: Date.now() - started };
+    });
+  }
+
+  /** Seconds since the references were last refreshed (null: never): the guard's own freshness. */
+  async referenceAgeSeconds(): Promise<number | null> {
+    const [row] = await this.dataSource.query<Array<{ age: number | null }>>(
+      `SELECT EXTRACT(EPOCH FROM now() - max(updated_at))::float AS age FROM direction_references`,
+    );
+    return row?.age ?? null;
+  }
+
+  /** Every held offer with its verdict, newest first; and the exchangers most of whose offers are held. */
+  async list(): Promise<{ items: QuarantinedOffer[]; flagged: FlaggedExchanger[]; exceptions: QuarantineException[] }> {
+    const items = await this.dataSource.query<QuarantinedOffer[]>(
+      `SELECT o.exchanger_id AS "exchangerId", e.slug AS exchanger, o.feed_id AS "feedId", o.from_code AS "from", o.to_code AS "to",
+              NULLIF(o.city, '') AS city, o.rate::text AS rate, o.quarantine->>'reason' AS reason,
+              o.quarantine->>'reference' AS reference, o.quarantine->>'referenceSource' AS "referenceSource",
+              o.quarantine->>'deviationPercent' AS "deviationPercent", o.quarantine->>'since' AS since
+       FROM offers o JOIN exchangers e ON e.id = o.exchanger_id
+       WHERE o.quarantine IS NOT NULL
+       ORDER BY o.quarantine->>'since' DESC, e.slug, o.from_code, o.to_code, o.city
+       LIMIT 1000`,
+    );
+    const flagged = await this.dataSource.query<FlaggedExchanger[]>(
+      `SELECT x.exchanger_id AS "exchangerId", e.slug AS exchanger, x.held AS quarantined, x.total AS offers
+       FROM (SELECT exchanger_id, count(*) FILTER (WHERE quarantine IS NOT NULL)::int AS held, count(*)::int AS total
+             FROM offers WHERE exchanger_id IN (SELECT exchanger_id FROM offers WHERE quarantine IS NOT NULL)
+             GROUP BY exchanger_id) x
+       JOIN exchangers e ON e.id = x.exchanger_id
+       WHERE x.held >= x.total * $1::numeric
+       ORDER BY x.held DESC`,
+      [FLAG_SHARE],
+    );
+    const exceptions = await this.dataSource.query<QuarantineException[]>(
+      `SELECT exchanger_id AS "exchangerId", from_code AS "from", to_code AS "to", NULLIF(city, '') AS city, until, reason
+       FROM quarantine_exceptions WHERE until > now() ORDER BY until`,
+    );
+    return { items, flagged, exceptions };
+  }
+
+  /**
+   * Accepts an exchanger's direction (and city) for `hours`: its offers there are shown whatever the guard
+   * says until then, and those held now are freed at once. Audited. Returns the freed offers' directions.
+   */
+  accept(
+    actor: Actor,
+    exception: { exchangerId: number; from: string; to: string; city: string | null; hours: number; reason: string },
+  ): Promise<{ until: string; released: number }> {
+    return auditedTransaction(this.dataSource, actor, 'create', 'quarantine-exception', async (tx) => {
+      const city = exception.city ?? '';
+      const [row] = await tx.query<Array<{ until: Date }>>(
+        `INSERT INTO quarantine_exceptions (exchanger_id, from_code, to_code, city, until, reason)
+         VALUES ($1, $2, $3, $4, now() + make_interval(hours => $5), $6)
+         ON CONFLICT (exchanger_id, from_code, to_code, city) DO UPDATE SET until = EXCLUDED.until, reason = EXCLUDED.reason, created_at = now()
+         RETURNING until`,
+        [exception.exchangerId, exception.from, exception.to, city, exception.hours, exception.reason],
+      );
+      const released = await tx.query<unknown[]>(
+        `UPDATE offers SET quarantine = NULL
+         WHERE exchanger_id = $1 AND from_code = $2 AND to_code = $3 AND city = $4 AND quarantine IS NOT NULL RETURNING 1`,
+        [exception.exchangerId, exception.from, exception.to, city],
+      );
+      const until = row!.until.toISOString();
+      const after = { ...exception, city: exception.city, until };
+      return {
+        before: null,
+        after,
+        entityId: `${exception.exchangerId}:${exception.from}:${exception.to}:${city}`,
+        result: { until, released: rowCount(released) },
+      };
+    });
+  }
+}
+
+function rowCount(result: unknown): number {
+  // TypeORM answers an UPDATE … RETURNING with [rows, count].
+  return Array.isArray(result) && Array.isArray(result[0])
+    ? result[0].length
+    : Array.isArray(result)
+      ? result.length
+      : 0;
+}

@@ -1,0 +1,213 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataSource } from 'typeorm';
+import { DEFAULT_INTEGRITY_BAND, DEFAULT_INTEGRITY_BANDS, NormalizedOffer } from '@app/domain';
+import { createExchangerWithFeed } from '../../../../test/support/ingestion';
+import { offerOf } from '../../../../test/support/offers';
+import { adminActor, migratedDatabase, TestDatabase } from '../../../../test/support/services';
+import { shownOffersSql } from '../freshness';
+import { FeedsRepository, newFeedRun } from '../repositories/feeds.repository';
+import { Actor } from '../repositories/audit.repository';
+import { QuarantineRepository } from './quarantine.repository';
+import { IntegrityPolicy } from './rate-guard';
+
+const POLICY: IntegrityPolicy = { enabled: true, bands: DEFAULT_INTEGRITY_BANDS, fallbackBand: DEFAULT_INTEGRITY_BAND };
+const BTC_RUB = ['6850000', '6843000', '6861000', '6838000', '6855500'];
+
+/** The rate guard on the real PostgreSQL: references, verdicts in the poll that brings an offer, release, exceptions. */
+describe('rate guard', () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+  let feeds: FeedsRepository;
+  let quarantine: QuarantineRepository;
+  let actor: Actor;
+  let counter = 0;
+
+  beforeAll(async () => {
+    ({ db, dataSource } = await migratedDatabase(4));
+    feeds = new FeedsRepository(dataSource);
+    quarantine = new QuarantineRepository(dataSource);
+    actor = await adminActor(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  /** A new exchanger with one feed. */
+  const exchanger = async (label: string) => {
+    const slug = `${label}-${++counter}`;
+    const ids = await createExchangerWithFeed(dataSource, slug, `https://${slug}.example/rates.xml`);
+    return { ...ids, slug };
+  };
+  /** One poll of the feed bringing exactly `offers`, judged by the guard. */
+  const poll = async (feed: { feedId: number; exchangerId: number }, offers: NormalizedOffer[], policy = POLICY) => {
+    const change = await feeds.applyAnswer(
+      { id: feed.feedId, exchangerId: feed.exchangerId },
+      newFeedRun('manual', 'ok', { accepted: offers.length }),
+      { etag: null, lastModified: null, contentHash: String(Math.random()) },
+      offers,
+      policy,
+    );
+    return change.guard;
+  };
+  const shown = async (from: string, to: string) =>
+    (
+      await dataSource.query<Array<{ exchanger_id: number; rate: string }>>(
+        `SELECT s.exchanger_id, s.rate::text AS rate FROM (${shownOffersSql()}) s WHERE s.from_code = $1 AND s.to_code = $2`,
+        [from, to],
+      )
+    ).map((r) => ({ exchangerId: r.exchanger_id, rate: r.rate }));
+  const heldOf = async (exchangerId: number) =>
+    (await quarantine.list()).items.filter((item) => item.exchangerId === exchangerId);
+  const market = async (from: string, to: string, rates: string[], city: string | null = null) => {
+    const honest = [];
+    for (const rate of rates) {
+      const e = await exchanger('honest');
+      await poll(e, [offerOf({ from, to, rate, city })]);
+      honest.push(e);
+    }
+    return honest;
+  };
+
+  it('holds back a 1,000× typo on a direction with five honest exchangers in the poll that brings it, and frees it when corrected', async () => {
+    await market('BTC', 'SBERRUB', BTC_RUB);
+    await quarantine.refreshReferences();
+    const typo = await exchanger('typo');
+
+    const held = await poll(typo, [offerOf({ from: 'BTC', to: 'SBERRUB', rate: '6850000000' })]);
+    expect(held).toMatchObject({ quarantined: 1, held: { too_good: 1 }, released: 0 });
+    expect((await shown('BTC', 'SBERRUB')).map((o) => o.exchangerId)).not.toContain(typo.exchangerId);
+    const [item] = await heldOf(typo.exchangerId);
+    expect(item).toMatchObject({
+      exchanger: typo.slug,
+      from: 'BTC',
+      to: 'SBERRUB',
+      rate: '6850000000',
+      reason: 'too_good',
+      reference: '6850000',
+      referenceSource: 'market',
+      deviationPercent: '99900.00',
+    });
+    const [run] = await dataSource.query<Array<{ quarantined: number; released: number }>>(
+      `SELECT quarantined, released FROM feed_runs WHERE feed_id = $1 ORDER BY id DESC LIMIT 1`,
+      [typo.feedId],
+    );
+    expect(run).toEqual({ quarantined: 1, released: 0 });
+
+    // Still wrong on the next poll: still held, first seen unchanged.
+    await poll(typo, [offerOf({ from: 'BTC', to: 'SBERRUB', rate: '6850000001' })]);
+    expect((await heldOf(typo.exchangerId))[0]?.since).toBe(item!.since);
+
+    const fixed = await poll(typo, [offerOf({ from: 'BTC', to: 'SBERRUB', rate: '6870000' })]);
+    expect(fixed).toMatchObject({ quarantined: 0, released: 1, freed: { too_good: 1 } });
+    expect(await shown('BTC', 'SBERRUB')).toContainEqual({ exchangerId: typo.exchangerId, rate: '6870000' });
+    expect(await heldOf(typo.exchangerId)).toEqual([]);
+  });
+
+  it('never hides a rate worse than the market, however far off', async () => {
+    const cheap = await exchanger('cheap');
+    const guard = await poll(cheap, [offerOf({ from: 'BTC', to: 'SBERRUB', rate: '6850' })]);
+    expect(guard.quarantined).toBe(0);
+    expect(await shown('BTC', 'SBERRUB')).toContainEqual({ exchangerId: cheap.exchangerId, rate: '6850' });
+  });
+
+  it('names swapped sides as inverted', async () => {
+    await market('SBERRUB', 'BTC', ['0.000000146', '0.0000001459', '0.0000001462']);
+    await quarantine.refreshReferences();
+    const swapped = await exchanger('swapped');
+    expect(await poll(swapped, [offerOf({ from: 'SBERRUB', to: 'BTC', rate: '6850000' })])).toMatchObject({
+      held: { inverted: 1 },
+    });
+    expect((await heldOf(swapped.exchangerId))[0]).toMatchObject({ reason: 'inverted', referenceSource: 'market' });
+  });
+
+  it('judges a direction that fell to two exchangers by its recent history', async () => {
+    const honest = await market('ETH', 'SBERRUB', ['250000', '251000', '249500']);
+    await quarantine.refreshReferences();
+    // One exchanger goes stale: two are left, the last market rate stays the reference.
+    await dataSource.query(`UPDATE feeds SET last_success_at = now() - interval '1 day' WHERE id = $1`, [
+      honest[0]!.feedId,
+    ]);
+    await quarantine.refreshReferences();
+    const typo = await exchanger('typo');
+    await poll(typo, [offerOf({ from: 'ETH', to: 'SBERRUB', rate: '2500000' })]);
+    expect((await heldOf(typo.exchangerId))[0]).toMatchObject({ referenceSource: 'history', reference: '250000' });
+  });
+
+  it('judges a thin direction through a liquid pivot when both legs have a market', async () => {
+    await market('LTC', 'USDTTRC20', ['80', '80.5', '79.8']);
+    await market('USDTTRC20', 'ADVCUSD', ['0.99', '0.995', '0.985']);
+    const thin = await exchanger('thin');
+    await poll(thin, [offerOf({ from: 'LTC', to: 'ADVCUSD', rate: '79' })]);
+    const refresh = await quarantine.refreshReferences();
+    expect(refresh.pivot).toBeGreaterThanOrEqual(1);
+    const typo = await exchanger('typo');
+    await poll(typo, [offerOf({ from: 'LTC', to: 'ADVCUSD', rate: '790' })]);
+    expect((await heldOf(typo.exchangerId))[0]).toMatchObject({ referenceSource: 'pivot', reason: 'too_good' });
+    // The honest thin offer, 2 % off the cross rate, is shown.
+    expect((await shown('LTC', 'ADVCUSD')).map((o) => o.exchangerId)).toContain(thin.exchangerId);
+  });
+
+  it('does not judge a direction with one exchanger and no history or pivot', async () => {
+    const lone = await exchanger('lone');
+    await poll(lone, [offerOf({ from: 'XMR', to: 'CASHUSD', city: 'MSK', rate: '150' })]);
+    await quarantine.refreshReferences();
+    const typo = await exchanger('typo');
+    expect((await poll(typo, [offerOf({ from: 'XMR', to: 'CASHUSD', city: 'MSK', rate: '150000' })])).quarantined).toBe(
+      0,
+    );
+    expect((await shown('XMR', 'CASHUSD')).map((o) => o.exchangerId)).toContain(typo.exchangerId);
+  });
+
+  it('shows an accepted direction until the exception expires, then judges it again; audited', async () => {
+    const typo = await exchanger('accepted');
+    await poll(typo, [offerOf({ from: 'BTC', to: 'SBERRUB', rate: '9000000' })]);
+    expect(await heldOf(typo.exchangerId)).toHaveLength(1);
+    const accepted = await quarantine.accept(actor, {
+      exchangerId: typo.exchangerId,
+      from: 'BTC',
+      to: 'SBERRUB',
+      city: null,
+      hours: 2,
+      reason: 'a promotion, confirmed by phone',
+    });
+    expect(accepted.released).toBe(1);
+    expect(await heldOf(typo.exchangerId)).toEqual([]);
+    expect((await poll(typo, [offerOf({ from: 'BTC', to: 'SBERRUB', rate: '9000001' })])).quarantined).toBe(0);
+    const [audit] = await dataSource.query<Array<{ entity: string; after: { reason: string } }>>(
+      `SELECT entity, after FROM admin_audit ORDER BY id DESC LIMIT 1`,
+    );
+    expect(audit).toMatchObject({
+      entity: 'quarantine-exception',
+      after: { reason: 'a promotion, confirmed by phone' },
+    });
+
+    await dataSource.query(
+      `UPDATE quarantine_exceptions SET until = now() - interval '1 second' WHERE exchanger_id = $1`,
+      [typo.exchangerId],
+    );
+    expect((await poll(typo, [offerOf({ from: 'BTC', to: 'SBERRUB', rate: '9000002' })])).quarantined).toBe(1);
+  });
+
+  it('flags an exchanger most of whose offers are held', async () => {
+    const bad = await exchanger('bad');
+    await poll(bad, [
+      offerOf({ from: 'BTC', to: 'SBERRUB', rate: '68500000' }),
+      offerOf({ from: 'SBERRUB', to: 'BTC', rate: '0.00001' }),
+      offerOf({ from: 'BTC', to: 'XMR', rate: '400' }),
+    ]);
+    const { flagged } = await quarantine.list();
+    expect(flagged).toContainEqual({ exchangerId: bad.exchangerId, exchanger: bad.slug, quarantined: 2, offers: 3 });
+  });
+
+  it('does nothing when RATE_GUARD is off', async () => {
+    const typo = await exchanger('unguarded');
+    const guard = await poll(typo, [offerOf({ from: 'BTC', to: 'SBERRUB', rate: '6850000000' })], {
+      ...POLICY,
+      enabled: false,
+    });
+    expect(guard.quarantined).toBe(0);
+    expect((await shown('BTC', 'SBERRUB')).map((o) => o.exchangerId)).toContain(typo.exchangerId);
+  });
+});

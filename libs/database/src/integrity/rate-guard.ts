@@ -1,0 +1,151 @@
+import type { EntityManager } from 'typeorm';
+import type { AppConfig } from '@app/config';
+import {
+  bandOf,
+  DEFAULT_INTEGRITY_BAND,
+  DEFAULT_INTEGRITY_BANDS,
+  judgeRate,
+  Quarantine,
+  QuarantineReason,
+  RateReference,
+  ReferenceSource,
+} from '@app/domain';
+
+/** The bands the guard judges with: percent per currency kind, and the band of a kind without one. */
+export interface IntegrityPolicy {
+  readonly enabled: boolean;
+  readonly bands: Readonly<Record<string, string>>;
+  readonly fallbackBand: string;
+}
+
+/** The policy of RATE_GUARD and RATE_GUARD_BANDS over the built-in bands. */
+export function integrityPolicy(config: AppConfig['rateGuard']): IntegrityPolicy {
+  const { default: fallback, ...bands } = config.bands;
+  return {
+    enabled: config.enabled,
+    bands: { ...DEFAULT_INTEGRITY_BANDS, ...bands },
+    fallbackBand: fallback ?? DEFAULT_INTEGRITY_BAND,
+  };
+}
+
+/** No judgement at all (tools and tests that write snapshots without a guard). */
+export const INTEGRITY_OFF: IntegrityPolicy = { enabled: false, bands: {}, fallbackBand: '10' };
+
+/** What the guard did to a feed's offers in one poll. */
+export interface GuardOutcome {
+  /** Offers of the feed held back after this poll (new and still held). */
+  quarantined: number;
+  /** Newly held back this poll, by reason. */
+  held: Partial<Record<QuarantineReason, number>>;
+  /** Freed this poll (back in the band, accepted by an operator, or no reference any more). */
+  released: number;
+  /** The same, by the reason they had been held for. */
+  freed: Partial<Record<QuarantineReason, number>>;
+  /** Directions whose shown offers changed because of the guard. */
+  touched: Array<[string, string]>;
+}
+
+export const NO_GUARD: GuardOutcome = { quarantined: 0, held: {}, released: 0, freed: {}, touched: [] };
+
+/** A held offer as stored in `offers.quarantine`: the verdict and when it was first held. */
+export interface StoredQuarantine extends Quarantine {
+  readonly since: string;
+}
+
+interface Candidate {
+  from_code: string;
+  to_code: string;
+  city: string;
+  rate: string;
+  quarantine: StoredQuarantine | null;
+  ref_rate: string | null;
+  ref_source: ReferenceSource | null;
+  ref_exchangers: number | null;
+  ref_via: string | null;
+  from_kind: string;
+  to_kind: string;
+  accepted: boolean;
+}
+
+/**
+ * Judges a feed's offers inside the transaction that wrote them (DESIGN.md §10), so a wrong rate is never
+ * visible, not even between two statements: the offers in the directions this poll changed, and every
+ * offer of the feed held back so far (it leaves quarantine on the first poll back in the band, also when
+ * the market moved to it). Each is compared with its direction's reference; an accepted exception or a
+ * missing reference means no judgement. Writes only the offers whose verdict changed.
+ */
+export async function guardSnapshot(
+  tx: EntityManager,
+  feedId: number,
+  touched: ReadonlyArray<readonly [string, string]>,
+  policy: IntegrityPolicy,
+  now = new Date(),
+): Promise<GuardOutcome> {
+  if (!policy.enabled) return NO_GUARD;
+  const candidates = await tx.query<Candidate[]>(
+    `SELECT o.from_code, o.to_code, o.city, o.rate::text AS rate, o.quarantine,
+            r.rate::text AS ref_rate, r.source AS ref_source, r.exchangers AS ref_exchangers, r.via AS ref_via,
+            cf.kind AS from_kind, ct.kind AS to_kind, x.exchanger_id IS NOT NULL AS accepted
+     FROM offers o
+     JOIN currencies cf ON cf.code = o.from_code
+     JOIN currencies ct ON ct.code = o.to_code
+     LEFT JOIN direction_references r ON r.from_code = o.from_code AND r.to_code = o.to_code AND r.city = o.city
+     LEFT JOIN quarantine_exceptions x ON x.exchanger_id = o.exchanger_id AND x.from_code = o.from_code
+          AND x.to_code = o.to_code AND x.city = o.city AND x.until > $4
+     WHERE o.feed_id = $1
+       AND (o.quarantine IS NOT NULL OR (o.from_code, o.to_code) IN (SELECT * FROM unnest($2::text[], $3::text[])))`,
+    [feedId, touched.map((d) => d[0]), touched.map((d) => d[1]), now],
+  );
+  const outcome: GuardOutcome = { quarantined: 0, held: {}, released: 0, freed: {}, touched: [] };
+  const changed: Array<{ from: string; to: string; city: string; quarantine: StoredQuarantine | null }> = [];
+  const directions = new Map<string, [string, string]>();
+  for (const c of candidates) {
+    const verdict =
+      c.accepted || c.ref_rate === null
+        ? null
+        : judgeRate(c.rate, reference(c), bandOf(c.from_kind, c.to_kind, policy.bands, policy.fallbackBand));
+    if (verdict === null) {
+      if (c.quarantine === null) continue;
+      outcome.released++;
+      outcome.freed[c.quarantine.reason] = (outcome.freed[c.quarantine.reason] ?? 0) + 1;
+      changed.push({ from: c.from_code, to: c.to_code, city: c.city, quarantine: null });
+    } else {
+      outcome.quarantined++;
+      const since = c.quarantine?.since ?? now.toISOString();
+      const stored: StoredQuarantine = { ...verdict, since };
+      if (c.quarantine === null) outcome.held[verdict.reason] = (outcome.held[verdict.reason] ?? 0) + 1;
+      if (c.quarantine !== null && sameVerdict(c.quarantine, stored)) continue;
+      changed.push({ from: c.from_code, to: c.to_code, city: c.city, quarantine: stored });
+    }
+    directions.set(`${c.from_code}\u001f${c.to_code}`, [c.from_code, c.to_code]);
+  }
+  if (changed.length > 0) {
+    await tx.query(
+      `UPDATE offers o SET quarantine = v.q::jsonb
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS v(f, t, c, q)
+       WHERE o.feed_id = $1 AND o.from_code = v.f AND o.to_code = v.t AND o.city = v.c`,
+      [
+        feedId,
+        changed.map((c) => c.from),
+        changed.map((c) => c.to),
+        changed.map((c) => c.city),
+        changed.map((c) => (c.quarantine === null ? null : JSON.stringify(c.quarantine))),
+      ],
+    );
+  }
+  outcome.touched = [...directions.values()];
+  return outcome;
+}
+
+function reference(c: Candidate): RateReference {
+  return { rate: c.ref_rate!, source: c.ref_source!, exchangers: c.ref_exchangers ?? 0, via: c.ref_via };
+}
+
+function sameVerdict(a: StoredQuarantine, b: StoredQuarantine): boolean {
+  return (
+    a.reason === b.reason &&
+    a.reference === b.reference &&
+    a.referenceSource === b.referenceSource &&
+    a.deviationPercent === b.deviationPercent
+  );
+}
