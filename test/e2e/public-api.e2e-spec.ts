@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@app/config';
+import { HousekeepingService } from '@app/background';
 import { FeedPollService } from '@app/ingestion';
 import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
 import { ClickRecorder } from '../../apps/api/src/public/go/click-recorder.service';
@@ -396,6 +397,91 @@ describe('public API rate limiting', () => {
       expect(await statusesWith(api.url, (i) => `10.9.9.${i}, 192.0.2.7`)).toEqual([200, 200, 200, 429, 429]);
     } finally {
       await api.close();
+      await db.drop();
+    }
+  });
+});
+
+describe('the rate guard over HTTP', () => {
+  it('never shows a held offer: not in /v1/rates (with or without an amount), /v1/directions, an exchanger page or the history; the operator sees it', async () => {
+    const db = await createTestDatabase();
+    const feeds = new FeedServer();
+    await feeds.start();
+    const api = await startApi(
+      loadConfig({
+        DATABASE_URL: db.url,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        FETCH_ALLOW_PRIVATE: 'true',
+        PUBLIC_RATE_LIMIT: '0',
+        ADMIN_API_KEY: 'guard-admin-key-0123456789abcdef0123456789',
+      }),
+    );
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    const get = <T>(path: string, headers: Record<string, string> = {}) => http<T>(`${api.url}${path}`, { headers });
+    try {
+      const publish = async (slug: string, out: string) => {
+        feeds.serve(`/${slug}.xml`, { body: rates(item('BTC', 'SBERRUB', out, '<amount>100000000</amount>')) });
+        let feedId = (
+          await client.query<{ id: number }>(`SELECT id FROM feeds WHERE url = $1`, [feeds.url(`/${slug}.xml`)])
+        ).rows[0]?.id;
+        if (feedId === undefined) {
+          const { rows } = await client.query<{ id: number }>(
+            `WITH e AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ($1::text, $1::text, 'https://' || $1 || '.example', 'https://' || $1 || '.example/?r=1') RETURNING id)
+             INSERT INTO feeds (exchanger_id, url, interval_s) SELECT id, $2, 3600 FROM e RETURNING id`,
+            [slug, feeds.url(`/${slug}.xml`)],
+          );
+          feedId = rows[0]!.id;
+        }
+        return api.app.get(FeedPollService).poll(feedId, 'manual');
+      };
+      for (const [slug, out] of [
+        ['one', '6850000'],
+        ['two', '6843000'],
+        ['three', '6861000'],
+        ['four', '6838000'],
+      ] as const)
+        await publish(slug, out);
+      await api.app.get(HousekeepingService).refreshReferences();
+
+      const typo = await publish('typo', '6850000000');
+      expect(typo).toMatchObject({ status: 'ok', run: { quarantined: 1 } });
+      const slugs = (body: RatesBody) => body.items.map((i) => i.exchanger.slug);
+      expect(slugs((await get<RatesBody>('/v1/rates?from=BTC&to=SBERRUB')).body)).toEqual([
+        'three',
+        'one',
+        'two',
+        'four',
+      ]);
+      expect(slugs((await get<RatesBody>('/v1/rates?from=BTC&to=SBERRUB&amount=0.1')).body)).not.toContain('typo');
+      const directions = await get<{ items: Array<{ from: string; to: string; offers: number; bestRate: string }> }>(
+        '/v1/directions?from=BTC',
+      );
+      expect(directions.body.items.find((d) => d.to === 'SBERRUB')).toMatchObject({ offers: 4, bestRate: '6861000' });
+      const page = await get<{ directions?: unknown[] }>('/v1/exchangers/typo');
+      expect(JSON.stringify(page.body)).not.toContain('6850000000');
+      await api.app.get(BestRateRecorder).flush();
+      const history = await get<{ points: Array<{ rate: string }> }>('/v1/rates/history?from=BTC&to=SBERRUB&hours=1');
+      expect(history.body.points.map((p) => p.rate)).not.toContain('6850000000');
+
+      const held = await get<{ items: Array<Record<string, unknown>>; flagged: Array<Record<string, unknown>> }>(
+        '/v1/admin/quarantine',
+        { authorization: 'Bearer guard-admin-key-0123456789abcdef0123456789' },
+      );
+      expect(held.body.items).toEqual([
+        expect.objectContaining({ exchanger: 'typo', rate: '6850000000', reason: 'too_good', reference: '6843000' }),
+      ]);
+      expect(held.body.flagged).toEqual([expect.objectContaining({ exchanger: 'typo', quarantined: 1, offers: 1 })]);
+
+      // Corrected on the next poll: shown at once (the answer cache follows the change).
+      await publish('typo', '6870000');
+      expect(slugs((await get<RatesBody>('/v1/rates?from=BTC&to=SBERRUB')).body)[0]).toBe('typo');
+    } finally {
+      await api.close();
+      await client.end();
+      await feeds.stop();
       await db.drop();
     }
   });

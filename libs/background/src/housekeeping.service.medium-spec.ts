@@ -2,7 +2,9 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FeedsRepository, PartnersRepository, QuarantineRepository, RateHistoryRepository } from '@app/database';
+import { loadConfig } from '@app/config';
 import { FeedScheduler } from '@app/ingestion';
+import { SnapshotChanges } from '@app/messaging';
 import { PartnerScheduler } from '@app/partners';
 import {
   feedPollSchedule,
@@ -35,6 +37,8 @@ describe('HousekeepingService', () => {
       feeds,
       new RateHistoryRepository(dataSource),
       new QuarantineRepository(dataSource),
+      new SnapshotChanges(loadConfig({})),
+      loadConfig({}),
     );
   });
 

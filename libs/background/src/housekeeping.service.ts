@@ -1,5 +1,13 @@
-import { Injectable } from '@nestjs/common';
-import { FeedsRepository, QuarantineRepository, RateHistoryRepository } from '@app/database';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import {
+  FeedsRepository,
+  integrityPolicy,
+  IntegrityPolicy,
+  QuarantineRepository,
+  RateHistoryRepository,
+} from '@app/database';
+import { SnapshotChanges } from '@app/messaging';
 import { FeedScheduler, ReconcileResult } from '@app/ingestion';
 import { PartnerScheduler } from '@app/partners';
 import {
@@ -22,6 +30,8 @@ export interface SchedulesReconciled {
  */
 @Injectable()
 export class HousekeepingService {
+  private readonly integrity: IntegrityPolicy;
+
   constructor(
     private readonly schedules: RecurringSchedules,
     private readonly feedScheduler: FeedScheduler,
@@ -29,7 +39,11 @@ export class HousekeepingService {
     private readonly feeds: FeedsRepository,
     private readonly history: RateHistoryRepository,
     private readonly quarantine: QuarantineRepository,
-  ) {}
+    private readonly changes: SnapshotChanges,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.integrity = integrityPolicy(config.rateGuard);
+  }
 
   /** Runs one housekeeping job by its name. */
   async run(name: HousekeepingJobName): Promise<unknown> {
@@ -41,8 +55,19 @@ export class HousekeepingService {
       case JOBS.pruneRateHistory:
         return { pruned: await this.history.prune() };
       case JOBS.refreshReferences:
-        return this.quarantine.refreshReferences();
+        return this.refreshReferences();
     }
+  }
+
+  /**
+   * The rate guard's upkeep (DESIGN.md §10): every direction's reference from the offers shown now, then
+   * the stored offers judged against them (held, or freed), and the changed directions announced.
+   */
+  async refreshReferences() {
+    const references = await this.quarantine.refreshReferences();
+    const swept = await this.quarantine.sweep(this.integrity);
+    if (swept.touched.length > 0) this.changes.publish({ directions: swept.touched });
+    return { references, held: swept.held, released: swept.released };
   }
 
   /** Makes every schedule equal the database (feeds, partner accounts) and plans the housekeeping ones. */

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { shownOffersSql } from '../freshness';
 import { Actor, auditedTransaction } from '../repositories/audit.repository';
-import type { StoredQuarantine } from './rate-guard';
+import { GuardOutcome, IntegrityPolicy, StoredQuarantine, sweepOffers } from './rate-guard';
 
 /** Liquid currencies a thin direction's cross rate may go through, most liquid first. */
 export const PIVOT_CURRENCIES = ['USDTTRC20', 'BTC', 'USDTERC20', 'ETH'] as const;
@@ -62,9 +62,10 @@ export class QuarantineRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Recomputes every direction's reference from the offers visitors see now, in one transaction:
-   * `market` — the median rate of at least three distinct exchangers (one offer each, held offers left
-   * out); a direction that fell below three keeps its last market rate as `history` for
+   * Recomputes every direction's reference from the fresh offers, in one transaction: `market` — the
+   * median rate of at least three distinct exchangers (one offer each; held offers count too: a median
+   * shrugs off a minority of wrong rates, and a market that really moves past the band within a refresh
+   * takes its reference along instead of being held back as a whole); a direction that fell below three keeps its last market rate as `history` for
    * REFERENCE_HISTORY_HOURS; a thin direction with neither gets a `pivot` cross rate through a liquid
    * currency whose two legs have market references; anything else has no reference (no judgement).
    */
@@ -74,7 +75,7 @@ export class QuarantineRepository {
       // One refresher at a time (the workers of a fleet all run the housekeeping schedule's jobs).
       await tx.query(`SELECT pg_advisory_xact_lock(hashtext('ratewatch:direction_references'))`);
       const [market] = await tx.query<Array<{ n: number }>>(
-        `WITH shown AS (${shownOffersSql()}),
+        `WITH shown AS (${shownOffersSql('TRUE', true)}),
          market AS (
            SELECT from_code, to_code, city, percentile_disc(0.5) WITHIN GROUP (ORDER BY rate) AS rate, count(*)::int AS n
            FROM shown GROUP BY from_code, to_code, city HAVING count(*) >= 3
@@ -107,7 +108,7 @@ export class QuarantineRepository {
       );
       const [pivot] = await tx.query<Array<{ n: number }>>(
         `WITH thin AS (
-           SELECT DISTINCT s.from_code, s.to_code, s.city FROM (${shownOffersSql()}) s
+           SELECT DISTINCT s.from_code, s.to_code, s.city FROM (${shownOffersSql('TRUE', true)}) s
            WHERE NOT EXISTS (SELECT 1 FROM direction_references r
                              WHERE r.from_code = s.from_code AND r.to_code = s.to_code AND r.city = s.city)
          ), pivots AS (
@@ -129,6 +130,11 @@ export class QuarantineRepository {
       );
       return { market: market!.n, history: history!.n, pivot: pivot!.n, dropped: dropped!.n, ms: Date.now() - started };
     });
+  }
+
+  /** Judges the stored offers against the references (see `sweepOffers`), in one transaction. */
+  sweep(policy: IntegrityPolicy): Promise<GuardOutcome> {
+    return this.dataSource.transaction((tx) => sweepOffers(tx, policy));
   }
 
   /** Seconds since the references were last refreshed (null: never): the guard's own freshness. */

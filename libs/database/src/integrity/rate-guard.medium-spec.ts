@@ -201,6 +201,39 @@ describe('rate guard', () => {
     expect(flagged).toContainEqual({ exchangerId: bad.exchangerId, exchanger: bad.slug, quarantined: 2, offers: 3 });
   });
 
+  it('catches a typo that arrived before its direction had a reference, without a new poll, and frees it when the market moves to it', async () => {
+    const early = await exchanger('early');
+    // Nothing to judge against yet: shown.
+    expect((await poll(early, [offerOf({ from: 'DOGE', to: 'SBERRUB', rate: '150' })])).quarantined).toBe(0);
+    const honest = await market('DOGE', 'SBERRUB', ['15', '15.1', '14.9']);
+    await quarantine.refreshReferences();
+    // The housekeeping job judges what is stored: its body never changes, so no poll would.
+    const swept = await quarantine.sweep(POLICY);
+    expect(swept.touched).toContainEqual(['DOGE', 'SBERRUB']);
+    expect(await heldOf(early.exchangerId)).toMatchObject([{ from: 'DOGE', reason: 'too_good' }]);
+    expect((await shown('DOGE', 'SBERRUB')).map((o) => o.exchangerId)).not.toContain(early.exchangerId);
+    // The market goes to 150 (the "typo" was a new price): the next sweep frees it.
+    for (const e of honest) await poll(e, [offerOf({ from: 'DOGE', to: 'SBERRUB', rate: '149' })]);
+    await quarantine.refreshReferences();
+    expect((await quarantine.sweep(POLICY)).released).toBeGreaterThanOrEqual(1);
+    expect(await heldOf(early.exchangerId)).toEqual([]);
+    expect((await shown('DOGE', 'SBERRUB')).map((o) => o.exchangerId)).toContain(early.exchangerId);
+  });
+
+  it('follows a market that really jumps past the band: held for one refresh at most, then shown again', async () => {
+    const honest = await market('SOL', 'SBERRUB', ['15000', '15050', '14980', '15020']);
+    await quarantine.refreshReferences();
+    // A 20 % rally within one refresh period: every poll is better than the old reference by more than the band.
+    for (const [i, e] of honest.entries())
+      await poll(e, [offerOf({ from: 'SOL', to: 'SBERRUB', rate: `${18000 + i}` })]);
+    expect(await shown('SOL', 'SBERRUB')).toEqual([]);
+    await quarantine.refreshReferences();
+    await quarantine.sweep(POLICY);
+    expect((await shown('SOL', 'SBERRUB')).map((o) => o.exchangerId).sort()).toEqual(
+      honest.map((e) => e.exchangerId).sort(),
+    );
+  });
+
   it('does nothing when RATE_GUARD is off', async () => {
     const typo = await exchanger('unguarded');
     const guard = await poll(typo, [offerOf({ from: 'BTC', to: 'SBERRUB', rate: '6850000000' })], {

@@ -53,6 +53,7 @@ export interface StoredQuarantine extends Quarantine {
 }
 
 interface Candidate {
+  feed_id: number;
   from_code: string;
   to_code: string;
   city: string;
@@ -83,7 +84,38 @@ export async function guardSnapshot(
 ): Promise<GuardOutcome> {
   if (!policy.enabled) return NO_GUARD;
   const candidates = await tx.query<Candidate[]>(
-    `SELECT o.from_code, o.to_code, o.city, o.rate::text AS rate, o.quarantine,
+    `${candidatesSql('$4')}
+     WHERE o.feed_id = $1
+       AND (o.quarantine IS NOT NULL OR (o.from_code, o.to_code) IN (SELECT * FROM unnest($2::text[], $3::text[])))`,
+    [feedId, touched.map((d) => d[0]), touched.map((d) => d[1]), now],
+  );
+  return judgeCandidates(tx, candidates, policy, now);
+}
+
+/**
+ * Judges the offers already stored against the references just refreshed (the housekeeping job after
+ * `refreshReferences`): a feed whose body never changes is never re-judged by its polls, so an offer that
+ * arrived before its direction had a reference — or that the market left behind — is caught here, and a
+ * held offer the market moved to is freed. Only outliers by the narrowest band and held offers are read.
+ */
+export async function sweepOffers(tx: EntityManager, policy: IntegrityPolicy, now = new Date()): Promise<GuardOutcome> {
+  if (!policy.enabled) return NO_GUARD;
+  const narrowest = Object.values(policy.bands).reduce(
+    (min, band) => (Number(band) < Number(min) ? band : min),
+    policy.fallbackBand,
+  );
+  const candidates = await tx.query<Candidate[]>(
+    `${candidatesSql('$2')}
+     WHERE o.quarantine IS NOT NULL OR (r.rate IS NOT NULL AND o.rate > r.rate * (1 + $1::numeric / 100))`,
+    [narrowest, now],
+  );
+  return judgeCandidates(tx, candidates, policy, now);
+}
+
+/** Offers with what judging them needs: their reference, the kinds of their currencies, an exception in force at `now`. */
+const candidatesSql = (
+  now: string,
+) => `SELECT o.feed_id, o.from_code, o.to_code, o.city, o.rate::text AS rate, o.quarantine,
             r.rate::text AS ref_rate, r.source AS ref_source, r.exchangers AS ref_exchangers, r.via AS ref_via,
             cf.kind AS from_kind, ct.kind AS to_kind, x.exchanger_id IS NOT NULL AS accepted
      FROM offers o
@@ -91,13 +123,18 @@ export async function guardSnapshot(
      JOIN currencies ct ON ct.code = o.to_code
      LEFT JOIN direction_references r ON r.from_code = o.from_code AND r.to_code = o.to_code AND r.city = o.city
      LEFT JOIN quarantine_exceptions x ON x.exchanger_id = o.exchanger_id AND x.from_code = o.from_code
-          AND x.to_code = o.to_code AND x.city = o.city AND x.until > $4
-     WHERE o.feed_id = $1
-       AND (o.quarantine IS NOT NULL OR (o.from_code, o.to_code) IN (SELECT * FROM unnest($2::text[], $3::text[])))`,
-    [feedId, touched.map((d) => d[0]), touched.map((d) => d[1]), now],
-  );
+          AND x.to_code = o.to_code AND x.city = o.city AND x.until > ${now}`;
+
+/** Judges each candidate and writes the offers whose verdict changed; counts what was held and freed. */
+async function judgeCandidates(
+  tx: EntityManager,
+  candidates: Candidate[],
+  policy: IntegrityPolicy,
+  now: Date,
+): Promise<GuardOutcome> {
   const outcome: GuardOutcome = { quarantined: 0, held: {}, released: 0, freed: {}, touched: [] };
-  const changed: Array<{ from: string; to: string; city: string; quarantine: StoredQuarantine | null }> = [];
+  const changed: Array<{ feed: number; from: string; to: string; city: string; quarantine: StoredQuarantine | null }> =
+    [];
   const directions = new Map<string, [string, string]>();
   for (const c of candidates) {
     const verdict =
@@ -108,24 +145,24 @@ export async function guardSnapshot(
       if (c.quarantine === null) continue;
       outcome.released++;
       outcome.freed[c.quarantine.reason] = (outcome.freed[c.quarantine.reason] ?? 0) + 1;
-      changed.push({ from: c.from_code, to: c.to_code, city: c.city, quarantine: null });
+      changed.push({ feed: c.feed_id, from: c.from_code, to: c.to_code, city: c.city, quarantine: null });
     } else {
       outcome.quarantined++;
       const since = c.quarantine?.since ?? now.toISOString();
       const stored: StoredQuarantine = { ...verdict, since };
       if (c.quarantine === null) outcome.held[verdict.reason] = (outcome.held[verdict.reason] ?? 0) + 1;
       if (c.quarantine !== null && sameVerdict(c.quarantine, stored)) continue;
-      changed.push({ from: c.from_code, to: c.to_code, city: c.city, quarantine: stored });
+      changed.push({ feed: c.feed_id, from: c.from_code, to: c.to_code, city: c.city, quarantine: stored });
     }
     directions.set(`${c.from_code}\u001f${c.to_code}`, [c.from_code, c.to_code]);
   }
   if (changed.length > 0) {
     await tx.query(
       `UPDATE offers o SET quarantine = v.q::jsonb
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS v(f, t, c, q)
-       WHERE o.feed_id = $1 AND o.from_code = v.f AND o.to_code = v.t AND o.city = v.c`,
+       FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[]) AS v(feed, f, t, c, q)
+       WHERE o.feed_id = v.feed AND o.from_code = v.f AND o.to_code = v.t AND o.city = v.c`,
       [
-        feedId,
+        changed.map((c) => c.feed),
         changed.map((c) => c.from),
         changed.map((c) => c.to),
         changed.map((c) => c.city),
