@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { loadConfig } from '@app/config';
 import { createLogger } from '@app/observability';
 import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
-import { FeedFault, FeedSimulator } from '../feed-simulator/simulator';
+import { FeedFault, FeedSimulator, TypoOptions } from '../feed-simulator/simulator';
 
 export interface Demo {
   api: RunningApi;
@@ -14,6 +14,8 @@ export interface Demo {
 
 /** A few exchangers misbehave, so the admin side has something to show. */
 const DEMO_FAULTS: Record<number, FeedFault> = { 3: 'maintenance', 7: 'html', 11: 'truncated', 15: 'unknown-codes' };
+/** And one (sim-6) publishes a typo'd rate now and then, which the rate guard holds back. */
+export const DEMO_TYPO: TypoOptions = { exchanger: 5, everySeconds: 30, forSeconds: 15, factor: 1000 };
 
 /**
  * Standalone ratewatch plus the feed simulator, with the simulated exchangers registered through the
@@ -25,6 +27,8 @@ export async function runDemo(options: {
   dataDir: string;
   logger?: Logger;
   maxItems?: number;
+  /** The typo exchanger's schedule over DEMO_TYPO, or false for none. */
+  typo?: Partial<TypoOptions> | false;
 }): Promise<Demo> {
   const simulator = await new FeedSimulator({
     exchangers: options.exchangers,
@@ -32,6 +36,7 @@ export async function runDemo(options: {
     tickSeconds: 10,
     faults: DEMO_FAULTS,
     maxItems: options.maxItems ?? 3000,
+    ...(options.typo === false ? {} : { typo: { ...DEMO_TYPO, ...options.typo } }),
   }).start();
   const adminKey = `demo_${randomBytes(24).toString('base64url')}`;
   const config = loadConfig({

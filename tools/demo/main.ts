@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { runDemo } from './demo';
+import { DEMO_TYPO, runDemo } from './demo';
 
 /** `npm run demo`: a living ratewatch on loopback — standalone mode, ~20 simulated exchangers. */
 async function main(): Promise<void> {
@@ -34,7 +34,12 @@ async function main(): Promise<void> {
       `  click-through:  ${url}/go/${exchanger.slug}?from=${item.from}&to=${item.to}`,
       `  feed health:    curl -H 'Authorization: Bearer ${demo.adminKey}' ${url}/v1/admin/feeds/health`,
       '',
-      'sim-4 is in maintenance, sim-8 answers an HTML page, sim-12 a truncated body, sim-16 an unknown code. Ctrl-C stops.',
+      'sim-4 is in maintenance, sim-8 answers an HTML page, sim-12 a truncated body, sim-16 an unknown code.',
+      `${demo.simulator.typoExchanger} publishes a typo every ${DEMO_TYPO.everySeconds} s for ${DEMO_TYPO.forSeconds} s (one rate × ${DEMO_TYPO.factor}): the rate guard holds it back —`,
+      `  held offers:    ${url}/admin (section "Held back by the rate guard"), or`,
+      `                  curl -H 'Authorization: Bearer ${demo.adminKey}' ${url}/v1/admin/quarantine`,
+      '',
+      'Ctrl-C stops.',
       '',
     ].join('\n'),
   );

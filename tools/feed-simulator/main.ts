@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util';
 import { FeedSimulator } from './simulator';
 
-/** `npm run simulator -- --exchangers 20 --port 4000 --change 0.1 --tick 15 [--min-items 200 --max-items 6000]` */
+/**
+ * `npm run simulator -- --exchangers 20 --port 4000 --change 0.1 --tick 15 [--min-items 200 --max-items 6000]
+ * [--typo-exchanger 5]` (the 6th exchanger, sim-6, publishes one rate × 1000 every 30 s for 15 s)
+ */
 const { values } = parseArgs({
   options: {
     exchangers: { type: 'string', default: '20' },
@@ -11,6 +14,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '42' },
     'min-items': { type: 'string', default: '200' },
     'max-items': { type: 'string', default: '6000' },
+    'typo-exchanger': { type: 'string' },
   },
 });
 const simulator = new FeedSimulator({
@@ -20,6 +24,7 @@ const simulator = new FeedSimulator({
   seed: Number(values.seed),
   minItems: Number(values['min-items']),
   maxItems: Number(values['max-items']),
+  ...(values['typo-exchanger'] === undefined ? {} : { typo: { exchanger: Number(values['typo-exchanger']) } }),
 });
 void simulator.start(Number(values.port)).then(() => {
   process.stdout.write(

@@ -1,11 +1,23 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { readBundledCatalog } from '@app/database';
+import { CatalogCurrency, readBundledCatalog } from '@app/database';
+import { Dec, toPlain } from '@app/domain';
 
 export const FAULTS = ['none', 'slow', 'http500', 'html', 'truncated', 'maintenance', 'unknown-codes'] as const;
 export type FeedFault = (typeof FAULTS)[number];
 export type SimFormat = 'xml' | 'json' | 'txt';
+
+/** One exchanger publishes a typo now and then: one item's `out` times `factor`, for a while. */
+export interface TypoOptions {
+  /** The exchanger's index (its slug is `sim-<index + 1>`). */
+  exchanger: number;
+  /** A typo starts this often (the first one this long after `start`). */
+  everySeconds?: number;
+  /** And is corrected this long after it started. */
+  forSeconds?: number;
+  factor?: number;
+}
 
 export interface SimulatorOptions {
   exchangers: number;
@@ -17,28 +29,40 @@ export interface SimulatorOptions {
   faults?: Record<number, FeedFault>;
   minItems?: number;
   maxItems?: number;
+  typo?: TypoOptions;
 }
 
-interface SimItem {
+export interface SimItem {
   from: string;
   to: string;
   city: string | null;
-  rate: number;
+  /** The exchanger's rate as clean decimal text (what the feed says, unless a typo is on). */
+  rate: string;
   reserve: number;
   changedAt: number;
 }
 
-interface SimExchanger {
+export interface SimExchanger {
   index: number;
   slug: string;
   name: string;
   format: SimFormat;
+  /** Its margin under the market's mid rate (0.005–0.03). */
+  spread: number;
   items: SimItem[];
   byDirection: Map<string, SimItem>;
   version: number;
   modifiedAt: number;
   fault: FeedFault;
   cache: { version: number; fault: FeedFault; body: Buffer; gzipped: Buffer } | null;
+}
+
+/** A typo on the air: which item, and the wrong rate the feed shows for it. */
+export interface LiveTypo {
+  exchanger: SimExchanger;
+  item: SimItem;
+  rate: string;
+  since: number;
 }
 
 /** mulberry32: a small deterministic PRNG, so a seed gives the same market every run. */
@@ -53,39 +77,169 @@ function prng(seed: number): () => number {
   };
 }
 
-const CITIES = ['MSK', 'SPB', 'EKB', 'KZN', 'NSK'];
+/** Cities of cash directions, the big ones more often. */
+const CITIES = ['MSK', 'MSK', 'MSK', 'SPB', 'SPB', 'EKB', 'KZN', 'NSK'];
+
+/**
+ * USD per unit of a few ISO units; the others get a deterministic price from the seed (fiat 0.0001–1.5,
+ * crypto 0.001–300). Plausible, not quotes.
+ */
+const KNOWN_PRICES: Readonly<Record<string, number>> = {
+  USD: 1,
+  EUR: 1.08,
+  GBP: 1.27,
+  CHF: 1.12,
+  RUB: 0.011,
+  UAH: 0.024,
+  KZT: 0.0021,
+  BYN: 0.31,
+  CNY: 0.14,
+  TRY: 0.031,
+  PLN: 0.25,
+  INR: 0.012,
+  CAD: 0.73,
+  AUD: 0.66,
+  JPY: 0.0067,
+  AED: 0.27,
+  BTC: 68_000,
+  ETH: 3_500,
+  BNB: 580,
+  SOL: 150,
+  LTC: 80,
+  XMR: 160,
+  BCH: 450,
+  TRX: 0.12,
+  TON: 6.5,
+  DOGE: 0.15,
+  XRP: 0.52,
+  ADA: 0.45,
+  DOT: 6.8,
+  SHIB: 0.000024,
+  XAU: 2_300,
+};
+
+/** Currencies the market trades most, most traded first; the rest of the catalog follows in a seeded order. */
+const POPULAR = [
+  'BTC',
+  'USDTTRC20',
+  'SBERRUB',
+  'ETH',
+  'TCSBRUB',
+  'USDTERC20',
+  'LTC',
+  'SBPRUB',
+  'XMR',
+  'TRX',
+  'TON',
+  'CARDRUB',
+  'USDTBEP20',
+  'PMUSD',
+  'ADVCUSD',
+  'QWRUB',
+  'YAMRUB',
+  'DOGE',
+  'SOL',
+  'MONOBUAH',
+  'CARDUAH',
+  'KSPBKZT',
+];
+const POPULAR_CASH = ['CASHRUB', 'CASHUSD', 'CASHEUR', 'CASHUAH', 'CASHKZT'];
+
+/** Per tick, a volatile (crypto) unit's price moves by up to ±0.5 %, a fiat one by ±0.1 %; USD stays 1. */
+const STEP = { crypto: 0.005, fiat: 0.001 } as const;
+/**
+ * How far a price may wander from its start (both ways), so an item an exchanger has not repriced for a
+ * long while still sits near the market — as real exchangers' bots keep it there.
+ */
+const WANDER = { crypto: 0.01, fiat: 0.003 } as const;
+/** An exchanger's noise around its own spread at each repricing. */
+const NOISE = 0.001;
+const SIGNIFICANT_DIGITS = 6;
+
+interface Price {
+  base: number;
+  /** Offset from `base`, within ±WANDER. */
+  offset: number;
+  volatility: keyof typeof STEP | 'pegged';
+}
+
+/** A number as the clean decimal text a feed shows: six significant digits, no exponent, no float noise. */
+export function decimalText(value: number): string {
+  return toPlain(new Dec(value.toPrecision(SIGNIFICANT_DIGITS)));
+}
+
+/** Picks an index with probability ∝ 1/(rank + 1): a few popular entries, a long tail. */
+function zipf(count: number): (random: number) => number {
+  const cumulative: number[] = [];
+  let total = 0;
+  for (let rank = 0; rank < count; rank++) cumulative.push((total += 1 / (rank + 1)));
+  return (random) => {
+    const target = random * total;
+    let [lo, hi] = [0, count - 1];
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid]! < target) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+}
 
 /**
  * A market of simulated exchangers on loopback for demos, tests and benchmarks: each has its own feed
  * (mostly XML, some JSON and TXT) with catalog codes, 200–6,000 items (skewed like the real market),
- * rates that drift at every tick, ETag / Last-Modified / 304, gzip, and switchable faults.
- * `GET /truth/<slug>?from&to[&city]` tells the current true rate and when it last changed;
+ * ETag / Last-Modified / 304, gzip, and switchable faults. Rates are coherent like a market's: every ISO
+ * unit has a USD price that drifts at every tick (all exchangers together), an exchanger's rate is
+ * price(from) / price(to) less its own spread (0.5–3 %) and a little noise, and directions are drawn
+ * from popular currencies first, so a popular direction has several exchangers close to each other.
+ * With `typo`, one exchanger now and then publishes one item's rate times 1000 (what the rate guard catches).
+ * `GET /truth/<slug>?from&to[&city]` tells the rate the feed shows now and when it last changed;
  * `POST /control/<slug>?fault=…` switches an exchanger's fault.
  */
 export class FeedSimulator {
   readonly exchangers: SimExchanger[] = [];
+  /** The typo the feed of `options.typo.exchanger` shows now, if any. */
+  typo: LiveTypo | null = null;
   private server: Server | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private typoTimers: NodeJS.Timeout[] = [];
   private readonly random: () => number;
+  /** The typo's own stream: the market is the same with the typo on or off. */
+  private readonly typoRandom: () => number;
+  private readonly prices = new Map<string, Price>();
+  private readonly isoOf = new Map<string, string>();
   base = '';
 
   constructor(private readonly options: SimulatorOptions) {
-    this.random = prng(options.seed ?? 42);
-    const catalog = readBundledCatalog().filter((c) => c.kind !== 'cash');
-    const cash = readBundledCatalog().filter((c) => c.kind === 'cash');
+    const seed = options.seed ?? 42;
+    this.random = prng(seed);
+    this.typoRandom = prng(seed ^ 0x7e9d);
+    const all = readBundledCatalog();
+    this.pricesFor(all);
+    const catalog = this.byPopularity(
+      all.filter((c) => c.kind !== 'cash').map((c) => c.code),
+      POPULAR,
+    );
+    const cash = this.byPopularity(
+      all.filter((c) => c.kind === 'cash').map((c) => c.code),
+      POPULAR_CASH,
+    );
+    const pick = zipf(catalog.length);
+    const pickCash = zipf(cash.length);
     const min = options.minItems ?? 200;
     const max = options.maxItems ?? 6000;
+    const now = Date.now();
     for (let index = 0; index < options.exchangers; index++) {
       const count = Math.round(min + (max - min) * this.random() ** 3);
       const format: SimFormat = index % 10 === 8 ? 'json' : index % 10 === 9 ? 'txt' : 'xml';
+      // Most exchangers keep 0.5–1.5 %, a few greedy ones up to 3 %.
+      const spread = 0.005 + 0.025 * this.random() ** 2;
       const items: SimItem[] = [];
       const byDirection = new Map<string, SimItem>();
-      for (let tries = 0; items.length < count && tries < count * 5; tries++) {
-        const from = catalog[Math.floor(this.random() * catalog.length)]!.code;
+      for (let tries = 0; items.length < count && tries < count * 20; tries++) {
+        const from = catalog[pick(this.random())]!;
         const toCash = format !== 'txt' && this.random() < 0.1;
-        const to = toCash
-          ? cash[Math.floor(this.random() * cash.length)]!.code
-          : catalog[Math.floor(this.random() * catalog.length)]!.code;
+        const to = toCash ? cash[pickCash(this.random())]! : catalog[pick(this.random())]!;
         const city = toCash ? CITIES[Math.floor(this.random() * CITIES.length)]! : null;
         const key = `${from}|${to}|${city ?? ''}`;
         if (from === to || byDirection.has(key)) continue;
@@ -93,9 +247,9 @@ export class FeedSimulator {
           from,
           to,
           city,
-          rate: Number((0.5 + this.random() * 100).toFixed(6)),
+          rate: this.marketRate(from, to, spread),
           reserve: Math.round(1000 + this.random() * 1_000_000),
-          changedAt: Date.now(),
+          changedAt: now,
         };
         items.push(item);
         byDirection.set(key, item);
@@ -105,14 +259,25 @@ export class FeedSimulator {
         slug: `sim-${index + 1}`,
         name: `Simulated ${index + 1}`,
         format,
+        spread,
         items,
         byDirection,
         version: 1,
-        modifiedAt: Date.now(),
+        modifiedAt: now,
         fault: options.faults?.[index] ?? 'none',
         cache: null,
       });
     }
+  }
+
+  /** The slug of the exchanger that publishes typos, if one does. */
+  get typoExchanger(): string | null {
+    return this.options.typo ? (this.exchangers[this.options.typo.exchanger]?.slug ?? null) : null;
+  }
+
+  /** The market's mid rate of a direction now: USD per unit given over USD per unit got. */
+  midRate(from: string, to: string): number {
+    return this.price(from) / this.price(to);
   }
 
   async start(port = 0, host = '127.0.0.1'): Promise<this> {
@@ -120,11 +285,27 @@ export class FeedSimulator {
     await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
     this.base = `http://${host}:${(this.server.address() as AddressInfo).port}`;
     this.timer = setInterval(() => this.tick(), this.options.tickSeconds * 1000);
+    const typo = this.options.typo;
+    if (typo) {
+      const every = (typo.everySeconds ?? 30) * 1000;
+      const lasts = Math.min((typo.forSeconds ?? 15) * 1000, every - 1);
+      const timer = setInterval(() => {
+        this.startTypo();
+        const end = setTimeout(() => {
+          this.typoTimers = this.typoTimers.filter((t) => t !== end);
+          this.endTypo();
+        }, lasts);
+        this.typoTimers.push(end);
+      }, every);
+      this.typoTimers.push(timer);
+    }
     return this;
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    for (const timer of this.typoTimers) clearTimeout(timer);
+    this.typoTimers = [];
     this.server?.closeAllConnections();
     await new Promise((resolve) => (this.server ? this.server.close(resolve) : resolve(undefined)));
   }
@@ -138,20 +319,109 @@ export class FeedSimulator {
     if (exchanger) exchanger.fault = fault;
   }
 
-  /** Moves `changeShare` of every exchanger's rates by up to ±0.5 %. */
+  /**
+   * One step of the market: every price drifts (all exchangers see the same move), then `changeShare` of
+   * every exchanger's items are repriced to the market less its spread, with a little noise of its own.
+   */
   tick(now = Date.now()): void {
+    for (const price of this.prices.values()) {
+      if (price.volatility === 'pegged') continue;
+      const step = STEP[price.volatility];
+      const wander = WANDER[price.volatility];
+      price.offset = Math.max(-wander, Math.min(wander, price.offset + (this.random() * 2 - 1) * step));
+    }
     for (const exchanger of this.exchangers) {
       const changes = Math.round(exchanger.items.length * this.options.changeShare);
       for (let i = 0; i < changes; i++) {
         const item = exchanger.items[Math.floor(this.random() * exchanger.items.length)]!;
-        item.rate = Number((item.rate * (1 + (this.random() - 0.5) / 100)).toFixed(6));
+        item.rate = this.marketRate(item.from, item.to, exchanger.spread);
         item.changedAt = now;
       }
-      if (changes > 0) {
-        exchanger.version++;
-        exchanger.modifiedAt = now;
-      }
+      if (changes > 0) this.touch(exchanger, now);
     }
+    if (this.typo) this.typo.rate = this.typoRate(this.typo.item.rate);
+  }
+
+  /**
+   * The typo exchanger's feed shows one item's rate times `factor` (an item of a direction that several
+   * healthy exchangers offer, so the market has a reference for it), until `endTypo`. Deterministic with
+   * the seed. Returns the typo, or null without a typo exchanger.
+   */
+  startTypo(now = Date.now()): LiveTypo | null {
+    const index = this.options.typo?.exchanger;
+    const exchanger = index === undefined ? undefined : this.exchangers[index];
+    if (!exchanger || exchanger.items.length === 0) return null;
+    if (this.typo) this.endTypo(now);
+    const offeredBy = (item: SimItem) =>
+      this.exchangers.filter((e) => e !== exchanger && e.fault === 'none' && e.byDirection.has(keyOf(item))).length;
+    const items = exchanger.items.filter((i) => i.city === null);
+    const candidates = [3, 2, 0].map((n) => items.filter((i) => offeredBy(i) >= n)).find((c) => c.length > 0) ?? [
+      ...exchanger.items,
+    ];
+    const item = candidates[Math.floor(this.typoRandom() * candidates.length)]!;
+    this.typo = { exchanger, item, rate: this.typoRate(item.rate), since: now };
+    item.changedAt = now;
+    this.touch(exchanger, now);
+    return this.typo;
+  }
+
+  /** The typo is corrected: the feed shows the item's rate again. */
+  endTypo(now = Date.now()): void {
+    if (!this.typo) return;
+    const { exchanger, item } = this.typo;
+    this.typo = null;
+    item.changedAt = now;
+    this.touch(exchanger, now);
+  }
+
+  /** The rate a feed shows for an item now: its rate, or the typo. */
+  shownRate(exchanger: SimExchanger, item: SimItem): string {
+    return this.typo?.exchanger === exchanger && this.typo.item === item ? this.typo.rate : item.rate;
+  }
+
+  private typoRate(rate: string): string {
+    return toPlain(new Dec(rate).times(this.options.typo?.factor ?? 1000));
+  }
+
+  private touch(exchanger: SimExchanger, now: number): void {
+    exchanger.version++;
+    exchanger.modifiedAt = now;
+  }
+
+  private marketRate(from: string, to: string, spread: number): string {
+    return decimalText(this.midRate(from, to) * (1 - spread) * (1 + (this.random() * 2 - 1) * NOISE));
+  }
+
+  private price(code: string): number {
+    const price = this.prices.get(this.isoOf.get(code) ?? code);
+    return price ? price.base * (1 + price.offset) : 1;
+  }
+
+  /** A price per ISO unit of the catalog, in sorted order (deterministic with the seed). */
+  private pricesFor(catalog: CatalogCurrency[]): void {
+    const fiat = new Set(catalog.filter((c) => c.kind !== 'crypto').map((c) => c.iso));
+    for (const c of catalog) this.isoOf.set(c.code, c.iso);
+    for (const iso of [...new Set(catalog.map((c) => c.iso))].sort()) {
+      const known = KNOWN_PRICES[iso];
+      const [low, high] = fiat.has(iso) ? [0.0001, 1.5] : [0.001, 300];
+      const base = known ?? Number((low * (high / low) ** this.random()).toPrecision(4));
+      this.prices.set(iso, {
+        base,
+        offset: 0,
+        volatility: iso === 'USD' ? 'pegged' : fiat.has(iso) ? 'fiat' : 'crypto',
+      });
+    }
+  }
+
+  /** The popular codes first (those the catalog has), then the others in a seeded order. */
+  private byPopularity(codes: string[], popular: readonly string[]): string[] {
+    const head = popular.filter((c) => codes.includes(c));
+    const tail = codes.filter((c) => !popular.includes(c));
+    for (let i = tail.length - 1; i > 0; i--) {
+      const j = Math.floor(this.random() * (i + 1));
+      [tail[i], tail[j]] = [tail[j]!, tail[i]!];
+    }
+    return [...head, ...tail];
   }
 
   private answer(req: IncomingMessage, res: ServerResponse): void {
@@ -188,15 +458,16 @@ export class FeedSimulator {
   private serveTruth(res: ServerResponse, slug: string, query: URLSearchParams): void {
     const exchanger = this.exchangers.find((e) => e.slug === slug);
     const item = exchanger?.byDirection.get(`${query.get('from')}|${query.get('to')}|${query.get('city') ?? ''}`);
-    if (!item)
+    if (!exchanger || !item)
       return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no such direction"}');
     res.writeHead(200, { 'content-type': 'application/json' }).end(
       JSON.stringify({
         from: item.from,
         to: item.to,
         city: item.city,
-        rate: String(item.rate),
+        rate: this.shownRate(exchanger, item),
         changedAt: new Date(item.changedAt).toISOString(),
+        typo: this.typo?.item === item,
       }),
     );
   }
@@ -256,10 +527,11 @@ export class FeedSimulator {
   private body(exchanger: SimExchanger): { body: Buffer; gzipped: Buffer } {
     if (exchanger.cache?.version === exchanger.version && exchanger.cache.fault === exchanger.fault)
       return exchanger.cache;
+    const shown = exchanger.items.map((i) => ({ ...i, rate: this.shownRate(exchanger, i) }));
     const items =
       exchanger.fault === 'unknown-codes'
-        ? [...exchanger.items, { from: 'ZZZCOIN', to: 'BTC', city: null, rate: 1, reserve: 1, changedAt: 0 }]
-        : exchanger.items;
+        ? [...shown, { from: 'ZZZCOIN', to: 'BTC', city: null, rate: '1', reserve: 1, changedAt: 0 }]
+        : shown;
     let text: string;
     if (exchanger.format === 'xml') {
       text = `<?xml version="1.0" encoding="utf-8"?>\n<rates>\n${items.map((i) => `<item><from>${i.from}</from><to>${i.to}</to><in>1</in><out>${i.rate}</out><amount>${i.reserve}</amount><minamount>10</minamount><maxamount>100000</maxamount>${i.city ? `<city>${i.city}</city>` : ''}</item>`).join('\n')}\n</rates>\n`;
@@ -286,4 +558,8 @@ export class FeedSimulator {
     };
     return exchanger.cache;
   }
+}
+
+function keyOf(item: SimItem): string {
+  return `${item.from}|${item.to}|${item.city ?? ''}`;
 }
