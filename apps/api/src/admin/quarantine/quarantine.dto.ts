@@ -1,5 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, IsString, Length, Max, Min } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { CityField, CurrencyCodeField } from '../../common/validation';
 
 /** An operator's exception: an exchanger's direction (and city) shown whatever the rate guard says, for a time. */
@@ -24,8 +24,9 @@ export class AcceptQuarantineDto {
   @Max(720, { message: 'hours must be between 1 and 720 (30 days)' })
   hours!: number;
 
-  @ApiProperty({ example: 'a promotion, confirmed with the exchanger by phone' })
+  @ApiPropertyOptional({ example: 'a promotion, confirmed with the exchanger by phone' })
+  @IsOptional()
   @IsString({ message: 'reason must be text' })
   @Length(3, 500, { message: 'reason must be 3-500 characters' })
-  reason!: string;
+  reason?: string;
 }

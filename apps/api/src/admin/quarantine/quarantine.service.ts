@@ -32,7 +32,7 @@ export class QuarantineAdminService {
       to: dto.to,
       city: dto.city ?? null,
       hours: dto.hours,
-      reason: dto.reason,
+      reason: dto.reason ?? 'accepted by an operator',
     });
     this.changes.publish({ directions: [[dto.from, dto.to]] });
     return accepted;
