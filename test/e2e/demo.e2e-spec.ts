@@ -1,7 +1,9 @@
 import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { HousekeepingService } from '@app/background';
 import { runDemo } from '../../tools/demo/demo';
 import { http } from '../support/http';
+import { waitFor } from '../support/processes';
 import { createDataDir } from '../support/services';
 
 /** `npm run demo` in small: standalone mode, simulated exchangers registered through the admin API. */
@@ -25,6 +27,21 @@ describe('the demo', () => {
         headers: { authorization: `Bearer ${demo.adminKey}` },
       });
       expect(health.body.items.map((f) => f.exchangerSlug).sort()).toEqual(['sim-1', 'sim-2', 'sim-3', 'sim-4']);
+      // The simulated market is coherent: the rate guard finds references and holds back no honest offer.
+      const refreshed = await waitFor(
+        'market references from the simulated exchangers',
+        async () => {
+          const result = await demo.api.app.get(HousekeepingService).refreshReferences();
+          return result.references.market > 0 && result;
+        },
+        20_000,
+        300,
+      );
+      expect(refreshed.references.market).toBeGreaterThan(0);
+      const held = await http<{ items: unknown[]; flagged: unknown[] }>(`${demo.api.url}/v1/admin/quarantine`, {
+        headers: { authorization: `Bearer ${demo.adminKey}` },
+      });
+      expect(held.body).toMatchObject({ items: [], flagged: [] });
       // The reference pages are served in the demo too (the browser tests drive them).
       for (const page of ['/', '/admin']) {
         const answer = await http(`${demo.api.url}${page}`);

@@ -203,7 +203,7 @@ describe('FeedSimulator', () => {
     const others = simulator.exchangers.filter((e) => e !== typoed && e.fault === 'none');
     const rates = others.flatMap((e) => e.byDirection.get(keyOf(typo.item))?.rate ?? []);
     expect(rates.length).toBeGreaterThanOrEqual(2);
-    const reference = median([...rates, typo.item.rate])!;
+    const reference = median([...rates, typo.rate])!; // the references count held offers in
     expect(
       judgeRate(typo.rate, { rate: reference, source: 'market', exchangers: 3, via: null }, bandFor(keyOf(typo.item)))
         ?.reason,
