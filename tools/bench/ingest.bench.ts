@@ -2,6 +2,8 @@
  * npm run bench:ingest — parse + normalize speed per format and snapshot-write speed, each against a
  * baseline measured in the same run (bare JSON.parse; a bare COPY into an unindexed temp table).
  * Medians of BENCH_RUNS runs (default 9). Needs the PostgreSQL of TEST_POSTGRES_URL (127.0.0.1:5432).
+ * Then the rate guard's cost in a 1,000,000-offer market (rate-guard-market.ts; BENCH_GUARD_EXCHANGERS,
+ * BENCH_GUARD_OFFERS). BENCH_ONLY=guard runs only the parse rows and the guard's, BENCH_ONLY=write skips the guard's.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -15,17 +17,32 @@ import { createDataSource, FeedsRepository, migrateAndSeed, newFeedRun, readBund
 import { DEFAULT_CURRENCY_ALIASES, NormalizedOffer } from '@app/domain';
 import { buildContext, checkFeed, normalizeItems, RawFeedItem, XmlFeedReader } from '@app/feeds';
 import { BenchRow, medianMs, printTable, writeResults } from './bench-kit';
+import { benchGuard } from './rate-guard-market';
 import { createScratchDatabase } from './scratch-database';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
+const ONLY = process.env.BENCH_ONLY ?? '';
 const FIXTURE = join(process.cwd(), 'test/fixtures/feeds/large-6000.xml');
 
 async function main(): Promise<void> {
   const parse = await benchParsing();
-  const write = await benchWriting();
+  const write = ONLY === 'guard' ? [] : await benchWriting();
   printTable(`Parse + normalize (one core, ${parse.items} items, median of ${RUNS})`, parse.rows);
-  printTable(`Snapshot write (10,000 offers, median of ${RUNS})`, write);
-  const file = writeResults('ingest', { runs: RUNS, node: process.version, parse: parse.rows, write });
+  if (write.length > 0) printTable(`Snapshot write (10,000 offers, median of ${RUNS})`, write);
+  // The guard's share of a poll: read + normalize of a 2,000-offer XML feed at the hot path's measured speed.
+  const guard = ONLY === 'write' ? null : await benchGuard(RUNS, (2_000 / parse.rows[0]!.value) * 1000);
+  if (guard) {
+    const market = `${guard.offers.toLocaleString('en-US')} offers, seeded in ${(guard.seedMs / 1000).toFixed(0)} s`;
+    printTable(`Rate guard: one feed's snapshot write in a market of ${market} (median of ${RUNS * 3})`, guard.rows);
+    printTable(`Rate guard: references over ${market}`, guard.refresh);
+  }
+  const file = writeResults('ingest', {
+    runs: RUNS,
+    node: process.version,
+    parse: parse.rows,
+    write,
+    guard: guard && { offers: guard.offers, write: guard.rows, refresh: guard.refresh },
+  });
   console.log(`\nresults written to ${file}`);
 }
 

@@ -83,10 +83,17 @@ export async function guardSnapshot(
   now = new Date(),
 ): Promise<GuardOutcome> {
   if (!policy.enabled) return NO_GUARD;
+  // The feed's held offers, and its offers in the touched directions looked up by primary key: a few hundred
+  // index probes, each joined to its reference by key, instead of the whole feed against every reference.
   const candidates = await tx.query<Candidate[]>(
-    `${candidatesSql('$4')}
-     WHERE o.feed_id = $1
-       AND (o.quarantine IS NOT NULL OR (o.from_code, o.to_code) IN (SELECT * FROM unnest($2::text[], $3::text[])))`,
+    candidatesSql(
+      '$4',
+      `(SELECT o.* FROM offers o WHERE o.feed_id = $1 AND o.quarantine IS NOT NULL
+        UNION ALL
+        SELECT o.* FROM (SELECT DISTINCT * FROM unnest($2::text[], $3::text[])) AS t(from_code, to_code)
+        JOIN offers o ON o.feed_id = $1 AND o.from_code = t.from_code AND o.to_code = t.to_code
+        WHERE o.quarantine IS NULL)`,
+    ),
     [feedId, touched.map((d) => d[0]), touched.map((d) => d[1]), now],
   );
   return judgeCandidates(tx, candidates, policy, now);
@@ -112,13 +119,17 @@ export async function sweepOffers(tx: EntityManager, policy: IntegrityPolicy, no
   return judgeCandidates(tx, candidates, policy, now);
 }
 
-/** Offers with what judging them needs: their reference, the kinds of their currencies, an exception in force at `now`. */
+/**
+ * Offers (of `offers`, a table or subquery aliased `o`) with what judging them needs: their reference, the
+ * kinds of their currencies, an exception in force at `now`.
+ */
 const candidatesSql = (
   now: string,
+  offers = 'offers',
 ) => `SELECT o.feed_id, o.from_code, o.to_code, o.city, o.rate::text AS rate, o.quarantine,
             r.rate::text AS ref_rate, r.source AS ref_source, r.exchangers AS ref_exchangers, r.via AS ref_via,
             cf.kind AS from_kind, ct.kind AS to_kind, x.exchanger_id IS NOT NULL AS accepted
-     FROM offers o
+     FROM ${offers} o
      JOIN currencies cf ON cf.code = o.from_code
      JOIN currencies ct ON ct.code = o.to_code
      LEFT JOIN direction_references r ON r.from_code = o.from_code AND r.to_code = o.to_code AND r.city = o.city

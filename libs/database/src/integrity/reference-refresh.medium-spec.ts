@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataSource } from 'typeorm';
+import { DEFAULT_INTEGRITY_BAND, DEFAULT_INTEGRITY_BANDS } from '@app/domain';
+import { createExchangerWithFeed } from '../../../../test/support/ingestion';
+import { offerOf } from '../../../../test/support/offers';
+import { migratedDatabase, TestDatabase } from '../../../../test/support/services';
+import { shownOffersSql } from '../freshness';
+import { FeedsRepository, newFeedRun } from '../repositories/feeds.repository';
+import { QuarantineRepository } from './quarantine.repository';
+import { guardSnapshot, IntegrityPolicy } from './rate-guard';
+
+const POLICY: IntegrityPolicy = { enabled: true, bands: DEFAULT_INTEGRITY_BANDS, fallbackBand: DEFAULT_INTEGRITY_BAND };
+
+/**
+ * The reference refresh's one-pass form (one sort of the fresh offers, the one-per-exchanger pick only for
+ * exchangers with several fresh feeds) against the plain definition: the median of `shownOffersSql` with
+ * held offers, per direction and city, of three or more exchangers.
+ */
+describe('reference refresh', () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+  let feeds: FeedsRepository;
+  let quarantine: QuarantineRepository;
+  let counter = 0;
+
+  beforeAll(async () => {
+    ({ db, dataSource } = await migratedDatabase(2));
+    feeds = new FeedsRepository(dataSource);
+    quarantine = new QuarantineRepository(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  const exchanger = async () => {
+    const slug = `ref-${++counter}`;
+    return createExchangerWithFeed(dataSource, slug, `https://${slug}.example/rates.xml`);
+  };
+  const secondFeed = async (exchangerId: number) => {
+    const [row] = await dataSource.query<Array<{ id: number }>>(
+      `INSERT INTO feeds (exchanger_id, url, interval_s, timeout_ms) VALUES ($1, $2, 30, 3000) RETURNING id`,
+      [exchangerId, `https://ref-${exchangerId}-${++counter}.example/second.xml`],
+    );
+    return row!.id;
+  };
+  const write = (feedId: number, exchangerId: number, offers: ReturnType<typeof offerOf>[]) =>
+    feeds.applyAnswer(
+      { id: feedId, exchangerId },
+      newFeedRun('manual', 'ok', { accepted: offers.length }),
+      { etag: null, lastModified: null, contentHash: String(Math.random()) },
+      offers,
+    );
+  /** The references as the plain definition gives them. */
+  const expected = () =>
+    dataSource.query<Array<{ key: string; rate: string; n: number }>>(
+      `SELECT from_code || '>' || to_code || '@' || city AS key,
+              (percentile_disc(0.5) WITHIN GROUP (ORDER BY rate))::text AS rate, count(*)::int AS n
+       FROM (${shownOffersSql('TRUE', true)}) s GROUP BY from_code, to_code, city HAVING count(*) >= 3 ORDER BY 1`,
+    );
+  const stored = () =>
+    dataSource.query<Array<{ key: string; rate: string; n: number }>>(
+      `SELECT from_code || '>' || to_code || '@' || city AS key, rate::text AS rate, exchangers AS n
+       FROM direction_references WHERE source = 'market' ORDER BY 1`,
+    );
+
+  it('gives every direction the median of the plain definition: one offer per exchanger, the most recently confirmed feed, stale feeds out, held offers in', async () => {
+    const directions = [
+      { from: 'BTC', to: 'SBERRUB', city: null, base: 6_850_000 },
+      { from: 'ETH', to: 'SBERRUB', city: null, base: 250_000 },
+      { from: 'USDTTRC20', to: 'CASHUSD', city: 'MSK', base: 0.99 },
+      { from: 'USDTTRC20', to: 'CASHUSD', city: 'SPB', base: 0.98 },
+    ];
+    const rateOf = (base: number, k: number) => String(Math.round(base * (1 + ((k * 37) % 11) / 1000) * 1e6) / 1e6);
+    const all = [];
+    for (let k = 0; k < 7; k++) {
+      const e = await exchanger();
+      all.push(e);
+      await write(
+        e.feedId,
+        e.exchangerId,
+        directions.map((d) => offerOf({ from: d.from, to: d.to, city: d.city, rate: rateOf(d.base, k) })),
+      );
+    }
+    // Two exchangers also publish through a second, more recently confirmed feed, at far better rates:
+    // each still counts once, with the second feed's rate.
+    for (const e of all.slice(0, 2)) {
+      const feedId = await secondFeed(e.exchangerId);
+      await write(
+        feedId,
+        e.exchangerId,
+        directions.map((d) => offerOf({ from: d.from, to: d.to, city: d.city, rate: String(d.base * 1.05) })),
+      );
+      await dataSource.query(`UPDATE feeds SET last_success_at = now() + interval '1 minute' WHERE id = $1`, [feedId]);
+    }
+    // One goes stale (out), one has its offer held back (still in: the market as published).
+    await dataSource.query(`UPDATE feeds SET last_success_at = now() - interval '1 day' WHERE id = $1`, [
+      all[6]!.feedId,
+    ]);
+    await dataSource.query(`UPDATE offers SET quarantine = '{"reason":"too_good"}' WHERE feed_id = $1`, [
+      all[5]!.feedId,
+    ]);
+
+    const refresh = await quarantine.refreshReferences();
+    const want = await expected();
+    expect(want.map((r) => r.n)).toEqual([6, 6, 6, 6]);
+    expect(refresh.market).toBe(4);
+    expect(await stored()).toEqual(want);
+    // The second feeds' rates are in it: a one-feed-per-exchanger median would have 6 without them too,
+    // but not these medians.
+    const btc = want.find((r) => r.key.startsWith('BTC>'))!;
+    expect(Number(btc.rate)).toBeGreaterThan(6_850_000 * 1.005);
+  });
+
+  it('finds the thin directions for a pivot, and leaves no working table behind', async () => {
+    const legs = [
+      { from: 'LTC', to: 'USDTTRC20', base: 80 },
+      { from: 'USDTTRC20', to: 'ADVCUSD', base: 0.99 },
+    ];
+    for (let k = 0; k < 3; k++) {
+      const e = await exchanger();
+      await write(
+        e.feedId,
+        e.exchangerId,
+        legs.map((l) => offerOf({ from: l.from, to: l.to, rate: String(l.base + k / 100) })),
+      );
+    }
+    const thin = await exchanger();
+    await write(thin.feedId, thin.exchangerId, [offerOf({ from: 'LTC', to: 'ADVCUSD', rate: '79' })]);
+    const refresh = await quarantine.refreshReferences();
+    expect(refresh.pivot).toBeGreaterThanOrEqual(1);
+    const [pivot] = await dataSource.query<Array<{ via: string }>>(
+      `SELECT via FROM direction_references WHERE from_code = 'LTC' AND to_code = 'ADVCUSD' AND source = 'pivot'`,
+    );
+    expect(pivot?.via).toBe('USDTTRC20');
+    // ON COMMIT DROP: a second refresh on the same connection creates it again without a clash.
+    await expect(quarantine.refreshReferences()).resolves.toMatchObject({ pivot: refresh.pivot });
+  });
+
+  it('judges a feed once per offer even when a direction is named twice among the touched ones', async () => {
+    const honest = [];
+    for (const rate of ['150', '151', '149']) {
+      const e = await exchanger();
+      await write(e.feedId, e.exchangerId, [offerOf({ from: 'XMR', to: 'SBERRUB', rate })]);
+      honest.push(e);
+    }
+    await quarantine.refreshReferences();
+    const typo = await exchanger();
+    await write(typo.feedId, typo.exchangerId, [offerOf({ from: 'XMR', to: 'SBERRUB', rate: '15000' })]);
+    const outcome = await dataSource.transaction((tx) =>
+      guardSnapshot(
+        tx,
+        typo.feedId,
+        [
+          ['XMR', 'SBERRUB'],
+          ['XMR', 'SBERRUB'],
+        ],
+        POLICY,
+      ),
+    );
+    expect(outcome).toMatchObject({ quarantined: 1, held: { too_good: 1 } });
+    expect(honest).toHaveLength(3);
+  });
+});
