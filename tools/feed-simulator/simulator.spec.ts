@@ -105,7 +105,9 @@ describe('FeedSimulator', () => {
   });
 
   it('writes every rate as clean decimal text, with six significant digits at most', () => {
-    expect([0.1 + 0.2, 1 / 3, 68000 / 0.011, 0.011 / 68000, 1e-12 * 3].map(decimalText)).toEqual([
+    expect([100, 89.53680001, 0.1 + 0.2, 1 / 3, 68000 / 0.011, 0.011 / 68000, 1e-12 * 3].map(decimalText)).toEqual([
+      '100',
+      '89.5368',
       '0.3',
       '0.333333',
       '6181820',

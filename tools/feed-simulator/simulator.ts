@@ -165,7 +165,9 @@ interface Price {
 
 /** A number as the clean decimal text a feed shows: six significant digits, no exponent, no float noise. */
 export function decimalText(value: number): string {
-  return toPlain(new Dec(value.toPrecision(SIGNIFICANT_DIGITS)));
+  const text = value.toPrecision(SIGNIFICANT_DIGITS);
+  if (text.includes('e')) return toPlain(new Dec(text));
+  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
 }
 
 /** Picks an index with probability ∝ 1/(rank + 1): a few popular entries, a long tail. */
