@@ -24,19 +24,21 @@ interface ConnectionState {
 const drains = new WeakMap<object, HttpDrain>();
 
 /**
- * The HTTP side of a graceful stop. Node's own `server.close()` (which Fastify's `close()` calls) destroys
- * every connection without a request in progress — including one accepted a moment ago whose request is
- * still unread in the kernel, and it resets the connections still waiting in the backlog: on a busy machine
- * that is a request sent before SIGTERM answered with ECONNRESET, or with Fastify's 503 if it is read after.
- * This stops in the right order instead:
+ * The HTTP side of a graceful stop. Fastify's `close()` alone loses requests on a busy machine: from its
+ * first moment it answers 503 to every request it reads (one sent before SIGTERM but not read yet included),
+ * closing the listener resets the connections still waiting in the kernel's backlog (ECONNRESET for a
+ * request the client did send), and idle keep-alive connections are cut while a client may be sending on
+ * them. This stops in the right order instead:
  *  1. from `draining()` on, every answer says `Connection: close` (no keep-alive reuse during the drain);
  *  2. at `stop()` it lets the backlog be accepted and what arrived be read, then closes the listener;
- *  3. it waits for every request in hand; an idle keep-alive connection is closed at once, a connection
- *     that has sent nothing yet gets FRESH_CONNECTION_GRACE_MS to do so;
+ *  3. it answers every request in hand; an idle keep-alive connection is closed at once, a connection that
+ *     has sent nothing yet gets FRESH_CONNECTION_GRACE_MS to do so;
  *  4. only then does Fastify close (nothing left for its 503s) and the shutdown hooks run (flushes, pools).
  */
 class HttpDrain {
   private readonly connections = new Map<Socket, ConnectionState>();
+  /** Responses not finished yet: a drain that starts meanwhile still closes their connection. */
+  private readonly responses = new Set<ServerResponse>();
   private isDraining = false;
   private stopped: Promise<void> | null = null;
 
@@ -51,17 +53,21 @@ class HttpDrain {
       if (state) {
         state.active++;
         state.requests++;
-        response.once('close', () => {
-          state.active--;
-          state.bytesReadWhenIdle = request.socket.bytesRead;
-        });
       }
+      this.responses.add(response);
+      response.once('close', () => {
+        this.responses.delete(response);
+        if (!state) return;
+        state.active--;
+        state.bytesReadWhenIdle = request.socket.bytesRead;
+      });
       if (this.isDraining) response.setHeader('connection', 'close');
     });
   }
 
   draining(): void {
     this.isDraining = true;
+    for (const response of this.responses) if (!response.headersSent) response.setHeader('connection', 'close');
   }
 
   stop(): Promise<void> {
@@ -70,9 +76,9 @@ class HttpDrain {
   }
 
   private async stopServing(): Promise<void> {
-    this.isDraining = true;
+    this.draining();
     for (let i = 0; i < TURNS_BEFORE_CLOSE; i++) await new Promise((resolve) => setImmediate(resolve));
-    // net's close, not http's: http's also destroys the connections whose request is not read yet.
+    // net's close, not http's: http's would also cut the idle keep-alive connections at once (step 3 does).
     const closed = new Promise<void>((resolve) => {
       if (!this.server.listening) return resolve();
       NetServer.prototype.close.call(this.server, () => resolve());
