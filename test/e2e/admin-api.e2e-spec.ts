@@ -15,6 +15,7 @@ import { runCli } from '../../apps/cli/src/cli';
 import { PartnerScheduler } from '@app/partners';
 import { FakePartnerApi } from '../support/fake-partner-api';
 import { FeedServer } from '../support/feed-server';
+import type { ApiErrorBody } from '../../apps/api/src/common/api-error.dto';
 import { http, HttpAnswer } from '../support/http';
 import { createTestDatabase, TEST_REDIS_URL, TestDatabase } from '../support/services';
 
@@ -40,6 +41,9 @@ function caller(api: RunningApi, key: string | null = ADMIN_KEY): Caller {
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
 }
+
+/** The messages of an error answer's details, one per problem. */
+const messagesOf = (body: ApiErrorBody): string[] => (body.details ?? []).map((d) => d.message);
 
 /** Every admin route over HTTP, in standalone mode (in-process schedule) on the machine's PostgreSQL. */
 describe('admin API (standalone)', () => {
@@ -96,7 +100,7 @@ describe('admin API (standalone)', () => {
     it('answers 401 without a key and with a wrong one', async () => {
       const none = await caller(api, null)('GET', '/v1/admin/exchangers');
       expect(none.status).toBe(401);
-      expect(none.body).toMatchObject({ message: 'send an admin API key: Authorization: Bearer <key>' });
+      expect(none.body).toMatchObject({ message: 'no admin API key sent: send Authorization: Bearer <key>' });
       expect((await caller(api, 'rw_not-a-real-key-at-all-xxxxxxxx')('GET', '/v1/admin/exchangers')).status).toBe(401);
       expect(
         (await caller(api, null)('GET', '/v1/admin/exchangers', undefined, { authorization: 'Basic YWRtaW46YWRtaW4=' }))
@@ -136,7 +140,7 @@ describe('admin API (standalone)', () => {
     let feedId: number;
 
     it('validates an exchanger and says what to fix', async () => {
-      const bad = await call<{ message: string[] }>('POST', '/v1/admin/exchangers', {
+      const bad = await call<ApiErrorBody>('POST', '/v1/admin/exchangers', {
         slug: 'Bad Slug!',
         name: '',
         siteUrl: 'ftp://x.example',
@@ -144,7 +148,7 @@ describe('admin API (standalone)', () => {
         status: 'gone',
       });
       expect(bad.status).toBe(400);
-      expect(bad.body.message).toEqual(
+      expect(messagesOf(bad.body)).toEqual(
         expect.arrayContaining([
           'slug must be 2-63 lower-case letters, digits and dashes, starting with a letter or digit',
           'name must be 1-200 characters',
@@ -153,7 +157,7 @@ describe('admin API (standalone)', () => {
           'status must be one of active, paused, disabled',
         ]),
       );
-      const missing = await call<{ message: string[] }>('POST', '/v1/admin/exchangers', {
+      const missing = await call<ApiErrorBody>('POST', '/v1/admin/exchangers', {
         slug: 'ok',
         name: 'Ok',
         siteUrl: 'https://ok.example',
@@ -202,26 +206,26 @@ describe('admin API (standalone)', () => {
     });
 
     it('validates a feed: http(s) only, interval 5 s – 24 h, timeout shorter than the interval', async () => {
-      const bad = await call<{ message: string[] }>('POST', `/v1/admin/exchangers/${exchangerId}/feeds`, {
+      const bad = await call<ApiErrorBody>('POST', `/v1/admin/exchangers/${exchangerId}/feeds`, {
         url: 'file:///etc/passwd',
         intervalSeconds: 3,
         format: 'yaml',
       });
       expect(bad.status).toBe(400);
-      expect(bad.body.message).toEqual(
+      expect(messagesOf(bad.body)).toEqual(
         expect.arrayContaining([
           'url must be an http(s) URL',
           'intervalSeconds must be at least 5',
           'format must be one of auto, xml, json, txt',
         ]),
       );
-      const slow = await call<{ message: string[] }>('POST', `/v1/admin/exchangers/${exchangerId}/feeds`, {
+      const slow = await call<ApiErrorBody>('POST', `/v1/admin/exchangers/${exchangerId}/feeds`, {
         url: feeds.url('/standard.xml'),
         intervalSeconds: 5,
         timeoutMs: 5000,
       });
       expect(slow.status).toBe(400);
-      expect(slow.body.message).toEqual(['timeoutMs must be shorter than the interval (5000 ms)']);
+      expect(slow.body.message).toBe('timeoutMs must be shorter than the interval (5000 ms)');
       expect((await call('POST', '/v1/admin/exchangers/999999/feeds', { url: 'https://x.example/r.xml' })).status).toBe(
         404,
       );
@@ -326,25 +330,26 @@ describe('admin API (standalone)', () => {
         referralUrl: 'https://p.example/?rid=9',
       });
       const path = `/v1/admin/exchangers/${exchanger.body.id}/partner`;
-      const bad = await call<{ message: string[] }>('PUT', path, {
+      const bad = await call<ApiErrorBody>('PUT', path, {
         apiUrl: `${partnerApi.url}?api_key=${partnerApi.apiKey}`,
         apiKey: partnerApi.apiKey,
       });
-      expect(bad.body.message).toEqual([
+      expect(bad.body.message).toBe(
         'apiUrl must not carry a credential (api_key=…) in its query: send the key as apiKey (stored encrypted, never shown)',
-      ]);
+      );
       // Any credential-named parameter, however spelled: it would be stored and audited in clear.
       for (const query of ['token=abc', 'access_token=abc', 'Secret=abc', 'password=abc', 'key=abc']) {
-        const tokened = await call<{ message: string[] }>('PUT', path, {
+        const tokened = await call<ApiErrorBody>('PUT', path, {
           apiUrl: `${partnerApi.url}?api_action=pp&${query}`,
           apiKey: partnerApi.apiKey,
         });
         expect(tokened.status).toBe(400);
-        expect(tokened.body.message.join()).toMatch(/apiUrl must not carry a credential/);
+        expect(tokened.body.message).toMatch(/apiUrl must not carry a credential/);
       }
       expect(
-        (await call<{ message: string[] }>('PUT', path, { apiUrl: 'ftp://x', apiKey: 'k', syncIntervalSeconds: 5 }))
-          .body.message,
+        messagesOf(
+          (await call<ApiErrorBody>('PUT', path, { apiUrl: 'ftp://x', apiKey: 'k', syncIntervalSeconds: 5 })).body,
+        ),
       ).toEqual(
         expect.arrayContaining([
           'apiUrl must be an http(s) URL',
@@ -479,24 +484,24 @@ describe('admin API (standalone)', () => {
         referralUrl: 'https://trusty.example/?rid=1',
       });
       expect(exchanger.status).toBe(201);
-      const tricked = await call<{ message: string[] }>('PATCH', `/v1/admin/exchangers/${exchanger.body.id}`, {
+      const tricked = await call<ApiErrorBody>('PATCH', `/v1/admin/exchangers/${exchanger.body.id}`, {
         referralUrl: 'https://trusty.example@evil.example/?rid=1',
       });
       expect(tricked.status).toBe(400);
-      expect(tricked.body.message.join()).toMatch(/referralUrl must not carry user:password@/);
-      const secret = await call<{ message: string[] }>('POST', `/v1/admin/exchangers/${exchanger.body.id}/feeds`, {
+      expect(tricked.body.message).toMatch(/referralUrl must not carry user:password@/);
+      const secret = await call<ApiErrorBody>('POST', `/v1/admin/exchangers/${exchanger.body.id}/feeds`, {
         url: 'https://user:hunter2@trusty.example/rates.xml',
       });
       expect(secret.status).toBe(400);
-      expect(secret.body.message.join()).toMatch(/url must not carry user:password@/);
+      expect(secret.body.message).toMatch(/url must not carry user:password@/);
       expect(JSON.stringify((await call('GET', '/v1/admin/feeds/health')).body)).not.toContain('hunter2');
 
-      const global = await call<{ message: string[] }>('POST', '/v1/admin/currency-aliases', {
+      const global = await call<ApiErrorBody>('POST', '/v1/admin/currency-aliases', {
         alias: 'ETH',
         code: 'LTC',
       });
       expect(global.status).toBe(400);
-      expect(global.body.message.join()).toMatch(/alias ETH is a currency of the catalog/);
+      expect(global.body.message).toMatch(/alias ETH is a currency of the catalog/);
       const own = await call('POST', '/v1/admin/currency-aliases', {
         alias: 'ETH',
         code: 'LTC',
@@ -583,15 +588,17 @@ describe('admin API (standalone)', () => {
       ).toMatchObject({ name: 'Test Coin 2', enabled: false });
       expect((await call('PATCH', '/v1/admin/currencies/NOPE', { name: 'x' })).status).toBe(404);
       expect(
-        (
-          await call<{ message: string[] }>('POST', '/v1/admin/currencies', {
-            code: 'a',
-            name: 'x',
-            ticker: 'x',
-            iso: 'x',
-            kind: 'stock',
-          })
-        ).body.message,
+        messagesOf(
+          (
+            await call<ApiErrorBody>('POST', '/v1/admin/currencies', {
+              code: 'a',
+              name: 'x',
+              ticker: 'x',
+              iso: 'x',
+              kind: 'stock',
+            })
+          ).body,
+        ),
       ).toEqual(
         expect.arrayContaining([
           'code must be a currency code (2-16 letters and digits)',
@@ -611,18 +618,17 @@ describe('admin API (standalone)', () => {
         409,
       );
       expect(
-        (await call<{ message: string[] }>('POST', '/v1/admin/currency-aliases', { alias: 'X1', code: 'NOPE' })).body
-          .message,
-      ).toEqual(['code NOPE is not in the catalog']);
+        (await call<ApiErrorBody>('POST', '/v1/admin/currency-aliases', { alias: 'X1', code: 'NOPE' })).body.message,
+      ).toBe('code NOPE is not in the catalog');
       expect(
         (
-          await call<{ message: string[] }>('POST', '/v1/admin/currency-aliases', {
+          await call<ApiErrorBody>('POST', '/v1/admin/currency-aliases', {
             alias: 'X1',
             code: 'BTC',
             exchangerId: 999999,
           })
         ).body.message,
-      ).toEqual(['exchangerId 999999 is not an exchanger']);
+      ).toBe('exchangerId 999999 is not an exchanger');
       expect(
         (await call<{ items: Array<{ alias: string }> }>('GET', '/v1/admin/currency-aliases')).body.items.map(
           (a) => a.alias,
@@ -662,9 +668,9 @@ describe('admin API (standalone)', () => {
     it('reports clicks and queues', async () => {
       const clicks = await call<{ items: unknown[] }>('GET', '/v1/admin/clicks?since=2026-01-01T00:00:00Z');
       expect(clicks.status).toBe(200);
-      expect((await call<{ message: string[] }>('GET', '/v1/admin/clicks?since=yesterday')).body.message).toEqual([
+      expect((await call<ApiErrorBody>('GET', '/v1/admin/clicks?since=yesterday')).body.message).toBe(
         'since must be an ISO-8601 time',
-      ]);
+      );
       expect((await call('GET', '/v1/admin/queues')).body).toMatchObject({ mode: 'standalone' });
     });
 

@@ -294,7 +294,7 @@ describe('public API', () => {
       ['/go/aura?from=BTC&to=%0d%0aLocation:%20https://evil.example', 400],
       ['/go/aura?from=BTC&to=//evil.example', 400],
       ['/go/aura?from=BTC&to=SBERRUB&city=%2F%2Fevil.example', 400],
-      ['/go/aura?from=BTC&to=NOPE', 400],
+      ['/go/aura?from=BTC&to=NOPE', 404],
       ['/go/aura?from=BTC', 400],
       ['/go/aura?from=BTC&from=ETH&to=SBERRUB', 400],
       ['/go/https%3A%2F%2Fevil.example?from=BTC&to=SBERRUB', 404],

@@ -7,6 +7,7 @@ import { AppConfig } from '@app/config';
 import { ApiKeysRepository, migrateAndSeed, openRuntimeDatabase } from '@app/database';
 import { closeApp, closeHttpGracefully, createLogger } from '@app/observability';
 import { ApiModule } from './api.module';
+import { MAX_BODY_BYTES } from './common/validation';
 
 export interface RunningApi {
   readonly app: NestFastifyApplication;
@@ -41,7 +42,7 @@ export async function startApi(
     }
     const app = await NestFactory.create<NestFastifyApplication>(
       ApiModule.forRoot(config, logger),
-      new FastifyAdapter({ bodyLimit: 1024 * 1024, trustProxy: config.api.trustProxy }),
+      new FastifyAdapter({ bodyLimit: MAX_BODY_BYTES, trustProxy: config.api.trustProxy }),
       { bufferLogs: true, abortOnError: false, rawBody: true },
     );
     // Feed bodies for the validator arrive as bytes (exactly as an exchanger would serve them).

@@ -1,4 +1,10 @@
-import { applyDecorators, ArgumentMetadata, BadRequestException, ValidationPipe } from '@nestjs/common';
+import {
+  applyDecorators,
+  ArgumentMetadata,
+  BadRequestException,
+  ValidationError,
+  ValidationPipe,
+} from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, IsUrl, Matches, Max, MaxLength, Min, ValidateBy } from 'class-validator';
@@ -53,6 +59,21 @@ export function SlugField(name: string, options: FieldOptions = {}): PropertyDec
 /** A cash city code field, case-insensitive: the domain's CITY_PATTERN. */
 export function CityField(name: string, options: FieldOptions = {}): PropertyDecorator {
   return field(CITY_PATTERN, `${name} must be a city code like MSK`, { example: 'MSK', ...options }, true);
+}
+
+/**
+ * The `to` of a direction: must not be its `from` (compared after both are upper-cased). A direction from
+ * a currency to itself has no offers, so asking for one is a mistake worth saying.
+ */
+export function DiffersFromField(other: string, message: string): PropertyDecorator {
+  return ValidateBy({
+    name: 'differsFrom',
+    validator: {
+      validate: (value: unknown, args) =>
+        typeof value !== 'string' || value !== (args?.object as Record<string, unknown>)[other],
+      defaultMessage: () => message,
+    },
+  });
 }
 
 /** An optional `limit` query parameter: a whole number from 1 to `max`, `fallback` when absent. */
@@ -116,6 +137,12 @@ export class LimitQuery {
   limit?: number;
 }
 
+/** Largest request body the API takes (a raw feed to feed-check included). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Most problems one error answer lists (a body with thousands of unknown fields gets the first ones and a count). */
+export const MAX_ERROR_DETAILS = 50;
+
 /** Deepest JSON body the API takes: admin bodies are two levels deep; a deeper one is an attack or a mistake. */
 export const MAX_BODY_DEPTH = 16;
 
@@ -133,18 +160,49 @@ export function nestedDeeperThan(value: unknown, max: number): boolean {
 }
 
 /**
+ * Every problem of a validation, one per failed constraint, with its field (dotted when nested) and the
+ * message class-validator wrote (nested ones prefixed with their parent's path, as Nest writes them).
+ */
+export function fieldProblems(errors: readonly ValidationError[]): Array<{ field: string; message: string }> {
+  const problems: Array<{ field: string; message: string }> = [];
+  const stack = [...errors].reverse().map((error) => ({ error, parent: '' }));
+  while (stack.length > 0) {
+    const { error, parent } = stack.pop()!;
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    for (const message of Object.values(error.constraints ?? {}))
+      problems.push({ field, message: parent ? `${parent}.${message}` : message });
+    for (const child of [...(error.children ?? [])].reverse()) stack.push({ error: child, parent: field });
+  }
+  return problems;
+}
+
+/** The 400 of invalid input: every problem in `details`, all of them joined in `message`. */
+export function invalidInput(problems: ReadonlyArray<{ field?: string; message: string }>): BadRequestException {
+  const shown = problems.slice(0, MAX_ERROR_DETAILS);
+  const more = problems.length - shown.length;
+  const message = shown.map((p) => p.message).join('; ') + (more > 0 ? `; and ${more} more` : '');
+  return new BadRequestException({ statusCode: 400, error: 'Bad Request', message, details: shown });
+}
+
+/**
  * The API's ValidationPipe (whitelist, no unknown fields, transform), which first refuses bodies
  * nested deeper than MAX_BODY_DEPTH: class-transformer walks them recursively and would overflow the
- * stack (a 500) on a few thousand levels.
+ * stack (a 500) on a few thousand levels. Its 400 has the API's error shape: every problem with its
+ * field in `details`, joined in `message`.
  */
 export class ApiValidationPipe extends ValidationPipe {
   constructor() {
-    super({ transform: true, whitelist: true, forbidNonWhitelisted: true });
+    super({
+      transform: true,
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      exceptionFactory: (errors) => invalidInput(fieldProblems(errors)),
+    });
   }
 
   override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' && nestedDeeperThan(value, MAX_BODY_DEPTH)) {
-      throw new BadRequestException([`the JSON body is nested deeper than ${MAX_BODY_DEPTH} levels`]);
+      throw invalidInput([{ message: `the JSON body is nested deeper than ${MAX_BODY_DEPTH} levels` }]);
     }
     return super.transform(value, metadata);
   }

@@ -148,7 +148,7 @@ describe('OffersRepository', () => {
 
   describe('listDirections', () => {
     it('lists shown directions with their offer counts and best rate', async () => {
-      const directions = await repository.listDirections(null);
+      const directions = await repository.listDirections();
       expect(directions.map((d) => `${d.from}>${d.to}`)).toEqual(['BTC>ETH', 'BTC>SBERRUB', 'USDTTRC20>CASHUSD']);
       const byKey = new Map(directions.map((d) => [`${d.from}>${d.to}`, d]));
       expect(byKey.get('USDTTRC20>CASHUSD')).toEqual({ from: 'USDTTRC20', to: 'CASHUSD', offers: 2, bestRate: '0.99' });
@@ -157,18 +157,34 @@ describe('OffersRepository', () => {
     });
 
     it('compares rates as decimals, not as text', async () => {
-      const [btcEth] = await repository.listDirections('BTC');
+      const [btcEth] = await repository.listDirections({ from: 'BTC' });
       expect(btcEth).toEqual({ from: 'BTC', to: 'ETH', offers: 2, bestRate: '10' });
     });
 
     it('filters by the from currency', async () => {
-      expect((await repository.listDirections('USDTTRC20')).map((d) => d.to)).toEqual(['CASHUSD']);
-      expect(await repository.listDirections('LTC')).toEqual([]);
+      expect((await repository.listDirections({ from: 'USDTTRC20' })).map((d) => d.to)).toEqual(['CASHUSD']);
+      expect(await repository.listDirections({ from: 'LTC' })).toEqual([]);
+    });
+
+    it('filters by the to currency', async () => {
+      expect((await repository.listDirections({ to: 'CASHUSD' })).map((d) => d.from)).toEqual(['USDTTRC20']);
+      expect((await repository.listDirections({ from: 'BTC', to: 'ETH' })).map((d) => d.to)).toEqual(['ETH']);
+      expect(await repository.listDirections({ from: 'BTC', to: 'CASHUSD' })).toEqual([]);
+    });
+
+    it('pages by key: after the last key of a page, at most limit directions', async () => {
+      const keys = async (filter: Parameters<OffersRepository['listDirections']>[0]) =>
+        (await repository.listDirections(filter)).map((d) => `${d.from}>${d.to}`);
+      expect(await keys({ limit: 2 })).toEqual(['BTC>ETH', 'BTC>SBERRUB']);
+      expect(await keys({ limit: 2, after: { from: 'BTC', to: 'SBERRUB' } })).toEqual(['USDTTRC20>CASHUSD']);
+      // A key that is not a direction (any more) still starts right after itself.
+      expect(await keys({ after: { from: 'BTC', to: 'LTC' } })).toEqual(['BTC>SBERRUB', 'USDTTRC20>CASHUSD']);
+      expect(await keys({ after: { from: 'USDTTRC20', to: 'CASHUSD' } })).toEqual([]);
     });
 
     it('counts and ranks what findDirectionOffers shows (one offer per exchanger and city)', async () => {
       const shown = await repository.findDirectionOffers('BTC', 'SBERRUB');
-      const [summary] = (await repository.listDirections('BTC')).filter((d) => d.to === 'SBERRUB');
+      const [summary] = (await repository.listDirections({ from: 'BTC' })).filter((d) => d.to === 'SBERRUB');
       expect(summary!.offers).toBe(shown.length);
       const best = shown.map((o) => o.rate).sort((a, b) => Number(b) - Number(a))[0];
       expect(summary!.bestRate).toBe(best);

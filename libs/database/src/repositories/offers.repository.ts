@@ -26,6 +26,16 @@ export interface DirectionSummary {
   bestRate: string;
 }
 
+/** Which directions `listDirections` lists (every field optional). */
+export interface DirectionFilter {
+  from?: string | null;
+  to?: string | null;
+  /** Only directions after this key in (from, to) order: the last one of the page before. */
+  after?: { from: string; to: string } | null;
+  /** At most this many (all when absent). */
+  limit?: number | null;
+}
+
 /** Offers rows read per round trip: the driver parses one read at once (about 5 ms per 1,000 rows). */
 const PAGE_ROWS = 1000;
 
@@ -169,14 +179,29 @@ export class OffersRepository {
     }
   }
 
-  /** Directions with shown offers, optionally from one currency, with their count and best rate. */
-  async listDirections(from: string | null): Promise<DirectionSummary[]> {
+  /**
+   * Directions with shown offers, in (from, to) order, with their count and best rate: optionally only
+   * those from or to one currency, only those after the key `after` (keyset paging: a page starts right
+   * after the last key of the one before, so no direction is seen twice or skipped while snapshots
+   * change), at most `limit` of them.
+   */
+  async listDirections(filter: DirectionFilter = {}): Promise<DirectionSummary[]> {
     const rows = await this.dataSource.query<Array<DirectionSummary & { offers: string }>>(
       `SELECT s.from_code AS "from", s.to_code AS "to", count(*) AS offers, max(s.rate)::text AS "bestRate"
-       FROM (${shownOffersSql('$1::text IS NULL OR o.from_code = $1')}) s
+       FROM (${shownOffersSql(
+         `($1::text IS NULL OR o.from_code = $1) AND ($2::text IS NULL OR o.to_code = $2)
+          AND ($3::text IS NULL OR (o.from_code, o.to_code) > ($3::text, $4::text))`,
+       )}) s
        GROUP BY s.from_code, s.to_code
-       ORDER BY s.from_code, s.to_code`,
-      [from],
+       ORDER BY s.from_code, s.to_code
+       LIMIT $5`,
+      [
+        filter.from ?? null,
+        filter.to ?? null,
+        filter.after?.from ?? null,
+        filter.after?.to ?? null,
+        filter.limit ?? null,
+      ],
     );
     return rows.map((r) => ({ ...r, offers: Number(r.offers) }));
   }

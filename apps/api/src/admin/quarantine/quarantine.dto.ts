@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
-import { CityField, CurrencyCodeField } from '../../common/validation';
+import { CityField, CurrencyCodeField, DiffersFromField } from '../../common/validation';
 
 /** An operator's exception: an exchanger's direction (and city) shown whatever the rate guard says, for a time. */
 export class AcceptQuarantineDto {
@@ -13,6 +13,7 @@ export class AcceptQuarantineDto {
   from!: string;
 
   @CurrencyCodeField('to', { example: 'SBERRUB' })
+  @DiffersFromField('from', 'from and to must differ')
   to!: string;
 
   @CityField('city', { optional: true })

@@ -42,13 +42,15 @@ export class RedirectService {
     const cityCode = query.city === undefined ? null : upperMatching(query.city, CITY_PATTERN);
     if (fromCode === null) throw new InvalidRequestError('from must be a currency code from the catalog');
     if (toCode === null) throw new InvalidRequestError('to must be a currency code from the catalog');
+    if (fromCode === toCode) throw new InvalidRequestError('from and to must differ');
     if (query.city !== undefined && cityCode === null)
       throw new InvalidRequestError('city must be a city code like MSK');
     const target = SLUG_PATTERN.test(slug) ? await this.exchangers.findRedirectTarget(slug) : null;
     if (!target) throw new NotFoundError(`no active exchanger ${slug.slice(0, 64)}`);
     const catalog = await this.catalogs.current();
-    if (!catalog.has(fromCode)) throw new InvalidRequestError(`unknown currency code ${fromCode}`);
-    if (!catalog.has(toCode)) throw new InvalidRequestError(`unknown currency code ${toCode}`);
+    // The same 404 as every other endpoint's unknown code (CatalogSnapshot.require).
+    catalog.require(fromCode);
+    catalog.require(toCode);
 
     void this.clicks
       .record({

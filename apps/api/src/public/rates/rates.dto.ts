@@ -1,14 +1,27 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { CityField, CurrencyCodeField, QueryLimit } from '../../common/validation';
+import { IsIn, IsInt, IsOptional, Matches, Max, Min, ValidateBy } from 'class-validator';
+import { KNOWN_FLAGS } from '@app/feeds';
+import { CityField, CurrencyCodeField, DiffersFromField, QueryLimit } from '../../common/validation';
+
+/** The flags `exclude` can name: those the feed formats define, and `floating` (a rate that may change). */
+export const EXCLUDABLE_FLAGS: readonly string[] = [...KNOWN_FLAGS, 'floating'];
+
+/** The tokens of an `exclude` list that are not EXCLUDABLE_FLAGS (any case, blanks ignored). */
+export function unknownFlags(exclude: string): string[] {
+  return exclude
+    .split(',')
+    .map((f) => f.trim().toLowerCase())
+    .filter((f) => f !== '' && !EXCLUDABLE_FLAGS.includes(f));
+}
 
 /** A direction: from, to and, for cash, a city. */
 export class DirectionQuery {
   @CurrencyCodeField('from', { example: 'BTC' })
   from!: string;
 
-  @CurrencyCodeField('to', { example: 'SBERRUB' })
+  @CurrencyCodeField('to', { example: 'SBERRUB', description: 'a currency code other than from' })
+  @DiffersFromField('from', 'from and to must differ')
   to!: string;
 
   @CityField('city', { optional: true, description: 'city code, for cash directions' })
@@ -31,10 +44,24 @@ export class RatesQuery extends DirectionQuery {
   @IsIn(['give', 'get'], { message: 'side must be give or get' })
   side?: 'give' | 'get';
 
-  @ApiPropertyOptional({ example: 'manual,verifying', description: 'comma list of flags to hide' })
+  @ApiPropertyOptional({
+    example: 'manual,verifying',
+    description: `comma list of flags to hide: ${EXCLUDABLE_FLAGS.join(', ')}`,
+  })
   @IsOptional()
   @Matches(/^[a-z0-9_ -]{1,64}(,[a-z0-9_ -]{1,64}){0,19}$/i, {
     message: 'exclude must be a comma list of flags like manual,verifying',
+  })
+  @ValidateBy({
+    name: 'knownFlags',
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || unknownFlags(value).length === 0,
+      defaultMessage: (args) =>
+        `exclude names unknown flags (${unknownFlags(String(args?.value))
+          .slice(0, 5)
+          .map((f) => f.slice(0, 64))
+          .join(', ')}); ` + `known flags: ${EXCLUDABLE_FLAGS.join(', ')}`,
+    },
   })
   exclude?: string;
 
