@@ -19,5 +19,7 @@ export * from './repositories/partners.repository';
 export * from './repositories/rate-history.repository';
 export * from './repositories/snapshot-writer';
 export * from './runtime-database';
+export * from './seed/catalog-for-people';
 export * from './seed/currency-catalog';
+export * from './seed/currency-display';
 export * from './seed/seed-catalog';

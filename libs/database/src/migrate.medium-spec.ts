@@ -31,6 +31,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'OfferFloatingAndDelay1764072600000',
       'FeedUrlUnique1764072700000',
       'RateIntegrity1764072800000',
+      'CatalogForPeople1764073000000',
     ]);
     expect(result.currenciesAdded).toBe(322);
     expect(result.aliasesAdded).toBeGreaterThan(10);
@@ -41,6 +42,8 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'app_secrets',
       'best_rate_history',
       'catalog_version',
+      'cities',
+      'city_aliases',
       'clicks',
       'currencies',
       'currency_aliases',
@@ -66,7 +69,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
     await client.query(`UPDATE currencies SET name = 'Bitcoin (renamed by admin)', enabled = false WHERE code = 'BTC'`);
     await client.query(`DELETE FROM currencies WHERE code = 'WMZ'`);
     const again = await migrateAndSeed(db.url);
-    expect(again).toEqual({ migrationsApplied: [], currenciesAdded: 1, aliasesAdded: 0 });
+    expect(again).toEqual({ migrationsApplied: [], currenciesAdded: 1, aliasesAdded: 0, citiesAdded: 0 });
     const btc = await client.query(`SELECT name, enabled FROM currencies WHERE code = 'BTC'`);
     expect(btc.rows).toEqual([{ name: 'Bitcoin (renamed by admin)', enabled: false }]);
   });

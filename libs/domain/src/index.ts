@@ -12,3 +12,4 @@ export * from './rates/ranking';
 export * from './rates/referral-url';
 export * from './rates/rate-book';
 export * from './rates/time-slicer';
+export * from './city';

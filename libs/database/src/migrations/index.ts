@@ -6,6 +6,7 @@ import { BestRateHistory1764072500000 } from './1764072500000-best-rate-history'
 import { OfferFloatingAndDelay1764072600000 } from './1764072600000-offer-floating-and-delay';
 import { FeedUrlUnique1764072700000 } from './1764072700000-feed-url-unique';
 import { RateIntegrity1764072800000 } from './1764072800000-rate-integrity';
+import { CatalogForPeople1764073000000 } from './1764073000000-catalog-for-people';
 
 /** Every migration, in order. Listed explicitly so the same list works from sources and from dist. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   OfferFloatingAndDelay1764072600000,
   FeedUrlUnique1764072700000,
   RateIntegrity1764072800000,
+  CatalogForPeople1764073000000,
 ];

@@ -1,4 +1,4 @@
-import { CatalogEntry, cleanCode, CurrencyAlias } from '@app/domain';
+import { CatalogEntry, CityDirectory, cleanCode, CurrencyAlias } from '@app/domain';
 
 export type { CatalogEntry };
 
@@ -9,6 +9,8 @@ export interface NormalizationContext {
   readonly globalAliases: ReadonlyMap<string, string>;
   /** Cleaned alias → catalog code; this exchanger's own (they win over global ones). */
   readonly exchangerAliases: ReadonlyMap<string, string>;
+  /** The city catalog: a feed's `Moscow` or `ST.PETERSBURG` is stored as its code (MSK, SPB). Absent: cities as written. */
+  readonly cities?: CityDirectory;
 }
 
 export function buildContext(

@@ -1,6 +1,7 @@
 import {
   canonicalDecimal,
   CITY_PATTERN,
+  CityDirectory,
   compareDecimalStrings,
   decimalBoundsProblem,
   FloatingTerms,
@@ -67,7 +68,7 @@ export function normalizeItems(
   for (; index < items.length; index++) {
     let expanded: NormalizedOffer[];
     try {
-      expanded = normalizeItem(items[index]!, codes, warn);
+      expanded = normalizeItem(items[index]!, codes, context.cities, warn);
     } catch (error) {
       if (!(error instanceof ItemRejection)) throw error;
       rejectedCount++;
@@ -90,7 +91,12 @@ export function normalizeItems(
   return { offers, rejected, rejectedCount, duplicates, warnings, overflow: offers.length + duplicates > maxOffers };
 }
 
-function normalizeItem(item: RawFeedItem, codes: CodeResolver, warn: (message: string) => void): NormalizedOffer[] {
+function normalizeItem(
+  item: RawFeedItem,
+  codes: CodeResolver,
+  cityDirectory: CityDirectory | undefined,
+  warn: (message: string) => void,
+): NormalizedOffer[] {
   if (item.defect !== undefined) throw new ItemRejection(item.defect);
   const from = resolve(codes, item.from, 'from');
   const to = resolve(codes, item.to, 'to');
@@ -138,7 +144,7 @@ function normalizeItem(item: RawFeedItem, codes: CodeResolver, warn: (message: s
     delayMinutes,
   });
 
-  const cities = item.city === undefined ? NO_CITIES : citiesOf(item.city, warn);
+  const cities = item.city === undefined ? NO_CITIES : citiesOf(item.city, cityDirectory, warn);
   if (cities.length === 0) {
     if (from.kind === 'cash' || to.kind === 'cash') warn(`${from.code}→${to.code} is a cash direction without a city`);
     return [offer(null)];
@@ -280,10 +286,11 @@ function minutesOf(raw: string, field: string, warn: (message: string) => void):
   return null;
 }
 
-function citiesOf(raw: string, warn: (message: string) => void): string[] {
+function citiesOf(raw: string, directory: CityDirectory | undefined, warn: (message: string) => void): string[] {
   const cities: string[] = [];
   for (const part of raw.split(',')) {
-    const city = withoutControlCharacters(part).trim().toUpperCase();
+    const written = withoutControlCharacters(part).trim().toUpperCase();
+    const city = directory === undefined || written === '' ? written : directory.canonical(written);
     if (city === '') continue;
     if (!CITY_PATTERN.test(city)) warn(`ignored city ${shown(city)}`);
     else if (!cities.includes(city)) {
