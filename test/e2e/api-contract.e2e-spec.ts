@@ -293,6 +293,10 @@ describe('API contract', () => {
 
   describe('GET /v1/directions paging', () => {
     const keyOf = (d: { from: string; to: string }) => `${d.from}>${d.to}`;
+    const alphaWithout = (key: string) =>
+      Object.entries(ALPHA)
+        .filter(([k]) => k !== key)
+        .map(([, v]) => v);
     const everything = async () => (await get<DirectionsPage>('/v1/directions?limit=1000')).body.items.map(keyOf);
 
     it('answers a first page of at most 100 with nextCursor null when it is the last', async () => {
@@ -348,22 +352,19 @@ describe('API contract', () => {
         cursor = page.body.nextCursor;
         pages++;
         if (pages === 1) {
-          // Behind the walk: BTC>ETH goes (a page counted by OFFSET would now skip BTC>SBERRUB) and BTC>DOGE
-          // comes; ahead of it: BTC>XMR comes.
+          // Behind the walk BTC>ETH goes (a page counted by OFFSET would now skip BTC>SBERRUB); ahead of it BTC>XMR comes.
           feeds.serve('/alpha.xml', {
-            body: rates([
-              ...Object.entries(ALPHA)
-                .filter(([k]) => k !== 'BTC>ETH')
-                .map(([, v]) => v),
-              item('BTC', 'DOGE', '480000'),
-              item('BTC', 'XMR', '500'),
-            ]),
+            body: rates([...alphaWithout('BTC>ETH'), item('BTC', 'XMR', '500')]),
           });
           await poll('alpha');
         }
         if (pages === 3) {
-          // Ahead of the walk: beta's TRX>BTC goes.
+          // Behind the walk BTC>DOGE comes (OFFSET would show a direction twice); ahead of it beta's TRX>BTC goes.
+          feeds.serve('/alpha.xml', {
+            body: rates([...alphaWithout('BTC>ETH'), item('BTC', 'XMR', '500'), item('BTC', 'DOGE', '480000')]),
+          });
           feeds.serve('/beta.xml', { body: rates([BETA[0]!]) });
+          await poll('alpha');
           await poll('beta');
         }
       } while (cursor !== null && pages < 20);

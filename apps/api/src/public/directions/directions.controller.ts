@@ -1,8 +1,16 @@
 import { Controller, Get, Inject, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { ApiErrorDto } from '../../common/api-error.dto';
 import { sendCacheable } from '../cacheable-reply';
 import { DirectionsPageDto, DirectionsQuery } from './directions.dto';
 import { DirectionsService } from './directions.service';
@@ -27,6 +35,9 @@ export class DirectionsController {
       'shown while rates change. Unknown currency → 404; from equal to to → 400.',
   })
   @ApiOkResponse({ type: DirectionsPageDto })
+  @ApiBadRequestResponse({ type: ApiErrorDto, description: 'a malformed query or cursor, or from equal to to' })
+  @ApiNotFoundResponse({ type: ApiErrorDto, description: 'an unknown currency code' })
+  @ApiTooManyRequestsResponse({ type: ApiErrorDto, description: 'past the per-address limit (Retry-After)' })
   async list(
     @Query() query: DirectionsQuery,
     @Req() request: FastifyRequest,

@@ -1,7 +1,15 @@
 import { Controller, Get, Headers, Ip, Param, Query, Res, UseGuards } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { ApiFoundResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiFoundResponse,
+  ApiNotFoundResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { ApiErrorDto } from '../../common/api-error.dto';
 import { RedirectService } from './redirect.service';
 
 /**
@@ -15,7 +23,16 @@ export class GoController {
   constructor(private readonly redirects: RedirectService) {}
 
   @Get(':slug')
+  @ApiOperation({
+    summary: "Go to an exchanger's page for a direction",
+    description:
+      "302 to the exchanger's registered referral URL with cur_from/cur_to (and city); records a click. " +
+      'Query: from, to (currency codes, different), optional city.',
+  })
   @ApiFoundResponse({ description: 'redirect to the exchanger' })
+  @ApiBadRequestResponse({ type: ApiErrorDto, description: 'a malformed code or city, or from equal to to' })
+  @ApiNotFoundResponse({ type: ApiErrorDto, description: 'no active exchanger of this slug, or an unknown currency' })
+  @ApiTooManyRequestsResponse({ type: ApiErrorDto, description: 'past the per-address limit (Retry-After)' })
   async go(
     @Param('slug') slug: string,
     @Query('from') from: unknown,

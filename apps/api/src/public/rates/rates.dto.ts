@@ -60,7 +60,7 @@ export class RatesQuery extends DirectionQuery {
         `exclude names unknown flags (${unknownFlags(String(args?.value))
           .slice(0, 5)
           .map((f) => f.slice(0, 64))
-          .join(', ')}); ` + `known flags: ${EXCLUDABLE_FLAGS.join(', ')}`,
+          .join(', ')}); known flags: ${EXCLUDABLE_FLAGS.join(', ')}`,
     },
   })
   exclude?: string;
