@@ -140,6 +140,20 @@ describe('API contract', () => {
       expect(body.message).toContain('property color should not exist');
     });
 
+    it('a body with thousands of problems: the first 50 in details, the rest counted in message', async () => {
+      const fields = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`junk${i}`, i]));
+      const answer = await admin('/v1/admin/exchangers', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ slug: 'ok', name: 'Ok', siteUrl: 'https://ok.example', ...fields }),
+      });
+      const body = expectError(answer, 400, /property junk0 should not exist; .*; and \d+ more$/);
+      expect(body.details).toHaveLength(50);
+      // 2,000 unknown fields and the two problems of the missing referralUrl.
+      expect(Number(/and (\d+) more$/.exec(body.message)![1]) + 50).toBe(2002);
+      expect(answer.text.length).toBeLessThan(10_000);
+    });
+
     it('a single-field problem is one string too, with one detail', async () => {
       const body = expectError(
         await get('/v1/rates?from=BTC&to=SBERRUB&limit=501'),
