@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 import type { AppConfig } from '@app/config';
 import {
   bandOf,
+  Dec,
   DEFAULT_INTEGRITY_BAND,
   DEFAULT_INTEGRITY_BANDS,
   judgeRate,
@@ -86,15 +87,15 @@ export async function guardSnapshot(
   // The feed's held offers, and its offers in the touched directions looked up by primary key: a few hundred
   // index probes, each joined to its reference by key, instead of the whole feed against every reference.
   const candidates = await tx.query<Candidate[]>(
-    candidatesSql(
+    `${candidatesSql(
       '$4',
       `(SELECT o.* FROM offers o WHERE o.feed_id = $1 AND o.quarantine IS NOT NULL
         UNION ALL
         SELECT o.* FROM (SELECT DISTINCT * FROM unnest($2::text[], $3::text[])) AS t(from_code, to_code)
         JOIN offers o ON o.feed_id = $1 AND o.from_code = t.from_code AND o.to_code = t.to_code
         WHERE o.quarantine IS NULL)`,
-    ),
-    [feedId, touched.map((d) => d[0]), touched.map((d) => d[1]), now],
+    )} ${OUTLIERS_OR_HELD('$5')}`,
+    [feedId, touched.map((d) => d[0]), touched.map((d) => d[1]), now, narrowestBand(policy)],
   );
   return judgeCandidates(tx, candidates, policy, now);
 }
@@ -107,16 +108,23 @@ export async function guardSnapshot(
  */
 export async function sweepOffers(tx: EntityManager, policy: IntegrityPolicy, now = new Date()): Promise<GuardOutcome> {
   if (!policy.enabled) return NO_GUARD;
-  const narrowest = Object.values(policy.bands).reduce(
-    (min, band) => (Number(band) < Number(min) ? band : min),
-    policy.fallbackBand,
-  );
-  const candidates = await tx.query<Candidate[]>(
-    `${candidatesSql('$2')}
-     WHERE o.quarantine IS NOT NULL OR (r.rate IS NOT NULL AND o.rate > r.rate * (1 + $1::numeric / 100))`,
-    [narrowest, now],
-  );
+  const candidates = await tx.query<Candidate[]>(`${candidatesSql('$2')} ${OUTLIERS_OR_HELD('$1')}`, [
+    narrowestBand(policy),
+    now,
+  ]);
   return judgeCandidates(tx, candidates, policy, now);
+}
+
+/**
+ * Only held offers and offers above their reference by more than the narrowest band (`band`, percent) need
+ * judging: everything else is in the band of any kind, exactly (numeric), and is skipped in the database.
+ */
+const OUTLIERS_OR_HELD = (band: string) =>
+  `WHERE o.quarantine IS NOT NULL OR (r.rate IS NOT NULL AND o.rate > r.rate * (1 + ${band}::numeric / 100))`;
+
+/** The narrowest band of a policy, in percent. */
+function narrowestBand(policy: IntegrityPolicy): string {
+  return Dec.min(new Dec(policy.fallbackBand), ...Object.values(policy.bands).map((band) => new Dec(band))).toString();
 }
 
 /**
