@@ -57,7 +57,11 @@ describe('standalone mode', () => {
     expect(answer.body.items.length).toBeGreaterThanOrEqual(300);
     expect(answer.body.items.find((c) => c.code === 'BTC')).toEqual({
       code: 'BTC',
-      name: 'Bitcoin (BTC)',
+      name: { en: 'Bitcoin (BTC)', ru: 'Bitcoin (BTC)' },
+      displayName: 'Bitcoin (BTC)',
+      urlName: 'bitcoin',
+      unit: 'BTC',
+      precision: 8,
       ticker: 'BTC',
       iso: 'BTC',
       kind: 'crypto',

@@ -22,9 +22,9 @@ function fillSelect(select, filter) {
   const words = filter.trim().toLowerCase();
   const groups = new Map();
   for (const c of state.currencies) {
-    if (words && !`${c.code} ${c.name} ${c.ticker}`.toLowerCase().includes(words)) continue;
+    if (words && !`${c.code} ${c.name.en} ${c.name.ru} ${c.ticker}`.toLowerCase().includes(words)) continue;
     if (!groups.has(c.kind)) groups.set(c.kind, el('optgroup', { label: KIND_NAMES[c.kind] || c.kind }));
-    groups.get(c.kind).append(el('option', { value: c.code, text: `${c.name} — ${c.code}` }));
+    groups.get(c.kind).append(el('option', { value: c.code, text: `${c.displayName} — ${c.code}` }));
   }
   select.replaceChildren(...groups.values());
   if (selected && [...select.options].some((o) => o.value === selected)) select.value = selected;
@@ -156,7 +156,7 @@ async function refresh() {
     return;
   }
   state.etag = response.headers.get('etag');
-  const names = (code) => (state.currencies.find((c) => c.code === code) || { name: code }).name;
+  const names = (code) => (state.currencies.find((c) => c.code === code) || { displayName: code }).displayName;
   $('title').textContent = `${names(body.from)} → ${names(body.to)}`;
   $('status').textContent =
     body.items.length === 0

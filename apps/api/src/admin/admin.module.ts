@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { AdminAuthGuard } from './admin-auth.guard';
 import { AdminCatalogController } from './catalog/catalog.controller';
 import { CatalogAdminService } from './catalog/catalog.service';
+import { AdminCitiesController } from './cities/cities.controller';
+import { CityAdminService } from './cities/cities.service';
 import { AdminExchangersController } from './exchangers/exchangers.controller';
 import { ExchangerAdminService } from './exchangers/exchangers.service';
 import { FeedRefresher } from './feeds/feed-refresher.service';
@@ -20,6 +22,7 @@ import { QuarantineAdminService } from './quarantine/quarantine.service';
     AdminExchangersController,
     AdminFeedsController,
     AdminCatalogController,
+    AdminCitiesController,
     AdminOperationsController,
     AdminPartnersController,
     AdminQuarantineController,
@@ -30,6 +33,7 @@ import { QuarantineAdminService } from './quarantine/quarantine.service';
     FeedAdminService,
     FeedRefresher,
     CatalogAdminService,
+    CityAdminService,
     OperationsService,
     PartnerAdminService,
     QuarantineAdminService,

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { CitiesController } from './cities/cities.controller';
+import { CitiesService } from './cities/cities.service';
 import { CurrenciesController } from './currencies/currencies.controller';
 import { CurrenciesService } from './currencies/currencies.service';
 import { DirectionsController } from './directions/directions.controller';
@@ -16,12 +18,20 @@ import { RatesService } from './rates/rates.service';
 
 /** The public API for the monitoring frontend and the click-through (no auth; cached; rate-limited). */
 @Module({
-  controllers: [CurrenciesController, RatesController, DirectionsController, ExchangersController, GoController],
+  controllers: [
+    CurrenciesController,
+    CitiesController,
+    RatesController,
+    DirectionsController,
+    ExchangersController,
+    GoController,
+  ],
   providers: [
     PublicCache,
     RatesService,
     DirectionBooks,
     CurrenciesService,
+    CitiesService,
     DirectionsService,
     ExchangerProfilesService,
     RedirectService,

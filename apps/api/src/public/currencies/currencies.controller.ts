@@ -1,7 +1,8 @@
-import { Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Header, Headers, Param, Query, UseGuards } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { CurrencyListDto, ListCurrenciesQuery } from './currencies.dto';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { languageOf, LanguageQuery } from '../language';
+import { CurrencyDetailDto, CurrencyListDto, ListCurrenciesQuery } from './currencies.dto';
 import { CurrenciesService } from './currencies.service';
 
 @ApiTags('public')
@@ -12,8 +13,34 @@ export class CurrenciesController {
 
   /** The currency catalog, each with its count of fresh offers. */
   @Get()
+  @Header('vary', 'Accept-Language')
+  @ApiOperation({
+    summary: 'The currency catalog',
+    description:
+      'Every enabled currency with its names (`name.en`, `name.ru`, and `displayName` in the language of `lang` ' +
+      'or Accept-Language), url name, display unit and precision, and its count of fresh offers.',
+  })
   @ApiOkResponse({ type: CurrencyListDto })
-  list(@Query() query: ListCurrenciesQuery): Promise<CurrencyListDto> {
-    return this.currencies.list(query.withOffers === true);
+  list(@Query() query: ListCurrenciesQuery, @Headers('accept-language') accept?: string): Promise<CurrencyListDto> {
+    return this.currencies.list(query.withOffers === true, languageOf(query.lang, accept));
+  }
+
+  /** One currency and the currencies it is exchanged to and from. */
+  @Get(':code')
+  @Header('vary', 'Accept-Language')
+  @ApiOperation({
+    summary: 'One currency, with its directions',
+    description:
+      'The currency by code (any case) or url name, with `directionsFrom` (what you can receive for it) and ' +
+      '`directionsTo` (what you can give for it) among the offers shown now. Unknown → 404.',
+  })
+  @ApiParam({ name: 'code', example: 'sberbank-rub', description: 'a currency code or url name' })
+  @ApiOkResponse({ type: CurrencyDetailDto })
+  one(
+    @Param('code') code: string,
+    @Query() query: LanguageQuery,
+    @Headers('accept-language') accept?: string,
+  ): Promise<CurrencyDetailDto> {
+    return this.currencies.one(code, languageOf(query.lang, accept));
   }
 }

@@ -8,7 +8,7 @@ import {
   NotFoundError,
   SLUG_PATTERN,
 } from '@app/domain';
-import { CatalogSnapshots } from '@app/ingestion';
+import { CatalogSnapshot, CatalogSnapshots } from '@app/ingestion';
 import { ClickRecorder } from './click-recorder.service';
 
 /** What a click tells of the visitor (the IP is hashed by the recorder, never stored). */
@@ -21,6 +21,18 @@ export interface Visitor {
 /** The query's value upper-cased when it is one string matching `pattern` (codes and cities are case-insensitive), else null. */
 function upperMatching(value: unknown, pattern: RegExp): string | null {
   return typeof value === 'string' && pattern.test(value.toUpperCase()) ? value.toUpperCase() : null;
+}
+
+/**
+ * The city a click goes to: a catalog code, or a code the catalog does not list yet (an offer's goUrl
+ * carries its feed's city, and a click must not be lost for it). Another name of a catalog city
+ * (`Moscow`) is a 400 naming the code; anything not shaped like a code is a 400.
+ */
+function cityOf(catalog: CatalogSnapshot, city: string): string {
+  if (catalog.cities.resolve(city).kind !== 'unknown') return catalog.requireCity(city);
+  const code = upperMatching(city, CITY_PATTERN);
+  if (code === null) throw new InvalidRequestError('city must be a city code like MSK: GET /v1/cities lists them');
+  return code;
 }
 
 /**
@@ -39,12 +51,12 @@ export class RedirectService {
   async target(slug: string, query: { from: unknown; to: unknown; city: unknown }, visitor: Visitor): Promise<string> {
     const fromCode = upperMatching(query.from, CURRENCY_CODE_PATTERN);
     const toCode = upperMatching(query.to, CURRENCY_CODE_PATTERN);
-    const cityCode = query.city === undefined ? null : upperMatching(query.city, CITY_PATTERN);
     if (fromCode === null) throw new InvalidRequestError('from must be a currency code from the catalog');
     if (toCode === null) throw new InvalidRequestError('to must be a currency code from the catalog');
     if (fromCode === toCode) throw new InvalidRequestError('from and to must differ');
-    if (query.city !== undefined && cityCode === null)
+    if (query.city !== undefined && (typeof query.city !== 'string' || query.city.length > 64))
       throw new InvalidRequestError('city must be a city code like MSK');
+    const cityCode = query.city === undefined ? null : cityOf(await this.catalogs.current(), query.city);
     const target = SLUG_PATTERN.test(slug) ? await this.exchangers.findRedirectTarget(slug) : null;
     if (!target) throw new NotFoundError(`no active exchanger ${slug.slice(0, 64)}`);
     const catalog = await this.catalogs.current();

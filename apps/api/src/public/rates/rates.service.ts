@@ -50,14 +50,15 @@ export class RatesService {
     const catalog = await this.catalogs.current();
     catalog.require(query.from);
     catalog.require(query.to);
+    const city = query.city === undefined ? null : catalog.requireCity(query.city);
     const hours = query.hours ?? 6;
     const points = await this.history.history(
       query.from,
       query.to,
-      query.city ?? '',
+      city ?? '',
       new Date(Date.now() - hours * 3_600_000),
     );
-    return { from: query.from, to: query.to, city: query.city ?? null, hours, points };
+    return { from: query.from, to: query.to, city, hours, points };
   }
 
   async table(query: RatesQuery): Promise<RatesTableDto> {
@@ -71,7 +72,8 @@ export class RatesService {
         .map((f) => f.trim().toLowerCase())
         .filter(Boolean),
     );
-    const city = query.city ?? null;
+    // A city is a code of the city catalog: `Moscow` is a 400 naming MSK, not an empty table.
+    const city = query.city === undefined ? null : catalog.requireCity(query.city);
     const limit = query.limit ?? 100;
     const rows = await this.books.rank(from, to, catalog.version, { city, exclude, amount, side, limit });
     return {
