@@ -130,6 +130,8 @@ describe('admin cities', () => {
     expect(renamed.body.aliases.map((a) => a.alias)).toEqual(['Lemesos']);
     const missing = await call<ErrorBody>('PATCH', '/v1/admin/cities/NOWHERE', { nameEn: 'x' });
     expect(missing.status).toBe(404);
+    expect((await call('PATCH', '/v1/admin/cities/%00', { nameEn: 'x' })).status).toBe(404);
+    expect((await call('PATCH', '/v1/admin/cities/LIMASSOL', { nameEn: 'Lima\u0000ssol' })).status).toBe(400);
   });
 
   it('refuses spellings that would name two cities (409) and bad input (400)', async () => {
@@ -151,6 +153,7 @@ describe('admin cities', () => {
     );
     expect((await call('POST', '/v1/admin/city-aliases', { alias: 'Gotham', code: 'GOTHAM' })).status).toBe(400);
     expect((await call('POST', '/v1/admin/city-aliases', { alias: '...', code: 'MSK' })).status).toBe(400);
+    expect((await call('POST', '/v1/admin/city-aliases', { alias: 'Mos\u0000cow', code: 'MSK' })).status).toBe(400);
     expect((await call('POST', '/v1/admin/cities', { code: 'Two Words', nameEn: 'x', nameRu: 'y' })).status).toBe(400);
     expect((await call('POST', '/v1/admin/cities', { code: 'OK', nameEn: '', nameRu: 'y' })).status).toBe(400);
     expect(

@@ -180,6 +180,8 @@ describe('catalog for people', () => {
         '/v1/currencies/NOPE',
         '/v1/currencies/no-such-thing',
         '/v1/currencies/%D0%B1%D0%B0%D0%BD%D0%BA',
+        '/v1/currencies/%00',
+        `/v1/currencies/${'x'.repeat(100)}`,
       ]) {
         const answer = await get<ErrorBody>(path);
         expect(answer.status, path).toBe(404);

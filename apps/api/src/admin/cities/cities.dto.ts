@@ -5,6 +5,9 @@ import { CityField, toUpperCase } from '../../common/validation';
 
 const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
 
+/** Names and aliases are text people read: no control characters (a NUL would not even reach PostgreSQL). */
+const PRINTABLE = /^[^\p{C}]*$/u;
+
 export class CreateCityDto {
   @CityField('code', { example: 'MSK' })
   code!: string;
@@ -13,12 +16,14 @@ export class CreateCityDto {
   @Transform(trim)
   @IsString({ message: 'nameEn must be 1-100 characters' })
   @Length(1, 100, { message: 'nameEn must be 1-100 characters' })
+  @Matches(PRINTABLE, { message: 'nameEn must not hold control characters' })
   nameEn!: string;
 
   @ApiProperty({ example: 'Москва' })
   @Transform(trim)
   @IsString({ message: 'nameRu must be 1-100 characters' })
   @Length(1, 100, { message: 'nameRu must be 1-100 characters' })
+  @Matches(PRINTABLE, { message: 'nameRu must not hold control characters' })
   nameRu!: string;
 
   @ApiPropertyOptional({ example: 'RU', nullable: true, type: String, description: 'ISO 3166 country code' })
@@ -35,6 +40,7 @@ export class UpdateCityDto {
   @Transform(trim)
   @IsString({ message: 'nameEn must be 1-100 characters' })
   @Length(1, 100, { message: 'nameEn must be 1-100 characters' })
+  @Matches(PRINTABLE, { message: 'nameEn must not hold control characters' })
   nameEn?: string;
 
   @ApiPropertyOptional({ example: 'Москва' })
@@ -42,6 +48,7 @@ export class UpdateCityDto {
   @Transform(trim)
   @IsString({ message: 'nameRu must be 1-100 characters' })
   @Length(1, 100, { message: 'nameRu must be 1-100 characters' })
+  @Matches(PRINTABLE, { message: 'nameRu must not hold control characters' })
   nameRu?: string;
 
   @ApiPropertyOptional({ example: 'RU', nullable: true, type: String })
@@ -61,6 +68,7 @@ export class CreateCityAliasDto {
   @IsString({ message: 'alias must be 1-64 characters with a letter or digit' })
   @Length(1, 64, { message: 'alias must be 1-64 characters with a letter or digit' })
   @Matches(/[\p{L}\p{N}]/u, { message: 'alias must be 1-64 characters with a letter or digit' })
+  @Matches(PRINTABLE, { message: 'alias must not hold control characters' })
   alias!: string;
 
   @CityField('code', { example: 'SPB' })

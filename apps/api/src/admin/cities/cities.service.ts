@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Actor, AdminCity, CatalogRepository, CityAliasRow } from '@app/database';
-import { InvalidFieldError, NotFoundError } from '@app/domain';
+import { CITY_PATTERN, InvalidFieldError, NotFoundError } from '@app/domain';
 import type { CreateCityAliasDto, CreateCityDto, UpdateCityDto } from './cities.dto';
 
 /**
@@ -21,8 +21,11 @@ export class CityAdminService {
   }
 
   async updateCity(actor: Actor, code: string, dto: UpdateCityDto): Promise<AdminCity> {
-    const city = await this.catalog.updateCity(actor, code.toUpperCase(), dto);
-    if (!city) throw new NotFoundError(`no city ${code.slice(0, 32)}: GET /v1/admin/cities lists them`);
+    const city = CITY_PATTERN.test(code.toUpperCase())
+      ? await this.catalog.updateCity(actor, code.toUpperCase(), dto)
+      : null;
+    if (!city)
+      throw new NotFoundError(`no city ${code.replace(/\p{C}/gu, '?').slice(0, 32)}: GET /v1/admin/cities lists them`);
     return city;
   }
 

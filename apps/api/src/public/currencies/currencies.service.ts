@@ -17,9 +17,12 @@ export class CurrenciesService {
 
   /** One enabled currency by code (any case) or url name, with the currencies it is exchanged to and from. */
   async one(codeOrUrlName: string, language: Language): Promise<CurrencyDetailDto> {
-    const currency = await this.catalog.findCurrency(codeOrUrlName);
+    // Codes and url names are letters, digits and dashes: anything else (a NUL, 10 KB of text) is unknown without a query.
+    const currency = /^[A-Za-z0-9-]{1,64}$/.test(codeOrUrlName) ? await this.catalog.findCurrency(codeOrUrlName) : null;
     if (!currency)
-      throw new NotFoundError(`unknown currency ${codeOrUrlName.slice(0, 64)}: GET /v1/currencies lists them`);
+      throw new NotFoundError(
+        `unknown currency ${codeOrUrlName.replace(/[^\p{L}\p{N}._-]/gu, '?').slice(0, 64)}: GET /v1/currencies lists them`,
+      );
     const { from, to } = await this.catalog.counterpartsOf(currency.code);
     return {
       ...currencyDto(currency, currency.offers, language),

@@ -56,10 +56,10 @@ export class RedirectService {
     if (fromCode === toCode) throw new InvalidRequestError('from and to must differ');
     if (query.city !== undefined && (typeof query.city !== 'string' || query.city.length > 64))
       throw new InvalidRequestError('city must be a city code like MSK');
-    const cityCode = query.city === undefined ? null : cityOf(await this.catalogs.current(), query.city);
+    const catalog = await this.catalogs.current();
+    const cityCode = query.city === undefined ? null : cityOf(catalog, query.city);
     const target = SLUG_PATTERN.test(slug) ? await this.exchangers.findRedirectTarget(slug) : null;
     if (!target) throw new NotFoundError(`no active exchanger ${slug.slice(0, 64)}`);
-    const catalog = await this.catalogs.current();
     // The same 404 as every other endpoint's unknown code (CatalogSnapshot.require).
     catalog.require(fromCode);
     catalog.require(toCode);
