@@ -1,4 +1,10 @@
-import { ArgumentsHost, BadRequestException, Logger, UnauthorizedException } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  BadRequestException,
+  Logger,
+  ServiceUnavailableException,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -34,6 +40,18 @@ function answerTo(error: unknown): { status: number; body: ApiErrorBody; headers
 
 describe('ApiErrorFilter: one shape for every error', () => {
   afterEach(() => vi.restoreAllMocks());
+
+  it("leaves /health/ready's 503 health report as probes and operators read it", () => {
+    const report = {
+      status: 'error',
+      info: { database: { status: 'up' } },
+      error: { redis: { status: 'down' } },
+      details: { database: { status: 'up' }, redis: { status: 'down' } },
+    };
+    const answer = answerTo(new ServiceUnavailableException(report));
+    expect(answer.status).toBe(503);
+    expect(answer.body).toEqual(report);
+  });
 
   it.each([
     [new NotFoundError('no exchanger aura'), 404, 'Not Found', 'no exchanger aura'],

@@ -61,6 +61,9 @@ export class ApiErrorFilter extends BaseExceptionFilter implements ExceptionFilt
   private static readonly log = new Logger('ExceptionsHandler');
 
   override catch(error: unknown, host: ArgumentsHost): void {
+    // `/health/ready`'s 503 is a health report (Terminus: status, info, error, details per indicator), which
+    // probes and operators read as it is: it is not an error of the request.
+    if (error instanceof HttpException && isHealthReport(error.getResponse())) return super.catch(error, host);
     const body = this.bodyOf(error, host);
     return super.catch(new HttpException(body, body.statusCode), host);
   }
@@ -101,6 +104,17 @@ export class ApiErrorFilter extends BaseExceptionFilter implements ExceptionFilt
     if (host.getType() !== 'http') return '';
     return String(host.switchToHttp().getRequest<FastifyRequest>().headers?.['content-type'] ?? '');
   }
+}
+
+function isHealthReport(response: unknown): boolean {
+  return (
+    typeof response === 'object' &&
+    response !== null &&
+    'status' in response &&
+    'info' in response &&
+    'error' in response &&
+    'details' in response
+  );
 }
 
 /** Nest's and our own HttpExceptions: a string, Nest's `{ message: string | string[] }`, or already our shape. */
