@@ -3,7 +3,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { AppConfig } from '@app/config';
-import { closeApp, createLogger } from '@app/observability';
+import { closeApp, closeHttpGracefully, createLogger } from '@app/observability';
 import { WorkerModule } from './worker.module';
 
 export interface RunningWorker {
@@ -36,6 +36,8 @@ export async function startWorker(
     },
   );
   app.useLogger(app.get(NestPinoLogger));
+  // Health and metrics scrapes in hand are answered on SIGTERM, as on the api.
+  closeHttpGracefully(app);
   await app.listen(config.worker.port, config.api.host);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.worker.port;
