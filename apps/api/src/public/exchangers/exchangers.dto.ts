@@ -1,0 +1,41 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+/** An active exchanger as visitors see it. */
+export class ExchangerDto {
+  @ApiProperty({ example: 'aura', description: 'the exchanger in /v1/exchangers/{slug} and /go/{slug}' })
+  slug!: string;
+  @ApiProperty({ example: 'Aura' }) name!: string;
+  @ApiProperty({ example: 'https://aura.example' }) siteUrl!: string;
+  @ApiProperty({ enum: ['active'], example: 'active', description: 'always active: others are not shown' })
+  status!: string;
+  @ApiProperty({ example: 37, description: 'shown offers (one per direction and city)' }) offers!: number;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: '2026-12-02T12:00:00.000Z',
+    description: 'the last successful poll of its feeds; null when none has succeeded',
+  })
+  updatedAt!: string | null;
+  @ApiProperty({ example: true, description: 'a feed of it succeeded recently enough for its offers to be shown' })
+  fresh!: boolean;
+}
+
+export class ExchangerListDto {
+  @ApiProperty({ type: [ExchangerDto], description: 'by name' }) items!: ExchangerDto[];
+}
+
+/** A direction an exchanger shows, with its rate. */
+export class ExchangerDirectionDto {
+  @ApiProperty({ example: 'BTC' }) from!: string;
+  @ApiProperty({ example: 'SBERRUB' }) to!: string;
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'the city code of a cash offer' })
+  city!: string | null;
+  @ApiProperty({ type: String, example: '6850000.5', description: 'how much of to for 1 from (a decimal string)' })
+  rate!: string;
+}
+
+export class ExchangerProfileDto extends ExchangerDto {
+  @ApiProperty({ type: [ExchangerDirectionDto], description: 'its shown offers, by from, to and city' })
+  directions!: ExchangerDirectionDto[];
+}
