@@ -1,7 +1,8 @@
-import { ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
-import { FEED_DEFAULTS, FEED_FORMAT_SETTINGS } from '@app/domain';
+import { EXCHANGER_STATUSES, FEED_DEFAULTS, FEED_FORMAT_SETTINGS, FEED_FORMATS } from '@app/domain';
 import { HttpUrlField } from '../../common/validation';
+import { DATE_TIME, NULLABLE_DATE_TIME, StoredErrorDto } from '../admin-docs';
 
 export class CreateFeedDto {
   @HttpUrlField('url', { example: 'https://aura.example/request-exportxml.xml' })
@@ -46,4 +47,94 @@ export class RefreshQuery {
   @IsOptional()
   @IsIn(['true', 'false'], { message: 'wait must be true or false' })
   wait?: 'true' | 'false';
+}
+
+/** A feed's settings. */
+export class FeedDto {
+  @ApiProperty({ example: 5 }) id!: number;
+  @ApiProperty({ example: 3 }) exchangerId!: number;
+  @ApiProperty({ example: 'https://aura.example/request-exportxml.xml' }) url!: string;
+  @ApiProperty({ enum: FEED_FORMAT_SETTINGS }) format!: string;
+  @ApiProperty({ example: 30 }) intervalSeconds!: number;
+  @ApiProperty({ example: 10000 }) timeoutMs!: number;
+  @ApiProperty({ example: 300 }) staleAfterSeconds!: number;
+  @ApiProperty() enabled!: boolean;
+  @ApiProperty(DATE_TIME) createdAt!: string;
+  @ApiProperty(DATE_TIME) updatedAt!: string;
+}
+
+export class FeedListDto {
+  @ApiProperty({ type: [FeedDto] }) items!: FeedDto[];
+}
+
+/** A feed's state: its last poll, its failures and whether its offers are fresh. */
+export class FeedHealthDto {
+  @ApiProperty({ example: 5 }) id!: number;
+  @ApiProperty({ example: 3 }) exchangerId!: number;
+  @ApiProperty({ example: 'aura' }) exchangerSlug!: string;
+  @ApiProperty({ example: 'https://aura.example/request-exportxml.xml' }) url!: string;
+  @ApiProperty() enabled!: boolean;
+  @ApiProperty({ enum: EXCHANGER_STATUSES }) exchangerStatus!: string;
+  @ApiProperty(NULLABLE_DATE_TIME) lastAttemptAt!: string | null;
+  @ApiProperty(NULLABLE_DATE_TIME) lastSuccessAt!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'ok', description: 'the last run\'s status' })
+  lastStatus!: string | null;
+  @ApiProperty({ type: StoredErrorDto, nullable: true }) lastError!: StoredErrorDto | null;
+  @ApiProperty({ example: 0 }) consecutiveFailures!: number;
+  @ApiProperty({ description: 'the feed said it is in maintenance' }) inMaintenance!: boolean;
+  @ApiProperty({ description: 'a successful poll within staleAfterSeconds' }) fresh!: boolean;
+  @ApiProperty({ example: 120, description: 'offers stored from it' }) offers!: number;
+}
+
+export class FeedHealthListDto {
+  @ApiProperty({ type: [FeedHealthDto] }) items!: FeedHealthDto[];
+}
+
+/** One rejected item of a feed: its 0-based position and why. */
+export class RejectedItemDto {
+  @ApiProperty({ example: 4 }) index!: number;
+  @ApiProperty({ example: 'unknown currency XYZ' }) reason!: string;
+}
+
+/** One poll of a feed. */
+export class FeedRunDto {
+  @ApiProperty({ example: '1024', description: 'a bigint, as a string' }) id!: string;
+  @ApiProperty({ enum: ['schedule', 'manual'], example: 'schedule' }) trigger!: string;
+  @ApiProperty(DATE_TIME) startedAt!: string;
+  @ApiProperty({ example: 84 }) durationMs!: number;
+  @ApiProperty({ enum: ['ok', 'empty', 'maintenance', 'not_modified', 'unchanged', 'error'] }) status!: string;
+  @ApiProperty({ enum: FEED_FORMATS, nullable: true, type: String }) format!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'xml', description: 'the dialect the reader recognised' })
+  dialect!: string | null;
+  @ApiProperty({ type: Number, nullable: true, example: 200 }) httpStatus!: number | null;
+  @ApiProperty({ type: Number, nullable: true, example: 48213 }) bytes!: number | null;
+  @ApiProperty({ example: 120 }) items!: number;
+  @ApiProperty({ example: 118 }) accepted!: number;
+  @ApiProperty({ example: 2 }) rejected!: number;
+  @ApiProperty({ example: 0 }) duplicates!: number;
+  @ApiProperty({ example: 1 }) inserted!: number;
+  @ApiProperty({ example: 5 }) updated!: number;
+  @ApiProperty({ example: 0 }) deleted!: number;
+  @ApiProperty({ example: 0, description: 'offers the rate guard held back' }) quarantined!: number;
+  @ApiProperty({ example: 0, description: 'held offers shown again' }) released!: number;
+  @ApiProperty({ type: StoredErrorDto, nullable: true }) error!: StoredErrorDto | null;
+  @ApiProperty({ type: [RejectedItemDto] }) rejects!: RejectedItemDto[];
+  @ApiProperty({ type: [String] }) warnings!: string[];
+}
+
+export class FeedRunListDto {
+  @ApiProperty({ type: [FeedRunDto] }) items!: FeedRunDto[];
+}
+
+/** A poll queued (fleet mode: a job any worker takes) or started in process (standalone). */
+export class FeedRefreshAcceptedDto {
+  @ApiProperty({ example: '17', description: 'the BullMQ job id, or `local-N` in standalone mode' }) jobId!: string;
+  @ApiProperty({ example: 5 }) feedId!: number;
+}
+
+/** A poll that has finished (`?wait=true`). */
+export class FeedRefreshFinishedDto {
+  @ApiProperty({ example: '17', description: 'the BullMQ job id, or `local-N` in standalone mode' }) jobId!: string;
+  @ApiProperty({ type: FeedRunDto, nullable: true, description: 'the feed\'s latest run: the one just made' })
+  run!: FeedRunDto | null;
 }
