@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, ValidateIf } from 'class-validator';
 import { CURRENCY_KINDS } from '@app/domain';
 import { CurrencyCodeField, CurrencyUnitField, toUpperCase } from '../../common/validation';
+import { DATE_TIME } from '../admin-docs';
 
 export class CreateCurrencyDto {
   @CurrencyCodeField('code', { example: 'USDTTON' })
@@ -58,4 +59,35 @@ export class CreateAliasDto {
   @ValidateIf((_, value) => value !== null)
   @IsInt({ message: 'exchangerId must be an exchanger id or null' })
   exchangerId?: number | null;
+}
+
+/** A catalog currency as the admin manages it. */
+export class AdminCurrencyDto {
+  @ApiProperty({ example: 'USDTTON' }) code!: string;
+  @ApiProperty({ example: 'Tether TON (USDT)' }) name!: string;
+  @ApiProperty({ example: 'USDT' }) ticker!: string;
+  @ApiProperty({ example: 'USD' }) iso!: string;
+  @ApiProperty({ enum: CURRENCY_KINDS }) kind!: string;
+  @ApiProperty() enabled!: boolean;
+}
+
+export class AdminCurrencyListDto {
+  @ApiProperty({ type: [AdminCurrencyDto] }) items!: AdminCurrencyDto[];
+}
+
+/** Another name a feed writes for a catalog code: global, or one exchanger's own. */
+export class CurrencyAliasDto {
+  @ApiProperty({ example: 12 }) id!: number;
+  @ApiProperty({ example: 'USDT_TRON' }) alias!: string;
+  @ApiProperty({ example: 'USDTTRC20' }) code!: string;
+  @ApiProperty({ type: Number, nullable: true, example: null, description: 'null = global' })
+  exchangerId!: number | null;
+}
+
+export class CurrencyAliasListItemDto extends CurrencyAliasDto {
+  @ApiProperty(DATE_TIME) createdAt!: string;
+}
+
+export class CurrencyAliasListDto {
+  @ApiProperty({ type: [CurrencyAliasListItemDto] }) items!: CurrencyAliasListItemDto[];
 }

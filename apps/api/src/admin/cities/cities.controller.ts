@@ -1,13 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req, UseGuards } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { AdminAuthGuard, AdminRequest } from '../admin-auth.guard';
+import { AdminApi, AdminErrors } from '../admin-docs';
 import { actorOf, ID } from '../admin-params';
 import {
   AdminCityDto,
@@ -19,8 +13,7 @@ import {
 } from './cities.dto';
 import { CityAdminService } from './cities.service';
 
-@ApiTags('admin')
-@ApiBearerAuth('admin')
+@AdminApi('admin: cities')
 @UseGuards(AdminAuthGuard)
 @Controller('v1/admin')
 export class AdminCitiesController {
@@ -36,6 +29,7 @@ export class AdminCitiesController {
   @Post('cities')
   @ApiOperation({ summary: 'Add a city', description: 'Its code may not be spelled like an existing alias (409).' })
   @ApiCreatedResponse({ type: AdminCityDto })
+  @AdminErrors([400, 409], { 409: 'a city with this code exists, or the code is spelled like an alias' })
   create(@Req() request: AdminRequest, @Body() dto: CreateCityDto): Promise<AdminCityDto> {
     return this.cities.createCity(actorOf(request), dto);
   }
@@ -43,6 +37,7 @@ export class AdminCitiesController {
   @Patch('cities/:code')
   @ApiOperation({ summary: 'Rename a city or change its country' })
   @ApiOkResponse({ type: AdminCityDto })
+  @AdminErrors([400, 404], { 404: 'no city with this code' })
   update(@Req() request: AdminRequest, @Param('code') code: string, @Body() dto: UpdateCityDto): Promise<AdminCityDto> {
     return this.cities.updateCity(actorOf(request), code, dto);
   }
@@ -56,6 +51,10 @@ export class AdminCitiesController {
       'their next poll.',
   })
   @ApiCreatedResponse({ type: CityAliasDto })
+  @AdminErrors([400, 409], {
+    400: 'invalid input, or a code that is not a city of the catalog',
+    409: 'spelled like a city code or another alias',
+  })
   createAlias(@Req() request: AdminRequest, @Body() dto: CreateCityAliasDto): Promise<CityAliasDto> {
     return this.cities.createAlias(actorOf(request), dto);
   }
@@ -63,7 +62,8 @@ export class AdminCitiesController {
   @Delete('city-aliases/:id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a city alias' })
-  @ApiNoContentResponse()
+  @ApiNoContentResponse({ description: 'deleted' })
+  @AdminErrors([400, 404], { 400: 'the id is not a whole number', 404: 'no city alias with this id' })
   async deleteAlias(@Req() request: AdminRequest, @Param('id', ID) id: number): Promise<void> {
     await this.cities.deleteAlias(actorOf(request), id);
   }
