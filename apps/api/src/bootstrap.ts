@@ -62,7 +62,17 @@ export async function startApi(
         .setTitle('ratewatch')
         .setDescription('Best-rate tables, click-through and administration of an exchange-monitoring site.')
         .setVersion('1')
-        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an admin API key' }, 'admin')
+        .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+        .addServer('/', 'this server')
+        .addBearerAuth(
+          {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'ratewatch admin key',
+            description: 'an admin API key: an opaque secret of 16-512 characters',
+          },
+          'admin',
+        )
         .build(),
     );
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });

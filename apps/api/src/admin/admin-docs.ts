@@ -9,6 +9,8 @@ const ADMIN_ERRORS = {
   403: 'the admin API key was revoked',
   404: 'the resource does not exist',
   409: 'it would duplicate an existing one',
+  413: 'the body is larger than the limit',
+  415: 'a content type the operation does not read',
   503: 'the database or the job queue is not answering (or busy): retry shortly',
 } as const;
 
