@@ -1,5 +1,6 @@
 import { applyDecorators, Type } from '@nestjs/common';
-import { ApiHeader, ApiNotModifiedResponse, ApiOkResponse } from '@nestjs/swagger';
+import { ApiHeader, ApiNotModifiedResponse, ApiOkResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors.decorator';
 
 /**
  * The OpenAPI side of an answer sent with `sendCacheable`: 200 with `type` and its ETag and Cache-Control,
@@ -25,4 +26,13 @@ export function ApiCacheableOk(type: Type<unknown>, description?: string): Metho
     }),
     ApiNotModifiedResponse({ description: 'the answer named by If-None-Match is still current (no body)' }),
   );
+}
+
+/**
+ * The OpenAPI side of a public controller: its resource's tag, no credentials (`security: [{}]`, said
+ * explicitly so clients and linters do not guess), and the errors every public operation can answer: 429
+ * past the per-address limit, 503 while the database is unreachable.
+ */
+export function PublicApi(tag: string): ClassDecorator {
+  return applyDecorators(ApiTags(tag), ApiSecurity({}), ApiErrors(429, 503));
 }

@@ -1,11 +1,13 @@
 import { Controller, Get, Header, Headers, Query, UseGuards } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiErrors } from '../../common/api-errors.decorator';
 import { languageOf, LanguageQuery } from '../language';
+import { PublicApi } from '../public-docs';
 import { CityListDto } from './cities.dto';
 import { CitiesService } from './cities.service';
 
-@ApiTags('public')
+@PublicApi('cities')
 @UseGuards(ThrottlerGuard)
 @Controller('v1/cities')
 export class CitiesController {
@@ -20,6 +22,7 @@ export class CitiesController {
       'shown offers. Other spellings (Moscow, ST.PETERSBURG, Санкт-Петербург) are answered with a 400 naming the code.',
   })
   @ApiOkResponse({ type: CityListDto })
+  @ApiErrors({ 400: 'lang other than en or ru, or an unknown query parameter' })
   list(@Query() query: LanguageQuery, @Headers('accept-language') accept?: string): Promise<CityListDto> {
     return this.cities.list(languageOf(query.lang, accept));
   }

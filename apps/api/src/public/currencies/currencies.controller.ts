@@ -1,11 +1,13 @@
 import { Controller, Get, Header, Headers, Param, Query, UseGuards } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
+import { ApiErrors } from '../../common/api-errors.decorator';
 import { languageOf, LanguageQuery } from '../language';
+import { PublicApi } from '../public-docs';
 import { CurrencyDetailDto, CurrencyListDto, ListCurrenciesQuery } from './currencies.dto';
 import { CurrenciesService } from './currencies.service';
 
-@ApiTags('public')
+@PublicApi('currencies')
 @UseGuards(ThrottlerGuard)
 @Controller('v1/currencies')
 export class CurrenciesController {
@@ -21,6 +23,7 @@ export class CurrenciesController {
       'or Accept-Language), url name, display unit and precision, and its count of fresh offers.',
   })
   @ApiOkResponse({ type: CurrencyListDto })
+  @ApiErrors({ 400: 'lang other than en or ru, withOffers other than true or false, or an unknown query parameter' })
   list(@Query() query: ListCurrenciesQuery, @Headers('accept-language') accept?: string): Promise<CurrencyListDto> {
     return this.currencies.list(query.withOffers === true, languageOf(query.lang, accept));
   }
@@ -36,6 +39,10 @@ export class CurrenciesController {
   })
   @ApiParam({ name: 'code', example: 'sberbank-rub', description: 'a currency code or url name' })
   @ApiOkResponse({ type: CurrencyDetailDto })
+  @ApiErrors({
+    400: 'lang other than en or ru, or an unknown query parameter',
+    404: 'no enabled currency of this code or url name',
+  })
   one(
     @Param('code') code: string,
     @Query() query: LanguageQuery,

@@ -1,21 +1,15 @@
 import { Controller, Get, Inject, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import {
-  ApiBadRequestResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-} from '@nestjs/swagger';
+import { ApiOperation } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { ApiErrorDto } from '../../common/api-error.dto';
+import { ApiErrors } from '../../common/api-errors.decorator';
 import { sendCacheable } from '../cacheable-reply';
+import { ApiCacheableOk, PublicApi } from '../public-docs';
 import { DirectionsPageDto, DirectionsQuery } from './directions.dto';
 import { DirectionsService } from './directions.service';
 
-@ApiTags('public')
+@PublicApi('directions')
 @UseGuards(ThrottlerGuard)
 @Controller('v1/directions')
 export class DirectionsController {
@@ -34,10 +28,11 @@ export class DirectionsController {
       '(null on the last page). Pages are keyed: a walk sees no direction twice and skips none that stays ' +
       'shown while rates change. Unknown currency → 404; from equal to to → 400.',
   })
-  @ApiOkResponse({ type: DirectionsPageDto })
-  @ApiBadRequestResponse({ type: ApiErrorDto, description: 'a malformed query or cursor, or from equal to to' })
-  @ApiNotFoundResponse({ type: ApiErrorDto, description: 'an unknown currency code' })
-  @ApiTooManyRequestsResponse({ type: ApiErrorDto, description: 'past the per-address limit (Retry-After)' })
+  @ApiCacheableOk(DirectionsPageDto)
+  @ApiErrors({
+    400: 'a malformed query or cursor, or from equal to to',
+    404: 'an unknown currency code',
+  })
   async list(
     @Query() query: DirectionsQuery,
     @Req() request: FastifyRequest,

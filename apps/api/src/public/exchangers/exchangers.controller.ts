@@ -1,16 +1,15 @@
 import { Controller, Get, Inject, Param, Req, Res, UseGuards } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiParam } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { ApiErrors } from '../../common/api-errors.decorator';
 import { sendCacheable } from '../cacheable-reply';
-import { ApiCacheableOk } from '../public-docs';
+import { ApiCacheableOk, PublicApi } from '../public-docs';
 import { ExchangerListDto, ExchangerProfileDto } from './exchangers.dto';
 import { ExchangerProfilesService } from './exchangers.service';
 
-@ApiTags('exchangers')
-@ApiErrors(429, 503)
+@PublicApi('exchangers')
 @UseGuards(ThrottlerGuard)
 @Controller('v1/exchangers')
 export class ExchangersController {

@@ -1,22 +1,16 @@
 import { Controller, Get, Headers, Ip, Param, Query, Res, UseGuards } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import {
-  ApiBadRequestResponse,
-  ApiFoundResponse,
-  ApiNotFoundResponse,
-  ApiOperation,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-} from '@nestjs/swagger';
+import { ApiFoundResponse, ApiOperation, ApiQuery } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ApiErrorDto } from '../../common/api-error.dto';
+import { ApiErrors } from '../../common/api-errors.decorator';
+import { PublicApi } from '../public-docs';
 import { RedirectService } from './redirect.service';
 
 /**
  * The click-through: 302 to the registered exchanger's referral URL with `cur_from`/`cur_to` (and
  * `city`). The target is built only from the registered URL and catalog codes: never an open redirect.
  */
-@ApiTags('public')
+@PublicApi('go')
 @UseGuards(ThrottlerGuard)
 @Controller('go')
 export class GoController {
@@ -29,10 +23,24 @@ export class GoController {
       "302 to the exchanger's registered referral URL with cur_from/cur_to (and city); records a click. " +
       'Query: from, to (currency codes, different), optional city.',
   })
-  @ApiFoundResponse({ description: 'redirect to the exchanger' })
-  @ApiBadRequestResponse({ type: ApiErrorDto, description: 'a malformed code or city, or from equal to to' })
-  @ApiNotFoundResponse({ type: ApiErrorDto, description: 'no active exchanger of this slug, or an unknown currency' })
-  @ApiTooManyRequestsResponse({ type: ApiErrorDto, description: 'past the per-address limit (Retry-After)' })
+  @ApiQuery({ name: 'from', example: 'BTC', description: 'the currency you give (a catalog code)' })
+  @ApiQuery({ name: 'to', example: 'SBERRUB', description: 'the currency you get (a catalog code other than from)' })
+  @ApiQuery({ name: 'city', required: false, example: 'MSK', description: 'city code, for cash directions' })
+  @ApiFoundResponse({
+    description: "redirect to the exchanger's referral URL (no body)",
+    headers: {
+      Location: {
+        description: 'the registered referral URL with cur_from, cur_to (and city)',
+        schema: { type: 'string', format: 'uri' },
+      },
+    },
+  })
+  @ApiErrors({
+    400: 'a malformed code or city, or from equal to to',
+    404: 'no active exchanger of this slug, or an unknown currency',
+    429: 'past the per-address limit (Retry-After)',
+    503: undefined,
+  })
   async go(
     @Param('slug') slug: string,
     @Query('from') from: unknown,

@@ -1,15 +1,17 @@
 import { Controller, Get, Inject, OnModuleInit, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { ApiErrors } from '../../common/api-errors.decorator';
 import { sendCacheable } from '../cacheable-reply';
 import { PublicCache } from '../public-cache.service';
+import { ApiCacheableOk, PublicApi } from '../public-docs';
 import { RateHistoryDto, RateHistoryQuery, RatesQuery, RatesTableDto } from './rates.dto';
 import { RatesService } from './rates.service';
 
-@ApiTags('public')
+@PublicApi('rates')
 @UseGuards(ThrottlerGuard)
 @Controller('v1/rates')
 export class RatesController implements OnModuleInit {
@@ -37,7 +39,18 @@ export class RatesController implements OnModuleInit {
 
   /** The best-rate table of a direction, with the amount calculator and filters. */
   @Get()
-  @ApiOkResponse({ type: RatesTableDto })
+  @ApiOperation({
+    summary: 'The best-rate table of a direction',
+    description:
+      'The shown offers of a direction (from, to and, for cash, city), ranked best first; with `amount`, what ' +
+      'each offer gives for it (side=give) or takes to get it (side=get). `exclude` hides offers by flag. ' +
+      'Unknown currency → 404; from equal to to, an unknown flag or a city that is not a catalog code → 400.',
+  })
+  @ApiCacheableOk(RatesTableDto)
+  @ApiErrors({
+    400: 'a malformed query, from equal to to, an unknown exclude flag, or a city that is not a code of /v1/cities',
+    404: 'an unknown currency code',
+  })
   async table(
     @Query() query: RatesQuery,
     @Req() request: FastifyRequest,
@@ -53,7 +66,17 @@ export class RatesController implements OnModuleInit {
 
   /** The best rate of a direction a minute over the last hours (the minutes in which someone looked at it). */
   @Get('history')
+  @ApiOperation({
+    summary: 'The best rate of a direction over the last hours',
+    description:
+      'The best rate a minute, oldest first, over the last `hours` (default 6, at most 48): only the minutes ' +
+      'in which someone looked at the direction. Unknown currency → 404.',
+  })
   @ApiOkResponse({ type: RateHistoryDto })
+  @ApiErrors({
+    400: 'a malformed query, from equal to to, hours out of 1..48, or a city that is not a code of /v1/cities',
+    404: 'an unknown currency code',
+  })
   historyOf(@Query() query: RateHistoryQuery): Promise<RateHistoryDto> {
     return this.rates.historyOf(query);
   }

@@ -70,30 +70,50 @@ export class RatesQuery extends DirectionQuery {
 }
 
 export class FeeDto {
-  @ApiProperty({ enum: ['fixed', 'percent'] }) kind!: string;
-  @ApiProperty({ example: '0.5' }) value!: string;
-  @ApiPropertyOptional({ example: 'USD' }) unit?: string;
+  @ApiProperty({ enum: ['fixed', 'percent'], example: 'percent', description: 'an amount, or a percent of the amount' })
+  kind!: 'fixed' | 'percent';
+  @ApiProperty({ type: String, example: '0.5', description: 'a decimal string' }) value!: string;
+  @ApiPropertyOptional({
+    type: String,
+    example: 'USD',
+    description: 'the unit of a fixed fee, when the feed names one',
+  })
+  unit?: string;
 }
 
 export class FloatingTermsDto {
-  @ApiProperty({ nullable: true, type: String, example: '1' }) percent!: string | null;
-  @ApiProperty({ nullable: true, type: Number, example: 30 }) minutes!: number | null;
+  @ApiProperty({ nullable: true, type: String, example: '1', description: 'how far the rate may move, in percent' })
+  percent!: string | null;
+  @ApiProperty({ nullable: true, type: Number, example: 30, description: 'within how many minutes' })
+  minutes!: number | null;
 }
 
+export class RateExchangerDto {
+  @ApiProperty({ example: 'aura' }) slug!: string;
+  @ApiProperty({ example: 'Aura' }) name!: string;
+}
+
+/** A decimal amount or rate, as the API writes them: a string, never a float. */
+const DECIMAL = { type: String, example: '6850000.5' } as const;
+const NULLABLE_DECIMAL = { type: String, nullable: true, example: '0.01' } as const;
+const DATE_TIME = { type: String, format: 'date-time', example: '2026-12-02T12:00:00.000Z' } as const;
+
 export class RateItemDto {
-  @ApiProperty({ example: { slug: 'aura', name: 'Aura' } }) exchanger!: { slug: string; name: string };
-  @ApiProperty({ example: '1' }) in!: string;
-  @ApiProperty({ example: '6850000.5' }) out!: string;
-  @ApiProperty({ example: '6850000.5' }) rate!: string;
-  @ApiProperty({ nullable: true, type: String }) reserve!: string | null;
-  @ApiProperty({ nullable: true, type: String }) fromMin!: string | null;
-  @ApiProperty({ nullable: true, type: String }) fromMax!: string | null;
-  @ApiProperty({ nullable: true, type: String }) toMin!: string | null;
-  @ApiProperty({ nullable: true, type: String }) toMax!: string | null;
-  @ApiProperty({ type: [FeeDto] }) fromFee!: FeeDto[];
-  @ApiProperty({ type: [FeeDto] }) toFee!: FeeDto[];
-  @ApiProperty({ type: [FeeDto] }) minFee!: FeeDto[];
-  @ApiProperty({ example: ['manual'] }) flags!: string[];
+  @ApiProperty({ type: RateExchangerDto }) exchanger!: RateExchangerDto;
+  @ApiProperty({ ...DECIMAL, example: '1', description: 'the rate as the feed gives it: in of from …' }) in!: string;
+  @ApiProperty({ ...DECIMAL, description: '… for out of to' }) out!: string;
+  @ApiProperty({ ...DECIMAL, description: 'out / in: how much of to for 1 from' }) rate!: string;
+  @ApiProperty({ ...NULLABLE_DECIMAL, example: '150000000', description: 'how much of to the exchanger holds' })
+  reserve!: string | null;
+  @ApiProperty({ ...NULLABLE_DECIMAL, description: 'the least you can give' }) fromMin!: string | null;
+  @ApiProperty({ ...NULLABLE_DECIMAL, description: 'the most you can give' }) fromMax!: string | null;
+  @ApiProperty({ ...NULLABLE_DECIMAL, description: 'the least you can get' }) toMin!: string | null;
+  @ApiProperty({ ...NULLABLE_DECIMAL, description: 'the most you can get' }) toMax!: string | null;
+  @ApiProperty({ type: [FeeDto], description: 'fees on what you give' }) fromFee!: FeeDto[];
+  @ApiProperty({ type: [FeeDto], description: 'fees on what you get' }) toFee!: FeeDto[];
+  @ApiProperty({ type: [FeeDto], description: 'the least fee charged' }) minFee!: FeeDto[];
+  @ApiProperty({ type: [String], example: ['manual'], description: "the offer's flags (manual, verifying, …)" })
+  flags!: string[];
   @ApiProperty({
     nullable: true,
     type: FloatingTermsDto,
@@ -107,21 +127,28 @@ export class RateItemDto {
     description: 'minutes the exchange may take, when the exchanger says',
   })
   delayMinutes!: number | null;
-  @ApiProperty({ nullable: true, type: String }) city!: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'with an amount: what you give' }) give!: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'with an amount: what you get' }) get!: string | null;
-  @ApiProperty() updatedAt!: string;
-  @ApiProperty({ example: '/go/aura?from=BTC&to=SBERRUB' }) goUrl!: string;
+  @ApiProperty({ nullable: true, type: String, example: null, description: 'the city code of a cash offer' })
+  city!: string | null;
+  @ApiProperty({ ...NULLABLE_DECIMAL, example: '0.5', description: 'with an amount: what you give' })
+  give!: string | null;
+  @ApiProperty({ ...NULLABLE_DECIMAL, example: '3425000.25', description: 'with an amount: what you get' })
+  get!: string | null;
+  @ApiProperty({ ...DATE_TIME, description: 'when the exchanger last confirmed this offer' }) updatedAt!: string;
+  @ApiProperty({ example: '/go/aura?from=BTC&to=SBERRUB', description: 'the click-through link (GET /go/{slug})' })
+  goUrl!: string;
 }
 
 export class RatesTableDto {
-  @ApiProperty() from!: string;
-  @ApiProperty() to!: string;
-  @ApiProperty({ nullable: true, type: String }) city!: string | null;
-  @ApiProperty({ nullable: true, type: String }) amount!: string | null;
-  @ApiProperty({ enum: ['give', 'get'] }) side!: string;
-  @ApiProperty() generatedAt!: string;
-  @ApiProperty({ type: [RateItemDto] }) items!: RateItemDto[];
+  @ApiProperty({ example: 'BTC' }) from!: string;
+  @ApiProperty({ example: 'SBERRUB' }) to!: string;
+  @ApiProperty({ nullable: true, type: String, example: null, description: 'the city asked for, as its code' })
+  city!: string | null;
+  @ApiProperty({ ...NULLABLE_DECIMAL, example: '0.5', description: 'the amount asked for' }) amount!: string | null;
+  @ApiProperty({ enum: ['give', 'get'], example: 'give' }) side!: 'give' | 'get';
+  @ApiProperty({ ...DATE_TIME, description: 'when this table was made (it may be served from cache)' })
+  generatedAt!: string;
+  @ApiProperty({ type: [RateItemDto], description: 'ranked, best first' })
+  items!: RateItemDto[];
 }
 
 export class RateHistoryQuery extends DirectionQuery {
@@ -135,15 +162,16 @@ export class RateHistoryQuery extends DirectionQuery {
 }
 
 export class RatePointDto {
-  @ApiProperty({ example: '2026-11-25T18:04:00.000Z', description: 'the minute' }) at!: string;
-  @ApiProperty({ example: '6900000', description: 'the best rate in that minute' }) rate!: string;
+  @ApiProperty({ ...DATE_TIME, example: '2026-11-25T18:04:00.000Z', description: 'the minute' }) at!: string;
+  @ApiProperty({ ...DECIMAL, example: '6900000', description: 'the best rate in that minute' }) rate!: string;
 }
 
 export class RateHistoryDto {
-  @ApiProperty() from!: string;
-  @ApiProperty() to!: string;
-  @ApiProperty({ nullable: true, type: String }) city!: string | null;
-  @ApiProperty() hours!: number;
+  @ApiProperty({ example: 'BTC' }) from!: string;
+  @ApiProperty({ example: 'SBERRUB' }) to!: string;
+  @ApiProperty({ nullable: true, type: String, example: null, description: 'the city asked for, as its code' })
+  city!: string | null;
+  @ApiProperty({ example: 6 }) hours!: number;
   @ApiProperty({
     type: [RatePointDto],
     description: 'oldest first; only minutes in which someone looked at the direction',
