@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ApiErrorDto } from '../common/api-error.dto';
+import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ApiErrorStatus } from '../common/api-errors.decorator';
 
 /** What each error status of an admin operation means, as the OpenAPI document says it. */
 const ADMIN_ERRORS = {
@@ -14,18 +14,17 @@ const ADMIN_ERRORS = {
   503: 'the database or the job queue is not answering (or busy): retry shortly',
 } as const;
 
-export type AdminErrorStatus = keyof typeof ADMIN_ERRORS;
+export type AdminErrorStatus = keyof typeof ADMIN_ERRORS & ApiErrorStatus;
 
-/** The error answers of one admin operation, each with the shared error schema; `notes` words a status for it. */
+/**
+ * The error answers of one admin operation, each with the shared error schema (through ApiErrors), in
+ * words for an admin; `notes` words a status for this operation.
+ */
 export function AdminErrors(
   statuses: AdminErrorStatus[],
   notes: Partial<Record<AdminErrorStatus, string>> = {},
 ): MethodDecorator & ClassDecorator {
-  return applyDecorators(
-    ...statuses.map((status) =>
-      ApiResponse({ status, description: notes[status] ?? ADMIN_ERRORS[status], type: ApiErrorDto }),
-    ),
-  );
+  return ApiErrors(Object.fromEntries(statuses.map((status) => [status, notes[status] ?? ADMIN_ERRORS[status]])));
 }
 
 /**

@@ -12,12 +12,7 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-} from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { LimitQuery } from '../../common/validation';
 import { AdminAuthGuard, AdminRequest } from '../admin-auth.guard';
@@ -83,7 +78,10 @@ export class AdminFeedsController {
   })
   @ApiAcceptedResponse({ type: FeedRefreshAcceptedDto, description: 'the poll is queued or started' })
   @ApiOkResponse({ type: FeedRefreshFinishedDto, description: '`?wait=true`: the poll has finished' })
-  @AdminErrors([400, 404], { 400: 'the id is not a whole number, or wait is not true/false', 404: 'no feed with this id' })
+  @AdminErrors([400, 404], {
+    400: 'the id is not a whole number, or wait is not true/false',
+    404: 'no feed with this id',
+  })
   async refresh(@Param('id', ID) feedId: number, @Query() query: RefreshQuery, @Res() reply: FastifyReply) {
     const wait = query.wait === 'true';
     const { jobId, run } = await this.feeds.refresh(feedId, wait);
@@ -93,7 +91,10 @@ export class AdminFeedsController {
   @Get(':id/runs')
   @ApiOperation({ summary: "A feed's latest runs, newest first" })
   @ApiOkResponse({ type: FeedRunListDto })
-  @AdminErrors([400, 404], { 400: 'the id is not a whole number, or limit is out of range', 404: 'no feed with this id' })
+  @AdminErrors([400, 404], {
+    400: 'the id is not a whole number, or limit is out of range',
+    404: 'no feed with this id',
+  })
   async runs(@Param('id', ID) feedId: number, @Query() query: LimitQuery) {
     return { items: await this.feeds.runs(feedId, query.limit ?? 50) };
   }

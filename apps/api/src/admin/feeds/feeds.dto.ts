@@ -77,7 +77,7 @@ export class FeedHealthDto {
   @ApiProperty({ enum: EXCHANGER_STATUSES }) exchangerStatus!: string;
   @ApiProperty(NULLABLE_DATE_TIME) lastAttemptAt!: string | null;
   @ApiProperty(NULLABLE_DATE_TIME) lastSuccessAt!: string | null;
-  @ApiProperty({ type: String, nullable: true, example: 'ok', description: 'the last run\'s status' })
+  @ApiProperty({ type: String, nullable: true, example: 'ok', description: "the last run's status" })
   lastStatus!: string | null;
   @ApiProperty({ type: StoredErrorDto, nullable: true }) lastError!: StoredErrorDto | null;
   @ApiProperty({ example: 0 }) consecutiveFailures!: number;
@@ -135,6 +135,6 @@ export class FeedRefreshAcceptedDto {
 /** A poll that has finished (`?wait=true`). */
 export class FeedRefreshFinishedDto {
   @ApiProperty({ example: '17', description: 'the BullMQ job id, or `local-N` in standalone mode' }) jobId!: string;
-  @ApiProperty({ type: FeedRunDto, nullable: true, description: 'the feed\'s latest run: the one just made' })
+  @ApiProperty({ type: FeedRunDto, nullable: true, description: "the feed's latest run: the one just made" })
   run!: FeedRunDto | null;
 }
