@@ -13,6 +13,7 @@ interface Schema {
 }
 interface Operation {
   summary?: string;
+  parameters?: Array<{ name: string; schema?: Schema }>;
   tags?: string[];
   responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
 }
@@ -100,6 +101,15 @@ describe('the OpenAPI document of the public API', () => {
       }
       const ok = op.responses['200']?.content?.['application/json']?.schema;
       expect(propertiesOf(doc, ok).length, name).toBeGreaterThan(0);
+    }
+  });
+
+  it('describes each success answer and gives every parameter a type', () => {
+    for (const [name, op] of operations()) {
+      for (const [status, response] of Object.entries(op.responses).filter(([s]) => Number(s) < 400))
+        expect((response as { description?: string }).description, `${name} ${status}`).toMatch(/\w/);
+      for (const parameter of op.parameters ?? [])
+        expect(parameter.schema?.type, `${name} ${parameter.name}`).toMatch(/^(string|number|integer|boolean)$/);
     }
   });
 

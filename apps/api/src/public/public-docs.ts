@@ -15,7 +15,7 @@ export function ApiCacheableOk(type: Type<unknown>, description?: string): Metho
     }),
     ApiOkResponse({
       type,
-      description,
+      description: description ?? 'the answer, with its ETag',
       headers: {
         ETag: { description: 'strong validator of this answer', schema: { type: 'string' } },
         'Cache-Control': {

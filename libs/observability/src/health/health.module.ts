@@ -56,7 +56,7 @@ class HealthController {
     summary: 'Liveness: the process is up',
     description: 'Always 200 while the process serves; no dependency is checked (restart the process if it fails).',
   })
-  @ApiOkResponse({ type: HealthLiveDto })
+  @ApiOkResponse({ type: HealthLiveDto, description: 'the process is up' })
   live(): HealthLiveDto {
     return { status: 'ok' };
   }

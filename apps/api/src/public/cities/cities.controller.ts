@@ -21,7 +21,7 @@ export class CitiesController {
       'Every cash city by code (the value `city` takes in /v1/rates and /go), with its names and its count of ' +
       'shown offers. Other spellings (Moscow, ST.PETERSBURG, Санкт-Петербург) are answered with a 400 naming the code.',
   })
-  @ApiOkResponse({ type: CityListDto })
+  @ApiOkResponse({ type: CityListDto, description: 'every city of the catalog' })
   @ApiErrors({ 400: 'lang other than en or ru, or an unknown query parameter' })
   list(@Query() query: LanguageQuery, @Headers('accept-language') accept?: string): Promise<CityListDto> {
     return this.cities.list(languageOf(query.lang, accept));

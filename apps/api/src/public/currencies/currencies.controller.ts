@@ -22,7 +22,7 @@ export class CurrenciesController {
       'Every enabled currency with its names (`name.en`, `name.ru`, and `displayName` in the language of `lang` ' +
       'or Accept-Language), url name, display unit and precision, and its count of fresh offers.',
   })
-  @ApiOkResponse({ type: CurrencyListDto })
+  @ApiOkResponse({ type: CurrencyListDto, description: 'the enabled currencies' })
   @ApiErrors({ 400: 'lang other than en or ru, withOffers other than true or false, or an unknown query parameter' })
   list(@Query() query: ListCurrenciesQuery, @Headers('accept-language') accept?: string): Promise<CurrencyListDto> {
     return this.currencies.list(query.withOffers === true, languageOf(query.lang, accept));
@@ -38,7 +38,7 @@ export class CurrenciesController {
       '`directionsTo` (what you can give for it) among the offers shown now. Unknown → 404.',
   })
   @ApiParam({ name: 'code', example: 'sberbank-rub', description: 'a currency code or url name' })
-  @ApiOkResponse({ type: CurrencyDetailDto })
+  @ApiOkResponse({ type: CurrencyDetailDto, description: 'the currency and its directions' })
   @ApiErrors({
     400: 'lang other than en or ru, or an unknown query parameter',
     404: 'no enabled currency of this code or url name',

@@ -23,9 +23,20 @@ export class GoController {
       "302 to the exchanger's registered referral URL with cur_from/cur_to (and city); records a click. " +
       'Query: from, to (currency codes, different), optional city.',
   })
-  @ApiQuery({ name: 'from', example: 'BTC', description: 'the currency you give (a catalog code)' })
-  @ApiQuery({ name: 'to', example: 'SBERRUB', description: 'the currency you get (a catalog code other than from)' })
-  @ApiQuery({ name: 'city', required: false, example: 'MSK', description: 'city code, for cash directions' })
+  @ApiQuery({ name: 'from', type: String, example: 'BTC', description: 'the currency you give (a catalog code)' })
+  @ApiQuery({
+    name: 'to',
+    type: String,
+    example: 'SBERRUB',
+    description: 'the currency you get (a catalog code other than from)',
+  })
+  @ApiQuery({
+    name: 'city',
+    type: String,
+    required: false,
+    example: 'MSK',
+    description: 'city code, for cash directions',
+  })
   @ApiFoundResponse({
     description: "redirect to the exchanger's referral URL (no body)",
     headers: {

@@ -72,7 +72,7 @@ export class RatesController implements OnModuleInit {
       'The best rate a minute, oldest first, over the last `hours` (default 6, at most 48): only the minutes ' +
       'in which someone looked at the direction. Unknown currency → 404.',
   })
-  @ApiOkResponse({ type: RateHistoryDto })
+  @ApiOkResponse({ type: RateHistoryDto, description: 'the best rate a minute, oldest first' })
   @ApiErrors({
     400: 'a malformed query, from equal to to, hours out of 1..48, or a city that is not a code of /v1/cities',
     404: 'an unknown currency code',
