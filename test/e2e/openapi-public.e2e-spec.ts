@@ -1,6 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@app/config';
+import { FeedPollService } from '@app/ingestion';
 import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
+import { FeedServer } from '../support/feed-server';
 import { http } from '../support/http';
 import { createTestDatabase, TestDatabase } from '../support/services';
 
@@ -8,8 +13,12 @@ interface Schema {
   $ref?: string;
   type?: string;
   properties?: Record<string, Schema>;
+  required?: string[];
   items?: Schema;
   allOf?: Schema[];
+  nullable?: boolean;
+  enum?: unknown[];
+  additionalProperties?: Schema | boolean;
 }
 interface Operation {
   summary?: string;
@@ -41,19 +50,96 @@ function untyped(doc: Document): string[] {
   );
 }
 
+/**
+ * Where `value` departs from `schema` (following $ref and allOf): a missing required or an undocumented
+ * field, a wrong type, null where the schema does not allow it, a value outside its enum.
+ */
+function mismatches(doc: Document, schema: Schema, value: unknown, at = '$'): string[] {
+  if (value === null) return schema.nullable ? [] : [`${at} is null`];
+  if (schema.$ref) {
+    const named = doc.components.schemas[schema.$ref.replace('#/components/schemas/', '')]!;
+    return mismatches(doc, named, value, at);
+  }
+  if (schema.allOf) {
+    const merged: Schema = { type: 'object', properties: {}, required: [] };
+    const collect = (part: Schema): void => {
+      const resolved = part.$ref ? doc.components.schemas[part.$ref.replace('#/components/schemas/', '')]! : part;
+      for (const inner of resolved.allOf ?? []) collect(inner);
+      Object.assign(merged.properties!, resolved.properties ?? {});
+      merged.required!.push(...(resolved.required ?? []));
+    };
+    collect(schema);
+    return mismatches(doc, merged, value, at);
+  }
+  if (schema.enum && !schema.enum.includes(value)) return [`${at} = ${JSON.stringify(value)} is not in its enum`];
+  const type = schema.type ?? (schema.properties ? 'object' : undefined);
+  if (type === 'array') {
+    if (!Array.isArray(value)) return [`${at} is not an array`];
+    return value.flatMap((v, i) => mismatches(doc, schema.items!, v, `${at}[${i}]`));
+  }
+  if (type === 'object') {
+    if (typeof value !== 'object' || Array.isArray(value)) return [`${at} is not an object`];
+    const record = value as Record<string, unknown>;
+    if (typeof schema.additionalProperties === 'object')
+      return Object.entries(record).flatMap(([k, v]) =>
+        mismatches(doc, schema.additionalProperties as Schema, v, `${at}.${k}`),
+      );
+    const properties = schema.properties ?? {};
+    return [
+      ...(schema.required ?? []).filter((k) => !(k in record)).map((k) => `${at}.${k} is missing`),
+      ...Object.keys(record)
+        .filter((k) => !(k in properties))
+        .map((k) => `${at}.${k} is not documented`),
+      ...Object.entries(record)
+        .filter(([k]) => k in properties)
+        .flatMap(([k, v]) => mismatches(doc, properties[k]!, v, `${at}.${k}`)),
+    ];
+  }
+  const actual = typeof value;
+  if (type === 'integer') return Number.isInteger(value) ? [] : [`${at} is not an integer`];
+  if (type && actual !== type) return [`${at} is a ${actual}, documented as ${type}`];
+  return [];
+}
+
 describe('the OpenAPI document of the public API', () => {
   let db: TestDatabase;
   let api: RunningApi;
   let doc: Document;
+  const feeds = new FeedServer();
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    api = await startApi(loadConfig({ DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' }));
+    await feeds.start();
+    api = await startApi(
+      loadConfig({
+        DATABASE_URL: db.url,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        FETCH_ALLOW_PRIVATE: 'true',
+        PUBLIC_RATE_LIMIT: '0',
+      }),
+    );
     doc = (await http<Document>(`${api.url}/docs-json`)).body;
+    // One exchanger whose feed has fees, limits, flags, a floating rate and a cash city: answers with every field.
+    feeds.serve('/aura.xml', { body: readFileSync(join(__dirname, '../fixtures/feeds/standard.xml'), 'utf8') });
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ id: number }>(
+        `WITH e AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ('aura', 'Aura', 'https://aura.example', 'https://aura.example/?rid=1') RETURNING id)
+         INSERT INTO feeds (exchanger_id, url, interval_s, stale_after_s) SELECT id, $1, 30, 300 FROM e RETURNING id`,
+        [feeds.url('/aura.xml')],
+      );
+      expect((await api.app.get(FeedPollService).poll(rows[0]!.id, 'manual')).status).toBe('ok');
+    } finally {
+      await client.end();
+    }
   });
 
   afterAll(async () => {
     await api?.close();
+    await feeds.stop();
     await db?.drop();
   });
 
@@ -137,5 +223,38 @@ describe('the OpenAPI document of the public API', () => {
   it('documents 304 where an answer carries an ETag', () => {
     for (const path of ['/v1/rates', '/v1/directions', '/v1/exchangers', '/v1/exchangers/{slug}'])
       expect(Object.keys(doc.paths[path]!.get!.responses), path).toContain('304');
+  });
+
+  it('describes what each operation really answers, field for field', async () => {
+    const calls: Array<[string, string]> = [
+      ['/v1/rates', '/v1/rates?from=BTC&to=SBERRUB&amount=0.5'],
+      ['/v1/rates', '/v1/rates?from=USDTTRC20&to=TCSBRUB'],
+      ['/v1/rates', '/v1/rates?from=PMUSD&to=BTC'],
+      ['/v1/rates', '/v1/rates?from=ETH&to=USDTERC20'],
+      ['/v1/rates/history', '/v1/rates/history?from=BTC&to=SBERRUB'],
+      ['/v1/directions', '/v1/directions?limit=3'],
+      ['/v1/exchangers', '/v1/exchangers'],
+      ['/v1/exchangers/{slug}', '/v1/exchangers/aura'],
+      ['/v1/currencies', '/v1/currencies?withOffers=true'],
+      ['/v1/currencies/{code}', '/v1/currencies/BTC'],
+      ['/v1/cities', '/v1/cities?lang=ru'],
+      ['/health/live', '/health/live'],
+      ['/health/ready', '/health/ready'],
+    ];
+    for (const [path, url] of calls) {
+      const answer = await http<Record<string, unknown>>(`${api.url}${url}`);
+      expect(answer.status, url).toBe(200);
+      const schema = doc.paths[path]!.get!.responses['200']!.content!['application/json']!.schema;
+      expect(mismatches(doc, schema, answer.body), url).toEqual([]);
+    }
+    // The answers had something in them to check.
+    const table = await http<{ items: Array<{ fromFee: unknown[]; flags: string[] }> }>(
+      `${api.url}/v1/rates?from=PMUSD&to=BTC`,
+    );
+    expect(table.body.items[0]!.fromFee.length).toBeGreaterThan(0);
+    for (const url of ['/v1/rates?from=BTC&to=BTC', '/v1/rates?from=BTC&to=NOPE', '/v1/exchangers/nope']) {
+      const answer = await http<Record<string, unknown>>(`${api.url}${url}`);
+      expect(mismatches(doc, { $ref: '#/components/schemas/ApiErrorDto' }, answer.body), url).toEqual([]);
+    }
   });
 });

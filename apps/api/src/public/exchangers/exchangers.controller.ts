@@ -6,7 +6,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { ApiErrors } from '../../common/api-errors.decorator';
 import { sendCacheable } from '../cacheable-reply';
 import { ApiCacheableOk, PublicApi } from '../public-docs';
-import { ExchangerListDto, ExchangerProfileDto } from './exchangers.dto';
+import { PublicExchangerListDto, ExchangerProfileDto } from './exchangers.dto';
 import { ExchangerProfilesService } from './exchangers.service';
 
 @PublicApi('exchangers')
@@ -24,7 +24,7 @@ export class ExchangersController {
     summary: 'The active exchangers',
     description: 'Every active exchanger by name, with its count of shown offers and whether its feeds are fresh.',
   })
-  @ApiCacheableOk(ExchangerListDto)
+  @ApiCacheableOk(PublicExchangerListDto)
   async list(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
     return sendCacheable(request, reply, await this.exchangers.list(), this.config.public.cacheSeconds);
   }

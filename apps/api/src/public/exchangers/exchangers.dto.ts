@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-/** An active exchanger as visitors see it. */
-export class ExchangerDto {
+/** An active exchanger as visitors see it (named apart from the admin side's ExchangerDto: one schema name each). */
+export class PublicExchangerDto {
   @ApiProperty({ example: 'aura', description: 'the exchanger in /v1/exchangers/{slug} and /go/{slug}' })
   slug!: string;
   @ApiProperty({ example: 'Aura' }) name!: string;
@@ -21,8 +21,8 @@ export class ExchangerDto {
   fresh!: boolean;
 }
 
-export class ExchangerListDto {
-  @ApiProperty({ type: [ExchangerDto], description: 'by name' }) items!: ExchangerDto[];
+export class PublicExchangerListDto {
+  @ApiProperty({ type: [PublicExchangerDto], description: 'by name' }) items!: PublicExchangerDto[];
 }
 
 /** A direction an exchanger shows, with its rate. */
@@ -35,7 +35,7 @@ export class ExchangerDirectionDto {
   rate!: string;
 }
 
-export class ExchangerProfileDto extends ExchangerDto {
+export class ExchangerProfileDto extends PublicExchangerDto {
   @ApiProperty({ type: [ExchangerDirectionDto], description: 'its shown offers, by from, to and city' })
   directions!: ExchangerDirectionDto[];
 }

@@ -69,7 +69,8 @@ export class RatesQuery extends DirectionQuery {
   limit?: number;
 }
 
-export class FeeDto {
+/** A fee of an offer (named apart from the admin side's FeeDto: OpenAPI schema names are global). */
+export class RateFeeDto {
   @ApiProperty({ enum: ['fixed', 'percent'], example: 'percent', description: 'an amount, or a percent of the amount' })
   kind!: 'fixed' | 'percent';
   @ApiProperty({ type: String, example: '0.5', description: 'a decimal string' }) value!: string;
@@ -81,7 +82,7 @@ export class FeeDto {
   unit?: string;
 }
 
-export class FloatingTermsDto {
+export class RateFloatingTermsDto {
   @ApiProperty({ nullable: true, type: String, example: '1', description: 'how far the rate may move, in percent' })
   percent!: string | null;
   @ApiProperty({ nullable: true, type: Number, example: 30, description: 'within how many minutes' })
@@ -109,17 +110,17 @@ export class RateItemDto {
   @ApiProperty({ ...NULLABLE_DECIMAL, description: 'the most you can give' }) fromMax!: string | null;
   @ApiProperty({ ...NULLABLE_DECIMAL, description: 'the least you can get' }) toMin!: string | null;
   @ApiProperty({ ...NULLABLE_DECIMAL, description: 'the most you can get' }) toMax!: string | null;
-  @ApiProperty({ type: [FeeDto], description: 'fees on what you give' }) fromFee!: FeeDto[];
-  @ApiProperty({ type: [FeeDto], description: 'fees on what you get' }) toFee!: FeeDto[];
-  @ApiProperty({ type: [FeeDto], description: 'the least fee charged' }) minFee!: FeeDto[];
+  @ApiProperty({ type: [RateFeeDto], description: 'fees on what you give' }) fromFee!: RateFeeDto[];
+  @ApiProperty({ type: [RateFeeDto], description: 'fees on what you get' }) toFee!: RateFeeDto[];
+  @ApiProperty({ type: [RateFeeDto], description: 'the least fee charged' }) minFee!: RateFeeDto[];
   @ApiProperty({ type: [String], example: ['manual'], description: "the offer's flags (manual, verifying, …)" })
   flags!: string[];
   @ApiProperty({
     nullable: true,
-    type: FloatingTermsDto,
+    type: RateFloatingTermsDto,
     description: 'present when the rate floats: by up to percent within minutes (either may be null)',
   })
-  floating!: FloatingTermsDto | null;
+  floating!: RateFloatingTermsDto | null;
   @ApiProperty({
     nullable: true,
     type: Number,
