@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +10,8 @@ import { http } from '../support/http';
 import { createTestDatabase, TestDatabase } from '../support/services';
 
 const run = promisify(execFile);
+/** The document the typed client (`test/client/generated`, `npm run openapi:client`) was generated from. */
+const SNAPSHOT = join(__dirname, '../client/openapi.json');
 
 interface LintProblem {
   ruleId: string;
@@ -52,5 +54,11 @@ describe('the OpenAPI document', () => {
       .filter((p) => p.severity === 'error')
       .map((p) => `${p.ruleId} at ${p.location[0]?.pointer ?? '?'}: ${p.message}`);
     expect(errors).toEqual([]);
+  });
+
+  it('is the document the typed client was generated from (regenerate with npm run openapi:client)', async () => {
+    const served = `${JSON.stringify((await http<unknown>(`${api.url}/docs-json`)).body, null, 2)}\n`;
+    if (process.env.OPENAPI_WRITE === '1') writeFileSync(SNAPSHOT, served);
+    expect(served).toBe(readFileSync(SNAPSHOT, 'utf8'));
   });
 });

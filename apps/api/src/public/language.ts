@@ -1,9 +1,25 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { applyDecorators, Header } from '@nestjs/common';
+import { ApiHeader, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 
 /** The languages the catalog has names in. */
 export const LANGUAGES = ['en', 'ru'] as const;
 export type Language = (typeof LANGUAGES)[number];
+
+/**
+ * A handler whose answer depends on `Accept-Language`: says so to caches (`Vary`) and documents the header
+ * as optional (Nest's `@Headers('accept-language')` alone would make generated clients require it).
+ */
+export function AcceptsLanguage(): MethodDecorator {
+  return applyDecorators(
+    Header('vary', 'Accept-Language'),
+    ApiHeader({
+      name: 'accept-language',
+      required: false,
+      description: 'en or ru preferred, when `lang` is not given',
+    }),
+  );
+}
 
 /** `?lang=`: which of the names an answer shows where it shows one (`displayName`). */
 export class LanguageQuery {

@@ -1,8 +1,8 @@
-import { Controller, Get, Header, Headers, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Headers, Query, UseGuards } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/api-errors.decorator';
-import { languageOf, LanguageQuery } from '../language';
+import { AcceptsLanguage, languageOf, LanguageQuery } from '../language';
 import { PublicApi } from '../public-docs';
 import { CityListDto } from './cities.dto';
 import { CitiesService } from './cities.service';
@@ -14,7 +14,7 @@ export class CitiesController {
   constructor(private readonly cities: CitiesService) {}
 
   @Get()
-  @Header('vary', 'Accept-Language')
+  @AcceptsLanguage()
   @ApiOperation({
     summary: 'The city catalog',
     description:

@@ -1,8 +1,8 @@
-import { Controller, Get, Header, Headers, Param, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Headers, Param, Query, UseGuards } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/api-errors.decorator';
-import { languageOf, LanguageQuery } from '../language';
+import { AcceptsLanguage, languageOf, LanguageQuery } from '../language';
 import { PublicApi } from '../public-docs';
 import { CurrencyDetailDto, CurrencyListDto, ListCurrenciesQuery } from './currencies.dto';
 import { CurrenciesService } from './currencies.service';
@@ -15,7 +15,7 @@ export class CurrenciesController {
 
   /** The currency catalog, each with its count of fresh offers. */
   @Get()
-  @Header('vary', 'Accept-Language')
+  @AcceptsLanguage()
   @ApiOperation({
     summary: 'The currency catalog',
     description:
@@ -30,7 +30,7 @@ export class CurrenciesController {
 
   /** One currency and the currencies it is exchanged to and from. */
   @Get(':code')
-  @Header('vary', 'Accept-Language')
+  @AcceptsLanguage()
   @ApiOperation({
     summary: 'One currency, with its directions',
     description:
