@@ -175,7 +175,9 @@ export const adminExchangersControllerCreateFeed = <ThrowOnError extends boolean
 });
 
 /**
- * Every feed with its last poll, failures and freshness
+ * Every feed with its last poll, failures, freshness and rejected items
+ *
+ * `rejecting` flags a feed whose recent reads each rejected items (unknown codes, invalid items): it loses offers on every poll although it is neither failing nor stale.
  */
 export const adminFeedsControllerHealth = <ThrowOnError extends boolean = false>(options?: Options<AdminFeedsControllerHealthData, ThrowOnError>) => (options?.client ?? client).get<AdminFeedsControllerHealthResponses, AdminFeedsControllerHealthErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

@@ -534,10 +534,16 @@ export type StoredErrorDto = {
     message: string;
 };
 
+export type RejectedItemDto = {
+    index: number;
+    reason: string;
+};
+
 export type FeedHealthDto = {
     id: number;
     exchangerId: number;
     exchangerSlug: string;
+    exchangerName: string;
     url: string;
     enabled: boolean;
     exchangerStatus: 'active' | 'paused' | 'disabled';
@@ -561,6 +567,18 @@ export type FeedHealthDto = {
      * offers stored from it
      */
     offers: number;
+    /**
+     * items the latest run that read items rejected (unknown codes, invalid items); null before any such run. Runs that read nothing (not modified, unchanged, maintenance, a failed fetch) are skipped
+     */
+    lastRejected: number | null;
+    /**
+     * the first reasons of that run's rejected items (all of them are in the feed's runs)
+     */
+    lastRejects: Array<RejectedItemDto>;
+    /**
+     * each of the feed's last 3 runs that read items (fewer if it has fewer) rejected some: offers are lost on every poll, a problem although the feed is fresh and not failing
+     */
+    rejecting: boolean;
 };
 
 export type FeedHealthListDto = {
@@ -574,11 +592,6 @@ export type UpdateFeedDto = {
     timeoutMs?: number;
     staleAfterSeconds?: number;
     enabled?: boolean;
-};
-
-export type RejectedItemDto = {
-    index: number;
-    reason: string;
 };
 
 export type FeedRunDto = {

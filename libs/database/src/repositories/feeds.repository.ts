@@ -53,6 +53,11 @@ const FEED_COLUMNS: Record<string, string> = {
   enabled: 'enabled',
 };
 
+/** How many of a feed's latest reading runs must all reject items for its health to say `rejecting`. */
+export const READS_JUDGED = 3;
+/** How many reasons of the last read's rejected items the health list carries (the runs carry them all). */
+const REJECTS_SHOWN = 5;
+
 /** One row of feed_runs as the poll service produces it. */
 export interface FeedRunRecord {
   trigger: string;
@@ -191,13 +196,34 @@ export class FeedsRepository {
     });
   }
 
+  /**
+   * Every feed with its last poll, failures, freshness and offer count, and what its recent reads rejected:
+   * `rejecting` when each of its last READS_JUDGED runs that read items rejected some (an unknown code, an
+   * invalid item) — a feed that loses offers on every poll, which no failure count shows. Runs that read
+   * nothing (not modified, unchanged, maintenance, a failed fetch) neither count nor break the streak: an
+   * unchanged body rejects what it rejected before, and the catalog version in its hash re-reads it when an
+   * alias is added.
+   */
   health(): Promise<unknown[]> {
     return this.dataSource.query(
-      `SELECT f.id, f.exchanger_id AS "exchangerId", e.slug AS "exchangerSlug", f.url, f.enabled, e.status AS "exchangerStatus",
-              f.last_attempt_at AS "lastAttemptAt", f.last_success_at AS "lastSuccessAt", f.last_status AS "lastStatus", f.last_error AS "lastError",
+      `SELECT f.id, f.exchanger_id AS "exchangerId", e.slug AS "exchangerSlug", e.name AS "exchangerName", f.url, f.enabled,
+              e.status AS "exchangerStatus", f.last_attempt_at AS "lastAttemptAt", f.last_success_at AS "lastSuccessAt",
+              f.last_status AS "lastStatus", f.last_error AS "lastError",
               f.consecutive_failures AS "consecutiveFailures", f.in_maintenance AS "inMaintenance", COALESCE((${FRESH_FEED_SQL}), false) AS fresh,
-              (SELECT count(*)::int FROM offers o WHERE o.feed_id = f.id) AS offers
-       FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id ORDER BY f.id`,
+              (SELECT count(*)::int FROM offers o WHERE o.feed_id = f.id) AS offers,
+              reads.last_rejected AS "lastRejected", COALESCE(reads.last_rejects, '[]'::jsonb) AS "lastRejects",
+              COALESCE(reads.judged > 0 AND reads.judged = reads.rejecting, false) AS rejecting
+       FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id
+       LEFT JOIN LATERAL (
+         SELECT count(*)::int AS judged, count(*) FILTER (WHERE r.rejected > 0)::int AS rejecting,
+                (array_agg(r.rejected ORDER BY r.started_at DESC, r.id DESC))[1] AS last_rejected,
+                (array_agg(r.rejects ORDER BY r.started_at DESC, r.id DESC))[1] AS last_rejects
+         FROM (SELECT fr.id, fr.started_at, fr.rejected,
+                      (SELECT COALESCE(jsonb_agg(x), '[]'::jsonb) FROM (SELECT x FROM jsonb_array_elements(fr.rejects) x LIMIT ${REJECTS_SHOWN}) s) AS rejects
+               FROM feed_runs fr WHERE fr.feed_id = f.id AND fr.items > 0
+               ORDER BY fr.started_at DESC, fr.id DESC LIMIT ${READS_JUDGED}) r
+       ) reads ON true
+       ORDER BY f.id`,
     );
   }
 

@@ -35,9 +35,14 @@ import { FeedAdminService } from './feeds.service';
 export class AdminFeedsController {
   constructor(private readonly feeds: FeedAdminService) {}
 
-  /** Every feed with lastSuccessAt, lastStatus, lastError, consecutiveFailures and fresh. */
+  /** Every feed with lastSuccessAt, lastStatus, lastError, consecutiveFailures, fresh and what it rejects. */
   @Get('health')
-  @ApiOperation({ summary: 'Every feed with its last poll, failures and freshness' })
+  @ApiOperation({
+    summary: 'Every feed with its last poll, failures, freshness and rejected items',
+    description:
+      '`rejecting` flags a feed whose recent reads each rejected items (unknown codes, invalid items): it loses ' +
+      'offers on every poll although it is neither failing nor stale.',
+  })
   @ApiOkResponse({ type: FeedHealthListDto })
   async health() {
     return { items: await this.feeds.health() };

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { READS_JUDGED } from '@app/database';
 import { EXCHANGER_STATUSES, FEED_DEFAULTS, FEED_FORMAT_SETTINGS, FEED_FORMATS } from '@app/domain';
 import { HttpUrlField } from '../../common/validation';
 import { DATE_TIME, NULLABLE_DATE_TIME, StoredErrorDto } from '../admin-docs';
@@ -67,11 +68,18 @@ export class FeedListDto {
   @ApiProperty({ type: [FeedDto] }) items!: FeedDto[];
 }
 
+/** One rejected item of a feed: its 0-based position and why. */
+export class RejectedItemDto {
+  @ApiProperty({ example: 4 }) index!: number;
+  @ApiProperty({ example: 'unknown currency XYZ' }) reason!: string;
+}
+
 /** A feed's state: its last poll, its failures and whether its offers are fresh. */
 export class FeedHealthDto {
   @ApiProperty({ example: 5 }) id!: number;
   @ApiProperty({ example: 3 }) exchangerId!: number;
   @ApiProperty({ example: 'aura' }) exchangerSlug!: string;
+  @ApiProperty({ example: 'Aura Exchange' }) exchangerName!: string;
   @ApiProperty({ example: 'https://aura.example/request-exportxml.xml' }) url!: string;
   @ApiProperty() enabled!: boolean;
   @ApiProperty({ enum: EXCHANGER_STATUSES }) exchangerStatus!: string;
@@ -84,16 +92,30 @@ export class FeedHealthDto {
   @ApiProperty({ description: 'the feed said it is in maintenance' }) inMaintenance!: boolean;
   @ApiProperty({ description: 'a successful poll within staleAfterSeconds' }) fresh!: boolean;
   @ApiProperty({ example: 120, description: 'offers stored from it' }) offers!: number;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 2,
+    description:
+      'items the latest run that read items rejected (unknown codes, invalid items); null before any such run. ' +
+      'Runs that read nothing (not modified, unchanged, maintenance, a failed fetch) are skipped',
+  })
+  lastRejected!: number | null;
+  @ApiProperty({
+    type: [RejectedItemDto],
+    description: "the first reasons of that run's rejected items (all of them are in the feed's runs)",
+  })
+  lastRejects!: RejectedItemDto[];
+  @ApiProperty({
+    description:
+      `each of the feed's last ${READS_JUDGED} runs that read items (fewer if it has fewer) rejected some: ` +
+      'offers are lost on every poll, a problem although the feed is fresh and not failing',
+  })
+  rejecting!: boolean;
 }
 
 export class FeedHealthListDto {
   @ApiProperty({ type: [FeedHealthDto] }) items!: FeedHealthDto[];
-}
-
-/** One rejected item of a feed: its 0-based position and why. */
-export class RejectedItemDto {
-  @ApiProperty({ example: 4 }) index!: number;
-  @ApiProperty({ example: 'unknown currency XYZ' }) reason!: string;
 }
 
 /** One poll of a feed. */

@@ -37,7 +37,7 @@ export class FeedAdminService {
     return row;
   }
 
-  /** Every feed with lastSuccessAt, lastStatus, lastError, consecutiveFailures and fresh. */
+  /** Every feed with lastSuccessAt, lastStatus, lastError, consecutiveFailures, fresh and what it rejects. */
   health(): Promise<unknown[]> {
     return this.feeds.health();
   }
