@@ -1,34 +1,387 @@
 // ratewatch reference page: pick a direction, see the best rates, refreshed in place every few seconds.
 // Plain DOM, no framework. Every value from the API is put in the page as text, never as HTML.
+// Amounts and rates stay decimal strings: they are formatted and compared as strings, never as floats.
 'use strict';
 /* global el -- from dom.js */
 
 const REFRESH_MS = 5000;
 const HISTORY_HOURS = 6;
-const KIND_NAMES = {
-  crypto: 'Crypto',
-  emoney: 'E-money',
-  bank: 'Banks',
-  online_banking: 'Online banking',
-  cash: 'Cash',
-  transfer: 'Transfers',
+const LANG_KEY = 'ratewatch.lang';
+/** A rate shows at least this many significant digits, whatever the precision of its currency. */
+const RATE_DIGITS = 6;
+/** The chart's y range is at least ±1 % of its middle: a 1 % move fills half the plot, not all of it. */
+const CHART_MIN_HALF_RANGE = 0.01;
+const CHART_HEIGHT = 170;
+const SVG = 'http://www.w3.org/2000/svg';
+
+const TEXT = {
+  en: {
+    tagline: 'reference monitoring page',
+    give: 'You give',
+    receive: 'You receive',
+    search: 'Search…',
+    amount: 'Amount',
+    optional: 'optional',
+    sideGive: 'I give',
+    sideGet: 'I want to get',
+    city: 'City',
+    allCities: 'All cities',
+    hideManual: 'Hide manual exchange',
+    hideVerifying: 'Hide verification required',
+    choose: 'Choose what you give and what you receive',
+    chartCaption: 'Best rate over the last 6 hours:',
+    chartRange: (first, last, n, since) => `from ${first} to ${last}, ${n} points since ${since}`,
+    sortBy: 'Sort by',
+    sortRate: 'best rate',
+    sortReserve: 'largest reserve',
+    sortExchanger: 'exchanger name',
+    exchanger: 'Exchanger',
+    colGive: 'You give',
+    colGet: 'You get',
+    reserve: 'Reserve',
+    fees: 'Fees',
+    limits: 'Limits',
+    flags: 'Flags',
+    updated: 'Updated',
+    exchangers: ['exchanger', 'exchangers'],
+    bestFirst: 'best first',
+    sortedBy: { reserve: 'largest reserve first', exchanger: 'by name' },
+    forGive: (amount) => `for giving ${amount}`,
+    forGet: (amount) => `to get ${amount}`,
+    none: 'No exchanger offers this direction right now.',
+    noTargets: 'Nothing can be received for this currency right now.',
+    offline: 'Offline — retrying…',
+    refused: 'The request was refused',
+    feeGive: 'give',
+    feeGet: 'get',
+    feeMin: 'min',
+    flag: {
+      manual: 'manual',
+      verifying: 'verification',
+      juridical: 'legal entities',
+      cardverify: 'card check',
+      reg: 'registration',
+      otherin: 'third-party payer',
+      otherout: 'third-party receiver',
+    },
+    floating: 'floating',
+    delay: (m) => `up to ${m} min`,
+    ago: (n, unit) => `${n} ${unit} ago`,
+    units: { s: 's', min: 'min', h: 'h' },
+    kinds: {
+      crypto: 'Crypto',
+      emoney: 'E-money',
+      bank: 'Banks',
+      online_banking: 'Online banking',
+      cash: 'Cash',
+      transfer: 'Transfers',
+    },
+  },
+  ru: {
+    tagline: 'эталонная страница мониторинга',
+    give: 'Отдаёте',
+    receive: 'Получаете',
+    search: 'Поиск…',
+    amount: 'Сумма',
+    optional: 'необязательно',
+    sideGive: 'отдаю',
+    sideGet: 'хочу получить',
+    city: 'Город',
+    allCities: 'Все города',
+    hideManual: 'Скрыть ручной обмен',
+    hideVerifying: 'Скрыть с верификацией',
+    choose: 'Выберите, что отдаёте и что получаете',
+    chartCaption: 'Лучший курс за последние 6 часов:',
+    chartRange: (first, last, n, since) => `от ${first} до ${last}, точек: ${n}, с ${since}`,
+    sortBy: 'Сортировка',
+    sortRate: 'лучший курс',
+    sortReserve: 'наибольший резерв',
+    sortExchanger: 'название обменника',
+    exchanger: 'Обменник',
+    colGive: 'Отдаёте',
+    colGet: 'Получаете',
+    reserve: 'Резерв',
+    fees: 'Комиссии',
+    limits: 'Лимиты',
+    flags: 'Условия',
+    updated: 'Обновлено',
+    exchangers: ['обменник', 'обменника', 'обменников'],
+    bestFirst: 'лучшие сверху',
+    sortedBy: { reserve: 'сначала наибольший резерв', exchanger: 'по названию' },
+    forGive: (amount) => `если отдать ${amount}`,
+    forGet: (amount) => `чтобы получить ${amount}`,
+    none: 'Сейчас это направление не предлагает ни один обменник.',
+    noTargets: 'Сейчас за эту валюту ничего не получить.',
+    offline: 'Нет связи — повторяем…',
+    refused: 'Запрос отклонён',
+    feeGive: 'отдача',
+    feeGet: 'получение',
+    feeMin: 'мин.',
+    flag: {
+      manual: 'ручной',
+      verifying: 'верификация',
+      juridical: 'юрлица',
+      cardverify: 'проверка карты',
+      reg: 'регистрация',
+      otherin: 'оплата третьим лицом',
+      otherout: 'получение третьим лицом',
+    },
+    floating: 'плавающий',
+    delay: (m) => `до ${m} мин`,
+    ago: (n, unit) => `${n} ${unit} назад`,
+    units: { s: 'с', min: 'мин', h: 'ч' },
+    kinds: {
+      crypto: 'Криптовалюты',
+      emoney: 'Электронные деньги',
+      bank: 'Банки',
+      online_banking: 'Интернет-банки',
+      cash: 'Наличные',
+      transfer: 'Переводы',
+    },
+  },
 };
+/** How each language writes numbers: the thousands separator (a no-break space in Russian) and the decimal mark. */
+const NUMBER_STYLE = { en: { group: ',', point: '.' }, ru: { group: '\u00a0', point: ',' } };
+
 const $ = (id) => document.getElementById(id);
-const state = { currencies: [], etag: null, key: '', history: [], timer: null };
+const state = {
+  lang: 'en',
+  currencies: [],
+  byCode: new Map(),
+  cities: new Map(),
+  /** What can be received for the chosen "You give" (codes), or null before it is known. */
+  targets: null,
+  targetsFor: '',
+  /** City codes with offers of the chosen cash direction; null when not cash. */
+  directionCities: null,
+  citiesFor: '',
+  etag: null,
+  key: '',
+  body: null,
+  sort: { by: 'rate', reversed: false },
+  history: [],
+  timer: null,
+  typing: null,
+};
+const t = () => TEXT[state.lang];
+
+// ---------------------------------------------------------------- decimals as strings
+
+/** Splits a plain decimal string (`-12.50`) into sign, integer digits without leading zeros, and fraction digits. */
+function splitDecimal(value) {
+  const match = /^(-?)(\d*)(?:\.(\d*))?$/.exec(String(value).trim());
+  if (!match) return null;
+  return { negative: match[1] === '-', int: match[2].replace(/^0+(?=\d)/, '') || '0', frac: match[3] || '' };
+}
+
+/** Rounds a decimal string half-up to `places` fraction digits, by digit arithmetic (BigInt carries). */
+function roundDecimal(value, places) {
+  const d = splitDecimal(value);
+  if (!d) return String(value);
+  if (d.frac.length <= places) return { ...d, frac: d.frac.padEnd(places, '0') };
+  const digits = d.int + d.frac.slice(0, places);
+  const carried = d.frac[places] >= '5' ? (BigInt(digits) + 1n).toString() : digits;
+  const padded = carried.padStart(places + 1, '0');
+  return {
+    negative: d.negative,
+    int: padded.slice(0, padded.length - places).replace(/^0+(?=\d)/, ''),
+    frac: padded.slice(padded.length - places),
+  };
+}
+
+/** Fraction digits that keep RATE_DIGITS significant digits of a decimal string (0.00001234 needs 10). */
+function significantPlaces(value) {
+  const d = splitDecimal(value);
+  if (!d) return 0;
+  if (d.int !== '0') return Math.max(0, RATE_DIGITS - d.int.length);
+  const zeros = d.frac.length - d.frac.replace(/^0+/, '').length;
+  return zeros + RATE_DIGITS;
+}
+
+/**
+ * A decimal string for people: rounded to `places`, trailing zeros cut (a whole amount shows no
+ * fraction, cents stay two digits: `6 850 000,50`), thousands grouped the way the language writes them.
+ */
+function formatDecimal(value, places, keepPlaces) {
+  const rounded = roundDecimal(value, places);
+  if (typeof rounded === 'string') return rounded;
+  let frac = rounded.frac.replace(/0+$/, '');
+  if (frac && keepPlaces) frac = frac.padEnd(places, '0');
+  const style = NUMBER_STYLE[state.lang];
+  const int = rounded.int.replace(/\B(?=(\d{3})+$)/g, style.group);
+  const negative = rounded.negative && (int !== '0' || frac !== '');
+  return `${negative ? '-' : ''}${int}${frac ? style.point + frac : ''}`;
+}
+
+/** Compares two non-negative decimal strings as numbers (-1, 0, 1) without floats: by length, then digit by digit. */
+function compareDecimal(a, b) {
+  const x = splitDecimal(a);
+  const y = splitDecimal(b);
+  if (x.int.length !== y.int.length) return x.int.length < y.int.length ? -1 : 1;
+  if (x.int !== y.int) return x.int < y.int ? -1 : 1;
+  const width = Math.max(x.frac.length, y.frac.length);
+  const [p, q] = [x.frac.padEnd(width, '0'), y.frac.padEnd(width, '0')];
+  return p === q ? 0 : p < q ? -1 : 1;
+}
+
+/** The catalog entry of a code, or a stand-in that shows the code itself. */
+function currency(code) {
+  return state.byCode.get(code) || { code, unit: code, precision: 8, kind: '', name: { en: code, ru: code } };
+}
+
+/** An amount of a currency: `6,900,000 RUB`, `0.5 BTC`. */
+function amountOf(value, code) {
+  const c = currency(code);
+  return `${formatDecimal(value, c.precision, c.precision <= 2)} ${c.unit}`;
+}
+
+/** A rate's number in units of `code`: the currency's precision, or more digits for a small rate (0.0000146). */
+function rateNumber(value, code) {
+  const c = currency(code);
+  return formatDecimal(value, Math.max(c.precision, significantPlaces(value)), c.precision <= 2);
+}
+
+/** A rate with its unit: `6,900,000 RUB` for 1 BTC. */
+function rateOf(value, code) {
+  return `${rateNumber(value, code)} ${currency(code).unit}`;
+}
+
+// ---------------------------------------------------------------- language
+
+/** The plural form of `forms` for n: English one/other, Russian one/few/many (1 обменник, 2 обменника, 5 обменников). */
+function plural(n, forms, lang) {
+  if ((lang || state.lang) === 'ru') {
+    const [ten, hundred] = [n % 10, n % 100];
+    if (ten === 1 && hundred !== 11) return forms[0];
+    if (ten >= 2 && ten <= 4 && (hundred < 12 || hundred > 14)) return forms[1];
+    return forms[2];
+  }
+  return n === 1 ? forms[0] : forms[1];
+}
+
+function nameOf(entry) {
+  return (entry.name && entry.name[state.lang]) || entry.code;
+}
+
+function chooseLanguage() {
+  let saved = null;
+  try {
+    saved = localStorage.getItem(LANG_KEY);
+  } catch {
+    // storage may be off (private mode): the browser's language decides
+  }
+  if (saved === 'en' || saved === 'ru') return saved;
+  return /^ru\b/i.test(navigator.language || '') ? 'ru' : 'en';
+}
+
+/** Switches every label, name and number on the page to `lang`, and remembers it. */
+function setLanguage(lang) {
+  state.lang = lang;
+  try {
+    localStorage.setItem(LANG_KEY, lang);
+  } catch {
+    // not remembered, still switched
+  }
+  document.documentElement.lang = lang;
+  for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t()[node.dataset.i18n];
+  for (const node of document.querySelectorAll('[data-i18n-placeholder]'))
+    node.placeholder = t()[node.dataset.i18nPlaceholder];
+  for (const button of document.querySelectorAll('[data-lang]'))
+    button.setAttribute('aria-pressed', String(button.dataset.lang === lang));
+  fillSelect($('from'), $('from-filter').value);
+  fillSelect($('to'), $('to-filter').value);
+  fillCities();
+  render();
+  drawChart();
+}
+
+// ---------------------------------------------------------------- pickers
 
 /** Fills a select with the currencies matching `filter`, grouped by kind, keeping the selection. */
 function fillSelect(select, filter) {
   const selected = select.value;
   const words = filter.trim().toLowerCase();
+  const onlyTargets = select.id === 'to' ? state.targets : null;
   const groups = new Map();
   for (const c of state.currencies) {
+    if (onlyTargets && !onlyTargets.has(c.code)) continue;
     if (words && !`${c.code} ${c.name.en} ${c.name.ru} ${c.ticker}`.toLowerCase().includes(words)) continue;
-    if (!groups.has(c.kind)) groups.set(c.kind, el('optgroup', { label: KIND_NAMES[c.kind] || c.kind }));
-    groups.get(c.kind).append(el('option', { value: c.code, text: `${c.displayName} — ${c.code}` }));
+    if (!groups.has(c.kind)) groups.set(c.kind, el('optgroup', { label: t().kinds[c.kind] || c.kind }));
+    groups.get(c.kind).append(el('option', { value: c.code, text: `${nameOf(c)} — ${c.code}` }));
   }
   select.replaceChildren(...groups.values());
   if (selected && [...select.options].some((o) => o.value === selected)) select.value = selected;
 }
+
+/** Every page of `/v1/directions?from=` (keyed pages, followed by nextCursor; 20 pages of 1000 at most). */
+async function directionsFrom(from) {
+  const targets = new Set();
+  let cursor = null;
+  for (let page = 0; page < 20; page++) {
+    const params = new URLSearchParams({ from, limit: '1000' });
+    if (cursor) params.set('cursor', cursor);
+    const response = await fetch(`/v1/directions?${params}`);
+    if (!response.ok) return null;
+    const body = await response.json();
+    for (const d of body.items) targets.add(d.to);
+    cursor = body.nextCursor;
+    if (!cursor) break;
+  }
+  return targets;
+}
+
+/** Narrows "You receive" to the directions that exist from the chosen "You give". */
+async function loadTargets() {
+  const from = $('from').value;
+  if (!from || from === state.targetsFor) return;
+  state.targetsFor = from;
+  const targets = await directionsFrom(from).catch(() => null);
+  if (from !== $('from').value) return;
+  state.targets = targets;
+  fillSelect($('to'), $('to-filter').value);
+  if (targets && targets.size === 0) $('status').textContent = t().noTargets;
+}
+
+function isCashDirection() {
+  return [$('from').value, $('to').value].some((code) => currency(code).kind === 'cash');
+}
+
+/** The cities the chosen cash direction has offers in (from its whole table), or null when it is not cash. */
+async function loadDirectionCities() {
+  const direction = `${$('from').value}|${$('to').value}`;
+  if (direction === state.citiesFor) return;
+  state.citiesFor = direction;
+  state.directionCities = null;
+  if (isCashDirection()) {
+    const params = new URLSearchParams({ from: $('from').value, to: $('to').value, limit: '500' });
+    const body = await fetch(`/v1/rates?${params}`)
+      .then((r) => (r.ok ? r.json() : null))
+      .catch(() => null);
+    if (direction !== state.citiesFor) return;
+    const codes = body ? body.items.map((i) => i.city).filter(Boolean) : [];
+    // No offer names a city (or the table failed): any city of the catalog may be asked for.
+    state.directionCities = new Set(codes.length > 0 ? codes : state.cities.keys());
+  }
+  fillCities();
+}
+
+/** The city picker: names in the chosen language, shown for cash directions only. */
+function fillCities() {
+  const select = $('city');
+  const chosen = select.value || new URLSearchParams(location.search).get('city') || '';
+  $('city-field').hidden = state.directionCities === null;
+  if (state.directionCities === null) return void select.replaceChildren();
+  const codes = new Set(state.directionCities);
+  if (chosen && state.cities.has(chosen)) codes.add(chosen);
+  const options = [...codes]
+    .map((code) => state.cities.get(code) || { code, name: { en: code, ru: code } })
+    .sort((a, b) => nameOf(a).localeCompare(nameOf(b), state.lang))
+    .map((c) => el('option', { value: c.code, text: nameOf(c) }));
+  select.replaceChildren(el('option', { value: '', text: t().allCities }), ...options);
+  select.value = codes.has(chosen) ? chosen : '';
+}
+
+// ---------------------------------------------------------------- the table
 
 function query() {
   const from = $('from').value;
@@ -40,50 +393,150 @@ function query() {
     params.set('amount', amount);
     params.set('side', $('side').value);
   }
-  const city = $('city').value.trim();
-  if (city) params.set('city', city.toUpperCase());
+  if (!$('city-field').hidden && $('city').value) params.set('city', $('city').value);
+  const exclude = ['manual', 'verifying'].filter((flag) => $(`hide-${flag}`).checked);
+  if (exclude.length > 0) params.set('exclude', exclude.join(','));
   return params;
 }
 
 function age(iso) {
   const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-  if (seconds < 60) return `${seconds} s ago`;
-  if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
-  return `${Math.round(seconds / 3600)} h ago`;
+  const { ago, units } = t();
+  if (seconds < 60) return ago(seconds, units.s);
+  if (seconds < 3600) return ago(Math.round(seconds / 60), units.min);
+  return ago(Math.round(seconds / 3600), units.h);
 }
 
 function limits(item, from, to) {
+  const range = (min, max, code) =>
+    `${min ? formatDecimal(min, currency(code).precision) : '0'} – ${max ? amountOf(max, code) : `∞ ${currency(code).unit}`}`;
   const parts = [];
-  if (item.fromMin || item.fromMax) parts.push(`${item.fromMin || '0'} – ${item.fromMax || '∞'} ${from}`);
-  if (item.toMin || item.toMax) parts.push(`${item.toMin || '0'} – ${item.toMax || '∞'} ${to}`);
+  if (item.fromMin || item.fromMax) parts.push(range(item.fromMin, item.fromMax, from));
+  if (item.toMin || item.toMax) parts.push(range(item.toMin, item.toMax, to));
   return parts.join(', ') || '—';
+}
+
+/** One fee: `0.5 %`, or a fixed amount in its unit (a catalog code is shown as its display unit). */
+function feeText(fee, code) {
+  if (fee.kind === 'percent') return `${formatDecimal(fee.value, 8)} %`;
+  if (fee.unit && !state.byCode.has(fee.unit)) return `${formatDecimal(fee.value, 8)} ${fee.unit}`;
+  return amountOf(fee.value, fee.unit || code);
+}
+
+function fees(item, from, to) {
+  const { feeGive, feeGet, feeMin } = t();
+  const badges = [
+    ...item.fromFee.map((f) => `${feeGive}: ${feeText(f, from)}`),
+    ...item.toFee.map((f) => `${feeGet}: ${feeText(f, to)}`),
+    ...item.minFee.map((f) => `${feeMin}: ${feeText(f, from)}`),
+  ].map((text) => el('span', { class: 'badge fee', text }));
+  return badges.length > 0 ? badges : ['—'];
+}
+
+function flags(item) {
+  const words = t();
+  const badges = item.flags.map((f) => el('span', { class: `badge flag flag-${f}`, text: words.flag[f] || f }));
+  if (item.floating) {
+    const { percent, minutes } = item.floating;
+    const terms = [percent ? `±${formatDecimal(percent, 4)} %` : '', minutes ? `${minutes} ${words.units.min}` : '']
+      .filter(Boolean)
+      .join(' / ');
+    badges.push(
+      el('span', { class: 'badge flag flag-floating', text: `${words.floating}${terms ? ' ' + terms : ''}` }),
+    );
+  }
+  if (item.delayMinutes) badges.push(el('span', { class: 'badge', text: words.delay(item.delayMinutes) }));
+  if (item.city)
+    badges.push(el('span', { class: 'badge city', text: nameOf(state.cities.get(item.city) || { code: item.city }) }));
+  return badges;
 }
 
 function row(item, answer) {
   const give = answer.amount ? item.give : item.in;
   const get = answer.amount ? item.get : item.out;
-  const flags = el(
-    'td',
-    { 'data-label': 'Flags' },
-    ...item.flags.map((f) => el('span', { class: 'badge', text: f })),
-    item.city ? el('span', { class: 'badge', text: item.city }) : null,
-  );
+  const cell = (label, attrs, ...children) => el('td', { 'data-label': t()[label], ...attrs }, ...children);
   return el(
     'tr',
     {},
-    el(
-      'td',
-      { 'data-label': 'Exchanger' },
+    cell(
+      'exchanger',
+      {},
       el('a', { class: 'go', href: item.goUrl, rel: 'nofollow noopener', text: item.exchanger.name }),
     ),
-    el('td', { class: 'num', 'data-label': 'You give', text: `${give} ${answer.from}` }),
-    el('td', { class: 'num', 'data-label': 'You get', text: `${get} ${answer.to}` }),
-    el('td', { class: 'num', 'data-label': 'Reserve', text: item.reserve ? `${item.reserve} ${answer.to}` : '—' }),
-    el('td', { 'data-label': 'Limits', text: limits(item, answer.from, answer.to) }),
-    flags,
-    el('td', { 'data-label': 'Updated', class: 'age', 'data-at': item.updatedAt, text: age(item.updatedAt) }),
+    cell('colGive', { class: 'num', text: amountOf(give, answer.from) }),
+    cell('colGet', { class: 'num', text: answer.amount ? amountOf(get, answer.to) : rateOf(get, answer.to) }),
+    cell('reserve', { class: 'num', text: item.reserve ? amountOf(item.reserve, answer.to) : '—' }),
+    cell('fees', { class: 'fees' }, ...fees(item, answer.from, answer.to)),
+    cell('limits', { text: limits(item, answer.from, answer.to) }),
+    cell('flags', {}, ...flags(item)),
+    cell('updated', { class: 'age', 'data-at': item.updatedAt, text: age(item.updatedAt) }),
   );
 }
+
+/** What ranks an item best: what you get for the amount, what you give to get it (less is better), or the rate. */
+function byBest(a, b, answer) {
+  if (!answer.amount) return compareDecimal(b.rate, a.rate);
+  return answer.side === 'get' ? compareDecimal(a.give, b.give) : compareDecimal(b.get, a.get);
+}
+
+/** Each column's natural order (best rate first, largest reserve first, names A to Z); a second click reverses it. */
+const SORTS = {
+  rate: { compare: byBest, aria: 'descending' },
+  reserve: { compare: (a, b) => compareDecimal(b.reserve, a.reserve), aria: 'descending' },
+  exchanger: {
+    compare: (a, b) => a.exchanger.name.localeCompare(b.exchanger.name, state.lang, { sensitivity: 'base' }),
+    aria: 'ascending',
+  },
+};
+
+/** The answer's items in the chosen order; ties keep the API's order (larger reserve, fresher first). */
+function sortedItems(answer) {
+  const { by, reversed } = state.sort;
+  const sign = reversed ? -1 : 1;
+  const order = (a, b) => {
+    // An unknown reserve goes last whichever way the column is sorted.
+    if (by === 'reserve' && !a.reserve !== !b.reserve) return a.reserve ? -1 : 1;
+    if (by === 'reserve' && !a.reserve) return 0;
+    return sign * SORTS[by].compare(a, b, answer);
+  };
+  return answer.items
+    .map((item, index) => ({ item, index }))
+    .sort((a, b) => order(a.item, b.item) || a.index - b.index)
+    .map(({ item }) => item);
+}
+
+function setSort(by, reversed) {
+  state.sort = { by, reversed };
+  $('sort').value = by;
+  render();
+}
+
+/** Puts the last answer in the page: title, status line and table, in the chosen order and language. */
+function render() {
+  const body = state.body;
+  for (const th of document.querySelectorAll('#rates th[data-sort]')) {
+    const sort = SORTS[th.dataset.sort];
+    const flipped = sort.aria === 'descending' ? 'ascending' : 'descending';
+    if (th.dataset.sort !== state.sort.by) th.removeAttribute('aria-sort');
+    else th.setAttribute('aria-sort', state.sort.reversed ? flipped : sort.aria);
+  }
+  if (!body) return;
+  const words = t();
+  $('title').textContent = `${nameOf(currency(body.from))} → ${nameOf(currency(body.to))}`;
+  const n = body.items.length;
+  const order = state.sort.reversed ? '' : state.sort.by === 'rate' ? words.bestFirst : words.sortedBy[state.sort.by];
+  const amount = body.amount
+    ? ` — ${body.side === 'get' ? words.forGet(amountOf(body.amount, body.to)) : words.forGive(amountOf(body.amount, body.from))}`
+    : '';
+  $('status').textContent =
+    n === 0 ? words.none : `${n} ${plural(n, words.exchangers)}${order ? `, ${order}` : ''}${amount}.`;
+  // One swap of the whole body: no flicker, no half-drawn table.
+  $('rates').tBodies[0].replaceChildren(...sortedItems(body).map((item) => row(item, body)));
+  $('rates').hidden = n === 0;
+  document.querySelector('.sort-by').hidden = n === 0;
+}
+
+// ---------------------------------------------------------------- the chart
 
 /** The direction's best rate over the last hours (a point a minute in which someone looked), then live. */
 async function loadHistory(key) {
@@ -108,64 +561,146 @@ async function loadHistory(key) {
   }
 }
 
-/** Plotting needs numbers: rates become floats here only to place pixels; everywhere else they stay strings. */
+function svg(tag, attrs, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function clock(ms) {
+  return new Date(ms).toLocaleTimeString(state.lang === 'ru' ? 'ru-RU' : 'en-GB', {
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+}
+
+/**
+ * The y range: the data's, padded by a tenth, and never narrower than ±CHART_MIN_HALF_RANGE of its
+ * middle, so small moves look small. Plotting needs numbers: rates become floats here only to place
+ * pixels and to label the scale; everywhere else they stay strings.
+ */
+function yRange(values) {
+  const [lo, hi] = [Math.min(...values), Math.max(...values)];
+  const mid = (lo + hi) / 2;
+  const half = Math.max(((hi - lo) / 2) * 1.1, Math.abs(mid) * CHART_MIN_HALF_RANGE, Number.MIN_VALUE);
+  return { min: mid - half, max: mid + half, mid };
+}
+
+/** A scale label: the value with enough digits to tell the three labels apart, formatted like any rate. */
+function scaleLabel(value, span) {
+  const places = Math.min(12, Math.max(0, 2 - Math.floor(Math.log10(span))));
+  return formatDecimal(value.toFixed(places), places);
+}
+
 function drawChart() {
   const points = state.history;
   if (points.length < 2) return void ($('chart').hidden = true);
+  $('chart').hidden = false;
+  const chart = $('chart-svg');
+  const width = Math.max(200, Math.round(chart.getBoundingClientRect().width) || 600);
+  const pad = { left: 4, right: 4, top: 8, bottom: 20 };
+  const plot = { x: pad.left, y: pad.top, w: width - pad.left - pad.right, h: CHART_HEIGHT - pad.top - pad.bottom };
   const values = points.map((p) => parseFloat(p.rate));
-  const min = Math.min(...values);
-  const max = Math.max(...values);
+  const range = yRange(values);
   const t0 = points[0].at;
   const span = Math.max(1, points[points.length - 1].at - t0);
-  const coords = points.map(
-    (p, i) => `${((p.at - t0) / span) * 300},${max === min ? 30 : 55 - ((values[i] - min) / (max - min)) * 50}`,
+  const x = (at) => plot.x + ((at - t0) / span) * plot.w;
+  const y = (v) => plot.y + (1 - (v - range.min) / (range.max - range.min)) * plot.h;
+  const nodes = [];
+  for (const v of [range.max, range.mid, range.min]) {
+    const at = y(v);
+    nodes.push(svg('line', { class: 'grid', x1: plot.x, x2: plot.x + plot.w, y1: at, y2: at }));
+    nodes.push(
+      svg('text', { class: 'y-label', x: plot.x + 2, y: Math.max(at - 3, 9) }, scaleLabel(v, range.max - range.min)),
+    );
+  }
+  const bottom = plot.y + plot.h;
+  for (const [at, anchor] of [
+    [t0, 'start'],
+    [t0 + span / 2, 'middle'],
+    [t0 + span, 'end'],
+  ])
+    nodes.push(svg('text', { class: 'x-label', x: x(at), y: bottom + 14, 'text-anchor': anchor }, clock(at)));
+  nodes.push(
+    svg('polyline', {
+      class: 'line',
+      points: points.map((p, i) => `${x(p.at).toFixed(1)},${y(values[i]).toFixed(1)}`).join(' '),
+    }),
   );
-  $('chart-svg').replaceChildren(document.createElementNS('http://www.w3.org/2000/svg', 'polyline'));
-  $('chart-svg').firstChild.setAttribute('points', coords.join(' '));
-  $('chart-range').textContent =
-    `from ${points[0].rate} to ${points[points.length - 1].rate}, ${points.length} points since ${new Date(points[0].at).toLocaleTimeString()}`;
-  $('chart').hidden = false;
+  chart.setAttribute('viewBox', `0 0 ${width} ${CHART_HEIGHT}`);
+  chart.dataset.plotTop = String(plot.y);
+  chart.dataset.plotHeight = String(plot.h);
+  chart.replaceChildren(...nodes);
+  const to = $('to').value;
+  $('chart-range').textContent = t().chartRange(
+    rateNumber(points[0].rate, to),
+    rateNumber(points[points.length - 1].rate, to),
+    points.length,
+    new Date(points[0].at).toLocaleTimeString(state.lang === 'ru' ? 'ru-RU' : 'en-US'),
+  );
+}
+
+// ---------------------------------------------------------------- refreshing
+
+/** `from|to|city` of a query string: what the history belongs to. */
+function directionOf(key) {
+  const params = new URLSearchParams(key);
+  return ['from', 'to', 'city'].map((name) => params.get(name) || '').join('|');
+}
+
+/** Back to the empty page when no direction is chosen (a new "You give" without the old "You receive"). */
+function clearTable() {
+  state.key = '';
+  state.body = null;
+  state.history = [];
+  $('rates').hidden = true;
+  $('chart').hidden = true;
+  document.querySelector('.sort-by').hidden = true;
+  $('title').textContent = t().choose;
+  if (!state.targets || state.targets.size > 0) $('status').textContent = '';
 }
 
 async function refresh() {
   const params = query();
-  if (!params) return;
+  if (!params) return clearTable();
   const key = params.toString();
   if (key !== state.key) {
+    const changedDirection = directionOf(key) !== directionOf(state.key);
     state.key = key;
     state.etag = null;
-    state.history = [];
     history.replaceState(null, '', `/?${key}`);
-    void loadHistory(key);
+    // The chart is the direction's: an amount or a filter changes the table, not the history.
+    if (changedDirection) {
+      state.history = [];
+      void loadHistory(key);
+    }
   }
   const headers = state.etag ? { 'if-none-match': state.etag } : {};
   let response;
   try {
     response = await fetch(`/v1/rates?${key}&limit=100`, { headers });
   } catch {
-    $('status').textContent = 'Offline — retrying…';
+    $('status').textContent = t().offline;
     return;
   }
   if (key !== state.key) return;
   for (const cell of document.querySelectorAll('#rates td.age')) cell.textContent = age(cell.dataset.at);
   if (response.status === 304) return;
   const body = await response.json();
+  if (key !== state.key) return;
   if (!response.ok) {
-    $('status').textContent = [].concat(body.message || body.error || 'The request was refused').join('; ');
+    state.body = null;
+    $('status').textContent = [].concat(body.message || body.error || t().refused).join('; ');
     $('rates').hidden = true;
     return;
   }
   state.etag = response.headers.get('etag');
-  const names = (code) => (state.currencies.find((c) => c.code === code) || { displayName: code }).displayName;
-  $('title').textContent = `${names(body.from)} → ${names(body.to)}`;
-  $('status').textContent =
-    body.items.length === 0
-      ? 'No exchanger offers this direction right now.'
-      : `${body.items.length} exchangers, best first${body.amount ? ` — for ${body.amount} ${body.side === 'get' ? body.to + ' to get' : body.from + ' to give'}` : ''}.`;
-  // One swap of the whole body: no flicker, no half-drawn table.
-  $('rates').tBodies[0].replaceChildren(...body.items.map((item) => row(item, body)));
-  $('rates').hidden = body.items.length === 0;
-  const best = body.items[0];
+  state.body = body;
+  render();
+  // The chart follows the direction's best rate: a table with an amount or filters ranks by other things.
+  const best =
+    body.amount || body.items.length === 0 ? null : [...body.items].sort((a, b) => compareDecimal(b.rate, a.rate))[0];
   if (best && (state.history.length === 0 || state.history[state.history.length - 1].rate !== best.rate))
     state.history.push({ at: Date.now(), rate: best.rate });
   drawChart();
@@ -173,27 +708,38 @@ async function refresh() {
 
 function schedule() {
   clearInterval(state.timer);
-  void refresh();
+  void Promise.all([loadTargets(), loadDirectionCities()]).then(() => refresh());
   state.timer = setInterval(() => void refresh(), REFRESH_MS);
 }
 
 async function start() {
-  const answer = await fetch('/v1/currencies?withOffers=true').then((r) => r.json());
+  const [answer, cities] = await Promise.all([
+    fetch('/v1/currencies?withOffers=true').then((r) => r.json()),
+    fetch('/v1/cities')
+      .then((r) => (r.ok ? r.json() : { items: [] }))
+      .catch(() => ({ items: [] })),
+  ]);
   state.currencies =
     answer.items.length > 0 ? answer.items : (await fetch('/v1/currencies').then((r) => r.json())).items;
+  state.byCode = new Map(state.currencies.map((c) => [c.code, c]));
+  state.cities = new Map(cities.items.map((c) => [c.code, c]));
   const params = new URLSearchParams(location.search);
   fillSelect($('from'), '');
-  fillSelect($('to'), '');
   if (params.get('from')) $('from').value = params.get('from');
+  await loadTargets();
   if (params.get('to')) $('to').value = params.get('to');
   if (params.get('amount')) $('amount').value = params.get('amount');
   if (params.get('side')) $('side').value = params.get('side');
-  if (params.get('city')) $('city').value = params.get('city');
+  const exclude = (params.get('exclude') || '').split(',');
+  for (const flag of ['manual', 'verifying']) $(`hide-${flag}`).checked = exclude.includes(flag);
+  await loadDirectionCities();
+  setLanguage(state.lang);
   for (const side of ['from', 'to']) {
     $(`${side}-filter`).addEventListener('input', (e) => fillSelect($(side), e.target.value));
     $(side).addEventListener('change', schedule);
   }
-  for (const id of ['amount', 'side', 'city']) $(id).addEventListener('change', schedule);
+  for (const id of ['amount', 'side', 'city', 'hide-manual', 'hide-verifying'])
+    $(id).addEventListener('change', schedule);
   $('amount').addEventListener('input', () => {
     clearTimeout(state.typing);
     state.typing = setTimeout(schedule, 400);
@@ -202,7 +748,17 @@ async function start() {
     e.preventDefault();
     schedule();
   });
+  for (const button of document.querySelectorAll('button.sort'))
+    button.addEventListener('click', () => {
+      const by = button.dataset.sort;
+      setSort(by, state.sort.by === by && !state.sort.reversed);
+    });
+  $('sort').addEventListener('change', () => setSort($('sort').value, false));
+  for (const button of document.querySelectorAll('[data-lang]'))
+    button.addEventListener('click', () => setLanguage(button.dataset.lang));
+  window.addEventListener('resize', drawChart);
   schedule();
 }
 
+state.lang = chooseLanguage();
 void start();
