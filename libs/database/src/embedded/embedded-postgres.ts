@@ -31,11 +31,19 @@ export interface EmbeddedPostgresOptions {
   readonly log: (level: 'info' | 'warn' | 'debug', message: string) => void;
   /** Port to listen on (127.0.0.1 only); 0 or unset picks a free one. */
   readonly port?: number;
+  /**
+   * When a live ratewatch process already runs the database in this folder, connect to that server
+   * instead of refusing, and leave it running at `stop()`. For the CLI only: two servers sharing a
+   * folder would each believe they own its life cycle, so a server must keep refusing.
+   */
+  readonly attachToRunning?: boolean;
 }
 
 const DATABASE = 'ratewatch';
 const USER = 'ratewatch';
 const READY_TIMEOUT_MS = 60_000;
+/** SQLSTATE of a refused password. */
+const INVALID_PASSWORD = '28P01';
 const STOP_TIMEOUT_MS = 30_000;
 
 /**
@@ -53,15 +61,25 @@ export class EmbeddedPostgres {
     readonly port: number,
     /** The cluster folder (PGDATA): `<dataDir>/postgres` or the one named in `<dataDir>/postgres.location`. */
     readonly clusterDir: string,
-    private readonly child: ChildProcess,
+    /** The server this process started; null when it attached to one another ratewatch runs. */
+    private readonly child: ChildProcess | null,
   ) {}
 
   static async start(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
     const fallbackDir = options.fallbackDir ?? DEFAULT_FALLBACK_DIR;
     const runAs = prepareUser();
     const clusterDir = locateCluster(options.dataDir, runAs, fallbackDir, options.log);
+    const running = runningServer(clusterDir);
+    if (running?.owner !== undefined) {
+      if (!options.attachToRunning) {
+        throw new EmbeddedPostgresError(
+          `another process (pid ${running.owner}) is already running the embedded database in ${clusterDir}; stop it or use another DATA_DIR`,
+        );
+      }
+      return EmbeddedPostgres.attach(options, clusterDir, running);
+    }
     const bin = runnableBinaries(await loadBinaries(), runAs, fallbackDir, options.log);
-    await stopLeftoverServer(clusterDir, options.log);
+    if (running) await stopLeftoverServer(running.pid, options.log);
 
     const password = ensureCluster(options.dataDir, clusterDir, bin, runAs, options.log);
     const port = options.port || (await freePort());
@@ -80,7 +98,11 @@ export class EmbeddedPostgres {
     child.stderr?.on('data', collect);
 
     const adminUrl = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
-    await waitUntilReady(adminUrl, child, () => output);
+    await waitUntilReady(
+      adminUrl,
+      () => childExited(child) && `the embedded PostgreSQL exited during start-up:\n${output}`,
+      () => output,
+    );
     await ensureDatabase(adminUrl);
     child.on('exit', (code, signal) => {
       if (code !== 0 || signal) options.log('warn', `embedded PostgreSQL exited (code ${code}, signal ${signal})`);
@@ -93,15 +115,47 @@ export class EmbeddedPostgres {
     );
   }
 
-  /** Fast shutdown (clients disconnected, data flushed); waits for the server to exit. */
+  /**
+   * The server a live ratewatch runs in `clusterDir`: its port from `postmaster.pid` (line 4), the
+   * password from the credentials file beside the cluster, over 127.0.0.1 like every client.
+   */
+  private static async attach(
+    options: EmbeddedPostgresOptions,
+    clusterDir: string,
+    running: RunningServer,
+  ): Promise<EmbeddedPostgres> {
+    const port = running.port;
+    if (!port) throw new EmbeddedPostgresError(`${join(clusterDir, 'postmaster.pid')} names no port`);
+    const password = readPassword(options.dataDir, clusterDir);
+    const url = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
+    // The other ratewatch may still be starting: wait until its database answers, as it would.
+    await waitUntilReady(url, () => !isAlive(running.pid) && `the embedded PostgreSQL (pid ${running.pid}) stopped`);
+    options.log(
+      'info',
+      `using the embedded database that ratewatch (pid ${running.owner}) runs on 127.0.0.1:${port}; it keeps running afterwards`,
+    );
+    return new EmbeddedPostgres(url, port, clusterDir, null);
+  }
+
+  /** Whether this process attached to a server another ratewatch runs (and so never stops it). */
+  get attached(): boolean {
+    return this.child === null;
+  }
+
+  /** Fast shutdown (clients disconnected, data flushed); waits for the server to exit. Attached: nothing. */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.kill('SIGINT');
-    const timer = setTimeout(() => this.child.kill('SIGQUIT'), STOP_TIMEOUT_MS);
+    const child = this.child;
+    if (!child || childExited(child)) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGQUIT'), STOP_TIMEOUT_MS);
     await exited;
     clearTimeout(timer);
   }
+}
+
+function childExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
 }
 
 async function loadBinaries(): Promise<Binaries> {
@@ -158,16 +212,7 @@ function ensureCluster(
   runAs: RunAs | null,
   log: EmbeddedPostgresOptions['log'],
 ): string {
-  const credentials = join(dataDir, 'postgres.password');
-  if (existsSync(join(clusterDir, 'PG_VERSION'))) {
-    if (!existsSync(credentials)) {
-      throw new EmbeddedPostgresError(
-        `${credentials} is missing: the embedded database in ${clusterDir} cannot be opened without it. ` +
-          `Restore it from a backup, or remove ${clusterDir} to start afresh with an empty database`,
-      );
-    }
-    return readFileSync(credentials, 'utf8').trim();
-  }
+  if (existsSync(join(clusterDir, 'PG_VERSION'))) return readPassword(dataDir, clusterDir);
   log('info', `initialising the embedded PostgreSQL cluster in ${clusterDir}`);
   const password = randomBytes(24).toString('hex');
   const pwfile = join(tmpdir(), `ratewatch-pw-${randomBytes(6).toString('hex')}`);
@@ -198,25 +243,63 @@ function ensureCluster(
   } finally {
     unlinkSync(pwfile);
   }
-  writeFileSync(credentials, password + '\n', { mode: 0o600 });
+  writeFileSync(credentialsFile(dataDir), password + '\n', { mode: 0o600 });
   return password;
 }
 
-/**
- * A `postmaster.pid` naming a live process: if its parent is gone (a killed ratewatch), stop it;
- * if its parent is alive, another ratewatch uses this folder, and we refuse to share it.
- */
-async function stopLeftoverServer(clusterDir: string, log: EmbeddedPostgresOptions['log']): Promise<void> {
-  const pidFile = join(clusterDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
-  const parent = parentPid(pid);
-  if (parent !== null && parent !== 1 && isAlive(parent)) {
-    throw new EmbeddedPostgresError(
-      `another process (pid ${parent}) is already running the embedded database in ${clusterDir}; stop it or use another DATA_DIR`,
-    );
+/** The password of the ratewatch user, kept beside the cluster (mode 600) since initdb set it. */
+function credentialsFile(dataDir: string): string {
+  return join(dataDir, 'postgres.password');
+}
+
+function readPassword(dataDir: string, clusterDir: string): string {
+  const credentials = credentialsFile(dataDir);
+  try {
+    return readFileSync(credentials, 'utf8').trim();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new EmbeddedPostgresError(
+        `${credentials} is missing: the embedded database in ${clusterDir} cannot be opened without it. ` +
+          `Restore it from a backup, or remove ${clusterDir} to start afresh with an empty database`,
+      );
+    }
+    if (code === 'EACCES') {
+      throw new EmbeddedPostgresError(
+        `${credentials} cannot be read by this user: run the command as the user that runs ratewatch`,
+      );
+    }
+    throw error;
   }
+}
+
+interface RunningServer {
+  /** The PostgreSQL server (postmaster). */
+  readonly pid: number;
+  /** The port it listens on, from line 4 of postmaster.pid (0 when not written yet). */
+  readonly port: number;
+  /** The live ratewatch that started it; undefined when it was left over by a killed one. */
+  readonly owner: number | undefined;
+}
+
+/**
+ * The server a `postmaster.pid` names, when that process is alive. Its parent tells whose it is: a
+ * live parent is the ratewatch that runs it; a killed ratewatch's server is adopted by init (pid 1),
+ * unless pid 1 is itself node (ratewatch as a container's main process).
+ */
+function runningServer(clusterDir: string): RunningServer | null {
+  const pidFile = join(clusterDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  const lines = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return null;
+  const parent = parentPid(pid);
+  const owned = parent !== null && isAlive(parent) && (parent !== 1 || commandName(1) === 'node');
+  return { pid, port: Number(lines[3]) || 0, owner: owned ? parent : undefined };
+}
+
+/** Stops a server whose ratewatch was killed, so that this one can run the folder. */
+async function stopLeftoverServer(pid: number, log: EmbeddedPostgresOptions['log']): Promise<void> {
   log('warn', `stopping a PostgreSQL server (pid ${pid}) left over by an earlier run`);
   process.kill(pid, 'SIGINT');
   const deadline = Date.now() + STOP_TIMEOUT_MS;
@@ -237,10 +320,19 @@ function isAlive(pid: number): boolean {
 }
 
 function parentPid(pid: number): number | null {
+  const stat = procStat(pid);
+  return stat ? Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) : null;
+}
+
+function commandName(pid: number): string | null {
+  const stat = procStat(pid);
+  return stat ? stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) : null;
+}
+
+/** /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces and parentheses. */
+function procStat(pid: number): string | null {
   try {
-    // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so read after the last ')'.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return null;
   }
@@ -259,21 +351,25 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitUntilReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
+/**
+ * Connects until the server answers; `gone()` says why waiting is pointless (the server died), and a
+ * refused password ends the wait at once (it will not get better).
+ */
+async function waitUntilReady(url: string, gone: () => string | false, output = () => ''): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new EmbeddedPostgresError(`the embedded PostgreSQL exited during start-up:\n${output()}`);
-    }
+    const reason = gone();
+    if (reason) throw new EmbeddedPostgresError(reason);
     const client = new Client({ connectionString: url });
     try {
       await client.connect();
       await client.query('SELECT 1');
       return;
     } catch (error) {
-      if (Date.now() > deadline)
+      const refused = (error as { code?: string }).code === INVALID_PASSWORD;
+      if (refused || Date.now() > deadline)
         throw new EmbeddedPostgresError(
-          `the embedded PostgreSQL did not accept connections: ${String(error)}\n${output()}`,
+          `the embedded PostgreSQL did not accept connections: ${String(error)}\n${output()}`.trim(),
         );
     } finally {
       await client.end().catch(() => undefined);
