@@ -3,6 +3,8 @@ import { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { CatalogCurrency, readBundledCatalog } from '@app/database';
 import { Dec, toPlain } from '@app/domain';
+import { FeedLine, renderFeed } from './dialects';
+import { between, clampSpread, Market, SimDialect, SimTerms } from './market';
 
 export const FAULTS = ['none', 'slow', 'http500', 'html', 'truncated', 'maintenance', 'unknown-codes'] as const;
 export type FeedFault = (typeof FAULTS)[number];
@@ -10,7 +12,7 @@ export type SimFormat = 'xml' | 'json' | 'txt';
 
 /** One exchanger publishes a typo now and then: one item's `out` times `factor`, for a while. */
 export interface TypoOptions {
-  /** The exchanger's index (its slug is `sim-<index + 1>`). */
+  /** The exchanger's index (in the random catalog its slug is `sim-<index + 1>`). */
   exchanger: number;
   /** A typo starts this often (the first one this long after `start`). */
   everySeconds?: number;
@@ -30,16 +32,35 @@ export interface SimulatorOptions {
   minItems?: number;
   maxItems?: number;
   typo?: TypoOptions;
+  /**
+   * The demo's market model instead of the random catalog: named exchangers (market.ts EXCHANGER_NAMES)
+   * quoting the popular currencies around one reference table, with limits, fees, flags, cash cities and
+   * every feed dialect. `minItems`/`maxItems` do not apply (an exchanger quotes what it trades).
+   */
+  market?: boolean;
 }
 
 export interface SimItem {
   from: string;
   to: string;
   city: string | null;
-  /** The exchanger's rate as clean decimal text (what the feed says, unless a typo is on). */
+  /**
+   * The rate as clean decimal text (what the feed says, unless a typo is on): `out` for 1 `in`, or with
+   * `inverse` the `in` given for 1 `out` (how exchangers write SBERRUB → BTC).
+   */
   rate: string;
-  reserve: number;
+  inverse?: boolean;
+  /** Reserve, in the `to` currency. */
+  reserve: string;
   changedAt: number;
+  /** The market model's: the item's margin (basis points) and its limits, fees and flags. */
+  spreadBp?: number;
+  terms?: SimTerms;
+}
+
+/** What a visitor gets for 1 `from` by this item: its rate, or 1 / rate when inverse. */
+export function visitorRate(item: Pick<SimItem, 'rate' | 'inverse'>, rate = item.rate): Dec {
+  return item.inverse ? new Dec(1).div(rate) : new Dec(rate);
 }
 
 export interface SimExchanger {
@@ -47,7 +68,8 @@ export interface SimExchanger {
   slug: string;
   name: string;
   format: SimFormat;
-  /** Its margin under the market's mid rate (0.005–0.03). */
+  dialect: SimDialect;
+  /** Its margin under the market's mid rate (0.005–0.03; the market model's in basis points / 10 000). */
   spread: number;
   items: SimItem[];
   byDirection: Map<string, SimItem>;
@@ -210,12 +232,19 @@ export class FeedSimulator {
   private readonly typoRandom: () => number;
   private readonly prices = new Map<string, Price>();
   private readonly isoOf = new Map<string, string>();
+  /** The market model's reference table (with `market`). */
+  readonly market: Market | null = null;
   base = '';
 
   constructor(private readonly options: SimulatorOptions) {
     const seed = options.seed ?? 42;
     this.random = prng(seed);
     this.typoRandom = prng(seed ^ 0x7e9d);
+    if (options.market) {
+      this.market = new Market();
+      this.buildMarket(this.market);
+      return;
+    }
     const all = readBundledCatalog();
     this.pricesFor(all);
     const catalog = this.byPopularity(
@@ -250,7 +279,7 @@ export class FeedSimulator {
           to,
           city,
           rate: this.marketRate(from, to, spread),
-          reserve: Math.round(1000 + this.random() * 1_000_000),
+          reserve: String(Math.round(1000 + this.random() * 1_000_000)),
           changedAt: now,
         };
         items.push(item);
@@ -261,6 +290,7 @@ export class FeedSimulator {
         slug: `sim-${index + 1}`,
         name: `Simulated ${index + 1}`,
         format,
+        dialect: format,
         spread,
         items,
         byDirection,
@@ -279,12 +309,21 @@ export class FeedSimulator {
 
   /** The market's mid rate of a direction now: USD per unit given over USD per unit got. */
   midRate(from: string, to: string): number {
+    if (this.market) return this.market.mid(from, to).toNumber();
     return this.price(from) / this.price(to);
   }
 
+  /** Listens on `port` (0: any); rejects when the port is taken (EADDRINUSE), so a caller can pick another. */
   async start(port = 0, host = '127.0.0.1'): Promise<this> {
-    this.server = createServer((req, res) => this.answer(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
+    const server = createServer((req, res) => this.answer(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
     this.base = `http://${host}:${(this.server.address() as AddressInfo).port}`;
     this.timer = setInterval(() => this.tick(), this.options.tickSeconds * 1000);
     const typo = this.options.typo;
@@ -326,6 +365,7 @@ export class FeedSimulator {
    * every exchanger's items are repriced to the market less its spread, with a little noise of its own.
    */
   tick(now = Date.now()): void {
+    this.market?.walk(this.random);
     for (const price of this.prices.values()) {
       if (price.volatility === 'pegged') continue;
       const step = STEP[price.volatility];
@@ -336,12 +376,12 @@ export class FeedSimulator {
       const changes = Math.round(exchanger.items.length * this.options.changeShare);
       for (let i = 0; i < changes; i++) {
         const item = exchanger.items[Math.floor(this.random() * exchanger.items.length)]!;
-        item.rate = this.marketRate(item.from, item.to, exchanger.spread);
+        this.reprice(exchanger, item);
         item.changedAt = now;
       }
       if (changes > 0) this.touch(exchanger, now);
     }
-    if (this.typo) this.typo.rate = this.typoRate(this.typo.item.rate);
+    if (this.typo) this.typo.rate = this.typoRate(this.typo.item);
   }
 
   /**
@@ -361,7 +401,7 @@ export class FeedSimulator {
       ...exchanger.items,
     ];
     const item = candidates[Math.floor(this.typoRandom() * candidates.length)]!;
-    this.typo = { exchanger, item, rate: this.typoRate(item.rate), since: now };
+    this.typo = { exchanger, item, rate: this.typoRate(item), since: now };
     item.changedAt = now;
     this.touch(exchanger, now);
     return this.typo;
@@ -381,8 +421,61 @@ export class FeedSimulator {
     return this.typo?.exchanger === exchanger && this.typo.item === item ? this.typo.rate : item.rate;
   }
 
-  private typoRate(rate: string): string {
-    return toPlain(new Dec(rate).times(this.options.typo?.factor ?? 1000));
+  /** The item's rate with the visitor getting `factor` times more (an inverse item's `in` divided by it). */
+  private typoRate(item: SimItem): string {
+    const factor = this.options.typo?.factor ?? 1000;
+    const rate = new Dec(item.rate);
+    return toPlain(item.inverse ? rate.div(factor) : rate.times(factor));
+  }
+
+  /** A new quote for an item: the market's mid less the exchanger's spread and a little noise. */
+  private reprice(exchanger: SimExchanger, item: SimItem): void {
+    if (this.market && item.spreadBp !== undefined) {
+      const quote = this.market.quote(item.from, item.to, clampSpread(item.spreadBp + between(this.random, -5, 5)));
+      item.rate = quote.rate;
+      item.inverse = quote.inverse;
+    } else item.rate = this.marketRate(item.from, item.to, exchanger.spread);
+  }
+
+  /** The demo's cast (market.ts): named exchangers with their dialects, quoted around the reference table. */
+  private buildMarket(market: Market): void {
+    const now = Date.now();
+    for (const [index, plan] of market.plan(this.options.exchangers, this.random).entries()) {
+      const items: SimItem[] = plan.directions.map((d) => ({
+        from: d.from,
+        to: d.to,
+        city: d.city,
+        rate: '',
+        // Reserves of $20k–$2M worth, fewer for a cash office.
+        reserve: market.amountOf(d.to, (d.city ? 20_000 : 100_000) * 2 ** between(this.random, 0, 4), 3),
+        changedAt: now,
+        spreadBp: d.spreadBp,
+        terms: d.terms,
+      }));
+      const exchanger: SimExchanger = {
+        index,
+        slug: plan.slug,
+        name: plan.name,
+        format:
+          plan.dialect === 'xml-eref-1.1'
+            ? 'xml'
+            : plan.dialect === 'json-1.3'
+              ? 'json'
+              : plan.dialect === 'txt-cities'
+                ? 'txt'
+                : plan.dialect,
+        dialect: plan.dialect,
+        spread: plan.spreadBp / 10_000,
+        items,
+        byDirection: new Map(items.map((i) => [keyOf(i), i])),
+        version: 1,
+        modifiedAt: now,
+        fault: this.options.faults?.[index] ?? 'none',
+        cache: null,
+      };
+      for (const item of items) this.reprice(exchanger, item);
+      this.exchangers.push(exchanger);
+    }
   }
 
   private touch(exchanger: SimExchanger, now: number): void {
@@ -468,6 +561,7 @@ export class FeedSimulator {
         to: item.to,
         city: item.city,
         rate: this.shownRate(exchanger, item),
+        ...quoteOf(item, this.shownRate(exchanger, item)),
         changedAt: new Date(item.changedAt).toISOString(),
         typo: this.typo?.item === item,
       }),
@@ -488,8 +582,8 @@ export class FeedSimulator {
           );
       case 'maintenance':
         return void res
-          .writeHead(200, { 'content-type': 'text/xml; charset=utf-8' })
-          .end('<?xml version="1.0" encoding="utf-8"?><error>Техническое обслуживание</error>');
+          .writeHead(200, { 'content-type': contentType(exchanger.format) })
+          .end(MAINTENANCE[exchanger.format]);
       case 'none':
       case 'slow':
       case 'truncated':
@@ -502,12 +596,7 @@ export class FeedSimulator {
     const headers: Record<string, string> = {
       etag,
       'last-modified': new Date(exchanger.modifiedAt).toUTCString(),
-      'content-type':
-        exchanger.format === 'xml'
-          ? 'text/xml; charset=utf-8'
-          : exchanger.format === 'json'
-            ? 'application/json'
-            : 'text/plain; charset=utf-8',
+      'content-type': contentType(exchanger.format),
     };
     if (exchanger.fault === 'truncated')
       return void res.writeHead(200, headers).end(body.subarray(0, Math.floor(body.length / 2)));
@@ -529,28 +618,17 @@ export class FeedSimulator {
   private body(exchanger: SimExchanger): { body: Buffer; gzipped: Buffer } {
     if (exchanger.cache?.version === exchanger.version && exchanger.cache.fault === exchanger.fault)
       return exchanger.cache;
-    const shown = exchanger.items.map((i) => ({ ...i, rate: this.shownRate(exchanger, i) }));
-    const items =
-      exchanger.fault === 'unknown-codes'
-        ? [...shown, { from: 'ZZZCOIN', to: 'BTC', city: null, rate: '1', reserve: 1, changedAt: 0 }]
-        : shown;
-    let text: string;
-    if (exchanger.format === 'xml') {
-      text = `<?xml version="1.0" encoding="utf-8"?>\n<rates>\n${items.map((i) => `<item><from>${i.from}</from><to>${i.to}</to><in>1</in><out>${i.rate}</out><amount>${i.reserve}</amount><minamount>10</minamount><maxamount>100000</maxamount>${i.city ? `<city>${i.city}</city>` : ''}</item>`).join('\n')}\n</rates>\n`;
-    } else if (exchanger.format === 'json') {
-      text = JSON.stringify({
-        rates: items.map((i) => ({
-          from: i.from,
-          to: i.to,
-          in: 1,
-          out: i.rate,
-          amount: i.reserve,
-          ...(i.city ? { city: i.city } : {}),
-        })),
-      });
-    } else {
-      text = items.map((i) => `${i.from};${i.to};1;${i.rate};${i.reserve};`).join('\r\n');
-    }
+    const lines: FeedLine[] = exchanger.items.map((i) => ({
+      from: i.from,
+      to: i.to,
+      city: i.city,
+      ...quoteOf(i, this.shownRate(exchanger, i)),
+      reserve: i.reserve,
+      terms: i.terms,
+    }));
+    if (exchanger.fault === 'unknown-codes')
+      lines.push({ from: 'ZZZCOIN', to: 'BTC', city: null, in: '1', out: '1', reserve: '1' });
+    const text = renderFeed(exchanger.dialect, lines, (code) => this.market?.ticker(code) ?? code);
     const body = Buffer.from(text);
     exchanger.cache = {
       version: exchanger.version,
@@ -560,6 +638,26 @@ export class FeedSimulator {
     };
     return exchanger.cache;
   }
+}
+
+/** The maintenance answer of the common engine, in the feed's own format. */
+const MAINTENANCE: Readonly<Record<SimFormat, string>> = {
+  xml: '<?xml version="1.0" encoding="utf-8"?><error>Техническое обслуживание</error>',
+  json: '["error","Техническое обслуживание"]',
+  txt: 'Техническое обслуживание',
+};
+
+function contentType(format: SimFormat): string {
+  return format === 'xml'
+    ? 'text/xml; charset=utf-8'
+    : format === 'json'
+      ? 'application/json'
+      : 'text/plain; charset=utf-8';
+}
+
+/** Both sides of an item's rate as its feed writes them. */
+function quoteOf(item: SimItem, rate: string): { in: string; out: string } {
+  return item.inverse ? { in: rate, out: '1' } : { in: '1', out: rate };
 }
 
 function keyOf(item: SimItem): string {
