@@ -448,7 +448,7 @@ function flags(item) {
   if (item.delayMinutes) badges.push(el('span', { class: 'badge', text: words.delay(item.delayMinutes) }));
   if (item.city)
     badges.push(el('span', { class: 'badge city', text: nameOf(state.cities.get(item.city) || { code: item.city }) }));
-  return badges;
+  return badges.length > 0 ? badges : ['—'];
 }
 
 function row(item, answer) {
@@ -583,14 +583,24 @@ function clock(ms) {
 function yRange(values) {
   const [lo, hi] = [Math.min(...values), Math.max(...values)];
   const mid = (lo + hi) / 2;
-  const half = Math.max(((hi - lo) / 2) * 1.1, Math.abs(mid) * CHART_MIN_HALF_RANGE, Number.MIN_VALUE);
-  return { min: mid - half, max: mid + half, mid };
+  const half = Math.max(((hi - lo) / 2) * 1.1, Math.abs(mid) * CHART_MIN_HALF_RANGE, 1e-12);
+  return { min: mid - half, max: mid + half };
 }
 
-/** A scale label: the value with enough digits to tell the three labels apart, formatted like any rate. */
-function scaleLabel(value, span) {
-  const places = Math.min(12, Math.max(0, 2 - Math.floor(Math.log10(span))));
-  return formatDecimal(value.toFixed(places), places);
+/**
+ * The y scale's ticks: multiples of a round step (1, 2, 2.5 or 5 × 10^k) inside [min, max], two to five
+ * of them, each with its label (a tick is a place on the scale, not an amount: floats are fine here).
+ */
+function ticks(min, max) {
+  const rough = (max - min) / 4;
+  const power = Math.floor(Math.log10(rough));
+  const factor = [1, 2, 2.5, 5, 10].find((f) => f * 10 ** power >= rough);
+  const step = factor * 10 ** power;
+  const places = Math.min(20, Math.max(0, -power) + (factor === 2.5 ? 1 : 0));
+  const found = [];
+  for (let i = Math.ceil(min / step); i * step <= max; i++)
+    found.push({ value: i * step, label: formatDecimal((i * step).toFixed(places), places) });
+  return found;
 }
 
 function drawChart() {
@@ -608,12 +618,10 @@ function drawChart() {
   const x = (at) => plot.x + ((at - t0) / span) * plot.w;
   const y = (v) => plot.y + (1 - (v - range.min) / (range.max - range.min)) * plot.h;
   const nodes = [];
-  for (const v of [range.max, range.mid, range.min]) {
-    const at = y(v);
+  for (const tick of ticks(range.min, range.max).reverse()) {
+    const at = y(tick.value);
     nodes.push(svg('line', { class: 'grid', x1: plot.x, x2: plot.x + plot.w, y1: at, y2: at }));
-    nodes.push(
-      svg('text', { class: 'y-label', x: plot.x + 2, y: Math.max(at - 3, 9) }, scaleLabel(v, range.max - range.min)),
-    );
+    nodes.push(svg('text', { class: 'y-label', x: plot.x + 2, y: Math.max(at - 3, 9) }, tick.label));
   }
   const bottom = plot.y + plot.h;
   for (const [at, anchor] of [
