@@ -235,6 +235,7 @@ export class FeedSimulator {
   /** The market model's reference table (with `market`). */
   readonly market: Market | null = null;
   base = '';
+  private readonly bootId = Date.now().toString(36);
 
   constructor(private readonly options: SimulatorOptions) {
     const seed = options.seed ?? 42;
@@ -590,7 +591,8 @@ export class FeedSimulator {
       case 'unknown-codes':
         break;
     }
-    const etag = `"${exchanger.slug}-v${exchanger.version}-${exchanger.fault}"`;
+    // The boot id keeps a restarted simulator's v5 from matching the ETag a client kept of an earlier run's v5.
+    const etag = `"${exchanger.slug}-${this.bootId}-v${exchanger.version}-${exchanger.fault}"`;
     if (req.headers['if-none-match'] === etag) return void res.writeHead(304, { etag }).end();
     const { body, gzipped } = this.body(exchanger);
     const headers: Record<string, string> = {
