@@ -2,13 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBundledCatalog } from '@app/database';
 import {
   bandOf,
+  Dec,
   DEFAULT_CURRENCY_ALIASES,
   DEFAULT_INTEGRITY_BAND,
   DEFAULT_INTEGRITY_BANDS,
   judgeRate,
 } from '@app/domain';
 import { buildContext, checkFeed } from '@app/feeds';
-import { decimalText, FeedSimulator, SimExchanger } from './simulator';
+import { DEMO_EXCHANGERS, DEMO_FAULTS, DEMO_TYPO } from '../demo/demo';
+import { SIM_DIALECTS } from './market';
+import { decimalText, FeedSimulator, SimExchanger, visitorRate } from './simulator';
 
 const kinds = new Map(readBundledCatalog().map((c) => [c.code, c.kind]));
 const keyOf = (i: { from: string; to: string; city: string | null }) => `${i.from}|${i.to}|${i.city ?? ''}`;
@@ -19,9 +22,9 @@ const market = (exchangers: SimExchanger[]) => {
     for (const i of e.items) byDirection.set(keyOf(i), [...(byDirection.get(keyOf(i)) ?? []), i.rate]);
   return byDirection;
 };
-/** The guard's market reference: the median of three or more exchangers' rates. */
+/** The guard's market reference: the median of three or more exchangers' rates (compared as decimals). */
 const median = (rates: string[]) =>
-  rates.length < 3 ? null : [...rates].sort((a, b) => Number(a) - Number(b))[Math.floor((rates.length - 1) / 2)]!;
+  rates.length < 3 ? null : [...rates].sort((a, b) => new Dec(a).comparedTo(b))[Math.floor((rates.length - 1) / 2)]!;
 const bandFor = (key: string) => {
   const [from, to] = key.split('|');
   return bandOf(kinds.get(from!)!, kinds.get(to!)!, DEFAULT_INTEGRITY_BANDS, DEFAULT_INTEGRITY_BAND);
@@ -249,5 +252,186 @@ describe('FeedSimulator', () => {
     expect((await fetch(`${simulator.base}/control/${slug}?fault=explode`, { method: 'POST' })).status).toBe(400);
     await fetch(`${simulator.base}/control/${slug}?fault=none`, { method: 'POST' });
     expect((await report(6)).status).toBe('ok');
+  });
+});
+
+describe('FeedSimulator, the market model (npm run demo)', () => {
+  const demoMarket = (seed?: number) =>
+    new FeedSimulator({
+      exchangers: DEMO_EXCHANGERS,
+      changeShare: 0.3,
+      tickSeconds: 3600,
+      market: true,
+      faults: DEMO_FAULTS,
+      typo: DEMO_TYPO,
+      ...(seed === undefined ? {} : { seed }),
+    });
+  const simulator = demoMarket();
+  const healthy = (s: FeedSimulator) => s.exchangers.filter((e) => e.fault === 'none');
+  /** How many healthy exchangers offer a direction (and city). */
+  const offeredBy = (s: FeedSimulator, key: string) => healthy(s).filter((e) => e.byDirection.has(key)).length;
+  /** Every direction's visitor rates (what 1 `from` gets) across the exchangers. */
+  const visitorMarket = (exchangers: SimExchanger[]) => {
+    const byDirection = new Map<string, string[]>();
+    for (const e of exchangers)
+      for (const i of e.items)
+        byDirection.set(keyOf(i), [...(byDirection.get(keyOf(i)) ?? []), visitorRate(i).toString()]);
+    return byDirection;
+  };
+
+  beforeAll(async () => {
+    await simulator.start();
+  });
+
+  afterAll(async () => {
+    await simulator.stop();
+  });
+
+  it('has the named cast, the same whatever the seed, and the same market from the same seed', () => {
+    expect(simulator.exchangers.slice(0, 3).map((e) => [e.slug, e.name])).toEqual([
+      ['aurora', 'Aurora Exchange'],
+      ['baikal', 'Baikal Change'],
+      ['cobalt', 'Cobalt Swap'],
+    ]);
+    expect(new Set(simulator.exchangers.map((e) => e.slug)).size).toBe(DEMO_EXCHANGERS);
+    const items = (s: FeedSimulator) => s.exchangers.map((e) => e.items.map((i) => `${keyOf(i)} ${i.rate}`));
+    const again = demoMarket();
+    again.tick(0);
+    const once = demoMarket();
+    once.tick(0);
+    expect(items(again)).toEqual(items(once));
+    const other = demoMarket(7);
+    expect(other.exchangers.map((e) => e.slug)).toEqual(simulator.exchangers.map((e) => e.slug));
+    expect(items(other)).not.toEqual(items(simulator));
+  });
+
+  it('quotes every item 0.2–3 % under the reference, the cheap side written as `in` (6 700 000 SBERRUB for 1 BTC)', () => {
+    for (const e of simulator.exchangers)
+      for (const i of e.items) {
+        const ratio = visitorRate(i).div(simulator.market!.mid(i.from, i.to));
+        expect(ratio.toNumber(), `${e.slug} ${keyOf(i)}`).toBeGreaterThanOrEqual(0.97 - 1e-5);
+        expect(ratio.toNumber(), `${e.slug} ${keyOf(i)}`).toBeLessThanOrEqual(0.998 + 1e-5);
+        expect(new Dec(i.rate).gte(1)).toBe(true);
+      }
+    const btcRub = simulator.market!.mid('BTC', 'SBERRUB').toNumber();
+    expect(btcRub).toBeGreaterThan(5_000_000);
+    expect(btcRub).toBeLessThan(8_000_000);
+    expect(simulator.exchangers[0]!.byDirection.get('SBERRUB|BTC|')).toMatchObject({ inverse: true });
+    expect(simulator.market!.mid('USDTTRC20', 'USDTERC20').toString()).toBe('1');
+  });
+
+  it('holds the facts the README relies on, for this seed and others', () => {
+    for (const s of [simulator, ...[1, 2, 3, 7, 99].map(demoMarket)]) {
+      const aurora = s.exchangers[0]!;
+      expect(aurora.slug).toBe('aurora');
+      expect(aurora.fault).toBe('none');
+      expect(s.typoExchanger).not.toBe('aurora');
+      for (const key of ['BTC|SBERRUB|', 'USDTTRC20|SBERRUB|', 'USDTTRC20|CASHUSD|MSK', 'USDTTRC20|CASHUSD|SPB'])
+        expect(aurora.byDirection.has(key), key).toBe(true);
+      for (const key of ['BTC|SBERRUB|', 'USDTTRC20|SBERRUB|', 'SBERRUB|BTC|', 'ETH|USDTTRC20|'])
+        expect(offeredBy(s, key), key).toBeGreaterThanOrEqual(20);
+      expect(offeredBy(s, 'USDTTRC20|CASHUSD|MSK')).toBeGreaterThanOrEqual(3);
+      expect(offeredBy(s, 'USDTTRC20|CASHUSD|SPB')).toBeGreaterThanOrEqual(3);
+      expect(offeredBy(s, 'USDTTRC20|CASHRUB|MSK')).toBeGreaterThanOrEqual(3);
+    }
+  });
+
+  it('publishes every dialect ratewatch reads, with limits, fees and flags, every item accepted', async () => {
+    const dialects = new Set<string>();
+    const flags = new Set<string>();
+    const fees = new Set<string>();
+    for (const exchanger of healthy(simulator)) {
+      const response = await fetch(simulator.feedUrl(exchanger));
+      const result = checkFeed(
+        Buffer.from(await response.arrayBuffer()),
+        { format: 'auto', contentType: response.headers.get('content-type') },
+        context,
+      );
+      expect(result.status, exchanger.slug).toBe('ok');
+      expect(result.rejected, exchanger.slug).toEqual([]);
+      expect(result.warnings, exchanger.slug).toEqual([]);
+      expect(result.stats.offers).toBe(exchanger.items.length);
+      expect(result.dialect, exchanger.slug).toBe(exchanger.dialect);
+      dialects.add(result.dialect!);
+      for (const offer of result.offers) {
+        const item = exchanger.byDirection.get(keyOf(offer))!;
+        expect(new Dec(offer.rate).minus(visitorRate(item)).abs().div(offer.rate).toNumber()).toBeLessThan(1e-30);
+        if (exchanger.format !== 'txt') expect(offer.fromMin, exchanger.slug).toBe(item.terms!.min);
+        for (const f of offer.flags) flags.add(f);
+        for (const f of [...offer.fromFee, ...offer.toFee]) fees.add(f.kind);
+      }
+    }
+    expect([...dialects].sort()).toEqual([...SIM_DIALECTS].sort());
+    expect([...flags].sort()).toEqual(['cardverify', 'floating', 'manual', 'verifying']);
+    expect([...fees].sort()).toEqual(['fixed', 'percent']);
+  });
+
+  it('answers maintenance in the format of the feed', async () => {
+    expect(simulator.exchangers[3]).toMatchObject({ slug: 'delta', fault: 'maintenance' });
+    const bySlug = (slug: string) => simulator.exchangers.find((e) => e.slug === slug)!;
+    const formats: string[] = [];
+    for (const exchanger of [bySlug('delta'), bySlug('ember'), bySlug('juniper')]) {
+      const before = exchanger.fault;
+      simulator.setFault(exchanger.slug, 'maintenance');
+      const response = await fetch(simulator.feedUrl(exchanger));
+      const result = checkFeed(Buffer.from(await response.arrayBuffer()), { format: 'auto' }, context);
+      simulator.setFault(exchanger.slug, before);
+      expect(result.status, exchanger.slug).toBe('maintenance');
+      formats.push(exchanger.format);
+    }
+    expect(formats).toEqual(['xml', 'json', 'txt']);
+  });
+
+  it('walks the reference by 0.1 % at most a tick and never lets an honest offer look better than the guard allows', () => {
+    const drifting = demoMarket(5);
+    const held: string[] = [];
+    let judged = 0;
+    let moved = 0;
+    let reference = new Map<string, string>();
+    const start = drifting.market!.mid('BTC', 'USDTTRC20');
+    for (let tick = 0; tick < 120; tick++) {
+      const before = drifting.market!.mid('BTC', 'USDTTRC20');
+      drifting.tick(tick);
+      const now = drifting.market!.mid('BTC', 'USDTTRC20');
+      expect(now.div(before).minus(1).abs().toNumber()).toBeLessThanOrEqual(0.00101); // 10 bp of the base
+      moved = Math.max(moved, now.div(start).minus(1).abs().toNumber());
+      // Judged against references four ticks old (the refresh runs every 20 s, the demo ticks every 10 s).
+      if (tick % 10 === 5)
+        reference = new Map(
+          [...visitorMarket(healthy(drifting))].flatMap(([key, rates]) => {
+            const centre = median(rates);
+            return centre ? [[key, centre]] : [];
+          }),
+        );
+      if (tick % 10 !== 9) continue;
+      for (const [key, rates] of visitorMarket(healthy(drifting))) {
+        const ref = reference.get(key);
+        if (!ref) continue;
+        for (const rate of rates) {
+          judged++;
+          if (judgeRate(rate, { rate: ref, source: 'market', exchangers: 3, via: null }, bandFor(key)))
+            held.push(`${key} ${rate} vs ${ref}`);
+        }
+      }
+    }
+    expect(moved).toBeGreaterThan(0.001);
+    expect(judged).toBeGreaterThan(20_000);
+    expect(held).toEqual([]);
+  });
+
+  it("typos the typo exchanger's rate × 1000 for the visitor, whichever side the feed prices", () => {
+    const typoed = demoMarket();
+    expect(typoed.typoExchanger).toBe('fathom');
+    for (let round = 0; round < 10; round++) {
+      const typo = typoed.startTypo()!;
+      const shown = visitorRate(typo.item, typo.rate);
+      expect(shown.div(visitorRate(typo.item)).toDecimalPlaces(6).toString()).toBe('1000');
+      const others = visitorMarket(healthy(typoed).filter((e) => e !== typo.exchanger)).get(keyOf(typo.item))!;
+      expect(others.length).toBeGreaterThanOrEqual(3);
+      expect(
+        judgeRate(shown.toString(), { rate: median(others)!, source: 'market', exchangers: 3, via: null }, '10')
+          ?.reason,
+      ).toBe('too_good');
+    }
   });
 });
