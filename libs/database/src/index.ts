@@ -23,3 +23,6 @@ export * from './seed/catalog-for-people';
 export * from './seed/currency-catalog';
 export * from './seed/currency-display';
 export * from './seed/seed-catalog';
+export * from './reputation/claims.repository';
+export * from './reputation/reputation-sql';
+export * from './reputation/reputation.repository';

@@ -7,6 +7,7 @@ import { OfferFloatingAndDelay1764072600000 } from './1764072600000-offer-floati
 import { FeedUrlUnique1764072700000 } from './1764072700000-feed-url-unique';
 import { RateIntegrity1764072800000 } from './1764072800000-rate-integrity';
 import { CatalogForPeople1764073000000 } from './1764073000000-catalog-for-people';
+import { Reputation1764073100000 } from './1764073100000-reputation';
 
 /** Every migration, in order. Listed explicitly so the same list works from sources and from dist. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   FeedUrlUnique1764072700000,
   RateIntegrity1764072800000,
   CatalogForPeople1764073000000,
+  Reputation1764073100000,
 ];
