@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DESKTOP, item, PagesFixture, PHONE, rates, shot } from '../support/browser';
 import { http } from '../support/http';
 
+const EVIL_NAME = '<img src=x onerror="window.pwned=1">Evil & Co';
 /** Russian groups thousands with a no-break space. */
 const NBSP = '\u00a0';
 const SIZES = [
@@ -13,7 +14,8 @@ const SIZES = [
 
 /** The page's own functions (rates.js is a classic script: its functions are globals of the page). */
 interface PageFunctions {
-  formatDecimal(value: string, places: number, keepPlaces?: boolean): string;
+  formatDecimal(value: string, places: number, minPlaces?: number): string;
+  rateNumber(value: string, code: string): string;
   compareDecimal(a: string, b: string): number;
   plural(n: number, forms: string[], lang: string): string;
 }
@@ -73,6 +75,8 @@ describe('the monitoring page in Chromium', () => {
       'Cash Box',
       rates(item('USDTTRC20', 'CASHUSD', '0.99', '<amount>100000</amount><city>MSK, SPB</city>')),
     );
+    // A name that is markup: shown as text, never run.
+    await fx.addExchanger('evil', EVIL_NAME, rates(item('ETH', 'BTC', '0.05', '<amount>10</amount>')));
     await fx.addExchanger('steady', 'Steady', rates(item('USDTTRC20', 'SBERRUB', '99', '<amount>1000000</amount>')));
     // Six hours of best-rate history for the direction the first test opens, so its chart has a past.
     await fx.pg.query(
@@ -391,6 +395,16 @@ describe('the monitoring page in Chromium', () => {
     });
   });
 
+  it('shows feed text such as an exchanger name as text, never as markup', async () => {
+    const page = await fx.browser.newPage(DESKTOP);
+    await page.goto(`${fx.api.url}/?from=ETH&to=BTC`);
+    await page.waitForSelector('#rates tbody tr');
+    expect(await exchangers(page)).toEqual([EVIL_NAME]);
+    expect(await page.locator('#rates img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    await page.close();
+  });
+
   it('formats and compares decimal strings digit by digit, beyond what a float holds', async () => {
     const page = await fx.browser.newPage(DESKTOP);
     await page.goto(`${fx.api.url}/`);
@@ -399,13 +413,19 @@ describe('the monitoring page in Chromium', () => {
       const w = window as unknown as PageFunctions;
       return {
         format: [
-          w.formatDecimal('12345678901234567890.125', 2, true),
-          w.formatDecimal('999.995', 2, true),
+          w.formatDecimal('12345678901234567890.125', 2, 2),
+          w.formatDecimal('999.995', 2, 2),
           w.formatDecimal('0.000000015', 8),
           w.formatDecimal('0.5', 8),
-          w.formatDecimal('6850000.5', 2, true),
+          w.formatDecimal('6850000.5', 2, 2),
           w.formatDecimal('0000.10', 2),
           w.formatDecimal('1e5', 2),
+          // Rates keep six significant digits, and fiat cents only when there is a fraction.
+          w.rateNumber('0.99', 'CASHUSD'),
+          w.rateNumber('0.123456789', 'CASHUSD'),
+          w.rateNumber('0.0000146', 'BTC'),
+          w.rateNumber('6900000', 'SBERRUB'),
+          w.rateNumber('20.5', 'ETH'),
         ],
         compare: [
           w.compareDecimal('9000000', '20000000'),
@@ -424,6 +444,11 @@ describe('the monitoring page in Chromium', () => {
       '6,850,000.50',
       '0.1',
       '1e5',
+      '0.99',
+      '0.123457',
+      '0.0000146',
+      '6,900,000',
+      '20.5',
     ]);
     expect(answers.compare).toEqual([-1, 0, 1, 1, 1]);
     await page.close();

@@ -199,14 +199,15 @@ function significantPlaces(value) {
 }
 
 /**
- * A decimal string for people: rounded to `places`, trailing zeros cut (a whole amount shows no
- * fraction, cents stay two digits: `6 850 000,50`), thousands grouped the way the language writes them.
+ * A decimal string for people: rounded to `places`, trailing zeros cut but a fraction kept to at least
+ * `minPlaces` (a whole amount shows no fraction, cents stay two digits: `6 850 000,50`), thousands
+ * grouped the way the language writes them.
  */
-function formatDecimal(value, places, keepPlaces) {
+function formatDecimal(value, places, minPlaces = 0) {
   const rounded = roundDecimal(value, places);
   if (typeof rounded === 'string') return rounded;
   let frac = rounded.frac.replace(/0+$/, '');
-  if (frac && keepPlaces) frac = frac.padEnd(places, '0');
+  if (frac) frac = frac.padEnd(minPlaces, '0');
   const style = NUMBER_STYLE[state.lang];
   const int = rounded.int.replace(/\B(?=(\d{3})+$)/g, style.group);
   const negative = rounded.negative && (int !== '0' || frac !== '');
@@ -224,6 +225,9 @@ function compareDecimal(a, b) {
   return p === q ? 0 : p < q ? -1 : 1;
 }
 
+/** Fiat amounts with a fraction show all their cents (`0.50 USD`); coins show only the digits they have. */
+const centsOf = (c) => (c.precision <= 2 ? c.precision : 0);
+
 /** The catalog entry of a code, or a stand-in that shows the code itself. */
 function currency(code) {
   return state.byCode.get(code) || { code, unit: code, precision: 8, kind: '', name: { en: code, ru: code } };
@@ -232,13 +236,13 @@ function currency(code) {
 /** An amount of a currency: `6,900,000 RUB`, `0.5 BTC`. */
 function amountOf(value, code) {
   const c = currency(code);
-  return `${formatDecimal(value, c.precision, c.precision <= 2)} ${c.unit}`;
+  return `${formatDecimal(value, c.precision, centsOf(c))} ${c.unit}`;
 }
 
 /** A rate's number in units of `code`: the currency's precision, or more digits for a small rate (0.0000146). */
 function rateNumber(value, code) {
   const c = currency(code);
-  return formatDecimal(value, Math.max(c.precision, significantPlaces(value)), c.precision <= 2);
+  return formatDecimal(value, Math.max(c.precision, significantPlaces(value)), centsOf(c));
 }
 
 /** A rate with its unit: `6,900,000 RUB` for 1 BTC. */
@@ -409,7 +413,7 @@ function age(iso) {
 
 function limits(item, from, to) {
   const range = (min, max, code) =>
-    `${min ? formatDecimal(min, currency(code).precision) : '0'} – ${max ? amountOf(max, code) : `∞ ${currency(code).unit}`}`;
+    `${min ? formatDecimal(min, currency(code).precision, centsOf(currency(code))) : '0'} – ${max ? amountOf(max, code) : `∞ ${currency(code).unit}`}`;
   const parts = [];
   if (item.fromMin || item.fromMax) parts.push(range(item.fromMin, item.fromMax, from));
   if (item.toMin || item.toMax) parts.push(range(item.toMin, item.toMax, to));
