@@ -231,6 +231,13 @@ describe('the monitoring page in Chromium', () => {
       await page.goto(`${fx.api.url}/?from=USDTTRC20&to=CASHUSD&city=EKB`);
       await page.waitForSelector('#status:has-text("No exchanger offers this direction")');
       expect(await page.locator('#city option:checked').textContent()).toBe('Yekaterinburg');
+      // A link with a city the catalog does not know: all cities, not an error.
+      await page.goto(`${fx.api.url}/?from=USDTTRC20&to=CASHUSD&city=%3Cb%3EMoscow`);
+      await page.waitForFunction(() => document.querySelectorAll('#rates tbody tr').length === 2);
+      expect(await page.locator('#city option:checked').textContent()).toBe('All cities');
+      expect(page.url()).not.toContain('city=');
+      await page.goto(`${fx.api.url}/?from=USDTTRC20&to=CASHUSD&city=ekb`);
+      await page.waitForSelector('#status:has-text("No exchanger offers this direction")');
       await page.click('button[data-lang="ru"]');
       expect(await page.locator('#city option').allTextContents()).toEqual([
         'Все города',

@@ -154,6 +154,8 @@ const state = {
   targetsFor: '',
   /** City codes with offers of the chosen cash direction; null when not cash. */
   directionCities: null,
+  /** The chosen city code ('' for all): kept across directions, asked for only in cash ones. */
+  city: '',
   citiesFor: '',
   etag: null,
   key: '',
@@ -356,7 +358,7 @@ async function loadDirectionCities() {
   if (direction === state.citiesFor) return;
   state.citiesFor = direction;
   state.directionCities = null;
-  if (isCashDirection()) {
+  if ($('from').value && $('to').value && isCashDirection()) {
     const params = new URLSearchParams({ from: $('from').value, to: $('to').value, limit: '500' });
     const body = await fetch(`/v1/rates?${params}`)
       .then((r) => (r.ok ? r.json() : null))
@@ -372,7 +374,7 @@ async function loadDirectionCities() {
 /** The city picker: names in the chosen language, shown for cash directions only. */
 function fillCities() {
   const select = $('city');
-  const chosen = select.value || new URLSearchParams(location.search).get('city') || '';
+  const chosen = state.city;
   $('city-field').hidden = state.directionCities === null;
   if (state.directionCities === null) return void select.replaceChildren();
   const codes = new Set(state.directionCities);
@@ -397,7 +399,7 @@ function query() {
     params.set('amount', amount);
     params.set('side', $('side').value);
   }
-  if (!$('city-field').hidden && $('city').value) params.set('city', $('city').value);
+  if (!$('city-field').hidden && state.city) params.set('city', state.city);
   const exclude = ['manual', 'verifying'].filter((flag) => $(`hide-${flag}`).checked);
   if (exclude.length > 0) params.set('exclude', exclude.join(','));
   return params;
@@ -742,6 +744,9 @@ async function start() {
   if (params.get('to')) $('to').value = params.get('to');
   if (params.get('amount')) $('amount').value = params.get('amount');
   if (params.get('side')) $('side').value = params.get('side');
+  // A link's city is kept when the catalog knows it; anything else means all cities.
+  const city = (params.get('city') || '').toUpperCase();
+  state.city = state.cities.has(city) ? city : '';
   const exclude = (params.get('exclude') || '').split(',');
   for (const flag of ['manual', 'verifying']) $(`hide-${flag}`).checked = exclude.includes(flag);
   await loadDirectionCities();
@@ -750,8 +755,11 @@ async function start() {
     $(`${side}-filter`).addEventListener('input', (e) => fillSelect($(side), e.target.value));
     $(side).addEventListener('change', schedule);
   }
-  for (const id of ['amount', 'side', 'city', 'hide-manual', 'hide-verifying'])
-    $(id).addEventListener('change', schedule);
+  $('city').addEventListener('change', () => {
+    state.city = $('city').value;
+    schedule();
+  });
+  for (const id of ['amount', 'side', 'hide-manual', 'hide-verifying']) $(id).addEventListener('change', schedule);
   $('amount').addEventListener('input', () => {
     clearTimeout(state.typing);
     state.typing = setTimeout(schedule, 400);
