@@ -1,56 +1,138 @@
 import { rmSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { HousekeepingService } from '@app/background';
-import { runDemo } from '../../tools/demo/demo';
+import { Dec } from '@app/domain';
+import { Demo, DEMO_EXCHANGERS, runDemo } from '../../tools/demo/demo';
 import { http } from '../support/http';
 import { waitFor } from '../support/processes';
 import { createDataDir } from '../support/services';
 
-/** `npm run demo` in small: standalone mode, simulated exchangers registered through the admin API. */
+interface RateRow {
+  exchanger: { slug: string };
+  rate: string;
+  city: string | null;
+  flags: string[];
+  fromFee: Array<{ kind: string }>;
+  toFee: Array<{ kind: string }>;
+  fromMin: string | null;
+}
+interface FeedHealth {
+  id: number;
+  exchangerSlug: string;
+  fresh: boolean;
+  lastStatus: string | null;
+}
+
+/** `npm run demo` as it starts: standalone mode, the market model's 40 exchangers registered through the admin API. */
 describe('the demo', () => {
-  it("shows the simulator's rates through the public API within a poll", async () => {
-    const dataDir = createDataDir();
-    const demo = await runDemo({ exchangers: 4, port: 0, dataDir, maxItems: 300 });
-    try {
-      const exchanger = demo.simulator.exchangers[0]!;
-      const item = exchanger.items.find((i) => i.city === null)!;
-      const deadline = Date.now() + 15_000;
-      let rates: Array<{ exchanger: { slug: string }; rate: string }> = [];
-      while (Date.now() < deadline && !rates.some((r) => r.exchanger.slug === exchanger.slug)) {
-        rates = (await http<{ items: typeof rates }>(`${demo.api.url}/v1/rates?from=${item.from}&to=${item.to}`)).body
-          .items;
-        if (!rates.some((r) => r.exchanger.slug === exchanger.slug))
-          await new Promise((resolve) => setTimeout(resolve, 300));
-      }
-      expect(rates.find((r) => r.exchanger.slug === exchanger.slug)?.rate).toBe(String(item.rate));
-      const health = await http<{ items: Array<{ exchangerSlug: string }> }>(`${demo.api.url}/v1/admin/feeds/health`, {
-        headers: { authorization: `Bearer ${demo.adminKey}` },
-      });
-      expect(health.body.items.map((f) => f.exchangerSlug).sort()).toEqual(['sim-1', 'sim-2', 'sim-3', 'sim-4']);
-      // The simulated market is coherent: the rate guard finds references and holds back no honest offer.
-      const refreshed = await waitFor(
-        'market references from the simulated exchangers',
-        async () => {
-          const result = await demo.api.app.get(HousekeepingService).refreshReferences();
-          return result.references.market > 0 && result;
-        },
-        20_000,
-        300,
-      );
-      expect(refreshed.references.market).toBeGreaterThan(0);
-      const held = await http<{ items: unknown[]; flagged: unknown[] }>(`${demo.api.url}/v1/admin/quarantine`, {
-        headers: { authorization: `Bearer ${demo.adminKey}` },
-      });
-      expect(held.body).toMatchObject({ items: [], flagged: [] });
-      // The reference pages are served in the demo too (the browser tests drive them).
-      for (const page of ['/', '/admin']) {
-        const answer = await http(`${demo.api.url}${page}`);
-        expect(answer.headers.get('content-type')).toContain('text/html');
-        expect(answer.text).toContain('<title>ratewatch');
-      }
-    } finally {
-      await demo.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+  const dataDir = createDataDir();
+  let demo: Demo | null = null;
+  const admin = (path: string) =>
+    http<{ items: unknown[] }>(`${demo!.api.url}${path}`, { headers: { authorization: `Bearer ${demo!.adminKey}` } });
+  const rates = async (query: string) =>
+    (await http<{ items: RateRow[] }>(`${demo!.api.url}/v1/rates?${query}&limit=100`)).body.items;
+
+  afterAll(async () => {
+    await demo?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
+
+  it('shows a coherent market with the facts the README relies on, in every feed dialect', async () => {
+    demo = await runDemo({ port: 0, dataDir });
+    expect(demo.registration).toEqual({ created: DEMO_EXCHANGERS, repointed: 0, disabled: [] });
+    const healthy = demo.simulator.exchangers.filter((e) => e.fault === 'none').map((e) => e.slug);
+    const feeds = await waitFor(
+      'every healthy feed polled',
+      async () => {
+        const items = (await admin('/v1/admin/feeds/health')).body.items as FeedHealth[];
+        return items.filter((f) => healthy.includes(f.exchangerSlug) && f.fresh).length === healthy.length && items;
+      },
+      30_000,
+      250,
+    );
+    expect(feeds.length).toBe(DEMO_EXCHANGERS);
+
+    // The busiest direction: 20+ healthy exchangers, every rate within 0.2–3 % under the reference (plus its drift).
+    const mid = demo.simulator.market!.mid('BTC', 'SBERRUB');
+    const btcRub = await rates('from=BTC&to=SBERRUB');
+    expect(btcRub.length).toBeGreaterThanOrEqual(20);
+    for (const row of btcRub) {
+      const ratio = new Dec(row.rate).div(mid).toNumber();
+      expect(ratio, row.exchanger.slug).toBeGreaterThan(0.96);
+      expect(ratio, row.exchanger.slug).toBeLessThan(1.005);
+    }
+    // The facts the README's examples use.
+    for (const query of ['from=BTC&to=SBERRUB', 'from=USDTTRC20&to=SBERRUB', 'from=USDTTRC20&to=CASHUSD&city=MSK'])
+      expect(
+        (await rates(query)).map((r) => r.exchanger.slug),
+        query,
+      ).toContain('aurora');
+    for (const query of ['from=USDTTRC20&to=SBERRUB', 'from=SBERRUB&to=BTC', 'from=ETH&to=USDTTRC20'])
+      expect((await rates(query)).length, query).toBeGreaterThanOrEqual(20);
+    for (const city of ['MSK', 'SPB']) {
+      const cash = await rates(`from=USDTTRC20&to=CASHUSD&city=${city}`);
+      expect(new Set(cash.map((r) => r.exchanger.slug)).size, city).toBeGreaterThanOrEqual(3);
+      expect(cash.map((r) => r.city)).toEqual(cash.map(() => city));
+    }
+    expect((await rates('from=USDTTRC20&to=CASHRUB&city=MSK')).length).toBeGreaterThanOrEqual(3);
+    // Limits, fees and flags, as exchangers publish them.
+    const busy = [...btcRub, ...(await rates('from=SBERRUB&to=BTC')), ...(await rates('from=USDTTRC20&to=SBERRUB'))];
+    expect(new Set(busy.flatMap((r) => r.flags))).toEqual(new Set(['manual', 'verifying', 'cardverify', 'floating']));
+    expect(new Set(busy.flatMap((r) => [...r.fromFee, ...r.toFee].map((f) => f.kind)))).toEqual(
+      new Set(['fixed', 'percent']),
+    );
+    expect(busy.filter((r) => r.fromMin !== null).length).toBeGreaterThan(busy.length / 2);
+
+    // Every dialect the ingestion reads is in use.
+    const dialects = new Set<string>();
+    for (const feed of feeds.filter((f) => healthy.includes(f.exchangerSlug))) {
+      // A 304 or an unchanged body is not read, so its run names no dialect: the last read one does.
+      const runs = (await admin(`/v1/admin/feeds/${feed.id}/runs?limit=50`)).body.items as Array<{
+        dialect: string | null;
+      }>;
+      dialects.add(runs.find((r) => r.dialect !== null)!.dialect!);
+    }
+    expect([...dialects].sort()).toEqual(['json', 'json-1.3', 'txt', 'txt-cities', 'xml', 'xml-eref-1.1']);
+
+    // The faulty exchangers fail as intended, and only they.
+    const failing = feeds.filter((f) => !f.fresh || f.lastStatus === 'error').map((f) => f.exchangerSlug);
+    expect(failing.sort()).toEqual(['delta', 'harbor', 'lumen']);
+
+    // The market is coherent: the rate guard finds references and holds back no honest offer (the typo
+    // exchanger's typo, every 30 s, is the only thing it may hold).
+    const refreshed = await waitFor(
+      'market references from the simulated exchangers',
+      async () => {
+        const result = await demo!.api.app.get(HousekeepingService).refreshReferences();
+        return result.references.market > 100 && result;
+      },
+      20_000,
+      300,
+    );
+    expect(refreshed.references.market).toBeGreaterThan(100);
+    const held = await http<{ items: Array<{ exchanger: string }>; flagged: unknown[] }>(
+      `${demo.api.url}/v1/admin/quarantine`,
+      { headers: { authorization: `Bearer ${demo.adminKey}` } },
+    );
+    expect(held.body.items.filter((i) => i.exchanger !== demo!.simulator.typoExchanger)).toEqual([]);
+    expect(held.body.flagged).toEqual([]);
+    // The reference pages are served in the demo too (the browser tests drive them).
+    for (const page of ['/', '/admin']) {
+      const answer = await http(`${demo.api.url}${page}`);
+      expect(answer.headers.get('content-type')).toContain('text/html');
+      expect(answer.text).toContain('<title>ratewatch');
+    }
+  }, 180_000);
+
+  it('runs again on the same data folder: the same admin key, nothing registered twice', async () => {
+    const { adminKey, simulator } = demo!;
+    const port = new URL(simulator.base).port;
+    await demo!.stop();
+    demo = null;
+    demo = await runDemo({ port: 0, dataDir });
+    expect(demo.adminKey).toBe(adminKey);
+    expect(new URL(demo.simulator.base).port).toBe(port); // its kept port was free again
+    expect(demo.registration).toEqual({ created: 0, repointed: 0, disabled: [] });
+    expect((await admin('/v1/admin/exchangers')).body.items.length).toBe(DEMO_EXCHANGERS);
+  }, 120_000);
 });
