@@ -24,7 +24,7 @@ describe('the demo in Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    demo = await runDemo({ exchangers: 8, port: 0, dataDir, maxItems: 400 });
+    demo = await runDemo({ exchangers: 8, port: 0, dataDir });
     browser = await launchChromium();
   });
 
@@ -36,7 +36,7 @@ describe('the demo in Chromium', () => {
 
   it("catches the typo exchanger's typo'd rate, shows it held back on /admin, and holds back no honest exchanger", async () => {
     const slug = demo.simulator.typoExchanger!;
-    expect(slug).toBe('sim-6');
+    expect(slug).toBe('fathom');
     const quarantine = async () =>
       (
         await http<QuarantineBody>(`${demo.api.url}/v1/admin/quarantine`, {
