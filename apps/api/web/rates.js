@@ -712,9 +712,9 @@ async function refresh() {
   state.etag = response.headers.get('etag');
   state.body = body;
   render();
-  // The chart follows the direction's best rate: a table with an amount or filters ranks by other things.
-  const best =
-    body.amount || body.items.length === 0 ? null : [...body.items].sort((a, b) => compareDecimal(b.rate, a.rate))[0];
+  // The chart follows the direction's best rate, the first row of a table without amount or filters
+  // (the one the api records in the history too).
+  const best = params.has('amount') || params.has('exclude') ? null : body.items[0];
   if (best && (state.history.length === 0 || state.history[state.history.length - 1].rate !== best.rate))
     state.history.push({ at: Date.now(), rate: best.rate });
   drawChart();
