@@ -28,11 +28,11 @@ function run(command: string, args: string[], env: Record<string, string>, timeo
 }
 
 /**
- * `npm run -s cli -- <args>` as a newcomer types it, with the checkout's built CLI. stdout is what the
- * command prints (the key), nothing else.
+ * The CLI as `npm run -s cli -- <args>` runs it once the build is fresh (dist/ is built before the
+ * tests, and not again mid-test when a source changes). stdout is what the command prints (the key).
  */
 function cli(dataDir: string, ...args: string[]): Promise<Run> {
-  return run('npm', ['run', '-s', 'cli', '--', ...args], { ...STANDALONE, DATA_DIR: dataDir });
+  return run(process.execPath, ['dist/apps/cli/src/main.js', ...args], { ...STANDALONE, DATA_DIR: dataDir });
 }
 
 /** The PostgreSQL server named by the cluster's postmaster.pid, while one runs. */
@@ -44,6 +44,8 @@ function postmasterPid(dataDir: string): number | null {
 /**
  * The CLI beside a running standalone server, all real processes from dist/ as `npm start` and
  * `npm run cli` run them: the server's embedded database refuses a second server, but the CLI uses it.
+ * The built-in check (postmaster.pid names a server whose parent, the server, is alive) is the one
+ * that made the CLI refuse before it could attach.
  */
 describe('the CLI while the standalone server runs', () => {
   const dataDir = createDataDir();
