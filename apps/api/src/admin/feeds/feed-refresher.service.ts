@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { Queue } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@app/config';
@@ -9,11 +9,14 @@ import { FEED_POLL_JOB_OPTIONS, FeedPollJob, feedRefreshDeduplicationId, JobRequ
 /**
  * Polls a feed now. Fleet mode: a BullMQ job any worker takes (deduplicated per feed while one is
  * pending); standalone mode: the in-process poll service. `wait` resolves when the poll has finished.
+ * At shutdown, standalone polls still in hand finish before the database closes (they used to die
+ * with "Connection terminated" when the demo stopped right after registering its feeds).
  */
 @Injectable()
-export class FeedRefresher implements OnApplicationShutdown {
+export class FeedRefresher implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly jobs: JobRequests<FeedPollJob, unknown> | null;
   private localJobs = 0;
+  private readonly localPolls = new Set<Promise<unknown>>();
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -37,9 +40,14 @@ export class FeedRefresher implements OnApplicationShutdown {
     const poller = this.moduleRef.get(FeedPollService, { strict: false });
     const jobId = `local-${++this.localJobs}`;
     const poll = poller.poll(feedId, 'manual');
+    const tracked = poll.catch(() => undefined).finally(() => this.localPolls.delete(tracked));
+    this.localPolls.add(tracked);
     if (wait) await poll;
-    else void poll.catch(() => undefined);
     return { jobId };
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.localPolls);
   }
 
   async onApplicationShutdown(): Promise<void> {
