@@ -330,6 +330,10 @@ describe('the operator page in Chromium', () => {
 
   it('fits a phone: no sideways scroll, runs under the tapped feed card, the editor and the sort select usable', async () => {
     const page = await board(PHONE);
+    const adminCss = await page.evaluate(() =>
+      Array.from(document.styleSheets).some((sheet) => sheet.href?.endsWith('/web/admin.css') && sheet.cssRules.length),
+    );
+    expect(adminCss, '/web/admin.css is served (apps/api/src/web/web.controller.ts lists it)').toBe(true);
     expect(await noSidewaysScroll(page)).toBe(true);
     const aura = fx.feedIds.get('aura')!;
     await row(page, aura).locator('td[data-label=State]').tap();

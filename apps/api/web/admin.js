@@ -454,7 +454,8 @@ function showErrors(form, body) {
       unplaced.push(detail.message);
       continue;
     }
-    slot.textContent = slot.textContent ? `${slot.textContent}; ${detail.message}` : detail.message;
+    if (!slot.textContent.split('; ').includes(detail.message))
+      slot.textContent = slot.textContent ? `${slot.textContent}; ${detail.message}` : detail.message;
     form.elements[detail.field]?.setAttribute('aria-invalid', 'true');
   }
   if (!body?.details?.length) unplaced.push(body?.message ?? 'no answer from the server');
