@@ -137,11 +137,6 @@ export class EmbeddedPostgres {
     return new EmbeddedPostgres(url, port, clusterDir, null);
   }
 
-  /** Whether this process attached to a server another ratewatch runs (and so never stops it). */
-  get attached(): boolean {
-    return this.child === null;
-  }
-
   /** Fast shutdown (clients disconnected, data flushed); waits for the server to exit. Attached: nothing. */
   async stop(): Promise<void> {
     const child = this.child;
