@@ -17,6 +17,7 @@ import { FakePartnerApi } from '../support/fake-partner-api';
 import { FeedServer } from '../support/feed-server';
 import type { ApiErrorBody } from '../../apps/api/src/common/api-error.dto';
 import { http, HttpAnswer } from '../support/http';
+import { waitFor } from '../support/processes';
 import { createTestDatabase, TEST_REDIS_URL, TestDatabase } from '../support/services';
 
 const ADMIN_KEY = 'test-bootstrap-key-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -231,15 +232,24 @@ describe('admin API (standalone)', () => {
       );
     });
 
-    it('schedules a created feed at once and follows every change', async () => {
+    it('schedules a created feed, polls it at once (not an interval later) and follows every change', async () => {
       const created = await call<{ id: number; intervalSeconds: number }>(
         'POST',
         `/v1/admin/exchangers/${exchangerId}/feeds`,
-        { url: feeds.url('/standard.xml'), intervalSeconds: 60, timeoutMs: 5000 },
+        { url: feeds.url('/standard.xml'), intervalSeconds: 3600, timeoutMs: 5000 },
       );
       expect(created.status).toBe(201);
       feedId = created.body.id;
       expect(await scheduled()).toEqual([feedId]);
+      // An hourly feed's first scheduled poll may be up to an hour away; its first run is there at once.
+      const [first] = await waitFor('the first poll of the new feed', async () => {
+        const runs = await call<{ items: Array<{ status: string; inserted: number }> }>(
+          'GET',
+          `/v1/admin/feeds/${feedId}/runs`,
+        );
+        return runs.body.items.length > 0 && runs.body.items;
+      });
+      expect(first).toMatchObject({ status: 'ok', inserted: 8 });
       await call('PATCH', `/v1/admin/feeds/${feedId}`, { enabled: false });
       expect(await scheduled()).toEqual([]);
       await call('PATCH', `/v1/admin/feeds/${feedId}`, { enabled: true, intervalSeconds: 30 });
@@ -256,7 +266,8 @@ describe('admin API (standalone)', () => {
         `/v1/admin/feeds/${feedId}/refresh?wait=true`,
       );
       expect(waited.status).toBe(200);
-      expect(waited.body.run).toMatchObject({ status: 'ok', inserted: 8, trigger: 'manual' });
+      // The same bytes as the first poll's: nothing to read again.
+      expect(waited.body.run).toMatchObject({ status: 'unchanged', inserted: 0, trigger: 'manual' });
       const queued = await call<{ jobId: string }>('POST', `/v1/admin/feeds/${feedId}/refresh`);
       expect(queued.status).toBe(202);
       expect(queued.body.jobId).toMatch(/^local-\d+$/);

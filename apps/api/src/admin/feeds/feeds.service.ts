@@ -56,6 +56,9 @@ export class FeedAdminService {
     requirePublicAddress('url', fields.url, this.config.fetch.allowPrivate);
     const row = await this.feeds.create(actor, exchangerId, fields);
     await followSchedule(`feed ${row.id} created`, () => this.scheduler.sync(row.id));
+    // The schedule spreads feeds over their interval, so the first scheduled poll may be an interval away:
+    // a new feed is polled at once, and the operator sees its first run right after registering it.
+    if (fields.enabled) await followSchedule(`feed ${row.id} first poll`, () => this.refresher.refresh(row.id, false));
     return row;
   }
 
