@@ -20,6 +20,10 @@ const TEXT = {
     give: 'You give',
     receive: 'You receive',
     search: 'Search…',
+    searchGive: 'Search the currencies you give',
+    searchReceive: 'Search the currencies you receive',
+    amountIs: 'The amount is',
+    chart: 'Best rate over the last hours',
     amount: 'Amount',
     optional: 'optional',
     sideGive: 'I give',
@@ -29,7 +33,7 @@ const TEXT = {
     hideManual: 'Hide manual exchange',
     hideVerifying: 'Hide verification required',
     choose: 'Choose what you give and what you receive',
-    chartCaption: 'Best rate over the last 6 hours:',
+    chartCaption: `Best rate over the last ${HISTORY_HOURS} hours:`,
     chartRange: (first, last, n, since) => `from ${first} to ${last}, ${n} points since ${since}`,
     sortBy: 'Sort by',
     sortRate: 'best rate',
@@ -82,6 +86,10 @@ const TEXT = {
     give: 'Отдаёте',
     receive: 'Получаете',
     search: 'Поиск…',
+    searchGive: 'Поиск валюты, которую отдаёте',
+    searchReceive: 'Поиск валюты, которую получаете',
+    amountIs: 'Сумма — это',
+    chart: 'Лучший курс за последние часы',
     amount: 'Сумма',
     optional: 'необязательно',
     sideGive: 'отдаю',
@@ -91,7 +99,7 @@ const TEXT = {
     hideManual: 'Скрыть ручной обмен',
     hideVerifying: 'Скрыть с верификацией',
     choose: 'Выберите, что отдаёте и что получаете',
-    chartCaption: 'Лучший курс за последние 6 часов:',
+    chartCaption: `Лучший курс за последние ${HISTORY_HOURS} ч:`,
     chartRange: (first, last, n, since) => `от ${first} до ${last}, точек: ${n}, с ${since}`,
     sortBy: 'Сортировка',
     sortRate: 'лучший курс',
@@ -292,6 +300,8 @@ function setLanguage(lang) {
   for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t()[node.dataset.i18n];
   for (const node of document.querySelectorAll('[data-i18n-placeholder]'))
     node.placeholder = t()[node.dataset.i18nPlaceholder];
+  for (const node of document.querySelectorAll('[data-i18n-label]'))
+    node.setAttribute('aria-label', t()[node.dataset.i18nLabel]);
   for (const button of document.querySelectorAll('[data-lang]'))
     button.setAttribute('aria-pressed', String(button.dataset.lang === lang));
   fillSelect($('from'), $('from-filter').value);
