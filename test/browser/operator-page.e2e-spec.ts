@@ -3,6 +3,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, DESKTOP, item, PagesFixture, PHONE, rates, shot } from '../support/browser';
 
+const HOSTILE_NAME = `Nova <img src=x onerror="document.title='pwned'">`;
 /** Paused feeds of exchangers that fill the list, so a feed near its end sits below the fold. */
 const FILLERS = 24;
 
@@ -218,12 +219,16 @@ describe('the operator page in Chromium', () => {
     expect(await page.getAttribute('#exchanger-form [name=siteUrl]', 'aria-invalid')).toBe('true');
     expect(await page.textContent('#exchanger-form .form-error')).toContain('Not saved');
     expect(await page.isVisible('#exchanger-dialog')).toBe(true);
-    await page.fill('#exchanger-form [name=name]', 'Nova');
+    await page.fill('#exchanger-form [name=name]', HOSTILE_NAME);
     await page.fill('#exchanger-form [name=siteUrl]', 'https://nova.example');
     await page.click('#exchanger-form button[type=submit]');
     await page.locator('#exchanger-dialog').waitFor({ state: 'hidden' });
     const novaRow = page.locator('#exchangers tr:has-text("Nova")');
     await novaRow.waitFor();
+    // A name is text wherever it shows, never markup.
+    expect(await novaRow.locator('.name').textContent()).toBe(HOSTILE_NAME);
+    expect(await page.locator('#board img').count()).toBe(0);
+    expect(await page.title()).toBe('ratewatch — operator');
     const novaId = Number(await novaRow.getAttribute('data-exchanger-id'));
     // A second exchanger with the same slug: the API's 409 message under the form.
     await page.click('#add-exchanger');
@@ -260,7 +265,7 @@ describe('the operator page in Chromium', () => {
     const feedId = rows[0]!.id;
     const feed = row(page, feedId);
     await feed.waitFor();
-    expect(await feed.locator('td[data-label=Exchanger] a').textContent()).toBe('Nova');
+    expect(await feed.locator('td[data-label=Exchanger] a').textContent()).toBe(HOSTILE_NAME);
     expect(await novaRow.locator(`a[href="#feed-${feedId}"]`).textContent()).toBe(`#${feedId}`);
 
     // Edit the feed (only what changed is sent) and the exchanger's name, shown beside its feed.
