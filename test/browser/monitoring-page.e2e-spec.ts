@@ -384,7 +384,7 @@ describe('the monitoring page in Chromium', () => {
       expect(await page.locator('#title').textContent()).toBe('Bitcoin (BTC) → Сбербанк RUB');
       expect(await page.locator('legend').first().textContent()).toBe('Отдаёте');
       expect(await page.getAttribute('#from', 'aria-label')).toBe('Отдаёте');
-      expect(await page.locator('#rates th').first().textContent()).toBe('Обменник');
+      expect((await page.locator('#rates th').first().textContent())?.trim()).toBe('Обменник');
       await page.click('button[data-lang="en"]');
       expect(await page.locator('#to option[value="SBERRUB"]').textContent()).toBe('Sberbank RUB — SBERRUB');
       expect(await page.locator('#title').textContent()).toBe('Bitcoin (BTC) → Sberbank RUB');
