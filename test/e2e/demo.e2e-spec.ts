@@ -1,8 +1,9 @@
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HousekeepingService } from '@app/background';
 import { Dec } from '@app/domain';
-import { Demo, DEMO_EXCHANGERS, runDemo } from '../../tools/demo/demo';
+import { Demo, DEMO_EXCHANGERS, DEMO_FILES, runDemo } from '../../tools/demo/demo';
 import { http } from '../support/http';
 import { waitFor } from '../support/processes';
 import { createDataDir } from '../support/services';
@@ -129,8 +130,11 @@ describe('the demo', () => {
     const port = new URL(simulator.base).port;
     await demo!.stop();
     demo = null;
+    const secrets = [DEMO_FILES.adminKey, DEMO_FILES.secretKey].map((file) => join(dataDir, file));
+    chmodSync(secrets[0]!, 0o644); // loosened by hand in between: the demo makes it owner-only again
     demo = await runDemo({ port: 0, dataDir });
     expect(demo.adminKey).toBe(adminKey);
+    for (const file of secrets) expect(statSync(file).mode & 0o777, file).toBe(0o600);
     expect(new URL(demo.simulator.base).port).toBe(port); // its kept port was free again
     expect(demo.registration).toEqual({ created: 0, repointed: 0, disabled: [] });
     expect((await admin('/v1/admin/exchangers')).body.items.length).toBe(DEMO_EXCHANGERS);

@@ -29,7 +29,12 @@ export const DEMO_EXAMPLES = {
 } as const;
 
 /** What the demo keeps in its data folder besides ratewatch's own files, so a re-run is the same demo. */
-export const DEMO_FILES = { adminKey: 'demo-admin-key', simulatorPort: 'demo-simulator-port' } as const;
+export const DEMO_FILES = {
+  adminKey: 'demo-admin-key',
+  /** SECRET_KEY, which encrypts partner API keys at rest: the same one each run, or stored keys would not decrypt. */
+  secretKey: 'demo-secret-key',
+  simulatorPort: 'demo-simulator-port',
+} as const;
 /** How many admin requests registration runs at once (40 exchangers register in about a second). */
 const PARALLEL = 8;
 /** A feed URL the demo's simulator serves (any port), so a re-run can tell its own feeds from an operator's. */
@@ -68,7 +73,8 @@ export async function runDemo(options: {
 }): Promise<Demo> {
   mkdirSync(options.dataDir, { recursive: true });
   const adminKeyFile = join(options.dataDir, DEMO_FILES.adminKey);
-  const adminKey = readOrCreateAdminKey(adminKeyFile);
+  const adminKey = readOrCreateSecret(adminKeyFile, 'demo_');
+  const secretKey = readOrCreateSecret(join(options.dataDir, DEMO_FILES.secretKey), '');
   const simulator = new FeedSimulator({
     exchangers: options.exchangers ?? DEMO_EXCHANGERS,
     changeShare: 0.3,
@@ -83,6 +89,7 @@ export async function runDemo(options: {
     HOST: '127.0.0.1',
     DATA_DIR: options.dataDir,
     ADMIN_API_KEY: adminKey,
+    SECRET_KEY: secretKey,
     FETCH_ALLOW_PRIVATE: 'true',
     LOG_LEVEL: 'warn',
   });
@@ -106,8 +113,8 @@ export async function runDemo(options: {
   }
 }
 
-/** The key of an earlier run, or a new one written owner-only. */
-function readOrCreateAdminKey(file: string): string {
+/** The secret of an earlier run, or a new random one written owner-only. */
+function readOrCreateSecret(file: string, prefix: string): string {
   if (existsSync(file)) {
     const kept = readFileSync(file, 'utf8').trim();
     if (kept.length >= 32) {
@@ -115,7 +122,7 @@ function readOrCreateAdminKey(file: string): string {
       return kept;
     }
   }
-  const key = `demo_${randomBytes(24).toString('base64url')}`;
+  const key = `${prefix}${randomBytes(32).toString('base64url')}`;
   writeFileSync(file, `${key}\n`, { mode: 0o600 });
   chmodSync(file, 0o600); // an existing file keeps its mode through writeFileSync
   return key;
