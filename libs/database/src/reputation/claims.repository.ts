@@ -22,7 +22,7 @@ import {
 import { Actor } from '../repositories/audit.repository';
 import { auditModeration, bumpStanding, cursorId, Page, PageRequest, toPage } from './reputation-sql';
 import { ExchangerActor, exchangerMustExist, isRowId } from './reputation.repository';
-import { admitSubmission } from './submission-guard';
+import { admitSubmission, checkLimits } from './submission-guard';
 
 export interface ClaimSubmission {
   exchangerId: number;
@@ -110,6 +110,7 @@ export class ClaimsRepository {
     const { amount, currency } = cleanClaimAmount(submission.amount, submission.currency);
     const fingerprint = textFingerprint(text);
     const { exchangerId, visitor } = submission;
+    await checkLimits(this.dataSource.manager, 'claims', CLAIM_LIMITS, exchangerId, visitor);
     return this.dataSource.transaction(async (tx) => {
       const { visited } = await admitSubmission(tx, 'claims', CLAIM_LIMITS, exchangerId, visitor, fingerprint);
       const [{ id }] = (await exchangerMustExist(

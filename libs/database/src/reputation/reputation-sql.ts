@@ -24,19 +24,28 @@ export function standingColumnsSql(alias: string): string {
           COALESCE(${alias}.negative, 0) AS "reviewsNegative", COALESCE(${alias}.claims_open, 0) AS "claimsOpen"`;
 }
 
-/** Adds `delta` to one count of the exchanger, in the caller's transaction (the row is made on first use). */
+/**
+ * Adds `delta` to one count of the exchanger, in the caller's transaction. The row is made by the first
+ * increment; a decrement finds it (the CHECK refuses a negative proposed row even when it would conflict,
+ * so the upsert is for increments only).
+ */
 export async function bumpStanding(
   tx: EntityManager,
   exchangerId: number,
   column: StandingColumn,
   delta: number,
 ): Promise<void> {
-  if (delta === 0) return;
-  await tx.query(
-    `INSERT INTO exchanger_standing (exchanger_id, ${column}) VALUES ($1, $2)
-     ON CONFLICT (exchanger_id) DO UPDATE SET ${column} = exchanger_standing.${column} + $2, updated_at = now()`,
-    [exchangerId, delta],
-  );
+  if (delta > 0)
+    await tx.query(
+      `INSERT INTO exchanger_standing (exchanger_id, ${column}) VALUES ($1, $2)
+       ON CONFLICT (exchanger_id) DO UPDATE SET ${column} = exchanger_standing.${column} + $2, updated_at = now()`,
+      [exchangerId, delta],
+    );
+  else if (delta < 0)
+    await tx.query(
+      `UPDATE exchanger_standing SET ${column} = ${column} + $2, updated_at = now() WHERE exchanger_id = $1`,
+      [exchangerId, delta],
+    );
 }
 
 /** One moderation act, written in the transaction that makes it. */

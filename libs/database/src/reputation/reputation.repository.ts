@@ -23,7 +23,7 @@ import {
 } from '@app/domain';
 import { Actor } from '../repositories/audit.repository';
 import { rowsOf } from '../repositories/sql';
-import { admitSubmission } from './submission-guard';
+import { admitSubmission, checkLimits } from './submission-guard';
 import {
   auditModeration,
   bumpStanding,
@@ -147,6 +147,7 @@ export class ReputationRepository {
     const orderRef = cleanOrderRef(submission.orderRef);
     const fingerprint = textFingerprint(text);
     const { exchangerId, visitor } = submission;
+    await checkLimits(this.dataSource.manager, 'reviews', REVIEW_LIMITS, exchangerId, visitor);
     return this.dataSource.transaction(async (tx) => {
       const { visited } = await admitSubmission(tx, 'reviews', REVIEW_LIMITS, exchangerId, visitor, fingerprint);
       const burst = await this.burstWith(tx, exchangerId);

@@ -65,7 +65,12 @@ export async function admitSubmission(
   return { visited: await hasVisited(tx, exchangerId, visitor) };
 }
 
-async function checkLimits(
+/**
+ * The daily limits alone, counted without locks. Submissions call it before their transaction, so a
+ * visitor over a limit is refused by one read — a flood never queues on the visitor's lock nor holds
+ * pool connections; admitSubmission counts again under the locks, which is what makes the limits exact.
+ */
+export async function checkLimits(
   tx: EntityManager,
   table: SubmissionTable,
   limits: SubmissionLimits,
