@@ -1,18 +1,22 @@
 import type { AppConfig } from '@app/config';
-import { createDataSource, EmbeddedPostgres, openRuntimeDatabase, RuntimeDatabase } from '@app/database';
+import { createDataSource, openRuntimeDatabase } from '@app/database';
 import type { DataSource } from 'typeorm';
 import type { CliIo } from './cli-command';
-
-type Log = (level: 'info' | 'warn' | 'debug', message: string) => void;
 
 /**
  * Runs `work` with the database URL: DATABASE_URL; or the embedded database in DATA_DIR, the one a
  * running ratewatch serves (left running) or else one started and stopped around `work`.
  */
 export async function withDatabaseUrl<T>(config: AppConfig, io: CliIo, work: (url: string) => Promise<T>): Promise<T> {
-  const database = await openCliDatabase(config, (level, message) => {
-    if (level !== 'debug') io.err(message);
-  });
+  // The CLI may use the embedded database of a running server (a second server on the folder is refused):
+  // so `admin:key create` works while ratewatch runs.
+  const database = await openRuntimeDatabase(
+    config,
+    (level, message) => {
+      if (level !== 'debug') io.err(message);
+    },
+    { attachToRunning: true },
+  );
   try {
     if (!database.config.database.url) throw new Error('no database URL');
     return await work(database.config.database.url);
@@ -36,15 +40,4 @@ export function withDataSource<T>(
       await dataSource.destroy();
     }
   });
-}
-
-/**
- * openRuntimeDatabase, except that the CLI may use the embedded database of a running server (a
- * second server on the same folder is refused): so `admin:key create` works while ratewatch runs.
- */
-async function openCliDatabase(config: AppConfig, log: Log): Promise<RuntimeDatabase> {
-  if (!config.database.embedded) return openRuntimeDatabase(config, log);
-  const { dataDir, fallbackDir } = config.database;
-  const server = await EmbeddedPostgres.start({ dataDir, fallbackDir, log, attachToRunning: true });
-  return { config: { ...config, database: { ...config.database, url: server.url } }, stop: () => server.stop() };
 }

@@ -1,5 +1,5 @@
 import type { AppConfig } from '@app/config';
-import { EmbeddedPostgres } from './embedded/embedded-postgres';
+import { EmbeddedPostgres, EmbeddedPostgresOptions } from './embedded/embedded-postgres';
 
 export interface RuntimeDatabase {
   /** The configuration with `database.url` resolved. */
@@ -13,15 +13,21 @@ type Log = (level: 'info' | 'warn' | 'debug', message: string) => void;
 /**
  * Resolves where the database is: DATABASE_URL as configured, or an embedded PostgreSQL started in
  * DATA_DIR when DATABASE_URL is unset (standalone mode) — in DATABASE_FALLBACK_DIR instead when run as
- * root and the `postgres` user cannot reach DATA_DIR.
+ * root and the `postgres` user cannot reach DATA_DIR. `attachToRunning` (the CLI's) uses the database a
+ * running ratewatch serves in DATA_DIR instead of refusing it, and leaves it running.
  */
-export async function openRuntimeDatabase(config: AppConfig, log: Log): Promise<RuntimeDatabase> {
+export async function openRuntimeDatabase(
+  config: AppConfig,
+  log: Log,
+  options: Pick<EmbeddedPostgresOptions, 'attachToRunning'> = {},
+): Promise<RuntimeDatabase> {
   if (!config.database.embedded) return { config, stop: () => Promise.resolve() };
   const started = Date.now();
   const server = await EmbeddedPostgres.start({
     dataDir: config.database.dataDir,
     fallbackDir: config.database.fallbackDir,
     log,
+    ...options,
   });
   log(
     'info',
