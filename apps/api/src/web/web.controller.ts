@@ -34,7 +34,7 @@ export class WebController {
 
   constructor() {
     const dir = webDir();
-    for (const name of ['index.html', 'admin.html', 'dom.js', 'rates.js', 'admin.js', 'style.css']) {
+    for (const name of ['index.html', 'admin.html', 'dom.js', 'rates.js', 'admin.js', 'style.css', 'admin.css']) {
       this.files.set(name, { body: readFileSync(join(dir, name)), type: TYPES[name.split('.').pop()!]! });
     }
   }
