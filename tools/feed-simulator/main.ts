@@ -3,7 +3,8 @@ import { FeedSimulator } from './simulator';
 
 /**
  * `npm run simulator -- --exchangers 20 --port 4000 --change 0.1 --tick 15 [--min-items 200 --max-items 6000]
- * [--typo-exchanger 5]` (the 6th exchanger, sim-6, publishes one rate × 1000 every 30 s for 15 s)
+ * [--typo-exchanger 5] [--market]`: the random catalog (sim-1, sim-2, …; the 6th publishes one rate × 1000
+ * every 30 s for 15 s with --typo-exchanger 5), or with --market the demo's market (aurora, baikal, …).
  */
 const { values } = parseArgs({
   options: {
@@ -15,6 +16,7 @@ const { values } = parseArgs({
     'min-items': { type: 'string', default: '200' },
     'max-items': { type: 'string', default: '6000' },
     'typo-exchanger': { type: 'string' },
+    market: { type: 'boolean', default: false },
   },
 });
 const simulator = new FeedSimulator({
@@ -24,6 +26,7 @@ const simulator = new FeedSimulator({
   seed: Number(values.seed),
   minItems: Number(values['min-items']),
   maxItems: Number(values['max-items']),
+  market: values.market,
   ...(values['typo-exchanger'] === undefined ? {} : { typo: { exchanger: Number(values['typo-exchanger']) } }),
 });
 void simulator.start(Number(values.port)).then(() => {

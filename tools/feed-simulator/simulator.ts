@@ -541,7 +541,9 @@ export class FeedSimulator {
         JSON.stringify(
           this.exchangers.map((e) => ({
             slug: e.slug,
+            name: e.name,
             format: e.format,
+            dialect: e.dialect,
             items: e.items.length,
             fault: e.fault,
             url: this.feedUrl(e),
