@@ -234,9 +234,9 @@ export class ClaimsRepository {
   ): Promise<ClaimState> {
     const to = nextClaimState(current.state, step.action);
     await tx.query(
-      `UPDATE claims SET state = $2, updated_at = now(),
-         opened_at = CASE WHEN $2 = 'open' THEN now() ELSE opened_at END,
-         closed_at = CASE WHEN $2 IN ('resolved', 'rejected') THEN now() ELSE NULL END
+      `UPDATE claims SET state = $2::text, updated_at = now(),
+         opened_at = CASE WHEN $2::text = 'open' THEN now() ELSE opened_at END,
+         closed_at = CASE WHEN $2::text IN ('resolved', 'rejected') THEN now() ELSE NULL END
        WHERE id = $1`,
       [id, to],
     );
