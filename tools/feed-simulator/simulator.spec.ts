@@ -255,7 +255,8 @@ describe('FeedSimulator', () => {
   });
 });
 
-describe('FeedSimulator, the market model (npm run demo)', () => {
+// Each test builds or walks whole 40-exchanger markets in decimals: seconds, more on a loaded machine.
+describe('FeedSimulator, the market model (npm run demo)', { timeout: 30_000 }, () => {
   const demoMarket = (seed?: number) =>
     new FeedSimulator({
       exchangers: DEMO_EXCHANGERS,
