@@ -30,6 +30,22 @@ describe('the demo', () => {
   let demo: Demo | null = null;
   const admin = (path: string) =>
     http<{ items: unknown[] }>(`${demo!.api.url}${path}`, { headers: { authorization: `Bearer ${demo!.adminKey}` } });
+  const auth = () => ({ authorization: `Bearer ${demo!.adminKey}`, 'content-type': 'application/json' });
+  /** Registers an exchanger with one hourly feed through the admin API; the feed's id. */
+  const addExchanger = async (slug: string, url: string) => {
+    const exchanger = await http<{ id: number }>(`${demo!.api.url}/v1/admin/exchangers`, {
+      method: 'POST',
+      headers: auth(),
+      body: JSON.stringify({ slug, name: slug, siteUrl: 'https://x.example', referralUrl: 'https://x.example/?r=1' }),
+    });
+    const feed = await http<{ id: number }>(`${demo!.api.url}/v1/admin/exchangers/${exchanger.body.id}/feeds`, {
+      method: 'POST',
+      headers: auth(),
+      body: JSON.stringify({ url, intervalSeconds: 3600, timeoutMs: 1000 }),
+    });
+    expect(feed.status, JSON.stringify(feed.body)).toBe(201);
+    return feed.body.id;
+  };
   const rates = async (query: string) =>
     (await http<{ items: RateRow[] }>(`${demo!.api.url}/v1/rates?${query}&limit=100`)).body.items;
 
@@ -125,9 +141,12 @@ describe('the demo', () => {
     }
   }, 180_000);
 
-  it('runs again on the same data folder: the same admin key, nothing registered twice', async () => {
+  it("runs again on the same data folder: the same admin key, nothing registered twice, an older demo's feeds switched off", async () => {
     const { adminKey, simulator } = demo!;
     const port = new URL(simulator.base).port;
+    // An exchanger of an older demo (its feed on a simulator port of long ago), and an operator's own.
+    const older = await addExchanger('sim-1', `http://127.0.0.1:1/feeds/sim-1.xml`);
+    const own = await addExchanger('my-exchanger', 'https://my-exchanger.example/rates.xml');
     await demo!.stop();
     demo = null;
     const secrets = [DEMO_FILES.adminKey, DEMO_FILES.secretKey].map((file) => join(dataDir, file));
@@ -136,7 +155,11 @@ describe('the demo', () => {
     expect(demo.adminKey).toBe(adminKey);
     for (const file of secrets) expect(statSync(file).mode & 0o777, file).toBe(0o600);
     expect(new URL(demo.simulator.base).port).toBe(port); // its kept port was free again
-    expect(demo.registration).toEqual({ created: 0, repointed: 0, disabled: [] });
-    expect((await admin('/v1/admin/exchangers')).body.items.length).toBe(DEMO_EXCHANGERS);
+    expect(demo.registration).toEqual({ created: 0, repointed: 0, disabled: ['sim-1'] });
+    expect((await admin('/v1/admin/exchangers')).body.items.length).toBe(DEMO_EXCHANGERS + 2);
+    const enabled = async (feedId: number) =>
+      (await http<{ enabled: boolean }>(`${demo!.api.url}/v1/admin/feeds/${feedId}`, { headers: auth() })).body.enabled;
+    expect(await enabled(older)).toBe(false);
+    expect(await enabled(own)).toBe(true);
   }, 120_000);
 });
