@@ -113,6 +113,7 @@ describe('ReputationRepository (reviews)', () => {
       await expect(reviews.moderateReview(admin, '999999999', 'publish')).rejects.toThrow(NotFoundError);
       await expect(reviews.moderateReview(admin, "1' OR '1'='1", 'publish')).rejects.toThrow(NotFoundError);
       expect(await reviews.findReview('abc')).toBeNull();
+      expect(await reviews.moderationAudit({ entity: 'review', entityId: 'abc' }, 10)).toEqual([]);
     });
 
     it('keeps the counts exactly equal to the published reviews through every move, concurrent ones included', async () => {

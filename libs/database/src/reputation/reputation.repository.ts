@@ -273,18 +273,18 @@ export class ReputationRepository {
   }
 
   /** Moderation acts, newest first; of one review or claim when `entity` and `entityId` are given. */
-  moderationAudit(filter: { entity?: 'review' | 'claim'; entityId?: string }, limit: number): Promise<ModerationAct[]> {
-    return this.dataSource.query(
+  async moderationAudit(
+    filter: { entity?: 'review' | 'claim'; entityId?: string },
+    limit: number,
+  ): Promise<ModerationAct[]> {
+    if (filter.entityId !== undefined && !isRowId(filter.entityId)) return [];
+    return this.dataSource.query<ModerationAct[]>(
       `SELECT id::text AS id, at, key_id AS "keyId", entity, entity_id::text AS "entityId", action,
               from_state AS "fromState", to_state AS "toState", reason
        FROM moderation_audit
        WHERE ($1::text IS NULL OR entity = $1) AND ($2::bigint IS NULL OR entity_id = $2)
        ORDER BY id DESC LIMIT $3`,
-      [
-        filter.entity ?? null,
-        filter.entityId !== undefined && isRowId(filter.entityId) ? filter.entityId : null,
-        limit,
-      ],
+      [filter.entity ?? null, filter.entityId ?? null, limit],
     );
   }
 
