@@ -21,8 +21,8 @@ import {
 } from '@app/domain';
 import { Actor } from '../repositories/audit.repository';
 import { auditModeration, bumpStanding, cursorId, Page, PageRequest, toPage } from './reputation-sql';
-import { ExchangerActor, exchangerMustExist, isRowId } from './reputation.repository';
-import { admitSubmission, checkLimits } from './submission-guard';
+import { ExchangerActor, isRowId } from './reputation.repository';
+import { admitSubmission, checkLimits, insertSubmission } from './submission-guard';
 
 export interface ClaimSubmission {
   exchangerId: number;
@@ -113,7 +113,7 @@ export class ClaimsRepository {
     await checkLimits(this.dataSource.manager, 'claims', CLAIM_LIMITS, exchangerId, visitor);
     return this.dataSource.transaction(async (tx) => {
       const { visited } = await admitSubmission(tx, 'claims', CLAIM_LIMITS, exchangerId, visitor, fingerprint);
-      const [{ id }] = (await exchangerMustExist(
+      const [{ id }] = await insertSubmission(
         tx.query<[{ id: string }]>(
           `INSERT INTO claims (exchanger_id, order_ref, text, amount, currency, visitor_hash, ip_hash, day, visited, text_fingerprint)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id::text AS id`,
@@ -130,8 +130,10 @@ export class ClaimsRepository {
             fingerprint,
           ],
         ),
+        'claims',
+        CLAIM_LIMITS,
         exchangerId,
-      )) as [{ id: string }];
+      );
       await this.recordEvent(tx, id, {
         action: 'file',
         actor: 'visitor',

@@ -23,7 +23,7 @@ import {
 } from '@app/domain';
 import { Actor } from '../repositories/audit.repository';
 import { rowsOf } from '../repositories/sql';
-import { admitSubmission, checkLimits } from './submission-guard';
+import { admitSubmission, checkLimits, insertSubmission } from './submission-guard';
 import {
   auditModeration,
   bumpStanding,
@@ -114,17 +114,6 @@ const PUBLIC_REVIEW = `r.id::text AS id, r.tone, r.text, r.visited, r.created_at
 /** Ids are bigserials; anything else names no review or claim (answered as not found, not as a 500). */
 export const isRowId = (id: string): boolean => /^[1-9]\d{0,17}$/.test(id);
 
-/** Maps the foreign-key refusal of an insert to "that exchanger does not exist" (404). */
-export async function exchangerMustExist<T>(query: Promise<T>, exchangerId: number): Promise<T> {
-  try {
-    return await query;
-  } catch (error) {
-    if ((error as { code?: string }).code === '23503')
-      throw new NotFoundError(`exchanger ${exchangerId} does not exist`);
-    throw error;
-  }
-}
-
 /**
  * Reviews (DESIGN.md §11): submission under the abuse limits, moderation (audited), exchangers' replies,
  * the public list, and each exchanger's standing — maintained in the transaction of every change that
@@ -151,7 +140,7 @@ export class ReputationRepository {
     return this.dataSource.transaction(async (tx) => {
       const { visited } = await admitSubmission(tx, 'reviews', REVIEW_LIMITS, exchangerId, visitor, fingerprint);
       const burst = await this.burstWith(tx, exchangerId);
-      const [row] = await exchangerMustExist(
+      const [row] = await insertSubmission(
         tx.query<ReviewRow[]>(
           `INSERT INTO reviews AS r (exchanger_id, tone, text, order_ref, visitor_hash, ip_hash, day, visited, text_fingerprint, burst)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${REVIEW}`,
@@ -168,6 +157,8 @@ export class ReputationRepository {
             burst,
           ],
         ),
+        'reviews',
+        REVIEW_LIMITS,
         exchangerId,
       );
       return row!;

@@ -4,6 +4,8 @@ import {
   DuplicateTextError,
   NEAR_DUPLICATE_MAX_BITS,
   secondsToNextUtcDay,
+  NotFoundError,
+  SubmissionLimit,
   SubmissionLimitError,
   SubmissionLimits,
   VISIT_WINDOW_DAYS,
@@ -83,26 +85,9 @@ export async function checkLimits(
             (SELECT count(*) FROM ${table} WHERE ip_hash = $4 AND day = $2)::int AS ip`,
     [visitor.hash, visitor.day, exchangerId, visitor.ipHash],
   );
-  const what = table === 'reviews' ? 'review' : 'claim';
-  const retryAfter = secondsToNextUtcDay(new Date());
-  if (counts!.here >= limits.perExchangerPerDay)
-    throw new SubmissionLimitError(
-      'exchanger-per-day',
-      `one ${what} of an exchanger a day: this visitor has posted one today`,
-      retryAfter,
-    );
-  if (counts!.visitor >= limits.perVisitorPerDay)
-    throw new SubmissionLimitError(
-      'visitor-per-day',
-      `at most ${limits.perVisitorPerDay} ${what}s a day: this visitor has posted them today`,
-      retryAfter,
-    );
-  if (counts!.ip >= limits.perIpPerDay)
-    throw new SubmissionLimitError(
-      'ip-per-day',
-      `at most ${limits.perIpPerDay} ${what}s a day from one address: this address has posted them today`,
-      retryAfter,
-    );
+  if (counts!.here >= limits.perExchangerPerDay) throw overLimit('exchanger-per-day', table, limits);
+  if (counts!.visitor >= limits.perVisitorPerDay) throw overLimit('visitor-per-day', table, limits);
+  if (counts!.ip >= limits.perIpPerDay) throw overLimit('ip-per-day', table, limits);
 }
 
 /**
@@ -120,4 +105,35 @@ async function hasVisited(tx: EntityManager, exchangerId: number, visitor: Visit
     [exchangerId, visitor.window.map((d) => d.day), visitor.window.map((d) => d.hash), VISIT_WINDOW_DAYS],
   );
   return row!.visited;
+}
+
+function overLimit(limit: SubmissionLimit, table: SubmissionTable, limits: SubmissionLimits): SubmissionLimitError {
+  const what = table === 'reviews' ? 'review' : 'claim';
+  const messages: Record<SubmissionLimit, string> = {
+    'exchanger-per-day': `one ${what} of an exchanger a day: this visitor has posted one today`,
+    'visitor-per-day': `at most ${limits.perVisitorPerDay} ${what}s a day: this visitor has posted them today`,
+    'ip-per-day': `at most ${limits.perIpPerDay} ${what}s a day from one address: this address has posted them today`,
+  };
+  return new SubmissionLimitError(limit, messages[limit], secondsToNextUtcDay(new Date()));
+}
+
+/**
+ * Runs the INSERT of an admitted submission. A foreign-key refusal means the exchanger does not exist
+ * (404). A unique-index refusal (one per exchanger, visitor and day) cannot happen under the locks, but if
+ * it ever did it is that limit, not a 500.
+ */
+export async function insertSubmission<T>(
+  query: Promise<T>,
+  table: SubmissionTable,
+  limits: SubmissionLimits,
+  exchangerId: number,
+): Promise<T> {
+  try {
+    return await query;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === '23503') throw new NotFoundError(`exchanger ${exchangerId} does not exist`);
+    if (code === '23505') throw overLimit('exchanger-per-day', table, limits);
+    throw error;
+  }
 }

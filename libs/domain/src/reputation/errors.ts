@@ -15,7 +15,7 @@ export class SubmissionLimitError extends BusyError {
   }
 }
 
-export type SubmissionLimit = 'exchanger-per-day' | 'visitor-per-day' | 'ip-per-day' | 'open-claims';
+export type SubmissionLimit = 'exchanger-per-day' | 'visitor-per-day' | 'ip-per-day';
 
 /** The same text, or a small edit of it, was already posted about this exchanger (409). */
 export class DuplicateTextError extends ConflictError {
