@@ -16,8 +16,8 @@ import {
 export type SubmissionTable = 'reviews' | 'claims';
 
 // Advisory lock classes (the first key of pg_advisory_xact_lock(int, int)), one per thing a submission
-// serialises on. Always taken in this order — exchanger, visitor, IP — so two submissions never wait
-// on each other in a cycle.
+// serialises on. Always taken in this order — exchanger, visitor, IP (one SELECT evaluates its list left
+// to right) — so two submissions never wait on each other in a cycle.
 const LOCK_EXCHANGER = 19_001;
 const LOCK_VISITOR = 19_002;
 const LOCK_IP = 19_003;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { VISIT_WINDOW_DAYS } from './limits';
-import { dailyVisitorHash, ipHash, visitorIdentity } from './visitor';
+import { addressKey, dailyVisitorHash, ipHash, visitorIdentity } from './visitor';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const SECRET = 'f'.repeat(64);
@@ -37,5 +37,17 @@ describe('visitor hashes', () => {
       (at) => visitorIdentity(SECRET, '203.0.113.7', 'Firefox', new Date(at)).ipHash,
     );
     expect(days).toEqual([hash, hash]);
+  });
+
+  it('count an IPv6 address by its /64 and an IPv4-mapped one as IPv4', () => {
+    expect(addressKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('2001:db8:0:1:aaaa::1')).toBe('2001:db8:0:1::/64');
+    expect(addressKey('2001:DB8:0000:0001:ffff:1:2:3')).toBe('2001:db8:0:1::/64');
+    expect(addressKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+    expect(ipHash(SECRET, '2001:db8:0:1::5')).toBe(ipHash(SECRET, '2001:db8:0:1:ffff:ffff:ffff:ffff'));
+    expect(ipHash(SECRET, '2001:db8:0:2::5')).not.toBe(ipHash(SECRET, '2001:db8:0:1::5'));
   });
 });

@@ -47,8 +47,28 @@ export function visitorIdentity(secret: string, ip: string, userAgent: string, n
 
 /**
  * A keyed hash of an IP address: stable across days (so moderators see one address posting for weeks)
- * yet useless without the secret (a dictionary of the 2³² IPv4 addresses cannot reverse it).
+ * yet useless without the secret (a dictionary of the 2³² IPv4 addresses cannot reverse it). An IPv6
+ * address counts by its /64 — what one subscriber gets, and can rotate through at will — and an
+ * IPv4-mapped one as its IPv4 address.
  */
 export function ipHash(secret: string, ip: string): string {
-  return createHmac('sha256', secret).update(`ip|${ip}`).digest('hex');
+  return createHmac('sha256', secret)
+    .update(`ip|${addressKey(ip)}`)
+    .digest('hex');
+}
+
+/** The part of an address the per-IP limit counts: an IPv4 address, or the /64 network of an IPv6 one. */
+export function addressKey(ip: string): string {
+  const address = ip.trim().toLowerCase().replace(/%.*$/, '');
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!address.includes(':')) return address;
+  const [head = '', tail] = address.split('::', 2);
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
