@@ -15,6 +15,7 @@ import {
 import { insertExchangers, newVisitor, uniqueText } from '../../../../test/support/reputation';
 import { adminActor, migratedDatabase, TestDatabase } from '../../../../test/support/services';
 import { ClicksRepository } from '../repositories/clicks.repository';
+import { standingColumnsSql } from './reputation-sql';
 import { ReputationRepository, ReviewSubmission } from './reputation.repository';
 
 describe('ReputationRepository (reviews)', () => {
@@ -404,6 +405,16 @@ describe('ReputationRepository (reviews)', () => {
       expect(standing.get(b!)).toEqual({ positive: 0, neutral: 0, negative: 0, claimsOpen: 0 });
       expect(standing.get(999_999)).toEqual({ positive: 0, neutral: 0, negative: 0, claimsOpen: 0 });
       expect(await reviews.standing([])).toEqual(new Map());
+      // The fragment a rates query LEFT JOINs: the same counts, zeros for an exchanger without a row.
+      const joined = await dataSource.query<unknown[]>(
+        `SELECT e.id, ${standingColumnsSql('s')} FROM exchangers e LEFT JOIN exchanger_standing s ON s.exchanger_id = e.id
+         WHERE e.id = ANY($1::int[]) ORDER BY e.id`,
+        [[a, b]],
+      );
+      expect(joined).toEqual([
+        { id: a, reviewsPositive: 0, reviewsNeutral: 1, reviewsNegative: 0, claimsOpen: 0 },
+        { id: b, reviewsPositive: 0, reviewsNeutral: 0, reviewsNegative: 0, claimsOpen: 0 },
+      ]);
     });
   });
 });
