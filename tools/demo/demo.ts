@@ -38,7 +38,7 @@ export const DEMO_FILES = {
 /** How many admin requests registration runs at once (40 exchangers register in about a second). */
 const PARALLEL = 8;
 /** A feed URL the demo's simulator serves (any port), so a re-run can tell its own feeds from an operator's. */
-const DEMO_FEED_URL = /^http:\/\/127\.0\.0\.1:\d+\/feeds\/([a-z0-9-]+)\.(xml|json|txt)$/;
+const DEMO_FEED_URL = /^http:\/\/127\.0\.0\.1:\d+\/feeds\/[a-z0-9-]+\.(?:xml|json|txt)$/;
 
 export interface Demo {
   api: RunningApi;
