@@ -13,6 +13,8 @@ import { FeedsRepository } from './repositories/feeds.repository';
 import { OffersRepository } from './repositories/offers.repository';
 import { PartnersRepository } from './repositories/partners.repository';
 import { RateHistoryRepository } from './repositories/rate-history.repository';
+import { ClaimsRepository } from './reputation/claims.repository';
+import { ReputationRepository } from './reputation/reputation.repository';
 
 /** One repository per aggregate (README, Architecture): only these talk to PostgreSQL. */
 const REPOSITORIES = [
@@ -27,6 +29,8 @@ const REPOSITORIES = [
   PartnersRepository,
   RateHistoryRepository,
   QuarantineRepository,
+  ReputationRepository,
+  ClaimsRepository,
 ];
 
 /** The one DataSource of a ratewatch process and the repositories over it. */

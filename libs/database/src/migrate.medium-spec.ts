@@ -32,6 +32,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'FeedUrlUnique1764072700000',
       'RateIntegrity1764072800000',
       'CatalogForPeople1764073000000',
+      'Reputation1764073100000',
     ]);
     expect(result.currenciesAdded).toBe(322);
     expect(result.aliasesAdded).toBeGreaterThan(10);
@@ -44,20 +45,25 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'catalog_version',
       'cities',
       'city_aliases',
+      'claim_events',
+      'claims',
       'clicks',
       'currencies',
       'currency_aliases',
       'direction_references',
+      'exchanger_standing',
       'exchangers',
       'feed_runs',
       'feeds',
       'migrations',
+      'moderation_audit',
       'offers',
       'partner_accounts',
       'partner_balances',
       'partner_exchanges',
       'partner_visits',
       'quarantine_exceptions',
+      'reviews',
     ]);
     const alias = await client.query(
       `SELECT code FROM currency_aliases WHERE alias = 'USDTTRC' AND exchanger_id IS NULL`,
