@@ -37,11 +37,11 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/** Saves a full-page screenshot when SCREENSHOTS_DIR is set (the README's pictures). */
-export async function shot(page: Page, name: string): Promise<void> {
+/** Saves a screenshot (of the whole page, or of what the window shows) when SCREENSHOTS_DIR is set (the README's pictures). */
+export async function shot(page: Page, name: string, fullPage = true): Promise<void> {
   if (!SCREENSHOTS) return;
   mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, name), fullPage: true });
+  await page.screenshot({ path: join(SCREENSHOTS, name), fullPage });
 }
 
 /**
