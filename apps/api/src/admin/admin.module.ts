@@ -15,6 +15,8 @@ import { AdminPartnersController } from './partners/partners.controller';
 import { PartnerAdminService } from './partners/partners.service';
 import { AdminQuarantineController } from './quarantine/quarantine.controller';
 import { QuarantineAdminService } from './quarantine/quarantine.service';
+import { AdminModerationController } from './reputation/reputation.controller';
+import { ModerationService } from './reputation/reputation.service';
 
 /** The admin API (`/v1/admin/*`, bearer keys): one folder per resource, controller → service → repositories. */
 @Module({
@@ -26,6 +28,7 @@ import { QuarantineAdminService } from './quarantine/quarantine.service';
     AdminOperationsController,
     AdminPartnersController,
     AdminQuarantineController,
+    AdminModerationController,
   ],
   providers: [
     AdminAuthGuard,
@@ -37,6 +40,7 @@ import { QuarantineAdminService } from './quarantine/quarantine.service';
     OperationsService,
     PartnerAdminService,
     QuarantineAdminService,
+    ModerationService,
   ],
 })
 export class AdminModule {}

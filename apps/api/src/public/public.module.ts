@@ -15,6 +15,9 @@ import { BestRateRecorder } from './rates/best-rate-recorder.service';
 import { DirectionBooks } from './rates/direction-books.service';
 import { RatesController } from './rates/rates.controller';
 import { RatesService } from './rates/rates.service';
+import { ReputationController } from './reputation/reputation.controller';
+import { PublicReputationService } from './reputation/reputation.service';
+import { VisitorIdentities } from './reputation/visitor-identities.service';
 
 /** The public API for the monitoring frontend and the click-through (no auth; cached; rate-limited). */
 @Module({
@@ -25,6 +28,7 @@ import { RatesService } from './rates/rates.service';
     DirectionsController,
     ExchangersController,
     GoController,
+    ReputationController,
   ],
   providers: [
     PublicCache,
@@ -37,6 +41,8 @@ import { RatesService } from './rates/rates.service';
     RedirectService,
     ClickRecorder,
     BestRateRecorder,
+    PublicReputationService,
+    VisitorIdentities,
   ],
 })
 export class PublicModule {}

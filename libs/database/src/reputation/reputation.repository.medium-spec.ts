@@ -162,7 +162,7 @@ describe('ReputationRepository (reviews)', () => {
       const first = await reviews.listPublishedReviews(exchangerId!, { limit: 2 });
       expect(first.items.map((r) => r.id)).toEqual([ids[4], ids[3]]);
       expect(Object.keys(first.items[0]!).sort()).toEqual(
-        ['createdAt', 'id', 'reply', 'repliedAt', 'text', 'tone', 'visited'].sort(),
+        ['createdAt', 'id', 'orderRef', 'reply', 'repliedAt', 'text', 'tone', 'visited'].sort(),
       );
       const second = await reviews.listPublishedReviews(exchangerId!, { limit: 2, cursor: first.next });
       expect(second.items.map((r) => r.id)).toEqual([ids[2], ids[1]]);

@@ -69,7 +69,10 @@ export interface ReviewRow {
 }
 
 /** A published review as the public (and the exchanger's cabinet) reads it. */
-export type PublicReview = Pick<ReviewRow, 'id' | 'tone' | 'text' | 'visited' | 'createdAt' | 'reply' | 'repliedAt'>;
+export type PublicReview = Pick<
+  ReviewRow,
+  'id' | 'tone' | 'text' | 'orderRef' | 'visited' | 'createdAt' | 'reply' | 'repliedAt'
+>;
 
 /** A review in the moderation queue: with its exchanger's slug and the hashes that tie submissions together. */
 export interface ModerationReview extends ReviewRow {
@@ -109,7 +112,7 @@ export interface ModerationAct {
 const REVIEW = `r.id::text AS id, r.exchanger_id AS "exchangerId", r.tone, r.text, r.order_ref AS "orderRef", r.state,
   r.reject_reason AS "rejectReason", r.visited, r.burst, r.created_at AS "createdAt", r.moderated_at AS "moderatedAt",
   r.moderated_by AS "moderatedBy", r.reply, r.replied_at AS "repliedAt"`;
-const PUBLIC_REVIEW = `r.id::text AS id, r.tone, r.text, r.visited, r.created_at AS "createdAt", r.reply, r.replied_at AS "repliedAt"`;
+const PUBLIC_REVIEW = `r.id::text AS id, r.tone, r.text, r.order_ref AS "orderRef", r.visited, r.created_at AS "createdAt", r.reply, r.replied_at AS "repliedAt"`;
 
 /** Ids are bigserials; anything else names no review or claim (answered as not found, not as a 500). */
 export const isRowId = (id: string): boolean => /^[1-9]\d{0,17}$/.test(id);
