@@ -1,13 +1,14 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiKeyInfo, ApiKeysRepository } from '@app/database';
+import { presentedKey } from '../common/bearer-key';
 
 export type AdminRequest = FastifyRequest & { adminKey?: ApiKeyInfo };
 
 /**
- * `Authorization: Bearer <key>` on every admin route. 401 when no key is sent, when the header is not a
- * bearer key, or when the key is unknown (never issued here, or mistyped); 403 when the key was revoked.
- * Each answer says which of these it is, and a 401 carries `WWW-Authenticate: Bearer`.
+ * `Authorization: Bearer <key>` on every admin route (401 and 403 as `presentedKey` answers them). A key
+ * scoped to an exchanger is refused with 403 on every admin route: it opens that exchanger's cabinet
+ * (`/v1/exchanger/…`) and nothing else.
  */
 @Injectable()
 export class AdminAuthGuard implements CanActivate {
@@ -16,28 +17,12 @@ export class AdminAuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AdminRequest>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
-    const header = request.headers.authorization;
-    if (header === undefined || header.trim() === '') {
-      reply.header('www-authenticate', 'Bearer realm="ratewatch admin"');
-      throw new UnauthorizedException('no admin API key sent: send Authorization: Bearer <key>');
-    }
-    const match = /^Bearer\s+(\S{16,512})$/i.exec(header);
-    if (!match) {
-      reply.header('www-authenticate', 'Bearer realm="ratewatch admin", error="invalid_request"');
-      throw new UnauthorizedException(
-        'the Authorization header is not an admin API key: send Authorization: Bearer <key> (16-512 characters)',
-      );
-    }
-    const check = await this.keys.check(match[1]!);
-    if (check.status === 'unknown') {
-      reply.header('www-authenticate', 'Bearer realm="ratewatch admin", error="invalid_token"');
-      throw new UnauthorizedException('unknown admin API key: it was never issued here (mistyped or from elsewhere)');
-    }
-    if (check.status === 'revoked')
+    const key = await presentedKey(this.keys, request, reply, { realm: 'ratewatch admin', noun: 'admin API key' });
+    if (key.exchangerId !== null)
       throw new ForbiddenException(
-        `admin API key ${check.key.id} (${check.key.name}) was revoked: ask an operator for a new one`,
+        `key ${key.id} is scoped to exchanger ${key.exchanger ?? key.exchangerId}: use /v1/exchanger/… (the admin API needs an admin key)`,
       );
-    request.adminKey = check.key;
+    request.adminKey = key;
     return true;
   }
 }

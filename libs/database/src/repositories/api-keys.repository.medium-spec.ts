@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DataSource } from 'typeorm';
 import { migratedDatabase, TestDatabase } from '../../../../test/support/services';
+import { NotFoundError } from '@app/domain';
+import { insertExchangers } from '../../../../test/support/reputation';
 import { ApiKeysRepository } from './api-keys.repository';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -34,6 +36,8 @@ describe('ApiKeysRepository', () => {
       createdAt: expect.any(Date),
       lastUsedAt: null,
       revokedAt: null,
+      exchangerId: null,
+      exchanger: null,
     });
     const row = await storedRow(info.id);
     expect(row.key_hash).toBe(sha256(key));
@@ -102,10 +106,61 @@ describe('ApiKeysRepository', () => {
     const ids = list.map((k) => k.id);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     const listed = list.find((k) => k.name === 'listed');
-    expect(Object.keys(listed!).sort()).toEqual(['createdAt', 'id', 'lastUsedAt', 'name', 'prefix', 'revokedAt']);
+    expect(Object.keys(listed!).sort()).toEqual([
+      'createdAt',
+      'exchanger',
+      'exchangerId',
+      'id',
+      'lastUsedAt',
+      'name',
+      'prefix',
+      'revokedAt',
+    ]);
     const text = JSON.stringify(list);
     expect(text).not.toContain(key.slice(10));
     expect(text).not.toContain(sha256(key));
     expect(list.some((k) => k.revokedAt !== null)).toBe(true);
+  });
+
+  describe('keys scoped to an exchanger', () => {
+    it('creates a scoped key whose info, check, list and revocation name the exchanger', async () => {
+      const [auraId] = await insertExchangers(dataSource, 'scoped', 2);
+      const { key, info } = await repository.create('aura cabinet', auraId);
+      expect(info).toMatchObject({ name: 'aura cabinet', exchangerId: auraId, exchanger: 'scoped-1' });
+      expect(await repository.check(key)).toEqual({ status: 'valid', key: info });
+      expect((await repository.list()).find((k) => k.id === info.id)).toMatchObject({
+        id: info.id,
+        exchangerId: auraId,
+        exchanger: 'scoped-1',
+      });
+      const revoked = await repository.revoke(info.id);
+      expect(revoked).toMatchObject({ exchangerId: auraId, exchanger: 'scoped-1', revokedAt: expect.any(Date) });
+      expect(await repository.check(key)).toMatchObject({ status: 'revoked', key: { exchanger: 'scoped-1' } });
+    });
+
+    it("lists one exchanger's keys only, when asked", async () => {
+      const [first, second] = await insertExchangers(dataSource, 'lister', 2);
+      const a = await repository.create('a', first);
+      const b = await repository.create('b', second);
+      const admin = await repository.create('admin');
+      const ofFirst = await repository.list(first);
+      expect(ofFirst.map((k) => k.id)).toEqual([a.info.id]);
+      const all = (await repository.list()).map((k) => k.id);
+      expect(all).toEqual(expect.arrayContaining([a.info.id, b.info.id, admin.info.id]));
+    });
+
+    it('refuses a key for an exchanger that does not exist (not found, nothing stored)', async () => {
+      const before = (await repository.list()).length;
+      await expect(repository.create('ghost', 987_654)).rejects.toBeInstanceOf(NotFoundError);
+      expect(await repository.list()).toHaveLength(before);
+    });
+
+    it("deletes an exchanger's keys with it: they become unknown, never admin keys", async () => {
+      const [doomed] = await insertExchangers(dataSource, 'doomed', 1);
+      const { key, info } = await repository.create('doomed cabinet', doomed);
+      await dataSource.query(`DELETE FROM exchangers WHERE id = $1`, [doomed]);
+      expect(await repository.check(key)).toEqual({ status: 'unknown' });
+      expect((await repository.list()).some((k) => k.id === info.id)).toBe(false);
+    });
   });
 });

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { NotFoundError } from '@app/domain';
 
 export interface ApiKeyInfo {
   id: number;
@@ -10,27 +11,47 @@ export interface ApiKeyInfo {
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
+  /** The exchanger the key is scoped to (its cabinet only), or null for an admin key. */
+  exchangerId: number | null;
+  /** That exchanger's slug, to name the scope in messages and lists. */
+  exchanger: string | null;
 }
 
 export type KeyCheck =
   { status: 'valid'; key: ApiKeyInfo } | { status: 'revoked'; key: ApiKeyInfo } | { status: 'unknown' };
 
 const hashOf = (key: string) => createHash('sha256').update(key).digest('hex');
-const COLUMNS = `id, name, prefix, created_at AS "createdAt", last_used_at AS "lastUsedAt", revoked_at AS "revokedAt"`;
+// Read from `k` (api_keys) LEFT JOIN `e` (exchangers): a key's scope is named by its exchanger's slug.
+const COLUMNS = `k.id, k.name, k.prefix, k.created_at AS "createdAt", k.last_used_at AS "lastUsedAt", k.revoked_at AS "revokedAt",
+  k.exchanger_id AS "exchangerId", e.slug AS exchanger`;
+const SCOPE = `LEFT JOIN exchangers e ON e.id = k.exchanger_id`;
 
-/** Admin API keys: random 32-byte keys, shown once, stored only as SHA-256 hashes. */
+/**
+ * API keys: random 32-byte keys, shown once, stored only as SHA-256 hashes. A key is an admin key, or
+ * scoped to one exchanger (its cabinet, never the admin API); deleting the exchanger deletes its keys.
+ */
 @Injectable()
 export class ApiKeysRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Creates a key and returns it with its plain text — the only time the text exists. */
-  async create(name: string): Promise<{ key: string; info: ApiKeyInfo }> {
+  /**
+   * Creates a key — an admin key, or one scoped to `exchangerId` — and returns it with its plain text, the
+   * only time the text exists. A missing exchanger is a NotFoundError.
+   */
+  async create(name: string, exchangerId: number | null = null): Promise<{ key: string; info: ApiKeyInfo }> {
     const key = `rw_${randomBytes(32).toString('base64url')}`;
-    const [info] = await this.dataSource.query<ApiKeyInfo[]>(
-      `INSERT INTO api_keys (name, key_hash, prefix) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
-      [name, hashOf(key), key.slice(0, 10)],
-    );
-    return { key, info: info! };
+    try {
+      const [info] = await this.dataSource.query<ApiKeyInfo[]>(
+        `WITH k AS (INSERT INTO api_keys (name, key_hash, prefix, exchanger_id) VALUES ($1, $2, $3, $4) RETURNING *)
+         SELECT ${COLUMNS} FROM k ${SCOPE}`,
+        [name, hashOf(key), key.slice(0, 10), exchangerId],
+      );
+      return { key, info: info! };
+    } catch (error) {
+      // The exchanger was deleted (or never was) between the caller's look-up and this insert.
+      if ((error as { code?: string }).code === '23503') throw new NotFoundError(`no exchanger ${exchangerId}`);
+      throw error;
+    }
   }
 
   /** Makes sure the bootstrap key from ADMIN_API_KEY exists (never un-revokes it). */
@@ -42,22 +63,27 @@ export class ApiKeysRepository {
   }
 
   async revoke(id: number): Promise<ApiKeyInfo | null> {
-    const [rows] = await this.dataSource.query<[ApiKeyInfo[], number]>(
-      `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 RETURNING ${COLUMNS}`,
+    const [row] = await this.dataSource.query<ApiKeyInfo[]>(
+      `WITH k AS (UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 RETURNING *)
+       SELECT ${COLUMNS} FROM k ${SCOPE}`,
       [id],
     );
-    return rows[0] ?? null;
+    return row ?? null;
   }
 
-  async list(): Promise<ApiKeyInfo[]> {
-    return this.dataSource.query<ApiKeyInfo[]>(`SELECT ${COLUMNS} FROM api_keys ORDER BY id`);
+  /** Every key by id, with its scope; of one exchanger only when `exchangerId` is given. */
+  async list(exchangerId: number | null = null): Promise<ApiKeyInfo[]> {
+    return this.dataSource.query<ApiKeyInfo[]>(
+      `SELECT ${COLUMNS} FROM api_keys k ${SCOPE} WHERE ($1::int IS NULL OR k.exchanger_id = $1) ORDER BY k.id`,
+      [exchangerId],
+    );
   }
 
-  /** Looks a presented key up by its hash and compares the hashes in constant time. */
+  /** Looks a presented key up by its hash and compares the hashes in constant time; the answer carries its scope. */
   async check(presented: string): Promise<KeyCheck> {
     const hash = hashOf(presented);
     const [row] = await this.dataSource.query<Array<ApiKeyInfo & { keyHash: string }>>(
-      `SELECT ${COLUMNS}, key_hash AS "keyHash" FROM api_keys WHERE key_hash = $1`,
+      `SELECT ${COLUMNS}, k.key_hash AS "keyHash" FROM api_keys k ${SCOPE} WHERE k.key_hash = $1`,
       [hash],
     );
     if (!row || !timingSafeEqual(Buffer.from(row.keyHash), Buffer.from(hash))) return { status: 'unknown' };
