@@ -149,7 +149,7 @@ export class ModeratedClaimDto {
   @ApiProperty({ example: 'A-10293' }) orderRef!: string;
   @ApiProperty({ description: 'plain text as typed' }) text!: string;
   @ApiProperty({ ...NULLABLE_TEXT, example: '150.5', description: 'a decimal string' }) amount!: string | null;
-  @ApiProperty({ ...NULLABLE_TEXT, example: 'USDT' }) currency!: string | null;
+  @ApiProperty({ ...NULLABLE_TEXT, example: 'USDTTRC20' }) currency!: string | null;
   @ApiProperty({ enum: CLAIM_STATES }) state!: string;
   @ApiProperty({ description: 'its author clicked through /go to the exchanger within 30 days before' })
   visited!: boolean;

@@ -60,7 +60,7 @@ export class ReputationController {
   @Get('reviews')
   @SLUG
   @ApiOperation({ summary: "An exchanger's reviews", description: 'Published reviews, newest first, paged.' })
-  @ApiOkResponse({ type: PublicReviewListDto })
+  @ApiOkResponse({ type: PublicReviewListDto, description: 'a page of published reviews' })
   @ApiErrors({ 400: 'a bad limit or cursor', 404: 'no active exchanger of this slug' })
   listReviews(@Param('slug') slug: string, @Query() query: PageQuery): Promise<PublicReviewListDto> {
     return this.reputation.listReviews(slug, query);
@@ -93,7 +93,7 @@ export class ReputationController {
     description:
       'Claims a moderator accepted (open, answered, resolved, rejected later), newest first, with every step.',
   })
-  @ApiOkResponse({ type: PublicClaimListDto })
+  @ApiOkResponse({ type: PublicClaimListDto, description: 'a page of accepted claims' })
   @ApiErrors({ 400: 'a bad limit or cursor', 404: 'no active exchanger of this slug' })
   listClaims(@Param('slug') slug: string, @Query() query: PageQuery): Promise<PublicClaimListDto> {
     return this.reputation.listClaims(slug, query);

@@ -69,7 +69,7 @@ export class PostClaimDto {
   @Matches(/^\d{1,20}(\.\d{1,18})?$/, { message: 'amount must be a positive decimal string such as 150.5' })
   amount?: string;
 
-  @CurrencyCodeField('currency', { optional: true, example: 'USDT', description: 'a catalog code (with amount)' })
+  @CurrencyCodeField('currency', { optional: true, example: 'USDTTRC20', description: 'a catalog code (with amount)' })
   currency?: string;
 }
 
@@ -129,7 +129,7 @@ export class PublicClaimDto {
   text!: string;
   @ApiProperty({ type: String, nullable: true, example: '150.5', description: 'a decimal string' })
   amount!: string | null;
-  @ApiProperty({ type: String, nullable: true, example: 'USDT' }) currency!: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'USDTTRC20' }) currency!: string | null;
   @ApiProperty({ enum: CLAIM_STATES.filter((s) => s !== 'pending') }) state!: string;
   @ApiProperty(DATE_TIME) createdAt!: string;
   @ApiProperty({ type: [PublicClaimEventDto], description: 'every step, oldest first' })
