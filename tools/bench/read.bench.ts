@@ -1,6 +1,7 @@
 /**
  * npm run bench:read — the public read path under load. Seeds 500 exchangers with one feed each,
- * 1,000,000 offers in all, 500 of them on BTC→SBERRUB; starts the api (standalone mode on the local
+ * 1,000,000 offers in all, 500 of them on BTC→SBERRUB, and the review counts of nine exchangers in ten (the
+ * tables LEFT JOIN them, so both a found and a missing standing row are read); starts the api (standalone mode on the local
  * PostgreSQL, a child process) and drives /v1/rates with 50 connections for 10 s (autocannon).
  * Baseline, same run: a bare node:http server (child process) sending the same bytes.
  * BENCH_OFFERS (default 1000000), BENCH_SECONDS (10), BENCH_CONNECTIONS (50), BENCH_PROFILE=1.
@@ -139,6 +140,11 @@ async function seed(url: string): Promise<number> {
     await client.query(
       `INSERT INTO exchangers (slug, name, site_url, referral_url) SELECT 'ex-' || g, 'Exchanger ' || g, 'https://ex' || g || '.example', 'https://ex' || g || '.example/?rid=1' FROM generate_series(1, $1) g`,
       [EXCHANGERS],
+    );
+    // Standing as moderation leaves it: most exchangers have counts, every tenth none yet (read as zeros).
+    await client.query(
+      `INSERT INTO exchanger_standing (exchanger_id, positive, neutral, negative, claims_open)
+       SELECT id, id % 500, id % 7, id % 11, id % 3 FROM exchangers WHERE id % 10 <> 0`,
     );
     await client.query(
       `INSERT INTO feeds (exchanger_id, url, last_success_at, last_status, stale_after_s) SELECT id, 'https://ex' || id || '.example/rates.xml', now() + interval '1 day', 'ok', 86400 * 30 FROM exchangers`,

@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { AdminCatalogControllerAliasesData, AdminCatalogControllerAliasesErrors, AdminCatalogControllerAliasesResponses, AdminCatalogControllerCreateAliasData, AdminCatalogControllerCreateAliasErrors, AdminCatalogControllerCreateAliasResponses, AdminCatalogControllerCreateCurrencyData, AdminCatalogControllerCreateCurrencyErrors, AdminCatalogControllerCreateCurrencyResponses, AdminCatalogControllerCurrenciesData, AdminCatalogControllerCurrenciesErrors, AdminCatalogControllerCurrenciesResponses, AdminCatalogControllerDeleteAliasData, AdminCatalogControllerDeleteAliasErrors, AdminCatalogControllerDeleteAliasResponses, AdminCatalogControllerUpdateCurrencyData, AdminCatalogControllerUpdateCurrencyErrors, AdminCatalogControllerUpdateCurrencyResponses, AdminCitiesControllerCreateAliasData, AdminCitiesControllerCreateAliasErrors, AdminCitiesControllerCreateAliasResponses, AdminCitiesControllerCreateData, AdminCitiesControllerCreateErrors, AdminCitiesControllerCreateResponses, AdminCitiesControllerDeleteAliasData, AdminCitiesControllerDeleteAliasErrors, AdminCitiesControllerDeleteAliasResponses, AdminCitiesControllerListData, AdminCitiesControllerListErrors, AdminCitiesControllerListResponses, AdminCitiesControllerUpdateData, AdminCitiesControllerUpdateErrors, AdminCitiesControllerUpdateResponses, AdminExchangersControllerCreateData, AdminExchangersControllerCreateErrors, AdminExchangersControllerCreateFeedData, AdminExchangersControllerCreateFeedErrors, AdminExchangersControllerCreateFeedResponses, AdminExchangersControllerCreateResponses, AdminExchangersControllerFeedsOfData, AdminExchangersControllerFeedsOfErrors, AdminExchangersControllerFeedsOfResponses, AdminExchangersControllerListData, AdminExchangersControllerListErrors, AdminExchangersControllerListResponses, AdminExchangersControllerOneData, AdminExchangersControllerOneErrors, AdminExchangersControllerOneResponses, AdminExchangersControllerRemoveData, AdminExchangersControllerRemoveErrors, AdminExchangersControllerRemoveResponses, AdminExchangersControllerUpdateData, AdminExchangersControllerUpdateErrors, AdminExchangersControllerUpdateResponses, AdminFeedsControllerHealthData, AdminFeedsControllerHealthErrors, AdminFeedsControllerHealthResponses, AdminFeedsControllerOneData, AdminFeedsControllerOneErrors, AdminFeedsControllerOneResponses, AdminFeedsControllerRefreshData, AdminFeedsControllerRefreshErrors, AdminFeedsControllerRefreshResponses, AdminFeedsControllerRemoveData, AdminFeedsControllerRemoveErrors, AdminFeedsControllerRemoveResponses, AdminFeedsControllerRunsData, AdminFeedsControllerRunsErrors, AdminFeedsControllerRunsResponses, AdminFeedsControllerUpdateData, AdminFeedsControllerUpdateErrors, AdminFeedsControllerUpdateResponses, AdminOperationsControllerAuditData, AdminOperationsControllerAuditErrors, AdminOperationsControllerAuditResponses, AdminOperationsControllerClicksData, AdminOperationsControllerClicksErrors, AdminOperationsControllerClicksResponses, AdminOperationsControllerFeedCheckData, AdminOperationsControllerFeedCheckErrors, AdminOperationsControllerFeedCheckResponses, AdminOperationsControllerQueuesData, AdminOperationsControllerQueuesErrors, AdminOperationsControllerQueuesResponses, AdminPartnersControllerPutData, AdminPartnersControllerPutErrors, AdminPartnersControllerPutResponses, AdminPartnersControllerRemoveData, AdminPartnersControllerRemoveErrors, AdminPartnersControllerRemoveResponses, AdminPartnersControllerReportData, AdminPartnersControllerReportErrors, AdminPartnersControllerReportResponses, AdminPartnersControllerSyncNowData, AdminPartnersControllerSyncNowErrors, AdminPartnersControllerSyncNowResponses, AdminQuarantineControllerAcceptData, AdminQuarantineControllerAcceptErrors, AdminQuarantineControllerAcceptResponses, AdminQuarantineControllerListData, AdminQuarantineControllerListErrors, AdminQuarantineControllerListResponses, CitiesControllerListData, CitiesControllerListErrors, CitiesControllerListResponses, CurrenciesControllerListData, CurrenciesControllerListErrors, CurrenciesControllerListResponses, CurrenciesControllerOneData, CurrenciesControllerOneErrors, CurrenciesControllerOneResponses, DirectionsControllerListData, DirectionsControllerListErrors, DirectionsControllerListResponses, ExchangersControllerListData, ExchangersControllerListErrors, ExchangersControllerListResponses, ExchangersControllerOneData, ExchangersControllerOneErrors, ExchangersControllerOneResponses, GoControllerGoData, GoControllerGoErrors, HealthControllerLiveData, HealthControllerLiveResponses, HealthControllerReadyData, HealthControllerReadyErrors, HealthControllerReadyResponses, RatesControllerHistoryOfData, RatesControllerHistoryOfErrors, RatesControllerHistoryOfResponses, RatesControllerTableData, RatesControllerTableErrors, RatesControllerTableResponses } from './types.gen';
+import type { AdminCatalogControllerAliasesData, AdminCatalogControllerAliasesErrors, AdminCatalogControllerAliasesResponses, AdminCatalogControllerCreateAliasData, AdminCatalogControllerCreateAliasErrors, AdminCatalogControllerCreateAliasResponses, AdminCatalogControllerCreateCurrencyData, AdminCatalogControllerCreateCurrencyErrors, AdminCatalogControllerCreateCurrencyResponses, AdminCatalogControllerCurrenciesData, AdminCatalogControllerCurrenciesErrors, AdminCatalogControllerCurrenciesResponses, AdminCatalogControllerDeleteAliasData, AdminCatalogControllerDeleteAliasErrors, AdminCatalogControllerDeleteAliasResponses, AdminCatalogControllerUpdateCurrencyData, AdminCatalogControllerUpdateCurrencyErrors, AdminCatalogControllerUpdateCurrencyResponses, AdminCitiesControllerCreateAliasData, AdminCitiesControllerCreateAliasErrors, AdminCitiesControllerCreateAliasResponses, AdminCitiesControllerCreateData, AdminCitiesControllerCreateErrors, AdminCitiesControllerCreateResponses, AdminCitiesControllerDeleteAliasData, AdminCitiesControllerDeleteAliasErrors, AdminCitiesControllerDeleteAliasResponses, AdminCitiesControllerListData, AdminCitiesControllerListErrors, AdminCitiesControllerListResponses, AdminCitiesControllerUpdateData, AdminCitiesControllerUpdateErrors, AdminCitiesControllerUpdateResponses, AdminExchangersControllerCreateData, AdminExchangersControllerCreateErrors, AdminExchangersControllerCreateFeedData, AdminExchangersControllerCreateFeedErrors, AdminExchangersControllerCreateFeedResponses, AdminExchangersControllerCreateResponses, AdminExchangersControllerFeedsOfData, AdminExchangersControllerFeedsOfErrors, AdminExchangersControllerFeedsOfResponses, AdminExchangersControllerListData, AdminExchangersControllerListErrors, AdminExchangersControllerListResponses, AdminExchangersControllerOneData, AdminExchangersControllerOneErrors, AdminExchangersControllerOneResponses, AdminExchangersControllerRemoveData, AdminExchangersControllerRemoveErrors, AdminExchangersControllerRemoveResponses, AdminExchangersControllerUpdateData, AdminExchangersControllerUpdateErrors, AdminExchangersControllerUpdateResponses, AdminFeedsControllerHealthData, AdminFeedsControllerHealthErrors, AdminFeedsControllerHealthResponses, AdminFeedsControllerOneData, AdminFeedsControllerOneErrors, AdminFeedsControllerOneResponses, AdminFeedsControllerRefreshData, AdminFeedsControllerRefreshErrors, AdminFeedsControllerRefreshResponses, AdminFeedsControllerRemoveData, AdminFeedsControllerRemoveErrors, AdminFeedsControllerRemoveResponses, AdminFeedsControllerRunsData, AdminFeedsControllerRunsErrors, AdminFeedsControllerRunsResponses, AdminFeedsControllerUpdateData, AdminFeedsControllerUpdateErrors, AdminFeedsControllerUpdateResponses, AdminModerationControllerAcceptClaimData, AdminModerationControllerAcceptClaimErrors, AdminModerationControllerAcceptClaimResponses, AdminModerationControllerAuditData, AdminModerationControllerAuditErrors, AdminModerationControllerAuditResponses, AdminModerationControllerClaimsData, AdminModerationControllerClaimsErrors, AdminModerationControllerClaimsResponses, AdminModerationControllerPublishReviewData, AdminModerationControllerPublishReviewErrors, AdminModerationControllerPublishReviewResponses, AdminModerationControllerRejectClaimData, AdminModerationControllerRejectClaimErrors, AdminModerationControllerRejectClaimResponses, AdminModerationControllerRejectReviewData, AdminModerationControllerRejectReviewErrors, AdminModerationControllerRejectReviewResponses, AdminModerationControllerResolveClaimData, AdminModerationControllerResolveClaimErrors, AdminModerationControllerResolveClaimResponses, AdminModerationControllerReviewsData, AdminModerationControllerReviewsErrors, AdminModerationControllerReviewsResponses, AdminOperationsControllerAuditData, AdminOperationsControllerAuditErrors, AdminOperationsControllerAuditResponses, AdminOperationsControllerClicksData, AdminOperationsControllerClicksErrors, AdminOperationsControllerClicksResponses, AdminOperationsControllerFeedCheckData, AdminOperationsControllerFeedCheckErrors, AdminOperationsControllerFeedCheckResponses, AdminOperationsControllerQueuesData, AdminOperationsControllerQueuesErrors, AdminOperationsControllerQueuesResponses, AdminPartnersControllerPutData, AdminPartnersControllerPutErrors, AdminPartnersControllerPutResponses, AdminPartnersControllerRemoveData, AdminPartnersControllerRemoveErrors, AdminPartnersControllerRemoveResponses, AdminPartnersControllerReportData, AdminPartnersControllerReportErrors, AdminPartnersControllerReportResponses, AdminPartnersControllerSyncNowData, AdminPartnersControllerSyncNowErrors, AdminPartnersControllerSyncNowResponses, AdminQuarantineControllerAcceptData, AdminQuarantineControllerAcceptErrors, AdminQuarantineControllerAcceptResponses, AdminQuarantineControllerListData, AdminQuarantineControllerListErrors, AdminQuarantineControllerListResponses, CitiesControllerListData, CitiesControllerListErrors, CitiesControllerListResponses, CurrenciesControllerListData, CurrenciesControllerListErrors, CurrenciesControllerListResponses, CurrenciesControllerOneData, CurrenciesControllerOneErrors, CurrenciesControllerOneResponses, DirectionsControllerListData, DirectionsControllerListErrors, DirectionsControllerListResponses, ExchangersControllerListData, ExchangersControllerListErrors, ExchangersControllerListResponses, ExchangersControllerOneData, ExchangersControllerOneErrors, ExchangersControllerOneResponses, GoControllerGoData, GoControllerGoErrors, HealthControllerLiveData, HealthControllerLiveResponses, HealthControllerReadyData, HealthControllerReadyErrors, HealthControllerReadyResponses, RatesControllerHistoryOfData, RatesControllerHistoryOfErrors, RatesControllerHistoryOfResponses, RatesControllerTableData, RatesControllerTableErrors, RatesControllerTableResponses, ReputationControllerListClaimsData, ReputationControllerListClaimsErrors, ReputationControllerListClaimsResponses, ReputationControllerListReviewsData, ReputationControllerListReviewsErrors, ReputationControllerListReviewsResponses, ReputationControllerPostClaimData, ReputationControllerPostClaimErrors, ReputationControllerPostClaimResponses, ReputationControllerPostReviewData, ReputationControllerPostReviewErrors, ReputationControllerPostReviewResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -94,6 +94,48 @@ export const exchangersControllerOne = <ThrowOnError extends boolean = false>(op
  * 302 to the exchanger's registered referral URL with cur_from/cur_to (and city); records a click. Query: from, to (currency codes, different), optional city.
  */
 export const goControllerGo = <ThrowOnError extends boolean = false>(options: Options<GoControllerGoData, ThrowOnError>) => (options.client ?? client).get<unknown, GoControllerGoErrors, ThrowOnError>({ url: '/go/{slug}', ...options });
+
+/**
+ * An exchanger's reviews
+ *
+ * Published reviews, newest first, paged.
+ */
+export const reputationControllerListReviews = <ThrowOnError extends boolean = false>(options: Options<ReputationControllerListReviewsData, ThrowOnError>) => (options.client ?? client).get<ReputationControllerListReviewsResponses, ReputationControllerListReviewsErrors, ThrowOnError>({ url: '/v1/exchangers/{slug}/reviews', ...options });
+
+/**
+ * Review an exchanger
+ *
+ * Held as pending until a moderator publishes it. Marked visited when you clicked through /go to this exchanger in the last 30 days. One review of an exchanger a day; a few a day in all.
+ */
+export const reputationControllerPostReview = <ThrowOnError extends boolean = false>(options: Options<ReputationControllerPostReviewData, ThrowOnError>) => (options.client ?? client).post<ReputationControllerPostReviewResponses, ReputationControllerPostReviewErrors, ThrowOnError>({
+    url: '/v1/exchangers/{slug}/reviews',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * An exchanger's claims
+ *
+ * Claims a moderator accepted (open, answered, resolved, rejected later), newest first, with every step.
+ */
+export const reputationControllerListClaims = <ThrowOnError extends boolean = false>(options: Options<ReputationControllerListClaimsData, ThrowOnError>) => (options.client ?? client).get<ReputationControllerListClaimsResponses, ReputationControllerListClaimsErrors, ThrowOnError>({ url: '/v1/exchangers/{slug}/claims', ...options });
+
+/**
+ * File a claim against an exchanger
+ *
+ * A dispute about an order. Held as pending until a moderator accepts it; then it is shown and counted as open until the operator resolves or rejects it. One claim of an exchanger a day; a few a day in all.
+ */
+export const reputationControllerPostClaim = <ThrowOnError extends boolean = false>(options: Options<ReputationControllerPostClaimData, ThrowOnError>) => (options.client ?? client).post<ReputationControllerPostClaimResponses, ReputationControllerPostClaimErrors, ThrowOnError>({
+    url: '/v1/exchangers/{slug}/claims',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
 
 /**
  * Every exchanger
@@ -481,4 +523,104 @@ export const adminQuarantineControllerAccept = <ThrowOnError extends boolean = f
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * The review moderation queue
+ *
+ * Reviews by state (pending by default; all), exchanger and burst, oldest first, with the exchangers whose pending reviews make a burst. Hashes are shortened: equal ones are one visitor (a day) or address.
+ */
+export const adminModerationControllerReviews = <ThrowOnError extends boolean = false>(options?: Options<AdminModerationControllerReviewsData, ThrowOnError>) => (options?.client ?? client).get<AdminModerationControllerReviewsResponses, AdminModerationControllerReviewsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/admin/reviews',
+    ...options
+});
+
+/**
+ * Publish a review
+ *
+ * pending → published: shown and counted. Audited.
+ */
+export const adminModerationControllerPublishReview = <ThrowOnError extends boolean = false>(options: Options<AdminModerationControllerPublishReviewData, ThrowOnError>) => (options.client ?? client).post<AdminModerationControllerPublishReviewResponses, AdminModerationControllerPublishReviewErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/admin/reviews/{id}/publish',
+    ...options
+});
+
+/**
+ * Reject a review
+ *
+ * pending or published → rejected, with the reason kept (a published one leaves the counts). Audited.
+ */
+export const adminModerationControllerRejectReview = <ThrowOnError extends boolean = false>(options: Options<AdminModerationControllerRejectReviewData, ThrowOnError>) => (options.client ?? client).post<AdminModerationControllerRejectReviewResponses, AdminModerationControllerRejectReviewErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/admin/reviews/{id}/reject',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The claim moderation queue
+ *
+ * Claims by state (pending by default; all) and exchanger, oldest first, with every step.
+ */
+export const adminModerationControllerClaims = <ThrowOnError extends boolean = false>(options?: Options<AdminModerationControllerClaimsData, ThrowOnError>) => (options?.client ?? client).get<AdminModerationControllerClaimsResponses, AdminModerationControllerClaimsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/admin/claims',
+    ...options
+});
+
+/**
+ * Accept a claim
+ *
+ * pending → open: shown and counted open. Audited.
+ */
+export const adminModerationControllerAcceptClaim = <ThrowOnError extends boolean = false>(options: Options<AdminModerationControllerAcceptClaimData, ThrowOnError>) => (options.client ?? client).post<AdminModerationControllerAcceptClaimResponses, AdminModerationControllerAcceptClaimErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/admin/claims/{id}/accept',
+    ...options
+});
+
+/**
+ * Resolve a claim
+ *
+ * open or answered → resolved (the exchanger settled it), with an optional note. Audited.
+ */
+export const adminModerationControllerResolveClaim = <ThrowOnError extends boolean = false>(options: Options<AdminModerationControllerResolveClaimData, ThrowOnError>) => (options.client ?? client).post<AdminModerationControllerResolveClaimResponses, AdminModerationControllerResolveClaimErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/admin/claims/{id}/resolve',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Reject a claim
+ *
+ * pending, open or answered → rejected (unfounded or spam), with the reason kept. Audited.
+ */
+export const adminModerationControllerRejectClaim = <ThrowOnError extends boolean = false>(options: Options<AdminModerationControllerRejectClaimData, ThrowOnError>) => (options.client ?? client).post<AdminModerationControllerRejectClaimResponses, AdminModerationControllerRejectClaimErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/admin/claims/{id}/reject',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The moderation audit
+ *
+ * Every moderation act, newest first: of one review or claim with entity and id.
+ */
+export const adminModerationControllerAudit = <ThrowOnError extends boolean = false>(options?: Options<AdminModerationControllerAuditData, ThrowOnError>) => (options?.client ?? client).get<AdminModerationControllerAuditResponses, AdminModerationControllerAuditErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/admin/moderation/audit',
+    ...options
 });

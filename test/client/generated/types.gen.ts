@@ -216,9 +216,40 @@ export type CityListDto = {
     items: Array<CityDto>;
 };
 
+export type PublicReviewCountsDto = {
+    /**
+     * published positive reviews
+     */
+    positive: number;
+    /**
+     * published neutral reviews
+     */
+    neutral: number;
+    /**
+     * published negative reviews
+     */
+    negative: number;
+    /**
+     * claims accepted and not yet resolved or rejected (open or answered)
+     */
+    claimsOpen: number;
+};
+
 export type RateExchangerDto = {
     slug: string;
     name: string;
+    /**
+     * always active: others are not shown
+     */
+    status: 'active';
+    /**
+     * when the exchanger was listed here
+     */
+    listedSince: string;
+    /**
+     * its published reviews by tone and its open claims, as of this table
+     */
+    reviews: PublicReviewCountsDto;
 };
 
 export type RateFeeDto = {
@@ -421,6 +452,14 @@ export type PublicExchangerDto = {
      * a feed of it succeeded recently enough for its offers to be shown
      */
     fresh: boolean;
+    /**
+     * when the exchanger was listed here
+     */
+    listedSince: string;
+    /**
+     * its published reviews by tone and its open claims
+     */
+    reviews: PublicReviewCountsDto;
 };
 
 export type PublicExchangerListDto = {
@@ -467,9 +506,160 @@ export type ExchangerProfileDto = {
      */
     fresh: boolean;
     /**
+     * when the exchanger was listed here
+     */
+    listedSince: string;
+    /**
+     * its published reviews by tone and its open claims
+     */
+    reviews: PublicReviewCountsDto;
+    /**
      * its shown offers, by from, to and city
      */
     directions: Array<ExchangerDirectionDto>;
+};
+
+export type PostReviewDto = {
+    tone: 'positive' | 'neutral' | 'negative';
+    /**
+     * plain text, 20-2000 characters; kept as typed (no HTML: markup stays text)
+     */
+    text: string;
+    /**
+     * the order, as the site names it
+     */
+    orderRef?: string;
+};
+
+export type ReviewSubmittedDto = {
+    /**
+     * a decimal string (ids are 64-bit)
+     */
+    id: string;
+    /**
+     * shown once a moderator publishes it
+     */
+    state: 'pending';
+    /**
+     * you clicked through /go to this exchanger in the last 30 days
+     */
+    visited: boolean;
+};
+
+export type ReviewReplyDto = {
+    text: string;
+    at: string;
+};
+
+export type PublicReviewDto = {
+    /**
+     * a decimal string (ids are 64-bit)
+     */
+    id: string;
+    tone: 'positive' | 'neutral' | 'negative';
+    /**
+     * plain text as typed: render it as text
+     */
+    text: string;
+    orderRef: string | null;
+    /**
+     * its author clicked through /go to this exchanger within 30 days before
+     */
+    visited: boolean;
+    createdAt: string;
+    /**
+     * the exchanger's reply, if any
+     */
+    reply: ReviewReplyDto | null;
+};
+
+export type PublicReviewListDto = {
+    /**
+     * published reviews, newest first
+     */
+    items: Array<PublicReviewDto>;
+    /**
+     * the cursor of the next page; null at the end
+     */
+    nextCursor: string | null;
+};
+
+export type PostClaimDto = {
+    /**
+     * the order, as the site names it
+     */
+    orderRef: string;
+    /**
+     * plain text, 20-2000 characters; kept as typed (no HTML: markup stays text)
+     */
+    text: string;
+    /**
+     * the disputed amount, a positive decimal string (with currency)
+     */
+    amount?: string;
+    /**
+     * a catalog code (with amount)
+     */
+    currency?: string;
+};
+
+export type ClaimSubmittedDto = {
+    /**
+     * a decimal string (ids are 64-bit)
+     */
+    id: string;
+    /**
+     * shown (open) once a moderator accepts it
+     */
+    state: 'pending';
+};
+
+export type PublicClaimEventDto = {
+    at: string;
+    action: 'file' | 'accept' | 'answer' | 'resolve' | 'reject';
+    actor: 'visitor' | 'exchanger' | 'admin';
+    /**
+     * the state this step led to
+     */
+    toState: 'pending' | 'open' | 'answered' | 'resolved' | 'rejected';
+    /**
+     * the exchanger's answer or the operator's note
+     */
+    text: string | null;
+};
+
+export type PublicClaimDto = {
+    /**
+     * a decimal string (ids are 64-bit)
+     */
+    id: string;
+    orderRef: string;
+    /**
+     * plain text as typed
+     */
+    text: string;
+    /**
+     * a decimal string
+     */
+    amount: string | null;
+    currency: string | null;
+    state: 'open' | 'answered' | 'resolved' | 'rejected';
+    createdAt: string;
+    /**
+     * every step, oldest first
+     */
+    events: Array<PublicClaimEventDto>;
+};
+
+export type PublicClaimListDto = {
+    /**
+     * claims a moderator accepted, newest first
+     */
+    items: Array<PublicClaimDto>;
+    /**
+     * the cursor of the next page; null at the end
+     */
+    nextCursor: string | null;
 };
 
 export type ExchangerDto = {
@@ -1083,6 +1273,263 @@ export type QuarantineAcceptedDto = {
     released: number;
 };
 
+export type QueuedReviewDto = {
+    /**
+     * a decimal string (ids are 64-bit)
+     */
+    id: string;
+    exchangerId: number;
+    tone: 'positive' | 'neutral' | 'negative';
+    /**
+     * plain text as typed
+     */
+    text: string;
+    orderRef: string | null;
+    state: 'pending' | 'published' | 'rejected';
+    /**
+     * why it was rejected
+     */
+    rejectReason: string | null;
+    /**
+     * its author clicked through /go to the exchanger within 30 days before
+     */
+    visited: boolean;
+    /**
+     * posted in a burst of reviews of the exchanger: look at them together
+     */
+    burst: boolean;
+    createdAt: string;
+    moderatedAt: string | null;
+    /**
+     * the admin key that moderated it (null: bootstrap key)
+     */
+    moderatedBy: number | null;
+    /**
+     * the exchanger's reply
+     */
+    reply: string | null;
+    repliedAt: string | null;
+    exchanger: string;
+    /**
+     * the first 12 hex digits of a hash: equal ones are the same visitor (a day) or address
+     */
+    visitor: string;
+    /**
+     * the first 12 hex digits of a hash: equal ones are the same visitor (a day) or address
+     */
+    ip: string;
+};
+
+export type BurstDto = {
+    exchanger: string;
+    /**
+     * pending reviews of the burst
+     */
+    pending: number;
+    firstAt: string;
+    lastAt: string;
+};
+
+export type ReviewQueueDto = {
+    /**
+     * oldest first
+     */
+    items: Array<QueuedReviewDto>;
+    /**
+     * the cursor of the next page
+     */
+    nextCursor: string | null;
+    /**
+     * exchangers with pending reviews of a burst, largest first
+     */
+    bursts: Array<BurstDto>;
+};
+
+export type ModeratedReviewDto = {
+    /**
+     * a decimal string (ids are 64-bit)
+     */
+    id: string;
+    exchangerId: number;
+    tone: 'positive' | 'neutral' | 'negative';
+    /**
+     * plain text as typed
+     */
+    text: string;
+    orderRef: string | null;
+    state: 'pending' | 'published' | 'rejected';
+    /**
+     * why it was rejected
+     */
+    rejectReason: string | null;
+    /**
+     * its author clicked through /go to the exchanger within 30 days before
+     */
+    visited: boolean;
+    /**
+     * posted in a burst of reviews of the exchanger: look at them together
+     */
+    burst: boolean;
+    createdAt: string;
+    moderatedAt: string | null;
+    /**
+     * the admin key that moderated it (null: bootstrap key)
+     */
+    moderatedBy: number | null;
+    /**
+     * the exchanger's reply
+     */
+    reply: string | null;
+    repliedAt: string | null;
+};
+
+export type RejectDto = {
+    reason: string;
+};
+
+export type ClaimEventDto = {
+    /**
+     * a decimal string (ids are 64-bit)
+     */
+    id: string;
+    at: string;
+    action: 'file' | 'accept' | 'answer' | 'resolve' | 'reject';
+    actor: 'visitor' | 'exchanger' | 'admin';
+    /**
+     * the exchanger's or admin's key (null: visitor, CLI)
+     */
+    keyId: number | null;
+    fromState: 'pending' | 'open' | 'answered' | 'resolved' | 'rejected';
+    toState: 'pending' | 'open' | 'answered' | 'resolved' | 'rejected';
+    text: string | null;
+};
+
+export type QueuedClaimDto = {
+    /**
+     * a decimal string (ids are 64-bit)
+     */
+    id: string;
+    exchangerId: number;
+    orderRef: string;
+    /**
+     * plain text as typed
+     */
+    text: string;
+    /**
+     * a decimal string
+     */
+    amount: string | null;
+    currency: string | null;
+    state: 'pending' | 'open' | 'answered' | 'resolved' | 'rejected';
+    /**
+     * its author clicked through /go to the exchanger within 30 days before
+     */
+    visited: boolean;
+    createdAt: string;
+    /**
+     * when a moderator accepted it
+     */
+    openedAt: string | null;
+    updatedAt: string;
+    /**
+     * when it was resolved or rejected
+     */
+    closedAt: string | null;
+    /**
+     * every step, oldest first
+     */
+    events: Array<ClaimEventDto>;
+    exchanger: string;
+    /**
+     * the first 12 hex digits of a hash: equal ones are the same visitor (a day) or address
+     */
+    visitor: string;
+    /**
+     * the first 12 hex digits of a hash: equal ones are the same visitor (a day) or address
+     */
+    ip: string;
+};
+
+export type ClaimQueueDto = {
+    /**
+     * oldest first
+     */
+    items: Array<QueuedClaimDto>;
+    /**
+     * the cursor of the next page
+     */
+    nextCursor: string | null;
+};
+
+export type ModeratedClaimDto = {
+    /**
+     * a decimal string (ids are 64-bit)
+     */
+    id: string;
+    exchangerId: number;
+    orderRef: string;
+    /**
+     * plain text as typed
+     */
+    text: string;
+    /**
+     * a decimal string
+     */
+    amount: string | null;
+    currency: string | null;
+    state: 'pending' | 'open' | 'answered' | 'resolved' | 'rejected';
+    /**
+     * its author clicked through /go to the exchanger within 30 days before
+     */
+    visited: boolean;
+    createdAt: string;
+    /**
+     * when a moderator accepted it
+     */
+    openedAt: string | null;
+    updatedAt: string;
+    /**
+     * when it was resolved or rejected
+     */
+    closedAt: string | null;
+    /**
+     * every step, oldest first
+     */
+    events: Array<ClaimEventDto>;
+};
+
+export type ResolveDto = {
+    text?: string;
+};
+
+export type ModerationActDto = {
+    /**
+     * a decimal string (ids are 64-bit)
+     */
+    id: string;
+    at: string;
+    /**
+     * the admin key (null: bootstrap key or CLI)
+     */
+    keyId: number | null;
+    entity: 'review' | 'claim';
+    /**
+     * a decimal string (ids are 64-bit)
+     */
+    entityId: string;
+    action: string;
+    fromState: string;
+    toState: string;
+    reason: string | null;
+};
+
+export type ModerationAuditDto = {
+    /**
+     * newest first
+     */
+    items: Array<ModerationActDto>;
+};
+
 export type HealthControllerLiveData = {
     body?: never;
     path?: never;
@@ -1561,6 +2008,210 @@ export type GoControllerGoErrors = {
 };
 
 export type GoControllerGoError = GoControllerGoErrors[keyof GoControllerGoErrors];
+
+export type ReputationControllerListReviewsData = {
+    body?: never;
+    path: {
+        /**
+         * the slug of an active exchanger
+         */
+        slug: string;
+    };
+    query?: {
+        limit?: number;
+        /**
+         * the nextCursor of the previous page
+         */
+        cursor?: string;
+    };
+    url: '/v1/exchangers/{slug}/reviews';
+};
+
+export type ReputationControllerListReviewsErrors = {
+    /**
+     * a bad limit or cursor
+     */
+    400: ApiErrorDto;
+    /**
+     * no active exchanger of this slug
+     */
+    404: ApiErrorDto;
+    /**
+     * past the per-address rate limit (Retry-After says when to come back)
+     */
+    429: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type ReputationControllerListReviewsError = ReputationControllerListReviewsErrors[keyof ReputationControllerListReviewsErrors];
+
+export type ReputationControllerListReviewsResponses = {
+    /**
+     * a page of published reviews
+     */
+    200: PublicReviewListDto;
+};
+
+export type ReputationControllerListReviewsResponse = ReputationControllerListReviewsResponses[keyof ReputationControllerListReviewsResponses];
+
+export type ReputationControllerPostReviewData = {
+    body: PostReviewDto;
+    path: {
+        /**
+         * the slug of an active exchanger
+         */
+        slug: string;
+    };
+    query?: never;
+    url: '/v1/exchangers/{slug}/reviews';
+};
+
+export type ReputationControllerPostReviewErrors = {
+    /**
+     * invalid input (malformed JSON, an unknown field, a bad tone, text not 20-2000 characters…): the message says what to fix
+     */
+    400: ApiErrorDto;
+    /**
+     * no active exchanger of this slug
+     */
+    404: ApiErrorDto;
+    /**
+     * the same text, or nearly, was posted about this exchanger in the last 90 days
+     */
+    409: ApiErrorDto;
+    /**
+     * the body is larger than 16384 bytes
+     */
+    413: ApiErrorDto;
+    /**
+     * the body is not JSON
+     */
+    415: ApiErrorDto;
+    /**
+     * past the per-address rate limit, or a daily limit of posts (one per exchanger, a few a day per visitor and per address): Retry-After says when it frees up
+     */
+    429: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type ReputationControllerPostReviewError = ReputationControllerPostReviewErrors[keyof ReputationControllerPostReviewErrors];
+
+export type ReputationControllerPostReviewResponses = {
+    /**
+     * stored, waiting for a moderator
+     */
+    201: ReviewSubmittedDto;
+};
+
+export type ReputationControllerPostReviewResponse = ReputationControllerPostReviewResponses[keyof ReputationControllerPostReviewResponses];
+
+export type ReputationControllerListClaimsData = {
+    body?: never;
+    path: {
+        /**
+         * the slug of an active exchanger
+         */
+        slug: string;
+    };
+    query?: {
+        limit?: number;
+        /**
+         * the nextCursor of the previous page
+         */
+        cursor?: string;
+    };
+    url: '/v1/exchangers/{slug}/claims';
+};
+
+export type ReputationControllerListClaimsErrors = {
+    /**
+     * a bad limit or cursor
+     */
+    400: ApiErrorDto;
+    /**
+     * no active exchanger of this slug
+     */
+    404: ApiErrorDto;
+    /**
+     * past the per-address rate limit (Retry-After says when to come back)
+     */
+    429: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type ReputationControllerListClaimsError = ReputationControllerListClaimsErrors[keyof ReputationControllerListClaimsErrors];
+
+export type ReputationControllerListClaimsResponses = {
+    /**
+     * a page of accepted claims
+     */
+    200: PublicClaimListDto;
+};
+
+export type ReputationControllerListClaimsResponse = ReputationControllerListClaimsResponses[keyof ReputationControllerListClaimsResponses];
+
+export type ReputationControllerPostClaimData = {
+    body: PostClaimDto;
+    path: {
+        /**
+         * the slug of an active exchanger
+         */
+        slug: string;
+    };
+    query?: never;
+    url: '/v1/exchangers/{slug}/claims';
+};
+
+export type ReputationControllerPostClaimErrors = {
+    /**
+     * invalid input (malformed JSON, an unknown field, a bad tone, text not 20-2000 characters…): the message says what to fix
+     */
+    400: ApiErrorDto;
+    /**
+     * no active exchanger of this slug
+     */
+    404: ApiErrorDto;
+    /**
+     * the same text, or nearly, was posted about this exchanger in the last 90 days
+     */
+    409: ApiErrorDto;
+    /**
+     * the body is larger than 16384 bytes
+     */
+    413: ApiErrorDto;
+    /**
+     * the body is not JSON
+     */
+    415: ApiErrorDto;
+    /**
+     * past the per-address rate limit, or a daily limit of posts (one per exchanger, a few a day per visitor and per address): Retry-After says when it frees up
+     */
+    429: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type ReputationControllerPostClaimError = ReputationControllerPostClaimErrors[keyof ReputationControllerPostClaimErrors];
+
+export type ReputationControllerPostClaimResponses = {
+    /**
+     * stored, waiting for a moderator
+     */
+    201: ClaimSubmittedDto;
+};
+
+export type ReputationControllerPostClaimResponse = ReputationControllerPostClaimResponses[keyof ReputationControllerPostClaimResponses];
 
 export type AdminExchangersControllerListData = {
     body?: never;
@@ -2894,3 +3545,421 @@ export type AdminQuarantineControllerAcceptResponses = {
 };
 
 export type AdminQuarantineControllerAcceptResponse = AdminQuarantineControllerAcceptResponses[keyof AdminQuarantineControllerAcceptResponses];
+
+export type AdminModerationControllerReviewsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * the nextCursor of the previous page
+         */
+        cursor?: string;
+        /**
+         * only this exchanger's
+         */
+        exchanger?: string;
+        state?: 'pending' | 'published' | 'rejected' | 'all';
+        /**
+         * true: only reviews of a burst; false: only the others
+         */
+        burst?: boolean;
+    };
+    url: '/v1/admin/reviews';
+};
+
+export type AdminModerationControllerReviewsErrors = {
+    /**
+     * a bad filter, limit or cursor
+     */
+    400: ApiErrorDto;
+    /**
+     * no admin API key, a malformed Authorization header, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the admin API key was revoked
+     */
+    403: ApiErrorDto;
+    /**
+     * no exchanger of this slug
+     */
+    404: ApiErrorDto;
+    /**
+     * the database or the job queue is not answering (or busy): retry shortly
+     */
+    503: ApiErrorDto;
+};
+
+export type AdminModerationControllerReviewsError = AdminModerationControllerReviewsErrors[keyof AdminModerationControllerReviewsErrors];
+
+export type AdminModerationControllerReviewsResponses = {
+    200: ReviewQueueDto;
+};
+
+export type AdminModerationControllerReviewsResponse = AdminModerationControllerReviewsResponses[keyof AdminModerationControllerReviewsResponses];
+
+export type AdminModerationControllerPublishReviewData = {
+    body?: never;
+    path: {
+        /**
+         * a whole number
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/v1/admin/reviews/{id}/publish';
+};
+
+export type AdminModerationControllerPublishReviewErrors = {
+    /**
+     * invalid input (a reason of 3-500 characters is needed to reject)
+     */
+    400: ApiErrorDto;
+    /**
+     * no admin API key, a malformed Authorization header, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the admin API key was revoked
+     */
+    403: ApiErrorDto;
+    /**
+     * no review with this id
+     */
+    404: ApiErrorDto;
+    /**
+     * its life does not allow this move from its state (e.g. a rejected review is final)
+     */
+    409: ApiErrorDto;
+    /**
+     * the body is larger than the limit
+     */
+    413: ApiErrorDto;
+    /**
+     * a content type the operation does not read
+     */
+    415: ApiErrorDto;
+    /**
+     * the database or the job queue is not answering (or busy): retry shortly
+     */
+    503: ApiErrorDto;
+};
+
+export type AdminModerationControllerPublishReviewError = AdminModerationControllerPublishReviewErrors[keyof AdminModerationControllerPublishReviewErrors];
+
+export type AdminModerationControllerPublishReviewResponses = {
+    200: ModeratedReviewDto;
+};
+
+export type AdminModerationControllerPublishReviewResponse = AdminModerationControllerPublishReviewResponses[keyof AdminModerationControllerPublishReviewResponses];
+
+export type AdminModerationControllerRejectReviewData = {
+    body: RejectDto;
+    path: {
+        /**
+         * a whole number
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/v1/admin/reviews/{id}/reject';
+};
+
+export type AdminModerationControllerRejectReviewErrors = {
+    /**
+     * invalid input (a reason of 3-500 characters is needed to reject)
+     */
+    400: ApiErrorDto;
+    /**
+     * no admin API key, a malformed Authorization header, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the admin API key was revoked
+     */
+    403: ApiErrorDto;
+    /**
+     * no review with this id
+     */
+    404: ApiErrorDto;
+    /**
+     * its life does not allow this move from its state (e.g. a rejected review is final)
+     */
+    409: ApiErrorDto;
+    /**
+     * the body is larger than the limit
+     */
+    413: ApiErrorDto;
+    /**
+     * a content type the operation does not read
+     */
+    415: ApiErrorDto;
+    /**
+     * the database or the job queue is not answering (or busy): retry shortly
+     */
+    503: ApiErrorDto;
+};
+
+export type AdminModerationControllerRejectReviewError = AdminModerationControllerRejectReviewErrors[keyof AdminModerationControllerRejectReviewErrors];
+
+export type AdminModerationControllerRejectReviewResponses = {
+    200: ModeratedReviewDto;
+};
+
+export type AdminModerationControllerRejectReviewResponse = AdminModerationControllerRejectReviewResponses[keyof AdminModerationControllerRejectReviewResponses];
+
+export type AdminModerationControllerClaimsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * the nextCursor of the previous page
+         */
+        cursor?: string;
+        /**
+         * only this exchanger's
+         */
+        exchanger?: string;
+        state?: 'pending' | 'open' | 'answered' | 'resolved' | 'rejected' | 'all';
+    };
+    url: '/v1/admin/claims';
+};
+
+export type AdminModerationControllerClaimsErrors = {
+    /**
+     * a bad filter, limit or cursor
+     */
+    400: ApiErrorDto;
+    /**
+     * no admin API key, a malformed Authorization header, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the admin API key was revoked
+     */
+    403: ApiErrorDto;
+    /**
+     * no exchanger of this slug
+     */
+    404: ApiErrorDto;
+    /**
+     * the database or the job queue is not answering (or busy): retry shortly
+     */
+    503: ApiErrorDto;
+};
+
+export type AdminModerationControllerClaimsError = AdminModerationControllerClaimsErrors[keyof AdminModerationControllerClaimsErrors];
+
+export type AdminModerationControllerClaimsResponses = {
+    200: ClaimQueueDto;
+};
+
+export type AdminModerationControllerClaimsResponse = AdminModerationControllerClaimsResponses[keyof AdminModerationControllerClaimsResponses];
+
+export type AdminModerationControllerAcceptClaimData = {
+    body?: never;
+    path: {
+        /**
+         * a whole number
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/v1/admin/claims/{id}/accept';
+};
+
+export type AdminModerationControllerAcceptClaimErrors = {
+    /**
+     * invalid input (a reason of 3-500 characters is needed to reject)
+     */
+    400: ApiErrorDto;
+    /**
+     * no admin API key, a malformed Authorization header, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the admin API key was revoked
+     */
+    403: ApiErrorDto;
+    /**
+     * no claim with this id
+     */
+    404: ApiErrorDto;
+    /**
+     * its life does not allow this move from its state (e.g. a rejected claim is final)
+     */
+    409: ApiErrorDto;
+    /**
+     * the body is larger than the limit
+     */
+    413: ApiErrorDto;
+    /**
+     * a content type the operation does not read
+     */
+    415: ApiErrorDto;
+    /**
+     * the database or the job queue is not answering (or busy): retry shortly
+     */
+    503: ApiErrorDto;
+};
+
+export type AdminModerationControllerAcceptClaimError = AdminModerationControllerAcceptClaimErrors[keyof AdminModerationControllerAcceptClaimErrors];
+
+export type AdminModerationControllerAcceptClaimResponses = {
+    200: ModeratedClaimDto;
+};
+
+export type AdminModerationControllerAcceptClaimResponse = AdminModerationControllerAcceptClaimResponses[keyof AdminModerationControllerAcceptClaimResponses];
+
+export type AdminModerationControllerResolveClaimData = {
+    body: ResolveDto;
+    path: {
+        /**
+         * a whole number
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/v1/admin/claims/{id}/resolve';
+};
+
+export type AdminModerationControllerResolveClaimErrors = {
+    /**
+     * invalid input (a reason of 3-500 characters is needed to reject)
+     */
+    400: ApiErrorDto;
+    /**
+     * no admin API key, a malformed Authorization header, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the admin API key was revoked
+     */
+    403: ApiErrorDto;
+    /**
+     * no claim with this id
+     */
+    404: ApiErrorDto;
+    /**
+     * its life does not allow this move from its state (e.g. a rejected claim is final)
+     */
+    409: ApiErrorDto;
+    /**
+     * the body is larger than the limit
+     */
+    413: ApiErrorDto;
+    /**
+     * a content type the operation does not read
+     */
+    415: ApiErrorDto;
+    /**
+     * the database or the job queue is not answering (or busy): retry shortly
+     */
+    503: ApiErrorDto;
+};
+
+export type AdminModerationControllerResolveClaimError = AdminModerationControllerResolveClaimErrors[keyof AdminModerationControllerResolveClaimErrors];
+
+export type AdminModerationControllerResolveClaimResponses = {
+    200: ModeratedClaimDto;
+};
+
+export type AdminModerationControllerResolveClaimResponse = AdminModerationControllerResolveClaimResponses[keyof AdminModerationControllerResolveClaimResponses];
+
+export type AdminModerationControllerRejectClaimData = {
+    body: RejectDto;
+    path: {
+        /**
+         * a whole number
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/v1/admin/claims/{id}/reject';
+};
+
+export type AdminModerationControllerRejectClaimErrors = {
+    /**
+     * invalid input (a reason of 3-500 characters is needed to reject)
+     */
+    400: ApiErrorDto;
+    /**
+     * no admin API key, a malformed Authorization header, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the admin API key was revoked
+     */
+    403: ApiErrorDto;
+    /**
+     * no claim with this id
+     */
+    404: ApiErrorDto;
+    /**
+     * its life does not allow this move from its state (e.g. a rejected claim is final)
+     */
+    409: ApiErrorDto;
+    /**
+     * the body is larger than the limit
+     */
+    413: ApiErrorDto;
+    /**
+     * a content type the operation does not read
+     */
+    415: ApiErrorDto;
+    /**
+     * the database or the job queue is not answering (or busy): retry shortly
+     */
+    503: ApiErrorDto;
+};
+
+export type AdminModerationControllerRejectClaimError = AdminModerationControllerRejectClaimErrors[keyof AdminModerationControllerRejectClaimErrors];
+
+export type AdminModerationControllerRejectClaimResponses = {
+    200: ModeratedClaimDto;
+};
+
+export type AdminModerationControllerRejectClaimResponse = AdminModerationControllerRejectClaimResponses[keyof AdminModerationControllerRejectClaimResponses];
+
+export type AdminModerationControllerAuditData = {
+    body?: never;
+    path?: never;
+    query?: {
+        entity?: 'review' | 'claim';
+        /**
+         * the id of one review or claim (with entity)
+         */
+        id?: string;
+        limit?: number;
+    };
+    url: '/v1/admin/moderation/audit';
+};
+
+export type AdminModerationControllerAuditErrors = {
+    /**
+     * a bad entity, id or limit
+     */
+    400: ApiErrorDto;
+    /**
+     * no admin API key, a malformed Authorization header, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the admin API key was revoked
+     */
+    403: ApiErrorDto;
+    /**
+     * the database or the job queue is not answering (or busy): retry shortly
+     */
+    503: ApiErrorDto;
+};
+
+export type AdminModerationControllerAuditError = AdminModerationControllerAuditErrors[keyof AdminModerationControllerAuditErrors];
+
+export type AdminModerationControllerAuditResponses = {
+    200: ModerationAuditDto;
+};
+
+export type AdminModerationControllerAuditResponse = AdminModerationControllerAuditResponses[keyof AdminModerationControllerAuditResponses];

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { FRESH_FEED_SQL, shownOffersSql } from '../freshness';
+import { Standing, StandingColumns, standingColumnsSql, standingOf } from '../reputation/reputation-sql';
 import { Actor, auditedTransaction } from './audit.repository';
 import { assignments, rowsOf, unique } from './sql';
 
@@ -16,7 +17,7 @@ export interface ExchangerRow {
   updatedAt: Date;
 }
 
-/** An exchanger as the public sees it: its shown offers, last confirmation and freshness. */
+/** An exchanger as the public sees it: its shown offers, last confirmation, freshness and standing. */
 export interface ExchangerSummary {
   id: number;
   slug: string;
@@ -26,6 +27,9 @@ export interface ExchangerSummary {
   offers: number;
   updatedAt: Date | null;
   fresh: boolean;
+  listedSince: Date;
+  /** From `exchanger_standing` (zeros when it has none yet). */
+  reviews: Standing;
 }
 
 const EXCHANGER = `id, slug, name, site_url AS "siteUrl", referral_url AS "referralUrl", status, created_at AS "createdAt", updated_at AS "updatedAt"`;
@@ -108,18 +112,25 @@ export class ExchangersRepository {
 
   /** Active exchangers (or one by slug) with their shown offers, last confirmation and freshness. */
   async listPublic(slug: string | null = null): Promise<ExchangerSummary[]> {
-    const rows = await this.dataSource.query<Array<ExchangerSummary & { offers: string }>>(
+    const rows = await this.dataSource.query<
+      Array<Omit<ExchangerSummary, 'offers' | 'reviews'> & { offers: string } & StandingColumns>
+    >(
       // The outer alias is `x`: the subqueries bring their own `e` and `f` (see shownOffersSql).
-      `SELECT x.id, x.slug, x.name, x.site_url AS "siteUrl", x.status,
+      `SELECT x.id, x.slug, x.name, x.site_url AS "siteUrl", x.status, x.created_at AS "listedSince",
+              ${standingColumnsSql('s')},
               (SELECT count(*) FROM (${shownOffersSql('o.exchanger_id = x.id')}) s) AS offers,
               (SELECT max(f.last_success_at) FROM feeds f WHERE f.exchanger_id = x.id AND f.enabled) AS "updatedAt",
               EXISTS (SELECT 1 FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id WHERE f.exchanger_id = x.id AND ${FRESH_FEED_SQL}) AS fresh
-       FROM exchangers x
+       FROM exchangers x LEFT JOIN exchanger_standing s ON s.exchanger_id = x.id
        WHERE x.status = 'active' AND ($1::text IS NULL OR x.slug = $1)
        ORDER BY x.name, x.slug`,
       [slug],
     );
-    return rows.map((r) => ({ ...r, offers: Number(r.offers) }));
+    return rows.map(({ reviewsPositive, reviewsNeutral, reviewsNegative, claimsOpen, ...r }) => ({
+      ...r,
+      offers: Number(r.offers),
+      reviews: standingOf({ reviewsPositive, reviewsNeutral, reviewsNegative, claimsOpen }),
+    }));
   }
 
   /** The shown directions of one exchanger (the offers visitors see: `shownOffersSql`). */

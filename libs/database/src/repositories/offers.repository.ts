@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { FloatingTerms, OfferTerms, TimeSlicer } from '@app/domain';
 import { FRESH_FEED_SQL, shownOffersSql } from '../freshness';
+import { Standing, StandingColumns, standingColumnsSql, standingOf } from '../reputation/reputation-sql';
 
 /** One shown offer of a direction, with its exchanger. Decimals are strings. */
 export interface DirectionOffer extends OfferTerms {
@@ -17,6 +18,15 @@ export interface DirectionOffer extends OfferTerms {
   delayMinutes: number | null;
   /** When the feed last confirmed it. */
   updatedAt: Date;
+  /** Its exchanger's standing, as of the feeds' read (`findShownFeeds`). */
+  exchanger: ExchangerStanding;
+}
+
+/** What a visitor weighs an exchanger by beside its rates: its counts, since when it is listed, its status. */
+export interface ExchangerStanding {
+  status: string;
+  listedSince: Date;
+  reviews: Standing;
 }
 
 export interface DirectionSummary {
@@ -40,14 +50,15 @@ export interface DirectionFilter {
 const PAGE_ROWS = 1000;
 
 /** An offer row as stored, before the join with its feed (`joinShownOffers`). */
-export type DirectionOfferRow = Omit<DirectionOffer, 'slug' | 'name' | 'updatedAt'> & { feedId: number };
+export type DirectionOfferRow = Omit<DirectionOffer, 'slug' | 'name' | 'updatedAt' | 'exchanger'> & { feedId: number };
 
-/** A feed whose offers may be shown, with its exchanger's slug and name. */
+/** A feed whose offers may be shown, with its exchanger's slug, name and standing. */
 export interface ShownFeed {
   id: number;
   slug: string;
   name: string;
   updatedAt: Date;
+  exchanger: ExchangerStanding;
 }
 
 /**
@@ -110,6 +121,7 @@ function shownOffer(row: DirectionOfferRow, feed: ShownFeed): DirectionOffer {
     slug: feed.slug,
     name: feed.name,
     updatedAt: feed.updatedAt,
+    exchanger: feed.exchanger,
   };
 }
 
@@ -134,14 +146,29 @@ export class OffersRepository {
     return joinShownOffers(rows, await this.findShownFeeds([...new Set(rows.map((o) => o.feedId))]));
   }
 
-  /** Of these feeds, the ones whose offers may be shown now (FRESH_FEED_SQL), with their exchanger. */
-  findShownFeeds(feedIds: number[]): Promise<ShownFeed[]> {
-    return this.dataSource.query<ShownFeed[]>(
-      `SELECT f.id, e.slug, e.name, f.last_success_at AS "updatedAt"
+  /**
+   * Of these feeds, the ones whose offers may be shown now (FRESH_FEED_SQL), with their exchanger and its
+   * standing: read with every table, so counts beside rates are as fresh as the feeds (one primary-key
+   * lookup per exchanger in `exchanger_standing`, which moderation keeps; never a count of reviews).
+   */
+  async findShownFeeds(feedIds: number[]): Promise<ShownFeed[]> {
+    const rows = await this.dataSource.query<
+      Array<Omit<ShownFeed, 'exchanger'> & Omit<ExchangerStanding, 'reviews'> & StandingColumns>
+    >(
+      `SELECT f.id, e.slug, e.name, f.last_success_at AS "updatedAt", e.status, e.created_at AS "listedSince",
+              ${standingColumnsSql('s')}
        FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id
+       LEFT JOIN exchanger_standing s ON s.exchanger_id = f.exchanger_id
        WHERE f.id = ANY($1::int[]) AND ${FRESH_FEED_SQL}`,
       [feedIds],
     );
+    return rows.map((r) => ({
+      id: r.id,
+      slug: r.slug,
+      name: r.name,
+      updatedAt: r.updatedAt,
+      exchanger: { status: r.status, listedSince: r.listedSince, reviews: standingOf(r) },
+    }));
   }
 
   /**

@@ -24,6 +24,24 @@ export function standingColumnsSql(alias: string): string {
           COALESCE(${alias}.negative, 0) AS "reviewsNegative", COALESCE(${alias}.claims_open, 0) AS "claimsOpen"`;
 }
 
+/** The columns `standingColumnsSql` reads, as a row brings them (integers: pg gives numbers). */
+export interface StandingColumns {
+  reviewsPositive: number;
+  reviewsNeutral: number;
+  reviewsNegative: number;
+  claimsOpen: number;
+}
+
+/** The Standing of a row read with `standingColumnsSql`. */
+export function standingOf(row: StandingColumns): Standing {
+  return {
+    positive: row.reviewsPositive,
+    neutral: row.reviewsNeutral,
+    negative: row.reviewsNegative,
+    claimsOpen: row.claimsOpen,
+  };
+}
+
 /**
  * Adds `delta` to one count of the exchanger, in the caller's transaction. The row is made by the first
  * increment; a decrement finds it (the CHECK refuses a negative proposed row even when it would conflict,

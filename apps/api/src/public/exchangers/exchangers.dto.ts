@@ -1,5 +1,25 @@
 import { ApiProperty } from '@nestjs/swagger';
 
+/**
+ * An exchanger's counts beside its rates (named apart from any admin or cabinet schema): kept by
+ * moderation as reviews and claims change, never counted per request.
+ */
+export class PublicReviewCountsDto {
+  @ApiProperty({ example: 120, description: 'published positive reviews' }) positive!: number;
+  @ApiProperty({ example: 4, description: 'published neutral reviews' }) neutral!: number;
+  @ApiProperty({ example: 2, description: 'published negative reviews' }) negative!: number;
+  @ApiProperty({ example: 1, description: 'claims accepted and not yet resolved or rejected (open or answered)' })
+  claimsOpen!: number;
+}
+
+/** When an exchanger was listed: the same in /v1/rates and /v1/exchangers. */
+export const LISTED_SINCE = {
+  type: String,
+  format: 'date-time',
+  example: '2025-03-14T09:00:00.000Z',
+  description: 'when the exchanger was listed here',
+} as const;
+
 /** An active exchanger as visitors see it (named apart from the admin side's ExchangerDto: one schema name each). */
 export class PublicExchangerDto {
   @ApiProperty({ example: 'aura', description: 'the exchanger in /v1/exchangers/{slug} and /go/{slug}' })
@@ -19,6 +39,9 @@ export class PublicExchangerDto {
   updatedAt!: string | null;
   @ApiProperty({ example: true, description: 'a feed of it succeeded recently enough for its offers to be shown' })
   fresh!: boolean;
+  @ApiProperty(LISTED_SINCE) listedSince!: string;
+  @ApiProperty({ type: PublicReviewCountsDto, description: 'its published reviews by tone and its open claims' })
+  reviews!: PublicReviewCountsDto;
 }
 
 export class PublicExchangerListDto {

@@ -12,6 +12,8 @@ function publicFields(e: ExchangerSummary) {
     offers: e.offers,
     updatedAt: e.updatedAt ? new Date(e.updatedAt).toISOString() : null,
     fresh: e.fresh,
+    listedSince: new Date(e.listedSince).toISOString(),
+    reviews: e.reviews,
   };
 }
 

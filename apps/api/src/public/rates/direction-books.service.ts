@@ -27,8 +27,9 @@ interface KeptDirection {
  * any amount, side, city, exclusions or limit — until PUBLIC_CACHE_SECONDS pass or a snapshot of the
  * direction changes (dropped at once, like the answer cache). Concurrent tables share one read (one
  * query, not one per amount). Each table still asks which of the direction's feeds are shown now (one
- * small query, shared by concurrent tables), so a feed going stale or paused hides its offers as
- * before; the RateBook is made anew only when that answer changes. At most RANKING_CONCURRENCY tables
+ * small query, shared by concurrent tables, that also brings each exchanger's standing), so a feed going
+ * stale or paused hides its offers as before and review counts are never older than the table; the
+ * RateBook is made anew only when that answer changes. At most RANKING_CONCURRENCY tables
  * of a direction are ranked at once.
  */
 @Injectable()
@@ -73,10 +74,7 @@ export class DirectionBooks implements OnApplicationShutdown {
       asked.then(done, done);
     }
     const feeds = await kept.feeds;
-    const signature = [
-      catalogVersion,
-      ...feeds.map((f) => `${f.id} ${f.updatedAt.getTime()} ${f.slug} ${f.name}`).sort(),
-    ].join('\n');
+    const signature = [catalogVersion, ...feeds.map(feedSignature).sort()].join('\n');
     if (kept.book?.signature !== signature) {
       const book = joinShownOffers(rows, feeds).then((offers) => RateBook.build(offers, from, to, new TimeSlicer()));
       const made = { signature, book };
@@ -150,6 +148,12 @@ export class DirectionBooks implements OnApplicationShutdown {
     if (!turns) this.turns.set(key, (turns = new Turns(() => this.turns.delete(key))));
     return turns;
   }
+}
+
+/** What of a shown feed ends up in the book's offers: when any of it changes, the book is made anew. */
+function feedSignature(f: ShownFeed): string {
+  const { status, reviews } = f.exchanger;
+  return `${f.id} ${f.updatedAt.getTime()} ${f.slug} ${f.name} ${status} ${reviews.positive} ${reviews.neutral} ${reviews.negative} ${reviews.claimsOpen}`;
 }
 
 /** At most RANKING_CONCURRENCY runs at once, first come first served; a full waiting line answers 429. */

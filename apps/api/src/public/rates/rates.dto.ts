@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Matches, Max, Min, ValidateBy } from 'class-validator';
 import { KNOWN_FLAGS } from '@app/feeds';
 import { CityField, CurrencyCodeField, DiffersFromField, QueryLimit } from '../../common/validation';
+import { LISTED_SINCE, PublicReviewCountsDto } from '../exchangers/exchangers.dto';
 
 /** The flags `exclude` can name: those the feed formats define, and `floating` (a rate that may change). */
 export const EXCLUDABLE_FLAGS: readonly string[] = [...KNOWN_FLAGS, 'floating'];
@@ -92,6 +93,14 @@ export class RateFloatingTermsDto {
 export class RateExchangerDto {
   @ApiProperty({ example: 'aura' }) slug!: string;
   @ApiProperty({ example: 'Aura' }) name!: string;
+  @ApiProperty({ enum: ['active'], example: 'active', description: 'always active: others are not shown' })
+  status!: string;
+  @ApiProperty(LISTED_SINCE) listedSince!: string;
+  @ApiProperty({
+    type: PublicReviewCountsDto,
+    description: 'its published reviews by tone and its open claims, as of this table',
+  })
+  reviews!: PublicReviewCountsDto;
 }
 
 /** A decimal amount or rate, as the API writes them: a string, never a float. */

@@ -91,7 +91,13 @@ export class RatesService {
 function item(o: DirectionOffer, from: string, to: string, give: Dec | null, get: Dec | null): RateItemDto {
   const go = new URLSearchParams({ from, to, ...(o.city ? { city: o.city } : {}) });
   return {
-    exchanger: { slug: o.slug, name: o.name },
+    exchanger: {
+      slug: o.slug,
+      name: o.name,
+      status: o.exchanger.status,
+      listedSince: new Date(o.exchanger.listedSince).toISOString(),
+      reviews: o.exchanger.reviews,
+    },
     in: o.in,
     out: o.out,
     rate: o.rate,
