@@ -103,7 +103,7 @@ export class ModeratedReviewDto {
   burst!: boolean;
   @ApiProperty(DATE_TIME) createdAt!: string;
   @ApiProperty(NULLABLE_DATE_TIME) moderatedAt!: string | null;
-  @ApiProperty({ type: Number, nullable: true, description: 'the admin key that moderated it (null: bootstrap key)' })
+  @ApiProperty({ type: Number, nullable: true, description: 'the admin key that moderated it (null: not by a key)' })
   moderatedBy!: number | null;
   @ApiProperty({ ...NULLABLE_TEXT, description: "the exchanger's reply" }) reply!: string | null;
   @ApiProperty(NULLABLE_DATE_TIME) repliedAt!: string | null;
@@ -175,7 +175,7 @@ export class ClaimQueueDto {
 export class ModerationActDto {
   @ApiProperty(ID) id!: string;
   @ApiProperty(DATE_TIME) at!: string;
-  @ApiProperty({ type: Number, nullable: true, description: 'the admin key (null: bootstrap key or CLI)' })
+  @ApiProperty({ type: Number, nullable: true, description: 'the admin key that acted (null: not by a key)' })
   keyId!: number | null;
   @ApiProperty({ enum: ['review', 'claim'] }) entity!: string;
   @ApiProperty(ID) entityId!: string;
