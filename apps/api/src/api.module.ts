@@ -12,12 +12,14 @@ import { PartnersModule } from '@app/partners';
 import { FailOpenThrottlerStorage, REDIS_CLIENT, RedisModule } from '@app/messaging';
 import { QueueModule, RecurringSchedulesModule } from '@app/queue';
 import { AdminModule } from './admin/admin.module';
+import { ExchangerKeysModule } from './admin/exchanger-keys/exchanger-keys.module';
 import { ApiErrorFilter } from './common/api-errors.filter';
 import { ApiValidationPipe } from './common/validation';
+import { ExchangerCabinetModule } from './exchanger/exchanger.module';
 import { PublicModule } from './public/public.module';
 import { WebController } from './web/web.controller';
 
-/** The HTTP app: public API, admin API, `/go`, the reference pages, health, metrics. It never consumes jobs. */
+/** The HTTP app: public API, admin API, the exchangers' cabinet, `/go`, the reference pages, health, metrics. It never consumes jobs. */
 @Module({})
 export class ApiModule {
   static forRoot(config: AppConfig, logger: Logger): DynamicModule {
@@ -49,6 +51,8 @@ export class ApiModule {
         PartnersModule.forRoot(),
         PublicModule,
         AdminModule,
+        ExchangerKeysModule,
+        ExchangerCabinetModule,
       ],
       controllers: [WebController],
       providers: [

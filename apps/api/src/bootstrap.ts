@@ -73,6 +73,15 @@ export async function startApi(
           },
           'admin',
         )
+        .addBearerAuth(
+          {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'ratewatch exchanger key',
+            description: "a key scoped to one exchanger (its cabinet, /v1/exchanger/…): never the admin API's",
+          },
+          'exchanger',
+        )
         .build(),
     );
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });

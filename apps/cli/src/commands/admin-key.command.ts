@@ -1,25 +1,44 @@
 import { parseArgs } from 'node:util';
 import type { AppConfig } from '@app/config';
-import { ApiKeysRepository } from '@app/database';
+import { ApiKeysRepository, ExchangersRepository } from '@app/database';
+import type { DataSource } from 'typeorm';
 import { CliCommand, CliIo, UsageError } from '../cli-command';
 import { withDataSource } from '../cli-database';
 
-const USAGE = 'admin:key create --name NAME | admin:key revoke ID | admin:key list';
+const USAGE = 'admin:key create --name NAME [--exchanger SLUG] | admin:key revoke ID | admin:key list';
 
-/** Admin API keys: `create` prints a new key (shown once), `revoke` retires one, `list` shows them. */
+/**
+ * API keys: `create` prints a new key (shown once) — an admin key, or with `--exchanger` one scoped to that
+ * exchanger's cabinet —, `revoke` retires one, `list` shows them with their scope.
+ */
 export const adminKeyCommand: CliCommand = {
   name: 'admin:key',
-  summary: 'create (prints the key once), revoke or list admin API keys',
+  summary: 'create (prints the key once; --exchanger SLUG scopes it to one exchanger), revoke or list API keys',
   usage: USAGE,
   async run(args, config, io) {
     const [action, ...rest] = args;
     if (action === 'create') {
-      const { name, positionals } = parseName(rest);
+      const { name, exchanger, positionals } = parseCreate(rest);
       if (typeof name !== 'string' || name.trim() === '' || positionals.length > 0)
         throw new UsageError('admin:key create needs --name NAME');
-      const { key, info } = await withKeys(config, io, (keys) => keys.create(name.trim()));
+      if (exchanger !== undefined && exchanger.trim() === '')
+        throw new UsageError('admin:key create --exchanger needs the exchanger slug');
+      const created = await withDataSource(config, io, async (dataSource) => {
+        const scope = exchanger === undefined ? null : await exchangerIdOf(dataSource, exchanger.trim());
+        if (scope === undefined) return null;
+        return new ApiKeysRepository(dataSource).create(name.trim(), scope);
+      });
+      if (!created) {
+        io.err(`no exchanger with the slug "${exchanger}": see GET /v1/admin/exchangers`);
+        return 1;
+      }
+      const { key, info } = created;
       io.out(key);
-      io.err(`created admin key ${info.id} (${info.name}); this is the only time it is shown`);
+      io.err(
+        info.exchanger === null
+          ? `created admin key ${info.id} (${info.name}); this is the only time it is shown`
+          : `created key ${info.id} (${info.name}) scoped to exchanger ${info.exchanger}: it opens /v1/exchanger/… only; this is the only time it is shown`,
+      );
       return 0;
     }
     if (action === 'revoke') {
@@ -42,13 +61,26 @@ export const adminKeyCommand: CliCommand = {
   },
 };
 
-function parseName(args: string[]): { name: string | undefined; positionals: string[] } {
+function parseCreate(args: string[]): {
+  name: string | undefined;
+  exchanger: string | undefined;
+  positionals: string[];
+} {
   try {
-    const parsed = parseArgs({ args, options: { name: { type: 'string' } }, allowPositionals: true });
-    return { name: parsed.values.name, positionals: parsed.positionals };
+    const parsed = parseArgs({
+      args,
+      options: { name: { type: 'string' }, exchanger: { type: 'string' } },
+      allowPositionals: true,
+    });
+    return { name: parsed.values.name, exchanger: parsed.values.exchanger, positionals: parsed.positionals };
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
+}
+
+/** The id of the exchanger with this slug, or undefined when there is none (exchangers are few: read them all). */
+async function exchangerIdOf(dataSource: DataSource, slug: string): Promise<number | undefined> {
+  return (await new ExchangersRepository(dataSource).list()).find((exchanger) => exchanger.slug === slug)?.id;
 }
 
 function withKeys<T>(config: AppConfig, io: CliIo, work: (keys: ApiKeysRepository) => Promise<T>): Promise<T> {

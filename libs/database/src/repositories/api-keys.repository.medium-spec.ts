@@ -155,6 +155,25 @@ describe('ApiKeysRepository', () => {
       expect(await repository.list()).toHaveLength(before);
     });
 
+    it("audits a creation made for an actor, with the key's info and never its text or hash", async () => {
+      const [audited] = await insertExchangers(dataSource, 'audited', 1);
+      const admin = await repository.create('auditor');
+      const { key, info } = await repository.create('audited cabinet', audited!, { keyId: admin.info.id });
+      const rows = await dataSource.query<Array<{ keyId: number; action: string; after: Record<string, unknown> }>>(
+        `SELECT key_id AS "keyId", action, after FROM admin_audit WHERE entity = 'api_key' AND entity_id = $1`,
+        [String(info.id)],
+      );
+      expect(rows).toEqual([
+        {
+          keyId: admin.info.id,
+          action: 'create',
+          after: expect.objectContaining({ id: info.id, exchangerId: audited, exchanger: 'audited-1' }),
+        },
+      ]);
+      expect(JSON.stringify(rows)).not.toContain(key.slice(10));
+      expect(JSON.stringify(rows)).not.toContain(sha256(key));
+    });
+
     it("deletes an exchanger's keys with it: they become unknown, never admin keys", async () => {
       const [doomed] = await insertExchangers(dataSource, 'doomed', 1);
       const { key, info } = await repository.create('doomed cabinet', doomed);

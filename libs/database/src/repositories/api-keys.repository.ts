@@ -1,8 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { NotFoundError } from '@app/domain';
+import { Actor, auditedTransaction } from './audit.repository';
 
 export interface ApiKeyInfo {
   id: number;
@@ -36,17 +37,31 @@ export class ApiKeysRepository {
 
   /**
    * Creates a key — an admin key, or one scoped to `exchangerId` — and returns it with its plain text, the
-   * only time the text exists. A missing exchanger is a NotFoundError.
+   * only time the text exists. A missing exchanger is a NotFoundError. With an `actor` (the admin API) the
+   * creation is audited like any admin change: the key's info, never its text or hash.
    */
-  async create(name: string, exchangerId: number | null = null): Promise<{ key: string; info: ApiKeyInfo }> {
+  async create(
+    name: string,
+    exchangerId: number | null = null,
+    actor: Actor | null = null,
+  ): Promise<{ key: string; info: ApiKeyInfo }> {
     const key = `rw_${randomBytes(32).toString('base64url')}`;
-    try {
-      const [info] = await this.dataSource.query<ApiKeyInfo[]>(
+    const insert = async (runner: Pick<EntityManager, 'query'>) => {
+      const [info] = await runner.query<ApiKeyInfo[]>(
         `WITH k AS (INSERT INTO api_keys (name, key_hash, prefix, exchanger_id) VALUES ($1, $2, $3, $4) RETURNING *)
          SELECT ${COLUMNS} FROM k ${SCOPE}`,
         [name, hashOf(key), key.slice(0, 10), exchangerId],
       );
-      return { key, info: info! };
+      return info!;
+    };
+    try {
+      const info = actor
+        ? await auditedTransaction(this.dataSource, actor, 'create', 'api_key', async (tx) => {
+            const after = await insert(tx);
+            return { before: null, after, result: after };
+          })
+        : await insert(this.dataSource);
+      return { key, info };
     } catch (error) {
       // The exchanger was deleted (or never was) between the caller's look-up and this insert.
       if ((error as { code?: string }).code === '23503') throw new NotFoundError(`no exchanger ${exchangerId}`);

@@ -2,6 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
+/** One exchanger's clicks of one UTC day and direction. */
+export interface DailyClicks {
+  /** `YYYY-MM-DD`, UTC. */
+  day: string;
+  from: string;
+  to: string;
+  clicks: number;
+  uniqueClicks: number;
+  bots: number;
+}
+
 export interface ClickRecord {
   exchangerId: number;
   from: string;
@@ -90,6 +101,18 @@ export class ClicksRepository {
        WHERE c.at >= $1 AND c.at < $2 AND ($3::text IS NULL OR e.slug = $3) AND ($4::text IS NULL OR c.from_code = $4) AND ($5::text IS NULL OR c.to_code = $5)
        GROUP BY e.slug, c.from_code, c.to_code ORDER BY clicks DESC, e.slug`,
       [filter.since, filter.until, filter.exchanger, filter.from, filter.to],
+    );
+  }
+
+  /** One exchanger's clicks over [since, until), by UTC day and direction: oldest day first, most clicked first within it. */
+  dailyOfExchanger(exchangerId: number, since: Date, until: Date): Promise<DailyClicks[]> {
+    return this.dataSource.query(
+      `SELECT to_char(c.day, 'YYYY-MM-DD') AS day, c.from_code AS "from", c.to_code AS "to", count(*)::int AS clicks,
+              count(*) FILTER (WHERE c.is_unique)::int AS "uniqueClicks", count(*) FILTER (WHERE c.is_bot)::int AS bots
+       FROM clicks c
+       WHERE c.exchanger_id = $1 AND c.at >= $2 AND c.at < $3
+       GROUP BY c.day, c.from_code, c.to_code ORDER BY c.day, clicks DESC, c.from_code, c.to_code`,
+      [exchangerId, since, until],
     );
   }
 }

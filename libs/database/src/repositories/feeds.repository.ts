@@ -202,9 +202,9 @@ export class FeedsRepository {
    * invalid item) — a feed that loses offers on every poll, which no failure count shows. Runs that read
    * nothing (not modified, unchanged, maintenance, a failed fetch) neither count nor break the streak: an
    * unchanged body rejects what it rejected before, and the catalog version in its hash re-reads it when an
-   * alias is added.
+   * alias is added. Of one exchanger's feeds only when `exchangerId` is given (its cabinet).
    */
-  health(): Promise<unknown[]> {
+  health(exchangerId: number | null = null): Promise<unknown[]> {
     return this.dataSource.query(
       `SELECT f.id, f.exchanger_id AS "exchangerId", e.slug AS "exchangerSlug", e.name AS "exchangerName", f.url, f.enabled,
               e.status AS "exchangerStatus", f.last_attempt_at AS "lastAttemptAt", f.last_success_at AS "lastSuccessAt",
@@ -223,7 +223,9 @@ export class FeedsRepository {
                FROM feed_runs fr WHERE fr.feed_id = f.id AND fr.items > 0
                ORDER BY fr.started_at DESC, fr.id DESC LIMIT ${READS_JUDGED}) r
        ) reads ON true
+       WHERE $1::int IS NULL OR f.exchanger_id = $1
        ORDER BY f.id`,
+      [exchangerId],
     );
   }
 
