@@ -555,6 +555,198 @@ $('add-feed').addEventListener('click', () => {
   else void openExchangerForm(null);
 });
 
+// ---- Moderation: reviews and claims wait here until an operator lets them through or turns them down. ----
+
+/** Items a queue shows (the oldest first, as the API answers). */
+const QUEUE_LIMIT = 50;
+/** Which states a claim may be moved from, and to what (libs/domain claim.ts: CLAIM_TRANSITIONS). */
+const CLAIM_ACTS = { pending: ['accept', 'reject'], open: ['resolve', 'reject'], answered: ['resolve', 'reject'] };
+
+/** The exchanger (slug) the reviews queue is narrowed to, '' for all: a click on a burst narrows it. */
+const moderation = { exchanger: '' };
+
+function queuePath(kind, wanted, exchanger) {
+  const params = new URLSearchParams({ state: wanted, limit: String(QUEUE_LIMIT) });
+  if (exchanger) params.set('exchanger', exchanger);
+  return `/v1/admin/${kind}?${params}`;
+}
+
+/** A moderation act; its error (a missing reason, a review moved meanwhile) shows above the queues. */
+async function moderate(path, body) {
+  const answer = await send('POST', path, body);
+  $('moderation-notice').textContent = answer.ok ? '' : `Not done: ${answer.body?.message ?? 'no answer'}`;
+  await loadModeration(true);
+}
+
+/** The box for a rejection's reason or a resolution's note: its text goes to the API as typed (trimmed). */
+const reasonBox = (id, placeholder) =>
+  el('input', {
+    type: 'text',
+    class: 'reason',
+    'data-reason': id,
+    placeholder,
+    'aria-label': placeholder,
+    maxlength: '500',
+  });
+
+/** The exchanger of a queued item; a burst is marked (its reviews came together: look at them together). */
+function queuedExchanger(item) {
+  return el(
+    'td',
+    { 'data-label': 'Exchanger' },
+    el('span', { class: 'name', text: item.exchanger }),
+    item.burst ? ' ' : null,
+    item.burst ? el('span', { class: 'badge state-failing', text: 'burst' }) : null,
+  );
+}
+
+function marks(item) {
+  return el(
+    'td',
+    { 'data-label': 'Marks' },
+    el('span', {
+      class: `badge ${item.visited ? 'state-fresh' : 'state-disabled'}`,
+      text: item.visited ? 'visited' : 'no visit',
+      title: item.visited ? 'clicked through /go to this exchanger within 30 days before' : 'no click-through found',
+    }),
+    el('span', {
+      class: 'muted hash',
+      title: 'visitor (a day) · address: equal ones are the same',
+      text: `${item.visitor} · ${item.ip}`,
+    }),
+  );
+}
+
+function reviewRow(r) {
+  const reason = reasonBox(r.id, 'reason');
+  const actions = [];
+  if (r.state === 'pending')
+    actions.push(button('Publish', { 'data-publish': r.id }, () => moderate(`/v1/admin/reviews/${r.id}/publish`)));
+  if (r.state !== 'rejected')
+    actions.push(
+      reason,
+      button(
+        r.state === 'pending' ? 'Reject' : 'Take down',
+        { 'data-reject-review': r.id, class: 'small danger' },
+        () => moderate(`/v1/admin/reviews/${r.id}/reject`, { reason: reason.value.trim() }),
+      ),
+    );
+  return el(
+    'tr',
+    { 'data-review': r.id, 'data-state': r.state, class: r.burst ? 'burst' : '' },
+    queuedExchanger(r),
+    el(
+      'td',
+      { 'data-label': 'Review' },
+      el('span', { class: `badge tone-${r.tone}`, text: r.tone }),
+      r.state === 'pending' ? null : el('span', { class: 'badge', text: r.state }),
+      r.orderRef ? el('span', { class: 'muted', text: `order ${r.orderRef}` }) : null,
+      el('p', { class: 'text', text: r.text }),
+      r.rejectReason ? el('p', { class: 'muted', text: `Reason: ${r.rejectReason}` }) : null,
+    ),
+    marks(r),
+    el('td', { 'data-label': 'Posted', text: when(r.createdAt) }),
+    el('td', { class: 'actions' }, ...actions),
+  );
+}
+
+const CLAIM_BUTTONS = {
+  accept: (c) => button('Accept', { 'data-accept': c.id }, () => moderate(`/v1/admin/claims/${c.id}/accept`)),
+  resolve: (c, note) =>
+    button('Resolve', { 'data-resolve': c.id }, () =>
+      moderate(`/v1/admin/claims/${c.id}/resolve`, note.value.trim() ? { text: note.value.trim() } : {}),
+    ),
+  reject: (c, note) =>
+    button('Reject', { 'data-reject-claim': c.id, class: 'small danger' }, () =>
+      moderate(`/v1/admin/claims/${c.id}/reject`, { reason: note.value.trim() }),
+    ),
+};
+
+function claimRow(c) {
+  const acts = CLAIM_ACTS[c.state] || [];
+  const note = reasonBox(c.id, c.state === 'pending' ? 'reason' : 'reason or note');
+  const answer = [...c.events].reverse().find((e) => e.action === 'answer' && e.text);
+  return el(
+    'tr',
+    { 'data-claim': c.id, 'data-state': c.state },
+    queuedExchanger(c),
+    el(
+      'td',
+      { 'data-label': 'Claim' },
+      el('span', { class: 'muted', text: `order ${c.orderRef}` }),
+      el('p', { class: 'text', text: c.text }),
+      answer ? el('p', { class: 'muted', text: `Answer: ${answer.text}` }) : null,
+    ),
+    el('td', { 'data-label': 'Amount', class: 'num', text: c.amount ? `${c.amount} ${c.currency ?? ''}`.trim() : '–' }),
+    el('td', { 'data-label': 'State' }, el('span', { class: 'badge', text: c.state })),
+    el('td', { 'data-label': 'Filed', text: when(c.createdAt) }),
+    el(
+      'td',
+      { class: 'actions' },
+      ...(acts.some((a) => a !== 'accept') ? [note] : []),
+      ...acts.map((a) => CLAIM_BUTTONS[a](c, note)),
+    ),
+  );
+}
+
+function burstItem(b) {
+  const narrow = el('button', {
+    type: 'button',
+    class: 'link',
+    text: `${b.exchanger}: ${plural(b.pending, 'pending review')} in a burst, ${when(b.firstAt)} to ${when(b.lastAt)}`,
+  });
+  narrow.addEventListener('click', () => {
+    moderation.exchanger = b.exchanger;
+    void loadModeration(true).catch(() => undefined);
+  });
+  return el(
+    'li',
+    { 'data-burst': b.exchanger },
+    el('span', { class: 'badge state-failing', text: 'burst' }),
+    ' ',
+    narrow,
+  );
+}
+
+/** An operator typing a reason keeps it: the periodic refresh waits until the box is empty and left. */
+function typingReason() {
+  const active = document.activeElement;
+  return (
+    (active?.classList.contains('reason') ?? false) ||
+    [...document.querySelectorAll('#moderation input.reason')].some((input) => input.value !== '')
+  );
+}
+
+async function loadModeration(force = false) {
+  if (!force && typingReason()) return;
+  const [reviews, claims] = await Promise.all([
+    getJson(queuePath('reviews', $('review-state').value, moderation.exchanger)),
+    getJson(queuePath('claims', $('claim-state').value, moderation.exchanger)),
+  ]);
+  $('bursts').replaceChildren(...reviews.bursts.map(burstItem));
+  $('reviews').tBodies[0].replaceChildren(...reviews.items.map(reviewRow));
+  $('claims').tBodies[0].replaceChildren(...claims.items.map(claimRow));
+  $('no-reviews').hidden = reviews.items.length > 0;
+  $('no-claims').hidden = claims.items.length > 0;
+  $('review-exchanger').hidden = !moderation.exchanger;
+  $('review-exchanger').textContent = `Only ${moderation.exchanger}: show every exchanger`;
+  const counted = (page, word) => `${page.items.length}${page.nextCursor ? '+' : ''} ${word}`;
+  $('moderation-summary').textContent = [
+    counted(reviews, `${$('review-state').value} reviews`),
+    counted(claims, `${$('claim-state').value} claims`),
+    reviews.bursts.length ? plural(reviews.bursts.length, 'burst') : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+for (const id of ['review-state', 'claim-state'])
+  $(id).addEventListener('change', () => void loadModeration(true).catch(() => undefined));
+$('review-exchanger').addEventListener('click', () => {
+  moderation.exchanger = '';
+  void loadModeration(true).catch(() => undefined);
+});
+
 // ---- Filter, sort, links ----
 
 $('filter').addEventListener('input', () => {
@@ -595,7 +787,7 @@ function showLogin(message) {
 async function showBoard() {
   $('login').hidden = true;
   $('board').hidden = false;
-  await loadBoard();
+  await Promise.all([loadBoard(), loadModeration(true)]);
   followHash();
   clearInterval(state.timer);
   state.timer = setInterval(() => {
@@ -603,6 +795,7 @@ async function showBoard() {
     void loadBoard()
       .then(() => (open !== null && state.feed === open ? loadRuns(open) : undefined))
       .catch(() => undefined);
+    void loadModeration().catch(() => undefined);
   }, 5000);
 }
 

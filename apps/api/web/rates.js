@@ -6,6 +6,13 @@
 
 const REFRESH_MS = 5000;
 const HISTORY_HOURS = 6;
+/** Reviews and claims the exchanger panel lists (the newest; the API pages the rest). */
+const PANEL_REVIEWS = 10;
+const PANEL_CLAIMS = 20;
+/** Claims still waiting on the exchanger or the operator: what `claimsOpen` counts. */
+const OPEN_CLAIM_STATES = new Set(['open', 'answered']);
+/** The counts' marks beside each rate; their words are in TEXT (tone) for screen readers and titles. */
+const TONE_MARK = { positive: '👍', neutral: '😐', negative: '👎' };
 const LANG_KEY = 'ratewatch.lang';
 /** A rate shows at least this many significant digits, whatever the precision of its currency. */
 const RATE_DIGITS = 6;
@@ -72,6 +79,22 @@ const TEXT = {
     delay: (m) => `up to ${m} min`,
     ago: (n, unit) => `${n} ${unit} ago`,
     units: { s: 's', min: 'min', h: 'h' },
+    tone: { positive: 'positive', neutral: 'neutral', negative: 'negative' },
+    reviewCounts: (p, n, m) => `Reviews: ${p} positive, ${n} neutral, ${m} negative — show them`,
+    claimsOpen: (n) => `${n} open ${n === 1 ? 'claim' : 'claims'}`,
+    listedSince: (date) => `Listed since ${date}`,
+    close: 'Close',
+    openClaims: 'Open claims',
+    latestReviews: 'Latest reviews',
+    noClaims: 'No open claims.',
+    noReviews: 'No published reviews yet.',
+    loading: 'Loading…',
+    unavailable: 'Could not load this list right now.',
+    visited: 'wrote after visiting through this monitor',
+    order: (ref) => `order ${ref}`,
+    reply: 'Reply from the exchanger:',
+    answer: 'Answer from the exchanger:',
+    claimState: { open: 'open', answered: 'answered', resolved: 'resolved', rejected: 'rejected' },
     kinds: {
       crypto: 'Crypto',
       emoney: 'E-money',
@@ -138,6 +161,22 @@ const TEXT = {
     delay: (m) => `до ${m} мин`,
     ago: (n, unit) => `${n} ${unit} назад`,
     units: { s: 'с', min: 'мин', h: 'ч' },
+    tone: { positive: 'положительных', neutral: 'нейтральных', negative: 'отрицательных' },
+    reviewCounts: (p, n, m) => `Отзывы: положительных ${p}, нейтральных ${n}, отрицательных ${m} — показать`,
+    claimsOpen: (n) => `открытых претензий: ${n}`,
+    listedSince: (date) => `В мониторинге с ${date}`,
+    close: 'Закрыть',
+    openClaims: 'Открытые претензии',
+    latestReviews: 'Последние отзывы',
+    noClaims: 'Открытых претензий нет.',
+    noReviews: 'Опубликованных отзывов пока нет.',
+    loading: 'Загрузка…',
+    unavailable: 'Список сейчас не загрузить.',
+    visited: 'написан после перехода через этот мониторинг',
+    order: (ref) => `заявка ${ref}`,
+    reply: 'Ответ обменника:',
+    answer: 'Ответ обменника:',
+    claimState: { open: 'открыта', answered: 'есть ответ', resolved: 'решена', rejected: 'отклонена' },
     kinds: {
       crypto: 'Криптовалюты',
       emoney: 'Электронные деньги',
@@ -164,6 +203,8 @@ const state = {
   directionCities: null,
   /** The chosen city code ('' for all): kept across directions, asked for only in cash ones. */
   city: '',
+  /** The exchanger panel: its exchanger (from the row clicked) and its lists once loaded (null: loading). */
+  panel: null,
   citiesFor: '',
   etag: null,
   key: '',
@@ -309,6 +350,7 @@ function setLanguage(lang) {
   fillCities();
   render();
   drawChart();
+  renderPanel();
 }
 
 // ---------------------------------------------------------------- pickers
@@ -478,6 +520,7 @@ function row(item, answer) {
       'exchanger',
       {},
       el('a', { class: 'go', href: item.goUrl, rel: 'nofollow noopener', text: item.exchanger.name }),
+      standing(item.exchanger),
     ),
     cell('colGive', { class: 'num', text: amountOf(give, answer.from) }),
     cell('colGet', { class: 'num', text: answer.amount ? amountOf(get, answer.to) : rateOf(get, answer.to) }),
@@ -487,6 +530,32 @@ function row(item, answer) {
     cell('flags', {}, ...flags(item)),
     cell('updated', { class: 'age', 'data-at': item.updatedAt, text: age(item.updatedAt) }),
   );
+}
+
+/** The exchanger's review counts (a button that opens its panel) and, when it has any, its open claims. */
+function standing(exchanger) {
+  const words = t();
+  const { positive, neutral, negative, claimsOpen } = exchanger.reviews;
+  const counts = el(
+    'button',
+    {
+      type: 'button',
+      class: 'reviews',
+      'data-slug': exchanger.slug,
+      'aria-label': words.reviewCounts(positive, neutral, negative),
+      title: words.reviewCounts(positive, neutral, negative),
+    },
+    ...['positive', 'neutral', 'negative'].map((tone) =>
+      el('span', {
+        class: `count tone-${tone}`,
+        'data-tone': tone,
+        text: `${TONE_MARK[tone]} ${exchanger.reviews[tone]}`,
+      }),
+    ),
+  );
+  counts.addEventListener('click', () => void openPanel(exchanger));
+  const claims = claimsOpen > 0 ? el('span', { class: 'badge claims-open', text: words.claimsOpen(claimsOpen) }) : null;
+  return el('div', { class: 'standing' }, counts, claims);
 }
 
 /** What ranks an item best: what you get for the amount, what you give to get it (less is better), or the rate. */
@@ -550,6 +619,121 @@ function render() {
   $('rates').tBodies[0].replaceChildren(...sortedItems(body).map((item) => row(item, body)));
   $('rates').hidden = n === 0;
   document.querySelector('.sort-by').hidden = n === 0;
+}
+
+// ---------------------------------------------------------------- the exchanger panel
+
+/** A date (an ISO time of the API) as the language writes it. */
+function dateOf(iso) {
+  return new Date(iso).toLocaleDateString(state.lang === 'ru' ? 'ru-RU' : 'en-GB', {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+  });
+}
+
+/** A list of the exchanger's (`reviews` or `claims`), or null when it could not be read. */
+async function exchangerList(slug, what, limit) {
+  try {
+    const response = await fetch(`/v1/exchangers/${encodeURIComponent(slug)}/${what}?limit=${limit}`);
+    return response.ok ? (await response.json()).items : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Opens the panel of the exchanger of a row: its standing at once, its reviews and open claims once read. */
+async function openPanel(exchanger) {
+  const panel = { exchanger, reviews: undefined, claims: undefined };
+  state.panel = panel;
+  renderPanel();
+  if (!$('exchanger-panel').open) $('exchanger-panel').showModal();
+  const [reviews, claims] = await Promise.all([
+    exchangerList(exchanger.slug, 'reviews', PANEL_REVIEWS),
+    exchangerList(exchanger.slug, 'claims', PANEL_CLAIMS),
+  ]);
+  if (state.panel !== panel) return; // another exchanger was opened meanwhile
+  panel.reviews = reviews;
+  panel.claims = claims && claims.filter((c) => OPEN_CLAIM_STATES.has(c.state));
+  renderPanel();
+}
+
+function closePanel() {
+  state.panel = null;
+  if ($('exchanger-panel').open) $('exchanger-panel').close();
+}
+
+/** The entries of a list, its "none" line, or its "loading" / "unavailable" line (undefined / null). */
+function entries(list, item, none) {
+  const words = t();
+  if (list === undefined) return [el('li', { class: 'muted', text: words.loading })];
+  if (list === null) return [el('li', { class: 'muted', text: words.unavailable })];
+  return list.length > 0 ? list.map(item) : [el('li', { class: 'muted', text: none })];
+}
+
+function reviewEntry(review) {
+  const words = t();
+  return el(
+    'li',
+    { class: `review tone-${review.tone}`, 'data-review': review.id },
+    el(
+      'p',
+      { class: 'meta' },
+      el('span', { class: `badge tone-${review.tone}`, text: `${TONE_MARK[review.tone]} ${words.tone[review.tone]}` }),
+      el('span', { class: 'muted', text: dateOf(review.createdAt) }),
+      review.orderRef ? el('span', { class: 'muted', text: ` · ${words.order(review.orderRef)}` }) : null,
+      review.visited ? el('span', { class: 'badge visited', text: words.visited }) : null,
+    ),
+    el('p', { class: 'text', text: review.text }),
+    review.reply ? el('p', { class: 'reply', text: `${words.reply} ${review.reply.text}` }) : null,
+  );
+}
+
+function claimEntry(claim) {
+  const words = t();
+  const answer = [...claim.events].reverse().find((e) => e.action === 'answer' && e.text);
+  return el(
+    'li',
+    { class: 'claim', 'data-claim': claim.id },
+    el(
+      'p',
+      { class: 'meta' },
+      el('span', { class: 'badge claims-open', text: words.claimState[claim.state] || claim.state }),
+      el('span', { class: 'muted', text: `${dateOf(claim.createdAt)} · ${words.order(claim.orderRef)}` }),
+      claim.amount
+        ? el('span', {
+            class: 'muted',
+            text: ` · ${claim.currency ? amountOf(claim.amount, claim.currency) : claim.amount}`,
+          })
+        : null,
+    ),
+    el('p', { class: 'text', text: claim.text }),
+    answer ? el('p', { class: 'reply', text: `${words.answer} ${answer.text}` }) : null,
+  );
+}
+
+/** The open panel in the chosen language (nothing when it is closed). */
+function renderPanel() {
+  const panel = state.panel;
+  if (!panel) return;
+  const words = t();
+  const { name, listedSince, reviews } = panel.exchanger;
+  $('panel-title').textContent = name;
+  $('panel-meta').textContent = words.listedSince(dateOf(listedSince));
+  $('panel-counts').replaceChildren(
+    ...['positive', 'neutral', 'negative'].map((tone) =>
+      el('span', {
+        class: `count tone-${tone}`,
+        'data-tone': tone,
+        text: `${TONE_MARK[tone]} ${reviews[tone]} ${words.tone[tone]}`,
+      }),
+    ),
+    reviews.claimsOpen > 0
+      ? el('span', { class: 'badge claims-open', text: words.claimsOpen(reviews.claimsOpen) })
+      : null,
+  );
+  $('panel-claims').replaceChildren(...entries(panel.claims, claimEntry, words.noClaims));
+  $('panel-reviews').replaceChildren(...entries(panel.reviews, reviewEntry, words.noReviews));
 }
 
 // ---------------------------------------------------------------- the chart
@@ -787,6 +971,9 @@ async function start() {
   for (const button of document.querySelectorAll('[data-lang]'))
     button.addEventListener('click', () => setLanguage(button.dataset.lang));
   window.addEventListener('resize', drawChart);
+  $('panel-close').addEventListener('click', closePanel);
+  // Escape closes the dialog by itself: forget its exchanger too.
+  $('exchanger-panel').addEventListener('close', () => (state.panel = null));
   schedule();
 }
 
