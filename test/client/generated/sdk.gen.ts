@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { AdminCatalogControllerAliasesData, AdminCatalogControllerAliasesErrors, AdminCatalogControllerAliasesResponses, AdminCatalogControllerCreateAliasData, AdminCatalogControllerCreateAliasErrors, AdminCatalogControllerCreateAliasResponses, AdminCatalogControllerCreateCurrencyData, AdminCatalogControllerCreateCurrencyErrors, AdminCatalogControllerCreateCurrencyResponses, AdminCatalogControllerCurrenciesData, AdminCatalogControllerCurrenciesErrors, AdminCatalogControllerCurrenciesResponses, AdminCatalogControllerDeleteAliasData, AdminCatalogControllerDeleteAliasErrors, AdminCatalogControllerDeleteAliasResponses, AdminCatalogControllerUpdateCurrencyData, AdminCatalogControllerUpdateCurrencyErrors, AdminCatalogControllerUpdateCurrencyResponses, AdminCitiesControllerCreateAliasData, AdminCitiesControllerCreateAliasErrors, AdminCitiesControllerCreateAliasResponses, AdminCitiesControllerCreateData, AdminCitiesControllerCreateErrors, AdminCitiesControllerCreateResponses, AdminCitiesControllerDeleteAliasData, AdminCitiesControllerDeleteAliasErrors, AdminCitiesControllerDeleteAliasResponses, AdminCitiesControllerListData, AdminCitiesControllerListErrors, AdminCitiesControllerListResponses, AdminCitiesControllerUpdateData, AdminCitiesControllerUpdateErrors, AdminCitiesControllerUpdateResponses, AdminExchangersControllerCreateData, AdminExchangersControllerCreateErrors, AdminExchangersControllerCreateFeedData, AdminExchangersControllerCreateFeedErrors, AdminExchangersControllerCreateFeedResponses, AdminExchangersControllerCreateResponses, AdminExchangersControllerFeedsOfData, AdminExchangersControllerFeedsOfErrors, AdminExchangersControllerFeedsOfResponses, AdminExchangersControllerListData, AdminExchangersControllerListErrors, AdminExchangersControllerListResponses, AdminExchangersControllerOneData, AdminExchangersControllerOneErrors, AdminExchangersControllerOneResponses, AdminExchangersControllerRemoveData, AdminExchangersControllerRemoveErrors, AdminExchangersControllerRemoveResponses, AdminExchangersControllerUpdateData, AdminExchangersControllerUpdateErrors, AdminExchangersControllerUpdateResponses, AdminFeedsControllerHealthData, AdminFeedsControllerHealthErrors, AdminFeedsControllerHealthResponses, AdminFeedsControllerOneData, AdminFeedsControllerOneErrors, AdminFeedsControllerOneResponses, AdminFeedsControllerRefreshData, AdminFeedsControllerRefreshErrors, AdminFeedsControllerRefreshResponses, AdminFeedsControllerRemoveData, AdminFeedsControllerRemoveErrors, AdminFeedsControllerRemoveResponses, AdminFeedsControllerRunsData, AdminFeedsControllerRunsErrors, AdminFeedsControllerRunsResponses, AdminFeedsControllerUpdateData, AdminFeedsControllerUpdateErrors, AdminFeedsControllerUpdateResponses, AdminModerationControllerAcceptClaimData, AdminModerationControllerAcceptClaimErrors, AdminModerationControllerAcceptClaimResponses, AdminModerationControllerAuditData, AdminModerationControllerAuditErrors, AdminModerationControllerAuditResponses, AdminModerationControllerClaimsData, AdminModerationControllerClaimsErrors, AdminModerationControllerClaimsResponses, AdminModerationControllerPublishReviewData, AdminModerationControllerPublishReviewErrors, AdminModerationControllerPublishReviewResponses, AdminModerationControllerRejectClaimData, AdminModerationControllerRejectClaimErrors, AdminModerationControllerRejectClaimResponses, AdminModerationControllerRejectReviewData, AdminModerationControllerRejectReviewErrors, AdminModerationControllerRejectReviewResponses, AdminModerationControllerResolveClaimData, AdminModerationControllerResolveClaimErrors, AdminModerationControllerResolveClaimResponses, AdminModerationControllerReviewsData, AdminModerationControllerReviewsErrors, AdminModerationControllerReviewsResponses, AdminOperationsControllerAuditData, AdminOperationsControllerAuditErrors, AdminOperationsControllerAuditResponses, AdminOperationsControllerClicksData, AdminOperationsControllerClicksErrors, AdminOperationsControllerClicksResponses, AdminOperationsControllerFeedCheckData, AdminOperationsControllerFeedCheckErrors, AdminOperationsControllerFeedCheckResponses, AdminOperationsControllerQueuesData, AdminOperationsControllerQueuesErrors, AdminOperationsControllerQueuesResponses, AdminPartnersControllerPutData, AdminPartnersControllerPutErrors, AdminPartnersControllerPutResponses, AdminPartnersControllerRemoveData, AdminPartnersControllerRemoveErrors, AdminPartnersControllerRemoveResponses, AdminPartnersControllerReportData, AdminPartnersControllerReportErrors, AdminPartnersControllerReportResponses, AdminPartnersControllerSyncNowData, AdminPartnersControllerSyncNowErrors, AdminPartnersControllerSyncNowResponses, AdminQuarantineControllerAcceptData, AdminQuarantineControllerAcceptErrors, AdminQuarantineControllerAcceptResponses, AdminQuarantineControllerListData, AdminQuarantineControllerListErrors, AdminQuarantineControllerListResponses, CitiesControllerListData, CitiesControllerListErrors, CitiesControllerListResponses, CurrenciesControllerListData, CurrenciesControllerListErrors, CurrenciesControllerListResponses, CurrenciesControllerOneData, CurrenciesControllerOneErrors, CurrenciesControllerOneResponses, DirectionsControllerListData, DirectionsControllerListErrors, DirectionsControllerListResponses, ExchangersControllerListData, ExchangersControllerListErrors, ExchangersControllerListResponses, ExchangersControllerOneData, ExchangersControllerOneErrors, ExchangersControllerOneResponses, GoControllerGoData, GoControllerGoErrors, HealthControllerLiveData, HealthControllerLiveResponses, HealthControllerReadyData, HealthControllerReadyErrors, HealthControllerReadyResponses, RatesControllerHistoryOfData, RatesControllerHistoryOfErrors, RatesControllerHistoryOfResponses, RatesControllerTableData, RatesControllerTableErrors, RatesControllerTableResponses, ReputationControllerListClaimsData, ReputationControllerListClaimsErrors, ReputationControllerListClaimsResponses, ReputationControllerListReviewsData, ReputationControllerListReviewsErrors, ReputationControllerListReviewsResponses, ReputationControllerPostClaimData, ReputationControllerPostClaimErrors, ReputationControllerPostClaimResponses, ReputationControllerPostReviewData, ReputationControllerPostReviewErrors, ReputationControllerPostReviewResponses } from './types.gen';
+import type { AdminCatalogControllerAliasesData, AdminCatalogControllerAliasesErrors, AdminCatalogControllerAliasesResponses, AdminCatalogControllerCreateAliasData, AdminCatalogControllerCreateAliasErrors, AdminCatalogControllerCreateAliasResponses, AdminCatalogControllerCreateCurrencyData, AdminCatalogControllerCreateCurrencyErrors, AdminCatalogControllerCreateCurrencyResponses, AdminCatalogControllerCurrenciesData, AdminCatalogControllerCurrenciesErrors, AdminCatalogControllerCurrenciesResponses, AdminCatalogControllerDeleteAliasData, AdminCatalogControllerDeleteAliasErrors, AdminCatalogControllerDeleteAliasResponses, AdminCatalogControllerUpdateCurrencyData, AdminCatalogControllerUpdateCurrencyErrors, AdminCatalogControllerUpdateCurrencyResponses, AdminCitiesControllerCreateAliasData, AdminCitiesControllerCreateAliasErrors, AdminCitiesControllerCreateAliasResponses, AdminCitiesControllerCreateData, AdminCitiesControllerCreateErrors, AdminCitiesControllerCreateResponses, AdminCitiesControllerDeleteAliasData, AdminCitiesControllerDeleteAliasErrors, AdminCitiesControllerDeleteAliasResponses, AdminCitiesControllerListData, AdminCitiesControllerListErrors, AdminCitiesControllerListResponses, AdminCitiesControllerUpdateData, AdminCitiesControllerUpdateErrors, AdminCitiesControllerUpdateResponses, AdminExchangerKeysControllerCreateData, AdminExchangerKeysControllerCreateErrors, AdminExchangerKeysControllerCreateResponses, AdminExchangerKeysControllerListData, AdminExchangerKeysControllerListErrors, AdminExchangerKeysControllerListResponses, AdminExchangersControllerCreateData, AdminExchangersControllerCreateErrors, AdminExchangersControllerCreateFeedData, AdminExchangersControllerCreateFeedErrors, AdminExchangersControllerCreateFeedResponses, AdminExchangersControllerCreateResponses, AdminExchangersControllerFeedsOfData, AdminExchangersControllerFeedsOfErrors, AdminExchangersControllerFeedsOfResponses, AdminExchangersControllerListData, AdminExchangersControllerListErrors, AdminExchangersControllerListResponses, AdminExchangersControllerOneData, AdminExchangersControllerOneErrors, AdminExchangersControllerOneResponses, AdminExchangersControllerRemoveData, AdminExchangersControllerRemoveErrors, AdminExchangersControllerRemoveResponses, AdminExchangersControllerUpdateData, AdminExchangersControllerUpdateErrors, AdminExchangersControllerUpdateResponses, AdminFeedsControllerHealthData, AdminFeedsControllerHealthErrors, AdminFeedsControllerHealthResponses, AdminFeedsControllerOneData, AdminFeedsControllerOneErrors, AdminFeedsControllerOneResponses, AdminFeedsControllerRefreshData, AdminFeedsControllerRefreshErrors, AdminFeedsControllerRefreshResponses, AdminFeedsControllerRemoveData, AdminFeedsControllerRemoveErrors, AdminFeedsControllerRemoveResponses, AdminFeedsControllerRunsData, AdminFeedsControllerRunsErrors, AdminFeedsControllerRunsResponses, AdminFeedsControllerUpdateData, AdminFeedsControllerUpdateErrors, AdminFeedsControllerUpdateResponses, AdminModerationControllerAcceptClaimData, AdminModerationControllerAcceptClaimErrors, AdminModerationControllerAcceptClaimResponses, AdminModerationControllerAuditData, AdminModerationControllerAuditErrors, AdminModerationControllerAuditResponses, AdminModerationControllerClaimsData, AdminModerationControllerClaimsErrors, AdminModerationControllerClaimsResponses, AdminModerationControllerPublishReviewData, AdminModerationControllerPublishReviewErrors, AdminModerationControllerPublishReviewResponses, AdminModerationControllerRejectClaimData, AdminModerationControllerRejectClaimErrors, AdminModerationControllerRejectClaimResponses, AdminModerationControllerRejectReviewData, AdminModerationControllerRejectReviewErrors, AdminModerationControllerRejectReviewResponses, AdminModerationControllerResolveClaimData, AdminModerationControllerResolveClaimErrors, AdminModerationControllerResolveClaimResponses, AdminModerationControllerReviewsData, AdminModerationControllerReviewsErrors, AdminModerationControllerReviewsResponses, AdminOperationsControllerAuditData, AdminOperationsControllerAuditErrors, AdminOperationsControllerAuditResponses, AdminOperationsControllerClicksData, AdminOperationsControllerClicksErrors, AdminOperationsControllerClicksResponses, AdminOperationsControllerFeedCheckData, AdminOperationsControllerFeedCheckErrors, AdminOperationsControllerFeedCheckResponses, AdminOperationsControllerQueuesData, AdminOperationsControllerQueuesErrors, AdminOperationsControllerQueuesResponses, AdminPartnersControllerPutData, AdminPartnersControllerPutErrors, AdminPartnersControllerPutResponses, AdminPartnersControllerRemoveData, AdminPartnersControllerRemoveErrors, AdminPartnersControllerRemoveResponses, AdminPartnersControllerReportData, AdminPartnersControllerReportErrors, AdminPartnersControllerReportResponses, AdminPartnersControllerSyncNowData, AdminPartnersControllerSyncNowErrors, AdminPartnersControllerSyncNowResponses, AdminQuarantineControllerAcceptData, AdminQuarantineControllerAcceptErrors, AdminQuarantineControllerAcceptResponses, AdminQuarantineControllerListData, AdminQuarantineControllerListErrors, AdminQuarantineControllerListResponses, CitiesControllerListData, CitiesControllerListErrors, CitiesControllerListResponses, CurrenciesControllerListData, CurrenciesControllerListErrors, CurrenciesControllerListResponses, CurrenciesControllerOneData, CurrenciesControllerOneErrors, CurrenciesControllerOneResponses, DirectionsControllerListData, DirectionsControllerListErrors, DirectionsControllerListResponses, ExchangerCabinetControllerAnswerData, ExchangerCabinetControllerAnswerErrors, ExchangerCabinetControllerAnswerResponses, ExchangerCabinetControllerClaimsData, ExchangerCabinetControllerClaimsErrors, ExchangerCabinetControllerClaimsResponses, ExchangerCabinetControllerClicksData, ExchangerCabinetControllerClicksErrors, ExchangerCabinetControllerClicksResponses, ExchangerCabinetControllerFeedsData, ExchangerCabinetControllerFeedsErrors, ExchangerCabinetControllerFeedsResponses, ExchangerCabinetControllerItselfData, ExchangerCabinetControllerItselfErrors, ExchangerCabinetControllerItselfResponses, ExchangerCabinetControllerReplyData, ExchangerCabinetControllerReplyErrors, ExchangerCabinetControllerReplyResponses, ExchangerCabinetControllerReviewsData, ExchangerCabinetControllerReviewsErrors, ExchangerCabinetControllerReviewsResponses, ExchangerCabinetControllerRunsData, ExchangerCabinetControllerRunsErrors, ExchangerCabinetControllerRunsResponses, ExchangersControllerListData, ExchangersControllerListErrors, ExchangersControllerListResponses, ExchangersControllerOneData, ExchangersControllerOneErrors, ExchangersControllerOneResponses, GoControllerGoData, GoControllerGoErrors, HealthControllerLiveData, HealthControllerLiveResponses, HealthControllerReadyData, HealthControllerReadyErrors, HealthControllerReadyResponses, RatesControllerHistoryOfData, RatesControllerHistoryOfErrors, RatesControllerHistoryOfResponses, RatesControllerTableData, RatesControllerTableErrors, RatesControllerTableResponses, ReputationControllerListClaimsData, ReputationControllerListClaimsErrors, ReputationControllerListClaimsResponses, ReputationControllerListReviewsData, ReputationControllerListReviewsErrors, ReputationControllerListReviewsResponses, ReputationControllerPostClaimData, ReputationControllerPostClaimErrors, ReputationControllerPostClaimResponses, ReputationControllerPostReviewData, ReputationControllerPostReviewErrors, ReputationControllerPostReviewResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -623,4 +623,116 @@ export const adminModerationControllerAudit = <ThrowOnError extends boolean = fa
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/v1/admin/moderation/audit',
     ...options
+});
+
+/**
+ * The exchanger's keys, revoked ones included (never their text)
+ */
+export const adminExchangerKeysControllerList = <ThrowOnError extends boolean = false>(options: Options<AdminExchangerKeysControllerListData, ThrowOnError>) => (options.client ?? client).get<AdminExchangerKeysControllerListResponses, AdminExchangerKeysControllerListErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/admin/exchangers/{id}/keys',
+    ...options
+});
+
+/**
+ * Make a key scoped to the exchanger: its cabinet's key
+ *
+ * The key opens `/v1/exchanger/…` for this exchanger only (never the admin API). Its text is in this answer only: it is stored as a hash. Audited; revoke it with `admin:key revoke ID`. Deleting the exchanger deletes its keys.
+ */
+export const adminExchangerKeysControllerCreate = <ThrowOnError extends boolean = false>(options: Options<AdminExchangerKeysControllerCreateData, ThrowOnError>) => (options.client ?? client).post<AdminExchangerKeysControllerCreateResponses, AdminExchangerKeysControllerCreateErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/admin/exchangers/{id}/keys',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The exchanger the key is scoped to, with its review counts and open claims
+ */
+export const exchangerCabinetControllerItself = <ThrowOnError extends boolean = false>(options?: Options<ExchangerCabinetControllerItselfData, ThrowOnError>) => (options?.client ?? client).get<ExchangerCabinetControllerItselfResponses, ExchangerCabinetControllerItselfErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/exchanger',
+    ...options
+});
+
+/**
+ * Its feeds with their health
+ *
+ * The fields of the admin health list: last poll, failures, freshness and what the reads rejected.
+ */
+export const exchangerCabinetControllerFeeds = <ThrowOnError extends boolean = false>(options?: Options<ExchangerCabinetControllerFeedsData, ThrowOnError>) => (options?.client ?? client).get<ExchangerCabinetControllerFeedsResponses, ExchangerCabinetControllerFeedsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/exchanger/feeds',
+    ...options
+});
+
+/**
+ * One of its feeds' latest runs, newest first, with every rejected item
+ */
+export const exchangerCabinetControllerRuns = <ThrowOnError extends boolean = false>(options: Options<ExchangerCabinetControllerRunsData, ThrowOnError>) => (options.client ?? client).get<ExchangerCabinetControllerRunsResponses, ExchangerCabinetControllerRunsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/exchanger/feeds/{id}/runs',
+    ...options
+});
+
+/**
+ * Its clicks by UTC day and direction
+ *
+ * Over [since, until): until defaults to now, since to 30 days before until; the window may span at most 366 days. Days are UTC.
+ */
+export const exchangerCabinetControllerClicks = <ThrowOnError extends boolean = false>(options?: Options<ExchangerCabinetControllerClicksData, ThrowOnError>) => (options?.client ?? client).get<ExchangerCabinetControllerClicksResponses, ExchangerCabinetControllerClicksErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/exchanger/clicks',
+    ...options
+});
+
+/**
+ * Its published reviews, newest first, with its replies
+ */
+export const exchangerCabinetControllerReviews = <ThrowOnError extends boolean = false>(options?: Options<ExchangerCabinetControllerReviewsData, ThrowOnError>) => (options?.client ?? client).get<ExchangerCabinetControllerReviewsResponses, ExchangerCabinetControllerReviewsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/exchanger/reviews',
+    ...options
+});
+
+/**
+ * Reply to one of its published reviews
+ *
+ * A new reply replaces the previous one.
+ */
+export const exchangerCabinetControllerReply = <ThrowOnError extends boolean = false>(options: Options<ExchangerCabinetControllerReplyData, ThrowOnError>) => (options.client ?? client).post<ExchangerCabinetControllerReplyResponses, ExchangerCabinetControllerReplyErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/exchanger/reviews/{id}/reply',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Claims against it that a moderator accepted, newest first, with every step
+ */
+export const exchangerCabinetControllerClaims = <ThrowOnError extends boolean = false>(options?: Options<ExchangerCabinetControllerClaimsData, ThrowOnError>) => (options?.client ?? client).get<ExchangerCabinetControllerClaimsResponses, ExchangerCabinetControllerClaimsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/exchanger/claims',
+    ...options
+});
+
+/**
+ * Answer one of its claims
+ *
+ * An open or answered claim becomes answered; every answer is kept as a step of its life.
+ */
+export const exchangerCabinetControllerAnswer = <ThrowOnError extends boolean = false>(options: Options<ExchangerCabinetControllerAnswerData, ThrowOnError>) => (options.client ?? client).post<ExchangerCabinetControllerAnswerResponses, ExchangerCabinetControllerAnswerErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/exchanger/claims/{id}/answer',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });

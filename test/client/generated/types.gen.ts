@@ -1301,7 +1301,7 @@ export type QueuedReviewDto = {
     createdAt: string;
     moderatedAt: string | null;
     /**
-     * the admin key that moderated it (null: bootstrap key)
+     * the admin key that moderated it (null: not by a key)
      */
     moderatedBy: number | null;
     /**
@@ -1373,7 +1373,7 @@ export type ModeratedReviewDto = {
     createdAt: string;
     moderatedAt: string | null;
     /**
-     * the admin key that moderated it (null: bootstrap key)
+     * the admin key that moderated it (null: not by a key)
      */
     moderatedBy: number | null;
     /**
@@ -1509,7 +1509,7 @@ export type ModerationActDto = {
     id: string;
     at: string;
     /**
-     * the admin key (null: bootstrap key or CLI)
+     * the admin key that acted (null: not by a key)
      */
     keyId: number | null;
     entity: 'review' | 'claim';
@@ -1528,6 +1528,216 @@ export type ModerationAuditDto = {
      * newest first
      */
     items: Array<ModerationActDto>;
+};
+
+export type CreateExchangerKeyDto = {
+    /**
+     * 1-100 characters, not blank
+     */
+    name: string;
+};
+
+export type CreatedExchangerKeyDto = {
+    id: number;
+    name: string;
+    /**
+     * the first 10 characters of the key, to recognise it
+     */
+    prefix: string;
+    /**
+     * the slug of the exchanger it is scoped to
+     */
+    exchanger: string;
+    exchangerId: number;
+    createdAt: string;
+    lastUsedAt: string | null;
+    /**
+     * revoked with `admin:key revoke ID`
+     */
+    revokedAt: string | null;
+    /**
+     * the key itself, shown this once: send it as Authorization: Bearer <key> to /v1/exchanger/…
+     */
+    key: string;
+};
+
+export type ExchangerKeyDto = {
+    id: number;
+    name: string;
+    /**
+     * the first 10 characters of the key, to recognise it
+     */
+    prefix: string;
+    /**
+     * the slug of the exchanger it is scoped to
+     */
+    exchanger: string;
+    exchangerId: number;
+    createdAt: string;
+    lastUsedAt: string | null;
+    /**
+     * revoked with `admin:key revoke ID`
+     */
+    revokedAt: string | null;
+};
+
+export type ExchangerKeyListDto = {
+    items: Array<ExchangerKeyDto>;
+};
+
+export type CabinetExchangerDto = {
+    id: number;
+    slug: string;
+    name: string;
+    siteUrl: string;
+    status: 'active' | 'paused' | 'disabled';
+    /**
+     * when it was listed here
+     */
+    listedSince: string;
+};
+
+export type CabinetStandingDto = {
+    /**
+     * published positive reviews
+     */
+    positive: number;
+    neutral: number;
+    negative: number;
+    /**
+     * claims open or answered (not yet resolved or rejected)
+     */
+    claimsOpen: number;
+};
+
+export type CabinetKeyDto = {
+    id: number;
+    name: string;
+};
+
+export type CabinetDto = {
+    exchanger: CabinetExchangerDto;
+    reviews: CabinetStandingDto;
+    key: CabinetKeyDto;
+};
+
+export type DailyClicksDto = {
+    /**
+     * the UTC day
+     */
+    day: string;
+    from: string;
+    to: string;
+    clicks: number;
+    /**
+     * a visitor's first click of the day on the direction
+     */
+    uniqueClicks: number;
+    /**
+     * clicks of known bots (counted, never unique)
+     */
+    bots: number;
+};
+
+export type CabinetClicksDto = {
+    /**
+     * the window starts here (inclusive)
+     */
+    since: string;
+    /**
+     * the window ends here (exclusive)
+     */
+    until: string;
+    /**
+     * oldest day first; within a day, most clicked first
+     */
+    items: Array<DailyClicksDto>;
+};
+
+export type CabinetReviewDto = {
+    /**
+     * a decimal string (ids are 64-bit)
+     */
+    id: string;
+    tone: 'positive' | 'neutral' | 'negative';
+    /**
+     * plain text as typed: render it as text
+     */
+    text: string;
+    orderRef: string | null;
+    /**
+     * its author clicked through /go to this exchanger within 30 days before
+     */
+    visited: boolean;
+    createdAt: string;
+    /**
+     * the exchanger's reply, if any
+     */
+    reply: ReviewReplyDto | null;
+};
+
+export type CabinetReviewListDto = {
+    /**
+     * published reviews, newest first
+     */
+    items: Array<CabinetReviewDto>;
+    /**
+     * the cursor of the next page; null at the end
+     */
+    nextCursor: string | null;
+};
+
+export type CabinetReplyBodyDto = {
+    /**
+     * plain text, 2-2000 characters; shown as text (markup stays text)
+     */
+    text: string;
+};
+
+export type CabinetClaimDto = {
+    /**
+     * a decimal string (ids are 64-bit)
+     */
+    id: string;
+    orderRef: string;
+    /**
+     * plain text as typed
+     */
+    text: string;
+    /**
+     * a decimal string
+     */
+    amount: string | null;
+    currency: string | null;
+    state: 'open' | 'answered' | 'resolved' | 'rejected';
+    createdAt: string;
+    /**
+     * every step, oldest first
+     */
+    events: Array<PublicClaimEventDto>;
+    /**
+     * its author clicked through /go to this exchanger within 30 days before
+     */
+    visited: boolean;
+    /**
+     * when a moderator accepted it
+     */
+    openedAt: string;
+    /**
+     * when it was resolved or rejected
+     */
+    closedAt: string | null;
+};
+
+export type CabinetClaimListDto = {
+    /**
+     * claims a moderator accepted, newest first
+     */
+    items: Array<CabinetClaimDto>;
+    /**
+     * the cursor of the next page; null at the end
+     */
+    nextCursor: string | null;
 };
 
 export type HealthControllerLiveData = {
@@ -3963,3 +4173,420 @@ export type AdminModerationControllerAuditResponses = {
 };
 
 export type AdminModerationControllerAuditResponse = AdminModerationControllerAuditResponses[keyof AdminModerationControllerAuditResponses];
+
+export type AdminExchangerKeysControllerListData = {
+    body?: never;
+    path: {
+        id: number;
+    };
+    query?: never;
+    url: '/v1/admin/exchangers/{id}/keys';
+};
+
+export type AdminExchangerKeysControllerListErrors = {
+    /**
+     * the id is not a whole number
+     */
+    400: ApiErrorDto;
+    /**
+     * no admin API key, a malformed Authorization header, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the admin API key was revoked
+     */
+    403: ApiErrorDto;
+    /**
+     * no exchanger with this id
+     */
+    404: ApiErrorDto;
+    /**
+     * the database or the job queue is not answering (or busy): retry shortly
+     */
+    503: ApiErrorDto;
+};
+
+export type AdminExchangerKeysControllerListError = AdminExchangerKeysControllerListErrors[keyof AdminExchangerKeysControllerListErrors];
+
+export type AdminExchangerKeysControllerListResponses = {
+    200: ExchangerKeyListDto;
+};
+
+export type AdminExchangerKeysControllerListResponse = AdminExchangerKeysControllerListResponses[keyof AdminExchangerKeysControllerListResponses];
+
+export type AdminExchangerKeysControllerCreateData = {
+    body: CreateExchangerKeyDto;
+    path: {
+        id: number;
+    };
+    query?: never;
+    url: '/v1/admin/exchangers/{id}/keys';
+};
+
+export type AdminExchangerKeysControllerCreateErrors = {
+    /**
+     * the id is not a whole number, or name is missing
+     */
+    400: ApiErrorDto;
+    /**
+     * no admin API key, a malformed Authorization header, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the admin API key was revoked
+     */
+    403: ApiErrorDto;
+    /**
+     * no exchanger with this id
+     */
+    404: ApiErrorDto;
+    /**
+     * the database or the job queue is not answering (or busy): retry shortly
+     */
+    503: ApiErrorDto;
+};
+
+export type AdminExchangerKeysControllerCreateError = AdminExchangerKeysControllerCreateErrors[keyof AdminExchangerKeysControllerCreateErrors];
+
+export type AdminExchangerKeysControllerCreateResponses = {
+    201: CreatedExchangerKeyDto;
+};
+
+export type AdminExchangerKeysControllerCreateResponse = AdminExchangerKeysControllerCreateResponses[keyof AdminExchangerKeysControllerCreateResponses];
+
+export type ExchangerCabinetControllerItselfData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/exchanger';
+};
+
+export type ExchangerCabinetControllerItselfErrors = {
+    /**
+     * no key, a malformed Authorization header, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the key was revoked, is an admin key (it has no exchanger), or the id names something of another exchanger
+     */
+    403: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type ExchangerCabinetControllerItselfError = ExchangerCabinetControllerItselfErrors[keyof ExchangerCabinetControllerItselfErrors];
+
+export type ExchangerCabinetControllerItselfResponses = {
+    200: CabinetDto;
+};
+
+export type ExchangerCabinetControllerItselfResponse = ExchangerCabinetControllerItselfResponses[keyof ExchangerCabinetControllerItselfResponses];
+
+export type ExchangerCabinetControllerFeedsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/exchanger/feeds';
+};
+
+export type ExchangerCabinetControllerFeedsErrors = {
+    /**
+     * no key, a malformed Authorization header, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the key was revoked, is an admin key (it has no exchanger), or the id names something of another exchanger
+     */
+    403: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type ExchangerCabinetControllerFeedsError = ExchangerCabinetControllerFeedsErrors[keyof ExchangerCabinetControllerFeedsErrors];
+
+export type ExchangerCabinetControllerFeedsResponses = {
+    200: FeedHealthListDto;
+};
+
+export type ExchangerCabinetControllerFeedsResponse = ExchangerCabinetControllerFeedsResponses[keyof ExchangerCabinetControllerFeedsResponses];
+
+export type ExchangerCabinetControllerRunsData = {
+    body?: never;
+    path: {
+        id: number;
+    };
+    query?: {
+        limit?: number;
+    };
+    url: '/v1/exchanger/feeds/{id}/runs';
+};
+
+export type ExchangerCabinetControllerRunsErrors = {
+    /**
+     * the id is not a whole number, or limit is out of range
+     */
+    400: ApiErrorDto;
+    /**
+     * no key, a malformed Authorization header, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the key was revoked, is an admin key (it has no exchanger), or the id names something of another exchanger
+     */
+    403: ApiErrorDto;
+    /**
+     * no feed with this id
+     */
+    404: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type ExchangerCabinetControllerRunsError = ExchangerCabinetControllerRunsErrors[keyof ExchangerCabinetControllerRunsErrors];
+
+export type ExchangerCabinetControllerRunsResponses = {
+    200: FeedRunListDto;
+};
+
+export type ExchangerCabinetControllerRunsResponse = ExchangerCabinetControllerRunsResponses[keyof ExchangerCabinetControllerRunsResponses];
+
+export type ExchangerCabinetControllerClicksData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * ISO time; default: the report's usual window before until
+         */
+        since?: string;
+        /**
+         * ISO time; default now
+         */
+        until?: string;
+    };
+    url: '/v1/exchanger/clicks';
+};
+
+export type ExchangerCabinetControllerClicksErrors = {
+    /**
+     * an invalid time, since not before until, or a window longer than allowed
+     */
+    400: ApiErrorDto;
+    /**
+     * no key, a malformed Authorization header, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the key was revoked, is an admin key (it has no exchanger), or the id names something of another exchanger
+     */
+    403: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type ExchangerCabinetControllerClicksError = ExchangerCabinetControllerClicksErrors[keyof ExchangerCabinetControllerClicksErrors];
+
+export type ExchangerCabinetControllerClicksResponses = {
+    200: CabinetClicksDto;
+};
+
+export type ExchangerCabinetControllerClicksResponse = ExchangerCabinetControllerClicksResponses[keyof ExchangerCabinetControllerClicksResponses];
+
+export type ExchangerCabinetControllerReviewsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * the nextCursor of the previous page
+         */
+        cursor?: string;
+    };
+    url: '/v1/exchanger/reviews';
+};
+
+export type ExchangerCabinetControllerReviewsErrors = {
+    /**
+     * limit out of range, or a cursor that is not a nextCursor
+     */
+    400: ApiErrorDto;
+    /**
+     * no key, a malformed Authorization header, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the key was revoked, is an admin key (it has no exchanger), or the id names something of another exchanger
+     */
+    403: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type ExchangerCabinetControllerReviewsError = ExchangerCabinetControllerReviewsErrors[keyof ExchangerCabinetControllerReviewsErrors];
+
+export type ExchangerCabinetControllerReviewsResponses = {
+    200: CabinetReviewListDto;
+};
+
+export type ExchangerCabinetControllerReviewsResponse = ExchangerCabinetControllerReviewsResponses[keyof ExchangerCabinetControllerReviewsResponses];
+
+export type ExchangerCabinetControllerReplyData = {
+    body: CabinetReplyBodyDto;
+    path: {
+        /**
+         * the review's id (a decimal string)
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/v1/exchanger/reviews/{id}/reply';
+};
+
+export type ExchangerCabinetControllerReplyErrors = {
+    /**
+     * text missing, not a string, or not 2-2000 characters
+     */
+    400: ApiErrorDto;
+    /**
+     * no key, a malformed Authorization header, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the key was revoked, is an admin key (it has no exchanger), or the id names something of another exchanger
+     */
+    403: ApiErrorDto;
+    /**
+     * no published review with this id
+     */
+    404: ApiErrorDto;
+    /**
+     * the body is too large
+     */
+    413: ApiErrorDto;
+    /**
+     * the body is not JSON
+     */
+    415: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type ExchangerCabinetControllerReplyError = ExchangerCabinetControllerReplyErrors[keyof ExchangerCabinetControllerReplyErrors];
+
+export type ExchangerCabinetControllerReplyResponses = {
+    /**
+     * the review with the reply
+     */
+    200: CabinetReviewDto;
+};
+
+export type ExchangerCabinetControllerReplyResponse = ExchangerCabinetControllerReplyResponses[keyof ExchangerCabinetControllerReplyResponses];
+
+export type ExchangerCabinetControllerClaimsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * the nextCursor of the previous page
+         */
+        cursor?: string;
+    };
+    url: '/v1/exchanger/claims';
+};
+
+export type ExchangerCabinetControllerClaimsErrors = {
+    /**
+     * limit out of range, or a cursor that is not a nextCursor
+     */
+    400: ApiErrorDto;
+    /**
+     * no key, a malformed Authorization header, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the key was revoked, is an admin key (it has no exchanger), or the id names something of another exchanger
+     */
+    403: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type ExchangerCabinetControllerClaimsError = ExchangerCabinetControllerClaimsErrors[keyof ExchangerCabinetControllerClaimsErrors];
+
+export type ExchangerCabinetControllerClaimsResponses = {
+    200: CabinetClaimListDto;
+};
+
+export type ExchangerCabinetControllerClaimsResponse = ExchangerCabinetControllerClaimsResponses[keyof ExchangerCabinetControllerClaimsResponses];
+
+export type ExchangerCabinetControllerAnswerData = {
+    body: CabinetReplyBodyDto;
+    path: {
+        /**
+         * the claim's id (a decimal string)
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/v1/exchanger/claims/{id}/answer';
+};
+
+export type ExchangerCabinetControllerAnswerErrors = {
+    /**
+     * text missing, not a string, or not 2-2000 characters
+     */
+    400: ApiErrorDto;
+    /**
+     * no key, a malformed Authorization header, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the key was revoked, is an admin key (it has no exchanger), or the id names something of another exchanger
+     */
+    403: ApiErrorDto;
+    /**
+     * no claim with this id that a moderator accepted
+     */
+    404: ApiErrorDto;
+    /**
+     * the claim is closed (resolved or rejected)
+     */
+    409: ApiErrorDto;
+    /**
+     * the body is too large
+     */
+    413: ApiErrorDto;
+    /**
+     * the body is not JSON
+     */
+    415: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type ExchangerCabinetControllerAnswerError = ExchangerCabinetControllerAnswerErrors[keyof ExchangerCabinetControllerAnswerErrors];
+
+export type ExchangerCabinetControllerAnswerResponses = {
+    /**
+     * the claim with the answer as its latest step
+     */
+    200: CabinetClaimDto;
+};
+
+export type ExchangerCabinetControllerAnswerResponse = ExchangerCabinetControllerAnswerResponses[keyof ExchangerCabinetControllerAnswerResponses];
