@@ -270,10 +270,9 @@ describe('the operator page in Chromium', () => {
 
     // Edit the feed (only what changed is sent) and the exchanger's name, shown beside its feed.
     await feed.locator('button[data-edit-feed]').click();
-    await page.waitForFunction(
-      () => (document.querySelector('#feed-form [name=intervalSeconds]') as HTMLInputElement).value === '60',
-    );
-    expect(await page.isDisabled('#feed-form [name=exchangerId]')).toBe(true);
+    // The form keeps the last dialog's values until the feed is loaded: wait for the edit itself.
+    await page.waitForSelector('#feed-form [name=exchangerId]:disabled');
+    expect(await page.inputValue('#feed-form [name=intervalSeconds]')).toBe('60');
     await page.fill('#feed-form [name=intervalSeconds]', '120');
     await page.click('#feed-form button[type=submit]');
     await page.locator('#feed-dialog').waitFor({ state: 'hidden' });

@@ -101,7 +101,9 @@ function mutate(body: Buffer, mutations: Mutation[]): Buffer {
   return out;
 }
 
-describe('checkFeed on hostile bytes (property-based)', () => {
+// Hundreds of generated feeds per property: seconds of CPU on a busy CI machine, so more than the unit
+// tier's 5 s default (a timeout here is a safety net, not a speed claim).
+describe('checkFeed on hostile bytes (property-based)', { timeout: 120_000 }, () => {
   it('returns a report for every fixture cut at any point, and never half a snapshot of XML or JSON', () => {
     fc.assert(
       fc.property(fixtureArb, fc.double({ min: 0, max: 1, noNaN: true }), ({ name, body }, share) => {
