@@ -22,7 +22,8 @@ interface PageFunctions {
 
 /** The texts of the table's column `n` (1-based), top to bottom. */
 const column = (page: Page, n: number) => page.locator(`#rates tbody tr td:nth-child(${n})`).allTextContents();
-const exchangers = (page: Page) => column(page, 1);
+/** The exchangers' names, top to bottom (the cell also holds their review counts). */
+const exchangers = (page: Page) => page.locator('#rates tbody tr td:nth-child(1) a.go').allTextContents();
 
 /** The y coordinates of the chart's line, as a share of the plot's height (0 = top, 1 = bottom). */
 function lineSpan(page: Page): Promise<{ top: number; bottom: number }> {
@@ -156,7 +157,7 @@ describe('the monitoring page in Chromium', () => {
       await page.waitForSelector('#rates tbody tr');
       const aura = page.locator('#rates tbody tr').first();
       expect(await aura.locator('td').allTextContents()).toEqual([
-        'Aura Exchange',
+        'Aura Exchange👍 0😐 0👎 0',
         '1 BTC',
         '6,900,000 RUB',
         '9,000,000 RUB',
@@ -488,7 +489,7 @@ describe('the monitoring page in Chromium', () => {
     fx.feeds.serve('/cheap.xml', { body: rates(item('BTC', 'SBERRUB', '7000000', '<amount>300000</amount>')) });
     await fx.poll('cheap');
     await page.waitForFunction(
-      () => document.querySelector('#rates tbody tr td:first-child')?.textContent === 'Cheap Change',
+      () => document.querySelector('#rates tbody tr td:first-child a.go')?.textContent === 'Cheap Change',
       undefined,
       { timeout: 12_000 },
     );
