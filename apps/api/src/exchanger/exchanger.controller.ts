@@ -42,7 +42,7 @@ export class ExchangerCabinetController {
 
   @Get()
   @ApiOperation({ summary: 'The exchanger the key is scoped to, with its review counts and open claims' })
-  @ApiOkResponse({ type: CabinetDto })
+  @ApiOkResponse({ type: CabinetDto, description: 'the exchanger, its counts and the key' })
   itself(@Req() request: ExchangerRequest): Promise<CabinetDto> {
     return this.cabinet.itself(exchangerOf(request));
   }
@@ -52,14 +52,14 @@ export class ExchangerCabinetController {
     summary: 'Its feeds with their health',
     description: 'The fields of the admin health list: last poll, failures, freshness and what the reads rejected.',
   })
-  @ApiOkResponse({ type: FeedHealthListDto })
+  @ApiOkResponse({ type: FeedHealthListDto, description: 'its feeds, by id' })
   async feeds(@Req() request: ExchangerRequest) {
     return { items: await this.cabinet.feedHealth(exchangerOf(request)) };
   }
 
   @Get('feeds/:id/runs')
   @ApiOperation({ summary: "One of its feeds' latest runs, newest first, with every rejected item" })
-  @ApiOkResponse({ type: FeedRunListDto })
+  @ApiOkResponse({ type: FeedRunListDto, description: 'the runs, newest first' })
   @ApiErrors({
     400: 'the id is not a whole number, or limit is out of range',
     404: 'no feed with this id',
@@ -70,7 +70,7 @@ export class ExchangerCabinetController {
 
   @Get('clicks')
   @ApiOperation({ summary: 'Its clicks by UTC day and direction', description: CLICKS_WINDOW })
-  @ApiOkResponse({ type: CabinetClicksDto })
+  @ApiOkResponse({ type: CabinetClicksDto, description: 'the window and its clicks by day and direction' })
   @ApiErrors({ 400: 'an invalid time, since not before until, or a window longer than allowed' })
   clicks(@Req() request: ExchangerRequest, @Query() query: CabinetClicksQuery): Promise<CabinetClicksDto> {
     return this.cabinet.clicksByDay(exchangerOf(request), query);
@@ -78,7 +78,7 @@ export class ExchangerCabinetController {
 
   @Get('reviews')
   @ApiOperation({ summary: 'Its published reviews, newest first, with its replies' })
-  @ApiOkResponse({ type: CabinetReviewListDto })
+  @ApiOkResponse({ type: CabinetReviewListDto, description: 'a page of its published reviews' })
   @ApiErrors({ 400: 'limit out of range, or a cursor that is not a nextCursor' })
   reviews(@Req() request: ExchangerRequest, @Query() query: PageQuery): Promise<CabinetReviewListDto> {
     return this.cabinet.listReviews(exchangerOf(request), query);
@@ -109,7 +109,7 @@ export class ExchangerCabinetController {
 
   @Get('claims')
   @ApiOperation({ summary: 'Claims against it that a moderator accepted, newest first, with every step' })
-  @ApiOkResponse({ type: CabinetClaimListDto })
+  @ApiOkResponse({ type: CabinetClaimListDto, description: 'a page of its claims' })
   @ApiErrors({ 400: 'limit out of range, or a cursor that is not a nextCursor' })
   claims(@Req() request: ExchangerRequest, @Query() query: PageQuery): Promise<CabinetClaimListDto> {
     return this.cabinet.listClaims(exchangerOf(request), query);

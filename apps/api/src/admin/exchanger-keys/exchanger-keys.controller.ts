@@ -40,7 +40,7 @@ export class AdminExchangerKeysController {
       'answer only: it is stored as a hash. Audited; revoke it with `admin:key revoke ID`. Deleting the ' +
       'exchanger deletes its keys.',
   })
-  @ApiCreatedResponse({ type: CreatedExchangerKeyDto })
+  @ApiCreatedResponse({ type: CreatedExchangerKeyDto, description: 'the key, shown this once, and its info' })
   @AdminErrors([400, 404], {
     400: 'the id is not a whole number, or name is missing',
     404: 'no exchanger with this id',
@@ -56,7 +56,7 @@ export class AdminExchangerKeysController {
 
   @Get()
   @ApiOperation({ summary: "The exchanger's keys, revoked ones included (never their text)" })
-  @ApiOkResponse({ type: ExchangerKeyListDto })
+  @ApiOkResponse({ type: ExchangerKeyListDto, description: 'its keys, by id' })
   @AdminErrors([400, 404], { 400: 'the id is not a whole number', 404: 'no exchanger with this id' })
   async list(@Param('id', ID) exchangerId: number): Promise<ExchangerKeyListDto> {
     return { items: (await this.keys.list(exchangerId)).map(keyDto) };
