@@ -571,11 +571,14 @@ function queuePath(kind, wanted, exchanger) {
   return `/v1/admin/${kind}?${params}`;
 }
 
-/** A moderation act; its error (a missing reason, a review moved meanwhile) shows above the queues. */
+/**
+ * A moderation act; its error shows above the queues. A refused input (400: no reason) leaves the queues as
+ * they are, with what was typed; anything else (done, or moved meanwhile by another moderator) reloads them.
+ */
 async function moderate(path, body) {
   const answer = await send('POST', path, body);
+  if (answer.ok || answer.body?.statusCode !== 400) await loadModeration(true);
   $('moderation-notice').textContent = answer.ok ? '' : `Not done: ${answer.body?.message ?? 'no answer'}`;
-  await loadModeration(true);
 }
 
 /** The box for a rejection's reason or a resolution's note: its text goes to the API as typed (trimmed). */
