@@ -32,7 +32,8 @@ interface Document {
 }
 
 /** The public, non-admin operations a frontend client is generated from. */
-const PUBLIC = /^\/(v1\/(?!admin)|go\/|health\/)/;
+/** Public operations: not the admin API, not the exchangers' cabinet (`/v1/exchanger/…`, keyed). */
+const PUBLIC = /^\/(v1\/(?!admin|exchanger\/|exchanger$)|go\/|health\/)/;
 
 /** The properties of a schema, following $ref and allOf (a DTO that extends another). */
 function propertiesOf(doc: Document, schema: Schema | undefined): string[] {
@@ -165,8 +166,12 @@ describe('the OpenAPI document of the public API', () => {
       'get /v1/directions',
       'get /v1/exchangers',
       'get /v1/exchangers/{slug}',
+      'get /v1/exchangers/{slug}/claims',
+      'get /v1/exchangers/{slug}/reviews',
       'get /v1/rates',
       'get /v1/rates/history',
+      'post /v1/exchangers/{slug}/claims',
+      'post /v1/exchangers/{slug}/reviews',
     ]);
     for (const path of ['/', '/admin', '/web/{file}', '/metrics']) expect(doc.paths[path]).toBeUndefined();
   });
@@ -185,7 +190,7 @@ describe('the OpenAPI document of the public API', () => {
         expect(Object.keys(op.responses)).toContain('302');
         continue;
       }
-      const ok = op.responses['200']?.content?.['application/json']?.schema;
+      const ok = (op.responses['200'] ?? op.responses['201'])?.content?.['application/json']?.schema;
       expect(propertiesOf(doc, ok).length, name).toBeGreaterThan(0);
     }
   });
