@@ -157,7 +157,7 @@ describe('the monitoring page in Chromium', () => {
       await page.waitForSelector('#rates tbody tr');
       const aura = page.locator('#rates tbody tr').first();
       expect(await aura.locator('td').allTextContents()).toEqual([
-        'Aura Exchange👍 0😐 0👎 0',
+        'Aura Exchange😀 0😐 0😞 0',
         '1 BTC',
         '6,900,000 RUB',
         '9,000,000 RUB',

@@ -111,7 +111,7 @@ describe('reputation on the monitoring and operator pages', () => {
     it(`shows review counts and open claims beside each rate, and the exchanger panel with its reviews as text (${size})`, async () => {
       const page = await monitoring(viewport);
       const counts = page.locator('button.reviews[data-slug="aura"]');
-      expect(await counts.locator('[data-tone]').allTextContents()).toEqual(['👍 1', '😐 0', '👎 1']);
+      expect(await counts.locator('[data-tone]').allTextContents()).toEqual(['😀 1', '😐 0', '😞 1']);
       expect(await counts.getAttribute('aria-label')).toBe('Reviews: 1 positive, 0 neutral, 1 negative — show them');
       const auraCell = page.locator('#rates tbody td', { has: counts });
       expect(await auraCell.locator('.claims-open').textContent()).toBe('1 open claim');
@@ -209,7 +209,7 @@ describe('reputation on the monitoring and operator pages', () => {
       // The published review is counted and listed on the monitoring page; the rejected one is nowhere.
       const visitor = await monitoring(viewport);
       const counts = visitor.locator(`button.reviews[data-slug="${slug}"]`);
-      expect(await counts.locator('[data-tone]').allTextContents()).toEqual(['👍 1', '😐 0', '👎 0']);
+      expect(await counts.locator('[data-tone]').allTextContents()).toEqual(['😀 1', '😐 0', '😞 0']);
       await counts.click();
       await visitor.locator('#exchanger-panel li.review').first().waitFor();
       expect(await visitor.locator('#exchanger-panel li.review .text').allTextContents()).toEqual([

@@ -12,7 +12,7 @@ const PANEL_CLAIMS = 20;
 /** Claims still waiting on the exchanger or the operator: what `claimsOpen` counts. */
 const OPEN_CLAIM_STATES = new Set(['open', 'answered']);
 /** The counts' marks beside each rate; their words are in TEXT (tone) for screen readers and titles. */
-const TONE_MARK = { positive: '👍', neutral: '😐', negative: '👎' };
+const TONE_MARK = { positive: '😀', neutral: '😐', negative: '😞' };
 const LANG_KEY = 'ratewatch.lang';
 /** A rate shows at least this many significant digits, whatever the precision of its currency. */
 const RATE_DIGITS = 6;
