@@ -158,7 +158,7 @@ describe('ApiKeysRepository', () => {
     it("audits a creation made for an actor, with the key's info and never its text or hash", async () => {
       const [audited] = await insertExchangers(dataSource, 'audited', 1);
       const admin = await repository.create('auditor');
-      const { key, info } = await repository.create('audited cabinet', audited!, { keyId: admin.info.id });
+      const { key, info } = await repository.create('audited cabinet', audited, { keyId: admin.info.id });
       const rows = await dataSource.query<Array<{ keyId: number; action: string; after: Record<string, unknown> }>>(
         `SELECT key_id AS "keyId", action, after FROM admin_audit WHERE entity = 'api_key' AND entity_id = $1`,
         [String(info.id)],
