@@ -56,7 +56,7 @@ export const citiesControllerList = <ThrowOnError extends boolean = false>(optio
 /**
  * The best-rate table of a direction
  *
- * The shown offers of a direction (from, to and, for cash, city), ranked best first; with `amount`, what each offer gives for it (side=give) or takes to get it (side=get). `exclude` hides offers by flag. Unknown currency → 404; from equal to to, an unknown flag or a city that is not a catalog code → 400.
+ * The shown offers of a direction (from, to and, for cash, city), ranked best first; with `amount`, what each offer gives for it (side=give) or takes to get it (side=get). `exclude` hides offers by flag. Each row's exchanger carries its standing: published reviews by tone, open claims, listing date. Unknown currency → 404; from equal to to, an unknown flag or a city that is not a catalog code → 400.
  */
 export const ratesControllerTable = <ThrowOnError extends boolean = false>(options: Options<RatesControllerTableData, ThrowOnError>) => (options.client ?? client).get<RatesControllerTableResponses, RatesControllerTableErrors, ThrowOnError>({ url: '/v1/rates', ...options });
 
@@ -77,7 +77,7 @@ export const directionsControllerList = <ThrowOnError extends boolean = false>(o
 /**
  * The active exchangers
  *
- * Every active exchanger by name, with its count of shown offers and whether its feeds are fresh.
+ * Every active exchanger by name, with its count of shown offers, whether its feeds are fresh, and its standing: published reviews by tone, open claims and when it was listed.
  */
 export const exchangersControllerList = <ThrowOnError extends boolean = false>(options?: Options<ExchangersControllerListData, ThrowOnError>) => (options?.client ?? client).get<ExchangersControllerListResponses, ExchangersControllerListErrors, ThrowOnError>({ url: '/v1/exchangers', ...options });
 

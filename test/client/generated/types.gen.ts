@@ -4209,6 +4209,9 @@ export type AdminExchangerKeysControllerListErrors = {
 export type AdminExchangerKeysControllerListError = AdminExchangerKeysControllerListErrors[keyof AdminExchangerKeysControllerListErrors];
 
 export type AdminExchangerKeysControllerListResponses = {
+    /**
+     * its keys, by id
+     */
     200: ExchangerKeyListDto;
 };
 
@@ -4249,6 +4252,9 @@ export type AdminExchangerKeysControllerCreateErrors = {
 export type AdminExchangerKeysControllerCreateError = AdminExchangerKeysControllerCreateErrors[keyof AdminExchangerKeysControllerCreateErrors];
 
 export type AdminExchangerKeysControllerCreateResponses = {
+    /**
+     * the key, shown this once, and its info
+     */
     201: CreatedExchangerKeyDto;
 };
 
@@ -4279,6 +4285,9 @@ export type ExchangerCabinetControllerItselfErrors = {
 export type ExchangerCabinetControllerItselfError = ExchangerCabinetControllerItselfErrors[keyof ExchangerCabinetControllerItselfErrors];
 
 export type ExchangerCabinetControllerItselfResponses = {
+    /**
+     * the exchanger, its counts and the key
+     */
     200: CabinetDto;
 };
 
@@ -4309,6 +4318,9 @@ export type ExchangerCabinetControllerFeedsErrors = {
 export type ExchangerCabinetControllerFeedsError = ExchangerCabinetControllerFeedsErrors[keyof ExchangerCabinetControllerFeedsErrors];
 
 export type ExchangerCabinetControllerFeedsResponses = {
+    /**
+     * its feeds, by id
+     */
     200: FeedHealthListDto;
 };
 
@@ -4351,6 +4363,9 @@ export type ExchangerCabinetControllerRunsErrors = {
 export type ExchangerCabinetControllerRunsError = ExchangerCabinetControllerRunsErrors[keyof ExchangerCabinetControllerRunsErrors];
 
 export type ExchangerCabinetControllerRunsResponses = {
+    /**
+     * the runs, newest first
+     */
     200: FeedRunListDto;
 };
 
@@ -4394,6 +4409,9 @@ export type ExchangerCabinetControllerClicksErrors = {
 export type ExchangerCabinetControllerClicksError = ExchangerCabinetControllerClicksErrors[keyof ExchangerCabinetControllerClicksErrors];
 
 export type ExchangerCabinetControllerClicksResponses = {
+    /**
+     * the window and its clicks by day and direction
+     */
     200: CabinetClicksDto;
 };
 
@@ -4434,6 +4452,9 @@ export type ExchangerCabinetControllerReviewsErrors = {
 export type ExchangerCabinetControllerReviewsError = ExchangerCabinetControllerReviewsErrors[keyof ExchangerCabinetControllerReviewsErrors];
 
 export type ExchangerCabinetControllerReviewsResponses = {
+    /**
+     * a page of its published reviews
+     */
     200: CabinetReviewListDto;
 };
 
@@ -4528,6 +4549,9 @@ export type ExchangerCabinetControllerClaimsErrors = {
 export type ExchangerCabinetControllerClaimsError = ExchangerCabinetControllerClaimsErrors[keyof ExchangerCabinetControllerClaimsErrors];
 
 export type ExchangerCabinetControllerClaimsResponses = {
+    /**
+     * a page of its claims
+     */
     200: CabinetClaimListDto;
 };
 
