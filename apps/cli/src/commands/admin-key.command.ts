@@ -17,37 +17,14 @@ export const adminKeyCommand: CliCommand = {
   usage: USAGE,
   async run(args, config, io) {
     const [action, ...rest] = args;
-    if (action === 'create') {
-      const { name, exchanger, positionals } = parseCreate(rest);
-      if (typeof name !== 'string' || name.trim() === '' || positionals.length > 0)
-        throw new UsageError('admin:key create needs --name NAME');
-      if (exchanger !== undefined && exchanger.trim() === '')
-        throw new UsageError('admin:key create --exchanger needs the exchanger slug');
-      const created = await withDataSource(config, io, async (dataSource) => {
-        const scope = exchanger === undefined ? null : await exchangerIdOf(dataSource, exchanger.trim());
-        if (scope === undefined) return null;
-        return new ApiKeysRepository(dataSource).create(name.trim(), scope);
-      });
-      if (!created) {
-        io.err(`no exchanger with the slug "${exchanger}": see GET /v1/admin/exchangers`);
-        return 1;
-      }
-      const { key, info } = created;
-      io.out(key);
-      io.err(
-        info.exchanger === null
-          ? `created admin key ${info.id} (${info.name}); this is the only time it is shown`
-          : `created key ${info.id} (${info.name}) scoped to exchanger ${info.exchanger}: it opens /v1/exchanger/… only; this is the only time it is shown`,
-      );
-      return 0;
-    }
+    if (action === 'create') return createKey(rest, config, io);
     if (action === 'revoke') {
       const id = Number(rest[0]);
       if (rest.length !== 1 || !Number.isInteger(id) || id <= 0)
         throw new UsageError('admin:key revoke needs the key id');
       const info = await withKeys(config, io, (keys) => keys.revoke(id));
       if (!info) {
-        io.err(`no admin key ${id}`);
+        io.err(`no API key ${id}`);
         return 1;
       }
       io.out(JSON.stringify(info));
@@ -60,6 +37,32 @@ export const adminKeyCommand: CliCommand = {
     throw new UsageError(`unknown admin:key action "${action ?? ''}"`);
   },
 };
+
+/** `create --name NAME [--exchanger SLUG]`: prints the key (the only time it exists), 1 for an unknown slug. */
+async function createKey(args: string[], config: AppConfig, io: CliIo): Promise<number> {
+  const { name, exchanger, positionals } = parseCreate(args);
+  if (typeof name !== 'string' || name.trim() === '' || positionals.length > 0)
+    throw new UsageError('admin:key create needs --name NAME');
+  if (exchanger !== undefined && exchanger.trim() === '')
+    throw new UsageError('admin:key create --exchanger needs the exchanger slug');
+  const created = await withDataSource(config, io, async (dataSource) => {
+    const scope = exchanger === undefined ? null : await exchangerIdOf(dataSource, exchanger.trim());
+    if (scope === undefined) return null;
+    return new ApiKeysRepository(dataSource).create(name.trim(), scope);
+  });
+  if (!created) {
+    io.err(`no exchanger with the slug "${exchanger}": see GET /v1/admin/exchangers`);
+    return 1;
+  }
+  const { key, info } = created;
+  io.out(key);
+  io.err(
+    info.exchanger === null
+      ? `created admin key ${info.id} (${info.name}); this is the only time it is shown`
+      : `created key ${info.id} (${info.name}) scoped to exchanger ${info.exchanger}: it opens /v1/exchanger/… only; this is the only time it is shown`,
+  );
+  return 0;
+}
 
 function parseCreate(args: string[]): {
   name: string | undefined;
