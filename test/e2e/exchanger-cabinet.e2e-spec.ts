@@ -447,6 +447,13 @@ describe('exchanger cabinet (standalone)', () => {
       expect(clicks.body.items).toEqual([
         { day: '2026-11-01', from: 'BTC', to: 'ETH', clicks: 1, uniqueClicks: 1, bots: 0 },
       ]);
+      // Naming another exchanger in the query is refused or changes nothing: the key decides.
+      expect((await scoped('GET', `/v1/exchanger/clicks?exchanger=aura&exchangerId=${aura.id}`)).status).toBe(400);
+      const feedsAsked = await scoped<{ items: Array<{ id: number }> }>(
+        'GET',
+        `/v1/exchanger/feeds?exchangerId=${aura.id}&exchanger=aura`,
+      );
+      expect(feedsAsked.body.items.map((f) => f.id)).toEqual([bora.feedId]);
     });
   });
 
