@@ -1,7 +1,13 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FeedsRepository, PartnersRepository, QuarantineRepository, RateHistoryRepository } from '@app/database';
+import {
+  FeedsRepository,
+  HistoryRepository,
+  PartnersRepository,
+  QuarantineRepository,
+  RateHistoryRepository,
+} from '@app/database';
 import { loadConfig } from '@app/config';
 import { FeedScheduler } from '@app/ingestion';
 import { SnapshotChanges } from '@app/messaging';
@@ -38,6 +44,7 @@ describe('HousekeepingService', () => {
       new RateHistoryRepository(dataSource),
       new QuarantineRepository(dataSource),
       new SnapshotChanges(loadConfig({})),
+      new HistoryRepository(dataSource),
       loadConfig({}),
     );
   });

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import {
   FeedsRepository,
+  HistoryRepository,
   integrityPolicy,
   IntegrityPolicy,
   QuarantineRepository,
@@ -31,6 +32,7 @@ export interface SchedulesReconciled {
 @Injectable()
 export class HousekeepingService {
   private readonly integrity: IntegrityPolicy;
+  private readonly historyRetention: AppConfig['history']['retention'];
 
   constructor(
     private readonly schedules: RecurringSchedules,
@@ -40,9 +42,11 @@ export class HousekeepingService {
     private readonly history: RateHistoryRepository,
     private readonly quarantine: QuarantineRepository,
     private readonly changes: SnapshotChanges,
+    private readonly rateHistory: HistoryRepository,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.integrity = integrityPolicy(config.rateGuard);
+    this.historyRetention = config.history.retention;
   }
 
   /** Runs one housekeeping job by its name. */
@@ -56,7 +60,20 @@ export class HousekeepingService {
         return { pruned: await this.history.prune() };
       case JOBS.refreshReferences:
         return this.refreshReferences();
+      case JOBS.rollUpHistory:
+        return this.rollUpHistory();
     }
+  }
+
+  /**
+   * The rate history's upkeep (DESIGN.md §12): bests moved by feeds shown or hidden since the last run
+   * (stale, maintenance, back), then change points folded into minute, hour and day buckets and each
+   * resolution pruned past its retention.
+   */
+  async rollUpHistory() {
+    const reevaluated = await this.rateHistory.reevaluateFeeds();
+    const rolledUp = await this.rateHistory.rollUp(this.historyRetention);
+    return { reevaluated, rolledUp };
   }
 
   /**
@@ -67,7 +84,9 @@ export class HousekeepingService {
     const references = await this.quarantine.refreshReferences();
     const swept = await this.quarantine.sweep(this.integrity);
     if (swept.touched.length > 0) this.changes.publish({ directions: swept.touched });
-    return { references, held: swept.held, released: swept.released };
+    // Held or freed offers move bests without a write of their feeds: history records them now.
+    const historyChanges = await this.rateHistory.reevaluate(swept.touched);
+    return { references, held: swept.held, released: swept.released, historyChanges };
   }
 
   /** Makes every schedule equal the database (feeds, partner accounts) and plans the housekeeping ones. */

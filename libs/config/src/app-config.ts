@@ -1,3 +1,5 @@
+import type { HistoryRetention } from './env.schema';
+
 /** The validated, typed configuration of every ratewatch process. Built once by `loadConfig`. */
 export interface AppConfig {
   /** `fleet` when REDIS_URL is set (BullMQ workers), `standalone` otherwise (in-process scheduling). */
@@ -39,6 +41,8 @@ export interface AppConfig {
    * the reference before an offer is held back) per currency kind, `default` for a kind without one.
    */
   readonly rateGuard: { readonly enabled: boolean; readonly bands: Readonly<Record<string, string>> };
+  /** Rate history (DESIGN.md §12): how long each resolution is kept, in seconds (0 = for ever). */
+  readonly history: { readonly retention: HistoryRetention };
   readonly secretKey: string | null;
   /** Public API: answers cached (and `max-age`) for `cacheSeconds`; `rateLimit` requests a minute per IP (0 = off). */
   readonly public: { readonly cacheSeconds: number; readonly rateLimit: number };

@@ -74,6 +74,39 @@ const bandList = z.string().transform((value, ctx): Record<string, string> => {
   return bands;
 });
 
+/** How long each resolution of the rate history is kept, in seconds (0 = for ever). */
+export interface HistoryRetention {
+  readonly minute: number;
+  readonly hour: number;
+  readonly day: number;
+}
+
+export const DEFAULT_HISTORY_RETENTION: HistoryRetention = { minute: 7 * 86_400, hour: 90 * 86_400, day: 0 };
+
+/**
+ * The rate history's retention per resolution: `minute=7d,hour=90d,day=0` (days `d` or hours `h`; 0 = for
+ * ever). Each overrides its default; at least a day, so the roll-up always finds what it folds.
+ */
+const historyRetention = z.string().transform((value, ctx): HistoryRetention => {
+  const retention: { -readonly [K in keyof HistoryRetention]: number } = { ...DEFAULT_HISTORY_RETENTION };
+  for (const entry of value
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const match = /^(minute|hour|day)=(?:(0)|(\d{1,5})(d|h))$/.exec(entry);
+    const seconds = match ? (match[2] ? 0 : Number(match[3]) * (match[4] === 'd' ? 86_400 : 3_600)) : -1;
+    if (!match || (seconds !== 0 && seconds < 86_400)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be resolution=age pairs like minute=7d,hour=90d,day=0 (minute, hour or day; an age in d or h of at least a day, or 0 for ever); not understood: ${entry}`,
+      });
+      return z.NEVER;
+    }
+    retention[match[1] as keyof HistoryRetention] = seconds;
+  }
+  return retention;
+});
+
 /**
  * The environment ratewatch reads, as documented in API.md "Configuration" and the README.
  * Empty strings count as unset, so `FOO=` in a compose file behaves like no FOO at all.
@@ -123,6 +156,7 @@ export const envSchema = z
     TRUST_PROXY: trustProxy.default(false),
     RATE_GUARD: booleanString.default(true),
     RATE_GUARD_BANDS: bandList.default({}),
+    HISTORY_RETENTION: historyRetention.default(DEFAULT_HISTORY_RETENTION),
     PUBLIC_RATE_LIMIT: z.coerce.number().int().min(0, 'must be 0 (off) or more').default(600),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     LOG_PRETTY: booleanString.default(false),

@@ -33,6 +33,18 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: '', REDIS_URL: '' }).mode).toBe('standalone');
   });
 
+  it('reads the history retention per resolution over its defaults (0 = for ever), refusing less than a day', () => {
+    expect(loadConfig({}).history.retention).toEqual({ minute: 7 * 86_400, hour: 90 * 86_400, day: 0 });
+    expect(loadConfig({ HISTORY_RETENTION: 'minute=36h, day=400d' }).history.retention).toEqual({
+      minute: 36 * 3_600,
+      hour: 90 * 86_400,
+      day: 400 * 86_400,
+    });
+    expect(loadConfig({ HISTORY_RETENTION: 'hour=0' }).history.retention.hour).toBe(0);
+    for (const bad of ['minute=2h', 'week=3d', 'minute=7', 'minute=-1d', 'minute=7d;hour=1d'])
+      expect(errorOf({ HISTORY_RETENTION: bad }).message).toMatch(/HISTORY_RETENTION must be resolution=age pairs/);
+  });
+
   it('names the variable of a bad port', () => {
     expect(errorOf({ PORT: 'eighty' }).message).toMatch(/PORT must be a port number/);
     expect(errorOf({ PORT: '70000' }).message).toMatch(/PORT must be between 0 and 65535/);

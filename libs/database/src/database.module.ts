@@ -15,6 +15,7 @@ import { PartnersRepository } from './repositories/partners.repository';
 import { RateHistoryRepository } from './repositories/rate-history.repository';
 import { ClaimsRepository } from './reputation/claims.repository';
 import { ReputationRepository } from './reputation/reputation.repository';
+import { HistoryRepository } from './history/history.repository';
 
 /** One repository per aggregate (README, Architecture): only these talk to PostgreSQL. */
 const REPOSITORIES = [
@@ -31,6 +32,7 @@ const REPOSITORIES = [
   QuarantineRepository,
   ReputationRepository,
   ClaimsRepository,
+  HistoryRepository,
 ];
 
 /** The one DataSource of a ratewatch process and the repositories over it. */

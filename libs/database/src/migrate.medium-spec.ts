@@ -33,6 +33,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'RateIntegrity1764072800000',
       'CatalogForPeople1764073000000',
       'Reputation1764073100000',
+      'RateHistory1764073200000',
     ]);
     expect(result.currenciesAdded).toBe(322);
     expect(result.aliasesAdded).toBeGreaterThan(10);
@@ -55,6 +56,13 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'exchangers',
       'feed_runs',
       'feeds',
+      'history_changes',
+      'history_days',
+      'history_directions',
+      'history_feeds',
+      'history_hours',
+      'history_minutes',
+      'history_rollup',
       'migrations',
       'moderation_audit',
       'offers',

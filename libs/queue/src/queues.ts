@@ -21,11 +21,17 @@ export const JOBS = {
   pruneRateHistory: 'prune-rate-history',
   /** Housekeeping on the feed-poll queue: every direction's reference rate for the rate guard. */
   refreshReferences: 'refresh-references',
+  /** Housekeeping on the feed-poll queue: rate history's bests moved without a write, roll-ups and retention. */
+  rollUpHistory: 'roll-up-history',
   syncPartner: 'sync-partner',
 } as const;
 export type JobName = (typeof JOBS)[keyof typeof JOBS];
 export type HousekeepingJobName =
-  typeof JOBS.reconcileFeeds | typeof JOBS.pruneRuns | typeof JOBS.pruneRateHistory | typeof JOBS.refreshReferences;
+  | typeof JOBS.reconcileFeeds
+  | typeof JOBS.pruneRuns
+  | typeof JOBS.pruneRateHistory
+  | typeof JOBS.refreshReferences
+  | typeof JOBS.rollUpHistory;
 
 /** Why a poll happens; stored on the feed run. */
 export type PollTrigger = 'schedule' | 'manual';
@@ -82,6 +88,7 @@ export const JOB_OPTIONS: Readonly<Record<JobName, DefaultJobOptions>> = {
   [JOBS.pruneRuns]: HOUSEKEEPING_JOB_OPTIONS,
   [JOBS.pruneRateHistory]: HOUSEKEEPING_JOB_OPTIONS,
   [JOBS.refreshReferences]: HOUSEKEEPING_JOB_OPTIONS,
+  [JOBS.rollUpHistory]: HOUSEKEEPING_JOB_OPTIONS,
 };
 
 /** Partner syncs one process runs at once (a BullMQ worker, or the in-process schedules). */
@@ -108,6 +115,7 @@ export const HOUSEKEEPING = {
     job: JOBS.refreshReferences,
     every: 20_000,
   },
+  rollUpHistory: { schedulerId: 'housekeeping:roll-up-history', job: JOBS.rollUpHistory, every: 60_000 },
 } as const;
 
 /** One deterministic job-scheduler id per feed, so upserts replace instead of duplicating. */

@@ -8,6 +8,7 @@ import { FeedUrlUnique1764072700000 } from './1764072700000-feed-url-unique';
 import { RateIntegrity1764072800000 } from './1764072800000-rate-integrity';
 import { CatalogForPeople1764073000000 } from './1764073000000-catalog-for-people';
 import { Reputation1764073100000 } from './1764073100000-reputation';
+import { RateHistory1764073200000 } from './1764073200000-rate-history';
 
 /** Every migration, in order. Listed explicitly so the same list works from sources and from dist. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   RateIntegrity1764072800000,
   CatalogForPeople1764073000000,
   Reputation1764073100000,
+  RateHistory1764073200000,
 ];

@@ -5,6 +5,7 @@ import type { FeedFormatSetting, FeedRunStatus, NormalizedOffer, StoredError, St
 import { FRESH_FEED_SQL, STALE_AFTER_SQL } from '../freshness';
 import { GuardOutcome, guardSnapshot, INTEGRITY_OFF, IntegrityPolicy, NO_GUARD } from '../integrity/rate-guard';
 import { NO_CHANGE, replaceSnapshot, SnapshotChange } from './snapshot-writer';
+import { recordBestChanges } from '../history/best-changes';
 import { Actor, auditedTransaction } from './audit.repository';
 import { assignments, rowsOf, unique } from './sql';
 
@@ -286,7 +287,8 @@ export class FeedsRepository {
    * Applies a good answer in one transaction, holding the feed row's lock so two polls of one feed
    * never interleave: the snapshot diff (`offers` null for maintenance, which keeps the offers but
    * hides them), the rate guard's verdicts on what changed (`integrity`; DESIGN.md §10), the feed's
-   * state and the run.
+   * state and the run; with `recordHistory`, a change point for each touched direction whose best shown
+   * rate moved (DESIGN.md §12; last, once the feed is fresh again).
    */
   async applyAnswer(
     feed: { id: number; exchangerId: number },
@@ -294,6 +296,7 @@ export class FeedsRepository {
     answer: FeedAnswerState,
     offers: readonly NormalizedOffer[] | null,
     integrity: IntegrityPolicy = INTEGRITY_OFF,
+    recordHistory = false,
   ): Promise<SnapshotChange & { guard: GuardOutcome }> {
     return this.dataSource.transaction(async (tx) => {
       const [exists] = await tx.query<unknown[]>(`SELECT 1 FROM feeds WHERE id = $1 FOR UPDATE`, [feed.id]);
@@ -330,6 +333,7 @@ export class FeedsRepository {
           }),
         ],
       );
+      if (recordHistory) await recordBestChanges(tx, change.touched, { writer: feed });
       return change;
     });
   }

@@ -168,6 +168,8 @@ export class FeedPollService {
           state,
           report.status === 'maintenance' ? null : report.offers,
           this.integrity,
+          // History of every direction (DESIGN.md §12): a change point where this write moved a best.
+          true,
         );
         for (const [reason, count] of Object.entries(change.guard.held))
           this.metrics.quarantined.inc({ reason }, count);

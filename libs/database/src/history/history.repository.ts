@@ -1,0 +1,291 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { HistoryRetention } from '@app/config';
+import { InvalidRequestError } from '@app/domain';
+import { FRESH_FEED_SQL } from '../freshness';
+import { DirectionPair, recordBestChanges } from './best-changes';
+
+export type HistoryResolution = 'minute' | 'hour' | 'day';
+
+/** One bucket of a direction's best shown rate: decimals as strings; `open`/`close` null while nothing was shown. */
+export interface HistoryPoint {
+  at: string;
+  open: string | null;
+  high: string;
+  low: string;
+  close: string | null;
+  /** Offers shown at the bucket's close. */
+  offers: number;
+}
+
+export interface HistoryQuery {
+  from: string;
+  to: string;
+  /** A city code; null or '' for the table without a city (every city). */
+  city?: string | null;
+  resolution: HistoryResolution;
+  since: Date;
+  /** Default: now. */
+  until?: Date;
+}
+
+/** The most buckets one series may span (90 days of hours fit; a week of minutes does not). */
+export const MAX_HISTORY_POINTS = 3_000;
+
+/** Change points folded again on each roll-up before where the last one stopped: writes that committed late. */
+const REFOLD_MINUTES = 5;
+/** Pairs re-evaluated per transaction (each takes the recording locks of its pairs). */
+const REEVALUATE_CHUNK = 1_000;
+/** The roll-up's own advisory lock (one roll-up at a time in a fleet; the recording slots are 0–15). */
+const ROLLUP_LOCK = `pg_try_advisory_xact_lock(${0x7261_7465}, -1)`;
+const ORIGIN = `'2000-01-01T00:00:00Z'::timestamptz`;
+
+const RESOLUTIONS: Record<HistoryResolution, { table: string; interval: string; ms: number }> = {
+  minute: { table: 'history_minutes', interval: '1 minute', ms: 60_000 },
+  hour: { table: 'history_hours', interval: '1 hour', ms: 3_600_000 },
+  day: { table: 'history_days', interval: '1 day', ms: 86_400_000 },
+};
+
+export interface RollUpResult {
+  /** False when another process was rolling up. */
+  ran: boolean;
+  /** Change points folded (again, for the last few minutes), and buckets written per resolution. */
+  folded: number;
+  buckets: Record<HistoryResolution, number>;
+  pruned: { changes: number } & Record<HistoryResolution, number>;
+  foldedUntil: string | null;
+}
+
+/**
+ * The rate history of every direction (DESIGN.md §12): the series a chart reads, the roll-up of change
+ * points into minute, hour and day buckets with retention per resolution, and the re-evaluation of bests
+ * that change without a write of their own (a feed going stale or into maintenance, a release by the guard).
+ * The change points themselves are written with the snapshot (`recordBestChanges`, FeedsRepository.applyAnswer).
+ */
+@Injectable()
+export class HistoryRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * A direction's buckets at `resolution` from `since` until `until`, oldest first: only buckets in which the
+   * best changed (between two points the rate stayed at the previous close), led by the bucket of `since`
+   * carrying the rate then. Buckets not rolled up yet come from the change points, so a change shows at once.
+   * More than MAX_HISTORY_POINTS buckets in the range is an InvalidRequestError that says what to do.
+   */
+  async series(query: HistoryQuery): Promise<HistoryPoint[]> {
+    const { table, interval, ms } = RESOLUTIONS[query.resolution];
+    const until = query.until ?? new Date();
+    const start = Math.floor(query.since.getTime() / ms) * ms;
+    if (until.getTime() <= query.since.getTime()) throw new InvalidRequestError('since must be before until');
+    const span = Math.ceil((until.getTime() - start) / ms);
+    if (span > MAX_HISTORY_POINTS)
+      throw new InvalidRequestError(
+        `since…until spans ${span} ${query.resolution} buckets; at most ${MAX_HISTORY_POINTS}: narrow the range or ask for a coarser resolution`,
+      );
+    const rows = await this.dataSource.query<Array<Omit<HistoryPoint, 'at'> & { at: Date }>>(
+      seriesSql(table, interval),
+      [query.from, query.to, query.city ?? '', new Date(start), until],
+    );
+    return rows.map((r) => ({ ...r, at: r.at.toISOString() }));
+  }
+
+  /**
+   * Folds the change points since the last roll-up (and the REFOLD_MINUTES before it, for writes that
+   * committed late) into minute buckets, those minutes' hours into hour buckets and those hours' days into
+   * day buckets, each recomputed whole from the finer one — so running it again gives the same buckets —
+   * then prunes each resolution past its retention (change points with the minutes). Complete minutes only
+   * (before `now`'s minute): the rest is the tail `series` reads from the change points.
+   */
+  async rollUp(retention: HistoryRetention, now = new Date()): Promise<RollUpResult> {
+    return this.dataSource.transaction(async (tx) => {
+      const [lock] = await tx.query<Array<{ got: boolean }>>(`SELECT ${ROLLUP_LOCK} AS got`);
+      const result: RollUpResult = {
+        ran: lock?.got === true,
+        folded: 0,
+        buckets: { minute: 0, hour: 0, day: 0 },
+        pruned: { changes: 0, minute: 0, hour: 0, day: 0 },
+        foldedUntil: null,
+      };
+      if (!result.ran) return result;
+      const [state] = await tx.query<Array<{ start: Date | null; cutoff: Date }>>(
+        `SELECT COALESCE(r.folded_until - make_interval(mins => ${REFOLD_MINUTES}),
+                         (SELECT date_bin('1 minute', min(at), ${ORIGIN}) FROM history_changes)) AS start,
+                date_bin('1 minute', $1::timestamptz, ${ORIGIN}) AS cutoff
+         FROM history_rollup r FOR UPDATE`,
+        [now],
+      );
+      const { start, cutoff } = state!;
+      if (start !== null && start < cutoff) {
+        const [folded] = await tx.query<Array<{ n: number }>>(
+          `SELECT count(*)::int AS n FROM history_changes WHERE at >= $1 AND at < $2`,
+          [start, cutoff],
+        );
+        result.folded = folded?.n ?? 0;
+        result.buckets.minute = await count(tx, FOLD_MINUTES, [start, cutoff]);
+        result.buckets.hour = await count(tx, foldSql('history_hours', 'history_minutes', '1 hour'), [start, cutoff]);
+        result.buckets.day = await count(tx, foldSql('history_days', 'history_hours', '1 day'), [start, cutoff]);
+      }
+      await tx.query(`UPDATE history_rollup SET folded_until = $1`, [cutoff]);
+      result.foldedUntil = cutoff.toISOString();
+      result.pruned.changes = await prune(tx, 'history_changes', 'at', retention.minute, now);
+      for (const resolution of ['minute', 'hour', 'day'] as const)
+        result.pruned[resolution] = await prune(
+          tx,
+          RESOLUTIONS[resolution].table,
+          'bucket',
+          retention[resolution],
+          now,
+        );
+      return result;
+    });
+  }
+
+  /** Records the pairs' bests again, whatever wrote last (the guard's sweep held or freed offers there). */
+  async reevaluate(pairs: readonly DirectionPair[], at?: Date): Promise<number> {
+    let changes = 0;
+    for (let i = 0; i < pairs.length; i += REEVALUATE_CHUNK) {
+      const chunk = pairs.slice(i, i + REEVALUATE_CHUNK);
+      changes += await this.dataSource.transaction(
+        async (tx) => (await recordBestChanges(tx, chunk, at ? { at } : {})).changes,
+      );
+    }
+    return changes;
+  }
+
+  /**
+   * Bests that moved without a write (DESIGN.md §12): feeds shown now that were not at the last call (fresh
+   * again, out of maintenance, new) may beat the recorded best in any of their directions; feeds hidden
+   * since (stale, maintenance, disabled, deleted, their exchanger no longer active) matter only where their
+   * exchanger holds a best. Those pairs are recorded again, then the feeds' states are remembered.
+   */
+  async reevaluateFeeds(at?: Date): Promise<{ feeds: number; pairs: number; changes: number }> {
+    const flips = await this.dataSource.query<
+      Array<{ feedId: number; exchangerId: number; shown: boolean; was: boolean | null; gone: boolean }>
+    >(
+      `SELECT f.id AS "feedId", f.exchanger_id AS "exchangerId", COALESCE((${FRESH_FEED_SQL}), false) AS shown, h.shown AS was, false AS gone
+       FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id LEFT JOIN history_feeds h ON h.feed_id = f.id
+       WHERE h.shown IS DISTINCT FROM COALESCE((${FRESH_FEED_SQL}), false)
+       UNION ALL
+       SELECT h.feed_id, h.exchanger_id, false, h.shown, true FROM history_feeds h WHERE NOT EXISTS (SELECT 1 FROM feeds f WHERE f.id = h.feed_id)`,
+    );
+    if (flips.length === 0) return { feeds: 0, pairs: 0, changes: 0 };
+    const appeared = flips.filter((f) => f.shown).map((f) => f.feedId);
+    const vanished = flips.filter((f) => !f.shown && f.was === true).map((f) => f.exchangerId);
+    const pairs = await this.dataSource.query<Array<{ from: string; to: string }>>(
+      `SELECT DISTINCT from_code AS "from", to_code AS "to" FROM offers WHERE feed_id = ANY($1::int[])
+       UNION
+       SELECT DISTINCT from_code, to_code FROM history_directions WHERE holder = ANY($2::int[])`,
+      [appeared, vanished],
+    );
+    const changes = await this.reevaluate(
+      pairs.map((p) => [p.from, p.to] as const),
+      at,
+    );
+    const kept = flips.filter((f) => !f.gone);
+    await this.dataSource.query(
+      `WITH gone AS (DELETE FROM history_feeds WHERE feed_id = ANY($4::int[]))
+       INSERT INTO history_feeds (feed_id, exchanger_id, shown) SELECT * FROM unnest($1::int[], $2::int[], $3::boolean[])
+       ON CONFLICT (feed_id) DO UPDATE SET exchanger_id = excluded.exchanger_id, shown = excluded.shown`,
+      [
+        kept.map((f) => f.feedId),
+        kept.map((f) => f.exchangerId),
+        kept.map((f) => f.shown),
+        flips.filter((f) => f.gone).map((f) => f.feedId),
+      ],
+    );
+    return { feeds: flips.length, pairs: pairs.length, changes };
+  }
+}
+
+/** Runs a writing statement (`… RETURNING 1`) and answers how many rows it wrote. */
+async function count(tx: EntityManager, statement: string, params: unknown[]): Promise<number> {
+  const [row] = await tx.query<Array<{ n: number }>>(
+    `WITH w AS (${statement}) SELECT count(*)::int AS n FROM w`,
+    params,
+  );
+  return row?.n ?? 0;
+}
+
+/**
+ * Items in time order fold into a bucket the same way whether they are change points (open = the rate
+ * before, close = the rate after) or finer buckets: the first open, the highest high, the lowest low, the
+ * last close and its offer count.
+ */
+const FOLD = (t: string) => `(array_agg(open ORDER BY ${t}))[1] AS open, max(high) AS high, min(low) AS low,
+  (array_agg(close ORDER BY ${t} DESC))[1] AS close, (array_agg(offers ORDER BY ${t} DESC))[1] AS offers`;
+
+/** A change point as a foldable item: GREATEST and LEAST skip the null side (nothing shown). */
+const CHANGE_ITEMS = `SELECT direction_id, at AS t, previous AS open, GREATEST(previous, rate) AS high, LEAST(previous, rate) AS low, rate AS close, offers
+  FROM history_changes`;
+
+const UPSERT = `ON CONFLICT (direction_id, bucket) DO UPDATE SET open = excluded.open, high = excluded.high, low = excluded.low,
+  close = excluded.close, offers = excluded.offers RETURNING 1`;
+
+/** Minute buckets of the change points in [$1, $2). */
+const FOLD_MINUTES = `INSERT INTO history_minutes (direction_id, bucket, open, high, low, close, offers)
+  SELECT direction_id, date_bin('1 minute', t, ${ORIGIN}) AS bucket, ${FOLD('t')}
+  FROM (${CHANGE_ITEMS} WHERE at >= $1 AND at < $2) c
+  GROUP BY 1, 2 ${UPSERT}`;
+
+/** `table`'s buckets overlapping [$1, $2), recomputed whole from `finer`, for the directions that changed then. */
+function foldSql(table: string, finer: string, interval: string): string {
+  return `INSERT INTO ${table} (direction_id, bucket, open, high, low, close, offers)
+    SELECT direction_id, date_bin('${interval}', bucket, ${ORIGIN}) AS b, ${FOLD('bucket')}
+    FROM ${finer}
+    WHERE bucket >= date_bin('${interval}', $1::timestamptz, ${ORIGIN}) AND bucket < $2
+      AND direction_id IN (SELECT DISTINCT direction_id FROM history_changes WHERE at >= $1 AND at < $2)
+    GROUP BY 1, 2 ${UPSERT}`;
+}
+
+/**
+ * Deletes rows of `table` older than `seconds` (0 = kept for ever), one index range per direction (the
+ * primary key leads with it), never a scan of the table. Change points still to be folded are never pruned:
+ * retention is at least a day.
+ */
+async function prune(tx: EntityManager, table: string, column: string, seconds: number, now: Date): Promise<number> {
+  if (seconds === 0) return 0;
+  return count(
+    tx,
+    `DELETE FROM ${table} x USING history_directions d
+     WHERE x.direction_id = d.id AND x.${column} < $1::timestamptz - make_interval(secs => $2) RETURNING 1`,
+    [now, seconds],
+  );
+}
+
+/**
+ * The series of one direction ($1, $2, city $3) from $4 (the first bucket's start) until $5 at `interval`:
+ * the stored buckets before the one the roll-up is in, then that bucket and later ones folded from the finer
+ * minutes and the change points not rolled up yet — led by the rate at $4 when no bucket starts there.
+ */
+function seriesSql(table: string, interval: string): string {
+  const bin = (t: string) => `date_bin('${interval}', ${t}, ${ORIGIN})`;
+  return `WITH d AS (SELECT id FROM history_directions WHERE from_code = $1 AND to_code = $2 AND city = $3),
+    edge AS (SELECT ${bin('COALESCE(folded_until, $5::timestamptz)')} AS b, COALESCE(folded_until, '-infinity') AS w FROM history_rollup),
+    stored AS (
+      SELECT s.bucket AS at, s.open, s.high, s.low, s.close, s.offers FROM ${table} s, d, edge
+      WHERE s.direction_id = d.id AND s.bucket >= $4 AND s.bucket < LEAST(edge.b, $5)
+    ),
+    tail AS (
+      SELECT ${bin('t')} AS at, ${FOLD('t')} FROM (
+        SELECT m.bucket AS t, m.open, m.high, m.low, m.close, m.offers FROM history_minutes m, d, edge
+        WHERE m.direction_id = d.id AND m.bucket >= GREATEST(edge.b, $4) AND m.bucket < edge.w AND m.bucket < $5
+        UNION ALL
+        SELECT c.t, c.open, c.high, c.low, c.close, c.offers FROM (${CHANGE_ITEMS}) c, d, edge
+        WHERE c.direction_id = d.id AND c.t >= edge.w AND c.t >= $4 AND c.t < $5
+      ) items GROUP BY 1
+    ),
+    points AS (SELECT * FROM stored UNION ALL SELECT * FROM tail),
+    before AS (
+      SELECT $4::timestamptz AS at, p.close AS open, p.close AS high, p.close AS low, p.close, p.offers
+      FROM (SELECT * FROM (SELECT c.rate AS close, c.offers, 1 AS source FROM history_changes c, d
+                           WHERE c.direction_id = d.id AND c.at < $4 ORDER BY c.at DESC LIMIT 1) last_change
+            UNION ALL
+            SELECT * FROM (SELECT s.close, s.offers, 2 FROM ${table} s, d
+                           WHERE s.direction_id = d.id AND s.bucket < $4 ORDER BY s.bucket DESC LIMIT 1) last_bucket
+            ORDER BY source LIMIT 1) p
+      WHERE p.close IS NOT NULL AND NOT EXISTS (SELECT 1 FROM points WHERE points.at = $4)
+    )
+    SELECT at, open::text, high::text, low::text, close::text, offers FROM (SELECT * FROM before UNION ALL SELECT * FROM points) x
+    ORDER BY at`;
+}
