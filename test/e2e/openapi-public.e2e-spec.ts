@@ -7,31 +7,12 @@ import { FeedPollService } from '@app/ingestion';
 import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
 import { FeedServer } from '../support/feed-server';
 import { http } from '../support/http';
+import { mismatches, OpenApiDocument, OpenApiOperation, Schema } from '../support/openapi-conformance';
 import { createTestDatabase, TestDatabase } from '../support/services';
 
-interface Schema {
-  $ref?: string;
-  type?: string;
-  properties?: Record<string, Schema>;
-  required?: string[];
-  items?: Schema;
-  allOf?: Schema[];
-  nullable?: boolean;
-  enum?: unknown[];
-  additionalProperties?: Schema | boolean;
-}
-interface Operation {
-  summary?: string;
-  parameters?: Array<{ name: string; schema?: Schema }>;
-  tags?: string[];
-  responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
-}
-interface Document {
-  paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, Schema> };
-}
+type Document = OpenApiDocument;
+type Operation = OpenApiOperation;
 
-/** The public, non-admin operations a frontend client is generated from. */
 /** Public operations: not the admin API, not the exchangers' cabinet (`/v1/exchanger/…`, keyed). */
 const PUBLIC = /^\/(v1\/(?!admin|exchanger\/|exchanger$)|go\/|health\/)/;
 
@@ -49,57 +30,6 @@ function untyped(doc: Document): string[] {
       .filter(([, p]) => !p.type && !p.$ref && !p.allOf && !(p as { enum?: unknown }).enum)
       .map(([field]) => `${name}.${field}`),
   );
-}
-
-/**
- * Where `value` departs from `schema` (following $ref and allOf): a missing required or an undocumented
- * field, a wrong type, null where the schema does not allow it, a value outside its enum.
- */
-function mismatches(doc: Document, schema: Schema, value: unknown, at = '$'): string[] {
-  if (value === null) return schema.nullable ? [] : [`${at} is null`];
-  if (schema.$ref) {
-    const named = doc.components.schemas[schema.$ref.replace('#/components/schemas/', '')]!;
-    return mismatches(doc, named, value, at);
-  }
-  if (schema.allOf) {
-    const merged: Schema = { type: 'object', properties: {}, required: [] };
-    const collect = (part: Schema): void => {
-      const resolved = part.$ref ? doc.components.schemas[part.$ref.replace('#/components/schemas/', '')]! : part;
-      for (const inner of resolved.allOf ?? []) collect(inner);
-      Object.assign(merged.properties!, resolved.properties ?? {});
-      merged.required!.push(...(resolved.required ?? []));
-    };
-    collect(schema);
-    return mismatches(doc, merged, value, at);
-  }
-  if (schema.enum && !schema.enum.includes(value)) return [`${at} = ${JSON.stringify(value)} is not in its enum`];
-  const type = schema.type ?? (schema.properties ? 'object' : undefined);
-  if (type === 'array') {
-    if (!Array.isArray(value)) return [`${at} is not an array`];
-    return value.flatMap((v, i) => mismatches(doc, schema.items!, v, `${at}[${i}]`));
-  }
-  if (type === 'object') {
-    if (typeof value !== 'object' || Array.isArray(value)) return [`${at} is not an object`];
-    const record = value as Record<string, unknown>;
-    if (typeof schema.additionalProperties === 'object')
-      return Object.entries(record).flatMap(([k, v]) =>
-        mismatches(doc, schema.additionalProperties as Schema, v, `${at}.${k}`),
-      );
-    const properties = schema.properties ?? {};
-    return [
-      ...(schema.required ?? []).filter((k) => !(k in record)).map((k) => `${at}.${k} is missing`),
-      ...Object.keys(record)
-        .filter((k) => !(k in properties))
-        .map((k) => `${at}.${k} is not documented`),
-      ...Object.entries(record)
-        .filter(([k]) => k in properties)
-        .flatMap(([k, v]) => mismatches(doc, properties[k]!, v, `${at}.${k}`)),
-    ];
-  }
-  const actual = typeof value;
-  if (type === 'integer') return Number.isInteger(value) ? [] : [`${at} is not an integer`];
-  if (type && actual !== type) return [`${at} is a ${actual}, documented as ${type}`];
-  return [];
 }
 
 describe('the OpenAPI document of the public API', () => {

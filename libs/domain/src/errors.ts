@@ -12,6 +12,11 @@ export class NotFoundError extends RequestError {
   override name = 'NotFoundError';
 }
 
+/** The caller is known but may not touch this: another exchanger's feed, review or claim (403). */
+export class ForbiddenError extends RequestError {
+  override name = 'ForbiddenError';
+}
+
 /** A change would break a uniqueness or reference rule; the message says which (409). */
 export class ConflictError extends RequestError {
   override name = 'ConflictError';

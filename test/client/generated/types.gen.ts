@@ -2436,7 +2436,7 @@ export type AdminExchangersControllerListErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -2470,7 +2470,7 @@ export type AdminExchangersControllerCreateErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -2510,7 +2510,7 @@ export type AdminExchangersControllerRemoveErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -2553,7 +2553,7 @@ export type AdminExchangersControllerOneErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -2593,7 +2593,7 @@ export type AdminExchangersControllerUpdateErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -2637,7 +2637,7 @@ export type AdminExchangersControllerFeedsOfErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -2677,7 +2677,7 @@ export type AdminExchangersControllerCreateFeedErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -2715,7 +2715,7 @@ export type AdminFeedsControllerHealthErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -2751,7 +2751,7 @@ export type AdminFeedsControllerRemoveErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -2794,7 +2794,7 @@ export type AdminFeedsControllerOneErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -2834,7 +2834,7 @@ export type AdminFeedsControllerUpdateErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -2883,7 +2883,7 @@ export type AdminFeedsControllerRefreshErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -2932,7 +2932,7 @@ export type AdminFeedsControllerRunsErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -2966,7 +2966,7 @@ export type AdminCatalogControllerCurrenciesErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3000,7 +3000,7 @@ export type AdminCatalogControllerCreateCurrencyErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3040,7 +3040,7 @@ export type AdminCatalogControllerUpdateCurrencyErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3074,7 +3074,7 @@ export type AdminCatalogControllerAliasesErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3108,7 +3108,7 @@ export type AdminCatalogControllerCreateAliasErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3148,7 +3148,7 @@ export type AdminCatalogControllerDeleteAliasErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3185,7 +3185,7 @@ export type AdminCitiesControllerListErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3219,7 +3219,7 @@ export type AdminCitiesControllerCreateErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3259,7 +3259,7 @@ export type AdminCitiesControllerUpdateErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3297,7 +3297,7 @@ export type AdminCitiesControllerCreateAliasErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3337,7 +3337,7 @@ export type AdminCitiesControllerDeleteAliasErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3380,7 +3380,7 @@ export type AdminOperationsControllerAuditErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3426,7 +3426,7 @@ export type AdminOperationsControllerClicksErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3467,7 +3467,7 @@ export type AdminOperationsControllerFeedCheckErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3505,7 +3505,7 @@ export type AdminOperationsControllerQueuesErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3541,7 +3541,7 @@ export type AdminPartnersControllerRemoveErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3584,7 +3584,7 @@ export type AdminPartnersControllerPutErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3624,7 +3624,7 @@ export type AdminPartnersControllerSyncNowErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3671,7 +3671,7 @@ export type AdminPartnersControllerReportErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3701,7 +3701,7 @@ export type AdminQuarantineControllerListErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3735,7 +3735,7 @@ export type AdminQuarantineControllerAcceptErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3788,7 +3788,7 @@ export type AdminModerationControllerReviewsErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3831,7 +3831,7 @@ export type AdminModerationControllerPublishReviewErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3886,7 +3886,7 @@ export type AdminModerationControllerRejectReviewErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3947,7 +3947,7 @@ export type AdminModerationControllerClaimsErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -3990,7 +3990,7 @@ export type AdminModerationControllerAcceptClaimErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -4045,7 +4045,7 @@ export type AdminModerationControllerResolveClaimErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -4100,7 +4100,7 @@ export type AdminModerationControllerRejectClaimErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -4157,7 +4157,7 @@ export type AdminModerationControllerAuditErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -4193,7 +4193,7 @@ export type AdminExchangerKeysControllerListErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**
@@ -4236,7 +4236,7 @@ export type AdminExchangerKeysControllerCreateErrors = {
      */
     401: ApiErrorDto;
     /**
-     * the admin API key was revoked
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
      */
     403: ApiErrorDto;
     /**

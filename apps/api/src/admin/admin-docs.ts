@@ -6,7 +6,7 @@ import { ApiErrors, ApiErrorStatus } from '../common/api-errors.decorator';
 const ADMIN_ERRORS = {
   400: 'invalid input: every problem in `details`, one per field',
   401: 'no admin API key, a malformed Authorization header, or a key never issued here',
-  403: 'the admin API key was revoked',
+  403: 'the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)',
   404: 'the resource does not exist',
   409: 'it would duplicate an existing one',
   413: 'the body is larger than the limit',

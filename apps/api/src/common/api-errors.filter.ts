@@ -7,6 +7,7 @@ import { isDatabaseUnavailable } from '@app/database';
 import {
   BusyError,
   ConflictError,
+  ForbiddenError,
   InvalidFieldError,
   InvalidRequestError,
   NotFoundError,
@@ -77,6 +78,7 @@ export class ApiErrorFilter extends BaseExceptionFilter implements ExceptionFilt
     if (error instanceof HttpException) return fromHttpException(error, () => this.contentType(host));
     if (error instanceof NotFoundError) return apiError(HttpStatus.NOT_FOUND, error.message);
     if (error instanceof ConflictError) return apiError(HttpStatus.CONFLICT, error.message);
+    if (error instanceof ForbiddenError) return apiError(HttpStatus.FORBIDDEN, error.message);
     if (error instanceof InvalidFieldError)
       return apiError(HttpStatus.BAD_REQUEST, error.message, [{ message: error.message }]);
     if (error instanceof InvalidRequestError) return apiError(HttpStatus.BAD_REQUEST, error.message);

@@ -1,4 +1,4 @@
-import { ForbiddenException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import {
   ClaimRow,
   ClaimsRepository,
@@ -10,7 +10,7 @@ import {
   PublicReview,
   ReputationRepository,
 } from '@app/database';
-import { InvalidFieldError, NotFoundError } from '@app/domain';
+import { ForbiddenError, InvalidFieldError, NotFoundError } from '@app/domain';
 import { timeWindow } from '../common/validation';
 import type { CabinetKey } from './exchanger-key.guard';
 import type { PageQuery } from '../public/reputation/reputation.dto';
@@ -113,8 +113,8 @@ export class ExchangerCabinetService {
   }
 }
 
-function notYours(what: 'feed' | 'review' | 'claim', id: number | string): ForbiddenException {
-  return new ForbiddenException(`${what} ${id} belongs to another exchanger: this key sees its own exchanger only`);
+function notYours(what: 'feed' | 'review' | 'claim', id: number | string): ForbiddenError {
+  return new ForbiddenError(`${what} ${id} belongs to another exchanger: this key sees its own exchanger only`);
 }
 
 const pageOf = (query: PageQuery) => ({ limit: query.limit ?? DEFAULT_PAGE, cursor: query.cursor ?? null });
