@@ -1,0 +1,349 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DataSource } from 'typeorm';
+import { DEFAULT_INTEGRITY_BAND, DEFAULT_INTEGRITY_BANDS, InvalidRequestError, NormalizedOffer } from '@app/domain';
+import { FeedServer } from '../../../../test/support/feed-server';
+import { createExchangerWithFeed, pollServiceFor } from '../../../../test/support/ingestion';
+import { offerOf } from '../../../../test/support/offers';
+import { migratedDatabase, TestDatabase } from '../../../../test/support/services';
+import { IntegrityPolicy, INTEGRITY_OFF } from '../integrity/rate-guard';
+import { QuarantineRepository } from '../integrity/quarantine.repository';
+import { FeedsRepository, newFeedRun } from '../repositories/feeds.repository';
+import { HistoryRepository } from './history.repository';
+
+const GUARD: IntegrityPolicy = { enabled: true, bands: DEFAULT_INTEGRITY_BANDS, fallbackBand: DEFAULT_INTEGRITY_BAND };
+const RETENTION = { minute: 7 * 86_400, hour: 90 * 86_400, day: 0 };
+const at = (iso: string) => new Date(iso);
+
+/** History of every direction on the real PostgreSQL: change points, roll-ups, retention, the series. */
+describe('rate history', () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+  let feeds: FeedsRepository;
+  let history: HistoryRepository;
+  let counter = 0;
+
+  beforeAll(async () => {
+    ({ db, dataSource } = await migratedDatabase(6));
+    feeds = new FeedsRepository(dataSource);
+    history = new HistoryRepository(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  // Each test rolls up its own past: the roll-up's progress starts over.
+  beforeEach(async () => {
+    await dataSource.query(`UPDATE history_rollup SET folded_until = NULL`);
+  });
+
+  const exchanger = async (label: string) => {
+    const slug = `${label}-${++counter}`;
+    const ids = await createExchangerWithFeed(dataSource, slug, `https://${slug}.example/rates.xml`);
+    return ids;
+  };
+  /** One good answer of the feed bringing exactly `offers`, written as the poll writes it (history on). */
+  const write = (
+    feed: { feedId: number; exchangerId: number },
+    offers: NormalizedOffer[],
+    policy: IntegrityPolicy = INTEGRITY_OFF,
+  ) =>
+    feeds.applyAnswer(
+      { id: feed.feedId, exchangerId: feed.exchangerId },
+      newFeedRun('manual', 'ok', { accepted: offers.length }),
+      { etag: null, lastModified: null, contentHash: String(Math.random()) },
+      offers,
+      policy,
+      true,
+    );
+  const changesOf = (from: string, to: string, city = '') =>
+    dataSource.query<Array<{ rate: string | null; previous: string | null; offers: number }>>(
+      `SELECT c.rate::text AS rate, c.previous::text AS previous, c.offers FROM history_changes c
+       JOIN history_directions d ON d.id = c.direction_id WHERE d.from_code = $1 AND d.to_code = $2 AND d.city = $3 ORDER BY c.at`,
+      [from, to, city],
+    );
+  /** Moves the direction's change points, in their order, to `times`. */
+  const placeAt = async (from: string, to: string, times: string[]) => {
+    await dataSource.query(
+      `UPDATE history_changes c SET at = v.at FROM (
+         SELECT c2.direction_id, c2.at AS old, (($3::timestamptz[])[row_number() OVER (ORDER BY c2.at)]) AS at
+         FROM history_changes c2 JOIN history_directions d ON d.id = c2.direction_id WHERE d.from_code = $1 AND d.to_code = $2 AND d.city = ''
+       ) v WHERE c.direction_id = v.direction_id AND c.at = v.old`,
+      [from, to, times],
+    );
+  };
+  const buckets = (table: string, from: string, to: string) =>
+    dataSource.query<unknown[]>(
+      `SELECT b.bucket AS at, b.open::text AS open, b.high::text AS high, b.low::text AS low, b.close::text AS close, b.offers
+       FROM ${table} b JOIN history_directions d ON d.id = b.direction_id WHERE d.from_code = $1 AND d.to_code = $2 AND d.city = '' ORDER BY b.bucket`,
+      [from, to],
+    );
+  const point = (
+    iso: string,
+    open: string | null,
+    high: string,
+    low: string,
+    close: string | null,
+    offers: number,
+  ) => ({
+    at: new Date(iso).toISOString(),
+    open,
+    high,
+    low,
+    close,
+    offers,
+  });
+
+  it('records a change point only where a write moved the best shown rate, and folds them into known buckets', async () => {
+    const a = await exchanger('a');
+    const b = await exchanger('b');
+    const btcEth = (rate: string) => [offerOf({ from: 'BTC', to: 'ETH', rate })];
+    await write(a, btcEth('20')); // the first best
+    await write(b, btcEth('19')); // below it: nothing
+    await write(b, btcEth('21')); // b beats it
+    await write(a, btcEth('20.5')); // below b: nothing
+    await write(b, btcEth('20.2')); // b held the best and lowered it: a's 20.5 is the best now
+    await write(a, []); // a's offer is gone: b's 20.2
+    await write(a, btcEth('20.10')); // below b: nothing
+    await write(b, []); // a's 20.1 only
+    await write(a, []); // nothing shown
+    await write(a, btcEth('22')); // back
+    await write(a, btcEth('22.000')); // the same decimal: nothing
+    expect(await changesOf('BTC', 'ETH')).toEqual([
+      { rate: '20', previous: null, offers: 1 },
+      { rate: '21', previous: '20', offers: 2 },
+      { rate: '20.5', previous: '21', offers: 2 },
+      { rate: '20.2', previous: '20.5', offers: 1 },
+      { rate: '20.10', previous: '20.2', offers: 1 },
+      { rate: null, previous: '20.10', offers: 0 },
+      { rate: '22', previous: null, offers: 1 },
+    ]);
+
+    await placeAt('BTC', 'ETH', [
+      '2026-01-05T10:00:05Z',
+      '2026-01-05T10:00:40Z',
+      '2026-01-05T10:01:10Z',
+      '2026-01-05T10:01:20Z',
+      '2026-01-05T10:01:30Z',
+      '2026-01-05T10:01:50Z',
+      '2026-01-05T11:30:00Z',
+    ]);
+    const rolled = await history.rollUp(RETENTION, at('2026-01-05T11:31:30Z'));
+    expect(rolled).toMatchObject({ ran: true, foldedUntil: '2026-01-05T11:31:00.000Z' });
+    // Open: the rate before the bucket's first change; high and low over every rate in it; close and offers at its end.
+    const minutes = [
+      point('2026-01-05T10:00:00Z', null, '21', '20', '21', 2),
+      point('2026-01-05T10:01:00Z', '21', '21', '20.10', null, 0),
+      point('2026-01-05T11:30:00Z', null, '22', '22', '22', 1),
+    ];
+    const hours = [
+      point('2026-01-05T10:00:00Z', null, '21', '20', null, 0),
+      point('2026-01-05T11:00:00Z', null, '22', '22', '22', 1),
+    ];
+    const days = [point('2026-01-05T00:00:00Z', null, '22', '20', '22', 1)];
+    const stored = async (table: string) =>
+      (await buckets(table, 'BTC', 'ETH')).map((r) => ({ ...(r as object), at: (r as { at: Date }).at.toISOString() }));
+    expect(await stored('history_minutes')).toEqual(minutes);
+    expect(await stored('history_hours')).toEqual(hours);
+    expect(await stored('history_days')).toEqual(days);
+
+    const series = (resolution: 'minute' | 'hour' | 'day', since: string, until = '2026-01-05T12:00:00Z') =>
+      history.series({ from: 'BTC', to: 'ETH', resolution, since: at(since), until: at(until) });
+    expect(await series('minute', '2026-01-05T09:00:00Z')).toEqual(minutes);
+    expect(await series('hour', '2026-01-05T09:00:00Z')).toEqual(hours);
+    expect(await series('day', '2026-01-01T00:00:00Z', '2026-01-06T00:00:00Z')).toEqual(days);
+    // From the middle: led by the rate at the start (the close before it), then the buckets in range.
+    expect(await series('minute', '2026-01-05T10:00:50Z')).toEqual([
+      point('2026-01-05T10:00:00Z', null, '21', '20', '21', 2),
+      ...minutes.slice(1),
+    ]);
+    expect(await series('minute', '2026-01-05T10:30:00Z', '2026-01-05T11:00:00Z')).toEqual([]);
+    expect(await series('minute', '2026-01-05T11:00:00Z')).toEqual([minutes[2]]);
+
+    // Idempotent: rolling the same change points up again, from scratch or later on, gives the same buckets.
+    await dataSource.query(`UPDATE history_rollup SET folded_until = NULL`);
+    await history.rollUp(RETENTION, at('2026-01-05T11:31:30Z'));
+    await history.rollUp(RETENTION, at('2026-01-05T11:32:10Z'));
+    await history.rollUp(RETENTION, at('2026-01-05T11:32:10Z'));
+    expect(await stored('history_minutes')).toEqual(minutes);
+    expect(await stored('history_hours')).toEqual(hours);
+    expect(await stored('history_days')).toEqual(days);
+  });
+
+  it('shows a change at once, before any roll-up, folded into the bucket the roll-up stopped in', async () => {
+    const a = await exchanger('tail');
+    await write(a, [offerOf({ from: 'BTC', to: 'SBERRUB', rate: '6850000' })]);
+    await placeAt('BTC', 'SBERRUB', ['2026-02-01T10:20:00Z']);
+    await history.rollUp(RETENTION, at('2026-02-01T10:30:30Z'));
+    await write(a, [offerOf({ from: 'BTC', to: 'SBERRUB', rate: '6860000.5' })]);
+    await write(a, [offerOf({ from: 'BTC', to: 'SBERRUB', rate: '6840000' })]);
+    await placeAt('BTC', 'SBERRUB', ['2026-02-01T10:20:00Z', '2026-02-01T10:45:10Z', '2026-02-01T10:45:50Z']);
+    const until = at('2026-02-01T10:50:00Z');
+    const since = at('2026-02-01T10:00:00Z');
+    expect(await history.series({ from: 'BTC', to: 'SBERRUB', resolution: 'minute', since, until })).toEqual([
+      point('2026-02-01T10:20:00Z', null, '6850000', '6850000', '6850000', 1),
+      point('2026-02-01T10:45:00Z', '6850000', '6860000.5', '6840000', '6840000', 1),
+    ]);
+    // The hour the roll-up is in: its stored minutes and the change points after them, as one bucket.
+    expect(await history.series({ from: 'BTC', to: 'SBERRUB', resolution: 'hour', since, until })).toEqual([
+      point('2026-02-01T10:00:00Z', null, '6860000.5', '6840000', '6840000', 1),
+    ]);
+
+    // At the real time too: a write now is in the series now.
+    await write(a, [offerOf({ from: 'BTC', to: 'SBERRUB', rate: '6870000' })]);
+    const now = await history.series({
+      from: 'BTC',
+      to: 'SBERRUB',
+      resolution: 'day',
+      since: new Date(Date.now() - 86_400_000),
+    });
+    expect(now.at(-1)).toMatchObject({ close: '6870000', high: '6870000', offers: 1 });
+  });
+
+  it('records the history of a direction nobody viewed, through the poll itself, and per city', async () => {
+    const server = new FeedServer();
+    await server.start();
+    const { poller, fetcher } = pollServiceFor(dataSource);
+    try {
+      const { feedId } = await createExchangerWithFeed(dataSource, `polled-${++counter}`, server.url('/rates.xml'));
+      server.serve('/rates.xml', {
+        body: `<rates><item><from>USDTTRC20</from><to>CASHUSD</to><in>1</in><out>0.985</out><amount>1000</amount><city>MSK</city></item><item><from>USDTTRC20</from><to>CASHUSD</to><in>1</in><out>0.99</out><amount>1000</amount><city>SPB</city></item></rates>`,
+      });
+      const outcome = await poller.poll(feedId, 'manual');
+      expect(outcome.status).toBe('ok');
+      const since = new Date(Date.now() - 3_600_000);
+      const series = (city: string | null) =>
+        history.series({ from: 'USDTTRC20', to: 'CASHUSD', city, resolution: 'minute', since });
+      expect((await series(null)).map((p) => [p.close, p.offers])).toEqual([['0.99', 2]]);
+      expect((await series('MSK')).map((p) => [p.close, p.offers])).toEqual([['0.985', 1]]);
+      expect((await series('SPB')).map((p) => [p.close, p.offers])).toEqual([['0.99', 1]]);
+      expect(await series('EKB')).toEqual([]);
+    } finally {
+      await fetcher.close();
+      await server.stop();
+    }
+  });
+
+  it('never lets a quarantined offer into history: a typo held by the guard is no change point, its release is', async () => {
+    const quarantine = new QuarantineRepository(dataSource);
+    for (const rate of ['100', '101', '99', '100.5'])
+      await write(await exchanger('honest'), [offerOf({ from: 'LTC', to: 'XMR', rate })], GUARD);
+    await quarantine.refreshReferences();
+    const typo = await exchanger('typo');
+    const held = await write(typo, [offerOf({ from: 'LTC', to: 'XMR', rate: '100500' })], GUARD);
+    expect(held.guard.quarantined).toBe(1);
+    expect((await changesOf('LTC', 'XMR')).map((c) => c.rate)).toEqual(['100', '101']);
+    // Fixed, in the band and the best: shown, so recorded.
+    await write(typo, [offerOf({ from: 'LTC', to: 'XMR', rate: '102' })], GUARD);
+    expect((await changesOf('LTC', 'XMR')).map((c) => c.rate)).toEqual(['100', '101', '102']);
+    // A typo of the exchanger holding the best: held back, and its shown best goes back to the market's.
+    await write(typo, [offerOf({ from: 'LTC', to: 'XMR', rate: '1020' })], GUARD);
+    expect((await changesOf('LTC', 'XMR')).map((c) => [c.rate, c.offers])).toEqual([
+      ['100', 1],
+      ['101', 2],
+      ['102', 5],
+      ['101', 4],
+    ]);
+  });
+
+  it('records bests that move without a write: a feed going stale or into maintenance, and back', async () => {
+    const a = await exchanger('stale');
+    const b = await exchanger('steady');
+    await write(a, [offerOf({ from: 'ETH', to: 'XMR', rate: '30' }), offerOf({ from: 'ETH', to: 'LTC', rate: '7' })]);
+    await write(b, [offerOf({ from: 'ETH', to: 'XMR', rate: '29' })]);
+    await history.reevaluateFeeds(); // remembers which feeds are shown now
+    await dataSource.query(`UPDATE feeds SET last_success_at = now() - interval '2 days' WHERE id = $1`, [a.feedId]);
+    expect(await history.reevaluateFeeds()).toMatchObject({ changes: 2 });
+    expect((await changesOf('ETH', 'XMR')).map((c) => c.rate)).toEqual(['30', '29']);
+    expect((await changesOf('ETH', 'LTC')).map((c) => c.rate)).toEqual(['7', null]);
+    expect(await history.reevaluateFeeds()).toMatchObject({ feeds: 0, changes: 0 });
+
+    await dataSource.query(`UPDATE feeds SET last_success_at = now() WHERE id = $1`, [a.feedId]);
+    await history.reevaluateFeeds();
+    await dataSource.query(`UPDATE feeds SET in_maintenance = true WHERE id = $1`, [b.feedId]);
+    await history.reevaluateFeeds(); // b did not hold a best: nothing moves
+    expect((await changesOf('ETH', 'XMR')).map((c) => c.rate)).toEqual(['30', '29', '30']);
+    expect((await changesOf('ETH', 'LTC')).map((c) => c.rate)).toEqual(['7', null, '7']);
+
+    // A deleted exchanger that held a best.
+    await dataSource.query(`DELETE FROM exchangers WHERE id = $1`, [a.exchangerId]);
+    await history.reevaluateFeeds();
+    expect((await changesOf('ETH', 'XMR')).map((c) => c.rate)).toEqual(['30', '29', '30', null]);
+  });
+
+  it('keeps the recorded best equal to the shown best when many feeds write one direction at once', async () => {
+    const writers = await Promise.all(Array.from({ length: 8 }, () => exchanger('racer')));
+    for (let round = 0; round < 6; round++) {
+      await Promise.all(
+        writers.map((w, i) =>
+          write(w, [offerOf({ from: 'DOGE', to: 'ETH', rate: `0.0000${((i * 7 + round * 3) % 8) + 1}${round}` })]),
+        ),
+      );
+    }
+    const [recorded] = await dataSource.query<Array<{ rate: string }>>(
+      `SELECT rate::text AS rate FROM history_directions WHERE from_code = 'DOGE' AND to_code = 'ETH' AND city = ''`,
+    );
+    const [shown] = await dataSource.query<Array<{ rate: string }>>(
+      `SELECT max(rate)::text AS rate FROM offers WHERE from_code = 'DOGE' AND to_code = 'ETH'`,
+    );
+    expect(recorded!.rate).toBe(shown!.rate);
+    // Every change point starts where the one before ended.
+    const chain = await changesOf('DOGE', 'ETH');
+    for (let i = 1; i < chain.length; i++) expect(chain[i]!.previous).toBe(chain[i - 1]!.rate);
+  });
+
+  it('prunes each resolution past its own retention (0 keeps for ever), change points with the minutes', async () => {
+    const a = await exchanger('old');
+    await write(a, [offerOf({ from: 'BTC', to: 'LTC', rate: '500' })]);
+    const [{ id }] = (await dataSource.query<Array<{ id: number }>>(
+      `SELECT id FROM history_directions WHERE from_code = 'BTC' AND to_code = 'LTC' AND city = ''`,
+    )) as [{ id: number }];
+    const now = at('2026-06-01T00:00:00Z');
+    const ago = (days: number) => new Date(now.getTime() - days * 86_400_000);
+    await dataSource.query(`UPDATE history_changes SET at = $2 WHERE direction_id = $1`, [id, ago(8)]);
+    await dataSource.query(`UPDATE history_rollup SET folded_until = $1`, [now]);
+    for (const [table, days] of [
+      ['history_minutes', [8, 6]],
+      ['history_hours', [91, 89]],
+      ['history_days', [1000, 1]],
+    ] as const)
+      for (const age of days)
+        await dataSource.query(
+          `INSERT INTO ${table} (direction_id, bucket, open, high, low, close, offers) VALUES ($1, $2, NULL, 500, 500, 500, 1)`,
+          [id, ago(age)],
+        );
+    const ages = async (table: string) =>
+      (
+        await dataSource.query<Array<{ bucket: Date }>>(
+          `SELECT bucket FROM ${table} WHERE direction_id = $1 ORDER BY 1`,
+          [id],
+        )
+      ).map((r) => Math.round((now.getTime() - r.bucket.getTime()) / 86_400_000));
+
+    const result = await history.rollUp(RETENTION, now);
+    // (Other tests' old points go too: the counts are of the whole database.)
+    expect(result.pruned).toMatchObject({ day: 0 });
+    expect(await dataSource.query(`SELECT 1 FROM history_changes WHERE direction_id = $1`, [id])).toEqual([]);
+    expect(await ages('history_minutes')).toEqual([6]);
+    expect(await ages('history_hours')).toEqual([89]);
+    expect(await ages('history_days')).toEqual([1000, 1]);
+    await history.rollUp({ ...RETENTION, day: 400 * 86_400 }, now);
+    expect(await ages('history_days')).toEqual([1]);
+  });
+
+  it('refuses a series of more buckets than it serves, saying what to do', async () => {
+    const query = { from: 'BTC', to: 'ETH', since: at('2026-01-01T00:00:00Z'), until: at('2026-01-04T00:00:00Z') };
+    await expect(history.series({ ...query, resolution: 'minute' })).rejects.toThrow(InvalidRequestError);
+    await expect(history.series({ ...query, resolution: 'minute' })).rejects.toThrow(
+      /spans 4320 minute buckets; at most 3000: narrow the range or ask for a coarser resolution/,
+    );
+    await expect(history.series({ ...query, since: query.until, resolution: 'hour' })).rejects.toThrow(
+      /since must be before until/,
+    );
+    // 90 days of hours is served.
+    await expect(
+      history.series({ ...query, since: at('2025-10-06T00:00:00Z'), resolution: 'hour' }),
+    ).resolves.toBeInstanceOf(Array);
+  });
+});
