@@ -14,6 +14,7 @@ import { ForbiddenError, InvalidFieldError, NotFoundError } from '@app/domain';
 import { timeWindow } from '../common/validation';
 import type { CabinetKey } from './exchanger-key.guard';
 import type { PageQuery } from '../public/reputation/reputation.dto';
+import { publicClaim, publicReview } from '../public/reputation/reputation.service';
 import {
   type CabinetClaimDto,
   type CabinetClaimListDto,
@@ -119,38 +120,15 @@ function notYours(what: 'feed' | 'review' | 'claim', id: number | string): Forbi
 
 const pageOf = (query: PageQuery) => ({ limit: query.limit ?? DEFAULT_PAGE, cursor: query.cursor ?? null });
 
-/** A review as its exchanger reads it: the public shape (a ReviewRow is a PublicReview and more). */
-function cabinetReview(review: PublicReview): CabinetReviewDto {
-  return {
-    id: review.id,
-    tone: review.tone,
-    text: review.text,
-    orderRef: review.orderRef,
-    visited: review.visited,
-    createdAt: review.createdAt.toISOString(),
-    reply: review.reply === null ? null : { text: review.reply, at: review.repliedAt!.toISOString() },
-  };
-}
+/** A review as its exchanger reads it: what anyone may read (the same shape as the public list). */
+const cabinetReview = (review: PublicReview): CabinetReviewDto => publicReview(review);
 
 /** A claim as its exchanger reads it: the public steps (never a key id nor a visitor's hash), and when it opened and closed. */
 function cabinetClaim(claim: ClaimRow): CabinetClaimDto {
   return {
-    id: claim.id,
-    orderRef: claim.orderRef,
-    text: claim.text,
-    amount: claim.amount,
-    currency: claim.currency,
-    state: claim.state,
+    ...publicClaim(claim),
     visited: claim.visited,
-    createdAt: claim.createdAt.toISOString(),
     openedAt: claim.openedAt!.toISOString(),
     closedAt: claim.closedAt?.toISOString() ?? null,
-    events: claim.events.map((event) => ({
-      at: event.at.toISOString(),
-      action: event.action,
-      actor: event.actor,
-      toState: event.toState,
-      text: event.text,
-    })),
   };
 }

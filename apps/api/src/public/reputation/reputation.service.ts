@@ -23,7 +23,7 @@ export interface Poster {
 
 const DEFAULT_PAGE = 20;
 
-function publicReview(review: PublicReview): PublicReviewDto {
+export function publicReview(review: PublicReview): PublicReviewDto {
   return {
     id: review.id,
     tone: review.tone,
@@ -36,7 +36,7 @@ function publicReview(review: PublicReview): PublicReviewDto {
 }
 
 /** A claim as anyone may read it: its steps, but never a key id nor a visitor's hash. */
-function publicClaim(claim: ClaimRow): PublicClaimDto {
+export function publicClaim(claim: ClaimRow): PublicClaimDto {
   return {
     id: claim.id,
     orderRef: claim.orderRef,
