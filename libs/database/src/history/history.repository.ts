@@ -219,18 +219,21 @@ const FOLD = (t: string) => `(array_agg(open ORDER BY ${t}))[1] AS open, max(hig
 const CHANGE_ITEMS = `SELECT direction_id, at AS t, previous AS open, GREATEST(previous, rate) AS high, LEAST(previous, rate) AS low, rate AS close, offers
   FROM history_changes`;
 
+/** Upserts a bucket; one folded again to the same values is not rewritten (no dead row per refold). */
 const UPSERT = `ON CONFLICT (direction_id, bucket) DO UPDATE SET open = excluded.open, high = excluded.high, low = excluded.low,
-  close = excluded.close, offers = excluded.offers RETURNING 1`;
+  close = excluded.close, offers = excluded.offers
+  WHERE (b.open, b.high, b.low, b.close, b.offers) IS DISTINCT FROM (excluded.open, excluded.high, excluded.low, excluded.close, excluded.offers)
+  RETURNING 1`;
 
 /** Minute buckets of the change points in [$1, $2). */
-const FOLD_MINUTES = `INSERT INTO history_minutes (direction_id, bucket, open, high, low, close, offers)
+const FOLD_MINUTES = `INSERT INTO history_minutes AS b (direction_id, bucket, open, high, low, close, offers)
   SELECT direction_id, date_bin('1 minute', t, ${ORIGIN}) AS bucket, ${FOLD('t')}
   FROM (${CHANGE_ITEMS} WHERE at >= $1 AND at < $2) c
   GROUP BY 1, 2 ${UPSERT}`;
 
 /** `table`'s buckets overlapping [$1, $2), recomputed whole from `finer`, for the directions that changed then. */
 function foldSql(table: string, finer: string, interval: string): string {
-  return `INSERT INTO ${table} (direction_id, bucket, open, high, low, close, offers)
+  return `INSERT INTO ${table} AS b (direction_id, bucket, open, high, low, close, offers)
     SELECT direction_id, date_bin('${interval}', bucket, ${ORIGIN}) AS b, ${FOLD('bucket')}
     FROM ${finer}
     WHERE bucket >= date_bin('${interval}', $1::timestamptz, ${ORIGIN}) AND bucket < $2

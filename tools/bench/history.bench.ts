@@ -1,0 +1,445 @@
+/**
+ * npm run bench:history — the rate history's costs (issue 20) in a market of BENCH_HISTORY_EXCHANGERS (500)
+ * exchangers × BENCH_HISTORY_OFFERS (2,000) offers over BENCH_HISTORY_DIRECTIONS (10,000) directions, each
+ * against its target:
+ * 1. the history write's share of a poll (read + normalize + write of one 2,000-offer feed, 10 % changed):
+ *    rounds with and without recording alternate in the same run, for a feed priced like the market and for
+ *    one holding the best of every direction it publishes (each poll then moves 200 bests);
+ * 2. bytes a day of minute data: the whole market simulated for BENCH_HISTORY_MINUTES (10) minutes, 10 % of
+ *    every exchanger's offers moving every 15 s, bests recorded each cycle and rolled up each minute;
+ *    table sizes (pg_total_relation_size) extrapolated to a day;
+ * 3. a 90-day hourly series of one direction among BENCH_HISTORY_SERIES_DIRECTIONS (200) with 90 days of
+ *    hour buckets each.
+ * Medians of BENCH_RUNS (9) × 3 rounds. Needs the PostgreSQL of TEST_POSTGRES_URL (127.0.0.1:5432).
+ */
+import { performance } from 'node:perf_hooks';
+import { Client } from 'pg';
+import {
+  createDataSource,
+  FeedsRepository,
+  HistoryRepository,
+  migrateAndSeed,
+  newFeedRun,
+  readBundledCatalog,
+} from '@app/database';
+import { Dec, DEFAULT_CURRENCY_ALIASES, NormalizedOffer } from '@app/domain';
+import { buildContext, checkFeed } from '@app/feeds';
+import { BenchRow, medianMs, printTable, writeResults } from './bench-kit';
+import { createScratchDatabase } from './scratch-database';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 9);
+const EXCHANGERS = Number(process.env.BENCH_HISTORY_EXCHANGERS ?? 500);
+const PER_FEED = Number(process.env.BENCH_HISTORY_OFFERS ?? 2_000);
+const POOL = Number(process.env.BENCH_HISTORY_DIRECTIONS ?? 10_000);
+const MINUTES = Number(process.env.BENCH_HISTORY_MINUTES ?? 10);
+const SERIES_DIRECTIONS = Number(process.env.BENCH_HISTORY_SERIES_DIRECTIONS ?? 200);
+const CYCLE_SECONDS = 15;
+const RETENTION = { minute: 7 * 86_400, hour: 90 * 86_400, day: 0 };
+const MB = 1024 * 1024;
+
+async function main(): Promise<void> {
+  const db = await createScratchDatabase('rw_history_bench');
+  const dataSource = createDataSource({ url: db.url, poolSize: 4 });
+  try {
+    const started = Date.now();
+    const pool = directionPool(POOL);
+    await migrateAndSeed(db.url);
+    await dataSource.initialize();
+    await seedMarket(dataSource, pool);
+    const feeds = new FeedsRepository(dataSource);
+    const history = new HistoryRepository(dataSource);
+    const simStart = new Date('2026-01-01T00:00:00Z');
+    // Every direction's first best, as the first roll-up after deploying finds them, a minute before the run.
+    const initial = await history.reevaluateFeeds(new Date(simStart.getTime() - 60_000));
+    await history.rollUp(RETENTION, simStart);
+    await dataSource.query('VACUUM ANALYZE');
+    const seedS = (Date.now() - started) / 1000;
+    console.log(
+      `market: ${(EXCHANGERS * PER_FEED).toLocaleString('en-US')} offers over ${POOL.toLocaleString('en-US')} directions, ` +
+        `${initial.changes.toLocaleString('en-US')} first bests recorded; seeded in ${seedS.toFixed(0)} s`,
+    );
+
+    const readNormalizeMs = measureReadNormalize(pool);
+    const write = [
+      ...(await benchWrite(dataSource, feeds, pool, readNormalizeMs, 'priced like the market', 1)),
+      ...(await benchWrite(dataSource, feeds, pool, readNormalizeMs, 'holding the best of all its directions', 1.01)),
+    ];
+    printTable(
+      `History write: one ${PER_FEED.toLocaleString('en-US')}-offer feed, 10 % changed a poll (median of ${RUNS * 3})`,
+      write,
+    );
+
+    const storage = await benchStorage(dataSource, history, simStart);
+    printTable(`History storage: the whole market for ${MINUTES} simulated minutes, extrapolated to a day`, storage);
+
+    const series = await benchSeries(dataSource, history);
+    printTable('History read: one direction, 90 days of hours', series);
+    console.log(`\nresults written to ${writeResults('history', { runs: RUNS, write, storage, series })}`);
+  } finally {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    await db.drop();
+  }
+}
+
+/** Read + normalize of a 2,000-offer XML feed, as the poll does it (checkFeed), in ms. */
+function measureReadNormalize(pool: PoolDirection[]): number {
+  const context = buildContext(
+    readBundledCatalog().map((c) => ({ ...c, enabled: true })),
+    Object.entries(DEFAULT_CURRENCY_ALIASES),
+  );
+  const body = Buffer.from(
+    `<rates>${pool
+      .slice(0, PER_FEED)
+      .map(
+        (d) =>
+          `<item><from>${d.from}</from><to>${d.to}</to><in>1</in><out>${d.rate}</out><amount>100000</amount><minamount>10 ${d.from}</minamount><maxamount>100000 ${d.from}</maxamount></item>`,
+      )
+      .join('')}</rates>`,
+  );
+  const times: number[] = [];
+  for (let i = 0; i < RUNS + 2; i++) {
+    const t = performance.now();
+    const report = checkFeed(body, { format: 'auto', contentType: 'application/xml' }, context);
+    if (i >= 2) times.push(performance.now() - t);
+    if (report.status !== 'ok' || report.offers.length !== PER_FEED)
+      throw new Error(`the bench feed did not read: ${report.status}, ${report.offers.length} offers`);
+  }
+  return median(times);
+}
+
+/**
+ * One feed's poll write with and without history, alternating; each round changes another 10 % of its
+ * offers (a different tenth, a new rate), so every round with history has bests to move when it holds them.
+ */
+async function benchWrite(
+  dataSource: ReturnType<typeof createDataSource>,
+  feeds: FeedsRepository,
+  pool: PoolDirection[],
+  readNormalizeMs: number,
+  label: string,
+  premium: number,
+): Promise<BenchRow[]> {
+  const [row] = await dataSource.query<Array<{ id: number; exchanger_id: number }>>(
+    `WITH x AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ($1::text, $1::text, 'https://b.example', 'https://b.example/?r=1') RETURNING id)
+     INSERT INTO feeds (exchanger_id, url) SELECT id, 'https://b.example/' || $1::text || '.xml' FROM x RETURNING id, exchanger_id`,
+    [`bench-${String(premium).replace('.', '-')}`],
+  );
+  const feed = { id: row!.id, exchangerId: row!.exchanger_id };
+  const rates = pool.slice(0, PER_FEED).map((d) => new Dec(d.rate).times(premium));
+  let round = 0;
+  // Each round another tenth moves by −3…+3 basis points (never 0).
+  const snapshot = () =>
+    pool.slice(0, PER_FEED).map((d, i) => {
+      if (i % 10 === round % 10) rates[i] = rates[i]!.times(new Dec((round % 7) - 3 || 1).div(10_000).plus(1));
+      return offer(d.from, d.to, rates[i]!.toFixed(6));
+    });
+  const answer = { etag: null, lastModified: null, contentHash: 'x' };
+  const apply = (offers: NormalizedOffer[], recordHistory: boolean) =>
+    feeds.applyAnswer(
+      feed,
+      newFeedRun('schedule', 'ok', { startedAt: new Date() }),
+      answer,
+      offers,
+      undefined,
+      recordHistory,
+    );
+  await apply(snapshot(), true);
+  await dataSource.query(`ANALYZE offers`);
+  const changesBefore = await changePoints(dataSource);
+  const write = (recordHistory: boolean) => async () => {
+    round++;
+    const change = await apply(snapshot(), recordHistory);
+    if (change.updated !== PER_FEED / 10) throw new Error(`expected ${PER_FEED / 10} updates, got ${change.updated}`);
+  };
+  const [withoutMs, withMs] = await alternating(RUNS * 3, write(false), write(true));
+  const perRound = ((await changePoints(dataSource)) - changesBefore) / (RUNS * 3 + 3);
+  const historyMs = Math.max(withMs - withoutMs, 0);
+  const pollMs = readNormalizeMs + withMs;
+  const ms = (
+    figure: string,
+    value: number,
+    baselineValue: number,
+    baseline: string,
+    target = '',
+    met: boolean | null = null,
+  ): BenchRow => ({
+    figure,
+    value,
+    unit: 'ms',
+    baseline,
+    baselineValue,
+    ratio: value / baselineValue,
+    target,
+    met,
+  });
+  const poll = `poll: ${readNormalizeMs.toFixed(1)} read + normalize + ${withMs.toFixed(1)} write`;
+  return [
+    ms(`feed ${label}: write without history`, withoutMs, withoutMs, 'the same write without history'),
+    ms(
+      `feed ${label}: write with history (${perRound.toFixed(0)} change points a poll)`,
+      withMs,
+      withoutMs,
+      'the same write without history',
+    ),
+    ms(
+      '  history: share of the poll (read + normalize + write)',
+      historyMs,
+      pollMs,
+      poll,
+      '≤ 5 %',
+      historyMs / pollMs <= 0.05,
+    ),
+  ];
+}
+
+/**
+ * The market moving for MINUTES minutes: every 15 s a tenth of every exchanger's offers take a new rate (one
+ * UPDATE), then every direction's best is recorded at that simulated time (what the exchangers' own writes
+ * record, once per cycle; a write's intermediate bests within a cycle are not simulated) and each minute the
+ * roll-up runs. Sizes are of the tables as they stand (no VACUUM FULL), their growth over the run per day.
+ */
+async function benchStorage(
+  dataSource: ReturnType<typeof createDataSource>,
+  history: HistoryRepository,
+  simStart: Date,
+): Promise<BenchRow[]> {
+  const sizes = async () => {
+    const [row] = await dataSource.query<
+      Array<{ minutes: string; changes: string; hours: string; days: string; directions: string }>
+    >(
+      `SELECT pg_total_relation_size('history_minutes') AS minutes, pg_total_relation_size('history_changes') AS changes,
+              pg_total_relation_size('history_hours') AS hours, pg_total_relation_size('history_days') AS days,
+              pg_total_relation_size('history_directions') AS directions`,
+    );
+    return {
+      minutes: Number(row!.minutes),
+      changes: Number(row!.changes),
+      hours: Number(row!.hours),
+      days: Number(row!.days),
+    };
+  };
+  const pairs = (
+    await dataSource.query<Array<{ from: string; to: string }>>(
+      `SELECT DISTINCT from_code AS "from", to_code AS "to" FROM offers`,
+    )
+  ).map((p) => [p.from, p.to] as const);
+  const before = await sizes();
+  const changesBefore = await changePoints(dataSource);
+  let recordMs = 0;
+  const rollUpMs: number[] = [];
+  const started = Date.now();
+  for (let minute = 0; minute < MINUTES; minute++) {
+    for (let cycle = 0; cycle < 60 / CYCLE_SECONDS; cycle++) {
+      const n = minute * (60 / CYCLE_SECONDS) + cycle + 1;
+      const at = new Date(simStart.getTime() + n * CYCLE_SECONDS * 1000);
+      await dataSource.query(
+        `UPDATE offers SET rate = round(rate * (1 + ((abs(hashtext(feed_id || '>' || from_code || '>' || to_code || '>' || $1)) % 21) - 10) / 10000.0), 8),
+                amount_out = round(rate * (1 + ((abs(hashtext(feed_id || '>' || from_code || '>' || to_code || '>' || $1)) % 21) - 10) / 10000.0), 8),
+                updated_at = $2
+         WHERE abs(hashtext(from_code || to_code || feed_id || '>' || $1)) % 10 = 0`,
+        [n, at],
+      );
+      const t = performance.now();
+      await history.reevaluate(pairs, at);
+      recordMs += performance.now() - t;
+    }
+    const t = performance.now();
+    await history.rollUp(RETENTION, new Date(simStart.getTime() + (minute + 1) * 60_000 + CYCLE_SECONDS * 1000));
+    rollUpMs.push(performance.now() - t);
+    process.stdout.write(
+      `  simulated minute ${minute + 1}/${MINUTES} (${((Date.now() - started) / 1000).toFixed(0)} s)\r`,
+    );
+  }
+  const after = await sizes();
+  const [{ n: minuteRows }] = (await dataSource.query<Array<{ n: number }>>(
+    `SELECT count(*)::int AS n FROM history_minutes WHERE bucket >= $1`,
+    [simStart],
+  )) as [{ n: number }];
+  const points = (await changePoints(dataSource)) - changesBefore;
+  const perDay = (bytes: number) => ((bytes / MINUTES) * 1440) / MB;
+  const mb = (figure: string, bytes: number, target = '', met: boolean | null = null): BenchRow => ({
+    figure,
+    value: perDay(bytes),
+    unit: 'MB/day',
+    baseline: `${MINUTES} min grew ${(bytes / MB).toFixed(1)} MB`,
+    baselineValue: bytes / MB,
+    ratio: perDay(bytes) / (bytes / MB),
+    target,
+    met,
+  });
+  const minutes = after.minutes - before.minutes;
+  const changes = after.changes - before.changes;
+  console.log(
+    `\n  ${(minuteRows / MINUTES).toFixed(0)} minute buckets and ${(points / MINUTES).toFixed(0)} change points a simulated minute ` +
+      `(${(minutes / Math.max(minuteRows, 1)) | 0} bytes a minute bucket with its index); recording all ${pairs.length.toLocaleString('en-US')} ` +
+      `directions took ${(recordMs / (MINUTES * 4)).toFixed(0)} ms a cycle; hour and day buckets grew ` +
+      `${((after.hours - before.hours + after.days - before.days) / MB).toFixed(1)} MB (rewritten in place as their hour and day go on)`,
+  );
+  return [
+    mb('minute buckets (history_minutes)', minutes, '≤ 200 MB/day', perDay(minutes) <= 200),
+    mb('change points (history_changes, kept as long as minutes)', changes),
+    mb('minute data: both', minutes + changes, '≤ 200 MB/day', perDay(minutes + changes) <= 200),
+    {
+      figure: 'the roll-up job (median of its runs)',
+      value: median(rollUpMs),
+      unit: 'ms',
+      baseline: 'its 60 s period',
+      baselineValue: 60_000,
+      ratio: median(rollUpMs) / 60_000,
+      target: '',
+      met: null,
+    },
+  ];
+}
+
+/** 90 days of hour buckets for SERIES_DIRECTIONS directions, then one direction's 90-day hourly series. */
+async function benchSeries(
+  dataSource: ReturnType<typeof createDataSource>,
+  history: HistoryRepository,
+): Promise<BenchRow[]> {
+  const directions = await dataSource.query<Array<{ id: number; from: string; to: string }>>(
+    `SELECT id, from_code AS "from", to_code AS "to" FROM history_directions WHERE city = '' ORDER BY id LIMIT $1`,
+    [SERIES_DIRECTIONS],
+  );
+  await dataSource.query(
+    `INSERT INTO history_hours (direction_id, bucket, open, high, low, close, offers)
+     SELECT d, h, 100 + (g % 13), 101 + (g % 13), 99 + (g % 13), 100.5 + (g % 13), 100
+     FROM unnest($1::int[]) d, generate_series(date_bin('1 hour', now() - interval '90 days', '2000-01-01Z'), now(), interval '1 hour') WITH ORDINALITY AS s(h, g)
+     ON CONFLICT DO NOTHING`,
+    [directions.map((d) => d.id)],
+  );
+  // As the roll-up leaves it in production: folded up to this minute.
+  await dataSource.query(`UPDATE history_rollup SET folded_until = date_bin('1 minute', now(), '2000-01-01Z')`);
+  await dataSource.query(`VACUUM ANALYZE history_hours`);
+  const target = directions[Math.floor(directions.length / 2)]!;
+  let points = 0;
+  const queryMs = await medianMs(async () => {
+    const series = await history.series({
+      from: target.from,
+      to: target.to,
+      resolution: 'hour',
+      since: new Date(Date.now() - 90 * 86_400_000),
+    });
+    points = series.length;
+  }, RUNS * 3);
+  const client = new Client({ connectionString: (dataSource.options as { url: string }).url });
+  await client.connect();
+  const bareMs = await medianMs(() => client.query(`SELECT 1`), RUNS * 3).finally(() => client.end());
+  return [
+    {
+      figure: `90-day hourly series (${points.toLocaleString('en-US')} points)`,
+      value: queryMs,
+      unit: 'ms',
+      baseline: 'a bare SELECT 1 round trip',
+      baselineValue: bareMs,
+      ratio: queryMs / bareMs,
+      target: '≤ 20 ms',
+      met: queryMs <= 20,
+    },
+  ];
+}
+
+async function changePoints(dataSource: ReturnType<typeof createDataSource>): Promise<number> {
+  const [row] = await dataSource.query<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM history_changes`);
+  return row!.n;
+}
+
+/** Medians of `a` and `b` over `runs` rounds each, taken in turn (after three warm-up rounds each). */
+async function alternating(
+  runs: number,
+  a: () => Promise<unknown>,
+  b: () => Promise<unknown>,
+): Promise<[number, number]> {
+  const times: [number[], number[]] = [[], []];
+  for (let i = 0; i < runs + 3; i++) {
+    for (const [k, fn] of [a, b].entries()) {
+      const t = performance.now();
+      await fn();
+      if (i >= 3) times[k]!.push(performance.now() - t);
+    }
+  }
+  return [median(times[0]), median(times[1])];
+}
+
+function median(xs: number[]): number {
+  return [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+}
+
+interface PoolDirection {
+  from: string;
+  to: string;
+  rate: string;
+}
+
+/** `n` distinct directions over the catalog, each with a centre rate. */
+function directionPool(n: number): PoolDirection[] {
+  const codes = readBundledCatalog().map((c) => c.code);
+  const seen = new Set<string>();
+  const pool: PoolDirection[] = [];
+  for (let i = 0; pool.length < n; i++) {
+    const from = codes[i % codes.length]!;
+    const to = codes[(i * 7 + 1 + Math.floor(i / codes.length)) % codes.length]!;
+    if (from === to || seen.has(`${from}>${to}`)) continue;
+    seen.add(`${from}>${to}`);
+    pool.push({ from, to, rate: (((i % 997) + 1) * 1.37).toFixed(4) });
+  }
+  return pool;
+}
+
+/**
+ * EXCHANGERS − 2 fresh feeds of PER_FEED offers each over the pool (the two bench feeds are the rest):
+ * exchanger k publishes pool directions k·step … k·step + PER_FEED − 1 (cyclic), at the centre rate ±0.5 %.
+ */
+async function seedMarket(dataSource: ReturnType<typeof createDataSource>, pool: PoolDirection[]): Promise<void> {
+  await dataSource.query(
+    `INSERT INTO exchangers (slug, name, site_url, referral_url) SELECT 'ex-' || g, 'Exchanger ' || g, 'https://ex' || g || '.example', 'https://ex' || g || '.example/?rid=1' FROM generate_series(1, $1) g`,
+    [EXCHANGERS - 2],
+  );
+  // Confirmed "in the future" with a month-long stale limit: shown for the whole run, never due for a poll.
+  await dataSource.query(
+    `INSERT INTO feeds (exchanger_id, url, last_success_at, last_status, stale_after_s, interval_s) SELECT id, 'https://ex' || id || '.example/rates.xml', now() + interval '1 day', 'ok', 86400 * 30, 86400 FROM exchangers`,
+  );
+  await dataSource.query(
+    `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, amount_in, amount_out, rate, reserve, fp)
+     SELECT f.id, f.exchanger_id, p.f, p.t, 1, x.rate, x.rate, 100000 + j, f.id * 100000 + j
+     FROM feeds f
+     CROSS JOIN generate_series(0, $1 - 1) j
+     JOIN unnest($4::text[], $5::text[], $6::numeric[]) WITH ORDINALITY AS p(f, t, r, ord) ON p.ord - 1 = (f.exchanger_id * $2 + j) % $3
+     CROSS JOIN LATERAL (SELECT round(p.r * (1 + (((f.id * 7919 + j) % 101) - 50) / 10000.0), 6) AS rate) x`,
+    [
+      PER_FEED,
+      Math.max(1, Math.floor(pool.length / EXCHANGERS)),
+      pool.length,
+      pool.map((p) => p.from),
+      pool.map((p) => p.to),
+      pool.map((p) => p.rate),
+    ],
+  );
+}
+
+function offer(from: string, to: string, rate: string): NormalizedOffer {
+  return {
+    from,
+    to,
+    city: null,
+    in: '1',
+    out: rate,
+    rate,
+    reserve: '100000',
+    fromMin: '10',
+    fromMax: '100000',
+    toMin: null,
+    toMax: null,
+    fromFee: [],
+    toFee: [],
+    minFee: [],
+    flags: [],
+    floating: null,
+    delayMinutes: null,
+  };
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
