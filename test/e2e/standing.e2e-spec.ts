@@ -25,6 +25,7 @@ interface RatesBody {
 }
 
 const ZERO: Counts = { positive: 0, neutral: 0, negative: 0, claimsOpen: 0 };
+const ADMIN_KEY = 'standing-test-admin-key-0123456789abcdef';
 
 /**
  * Standing on every rate (issue 19): /v1/rates and /v1/exchangers carry each exchanger's review counts,
@@ -69,6 +70,7 @@ describe('standing beside the rates', () => {
     api = await startApi(
       loadConfig({
         DATABASE_URL: db.url,
+        ADMIN_API_KEY: ADMIN_KEY,
         PORT: '0',
         HOST: '127.0.0.1',
         LOG_LEVEL: 'silent',
@@ -186,6 +188,28 @@ describe('standing beside the rates', () => {
     expect((await onRates('aura', '&amount=0.25')).reviews.positive).toBe(2);
     await published('aura', 'positive');
     expect((await onRates('aura', '&amount=0.75')).reviews.positive).toBe(3);
+  });
+
+  it('drops cached answers on a moderation act through the admin API: the very same URLs show the new counts', async () => {
+    // Cached now, and stale: the test before changed the counts through the repository, which announces nothing.
+    await onRates('aura');
+    await onList('aura');
+    const truth = (await reviews.standing([ids.get('aura')!])).get(ids.get('aura')!)!;
+    const review = await reviews.submitReview({
+      exchangerId: ids.get('aura')!,
+      tone: 'neutral',
+      text: uniqueText(),
+      visitor: newVisitor(secret),
+    });
+    const publish = await http(`${api.url}/v1/admin/reviews/${review.id}/publish`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    expect(publish.status).toBe(200);
+    const expected = { ...truth, neutral: truth.neutral + 1 };
+    expect((await onRates('aura')).reviews).toEqual(expected);
+    expect((await onList('aura')).reviews).toEqual(expected);
+    expect((await get<Standing>('/v1/exchangers/aura')).reviews).toEqual(expected);
   });
 
   it('never counts reviews per request: the answer reads the maintained row, so a row set by hand is what it shows', async () => {

@@ -22,7 +22,9 @@ export class ExchangersController {
   @Get()
   @ApiOperation({
     summary: 'The active exchangers',
-    description: 'Every active exchanger by name, with its count of shown offers and whether its feeds are fresh.',
+    description:
+      'Every active exchanger by name, with its count of shown offers, whether its feeds are fresh, and its ' +
+      'standing: published reviews by tone, open claims and when it was listed.',
   })
   @ApiCacheableOk(PublicExchangerListDto)
   async list(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {

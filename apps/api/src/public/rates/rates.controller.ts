@@ -44,6 +44,7 @@ export class RatesController implements OnModuleInit {
     description:
       'The shown offers of a direction (from, to and, for cash, city), ranked best first; with `amount`, what ' +
       'each offer gives for it (side=give) or takes to get it (side=get). `exclude` hides offers by flag. ' +
+      "Each row's exchanger carries its standing: published reviews by tone, open claims, listing date. " +
       'Unknown currency → 404; from equal to to, an unknown flag or a city that is not a catalog code → 400.',
   })
   @ApiCacheableOk(RatesTableDto)
