@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     await migrateAndSeed(db.url);
     await dataSource.initialize();
     await seedMarket(dataSource, pool);
+    await dataSource.query('VACUUM ANALYZE');
     const feeds = new FeedsRepository(dataSource);
     const history = new HistoryRepository(dataSource);
     const simStart = new Date('2026-01-01T00:00:00Z');

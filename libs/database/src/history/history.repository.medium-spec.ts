@@ -293,7 +293,7 @@ describe('rate history', () => {
     for (let i = 1; i < chain.length; i++) expect(chain[i]!.previous).toBe(chain[i - 1]!.rate);
   });
 
-  it('prunes each resolution past its own retention (0 keeps for ever), change points with the minutes', async () => {
+  it('prunes each resolution past its own retention (0 keeps for ever), change points after a day', async () => {
     const a = await exchanger('old');
     await write(a, [offerOf({ from: 'BTC', to: 'LTC', rate: '500' })]);
     const [{ id }] = (await dataSource.query<Array<{ id: number }>>(
@@ -301,7 +301,12 @@ describe('rate history', () => {
     )) as [{ id: number }];
     const now = at('2026-06-01T00:00:00Z');
     const ago = (days: number) => new Date(now.getTime() - days * 86_400_000);
-    await dataSource.query(`UPDATE history_changes SET at = $2 WHERE direction_id = $1`, [id, ago(8)]);
+    await write(a, [offerOf({ from: 'BTC', to: 'LTC', rate: '501' })]);
+    // Two change points: one of two days ago (pruned), one of an hour ago (kept).
+    await dataSource.query(
+      `UPDATE history_changes c SET at = CASE WHEN c.rate = 500 THEN $2::timestamptz ELSE $3::timestamptz END WHERE direction_id = $1`,
+      [id, ago(2), new Date(now.getTime() - 3_600_000)],
+    );
     await dataSource.query(`UPDATE history_rollup SET folded_until = $1`, [now]);
     for (const [table, days] of [
       ['history_minutes', [8, 6]],
@@ -324,7 +329,9 @@ describe('rate history', () => {
     const result = await history.rollUp(RETENTION, now);
     // (Other tests' old points go too: the counts are of the whole database.)
     expect(result.pruned).toMatchObject({ day: 0 });
-    expect(await dataSource.query(`SELECT 1 FROM history_changes WHERE direction_id = $1`, [id])).toEqual([]);
+    expect(
+      await dataSource.query(`SELECT rate::text AS rate FROM history_changes WHERE direction_id = $1`, [id]),
+    ).toEqual([{ rate: '501' }]);
     expect(await ages('history_minutes')).toEqual([6]);
     expect(await ages('history_hours')).toEqual([89]);
     expect(await ages('history_days')).toEqual([1000, 1]);

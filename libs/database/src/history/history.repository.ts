@@ -35,6 +35,8 @@ export const MAX_HISTORY_POINTS = 3_000;
 
 /** Change points folded again on each roll-up before where the last one stopped: writes that committed late. */
 const REFOLD_MINUTES = 5;
+/** How long change points are kept at most, in seconds (see changePointsKept). */
+const CHANGE_POINTS_KEPT = 86_400;
 /** Pairs re-evaluated per transaction (each takes the recording locks of its pairs). */
 const REEVALUATE_CHUNK = 1_000;
 /** The roll-up's own advisory lock (one roll-up at a time in a fleet; the recording slots are 0–15). */
@@ -94,7 +96,7 @@ export class HistoryRepository {
    * Folds the change points since the last roll-up (and the REFOLD_MINUTES before it, for writes that
    * committed late) into minute buckets, those minutes' hours into hour buckets and those hours' days into
    * day buckets, each recomputed whole from the finer one — so running it again gives the same buckets —
-   * then prunes each resolution past its retention (change points with the minutes). Complete minutes only
+   * then prunes each resolution past its retention (change points after a day, see changePointsKept). Complete minutes only
    * (before `now`'s minute): the rest is the tail `series` reads from the change points.
    */
   async rollUp(retention: HistoryRetention, now = new Date()): Promise<RollUpResult> {
@@ -128,7 +130,7 @@ export class HistoryRepository {
       }
       await tx.query(`UPDATE history_rollup SET folded_until = $1`, [cutoff]);
       result.foldedUntil = cutoff.toISOString();
-      result.pruned.changes = await prune(tx, 'history_changes', 'at', retention.minute, now);
+      result.pruned.changes = await prune(tx, 'history_changes', 'at', changePointsKept(retention), now);
       for (const resolution of ['minute', 'hour', 'day'] as const)
         result.pruned[resolution] = await prune(
           tx,
@@ -196,6 +198,14 @@ export class HistoryRepository {
     );
     return { feeds: flips.length, pairs: pairs.length, changes };
   }
+}
+
+/**
+ * Change points are kept a day (or as long as minutes, when that is shorter): long enough for the tail the
+ * series reads and for folding again, while the minute buckets hold what they said at a minute's resolution.
+ */
+export function changePointsKept(retention: HistoryRetention): number {
+  return retention.minute === 0 ? CHANGE_POINTS_KEPT : Math.min(retention.minute, CHANGE_POINTS_KEPT);
 }
 
 /** Runs a writing statement (`… RETURNING 1`) and answers how many rows it wrote. */
