@@ -10,7 +10,7 @@
  *    table sizes (pg_total_relation_size) extrapolated to a day;
  * 3. a 90-day hourly series of one direction among BENCH_HISTORY_SERIES_DIRECTIONS (200) with 90 days of
  *    hour buckets each.
- * Medians of BENCH_RUNS (9) × 3 rounds. Needs the PostgreSQL of TEST_POSTGRES_URL (127.0.0.1:5432).
+ * Medians of BENCH_RUNS (9) × 3 rounds; BENCH_HISTORY_ONLY=write measures only the first. Needs the PostgreSQL of TEST_POSTGRES_URL (127.0.0.1:5432).
  */
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
@@ -33,6 +33,8 @@ const PER_FEED = Number(process.env.BENCH_HISTORY_OFFERS ?? 2_000);
 const POOL = Number(process.env.BENCH_HISTORY_DIRECTIONS ?? 10_000);
 const MINUTES = Number(process.env.BENCH_HISTORY_MINUTES ?? 10);
 const SERIES_DIRECTIONS = Number(process.env.BENCH_HISTORY_SERIES_DIRECTIONS ?? 200);
+/** BENCH_HISTORY_ONLY=write measures only the write's share of a poll. */
+const ONLY = process.env.BENCH_HISTORY_ONLY ?? '';
 const CYCLE_SECONDS = 15;
 const RETENTION = { minute: 7 * 86_400, hour: 90 * 86_400, day: 0 };
 const MB = 1024 * 1024;
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
       write,
     );
 
+    if (ONLY === 'write') return;
     const storage = await benchStorage(dataSource, history, simStart);
     printTable(`History storage: the whole market for ${MINUTES} simulated minutes, extrapolated to a day`, storage);
 
@@ -234,10 +237,10 @@ async function benchStorage(
       const n = minute * (60 / CYCLE_SECONDS) + cycle + 1;
       const at = new Date(simStart.getTime() + n * CYCLE_SECONDS * 1000);
       await dataSource.query(
-        `UPDATE offers SET rate = round(rate * (1 + ((abs(hashtext(feed_id || '>' || from_code || '>' || to_code || '>' || $1)) % 21) - 10) / 10000.0), 8),
-                amount_out = round(rate * (1 + ((abs(hashtext(feed_id || '>' || from_code || '>' || to_code || '>' || $1)) % 21) - 10) / 10000.0), 8),
+        `UPDATE offers SET rate = round(rate * (1 + (mod(hashtext(feed_id || '>' || from_code || '>' || to_code || '>' || $1)::bigint + 2147483648, 21) - 10) / 10000.0), 8),
+                amount_out = round(rate * (1 + (mod(hashtext(feed_id || '>' || from_code || '>' || to_code || '>' || $1)::bigint + 2147483648, 21) - 10) / 10000.0), 8),
                 updated_at = $2
-         WHERE abs(hashtext(from_code || to_code || feed_id || '>' || $1)) % 10 = 0`,
+         WHERE mod(hashtext(from_code || to_code || feed_id || '>' || $1)::bigint + 2147483648, 10) = 0`,
         [n, at],
       );
       const t = performance.now();
