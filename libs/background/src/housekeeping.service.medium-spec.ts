@@ -95,6 +95,30 @@ describe('HousekeepingService', () => {
     expect(await history.history('BTC', 'ETH', '', new Date(0))).toHaveLength(1);
   });
 
+  it('rolls the rate history up: a fresh feed of an active exchanger is found, its best recorded, folded and readable', async () => {
+    const { feedId } = await createExchangerWithFeed(dataSource, 'rolled', 'https://rolled.example/rates.xml');
+    await dataSource.query(
+      `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, amount_in, amount_out, rate, fp)
+       SELECT id, exchanger_id, 'XMR', 'LTC', 1, 0.75, 0.75, 1 FROM feeds WHERE id = $1`,
+      [feedId],
+    );
+    // Its offer appeared without a write through the poll (as a feed coming back does): the roll-up's re-evaluation finds it.
+    await dataSource.query(`UPDATE feeds SET last_success_at = now() WHERE id = $1`, [feedId]);
+    const result = (await housekeeping.run(JOBS.rollUpHistory)) as {
+      reevaluated: { changes: number };
+      rolledUp: { ran: boolean };
+    };
+    expect(result.reevaluated.changes).toBeGreaterThanOrEqual(1);
+    expect(result.rolledUp.ran).toBe(true);
+    const series = await new HistoryRepository(dataSource).series({
+      from: 'XMR',
+      to: 'LTC',
+      resolution: 'hour',
+      since: new Date(Date.now() - 3_600_000),
+    });
+    expect(series.map((p) => [p.close, p.offers])).toEqual([['0.75', 1]]);
+  });
+
   it('prunes feed runs', async () => {
     expect(await housekeeping.run(JOBS.pruneRuns)).toEqual({ pruned: expect.any(Number) as number });
   });
