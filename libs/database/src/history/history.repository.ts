@@ -96,8 +96,8 @@ export class HistoryRepository {
    * Folds the change points since the last roll-up (and the REFOLD_MINUTES before it, for writes that
    * committed late) into minute buckets, those minutes' hours into hour buckets and those hours' days into
    * day buckets, each recomputed whole from the finer one — so running it again gives the same buckets —
-   * then prunes each resolution past its retention (change points after a day, see changePointsKept). Complete minutes only
-   * (before `now`'s minute): the rest is the tail `series` reads from the change points.
+   * then prunes each resolution past its retention (change points after a day, see changePointsKept).
+   * Complete minutes only (before `now`'s minute): the rest is the tail `series` reads from the change points.
    */
   async rollUp(retention: HistoryRetention, now = new Date()): Promise<RollUpResult> {
     return this.dataSource.transaction(async (tx) => {
