@@ -44,7 +44,14 @@ describe('the reputation migration', () => {
   });
 
   it('rolls back: the down migration drops the reputation tables and the key scope', async () => {
-    await dataSource.undoLastMigration();
+    // Later migrations are undone first, down to and including this one.
+    for (;;) {
+      const [last] = await dataSource.query<Array<{ name: string }>>(
+        `SELECT name FROM migrations ORDER BY id DESC LIMIT 1`,
+      );
+      await dataSource.undoLastMigration();
+      if (last?.name === 'Reputation1764073100000') break;
+    }
     const left = await dataSource.query<Array<{ name: string }>>(
       `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'
          AND tablename IN ('reviews', 'claims', 'claim_events', 'moderation_audit', 'exchanger_standing')
