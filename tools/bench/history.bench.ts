@@ -25,6 +25,7 @@ import {
 import { Dec, DEFAULT_CURRENCY_ALIASES, NormalizedOffer } from '@app/domain';
 import { buildContext, checkFeed } from '@app/feeds';
 import { BenchRow, medianMs, printTable, writeResults } from './bench-kit';
+import { directionPool, PoolDirection } from './rate-guard-market';
 import { createScratchDatabase } from './scratch-database';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
@@ -371,27 +372,6 @@ async function alternating(
 
 function median(xs: number[]): number {
   return [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-}
-
-interface PoolDirection {
-  from: string;
-  to: string;
-  rate: string;
-}
-
-/** `n` distinct directions over the catalog, each with a centre rate. */
-function directionPool(n: number): PoolDirection[] {
-  const codes = readBundledCatalog().map((c) => c.code);
-  const seen = new Set<string>();
-  const pool: PoolDirection[] = [];
-  for (let i = 0; pool.length < n; i++) {
-    const from = codes[i % codes.length]!;
-    const to = codes[(i * 7 + 1 + Math.floor(i / codes.length)) % codes.length]!;
-    if (from === to || seen.has(`${from}>${to}`)) continue;
-    seen.add(`${from}>${to}`);
-    pool.push({ from, to, rate: (((i % 997) + 1) * 1.37).toFixed(4) });
-  }
-  return pool;
 }
 
 /**

@@ -229,14 +229,14 @@ async function timedGuard(
   return times.sort((x, y) => x - y)[Math.floor(times.length / 2)]!;
 }
 
-interface PoolDirection {
+export interface PoolDirection {
   from: string;
   to: string;
   rate: string;
 }
 
 /** `n` distinct directions over the catalog, each with a centre rate. */
-function directionPool(n: number): PoolDirection[] {
+export function directionPool(n: number): PoolDirection[] {
   const codes = readBundledCatalog().map((c) => c.code);
   const seen = new Set<string>();
   const pool: PoolDirection[] = [];

@@ -579,7 +579,7 @@ export type PublicReviewListDto = {
      */
     items: Array<PublicReviewDto>;
     /**
-     * the cursor of the next page; null at the end
+     * the cursor of the next page (pass it as `cursor`); null on the last page
      */
     nextCursor: string | null;
 };
@@ -657,7 +657,7 @@ export type PublicClaimListDto = {
      */
     items: Array<PublicClaimDto>;
     /**
-     * the cursor of the next page; null at the end
+     * the cursor of the next page (pass it as `cursor`); null on the last page
      */
     nextCursor: string | null;
 };
@@ -1336,7 +1336,7 @@ export type ReviewQueueDto = {
      */
     items: Array<QueuedReviewDto>;
     /**
-     * the cursor of the next page
+     * the cursor of the next page (pass it as `cursor`); null on the last page
      */
     nextCursor: string | null;
     /**
@@ -1456,7 +1456,7 @@ export type ClaimQueueDto = {
      */
     items: Array<QueuedClaimDto>;
     /**
-     * the cursor of the next page
+     * the cursor of the next page (pass it as `cursor`); null on the last page
      */
     nextCursor: string | null;
 };
@@ -1682,7 +1682,7 @@ export type CabinetReviewListDto = {
      */
     items: Array<CabinetReviewDto>;
     /**
-     * the cursor of the next page; null at the end
+     * the cursor of the next page (pass it as `cursor`); null on the last page
      */
     nextCursor: string | null;
 };
@@ -1735,7 +1735,7 @@ export type CabinetClaimListDto = {
      */
     items: Array<CabinetClaimDto>;
     /**
-     * the cursor of the next page; null at the end
+     * the cursor of the next page (pass it as `cursor`); null on the last page
      */
     nextCursor: string | null;
 };

@@ -3,6 +3,7 @@ import { IsString } from 'class-validator';
 import { EXCHANGER_STATUSES, REPLY_MAX, REPLY_MIN } from '@app/domain';
 import { TimeWindowQuery } from '../common/validation';
 import { DATE_TIME, TimeWindowDto } from '../admin/admin-docs';
+import { ApiNextCursor } from '../common/paging';
 import { PublicClaimDto, PublicReviewDto } from '../public/reputation/reputation.dto';
 
 /** The exchanger's counts next to its rates, as `/v1/rates` shows them. */
@@ -80,12 +81,7 @@ export class CabinetReviewDto extends PublicReviewDto {}
 export class CabinetReviewListDto {
   @ApiProperty({ type: [CabinetReviewDto], description: 'published reviews, newest first' })
   items!: CabinetReviewDto[];
-  @ApiProperty({
-    type: String,
-    nullable: true,
-    example: null,
-    description: 'the cursor of the next page; null at the end',
-  })
+  @ApiNextCursor()
   nextCursor!: string | null;
 }
 
@@ -101,11 +97,6 @@ export class CabinetClaimDto extends PublicClaimDto {
 export class CabinetClaimListDto {
   @ApiProperty({ type: [CabinetClaimDto], description: 'claims a moderator accepted, newest first' })
   items!: CabinetClaimDto[];
-  @ApiProperty({
-    type: String,
-    nullable: true,
-    example: null,
-    description: 'the cursor of the next page; null at the end',
-  })
+  @ApiNextCursor()
   nextCursor!: string | null;
 }

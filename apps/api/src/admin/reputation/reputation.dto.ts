@@ -12,6 +12,7 @@ import {
 } from '@app/domain';
 import { QueryLimit, SlugField } from '../../common/validation';
 import { CURSOR_PATTERN } from '../../public/reputation/reputation.dto';
+import { ApiNextCursor } from '../../common/paging';
 import { DATE_TIME, NULLABLE_DATE_TIME } from '../admin-docs';
 
 const ID = { type: String, example: '42', description: 'a decimal string (ids are 64-bit)' } as const;
@@ -124,7 +125,7 @@ export class BurstDto {
 
 export class ReviewQueueDto {
   @ApiProperty({ type: [QueuedReviewDto], description: 'oldest first' }) items!: QueuedReviewDto[];
-  @ApiProperty({ type: String, nullable: true, example: null, description: 'the cursor of the next page' })
+  @ApiNextCursor()
   nextCursor!: string | null;
   @ApiProperty({ type: [BurstDto], description: 'exchangers with pending reviews of a burst, largest first' })
   bursts!: BurstDto[];
@@ -168,7 +169,7 @@ export class QueuedClaimDto extends ModeratedClaimDto {
 
 export class ClaimQueueDto {
   @ApiProperty({ type: [QueuedClaimDto], description: 'oldest first' }) items!: QueuedClaimDto[];
-  @ApiProperty({ type: String, nullable: true, example: null, description: 'the cursor of the next page' })
+  @ApiNextCursor()
   nextCursor!: string | null;
 }
 

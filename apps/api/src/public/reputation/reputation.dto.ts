@@ -10,6 +10,7 @@ import {
   TEXT_MAX,
   TEXT_MIN,
 } from '@app/domain';
+import { ApiNextCursor } from '../../common/paging';
 import { CurrencyCodeField, QueryLimit } from '../../common/validation';
 
 /** An id as the API writes it: a decimal string (ids are 64-bit). */
@@ -104,12 +105,7 @@ export class PublicReviewDto {
 export class PublicReviewListDto {
   @ApiProperty({ type: [PublicReviewDto], description: 'published reviews, newest first' })
   items!: PublicReviewDto[];
-  @ApiProperty({
-    type: String,
-    nullable: true,
-    example: null,
-    description: 'the cursor of the next page; null at the end',
-  })
+  @ApiNextCursor()
   nextCursor!: string | null;
 }
 
@@ -139,11 +135,6 @@ export class PublicClaimDto {
 export class PublicClaimListDto {
   @ApiProperty({ type: [PublicClaimDto], description: 'claims a moderator accepted, newest first' })
   items!: PublicClaimDto[];
-  @ApiProperty({
-    type: String,
-    nullable: true,
-    example: null,
-    description: 'the cursor of the next page; null at the end',
-  })
+  @ApiNextCursor()
   nextCursor!: string | null;
 }
