@@ -7,7 +7,6 @@ import { HousekeepingService } from '@app/background';
 import { FeedPollService } from '@app/ingestion';
 import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
 import { ClickRecorder } from '../../apps/api/src/public/go/click-recorder.service';
-import { BestRateRecorder } from '../../apps/api/src/public/rates/best-rate-recorder.service';
 import { FeedServer } from '../support/feed-server';
 import { http } from '../support/http';
 import { createTestDatabase, TestDatabase } from '../support/services';
@@ -222,21 +221,15 @@ describe('public API', () => {
   });
 
   describe('GET /v1/rates/history', () => {
-    it('gives the best rate a minute for a direction someone looked at, and refuses what it cannot answer', async () => {
-      await client.query(`DELETE FROM best_rate_history`);
-      // A fresh table of the direction notes its best rate (a cached answer does not need to).
-      await get('/v1/rates?from=PMUSD&to=BTC');
-      await get('/v1/rates?from=PMUSD&to=BTC&amount=1');
-      await api.app.get(BestRateRecorder).flush();
-      const history = await get<{ points: Array<{ at: string; rate: string }>; hours: number }>(
+    it('gives the best rate the polls recorded (hours, the older shorthand), and refuses what it cannot answer', async () => {
+      const history = await get<{ resolution: string; points: Array<{ at: string; close: string; high: string }> }>(
         '/v1/rates/history?from=pmusd&to=btc&hours=2',
       );
       expect(history.status).toBe(200);
-      expect(history.body.hours).toBe(2);
-      expect(history.body.points).toHaveLength(1);
+      expect(history.body.resolution).toBe('minute');
       const best = (await get<RatesBody>('/v1/rates?from=PMUSD&to=BTC')).body.items[0]!.rate;
-      expect(history.body.points[0]!.rate).toBe(best);
-      expect(Date.parse(history.body.points[0]!.at) % 60_000).toBe(0);
+      expect(history.body.points.at(-1)!.close).toBe(best);
+      expect(Date.parse(history.body.points.at(-1)!.at) % 60_000).toBe(0);
       expect((await get<{ points: unknown[] }>('/v1/rates/history?from=BTC&to=PMUSD')).body.points).toEqual([]);
       expect((await get('/v1/rates/history?from=PMUSD&to=BTC&hours=100')).status).toBe(400);
       expect((await get('/v1/rates/history?from=NOPE&to=BTC')).status).toBe(404);
@@ -462,9 +455,9 @@ describe('the rate guard over HTTP', () => {
       expect(directions.body.items.find((d) => d.to === 'SBERRUB')).toMatchObject({ offers: 4, bestRate: '6861000' });
       const page = await get<{ directions?: unknown[] }>('/v1/exchangers/typo');
       expect(JSON.stringify(page.body)).not.toContain('6850000000');
-      await api.app.get(BestRateRecorder).flush();
-      const history = await get<{ points: Array<{ rate: string }> }>('/v1/rates/history?from=BTC&to=SBERRUB&hours=1');
-      expect(history.body.points.map((p) => p.rate)).not.toContain('6850000000');
+      const history = await get<{ points: Array<{ high: string }> }>('/v1/rates/history?from=BTC&to=SBERRUB&hours=1');
+      expect(history.body.points.map((p) => p.high)).toContain('6861000');
+      expect(history.body.points.map((p) => p.high)).not.toContain('6850000000');
 
       const held = await get<{ items: Array<Record<string, unknown>>; flagged: Array<Record<string, unknown>> }>(
         '/v1/admin/quarantine',

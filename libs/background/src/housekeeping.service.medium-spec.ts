@@ -1,13 +1,7 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  FeedsRepository,
-  HistoryRepository,
-  PartnersRepository,
-  QuarantineRepository,
-  RateHistoryRepository,
-} from '@app/database';
+import { FeedsRepository, HistoryRepository, PartnersRepository, QuarantineRepository } from '@app/database';
 import { loadConfig } from '@app/config';
 import { FeedScheduler } from '@app/ingestion';
 import { SnapshotChanges } from '@app/messaging';
@@ -41,7 +35,6 @@ describe('HousekeepingService', () => {
       new FeedScheduler(schedules, feeds),
       new PartnerScheduler(schedules, partners),
       feeds,
-      new RateHistoryRepository(dataSource),
       new QuarantineRepository(dataSource),
       new SnapshotChanges(loadConfig({})),
       new HistoryRepository(dataSource),
@@ -82,17 +75,6 @@ describe('HousekeepingService', () => {
       partners: { upserted: [], removed: [] },
       housekeeping: { upserted: [], removed: [] },
     });
-  });
-
-  it('prunes best-rate history older than its retention, and only that', async () => {
-    const history = new RateHistoryRepository(dataSource);
-    const now = Date.now();
-    await history.record([
-      { from: 'BTC', to: 'ETH', city: '', minute: new Date(now - 49 * 3_600_000), rate: '20' },
-      { from: 'BTC', to: 'ETH', city: '', minute: new Date(now - 60_000), rate: '21' },
-    ]);
-    expect(await housekeeping.run(JOBS.pruneRateHistory)).toEqual({ pruned: 1 });
-    expect(await history.history('BTC', 'ETH', '', new Date(0))).toHaveLength(1);
   });
 
   it('rolls the rate history up: a fresh feed of an active exchanger is found, its best recorded, folded and readable', async () => {

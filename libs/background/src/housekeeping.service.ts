@@ -6,7 +6,6 @@ import {
   integrityPolicy,
   IntegrityPolicy,
   QuarantineRepository,
-  RateHistoryRepository,
 } from '@app/database';
 import { SnapshotChanges } from '@app/messaging';
 import { FeedScheduler, ReconcileResult } from '@app/ingestion';
@@ -39,7 +38,6 @@ export class HousekeepingService {
     private readonly feedScheduler: FeedScheduler,
     private readonly partnerScheduler: PartnerScheduler,
     private readonly feeds: FeedsRepository,
-    private readonly history: RateHistoryRepository,
     private readonly quarantine: QuarantineRepository,
     private readonly changes: SnapshotChanges,
     private readonly rateHistory: HistoryRepository,
@@ -56,8 +54,6 @@ export class HousekeepingService {
         return this.reconcileSchedules();
       case JOBS.pruneRuns:
         return { pruned: await this.feeds.pruneRuns() };
-      case JOBS.pruneRateHistory:
-        return { pruned: await this.history.prune() };
       case JOBS.refreshReferences:
         return this.refreshReferences();
       case JOBS.rollUpHistory:

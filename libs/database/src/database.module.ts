@@ -12,7 +12,6 @@ import { FeedRunsRepository } from './repositories/feed-runs.repository';
 import { FeedsRepository } from './repositories/feeds.repository';
 import { OffersRepository } from './repositories/offers.repository';
 import { PartnersRepository } from './repositories/partners.repository';
-import { RateHistoryRepository } from './repositories/rate-history.repository';
 import { ClaimsRepository } from './reputation/claims.repository';
 import { ReputationRepository } from './reputation/reputation.repository';
 import { HistoryRepository } from './history/history.repository';
@@ -28,7 +27,6 @@ const REPOSITORIES = [
   FeedsRepository,
   OffersRepository,
   PartnersRepository,
-  RateHistoryRepository,
   QuarantineRepository,
   ReputationRepository,
   ClaimsRepository,

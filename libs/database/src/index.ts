@@ -16,7 +16,6 @@ export * from './repositories/feed-runs.repository';
 export * from './repositories/feeds.repository';
 export * from './repositories/offers.repository';
 export * from './repositories/partners.repository';
-export * from './repositories/rate-history.repository';
 export * from './repositories/snapshot-writer';
 export * from './runtime-database';
 export * from './seed/catalog-for-people';

@@ -34,6 +34,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'CatalogForPeople1764073000000',
       'Reputation1764073100000',
       'RateHistory1764073200000',
+      'DropBestRateHistory1764073300000',
     ]);
     expect(result.currenciesAdded).toBe(322);
     expect(result.aliasesAdded).toBeGreaterThan(10);
@@ -42,7 +43,6 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'admin_audit',
       'api_keys',
       'app_secrets',
-      'best_rate_history',
       'catalog_version',
       'cities',
       'city_aliases',

@@ -17,8 +17,6 @@ export const JOBS = {
   reconcileFeeds: 'reconcile-feeds',
   /** Housekeeping on the feed-poll queue: bounded retention of feed runs. */
   pruneRuns: 'prune-runs',
-  /** Housekeeping on the feed-poll queue: best-rate history older than its retention. */
-  pruneRateHistory: 'prune-rate-history',
   /** Housekeeping on the feed-poll queue: every direction's reference rate for the rate guard. */
   refreshReferences: 'refresh-references',
   /** Housekeeping on the feed-poll queue: rate history's bests moved without a write, roll-ups and retention. */
@@ -27,11 +25,7 @@ export const JOBS = {
 } as const;
 export type JobName = (typeof JOBS)[keyof typeof JOBS];
 export type HousekeepingJobName =
-  | typeof JOBS.reconcileFeeds
-  | typeof JOBS.pruneRuns
-  | typeof JOBS.pruneRateHistory
-  | typeof JOBS.refreshReferences
-  | typeof JOBS.rollUpHistory;
+  typeof JOBS.reconcileFeeds | typeof JOBS.pruneRuns | typeof JOBS.refreshReferences | typeof JOBS.rollUpHistory;
 
 /** Why a poll happens; stored on the feed run. */
 export type PollTrigger = 'schedule' | 'manual';
@@ -86,7 +80,6 @@ export const JOB_OPTIONS: Readonly<Record<JobName, DefaultJobOptions>> = {
   [JOBS.syncPartner]: PARTNER_SYNC_JOB_OPTIONS,
   [JOBS.reconcileFeeds]: HOUSEKEEPING_JOB_OPTIONS,
   [JOBS.pruneRuns]: HOUSEKEEPING_JOB_OPTIONS,
-  [JOBS.pruneRateHistory]: HOUSEKEEPING_JOB_OPTIONS,
   [JOBS.refreshReferences]: HOUSEKEEPING_JOB_OPTIONS,
   [JOBS.rollUpHistory]: HOUSEKEEPING_JOB_OPTIONS,
 };
@@ -109,7 +102,6 @@ export type ScheduleFamily = keyof typeof SCHEDULE_FAMILIES;
 export const HOUSEKEEPING = {
   reconcileFeeds: { schedulerId: 'housekeeping:reconcile-feeds', job: JOBS.reconcileFeeds, every: 60_000 },
   pruneRuns: { schedulerId: 'housekeeping:prune-runs', job: JOBS.pruneRuns, every: 10 * 60_000 },
-  pruneRateHistory: { schedulerId: 'housekeeping:prune-rate-history', job: JOBS.pruneRateHistory, every: 60 * 60_000 },
   refreshReferences: {
     schedulerId: 'housekeeping:refresh-references',
     job: JOBS.refreshReferences,

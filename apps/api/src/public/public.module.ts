@@ -11,7 +11,6 @@ import { ClickRecorder } from './go/click-recorder.service';
 import { GoController } from './go/go.controller';
 import { RedirectService } from './go/redirect.service';
 import { PublicCache } from './public-cache.service';
-import { BestRateRecorder } from './rates/best-rate-recorder.service';
 import { DirectionBooks } from './rates/direction-books.service';
 import { RatesController } from './rates/rates.controller';
 import { RatesService } from './rates/rates.service';
@@ -40,7 +39,6 @@ import { VisitorIdentities } from './reputation/visitor-identities.service';
     ExchangerProfilesService,
     RedirectService,
     ClickRecorder,
-    BestRateRecorder,
     PublicReputationService,
     VisitorIdentities,
   ],

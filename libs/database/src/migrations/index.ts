@@ -9,6 +9,7 @@ import { RateIntegrity1764072800000 } from './1764072800000-rate-integrity';
 import { CatalogForPeople1764073000000 } from './1764073000000-catalog-for-people';
 import { Reputation1764073100000 } from './1764073100000-reputation';
 import { RateHistory1764073200000 } from './1764073200000-rate-history';
+import { DropBestRateHistory1764073300000 } from './1764073300000-drop-best-rate-history';
 
 /** Every migration, in order. Listed explicitly so the same list works from sources and from dist. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   CatalogForPeople1764073000000,
   Reputation1764073100000,
   RateHistory1764073200000,
+  DropBestRateHistory1764073300000,
 ];

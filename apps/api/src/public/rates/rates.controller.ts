@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, OnModuleInit, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiOperation } from '@nestjs/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { ApiErrors } from '../../common/api-errors.decorator';
@@ -65,20 +65,32 @@ export class RatesController implements OnModuleInit {
     );
   }
 
-  /** The best rate of a direction a minute over the last hours (the minutes in which someone looked at it). */
+  /** The best rate of a direction over time, from the history the workers record of every direction. */
   @Get('history')
   @ApiOperation({
-    summary: 'The best rate of a direction over the last hours',
+    summary: 'The best rate of a direction over time',
     description:
-      'The best rate a minute, oldest first, over the last `hours` (default 6, at most 48): only the minutes ' +
-      'in which someone looked at the direction. Unknown currency → 404.',
+      'The best shown rate of a direction (and city) in minute, hour or day buckets (open, high, low, close, ' +
+      'offers shown at the close), oldest first, recorded by the workers for every direction whether or not ' +
+      'anyone looked at it. Only buckets in which the best changed are listed: between two points the rate ' +
+      'stayed at the close of the first. `since` defaults to 6 hours (minute), 7 days (hour) or 365 days (day) ' +
+      'before `until` (default now); minutes are kept 7 days and hours 90 days by default (HISTORY_RETENTION). ' +
+      '`hours=1…48` is kept for older clients: the same as resolution=minute&since=now − hours. ' +
+      'Unknown currency → 404; a range of more than 3000 buckets → 400 (narrow it or ask for a coarser resolution).',
   })
-  @ApiOkResponse({ type: RateHistoryDto, description: 'the best rate a minute, oldest first' })
+  @ApiCacheableOk(RateHistoryDto, 'the buckets in which the best changed, oldest first, with the ETag')
   @ApiErrors({
-    400: 'a malformed query, from equal to to, hours out of 1..48, or a city that is not a code of /v1/cities',
+    400:
+      'a malformed query, from equal to to, an unknown resolution, since or until not an ISO-8601 time or since ' +
+      'not before until, too many buckets, hours out of 1..48 or given with since or another resolution, or a ' +
+      'city that is not a code of /v1/cities',
     404: 'an unknown currency code',
   })
-  historyOf(@Query() query: RateHistoryQuery): Promise<RateHistoryDto> {
-    return this.rates.historyOf(query);
+  async historyOf(
+    @Query() query: RateHistoryQuery,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<FastifyReply> {
+    return sendCacheable(request, reply, await this.rates.cachedHistory(query), this.config.public.cacheSeconds);
   }
 }

@@ -1,8 +1,8 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Matches, Max, Min, ValidateBy } from 'class-validator';
 import { KNOWN_FLAGS } from '@app/feeds';
-import { CityField, CurrencyCodeField, DiffersFromField, QueryLimit } from '../../common/validation';
+import { CityField, CurrencyCodeField, DiffersFromField, QueryLimit, TimeWindowQuery } from '../../common/validation';
 import { LISTED_SINCE, PublicReviewCountsDto } from '../exchangers/exchangers.dto';
 
 /** The flags `exclude` can name: those the feed formats define, and `floating` (a rate that may change). */
@@ -161,8 +161,29 @@ export class RatesTableDto {
   items!: RateItemDto[];
 }
 
-export class RateHistoryQuery extends DirectionQuery {
-  @ApiPropertyOptional({ default: 6, minimum: 1, maximum: 48, description: 'how many hours back' })
+/** The resolutions of GET /v1/rates/history and how far back each looks by default. */
+export const HISTORY_RESOLUTIONS = ['minute', 'hour', 'day'] as const;
+export const HISTORY_DEFAULT_MS: Readonly<Record<(typeof HISTORY_RESOLUTIONS)[number], number>> = {
+  minute: 6 * 3_600_000,
+  hour: 7 * 86_400_000,
+  day: 365 * 86_400_000,
+};
+
+export class RateHistoryQuery extends IntersectionType(DirectionQuery, TimeWindowQuery) {
+  @ApiPropertyOptional({
+    enum: HISTORY_RESOLUTIONS,
+    default: 'minute',
+    description: 'bucket size; since defaults to 6 hours (minute), 7 days (hour) or 365 days (day) before until',
+  })
+  @IsOptional()
+  @IsIn(HISTORY_RESOLUTIONS, { message: 'resolution must be minute, hour or day' })
+  resolution?: (typeof HISTORY_RESOLUTIONS)[number];
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 48,
+    description: 'shorthand kept for older clients: resolution=minute&since=now − hours (not with since or resolution)',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'hours must be a whole number' })
@@ -171,9 +192,24 @@ export class RateHistoryQuery extends DirectionQuery {
   hours?: number;
 }
 
-export class RatePointDto {
-  @ApiProperty({ ...DATE_TIME, example: '2026-11-25T18:04:00.000Z', description: 'the minute' }) at!: string;
-  @ApiProperty({ ...DECIMAL, example: '6900000', description: 'the best rate in that minute' }) rate!: string;
+export class RateHistoryPointDto {
+  @ApiProperty({ ...DATE_TIME, example: '2026-11-25T18:00:00.000Z', description: 'the start of the bucket' })
+  at!: string;
+  @ApiProperty({
+    ...NULLABLE_DECIMAL,
+    example: '6890000',
+    description: 'the best rate as the bucket began (null: nothing was shown, or unknown before it)',
+  })
+  open!: string | null;
+  @ApiProperty({ ...DECIMAL, example: '6910000', description: 'the highest best rate in the bucket' }) high!: string;
+  @ApiProperty({ ...DECIMAL, example: '6880000', description: 'the lowest best rate in the bucket' }) low!: string;
+  @ApiProperty({
+    ...NULLABLE_DECIMAL,
+    example: '6900000',
+    description: 'the best rate as the bucket ended (null: nothing shown); it holds until the next point',
+  })
+  close!: string | null;
+  @ApiProperty({ example: 12, description: 'offers shown at the close' }) offers!: number;
 }
 
 export class RateHistoryDto {
@@ -181,10 +217,14 @@ export class RateHistoryDto {
   @ApiProperty({ example: 'SBERRUB' }) to!: string;
   @ApiProperty({ nullable: true, type: String, example: null, description: 'the city asked for, as its code' })
   city!: string | null;
-  @ApiProperty({ example: 6 }) hours!: number;
+  @ApiProperty({ enum: HISTORY_RESOLUTIONS, example: 'minute' }) resolution!: (typeof HISTORY_RESOLUTIONS)[number];
+  @ApiProperty({ ...DATE_TIME, description: 'the start of the range' }) since!: string;
+  @ApiProperty({ ...DATE_TIME, description: 'the end of the range' }) until!: string;
   @ApiProperty({
-    type: [RatePointDto],
-    description: 'oldest first; only minutes in which someone looked at the direction',
+    type: [RateHistoryPointDto],
+    description:
+      'oldest first; only buckets in which the best changed (between two points the rate stayed at the close ' +
+      'of the first), led by the bucket of since with the rate at that time when it changed before',
   })
-  points!: RatePointDto[];
+  points!: RateHistoryPointDto[];
 }

@@ -1,26 +1,26 @@
 import { Injectable } from '@nestjs/common';
-import { DirectionOffer, RateHistoryRepository } from '@app/database';
-import { Dec, toPlain } from '@app/domain';
+import { DirectionOffer, HistoryRepository, HistoryResolution } from '@app/database';
+import { Dec, InvalidFieldError, toPlain } from '@app/domain';
 import { CatalogSnapshots } from '@app/ingestion';
+import { timeWindow } from '../../common/validation';
 import { CachedAnswer, PublicCache } from '../public-cache.service';
-import { BestRateRecorder } from './best-rate-recorder.service';
 import { DirectionBooks } from './direction-books.service';
+import { HISTORY_DEFAULT_MS } from './rates.dto';
 import type { RateHistoryDto, RateHistoryQuery, RateItemDto, RatesQuery, RatesTableDto } from './rates.dto';
 
-/** The best-rate table of a direction (API.md `GET /v1/rates`) and its best rate over the last hours. */
+/** The best-rate table of a direction (API.md `GET /v1/rates`) and its best rate over time (the workers' history). */
 @Injectable()
 export class RatesService {
   constructor(
     private readonly books: DirectionBooks,
     private readonly catalogs: CatalogSnapshots,
-    private readonly history: RateHistoryRepository,
+    private readonly history: HistoryRepository,
     private readonly cache: PublicCache,
-    private readonly recorder: BestRateRecorder,
   ) {}
 
   /**
    * The table of `query`, from the answer cache (shared per direction, also kept under the raw URL for
-   * the controller's fast path) or made now; a fresh table's best rate is noted for the history.
+   * the controller's fast path) or made now.
    */
   cachedTable(query: RatesQuery, rawUrl: string): Promise<CachedAnswer> {
     const key = JSON.stringify([
@@ -30,20 +30,24 @@ export class RatesService {
       query.exclude ?? '',
       query.limit ?? 100,
     ]);
-    return this.cache.get(
-      `${query.from}|${query.to}`,
-      key,
-      () => this.table(query).then((table) => this.noteBest(query, table)),
-      rawUrl,
-    );
+    return this.cache.get(`${query.from}|${query.to}`, key, () => this.table(query), rawUrl);
   }
 
-  /** A fresh table without amount or exclusions is ranked by rate: its first row is the direction's best. */
-  private noteBest(query: RatesQuery, table: RatesTableDto): RatesTableDto {
-    const best = table.items[0];
-    if (best && !query.amount && !query.exclude)
-      this.recorder.note(query.from, query.to, query.city ?? null, best.rate);
-    return table;
+  /**
+   * The history of `query` from the answer cache, in the direction's group: a change of the direction drops
+   * it with its tables (the relative default range moves on by at most PUBLIC_CACHE_SECONDS meanwhile).
+   */
+  cachedHistory(query: RateHistoryQuery): Promise<CachedAnswer> {
+    const { city, resolution, since, until, hours } = query;
+    const key = JSON.stringify([
+      'history',
+      city ?? null,
+      resolution ?? null,
+      since ?? null,
+      until ?? null,
+      hours ?? null,
+    ]);
+    return this.cache.get(`${query.from}|${query.to}`, key, () => this.historyOf(query));
   }
 
   async historyOf(query: RateHistoryQuery): Promise<RateHistoryDto> {
@@ -51,14 +55,10 @@ export class RatesService {
     catalog.require(query.from);
     catalog.require(query.to);
     const city = query.city === undefined ? null : catalog.requireCity(query.city);
-    const hours = query.hours ?? 6;
-    const points = await this.history.history(
-      query.from,
-      query.to,
-      city ?? '',
-      new Date(Date.now() - hours * 3_600_000),
-    );
-    return { from: query.from, to: query.to, city, hours, points };
+    const { resolution, since, until } = historyRange(query);
+    const points = await this.history.series({ from: query.from, to: query.to, city, resolution, since, until });
+    const range = { since: since.toISOString(), until: until.toISOString() };
+    return { from: query.from, to: query.to, city, resolution, ...range, points };
   }
 
   async table(query: RatesQuery): Promise<RatesTableDto> {
@@ -86,6 +86,22 @@ export class RatesService {
       items: rows.map((row) => item(row.offer, from.code, to.code, row.give, row.get)),
     };
   }
+}
+
+/**
+ * The resolution and range a history query asks for: since defaults by resolution (HISTORY_DEFAULT_MS)
+ * before until (default now); `hours` is the older clients' shorthand for resolution=minute&since=now − hours.
+ */
+function historyRange(query: RateHistoryQuery): { resolution: HistoryResolution; since: Date; until: Date } {
+  if (query.hours === undefined) {
+    const resolution = query.resolution ?? 'minute';
+    return { resolution, ...timeWindow(query, HISTORY_DEFAULT_MS[resolution]) };
+  }
+  if (query.since !== undefined || (query.resolution ?? 'minute') !== 'minute')
+    throw new InvalidFieldError(
+      'hours is a shorthand for resolution=minute&since=now − hours: give hours, or resolution and since, not both',
+    );
+  return { resolution: 'minute', ...timeWindow(query, query.hours * 3_600_000) };
 }
 
 function item(o: DirectionOffer, from: string, to: string, give: Dec | null, get: Dec | null): RateItemDto {
