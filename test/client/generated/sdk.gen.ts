@@ -61,9 +61,9 @@ export const citiesControllerList = <ThrowOnError extends boolean = false>(optio
 export const ratesControllerTable = <ThrowOnError extends boolean = false>(options: Options<RatesControllerTableData, ThrowOnError>) => (options.client ?? client).get<RatesControllerTableResponses, RatesControllerTableErrors, ThrowOnError>({ url: '/v1/rates', ...options });
 
 /**
- * The best rate of a direction over the last hours
+ * The best rate of a direction over time
  *
- * The best rate a minute, oldest first, over the last `hours` (default 6, at most 48): only the minutes in which someone looked at the direction. Unknown currency → 404.
+ * The best shown rate of a direction (and city) in minute, hour or day buckets (open, high, low, close, offers shown at the close), oldest first, recorded by the workers for every direction whether or not anyone looked at it. Only buckets in which the best changed are listed: between two points the rate stayed at the close of the first. `since` defaults to 6 hours (minute), 7 days (hour) or 365 days (day) before `until` (default now); minutes are kept 7 days and hours 90 days by default (HISTORY_RETENTION). `hours=1…48` is kept for older clients: the same as resolution=minute&since=now − hours. Unknown currency → 404; a range of more than 3000 buckets → 400 (narrow it or ask for a coarser resolution).
  */
 export const ratesControllerHistoryOf = <ThrowOnError extends boolean = false>(options: Options<RatesControllerHistoryOfData, ThrowOnError>) => (options.client ?? client).get<RatesControllerHistoryOfResponses, RatesControllerHistoryOfErrors, ThrowOnError>({ url: '/v1/rates/history', ...options });
 

@@ -380,15 +380,31 @@ export type RatesTableDto = {
     items: Array<RateItemDto>;
 };
 
-export type RatePointDto = {
+export type RateHistoryPointDto = {
     /**
-     * the minute
+     * the start of the bucket
      */
     at: string;
     /**
-     * the best rate in that minute
+     * the best rate as the bucket began (null: nothing was shown, or unknown before it)
      */
-    rate: string;
+    open: string | null;
+    /**
+     * the highest best rate in the bucket
+     */
+    high: string;
+    /**
+     * the lowest best rate in the bucket
+     */
+    low: string;
+    /**
+     * the best rate as the bucket ended (null: nothing shown); it holds until the next point
+     */
+    close: string | null;
+    /**
+     * offers shown at the close
+     */
+    offers: number;
 };
 
 export type RateHistoryDto = {
@@ -398,11 +414,19 @@ export type RateHistoryDto = {
      * the city asked for, as its code
      */
     city: string | null;
-    hours: number;
+    resolution: 'minute' | 'hour' | 'day';
     /**
-     * oldest first; only minutes in which someone looked at the direction
+     * the start of the range
      */
-    points: Array<RatePointDto>;
+    since: string;
+    /**
+     * the end of the range
+     */
+    until: string;
+    /**
+     * oldest first; only buckets in which the best changed (between two points the rate stayed at the close of the first), led by the bucket of since with the rate at that time when it changed before
+     */
+    points: Array<RateHistoryPointDto>;
 };
 
 export type DirectionDto = {
@@ -1991,6 +2015,12 @@ export type RatesControllerTableResponse = RatesControllerTableResponses[keyof R
 
 export type RatesControllerHistoryOfData = {
     body?: never;
+    headers?: {
+        /**
+         * the ETag of an answer you hold: 304 with no body while it is still current
+         */
+        'If-None-Match'?: string;
+    };
     path?: never;
     query: {
         from: string;
@@ -2003,7 +2033,19 @@ export type RatesControllerHistoryOfData = {
          */
         city?: string;
         /**
-         * how many hours back
+         * ISO time; default: the report's usual window before until
+         */
+        since?: string;
+        /**
+         * ISO time; default now
+         */
+        until?: string;
+        /**
+         * bucket size; since defaults to 6 hours (minute), 7 days (hour) or 365 days (day) before until
+         */
+        resolution?: 'minute' | 'hour' | 'day';
+        /**
+         * shorthand kept for older clients: resolution=minute&since=now − hours (not with since or resolution)
          */
         hours?: number;
     };
@@ -2012,7 +2054,7 @@ export type RatesControllerHistoryOfData = {
 
 export type RatesControllerHistoryOfErrors = {
     /**
-     * a malformed query, from equal to to, hours out of 1..48, or a city that is not a code of /v1/cities
+     * a malformed query, from equal to to, an unknown resolution, since or until not an ISO-8601 time or since not before until, too many buckets, hours out of 1..48 or given with since or another resolution, or a city that is not a code of /v1/cities
      */
     400: ApiErrorDto;
     /**
@@ -2033,7 +2075,7 @@ export type RatesControllerHistoryOfError = RatesControllerHistoryOfErrors[keyof
 
 export type RatesControllerHistoryOfResponses = {
     /**
-     * the best rate a minute, oldest first
+     * the buckets in which the best changed, oldest first, with the ETag
      */
     200: RateHistoryDto;
 };
