@@ -1,8 +1,11 @@
 /// <reference lib="dom" />
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '@app/config';
+import { HistoryRepository } from '@app/database';
 import { DESKTOP, item, PagesFixture, PHONE, rates, shot } from '../support/browser';
 import { http } from '../support/http';
+import { waitFor } from '../support/processes';
 
 const EVIL_NAME = '<img src=x onerror="window.pwned=1">Evil & Co';
 /** Russian groups thousands with a no-break space. */
@@ -36,6 +39,18 @@ function lineSpan(page: Page): Promise<{ top: number; bottom: number }> {
       .split(' ')
       .map((p) => (Number(p.split(',')[1]) - top) / height);
     return { top: Math.min(...ys), bottom: Math.max(...ys) };
+  });
+}
+
+/** Every segment of the chart's first line is horizontal or vertical: a step line (a rate holds until the next). */
+function isStepLine(page: Page): Promise<boolean> {
+  return page.evaluate(() => {
+    const corners = document
+      .querySelector('#chart-svg polyline')!
+      .getAttribute('points')!
+      .split(' ')
+      .map((p) => p.split(',').map(Number));
+    return corners.slice(1).every(([x, y], i) => x === corners[i]![0] || y === corners[i]![1]);
   });
 }
 
@@ -79,17 +94,60 @@ describe('the monitoring page in Chromium', () => {
     // A name that is markup: shown as text, never run.
     await fx.addExchanger('evil', EVIL_NAME, rates(item('ETH', 'BTC', '0.05', '<amount>10</amount>')));
     await fx.addExchanger('steady', 'Steady', rates(item('USDTTRC20', 'SBERRUB', '99', '<amount>1000000</amount>')));
-    // Six hours of best-rate history for the direction the first test opens, so its chart has a past.
-    await fx.pg.query(
-      `INSERT INTO best_rate_history (from_code, to_code, minute, rate)
-       SELECT 'BTC', 'SBERRUB', date_trunc('minute', now()) - make_interval(mins => m), round(6880000 + 20000 * sin(m / 40.0)) FROM generate_series(2, 360, 3) m`,
+    // Six hours of history for the direction the first test opens, so its chart has a past.
+    await seedHistory(
+      'BTC',
+      'SBERRUB',
+      Array.from({ length: 120 }, (_, i) => [
+        360 - i * 3,
+        String(Math.round(6880000 + 20000 * Math.sin((360 - i * 3) / 40))),
+      ]),
     );
     // A 1 % step: two hours at 100, then 99 (the live rate).
-    await fx.pg.query(
-      `INSERT INTO best_rate_history (from_code, to_code, minute, rate)
-       SELECT 'USDTTRC20', 'SBERRUB', date_trunc('minute', now()) - make_interval(mins => m), CASE WHEN m > 60 THEN 100 ELSE 99 END FROM generate_series(2, 120, 2) m`,
-    );
+    await seedHistory('USDTTRC20', 'SBERRUB', [
+      [120, '100'],
+      [60, '99'],
+    ]);
+    // BTC → ETH over a year: 23 long ago, then down to 20.01, and the live 20.5 (the poll's own change point).
+    await seedHistory('BTC', 'ETH', [
+      [300 * DAY_MINUTES, '23'],
+      [20 * DAY_MINUTES, '21.8'],
+      [3 * DAY_MINUTES, '21.2'],
+      [300, '22.4'],
+      [180, '20.01'],
+    ]);
   });
+
+  const DAY_MINUTES = 24 * 60;
+  /**
+   * Seeds a direction's history as the workers record it: change points `[minutes ago, rate]` before the
+   * poll's own, each with the rate before it, then a roll-up from scratch into minute, hour and day buckets
+   * (the in-process housekeeping may be rolling up too: waited for).
+   */
+  async function seedHistory(from: string, to: string, points: Array<[number, string]>): Promise<void> {
+    await fx.pg.query(
+      `INSERT INTO history_directions (from_code, to_code, changed_at) VALUES ($1, $2, now())
+       ON CONFLICT ON CONSTRAINT history_directions_key DO NOTHING`,
+      [from, to],
+    );
+    await fx.pg.query(
+      `INSERT INTO history_changes (direction_id, at, rate, offers)
+       SELECT d.id, now() - make_interval(mins => p.m), p.rate, 1 FROM history_directions d, unnest($3::int[], $4::numeric[]) AS p(m, rate)
+       WHERE d.from_code = $1 AND d.to_code = $2 AND d.city = ''`,
+      [from, to, points.map((p) => p[0]), points.map((p) => p[1])],
+    );
+    await fx.pg.query(
+      `UPDATE history_changes c SET previous = v.previous FROM (
+         SELECT c2.direction_id, c2.at, lag(c2.rate) OVER (ORDER BY c2.at) AS previous
+         FROM history_changes c2 JOIN history_directions d ON d.id = c2.direction_id WHERE d.from_code = $1 AND d.to_code = $2 AND d.city = ''
+       ) v WHERE c.direction_id = v.direction_id AND c.at = v.at`,
+      [from, to],
+    );
+    await fx.pg.query(`UPDATE history_rollup SET folded_until = NULL`);
+    const history = fx.api.app.get(HistoryRepository);
+    const retention = loadConfig({}).history.retention;
+    await waitFor('a roll-up of the seeded history', async () => (await history.rollUp(retention)).ran);
+  }
 
   afterAll(() => fx.stop());
 
@@ -134,19 +192,50 @@ describe('the monitoring page in Chromium', () => {
     await page.close();
   });
 
-  // Before any visit to BTC → ETH: the chart's points are exactly the history inserted here and the live rate.
-  it('draws the best rate of the last hours from the history the api keeps', async () => {
-    await fx.pg.query(
-      `INSERT INTO best_rate_history (from_code, to_code, minute, rate)
-       SELECT 'BTC', 'ETH', date_trunc('minute', now()) - make_interval(mins => m), round(20 + m / 100.0, 2) FROM generate_series(1, 240, 30) m`,
-    );
+  it('draws hours and days from the history the workers record, as a step line, over the range chosen', async () => {
     const page = await fx.browser.newPage(DESKTOP);
     await page.goto(`${fx.api.url}/?from=BTC&to=ETH`);
-    // The history and the live table arrive in either order; the chart ends with the live best rate.
+    const caption = () => page.locator('#chart-range').textContent();
+    const pointsOf = async (resolution: string) =>
+      (await http<{ points: unknown[] }>(`${fx.api.url}/v1/rates/history?from=BTC&to=ETH&resolution=${resolution}`))
+        .body.points.length;
+    // The last 6 hours by the minute, led by the rate at their start; the history and the live table arrive
+    // in either order, and the live rate (the last close) adds no point.
     await page.waitForFunction(() => document.getElementById('chart-range')?.textContent?.includes('to 20.5,'));
-    const points = await page.locator('#chart-svg polyline').getAttribute('points');
-    expect(points?.split(' ').length).toBeGreaterThanOrEqual(8);
-    expect(await page.locator('#chart-range').textContent()).toMatch(/^from 22.11 to 20.5, 9 points since /);
+    expect(await caption()).toMatch(/^from 21.2 to 20.5, 4 points since \d/);
+    expect(await page.locator('#chart-caption').textContent()).toBe('Best rate over the last 6 hours:');
+    expect(await isStepLine(page)).toBe(true);
+    for (const label of await page.locator('#chart-svg .x-label').allTextContents())
+      expect(label).toMatch(/^\d\d:\d\d$/);
+
+    // 7 days by the hour: led by the rate a week ago (kept as hours).
+    await page.click('button[data-range="hour"]');
+    await page.waitForFunction(() => document.getElementById('chart-range')?.textContent?.startsWith('from 21.8 '));
+    expect(await caption()).toMatch(new RegExp(`^from 21.8 to 20.5, ${await pointsOf('hour')} points since `));
+    expect(await pointsOf('hour')).toBe(5);
+    expect(await page.locator('#chart-caption').textContent()).toBe('Best rate over the last 7 days:');
+    expect(await page.getAttribute('button[data-range="hour"]', 'aria-pressed')).toBe('true');
+    expect(await isStepLine(page)).toBe(true);
+    for (const label of await page.locator('#chart-svg .x-label').allTextContents())
+      expect(label).toMatch(/^\d\d\/\d\d, \d\d:\d\d$/);
+
+    // A year by the day: from the first change, 300 days ago.
+    await page.click('button[data-range="day"]');
+    await page.waitForFunction(() => document.getElementById('chart-range')?.textContent?.startsWith('from 23 '));
+    const days = await pointsOf('day');
+    expect(days).toBeGreaterThanOrEqual(4);
+    expect(await caption()).toMatch(new RegExp(`^from 23 to 20.5, ${days} points since `));
+    expect(await isStepLine(page)).toBe(true);
+    for (const label of await page.locator('#chart-svg .x-label').allTextContents())
+      expect(label).toMatch(/^\d\d\/\d\d\/\d\d$/);
+    await page.click('button[data-lang="ru"]');
+    await page.waitForFunction(() => document.documentElement.lang === 'ru');
+    expect(await page.locator('#chart-caption').textContent()).toBe('Лучший курс за последний год:');
+    expect(await page.locator('button[data-range="day"]').textContent()).toBe('1 год');
+
+    // Back to 6 hours: the same minutes again.
+    await page.click('button[data-range="minute"]');
+    await page.waitForFunction(() => document.getElementById('chart-range')?.textContent?.startsWith('от 21,2 '));
     await page.close();
   });
 
@@ -293,7 +382,7 @@ describe('the monitoring page in Chromium', () => {
       expect(oneStep.bottom - oneStep.top).toBeGreaterThan(0.3);
       expect(oneStep.bottom - oneStep.top).toBeLessThan(0.6);
 
-      // A large move (BTC → ETH's history: 22.4 down to 20.01, then the live 20.5) still uses most of the height.
+      // A large move (BTC → ETH's last 6 hours: 21.2, 22.4, down to 20.01, then 20.5) still uses most of the height.
       await page.goto(`${fx.api.url}/?from=BTC&to=ETH`);
       await page.waitForFunction(() => document.getElementById('chart-range')?.textContent?.includes('to 20.5,'));
       const large = await lineSpan(page);

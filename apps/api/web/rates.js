@@ -5,7 +5,6 @@
 /* global el -- from dom.js */
 
 const REFRESH_MS = 5000;
-const HISTORY_HOURS = 6;
 /** Reviews and claims the exchanger panel lists (the newest; the API pages the rest). */
 const PANEL_REVIEWS = 10;
 const PANEL_CLAIMS = 20;
@@ -30,7 +29,11 @@ const TEXT = {
     searchGive: 'Search the currencies you give',
     searchReceive: 'Search the currencies you receive',
     amountIs: 'The amount is',
-    chart: 'Best rate over the last hours',
+    chart: 'Best rate over time',
+    chartRanges: 'Chart range',
+    rangeMinute: '6 h',
+    rangeHour: '7 d',
+    rangeDay: '1 y',
     amount: 'Amount',
     optional: 'optional',
     sideGive: 'I give',
@@ -40,7 +43,11 @@ const TEXT = {
     hideManual: 'Hide manual exchange',
     hideVerifying: 'Hide verification required',
     choose: 'Choose what you give and what you receive',
-    chartCaption: `Best rate over the last ${HISTORY_HOURS} hours:`,
+    chartCaption: {
+      minute: 'Best rate over the last 6 hours:',
+      hour: 'Best rate over the last 7 days:',
+      day: 'Best rate over the last year:',
+    },
     chartRange: (first, last, n, since) => `from ${first} to ${last}, ${n} points since ${since}`,
     sortBy: 'Sort by',
     sortRate: 'best rate',
@@ -112,7 +119,11 @@ const TEXT = {
     searchGive: 'Поиск валюты, которую отдаёте',
     searchReceive: 'Поиск валюты, которую получаете',
     amountIs: 'Сумма — это',
-    chart: 'Лучший курс за последние часы',
+    chart: 'Лучший курс во времени',
+    chartRanges: 'Период графика',
+    rangeMinute: '6 ч',
+    rangeHour: '7 дн',
+    rangeDay: '1 год',
     amount: 'Сумма',
     optional: 'необязательно',
     sideGive: 'отдаю',
@@ -122,7 +133,11 @@ const TEXT = {
     hideManual: 'Скрыть ручной обмен',
     hideVerifying: 'Скрыть с верификацией',
     choose: 'Выберите, что отдаёте и что получаете',
-    chartCaption: `Лучший курс за последние ${HISTORY_HOURS} ч:`,
+    chartCaption: {
+      minute: 'Лучший курс за последние 6 ч:',
+      hour: 'Лучший курс за последние 7 дней:',
+      day: 'Лучший курс за последний год:',
+    },
     chartRange: (first, last, n, since) => `от ${first} до ${last}, точек: ${n}, с ${since}`,
     sortBy: 'Сортировка',
     sortRate: 'лучший курс',
@@ -210,7 +225,10 @@ const state = {
   key: '',
   body: null,
   sort: { by: 'rate', reversed: false },
+  /** The chart's points, oldest first: the history's closes, then the live best rates (`live`). */
   history: [],
+  /** The chart's resolution: minute (the last 6 h), hour (7 d) or day (a year). */
+  range: 'minute',
   timer: null,
   typing: null,
 };
@@ -738,27 +756,38 @@ function renderPanel() {
 
 // ---------------------------------------------------------------- the chart
 
-/** The direction's best rate over the last hours (a point a minute in which someone looked), then live. */
+/**
+ * The direction's best rate over the chart's range, from the history the workers record: the close of each
+ * bucket (a point holds until the next), then the live best rates that came after.
+ */
 async function loadHistory(key) {
   const params = new URLSearchParams(key);
-  const direction = new URLSearchParams({
-    from: params.get('from'),
-    to: params.get('to'),
-    hours: String(HISTORY_HOURS),
-  });
+  const range = state.range;
+  const direction = new URLSearchParams({ from: params.get('from'), to: params.get('to'), resolution: range });
   if (params.get('city')) direction.set('city', params.get('city'));
   try {
     const response = await fetch(`/v1/rates/history?${direction}`);
-    if (!response.ok || key !== state.key) return;
+    if (!response.ok || key !== state.key || range !== state.range) return;
     const { points } = await response.json();
-    state.history = points
-      .map((p) => ({ at: Date.parse(p.at), rate: p.rate }))
-      .concat(state.history.filter((h) => h.at > Date.now() - 60_000))
-      .sort((a, b) => a.at - b.at);
+    const recorded = points.map((p) => ({ at: Date.parse(p.at), rate: p.close }));
+    const last = recorded.length > 0 ? recorded[recorded.length - 1].at : 0;
+    const merged = recorded.concat(state.history.filter((h) => h.live && h.at > last));
+    // A live rate equal to the point before it adds nothing: that point holds until now anyway.
+    state.history = merged.filter((p, i) => !p.live || i === 0 || merged[i - 1].rate !== p.rate);
     drawChart();
   } catch {
     // no chart is better than an error for a chart
   }
+}
+
+/** Shows the chart over another range: the live points stay, the history is asked for anew. */
+function setRange(range) {
+  state.range = range;
+  for (const button of document.querySelectorAll('[data-range]'))
+    button.setAttribute('aria-pressed', String(button.dataset.range === range));
+  state.history = state.history.filter((h) => h.live);
+  drawChart();
+  if (state.key) void loadHistory(state.key);
 }
 
 function svg(tag, attrs, text) {
@@ -768,11 +797,31 @@ function svg(tag, attrs, text) {
   return node;
 }
 
+/** What an x label shows of a time, by the chart's range: the time of day, the day and hour, or the date. */
+const AXIS_FORMATS = {
+  minute: { hour: '2-digit', minute: '2-digit' },
+  hour: { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit' },
+  day: { day: '2-digit', month: '2-digit', year: '2-digit' },
+};
+
 function clock(ms) {
-  return new Date(ms).toLocaleTimeString(state.lang === 'ru' ? 'ru-RU' : 'en-GB', {
-    hour: '2-digit',
-    minute: '2-digit',
+  return new Date(ms).toLocaleString(state.lang === 'ru' ? 'ru-RU' : 'en-GB', AXIS_FORMATS[state.range]);
+}
+
+/**
+ * The step line of `points` (values already placed on the y scale, null while nothing was shown): each
+ * value holds until the next point, then moves; a null breaks the line. One list of x,y corners per run.
+ */
+function stepLines(points, x, y) {
+  const lines = [];
+  let current = null;
+  points.forEach((p, i) => {
+    if (current) current.push(`${x(p.at).toFixed(1)},${y(points[i - 1].value).toFixed(1)}`);
+    if (p.value === null) return void (current = null);
+    if (!current) lines.push((current = []));
+    current.push(`${x(p.at).toFixed(1)},${y(p.value).toFixed(1)}`);
   });
+  return lines;
 }
 
 /**
@@ -805,16 +854,22 @@ function ticks(min, max) {
 
 function drawChart() {
   const points = state.history;
-  if (points.length < 2) return void ($('chart').hidden = true);
+  $('chart-caption').textContent = t().chartCaption[state.range];
+  const values = points.filter((p) => p.rate !== null).map((p) => parseFloat(p.rate));
+  if (points.length < 2 || values.length === 0) return void ($('chart').hidden = true);
   $('chart').hidden = false;
   const chart = $('chart-svg');
   const width = Math.max(200, Math.round(chart.getBoundingClientRect().width) || 600);
   const pad = { left: 4, right: 4, top: 8, bottom: 20 };
   const plot = { x: pad.left, y: pad.top, w: width - pad.left - pad.right, h: CHART_HEIGHT - pad.top - pad.bottom };
-  const values = points.map((p) => parseFloat(p.rate));
   const range = yRange(values);
-  const t0 = points[0].at;
-  const span = Math.max(1, points[points.length - 1].at - t0);
+  // The last rate holds until now: the line reaches the right edge.
+  const last = points[points.length - 1];
+  const placed = points
+    .concat({ at: Math.max(Date.now(), last.at), rate: last.rate })
+    .map((p) => ({ at: p.at, value: p.rate === null ? null : parseFloat(p.rate) }));
+  const t0 = placed[0].at;
+  const span = Math.max(1, placed[placed.length - 1].at - t0);
   const x = (at) => plot.x + ((at - t0) / span) * plot.w;
   const y = (v) => plot.y + (1 - (v - range.min) / (range.max - range.min)) * plot.h;
   const nodes = [];
@@ -830,22 +885,20 @@ function drawChart() {
     [t0 + span, 'end'],
   ])
     nodes.push(svg('text', { class: 'x-label', x: x(at), y: bottom + 14, 'text-anchor': anchor }, clock(at)));
-  nodes.push(
-    svg('polyline', {
-      class: 'line',
-      points: points.map((p, i) => `${x(p.at).toFixed(1)},${y(values[i]).toFixed(1)}`).join(' '),
-    }),
-  );
+  for (const line of stepLines(placed, x, y)) nodes.push(svg('polyline', { class: 'line', points: line.join(' ') }));
   chart.setAttribute('viewBox', `0 0 ${width} ${CHART_HEIGHT}`);
   chart.dataset.plotTop = String(plot.y);
   chart.dataset.plotHeight = String(plot.h);
   chart.replaceChildren(...nodes);
   const to = $('to').value;
+  const shown = points.filter((p) => p.rate !== null);
+  const locale = state.lang === 'ru' ? 'ru-RU' : 'en-US';
+  const since = new Date(points[0].at);
   $('chart-range').textContent = t().chartRange(
-    rateNumber(points[0].rate, to),
-    rateNumber(points[points.length - 1].rate, to),
+    rateNumber(shown[0].rate, to),
+    rateNumber(shown[shown.length - 1].rate, to),
     points.length,
-    new Date(points[0].at).toLocaleTimeString(state.lang === 'ru' ? 'ru-RU' : 'en-US'),
+    state.range === 'minute' ? since.toLocaleTimeString(locale) : since.toLocaleString(locale),
   );
 }
 
@@ -906,11 +959,11 @@ async function refresh() {
   state.etag = response.headers.get('etag');
   state.body = body;
   render();
-  // The chart follows the direction's best rate, the first row of a table without amount or filters
-  // (the one the api records in the history too).
+  // The chart follows the direction's best rate live, the first row of a table without amount or filters
+  // (the best the workers record in the history too).
   const best = params.has('amount') || params.has('exclude') ? null : body.items[0];
   if (best && (state.history.length === 0 || state.history[state.history.length - 1].rate !== best.rate))
-    state.history.push({ at: Date.now(), rate: best.rate });
+    state.history.push({ at: Date.now(), rate: best.rate, live: true });
   drawChart();
 }
 
@@ -970,6 +1023,8 @@ async function start() {
   $('sort').addEventListener('change', () => setSort($('sort').value, false));
   for (const button of document.querySelectorAll('[data-lang]'))
     button.addEventListener('click', () => setLanguage(button.dataset.lang));
+  for (const button of document.querySelectorAll('[data-range]'))
+    button.addEventListener('click', () => setRange(button.dataset.range));
   window.addEventListener('resize', drawChart);
   $('panel-close').addEventListener('click', closePanel);
   // Escape closes the dialog by itself: forget its exchanger too.
