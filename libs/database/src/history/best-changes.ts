@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import type { EntityManager } from 'typeorm';
-import { shownOffersSql } from '../freshness';
+import { FRESH_FEED_SQL, shownOffersSql } from '../freshness';
 
 /** A direction as writes name it: (from, to). Its cities are recorded with it. */
 export type DirectionPair = readonly [string, string];
@@ -25,10 +25,9 @@ export interface RecordedChanges {
  * snapshot that includes every write recorded before: two feeds writing one direction at once never leave
  * history with a best that neither sees.
  *
- * `writer`: the feed just written (and its exchanger) — then only the pairs where this write can have moved
- * the best are computed: those whose best the exchanger holds, or where one of its shown offers now beats
- * the best history holds. Everything else kept its best, since nothing else changed. Without `writer`
- * (housekeeping), every pair is computed. `at`: the change time (default: the clock, under the locks).
+ * `writer`: the feed just written (and its exchanger) — then only its exchanger's offers changed, so its own
+ * shown rates decide (WRITER_SQL), and only the pairs whose best it lowered or withdrew are computed over
+ * every offer. Without `writer` (housekeeping), every pair is computed. `at`: the change time (default: the clock, under the locks).
  */
 export async function recordBestChanges(
   tx: EntityManager,
@@ -41,17 +40,28 @@ export async function recordBestChanges(
   // Named statements: each connection plans them once, not on every poll (the guard found planning a third of its cost).
   const client = (await tx.queryRunner!.connect()) as PoolClient;
   await client.query({ name: 'ratewatch_history_lock', text: LOCK_SQL, values: [froms, tos] });
-  const { rows } = await client.query<{ changes: number }>(
-    options.writer
-      ? {
-          name: 'ratewatch_history_writer',
-          text: WRITER_SQL,
-          values: [froms, tos, options.at ?? null, options.writer.id, options.writer.exchangerId],
-        }
-      : { name: 'ratewatch_history_pairs', text: EVERY_PAIR_SQL, values: [froms, tos, options.at ?? null] },
-  );
+  const at = options.at ?? null;
+  if (!options.writer) return { changes: await recordPairs(client, froms, tos, at) };
+  const { rows } = await client.query<{ changes: number; froms: string[] | null; tos: string[] | null }>({
+    name: 'ratewatch_history_writer',
+    text: WRITER_SQL,
+    values: [froms, tos, at, options.writer.exchangerId],
+  });
   const row = rows[0];
-  return { changes: row?.changes ?? 0 };
+  let changes = row?.changes ?? 0;
+  // Only a holder that lowered or withdrew its rate (or a scope history has no row for yet) needs the next best.
+  if (row?.froms?.length) changes += await recordPairs(client, row.froms, row.tos ?? [], at);
+  return { changes };
+}
+
+/** Computes the pairs' bests over every shown offer and records where they differ from history's. */
+async function recordPairs(client: PoolClient, froms: string[], tos: string[], at: Date | null): Promise<number> {
+  const { rows } = await client.query<{ changes: number }>({
+    name: 'ratewatch_history_pairs',
+    text: EVERY_PAIR_SQL,
+    values: [froms, tos, at],
+  });
+  return rows[0]?.changes ?? 0;
 }
 
 /** The lock slots of the pairs $1, $2, taken in order. */
@@ -60,20 +70,6 @@ const LOCK_SQL = `SELECT count(pg_advisory_xact_lock(${HISTORY_LOCK_CLASS}, slot
 ) s`;
 
 const PAIRS = `SELECT DISTINCT * FROM unnest($1::text[], $2::text[]) AS t(from_code, to_code)`;
-
-/**
- * Of the pairs a feed ($4, of exchanger $5) wrote, those whose best it can have moved: its exchanger holds a
- * best of the pair, or one of its offers there not held back beats the pair's recorded best (overall or in
- * its city), or there is none yet. A feed's own offers are the only ones that changed, so for the rest the
- * best history holds is still the best.
- */
-const WRITER_PAIRS = `SELECT t.from_code, t.to_code FROM (${PAIRS}) t
-  WHERE EXISTS (SELECT 1 FROM history_directions d WHERE d.from_code = t.from_code AND d.to_code = t.to_code AND d.holder = $5)
-     OR EXISTS (
-       SELECT 1 FROM offers o
-       WHERE o.feed_id = $4 AND o.from_code = t.from_code AND o.to_code = t.to_code AND o.quarantine IS NULL
-         AND (NOT EXISTS (SELECT 1 FROM history_directions d WHERE d.from_code = o.from_code AND d.to_code = o.to_code AND d.city = '' AND d.rate >= o.rate)
-              OR (o.city <> '' AND NOT EXISTS (SELECT 1 FROM history_directions d WHERE d.from_code = o.from_code AND d.to_code = o.to_code AND d.city = o.city AND d.rate >= o.rate))))`;
 
 /**
  * The recording statement over the pairs `candidates` yields: the best shown rate, offer count and holder
@@ -115,5 +111,69 @@ function recordSql(candidates: string): string {
   SELECT count(*)::int AS changes FROM points`;
 }
 
-const WRITER_SQL = recordSql(WRITER_PAIRS);
 const EVERY_PAIR_SQL = recordSql(PAIRS);
+
+/** Best rate per pair overall (city '') and per city of `shown` (a CTE with from_code, to_code, city, rate, …). */
+const SCOPES_OF = (shown: string, aggregates: string) => `SELECT * FROM (
+    SELECT s.from_code, s.to_code, CASE WHEN grouping(s.city) = 1 THEN '' ELSE s.city END AS city, grouping(s.city) AS whole, ${aggregates}
+    FROM ${shown} s GROUP BY GROUPING SETS ((s.from_code, s.to_code, s.city), (s.from_code, s.to_code))
+  ) g WHERE whole = 1 OR city <> ''`;
+
+/**
+ * The keys (exchanger_id, from_code, to_code, city) of the offers shownOffersSql shows — one row each, so
+ * as many rows as it has — without the sort that picks each one's feed: enough to count them, by hashing.
+ */
+const SHOWN_KEYS_SQL = (where: string) => `SELECT o.exchanger_id, o.from_code, o.to_code, o.city
+  FROM offers o
+  WHERE o.quarantine IS NULL AND (${where})
+    AND (o.feed_id IN (SELECT f.id FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id WHERE ${FRESH_FEED_SQL})) IS TRUE
+  GROUP BY o.exchanger_id, o.from_code, o.to_code, o.city`;
+
+/**
+ * The recording statement of a feed's write (pairs $1, $2 it touched, time $3, its exchanger $4). Only the
+ * writer's offers changed, so per scope (pair overall and per city) its own shown rate decides against the
+ * best history holds, without reading the other offers:
+ * - it beats the recorded best (or ties it with a smaller exchanger id, or nothing was shown): the new best
+ *   is its rate, it holds it; the offers shown are counted for the change point;
+ * - it held the best and lowered or withdrew it, or history has no row for the scope yet: the pair needs
+ *   its next best — answered in `froms`/`tos` for EVERY_PAIR_SQL (nothing written for it here);
+ * - otherwise the best did not move.
+ * Answers the change points written and the pairs left to compute.
+ */
+const WRITER_SQL = `WITH pairs AS (${PAIRS}),
+  mine AS (${shownOffersSql('f.exchanger_id = $4 AND o.exchanger_id = $4 AND (o.from_code, o.to_code) IN (SELECT from_code, to_code FROM pairs)')}),
+  mine_best AS (${SCOPES_OF('mine', 'max(s.rate) AS rate')}),
+  cur AS (SELECT d.id, d.from_code, d.to_code, d.city, d.rate, d.holder FROM history_directions d JOIN pairs USING (from_code, to_code)),
+  scopes AS (
+    SELECT COALESCE(m.from_code, c.from_code) AS from_code, COALESCE(m.to_code, c.to_code) AS to_code, COALESCE(m.city, c.city) AS city,
+           m.rate AS mine, c.id, c.rate AS recorded, c.holder
+    FROM mine_best m FULL JOIN cur c ON c.from_code = m.from_code AND c.to_code = m.to_code AND c.city = m.city
+  ),
+  redo AS (SELECT DISTINCT from_code, to_code FROM scopes WHERE id IS NULL OR (holder = $4 AND (mine IS NULL OR mine < recorded))),
+  own AS (
+    SELECT s.* FROM scopes s
+    WHERE s.mine IS NOT NULL AND (s.recorded IS NULL OR s.mine > s.recorded OR (s.mine = s.recorded AND $4 < s.holder))
+      AND NOT EXISTS (SELECT 1 FROM redo r WHERE r.from_code = s.from_code AND r.to_code = s.to_code)
+  ),
+  moved AS (SELECT DISTINCT from_code, to_code FROM own WHERE mine IS DISTINCT FROM recorded),
+  shown AS (${SHOWN_KEYS_SQL('(o.from_code, o.to_code) IN (SELECT from_code, to_code FROM moved)')}),
+  counted AS (${SCOPES_OF('shown', 'count(*)::int AS offers')}),
+  clock AS (SELECT COALESCE($3::timestamptz, clock_timestamp()) AS at),
+  up AS (
+    UPDATE history_directions h SET rate = own.mine, holder = $4,
+           changed_at = CASE WHEN h.rate IS DISTINCT FROM own.mine THEN clock.at ELSE h.changed_at END
+    FROM own, clock WHERE h.id = own.id
+    RETURNING h.id
+  ),
+  points AS (
+    INSERT INTO history_changes (direction_id, at, rate, previous, offers)
+    SELECT own.id, clock.at, own.mine, own.recorded, COALESCE(n.offers, 0)
+    FROM own JOIN up USING (id) CROSS JOIN clock
+    LEFT JOIN counted n ON n.from_code = own.from_code AND n.to_code = own.to_code AND n.city = own.city
+    WHERE own.mine IS DISTINCT FROM own.recorded
+    ON CONFLICT (direction_id, at) DO UPDATE SET rate = excluded.rate, offers = excluded.offers
+    RETURNING 1
+  )
+  SELECT (SELECT count(*)::int FROM points) AS changes,
+         (SELECT array_agg(from_code ORDER BY from_code, to_code) FROM redo) AS froms,
+         (SELECT array_agg(to_code ORDER BY from_code, to_code) FROM redo) AS tos`;
