@@ -7,6 +7,7 @@ import { offerOf } from '../../../../test/support/offers';
 import { migratedDatabase, TestDatabase } from '../../../../test/support/services';
 import { IntegrityPolicy, INTEGRITY_OFF } from '../integrity/rate-guard';
 import { QuarantineRepository } from '../integrity/quarantine.repository';
+import { shownOffersSql } from '../freshness';
 import { FeedsRepository, newFeedRun } from '../repositories/feeds.repository';
 import { HistoryRepository } from './history.repository';
 
@@ -291,6 +292,55 @@ describe('rate history', () => {
     // Every change point starts where the one before ended.
     const chain = await changesOf('DOGE', 'ETH');
     for (let i = 1; i < chain.length; i++) expect(chain[i]!.previous).toBe(chain[i - 1]!.rate);
+  });
+
+  it('follows a holder lowering or withdrawing its rate, ties and cities, to the best the market shows', async () => {
+    const [a, b, c] = [await exchanger('low-a'), await exchanger('low-b'), await exchanger('low-c')];
+    const xrpBtc = (rate: string, city: string | null = null) => offerOf({ from: 'XRP', to: 'BTC', rate, city });
+    /** Where history's best (rate and holder, per scope) differs from the one computed over every shown offer. */
+    const drift = () =>
+      dataSource.query<unknown[]>(
+        `WITH shown AS (${shownOffersSql(`o.from_code = 'XRP' AND o.to_code = 'BTC'`)}),
+         truth AS (
+           SELECT scope AS city, max(rate) AS rate, (array_agg(exchanger_id ORDER BY rate DESC, exchanger_id))[1] AS holder, count(*)::int AS offers
+           FROM shown, LATERAL (VALUES (''), (NULLIF(city, ''))) v(scope) WHERE scope IS NOT NULL GROUP BY scope
+         ),
+         recorded AS (SELECT city, rate, holder FROM history_directions WHERE from_code = 'XRP' AND to_code = 'BTC' AND rate IS NOT NULL)
+         SELECT t.city AS shown, r.city AS recorded, t.rate::text AS "shownRate", r.rate::text AS "recordedRate", t.holder AS "shownHolder", r.holder AS "recordedHolder"
+         FROM truth t FULL JOIN recorded r USING (city)
+         WHERE t.rate IS DISTINCT FROM r.rate OR t.holder IS DISTINCT FROM r.holder`,
+      );
+    const steps: Array<[typeof a, NormalizedOffer[]]> = [
+      [a, [xrpBtc('0.5')]],
+      [b, [xrpBtc('0.45', 'MSK'), xrpBtc('0.46', 'SPB')]],
+      [a, [xrpBtc('0.48')]], // the holder lowers its rate and keeps the best
+      [b, [xrpBtc('0.45', 'MSK'), xrpBtc('0.48', 'SPB')]], // ties it: a keeps it (the smaller id); b holds SPB
+      [a, [xrpBtc('0.47')]], // the holder lowers below b's SPB rate: b's 0.48
+      [b, [xrpBtc('0.45', 'MSK'), xrpBtc('0.40', 'SPB')]], // b lowers in SPB: a's 0.47 overall, b's 0.40 in SPB
+      [c, [xrpBtc('0.47'), xrpBtc('0.41', 'SPB')]], // ties a overall (a keeps it), beats b in SPB
+      [a, []], // the holder withdraws: c's 0.47
+      [c, [xrpBtc('0.30')]], // c lowers and withdraws SPB: b's 0.45 (MSK) overall, b's 0.40 in SPB
+      [b, []], // b withdraws every city: c's 0.30, nothing in MSK or SPB
+    ];
+    for (const [i, [who, offers]] of steps.entries()) {
+      await write(who, offers);
+      expect({ step: i, drift: await drift() }).toEqual({ step: i, drift: [] });
+    }
+    expect((await changesOf('XRP', 'BTC')).map((p) => [p.rate, p.previous, p.offers])).toEqual([
+      ['0.5', null, 1],
+      ['0.48', '0.5', 3],
+      ['0.47', '0.48', 3],
+      ['0.45', '0.47', 3],
+      ['0.30', '0.45', 1],
+    ]);
+    expect((await changesOf('XRP', 'BTC', 'SPB')).map((p) => [p.rate, p.offers])).toEqual([
+      ['0.46', 1],
+      ['0.48', 1],
+      ['0.40', 1],
+      ['0.41', 2],
+      ['0.40', 1],
+      [null, 0],
+    ]);
   });
 
   it('prunes each resolution past its own retention (0 keeps for ever), change points after a day', async () => {
