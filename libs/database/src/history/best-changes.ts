@@ -120,14 +120,20 @@ const SCOPES_OF = (shown: string, aggregates: string) => `SELECT * FROM (
   ) g WHERE whole = 1 OR city <> ''`;
 
 /**
- * The keys (exchanger_id, from_code, to_code, city) of the offers shownOffersSql shows — one row each, so
- * as many rows as it has — without the sort that picks each one's feed: enough to count them, by hashing.
+ * How many offers shownOffersSql shows per scope of the pairs `where` picks, without its sort: offers of shown
+ * feeds not held back are counted as they are, except an exchanger with several shown feeds (rare) counts
+ * once per city however many of its feeds publish the direction.
  */
-const SHOWN_KEYS_SQL = (where: string) => `SELECT o.exchanger_id, o.from_code, o.to_code, o.city
-  FROM offers o
-  WHERE o.quarantine IS NULL AND (${where})
-    AND (o.feed_id IN (SELECT f.id FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id WHERE ${FRESH_FEED_SQL})) IS TRUE
-  GROUP BY o.exchanger_id, o.from_code, o.to_code, o.city`;
+const SHOWN_COUNTS_SQL = (where: string) => {
+  const live = `SELECT f.id, f.exchanger_id FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id WHERE ${FRESH_FEED_SQL}`;
+  const offers = `(SELECT o.from_code, o.to_code, o.city, o.exchanger_id,
+      o.exchanger_id IN (SELECT exchanger_id FROM live GROUP BY exchanger_id HAVING count(*) > 1) AS shared
+    FROM offers o WHERE o.quarantine IS NULL AND (${where}) AND (o.feed_id IN (SELECT id FROM live)) IS TRUE)`;
+  return `WITH live AS (${live}) ${SCOPES_OF(
+    offers,
+    '(count(*) FILTER (WHERE NOT s.shared) + count(DISTINCT (s.exchanger_id, s.city)) FILTER (WHERE s.shared))::int AS offers',
+  )}`;
+};
 
 /**
  * The recording statement of a feed's write (pairs $1, $2 it touched, time $3, its exchanger $4). Only the
@@ -156,8 +162,7 @@ const WRITER_SQL = `WITH pairs AS (${PAIRS}),
       AND NOT EXISTS (SELECT 1 FROM redo r WHERE r.from_code = s.from_code AND r.to_code = s.to_code)
   ),
   moved AS (SELECT DISTINCT from_code, to_code FROM own WHERE mine IS DISTINCT FROM recorded),
-  shown AS (${SHOWN_KEYS_SQL('(o.from_code, o.to_code) IN (SELECT from_code, to_code FROM moved)')}),
-  counted AS (${SCOPES_OF('shown', 'count(*)::int AS offers')}),
+  counted AS (${SHOWN_COUNTS_SQL('(o.from_code, o.to_code) IN (SELECT from_code, to_code FROM moved)')}),
   clock AS (SELECT COALESCE($3::timestamptz, clock_timestamp()) AS at),
   up AS (
     UPDATE history_directions h SET rate = own.mine, holder = $4,

@@ -333,6 +333,20 @@ describe('rate history', () => {
       ['0.45', '0.47', 3],
       ['0.30', '0.45', 1],
     ]);
+    // A second feed of c: c shows the offer of its more recently confirmed feed, counted once.
+    const [second] = await dataSource.query<Array<{ id: number }>>(
+      `INSERT INTO feeds (exchanger_id, url, interval_s, timeout_ms) VALUES ($1, 'https://low-c-2.example/rates.xml', 30, 3000) RETURNING id`,
+      [c.exchangerId],
+    );
+    const c2 = { feedId: second!.id, exchangerId: c.exchangerId };
+    await write(c2, [xrpBtc('0.35')]);
+    expect(await drift()).toEqual([]);
+    await write(c, [xrpBtc('0.32')]); // c's first feed is the more recent one now: its 0.32, although 0.35 stays in the table
+    expect(await drift()).toEqual([]);
+    expect((await changesOf('XRP', 'BTC')).slice(-2).map((p) => [p.rate, p.previous, p.offers])).toEqual([
+      ['0.35', '0.30', 1],
+      ['0.32', '0.35', 1],
+    ]);
     expect((await changesOf('XRP', 'BTC', 'SPB')).map((p) => [p.rate, p.offers])).toEqual([
       ['0.46', 1],
       ['0.48', 1],
