@@ -79,7 +79,7 @@ const PAIRS = `SELECT DISTINCT * FROM unnest($1::text[], $2::text[]) AS t(from_c
  */
 function recordSql(candidates: string): string {
   return `WITH cand AS (${candidates}),
-  shown AS (${shownOffersSql('(o.from_code, o.to_code) IN (SELECT from_code, to_code FROM cand)')}),
+  shown AS (${SHOWN_ROWS_SQL('(o.from_code, o.to_code) IN (SELECT from_code, to_code FROM cand)')}),
   grouped AS (
     SELECT s.from_code, s.to_code, CASE WHEN grouping(s.city) = 1 THEN '' ELSE s.city END AS city, grouping(s.city) AS whole,
            max(s.rate) AS rate, count(*)::int AS offers, (array_agg(s.exchanger_id ORDER BY s.rate DESC, s.exchanger_id))[1] AS holder
@@ -111,8 +111,6 @@ function recordSql(candidates: string): string {
   SELECT count(*)::int AS changes FROM points`;
 }
 
-const EVERY_PAIR_SQL = recordSql(PAIRS);
-
 /** Best rate per pair overall (city '') and per city of `shown` (a CTE with from_code, to_code, city, rate, …). */
 const SCOPES_OF = (shown: string, aggregates: string) => `SELECT * FROM (
     SELECT s.from_code, s.to_code, CASE WHEN grouping(s.city) = 1 THEN '' ELSE s.city END AS city, grouping(s.city) AS whole, ${aggregates}
@@ -120,20 +118,24 @@ const SCOPES_OF = (shown: string, aggregates: string) => `SELECT * FROM (
   ) g WHERE whole = 1 OR city <> ''`;
 
 /**
- * How many offers shownOffersSql shows per scope of the pairs `where` picks, without its sort: offers of shown
- * feeds not held back are counted as they are, except an exchanger with several shown feeds (rare) counts
- * once per city however many of its feeds publish the direction.
+ * The rows of shownOffersSql(where) (exchanger_id, from_code, to_code, city, rate), without sorting them all to
+ * pick each exchanger's feed: only an exchanger with several shown feeds (rare) needs that pick; every
+ * other offer of a shown feed, not held back, is shown as it is.
  */
-const SHOWN_COUNTS_SQL = (where: string) => {
-  const live = `SELECT f.id, f.exchanger_id FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id WHERE ${FRESH_FEED_SQL}`;
-  const offers = `(SELECT o.from_code, o.to_code, o.city, o.exchanger_id,
-      o.exchanger_id IN (SELECT exchanger_id FROM live GROUP BY exchanger_id HAVING count(*) > 1) AS shared
-    FROM offers o WHERE o.quarantine IS NULL AND (${where}) AND (o.feed_id IN (SELECT id FROM live)) IS TRUE)`;
-  return `WITH live AS (${live}) ${SCOPES_OF(
-    offers,
-    '(count(*) FILTER (WHERE NOT s.shared) + count(DISTINCT (s.exchanger_id, s.city)) FILTER (WHERE s.shared))::int AS offers',
-  )}`;
-};
+const SHOWN_ROWS_SQL = (where: string) => `WITH live AS (
+    SELECT f.id, f.exchanger_id, f.last_success_at FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id WHERE ${FRESH_FEED_SQL}
+  ),
+  shared AS (SELECT exchanger_id FROM live GROUP BY exchanger_id HAVING count(*) > 1)
+  SELECT o.exchanger_id, o.from_code, o.to_code, o.city, o.rate FROM offers o
+  WHERE o.quarantine IS NULL AND (${where}) AND (o.feed_id IN (SELECT id FROM live)) IS TRUE
+    AND (o.exchanger_id IN (SELECT exchanger_id FROM shared)) IS NOT TRUE
+  UNION ALL
+  SELECT * FROM (
+    SELECT DISTINCT ON (o.exchanger_id, o.from_code, o.to_code, o.city) o.exchanger_id, o.from_code, o.to_code, o.city, o.rate
+    FROM offers o JOIN live f ON f.id = o.feed_id
+    WHERE o.quarantine IS NULL AND (${where}) AND o.exchanger_id IN (SELECT exchanger_id FROM shared)
+    ORDER BY o.exchanger_id, o.from_code, o.to_code, o.city, f.last_success_at DESC, f.id DESC
+  ) picked`;
 
 /**
  * The recording statement of a feed's write (pairs $1, $2 it touched, time $3, its exchanger $4). Only the
@@ -162,7 +164,8 @@ const WRITER_SQL = `WITH pairs AS (${PAIRS}),
       AND NOT EXISTS (SELECT 1 FROM redo r WHERE r.from_code = s.from_code AND r.to_code = s.to_code)
   ),
   moved AS (SELECT DISTINCT from_code, to_code FROM own WHERE mine IS DISTINCT FROM recorded),
-  counted AS (${SHOWN_COUNTS_SQL('(o.from_code, o.to_code) IN (SELECT from_code, to_code FROM moved)')}),
+  shown AS (${SHOWN_ROWS_SQL('(o.from_code, o.to_code) IN (SELECT from_code, to_code FROM moved)')}),
+  counted AS (${SCOPES_OF('shown', 'count(*)::int AS offers')}),
   clock AS (SELECT COALESCE($3::timestamptz, clock_timestamp()) AS at),
   up AS (
     UPDATE history_directions h SET rate = own.mine, holder = $4,
@@ -182,3 +185,5 @@ const WRITER_SQL = `WITH pairs AS (${PAIRS}),
   SELECT (SELECT count(*)::int FROM points) AS changes,
          (SELECT array_agg(from_code ORDER BY from_code, to_code) FROM redo) AS froms,
          (SELECT array_agg(to_code ORDER BY from_code, to_code) FROM redo) AS tos`;
+
+const EVERY_PAIR_SQL = recordSql(PAIRS);
