@@ -27,7 +27,8 @@ export interface RecordedChanges {
  *
  * `writer`: the feed just written (and its exchanger) — then only its exchanger's offers changed, so its own
  * shown rates decide (WRITER_SQL), and only the pairs whose best it lowered or withdrew are computed over
- * every offer. Without `writer` (housekeeping), every pair is computed. `at`: the change time (default: the clock, under the locks).
+ * every offer. Without `writer` (housekeeping), every pair is computed. `at`: the change time (default: the
+ * clock, under the locks).
  */
 export async function recordBestChanges(
   tx: EntityManager,
@@ -80,12 +81,10 @@ const PAIRS = `SELECT DISTINCT * FROM unnest($1::text[], $2::text[]) AS t(from_c
 function recordSql(candidates: string): string {
   return `WITH cand AS (${candidates}),
   shown AS (${SHOWN_ROWS_SQL('(o.from_code, o.to_code) IN (SELECT from_code, to_code FROM cand)')}),
-  grouped AS (
-    SELECT s.from_code, s.to_code, CASE WHEN grouping(s.city) = 1 THEN '' ELSE s.city END AS city, grouping(s.city) AS whole,
-           max(s.rate) AS rate, count(*)::int AS offers, (array_agg(s.exchanger_id ORDER BY s.rate DESC, s.exchanger_id))[1] AS holder
-    FROM shown s GROUP BY GROUPING SETS ((s.from_code, s.to_code, s.city), (s.from_code, s.to_code))
-  ),
-  best AS (SELECT from_code, to_code, city, rate, offers, holder FROM grouped WHERE whole = 1 OR city <> ''),
+  best AS (${SCOPES_OF(
+    'shown',
+    'max(s.rate) AS rate, count(*)::int AS offers, (array_agg(s.exchanger_id ORDER BY s.rate DESC, s.exchanger_id))[1] AS holder',
+  )}),
   cur AS (SELECT d.id, d.from_code, d.to_code, d.city, d.rate, d.holder FROM history_directions d JOIN cand USING (from_code, to_code)),
   diff AS (
     SELECT COALESCE(b.from_code, c.from_code) AS from_code, COALESCE(b.to_code, c.to_code) AS to_code, COALESCE(b.city, c.city) AS city,
