@@ -84,6 +84,7 @@ describe('API contract', () => {
     await feeds.start();
     api = await startApi(
       loadConfig({
+        HISTORY_RECORDING: 'true',
         DATABASE_URL: db.url,
         ADMIN_API_KEY: ADMIN_KEY,
         PORT: '0',

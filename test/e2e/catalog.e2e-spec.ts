@@ -70,6 +70,7 @@ describe('catalog for people', () => {
     await feeds.start();
     api = await startApi(
       loadConfig({
+        HISTORY_RECORDING: 'true',
         DATABASE_URL: db.url,
         PORT: '0',
         HOST: '127.0.0.1',

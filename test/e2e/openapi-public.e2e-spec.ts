@@ -43,6 +43,7 @@ describe('the OpenAPI document of the public API', () => {
     await feeds.start();
     api = await startApi(
       loadConfig({
+        HISTORY_RECORDING: 'true',
         DATABASE_URL: db.url,
         PORT: '0',
         HOST: '127.0.0.1',

@@ -65,6 +65,7 @@ describe('public API', () => {
     await feeds.start();
     api = await startApi(
       loadConfig({
+        HISTORY_RECORDING: 'true',
         DATABASE_URL: db.url,
         PORT: '0',
         HOST: '127.0.0.1',
@@ -365,6 +366,7 @@ describe('public API rate limiting', () => {
     const start = (trustProxy?: string) =>
       startApi(
         loadConfig({
+          HISTORY_RECORDING: 'true',
           DATABASE_URL: db.url,
           PORT: '0',
           HOST: '127.0.0.1',
@@ -402,6 +404,7 @@ describe('the rate guard over HTTP', () => {
     await feeds.start();
     const api = await startApi(
       loadConfig({
+        HISTORY_RECORDING: 'true',
         DATABASE_URL: db.url,
         PORT: '0',
         HOST: '127.0.0.1',

@@ -82,6 +82,7 @@ describe('rate history over HTTP', () => {
         FETCH_ALLOW_PRIVATE: 'true',
         PUBLIC_CACHE_SECONDS: '30',
         PUBLIC_RATE_LIMIT: '0',
+        HISTORY_RECORDING: 'true',
       }),
     );
     client = new Client({ connectionString: db.url });

@@ -61,6 +61,7 @@ export class PagesFixture {
     await this.feeds.start();
     this.api = await startApi(
       loadConfig({
+        HISTORY_RECORDING: 'true',
         DATABASE_URL: this.db.url,
         ADMIN_API_KEY: ADMIN_KEY,
         PORT: '0',

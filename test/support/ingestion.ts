@@ -16,7 +16,7 @@ export function pollServiceFor(dataSource: DataSource): {
   const feeds = new FeedsRepository(dataSource);
   const registry = new Registry();
   const fetcher = new SafeHttpClient({ allowPrivate: true });
-  const config = loadConfig({});
+  const config = loadConfig({ HISTORY_RECORDING: 'true' });
   const changes = new SnapshotChanges(config);
   const poller = new FeedPollService(
     feeds,

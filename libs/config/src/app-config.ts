@@ -41,8 +41,11 @@ export interface AppConfig {
    * the reference before an offer is held back) per currency kind, `default` for a kind without one.
    */
   readonly rateGuard: { readonly enabled: boolean; readonly bands: Readonly<Record<string, string>> };
-  /** Rate history (DESIGN.md §12): how long each resolution is kept, in seconds (0 = for ever). */
-  readonly history: { readonly retention: HistoryRetention };
+  /**
+   * Rate history (DESIGN.md §12): whether polls record change points (HISTORY_RECORDING, off until the write
+   * meets its cost target), and how long each resolution is kept, in seconds (0 = for ever).
+   */
+  readonly history: { readonly recording: boolean; readonly retention: HistoryRetention };
   readonly secretKey: string | null;
   /** Public API: answers cached (and `max-age`) for `cacheSeconds`; `rateLimit` requests a minute per IP (0 = off). */
   readonly public: { readonly cacheSeconds: number; readonly rateLimit: number };

@@ -156,6 +156,7 @@ export const envSchema = z
     TRUST_PROXY: trustProxy.default(false),
     RATE_GUARD: booleanString.default(true),
     RATE_GUARD_BANDS: bandList.default({}),
+    HISTORY_RECORDING: booleanString.default(false),
     HISTORY_RETENTION: historyRetention.default(DEFAULT_HISTORY_RETENTION),
     PUBLIC_RATE_LIMIT: z.coerce.number().int().min(0, 'must be 0 (off) or more').default(600),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -33,6 +33,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: '', REDIS_URL: '' }).mode).toBe('standalone');
   });
 
+  it('records the rate history only when HISTORY_RECORDING says so (off until its write meets its cost target)', () => {
+    expect(loadConfig({}).history.recording).toBe(false);
+    expect(loadConfig({ HISTORY_RECORDING: 'true' }).history.recording).toBe(true);
+    expect(() => loadConfig({ HISTORY_RECORDING: 'sometimes' })).toThrow(/HISTORY_RECORDING/);
+  });
+
   it('reads the history retention per resolution over its defaults (0 = for ever), refusing less than a day', () => {
     expect(loadConfig({}).history.retention).toEqual({ minute: 7 * 86_400, hour: 90 * 86_400, day: 0 });
     expect(loadConfig({ HISTORY_RETENTION: 'minute=36h, day=400d' }).history.retention).toEqual({

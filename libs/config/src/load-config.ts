@@ -41,7 +41,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     admin: { bootstrapKey: e.ADMIN_API_KEY ?? null },
     fetch: { allowPrivate: e.FETCH_ALLOW_PRIVATE },
     rateGuard: { enabled: e.RATE_GUARD, bands: e.RATE_GUARD_BANDS },
-    history: { retention: e.HISTORY_RETENTION },
+    history: { recording: e.HISTORY_RECORDING, retention: e.HISTORY_RETENTION },
     secretKey: e.SECRET_KEY ?? null,
     public: { cacheSeconds: e.PUBLIC_CACHE_SECONDS, rateLimit: e.PUBLIC_RATE_LIMIT },
     log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY },

@@ -39,6 +39,7 @@ export class FeedPollService {
   /** Polls wait for the network in parallel; only this many read, normalize and write at once. */
   private readonly gate: ProcessingGate;
   private readonly integrity: IntegrityPolicy;
+  private readonly recordHistory: boolean;
 
   constructor(
     private readonly feeds: FeedsRepository,
@@ -50,6 +51,7 @@ export class FeedPollService {
   ) {
     this.gate = new ProcessingGate(config.worker.processingConcurrency);
     this.integrity = integrityPolicy(config.rateGuard);
+    this.recordHistory = config.history.recording;
   }
 
   async poll(feedId: number, trigger: PollTrigger): Promise<PollOutcome> {
@@ -169,7 +171,7 @@ export class FeedPollService {
           report.status === 'maintenance' ? null : report.offers,
           this.integrity,
           // History of every direction (DESIGN.md §12): a change point where this write moved a best.
-          true,
+          this.recordHistory,
         );
         for (const [reason, count] of Object.entries(change.guard.held))
           this.metrics.quarantined.inc({ reason }, count);
