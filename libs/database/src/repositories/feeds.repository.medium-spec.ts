@@ -4,7 +4,14 @@ import type { NormalizedOffer } from '@app/domain';
 import { offerOf } from '../../../../test/support/offers';
 import { adminActor, migratedDatabase, TestDatabase } from '../../../../test/support/services';
 import { Actor } from './audit.repository';
-import { FeedRunRecord, FeedsRepository, newFeedRun, RUNS_KEPT_DAYS, RUNS_KEPT_PER_FEED } from './feeds.repository';
+import {
+  FeedRunRecord,
+  FeedsRepository,
+  newFeedRun,
+  READS_JUDGED,
+  RUNS_KEPT_DAYS,
+  RUNS_KEPT_PER_FEED,
+} from './feeds.repository';
 
 interface AuditRow {
   key_id: number | null;
@@ -484,7 +491,15 @@ describe('FeedsRepository', () => {
 
     it('counts enabled feeds of active exchangers by state', async () => {
       // stale: the stale one and the never-confirmed failing one; maintenance is counted apart.
-      expect(await repository.countByState()).toEqual({ fresh: 1, stale: 2, failing: 1, maintenance: 1 });
+      expect(await repository.countByState()).toEqual({ fresh: 1, stale: 2, failing: 1, maintenance: 1, rejecting: 0 });
+      // Rejecting: each of its last READS_JUDGED reads rejected items (counted beside its other state).
+      const rows = await dataSource.query<Array<{ id: number }>>(
+        `INSERT INTO feed_runs (feed_id, started_at, duration_ms, status, items, rejected)
+         SELECT $1, now() - make_interval(secs => g), 1, 'ok', 5, 1 FROM generate_series(1, $2) g RETURNING id`,
+        [staleFeed, READS_JUDGED],
+      );
+      expect(await repository.countByState()).toMatchObject({ stale: 2, rejecting: 1 });
+      await dataSource.query(`DELETE FROM feed_runs WHERE id = ANY($1)`, [rows.map((r) => r.id)]);
     });
 
     it(`prunes runs older than ${RUNS_KEPT_DAYS} days and beyond ${RUNS_KEPT_PER_FEED} per feed`, async () => {

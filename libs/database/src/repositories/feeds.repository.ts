@@ -54,10 +54,26 @@ const FEED_COLUMNS: Record<string, string> = {
   enabled: 'enabled',
 };
 
+/** The states `ratewatch_feeds` counts (a feed may be in several: fresh and rejecting). */
+export type FeedCountState = 'fresh' | 'stale' | 'failing' | 'maintenance' | 'rejecting';
+
 /** How many of a feed's latest reading runs must all reject items for its health to say `rejecting`. */
 export const READS_JUDGED = 3;
+
 /** How many reasons of the last read's rejected items the health list carries (the runs carry them all). */
 const REJECTS_SHOWN = 5;
+
+/** The latest READS_JUDGED reading runs of feed `f` (LATERAL): how many, how many rejected, and the last one's rejects. */
+const LATEST_READS_SQL = `
+  SELECT count(*)::int AS judged, count(*) FILTER (WHERE r.rejected > 0)::int AS rejecting,
+         (array_agg(r.rejected ORDER BY r.started_at DESC, r.id DESC))[1] AS last_rejected,
+         (array_agg(r.rejects ORDER BY r.started_at DESC, r.id DESC))[1] AS last_rejects
+  FROM (SELECT fr.id, fr.started_at, fr.rejected,
+               (SELECT COALESCE(jsonb_agg(x), '[]'::jsonb) FROM (SELECT x FROM jsonb_array_elements(fr.rejects) x LIMIT ${REJECTS_SHOWN}) s) AS rejects
+        FROM feed_runs fr WHERE fr.feed_id = f.id AND fr.items > 0
+        ORDER BY fr.started_at DESC, fr.id DESC LIMIT ${READS_JUDGED}) r`;
+/** Over LATEST_READS_SQL as `reads`: every judged read rejected items. */
+const REJECTING_SQL = `COALESCE(reads.judged > 0 AND reads.judged = reads.rejecting, false)`;
 
 /** One row of feed_runs as the poll service produces it. */
 export interface FeedRunRecord {
@@ -213,17 +229,9 @@ export class FeedsRepository {
               f.consecutive_failures AS "consecutiveFailures", f.in_maintenance AS "inMaintenance", COALESCE((${FRESH_FEED_SQL}), false) AS fresh,
               (SELECT count(*)::int FROM offers o WHERE o.feed_id = f.id) AS offers,
               reads.last_rejected AS "lastRejected", COALESCE(reads.last_rejects, '[]'::jsonb) AS "lastRejects",
-              COALESCE(reads.judged > 0 AND reads.judged = reads.rejecting, false) AS rejecting
+              ${REJECTING_SQL} AS rejecting
        FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id
-       LEFT JOIN LATERAL (
-         SELECT count(*)::int AS judged, count(*) FILTER (WHERE r.rejected > 0)::int AS rejecting,
-                (array_agg(r.rejected ORDER BY r.started_at DESC, r.id DESC))[1] AS last_rejected,
-                (array_agg(r.rejects ORDER BY r.started_at DESC, r.id DESC))[1] AS last_rejects
-         FROM (SELECT fr.id, fr.started_at, fr.rejected,
-                      (SELECT COALESCE(jsonb_agg(x), '[]'::jsonb) FROM (SELECT x FROM jsonb_array_elements(fr.rejects) x LIMIT ${REJECTS_SHOWN}) s) AS rejects
-               FROM feed_runs fr WHERE fr.feed_id = f.id AND fr.items > 0
-               ORDER BY fr.started_at DESC, fr.id DESC LIMIT ${READS_JUDGED}) r
-       ) reads ON true
+       LEFT JOIN LATERAL (${LATEST_READS_SQL}) reads ON true
        WHERE $1::int IS NULL OR f.exchanger_id = $1
        ORDER BY f.id`,
       [exchangerId],
@@ -355,14 +363,16 @@ export class FeedsRepository {
     return result?.pruned ?? 0;
   }
 
-  /** How many enabled feeds are fresh, stale, failing or in maintenance (for metrics and health). */
-  async countByState(): Promise<Record<'fresh' | 'stale' | 'failing' | 'maintenance', number>> {
-    const [row] = await this.dataSource.query<Array<Record<'fresh' | 'stale' | 'failing' | 'maintenance', string>>>(
+  /** How many enabled feeds are fresh, stale, failing, in maintenance or rejecting (for metrics and health). */
+  async countByState(): Promise<Record<FeedCountState, number>> {
+    const [row] = await this.dataSource.query<Array<Record<FeedCountState, string>>>(
       `SELECT count(*) FILTER (WHERE ${FRESH_FEED_SQL}) AS fresh,
               count(*) FILTER (WHERE NOT f.in_maintenance AND (f.last_success_at IS NULL OR f.last_success_at <= now() - make_interval(secs => ${STALE_AFTER_SQL}))) AS stale,
               count(*) FILTER (WHERE f.consecutive_failures > 0) AS failing,
-              count(*) FILTER (WHERE f.in_maintenance) AS maintenance
+              count(*) FILTER (WHERE f.in_maintenance) AS maintenance,
+              count(*) FILTER (WHERE ${REJECTING_SQL}) AS rejecting
        FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id
+       LEFT JOIN LATERAL (${LATEST_READS_SQL}) reads ON true
        WHERE f.enabled AND e.status = 'active'`,
     );
     return {
@@ -370,6 +380,7 @@ export class FeedsRepository {
       stale: Number(row?.stale ?? 0),
       failing: Number(row?.failing ?? 0),
       maintenance: Number(row?.maintenance ?? 0),
+      rejecting: Number(row?.rejecting ?? 0),
     };
   }
 }

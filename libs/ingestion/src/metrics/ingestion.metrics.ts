@@ -76,7 +76,7 @@ export class IngestionMetrics {
     });
     new Gauge({
       name: 'ratewatch_feeds',
-      help: 'Enabled feeds of active exchangers by state (fresh, stale, failing, maintenance)',
+      help: 'Enabled feeds of active exchangers by state (fresh, stale, failing, maintenance, rejecting)',
       labelNames: ['state'],
       registers: [registry],
       async collect() {
