@@ -25,7 +25,7 @@ import {
 import { Dec, DEFAULT_CURRENCY_ALIASES, NormalizedOffer } from '@app/domain';
 import { buildContext, checkFeed } from '@app/feeds';
 import { BenchRow, medianMs, printTable, writeResults } from './bench-kit';
-import { directionPool, PoolDirection } from './rate-guard-market';
+import { directionPool, offer, PoolDirection } from './rate-guard-market';
 import { createScratchDatabase } from './scratch-database';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
@@ -413,28 +413,6 @@ async function seedMarket(dataSource: ReturnType<typeof createDataSource>, pool:
       pool.map((p) => p.rate),
     ],
   );
-}
-
-function offer(from: string, to: string, rate: string): NormalizedOffer {
-  return {
-    from,
-    to,
-    city: null,
-    in: '1',
-    out: rate,
-    rate,
-    reserve: '100000',
-    fromMin: '10',
-    fromMax: '100000',
-    toMin: null,
-    toMax: null,
-    fromFee: [],
-    toFee: [],
-    minFee: [],
-    flags: [],
-    floating: null,
-    delayMinutes: null,
-  };
 }
 
 main().catch((error: unknown) => {

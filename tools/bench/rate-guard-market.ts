@@ -294,7 +294,8 @@ async function count(dataSource: ReturnType<typeof createDataSource>): Promise<n
   return row!.n;
 }
 
-function offer(from: string, to: string, rate: string): NormalizedOffer {
+/** A plain offer of a bench market: 1 → `rate`, a reserve and limits, no fees or flags. */
+export function offer(from: string, to: string, rate: string): NormalizedOffer {
   return {
     from,
     to,
