@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { ClickRecord, ClicksRepository, isDatabaseUnavailable } from '@app/database';
+import { dailyVisitorHash, utcDay } from '@app/domain';
 import { batchItemsDroppedCounter, METRICS_REGISTRY } from '@app/observability';
 import { BatchWriter } from '../../common/batch-writer';
 
@@ -76,9 +76,7 @@ export class ClickRecorder implements OnApplicationShutdown {
       this.secret = null;
       throw error;
     });
-    const daySalt = createHash('sha256')
-      .update(`${await this.secret}|${at.toISOString().slice(0, 10)}`)
-      .digest('hex');
-    return createHash('sha256').update(`${daySalt}|${ip}|${userAgent}`).digest('hex');
+    // The one formula reviews match visits with (a review is `visited` when its hashes meet the clicks').
+    return dailyVisitorHash(await this.secret, utcDay(at), ip, userAgent);
   }
 }
