@@ -46,6 +46,24 @@ export interface AppConfig {
    * meets its cost target), and how long each resolution is kept, in seconds (0 = for ever).
    */
   readonly history: { readonly recording: boolean; readonly retention: HistoryRetention };
+  /**
+   * Live stream (GET /v1/rates/stream): connections one address may hold (`maxPerIp`), connections one api
+   * process holds in all (`maxConnections`), and the heartbeat that keeps idle connections open through proxies.
+   */
+  readonly stream: { readonly maxPerIp: number; readonly maxConnections: number; readonly heartbeatSeconds: number };
+  /**
+   * Alerts (DESIGN.md §12): active alerts one creator may hold (0 = alerts off), delivery attempts per
+   * notice (with back-off), consecutive failed notices before an alert is disabled; operators' alerts go to
+   * `operatorUrl` (none = off), signed with `operatorSecret`, a feed counting as failing after `feedFailingMinutes`.
+   */
+  readonly alerts: {
+    readonly maxPerCreator: number;
+    readonly deliveryAttempts: number;
+    readonly disableAfterFailures: number;
+    readonly operatorUrl: string | null;
+    readonly operatorSecret: string | null;
+    readonly feedFailingMinutes: number;
+  };
   readonly secretKey: string | null;
   /** Public API: answers cached (and `max-age`) for `cacheSeconds`; `rateLimit` requests a minute per IP (0 = off). */
   readonly public: { readonly cacheSeconds: number; readonly rateLimit: number };

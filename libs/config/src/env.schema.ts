@@ -158,6 +158,55 @@ export const envSchema = z
     RATE_GUARD_BANDS: bandList.default({}),
     HISTORY_RECORDING: booleanString.default(false),
     HISTORY_RETENTION: historyRetention.default(DEFAULT_HISTORY_RETENTION),
+    STREAM_MAX_PER_IP: z.coerce
+      .number()
+      .int()
+      .min(1, 'must be at least 1')
+      .max(1000, 'must be at most 1000')
+      .default(8),
+    STREAM_MAX_CONNECTIONS: z.coerce
+      .number()
+      .int()
+      .min(1, 'must be at least 1')
+      .max(1_000_000, 'must be at most 1000000')
+      .default(20_000),
+    STREAM_HEARTBEAT_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(1, 'must be at least 1')
+      .max(300, 'must be at most 300')
+      .default(15),
+    ALERTS_MAX_PER_CREATOR: z.coerce
+      .number()
+      .int()
+      .min(0, 'must be 0 (alerts off) or more')
+      .max(100_000, 'must be at most 100000')
+      .default(20),
+    ALERT_DELIVERY_ATTEMPTS: z.coerce
+      .number()
+      .int()
+      .min(1, 'must be at least 1')
+      .max(20, 'must be at most 20')
+      .default(6),
+    ALERT_DISABLE_AFTER_FAILURES: z.coerce
+      .number()
+      .int()
+      .min(1, 'must be at least 1')
+      .max(1000, 'must be at most 1000')
+      .default(5),
+    OPERATOR_ALERT_URL: z
+      .string()
+      .refine((value) => /^https?:\/\/.+/.test(value) && URL.canParse(value), {
+        error: 'must be an http:// or https:// URL',
+      })
+      .optional(),
+    OPERATOR_ALERT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    OPERATOR_ALERT_FEED_FAILING_MINUTES: z.coerce
+      .number()
+      .int()
+      .min(1, 'must be at least 1')
+      .max(10_080, 'must be at most 10080 (a week)')
+      .default(10),
     PUBLIC_RATE_LIMIT: z.coerce.number().int().min(0, 'must be 0 (off) or more').default(600),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     LOG_PRETTY: booleanString.default(false),

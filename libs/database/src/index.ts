@@ -25,5 +25,5 @@ export * from './seed/seed-catalog';
 export * from './reputation/claims.repository';
 export * from './reputation/reputation-sql';
 export * from './reputation/reputation.repository';
-export * from './history/best-changes';
-export * from './history/history.repository';
+export * from './history';
+export * from './alerts';

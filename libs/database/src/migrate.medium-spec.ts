@@ -35,6 +35,8 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'Reputation1764073100000',
       'RateHistory1764073200000',
       'DropBestRateHistory1764073300000',
+      'HistoryStorage1764073400000',
+      'Alerts1764073500000',
     ]);
     expect(result.currenciesAdded).toBe(322);
     expect(result.aliasesAdded).toBeGreaterThan(10);

@@ -20,3 +20,4 @@ export * from './reputation/limits';
 export * from './reputation/review';
 export * from './reputation/text';
 export * from './reputation/visitor';
+export * from './alerts';

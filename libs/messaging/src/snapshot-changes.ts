@@ -14,6 +14,7 @@ export type SnapshotChangeEvent = { directions: Array<[string, string]> } | { al
 export class SnapshotChanges implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(SnapshotChanges.name);
   private readonly listeners = new Set<(event: SnapshotChangeEvent) => void>();
+  private readonly writeListeners = new Set<(event: SnapshotChangeEvent) => void>();
   private subscriber: Redis | null = null;
   private readonly channel: string;
 
@@ -51,6 +52,14 @@ export class SnapshotChanges implements OnModuleInit, OnApplicationShutdown {
   /** Announces a change; never throws (a lost announcement only delays freshness by the cache TTL). */
   publish(event: SnapshotChangeEvent): void {
     if ('directions' in event && event.directions.length === 0) return;
+    // The process that made the change hears it once, whatever the mode (alerts are evaluated there, once).
+    for (const listener of this.writeListeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger.warn(`a change listener failed: ${String(error)}`);
+      }
+    }
     if (this.redis) {
       this.redis
         .publish(this.channel, JSON.stringify(event))
@@ -63,6 +72,15 @@ export class SnapshotChanges implements OnModuleInit, OnApplicationShutdown {
   subscribe(listener: (event: SnapshotChangeEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Hears only the changes this process publishes (its own writes), never those of other processes: work
+   * that must happen once per change — evaluating alerts — listens here, not in every api replica.
+   */
+  onOwnChange(listener: (event: SnapshotChangeEvent) => void): () => void {
+    this.writeListeners.add(listener);
+    return () => this.writeListeners.delete(listener);
   }
 
   private emitLocally(event: SnapshotChangeEvent): void {

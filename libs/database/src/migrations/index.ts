@@ -10,6 +10,8 @@ import { CatalogForPeople1764073000000 } from './1764073000000-catalog-for-peopl
 import { Reputation1764073100000 } from './1764073100000-reputation';
 import { RateHistory1764073200000 } from './1764073200000-rate-history';
 import { DropBestRateHistory1764073300000 } from './1764073300000-drop-best-rate-history';
+import { HistoryStorage1764073400000 } from './1764073400000-history-storage';
+import { Alerts1764073500000 } from './1764073500000-alerts';
 
 /** Every migration, in order. Listed explicitly so the same list works from sources and from dist. */
 export const MIGRATIONS = [
@@ -25,4 +27,6 @@ export const MIGRATIONS = [
   Reputation1764073100000,
   RateHistory1764073200000,
   DropBestRateHistory1764073300000,
+  HistoryStorage1764073400000,
+  Alerts1764073500000,
 ];

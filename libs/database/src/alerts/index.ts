@@ -1,0 +1,2 @@
+// Alerts' storage (DESIGN.md §12): repositories are exported from here as they are written.
+export {};

@@ -1,0 +1,2 @@
+export * from './best-changes';
+export * from './history.repository';
