@@ -14,6 +14,9 @@ import { PublicCache } from './public-cache.service';
 import { DirectionBooks } from './rates/direction-books.service';
 import { RatesController } from './rates/rates.controller';
 import { RatesService } from './rates/rates.service';
+import { RateStreamController } from './stream/rate-stream.controller';
+import { RateStreamMetrics } from './stream/rate-stream.metrics';
+import { RateStreams } from './stream/rate-streams.service';
 import { ReputationController } from './reputation/reputation.controller';
 import { PublicReputationService } from './reputation/reputation.service';
 import { VisitorIdentities } from './reputation/visitor-identities.service';
@@ -24,6 +27,7 @@ import { VisitorIdentities } from './reputation/visitor-identities.service';
     CurrenciesController,
     CitiesController,
     RatesController,
+    RateStreamController,
     DirectionsController,
     ExchangersController,
     GoController,
@@ -32,6 +36,8 @@ import { VisitorIdentities } from './reputation/visitor-identities.service';
   providers: [
     PublicCache,
     RatesService,
+    RateStreams,
+    RateStreamMetrics,
     DirectionBooks,
     CurrenciesService,
     CitiesService,
