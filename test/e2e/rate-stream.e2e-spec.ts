@@ -1,0 +1,344 @@
+import { request as httpRequest, IncomingMessage, ClientRequest } from 'node:http';
+import { Client } from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '@app/config';
+import { FeedPollService } from '@app/ingestion';
+import { SnapshotChanges } from '@app/messaging';
+import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
+import { RateStreams } from '../../apps/api/src/public/stream/rate-streams.service';
+import { FeedServer } from '../support/feed-server';
+import { http } from '../support/http';
+import { waitFor } from '../support/processes';
+import { createTestDatabase, TestDatabase } from '../support/services';
+
+interface StreamEvent {
+  id: string | null;
+  event: string;
+  data: string;
+}
+interface Table {
+  from: string;
+  to: string;
+  generatedAt: string;
+  items: Array<{ rate: string; exchanger: { slug: string } }>;
+}
+interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+}
+
+/** A raw Server-Sent Events reader (no EventSource library): events, comments and the `retry:` hint as they come. */
+class StreamReader {
+  readonly events: StreamEvent[] = [];
+  readonly comments: string[] = [];
+  retry: number | null = null;
+  ended = false;
+  private buffer = '';
+  private taken = 0;
+
+  private constructor(
+    readonly request: ClientRequest,
+    readonly response: IncomingMessage,
+  ) {
+    response.setEncoding('utf8');
+    response.on('data', (chunk: string) => this.read(chunk));
+    response.on('end', () => (this.ended = true));
+    response.on('close', () => (this.ended = true));
+    response.on('error', () => (this.ended = true));
+  }
+
+  /** Opens a stream; an answer other than 200 comes back whole as `refused`. */
+  static open(
+    url: string,
+    headers: Record<string, string> = {},
+  ): Promise<
+    { stream: StreamReader } | { refused: { status: number; headers: IncomingMessage['headers']; body: string } }
+  > {
+    return new Promise((resolve, reject) => {
+      const request = httpRequest(url, { headers: { accept: 'text/event-stream', ...headers } }, (response) => {
+        if (response.statusCode !== 200) {
+          let body = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (body += chunk));
+          response.on('end', () =>
+            resolve({ refused: { status: response.statusCode!, headers: response.headers, body } }),
+          );
+          return;
+        }
+        resolve({ stream: new StreamReader(request, response) });
+      });
+      request.on('error', reject);
+      request.end();
+    });
+  }
+
+  static async connect(url: string, headers: Record<string, string> = {}): Promise<StreamReader> {
+    const opened = await StreamReader.open(url, headers);
+    if ('refused' in opened) throw new Error(`stream refused: ${opened.refused.status} ${opened.refused.body}`);
+    return opened.stream;
+  }
+
+  /** The next event not taken yet (in order), waiting for it. */
+  async next(what = 'the next event'): Promise<StreamEvent> {
+    const event = await waitFor(what, () => this.events[this.taken], 15_000, 20);
+    this.taken++;
+    return event;
+  }
+
+  /** Events received and not taken yet. */
+  pending(): StreamEvent[] {
+    return this.events.slice(this.taken);
+  }
+
+  close(): void {
+    this.request.destroy();
+  }
+
+  private read(chunk: string): void {
+    this.buffer += chunk;
+    for (let end = this.buffer.indexOf('\n\n'); end >= 0; end = this.buffer.indexOf('\n\n')) {
+      const block = this.buffer.slice(0, end);
+      this.buffer = this.buffer.slice(end + 2);
+      const event: StreamEvent = { id: null, event: 'message', data: '' };
+      const data: string[] = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith(':')) this.comments.push(line.slice(1).trim());
+        else if (line.startsWith('retry: ')) this.retry = Number(line.slice(7));
+        else if (line.startsWith('id: ')) event.id = line.slice(4);
+        else if (line.startsWith('event: ')) event.event = line.slice(7);
+        else if (line.startsWith('data: ')) data.push(line.slice(6));
+      }
+      if (data.length > 0) this.events.push({ ...event, data: data.join('\n') });
+    }
+  }
+}
+
+const rates = (...items: string[]) => `<rates>${items.join('')}</rates>`;
+const item = (from: string, to: string, out: string) =>
+  `<item><from>${from}</from><to>${to}</to><in>1</in><out>${out}</out><amount>100000000</amount></item>`;
+/** A table without the time it was made: what two renders of the same offers share. */
+const content = (body: string) => {
+  const { generatedAt: _made, ...rest } = JSON.parse(body) as Table;
+  return rest;
+};
+
+/** GET /v1/rates/stream over HTTP, against a standalone api (embedded change events) and a scratch database. */
+describe('the live stream of a rate table', () => {
+  let db: TestDatabase;
+  let api: RunningApi;
+  let client: Client;
+  const feeds = new FeedServer();
+  const feedIds = new Map<string, number>();
+  const open: StreamReader[] = [];
+  let stopped = false;
+
+  const connect = async (query: string, headers: Record<string, string> = {}) => {
+    const stream = await StreamReader.connect(`${api.url}/v1/rates/stream?${query}`, headers);
+    open.push(stream);
+    return stream;
+  };
+  const streams = () => api.app.get(RateStreams).size;
+  /** Closes every stream this test opened, and waits until the api has let them all go. */
+  const closeAll = async () => {
+    for (const stream of open.splice(0)) stream.close();
+    await waitFor('the api to let every stream go', () => streams() === 0);
+  };
+  /** The feed `slug` now answers `body`, and is polled (the write path, change events included). */
+  const publish = async (slug: string, body: string) => {
+    feeds.serve(`/${slug}.xml`, { body });
+    if (!feedIds.has(slug)) {
+      const { rows } = await client.query<{ id: number }>(
+        `WITH e AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ($1::text, initcap($1::text), 'https://' || $1 || '.example', 'https://' || $1 || '.example/?rid=1') RETURNING id)
+         INSERT INTO feeds (exchanger_id, url, interval_s, stale_after_s) SELECT id, $2, 30, 3600 FROM e RETURNING id`,
+        [slug, feeds.url(`/${slug}.xml`)],
+      );
+      feedIds.set(slug, rows[0]!.id);
+    }
+    expect(['ok', 'unchanged']).toContain(
+      (await api.app.get(FeedPollService).poll(feedIds.get(slug)!, 'manual')).status,
+    );
+  };
+  const rateOf = (event: StreamEvent) => (JSON.parse(event.data) as Table).items.map((i) => i.rate);
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await feeds.start();
+    api = await startApi(
+      loadConfig({
+        DATABASE_URL: db.url,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        FETCH_ALLOW_PRIVATE: 'true',
+        PUBLIC_CACHE_SECONDS: '30',
+        PUBLIC_RATE_LIMIT: '0',
+        STREAM_MAX_PER_IP: '2',
+        STREAM_HEARTBEAT_SECONDS: '1',
+      }),
+    );
+    client = new Client({ connectionString: db.url });
+    await client.connect();
+    await publish('aura', rates(item('BTC', 'SBERRUB', '6850000')));
+  });
+
+  afterEach(async () => {
+    if (!stopped) await closeAll();
+  });
+
+  afterAll(async () => {
+    for (const stream of open) stream.close();
+    await client?.end();
+    if (!stopped) await api?.close();
+    await feeds.stop();
+    await db?.drop();
+  });
+
+  it('sends the table GET /v1/rates answers on connect, then each change, never the same table twice', async () => {
+    const stream = await connect('from=btc&to=SBERRUB');
+    expect(stream.response.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(stream.response.headers['cache-control']).toMatch(/no-cache/);
+    expect(stream.response.headers['x-accel-buffering']).toBe('no');
+    const first = await stream.next('the table on connect');
+    expect(first.event).toBe('rates');
+    expect(first.id).toMatch(/^[\w-]{16,}$/);
+    expect(stream.retry).toBeGreaterThan(0);
+    const polled = await http<Table>(`${api.url}/v1/rates?from=btc&to=SBERRUB`);
+    expect(first.data).toBe(polled.text);
+    expect(rateOf(first)).toEqual(['6850000']);
+
+    await publish('aura', rates(item('BTC', 'SBERRUB', '6860000')));
+    const changed = await stream.next('the changed table');
+    expect(rateOf(changed)).toEqual(['6860000']);
+    expect(changed.id).not.toBe(first.id);
+    // GET /v1/rates answers the same table now (the stream's render went through the shared cache).
+    expect(content(changed.data)).toEqual(content((await http(`${api.url}/v1/rates?from=BTC&to=SBERRUB`)).text));
+
+    // A change announced for the direction that leaves its table as it was (a re-render, a new generatedAt)
+    // sends nothing: the next event is the next real change.
+    api.app.get(SnapshotChanges).publish({ directions: [['BTC', 'SBERRUB']] });
+    api.app.get(SnapshotChanges).publish({ all: true });
+    await publish('aura', rates(item('BTC', 'SBERRUB', '6860000')));
+    await publish('beta', rates(item('BTC', 'SBERRUB', '6700000')));
+    const next = await stream.next('the table with a second exchanger');
+    expect(rateOf(next)).toEqual(['6860000', '6700000']);
+    // Another direction's change is not this stream's.
+    await publish('gamma', rates(item('ETH', 'SBERRUB', '250000')));
+    await publish('aura', rates(item('BTC', 'SBERRUB', '6870000')));
+    expect(rateOf(await stream.next('the next change'))).toEqual(['6870000', '6700000']);
+    expect(stream.pending()).toEqual([]);
+  });
+
+  it('sends one table per burst of changes, the last one', async () => {
+    const stream = await connect('from=BTC&to=SBERRUB');
+    await stream.next('the table on connect');
+    // The polls write the changes one after another; the announcement of each reaches the stream at once.
+    const changes = api.app.get(SnapshotChanges);
+    const renders = () => metric('ratewatch_stream_renders_total');
+    const before = await renders();
+    for (let i = 0; i < 5; i++) changes.publish({ directions: [['BTC', 'SBERRUB']] });
+    await publish('aura', rates(item('BTC', 'SBERRUB', '6880000')));
+    expect(rateOf(await stream.next('the burst'))).toEqual(['6880000', '6700000']);
+    expect(stream.pending()).toEqual([]);
+    // Six announcements, far fewer renders (the burst coalesced).
+    expect((await renders()) - before).toBeLessThan(6);
+  });
+
+  it('resumes with Last-Event-ID: nothing while the table is the same, the new one at once if it changed', async () => {
+    const first = await connect('from=BTC&to=SBERRUB');
+    const held = await first.next('the table on connect');
+    first.close();
+    await waitFor('the stream to close', () => streams() === 0);
+
+    // Unchanged while away: the stream opens, and stays silent until the next change.
+    const resumed = await connect('from=BTC&to=SBERRUB', { 'last-event-id': held.id! });
+    await waitFor('a heartbeat on the resumed stream', () => resumed.comments.includes('hb'));
+    expect(resumed.pending()).toEqual([]);
+    await publish('aura', rates(item('BTC', 'SBERRUB', '6890000')));
+    const after = await resumed.next('the change after resuming');
+    expect(rateOf(after)).toEqual(['6890000', '6700000']);
+    resumed.close();
+    await waitFor('the stream to close', () => streams() === 0);
+
+    // Changed while away: the new table comes first thing.
+    await publish('aura', rates(item('BTC', 'SBERRUB', '6900000')));
+    const back = await connect('from=BTC&to=SBERRUB', { 'last-event-id': after.id! });
+    expect(rateOf(await back.next('the table that changed while away'))).toEqual(['6900000', '6700000']);
+    // An id it never sent (hostile or from another table) gets the current table too.
+    const stranger = await connect('from=BTC&to=SBERRUB', { 'last-event-id': 'x'.repeat(300) });
+    expect(rateOf(await stranger.next('the table for an unknown id'))).toEqual(['6900000', '6700000']);
+  });
+
+  it('sends heartbeats and a retry hint', async () => {
+    const stream = await connect('from=BTC&to=SBERRUB&amount=0.5');
+    await waitFor('two heartbeats', () => stream.comments.filter((c) => c === 'hb').length >= 2);
+    expect(stream.retry).toBe(3000);
+  });
+
+  it('holds at most STREAM_MAX_PER_IP streams per address, says so with a 429, and frees the slot on disconnect', async () => {
+    const one = await connect('from=BTC&to=SBERRUB');
+    // Another query, and an X-Forwarded-For the api does not trust (TRUST_PROXY is off): the same address.
+    await connect('from=BTC&to=SBERRUB&exclude=manual', { 'x-forwarded-for': '203.0.113.9' });
+    const third = await StreamReader.open(`${api.url}/v1/rates/stream?from=BTC&to=SBERRUB`, {
+      'x-forwarded-for': '198.51.100.7',
+    });
+    expect('refused' in third && third.refused.status).toBe(429);
+    if (!('refused' in third)) return;
+    expect(third.refused.headers['content-type']).toMatch(/application\/json/);
+    expect(Number(third.refused.headers['retry-after'])).toBeGreaterThan(0);
+    const body = JSON.parse(third.refused.body) as ErrorBody;
+    expect(body).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
+    expect(body.message).toMatch(/STREAM_MAX_PER_IP.*poll GET \/v1\/rates/);
+    expect(await metric('ratewatch_stream_refused_total', { reason: 'per_ip' })).toBeGreaterThanOrEqual(1);
+    expect(await metric('ratewatch_stream_open')).toBe(2);
+
+    one.close();
+    await waitFor('the first stream to be let go', () => streams() === 1);
+    const again = await connect('from=BTC&to=SBERRUB');
+    expect((await again.next('the table on the freed slot')).event).toBe('rates');
+  });
+
+  it('refuses what GET /v1/rates refuses, with its 400 and 404, and holds no slot for it', async () => {
+    const refused = async (query: string, status: number, message: RegExp) => {
+      const answer = await http<ErrorBody>(`${api.url}/v1/rates/stream?${query}`);
+      expect(answer.status, query).toBe(status);
+      expect(answer.body.message, query).toMatch(message);
+    };
+    await refused('from=BTC&to=BTC', 400, /from and to must differ/);
+    await refused('from=BTC&to=SBERRUB&city=Moscow', 400, /MSK/);
+    await refused('from=BTC&to=SBERRUB&exclude=bogus', 400, /unknown flags/);
+    await refused('from=BTC&to=SBERRUB&amount=-1', 400, /amount must be a positive decimal/);
+    await refused('from=BTC&to=SBERRUB&unknown=1', 400, /unknown/);
+    await refused('from=NOPE&to=SBERRUB', 404, /NOPE/);
+    for (let i = 0; i < 3; i++) await refused('from=NOPE&to=BTC', 404, /NOPE/);
+    expect(streams()).toBe(0);
+    // The slots were not taken: two streams still open.
+    await connect('from=BTC&to=SBERRUB');
+    await connect('from=BTC&to=SBERRUB');
+  });
+
+  it('counts what it does on /metrics', async () => {
+    expect(await metric('ratewatch_stream_events_sent_total')).toBeGreaterThan(5);
+    expect(await metric('ratewatch_stream_renders_total', { result: 'changed' })).toBeGreaterThan(3);
+    expect(await metric('ratewatch_stream_open')).toBe(0);
+  });
+
+  it('ends its streams when the api stops, and the api stops', async () => {
+    const stream = await connect('from=BTC&to=SBERRUB');
+    await stream.next('the table on connect');
+    stopped = true;
+    await api.close();
+    await waitFor('the stream to end', () => stream.ended);
+  });
+
+  /** The sum of the api's /metrics samples of `name` whose labels include `labels` (0 when none). */
+  async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
+    const text = (await http<string>(`${api.url}/metrics`)).text;
+    const wanted = Object.entries(labels).map(([label, value]) => `${label}="${value}"`);
+    return text
+      .split('\n')
+      .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+      .filter((line) => wanted.every((pair) => line.includes(pair)))
+      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  }
+});
