@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { request as httpRequest, IncomingMessage, ClientRequest } from 'node:http';
 import { Client } from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,9 @@ import { RateStreams } from '../../apps/api/src/public/stream/rate-streams.servi
 import { FeedServer } from '../support/feed-server';
 import { http } from '../support/http';
 import { waitFor } from '../support/processes';
-import { createTestDatabase, TestDatabase } from '../support/services';
+import { runCli } from '../../apps/cli/src/cli';
+import { RunningWorker, startWorker } from '../../apps/worker/src/bootstrap';
+import { createTestDatabase, TEST_REDIS_URL, TestDatabase } from '../support/services';
 
 interface StreamEvent {
   id: string | null;
@@ -342,3 +345,80 @@ describe('the live stream of a rate table', () => {
       .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
   }
 });
+
+/** Fleet mode: a worker's change reaches the streams of every api replica, through Redis. */
+describe('the live stream in fleet mode', () => {
+  let db: TestDatabase;
+  const replicas: RunningApi[] = [];
+  let worker: RunningWorker;
+  let client: Client;
+  const feeds = new FeedServer();
+  let stream: StreamReader | null = null;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await feeds.start();
+    const env = {
+      DATABASE_URL: db.url,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: `rwtest-${randomBytes(4).toString('hex')}`,
+      FETCH_ALLOW_PRIVATE: 'true',
+      PORT: '0',
+      WORKER_PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      PUBLIC_CACHE_SECONDS: '60',
+      PUBLIC_RATE_LIMIT: '0',
+    };
+    expect(await runCli(['db:migrate'], env, { out: () => undefined, err: () => undefined })).toBe(0);
+    for (let i = 0; i < 2; i++) replicas.push(await startApi(loadConfig(env)));
+    worker = await startWorker(loadConfig(env));
+    client = new Client({ connectionString: db.url });
+    await client.connect();
+  });
+
+  afterAll(async () => {
+    stream?.close();
+    await client?.end();
+    await worker?.close();
+    for (const replica of replicas) await replica.close();
+    await feeds.stop();
+    await db?.drop();
+  });
+
+  it('sends a change a worker wrote to the subscribers of every replica', async () => {
+    const [a, b] = [replicas[0]!, replicas[1]!];
+    feeds.serve('/aura.xml', { body: rates(item('BTC', 'SBERRUB', '6850000')) });
+    const { rows } = await client.query<{ id: number }>(
+      `WITH e AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ('aura', 'Aura', 'https://aura.example', 'https://aura.example/?rid=1') RETURNING id)
+       INSERT INTO feeds (exchanger_id, url, interval_s, stale_after_s) SELECT id, $1, 30, 3600 FROM e RETURNING id`,
+      [feeds.url('/aura.xml')],
+    );
+    const feedId = rows[0]!.id;
+    expect((await worker.app.get(FeedPollService).poll(feedId, 'manual')).status).toBe('ok');
+    stream = await StreamReader.connect(`${b.url}/v1/rates/stream?from=BTC&to=SBERRUB`);
+    const first = await stream.next('the table on connect');
+    expect((JSON.parse(first.data) as Table).items.map((i) => i.rate)).toEqual(['6850000']);
+    feeds.serve('/aura.xml', { body: rates(item('BTC', 'SBERRUB', '7100000')) });
+    expect((await worker.app.get(FeedPollService).poll(feedId, 'manual')).status).toBe('ok');
+    const changed = await stream.next('the change the worker made');
+    expect((JSON.parse(changed.data) as Table).items.map((i) => i.rate)).toEqual(['7100000']);
+    // The version is the table's, not the replica's: resuming on replica A with it sends nothing new.
+    const resumed = await StreamReader.connect(`${a.url}/v1/rates/stream?from=BTC&to=SBERRUB`, {
+      'last-event-id': changed.id!,
+    });
+    try {
+      await waitFor('the resumed stream to open', () => resumed.retry !== null);
+      feeds.serve('/aura.xml', { body: rates(item('BTC', 'SBERRUB', '7200000')) });
+      expect((await worker.app.get(FeedPollService).poll(feedId, 'manual')).status).toBe('ok');
+      expect(rateOfEvent(await resumed.next('the next change on replica A'))).toEqual(['7200000']);
+      expect(rateOfEvent(await stream.next('the next change on replica B'))).toEqual(['7200000']);
+    } finally {
+      resumed.close();
+    }
+  });
+});
+
+function rateOfEvent(event: StreamEvent): string[] {
+  return (JSON.parse(event.data) as Table).items.map((i) => i.rate);
+}
