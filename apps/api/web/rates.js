@@ -1,10 +1,13 @@
-// ratewatch reference page: pick a direction, see the best rates, refreshed in place every few seconds.
+// ratewatch reference page: pick a direction, see the best rates, updated in place as they change (a live
+// stream, GET /v1/rates/stream; polled every few seconds when the stream is missing or refused).
 // Plain DOM, no framework. Every value from the API is put in the page as text, never as HTML.
 // Amounts and rates stay decimal strings: they are formatted and compared as strings, never as floats.
 'use strict';
 /* global el -- from dom.js */
 
 const REFRESH_MS = 5000;
+/** After the stream is refused (429) or fails for good, the page polls this long before trying it again. */
+const STREAM_RETRY_MS = 60_000;
 /** Reviews and claims the exchanger panel lists (the newest; the API pages the rest). */
 const PANEL_REVIEWS = 10;
 const PANEL_CLAIMS = 20;
@@ -70,6 +73,8 @@ const TEXT = {
     noTargets: 'Nothing can be received for this currency right now.',
     offline: 'Offline — retrying…',
     refused: 'The request was refused',
+    live: 'live',
+    liveTitle: 'Updated as the rates change',
     feeGive: 'give',
     feeGet: 'get',
     feeMin: 'min',
@@ -160,6 +165,8 @@ const TEXT = {
     noTargets: 'Сейчас за эту валюту ничего не получить.',
     offline: 'Нет связи — повторяем…',
     refused: 'Запрос отклонён',
+    live: 'в реальном времени',
+    liveTitle: 'Обновляется, как только меняются курсы',
     feeGive: 'отдача',
     feeGet: 'получение',
     feeMin: 'мин.',
@@ -231,6 +238,12 @@ const state = {
   range: 'minute',
   timer: null,
   typing: null,
+  /** The live stream of the shown table (an EventSource), its query, and whether it is open now. */
+  stream: null,
+  streamKey: '',
+  live: false,
+  /** No stream before this time (it was refused or failed): the page polls meanwhile. */
+  streamAfter: 0,
 };
 const t = () => TEXT[state.lang];
 
@@ -912,6 +925,7 @@ function directionOf(key) {
 
 /** Back to the empty page when no direction is chosen (a new "You give" without the old "You receive"). */
 function clearTable() {
+  stopStream();
   state.key = '';
   state.body = null;
   state.history = [];
@@ -947,16 +961,23 @@ async function refresh() {
   }
   if (key !== state.key) return;
   for (const cell of document.querySelectorAll('#rates td.age')) cell.textContent = age(cell.dataset.at);
-  if (response.status === 304) return;
+  if (response.status === 304) return void follow(key);
   const body = await response.json();
   if (key !== state.key) return;
   if (!response.ok) {
+    stopStream();
     state.body = null;
     $('status').textContent = [].concat(body.message || body.error || t().refused).join('; ');
     $('rates').hidden = true;
     return;
   }
   state.etag = response.headers.get('etag');
+  show(params, body);
+  follow(key);
+}
+
+/** Shows a table of the query `params` (polled or streamed), and follows its best rate on the chart. */
+function show(params, body) {
   state.body = body;
   render();
   // The chart follows the direction's best rate live, the first row of a table without amount or filters
@@ -967,10 +988,69 @@ async function refresh() {
   drawChart();
 }
 
+// ---------------------------------------------------------------- the live stream
+
+/**
+ * Follows the table of `key` through the live stream: each `rates` event is the table GET /v1/rates would
+ * answer, sent when it changes. Without EventSource, or for a while after the stream was refused (429: the
+ * address or the server holds as many streams as allowed) or failed for good, the page polls instead.
+ */
+function follow(key) {
+  if (state.stream && state.streamKey === key) return;
+  stopStream();
+  if (typeof window.EventSource !== 'function' || Date.now() < state.streamAfter) return;
+  const stream = new EventSource(`/v1/rates/stream?${key}&limit=100`);
+  state.stream = stream;
+  state.streamKey = key;
+  stream.addEventListener('open', () => setLive(stream === state.stream));
+  stream.addEventListener('rates', (event) => {
+    if (stream !== state.stream || key !== state.key) return;
+    let body;
+    try {
+      body = JSON.parse(event.data);
+    } catch {
+      return;
+    }
+    setLive(true);
+    // Polling (if the stream stops) starts again from this table, not from an older ETag.
+    state.etag = null;
+    show(new URLSearchParams(key), body);
+  });
+  stream.addEventListener('error', () => {
+    if (stream !== state.stream) return;
+    // Reconnecting by itself (CONNECTING): poll meanwhile. Closed for good (refused): poll for a while.
+    setLive(false);
+    if (stream.readyState === EventSource.CLOSED) {
+      stopStream();
+      state.streamAfter = Date.now() + STREAM_RETRY_MS;
+    }
+  });
+}
+
+function stopStream() {
+  if (state.stream) state.stream.close();
+  state.stream = null;
+  state.streamKey = '';
+  setLive(false);
+}
+
+/** The "live" mark beside the status: shown while the stream is open. */
+function setLive(live) {
+  state.live = live;
+  $('live').hidden = !live;
+  $('live').title = t().liveTitle;
+}
+
+/** Every REFRESH_MS: the ages of the rows; a poll unless the stream is live; the stream again once allowed. */
+function tick() {
+  if (!state.live) return void refresh();
+  for (const cell of document.querySelectorAll('#rates td.age')) cell.textContent = age(cell.dataset.at);
+}
+
 function schedule() {
   clearInterval(state.timer);
   void Promise.all([loadTargets(), loadDirectionCities()]).then(() => refresh());
-  state.timer = setInterval(() => void refresh(), REFRESH_MS);
+  state.timer = setInterval(tick, REFRESH_MS);
 }
 
 async function start() {
