@@ -21,6 +21,7 @@ import {
   migrateAndSeed,
   newFeedRun,
   readBundledCatalog,
+  shownOffersSql,
 } from '@app/database';
 import { Dec, DEFAULT_CURRENCY_ALIASES, NormalizedOffer } from '@app/domain';
 import { buildContext, checkFeed } from '@app/feeds';
@@ -34,8 +35,10 @@ const PER_FEED = Number(process.env.BENCH_HISTORY_OFFERS ?? 2_000);
 const POOL = Number(process.env.BENCH_HISTORY_DIRECTIONS ?? 10_000);
 const MINUTES = Number(process.env.BENCH_HISTORY_MINUTES ?? 10);
 const SERIES_DIRECTIONS = Number(process.env.BENCH_HISTORY_SERIES_DIRECTIONS ?? 200);
-/** BENCH_HISTORY_ONLY=write,series (any of write, series, storage) measures only those. */
-const ONLY = new Set((process.env.BENCH_HISTORY_ONLY ?? 'write,series,storage').split(','));
+/** The large feed's offers (the fleet fault test's big feed: 40,000 directions, most of them its own). */
+const BIG = Number(process.env.BENCH_HISTORY_BIG ?? 40_000);
+/** BENCH_HISTORY_ONLY=write,series (any of write, big, series, storage) measures only those. */
+const ONLY = new Set((process.env.BENCH_HISTORY_ONLY ?? 'write,big,series,storage').split(','));
 const CYCLE_SECONDS = 15;
 const RETENTION = { minute: 7 * 86_400, hour: 90 * 86_400, day: 0 };
 const MB = 1024 * 1024;
@@ -75,13 +78,16 @@ async function main(): Promise<void> {
         write,
       );
     }
+    const big = ONLY.has('big') ? await benchBigFeed(dataSource, feeds) : [];
+    if (big.length > 0)
+      printTable(`History write: the first and second snapshot of a ${BIG.toLocaleString('en-US')}-offer feed`, big);
     // Before the storage run: the read alone on an idle database, as the roll-up leaves it (folded up to now).
     const series = ONLY.has('series') ? await benchSeries(dataSource, history) : [];
     if (series.length > 0) printTable('History read: one direction, 90 days of hours', series);
     const storage = ONLY.has('storage') ? await benchStorage(dataSource, history, simStart) : [];
     if (storage.length > 0)
       printTable(`History storage: the whole market for ${MINUTES} simulated minutes, extrapolated to a day`, storage);
-    console.log(`\nresults written to ${writeResults('history', { runs: RUNS, write, storage, series })}`);
+    console.log(`\nresults written to ${writeResults('history', { runs: RUNS, write, big, storage, series })}`);
   } finally {
     if (dataSource.isInitialized) await dataSource.destroy();
     await db.drop();
@@ -205,6 +211,85 @@ async function benchWrite(
       poll,
       '≤ 5 %',
       historyMs / pollMs <= 0.05,
+    ),
+  ];
+}
+
+/**
+ * A feed of BIG offers over BIG directions (the market's 10,000 and as many more nobody else publishes):
+ * its first snapshot (every direction without a history row) and a second one moving every rate up (it
+ * then beats or holds every best), with history, against the same two writes of a twin feed without
+ * history (written first, then deleted). Once each: a first snapshot happens once.
+ */
+async function benchBigFeed(
+  dataSource: ReturnType<typeof createDataSource>,
+  feeds: FeedsRepository,
+): Promise<BenchRow[]> {
+  const pool = directionPool(BIG);
+  const feedOf = async (slug: string) => {
+    const [row] = await dataSource.query<Array<{ id: number; exchanger_id: number }>>(
+      `WITH x AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ($1::text, $1::text, 'https://b.example', 'https://b.example/?r=1') RETURNING id)
+       INSERT INTO feeds (exchanger_id, url) SELECT id, 'https://b.example/' || $1::text || '.xml' FROM x RETURNING id, exchanger_id`,
+      [slug],
+    );
+    return { id: row!.id, exchangerId: row!.exchanger_id };
+  };
+  const snapshot = (version: number) =>
+    pool.map((d) => offer(d.from, d.to, new Dec(d.rate).times(new Dec(version).div(1000).plus(1)).toFixed(6)));
+  const timed = async (feed: { id: number; exchangerId: number }, version: number, recordHistory: boolean) => {
+    const t = performance.now();
+    await feeds.applyAnswer(
+      feed,
+      newFeedRun('schedule', 'ok', { startedAt: new Date() }),
+      { etag: null, lastModified: null, contentHash: String(version) },
+      snapshot(version),
+      undefined,
+      recordHistory,
+    );
+    return performance.now() - t;
+  };
+  const twin = await feedOf('big-twin');
+  const firstWithout = await timed(twin, 1, false);
+  const secondWithout = await timed(twin, 2, false);
+  await dataSource.query(`DELETE FROM exchangers WHERE id = $1`, [twin.exchangerId]);
+  const feed = await feedOf('big');
+  const changesBefore = await changePoints(dataSource);
+  const firstWith = await timed(feed, 1, true);
+  const firstChanges = (await changePoints(dataSource)) - changesBefore;
+  const secondWith = await timed(feed, 2, true);
+  const secondChanges = (await changePoints(dataSource)) - changesBefore - firstChanges;
+  // The shown-offer counts history recorded for the feed's own directions (nobody else publishes them): 1 each.
+  const [counts] = await dataSource.query<Array<{ wrong: number }>>(
+    `SELECT count(*)::int AS wrong FROM history_directions d JOIN LATERAL (
+       SELECT offers FROM history_changes c WHERE c.direction_id = d.id ORDER BY at DESC LIMIT 1) c ON true
+     WHERE d.holder = $1 AND c.offers <> (SELECT count(*) FROM (${shownOffersSql('o.from_code = d.from_code AND o.to_code = d.to_code')}) s)`,
+    [feed.exchangerId],
+  );
+  if (counts!.wrong !== 0) throw new Error(`${counts!.wrong} directions recorded a wrong offer count`);
+  const row = (figure: string, value: number, baselineValue: number, target = '', met: boolean | null = null) => ({
+    figure,
+    value,
+    unit: 'ms',
+    baseline: 'the same write without history',
+    baselineValue,
+    ratio: value / baselineValue,
+    target,
+    met,
+  });
+  return [
+    row('first snapshot: write without history', firstWithout, firstWithout),
+    row(
+      `first snapshot: write with history (${firstChanges.toLocaleString('en-US')} change points)`,
+      firstWith,
+      firstWithout,
+      '≤ 3× without',
+      firstWith <= 3 * firstWithout,
+    ),
+    row('second snapshot: write without history', secondWithout, secondWithout),
+    row(
+      `second snapshot: write with history (${secondChanges.toLocaleString('en-US')} change points)`,
+      secondWith,
+      secondWithout,
     ),
   ];
 }

@@ -12,6 +12,12 @@ export type DirectionPair = readonly [string, string];
  */
 const HISTORY_LOCK_CLASS = 0x7261_7465;
 const HISTORY_LOCK_SLOTS = 16;
+/**
+ * Pairs per statement when bests are computed over the market: a 40,000-direction first snapshot in one
+ * statement sorts and hashes every pair's offers at once (and a cached generic plan sized for a few pairs
+ * does it by nested loops); a thousand at a time keeps each statement's plan and memory small.
+ */
+const PAIRS_PER_STATEMENT = 1_000;
 
 /** What recording did: change points written. */
 export interface RecordedChanges {
@@ -51,18 +57,48 @@ export async function recordBestChanges(
   const row = rows[0];
   let changes = row?.changes ?? 0;
   // Only a holder that lowered or withdrew its rate (or a scope history has no row for yet) needs the next best.
-  if (row?.froms?.length) changes += await recordPairs(client, row.froms, row.tos ?? [], at);
+  if (row?.froms?.length) changes += await recordRedo(client, row.froms, row.tos ?? [], at, options.writer.exchangerId);
   return { changes };
 }
 
-/** Computes the pairs' bests over every shown offer and records where they differ from history's. */
+/**
+ * The pairs WRITER_SQL left to compute, in chunks of PAIRS_PER_STATEMENT: where no other exchanger has an
+ * offer (a large feed's first snapshot: directions nobody else publishes), the writer's own shown offers are
+ * every shown offer, so they decide alone (OWN_PAIRS_SQL, without reading the market); the rest over every
+ * shown offer (EVERY_PAIR_SQL).
+ */
+async function recordRedo(
+  client: PoolClient,
+  froms: string[],
+  tos: string[],
+  at: Date | null,
+  exchangerId: number,
+): Promise<number> {
+  let changes = 0;
+  for (let i = 0; i < froms.length; i += PAIRS_PER_STATEMENT) {
+    const { rows } = await client.query<{ changes: number; froms: string[] | null; tos: string[] | null }>({
+      name: 'ratewatch_history_own',
+      text: OWN_PAIRS_SQL,
+      values: [froms.slice(i, i + PAIRS_PER_STATEMENT), tos.slice(i, i + PAIRS_PER_STATEMENT), at, exchangerId],
+    });
+    changes += rows[0]?.changes ?? 0;
+    if (rows[0]?.froms?.length) changes += await recordPairs(client, rows[0].froms, rows[0].tos ?? [], at);
+  }
+  return changes;
+}
+
+/** Computes the pairs' bests over every shown offer and records where they differ from history's, in chunks. */
 async function recordPairs(client: PoolClient, froms: string[], tos: string[], at: Date | null): Promise<number> {
-  const { rows } = await client.query<{ changes: number }>({
-    name: 'ratewatch_history_pairs',
-    text: EVERY_PAIR_SQL,
-    values: [froms, tos, at],
-  });
-  return rows[0]?.changes ?? 0;
+  let changes = 0;
+  for (let i = 0; i < froms.length; i += PAIRS_PER_STATEMENT) {
+    const { rows } = await client.query<{ changes: number }>({
+      name: 'ratewatch_history_pairs',
+      text: EVERY_PAIR_SQL,
+      values: [froms.slice(i, i + PAIRS_PER_STATEMENT), tos.slice(i, i + PAIRS_PER_STATEMENT), at],
+    });
+    changes += rows[0]?.changes ?? 0;
+  }
+  return changes;
 }
 
 /** The lock slots of the pairs $1, $2, taken in order. */
@@ -79,8 +115,14 @@ const PAIRS = `SELECT DISTINCT * FROM unnest($1::text[], $2::text[]) AS t(from_c
  * date where only it changed. Answers how many change points it wrote.
  */
 function recordSql(candidates: string): string {
-  return `WITH cand AS (${candidates}),
-  shown AS (${SHOWN_ROWS_SQL('(o.from_code, o.to_code) IN (SELECT from_code, to_code FROM cand)')}),
+  return `WITH ${recordCtes(candidates)}
+  SELECT count(*)::int AS changes FROM points`;
+}
+
+/** recordSql's common table expressions, `shown` rows from `shownRows(where)` (default: every shown offer). */
+function recordCtes(candidates: string, shownRows = SHOWN_ROWS_SQL): string {
+  return `cand AS (${candidates}),
+  shown AS (${shownRows('(o.from_code, o.to_code) IN (SELECT from_code, to_code FROM cand)')}),
   best AS (${SCOPES_OF(
     'shown',
     'max(s.rate) AS rate, count(*)::int AS offers, (array_agg(s.exchanger_id ORDER BY s.rate DESC, s.exchanger_id))[1] AS holder',
@@ -106,8 +148,7 @@ function recordSql(candidates: string): string {
     FROM up JOIN diff USING (from_code, to_code, city), clock WHERE diff.changed
     ON CONFLICT (direction_id, at) DO UPDATE SET rate = excluded.rate, offers = excluded.offers
     RETURNING 1
-  )
-  SELECT count(*)::int AS changes FROM points`;
+  )`;
 }
 
 /** Best rate per pair overall (city '') and per city of `shown` (a CTE with from_code, to_code, city, rate, …). */
@@ -186,3 +227,19 @@ const WRITER_SQL = `WITH pairs AS (${PAIRS}),
          (SELECT array_agg(to_code ORDER BY from_code, to_code) FROM redo) AS tos`;
 
 const EVERY_PAIR_SQL = recordSql(PAIRS);
+
+/**
+ * OWN_PAIRS_SQL (pairs $1, $2, time $3, the writer's exchanger $4): the pairs in which no other exchanger has
+ * an offer (shown or not, so nothing another feed shows is missed) are recorded from the writer's own shown
+ * offers — all there is to show there; the others are answered in `froms`/`tos` for EVERY_PAIR_SQL. Under the
+ * pairs' lock slots, an offer another writer has not committed yet is recorded by that writer after this one.
+ */
+const OWN_PAIRS_SQL = `WITH alone AS (
+    SELECT p.from_code, p.to_code, NOT EXISTS (
+      SELECT 1 FROM offers x WHERE x.from_code = p.from_code AND x.to_code = p.to_code AND x.exchanger_id <> $4
+    ) AS alone FROM (${PAIRS}) p
+  ),
+  ${recordCtes('SELECT from_code, to_code FROM alone WHERE alone', (where) => shownOffersSql(`o.exchanger_id = $4 AND f.exchanger_id = $4 AND (${where})`))}
+  SELECT (SELECT count(*)::int FROM points) AS changes,
+         (SELECT array_agg(from_code ORDER BY from_code, to_code) FROM alone WHERE NOT alone) AS froms,
+         (SELECT array_agg(to_code ORDER BY from_code, to_code) FROM alone WHERE NOT alone) AS tos`;

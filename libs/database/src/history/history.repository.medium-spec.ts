@@ -9,7 +9,7 @@ import { IntegrityPolicy, INTEGRITY_OFF } from '../integrity/rate-guard';
 import { QuarantineRepository } from '../integrity/quarantine.repository';
 import { shownOffersSql } from '../freshness';
 import { FeedsRepository, newFeedRun } from '../repositories/feeds.repository';
-import { HistoryRepository } from './history.repository';
+import { HistoryRepository, UNPACKED_MINUTES } from './history.repository';
 
 const GUARD: IntegrityPolicy = { enabled: true, bands: DEFAULT_INTEGRITY_BANDS, fallbackBand: DEFAULT_INTEGRITY_BAND };
 const RETENTION = { minute: 7 * 86_400, hour: 90 * 86_400, day: 0 };
@@ -74,10 +74,13 @@ describe('rate history', () => {
       [from, to, times],
     );
   };
+  /** The stored buckets of a table (history_minutes: its packed hours unpacked into minute buckets). */
   const buckets = (table: string, from: string, to: string) =>
     dataSource.query<unknown[]>(
       `SELECT b.bucket AS at, b.open::text AS open, b.high::text AS high, b.low::text AS low, b.close::text AS close, b.offers
-       FROM ${table} b JOIN history_directions d ON d.id = b.direction_id WHERE d.from_code = $1 AND d.to_code = $2 AND d.city = '' ORDER BY b.bucket`,
+       FROM ${table === 'history_minutes' ? `history_minutes m CROSS JOIN LATERAL (${UNPACKED_MINUTES}) b` : `${table} b`}
+       JOIN history_directions d ON d.id = ${table === 'history_minutes' ? 'm' : 'b'}.direction_id
+       WHERE d.from_code = $1 AND d.to_code = $2 AND d.city = '' ORDER BY b.bucket`,
       [from, to],
     );
   const point = (
@@ -130,8 +133,10 @@ describe('rate history', () => {
       '2026-01-05T10:01:50Z',
       '2026-01-05T11:30:00Z',
     ]);
-    const rolled = await history.rollUp(RETENTION, at('2026-01-05T11:31:30Z'));
-    expect(rolled).toMatchObject({ ran: true, foldedUntil: '2026-01-05T11:31:00.000Z' });
+    // Within the hour after the last change: only the complete hours are folded (10:00 here), the rest is the
+    // tail the series folds from the change points — the same buckets either way.
+    const early = await history.rollUp(RETENTION, at('2026-01-05T11:31:30Z'));
+    expect(early).toMatchObject({ ran: true, foldedUntil: '2026-01-05T11:00:00.000Z' });
     // Open: the rate before the bucket's first change; high and low over every rate in it; close and offers at its end.
     const minutes = [
       point('2026-01-05T10:00:00Z', null, '21', '20', '21', 2),
@@ -145,12 +150,21 @@ describe('rate history', () => {
     const days = [point('2026-01-05T00:00:00Z', null, '22', '20', '22', 1)];
     const stored = async (table: string) =>
       (await buckets(table, 'BTC', 'ETH')).map((r) => ({ ...(r as object), at: (r as { at: Date }).at.toISOString() }));
+    const series = (resolution: 'minute' | 'hour' | 'day', since: string, until = '2026-01-05T12:00:00Z') =>
+      history.series({ from: 'BTC', to: 'ETH', resolution, since: at(since), until: at(until) });
+    expect(await stored('history_minutes')).toEqual(minutes.slice(0, 2));
+    expect(await stored('history_hours')).toEqual(hours.slice(0, 1));
+    expect(await series('minute', '2026-01-05T09:00:00Z')).toEqual(minutes);
+    expect(await series('hour', '2026-01-05T09:00:00Z')).toEqual(hours);
+    expect(await series('day', '2026-01-01T00:00:00Z', '2026-01-06T00:00:00Z')).toEqual(days);
+
+    // Five minutes after 11:59 the 11:00 hour is folded too.
+    const rolled = await history.rollUp(RETENTION, at('2026-01-05T12:05:30Z'));
+    expect(rolled).toMatchObject({ ran: true, foldedUntil: '2026-01-05T12:00:00.000Z' });
     expect(await stored('history_minutes')).toEqual(minutes);
     expect(await stored('history_hours')).toEqual(hours);
     expect(await stored('history_days')).toEqual(days);
 
-    const series = (resolution: 'minute' | 'hour' | 'day', since: string, until = '2026-01-05T12:00:00Z') =>
-      history.series({ from: 'BTC', to: 'ETH', resolution, since: at(since), until: at(until) });
     expect(await series('minute', '2026-01-05T09:00:00Z')).toEqual(minutes);
     expect(await series('hour', '2026-01-05T09:00:00Z')).toEqual(hours);
     expect(await series('day', '2026-01-01T00:00:00Z', '2026-01-06T00:00:00Z')).toEqual(days);
@@ -164,9 +178,9 @@ describe('rate history', () => {
 
     // Idempotent: rolling the same change points up again, from scratch or later on, gives the same buckets.
     await dataSource.query(`UPDATE history_rollup SET folded_until = NULL`);
-    await history.rollUp(RETENTION, at('2026-01-05T11:31:30Z'));
-    await history.rollUp(RETENTION, at('2026-01-05T11:32:10Z'));
-    await history.rollUp(RETENTION, at('2026-01-05T11:32:10Z'));
+    await history.rollUp(RETENTION, at('2026-01-05T12:05:30Z'));
+    await history.rollUp(RETENTION, at('2026-01-05T12:32:10Z'));
+    await history.rollUp(RETENTION, at('2026-01-05T12:32:10Z'));
     expect(await stored('history_minutes')).toEqual(minutes);
     expect(await stored('history_hours')).toEqual(hours);
     expect(await stored('history_days')).toEqual(days);
@@ -357,7 +371,7 @@ describe('rate history', () => {
     ]);
   });
 
-  it('prunes each resolution past its own retention (0 keeps for ever), change points after a day', async () => {
+  it('prunes each resolution past its own retention (0 keeps for ever), change points after three hours', async () => {
     const a = await exchanger('old');
     await write(a, [offerOf({ from: 'BTC', to: 'LTC', rate: '500' })]);
     const [{ id }] = (await dataSource.query<Array<{ id: number }>>(
@@ -366,14 +380,19 @@ describe('rate history', () => {
     const now = at('2026-06-01T00:00:00Z');
     const ago = (days: number) => new Date(now.getTime() - days * 86_400_000);
     await write(a, [offerOf({ from: 'BTC', to: 'LTC', rate: '501' })]);
-    // Two change points: one of two days ago (pruned), one of an hour ago (kept).
+    // Two change points: one of two days ago (pruned), one of an hour ago (kept: its hour is not folded yet).
     await dataSource.query(
       `UPDATE history_changes c SET at = CASE WHEN c.rate = 500 THEN $2::timestamptz ELSE $3::timestamptz END WHERE direction_id = $1`,
       [id, ago(2), new Date(now.getTime() - 3_600_000)],
     );
     await dataSource.query(`UPDATE history_rollup SET folded_until = $1`, [now]);
+    for (const age of [8, 6])
+      await dataSource.query(
+        `INSERT INTO history_minutes (direction_id, bucket, open, minutes, closes, highs, lows, offers)
+         VALUES ($1, $2, NULL, '{0}', '{500}', '{NULL}', '{NULL}', '{1}')`,
+        [id, ago(age)],
+      );
     for (const [table, days] of [
-      ['history_minutes', [8, 6]],
       ['history_hours', [91, 89]],
       ['history_days', [1000, 1]],
     ] as const)

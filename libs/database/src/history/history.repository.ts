@@ -33,10 +33,16 @@ export interface HistoryQuery {
 /** The most buckets one series may span (90 days of hours fit; a week of minutes does not). */
 export const MAX_HISTORY_POINTS = 3_000;
 
-/** Change points folded again on each roll-up before where the last one stopped: writes that committed late. */
-const REFOLD_MINUTES = 5;
-/** How long change points are kept at most, in seconds (see changePointsKept). */
-const CHANGE_POINTS_KEPT = 86_400;
+/**
+ * How long after an hour ends its change points are folded: a write's change point carries the time it was
+ * computed, and commits a moment later — five minutes leave room for a slow commit.
+ */
+const SETTLE_MINUTES = 5;
+/**
+ * How long change points are kept at most, in seconds (see changePointsKept): the hour not folded yet and
+ * its settling, with room for a roll-up that ran late.
+ */
+const CHANGE_POINTS_KEPT = 3 * 3_600;
 /** Pairs re-evaluated per transaction (each takes the recording locks of its pairs). */
 const REEVALUATE_CHUNK = 1_000;
 /** The roll-up's own advisory lock (one roll-up at a time in a fleet; the recording slots are 0–15). */
@@ -76,7 +82,7 @@ export class HistoryRepository {
    * More than MAX_HISTORY_POINTS buckets in the range is an InvalidRequestError that says what to do.
    */
   async series(query: HistoryQuery): Promise<HistoryPoint[]> {
-    const { table, interval, ms } = RESOLUTIONS[query.resolution];
+    const { ms } = RESOLUTIONS[query.resolution];
     const until = query.until ?? new Date();
     const start = Math.floor(query.since.getTime() / ms) * ms;
     if (until.getTime() <= query.since.getTime()) throw new InvalidRequestError('since must be before until');
@@ -86,18 +92,19 @@ export class HistoryRepository {
         `since…until spans ${span} ${query.resolution} buckets; at most ${MAX_HISTORY_POINTS}: narrow the range or ask for a coarser resolution`,
       );
     const rows = await this.dataSource.query<Array<Omit<HistoryPoint, 'at'> & { at: Date }>>(
-      seriesSql(table, interval),
+      SERIES_SQL[query.resolution],
       [query.from, query.to, query.city ?? '', new Date(start), until],
     );
     return rows.map((r) => ({ ...r, at: r.at.toISOString() }));
   }
 
   /**
-   * Folds the change points since the last roll-up (and the REFOLD_MINUTES before it, for writes that
-   * committed late) into minute buckets, those minutes' hours into hour buckets and those hours' days into
-   * day buckets, each recomputed whole from the finer one — so running it again gives the same buckets —
-   * then prunes each resolution past its retention (change points after a day, see changePointsKept).
-   * Complete minutes only (before `now`'s minute): the rest is the tail `series` reads from the change points.
+   * Folds the change points of the complete hours since the last roll-up (an hour is complete SETTLE_MINUTES
+   * after it ends, for writes that committed late) into minute buckets, packed one row per direction and
+   * hour, and hour buckets, and those hours' days into day buckets recomputed whole from the hours — so
+   * running it again gives the same buckets — then prunes each resolution past its retention (change points
+   * after CHANGE_POINTS_KEPT, see changePointsKept). The hour not folded yet is the tail `series` reads from
+   * the change points.
    */
   async rollUp(retention: HistoryRetention, now = new Date()): Promise<RollUpResult> {
     return this.dataSource.transaction(async (tx) => {
@@ -111,9 +118,8 @@ export class HistoryRepository {
       };
       if (!result.ran) return result;
       const [state] = await tx.query<Array<{ start: Date | null; cutoff: Date }>>(
-        `SELECT COALESCE(r.folded_until - make_interval(mins => ${REFOLD_MINUTES}),
-                         (SELECT date_bin('1 minute', min(at), ${ORIGIN}) FROM history_changes)) AS start,
-                date_bin('1 minute', $1::timestamptz, ${ORIGIN}) AS cutoff
+        `SELECT COALESCE(r.folded_until, (SELECT date_bin('1 hour', min(at), ${ORIGIN}) FROM history_changes)) AS start,
+                date_bin('1 hour', $1::timestamptz - make_interval(mins => ${SETTLE_MINUTES}), ${ORIGIN}) AS cutoff
          FROM history_rollup r FOR UPDATE`,
         [now],
       );
@@ -124,12 +130,13 @@ export class HistoryRepository {
           [start, cutoff],
         );
         result.folded = folded?.n ?? 0;
-        result.buckets.minute = await count(tx, FOLD_MINUTES, [start, cutoff]);
-        result.buckets.hour = await count(tx, foldSql('history_hours', 'history_minutes', '1 hour'), [start, cutoff]);
-        result.buckets.day = await count(tx, foldSql('history_days', 'history_hours', '1 day'), [start, cutoff]);
+        result.buckets.minute = await count(tx, PACK_MINUTES, [start, cutoff]);
+        result.buckets.hour = await count(tx, FOLD_HOURS, [start, cutoff]);
+        result.buckets.day = await count(tx, FOLD_DAYS, [start, cutoff]);
       }
-      await tx.query(`UPDATE history_rollup SET folded_until = $1`, [cutoff]);
-      result.foldedUntil = cutoff.toISOString();
+      const until = start !== null && start > cutoff ? start : cutoff;
+      await tx.query(`UPDATE history_rollup SET folded_until = $1`, [until]);
+      result.foldedUntil = until.toISOString();
       result.pruned.changes = await prune(tx, 'history_changes', 'at', changePointsKept(retention), now);
       for (const resolution of ['minute', 'hour', 'day'] as const)
         result.pruned[resolution] = await prune(
@@ -235,21 +242,55 @@ const UPSERT = `ON CONFLICT (direction_id, bucket) DO UPDATE SET open = excluded
   WHERE (b.open, b.high, b.low, b.close, b.offers) IS DISTINCT FROM (excluded.open, excluded.high, excluded.low, excluded.close, excluded.offers)
   RETURNING 1`;
 
-/** Minute buckets of the change points in [$1, $2). */
-const FOLD_MINUTES = `INSERT INTO history_minutes AS b (direction_id, bucket, open, high, low, close, offers)
-  SELECT direction_id, date_bin('1 minute', t, ${ORIGIN}) AS bucket, ${FOLD('t')}
+/** Minute buckets of the change points in [$1, $2) (whole hours), packed per direction and hour (the migration 1764073400000 says how). */
+const PACK_MINUTES = `INSERT INTO history_minutes AS b (direction_id, bucket, open, minutes, closes, highs, lows, offers)
+  SELECT direction_id, hour, (array_agg(open ORDER BY minute))[1],
+         array_agg((extract(epoch FROM minute - hour) / 60)::smallint ORDER BY minute),
+         array_agg(close ORDER BY minute),
+         array_agg(NULLIF(high, GREATEST(open, close)) ORDER BY minute),
+         array_agg(NULLIF(low, LEAST(open, close)) ORDER BY minute),
+         array_agg(CASE WHEN offers IS DISTINCT FROM before THEN offers END ORDER BY minute)
+  FROM (
+    SELECT m.*, lag(m.offers) OVER (PARTITION BY m.direction_id, m.hour ORDER BY m.minute) AS before
+    FROM (
+      SELECT direction_id, date_bin('1 minute', t, ${ORIGIN}) AS minute, date_bin('1 hour', t, ${ORIGIN}) AS hour, ${FOLD('t')}
+      FROM (${CHANGE_ITEMS} WHERE at >= $1 AND at < $2) c GROUP BY 1, 2, 3
+    ) m
+  ) m
+  GROUP BY direction_id, hour
+  ON CONFLICT (direction_id, bucket) DO UPDATE SET open = excluded.open, minutes = excluded.minutes, closes = excluded.closes,
+    highs = excluded.highs, lows = excluded.lows, offers = excluded.offers
+  WHERE (b.open, b.minutes, b.closes, b.highs, b.lows, b.offers) IS DISTINCT FROM
+        (excluded.open, excluded.minutes, excluded.closes, excluded.highs, excluded.lows, excluded.offers)
+  RETURNING 1`;
+
+/**
+ * The minute buckets of the packed rows of history_minutes `m` (a lateral over one row): bucket i opens at
+ * the close of bucket i − 1 (the first at the row's open), its high and low where not stored are the greater
+ * and lesser of open and close, its offers where not stored those of the last bucket that stored them.
+ */
+export const UNPACKED_MINUTES = `SELECT m.bucket + make_interval(mins => u.minute) AS bucket, u.open,
+    COALESCE(m.highs[u.i], GREATEST(u.open, u.close)) AS high, COALESCE(m.lows[u.i], LEAST(u.open, u.close)) AS low,
+    u.close, m.offers[u.stored] AS offers
+  FROM (
+    SELECT z.i, z.minute::int AS minute, z.close, CASE WHEN z.i = 1 THEN m.open ELSE lag(z.close) OVER w END AS open,
+           max(z.i) FILTER (WHERE m.offers[z.i] IS NOT NULL) OVER w AS stored
+    FROM unnest(m.minutes, m.closes) WITH ORDINALITY AS z(minute, close, i) WINDOW w AS (ORDER BY z.i)
+  ) u`;
+
+/** Hour buckets of the change points in [$1, $2) (whole hours). */
+const FOLD_HOURS = `INSERT INTO history_hours AS b (direction_id, bucket, open, high, low, close, offers)
+  SELECT direction_id, date_bin('1 hour', t, ${ORIGIN}) AS bucket, ${FOLD('t')}
   FROM (${CHANGE_ITEMS} WHERE at >= $1 AND at < $2) c
   GROUP BY 1, 2 ${UPSERT}`;
 
-/** `table`'s buckets overlapping [$1, $2), recomputed whole from `finer`, for the directions that changed then. */
-function foldSql(table: string, finer: string, interval: string): string {
-  return `INSERT INTO ${table} AS b (direction_id, bucket, open, high, low, close, offers)
-    SELECT direction_id, date_bin('${interval}', bucket, ${ORIGIN}) AS b, ${FOLD('bucket')}
-    FROM ${finer}
-    WHERE bucket >= date_bin('${interval}', $1::timestamptz, ${ORIGIN}) AND bucket < $2
-      AND direction_id IN (SELECT DISTINCT direction_id FROM history_changes WHERE at >= $1 AND at < $2)
-    GROUP BY 1, 2 ${UPSERT}`;
-}
+/** Day buckets overlapping [$1, $2), recomputed whole from the hours, for the directions that changed then. */
+const FOLD_DAYS = `INSERT INTO history_days AS b (direction_id, bucket, open, high, low, close, offers)
+  SELECT direction_id, date_bin('1 day', bucket, ${ORIGIN}) AS b, ${FOLD('bucket')}
+  FROM history_hours
+  WHERE bucket >= date_bin('1 day', $1::timestamptz, ${ORIGIN}) AND bucket < $2
+    AND direction_id IN (SELECT DISTINCT direction_id FROM history_changes WHERE at >= $1 AND at < $2)
+  GROUP BY 1, 2 ${UPSERT}`;
 
 /**
  * Deletes rows of `table` older than `seconds` (0 = kept for ever), one index range per direction (the
@@ -267,23 +308,36 @@ async function prune(tx: EntityManager, table: string, column: string, seconds: 
 }
 
 /**
- * The series of one direction ($1, $2, city $3) from $4 (the first bucket's start) until $5 at `interval`:
- * the stored buckets before the one the roll-up is in, then that bucket and later ones folded from the finer
- * minutes and the change points not rolled up yet — led by the rate at $4 when no bucket starts there.
+ * The series of one direction ($1, $2, city $3) from $4 (the first bucket's start) until $5 at `resolution`:
+ * the stored buckets before the hour the roll-up is in (for days: before that day, then its stored hours),
+ * then the change points not rolled up yet folded at the resolution — led by the rate at $4 when no bucket
+ * starts there.
  */
-function seriesSql(table: string, interval: string): string {
+function seriesSql(resolution: HistoryResolution): string {
+  const { table, interval } = RESOLUTIONS[resolution];
   const bin = (t: string) => `date_bin('${interval}', ${t}, ${ORIGIN})`;
+  /** The stored buckets of direction d.id from `where` (on the table, alias s) as rows bucket, open, high, low, close, offers. */
+  const stored = (where: string, order = '') =>
+    resolution === 'minute'
+      ? `SELECT x.* FROM (SELECT s.* FROM history_minutes s, d WHERE s.direction_id = d.id AND (${where}) ${order}) m
+         CROSS JOIN LATERAL (${UNPACKED_MINUTES}) x`
+      : `SELECT s.bucket, s.open, s.high, s.low, s.close, s.offers FROM ${table} s, d WHERE s.direction_id = d.id AND (${where}) ${order}`;
   return `WITH d AS (SELECT id FROM history_directions WHERE from_code = $1 AND to_code = $2 AND city = $3),
     edge AS (SELECT ${bin('COALESCE(folded_until, $5::timestamptz)')} AS b, COALESCE(folded_until, '-infinity') AS w FROM history_rollup),
     stored AS (
-      SELECT s.bucket AS at, s.open, s.high, s.low, s.close, s.offers FROM ${table} s, d, edge
-      WHERE s.direction_id = d.id AND s.bucket >= $4 AND s.bucket < LEAST(edge.b, $5)
+      SELECT x.bucket AS at, x.open, x.high, x.low, x.close, x.offers
+      FROM (${stored(`s.bucket >= ${resolution === 'minute' ? `date_bin('1 hour', $4::timestamptz, ${ORIGIN})` : '$4'} AND s.bucket < (SELECT LEAST(b, $5) FROM edge)`)}) x, edge
+      WHERE x.bucket >= $4 AND x.bucket < LEAST(edge.b, $5)
     ),
     tail AS (
       SELECT ${bin('t')} AS at, ${FOLD('t')} FROM (
-        SELECT m.bucket AS t, m.open, m.high, m.low, m.close, m.offers FROM history_minutes m, d, edge
-        WHERE m.direction_id = d.id AND m.bucket >= GREATEST(edge.b, $4) AND m.bucket < edge.w AND m.bucket < $5
-        UNION ALL
+        ${
+          resolution === 'day'
+            ? `SELECT h.bucket AS t, h.open, h.high, h.low, h.close, h.offers FROM history_hours h, d, edge
+               WHERE h.direction_id = d.id AND h.bucket >= GREATEST(edge.b, $4) AND h.bucket < edge.w AND h.bucket < $5
+               UNION ALL`
+            : ''
+        }
         SELECT c.t, c.open, c.high, c.low, c.close, c.offers FROM (${CHANGE_ITEMS}) c, d, edge
         WHERE c.direction_id = d.id AND c.t >= edge.w AND c.t >= $4 AND c.t < $5
       ) items GROUP BY 1
@@ -294,11 +348,17 @@ function seriesSql(table: string, interval: string): string {
       FROM (SELECT * FROM (SELECT c.rate AS close, c.offers, 1 AS source FROM history_changes c, d
                            WHERE c.direction_id = d.id AND c.at < $4 ORDER BY c.at DESC LIMIT 1) last_change
             UNION ALL
-            SELECT * FROM (SELECT s.close, s.offers, 2 FROM ${table} s, d
-                           WHERE s.direction_id = d.id AND s.bucket < $4 ORDER BY s.bucket DESC LIMIT 1) last_bucket
+            SELECT * FROM (SELECT x.close, x.offers, 2 FROM (${stored('s.bucket < $4', 'ORDER BY s.bucket DESC LIMIT 2')}) x
+                           WHERE x.bucket < $4 ORDER BY x.bucket DESC LIMIT 1) last_bucket
             ORDER BY source LIMIT 1) p
       WHERE p.close IS NOT NULL AND NOT EXISTS (SELECT 1 FROM points WHERE points.at = $4)
     )
     SELECT at, open::text, high::text, low::text, close::text, offers FROM (SELECT * FROM before UNION ALL SELECT * FROM points) x
     ORDER BY at`;
 }
+
+const SERIES_SQL: Record<HistoryResolution, string> = {
+  minute: seriesSql('minute'),
+  hour: seriesSql('hour'),
+  day: seriesSql('day'),
+};
