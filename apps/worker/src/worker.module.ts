@@ -1,6 +1,7 @@
 import { Processor } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { AlertsModule } from '@app/alerts';
 import { BackgroundModule } from '@app/background';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
@@ -9,6 +10,7 @@ import { IngestionModule } from '@app/ingestion';
 import { PartnersModule } from '@app/partners';
 import { RedisModule } from '@app/messaging';
 import { QUEUES, QueueModule, RecurringSchedulesModule } from '@app/queue';
+import { AlertDeliveryProcessor } from './alert-delivery.processor';
 import { FeedPollProcessor, feedPollWorkerOptions } from './feed-poll.processor';
 import { PartnerSyncProcessor } from './partner-sync.processor';
 
@@ -32,10 +34,12 @@ export class WorkerModule {
         RecurringSchedulesModule.forRoot('fleet'),
         IngestionModule.forRoot('worker'),
         PartnersModule.forRoot(),
+        // Evaluates the alerts of the changes this worker makes, and sends their notices (alert-delivery queue).
+        AlertsModule.forRoot('fleet'),
         // Plans every schedule (at start and after a Redis reconnect) and runs the housekeeping jobs.
         BackgroundModule.forRoot('fleet'),
       ],
-      providers: [FeedPollProcessor, PartnerSyncProcessor],
+      providers: [FeedPollProcessor, PartnerSyncProcessor, AlertDeliveryProcessor],
     };
   }
 }

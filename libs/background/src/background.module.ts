@@ -7,7 +7,7 @@ import { SchedulePlanner } from './schedule-planner.service';
  * Background work of the process that does it — the workers in fleet mode, the one process in
  * standalone mode (never an api replica in fleet mode): planning every schedule at start (and after a
  * Redis reconnect), housekeeping, and in standalone mode what runs each scheduled job in-process.
- * Needs RecurringSchedulesModule, IngestionModule and PartnersModule.
+ * Needs RecurringSchedulesModule, IngestionModule, PartnersModule and AlertsModule.
  */
 @Module({})
 export class BackgroundModule {

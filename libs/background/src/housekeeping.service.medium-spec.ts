@@ -1,7 +1,17 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FeedsRepository, HistoryRepository, PartnersRepository, QuarantineRepository } from '@app/database';
+import { Registry } from 'prom-client';
+import { AlertDeliverer, AlertsMetrics, InProcessAlertDeliveryQueue, OperatorAlerts, WebhookPoster } from '@app/alerts';
+import {
+  AlertDeliveriesRepository,
+  AlertsRepository,
+  FeedsRepository,
+  HistoryRepository,
+  OperatorAlertsRepository,
+  PartnersRepository,
+  QuarantineRepository,
+} from '@app/database';
 import { loadConfig } from '@app/config';
 import { FeedScheduler } from '@app/ingestion';
 import { SnapshotChanges } from '@app/messaging';
@@ -17,6 +27,17 @@ import {
 import { createExchangerWithFeed } from '../../../test/support/ingestion';
 import { migratedDatabase, TestDatabase } from '../../../test/support/services';
 import { HousekeepingService } from './housekeeping.service';
+
+/** Alerts' upkeep as the process builds it (standalone: the in-process deliverer, not started here). */
+function operatorAlerts(dataSource: DataSource): OperatorAlerts {
+  const config = loadConfig({});
+  const alerts = new AlertsRepository(dataSource);
+  const deliveries = new AlertDeliveriesRepository(dataSource);
+  const metrics = new AlertsMetrics(new Registry(), alerts);
+  const deliverer = new AlertDeliverer(deliveries, new WebhookPoster(false), metrics, config);
+  const queue = new InProcessAlertDeliveryQueue(deliveries, deliverer);
+  return new OperatorAlerts(new OperatorAlertsRepository(dataSource), alerts, deliveries, queue, metrics, config);
+}
 
 /** Housekeeping on the real Postgres, through the in-process driver (the BullMQ one keeps the same contract). */
 describe('HousekeepingService', () => {
@@ -38,6 +59,7 @@ describe('HousekeepingService', () => {
       new QuarantineRepository(dataSource),
       new SnapshotChanges(loadConfig({})),
       new HistoryRepository(dataSource),
+      operatorAlerts(dataSource),
       loadConfig({}),
     );
   });

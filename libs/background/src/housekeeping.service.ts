@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { OperatorAlerts } from '@app/alerts';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import {
   FeedsRepository,
@@ -41,6 +42,7 @@ export class HousekeepingService {
     private readonly quarantine: QuarantineRepository,
     private readonly changes: SnapshotChanges,
     private readonly rateHistory: HistoryRepository,
+    private readonly alerts: OperatorAlerts,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.integrity = integrityPolicy(config.rateGuard);
@@ -58,6 +60,8 @@ export class HousekeepingService {
         return this.refreshReferences();
       case JOBS.rollUpHistory:
         return this.rollUpHistory();
+      case JOBS.checkAlerts:
+        return this.alerts.run();
     }
   }
 

@@ -42,6 +42,7 @@ export class QueueModule {
         BullModule.registerQueue(
           { name: QUEUES.feedPoll, defaultJobOptions: FEED_POLL_JOB_OPTIONS },
           { name: QUEUES.partnerSync, defaultJobOptions: PARTNER_SYNC_JOB_OPTIONS },
+          { name: QUEUES.alertDelivery },
         ),
       ],
       exports: [BullModule],

@@ -1,4 +1,5 @@
 import type { DefaultJobOptions } from 'bullmq';
+import { ALERT_DELIVERY_BACKOFF_MS } from '@app/domain';
 
 /**
  * Every queue, job name, payload, job option, scheduler id and deduplication id of ratewatch, defined
@@ -8,6 +9,8 @@ import type { DefaultJobOptions } from 'bullmq';
 export const QUEUES = {
   feedPoll: 'feed-poll',
   partnerSync: 'partner-sync',
+  /** Alerts' notices (DESIGN.md §12): one job per notice, retried with exponential back-off. */
+  alertDelivery: 'alert-delivery',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -21,11 +24,18 @@ export const JOBS = {
   refreshReferences: 'refresh-references',
   /** Housekeeping on the feed-poll queue: rate history's bests moved without a write, roll-ups and retention. */
   rollUpHistory: 'roll-up-history',
+  /** Housekeeping on the feed-poll queue: operators' alerts checked, expired alerts retired, lost notices re-queued. */
+  checkAlerts: 'check-alerts',
   syncPartner: 'sync-partner',
+  deliverAlert: 'deliver-alert',
 } as const;
 export type JobName = (typeof JOBS)[keyof typeof JOBS];
 export type HousekeepingJobName =
-  typeof JOBS.reconcileFeeds | typeof JOBS.pruneRuns | typeof JOBS.refreshReferences | typeof JOBS.rollUpHistory;
+  | typeof JOBS.reconcileFeeds
+  | typeof JOBS.pruneRuns
+  | typeof JOBS.refreshReferences
+  | typeof JOBS.rollUpHistory
+  | typeof JOBS.checkAlerts;
 
 /** Why a poll happens; stored on the feed run. */
 export type PollTrigger = 'schedule' | 'manual';
@@ -37,6 +47,11 @@ export interface FeedPollJob {
 
 export interface PartnerSyncJob {
   readonly exchangerId: number;
+}
+
+/** One notice of an alert (a row of alert_deliveries, which holds its body and outcome). */
+export interface AlertDeliveryJob {
+  readonly deliveryId: string;
 }
 
 /** Housekeeping jobs carry nothing: the database says what to do. */
@@ -74,6 +89,23 @@ export const HOUSEKEEPING_JOB_OPTIONS: DefaultJobOptions = {
   removeOnFail: { count: 100 },
 };
 
+/**
+ * A notice is tried `attempts` times (ALERT_DELIVERY_ATTEMPTS), waiting 2 s, 4 s, 8 s… between tries; the
+ * in-process deliverer of standalone mode follows the same policy. The job id is the notice's (so a notice
+ * queued twice is sent once).
+ */
+export function alertDeliveryJobOptions(attempts: number): DefaultJobOptions {
+  return {
+    attempts,
+    backoff: { type: 'exponential', delay: ALERT_DELIVERY_BACKOFF_MS },
+    removeOnComplete: { count: 1000 },
+    removeOnFail: { count: 5000 },
+  };
+}
+
+/** The job id of a notice's delivery job. */
+export const alertDeliveryJobId = (deliveryId: string): string => `alert-delivery-${deliveryId}`;
+
 /** The options every job is added with, by job name. */
 export const JOB_OPTIONS: Readonly<Record<JobName, DefaultJobOptions>> = {
   [JOBS.pollFeed]: FEED_POLL_JOB_OPTIONS,
@@ -82,6 +114,9 @@ export const JOB_OPTIONS: Readonly<Record<JobName, DefaultJobOptions>> = {
   [JOBS.pruneRuns]: HOUSEKEEPING_JOB_OPTIONS,
   [JOBS.refreshReferences]: HOUSEKEEPING_JOB_OPTIONS,
   [JOBS.rollUpHistory]: HOUSEKEEPING_JOB_OPTIONS,
+  [JOBS.checkAlerts]: HOUSEKEEPING_JOB_OPTIONS,
+  // Added with the configured attempts (alertDeliveryJobOptions); this is the default's.
+  [JOBS.deliverAlert]: alertDeliveryJobOptions(6),
 };
 
 /** Partner syncs one process runs at once (a BullMQ worker, or the in-process schedules). */
@@ -108,6 +143,7 @@ export const HOUSEKEEPING = {
     every: 20_000,
   },
   rollUpHistory: { schedulerId: 'housekeeping:roll-up-history', job: JOBS.rollUpHistory, every: 60_000 },
+  checkAlerts: { schedulerId: 'housekeeping:check-alerts', job: JOBS.checkAlerts, every: 60_000 },
 } as const;
 
 /** One deterministic job-scheduler id per feed, so upserts replace instead of duplicating. */

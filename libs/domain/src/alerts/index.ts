@@ -1,2 +1,4 @@
-// Alerts' rules (DESIGN.md §12): conditions, crossings and signatures are exported from here as they are written.
-export {};
+// Alerts' rules (DESIGN.md §12): conditions and their crossings, signatures, tokens and limits.
+export * from './condition';
+export * from './limits';
+export * from './signature';

@@ -1,7 +1,10 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { JOB_OPTIONS, QUEUES, QueueName, SCHEDULE_FAMILIES, ScheduleFamily } from '../queues';
+import { JOB_OPTIONS, QUEUES, SCHEDULE_FAMILIES, ScheduleFamily } from '../queues';
+
+/** The queues schedules produce jobs in. */
+type ScheduledQueueName = (typeof SCHEDULE_FAMILIES)[ScheduleFamily]['queue'];
 import { familyOf, RecurringSchedule, RecurringSchedules, ScheduleState } from './recurring-schedules';
 
 /**
@@ -10,7 +13,7 @@ import { familyOf, RecurringSchedule, RecurringSchedules, ScheduleState } from '
  */
 @Injectable()
 export class BullRecurringSchedules extends RecurringSchedules {
-  private readonly queues: Readonly<Record<QueueName, Queue>>;
+  private readonly queues: Readonly<Record<ScheduledQueueName, Queue>>;
 
   constructor(@InjectQueue(QUEUES.feedPoll) feedPoll: Queue, @InjectQueue(QUEUES.partnerSync) partnerSync: Queue) {
     super();

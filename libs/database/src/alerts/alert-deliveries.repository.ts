@@ -1,0 +1,207 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+
+/** A notice about to be attempted: where, what, and with which secret (null for an operator's: the config holds it). */
+export interface DeliveryToAttempt {
+  id: string;
+  alertId: string | null;
+  event: string;
+  url: string;
+  body: string;
+  attempts: number;
+  /** The alert's signing secret (null for operators' notices). */
+  secret: string | null;
+  /** Why it must not be sent any more (the alert was deleted, disabled or expired), or null. */
+  stale: string | null;
+}
+
+/** A notice as the operator page lists it. */
+export interface DeliveryRecord {
+  id: string;
+  alertId: string | null;
+  event: string;
+  /** The webhook's host only: the path may carry the receiver's own secret. */
+  host: string;
+  status: 'pending' | 'delivered' | 'failed' | 'dropped';
+  attempts: number;
+  lastError: string | null;
+  lastHttpStatus: number | null;
+  createdAt: Date;
+  finishedAt: Date | null;
+}
+
+/** What an attempt came to. */
+export type AttemptOutcome =
+  | { kind: 'delivered'; httpStatus: number }
+  | { kind: 'retry'; error: string; httpStatus: number | null; delayMs: number }
+  | { kind: 'failed'; error: string; httpStatus: number | null }
+  | { kind: 'dropped'; reason: string };
+
+/** Counts of notices by status (for metrics and the operator page). */
+export type DeliveryCounts = Record<'pending' | 'delivered' | 'failed' | 'dropped', number>;
+
+/**
+ * Notices of alerts and their delivery attempts (DESIGN.md §12). Rows are the truth of what was sent; in
+ * standalone mode they are also the retry schedule (`next_attempt_at`), so a restart loses no pending notice.
+ */
+@Injectable()
+export class AlertDeliveriesRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Queues an operator's notice (no alert): its body as it will be sent. */
+  async queueOperatorNotice(event: string, url: string, body: string): Promise<string> {
+    const [row] = await this.dataSource.query<Array<{ id: string }>>(
+      `INSERT INTO alert_deliveries (event, url, body) VALUES ($1, $2, $3) RETURNING id::text AS id`,
+      [event, url, body],
+    );
+    return row!.id;
+  }
+
+  /** A pending notice with what sending it needs, or null when it is not pending (delivered, dropped, unknown). */
+  async forAttempt(id: string): Promise<DeliveryToAttempt | null> {
+    if (!/^\d{1,18}$/.test(id)) return null;
+    const rows = await this.dataSource.query<DeliveryToAttempt[]>(
+      `SELECT d.id::text AS id, d.alert_id AS "alertId", d.event, d.url, d.body, d.attempts, a.secret,
+              CASE WHEN d.alert_id IS NULL THEN NULL
+                   WHEN a.status = 'deleted' THEN 'the alert was deleted'
+                   WHEN a.status = 'disabled' THEN 'the alert is disabled'
+                   WHEN a.status = 'expired' OR a.expires_at <= now() THEN 'the alert expired'
+              END AS stale
+       FROM alert_deliveries d LEFT JOIN alerts a ON a.id = d.alert_id
+       WHERE d.id = $1 AND d.status = 'pending'`,
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Records an attempt. Delivered: the alert's failures start again from zero. Failed for good: the alert
+   * counts one more undelivered notice and is disabled at `disableAfter` in a row (null: an operator's notice).
+   * Answers whether the alert was disabled by it.
+   */
+  async record(id: string, outcome: AttemptOutcome, disableAfter: number): Promise<{ disabled: boolean }> {
+    return this.dataSource.transaction(async (tx) => {
+      switch (outcome.kind) {
+        case 'delivered': {
+          const rows = await tx.query<[Array<{ alert_id: string | null }>, number]>(
+            `UPDATE alert_deliveries SET status = 'delivered', attempts = attempts + 1, last_http_status = $2,
+                    last_error = NULL, finished_at = now()
+             WHERE id = $1 AND status = 'pending' RETURNING alert_id`,
+            [id, outcome.httpStatus],
+          );
+          const alertId = rows[0][0]?.alert_id;
+          if (alertId)
+            await tx.query(`UPDATE alerts SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0`, [
+              alertId,
+            ]);
+          return { disabled: false };
+        }
+        case 'retry':
+          await tx.query(
+            `UPDATE alert_deliveries SET attempts = attempts + 1, last_error = $2, last_http_status = $3,
+                    next_attempt_at = now() + make_interval(secs => $4::double precision / 1000)
+             WHERE id = $1 AND status = 'pending'`,
+            [id, outcome.error.slice(0, 500), outcome.httpStatus, outcome.delayMs],
+          );
+          return { disabled: false };
+        case 'dropped':
+          await tx.query(
+            `UPDATE alert_deliveries SET status = 'dropped', last_error = $2, finished_at = now()
+             WHERE id = $1 AND status = 'pending'`,
+            [id, outcome.reason],
+          );
+          return { disabled: false };
+        case 'failed': {
+          const rows = await tx.query<[Array<{ alert_id: string | null }>, number]>(
+            `UPDATE alert_deliveries SET status = 'failed', attempts = attempts + 1, last_error = $2,
+                    last_http_status = $3, finished_at = now()
+             WHERE id = $1 AND status = 'pending' RETURNING alert_id`,
+            [id, outcome.error.slice(0, 500), outcome.httpStatus],
+          );
+          const alertId = rows[0][0]?.alert_id;
+          if (!alertId) return { disabled: false };
+          const [updated] = await tx.query<[Array<{ status: string }>, number]>(
+            `UPDATE alerts SET consecutive_failures = consecutive_failures + 1,
+                    status = CASE WHEN consecutive_failures + 1 >= $2 AND status = 'active' THEN 'disabled' ELSE status END,
+                    disabled_reason = CASE WHEN consecutive_failures + 1 >= $2 AND status = 'active'
+                      THEN format('%s notices in a row were not delivered (last: %s)', consecutive_failures + 1, $3::text)
+                      ELSE disabled_reason END,
+                    hi = CASE WHEN consecutive_failures + 1 >= $2 THEN NULL ELSE hi END,
+                    lo = CASE WHEN consecutive_failures + 1 >= $2 THEN NULL ELSE lo END,
+                    updated_at = now()
+             WHERE id = $1 RETURNING status`,
+            [alertId, disableAfter, outcome.error.slice(0, 200)],
+          );
+          return { disabled: updated[0]?.status === 'disabled' };
+        }
+      }
+    });
+  }
+
+  /**
+   * Takes up to `limit` pending notices due now (standalone mode's deliverer), leasing them for `leaseMs` so
+   * a second loop (or a restart while they are in hand) does not send them twice at once.
+   */
+  async claimDue(limit: number, leaseMs: number): Promise<string[]> {
+    // An UPDATE answers [rows, count] through TypeORM.
+    const [rows] = await this.dataSource.query<[Array<{ id: string }>, number]>(
+      `UPDATE alert_deliveries SET next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
+       WHERE id IN (SELECT id FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= now()
+                    ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING id::text AS id`,
+      [limit, leaseMs],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Pending notices queued more than `olderThanMs` ago (fleet mode: re-enqueued in case the queue lost them). */
+  async pendingOlderThan(olderThanMs: number, limit: number): Promise<string[]> {
+    const rows = await this.dataSource.query<Array<{ id: string }>>(
+      `SELECT id::text AS id FROM alert_deliveries
+       WHERE status = 'pending' AND created_at < now() - make_interval(secs => $1::double precision / 1000)
+       ORDER BY id LIMIT $2`,
+      [olderThanMs, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** The most recent notices that were not delivered at the first try (failed, dropped, or retrying), newest first. */
+  async recentUndelivered(limit: number): Promise<DeliveryRecord[]> {
+    const rows = await this.dataSource.query<Array<DeliveryRecord & { url: string }>>(
+      `SELECT id::text AS id, alert_id AS "alertId", event, url, status, attempts, last_error AS "lastError",
+              last_http_status AS "lastHttpStatus", created_at AS "createdAt", finished_at AS "finishedAt"
+       FROM alert_deliveries WHERE status IN ('failed', 'dropped') OR attempts > 1
+       ORDER BY id DESC LIMIT $1`,
+      [limit],
+    );
+    return rows.map(({ url, ...row }) => ({ ...row, host: hostOf(url) }));
+  }
+
+  /** Notices by status. */
+  async counts(): Promise<DeliveryCounts> {
+    const rows = await this.dataSource.query<Array<{ status: keyof DeliveryCounts; n: number }>>(
+      `SELECT status, count(*)::int AS n FROM alert_deliveries GROUP BY status`,
+    );
+    const counts: DeliveryCounts = { pending: 0, delivered: 0, failed: 0, dropped: 0 };
+    for (const row of rows) counts[row.status] = row.n;
+    return counts;
+  }
+
+  /** Notices that failed for good in the last `hours` hours (the operator page's count). */
+  async failedSince(hours: number): Promise<number> {
+    const [row] = await this.dataSource.query<Array<{ n: number }>>(
+      `SELECT count(*)::int AS n FROM alert_deliveries WHERE status = 'failed' AND finished_at > now() - make_interval(hours => $1)`,
+      [hours],
+    );
+    return row?.n ?? 0;
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '?';
+  }
+}
