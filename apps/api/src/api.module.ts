@@ -12,6 +12,7 @@ import { PartnersModule } from '@app/partners';
 import { FailOpenThrottlerStorage, REDIS_CLIENT, RedisModule } from '@app/messaging';
 import { QueueModule, RecurringSchedulesModule } from '@app/queue';
 import { AdminModule } from './admin/admin.module';
+import { AlertsApiModule } from './alerts/alerts-api.module';
 import { ExchangerKeysModule } from './admin/exchanger-keys/exchanger-keys.module';
 import { ApiErrorFilter } from './common/api-errors.filter';
 import { ApiValidationPipe } from './common/validation';
@@ -53,6 +54,7 @@ export class ApiModule {
         AdminModule,
         ExchangerKeysModule,
         ExchangerCabinetModule,
+        AlertsApiModule.forRoot(fleet ? 'fleet' : 'standalone'),
       ],
       controllers: [WebController],
       providers: [
