@@ -12,6 +12,7 @@
 import { ChildProcess, fork, spawn } from 'node:child_process';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { connect, Socket } from 'node:net';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
@@ -30,9 +31,11 @@ const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PER_ADDRESS = 500;
 /** Connections a subscriber process opens at once (the listen backlog is 511). */
 const CONNECT_CONCURRENCY = 100;
-const EXCHANGERS = 50;
+/** Offers in the streamed table (50: about 25 KB of JSON, 250 MB for 10,000 subscribers at each change). */
+const EXCHANGERS = Number(process.env.BENCH_STREAM_OFFERS ?? 50);
 const PATH = '/v1/rates/stream?from=BTC&to=SBERRUB';
 const TARGET_P99_MS = 1000;
+const RATES_EVENT = Buffer.from('event: rates');
 
 /** Wall-clock time in ms with sub-ms precision, comparable between processes of this machine. */
 const now = () => performance.timeOrigin + performance.now();
@@ -51,8 +54,8 @@ type FromSubscribers =
 
 /** Holds `count` streams, reports when each got its first table, then when each saw `marker`. */
 function runSubscribers(): void {
-  const sockets: Array<{ socket: Socket; tail: string; firstAt: number; sawAt: number }> = [];
-  let marker: string | null = null;
+  const sockets: Array<{ socket: Socket; tail: Buffer; firstAt: number; sawAt: number }> = [];
+  let marker: Buffer | null = null;
   let waiting = 0;
   let report: (() => void) | null = null;
   const send = (message: FromSubscribers) => process.send!(message);
@@ -60,7 +63,7 @@ function runSubscribers(): void {
   process.on('message', (message: ToSubscribers) => {
     if (message.cmd === 'connect') void open(message);
     else if (message.cmd === 'expect') {
-      marker = message.marker;
+      marker = Buffer.from(message.marker);
       waiting = sockets.length;
       for (const s of sockets) s.sawAt = 0;
       const timeout = setTimeout(() => finish(), 20_000);
@@ -92,21 +95,24 @@ function runSubscribers(): void {
         const started = now();
         const address = `127.0.${1 + Math.floor(index / PER_ADDRESS / 250)}.${1 + (Math.floor(index / PER_ADDRESS) % 250)}`;
         const socket = connect({ host: '127.0.0.1', port: message.port, localAddress: address });
-        const entry = { socket, tail: '', firstAt: 0, sawAt: 0 };
-        socket.setEncoding('utf8');
+        const entry = { socket, tail: Buffer.alloc(0), firstAt: 0, sawAt: 0 };
         socket.on('connect', () =>
           socket.write(`GET ${message.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`),
         );
-        socket.on('data', (chunk: string) => {
-          const text = entry.tail + chunk;
-          entry.tail = text.slice(-64);
+        // Bytes, never decoded: a marker split between two chunks is found with the last bytes of the one before.
+        socket.on('data', (chunk: Buffer) => {
+          // The chunk, and the seam with the one before (its last bytes and this one's first): no copy of the chunk.
+          const seam = Buffer.concat([entry.tail, chunk.subarray(0, 64)]);
+          const has = (needle: Buffer) => chunk.includes(needle) || seam.includes(needle);
+          entry.tail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - 64)));
+          const text = chunk;
           if (entry.firstAt === 0) {
-            if (text.startsWith('HTTP/1.1 ') && !text.startsWith('HTTP/1.1 200')) {
+            if (text.indexOf('HTTP/1.1 ') === 0 && text.indexOf('HTTP/1.1 200') !== 0) {
               failed++;
               socket.destroy();
               return resolve();
             }
-            if (text.includes('event: rates')) {
+            if (has(RATES_EVENT)) {
               entry.firstAt = now();
               connectMs.push(entry.firstAt - started);
               sockets.push(entry);
@@ -114,7 +120,7 @@ function runSubscribers(): void {
             }
             return;
           }
-          if (marker !== null && entry.sawAt === 0 && text.includes(marker)) {
+          if (marker !== null && entry.sawAt === 0 && has(marker)) {
             entry.sawAt = now();
             if (--waiting === 0) report?.();
           }
@@ -296,7 +302,11 @@ async function main(): Promise<void> {
     await waitForJson(`${apiUrl}/health/ready`);
     const table = await (await fetch(`${apiUrl}/v1/rates?from=BTC&to=SBERRUB`)).text();
     console.log(
-      `api (fleet mode, pid ${api.pid}) ready in ${((Date.now() - started) / 1000).toFixed(1)} s; the table is ` +
+      `load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(
+          ' ',
+        )} on ${cpus().length} cores; api (fleet mode, pid ${api.pid}) ready in ${((Date.now() - started) / 1000).toFixed(1)} s; the table is ` +
         `${table.length.toLocaleString('en-US')} bytes (${EXCHANGERS} offers); ${SUBSCRIBERS.toLocaleString('en-US')} ` +
         `subscribers in ${CHILDREN} processes`,
     );
@@ -350,7 +360,9 @@ async function main(): Promise<void> {
     );
     const problems = apiSide.failed + apiSide.missing + baseSide.failed + baseSide.missing;
     console.log(
-      `refused or failed connections: api ${apiSide.failed}, baseline ${baseSide.failed}; ` +
+      `load average after: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}; refused or failed connections: api ${apiSide.failed}, baseline ${baseSide.failed}; ` +
         `subscribers that missed a change: api ${apiSide.missing}, baseline ${baseSide.missing}`,
     );
     console.log(

@@ -289,13 +289,18 @@ export class RateStreams implements BeforeApplicationShutdown {
     this.metrics.renders.inc({ result: 'changed' });
     channel.version = version;
     channel.event = ratesEvent(version, answer.body);
-    for (const raw of channel.subscribers) this.send(raw, channel.event);
+    for (const raw of channel.subscribers) this.write(raw, channel.event);
+    this.metrics.eventsSent.inc(channel.subscribers.size);
   }
 
-  /** Writes an event; a subscriber that leaves too much unread is cut (it catches up by reconnecting). */
   private send(raw: ServerResponse, event: Buffer): void {
-    raw.write(event);
+    this.write(raw, event);
     this.metrics.eventsSent.inc();
+  }
+
+  /** Writes to a subscriber; one that leaves too much unread is cut (it catches up by reconnecting). */
+  private write(raw: ServerResponse, bytes: Buffer): void {
+    raw.write(bytes);
     if (raw.writableLength > MAX_UNREAD_BYTES) raw.destroy();
   }
 
@@ -314,10 +319,7 @@ export class RateStreams implements BeforeApplicationShutdown {
   private beat(): void {
     const stale = Date.now() - RESYNC_MS;
     for (const channel of this.channels.values()) {
-      for (const raw of channel.subscribers) {
-        raw.write(HEARTBEAT);
-        if (raw.writableLength > MAX_UNREAD_BYTES) raw.destroy();
-      }
+      for (const raw of channel.subscribers) this.write(raw, HEARTBEAT);
       if (channel.renderedAt < stale) this.mark(channel);
     }
   }
