@@ -19,7 +19,7 @@ export class AdminAlertDeliveriesController {
       'Counts by status, notices failed in the last 24 hours, and the latest notices (visitors’ and operators’) ' +
       'not delivered at the first try, with attempts and the last error.',
   })
-  @ApiOkResponse({ type: AlertDeliveryListDto })
+  @ApiOkResponse({ type: AlertDeliveryListDto, description: 'counts and the latest undelivered notices' })
   @AdminErrors([400], { 400: 'a bad limit' })
   async list(@Query() query: AlertDeliveriesQuery): Promise<AlertDeliveryListDto> {
     const [counts, failedLastDay, items] = await Promise.all([

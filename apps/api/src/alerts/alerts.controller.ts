@@ -83,7 +83,7 @@ export class AlertsController {
   @ID
   @TOKEN
   @ApiOperation({ summary: 'An alert', description: 'Its condition, status (active, disabled, expired) and notices.' })
-  @ApiOkResponse({ type: AlertDto })
+  @ApiOkResponse({ type: AlertDto, description: 'the alert (never its token or secret)' })
   @TOKEN_ERRORS
   get(
     @Param('id') id: string,
