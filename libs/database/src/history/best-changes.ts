@@ -18,6 +18,15 @@ const HISTORY_LOCK_SLOTS = 16;
  * does it by nested loops); a thousand at a time keeps each statement's plan and memory small.
  */
 const PAIRS_PER_STATEMENT = 1_000;
+/**
+ * A write of more pairs than this runs its statements unnamed, planned for the pairs it has: a named
+ * statement's plan is cached per connection, and after five polls of small feeds PostgreSQL keeps a generic
+ * plan sized for a few pairs — which took a 40,000-direction first snapshot from 2 s to over 30 s.
+ */
+const NAMED_MAX_PAIRS = 1_000;
+
+/** `name` for a statement over `pairs` pairs (planned once per connection), none for a large write. */
+const statementName = (name: string, pairs: number) => (pairs <= NAMED_MAX_PAIRS ? name : undefined);
 
 /** What recording did: change points written. */
 export interface RecordedChanges {
@@ -44,20 +53,27 @@ export async function recordBestChanges(
   if (pairs.length === 0) return { changes: 0 };
   const froms = pairs.map((p) => p[0]);
   const tos = pairs.map((p) => p[1]);
-  // Named statements: each connection plans them once, not on every poll (the guard found planning a third of its cost).
+  // Named statements: each connection plans them once, not on every poll (the guard found planning a third of
+  // its cost) — but not for a large write (NAMED_MAX_PAIRS).
   const client = (await tx.queryRunner!.connect()) as PoolClient;
-  await client.query({ name: 'ratewatch_history_lock', text: LOCK_SQL, values: [froms, tos] });
+  const named = pairs.length <= NAMED_MAX_PAIRS;
+  await client.query({
+    name: statementName('ratewatch_history_lock', pairs.length),
+    text: LOCK_SQL,
+    values: [froms, tos],
+  });
   const at = options.at ?? null;
-  if (!options.writer) return { changes: await recordPairs(client, froms, tos, at) };
+  if (!options.writer) return { changes: await recordPairs(client, froms, tos, at, named) };
   const { rows } = await client.query<{ changes: number; froms: string[] | null; tos: string[] | null }>({
-    name: 'ratewatch_history_writer',
+    name: statementName('ratewatch_history_writer', pairs.length),
     text: WRITER_SQL,
     values: [froms, tos, at, options.writer.exchangerId],
   });
   const row = rows[0];
   let changes = row?.changes ?? 0;
   // Only a holder that lowered or withdrew its rate (or a scope history has no row for yet) needs the next best.
-  if (row?.froms?.length) changes += await recordRedo(client, row.froms, row.tos ?? [], at, options.writer.exchangerId);
+  if (row?.froms?.length)
+    changes += await recordRedo(client, row.froms, row.tos ?? [], at, options.writer.exchangerId, named);
   return { changes };
 }
 
@@ -73,26 +89,33 @@ async function recordRedo(
   tos: string[],
   at: Date | null,
   exchangerId: number,
+  named: boolean,
 ): Promise<number> {
   let changes = 0;
   for (let i = 0; i < froms.length; i += PAIRS_PER_STATEMENT) {
     const { rows } = await client.query<{ changes: number; froms: string[] | null; tos: string[] | null }>({
-      name: 'ratewatch_history_own',
+      name: named ? 'ratewatch_history_own' : undefined,
       text: OWN_PAIRS_SQL,
       values: [froms.slice(i, i + PAIRS_PER_STATEMENT), tos.slice(i, i + PAIRS_PER_STATEMENT), at, exchangerId],
     });
     changes += rows[0]?.changes ?? 0;
-    if (rows[0]?.froms?.length) changes += await recordPairs(client, rows[0].froms, rows[0].tos ?? [], at);
+    if (rows[0]?.froms?.length) changes += await recordPairs(client, rows[0].froms, rows[0].tos ?? [], at, named);
   }
   return changes;
 }
 
 /** Computes the pairs' bests over every shown offer and records where they differ from history's, in chunks. */
-async function recordPairs(client: PoolClient, froms: string[], tos: string[], at: Date | null): Promise<number> {
+async function recordPairs(
+  client: PoolClient,
+  froms: string[],
+  tos: string[],
+  at: Date | null,
+  named: boolean,
+): Promise<number> {
   let changes = 0;
   for (let i = 0; i < froms.length; i += PAIRS_PER_STATEMENT) {
     const { rows } = await client.query<{ changes: number }>({
-      name: 'ratewatch_history_pairs',
+      name: named ? 'ratewatch_history_pairs' : undefined,
       text: EVERY_PAIR_SQL,
       values: [froms.slice(i, i + PAIRS_PER_STATEMENT), tos.slice(i, i + PAIRS_PER_STATEMENT), at],
     });

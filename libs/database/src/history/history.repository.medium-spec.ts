@@ -371,7 +371,7 @@ describe('rate history', () => {
     ]);
   });
 
-  it('prunes each resolution past its own retention (0 keeps for ever), change points after three hours', async () => {
+  it('prunes each resolution past its own retention (0 keeps for ever), change points after two hours', async () => {
     const a = await exchanger('old');
     await write(a, [offerOf({ from: 'BTC', to: 'LTC', rate: '500' })]);
     const [{ id }] = (await dataSource.query<Array<{ id: number }>>(

@@ -39,10 +39,10 @@ export const MAX_HISTORY_POINTS = 3_000;
  */
 const SETTLE_MINUTES = 5;
 /**
- * How long change points are kept at most, in seconds (see changePointsKept): the hour not folded yet and
- * its settling, with room for a roll-up that ran late.
+ * How long change points are kept, in seconds (see changePointsKept): the hour not folded yet and its
+ * settling, with room for a roll-up that ran late.
  */
-const CHANGE_POINTS_KEPT = 3 * 3_600;
+const CHANGE_POINTS_KEPT = 2 * 3_600;
 /** Pairs re-evaluated per transaction (each takes the recording locks of its pairs). */
 const REEVALUATE_CHUNK = 1_000;
 /** The roll-up's own advisory lock (one roll-up at a time in a fleet; the recording slots are 0–15). */
@@ -137,7 +137,10 @@ export class HistoryRepository {
       const until = start !== null && start > cutoff ? start : cutoff;
       await tx.query(`UPDATE history_rollup SET folded_until = $1`, [until]);
       result.foldedUntil = until.toISOString();
-      result.pruned.changes = await prune(tx, 'history_changes', 'at', changePointsKept(retention), now);
+      // Never a change point not folded yet, however late this roll-up runs.
+      const kept = changePointsKept(retention);
+      const pruneAt = new Date(Math.min(now.getTime(), until.getTime() + kept * 1000));
+      result.pruned.changes = await prune(tx, 'history_changes', 'at', kept, pruneAt);
       for (const resolution of ['minute', 'hour', 'day'] as const)
         result.pruned[resolution] = await prune(
           tx,
@@ -208,11 +211,12 @@ export class HistoryRepository {
 }
 
 /**
- * Change points are kept a day (or as long as minutes, when that is shorter): long enough for the tail the
- * series reads and for folding again, while the minute buckets hold what they said at a minute's resolution.
+ * Change points are kept CHANGE_POINTS_KEPT (two hours), whatever the minutes' retention: long enough for
+ * the tail the series reads (the hour not folded yet) and for folding it, while the packed minute buckets
+ * hold what they said at a minute's resolution. Only the folded ones are pruned (rollUp).
  */
-export function changePointsKept(retention: HistoryRetention): number {
-  return retention.minute === 0 ? CHANGE_POINTS_KEPT : Math.min(retention.minute, CHANGE_POINTS_KEPT);
+export function changePointsKept(_retention: HistoryRetention): number {
+  return CHANGE_POINTS_KEPT;
 }
 
 /** Runs a writing statement (`… RETURNING 1`) and answers how many rows it wrote. */
