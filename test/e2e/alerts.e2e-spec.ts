@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Client } from 'pg';
@@ -7,11 +7,15 @@ import { AlertEvaluator, InProcessAlertDeliveryQueue, WebhookPostError, WebhookP
 import { loadConfig } from '@app/config';
 import { verifyWebhookSignature } from '@app/domain';
 import { FeedPollService } from '@app/ingestion';
+import { Queue } from 'bullmq';
+import { bullConnection, JOBS, QUEUES } from '@app/queue';
 import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
+import { runCli } from '../../apps/cli/src/cli';
+import { RunningWorker, startWorker } from '../../apps/worker/src/bootstrap';
 import { FeedServer } from '../support/feed-server';
 import { http, HttpAnswer } from '../support/http';
 import { waitFor } from '../support/processes';
-import { createTestDatabase, TestDatabase } from '../support/services';
+import { createTestDatabase, TEST_REDIS_URL, TestDatabase } from '../support/services';
 
 interface Notice {
   path: string;
@@ -387,5 +391,119 @@ describe('alerts over HTTP', () => {
     }
     const big = await create({ ...base, webhookUrl: `${receiver.base}/${'x'.repeat(5000)}` }, '192.0.2.200');
     expect(big.status).toBe(413);
+  });
+});
+
+/** Fleet mode: the worker that polls evaluates its change and sends the notice through BullMQ on the real Redis. */
+describe('alerts in fleet mode', () => {
+  let db: TestDatabase;
+  let api: RunningApi;
+  let worker: RunningWorker;
+  let client: Client;
+  let polls: Queue;
+  const feeds = new FeedServer();
+  const receiver = new Receiver();
+  const prefix = `rwtest-${randomBytes(4).toString('hex')}`;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await feeds.start();
+    await receiver.start();
+    const env = {
+      DATABASE_URL: db.url,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: prefix,
+      FETCH_ALLOW_PRIVATE: 'true',
+      SECRET_KEY: 'f'.repeat(40),
+      PORT: '0',
+      WORKER_PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      PUBLIC_RATE_LIMIT: '0',
+      ALERT_DELIVERY_ATTEMPTS: '3',
+    };
+    expect(await runCli(['db:migrate'], env, { out: () => undefined, err: () => undefined })).toBe(0);
+    const config = loadConfig(env);
+    api = await startApi(config);
+    worker = await startWorker(config);
+    client = new Client({ connectionString: db.url });
+    await client.connect();
+    polls = new Queue(QUEUES.feedPoll, { connection: bullConnection(TEST_REDIS_URL, 'test'), prefix });
+  });
+
+  afterAll(async () => {
+    await worker?.close();
+    await api?.close();
+    await polls?.obliterate({ force: true }).catch(() => undefined);
+    await polls?.close();
+    const deliveries = new Queue(QUEUES.alertDelivery, { connection: bullConnection(TEST_REDIS_URL, 'test'), prefix });
+    await deliveries.obliterate({ force: true }).catch(() => undefined);
+    await deliveries.close();
+    await client?.end();
+    await receiver.stop();
+    await feeds.stop();
+    await db?.drop();
+  });
+
+  it('evaluates in the worker that wrote the change and delivers through the alert-delivery queue, retrying a 500', async () => {
+    feeds.serve('/fleet.xml', { body: rates(item('BTC', 'SBERRUB', '6000000')) });
+    const { rows } = await client.query<{ id: number }>(
+      `WITH e AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ('fleet', 'Fleet', 'https://fleet.example', 'https://fleet.example/?rid=1') RETURNING id)
+       INSERT INTO feeds (exchanger_id, url, interval_s, stale_after_s) SELECT id, $1, 30, 3600 FROM e RETURNING id`,
+      [feeds.url('/fleet.xml')],
+    );
+    const feedId = rows[0]!.id;
+    const poll = async () => {
+      const job = await polls.add(JOBS.pollFeed, { feedId, trigger: 'manual' });
+      await waitFor('the poll', async () => (await polls.getJob(job.id!))?.finishedOn !== undefined);
+    };
+    await poll();
+    const created = await http<Created>(`${api.url}/v1/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        from: 'BTC',
+        to: 'SBERRUB',
+        condition: { kind: 'above', value: '7000000' },
+        webhookUrl: `${receiver.base}/fleet`,
+      }),
+    });
+    expect(created.status).toBe(201);
+    receiver.answers.set('/fleet', [500, 200]);
+
+    feeds.serve('/fleet.xml', { body: rates(item('BTC', 'SBERRUB', '7100000')) });
+    await poll();
+    const delivered = await waitFor('the notice delivered', async () => {
+      const { rows: found } = await client.query<{ status: string; attempts: number }>(
+        `SELECT status, attempts FROM alert_deliveries WHERE alert_id = $1 AND status <> 'pending'`,
+        [created.body.id],
+      );
+      return found[0];
+    });
+    expect(delivered).toEqual({ status: 'delivered', attempts: 2 });
+    const notices = receiver.at('/fleet');
+    expect(notices).toHaveLength(2);
+    expect(
+      verifyWebhookSignature(
+        created.body.secret,
+        String(notices[1]!.headers['x-ratewatch-signature']),
+        notices[1]!.body,
+        new Date(),
+      ),
+    ).toBe(true);
+
+    // Still above: no second notice (the api never evaluates the worker's change: it hears it through Redis only).
+    feeds.serve('/fleet.xml', { body: rates(item('BTC', 'SBERRUB', '7200000')) });
+    await poll();
+    // Its evaluation is done once the worker counted a second quiet one (the first poll's, before the alert, was one).
+    const metrics = await waitFor('the third evaluation', async () => {
+      const scrape = await http(`${worker.url}/metrics`);
+      return /ratewatch_alert_evaluations_total\{outcome="quiet",app="worker"\} 2/.test(scrape.text) && scrape;
+    });
+    expect(metrics.text).toMatch(/ratewatch_alert_notices_total\{source="visitor",app="worker"\} 1/);
+    expect(metrics.text).toMatch(/ratewatch_alert_delivery_attempts_total\{outcome="retry",app="worker"\} 1/);
+    expect(metrics.text).toMatch(/ratewatch_alert_delivery_attempts_total\{outcome="delivered",app="worker"\} 1/);
+    const { rows: all } = await client.query(`SELECT id FROM alert_deliveries WHERE alert_id = $1`, [created.body.id]);
+    expect(all).toHaveLength(1);
   });
 });
