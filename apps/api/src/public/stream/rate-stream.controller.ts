@@ -1,6 +1,6 @@
 import { Controller, Get, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiProduces } from '@nestjs/swagger';
+import { ApiHeader, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrors } from '../../common/api-errors.decorator';
 import { PublicApi } from '../public-docs';
@@ -32,7 +32,6 @@ export class RateStreamController {
       'STREAM_MAX_CONNECTIONS: past either, 429 with Retry-After (poll GET /v1/rates with If-None-Match instead). ' +
       'Unknown currency → 404; from equal to to, an unknown flag or a city that is not a catalog code → 400.',
   })
-  @ApiProduces('text/event-stream')
   @ApiHeader({
     name: 'Last-Event-ID',
     required: false,
