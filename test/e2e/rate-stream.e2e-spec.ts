@@ -178,6 +178,7 @@ describe('the live stream of a rate table', () => {
         PUBLIC_RATE_LIMIT: '0',
         STREAM_MAX_PER_IP: '2',
         STREAM_HEARTBEAT_SECONDS: '1',
+        SHUTDOWN_DRAIN_SECONDS: '1',
       }),
     );
     client = new Client({ connectionString: db.url });
@@ -313,6 +314,10 @@ describe('the live stream of a rate table', () => {
     await refused('from=BTC&to=SBERRUB&amount=-1', 400, /amount must be a positive decimal/);
     await refused('from=BTC&to=SBERRUB&unknown=1', 400, /unknown/);
     await refused('from=NOPE&to=SBERRUB', 404, /NOPE/);
+    // HEAD: the headers of the stream, and no stream held.
+    const head = await fetch(`${api.url}/v1/rates/stream?from=BTC&to=SBERRUB`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     for (let i = 0; i < 3; i++) await refused('from=NOPE&to=BTC', 404, /NOPE/);
     expect(streams()).toBe(0);
     // The slots were not taken: two streams still open.
@@ -330,7 +335,8 @@ describe('the live stream of a rate table', () => {
     const stream = await connect('from=BTC&to=SBERRUB');
     await stream.next('the table on connect');
     stopped = true;
-    await api.close();
+    // SIGTERM: readiness says 503 for SHUTDOWN_DRAIN_SECONDS, then the listener closes; the stream ends.
+    await api.close('SIGTERM');
     await waitFor('the stream to end', () => stream.ended);
   });
 

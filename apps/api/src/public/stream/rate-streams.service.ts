@@ -112,6 +112,13 @@ export class RateStreams implements BeforeApplicationShutdown {
     raw.writeHead(200, STREAM_HEADERS);
     const lastEventId = request.headers['last-event-id'];
     const current = lastEventId !== undefined && lastEventId === channel.version;
+    if (request.method === 'HEAD') {
+      // The headers a GET would have, and no stream to hold.
+      raw.end();
+      this.release(ip);
+      if (channel.subscribers.size === 0) this.drop(channel);
+      return;
+    }
     raw.write(OPENING);
     if (!current && channel.event) this.send(raw, channel.event);
     if (this.closing) {
