@@ -352,6 +352,61 @@ describe('the live stream of a rate table', () => {
   }
 });
 
+/** Behind a trusted proxy (TRUST_PROXY=1): the per-address limit counts the client X-Forwarded-For names. */
+describe('the live stream behind a trusted proxy', () => {
+  let db: TestDatabase;
+  let api: RunningApi;
+  const open: StreamReader[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    api = await startApi(
+      loadConfig({
+        DATABASE_URL: db.url,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        PUBLIC_RATE_LIMIT: '0',
+        TRUST_PROXY: '1',
+        STREAM_MAX_PER_IP: '1',
+        STREAM_MAX_CONNECTIONS: '2',
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    for (const stream of open) stream.close();
+    await api?.close();
+    await db?.drop();
+  });
+
+  it('holds STREAM_MAX_PER_IP per client address and STREAM_MAX_CONNECTIONS in all, each refusal saying which', async () => {
+    const url = `${api.url}/v1/rates/stream?from=BTC&to=SBERRUB`;
+    const from = (address: string) => StreamReader.open(url, { 'x-forwarded-for': address });
+    const held = async (address: string) => {
+      const opened = await from(address);
+      if ('refused' in opened) throw new Error(`refused: ${opened.refused.body}`);
+      open.push(opened.stream);
+      return opened.stream;
+    };
+    const refusal = async (address: string) => {
+      const opened = await from(address);
+      if (!('refused' in opened)) throw new Error(`not refused for ${address}`);
+      return { status: opened.refused.status, message: (JSON.parse(opened.refused.body) as ErrorBody).message };
+    };
+    const first = await held('203.0.113.1');
+    expect(await refusal('203.0.113.1')).toEqual({ status: 429, message: expect.stringMatching(/STREAM_MAX_PER_IP/) });
+    await held('203.0.113.2');
+    expect(await refusal('203.0.113.3')).toEqual({
+      status: 429,
+      message: expect.stringMatching(/as many live streams as it can \(2\).*poll/),
+    });
+    first.close();
+    await waitFor('the first slot to be freed', () => api.app.get(RateStreams).size === 1);
+    expect((await (await held('203.0.113.3')).next('the table')).event).toBe('rates');
+  });
+});
+
 /** Fleet mode: a worker's change reaches the streams of every api replica, through Redis. */
 describe('the live stream in fleet mode', () => {
   let db: TestDatabase;
