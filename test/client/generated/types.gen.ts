@@ -1764,6 +1764,143 @@ export type CabinetClaimListDto = {
     nextCursor: string | null;
 };
 
+export type AlertConditionDto = {
+    /**
+     * above: the best rate reaches value or more; below: value or less; moves: the best moves by value % (either way) from the best at creation or at the last notice; reserve: a shown offer holds a reserve of value or more (of `to`)
+     */
+    kind: 'above' | 'below' | 'moves' | 'reserve';
+    /**
+     * a positive decimal string: a rate (how much of `to` for 1 `from`), a percent (moves, at most 1000), or a reserve
+     */
+    value: string;
+};
+
+export type CreateAlertDto = {
+    from: string;
+    /**
+     * a currency code other than from
+     */
+    to: string;
+    /**
+     * a city code: only this city’s offers (cash); absent: every offer
+     */
+    city?: string;
+    condition: AlertConditionDto;
+    /**
+     * where notices are POSTed (signed JSON); must reach the public internet
+     */
+    webhookUrl: string;
+    /**
+     * when the alert ends (default 30 days from now, at most 365)
+     */
+    expiresAt?: string;
+};
+
+export type CreatedAlertDto = {
+    id: string;
+    from: string;
+    to: string;
+    /**
+     * null: every city
+     */
+    city: string | null;
+    condition: AlertConditionDto;
+    webhookUrl: string;
+    /**
+     * disabled: too many notices in a row were not delivered (see disabledReason)
+     */
+    status: 'active' | 'disabled' | 'expired';
+    disabledReason: string | null;
+    /**
+     * notices sent (fired)
+     */
+    notices: number;
+    /**
+     * notices in a row not delivered
+     */
+    consecutiveFailures: number;
+    lastFiredAt: string | null;
+    expiresAt: string;
+    createdAt: string;
+    /**
+     * the token to read or delete this alert (Authorization: Bearer, or X-Alert-Token); shown only now
+     */
+    token: string;
+    /**
+     * the key of the HMAC-SHA256 in X-Ratewatch-Signature of every notice; shown only now
+     */
+    secret: string;
+};
+
+export type AlertDto = {
+    id: string;
+    from: string;
+    to: string;
+    /**
+     * null: every city
+     */
+    city: string | null;
+    condition: AlertConditionDto;
+    webhookUrl: string;
+    /**
+     * disabled: too many notices in a row were not delivered (see disabledReason)
+     */
+    status: 'active' | 'disabled' | 'expired';
+    disabledReason: string | null;
+    /**
+     * notices sent (fired)
+     */
+    notices: number;
+    /**
+     * notices in a row not delivered
+     */
+    consecutiveFailures: number;
+    lastFiredAt: string | null;
+    expiresAt: string;
+    createdAt: string;
+};
+
+export type AlertDeliveryCountsDto = {
+    pending: number;
+    delivered: number;
+    failed: number;
+    dropped: number;
+};
+
+export type AlertDeliveryDto = {
+    id: string;
+    /**
+     * null: an operators’ notice
+     */
+    alertId: string | null;
+    event: string;
+    /**
+     * the webhook’s host (its path may hold the receiver’s secret)
+     */
+    host: string;
+    status: 'pending' | 'delivered' | 'failed' | 'dropped';
+    attempts: number;
+    lastError: string | null;
+    lastHttpStatus: number | null;
+    createdAt: string;
+    finishedAt: string | null;
+};
+
+export type AlertDeliveryListDto = {
+    /**
+     * every notice kept, by status
+     */
+    counts: AlertDeliveryCountsDto;
+    /**
+     * notices undelivered for good in the last 24 hours
+     */
+    failedLastDay: number;
+    /**
+     * the latest notices not delivered at the first try (failed, dropped or retrying), newest first
+     */
+    items: Array<AlertDeliveryDto>;
+};
+
 export type HealthControllerLiveData = {
     body?: never;
     path?: never;
@@ -2081,6 +2218,69 @@ export type RatesControllerHistoryOfResponses = {
 };
 
 export type RatesControllerHistoryOfResponse = RatesControllerHistoryOfResponses[keyof RatesControllerHistoryOfResponses];
+
+export type RateStreamControllerStreamData = {
+    body?: never;
+    headers?: {
+        /**
+         * the id of the last event received (EventSource sends it when it reconnects)
+         */
+        'Last-Event-ID'?: string;
+    };
+    path?: never;
+    query: {
+        from: string;
+        /**
+         * a currency code other than from
+         */
+        to: string;
+        /**
+         * city code, for cash directions
+         */
+        city?: string;
+        /**
+         * the calculator: what you give (side=give) or want to get (side=get)
+         */
+        amount?: string;
+        side?: 'give' | 'get';
+        /**
+         * comma list of flags to hide: manual, juridical, verifying, cardverify, reg, otherin, otherout, floating
+         */
+        exclude?: string;
+        limit?: number;
+    };
+    url: '/v1/rates/stream';
+};
+
+export type RateStreamControllerStreamErrors = {
+    /**
+     * a malformed query, from equal to to, an unknown exclude flag, or a city that is not a code of /v1/cities
+     */
+    400: ApiErrorDto;
+    /**
+     * an unknown currency code
+     */
+    404: ApiErrorDto;
+    /**
+     * past the per-address rate limit, or the address holds STREAM_MAX_PER_IP streams, or the server STREAM_MAX_CONNECTIONS (Retry-After says when to come back; poll GET /v1/rates meanwhile)
+     */
+    429: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type RateStreamControllerStreamError = RateStreamControllerStreamErrors[keyof RateStreamControllerStreamErrors];
+
+export type RateStreamControllerStreamResponses = {
+    /**
+     * Server-Sent Events
+     */
+    200: string;
+};
+
+export type RateStreamControllerStreamResponse = RateStreamControllerStreamResponses[keyof RateStreamControllerStreamResponses];
 
 export type DirectionsControllerListData = {
     body?: never;
@@ -4656,3 +4856,183 @@ export type ExchangerCabinetControllerAnswerResponses = {
 };
 
 export type ExchangerCabinetControllerAnswerResponse = ExchangerCabinetControllerAnswerResponses[keyof ExchangerCabinetControllerAnswerResponses];
+
+export type AlertsControllerCreateData = {
+    body: CreateAlertDto;
+    path?: never;
+    query?: never;
+    url: '/v1/alerts';
+};
+
+export type AlertsControllerCreateErrors = {
+    /**
+     * invalid input (an unknown field, a bad condition or value, a webhook URL that is private, loopback or does not resolve, an expiry in the past or over a year away…): the message says what to fix
+     */
+    400: ApiErrorDto;
+    /**
+     * a currency code not in the catalog
+     */
+    404: ApiErrorDto;
+    /**
+     * the body is larger than 4096 bytes
+     */
+    413: ApiErrorDto;
+    /**
+     * the body is not JSON
+     */
+    415: ApiErrorDto;
+    /**
+     * past the per-address rate limit, or this address already holds ALERTS_MAX_PER_CREATOR active alerts
+     */
+    429: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type AlertsControllerCreateError = AlertsControllerCreateErrors[keyof AlertsControllerCreateErrors];
+
+export type AlertsControllerCreateResponses = {
+    /**
+     * created, with its token and signing secret
+     */
+    201: CreatedAlertDto;
+};
+
+export type AlertsControllerCreateResponse = AlertsControllerCreateResponses[keyof AlertsControllerCreateResponses];
+
+export type AlertsControllerDeleteData = {
+    body?: never;
+    headers?: {
+        /**
+         * the alert’s token (or send it as `Authorization: Bearer <token>`)
+         */
+        'X-Alert-Token'?: string;
+    };
+    path: {
+        /**
+         * the id answered at creation
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/v1/alerts/{id}';
+};
+
+export type AlertsControllerDeleteErrors = {
+    /**
+     * no token: send Authorization: Bearer <token> or X-Alert-Token
+     */
+    401: ApiErrorDto;
+    /**
+     * no alert of this id and token
+     */
+    404: ApiErrorDto;
+    /**
+     * past the per-address rate limit (Retry-After says when to come back)
+     */
+    429: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type AlertsControllerDeleteError = AlertsControllerDeleteErrors[keyof AlertsControllerDeleteErrors];
+
+export type AlertsControllerDeleteResponses = {
+    /**
+     * deleted
+     */
+    204: void;
+};
+
+export type AlertsControllerDeleteResponse = AlertsControllerDeleteResponses[keyof AlertsControllerDeleteResponses];
+
+export type AlertsControllerGetData = {
+    body?: never;
+    headers?: {
+        /**
+         * the alert’s token (or send it as `Authorization: Bearer <token>`)
+         */
+        'X-Alert-Token'?: string;
+    };
+    path: {
+        /**
+         * the id answered at creation
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/v1/alerts/{id}';
+};
+
+export type AlertsControllerGetErrors = {
+    /**
+     * no token: send Authorization: Bearer <token> or X-Alert-Token
+     */
+    401: ApiErrorDto;
+    /**
+     * no alert of this id and token
+     */
+    404: ApiErrorDto;
+    /**
+     * past the per-address rate limit (Retry-After says when to come back)
+     */
+    429: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type AlertsControllerGetError = AlertsControllerGetErrors[keyof AlertsControllerGetErrors];
+
+export type AlertsControllerGetResponses = {
+    /**
+     * the alert (never its token or secret)
+     */
+    200: AlertDto;
+};
+
+export type AlertsControllerGetResponse = AlertsControllerGetResponses[keyof AlertsControllerGetResponses];
+
+export type AdminAlertDeliveriesControllerListData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+    };
+    url: '/v1/admin/alert-deliveries';
+};
+
+export type AdminAlertDeliveriesControllerListErrors = {
+    /**
+     * a bad limit
+     */
+    400: ApiErrorDto;
+    /**
+     * no admin API key, a malformed Authorization header, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
+     */
+    403: ApiErrorDto;
+    /**
+     * the database or the job queue is not answering (or busy): retry shortly
+     */
+    503: ApiErrorDto;
+};
+
+export type AdminAlertDeliveriesControllerListError = AdminAlertDeliveriesControllerListErrors[keyof AdminAlertDeliveriesControllerListErrors];
+
+export type AdminAlertDeliveriesControllerListResponses = {
+    /**
+     * counts and the latest undelivered notices
+     */
+    200: AlertDeliveryListDto;
+};
+
+export type AdminAlertDeliveriesControllerListResponse = AdminAlertDeliveriesControllerListResponses[keyof AdminAlertDeliveriesControllerListResponses];
