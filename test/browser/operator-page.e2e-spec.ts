@@ -332,6 +332,35 @@ describe('the operator page in Chromium', () => {
     await page.close();
   });
 
+  it('shows alert notices that were not delivered, with a count, their errors as text', async () => {
+    const page = await board();
+    expect(await page.locator('#alert-deliveries').isHidden()).toBe(true);
+    await fx.pg.query(
+      // The pending one is due in an hour: the page's own in-process deliverer leaves it alone meanwhile.
+      `INSERT INTO alert_deliveries (event, url, body, status, attempts, last_error, last_http_status, finished_at, next_attempt_at)
+       VALUES ('feed.failing', 'https://ops.example/hook/secret-path', '{}', 'failed', 6, $1, 500, now(), now()),
+              ('alert.fired', 'https://bot.example/hook', '{}', 'delivered', 1, NULL, 200, now(), now()),
+              ('alert.fired', 'https://slow.example/hook', '{}', 'pending', 2, 'HTTP 503', 503, NULL, now() + interval '1 hour')`,
+      [HOSTILE_NAME],
+    );
+    await page.reload();
+    await page.locator('#alert-deliveries tbody tr').nth(1).waitFor();
+    const rows = await page.$$eval('#alert-deliveries tbody tr', (trs) =>
+      trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent.trim())),
+    );
+    expect(rows.map((r) => r.slice(1))).toEqual([
+      ['alert.fired', 'slow.example', 'pending', '2', 'HTTP 503'],
+      ['feed.failing', 'ops.example', 'failed', '6', HOSTILE_NAME],
+    ]);
+    expect(await page.locator('#alert-deliveries-summary').textContent()).toMatch(
+      /^1 failed in the last 24 hours · 1 pending · 1 delivered · 1 failed · 0 dropped in all$/,
+    );
+    expect(await page.locator('#alert-deliveries img').count()).toBe(0);
+    expect(await page.title()).not.toBe('pwned');
+    expect(await page.content()).not.toContain('secret-path');
+    await page.close();
+  });
+
   it('fits a phone: no sideways scroll, runs under the tapped feed card, the editor and the sort select usable', async () => {
     const page = await board(PHONE);
     const adminCss = await page.evaluate(() =>

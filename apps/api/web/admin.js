@@ -282,6 +282,7 @@ async function loadBoard() {
     getJson('/v1/admin/feeds/health'),
     getJson('/v1/admin/exchangers'),
     loadQuarantine(),
+    loadAlertDeliveries(),
   ]);
   state.feeds = health.items;
   state.exchangers = exchangers.items;
@@ -320,6 +321,36 @@ async function loadQuarantine() {
       ),
     );
   $('quarantine').hidden = items.length === 0 && flagged.length === 0;
+}
+
+/** Alert notices that did not arrive at the first try (failed for good, dropped, or being retried), newest first. */
+async function loadAlertDeliveries() {
+  const { counts, failedLastDay, items } = await getJson('/v1/admin/alert-deliveries?limit=20');
+  const section = $('alert-deliveries');
+  section
+    .querySelector('tbody')
+    .replaceChildren(
+      ...items.map((d) =>
+        el(
+          'tr',
+          { 'data-status': d.status },
+          el('td', { 'data-label': 'When', text: when(d.createdAt) }),
+          el('td', { 'data-label': 'Event', text: d.event }),
+          el('td', { 'data-label': 'Webhook host', text: d.host }),
+          el(
+            'td',
+            { 'data-label': 'Status' },
+            el('span', { class: `badge ${d.status === 'failed' ? 'state-failing' : 'state-stale'}`, text: d.status }),
+          ),
+          el('td', { 'data-label': 'Attempts', class: 'num', text: String(d.attempts) }),
+          el('td', { 'data-label': 'Last error', text: d.lastError || '' }),
+        ),
+      ),
+    );
+  $('alert-deliveries-summary').textContent =
+    `${failedLastDay} failed in the last 24 hours · ${counts.pending} pending · ` +
+    `${counts.delivered} delivered · ${counts.failed} failed · ${counts.dropped} dropped in all`;
+  section.hidden = items.length === 0 && counts.pending === 0;
 }
 
 /** Opens a feed's runs under its row; `reveal` scrolls the row to the top when its latest run would be off-screen. */
