@@ -103,30 +103,27 @@ export class RateStreams implements BeforeApplicationShutdown {
     }
     reply.hijack();
     const raw = reply.raw;
-    if (!raw.socket || raw.socket.destroyed) {
-      // Gone while its table was made.
+    /** Gives the slot back (and the channel up when nobody else streams it). */
+    const leave = () => {
       this.release(ip);
       if (channel.subscribers.size === 0) this.drop(channel);
-      return;
-    }
+    };
+    // Gone while its table was made.
+    if (!raw.socket || raw.socket.destroyed) return leave();
     raw.writeHead(200, STREAM_HEADERS);
     const lastEventId = request.headers['last-event-id'];
     const current = lastEventId !== undefined && lastEventId === channel.version;
     if (request.method === 'HEAD') {
       // The headers a GET would have, and no stream to hold.
       raw.end();
-      this.release(ip);
-      if (channel.subscribers.size === 0) this.drop(channel);
-      return;
+      return leave();
     }
     raw.write(OPENING);
     if (!current && channel.event) this.send(raw, channel.event);
     if (this.closing) {
       // Shutting down: the table now, then the end; the client reconnects after `retry`, to another replica.
       raw.end();
-      this.release(ip);
-      if (channel.subscribers.size === 0) this.drop(channel);
-      return;
+      return leave();
     }
     channel.subscribers.add(raw);
     this.metrics.open.inc();
@@ -134,8 +131,7 @@ export class RateStreams implements BeforeApplicationShutdown {
     raw.once('close', () => {
       channel.subscribers.delete(raw);
       this.metrics.open.dec();
-      this.release(ip);
-      if (channel.subscribers.size === 0) this.drop(channel);
+      leave();
       if (this.streams === 0) this.stopHeartbeat();
     });
   }
