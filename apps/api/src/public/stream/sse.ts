@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
 
+/** The name of the event that carries a table (EventSource: `addEventListener('rates', …)`). */
+export const TABLE_EVENT = 'rates';
+
 /** How long a client waits before reconnecting after the stream ends (the `retry:` hint), ms. */
 export const RETRY_MS = 3000;
 
@@ -23,7 +26,7 @@ export function tableVersion(body: string): string {
 }
 
 /**
- * One `rates` event: its id (the version) and the body as data. A JSON body is one line (JSON.stringify
+ * One table event (TABLE_EVENT): its id (the version) and the body as data. A JSON body is one line (JSON.stringify
  * escapes line breaks), so it is one `data:` field; any line break left is split into fields all the same.
  */
 export function ratesEvent(version: string, body: string): Buffer {
@@ -31,5 +34,5 @@ export function ratesEvent(version: string, body: string): Buffer {
     .split(/\r\n|\r|\n/)
     .map((line) => `data: ${line}\n`)
     .join('');
-  return Buffer.from(`id: ${version}\nevent: rates\n${data}\n`);
+  return Buffer.from(`id: ${version}\nevent: ${TABLE_EVENT}\n${data}\n`);
 }
