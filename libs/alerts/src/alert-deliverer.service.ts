@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { AlertDeliveriesRepository, AttemptOutcome } from '@app/database';
+import { AlertDeliveriesRepository, AttemptOutcome, DeliveryToAttempt } from '@app/database';
 import { alertRetryDelayMs, DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signWebhook } from '@app/domain';
 import { AlertsMetrics } from './alerts.metrics';
 import { WebhookPostError, WebhookPoster } from './webhook-poster';
@@ -28,6 +28,12 @@ export class AlertDeliverer {
   async attempt(id: string, attempt: number): Promise<AttemptResult> {
     const notice = await this.deliveries.forAttempt(id);
     if (!notice) return { done: true, outcome: 'dropped' };
+    return this.send(notice, attempt);
+  }
+
+  /** Tries a notice already read (the in-process deliverer claims them with what sending needs). */
+  async send(notice: DeliveryToAttempt, attempt: number): Promise<AttemptResult> {
+    const id = notice.id;
     const { disableAfterFailures, deliveryAttempts, operatorSecret } = this.config.alerts;
     if (notice.stale) return this.finish(id, { kind: 'dropped', reason: notice.stale });
     const secret = notice.alertId ? notice.secret : operatorSecret;

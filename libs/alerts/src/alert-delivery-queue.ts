@@ -50,7 +50,7 @@ export class BullAlertDeliveryQueue extends AlertDeliveryQueue {
 }
 
 /** How many notices the in-process deliverer sends at once, how often it looks for due ones, and its lease. */
-const IN_PROCESS_CONCURRENCY = 16;
+const IN_PROCESS_CONCURRENCY = 48;
 const IN_PROCESS_TICK_MS = 1000;
 const IN_PROCESS_LEASE_MS = 60_000;
 
@@ -115,10 +115,8 @@ export class InProcessAlertDeliveryQueue extends AlertDeliveryQueue implements O
       let next = 0;
       const lane = async () => {
         while (next < due.length && !this.stopped) {
-          const id = due[next++]!;
-          const notice = await this.deliveries.forAttempt(id);
-          if (!notice) continue;
-          await this.deliverer.attempt(id, notice.attempts + 1);
+          const notice = due[next++]!;
+          await this.deliverer.send(notice, notice.attempts + 1);
         }
       };
       await Promise.all(Array.from({ length: Math.min(IN_PROCESS_CONCURRENCY, due.length) }, lane));

@@ -38,6 +38,14 @@ export type AttemptOutcome =
   | { kind: 'failed'; error: string; httpStatus: number | null }
   | { kind: 'dropped'; reason: string };
 
+/** What an attempt reads of a notice (`d`) and its alert (`a`). */
+const ATTEMPT_COLUMNS = `d.id::text AS id, d.alert_id AS "alertId", d.event, d.url, d.body, d.attempts, a.secret,
+  CASE WHEN d.alert_id IS NULL THEN NULL
+       WHEN a.status = 'deleted' THEN 'the alert was deleted'
+       WHEN a.status = 'disabled' THEN 'the alert is disabled'
+       WHEN a.status = 'expired' OR a.expires_at <= now() THEN 'the alert expired'
+  END AS stale`;
+
 /** Counts of notices by status (for metrics and the operator page). */
 export type DeliveryCounts = Record<'pending' | 'delivered' | 'failed' | 'dropped', number>;
 
@@ -62,13 +70,7 @@ export class AlertDeliveriesRepository {
   async forAttempt(id: string): Promise<DeliveryToAttempt | null> {
     if (!/^\d{1,18}$/.test(id)) return null;
     const rows = await this.dataSource.query<DeliveryToAttempt[]>(
-      `SELECT d.id::text AS id, d.alert_id AS "alertId", d.event, d.url, d.body, d.attempts, a.secret,
-              CASE WHEN d.alert_id IS NULL THEN NULL
-                   WHEN a.status = 'deleted' THEN 'the alert was deleted'
-                   WHEN a.status = 'disabled' THEN 'the alert is disabled'
-                   WHEN a.status = 'expired' OR a.expires_at <= now() THEN 'the alert expired'
-              END AS stale
-       FROM alert_deliveries d LEFT JOIN alerts a ON a.id = d.alert_id
+      `SELECT ${ATTEMPT_COLUMNS} FROM alert_deliveries d LEFT JOIN alerts a ON a.id = d.alert_id
        WHERE d.id = $1 AND d.status = 'pending'`,
       [id],
     );
@@ -81,78 +83,73 @@ export class AlertDeliveriesRepository {
    * Answers whether the alert was disabled by it.
    */
   async record(id: string, outcome: AttemptOutcome, disableAfter: number): Promise<{ disabled: boolean }> {
-    return this.dataSource.transaction(async (tx) => {
-      switch (outcome.kind) {
-        case 'delivered': {
-          const rows = await tx.query<[Array<{ alert_id: string | null }>, number]>(
-            `UPDATE alert_deliveries SET status = 'delivered', attempts = attempts + 1, last_http_status = $2,
+    // One statement each (the notice and its alert together): no transaction round trips on the hot path.
+    switch (outcome.kind) {
+      case 'delivered':
+        await this.dataSource.query(
+          `WITH d AS (
+             UPDATE alert_deliveries SET status = 'delivered', attempts = attempts + 1, last_http_status = $2,
                     last_error = NULL, finished_at = now()
-             WHERE id = $1 AND status = 'pending' RETURNING alert_id`,
-            [id, outcome.httpStatus],
-          );
-          const alertId = rows[0][0]?.alert_id;
-          if (alertId)
-            await tx.query(`UPDATE alerts SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0`, [
-              alertId,
-            ]);
-          return { disabled: false };
-        }
-        case 'retry':
-          await tx.query(
-            `UPDATE alert_deliveries SET attempts = attempts + 1, last_error = $2, last_http_status = $3,
-                    next_attempt_at = now() + make_interval(secs => $4::double precision / 1000)
-             WHERE id = $1 AND status = 'pending'`,
-            [id, outcome.error.slice(0, 500), outcome.httpStatus, outcome.delayMs],
-          );
-          return { disabled: false };
-        case 'dropped':
-          await tx.query(
-            `UPDATE alert_deliveries SET status = 'dropped', last_error = $2, finished_at = now()
-             WHERE id = $1 AND status = 'pending'`,
-            [id, outcome.reason],
-          );
-          return { disabled: false };
-        case 'failed': {
-          const rows = await tx.query<[Array<{ alert_id: string | null }>, number]>(
-            `UPDATE alert_deliveries SET status = 'failed', attempts = attempts + 1, last_error = $2,
+             WHERE id = $1 AND status = 'pending' RETURNING alert_id
+           )
+           UPDATE alerts a SET consecutive_failures = 0 FROM d WHERE a.id = d.alert_id AND a.consecutive_failures <> 0`,
+          [id, outcome.httpStatus],
+        );
+        return { disabled: false };
+      case 'retry':
+        await this.dataSource.query(
+          `UPDATE alert_deliveries SET attempts = attempts + 1, last_error = $2, last_http_status = $3,
+                  next_attempt_at = now() + make_interval(secs => $4::double precision / 1000)
+           WHERE id = $1 AND status = 'pending'`,
+          [id, outcome.error.slice(0, 500), outcome.httpStatus, outcome.delayMs],
+        );
+        return { disabled: false };
+      case 'dropped':
+        await this.dataSource.query(
+          `UPDATE alert_deliveries SET status = 'dropped', last_error = $2, finished_at = now()
+           WHERE id = $1 AND status = 'pending'`,
+          [id, outcome.reason],
+        );
+        return { disabled: false };
+      case 'failed': {
+        const [rows] = await this.dataSource.query<[Array<{ status: string }>, number]>(
+          `WITH d AS (
+             UPDATE alert_deliveries SET status = 'failed', attempts = attempts + 1, last_error = $2,
                     last_http_status = $3, finished_at = now()
-             WHERE id = $1 AND status = 'pending' RETURNING alert_id`,
-            [id, outcome.error.slice(0, 500), outcome.httpStatus],
-          );
-          const alertId = rows[0][0]?.alert_id;
-          if (!alertId) return { disabled: false };
-          const [updated] = await tx.query<[Array<{ status: string }>, number]>(
-            `UPDATE alerts SET consecutive_failures = consecutive_failures + 1,
-                    status = CASE WHEN consecutive_failures + 1 >= $2 AND status = 'active' THEN 'disabled' ELSE status END,
-                    disabled_reason = CASE WHEN consecutive_failures + 1 >= $2 AND status = 'active'
-                      THEN format('%s notices in a row were not delivered (last: %s)', consecutive_failures + 1, $3::text)
-                      ELSE disabled_reason END,
-                    hi = CASE WHEN consecutive_failures + 1 >= $2 THEN NULL ELSE hi END,
-                    lo = CASE WHEN consecutive_failures + 1 >= $2 THEN NULL ELSE lo END,
-                    updated_at = now()
-             WHERE id = $1 RETURNING status`,
-            [alertId, disableAfter, outcome.error.slice(0, 200)],
-          );
-          return { disabled: updated[0]?.status === 'disabled' };
-        }
+             WHERE id = $1 AND status = 'pending' RETURNING alert_id
+           )
+           UPDATE alerts a SET consecutive_failures = a.consecutive_failures + 1,
+                  status = CASE WHEN a.consecutive_failures + 1 >= $4 AND a.status = 'active' THEN 'disabled' ELSE a.status END,
+                  disabled_reason = CASE WHEN a.consecutive_failures + 1 >= $4 AND a.status = 'active'
+                    THEN format('%s notices in a row were not delivered (last: %s)', a.consecutive_failures + 1, $5::text)
+                    ELSE a.disabled_reason END,
+                  hi = CASE WHEN a.consecutive_failures + 1 >= $4 THEN NULL ELSE a.hi END,
+                  lo = CASE WHEN a.consecutive_failures + 1 >= $4 THEN NULL ELSE a.lo END,
+                  updated_at = now()
+           FROM d WHERE a.id = d.alert_id RETURNING a.status`,
+          [id, outcome.error.slice(0, 500), outcome.httpStatus, disableAfter, outcome.error.slice(0, 200)],
+        );
+        return { disabled: rows[0]?.status === 'disabled' };
       }
-    });
+    }
   }
 
   /**
    * Takes up to `limit` pending notices due now (standalone mode's deliverer), leasing them for `leaseMs` so
-   * a second loop (or a restart while they are in hand) does not send them twice at once.
+   * a second loop (or a restart while they are in hand) does not send them twice at once; answers what
+   * sending them needs.
    */
-  async claimDue(limit: number, leaseMs: number): Promise<string[]> {
-    // An UPDATE answers [rows, count] through TypeORM.
-    const [rows] = await this.dataSource.query<[Array<{ id: string }>, number]>(
-      `UPDATE alert_deliveries SET next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
-       WHERE id IN (SELECT id FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= now()
-                    ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING id::text AS id`,
+  async claimDue(limit: number, leaseMs: number): Promise<DeliveryToAttempt[]> {
+    return this.dataSource.query<DeliveryToAttempt[]>(
+      `WITH due AS (
+         UPDATE alert_deliveries SET next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
+         WHERE id IN (SELECT id FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= now()
+                      ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING *
+       )
+       SELECT ${ATTEMPT_COLUMNS} FROM due d LEFT JOIN alerts a ON a.id = d.alert_id ORDER BY d.id`,
       [limit, leaseMs],
     );
-    return rows.map((r) => r.id);
   }
 
   /** Pending notices queued more than `olderThanMs` ago (fleet mode: re-enqueued in case the queue lost them). */

@@ -63,6 +63,7 @@ describe('AlertsRepository', () => {
   });
 
   afterAll(async () => {
+    await alerts?.close();
     await dataSource?.destroy();
     await db?.drop();
   });

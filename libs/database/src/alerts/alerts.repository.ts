@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import {
   AlertCondition,
@@ -112,7 +112,7 @@ const watched = (bound: 'hi' | 'lo', metric: 'rate' | 'reserve') => {
            AND a.expires_at > now()`;
 };
 
-const CANDIDATES_SQL = `WITH ${MARKET_CTE}
+export const ALERT_CANDIDATES_SQL = `WITH ${MARKET_CTE}
   SELECT w.id, w.kind, w.value, w.armed, w.reference, w.version, m.from_code AS "from", m.to_code AS "to",
          NULLIF(m.scope, '') AS city, m.best::text AS best, m.reserve::text AS reserve
   FROM market m CROSS JOIN LATERAL (
@@ -142,6 +142,9 @@ const APPLY_SQL = `WITH u AS (
 /** Visitors' alerts (DESIGN.md §12): creation under the per-creator limit, lookup, and evaluation by changed direction. */
 @Injectable()
 export class AlertsRepository {
+  /** The connection evaluations read candidates on (see `candidates`), taken from the pool on first use. */
+  private client: Promise<PoolClient> | null = null;
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
@@ -239,20 +242,58 @@ export class AlertsRepository {
     return { candidates: candidates.length, changed: changes.ids.length, deliveryIds: inserted.map((r) => r.id) };
   }
 
-  /** The alerts the market of these directions reached: a named statement, planned once per connection. */
+  /**
+   * The alerts the market of these directions reached, read on the evaluation's own connection: a named
+   * statement with a generic plan, planned once per connection (planning this statement costs several times
+   * running it, and a change that crosses nothing must cost well under a millisecond). The plan is generic only
+   * on this connection, never on the pool's others.
+   */
   private async candidates(directions: readonly AlertDirection[]): Promise<Candidate[]> {
-    const runner = this.dataSource.createQueryRunner();
+    const client = await this.evaluationClient();
     try {
-      const client = (await runner.connect()) as PoolClient;
       const { rows } = await client.query<Candidate>({
         name: 'ratewatch_alert_candidates',
-        text: CANDIDATES_SQL,
+        text: ALERT_CANDIDATES_SQL,
         values: [directions.map((d) => d[0]), directions.map((d) => d[1])],
       });
       return rows;
-    } finally {
-      await runner.release();
+    } catch (error) {
+      // The connection may be broken: give it back to be closed; the next evaluation takes another.
+      if (this.client) {
+        this.client = null;
+        client.release(true);
+      }
+      throw error;
     }
+  }
+
+  private evaluationClient(): Promise<PoolClient> {
+    this.client ??= (async () => {
+      const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+      const client = await pool.connect();
+      try {
+        await client.query(`SET plan_cache_mode = force_generic_plan`);
+        return client;
+      } catch (error) {
+        client.release(true);
+        throw error;
+      }
+    })().catch((error: unknown) => {
+      this.client = null;
+      throw error;
+    });
+    return this.client;
+  }
+
+  /** Gives the evaluation's connection back (closed: its session settings are its own). Nest calls it at shutdown. */
+  async close(): Promise<void> {
+    const held = this.client;
+    this.client = null;
+    if (held) (await held.catch(() => null))?.release(true);
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.close();
   }
 
   /**
