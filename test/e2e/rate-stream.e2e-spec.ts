@@ -248,6 +248,24 @@ describe('the live stream of a rate table', () => {
     expect((await renders()) - before).toBeLessThan(6);
   });
 
+  it('re-renders every streamed table on a change of everything ({all: true}), sending those that changed', async () => {
+    const btc = await connect('from=BTC&to=SBERRUB');
+    const eth = await connect('from=ETH&to=SBERRUB');
+    const before = rateOf(await btc.next('the BTC table'));
+    expect(rateOf(await eth.next('the ETH table'))).toEqual(['250000']);
+    // Maintenance changed an offer behind the write path's back, and says only that anything may have changed.
+    await client.query(
+      `UPDATE offers SET amount_out = 251000, rate = 251000 WHERE from_code = 'ETH' AND to_code = 'SBERRUB'`,
+    );
+    api.app.get(SnapshotChanges).publish({ all: true });
+    expect(rateOf(await eth.next('the ETH table after the change of everything'))).toEqual(['251000']);
+    // The BTC table was rendered again and found the same: not sent. Its next real change is its next event.
+    await publish('aura', rates(item('BTC', 'SBERRUB', '6880001')));
+    const after = rateOf(await btc.next('the next BTC change'));
+    expect(after).not.toEqual(before);
+    expect(after[0]).toBe('6880001');
+  });
+
   it('resumes with Last-Event-ID: nothing while the table is the same, the new one at once if it changed', async () => {
     const first = await connect('from=BTC&to=SBERRUB');
     const held = await first.next('the table on connect');
