@@ -38,7 +38,8 @@ const EXCHANGERS = 5;
 
 async function main(): Promise<void> {
   const db = await createScratchDatabase('rw_alerts_bench');
-  const dataSource = createDataSource({ url: db.url, poolSize: 8 });
+  // The pool of a process with the default DATABASE_POOL_SIZE (10).
+  const dataSource = createDataSource({ url: db.url, poolSize: 10 });
   const receipts: number[] = [];
   const receiver = createServer((req, res) => {
     req.resume();
@@ -144,6 +145,7 @@ async function main(): Promise<void> {
     if (stray[0]!.n !== 0) throw new Error('a change that crosses nothing fired a notice');
 
     const rows: BenchRow[] = [
+      row(`crossing ${CROSSING}: change → first receipt`, latencies[0]!, 'ms', 'same-run p99', pct(99), '', null),
       row(`crossing ${CROSSING}: change → receipt p50`, pct(50), 'ms', 'same-run p99', pct(99), '', null),
       row(`crossing ${CROSSING}: change → receipt p99`, pct(99), 'ms', 'target', 2000, '≤ 2,000 ms', pct(99) <= 2000),
       row(

@@ -33,23 +33,51 @@ export class AlertDeliverer {
 
   /** Tries a notice already read (the in-process deliverer claims them with what sending needs). */
   async send(notice: DeliveryToAttempt, attempt: number): Promise<AttemptResult> {
-    const id = notice.id;
-    const { disableAfterFailures, deliveryAttempts, operatorSecret } = this.config.alerts;
-    if (notice.stale) return this.finish(id, { kind: 'dropped', reason: notice.stale });
+    const outcome = await this.post(notice, attempt);
+    return this.settle(notice, outcome);
+  }
+
+  /**
+   * Tries many notices read together, `concurrency` at a time, and records the delivered ones in one
+   * statement (the in-process deliverer's path: a crossing of a thousand alerts is a thousand notices at once).
+   */
+  async sendAll(notices: readonly DeliveryToAttempt[], concurrency: number): Promise<void> {
+    const delivered: Array<{ id: string; httpStatus: number }> = [];
+    let next = 0;
+    const lane = async () => {
+      while (next < notices.length) {
+        const notice = notices[next++]!;
+        const outcome = await this.post(notice, notice.attempts + 1);
+        if (outcome.kind === 'delivered') delivered.push({ id: notice.id, httpStatus: outcome.httpStatus });
+        else await this.settle(notice, outcome);
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(concurrency, notices.length) }, lane));
+    } finally {
+      // What arrived is recorded even when recording another outcome failed (else it would be sent again).
+      await this.deliveries.recordDelivered(delivered);
+      this.metrics.deliveries.inc({ outcome: 'delivered' }, delivered.length);
+    }
+  }
+
+  /** One POST of a notice, or why it is not sent; nothing recorded yet. */
+  private async post(notice: DeliveryToAttempt, attempt: number): Promise<AttemptOutcome> {
+    const { deliveryAttempts, operatorSecret } = this.config.alerts;
+    if (notice.stale) return { kind: 'dropped', reason: notice.stale };
     const secret = notice.alertId ? notice.secret : operatorSecret;
-    if (!secret) return this.finish(id, { kind: 'dropped', reason: 'no signing secret (OPERATOR_ALERT_SECRET unset)' });
-    let outcome: AttemptOutcome;
+    if (!secret) return { kind: 'dropped', reason: 'no signing secret (OPERATOR_ALERT_SECRET unset)' };
     try {
       const status = await this.poster.post(notice.url, notice.body, {
         [SIGNATURE_HEADER]: signWebhook(secret, notice.body, new Date()),
         [EVENT_HEADER]: notice.event,
         [DELIVERY_HEADER]: notice.id,
       });
-      outcome = { kind: 'delivered', httpStatus: status };
+      return { kind: 'delivered', httpStatus: status };
     } catch (error) {
       const failure = error instanceof WebhookPostError ? error : new WebhookPostError(String(error), null, true);
       const last = attempt >= deliveryAttempts || !failure.retryable;
-      outcome = last
+      return last
         ? { kind: 'failed', error: failure.message, httpStatus: failure.httpStatus }
         : {
             kind: 'retry',
@@ -58,15 +86,16 @@ export class AlertDeliverer {
             delayMs: alertRetryDelayMs(attempt + 1),
           };
     }
-    const { disabled } = await this.deliveries.record(id, outcome, disableAfterFailures);
-    if (disabled) this.logger.warn(`alert ${notice.alertId} disabled: ${disableAfterFailures} notices undelivered`);
-    this.metrics.deliveries.inc({ outcome: outcome.kind });
-    return outcome.kind === 'retry' ? { done: false, error: outcome.error } : { done: true, outcome: outcome.kind };
   }
 
-  private async finish(id: string, outcome: AttemptOutcome): Promise<AttemptResult> {
-    await this.deliveries.record(id, outcome, this.config.alerts.disableAfterFailures);
+  /** Records an attempt's outcome (disabling the alert after too many undelivered notices in a row). */
+  private async settle(notice: DeliveryToAttempt, outcome: AttemptOutcome): Promise<AttemptResult> {
+    const { disabled } = await this.deliveries.record(notice.id, outcome, this.config.alerts.disableAfterFailures);
+    if (disabled)
+      this.logger.warn(
+        `alert ${notice.alertId} disabled: ${this.config.alerts.disableAfterFailures} notices undelivered`,
+      );
     this.metrics.deliveries.inc({ outcome: outcome.kind });
-    return { done: true, outcome: outcome.kind };
+    return outcome.kind === 'retry' ? { done: false, error: outcome.error } : { done: true, outcome: outcome.kind };
   }
 }

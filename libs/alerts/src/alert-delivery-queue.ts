@@ -49,8 +49,9 @@ export class BullAlertDeliveryQueue extends AlertDeliveryQueue {
   }
 }
 
-/** How many notices the in-process deliverer sends at once, how often it looks for due ones, and its lease. */
-const IN_PROCESS_CONCURRENCY = 48;
+/** How many notices the in-process deliverer sends at once, takes at once, how often it looks for due ones, and its lease. */
+const IN_PROCESS_CONCURRENCY = 64;
+const IN_PROCESS_BATCH = 500;
 const IN_PROCESS_TICK_MS = 1000;
 const IN_PROCESS_LEASE_MS = 60_000;
 
@@ -110,16 +111,9 @@ export class InProcessAlertDeliveryQueue extends AlertDeliveryQueue implements O
 
   private async drain(): Promise<void> {
     for (;;) {
-      const due = await this.deliveries.claimDue(IN_PROCESS_CONCURRENCY * 4, IN_PROCESS_LEASE_MS);
+      const due = await this.deliveries.claimDue(IN_PROCESS_BATCH, IN_PROCESS_LEASE_MS);
       if (due.length === 0 || this.stopped) return;
-      let next = 0;
-      const lane = async () => {
-        while (next < due.length && !this.stopped) {
-          const notice = due[next++]!;
-          await this.deliverer.send(notice, notice.attempts + 1);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(IN_PROCESS_CONCURRENCY, due.length) }, lane));
+      await this.deliverer.sendAll(due, IN_PROCESS_CONCURRENCY);
     }
   }
 }

@@ -134,6 +134,21 @@ export class AlertDeliveriesRepository {
     }
   }
 
+  /** Records many deliveries at once (id, HTTP status): one statement, their alerts' failure counts reset. */
+  async recordDelivered(delivered: ReadonlyArray<{ id: string; httpStatus: number }>): Promise<void> {
+    if (delivered.length === 0) return;
+    await this.dataSource.query(
+      `WITH d AS (
+         UPDATE alert_deliveries x SET status = 'delivered', attempts = x.attempts + 1, last_http_status = u.s,
+                last_error = NULL, finished_at = now()
+         FROM unnest($1::bigint[], $2::int[]) AS u(id, s)
+         WHERE x.id = u.id AND x.status = 'pending' RETURNING x.alert_id
+       )
+       UPDATE alerts a SET consecutive_failures = 0 FROM d WHERE a.id = d.alert_id AND a.consecutive_failures <> 0`,
+      [delivered.map((d) => d.id), delivered.map((d) => d.httpStatus)],
+    );
+  }
+
   /**
    * Takes up to `limit` pending notices due now (standalone mode's deliverer), leasing them for `leaseMs` so
    * a second loop (or a restart while they are in hand) does not send them twice at once; answers what
