@@ -123,6 +123,10 @@ describe('HousekeepingService', () => {
     expect(series.map((p) => [p.close, p.offers])).toEqual([['0.75', 1]]);
   });
 
+  it('retires expired alerts (the alerts job; operators’ alerts are off without OPERATOR_ALERT_URL)', async () => {
+    expect(await housekeeping.run(JOBS.checkAlerts)).toEqual({ expired: 0, operatorNotices: 0, requeued: 0 });
+  });
+
   it('prunes feed runs', async () => {
     expect(await housekeeping.run(JOBS.pruneRuns)).toEqual({ pruned: expect.any(Number) as number });
   });

@@ -6,9 +6,9 @@ import { DataSource, EntityManager } from 'typeorm';
 export type OperatorEvent =
   | {
       event: 'feed.failing';
-      feed: { id: number; slug: string; exchanger: string; error: unknown; failingSince: string };
+      feed: { id: number; host: string; exchanger: string; error: unknown; failingSince: string };
     }
-  | { event: 'feed.recovered'; feed: { id: number; slug: string | null; exchanger: string | null } }
+  | { event: 'feed.recovered'; feed: { id: number; host: string; exchanger: string } }
   | { event: 'partner.failing'; partner: { exchanger: string; error: unknown } }
   | { event: 'partner.recovered'; partner: { exchanger: string | null } }
   | {
@@ -52,8 +52,8 @@ export class OperatorAlertsRepository {
   }
 
   private async feedEvents(tx: EntityManager, minutes: number, now: Date): Promise<OperatorEvent[]> {
-    const failing = await tx.query<Array<{ id: number; slug: string; exchanger: string; error: unknown; since: Date }>>(
-      `SELECT f.id, f.slug, e.slug AS exchanger, f.last_error AS error,
+    const failing = await tx.query<Array<{ id: number; host: string; exchanger: string; error: unknown; since: Date }>>(
+      `SELECT f.id, substring(f.url from '^[a-z]+://([^/?#]+)') AS host, e.slug AS exchanger, f.last_error AS error,
               COALESCE(f.last_success_at, f.created_at) AS since
        FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id
        WHERE f.enabled AND NOT f.in_maintenance AND f.consecutive_failures > 0
@@ -66,7 +66,7 @@ export class OperatorAlertsRepository {
       if (told.has(`feed:${f.id}`)) continue;
       events.push({
         event: 'feed.failing',
-        feed: { id: f.id, slug: f.slug, exchanger: f.exchanger, error: f.error, failingSince: f.since.toISOString() },
+        feed: { id: f.id, host: f.host, exchanger: f.exchanger, error: f.error, failingSince: f.since.toISOString() },
       });
       await this.remember(tx, `feed:${f.id}`, 'failing');
     }
@@ -74,8 +74,8 @@ export class OperatorAlertsRepository {
     const recovered = [...told.keys()].filter((key) => !still.has(key));
     if (recovered.length > 0) {
       const ids = recovered.map((key) => Number(key.slice('feed:'.length)));
-      const names = await tx.query<Array<{ id: number; slug: string; exchanger: string }>>(
-        `SELECT f.id, f.slug, e.slug AS exchanger FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id
+      const names = await tx.query<Array<{ id: number; host: string; exchanger: string }>>(
+        `SELECT f.id, substring(f.url from '^[a-z]+://([^/?#]+)') AS host, e.slug AS exchanger FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id
          WHERE f.id = ANY($1::int[]) AND f.consecutive_failures = 0`,
         [ids],
       );
@@ -83,7 +83,7 @@ export class OperatorAlertsRepository {
       for (const id of ids) {
         const named = byId.get(id);
         // Still failing but no longer counted (disabled, in maintenance): forgotten without a recovery notice.
-        if (named) events.push({ event: 'feed.recovered', feed: { id, slug: named.slug, exchanger: named.exchanger } });
+        if (named) events.push({ event: 'feed.recovered', feed: { id, host: named.host, exchanger: named.exchanger } });
         await this.forget(tx, `feed:${id}`);
       }
     }
