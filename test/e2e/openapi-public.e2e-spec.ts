@@ -88,9 +88,11 @@ describe('the OpenAPI document of the public API', () => {
         .map(([name]) => name)
         .sort(),
     ).toEqual([
+      'delete /v1/alerts/{id}',
       'get /go/{slug}',
       'get /health/live',
       'get /health/ready',
+      'get /v1/alerts/{id}',
       'get /v1/cities',
       'get /v1/currencies',
       'get /v1/currencies/{code}',
@@ -101,6 +103,8 @@ describe('the OpenAPI document of the public API', () => {
       'get /v1/exchangers/{slug}/reviews',
       'get /v1/rates',
       'get /v1/rates/history',
+      'get /v1/rates/stream',
+      'post /v1/alerts',
       'post /v1/exchangers/{slug}/claims',
       'post /v1/exchangers/{slug}/reviews',
     ]);
@@ -119,6 +123,16 @@ describe('the OpenAPI document of the public API', () => {
     for (const [name, op] of operations()) {
       if (name === 'get /go/{slug}') {
         expect(Object.keys(op.responses)).toContain('302');
+        continue;
+      }
+      if (op.responses['204']) {
+        // Nothing to type: a deletion answers no body.
+        expect(op.responses['204'].content, name).toBeUndefined();
+        continue;
+      }
+      if (name === 'get /v1/rates/stream') {
+        // Server-Sent Events: a stream of text whose `table` events carry GET /v1/rates's body (checked below).
+        expect(op.responses['200']?.content?.['text/event-stream']?.schema.type, name).toBe('string');
         continue;
       }
       const ok = (op.responses['200'] ?? op.responses['201'])?.content?.['application/json']?.schema;
@@ -183,6 +197,18 @@ describe('the OpenAPI document of the public API', () => {
       const schema = doc.paths[path]!.get!.responses['200']!.content!['application/json']!.schema;
       expect(mismatches(doc, schema, answer.body), url).toEqual([]);
     }
+    // The live stream's `table` events carry exactly GET /v1/rates's body: its schema, field for field.
+    const controller = new AbortController();
+    const stream = await fetch(`${api.url}/v1/rates/stream?from=BTC&to=SBERRUB`, { signal: controller.signal });
+    expect(stream.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const reader = stream.body!.getReader();
+    const decoder = new TextDecoder();
+    let events = '';
+    while (!/\ndata: .*\n\n/.test(events)) events += decoder.decode((await reader.read()).value, { stream: true });
+    controller.abort();
+    const streamed = JSON.parse(/\ndata: (.*)\n/.exec(events)![1]!) as unknown;
+    const tableSchema = doc.paths['/v1/rates']!.get!.responses['200']!.content!['application/json']!.schema;
+    expect(mismatches(doc, tableSchema, streamed)).toEqual([]);
     // The answers had something in them to check.
     const table = await http<{ items: Array<{ fromFee: unknown[]; flags: string[] }> }>(
       `${api.url}/v1/rates?from=PMUSD&to=BTC`,

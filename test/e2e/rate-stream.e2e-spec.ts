@@ -204,7 +204,7 @@ describe('the live stream of a rate table', () => {
     expect(stream.response.headers['cache-control']).toMatch(/no-cache/);
     expect(stream.response.headers['x-accel-buffering']).toBe('no');
     const first = await stream.next('the table on connect');
-    expect(first.event).toBe('rates');
+    expect(first.event).toBe('table');
     expect(first.id).toMatch(/^[\w-]{16,}$/);
     expect(stream.retry).toBeGreaterThan(0);
     const polled = await http<Table>(`${api.url}/v1/rates?from=btc&to=SBERRUB`);
@@ -317,7 +317,7 @@ describe('the live stream of a rate table', () => {
     one.close();
     await waitFor('the first stream to be let go', () => streams() === 1);
     const again = await connect('from=BTC&to=SBERRUB');
-    expect((await again.next('the table on the freed slot')).event).toBe('rates');
+    expect((await again.next('the table on the freed slot')).event).toBe('table');
   });
 
   it('refuses what GET /v1/rates refuses, with its 400 and 404, and holds no slot for it', async () => {
@@ -421,7 +421,7 @@ describe('the live stream behind a trusted proxy', () => {
     });
     first.close();
     await waitFor('the first slot to be freed', () => api.app.get(RateStreams).size === 1);
-    expect((await (await held('203.0.113.3')).next('the table')).event).toBe('rates');
+    expect((await (await held('203.0.113.3')).next('the table')).event).toBe('table');
   });
 });
 

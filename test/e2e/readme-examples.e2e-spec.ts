@@ -24,6 +24,35 @@ function expectation(example: CurlExample, answer: HttpAnswer): string | null {
   return null;
 }
 
+/**
+ * A live-stream example (`curl -N …/v1/rates/stream`): it must answer 200 `text/event-stream` and send a
+ * `table` event with rows (the demo's first polls may come after it opens: the stream sends them as they
+ * land); read up to that event, then hung up. Null when it does.
+ */
+async function streamProblem(url: string, headers: Array<[string, string]>): Promise<string | null> {
+  const controller = new AbortController();
+  const deadline = setTimeout(() => controller.abort(), 45_000);
+  try {
+    const response = await fetch(url, { headers, signal: controller.signal });
+    if (response.status !== 200) return `answered ${response.status}: ${(await response.text()).slice(0, 300)}`;
+    if (!response.headers.get('content-type')?.startsWith('text/event-stream')) return 'answered no event stream';
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (!/event: table\ndata: \{.*"items":\[\{/.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) return 'the stream ended before a table with rows';
+      text += decoder.decode(value, { stream: true });
+    }
+    return null;
+  } catch (error) {
+    return `sent no table with rows: ${String(error)}`;
+  } finally {
+    clearTimeout(deadline);
+    controller.abort();
+  }
+}
+
 describe("the README's shell words", () => {
   it('reads quotes, variables and pipes the way the shell does', () => {
     expect(shellWords(`curl -s -H "$H" 'localhost:3000/v1/rates?from=A&to=B' | jq '.items[]'`, { H: 'X: 1' })).toEqual({
@@ -70,7 +99,9 @@ describe('the README examples against the demo', () => {
             : { body: typeof example.body === 'string' ? example.body : new Uint8Array(example.body) }),
         });
       let problem: string | null = null;
-      if (example.method !== 'GET') {
+      if (example.path.startsWith('/v1/rates/stream')) {
+        problem = await streamProblem(`${demo.api.url}${example.path}`, example.headers);
+      } else if (example.method !== 'GET') {
         const answer = await send();
         problem = expectation(example, answer);
         if (!problem && example.assign) {

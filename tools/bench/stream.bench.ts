@@ -35,7 +35,7 @@ const CONNECT_CONCURRENCY = 100;
 const EXCHANGERS = Number(process.env.BENCH_STREAM_OFFERS ?? 50);
 const PATH = '/v1/rates/stream?from=BTC&to=SBERRUB';
 const TARGET_P99_MS = 1000;
-const RATES_EVENT = Buffer.from('event: rates');
+const TABLE_EVENT_BYTES = Buffer.from('event: table');
 
 /** Wall-clock time in ms with sub-ms precision, comparable between processes of this machine. */
 const now = () => performance.timeOrigin + performance.now();
@@ -112,7 +112,7 @@ function runSubscribers(): void {
               socket.destroy();
               return resolve();
             }
-            if (has(RATES_EVENT)) {
+            if (has(TABLE_EVENT_BYTES)) {
               entry.firstAt = now();
               connectMs.push(entry.firstAt - started);
               sockets.push(entry);
@@ -145,13 +145,13 @@ function runSubscribers(): void {
 /** A bare node:http SSE server: the same headers and first bytes, and a broadcast of the body POSTed to it. */
 function runBaseline(): void {
   const subscribers = new Set<ServerResponse>();
-  let event = Buffer.from(`id: 0\nevent: rates\ndata: ${process.env.BODY}\n\n`);
+  let event = Buffer.from(`id: 0\nevent: table\ndata: ${process.env.BODY}\n\n`);
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     if (request.method === 'POST') {
       let body = '';
       request.on('data', (chunk: Buffer) => (body += chunk.toString()));
       request.on('end', () => {
-        event = Buffer.from(`id: ${Date.now()}\nevent: rates\ndata: ${body}\n\n`);
+        event = Buffer.from(`id: ${Date.now()}\nevent: table\ndata: ${body}\n\n`);
         for (const subscriber of subscribers) subscriber.write(event);
         response.end('sent');
       });

@@ -991,7 +991,7 @@ function show(params, body) {
 // ---------------------------------------------------------------- the live stream
 
 /**
- * Follows the table of `key` through the live stream: each `rates` event is the table GET /v1/rates would
+ * Follows the table of `key` through the live stream: each `table` event is the table GET /v1/rates would
  * answer, sent when it changes. Without EventSource, or for a while after the stream was refused (429: the
  * address or the server holds as many streams as allowed) or failed for good, the page polls instead.
  */
@@ -1003,7 +1003,7 @@ function follow(key) {
   state.stream = stream;
   state.streamKey = key;
   stream.addEventListener('open', () => setLive(stream === state.stream));
-  stream.addEventListener('rates', (event) => {
+  stream.addEventListener('table', (event) => {
     if (stream !== state.stream || key !== state.key) return;
     let body;
     try {

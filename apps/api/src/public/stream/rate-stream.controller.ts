@@ -8,7 +8,7 @@ import { RatesQuery } from '../rates/rates.dto';
 import { RateStreams } from './rate-streams.service';
 
 const EXAMPLE =
-  'retry: 3000\n: open\n\nid: 2jmj7l5rSw0yVb_vlWAYkK_YBwk\nevent: rates\ndata: {"from":"BTC","to":"SBERRUB","city":null,' +
+  'retry: 3000\n: open\n\nid: 2jmj7l5rSw0yVb_vlWAYkK_YBwk\nevent: table\ndata: {"from":"BTC","to":"SBERRUB","city":null,' +
   '"amount":null,"side":"give","generatedAt":"2026-12-03T07:00:00.000Z","items":[…]}\n\n: hb\n\n';
 
 @PublicApi('rates')
@@ -22,7 +22,7 @@ export class RateStreamController {
   @ApiOperation({
     summary: 'The best-rate table of a direction, live (Server-Sent Events)',
     description:
-      'The query of GET /v1/rates, answered as a stream of Server-Sent Events: on connect a `rates` event whose ' +
+      'The query of GET /v1/rates, answered as a stream of Server-Sent Events: on connect a `table` event whose ' +
       'data is exactly the body GET /v1/rates answers, then one more each time the table changes (changes within ' +
       'about 250 ms make one event; a table equal to the last one sent is not sent again). Every event has an ' +
       '`id`, the version of its table: a client reconnecting with `Last-Event-ID` gets nothing until the next ' +
@@ -39,7 +39,7 @@ export class RateStreamController {
   })
   @ApiOkResponse({
     description:
-      'an event stream (text/event-stream, Cache-Control: no-cache, X-Accel-Buffering: no): `rates` events ' +
+      'an event stream (text/event-stream, Cache-Control: no-cache, X-Accel-Buffering: no): `table` events ' +
       'whose data is the RatesTable of GET /v1/rates, `: hb` heartbeats, a `retry:` hint',
     content: {
       'text/event-stream': {

@@ -31,7 +31,7 @@ interface Channel {
   ready: Promise<void>;
   version: string | null;
   etag: string | null;
-  /** The current table as one `rates` event: the same bytes for every subscriber. */
+  /** The current table as one `table` event: the same bytes for every subscriber. */
   event: Buffer | null;
   renderedAt: number;
   state: 'idle' | 'waiting' | 'rendering';

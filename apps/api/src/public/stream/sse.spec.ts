@@ -24,12 +24,12 @@ describe('live-stream events', () => {
   });
 
   it('writes an event with its id, its name and the body as data', () => {
-    expect(ratesEvent('v1', '{"items":[]}').toString()).toBe('id: v1\nevent: rates\ndata: {"items":[]}\n\n');
+    expect(ratesEvent('v1', '{"items":[]}').toString()).toBe('id: v1\nevent: table\ndata: {"items":[]}\n\n');
   });
 
   it('cannot be cut short by a line break in the data', () => {
     expect(ratesEvent('v1', 'a\n\nevent: evil\r\nb').toString()).toBe(
-      'id: v1\nevent: rates\ndata: a\ndata: \ndata: event: evil\ndata: b\n\n',
+      'id: v1\nevent: table\ndata: a\ndata: \ndata: event: evil\ndata: b\n\n',
     );
   });
 });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
-/** The name of the event that carries a table (EventSource: `addEventListener('rates', …)`). */
-export const TABLE_EVENT = 'rates';
+/** The name of the event that carries a table (EventSource: `addEventListener('table', …)`). */
+export const TABLE_EVENT = 'table';
 
 /** How long a client waits before reconnecting after the stream ends (the `retry:` hint), ms. */
 export const RETRY_MS = 3000;
