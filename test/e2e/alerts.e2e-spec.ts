@@ -122,25 +122,26 @@ describe('alerts over HTTP', () => {
       )
     ).rows;
 
+  const standaloneConfig = () =>
+    loadConfig({
+      DATABASE_URL: db.url,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      FETCH_ALLOW_PRIVATE: 'true',
+      PUBLIC_CACHE_SECONDS: '0',
+      PUBLIC_RATE_LIMIT: '0',
+      TRUST_PROXY: 'loopback',
+      ALERTS_MAX_PER_CREATOR: '3',
+      ALERT_DELIVERY_ATTEMPTS: '2',
+      ALERT_DISABLE_AFTER_FAILURES: '1',
+    });
+
   beforeAll(async () => {
     db = await createTestDatabase();
     await feeds.start();
     await receiver.start();
-    api = await startApi(
-      loadConfig({
-        DATABASE_URL: db.url,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'silent',
-        FETCH_ALLOW_PRIVATE: 'true',
-        PUBLIC_CACHE_SECONDS: '0',
-        PUBLIC_RATE_LIMIT: '0',
-        TRUST_PROXY: 'loopback',
-        ALERTS_MAX_PER_CREATOR: '3',
-        ALERT_DELIVERY_ATTEMPTS: '2',
-        ALERT_DISABLE_AFTER_FAILURES: '1',
-      }),
-    );
+    api = await startApi(standaloneConfig());
     client = new Client({ connectionString: db.url });
     await client.connect();
   });
@@ -362,6 +363,28 @@ describe('alerts over HTTP', () => {
     expect((await create(body(9), '2001:db8:7:2::1')).status).toBe(201);
     await call('DELETE', `/v1/alerts/${made[0]!.body.id}`, undefined, { 'x-alert-token': made[0]!.body.token });
     expect((await create(body(10), '2001:db8:7:1::1')).status).toBe(201);
+  });
+
+  it('keeps a pending notice across a restart (standalone: Postgres holds the retry schedule)', async () => {
+    await publish('draco', rates(item('ETH', 'USDTTRC20', '3000')));
+    receiver.answers.set('/restart', [500, 200]);
+    const alert = await create(
+      {
+        from: 'ETH',
+        to: 'USDTTRC20',
+        condition: { kind: 'above', value: '3100' },
+        webhookUrl: `${receiver.base}/restart`,
+      },
+      '192.0.2.77',
+    );
+    await publish('draco', rates(item('ETH', 'USDTTRC20', '3200')));
+    await waitFor('the first attempt', () => receiver.at('/restart').length === 1);
+    await waitFor('the retry scheduled', async () => (await deliveriesOf(alert.body.id))[0]?.attempts === 1);
+    await api.close();
+    api = await startApi(standaloneConfig());
+    await settled(alert.body.id);
+    expect(receiver.at('/restart')).toHaveLength(2);
+    expect(await deliveriesOf(alert.body.id)).toEqual([{ status: 'delivered', attempts: 2, last_error: null }]);
   });
 
   it('says what to fix in a bad request, and 404s an unknown currency', async () => {

@@ -164,6 +164,16 @@ describe('AlertsRepository', () => {
     expect(await deliveries.counts()).toMatchObject({ pending: 0, dropped: 1 });
   });
 
+  it('evaluates every direction that has alerts after a change that may touch any', async () => {
+    await offer(0, 'BTC', 'SBERRUB', '100');
+    await offer(0, 'ETH', 'SBERRUB', '100');
+    const btc = await alerts.create(alert({ condition: { kind: 'below', value: '90' } }), 100);
+    const eth = await alerts.create(alert({ from: 'ETH', condition: { kind: 'below', value: '90' } }), 100);
+    await dataSource.query(`UPDATE offers SET rate = 80, amount_out = 80`);
+    expect((await alerts.evaluateAll()).deliveryIds).toHaveLength(2);
+    expect([await noticesOf(btc!.id), await noticesOf(eth!.id)]).toEqual([1, 1]);
+  });
+
   it('holds the per-creator limit under parallel requests', async () => {
     const made = await Promise.all(
       Array.from({ length: 10 }, () =>

@@ -298,11 +298,21 @@ export class AlertsRepository {
 
   /**
    * Evaluates every direction that has active alerts (after a change that may touch any: maintenance, a feed
-   * going stale): read from the alerts themselves, a distinct direction list.
+   * going stale): their list read from the alerts' direction index.
    */
   async evaluateAll(now = new Date()): Promise<AlertEvaluation> {
+    // A loose scan of alerts_direction: one index probe per direction, never a read of every alert.
     const rows = await this.dataSource.query<Array<{ from: string; to: string }>>(
-      `SELECT DISTINCT from_code AS "from", to_code AS "to" FROM alerts WHERE status = 'active'`,
+      `WITH RECURSIVE d AS (
+         (SELECT from_code, to_code FROM alerts WHERE status = 'active' ORDER BY from_code, to_code LIMIT 1)
+         UNION ALL
+         SELECT n.from_code, n.to_code FROM d CROSS JOIN LATERAL (
+           SELECT from_code, to_code FROM alerts
+           WHERE status = 'active' AND (from_code, to_code) > (d.from_code, d.to_code)
+           ORDER BY from_code, to_code LIMIT 1
+         ) n
+       )
+       SELECT from_code AS "from", to_code AS "to" FROM d`,
     );
     return this.evaluate(
       rows.map((r) => [r.from, r.to] as const),
