@@ -144,6 +144,7 @@ const APPLY_SQL = `WITH u AS (
 export class AlertsRepository {
   /** The connection evaluations read candidates on (see `candidates`), taken from the pool on first use. */
   private client: Promise<PoolClient> | null = null;
+  private closed = false;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
@@ -249,12 +250,18 @@ export class AlertsRepository {
    * on this connection, never on the pool's others.
    */
   private async candidates(directions: readonly AlertDirection[]): Promise<Candidate[]> {
+    const values = [directions.map((d) => d[0]), directions.map((d) => d[1])];
+    if (this.closed) {
+      // Shutting down (an evaluation finishing late): the pool's own connections, none held.
+      const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+      return (await pool.query<Candidate>(ALERT_CANDIDATES_SQL, values)).rows;
+    }
     const client = await this.evaluationClient();
     try {
       const { rows } = await client.query<Candidate>({
         name: 'ratewatch_alert_candidates',
         text: ALERT_CANDIDATES_SQL,
-        values: [directions.map((d) => d[0]), directions.map((d) => d[1])],
+        values,
       });
       return rows;
     } catch (error) {
@@ -287,6 +294,7 @@ export class AlertsRepository {
 
   /** Gives the evaluation's connection back (closed: its session settings are its own). Nest calls it at shutdown. */
   async close(): Promise<void> {
+    this.closed = true;
     const held = this.client;
     this.client = null;
     if (held) (await held.catch(() => null))?.release(true);
