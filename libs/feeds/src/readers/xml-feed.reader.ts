@@ -2,6 +2,7 @@ import { XMLValidator } from 'fast-xml-parser';
 import { Parser } from 'htmlparser2';
 import { emptyRawItem, fieldRole, isValueField, RawFeedItem, setRawField } from '../raw-item';
 import { errorAnswer, FeedReader, MAX_FEED_ITEMS, ReadResult, readError, tooManyItems } from './feed-reader';
+import { scanXmlFeed } from './xml-fast-scanner';
 
 /** `&` that does not start an entity: exchangers write it raw in free text. */
 const RAW_AMPERSAND = /&(?![a-zA-Z][\w.-]*;|#\d+;|#x[0-9a-fA-F]+;)/g;
@@ -30,6 +31,15 @@ export class XmlFeedReader implements FeedReader {
   readonly format = 'xml' as const;
 
   read(input: string): ReadResult {
+    // The common shape in one pass; anything the fast path is not sure of is read below.
+    const fast = scanXmlFeed(input);
+    if (fast !== null)
+      return { kind: 'items', format: 'xml', dialect: fast.dialect, items: fast.items as RawFeedItem[], warnings: [] };
+    return this.readFully(input);
+  }
+
+  /** The reference path: fast-xml-parser's validator guards the door, htmlparser2 reads the items. */
+  readFully(input: string): ReadResult {
     if (DTD.test(input.slice(0, 4096)) || DTD.test(input)) {
       return readError('xml', 'xml_doctype', 'DOCTYPE and ENTITY declarations are not accepted in a feed');
     }

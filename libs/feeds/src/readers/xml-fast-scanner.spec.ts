@@ -1,0 +1,219 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeBody } from '../decode/decode-body';
+import { scanXmlFeed } from './xml-fast-scanner';
+import { XmlFeedReader } from './xml-feed.reader';
+
+const reader = new XmlFeedReader();
+const ROOT = process.cwd();
+const FIXTURE_DIRS = [
+  join(ROOT, 'test/fixtures/feeds'),
+  join(ROOT, 'test/fixtures/dialects'),
+  join(ROOT, '../shared/fixtures/feeds'),
+];
+
+function xmlFixtures(): Array<{ name: string; text: string }> {
+  const found: Array<{ name: string; text: string }> = [];
+  for (const dir of FIXTURE_DIRS) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names.filter((n) => n.endsWith('.xml')))
+      found.push({ name: `${dir}/${name}`, text: decodeBody(readFileSync(join(dir, name))).text.trimStart() });
+  }
+  return found;
+}
+
+/**
+ * The differential check: whenever the fast path accepts a text, the reference path (validator +
+ * htmlparser2) reads exactly the same items and dialect, with no warnings. Returns whether it accepted.
+ */
+function agrees(text: string): boolean {
+  const fast = scanXmlFeed(text);
+  if (fast === null) return false;
+  const reference = reader.readFully(text);
+  if (reference.kind !== 'items')
+    throw new Error(
+      `fast path accepted what the reference refuses: ${JSON.stringify(reference)}\n${text.slice(0, 400)}`,
+    );
+  expect({ dialect: fast.dialect, items: fast.items, warnings: [] as string[] }).toEqual({
+    dialect: reference.dialect,
+    items: reference.items,
+    warnings: reference.warnings,
+  });
+  return true;
+}
+
+/** A small deterministic PRNG (mulberry32): the same variants on every run. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SNIPPETS = [
+  '<!-- a comment -->',
+  '<![CDATA[ BTC ]]>',
+  ']]>',
+  '&foo;',
+  '&lt;',
+  '&amp;',
+  '&#65;',
+  '&#x41;',
+  '&#X41;',
+  '&#0;',
+  '&#128;',
+  '&#xD800;',
+  '&#x110000;',
+  '&#99999999;',
+  '&',
+  '&amp',
+  '<item>',
+  '</item>',
+  '<item/>',
+  '<ITEM>',
+  '<!DOCTYPE rates>',
+  '<!ENTITY x "y">',
+  '<?pi data?>',
+  '<?xml version="1.0"?>',
+  '\uFEFF',
+  '\r\n',
+  '\u0000',
+  '\u0085',
+  '"',
+  "'",
+  '<',
+  '>',
+  '/',
+  '=',
+  '<from>BTC</from>',
+  '<in>99999999999999999999999999999999999999999999999.5</in>',
+  '<out>1e400</out>',
+  '<x a="1" a="2"/>',
+  '<fromfee type="%" TYPE="abs">1</fromfee>',
+  '<tofee type=abs>1</tofee>',
+  '<floating percent="1" minutes="30"/>',
+  '<manual/>',
+  '<r:item>',
+  ' xmlns:r="urn:x"',
+  ' attr="1"',
+  '</rates>',
+  '<rates>',
+  'text',
+  '\t',
+];
+
+describe('the XML fast path against the reference reader', () => {
+  const fixtures = xmlFixtures();
+
+  it('reads the common fixtures itself, and exactly as the reference does', () => {
+    expect(fixtures.length).toBeGreaterThan(10);
+    const accepted = fixtures.filter((f) => agrees(f.text)).map((f) => f.name.replace(/^.*\//, ''));
+    // The shapes it exists for: BestChange's XML, EREF 1.1 as Premium Exchanger writes it, the big feed.
+    expect(accepted).toEqual(expect.arrayContaining(['standard.xml', 'large-6000.xml', 'premium-eref-1.1.xml']));
+  });
+
+  it('never accepts a truncated body, and agrees on every cut it accepts', () => {
+    const small = fixtures.filter((f) => f.text.length < 20_000);
+    for (const { text } of small) {
+      for (let cut = 0; cut < text.length; cut += Math.max(1, Math.floor(text.length / 300))) {
+        const truncated = text.slice(0, cut);
+        // A prefix of a complete document is never a complete document of the same root.
+        if (truncated.trimEnd().length < text.trimEnd().length) expect(scanXmlFeed(truncated)).toBeNull();
+      }
+    }
+  });
+
+  it('agrees with the reference on thousands of hostile variants of the fixtures', () => {
+    const next = random(21);
+    const small = fixtures.filter((f) => f.text.length < 20_000);
+    let accepted = 0;
+    let variants = 0;
+    for (const { text } of small) {
+      for (let n = 0; n < 150; n++) {
+        let variant = text;
+        const edits = 1 + Math.floor(next() * 3);
+        for (let e = 0; e < edits; e++) {
+          const at = Math.floor(next() * variant.length);
+          const roll = next();
+          if (roll < 0.6)
+            variant = variant.slice(0, at) + SNIPPETS[Math.floor(next() * SNIPPETS.length)] + variant.slice(at);
+          else if (roll < 0.8) variant = variant.slice(0, at) + variant.slice(at + 1 + Math.floor(next() * 8));
+          else variant = variant.slice(0, at) + variant[Math.floor(next() * variant.length)] + variant.slice(at);
+        }
+        variants++;
+        if (agrees(variant)) accepted++;
+      }
+    }
+    // Some variants stay ordinary (whitespace, an entity, a field): the comparison must have bitten.
+    expect(variants).toBeGreaterThan(1000);
+    expect(accepted).toBeGreaterThan(50);
+  });
+
+  it.each([
+    ['CRLF line ends', (t: string) => t.replace(/\n/g, '\r\n')],
+    ['tabs for indentation', (t: string) => t.replace(/\n/g, '\n\t\t')],
+    ['a BOM character before the root', (t: string) => `\uFEFF${t}`],
+    ['unclosed items', (t: string) => t.replace(/<\/item>/g, '')],
+    ['an unclosed root', (t: string) => t.replace('</rates>', '')],
+    ['mismatched closing tags', (t: string) => t.replace('</from>', '</to>')],
+    ['nested items', (t: string) => t.replace('<item>', '<item><item>').replace('</item>', '</item></item>')],
+    ['a second root', (t: string) => `${t}<rates></rates>`],
+    ['text after the root', (t: string) => `${t} trailing`],
+    ['entities in every value', (t: string) => t.replace(/<from>/g, '<from>&#32;').replace(/<\/to>/g, '&#x20;</to>')],
+    ['an entity of its own', (t: string) => t.replace('<from>', '<from>&x;')],
+    ['a raw ampersand', (t: string) => t.replace('<from>', '<from>A&B')],
+    [
+      'huge numbers',
+      (t: string) => t.replace(/<out>[^<]*<\/out>/g, `<out>${'9'.repeat(500)}.${'1'.repeat(500)}</out>`),
+    ],
+    ['a DOCTYPE', (t: string) => t.replace('<rates', '<!DOCTYPE rates [<!ENTITY e "x">]><rates')],
+    ['a comment between items', (t: string) => t.replace('</item>', '</item><!-- x -->')],
+    ['CDATA in a value', (t: string) => t.replace('<from>', '<from><![CDATA[x]]>')],
+    ['an attribute on an item', (t: string) => t.replace('<item>', '<item id="1">')],
+    ['a duplicated attribute', (t: string) => t.replace('<rates', '<rates a="1" a="2"')],
+    ['an attribute without quotes', (t: string) => t.replace('<rates', '<rates a=1')],
+    ['capital letters', (t: string) => t.replace(/item>/g, 'Item>')],
+    ['a namespace prefix', (t: string) => t.replace(/<(\/?)rates/g, '<$1r:rates')],
+    ['a self-closing field and flag', (t: string) => t.replace('</item>', '<manual/><param/><fromname/></item>')],
+    ['a repeated field', (t: string) => t.replace('</item>', '<from>X</from></item>')],
+    ['markup in a value', (t: string) => t.replace('<from>', '<from><b>x</b>')],
+    ['a NUL in a value', (t: string) => t.replace('<from>', '<from>\u0000')],
+    ['an empty document', () => ''],
+    ['a root and nothing else', () => '<rates>'],
+  ])('agrees on %s', (_name, mutate) => {
+    for (const { text } of fixtures.filter((f) => f.text.length < 100_000)) agrees(mutate(text));
+  });
+
+  it('accepts ordinary whitespace, entities and fields, reads them like the reference', () => {
+    const base = '<?xml version="1.0" encoding="utf-8"?>\r\n<rates>\r\n';
+    const docs = [
+      `${base}<item><from> BTC </from><to>ETH</to><in>1</in><out>20</out><param>manual &amp; verifying</param></item>\r\n</rates>\r\n`,
+      `${base}<item><from>&#66;TC</from><to>&#x45;TH</to><in>1</in><out>20</out><fromfee type="%">0.5</fromfee><manual>true</manual></item></rates>`,
+      `${base}<item><from>BTC</from><to>ETH</to><in>1</in><out>20</out><minamount>1</minamount><minamount>2 BTC</minamount><city>MSK,SPB</city></item><item/></rates>`,
+    ];
+    for (const doc of docs.slice(0, 2)) expect(agrees(doc)).toBe(true);
+    // `<item/>` is left to the reference.
+    expect(scanXmlFeed(docs[2]!)).toBeNull();
+  });
+
+  it('with a memo, reads only the items it does not know, and finds the same ones', () => {
+    const text = fixtures.find((f) => f.name.endsWith('premium-eref-1.1.xml'))!.text;
+    const first = scanXmlFeed(text, () => undefined)!;
+    const known = new Map(first.raws!.map((raw, i) => [raw, { eref11: first.eref11![i]! }]));
+    const second = scanXmlFeed(text, (raw) => known.get(raw))!;
+    expect(second.items.every((item) => item === null)).toBe(true);
+    expect(second.dialect).toBe(first.dialect);
+    // A memo never makes a broken document readable.
+    expect(scanXmlFeed(text.slice(0, -12), (raw) => known.get(raw))).toBeNull();
+  });
+});

@@ -1,0 +1,313 @@
+import { emptyRawItem, fieldRole, RawFeedItem, setRawField } from '../raw-item';
+import { MAX_FEED_ITEMS } from './feed-reader';
+
+/** Fields only the newer BestChange spec (EREF 1.1) has (as XmlFeedReader knows them). */
+const EREF_11_FIELDS = new Set(['frommin', 'frommax', 'tomin', 'tomax']);
+/** The XML declaration the scanner accepts: version, then optionally encoding and standalone. */
+const PROLOG =
+  /^<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])1\.[0-9]\1(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])[A-Za-z][A-Za-z0-9._-]{0,39}\2)?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(["'])(?:yes|no)\3)?[ \t\r\n]*\?>$/;
+const EREF_11_SCHEMA = /1\.1\.xsd$/;
+
+const LT = 60;
+const GT = 62;
+const SLASH = 47;
+const AMP = 38;
+const EQUALS = 61;
+const DQUOTE = 34;
+const SQUOTE = 39;
+
+/** Thrown inside the scanner when a document is not one it is sure of; caught at its entry. */
+const REFUSED = new Error('refused by the XML fast path');
+
+/** What a memo knows of an item it holds: whether the item makes the feed EREF 1.1. */
+export interface ScannedItemMemo {
+  readonly eref11: boolean;
+}
+
+/**
+ * One pass over an XML feed of the common shape. `items[i]` is null exactly when `hits[i]` is the memo's
+ * entry for the item's raw text (then the item was not read at all).
+ */
+export interface XmlScan<H extends ScannedItemMemo> {
+  dialect: 'xml' | 'xml-eref-1.1';
+  items: (RawFeedItem | null)[];
+  /** Each item's text, `<item>` to `</item>`; only when a lookup was given. */
+  raws: string[] | null;
+  /** Each item's EREF 1.1 mark (an attribute, an EREF field, a flag element); only when a lookup was given. */
+  eref11: boolean[] | null;
+  hits: (H | undefined)[] | null;
+}
+
+/**
+ * The one-pass reader of the XML feeds ratewatch sees almost always: an optional XML declaration, a
+ * `<rates>` root (attributes allowed), `<item>` children without attributes, and inside them elements of
+ * plain text (the five predefined entities and character references decoded), with simple attributes on
+ * the fields. Anything else — comments, CDATA, processing instructions, a DOCTYPE, other entities, a raw
+ * `&`, markup inside a field, an `<item>` inside an item, namespace prefixes, capitals in `rates`/`item`,
+ * text between items, an `<error>` root, an unclosed or mismatched tag, trailing content — makes it
+ * answer null, and the reference path (fast-xml-parser's validator, then htmlparser2) reads the body
+ * instead: the fast path never decides anything it is not sure the reference would decide the same way.
+ *
+ * With `lookup`, an item whose exact text the memo knows is not read at all (`hits`): a well-formed item
+ * stays well-formed wherever it sits among `<rates>`' children.
+ */
+export function scanXmlFeed<H extends ScannedItemMemo>(
+  text: string,
+  lookup?: (raw: string) => H | undefined,
+): XmlScan<H> | null {
+  try {
+    return new Scanner(text).scan(lookup);
+  } catch (error) {
+    if (error === REFUSED) return null;
+    // A RangeError (a stack overflow, an allocation limit) is no reason to fail a feed the reference can read.
+    return null;
+  }
+}
+
+class Scanner {
+  private p = 0;
+  private readonly len: number;
+
+  constructor(private readonly t: string) {
+    this.len = t.length;
+  }
+
+  scan<H extends ScannedItemMemo>(lookup: ((raw: string) => H | undefined) | undefined): XmlScan<H> {
+    const t = this.t;
+    if (t.startsWith('<?xml')) {
+      const end = t.indexOf('?>', 5);
+      if (end === -1 || end > 300 || !PROLOG.test(t.slice(0, end + 2))) throw REFUSED;
+      this.p = end + 2;
+    }
+    this.skipWhitespace();
+    if (!t.startsWith('<rates', this.p)) throw REFUSED;
+    this.p += 6;
+    let eref11 = false;
+    const rootAttributes = this.attributes(true);
+    if (rootAttributes !== undefined) {
+      for (const name in rootAttributes) if (EREF_11_SCHEMA.test(rootAttributes[name]!)) eref11 = true;
+    }
+    // `<rates/>`: XmlFeedReader reads it as an empty feed; it is rare enough to leave to it.
+    if (t.charCodeAt(this.p) !== GT) throw REFUSED;
+    this.p++;
+
+    const items: (RawFeedItem | null)[] = [];
+    const raws: string[] | null = lookup ? [] : null;
+    const marks: boolean[] | null = lookup ? [] : null;
+    const hits: (H | undefined)[] | null = lookup ? [] : null;
+    for (;;) {
+      this.skipWhitespace();
+      const start = this.p;
+      if (t.charCodeAt(start) !== LT) throw REFUSED;
+      if (t.startsWith('<item>', start)) {
+        if (items.length >= MAX_FEED_ITEMS) throw REFUSED;
+        if (lookup) {
+          const close = t.indexOf('</item>', start + 6);
+          if (close === -1) throw REFUSED;
+          const end = close + 7;
+          const raw = t.slice(start, end);
+          const hit = lookup(raw);
+          raws!.push(raw);
+          hits!.push(hit);
+          if (hit !== undefined) {
+            items.push(null);
+            marks!.push(hit.eref11);
+            if (hit.eref11) eref11 = true;
+            this.p = end;
+            continue;
+          }
+          this.p = start + 6;
+          const mark = this.item(items);
+          if (this.p !== end) throw REFUSED;
+          marks!.push(mark);
+          if (mark) eref11 = true;
+        } else {
+          this.p = start + 6;
+          if (this.item(items)) eref11 = true;
+        }
+        continue;
+      }
+      if (t.startsWith('</rates>', start)) {
+        this.p = start + 8;
+        break;
+      }
+      throw REFUSED;
+    }
+    this.skipWhitespace();
+    if (this.p !== this.len) throw REFUSED;
+    return { dialect: eref11 ? 'xml-eref-1.1' : 'xml', items, raws, eref11: marks, hits };
+  }
+
+  /** Reads one item after its `<item>` up to and including `</item>`; true when it marks EREF 1.1. */
+  private item(items: (RawFeedItem | null)[]): boolean {
+    const t = this.t;
+    const item = emptyRawItem();
+    let eref11 = false;
+    for (;;) {
+      this.skipWhitespace();
+      let p = this.p;
+      if (t.charCodeAt(p) !== LT) throw REFUSED;
+      p++;
+      if (t.charCodeAt(p) === SLASH) {
+        if (!t.startsWith('item>', p + 1)) throw REFUSED;
+        this.p = p + 6;
+        break;
+      }
+      const nameEnd = nameEndAt(t, p);
+      if (nameEnd === p) throw REFUSED;
+      const name = t.slice(p, nameEnd);
+      this.p = nameEnd;
+      const attributes = this.attributes(false);
+      let value: string;
+      if (t.charCodeAt(this.p) === SLASH) {
+        if (t.charCodeAt(this.p + 1) !== GT) throw REFUSED;
+        this.p += 2;
+        value = '';
+      } else {
+        // attributes() leaves the scanner on `>` or `/`.
+        const from = this.p + 1;
+        const lt = t.indexOf('<', from);
+        if (
+          lt === -1 ||
+          t.charCodeAt(lt + 1) !== SLASH ||
+          !t.startsWith(name, lt + 2) ||
+          t.charCodeAt(lt + 2 + name.length) !== GT
+        )
+          throw REFUSED;
+        value = textValue(t, from, lt);
+        this.p = lt + 3 + name.length;
+      }
+      if (name.length === 4 && name.toLowerCase() === 'item') throw REFUSED;
+      if (fieldRole(name) !== undefined) {
+        setRawField(item, name, value.trim(), attributes);
+        if (attributes !== undefined || EREF_11_FIELDS.has(name.toLowerCase())) eref11 = true;
+      }
+    }
+    if (item.flags !== undefined) eref11 = true;
+    items.push(item);
+    return eref11;
+  }
+
+  /**
+   * The attributes of the open tag the scanner is in, up to `>` or `/>` (left there): undefined when there
+   * are none. Names lower-cased (as XmlFeedReader keys them); a prefix only on the root's.
+   */
+  private attributes(root: boolean): Record<string, string> | undefined {
+    const t = this.t;
+    let attributes: Record<string, string> | undefined;
+    for (;;) {
+      const before = this.p;
+      this.skipWhitespace();
+      const c = t.charCodeAt(this.p);
+      if (c === GT || c === SLASH) return attributes;
+      if (this.p === before) throw REFUSED;
+      const start = this.p;
+      const end = root ? prefixedNameEndAt(t, start) : nameEndAt(t, start);
+      if (end === start) throw REFUSED;
+      const name = t.slice(start, end).toLowerCase();
+      this.p = end;
+      this.skipWhitespace();
+      if (t.charCodeAt(this.p) !== EQUALS) throw REFUSED;
+      this.p++;
+      this.skipWhitespace();
+      const quote = t.charCodeAt(this.p);
+      if (quote !== DQUOTE && quote !== SQUOTE) throw REFUSED;
+      const valueEnd = t.indexOf(quote === DQUOTE ? '"' : "'", this.p + 1);
+      if (valueEnd === -1 || valueEnd - this.p > 1024) throw REFUSED;
+      for (let i = this.p + 1; i < valueEnd; i++) {
+        const v = t.charCodeAt(i);
+        if (v === LT || v === GT || v === AMP || v < 32 || (v >= 0x7f && v <= 0x9f)) throw REFUSED;
+      }
+      attributes ??= {};
+      if (Object.prototype.hasOwnProperty.call(attributes, name)) throw REFUSED;
+      attributes[name] = t.slice(this.p + 1, valueEnd);
+      this.p = valueEnd + 1;
+    }
+  }
+
+  private skipWhitespace(): void {
+    const t = this.t;
+    let p = this.p;
+    for (;;) {
+      const c = t.charCodeAt(p);
+      if (c === 32 || c === 10 || c === 13 || c === 9) p++;
+      else break;
+    }
+    this.p = p;
+  }
+}
+
+/** The end of an ASCII XML name starting at `p` (`[A-Za-z_][A-Za-z0-9_.-]*`); `p` when there is none. */
+function nameEndAt(t: string, p: number): number {
+  const first = t.charCodeAt(p);
+  if (!((first >= 97 && first <= 122) || (first >= 65 && first <= 90) || first === 95)) return p;
+  let i = p + 1;
+  for (;;) {
+    const c = t.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45 || c === 46) i++;
+    else return i;
+  }
+}
+
+/** A name with at most one namespace prefix (`xmlns:xsi`, `xsi:noNamespaceSchemaLocation`). */
+function prefixedNameEndAt(t: string, p: number): number {
+  const end = nameEndAt(t, p);
+  if (end === p || t.charCodeAt(end) !== 58) return end;
+  const local = nameEndAt(t, end + 1);
+  return local === end + 1 ? p : local;
+}
+
+/**
+ * The text from `from` to `to` (no `<` inside), its entities decoded: the five predefined ones and
+ * character references to characters a feed may hold. Anything else refuses the document.
+ */
+function textValue(t: string, from: number, to: number): string {
+  // Searches stay inside the value: a search of the whole body per value would be quadratic.
+  const raw = t.slice(from, to);
+  if (raw.includes(']]>')) throw REFUSED;
+  if (!raw.includes('&')) return raw;
+  let out = '';
+  let i = 0;
+  while (i < raw.length) {
+    const a = raw.indexOf('&', i);
+    if (a === -1) {
+      out += raw.slice(i);
+      break;
+    }
+    out += raw.slice(i, a);
+    const semi = raw.indexOf(';', a + 1);
+    if (semi === -1 || semi - a > 10) throw REFUSED;
+    out += entity(raw.slice(a + 1, semi));
+    i = semi + 1;
+  }
+  return out;
+}
+
+function entity(name: string): string {
+  switch (name) {
+    case 'lt':
+      return '<';
+    case 'gt':
+      return '>';
+    case 'amp':
+      return '&';
+    case 'quot':
+      return '"';
+    case 'apos':
+      return "'";
+  }
+  let code: number;
+  if (/^#[0-9]{1,7}$/.test(name)) code = Number(name.slice(1));
+  else if (/^#x[0-9a-fA-F]{1,6}$/.test(name)) code = Number.parseInt(name.slice(2), 16);
+  else throw REFUSED;
+  const plain =
+    code === 9 ||
+    code === 10 ||
+    code === 13 ||
+    (code >= 0x20 && code < 0x7f) ||
+    (code >= 0xa0 && code < 0xd800) ||
+    (code >= 0xe000 && code < 0xfffe) ||
+    (code >= 0x10000 && code <= 0x10ffff);
+  if (!plain) throw REFUSED;
+  return String.fromCodePoint(code);
+}
