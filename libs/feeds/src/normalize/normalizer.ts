@@ -76,7 +76,7 @@ export function normalizeItems(
       continue;
     }
     for (const offer of expanded) {
-      const key = offer.city === null ? `${offer.from}|${offer.to}` : `${offer.from}|${offer.to}|${offer.city}`;
+      const key = offerKey(offer);
       if (seen.has(key)) {
         duplicates++;
         continue;
@@ -89,6 +89,41 @@ export function normalizeItems(
   }
   if (warningCount > warnings.length) warnings.push(`… and ${warningCount - warnings.length} more warnings`);
   return { offers, rejected, rejectedCount, duplicates, warnings, overflow: offers.length + duplicates > maxOffers };
+}
+
+/** What makes two offers of one feed duplicates: the direction and the city. */
+export function offerKey(offer: NormalizedOffer): string {
+  return offer.city === null ? `${offer.from}|${offer.to}` : `${offer.from}|${offer.to}|${offer.city}`;
+}
+
+/**
+ * What normalizing one item yields, kept whole so that it can be replayed at another position of a
+ * later feed (FeedMemo): its offers and their duplicate keys, its warnings (without the `item N:`
+ * prefix, which depends on the position), or its rejection — warnings first, as `normalizeItems` gives
+ * them. A pure function of the item and the context.
+ */
+export interface ItemOutcome {
+  readonly offers: readonly NormalizedOffer[];
+  readonly keys: readonly string[];
+  readonly warnings: readonly string[] | null;
+  readonly reject: string | null;
+}
+
+const NO_OFFERS: readonly NormalizedOffer[] = [];
+const NO_KEYS: readonly string[] = [];
+
+export function itemOutcome(item: RawFeedItem, codes: CodeResolver, cities: CityDirectory | undefined): ItemOutcome {
+  let warnings: string[] | null = null;
+  const warn = (message: string): void => {
+    (warnings ??= []).push(message);
+  };
+  try {
+    const offers = normalizeItem(item, codes, cities, warn);
+    return { offers, keys: offers.map(offerKey), warnings, reject: null };
+  } catch (error) {
+    if (!(error instanceof ItemRejection)) throw error;
+    return { offers: NO_OFFERS, keys: NO_KEYS, warnings, reject: error.message };
+  }
 }
 
 function normalizeItem(

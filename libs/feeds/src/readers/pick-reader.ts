@@ -25,6 +25,20 @@ const PHP_ERROR = /^(<br\s*\/?>\s*)*(<b>)?\s*(php\s+)?(fatal error|parse error|w
  * configured reader, or the one the content points to for `auto`.
  */
 export function readFeed(text: string, format: FeedFormatSetting): ReadResult {
+  const picked = pickFormat(text, format);
+  return 'kind' in picked ? picked : readAs(picked.format, picked.body);
+}
+
+/** The body `pickFormat` gave, read by the reader of its format. */
+export function readAs(format: FeedFormat, body: string): ReadResult {
+  return READERS[format].read(body);
+}
+
+/**
+ * What `readFeed` decides before a reader reads: the answer when the body is no feed at all, else the
+ * format to read it in and the body (leading whitespace trimmed) to give the reader.
+ */
+export function pickFormat(text: string, format: FeedFormatSetting): ReadResult | { format: FeedFormat; body: string } {
   const body = text.trimStart();
   if (body.trim() === '') return readError(format === 'auto' ? null : format, 'empty_body', 'the body is empty');
   const head = body.slice(0, 1024);
@@ -43,7 +57,7 @@ export function readFeed(text: string, format: FeedFormatSetting): ReadResult {
   const chosen = format === 'auto' ? sniffFormat(body) : format;
   if (chosen === null)
     return readError(null, 'not_a_feed', `not XML, JSON or TXT: starts with ${JSON.stringify(body.slice(0, 40))}`);
-  return READERS[chosen].read(body);
+  return { format: chosen, body };
 }
 
 /**

@@ -1,10 +1,14 @@
 import type { FeedError, FeedFormat, FeedFormatSetting, NormalizedOffer } from '@app/domain';
 import { printable } from '../control-characters';
+import type { RawFeedItem } from '../raw-item';
 import { decodeBody } from '../decode/decode-body';
-import { normalizeItems, RejectedItem } from '../normalize/normalizer';
+import { FeedMemo, MemoEntry, normalizeWithMemo } from '../normalize/feed-memo';
+import { NormalizationResult, normalizeItems, RejectedItem } from '../normalize/normalizer';
 import type { NormalizationContext } from '../normalize/normalization-context';
-import { FeedDialect, MAX_FEED_ITEMS } from '../readers/feed-reader';
-import { maintenanceNotice, readFeed } from '../readers/pick-reader';
+import { FeedDialect, MAX_FEED_ITEMS, ReadResult } from '../readers/feed-reader';
+import { maintenanceNotice, pickFormat, readAs, readFeed } from '../readers/pick-reader';
+import { scanXmlFeed } from '../readers/xml-fast-scanner';
+import { XmlFeedReader } from '../readers/xml-feed.reader';
 
 export type FeedStatus = 'ok' | 'empty' | 'maintenance' | 'error';
 
@@ -24,6 +28,11 @@ export interface FeedReport {
 export interface CheckOptions {
   format: FeedFormatSetting;
   contentType?: string | null;
+  /**
+   * This feed's items from its last poll (NormalizationMemo.forFeed), kept by the polling process: items
+   * whose text did not change are not read or normalized again. The report is the same with or without.
+   */
+  memo?: FeedMemo;
 }
 
 /**
@@ -38,14 +47,15 @@ export function checkFeed(body: Uint8Array, options: CheckOptions, context: Norm
 
 function readAndNormalize(body: Uint8Array, options: CheckOptions, context: NormalizationContext): FeedReport {
   const decoded = decodeBody(body, options.contentType);
-  const read = readFeed(decoded.text, options.format);
+  const memoised = options.memo === undefined ? null : readWithMemo(decoded.text, options, options.memo, context);
+  const read = memoised?.read ?? readFeed(decoded.text, options.format);
   switch (read.kind) {
     case 'error':
       return failedReport(read.format, { code: read.code, message: read.message }, decoded.warnings);
     case 'maintenance':
       return maintenanceReport(read.message, read.format, decoded.warnings);
     case 'items': {
-      const result = normalizeItems(read.items, context, MAX_FEED_ITEMS);
+      const result = memoised?.normalized ?? normalizeItems(read.items, context, MAX_FEED_ITEMS);
       const stats = {
         items: read.items.length,
         offers: result.offers.length,
@@ -95,6 +105,37 @@ function readAndNormalize(body: Uint8Array, options: CheckOptions, context: Norm
       };
     }
   }
+}
+
+const XML_READER = new XmlFeedReader();
+
+/**
+ * Reads a body with the feed's memo: an XML feed the fast path reads is normalized item by item through
+ * the memo (only the items whose text changed are read and normalized), and the memo is replaced by this
+ * poll's items. Anything else takes the ordinary path and empties the memo.
+ */
+function readWithMemo(
+  text: string,
+  options: CheckOptions,
+  memo: FeedMemo,
+  context: NormalizationContext,
+): { read: ReadResult; normalized: NormalizationResult | null } {
+  const picked = pickFormat(text, options.format);
+  if ('kind' in picked || picked.format !== 'xml') {
+    memo.clear();
+    return { read: 'kind' in picked ? picked : readAs(picked.format, picked.body), normalized: null };
+  }
+  let scan = scanXmlFeed(picked.body, memo.lookupFor(context, options.format));
+  if (scan !== null && memo.isOtherDialect(scan.dialect)) scan = scanXmlFeed<MemoEntry>(picked.body, () => undefined);
+  if (scan === null) {
+    memo.clear();
+    return { read: XML_READER.readFully(picked.body), normalized: null };
+  }
+  const normalized = normalizeWithMemo(scan.items, scan.raws!, scan.eref11!, scan.hits!, context, MAX_FEED_ITEMS);
+  memo.replace(normalized.entries, normalized.bytes, context, options.format, scan.dialect);
+  // Only the count of items is read from here on: an item the memo knew is not there (null).
+  const items = scan.items as RawFeedItem[];
+  return { read: { kind: 'items', format: 'xml', dialect: scan.dialect, items, warnings: [] }, normalized };
 }
 
 /** The maintenance notice in the body of an HTTP error answer (a 503 page), or null (DESIGN.md §2). */

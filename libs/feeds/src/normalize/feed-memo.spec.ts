@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import type { FeedFormatSetting } from '@app/domain';
+import { checkFeed, FeedReport } from '../report/feed-report';
+import { NormalizationMemo } from './feed-memo';
+import type { NormalizationContext } from './normalization-context';
+import { context } from './scenarios/catalog.fixture';
+
+/** A deterministic PRNG (mulberry32). */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const CODES = [
+  'BTC',
+  'ETH',
+  'USDTTRC',
+  'USDTTRC20',
+  'PMUSD',
+  'SBERRUB',
+  'TINKOFF',
+  'CASHUSD',
+  'CASHRUB',
+  'QWRUB',
+  'XYZ',
+];
+
+/** One item of every kind the normalizer tells apart: good ones, rejects, warnings, cities, duplicates. */
+function randomItem(next: () => number): string {
+  const pick = <T>(list: readonly T[]) => list[Math.floor(next() * list.length)]!;
+  const parts = [`<from>${pick(CODES)}</from>`, `<to>${pick(CODES)}</to>`];
+  parts.push(`<in>${pick(['1', '1', '0.5', '0', 'x', '2 BTC'])}</in>`);
+  parts.push(`<out>${pick(['20', '6850000.5', '1,5', '1e400', '-1', '0.000001'])}</out>`);
+  if (next() < 0.7) parts.push(`<amount>${pick(['100', '-5', 'lots', '100 ETH', '25 000'])}</amount>`);
+  if (next() < 0.3) parts.push(`<minamount>${pick(['10', '0.1 BTC', 'abc', '5 XYZ'])}</minamount>`);
+  if (next() < 0.2) parts.push(`<fromfee type="%">${pick(['0.5', 'x', '1'])}</fromfee>`);
+  if (next() < 0.2) parts.push(`<city>${pick(['MSK', 'MSK,SPB', 'bad city!', ''])}</city>`);
+  if (next() < 0.1) parts.push(`<param>manual, ${pick(['verifying', '0', 'reg'])}</param>`);
+  if (next() < 0.05) parts.push('<manual>true</manual>');
+  return `<item>${parts.join('')}</item>`;
+}
+
+const feed = (items: readonly string[]) =>
+  Buffer.from(`<?xml version="1.0"?>\n<rates>\n${items.join('\n')}\n</rates>\n`);
+
+function check(body: Buffer, ctx: NormalizationContext, memo?: NormalizationMemo, format: FeedFormatSetting = 'auto') {
+  return checkFeed(body, { format, memo: memo?.forFeed(1) }, ctx);
+}
+
+/** The reports as data: with and without the memo they must be equal, field for field. */
+const plain = (report: FeedReport) => JSON.parse(JSON.stringify(report)) as unknown;
+
+describe('FeedMemo: the next poll normalizes only what changed, with the same report', () => {
+  it('gives exactly the report of the full path over polls where items change, move, repeat and go', () => {
+    const next = random(7);
+    const ctx = context();
+    const memo = new NormalizationMemo();
+    let items = Array.from({ length: 300 }, () => randomItem(next));
+    for (let poll = 0; poll < 12; poll++) {
+      const body = feed(items);
+      expect(plain(check(body, ctx, memo))).toEqual(plain(check(body, ctx)));
+      // Next poll: 10 % changed, a few moved, one removed, one duplicated.
+      items = items.map((item) => (next() < 0.1 ? randomItem(next) : item));
+      const moved = items.splice(Math.floor(next() * items.length), 5);
+      items.splice(Math.floor(next() * items.length), 0, ...moved);
+      items.splice(Math.floor(next() * items.length), 1);
+      items.push(items[Math.floor(next() * items.length)]!);
+    }
+    expect(memo.size.entries).toBeGreaterThan(250);
+  });
+
+  it('replays unchanged items instead of normalizing them again', () => {
+    const ctx = context();
+    const memo = new NormalizationMemo();
+    const next = random(3);
+    const items = Array.from({ length: 50 }, () => randomItem(next));
+    const first = check(feed(items), ctx, memo);
+    const second = check(feed([randomItem(next), ...items]), ctx, memo);
+    // The very objects of the first poll: they were not built again.
+    const reused = second.offers.filter((offer) => first.offers.includes(offer));
+    expect(reused.length).toBeGreaterThan(0);
+    expect(reused.length).toBeGreaterThanOrEqual(first.offers.length - 1);
+  });
+
+  it('forgets everything when the catalog or aliases change (another context), the format setting or the dialect', () => {
+    const memo = new NormalizationMemo();
+    const body = feed([
+      '<item><from>BTC</from><to>USDTTRC</to><in>1</in><out>20</out></item>',
+      '<item><from>BTC</from><to>MYRUB</to><in>1</in><out>20</out></item>',
+    ]);
+    const before = check(body, context(), memo);
+    expect(before.stats).toMatchObject({ offers: 1, rejected: 1 });
+    // An admin adds the exchanger's alias: a new catalog version, a new context.
+    const aliased = context(undefined, [['MYRUB', 'SBERRUB']]);
+    const after = check(body, aliased, memo);
+    expect(plain(after)).toEqual(plain(check(body, aliased)));
+    expect(after.stats).toMatchObject({ offers: 2, rejected: 0 });
+    // The alias goes again.
+    expect(plain(check(body, context(), memo))).toEqual(plain(before));
+    // The format setting.
+    expect(plain(check(body, context(), memo, 'xml'))).toEqual(plain(check(body, context(), undefined, 'xml')));
+    // The dialect: an EREF 1.1 item makes the feed EREF 1.1; the memo's entries were made for BestChange XML.
+    const eref = feed([
+      '<item><from>BTC</from><to>USDTTRC</to><in>1</in><out>20</out></item>',
+      '<item><from>ETH</from><to>BTC</to><in>1</in><out>0.05</out><frommin>1</frommin></item>',
+    ]);
+    const erefReport = check(eref, context(), memo, 'xml');
+    expect(erefReport.dialect).toBe('xml-eref-1.1');
+    expect(plain(erefReport)).toEqual(plain(check(eref, context(), undefined, 'xml')));
+  });
+
+  it('gives the full path its say on a broken or unusual body, and starts again after it', () => {
+    const ctx = context();
+    const memo = new NormalizationMemo();
+    const next = random(11);
+    const items = Array.from({ length: 40 }, () => randomItem(next));
+    const body = feed(items);
+    check(body, ctx, memo);
+    const bodies = [
+      body.subarray(0, body.length - 20),
+      Buffer.from(body.toString().replace('<rates>', '<rates><!-- c -->')),
+      Buffer.from(body.toString().replace('</item>', '</item><item>')),
+      Buffer.from(body.toString().replace('<from>', '<from><![CDATA[x]]>')),
+      Buffer.from(`\uFEFF${body.toString().replace(/\n/g, '\r\n')}`),
+      Buffer.from(JSON.stringify({ rates: [{ from: 'BTC', to: 'ETH', in: 1, out: 20 }] })),
+      Buffer.from('<error>Техническое обслуживание</error>'),
+      body,
+    ];
+    for (const variant of bodies) expect(plain(check(variant, ctx, memo))).toEqual(plain(check(variant, ctx)));
+  });
+
+  it('keeps a feed within its bound and all feeds within the total, dropping only idle feeds', () => {
+    const ctx = context();
+    const next = random(5);
+    const body = feed(Array.from({ length: 100 }, () => randomItem(next)));
+    const tooSmall = new NormalizationMemo({ maxBytesPerFeed: 10_000, maxBytesTotal: 1e9, idleMs: 1000 });
+    expect(plain(check(body, ctx, tooSmall))).toEqual(plain(check(body, ctx)));
+    expect(tooSmall.size).toEqual({ feeds: 0, entries: 0, bytes: 0 });
+
+    let now = 0;
+    const roomForOne = new NormalizationMemo({ maxBytesPerFeed: 1e9, maxBytesTotal: 100_000, idleMs: 1000 }, () => now);
+    checkFeed(body, { format: 'auto', memo: roomForOne.forFeed('a') }, ctx);
+    const one = roomForOne.size;
+    expect(one.feeds).toBe(1);
+    expect(one.bytes).toBeLessThanOrEqual(100_000);
+    // A second feed while the first is busy: not kept (the first stays).
+    now = 500;
+    checkFeed(body, { format: 'auto', memo: roomForOne.forFeed('b') }, ctx);
+    expect(roomForOne.size).toEqual(one);
+    // The first went idle: it gives its room.
+    now = 5000;
+    checkFeed(body, { format: 'auto', memo: roomForOne.forFeed('b') }, ctx);
+    expect(roomForOne.size.feeds).toBe(1);
+    expect(roomForOne.forFeed('a').entries.size).toBe(0);
+    expect(roomForOne.forFeed('b').entries.size).toBeGreaterThan(0);
+  });
+});
