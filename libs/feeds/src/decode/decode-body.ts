@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { TextDecoder } from 'node:util';
 
 export interface DecodedBody {
@@ -31,6 +32,11 @@ export function decodeBody(bytes: Uint8Array, contentType?: string | null): Deco
     const decoder = decoderFor(declared);
     if (decoder) return { text: decoder.decode(bytes), encoding: decoder.encoding, warnings };
     warnings.push(`unknown declared encoding "${declared}"; read as UTF-8`);
+  }
+  // Most feeds are ASCII: checked by simdutf and copied as one-byte text, several times a fatal TextDecoder.
+  if (isAscii(bytes)) {
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+    return { text, encoding: 'utf-8', warnings };
   }
   try {
     return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), encoding: 'utf-8', warnings };

@@ -61,13 +61,19 @@ export function splitComponents(text: string): string[] {
  * and repeats the element once per component: every component applies. Zero components are dropped
  * (no fee); unreadable ones are reported through `warn`; out-of-range ones reject the item.
  */
+/**
+ * The fee list of an offer without fees (most of them): one shared empty array, frozen so that code
+ * that would add to an offer's list fails loudly instead of adding to every offer's.
+ */
+const NO_FEES = Object.freeze([]) as unknown as Fee[];
+
 export function parseFees(
   raw: readonly RawFee[] | undefined,
   field: string,
   bareUnit: string,
   warn: (message: string) => void,
 ): Fee[] {
-  if (raw === undefined) return [];
+  if (raw === undefined) return NO_FEES;
   const fees: Fee[] = [];
   for (const component of raw) {
     if (component.type === undefined) {
@@ -81,7 +87,7 @@ export function parseFees(
     else if (type === 'abs' || type === 'fixed' || type === 'fix') addFee(fees, text, field, bareUnit, warn);
     else warn(`${field} of unknown type ${shown(component.type)} ignored: ${shown(text)}`);
   }
-  return fees;
+  return fees.length === 0 ? NO_FEES : fees;
 }
 
 function addFee(fees: Fee[], text: string, field: string, bareUnit: string, warn: (message: string) => void): void {

@@ -13,7 +13,12 @@ import {
 } from './normalizer';
 
 /** One item of the last poll, by its exact text: what normalizing it gave, and its EREF 1.1 mark. */
-export interface MemoEntry extends ItemOutcome, ScannedItemMemo {}
+export interface MemoEntry extends ItemOutcome, ScannedItemMemo {
+  /** Its estimated size with its key (entryBytes), counted once when made. */
+  readonly bytes: number;
+  /** The last poll (FeedMemo.generation) whose feed had this item. */
+  seen: number;
+}
 
 export interface MemoLimits {
   /** A feed whose memo would take more than this is not memoised (its polls take the full path). */
@@ -38,7 +43,7 @@ export const DEFAULT_MEMO_LIMITS: MemoLimits = {
 const ENTRY_BYTES = 160;
 const OFFER_BYTES = 480;
 
-function entryBytes(raw: string, entry: MemoEntry): number {
+function entryBytes(raw: string, entry: ItemOutcome): number {
   let bytes = ENTRY_BYTES + raw.length * 2 + entry.offers.length * OFFER_BYTES;
   if (entry.warnings !== null) for (const warning of entry.warnings) bytes += 40 + warning.length * 2;
   if (entry.reject !== null) bytes += entry.reject.length * 2;
@@ -111,12 +116,15 @@ export class NormalizationMemo {
  * One feed's items from its last poll. Valid only for the same normalization context (the catalog
  * version's currencies, aliases and cities, and the exchanger's own aliases: the context object a
  * CatalogSnapshot builds once per version and exchanger), the same format setting and the same dialect;
- * anything else empties it.
+ * anything else empties it. Entries are updated in place: a poll adds the items it had to normalize and
+ * drops those its feed no longer has.
  */
 export class FeedMemo {
-  entries: ReadonlyMap<string, MemoEntry> = new Map();
+  readonly entries = new Map<string, MemoEntry>();
   bytes = 0;
   usedAt = 0;
+  /** The poll that last saw each entry (MemoEntry.seen). */
+  generation = 0;
   private context: NormalizationContext | null = null;
   private format: FeedFormatSetting | null = null;
   private dialect: string | null = null;
@@ -125,33 +133,24 @@ export class FeedMemo {
 
   /** The entry for an item's exact text, when the memo holds one for this context and format. */
   lookupFor(context: NormalizationContext, format: FeedFormatSetting): (raw: string) => MemoEntry | undefined {
-    if (this.context !== context || this.format !== format || this.entries.size === 0) {
-      this.clear();
-      return () => undefined;
-    }
+    if (this.context !== context || this.format !== format) this.clear();
+    if (this.entries.size === 0) return NO_ENTRY;
     const entries = this.entries;
     return (raw) => entries.get(raw);
   }
 
-  /** True when the memo's entries were made for a feed of another dialect (they are then not used). */
+  /** True when the memo's entries were made for a feed of another dialect (they must not be used). */
   isOtherDialect(dialect: string): boolean {
     return this.dialect !== null && this.dialect !== dialect;
   }
 
-  /** Keeps this poll's items in place of the last poll's, if they fit the bounds. */
-  replace(
-    entries: Map<string, MemoEntry>,
-    bytes: number,
-    context: NormalizationContext,
-    format: FeedFormatSetting,
-    dialect: string,
-  ): void {
+  /** After a poll changed the entries: keeps them for the next one if they fit the bounds, else forgets them. */
+  commit(context: NormalizationContext, format: FeedFormatSetting, dialect: string, bytes: number): void {
     if (!this.owner.admit(this, bytes)) {
       this.clear();
       return;
     }
     this.owner.resized(bytes - this.bytes);
-    this.entries = entries;
     this.bytes = bytes;
     this.context = context;
     this.format = format;
@@ -160,7 +159,7 @@ export class FeedMemo {
 
   clear(): void {
     this.owner.resized(-this.bytes);
-    this.entries = new Map();
+    this.entries.clear();
     this.bytes = 0;
     this.context = null;
     this.format = null;
@@ -168,11 +167,25 @@ export class FeedMemo {
   }
 }
 
+const NO_ENTRY = (): MemoEntry | undefined => undefined;
+
+/**
+ * A copy of `text` that does not keep the string it was sliced from alive: a memo key must not hold a
+ * whole old body in memory for the sake of one item (V8 slices share their parent). The concatenation
+ * is flattened into a string of its own, of which the slice is all but the first character.
+ */
+function detached(text: string): string {
+  const copy = ` ${text}`;
+  // Reading a character flattens the concatenation.
+  void copy.charCodeAt(text.length);
+  return copy.slice(1);
+}
+
 /**
  * `normalizeItems` over a scanned feed, where an item the memo knew (`hits[i]`, then `items[i]` is null)
  * is replayed instead of normalized: the same offers, rejects (with this feed's positions), warnings,
- * duplicates and cap as `normalizeItems` gives for the same items. Returns, besides, the entries for the
- * next poll and their estimated size.
+ * duplicates and cap as `normalizeItems` gives for the same items. The memo's entries become this poll's
+ * items (new ones added, ones no longer in the feed dropped); `commit` it with the returned bytes.
  */
 export function normalizeWithMemo(
   items: readonly (RawFeedItem | null)[],
@@ -180,28 +193,38 @@ export function normalizeWithMemo(
   marks: readonly boolean[],
   hits: readonly (MemoEntry | undefined)[],
   context: NormalizationContext,
+  memo: FeedMemo,
   maxOffers = Number.POSITIVE_INFINITY,
-): NormalizationResult & { entries: Map<string, MemoEntry>; bytes: number } {
+): NormalizationResult & { bytes: number } {
   const codes = new CodeResolver(context);
   const offers: NormalizedOffer[] = [];
   const rejected: RejectedItem[] = [];
   const warnings: string[] = [];
   const seen = new Set<string>();
-  const entries = new Map<string, MemoEntry>();
-  let bytes = 0;
+  const entries = memo.entries;
+  const generation = ++memo.generation;
+  let bytes = memo.bytes;
+  let kept = 0;
   let rejectedCount = 0;
   let duplicates = 0;
   let warningCount = 0;
 
   for (let index = 0; index < items.length; index++) {
-    const raw = raws[index]!;
     let entry = hits[index];
     if (entry === undefined) {
-      entry = { ...itemOutcome(items[index]!, codes, context.cities), eref11: marks[index]! };
+      const raw = raws[index]!;
+      entry = entries.get(raw);
+      if (entry === undefined) {
+        const outcome = itemOutcome(items[index]!, codes, context.cities);
+        entry = { ...outcome, eref11: marks[index]!, bytes: entryBytes(raw, outcome), seen: generation };
+        entries.set(detached(raw), entry);
+        bytes += entry.bytes;
+        kept++;
+      }
     }
-    if (!entries.has(raw)) {
-      entries.set(raw, entry);
-      bytes += entryBytes(raw, entry);
+    if (entry.seen !== generation) {
+      entry.seen = generation;
+      kept++;
     }
     if (entry.warnings !== null) {
       for (const message of entry.warnings) {
@@ -226,6 +249,14 @@ export function normalizeWithMemo(
     }
     if (offers.length + duplicates > maxOffers) break;
   }
+  // Items the feed no longer has (or that came after the cap) go.
+  if (kept !== entries.size) {
+    for (const [raw, entry] of entries) {
+      if (entry.seen === generation) continue;
+      entries.delete(raw);
+      bytes -= entry.bytes;
+    }
+  }
   if (warningCount > warnings.length) warnings.push(`… and ${warningCount - warnings.length} more warnings`);
   return {
     offers,
@@ -234,7 +265,6 @@ export function normalizeWithMemo(
     duplicates,
     warnings,
     overflow: offers.length + duplicates > maxOffers,
-    entries,
     bytes,
   };
 }

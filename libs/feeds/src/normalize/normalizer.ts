@@ -268,7 +268,7 @@ function reserveOf(
  * flag elements. Numeric-only tokens (`<param>0</param>`) are not flags; control characters go.
  */
 function flagsOf(param: string | undefined, elements: readonly string[] | undefined, floating: boolean): string[] {
-  if ((param === undefined || param === '') && elements === undefined && !floating) return [];
+  if ((param === undefined || param === '') && elements === undefined && !floating) return NO_FLAGS;
   const flags = new Set<string>(elements);
   if (floating) flags.add('floating');
   if (param !== undefined) {
@@ -279,6 +279,9 @@ function flagsOf(param: string | undefined, elements: readonly string[] | undefi
   }
   return [...flags];
 }
+
+/** The flags of an offer without flags (most of them): shared, frozen (see NO_FEES). */
+const NO_FLAGS = Object.freeze([]) as unknown as string[];
 
 const FALSE = /^(false|0|no|off)$/i;
 

@@ -126,13 +126,16 @@ function readWithMemo(
     return { read: 'kind' in picked ? picked : readAs(picked.format, picked.body), normalized: null };
   }
   let scan = scanXmlFeed(picked.body, memo.lookupFor(context, options.format));
-  if (scan !== null && memo.isOtherDialect(scan.dialect)) scan = scanXmlFeed<MemoEntry>(picked.body, () => undefined);
+  if (scan !== null && memo.isOtherDialect(scan.dialect)) {
+    memo.clear();
+    scan = scanXmlFeed<MemoEntry>(picked.body, () => undefined);
+  }
   if (scan === null) {
     memo.clear();
     return { read: XML_READER.readFully(picked.body), normalized: null };
   }
-  const normalized = normalizeWithMemo(scan.items, scan.raws!, scan.eref11!, scan.hits!, context, MAX_FEED_ITEMS);
-  memo.replace(normalized.entries, normalized.bytes, context, options.format, scan.dialect);
+  const normalized = normalizeWithMemo(scan.items, scan.raws!, scan.eref11!, scan.hits!, context, memo, MAX_FEED_ITEMS);
+  memo.commit(context, options.format, scan.dialect, normalized.bytes);
   // Only the count of items is read from here on: an item the memo knew is not there (null).
   const items = scan.items as RawFeedItem[];
   return { read: { kind: 'items', format: 'xml', dialect: scan.dialect, items, warnings: [] }, normalized };

@@ -10,7 +10,7 @@ import {
   newFeedRun,
   SnapshotChange,
 } from '@app/database';
-import { checkFeed, FeedReport, maintenanceInErrorAnswer, maintenanceReport } from '@app/feeds';
+import { checkFeed, FeedReport, maintenanceInErrorAnswer, maintenanceReport, NormalizationMemo } from '@app/feeds';
 import type { PollTrigger } from '@app/queue';
 import { SnapshotChanges } from '@app/messaging';
 import { SafeHttpClient, FetchError } from '@app/http-client';
@@ -40,6 +40,8 @@ export class FeedPollService {
   private readonly gate: ProcessingGate;
   private readonly integrity: IntegrityPolicy;
   private readonly recordHistory: boolean;
+  /** Each feed's items from its last poll in this process: a poll normalizes only what changed (issue 21). */
+  private readonly memo = new NormalizationMemo();
 
   constructor(
     private readonly feeds: FeedsRepository,
@@ -158,7 +160,8 @@ export class FeedPollService {
       .run(async (): Promise<CompletedPoll> => {
         this.reportGate();
         const context = (await this.catalogs.at(feed.catalogVersion)).contextFor(feed.exchangerId);
-        const report = checkFeed(body, { format: feed.format, contentType }, context);
+        const memo = this.memo.forFeed(feed.id);
+        const report = checkFeed(body, { format: feed.format, contentType, memo }, context);
         const run = this.run(trigger, started, report.status, { ...seen, ...fromReport(report) });
         if (report.status === 'error') {
           await this.feeds.recordFailure(feed.id, run);
