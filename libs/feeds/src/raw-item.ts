@@ -105,6 +105,9 @@ const ROLE_BY_NAME: ReadonlyMap<string, FieldRole> = new Map<string, FieldRole>(
   ['options', scalar('param')],
 ]);
 
+/** The names `fieldRole` knows, as written in the spec (lower case). */
+export const FIELD_NAMES: readonly string[] = [...ROLE_BY_NAME.keys()];
+
 /** The role of an element or key name, or undefined for names ratewatch ignores (`fromname`, `method`, …). */
 export function fieldRole(name: string): FieldRole | undefined {
   return ROLE_BY_NAME.get(name) ?? ROLE_BY_NAME.get(name.toLowerCase());

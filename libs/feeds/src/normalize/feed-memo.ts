@@ -1,6 +1,6 @@
 import type { FeedFormatSetting, NormalizedOffer } from '@app/domain';
 import type { RawFeedItem } from '../raw-item';
-import type { ScannedItemMemo } from '../readers/xml-fast-scanner';
+import type { ItemLookup, ScannedItemMemo } from '../readers/xml-fast-scanner';
 import { CodeResolver } from './code-resolver';
 import type { NormalizationContext } from './normalization-context';
 import {
@@ -16,8 +16,12 @@ import {
 export interface MemoEntry extends ItemOutcome, ScannedItemMemo {
   /** Its estimated size with its key (entryBytes), counted once when made. */
   readonly bytes: number;
+  /** The item's text (the map's key), detached from the body it came in. */
+  readonly key: string;
   /** The last poll (FeedMemo.generation) whose feed had this item. */
   seen: number;
+  /** Its position in the last poll's feed (FeedMemo.order). */
+  at: number;
 }
 
 export interface MemoLimits {
@@ -125,18 +129,37 @@ export class FeedMemo {
   usedAt = 0;
   /** The poll that last saw each entry (MemoEntry.seen). */
   generation = 0;
+  /** The last poll's items in their order: most items are where they were, compared in place. */
+  order: MemoEntry[] = [];
   private context: NormalizationContext | null = null;
   private format: FeedFormatSetting | null = null;
   private dialect: string | null = null;
 
   constructor(private readonly owner: NormalizationMemo) {}
 
-  /** The entry for an item's exact text, when the memo holds one for this context and format. */
-  lookupFor(context: NormalizationContext, format: FeedFormatSetting): (raw: string) => MemoEntry | undefined {
+  /**
+   * The entry for an item's exact text, when the memo holds one for this context and format. The item
+   * after the last one found is compared in place first (no slice, no hash: a memory compare), then the
+   * map is asked.
+   */
+  lookupFor(context: NormalizationContext, format: FeedFormatSetting): ItemLookup<MemoEntry> {
     if (this.context !== context || this.format !== format) this.clear();
     if (this.entries.size === 0) return NO_ENTRY;
-    const entries = this.entries;
-    return (raw) => entries.get(raw);
+    const { entries, order } = this;
+    let next = 0;
+    return (text, start, end) => {
+      // A substring is a view, not a copy; comparing it with a flat key is a memory compare.
+      const raw = text.substring(start, end);
+      const guess = order[next];
+      if (guess !== undefined && guess.key === raw) {
+        next++;
+        return guess;
+      }
+      const entry = entries.get(raw);
+      // Found elsewhere: the feed goes on from there. Not found: a changed item took this one's place.
+      next = entry === undefined ? next + 1 : entry.at + 1;
+      return entry;
+    };
   }
 
   /** True when the memo's entries were made for a feed of another dialect (they must not be used). */
@@ -160,6 +183,7 @@ export class FeedMemo {
   clear(): void {
     this.owner.resized(-this.bytes);
     this.entries.clear();
+    this.order = [];
     this.bytes = 0;
     this.context = null;
     this.format = null;
@@ -170,15 +194,13 @@ export class FeedMemo {
 const NO_ENTRY = (): MemoEntry | undefined => undefined;
 
 /**
- * A copy of `text` that does not keep the string it was sliced from alive: a memo key must not hold a
- * whole old body in memory for the sake of one item (V8 slices share their parent). The concatenation
- * is flattened into a string of its own, of which the slice is all but the first character.
+ * A flat copy of `text` that does not keep the string it was sliced from alive: a memo key must not
+ * hold a whole old body in memory for the sake of one item (V8 slices share their parent), and a flat
+ * key compares with a slice of the next body as one memory compare. JSON round-trips every string
+ * exactly (lone surrogates included).
  */
 function detached(text: string): string {
-  const copy = ` ${text}`;
-  // Reading a character flattens the concatenation.
-  void copy.charCodeAt(text.length);
-  return copy.slice(1);
+  return JSON.parse(JSON.stringify(text)) as string;
 }
 
 /**
@@ -203,6 +225,7 @@ export function normalizeWithMemo(
   const seen = new Set<string>();
   const entries = memo.entries;
   const generation = ++memo.generation;
+  const order: MemoEntry[] = [];
   let bytes = memo.bytes;
   let kept = 0;
   let rejectedCount = 0;
@@ -216,8 +239,20 @@ export function normalizeWithMemo(
       entry = entries.get(raw);
       if (entry === undefined) {
         const outcome = itemOutcome(items[index]!, codes, context.cities);
-        entry = { ...outcome, eref11: marks[index]!, bytes: entryBytes(raw, outcome), seen: generation };
-        entries.set(detached(raw), entry);
+        const key = detached(raw);
+        // One literal, one object shape for every entry: the replay loop reads them monomorphically.
+        entry = {
+          offers: outcome.offers,
+          keys: outcome.keys,
+          warnings: outcome.warnings,
+          reject: outcome.reject,
+          eref11: marks[index]!,
+          bytes: entryBytes(raw, outcome),
+          key,
+          seen: generation,
+          at: 0,
+        };
+        entries.set(key, entry);
         bytes += entry.bytes;
         kept++;
       }
@@ -226,6 +261,8 @@ export function normalizeWithMemo(
       entry.seen = generation;
       kept++;
     }
+    entry.at = order.length;
+    order.push(entry);
     if (entry.warnings !== null) {
       for (const message of entry.warnings) {
         warningCount++;
@@ -257,6 +294,7 @@ export function normalizeWithMemo(
       bytes -= entry.bytes;
     }
   }
+  memo.order = order;
   if (warningCount > warnings.length) warnings.push(`… and ${warningCount - warnings.length} more warnings`);
   return {
     offers,

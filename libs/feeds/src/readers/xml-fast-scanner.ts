@@ -1,4 +1,4 @@
-import { emptyRawItem, fieldRole, RawFeedItem, setRawField } from '../raw-item';
+import { emptyRawItem, FIELD_NAMES, fieldRole, RawFeedItem, setRawField } from '../raw-item';
 import { MAX_FEED_ITEMS } from './feed-reader';
 
 /** Fields only the newer BestChange spec (EREF 1.1) has (as XmlFeedReader knows them). */
@@ -19,6 +19,12 @@ const SQUOTE = 39;
 /** Thrown inside the scanner when a document is not one it is sure of; caught at its entry. */
 const REFUSED = new Error('refused by the XML fast path');
 
+/**
+ * The memo's entry for the item whose exact text is `text` from `start` to `end` (`<item>` to `</item>`
+ * included), if it has one. Given the positions rather than a slice, a memo can compare in place.
+ */
+export type ItemLookup<H> = (text: string, start: number, end: number) => H | undefined;
+
 /** What a memo knows of an item it holds: whether the item makes the feed EREF 1.1. */
 export interface ScannedItemMemo {
   readonly eref11: boolean;
@@ -31,7 +37,7 @@ export interface ScannedItemMemo {
 export interface XmlScan<H extends ScannedItemMemo> {
   dialect: 'xml' | 'xml-eref-1.1';
   items: (RawFeedItem | null)[];
-  /** Each item's text, `<item>` to `</item>`; only when a lookup was given. */
+  /** Each item's text, `<item>` to `</item>`, when it was read (`''` for a hit); only when a lookup was given. */
   raws: string[] | null;
   /** Each item's EREF 1.1 mark (an attribute, an EREF field, a flag element); only when a lookup was given. */
   eref11: boolean[] | null;
@@ -51,10 +57,7 @@ export interface XmlScan<H extends ScannedItemMemo> {
  * With `lookup`, an item whose exact text the memo knows is not read at all (`hits`): a well-formed item
  * stays well-formed wherever it sits among `<rates>`' children.
  */
-export function scanXmlFeed<H extends ScannedItemMemo>(
-  text: string,
-  lookup?: (raw: string) => H | undefined,
-): XmlScan<H> | null {
+export function scanXmlFeed<H extends ScannedItemMemo>(text: string, lookup?: ItemLookup<H>): XmlScan<H> | null {
   try {
     return new Scanner(text).scan(lookup);
   } catch (error) {
@@ -72,7 +75,7 @@ class Scanner {
     this.len = t.length;
   }
 
-  scan<H extends ScannedItemMemo>(lookup: ((raw: string) => H | undefined) | undefined): XmlScan<H> {
+  scan<H extends ScannedItemMemo>(lookup: ItemLookup<H> | undefined): XmlScan<H> {
     const t = this.t;
     if (t.startsWith('<?xml')) {
       const end = t.indexOf('?>', 5);
@@ -105,17 +108,17 @@ class Scanner {
           const close = t.indexOf('</item>', start + 6);
           if (close === -1) throw REFUSED;
           const end = close + 7;
-          const raw = t.slice(start, end);
-          const hit = lookup(raw);
-          raws!.push(raw);
+          const hit = lookup(t, start, end);
           hits!.push(hit);
           if (hit !== undefined) {
+            raws!.push('');
             items.push(null);
             marks!.push(hit.eref11);
             if (hit.eref11) eref11 = true;
             this.p = end;
             continue;
           }
+          raws!.push(t.slice(start, end));
           this.p = start + 6;
           const mark = this.item(items);
           if (this.p !== end) throw REFUSED;
@@ -155,7 +158,7 @@ class Scanner {
       }
       const nameEnd = nameEndAt(t, p);
       if (nameEnd === p) throw REFUSED;
-      const name = t.slice(p, nameEnd);
+      const name = knownName(t, p, nameEnd) ?? t.slice(p, nameEnd);
       this.p = nameEnd;
       const attributes = this.attributes(false);
       let value: string;
@@ -235,6 +238,17 @@ class Scanner {
     }
     this.p = p;
   }
+}
+
+/** Field names by length: a name the scanner meets is compared in place, not sliced (7 strings an item less). */
+const NAMES_BY_LENGTH: string[][] = [];
+for (const name of FIELD_NAMES) (NAMES_BY_LENGTH[name.length] ??= []).push(name);
+
+function knownName(t: string, p: number, end: number): string | undefined {
+  const candidates = NAMES_BY_LENGTH[end - p];
+  if (candidates === undefined) return undefined;
+  for (const name of candidates) if (t.startsWith(name, p)) return name;
+  return undefined;
 }
 
 /** The end of an ASCII XML name starting at `p` (`[A-Za-z_][A-Za-z0-9_.-]*`); `p` when there is none. */
