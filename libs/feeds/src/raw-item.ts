@@ -47,8 +47,11 @@ export interface RawFeedItem {
   defect?: string;
 }
 
+/** No limits: shared and frozen; setRawField gives an item its own list when it has a limit. */
+const NO_LIMITS = Object.freeze([]) as unknown as string[];
+
 export function emptyRawItem(): RawFeedItem {
-  return { minamount: [], maxamount: [] };
+  return { minamount: NO_LIMITS, maxamount: NO_LIMITS };
 }
 
 type ScalarField =
@@ -140,9 +143,12 @@ export function setRawField(
       if (item[role.field] === undefined) item[role.field] = value;
       else item.defect ??= `the field ${role.field} appears twice`;
       return;
-    case 'limit':
-      item[role.field].push(value);
+    case 'limit': {
+      const list = item[role.field];
+      if (list.length === 0) item[role.field] = [value];
+      else list.push(value);
       return;
+    }
     case 'fee': {
       const component: RawFee =
         attributes?.type === undefined ? { text: value } : { text: value, type: attributes.type };

@@ -1,5 +1,6 @@
 import { canonicalDecimal, decimalBoundsProblem, Fee, isNegativeCanonical } from '@app/domain';
 import type { RawFee } from '../raw-item';
+import { isCanonicalDecimal } from './decimal-scan';
 
 export type { Fee };
 
@@ -25,6 +26,8 @@ const EXPONENT = /^e[+-]?\d+$/i;
 
 /** `0.002 BTC` → 0.002 and BTC; `25 000` → 25000 and no unit. Null when there is no readable number. */
 export function parseQuantity(raw: string): Quantity | null {
+  // Most limits are already plain canonical digits: no trim, no regex, no new string.
+  if (isCanonicalDecimal(raw)) return { value: raw, unit: null };
   const text = raw.trim();
   if (text === '') return null;
   // Only a text with a letter can carry a unit: bare numbers (most values) skip the unit regex.

@@ -17,6 +17,7 @@ import { withoutControlCharacters } from '../control-characters';
 import type { RawFeedItem, RawFloating } from '../raw-item';
 import { checkBounds, ItemRejection, parseFees, parseQuantity, Quantity, shown, splitComponents } from './amounts';
 import { CodeResolver } from './code-resolver';
+import { fastCanonical } from './decimal-scan';
 import type { CatalogEntry, NormalizationContext } from './normalization-context';
 
 /** A rejected item: its 0-based position in the feed and why. */
@@ -143,14 +144,14 @@ function normalizeItem(
   if (rateProblem !== null)
     throw new ItemRejection(`the rate ${amountOut}/${amountIn} is out of range: ${rateProblem}`);
 
-  const limits = new Limits();
-  const sideOf = (unit: string) => unitSide(unit, from, to, codes);
-  for (const raw of item.minamount) limits.add('min', raw, from, to, sideOf, warn);
-  for (const raw of item.maxamount) limits.add('max', raw, from, to, sideOf, warn);
-  limits.addSided('from', 'min', item.frommin, from, to, sideOf, warn);
-  limits.addSided('from', 'max', item.frommax, from, to, sideOf, warn);
-  limits.addSided('to', 'min', item.tomin, from, to, sideOf, warn);
-  limits.addSided('to', 'max', item.tomax, from, to, sideOf, warn);
+  // No closures per item (this is the hot loop): the limits know the sides and how to name them.
+  const limits = new Limits(from, to, codes, warn);
+  for (const raw of item.minamount) limits.add('min', raw);
+  for (const raw of item.maxamount) limits.add('max', raw);
+  limits.addSided('from', 'min', item.frommin);
+  limits.addSided('from', 'max', item.frommax);
+  limits.addSided('to', 'min', item.tomin);
+  limits.addSided('to', 'max', item.tomax);
 
   const reserve = reserveOf(item.amount, from, to, codes, warn);
   const fromFee = parseFees(item.fromfee, 'fromfee', from.code, warn);
@@ -159,10 +160,10 @@ function normalizeItem(
   const floating = item.floating === undefined ? null : floatingOf(item.floating, warn);
   const flags = flagsOf(item.param, item.flags, floating !== null);
   const delayMinutes = item.delay === undefined ? null : minutesOf(item.delay, 'delay', warn);
-  const offer = (city: string | null): NormalizedOffer => ({
+  const offer: NormalizedOffer = {
     from: from.code,
     to: to.code,
-    city,
+    city: null,
     in: amountIn,
     out: amountOut,
     rate,
@@ -177,14 +178,14 @@ function normalizeItem(
     flags,
     floating,
     delayMinutes,
-  });
+  };
 
   const cities = item.city === undefined ? NO_CITIES : citiesOf(item.city, cityDirectory, warn);
   if (cities.length === 0) {
     if (from.kind === 'cash' || to.kind === 'cash') warn(`${from.code}→${to.code} is a cash direction without a city`);
-    return [offer(null)];
+    return [offer];
   }
-  return cities.map(offer);
+  return cities.map((city) => ({ ...offer, city }));
 }
 
 const NO_CITIES: readonly string[] = [];
@@ -221,7 +222,7 @@ function sideAmount(
   to: CatalogEntry,
   codes: CodeResolver,
 ): string {
-  let value = raw === undefined ? null : canonicalDecimal(raw);
+  let value = raw === undefined ? null : fastCanonical(raw);
   if (value === null && raw !== undefined) {
     const quantity = parseQuantity(raw);
     if (quantity?.unit != null) {
@@ -249,7 +250,7 @@ function reserveOf(
   warn: (message: string) => void,
 ): string | null {
   if (raw === undefined || raw === '') return null;
-  const bare = canonicalDecimal(raw);
+  const bare = fastCanonical(raw);
   const quantity = bare === null ? parseQuantity(raw) : { value: bare, unit: null };
   if (quantity === null) {
     if (raw.trim() !== '') warn(`unreadable reserve ${shown(raw)}`);
@@ -347,19 +348,20 @@ class Limits {
   toMin: string | null = null;
   toMax: string | null = null;
 
-  add(
-    kind: 'min' | 'max',
-    raw: string,
-    from: CatalogEntry,
-    to: CatalogEntry,
-    sideOf: (unit: string) => 'from' | 'to' | null,
-    warn: (message: string) => void,
-  ): void {
+  constructor(
+    private readonly from: CatalogEntry,
+    private readonly to: CatalogEntry,
+    private readonly codes: CodeResolver,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  add(kind: 'min' | 'max', raw: string): void {
+    const { from, to, warn } = this;
     const quantity = this.read(raw, kind, warn);
     if (!quantity) return;
     let side: 'from' | 'to' = 'from';
     if (quantity.unit !== null) {
-      const named = sideOf(quantity.unit);
+      const named = unitSide(quantity.unit, from, to, this.codes);
       if (named === null)
         warn(
           `${kind} amount unit ${quantity.unit} names neither ${from.code} nor ${to.code}; taken as a ${from.code} limit`,
@@ -373,19 +375,12 @@ class Limits {
    * An EREF 1.1 limit (`frommin`, `tomax`, …) belongs to its field's side; a unit after it that names
    * the other side moves it there (`<frommin>0.01 BTC</frommin>` on SBERRUB→BTC limits what is received).
    */
-  addSided(
-    side: 'from' | 'to',
-    kind: 'min' | 'max',
-    raw: string | undefined,
-    from: CatalogEntry,
-    to: CatalogEntry,
-    sideOf: (unit: string) => 'from' | 'to' | null,
-    warn: (message: string) => void,
-  ): void {
+  addSided(side: 'from' | 'to', kind: 'min' | 'max', raw: string | undefined): void {
     if (raw === undefined) return;
+    const { from, to, warn } = this;
     const quantity = this.read(raw, kind, warn);
     if (!quantity) return;
-    const named = quantity.unit === null ? side : sideOf(quantity.unit);
+    const named = quantity.unit === null ? side : unitSide(quantity.unit, from, to, this.codes);
     if (named === null)
       warn(
         `${side}${kind} unit ${quantity.unit} names neither ${from.code} nor ${to.code}; taken as a ${side === 'from' ? from.code : to.code} limit`,
