@@ -50,8 +50,33 @@ export interface RawFeedItem {
 /** No limits: shared and frozen; setRawField gives an item its own list when it has a limit. */
 const NO_LIMITS = Object.freeze([]) as unknown as string[];
 
+/**
+ * Every field present from the start (undefined until read): all items share one object shape, so
+ * setting a field never changes it — readers set fields by name, in the hot loop.
+ */
 export function emptyRawItem(): RawFeedItem {
-  return { minamount: NO_LIMITS, maxamount: NO_LIMITS };
+  return {
+    from: undefined,
+    to: undefined,
+    in: undefined,
+    out: undefined,
+    amount: undefined,
+    minamount: NO_LIMITS,
+    maxamount: NO_LIMITS,
+    frommin: undefined,
+    frommax: undefined,
+    tomin: undefined,
+    tomax: undefined,
+    fromfee: undefined,
+    tofee: undefined,
+    minfee: undefined,
+    param: undefined,
+    flags: undefined,
+    floating: undefined,
+    delay: undefined,
+    city: undefined,
+    defect: undefined,
+  };
 }
 
 type ScalarField =
