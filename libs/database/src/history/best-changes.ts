@@ -64,44 +64,52 @@ export async function recordBestChanges(
   });
   const at = options.at ?? null;
   if (!options.writer) return { changes: await recordPairs(client, froms, tos, at, named) };
-  const { rows } = await client.query<{ changes: number; froms: string[] | null; tos: string[] | null }>({
-    name: statementName('ratewatch_history_writer', pairs.length),
-    text: WRITER_SQL,
-    values: [froms, tos, at, options.writer.exchangerId],
-  });
-  const row = rows[0];
-  let changes = row?.changes ?? 0;
-  // Only a holder that lowered or withdrew its rate (or a scope history has no row for yet) needs the next best.
-  if (row?.froms?.length)
-    changes += await recordRedo(client, row.froms, row.tos ?? [], at, options.writer.exchangerId, named);
-  return { changes };
+  const writer = options.writer;
+  // A large write's statements over its own offers, planned by estimates that know nothing of the rows it has
+  // just written (statistics are of the market before it), chose nested loops over tens of thousands of rows
+  // (a 40,000-direction first snapshot: minutes); hash joins are linear — only for those statements.
+  return withoutNestedLoops(client, !named, async () => {
+    const { rows } = await client.query<{ changes: number; froms: string[] | null; tos: string[] | null }>({
+      name: statementName('ratewatch_history_writer', pairs.length),
+      text: WRITER_SQL,
+      values: [froms, tos, at, writer.exchangerId],
+    });
+    const row = rows[0];
+    // Only a holder that lowered or withdrew its rate (or a scope history has no row for yet) needs the next
+    // best: where no other exchanger has an offer (a large feed's first snapshot: directions nobody else
+    // publishes), the writer's own shown offers are every shown offer, so they decide alone (OWN_PAIRS_SQL,
+    // without reading the market).
+    if (!row?.froms?.length) return { changes: row?.changes ?? 0, rest: null };
+    const own = await client.query<{ changes: number; froms: string[] | null; tos: string[] | null }>({
+      name: named ? 'ratewatch_history_own' : undefined,
+      text: OWN_PAIRS_SQL,
+      values: [row.froms, row.tos ?? [], at, writer.exchangerId],
+    });
+    const rest = own.rows[0]?.froms?.length ? { froms: own.rows[0].froms, tos: own.rows[0].tos ?? [] } : null;
+    return { changes: (row.changes ?? 0) + (own.rows[0]?.changes ?? 0), rest };
+  }).then(async ({ changes, rest }) => ({
+    // The rest over every shown offer, by the market's indexes (nested loops again).
+    changes: changes + (rest ? await recordPairs(client, rest.froms, rest.tos, at, named) : 0),
+  }));
 }
 
 /**
- * The pairs WRITER_SQL left to compute, in chunks of PAIRS_PER_STATEMENT: where no other exchanger has an
- * offer (a large feed's first snapshot: directions nobody else publishes), the writer's own shown offers are
- * every shown offer, so they decide alone (OWN_PAIRS_SQL, without reading the market); the rest over every
- * shown offer (EVERY_PAIR_SQL).
+ * Runs `work` with enable_nestloop off when `off`, then as it was — and JIT off meanwhile: a nested loop the
+ * plan cannot avoid then costs like ten billion rows, which made PostgreSQL spend 1.7 s compiling the first
+ * snapshot's statement for 0.7 s of work.
  */
-async function recordRedo(
-  client: PoolClient,
-  froms: string[],
-  tos: string[],
-  at: Date | null,
-  exchangerId: number,
-  named: boolean,
-): Promise<number> {
-  let changes = 0;
-  for (let i = 0; i < froms.length; i += PAIRS_PER_STATEMENT) {
-    const { rows } = await client.query<{ changes: number; froms: string[] | null; tos: string[] | null }>({
-      name: named ? 'ratewatch_history_own' : undefined,
-      text: OWN_PAIRS_SQL,
-      values: [froms.slice(i, i + PAIRS_PER_STATEMENT), tos.slice(i, i + PAIRS_PER_STATEMENT), at, exchangerId],
-    });
-    changes += rows[0]?.changes ?? 0;
-    if (rows[0]?.froms?.length) changes += await recordPairs(client, rows[0].froms, rows[0].tos ?? [], at, named);
-  }
-  return changes;
+async function withoutNestedLoops<T>(client: PoolClient, off: boolean, work: () => Promise<T>): Promise<T> {
+  if (!off) return work();
+  const { rows } = await client.query<{ nestloop: string; jit: string }>(
+    `SELECT current_setting('enable_nestloop') AS nestloop, current_setting('jit') AS jit,
+            set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`,
+  );
+  const result = await work();
+  await client.query(`SELECT set_config('enable_nestloop', $1, true), set_config('jit', $2, true)`, [
+    rows[0]?.nestloop ?? 'on',
+    rows[0]?.jit ?? 'on',
+  ]);
+  return result;
 }
 
 /** Computes the pairs' bests over every shown offer and records where they differ from history's, in chunks. */

@@ -371,6 +371,58 @@ describe('rate history', () => {
     ]);
   });
 
+  it('records a large first snapshot from its own offers where it alone publishes, over the market elsewhere', async () => {
+    // An offer of a stale feed nobody recorded (inserted as a feed coming back would find it): not shown, but
+    // its direction is not the writer's alone, so it is computed over the market.
+    const stale = await exchanger('stale-other');
+    await dataSource.query(
+      `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, amount_in, amount_out, rate, fp)
+       VALUES ($1, $2, 'BIG0', 'Q1', 1, 5, 5, 1)`,
+      [stale.feedId, stale.exchangerId],
+    );
+    await dataSource.query(`UPDATE feeds SET last_success_at = now() - interval '2 days' WHERE id = $1`, [
+      stale.feedId,
+    ]);
+    const rival = await exchanger('rival');
+    await write(rival, [offerOf({ from: 'BIG0', to: 'Q2', rate: '3' })]);
+    const big = await exchanger('big');
+    // More pairs than one statement's worth (and than a named statement takes).
+    const pairs = 1_500;
+    await write(big, [
+      ...Array.from({ length: pairs }, (_, i) => offerOf({ from: 'BIG0', to: `Q${i}`, rate: `2.${i}` })),
+      offerOf({ from: 'BIG0', to: 'Q0', rate: '2.5', city: 'MSK' }),
+    ]);
+    /**
+     * Per scope of BIG0 → *: history's best and holder against the shown offers, and where the writer holds it
+     * the offers counted at its change point (elsewhere the count is the one of the last change there).
+     */
+    const drift = await dataSource.query<unknown[]>(
+      `WITH shown AS (${shownOffersSql(`o.from_code = 'BIG0'`)}),
+       truth AS (
+         SELECT to_code, scope AS city, max(rate) AS rate, (array_agg(exchanger_id ORDER BY rate DESC, exchanger_id))[1] AS holder, count(*)::int AS offers
+         FROM shown, LATERAL (VALUES (''), (NULLIF(city, ''))) v(scope) WHERE scope IS NOT NULL GROUP BY to_code, scope
+       ),
+       recorded AS (
+         SELECT d.to_code, d.city, d.rate, d.holder, (SELECT c.offers FROM history_changes c WHERE c.direction_id = d.id ORDER BY c.at DESC LIMIT 1) AS offers
+         FROM history_directions d WHERE d.from_code = 'BIG0'
+       )
+       SELECT t.to_code, r.to_code AS recorded, t.city, t.rate::text AS "shownRate", r.rate::text AS "recordedRate", t.holder, r.holder AS "recordedHolder", t.offers, r.offers AS "recordedOffers"
+       FROM truth t FULL JOIN recorded r USING (to_code, city)
+       WHERE t.rate IS DISTINCT FROM r.rate OR t.holder IS DISTINCT FROM r.holder OR (t.holder = $1 AND t.offers IS DISTINCT FROM r.offers)`,
+      [big.exchangerId],
+    );
+    expect(drift).toEqual([]);
+    expect(await changesOf('BIG0', 'Q1')).toEqual([{ rate: '2.1', previous: null, offers: 1 }]);
+    expect(await changesOf('BIG0', 'Q2')).toEqual([{ rate: '3', previous: null, offers: 1 }]);
+    expect(await changesOf('BIG0', 'Q0')).toEqual([{ rate: '2.5', previous: null, offers: 2 }]);
+    expect(await changesOf('BIG0', 'Q0', 'MSK')).toEqual([{ rate: '2.5', previous: null, offers: 1 }]);
+    const [{ n }] = (await dataSource.query<Array<{ n: number }>>(
+      `SELECT count(*)::int AS n FROM history_directions WHERE from_code = 'BIG0' AND holder = $1`,
+      [big.exchangerId],
+    )) as [{ n: number }];
+    expect(n).toBe(pairs - 1 + 1); // every pair but Q2 (the rival's), and Q0 in MSK
+  });
+
   it('prunes each resolution past its own retention (0 keeps for ever), change points after two hours', async () => {
     const a = await exchanger('old');
     await write(a, [offerOf({ from: 'BTC', to: 'LTC', rate: '500' })]);
