@@ -3,19 +3,29 @@
  * BENCH_ALERT_DIRECTIONS (1,000) directions, each direction shown by 5 exchangers, against the targets:
  * 1. a change that crosses 1,000 alerts of one direction is delivered to a local receiver (node:http on
  *    127.0.0.1) within 2 s at p99, from the change's announcement to each receipt: evaluation, the notices
- *    written, the in-process deliverer (standalone mode's; the worker's BullMQ processor calls the same
- *    AlertDeliverer) signing and POSTing them. BENCH_ALERT_ROUNDS (3) rounds, each crossing a fresh 1,000;
+ *    written, then sent — standalone: the in-process deliverer; fleet: the alert-delivery queue (BullMQ on
+ *    the Redis of TEST_REDIS_URL, skipped when it does not answer) and a BullMQ worker of the worker's
+ *    concurrency calling what AlertDeliveryProcessor calls. BENCH_ALERT_ROUNDS (3) rounds a mode, each
+ *    crossing a fresh 1,000;
  * 2. a change that crosses none costs ≤ 1 ms: the evaluation of a changed direction with 100 alerts none of
  *    which the market reached, and of a direction with no alert at all; against a bare indexed SELECT of
  *    the alerts table through the same pool (the cheapest query that could tell "any alert here?").
- * Medians of BENCH_RUNS (200). Needs the PostgreSQL of TEST_POSTGRES_URL (127.0.0.1:5432).
- */
+ * Medians of BENCH_RUNS (200). Needs the PostgreSQL of TEST_POSTGRES_URL (127.0.0.1:5432). */
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { Queue, Worker } from 'bullmq';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { AlertDeliverer, AlertEvaluator, AlertsMetrics, InProcessAlertDeliveryQueue, WebhookPoster } from '@app/alerts';
-import { loadConfig } from '@app/config';
+import {
+  AlertDeliverer,
+  AlertEvaluator,
+  AlertsMetrics,
+  BullAlertDeliveryQueue,
+  InProcessAlertDeliveryQueue,
+  WebhookPoster,
+} from '@app/alerts';
+import { AppConfig, loadConfig } from '@app/config';
 import {
   ALERT_CANDIDATES_SQL,
   AlertDeliveriesRepository,
@@ -25,6 +35,8 @@ import {
 } from '@app/database';
 import { hashAlertToken } from '@app/domain';
 import { SnapshotChanges } from '@app/messaging';
+import { AlertDeliveryJob, bullConnection, QUEUES } from '@app/queue';
+import { ALERT_DELIVERY_CONCURRENCY, ALERT_DELIVERY_JOBS } from '../../apps/worker/src/alert-delivery.processor';
 import { BenchRow, medianMs, printTable, writeResults } from './bench-kit';
 import { directionPool, PoolDirection } from './rate-guard-market';
 import { createScratchDatabase } from './scratch-database';
@@ -34,6 +46,7 @@ const DIRECTIONS = Number(process.env.BENCH_ALERT_DIRECTIONS ?? 1_000);
 const CROSSING = Number(process.env.BENCH_ALERT_CROSSING ?? 1_000);
 const ROUNDS = Number(process.env.BENCH_ALERT_ROUNDS ?? 3);
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const EXCHANGERS = 5;
 
 async function main(): Promise<void> {
@@ -57,9 +70,9 @@ async function main(): Promise<void> {
     const pool = directionPool(DIRECTIONS + 1);
     const quietDirection = pool[DIRECTIONS]!; // shown, no alert at all
     await seedMarket(dataSource, pool);
-    // The crossing direction holds ROUNDS × CROSSING alerts `above` its best; the others share the rest.
+    // The crossing direction holds 2 × ROUNDS × CROSSING alerts `above` its best; the others share the rest.
     const target = pool[0]!;
-    await seedAlerts(dataSource, pool.slice(1, DIRECTIONS), hook, ALERTS - ROUNDS * CROSSING);
+    await seedAlerts(dataSource, pool.slice(1, DIRECTIONS), hook, ALERTS - 2 * ROUNDS * CROSSING);
     await seedCrossing(dataSource, target, hook);
     await dataSource.query('VACUUM ANALYZE');
     const [{ n: active }] = await dataSource.query<[{ n: number }]>(
@@ -79,23 +92,27 @@ async function main(): Promise<void> {
     const evaluator = new AlertEvaluator(changes, alerts, queue, metrics);
     evaluator.onModuleInit();
 
-    // 1. Crossings delivered.
-    const latencies: number[] = [];
-    let fired = 0;
-    for (let round = 1; round <= ROUNDS; round++) {
-      receipts.length = 0;
-      await setRate(dataSource, target, bestAfterRound(target, round));
-      const at = performance.now();
-      changes.publish({ directions: [[target.from, target.to]] });
-      const deadline = Date.now() + 30_000;
-      while (receipts.length < CROSSING && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-      if (receipts.length < CROSSING) throw new Error(`round ${round}: ${receipts.length} of ${CROSSING} received`);
-      fired += receipts.length;
-      for (const t of receipts) latencies.push(t - at);
-      await evaluator.idle();
-    }
-    latencies.sort((a, b) => a - b);
-    const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]!;
+    // 1. Crossings delivered: standalone (in-process deliverer), then fleet (BullMQ on the real Redis).
+    const crossings = async (publish: SnapshotChanges, idle: () => Promise<void>, first: number) => {
+      const latencies: number[] = [];
+      for (let round = first; round < first + ROUNDS; round++) {
+        receipts.length = 0;
+        await setRate(dataSource, target, bestAfterRound(target, round));
+        const at = performance.now();
+        publish.publish({ directions: [[target.from, target.to]] });
+        const deadline = Date.now() + 30_000;
+        while (receipts.length < CROSSING && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+        if (receipts.length < CROSSING) throw new Error(`round ${round}: ${receipts.length} of ${CROSSING} received`);
+        for (const t of receipts) latencies.push(t - at);
+        await idle();
+      }
+      return latencies.sort((a, b) => a - b);
+    };
+    const standalone = await crossings(changes, () => evaluator.idle(), 1);
+    await evaluator.onModuleDestroy();
+    const fleet = await fleetCrossings(config, alerts, deliverer, metrics, (publish, idle) =>
+      crossings(publish, idle, ROUNDS + 1),
+    );
 
     // 2. Changes that cross nothing: small moves of a direction with 100 alerts, none reached.
     const ordinary = pool[1]!;
@@ -145,18 +162,8 @@ async function main(): Promise<void> {
     if (stray[0]!.n !== 0) throw new Error('a change that crosses nothing fired a notice');
 
     const rows: BenchRow[] = [
-      row(`crossing ${CROSSING}: change → first receipt`, latencies[0]!, 'ms', 'same-run p99', pct(99), '', null),
-      row(`crossing ${CROSSING}: change → receipt p50`, pct(50), 'ms', 'same-run p99', pct(99), '', null),
-      row(`crossing ${CROSSING}: change → receipt p99`, pct(99), 'ms', 'target', 2000, '≤ 2,000 ms', pct(99) <= 2000),
-      row(
-        `crossing ${CROSSING}: change → receipt max`,
-        latencies[latencies.length - 1]!,
-        'ms',
-        'target',
-        2000,
-        '',
-        null,
-      ),
+      ...crossingRows('standalone', standalone),
+      ...(fleet ? crossingRows('fleet', fleet) : []),
       row(
         'no crossing (100 alerts there): evaluation',
         quiet,
@@ -168,7 +175,8 @@ async function main(): Promise<void> {
       ),
       row('no alert there: evaluation', none, 'ms', 'bare indexed SELECT', baseline, '≤ 1 ms', none <= 1),
     ];
-    printTable(`bench:alerts — ${active} active alerts, ${fired} notices delivered in ${ROUNDS} rounds`, rows);
+    const fired = standalone.length + (fleet?.length ?? 0);
+    printTable(`bench:alerts — ${active} active alerts, ${fired} notices delivered in ${ROUNDS} rounds a mode`, rows);
     writeResults('alerts', { alerts: active, directions: DIRECTIONS, crossing: CROSSING, rounds: ROUNDS, rows });
     await evaluator.onModuleDestroy();
     await alerts.close();
@@ -179,6 +187,74 @@ async function main(): Promise<void> {
     receiver.close();
     if (dataSource.isInitialized) await dataSource.destroy();
     await db.drop();
+  }
+}
+
+/** The figures of one mode's crossings: first receipt, p50, p99 (the target) and max, from the change. */
+function crossingRows(mode: string, latencies: number[]): BenchRow[] {
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]!;
+  const p99 = pct(99);
+  const name = (what: string) => `${mode}: crossing ${CROSSING}, change → ${what}`;
+  return [
+    row(name('first receipt'), latencies[0]!, 'ms', 'same-run p99', p99, '', null),
+    row(name('receipt p50'), pct(50), 'ms', 'same-run p99', p99, '', null),
+    row(name('receipt p99'), p99, 'ms', 'target', 2000, '≤ 2,000 ms', p99 <= 2000),
+    row(name('receipt max'), latencies[latencies.length - 1]!, 'ms', 'target', 2000, '', null),
+  ];
+}
+
+/**
+ * The fleet's path: the evaluator hands notices to the alert-delivery queue (BullMQ on the real Redis, a
+ * prefix of its own) and a BullMQ worker with the worker's concurrency sends them (AlertDeliveryProcessor's
+ * call). Null when Redis does not answer (the figures are then the standalone ones only).
+ */
+async function fleetCrossings(
+  config: AppConfig,
+  alerts: AlertsRepository,
+  deliverer: AlertDeliverer,
+  metrics: AlertsMetrics,
+  measure: (publish: SnapshotChanges, idle: () => Promise<void>) => Promise<number[]>,
+): Promise<number[] | null> {
+  const connection = bullConnection(REDIS_URL, 'ratewatch-bench');
+  const prefix = `rwbench-${randomBytes(4).toString('hex')}`;
+  const queue = new Queue<AlertDeliveryJob>(QUEUES.alertDelivery, { connection, prefix });
+  try {
+    await withTimeout(queue.waitUntilReady(), 3000);
+  } catch {
+    console.log(`Redis at ${REDIS_URL} does not answer: fleet figures skipped`);
+    await queue.close();
+    return null;
+  }
+  const worker = new Worker<AlertDeliveryJob>(
+    QUEUES.alertDelivery,
+    async (job) => {
+      const { retry } = await deliverer.sendPending(job.data.deliveryIds, ALERT_DELIVERY_CONCURRENCY);
+      if (retry > 0) throw new Error(`${retry} notices to try again`);
+    },
+    { connection, prefix, concurrency: ALERT_DELIVERY_JOBS },
+  );
+  const changes = new SnapshotChanges(config);
+  const evaluator = new AlertEvaluator(changes, alerts, new BullAlertDeliveryQueue(queue as never, config), metrics);
+  evaluator.onModuleInit();
+  try {
+    return await measure(changes, () => evaluator.idle());
+  } finally {
+    await evaluator.onModuleDestroy();
+    await worker.close();
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -251,13 +327,13 @@ async function seedAlerts(dataSource: DataSource, pool: PoolDirection[], hook: s
   );
 }
 
-/** ROUNDS × CROSSING `above` alerts on the crossing direction: round r's are passed by bestAfterRound(r) only. */
+/** 2 × ROUNDS × CROSSING `above` alerts on the crossing direction (a set a mode): round r's are passed by bestAfterRound(r) only. */
 async function seedCrossing(dataSource: DataSource, d: PoolDirection, hook: string): Promise<void> {
   await dataSource.query(
     `INSERT INTO alerts (from_code, to_code, kind, value, metric, armed, hi, webhook_url, token_hash, secret, creator, expires_at)
      SELECT $1, $2, 'above', v, 'rate', true, v, $4, $5, 'rws_bench', 'bench-crossing', now() + interval '30 days'
      FROM (SELECT round($3::numeric * (1 + (r * 10 - 5 + (i % 1000) * 0.004) / 100), 8) AS v
-           FROM generate_series(1, ${ROUNDS}) r, generate_series(0, ${CROSSING} - 1) i) s`,
+           FROM generate_series(1, ${2 * ROUNDS}) r, generate_series(0, ${CROSSING} - 1) i) s`,
     [d.from, d.to, d.rate, hook, hashAlertToken('bench')],
   );
 }

@@ -31,6 +31,14 @@ export class AlertDeliverer {
     return this.send(notice, attempt);
   }
 
+  /**
+   * Tries the notices of `ids` still pending (a delivery job's), each at its own next attempt; answers how many
+   * are to be tried again (the job then fails, and BullMQ tries it again after its back-off).
+   */
+  async sendPending(ids: readonly string[], concurrency: number): Promise<{ retry: number }> {
+    return this.sendAll(await this.deliveries.forAttemptMany(ids), concurrency);
+  }
+
   /** Tries a notice already read (the in-process deliverer claims them with what sending needs). */
   async send(notice: DeliveryToAttempt, attempt: number): Promise<AttemptResult> {
     const outcome = await this.post(notice, attempt);
@@ -41,15 +49,19 @@ export class AlertDeliverer {
    * Tries many notices read together, `concurrency` at a time, and records the delivered ones in one
    * statement (the in-process deliverer's path: a crossing of a thousand alerts is a thousand notices at once).
    */
-  async sendAll(notices: readonly DeliveryToAttempt[], concurrency: number): Promise<void> {
+  async sendAll(notices: readonly DeliveryToAttempt[], concurrency: number): Promise<{ retry: number }> {
     const delivered: Array<{ id: string; httpStatus: number }> = [];
+    let retry = 0;
     let next = 0;
     const lane = async () => {
       while (next < notices.length) {
         const notice = notices[next++]!;
         const outcome = await this.post(notice, notice.attempts + 1);
         if (outcome.kind === 'delivered') delivered.push({ id: notice.id, httpStatus: outcome.httpStatus });
-        else await this.settle(notice, outcome);
+        else {
+          if (outcome.kind === 'retry') retry++;
+          await this.settle(notice, outcome);
+        }
       }
     };
     try {
@@ -59,6 +71,7 @@ export class AlertDeliverer {
       await this.deliveries.recordDelivered(delivered);
       this.metrics.deliveries.inc({ outcome: 'delivered' }, delivered.length);
     }
+    return { retry };
   }
 
   /** One POST of a notice, or why it is not sent; nothing recorded yet. */

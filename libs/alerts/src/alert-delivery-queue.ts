@@ -1,10 +1,17 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Queue } from 'bullmq';
+import { JobsOptions, Queue } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AlertDeliveriesRepository } from '@app/database';
 import { withinDeadline } from '@app/messaging';
-import { AlertDeliveryJob, alertDeliveryJobId, alertDeliveryJobOptions, JOBS, QUEUES } from '@app/queue';
+import {
+  ALERT_DELIVERY_BATCH,
+  AlertDeliveryJob,
+  alertDeliveryJobId,
+  alertDeliveryJobOptions,
+  JOBS,
+  QUEUES,
+} from '@app/queue';
 import { AlertDeliverer } from './alert-deliverer.service';
 
 /**
@@ -20,7 +27,7 @@ export abstract class AlertDeliveryQueue {
 /** How long adding jobs may take before the notices are left to the next housekeeping pass. */
 const ADD_WAIT_MS = 3000;
 
-/** Fleet mode: one BullMQ job per notice (its id the notice's: queued twice, sent once), retried with back-off. */
+/** Fleet mode: BullMQ jobs of up to ALERT_DELIVERY_BATCH notices, retried with back-off while one is to be retried. */
 @Injectable()
 export class BullAlertDeliveryQueue extends AlertDeliveryQueue {
   private readonly logger = new Logger(BullAlertDeliveryQueue.name);
@@ -35,11 +42,15 @@ export class BullAlertDeliveryQueue extends AlertDeliveryQueue {
   async enqueue(deliveryIds: readonly string[]): Promise<void> {
     if (deliveryIds.length === 0) return;
     const opts = alertDeliveryJobOptions(this.config.alerts.deliveryAttempts);
-    const jobs = deliveryIds.map((deliveryId) => ({
-      name: JOBS.deliverAlert,
-      data: { deliveryId },
-      opts: { ...opts, jobId: alertDeliveryJobId(deliveryId) },
-    }));
+    const jobs: Array<{ name: string; data: AlertDeliveryJob; opts: JobsOptions }> = [];
+    for (let at = 0; at < deliveryIds.length; at += ALERT_DELIVERY_BATCH) {
+      const batch = deliveryIds.slice(at, at + ALERT_DELIVERY_BATCH);
+      jobs.push({
+        name: JOBS.deliverAlert,
+        data: { deliveryIds: batch },
+        opts: { ...opts, jobId: alertDeliveryJobId(batch) },
+      });
+    }
     try {
       const added = await withinDeadline(this.queue.addBulk(jobs as never), ADD_WAIT_MS);
       if (!added.done) this.logger.warn(`${jobs.length} notices not queued in time; housekeeping re-queues them`);

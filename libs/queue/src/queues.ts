@@ -49,10 +49,17 @@ export interface PartnerSyncJob {
   readonly exchangerId: number;
 }
 
-/** One notice of an alert (a row of alert_deliveries, which holds its body and outcome). */
+/**
+ * Notices of alerts to send (rows of alert_deliveries, which hold their bodies, attempts and outcomes): a
+ * crossing of a thousand alerts is a few jobs of ALERT_DELIVERY_BATCH, not a thousand. Each try of the job
+ * sends the notices still pending; it fails (and BullMQ tries it again, backing off) while one is to be retried.
+ */
 export interface AlertDeliveryJob {
-  readonly deliveryId: string;
+  readonly deliveryIds: readonly string[];
 }
+
+/** Notices a delivery job carries at most. */
+export const ALERT_DELIVERY_BATCH = 50;
 
 /** Housekeeping jobs carry nothing: the database says what to do. */
 export type HousekeepingJob = Readonly<Record<string, never>>;
@@ -91,8 +98,8 @@ export const HOUSEKEEPING_JOB_OPTIONS: DefaultJobOptions = {
 
 /**
  * A notice is tried `attempts` times (ALERT_DELIVERY_ATTEMPTS), waiting 2 s, 4 s, 8 s… between tries; the
- * in-process deliverer of standalone mode follows the same policy. The job id is the notice's (so a notice
- * queued twice is sent once).
+ * in-process deliverer of standalone mode follows the same policy. The job id is its first notice's and count
+ * (the same batch queued twice is sent once; a notice already sent is never sent again: only pending ones are).
  */
 export function alertDeliveryJobOptions(attempts: number): DefaultJobOptions {
   return {
@@ -103,8 +110,9 @@ export function alertDeliveryJobOptions(attempts: number): DefaultJobOptions {
   };
 }
 
-/** The job id of a notice's delivery job. */
-export const alertDeliveryJobId = (deliveryId: string): string => `alert-delivery-${deliveryId}`;
+/** The job id of a batch of notices. */
+export const alertDeliveryJobId = (deliveryIds: readonly string[]): string =>
+  `alert-delivery-${deliveryIds[0]}-${deliveryIds.length}`;
 
 /** The options every job is added with, by job name. */
 export const JOB_OPTIONS: Readonly<Record<JobName, DefaultJobOptions>> = {

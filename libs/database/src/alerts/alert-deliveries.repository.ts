@@ -77,6 +77,17 @@ export class AlertDeliveriesRepository {
     return rows[0] ?? null;
   }
 
+  /** The pending notices among `ids`, with what sending them needs. */
+  async forAttemptMany(ids: readonly string[]): Promise<DeliveryToAttempt[]> {
+    const valid = ids.filter((id) => /^\d{1,18}$/.test(id));
+    if (valid.length === 0) return [];
+    return this.dataSource.query<DeliveryToAttempt[]>(
+      `SELECT ${ATTEMPT_COLUMNS} FROM alert_deliveries d LEFT JOIN alerts a ON a.id = d.alert_id
+       WHERE d.id = ANY($1::bigint[]) AND d.status = 'pending' ORDER BY d.id`,
+      [valid],
+    );
+  }
+
   /**
    * Records an attempt. Delivered: the alert's failures start again from zero. Failed for good: the alert
    * counts one more undelivered notice and is disabled at `disableAfter` in a row (null: an operator's notice).
