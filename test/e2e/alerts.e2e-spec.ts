@@ -4,6 +4,7 @@ import { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertEvaluator, InProcessAlertDeliveryQueue, WebhookPostError, WebhookPoster } from '@app/alerts';
+import { HousekeepingService } from '@app/background';
 import { loadConfig } from '@app/config';
 import { verifyWebhookSignature } from '@app/domain';
 import { FeedPollService } from '@app/ingestion';
@@ -528,5 +529,21 @@ describe('alerts in fleet mode', () => {
     expect(metrics.text).toMatch(/ratewatch_alert_delivery_attempts_total\{outcome="delivered",app="worker"\} 1/);
     const { rows: all } = await client.query(`SELECT id FROM alert_deliveries WHERE alert_id = $1`, [created.body.id]);
     expect(all).toHaveLength(1);
+
+    // A notice the queue lost (pending for long, no job): housekeeping hands it to the queue again.
+    const { rows: lost } = await client.query<{ id: string }>(
+      `INSERT INTO alert_deliveries (alert_id, event, url, body, created_at)
+       VALUES ($1, 'alert.fired', $2, '{"lost":true}', now() - interval '11 minutes') RETURNING id::text AS id`,
+      [created.body.id, `${receiver.base}/fleet`],
+    );
+    expect(await worker.app.get(HousekeepingService).run(JOBS.checkAlerts)).toMatchObject({ requeued: 1 });
+    await waitFor('the lost notice delivered', async () => {
+      const { rows: found } = await client.query<{ status: string }>(
+        `SELECT status FROM alert_deliveries WHERE id = $1`,
+        [lost[0]!.id],
+      );
+      return found[0]?.status === 'delivered';
+    });
+    expect(receiver.at('/fleet').map((n) => n.body)).toContain('{"lost":true}');
   });
 });

@@ -22,6 +22,11 @@ import { AlertDeliverer } from './alert-deliverer.service';
 export abstract class AlertDeliveryQueue {
   /** Asks for these notices to be sent; never throws (a notice not handed over is picked up again later). */
   abstract enqueue(deliveryIds: readonly string[]): Promise<void>;
+
+  /** Hands over again notices pending for long (housekeeping: the queue may have lost them). */
+  requeue(deliveryIds: readonly string[]): Promise<void> {
+    return this.enqueue(deliveryIds);
+  }
 }
 
 /** How long adding jobs may take before the notices are left to the next housekeeping pass. */
@@ -39,7 +44,16 @@ export class BullAlertDeliveryQueue extends AlertDeliveryQueue {
     super();
   }
 
-  async enqueue(deliveryIds: readonly string[]): Promise<void> {
+  enqueue(deliveryIds: readonly string[]): Promise<void> {
+    return this.add(deliveryIds, '');
+  }
+
+  /** Under new job ids: the first jobs of these notices may still be kept as completed, and an id is added once. */
+  override requeue(deliveryIds: readonly string[]): Promise<void> {
+    return this.add(deliveryIds, `-again-${Date.now()}`);
+  }
+
+  private async add(deliveryIds: readonly string[], idSuffix: string): Promise<void> {
     if (deliveryIds.length === 0) return;
     const opts = alertDeliveryJobOptions(this.config.alerts.deliveryAttempts);
     const jobs: Array<{ name: string; data: AlertDeliveryJob; opts: JobsOptions }> = [];
@@ -48,7 +62,7 @@ export class BullAlertDeliveryQueue extends AlertDeliveryQueue {
       jobs.push({
         name: JOBS.deliverAlert,
         data: { deliveryIds: batch },
-        opts: { ...opts, jobId: alertDeliveryJobId(batch) },
+        opts: { ...opts, jobId: alertDeliveryJobId(batch) + idSuffix },
       });
     }
     try {

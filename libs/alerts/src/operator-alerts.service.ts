@@ -48,7 +48,7 @@ export class OperatorAlerts {
       }
     }
     const stale = await this.deliveries.pendingOlderThan(REQUEUE_AFTER_MS, REQUEUE_BATCH);
-    if (stale.length > 0) await this.queue.enqueue(stale);
+    if (stale.length > 0) await this.queue.requeue(stale);
     return { expired, operatorNotices, requeued: stale.length };
   }
 }
