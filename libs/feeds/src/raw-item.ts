@@ -84,7 +84,7 @@ type ScalarField =
 type FeeField = 'fromfee' | 'tofee' | 'minfee';
 
 /** What an element or key name means (case-insensitive; camelCase and the older JSON names included). */
-type FieldRole =
+export type FieldRole =
   | { role: 'scalar'; field: ScalarField }
   | { role: 'limit'; field: 'minamount' | 'maxamount' }
   | { role: 'fee'; field: FeeField }
@@ -162,7 +162,16 @@ export function setRawField(
   attributes?: Readonly<Record<string, string>>,
 ): void {
   const role = fieldRole(name);
-  if (role === undefined) return;
+  if (role !== undefined) setRawFieldOfRole(item, role, value, attributes);
+}
+
+/** `setRawField` for a name whose role the caller already looked up. */
+export function setRawFieldOfRole(
+  item: RawFeedItem,
+  role: FieldRole,
+  value: string,
+  attributes?: Readonly<Record<string, string>>,
+): void {
   switch (role.role) {
     case 'scalar':
       if (item[role.field] === undefined) item[role.field] = value;

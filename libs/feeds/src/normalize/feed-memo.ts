@@ -10,6 +10,7 @@ import {
   MAX_KEPT_WARNINGS,
   NormalizationResult,
   RejectedItem,
+  SeenOffers,
 } from './normalizer';
 
 /** One item of the last poll, by its exact text: what normalizing it gave, and its EREF 1.1 mark. */
@@ -222,7 +223,7 @@ export function normalizeWithMemo(
   const offers: NormalizedOffer[] = [];
   const rejected: RejectedItem[] = [];
   const warnings: string[] = [];
-  const seen = new Set<string>();
+  const seen = new SeenOffers();
   const entries = memo.entries;
   const generation = ++memo.generation;
   const order: MemoEntry[] = [];
@@ -243,7 +244,6 @@ export function normalizeWithMemo(
         // One literal, one object shape for every entry: the replay loop reads them monomorphically.
         entry = {
           offers: outcome.offers,
-          keys: outcome.keys,
           warnings: outcome.warnings,
           reject: outcome.reject,
           eref11: marks[index]!,
@@ -274,15 +274,12 @@ export function normalizeWithMemo(
       if (rejected.length < MAX_KEPT_REJECTS) rejected.push({ index, reason: entry.reject });
       continue;
     }
-    const keys = entry.keys;
-    for (let k = 0; k < keys.length; k++) {
-      const key = keys[k]!;
-      if (seen.has(key)) {
+    for (const offer of entry.offers) {
+      if (!seen.add(offer)) {
         duplicates++;
         continue;
       }
-      seen.add(key);
-      offers.push(entry.offers[k]!);
+      offers.push(offer);
     }
     if (offers.length + duplicates > maxOffers) break;
   }

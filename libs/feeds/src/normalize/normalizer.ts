@@ -55,7 +55,7 @@ export function normalizeItems(
   const offers: NormalizedOffer[] = [];
   const rejected: RejectedItem[] = [];
   const warnings: string[] = [];
-  const seen = new Set<string>();
+  const seen = new SeenOffers();
   let rejectedCount = 0;
   let duplicates = 0;
   let warningCount = 0;
@@ -77,12 +77,10 @@ export function normalizeItems(
       continue;
     }
     for (const offer of expanded) {
-      const key = offerKey(offer);
-      if (seen.has(key)) {
+      if (!seen.add(offer)) {
         duplicates++;
         continue;
       }
-      seen.add(key);
       offers.push(offer);
     }
     // Duplicates count too: 100,000 lines of the same 500 cities are 50 million offers to build.
@@ -98,20 +96,45 @@ export function offerKey(offer: NormalizedOffer): string {
 }
 
 /**
+ * The directions (and cities) of one feed's offers so far: duplicates are found without building a key
+ * string per offer — catalog codes are the same string objects every time, their hashes kept.
+ */
+export class SeenOffers {
+  private readonly byFrom = new Map<string, Set<string>>();
+  private readonly withCity = new Set<string>();
+
+  /** True when the offer's direction (and city) is new, which it then remembers. */
+  add(offer: NormalizedOffer): boolean {
+    if (offer.city !== null) {
+      const key = offerKey(offer);
+      if (this.withCity.has(key)) return false;
+      this.withCity.add(key);
+      return true;
+    }
+    let to = this.byFrom.get(offer.from);
+    if (to === undefined) {
+      to = new Set();
+      this.byFrom.set(offer.from, to);
+    }
+    if (to.has(offer.to)) return false;
+    to.add(offer.to);
+    return true;
+  }
+}
+
+/**
  * What normalizing one item yields, kept whole so that it can be replayed at another position of a
- * later feed (FeedMemo): its offers and their duplicate keys, its warnings (without the `item N:`
+ * later feed (FeedMemo): its offers, its warnings (without the `item N:`
  * prefix, which depends on the position), or its rejection — warnings first, as `normalizeItems` gives
  * them. A pure function of the item and the context.
  */
 export interface ItemOutcome {
   readonly offers: readonly NormalizedOffer[];
-  readonly keys: readonly string[];
   readonly warnings: readonly string[] | null;
   readonly reject: string | null;
 }
 
 const NO_OFFERS: readonly NormalizedOffer[] = [];
-const NO_KEYS: readonly string[] = [];
 
 export function itemOutcome(item: RawFeedItem, codes: CodeResolver, cities: CityDirectory | undefined): ItemOutcome {
   let warnings: string[] | null = null;
@@ -120,10 +143,10 @@ export function itemOutcome(item: RawFeedItem, codes: CodeResolver, cities: City
   };
   try {
     const offers = normalizeItem(item, codes, cities, warn);
-    return { offers, keys: offers.map(offerKey), warnings, reject: null };
+    return { offers, warnings, reject: null };
   } catch (error) {
     if (!(error instanceof ItemRejection)) throw error;
-    return { offers: NO_OFFERS, keys: NO_KEYS, warnings, reject: error.message };
+    return { offers: NO_OFFERS, warnings, reject: error.message };
   }
 }
 

@@ -1,4 +1,4 @@
-import { emptyRawItem, FIELD_NAMES, fieldRole, RawFeedItem, setRawField } from '../raw-item';
+import { emptyRawItem, FIELD_NAMES, fieldRole, RawFeedItem, setRawFieldOfRole } from '../raw-item';
 import { MAX_FEED_ITEMS } from './feed-reader';
 
 /** Fields only the newer BestChange spec (EREF 1.1) has (as XmlFeedReader knows them). */
@@ -181,8 +181,9 @@ class Scanner {
         this.p = lt + 3 + name.length;
       }
       if (name.length === 4 && name.toLowerCase() === 'item') throw REFUSED;
-      if (fieldRole(name) !== undefined) {
-        setRawField(item, name, value.trim(), attributes);
+      const role = fieldRole(name);
+      if (role !== undefined) {
+        setRawFieldOfRole(item, role, value.trim(), attributes);
         if (attributes !== undefined || EREF_11_FIELDS.has(name.toLowerCase())) eref11 = true;
       }
     }
