@@ -66,6 +66,7 @@ class Receiver {
   }
 }
 
+const ADMIN_KEY = 'alerts-e2e-admin-key-0123456789abcdefghijkl';
 const rates = (...items: string[]) => `<rates>${items.join('')}</rates>`;
 const item = (from: string, to: string, out: string, reserve = '1000000000') =>
   `<item><from>${from}</from><to>${to}</to><in>1</in><out>${out}</out><amount>${reserve}</amount></item>`;
@@ -136,6 +137,7 @@ describe('alerts over HTTP', () => {
       ALERTS_MAX_PER_CREATOR: '3',
       ALERT_DELIVERY_ATTEMPTS: '2',
       ALERT_DISABLE_AFTER_FAILURES: '1',
+      ADMIN_API_KEY: ADMIN_KEY,
     });
 
   beforeAll(async () => {
@@ -290,11 +292,30 @@ describe('alerts over HTTP', () => {
     expect(disabled.body.status).toBe('disabled');
     expect(disabled.body.disabledReason).toMatch(/not delivered/);
 
-    // The operator sees it.
-    const { rows } = await client.query<{ key: string }>(
-      `SELECT 1 AS key FROM alert_deliveries WHERE status = 'failed'`,
+    // The operator sees it (admin key only), by the webhook's host.
+    expect((await call('GET', '/v1/admin/alert-deliveries')).status).toBe(401);
+    const admin = await call<{
+      counts: { failed: number };
+      failedLastDay: number;
+      items: Array<Record<string, unknown>>;
+    }>('GET', '/v1/admin/alert-deliveries?limit=5', undefined, { authorization: `Bearer ${ADMIN_KEY}` });
+    expect(admin.status).toBe(200);
+    expect(admin.body.failedLastDay).toBeGreaterThanOrEqual(1);
+    expect(admin.body.items).toContainEqual(
+      expect.objectContaining({
+        alertId: down.body.id,
+        status: 'failed',
+        attempts: 2,
+        lastError: 'HTTP 503',
+        lastHttpStatus: 503,
+      }),
     );
-    expect(rows.length).toBeGreaterThan(0);
+    expect(admin.body.items).toContainEqual(expect.objectContaining({ alertId: flaky.body.id, status: 'delivered' }));
+    expect(JSON.stringify(admin.body)).not.toContain('/down');
+    expect(
+      (await call('GET', '/v1/admin/alert-deliveries?limit=0', undefined, { authorization: `Bearer ${ADMIN_KEY}` }))
+        .status,
+    ).toBe(400);
   });
 
   it('stops after DELETE, pending notices included', async () => {
