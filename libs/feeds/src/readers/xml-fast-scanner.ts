@@ -173,7 +173,7 @@ class Scanner {
         if (
           lt === -1 ||
           t.charCodeAt(lt + 1) !== SLASH ||
-          !t.startsWith(name, lt + 2) ||
+          !matchesAt(t, lt + 2, name) ||
           t.charCodeAt(lt + 2 + name.length) !== GT
         )
           throw REFUSED;
@@ -184,7 +184,8 @@ class Scanner {
       const role = fieldRole(name);
       if (role !== undefined) {
         setRawFieldOfRole(item, role, value.trim(), attributes);
-        if (attributes !== undefined || EREF_11_FIELDS.has(name.toLowerCase())) eref11 = true;
+        if (attributes !== undefined || (role.role === 'scalar' && EREF_11_FIELDS.has(name.toLowerCase())))
+          eref11 = true;
       }
     }
     if (item.flags !== undefined) eref11 = true;
@@ -248,8 +249,14 @@ for (const name of FIELD_NAMES) (NAMES_BY_LENGTH[name.length] ??= []).push(name)
 function knownName(t: string, p: number, end: number): string | undefined {
   const candidates = NAMES_BY_LENGTH[end - p];
   if (candidates === undefined) return undefined;
-  for (const name of candidates) if (t.startsWith(name, p)) return name;
+  for (const name of candidates) if (matchesAt(t, p, name)) return name;
   return undefined;
+}
+
+/** True when `text` holds `name` at `p`: a few characters compared in place (startsWith is a call into the runtime). */
+function matchesAt(text: string, p: number, name: string): boolean {
+  for (let i = 0; i < name.length; i++) if (text.charCodeAt(p + i) !== name.charCodeAt(i)) return false;
+  return true;
 }
 
 /** The end of an ASCII XML name starting at `p` (`[A-Za-z_][A-Za-z0-9_.-]*`); `p` when there is none. */
