@@ -237,10 +237,14 @@ describe('alerts over HTTP', () => {
       expect(notice.headers['x-ratewatch-event']).toBe('alert.fired');
       expect(notice.headers['x-ratewatch-delivery']).toMatch(/^\d+$/);
       const signature = String(notice.headers['x-ratewatch-signature']);
-      const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(signature)!;
+      const t = String(notice.headers['x-ratewatch-timestamp']);
+      const [, hex] = /^sha256=([0-9a-f]{64})$/.exec(signature)!;
       // What a receiver computes: HMAC-SHA256 of "<t>.<body>" keyed with the secret.
-      expect(createHmac('sha256', secret).update(`${t}.${notice.body}`).digest('hex')).toBe(v1);
-      expect(verifyWebhookSignature('rws_not-the-secret', signature, notice.body, new Date())).toBe(false);
+      expect(createHmac('sha256', secret).update(`${t}.${notice.body}`).digest('hex')).toBe(hex);
+      expect(verifyWebhookSignature(secret, { signature, timestamp: t }, notice.body, new Date())).toBe(true);
+      expect(verifyWebhookSignature('rws_not-the-secret', { signature, timestamp: t }, notice.body, new Date())).toBe(
+        false,
+      );
     }
     expect(JSON.parse(notices[1]!.body)).toMatchObject({
       event: 'alert.fired',
@@ -531,7 +535,10 @@ describe('alerts in fleet mode', () => {
     expect(
       verifyWebhookSignature(
         created.body.secret,
-        String(notices[1]!.headers['x-ratewatch-signature']),
+        {
+          signature: String(notices[1]!.headers['x-ratewatch-signature']),
+          timestamp: String(notices[1]!.headers['x-ratewatch-timestamp']),
+        },
         notices[1]!.body,
         new Date(),
       ),

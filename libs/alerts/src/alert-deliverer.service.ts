@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AlertDeliveriesRepository, AttemptOutcome, DeliveryToAttempt } from '@app/database';
-import { alertRetryDelayMs, DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signWebhook } from '@app/domain';
+import { alertRetryDelayMs, DELIVERY_HEADER, EVENT_HEADER, signatureHeaders } from '@app/domain';
 import { AlertsMetrics } from './alerts.metrics';
 import { WebhookPostError, WebhookPoster } from './webhook-poster';
 
@@ -82,7 +82,7 @@ export class AlertDeliverer {
     if (!secret) return { kind: 'dropped', reason: 'no signing secret (OPERATOR_ALERT_SECRET unset)' };
     try {
       const status = await this.poster.post(notice.url, notice.body, {
-        [SIGNATURE_HEADER]: signWebhook(secret, notice.body, new Date()),
+        ...signatureHeaders(secret, notice.body, new Date()),
         [EVENT_HEADER]: notice.event,
         [DELIVERY_HEADER]: notice.id,
       });

@@ -99,9 +99,11 @@ describe('OperatorAlerts', () => {
     });
     const last = received[received.length - 1]!;
     expect(last.headers['x-ratewatch-event']).toBe('feed.failing');
-    expect(verifyWebhookSignature(SECRET, String(last.headers['x-ratewatch-signature']), last.body, new Date())).toBe(
-      true,
-    );
+    const signed = {
+      signature: String(last.headers['x-ratewatch-signature']),
+      timestamp: String(last.headers['x-ratewatch-timestamp']),
+    };
+    expect(verifyWebhookSignature(SECRET, signed, last.body, new Date())).toBe(true);
     await fail(20);
     expect(await check()).toEqual([]);
 

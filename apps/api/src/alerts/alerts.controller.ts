@@ -62,8 +62,9 @@ export class AlertsController {
     description:
       'Evaluated whenever the direction’s offers change; fires once per crossing (an `above` alert fires when ' +
       'the best goes from under the value to the value or more, and again only after it went back under). ' +
-      'Notices are POSTed as JSON to webhookUrl with `X-Ratewatch-Signature: t=<unix>,v1=<hex HMAC-SHA256 ' +
-      'of "<t>.<body>" keyed with secret>`, `X-Ratewatch-Event` and `X-Ratewatch-Delivery`; a 2xx answer ' +
+      'Notices are POSTed as JSON to webhookUrl with `X-Ratewatch-Signature: sha256=<hex HMAC-SHA256 of ' +
+      '"<t>.<body>" keyed with secret>` and `X-Ratewatch-Timestamp: <t>` (unix seconds), `X-Ratewatch-Event` ' +
+      'and `X-Ratewatch-Delivery`; a 2xx answer ' +
       'delivers, anything else is retried with back-off; after several undelivered notices in a row the alert ' +
       'is disabled. The token and secret are shown only in this answer.',
   })

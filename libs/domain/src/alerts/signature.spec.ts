@@ -12,11 +12,14 @@ describe('webhook signatures', () => {
   const at = new Date('2026-12-03T10:00:00Z');
   const body = '{"event":"alert.fired"}';
 
-  it('is t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">, as a receiver recomputes it', () => {
-    const header = signWebhook('s3cret', body, at);
-    const t = Math.floor(at.getTime() / 1000);
-    expect(header).toBe(`t=${t},v1=${createHmac('sha256', 's3cret').update(`${t}.${body}`).digest('hex')}`);
-    expect(verifyWebhookSignature('s3cret', header, body, at)).toBe(true);
+  it('is sha256=<hex HMAC-SHA256 of "<t>.<body>"> with t in its own header, as a receiver recomputes it', () => {
+    const signed = signWebhook('s3cret', body, at);
+    const t = String(Math.floor(at.getTime() / 1000));
+    expect(signed).toEqual({
+      signature: `sha256=${createHmac('sha256', 's3cret').update(`${t}.${body}`).digest('hex')}`,
+      timestamp: t,
+    });
+    expect(verifyWebhookSignature('s3cret', signed, body, at)).toBe(true);
   });
 
   it('refuses another secret, another body, an old signature and garbage', () => {
@@ -24,7 +27,11 @@ describe('webhook signatures', () => {
     expect(verifyWebhookSignature('other', header, body, at)).toBe(false);
     expect(verifyWebhookSignature('s3cret', header, `${body} `, at)).toBe(false);
     expect(verifyWebhookSignature('s3cret', header, body, new Date(at.getTime() + 301_000))).toBe(false);
-    expect(verifyWebhookSignature('s3cret', 'v1=zz,t=', body, at)).toBe(false);
+    expect(
+      verifyWebhookSignature('s3cret', { ...header, timestamp: String(Number(header.timestamp) + 1) }, body, at),
+    ).toBe(false);
+    expect(verifyWebhookSignature('s3cret', { signature: 'sha256=zz', timestamp: '' }, body, at)).toBe(false);
+    expect(verifyWebhookSignature('s3cret', { ...header, signature: header.signature.slice(7) }, body, at)).toBe(false);
   });
 });
 

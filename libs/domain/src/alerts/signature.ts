@@ -1,44 +1,52 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * Webhook signatures (DESIGN.md §12), as Stripe-style receivers expect them:
- * `X-Ratewatch-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed with the alert's secret>`.
- * The timestamp inside the signed text lets a receiver refuse replays older than a few minutes.
+ * Webhook signatures (DESIGN.md §12; API.md: `X-Ratewatch-Signature: sha256=…`):
+ * `X-Ratewatch-Signature: sha256=<hex HMAC-SHA256 of "<t>.<body>" keyed with the alert's secret>` and
+ * `X-Ratewatch-Timestamp: <t>` (unix seconds). The timestamp is inside the signed text, so a receiver can
+ * refuse replays older than a few minutes.
  */
 export const SIGNATURE_HEADER = 'X-Ratewatch-Signature';
+export const TIMESTAMP_HEADER = 'X-Ratewatch-Timestamp';
 export const EVENT_HEADER = 'X-Ratewatch-Event';
 export const DELIVERY_HEADER = 'X-Ratewatch-Delivery';
 
-/** The value of X-Ratewatch-Signature for `body` sent at `at`. */
-export function signWebhook(secret: string, body: string, at: Date): string {
-  const t = Math.floor(at.getTime() / 1000);
-  const v1 = createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
-  return `t=${t},v1=${v1}`;
+/** What a receiver reads to check a notice: the two headers' values. */
+export interface WebhookSignature {
+  readonly signature: string;
+  readonly timestamp: string;
+}
+
+/** The signature headers' values for `body` sent at `at`. */
+export function signWebhook(secret: string, body: string, at: Date): WebhookSignature {
+  const timestamp = String(Math.floor(at.getTime() / 1000));
+  const hmac = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+  return { signature: `sha256=${hmac}`, timestamp };
+}
+
+/** The headers that sign `body` (X-Ratewatch-Signature and X-Ratewatch-Timestamp). */
+export function signatureHeaders(secret: string, body: string, at: Date): Record<string, string> {
+  const { signature, timestamp } = signWebhook(secret, body, at);
+  return { [SIGNATURE_HEADER]: signature, [TIMESTAMP_HEADER]: timestamp };
 }
 
 /**
- * Whether `header` signs `body` with `secret`, made at most `toleranceSeconds` before (or after) `now`. The
+ * Whether `signed` signs `body` with `secret`, made at most `toleranceSeconds` before (or after) `now`. The
  * comparison takes the same time whatever the bytes (no timing oracle for a forger).
  */
 export function verifyWebhookSignature(
   secret: string,
-  header: string,
+  signed: WebhookSignature,
   body: string,
   now: Date,
   toleranceSeconds = 300,
 ): boolean {
-  const parts = new Map(
-    header.split(',').map((part) => {
-      const at = part.indexOf('=');
-      return [part.slice(0, at).trim(), part.slice(at + 1).trim()] as const;
-    }),
-  );
-  const t = parts.get('t');
-  const v1 = parts.get('v1');
-  if (!t || !/^\d{1,12}$/.test(t) || !v1 || !/^[0-9a-f]{64}$/.test(v1)) return false;
-  if (Math.abs(now.getTime() / 1000 - Number(t)) > toleranceSeconds) return false;
-  const expected = createHmac('sha256', secret).update(`${t}.${body}`).digest();
-  return timingSafeEqual(expected, Buffer.from(v1, 'hex'));
+  const { signature, timestamp } = signed;
+  const hex = /^sha256=([0-9a-f]{64})$/.exec(signature)?.[1];
+  if (!hex || !/^\d{1,12}$/.test(timestamp)) return false;
+  if (Math.abs(now.getTime() / 1000 - Number(timestamp)) > toleranceSeconds) return false;
+  const expected = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest();
+  return timingSafeEqual(expected, Buffer.from(hex, 'hex'));
 }
 
 /** A new random credential (an alert's token, or its signing secret): 32 bytes, base64url, with a prefix saying what it is. */
