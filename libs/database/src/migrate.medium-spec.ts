@@ -43,6 +43,8 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
     const tables = await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
     expect(tables.rows.map((r: { tablename: string }) => r.tablename)).toEqual([
       'admin_audit',
+      'alert_deliveries',
+      'alerts',
       'api_keys',
       'app_secrets',
       'catalog_version',
@@ -68,6 +70,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'migrations',
       'moderation_audit',
       'offers',
+      'operator_alert_state',
       'partner_accounts',
       'partner_balances',
       'partner_exchanges',
