@@ -102,7 +102,7 @@ class Scanner {
       this.skipWhitespace();
       const start = this.p;
       if (t.charCodeAt(start) !== LT) throw REFUSED;
-      if (t.startsWith('<item>', start)) {
+      if (matchesAt(t, start, '<item>')) {
         if (items.length >= MAX_FEED_ITEMS) throw REFUSED;
         if (lookup) {
           const close = t.indexOf('</item>', start + 6);
@@ -130,7 +130,7 @@ class Scanner {
         }
         continue;
       }
-      if (t.startsWith('</rates>', start)) {
+      if (matchesAt(t, start, '</rates>')) {
         this.p = start + 8;
         break;
       }
@@ -152,7 +152,7 @@ class Scanner {
       if (t.charCodeAt(p) !== LT) throw REFUSED;
       p++;
       if (t.charCodeAt(p) === SLASH) {
-        if (!t.startsWith('item>', p + 1)) throw REFUSED;
+        if (!matchesAt(t, p + 1, 'item>')) throw REFUSED;
         this.p = p + 6;
         break;
       }
