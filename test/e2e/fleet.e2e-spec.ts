@@ -110,6 +110,7 @@ describe('fleet mode', () => {
     expect(metrics.text).toMatch(/ratewatch_offers_written_total\{change="inserted",app="worker"\} 8/);
     expect(metrics.text).toMatch(/ratewatch_feeds\{state="fresh",app="worker"\} 1/);
     expect(metrics.text).toMatch(/ratewatch_queue_jobs\{queue="feed-poll",state="waiting",app="worker"\} \d+/);
+    expect(metrics.text).toMatch(/ratewatch_queue_jobs\{queue="alert-delivery",state="waiting",app="worker"\} \d+/);
 
     // The api caches the answer for 60 s, yet a worker's snapshot change reaches it through Redis.
     const before = await http<{ items: Array<{ rate: string }> }>(`${api.url}/v1/rates?from=BTC&to=SBERRUB`);
