@@ -128,6 +128,16 @@ describe('FeedMemo: the next poll normalizes only what changed, with the same re
       Buffer.from(body.toString().replace('</item>', '</item><item>')),
       Buffer.from(body.toString().replace('<from>', '<from><![CDATA[x]]>')),
       Buffer.from(`\uFEFF${body.toString().replace(/\n/g, '\r\n')}`),
+      // Non-ASCII text (two-byte strings), and a windows-1251 body that says so.
+      Buffer.from(body.toString().replace(/<\/item>/g, '<fromname>Сбербанк</fromname></item>')),
+      Buffer.concat([
+        Buffer.from('<?xml version="1.0" encoding="windows-1251"?>\n<rates>\n'),
+        Buffer.from([0x3c, 0x69, 0x74, 0x65, 0x6d, 0x3e]),
+        Buffer.from('<from>BTC</from><to>ETH</to><in>1</in><out>20</out><param>'),
+        Buffer.from([0xd1, 0xe1, 0xe5, 0xf0]),
+        Buffer.from('</param></item>\n</rates>'),
+      ]),
+      body,
       Buffer.from(JSON.stringify({ rates: [{ from: 'BTC', to: 'ETH', in: 1, out: 20 }] })),
       Buffer.from('<error>Техническое обслуживание</error>'),
       body,
