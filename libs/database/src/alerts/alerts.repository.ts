@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
@@ -142,9 +142,12 @@ const APPLY_SQL = `WITH u AS (
 /** Visitors' alerts (DESIGN.md §12): creation under the per-creator limit, lookup, and evaluation by changed direction. */
 @Injectable()
 export class AlertsRepository {
+  private readonly logger = new Logger(AlertsRepository.name);
   /** The connection evaluations read candidates on (see `candidates`), taken from the pool on first use. */
   private client: Promise<PoolClient> | null = null;
   private closed = false;
+  /** Connections already given back (closed), so an error and a failed query never release one twice. */
+  private readonly released = new WeakSet<PoolClient>();
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
@@ -256,7 +259,8 @@ export class AlertsRepository {
       const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
       return (await pool.query<Candidate>(ALERT_CANDIDATES_SQL, values)).rows;
     }
-    const client = await this.evaluationClient();
+    const held = this.evaluationClient();
+    const client = await held;
     try {
       const { rows } = await client.query<Candidate>({
         name: 'ratewatch_alert_candidates',
@@ -266,30 +270,44 @@ export class AlertsRepository {
       return rows;
     } catch (error) {
       // The connection may be broken: give it back to be closed; the next evaluation takes another.
-      if (this.client) {
-        this.client = null;
-        client.release(true);
-      }
+      this.drop(held, client);
       throw error;
     }
   }
 
   private evaluationClient(): Promise<PoolClient> {
-    this.client ??= (async () => {
+    if (this.client) return this.client;
+    const connect = async (): Promise<PoolClient> => {
       const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
       const client = await pool.connect();
+      // A held connection is not the pool's to watch: PostgreSQL ending it (a restart, an administrator)
+      // emits 'error' here, which would otherwise end the process. It is dropped; the next evaluation connects.
+      client.on('error', (error: Error) => {
+        this.logger.warn(`the alert evaluation's connection failed (${error.message}); the next one connects anew`);
+        this.drop(held, client);
+      });
       try {
         await client.query(`SET plan_cache_mode = force_generic_plan`);
         return client;
       } catch (error) {
-        client.release(true);
+        this.drop(held, client);
         throw error;
       }
-    })().catch((error: unknown) => {
-      this.client = null;
+    };
+    const held: Promise<PoolClient> = connect().catch((error: unknown) => {
+      if (this.client === held) this.client = null;
       throw error;
     });
-    return this.client;
+    this.client = held;
+    return held;
+  }
+
+  /** Forgets the held connection `held` and closes it (once, whoever notices first: an error, a failed query). */
+  private drop(held: Promise<PoolClient>, client: PoolClient): void {
+    if (this.client === held) this.client = null;
+    if (this.released.has(client)) return;
+    this.released.add(client);
+    client.release(true);
   }
 
   /** Gives the evaluation's connection back (closed: its session settings are its own). Nest calls it at shutdown. */
@@ -297,7 +315,8 @@ export class AlertsRepository {
     this.closed = true;
     const held = this.client;
     this.client = null;
-    if (held) (await held.catch(() => null))?.release(true);
+    const client = held && (await held.catch(() => null));
+    if (held && client) this.drop(held, client);
   }
 
   onModuleDestroy(): Promise<void> {
