@@ -558,10 +558,11 @@ describe('alerts in fleet mode', () => {
     const { rows: all } = await client.query(`SELECT id FROM alert_deliveries WHERE alert_id = $1`, [created.body.id]);
     expect(all).toHaveLength(1);
 
-    // A notice the queue lost (pending for long, no job): housekeeping hands it to the queue again.
+    // A notice the queue lost (its attempt overdue for long, no job): housekeeping hands it to the queue again.
     const { rows: lost } = await client.query<{ id: string }>(
-      `INSERT INTO alert_deliveries (alert_id, event, url, body, created_at)
-       VALUES ($1, 'alert.fired', $2, '{"lost":true}', now() - interval '11 minutes') RETURNING id::text AS id`,
+      `INSERT INTO alert_deliveries (alert_id, event, url, body, created_at, next_attempt_at)
+       VALUES ($1, 'alert.fired', $2, '{"lost":true}', now() - interval '11 minutes', now() - interval '6 minutes')
+       RETURNING id::text AS id`,
       [created.body.id, `${receiver.base}/fleet`],
     );
     expect(await worker.app.get(HousekeepingService).run(JOBS.checkAlerts)).toMatchObject({ requeued: 1 });

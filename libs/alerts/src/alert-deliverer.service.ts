@@ -5,6 +5,12 @@ import { alertRetryDelayMs, DELIVERY_HEADER, EVENT_HEADER, signatureHeaders } fr
 import { AlertsMetrics } from './alerts.metrics';
 import { WebhookPostError, WebhookPoster } from './webhook-poster';
 
+/**
+ * How long a delivery job holds the notices it is sending (a job of ALERT_DELIVERY_BATCH notices takes seconds:
+ * each POST at most ALERT_DELIVERY_TIMEOUT_MS); a worker dying with them frees them when it ends.
+ */
+export const DELIVERY_LEASE_MS = 60_000;
+
 /** What an attempt came to, for the queue: done (delivered, failed for good, dropped) or try again later. */
 export type AttemptResult = { done: true; outcome: AttemptOutcome['kind'] } | { done: false; error: string };
 
@@ -32,11 +38,12 @@ export class AlertDeliverer {
   }
 
   /**
-   * Tries the notices of `ids` still pending (a delivery job's), each at its own next attempt; answers how many
-   * are to be tried again (the job then fails, and BullMQ tries it again after its back-off).
+   * Tries the notices of `ids` pending and due (a delivery job's), each at its own next attempt, under a lease
+   * (a copy of the job running at once sends none of them again); answers how many are to be tried again (the
+   * job then fails, and BullMQ tries it again after its back-off).
    */
   async sendPending(ids: readonly string[], concurrency: number): Promise<{ retry: number }> {
-    return this.sendAll(await this.deliveries.forAttemptMany(ids), concurrency);
+    return this.sendAll(await this.deliveries.forAttemptMany(ids, DELIVERY_LEASE_MS), concurrency);
   }
 
   /** Tries a notice already read (the in-process deliverer claims them with what sending needs). */

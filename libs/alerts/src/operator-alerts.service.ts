@@ -4,8 +4,12 @@ import { AlertDeliveriesRepository, AlertsRepository, OperatorAlertsRepository }
 import { AlertDeliveryQueue } from './alert-delivery-queue';
 import { AlertsMetrics } from './alerts.metrics';
 
-/** Notices still pending this long after they were queued are handed to the queue again (fleet: Redis lost them). */
-const REQUEUE_AFTER_MS = 10 * 60_000;
+/**
+ * Notices whose attempt is overdue by this much are handed to the queue again (fleet: Redis lost their job, or a
+ * worker died holding them). Well beyond a job's lease and a retry's usual lateness: a notice waiting out its
+ * back-off, or in a job's hands, is never overdue, and a re-queued copy of a live job takes nothing.
+ */
+const REQUEUE_OVERDUE_MS = 5 * 60_000;
 const REQUEUE_BATCH = 500;
 
 /** What one alerts housekeeping pass did. */
@@ -47,7 +51,7 @@ export class OperatorAlerts {
         await this.queue.enqueue(ids);
       }
     }
-    const stale = await this.deliveries.pendingOlderThan(REQUEUE_AFTER_MS, REQUEUE_BATCH);
+    const stale = await this.deliveries.takeOverdue(REQUEUE_OVERDUE_MS, REQUEUE_BATCH);
     if (stale.length > 0) await this.queue.requeue(stale);
     return { expired, operatorNotices, requeued: stale.length };
   }

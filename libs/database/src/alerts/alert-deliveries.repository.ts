@@ -77,14 +77,27 @@ export class AlertDeliveriesRepository {
     return rows[0] ?? null;
   }
 
-  /** The pending notices among `ids`, with what sending them needs. */
-  async forAttemptMany(ids: readonly string[]): Promise<DeliveryToAttempt[]> {
+  /**
+   * Takes the notices among `ids` that are pending and due (fleet mode: a delivery job's try), leasing them for
+   * `leaseMs` like `claimDue`, and answers what sending them needs. A notice waiting out its back-off, or held
+   * by another job (a re-queued copy of its job, or a second try of it), is not taken: each attempt is sent
+   * once, after its back-off. `skewMs` lets a job's retry, timed by the worker's clock, arrive a little before
+   * the `next_attempt_at` PostgreSQL's clock set.
+   */
+  async forAttemptMany(ids: readonly string[], leaseMs: number, skewMs = 1000): Promise<DeliveryToAttempt[]> {
     const valid = ids.filter((id) => /^\d{1,18}$/.test(id));
     if (valid.length === 0) return [];
     return this.dataSource.query<DeliveryToAttempt[]>(
-      `SELECT ${ATTEMPT_COLUMNS} FROM alert_deliveries d LEFT JOIN alerts a ON a.id = d.alert_id
-       WHERE d.id = ANY($1::bigint[]) AND d.status = 'pending' ORDER BY d.id`,
-      [valid],
+      `WITH due AS (
+         UPDATE alert_deliveries SET next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
+         WHERE id IN (SELECT id FROM alert_deliveries
+                      WHERE id = ANY($1::bigint[]) AND status = 'pending'
+                        AND next_attempt_at <= now() + make_interval(secs => $3::double precision / 1000)
+                      FOR UPDATE SKIP LOCKED)
+         RETURNING *
+       )
+       SELECT ${ATTEMPT_COLUMNS} FROM due d LEFT JOIN alerts a ON a.id = d.alert_id ORDER BY d.id`,
+      [valid, leaseMs, skewMs],
     );
   }
 
@@ -178,15 +191,23 @@ export class AlertDeliveriesRepository {
     );
   }
 
-  /** Pending notices queued more than `olderThanMs` ago (fleet mode: re-enqueued in case the queue lost them). */
-  async pendingOlderThan(olderThanMs: number, limit: number): Promise<string[]> {
-    const rows = await this.dataSource.query<Array<{ id: string }>>(
-      `SELECT id::text AS id FROM alert_deliveries
-       WHERE status = 'pending' AND created_at < now() - make_interval(secs => $1::double precision / 1000)
-       ORDER BY id LIMIT $2`,
-      [olderThanMs, limit],
+  /**
+   * Pending notices whose attempt is overdue by more than `overdueMs` (fleet mode: their job was lost, or a
+   * worker died holding their lease), to be queued again; each one's `next_attempt_at` is set to now, so a
+   * notice still overdue is handed over again only after another `overdueMs`, not at every pass. A notice
+   * waiting out its back-off, or leased by a job sending it, is not overdue.
+   */
+  async takeOverdue(overdueMs: number, limit: number): Promise<string[]> {
+    // An UPDATE … RETURNING answers [rows, count] through TypeORM's pg driver.
+    const [rows] = await this.dataSource.query<[Array<{ id: string }>, number]>(
+      `UPDATE alert_deliveries SET next_attempt_at = now()
+       WHERE id IN (SELECT id FROM alert_deliveries
+                    WHERE status = 'pending' AND next_attempt_at < now() - make_interval(secs => $1::double precision / 1000)
+                    ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING id::text AS id`,
+      [overdueMs, limit],
     );
-    return rows.map((r) => r.id);
+    return rows.map((r) => r.id).sort((a, b) => Number(a) - Number(b));
   }
 
   /** The most recent notices that were not delivered at the first try (failed, dropped, or retrying), newest first. */
