@@ -71,13 +71,14 @@ export class AlertDeliverer {
         }
       }
     };
-    try {
-      await Promise.all(Array.from({ length: Math.min(concurrency, notices.length) }, lane));
-    } finally {
-      // What arrived is recorded even when recording another outcome failed (else it would be sent again).
-      await this.deliveries.recordDelivered(delivered);
-      this.metrics.deliveries.inc({ outcome: 'delivered' }, delivered.length);
-    }
+    // Every lane is let finish before the delivered ones are recorded: a lane failing to record an outcome (the
+    // database gone for a moment) must not leave notices another lane is still posting delivered but unrecorded,
+    // to be sent again.
+    const lanes = await Promise.allSettled(Array.from({ length: Math.min(concurrency, notices.length) }, lane));
+    await this.deliveries.recordDelivered(delivered);
+    this.metrics.deliveries.inc({ outcome: 'delivered' }, delivered.length);
+    const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+    if (failed) throw failed.reason;
     return { retry };
   }
 
