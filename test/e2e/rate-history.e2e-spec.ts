@@ -115,6 +115,10 @@ describe('rate history over HTTP', () => {
     expect(hours.body.resolution).toBe('minute');
     expect(Date.parse(hours.body.until) - Date.parse(hours.body.since)).toBe(2 * HOUR);
     expect(hours.body.points.map((p) => p.close)).toEqual(['0.99']);
+    // The polls' change points are counted on /metrics: overall, MSK and SPB at least.
+    const metrics = await http(`${api.url}/metrics`);
+    const recorded = /^ratewatch_history_change_points_total(?:\{[^}]*\})? (\d+)$/m.exec(metrics.text);
+    expect(Number(recorded?.[1])).toBeGreaterThanOrEqual(3);
   });
 
   it('answers minute, hour and day buckets of known change points, led by the rate at since', async () => {

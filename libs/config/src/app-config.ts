@@ -42,8 +42,8 @@ export interface AppConfig {
    */
   readonly rateGuard: { readonly enabled: boolean; readonly bands: Readonly<Record<string, string>> };
   /**
-   * Rate history (DESIGN.md §12): whether polls record change points (HISTORY_RECORDING, off until the write
-   * meets its cost target), and how long each resolution is kept, in seconds (0 = for ever).
+   * Rate history (DESIGN.md §12): whether polls record change points (HISTORY_RECORDING, on by default), and
+   * how long each resolution is kept, in seconds (0 = for ever).
    */
   readonly history: { readonly recording: boolean; readonly retention: HistoryRetention };
   /**

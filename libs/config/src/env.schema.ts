@@ -156,7 +156,7 @@ export const envSchema = z
     TRUST_PROXY: trustProxy.default(false),
     RATE_GUARD: booleanString.default(true),
     RATE_GUARD_BANDS: bandList.default({}),
-    HISTORY_RECORDING: booleanString.default(false),
+    HISTORY_RECORDING: booleanString.default(true),
     HISTORY_RETENTION: historyRetention.default(DEFAULT_HISTORY_RETENTION),
     STREAM_MAX_PER_IP: z.coerce
       .number()

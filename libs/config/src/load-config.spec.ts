@@ -33,9 +33,9 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: '', REDIS_URL: '' }).mode).toBe('standalone');
   });
 
-  it('records the rate history only when HISTORY_RECORDING says so (off until its write meets its cost target)', () => {
-    expect(loadConfig({}).history.recording).toBe(false);
-    expect(loadConfig({ HISTORY_RECORDING: 'true' }).history.recording).toBe(true);
+  it('records the rate history unless HISTORY_RECORDING turns it off', () => {
+    expect(loadConfig({}).history.recording).toBe(true);
+    expect(loadConfig({ HISTORY_RECORDING: 'false' }).history.recording).toBe(false);
     expect(() => loadConfig({ HISTORY_RECORDING: 'sometimes' })).toThrow(/HISTORY_RECORDING/);
   });
 

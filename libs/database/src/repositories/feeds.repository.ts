@@ -305,11 +305,11 @@ export class FeedsRepository {
     offers: readonly NormalizedOffer[] | null,
     integrity: IntegrityPolicy = INTEGRITY_OFF,
     recordHistory = false,
-  ): Promise<SnapshotChange & { guard: GuardOutcome }> {
+  ): Promise<SnapshotChange & { guard: GuardOutcome; historyChanges: number }> {
     return this.dataSource.transaction(async (tx) => {
       const [exists] = await tx.query<unknown[]>(`SELECT 1 FROM feeds WHERE id = $1 FOR UPDATE`, [feed.id]);
       // Deleted (with its exchanger) while it was being fetched: nothing of it may be written any more.
-      if (!exists) return { ...NO_CHANGE, guard: NO_GUARD };
+      if (!exists) return { ...NO_CHANGE, guard: NO_GUARD, historyChanges: 0 };
       const written = offers === null ? NO_CHANGE : await replaceSnapshot(tx, feed, offers);
       const guard = offers === null ? NO_GUARD : await guardSnapshot(tx, feed.id, written.touched, integrity);
       const change = { ...written, touched: mergeDirections(written.touched, guard.touched), guard };
@@ -341,8 +341,8 @@ export class FeedsRepository {
           }),
         ],
       );
-      if (recordHistory) await recordBestChanges(tx, change.touched, { writer: feed });
-      return change;
+      const history = recordHistory ? await recordBestChanges(tx, change.touched, { writer: feed }) : null;
+      return { ...change, historyChanges: history?.changes ?? 0 };
     });
   }
 

@@ -16,6 +16,8 @@ export class IngestionMetrics {
   /** The rate guard (DESIGN.md §10): offers it held back and freed, by reason. */
   readonly quarantined: Counter<'reason'>;
   readonly released: Counter<'reason'>;
+  /** Change points the polls recorded in the rate history (DESIGN.md §12). */
+  readonly historyChanges: Counter;
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry, feeds: FeedsRepository, quarantine: QuarantineRepository) {
     this.pollDuration = new Histogram({
@@ -63,6 +65,11 @@ export class IngestionMetrics {
       name: 'ratewatch_offers_released_total',
       help: 'Held offers freed (back in the band, accepted, or no reference any more), by the reason they were held',
       labelNames: ['reason'],
+      registers: [registry],
+    });
+    this.historyChanges = new Counter({
+      name: 'ratewatch_history_change_points_total',
+      help: "Change points polls recorded in the rate history (a direction's best shown rate moved)",
       registers: [registry],
     });
     new Gauge({
