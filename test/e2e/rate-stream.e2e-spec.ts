@@ -6,7 +6,7 @@ import { loadConfig } from '@app/config';
 import { FeedPollService } from '@app/ingestion';
 import { SnapshotChanges } from '@app/messaging';
 import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
-import { RateStreams } from '../../apps/api/src/public/stream/rate-streams.service';
+import { MAX_CHANNELS_PER_DIRECTION, RateStreams } from '../../apps/api/src/public/stream/rate-streams.service';
 import { FeedServer } from '../support/feed-server';
 import { http } from '../support/http';
 import { waitFor } from '../support/processes';
@@ -422,6 +422,95 @@ describe('the live stream behind a trusted proxy', () => {
     first.close();
     await waitFor('the first slot to be freed', () => api.app.get(RateStreams).size === 1);
     expect((await (await held('203.0.113.3')).next('the table')).event).toBe('table');
+  });
+});
+
+/**
+ * Distinct tables per direction are bounded: each is rendered again on every change of its direction, so
+ * streams with many spellings of `amount` (or many `limit`s) must not make many renders.
+ */
+describe('the live stream with many distinct queries', () => {
+  let db: TestDatabase;
+  let api: RunningApi;
+  const open: StreamReader[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    api = await startApi(
+      loadConfig({
+        DATABASE_URL: db.url,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        PUBLIC_RATE_LIMIT: '0',
+        STREAM_MAX_PER_IP: '100',
+        STREAM_MAX_CONNECTIONS: '100',
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    for (const stream of open) stream.close();
+    await api?.close();
+    await db?.drop();
+  });
+
+  const attempt = (query: string) => StreamReader.open(`${api.url}/v1/rates/stream?${query}`);
+  const held = async (query: string) => {
+    const opened = await attempt(query);
+    if ('refused' in opened) throw new Error(`${query} refused: ${opened.refused.status} ${opened.refused.body}`);
+    open.push(opened.stream);
+    return opened.stream;
+  };
+  const refusedMetric = async () => {
+    const text = (await http<string>(`${api.url}/metrics`)).text;
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith('ratewatch_stream_refused_total{') && l.includes('reason="channels"'));
+    return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+  };
+
+  it('streams spellings of one query as one table, and refuses a new table of a direction past the cap', async () => {
+    const direction = 'from=BTC&to=SBERRUB';
+    // All but two of the direction's channels: one per limit.
+    for (let limit = 1; limit <= MAX_CHANNELS_PER_DIRECTION - 2; limit++) await held(`${direction}&limit=${limit}`);
+    const one = await held(`${direction}&amount=1`);
+    await held(`${direction}&exclude=manual,verifying`);
+    // The direction is full. Other spellings of the same two queries join their channels.
+    const spellings = [
+      'amount=1.0',
+      'amount=01',
+      'amount=0001.000',
+      'exclude=VERIFYING,manual,Manual',
+      'exclude=manual,%20verifying',
+    ];
+    for (const spelling of spellings) await held(`${direction}&${spelling}`);
+    const same = await held(`${direction}&amount=1.000000000000000000`);
+    expect((await same.next('the table of amount=1.0…')).data).toBe((await one.next('the table of amount=1')).data);
+
+    // A new table of the full direction: 429, JSON, saying what to do instead; counted.
+    const before = await refusedMetric();
+    for (const query of ['amount=2', 'amount=1.5', 'limit=31&amount=1', 'side=get']) {
+      const refused = await attempt(`${direction}&${query}`);
+      if (!('refused' in refused)) throw new Error(`${query} was streamed past the cap`);
+      expect(refused.refused.status, query).toBe(429);
+      expect(refused.refused.headers['content-type']).toMatch(/application\/json/);
+      expect(Number(refused.refused.headers['retry-after'])).toBeGreaterThan(0);
+      const body = JSON.parse(refused.refused.body) as ErrorBody;
+      expect(body).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
+      expect(body.message).toMatch(/without amount/);
+      expect(body.message).toMatch(/poll GET \/v1\/rates.*If-None-Match/);
+    }
+    expect((await refusedMetric()) - before).toBe(4);
+    // Another direction has its own channels; the refused held no slot.
+    await held('from=ETH&to=SBERRUB&amount=2');
+    expect(api.app.get(RateStreams).size).toBe(open.length);
+
+    // A channel whose last stream leaves makes room.
+    const first = open.shift()!;
+    first.close();
+    await waitFor('the limit=1 stream to be let go', () => api.app.get(RateStreams).size === open.length);
+    expect((await (await held(`${direction}&amount=2`)).next('the new table')).event).toBe('table');
   });
 });
 

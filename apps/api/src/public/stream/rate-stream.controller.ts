@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrors } from '../../common/api-errors.decorator';
 import { PublicApi } from '../public-docs';
 import { RatesQuery } from '../rates/rates.dto';
-import { RateStreams } from './rate-streams.service';
+import { MAX_CHANNELS_PER_DIRECTION, RateStreams } from './rate-streams.service';
 
 const EXAMPLE =
   'retry: 3000\n: open\n\nid: 2jmj7l5rSw0yVb_vlWAYkK_YBwk\nevent: table\ndata: {"from":"BTC","to":"SBERRUB","city":null,' +
@@ -30,6 +30,9 @@ export class RateStreamController {
       'this by itself). A `: hb` comment line comes every STREAM_HEARTBEAT_SECONDS; `retry:` asks for a ' +
       'reconnect after 3 s. An address holds at most STREAM_MAX_PER_IP streams and a process ' +
       'STREAM_MAX_CONNECTIONS: past either, 429 with Retry-After (poll GET /v1/rates with If-None-Match instead). ' +
+      `A process streams at most ${MAX_CHANNELS_PER_DIRECTION} distinct tables of one direction (spellings ` +
+      'of one query, such as amount=1 and amount=1.0, are one table): past them, a query that would make ' +
+      'another is 429 too (stream it without amount, or poll). ' +
       'Unknown currency → 404; from equal to to, an unknown flag or a city that is not a catalog code → 400.',
   })
   @ApiHeader({
@@ -52,7 +55,9 @@ export class RateStreamController {
     404: 'an unknown currency code',
     429:
       'past the per-address rate limit, or the address holds STREAM_MAX_PER_IP streams, or the server ' +
-      'STREAM_MAX_CONNECTIONS (Retry-After says when to come back; poll GET /v1/rates meanwhile)',
+      'STREAM_MAX_CONNECTIONS, or the direction already has ' +
+      `${MAX_CHANNELS_PER_DIRECTION} distinct streamed tables and this query would make another ` +
+      '(Retry-After says when to come back; poll GET /v1/rates meanwhile)',
   })
   async stream(@Query() query: RatesQuery, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     await this.streams.open(query, request, reply);

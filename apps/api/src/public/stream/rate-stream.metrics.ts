@@ -2,8 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { METRICS_REGISTRY } from '@app/observability';
 
-/** Why a stream was refused: the address holds STREAM_MAX_PER_IP, or the process STREAM_MAX_CONNECTIONS. */
-export type StreamRefusal = 'per_ip' | 'capacity';
+/**
+ * Why a stream was refused: the address holds STREAM_MAX_PER_IP, the process STREAM_MAX_CONNECTIONS, or its
+ * query would make one more distinct table of a direction past MAX_CHANNELS_PER_DIRECTION.
+ */
+export type StreamRefusal = 'per_ip' | 'capacity' | 'channels';
 
 /** What a render of a streamed table found: a new table (sent), the same one (not sent), or an error. */
 export type StreamRender = 'changed' | 'unchanged' | 'failed';
@@ -36,7 +39,7 @@ export class RateStreamMetrics {
     });
     this.refused = new Counter({
       name: 'ratewatch_stream_refused_total',
-      help: 'Live-stream connections refused with 429, by reason (per_ip: STREAM_MAX_PER_IP, capacity: STREAM_MAX_CONNECTIONS)',
+      help: 'Live-stream connections refused with 429, by reason (per_ip: STREAM_MAX_PER_IP, capacity: STREAM_MAX_CONNECTIONS, channels: too many distinct tables of one direction)',
       labelNames: ['reason'],
       registers: [registry],
     });

@@ -3,7 +3,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/c
 import { normalizeIp } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { BusyError } from '@app/domain';
+import { BusyError, canonicalDecimal } from '@app/domain';
 import { SnapshotChanges, SnapshotChangeEvent } from '@app/messaging';
 import type { RatesQuery } from '../rates/rates.dto';
 import { RatesService } from '../rates/rates.service';
@@ -16,6 +16,14 @@ export const COALESCE_MS = 250;
 const RENDER_CONCURRENCY = 4;
 /** A table not rendered for this long is rendered again at a heartbeat: a lost change announcement heals. */
 const RESYNC_MS = 60_000;
+/**
+ * Distinct tables (channels: one per canonical query) streamed at once for one direction. Every channel is
+ * rendered again on each change of its direction, on `{all: true}` and every RESYNC_MS, so without a bound
+ * one attacker with many addresses could open up to STREAM_MAX_CONNECTIONS streams, each with its own
+ * `amount` or `limit`, and make every poll queue thousands of cache-missing renders. Past it, a stream whose
+ * query would make a new channel is refused (429, reason `channels`); streams of an existing channel still join.
+ */
+export const MAX_CHANNELS_PER_DIRECTION = 32;
 /** Bytes a subscriber may leave unread; past them it is cut (it reconnects with Last-Event-ID and catches up). */
 const MAX_UNREAD_BYTES = 1024 * 1024;
 
@@ -178,8 +186,12 @@ export class RateStreams implements BeforeApplicationShutdown {
     else this.perIp.delete(ip);
   }
 
-  /** The channel of `query`, made (and its first render started) when nobody streams it yet. */
-  private channelOf(query: RatesQuery, streamUrl: string): Channel {
+  /**
+   * The channel of `raw` (canonical: `amount=1.0` and `amount=1` are one table), made (and its first render
+   * started) when nobody streams it yet — refused past MAX_CHANNELS_PER_DIRECTION.
+   */
+  private channelOf(raw: RatesQuery, streamUrl: string): Channel {
+    const query = canonicalQuery(raw);
     const key = JSON.stringify([
       query.from,
       query.to,
@@ -192,6 +204,15 @@ export class RateStreams implements BeforeApplicationShutdown {
     const existing = this.channels.get(key);
     if (existing) return existing;
     const group = `${query.from}|${query.to}`;
+    if ((this.groups.get(group)?.size ?? 0) >= MAX_CHANNELS_PER_DIRECTION) {
+      this.metrics.refused.inc({ reason: 'channels' });
+      throw new BusyError(
+        `this server already streams ${MAX_CHANNELS_PER_DIRECTION} different tables of ${query.from} to ` +
+          `${query.to}, the most it streams of one direction; stream the table without amount (or with a ` +
+          'query others stream), or poll GET /v1/rates with this query and If-None-Match instead',
+        RESYNC_MS / 1000,
+      );
+    }
     const channel: Channel = {
       key,
       group,
@@ -326,4 +347,22 @@ export class RateStreams implements BeforeApplicationShutdown {
       if (channel.renderedAt < stale) this.mark(channel);
     }
   }
+}
+
+/**
+ * `query` in one spelling per table, so that spellings of one table share a channel (and a cache entry):
+ * `amount` as a canonical decimal (`01`, `1.0` → `1`), `exclude` lower-cased, de-duplicated and sorted
+ * (`MANUAL,manual` → `manual`; empty → absent).
+ */
+export function canonicalQuery(query: RatesQuery): RatesQuery {
+  const amount = query.amount === undefined ? undefined : (canonicalDecimal(query.amount) ?? query.amount);
+  const flags = [
+    ...new Set(
+      (query.exclude ?? '')
+        .split(',')
+        .map((f) => f.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  ].sort();
+  return { ...query, amount, exclude: flags.length === 0 ? undefined : flags.join(',') };
 }
