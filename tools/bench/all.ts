@@ -1,7 +1,8 @@
 /**
- * npm run bench [-- --quick] — bench:ingest, bench:read and bench:scale one after the other, then one
- * table of every figure with its same-run baseline; everything also in bench-results/all.json.
- * `--quick` runs a short read benchmark (100,000 offers, 5 s) and `bench:scale --quick`.
+ * npm run bench [-- --quick] — bench:ingest, bench:read, bench:scale, bench:history, bench:stream and
+ * bench:alerts one after the other, then one table of every figure with its same-run baseline; everything
+ * also in bench-results/all.json. `--quick` runs a short read benchmark (100,000 offers, 5 s),
+ * `bench:scale --quick` and the history bench without its storage part.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -23,6 +24,9 @@ const read = <T>(name: string): T => JSON.parse(readFileSync(join(root, 'bench-r
 run('ingest.bench.js', []);
 run('read.bench.js', [], quick ? { BENCH_OFFERS: '100000', BENCH_SECONDS: '5' } : {});
 run('scale.bench.js', quick ? ['--quick'] : []);
+run('history.bench.js', [], quick ? { BENCH_HISTORY_ONLY: 'write,series,big' } : {});
+run('stream.bench.js', []);
+run('alerts.bench.js', []);
 
 const ingest = read<{ parse: BenchRow[]; write: BenchRow[] }>('ingest');
 const readPath = read<{ rows: BenchRow[] }>('read');
@@ -54,6 +58,20 @@ const scaleRows: BenchRow[] = [
     met: scale.stalenessSeconds.p99 <= scale.parameters.interval + 5,
   },
 ];
-const rows = [...ingest.parse, ...ingest.write, ...readPath.rows, ...scaleRows];
+const history = read<Record<'write' | 'big' | 'storage' | 'series', BenchRow[]>>('history');
+const stream = read<{ rows: BenchRow[] }>('stream');
+const alerts = read<{ rows: BenchRow[] }>('alerts');
+const rows = [
+  ...ingest.parse,
+  ...ingest.write,
+  ...readPath.rows,
+  ...scaleRows,
+  ...history.write,
+  ...history.storage,
+  ...history.series,
+  ...history.big,
+  ...stream.rows,
+  ...alerts.rows,
+];
 printTable('All benchmarks', rows);
 console.log(`\nresults written to ${writeResults('all', { quick, rows })}`);
