@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest, IncomingMessage, ClientRequest } from 'node:http';
 import { Client } from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '@app/config';
 import { FeedPollService } from '@app/ingestion';
 import { SnapshotChanges } from '@app/messaging';
 import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
+import { RatesService } from '../../apps/api/src/public/rates/rates.service';
 import { MAX_CHANNELS_PER_DIRECTION, RateStreams } from '../../apps/api/src/public/stream/rate-streams.service';
 import { FeedServer } from '../support/feed-server';
 import { http } from '../support/http';
@@ -349,13 +350,51 @@ describe('the live stream of a rate table', () => {
     expect(await metric('ratewatch_stream_open')).toBe(0);
   });
 
-  it('ends its streams when the api stops, and the api stops', async () => {
+  it('ends its streams when the api stops, and the api stops, a render still running then writing nothing', async () => {
     const stream = await connect('from=BTC&to=SBERRUB');
     await stream.next('the table on connect');
-    stopped = true;
-    // SIGTERM: readiness says 503 for SHUTDOWN_DRAIN_SECONDS, then the listener closes; the stream ends.
-    await api.close('SIGTERM');
-    await waitFor('the stream to end', () => stream.ended);
+    // The next render of the stream's table is held after it got its table, and goes on right after the
+    // streams were ended (before their last bytes have left): it must find its channel gone. Before, it
+    // wrote to the ended response — an 'error' nobody listened to, an uncaught exception, the process dead.
+    const streams = api.app.get(RateStreams);
+    const service = api.app.get(RatesService);
+    const cachedTable = service.cachedTable.bind(service);
+    const shutdown = streams.beforeApplicationShutdown.bind(streams);
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let held = false;
+    let finished = false;
+    const renders = vi.spyOn(service, 'cachedTable').mockImplementation(async (query, url) => {
+      const answer = await cachedTable(query, url);
+      held = true;
+      await gate;
+      finished = true;
+      return answer;
+    });
+    const hook = vi.spyOn(streams, 'beforeApplicationShutdown').mockImplementation(() => {
+      shutdown();
+      release();
+    });
+    // Vitest reports an uncaught exception for the run; this test says it failed too.
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      await publish('aura', rates(item('BTC', 'SBERRUB', '6910000')));
+      await waitFor('the render of the change to be held', () => held);
+      stopped = true;
+      // SIGTERM: readiness says 503 for SHUTDOWN_DRAIN_SECONDS, then the listener closes; the stream ends.
+      await api.close('SIGTERM');
+      await waitFor('the stream to end', () => stream.ended);
+      expect(finished).toBe(true);
+      expect(stream.pending()).toEqual([]);
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      release();
+      renders.mockRestore();
+      hook.mockRestore();
+    }
   });
 
   /** The sum of the api's /metrics samples of `name` whose labels include `labels` (0 when none). */

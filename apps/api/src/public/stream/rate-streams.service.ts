@@ -111,6 +111,9 @@ export class RateStreams implements BeforeApplicationShutdown {
     }
     reply.hijack();
     const raw = reply.raw;
+    // A write the socket refuses (reset, or one racing the end) is an 'error' event: with no listener it
+    // would be an uncaught exception that kills the process. The 'close' that follows lets the stream go.
+    raw.on('error', (error: Error) => this.logger.debug(`a live stream's connection failed: ${error.message}`));
     /** Gives the slot back (and the channel up when nobody else streams it). */
     const leave = () => {
       this.release(ip);
@@ -126,7 +129,7 @@ export class RateStreams implements BeforeApplicationShutdown {
       raw.end();
       return leave();
     }
-    raw.write(OPENING);
+    this.write(raw, OPENING);
     if (!current && channel.event) this.send(raw, channel.event);
     if (this.closing) {
       // Shutting down: the table now, then the end; the client reconnects after `retry`, to another replica.
@@ -149,8 +152,11 @@ export class RateStreams implements BeforeApplicationShutdown {
     this.closing = true;
     this.unsubscribe();
     this.stopHeartbeat();
+    this.queue.clear();
     for (const channel of [...this.channels.values()]) {
-      for (const raw of channel.subscribers) raw.end();
+      for (const raw of channel.subscribers) if (!raw.writableEnded) raw.end();
+      // Ended: nothing may be written to them any more (a render still running finds the channel dropped).
+      channel.subscribers.clear();
       this.drop(channel);
     }
   }
@@ -277,6 +283,7 @@ export class RateStreams implements BeforeApplicationShutdown {
 
   /** Runs queued renders, RENDER_CONCURRENCY at a time. */
   private pump(): void {
+    if (this.closing) return void this.queue.clear();
     for (const channel of this.queue) {
       if (this.rendering >= RENDER_CONCURRENCY) return;
       this.queue.delete(channel);
@@ -302,9 +309,15 @@ export class RateStreams implements BeforeApplicationShutdown {
     if (this.channels.get(channel.key) === channel) this.mark(channel);
   }
 
-  /** Renders the channel's table (through the public cache) and sends it to all its subscribers if it changed. */
+  /**
+   * Renders the channel's table (through the public cache) and sends it to all its subscribers if it changed —
+   * nothing when the channel was dropped meanwhile (its last subscriber left, or shutdown ended its streams and
+   * dropped every channel). A channel made while closing has no subscribers: its first render is the table a
+   * connection arriving then gets before its end.
+   */
   private async render(channel: Channel): Promise<void> {
     const answer = await this.rates.cachedTable(channel.query, channel.url);
+    if (this.channels.get(channel.key) !== channel) return;
     channel.renderedAt = Date.now();
     if (answer.etag === channel.etag) return void this.metrics.renders.inc({ result: 'unchanged' });
     channel.etag = answer.etag;
@@ -322,8 +335,12 @@ export class RateStreams implements BeforeApplicationShutdown {
     this.metrics.eventsSent.inc();
   }
 
-  /** Writes to a subscriber; one that leaves too much unread is cut (it catches up by reconnecting). */
+  /**
+   * Writes to a subscriber (never to one ended or destroyed: that write would fail); one that leaves too much
+   * unread is cut (it catches up by reconnecting).
+   */
   private write(raw: ServerResponse, bytes: Buffer): void {
+    if (raw.writableEnded || raw.destroyed) return;
     raw.write(bytes);
     if (raw.writableLength > MAX_UNREAD_BYTES) raw.destroy();
   }
