@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AlertCondition, hashAlertToken } from '@app/domain';
 import { createExchangerWithFeed } from '../../../../test/support/ingestion';
+import { waitFor } from '../../../../test/support/processes';
 import { migratedDatabase, TestDatabase } from '../../../../test/support/services';
 import { AlertDeliveriesRepository } from './alert-deliveries.repository';
 import { AlertsRepository, NewAlert } from './alerts.repository';
@@ -44,7 +45,7 @@ describe('AlertsRepository', () => {
     )[0]!.n;
 
   beforeAll(async () => {
-    ({ db, dataSource } = await migratedDatabase(6));
+    ({ db, dataSource } = await migratedDatabase(8));
     alerts = new AlertsRepository(dataSource);
     deliveries = new AlertDeliveriesRepository(dataSource);
     feeds = [];
@@ -127,21 +128,78 @@ describe('AlertsRepository', () => {
     expect([await noticesOf(msk!.id), await noticesOf(all!.id)]).toEqual([1, 1]);
   });
 
-  it('fires a crossing once however many evaluators see it at once', async () => {
-    await offer(0, 'BTC', 'SBERRUB', '100');
-    const made = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        alerts.create(alert({ condition: { kind: 'above', value: String(101 + i) } }), 100),
-      ),
-    );
-    for (let round = 1; round <= 3; round++) {
-      await offer(0, 'BTC', 'SBERRUB', '150');
-      await Promise.all(Array.from({ length: 5 }, () => alerts.evaluate([['BTC', 'SBERRUB']])));
+  it('fires a crossing once however many evaluators see it at once, each evaluating once per change', async () => {
+    // Every worker hears every change: three evaluators (each its own connection), none evaluating twice.
+    const evaluators = Array.from({ length: 3 }, () => new AlertsRepository(dataSource));
+    try {
       await offer(0, 'BTC', 'SBERRUB', '100');
-      await Promise.all(Array.from({ length: 5 }, () => alerts.evaluate([['BTC', 'SBERRUB']])));
-      // Whichever evaluator lost a race leaves the alert to the next change: evaluate again until quiet.
-      while ((await alerts.evaluate([['BTC', 'SBERRUB']])).changed > 0);
-      for (const a of made) expect(await noticesOf(a!.id)).toBe(round);
+      const made = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          alerts.create(alert({ condition: { kind: 'above', value: String(101 + i) } }), 100),
+        ),
+      );
+      const counts = () => Promise.all(made.map((a) => noticesOf(a!.id)));
+      for (let round = 1; round <= 5; round++) {
+        const before = await counts();
+        // The market moves up and back down while the evaluators of the first change are still at work.
+        await offer(0, 'BTC', 'SBERRUB', '150');
+        const up = evaluators.map((e) => e.evaluate([['BTC', 'SBERRUB']]));
+        await offer(0, 'BTC', 'SBERRUB', '100');
+        const down = evaluators.map((e) => e.evaluate([['BTC', 'SBERRUB']]));
+        await Promise.all([...up, ...down]);
+        // A crossing seen fires once (none if every evaluator read 100); whatever the order, the market ends at
+        // 100 and every alert is armed again.
+        const after = await counts();
+        expect(after.map((n, i) => n - before[i]!).every((d) => d === 0 || d === 1)).toBe(true);
+        const states = await dataSource.query<Array<{ armed: boolean }>>(`SELECT armed FROM alerts`);
+        expect(states.every((row) => row.armed)).toBe(true);
+      }
+      // So the next crossing fires every alert, once.
+      const before = await counts();
+      await offer(0, 'BTC', 'SBERRUB', '150');
+      await Promise.all(evaluators.map((e) => e.evaluate([['BTC', 'SBERRUB']])));
+      expect((await counts()).map((n, i) => n - before[i]!)).toEqual(made.map(() => 1));
+    } finally {
+      await Promise.all(evaluators.map((e) => e.close()));
+    }
+  });
+
+  it('loses no crossing when an evaluator that read an older market writes after one that read a newer', async () => {
+    const first = new AlertsRepository(dataSource);
+    const second = new AlertsRepository(dataSource);
+    const blocker = dataSource.createQueryRunner();
+    try {
+      await offer(0, 'BTC', 'SBERRUB', '100');
+      const a = await alerts.create(alert({ condition: { kind: 'above', value: '101' } }), 100);
+      // The first evaluator reads 150 and fires, but its write waits (the alert's row held elsewhere).
+      await blocker.startTransaction();
+      await blocker.query(`SELECT 1 FROM alerts WHERE id = $1 FOR UPDATE`, [a!.id]);
+      await offer(0, 'BTC', 'SBERRUB', '150');
+      const firing = first.evaluate([['BTC', 'SBERRUB']]);
+      const waitingOn = async (type: string) =>
+        (
+          await dataSource.query<Array<{ n: number }>>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event = $1`,
+            [type],
+          )
+        )[0]!.n > 0;
+      await waitFor('the first evaluation’s write waiting', () => waitingOn('transactionid'));
+      // Meanwhile the market falls back to 100 and the second evaluator evaluates that change.
+      await offer(0, 'BTC', 'SBERRUB', '100');
+      let secondDone = false;
+      const rearming = second.evaluate([['BTC', 'SBERRUB']]).finally(() => (secondDone = true));
+      await waitFor('the second evaluation done or waiting its turn', async () => secondDone || waitingOn('advisory'));
+      await blocker.commitTransaction();
+      await Promise.all([firing, rearming]);
+      expect(await noticesOf(a!.id)).toBe(1);
+      // The alert is armed again (the market is at 100), so the next crossing fires.
+      await offer(0, 'BTC', 'SBERRUB', '150');
+      await alerts.evaluate([['BTC', 'SBERRUB']]);
+      expect(await noticesOf(a!.id)).toBe(2);
+    } finally {
+      if (blocker.isTransactionActive) await blocker.rollbackTransaction();
+      await blocker.release();
+      await Promise.all([first.close(), second.close()]);
     }
   });
 

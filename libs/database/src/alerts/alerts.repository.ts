@@ -78,6 +78,18 @@ const ALERT_COLUMNS = `a.id, a.from_code AS "from", a.to_code AS "to", NULLIF(a.
 /** One creator's alerts are counted and created under this advisory lock class (with the creator's hash). */
 const CREATOR_LOCK_CLASS = 0x616c_7274;
 
+/** Evaluations of a direction are serialized under this advisory lock class (with the direction's hash). */
+const EVALUATION_LOCK_CLASS = 0x616c_6576;
+
+/**
+ * Which of the changed directions $1 > $2 have active alerts, with their lock keys: one index probe each
+ * (alerts_direction), the whole cost of a change no alert watches.
+ */
+const WATCHED_DIRECTIONS_SQL = `SELECT DISTINCT c.from_code AS "from", c.to_code AS "to",
+    hashtext(c.from_code || '>' || c.to_code) AS key
+  FROM unnest($1::text[], $2::text[]) AS c(from_code, to_code)
+  WHERE EXISTS (SELECT 1 FROM alerts x WHERE x.status = 'active' AND x.from_code = c.from_code AND x.to_code = c.to_code)`;
+
 /**
  * The best shown rate and the largest shown reserve of each changed direction that has active alerts, over all
  * cities (scope '') and per city. Shown as /v1/rates shows: fresh feed, active exchanger, not held by the rate
@@ -148,6 +160,8 @@ export class AlertsRepository {
   private closed = false;
   /** Connections already given back (closed), so an error and a failed query never release one twice. */
   private readonly released = new WeakSet<PoolClient>();
+  /** The evaluation in progress on the held connection; the next one waits for it. */
+  private evaluations: Promise<unknown> = Promise.resolve();
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
@@ -226,53 +240,88 @@ export class AlertsRepository {
    * Evaluates the active alerts of the changed directions (DESIGN.md §12): reads only those the market reached
    * (index ranges on their watch bounds, never every alert), steps each (`stepAlert`: hysteresis), and writes the
    * changed states and the notices of those that fired at once. A direction without active alerts costs one
-   * index probe.
+   * index probe, outside any lock.
+   *
+   * The market, the candidates and the writes of a direction's evaluation happen in one transaction under the
+   * direction's advisory lock, so evaluators (every worker hears every change) take turns: each reads the states
+   * the one before wrote, with a market at least as new. Without it, an evaluator that read an older market
+   * could write its state over a newer one's reading (it fired at 101 and disarmed the alert while another saw
+   * 99 with the alert still armed, and did nothing), leaving the alert disarmed under its value: the next
+   * crossing would never fire.
    */
   async evaluate(directions: readonly AlertDirection[], now = new Date()): Promise<AlertEvaluation> {
     if (directions.length === 0) return { candidates: 0, changed: 0, deliveryIds: [] };
-    const candidates = await this.candidates(directions);
-    if (candidates.length === 0) return { candidates: 0, changed: 0, deliveryIds: [] };
-    const changes = stepCandidates(candidates, now);
-    if (changes.ids.length === 0) return { candidates: candidates.length, changed: 0, deliveryIds: [] };
-    const inserted = await this.dataSource.query<Array<{ id: string }>>(APPLY_SQL, [
-      changes.ids,
-      changes.versions,
-      changes.armed,
-      changes.references,
-      changes.his,
-      changes.los,
-      changes.bodies,
-    ]);
-    return { candidates: candidates.length, changed: changes.ids.length, deliveryIds: inserted.map((r) => r.id) };
+    return this.onEvaluationConnection(async (client) => {
+      const { rows: watched } = await client.query<{ from: string; to: string; key: number }>({
+        name: 'ratewatch_alert_directions',
+        text: WATCHED_DIRECTIONS_SQL,
+        values: [directions.map((d) => d[0]), directions.map((d) => d[1])],
+      });
+      if (watched.length === 0) return { candidates: 0, changed: 0, deliveryIds: [] };
+      // Keys taken in order (each a statement of its own, so in that order): two evaluators never deadlock.
+      const keys = [...new Set(watched.map((w) => Number(w.key)))].sort((a, b) => a - b);
+      await client.query(
+        `BEGIN; ${keys.map((k) => `SELECT pg_advisory_xact_lock(${EVALUATION_LOCK_CLASS}, ${k | 0});`).join(' ')}`,
+      );
+      const { rows: candidates } = await client.query<Candidate>({
+        name: 'ratewatch_alert_candidates',
+        text: ALERT_CANDIDATES_SQL,
+        values: [watched.map((w) => w.from), watched.map((w) => w.to)],
+      });
+      const changes = stepCandidates(candidates, now);
+      let deliveryIds: string[] = [];
+      if (changes.ids.length > 0) {
+        const { rows: inserted } = await client.query<{ id: string }>(APPLY_SQL, [
+          changes.ids,
+          changes.versions,
+          changes.armed,
+          changes.references,
+          changes.his,
+          changes.los,
+          changes.bodies,
+        ]);
+        deliveryIds = inserted.map((r) => r.id);
+      }
+      await client.query('COMMIT');
+      return { candidates: candidates.length, changed: changes.ids.length, deliveryIds };
+    });
   }
 
   /**
-   * The alerts the market of these directions reached, read on the evaluation's own connection: a named
-   * statement with a generic plan, planned once per connection (planning this statement costs several times
-   * running it, and a change that crosses nothing must cost well under a millisecond). The plan is generic only
-   * on this connection, never on the pool's others.
+   * Runs `work` on the evaluation's own connection, one evaluation at a time (its transaction is the
+   * connection's): statements named there get a generic plan, planned once per connection (planning the
+   * candidates' statement costs several times running it, and a change that crosses nothing must cost well
+   * under a millisecond). The plan is generic only on this connection, never on the pool's others. On an
+   * error the connection is closed (its transaction with it); the next evaluation takes another.
    */
-  private async candidates(directions: readonly AlertDirection[]): Promise<Candidate[]> {
-    const values = [directions.map((d) => d[0]), directions.map((d) => d[1])];
-    if (this.closed) {
-      // Shutting down (an evaluation finishing late): the pool's own connections, none held.
-      const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
-      return (await pool.query<Candidate>(ALERT_CANDIDATES_SQL, values)).rows;
-    }
-    const held = this.evaluationClient();
-    const client = await held;
-    try {
-      const { rows } = await client.query<Candidate>({
-        name: 'ratewatch_alert_candidates',
-        text: ALERT_CANDIDATES_SQL,
-        values,
-      });
-      return rows;
-    } catch (error) {
-      // The connection may be broken: give it back to be closed; the next evaluation takes another.
-      this.drop(held, client);
-      throw error;
-    }
+  private onEvaluationConnection<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      if (this.closed) {
+        // Shutting down (an evaluation finishing late): a connection of the pool's, for this evaluation only.
+        const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+        const client = await pool.connect();
+        let broken = true;
+        try {
+          const result = await work(client);
+          broken = false;
+          return result;
+        } finally {
+          client.release(broken);
+        }
+      }
+      const held = this.evaluationClient();
+      const client = await held;
+      try {
+        return await work(client);
+      } catch (error) {
+        // The connection may be broken, or in a transaction: give it back to be closed.
+        this.drop(held, client);
+        throw error;
+      }
+    };
+    const turn = this.evaluations.then(run, run);
+    this.evaluations = turn.catch(() => undefined);
+    return turn;
   }
 
   private evaluationClient(): Promise<PoolClient> {
