@@ -541,6 +541,9 @@ describe('the live stream with many distinct queries', () => {
       expect(body.message).toMatch(/poll GET \/v1\/rates.*If-None-Match/);
     }
     expect((await refusedMetric()) - before).toBe(4);
+    // The plain table of the full direction is never refused (filling a direction locks nobody out of it).
+    await held(direction);
+    await held(`${direction}&limit=100&side=give`);
     // Another direction has its own channels; the refused held no slot.
     await held('from=ETH&to=SBERRUB&amount=2');
     expect(api.app.get(RateStreams).size).toBe(open.length);

@@ -32,7 +32,7 @@ export class RateStreamController {
       'STREAM_MAX_CONNECTIONS: past either, 429 with Retry-After (poll GET /v1/rates with If-None-Match instead). ' +
       `A process streams at most ${MAX_CHANNELS_PER_DIRECTION} distinct tables of one direction (spellings ` +
       'of one query, such as amount=1 and amount=1.0, are one table): past them, a query that would make ' +
-      'another is 429 too (stream it without amount, or poll). ' +
+      'another is 429 too (the table without amount, exclude, side and limit never is; or poll). ' +
       'Unknown currency → 404; from equal to to, an unknown flag or a city that is not a catalog code → 400.',
   })
   @ApiHeader({

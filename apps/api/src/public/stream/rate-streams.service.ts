@@ -17,11 +17,13 @@ const RENDER_CONCURRENCY = 4;
 /** A table not rendered for this long is rendered again at a heartbeat: a lost change announcement heals. */
 const RESYNC_MS = 60_000;
 /**
- * Distinct tables (channels: one per canonical query) streamed at once for one direction. Every channel is
+ * Distinct tables (channels: one per canonical query) streamed at once for one direction, plain tables aside. Every channel is
  * rendered again on each change of its direction, on `{all: true}` and every RESYNC_MS, so without a bound
  * one attacker with many addresses could open up to STREAM_MAX_CONNECTIONS streams, each with its own
  * `amount` or `limit`, and make every poll queue thousands of cache-missing renders. Past it, a stream whose
- * query would make a new channel is refused (429, reason `channels`); streams of an existing channel still join.
+ * query would make a new channel is refused (429, reason `channels`); streams of an existing channel still join,
+ * and the plain table (no amount, exclude, side or limit: one per city at most) is never refused, so filling a
+ * direction's channels cannot lock everyone out of it.
  */
 export const MAX_CHANNELS_PER_DIRECTION = 32;
 /** Bytes a subscriber may leave unread; past them it is cut (it reconnects with Last-Event-ID and catches up). */
@@ -210,12 +212,12 @@ export class RateStreams implements BeforeApplicationShutdown {
     const existing = this.channels.get(key);
     if (existing) return existing;
     const group = `${query.from}|${query.to}`;
-    if ((this.groups.get(group)?.size ?? 0) >= MAX_CHANNELS_PER_DIRECTION) {
+    if (!isPlainTable(query) && this.cappedChannels(group) >= MAX_CHANNELS_PER_DIRECTION) {
       this.metrics.refused.inc({ reason: 'channels' });
       throw new BusyError(
         `this server already streams ${MAX_CHANNELS_PER_DIRECTION} different tables of ${query.from} to ` +
-          `${query.to}, the most it streams of one direction; stream the table without amount (or with a ` +
-          'query others stream), or poll GET /v1/rates with this query and If-None-Match instead',
+          `${query.to}, the most it streams of one direction; stream the table without amount, exclude, side ` +
+          'and limit (never refused), or poll GET /v1/rates with this query and If-None-Match instead',
         RESYNC_MS / 1000,
       );
     }
@@ -246,6 +248,13 @@ export class RateStreams implements BeforeApplicationShutdown {
       },
     );
     return channel;
+  }
+
+  /** The direction's channels that count against MAX_CHANNELS_PER_DIRECTION (all but plain tables). */
+  private cappedChannels(group: string): number {
+    let count = 0;
+    for (const channel of this.groups.get(group) ?? []) if (!isPlainTable(channel.query)) count++;
+    return count;
   }
 
   /** Forgets a channel nobody streams any more (a pending render finds it gone and sends nothing). */
@@ -382,4 +391,14 @@ export function canonicalQuery(query: RatesQuery): RatesQuery {
     ),
   ].sort();
   return { ...query, amount, exclude: flags.length === 0 ? undefined : flags.join(',') };
+}
+
+/** The direction's table as most clients stream it (no calculator, no filter, the default length): never capped. */
+function isPlainTable(query: RatesQuery): boolean {
+  return (
+    query.amount === undefined &&
+    query.exclude === undefined &&
+    (query.side ?? 'give') === 'give' &&
+    (query.limit ?? 100) === 100
+  );
 }
