@@ -1,9 +1,9 @@
-import { lookup as dnsLookup, LookupAddress } from 'node:dns';
-import { lookup as dnsLookupAsync } from 'node:dns/promises';
+import { LookupAddress } from 'node:dns';
+import { Resolver } from 'node:dns/promises';
 import { isIP, LookupFunction } from 'node:net';
 import { Agent, request } from 'undici';
 import { isForbiddenAddress, USER_AGENT } from '@app/http-client';
-import { ALERT_DELIVERY_TIMEOUT_MS } from '@app/domain';
+import { ALERT_DELIVERY_TIMEOUT_MS, BusyError, UnavailableError } from '@app/domain';
 
 /** Why a webhook URL is refused (at creation, and again at delivery: DNS may change). */
 export class WebhookAddressError extends Error {
@@ -23,8 +23,19 @@ export class WebhookPostError extends Error {
 }
 
 const FORBIDDEN_CODE = 'ERR_RATEWATCH_FORBIDDEN_ADDRESS';
-const forbiddenMessage = (host: string, address: string) =>
-  `${host} resolves to ${address}, a private, loopback or reserved address: webhooks must reach the public internet`;
+/** Never the address itself: a creator must not learn what internal names resolve to. */
+const FORBIDDEN = 'a private or internal address: webhooks must reach the public internet';
+
+/** How long one DNS question may take (one try, straight to the resolvers: not Node's 4-thread pool). */
+const DNS_TIMEOUT_MS = 2000;
+
+/** Webhook hosts checked at once at creation; past it the request is refused for a moment (429). */
+export const MAX_CONCURRENT_WEBHOOK_CHECKS = 16;
+
+export interface WebhookPosterOptions {
+  /** DNS servers to ask instead of the system's (tests). */
+  dnsServers?: readonly string[];
+}
 
 /**
  * The outgoing side of alerts: a signed JSON POST to a webhook, under the safe HTTP client's rules
@@ -37,9 +48,20 @@ const forbiddenMessage = (host: string, address: string) =>
 export class WebhookPoster {
   private readonly agent: Agent;
 
-  constructor(private readonly allowPrivate: boolean) {
+  private readonly resolver = new Resolver({ timeout: DNS_TIMEOUT_MS, tries: 1 });
+  /** Creation checks resolving now. */
+  private checking = 0;
+
+  constructor(
+    private readonly allowPrivate: boolean,
+    options: WebhookPosterOptions = {},
+  ) {
+    if (options.dnsServers) this.resolver.setServers([...options.dnsServers]);
     this.agent = new Agent({
-      connect: { timeout: ALERT_DELIVERY_TIMEOUT_MS, ...(allowPrivate ? {} : { lookup: guardedLookup }) },
+      connect: {
+        timeout: ALERT_DELIVERY_TIMEOUT_MS,
+        ...(allowPrivate ? {} : { lookup: guardedLookup(this.resolver) }),
+      },
       keepAliveTimeout: 10_000,
       connections: 64,
     });
@@ -48,21 +70,27 @@ export class WebhookPoster {
   /**
    * Why `raw` cannot be a webhook URL, or null: not http(s), credentials, an IP literal or a host name that
    * resolves to a forbidden address (unless private addresses are allowed), or a name that does not resolve.
+   * The name is resolved (A and AAAA) with a timeout, at most MAX_CONCURRENT_WEBHOOK_CHECKS at once: past it
+   * BusyError (429), a resolver not answering in time UnavailableError (503); neither stalls the api.
    */
   async problemWith(raw: string): Promise<string | null> {
     const literal = this.literalProblem(raw);
     if (literal || this.allowPrivate) return literal;
     const host = new URL(raw).hostname.replace(/^\[|\]$/g, '');
     if (isIP(host)) return null;
+    if (this.checking >= MAX_CONCURRENT_WEBHOOK_CHECKS)
+      throw new BusyError('too many webhook addresses are being checked at once: try again in a moment', 1);
+    this.checking++;
     let addresses: LookupAddress[];
     try {
-      addresses = await dnsLookupAsync(host, { all: true });
+      addresses = await resolveAll(this.resolver, host);
     } catch {
-      return `names a host that does not resolve (${host})`;
+      throw new UnavailableError(`the webhook's host could not be resolved in time: try again in a moment`);
+    } finally {
+      this.checking--;
     }
-    const forbidden = addresses.find((a) => isForbiddenAddress(a.address));
-    if (forbidden) return forbiddenMessage(host, forbidden.address);
-    return addresses.length === 0 ? `names a host that does not resolve (${host})` : null;
+    if (addresses.length === 0) return `names a host that does not resolve (${host})`;
+    return addresses.some((a) => isForbiddenAddress(a.address)) ? `names a host that resolves to ${FORBIDDEN}` : null;
   }
 
   /** POSTs `body` (JSON) with `headers`; resolves with the 2xx status, throws WebhookPostError otherwise. */
@@ -117,24 +145,50 @@ export class WebhookPoster {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http:// or https:// URL';
     if (url.username || url.password) return 'must not carry a user or password';
     const host = url.hostname.replace(/^\[|\]$/g, '');
-    if (!this.allowPrivate && isIP(host) && isForbiddenAddress(host))
-      return `points to ${host}, a private, loopback or reserved address: webhooks must reach the public internet`;
+    if (!this.allowPrivate && isIP(host) && isForbiddenAddress(host)) return `points to ${FORBIDDEN}`;
     return null;
   }
 }
 
-/** DNS lookup that refuses hosts resolving to a forbidden address (checked at connect time). */
-const guardedLookup: LookupFunction = (hostname, options, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-    if (error) return callback(error, '', 0);
-    const forbidden = addresses.find((a) => isForbiddenAddress(a.address));
-    if (forbidden || addresses.length === 0) {
-      const refusal = Object.assign(new Error(forbiddenMessage(hostname, forbidden?.address ?? 'nothing')), {
-        code: FORBIDDEN_CODE,
-      });
-      return callback(refusal, '', 0);
-    }
-    if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
-    return callback(null, addresses[0]!.address, addresses[0]!.family);
-  });
-};
+/**
+ * Every address `host` resolves to (A and AAAA, asked at once, one try each with a timeout); none when it does
+ * not resolve. Rejects when a resolver did not answer (the check cannot be complete). `localhost` and its
+ * subdomains are loopback whatever a resolver says (RFC 6761).
+ */
+async function resolveAll(resolver: Resolver, host: string): Promise<LookupAddress[]> {
+  const name = host.toLowerCase().replace(/\.$/, '');
+  if (name === 'localhost' || name.endsWith('.localhost')) return [{ address: '127.0.0.1', family: 4 }];
+  const answers = await Promise.allSettled([resolver.resolve4(name), resolver.resolve6(name)]);
+  const addresses: LookupAddress[] = [];
+  for (const [i, answer] of answers.entries()) {
+    if (answer.status === 'fulfilled')
+      addresses.push(...answer.value.map((address) => ({ address, family: i ? 6 : 4 })));
+    else if (!NO_SUCH_NAME.has((answer.reason as { code?: string }).code ?? '')) throw answer.reason;
+  }
+  return addresses;
+}
+
+/** Answers that say the name has no such address (anything else: the resolver could not tell). */
+const NO_SUCH_NAME = new Set(['ENOTFOUND', 'ENODATA', 'ENONAME']);
+
+/**
+ * The connect-time lookup: refuses hosts resolving to a forbidden address (DNS may change after creation),
+ * with the resolver's timeout (never Node's thread pool, which a slow resolver would hold for every fetch).
+ */
+function guardedLookup(resolver: Resolver): LookupFunction {
+  return (hostname, options, callback) => {
+    resolveAll(resolver, hostname).then(
+      (found) => {
+        const addresses = options.family ? found.filter((a) => a.family === options.family) : found;
+        if (addresses.length === 0 || found.some((a) => isForbiddenAddress(a.address))) {
+          const why = addresses.length === 0 ? 'does not resolve' : `resolves to ${FORBIDDEN}`;
+          const refusal = Object.assign(new Error(`${hostname} ${why}`), { code: FORBIDDEN_CODE });
+          return callback(refusal, '', 0);
+        }
+        if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+        return callback(null, addresses[0]!.address, addresses[0]!.family);
+      },
+      (error: unknown) => callback(error as NodeJS.ErrnoException, '', 0),
+    );
+  };
+}

@@ -70,11 +70,12 @@ export class AlertsController {
   })
   @ApiCreatedResponse({ type: CreatedAlertDto, description: 'created, with its token and signing secret' })
   @ApiErrors({
-    400: 'invalid input (an unknown field, a bad condition or value, a webhook URL that is private, loopback or does not resolve, an expiry in the past or over a year away…): the message says what to fix',
+    400: 'invalid input (an unknown field, a bad condition or value, a webhook URL whose host is or resolves to a private or internal address, or does not resolve, an expiry in the past or over a year away…): the message says what to fix',
     404: 'a currency code not in the catalog',
     413: `the body is larger than ${ALERT_MAX_BODY_BYTES} bytes`,
     415: undefined,
-    429: 'past the per-address rate limit, or this address already holds ALERTS_MAX_PER_CREATOR active alerts',
+    429: 'past the per-address rate limit, this address already holds ALERTS_MAX_PER_CREATOR active alerts, or too many webhook hosts are being checked at once (Retry-After)',
+    503: 'the webhook’s host could not be resolved in time: try again in a moment',
   })
   create(@Body() dto: CreateAlertDto, @Ip() ip: string): Promise<CreatedAlertDto> {
     return this.alerts.create(dto, ip);
