@@ -12,6 +12,10 @@ import { AlertsMetrics } from './alerts.metrics';
 const REQUEUE_OVERDUE_MS = 5 * 60_000;
 const REQUEUE_BATCH = 500;
 
+/** Finished notices (their bodies) are kept this long for the operator page; inactive alerts this long, then deleted. */
+export const DELIVERY_RETENTION_DAYS = 7;
+export const INACTIVE_ALERT_RETENTION_DAYS = 30;
+
 /** What one alerts housekeeping pass did. */
 export interface AlertsHousekeeping {
   expired: number;
@@ -23,7 +27,8 @@ export interface AlertsHousekeeping {
  * Alerts' upkeep, run by housekeeping (the workers in fleet mode, in-process in standalone mode, once per tick):
  * operators' alerts (DESIGN.md §12) — feeds failing for OPERATOR_ALERT_FEED_FAILING_MINUTES and their recovery,
  * new quarantines, partner syncs failing — queued to OPERATOR_ALERT_URL through the same delivery as visitors'
- * alerts; alerts past their expiry retired; notices the queue may have lost handed to it again.
+ * alerts; alerts past their expiry retired; notices the queue may have lost handed to it again; notices finished over
+ * DELIVERY_RETENTION_DAYS ago and alerts inactive for INACTIVE_ALERT_RETENTION_DAYS deleted.
  */
 @Injectable()
 export class OperatorAlerts {
@@ -53,6 +58,10 @@ export class OperatorAlerts {
     }
     const stale = await this.deliveries.takeOverdue(REQUEUE_OVERDUE_MS, REQUEUE_BATCH);
     if (stale.length > 0) await this.queue.requeue(stale);
+    const purgedNotices = await this.deliveries.purgeFinished(DELIVERY_RETENTION_DAYS);
+    const purgedAlerts = await this.alerts.purgeInactive(INACTIVE_ALERT_RETENTION_DAYS);
+    if (purgedNotices + purgedAlerts > 0)
+      this.logger.log(`deleted ${purgedNotices} finished notices and ${purgedAlerts} inactive alerts`);
     return { expired, operatorNotices, requeued: stale.length };
   }
 }

@@ -148,6 +148,7 @@ export class AlertDeliveriesRepository {
                     THEN format('%s notices in a row were not delivered (last: %s)', a.consecutive_failures + 1, $5::text)
                     ELSE a.disabled_reason END,
                   hi = CASE WHEN a.consecutive_failures + 1 >= $4 THEN NULL ELSE a.hi END,
+                  secret = CASE WHEN a.consecutive_failures + 1 >= $4 AND a.status = 'active' THEN NULL ELSE a.secret END,
                   lo = CASE WHEN a.consecutive_failures + 1 >= $4 THEN NULL ELSE a.lo END,
                   updated_at = now()
            FROM d WHERE a.id = d.alert_id RETURNING a.status`,
@@ -220,6 +221,16 @@ export class AlertDeliveriesRepository {
       [limit],
     );
     return rows.map(({ url, ...row }) => ({ ...row, host: hostOf(url) }));
+  }
+
+  /** Deletes up to `limit` notices finished (delivered, failed, dropped) more than `days` days ago; answers how many. */
+  async purgeFinished(days: number, limit = 5000): Promise<number> {
+    const [, count] = await this.dataSource.query<[unknown[], number]>(
+      `DELETE FROM alert_deliveries WHERE id IN (
+         SELECT id FROM alert_deliveries WHERE finished_at < now() - make_interval(days => $1) LIMIT $2)`,
+      [days, limit],
+    );
+    return count;
   }
 
   /** Notices by status. */

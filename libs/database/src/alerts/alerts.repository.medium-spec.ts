@@ -222,6 +222,52 @@ describe('AlertsRepository', () => {
     expect(await deliveries.counts()).toMatchObject({ pending: 0, dropped: 1 });
   });
 
+  it('forgets the signing secret of an alert deleted, expired or disabled, and deletes what is long inactive', async () => {
+    await offer(0, 'BTC', 'SBERRUB', '100');
+    const make = () => alerts.create(alert({ condition: { kind: 'moves', value: '10' } }), 100);
+    const [deleted, expired, disabled, active] = await Promise.all([make(), make(), make(), make()]);
+    await alerts.delete(deleted!.id);
+    await dataSource.query(`UPDATE alerts SET expires_at = now() - interval '1 second' WHERE id = $1`, [expired!.id]);
+    expect(await alerts.expire()).toBe(1);
+    await offer(0, 'BTC', 'SBERRUB', '120');
+    const { deliveryIds } = await alerts.evaluate([['BTC', 'SBERRUB']]);
+    expect(deliveryIds).toHaveLength(2);
+    const [notice] = await dataSource.query<Array<{ id: string }>>(
+      `SELECT id::text AS id FROM alert_deliveries WHERE alert_id = $1`,
+      [disabled!.id],
+    );
+    expect(
+      (await deliveries.record(notice!.id, { kind: 'failed', error: 'HTTP 500', httpStatus: 500 }, 1)).disabled,
+    ).toBe(true);
+    const secrets = async () =>
+      Object.fromEntries(
+        (await dataSource.query<Array<{ id: string; secret: string | null }>>(`SELECT id, secret FROM alerts`)).map(
+          (r) => [r.id, r.secret],
+        ),
+      );
+    expect(await secrets()).toEqual({
+      [deleted!.id]: null,
+      [expired!.id]: null,
+      [disabled!.id]: null,
+      [active!.id]: 's',
+    });
+
+    // A month later: the inactive alerts go (their notices with them), notices finished a week ago go.
+    await dataSource.query(`UPDATE alerts SET updated_at = now() - interval '31 days' WHERE status <> 'active'`);
+    await dataSource.query(
+      `UPDATE alert_deliveries SET status = 'delivered', finished_at = now() - interval '8 days' WHERE alert_id = $1`,
+      [active!.id],
+    );
+    const pending = await deliveries.queueOperatorNotice('feed.failing', 'https://ops.example/hook', '{}');
+    expect(await alerts.purgeInactive(30)).toBe(3);
+    expect(await deliveries.purgeFinished(7)).toBe(1);
+    expect(Object.keys(await secrets())).toEqual([active!.id]);
+    const left = await dataSource.query<Array<{ id: string }>>(`SELECT id::text AS id FROM alert_deliveries`);
+    expect(left).toEqual([{ id: pending }]);
+    // Nothing recent is touched.
+    expect([await alerts.purgeInactive(30), await deliveries.purgeFinished(7)]).toEqual([0, 0]);
+  });
+
   it('evaluates every direction that has alerts after a change that may touch any', async () => {
     await offer(0, 'BTC', 'SBERRUB', '100');
     await offer(0, 'ETH', 'SBERRUB', '100');

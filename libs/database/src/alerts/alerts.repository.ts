@@ -75,6 +75,9 @@ const ALERT_COLUMNS = `a.id, a.from_code AS "from", a.to_code AS "to", NULLIF(a.
   a.disabled_reason AS "disabledReason", a.consecutive_failures AS "consecutiveFailures", a.notices,
   a.last_fired_at AS "lastFiredAt", a.expires_at AS "expiresAt", a.created_at AS "createdAt"`;
 
+/** Rows one purge statement deletes at most (housekeeping runs every minute: a backlog goes in a few passes). */
+export const PURGE_BATCH = 5000;
+
 /** One creator's alerts are counted and created under this advisory lock class (with the creator's hash). */
 const CREATOR_LOCK_CLASS = 0x616c_7274;
 
@@ -220,9 +223,10 @@ export class AlertsRepository {
   /** Deletes an alert for its owner: it is never evaluated nor delivered again (pending notices are dropped). */
   async delete(id: string): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
-      await tx.query(`UPDATE alerts SET status = 'deleted', hi = NULL, lo = NULL, updated_at = now() WHERE id = $1`, [
-        id,
-      ]);
+      await tx.query(
+        `UPDATE alerts SET status = 'deleted', hi = NULL, lo = NULL, secret = NULL, updated_at = now() WHERE id = $1`,
+        [id],
+      );
       await tx.query(
         `UPDATE alert_deliveries SET status = 'dropped', last_error = 'the alert was deleted', finished_at = now()
          WHERE alert_id = $1 AND status = 'pending'`,
@@ -400,8 +404,21 @@ export class AlertsRepository {
   async expire(): Promise<number> {
     // An UPDATE answers [rows, count] through TypeORM.
     const [, count] = await this.dataSource.query<[unknown[], number]>(
-      `UPDATE alerts SET status = 'expired', hi = NULL, lo = NULL, updated_at = now()
+      `UPDATE alerts SET status = 'expired', hi = NULL, lo = NULL, secret = NULL, updated_at = now()
        WHERE status = 'active' AND expires_at <= now()`,
+    );
+    return count;
+  }
+
+  /**
+   * Deletes up to `limit` alerts inactive (deleted, expired, disabled) for more than `days` days, their notices
+   * with them (housekeeping); answers how many.
+   */
+  async purgeInactive(days: number, limit = PURGE_BATCH): Promise<number> {
+    const [, count] = await this.dataSource.query<[unknown[], number]>(
+      `DELETE FROM alerts WHERE id IN (
+         SELECT id FROM alerts WHERE status <> 'active' AND updated_at < now() - make_interval(days => $1) LIMIT $2)`,
+      [days, limit],
     );
     return count;
   }

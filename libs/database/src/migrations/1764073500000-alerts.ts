@@ -4,7 +4,10 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * Alerts (DESIGN.md §12, issue 20): visitors' alerts on a direction and the notices sent for them (and for
  * operators' own concerns).
  *  - `alerts.city` '' means every city (as offers write "no city"); a city code narrows the alert to it.
- *  - Only a hash of the management token is kept (`token_hash`); the signing `secret` must be kept to sign.
+ *  - Only a hash of the management token is kept (`token_hash`); the signing `secret` must be kept to sign,
+ *    while the alert is active: it is cleared when the alert is deleted, expires or is disabled (never signs again).
+ *  - Housekeeping deletes notices finished over 7 days ago (`alert_deliveries_finished`) and alerts inactive for
+ *    30 days (`alerts_inactive`), their notices with them.
  *  - `hi`/`lo` are the alert's watch in its current state (`watchOf` in @app/domain): an evaluation reads
  *    only the alerts whose watched figure (`metric`: the best rate, or the largest reserve) reached `hi` or
  *    `lo`, through the two partial indexes, never every alert of a direction. `version` makes a state
@@ -37,7 +40,7 @@ export class Alerts1764073500000 implements MigrationInterface {
         version              integer     NOT NULL DEFAULT 0,
         webhook_url          text        NOT NULL CHECK (char_length(webhook_url) BETWEEN 8 AND 2048),
         token_hash           char(64)    NOT NULL,
-        secret               text        NOT NULL,
+        secret               text,
         creator              varchar(64) NOT NULL,
         status               varchar(8)  NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled', 'deleted', 'expired')),
         disabled_reason      text,
@@ -57,6 +60,7 @@ export class Alerts1764073500000 implements MigrationInterface {
     await q.query(`CREATE INDEX alerts_direction ON alerts (from_code, to_code) WHERE status = 'active'`);
     await q.query(`CREATE INDEX alerts_creator ON alerts (creator) WHERE status = 'active'`);
     await q.query(`CREATE INDEX alerts_expiry ON alerts (expires_at) WHERE status = 'active'`);
+    await q.query(`CREATE INDEX alerts_inactive ON alerts (updated_at) WHERE status <> 'active'`);
 
     await q.query(`
       CREATE TABLE alert_deliveries (
@@ -75,6 +79,9 @@ export class Alerts1764073500000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX alert_deliveries_due ON alert_deliveries (next_attempt_at) WHERE status = 'pending'`);
     await q.query(`CREATE INDEX alert_deliveries_alert ON alert_deliveries (alert_id, id DESC)`);
+    await q.query(
+      `CREATE INDEX alert_deliveries_finished ON alert_deliveries (finished_at) WHERE finished_at IS NOT NULL`,
+    );
     await q.query(
       `CREATE INDEX alert_deliveries_undelivered ON alert_deliveries (id DESC) WHERE status IN ('failed', 'dropped') OR attempts > 1`,
     );
