@@ -35,6 +35,7 @@ describe('AlertDeliverer', () => {
   let server: Server;
   let base: string;
   let releaseSlow: () => void = () => undefined;
+  const posts: string[] = [];
   let slowHere: () => void = () => undefined;
   const slowArrived = new Promise<void>((resolve) => (slowHere = resolve));
 
@@ -43,6 +44,8 @@ describe('AlertDeliverer', () => {
     server = createServer((req, res) => {
       req.resume();
       req.on('end', () => {
+        posts.push(req.url ?? '');
+        if (req.url === '/ok') return void res.writeHead(200).end();
         // /down answers once /slow is in hand, so the slow one is still being posted when /down's outcome is recorded.
         if (req.url === '/down') void slowArrived.then(() => res.writeHead(503).end());
         else {
@@ -69,6 +72,14 @@ describe('AlertDeliverer', () => {
     server?.close();
     await dataSource?.destroy();
     await db?.drop();
+  });
+
+  it('sends a notice once when two copies of its job run at once (a re-queued copy), and not again after', async () => {
+    const id = await deliveries.queueOperatorNotice('feed.failing', `${base}/ok`, '{"n":0}');
+    const before = posts.length;
+    await Promise.all([deliverer.sendPending([id], 8), deliverer.sendPending([id], 8)]);
+    await deliverer.sendPending([id], 8);
+    expect(posts.slice(before)).toEqual(['/ok']);
   });
 
   it('records a notice delivered while recording another one’s outcome failed, then reports the failure', async () => {
