@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Matches, Max, Min, ValidateBy } from 'class-validator';
+import { canonicalDecimal } from '@app/domain';
 import { KNOWN_FLAGS } from '@app/feeds';
 import { CityField, CurrencyCodeField, DiffersFromField, QueryLimit, TimeWindowQuery } from '../../common/validation';
 import { LISTED_SINCE, PublicReviewCountsDto } from '../exchangers/exchangers.dto';
@@ -227,4 +228,22 @@ export class RateHistoryDto {
       'of the first), led by the bucket of since with the rate at that time when it changed before',
   })
   points!: RateHistoryPointDto[];
+}
+
+/**
+ * `query` in one spelling per table, so that spellings of one table share a channel (and a cache entry):
+ * `amount` as a canonical decimal (`01`, `1.0` → `1`), `exclude` lower-cased, de-duplicated and sorted
+ * (`MANUAL,manual` → `manual`; empty → absent).
+ */
+export function canonicalQuery(query: RatesQuery): RatesQuery {
+  const amount = query.amount === undefined ? undefined : (canonicalDecimal(query.amount) ?? query.amount);
+  const flags = [
+    ...new Set(
+      (query.exclude ?? '')
+        .split(',')
+        .map((f) => f.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  ].sort();
+  return { ...query, amount, exclude: flags.length === 0 ? undefined : flags.join(',') };
 }

@@ -5,7 +5,7 @@ import { CatalogSnapshots } from '@app/ingestion';
 import { timeWindow } from '../../common/validation';
 import { CachedAnswer, PublicCache } from '../public-cache.service';
 import { DirectionBooks } from './direction-books.service';
-import { HISTORY_DEFAULT_MS } from './rates.dto';
+import { canonicalQuery, HISTORY_DEFAULT_MS } from './rates.dto';
 import type { RateHistoryDto, RateHistoryQuery, RateItemDto, RatesQuery, RatesTableDto } from './rates.dto';
 
 /** The best-rate table of a direction (API.md `GET /v1/rates`) and its best rate over time (the workers' history). */
@@ -23,12 +23,14 @@ export class RatesService {
    * the controller's fast path) or made now.
    */
   cachedTable(query: RatesQuery, rawUrl: string): Promise<CachedAnswer> {
+    // One entry per table, whatever its spelling (amount=1 or 1.0, exclude=MANUAL,manual): the same body.
+    const canonical = canonicalQuery(query);
     const key = JSON.stringify([
-      query.city ?? null,
-      query.amount ?? null,
-      query.side ?? 'give',
-      query.exclude ?? '',
-      query.limit ?? 100,
+      canonical.city ?? null,
+      canonical.amount ?? null,
+      canonical.side ?? 'give',
+      canonical.exclude ?? '',
+      canonical.limit ?? 100,
     ]);
     return this.cache.get(`${query.from}|${query.to}`, key, () => this.table(query), rawUrl);
   }

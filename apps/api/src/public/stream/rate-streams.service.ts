@@ -3,9 +3,9 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/c
 import { normalizeIp } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { BusyError, canonicalDecimal } from '@app/domain';
+import { BusyError } from '@app/domain';
 import { SnapshotChanges, SnapshotChangeEvent } from '@app/messaging';
-import type { RatesQuery } from '../rates/rates.dto';
+import { canonicalQuery, type RatesQuery } from '../rates/rates.dto';
 import { RatesService } from '../rates/rates.service';
 import { RateStreamMetrics } from './rate-stream.metrics';
 import { HEARTBEAT, OPENING, ratesEvent, RETRY_MS, tableVersion } from './sse';
@@ -373,24 +373,6 @@ export class RateStreams implements BeforeApplicationShutdown {
       if (channel.renderedAt < stale) this.mark(channel);
     }
   }
-}
-
-/**
- * `query` in one spelling per table, so that spellings of one table share a channel (and a cache entry):
- * `amount` as a canonical decimal (`01`, `1.0` → `1`), `exclude` lower-cased, de-duplicated and sorted
- * (`MANUAL,manual` → `manual`; empty → absent).
- */
-export function canonicalQuery(query: RatesQuery): RatesQuery {
-  const amount = query.amount === undefined ? undefined : (canonicalDecimal(query.amount) ?? query.amount);
-  const flags = [
-    ...new Set(
-      (query.exclude ?? '')
-        .split(',')
-        .map((f) => f.trim().toLowerCase())
-        .filter(Boolean),
-    ),
-  ].sort();
-  return { ...query, amount, exclude: flags.length === 0 ? undefined : flags.join(',') };
 }
 
 /** The direction's table as most clients stream it (no calculator, no filter, the default length): never capped. */

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { RatesQuery } from '../rates/rates.dto';
-import { canonicalQuery } from './rate-streams.service';
+import { canonicalQuery, type RatesQuery } from './rates.dto';
 
 const query = (extra: Partial<RatesQuery>): RatesQuery => ({ from: 'BTC', to: 'SBERRUB', ...extra });
 
-describe('canonicalQuery (one live-stream channel per table)', () => {
+describe('canonicalQuery (one cache entry and one live-stream channel per table)', () => {
   it('writes an amount as its canonical decimal, never through a float', () => {
     for (const amount of ['1', '1.0', '01', '0001.000', '1.000000000000000000'])
       expect(canonicalQuery(query({ amount })).amount, amount).toBe('1');
