@@ -85,13 +85,19 @@ const CREATOR_LOCK_CLASS = 0x616c_7274;
 const EVALUATION_LOCK_CLASS = 0x616c_6576;
 
 /**
- * Which of the changed directions $1 > $2 have active alerts, with their lock keys: one index probe each
- * (alerts_direction), the whole cost of a change no alert watches.
+ * Which of the changed directions $1 > $2 have active alerts (one index probe each, alerts_direction: the whole
+ * cost of a change no alert watches), each direction's session advisory lock taken, in the order of its key
+ * (two evaluators never deadlock; a key twice is simply held twice until `pg_advisory_unlock_all`).
  */
-const WATCHED_DIRECTIONS_SQL = `SELECT DISTINCT c.from_code AS "from", c.to_code AS "to",
-    hashtext(c.from_code || '>' || c.to_code) AS key
-  FROM unnest($1::text[], $2::text[]) AS c(from_code, to_code)
-  WHERE EXISTS (SELECT 1 FROM alerts x WHERE x.status = 'active' AND x.from_code = c.from_code AND x.to_code = c.to_code)`;
+const LOCK_WATCHED_SQL = `SELECT w.from_code AS "from", w.to_code AS "to",
+    pg_advisory_lock(${EVALUATION_LOCK_CLASS}, w.key) IS NULL AS unlocked
+  FROM (SELECT DISTINCT c.from_code, c.to_code, hashtext(c.from_code || '>' || c.to_code) AS key
+        FROM unnest($1::text[], $2::text[]) AS c(from_code, to_code)
+        WHERE EXISTS (SELECT 1 FROM alerts x WHERE x.status = 'active' AND x.from_code = c.from_code
+                        AND x.to_code = c.to_code)
+        ORDER BY key) w`;
+
+const UNLOCK_SQL = `SELECT pg_advisory_unlock_all()`;
 
 /**
  * The best shown rate and the largest shown reserve of each changed direction that has active alerts, over all
@@ -246,8 +252,9 @@ export class AlertsRepository {
    * changed states and the notices of those that fired at once. A direction without active alerts costs one
    * index probe, outside any lock.
    *
-   * The market, the candidates and the writes of a direction's evaluation happen in one transaction under the
-   * direction's advisory lock, so evaluators (every worker hears every change) take turns: each reads the states
+   * The market and candidates are read, and the states written, under the direction's advisory lock (taken by
+   * the same statement that probes for alerts, held until the writes are done), so evaluators (every worker
+   * hears every change) take turns: each reads the states
    * the one before wrote, with a market at least as new. Without it, an evaluator that read an older market
    * could write its state over a newer one's reading (it fired at 101 and disarmed the alert while another saw
    * 99 with the alert still armed, and did nothing), leaving the alert disarmed under its value: the next
@@ -255,58 +262,55 @@ export class AlertsRepository {
    */
   async evaluate(directions: readonly AlertDirection[], now = new Date()): Promise<AlertEvaluation> {
     if (directions.length === 0) return { candidates: 0, changed: 0, deliveryIds: [] };
-    return this.onEvaluationConnection(async (client) => {
-      const { rows: watched } = await client.query<{ from: string; to: string; key: number }>({
-        name: 'ratewatch_alert_directions',
-        text: WATCHED_DIRECTIONS_SQL,
+    return this.onEvaluationConnection(async (client, unlock) => {
+      const { rows: watched } = await client.query<{ from: string; to: string }>({
+        name: 'ratewatch_alert_lock_watched',
+        text: LOCK_WATCHED_SQL,
         values: [directions.map((d) => d[0]), directions.map((d) => d[1])],
       });
       if (watched.length === 0) return { candidates: 0, changed: 0, deliveryIds: [] };
-      // Keys taken in order (each a statement of its own, so in that order): two evaluators never deadlock.
-      const keys = [...new Set(watched.map((w) => Number(w.key)))].sort((a, b) => a - b);
-      await client.query(
-        `BEGIN; ${keys.map((k) => `SELECT pg_advisory_xact_lock(${EVALUATION_LOCK_CLASS}, ${k | 0});`).join(' ')}`,
-      );
+      // Held from here until `unlock`: read after the lock, so after the writes of whoever held it before.
+      unlock.needed = true;
       const { rows: candidates } = await client.query<Candidate>({
         name: 'ratewatch_alert_candidates',
         text: ALERT_CANDIDATES_SQL,
         values: [watched.map((w) => w.from), watched.map((w) => w.to)],
       });
       const changes = stepCandidates(candidates, now);
-      let deliveryIds: string[] = [];
-      if (changes.ids.length > 0) {
-        const { rows: inserted } = await client.query<{ id: string }>(APPLY_SQL, [
-          changes.ids,
-          changes.versions,
-          changes.armed,
-          changes.references,
-          changes.his,
-          changes.los,
-          changes.bodies,
-        ]);
-        deliveryIds = inserted.map((r) => r.id);
-      }
-      await client.query('COMMIT');
-      return { candidates: candidates.length, changed: changes.ids.length, deliveryIds };
+      if (changes.ids.length === 0) return { candidates: candidates.length, changed: 0, deliveryIds: [] };
+      const { rows: inserted } = await client.query<{ id: string }>(APPLY_SQL, [
+        changes.ids,
+        changes.versions,
+        changes.armed,
+        changes.references,
+        changes.his,
+        changes.los,
+        changes.bodies,
+      ]);
+      return { candidates: candidates.length, changed: changes.ids.length, deliveryIds: inserted.map((r) => r.id) };
     });
   }
 
   /**
-   * Runs `work` on the evaluation's own connection, one evaluation at a time (its transaction is the
-   * connection's): statements named there get a generic plan, planned once per connection (planning the
-   * candidates' statement costs several times running it, and a change that crosses nothing must cost well
-   * under a millisecond). The plan is generic only on this connection, never on the pool's others. On an
-   * error the connection is closed (its transaction with it); the next evaluation takes another.
+   * Runs `work` on the evaluation's own connection, one evaluation at a time: statements named there get a
+   * generic plan, planned once per connection (planning the candidates' statement costs several times running
+   * it, and a change that crosses nothing must cost well under a millisecond). The plan is generic only on this
+   * connection, never on the pool's others. When `work` took the directions' locks (`unlock.needed`), they are
+   * given back after it, without the caller waiting for it (the connection runs the next evaluation's
+   * statements after it). On an error the connection is closed (its locks with it); the next evaluation takes
+   * another.
    */
-  private onEvaluationConnection<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+  private onEvaluationConnection<T>(work: (client: PoolClient, unlock: { needed: boolean }) => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {
+      const unlock = { needed: false };
       if (this.closed) {
         // Shutting down (an evaluation finishing late): a connection of the pool's, for this evaluation only.
         const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
         const client = await pool.connect();
         let broken = true;
         try {
-          const result = await work(client);
+          const result = await work(client, unlock);
+          if (unlock.needed) await client.query(UNLOCK_SQL);
           broken = false;
           return result;
         } finally {
@@ -316,11 +320,17 @@ export class AlertsRepository {
       const held = this.evaluationClient();
       const client = await held;
       try {
-        return await work(client);
+        return await work(client, unlock);
       } catch (error) {
-        // The connection may be broken, or in a transaction: give it back to be closed.
+        // The connection may be broken, or hold the locks: give it back to be closed.
         this.drop(held, client);
         throw error;
+      } finally {
+        if (unlock.needed && !this.released.has(client))
+          client.query(UNLOCK_SQL).catch((error: unknown) => {
+            this.logger.warn(`the alert evaluation's locks could not be given back (${String(error)}); reconnecting`);
+            this.drop(held, client);
+          });
       }
     };
     const turn = this.evaluations.then(run, run);
