@@ -78,7 +78,20 @@ describe('AlertDeliverer', () => {
     const id = await deliveries.queueOperatorNotice('feed.failing', `${base}/ok`, '{"n":0}');
     const before = posts.length;
     await Promise.all([deliverer.sendPending([id], 8), deliverer.sendPending([id], 8)]);
-    await deliverer.sendPending([id], 8);
+    expect(await deliverer.sendPending([id], 8)).toEqual({ retry: 0 });
+    expect(posts.slice(before)).toEqual(['/ok']);
+  });
+
+  it('has a job come back for a notice still waiting out its back-off instead of completing without it', async () => {
+    const id = await deliveries.queueOperatorNotice('feed.failing', `${base}/ok`, '{"n":-1}');
+    await dataSource.query(`UPDATE alert_deliveries SET next_attempt_at = now() + interval '1 minute' WHERE id = $1`, [
+      id,
+    ]);
+    const before = posts.length;
+    expect(await deliverer.sendPending([id], 8)).toEqual({ retry: 1 });
+    expect(posts.length).toBe(before);
+    await dataSource.query(`UPDATE alert_deliveries SET next_attempt_at = now() WHERE id = $1`, [id]);
+    expect(await deliverer.sendPending([id], 8)).toEqual({ retry: 0 });
     expect(posts.slice(before)).toEqual(['/ok']);
   });
 

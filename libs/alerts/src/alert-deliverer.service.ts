@@ -43,7 +43,19 @@ export class AlertDeliverer {
    * job then fails, and BullMQ tries it again after its back-off).
    */
   async sendPending(ids: readonly string[], concurrency: number): Promise<{ retry: number }> {
-    return this.sendAll(await this.deliveries.forAttemptMany(ids, DELIVERY_LEASE_MS), concurrency);
+    const notices = await this.deliveries.forAttemptMany(ids, DELIVERY_LEASE_MS);
+    const { retry } = await this.sendAll(notices, concurrency);
+    // Notices still pending that this try could not take (a re-queued job arriving before a notice's own
+    // back-off is over, or another job holding it) count as to be tried again: the job comes back later
+    // rather than leaving them to the overdue sweep.
+    const waiting =
+      notices.length < ids.length
+        ? await this.deliveries.pendingBesides(
+            ids,
+            notices.map((n) => n.id),
+          )
+        : 0;
+    return { retry: retry + waiting };
   }
 
   /** Tries a notice already read (the in-process deliverer claims them with what sending needs). */

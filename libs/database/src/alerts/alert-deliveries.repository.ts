@@ -101,6 +101,18 @@ export class AlertDeliveriesRepository {
     );
   }
 
+  /** How many of `ids` are pending but were not among `taken` (waiting out their back-off, or in another job's hands). */
+  async pendingBesides(ids: readonly string[], taken: readonly string[]): Promise<number> {
+    const valid = ids.filter((id) => /^\d{1,18}$/.test(id));
+    if (valid.length === 0) return 0;
+    const [row] = await this.dataSource.query<Array<{ n: number }>>(
+      `SELECT count(*)::int AS n FROM alert_deliveries
+       WHERE id = ANY($1::bigint[]) AND NOT (id = ANY($2::bigint[])) AND status = 'pending'`,
+      [valid, taken],
+    );
+    return row?.n ?? 0;
+  }
+
   /**
    * Records an attempt. Delivered: the alert's failures start again from zero. Failed for good: the alert
    * counts one more undelivered notice and is disabled at `disableAfter` in a row (null: an operator's notice).
