@@ -81,17 +81,24 @@ export const PURGE_BATCH = 5000;
 /** One creator's alerts are counted and created under this advisory lock class (with the creator's hash). */
 const CREATOR_LOCK_CLASS = 0x616c_7274;
 
-/** Evaluations of a direction are serialized under this advisory lock class (with the direction's hash). */
+/**
+ * Evaluations of a direction are serialized under this advisory lock class and one of EVALUATION_LOCK_SLOTS slots
+ * by the direction's hash: a bounded number of locks per evaluation (evaluateAll names every direction with
+ * alerts, and PostgreSQL's lock table is shared and small), at the price of unrelated directions of one slot
+ * taking turns too (an evaluation holds its slots for well under a millisecond when nothing crosses).
+ */
 const EVALUATION_LOCK_CLASS = 0x616c_6576;
+const EVALUATION_LOCK_SLOTS = 64;
 
 /**
  * Which of the changed directions $1 > $2 have active alerts (one index probe each, alerts_direction: the whole
- * cost of a change no alert watches), each direction's session advisory lock taken, in the order of its key
- * (two evaluators never deadlock; a key twice is simply held twice until `pg_advisory_unlock_all`).
+ * cost of a change no alert watches), each direction's session advisory lock slot taken, in slot order (two
+ * evaluators never deadlock; a slot of two directions is simply held twice until `pg_advisory_unlock_all`).
  */
 const LOCK_WATCHED_SQL = `SELECT w.from_code AS "from", w.to_code AS "to",
     pg_advisory_lock(${EVALUATION_LOCK_CLASS}, w.key) IS NULL AS unlocked
-  FROM (SELECT DISTINCT c.from_code, c.to_code, hashtext(c.from_code || '>' || c.to_code) AS key
+  FROM (SELECT DISTINCT c.from_code, c.to_code,
+               hashtext(c.from_code || '>' || c.to_code) & ${EVALUATION_LOCK_SLOTS - 1} AS key
         FROM unnest($1::text[], $2::text[]) AS c(from_code, to_code)
         WHERE EXISTS (SELECT 1 FROM alerts x WHERE x.status = 'active' AND x.from_code = c.from_code
                         AND x.to_code = c.to_code)
