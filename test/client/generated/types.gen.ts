@@ -2262,7 +2262,7 @@ export type RateStreamControllerStreamErrors = {
      */
     404: ApiErrorDto;
     /**
-     * past the per-address rate limit, or the address holds STREAM_MAX_PER_IP streams, or the server STREAM_MAX_CONNECTIONS (Retry-After says when to come back; poll GET /v1/rates meanwhile)
+     * past the per-address rate limit, or the address holds STREAM_MAX_PER_IP streams, or the server STREAM_MAX_CONNECTIONS, or the direction already has 32 distinct streamed tables and this query would make another (Retry-After says when to come back; poll GET /v1/rates meanwhile)
      */
     429: ApiErrorDto;
     /**
@@ -4866,7 +4866,7 @@ export type AlertsControllerCreateData = {
 
 export type AlertsControllerCreateErrors = {
     /**
-     * invalid input (an unknown field, a bad condition or value, a webhook URL that is private, loopback or does not resolve, an expiry in the past or over a year away…): the message says what to fix
+     * invalid input (an unknown field, a bad condition or value, a webhook URL whose host is or resolves to a private or internal address, or does not resolve, an expiry in the past or over a year away…): the message says what to fix
      */
     400: ApiErrorDto;
     /**
@@ -4882,11 +4882,11 @@ export type AlertsControllerCreateErrors = {
      */
     415: ApiErrorDto;
     /**
-     * past the per-address rate limit, or this address already holds ALERTS_MAX_PER_CREATOR active alerts
+     * past the per-address rate limit, this address already holds ALERTS_MAX_PER_CREATOR active alerts, or too many webhook hosts are being checked at once (Retry-After)
      */
     429: ApiErrorDto;
     /**
-     * a dependency (database, Redis) is unavailable for now; retry later
+     * the webhook’s host could not be resolved in time: try again in a moment
      */
     503: ApiErrorDto;
 };
