@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../../test/support/random';
 import type { FeedFormatSetting } from '@app/domain';
 import { checkFeed, FeedReport } from '../report/feed-report';
 import { NormalizationMemo } from './feed-memo';
 import type { NormalizationContext } from './normalization-context';
 import { context } from './scenarios/catalog.fixture';
-
-/** A deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CODES = [
   'BTC',
@@ -58,7 +47,7 @@ const plain = (report: FeedReport) => JSON.parse(JSON.stringify(report)) as unkn
 
 describe('FeedMemo: the next poll normalizes only what changed, with the same report', () => {
   it('gives exactly the report of the full path over polls where items change, move, repeat and go', () => {
-    const next = random(7);
+    const next = seededRandom(7);
     const ctx = context();
     const memo = new NormalizationMemo();
     let items = Array.from({ length: 300 }, () => randomItem(next));
@@ -78,7 +67,7 @@ describe('FeedMemo: the next poll normalizes only what changed, with the same re
   it('replays unchanged items instead of normalizing them again', () => {
     const ctx = context();
     const memo = new NormalizationMemo();
-    const next = random(3);
+    const next = seededRandom(3);
     const items = Array.from({ length: 50 }, () => randomItem(next));
     const first = check(feed(items), ctx, memo);
     const second = check(feed([randomItem(next), ...items]), ctx, memo);
@@ -118,7 +107,7 @@ describe('FeedMemo: the next poll normalizes only what changed, with the same re
   it('gives the full path its say on a broken or unusual body, and starts again after it', () => {
     const ctx = context();
     const memo = new NormalizationMemo();
-    const next = random(11);
+    const next = seededRandom(11);
     const items = Array.from({ length: 40 }, () => randomItem(next));
     const body = feed(items);
     check(body, ctx, memo);
@@ -147,7 +136,7 @@ describe('FeedMemo: the next poll normalizes only what changed, with the same re
 
   it('keeps a feed within its bound and all feeds within the total, dropping only idle feeds', () => {
     const ctx = context();
-    const next = random(5);
+    const next = seededRandom(5);
     const body = feed(Array.from({ length: 100 }, () => randomItem(next)));
     const tooSmall = new NormalizationMemo({ maxBytesPerFeed: 10_000, maxBytesTotal: 1e9, idleMs: 1000 });
     expect(plain(check(body, ctx, tooSmall))).toEqual(plain(check(body, ctx)));

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../../test/support/random';
 import { decodeBody } from '../decode/decode-body';
 import { scanXmlFeed } from './xml-fast-scanner';
 import { XmlFeedReader } from './xml-feed.reader';
@@ -46,18 +47,6 @@ function agrees(text: string): boolean {
     warnings: reference.warnings,
   });
   return true;
-}
-
-/** A small deterministic PRNG (mulberry32): the same variants on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const SNIPPETS = [
@@ -134,7 +123,7 @@ describe('the XML fast path against the reference reader', () => {
   });
 
   it('agrees with the reference on thousands of hostile variants of the fixtures', () => {
-    const next = random(21);
+    const next = seededRandom(21);
     const small = fixtures.filter((f) => f.text.length < 20_000);
     let accepted = 0;
     let variants = 0;
