@@ -119,6 +119,9 @@ describe('rate history over HTTP', () => {
     const metrics = await http(`${api.url}/metrics`);
     const recorded = /^ratewatch_history_change_points_total(?:\{[^}]*\})? (\d+)$/m.exec(metrics.text);
     expect(Number(recorded?.[1])).toBeGreaterThanOrEqual(3);
+    // The polled items are kept for the next poll (FEED_MEMO_MAX_MB), and counted.
+    const memo = /^ratewatch_feed_memo\{measure="items"[^}]*\} (\d+)$/m.exec(metrics.text);
+    expect(Number(memo?.[1])).toBeGreaterThanOrEqual(2);
   });
 
   it('answers minute, hour and day buckets of known change points, led by the rate at since', async () => {

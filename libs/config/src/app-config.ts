@@ -14,13 +14,16 @@ export interface AppConfig {
   /**
    * `concurrency`: polls one process has in hand (mostly waiting on the network);
    * `processingConcurrency`: how many of them read, normalize and write at once (CPU on one event loop);
-   * `lockSeconds`: how long a job stays locked to a worker that stopped renewing it (then another takes it).
+   * `lockSeconds`: how long a job stays locked to a worker that stopped renewing it (then another takes it);
+   * `memoMaxBytes`: what the per-feed memo of last polls' items may hold in all (0 = no memo: every item of
+   * every poll is read and normalized again).
    */
   readonly worker: {
     readonly port: number;
     readonly concurrency: number;
     readonly processingConcurrency: number;
     readonly lockSeconds: number;
+    readonly memoMaxBytes: number;
   };
   readonly database: {
     /** Null until standalone mode has started its embedded PostgreSQL. */

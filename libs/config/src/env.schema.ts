@@ -135,6 +135,12 @@ export const envSchema = z
       .min(1, 'must be at least 1')
       .max(64, 'must be at most 64')
       .default(4),
+    FEED_MEMO_MAX_MB: z.coerce
+      .number()
+      .int()
+      .min(0, 'must be 0 (off) or more')
+      .max(65_536, 'must be at most 65536')
+      .default(256),
     DATABASE_URL: postgresUrl.optional(),
     DATABASE_POOL_SIZE: z.coerce
       .number()

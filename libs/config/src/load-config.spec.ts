@@ -33,6 +33,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: '', REDIS_URL: '' }).mode).toBe('standalone');
   });
 
+  it("keeps 256 MB of the last polls' items unless FEED_MEMO_MAX_MB says otherwise (0 = none)", () => {
+    expect(loadConfig({}).worker.memoMaxBytes).toBe(256 * 1024 * 1024);
+    expect(loadConfig({ FEED_MEMO_MAX_MB: '0' }).worker.memoMaxBytes).toBe(0);
+    expect(() => loadConfig({ FEED_MEMO_MAX_MB: '-1' })).toThrow(/FEED_MEMO_MAX_MB/);
+  });
+
   it('records the rate history unless HISTORY_RECORDING turns it off', () => {
     expect(loadConfig({}).history.recording).toBe(true);
     expect(loadConfig({ HISTORY_RECORDING: 'false' }).history.recording).toBe(false);

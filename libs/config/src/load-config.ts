@@ -29,6 +29,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       concurrency: e.WORKER_CONCURRENCY,
       processingConcurrency: e.POLL_PROCESSING_CONCURRENCY,
       lockSeconds: e.WORKER_LOCK_SECONDS,
+      memoMaxBytes: e.FEED_MEMO_MAX_MB * 1024 * 1024,
     },
     database: {
       url: e.DATABASE_URL ?? null,

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { NormalizationMemo } from '@app/feeds';
 import { FeedsRepository, QuarantineRepository } from '@app/database';
 import { METRICS_REGISTRY } from '@app/observability';
 
@@ -19,7 +20,11 @@ export class IngestionMetrics {
   /** Change points the polls recorded in the rate history (DESIGN.md §12). */
   readonly historyChanges: Counter;
 
-  constructor(@Inject(METRICS_REGISTRY) registry: Registry, feeds: FeedsRepository, quarantine: QuarantineRepository) {
+  constructor(
+    @Inject(METRICS_REGISTRY) private readonly registry: Registry,
+    feeds: FeedsRepository,
+    quarantine: QuarantineRepository,
+  ) {
     this.pollDuration = new Histogram({
       name: 'ratewatch_feed_poll_duration_seconds',
       help: 'Duration of one feed poll (fetch, parse, normalize, write) by outcome',
@@ -89,6 +94,22 @@ export class IngestionMetrics {
       async collect() {
         const counts = await feeds.countByState();
         for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
+      },
+    });
+  }
+
+  /** The per-feed memo of last polls' items on /metrics: feeds, items and the bytes it counts for them. */
+  watchMemo(memo: NormalizationMemo): void {
+    new Gauge({
+      name: 'ratewatch_feed_memo',
+      help: "The memo of the last polls' items (FEED_MEMO_MAX_MB): feeds, items and estimated bytes held",
+      labelNames: ['measure'],
+      registers: [this.registry],
+      collect() {
+        const { feeds, entries, bytes } = memo.size;
+        this.set({ measure: 'feeds' }, feeds);
+        this.set({ measure: 'items' }, entries);
+        this.set({ measure: 'bytes' }, bytes);
       },
     });
   }

@@ -10,7 +10,14 @@ import {
   newFeedRun,
   SnapshotChange,
 } from '@app/database';
-import { checkFeed, FeedReport, maintenanceInErrorAnswer, maintenanceReport, NormalizationMemo } from '@app/feeds';
+import {
+  checkFeed,
+  DEFAULT_MEMO_LIMITS,
+  FeedReport,
+  maintenanceInErrorAnswer,
+  maintenanceReport,
+  NormalizationMemo,
+} from '@app/feeds';
 import type { PollTrigger } from '@app/queue';
 import { SnapshotChanges } from '@app/messaging';
 import { SafeHttpClient, FetchError } from '@app/http-client';
@@ -41,7 +48,8 @@ export class FeedPollService {
   private readonly integrity: IntegrityPolicy;
   private readonly recordHistory: boolean;
   /** Each feed's items from its last poll in this process: a poll normalizes only what changed (issue 21). */
-  private readonly memo = new NormalizationMemo();
+  /** Each feed's items as the last poll read them, so a poll normalizes only what changed (none when FEED_MEMO_MAX_MB=0). */
+  private readonly memo: NormalizationMemo | null;
 
   constructor(
     private readonly feeds: FeedsRepository,
@@ -54,6 +62,16 @@ export class FeedPollService {
     this.gate = new ProcessingGate(config.worker.processingConcurrency);
     this.integrity = integrityPolicy(config.rateGuard);
     this.recordHistory = config.history.recording;
+    const { memoMaxBytes } = config.worker;
+    this.memo =
+      memoMaxBytes > 0
+        ? new NormalizationMemo({
+            ...DEFAULT_MEMO_LIMITS,
+            maxBytesTotal: memoMaxBytes,
+            maxBytesPerFeed: Math.min(DEFAULT_MEMO_LIMITS.maxBytesPerFeed, memoMaxBytes),
+          })
+        : null;
+    if (this.memo) metrics.watchMemo(this.memo);
   }
 
   async poll(feedId: number, trigger: PollTrigger): Promise<PollOutcome> {
@@ -160,7 +178,7 @@ export class FeedPollService {
       .run(async (): Promise<CompletedPoll> => {
         this.reportGate();
         const context = (await this.catalogs.at(feed.catalogVersion)).contextFor(feed.exchangerId);
-        const memo = this.memo.forFeed(feed.id);
+        const memo = this.memo?.forFeed(feed.id);
         const report = checkFeed(body, { format: feed.format, contentType, memo }, context);
         const run = this.run(trigger, started, report.status, { ...seen, ...fromReport(report) });
         if (report.status === 'error') {
