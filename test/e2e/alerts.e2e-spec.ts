@@ -14,6 +14,7 @@ import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
 import { runCli } from '../../apps/cli/src/cli';
 import { RunningWorker, startWorker } from '../../apps/worker/src/bootstrap';
 import { FeedServer } from '../support/feed-server';
+import { feedPublisher } from '../support/ingestion';
 import { http, HttpAnswer } from '../support/http';
 import { waitFor } from '../support/processes';
 import { createTestDatabase, TEST_REDIS_URL, TestDatabase } from '../support/services';
@@ -78,7 +79,6 @@ describe('alerts over HTTP', () => {
   let client: Client;
   const feeds = new FeedServer();
   const receiver = new Receiver();
-  const feedIds = new Map<string, number>();
 
   const call = <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
     http<T>(`${api.url}${path}`, {
@@ -90,20 +90,12 @@ describe('alerts over HTTP', () => {
   const create = (body: Record<string, unknown>, creator = '198.51.100.1') =>
     call<Created & { message?: string }>('POST', '/v1/alerts', body, { 'x-forwarded-for': creator });
   /** The feed `slug` now answers `body`, and is polled: the write path, which evaluates the alerts it changes. */
+  const polled = feedPublisher(feeds, () => ({ database: client, poller: api.app.get(FeedPollService) }));
   const publish = async (slug: string, body: string) => {
-    feeds.serve(`/${slug}.xml`, { body });
-    if (!feedIds.has(slug)) {
-      const { rows } = await client.query<{ id: number }>(
-        `WITH e AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ($1::text, initcap($1::text), 'https://' || $1 || '.example', 'https://' || $1 || '.example/?rid=1') RETURNING id)
-         INSERT INTO feeds (exchanger_id, url, interval_s, stale_after_s) SELECT id, $2, 30, 3600 FROM e RETURNING id`,
-        [slug, feeds.url(`/${slug}.xml`)],
-      );
-      feedIds.set(slug, rows[0]!.id);
-    }
-    const outcome = await api.app.get(FeedPollService).poll(feedIds.get(slug)!, 'manual');
-    expect(outcome.status).toBe('ok');
+    expect((await polled(slug, body)).status).toBe('ok');
     await api.app.get(AlertEvaluator).idle();
   };
+
   /** Every notice of `alertId` is settled (delivered, failed or dropped): nothing more will be sent for now. */
   const settled = async (alertId: string) => {
     await api.app.get(AlertEvaluator).idle();

@@ -5,6 +5,7 @@ import { HousekeepingService } from '@app/background';
 import { FeedPollService } from '@app/ingestion';
 import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
 import { FeedServer } from '../support/feed-server';
+import { feedPublisher } from '../support/ingestion';
 import { http } from '../support/http';
 import { createTestDatabase, TestDatabase } from '../support/services';
 
@@ -42,23 +43,14 @@ describe('rate history over HTTP', () => {
   let api: RunningApi;
   let client: Client;
   const feeds = new FeedServer();
-  const feedIds = new Map<string, number>();
 
   const get = <T>(path: string, headers: Record<string, string> = {}) => http<T>(`${api.url}${path}`, { headers });
   /** The feed `slug` now answers `body`, and is polled (the workers' write path, history included). */
+  const polled = feedPublisher(feeds, () => ({ database: client, poller: api.app.get(FeedPollService) }));
   const publish = async (slug: string, body: string) => {
-    feeds.serve(`/${slug}.xml`, { body });
-    if (!feedIds.has(slug)) {
-      const { rows } = await client.query<{ id: number }>(
-        `WITH e AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ($1::text, initcap($1::text), 'https://' || $1 || '.example', 'https://' || $1 || '.example/?rid=1') RETURNING id)
-         INSERT INTO feeds (exchanger_id, url, interval_s, stale_after_s) SELECT id, $2, 30, 3600 FROM e RETURNING id`,
-        [slug, feeds.url(`/${slug}.xml`)],
-      );
-      feedIds.set(slug, rows[0]!.id);
-    }
-    const outcome = await api.app.get(FeedPollService).poll(feedIds.get(slug)!, 'manual');
-    expect(outcome.status).toBe('ok');
+    expect((await polled(slug, body)).status).toBe('ok');
   };
+
   /** Moves the direction's change points (overall, not per city), in their order, to `times`. */
   const placeAt = (from: string, to: string, times: Date[]) =>
     client.query(

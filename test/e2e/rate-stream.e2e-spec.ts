@@ -9,6 +9,7 @@ import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
 import { RatesService } from '../../apps/api/src/public/rates/rates.service';
 import { MAX_CHANNELS_PER_DIRECTION, RateStreams } from '../../apps/api/src/public/stream/rate-streams.service';
 import { FeedServer } from '../support/feed-server';
+import { feedPublisher } from '../support/ingestion';
 import { http } from '../support/http';
 import { waitFor } from '../support/processes';
 import { runCli } from '../../apps/cli/src/cli';
@@ -133,7 +134,6 @@ describe('the live stream of a rate table', () => {
   let api: RunningApi;
   let client: Client;
   const feeds = new FeedServer();
-  const feedIds = new Map<string, number>();
   const open: StreamReader[] = [];
   let stopped = false;
 
@@ -149,20 +149,11 @@ describe('the live stream of a rate table', () => {
     await waitFor('the api to let every stream go', () => streams() === 0);
   };
   /** The feed `slug` now answers `body`, and is polled (the write path, change events included). */
+  const polled = feedPublisher(feeds, () => ({ database: client, poller: api.app.get(FeedPollService) }));
   const publish = async (slug: string, body: string) => {
-    feeds.serve(`/${slug}.xml`, { body });
-    if (!feedIds.has(slug)) {
-      const { rows } = await client.query<{ id: number }>(
-        `WITH e AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ($1::text, initcap($1::text), 'https://' || $1 || '.example', 'https://' || $1 || '.example/?rid=1') RETURNING id)
-         INSERT INTO feeds (exchanger_id, url, interval_s, stale_after_s) SELECT id, $2, 30, 3600 FROM e RETURNING id`,
-        [slug, feeds.url(`/${slug}.xml`)],
-      );
-      feedIds.set(slug, rows[0]!.id);
-    }
-    expect(['ok', 'unchanged']).toContain(
-      (await api.app.get(FeedPollService).poll(feedIds.get(slug)!, 'manual')).status,
-    );
+    expect(['ok', 'unchanged']).toContain((await polled(slug, body)).status);
   };
+
   const rateOf = (event: StreamEvent) => (JSON.parse(event.data) as Table).items.map((i) => i.rate);
 
   beforeAll(async () => {

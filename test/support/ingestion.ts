@@ -1,9 +1,11 @@
+import type { Client } from 'pg';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { CatalogRepository, FeedsRepository, QuarantineRepository } from '@app/database';
 import { loadConfig } from '@app/config';
 import { SafeHttpClient } from '@app/http-client';
-import { CatalogSnapshots, FeedPollService, IngestionMetrics } from '@app/ingestion';
+import { CatalogSnapshots, FeedPollService, IngestionMetrics, PollOutcome } from '@app/ingestion';
+import type { FeedServer } from './feed-server';
 import { SnapshotChanges } from '@app/messaging';
 
 /** The real poll service over a DataSource, wired by hand (no Nest) for medium tests. */
@@ -45,4 +47,32 @@ export async function createExchangerWithFeed(
     [exchanger!.id, url, feed.intervalSeconds ?? 30, feed.enabled ?? true, feed.format ?? 'auto'],
   );
   return { exchangerId: exchanger!.id, feedId: row!.id };
+}
+
+/**
+ * `publish(slug, body)`: the feed of exchanger `slug` (registered on first use, polled every 30 s, stale after
+ * an hour) now answers `body` from `server`, and is polled at once through the app's FeedPollService — its
+ * real write path, change events, history and alerts included. `app()` is asked at each call (tests start
+ * the app and connect in beforeAll). Answers the poll's outcome.
+ */
+export function feedPublisher(
+  server: FeedServer,
+  app: () => { database: Client; poller: FeedPollService },
+): (slug: string, body: string) => Promise<PollOutcome> {
+  const feedIds = new Map<string, number>();
+  return async (slug, body) => {
+    server.serve(`/${slug}.xml`, { body });
+    const { database, poller } = app();
+    let feedId = feedIds.get(slug);
+    if (feedId === undefined) {
+      const { rows } = await database.query<{ id: number }>(
+        `WITH e AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ($1::text, initcap($1::text), 'https://' || $1 || '.example', 'https://' || $1 || '.example/?rid=1') RETURNING id)
+         INSERT INTO feeds (exchanger_id, url, interval_s, stale_after_s) SELECT id, $2, 30, 3600 FROM e RETURNING id`,
+        [slug, server.url(`/${slug}.xml`)],
+      );
+      feedId = rows[0]!.id;
+      feedIds.set(slug, feedId);
+    }
+    return poller.poll(feedId, 'manual');
+  };
 }
