@@ -107,14 +107,14 @@ const LOCK_WATCHED_SQL = `SELECT w.from_code AS "from", w.to_code AS "to",
 const UNLOCK_SQL = `SELECT pg_advisory_unlock_all()`;
 
 /**
- * The best shown rate and the largest shown reserve of each changed direction that has active alerts, over all
+ * The best shown rate and the largest shown reserve of each given direction (those LOCK_WATCHED_SQL found
+ * active alerts on), over all
  * cities (scope '') and per city. Shown as /v1/rates shows: fresh feed, active exchanger, not held by the rate
  * guard, one offer per exchanger and city (the more recently confirmed feed's) — shownOffersSql's rule, with
  * the reserve kept.
  */
 const MARKET_CTE = `changed AS (
     SELECT DISTINCT c.from_code, c.to_code FROM unnest($1::text[], $2::text[]) AS c(from_code, to_code)
-    WHERE EXISTS (SELECT 1 FROM alerts x WHERE x.status = 'active' AND x.from_code = c.from_code AND x.to_code = c.to_code)
   ),
   shown AS (
     SELECT DISTINCT ON (o.exchanger_id, o.from_code, o.to_code, o.city) o.from_code, o.to_code, o.city, o.rate, o.reserve

@@ -10,7 +10,7 @@ export type DirectionPair = readonly [string, string];
  * direction's hash): a writer takes its slots in order, so two writers never deadlock, and a transaction
  * never holds more than 16 locks however many directions it touched.
  */
-const HISTORY_LOCK_CLASS = 0x7261_7465;
+export const HISTORY_LOCK_CLASS = 0x7261_7465;
 const HISTORY_LOCK_SLOTS = 16;
 /**
  * Pairs per statement when bests are computed over the market: a 40,000-direction first snapshot in one

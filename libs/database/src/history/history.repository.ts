@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { HistoryRetention } from '@app/config';
 import { InvalidRequestError } from '@app/domain';
 import { FRESH_FEED_SQL } from '../freshness';
-import { DirectionPair, recordBestChanges } from './best-changes';
+import { DirectionPair, HISTORY_LOCK_CLASS, recordBestChanges } from './best-changes';
 
 export type HistoryResolution = 'minute' | 'hour' | 'day';
 
@@ -39,14 +39,16 @@ export const MAX_HISTORY_POINTS = 3_000;
  */
 const SETTLE_MINUTES = 5;
 /**
- * How long change points are kept, in seconds (see changePointsKept): the hour not folded yet and its
- * settling, with room for a roll-up that ran late.
+ * How long change points are kept, in seconds, whatever the minutes' retention: the tail `series` reads (the
+ * hour not folded yet) and its settling, with room for a roll-up that ran late — longer than the fold lags
+ * behind now (an hour and SETTLE_MINUTES), so a point is never pruned before it is folded. Folded, the packed
+ * minute buckets hold what it said at a minute's resolution.
  */
 const CHANGE_POINTS_KEPT = 2 * 3_600;
 /** Pairs re-evaluated per transaction (each takes the recording locks of its pairs). */
 const REEVALUATE_CHUNK = 1_000;
 /** The roll-up's own advisory lock (one roll-up at a time in a fleet; the recording slots are 0–15). */
-const ROLLUP_LOCK = `pg_try_advisory_xact_lock(${0x7261_7465}, -1)`;
+const ROLLUP_LOCK = `pg_try_advisory_xact_lock(${HISTORY_LOCK_CLASS}, -1)`;
 const ORIGIN = `'2000-01-01T00:00:00Z'::timestamptz`;
 
 const RESOLUTIONS: Record<HistoryResolution, { table: string; interval: string; ms: number }> = {
@@ -103,7 +105,7 @@ export class HistoryRepository {
    * after it ends, for writes that committed late) into minute buckets, packed one row per direction and
    * hour, and hour buckets, and those hours' days into day buckets recomputed whole from the hours — so
    * running it again gives the same buckets — then prunes each resolution past its retention (change points
-   * after CHANGE_POINTS_KEPT, see changePointsKept). The hour not folded yet is the tail `series` reads from
+   * after CHANGE_POINTS_KEPT). The hour not folded yet is the tail `series` reads from
    * the change points.
    */
   async rollUp(retention: HistoryRetention, now = new Date()): Promise<RollUpResult> {
@@ -137,10 +139,7 @@ export class HistoryRepository {
       const until = start !== null && start > cutoff ? start : cutoff;
       await tx.query(`UPDATE history_rollup SET folded_until = $1`, [until]);
       result.foldedUntil = until.toISOString();
-      // Never a change point not folded yet, however late this roll-up runs.
-      const kept = changePointsKept(retention);
-      const pruneAt = new Date(Math.min(now.getTime(), until.getTime() + kept * 1000));
-      result.pruned.changes = await prune(tx, 'history_changes', 'at', kept, pruneAt);
+      result.pruned.changes = await prune(tx, 'history_changes', 'at', CHANGE_POINTS_KEPT, now);
       for (const resolution of ['minute', 'hour', 'day'] as const)
         result.pruned[resolution] = await prune(
           tx,
@@ -208,15 +207,6 @@ export class HistoryRepository {
     );
     return { feeds: flips.length, pairs: pairs.length, changes };
   }
-}
-
-/**
- * Change points are kept CHANGE_POINTS_KEPT (two hours), whatever the minutes' retention: long enough for
- * the tail the series reads (the hour not folded yet) and for folding it, while the packed minute buckets
- * hold what they said at a minute's resolution. Only the folded ones are pruned (rollUp).
- */
-export function changePointsKept(_retention: HistoryRetention): number {
-  return CHANGE_POINTS_KEPT;
 }
 
 /** Runs a writing statement (`… RETURNING 1`) and answers how many rows it wrote. */

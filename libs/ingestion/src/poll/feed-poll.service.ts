@@ -47,7 +47,6 @@ export class FeedPollService {
   private readonly gate: ProcessingGate;
   private readonly integrity: IntegrityPolicy;
   private readonly recordHistory: boolean;
-  /** Each feed's items from its last poll in this process: a poll normalizes only what changed (issue 21). */
   /** Each feed's items as the last poll read them, so a poll normalizes only what changed (none when FEED_MEMO_MAX_MB=0). */
   private readonly memo: NormalizationMemo | null;
 

@@ -44,7 +44,7 @@ export class RatesService {
     const key = JSON.stringify([
       'history',
       city ?? null,
-      resolution ?? null,
+      resolution ?? 'minute',
       since ?? null,
       until ?? null,
       hours ?? null,
