@@ -124,7 +124,25 @@ describe('HousekeepingService', () => {
   });
 
   it('retires expired alerts (the alerts job; operators’ alerts are off without OPERATOR_ALERT_URL)', async () => {
-    expect(await housekeeping.run(JOBS.checkAlerts)).toEqual({ expired: 0, operatorNotices: 0, requeued: 0 });
+    const alert = (expiresIn: string) =>
+      dataSource.query<Array<{ id: string }>>(
+        `INSERT INTO alerts (from_code, to_code, kind, value, metric, webhook_url, token_hash, secret, creator, expires_at)
+         VALUES ('BTC', 'SBERRUB', 'above', 7000000, 'rate', 'https://bot.example/hook', repeat('0', 64), 'rws_s', 'c', now() + $1::interval)
+         RETURNING id`,
+        [expiresIn],
+      );
+    const [expired] = await alert('-1 minute');
+    const [live] = await alert('1 day');
+    expect(await housekeeping.run(JOBS.checkAlerts)).toEqual({ expired: 1, operatorNotices: 0, requeued: 0 });
+    const rows = await dataSource.query<Array<{ id: string; status: string; secret: string | null }>>(
+      `SELECT id, status, secret FROM alerts WHERE id = ANY($1::uuid[]) ORDER BY expires_at`,
+      [[expired!.id, live!.id]],
+    );
+    // Expired: retired and its signing secret forgotten; the other untouched.
+    expect(rows).toEqual([
+      { id: expired!.id, status: 'expired', secret: null },
+      { id: live!.id, status: 'active', secret: 'rws_s' },
+    ]);
   });
 
   it('prunes feed runs', async () => {
