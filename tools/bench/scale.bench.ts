@@ -72,6 +72,19 @@ async function main(): Promise<void> {
   });
   const { sim, api, db, processes: children } = fleet;
   try {
+    // Warm-up: the first snapshot of every feed (EXCHANGERS × OFFERS inserts) is a one-off, not the
+    // market's cadence; measuring starts once every feed has been read once.
+    const warmStart = Date.now();
+    for (;;) {
+      const [row] = (
+        await db.query<{ cold: number }>(`SELECT count(*)::int AS cold FROM feeds WHERE last_success_at IS NULL`)
+      ).rows;
+      if (row!.cold === 0) break;
+      if (Date.now() - warmStart > 30 * 60_000) throw new Error(`${row!.cold} feeds still unread after 30 min`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    console.log(`warm-up: every feed read once after ${((Date.now() - warmStart) / 1000).toFixed(0)} s`);
+    await db.query('SELECT pg_stat_statements_reset()').catch(() => undefined);
     // Sampled directions: one per exchanger for the first SAMPLES exchangers.
     const samples: Array<{ slug: string; from: string; to: string }> = [];
     for (const feed of fleet.feeds.slice(0, SAMPLED_EXCHANGERS))

@@ -12,6 +12,8 @@ import { RateHistory1764073200000 } from './1764073200000-rate-history';
 import { DropBestRateHistory1764073300000 } from './1764073300000-drop-best-rate-history';
 import { HistoryStorage1764073400000 } from './1764073400000-history-storage';
 import { Alerts1764073500000 } from './1764073500000-alerts';
+import { HistoryRecorder1764073600000 } from './1764073600000-history-recorder';
+import { SnapshotWrites1764073700000 } from './1764073700000-snapshot-writes';
 
 /** Every migration, in order. Listed explicitly so the same list works from sources and from dist. */
 export const MIGRATIONS = [
@@ -29,4 +31,6 @@ export const MIGRATIONS = [
   DropBestRateHistory1764073300000,
   HistoryStorage1764073400000,
   Alerts1764073500000,
+  HistoryRecorder1764073600000,
+  SnapshotWrites1764073700000,
 ];
