@@ -37,6 +37,8 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'DropBestRateHistory1764073300000',
       'HistoryStorage1764073400000',
       'Alerts1764073500000',
+      'HistoryRecorder1764073600000',
+      'SnapshotWrites1764073700000',
     ]);
     expect(result.currenciesAdded).toBe(322);
     expect(result.aliasesAdded).toBeGreaterThan(10);
