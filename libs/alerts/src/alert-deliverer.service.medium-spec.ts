@@ -46,6 +46,8 @@ describe('AlertDeliverer', () => {
       req.on('end', () => {
         posts.push(req.url ?? '');
         if (req.url === '/ok') return void res.writeHead(200).end();
+        const answer = /^\/status\/(\d{3})$/.exec(req.url ?? '');
+        if (answer) return void res.writeHead(Number(answer[1]), { location: `${base}/ok` }).end();
         // /down answers once /slow is in hand, so the slow one is still being posted when /down's outcome is recorded.
         if (req.url === '/down') void slowArrived.then(() => res.writeHead(503).end());
         else {
@@ -93,6 +95,34 @@ describe('AlertDeliverer', () => {
     await dataSource.query(`UPDATE alert_deliveries SET next_attempt_at = now() WHERE id = $1`, [id]);
     expect(await deliverer.sendPending([id], 8)).toEqual({ retry: 0 });
     expect(posts.slice(before)).toEqual(['/ok']);
+  });
+
+  it('gives up at once on answers that will not change (redirect, 400, 401, 404, 410) and retries the passing ones', async () => {
+    const statuses = [302, 400, 401, 404, 410, 408, 425, 429, 500, 503];
+    const ids = new Map<number, string>();
+    for (const status of statuses)
+      ids.set(
+        status,
+        await deliveries.queueOperatorNotice('feed.failing', `${base}/status/${status}`, `{"s":${status}}`),
+      );
+    await deliverer.sendPending([...ids.values()], 8);
+    const rows = await dataSource.query<Array<{ id: string; status: string; attempts: number; http: number }>>(
+      `SELECT id::text AS id, status, attempts, last_http_status AS http FROM alert_deliveries WHERE id = ANY($1::bigint[])`,
+      [[...ids.values()]],
+    );
+    const outcome = Object.fromEntries(rows.map((r) => [r.http, `${r.status}/${r.attempts}`]));
+    expect(outcome).toEqual({
+      302: 'failed/1',
+      400: 'failed/1',
+      401: 'failed/1',
+      404: 'failed/1',
+      410: 'failed/1',
+      408: 'pending/1',
+      425: 'pending/1',
+      429: 'pending/1',
+      500: 'pending/1',
+      503: 'pending/1',
+    });
   });
 
   it('records a notice delivered while recording another one’s outcome failed, then reports the failure', async () => {

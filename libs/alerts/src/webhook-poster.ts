@@ -22,6 +22,15 @@ export class WebhookPostError extends Error {
   }
 }
 
+/**
+ * Whether an answer of `status` may deliver if asked again: a timeout (408), "too early" (425), "too many
+ * requests" (429) or a server error. Anything else (a redirect, which is never followed, 400, 401, 404, 410 …)
+ * will answer the same next time, so the notice fails at once instead of hammering the receiver.
+ */
+export function retryableStatus(status: number): boolean {
+  return status === 408 || status === 425 || status === 429 || status >= 500;
+}
+
 const FORBIDDEN_CODE = 'ERR_RATEWATCH_FORBIDDEN_ADDRESS';
 /** Never the address itself: a creator must not learn what internal names resolve to. */
 const FORBIDDEN = 'a private or internal address: webhooks must reach the public internet';
@@ -111,7 +120,7 @@ export class WebhookPoster {
       const status = response.statusCode;
       if (status >= 200 && status < 300) return status;
       const redirect = status >= 300 && status < 400 ? ' (redirects are not followed)' : '';
-      throw new WebhookPostError(`HTTP ${status}${redirect}`, status, true);
+      throw new WebhookPostError(`HTTP ${status}${redirect}`, status, retryableStatus(status));
     } catch (error) {
       if (error instanceof WebhookPostError) throw error;
       const code = (error as { code?: string }).code ?? '';
