@@ -1,8 +1,15 @@
 import { LookupAddress } from 'node:dns';
 import { Resolver } from 'node:dns/promises';
-import { isIP, LookupFunction } from 'node:net';
+import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
-import { isForbiddenAddress, USER_AGENT } from '@app/http-client';
+import {
+  FORBIDDEN_ADDRESS_CODE,
+  guardedLookup,
+  isForbiddenAddress,
+  ResolveAll,
+  resolverResolveAll,
+  USER_AGENT,
+} from '@app/http-client';
 import { ALERT_DELIVERY_TIMEOUT_MS, BusyError, UnavailableError } from '@app/domain';
 
 /** Why a webhook URL is refused (at creation, and again at delivery: DNS may change). */
@@ -31,7 +38,6 @@ export function retryableStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
 }
 
-const FORBIDDEN_CODE = 'ERR_RATEWATCH_FORBIDDEN_ADDRESS';
 /** Never the address itself: a creator must not learn what internal names resolve to. */
 const FORBIDDEN = 'a private or internal address: webhooks must reach the public internet';
 
@@ -58,6 +64,7 @@ export class WebhookPoster {
   private readonly agent: Agent;
 
   private readonly resolver = new Resolver({ timeout: DNS_TIMEOUT_MS, tries: 1 });
+  private readonly resolveAll: ResolveAll = resolverResolveAll(this.resolver);
   /** Creation checks resolving now. */
   private checking = 0;
 
@@ -69,7 +76,14 @@ export class WebhookPoster {
     this.agent = new Agent({
       connect: {
         timeout: ALERT_DELIVERY_TIMEOUT_MS,
-        ...(allowPrivate ? {} : { lookup: guardedLookup(this.resolver) }),
+        ...(allowPrivate
+          ? {}
+          : {
+              lookup: guardedLookup(this.resolveAll, {
+                refusal: (hostname, forbidden) =>
+                  `${hostname} ${forbidden ? `resolves to ${FORBIDDEN}` : 'does not resolve'}`,
+              }),
+            }),
       },
       keepAliveTimeout: 10_000,
       connections: 64,
@@ -92,7 +106,7 @@ export class WebhookPoster {
     this.checking++;
     let addresses: LookupAddress[];
     try {
-      addresses = await resolveAll(this.resolver, host);
+      addresses = await this.resolveAll(host);
     } catch {
       throw new UnavailableError(`the webhook's host could not be resolved in time: try again in a moment`);
     } finally {
@@ -124,7 +138,7 @@ export class WebhookPoster {
     } catch (error) {
       if (error instanceof WebhookPostError) throw error;
       const code = (error as { code?: string }).code ?? '';
-      if (code === FORBIDDEN_CODE) throw new WebhookPostError((error as Error).message, null, true);
+      if (code === FORBIDDEN_ADDRESS_CODE) throw new WebhookPostError((error as Error).message, null, true);
       if (controller.signal.aborted)
         throw new WebhookPostError(`no answer within ${ALERT_DELIVERY_TIMEOUT_MS} ms`, null, true);
       const message = error instanceof Error ? error.message : String(error);
@@ -157,47 +171,4 @@ export class WebhookPoster {
     if (!this.allowPrivate && isIP(host) && isForbiddenAddress(host)) return `points to ${FORBIDDEN}`;
     return null;
   }
-}
-
-/**
- * Every address `host` resolves to (A and AAAA, asked at once, one try each with a timeout); none when it does
- * not resolve. Rejects when a resolver did not answer (the check cannot be complete). `localhost` and its
- * subdomains are loopback whatever a resolver says (RFC 6761).
- */
-async function resolveAll(resolver: Resolver, host: string): Promise<LookupAddress[]> {
-  const name = host.toLowerCase().replace(/\.$/, '');
-  if (name === 'localhost' || name.endsWith('.localhost')) return [{ address: '127.0.0.1', family: 4 }];
-  const answers = await Promise.allSettled([resolver.resolve4(name), resolver.resolve6(name)]);
-  const addresses: LookupAddress[] = [];
-  for (const [i, answer] of answers.entries()) {
-    if (answer.status === 'fulfilled')
-      addresses.push(...answer.value.map((address) => ({ address, family: i ? 6 : 4 })));
-    else if (!NO_SUCH_NAME.has((answer.reason as { code?: string }).code ?? '')) throw answer.reason;
-  }
-  return addresses;
-}
-
-/** Answers that say the name has no such address (anything else: the resolver could not tell). */
-const NO_SUCH_NAME = new Set(['ENOTFOUND', 'ENODATA', 'ENONAME']);
-
-/**
- * The connect-time lookup: refuses hosts resolving to a forbidden address (DNS may change after creation),
- * with the resolver's timeout (never Node's thread pool, which a slow resolver would hold for every fetch).
- */
-function guardedLookup(resolver: Resolver): LookupFunction {
-  return (hostname, options, callback) => {
-    resolveAll(resolver, hostname).then(
-      (found) => {
-        const addresses = options.family ? found.filter((a) => a.family === options.family) : found;
-        if (addresses.length === 0 || found.some((a) => isForbiddenAddress(a.address))) {
-          const why = addresses.length === 0 ? 'does not resolve' : `resolves to ${FORBIDDEN}`;
-          const refusal = Object.assign(new Error(`${hostname} ${why}`), { code: FORBIDDEN_CODE });
-          return callback(refusal, '', 0);
-        }
-        if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
-        return callback(null, addresses[0]!.address, addresses[0]!.family);
-      },
-      (error: unknown) => callback(error as NodeJS.ErrnoException, '', 0),
-    );
-  };
 }

@@ -1,4 +1,3 @@
-import { lookup as dnsLookup, LookupAddress } from 'node:dns';
 import { isIP, LookupFunction } from 'node:net';
 import { promisify } from 'node:util';
 import { brotliDecompress, createBrotliDecompress, createGunzip, createInflate, gunzip, inflate } from 'node:zlib';
@@ -6,6 +5,7 @@ import { Agent, request } from 'undici';
 import type { FeedErrorCode } from '@app/domain';
 import { urlForDisplay } from '@app/observability';
 import { isForbiddenAddress } from './address-policy';
+import { FORBIDDEN_ADDRESS_CODE, guardedLookup, systemResolveAll } from './guarded-lookup';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
@@ -70,8 +70,6 @@ export class FetchError extends Error {
   }
 }
 
-const FORBIDDEN_CODE = 'ERR_RATEWATCH_FORBIDDEN_ADDRESS';
-
 export interface FetcherOptions {
   /** FETCH_ALLOW_PRIVATE: skip the address checks (tests and the demo fetch from loopback). */
   allowPrivate: boolean;
@@ -94,7 +92,11 @@ export class SafeHttpClient {
 
   constructor(private readonly options: FetcherOptions) {
     this.isForbidden = options.isForbidden ?? isForbiddenAddress;
-    this.lookup = guardedLookup(this.isForbidden);
+    this.lookup = guardedLookup(systemResolveAll, {
+      isForbidden: this.isForbidden,
+      refusal: (hostname, forbidden) =>
+        `${hostname} resolves to ${forbidden ?? 'nothing'}, a private, loopback or reserved address (set FETCH_ALLOW_PRIVATE=true to allow)`,
+    });
   }
 
   async fetch(req: FetchRequest): Promise<FetchResult> {
@@ -245,7 +247,7 @@ export class SafeHttpClient {
     if (error instanceof FetchError) return error;
     const code = (error as { code?: string }).code ?? '';
     const message = error instanceof Error ? error.message : String(error);
-    if (code === FORBIDDEN_CODE) return new FetchError('forbidden_address', message);
+    if (code === FORBIDDEN_ADDRESS_CODE) return new FetchError('forbidden_address', message);
     if (aborted) return new FetchError('timeout', `no complete answer within ${timeoutMs} ms`);
     if (code === 'UND_ERR_CONNECT_TIMEOUT')
       return new FetchError('timeout', `could not connect within ${Math.min(timeoutMs, MAX_CONNECT_TIMEOUT_MS)} ms`);
@@ -258,27 +260,6 @@ export class SafeHttpClient {
     return new FetchError('network_error', message || code || 'network error');
   }
 }
-
-/** DNS lookup that refuses hosts resolving to a forbidden address (checked at connect time). */
-const guardedLookup =
-  (isForbidden: (address: string) => boolean): LookupFunction =>
-  (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-      if (error) return callback(error, '', 0);
-      const forbidden = addresses.find((a) => isForbidden(a.address));
-      if (forbidden || addresses.length === 0) {
-        const refusal = Object.assign(
-          new Error(
-            `${hostname} resolves to ${forbidden?.address ?? 'nothing'}, a private, loopback or reserved address (set FETCH_ALLOW_PRIVATE=true to allow)`,
-          ),
-          { code: FORBIDDEN_CODE },
-        );
-        return callback(refusal, '', 0);
-      }
-      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
-      return callback(null, addresses[0]!.address, addresses[0]!.family);
-    });
-  };
 
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | null {
   const value = headers[name];
