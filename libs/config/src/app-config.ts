@@ -67,6 +67,17 @@ export interface AppConfig {
     readonly operatorSecret: string | null;
     readonly feedFailingMinutes: number;
   };
+  /**
+   * Open data (DESIGN.md §13): the BestChange-compatible export is rebuilt at most every `refreshSeconds`;
+   * rankrate is the rate at `rankrateReferenceUsd` US dollars' worth of the currency given (a decimal string);
+   * a new partner key of the keyed API gets `perMinute` and `perDay` requests unless the admin sets its own.
+   */
+  readonly openData: {
+    readonly refreshSeconds: number;
+    readonly rankrateReferenceUsd: string;
+    readonly perMinute: number;
+    readonly perDay: number;
+  };
   readonly secretKey: string | null;
   /** Public API: answers cached (and `max-age`) for `cacheSeconds`; `rateLimit` requests a minute per IP (0 = off). */
   readonly public: { readonly cacheSeconds: number; readonly rateLimit: number };

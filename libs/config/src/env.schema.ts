@@ -213,6 +213,28 @@ export const envSchema = z
       .min(1, 'must be at least 1')
       .max(10_080, 'must be at most 10080 (a week)')
       .default(10),
+    OPEN_DATA_REFRESH_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(1, 'must be at least 1')
+      .max(300, 'must be at most 300')
+      .default(5),
+    RANKRATE_REFERENCE_USD: z
+      .string()
+      .regex(/^(?!0+(\.0+)?$)\d{1,9}(\.\d{1,8})?$/, 'must be a positive decimal amount of US dollars, like 300')
+      .default('300'),
+    OPEN_API_PER_MINUTE: z.coerce
+      .number()
+      .int()
+      .min(1, 'must be at least 1')
+      .max(1_000_000, 'must be at most 1000000')
+      .default(60),
+    OPEN_API_PER_DAY: z.coerce
+      .number()
+      .int()
+      .min(1, 'must be at least 1')
+      .max(1_000_000_000, 'must be at most 1000000000')
+      .default(50_000),
     PUBLIC_RATE_LIMIT: z.coerce.number().int().min(0, 'must be 0 (off) or more').default(600),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     LOG_PRETTY: booleanString.default(false),

@@ -57,6 +57,18 @@ describe('loadConfig', () => {
       expect(errorOf({ HISTORY_RETENTION: bad }).message).toMatch(/HISTORY_RETENTION must be resolution=age pairs/);
   });
 
+  it('ranks at $300 and refreshes the export every 5 s unless told otherwise, refusing a reference that is not a positive decimal', () => {
+    expect(loadConfig({}).openData).toEqual({
+      refreshSeconds: 5,
+      rankrateReferenceUsd: '300',
+      perMinute: 60,
+      perDay: 50_000,
+    });
+    expect(loadConfig({ RANKRATE_REFERENCE_USD: '1000.50' }).openData.rankrateReferenceUsd).toBe('1000.50');
+    for (const bad of ['0', '0.00', '-5', '1e3', '300 USD', '.5'])
+      expect(errorOf({ RANKRATE_REFERENCE_USD: bad }).message).toContain('RANKRATE_REFERENCE_USD');
+  });
+
   it('names the variable of a bad port', () => {
     expect(errorOf({ PORT: 'eighty' }).message).toMatch(/PORT must be a port number/);
     expect(errorOf({ PORT: '70000' }).message).toMatch(/PORT must be between 0 and 65535/);

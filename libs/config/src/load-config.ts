@@ -56,6 +56,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       operatorSecret: e.OPERATOR_ALERT_SECRET ?? null,
       feedFailingMinutes: e.OPERATOR_ALERT_FEED_FAILING_MINUTES,
     },
+    openData: {
+      refreshSeconds: e.OPEN_DATA_REFRESH_SECONDS,
+      rankrateReferenceUsd: e.RANKRATE_REFERENCE_USD,
+      perMinute: e.OPEN_API_PER_MINUTE,
+      perDay: e.OPEN_API_PER_DAY,
+    },
     secretKey: e.SECRET_KEY ?? null,
     public: { cacheSeconds: e.PUBLIC_CACHE_SECONDS, rateLimit: e.PUBLIC_RATE_LIMIT },
     log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY },

@@ -39,6 +39,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'Alerts1764073500000',
       'HistoryRecorder1764073600000',
       'SnapshotWrites1764073700000',
+      'OpenData1764073800000',
     ]);
     expect(result.currenciesAdded).toBe(322);
     expect(result.aliasesAdded).toBeGreaterThan(10);

@@ -14,6 +14,7 @@ import { HistoryStorage1764073400000 } from './1764073400000-history-storage';
 import { Alerts1764073500000 } from './1764073500000-alerts';
 import { HistoryRecorder1764073600000 } from './1764073600000-history-recorder';
 import { SnapshotWrites1764073700000 } from './1764073700000-snapshot-writes';
+import { OpenData1764073800000 } from './1764073800000-open-data';
 
 /** Every migration, in order. Listed explicitly so the same list works from sources and from dist. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   Alerts1764073500000,
   HistoryRecorder1764073600000,
   SnapshotWrites1764073700000,
+  OpenData1764073800000,
 ];
