@@ -18,6 +18,7 @@ import { ApiErrorFilter } from './common/api-errors.filter';
 import { ApiValidationPipe } from './common/validation';
 import { ExchangerCabinetModule } from './exchanger/exchanger.module';
 import { PublicModule } from './public/public.module';
+import { OpenDataModule } from './open-data/open-data.module';
 import { WebController } from './web/web.controller';
 
 /** The HTTP app: public API, admin API, the exchangers' cabinet, `/go`, the reference pages, health, metrics. It never consumes jobs. */
@@ -51,6 +52,7 @@ export class ApiModule {
         }),
         PartnersModule.forRoot(),
         PublicModule,
+        OpenDataModule,
         AdminModule,
         ExchangerKeysModule,
         ExchangerCabinetModule,
