@@ -27,3 +27,5 @@ export * from './reputation/reputation-sql';
 export * from './reputation/reputation.repository';
 export * from './history';
 export * from './alerts';
+export * from './open-data';
+export * from './market-values';
