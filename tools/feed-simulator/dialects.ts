@@ -13,19 +13,55 @@ export interface FeedLine {
 
 /** A feed body in one of the dialects ratewatch reads (DESIGN.md §2); `unit` names a code's unit (`USDT`). */
 export function renderFeed(dialect: SimDialect, lines: readonly FeedLine[], unit: (code: string) => string): string {
+  const parts = feedParts(dialect, unit);
+  if (!parts) return version13Json(lines);
+  return parts.head + lines.map(parts.item).join(parts.separator) + parts.tail;
+}
+
+/**
+ * A dialect whose body is `head + items.join(separator) + tail`, one item per line of the feed: what lets
+ * the simulator re-render only the items that changed since the last body and copy the others' bytes.
+ * Null for a dialect whose body is not a list of independent items (JSON 1.3 groups offers by currency).
+ */
+export interface FeedParts {
+  head: string;
+  separator: string;
+  tail: string;
+  item: (line: FeedLine) => string;
+}
+
+export function feedParts(dialect: SimDialect, unit: (code: string) => string): FeedParts | null {
   switch (dialect) {
     case 'xml':
-      return classicXml(lines, unit);
+      return {
+        head: '<?xml version="1.0" encoding="utf-8"?>\n<rates>\n',
+        separator: '\n',
+        tail: '\n</rates>\n',
+        item: (l) => classicXmlItem(l, unit),
+      };
     case 'xml-eref-1.1':
-      return eref11Xml(lines, unit);
+      return {
+        head:
+          '<?xml version="1.0" encoding="UTF-8"?>\n' +
+          '<rates xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:noNamespaceSchemaLocation="https://docs.bestchange.biz/schema/1.1.xsd">\n',
+        separator: '\n',
+        tail: '</rates>\n',
+        item: (l) => eref11XmlItem(l, unit),
+      };
     case 'json':
-      return classicJson(lines, unit);
+      // JSON.stringify({ rates: [a, b] }) is '{"rates":[' + JSON.stringify(a) + ',' + JSON.stringify(b) + ']}'.
+      return { head: '{"rates":[', separator: ',', tail: ']}', item: (l) => JSON.stringify(classicJsonItem(l, unit)) };
     case 'json-1.3':
-      return version13Json(lines);
+      return null;
     case 'txt':
-      return lines.map((l) => `${l.from};${l.to};${l.in};${l.out};${l.reserve};`).join('\r\n');
+      return { head: '', separator: '\r\n', tail: '', item: (l) => `${l.from};${l.to};${l.in};${l.out};${l.reserve};` };
     case 'txt-cities':
-      return lines.map((l) => `${l.from};${l.to};${l.in};${l.out};${l.reserve};${l.city ?? ''};`).join('\r\n');
+      return {
+        head: '',
+        separator: '\r\n',
+        tail: '',
+        item: (l) => `${l.from};${l.to};${l.in};${l.out};${l.reserve};${l.city ?? ''};`,
+      };
   }
 }
 
@@ -35,76 +71,62 @@ function feeText(fees: readonly SimFee[], code: string, unit: (code: string) => 
 }
 
 /** Classic BestChange XML: limits without units (the `from` side), fees as text, flags in `param`. */
-function classicXml(lines: readonly FeedLine[], unit: (code: string) => string): string {
-  const item = (l: FeedLine) => {
-    const t = l.terms;
-    const parts = [
-      `<from>${l.from}</from><to>${l.to}</to><in>${l.in}</in><out>${l.out}</out><amount>${l.reserve}</amount>`,
-      t
-        ? `<minamount>${t.min}</minamount><maxamount>${t.max}</maxamount>`
-        : '<minamount>10</minamount><maxamount>100000</maxamount>',
-      t?.fromFee.length ? `<fromfee>${feeText(t.fromFee, l.from, unit)}</fromfee>` : '',
-      t?.toFee.length ? `<tofee>${feeText(t.toFee, l.to, unit)}</tofee>` : '',
-      t?.flags.length ? `<param>${t.flags.join(', ')}</param>` : '',
-      l.city ? `<city>${l.city}</city>` : '',
-    ];
-    return `<item>${parts.join('')}</item>`;
-  };
-  return `<?xml version="1.0" encoding="utf-8"?>\n<rates>\n${lines.map(item).join('\n')}\n</rates>\n`;
+function classicXmlItem(l: FeedLine, unit: (code: string) => string): string {
+  const t = l.terms;
+  const parts = [
+    `<from>${l.from}</from><to>${l.to}</to><in>${l.in}</in><out>${l.out}</out><amount>${l.reserve}</amount>`,
+    t
+      ? `<minamount>${t.min}</minamount><maxamount>${t.max}</maxamount>`
+      : '<minamount>10</minamount><maxamount>100000</maxamount>',
+    t?.fromFee.length ? `<fromfee>${feeText(t.fromFee, l.from, unit)}</fromfee>` : '',
+    t?.toFee.length ? `<tofee>${feeText(t.toFee, l.to, unit)}</tofee>` : '',
+    t?.flags.length ? `<param>${t.flags.join(', ')}</param>` : '',
+    l.city ? `<city>${l.city}</city>` : '',
+  ];
+  return `<item>${parts.join('')}</item>`;
 }
 
 /** EREF 1.1 as Premium Exchanger writes it: limits with units, typed and repeated fees, flag elements, `<floating/>`. */
-function eref11Xml(lines: readonly FeedLine[], unit: (code: string) => string): string {
+function eref11XmlItem(l: FeedLine, unit: (code: string) => string): string {
   const fees = (element: string, list: readonly SimFee[] | undefined) =>
     (list ?? [])
       .map((f) => `<${element} type="${f.kind === 'percent' ? '%' : 'abs'}">${f.value}</${element}>`)
       .join('');
-  const item = (l: FeedLine) => {
-    const t = l.terms;
-    const rows = [
-      `<from>${l.from}</from>`,
-      `<to>${l.to}</to>`,
-      `<in>${l.in}</in>`,
-      `<out>${l.out}</out>`,
-      `<amount>${l.reserve}</amount>`,
-      t ? `<frommin>${t.min} ${unit(l.from)}</frommin>` : '',
-      t ? `<frommax>${t.max} ${unit(l.from)}</frommax>` : '',
-      fees('fromfee', t?.fromFee) + fees('tofee', t?.toFee),
-      ...(t?.flags ?? []).filter((f) => f !== 'floating').map((f) => `<${f}>true</${f}>`),
-      t?.floating ? `<floating percent="${t.floating.percent}" minutes="${t.floating.minutes}" />` : '',
-      l.city ? `<city>${l.city}</city>` : '',
-    ];
-    return `\t<item>\n${rows
-      .filter((r) => r !== '')
-      .map((r) => `\t\t${r}\n`)
-      .join('')}\t</item>\n`;
-  };
-  return (
-    '<?xml version="1.0" encoding="UTF-8"?>\n' +
-    '<rates xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:noNamespaceSchemaLocation="https://docs.bestchange.biz/schema/1.1.xsd">\n' +
-    `${lines.map(item).join('\n')}</rates>\n`
-  );
+  const t = l.terms;
+  const rows = [
+    `<from>${l.from}</from>`,
+    `<to>${l.to}</to>`,
+    `<in>${l.in}</in>`,
+    `<out>${l.out}</out>`,
+    `<amount>${l.reserve}</amount>`,
+    t ? `<frommin>${t.min} ${unit(l.from)}</frommin>` : '',
+    t ? `<frommax>${t.max} ${unit(l.from)}</frommax>` : '',
+    fees('fromfee', t?.fromFee) + fees('tofee', t?.toFee),
+    ...(t?.flags ?? []).filter((f) => f !== 'floating').map((f) => `<${f}>true</${f}>`),
+    t?.floating ? `<floating percent="${t.floating.percent}" minutes="${t.floating.minutes}" />` : '',
+    l.city ? `<city>${l.city}</city>` : '',
+  ];
+  return `\t<item>\n${rows
+    .filter((r) => r !== '')
+    .map((r) => `\t\t${r}\n`)
+    .join('')}\t</item>\n`;
 }
 
-/** `{"rates": [...]}` with the XML's field names, numbers as strings. */
-function classicJson(lines: readonly FeedLine[], unit: (code: string) => string): string {
-  return JSON.stringify({
-    rates: lines.map((l) => {
-      const t = l.terms;
-      return {
-        from: l.from,
-        to: l.to,
-        in: l.in,
-        out: l.out,
-        amount: l.reserve,
-        ...(t ? { minamount: t.min, maxamount: t.max } : {}),
-        ...(t?.fromFee.length ? { fromfee: feeText(t.fromFee, l.from, unit) } : {}),
-        ...(t?.toFee.length ? { tofee: feeText(t.toFee, l.to, unit) } : {}),
-        ...(t?.flags.length ? { param: t.flags.join(',') } : {}),
-        ...(l.city ? { city: l.city } : {}),
-      };
-    }),
-  });
+/** One offer of `{"rates": [...]}`: the XML's field names, numbers as strings. */
+function classicJsonItem(l: FeedLine, unit: (code: string) => string): Record<string, string> {
+  const t = l.terms;
+  return {
+    from: l.from,
+    to: l.to,
+    in: l.in,
+    out: l.out,
+    amount: l.reserve,
+    ...(t ? { minamount: t.min, maxamount: t.max } : {}),
+    ...(t?.fromFee.length ? { fromfee: feeText(t.fromFee, l.from, unit) } : {}),
+    ...(t?.toFee.length ? { tofee: feeText(t.toFee, l.to, unit) } : {}),
+    ...(t?.flags.length ? { param: t.flags.join(',') } : {}),
+    ...(l.city ? { city: l.city } : {}),
+  };
 }
 
 /**

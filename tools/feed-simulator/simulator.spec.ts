@@ -107,6 +107,67 @@ describe('FeedSimulator', () => {
     expect(truth.typo).toBe(false);
   });
 
+  it('renders again only the items that moved: after ticks and a typo the body is byte for byte a fresh render', () => {
+    const sim = new FeedSimulator({
+      exchangers: 10,
+      changeShare: 0.1,
+      tickSeconds: 3600,
+      maxItems: 300,
+      typo: { exchanger: 8 },
+    });
+    const fresh = (e: SimExchanger) => {
+      const kept = e.cache;
+      e.cache = null;
+      const body = sim.body(e).body.toString();
+      e.cache = kept;
+      return body;
+    };
+    for (const e of sim.exchangers) sim.body(e);
+    for (const step of ['tick', 'typo', 'tick', 'untypo', 'tick']) {
+      if (step === 'tick') sim.tick();
+      else if (step === 'typo') expect(sim.startTypo()).not.toBeNull();
+      else sim.endTypo();
+      for (const e of sim.exchangers) {
+        const served = sim.body(e);
+        expect(served.version, e.slug).toBe(e.version);
+        expect(served.body.toString(), `${e.slug} after ${step}`).toBe(fresh(e));
+      }
+    }
+    const typoFeed = sim.exchangers[8]!;
+    expect(typoFeed.format).toBe('json');
+    const typo = sim.startTypo()!;
+    expect(sim.body(typoFeed).body.toString()).toContain(`"out":"${typo.rate}"`);
+  });
+
+  it('grows and shrinks the random catalog (bench:scale probes several sizes on one fleet)', async () => {
+    const sim = await new FeedSimulator({ exchangers: 3, changeShare: 0.1, tickSeconds: 3600, maxItems: 200 }).start();
+    try {
+      const same = new FeedSimulator({ exchangers: 5, changeShare: 0.1, tickSeconds: 3600, maxItems: 200 });
+      const resize = async (exchangers: string) =>
+        fetch(`${sim.base}/resize?exchangers=${exchangers}`, { method: 'POST' });
+      const grown = (await (await resize('5')).json()) as Array<{ slug: string; url: string }>;
+      expect(grown.map((f) => f.slug)).toEqual(['sim-1', 'sim-2', 'sim-3', 'sim-4', 'sim-5']);
+      // The seeded stream goes on: the grown market is the one five exchangers from the start would have.
+      expect(sim.exchangers.map((e) => e.items.map((i) => `${keyOf(i)} ${i.rate}`))).toEqual(
+        same.exchangers.map((e) => e.items.map((i) => `${keyOf(i)} ${i.rate}`)),
+      );
+      expect((await fetch(grown[4]!.url)).status).toBe(200);
+      const shrunk = (await (await resize('2')).json()) as Array<{ slug: string }>;
+      expect(shrunk.map((f) => f.slug)).toEqual(['sim-1', 'sim-2']);
+      expect((await fetch(grown[2]!.url)).status).toBe(404);
+      expect((await fetch(`${sim.base}/truth/sim-5?from=BTC&to=ETH`)).status).toBe(404);
+      expect((await fetch(grown[1]!.url)).status).toBe(200);
+      sim.tick();
+      expect(sim.exchangers).toHaveLength(2);
+      for (const bad of ['0', '-1', '1.5', 'x']) expect((await resize(bad)).status, bad).toBe(400);
+      expect(() =>
+        new FeedSimulator({ exchangers: 3, changeShare: 0.1, tickSeconds: 3600, market: true }).resize(4),
+      ).toThrow(/random catalog/);
+    } finally {
+      await sim.stop();
+    }
+  });
+
   it('writes every rate as clean decimal text, with six significant digits at most', () => {
     expect([100, 89.53680001, 0.1 + 0.2, 1 / 3, 68000 / 0.011, 0.011 / 68000, 1e-12 * 3].map(decimalText)).toEqual([
       '100',
@@ -335,6 +396,19 @@ describe('FeedSimulator, the market model (npm run demo)', { timeout: 30_000 }, 
       expect(offeredBy(s, 'USDTTRC20|CASHUSD|SPB')).toBeGreaterThanOrEqual(3);
       expect(offeredBy(s, 'USDTTRC20|CASHRUB|MSK')).toBeGreaterThanOrEqual(3);
     }
+  });
+
+  it('renders again only the moved items in every dialect: the body stays byte for byte a fresh render', () => {
+    const sim = demoMarket(7);
+    for (const e of sim.exchangers) sim.body(e);
+    sim.tick();
+    sim.startTypo();
+    for (const e of sim.exchangers) {
+      const served = sim.body(e).body.toString();
+      e.cache = null;
+      expect(served, `${e.slug} (${e.dialect})`).toBe(sim.body(e).body.toString());
+    }
+    expect(new Set(sim.exchangers.map((e) => e.dialect))).toEqual(new Set(SIM_DIALECTS));
   });
 
   it('publishes every dialect ratewatch reads, with limits, fees and flags, every item accepted', async () => {

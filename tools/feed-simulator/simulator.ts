@@ -3,7 +3,7 @@ import { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { CatalogCurrency, readBundledCatalog } from '@app/database';
 import { Dec, toPlain } from '@app/domain';
-import { FeedLine, renderFeed } from './dialects';
+import { FeedLine, feedParts, renderFeed } from './dialects';
 import { between, clampSpread, Market, SimDialect, SimTerms } from './market';
 
 export const FAULTS = ['none', 'slow', 'http500', 'html', 'truncated', 'maintenance', 'unknown-codes'] as const;
@@ -76,7 +76,30 @@ export interface SimExchanger {
   version: number;
   modifiedAt: number;
   fault: FeedFault;
-  cache: { version: number; fault: FeedFault; body: Buffer; gzipped: Buffer } | null;
+  cache: RenderedFeed | null;
+  /** Items whose line changed since the body in `cache` was rendered (the others' bytes are copied from it). */
+  dirty: Set<SimItem>;
+}
+
+/** An exchanger's body as last served, with where each item's bytes sit in it (for the next body). */
+export interface RenderedFeed {
+  version: number;
+  fault: FeedFault;
+  body: Buffer;
+  /** gzip of `body`, made on the first request that accepts gzip. */
+  gzipped: Buffer | null;
+  /** Start and end of item i's bytes at [2i] and [2i + 1]; null when the dialect is not a plain list. */
+  offsets: Int32Array | null;
+}
+
+/** An exchanger with `byDirection` built on first use (two million map entries at 1,000 × 2,000 otherwise). */
+function exchangerOf(fields: Omit<SimExchanger, 'byDirection' | 'cache' | 'dirty'>): SimExchanger {
+  let byDirection: Map<string, SimItem> | null = null;
+  const exchanger = { ...fields, cache: null, dirty: new Set<SimItem>() } as Omit<SimExchanger, 'byDirection'>;
+  return Object.defineProperty(exchanger, 'byDirection', {
+    get: () => (byDirection ??= new Map(exchanger.items.map((i) => [keyOf(i), i]))),
+    enumerable: false,
+  }) as SimExchanger;
 }
 
 /** A typo on the air: which item, and the wrong rate the feed shows for it. */
@@ -219,9 +242,18 @@ function zipf(count: number): (random: number) => number {
  * With `typo`, one exchanger now and then publishes one item's rate times 1000 (what the rate guard catches).
  * `GET /truth/<slug>?from&to[&city]` tells the rate the feed shows now and when it last changed;
  * `POST /control/<slug>?fault=…` switches an exchanger's fault.
+ * `POST /resize?exchangers=N` grows or shrinks the random catalog (bench:scale's search) and answers the new list.
  */
 export class FeedSimulator {
   readonly exchangers: SimExchanger[] = [];
+  private readonly bySlug = new Map<string, SimExchanger>();
+  /** The random catalog's draw (not with `market`): what `resize` adds exchangers from. */
+  private catalogDraw: {
+    catalog: string[];
+    cash: string[];
+    pick: (random: number) => number;
+    pickCash: (random: number) => number;
+  } | null = null;
   /** The typo the feed of `options.typo.exchanger` shows now, if any. */
   typo: LiveTypo | null = null;
   private server: Server | null = null;
@@ -256,51 +288,68 @@ export class FeedSimulator {
       all.filter((c) => c.kind === 'cash').map((c) => c.code),
       POPULAR_CASH,
     );
-    const pick = zipf(catalog.length);
-    const pickCash = zipf(cash.length);
-    const min = options.minItems ?? 200;
-    const max = options.maxItems ?? 6000;
-    const now = Date.now();
-    for (let index = 0; index < options.exchangers; index++) {
-      const count = Math.round(min + (max - min) * this.random() ** 3);
+    this.catalogDraw = { catalog, cash, pick: zipf(catalog.length), pickCash: zipf(cash.length) };
+    this.resize(options.exchangers);
+  }
+
+  /**
+   * Grows the random catalog to `count` exchangers (new ones drawn like the first, continuing the seeded
+   * stream) or shrinks it (the last ones go; their feeds answer 404). For `bench:scale`'s search, which
+   * probes several fleet sizes on one running fleet. Not with `market`.
+   */
+  resize(count: number, now = Date.now()): void {
+    const draw = this.catalogDraw;
+    if (!draw) throw new Error('the market model has a fixed cast: resize works on the random catalog only');
+    for (const gone of this.exchangers.splice(count)) {
+      this.bySlug.delete(gone.slug);
+      if (this.typo?.exchanger === gone) this.typo = null;
+    }
+    const min = this.options.minItems ?? 200;
+    const max = this.options.maxItems ?? 6000;
+    for (let index = this.exchangers.length; index < count; index++) {
+      const size = Math.round(min + (max - min) * this.random() ** 3);
       const format: SimFormat = index % 10 === 8 ? 'json' : index % 10 === 9 ? 'txt' : 'xml';
       // Most exchangers keep 0.5–1.5 %, a few greedy ones up to 3 %.
       const spread = 0.005 + 0.025 * this.random() ** 2;
       const items: SimItem[] = [];
-      const byDirection = new Map<string, SimItem>();
-      for (let tries = 0; items.length < count && tries < count * 20; tries++) {
-        const from = catalog[pick(this.random())]!;
+      const keys = new Set<string>();
+      for (let tries = 0; items.length < size && tries < size * 20; tries++) {
+        const from = draw.catalog[draw.pick(this.random())]!;
         const toCash = format !== 'txt' && this.random() < 0.1;
-        const to = toCash ? cash[pickCash(this.random())]! : catalog[pick(this.random())]!;
+        const to = toCash ? draw.cash[draw.pickCash(this.random())]! : draw.catalog[draw.pick(this.random())]!;
         const city = toCash ? CITIES[Math.floor(this.random() * CITIES.length)]! : null;
         const key = `${from}|${to}|${city ?? ''}`;
-        if (from === to || byDirection.has(key)) continue;
-        const item = {
+        if (from === to || keys.has(key)) continue;
+        keys.add(key);
+        items.push({
           from,
           to,
           city,
           rate: this.marketRate(from, to, spread),
           reserve: String(Math.round(1000 + this.random() * 1_000_000)),
           changedAt: now,
-        };
-        items.push(item);
-        byDirection.set(key, item);
+        });
       }
-      this.exchangers.push({
-        index,
-        slug: `sim-${index + 1}`,
-        name: `Simulated ${index + 1}`,
-        format,
-        dialect: format,
-        spread,
-        items,
-        byDirection,
-        version: 1,
-        modifiedAt: now,
-        fault: options.faults?.[index] ?? 'none',
-        cache: null,
-      });
+      this.add(
+        exchangerOf({
+          index,
+          slug: `sim-${index + 1}`,
+          name: `Simulated ${index + 1}`,
+          format,
+          dialect: format,
+          spread,
+          items,
+          version: 1,
+          modifiedAt: now,
+          fault: this.options.faults?.[index] ?? 'none',
+        }),
+      );
     }
+  }
+
+  private add(exchanger: SimExchanger): void {
+    this.exchangers.push(exchanger);
+    this.bySlug.set(exchanger.slug, exchanger);
   }
 
   /** The slug of the exchanger that publishes typos, if one does. */
@@ -357,7 +406,7 @@ export class FeedSimulator {
   }
 
   setFault(slug: string, fault: FeedFault): void {
-    const exchanger = this.exchangers.find((e) => e.slug === slug);
+    const exchanger = this.bySlug.get(slug);
     if (exchanger) exchanger.fault = fault;
   }
 
@@ -379,10 +428,14 @@ export class FeedSimulator {
         const item = exchanger.items[Math.floor(this.random() * exchanger.items.length)]!;
         this.reprice(exchanger, item);
         item.changedAt = now;
+        exchanger.dirty.add(item);
       }
       if (changes > 0) this.touch(exchanger, now);
     }
-    if (this.typo) this.typo.rate = this.typoRate(this.typo.item);
+    if (this.typo) {
+      this.typo.rate = this.typoRate(this.typo.item);
+      this.typo.exchanger.dirty.add(this.typo.item);
+    }
   }
 
   /**
@@ -404,6 +457,7 @@ export class FeedSimulator {
     const item = candidates[Math.floor(this.typoRandom() * candidates.length)]!;
     this.typo = { exchanger, item, rate: this.typoRate(item), since: now };
     item.changedAt = now;
+    exchanger.dirty.add(item);
     this.touch(exchanger, now);
     return this.typo;
   }
@@ -414,6 +468,7 @@ export class FeedSimulator {
     const { exchanger, item } = this.typo;
     this.typo = null;
     item.changedAt = now;
+    exchanger.dirty.add(item);
     this.touch(exchanger, now);
   }
 
@@ -453,7 +508,7 @@ export class FeedSimulator {
         spreadBp: d.spreadBp,
         terms: d.terms,
       }));
-      const exchanger: SimExchanger = {
+      const exchanger = exchangerOf({
         index,
         slug: plan.slug,
         name: plan.name,
@@ -468,14 +523,12 @@ export class FeedSimulator {
         dialect: plan.dialect,
         spread: plan.spreadBp / 10_000,
         items,
-        byDirection: new Map(items.map((i) => [keyOf(i), i])),
         version: 1,
         modifiedAt: now,
         fault: this.options.faults?.[index] ?? 'none',
-        cache: null,
-      };
+      });
       for (const item of items) this.reprice(exchanger, item);
-      this.exchangers.push(exchanger);
+      this.add(exchanger);
     }
   }
 
@@ -526,6 +579,13 @@ export class FeedSimulator {
     const truth = /^\/truth\/([a-z0-9-]+)$/.exec(url.pathname);
     if (feed) return this.serveFeed(req, res, feed[1]!);
     if (truth) return this.serveTruth(res, truth[1]!, url.searchParams);
+    if (url.pathname === '/resize' && req.method === 'POST') {
+      const count = Number(url.searchParams.get('exchangers'));
+      if (!Number.isInteger(count) || count < 1 || !this.catalogDraw)
+        return void res.writeHead(400).end('POST /resize?exchangers=<n ≥ 1> (the random catalog only)');
+      this.resize(count);
+      return this.list(res);
+    }
     const control = /^\/control\/([a-z0-9-]+)$/.exec(url.pathname);
     if (control && req.method === 'POST') {
       const fault = url.searchParams.get('fault') as FeedFault | null;
@@ -536,25 +596,28 @@ export class FeedSimulator {
       this.setFault(control[1]!, fault);
       return void res.writeHead(204).end();
     }
-    if (url.pathname === '/')
-      return void res.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify(
-          this.exchangers.map((e) => ({
-            slug: e.slug,
-            name: e.name,
-            format: e.format,
-            dialect: e.dialect,
-            items: e.items.length,
-            fault: e.fault,
-            url: this.feedUrl(e),
-          })),
-        ),
-      );
+    if (url.pathname === '/') return this.list(res);
     res.writeHead(404).end('not found');
   }
 
+  private list(res: ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify(
+        this.exchangers.map((e) => ({
+          slug: e.slug,
+          name: e.name,
+          format: e.format,
+          dialect: e.dialect,
+          items: e.items.length,
+          fault: e.fault,
+          url: this.feedUrl(e),
+        })),
+      ),
+    );
+  }
+
   private serveTruth(res: ServerResponse, slug: string, query: URLSearchParams): void {
-    const exchanger = this.exchangers.find((e) => e.slug === slug);
+    const exchanger = this.bySlug.get(slug);
     const item = exchanger?.byDirection.get(`${query.get('from')}|${query.get('to')}|${query.get('city') ?? ''}`);
     if (!exchanger || !item)
       return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no such direction"}');
@@ -572,7 +635,7 @@ export class FeedSimulator {
   }
 
   private serveFeed(req: IncomingMessage, res: ServerResponse, slug: string): void {
-    const exchanger = this.exchangers.find((e) => e.slug === slug);
+    const exchanger = this.bySlug.get(slug);
     if (!exchanger) return void res.writeHead(404).end('not found');
     switch (exchanger.fault) {
       case 'http500':
@@ -596,7 +659,8 @@ export class FeedSimulator {
     // The boot id keeps a restarted simulator's v5 from matching the ETag a client kept of an earlier run's v5.
     const etag = `"${exchanger.slug}-${this.bootId}-v${exchanger.version}-${exchanger.fault}"`;
     if (req.headers['if-none-match'] === etag) return void res.writeHead(304, { etag }).end();
-    const { body, gzipped } = this.body(exchanger);
+    const rendered = this.body(exchanger);
+    const { body } = rendered;
     const headers: Record<string, string> = {
       etag,
       'last-modified': new Date(exchanger.modifiedAt).toUTCString(),
@@ -616,30 +680,91 @@ export class FeedSimulator {
       return;
     }
     const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-    res.writeHead(200, gzip ? { ...headers, 'content-encoding': 'gzip' } : headers).end(gzip ? gzipped : body);
+    if (gzip) rendered.gzipped ??= gzipSync(body, { level: 1 });
+    res
+      .writeHead(200, gzip ? { ...headers, 'content-encoding': 'gzip' } : headers)
+      .end(gzip ? rendered.gzipped! : body);
   }
 
-  private body(exchanger: SimExchanger): { body: Buffer; gzipped: Buffer } {
-    if (exchanger.cache?.version === exchanger.version && exchanger.cache.fault === exchanger.fault)
-      return exchanger.cache;
-    const lines: FeedLine[] = exchanger.items.map((i) => ({
+  /**
+   * The exchanger's body now, rendered once per version: only the items that changed since the last body
+   * are rendered again, the others' bytes are copied from it (a tick reprices ~10 % of the items).
+   */
+  body(exchanger: SimExchanger): RenderedFeed {
+    const cache = exchanger.cache;
+    if (cache?.version === exchanger.version && cache.fault === exchanger.fault) return cache;
+    const lineOf = (i: SimItem): FeedLine => ({
       from: i.from,
       to: i.to,
       city: i.city,
       ...quoteOf(i, this.shownRate(exchanger, i)),
       reserve: i.reserve,
       terms: i.terms,
-    }));
-    if (exchanger.fault === 'unknown-codes')
-      lines.push({ from: 'ZZZCOIN', to: 'BTC', city: null, in: '1', out: '1', reserve: '1' });
-    const text = renderFeed(exchanger.dialect, lines, (code) => this.market?.ticker(code) ?? code);
-    const body = Buffer.from(text);
-    exchanger.cache = {
-      version: exchanger.version,
-      fault: exchanger.fault,
-      body,
-      gzipped: gzipSync(body, { level: 1 }),
-    };
+    });
+    const unit = (code: string) => this.market?.ticker(code) ?? code;
+    const parts = exchanger.fault === 'unknown-codes' ? null : feedParts(exchanger.dialect, unit);
+    const { items, dirty } = exchanger;
+    let body: Buffer;
+    let offsets: Int32Array | null = null;
+    const previous = parts && cache?.offsets?.length === 2 * items.length ? cache : null;
+    if (parts && previous) {
+      // Copy the unchanged runs of the last body, write the moved items' new lines between them.
+      const before = previous.offsets!;
+      const changed: Array<{ index: number; text: string; bytes: number }> = [];
+      let size = previous.body.length;
+      for (let i = 0; i < items.length; i++) {
+        if (!dirty.has(items[i]!)) continue;
+        const text = parts.item(lineOf(items[i]!));
+        const bytes = Buffer.byteLength(text);
+        changed.push({ index: i, text, bytes });
+        size += bytes - (before[2 * i + 1]! - before[2 * i]!);
+      }
+      body = Buffer.allocUnsafe(size);
+      offsets = new Int32Array(before.length);
+      let read = 0;
+      let at = 0;
+      let next = 0;
+      const shiftTo = (end: number) => {
+        const shift = at - read;
+        for (; next < end; next++) {
+          offsets![2 * next] = before[2 * next]! + shift;
+          offsets![2 * next + 1] = before[2 * next + 1]! + shift;
+        }
+      };
+      for (const { index, text, bytes } of changed) {
+        at += previous.body.copy(body, at, read, before[2 * index]);
+        read = before[2 * index]!;
+        shiftTo(index);
+        offsets[2 * index] = at;
+        at += body.write(text, at);
+        offsets[2 * index + 1] = at;
+        read = before[2 * index + 1]!;
+        next = index + 1;
+        if (bytes !== offsets[2 * index + 1]! - offsets[2 * index]!) throw new Error('simulator: a line was cut');
+      }
+      shiftTo(items.length);
+      previous.body.copy(body, at, read);
+    } else if (parts) {
+      const texts = items.map((i) => parts.item(lineOf(i)));
+      const text = parts.head + texts.join(parts.separator) + parts.tail;
+      const head = Buffer.byteLength(parts.head);
+      const separator = Buffer.byteLength(parts.separator);
+      offsets = new Int32Array(2 * items.length);
+      let at = head;
+      texts.forEach((t, i) => {
+        if (i > 0) at += separator;
+        offsets![2 * i] = at;
+        offsets![2 * i + 1] = at += Buffer.byteLength(t);
+      });
+      body = Buffer.from(text);
+    } else {
+      const lines = items.map(lineOf);
+      if (exchanger.fault === 'unknown-codes')
+        lines.push({ from: 'ZZZCOIN', to: 'BTC', city: null, in: '1', out: '1', reserve: '1' });
+      body = Buffer.from(renderFeed(exchanger.dialect, lines, unit));
+    }
+    dirty.clear();
+    exchanger.cache = { version: exchanger.version, fault: exchanger.fault, body, gzipped: null, offsets };
     return exchanger.cache;
   }
 }
