@@ -143,11 +143,11 @@ describe('FeedMemo: the next poll normalizes only what changed, with the same re
     expect(tooSmall.size).toEqual({ feeds: 0, entries: 0, bytes: 0 });
 
     let now = 0;
-    const roomForOne = new NormalizationMemo({ maxBytesPerFeed: 1e9, maxBytesTotal: 100_000, idleMs: 1000 }, () => now);
+    const roomForOne = new NormalizationMemo({ maxBytesPerFeed: 1e9, maxBytesTotal: 60_000, idleMs: 1000 }, () => now);
     checkFeed(body, { format: 'auto', memo: roomForOne.forFeed('a') }, ctx);
     const one = roomForOne.size;
     expect(one.feeds).toBe(1);
-    expect(one.bytes).toBeLessThanOrEqual(100_000);
+    expect(one.bytes).toBeLessThanOrEqual(60_000);
     // A second feed while the first is busy: not kept (the first stays).
     now = 500;
     checkFeed(body, { format: 'auto', memo: roomForOne.forFeed('b') }, ctx);

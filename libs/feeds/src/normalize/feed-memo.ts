@@ -1,6 +1,8 @@
 import type { FeedFormatSetting, NormalizedOffer } from '@app/domain';
-import type { RawFeedItem } from '../raw-item';
-import type { ItemLookup, ScannedItemMemo } from '../readers/xml-fast-scanner';
+import { BodyEncoding, decodeRange } from '../decode/decode-body';
+import { MAX_FEED_ITEMS } from '../readers/feed-reader';
+import { pickFormat } from '../readers/pick-reader';
+import { scanXmlItem, scanXmlOpening } from '../readers/xml-fast-scanner';
 import { CodeResolver } from './code-resolver';
 import type { NormalizationContext } from './normalization-context';
 import {
@@ -9,15 +11,17 @@ import {
   MAX_KEPT_REJECTS,
   MAX_KEPT_WARNINGS,
   NormalizationResult,
+  offerKey,
   RejectedItem,
   SeenOffers,
 } from './normalizer';
 
-/** One item of the last poll, by its exact text: what normalizing it gave, and its EREF 1.1 mark. */
-export interface MemoEntry extends ItemOutcome, ScannedItemMemo {
+/** One item of the last poll, by its exact bytes: what normalizing it gave, and its EREF 1.1 mark. */
+export interface MemoEntry extends ItemOutcome {
+  readonly eref11: boolean;
   /** Its estimated size with its key (entryBytes), counted once when made. */
   readonly bytes: number;
-  /** The item's text (the map's key), detached from the body it came in. */
+  /** The item's bytes, `<item>` to `</item>`, one character a byte (latin1): the map's key. */
   readonly key: string;
   /** The last poll (FeedMemo.generation) whose feed had this item. */
   seen: number;
@@ -41,15 +45,15 @@ export const DEFAULT_MEMO_LIMITS: MemoLimits = {
 };
 
 /**
- * Estimated bytes an entry keeps alive: its key (the item's text, as a one- or two-byte string), the
- * entry and map slot, and per offer the object, its strings and arrays. An estimate on purpose — it
+ * Estimated bytes an entry keeps alive: its key (the item's bytes as a one-byte string), the
+ * entry and map slot, and per offer the object, its strings and arrays and its direction's count. An estimate on purpose — it
  * bounds the memo within a small factor, measuring the heap would cost more than the memo saves.
  */
 const ENTRY_BYTES = 160;
-const OFFER_BYTES = 480;
+const OFFER_BYTES = 560;
 
-function entryBytes(raw: string, entry: ItemOutcome): number {
-  let bytes = ENTRY_BYTES + raw.length * 2 + entry.offers.length * OFFER_BYTES;
+function entryBytes(key: string, entry: ItemOutcome): number {
+  let bytes = ENTRY_BYTES + key.length + entry.offers.length * OFFER_BYTES;
   if (entry.warnings !== null) for (const warning of entry.warnings) bytes += 40 + warning.length * 2;
   if (entry.reject !== null) bytes += entry.reject.length * 2;
   return bytes;
@@ -120,9 +124,10 @@ export class NormalizationMemo {
 /**
  * One feed's items from its last poll. Valid only for the same normalization context (the catalog
  * version's currencies, aliases and cities, and the exchanger's own aliases: the context object a
- * CatalogSnapshot builds once per version and exchanger), the same format setting and the same dialect;
- * anything else empties it. Entries are updated in place: a poll adds the items it had to normalize and
- * drops those its feed no longer has.
+ * CatalogSnapshot builds once per version and exchanger), the same format setting, the same encoding
+ * (the same bytes are other text in another one) and the same dialect; anything else empties it.
+ * Entries are updated in place: a poll adds the items it had to normalize and drops those its feed no
+ * longer has.
  */
 export class FeedMemo {
   readonly entries = new Map<string, MemoEntry>();
@@ -132,35 +137,23 @@ export class FeedMemo {
   generation = 0;
   /** The last poll's items in their order: most items are where they were, compared in place. */
   order: MemoEntry[] = [];
+  /**
+   * How many offers of the entries have each direction (and city), and how many directions more than
+   * one has: while none has, a poll without a repeated item has no duplicates and is replayed without
+   * looking for them.
+   */
+  private readonly directions = new Map<string, number>();
+  shared = 0;
   private context: NormalizationContext | null = null;
   private format: FeedFormatSetting | null = null;
+  private encoding: string | null = null;
   private dialect: string | null = null;
 
   constructor(private readonly owner: NormalizationMemo) {}
 
-  /**
-   * The entry for an item's exact text, when the memo holds one for this context and format. The item
-   * after the last one found is compared in place first (no slice, no hash: a memory compare), then the
-   * map is asked.
-   */
-  lookupFor(context: NormalizationContext, format: FeedFormatSetting): ItemLookup<MemoEntry> {
-    if (this.context !== context || this.format !== format) this.clear();
-    if (this.entries.size === 0) return NO_ENTRY;
-    const { entries, order } = this;
-    let next = 0;
-    return (text, start, end) => {
-      // A substring is a view, not a copy; comparing it with a flat key is a memory compare.
-      const raw = text.substring(start, end);
-      const guess = order[next];
-      if (guess !== undefined && guess.key === raw) {
-        next++;
-        return guess;
-      }
-      const entry = entries.get(raw);
-      // Found elsewhere: the feed goes on from there. Not found: a changed item took this one's place.
-      next = entry === undefined ? next + 1 : entry.at + 1;
-      return entry;
-    };
+  /** Empties the memo unless its entries were made for this context, format setting and encoding. */
+  keepFor(context: NormalizationContext, format: FeedFormatSetting, encoding: string): void {
+    if (this.context !== context || this.format !== format || this.encoding !== encoding) this.clear();
   }
 
   /** True when the memo's entries were made for a feed of another dialect (they must not be used). */
@@ -169,7 +162,13 @@ export class FeedMemo {
   }
 
   /** After a poll changed the entries: keeps them for the next one if they fit the bounds, else forgets them. */
-  commit(context: NormalizationContext, format: FeedFormatSetting, dialect: string, bytes: number): void {
+  commit(
+    context: NormalizationContext,
+    format: FeedFormatSetting,
+    encoding: string,
+    dialect: string,
+    bytes: number,
+  ): void {
     if (!this.owner.admit(this, bytes)) {
       this.clear();
       return;
@@ -178,91 +177,243 @@ export class FeedMemo {
     this.bytes = bytes;
     this.context = context;
     this.format = format;
+    this.encoding = encoding;
     this.dialect = dialect;
+  }
+
+  add(entry: MemoEntry): void {
+    this.entries.set(entry.key, entry);
+    for (const offer of entry.offers) {
+      const key = offerKey(offer);
+      const count = (this.directions.get(key) ?? 0) + 1;
+      this.directions.set(key, count);
+      if (count === 2) this.shared++;
+    }
+  }
+
+  delete(entry: MemoEntry): void {
+    this.entries.delete(entry.key);
+    for (const offer of entry.offers) {
+      const key = offerKey(offer);
+      const count = this.directions.get(key)! - 1;
+      if (count === 0) this.directions.delete(key);
+      else this.directions.set(key, count);
+      if (count === 1) this.shared--;
+    }
   }
 
   clear(): void {
     this.owner.resized(-this.bytes);
     this.entries.clear();
+    this.directions.clear();
+    this.shared = 0;
     this.order = [];
     this.bytes = 0;
     this.context = null;
     this.format = null;
+    this.encoding = null;
     this.dialect = null;
   }
 }
 
-const NO_ENTRY = (): MemoEntry | undefined => undefined;
-
-/**
- * A flat copy of `text` that does not keep the string it was sliced from alive: a memo key must not
- * hold a whole old body in memory for the sake of one item (V8 slices share their parent), and a flat
- * key compares with a slice of the next body as one memory compare. JSON round-trips every string
- * exactly (lone surrogates included).
- */
-function detached(text: string): string {
-  return JSON.parse(JSON.stringify(text)) as string;
+/** What an XML feed read through its memo gives: the count of items, the dialect, the normalized result. */
+export interface MemoRead {
+  items: number;
+  dialect: 'xml' | 'xml-eref-1.1';
+  normalized: NormalizationResult;
 }
 
+const LT = 0x3c;
+const ITEM_OPEN = Buffer.from('<item>');
+const ITEM_CLOSE = Buffer.from('</item>');
+const ROOT_CLOSE = Buffer.from('</rates>');
+/** Bytes of the head pickFormat looks at: at least 1,024 characters in any splittable encoding. */
+const HEAD_BYTES = 4100;
+/** The opening (declaration and root) must lie in the head. */
+const MAX_OPENING_BYTES = 2048;
+
 /**
- * `normalizeItems` over a scanned feed, where an item the memo knew (`hits[i]`, then `items[i]` is null)
- * is replayed instead of normalized: the same offers, rejects (with this feed's positions), warnings,
- * duplicates and cap as `normalizeItems` gives for the same items. The memo's entries become this poll's
- * items (new ones added, ones no longer in the feed dropped); `commit` it with the returned bytes.
+ * Reads an XML feed through its memo, from the bytes: an item whose bytes the last poll had is neither
+ * decoded, read nor normalized — its outcome is replayed (the same offer objects; they are never
+ * changed). Only what the cold path needs to decide is decoded: the head `pickFormat` looks at, the
+ * opening up to the first `<item>`, and the items the memo does not know. Null when the body is not
+ * one the XML fast path accepts whole (then the caller empties the memo and reads the body cold, which
+ * gives the report): the answer is given only when it is, part for part, what `decodeBody`, `readFeed`
+ * and `normalizeItems` give (see scanXmlFeed: the pass is its parts in a row; for a splittable
+ * encoding, the text of a range between ASCII bytes is the text of those bytes alone).
  */
-export function normalizeWithMemo(
-  items: readonly (RawFeedItem | null)[],
-  raws: readonly string[],
-  marks: readonly boolean[],
-  hits: readonly (MemoEntry | undefined)[],
+export function readXmlWithMemo(
+  body: Uint8Array,
+  encoding: BodyEncoding,
+  format: FeedFormatSetting,
   context: NormalizationContext,
   memo: FeedMemo,
-  maxOffers = Number.POSITIVE_INFINITY,
-): NormalizationResult & { bytes: number } {
-  const codes = new CodeResolver(context);
-  const offers: NormalizedOffer[] = [];
-  const rejected: RejectedItem[] = [];
-  const warnings: string[] = [];
-  const seen = new SeenOffers();
-  const entries = memo.entries;
-  const generation = ++memo.generation;
-  const order: MemoEntry[] = [];
-  let bytes = memo.bytes;
-  let kept = 0;
-  let rejectedCount = 0;
-  let duplicates = 0;
-  let warningCount = 0;
+): MemoRead | null {
+  if (!encoding.splittable || format === 'json' || format === 'txt') return null;
+  memo.keepFor(context, format, encoding.encoding);
+  const read = readItems(body, encoding, format, context, memo);
+  if (read === null) {
+    memo.clear();
+    return null;
+  }
+  if (memo.isOtherDialect(read.dialect)) {
+    // Outcomes do not depend on the dialect, but a memo is only ever used for the feed it was made for.
+    memo.clear();
+    return readXmlWithMemo(body, encoding, format, context, memo);
+  }
+  const normalized = replay(read, memo, MAX_FEED_ITEMS);
+  memo.commit(context, format, encoding.encoding, read.dialect, normalized.bytes);
+  return { items: read.order.length, dialect: read.dialect, normalized };
+}
 
-  for (let index = 0; index < items.length; index++) {
-    let entry = hits[index];
-    if (entry === undefined) {
-      const raw = raws[index]!;
-      entry = entries.get(raw);
+function isXmlSpace(c: number | undefined): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
+}
+
+function bytesAt(body: Uint8Array, p: number, what: Uint8Array): boolean {
+  if (p + what.length > body.length) return false;
+  for (let i = 0; i < what.length; i++) if (body[p + i] !== what[i]) return false;
+  return true;
+}
+
+interface ItemsRead {
+  order: MemoEntry[];
+  dialect: 'xml' | 'xml-eref-1.1';
+  /** Entries this poll saw (an item twice in the feed counts once). */
+  distinct: number;
+  /** Bytes of the entries it made. */
+  added: number;
+}
+
+/** The pass over the bytes: this poll's entries in order (new ones made), or null to leave it to the cold path. */
+function readItems(
+  bytes: Uint8Array,
+  encoding: BodyEncoding,
+  format: FeedFormatSetting,
+  context: NormalizationContext,
+  memo: FeedMemo,
+): ItemsRead | null {
+  const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = body.length;
+  // decodeBody's text starts at the offset (a BOM); readFeed trims its start: ASCII whitespace here, then `<`.
+  let p = encoding.offset;
+  while (isXmlSpace(body[p])) p++;
+  if (body[p] !== LT) return null;
+  const trimmed = p;
+
+  // What pickFormat decides (not a page, not binary, XML) it decides from the first 1,024 characters and
+  // the first element after the declaration: the head holds both.
+  let headEnd = Math.min(n, trimmed + HEAD_BYTES);
+  if (headEnd < n) while (headEnd > trimmed && body[headEnd]! >= 0x80) headEnd--;
+  const head = decodeRange(body, encoding, trimmed, headEnd);
+  if (headEnd < n && head.length < 1100) return null;
+  const picked = pickFormat(head, format);
+  if ('kind' in picked || picked.format !== 'xml') return null;
+
+  const first = body.indexOf(ITEM_OPEN, trimmed);
+  if (first === -1 || first - trimmed > MAX_OPENING_BYTES || first > headEnd) return null;
+  const opening = scanXmlOpening(decodeRange(body, encoding, trimmed, first));
+  if (opening === null) return null;
+  let eref11 = opening.eref11;
+
+  const { entries, order: last } = memo;
+  const generation = ++memo.generation;
+  const codes = new CodeResolver(context);
+  const order: MemoEntry[] = [];
+  let next = 0;
+  let distinct = 0;
+  let added = 0;
+  p = first;
+  for (;;) {
+    // Here: `<item>` (checked below for every item but the first).
+    if (order.length >= MAX_FEED_ITEMS) return null;
+    let entry: MemoEntry | undefined;
+    // The item after the last one found, compared in place first: most items are where they were.
+    const guess = last[next];
+    if (
+      guess !== undefined &&
+      p + guess.key.length <= n &&
+      body.toString('latin1', p, p + guess.key.length) === guess.key
+    ) {
+      entry = guess;
+      next++;
+    } else {
+      const close = body.indexOf(ITEM_CLOSE, p + 6);
+      if (close === -1) return null;
+      const key = body.toString('latin1', p, close + 7);
+      entry = entries.get(key);
       if (entry === undefined) {
-        const outcome = itemOutcome(items[index]!, codes, context.cities);
-        const key = detached(raw);
+        const text = encoding.ascii ? key : decodeRange(body, encoding, p, close + 7);
+        const scanned = scanXmlItem(text);
+        if (scanned === null) return null;
+        const outcome = itemOutcome(scanned.item, codes, context.cities);
         // One literal, one object shape for every entry: the replay loop reads them monomorphically.
         entry = {
           offers: outcome.offers,
           warnings: outcome.warnings,
           reject: outcome.reject,
-          eref11: marks[index]!,
-          bytes: entryBytes(raw, outcome),
+          eref11: scanned.eref11,
+          bytes: entryBytes(key, outcome),
           key,
-          seen: generation,
-          at: 0,
+          seen: 0,
+          at: -1,
         };
-        entries.set(key, entry);
-        bytes += entry.bytes;
-        kept++;
+        memo.add(entry);
+        added += entry.bytes;
+        next++;
+      } else {
+        // Found elsewhere: the feed goes on from there.
+        next = entry.at >= 0 ? entry.at + 1 : next + 1;
       }
     }
+    if (entry.eref11) eref11 = true;
     if (entry.seen !== generation) {
       entry.seen = generation;
-      kept++;
+      distinct++;
     }
-    entry.at = order.length;
     order.push(entry);
+    p += entry.key.length;
+    while (isXmlSpace(body[p])) p++;
+    if (bytesAt(body, p, ITEM_OPEN)) continue;
+    if (!bytesAt(body, p, ROOT_CLOSE)) return null;
+    p += ROOT_CLOSE.length;
+    while (isXmlSpace(body[p])) p++;
+    if (p !== n) return null;
+    return { order, dialect: eref11 ? 'xml-eref-1.1' : 'xml', distinct, added };
+  }
+}
+
+/**
+ * `normalizeItems` replayed from this poll's entries: the same offers, rejects (with this feed's
+ * positions), warnings, duplicates and cap. The memo's entries become this poll's items (ones no longer
+ * in the feed dropped); `commit` it with the returned bytes.
+ */
+function replay(read: ItemsRead, memo: FeedMemo, maxOffers: number): NormalizationResult & { bytes: number } {
+  const { order } = read;
+  // Items the feed no longer has go first: what is left are this poll's items.
+  const { entries, generation } = memo;
+  let bytes = memo.bytes + read.added;
+  if (read.distinct !== entries.size) {
+    for (const entry of entries.values()) {
+      if (entry.seen === generation) continue;
+      memo.delete(entry);
+      bytes -= entry.bytes;
+    }
+  }
+  for (let i = 0; i < order.length; i++) order[i]!.at = i;
+  memo.order = order;
+
+  const offers: NormalizedOffer[] = [];
+  const rejected: RejectedItem[] = [];
+  const warnings: string[] = [];
+  // No direction in two entries, no entry twice: no duplicates to look for.
+  const seen = memo.shared > 0 || read.distinct !== order.length ? new SeenOffers() : null;
+  let rejectedCount = 0;
+  let duplicates = 0;
+  let warningCount = 0;
+
+  for (let index = 0; index < order.length; index++) {
+    const entry = order[index]!;
     if (entry.warnings !== null) {
       for (const message of entry.warnings) {
         warningCount++;
@@ -275,7 +426,7 @@ export function normalizeWithMemo(
       continue;
     }
     for (const offer of entry.offers) {
-      if (!seen.add(offer)) {
+      if (seen !== null && !seen.add(offer)) {
         duplicates++;
         continue;
       }
@@ -283,15 +434,6 @@ export function normalizeWithMemo(
     }
     if (offers.length + duplicates > maxOffers) break;
   }
-  // Items the feed no longer has (or that came after the cap) go.
-  if (kept !== entries.size) {
-    for (const [raw, entry] of entries) {
-      if (entry.seen === generation) continue;
-      entries.delete(raw);
-      bytes -= entry.bytes;
-    }
-  }
-  memo.order = order;
   if (warningCount > warnings.length) warnings.push(`… and ${warningCount - warnings.length} more warnings`);
   return {
     offers,

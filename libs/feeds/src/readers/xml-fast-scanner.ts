@@ -19,29 +19,10 @@ const SQUOTE = 39;
 /** Thrown inside the scanner when a document is not one it is sure of; caught at its entry. */
 const REFUSED = new Error('refused by the XML fast path');
 
-/**
- * The memo's entry for the item whose exact text is `text` from `start` to `end` (`<item>` to `</item>`
- * included), if it has one. Given the positions rather than a slice, a memo can compare in place.
- */
-export type ItemLookup<H> = (text: string, start: number, end: number) => H | undefined;
-
-/** What a memo knows of an item it holds: whether the item makes the feed EREF 1.1. */
-export interface ScannedItemMemo {
-  readonly eref11: boolean;
-}
-
-/**
- * One pass over an XML feed of the common shape. `items[i]` is null exactly when `hits[i]` is the memo's
- * entry for the item's raw text (then the item was not read at all).
- */
-export interface XmlScan<H extends ScannedItemMemo> {
+/** One pass over an XML feed of the common shape: its dialect and its items. */
+export interface XmlScan {
   dialect: 'xml' | 'xml-eref-1.1';
-  items: (RawFeedItem | null)[];
-  /** Each item's text, `<item>` to `</item>`, when it was read (`''` for a hit); only when a lookup was given. */
-  raws: string[] | null;
-  /** Each item's EREF 1.1 mark (an attribute, an EREF field, a flag element); only when a lookup was given. */
-  eref11: boolean[] | null;
-  hits: (H | undefined)[] | null;
+  items: RawFeedItem[];
 }
 
 /**
@@ -54,28 +35,64 @@ export interface XmlScan<H extends ScannedItemMemo> {
  * answer null, and the reference path (fast-xml-parser's validator, then htmlparser2) reads the body
  * instead: the fast path never decides anything it is not sure the reference would decide the same way.
  *
- * With `lookup`, an item whose exact text the memo knows is not read at all (`hits`): a well-formed item
- * stays well-formed wherever it sits among `<rates>`' children.
+ * The pass is a sequence of independent parts — the opening (`scanXmlOpening`), each `<item>` to its first
+ * `</item>` (`scanXmlItem`), XML whitespace between them, `</rates>` and whitespace to the end — so a
+ * reader that has already read an item's exact text (FeedMemo) may skip it: the whole is accepted exactly
+ * when every part is.
  */
-export function scanXmlFeed<H extends ScannedItemMemo>(text: string, lookup?: ItemLookup<H>): XmlScan<H> | null {
+export function scanXmlFeed(text: string): XmlScan | null {
   try {
-    return new Scanner(text).scan(lookup);
-  } catch (error) {
-    if (error === REFUSED) return null;
-    // A RangeError (a stack overflow, an allocation limit) is no reason to fail a feed the reference can read.
+    return new Scanner(text).scan();
+  } catch {
+    // REFUSED, or a RangeError (a stack overflow, an allocation limit): no reason to fail a feed the
+    // reference can read.
+    return null;
+  }
+}
+
+/**
+ * The opening of a feed up to its first `<item>`: the XML declaration, `<rates …>` and whitespace, and
+ * nothing else. Null when the fast path would refuse it; else whether the root's attributes mark EREF 1.1.
+ */
+export function scanXmlOpening(text: string): { eref11: boolean } | null {
+  try {
+    const scanner = new Scanner(text);
+    const eref11 = scanner.opening();
+    scanner.end();
+    return { eref11 };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * One item, `<item>` to its first `</item>` exactly, as the whole-feed pass reads it: null when it would
+ * refuse the item (and so the feed); else the item and whether it marks the feed EREF 1.1.
+ */
+export function scanXmlItem(text: string): { item: RawFeedItem; eref11: boolean } | null {
+  try {
+    if (!matchesAt(text, 0, '<item>')) return null;
+    const scanner = new Scanner(text);
+    const items: RawFeedItem[] = [];
+    scanner.p = 6;
+    const eref11 = scanner.item(items);
+    if (scanner.p !== text.length) return null;
+    return { item: items[0]!, eref11 };
+  } catch {
     return null;
   }
 }
 
 class Scanner {
-  private p = 0;
+  p = 0;
   private readonly len: number;
 
   constructor(private readonly t: string) {
     this.len = t.length;
   }
 
-  scan<H extends ScannedItemMemo>(lookup: ItemLookup<H> | undefined): XmlScan<H> {
+  /** The XML declaration and the root's open tag (left after its `>`); true when its attributes mark EREF 1.1. */
+  opening(): boolean {
     const t = this.t;
     if (t.startsWith('<?xml')) {
       const end = t.indexOf('?>', 5);
@@ -93,41 +110,27 @@ class Scanner {
     // `<rates/>`: XmlFeedReader reads it as an empty feed; it is rare enough to leave to it.
     if (t.charCodeAt(this.p) !== GT) throw REFUSED;
     this.p++;
+    return eref11;
+  }
 
-    const items: (RawFeedItem | null)[] = [];
-    const raws: string[] | null = lookup ? [] : null;
-    const marks: boolean[] | null = lookup ? [] : null;
-    const hits: (H | undefined)[] | null = lookup ? [] : null;
+  /** Whitespace, then the end of the text. */
+  end(): void {
+    this.skipWhitespace();
+    if (this.p !== this.len) throw REFUSED;
+  }
+
+  scan(): XmlScan {
+    const t = this.t;
+    let eref11 = this.opening();
+    const items: RawFeedItem[] = [];
     for (;;) {
       this.skipWhitespace();
       const start = this.p;
       if (t.charCodeAt(start) !== LT) throw REFUSED;
       if (matchesAt(t, start, '<item>')) {
         if (items.length >= MAX_FEED_ITEMS) throw REFUSED;
-        if (lookup) {
-          const close = t.indexOf('</item>', start + 6);
-          if (close === -1) throw REFUSED;
-          const end = close + 7;
-          const hit = lookup(t, start, end);
-          hits!.push(hit);
-          if (hit !== undefined) {
-            raws!.push('');
-            items.push(null);
-            marks!.push(hit.eref11);
-            if (hit.eref11) eref11 = true;
-            this.p = end;
-            continue;
-          }
-          raws!.push(t.slice(start, end));
-          this.p = start + 6;
-          const mark = this.item(items);
-          if (this.p !== end) throw REFUSED;
-          marks!.push(mark);
-          if (mark) eref11 = true;
-        } else {
-          this.p = start + 6;
-          if (this.item(items)) eref11 = true;
-        }
+        this.p = start + 6;
+        if (this.item(items)) eref11 = true;
         continue;
       }
       if (matchesAt(t, start, '</rates>')) {
@@ -136,13 +139,12 @@ class Scanner {
       }
       throw REFUSED;
     }
-    this.skipWhitespace();
-    if (this.p !== this.len) throw REFUSED;
-    return { dialect: eref11 ? 'xml-eref-1.1' : 'xml', items, raws, eref11: marks, hits };
+    this.end();
+    return { dialect: eref11 ? 'xml-eref-1.1' : 'xml', items };
   }
 
   /** Reads one item after its `<item>` up to and including `</item>`; true when it marks EREF 1.1. */
-  private item(items: (RawFeedItem | null)[]): boolean {
+  item(items: RawFeedItem[]): boolean {
     const t = this.t;
     const item = emptyRawItem();
     let eref11 = false;

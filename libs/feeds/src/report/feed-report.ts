@@ -1,14 +1,11 @@
 import type { FeedError, FeedFormat, FeedFormatSetting, NormalizedOffer } from '@app/domain';
 import { printable } from '../control-characters';
-import type { RawFeedItem } from '../raw-item';
-import { decodeBody } from '../decode/decode-body';
-import { FeedMemo, MemoEntry, normalizeWithMemo } from '../normalize/feed-memo';
+import { bodyEncoding, decodeBody, decodeRange } from '../decode/decode-body';
+import { FeedMemo, readXmlWithMemo } from '../normalize/feed-memo';
 import { NormalizationResult, normalizeItems, RejectedItem } from '../normalize/normalizer';
 import type { NormalizationContext } from '../normalize/normalization-context';
-import { FeedDialect, MAX_FEED_ITEMS, ReadResult } from '../readers/feed-reader';
-import { maintenanceNotice, pickFormat, readAs, readFeed } from '../readers/pick-reader';
-import { scanXmlFeed } from '../readers/xml-fast-scanner';
-import { XmlFeedReader } from '../readers/xml-feed.reader';
+import { FeedDialect, MAX_FEED_ITEMS } from '../readers/feed-reader';
+import { maintenanceNotice, readFeed } from '../readers/pick-reader';
 
 export type FeedStatus = 'ok' | 'empty' | 'maintenance' | 'error';
 
@@ -46,99 +43,83 @@ export function checkFeed(body: Uint8Array, options: CheckOptions, context: Norm
 }
 
 function readAndNormalize(body: Uint8Array, options: CheckOptions, context: NormalizationContext): FeedReport {
-  const decoded = decodeBody(body, options.contentType);
-  const memoised = options.memo === undefined ? null : readWithMemo(decoded.text, options, options.memo, context);
-  const read = memoised?.read ?? readFeed(decoded.text, options.format);
+  const encoding = bodyEncoding(body, options.contentType);
+  const { memo } = options;
+  if (memo !== undefined) {
+    const memoised = readXmlWithMemo(body, encoding, options.format, context, memo);
+    if (memoised !== null) {
+      const { normalized } = memoised;
+      return itemsReport(
+        'xml',
+        memoised.dialect,
+        memoised.items,
+        [...encoding.warnings, ...normalized.warnings],
+        normalized,
+      );
+    }
+    // Not an XML feed the fast path reads whole: the full path, and the memo starts again next time.
+    memo.clear();
+  }
+  const decoded = { text: decodeRange(body, encoding, encoding.offset, body.length), warnings: encoding.warnings };
+  const read = readFeed(decoded.text, options.format);
   switch (read.kind) {
     case 'error':
       return failedReport(read.format, { code: read.code, message: read.message }, decoded.warnings);
     case 'maintenance':
       return maintenanceReport(read.message, read.format, decoded.warnings);
     case 'items': {
-      const result = memoised?.normalized ?? normalizeItems(read.items, context, MAX_FEED_ITEMS);
-      const stats = {
-        items: read.items.length,
-        offers: result.offers.length,
-        rejected: result.rejectedCount,
-        duplicates: result.duplicates,
-      };
+      const result = normalizeItems(read.items, context, MAX_FEED_ITEMS);
       const warnings = [...decoded.warnings, ...read.warnings, ...result.warnings];
-      if (result.overflow) {
-        return {
-          ...failedReport(
-            read.format,
-            {
-              code: 'too_many_items',
-              message: `the feed yields more than ${MAX_FEED_ITEMS} offers (cities and duplicates counted)`,
-            },
-            warnings,
-          ),
-          dialect: read.dialect,
-        };
-      }
-      if (read.items.length > 0 && result.offers.length === 0) {
-        const first = result.rejected[0]?.reason ?? 'no offers';
-        return {
-          ...failedReport(
-            read.format,
-            {
-              code: 'no_valid_items',
-              message: `none of the ${read.items.length} items could be used (first: ${first})`,
-            },
-            warnings,
-          ),
-          dialect: read.dialect,
-          rejected: result.rejected,
-          stats,
-        };
-      }
-      const status = read.items.length === 0 ? 'empty' : 'ok';
-      return {
-        status,
-        format: read.format,
-        dialect: read.dialect,
-        error: null,
-        offers: result.offers,
-        rejected: result.rejected,
-        warnings,
-        stats,
-      };
+      return itemsReport(read.format, read.dialect, read.items.length, warnings, result);
     }
   }
 }
 
-const XML_READER = new XmlFeedReader();
-
-/**
- * Reads a body with the feed's memo: an XML feed the fast path reads is normalized item by item through
- * the memo (only the items whose text changed are read and normalized), and the memo is replaced by this
- * poll's items. Anything else takes the ordinary path and empties the memo.
- */
-function readWithMemo(
-  text: string,
-  options: CheckOptions,
-  memo: FeedMemo,
-  context: NormalizationContext,
-): { read: ReadResult; normalized: NormalizationResult | null } {
-  const picked = pickFormat(text, options.format);
-  if ('kind' in picked || picked.format !== 'xml') {
-    memo.clear();
-    return { read: 'kind' in picked ? picked : readAs(picked.format, picked.body), normalized: null };
+/** The report of a feed that read as `items` items, normalized into `result`. */
+function itemsReport(
+  format: FeedFormat,
+  dialect: FeedDialect,
+  items: number,
+  warnings: string[],
+  result: NormalizationResult,
+): FeedReport {
+  const stats = { items, offers: result.offers.length, rejected: result.rejectedCount, duplicates: result.duplicates };
+  if (result.overflow) {
+    return {
+      ...failedReport(
+        format,
+        {
+          code: 'too_many_items',
+          message: `the feed yields more than ${MAX_FEED_ITEMS} offers (cities and duplicates counted)`,
+        },
+        warnings,
+      ),
+      dialect,
+    };
   }
-  let scan = scanXmlFeed(picked.body, memo.lookupFor(context, options.format));
-  if (scan !== null && memo.isOtherDialect(scan.dialect)) {
-    memo.clear();
-    scan = scanXmlFeed<MemoEntry>(picked.body, () => undefined);
+  if (items > 0 && result.offers.length === 0) {
+    const first = result.rejected[0]?.reason ?? 'no offers';
+    return {
+      ...failedReport(
+        format,
+        { code: 'no_valid_items', message: `none of the ${items} items could be used (first: ${first})` },
+        warnings,
+      ),
+      dialect,
+      rejected: result.rejected,
+      stats,
+    };
   }
-  if (scan === null) {
-    memo.clear();
-    return { read: XML_READER.readFully(picked.body), normalized: null };
-  }
-  const normalized = normalizeWithMemo(scan.items, scan.raws!, scan.eref11!, scan.hits!, context, memo, MAX_FEED_ITEMS);
-  memo.commit(context, options.format, scan.dialect, normalized.bytes);
-  // Only the count of items is read from here on: an item the memo knew is not there (null).
-  const items = scan.items as RawFeedItem[];
-  return { read: { kind: 'items', format: 'xml', dialect: scan.dialect, items, warnings: [] }, normalized };
+  return {
+    status: items === 0 ? 'empty' : 'ok',
+    format,
+    dialect,
+    error: null,
+    offers: result.offers,
+    rejected: result.rejected,
+    warnings,
+    stats,
+  };
 }
 
 /** The maintenance notice in the body of an HTTP error answer (a 503 page), or null (DESIGN.md §2). */
