@@ -33,8 +33,7 @@ export class XmlFeedReader implements FeedReader {
   read(input: string): ReadResult {
     // The common shape in one pass; anything the fast path is not sure of is read below.
     const fast = scanXmlFeed(input);
-    if (fast !== null)
-      return { kind: 'items', format: 'xml', dialect: fast.dialect, items: fast.items, warnings: [] };
+    if (fast !== null) return { kind: 'items', format: 'xml', dialect: fast.dialect, items: fast.items, warnings: [] };
     return this.readFully(input);
   }
 
