@@ -114,10 +114,10 @@ function hostile(bytes: Buffer, next: () => number): Buffer {
   const items = [...text.matchAll(/<item>[\s\S]*?<\/item>/g)];
   if (items.length === 0) return bytes.subarray(0, at);
   const one = items[Math.floor(next() * items.length)]!;
-  const where = items[Math.floor(next() * items.length)]!.index!;
+  const where = items[Math.floor(next() * items.length)]!.index;
   if (roll < 0.8) return Buffer.from(text.slice(0, where) + one[0] + '\n' + text.slice(where), 'latin1');
   // Moved: out of its place, in at another.
-  const without = text.slice(0, one.index!) + text.slice(one.index! + one[0].length);
+  const without = text.slice(0, one.index) + text.slice(one.index + one[0].length);
   const to = Math.min(where, without.length);
   return Buffer.from(without.slice(0, to) + one[0] + without.slice(to), 'latin1');
 }
