@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@app/config';
 import { HousekeepingService } from '@app/background';
-import { FeedPollService } from '@app/ingestion';
+import { FeedPollService, HistoryRecorder } from '@app/ingestion';
 import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
 import { FeedServer } from '../support/feed-server';
 import { feedPublisher } from '../support/ingestion';
@@ -45,10 +45,14 @@ describe('rate history over HTTP', () => {
   const feeds = new FeedServer();
 
   const get = <T>(path: string, headers: Record<string, string> = {}) => http<T>(`${api.url}${path}`, { headers });
-  /** The feed `slug` now answers `body`, and is polled (the workers' write path, history included). */
+  /**
+   * The feed `slug` now answers `body`, and is polled (the workers' write path), then recorded: the process's
+   * HistoryRecorder drains what the write marked (it would within about a second by itself).
+   */
   const polled = feedPublisher(feeds, () => ({ database: client, poller: api.app.get(FeedPollService) }));
   const publish = async (slug: string, body: string) => {
     expect((await polled(slug, body)).status).toBe('ok');
+    await api.app.get(HistoryRecorder).drain();
   };
 
   /** Moves the direction's change points (overall, not per city), in their order, to `times`. */

@@ -1,5 +1,6 @@
 export * from './catalog/catalog-snapshots';
 export * from './check/check-feed-url';
+export * from './history/history-recorder';
 export * from './ingestion.module';
 export * from './metrics/ingestion.metrics';
 export * from './metrics/queue.metrics';

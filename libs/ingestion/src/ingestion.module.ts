@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { HttpClientModule } from '@app/http-client';
 import { SnapshotChanges } from '@app/messaging';
 import { CatalogSnapshots } from './catalog/catalog-snapshots';
+import { HistoryRecorder } from './history/history-recorder';
 import { IngestionMetrics } from './metrics/ingestion.metrics';
 import { QueueMetrics } from './metrics/queue.metrics';
 import { FeedPollService } from './poll/feed-poll.service';
@@ -9,8 +10,9 @@ import { FeedScheduler } from './scheduling/feed-scheduler';
 
 /**
  * Feed ingestion for a process:
- *  - `worker`: the poll service and the feed schedules (the processor lives in apps/worker);
- *  - `standalone`: the poll service and the feed schedules (run in-process, see BackgroundModule);
+ *  - `worker`: the poll service, the history recorder and the feed schedules (the processor lives in apps/worker);
+ *  - `standalone`: the poll service, the history recorder and the feed schedules (run in-process, see
+ *    BackgroundModule);
  *  - `scheduler-only`: just the feed schedules, for the api in fleet mode (it changes schedules, it never polls).
  * The schedules go through RecurringSchedules: RecurringSchedulesModule must be imported in every role.
  * The outgoing HTTP client (HttpClientModule, global) comes along: the validator and partners use it too.
@@ -18,7 +20,7 @@ import { FeedScheduler } from './scheduling/feed-scheduler';
 @Module({})
 export class IngestionModule {
   static forRoot(role: 'worker' | 'standalone' | 'scheduler-only'): DynamicModule {
-    const polling = [IngestionMetrics, CatalogSnapshots, FeedPollService, SnapshotChanges];
+    const polling = [IngestionMetrics, CatalogSnapshots, FeedPollService, SnapshotChanges, HistoryRecorder];
     if (role === 'scheduler-only') {
       return {
         module: IngestionModule,
@@ -34,7 +36,7 @@ export class IngestionModule {
         global: true,
         imports: [HttpClientModule],
         providers: [...polling, QueueMetrics, FeedScheduler],
-        exports: [FeedPollService, FeedScheduler, SnapshotChanges, CatalogSnapshots],
+        exports: [FeedPollService, FeedScheduler, SnapshotChanges, CatalogSnapshots, HistoryRecorder],
       };
     }
     return {
@@ -42,7 +44,7 @@ export class IngestionModule {
       global: true,
       imports: [HttpClientModule],
       providers: [...polling, FeedScheduler],
-      exports: [FeedPollService, FeedScheduler, SnapshotChanges, CatalogSnapshots],
+      exports: [FeedPollService, FeedScheduler, SnapshotChanges, CatalogSnapshots, HistoryRecorder],
     };
   }
 }

@@ -1,141 +1,206 @@
 import type { PoolClient } from 'pg';
-import type { EntityManager } from 'typeorm';
-import { FRESH_FEED_SQL, shownOffersSql } from '../freshness';
+import type { DataSource, EntityManager } from 'typeorm';
+import { FRESH_FEED_SQL } from '../freshness';
 
 /** A direction as writes name it: (from, to). Its cities are recorded with it. */
 export type DirectionPair = readonly [string, string];
 
-/**
- * Advisory lock slots that serialize recording per direction (class id, then a slot of 16 by the
- * direction's hash): a writer takes its slots in order, so two writers never deadlock, and a transaction
- * never holds more than 16 locks however many directions it touched.
- */
+/** The advisory lock class of the rate history: the recorder's key is RECORDER_LOCK, the roll-up's -1. */
 export const HISTORY_LOCK_CLASS = 0x7261_7465;
-const HISTORY_LOCK_SLOTS = 16;
+/** The recorder's lock: one drain at a time in the fleet (session-level, taken before its snapshot). */
+const RECORDER_LOCK = -2;
+/**
+ * Pairs a drain takes at most (whole pending rows, at least one): the fleet's writes of about a second at
+ * BestChange's scale (500 feeds every 15 s, 200 directions changed a poll: ~6,700 a second).
+ */
+export const DRAIN_MAX_PAIRS = 20_000;
 /**
  * Pairs per statement when bests are computed over the market: a 40,000-direction first snapshot in one
- * statement sorts and hashes every pair's offers at once (and a cached generic plan sized for a few pairs
- * does it by nested loops); a thousand at a time keeps each statement's plan and memory small.
+ * statement sorts and hashes every pair's offers at once; a thousand at a time keeps each plan and its
+ * memory small.
  */
 const PAIRS_PER_STATEMENT = 1_000;
-/**
- * A write of more pairs than this runs its statements unnamed, planned for the pairs it has: a named
- * statement's plan is cached per connection, and after five polls of small feeds PostgreSQL keeps a generic
- * plan sized for a few pairs — which took a 40,000-direction first snapshot from 2 s to over 30 s.
- */
-const NAMED_MAX_PAIRS = 1_000;
-
-/** `name` for a statement over `pairs` pairs (planned once per connection), none for a large write. */
-const statementName = (name: string, pairs: number) => (pairs <= NAMED_MAX_PAIRS ? name : undefined);
-
-/** What recording did: change points written. */
-export interface RecordedChanges {
-  changes: number;
-}
 
 /**
- * Records a change point for each direction (and city) among `pairs` whose best *shown* rate (shownOffersSql:
- * fresh feed, active exchanger, not held by the rate guard) is not the one history holds, inside the caller's
- * transaction (DESIGN.md §12). The direction's lock slots are taken first, so the bests are computed from a
- * snapshot that includes every write recorded before: two feeds writing one direction at once never leave
- * history with a best that neither sees.
- *
- * `writer`: the feed just written (and its exchanger) — then only its exchanger's offers changed, so its own
- * shown rates decide (WRITER_SQL), and only the pairs whose best it lowered or withdrew are computed over
- * every offer. Without `writer` (housekeeping), every pair is computed. `at`: the change time (default: the
- * clock, under the locks).
+ * Marks `pairs` as written, inside the writer's transaction (DESIGN.md §12): one row appended to
+ * history_pending, which no other writer waits on. The recorder records their bests after the commit
+ * (drainPending); a crash before it does leaves the row for the next drain. `exchangerId`: the writer's
+ * exchanger — only its offers changed there, so its own shown rates may decide — or null (housekeeping:
+ * held or freed offers, feeds shown or hidden) to compute every pair over every shown offer.
  */
-export async function recordBestChanges(
+export async function markPending(
   tx: EntityManager,
   pairs: readonly DirectionPair[],
-  options: { writer?: { id: number; exchangerId: number }; at?: Date } = {},
-): Promise<RecordedChanges> {
-  if (pairs.length === 0) return { changes: 0 };
-  const froms = pairs.map((p) => p[0]);
-  const tos = pairs.map((p) => p[1]);
-  // Named statements: each connection plans them once, not on every poll (the guard found planning a third of
-  // its cost) — but not for a large write (NAMED_MAX_PAIRS).
-  const client = (await tx.queryRunner!.connect()) as PoolClient;
-  const named = pairs.length <= NAMED_MAX_PAIRS;
-  await client.query({
-    name: statementName('ratewatch_history_lock', pairs.length),
-    text: LOCK_SQL,
-    values: [froms, tos],
-  });
-  const at = options.at ?? null;
-  if (!options.writer) return { changes: await recordPairs(client, froms, tos, at, named) };
-  const writer = options.writer;
-  // A large write's statements over its own offers, planned by estimates that know nothing of the rows it has
-  // just written (statistics are of the market before it), chose nested loops over tens of thousands of rows
-  // (a 40,000-direction first snapshot: minutes); hash joins are linear — only for those statements.
-  return withoutNestedLoops(client, !named, async () => {
-    const { rows } = await client.query<{ changes: number; froms: string[] | null; tos: string[] | null }>({
-      name: statementName('ratewatch_history_writer', pairs.length),
-      text: WRITER_SQL,
-      values: [froms, tos, at, writer.exchangerId],
-    });
-    const row = rows[0];
-    // Only a holder that lowered or withdrew its rate (or a scope history has no row for yet) needs the next
-    // best: where no other exchanger has an offer (a large feed's first snapshot: directions nobody else
-    // publishes), the writer's own shown offers are every shown offer, so they decide alone (OWN_PAIRS_SQL,
-    // without reading the market).
-    if (!row?.froms?.length) return { changes: row?.changes ?? 0, rest: null };
-    const own = await client.query<{ changes: number; froms: string[] | null; tos: string[] | null }>({
-      name: named ? 'ratewatch_history_own' : undefined,
-      text: OWN_PAIRS_SQL,
-      values: [row.froms, row.tos ?? [], at, writer.exchangerId],
-    });
-    const rest = own.rows[0]?.froms?.length ? { froms: own.rows[0].froms, tos: own.rows[0].tos ?? [] } : null;
-    return { changes: (row.changes ?? 0) + (own.rows[0]?.changes ?? 0), rest };
-  }).then(async ({ changes, rest }) => ({
-    // The rest over every shown offer, by the market's indexes (nested loops again).
-    changes: changes + (rest ? await recordPairs(client, rest.froms, rest.tos, at, named) : 0),
-  }));
+  exchangerId: number | null,
+): Promise<void> {
+  if (pairs.length === 0) return;
+  await tx.query(`INSERT INTO history_pending (exchanger_id, froms, tos) VALUES ($1, $2::text[], $3::text[])`, [
+    exchangerId,
+    pairs.map((p) => p[0]),
+    pairs.map((p) => p[1]),
+  ]);
+}
+
+/** What one drain did. */
+export interface DrainResult {
+  /** False when another process was draining (`wait` not set): nothing was done. */
+  ran: boolean;
+  /** Pending rows (writes) taken, and the pairs they named (with repeats). */
+  writes: number;
+  marked: number;
+  /** Distinct pairs recorded; of them, decided by their writers' own offers, and computed over every offer. */
+  pairs: number;
+  byWriters: number;
+  computed: number;
+  /** Change points written. */
+  changes: number;
+  /** Pending rows were left for another drain (the batch was full). */
+  more: boolean;
+}
+
+const NOTHING: DrainResult = {
+  ran: true,
+  writes: 0,
+  marked: 0,
+  pairs: 0,
+  byWriters: 0,
+  computed: 0,
+  changes: 0,
+  more: false,
+};
+
+/**
+ * Records the bests of the directions pending in history_pending (DESIGN.md §12), one batch of at most
+ * `maxPairs` pairs (whole rows, oldest first): the rows are deleted and every best computed under ONE
+ * snapshot, in one REPEATABLE READ transaction taken after the recorder's lock, so the bests are those of
+ * the offers every write recorded before had committed; a write committing meanwhile left its own row, for
+ * the next drain. A direction many writers touched is computed once.
+ *
+ * Per pair: where every pending write named its writer, only those writers' offers changed since the last
+ * recording, so their shown rates decide against the best history holds (WRITERS_SQL) — unless the holder
+ * lowered or withdrew its rate (or history has no row yet): then, and for rows without a writer, the pair is
+ * computed over every shown offer (EVERY_PAIR_SQL).
+ *
+ * `wait`: wait for another process's drain to end instead of giving up (`ran: false`). `at`: the change
+ * time (default: the transaction's start, after the lock).
+ */
+export async function drainPending(
+  dataSource: DataSource,
+  options: { wait?: boolean; at?: Date; maxPairs?: number } = {},
+): Promise<DrainResult> {
+  const runner = dataSource.createQueryRunner();
+  const client = (await runner.connect()) as PoolClient;
+  let locked = false;
+  try {
+    // The lock first, on the session: the transaction's snapshot is then taken after the last drain committed.
+    const { rows } = await client.query<{ got: boolean }>(
+      options.wait
+        ? `SELECT pg_advisory_lock(${HISTORY_LOCK_CLASS}, ${RECORDER_LOCK}) IS NOT NULL AS got`
+        : `SELECT pg_try_advisory_lock(${HISTORY_LOCK_CLASS}, ${RECORDER_LOCK}) AS got`,
+    );
+    locked = rows[0]?.got === true;
+    if (!locked) return { ...NOTHING, ran: false };
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    try {
+      const result = await drainBatch(client, options.at ?? null, options.maxPairs ?? DRAIN_MAX_PAIRS);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    if (locked)
+      await client.query(`SELECT pg_advisory_unlock(${HISTORY_LOCK_CLASS}, ${RECORDER_LOCK})`).catch(() => undefined);
+    await runner.release();
+  }
+}
+
+async function drainBatch(client: PoolClient, at: Date | null, maxPairs: number): Promise<DrainResult> {
+  const { rows } = await client.query<{ exchanger_id: number | null; froms: string[]; tos: string[]; more: boolean }>(
+    TAKE_SQL,
+    [maxPairs],
+  );
+  if (rows.length === 0) return NOTHING;
+  // Each pair once, with the writers that touched it; null: some write asked for every offer.
+  const writersOf = new Map<string, { from: string; to: string; writers: Set<number> | null }>();
+  let marked = 0;
+  for (const row of rows) {
+    marked += row.froms.length;
+    for (let i = 0; i < row.froms.length; i++) {
+      const from = row.froms[i]!;
+      const to = row.tos[i]!;
+      const key = `${from}\u001f${to}`;
+      let entry = writersOf.get(key);
+      if (!entry) writersOf.set(key, (entry = { from, to, writers: new Set() }));
+      if (row.exchanger_id === null) entry.writers = null;
+      else entry.writers?.add(row.exchanger_id);
+    }
+  }
+  const clock = await client.query<{ at: Date }>(`SELECT COALESCE($1::timestamptz, now()) AS at`, [at]);
+  const stamp = clock.rows[0]!.at;
+  const every: { froms: string[]; tos: string[] } = { froms: [], tos: [] };
+  const mine: { froms: string[]; tos: string[]; writers: number[] } = { froms: [], tos: [], writers: [] };
+  for (const entry of writersOf.values()) {
+    if (entry.writers === null) {
+      every.froms.push(entry.from);
+      every.tos.push(entry.to);
+    } else
+      for (const writer of entry.writers) {
+        mine.froms.push(entry.from);
+        mine.tos.push(entry.to);
+        mine.writers.push(writer);
+      }
+  }
+  let changes = 0;
+  let computed = every.froms.length;
+  if (mine.froms.length > 0) {
+    const {
+      rows: [decided],
+    } = await client.query<{ changes: number; froms: string[] | null; tos: string[] | null }>(WRITERS_SQL, [
+      mine.froms,
+      mine.tos,
+      mine.writers,
+      stamp,
+    ]);
+    changes += decided?.changes ?? 0;
+    every.froms.push(...(decided?.froms ?? []));
+    every.tos.push(...(decided?.tos ?? []));
+    computed += decided?.froms?.length ?? 0;
+  }
+  for (let i = 0; i < every.froms.length; i += PAIRS_PER_STATEMENT) {
+    const {
+      rows: [row],
+    } = await client.query<{ changes: number }>(EVERY_PAIR_SQL, [
+      every.froms.slice(i, i + PAIRS_PER_STATEMENT),
+      every.tos.slice(i, i + PAIRS_PER_STATEMENT),
+      stamp,
+    ]);
+    changes += row?.changes ?? 0;
+  }
+  return {
+    ran: true,
+    writes: rows.length,
+    marked,
+    pairs: writersOf.size,
+    byWriters: writersOf.size - computed,
+    computed,
+    changes,
+    more: rows[0]?.more === true,
+  };
 }
 
 /**
- * Runs `work` with enable_nestloop off when `off`, then as it was — and JIT off meanwhile: a nested loop the
- * plan cannot avoid then costs like ten billion rows, which made PostgreSQL spend 1.7 s compiling the first
- * snapshot's statement for 0.7 s of work.
+ * Deletes the oldest pending rows up to $1 pairs (at least one row) and answers them, each with `more`: rows
+ * are left.
  */
-async function withoutNestedLoops<T>(client: PoolClient, off: boolean, work: () => Promise<T>): Promise<T> {
-  if (!off) return work();
-  const { rows } = await client.query<{ nestloop: string; jit: string }>(
-    `SELECT current_setting('enable_nestloop') AS nestloop, current_setting('jit') AS jit,
-            set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`,
-  );
-  const result = await work();
-  await client.query(`SELECT set_config('enable_nestloop', $1, true), set_config('jit', $2, true)`, [
-    rows[0]?.nestloop ?? 'on',
-    rows[0]?.jit ?? 'on',
-  ]);
-  return result;
-}
-
-/** Computes the pairs' bests over every shown offer and records where they differ from history's, in chunks. */
-async function recordPairs(
-  client: PoolClient,
-  froms: string[],
-  tos: string[],
-  at: Date | null,
-  named: boolean,
-): Promise<number> {
-  let changes = 0;
-  for (let i = 0; i < froms.length; i += PAIRS_PER_STATEMENT) {
-    const { rows } = await client.query<{ changes: number }>({
-      name: named ? 'ratewatch_history_pairs' : undefined,
-      text: EVERY_PAIR_SQL,
-      values: [froms.slice(i, i + PAIRS_PER_STATEMENT), tos.slice(i, i + PAIRS_PER_STATEMENT), at],
-    });
-    changes += rows[0]?.changes ?? 0;
-  }
-  return changes;
-}
-
-/** The lock slots of the pairs $1, $2, taken in order. */
-const LOCK_SQL = `SELECT count(pg_advisory_xact_lock(${HISTORY_LOCK_CLASS}, slot)) FROM (
-  SELECT DISTINCT hashtext(f || '>' || t) & (${HISTORY_LOCK_SLOTS} - 1) AS slot FROM unnest($1::text[], $2::text[]) AS u(f, t) ORDER BY slot
-) s`;
+const TAKE_SQL = `WITH batch AS (
+    SELECT id FROM (
+      SELECT id, sum(cardinality(froms)) OVER (ORDER BY id) - cardinality(froms) AS before FROM history_pending
+    ) p WHERE before < $1
+  ),
+  taken AS (DELETE FROM history_pending WHERE id IN (SELECT id FROM batch) RETURNING exchanger_id, froms, tos)
+  SELECT exchanger_id, froms, tos, EXISTS (SELECT 1 FROM history_pending WHERE id NOT IN (SELECT id FROM batch)) AS more FROM taken`;
 
 const PAIRS = `SELECT DISTINCT * FROM unnest($1::text[], $2::text[]) AS t(from_code, to_code)`;
 
@@ -150,10 +215,10 @@ function recordSql(candidates: string): string {
   SELECT count(*)::int AS changes FROM points`;
 }
 
-/** recordSql's common table expressions, `shown` rows from `shownRows(where)` (default: every shown offer). */
-function recordCtes(candidates: string, shownRows = SHOWN_ROWS_SQL): string {
+/** recordSql's common table expressions, `shown` rows from every shown offer of the candidates. */
+function recordCtes(candidates: string): string {
   return `cand AS (${candidates}),
-  shown AS (${shownRows('(o.from_code, o.to_code) IN (SELECT from_code, to_code FROM cand)')}),
+  shown AS (${SHOWN_ROWS_SQL('(o.from_code, o.to_code) IN (SELECT from_code, to_code FROM cand)')}),
   best AS (${SCOPES_OF(
     'shown',
     'max(s.rate) AS rate, count(*)::int AS offers, (array_agg(s.exchanger_id ORDER BY s.rate DESC, s.exchanger_id))[1] AS holder',
@@ -165,7 +230,7 @@ function recordCtes(candidates: string, shownRows = SHOWN_ROWS_SQL): string {
     FROM best b FULL JOIN cur c ON c.from_code = b.from_code AND c.to_code = b.to_code AND c.city = b.city
     WHERE c.id IS NULL OR c.rate IS DISTINCT FROM b.rate OR c.holder IS DISTINCT FROM b.holder
   ),
-  clock AS (SELECT COALESCE($3::timestamptz, clock_timestamp()) AS at),
+  clock AS (SELECT $3::timestamptz AS at),
   up AS (
     INSERT INTO history_directions AS h (from_code, to_code, city, rate, holder, changed_at)
     SELECT diff.from_code, diff.to_code, diff.city, diff.rate, diff.holder, clock.at FROM diff, clock
@@ -183,19 +248,20 @@ function recordCtes(candidates: string, shownRows = SHOWN_ROWS_SQL): string {
 }
 
 /** Best rate per pair overall (city '') and per city of `shown` (a CTE with from_code, to_code, city, rate, …). */
-const SCOPES_OF = (shown: string, aggregates: string) => `SELECT * FROM (
-    SELECT s.from_code, s.to_code, CASE WHEN grouping(s.city) = 1 THEN '' ELSE s.city END AS city, grouping(s.city) AS whole, ${aggregates}
-    FROM ${shown} s GROUP BY GROUPING SETS ((s.from_code, s.to_code, s.city), (s.from_code, s.to_code))
+const SCOPES_OF = (shown: string, aggregates: string, by = '') => `SELECT * FROM (
+    SELECT ${by} s.from_code, s.to_code, CASE WHEN grouping(s.city) = 1 THEN '' ELSE s.city END AS city, grouping(s.city) AS whole, ${aggregates}
+    FROM ${shown} s GROUP BY GROUPING SETS ((${by} s.from_code, s.to_code, s.city), (${by} s.from_code, s.to_code))
   ) g WHERE whole = 1 OR city <> ''`;
+
+/** The feeds shown now (FRESH_FEED_SQL), as a CTE body: id, exchanger_id, last_success_at. */
+const LIVE_FEEDS = `SELECT f.id, f.exchanger_id, f.last_success_at FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id WHERE ${FRESH_FEED_SQL}`;
 
 /**
  * The rows of shownOffersSql(where) (exchanger_id, from_code, to_code, city, rate), without sorting them all to
  * pick each exchanger's feed: only an exchanger with several shown feeds (rare) needs that pick; every
  * other offer of a shown feed, not held back, is shown as it is.
  */
-const SHOWN_ROWS_SQL = (where: string) => `WITH live AS (
-    SELECT f.id, f.exchanger_id, f.last_success_at FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id WHERE ${FRESH_FEED_SQL}
-  ),
+const SHOWN_ROWS_SQL = (where: string) => `WITH live AS (${LIVE_FEEDS}),
   shared AS (SELECT exchanger_id FROM live GROUP BY exchanger_id HAVING count(*) > 1)
   SELECT o.exchanger_id, o.from_code, o.to_code, o.city, o.rate FROM offers o
   WHERE o.quarantine IS NULL AND (${where}) AND (o.feed_id IN (SELECT id FROM live)) IS TRUE
@@ -209,37 +275,57 @@ const SHOWN_ROWS_SQL = (where: string) => `WITH live AS (
   ) picked`;
 
 /**
- * The recording statement of a feed's write (pairs $1, $2 it touched, time $3, its exchanger $4). Only the
- * writer's offers changed, so per scope (pair overall and per city) its own shown rate decides against the
- * best history holds, without reading the other offers:
- * - it beats the recorded best (or ties it with a smaller exchanger id, or nothing was shown): the new best
- *   is its rate, it holds it; the offers shown are counted for the change point;
- * - it held the best and lowered or withdrew it, or history has no row for the scope yet: the pair needs
- *   its next best — answered in `froms`/`tos` for EVERY_PAIR_SQL (nothing written for it here);
- * - otherwise the best did not move.
+ * The writers' statement (pairs $1, $2 with the writer's exchanger $3 each — a pair once per writer —, time
+ * $4). Since the last recording only the writers' offers of a pair changed, so per scope (pair overall and
+ * per city) their shown rates decide against the best history holds, reading only their own offers:
+ * - the holder is not among the writers: its rate stands; the best is the greater of it and the writers'
+ *   best (a tie to the smaller exchanger id);
+ * - the holder is a writer: the writers' best beats the recorded one, or the holder still shows the recorded
+ *   rate — decided as above; it lowered or withdrew it — the pair needs its next best: answered in
+ *   `froms`/`tos` for EVERY_PAIR_SQL (nothing written for it here), as is a pair with a scope history has no
+ *   row for yet.
  * Answers the change points written and the pairs left to compute.
  */
-const WRITER_SQL = `WITH pairs AS (${PAIRS}),
-  mine AS (${shownOffersSql('f.exchanger_id = $4 AND o.exchanger_id = $4 AND (o.from_code, o.to_code) IN (SELECT from_code, to_code FROM pairs)')}),
-  mine_best AS (${SCOPES_OF('mine', 'max(s.rate) AS rate')}),
-  cur AS (SELECT d.id, d.from_code, d.to_code, d.city, d.rate, d.holder FROM history_directions d JOIN pairs USING (from_code, to_code)),
+const WRITERS_SQL = `WITH w AS (SELECT DISTINCT * FROM unnest($1::text[], $2::text[], $3::int[]) AS w(from_code, to_code, exchanger_id)),
+  pairs AS (SELECT DISTINCT from_code, to_code FROM w),
+  live AS (${LIVE_FEEDS}),
+  mine AS (
+    SELECT DISTINCT ON (o.exchanger_id, o.from_code, o.to_code, o.city) o.exchanger_id, o.from_code, o.to_code, o.city, o.rate
+    FROM w JOIN live f ON f.exchanger_id = w.exchanger_id
+    JOIN offers o ON o.feed_id = f.id AND o.from_code = w.from_code AND o.to_code = w.to_code
+    WHERE o.quarantine IS NULL
+    ORDER BY o.exchanger_id, o.from_code, o.to_code, o.city, f.last_success_at DESC, f.id DESC
+  ),
+  mine_best AS (${SCOPES_OF('mine', 'max(s.rate) AS rate, (array_agg(s.exchanger_id ORDER BY s.rate DESC, s.exchanger_id))[1] AS holder')}),
+  mine_each AS (${SCOPES_OF('mine', 'max(s.rate) AS rate', 's.exchanger_id,')}),
+  cur AS (
+    SELECT d.id, d.from_code, d.to_code, d.city, d.rate, d.holder,
+           EXISTS (SELECT 1 FROM w WHERE w.from_code = d.from_code AND w.to_code = d.to_code AND w.exchanger_id = d.holder) AS wrote
+    FROM history_directions d JOIN pairs USING (from_code, to_code)
+  ),
   scopes AS (
     SELECT COALESCE(m.from_code, c.from_code) AS from_code, COALESCE(m.to_code, c.to_code) AS to_code, COALESCE(m.city, c.city) AS city,
-           m.rate AS mine, c.id, c.rate AS recorded, c.holder
+           m.rate AS mine, m.holder AS mine_holder, c.id, c.rate AS recorded, c.holder, COALESCE(c.wrote, false) AS wrote,
+           (SELECT e.rate FROM mine_each e WHERE c.wrote AND e.exchanger_id = c.holder AND e.from_code = c.from_code AND e.to_code = c.to_code AND e.city = c.city) AS holder_now
     FROM mine_best m FULL JOIN cur c ON c.from_code = m.from_code AND c.to_code = m.to_code AND c.city = m.city
   ),
-  redo AS (SELECT DISTINCT from_code, to_code FROM scopes WHERE id IS NULL OR (holder = $4 AND (mine IS NULL OR mine < recorded))),
+  redo AS (
+    SELECT DISTINCT from_code, to_code FROM scopes
+    WHERE id IS NULL OR (wrote AND (holder_now IS NULL OR holder_now < recorded) AND NOT COALESCE(mine > recorded, false))
+  ),
   own AS (
     SELECT s.* FROM scopes s
-    WHERE s.mine IS NOT NULL AND (s.recorded IS NULL OR s.mine > s.recorded OR (s.mine = s.recorded AND $4 < s.holder))
+    WHERE s.mine IS NOT NULL
+      AND (s.recorded IS NULL OR s.mine > s.recorded
+           OR (s.mine = s.recorded AND s.mine_holder < s.holder AND (NOT s.wrote OR s.holder_now = s.recorded)))
       AND NOT EXISTS (SELECT 1 FROM redo r WHERE r.from_code = s.from_code AND r.to_code = s.to_code)
   ),
   moved AS (SELECT DISTINCT from_code, to_code FROM own WHERE mine IS DISTINCT FROM recorded),
   shown AS (${SHOWN_ROWS_SQL('(o.from_code, o.to_code) IN (SELECT from_code, to_code FROM moved)')}),
   counted AS (${SCOPES_OF('shown', 'count(*)::int AS offers')}),
-  clock AS (SELECT COALESCE($3::timestamptz, clock_timestamp()) AS at),
+  clock AS (SELECT $4::timestamptz AS at),
   up AS (
-    UPDATE history_directions h SET rate = own.mine, holder = $4,
+    UPDATE history_directions h SET rate = own.mine, holder = own.mine_holder,
            changed_at = CASE WHEN h.rate IS DISTINCT FROM own.mine THEN clock.at ELSE h.changed_at END
     FROM own, clock WHERE h.id = own.id
     RETURNING h.id
@@ -258,19 +344,3 @@ const WRITER_SQL = `WITH pairs AS (${PAIRS}),
          (SELECT array_agg(to_code ORDER BY from_code, to_code) FROM redo) AS tos`;
 
 const EVERY_PAIR_SQL = recordSql(PAIRS);
-
-/**
- * OWN_PAIRS_SQL (pairs $1, $2, time $3, the writer's exchanger $4): the pairs in which no other exchanger has
- * an offer (shown or not, so nothing another feed shows is missed) are recorded from the writer's own shown
- * offers — all there is to show there; the others are answered in `froms`/`tos` for EVERY_PAIR_SQL. Under the
- * pairs' lock slots, an offer another writer has not committed yet is recorded by that writer after this one.
- */
-const OWN_PAIRS_SQL = `WITH alone AS (
-    SELECT p.from_code, p.to_code, NOT EXISTS (
-      SELECT 1 FROM offers x WHERE x.from_code = p.from_code AND x.to_code = p.to_code AND x.exchanger_id <> $4
-    ) AS alone FROM (${PAIRS}) p
-  ),
-  ${recordCtes('SELECT from_code, to_code FROM alone WHERE alone', (where) => shownOffersSql(`o.exchanger_id = $4 AND f.exchanger_id = $4 AND (${where})`))}
-  SELECT (SELECT count(*)::int FROM points) AS changes,
-         (SELECT array_agg(from_code ORDER BY from_code, to_code) FROM alone WHERE NOT alone) AS froms,
-         (SELECT array_agg(to_code ORDER BY from_code, to_code) FROM alone WHERE NOT alone) AS tos`;

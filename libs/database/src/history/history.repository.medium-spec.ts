@@ -9,6 +9,7 @@ import { IntegrityPolicy, INTEGRITY_OFF } from '../integrity/rate-guard';
 import { QuarantineRepository } from '../integrity/quarantine.repository';
 import { shownOffersSql } from '../freshness';
 import { FeedsRepository, newFeedRun } from '../repositories/feeds.repository';
+import { HISTORY_LOCK_CLASS } from './best-changes';
 import { HistoryRepository, UNPACKED_MINUTES } from './history.repository';
 
 const GUARD: IntegrityPolicy = { enabled: true, bands: DEFAULT_INTEGRITY_BANDS, fallbackBand: DEFAULT_INTEGRITY_BAND };
@@ -44,8 +45,8 @@ describe('rate history', () => {
     const ids = await createExchangerWithFeed(dataSource, slug, `https://${slug}.example/rates.xml`);
     return ids;
   };
-  /** One good answer of the feed bringing exactly `offers`, written as the poll writes it (history on). */
-  const write = (
+  /** One good answer of the feed bringing exactly `offers`, written as the poll writes it (history on), not recorded yet. */
+  const writeOnly = (
     feed: { feedId: number; exchangerId: number },
     offers: NormalizedOffer[],
     policy: IntegrityPolicy = INTEGRITY_OFF,
@@ -57,6 +58,32 @@ describe('rate history', () => {
       offers,
       policy,
       true,
+    );
+  /** writeOnly, then the recorder's drain (as the HistoryRecorder runs it after a write). */
+  const write = async (
+    feed: { feedId: number; exchangerId: number },
+    offers: NormalizedOffer[],
+    policy: IntegrityPolicy = INTEGRITY_OFF,
+  ) => {
+    const change = await writeOnly(feed, offers, policy);
+    await history.drain({ wait: true });
+    return change;
+  };
+  const pendingRows = async () =>
+    (await dataSource.query<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM history_pending`))[0]!.n;
+  /** Where history's best (rate and holder, per city scope) differs from the one over every shown offer. */
+  const driftOf = (from: string, to: string) =>
+    dataSource.query<unknown[]>(
+      `WITH shown AS (${shownOffersSql(`o.from_code = $1 AND o.to_code = $2`)}),
+       truth AS (
+         SELECT scope AS city, max(rate) AS rate, (array_agg(exchanger_id ORDER BY rate DESC, exchanger_id))[1] AS holder
+         FROM shown, LATERAL (VALUES (''), (NULLIF(city, ''))) v(scope) WHERE scope IS NOT NULL GROUP BY scope
+       ),
+       recorded AS (SELECT city, rate, holder FROM history_directions WHERE from_code = $1 AND to_code = $2 AND rate IS NOT NULL)
+       SELECT t.city AS shown, r.city AS recorded, t.rate::text AS "shownRate", r.rate::text AS "recordedRate", t.holder AS "shownHolder", r.holder AS "recordedHolder"
+       FROM truth t FULL JOIN recorded r USING (city)
+       WHERE t.rate IS DISTINCT FROM r.rate OR t.holder IS DISTINCT FROM r.holder`,
+      [from, to],
     );
   const changesOf = (from: string, to: string, city = '') =>
     dataSource.query<Array<{ rate: string | null; previous: string | null; offers: number }>>(
@@ -227,6 +254,7 @@ describe('rate history', () => {
       });
       const outcome = await poller.poll(feedId, 'manual');
       expect(outcome.status).toBe('ok');
+      await history.drain({ wait: true });
       const since = new Date(Date.now() - 3_600_000);
       const series = (city: string | null) =>
         history.series({ from: 'USDTTRC20', to: 'CASHUSD', city, resolution: 'minute', since });
@@ -371,7 +399,7 @@ describe('rate history', () => {
     ]);
   });
 
-  it('records a large first snapshot from its own offers where it alone publishes, over the market elsewhere', async () => {
+  it('records a large first snapshot, in batches, over the market: a stale offer nobody shows is no best', async () => {
     // An offer of a stale feed nobody recorded (inserted as a feed coming back would find it): not shown, but
     // its direction is not the writer's alone, so it is computed over the market.
     const stale = await exchanger('stale-other');
@@ -421,6 +449,161 @@ describe('rate history', () => {
       [big.exchangerId],
     )) as [{ n: number }];
     expect(n).toBe(pairs - 1 + 1); // every pair but Q2 (the rival's), and Q0 in MSK
+  });
+
+  it('never leaves a best neither of two concurrent writers sees, whatever the drains interleave', async () => {
+    const [a, b] = [await exchanger('race-a'), await exchanger('race-b')];
+    const offers = (round: number, who: number) => {
+      // Each side raises, lowers, ties and withdraws in turn, overall and in two cities.
+      const rate = (k: number) => `0.${(((round * 7 + who * 3 + k) % 9) + 1) * 11}`;
+      if ((round + who) % 5 === 4) return [];
+      return [
+        offerOf({ from: 'TRX', to: 'XMR', rate: rate(0) }),
+        offerOf({ from: 'TRX', to: 'XMR', rate: rate(1), city: 'MSK' }),
+        ...((round + who) % 3 === 0 ? [] : [offerOf({ from: 'TRX', to: 'XMR', rate: rate(2), city: 'SPB' })]),
+      ];
+    };
+    for (let round = 0; round < 12; round++) {
+      // Both write at once, and drains run while they do (the recorder's ticks and nudges, another process's).
+      await Promise.all([
+        writeOnly(a, offers(round, 0)),
+        history.drain(),
+        writeOnly(b, offers(round, 1)),
+        history.drain({ wait: true }),
+      ]);
+      await history.drain({ wait: true });
+      expect({ round, drift: await driftOf('TRX', 'XMR') }).toEqual({ round, drift: [] });
+    }
+    expect(await pendingRows()).toBe(0);
+    const chain = await changesOf('TRX', 'XMR');
+    for (let i = 1; i < chain.length; i++) expect(chain[i]!.previous).toBe(chain[i - 1]!.rate);
+  });
+
+  it('decides by the writers alone where it can, and agrees with every offer when it cannot (random market)', async () => {
+    // A market as polls see it: a dozen exchangers in a direction, one or two of them writing between drains.
+    const traders = await Promise.all(Array.from({ length: 12 }, (_, i) => exchanger(`rnd-${i}`)));
+    let seed = 42;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed % n;
+    };
+    const cities = [null, null, null, 'MSK', 'SPB'];
+    let byWriters = 0;
+    let computed = 0;
+    for (let round = 0; round < 60; round++) {
+      const writers = new Set(Array.from({ length: 1 + random(2) }, () => traders[random(traders.length)]!));
+      await Promise.all(
+        [...writers].map((w) =>
+          writeOnly(
+            w,
+            [...new Set(cities.filter(() => random(3) > 0))].map((city) =>
+              offerOf({ from: 'ADA', to: 'DOT', city, rate: `1.${random(40)}` }),
+            ),
+          ),
+        ),
+      );
+      const drained = await history.drain({ wait: true });
+      byWriters += drained.byWriters;
+      computed += drained.computed;
+      expect({ round, drift: await driftOf('ADA', 'DOT') }).toEqual({ round, drift: [] });
+    }
+    // Most rounds leave the best where it was, or raise it: their writers decide without reading the market.
+    expect(byWriters).toBeGreaterThan(computed);
+  });
+
+  it('computes a direction many writers touched before a drain once, and records one change point for them', async () => {
+    const many = await Promise.all(Array.from({ length: 10 }, (_, i) => exchanger(`many-${i}`)));
+    await Promise.all(many.map((w, i) => writeOnly(w, [offerOf({ from: 'SOL', to: 'BTC', rate: `0.00${i + 10}` })])));
+    expect(await pendingRows()).toBe(10);
+    const drained = await history.drain({ wait: true });
+    expect(drained).toMatchObject({ ran: true, writes: 10, marked: 10, pairs: 1, changes: 1, more: false });
+    expect(await changesOf('SOL', 'BTC')).toEqual([{ rate: '0.0019', previous: null, offers: 10 }]);
+    // Again, each raising its rate: one computation by the writers' own offers (the market is not read).
+    await Promise.all(many.map((w, i) => writeOnly(w, [offerOf({ from: 'SOL', to: 'BTC', rate: `0.00${i + 20}` })])));
+    expect(await history.drain({ wait: true })).toMatchObject({ writes: 10, pairs: 1, byWriters: 1, computed: 0 });
+    expect((await changesOf('SOL', 'BTC')).at(-1)).toEqual({ rate: '0.0029', previous: '0.0019', offers: 10 });
+    expect(await driftOf('SOL', 'BTC')).toEqual([]);
+  });
+
+  it('records a pending direction whose offers went away before the drain: withdrawn, or the exchanger deleted', async () => {
+    const a = await exchanger('gone-a');
+    const b = await exchanger('gone-b');
+    await write(a, [offerOf({ from: 'XLM', to: 'ETH', rate: '0.3' })]);
+    await write(b, [offerOf({ from: 'XLM', to: 'ETH', rate: '0.2' })]);
+    // a raises, then its exchanger is deleted (offers and feed with it) before the recorder drains.
+    await writeOnly(a, [offerOf({ from: 'XLM', to: 'ETH', rate: '0.4' })]);
+    await dataSource.query(`DELETE FROM exchangers WHERE id = $1`, [a.exchangerId]);
+    await history.drain({ wait: true });
+    expect((await changesOf('XLM', 'ETH')).map((c) => c.rate)).toEqual(['0.3', '0.2']);
+    // b withdraws: nothing shown.
+    await writeOnly(b, []);
+    await history.drain({ wait: true });
+    expect((await changesOf('XLM', 'ETH')).map((c) => [c.rate, c.offers])).toEqual([
+      ['0.3', 1],
+      ['0.2', 1],
+      [null, 0],
+    ]);
+    // A direction published and withdrawn before any drain: nothing to record, no row.
+    await writeOnly(b, [offerOf({ from: 'XLM', to: 'LTC', rate: '0.01' })]);
+    await writeOnly(b, []);
+    expect(await history.drain({ wait: true })).toMatchObject({ writes: 2, pairs: 1, changes: 0 });
+    expect(await changesOf('XLM', 'LTC')).toEqual([]);
+    expect(await pendingRows()).toBe(0);
+  });
+
+  it('loses nothing when the recorder dies between the write and its recording: the pending rows stay', async () => {
+    const a = await exchanger('crash');
+    await writeOnly(a, [offerOf({ from: 'ZEC', to: 'BTC', rate: '0.004' })]);
+    // The write committed, its mark with it; nothing is recorded until a drain.
+    expect(await pendingRows()).toBe(1);
+    expect(await changesOf('ZEC', 'BTC')).toEqual([]);
+    // A drain that dies mid-way: its change point waits on a lock, and its connection is killed.
+    const blocker = dataSource.createQueryRunner();
+    await blocker.connect();
+    await blocker.startTransaction();
+    await blocker.query(`LOCK TABLE history_changes IN EXCLUSIVE MODE`);
+    const [{ pid: blockerPid }] = (await blocker.query(`SELECT pg_backend_pid() AS pid`)) as [{ pid: number }];
+    const dying = history.drain({ wait: true }).then(
+      () => 'finished',
+      (error: unknown) => String(error),
+    );
+    let killed = false;
+    while (!killed) {
+      const [row] = await dataSource.query<Array<{ killed: boolean }>>(
+        `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
+         WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'relation' AND pid <> $1 LIMIT 1`,
+        [blockerPid],
+      );
+      killed = row?.killed === true;
+    }
+
+    await blocker.rollbackTransaction();
+    await blocker.release();
+    expect(await dying).toMatch(/terminat/);
+    expect(await pendingRows()).toBe(1);
+    expect(await changesOf('ZEC', 'BTC')).toEqual([]);
+    // The next drain (any process's: the lock died with the connection) records it.
+    const another = new HistoryRepository(dataSource);
+    expect(await another.drain()).toMatchObject({ ran: true, writes: 1, changes: 1 });
+    expect(await changesOf('ZEC', 'BTC')).toEqual([{ rate: '0.004', previous: null, offers: 1 }]);
+    expect(await pendingRows()).toBe(0);
+  });
+
+  it('drains one process at a time: a drain finding another under way leaves the rows to it', async () => {
+    const a = await exchanger('one-at-a-time');
+    await writeOnly(a, [offerOf({ from: 'BCH', to: 'BTC', rate: '0.006' })]);
+    const holder = dataSource.createQueryRunner();
+    await holder.connect();
+    try {
+      await holder.query(`SELECT pg_advisory_lock(${HISTORY_LOCK_CLASS}, -2)`);
+      expect(await history.drain()).toMatchObject({ ran: false, writes: 0 });
+      expect(await pendingRows()).toBe(1);
+      const waiting = history.drain({ wait: true });
+      await holder.query(`SELECT pg_advisory_unlock(${HISTORY_LOCK_CLASS}, -2)`);
+      expect(await waiting).toMatchObject({ ran: true, writes: 1, changes: 1 });
+    } finally {
+      await holder.release();
+    }
   });
 
   it('prunes each resolution past its own retention (0 keeps for ever), change points after two hours', async () => {

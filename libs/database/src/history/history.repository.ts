@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { HistoryRetention } from '@app/config';
 import { InvalidRequestError } from '@app/domain';
 import { FRESH_FEED_SQL } from '../freshness';
-import { DirectionPair, HISTORY_LOCK_CLASS, recordBestChanges } from './best-changes';
+import { DirectionPair, drainPending, DrainResult, HISTORY_LOCK_CLASS, markPending } from './best-changes';
 
 export type HistoryResolution = 'minute' | 'hour' | 'day';
 
@@ -45,9 +45,7 @@ const SETTLE_MINUTES = 5;
  * minute buckets hold what it said at a minute's resolution.
  */
 const CHANGE_POINTS_KEPT = 2 * 3_600;
-/** Pairs re-evaluated per transaction (each takes the recording locks of its pairs). */
-const REEVALUATE_CHUNK = 1_000;
-/** The roll-up's own advisory lock (one roll-up at a time in a fleet; the recording slots are 0–15). */
+/** The roll-up's own advisory lock (one roll-up at a time in a fleet; the recorder's is -2). */
 const ROLLUP_LOCK = `pg_try_advisory_xact_lock(${HISTORY_LOCK_CLASS}, -1)`;
 const ORIGIN = `'2000-01-01T00:00:00Z'::timestamptz`;
 
@@ -71,11 +69,46 @@ export interface RollUpResult {
  * The rate history of every direction (DESIGN.md §12): the series a chart reads, the roll-up of change
  * points into minute, hour and day buckets with retention per resolution, and the re-evaluation of bests
  * that change without a write of their own (a feed going stale or into maintenance, a release by the guard).
- * The change points themselves are written with the snapshot (`recordBestChanges`, FeedsRepository.applyAnswer).
+ * Writes mark the directions they touched (`markPending`, FeedsRepository.applyAnswer); the change points are
+ * written by `drain`, which the HistoryRecorder of every polling process runs (one at a time in the fleet).
  */
 @Injectable()
 export class HistoryRepository {
+  private readonly listeners = new Set<(result: DrainResult) => void>();
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Hears every drain this process makes that recorded something (metrics count its change points). */
+  onRecorded(listener: (result: DrainResult) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Records the pending directions (drainPending), batch after batch until none of the rows there when it
+   * started (and none added meanwhile) is left. Without `wait`, it gives up at once when another process is
+   * draining (`ran: false`; that one records them). Answers the batches' sums.
+   */
+  async drain(options: { wait?: boolean; at?: Date; maxPairs?: number } = {}): Promise<DrainResult> {
+    const total: DrainResult = {
+      ran: true,
+      writes: 0,
+      marked: 0,
+      pairs: 0,
+      byWriters: 0,
+      computed: 0,
+      changes: 0,
+      more: false,
+    };
+    for (;;) {
+      const batch = await drainPending(this.dataSource, options);
+      if (!batch.ran) return { ...total, ran: total.writes > 0, more: true };
+      if (batch.writes > 0) for (const listener of this.listeners) listener(batch);
+      for (const key of ['writes', 'marked', 'pairs', 'byWriters', 'computed', 'changes'] as const)
+        total[key] += batch[key];
+      if (!batch.more) return total;
+    }
+  }
 
   /**
    * A direction's buckets at `resolution` from `since` until `until`, oldest first: only buckets in which the
@@ -152,16 +185,15 @@ export class HistoryRepository {
     });
   }
 
-  /** Records the pairs' bests again, whatever wrote last (the guard's sweep held or freed offers there). */
+  /**
+   * Records the pairs' bests again over every shown offer, whatever wrote last (the guard's sweep held or freed
+   * offers there): marks them pending, then drains, waiting for a drain under way elsewhere — with no pairs
+   * too, so housekeeping leaves every write before it recorded. Answers the change points that drain wrote (of
+   * these pairs and of any other pending then).
+   */
   async reevaluate(pairs: readonly DirectionPair[], at?: Date): Promise<number> {
-    let changes = 0;
-    for (let i = 0; i < pairs.length; i += REEVALUATE_CHUNK) {
-      const chunk = pairs.slice(i, i + REEVALUATE_CHUNK);
-      changes += await this.dataSource.transaction(
-        async (tx) => (await recordBestChanges(tx, chunk, at ? { at } : {})).changes,
-      );
-    }
-    return changes;
+    if (pairs.length > 0) await this.dataSource.transaction((tx) => markPending(tx, pairs, null));
+    return (await this.drain({ wait: true, ...(at ? { at } : {}) })).changes;
   }
 
   /**

@@ -5,7 +5,7 @@ import type { FeedFormatSetting, FeedRunStatus, NormalizedOffer, StoredError, St
 import { FRESH_FEED_SQL, STALE_AFTER_SQL } from '../freshness';
 import { GuardOutcome, guardSnapshot, INTEGRITY_OFF, IntegrityPolicy, NO_GUARD } from '../integrity/rate-guard';
 import { NO_CHANGE, replaceSnapshot, SnapshotChange } from './snapshot-writer';
-import { recordBestChanges } from '../history/best-changes';
+import { markPending } from '../history/best-changes';
 import { Actor, auditedTransaction } from './audit.repository';
 import { assignments, rowsOf, unique } from './sql';
 
@@ -295,8 +295,10 @@ export class FeedsRepository {
    * Applies a good answer in one transaction, holding the feed row's lock so two polls of one feed
    * never interleave: the snapshot diff (`offers` null for maintenance, which keeps the offers but
    * hides them), the rate guard's verdicts on what changed (`integrity`; DESIGN.md §10), the feed's
-   * state and the run; with `recordHistory`, a change point for each touched direction whose best shown
-   * rate moved (DESIGN.md §12; last, once the feed is fresh again).
+   * state and the run; with `recordHistory`, the touched directions marked for the rate history (DESIGN.md
+   * §12): one row appended, which no other writer waits on — the HistoryRecorder records their bests after
+   * the commit, and the mark commits (or not) with the snapshot. `historyChanges` is 0: change points are
+   * the recorder's (it counts them).
    */
   async applyAnswer(
     feed: { id: number; exchangerId: number },
@@ -341,8 +343,8 @@ export class FeedsRepository {
           }),
         ],
       );
-      const history = recordHistory ? await recordBestChanges(tx, change.touched, { writer: feed }) : null;
-      return { ...change, historyChanges: history?.changes ?? 0 };
+      if (recordHistory) await markPending(tx, change.touched, feed.exchangerId);
+      return { ...change, historyChanges: 0 };
     });
   }
 
