@@ -21,3 +21,5 @@ export * from './reputation/review';
 export * from './reputation/text';
 export * from './reputation/visitor';
 export * from './alerts';
+export * from './market-value/rankrate';
+export * from './market-value/usd-values';

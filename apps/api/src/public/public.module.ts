@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { MarketValuesRepository } from '@app/database';
 import { CitiesController } from './cities/cities.controller';
 import { CitiesService } from './cities/cities.service';
 import { CurrenciesController } from './currencies/currencies.controller';
@@ -11,6 +12,8 @@ import { ClickRecorder } from './go/click-recorder.service';
 import { GoController } from './go/go.controller';
 import { RedirectService } from './go/redirect.service';
 import { PublicCache } from './public-cache.service';
+import { MarketValues } from './rankrate/market-values.service';
+import { RankRates } from './rankrate/rank-rates.service';
 import { DirectionBooks } from './rates/direction-books.service';
 import { RatesController } from './rates/rates.controller';
 import { RatesService } from './rates/rates.service';
@@ -21,7 +24,10 @@ import { ReputationController } from './reputation/reputation.controller';
 import { PublicReputationService } from './reputation/reputation.service';
 import { VisitorIdentities } from './reputation/visitor-identities.service';
 
-/** The public API for the monitoring frontend and the click-through (no auth; cached; rate-limited). */
+/**
+ * The public API for the monitoring frontend and the click-through (no auth; cached; rate-limited), and
+ * what the open data builds on: rankrate with the market's USD values, and the direction tables.
+ */
 @Module({
   controllers: [
     CurrenciesController,
@@ -47,6 +53,11 @@ import { VisitorIdentities } from './reputation/visitor-identities.service';
     ClickRecorder,
     PublicReputationService,
     VisitorIdentities,
+    MarketValuesRepository,
+    MarketValues,
+    RankRates,
   ],
+  // For the open-data endpoints (OpenDataModule): rankrate and USD values, and the cached direction tables.
+  exports: [RankRates, DirectionBooks],
 })
 export class PublicModule {}

@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataSource } from 'typeorm';
+import { loadConfig } from '@app/config';
+import { CatalogRepository, MarketValuesRepository } from '@app/database';
+import { CatalogSnapshots } from '@app/ingestion';
+import { SnapshotChanges } from '@app/messaging';
+import { createExchangerWithFeed } from '../../../../../test/support/ingestion';
+import { migratedDatabase, TestDatabase } from '../../../../../test/support/services';
+import { MarketValues } from './market-values.service';
+import { RankRates } from './rank-rates.service';
+
+/**
+ * The market's USD values and rankrate over the real PostgreSQL: medians of the shown offers (quarantined
+ * offers, stale feeds and paused exchangers left out), one hop where no USD-unit direction exists, and the
+ * changes followed from the snapshot-change events.
+ */
+describe('market values and rankrate (PostgreSQL)', () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+  let repository: MarketValuesRepository;
+  let changes: SnapshotChanges;
+  let market: MarketValues;
+  let rankRates: RankRates;
+  const feedOf = new Map<string, { exchangerId: number; feedId: number }>();
+
+  beforeAll(async () => {
+    ({ db, dataSource } = await migratedDatabase(3));
+    repository = new MarketValuesRepository(dataSource);
+    const config = loadConfig({});
+    changes = new SnapshotChanges(config);
+    market = new MarketValues(repository, changes);
+    rankRates = new RankRates(market, new CatalogSnapshots(new CatalogRepository(dataSource)), config);
+  });
+
+  afterAll(async () => {
+    market?.onApplicationShutdown();
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  /** Exchanger `slug` (one fresh feed) offers from → to at `rate` (1 in, `rate` out). */
+  const offer = async (slug: string, from: string, to: string, rate: string, extra: { quarantined?: boolean } = {}) => {
+    let ids = feedOf.get(slug);
+    if (!ids) {
+      ids = await createExchangerWithFeed(dataSource, `ex-${slug}`, `https://${slug}.example/rates.xml`);
+      await dataSource.query(`UPDATE feeds SET last_success_at = now(), stale_after_s = 3600 WHERE id = $1`, [
+        ids.feedId,
+      ]);
+      feedOf.set(slug, ids);
+    }
+    await dataSource.query(
+      `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, amount_in, amount_out, rate, reserve, quarantine)
+       VALUES ($1, $2, $3, $4, 1, $5, $5, 1000000, $6)
+       ON CONFLICT (feed_id, from_code, to_code, city) DO UPDATE SET rate = EXCLUDED.rate, amount_out = EXCLUDED.amount_out, quarantine = EXCLUDED.quarantine`,
+      [ids.feedId, ids.exchangerId, from, to, rate, extra.quarantined ? { reason: 'better-than-market' } : null],
+    );
+  };
+
+  it('reads each direction median, best and exchangers from the shown offers only', async () => {
+    await offer('a', 'BTC', 'USDTTRC20', '59900');
+    await offer('b', 'BTC', 'USDTTRC20', '60000');
+    await offer('c', 'BTC', 'USDTTRC20', '60100');
+    // One exchanger's typo (three zeros too many) is one vote among four: the lower median stays 60,000.
+    await offer('d', 'BTC', 'USDTTRC20', '60000000');
+    // A held offer is not shown, so it is not the market either — not even as the best rate.
+    await offer('e', 'BTC', 'USDTTRC20', '90000000', { quarantined: true });
+    // A stale feed's and a paused exchanger's offers are not shown.
+    await offer('stale', 'BTC', 'USDTTRC20', '1');
+    await dataSource.query(`UPDATE feeds SET last_success_at = now() - interval '2 days' WHERE id = $1`, [
+      feedOf.get('stale')!.feedId,
+    ]);
+    await offer('paused', 'BTC', 'USDTTRC20', '2');
+    await dataSource.query(`UPDATE exchangers SET status = 'paused' WHERE id = $1`, [
+      feedOf.get('paused')!.exchangerId,
+    ]);
+    const rows = await repository.directionStats();
+    expect(rows).toEqual([{ from: 'BTC', to: 'USDTTRC20', median: '60000', best: '60000000', exchangers: 4 }]);
+    expect(await repository.directionStats([['BTC', 'USDTTRC20']])).toEqual(rows);
+    expect(await repository.directionStats([['ETH', 'USDTTRC20']])).toEqual([]);
+    expect(await repository.directionStats([])).toEqual([]);
+  });
+
+  it('values currencies in USD: USD units 1, direct medians, one hop, the typo ignored', async () => {
+    // RUB: USDTTRC20 → SBERRUB at 100 (two exchangers at 100, one at 101): 1 RUB = 0.01 USD.
+    await offer('a', 'USDTTRC20', 'SBERRUB', '100');
+    await offer('b', 'USDTTRC20', 'SBERRUB', '100');
+    await offer('c', 'USDTTRC20', 'SBERRUB', '101');
+    // XMR has no USD-unit direction: XMR → BTC at 0.0025 (three exchangers) makes it 0.0025 × 60,000 = 150 USD.
+    await offer('a', 'XMR', 'BTC', '0.0025');
+    await offer('b', 'XMR', 'BTC', '0.0025');
+    await offer('c', 'XMR', 'BTC', '0.0026');
+    expect(await rankRates.usdValue('PMUSD')).toBe('1');
+    expect(await rankRates.usdValue('usdttrc20')).toBe('1');
+    expect(await rankRates.usdValue('BTC')).toBe('60000');
+    expect(await rankRates.usdValue('SBERRUB')).toBe('0.01');
+    expect(await rankRates.usdValue('XMR')).toBe('150');
+    expect((await rankRates.usdValues()).get('XMR')).toEqual({
+      code: 'XMR',
+      usd: '150',
+      via: 'hop',
+      through: 'BTC',
+      exchangers: 3,
+    });
+    expect(await rankRates.usdValue('ETH')).toBeNull();
+    expect(await rankRates.usdValue('NOSUCH')).toBeNull();
+    // $300 of each: 0.005 BTC, 30,000 RUB, 2 XMR; nothing for a currency the market does not value.
+    expect(await rankRates.referenceAmount('BTC')).toBe('0.005');
+    expect(await rankRates.referenceAmount('SBERRUB')).toBe('30000');
+    expect(await rankRates.referenceAmount('XMR')).toBe('2');
+    expect(await rankRates.referenceAmount('ETH')).toBeNull();
+    await expect(rankRates.referenceAmount('NOSUCH')).rejects.toThrow('unknown currency code NOSUCH');
+  });
+
+  it('follows snapshot changes: the changed directions are read again and their currencies valued anew', async () => {
+    const before = market.version;
+    // The market moves: BTC → USDTTRC20 is now 70,000 at three of four exchangers.
+    await offer('a', 'BTC', 'USDTTRC20', '70000');
+    await offer('b', 'BTC', 'USDTTRC20', '70000');
+    await offer('c', 'BTC', 'USDTTRC20', '70100');
+    // Not announced yet: the values stay as read.
+    expect(await rankRates.usdValue('BTC')).toBe('60000');
+    changes.publish({ directions: [['BTC', 'USDTTRC20']] });
+    await market.refreshNow();
+    expect(market.version).toBeGreaterThan(before);
+    expect(await rankRates.usdValue('BTC')).toBe('70000');
+    // XMR, valued through BTC, moves with it.
+    expect(await rankRates.usdValue('XMR')).toBe('175');
+    // A direction whose offers all go takes its values along.
+    await dataSource.query(`DELETE FROM offers WHERE from_code = 'XMR'`);
+    changes.publish({ directions: [['XMR', 'BTC']] });
+    await market.refreshNow();
+    expect(await rankRates.usdValue('XMR')).toBeNull();
+    // A maintenance event (any direction may have changed) reads the whole market again.
+    await offer('a', 'ETH', 'PMUSD', '3000');
+    changes.publish({ all: true });
+    await market.refreshNow();
+    expect(await rankRates.usdValue('ETH')).toBe('3000');
+  });
+
+  it('gives rankrate at $300 per offer, in order, null where the from currency has no value', async () => {
+    const terms = (fields: Record<string, unknown>) => ({
+      rate: '7000000',
+      reserve: null,
+      fromMin: null,
+      fromMax: null,
+      toMin: null,
+      toMax: null,
+      fromFee: [],
+      toFee: [],
+      minFee: [],
+      ...fields,
+    });
+    // BTC is worth 70,000 now: $300 = 0.00428571 BTC (8 decimals, half-up).
+    expect(await rankRates.referenceAmount('BTC')).toBe('0.00428571');
+    const offers = [
+      terms({}),
+      // 1 % on what is given: 0.00428571 × 0.99 = 0.0042428529 × 7,000,000 = 29,699.9703 → 29,699.97 RUB.
+      terms({ fromFee: [{ kind: 'percent', value: '1' }] }),
+      // A minimum of 0.01 BTC: rated at 0.01 (70,000 RUB for 0.01 → 7,000,000).
+      terms({ fromMin: '0.01' }),
+      terms({ fromMin: '0.01', fromMax: '0.001' }),
+    ];
+    const rankrates = await rankRates.rankrates('BTC', 'SBERRUB', offers);
+    // 0.00428571 × 7,000,000 = 29,999.97 exactly: 7,000,000; then 29,699.97 / 0.00428571 (40 digits).
+    expect(rankrates).toEqual(['7000000', '6929999.92999992999992999992999992999993', '7000000', null]);
+    // The same offer objects answer from memory (same strings).
+    expect(await rankRates.rankrates('BTC', 'SBERRUB', offers)).toEqual(rankrates);
+    expect(await rankRates.rankrates('ETH', 'XMR', offers)).toEqual([
+      expect.any(String),
+      expect.any(String),
+      expect.any(String),
+      null,
+    ]);
+    expect(await rankRates.rankrates('XMR', 'BTC', offers)).toEqual([null, null, null, null]);
+    await expect(rankRates.rankrates('BTC', 'NOSUCH', offers)).rejects.toThrow('unknown currency code NOSUCH');
+  });
+});
