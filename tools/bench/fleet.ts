@@ -27,8 +27,22 @@ export interface Fleet {
   db: Client;
   feeds: Array<{ slug: string; url: string }>;
   processes: Array<{ name: string; child: ChildProcess }>;
-  stop(): Promise<void>;
+  /**
+   * Grows or shrinks the simulated market to `exchangers` (the simulator's POST /resize): feeds of new
+   * exchangers are registered, feeds of exchangers gone are disabled (their schedules go at the next
+   * reconcile, within a minute), feeds back in range are enabled again.
+   */
+  resize(exchangers: number): Promise<{ added: number; disabled: number }>;
+  /** Stops every process; names the ones that had to be SIGKILLed (a killed process writes no CPU profile). */
+  stop(): Promise<{ killed: string[] }>;
 }
+
+/**
+ * How long a process may take to exit after SIGTERM before it is SIGKILLed: longer than the app's own
+ * shutdown timeout (30 s, run-process.ts), so a worker finishing its polls in hand still exits by itself
+ * and writes its CPU profile (`--cpu-prof` writes on exit, never on SIGKILL).
+ */
+const STOP_GRACE_MS = 40_000;
 
 /**
  * Fleet mode for real, on the local PostgreSQL and Redis: a fresh database, the feed simulator, one
@@ -41,9 +55,38 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const processes: Fleet['processes'] = [];
   const db = new Client({ connectionString: dbUrl.toString() });
   const stop = async () => {
-    await Promise.all([...processes].reverse().map(({ child }) => stopProcess(child)));
+    const killed: string[] = [];
+    await Promise.all(
+      [...processes].reverse().map(async ({ name, child }) => {
+        if (await stopProcess(child)) killed.push(name);
+      }),
+    );
     await db.end().catch(() => undefined);
     await scratch.drop();
+    return { killed };
+  };
+  const registered = new Set<string>();
+  /** One exchanger and one feed per simulated exchanger not registered yet. */
+  const register = async (list: Array<{ slug: string; url: string }>) => {
+    const fresh = list.filter((f) => !registered.has(f.slug));
+    if (fresh.length === 0) return 0;
+    await db.query(
+      `WITH e AS (
+         INSERT INTO exchangers (slug, name, site_url, referral_url)
+         SELECT slug, slug, 'https://x.example', 'https://x.example/?r=1' FROM unnest($1::text[]) AS slug
+         RETURNING id, slug)
+       INSERT INTO feeds (exchanger_id, url, interval_s, timeout_ms, stale_after_s)
+       SELECT e.id, f.url, $3, $4, $5 FROM e JOIN unnest($1::text[], $2::text[]) AS f (slug, url) ON f.slug = e.slug`,
+      [
+        fresh.map((f) => f.slug),
+        fresh.map((f) => f.url),
+        options.interval,
+        Math.min(10_000, options.interval * 1000 - 500),
+        options.interval * 4,
+      ],
+    );
+    for (const f of fresh) registered.add(f.slug);
+    return fresh.length;
   };
   const start = (label: string, script: string, args: string[], env: Record<string, string>) => {
     const child = spawn(process.execPath, [...(options.nodeArgs?.(label) ?? []), join(ROOT, script), ...args], {
@@ -79,13 +122,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     const sim = `http://127.0.0.1:${simPort}`;
     const feeds = await waitForJson<Array<{ slug: string; url: string }>>(`${sim}/`);
     await db.connect();
-    for (const feed of feeds) {
-      await db.query(
-        `WITH e AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ($1::text, $1::text, 'https://x.example', 'https://x.example/?r=1') RETURNING id)
-         INSERT INTO feeds (exchanger_id, url, interval_s, timeout_ms, stale_after_s) SELECT id, $2, $3, $4, $5 FROM e`,
-        [feed.slug, feed.url, interval, Math.min(10_000, interval * 1000 - 500), interval * 4],
-      );
-    }
+    await register(feeds);
     const env = {
       DATABASE_URL: dbUrl.toString(),
       REDIS_URL,
@@ -104,19 +141,46 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       });
     const api = `http://127.0.0.1:${apiPort}`;
     await waitForJson(`${api}/health/ready`);
-    return { sim, api, db, feeds, processes, stop };
+    const fleet: Fleet = {
+      sim,
+      api,
+      db,
+      feeds,
+      processes,
+      stop,
+      resize: async (exchangers) => {
+        const response = await fetch(`${sim}/resize?exchangers=${exchangers}`, { method: 'POST' });
+        if (!response.ok) throw new Error(`simulator resize to ${exchangers}: ${response.status}`);
+        const list = (await response.json()) as Array<{ slug: string; url: string }>;
+        const added = await register(list);
+        const disabled = await db.query(
+          `UPDATE feeds f SET enabled = (e.slug = ANY($1::text[]))
+           FROM exchangers e WHERE e.id = f.exchanger_id AND f.enabled <> (e.slug = ANY($1::text[]))
+           RETURNING f.enabled`,
+          [list.map((f) => f.slug)],
+        );
+        fleet.feeds = list;
+        return { added, disabled: disabled.rows.filter((r: { enabled: boolean }) => !r.enabled).length };
+      },
+    };
+    return fleet;
   } catch (error) {
     await stop();
     throw error;
   }
 }
 
-/** SIGTERM, then waits for the exit (a CPU profile is written on exit); SIGKILL after 15 s. */
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+/** SIGTERM, then waits for the exit (a CPU profile is written on exit); SIGKILL after STOP_GRACE_MS. True when killed. */
+async function stopProcess(child: ChildProcess): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return false;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  let killed = false;
+  const timer = setTimeout(() => {
+    killed = true;
+    child.kill('SIGKILL');
+  }, STOP_GRACE_MS);
   await exited;
   clearTimeout(timer);
+  return killed;
 }

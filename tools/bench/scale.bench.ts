@@ -1,30 +1,58 @@
 /**
- * npm run bench:scale [-- --exchangers 500 --offers 2000 --interval 30 --change 0.1 --minutes 5 --workers 2 --concurrency 64 --processing 4] [--quick] [--profile]
+ * npm run bench:scale [-- --intervals 15,30 --start 500 --max 4000 --measure-intervals 6 --budget 45] [--quick] [--profile]
+ * npm run bench:scale -- --exchangers 500 [--interval 30 --minutes 5] [--quick] [--profile]
  *
  * Fleet mode on the local PostgreSQL and Redis: the feed simulator, one api and W workers as separate
- * processes. Reports polls scheduled vs completed, poll latency, staleness (for sampled directions:
- * when the api first served a new rate minus when the simulator changed it), offers/s written, CPU and
- * peak memory per process, and the database size. Target: 100 % of polls completed and p99 staleness
- * ≤ interval + 5 s. With `--profile`, the workers and the simulator run under the V8 CPU profiler and the
- * run ends with where their CPU time went (by area and by function; the raw `.cpuprofile` files stay
- * in bench-results/profile-scale for Chrome DevTools).
+ * processes (2,000 offers per exchanger, 10 % of them changing at every tick of the market, which ticks at
+ * the poll interval). The target: 100 % of polls completed (≥ 99 % counted, for the window's edges) and
+ * p99 staleness ≤ interval + 5 s, where staleness is, for sampled directions, when the api first served
+ * a new rate minus when the simulator changed it.
+ *
+ * Without `--exchangers`: a search, at each interval, for the largest exchanger count that meets the
+ * target — from `--start`, doubling while met, then bisecting between the largest met and the smallest
+ * missed down to `--resolution` (10 %) or `--step` (100) exchangers. One fleet per interval: a probe
+ * resizes the simulated market (new feeds registered, feeds beyond the count disabled), waits until every
+ * feed of the probe was read since the resize (the first snapshots are a one-off, not the cadence), then
+ * measures `--measure-intervals` poll intervals. The whole search stops at `--budget` minutes (both
+ * intervals; the first gets half) with the best answer so far. The 30 s search starts at twice the 15 s
+ * answer. Prints each probe and a summary: the largest count met per interval, offers/s polled and
+ * written, offers/s per worker core (offers read and normalized per second of worker CPU), CPU per
+ * process, PostgreSQL's CPU, and whether 1,000 exchangers at 15 s was met.
+ *
+ * With `--exchangers N`: one configuration, measured for `--minutes`.
+ *
+ * Where pg_stat_statements can be created in the scratch database, each probe also prints its 10
+ * statements with the most execution time (per poll) in the measured window.
+ *
+ * With `--profile`, the workers and the simulator run under the V8 CPU profiler and the run ends with
+ * where their CPU time went (by area and by function; the raw `.cpuprofile` files stay in
+ * bench-results/profile-scale for Chrome DevTools).
  */
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { printProfileSummary, summarizeProfiles } from './cpu-profile';
 import { cpuSeconds, peakRssMb } from './process-stats';
 import { writeResults } from './bench-kit';
-import { startFleet } from './fleet';
+import { Fleet, startFleet } from './fleet';
 
 const { values } = parseArgs({
   options: {
-    exchangers: { type: 'string', default: '500' },
+    exchangers: { type: 'string' },
     offers: { type: 'string', default: '2000' },
     interval: { type: 'string', default: '30' },
+    intervals: { type: 'string', default: '15,30' },
     change: { type: 'string', default: '0.1' },
     minutes: { type: 'string', default: '5' },
+    start: { type: 'string', default: '500' },
+    max: { type: 'string', default: '4000' },
+    min: { type: 'string', default: '50' },
+    step: { type: 'string', default: '100' },
+    resolution: { type: 'string', default: '0.1' },
+    'measure-intervals': { type: 'string', default: '6' },
+    budget: { type: 'string', default: '45' },
     workers: { type: 'string', default: '2' },
     concurrency: { type: 'string', default: '64' },
     processing: { type: 'string', default: '4' },
@@ -33,11 +61,9 @@ const { values } = parseArgs({
   },
 });
 const quick = values.quick;
-const EXCHANGERS = quick ? 20 : Number(values.exchangers);
+const SEARCH = values.exchangers === undefined;
 const OFFERS = quick ? 300 : Number(values.offers);
-const INTERVAL = quick ? 10 : Number(values.interval);
 const CHANGE = Number(values.change);
-const MINUTES = quick ? 0.5 : Number(values.minutes);
 const WORKERS = quick ? 1 : Number(values.workers);
 /** Polls one worker has in hand (WORKER_CONCURRENCY), and how many of them process at once (POLL_PROCESSING_CONCURRENCY). */
 const CONCURRENCY = Number(values.concurrency);
@@ -47,156 +73,469 @@ const PROFILE_DIR = join(ROOT, 'bench-results', 'profile-scale');
 /** Sampled directions: PER_EXCHANGER from each of the first SAMPLED_EXCHANGERS exchangers. */
 const SAMPLED_EXCHANGERS = 40;
 const PER_EXCHANGER = 5;
+/** The issue's target (#21): 1,000 exchangers × 2,000 offers every 15 s. */
+const TARGET = { exchangers: 1000, interval: 15 };
+/** Polls completed / scheduled counted as all of them (a window cuts a few polls at its edges). */
+const COMPLETED_SHARE = 0.99;
+/** A feed disabled by a shrink keeps its schedule until the next reconcile (every 60 s). */
+const RECONCILE_MS = 65_000;
 
 const percentile = (xs: number[], p: number) =>
   xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(0)} s`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function main(): Promise<void> {
-  if (values.profile) rmSync(PROFILE_DIR, { recursive: true, force: true });
+interface Statement {
+  query: string;
+  calls: number;
+  totalMs: number;
+  msPerPoll: number;
+  callsPerPoll: number;
+  meanMs: number;
+}
+
+interface ProbeResult {
+  parameters: {
+    exchangers: number;
+    offers: number;
+    interval: number;
+    change: number;
+    workers: number;
+    concurrency: number;
+    processing: number;
+  };
+  warmUpSeconds: number;
+  seconds: number;
+  /** Stopped before the window's end: the polls were already too far behind to catch up. */
+  stoppedEarly: boolean;
+  pollsScheduled: number;
+  pollsCompleted: number;
+  completedShare: number;
+  errors: number;
+  pollLatencyMs: { p50: number; p99: number };
+  stalenessSeconds: { samples: number; p50: number; p99: number; max: number };
+  offersPolledPerSecond: number;
+  offersWrittenPerSecond: number;
+  workerCpuSeconds: number;
+  /** Offers read and normalized per second of worker CPU (all workers together). */
+  offersPerWorkerCore: number;
+  processes: Array<{ process: string; cpuPercent: number; peakRssMb: number }>;
+  databaseSize: string | undefined;
+  /** The statements with the most execution time in the window (pg_stat_statements), when available. */
+  statements: Statement[] | null;
+  met: boolean;
+  loadAverage: string;
+}
+
+interface SearchResult {
+  interval: number;
+  /** The largest count that met the target (0: none did). */
+  largestMet: number;
+  /** The smallest count that missed it (null: none did, up to --max). */
+  smallestMissed: number | null;
+  /** Why the search ended: resolution reached, --max or --min reached, or the budget ran out. */
+  ended: 'resolution' | 'max' | 'min' | 'budget';
+  best: ProbeResult | null;
+  probes: ProbeResult[];
+}
+
+const fleetEnv = {
+  PUBLIC_RATE_LIMIT: '0',
+  PUBLIC_CACHE_SECONDS: '1',
+  WORKER_CONCURRENCY: String(CONCURRENCY),
+  POLL_PROCESSING_CONCURRENCY: String(PROCESSING),
+};
+
+async function launch(exchangers: number, interval: number): Promise<Fleet & { statements: boolean }> {
   const fleet = await startFleet({
-    exchangers: EXCHANGERS,
+    exchangers,
     offers: OFFERS,
-    interval: INTERVAL,
+    interval,
     change: CHANGE,
     workers: WORKERS,
-    env: {
-      PUBLIC_RATE_LIMIT: '0',
-      PUBLIC_CACHE_SECONDS: '1',
-      WORKER_CONCURRENCY: String(CONCURRENCY),
-      POLL_PROCESSING_CONCURRENCY: String(PROCESSING),
-    },
+    env: fleetEnv,
     nodeArgs: (label) =>
       values.profile && label !== 'api'
-        ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${label}.cpuprofile`]
+        ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${label}-${interval}s.cpuprofile`]
         : [],
   });
-  const { sim, api, db, processes: children } = fleet;
+  const statements = await fleet.db
+    .query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements')
+    .then(() => fleet.db.query('SELECT count(*) FROM pg_stat_statements'))
+    .then(
+      () => true,
+      () => false,
+    );
+  return Object.assign(fleet, { statements });
+}
+
+/** Waits until every enabled feed was read after `since` (the probe's resize); false when `deadline` came first. */
+async function warmUp(fleet: Fleet, since: Date, deadline: number): Promise<{ done: boolean; cold: number }> {
+  for (;;) {
+    const [row] = (
+      await fleet.db.query<{ cold: number }>(
+        `SELECT count(*)::int AS cold FROM feeds WHERE enabled AND (last_success_at IS NULL OR last_success_at < $1)`,
+        [since],
+      )
+    ).rows;
+    if (row!.cold === 0) return { done: true, cold: 0 };
+    if (Date.now() > deadline) return { done: false, cold: row!.cold };
+    await sleep(1000);
+  }
+}
+
+/**
+ * One measured window on a warmed fleet of `exchangers`: polls, latency, staleness, throughput, CPU, and
+ * the costliest statements. Stops early when the polls are too far behind to meet the target.
+ */
+async function measure(
+  fleet: Fleet & { statements: boolean },
+  exchangers: number,
+  interval: number,
+  windowMs: number,
+  warmUpSeconds: number,
+): Promise<ProbeResult> {
+  const { sim, api, db } = fleet;
+  const workers = fleet.processes.filter((p) => p.name.startsWith('worker'));
+  const samples: Array<{ slug: string; from: string; to: string }> = [];
+  for (const feed of fleet.feeds.slice(0, SAMPLED_EXCHANGERS))
+    samples.push(...(await sampleDirections(sim, feed.slug)));
+  if (fleet.statements)
+    await db
+      .query('SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)')
+      .catch(() => (fleet.statements = false));
+
+  const cpuStart = new Map(fleet.processes.map(({ name, child }) => [name, cpuSeconds(child.pid!)]));
+  const pgCpu = () => pids('postgres').reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const redisPids = pids('redis-server');
+  const redisCpu = () => redisPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const pgCpuStart = pgCpu();
+  const redisCpuStart = redisCpu();
+  const startedAt = Date.now();
+  const endAt = startedAt + windowMs;
+  const served = new Map<string, number>();
+  let stoppedEarly = false;
+  let nextCheck = startedAt + 2 * interval * 1000;
+  while (Date.now() < endAt) {
+    await Promise.all(
+      samples.map(async (s) => {
+        try {
+          const truth = (await (await fetch(`${sim}/truth/${s.slug}?from=${s.from}&to=${s.to}`)).json()) as {
+            rate: string;
+            changedAt: string;
+          };
+          const changedAt = Date.parse(truth.changedAt);
+          if (changedAt < startedAt) return;
+          const key = `${s.slug}|${s.from}|${s.to}|${truth.changedAt}`;
+          if (served.has(key)) return;
+          const table = (await (await fetch(`${api}/v1/rates?from=${s.from}&to=${s.to}&limit=500`)).json()) as {
+            items: Array<{ exchanger: { slug: string }; rate: string }>;
+          };
+          if (table.items.some((i) => i.exchanger.slug === s.slug && i.rate === truth.rate))
+            served.set(key, Date.now() - changedAt);
+        } catch {
+          // a sample that fails to answer is simply not counted this round
+        }
+      }),
+    );
+    if (Date.now() >= nextCheck) {
+      nextCheck += interval * 1000;
+      const elapsed = (Date.now() - startedAt) / 1000;
+      const [row] = (
+        await db.query<{ done: number }>(
+          `SELECT count(*)::int AS done FROM feed_runs r JOIN feeds f ON f.id = r.feed_id WHERE f.enabled AND r.started_at >= $1`,
+          [new Date(startedAt)],
+        )
+      ).rows;
+      // Two intervals in and under 80 % of the polls done: the backlog only grows from here.
+      if (row!.done < 0.8 * Math.floor(elapsed / interval) * exchangers) {
+        stoppedEarly = true;
+        break;
+      }
+    }
+    await sleep(1000);
+  }
+  const elapsed = (Date.now() - startedAt) / 1000;
+  const cpu = fleet.processes.map(({ name, child }) => ({
+    process: name,
+    cpuPercent: (100 * (cpuSeconds(child.pid!) - cpuStart.get(name)!)) / elapsed,
+    peakRssMb: peakRssMb(child.pid!),
+  }));
+  const workerCpuSeconds = workers.reduce(
+    (sum, { name, child }) => sum + cpuSeconds(child.pid!) - cpuStart.get(name)!,
+    0,
+  );
+  cpu.push({ process: 'postgres (all)', cpuPercent: (100 * (pgCpu() - pgCpuStart)) / elapsed, peakRssMb: NaN });
+  cpu.push({
+    process: 'redis',
+    cpuPercent: (100 * (redisCpu() - redisCpuStart)) / elapsed,
+    peakRssMb: redisPids[0] ? peakRssMb(redisPids[0]) : NaN,
+  });
+
+  const runs = await db.query<{ status: string; duration_ms: number; items: number; changes: number }>(
+    `SELECT r.status, r.duration_ms, r.items, r.inserted + r.updated + r.deleted AS changes
+     FROM feed_runs r JOIN feeds f ON f.id = r.feed_id WHERE f.enabled AND r.started_at >= $1`,
+    [new Date(startedAt)],
+  );
+  const size = await db.query<{ size: string }>(`SELECT pg_size_pretty(pg_database_size(current_database())) AS size`);
+  const scheduled = Math.floor(elapsed / interval) * exchangers;
+  const completed = runs.rows.length;
+  const statements = fleet.statements ? await topStatements(db, Math.max(1, completed)) : null;
+  const latencies = runs.rows.map((r) => r.duration_ms);
+  const staleness = [...served.values()].map((ms) => ms / 1000);
+  const offersPolled = runs.rows.reduce((sum, r) => sum + Number(r.items), 0);
+  const completedShare = completed / Math.max(1, scheduled);
+  const p99 = percentile(staleness, 99);
+  return {
+    parameters: {
+      exchangers,
+      offers: OFFERS,
+      interval,
+      change: CHANGE,
+      workers: WORKERS,
+      concurrency: CONCURRENCY,
+      processing: PROCESSING,
+    },
+    warmUpSeconds,
+    seconds: elapsed,
+    stoppedEarly,
+    pollsScheduled: scheduled,
+    pollsCompleted: completed,
+    completedShare,
+    errors: runs.rows.filter((r) => r.status === 'error').length,
+    pollLatencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+    stalenessSeconds: {
+      samples: staleness.length,
+      p50: percentile(staleness, 50),
+      p99,
+      max: staleness.length ? Math.max(...staleness) : NaN,
+    },
+    offersPolledPerSecond: offersPolled / elapsed,
+    offersWrittenPerSecond: runs.rows.reduce((sum, r) => sum + Number(r.changes), 0) / elapsed,
+    workerCpuSeconds,
+    offersPerWorkerCore: offersPolled / Math.max(0.01, workerCpuSeconds),
+    processes: cpu,
+    databaseSize: size.rows[0]?.size,
+    statements,
+    // A window without a single staleness sample proves nothing about staleness: not met.
+    met: !stoppedEarly && completedShare >= COMPLETED_SHARE && p99 <= interval + 5,
+    loadAverage: loadAverage(),
+  };
+}
+
+/** The 10 statements of this database with the most execution time since the window's reset. */
+async function topStatements(db: Fleet['db'], polls: number): Promise<Statement[]> {
+  const { rows } = await db.query<{ query: string; calls: string; total: number }>(
+    `SELECT query, calls, total_exec_time AS total FROM pg_stat_statements
+     WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+     ORDER BY total_exec_time DESC LIMIT 10`,
+  );
+  return rows.map((r) => ({
+    query: r.query.replace(/\s+/g, ' ').trim(),
+    calls: Number(r.calls),
+    totalMs: r.total,
+    msPerPoll: r.total / polls,
+    callsPerPoll: Number(r.calls) / polls,
+    meanMs: r.total / Math.max(1, Number(r.calls)),
+  }));
+}
+
+function printProbe(result: ProbeResult): void {
+  const { exchangers, interval, workers } = result.parameters;
+  console.log(
+    `\nScale (fleet: ${workers} worker(s), ${exchangers} exchangers × ${OFFERS} offers, every ${interval} s, ${CHANGE * 100} % changing, warm-up ${result.warmUpSeconds.toFixed(0)} s, measured ${result.seconds.toFixed(0)} s${result.stoppedEarly ? ', stopped early: too far behind' : ''}; load ${result.loadAverage})`,
+  );
+  console.log(
+    `  polls completed / scheduled   ${result.pollsCompleted} / ${result.pollsScheduled} (${(100 * result.completedShare).toFixed(1)} %), errors ${result.errors}`,
+  );
+  console.log(`  poll latency p50 / p99        ${result.pollLatencyMs.p50} / ${result.pollLatencyMs.p99} ms`);
+  const s = result.stalenessSeconds;
+  console.log(
+    `  staleness p50 / p99 / max     ${s.p50.toFixed(1)} / ${s.p99.toFixed(1)} / ${s.max.toFixed(1)} s (${s.samples} samples; target p99 ≤ ${interval + 5} s)`,
+  );
+  console.log(
+    `  offers polled / written       ${result.offersPolledPerSecond.toFixed(0)} /s / ${result.offersWrittenPerSecond.toFixed(0)} /s`,
+  );
+  console.log(
+    `  offers per worker core        ${result.offersPerWorkerCore.toFixed(0)} /s (offers read + normalized per second of worker CPU; ${result.workerCpuSeconds.toFixed(0)} CPU s)`,
+  );
+  for (const p of result.processes)
+    console.log(
+      `  ${p.process.padEnd(28)} ${p.cpuPercent.toFixed(0).padStart(4)} % CPU   ${Number.isNaN(p.peakRssMb) ? '' : `${p.peakRssMb.toFixed(0)} MB peak`}`,
+    );
+  console.log(`  database size                 ${result.databaseSize}`);
+  if (result.statements) {
+    console.log('  top statements by total time (pg_stat_statements, this database, the measured window)');
+    console.log('     ms/poll  calls/poll   mean ms  statement');
+    for (const st of result.statements)
+      console.log(
+        `    ${st.msPerPoll.toFixed(2).padStart(8)}  ${st.callsPerPoll.toFixed(2).padStart(10)}  ${st.meanMs.toFixed(2).padStart(8)}  ${st.query.slice(0, 140)}`,
+      );
+  }
+  console.log(`  target (100 % polls, p99 staleness ≤ interval + 5 s): ${result.met ? 'met' : 'MISSED'}`);
+}
+
+/** The search at one interval, on one fleet, until `deadline`. */
+async function search(interval: number, first: number, deadline: number): Promise<SearchResult> {
+  const max = quick ? 40 : Number(values.max);
+  const min = quick ? 5 : Number(values.min);
+  const step = quick ? 5 : Number(values.step);
+  const resolution = Number(values.resolution);
+  const windowMs = Number(values['measure-intervals']) * interval * 1000;
+  let n = Math.max(min, Math.min(max, first));
+  console.log(
+    `\n== search at ${interval} s: from ${n} exchangers, ${values['measure-intervals']} intervals (${seconds(windowMs)}) a probe, until ${new Date(deadline).toISOString().slice(11, 19)} UTC`,
+  );
+  const fleet = await launch(n, interval);
+  const result: SearchResult = {
+    interval,
+    largestMet: 0,
+    smallestMissed: null,
+    ended: 'budget',
+    best: null,
+    probes: [],
+  };
+  let killed: string[] = [];
   try {
-    // Warm-up: the first snapshot of every feed (EXCHANGERS × OFFERS inserts) is a one-off, not the
+    let since = new Date(Date.now() - 1000);
+    let shrunkAt = 0;
+    for (;;) {
+      if (Date.now() + windowMs + 30_000 > deadline) break;
+      const warmStart = Date.now();
+      const warm = await warmUp(fleet, since, deadline - windowMs);
+      if (shrunkAt > 0) await sleep(Math.max(0, shrunkAt + RECONCILE_MS - Date.now()));
+      const warmUpSeconds = (Date.now() - warmStart) / 1000;
+      if (!warm.done) {
+        console.log(`  ${n} exchangers: ${warm.cold} feeds still unread at the budget's end; search stopped`);
+        break;
+      }
+      console.log(`  ${n} exchangers: every feed read once after ${warmUpSeconds.toFixed(0)} s`);
+      const probe = await measure(fleet, n, interval, windowMs, warmUpSeconds);
+      printProbe(probe);
+      result.probes.push(probe);
+      if (probe.met && n > result.largestMet) {
+        result.largestMet = n;
+        result.best = probe;
+      }
+      if (!probe.met) result.smallestMissed = Math.min(result.smallestMissed ?? Infinity, n);
+      const lo = result.largestMet;
+      const hi = result.smallestMissed;
+      let next: number;
+      if (hi === null) {
+        if (n >= max) {
+          result.ended = 'max';
+          break;
+        }
+        next = Math.min(max, 2 * n);
+      } else if (lo === 0) {
+        if (n <= min) {
+          result.ended = 'min';
+          break;
+        }
+        next = Math.max(min, Math.floor(n / 2));
+      } else {
+        if (hi - lo <= Math.max(step, resolution * lo)) {
+          result.ended = 'resolution';
+          break;
+        }
+        next = Math.round((lo + hi) / 2 / (step / 10)) * (step / 10);
+      }
+      const resized = await fleet.resize(next);
+      console.log(
+        `  → ${next} exchangers (${resized.added} feeds added, ${resized.disabled} disabled; largest met ${lo || 'none'}, smallest missed ${hi ?? 'none'})`,
+      );
+      shrunkAt = resized.disabled > 0 ? Date.now() : 0;
+      since = new Date(Date.now());
+      n = next;
+    }
+  } finally {
+    killed = (await fleet.stop()).killed;
+  }
+  if (killed.length > 0) console.log(`  SIGKILLed at the end (no CPU profile from them): ${killed.join(', ')}`);
+  return result;
+}
+
+function printSummary(searches: SearchResult[], target: { met: boolean }): void {
+  console.log(
+    `\nScale search summary (${WORKERS} worker(s), ${OFFERS} offers an exchanger, ${CHANGE * 100} % changing; load now ${loadAverage()})`,
+  );
+  const header = [
+    'interval',
+    'largest met',
+    'smallest missed',
+    'ended',
+    'polled /s',
+    'written /s',
+    'offers/s per worker core',
+    'CPU per process (% of a core)',
+  ];
+  const lines = searches.map((s) => [
+    `${s.interval} s`,
+    s.largestMet ? String(s.largestMet) : 'none',
+    s.smallestMissed === null ? 'none' : String(s.smallestMissed),
+    s.ended,
+    s.best ? s.best.offersPolledPerSecond.toFixed(0) : '',
+    s.best ? s.best.offersWrittenPerSecond.toFixed(0) : '',
+    s.best ? s.best.offersPerWorkerCore.toFixed(0) : '',
+    s.best
+      ? s.best.processes.map((p) => `${p.process.replace(' (all)', '')} ${p.cpuPercent.toFixed(0)}`).join(', ')
+      : '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const row = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i]!)).join('  ')}`.trimEnd();
+  console.log([row(header), row(widths.map((w) => '-'.repeat(w))), ...lines.map(row)].join('\n'));
+  console.log(
+    `  target ${TARGET.exchangers.toLocaleString('en-US')} exchangers × ${OFFERS} offers @ ${TARGET.interval} s: ${target.met ? 'met' : 'MISSED'}`,
+  );
+}
+
+async function runSearch(): Promise<void> {
+  const intervals = quick ? [5, 10] : values.intervals.split(',').map(Number);
+  const budgetMs = (quick ? 6 : Number(values.budget)) * 60_000;
+  const startedAt = Date.now();
+  const searches: SearchResult[] = [];
+  for (const [i, interval] of intervals.entries()) {
+    // Each interval gets an equal share of what is left, so an early search that ends soon leaves more.
+    const deadline = Date.now() + (startedAt + budgetMs - Date.now()) / (intervals.length - i);
+    const previous = searches.at(-1);
+    const first = previous?.largestMet
+      ? Math.round((previous.largestMet * interval) / previous.interval)
+      : quick
+        ? 10
+        : Number(values.start);
+    searches.push(await search(interval, first, deadline));
+  }
+  const at15 = searches.find((s) => s.interval === TARGET.interval);
+  const target = {
+    ...TARGET,
+    offers: OFFERS,
+    met: !quick && OFFERS >= 2000 && (at15?.largestMet ?? 0) >= TARGET.exchangers,
+  };
+  printSummary(searches, target);
+  console.log(
+    `results written to ${writeResults('scale', { mode: 'search', quick, budgetMinutes: budgetMs / 60_000, searches, target, loadAverage: loadAverage() })}`,
+  );
+}
+
+async function runSingle(): Promise<void> {
+  const exchangers = quick ? 20 : Number(values.exchangers);
+  const interval = quick ? 10 : Number(values.interval);
+  const windowMs = (quick ? 0.5 : Number(values.minutes)) * 60_000;
+  const fleet = await launch(exchangers, interval);
+  try {
+    // Warm-up: the first snapshot of every feed (exchangers × offers inserts) is a one-off, not the
     // market's cadence; measuring starts once every feed has been read once.
     const warmStart = Date.now();
-    for (;;) {
-      const [row] = (
-        await db.query<{ cold: number }>(`SELECT count(*)::int AS cold FROM feeds WHERE last_success_at IS NULL`)
-      ).rows;
-      if (row!.cold === 0) break;
-      if (Date.now() - warmStart > 30 * 60_000) throw new Error(`${row!.cold} feeds still unread after 30 min`);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-    console.log(`warm-up: every feed read once after ${((Date.now() - warmStart) / 1000).toFixed(0)} s`);
-    await db.query('SELECT pg_stat_statements_reset()').catch(() => undefined);
-    // Sampled directions: one per exchanger for the first SAMPLES exchangers.
-    const samples: Array<{ slug: string; from: string; to: string }> = [];
-    for (const feed of fleet.feeds.slice(0, SAMPLED_EXCHANGERS))
-      samples.push(...(await sampleDirections(sim, feed.slug)));
-
-    const cpuStart = new Map(children.map(({ name, child }) => [name, cpuSeconds(child.pid!)]));
-    const pgPids = pids('postgres');
-    const redisPids = pids('redis-server');
-    const pgCpuStart = pgPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-    const redisCpuStart = redisPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-    const startedAt = Date.now();
-    const endAt = startedAt + MINUTES * 60_000;
-    const served = new Map<string, number>();
-    while (Date.now() < endAt) {
-      await Promise.all(
-        samples.map(async (s) => {
-          try {
-            const truth = (await (await fetch(`${sim}/truth/${s.slug}?from=${s.from}&to=${s.to}`)).json()) as {
-              rate: string;
-              changedAt: string;
-            };
-            const changedAt = Date.parse(truth.changedAt);
-            if (changedAt < startedAt) return;
-            const key = `${s.slug}|${s.from}|${s.to}|${truth.changedAt}`;
-            if (served.has(key)) return;
-            const table = (await (await fetch(`${api}/v1/rates?from=${s.from}&to=${s.to}&limit=500`)).json()) as {
-              items: Array<{ exchanger: { slug: string }; rate: string }>;
-            };
-            if (table.items.some((i) => i.exchanger.slug === s.slug && i.rate === truth.rate))
-              served.set(key, Date.now() - changedAt);
-          } catch {
-            // a sample that fails to answer is simply not counted this round
-          }
-        }),
-      );
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-    const seconds = (Date.now() - startedAt) / 1000;
-    const cpu = children.map(({ name, child }) => ({
-      process: name,
-      cpuPercent: (100 * (cpuSeconds(child.pid!) - cpuStart.get(name)!)) / seconds,
-      peakRssMb: peakRssMb(child.pid!),
-    }));
-    cpu.push({
-      process: 'postgres (all)',
-      cpuPercent: (100 * (pids('postgres').reduce((sum, pid) => sum + cpuSeconds(pid), 0) - pgCpuStart)) / seconds,
-      peakRssMb: NaN,
-    });
-    cpu.push({
-      process: 'redis',
-      cpuPercent: (100 * (redisPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - redisCpuStart)) / seconds,
-      peakRssMb: redisPids[0] ? peakRssMb(redisPids[0]) : NaN,
-    });
-
-    const runs = await db.query<{ status: string; duration_ms: number; changes: number }>(
-      `SELECT status, duration_ms, inserted + updated + deleted AS changes FROM feed_runs WHERE started_at >= $1`,
-      [new Date(startedAt)],
-    );
-    const size = await db.query<{ size: string }>(
-      `SELECT pg_size_pretty(pg_database_size(current_database())) AS size`,
-    );
-    const scheduled = Math.floor(seconds / INTERVAL) * EXCHANGERS;
-    const latencies = runs.rows.map((r) => r.duration_ms);
-    const staleness = [...served.values()].map((ms) => ms / 1000);
-    const result = {
-      parameters: {
-        exchangers: EXCHANGERS,
-        offers: OFFERS,
-        interval: INTERVAL,
-        change: CHANGE,
-        minutes: MINUTES,
-        workers: WORKERS,
-        concurrency: CONCURRENCY,
-        processing: PROCESSING,
-      },
-      seconds,
-      pollsScheduled: scheduled,
-      pollsCompleted: runs.rows.length,
-      completedShare: runs.rows.length / Math.max(1, scheduled),
-      errors: runs.rows.filter((r) => r.status === 'error').length,
-      pollLatencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
-      stalenessSeconds: {
-        samples: staleness.length,
-        p50: percentile(staleness, 50),
-        p99: percentile(staleness, 99),
-        max: Math.max(...staleness),
-      },
-      offersWrittenPerSecond: runs.rows.reduce((sum, r) => sum + Number(r.changes), 0) / seconds,
-      processes: cpu,
-      databaseSize: size.rows[0]?.size,
-    };
-    const met = result.completedShare >= 0.99 && result.stalenessSeconds.p99 <= INTERVAL + 5;
-    console.log(
-      `\nScale (fleet: ${WORKERS} worker(s), ${EXCHANGERS} exchangers × ${OFFERS} offers, every ${INTERVAL} s, ${CHANGE * 100} % changing, ${seconds.toFixed(0)} s)`,
-    );
-    console.log(
-      `  polls completed / scheduled   ${result.pollsCompleted} / ${result.pollsScheduled} (${(100 * result.completedShare).toFixed(1)} %), errors ${result.errors}`,
-    );
-    console.log(`  poll latency p50 / p99        ${result.pollLatencyMs.p50} / ${result.pollLatencyMs.p99} ms`);
-    console.log(
-      `  staleness p50 / p99 / max     ${result.stalenessSeconds.p50?.toFixed(1)} / ${result.stalenessSeconds.p99?.toFixed(1)} / ${result.stalenessSeconds.max.toFixed(1)} s (${staleness.length} samples; target p99 ≤ ${INTERVAL + 5} s)`,
-    );
-    console.log(`  offers written                ${result.offersWrittenPerSecond.toFixed(0)} /s`);
-    for (const p of cpu)
-      console.log(
-        `  ${p.process.padEnd(28)} ${p.cpuPercent.toFixed(0).padStart(4)} % CPU   ${Number.isNaN(p.peakRssMb) ? '' : `${p.peakRssMb.toFixed(0)} MB peak`}`,
-      );
-    console.log(`  database size                 ${result.databaseSize}`);
-    console.log(`  target (100 % polls, p99 staleness ≤ interval + 5 s): ${met ? 'met' : 'MISSED'}`);
-    console.log(`results written to ${writeResults('scale', { ...result, met })}`);
+    const warm = await warmUp(fleet, new Date(0), warmStart + 30 * 60_000);
+    if (!warm.done) throw new Error(`${warm.cold} feeds still unread after 30 min`);
+    const warmUpSeconds = (Date.now() - warmStart) / 1000;
+    console.log(`warm-up: every feed read once after ${warmUpSeconds.toFixed(0)} s`);
+    const result = await measure(fleet, exchangers, interval, windowMs, warmUpSeconds);
+    printProbe(result);
+    console.log(`results written to ${writeResults('scale', { mode: 'single', ...result })}`);
   } finally {
-    await fleet.stop();
+    const { killed } = await fleet.stop();
+    if (killed.length > 0) console.log(`SIGKILLed at the end (no CPU profile from them): ${killed.join(', ')}`);
   }
 }
 
@@ -210,7 +549,7 @@ async function sampleDirections(sim: string, slug: string): Promise<Array<{ slug
       ext === 'xml'
         ? /<from>([A-Z0-9]+)<\/from><to>([A-Z0-9]+)<\/to><in>1<\/in><out>[^<]+<\/out><amount>\d+<\/amount><minamount>10<\/minamount><maxamount>100000<\/maxamount><\/item>/g
         : ext === 'json'
-          ? /"from":"([A-Z0-9]+)","to":"([A-Z0-9]+)","in":1,"out":[^,]+,"amount":\d+}/g
+          ? /"from":"([A-Z0-9]+)","to":"([A-Z0-9]+)","in":"1","out":"[^"]+","amount":"\d+"}/g
           : /^([A-Z0-9]+);([A-Z0-9]+);/gm;
     return [...text.matchAll(pattern)].slice(0, PER_EXCHANGER).map((m) => ({ slug, from: m[1]!, to: m[2]! }));
   }
@@ -225,9 +564,21 @@ function pids(name: string): number[] {
   }
 }
 
+function loadAverage(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+}
+
 async function run(): Promise<void> {
-  await main();
+  if (values.profile) rmSync(PROFILE_DIR, { recursive: true, force: true });
+  if (SEARCH) await runSearch();
+  else await runSingle();
   if (!values.profile) return;
+  const expected = ['simulator', ...Array.from({ length: WORKERS }, (_, w) => `worker-${w + 1}`)];
+  const written = existsSync(PROFILE_DIR) ? readdirSync(PROFILE_DIR) : [];
+  const missing = expected.filter((label) => !written.some((f) => f.startsWith(`${label}-`)));
+  if (missing.length > 0) console.log(`\nno CPU profile from: ${missing.join(', ')} (killed, or crashed)`);
   const summaries = summarizeProfiles(PROFILE_DIR);
   for (const [file, summary] of Object.entries(summaries))
     printProfileSummary(file.replace('.cpuprofile', ''), summary);
