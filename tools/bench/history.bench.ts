@@ -1,16 +1,21 @@
 /**
- * npm run bench:history — the rate history's costs (issue 20) in a market of BENCH_HISTORY_EXCHANGERS (500)
+ * npm run bench:history — the rate history's costs (issues 20, 21) in a market of BENCH_HISTORY_EXCHANGERS (500)
  * exchangers × BENCH_HISTORY_OFFERS (2,000) offers over BENCH_HISTORY_DIRECTIONS (10,000) directions, each
  * against its target:
- * 1. the history write's share of a poll (read + normalize + write of one 2,000-offer feed, 10 % changed):
- *    rounds with and without recording alternate in the same run, for a feed priced like the market and for
- *    one holding the best of every direction it publishes (each poll then moves 200 bests);
- * 2. bytes a day of minute data: the whole market simulated for BENCH_HISTORY_MINUTES (10) minutes, 10 % of
+ * 1. what history adds to a poll (read + normalize + write of one 2,000-offer feed, 10 % changed): rounds with
+ *    and without recording alternate in the same run — the write only marks its directions pending — and the
+ *    recorder's drain of that poll's directions, timed apart, for a feed priced like the market and for one
+ *    holding the best of every direction it publishes (each poll then moves 200 bests, half of them down);
+ * 2. the recorder at the market's cadence: every simulated second a fifteenth of the market's feeds (33 at
+ *    500 feeds every 15 s) each move 10 % of their offers by −10…+10 basis points and mark them, then one drain
+ *    records them all — its time a second of the market and a poll, against the second;
+ * 3. bytes a day of minute data: the whole market simulated for BENCH_HISTORY_MINUTES (60) minutes, 10 % of
  *    every exchanger's offers moving every 15 s, bests recorded each cycle and rolled up each minute;
  *    table sizes (pg_total_relation_size) extrapolated to a day;
- * 3. a 90-day hourly series of one direction among BENCH_HISTORY_SERIES_DIRECTIONS (200) with 90 days of
+ * 4. a 90-day hourly series of one direction among BENCH_HISTORY_SERIES_DIRECTIONS (200) with 90 days of
  *    hour buckets each.
- * Medians of BENCH_RUNS (9) × 3 rounds; BENCH_HISTORY_ONLY=write measures only the first. Needs the PostgreSQL of TEST_POSTGRES_URL (127.0.0.1:5432).
+ * Medians of BENCH_RUNS (9) × 3 rounds; BENCH_HISTORY_ONLY=write measures only the first two. Needs the
+ * PostgreSQL of TEST_POSTGRES_URL (127.0.0.1:5432).
  */
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
@@ -18,6 +23,7 @@ import {
   createDataSource,
   FeedsRepository,
   HistoryRepository,
+  markPending,
   migrateAndSeed,
   newFeedRun,
   readBundledCatalog,
@@ -78,24 +84,21 @@ async function main(): Promise<void> {
     const write: BenchRow[] = [];
     if (ONLY.has('write')) {
       const readNormalizeMs = measureReadNormalize(pool);
-      // How many bests the market's exchangers hold (before the bench feeds take any): a poll moves about a
-      // tenth of its feed's, so the busiest holder's poll is the largest history write the market makes.
-      const [held] = await dataSource.query<Array<{ median: number; p99: number; max: number }>>(
-        `SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY n) AS median, percentile_disc(0.99) WITHIN GROUP (ORDER BY n) AS p99, max(n) AS max
-         FROM (SELECT count(*)::int AS n FROM history_directions WHERE city = '' AND rate IS NOT NULL GROUP BY holder) h`,
+      write.push(
+        ...(await benchWrite(dataSource, feeds, history, pool, readNormalizeMs, 'priced like the market', 1)),
+        ...(await benchWrite(
+          dataSource,
+          feeds,
+          history,
+          pool,
+          readNormalizeMs,
+          'holding the best of all its directions',
+          1.01,
+        )),
       );
-      write.push(...(await benchWrite(dataSource, feeds, pool, readNormalizeMs, 'priced like the market', 1)));
-      const holding = await benchWrite(
-        dataSource,
-        feeds,
-        pool,
-        readNormalizeMs,
-        'holding the best of all its directions',
-        1.01,
-      );
-      write.push(...holding, ...busiestHolder(holding, held!, readNormalizeMs));
+      write.push(...(await benchCadence(dataSource, history)));
       printTable(
-        `History write: one ${PER_FEED.toLocaleString('en-US')}-offer feed, 10 % changed a poll (median of ${RUNS * 3})`,
+        `History write: one ${PER_FEED.toLocaleString('en-US')}-offer feed, 10 % changed a poll, and the recorder at the market's cadence (median of ${RUNS * 3})`,
         write,
       );
     }
@@ -146,53 +149,15 @@ function measureReadNormalize(pool: PoolDirection[]): number {
 }
 
 /**
- * The market's own worst poll, from the holding feed's figures: each moved best costs that feed's history
- * share / its change points a poll; the busiest holder of the market (p99 and max of the bests held per
- * exchanger) moves a tenth of its bests a poll.
- */
-function busiestHolder(
-  holding: BenchRow[],
-  held: { median: number; p99: number; max: number },
-  readNormalizeMs: number,
-): BenchRow[] {
-  const withMs = holding[1]!.value;
-  const historyMs = holding[3]!.value;
-  const perBest = historyMs / (PER_FEED / 10);
-  return [
-    {
-      figure: `  history: per moved best (of the 200 above)`,
-      value: perBest,
-      unit: 'ms',
-      baseline: 'a bare poll (read + normalize + write without history)',
-      baselineValue: readNormalizeMs + withMs - historyMs,
-      ratio: perBest / (readNormalizeMs + withMs - historyMs),
-      target: '',
-      met: null,
-    },
-    ...(['median', 'p99', 'max'] as const).map((k): BenchRow => {
-      const moved = Math.round(held[k] / 10);
-      const pollMs = readNormalizeMs + withMs - historyMs + moved * perBest;
-      return {
-        figure: `  the market's ${k} holder (${held[k]} bests, ${moved} moved a poll): history's share`,
-        value: moved * perBest,
-        unit: 'ms',
-        baseline: 'its poll',
-        baselineValue: pollMs,
-        ratio: (moved * perBest) / pollMs,
-        target: '≤ 5 %',
-        met: (moved * perBest) / pollMs <= 0.05,
-      };
-    }),
-  ];
-}
-
-/**
  * One feed's poll write with and without history, alternating; each round changes another 10 % of its
- * offers (a different tenth, a new rate), so every round with history has bests to move when it holds them.
+ * offers (a different tenth, a new rate), so every round has bests to move when it holds them. The write
+ * with history marks its directions; the recorder's drain after each pair of rounds (the round without
+ * history marked too, untimed, so history stays true) is timed apart, per poll.
  */
 async function benchWrite(
   dataSource: ReturnType<typeof createDataSource>,
   feeds: FeedsRepository,
+  history: HistoryRepository,
   pool: PoolDirection[],
   readNormalizeMs: number,
   label: string,
@@ -223,21 +188,38 @@ async function benchWrite(
       recordHistory,
     );
   await apply(snapshot(), true);
+  await history.drain({ wait: true });
   await dataSource.query(`ANALYZE offers`);
   const changesBefore = await changePoints(dataSource);
-  // Rounds that lower its rates, timed apart: a feed holding the bests then makes history compute the next best.
-  const lowering: number[] = [];
-  const write = (recordHistory: boolean) => async () => {
+  const times = { without: [] as number[], with: [] as number[], drain: [] as number[], lowering: [] as number[] };
+  const write = async (recordHistory: boolean) => {
     round++;
     const t = performance.now();
     const change = await apply(snapshot(), recordHistory);
-    if (recordHistory && (round % 7) - 3 < 0) lowering.push(performance.now() - t);
+    const ms = performance.now() - t;
     if (change.updated !== PER_FEED / 10) throw new Error(`expected ${PER_FEED / 10} updates, got ${change.updated}`);
+    // The round without history is marked too (untimed): the recorder's history stays the market's.
+    if (!recordHistory) await dataSource.transaction((tx) => markPending(tx, change.touched, feed.exchangerId));
+    return { ms, lowering: (round % 7) - 3 < 0 };
   };
-  const [withoutMs, withMs] = await alternating(RUNS * 3, write(false), write(true));
-  const perRound = ((await changePoints(dataSource)) - changesBefore) / (RUNS * 3 + 3);
+  for (let i = 0; i < RUNS * 3 + 3; i++) {
+    const without = await write(false);
+    const withHistory = await write(true);
+    const t = performance.now();
+    await history.drain({ wait: true });
+    // Two polls' directions: the drain a poll is half.
+    const drainMs = (performance.now() - t) / 2;
+    if (i < 3) continue;
+    times.without.push(without.ms);
+    times.with.push(withHistory.ms);
+    times.drain.push(drainMs);
+    if (without.lowering && withHistory.lowering) times.lowering.push(drainMs);
+  }
+  const perRound = ((await changePoints(dataSource)) - changesBefore) / ((RUNS * 3 + 3) * 2);
+  const withoutMs = median(times.without);
+  const withMs = median(times.with);
   const historyMs = Math.max(withMs - withoutMs, 0);
-  const pollMs = readNormalizeMs + withMs;
+  const pollMs = readNormalizeMs + withoutMs;
   const ms = (
     figure: string,
     value: number,
@@ -255,18 +237,12 @@ async function benchWrite(
     target,
     met,
   });
-  const poll = `poll: ${readNormalizeMs.toFixed(1)} read + normalize + ${withMs.toFixed(1)} write`;
+  const poll = `poll: ${readNormalizeMs.toFixed(1)} read + normalize + ${withoutMs.toFixed(1)} write`;
   return [
     ms(`feed ${label}: write without history`, withoutMs, withoutMs, 'the same write without history'),
     ms(
-      `feed ${label}: write with history (${perRound.toFixed(0)} change points a poll)`,
+      `feed ${label}: write with history (marks its ${PER_FEED / 10} directions)`,
       withMs,
-      withoutMs,
-      'the same write without history',
-    ),
-    ms(
-      `  of which rounds lowering its rates: write with history`,
-      median(lowering),
       withoutMs,
       'the same write without history',
     ),
@@ -275,9 +251,84 @@ async function benchWrite(
       historyMs,
       pollMs,
       poll,
-      '≤ 5 %',
-      historyMs / pollMs <= 0.05,
+      '≤ 2 %',
+      historyMs / pollMs <= 0.02,
     ),
+    ms(
+      `  recorder: drain of a poll's directions (${perRound.toFixed(0)} change points a poll), after the write`,
+      median(times.drain),
+      pollMs,
+      poll,
+    ),
+    ms(`    of which rounds lowering its rates`, median(times.lowering), pollMs, poll),
+  ];
+}
+
+/**
+ * The recorder at the market's cadence: each simulated second, the next fifteenth of the market's feeds (a
+ * feed is polled every 15 s) move 10 % of their offers (one UPDATE, −10…+10 basis points) and mark them as
+ * their writes do (one pending row each), then one drain records them — timed, with what it did. Its time
+ * is the PostgreSQL time the history costs a second of the market (and, divided, a poll).
+ */
+async function benchCadence(
+  dataSource: ReturnType<typeof createDataSource>,
+  history: HistoryRepository,
+): Promise<BenchRow[]> {
+  const market = await dataSource.query<Array<{ id: number }>>(
+    `SELECT id FROM feeds WHERE url LIKE 'https://ex%' ORDER BY id`,
+  );
+  const perSecond = Math.max(1, Math.round(market.length / CYCLE_SECONDS));
+  await history.drain({ wait: true });
+  const times: number[] = [];
+  const done = { pairs: 0, byWriters: 0, computed: 0, changes: 0, marked: 0, writes: 0 };
+  const seconds = RUNS * 3;
+  for (let s = 0; s < seconds + 2; s++) {
+    const polled = Array.from({ length: perSecond }, (_, k) => market[(s * perSecond + k) % market.length]!.id);
+    await dataSource.query(
+      `WITH moved AS (
+         UPDATE offers SET rate = round(rate * (1 + (mod(hashtext(feed_id || '>' || from_code || '>' || to_code || '>' || $2)::bigint + 2147483648, 21) - 10) / 10000.0), 8),
+                amount_out = round(rate * (1 + (mod(hashtext(feed_id || '>' || from_code || '>' || to_code || '>' || $2)::bigint + 2147483648, 21) - 10) / 10000.0), 8)
+         WHERE feed_id = ANY($1::int[]) AND mod(hashtext(from_code || to_code || feed_id || '>' || $2)::bigint + 2147483648, 10) = 0
+         RETURNING feed_id, exchanger_id, from_code, to_code
+       )
+       INSERT INTO history_pending (exchanger_id, froms, tos)
+       SELECT exchanger_id, array_agg(from_code), array_agg(to_code) FROM moved GROUP BY feed_id, exchanger_id`,
+      [polled, `cadence-${s}`],
+    );
+    const t = performance.now();
+    const drained = await history.drain({ wait: true });
+    if (s < 2) continue;
+    times.push(performance.now() - t);
+    for (const key of Object.keys(done) as Array<keyof typeof done>) done[key] += drained[key];
+  }
+  const secondMs = median(times);
+  const per = (n: number) => (n / seconds).toFixed(0);
+  console.log(
+    `\n  recorder at the cadence: ${per(done.writes)} polls and ${per(done.marked)} marked directions a second, ` +
+      `${per(done.pairs)} distinct: ${per(done.byWriters)} decided by their writers, ${per(done.computed)} over every offer; ` +
+      `${per(done.changes)} change points a second`,
+  );
+  return [
+    {
+      figure: `recorder at the market's cadence: a second's drain (${perSecond} polls, ${per(done.pairs)} directions)`,
+      value: secondMs,
+      unit: 'ms',
+      baseline: 'the second',
+      baselineValue: 1_000,
+      ratio: secondMs / 1_000,
+      target: '≤ 10 %',
+      met: secondMs <= 100,
+    },
+    {
+      figure: '  recorder: per poll',
+      value: secondMs / perSecond,
+      unit: 'ms',
+      baseline: "a poll's share of the second",
+      baselineValue: 1_000 / perSecond,
+      ratio: secondMs / 1_000,
+      target: '≤ 3 ms',
+      met: secondMs / perSecond <= 3,
+    },
   ];
 }
 
@@ -287,9 +338,9 @@ async function benchWrite(
  * workers' connections are), then a feed of BIG offers over BIG directions (the market's 200 and as many
  * more nobody else publishes): its first snapshot (every direction without a history row) and a second one
  * moving every rate up (it then beats or holds every best), with history, against the same two writes of a
- * twin feed without history (written first, then deleted). Once each: a first snapshot happens once.
- * Target: well inside the 60 s the fault test gives it (it writes a history row and a change point a
- * direction, several times the write itself).
+ * twin feed without history (written first, then deleted), and the recorder's drain after each. Once each: a
+ * first snapshot happens once. Target: the drain well inside the 60 s the fault test gives it (it writes a
+ * history row and a change point a direction, several times the write itself).
  */
 async function benchBigFeed(): Promise<BenchRow[]> {
   const db = await createScratchDatabase('rw_history_big');
@@ -297,7 +348,7 @@ async function benchBigFeed(): Promise<BenchRow[]> {
   try {
     await migrateAndSeed(db.url);
     await dataSource.initialize();
-    return await bigFeedRows(dataSource, new FeedsRepository(dataSource));
+    return await bigFeedRows(dataSource, new FeedsRepository(dataSource), new HistoryRepository(dataSource));
   } finally {
     if (dataSource.isInitialized) await dataSource.destroy();
     await db.drop();
@@ -307,6 +358,7 @@ async function benchBigFeed(): Promise<BenchRow[]> {
 async function bigFeedRows(
   dataSource: ReturnType<typeof createDataSource>,
   feeds: FeedsRepository,
+  history: HistoryRepository,
 ): Promise<BenchRow[]> {
   const pool = directionPool(BIG);
   const feedOf = async (slug: string) => {
@@ -346,6 +398,7 @@ async function bigFeedRows(
         undefined,
         true,
       );
+    await history.drain({ wait: true });
   }
   await dataSource.query('VACUUM ANALYZE');
   const twin = await feedOf('big-twin');
@@ -357,10 +410,18 @@ async function bigFeedRows(
   await dataSource.query('VACUUM ANALYZE');
   const feed = await feedOf('big');
   const changesBefore = await changePoints(dataSource);
+  /** The recorder's drain of what the write marked. */
+  const drained = async () => {
+    const t = performance.now();
+    await history.drain({ wait: true });
+    return performance.now() - t;
+  };
   const firstWith = await timed(feed, 1, true);
+  const firstDrain = await drained();
   const firstChanges = (await changePoints(dataSource)) - changesBefore;
   await dataSource.query('ANALYZE');
   const secondWith = await timed(feed, 2, true);
+  const secondDrain = await drained();
   const secondChanges = (await changePoints(dataSource)) - changesBefore - firstChanges;
   // The shown-offer counts history recorded for the feed's own directions (nobody else publishes them): 1 each.
   const [counts] = await dataSource.query<Array<{ wrong: number }>>(
@@ -382,19 +443,17 @@ async function bigFeedRows(
   });
   return [
     row('first snapshot: write without history', firstWithout, firstWithout),
+    row('first snapshot: write with history (marks its directions)', firstWith, firstWithout),
     row(
-      `first snapshot: write with history (${firstChanges.toLocaleString('en-US')} change points)`,
-      firstWith,
+      `  recorder: its drain (${firstChanges.toLocaleString('en-US')} change points)`,
+      firstDrain,
       firstWithout,
       '≤ 10 s',
-      firstWith <= 10_000,
+      firstDrain <= 10_000,
     ),
     row('second snapshot: write without history', secondWithout, secondWithout),
-    row(
-      `second snapshot: write with history (${secondChanges.toLocaleString('en-US')} change points)`,
-      secondWith,
-      secondWithout,
-    ),
+    row('second snapshot: write with history (marks its directions)', secondWith, secondWithout),
+    row(`  recorder: its drain (${secondChanges.toLocaleString('en-US')} change points)`, secondDrain, secondWithout),
   ];
 }
 
@@ -588,23 +647,6 @@ async function benchSeries(
 async function changePoints(dataSource: ReturnType<typeof createDataSource>): Promise<number> {
   const [row] = await dataSource.query<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM history_changes`);
   return row!.n;
-}
-
-/** Medians of `a` and `b` over `runs` rounds each, taken in turn (after three warm-up rounds each). */
-async function alternating(
-  runs: number,
-  a: () => Promise<unknown>,
-  b: () => Promise<unknown>,
-): Promise<[number, number]> {
-  const times: [number[], number[]] = [[], []];
-  for (let i = 0; i < runs + 3; i++) {
-    for (const [k, fn] of [a, b].entries()) {
-      const t = performance.now();
-      await fn();
-      if (i >= 3) times[k]!.push(performance.now() - t);
-    }
-  }
-  return [median(times[0]), median(times[1])];
 }
 
 function median(xs: number[]): number {

@@ -326,6 +326,55 @@ describe('FeedsRepository', () => {
       expect(await feedState(feed.id)).toMatchObject({ last_status: 'maintenance', in_maintenance: true });
     });
 
+    it('applyAnswer with history marks the touched directions in its own transaction, one row a write, and nothing else of history', async () => {
+      const exchangerId = await exchanger();
+      const feed = await repository.create(actor, exchangerId, feedSettings());
+      const pending = () =>
+        dataSource.query<Array<{ exchanger_id: number; froms: string[]; tos: string[] }>>(
+          `SELECT exchanger_id, froms, tos FROM history_pending WHERE exchanger_id = $1 ORDER BY id`,
+          [exchangerId],
+        );
+      const apply = (offers: NormalizedOffer[], hash: string) =>
+        repository.applyAnswer(
+          { id: feed.id, exchangerId },
+          run(),
+          { etag: null, lastModified: null, contentHash: hash },
+          offers,
+          undefined,
+          true,
+        );
+      const first = await apply(
+        [offer('BTC', 'ETH', '20'), offer('LTC', 'ETH', '0.5', 'MSK'), offer('LTC', 'ETH', '0.6', 'SPB')],
+        'a',
+      );
+      expect(first.historyChanges).toBe(0);
+      expect(await pending()).toEqual([{ exchanger_id: exchangerId, froms: ['BTC', 'LTC'], tos: ['ETH', 'ETH'] }]);
+      // The recorder's work, not the write's: no best, no change point yet.
+      const [{ n }] = (await dataSource.query<Array<{ n: number }>>(
+        `SELECT count(*)::int AS n FROM history_directions WHERE from_code = 'LTC' AND to_code = 'ETH'`,
+      )) as [{ n: number }];
+      expect(n).toBe(0);
+      // A write that changes nothing marks nothing.
+      await apply(
+        [offer('BTC', 'ETH', '20'), offer('LTC', 'ETH', '0.5', 'MSK'), offer('LTC', 'ETH', '0.6', 'SPB')],
+        'b',
+      );
+      expect(await pending()).toHaveLength(1);
+      // A write that fails when it marks nothing either: the mark
+      // commits or rolls back with the snapshot.
+      await dataSource.query(
+        `ALTER TABLE history_pending ADD CONSTRAINT refuse_btc CHECK (NOT ('BTC' = ANY(froms))) NOT VALID`,
+      );
+      try {
+        await expect(apply([offer('BTC', 'ETH', '21')], 'c')).rejects.toThrow(/refuse_btc/);
+      } finally {
+        await dataSource.query(`ALTER TABLE history_pending DROP CONSTRAINT refuse_btc`);
+      }
+      expect(await pending()).toHaveLength(1);
+      expect((await offersOf(feed.id)).find((o) => o.from_code === 'BTC')?.rate).toBe('20');
+      await dataSource.query(`DELETE FROM history_pending WHERE exchanger_id = $1`, [exchangerId]);
+    });
+
     it('recordFailure keeps the offers, counts the failure and stores the error on the feed and the run', async () => {
       const exchangerId = await exchanger();
       const feed = await repository.create(actor, exchangerId, feedSettings());
