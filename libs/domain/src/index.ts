@@ -23,3 +23,4 @@ export * from './reputation/visitor';
 export * from './alerts';
 export * from './market-value/rankrate';
 export * from './market-value/usd-values';
+export * from './routes/routes';

@@ -14,6 +14,8 @@ import { RedirectService } from './go/redirect.service';
 import { PublicCache } from './public-cache.service';
 import { MarketValues } from './rankrate/market-values.service';
 import { RankRates } from './rankrate/rank-rates.service';
+import { RoutesController } from './routes/routes.controller';
+import { RoutesService } from './routes/routes.service';
 import { DirectionBooks } from './rates/direction-books.service';
 import { RatesController } from './rates/rates.controller';
 import { RatesService } from './rates/rates.service';
@@ -33,6 +35,7 @@ import { VisitorIdentities } from './reputation/visitor-identities.service';
     CurrenciesController,
     CitiesController,
     RatesController,
+    RoutesController,
     RateStreamController,
     DirectionsController,
     ExchangersController,
@@ -56,6 +59,7 @@ import { VisitorIdentities } from './reputation/visitor-identities.service';
     MarketValuesRepository,
     MarketValues,
     RankRates,
+    RoutesService,
   ],
   // For the open-data endpoints (OpenDataModule): rankrate and USD values, and the cached direction tables.
   exports: [RankRates, DirectionBooks],

@@ -1,0 +1,183 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { DirectionOffer } from '@app/database';
+import {
+  CurrencyUnit,
+  Dec,
+  LegQuote,
+  LegRanker,
+  rateOf,
+  Route,
+  routeIntermediates,
+  searchRoutes,
+  toPlain,
+} from '@app/domain';
+import { CatalogSnapshot, CatalogSnapshots } from '@app/ingestion';
+import { SnapshotChanges } from '@app/messaging';
+import { CachedAnswer } from '../public-cache.service';
+import { MarketValues } from '../rankrate/market-values.service';
+import { DirectionBooks } from '../rates/direction-books.service';
+import { DependentAnswers } from './route-answers';
+import { canonicalRoutesQuery, DEFAULT_ROUTES, RouteDto, RouteLegDto, RoutesDto, RoutesQuery } from './routes.dto';
+
+/** Intermediate currencies tried per request at most (the most promising by the market's best rates). */
+export const MAX_INTERMEDIATES = 8;
+/** Offers tried per leg: the best first legs, and for each the best second legs. */
+export const LEG_WIDTH = 3;
+
+/**
+ * `GET /v1/routes`: the best single offers and the best two-hop routes of a direction at an amount.
+ *
+ * Intermediates are the currencies with shown offers both from → C and C → to in the aggregated market
+ * (MarketValues, kept current from the snapshot changes), the MAX_INTERMEDIATES with the best
+ * best(from → C) × best(C → to) — what a route through C could give at most — tried all at once. Each leg
+ * is ranked by DirectionBooks — the cached direction tables and calculator of /v1/rates — so the work per
+ * request is bounded: 1 + MAX_INTERMEDIATES × (1 + LEG_WIDTH) rankings on kept books.
+ *
+ * A cash currency is an intermediate only when a city is asked for, and a leg touching a cash currency
+ * is ranked in that city; other legs are not narrowed by it (an online exchange has no city).
+ * Answers are kept per canonical query for PUBLIC_CACHE_SECONDS and dropped when any direction they
+ * used changes.
+ */
+@Injectable()
+export class RoutesService implements OnApplicationShutdown {
+  private readonly answers: DependentAnswers;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly books: DirectionBooks,
+    private readonly catalogs: CatalogSnapshots,
+    private readonly market: MarketValues,
+    changes: SnapshotChanges,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.answers = new DependentAnswers(config.public.cacheSeconds * 1000);
+    this.unsubscribe = changes.subscribe((event) =>
+      this.answers.changed('all' in event ? null : event.directions.map(([from, to]) => `${from}|${to}`)),
+    );
+  }
+
+  onApplicationShutdown(): void {
+    this.unsubscribe();
+  }
+
+  /** The answer to `query`, kept or made now. */
+  cachedRoutes(query: RoutesQuery): Promise<CachedAnswer> {
+    return this.answers.get(canonicalRoutesQuery(query), async () => {
+      const { answer, directions } = await this.routes(query);
+      return { value: answer, directions };
+    });
+  }
+
+  /** The answer to `query` and the directions it rests on. */
+  async routes(query: RoutesQuery): Promise<{ answer: RoutesDto; directions: string[] }> {
+    const catalog = await this.catalogs.current();
+    const [from, to] = [catalog.require(query.from), catalog.require(query.to)];
+    const city = query.city === undefined ? null : catalog.requireCity(query.city);
+    const amount = new Dec(query.amount);
+    const side = query.side ?? 'give';
+    const limit = query.limit ?? DEFAULT_ROUTES;
+    const valuation = await this.market.valuation();
+    const intermediates = routeIntermediates(
+      from.code,
+      to.code,
+      valuation.directionsOf(from.code),
+      valuation.directionsOf(to.code),
+      MAX_INTERMEDIATES,
+      (code) => usableIntermediate(catalog, code, city),
+    ).map((c) => c.via);
+
+    const rank: LegRanker<DirectionOffer> = async (legFrom, legTo, legAmount, legSide, legLimit) => {
+      const [a, b] = [catalog.require(legFrom), catalog.require(legTo)];
+      const rows = await this.books.rank(a, b, catalog.version, {
+        city: a.kind === 'cash' || b.kind === 'cash' ? city : null,
+        exclude: new Set(),
+        amount: legAmount,
+        side: legSide,
+        limit: legLimit,
+      });
+      return rows.map((row) => ({ offer: row.offer, give: row.give!, get: row.get! }));
+    };
+    const [direct, routes] = await Promise.all([
+      rank(from.code, to.code, amount, side, limit),
+      searchRoutes(rank, { from: from.code, to: to.code, amount, side, via: intermediates, width: LEG_WIDTH, limit }),
+    ]);
+    const directions = [
+      `${from.code}|${to.code}`,
+      ...intermediates.flatMap((via) => [`${from.code}|${via}`, `${via}|${to.code}`]),
+    ];
+    return {
+      answer: {
+        from: from.code,
+        to: to.code,
+        city,
+        amount: toPlain(amount),
+        side,
+        generatedAt: new Date().toISOString(),
+        direct: direct.map((quote) => ({
+          via: null,
+          give: toPlain(quote.give),
+          get: toPlain(quote.get),
+          rate: toPlain(rateOf(quote.give, quote.get)),
+          legs: [leg(quote, from, to)],
+        })),
+        routes: routes.map((route) => routeDto(route, catalog, from, to)),
+        intermediates,
+      },
+      directions,
+    };
+  }
+}
+
+/** An intermediate must be an enabled currency; a cash one only in a city (cash changes hands there). */
+function usableIntermediate(catalog: CatalogSnapshot, code: string, city: string | null): boolean {
+  if (!catalog.has(code)) return false;
+  return city !== null || catalog.require(code).kind !== 'cash';
+}
+
+function routeDto(
+  route: Route<DirectionOffer>,
+  catalog: CatalogSnapshot,
+  from: CurrencyUnit,
+  to: CurrencyUnit,
+): RouteDto {
+  const via = catalog.require(route.via);
+  return {
+    via: route.via,
+    give: toPlain(route.give),
+    get: toPlain(route.get),
+    rate: toPlain(rateOf(route.give, route.get)),
+    legs: [leg(route.legs[0], from, via), leg(route.legs[1], via, to)],
+  };
+}
+
+function leg(quote: LegQuote<DirectionOffer>, from: CurrencyUnit, to: CurrencyUnit): RouteLegDto {
+  const o = quote.offer;
+  const go = new URLSearchParams({ from: from.code, to: to.code, ...(o.city ? { city: o.city } : {}) });
+  return {
+    from: from.code,
+    to: to.code,
+    exchanger: {
+      slug: o.slug,
+      name: o.name,
+      status: o.exchanger.status,
+      listedSince: new Date(o.exchanger.listedSince).toISOString(),
+      reviews: o.exchanger.reviews,
+    },
+    rate: o.rate,
+    give: toPlain(quote.give),
+    get: toPlain(quote.get),
+    reserve: o.reserve,
+    fromMin: o.fromMin,
+    fromMax: o.fromMax,
+    toMin: o.toMin,
+    toMax: o.toMax,
+    fromFee: o.fromFee,
+    toFee: o.toFee,
+    minFee: o.minFee,
+    flags: o.flags,
+    city: o.city,
+    updatedAt: new Date(o.updatedAt).toISOString(),
+    goUrl: `/go/${o.slug}?${go.toString()}`,
+  };
+}
