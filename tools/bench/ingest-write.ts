@@ -8,7 +8,14 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { createDataSource, FeedsRepository, migrateAndSeed, newFeedRun, readBundledCatalog } from '@app/database';
+import {
+  createDataSource,
+  FeedsRepository,
+  migrateAndSeed,
+  newFeedRun,
+  readBundledCatalog,
+  snapshotCache,
+} from '@app/database';
 import type { NormalizedOffer } from '@app/domain';
 import { BenchRow, medianMs } from './bench-kit';
 import { createScratchDatabase } from './scratch-database';
@@ -86,11 +93,39 @@ async function writeFigures(dataSource: ReturnType<typeof createDataSource>, cli
     const change = await apply(flip ? fivePercent : base);
     if (change.updated !== 500) throw new Error(`expected 500 updates, got ${change.updated}`);
   }, RUNS);
+  // The same, by a worker that did not write the feed last (another worker did, or it restarted): no cache.
+  await apply(base);
+  flip = false;
+  const fiveColdMs = await medianMs(
+    async () => {
+      flip = !flip;
+      const change = await apply(flip ? fivePercent : base);
+      if (change.updated !== 500) throw new Error(`expected 500 updates, got ${change.updated}`);
+    },
+    RUNS,
+    2,
+    () => snapshotCache.clear(),
+  );
+  // A changed body whose offers are all the same (only the order or whitespace changed).
+  await apply(base);
+  const sameMs = await medianMs(async () => {
+    const change = await apply(base);
+    if (change.updated + change.inserted + change.deleted !== 0) throw new Error('expected no change');
+  }, RUNS);
+  // Offers deleted behind the writer's back: its cache must go too (a feed's rows change only through it).
+  const clearFeed = async () => {
+    await dataSource.query(`DELETE FROM offers WHERE feed_id = $1`, [feed.id]);
+    snapshotCache.clear();
+  };
+  await clearFeed();
   const insertMs = await medianMs(
-    () => apply(base),
+    async () => {
+      const change = await apply(base);
+      if (change.inserted !== 10_000) throw new Error(`expected 10000 inserts, got ${change.inserted}`);
+    },
     RUNS,
     1,
-    () => dataSource.query(`DELETE FROM offers WHERE feed_id = $1`, [feed.id]),
+    clearFeed,
   );
 
   // An unchanged body: hash the bytes, compare, record the poll — what FeedPollService does for it.
@@ -119,8 +154,10 @@ async function writeFigures(dataSource: ReturnType<typeof createDataSource>, cli
     met: factor === null ? null : ms / copyMs <= factor,
   });
   return [
-    row('5 % changed (500 updates, diff of 10,000)', fiveMs, 1, '≤ 1× COPY'),
-    row('100 % changed (10,000 updates)', allMs, 4, '≤ 4× COPY'),
+    row('5 % changed (500 updates, diff of 10,000)', fiveMs, 0.7, '≤ 0.7× COPY'),
+    row('  the same without the snapshot cache (another worker wrote last)', fiveColdMs, null, ''),
+    row('100 % changed (10,000 updates)', allMs, 3, '≤ 3× COPY'),
+    row('changed body, the same 10,000 offers (diff only)', sameMs, null, ''),
     row('first write (10,000 inserts)', insertMs, null, ''),
     {
       ...row(

@@ -141,16 +141,21 @@ const candidatesSql = (
           AND x.to_code = o.to_code AND x.city = o.city AND x.until > ${now}`;
 
 /**
- * The feed's held offers, and its offers in the touched directions looked up by primary key: a few hundred
- * index probes, each joined to its reference by key, instead of the whole feed against every reference.
+ * The feed's held offers, and its offers in the touched directions looked up by key: a few hundred index
+ * probes, each joined to its reference by key, instead of the whole feed against every reference. The probe
+ * is LATERAL, so no plan can turn it inside out: a first snapshot's statistics (its rows not counted yet)
+ * once made the planner scan the feed and re-walk every touched direction for each of its rows (2 million
+ * comparisons, 0.5 s). Each probe has the feed in its index condition whichever index serves it (the
+ * direction index ends with feed_id since migration 1764073700000: a generic plan that chose it filtered
+ * the feed out of every exchanger's offers in the direction — 500 ms a poll in a 500-exchanger market).
  */
 const GUARD_CANDIDATES_SQL = `${candidatesSql(
   '$4',
   `(SELECT o.* FROM offers o WHERE o.feed_id = $1 AND o.quarantine IS NOT NULL
     UNION ALL
     SELECT o.* FROM (SELECT DISTINCT * FROM unnest($2::text[], $3::text[])) AS t(from_code, to_code)
-    JOIN offers o ON o.feed_id = $1 AND o.from_code = t.from_code AND o.to_code = t.to_code
-    WHERE o.quarantine IS NULL)`,
+    CROSS JOIN LATERAL (SELECT * FROM offers o WHERE o.feed_id = $1 AND o.from_code = t.from_code AND o.to_code = t.to_code
+                        AND o.quarantine IS NULL) o)`,
 )} ${OUTLIERS_OR_HELD('$5')}`;
 
 /** Judges each candidate and writes the offers whose verdict changed; counts what was held and freed. */

@@ -1,7 +1,4 @@
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import type { PoolClient } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { EntityManager } from 'typeorm';
 import type { NormalizedOffer } from '@app/domain';
 
@@ -20,151 +17,411 @@ export const NO_CHANGE: SnapshotChange = { inserted: 0, updated: 0, deleted: 0, 
  * same values have the same fingerprint; a change is missed only on a 2^-53 collision.
  */
 export function offerFingerprint(o: NormalizedOffer): string {
-  const text = `${o.in}|${o.out}|${o.reserve ?? ''}|${o.fromMin ?? ''}|${o.fromMax ?? ''}|${o.toMin ?? ''}|${o.toMax ?? ''}|${feesText(o.fromFee)}|${feesText(o.toFee)}|${feesText(o.minFee)}|${o.flags.join('\u001f')}|${o.floating === null ? '' : `${o.floating.percent ?? ''}/${o.floating.minutes ?? ''}`}|${o.delayMinutes ?? ''}`;
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
+  return String(fingerprintOf(o));
+}
+
+/**
+ * offerFingerprint as a number (exact: below 2^53). Hashes the fields one after the other, as if over their
+ * joined text (the same value), without building that text: a poll fingerprints every offer it read.
+ */
+function fingerprintOf(o: NormalizedOffer): number {
+  h1 = 0xdeadbeef;
+  h2 = 0x41c6ce57;
+  mix(o.in);
+  mix('|');
+  mix(o.out);
+  mix('|');
+  mix(o.reserve ?? '');
+  mix('|');
+  mix(o.fromMin ?? '');
+  mix('|');
+  mix(o.fromMax ?? '');
+  mix('|');
+  mix(o.toMin ?? '');
+  mix('|');
+  mix(o.toMax ?? '');
+  mix('|');
+  mixFees(o.fromFee);
+  mix('|');
+  mixFees(o.toFee);
+  mix('|');
+  mixFees(o.minFee);
+  mix('|');
+  for (let i = 0; i < o.flags.length; i++) {
+    if (i > 0) mix('\u001f');
+    mix(o.flags[i]!);
+  }
+  mix('|');
+  if (o.floating !== null) {
+    mix(o.floating.percent ?? '');
+    mix('/');
+    mix(o.floating.minutes === null || o.floating.minutes === undefined ? '' : String(o.floating.minutes));
+  }
+  mix('|');
+  mix(o.delayMinutes === null || o.delayMinutes === undefined ? '' : String(o.delayMinutes));
+  let a = h1;
+  let b = h2;
+  a = Math.imul(a ^ (a >>> 16), 2246822507) ^ Math.imul(b ^ (b >>> 13), 3266489909);
+  b = Math.imul(b ^ (b >>> 16), 2246822507) ^ Math.imul(a ^ (a >>> 13), 3266489909);
+  return 4294967296 * (2097151 & b) + (a >>> 0);
+}
+
+/** cyrb53's running state (fingerprintOf is synchronous: one offer at a time). */
+let h1 = 0;
+let h2 = 0;
+
+function mix(text: string): void {
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
     h1 = Math.imul(h1 ^ ch, 2654435761);
     h2 = Math.imul(h2 ^ ch, 1597334677);
   }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return String(4294967296 * (2097151 & h2) + (h1 >>> 0));
 }
 
-function feesText(fees: NormalizedOffer['fromFee']): string {
-  let text = '';
-  for (const fee of fees) text += `${fee.kind}:${fee.value}:${fee.unit ?? ''};`;
-  return text;
+function mixFees(fees: NormalizedOffer['fromFee']): void {
+  for (const fee of fees) {
+    mix(fee.kind);
+    mix(':');
+    mix(fee.value);
+    mix(':');
+    mix(fee.unit ?? '');
+    mix(';');
+  }
 }
 
 const keyOf = (from: string, to: string, city: string): string => `${from}\u001f${to}\u001f${city}`;
 
+/** A feed's stored snapshot as its last writer in this process left it: key → fingerprint. */
+interface CachedSnapshot {
+  /** feeds.snapshot_version after the write that left these rows. */
+  version: string;
+  exchangerId: number;
+  rows: Map<string, number>;
+}
+
 /**
- * Replaces a feed's snapshot inside the caller's transaction (which holds the feed row's lock):
- * reads the stored keys and fingerprints, diffs in memory, and writes only the difference — deletes by
- * key, new and changed rows through one COPY into a temporary table, then one UPDATE … FROM and one
- * INSERT … SELECT. Never a query per offer.
+ * The keys and fingerprints of the snapshots this process wrote last, per feed, so a poll diffs against
+ * memory instead of reading its 10,000 stored rows back. An entry is trusted only while the feed row's
+ * `snapshot_version` (read under the feed row's lock) still is the value this process's write set: a write
+ * by another worker, a restart, or a rolled-back transaction (its sequence value is never committed, never
+ * handed out again) makes the entry miss, and the writer reads the stored rows as before. Bounded by the
+ * offers it holds (about 100 bytes each); the feeds written longest ago give their room first.
+ */
+export class SnapshotCache {
+  private readonly feeds = new Map<number, CachedSnapshot>();
+  private held = 0;
+
+  constructor(public limit = DEFAULT_CACHED_OFFERS) {}
+
+  /** Offers held, over every feed. */
+  get offers(): number {
+    return this.held;
+  }
+
+  /** Takes a feed's entry out (the writer owns it until it puts a new one back). */
+  take(feedId: number): CachedSnapshot | undefined {
+    const entry = this.feeds.get(feedId);
+    if (entry === undefined) return undefined;
+    this.feeds.delete(feedId);
+    this.held -= entry.rows.size;
+    return entry;
+  }
+
+  put(feedId: number, entry: CachedSnapshot): void {
+    this.take(feedId);
+    if (entry.rows.size > this.limit) return;
+    this.feeds.set(feedId, entry);
+    this.held += entry.rows.size;
+    for (const [id, oldest] of this.feeds) {
+      if (this.held <= this.limit) break;
+      this.feeds.delete(id);
+      this.held -= oldest.rows.size;
+    }
+  }
+
+  clear(): void {
+    this.feeds.clear();
+    this.held = 0;
+  }
+}
+
+/** 1,000,000 offers: about 100 MB of a worker's heap, a 500-exchanger market of 2,000 offers each. */
+export const DEFAULT_CACHED_OFFERS = 1_000_000;
+
+/** The process's cache of written snapshots (SnapshotCache). */
+export const snapshotCache = new SnapshotCache();
+
+interface Diff {
+  change: SnapshotChange;
+  gone: Array<[string, string, string]>;
+  changed: Array<{ key: string; offer: NormalizedOffer; fp: number; op: 'i' | 'u' }>;
+}
+
+/**
+ * Replaces a feed's snapshot inside the caller's transaction (which holds the feed row's lock): diffs the
+ * offers against the stored keys and fingerprints — kept from this process's last write of the feed when
+ * the feed's snapshot_version says they are still what is stored (SnapshotCache), else read in one
+ * statement — and writes only the difference in one statement (deletes by key, updates and inserts from
+ * arrays, the new snapshot_version), never a query per offer. With a valid cache an unchanged snapshot
+ * costs one round trip (the version), a changed one one round trip (the write, which checks the version).
  */
 export async function replaceSnapshot(
   tx: EntityManager,
   feed: { id: number; exchangerId: number },
   offers: readonly NormalizedOffer[],
+  cache: SnapshotCache = snapshotCache,
 ): Promise<SnapshotChange> {
-  // One row, one text value: much cheaper to ship and parse than 10,000 rows of five columns.
-  const [stored] = await tx.query<Array<{ rows: string | null }>>(
-    `SELECT string_agg(from_code || E'\u001f' || to_code || E'\u001f' || city || E'\u001f' || CASE WHEN exchanger_id = $2 THEN fp::text ELSE '' END, E'\n') AS rows
-     FROM offers WHERE feed_id = $1`,
-    [feed.id, feed.exchangerId],
-  );
-  const current = new Map<string, string>();
-  if (stored?.rows) {
-    for (const line of stored.rows.split('\n')) {
-      const cut = line.lastIndexOf('\u001f');
-      current.set(line.slice(0, cut), line.slice(cut + 1));
+  const client = (await tx.queryRunner!.connect()) as PoolClient;
+  const keys = new Array<string>(offers.length);
+  const fps = new Array<number>(offers.length);
+  for (let i = 0; i < offers.length; i++) {
+    const o = offers[i]!;
+    keys[i] = keyOf(o.from, o.to, o.city ?? '');
+    fps[i] = fingerprintOf(o);
+  }
+  const cached = cache.take(feed.id);
+  if (cached !== undefined && cached.exchangerId === feed.exchangerId) {
+    const diff = diffAgainst(cached.rows, offers, keys, fps);
+    if (diff.changed.length === 0 && diff.gone.length === 0) {
+      const { rows } = await client.query<{ version: string }>({
+        text: `SELECT snapshot_version::text AS version FROM feeds WHERE id = $1`,
+        values: [feed.id],
+      });
+      if (rows[0]?.version === cached.version) {
+        cache.put(feed.id, cached);
+        return NO_CHANGE;
+      }
+    } else {
+      const version = await writeDiff(client, feed, cached.version, diff);
+      if (version !== null) {
+        applyDiff(cached.rows, diff);
+        cache.put(feed.id, { version, exchangerId: feed.exchangerId, rows: cached.rows });
+        return diff.change;
+      }
     }
   }
 
-  const changes: Array<{ offer: NormalizedOffer; fp: string; op: 'i' | 'u' }> = [];
+  // No entry, or another writer's snapshot: read what is stored (one row, one text value: much cheaper to
+  // ship and parse than 10,000 rows of five columns).
+  const { rows } = await client.query<{ version: string; rows: string | null }>({
+    text: `SELECT f.snapshot_version::text AS version,
+                  (SELECT string_agg(from_code || E'\\u001f' || to_code || E'\\u001f' || city || E'\\u001f' || CASE WHEN exchanger_id = $2 THEN fp::text ELSE '-1' END /* another exchanger's row: rewritten whatever its values */, E'\\n')
+                   FROM offers WHERE feed_id = $1) AS rows
+           FROM feeds f WHERE f.id = $1`,
+    values: [feed.id, feed.exchangerId],
+  });
+  const stored = new Map<string, number>();
+  const text = rows[0]?.rows;
+  if (text) {
+    for (const line of text.split('\n')) {
+      const cut = line.lastIndexOf('\u001f');
+      stored.set(line.slice(0, cut), Number(line.slice(cut + 1)));
+    }
+  }
+  const diff = diffAgainst(stored, offers, keys, fps);
+  if (diff.changed.length === 0 && diff.gone.length === 0) {
+    if (rows[0]) cache.put(feed.id, { version: rows[0].version, exchangerId: feed.exchangerId, rows: stored });
+    return NO_CHANGE;
+  }
+  const version = await writeDiff(client, feed, rows[0]?.version ?? null, diff);
+  if (version === null) throw new Error(`feed ${feed.id}: its snapshot_version changed under the feed row's lock`);
+  applyDiff(stored, diff);
+  cache.put(feed.id, { version, exchangerId: feed.exchangerId, rows: stored });
+  return diff.change;
+}
+
+function diffAgainst(
+  stored: ReadonlyMap<string, number>,
+  offers: readonly NormalizedOffer[],
+  keys: readonly string[],
+  fps: readonly number[],
+): Diff {
+  const changed: Diff['changed'] = [];
   const touched = new Map<string, [string, string]>();
   const touch = (from: string, to: string) => touched.set(`${from}\u001f${to}`, [from, to]);
-  for (const offer of offers) {
-    const key = keyOf(offer.from, offer.to, offer.city ?? '');
-    const fp = offerFingerprint(offer);
-    const before = current.get(key);
-    if (before === undefined) changes.push({ offer, fp, op: 'i' });
-    else if (before !== fp) changes.push({ offer, fp, op: 'u' });
-    current.delete(key);
-    if (before !== fp) touch(offer.from, offer.to);
+  let inserted = 0;
+  for (let i = 0; i < offers.length; i++) {
+    const key = keys[i]!;
+    const fp = fps[i]!;
+    const before = stored.get(key);
+    if (before === fp) continue;
+    const offer = offers[i]!;
+    if (before === undefined) inserted++;
+    changed.push({ key, offer, fp, op: before === undefined ? 'i' : 'u' });
+    touch(offer.from, offer.to);
   }
-  const gone = [...current.keys()].map((key) => key.split('\u001f') as [string, string, string]);
-  for (const [from, to] of gone) touch(from, to);
-  const inserted = changes.filter((c) => c.op === 'i').length;
-  const result = { inserted, updated: changes.length - inserted, deleted: gone.length, touched: [...touched.values()] };
-
-  if (gone.length > 0) {
-    await tx.query(
-      `DELETE FROM offers WHERE feed_id = $1 AND (from_code, to_code, city) IN (SELECT * FROM unnest($2::text[], $3::text[], $4::text[]))`,
-      [feed.id, gone.map((k) => k[0]), gone.map((k) => k[1]), gone.map((k) => k[2])],
-    );
+  // The offers' keys are distinct (the normalizer drops duplicates): offers.length − inserted stored rows
+  // are still offered; only when fewer than stored are some gone, and only then are the stored keys walked.
+  const gone: Diff['gone'] = [];
+  if (stored.size > offers.length - inserted) {
+    const offered = new Set(keys);
+    for (const key of stored.keys()) {
+      if (offered.has(key)) continue;
+      const [from, to, city] = key.split('\u001f') as [string, string, string];
+      gone.push([from, to, city]);
+      touch(from, to);
+    }
   }
-  if (changes.length > 0) await writeChanges(tx, feed, changes);
-  return result;
+  return {
+    change: { inserted, updated: changed.length - inserted, deleted: gone.length, touched: [...touched.values()] },
+    gone,
+    changed,
+  };
 }
 
-const COPY_COLUMNS =
-  'from_code, to_code, city, amount_in, amount_out, rate, reserve, from_min, from_max, to_min, to_max, from_fee, to_fee, min_fee, flags, floating, delay_minutes, fp';
-
-/** One offer as a COPY text line (without the leading columns), in COPY_COLUMNS order. */
-function copyLine(o: NormalizedOffer, fp: string): string {
-  return (
-    [
-      o.from,
-      o.to,
-      o.city ?? '',
-      o.in,
-      o.out,
-      o.rate,
-      nullable(o.reserve),
-      nullable(o.fromMin),
-      nullable(o.fromMax),
-      nullable(o.toMin),
-      nullable(o.toMax),
-      copyText(JSON.stringify(o.fromFee)),
-      copyText(JSON.stringify(o.toFee)),
-      copyText(JSON.stringify(o.minFee)),
-      copyText(arrayLiteral(o.flags)),
-      o.floating === null ? '\\N' : copyText(JSON.stringify(o.floating)),
-      o.delayMinutes === null ? '\\N' : String(o.delayMinutes),
-      fp,
-    ].join('\t') + '\n'
-  );
+/** The stored rows after a diff was written. */
+function applyDiff(rows: Map<string, number>, diff: Diff): void {
+  for (const [from, to, city] of diff.gone) rows.delete(keyOf(from, to, city));
+  for (const c of diff.changed) rows.set(c.key, c.fp);
 }
 
-/** COPY text lines through the transaction's own connection. */
-async function copyRows(tx: EntityManager, statement: string, lines: string[]): Promise<void> {
-  const client = (await tx.queryRunner!.connect()) as PoolClient;
-  await pipeline(Readable.from([lines.join('')]), client.query(copyFrom(statement)));
-}
-
-async function writeChanges(
-  tx: EntityManager,
+/**
+ * Writes a diff in one statement, if the feed's snapshot_version still is `version`: deletes by key,
+ * updates and inserts from one set of arrays, and a new snapshot_version (returned; null when the version
+ * did not match and nothing was written). Counts what it deleted, updated and inserted against the diff:
+ * a difference means the rows were not what the version said (someone wrote offers without bumping it) —
+ * an error, so the transaction rolls back and the next poll reads the rows.
+ */
+async function writeDiff(
+  client: PoolClient,
   feed: { id: number; exchangerId: number },
-  changes: Array<{ offer: NormalizedOffer; fp: string; op: 'i' | 'u' }>,
-): Promise<void> {
-  await tx.query(
-    `CREATE TEMP TABLE IF NOT EXISTS snapshot_changes (
-       op char(1), from_code text, to_code text, city text, amount_in numeric, amount_out numeric, rate numeric, reserve numeric,
-       from_min numeric, from_max numeric, to_min numeric, to_max numeric, from_fee jsonb, to_fee jsonb, min_fee jsonb, flags text[], floating jsonb, delay_minutes integer, fp bigint
-     ) ON COMMIT DELETE ROWS`,
-  );
-  await copyRows(
-    tx,
-    `COPY snapshot_changes (op, ${COPY_COLUMNS}) FROM STDIN`,
-    changes.map(({ offer, fp, op }) => `${op}\t${copyLine(offer, fp)}`),
-  );
-  await tx.query(
-    `UPDATE offers o SET exchanger_id = $2, amount_in = c.amount_in, amount_out = c.amount_out, rate = c.rate, reserve = c.reserve,
-            from_min = c.from_min, from_max = c.from_max, to_min = c.to_min, to_max = c.to_max, from_fee = c.from_fee, to_fee = c.to_fee,
-            min_fee = c.min_fee, flags = c.flags, floating = c.floating, delay_minutes = c.delay_minutes, fp = c.fp, updated_at = now()
-     FROM snapshot_changes c
-     WHERE c.op = 'u' AND o.feed_id = $1 AND o.from_code = c.from_code AND o.to_code = c.to_code AND o.city = c.city`,
-    [feed.id, feed.exchangerId],
-  );
-  await tx.query(
-    `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, city, amount_in, amount_out, rate, reserve,
-                         from_min, from_max, to_min, to_max, from_fee, to_fee, min_fee, flags, floating, delay_minutes, fp, updated_at)
-     SELECT $1, $2, from_code, to_code, city, amount_in, amount_out, rate, reserve, from_min, from_max, to_min, to_max,
-            from_fee, to_fee, min_fee, flags, floating, delay_minutes, fp, now()
-     FROM snapshot_changes WHERE op = 'i'`,
-    [feed.id, feed.exchangerId],
-  );
+  version: string | null,
+  diff: Diff,
+): Promise<string | null> {
+  const { changed, gone } = diff;
+  const updates = changed.filter((c) => c.op === 'u');
+  const inserts = updates.length === changed.length ? [] : changed.filter((c) => c.op === 'i');
+  const { rows } = await client.query<{ version: string | null; deleted: number; updated: number; inserted: number }>({
+    text: WRITE_SQL,
+    values: [
+      feed.id,
+      feed.exchangerId,
+      version,
+      textArray(gone.map((g) => g[0])),
+      textArray(gone.map((g) => g[1])),
+      textArray(gone.map((g) => g[2])),
+      ...columns(updates),
+      ...columns(inserts),
+    ],
+  });
+  const row = rows[0]!;
+  if (row.version === null) return null;
+  if (row.deleted !== gone.length || row.updated !== diff.change.updated || row.inserted !== diff.change.inserted)
+    throw new Error(
+      `feed ${feed.id}: its stored offers were not those of snapshot_version ${version} (deleted ${row.deleted}/${gone.length}, updated ${row.updated}/${diff.change.updated}, inserted ${row.inserted}/${diff.change.inserted})`,
+    );
+  return row.version;
 }
 
-function nullable(value: string | null): string {
-  return value === null ? '\\N' : value;
+/** The rows' values, one array literal per column of ROW_COLUMNS (decimals as their text: exact). */
+function columns(rows: Diff['changed']): string[] {
+  const column = (value: (o: NormalizedOffer) => string | null) => textArray(rows.map((c) => value(c.offer)));
+  return [
+    column((o) => o.from),
+    column((o) => o.to),
+    column((o) => o.city ?? ''),
+    column((o) => o.in),
+    column((o) => o.out),
+    column((o) => o.rate),
+    column((o) => o.reserve),
+    column((o) => o.fromMin),
+    column((o) => o.fromMax),
+    column((o) => o.toMin),
+    column((o) => o.toMax),
+    column((o) => JSON.stringify(o.fromFee)),
+    column((o) => JSON.stringify(o.toFee)),
+    column((o) => JSON.stringify(o.minFee)),
+    column((o) => arrayLiteral(o.flags)),
+    column((o) => (o.floating === null ? null : JSON.stringify(o.floating))),
+    column((o) => (o.delayMinutes === null ? null : String(o.delayMinutes))),
+    `{${rows.map((c) => c.fp).join(',')}}`,
+  ];
 }
+
+/**
+ * Rows from the arrays of `columns()` at parameters $first…: each array of its column's type, so each value
+ * is parsed once, by its type's input (flags, a text[] per row, from its literal).
+ */
+const rowsFrom = (first: number) => {
+  const types = [
+    'text',
+    'text',
+    'text',
+    'numeric',
+    'numeric',
+    'numeric',
+    'numeric',
+    'numeric',
+    'numeric',
+    'numeric',
+    'numeric',
+    'jsonb',
+    'jsonb',
+    'jsonb',
+    'text',
+    'jsonb',
+    'integer',
+    'bigint',
+  ];
+  return `unnest(${types.map((type, i) => `$${first + i}::${type}[]`).join(', ')})
+    AS c(from_code, to_code, city, amount_in, amount_out, rate, reserve, from_min, from_max, to_min, to_max, from_fee, to_fee, min_fee, flags, floating, delay_minutes, fp)`;
+};
+
+/**
+ * The diff in one statement, every part conditional on the feed's snapshot_version ($3), and a new version:
+ * deletes by key ($4–$6), updates ($7–$24) and inserts ($25–$42) from arrays. Offers are found by primary
+ * key, each part planned for its own arrays' lengths.
+ */
+const WRITE_SQL = `
+WITH current AS (SELECT 1 FROM feeds WHERE id = $1 AND snapshot_version = $3::bigint),
+gone AS (
+  DELETE FROM offers o USING unnest($4::text[], $5::text[], $6::text[]) AS d(from_code, to_code, city)
+  WHERE EXISTS (SELECT FROM current) AND o.feed_id = $1 AND o.from_code = d.from_code AND o.to_code = d.to_code AND o.city = d.city
+  RETURNING 1
+),
+updated AS (
+  UPDATE offers o SET exchanger_id = $2, amount_in = c.amount_in, amount_out = c.amount_out, rate = c.rate, reserve = c.reserve,
+         from_min = c.from_min, from_max = c.from_max, to_min = c.to_min, to_max = c.to_max, from_fee = c.from_fee, to_fee = c.to_fee,
+         min_fee = c.min_fee, flags = c.flags::text[], floating = c.floating, delay_minutes = c.delay_minutes, fp = c.fp, updated_at = now()
+  FROM ${rowsFrom(7)}
+  WHERE EXISTS (SELECT FROM current) AND o.feed_id = $1 AND o.from_code = c.from_code AND o.to_code = c.to_code AND o.city = c.city
+  RETURNING 1
+),
+inserted AS (
+  INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, city, amount_in, amount_out, rate, reserve,
+                      from_min, from_max, to_min, to_max, from_fee, to_fee, min_fee, flags, floating, delay_minutes, fp, updated_at)
+  SELECT $1, $2, c.from_code, c.to_code, c.city, c.amount_in, c.amount_out, c.rate, c.reserve, c.from_min, c.from_max, c.to_min,
+         c.to_max, c.from_fee, c.to_fee, c.min_fee, c.flags::text[], c.floating, c.delay_minutes, c.fp, now()
+  FROM ${rowsFrom(25)}
+  WHERE EXISTS (SELECT FROM current)
+  RETURNING 1
+),
+bumped AS (
+  UPDATE feeds SET snapshot_version = nextval('snapshot_versions') WHERE id = $1 AND EXISTS (SELECT FROM current)
+  RETURNING snapshot_version
+)
+SELECT (SELECT snapshot_version::text FROM bumped) AS version, (SELECT count(*) FROM gone)::int AS deleted,
+       (SELECT count(*) FROM updated)::int AS updated, (SELECT count(*) FROM inserted)::int AS inserted`;
+
+/** A Postgres array literal of text elements (null: NULL), each quoted only when it has to be. */
+function textArray(values: ReadonlyArray<string | null>): string {
+  let text = '{';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) text += ',';
+    const v = values[i] ?? null;
+    text +=
+      v === null
+        ? 'NULL'
+        : PLAIN.test(v) && !NULL_WORD.test(v)
+          ? v
+          : `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  }
+  return `${text}}`;
+}
+
+/** An array element that needs no quotes: not empty, not NULL, no space, quote, brace, comma or backslash. */
+const PLAIN = /^[A-Za-z0-9_.+-]+$/;
+const NULL_WORD = /^null$/i;
 
 /** A Postgres array literal of text elements, every element quoted. */
 export function arrayLiteral(values: readonly string[]): string {
