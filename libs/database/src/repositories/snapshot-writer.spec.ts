@@ -33,6 +33,31 @@ describe('offerFingerprint', () => {
     expect(offerFingerprint(offer({ fromMin: '5' }))).not.toBe(offerFingerprint(offer({ toMin: '5' })));
   });
 
+  it('is the value stored by earlier releases (hashed field by field, as over their joined text)', () => {
+    // Values of the cyrb53-over-joined-text fingerprint: a changed function would rewrite every stored row once.
+    expect(offerFingerprint(offerOf())).toBe('6552264536522852');
+    expect(
+      offerFingerprint(
+        offerOf({
+          reserve: '5',
+          fromMin: '0.01',
+          fromMax: '2',
+          toMin: '3',
+          toMax: '9',
+          fromFee: [{ kind: 'percent', value: '0.5' }],
+          toFee: [{ kind: 'fixed', value: '1', unit: 'ETH' }],
+          minFee: [{ kind: 'fixed', value: '0.1', unit: 'BTC' }],
+          flags: ['manual', 'cardverify'],
+          floating: { percent: '1', minutes: 30 },
+          delayMinutes: 15,
+        }),
+      ),
+    ).toBe('1942480728243249');
+    expect(
+      offerFingerprint(offerOf({ in: '1000', out: '0.000001234', floating: { percent: null, minutes: null } })),
+    ).toBe('8807620936511538');
+  });
+
   it('fits a Postgres bigint', () => {
     expect(BigInt(offerFingerprint(offer()))).toBeLessThan(2n ** 53n);
   });

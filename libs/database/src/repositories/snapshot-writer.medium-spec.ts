@@ -1,0 +1,194 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DataSource } from 'typeorm';
+import type { NormalizedOffer } from '@app/domain';
+import { offerOf } from '../../../../test/support/offers';
+import { migratedDatabase, TestDatabase } from '../../../../test/support/services';
+import { replaceSnapshot, SnapshotCache, SnapshotChange } from './snapshot-writer';
+
+/**
+ * The writer's cache of written snapshots (issue 21): a worker trusts what it wrote last only while the feed
+ * row's snapshot_version is the value its write set. Each SnapshotCache here plays one worker process.
+ */
+describe('replaceSnapshot with a cache of written snapshots', () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+  let feed: { id: number; exchangerId: number };
+  let slugs = 0;
+
+  beforeAll(async () => {
+    ({ db, dataSource } = await migratedDatabase());
+  });
+
+  afterAll(async () => {
+    await dataSource.destroy();
+    await db.drop();
+  });
+
+  beforeEach(async () => {
+    const [row] = await dataSource.query<Array<{ id: number; exchanger_id: number }>>(
+      `WITH x AS (INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ($1, 'X', 'https://x.example', 'https://x.example/?r=1') RETURNING id)
+       INSERT INTO feeds (exchanger_id, url) SELECT id, 'https://' || $1 || '.example/rates.xml' FROM x RETURNING id, exchanger_id`,
+      [`writer-${++slugs}`],
+    );
+    feed = { id: row!.id, exchangerId: row!.exchanger_id };
+  });
+
+  /** A poll's write as applyAnswer does it: in a transaction holding the feed row's lock. */
+  const write = (cache: SnapshotCache, offers: NormalizedOffer[], target = feed): Promise<SnapshotChange> =>
+    dataSource.transaction(async (tx) => {
+      await tx.query(`SELECT 1 FROM feeds WHERE id = $1 FOR UPDATE`, [target.id]);
+      return replaceSnapshot(tx, target, offers, cache);
+    });
+
+  const stored = async (feedId = feed.id) =>
+    dataSource.query<
+      Array<{ key: string; rate: string; reserve: string | null; flags: string[]; exchanger_id: number }>
+    >(
+      `SELECT from_code || '>' || to_code || '@' || city AS key, rate::text AS rate, reserve::text AS reserve, flags, exchanger_id
+       FROM offers WHERE feed_id = $1 ORDER BY 1`,
+      [feedId],
+    );
+
+  const counts = (change: SnapshotChange) => [change.inserted, change.updated, change.deleted];
+
+  const btcEth = offerOf({ from: 'BTC', to: 'ETH', rate: '20' });
+  const btcUsdt = offerOf({ from: 'BTC', to: 'USDTTRC20', rate: '67000.5' });
+  const ethBtc = offerOf({ from: 'ETH', to: 'BTC', rate: '0.05' });
+
+  it('writes the diff against what it wrote last, and a body with the same offers changes nothing', async () => {
+    const cache = new SnapshotCache();
+    expect(counts(await write(cache, [btcEth, btcUsdt]))).toEqual([2, 0, 0]);
+    expect(cache.offers).toBe(2);
+    const moved = { ...btcUsdt, out: '67100', rate: '67100' };
+    const change = await write(cache, [btcEth, moved]);
+    expect(counts(change)).toEqual([0, 1, 0]);
+    expect(change.touched).toEqual([['BTC', 'USDTTRC20']]);
+    expect(counts(await write(cache, [moved, btcEth]))).toEqual([0, 0, 0]);
+    expect((await stored()).map((r) => [r.key, r.rate])).toEqual([
+      ['BTC>ETH@', '20'],
+      ['BTC>USDTTRC20@', '67100'],
+    ]);
+  });
+
+  it('diffs against the stored rows when another worker wrote the feed after it (its version no longer matches)', async () => {
+    const mine = new SnapshotCache();
+    const other = new SnapshotCache();
+    await write(mine, [btcEth, btcUsdt]);
+    // The other worker: BTC→ETH moves, BTC→USDT goes, ETH→BTC comes.
+    expect(counts(await write(other, [{ ...btcEth, out: '21', rate: '21' }, ethBtc]))).toEqual([1, 1, 1]);
+    // Mine still holds [btcEth@20, btcUsdt]: without the version it would see nothing to do for btcEth@20
+    // and try to insert ethBtc twice. It must diff against the rows the other worker left.
+    const change = await write(mine, [btcEth, btcUsdt, ethBtc]);
+    expect(counts(change)).toEqual([1, 1, 0]);
+    expect((await stored()).map((r) => [r.key, r.rate])).toEqual([
+      ['BTC>ETH@', '20'],
+      ['BTC>USDTTRC20@', '67000.5'],
+      ['ETH>BTC@', '0.05'],
+    ]);
+    // And the other worker, now stale in turn, finds nothing to do only because the rows are what it is given.
+    expect(counts(await write(other, [btcEth, btcUsdt, ethBtc]))).toEqual([0, 0, 0]);
+  });
+
+  it('is not poisoned by a write whose transaction rolled back', async () => {
+    const cache = new SnapshotCache();
+    await write(cache, [btcEth]);
+    const moved = { ...btcEth, out: '25', rate: '25' };
+    await expect(
+      dataSource.transaction(async (tx) => {
+        await tx.query(`SELECT 1 FROM feeds WHERE id = $1 FOR UPDATE`, [feed.id]);
+        expect(counts(await replaceSnapshot(tx, feed, [moved, ethBtc], cache))).toEqual([1, 1, 0]);
+        throw new Error('the poll failed after the write (the guard, the run record …)');
+      }),
+    ).rejects.toThrow('the poll failed');
+    expect((await stored()).map((r) => [r.key, r.rate])).toEqual([['BTC>ETH@', '20']]);
+    // The cache saw the rolled-back write; the same offers again must be written, not skipped.
+    expect(counts(await write(cache, [moved, ethBtc]))).toEqual([1, 1, 0]);
+    expect((await stored()).map((r) => [r.key, r.rate])).toEqual([
+      ['BTC>ETH@', '25'],
+      ['ETH>BTC@', '0.05'],
+    ]);
+  });
+
+  it('deletes offers that are gone and inserts them again when they come back, city by city', async () => {
+    const cache = new SnapshotCache();
+    const msk = offerOf({ from: 'USDTTRC20', to: 'CASHUSD', city: 'MSK', rate: '0.99' });
+    const spb = { ...msk, city: 'SPB' };
+    await write(cache, [btcEth, msk, spb]);
+    const gone = await write(cache, [btcEth, msk]);
+    expect(counts(gone)).toEqual([0, 0, 1]);
+    expect(gone.touched).toEqual([['USDTTRC20', 'CASHUSD']]);
+    expect((await stored()).map((r) => r.key)).toEqual(['BTC>ETH@', 'USDTTRC20>CASHUSD@MSK']);
+    expect(counts(await write(cache, [spb, btcEth, msk]))).toEqual([1, 0, 0]);
+    expect(counts(await write(cache, []))).toEqual([0, 0, 3]);
+    expect(await stored()).toEqual([]);
+    expect(counts(await write(cache, [btcEth]))).toEqual([1, 0, 0]);
+  });
+
+  it('refuses to trust its cache when the rows were changed behind the version, and reads them on the next poll', async () => {
+    const cache = new SnapshotCache();
+    await write(cache, [btcEth, btcUsdt]);
+    // Not the protocol: rows deleted without a new snapshot_version (only the writer may change them).
+    await dataSource.query(`DELETE FROM offers WHERE feed_id = $1 AND to_code = 'USDTTRC20'`, [feed.id]);
+    await expect(write(cache, [btcEth, { ...btcUsdt, out: '1', rate: '1' }])).rejects.toThrow(
+      /were not those of snapshot_version/,
+    );
+    expect((await stored()).map((r) => r.key)).toEqual(['BTC>ETH@']);
+    expect(counts(await write(cache, [btcEth, { ...btcUsdt, out: '1', rate: '1' }]))).toEqual([1, 0, 0]);
+    expect((await stored()).map((r) => [r.key, r.rate])).toEqual([
+      ['BTC>ETH@', '20'],
+      ['BTC>USDTTRC20@', '1'],
+    ]);
+  });
+
+  it('keeps decimals exact and text that needs quoting as it came', async () => {
+    const cache = new SnapshotCache();
+    const tiny = offerOf({
+      from: 'BTC',
+      to: 'CASHRUB',
+      city: 'NULL',
+      in: '1',
+      out: '0.000000000123456789012345678901',
+      rate: '0.000000000123456789012345678901',
+      reserve: '12345678901234567890.123456789',
+      flags: ['manual', 'a "quoted", {braced} \\ flag', 'NULL'],
+    });
+    await write(cache, [tiny]);
+    await write(cache, [{ ...tiny, reserve: '0' }]);
+    const [row] = await stored();
+    expect(row).toEqual({
+      key: 'BTC>CASHRUB@NULL',
+      rate: '0.000000000123456789012345678901',
+      reserve: '0',
+      flags: ['manual', 'a "quoted", {braced} \\ flag', 'NULL'],
+      exchanger_id: feed.exchangerId,
+    });
+  });
+
+  it('rewrites every row when the feed now belongs to another exchanger', async () => {
+    const cache = new SnapshotCache();
+    await write(cache, [btcEth, btcUsdt]);
+    const [other] = await dataSource.query<Array<{ id: number }>>(
+      `INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ($1, 'Y', 'https://y.example', 'https://y.example/?r=1') RETURNING id`,
+      [`writer-${++slugs}`],
+    );
+    const moved = { id: feed.id, exchangerId: other!.id };
+    expect(counts(await write(cache, [btcEth, btcUsdt], moved))).toEqual([0, 2, 0]);
+    expect((await stored()).map((r) => r.exchanger_id)).toEqual([other!.id, other!.id]);
+  });
+
+  it('holds at most its limit of offers, giving up the feeds written longest ago', async () => {
+    const cache = new SnapshotCache(3);
+    const first = feed;
+    await write(cache, [btcEth, btcUsdt]);
+    const [row] = await dataSource.query<Array<{ id: number }>>(
+      `INSERT INTO feeds (exchanger_id, url) VALUES ($1, 'https://second.example/rates.xml') RETURNING id`,
+      [feed.exchangerId],
+    );
+    const second = { id: row!.id, exchangerId: feed.exchangerId };
+    await write(cache, [btcEth, ethBtc], second);
+    expect(cache.offers).toBe(2);
+    // The first feed was evicted: it reads its rows and still writes the right diff.
+    expect(counts(await write(cache, [btcEth], first))).toEqual([0, 0, 1]);
+    expect((await stored(first.id)).map((r) => r.key)).toEqual(['BTC>ETH@']);
+  });
+});
