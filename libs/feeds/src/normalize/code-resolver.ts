@@ -15,7 +15,12 @@ const AMBIGUOUS = new Set(['USDT', 'USDC', 'DAI', 'BUSD']);
 export class CodeResolver {
   private readonly memo = new Map<string, CodeResolution>();
 
-  constructor(private readonly context: NormalizationContext) {}
+  constructor(readonly context: NormalizationContext) {}
+
+  /** Spellings resolved so far. */
+  get size(): number {
+    return this.memo.size;
+  }
 
   resolve(raw: string | undefined, side: 'from' | 'to'): CodeResolution {
     if (raw === undefined || raw.trim() === '') return { ok: false, reason: `missing ${side} currency code` };

@@ -154,7 +154,7 @@ describe('FeedMemo against the cold path', () => {
       expectSame(bytes, ctx, memo);
     }
     expect(polls).toBeGreaterThan(1000);
-  });
+  }, 60_000);
 
   it('replays the items it knows: the offer objects of the last poll come back (the memo path ran)', () => {
     const large = all.find((f) => f.name.endsWith('large-6000.xml'))!.bytes;
@@ -179,7 +179,7 @@ describe('FeedMemo against the cold path', () => {
       expectSame(standard, ctx, memo);
       expectSame(standard.subarray(0, cut), ctx, memo);
     }
-  });
+  }, 30_000);
 
   it('a changed catalog context, format setting or dialect is never answered from the old entries', () => {
     const memo = new NormalizationMemo();

@@ -27,7 +27,13 @@ export interface MemoEntry extends ItemOutcome {
   seen: number;
   /** Its position in the last poll's feed (FeedMemo.order). */
   at: number;
+  /** Its offers' directions (offerKey), counted in FeedMemo.directions. */
+  readonly directions: readonly string[];
 }
+
+/** A feed's code resolver is started afresh past this many spellings (a feed that invents codes). */
+const MAX_KEPT_SPELLINGS = 10_000;
+const NO_DIRECTIONS: readonly string[] = [];
 
 export interface MemoLimits {
   /** A feed whose memo would take more than this is not memoised (its polls take the full path). */
@@ -137,6 +143,16 @@ export class FeedMemo {
   generation = 0;
   /** The last poll's items in their order: most items are where they were, compared in place. */
   order: MemoEntry[] = [];
+  /** Where each of them starts in `kept`. */
+  starts: number[] = [];
+  /**
+   * A copy of the last poll's body (the caller's buffer is not ours to keep: it may be reused), and the
+   * buffer the next copy goes to: two, so that a poll copies into memory already mapped.
+   */
+  kept: Buffer | null = null;
+  private spare: Buffer | null = null;
+  /** The entries' estimated bytes (the buffers are counted in `bytes` too). */
+  entryBytes = 0;
   /**
    * How many offers of the entries have each direction (and city), and how many directions more than
    * one has: while none has, a poll without a repeated item has no duplicates and is replayed without
@@ -144,6 +160,7 @@ export class FeedMemo {
    */
   private readonly directions = new Map<string, number>();
   shared = 0;
+  private codes: CodeResolver | null = null;
   private context: NormalizationContext | null = null;
   private format: FeedFormatSetting | null = null;
   private encoding: string | null = null;
@@ -161,30 +178,51 @@ export class FeedMemo {
     return this.dialect !== null && this.dialect !== dialect;
   }
 
+  /** Keeps a copy of this poll's body, where its items start at `starts`, for the next poll to compare with. */
+  keep(body: Uint8Array, starts: number[]): void {
+    let copy = this.spare;
+    if (copy === null || copy.length < body.length) copy = Buffer.allocUnsafeSlow(body.length + (body.length >> 3));
+    copy.set(body);
+    this.spare = this.kept;
+    this.kept = copy;
+    this.starts = starts;
+  }
+
   /** After a poll changed the entries: keeps them for the next one if they fit the bounds, else forgets them. */
   commit(
     context: NormalizationContext,
     format: FeedFormatSetting,
     encoding: string,
     dialect: string,
-    bytes: number,
+    entryBytes: number,
   ): void {
+    const bytes = entryBytes + (this.kept?.length ?? 0) + (this.spare?.length ?? 0);
     if (!this.owner.admit(this, bytes)) {
       this.clear();
       return;
     }
     this.owner.resized(bytes - this.bytes);
     this.bytes = bytes;
+    this.entryBytes = entryBytes;
     this.context = context;
     this.format = format;
     this.encoding = encoding;
     this.dialect = dialect;
   }
 
+  /** The code resolver of this context, kept from poll to poll (a feed names the same few codes), bounded. */
+  resolver(context: NormalizationContext): CodeResolver {
+    let codes = this.codes;
+    if (codes === null || codes.context !== context || codes.size > MAX_KEPT_SPELLINGS) {
+      codes = new CodeResolver(context);
+      this.codes = codes;
+    }
+    return codes;
+  }
+
   add(entry: MemoEntry): void {
     this.entries.set(entry.key, entry);
-    for (const offer of entry.offers) {
-      const key = offerKey(offer);
+    for (const key of entry.directions) {
       const count = (this.directions.get(key) ?? 0) + 1;
       this.directions.set(key, count);
       if (count === 2) this.shared++;
@@ -193,8 +231,7 @@ export class FeedMemo {
 
   delete(entry: MemoEntry): void {
     this.entries.delete(entry.key);
-    for (const offer of entry.offers) {
-      const key = offerKey(offer);
+    for (const key of entry.directions) {
       const count = this.directions.get(key)! - 1;
       if (count === 0) this.directions.delete(key);
       else this.directions.set(key, count);
@@ -207,8 +244,13 @@ export class FeedMemo {
     this.entries.clear();
     this.directions.clear();
     this.shared = 0;
+    this.codes = null;
     this.order = [];
+    this.starts = [];
+    this.kept = null;
+    this.spare = null;
     this.bytes = 0;
+    this.entryBytes = 0;
     this.context = null;
     this.format = null;
     this.encoding = null;
@@ -262,6 +304,7 @@ export function readXmlWithMemo(
     return readXmlWithMemo(body, encoding, format, context, memo);
   }
   const normalized = replay(read, memo, MAX_FEED_ITEMS);
+  memo.keep(body, read.starts);
   memo.commit(context, format, encoding.encoding, read.dialect, normalized.bytes);
   return { items: read.order.length, dialect: read.dialect, normalized };
 }
@@ -278,6 +321,8 @@ function bytesAt(body: Uint8Array, p: number, what: Uint8Array): boolean {
 
 interface ItemsRead {
   order: MemoEntry[];
+  /** Where each item starts in the body. */
+  starts: number[];
   dialect: 'xml' | 'xml-eref-1.1';
   /** Entries this poll saw (an item twice in the feed counts once). */
   distinct: number;
@@ -316,32 +361,67 @@ function readItems(
   if (opening === null) return null;
   let eref11 = opening.eref11;
 
-  const { entries, order: last } = memo;
+  const { entries, order: last, starts: lastStarts, kept } = memo;
   const generation = ++memo.generation;
-  const codes = new CodeResolver(context);
+  const codes = memo.resolver(context);
   const order: MemoEntry[] = [];
+  const starts: number[] = [];
   let next = 0;
   let distinct = 0;
   let added = 0;
+  /** How many items the next run compares at once: doubled while runs match, narrowed where items change. */
+  let run = 16;
+  /** False right after a run that stopped short: the item there is known to differ. */
+  let tryRun = true;
   p = first;
   for (;;) {
-    // Here: `<item>` (checked below for every item but the first).
-    if (order.length >= MAX_FEED_ITEMS) return null;
-    let entry: MemoEntry | undefined;
-    // The item after the last one found, compared in place first: most items are where they were.
-    const guess = last[next];
-    if (
-      guess !== undefined &&
-      p + guess.key.length <= n &&
-      body.toString('latin1', p, p + guess.key.length) === guess.key
-    ) {
-      entry = guess;
-      next++;
+    // Here: `<item>`. The items after the last one found are compared in place with the last poll's bytes,
+    // many at once (one memory compare from the first one's `<item>` to the last one's `</item>`): most
+    // items are where they were, with the same whitespace between them.
+    let matched = 0;
+    if (tryRun && kept !== null && next < last.length) {
+      const from = lastStarts[next]!;
+      const k = Math.min(run, last.length - next);
+      if (sameBytes(body, p, kept, from, lastStarts[next + k - 1]! + last[next + k - 1]!.key.length)) {
+        matched = k;
+        run = Math.min(run * 2, 4096);
+      } else {
+        // The longest run that matches: matching runs are the prefixes of the one that did not.
+        let lo = 0;
+        let hi = k;
+        while (hi - lo > 1) {
+          const mid = (lo + hi) >>> 1;
+          if (sameBytes(body, p, kept, from, lastStarts[next + mid - 1]! + last[next + mid - 1]!.key.length)) lo = mid;
+          else hi = mid;
+        }
+        matched = lo;
+        run = Math.max(16, lo * 2);
+        tryRun = false;
+      }
+    }
+    if (matched > 0) {
+      if (order.length + matched > MAX_FEED_ITEMS) return null;
+      const from = lastStarts[next]!;
+      const end = next + matched;
+      for (let i = next; i < end; i++) {
+        const entry = last[i]!;
+        if (entry.eref11) eref11 = true;
+        if (entry.seen !== generation) {
+          entry.seen = generation;
+          distinct++;
+        }
+        order.push(entry);
+        starts.push(p + lastStarts[i]! - from);
+      }
+      p += lastStarts[end - 1]! + last[end - 1]!.key.length - from;
+      next = end;
     } else {
+      if (order.length >= MAX_FEED_ITEMS) return null;
+      tryRun = true;
       const close = body.indexOf(ITEM_CLOSE, p + 6);
       if (close === -1) return null;
       const key = body.toString('latin1', p, close + 7);
-      entry = entries.get(key);
+      let entry = entries.get(key);
       if (entry === undefined) {
         const text = encoding.ascii ? key : decodeRange(body, encoding, p, close + 7);
         const scanned = scanXmlItem(text);
@@ -357,30 +437,39 @@ function readItems(
           key,
           seen: 0,
           at: -1,
+          directions: outcome.offers.length === 0 ? NO_DIRECTIONS : outcome.offers.map(offerKey),
         };
         memo.add(entry);
         added += entry.bytes;
+        // It took the place of the item expected here.
         next++;
       } else {
         // Found elsewhere: the feed goes on from there.
         next = entry.at >= 0 ? entry.at + 1 : next + 1;
       }
+      if (entry.eref11) eref11 = true;
+      if (entry.seen !== generation) {
+        entry.seen = generation;
+        distinct++;
+      }
+      order.push(entry);
+      starts.push(p);
+      p += key.length;
     }
-    if (entry.eref11) eref11 = true;
-    if (entry.seen !== generation) {
-      entry.seen = generation;
-      distinct++;
-    }
-    order.push(entry);
-    p += entry.key.length;
     while (isXmlSpace(body[p])) p++;
     if (bytesAt(body, p, ITEM_OPEN)) continue;
     if (!bytesAt(body, p, ROOT_CLOSE)) return null;
     p += ROOT_CLOSE.length;
     while (isXmlSpace(body[p])) p++;
     if (p !== n) return null;
-    return { order, dialect: eref11 ? 'xml-eref-1.1' : 'xml', distinct, added };
+    return { order, starts, dialect: eref11 ? 'xml-eref-1.1' : 'xml', distinct, added };
   }
+}
+
+/** True when `body` holds at `p` the bytes `kept` holds from `from` to `to`. */
+function sameBytes(body: Buffer, p: number, kept: Buffer, from: number, to: number): boolean {
+  const end = p + to - from;
+  return end <= body.length && body.compare(kept, from, to, p, end) === 0;
 }
 
 /**
@@ -392,7 +481,7 @@ function replay(read: ItemsRead, memo: FeedMemo, maxOffers: number): Normalizati
   const { order } = read;
   // Items the feed no longer has go first: what is left are this poll's items.
   const { entries, generation } = memo;
-  let bytes = memo.bytes + read.added;
+  let bytes = memo.entryBytes + read.added;
   if (read.distinct !== entries.size) {
     for (const entry of entries.values()) {
       if (entry.seen === generation) continue;
