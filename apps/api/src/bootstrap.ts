@@ -8,6 +8,7 @@ import { ApiKeysRepository, migrateAndSeed, openRuntimeDatabase } from '@app/dat
 import { closeApp, closeHttpGracefully, createLogger } from '@app/observability';
 import { ApiModule } from './api.module';
 import { MAX_BODY_BYTES } from './common/validation';
+import { serveHotRatesFirst } from './public/rates/rates-fast-path';
 
 export interface RunningApi {
   readonly app: NestFastifyApplication;
@@ -53,6 +54,7 @@ export async function startApi(
       { parseAs: 'buffer' },
       (_request, body, done) => done(null, body),
     );
+    serveHotRatesFirst(app, logger);
     if (config.admin.bootstrapKey)
       await app.get(ApiKeysRepository).ensure(config.admin.bootstrapKey, 'bootstrap (ADMIN_API_KEY)');
     app.useLogger(app.get(NestPinoLogger));

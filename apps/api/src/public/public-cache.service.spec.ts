@@ -1,9 +1,9 @@
 import { NotFoundException } from '@nestjs/common';
 import { Registry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '@app/config';
 import { SnapshotChanges } from '@app/messaging';
-import { MAX_CACHED_CHARS, PublicCache } from './public-cache.service';
+import { MAX_CACHED_CHARS, PublicCache, REFRESH_AHEAD_SHARE } from './public-cache.service';
 
 const setup = () => {
   const config = loadConfig({ PUBLIC_CACHE_SECONDS: '60' });
@@ -50,5 +50,92 @@ describe('PublicCache', () => {
     await expect(
       cache.get('BTC|ETH', 'k', () => Promise.reject(new NotFoundException('no exchanger x'))),
     ).rejects.toThrow('no exchanger x');
+  });
+
+  describe('refresh ahead of expiry', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    /** A computation the test finishes when it wants. */
+    const deferred = <T>() => {
+      let resolve!: (value: T) => void;
+      let reject!: (error: Error) => void;
+      const promise = new Promise<T>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { promise, resolve, reject };
+    };
+    const url = '/v1/rates?from=BTC&to=ETH';
+    const ttl = 60_000;
+    const due = ttl * (1 - REFRESH_AHEAD_SHARE);
+
+    const primed = async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(1_000_000);
+      const { cache, changes } = setup();
+      const runs: Array<ReturnType<typeof deferred<unknown>>> = [];
+      const compute = () => {
+        const run = deferred<unknown>();
+        runs.push(run);
+        return run.promise;
+      };
+      const first = cache.get('BTC|ETH', 'k', compute, url);
+      runs[0]!.resolve({ version: 1 });
+      expect((await first).body).toBe('{"version":1}');
+      return { cache, changes, runs, compute };
+    };
+
+    it('makes a hot answer anew once in the last part of its life, serving the current one meanwhile', async () => {
+      const { cache, runs, compute } = await primed();
+      vi.setSystemTime(1_000_000 + due - 1);
+      expect(cache.peekRaw(url)?.body).toBe('{"version":1}');
+      expect(runs).toHaveLength(1);
+      vi.setSystemTime(1_000_000 + due + 1);
+      expect(cache.peekRaw(url)?.body).toBe('{"version":1}');
+      expect((await cache.get('BTC|ETH', 'k', compute)).body).toBe('{"version":1}');
+      expect(cache.peekRaw(url)?.body).toBe('{"version":1}');
+      expect(runs).toHaveLength(2);
+      runs[1]!.resolve({ version: 2 });
+      await vi.waitFor(() => expect(cache.peekRaw(url)?.body).toBe('{"version":2}'));
+      // The new answer lives a full TTL from when it was made, and the alias names it.
+      vi.setSystemTime(1_000_000 + due + ttl - 1000);
+      expect(cache.peekRaw(url)?.body).toBe('{"version":2}');
+      expect(cache.stats()).toMatchObject({ entries: 2, rawUrls: 1 });
+    });
+
+    it('never serves an answer past its TTL: a failed or slow refresh leaves the expiry as it was', async () => {
+      const { cache, runs, compute } = await primed();
+      vi.setSystemTime(1_000_000 + due + 1);
+      expect(cache.peekRaw(url)?.body).toBe('{"version":1}');
+      runs[1]!.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+      await vi.waitFor(() => {
+        // The failed refresh is forgotten: the next hit in the window tries again.
+        expect(cache.peekRaw(url)?.body).toBe('{"version":1}');
+        expect(runs).toHaveLength(3);
+      });
+      vi.setSystemTime(1_000_000 + ttl);
+      expect(cache.peekRaw(url)).toBeNull();
+      // A reader now waits for the refresh still running (single flight), not for a computation of its own.
+      const waiting = cache.get('BTC|ETH', 'k', compute, url);
+      runs[2]!.resolve({ version: 3 });
+      expect((await waiting).body).toBe('{"version":3}');
+      expect(runs).toHaveLength(3);
+      expect(cache.peekRaw(url)?.body).toBe('{"version":3}');
+    });
+
+    it('does not keep a refresh that a snapshot change overtook', async () => {
+      const { cache, changes, runs } = await primed();
+      vi.setSystemTime(1_000_000 + due + 1);
+      cache.peekRaw(url);
+      changes.publish({ directions: [['BTC', 'ETH']] });
+      const joined = cache.get('BTC|ETH', 'k', () => Promise.reject(new Error('not this one')));
+      runs[1]!.resolve({ version: 2 });
+      // The reader joined the refresh: it gets that answer, which is not kept.
+      expect((await joined).body).toBe('{"version":2}');
+      expect(cache.peekRaw(url)).toBeNull();
+      expect(cache.stats()).toEqual({ entries: 0, rawUrls: 0, chars: 0 });
+    });
   });
 });

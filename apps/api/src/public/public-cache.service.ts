@@ -6,29 +6,73 @@ import { SnapshotChanges } from '@app/messaging';
 import { METRICS_REGISTRY } from '@app/observability';
 import { RequestError } from '@app/domain';
 
-export interface CachedAnswer {
-  body: string;
-  etag: string;
+/**
+ * A public answer as it is kept and sent: the JSON's UTF-8 bytes (encoded once, not on every send) and its
+ * strong ETag. One object is shared by the entry and its raw-URL aliases.
+ */
+export class CachedAnswer {
+  constructor(
+    readonly bytes: Buffer,
+    readonly etag: string,
+  ) {}
+
+  /** The answer made from a value: its JSON and an ETag of it. */
+  static of(value: unknown): CachedAnswer {
+    const bytes = Buffer.from(JSON.stringify(value));
+    return new CachedAnswer(bytes, `"${createHash('sha1').update(bytes).digest('base64url')}"`);
+  }
+
+  /** The JSON text (decoded on demand: the bytes are what is kept and sent). */
+  get body(): string {
+    return this.bytes.toString('utf8');
+  }
+}
+
+interface Entry {
+  readonly answer: CachedAnswer;
+  readonly expires: number;
+  /** How the answer was made: run again to refresh it ahead of its expiry. */
+  readonly compute: () => Promise<unknown>;
+}
+
+/** A group's answers by key, and the raw URLs that name one of them. */
+interface Group {
+  readonly entries: Map<string, Entry>;
+  readonly aliases: Set<string>;
 }
 
 const MAX_ENTRIES = 20_000;
-/** Bodies kept at most (UTF-16 length, about bytes for JSON): visitors choosing random amounts cannot grow the cache past it. */
+/** Body bytes kept at most (an alias costs none): visitors choosing random amounts cannot grow the cache past it. */
 export const MAX_CACHED_CHARS = 64 * 1024 * 1024;
 /** How long past its expiry an answer may still be served when making a new one fails (the database is down). */
 export const STALE_IF_ERROR_MS = 60_000;
+/**
+ * A hit in the last quarter of its entry's life makes the answer anew in the background while the current
+ * one is served: a hot answer is replaced before it expires, instead of every reader waiting on the
+ * database at its expiry (a stall of all connections every PUBLIC_CACHE_SECONDS, the read bench's p99).
+ */
+export const REFRESH_AHEAD_SHARE = 0.25;
 
 /**
  * Public answers, cached per direction in memory for PUBLIC_CACHE_SECONDS and dropped as soon as a
  * snapshot touching the direction changes (in fleet mode the workers announce it through Redis).
  * Keys outside any direction (directions list, exchangers) use the `*` group, dropped on any change.
- * When a new answer cannot be made (PostgreSQL restarting), the expired one is served for up to
- * STALE_IF_ERROR_MS more: visitors keep a table a minute old rather than an error page.
+ * An answer is never served older than PUBLIC_CACHE_SECONDS: a hot one is made anew shortly before (see
+ * REFRESH_AHEAD_SHARE). When a new answer cannot be made (PostgreSQL restarting), the expired one is
+ * served for up to STALE_IF_ERROR_MS more: visitors keep a table a minute old rather than an error page.
  */
 @Injectable()
 export class PublicCache implements OnApplicationShutdown {
-  private readonly groups = new Map<string, Map<string, CachedAnswer & { expires: number }>>();
+  private readonly groups = new Map<string, Group>();
+  /** Raw URL → the group and key of the answer it names (the fast path's index). */
+  private readonly rawUrls = new Map<string, { readonly group: string; readonly key: string }>();
+  /** Entries and aliases. */
   private size = 0;
   private chars = 0;
+  private readonly inFlight = new Map<string, Promise<CachedAnswer>>();
+  private generation = 0;
+  /** Hits of the fast path, counted as a plain number there and added to the counter when it is read. */
+  private fastHits = 0;
   private readonly unsubscribe: () => void;
   private readonly lookups: Counter<'result'>;
 
@@ -37,16 +81,23 @@ export class PublicCache implements OnApplicationShutdown {
     changes: SnapshotChanges,
     @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
+    const takeFastHits = () => this.takeFastHits();
     this.lookups = new Counter({
       name: 'ratewatch_public_cache_lookups_total',
-      help: 'Public answers served from the cache (hit), made anew (miss), or expired but served while the database failed (stale)',
+      help:
+        'Public answers served from the cache (hit), made anew (miss), made anew ahead of expiry while the cached one ' +
+        'is served (refresh), or expired but served while the database failed (stale)',
       labelNames: ['result'],
       registers: [registry],
+      collect() {
+        const hits = takeFastHits();
+        if (hits > 0) this.inc({ result: 'hit' }, hits);
+      },
     });
     const stats = () => this.stats();
     new Gauge({
       name: 'ratewatch_public_cache',
-      help: 'The public answer cache: entries, raw-URL aliases and cached characters',
+      help: 'The public answer cache: entries, raw-URL aliases and cached body bytes (chars)',
       labelNames: ['measure'],
       registers: [registry],
       collect() {
@@ -68,34 +119,20 @@ export class PublicCache implements OnApplicationShutdown {
     this.unsubscribe();
   }
 
-  /** The cached answer, or the one `compute` makes (then cached, also under `alias` — the raw URL). */
+  /** The cached answer, or the one `compute` makes (then cached, and named by `alias` — the raw URL). */
   async get(group: string, key: string, compute: () => Promise<unknown>, alias?: string): Promise<CachedAnswer> {
-    const hit = this.groups.get(group)?.get(key);
-    if (hit && hit.expires > Date.now()) {
-      if (alias) this.store(group, alias, hit);
+    const hit = this.groups.get(group)?.entries.get(key);
+    const now = Date.now();
+    if (hit && hit.expires > now) {
+      if (alias) this.alias(group, key, alias);
       this.lookups.inc({ result: 'hit' });
-      return hit;
+      this.refreshIfDue(group, key, hit, now);
+      return hit.answer;
     }
     this.lookups.inc({ result: 'miss' });
-    // Single flight: concurrent misses of one key share one computation (no stampede on expiry).
-    const flightKey = `${group}\u0000${key}`;
-    let flight = this.inFlight.get(flightKey);
-    if (!flight) {
-      const generation = this.generation;
-      flight = compute()
-        .then((value) => {
-          const body = JSON.stringify(value);
-          const answer = { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
-          // A change announced while computing makes this answer possibly old: hand it out, don't keep it.
-          if (generation === this.generation) this.store(group, key, answer);
-          return answer;
-        })
-        .finally(() => this.inFlight.delete(flightKey));
-      this.inFlight.set(flightKey, flight);
-    }
     let answer: CachedAnswer;
     try {
-      answer = await flight;
+      answer = await this.make(group, key, compute);
     } catch (error) {
       // An HttpException or a domain RequestError is the request's own answer (404, 400); anything else is ours to cover for.
       if (
@@ -106,63 +143,115 @@ export class PublicCache implements OnApplicationShutdown {
       )
         throw error;
       this.lookups.inc({ result: 'stale' });
-      return hit;
+      return hit.answer;
     }
-    if (alias && this.groups.get(group)?.has(key)) this.store(group, alias, answer);
+    if (alias && this.groups.get(group)?.entries.has(key)) this.alias(group, key, alias);
     return answer;
   }
 
-  private readonly inFlight = new Map<string, Promise<CachedAnswer>>();
-  private generation = 0;
-
   /**
-   * The fast path: an answer cached under this raw URL, looked up before Nest's pipeline runs (no
-   * validation, guards or pipes for a hit — the URL was validated when the answer was made).
+   * The fast path: the live answer this raw URL named when it was last answered, looked up before Nest's
+   * pipeline runs (no validation, guards or pipes for a hit — the URL was validated when the answer was made).
    */
   peekRaw(url: string): CachedAnswer | null {
-    const group = this.rawGroups.get(url);
-    const hit = group === undefined ? undefined : this.groups.get(group)?.get(url);
-    if (!hit || hit.expires <= Date.now()) return null;
-    this.lookups.inc({ result: 'hit' });
-    return hit;
+    const target = this.rawUrls.get(url);
+    if (target === undefined) return null;
+    const entry = this.groups.get(target.group)?.entries.get(target.key);
+    const now = Date.now();
+    if (entry === undefined || entry.expires <= now) return null;
+    this.refreshIfDue(target.group, target.key, entry, now);
+    this.fastHits++;
+    return entry.answer;
   }
 
-  private readonly rawGroups = new Map<string, string>();
+  /** Entries and raw-URL aliases (together bounded by MAX_ENTRIES), and cached body bytes (for tests and metrics). */
+  stats(): { entries: number; rawUrls: number; chars: number } {
+    return { entries: this.size, rawUrls: this.rawUrls.size, chars: this.chars };
+  }
 
-  private store(group: string, key: string, answer: CachedAnswer): void {
-    const ttl = this.config.public.cacheSeconds * 1000;
+  /** Single flight: concurrent misses (and a refresh) of one key share one computation (no stampede on expiry). */
+  private make(group: string, key: string, compute: () => Promise<unknown>): Promise<CachedAnswer> {
+    const flightKey = `${group}\u0000${key}`;
+    let flight = this.inFlight.get(flightKey);
+    if (!flight) {
+      const generation = this.generation;
+      flight = compute()
+        .then((value) => {
+          const answer = CachedAnswer.of(value);
+          // A change announced while computing makes this answer possibly old: hand it out, don't keep it.
+          if (generation === this.generation) this.store(group, key, answer, compute);
+          return answer;
+        })
+        .finally(() => this.inFlight.delete(flightKey));
+      this.inFlight.set(flightKey, flight);
+    }
+    return flight;
+  }
+
+  private refreshIfDue(group: string, key: string, entry: Entry, now: number): void {
+    if (entry.expires - now > this.ttlMs() * REFRESH_AHEAD_SHARE || this.inFlight.has(`${group}\u0000${key}`)) return;
+    this.lookups.inc({ result: 'refresh' });
+    // A failed refresh changes nothing: the entry expires as usual and the next reader's miss tries again.
+    this.make(group, key, entry.compute).catch(() => undefined);
+  }
+
+  private ttlMs(): number {
+    return this.config.public.cacheSeconds * 1000;
+  }
+
+  private takeFastHits(): number {
+    const hits = this.fastHits;
+    this.fastHits = 0;
+    return hits;
+  }
+
+  private groupOf(group: string): Group {
+    let found = this.groups.get(group);
+    if (!found) this.groups.set(group, (found = { entries: new Map(), aliases: new Set() }));
+    return found;
+  }
+
+  private store(group: string, key: string, answer: CachedAnswer, compute: () => Promise<unknown>): void {
+    const ttl = this.ttlMs();
     if (ttl <= 0) return;
-    if (this.size >= MAX_ENTRIES || this.chars + answer.body.length > MAX_CACHED_CHARS) this.clear();
-    let entries = this.groups.get(group);
-    if (!entries) this.groups.set(group, (entries = new Map<string, CachedAnswer & { expires: number }>()));
+    if (this.size >= MAX_ENTRIES || this.chars + answer.bytes.length > MAX_CACHED_CHARS) this.clear();
+    const { entries } = this.groupOf(group);
     const previous = entries.get(key);
-    if (previous) this.chars -= previous.body.length;
+    if (previous) this.chars -= previous.answer.bytes.length;
     else this.size++;
-    this.chars += answer.body.length;
-    entries.set(key, { body: answer.body, etag: answer.etag, expires: Date.now() + ttl });
-    if (key.startsWith('/')) this.rawGroups.set(key, group);
+    this.chars += answer.bytes.length;
+    entries.set(key, { answer, expires: Date.now() + ttl, compute });
+  }
+
+  /** Makes the raw URL name the entry `key` of `group` (which the caller just found or stored). */
+  private alias(group: string, key: string, url: string): void {
+    const named = this.rawUrls.get(url);
+    if (named?.group === group && named.key === key) return;
+    if (named) {
+      // Named another entry before (not expected: a URL's query decides its key): it names this one now.
+      this.groups.get(named.group)?.aliases.delete(url);
+      this.size--;
+    }
+    // Full: this URL goes the normal way until the next answer stored makes room.
+    if (this.size >= MAX_ENTRIES) return void this.rawUrls.delete(url);
+    this.groupOf(group).aliases.add(url);
+    this.size++;
+    this.rawUrls.set(url, { group, key });
   }
 
   private drop(group: string): void {
-    const entries = this.groups.get(group);
-    if (!entries) return;
-    this.size -= entries.size;
-    for (const [key, entry] of entries) {
-      this.chars -= entry.body.length;
-      // Raw-URL aliases go with their group: otherwise every distinct query string seen would stay here forever.
-      if (key.startsWith('/')) this.rawGroups.delete(key);
-    }
+    const found = this.groups.get(group);
+    if (!found) return;
+    this.size -= found.entries.size + found.aliases.size;
+    for (const entry of found.entries.values()) this.chars -= entry.answer.bytes.length;
+    // Raw-URL aliases go with their group: otherwise every distinct query string seen would stay here forever.
+    for (const url of found.aliases) this.rawUrls.delete(url);
     this.groups.delete(group);
-  }
-
-  /** Entries, raw-URL aliases and cached characters (for tests and metrics). */
-  stats(): { entries: number; rawUrls: number; chars: number } {
-    return { entries: this.size, rawUrls: this.rawGroups.size, chars: this.chars };
   }
 
   private clear(): void {
     this.groups.clear();
-    this.rawGroups.clear();
+    this.rawUrls.clear();
     this.size = 0;
     this.chars = 0;
   }

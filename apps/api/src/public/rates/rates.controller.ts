@@ -1,12 +1,10 @@
-import { Controller, Get, Inject, OnModuleInit, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { Controller, Get, Inject, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { ApiOperation } from '@nestjs/swagger';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { ApiErrors } from '../../common/api-errors.decorator';
 import { sendCacheable } from '../cacheable-reply';
-import { PublicCache } from '../public-cache.service';
 import { ApiCacheableOk, PublicApi } from '../public-docs';
 import { RateHistoryDto, RateHistoryQuery, RatesQuery, RatesTableDto } from './rates.dto';
 import { RatesService } from './rates.service';
@@ -14,30 +12,16 @@ import { RatesService } from './rates.service';
 @PublicApi('rates')
 @UseGuards(ThrottlerGuard)
 @Controller('v1/rates')
-export class RatesController implements OnModuleInit {
+export class RatesController {
   constructor(
     private readonly rates: RatesService,
-    private readonly cache: PublicCache,
-    private readonly adapterHost: HttpAdapterHost,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
-   * Hot answers skip Nest's pipeline: a Fastify hook serves a /v1/rates URL answered in the last
-   * PUBLIC_CACHE_SECONDS straight from the cache (rate limiting applies to the misses that reach the
-   * database, not to these cheap hits).
+   * The best-rate table of a direction, with the amount calculator and filters. A table answered in the last
+   * PUBLIC_CACHE_SECONDS under the same raw URL never gets here: serveHotRatesFirst writes it.
    */
-  onModuleInit(): void {
-    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    fastify.addHook('onRequest', (request, reply, done) => {
-      if (request.method !== 'GET' || !request.url.startsWith('/v1/rates?')) return done();
-      const hit = this.cache.peekRaw(request.url);
-      if (!hit) return done();
-      sendCacheable(request, reply, hit, this.config.public.cacheSeconds);
-    });
-  }
-
-  /** The best-rate table of a direction, with the amount calculator and filters. */
   @Get()
   @ApiOperation({
     summary: 'The best-rate table of a direction',

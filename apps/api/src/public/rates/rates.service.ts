@@ -19,8 +19,8 @@ export class RatesService {
   ) {}
 
   /**
-   * The table of `query`, from the answer cache (shared per direction, also kept under the raw URL for
-   * the controller's fast path) or made now.
+   * The table of `query`, from the answer cache (shared per direction, also named by the raw URL for
+   * the fast path, rates-fast-path.ts) or made now.
    */
   cachedTable(query: RatesQuery, rawUrl: string): Promise<CachedAnswer> {
     // One entry per table, whatever its spelling (amount=1 or 1.0, exclude=MANUAL,manual): the same body.
