@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { FRESH_FEED_SQL } from '../freshness';
+import { decideByWriters, RecordedBest, WriterOffer } from './writers-decide';
 
 /** A direction as writes name it: (from, to). Its cities are recorded with it. */
 export type DirectionPair = readonly [string, string];
@@ -141,32 +142,54 @@ async function drainBatch(client: PoolClient, at: Date | null, maxPairs: number)
   const stamp = clock.rows[0]!.at;
   const every: { froms: string[]; tos: string[] } = { froms: [], tos: [] };
   const mine: { froms: string[]; tos: string[]; writers: number[] } = { froms: [], tos: [], writers: [] };
-  for (const entry of writersOf.values()) {
+  const writers = new Map<string, ReadonlySet<number>>();
+  for (const [key, entry] of writersOf) {
     if (entry.writers === null) {
       every.froms.push(entry.from);
       every.tos.push(entry.to);
-    } else
+    } else {
+      writers.set(key, entry.writers);
       for (const writer of entry.writers) {
         mine.froms.push(entry.from);
         mine.tos.push(entry.to);
         mine.writers.push(writer);
       }
+    }
   }
   let changes = 0;
   let computed = every.froms.length;
   if (mine.froms.length > 0) {
-    const {
-      rows: [decided],
-    } = await client.query<{ changes: number; froms: string[] | null; tos: string[] | null }>(WRITERS_SQL, [
-      mine.froms,
-      mine.tos,
-      mine.writers,
-      stamp,
+    // The writers' shown offers and history's bests of their pairs, read by index; decided here (a statement
+    // doing it joined thousands of rows it could not estimate, and nested loops took seconds).
+    const { rows: offers } = await client.query<WriterOffer>(WRITERS_OFFERS_SQL, [mine.froms, mine.tos, mine.writers]);
+    const decidable = [...writersOf.values()].filter((e) => e.writers !== null);
+    const { rows: recorded } = await client.query<RecordedBest>(RECORDED_SQL, [
+      decidable.map((e) => e.from),
+      decidable.map((e) => e.to),
     ]);
-    changes += decided?.changes ?? 0;
-    every.froms.push(...(decided?.froms ?? []));
-    every.tos.push(...(decided?.tos ?? []));
-    computed += decided?.froms?.length ?? 0;
+    const decided = decideByWriters(writers, offers, recorded);
+    for (const [from, to] of decided.redo) {
+      every.froms.push(from);
+      every.tos.push(to);
+    }
+    computed += decided.redo.length;
+    if (decided.own.length > 0) {
+      const own = decided.own;
+      const {
+        rows: [written],
+      } = await client.query<{ changes: number }>(OWN_WRITE_SQL, [
+        own.map((o) => o.id),
+        own.map((o) => o.from),
+        own.map((o) => o.to),
+        own.map((o) => o.city),
+        own.map((o) => o.rate),
+        own.map((o) => o.holder),
+        own.map((o) => o.previous),
+        own.map((o) => o.moved),
+        stamp,
+      ]);
+      changes += written?.changes ?? 0;
+    }
   }
   for (let i = 0; i < every.froms.length; i += PAIRS_PER_STATEMENT) {
     const {
@@ -274,73 +297,49 @@ const SHOWN_ROWS_SQL = (where: string) => `WITH live AS (${LIVE_FEEDS}),
     ORDER BY o.exchanger_id, o.from_code, o.to_code, o.city, f.last_success_at DESC, f.id DESC
   ) picked`;
 
+/** The shown offers of each writer ($3) in its pairs ($1, $2), as shownOffersSql picks them; rates as text. */
+const WRITERS_OFFERS_SQL = `WITH w AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int[]) AS w(from_code, to_code, exchanger_id)),
+  live AS (${LIVE_FEEDS})
+  SELECT DISTINCT ON (o.exchanger_id, o.from_code, o.to_code, o.city) o.exchanger_id AS "exchangerId", o.from_code AS "from",
+         o.to_code AS "to", o.city, o.rate::text AS rate
+  FROM w JOIN live f ON f.exchanger_id = w.exchanger_id
+  JOIN offers o ON o.feed_id = f.id AND o.from_code = w.from_code AND o.to_code = w.to_code
+  WHERE o.quarantine IS NULL
+  ORDER BY o.exchanger_id, o.from_code, o.to_code, o.city, f.last_success_at DESC, f.id DESC`;
+
+/** History's bests (every scope) of the pairs $1, $2 (each once). */
+const RECORDED_SQL = `SELECT d.id, d.from_code AS "from", d.to_code AS "to", d.city, d.rate::text AS rate, d.holder
+  FROM unnest($1::text[], $2::text[]) AS p(from_code, to_code)
+  JOIN history_directions d ON d.from_code = p.from_code AND d.to_code = p.to_code`;
+
 /**
- * The writers' statement (pairs $1, $2 with the writer's exchanger $3 each — a pair once per writer —, time
- * $4). Since the last recording only the writers' offers of a pair changed, so per scope (pair overall and
- * per city) their shown rates decide against the best history holds, reading only their own offers:
- * - the holder is not among the writers: its rate stands; the best is the greater of it and the writers'
- *   best (a tie to the smaller exchanger id);
- * - the holder is a writer: the writers' best beats the recorded one, or the holder still shows the recorded
- *   rate — decided as above; it lowered or withdrew it — the pair needs its next best: answered in
- *   `froms`/`tos` for EVERY_PAIR_SQL (nothing written for it here), as is a pair with a scope history has no
- *   row for yet.
- * Answers the change points written and the pairs left to compute.
+ * Writes what decideByWriters decided (history_directions ids $1 of scopes $2, $3, $4: new rate $5 and holder
+ * $6, the rate before $7, whether the rate moved $8; time $9): the rows updated, and a change point where the
+ * rate moved, with the offers shown there counted over the market. Answers the change points written.
  */
-const WRITERS_SQL = `WITH w AS (SELECT DISTINCT * FROM unnest($1::text[], $2::text[], $3::int[]) AS w(from_code, to_code, exchanger_id)),
-  pairs AS (SELECT DISTINCT from_code, to_code FROM w),
-  live AS (${LIVE_FEEDS}),
-  mine AS (
-    SELECT DISTINCT ON (o.exchanger_id, o.from_code, o.to_code, o.city) o.exchanger_id, o.from_code, o.to_code, o.city, o.rate
-    FROM w JOIN live f ON f.exchanger_id = w.exchanger_id
-    JOIN offers o ON o.feed_id = f.id AND o.from_code = w.from_code AND o.to_code = w.to_code
-    WHERE o.quarantine IS NULL
-    ORDER BY o.exchanger_id, o.from_code, o.to_code, o.city, f.last_success_at DESC, f.id DESC
+const OWN_WRITE_SQL = `WITH own AS (
+    SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::int[], $7::numeric[], $8::boolean[])
+      AS o(id, from_code, to_code, city, rate, holder, previous, moved)
   ),
-  mine_best AS (${SCOPES_OF('mine', 'max(s.rate) AS rate, (array_agg(s.exchanger_id ORDER BY s.rate DESC, s.exchanger_id))[1] AS holder')}),
-  mine_each AS (${SCOPES_OF('mine', 'max(s.rate) AS rate', 's.exchanger_id,')}),
-  cur AS (
-    SELECT d.id, d.from_code, d.to_code, d.city, d.rate, d.holder,
-           EXISTS (SELECT 1 FROM w WHERE w.from_code = d.from_code AND w.to_code = d.to_code AND w.exchanger_id = d.holder) AS wrote
-    FROM history_directions d JOIN pairs USING (from_code, to_code)
-  ),
-  scopes AS (
-    SELECT COALESCE(m.from_code, c.from_code) AS from_code, COALESCE(m.to_code, c.to_code) AS to_code, COALESCE(m.city, c.city) AS city,
-           m.rate AS mine, m.holder AS mine_holder, c.id, c.rate AS recorded, c.holder, COALESCE(c.wrote, false) AS wrote,
-           (SELECT e.rate FROM mine_each e WHERE c.wrote AND e.exchanger_id = c.holder AND e.from_code = c.from_code AND e.to_code = c.to_code AND e.city = c.city) AS holder_now
-    FROM mine_best m FULL JOIN cur c ON c.from_code = m.from_code AND c.to_code = m.to_code AND c.city = m.city
-  ),
-  redo AS (
-    SELECT DISTINCT from_code, to_code FROM scopes
-    WHERE id IS NULL OR (wrote AND (holder_now IS NULL OR holder_now < recorded) AND NOT COALESCE(mine > recorded, false))
-  ),
-  own AS (
-    SELECT s.* FROM scopes s
-    WHERE s.mine IS NOT NULL
-      AND (s.recorded IS NULL OR s.mine > s.recorded
-           OR (s.mine = s.recorded AND s.mine_holder < s.holder AND (NOT s.wrote OR s.holder_now = s.recorded)))
-      AND NOT EXISTS (SELECT 1 FROM redo r WHERE r.from_code = s.from_code AND r.to_code = s.to_code)
-  ),
-  moved AS (SELECT DISTINCT from_code, to_code FROM own WHERE mine IS DISTINCT FROM recorded),
+  moved AS (SELECT DISTINCT from_code, to_code FROM own WHERE moved),
   shown AS (${SHOWN_ROWS_SQL('(o.from_code, o.to_code) IN (SELECT from_code, to_code FROM moved)')}),
   counted AS (${SCOPES_OF('shown', 'count(*)::int AS offers')}),
-  clock AS (SELECT $4::timestamptz AS at),
+  clock AS (SELECT $9::timestamptz AS at),
   up AS (
-    UPDATE history_directions h SET rate = own.mine, holder = own.mine_holder,
-           changed_at = CASE WHEN h.rate IS DISTINCT FROM own.mine THEN clock.at ELSE h.changed_at END
+    UPDATE history_directions h SET rate = own.rate, holder = own.holder,
+           changed_at = CASE WHEN own.moved THEN clock.at ELSE h.changed_at END
     FROM own, clock WHERE h.id = own.id
     RETURNING h.id
   ),
   points AS (
     INSERT INTO history_changes (direction_id, at, rate, previous, offers)
-    SELECT own.id, clock.at, own.mine, own.recorded, COALESCE(n.offers, 0)
+    SELECT own.id, clock.at, own.rate, own.previous, COALESCE(n.offers, 0)
     FROM own JOIN up USING (id) CROSS JOIN clock
     LEFT JOIN counted n ON n.from_code = own.from_code AND n.to_code = own.to_code AND n.city = own.city
-    WHERE own.mine IS DISTINCT FROM own.recorded
+    WHERE own.moved
     ON CONFLICT (direction_id, at) DO UPDATE SET rate = excluded.rate, offers = excluded.offers
     RETURNING 1
   )
-  SELECT (SELECT count(*)::int FROM points) AS changes,
-         (SELECT array_agg(from_code ORDER BY from_code, to_code) FROM redo) AS froms,
-         (SELECT array_agg(to_code ORDER BY from_code, to_code) FROM redo) AS tos`;
+  SELECT count(*)::int AS changes FROM points`;
 
 const EVERY_PAIR_SQL = recordSql(PAIRS);
