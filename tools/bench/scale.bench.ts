@@ -22,7 +22,9 @@
  * With `--exchangers N`: one configuration, measured for `--minutes`.
  *
  * Where pg_stat_statements can be created in the scratch database, each probe also prints its 10
- * statements with the most execution time (per poll) in the measured window.
+ * statements with the most execution time (per poll) in the measured window (a difference of two
+ * snapshots: a reset would leave this database's entries the least used, the first evicted when other
+ * databases fill pg_stat_statements).
  *
  * With `--profile`, the workers and the simulator run under the V8 CPU profiler and the run ends with
  * where their CPU time went (by area and by function; the raw `.cpuprofile` files stay in
@@ -122,7 +124,7 @@ interface ProbeResult {
   processes: Array<{ process: string; cpuPercent: number; peakRssMb: number }>;
   databaseSize: string | undefined;
   /** The statements with the most execution time in the window (pg_stat_statements), when available. */
-  statements: Statement[] | null;
+  statements: { evictions: number; top: Statement[] } | null;
   met: boolean;
   loadAverage: string;
 }
@@ -200,22 +202,22 @@ async function measure(
   const samples: Array<{ slug: string; from: string; to: string }> = [];
   for (const feed of fleet.feeds.slice(0, SAMPLED_EXCHANGERS))
     samples.push(...(await sampleDirections(sim, feed.slug)));
-  if (fleet.statements)
-    await db
-      .query('SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)')
-      .catch(() => (fleet.statements = false));
+  // A snapshot, not a reset: after a reset this database's entries are the least used ones, which
+  // pg_stat_statements evicts first when other databases' statements fill it (pg_stat_statements.max).
+  const statementsAtStart = fleet.statements ? await statementTotals(db).catch(() => null) : null;
 
   const cpuStart = new Map(fleet.processes.map(({ name, child }) => [name, cpuSeconds(child.pid!)]));
-  const pgCpu = () => pids('postgres').reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  // Per process: a backend that starts in the window counts from zero; one that ends in it is lost.
+  const pgCpuAt = () => new Map(pids('postgres').map((pid) => [pid, cpuSeconds(pid)]));
+  const pgCpuStart = pgCpuAt();
   const redisPids = pids('redis-server');
   const redisCpu = () => redisPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-  const pgCpuStart = pgCpu();
   const redisCpuStart = redisCpu();
   const startedAt = Date.now();
   const endAt = startedAt + windowMs;
   const served = new Map<string, number>();
   let stoppedEarly = false;
-  let nextCheck = startedAt + 2 * interval * 1000;
+  let nextCheck = startedAt + 3 * interval * 1000;
   while (Date.now() < endAt) {
     await Promise.all(
       samples.map(async (s) => {
@@ -247,8 +249,9 @@ async function measure(
           [new Date(startedAt)],
         )
       ).rows;
-      // Two intervals in and under 80 % of the polls done: the backlog only grows from here.
-      if (row!.done < 0.8 * Math.floor(elapsed / interval) * exchangers) {
+      // Under 80 % of the polls due an interval ago done (a poll in hand is not counted yet): the backlog
+      // only grows from here.
+      if (row!.done < 0.8 * (Math.floor(elapsed / interval) - 1) * exchangers) {
         stoppedEarly = true;
         break;
       }
@@ -265,7 +268,8 @@ async function measure(
     (sum, { name, child }) => sum + cpuSeconds(child.pid!) - cpuStart.get(name)!,
     0,
   );
-  cpu.push({ process: 'postgres (all)', cpuPercent: (100 * (pgCpu() - pgCpuStart)) / elapsed, peakRssMb: NaN });
+  const pgCpuSeconds = [...pgCpuAt()].reduce((sum, [pid, now]) => sum + now - (pgCpuStart.get(pid) ?? 0), 0);
+  cpu.push({ process: 'postgres (all)', cpuPercent: (100 * pgCpuSeconds) / elapsed, peakRssMb: NaN });
   cpu.push({
     process: 'redis',
     cpuPercent: (100 * (redisCpu() - redisCpuStart)) / elapsed,
@@ -280,7 +284,9 @@ async function measure(
   const size = await db.query<{ size: string }>(`SELECT pg_size_pretty(pg_database_size(current_database())) AS size`);
   const scheduled = Math.floor(elapsed / interval) * exchangers;
   const completed = runs.rows.length;
-  const statements = fleet.statements ? await topStatements(db, Math.max(1, completed)) : null;
+  const statements = statementsAtStart
+    ? await topStatements(db, statementsAtStart, Math.max(1, completed)).catch(() => null)
+    : null;
   const latencies = runs.rows.map((r) => r.duration_ms);
   const staleness = [...served.values()].map((ms) => ms / 1000);
   const offersPolled = runs.rows.reduce((sum, r) => sum + Number(r.items), 0);
@@ -323,21 +329,57 @@ async function measure(
   };
 }
 
-/** The 10 statements of this database with the most execution time since the window's reset. */
-async function topStatements(db: Fleet['db'], polls: number): Promise<Statement[]> {
-  const { rows } = await db.query<{ query: string; calls: string; total: number }>(
-    `SELECT query, calls, total_exec_time AS total FROM pg_stat_statements
+interface StatementTotals {
+  byId: Map<string, { query: string; calls: number; totalMs: number }>;
+  /** pg_stat_statements_info.dealloc: how many times entries were evicted to make room. */
+  evictions: number;
+}
+
+/** This database's statements in pg_stat_statements now, by query id. */
+async function statementTotals(db: Fleet['db']): Promise<StatementTotals> {
+  const { rows } = await db.query<{ id: string; query: string; calls: string; total: number }>(
+    `SELECT queryid::text AS id, query, calls, total_exec_time AS total FROM pg_stat_statements
      WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-     ORDER BY total_exec_time DESC LIMIT 10`,
+       AND query NOT LIKE '%pg_stat_statements%'`,
   );
-  return rows.map((r) => ({
-    query: r.query.replace(/\s+/g, ' ').trim(),
-    calls: Number(r.calls),
-    totalMs: r.total,
-    msPerPoll: r.total / polls,
-    callsPerPoll: Number(r.calls) / polls,
-    meanMs: r.total / Math.max(1, Number(r.calls)),
-  }));
+  const info = await db.query<{ dealloc: string }>('SELECT dealloc FROM pg_stat_statements_info');
+  return {
+    byId: new Map(
+      rows.map((r) => [`${r.id}|${r.query}`, { query: r.query, calls: Number(r.calls), totalMs: r.total }]),
+    ),
+    evictions: Number(info.rows[0]?.dealloc ?? 0),
+  };
+}
+
+/**
+ * The 10 statements of this database with the most execution time between `start` and now, and how many
+ * evictions happened meanwhile (an evicted statement's time before it was made again is lost).
+ */
+async function topStatements(
+  db: Fleet['db'],
+  start: StatementTotals,
+  polls: number,
+): Promise<{ evictions: number; top: Statement[] }> {
+  const end = await statementTotals(db);
+  const top = [...end.byId]
+    .map(([id, now]) => {
+      const before = start.byId.get(id);
+      // An entry evicted and made again in the window counts from zero.
+      const from = before && before.calls <= now.calls ? before : { calls: 0, totalMs: 0 };
+      return { query: now.query, calls: now.calls - from.calls, totalMs: now.totalMs - from.totalMs };
+    })
+    .filter((st) => st.calls > 0)
+    .sort((a, b) => b.totalMs - a.totalMs)
+    .slice(0, 10)
+    .map((st) => ({
+      query: st.query.replace(/\s+/g, ' ').trim(),
+      calls: st.calls,
+      totalMs: st.totalMs,
+      msPerPoll: st.totalMs / polls,
+      callsPerPoll: st.calls / polls,
+      meanMs: st.totalMs / st.calls,
+    }));
+  return { evictions: end.evictions - start.evictions, top };
 }
 
 function printProbe(result: ProbeResult): void {
@@ -365,9 +407,12 @@ function printProbe(result: ProbeResult): void {
     );
   console.log(`  database size                 ${result.databaseSize}`);
   if (result.statements) {
-    console.log('  top statements by total time (pg_stat_statements, this database, the measured window)');
+    const { evictions } = result.statements;
+    console.log(
+      `  top statements by total time (pg_stat_statements, this database, the measured window${evictions > 0 ? `; ${evictions} evictions meanwhile: may undercount` : ''})`,
+    );
     console.log('     ms/poll  calls/poll   mean ms  statement');
-    for (const st of result.statements)
+    for (const st of result.statements.top)
       console.log(
         `    ${st.msPerPoll.toFixed(2).padStart(8)}  ${st.callsPerPoll.toFixed(2).padStart(10)}  ${st.meanMs.toFixed(2).padStart(8)}  ${st.query.slice(0, 140)}`,
       );
@@ -485,7 +530,7 @@ function printSummary(searches: SearchResult[], target: { met: boolean }): void 
   const row = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i]!)).join('  ')}`.trimEnd();
   console.log([row(header), row(widths.map((w) => '-'.repeat(w))), ...lines.map(row)].join('\n'));
   console.log(
-    `  target ${TARGET.exchangers.toLocaleString('en-US')} exchangers × ${OFFERS} offers @ ${TARGET.interval} s: ${target.met ? 'met' : 'MISSED'}`,
+    `  target ${TARGET.exchangers.toLocaleString('en-US')} exchangers × 2000 offers @ ${TARGET.interval} s: ${quick ? 'not measured (--quick)' : target.met ? 'met' : 'MISSED'}`,
   );
 }
 
