@@ -1,1 +1,2 @@
-export {};
+export * from './open-data.repository';
+export * from './open-keys.repository';

@@ -1,0 +1,136 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { OpenDataRepository } from '@app/database';
+import { CatalogSnapshots } from '@app/ingestion';
+import { SnapshotChanges } from '@app/messaging';
+import { infoZip } from './bestchange/archive';
+import { buildModel, OpenDataModel, unitsWithoutCode } from './bestchange/model';
+
+/** Who values currencies in US dollars (the rankrate service): code → USD per unit. */
+export interface UsdValuer {
+  usdValues(): Promise<Map<string, { usd: string }>>;
+}
+export const USD_VALUER = Symbol('USD_VALUER');
+
+/** One build of the open data: the model, and the archive made of it. */
+export interface OpenDataSnapshot {
+  readonly model: OpenDataModel;
+  readonly zip: Buffer;
+  /** Strong validator of the content (the files but bm_info.dat's time and bm_news.dat's date). */
+  readonly etag: string;
+  /** When the content last changed (second precision, for Last-Modified). */
+  readonly lastModified: Date;
+  readonly builtAt: number;
+}
+
+/** However quiet the changes, the data is read again at least this often (names, standing, exchangers' status). */
+const MAX_AGE_MS = 60_000;
+
+/**
+ * The open data of this api replica (each builds its own from the database; in a fleet they agree within
+ * a refresh): built on demand, at most every OPEN_DATA_REFRESH_SECONDS, and again only when something
+ * changed — a snapshot change announced (SnapshotChanges: this process's writes in standalone, every
+ * worker's through Redis in a fleet), the catalog's version, a shown feed going stale — or a minute passed.
+ * A build whose content equals the last one keeps the last one (same bytes, ETag and Last-Modified), so
+ * clients polling with If-None-Match get 304 until the rates really change. While a build runs, callers
+ * share it; when one fails, the last snapshot is served.
+ */
+@Injectable()
+export class OpenDataSnapshots implements OnApplicationShutdown {
+  private readonly logger = new Logger(OpenDataSnapshots.name);
+  private current: OpenDataSnapshot | null = null;
+  private building: Promise<OpenDataSnapshot> | null = null;
+  private changed = true;
+  private catalogVersion: string | null = null;
+  private nextExpiry: number | null = null;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly repository: OpenDataRepository,
+    private readonly catalogs: CatalogSnapshots,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    changes: SnapshotChanges,
+    @Optional() @Inject(USD_VALUER) private readonly valuer?: UsdValuer,
+  ) {
+    this.unsubscribe = changes.subscribe(() => {
+      this.changed = true;
+    });
+  }
+
+  onApplicationShutdown(): void {
+    this.unsubscribe();
+  }
+
+  /** The current snapshot, built first when it is due. */
+  async snapshot(): Promise<OpenDataSnapshot> {
+    if (this.current && !(await this.due(this.current))) return this.current;
+    if (!this.building) {
+      this.building = this.build().finally(() => (this.building = null));
+    }
+    try {
+      return await this.building;
+    } catch (error) {
+      if (!this.current) throw error;
+      this.logger.warn(`open data not rebuilt, the last build is served: ${String(error)}`);
+      return this.current;
+    }
+  }
+
+  private async due(last: OpenDataSnapshot): Promise<boolean> {
+    const age = Date.now() - last.builtAt;
+    if (age < this.config.openData.refreshSeconds * 1000) return false;
+    if (this.changed || age >= MAX_AGE_MS) return true;
+    if (this.nextExpiry !== null && Date.now() >= this.nextExpiry) return true;
+    return (await this.catalogs.current()).version !== this.catalogVersion;
+  }
+
+  private async build(): Promise<OpenDataSnapshot> {
+    this.changed = false;
+    const catalogVersion = (await this.catalogs.current()).version;
+    try {
+      const read = await this.repository.read();
+      const [currency, city, bcode] = await Promise.all([
+        this.repository.ensureIds(
+          'currency',
+          read.currencies.filter((c) => c.bestchangeId === null).map((c) => c.code),
+        ),
+        this.repository.ensureIds(
+          'city',
+          read.cities.map((c) => c.code),
+        ),
+        this.repository.ensureIds('bcode', unitsWithoutCode(read)),
+      ]);
+      const usd = new Map<string, string>();
+      if (this.valuer) {
+        try {
+          for (const [code, value] of await this.valuer.usdValues()) usd.set(code, value.usd);
+        } catch (error) {
+          this.logger.warn(`open data built without USD values: ${String(error)}`);
+        }
+      }
+      const at = new Date();
+      const model = await buildModel(read, { currency, city, bcode }, usd, at);
+      const hash = createHash('sha256');
+      for (const [name, text] of model.files)
+        if (name !== 'bm_info.dat' && name !== 'bm_news.dat') hash.update(`${name}\n${text}\n`);
+      const etag = `"${hash.digest('base64url').slice(0, 32)}"`;
+      this.catalogVersion = catalogVersion;
+      this.nextExpiry = read.nextExpiry === null ? null : new Date(read.nextExpiry).getTime();
+      const last = this.current;
+      // The same files: the same archive, ETag and Last-Modified; the model (what the keyed API shows, fees
+      // and full-precision rates included) is the new one.
+      if (last && last.etag === etag) {
+        this.current = { ...last, model, builtAt: Date.now() };
+        return this.current;
+      }
+      const zip = await infoZip(model.files, at);
+      const lastModified = new Date(Math.floor(at.getTime() / 1000) * 1000);
+      this.current = { model, zip, etag, lastModified, builtAt: Date.now() };
+      return this.current;
+    } catch (error) {
+      this.changed = true;
+      throw error;
+    }
+  }
+}
