@@ -313,30 +313,37 @@ async function writeDiff(
   return row.version;
 }
 
-/** The rows' values, one array literal per column of ROW_COLUMNS (decimals as their text: exact). */
+/** The rows' values, one array literal per column of rowsFrom (decimals as their text: exact). One pass. */
 function columns(rows: Diff['changed']): string[] {
-  const column = (value: (o: NormalizedOffer) => string | null) => textArray(rows.map((c) => value(c.offer)));
-  return [
-    column((o) => o.from),
-    column((o) => o.to),
-    column((o) => o.city ?? ''),
-    column((o) => o.in),
-    column((o) => o.out),
-    column((o) => o.rate),
-    column((o) => o.reserve),
-    column((o) => o.fromMin),
-    column((o) => o.fromMax),
-    column((o) => o.toMin),
-    column((o) => o.toMax),
-    column((o) => JSON.stringify(o.fromFee)),
-    column((o) => JSON.stringify(o.toFee)),
-    column((o) => JSON.stringify(o.minFee)),
-    column((o) => arrayLiteral(o.flags)),
-    column((o) => (o.floating === null ? null : JSON.stringify(o.floating))),
-    column((o) => (o.delayMinutes === null ? null : String(o.delayMinutes))),
-    `{${rows.map((c) => c.fp).join(',')}}`,
-  ];
+  const n = rows.length;
+  const cols = Array.from({ length: 18 }, () => new Array<string>(n));
+  for (let i = 0; i < n; i++) {
+    const { offer: o, fp } = rows[i]!;
+    cols[0]![i] = element(o.from);
+    cols[1]![i] = element(o.to);
+    cols[2]![i] = element(o.city ?? '');
+    cols[3]![i] = element(o.in);
+    cols[4]![i] = element(o.out);
+    cols[5]![i] = element(o.rate);
+    cols[6]![i] = element(o.reserve);
+    cols[7]![i] = element(o.fromMin);
+    cols[8]![i] = element(o.fromMax);
+    cols[9]![i] = element(o.toMin);
+    cols[10]![i] = element(o.toMax);
+    cols[11]![i] = o.fromFee.length === 0 ? EMPTY_JSON : element(JSON.stringify(o.fromFee));
+    cols[12]![i] = o.toFee.length === 0 ? EMPTY_JSON : element(JSON.stringify(o.toFee));
+    cols[13]![i] = o.minFee.length === 0 ? EMPTY_JSON : element(JSON.stringify(o.minFee));
+    cols[14]![i] = o.flags.length === 0 ? EMPTY_FLAGS : element(arrayLiteral(o.flags));
+    cols[15]![i] = o.floating === null ? 'NULL' : element(JSON.stringify(o.floating));
+    cols[16]![i] = o.delayMinutes === null ? 'NULL' : String(o.delayMinutes);
+    cols[17]![i] = String(fp);
+  }
+  return cols.map((col) => `{${col.join(',')}}`);
 }
+
+/** `[]` and `{}` as array elements (quoted: they hold brackets and braces). */
+const EMPTY_JSON = '"[]"';
+const EMPTY_FLAGS = '"{}"';
 
 /**
  * Rows from the arrays of `columns()` at parameters $first…: each array of its column's type, so each value
@@ -403,24 +410,20 @@ bumped AS (
 SELECT (SELECT snapshot_version::text FROM bumped) AS version, (SELECT count(*) FROM gone)::int AS deleted,
        (SELECT count(*) FROM updated)::int AS updated, (SELECT count(*) FROM inserted)::int AS inserted`;
 
-/** A Postgres array literal of text elements (null: NULL), each quoted only when it has to be. */
+/** A Postgres array literal of text elements (null: NULL). */
 function textArray(values: ReadonlyArray<string | null>): string {
-  let text = '{';
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) text += ',';
-    const v = values[i] ?? null;
-    text +=
-      v === null
-        ? 'NULL'
-        : PLAIN.test(v) && !NULL_WORD.test(v)
-          ? v
-          : `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-  }
-  return `${text}}`;
+  return `{${values.map(element).join(',')}}`;
 }
 
-/** An array element that needs no quotes: not empty, not NULL, no space, quote, brace, comma or backslash. */
+/** One element of an array literal: NULL, as it is, or quoted (with \\ and " escaped) when it has to be. */
+function element(v: string | null): string {
+  if (v === null) return 'NULL';
+  return PLAIN.test(v) && !NULL_WORD.test(v) ? v : `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** An array element that needs no quotes: not empty, no space, quote, brace, comma or backslash. */
 const PLAIN = /^[A-Za-z0-9_.+-]+$/;
+/** … and not the word NULL, which would read as a null. */
 const NULL_WORD = /^null$/i;
 
 /** A Postgres array literal of text elements, every element quoted. */
