@@ -81,8 +81,8 @@ describe('rankrate and USD values in the api', () => {
       ['charlie', '60100'],
       // Three zeros too many.
       ['typo', '60000000'],
-    ])
-      await publish(slug, rates(item('BTC', 'USDTTRC20', '1', out!)));
+    ] as const)
+      await publish(slug, rates(item('BTC', 'USDTTRC20', '1', out)));
     await publish(
       'sber',
       rates(

@@ -20,8 +20,12 @@ import { DirectionBooks } from '../rates/direction-books.service';
 import { DependentAnswers } from './route-answers';
 import { canonicalRoutesQuery, DEFAULT_ROUTES, RouteDto, RouteLegDto, RoutesDto, RoutesQuery } from './routes.dto';
 
-/** Intermediate currencies tried per request at most (the most promising by the market's best rates). */
-export const MAX_INTERMEDIATES = 8;
+/**
+ * Intermediate currencies tried per request at most (the most promising by the market's best rates). Each
+ * costs two direction tables, and a table is a query or two (DirectionBooks asks which feeds are shown per
+ * table): five keep a request to 11 tables.
+ */
+export const MAX_INTERMEDIATES = 5;
 /** Offers tried per leg: the best first legs, and for each the best second legs. */
 export const LEG_WIDTH = 3;
 
@@ -32,7 +36,7 @@ export const LEG_WIDTH = 3;
  * (MarketValues, kept current from the snapshot changes), the MAX_INTERMEDIATES with the best
  * best(from → C) × best(C → to) — what a route through C could give at most — tried all at once. Each leg
  * is ranked by DirectionBooks — the cached direction tables and calculator of /v1/rates — so the work per
- * request is bounded: 1 + MAX_INTERMEDIATES × (1 + LEG_WIDTH) rankings on kept books.
+ * request is bounded: 1 + MAX_INTERMEDIATES × (1 + LEG_WIDTH) rankings on 1 + 2 × MAX_INTERMEDIATES kept books.
  *
  * A cash currency is an intermediate only when a city is asked for, and a leg touching a cash currency
  * is ranked in that city; other legs are not narrowed by it (an online exchange has no city).
