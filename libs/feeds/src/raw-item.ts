@@ -79,6 +79,30 @@ export function emptyRawItem(): RawFeedItem {
   };
 }
 
+/** Makes `item` empty again, as emptyRawItem gives it (same shape): a reader may read every item into one object. */
+export function resetRawItem(item: RawFeedItem): void {
+  item.from = undefined;
+  item.to = undefined;
+  item.in = undefined;
+  item.out = undefined;
+  item.amount = undefined;
+  item.minamount = NO_LIMITS;
+  item.maxamount = NO_LIMITS;
+  item.frommin = undefined;
+  item.frommax = undefined;
+  item.tomin = undefined;
+  item.tomax = undefined;
+  item.fromfee = undefined;
+  item.tofee = undefined;
+  item.minfee = undefined;
+  item.param = undefined;
+  item.flags = undefined;
+  item.floating = undefined;
+  item.delay = undefined;
+  item.city = undefined;
+  item.defect = undefined;
+}
+
 type ScalarField =
   'from' | 'to' | 'in' | 'out' | 'amount' | 'frommin' | 'frommax' | 'tomin' | 'tomax' | 'param' | 'delay' | 'city';
 type FeeField = 'fromfee' | 'tofee' | 'minfee';

@@ -11,7 +11,8 @@ import { CATALOG } from './scenarios/catalog.fixture';
 /**
  * The memo's promise, checked against the cold path on everything at hand: a poll read through a warm
  * memo gives exactly the report a process without it gives — offers, rejects with their item numbers,
- * duplicates, warnings, errors — whatever the previous polls were.
+ * duplicates, warnings, errors — whatever the previous polls were; and the cold path (the one-pass
+ * reader normalizing as it reads) gives exactly the report of the reference reader.
  */
 const ROOT = process.cwd();
 const FIXTURE_DIRS = [
@@ -65,7 +66,9 @@ function expectSame(
 ): FeedReport {
   const warm = checkFeed(body, { format, contentType, memo: memo.forFeed(1) }, context);
   const cold = checkFeed(body, { format, contentType }, context);
+  const reference = checkFeed(body, { format, contentType, referenceOnly: true }, context);
   expect(plain(warm)).toEqual(plain(cold));
+  expect(plain(cold)).toEqual(plain(reference));
   return warm;
 }
 

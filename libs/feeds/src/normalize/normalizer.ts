@@ -51,43 +51,81 @@ export function normalizeItems(
   context: NormalizationContext,
   maxOffers = Number.POSITIVE_INFINITY,
 ): NormalizationResult {
-  const codes = new CodeResolver(context);
-  const offers: NormalizedOffer[] = [];
-  const rejected: RejectedItem[] = [];
-  const warnings: string[] = [];
-  const seen = new SeenOffers();
-  let rejectedCount = 0;
-  let duplicates = 0;
-  let warningCount = 0;
-  let index = 0;
-  // One closure for the whole feed (this is the hot loop): it reads the current index.
-  const warn = (message: string): void => {
-    warningCount++;
-    if (warnings.length < MAX_KEPT_WARNINGS) warnings.push(`item ${index}: ${message}`);
+  const normalizer = new FeedNormalizer(context, maxOffers);
+  for (const item of items) {
+    if (normalizer.overflow) break;
+    normalizer.add(item);
+  }
+  return normalizer.result();
+}
+
+/**
+ * `normalizeItems` an item at a time, for a reader that hands items over as it reads them: `add` each
+ * item in the feed's order (once `overflow` is true, further items are ignored, as normalizeItems stops
+ * there), then `result`. Keeps nothing of an item but what it makes of it: the reader may reuse it.
+ */
+export class FeedNormalizer {
+  private readonly codes: CodeResolver;
+  private readonly offers: NormalizedOffer[] = [];
+  private readonly rejected: RejectedItem[] = [];
+  private readonly warnings: string[] = [];
+  private readonly seen = new SeenOffers();
+  private rejectedCount = 0;
+  private duplicates = 0;
+  private warningCount = 0;
+  private index = 0;
+  overflow = false;
+  /** One closure for the whole feed (this is the hot loop): it reads the current index. */
+  private readonly warn = (message: string): void => {
+    this.warningCount++;
+    if (this.warnings.length < MAX_KEPT_WARNINGS) this.warnings.push(`item ${this.index}: ${message}`);
   };
 
-  for (; index < items.length; index++) {
+  constructor(
+    private readonly context: NormalizationContext,
+    private readonly maxOffers = Number.POSITIVE_INFINITY,
+  ) {
+    this.codes = new CodeResolver(context);
+  }
+
+  add(item: RawFeedItem): void {
+    if (this.overflow) return;
+    const index = this.index;
     let expanded: NormalizedOffer[];
     try {
-      expanded = normalizeItem(items[index]!, codes, context.cities, warn);
+      expanded = normalizeItem(item, this.codes, this.context.cities, this.warn);
     } catch (error) {
       if (!(error instanceof ItemRejection)) throw error;
-      rejectedCount++;
-      if (rejected.length < MAX_KEPT_REJECTS) rejected.push({ index, reason: error.message });
-      continue;
+      this.rejectedCount++;
+      if (this.rejected.length < MAX_KEPT_REJECTS) this.rejected.push({ index, reason: error.message });
+      this.index++;
+      return;
     }
+    this.index++;
+    const { offers, seen } = this;
     for (const offer of expanded) {
       if (!seen.add(offer)) {
-        duplicates++;
+        this.duplicates++;
         continue;
       }
       offers.push(offer);
     }
     // Duplicates count too: 100,000 lines of the same 500 cities are 50 million offers to build.
-    if (offers.length + duplicates > maxOffers) break;
+    if (offers.length + this.duplicates > this.maxOffers) this.overflow = true;
   }
-  if (warningCount > warnings.length) warnings.push(`… and ${warningCount - warnings.length} more warnings`);
-  return { offers, rejected, rejectedCount, duplicates, warnings, overflow: offers.length + duplicates > maxOffers };
+
+  result(): NormalizationResult {
+    const { offers, rejected, warnings, warningCount } = this;
+    if (warningCount > warnings.length) warnings.push(`… and ${warningCount - warnings.length} more warnings`);
+    return {
+      offers,
+      rejected,
+      rejectedCount: this.rejectedCount,
+      duplicates: this.duplicates,
+      warnings,
+      overflow: this.overflow,
+    };
+  }
 }
 
 /** What makes two offers of one feed duplicates: the direction and the city. */

@@ -1,4 +1,4 @@
-import { emptyRawItem, FIELD_NAMES, fieldRole, RawFeedItem, setRawFieldOfRole } from '../raw-item';
+import { emptyRawItem, FIELD_NAMES, fieldRole, RawFeedItem, resetRawItem, setRawFieldOfRole } from '../raw-item';
 import { MAX_FEED_ITEMS } from './feed-reader';
 
 /** Fields only the newer BestChange spec (EREF 1.1) has (as XmlFeedReader knows them). */
@@ -51,6 +51,29 @@ export function scanXmlFeed(text: string): XmlScan | null {
 }
 
 /**
+ * `scanXmlFeed` handing each item to `onItem` as it is read, in one object reused for every item (it is
+ * not kept: whatever `onItem` keeps must be its own). Null when the fast path refuses the text — maybe
+ * after some items were handed over: the caller then discards what it made of them.
+ */
+export function scanXmlFeedEach(text: string, onItem: (item: RawFeedItem) => void): XmlScan['dialect'] | null {
+  const item = emptyRawItem();
+  let pending = false;
+  const next = () => {
+    if (pending) onItem(item);
+    resetRawItem(item);
+    pending = true;
+    return item;
+  };
+  try {
+    const dialect = new Scanner(text).scanEach(next);
+    if (pending) onItem(item);
+    return dialect;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * The opening of a feed up to its first `<item>`: the XML declaration, `<rates …>` and whitespace, and
  * nothing else. Null when the fast path would refuse it; else whether the root's attributes mark EREF 1.1.
  */
@@ -73,11 +96,11 @@ export function scanXmlItem(text: string): { item: RawFeedItem; eref11: boolean 
   try {
     if (!matchesAt(text, 0, '<item>')) return null;
     const scanner = new Scanner(text);
-    const items: RawFeedItem[] = [];
+    const item = emptyRawItem();
     scanner.p = 6;
-    const eref11 = scanner.item(items);
+    const eref11 = scanner.item(item);
     if (scanner.p !== text.length) return null;
-    return { item: items[0]!, eref11 };
+    return { item, eref11 };
   } catch {
     return null;
   }
@@ -120,17 +143,29 @@ class Scanner {
   }
 
   scan(): XmlScan {
+    const items: RawFeedItem[] = [];
+    const dialect = this.scanEach(() => {
+      const item = emptyRawItem();
+      items.push(item);
+      return item;
+    });
+    return { dialect, items };
+  }
+
+  /** The pass: `next()` gives the object each item is read into (empty), in order. */
+  scanEach(next: () => RawFeedItem): XmlScan['dialect'] {
     const t = this.t;
     let eref11 = this.opening();
-    const items: RawFeedItem[] = [];
+    let count = 0;
     for (;;) {
       this.skipWhitespace();
       const start = this.p;
       if (t.charCodeAt(start) !== LT) throw REFUSED;
       if (matchesAt(t, start, '<item>')) {
-        if (items.length >= MAX_FEED_ITEMS) throw REFUSED;
+        if (count >= MAX_FEED_ITEMS) throw REFUSED;
+        count++;
         this.p = start + 6;
-        if (this.item(items)) eref11 = true;
+        if (this.item(next())) eref11 = true;
         continue;
       }
       if (matchesAt(t, start, '</rates>')) {
@@ -140,13 +175,12 @@ class Scanner {
       throw REFUSED;
     }
     this.end();
-    return { dialect: eref11 ? 'xml-eref-1.1' : 'xml', items };
+    return eref11 ? 'xml-eref-1.1' : 'xml';
   }
 
   /** Reads one item after its `<item>` up to and including `</item>`; true when it marks EREF 1.1. */
-  item(items: RawFeedItem[]): boolean {
+  item(item: RawFeedItem): boolean {
     const t = this.t;
-    const item = emptyRawItem();
     let eref11 = false;
     for (;;) {
       this.skipWhitespace();
@@ -191,7 +225,6 @@ class Scanner {
       }
     }
     if (item.flags !== undefined) eref11 = true;
-    items.push(item);
     return eref11;
   }
 

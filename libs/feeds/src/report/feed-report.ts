@@ -2,10 +2,12 @@ import type { FeedError, FeedFormat, FeedFormatSetting, NormalizedOffer } from '
 import { printable } from '../control-characters';
 import { bodyEncoding, decodeBody, decodeRange } from '../decode/decode-body';
 import { FeedMemo, readXmlWithMemo } from '../normalize/feed-memo';
-import { NormalizationResult, normalizeItems, RejectedItem } from '../normalize/normalizer';
+import { FeedNormalizer, NormalizationResult, normalizeItems, RejectedItem } from '../normalize/normalizer';
 import type { NormalizationContext } from '../normalize/normalization-context';
 import { FeedDialect, MAX_FEED_ITEMS } from '../readers/feed-reader';
-import { maintenanceNotice, readFeed } from '../readers/pick-reader';
+import { maintenanceNotice, pickFormat, readAs } from '../readers/pick-reader';
+import { scanXmlFeedEach } from '../readers/xml-fast-scanner';
+import { XmlFeedReader } from '../readers/xml-feed.reader';
 
 export type FeedStatus = 'ok' | 'empty' | 'maintenance' | 'error';
 
@@ -30,6 +32,11 @@ export interface CheckOptions {
    * whose text did not change are not read or normalized again. The report is the same with or without.
    */
   memo?: FeedMemo;
+  /**
+   * Reads XML with the reference reader alone (fast-xml-parser's validator, then htmlparser2): no fast
+   * path, no memo. For tests that hold the fast paths to it.
+   */
+  referenceOnly?: boolean;
 }
 
 /**
@@ -44,8 +51,8 @@ export function checkFeed(body: Uint8Array, options: CheckOptions, context: Norm
 
 function readAndNormalize(body: Uint8Array, options: CheckOptions, context: NormalizationContext): FeedReport {
   const encoding = bodyEncoding(body, options.contentType);
-  const { memo } = options;
-  if (memo !== undefined) {
+  const { memo, referenceOnly = false } = options;
+  if (memo !== undefined && !referenceOnly) {
     const memoised = readXmlWithMemo(body, encoding, options.format, context, memo);
     if (memoised !== null) {
       const { normalized } = memoised;
@@ -61,7 +68,27 @@ function readAndNormalize(body: Uint8Array, options: CheckOptions, context: Norm
     memo.clear();
   }
   const decoded = { text: decodeRange(body, encoding, encoding.offset, body.length), warnings: encoding.warnings };
-  const read = readFeed(decoded.text, options.format);
+  const picked = pickFormat(decoded.text, options.format);
+  if (!('kind' in picked) && picked.format === 'xml' && !referenceOnly) {
+    // The common XML shape: each item normalized as the fast path reads it, into one reused object.
+    const normalizer = new FeedNormalizer(context, MAX_FEED_ITEMS);
+    let items = 0;
+    const dialect = scanXmlFeedEach(picked.body, (item) => {
+      items++;
+      normalizer.add(item);
+    });
+    if (dialect !== null) {
+      const result = normalizer.result();
+      return itemsReport('xml', dialect, items, [...decoded.warnings, ...result.warnings], result);
+    }
+  }
+  // readFeed, from what pickFormat decided (XML the fast path refused: the reference reader).
+  const read =
+    'kind' in picked
+      ? picked
+      : picked.format === 'xml'
+        ? XML_READER.readFully(picked.body)
+        : readAs(picked.format, picked.body);
   switch (read.kind) {
     case 'error':
       return failedReport(read.format, { code: read.code, message: read.message }, decoded.warnings);
@@ -121,6 +148,8 @@ function itemsReport(
     stats,
   };
 }
+
+const XML_READER = new XmlFeedReader();
 
 /** The maintenance notice in the body of an HTTP error answer (a 503 page), or null (DESIGN.md §2). */
 export function maintenanceInErrorAnswer(body: Uint8Array, contentType?: string | null): string | null {
