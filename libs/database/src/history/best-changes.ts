@@ -141,13 +141,34 @@ async function drainBatch(client: PoolClient, at: Date | null, maxPairs: number)
   const clock = await client.query<{ at: Date }>(`SELECT COALESCE($1::timestamptz, now()) AS at`, [at]);
   const stamp = clock.rows[0]!.at;
   const every: { froms: string[]; tos: string[] } = { froms: [], tos: [] };
-  const mine: { froms: string[]; tos: string[]; writers: number[] } = { froms: [], tos: [], writers: [] };
-  const writers = new Map<string, ReadonlySet<number>>();
-  for (const [key, entry] of writersOf) {
+  const decidable: Array<{ from: string; to: string; writers: ReadonlySet<number> }> = [];
+  for (const entry of writersOf.values()) {
     if (entry.writers === null) {
       every.froms.push(entry.from);
       every.tos.push(entry.to);
-    } else {
+    } else decidable.push({ from: entry.from, to: entry.to, writers: entry.writers });
+  }
+  let changes = 0;
+  let computed = every.froms.length;
+  if (decidable.length > 0) {
+    // History's bests of the writers' pairs, then the writers' shown offers where history has some, read by
+    // index and decided here (a statement doing it joined thousands of rows it could not estimate, and nested
+    // loops took seconds). A pair history has no row for (a first snapshot) is computed over every offer.
+    const { rows: recorded } = await client.query<RecordedBest>(RECORDED_SQL, [
+      decidable.map((e) => e.from),
+      decidable.map((e) => e.to),
+    ]);
+    const known = new Set(recorded.map((r) => `${r.from}\u001f${r.to}`));
+    const writers = new Map<string, ReadonlySet<number>>();
+    const mine: { froms: string[]; tos: string[]; writers: number[] } = { froms: [], tos: [], writers: [] };
+    for (const entry of decidable) {
+      const key = `${entry.from}\u001f${entry.to}`;
+      if (!known.has(key)) {
+        every.froms.push(entry.from);
+        every.tos.push(entry.to);
+        computed++;
+        continue;
+      }
       writers.set(key, entry.writers);
       for (const writer of entry.writers) {
         mine.froms.push(entry.from);
@@ -155,18 +176,7 @@ async function drainBatch(client: PoolClient, at: Date | null, maxPairs: number)
         mine.writers.push(writer);
       }
     }
-  }
-  let changes = 0;
-  let computed = every.froms.length;
-  if (mine.froms.length > 0) {
-    // The writers' shown offers and history's bests of their pairs, read by index; decided here (a statement
-    // doing it joined thousands of rows it could not estimate, and nested loops took seconds).
     const { rows: offers } = await client.query<WriterOffer>(WRITERS_OFFERS_SQL, [mine.froms, mine.tos, mine.writers]);
-    const decidable = [...writersOf.values()].filter((e) => e.writers !== null);
-    const { rows: recorded } = await client.query<RecordedBest>(RECORDED_SQL, [
-      decidable.map((e) => e.from),
-      decidable.map((e) => e.to),
-    ]);
     const decided = decideByWriters(writers, offers, recorded);
     for (const [from, to] of decided.redo) {
       every.froms.push(from);
@@ -303,8 +313,13 @@ const WRITERS_OFFERS_SQL = `WITH w AS (SELECT * FROM unnest($1::text[], $2::text
   SELECT DISTINCT ON (o.exchanger_id, o.from_code, o.to_code, o.city) o.exchanger_id AS "exchangerId", o.from_code AS "from",
          o.to_code AS "to", o.city, o.rate::text AS rate
   FROM w JOIN live f ON f.exchanger_id = w.exchanger_id
-  JOIN offers o ON o.feed_id = f.id AND o.from_code = w.from_code AND o.to_code = w.to_code
-  WHERE o.quarantine IS NULL
+  -- One index lookup a writer's feed and pair (LATERAL, not flattened: OFFSET 0): a plan joining the whole
+  -- table sorted a million offers.
+  CROSS JOIN LATERAL (
+    SELECT o.exchanger_id, o.from_code, o.to_code, o.city, o.rate FROM offers o
+    WHERE o.feed_id = f.id AND o.from_code = w.from_code AND o.to_code = w.to_code AND o.quarantine IS NULL
+    OFFSET 0
+  ) o
   ORDER BY o.exchanger_id, o.from_code, o.to_code, o.city, f.last_success_at DESC, f.id DESC`;
 
 /** History's bests (every scope) of the pairs $1, $2 (each once). */
