@@ -1,4 +1,12 @@
-import { emptyRawItem, FIELD_NAMES, fieldRole, RawFeedItem, resetRawItem, setRawFieldOfRole } from '../raw-item';
+import {
+  emptyRawItem,
+  FIELD_NAMES,
+  FieldRole,
+  fieldRole,
+  RawFeedItem,
+  resetRawItem,
+  setRawFieldOfRole,
+} from '../raw-item';
 import { MAX_FEED_ITEMS } from './feed-reader';
 
 /** Fields only the newer BestChange spec (EREF 1.1) has (as XmlFeedReader knows them). */
@@ -194,7 +202,8 @@ class Scanner {
       }
       const nameEnd = nameEndAt(t, p);
       if (nameEnd === p) throw REFUSED;
-      const name = knownName(t, p, nameEnd) ?? t.slice(p, nameEnd);
+      const known = knownField(t, p, nameEnd);
+      const name = known?.name ?? t.slice(p, nameEnd);
       this.p = nameEnd;
       const attributes = this.attributes(false);
       let value: string;
@@ -216,12 +225,20 @@ class Scanner {
         value = textValue(t, from, lt);
         this.p = lt + 3 + name.length;
       }
-      if (name.length === 4 && name.toLowerCase() === 'item') throw REFUSED;
-      const role = fieldRole(name);
+      let role: FieldRole | undefined;
+      let erefField: boolean;
+      if (known !== undefined) {
+        // A name as the spec writes it (never `item`): its role and mark looked up once, at start.
+        role = known.role;
+        erefField = known.eref11;
+      } else {
+        if (name.length === 4 && name.toLowerCase() === 'item') throw REFUSED;
+        role = fieldRole(name);
+        erefField = role !== undefined && role.role === 'scalar' && EREF_11_FIELDS.has(name.toLowerCase());
+      }
       if (role !== undefined) {
         setRawFieldOfRole(item, role, value.trim(), attributes);
-        if (attributes !== undefined || (role.role === 'scalar' && EREF_11_FIELDS.has(name.toLowerCase())))
-          eref11 = true;
+        if (attributes !== undefined || erefField) eref11 = true;
       }
     }
     if (item.flags !== undefined) eref11 = true;
@@ -277,14 +294,28 @@ class Scanner {
   }
 }
 
-/** Field names by length: a name the scanner meets is compared in place, not sliced (7 strings an item less). */
-const NAMES_BY_LENGTH: string[][] = [];
-for (const name of FIELD_NAMES) (NAMES_BY_LENGTH[name.length] ??= []).push(name);
+/** A field name as the spec writes it, with its role and whether a scalar of that name marks EREF 1.1. */
+interface KnownField {
+  name: string;
+  role: FieldRole;
+  eref11: boolean;
+}
 
-function knownName(t: string, p: number, end: number): string | undefined {
-  const candidates = NAMES_BY_LENGTH[end - p];
+/** Field names by length: a name the scanner meets is compared in place, not sliced (7 strings an item less). */
+const FIELDS_BY_LENGTH: KnownField[][] = [];
+for (const name of FIELD_NAMES) {
+  const role = fieldRole(name)!;
+  (FIELDS_BY_LENGTH[name.length] ??= []).push({
+    name,
+    role,
+    eref11: role.role === 'scalar' && EREF_11_FIELDS.has(name),
+  });
+}
+
+function knownField(t: string, p: number, end: number): KnownField | undefined {
+  const candidates = FIELDS_BY_LENGTH[end - p];
   if (candidates === undefined) return undefined;
-  for (const name of candidates) if (matchesAt(t, p, name)) return name;
+  for (const field of candidates) if (matchesAt(t, p, field.name)) return field;
   return undefined;
 }
 
