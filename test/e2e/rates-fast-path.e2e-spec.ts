@@ -4,6 +4,7 @@ import pino from 'pino';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '@app/config';
+import { startHttpDrain } from '@app/observability';
 import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
 import { PublicCache } from '../../apps/api/src/public/public-cache.service';
 import { RatesService } from '../../apps/api/src/public/rates/rates.service';
@@ -215,5 +216,19 @@ describe('GET /v1/rates fast path', () => {
     await raw(api.url, '/v1/rates?from=BTC&to=SBERRUB&limit=7');
     const normal = logLines.find((l) => l.msg === 'request completed');
     expect(Object.keys(normal!).sort()).toEqual(Object.keys(completed[0]!).sort());
+  });
+
+  // Last: the drain lasts until the app closes.
+  it('says Connection: close on a hot hit once the shutdown drain has started', async () => {
+    const keepAlive = { connection: 'keep-alive' };
+    const before = await raw(api.url, TABLE, 'GET', keepAlive);
+    expect(lastPeek(TABLE)).toBe(true);
+    expect(Object.fromEntries(before.headers).connection).toBe('keep-alive');
+    startHttpDrain(api.app);
+    const during = await raw(api.url, TABLE, 'GET', keepAlive);
+    expect(lastPeek(TABLE)).toBe(true);
+    expect(during.status).toBe(200);
+    expect(Object.fromEntries(during.headers).connection).toBe('close');
+    expect(during.body).toBe(before.body);
   });
 });
