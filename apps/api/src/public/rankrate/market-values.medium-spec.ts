@@ -73,6 +73,17 @@ describe('market values and rankrate (PostgreSQL)', () => {
     await dataSource.query(`UPDATE exchangers SET status = 'paused' WHERE id = $1`, [
       feedOf.get('paused')!.exchangerId,
     ]);
+    // Exchanger a also publishes the direction in a second, less recently confirmed feed: a's newer offer stands
+    // (counted, its 90,000,000 would be the best and move the median to 60,100).
+    const [older] = await dataSource.query<Array<{ id: number }>>(
+      `INSERT INTO feeds (exchanger_id, url, interval_s, timeout_ms, last_success_at, stale_after_s)
+       VALUES ($1, 'https://ex-a.example/second.xml', 30, 3000, now() - interval '1 minute', 3600) RETURNING id`,
+      [feedOf.get('a')!.exchangerId],
+    );
+    await dataSource.query(
+      `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, amount_in, amount_out, rate) VALUES ($1, $2, 'BTC', 'USDTTRC20', 1, 90000000, 90000000)`,
+      [older!.id, feedOf.get('a')!.exchangerId],
+    );
     const rows = await repository.directionStats();
     expect(rows).toEqual([{ from: 'BTC', to: 'USDTTRC20', median: '60000', best: '60000000', exchangers: 4 }]);
     expect(await repository.directionStats([['BTC', 'USDTTRC20']])).toEqual(rows);
