@@ -130,7 +130,7 @@ describe('replaceSnapshot with a cache of written snapshots', () => {
     // Not the protocol: rows deleted without a new snapshot_version (only the writer may change them).
     await dataSource.query(`DELETE FROM offers WHERE feed_id = $1 AND to_code = 'USDTTRC20'`, [feed.id]);
     await expect(write(cache, [btcEth, { ...btcUsdt, out: '1', rate: '1' }])).rejects.toThrow(
-      /were not those of snapshot_version/,
+      /were not those of snapshot version/,
     );
     expect((await stored()).map((r) => r.key)).toEqual(['BTC>ETH@']);
     expect(counts(await write(cache, [btcEth, { ...btcUsdt, out: '1', rate: '1' }]))).toEqual([1, 0, 0]);

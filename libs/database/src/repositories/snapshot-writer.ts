@@ -93,7 +93,7 @@ const keyOf = (from: string, to: string, city: string): string => `${from}\u001f
 
 /** A feed's stored snapshot as its last writer in this process left it: key → fingerprint. */
 interface CachedSnapshot {
-  /** feeds.snapshot_version after the write that left these rows. */
+  /** feed_snapshots.version after the write that left these rows. */
   version: string;
   exchangerId: number;
   rows: Map<string, number>;
@@ -102,7 +102,7 @@ interface CachedSnapshot {
 /**
  * The keys and fingerprints of the snapshots this process wrote last, per feed, so a poll diffs against
  * memory instead of reading its 10,000 stored rows back. An entry is trusted only while the feed row's
- * `snapshot_version` (read under the feed row's lock) still is the value this process's write set: a write
+ * snapshot version (feed_snapshots, read under the feed row's lock) still is the value this process's write set: a write
  * by another worker, a restart, or a rolled-back transaction (its sequence value is never committed, never
  * handed out again) makes the entry miss, and the writer reads the stored rows as before. Bounded by the
  * offers it holds (about 100 bytes each); the feeds written longest ago give their room first.
@@ -160,9 +160,9 @@ interface Diff {
 /**
  * Replaces a feed's snapshot inside the caller's transaction (which holds the feed row's lock): diffs the
  * offers against the stored keys and fingerprints — kept from this process's last write of the feed when
- * the feed's snapshot_version says they are still what is stored (SnapshotCache), else read in one
+ * the feed's snapshot version says they are still what is stored (SnapshotCache), else read in one
  * statement — and writes only the difference in one statement (deletes by key, updates and inserts from
- * arrays, the new snapshot_version), never a query per offer. With a valid cache an unchanged snapshot
+ * arrays, the new snapshot version), never a query per offer. With a valid cache an unchanged snapshot
  * costs one round trip (the version), a changed one one round trip (the write, which checks the version).
  */
 export async function replaceSnapshot(
@@ -184,7 +184,7 @@ export async function replaceSnapshot(
     const diff = diffAgainst(cached.rows, offers, keys, fps);
     if (diff.changed.length === 0 && diff.gone.length === 0) {
       const { rows } = await client.query<{ version: string }>({
-        text: `SELECT snapshot_version::text AS version FROM feeds WHERE id = $1`,
+        text: `SELECT version::text AS version FROM feed_snapshots WHERE feed_id = $1`,
         values: [feed.id],
       });
       if (rows[0]?.version === cached.version) {
@@ -203,8 +203,8 @@ export async function replaceSnapshot(
 
   // No entry, or another writer's snapshot: read what is stored (one row, one text value: much cheaper to
   // ship and parse than 10,000 rows of five columns).
-  const { rows } = await client.query<{ version: string; rows: string | null }>({
-    text: `SELECT f.snapshot_version::text AS version,
+  const { rows } = await client.query<{ version: string | null; rows: string | null }>({
+    text: `SELECT (SELECT version::text FROM feed_snapshots WHERE feed_id = f.id) AS version,
                   (SELECT string_agg(from_code || E'\\u001f' || to_code || E'\\u001f' || city || E'\\u001f' || CASE WHEN exchanger_id = $2 THEN fp::text ELSE '-1' END /* another exchanger's row: rewritten whatever its values */, E'\\n')
                    FROM offers WHERE feed_id = $1) AS rows
            FROM feeds f WHERE f.id = $1`,
@@ -220,11 +220,11 @@ export async function replaceSnapshot(
   }
   const diff = diffAgainst(stored, offers, keys, fps);
   if (diff.changed.length === 0 && diff.gone.length === 0) {
-    if (rows[0]) cache.put(feed.id, { version: rows[0].version, exchangerId: feed.exchangerId, rows: stored });
+    if (rows[0]?.version) cache.put(feed.id, { version: rows[0].version, exchangerId: feed.exchangerId, rows: stored });
     return NO_CHANGE;
   }
   const version = await writeDiff(client, feed, rows[0]?.version ?? null, diff);
-  if (version === null) throw new Error(`feed ${feed.id}: its snapshot_version changed under the feed row's lock`);
+  if (version === null) throw new Error(`feed ${feed.id}: its snapshot version changed under the feed row's lock`);
   applyDiff(stored, diff);
   cache.put(feed.id, { version, exchangerId: feed.exchangerId, rows: stored });
   return diff.change;
@@ -276,8 +276,8 @@ function applyDiff(rows: Map<string, number>, diff: Diff): void {
 }
 
 /**
- * Writes a diff in one statement, if the feed's snapshot_version still is `version`: deletes by key,
- * updates and inserts from one set of arrays, and a new snapshot_version (returned; null when the version
+ * Writes a diff in one statement, if the feed's snapshot version still is `version`: deletes by key,
+ * updates and inserts from one set of arrays, and a new snapshot version (returned; null when the version
  * did not match and nothing was written). Counts what it deleted, updated and inserted against the diff:
  * a difference means the rows were not what the version said (someone wrote offers without bumping it) —
  * an error, so the transaction rolls back and the next poll reads the rows.
@@ -308,7 +308,7 @@ async function writeDiff(
   if (row.version === null) return null;
   if (row.deleted !== gone.length || row.updated !== diff.change.updated || row.inserted !== diff.change.inserted)
     throw new Error(
-      `feed ${feed.id}: its stored offers were not those of snapshot_version ${version} (deleted ${row.deleted}/${gone.length}, updated ${row.updated}/${diff.change.updated}, inserted ${row.inserted}/${diff.change.inserted})`,
+      `feed ${feed.id}: its stored offers were not those of snapshot version ${version} (deleted ${row.deleted}/${gone.length}, updated ${row.updated}/${diff.change.updated}, inserted ${row.inserted}/${diff.change.inserted})`,
     );
   return row.version;
 }
@@ -375,12 +375,12 @@ const rowsFrom = (first: number) => {
 };
 
 /**
- * The diff in one statement, every part conditional on the feed's snapshot_version ($3), and a new version:
+ * The diff in one statement, every part conditional on the feed's snapshot version ($3), and a new version:
  * deletes by key ($4–$6), updates ($7–$24) and inserts ($25–$42) from arrays. Offers are found by primary
  * key, each part planned for its own arrays' lengths.
  */
 const WRITE_SQL = `
-WITH current AS (SELECT 1 FROM feeds WHERE id = $1 AND snapshot_version = $3::bigint),
+WITH current AS (SELECT WHERE (SELECT version FROM feed_snapshots WHERE feed_id = $1) IS NOT DISTINCT FROM $3::bigint),
 gone AS (
   DELETE FROM offers o USING unnest($4::text[], $5::text[], $6::text[]) AS d(from_code, to_code, city)
   WHERE EXISTS (SELECT FROM current) AND o.feed_id = $1 AND o.from_code = d.from_code AND o.to_code = d.to_code AND o.city = d.city
@@ -404,10 +404,11 @@ inserted AS (
   RETURNING 1
 ),
 bumped AS (
-  UPDATE feeds SET snapshot_version = nextval('snapshot_versions') WHERE id = $1 AND EXISTS (SELECT FROM current)
-  RETURNING snapshot_version
+  INSERT INTO feed_snapshots (feed_id, version) SELECT $1, nextval('snapshot_versions') WHERE EXISTS (SELECT FROM current)
+  ON CONFLICT (feed_id) DO UPDATE SET version = EXCLUDED.version
+  RETURNING version
 )
-SELECT (SELECT snapshot_version::text FROM bumped) AS version, (SELECT count(*) FROM gone)::int AS deleted,
+SELECT (SELECT version::text FROM bumped) AS version, (SELECT count(*) FROM gone)::int AS deleted,
        (SELECT count(*) FROM updated)::int AS updated, (SELECT count(*) FROM inserted)::int AS inserted`;
 
 /** A Postgres array literal of text elements (null: NULL). */
