@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../../test/support/random';
 import { decodeBody } from '../decode/decode-body';
-import { scanXmlFeed, scanXmlItem, scanXmlOpening } from './xml-fast-scanner';
+import { emptyRawItem, resetRawItem, setRawField } from '../raw-item';
+import { scanXmlFeed, scanXmlFeedEach, scanXmlItem, scanXmlOpening } from './xml-fast-scanner';
 import { XmlFeedReader } from './xml-feed.reader';
 
 const reader = new XmlFeedReader();
@@ -193,6 +194,28 @@ describe('the XML fast path against the reference reader', () => {
     for (const doc of docs.slice(0, 2)) expect(agrees(doc)).toBe(true);
     // `<item/>` is left to the reference.
     expect(scanXmlFeed(docs[2]!)).toBeNull();
+  });
+
+  it('hands over, item by item in one reused object, exactly the items it reads whole', () => {
+    let compared = 0;
+    for (const { text } of fixtures) {
+      const handed: unknown[] = [];
+      const dialect = scanXmlFeedEach(text, (item) => handed.push(structuredClone(item)));
+      const whole = scanXmlFeed(text);
+      if (whole === null) {
+        expect(dialect).toBeNull();
+        continue;
+      }
+      expect({ dialect, items: handed }).toEqual(whole);
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(5);
+    // A reset item is an empty one, field for field.
+    const item = emptyRawItem();
+    setRawField(item, 'city', 'MSK');
+    setRawField(item, 'minamount', '1');
+    resetRawItem(item);
+    expect(item).toStrictEqual(emptyRawItem());
   });
 
   it('reads a feed as its parts in a row: the opening, each item alone, the end (what FeedMemo relies on)', () => {
