@@ -1,0 +1,327 @@
+/**
+ * npm run bench:routes — GET /v1/routes at BestChange scale. Seeds the market of bench:read (500 exchangers
+ * with one feed each, 1,000,000 offers, 500 of them on BTC→SBERRUB; its seeding copied, as read.bench.ts
+ * runs itself when imported), starts the api (standalone mode on the local PostgreSQL, a child process),
+ * and asks it for routes over a spread of directions and amounts.
+ *
+ * Every request is a new answer (a new amount each time: no answer cache hit), from BENCH_CONCURRENCY (4)
+ * clients at once. Baseline, same run and same requests: GET /v1/rates of the same direction with the same
+ * amount (the calculator on one direction; a route ranks 1 + 5 × (1 + 3) tables on 11 kept directions).
+ * Each round asks BENCH_DIRECTIONS (60) directions once each by both endpoints, alternating which goes
+ * first; the first round meets books not read yet (reported apart as "cold"), the next BENCH_ROUNDS (10)
+ * the books the api keeps (PUBLIC_CACHE_SECONDS). BENCH_RUNS (3) runs; the table shows medians.
+ * Target: p99 ≤ 20 ms for routes at 1,000,000 offers. The first answer reads the whole market for the
+ * intermediates (MarketValues), timed apart.
+ * Answers other than 200 are counted and shown, not timed.
+ * BENCH_OFFERS (default 1000000), BENCH_DIRECTIONS, BENCH_ROUNDS, BENCH_CONCURRENCY, BENCH_RUNS,
+ * BENCH_CACHE_SECONDS (the api's PUBLIC_CACHE_SECONDS: how long it keeps a direction's rows; default the api's 2),
+ * BENCH_KEEP_DB=1 (keep the seeded database), BENCH_DB=<name> (run on a kept one, no seeding).
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { migrateAndSeed, readBundledCatalog } from '@app/database';
+import { BenchRow, printTable, waitForJson, writeResults } from './bench-kit';
+import { createScratchDatabase, LOCAL_POSTGRES_URL, ScratchDatabase } from './scratch-database';
+
+const OFFERS = Number(process.env.BENCH_OFFERS ?? 1_000_000);
+const DIRECTIONS = Number(process.env.BENCH_DIRECTIONS ?? 60);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const EXCHANGERS = 500;
+const TARGET_P99_MS = 20;
+
+interface Timings {
+  routes: number[];
+  rates: number[];
+}
+
+/** Answers other than 200 (a 503 when the pool's wait times out under load), by endpoint and status. */
+const errors = new Map<string, number>();
+
+async function main(): Promise<void> {
+  // BENCH_DB=<name>: a database a run before kept (BENCH_KEEP_DB=1), used as it is: no seeding, not dropped.
+  const reused = process.env.BENCH_DB;
+  const db = reused ? existingDatabase(reused) : await createScratchDatabase('rw_bench_routes');
+  const url = new URL(db.url);
+  let api: ChildProcess | null = null;
+  try {
+    if (reused) console.log(`using database ${reused} as it is`);
+    else {
+      const seedMs = await seed(url.toString());
+      console.log(`seeded ${OFFERS.toLocaleString('en-US')} offers in ${(seedMs / 1000).toFixed(1)} s`);
+    }
+    const port = 3960 + Math.floor(Math.random() * 30);
+    api = startChild(['dist/apps/api/src/main.js'], {
+      DATABASE_URL: url.toString(),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      PUBLIC_RATE_LIMIT: '0',
+      SHUTDOWN_DRAIN_SECONDS: '0',
+      // BENCH_CACHE_SECONDS: how long the api keeps a direction's rows (and answers); the default is the api's.
+      ...(process.env.BENCH_CACHE_SECONDS ? { PUBLIC_CACHE_SECONDS: process.env.BENCH_CACHE_SECONDS } : {}),
+    });
+    const base = `http://127.0.0.1:${port}`;
+    await waitForJson(`${base}/health/ready`);
+
+    // The first answers: the first reads the whole market (medians, best rates) for the intermediates.
+    const firstRates = (await timed(`${base}/v1/rates?from=BTC&to=SBERRUB&amount=0.5`)) ?? NaN;
+    const firstRoutes = (await timed(`${base}/v1/routes?from=BTC&to=SBERRUB&amount=0.5`)) ?? NaN;
+    const sample = (await (await fetch(`${base}/v1/routes?from=BTC&to=SBERRUB&amount=0.5`)).json()) as {
+      direct: unknown[];
+      routes: unknown[];
+      intermediates: string[];
+    };
+    console.log(
+      `first answers: /v1/rates ${firstRates.toFixed(1)} ms, /v1/routes ${firstRoutes.toFixed(1)} ms (reads the market); ` +
+        `BTC→SBERRUB 0.5: ${sample.direct.length} direct, ${sample.routes.length} routes through ${sample.intermediates.join(', ')}`,
+    );
+
+    // The seeded market spreads its offers over every code but BTC and SBERRUB (only BTC→SBERRUB has those).
+    const codes = readBundledCatalog()
+      .map((c) => c.code)
+      .filter((c) => c !== 'BTC' && c !== 'SBERRUB');
+    const runs: Array<{ cold: Timings; warm: Timings; load: number[] }> = [];
+    let serial = 0;
+    for (let run = 0; run < RUNS; run++) {
+      const directions = pickDirections(codes, DIRECTIONS, run);
+      const cold: Timings = { routes: [], rates: [] };
+      const warm: Timings = { routes: [], rates: [] };
+      for (let round = 0; round <= ROUNDS; round++) {
+        const into = round === 0 ? cold : warm;
+        const queries = directions.map(([from, to], i) => {
+          serial++;
+          // A new amount for every request: 1 to 1,000 with two decimals, never asked before in this run.
+          const amount = `${1 + ((serial * 7919 + i * 104729) % 1000)}.${String(serial % 100).padStart(2, '0')}${serial}`;
+          return { from, to, amount, routesFirst: (round + i) % 2 === 0 };
+        });
+        await inParallel(queries, CONCURRENCY, async (q) => {
+          const query = `from=${q.from}&to=${q.to}&amount=${q.amount}`;
+          const order = q.routesFirst ? (['routes', 'rates'] as const) : (['rates', 'routes'] as const);
+          for (const which of order) {
+            const ms = await timed(`${base}/v1/${which}?${query}`, which);
+            if (ms !== null) into[which].push(ms);
+          }
+        });
+      }
+      const figures = {
+        cold: summarize(cold),
+        warm: summarize(warm),
+      };
+      runs.push({ cold, warm, load: loadavg() });
+      console.log(
+        `run ${run + 1}/${RUNS}: routes p50 ${figures.warm.routes.p50.toFixed(1)} ms p99 ${figures.warm.routes.p99.toFixed(1)} ms, ` +
+          `rates p50 ${figures.warm.rates.p50.toFixed(1)} ms p99 ${figures.warm.rates.p99.toFixed(1)} ms ` +
+          `(${warm.routes.length} each); cold routes p99 ${figures.cold.routes.p99.toFixed(1)} ms; ` +
+          `load average ${loadavg()
+            .map((l) => l.toFixed(2))
+            .join(' ')}`,
+      );
+    }
+    const medianOf = (pick: (s: ReturnType<typeof summarize>) => number, phase: 'cold' | 'warm') => {
+      const xs = runs.map((r) => pick(summarize(r[phase]))).sort((a, b) => a - b);
+      return xs[Math.floor(xs.length / 2)]!;
+    };
+    const row = (
+      figure: string,
+      value: number,
+      baseline: number,
+      target: string,
+      met: boolean | null,
+      baselineName = '/v1/rates?amount= same requests',
+    ): BenchRow => ({
+      figure,
+      value,
+      unit: 'ms',
+      baseline: baselineName,
+      baselineValue: baseline,
+      ratio: value / Math.max(baseline, 0.01),
+      target,
+      met,
+    });
+    const warmP99 = medianOf((s) => s.routes.p99, 'warm');
+    const rows = [
+      row(
+        'GET /v1/routes p50 (new amount each, kept books)',
+        medianOf((s) => s.routes.p50, 'warm'),
+        medianOf((s) => s.rates.p50, 'warm'),
+        '',
+        null,
+      ),
+      row(
+        '  p99',
+        warmP99,
+        medianOf((s) => s.rates.p99, 'warm'),
+        `≤ ${TARGET_P99_MS} ms`,
+        warmP99 <= TARGET_P99_MS,
+      ),
+      row(
+        'GET /v1/routes p50, cold (books read from PostgreSQL)',
+        medianOf((s) => s.routes.p50, 'cold'),
+        medianOf((s) => s.rates.p50, 'cold'),
+        '',
+        null,
+      ),
+      row(
+        '  p99, cold',
+        medianOf((s) => s.routes.p99, 'cold'),
+        medianOf((s) => s.rates.p99, 'cold'),
+        '',
+        null,
+      ),
+      row('first /v1/routes (reads the whole market)', firstRoutes, firstRates, '', null, 'first /v1/rates'),
+    ];
+    printTable(
+      `Routes (${DIRECTIONS} directions × ${ROUNDS} rounds, ${CONCURRENCY} clients, medians of ${RUNS} runs, ` +
+        `${OFFERS.toLocaleString('en-US')} offers in the database)`,
+      rows,
+    );
+    console.log(
+      `answers other than 200: ${errors.size === 0 ? 'none' : [...errors].map(([k, n]) => `${k} ×${n}`).join(', ')}; ` +
+        `load average ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')}`,
+    );
+    console.log(
+      `results written to ${writeResults('routes', {
+        offers: OFFERS,
+        directions: DIRECTIONS,
+        rounds: ROUNDS,
+        concurrency: CONCURRENCY,
+        runs: runs.map((r) => ({ cold: summarize(r.cold), warm: summarize(r.warm), loadAverage: r.load })),
+        first: { rates: firstRates, routes: firstRoutes },
+        errors: Object.fromEntries(errors),
+        rows,
+      })}`,
+    );
+  } finally {
+    if (api) await stopChild(api);
+    if (process.env.BENCH_KEEP_DB || reused) console.log(`kept database ${db.name}`);
+    else await db.drop();
+  }
+}
+
+function existingDatabase(name: string): ScratchDatabase {
+  const url = new URL(LOCAL_POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), name, drop: () => Promise.resolve() };
+}
+
+/** Directions spread over the catalog (a seeded walk, different per run), BTC→SBERRUB first. */
+function pickDirections(codes: string[], count: number, run: number): Array<[string, string]> {
+  const picked: Array<[string, string]> = [['BTC', 'SBERRUB']];
+  let state = 12345 + run * 7777;
+  const next = () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state;
+  };
+  while (picked.length < count) {
+    const from = codes[next() % codes.length]!;
+    const to = codes[next() % codes.length]!;
+    if (from !== to) picked.push([from, to]);
+  }
+  return picked;
+}
+
+function summarize(t: Timings): { routes: { p50: number; p99: number }; rates: { p50: number; p99: number } } {
+  return { routes: percentiles(t.routes), rates: percentiles(t.rates) };
+}
+
+function percentiles(xs: number[]): { p50: number; p99: number } {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+/** The time of one answer, or null (counted in `errors`) when it is not a 200. */
+async function timed(url: string, endpoint = 'first'): Promise<number | null> {
+  const started = performance.now();
+  const response = await fetch(url);
+  await response.arrayBuffer();
+  const ms = performance.now() - started;
+  if (response.status === 200) return ms;
+  const key = `${endpoint} ${response.status}`;
+  errors.set(key, (errors.get(key) ?? 0) + 1);
+  return null;
+}
+
+async function inParallel<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}
+
+/** bench:read's market (read.bench.ts `seed`), copied: that file runs its benchmark when imported. */
+async function seed(url: string): Promise<number> {
+  const started = Date.now();
+  await migrateAndSeed(url);
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const codes = readBundledCatalog()
+      .map((c) => c.code)
+      .filter((c) => c !== 'BTC' && c !== 'SBERRUB');
+    await client.query(
+      `INSERT INTO exchangers (slug, name, site_url, referral_url) SELECT 'ex-' || g, 'Exchanger ' || g, 'https://ex' || g || '.example', 'https://ex' || g || '.example/?rid=1' FROM generate_series(1, $1) g`,
+      [EXCHANGERS],
+    );
+    await client.query(
+      `INSERT INTO exchanger_standing (exchanger_id, positive, neutral, negative, claims_open)
+       SELECT id, id % 500, id % 7, id % 11, id % 3 FROM exchangers WHERE id % 10 <> 0`,
+    );
+    // Polled once a day: the benchmark measures reads, not the standalone workers' polls of unreachable feeds.
+    await client.query(
+      `INSERT INTO feeds (exchanger_id, url, interval_s, last_success_at, last_status, stale_after_s) SELECT id, 'https://ex' || id || '.example/rates.xml', 86400, now() + interval '1 day', 'ok', 86400 * 30 FROM exchangers`,
+    );
+    await client.query(
+      `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, amount_in, amount_out, rate, reserve, from_min, from_max, to_fee, flags)
+       SELECT f.id, f.exchanger_id, 'BTC', 'SBERRUB', 1, 6800000 + f.id * 10, 6800000 + f.id * 10, 10000000 + f.id, 0.001, 10,
+              CASE WHEN f.id % 3 = 0 THEN '[{"kind":"percent","value":"0.5"}]'::jsonb ELSE '[]'::jsonb END,
+              CASE WHEN f.id % 4 = 0 THEN '{manual}'::text[] ELSE '{}'::text[] END
+       FROM feeds f`,
+    );
+    const perFeed = Math.max(0, Math.floor((OFFERS - EXCHANGERS) / EXCHANGERS));
+    await client.query(
+      `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, amount_in, amount_out, rate, reserve)
+       SELECT f.id, f.exchanger_id, c1.code, c2.code, 1, 1 + (n % 1000), 1 + (n % 1000), 100000
+       FROM feeds f
+       CROSS JOIN LATERAL (SELECT n, $2::text[] AS codes FROM generate_series(0, $1 - 1) n) s
+       CROSS JOIN LATERAL (SELECT s.codes[1 + ((s.n + f.id) % array_length(s.codes, 1))] AS code) c1
+       CROSS JOIN LATERAL (SELECT s.codes[1 + ((s.n / array_length(s.codes, 1) + f.id * 7 + 1) % array_length(s.codes, 1))] AS code) c2
+       WHERE c1.code <> c2.code
+       ON CONFLICT DO NOTHING`,
+      [perFeed, codes],
+    );
+    await client.query('VACUUM ANALYZE offers');
+  } finally {
+    await client.end();
+  }
+  return Date.now() - started;
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+function startChild(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, args, {
+    cwd: join(__dirname, '../../..'),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
