@@ -106,13 +106,6 @@ export class OpenKeysRepository {
     }));
   }
 
-  /** One key with its usage, or NotFoundError. */
-  async get(id: number): Promise<OpenKeyWithUsage> {
-    const key = (await this.list()).find((k) => k.id === id);
-    if (!key) throw new NotFoundError(`no open-data key ${id}`);
-    return key;
-  }
-
   /** Looks a presented key up by its hash (compared in constant time); a valid one comes with today's served count. */
   async check(presented: string, day: string): Promise<OpenKeyCheck> {
     const hash = openKeyHash(presented);

@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, Get, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { OpenKeyInfo, OpenKeysRepository, OpenKeyWithUsage } from '@app/database';
 import { AdminAuthGuard, AdminRequest } from '../../admin/admin-auth.guard';
@@ -64,17 +64,17 @@ export class AdminOpenKeysController {
   }
 
   @Delete(':id')
+  @HttpCode(204)
   @ApiOperation({
     summary: 'Revoke a partner key',
     description:
       'Refused (403) from now on by this replica, and by every other within 2 seconds. The key and its usage ' +
       'stay listed. Revoking it again changes nothing. Audited.',
   })
-  @ApiOkResponse({ type: OpenKeyDto, description: 'the key as revoked' })
+  @ApiNoContentResponse({ description: 'revoked (GET lists it with its revokedAt)' })
   @AdminErrors([400, 404], { 400: 'the id is not a whole number', 404: 'no open-data key with this id' })
-  async revoke(@Req() request: AdminRequest, @Param('id', ID) id: number): Promise<OpenKeyDto> {
-    const info = await this.keys.revoke(id, actorOf(request));
+  async revoke(@Req() request: AdminRequest, @Param('id', ID) id: number): Promise<void> {
+    await this.keys.revoke(id, actorOf(request));
     this.access.forget();
-    return keyDto(info, (await this.keys.get(id)).usage);
   }
 }
