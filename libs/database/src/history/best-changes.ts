@@ -11,10 +11,11 @@ export const HISTORY_LOCK_CLASS = 0x7261_7465;
 /** The recorder's lock: one drain at a time in the fleet (session-level, taken before its snapshot). */
 const RECORDER_LOCK = -2;
 /**
- * Pairs a drain takes at most (whole pending rows, at least one): the fleet's writes of about a second at
- * BestChange's scale (500 feeds every 15 s, 200 directions changed a poll: ~6,700 a second).
+ * Pairs a drain takes at most (whole pending rows, at least one): about fifteen seconds of BestChange's scale
+ * at its cadence (500 feeds every 15 s, 200 directions changed a poll: ~6,700 a second), and half of the
+ * first snapshots of such a market — a direction many of them share is computed once per batch.
  */
-export const DRAIN_MAX_PAIRS = 20_000;
+export const DRAIN_MAX_PAIRS = 100_000;
 /**
  * Pairs per statement when bests are computed over the market: a 40,000-direction first snapshot in one
  * statement sorts and hashes every pair's offers at once; a thousand at a time keeps each plan and its
