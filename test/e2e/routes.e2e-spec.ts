@@ -105,6 +105,8 @@ describe('GET /v1/routes', () => {
       rates(item('SBERRUB', 'BTC', '5000000', '1', '<amount>10</amount><minamount>200000</minamount>')),
     );
     await publish('plain', rates(item('SBERRUB', 'BTC', '1', '0.00000019', '<amount>10</amount>')));
+    // The market the intermediates come from follows the polls' change events within MARKET_REFRESH_MS: now.
+    await api.app.get(MarketValues).refreshNow();
   });
 
   afterAll(async () => {
