@@ -366,6 +366,9 @@ export class FeedSimulator {
   /** Listens on `port` (0: any); rejects when the port is taken (EADDRINUSE), so a caller can pick another. */
   async start(port = 0, host = '127.0.0.1'): Promise<this> {
     const server = createServer((req, res) => this.answer(req, res));
+    // Node closes an idle kept-alive socket after 5 s; a client that reuses it just then (a test that kept
+    // the event loop busy for seconds, a loaded machine) gets ECONNRESET. Exchangers' servers keep longer.
+    server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
