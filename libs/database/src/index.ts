@@ -29,4 +29,3 @@ export * from './history';
 export * from './alerts';
 export * from './open-data';
 export * from './market-values';
-export * from './market-values/market-values.repository';

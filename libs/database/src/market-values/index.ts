@@ -1,1 +1,1 @@
-export {};
+export * from './market-values.repository';
