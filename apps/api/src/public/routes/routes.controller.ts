@@ -37,6 +37,7 @@ export class RoutesController {
   @ApiErrors({
     400: 'a missing or malformed amount, from equal to to, an unknown side, a limit out of 1..20, or a city that is not a code of /v1/cities',
     404: 'an unknown currency code',
+    429: 'past the per-address limit, or too many route searches waiting at once (Retry-After)',
   })
   async find(
     @Query() query: RoutesQuery,

@@ -18,6 +18,7 @@ import { CachedAnswer } from '../public-cache.service';
 import { MarketValues } from '../rankrate/market-values.service';
 import { DirectionBooks } from '../rates/direction-books.service';
 import { DependentAnswers } from './route-answers';
+import { RouteGate } from './route-gate';
 import { canonicalRoutesQuery, DEFAULT_ROUTES, RouteDto, RouteLegDto, RoutesDto, RoutesQuery } from './routes.dto';
 
 /**
@@ -28,6 +29,9 @@ import { canonicalRoutesQuery, DEFAULT_ROUTES, RouteDto, RouteLegDto, RoutesDto,
 export const MAX_INTERMEDIATES = 5;
 /** Offers tried per leg: the best first legs, and for each the best second legs. */
 export const LEG_WIDTH = 3;
+/** Route searches at once per process, and how many may wait for their turn before 429 (RouteGate). */
+export const ROUTE_SEARCH_CONCURRENCY = 2;
+export const MAX_WAITING_ROUTE_SEARCHES = 100;
 
 /**
  * `GET /v1/routes`: the best single offers and the best two-hop routes of a direction at an amount.
@@ -41,11 +45,13 @@ export const LEG_WIDTH = 3;
  * A cash currency is an intermediate only when a city is asked for, and a leg touching a cash currency
  * is ranked in that city; other legs are not narrowed by it (an online exchange has no city).
  * Answers are kept per canonical query for PUBLIC_CACHE_SECONDS and dropped when any direction they
- * used changes.
+ * used changes; at most ROUTE_SEARCH_CONCURRENCY searches run at once (RouteGate), so a burst of them
+ * cannot hold every connection of the pool.
  */
 @Injectable()
 export class RoutesService implements OnApplicationShutdown {
   private readonly answers: DependentAnswers;
+  private readonly gate = new RouteGate(ROUTE_SEARCH_CONCURRENCY, MAX_WAITING_ROUTE_SEARCHES);
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -68,7 +74,7 @@ export class RoutesService implements OnApplicationShutdown {
   /** The answer to `query`, kept or made now. */
   cachedRoutes(query: RoutesQuery): Promise<CachedAnswer> {
     return this.answers.get(canonicalRoutesQuery(query), async () => {
-      const { answer, directions } = await this.routes(query);
+      const { answer, directions } = await this.gate.run(() => this.routes(query));
       return { value: answer, directions };
     });
   }
