@@ -100,17 +100,18 @@ export class OpenDataRepository {
       // (same key, same rate, not held back), and of two shown feeds' equal rows the more recently confirmed.
       await runner.query(
         `DECLARE open_offers NO SCROLL CURSOR FOR
+         WITH s AS MATERIALIZED (${shownOffersSql()}),
+              fresh AS MATERIALIZED (SELECT f.id, f.last_success_at FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id WHERE ${FRESH_FEED_SQL})
          SELECT DISTINCT ON (s.exchanger_id, s.from_code, s.to_code, s.city)
                 o.exchanger_id AS "exchangerId", o.from_code AS "from", o.to_code AS "to", NULLIF(o.city, '') AS city,
                 o.amount_in::text AS "in", o.amount_out::text AS "out", o.rate::text AS rate, o.reserve::text AS reserve,
                 o.from_min::text AS "fromMin", o.from_max::text AS "fromMax", o.to_min::text AS "toMin", o.to_max::text AS "toMax",
                 o.from_fee AS "fromFee", o.to_fee AS "toFee", o.min_fee AS "minFee", o.flags,
                 o.floating, o.delay_minutes AS "delayMinutes"
-         FROM (${shownOffersSql()}) s
+         FROM s
          JOIN offers o ON o.exchanger_id = s.exchanger_id AND o.from_code = s.from_code AND o.to_code = s.to_code
                       AND o.city = s.city AND o.rate = s.rate AND o.quarantine IS NULL
-         JOIN feeds f ON f.id = o.feed_id JOIN exchangers e ON e.id = o.exchanger_id
-         WHERE ${FRESH_FEED_SQL}
+         JOIN fresh f ON f.id = o.feed_id
          ORDER BY s.exchanger_id, s.from_code, s.to_code, s.city, f.last_success_at DESC, f.id DESC`,
       );
       for (;;) {

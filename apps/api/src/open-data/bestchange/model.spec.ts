@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OpenDataRead, OpenOffer } from '@app/database';
-import { buildModel, giveRateOf, limitsOf, reserveOf, sidesOf } from './model';
+import { buildModel, compareDecimalText, giveRateOf, limitsOf, reserveOf, sidesOf } from './model';
 
 const offer = (over: Partial<OpenOffer> = {}): OpenOffer => ({
   exchangerId: 1,
@@ -34,6 +34,26 @@ describe('BestChange terms of an offer', () => {
     expect(sidesOf('3', '1')).toEqual({ give: '3', get: '1' });
     expect(sidesOf('0.3', '0.1')).toEqual({ give: '3', get: '1' });
     expect(sidesOf('1', '1.000000001')).toEqual({ give: '1', get: '1' });
+    expect(sidesOf('1.000', '6900000.50000000')).toEqual({ give: '1', get: '6900000.5' });
+    expect(sidesOf('1', '0.5')).toEqual({ give: '2', get: '1' });
+    expect(sidesOf('2', '1')).toEqual({ give: '2', get: '1' });
+    expect(sidesOf('1', '6900000.123456789')).toEqual({ give: '1', get: '6900000.12345679' });
+  });
+
+  it('compares decimal texts exactly, as decimals and not as strings or floats', () => {
+    const sorted = ['10', '9.99', '0.1', '0.10000000000000000001', '1', '01.0', '100000000000000000000.5', '0'];
+    expect([...sorted].sort(compareDecimalText)).toEqual([
+      '0',
+      '0.1',
+      '0.10000000000000000001',
+      '1',
+      '01.0',
+      '9.99',
+      '10',
+      '100000000000000000000.5',
+    ]);
+    expect(compareDecimalText('1.10', '1.1')).toBe(0);
+    expect(compareDecimalText('0.30000000000000000001', '0.3')).toBe(1);
   });
 
   it('gives the API rate as in ÷ out with 16 significant digits', () => {

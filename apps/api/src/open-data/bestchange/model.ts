@@ -41,8 +41,6 @@ export interface ExportRate {
   /** `bm_rates` fields 4 and 5: one of them is 1, the other ≥ 1 (8 decimals). */
   give: string;
   get: string;
-  /** The API's `rate`: what you give per 1 unit you get (in ÷ out, 16 significant digits). */
-  rate: string;
   /** In the receiving currency; 0 when the feed gives none. */
   reserve: string;
   /** Give-side limits (see `limitsOf`). */
@@ -85,9 +83,53 @@ export function unitsWithoutCode(read: OpenDataRead): string[] {
  * other at least 1 (8 decimals, half up).
  */
 export function sidesOf(amountIn: string, amountOut: string): { give: string; get: string } {
+  // Most feeds give 1 unit: the other side is the feed's own number when it has at most 8 decimals.
+  if (isOne(amountIn)) {
+    const out = shortDecimal(amountOut);
+    if (out !== null && compareDecimalText(out, '1') >= 0) return { give: '1', get: out };
+  }
+  if (isOne(amountOut)) {
+    const given = shortDecimal(amountIn);
+    if (given !== null && compareDecimalText(given, '1') >= 0) return { give: given, get: '1' };
+  }
   const i = new Dec(amountIn);
   const o = new Dec(amountOut);
   return i.gte(o) ? { give: datDecimal(i.div(o)), get: '1' } : { give: '1', get: datDecimal(o.div(i)) };
+}
+
+const PLAIN = /^(\d+)(?:\.(\d+))?$/;
+
+/** True for `1`, `1.0`, `01.000`. */
+function isOne(text: string): boolean {
+  const m = PLAIN.exec(text);
+  return m !== null && /^0*1$/.test(m[1]!) && /^0*$/.test(m[2] ?? '');
+}
+
+/** A plain decimal with at most 8 decimals, without leading or trailing zeros; null otherwise (round it with Dec). */
+function shortDecimal(text: string): string | null {
+  const m = PLAIN.exec(text);
+  if (!m) return null;
+  const whole = m[1]!.replace(/^0+(?=\d)/, '');
+  const fraction = (m[2] ?? '').replace(/0+$/, '');
+  if (fraction.length > 8) return null;
+  return fraction === '' ? whole : `${whole}.${fraction}`;
+}
+
+/**
+ * Compares two non-negative plain decimals (`numeric::text`: digits and one dot, no exponent) exactly,
+ * without making Decimals: sorting a direction of 100,000 offers must stay cheap.
+ */
+export function compareDecimalText(a: string, b: string): number {
+  const [ai, af = ''] = a.split('.') as [string, string?];
+  const [bi, bf = ''] = b.split('.') as [string, string?];
+  const aw = ai.replace(/^0+/, '');
+  const bw = bi.replace(/^0+/, '');
+  if (aw.length !== bw.length) return aw.length < bw.length ? -1 : 1;
+  if (aw !== bw) return aw < bw ? -1 : 1;
+  const length = Math.max(af.length, bf.length);
+  const ap = af.padEnd(length, '0');
+  const bp = bf.padEnd(length, '0');
+  return ap === bp ? 0 : ap < bp ? -1 : 1;
 }
 
 /** The API's `rate`: in ÷ out (what is given per 1 unit received), 16 significant digits. */
@@ -101,8 +143,13 @@ export function giveRateOf(amountIn: string, amountOut: string): string {
  * 8 decimals, half up.
  */
 export function limitsOf(offer: OpenOffer): { min: string; max: string } {
-  const givePerGet = new Dec(offer.in).div(new Dec(offer.out));
-  const give = (value: string | null) => (value === null ? null : new Dec(value).mul(givePerGet));
+  if (offer.fromMin !== null && offer.fromMax !== null) {
+    const [min, max] = [shortDecimal(offer.fromMin), shortDecimal(offer.fromMax)];
+    if (min !== null && max !== null) return { min, max };
+  }
+  let givePerGet: Dec | null = null;
+  const give = (value: string | null) =>
+    value === null ? null : new Dec(value).mul((givePerGet ??= new Dec(offer.in).div(new Dec(offer.out))));
   const min = offer.fromMin !== null ? new Dec(offer.fromMin) : give(offer.toMin);
   const max = offer.fromMax !== null ? new Dec(offer.fromMax) : (give(offer.toMax) ?? give(offer.reserve));
   return { min: min === null ? '0' : datDecimal(min), max: max === null ? '0' : datDecimal(max) };
@@ -110,7 +157,8 @@ export function limitsOf(offer: OpenOffer): { min: string; max: string } {
 
 /** A reserve as written: plain, at most 8 decimals (rounded down: never more than the exchanger has), 0 when unknown. */
 export function reserveOf(offer: OpenOffer): string {
-  return offer.reserve === null ? '0' : toPlain(new Dec(offer.reserve).toDecimalPlaces(8, Dec.ROUND_DOWN));
+  if (offer.reserve === null) return '0';
+  return shortDecimal(offer.reserve) ?? toPlain(new Dec(offer.reserve).toDecimalPlaces(8, Dec.ROUND_DOWN));
 }
 
 /**
@@ -159,7 +207,7 @@ export async function buildModel(
 
   const rates = new Map<string, ExportRate[]>();
   // Per exchanger, the reserve of each currency it pays out (repeated on every direction into it): counted once.
-  const reserves = new Map<number, Map<string, Dec>>();
+  const reserves = new Map<number, Map<string, string>>();
   for (const offer of read.offers) {
     if (slicer.due()) await slicer.pause();
     const from = byCode.get(offer.from);
@@ -174,7 +222,6 @@ export async function buildModel(
       exchangerId: offer.exchangerId,
       cityId,
       ...sidesOf(offer.in, offer.out),
-      rate: giveRateOf(offer.in, offer.out),
       reserve: reserveOf(offer),
       ...limitsOf(offer),
     };
@@ -184,22 +231,21 @@ export async function buildModel(
     list.push(row);
     if (offer.reserve !== null) {
       let byCurrency = reserves.get(offer.exchangerId);
-      if (!byCurrency) reserves.set(offer.exchangerId, (byCurrency = new Map<string, Dec>()));
+      if (!byCurrency) reserves.set(offer.exchangerId, (byCurrency = new Map<string, string>()));
       const known = byCurrency.get(offer.to);
-      const reserve = new Dec(offer.reserve);
-      if (!known || reserve.gt(known)) byCurrency.set(offer.to, reserve);
+      if (known === undefined || compareDecimalText(offer.reserve, known) > 0) byCurrency.set(offer.to, offer.reserve);
     }
   }
   for (const list of rates.values()) {
     if (slicer.due()) await slicer.pause();
-    list.sort((a, b) => new Dec(b.offer.rate).comparedTo(new Dec(a.offer.rate)) || a.exchangerId - b.exchangerId);
+    list.sort((a, b) => compareDecimalText(b.offer.rate, a.offer.rate) || a.exchangerId - b.exchangerId);
   }
 
   const exchangers: ExportExchanger[] = read.exchangers.map((e) => {
     let total = new Dec(0);
     for (const [code, reserve] of reserves.get(e.id) ?? []) {
       const value = usd.get(code);
-      if (value !== undefined) total = total.add(reserve.mul(new Dec(value)));
+      if (value !== undefined) total = total.add(new Dec(reserve).mul(new Dec(value)));
     }
     return {
       id: e.id,

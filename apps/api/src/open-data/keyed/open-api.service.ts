@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Dec, InvalidFieldError, InvalidRequestError, toPlain } from '@app/domain';
+import { giveRateOf } from '../bestchange/model';
 import type { ExportRate, OpenDataModel } from '../bestchange/model';
 import { OpenDataSnapshots } from '../open-data-snapshots.service';
 
@@ -137,20 +138,23 @@ export class OpenApiService {
       const key = `${from}-${to}`;
       const rows = model.rates.get(key) ?? [];
       const ranks = await this.rankratesOf(model, from, to, rows);
-      rates[key] = rows.map((r, i) => ({
-        changer: r.exchangerId,
-        rate: r.rate,
-        rankrate: ranks[i] ?? r.rate,
-        reserve: r.reserve,
-        inmin: r.min,
-        inmax: r.max,
-        extra: [],
-        marks: [
-          ...r.offer.flags,
-          ...(r.offer.delayMinutes !== null && !r.offer.flags.includes('delay') ? ['delay'] : []),
-        ],
-        ...(r.cityId !== 0 ? { city: r.cityId } : {}),
-      }));
+      rates[key] = rows.map((r, i) => {
+        const rate = giveRateOf(r.offer.in, r.offer.out);
+        return {
+          changer: r.exchangerId,
+          rate,
+          rankrate: ranks[i] ?? rate,
+          reserve: r.reserve,
+          inmin: r.min,
+          inmax: r.max,
+          extra: [],
+          marks: [
+            ...r.offer.flags,
+            ...(r.offer.delayMinutes !== null && !r.offer.flags.includes('delay') ? ['delay'] : []),
+          ],
+          ...(r.cityId !== 0 ? { city: r.cityId } : {}),
+        };
+      });
     }
     return { rates };
   }
