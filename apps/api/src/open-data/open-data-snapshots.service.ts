@@ -33,8 +33,8 @@ const MAX_AGE_MS = 60_000;
  * changed — a snapshot change announced (SnapshotChanges: this process's writes in standalone, every
  * worker's through Redis in a fleet), the catalog's version, a shown feed going stale — or a minute passed.
  * A build whose content equals the last one keeps the last one (same bytes, ETag and Last-Modified), so
- * clients polling with If-None-Match get 304 until the rates really change. While a build runs, callers
- * share it; when one fails, the last snapshot is served.
+ * clients polling with If-None-Match get 304 until the rates really change. While a build runs the last
+ * snapshot is served (stale while revalidating), and when one fails it stays.
  */
 @Injectable()
 export class OpenDataSnapshots implements OnApplicationShutdown {
@@ -62,19 +62,19 @@ export class OpenDataSnapshots implements OnApplicationShutdown {
     this.unsubscribe();
   }
 
-  /** The current snapshot, built first when it is due. */
+  /**
+   * The current snapshot. When it is due, a build starts and the current one is answered meanwhile (a build of
+   * a big market takes seconds: no request waits for it); only the first build is waited for.
+   */
   async snapshot(): Promise<OpenDataSnapshot> {
-    if (this.current && !(await this.due(this.current))) return this.current;
+    const current = this.current;
+    if (current && !(await this.due(current))) return current;
     if (!this.building) {
       this.building = this.build().finally(() => (this.building = null));
+      // Failures are logged here; the next due check tries again.
+      this.building.catch((error: unknown) => this.logger.warn(`open data not rebuilt: ${String(error)}`));
     }
-    try {
-      return await this.building;
-    } catch (error) {
-      if (!this.current) throw error;
-      this.logger.warn(`open data not rebuilt, the last build is served: ${String(error)}`);
-      return this.current;
-    }
+    return current ?? this.building;
   }
 
   private async due(last: OpenDataSnapshot): Promise<boolean> {
