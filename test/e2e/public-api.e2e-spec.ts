@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@app/config';
 import { HousekeepingService } from '@app/background';
-import { FeedPollService } from '@app/ingestion';
+import { FeedPollService, HistoryRecorder } from '@app/ingestion';
 import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
 import { ClickRecorder } from '../../apps/api/src/public/go/click-recorder.service';
 import { FeedServer } from '../support/feed-server';
@@ -223,6 +223,7 @@ describe('public API', () => {
 
   describe('GET /v1/rates/history', () => {
     it('gives the best rate the polls recorded (hours, the older shorthand), and refuses what it cannot answer', async () => {
+      await api.app.get(HistoryRecorder).drain(); // what the polls marked, recorded now rather than within a second
       const history = await get<{ resolution: string; points: Array<{ at: string; close: string; high: string }> }>(
         '/v1/rates/history?from=pmusd&to=btc&hours=2',
       );
@@ -458,6 +459,7 @@ describe('the rate guard over HTTP', () => {
       expect(directions.body.items.find((d) => d.to === 'SBERRUB')).toMatchObject({ offers: 4, bestRate: '6861000' });
       const page = await get<{ directions?: unknown[] }>('/v1/exchangers/typo');
       expect(JSON.stringify(page.body)).not.toContain('6850000000');
+      await api.app.get(HistoryRecorder).drain();
       const history = await get<{ points: Array<{ high: string }> }>('/v1/rates/history?from=BTC&to=SBERRUB&hours=1');
       expect(history.body.points.map((p) => p.high)).toContain('6861000');
       expect(history.body.points.map((p) => p.high)).not.toContain('6850000000');

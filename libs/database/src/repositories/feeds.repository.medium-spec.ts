@@ -347,7 +347,7 @@ describe('FeedsRepository', () => {
         [offer('BTC', 'ETH', '20'), offer('LTC', 'ETH', '0.5', 'MSK'), offer('LTC', 'ETH', '0.6', 'SPB')],
         'a',
       );
-      expect(first.historyChanges).toBe(0);
+      expect(first.inserted).toBe(3);
       expect(await pending()).toEqual([{ exchanger_id: exchangerId, froms: ['BTC', 'LTC'], tos: ['ETH', 'ETH'] }]);
       // The recorder's work, not the write's: no best, no change point yet.
       const [{ n }] = (await dataSource.query<Array<{ n: number }>>(

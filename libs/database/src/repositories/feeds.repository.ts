@@ -297,8 +297,8 @@ export class FeedsRepository {
    * hides them), the rate guard's verdicts on what changed (`integrity`; DESIGN.md §10), the feed's
    * state and the run; with `recordHistory`, the touched directions marked for the rate history (DESIGN.md
    * §12): one row appended, which no other writer waits on — the HistoryRecorder records their bests after
-   * the commit, and the mark commits (or not) with the snapshot. `historyChanges` is 0: change points are
-   * the recorder's (it counts them).
+   * the commit, and the mark commits (or not) with the snapshot. Change points are the recorder's (it counts
+   * them).
    */
   async applyAnswer(
     feed: { id: number; exchangerId: number },
@@ -307,11 +307,11 @@ export class FeedsRepository {
     offers: readonly NormalizedOffer[] | null,
     integrity: IntegrityPolicy = INTEGRITY_OFF,
     recordHistory = false,
-  ): Promise<SnapshotChange & { guard: GuardOutcome; historyChanges: number }> {
+  ): Promise<SnapshotChange & { guard: GuardOutcome }> {
     return this.dataSource.transaction(async (tx) => {
       const [exists] = await tx.query<unknown[]>(`SELECT 1 FROM feeds WHERE id = $1 FOR UPDATE`, [feed.id]);
       // Deleted (with its exchanger) while it was being fetched: nothing of it may be written any more.
-      if (!exists) return { ...NO_CHANGE, guard: NO_GUARD, historyChanges: 0 };
+      if (!exists) return { ...NO_CHANGE, guard: NO_GUARD };
       const written = offers === null ? NO_CHANGE : await replaceSnapshot(tx, feed, offers);
       const guard = offers === null ? NO_GUARD : await guardSnapshot(tx, feed.id, written.touched, integrity);
       const change = { ...written, touched: mergeDirections(written.touched, guard.touched), guard };
@@ -344,7 +344,7 @@ export class FeedsRepository {
         ],
       );
       if (recordHistory) await markPending(tx, change.touched, feed.exchangerId);
-      return { ...change, historyChanges: 0 };
+      return change;
     });
   }
 

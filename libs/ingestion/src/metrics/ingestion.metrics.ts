@@ -74,7 +74,7 @@ export class IngestionMetrics {
     });
     this.historyChanges = new Counter({
       name: 'ratewatch_history_change_points_total',
-      help: "Change points polls recorded in the rate history (a direction's best shown rate moved)",
+      help: "Change points the history recorder wrote (a direction's best shown rate moved)",
       registers: [registry],
     });
     new Gauge({

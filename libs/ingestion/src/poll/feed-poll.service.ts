@@ -196,7 +196,6 @@ export class FeedPollService {
         for (const [reason, count] of Object.entries(change.guard.held))
           this.metrics.quarantined.inc({ reason }, count);
         for (const [reason, count] of Object.entries(change.guard.freed)) this.metrics.released.inc({ reason }, count);
-        this.metrics.historyChanges.inc(change.historyChanges);
         // Maintenance hides every direction of the exchanger at once; otherwise only the touched ones changed.
         this.changes.publish(report.status === 'maintenance' ? { all: true } : { directions: change.touched });
         return {
