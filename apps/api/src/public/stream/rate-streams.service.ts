@@ -330,11 +330,12 @@ export class RateStreams implements BeforeApplicationShutdown {
     channel.renderedAt = Date.now();
     if (answer.etag === channel.etag) return void this.metrics.renders.inc({ result: 'unchanged' });
     channel.etag = answer.etag;
-    const version = tableVersion(answer.body);
+    const body = answer.body; // decoded once per change per query, written to every subscriber
+    const version = tableVersion(body);
     if (version === channel.version) return void this.metrics.renders.inc({ result: 'unchanged' });
     this.metrics.renders.inc({ result: 'changed' });
     channel.version = version;
-    channel.event = ratesEvent(version, answer.body);
+    channel.event = ratesEvent(version, body);
     for (const raw of channel.subscribers) this.write(raw, channel.event);
     this.metrics.eventsSent.inc(channel.subscribers.size);
   }
