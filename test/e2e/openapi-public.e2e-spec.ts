@@ -13,8 +13,8 @@ import { createTestDatabase, TestDatabase } from '../support/services';
 type Document = OpenApiDocument;
 type Operation = OpenApiOperation;
 
-/** Public operations: not the admin API, not the exchangers' cabinet (`/v1/exchanger/…`, keyed). */
-const PUBLIC = /^\/(v1\/(?!admin|exchanger\/|exchanger$)|go\/|health\/)/;
+/** Public operations: not the admin API, not the exchangers' cabinet (`/v1/exchanger/…`), not the partners' keyed API (`/v1/open/…`). */
+const PUBLIC = /^\/(v1\/(?!admin|exchanger\/|exchanger$|open\/)|go\/|health\/)/;
 
 /** The properties of a schema, following $ref and allOf (a DTO that extends another). */
 function propertiesOf(doc: Document, schema: Schema | undefined): string[] {
@@ -101,9 +101,11 @@ describe('the OpenAPI document of the public API', () => {
       'get /v1/exchangers/{slug}',
       'get /v1/exchangers/{slug}/claims',
       'get /v1/exchangers/{slug}/reviews',
+      'get /v1/export/info.zip',
       'get /v1/rates',
       'get /v1/rates/history',
       'get /v1/rates/stream',
+      'get /v1/routes',
       'post /v1/alerts',
       'post /v1/exchangers/{slug}/claims',
       'post /v1/exchangers/{slug}/reviews',
@@ -128,6 +130,11 @@ describe('the OpenAPI document of the public API', () => {
       if (op.responses['204']) {
         // Nothing to type: a deletion answers no body.
         expect(op.responses['204'].content, name).toBeUndefined();
+        continue;
+      }
+      if (name === 'get /v1/export/info.zip') {
+        // BestChange's archive: bytes, read by the format's own clients (test/support/bestchange-reader.ts).
+        expect(op.responses['200']?.content?.['application/zip']?.schema.format, name).toBe('binary');
         continue;
       }
       if (name === 'get /v1/rates/stream') {

@@ -11,6 +11,16 @@ describe('maskSecretsInUrl', () => {
     );
   });
 
+  it("masks a partner key in the keyed open-data API's path, not the routes that take it in a header", () => {
+    expect(maskSecretsInUrl('/v1/open/rwo_3f9a0c1234/rates/93-42+10-89?x=1')).toBe(
+      '/v1/open/***/rates/93-42+10-89?x=1',
+    );
+    expect(maskSecretsInUrl('/v1/open/rwo_3f9a0c1234')).toBe('/v1/open/***');
+    expect(maskSecretsInUrl('/v1/open/currencies/en')).toBe('/v1/open/currencies/en');
+    expect(maskSecretsInUrl('/v1/open/rates/93-42')).toBe('/v1/open/rates/93-42');
+    expect(maskSecretsInUrl('/v1/open/ratesX/93-42')).toBe('/v1/open/***/93-42');
+  });
+
   it('masks credentials in a request path and keeps the rest of it exactly as it came', () => {
     expect(maskSecretsInUrl('/v1/admin/feeds?access_token=rk_live_0123456789&limit=5')).toBe(
       '/v1/admin/feeds?access_token=***&limit=5',
