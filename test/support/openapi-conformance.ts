@@ -2,6 +2,7 @@
 export interface Schema {
   $ref?: string;
   type?: string;
+  format?: string;
   properties?: Record<string, Schema>;
   required?: string[];
   items?: Schema;

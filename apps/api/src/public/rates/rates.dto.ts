@@ -47,6 +47,17 @@ export class RatesQuery extends DirectionQuery {
   side?: 'give' | 'get';
 
   @ApiPropertyOptional({
+    enum: ['rate', 'rankrate'],
+    default: 'rate',
+    description:
+      'rate: best first at the amount asked (or by rate); rankrate: best first at RANKRATE_REFERENCE_USD (300) ' +
+      "dollars' worth of from, fees and limits included — each item then carries its rankrate",
+  })
+  @IsOptional()
+  @IsIn(['rate', 'rankrate'], { message: 'sort must be rate or rankrate' })
+  sort?: 'rate' | 'rankrate';
+
+  @ApiPropertyOptional({
     example: 'manual,verifying',
     description: `comma list of flags to hide: ${EXCLUDABLE_FLAGS.join(', ')}`,
   })
@@ -147,6 +158,13 @@ export class RateItemDto {
   @ApiProperty({ ...DATE_TIME, description: 'when the exchanger last confirmed this offer' }) updatedAt!: string;
   @ApiProperty({ example: '/go/aura?from=BTC&to=SBERRUB', description: 'the click-through link (GET /go/{slug})' })
   goUrl!: string;
+  @ApiPropertyOptional({
+    ...NULLABLE_DECIMAL,
+    description:
+      'with sort=rankrate only: how much of to for 1 from at RANKRATE_REFERENCE_USD dollars of from, fees and ' +
+      'limits included (at the nearest amount the offer admits); null when it admits none or the market gives from no value',
+  })
+  rankrate?: string | null;
 }
 
 export class RatesTableDto {

@@ -4,6 +4,7 @@ import { Dec, InvalidFieldError, toPlain } from '@app/domain';
 import { CatalogSnapshots } from '@app/ingestion';
 import { timeWindow } from '../../common/validation';
 import { CachedAnswer, PublicCache } from '../public-cache.service';
+import { RankRates } from '../rankrate/rank-rates.service';
 import { DirectionBooks } from './direction-books.service';
 import { canonicalQuery, HISTORY_DEFAULT_MS } from './rates.dto';
 import type { RateHistoryDto, RateHistoryQuery, RateItemDto, RatesQuery, RatesTableDto } from './rates.dto';
@@ -16,6 +17,7 @@ export class RatesService {
     private readonly catalogs: CatalogSnapshots,
     private readonly history: HistoryRepository,
     private readonly cache: PublicCache,
+    private readonly rankRates: RankRates,
   ) {}
 
   /**
@@ -31,6 +33,7 @@ export class RatesService {
       canonical.side ?? 'give',
       canonical.exclude ?? '',
       canonical.limit ?? 100,
+      canonical.sort ?? 'rate',
     ]);
     return this.cache.get(`${query.from}|${query.to}`, key, () => this.table(query), rawUrl);
   }
@@ -77,7 +80,28 @@ export class RatesService {
     // A city is a code of the city catalog: `Moscow` is a 400 naming MSK, not an empty table.
     const city = query.city === undefined ? null : catalog.requireCity(query.city);
     const limit = query.limit ?? 100;
-    const rows = await this.books.rank(from, to, catalog.version, { city, exclude, amount, side, limit });
+    const byRankrate = query.sort === 'rankrate';
+    // By rankrate the whole shown table is ranked (its best by rate may not be its best at the reference amount).
+    const rows = await this.books.rank(from, to, catalog.version, {
+      city,
+      exclude,
+      amount,
+      side,
+      limit: byRankrate ? RANKRATE_SORT_ROWS : limit,
+    });
+    let items = rows.map((row) => item(row.offer, from.code, to.code, row.give, row.get));
+    if (byRankrate) {
+      const rankrates = await this.rankRates.rankrates(
+        from.code,
+        to.code,
+        rows.map((row) => row.offer),
+      );
+      items = items
+        .map((it, i) => ({ ...it, rankrate: rankrates[i] ?? null, order: i }))
+        .sort((a, b) => compareRankrates(a.rankrate, b.rankrate) || a.order - b.order)
+        .slice(0, limit)
+        .map(({ order: _order, ...it }) => it);
+    }
     return {
       from: from.code,
       to: to.code,
@@ -85,9 +109,20 @@ export class RatesService {
       amount: amount === null ? null : toPlain(amount),
       side,
       generatedAt: new Date().toISOString(),
-      items: rows.map((row) => item(row.offer, from.code, to.code, row.give, row.get)),
+      items,
     };
   }
+}
+
+/** Offers ranked for sort=rankrate before the limit applies (the most a table shows). */
+const RANKRATE_SORT_ROWS = 500;
+
+/** Higher rankrate first (exact decimals); an offer without one after every offer with one. */
+function compareRankrates(a: string | null, b: string | null): number {
+  if (a === b) return 0;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  return new Dec(b).comparedTo(new Dec(a));
 }
 
 /**
