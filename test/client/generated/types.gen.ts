@@ -356,6 +356,10 @@ export type RateItemDto = {
      * the click-through link (GET /go/{slug})
      */
     goUrl: string;
+    /**
+     * with sort=rankrate only: how much of to for 1 from at RANKRATE_REFERENCE_USD dollars of from, fees and limits included (at the nearest amount the offer admits); null when it admits none or the market gives from no value
+     */
+    rankrate?: string | null;
 };
 
 export type RatesTableDto = {
@@ -427,6 +431,125 @@ export type RateHistoryDto = {
      * oldest first; only buckets in which the best changed (between two points the rate stayed at the close of the first), led by the bucket of since with the rate at that time when it changed before
      */
     points: Array<RateHistoryPointDto>;
+};
+
+export type RouteLegDto = {
+    from: string;
+    to: string;
+    exchanger: RateExchangerDto;
+    /**
+     * the offer's rate: how much of to for 1 from
+     */
+    rate: string;
+    /**
+     * what you give this exchanger (in from)
+     */
+    give: string;
+    /**
+     * what it pays you (in to), fees and rounding included
+     */
+    get: string;
+    /**
+     * how much of to the exchanger holds
+     */
+    reserve: string | null;
+    /**
+     * the least you can give
+     */
+    fromMin: string | null;
+    /**
+     * the most you can give
+     */
+    fromMax: string | null;
+    /**
+     * the least you can get
+     */
+    toMin: string | null;
+    /**
+     * the most you can get
+     */
+    toMax: string | null;
+    /**
+     * fees on what you give
+     */
+    fromFee: Array<RateFeeDto>;
+    /**
+     * fees on what you get
+     */
+    toFee: Array<RateFeeDto>;
+    /**
+     * the least fee charged
+     */
+    minFee: Array<RateFeeDto>;
+    /**
+     * the offer's flags (manual, verifying, …)
+     */
+    flags: Array<string>;
+    /**
+     * the city code of a cash offer
+     */
+    city: string | null;
+    /**
+     * when the exchanger last confirmed this offer
+     */
+    updatedAt: string;
+    /**
+     * this leg's click-through link (GET /go/{slug})
+     */
+    goUrl: string;
+};
+
+export type RouteDto = {
+    /**
+     * the intermediate currency (null: a direct offer)
+     */
+    via: string | null;
+    /**
+     * what you give, in from
+     */
+    give: string;
+    /**
+     * what you get at the end, in to
+     */
+    get: string;
+    /**
+     * get ÷ give: the rate of the whole way, fees of every leg included
+     */
+    rate: string;
+    /**
+     * the exchanges in order: one for a direct offer, two for a route (the second receives exactly the first's get)
+     */
+    legs: Array<RouteLegDto>;
+};
+
+export type RoutesDto = {
+    from: string;
+    to: string;
+    /**
+     * the city asked for, as its code
+     */
+    city: string | null;
+    /**
+     * the amount asked for
+     */
+    amount: string;
+    side: 'give' | 'get';
+    /**
+     * when this answer was made (it may be served from cache)
+     */
+    generatedAt: string;
+    /**
+     * the best single offers at the amount, best first (the /v1/rates calculator)
+     */
+    direct: Array<RouteDto>;
+    /**
+     * the best routes through one intermediate currency, best first
+     */
+    routes: Array<RouteDto>;
+    /**
+     * the intermediate currencies tried (those with offers on both legs, most promising first, capped)
+     */
+    intermediates: Array<string>;
 };
 
 export type DirectionDto = {
@@ -684,6 +807,208 @@ export type PublicClaimListDto = {
      * the cursor of the next page (pass it as `cursor`); null on the last page
      */
     nextCursor: string | null;
+};
+
+export type OpenRateDto = {
+    /**
+     * the exchanger id
+     */
+    changer: number;
+    /**
+     * what you give per 1 unit you get (in ÷ out; lower is better), 16 significant digits
+     */
+    rate: string;
+    /**
+     * the rate at RANKRATE_REFERENCE_USD dollars’ worth of the currency given, fees, limits and rounding included, in the orientation of `rate`; equal to `rate` when the market values the currency in no USD
+     */
+    rankrate: string;
+    /**
+     * in the currency received; 0 when the feed gives none
+     */
+    reserve: string;
+    /**
+     * the least you may give (0 when not limited)
+     */
+    inmin: string;
+    /**
+     * the most you may give: its limit, else the reserve at the rate (0 when neither is known)
+     */
+    inmax: string;
+    /**
+     * always empty (BestChange’s fee details)
+     */
+    extra: Array<unknown>;
+    /**
+     * the offer's flags (manual, verifying, cardverify, reg, floating, delay…)
+     */
+    marks: Array<string>;
+    /**
+     * on cash offers: the city id of bm_cities.dat
+     */
+    city?: number;
+};
+
+export type OpenCurrencyDto = {
+    /**
+     * the currency's id: the catalog's bestchange_id (ours from 1000000 without one)
+     */
+    id: number;
+    /**
+     * the catalog code (BestChange’s export code)
+     */
+    code: string;
+    /**
+     * the name in the language of the path
+     */
+    name: string;
+    /**
+     * the short name (the ticker)
+     */
+    viewname: string;
+    crypto: boolean;
+    cash: boolean;
+    /**
+     * the kind, as bm_cy.dat codes it: 0 crypto, 1 e-money, 2 bank, 3 internet banking, 4 transfer, 5 cash
+     */
+    group: number;
+};
+
+export type OpenCurrenciesDto = {
+    currencies: Array<OpenCurrencyDto>;
+};
+
+export type OpenReviewsDto = {
+    /**
+     * open claims (open or answered)
+     */
+    claim: number;
+    /**
+     * published positive reviews
+     */
+    positive: number;
+    neutral: number;
+    negative: number;
+};
+
+export type OpenChangerDto = {
+    /**
+     * the exchanger id of bm_exch.dat and of `changer` in rates
+     */
+    id: number;
+    name: string;
+    /**
+     * always true: only active exchangers are listed
+     */
+    active: boolean;
+    /**
+     * whole US dollars: its shown reserves, each currency once, at the market’s USD values
+     */
+    reserve: string;
+    reviews: OpenReviewsDto;
+};
+
+export type OpenChangersDto = {
+    changers: Array<OpenChangerDto>;
+};
+
+export type OpenPresenceDto = {
+    /**
+     * a direction with shown offers: from id - to id
+     */
+    pair: string;
+};
+
+export type OpenPresencesDto = {
+    presences: Array<OpenPresenceDto>;
+};
+
+export type OpenRatesDto = {
+    /**
+     * the shown offers of each pair asked for, best first; an empty list for a pair nobody offers
+     */
+    rates: {
+        [key: string]: Array<OpenRateDto>;
+    };
+};
+
+export type CreateOpenKeyDto = {
+    /**
+     * who the key is for: 1-100 characters
+     */
+    name: string;
+    /**
+     * requests a minute (default OPEN_API_PER_MINUTE)
+     */
+    perMinute?: number;
+    /**
+     * requests a UTC day (default OPEN_API_PER_DAY)
+     */
+    perDay?: number;
+};
+
+export type OpenKeyUsageDto = {
+    /**
+     * a UTC day
+     */
+    day: string;
+    /**
+     * requests answered
+     */
+    served: number;
+    /**
+     * requests refused past a quota (429)
+     */
+    refused: number;
+};
+
+export type CreatedOpenKeyDto = {
+    id: number;
+    name: string;
+    /**
+     * the first 10 characters of the key, to recognise it
+     */
+    prefix: string;
+    perMinute: number;
+    perDay: number;
+    createdAt: string;
+    /**
+     * last served request (as of the last usage flush, every 5 s)
+     */
+    lastUsedAt: string | null;
+    revokedAt: string | null;
+    /**
+     * requests per UTC day over the last 31 days that had any, newest first (written every 5 s)
+     */
+    usage: Array<OpenKeyUsageDto>;
+    /**
+     * the key itself, shown this once: use it as /v1/open/{key}/… or send it as X-Api-Key
+     */
+    key: string;
+};
+
+export type OpenKeyDto = {
+    id: number;
+    name: string;
+    /**
+     * the first 10 characters of the key, to recognise it
+     */
+    prefix: string;
+    perMinute: number;
+    perDay: number;
+    createdAt: string;
+    /**
+     * last served request (as of the last usage flush, every 5 s)
+     */
+    lastUsedAt: string | null;
+    revokedAt: string | null;
+    /**
+     * requests per UTC day over the last 31 days that had any, newest first (written every 5 s)
+     */
+    usage: Array<OpenKeyUsageDto>;
+};
+
+export type OpenKeyListDto = {
+    items: Array<OpenKeyDto>;
 };
 
 export type ExchangerDto = {
@@ -2112,6 +2437,10 @@ export type RatesControllerTableData = {
         amount?: string;
         side?: 'give' | 'get';
         /**
+         * rate: best first at the amount asked (or by rate); rankrate: best first at RANKRATE_REFERENCE_USD (300) dollars' worth of from, fees and limits included — each item then carries its rankrate
+         */
+        sort?: 'rate' | 'rankrate';
+        /**
          * comma list of flags to hide: manual, juridical, verifying, cardverify, reg, otherin, otherout, floating
          */
         exclude?: string;
@@ -2219,6 +2548,65 @@ export type RatesControllerHistoryOfResponses = {
 
 export type RatesControllerHistoryOfResponse = RatesControllerHistoryOfResponses[keyof RatesControllerHistoryOfResponses];
 
+export type RoutesControllerFindData = {
+    body?: never;
+    headers?: {
+        /**
+         * the ETag of an answer you hold: 304 with no body while it is still current
+         */
+        'If-None-Match'?: string;
+    };
+    path?: never;
+    query: {
+        from: string;
+        /**
+         * a currency code other than from
+         */
+        to: string;
+        /**
+         * city code, for cash directions
+         */
+        city?: string;
+        /**
+         * what you give (side=give) or want to get (side=get), in from or to respectively
+         */
+        amount: string;
+        side?: 'give' | 'get';
+        limit?: number;
+    };
+    url: '/v1/routes';
+};
+
+export type RoutesControllerFindErrors = {
+    /**
+     * a missing or malformed amount, from equal to to, an unknown side, a limit out of 1..20, or a city that is not a code of /v1/cities
+     */
+    400: ApiErrorDto;
+    /**
+     * an unknown currency code
+     */
+    404: ApiErrorDto;
+    /**
+     * past the per-address limit, or too many route searches waiting at once (Retry-After)
+     */
+    429: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type RoutesControllerFindError = RoutesControllerFindErrors[keyof RoutesControllerFindErrors];
+
+export type RoutesControllerFindResponses = {
+    /**
+     * the answer, with its ETag
+     */
+    200: RoutesDto;
+};
+
+export type RoutesControllerFindResponse = RoutesControllerFindResponses[keyof RoutesControllerFindResponses];
+
 export type RateStreamControllerStreamData = {
     body?: never;
     headers?: {
@@ -2243,6 +2631,10 @@ export type RateStreamControllerStreamData = {
          */
         amount?: string;
         side?: 'give' | 'get';
+        /**
+         * rate: best first at the amount asked (or by rate); rankrate: best first at RANKRATE_REFERENCE_USD (300) dollars' worth of from, fees and limits included — each item then carries its rankrate
+         */
+        sort?: 'rate' | 'rankrate';
         /**
          * comma list of flags to hide: manual, juridical, verifying, cardverify, reg, otherin, otherout, floating
          */
@@ -2664,6 +3056,554 @@ export type ReputationControllerPostClaimResponses = {
 };
 
 export type ReputationControllerPostClaimResponse = ReputationControllerPostClaimResponses[keyof ReputationControllerPostClaimResponses];
+
+export type ExportControllerInfoZipData = {
+    body?: never;
+    headers?: {
+        /**
+         * the Last-Modified of an archive you hold: 304 while nothing changed since (ignored beside If-None-Match)
+         */
+        'If-Modified-Since'?: string;
+        /**
+         * the ETag of an archive you hold: 304 while it is current
+         */
+        'If-None-Match'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/v1/export/info.zip';
+};
+
+export type ExportControllerInfoZipErrors = {
+    /**
+     * past the per-address rate limit (Retry-After says when to come back)
+     */
+    429: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type ExportControllerInfoZipError = ExportControllerInfoZipErrors[keyof ExportControllerInfoZipErrors];
+
+export type ExportControllerInfoZipResponses = {
+    /**
+     * the archive
+     */
+    200: Blob | File;
+};
+
+export type ExportControllerInfoZipResponse = ExportControllerInfoZipResponses[keyof ExportControllerInfoZipResponses];
+
+export type OpenApiControllerCurrenciesData = {
+    body?: never;
+    path: {
+        lang: 'en' | 'ru';
+        /**
+         * your open-data key (never logged: the request log prints ***)
+         */
+        key: string;
+    };
+    query?: never;
+    url: '/v1/open/{key}/currencies/{lang}';
+};
+
+export type OpenApiControllerCurrenciesErrors = {
+    /**
+     * lang is not en or ru
+     */
+    400: ApiErrorDto;
+    /**
+     * no open-data key, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the key was revoked
+     */
+    403: ApiErrorDto;
+    /**
+     * past the key's quota per minute or per day: Retry-After says when to come back
+     */
+    429: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type OpenApiControllerCurrenciesError = OpenApiControllerCurrenciesErrors[keyof OpenApiControllerCurrenciesErrors];
+
+export type OpenApiControllerCurrenciesResponses = {
+    /**
+     * every enabled currency
+     */
+    200: OpenCurrenciesDto;
+};
+
+export type OpenApiControllerCurrenciesResponse = OpenApiControllerCurrenciesResponses[keyof OpenApiControllerCurrenciesResponses];
+
+export type OpenApiControllerCurrenciesKeyInHeaderData = {
+    body?: never;
+    headers: {
+        /**
+         * your open-data key
+         */
+        'X-Api-Key': string;
+    };
+    path: {
+        lang: 'en' | 'ru';
+    };
+    query?: never;
+    url: '/v1/open/currencies/{lang}';
+};
+
+export type OpenApiControllerCurrenciesKeyInHeaderErrors = {
+    /**
+     * lang is not en or ru
+     */
+    400: ApiErrorDto;
+    /**
+     * no open-data key, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the key was revoked
+     */
+    403: ApiErrorDto;
+    /**
+     * past the key's quota per minute or per day: Retry-After says when to come back
+     */
+    429: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type OpenApiControllerCurrenciesKeyInHeaderError = OpenApiControllerCurrenciesKeyInHeaderErrors[keyof OpenApiControllerCurrenciesKeyInHeaderErrors];
+
+export type OpenApiControllerCurrenciesKeyInHeaderResponses = {
+    /**
+     * every enabled currency
+     */
+    200: OpenCurrenciesDto;
+};
+
+export type OpenApiControllerCurrenciesKeyInHeaderResponse = OpenApiControllerCurrenciesKeyInHeaderResponses[keyof OpenApiControllerCurrenciesKeyInHeaderResponses];
+
+export type OpenApiControllerChangersData = {
+    body?: never;
+    path: {
+        lang: 'en' | 'ru';
+        /**
+         * your open-data key (never logged: the request log prints ***)
+         */
+        key: string;
+    };
+    query?: never;
+    url: '/v1/open/{key}/changers/{lang}';
+};
+
+export type OpenApiControllerChangersErrors = {
+    /**
+     * lang is not en or ru
+     */
+    400: ApiErrorDto;
+    /**
+     * no open-data key, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the key was revoked
+     */
+    403: ApiErrorDto;
+    /**
+     * past the key's quota per minute or per day: Retry-After says when to come back
+     */
+    429: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type OpenApiControllerChangersError = OpenApiControllerChangersErrors[keyof OpenApiControllerChangersErrors];
+
+export type OpenApiControllerChangersResponses = {
+    /**
+     * every active exchanger
+     */
+    200: OpenChangersDto;
+};
+
+export type OpenApiControllerChangersResponse = OpenApiControllerChangersResponses[keyof OpenApiControllerChangersResponses];
+
+export type OpenApiControllerChangersKeyInHeaderData = {
+    body?: never;
+    headers: {
+        /**
+         * your open-data key
+         */
+        'X-Api-Key': string;
+    };
+    path: {
+        lang: 'en' | 'ru';
+    };
+    query?: never;
+    url: '/v1/open/changers/{lang}';
+};
+
+export type OpenApiControllerChangersKeyInHeaderErrors = {
+    /**
+     * lang is not en or ru
+     */
+    400: ApiErrorDto;
+    /**
+     * no open-data key, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the key was revoked
+     */
+    403: ApiErrorDto;
+    /**
+     * past the key's quota per minute or per day: Retry-After says when to come back
+     */
+    429: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type OpenApiControllerChangersKeyInHeaderError = OpenApiControllerChangersKeyInHeaderErrors[keyof OpenApiControllerChangersKeyInHeaderErrors];
+
+export type OpenApiControllerChangersKeyInHeaderResponses = {
+    /**
+     * every active exchanger
+     */
+    200: OpenChangersDto;
+};
+
+export type OpenApiControllerChangersKeyInHeaderResponse = OpenApiControllerChangersKeyInHeaderResponses[keyof OpenApiControllerChangersKeyInHeaderResponses];
+
+export type OpenApiControllerPresencesData = {
+    body?: never;
+    path: {
+        /**
+         * from id - to id; 0 on a side matches any currency
+         */
+        pair: string;
+        /**
+         * your open-data key (never logged: the request log prints ***)
+         */
+        key: string;
+    };
+    query?: never;
+    url: '/v1/open/{key}/presences/{pair}';
+};
+
+export type OpenApiControllerPresencesErrors = {
+    /**
+     * the pair is not from-to with currency ids, or names an unknown id
+     */
+    400: ApiErrorDto;
+    /**
+     * no open-data key, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the key was revoked
+     */
+    403: ApiErrorDto;
+    /**
+     * past the key's quota per minute or per day: Retry-After says when to come back
+     */
+    429: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type OpenApiControllerPresencesError = OpenApiControllerPresencesErrors[keyof OpenApiControllerPresencesErrors];
+
+export type OpenApiControllerPresencesResponses = {
+    /**
+     * the pairs with shown offers
+     */
+    200: OpenPresencesDto;
+};
+
+export type OpenApiControllerPresencesResponse = OpenApiControllerPresencesResponses[keyof OpenApiControllerPresencesResponses];
+
+export type OpenApiControllerPresencesKeyInHeaderData = {
+    body?: never;
+    headers: {
+        /**
+         * your open-data key
+         */
+        'X-Api-Key': string;
+    };
+    path: {
+        /**
+         * from id - to id; 0 on a side matches any currency
+         */
+        pair: string;
+    };
+    query?: never;
+    url: '/v1/open/presences/{pair}';
+};
+
+export type OpenApiControllerPresencesKeyInHeaderErrors = {
+    /**
+     * the pair is not from-to with currency ids, or names an unknown id
+     */
+    400: ApiErrorDto;
+    /**
+     * no open-data key, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the key was revoked
+     */
+    403: ApiErrorDto;
+    /**
+     * past the key's quota per minute or per day: Retry-After says when to come back
+     */
+    429: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type OpenApiControllerPresencesKeyInHeaderError = OpenApiControllerPresencesKeyInHeaderErrors[keyof OpenApiControllerPresencesKeyInHeaderErrors];
+
+export type OpenApiControllerPresencesKeyInHeaderResponses = {
+    /**
+     * the pairs with shown offers
+     */
+    200: OpenPresencesDto;
+};
+
+export type OpenApiControllerPresencesKeyInHeaderResponse = OpenApiControllerPresencesKeyInHeaderResponses[keyof OpenApiControllerPresencesKeyInHeaderResponses];
+
+export type OpenApiControllerRatesData = {
+    body?: never;
+    path: {
+        /**
+         * pairs from-to of currency ids joined by +, at most 500
+         */
+        path: string;
+        /**
+         * your open-data key (never logged: the request log prints ***)
+         */
+        key: string;
+    };
+    query?: never;
+    url: '/v1/open/{key}/rates/{path}';
+};
+
+export type OpenApiControllerRatesErrors = {
+    /**
+     * a pair that is not from-to with currency ids, an unknown id, or more than 500 pairs
+     */
+    400: ApiErrorDto;
+    /**
+     * no open-data key, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the key was revoked
+     */
+    403: ApiErrorDto;
+    /**
+     * past the key's quota per minute or per day: Retry-After says when to come back
+     */
+    429: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type OpenApiControllerRatesError = OpenApiControllerRatesErrors[keyof OpenApiControllerRatesErrors];
+
+export type OpenApiControllerRatesResponses = {
+    /**
+     * per pair asked for, its shown offers, best first
+     */
+    200: OpenRatesDto;
+};
+
+export type OpenApiControllerRatesResponse = OpenApiControllerRatesResponses[keyof OpenApiControllerRatesResponses];
+
+export type OpenApiControllerRatesKeyInHeaderData = {
+    body?: never;
+    headers: {
+        /**
+         * your open-data key
+         */
+        'X-Api-Key': string;
+    };
+    path: {
+        /**
+         * pairs from-to of currency ids joined by +, at most 500
+         */
+        path: string;
+    };
+    query?: never;
+    url: '/v1/open/rates/{path}';
+};
+
+export type OpenApiControllerRatesKeyInHeaderErrors = {
+    /**
+     * a pair that is not from-to with currency ids, an unknown id, or more than 500 pairs
+     */
+    400: ApiErrorDto;
+    /**
+     * no open-data key, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the key was revoked
+     */
+    403: ApiErrorDto;
+    /**
+     * past the key's quota per minute or per day: Retry-After says when to come back
+     */
+    429: ApiErrorDto;
+    /**
+     * a dependency (database, Redis) is unavailable for now; retry later
+     */
+    503: ApiErrorDto;
+};
+
+export type OpenApiControllerRatesKeyInHeaderError = OpenApiControllerRatesKeyInHeaderErrors[keyof OpenApiControllerRatesKeyInHeaderErrors];
+
+export type OpenApiControllerRatesKeyInHeaderResponses = {
+    /**
+     * per pair asked for, its shown offers, best first
+     */
+    200: OpenRatesDto;
+};
+
+export type OpenApiControllerRatesKeyInHeaderResponse = OpenApiControllerRatesKeyInHeaderResponses[keyof OpenApiControllerRatesKeyInHeaderResponses];
+
+export type AdminOpenKeysControllerListData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/admin/open-keys';
+};
+
+export type AdminOpenKeysControllerListErrors = {
+    /**
+     * no admin API key, a malformed Authorization header, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
+     */
+    403: ApiErrorDto;
+    /**
+     * the database or the job queue is not answering (or busy): retry shortly
+     */
+    503: ApiErrorDto;
+};
+
+export type AdminOpenKeysControllerListError = AdminOpenKeysControllerListErrors[keyof AdminOpenKeysControllerListErrors];
+
+export type AdminOpenKeysControllerListResponses = {
+    /**
+     * the keys, by id
+     */
+    200: OpenKeyListDto;
+};
+
+export type AdminOpenKeysControllerListResponse = AdminOpenKeysControllerListResponses[keyof AdminOpenKeysControllerListResponses];
+
+export type AdminOpenKeysControllerCreateData = {
+    body: CreateOpenKeyDto;
+    path?: never;
+    query?: never;
+    url: '/v1/admin/open-keys';
+};
+
+export type AdminOpenKeysControllerCreateErrors = {
+    /**
+     * name missing or longer than 100 characters, or a quota out of range
+     */
+    400: ApiErrorDto;
+    /**
+     * no admin API key, a malformed Authorization header, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
+     */
+    403: ApiErrorDto;
+    /**
+     * the database or the job queue is not answering (or busy): retry shortly
+     */
+    503: ApiErrorDto;
+};
+
+export type AdminOpenKeysControllerCreateError = AdminOpenKeysControllerCreateErrors[keyof AdminOpenKeysControllerCreateErrors];
+
+export type AdminOpenKeysControllerCreateResponses = {
+    /**
+     * the key, shown this once, and its info
+     */
+    201: CreatedOpenKeyDto;
+};
+
+export type AdminOpenKeysControllerCreateResponse = AdminOpenKeysControllerCreateResponses[keyof AdminOpenKeysControllerCreateResponses];
+
+export type AdminOpenKeysControllerRevokeData = {
+    body?: never;
+    path: {
+        id: number;
+    };
+    query?: never;
+    url: '/v1/admin/open-keys/{id}';
+};
+
+export type AdminOpenKeysControllerRevokeErrors = {
+    /**
+     * the id is not a whole number
+     */
+    400: ApiErrorDto;
+    /**
+     * no admin API key, a malformed Authorization header, or a key never issued here
+     */
+    401: ApiErrorDto;
+    /**
+     * the admin API key was revoked, or the key is scoped to one exchanger (its cabinet only)
+     */
+    403: ApiErrorDto;
+    /**
+     * no open-data key with this id
+     */
+    404: ApiErrorDto;
+    /**
+     * the database or the job queue is not answering (or busy): retry shortly
+     */
+    503: ApiErrorDto;
+};
+
+export type AdminOpenKeysControllerRevokeError = AdminOpenKeysControllerRevokeErrors[keyof AdminOpenKeysControllerRevokeErrors];
+
+export type AdminOpenKeysControllerRevokeResponses = {
+    /**
+     * revoked (GET lists it with its revokedAt)
+     */
+    204: void;
+};
+
+export type AdminOpenKeysControllerRevokeResponse = AdminOpenKeysControllerRevokeResponses[keyof AdminOpenKeysControllerRevokeResponses];
 
 export type AdminExchangersControllerListData = {
     body?: never;
