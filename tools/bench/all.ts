@@ -1,6 +1,6 @@
 /**
  * npm run bench [-- --quick] — bench:ingest, bench:read, bench:scale, bench:history, bench:stream and
- * bench:alerts one after the other, then one table of every figure with its same-run baseline; everything
+ * bench:alerts and bench:routes one after the other, then one table of every figure with its same-run baseline; everything
  * also in bench-results/all.json. bench:scale runs its search (the largest exchanger count meeting the
  * target at 15 s and at 30 s; up to 45 min). `--quick` runs a short read benchmark (100,000 offers, 5 s),
  * `bench:scale --quick` (a tiny search) and the history bench without its storage part.
@@ -29,6 +29,7 @@ run('scale.bench.js', quick ? ['--quick'] : []);
 run('history.bench.js', [], quick ? { BENCH_HISTORY_ONLY: 'write,series,big' } : {});
 run('stream.bench.js', []);
 run('alerts.bench.js', []);
+run('routes.bench.js', [], quick ? { BENCH_OFFERS: '100000', BENCH_RUNS: '1' } : {});
 
 const ingest = read<{ parse: BenchRow[]; write: BenchRow[] }>('ingest');
 const readPath = read<{ rows: BenchRow[] }>('read');
@@ -36,6 +37,7 @@ const scaleRows = rowsOfScale(read('scale'), ingest.parse);
 const history = read<Record<'write' | 'big' | 'storage' | 'series', BenchRow[]>>('history');
 const stream = read<{ rows: BenchRow[] }>('stream');
 const alerts = read<{ rows: BenchRow[] }>('alerts');
+const routes = read<{ rows: BenchRow[] }>('routes');
 const rows = [
   ...ingest.parse,
   ...ingest.write,
@@ -47,6 +49,7 @@ const rows = [
   ...history.big,
   ...stream.rows,
   ...alerts.rows,
+  ...routes.rows,
 ];
 printTable('All benchmarks', rows);
 console.log(`\nresults written to ${writeResults('all', { quick, rows })}`);
