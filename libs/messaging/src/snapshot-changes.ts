@@ -83,7 +83,14 @@ export class SnapshotChanges implements OnModuleInit, OnApplicationShutdown {
     return () => this.writeListeners.delete(listener);
   }
 
+  /** Every listener hears the event: one that throws is logged and does not keep it from the others. */
   private emitLocally(event: SnapshotChangeEvent): void {
-    for (const listener of this.listeners) listener(event);
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger.warn(`a change listener failed: ${String(error)}`);
+      }
+    }
   }
 }
