@@ -10,6 +10,8 @@ describe('datField', () => {
 
   it('never lets the separator, a quote or a line break through', () => {
     expect(datField('a;b"c\nd\r\ne\tf\u2028g', 'X')).toBe("a,b'c d e f g");
+    // Full-width separators decompose to the plain ones: they must not split a row either.
+    expect(datField('Obmen\uFF1BX\uFF02Y\uFE54Z', 'X')).toBe("Obmen,X'Y,Z");
   });
 
   it('writes letters CP1251 lacks as their base letter, known signs as their code, and drops the rest', () => {

@@ -49,8 +49,9 @@ export function datField(text: string, fallback: string): string {
     else if (CP1251_CHARS.has(ch)) out += ch;
     else if (SIGNS[ch] !== undefined) out += SIGNS[ch];
     else {
+      // Its base letters, under the same rules: a full-width ； or ＂ decomposes to a plain ; or ".
       const base = [...ch.normalize('NFKD')].filter((c) => CP1251_CHARS.has(c) && !/\p{M}/u.test(c)).join('');
-      if (base !== '') out += base;
+      if (base !== '') out += base.replace(/;/g, ',').replace(/"/g, "'");
     }
   }
   const clean = out.replace(/\s+/g, ' ').trim();

@@ -1,3 +1,4 @@
+import { ThrottlerGuard } from '@nestjs/throttler';
 import {
   applyDecorators,
   CanActivate,
@@ -128,7 +129,8 @@ const PAIRS_PARAM = ApiParam({
   429: "past the key's quota per minute or per day: Retry-After says when to come back",
   503: undefined,
 })
-@UseGuards(OpenKeyGuard)
+// The per-IP limit first: a flood of made-up keys must not cost a key lookup each.
+@UseGuards(ThrottlerGuard, OpenKeyGuard)
 @Controller('v1/open')
 export class OpenApiController {
   constructor(private readonly open: OpenApiService) {}

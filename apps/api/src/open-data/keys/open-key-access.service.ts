@@ -80,7 +80,8 @@ export class OpenKeyAccess implements OnApplicationShutdown {
       throw new UnauthorizedException('unknown open-data key: it was never issued here (mistyped, or from elsewhere)');
     if (check.status === 'revoked')
       throw new ForbiddenException(
-        `open-data key ${check.key.id} (${check.key.name}) was revoked: ask the operator for a new one`,
+        // Not the key's id or name: whoever presents a revoked key may have found it, not been given it.
+        'this open-data key was revoked: ask the operator for a new one',
       );
     const { key } = check;
     const window = Math.floor(now / MINUTE_MS);

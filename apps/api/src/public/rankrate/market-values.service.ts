@@ -125,7 +125,11 @@ export class MarketValues implements OnApplicationBootstrap, OnApplicationShutdo
     if (this.pendingAll || this.pending.size > MAX_INCREMENTAL_DIRECTIONS) {
       this.pendingAll = false;
       this.pending.clear();
-      const whole = await this.readWhole();
+      // A failed read (the database restarting) forgets no change: the whole market is read again next time.
+      const whole = await this.readWhole().catch((error: unknown) => {
+        this.pendingAll = true;
+        throw error;
+      });
       this.current = whole;
       this.loaded = Promise.resolve(whole);
       return;

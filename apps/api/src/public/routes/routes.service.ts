@@ -74,6 +74,8 @@ export class RoutesService implements OnApplicationShutdown {
   /** The answer to `query`, kept or made now. */
   cachedRoutes(query: RoutesQuery): Promise<CachedAnswer> {
     return this.answers.get(canonicalRoutesQuery(query), async () => {
+      // The market's first read (seconds at 1,000,000 offers) is waited for outside the search slots.
+      await this.market.valuation();
       const { answer, directions } = await this.gate.run(() => this.routes(query));
       return { value: answer, directions };
     });
