@@ -13,6 +13,8 @@ export interface MarketDirectionRow {
   best: string;
   /** Distinct exchangers showing the direction. */
   exchangers: number;
+  /** Their ids (a currency's value gives each exchanger one vote, however many directions it lists). */
+  exchangerIds: number[];
 }
 
 /** Memory for the one sort of every shown offer a full read makes (its transaction only). */
@@ -20,7 +22,7 @@ const MARKET_WORK_MEM = '64MB';
 
 /** A direction's median (the lower one), best rate and distinct exchangers, over rows `s` of one direction. */
 const AGGREGATES = `(percentile_disc(0.5) WITHIN GROUP (ORDER BY s.rate))::text AS median, max(s.rate)::text AS best,
-              count(DISTINCT s.exchanger_id)::int AS exchangers`;
+              count(DISTINCT s.exchanger_id)::int AS exchangers, array_agg(DISTINCT s.exchanger_id) AS "exchangerIds"`;
 
 /**
  * The aggregated market (DESIGN.md §13): per direction, the median and best of the offers visitors see —

@@ -55,6 +55,25 @@ describe('USD values from the market', () => {
     expect(value(valuation(...market, stat('BTC', 'PMUSD', '60', 1)), 'BTC')).toBe('60000');
   });
 
+  it('gives one exchanger one vote however many USD units it lists a currency against', () => {
+    const usd = Array.from({ length: 12 }, (_, i) => ({ code: `USD${i}`, iso: 'USD' }));
+    const v = new UsdValuation([...CURRENCIES, ...usd]);
+    const withIds = (from: string, to: string, median: string, ids: number[]): DirectionStat => ({
+      ...stat(from, to, median, ids.length),
+      exchangerIds: ids,
+    });
+    // Eight exchangers at 150 against USDTTRC20, two at 151 against PMUSD; exchanger 99 alone on twelve more at 1500.
+    const market = [
+      withIds('XMR', 'USDTTRC20', '150', [1, 2, 3, 4, 5, 6, 7, 8]),
+      withIds('XMR', 'PMUSD', '151', [9, 10]),
+      ...usd.map((u) => withIds('XMR', u.code, '1500', [99])),
+    ];
+    v.update(market.map((m) => ({ from: m.from, to: m.to, stat: m })));
+    // Weighed by directions' exchanger counts it would be 1500 (twelve votes of one exchanger against ten).
+    expect(value(v, 'XMR')).toBe('150');
+    expect(v.get('XMR')?.exchangers).toBe(11);
+  });
+
   it('values a currency with no USD-unit counterpart through one hop', () => {
     const v = valuation(
       stat('BTC', 'USDTTRC20', '60000', 5),

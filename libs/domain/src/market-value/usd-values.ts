@@ -14,6 +14,11 @@ export interface DirectionStat {
   median: Dec;
   best: Dec;
   exchangers: number;
+  /**
+   * The distinct exchangers (ids) behind `median`: a currency's value gives each exchanger one vote however
+   * many of its directions it lists (without ids, each direction weighs its `exchangers`).
+   */
+  exchangerIds?: readonly number[];
 }
 
 /** A currency as valuation needs it: its code and ISO unit. */
@@ -40,6 +45,25 @@ interface Estimate {
   value: Dec;
   weight: number;
   through: string;
+}
+
+/**
+ * Weighs each estimate so that every exchanger has one vote in all: an exchanger behind k of the directions
+ * used adds 1/k to each of them (one exchanger listing a currency against twelve USD units is one vote, not
+ * twelve). A direction without exchanger ids weighs its exchanger count.
+ */
+function oneVoteEach(estimates: Array<Estimate & { ids?: readonly number[] }>): Estimate[] {
+  const directions = new Map<number, number>();
+  for (const e of estimates) for (const id of e.ids ?? []) directions.set(id, (directions.get(id) ?? 0) + 1);
+  return estimates.map(({ ids, ...e }) =>
+    ids === undefined ? e : { ...e, weight: ids.reduce((sum, id) => sum + 1 / directions.get(id)!, 0) },
+  );
+}
+
+/** Distinct exchangers behind the estimates. */
+function exchangersOf(stats: ReadonlyArray<DirectionStat>): number {
+  if (stats.some((s) => s.exchangerIds === undefined)) return stats.reduce((n, s) => n + s.exchangers, 0);
+  return new Set(stats.flatMap((s) => s.exchangerIds!)).size;
 }
 
 /**
@@ -150,31 +174,36 @@ export class UsdValuation {
   }
 
   private valueDirectly(code: string): void {
-    const estimates: Estimate[] = [];
+    const raw: Array<Estimate & { ids?: readonly number[] }> = [];
+    const used: DirectionStat[] = [];
     for (const stat of this.byCurrency.get(code)?.values() ?? []) {
       const other = stat.from === code ? stat.to : stat.from;
       if (!this.unitCodes.has(other) || stat.median.lte(0)) continue;
       const value = stat.from === code ? stat.median : new Dec(1).div(stat.median);
-      estimates.push({ value, weight: stat.exchangers, through: other });
+      raw.push({ value, weight: stat.exchangers, through: other, ids: stat.exchangerIds });
+      used.push(stat);
     }
-    const value = weightedMedian(estimates);
+    const value = weightedMedian(oneVoteEach(raw));
     if (value === null) {
       if (this.values.get(code)?.via === 'direct') this.values.delete(code);
       return;
     }
-    const exchangers = estimates.reduce((n, e) => n + e.weight, 0);
+    const exchangers = exchangersOf(used);
     this.values.set(code, { value, via: 'direct', exchangers, through: null });
   }
 
   private valueThroughHop(code: string): void {
-    const estimates: Estimate[] = [];
+    const raw: Array<Estimate & { ids?: readonly number[] }> = [];
+    const used: DirectionStat[] = [];
     for (const stat of this.byCurrency.get(code)?.values() ?? []) {
       const other = stat.from === code ? stat.to : stat.from;
       const known = this.values.get(other);
       if (!known || known.via === 'hop' || stat.median.lte(0)) continue;
       const value = stat.from === code ? stat.median.times(known.value) : known.value.div(stat.median);
-      estimates.push({ value, weight: stat.exchangers, through: other });
+      raw.push({ value, weight: stat.exchangers, through: other, ids: stat.exchangerIds });
+      used.push(stat);
     }
+    const estimates = oneVoteEach(raw);
     const value = weightedMedian(estimates);
     if (value === null) {
       this.values.delete(code);
@@ -183,7 +212,6 @@ export class UsdValuation {
     const heaviest = estimates.reduce((a, b) =>
       b.weight > a.weight || (b.weight === a.weight && b.through < a.through) ? b : a,
     );
-    const exchangers = estimates.reduce((n, e) => n + e.weight, 0);
-    this.values.set(code, { value, via: 'hop', exchangers, through: heaviest.through });
+    this.values.set(code, { value, via: 'hop', exchangers: exchangersOf(used), through: heaviest.through });
   }
 }

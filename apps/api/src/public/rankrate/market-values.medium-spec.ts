@@ -85,7 +85,10 @@ describe('market values and rankrate (PostgreSQL)', () => {
       [older!.id, feedOf.get('a')!.exchangerId],
     );
     const rows = await repository.directionStats();
-    expect(rows).toEqual([{ from: 'BTC', to: 'USDTTRC20', median: '60000', best: '60000000', exchangers: 4 }]);
+    const shown = ['a', 'b', 'c', 'd'].map((slug) => feedOf.get(slug)!.exchangerId).sort((x, y) => x - y);
+    expect(rows).toEqual([
+      { from: 'BTC', to: 'USDTTRC20', median: '60000', best: '60000000', exchangers: 4, exchangerIds: shown },
+    ]);
     expect(await repository.directionStats([['BTC', 'USDTTRC20']])).toEqual(rows);
     expect(await repository.directionStats([['ETH', 'USDTTRC20']])).toEqual([]);
     expect(await repository.directionStats([])).toEqual([]);

@@ -177,6 +177,7 @@ function statOf(row: MarketDirectionRow): DirectionStat {
     median: new Dec(row.median),
     best: new Dec(row.best),
     exchangers: row.exchangers,
+    exchangerIds: row.exchangerIds,
   };
 }
 
