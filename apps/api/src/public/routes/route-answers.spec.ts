@@ -28,6 +28,32 @@ describe('answers that rest on several directions', () => {
     expect(answers.size).toBe(0);
   });
 
+  it('drops an answer resting on every direction from A (A|*) when a new one from A appears', async () => {
+    const answers = new DependentAnswers(60_000);
+    const route = computeOf({ a: 1 }, ['A|B', 'A|*', '*|B', 'A|C', 'C|B']);
+    await answers.get('k', route.compute);
+    answers.changed(['Q|R']);
+    await answers.get('k', route.compute);
+    expect(route.calls()).toBe(1);
+    // A|D is no leg of the kept answer, but D may now be a better intermediate.
+    answers.changed(['A|D']);
+    await answers.get('k', route.compute);
+    expect(route.calls()).toBe(2);
+    answers.changed(['E|B']);
+    await answers.get('k', route.compute);
+    expect(route.calls()).toBe(3);
+  });
+
+  it('keeps at most MAX_ROUTE_BYTES of bodies, the oldest going first', async () => {
+    const answers = new DependentAnswers(60_000);
+    const big = 'x'.repeat(12 * 1024 * 1024);
+    for (const key of ['a', 'b', 'c']) await answers.get(key, computeOf({ big }, ['A|B']).compute);
+    expect(answers.size).toBe(2);
+    const again = computeOf({ big }, ['A|B']);
+    await answers.get('a', again.compute);
+    expect(again.calls()).toBe(1);
+  });
+
   it('does not keep an answer one of whose directions changed while it was made', async () => {
     const answers = new DependentAnswers(60_000);
     let release: () => void = () => undefined;

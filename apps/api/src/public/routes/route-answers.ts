@@ -2,6 +2,8 @@ import { CachedAnswer } from '../public-cache.service';
 
 /** Answers kept at most; beyond it the oldest go first. */
 export const MAX_ROUTE_ANSWERS = 5000;
+/** Body bytes kept at most (a limit=20 answer is ~40 KB); beyond it the oldest go first. */
+export const MAX_ROUTE_BYTES = 32 * 1024 * 1024;
 
 interface Entry {
   answer: CachedAnswer;
@@ -23,11 +25,21 @@ export class DependentAnswers {
   private readonly changedAt = new Map<string, number>();
   private allChangedAt = 0;
   private changes = 0;
+  private bytes = 0;
 
   constructor(private readonly ttlMs: number) {}
 
-  /** A snapshot of these directions (`from|to`) changed, or (null) possibly of any. */
-  changed(directions: readonly string[] | null): void {
+  /**
+   * A snapshot of these directions (`from|to`) changed, or (null) possibly of any. A change of `X|Y` also
+   * reaches the answers resting on `X|*` (any direction from X) and `*|Y` (any direction into Y).
+   */
+  changed(changedDirections: readonly string[] | null): void {
+    const directions =
+      changedDirections &&
+      changedDirections.flatMap((d) => {
+        const [from, to] = d.split('|');
+        return [d, `${from}|*`, `*|${to}`];
+      });
     this.changes++;
     if (directions === null) {
       this.allChangedAt = this.changes;
@@ -76,12 +88,16 @@ export class DependentAnswers {
   private store(key: string, answer: CachedAnswer, directions: readonly string[]): void {
     if (this.ttlMs <= 0) return;
     this.drop(key);
-    while (this.entries.size >= MAX_ROUTE_ANSWERS) {
+    while (
+      this.entries.size >= MAX_ROUTE_ANSWERS ||
+      (this.entries.size > 0 && this.bytes + answer.bytes.length > MAX_ROUTE_BYTES)
+    ) {
       const oldest = this.entries.keys().next().value;
       if (oldest === undefined) break;
       this.drop(oldest);
     }
     this.entries.set(key, { answer, expires: Date.now() + this.ttlMs, directions });
+    this.bytes += answer.bytes.length;
     for (const direction of directions) {
       let keys = this.byDirection.get(direction);
       if (!keys) this.byDirection.set(direction, (keys = new Set()));
@@ -93,6 +109,7 @@ export class DependentAnswers {
     const entry = this.entries.get(key);
     if (!entry) return;
     this.entries.delete(key);
+    this.bytes -= entry.answer.bytes.length;
     for (const direction of entry.directions) {
       const keys = this.byDirection.get(direction);
       keys?.delete(key);

@@ -114,8 +114,11 @@ export class RoutesService implements OnApplicationShutdown {
       rank(from.code, to.code, amount, side, limit),
       searchRoutes(rank, { from: from.code, to: to.code, amount, side, via: intermediates, width: LEG_WIDTH, limit }),
     ]);
+    // Any direction from `from` or into `to` may bring a better intermediate: `from|*` and `*|to` name them.
     const directions = [
       `${from.code}|${to.code}`,
+      `${from.code}|*`,
+      `*|${to.code}`,
       ...intermediates.flatMap((via) => [`${from.code}|${via}`, `${via}|${to.code}`]),
     ];
     return {
