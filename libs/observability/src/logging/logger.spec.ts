@@ -19,6 +19,8 @@ describe('maskSecretsInUrl', () => {
     expect(maskSecretsInUrl('/v1/open/currencies/en')).toBe('/v1/open/currencies/en');
     expect(maskSecretsInUrl('/v1/open/rates/93-42')).toBe('/v1/open/rates/93-42');
     expect(maskSecretsInUrl('/v1/open/ratesX/93-42')).toBe('/v1/open/***/93-42');
+    expect(maskSecretsInUrl('/v1/open//rwo_3f9a0c1234/rates/1-2')).toBe('/v1/open/***/rates/1-2');
+    expect(maskSecretsInUrl('//v1/open/rwo_3f9a0c1234/rates/1-2')).toBe('/v1/open/***/rates/1-2');
   });
 
   it('masks credentials in a request path and keeps the rest of it exactly as it came', () => {

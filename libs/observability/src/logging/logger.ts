@@ -40,18 +40,19 @@ const SECRET_IN_TEXT = /\b([\w-]*(?:api_?key|token|secret|passw(?:or)?d?|key|sig
  * v2's layout); the routes that take the key in `X-Api-Key` instead start with a resource name. The open-data
  * module rewrites these URLs before the request logger sees them; this is the second net.
  */
-const KEY_IN_OPEN_PATH = /^\/v1\/open\/(?!(?:currencies|changers|presences|rates)(?:[/?#]|$))[^/?#]+/i;
+const KEY_IN_OPEN_PATH = /^\/+v1\/+open\/+(?!(?:currencies|changers|presences|rates)(?:[/?#]|$))[^/?#]+/i;
 
 /**
  * `postgres://user:secret@host/db?api_key=abc` → `postgres://user:***@host/db?api_key=***`; a request path
  * (`/v1/admin/feeds?access_token=abc`) is kept as it came except for the masked values; text that is not
  * a URL has its `key=value` pairs masked.
  */
-export function maskSecretsInUrl(raw: string): string {
+export function maskSecretsInUrl(text: string): string {
+  // Repeated slashes route the same (a base URL ending in / plus "/{key}"): the key is masked either way.
+  const raw = text.replace(KEY_IN_OPEN_PATH, '/v1/open/***');
   const queryAt = raw.indexOf('?');
   if (raw.startsWith('/') && !raw.startsWith('//')) {
-    const path = (queryAt < 0 ? raw : raw.slice(0, queryAt)).replace(KEY_IN_OPEN_PATH, '/v1/open/***');
-    return queryAt < 0 ? path : path + '?' + maskQuery(raw.slice(queryAt + 1));
+    return queryAt < 0 ? raw : raw.slice(0, queryAt + 1) + maskQuery(raw.slice(queryAt + 1));
   }
   if (!URL.canParse(raw)) return raw.replace(SECRET_IN_TEXT, '$1=***');
   const url = new URL(raw);
