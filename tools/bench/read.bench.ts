@@ -20,11 +20,10 @@ import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { Client } from 'pg';
-import { migrateAndSeed, readBundledCatalog } from '@app/database';
 import { BenchRow, printTable, waitForJson, writeResults } from './bench-kit';
 import { calculatorRows } from './big-direction';
 import { printProfileSummary, summarizeProfiles } from './cpu-profile';
+import { seedReadMarket } from './read-market';
 import { createScratchDatabase } from './scratch-database';
 
 const OFFERS = Number(process.env.BENCH_OFFERS ?? 1_000_000);
@@ -37,7 +36,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const WARMUP_SECONDS = Math.min(3, SECONDS);
 const PROFILE = Boolean(process.env.BENCH_PROFILE);
 const PROFILE_DIR = join(process.cwd(), 'bench-results', 'profile-read');
-const EXCHANGERS = 500;
 const PATH = '/v1/rates?from=BTC&to=SBERRUB';
 
 async function main(): Promise<void> {
@@ -60,7 +58,7 @@ async function loadRows(): Promise<void> {
   const url = new URL(db.url);
   const children: ChildProcess[] = [];
   try {
-    const seedMs = await seed(url.toString());
+    const seedMs = await seedReadMarket(url.toString(), OFFERS);
     console.log(`seeded ${OFFERS.toLocaleString('en-US')} offers in ${(seedMs / 1000).toFixed(1)} s`);
     const apiPort = 3900 + Math.floor(Math.random() * 50);
     // BENCH_PROFILE=1 writes a CPU profile of the api to bench-results/profile-read/ (open it in Chrome DevTools).
@@ -218,61 +216,6 @@ const body = Buffer.from(process.env.BODY);
 const server = require('node:http').createServer((q, s) => { s.writeHead(200, headers); s.end(body); });
 server.keepAliveTimeout = Number(process.env.KEEP_ALIVE_MS);
 server.listen(Number(process.env.PORT), '127.0.0.1');`;
-
-async function seed(url: string): Promise<number> {
-  const started = Date.now();
-  await migrateAndSeed(url);
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    const codes = readBundledCatalog()
-      .map((c) => c.code)
-      .filter((c) => c !== 'BTC' && c !== 'SBERRUB');
-    await client.query(
-      `INSERT INTO exchangers (slug, name, site_url, referral_url) SELECT 'ex-' || g, 'Exchanger ' || g, 'https://ex' || g || '.example', 'https://ex' || g || '.example/?rid=1' FROM generate_series(1, $1) g`,
-      [EXCHANGERS],
-    );
-    // Standing as moderation leaves it: most exchangers have counts, every tenth none yet (read as zeros).
-    await client.query(
-      `INSERT INTO exchanger_standing (exchanger_id, positive, neutral, negative, claims_open)
-       SELECT id, id % 500, id % 7, id % 11, id % 3 FROM exchangers WHERE id % 10 <> 0`,
-    );
-    // Polled once a day: the standalone api polls its feeds in-process, and 500 polls of unreachable
-    // addresses every 30 s (a third of its CPU besides the reads) are not the read path (bench:scale measures polls).
-    await client.query(
-      `INSERT INTO feeds (exchanger_id, url, interval_s, last_success_at, last_status, stale_after_s) SELECT id, 'https://ex' || id || '.example/rates.xml', 86400, now() + interval '1 day', 'ok', 86400 * 30 FROM exchangers`,
-    );
-    // One BTC→SBERRUB offer per exchanger, the rest spread over other directions.
-    await client.query(
-      `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, amount_in, amount_out, rate, reserve, from_min, from_max, to_fee, flags)
-       SELECT f.id, f.exchanger_id, 'BTC', 'SBERRUB', 1, 6800000 + f.id * 10, 6800000 + f.id * 10, 10000000 + f.id, 0.001, 10,
-              CASE WHEN f.id % 3 = 0 THEN '[{"kind":"percent","value":"0.5"}]'::jsonb ELSE '[]'::jsonb END,
-              CASE WHEN f.id % 4 = 0 THEN '{manual}'::text[] ELSE '{}'::text[] END
-       FROM feeds f`,
-    );
-    const perFeed = Math.max(0, Math.floor((OFFERS - EXCHANGERS) / EXCHANGERS));
-    // A direction's rates within 0.5 % of each other, as a market's are: rates spread over 1…1000 on one
-    // direction made the standalone api's rate guard judge (and hold) about half the offers in every sweep —
-    // seconds of decimal arithmetic on its event loop — which is not what a read costs.
-    await client.query(
-      `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, amount_in, amount_out, rate, reserve)
-       SELECT f.id, f.exchanger_id, c1.code, c2.code, 1, r.rate, r.rate, 100000
-       FROM feeds f
-       CROSS JOIN LATERAL (SELECT n, $2::text[] AS codes FROM generate_series(0, $1 - 1) n) s
-       CROSS JOIN LATERAL (SELECT s.codes[1 + ((s.n + f.id) % array_length(s.codes, 1))] AS code) c1
-       CROSS JOIN LATERAL (SELECT s.codes[1 + ((s.n / array_length(s.codes, 1) + f.id * 7 + 1) % array_length(s.codes, 1))] AS code) c2
-       CROSS JOIN LATERAL (SELECT ((hashtext(c1.code || '>' || c2.code)::bigint % 1000 + 1000) % 1000 + 1)
-                                  * (1 + (f.id % 50) / 10000.0) AS rate) r
-       WHERE c1.code <> c2.code
-       ON CONFLICT DO NOTHING`,
-      [perFeed, codes],
-    );
-    await client.query('VACUUM ANALYZE offers');
-  } finally {
-    await client.end();
-  }
-  return Date.now() - started;
-}
 
 async function coldAnswers(api: string): Promise<{ median: number; amountMedian: number }> {
   const time = async (path: string) => {

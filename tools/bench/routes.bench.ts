@@ -20,9 +20,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
-import { migrateAndSeed, readBundledCatalog } from '@app/database';
+import { readBundledCatalog } from '@app/database';
 import { BenchRow, printTable, waitForJson, writeResults } from './bench-kit';
+import { seedReadMarket } from './read-market';
 import { createScratchDatabase, LOCAL_POSTGRES_URL, ScratchDatabase } from './scratch-database';
 
 const OFFERS = Number(process.env.BENCH_OFFERS ?? 1_000_000);
@@ -30,7 +30,6 @@ const DIRECTIONS = Number(process.env.BENCH_DIRECTIONS ?? 60);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const EXCHANGERS = 500;
 const TARGET_P99_MS = 20;
 
 interface Timings {
@@ -50,7 +49,7 @@ async function main(): Promise<void> {
   try {
     if (reused) console.log(`using database ${reused} as it is`);
     else {
-      const seedMs = await seed(url.toString());
+      const seedMs = await seedReadMarket(url.toString(), OFFERS);
       console.log(`seeded ${OFFERS.toLocaleString('en-US')} offers in ${(seedMs / 1000).toFixed(1)} s`);
     }
     const port = 3960 + Math.floor(Math.random() * 30);
@@ -255,59 +254,6 @@ async function inParallel<T>(items: T[], concurrency: number, work: (item: T) =>
       while (next < items.length) await work(items[next++]!);
     }),
   );
-}
-
-/** bench:read's market (read.bench.ts `seed`), copied: that file runs its benchmark when imported. */
-async function seed(url: string): Promise<number> {
-  const started = Date.now();
-  await migrateAndSeed(url);
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    const codes = readBundledCatalog()
-      .map((c) => c.code)
-      .filter((c) => c !== 'BTC' && c !== 'SBERRUB');
-    await client.query(
-      `INSERT INTO exchangers (slug, name, site_url, referral_url) SELECT 'ex-' || g, 'Exchanger ' || g, 'https://ex' || g || '.example', 'https://ex' || g || '.example/?rid=1' FROM generate_series(1, $1) g`,
-      [EXCHANGERS],
-    );
-    await client.query(
-      `INSERT INTO exchanger_standing (exchanger_id, positive, neutral, negative, claims_open)
-       SELECT id, id % 500, id % 7, id % 11, id % 3 FROM exchangers WHERE id % 10 <> 0`,
-    );
-    // Polled once a day: the benchmark measures reads, not the standalone workers' polls of unreachable feeds.
-    await client.query(
-      `INSERT INTO feeds (exchanger_id, url, interval_s, last_success_at, last_status, stale_after_s) SELECT id, 'https://ex' || id || '.example/rates.xml', 86400, now() + interval '1 day', 'ok', 86400 * 30 FROM exchangers`,
-    );
-    await client.query(
-      `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, amount_in, amount_out, rate, reserve, from_min, from_max, to_fee, flags)
-       SELECT f.id, f.exchanger_id, 'BTC', 'SBERRUB', 1, 6800000 + f.id * 10, 6800000 + f.id * 10, 10000000 + f.id, 0.001, 10,
-              CASE WHEN f.id % 3 = 0 THEN '[{"kind":"percent","value":"0.5"}]'::jsonb ELSE '[]'::jsonb END,
-              CASE WHEN f.id % 4 = 0 THEN '{manual}'::text[] ELSE '{}'::text[] END
-       FROM feeds f`,
-    );
-    const perFeed = Math.max(0, Math.floor((OFFERS - EXCHANGERS) / EXCHANGERS));
-    // A direction's rates within 0.5 % of each other, as a market's are (and as bench:read seeds them): a
-    // spread over 1…1000 makes the standalone api's rate guard hold half the market in every sweep, seconds
-    // of work on the api's event loop that stalled reads for up to 40 s.
-    await client.query(
-      `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, amount_in, amount_out, rate, reserve)
-       SELECT f.id, f.exchanger_id, c1.code, c2.code, 1, r.rate, r.rate, 100000
-       FROM feeds f
-       CROSS JOIN LATERAL (SELECT n, $2::text[] AS codes FROM generate_series(0, $1 - 1) n) s
-       CROSS JOIN LATERAL (SELECT s.codes[1 + ((s.n + f.id) % array_length(s.codes, 1))] AS code) c1
-       CROSS JOIN LATERAL (SELECT s.codes[1 + ((s.n / array_length(s.codes, 1) + f.id * 7 + 1) % array_length(s.codes, 1))] AS code) c2
-       CROSS JOIN LATERAL (SELECT ((hashtext(c1.code || '>' || c2.code)::bigint % 1000 + 1000) % 1000 + 1)
-                                  * (1 + (f.id % 50) / 10000.0) AS rate) r
-       WHERE c1.code <> c2.code
-       ON CONFLICT DO NOTHING`,
-      [perFeed, codes],
-    );
-    await client.query('VACUUM ANALYZE offers');
-  } finally {
-    await client.end();
-  }
-  return Date.now() - started;
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
