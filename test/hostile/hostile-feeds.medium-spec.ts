@@ -344,9 +344,11 @@ describe('hostile feeds through the whole poll', () => {
     expect(HOSTILE_FEEDS.length).toBeGreaterThanOrEqual(30);
   });
 
+  let round = 0;
   it.each(HOSTILE_FEEDS)('$name', async ({ answer, expect: expected }) => {
-    // A good snapshot first, with rates that differ from the previous case's, so "unchanged" means something.
-    server.answer = { body: GOOD.replace('20.5', `20.${Date.now() % 1000}5`) };
+    // A good snapshot first, with rates that differ from the previous case's, so "unchanged" means something
+    // (a counter, not the clock: two cases a multiple of a second apart got the same body and "unchanged").
+    server.answer = { body: GOOD.replace('20.5', `20.${String(++round).padStart(3, '0')}5`) };
     const good = await poller.poll(feedId, 'manual');
     expect(good.status).toBe('ok');
     const before = await snapshot();
