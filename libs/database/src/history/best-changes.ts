@@ -228,13 +228,16 @@ async function drainBatch(client: PoolClient, at: Date | null, maxPairs: number)
  * Deletes the oldest pending rows up to $1 pairs (at least one row) and answers them, each with `more`: rows
  * are left.
  */
+// A batch is a prefix in id order; every row marks at least one pair, so it lies within the first $1 rows (a
+// backlog is not read whole for each batch), and whatever is left has a greater id.
 const TAKE_SQL = `WITH batch AS (
     SELECT id FROM (
-      SELECT id, sum(cardinality(froms)) OVER (ORDER BY id) - cardinality(froms) AS before FROM history_pending
+      SELECT id, sum(cardinality(froms)) OVER (ORDER BY id) - cardinality(froms) AS before
+      FROM (SELECT id, froms FROM history_pending ORDER BY id LIMIT $1) h
     ) p WHERE before < $1
   ),
   taken AS (DELETE FROM history_pending WHERE id IN (SELECT id FROM batch) RETURNING exchanger_id, froms, tos)
-  SELECT exchanger_id, froms, tos, EXISTS (SELECT 1 FROM history_pending WHERE id NOT IN (SELECT id FROM batch)) AS more FROM taken`;
+  SELECT exchanger_id, froms, tos, EXISTS (SELECT 1 FROM history_pending WHERE id > (SELECT max(id) FROM batch)) AS more FROM taken`;
 
 const PAIRS = `SELECT DISTINCT * FROM unnest($1::text[], $2::text[]) AS t(from_code, to_code)`;
 
