@@ -345,7 +345,7 @@ describe('fleet mode under faults', () => {
       'the worker inside the snapshot write',
       async () => {
         const { rows } = await db.query<{ query: string }>(
-          `SELECT query FROM pg_stat_activity WHERE application_name = 'ratewatch-worker' AND backend_xid IS NOT NULL AND query ILIKE '%snapshot_changes%'`,
+          `SELECT query FROM pg_stat_activity WHERE application_name = 'ratewatch-worker' AND backend_xid IS NOT NULL AND query ILIKE '%WITH current AS (SELECT WHERE (SELECT version FROM feed_snapshots%'`,
         );
         return rows[0]?.query;
       },
@@ -353,7 +353,8 @@ describe('fleet mode under faults', () => {
       5,
     );
     await workers.pop()!.stop('SIGKILL');
-    expect(statement).toMatch(/snapshot_changes/);
+    // The snapshot's diff: one statement deleting, updating and inserting the feed's offers.
+    expect(statement).toMatch(/feed_snapshots/);
 
     // PostgreSQL rolls the dead connection's transaction back: the old snapshot, no half a run.
     await waitFor(
