@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { keyHash } from '../repositories/api-keys.repository';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -43,9 +44,6 @@ export interface OpenKeyUsageDelta {
   refused: number;
 }
 
-/** The SHA-256 of a key, hex: all that is stored of it. */
-export const openKeyHash = (key: string): string => createHash('sha256').update(key).digest('hex');
-
 const COLUMNS = `k.id, k.name, k.prefix, k.per_minute AS "perMinute", k.per_day AS "perDay", k.created_at AS "createdAt",
   k.last_used_at AS "lastUsedAt", k.revoked_at AS "revokedAt"`;
 
@@ -69,7 +67,7 @@ export class OpenKeysRepository {
       const [row] = await tx.query<OpenKeyInfo[]>(
         `WITH k AS (INSERT INTO open_keys (name, key_hash, prefix, per_minute, per_day) VALUES ($1, $2, $3, $4, $5) RETURNING *)
          SELECT ${COLUMNS} FROM k`,
-        [input.name, openKeyHash(key), key.slice(0, 10), input.perMinute, input.perDay],
+        [input.name, keyHash(key), key.slice(0, 10), input.perMinute, input.perDay],
       );
       return { before: null, after: row!, result: row! };
     });
@@ -108,7 +106,7 @@ export class OpenKeysRepository {
 
   /** Looks a presented key up by its hash (compared in constant time); a valid one comes with today's served count. */
   async check(presented: string, day: string): Promise<OpenKeyCheck> {
-    const hash = openKeyHash(presented);
+    const hash = keyHash(presented);
     const [row] = await this.dataSource.query<Array<OpenKeyInfo & { keyHash: string; servedToday: string }>>(
       `SELECT ${COLUMNS}, k.key_hash AS "keyHash",
               COALESCE((SELECT u.served FROM open_key_usage u WHERE u.key_id = k.id AND u.day = $2::date), 0)::text AS "servedToday"

@@ -21,7 +21,8 @@ export interface ApiKeyInfo {
 export type KeyCheck =
   { status: 'valid'; key: ApiKeyInfo } | { status: 'revoked'; key: ApiKeyInfo } | { status: 'unknown' };
 
-const hashOf = (key: string) => createHash('sha256').update(key).digest('hex');
+/** How every key (admin, exchanger, open-data partner) is kept at rest: its SHA-256, hex. */
+export const keyHash = (key: string): string => createHash('sha256').update(key).digest('hex');
 // Read from `k` (api_keys) LEFT JOIN `e` (exchangers): a key's scope is named by its exchanger's slug.
 const COLUMNS = `k.id, k.name, k.prefix, k.created_at AS "createdAt", k.last_used_at AS "lastUsedAt", k.revoked_at AS "revokedAt",
   k.exchanger_id AS "exchangerId", e.slug AS exchanger`;
@@ -50,7 +51,7 @@ export class ApiKeysRepository {
       const [info] = await runner.query<ApiKeyInfo[]>(
         `WITH k AS (INSERT INTO api_keys (name, key_hash, prefix, exchanger_id) VALUES ($1, $2, $3, $4) RETURNING *)
          SELECT ${COLUMNS} FROM k ${SCOPE}`,
-        [name, hashOf(key), key.slice(0, 10), exchangerId],
+        [name, keyHash(key), key.slice(0, 10), exchangerId],
       );
       return info!;
     };
@@ -73,7 +74,7 @@ export class ApiKeysRepository {
   async ensure(key: string, name: string): Promise<void> {
     await this.dataSource.query(
       `INSERT INTO api_keys (name, key_hash, prefix) VALUES ($1, $2, $3) ON CONFLICT (key_hash) DO NOTHING`,
-      [name, hashOf(key), key.slice(0, 10)],
+      [name, keyHash(key), key.slice(0, 10)],
     );
   }
 
@@ -96,7 +97,7 @@ export class ApiKeysRepository {
 
   /** Looks a presented key up by its hash and compares the hashes in constant time; the answer carries its scope. */
   async check(presented: string): Promise<KeyCheck> {
-    const hash = hashOf(presented);
+    const hash = keyHash(presented);
     const [row] = await this.dataSource.query<Array<ApiKeyInfo & { keyHash: string }>>(
       `SELECT ${COLUMNS}, k.key_hash AS "keyHash" FROM api_keys k ${SCOPE} WHERE k.key_hash = $1`,
       [hash],

@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { OpenKeyCheck, OpenKeyInfo, OpenKeysRepository, openKeyHash } from '@app/database';
+import { OpenKeyCheck, OpenKeyInfo, OpenKeysRepository, keyHash } from '@app/database';
 import { BusyError } from '@app/domain';
 import { REDIS_CLIENT, withinDeadline } from '@app/messaging';
 
@@ -130,7 +130,7 @@ export class OpenKeyAccess implements OnApplicationShutdown {
   }
 
   private lookUp(presented: string, day: string, now: number): Promise<OpenKeyCheck> {
-    const hash = openKeyHash(presented);
+    const hash = keyHash(presented);
     const cached = this.checks.get(hash);
     if (cached && now - cached.at < KEY_CHECK_MS) return cached.check;
     if (this.checks.size >= MAX_CACHED_CHECKS) this.checks.clear();
