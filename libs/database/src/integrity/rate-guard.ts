@@ -143,9 +143,11 @@ const candidatesSql = (
 /**
  * The feed's held offers, and its offers in the touched directions looked up by key: a few hundred index
  * probes, each joined to its reference by key, instead of the whole feed against every reference. The probe
- * is LATERAL, so no plan can turn it inside out: a first snapshot's statistics (its rows not counted yet)
- * once made the planner scan the feed and re-walk every touched direction for each of its rows (2 million
- * comparisons, 0.5 s). Each probe has the feed in its index condition whichever index serves it (the
+ * is LATERAL and fenced with `OFFSET 0`, so no plan can turn it inside out: without the fence PostgreSQL
+ * pulls a plain LATERAL subquery up into an ordinary join, and a first snapshot's statistics (its rows not
+ * counted yet, 36 estimated for 2,000) made a generic plan scan the feed and re-walk every touched
+ * direction for each of its rows (2 million comparisons, 0.2–1 s a poll, the largest cost of a poll in
+ * `bench:scale`, seen with auto_explain). Each probe has the feed in its index condition whichever index serves it (the
  * direction index ends with feed_id since migration 1764073700000: a generic plan that chose it filtered
  * the feed out of every exchanger's offers in the direction — 500 ms a poll in a 500-exchanger market).
  */
@@ -155,7 +157,7 @@ const GUARD_CANDIDATES_SQL = `${candidatesSql(
     UNION ALL
     SELECT o.* FROM (SELECT DISTINCT * FROM unnest($2::text[], $3::text[])) AS t(from_code, to_code)
     CROSS JOIN LATERAL (SELECT * FROM offers o WHERE o.feed_id = $1 AND o.from_code = t.from_code AND o.to_code = t.to_code
-                        AND o.quarantine IS NULL) o)`,
+                        AND o.quarantine IS NULL OFFSET 0) o)`,
 )} ${OUTLIERS_OR_HELD('$5')}`;
 
 /** Judges each candidate and writes the offers whose verdict changed; counts what was held and freed. */
