@@ -94,6 +94,8 @@ interface Statement {
   msPerPoll: number;
   callsPerPoll: number;
   meanMs: number;
+  /** Pages read (shared buffers or disk) per poll: the statement's work, whatever the machine's load. */
+  blocksPerPoll: number;
 }
 
 interface ProbeResult {
@@ -330,22 +332,27 @@ async function measure(
 }
 
 interface StatementTotals {
-  byId: Map<string, { query: string; calls: number; totalMs: number }>;
+  byId: Map<string, { query: string; calls: number; totalMs: number; blocks: number }>;
   /** pg_stat_statements_info.dealloc: how many times entries were evicted to make room. */
   evictions: number;
 }
 
 /** This database's statements in pg_stat_statements now, by query id. */
 async function statementTotals(db: Fleet['db']): Promise<StatementTotals> {
-  const { rows } = await db.query<{ id: string; query: string; calls: string; total: number }>(
-    `SELECT queryid::text AS id, query, calls, total_exec_time AS total FROM pg_stat_statements
+  const { rows } = await db.query<{ id: string; query: string; calls: string; total: number; blocks: string }>(
+    `SELECT queryid::text AS id, query, calls, total_exec_time AS total,
+            shared_blks_hit + shared_blks_read + local_blks_hit + local_blks_read + temp_blks_read AS blocks
+     FROM pg_stat_statements
      WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
        AND query NOT LIKE '%pg_stat_statements%'`,
   );
   const info = await db.query<{ dealloc: string }>('SELECT dealloc FROM pg_stat_statements_info');
   return {
     byId: new Map(
-      rows.map((r) => [`${r.id}|${r.query}`, { query: r.query, calls: Number(r.calls), totalMs: r.total }]),
+      rows.map((r) => [
+        `${r.id}|${r.query}`,
+        { query: r.query, calls: Number(r.calls), totalMs: r.total, blocks: Number(r.blocks) },
+      ]),
     ),
     evictions: Number(info.rows[0]?.dealloc ?? 0),
   };
@@ -365,8 +372,13 @@ async function topStatements(
     .map(([id, now]) => {
       const before = start.byId.get(id);
       // An entry evicted and made again in the window counts from zero.
-      const from = before && before.calls <= now.calls ? before : { calls: 0, totalMs: 0 };
-      return { query: now.query, calls: now.calls - from.calls, totalMs: now.totalMs - from.totalMs };
+      const from = before && before.calls <= now.calls ? before : { calls: 0, totalMs: 0, blocks: 0 };
+      return {
+        query: now.query,
+        calls: now.calls - from.calls,
+        totalMs: now.totalMs - from.totalMs,
+        blocks: now.blocks - from.blocks,
+      };
     })
     .filter((st) => st.calls > 0)
     .sort((a, b) => b.totalMs - a.totalMs)
@@ -378,6 +390,7 @@ async function topStatements(
       msPerPoll: st.totalMs / polls,
       callsPerPoll: st.calls / polls,
       meanMs: st.totalMs / st.calls,
+      blocksPerPoll: st.blocks / polls,
     }));
   return { evictions: end.evictions - start.evictions, top };
 }
@@ -411,10 +424,11 @@ function printProbe(result: ProbeResult): void {
     console.log(
       `  top statements by total time (pg_stat_statements, this database, the measured window${evictions > 0 ? `; ${evictions} evictions meanwhile: may undercount` : ''})`,
     );
-    console.log('     ms/poll  calls/poll   mean ms  statement');
+    // Blocks (8 kB pages read from shared buffers or disk) do not grow with the machine's load as ms do.
+    console.log('     ms/poll  calls/poll   mean ms  blocks/poll  statement');
     for (const st of result.statements.top)
       console.log(
-        `    ${st.msPerPoll.toFixed(2).padStart(8)}  ${st.callsPerPoll.toFixed(2).padStart(10)}  ${st.meanMs.toFixed(2).padStart(8)}  ${st.query.slice(0, 140)}`,
+        `    ${st.msPerPoll.toFixed(2).padStart(8)}  ${st.callsPerPoll.toFixed(2).padStart(10)}  ${st.meanMs.toFixed(2).padStart(8)}  ${st.blocksPerPoll.toFixed(0).padStart(11)}  ${st.query.slice(0, 120)}`,
       );
   }
   console.log(`  target (100 % polls, p99 staleness ≤ interval + 5 s): ${result.met ? 'met' : 'MISSED'}`);
