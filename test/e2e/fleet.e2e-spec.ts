@@ -109,6 +109,8 @@ describe('fleet mode', () => {
     expect(metrics.text).toMatch(/ratewatch_feed_polls_total\{status="ok",error_code="",app="worker"\} 1/);
     expect(metrics.text).toMatch(/ratewatch_offers_written_total\{change="inserted",app="worker"\} 8/);
     expect(metrics.text).toMatch(/ratewatch_feeds\{state="fresh",app="worker"\} 1/);
+    expect(metrics.text).toMatch(/ratewatch_history_pending\{measure="writes",app="worker"\} \d+/);
+    expect(metrics.text).toMatch(/ratewatch_history_pending\{measure="oldest_seconds",app="worker"\} [\d.e+-]+/);
     expect(metrics.text).toMatch(/ratewatch_queue_jobs\{queue="feed-poll",state="waiting",app="worker"\} \d+/);
     expect(metrics.text).toMatch(/ratewatch_queue_jobs\{queue="alert-delivery",state="waiting",app="worker"\} \d+/);
 

@@ -1,7 +1,7 @@
 import type { Client } from 'pg';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { CatalogRepository, FeedsRepository, QuarantineRepository } from '@app/database';
+import { CatalogRepository, FeedsRepository, HistoryRepository, QuarantineRepository } from '@app/database';
 import { loadConfig } from '@app/config';
 import { SafeHttpClient } from '@app/http-client';
 import { CatalogSnapshots, FeedPollService, IngestionMetrics, PollOutcome } from '@app/ingestion';
@@ -24,7 +24,7 @@ export function pollServiceFor(dataSource: DataSource): {
     feeds,
     new CatalogSnapshots(new CatalogRepository(dataSource)),
     fetcher,
-    new IngestionMetrics(registry, feeds, new QuarantineRepository(dataSource)),
+    new IngestionMetrics(registry, feeds, new QuarantineRepository(dataSource), new HistoryRepository(dataSource)),
     changes,
     config,
   );

@@ -525,6 +525,32 @@ describe('rate history', () => {
     expect(await driftOf('SOL', 'BTC')).toEqual([]);
   });
 
+  it('stops between batches when asked (a shutting-down recorder), leaving the rest pending for the next drain', async () => {
+    const writers = await Promise.all(Array.from({ length: 4 }, (_, i) => exchanger(`stop-${i}`)));
+    // Four writes in four directions: with one pair a batch, four batches.
+    const pairs: Array<[string, string]> = [
+      ['DASH', 'BTC'],
+      ['DASH', 'ETH'],
+      ['DASH', 'LTC'],
+      ['DASH', 'XMR'],
+    ];
+    await Promise.all(
+      writers.map((w, i) => writeOnly(w, [offerOf({ from: pairs[i]![0], to: pairs[i]![1], rate: '2' })])),
+    );
+    let asked = 0;
+    const first = await history.drain({ wait: true, maxPairs: 1, stop: () => ++asked >= 2 });
+    expect(first).toMatchObject({ ran: true, writes: 2, changes: 2, more: true });
+    expect(await pendingRows()).toBe(2);
+    const backlog = await history.backlog();
+    expect(backlog.writes).toBe(2);
+    expect(backlog.oldestSeconds).toBeGreaterThanOrEqual(0);
+    // The next recorder takes the rest: every direction recorded once.
+    expect(await history.drain({ wait: true })).toMatchObject({ writes: 2, changes: 2, more: false });
+    expect(await history.backlog()).toEqual({ writes: 0, oldestSeconds: 0 });
+    const recorded = await Promise.all(pairs.map(([from, to]) => changesOf(from, to)));
+    expect(recorded).toEqual(pairs.map(() => [{ rate: '2', previous: null, offers: 1 }]));
+  });
+
   it('records a pending direction whose offers went away before the drain: withdrawn, or the exchanger deleted', async () => {
     const a = await exchanger('gone-a');
     const b = await exchanger('gone-b');

@@ -87,9 +87,13 @@ export class HistoryRepository {
   /**
    * Records the pending directions (drainPending), batch after batch until none of the rows there when it
    * started (and none added meanwhile) is left. Without `wait`, it gives up at once when another process is
-   * draining (`ran: false`; that one records them). Answers the batches' sums.
+   * draining (`ran: false`; that one records them). `stop` is asked between batches: a process shutting down
+   * leaves the rest of a backlog (after an outage, minutes of it) pending for the next recorder instead of
+   * holding its shutdown until the whole backlog is recorded. Answers the batches' sums (`more`: rows left).
    */
-  async drain(options: { wait?: boolean; at?: Date; maxPairs?: number } = {}): Promise<DrainResult> {
+  async drain(
+    options: { wait?: boolean; at?: Date; maxPairs?: number; stop?: () => boolean } = {},
+  ): Promise<DrainResult> {
     const total: DrainResult = {
       ran: true,
       writes: 0,
@@ -107,7 +111,21 @@ export class HistoryRepository {
       for (const key of ['writes', 'marked', 'pairs', 'byWriters', 'computed', 'changes'] as const)
         total[key] += batch[key];
       if (!batch.more) return total;
+      if (options.stop?.()) return { ...total, more: true };
     }
+  }
+
+  /**
+   * Writes waiting to be recorded, and the age of the oldest in seconds (0 when none): a backlog that grows
+   * means the recorder falls behind the writes (its gauge on /metrics). The count stops at 100,000 so a huge
+   * backlog is not counted row by row at every scrape.
+   */
+  async backlog(): Promise<{ writes: number; oldestSeconds: number }> {
+    const [row] = await this.dataSource.query<Array<{ writes: number; oldest: number | null }>>(
+      `SELECT (SELECT count(*)::int FROM (SELECT 1 FROM history_pending LIMIT 100000) p) AS writes,
+              EXTRACT(EPOCH FROM now() - (SELECT at FROM history_pending ORDER BY id LIMIT 1))::float8 AS oldest`,
+    );
+    return { writes: row?.writes ?? 0, oldestSeconds: Math.max(0, row?.oldest ?? 0) };
   }
 
   /**

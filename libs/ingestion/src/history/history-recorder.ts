@@ -94,7 +94,7 @@ export class HistoryRecorder implements OnModuleInit, OnApplicationShutdown {
     this.lastStart = Date.now();
     this.again = false;
     this.running = this.history
-      .drain()
+      .drain({ stop: () => this.stopped })
       .then(
         () => undefined,
         (error: unknown) => {

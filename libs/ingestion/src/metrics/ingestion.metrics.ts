@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { NormalizationMemo } from '@app/feeds';
-import { FeedsRepository, QuarantineRepository } from '@app/database';
+import { FeedsRepository, HistoryRepository, QuarantineRepository } from '@app/database';
 import { METRICS_REGISTRY } from '@app/observability';
 
 /** Ingestion metrics on the process's `/metrics` (the worker's, or the api's in standalone mode). */
@@ -24,6 +24,7 @@ export class IngestionMetrics {
     @Inject(METRICS_REGISTRY) private readonly registry: Registry,
     feeds: FeedsRepository,
     quarantine: QuarantineRepository,
+    history: HistoryRepository,
   ) {
     this.pollDuration = new Histogram({
       name: 'ratewatch_feed_poll_duration_seconds',
@@ -76,6 +77,17 @@ export class IngestionMetrics {
       name: 'ratewatch_history_change_points_total',
       help: "Change points the history recorder wrote (a direction's best shown rate moved)",
       registers: [registry],
+    });
+    new Gauge({
+      name: 'ratewatch_history_pending',
+      help: 'Writes waiting for the history recorder (writes, counted up to 100,000) and the age of the oldest (oldest_seconds)',
+      labelNames: ['measure'],
+      registers: [registry],
+      async collect() {
+        const { writes, oldestSeconds } = await history.backlog();
+        this.set({ measure: 'writes' }, writes);
+        this.set({ measure: 'oldest_seconds' }, oldestSeconds);
+      },
     });
     new Gauge({
       name: 'ratewatch_rate_reference_age_seconds',
