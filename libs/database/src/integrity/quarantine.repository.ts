@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { FRESH_FEED_SQL, shownOffersSql } from '../freshness';
+import { markPending } from '../history/best-changes';
 import { Actor, auditedTransaction } from '../repositories/audit.repository';
 import { GuardOutcome, IntegrityPolicy, StoredQuarantine, sweepOffers } from './rate-guard';
 
@@ -203,11 +204,14 @@ export class QuarantineRepository {
 
   /**
    * Accepts an exchanger's direction (and city) for `hours`: its offers there are shown whatever the guard
-   * says until then, and those held now are freed at once. Audited. Returns the freed offers' directions.
+   * says until then, and those held now are freed at once — with `recordHistory`, the direction is marked for
+   * the rate history in the same transaction (a freed offer can be the new best: DESIGN.md §12). Audited.
+   * Returns the freed offers' count.
    */
   accept(
     actor: Actor,
     exception: { exchangerId: number; from: string; to: string; city: string | null; hours: number; reason: string },
+    recordHistory = false,
   ): Promise<{ until: string; released: number }> {
     return auditedTransaction(this.dataSource, actor, 'create', 'quarantine-exception', async (tx) => {
       const city = exception.city ?? '';
@@ -223,6 +227,7 @@ export class QuarantineRepository {
          WHERE exchanger_id = $1 AND from_code = $2 AND to_code = $3 AND city = $4 AND quarantine IS NOT NULL RETURNING 1`,
         [exception.exchangerId, exception.from, exception.to, city],
       );
+      if (recordHistory && rowCount(released) > 0) await markPending(tx, [[exception.from, exception.to]], null);
       const until = row!.until.toISOString();
       const after = { ...exception, city: exception.city, until };
       return {

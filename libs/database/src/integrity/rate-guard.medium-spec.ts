@@ -164,15 +164,25 @@ describe('rate guard', () => {
     const typo = await exchanger('accepted');
     await poll(typo, [offerOf({ from: 'BTC', to: 'SBERRUB', rate: '9000000' })]);
     expect(await heldOf(typo.exchangerId)).toHaveLength(1);
-    const accepted = await quarantine.accept(actor, {
-      exchangerId: typo.exchangerId,
-      from: 'BTC',
-      to: 'SBERRUB',
-      city: null,
-      hours: 2,
-      reason: 'a promotion, confirmed by phone',
-    });
+    const accepted = await quarantine.accept(
+      actor,
+      {
+        exchangerId: typo.exchangerId,
+        from: 'BTC',
+        to: 'SBERRUB',
+        city: null,
+        hours: 2,
+        reason: 'a promotion, confirmed by phone',
+      },
+      true,
+    );
     expect(accepted.released).toBe(1);
+    // The freed offer may be the direction's new best: the direction waits for the history recorder.
+    expect(
+      await dataSource.query(
+        `SELECT exchanger_id, froms, tos FROM history_pending WHERE 'SBERRUB' = ANY(tos) ORDER BY id DESC LIMIT 1`,
+      ),
+    ).toEqual([{ exchanger_id: null, froms: ['BTC'], tos: ['SBERRUB'] }]);
     expect(await heldOf(typo.exchangerId)).toEqual([]);
     expect((await poll(typo, [offerOf({ from: 'BTC', to: 'SBERRUB', rate: '9000001' })])).quarantined).toBe(0);
     const [audit] = await dataSource.query<Array<{ entity: string; after: { reason: string } }>>(

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
 import { Actor, ExchangersRepository, QuarantineRepository } from '@app/database';
 import { NotFoundError } from '@app/domain';
 import { CatalogSnapshots } from '@app/ingestion';
@@ -13,6 +14,7 @@ export class QuarantineAdminService {
     private readonly exchangers: ExchangersRepository,
     private readonly catalogs: CatalogSnapshots,
     private readonly changes: SnapshotChanges,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Held offers (reference, deviation, reason, since), flagged exchangers and the exceptions in force. */
@@ -26,14 +28,18 @@ export class QuarantineAdminService {
     const catalog = await this.catalogs.current();
     catalog.require(dto.from);
     catalog.require(dto.to);
-    const accepted = await this.quarantine.accept(actor, {
-      exchangerId: dto.exchangerId,
-      from: dto.from,
-      to: dto.to,
-      city: dto.city ?? null,
-      hours: dto.hours,
-      reason: dto.reason ?? 'accepted by an operator',
-    });
+    const accepted = await this.quarantine.accept(
+      actor,
+      {
+        exchangerId: dto.exchangerId,
+        from: dto.from,
+        to: dto.to,
+        city: dto.city ?? null,
+        hours: dto.hours,
+        reason: dto.reason ?? 'accepted by an operator',
+      },
+      this.config.history.recording,
+    );
     this.changes.publish({ directions: [[dto.from, dto.to]] });
     return accepted;
   }
