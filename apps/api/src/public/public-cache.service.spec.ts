@@ -3,7 +3,13 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '@app/config';
 import { SnapshotChanges } from '@app/messaging';
-import { MAX_CACHED_CHARS, PublicCache, REFRESH_AHEAD_SHARE } from './public-cache.service';
+import {
+  MAX_CACHED_CHARS,
+  PublicCache,
+  REFRESH_AHEAD_SHARE,
+  REFRESH_EARLIEST_SHARE,
+  REFRESH_LEAD_FACTOR,
+} from './public-cache.service';
 
 const setup = () => {
   const config = loadConfig({ PUBLIC_CACHE_SECONDS: '60' });
@@ -136,6 +142,62 @@ describe('PublicCache', () => {
       expect((await joined).body).toBe('{"version":2}');
       expect(cache.peekRaw(url)).toBeNull();
       expect(cache.stats()).toEqual({ entries: 0, rawUrls: 0, chars: 0 });
+    });
+
+    it('keeps a refresh when only other directions changed meanwhile (a busy market announces many a second)', async () => {
+      const { cache, changes, runs } = await primed();
+      vi.setSystemTime(1_000_000 + due + 1);
+      cache.peekRaw(url);
+      changes.publish({ directions: [['BTC', 'USDTTRC20']] });
+      changes.publish({ directions: [['ETH', 'BTC']] });
+      runs[1]!.resolve({ version: 2 });
+      await vi.waitFor(() => expect(cache.peekRaw(url)?.body).toBe('{"version":2}'));
+      // A change of every direction overtakes it, though.
+      vi.setSystemTime(1_000_000 + due + ttl);
+      cache.peekRaw(url);
+      expect(runs).toHaveLength(3);
+      changes.publish({ all: true });
+      runs[2]!.resolve({ version: 3 });
+      await vi.waitFor(() => expect(cache.peekRaw(url)).toBeNull());
+    });
+
+    it('starts the refresh of a slowly made answer earlier, by its last computation time, within the earliest share', async () => {
+      vi.useFakeTimers({ toFake: ['Date', 'performance'] });
+      vi.setSystemTime(1_000_000);
+      const { cache } = setup();
+      const runs: Array<ReturnType<typeof deferred<unknown>>> = [];
+      const compute = () => {
+        const run = deferred<unknown>();
+        runs.push(run);
+        return run.promise;
+      };
+      // Made in 10 s of a 60 s TTL: refreshed from 20 s before its expiry, not 15 s.
+      const first = cache.get('BTC|ETH', 'k', compute, url);
+      vi.advanceTimersByTime(10_000);
+      runs[0]!.resolve({ version: 1 });
+      await first;
+      const stored = 1_010_000;
+      const lead = REFRESH_LEAD_FACTOR * 10_000;
+      expect(lead).toBeGreaterThan(ttl * REFRESH_AHEAD_SHARE);
+      vi.setSystemTime(stored + ttl - lead - 1);
+      cache.peekRaw(url);
+      expect(runs).toHaveLength(1);
+      vi.setSystemTime(stored + ttl - lead + 1);
+      cache.peekRaw(url);
+      expect(runs).toHaveLength(2);
+      // Made in 40 s: refreshed no earlier than half its life.
+      vi.advanceTimersByTime(40_000);
+      runs[1]!.resolve({ version: 2 });
+      // (Not vi.waitFor: it moves the faked clock.)
+      await new Promise((resolve) => setImmediate(resolve));
+      const restored = Date.now();
+      expect(cache.peekRaw(url)?.body).toBe('{"version":2}');
+      vi.setSystemTime(restored + ttl * (1 - REFRESH_EARLIEST_SHARE) - 1);
+      cache.peekRaw(url);
+      expect(runs).toHaveLength(2);
+      vi.setSystemTime(restored + ttl * (1 - REFRESH_EARLIEST_SHARE) + 1);
+      cache.peekRaw(url);
+      expect(runs).toHaveLength(3);
     });
   });
 });

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { HttpException, Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { SnapshotChanges } from '@app/messaging';
+import { SnapshotChangeEvent, SnapshotChanges } from '@app/messaging';
 import { METRICS_REGISTRY } from '@app/observability';
 import { RequestError } from '@app/domain';
 
@@ -33,6 +33,15 @@ interface Entry {
   readonly expires: number;
   /** How the answer was made: run again to refresh it ahead of its expiry. */
   readonly compute: () => Promise<unknown>;
+  /** How long making it took, ms (a refresh starts at least twice that before the expiry). */
+  readonly tookMs: number;
+}
+
+/** A computation under way, and whether a change of its group announced meanwhile makes its answer possibly old. */
+interface Flight {
+  readonly group: string;
+  readonly answer: Promise<CachedAnswer>;
+  overtaken: boolean;
 }
 
 /** A group's answers by key, and the raw URLs that name one of them. */
@@ -52,7 +61,13 @@ export const STALE_IF_ERROR_MS = 60_000;
  * database at its expiry (a stall of all connections every PUBLIC_CACHE_SECONDS, the read bench's p99).
  */
 export const REFRESH_AHEAD_SHARE = 0.25;
-
+/**
+ * A refresh starts at least this many times its entry's last computation time before the expiry, so a slow
+ * one (a busy database, a loop full of requests) still lands in time — but never before this share of the
+ * entry's life has passed (a very slow computation is not started again the moment it is stored).
+ */
+export const REFRESH_LEAD_FACTOR = 2;
+export const REFRESH_EARLIEST_SHARE = 0.5;
 /**
  * Public answers, cached per direction in memory for PUBLIC_CACHE_SECONDS and dropped as soon as a
  * snapshot touching the direction changes (in fleet mode the workers announce it through Redis).
@@ -69,12 +84,12 @@ export class PublicCache implements OnApplicationShutdown {
   /** Entries and aliases. */
   private size = 0;
   private chars = 0;
-  private readonly inFlight = new Map<string, Promise<CachedAnswer>>();
-  private generation = 0;
+  private readonly inFlight = new Map<string, Flight>();
   /** Hits of the fast path, counted as a plain number there and added to the counter when it is read. */
   private fastHits = 0;
   private readonly unsubscribe: () => void;
   private readonly lookups: Counter<'result'>;
+  private readonly computeSeconds: Histogram<'kind'>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -94,6 +109,15 @@ export class PublicCache implements OnApplicationShutdown {
         if (hits > 0) this.inc({ result: 'hit' }, hits);
       },
     });
+    this.computeSeconds = new Histogram({
+      name: 'ratewatch_public_cache_compute_seconds',
+      help:
+        'Time to make a public answer anew, for a reader who waited (miss) or ahead of expiry (refresh): a refresh ' +
+        'slower than its lead makes the readers of a hot answer wait for the next one',
+      labelNames: ['kind'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    });
     const stats = () => this.stats();
     new Gauge({
       name: 'ratewatch_public_cache',
@@ -108,10 +132,10 @@ export class PublicCache implements OnApplicationShutdown {
       },
     });
     this.unsubscribe = changes.subscribe((event) => {
-      this.generation++;
       this.drop('*');
       if ('all' in event) this.clear();
       else for (const [from, to] of event.directions) this.drop(`${from}|${to}`);
+      this.overtake(event);
     });
   }
 
@@ -132,7 +156,7 @@ export class PublicCache implements OnApplicationShutdown {
     this.lookups.inc({ result: 'miss' });
     let answer: CachedAnswer;
     try {
-      answer = await this.make(group, key, compute);
+      answer = await this.make(group, key, compute, 'miss');
     } catch (error) {
       // An HttpException or a domain RequestError is the request's own answer (404, 400); anything else is ours to cover for.
       if (
@@ -170,29 +194,51 @@ export class PublicCache implements OnApplicationShutdown {
   }
 
   /** Single flight: concurrent misses (and a refresh) of one key share one computation (no stampede on expiry). */
-  private make(group: string, key: string, compute: () => Promise<unknown>): Promise<CachedAnswer> {
+  private make(
+    group: string,
+    key: string,
+    compute: () => Promise<unknown>,
+    kind: 'miss' | 'refresh',
+  ): Promise<CachedAnswer> {
     const flightKey = `${group}\u0000${key}`;
-    let flight = this.inFlight.get(flightKey);
-    if (!flight) {
-      const generation = this.generation;
-      flight = compute()
-        .then((value) => {
-          const answer = CachedAnswer.of(value);
-          // A change announced while computing makes this answer possibly old: hand it out, don't keep it.
-          if (generation === this.generation) this.store(group, key, answer, compute);
-          return answer;
-        })
-        .finally(() => this.inFlight.delete(flightKey));
-      this.inFlight.set(flightKey, flight);
-    }
-    return flight;
+    const running = this.inFlight.get(flightKey);
+    if (running) return running.answer;
+    const started = performance.now();
+    const answer = compute()
+      .then((value) => {
+        const made = CachedAnswer.of(value);
+        const tookMs = performance.now() - started;
+        this.computeSeconds.observe({ kind }, tookMs / 1000);
+        // A change of this group announced while computing makes the answer possibly old: hand it out, don't
+        // keep it. A change of another direction does not: at a busy market's pace (many polls a second) a
+        // refresh of a hot table would hardly ever be kept, and its readers would wait at every expiry.
+        if (!flight.overtaken) this.store(group, key, made, compute, tookMs);
+        return made;
+      })
+      .finally(() => this.inFlight.delete(flightKey));
+    const flight: Flight = { group, answer, overtaken: false };
+    this.inFlight.set(flightKey, flight);
+    return answer;
+  }
+
+  /** Marks the computations under way that `event` makes possibly old (see make). */
+  private overtake(event: SnapshotChangeEvent): void {
+    if (this.inFlight.size === 0) return;
+    const touched = 'all' in event ? null : new Set(event.directions.map(([from, to]) => `${from}|${to}`));
+    for (const flight of this.inFlight.values())
+      if (touched === null || flight.group === '*' || touched.has(flight.group)) flight.overtaken = true;
   }
 
   private refreshIfDue(group: string, key: string, entry: Entry, now: number): void {
-    if (entry.expires - now > this.ttlMs() * REFRESH_AHEAD_SHARE || this.inFlight.has(`${group}\u0000${key}`)) return;
+    const ttl = this.ttlMs();
+    const lead = Math.min(
+      ttl * REFRESH_EARLIEST_SHARE,
+      Math.max(ttl * REFRESH_AHEAD_SHARE, REFRESH_LEAD_FACTOR * entry.tookMs),
+    );
+    if (entry.expires - now > lead || this.inFlight.has(`${group}\u0000${key}`)) return;
     this.lookups.inc({ result: 'refresh' });
     // A failed refresh changes nothing: the entry expires as usual and the next reader's miss tries again.
-    this.make(group, key, entry.compute).catch(() => undefined);
+    this.make(group, key, entry.compute, 'refresh').catch(() => undefined);
   }
 
   private ttlMs(): number {
@@ -211,7 +257,13 @@ export class PublicCache implements OnApplicationShutdown {
     return found;
   }
 
-  private store(group: string, key: string, answer: CachedAnswer, compute: () => Promise<unknown>): void {
+  private store(
+    group: string,
+    key: string,
+    answer: CachedAnswer,
+    compute: () => Promise<unknown>,
+    tookMs: number,
+  ): void {
     const ttl = this.ttlMs();
     if (ttl <= 0) return;
     if (this.size >= MAX_ENTRIES || this.chars + answer.bytes.length > MAX_CACHED_CHARS) this.clear();
@@ -220,7 +272,7 @@ export class PublicCache implements OnApplicationShutdown {
     if (previous) this.chars -= previous.answer.bytes.length;
     else this.size++;
     this.chars += answer.bytes.length;
-    entries.set(key, { answer, expires: Date.now() + ttl, compute });
+    entries.set(key, { answer, expires: Date.now() + ttl, compute, tookMs });
   }
 
   /** Makes the raw URL name the entry `key` of `group` (which the caller just found or stored). */
