@@ -4,7 +4,15 @@
  * direction's rates within 0.5 % of each other — and the review counts of nine exchangers in ten.
  */
 import { Client } from 'pg';
-import { migrateAndSeed, readBundledCatalog } from '@app/database';
+import { loadConfig } from '@app/config';
+import {
+  createDataSource,
+  HistoryRepository,
+  integrityPolicy,
+  migrateAndSeed,
+  QuarantineRepository,
+  readBundledCatalog,
+} from '@app/database';
 
 export const READ_MARKET_EXCHANGERS = 500;
 
@@ -60,6 +68,30 @@ export async function seedReadMarket(url: string, offers: number): Promise<numbe
     await client.query('VACUUM ANALYZE offers');
   } finally {
     await client.end();
+  }
+  return Date.now() - started;
+}
+
+/**
+ * What a running deployment has recorded of the market seeded above, as its workers (or the standalone
+ * process) would have by the time anyone reads it: every direction's best in the rate history, and the rate
+ * guard's references with the stored offers judged against them. Without it the api's own housekeeping
+ * catches up on the whole market in its first minute — recording the history of every direction, the
+ * first references — which a read bench then measures instead of the steady state. Answers the ms it took.
+ */
+export async function recordReadMarket(url: string): Promise<number> {
+  const started = Date.now();
+  const dataSource = createDataSource({ url, poolSize: 2, applicationName: 'ratewatch-bench-seed' });
+  await dataSource.initialize();
+  try {
+    const quarantine = new QuarantineRepository(dataSource);
+    await quarantine.refreshReferences();
+    await quarantine.sweep(integrityPolicy(loadConfig({}).rateGuard));
+    const history = new HistoryRepository(dataSource);
+    // The feeds' shown states and the bests of every direction they offer (drained to the end).
+    await history.reevaluateFeeds();
+  } finally {
+    await dataSource.destroy();
   }
   return Date.now() - started;
 }

@@ -17,13 +17,15 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { BenchRow, printTable, waitForJson, writeResults } from './bench-kit';
 import { calculatorRows } from './big-direction';
 import { printProfileSummary, summarizeProfiles } from './cpu-profile';
-import { seedReadMarket } from './read-market';
+import { loopBlocks, printLoopBlocks } from './loop-blocks';
+import { loopDelayOver } from './loop-probe';
+import { recordReadMarket, seedReadMarket } from './read-market';
 import { createScratchDatabase } from './scratch-database';
 
 const OFFERS = Number(process.env.BENCH_OFFERS ?? 1_000_000);
@@ -55,26 +57,60 @@ async function main(): Promise<void> {
 
 async function loadRows(): Promise<void> {
   const db = await createScratchDatabase('rw_bench_read');
-  const url = new URL(db.url);
+  const url = db.url;
+  try {
+    const seedMs = await seedReadMarket(url, OFFERS);
+    console.log(`seeded ${OFFERS.toLocaleString('en-US')} offers in ${(seedMs / 1000).toFixed(1)} s`);
+    const recordMs = await recordReadMarket(url);
+    console.log(`recorded its history and rate-guard references in ${(recordMs / 1000).toFixed(1)} s`);
+    const results: Record<string, unknown> = {};
+    for (const mode of MODES) results[mode] = await loadRowsIn(mode, url);
+    console.log(
+      `results written to ${writeResults('read', { offers: OFFERS, seconds: SECONDS, connections: CONNECTIONS, ...results })}`,
+    );
+  } finally {
+    if (process.env.BENCH_KEEP_DB) console.log(`kept database ${db.name}`);
+    else await db.drop();
+  }
+}
+
+/**
+ * The runs against one api: `standalone` (no REDIS_URL: the one process also polls and runs the housekeeping
+ * jobs and the history recorder) or `fleet` (an api replica beside the workers: REDIS_URL set, a prefix of its
+ * own; no in-process jobs — the workers, not started here, would run them).
+ */
+async function loadRowsIn(mode: Mode, url: string): Promise<unknown> {
   const children: ChildProcess[] = [];
   try {
-    const seedMs = await seedReadMarket(url.toString(), OFFERS);
-    console.log(`seeded ${OFFERS.toLocaleString('en-US')} offers in ${(seedMs / 1000).toFixed(1)} s`);
     const apiPort = 3900 + Math.floor(Math.random() * 50);
     // BENCH_PROFILE=1 writes a CPU profile of the api to bench-results/profile-read/ (open it in Chrome DevTools).
-    if (PROFILE) rmSync(PROFILE_DIR, { recursive: true, force: true });
-    const profile = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, '--cpu-prof-name=api.cpuprofile'] : [];
-    const apiChild = startChild([...profile, 'dist/apps/api/src/main.js'], {
-      DATABASE_URL: url.toString(),
+    const profileDir = join(PROFILE_DIR, mode);
+    if (PROFILE) rmSync(profileDir, { recursive: true, force: true });
+    const profile = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-name=api.cpuprofile'] : [];
+    // Both servers carry the loop probe: its event-loop delay beside the client's latency, the same cost to each.
+    rmSync(LOOP_FILES.api, { force: true });
+    rmSync(LOOP_FILES.bare, { force: true });
+    const apiChild = startChild([...profile, ...LOOP_PROBE, 'dist/apps/api/src/main.js'], {
+      LOOP_PROBE_FILE: LOOP_FILES.api,
+      DATABASE_URL: url,
       PORT: String(apiPort),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       PUBLIC_RATE_LIMIT: '0',
       SHUTDOWN_DRAIN_SECONDS: '0',
+      ...(mode === 'fleet'
+        ? { REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', REDIS_PREFIX: `rwbench${process.pid}` }
+        : {}),
     });
     children.push(apiChild);
     const api = `http://127.0.0.1:${apiPort}`;
     await waitForJson(`${api}/health/ready`);
+    // Ready is not settled: the api reads the whole market for its USD values as it starts (seconds at
+    // 1,000,000 offers, in the background). A deployment serves most of its requests after that; so does the bench.
+    const settledMs = await settled(LOOP_FILES.api);
+    console.log(
+      `\n${mode}: api ready, settled ${(settledMs / 1000).toFixed(1)} s later; load average ${loadAverage()}`,
+    );
 
     // The baseline sends the api's own answer: the same body and the same headers (Date and Connection
     // aside, which node:http adds to both), kept alive as long, from a Buffer made once.
@@ -87,7 +123,8 @@ async function loadRows(): Promise<void> {
     const keepAliveSeconds = Number(/timeout=(\d+)/.exec(answer.headers.get('keep-alive') ?? '')?.[1] ?? 5);
     const basePort = apiPort + 100;
     children.push(
-      startChild(['-e', BARE_SERVER], {
+      startChild([...LOOP_PROBE, '-e', BARE_SERVER], {
+        LOOP_PROBE_FILE: LOOP_FILES.bare,
         BODY: body,
         HEADERS: JSON.stringify(headers),
         KEEP_ALIVE_MS: String(keepAliveSeconds * 1000),
@@ -104,25 +141,40 @@ async function loadRows(): Promise<void> {
     await load(bare, WARMUP_SECONDS);
     await load(api + PATH, WARMUP_SECONDS);
     await load(`${api}${PATH}&amount=0.5`, WARMUP_SECONDS);
-    const runs: Array<{ bare: autocannon.Result; rates: autocannon.Result; withAmount: autocannon.Result }> = [];
+    const runs: Array<{
+      bare: autocannon.Result;
+      rates: autocannon.Result;
+      withAmount: autocannon.Result;
+      loop: { bare: LoopFigures; rates: LoopFigures };
+      cache: CacheLookups;
+    }> = [];
     for (let i = 0; i < RUNS; i++) {
       // Alternating which goes first, so neither always gets the quieter half of a busy minute.
-      let bareRun: autocannon.Result;
-      let ratesRun: autocannon.Result;
+      let bareRun: Probed;
+      let ratesRun: Probed;
+      let cache: CacheLookups;
       if (i % 2 === 0) {
-        bareRun = await load(bare);
-        ratesRun = await load(api + PATH);
+        bareRun = await probed(bare, 'bare');
+        ({ run: ratesRun, cache } = await counted(api, () => probed(api + PATH, 'api')));
       } else {
-        ratesRun = await load(api + PATH);
-        bareRun = await load(bare);
+        ({ run: ratesRun, cache } = await counted(api, () => probed(api + PATH, 'api')));
+        bareRun = await probed(bare, 'bare');
       }
       const amountRun = await load(`${api}${PATH}&amount=0.5`);
-      runs.push({ bare: bareRun, rates: ratesRun, withAmount: amountRun });
+      runs.push({
+        bare: bareRun.result,
+        rates: ratesRun.result,
+        withAmount: amountRun,
+        loop: { bare: bareRun.loop, rates: ratesRun.loop },
+        cache,
+      });
       console.log(
-        `run ${i + 1}/${RUNS}: bare ${Math.round(bareRun.requests.average)} req/s p99 ${bareRun.latency.p99} ms, ` +
-          `api ${Math.round(ratesRun.requests.average)} req/s p99 ${ratesRun.latency.p99} ms ` +
-          `(${(ratesRun.requests.average / bareRun.requests.average).toFixed(2)}×), ` +
-          `calculator ${Math.round(amountRun.requests.average)} req/s; load average ${loadAverage()}`,
+        `run ${i + 1}/${RUNS}: bare ${Math.round(bareRun.result.requests.average)} req/s p99 ${bareRun.result.latency.p99} ms, ` +
+          `api ${Math.round(ratesRun.result.requests.average)} req/s p99 ${ratesRun.result.latency.p99} ms ` +
+          `(${(ratesRun.result.requests.average / bareRun.result.requests.average).toFixed(2)}×), ` +
+          `calculator ${Math.round(amountRun.requests.average)} req/s; load average ${loadAverage()}\n` +
+          `  event loop under load: bare ${loopText(bareRun.loop)}; api ${loopText(ratesRun.loop)}\n` +
+          `  api answer cache during its run: ${cache.hit} hits, ${cache.miss} misses, ${cache.refresh} refreshes`,
       );
     }
     const median = (pick: (run: (typeof runs)[number]) => number) => {
@@ -171,7 +223,7 @@ async function loadRows(): Promise<void> {
       latency('cold answer with amount (median of 10)', cold.amountMedian, '', null),
     ];
     printTable(
-      `Read path (${CONNECTIONS} connections, ${SECONDS} s, medians of ${RUNS} alternating runs, ` +
+      `Read path, ${MODE_NAMES[mode]} (${CONNECTIONS} connections, ${SECONDS} s, medians of ${RUNS} alternating runs, ` +
         `${OFFERS.toLocaleString('en-US')} offers in the database)`,
       rows,
     );
@@ -180,31 +232,106 @@ async function loadRows(): Promise<void> {
       0,
     );
     console.log(`errors and non-2xx answers under load: ${errors}; load average ${loadAverage()}`);
-    console.log(
-      `results written to ${writeResults('read', {
-        offers: OFFERS,
-        seconds: SECONDS,
-        connections: CONNECTIONS,
-        runs: runs.map((r) => ({
-          bare: { rps: r.bare.requests.average, p99: r.bare.latency.p99 },
-          api: { rps: r.rates.requests.average, p99: r.rates.latency.p99 },
-          calculator: { rps: r.withAmount.requests.average, p99: r.withAmount.latency.p99 },
-        })),
-        rows,
-        errors,
-      })}`,
-    );
     if (PROFILE) {
       await stopChild(apiChild);
-      for (const [file, summary] of Object.entries(summarizeProfiles(PROFILE_DIR)))
+      for (const [file, summary] of Object.entries(summarizeProfiles(profileDir)))
         printProfileSummary(`${file.replace('.cpuprofile', '')} (warm-up, load runs and cold answers)`, summary);
-      console.log(`raw .cpuprofile (open in Chrome DevTools) in ${PROFILE_DIR}`);
+      printLoopBlocks('api, stretches of 10 ms or more', loopBlocks(join(profileDir, 'api.cpuprofile'), 10));
+      console.log(`raw .cpuprofile (open in Chrome DevTools) in ${profileDir}`);
     }
+    return {
+      settledMs,
+      runs: runs.map((r) => ({
+        bare: { rps: r.bare.requests.average, p99: r.bare.latency.p99 },
+        api: { rps: r.rates.requests.average, p99: r.rates.latency.p99 },
+        calculator: { rps: r.withAmount.requests.average, p99: r.withAmount.latency.p99 },
+        loop: r.loop,
+        cache: r.cache,
+      })),
+      rows,
+      errors,
+    };
   } finally {
     await Promise.all(children.map(stopChild));
-    if (process.env.BENCH_KEEP_DB) console.log(`kept database ${db.name}`);
-    else await db.drop();
+    for (const file of Object.values(LOOP_FILES)) rmSync(file, { force: true });
   }
+}
+
+type Mode = 'standalone' | 'fleet';
+const MODE_NAMES: Record<Mode, string> = {
+  standalone: 'standalone api (its own jobs in-process)',
+  fleet: 'fleet api replica (jobs on the workers)',
+};
+/** BENCH_MODE: standalone, fleet, or both (default) — one after the other on the same database. */
+const MODES: Mode[] = (
+  (process.env.BENCH_MODE ?? 'both') === 'both' ? ['standalone', 'fleet'] : [process.env.BENCH_MODE as Mode]
+).filter((m) => m === 'standalone' || m === 'fleet');
+
+/** Time from now until the process's loop probe shows it settled: 3 s in a row under 10 % busy (at most 120 s). */
+async function settled(probeFile: string): Promise<number> {
+  const started = Date.now();
+  const quietFor = 3000;
+  while (Date.now() - started < 120_000) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const now = Date.now();
+    if (now - started < quietFor) continue;
+    const recent = loopDelayOver(probeFile, now - quietFor, now);
+    if (recent.samples >= 5 && recent.eluMax < 0.1) return now - started;
+  }
+  return Date.now() - started;
+}
+
+interface CacheLookups {
+  hit: number;
+  miss: number;
+  refresh: number;
+}
+
+/** The api's answer-cache lookups (from /metrics) during `work`. */
+async function counted<T>(api: string, work: () => Promise<T>): Promise<{ run: T; cache: CacheLookups }> {
+  const before = await cacheLookups(api);
+  const run = await work();
+  const after = await cacheLookups(api);
+  return {
+    run,
+    cache: {
+      hit: after.hit - before.hit,
+      miss: after.miss - before.miss,
+      refresh: after.refresh - before.refresh,
+    },
+  };
+}
+
+async function cacheLookups(api: string): Promise<CacheLookups> {
+  const text = await (await fetch(`${api}/metrics`)).text();
+  const count = (result: string) =>
+    Number(new RegExp(`ratewatch_public_cache_lookups_total\\{result="${result}"[^}]*\\} (\\S+)`).exec(text)?.[1] ?? 0);
+  return { hit: count('hit'), miss: count('miss'), refresh: count('refresh') };
+}
+
+type LoopFigures = ReturnType<typeof loopDelayOver>;
+interface Probed {
+  result: autocannon.Result;
+  loop: LoopFigures;
+}
+
+const LOOP_PROBE = ['-r', join(__dirname, 'loop-probe.js')];
+const LOOP_FILES = {
+  api: join(tmpdir(), `ratewatch-read-bench-loop-api-${process.pid}.jsonl`),
+  bare: join(tmpdir(), `ratewatch-read-bench-loop-bare-${process.pid}.jsonl`),
+};
+
+/** A load run and what the server's event loop did meanwhile (its probe's intervals inside the run). */
+async function probed(url: string, server: keyof typeof LOOP_FILES): Promise<Probed> {
+  const started = Date.now();
+  const result = await load(url);
+  // The probe writes every 500 ms: the interval that holds the run's end is written by then.
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  return { result, loop: loopDelayOver(LOOP_FILES[server], started, Date.now()) };
+}
+
+function loopText(loop: LoopFigures): string {
+  return `delay p99 ≤ ${loop.p99} ms, max ${loop.max} ms, busy ${Math.round(100 * loop.elu)} %, GC ${Math.round(loop.gcMs)} ms`;
 }
 
 /** Headers node:http writes by itself (or per connection), left out of the copy the baseline sends. */
