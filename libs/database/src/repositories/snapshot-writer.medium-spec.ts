@@ -164,6 +164,39 @@ describe('replaceSnapshot with a cache of written snapshots', () => {
     });
   });
 
+  it('updates exactly the changed offers, one or all, among keys that are prefixes or case variants of each other', async () => {
+    // A few updates find their rows by index probes (a range on the key that only equal keys are in), many by a
+    // join: either way no neighbouring key may be caught. Cities and codes that sort next to each other.
+    const keys: Array<[string, string, string | null]> = [];
+    for (const from of ['BTC', 'BTCLN', 'btc'])
+      for (const to of ['ETH', 'ETHBEP20', 'ETH2'])
+        for (const city of [null, 'A', 'a', 'AB', 'a b', 'Ä']) keys.push([from, to, city]);
+    const offers = keys.map(([from, to, city], i) =>
+      offerOf({ from, to, city, out: String(i + 1), rate: String(i + 1) }),
+    );
+    const cache = new SnapshotCache();
+    expect(counts(await write(cache, offers))).toEqual([offers.length, 0, 0]);
+    const rates = async () => new Map((await stored()).map((r) => [r.key, r.rate]));
+    const before = await rates();
+
+    // One changed offer (probes): BTC→ETH in city 'a', between 'A' and 'AB' and beside BTCLN and ETH2.
+    const one = keys.findIndex(([from, to, city]) => from === 'BTC' && to === 'ETH' && city === 'a');
+    const poll = offers.map((o, i) => (i === one ? { ...o, out: '1000', rate: '1000' } : o));
+    expect(counts(await write(cache, poll))).toEqual([0, 1, 0]);
+    const after = await rates();
+    expect([...after].filter(([key, rate]) => before.get(key) !== rate)).toEqual([['BTC>ETH@a', '1000']]);
+
+    // Every offer changed (a join), each to its own new value; then the cold path (no cache) the same.
+    const all = offers.map((o, i) => ({ ...o, out: String(5000 + i), rate: String(5000 + i) }));
+    expect(counts(await write(cache, all))).toEqual([0, offers.length, 0]);
+    expect(await rates()).toEqual(new Map(keys.map(([f, t, c], i) => [`${f}>${t}@${c ?? ''}`, String(5000 + i)])));
+    const cold = all.map((o, i) => (i % 9 === 4 ? { ...o, out: String(9000 + i), rate: String(9000 + i) } : o));
+    expect(counts(await write(new SnapshotCache(), cold))).toEqual([0, 6, 0]);
+    expect(await rates()).toEqual(
+      new Map(keys.map(([f, t, c], i) => [`${f}>${t}@${c ?? ''}`, String((i % 9 === 4 ? 9000 : 5000) + i)])),
+    );
+  });
+
   it('rewrites every row when the feed now belongs to another exchanger', async () => {
     const cache = new SnapshotCache();
     await write(cache, [btcEth, btcUsdt]);
