@@ -15,13 +15,22 @@
  * Answers other than 200 are counted and shown, not timed.
  * BENCH_OFFERS (default 1000000), BENCH_DIRECTIONS, BENCH_ROUNDS, BENCH_CONCURRENCY, BENCH_RUNS,
  * BENCH_CACHE_SECONDS (the api's PUBLIC_CACHE_SECONDS: how long it keeps a direction's rows; default the api's 2),
- * BENCH_KEEP_DB=1 (keep the seeded database), BENCH_DB=<name> (run on a kept one, no seeding).
+ * BENCH_KEEP_DB=1 (keep the seeded database), BENCH_DB=<name> (run on a kept one, no seeding),
+ * BENCH_PROFILE=1 (the api under the V8 profiler: a summary at the end, the raw file in bench-results/profile-routes).
+ *
+ * Statements per answer: after the runs, where pg_stat_statements can be created in the database, ten
+ * directions of the last run are asked twice more by each endpoint one request at a time (a new amount
+ * each; the second pass on the books the first kept, when PUBLIC_CACHE_SECONDS has not passed), and the statements the api ran meanwhile are counted per answer (a difference of
+ * two snapshots of this database's entries; the api's background work in between is counted too).
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { readBundledCatalog } from '@app/database';
 import { BenchRow, printTable, waitForJson, writeResults } from './bench-kit';
+import { printProfileSummary, summarizeProfiles } from './cpu-profile';
 import { seedReadMarket } from './read-market';
 import { createScratchDatabase, LOCAL_POSTGRES_URL, ScratchDatabase } from './scratch-database';
 
@@ -31,6 +40,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const TARGET_P99_MS = 20;
+const PROFILE = Boolean(process.env.BENCH_PROFILE);
+const PROFILE_DIR = join(process.cwd(), 'bench-results', 'profile-routes');
 
 interface Timings {
   routes: number[];
@@ -53,7 +64,9 @@ async function main(): Promise<void> {
       console.log(`seeded ${OFFERS.toLocaleString('en-US')} offers in ${(seedMs / 1000).toFixed(1)} s`);
     }
     const port = 3960 + Math.floor(Math.random() * 30);
-    api = startChild(['dist/apps/api/src/main.js'], {
+    if (PROFILE) rmSync(PROFILE_DIR, { recursive: true, force: true });
+    const profile = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, '--cpu-prof-name=api.cpuprofile'] : [];
+    api = startChild([...profile, 'dist/apps/api/src/main.js'], {
       DATABASE_URL: url.toString(),
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -85,18 +98,24 @@ async function main(): Promise<void> {
       .filter((c) => c !== 'BTC' && c !== 'SBERRUB');
     const runs: Array<{ cold: Timings; warm: Timings; load: number[] }> = [];
     let serial = 0;
+    const amountOf = (i: number) => {
+      serial++;
+      // A new amount for every request: 1 to 1,000 with two decimals, never asked before in this run.
+      return `${1 + ((serial * 7919 + i * 104729) % 1000)}.${String(serial % 100).padStart(2, '0')}${serial}`;
+    };
+    let directions: Array<[string, string]> = [];
     for (let run = 0; run < RUNS; run++) {
-      const directions = pickDirections(codes, DIRECTIONS, run);
+      directions = pickDirections(codes, DIRECTIONS, run);
       const cold: Timings = { routes: [], rates: [] };
       const warm: Timings = { routes: [], rates: [] };
       for (let round = 0; round <= ROUNDS; round++) {
         const into = round === 0 ? cold : warm;
-        const queries = directions.map(([from, to], i) => {
-          serial++;
-          // A new amount for every request: 1 to 1,000 with two decimals, never asked before in this run.
-          const amount = `${1 + ((serial * 7919 + i * 104729) % 1000)}.${String(serial % 100).padStart(2, '0')}${serial}`;
-          return { from, to, amount, routesFirst: (round + i) % 2 === 0 };
-        });
+        const queries = directions.map(([from, to], i) => ({
+          from,
+          to,
+          amount: amountOf(i),
+          routesFirst: (round + i) % 2 === 0,
+        }));
         await inParallel(queries, CONCURRENCY, async (q) => {
           const query = `from=${q.from}&to=${q.to}&amount=${q.amount}`;
           const order = q.routesFirst ? (['routes', 'rates'] as const) : (['rates', 'routes'] as const);
@@ -120,6 +139,11 @@ async function main(): Promise<void> {
             .join(' ')}`,
       );
     }
+    const statements = await statementsPerAnswer(db.url, async (which) => {
+      for (const [i, [from, to]] of directions.slice(0, 10).entries())
+        await timed(`${base}/v1/${which}?from=${from}&to=${to}&amount=${amountOf(i)}`, which);
+      return Math.min(10, directions.length);
+    });
     const medianOf = (pick: (s: ReturnType<typeof summarize>) => number, phase: 'cold' | 'warm') => {
       const xs = runs.map((r) => pick(summarize(r[phase]))).sort((a, b) => a - b);
       return xs[Math.floor(xs.length / 2)]!;
@@ -178,6 +202,13 @@ async function main(): Promise<void> {
         `${OFFERS.toLocaleString('en-US')} offers in the database)`,
       rows,
     );
+    if (statements) {
+      for (const which of ['routes', 'rates'] as const) {
+        const { perAnswer, top } = statements[which];
+        console.log(`statements per /v1/${which} answer: ${perAnswer.toFixed(1)}`);
+        for (const st of top) console.log(`  ${st.calls.toFixed(1).padStart(6)}  ${st.query}`);
+      }
+    } else console.log('statements per answer: pg_stat_statements is not available in this database');
     console.log(
       `answers other than 200: ${errors.size === 0 ? 'none' : [...errors].map(([k, n]) => `${k} ×${n}`).join(', ')}; ` +
         `load average ${loadavg()
@@ -193,13 +224,74 @@ async function main(): Promise<void> {
         runs: runs.map((r) => ({ cold: summarize(r.cold), warm: summarize(r.warm), loadAverage: r.load })),
         first: { rates: firstRates, routes: firstRoutes },
         errors: Object.fromEntries(errors),
+        statements,
         rows,
       })}`,
     );
+    if (PROFILE) {
+      await stopChild(api);
+      for (const [file, summary] of Object.entries(summarizeProfiles(PROFILE_DIR)))
+        printProfileSummary(
+          `${file.replace('.cpuprofile', '')} (first answers, runs and the statement count)`,
+          summary,
+        );
+      console.log(`raw .cpuprofile (open in Chrome DevTools) in ${PROFILE_DIR}`);
+    }
   } finally {
     if (api) await stopChild(api);
     if (process.env.BENCH_KEEP_DB || reused) console.log(`kept database ${db.name}`);
     else await db.drop();
+  }
+}
+
+type StatementCounts = Map<string, number>;
+
+/**
+ * The statements the api runs per answer of each endpoint: `ask(endpoint)` asks some answers one at a time
+ * and says how many; null when pg_stat_statements cannot be used in the database.
+ */
+async function statementsPerAnswer(
+  dbUrl: string,
+  ask: (which: 'routes' | 'rates') => Promise<number>,
+): Promise<Record<'routes' | 'rates', { perAnswer: number; top: Array<{ query: string; calls: number }> }> | null> {
+  const client = new Client({ connectionString: dbUrl });
+  await client.connect();
+  try {
+    const usable = await client
+      .query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements')
+      .then(() => client.query('SELECT count(*) FROM pg_stat_statements'))
+      .then(
+        () => true,
+        () => false,
+      );
+    if (!usable) return null;
+    const counts = async (): Promise<StatementCounts> => {
+      const { rows } = await client.query<{ query: string; calls: string }>(
+        `SELECT query, sum(calls)::text AS calls FROM pg_stat_statements
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND query NOT LIKE '%pg_stat_statements%' GROUP BY query`,
+      );
+      return new Map(rows.map((r) => [r.query, Number(r.calls)]));
+    };
+    const out = {} as Record<'routes' | 'rates', { perAnswer: number; top: Array<{ query: string; calls: number }> }>;
+    for (const which of ['routes', 'rates'] as const) {
+      // The first pass keeps the books (and MarketValues' valuation); the second is counted.
+      await ask(which);
+      const before = await counts();
+      const answers = await ask(which);
+      const after = await counts();
+      const calls = [...after]
+        .map(([query, n]) => ({
+          query: query.replace(/\s+/g, ' ').slice(0, 110),
+          calls: (n - (before.get(query) ?? 0)) / answers,
+        }))
+        .filter((st) => st.calls > 0)
+        .sort((a, b) => b.calls - a.calls);
+      out[which] = { perAnswer: calls.reduce((n, st) => n + st.calls, 0), top: calls.slice(0, 6) };
+    }
+    return out;
+  } finally {
+    await client.end();
   }
 }
 
