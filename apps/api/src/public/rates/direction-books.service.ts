@@ -11,6 +11,14 @@ export const RANKING_CONCURRENCY = 2;
 /** Requests that may wait for their turn on one direction; more are asked to retry (429). */
 export const MAX_WAITING_RANKINGS = 200;
 
+/** A direction's book as of one question of its shown feeds: its tables, ranked in the direction's turns. */
+export interface DirectionBook {
+  rank(query: BookQuery): Promise<Array<RankedOffer<DirectionOffer>>>;
+}
+
+/** The book of a direction without offers. */
+const NO_OFFERS: DirectionBook = { rank: () => Promise.resolve([]) };
+
 /** A direction's offer rows, and the book made of them for one set of shown feeds. */
 interface KeptDirection {
   rows: Promise<{ rows: DirectionOfferRow[]; feedIds: number[] }>;
@@ -29,7 +37,8 @@ interface KeptDirection {
  * query, not one per amount). Each table still asks which of the direction's feeds are shown now (one
  * small query, shared by concurrent tables, that also brings each exchanger's standing), so a feed going
  * stale or paused hides its offers as before and review counts are never older than the table; the
- * RateBook is made anew only when that answer changes. At most RANKING_CONCURRENCY tables
+ * RateBook is made anew only when that answer changes. Tables of several directions taken together
+ * (`books`: a route search's legs) ask it once for all their feeds. At most RANKING_CONCURRENCY tables
  * of a direction are ranked at once.
  */
 @Injectable()
@@ -61,30 +70,61 @@ export class DirectionBooks implements OnApplicationShutdown {
     catalogVersion: string,
     query: BookQuery,
   ): Promise<Array<RankedOffer<DirectionOffer>>> {
-    const key = `${from.code}|${to.code}`;
-    const kept = this.kept(key, from, to);
-    const { rows, feedIds } = await kept.rows;
-    if (feedIds.length === 0) return [];
-    if (!kept.feeds) {
-      const asked = this.offers.findShownFeeds(feedIds);
-      kept.feeds = asked;
-      const done = () => {
-        if (kept.feeds === asked) kept.feeds = null;
-      };
-      asked.then(done, done);
+    const [book] = await this.books([[from, to]], catalogVersion);
+    return book!.rank(query);
+  }
+
+  /**
+   * The books of several directions as of now, for tables ranked together (a route search's legs): rows
+   * read or kept as for one table, and which of their feeds are shown asked in one query for them all
+   * (a direction whose question is already under way joins it). Each book ranks in memory, in its
+   * direction's turns; the same order as `directions`.
+   */
+  async books(
+    directions: ReadonlyArray<readonly [CurrencyUnit, CurrencyUnit]>,
+    catalogVersion: string,
+  ): Promise<DirectionBook[]> {
+    const wanted = directions.map(([from, to]) => {
+      const key = `${from.code}|${to.code}`;
+      return { key, from, to, kept: this.kept(key, from, to) };
+    });
+    const loaded = await Promise.all(wanted.map(async (w) => ({ ...w, ...(await w.kept.rows) })));
+    const asking = loaded.filter((d) => d.feedIds.length > 0 && !d.kept.feeds);
+    if (asking.length > 0) {
+      const asked = this.offers.findShownFeeds([...new Set(asking.flatMap((d) => d.feedIds))]);
+      for (const { kept, feedIds } of asking) {
+        // Each direction's own feeds of the shared answer, in the answer's order.
+        const ids = new Set(feedIds);
+        const mine = asking.length === 1 ? asked : asked.then((feeds) => feeds.filter((f) => ids.has(f.id)));
+        kept.feeds = mine;
+        const done = () => {
+          if (kept.feeds === mine) kept.feeds = null;
+        };
+        mine.then(done, done);
+      }
     }
-    const feeds = await kept.feeds;
-    const signature = [catalogVersion, ...feeds.map(feedSignature).sort()].join('\n');
-    if (kept.book?.signature !== signature) {
-      const book = joinShownOffers(rows, feeds).then((offers) => RateBook.build(offers, from, to, new TimeSlicer()));
-      const made = { signature, book };
-      kept.book = made;
-      book.catch(() => {
-        if (kept.book === made) kept.book = null;
-      });
-    }
-    const book = await kept.book.book;
-    return this.turnsOf(key).run(() => book.rank(query, new TimeSlicer()));
+    // Read now, before any await: a question is forgotten (kept.feeds = null) once answered.
+    const shown = loaded.map((d) => (d.feedIds.length === 0 ? null : d.kept.feeds));
+    return Promise.all(
+      loaded.map(async ({ key, from, to, kept, rows }, i): Promise<DirectionBook> => {
+        const asked = shown[i];
+        if (!asked) return NO_OFFERS;
+        const feeds = await asked;
+        const signature = [catalogVersion, ...feeds.map(feedSignature).sort()].join('\n');
+        if (kept.book?.signature !== signature) {
+          const book = joinShownOffers(rows, feeds).then((offers) =>
+            RateBook.build(offers, from, to, new TimeSlicer()),
+          );
+          const made = { signature, book };
+          kept.book = made;
+          book.catch(() => {
+            if (kept.book === made) kept.book = null;
+          });
+        }
+        const book = await kept.book.book;
+        return { rank: (query) => this.turnsOf(key).run(() => book.rank(query, new TimeSlicer())) };
+      }),
+    );
   }
 
   /** Directions kept and the offer rows they hold (for tests). */
@@ -145,7 +185,16 @@ export class DirectionBooks implements OnApplicationShutdown {
 
   private turnsOf(key: string): Turns {
     let turns = this.turns.get(key);
-    if (!turns) this.turns.set(key, (turns = new Turns(() => this.turns.delete(key))));
+    if (!turns)
+      this.turns.set(
+        key,
+        (turns = new Turns(
+          RANKING_CONCURRENCY,
+          MAX_WAITING_RANKINGS,
+          'too many calculations on this direction at once; retry in a second',
+          () => this.turns.delete(key),
+        )),
+      );
     return turns;
   }
 }
@@ -156,17 +205,24 @@ function feedSignature(f: ShownFeed): string {
   return `${f.id} ${f.updatedAt.getTime()} ${f.slug} ${f.name} ${status} ${reviews.positive} ${reviews.neutral} ${reviews.negative} ${reviews.claimsOpen}`;
 }
 
-/** At most RANKING_CONCURRENCY runs at once, first come first served; a full waiting line answers 429. */
-class Turns {
+/**
+ * At most `concurrency` runs at once, first come first served; past `maxWaiting` waiting, a run is refused
+ * with BusyError (429, Retry-After) saying `busy`. `idle` is called whenever the last run ends.
+ */
+export class Turns {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
 
-  constructor(private readonly idle: () => void) {}
+  constructor(
+    private readonly concurrency: number,
+    private readonly maxWaiting: number,
+    private readonly busy: string,
+    private readonly idle: () => void = () => undefined,
+  ) {}
 
   async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= RANKING_CONCURRENCY) {
-      if (this.waiting.length >= MAX_WAITING_RANKINGS)
-        throw new BusyError('too many calculations on this direction at once; retry in a second');
+    if (this.running >= this.concurrency) {
+      if (this.waiting.length >= this.maxWaiting) throw new BusyError(this.busy);
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {
       this.running++;
@@ -179,5 +235,10 @@ class Turns {
       if (next) next();
       else if (--this.running === 0) this.idle();
     }
+  }
+
+  /** Runs running and waiting (for tests and metrics). */
+  get load(): { running: number; waiting: number } {
+    return { running: this.running, waiting: this.waiting.length };
   }
 }

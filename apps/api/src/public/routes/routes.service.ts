@@ -11,6 +11,7 @@ import {
   routeIntermediates,
   searchRoutes,
   toPlain,
+  UsdValuation,
 } from '@app/domain';
 import { CatalogSnapshot, CatalogSnapshots } from '@app/ingestion';
 import { SnapshotChanges } from '@app/messaging';
@@ -23,8 +24,8 @@ import { canonicalRoutesQuery, DEFAULT_ROUTES, RouteDto, RouteLegDto, RoutesDto,
 
 /**
  * Intermediate currencies tried per request at most (the most promising by the market's best rates). Each
- * costs two direction tables, and a table is a query or two (DirectionBooks asks which feeds are shown per
- * table): five keep a request to 11 tables.
+ * adds two directions to read (their rows, when not kept) and 1 + LEG_WIDTH tables to rank on them: five
+ * keep a request to 11 directions and 21 tables.
  */
 export const MAX_INTERMEDIATES = 5;
 /** Offers tried per leg: the best first legs, and for each the best second legs. */
@@ -32,15 +33,19 @@ export const LEG_WIDTH = 3;
 /** Route searches at once per process, and how many may wait for their turn before 429 (RouteGate). */
 export const ROUTE_SEARCH_CONCURRENCY = 2;
 export const MAX_WAITING_ROUTE_SEARCHES = 100;
+/** Directions whose intermediates are kept (with and without a city); beyond it the oldest go first. */
+export const MAX_KEPT_INTERMEDIATES = 20_000;
 
 /**
  * `GET /v1/routes`: the best single offers and the best two-hop routes of a direction at an amount.
  *
  * Intermediates are the currencies with shown offers both from → C and C → to in the aggregated market
  * (MarketValues, kept current from the snapshot changes), the MAX_INTERMEDIATES with the best
- * best(from → C) × best(C → to) — what a route through C could give at most — tried all at once. Each leg
- * is ranked by DirectionBooks — the cached direction tables and calculator of /v1/rates — so the work per
- * request is bounded: 1 + MAX_INTERMEDIATES × (1 + LEG_WIDTH) rankings on 1 + 2 × MAX_INTERMEDIATES kept books.
+ * best(from → C) × best(C → to) — what a route through C could give at most — tried all at once. The
+ * 1 + 2 × MAX_INTERMEDIATES directions are taken from DirectionBooks together — the kept rows and calculator
+ * of /v1/rates, with one question for which of all their feeds are shown now (one query per search, not
+ * one per direction) — and every leg is then ranked in memory: 1 + MAX_INTERMEDIATES × (1 + LEG_WIDTH)
+ * rankings on those books, no query between them.
  *
  * A cash currency is an intermediate only when a city is asked for, and a leg touching a cash currency
  * is ranked in that city; other legs are not narrowed by it (an online exchange has no city).
@@ -52,6 +57,11 @@ export const MAX_WAITING_ROUTE_SEARCHES = 100;
 export class RoutesService implements OnApplicationShutdown {
   private readonly answers: DependentAnswers;
   private readonly gate = new RouteGate(ROUTE_SEARCH_CONCURRENCY, MAX_WAITING_ROUTE_SEARCHES);
+  /** Per direction (and whether a city is asked), its intermediates and what they were chosen from. */
+  private readonly chosen = new Map<
+    string,
+    { valuation: UsdValuation; version: number; catalog: string; via: string[] }
+  >();
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -89,19 +99,25 @@ export class RoutesService implements OnApplicationShutdown {
     const amount = new Dec(query.amount);
     const side = query.side ?? 'give';
     const limit = query.limit ?? DEFAULT_ROUTES;
-    const valuation = await this.market.valuation();
-    const intermediates = routeIntermediates(
-      from.code,
-      to.code,
-      valuation.directionsOf(from.code),
-      valuation.directionsOf(to.code),
-      MAX_INTERMEDIATES,
-      (code) => usableIntermediate(catalog, code, city),
-    ).map((c) => c.via);
+    const intermediates = await this.intermediates(catalog, from.code, to.code, city);
 
+    // Every direction the search may rank, read at once: rows kept or read, one question of their shown feeds.
+    const legs: Array<[string, string]> = [
+      [from.code, to.code],
+      ...intermediates.flatMap((via): Array<[string, string]> => [
+        [from.code, via],
+        [via, to.code],
+      ]),
+    ];
+    const books = await this.books.books(
+      legs.map(([a, b]) => [catalog.require(a), catalog.require(b)] as const),
+      catalog.version,
+    );
+    const bookOf = new Map(legs.map(([a, b], i) => [`${a}|${b}`, books[i]!]));
     const rank: LegRanker<DirectionOffer> = async (legFrom, legTo, legAmount, legSide, legLimit) => {
       const [a, b] = [catalog.require(legFrom), catalog.require(legTo)];
-      const rows = await this.books.rank(a, b, catalog.version, {
+      const book = bookOf.get(`${legFrom}|${legTo}`) ?? (await this.books.books([[a, b]], catalog.version))[0]!;
+      const rows = await book.rank({
         city: a.kind === 'cash' || b.kind === 'cash' ? city : null,
         exclude: new Set(),
         amount: legAmount,
@@ -115,12 +131,7 @@ export class RoutesService implements OnApplicationShutdown {
       searchRoutes(rank, { from: from.code, to: to.code, amount, side, via: intermediates, width: LEG_WIDTH, limit }),
     ]);
     // Any direction from `from` or into `to` may bring a better intermediate: `from|*` and `*|to` name them.
-    const directions = [
-      `${from.code}|${to.code}`,
-      `${from.code}|*`,
-      `*|${to.code}`,
-      ...intermediates.flatMap((via) => [`${from.code}|${via}`, `${via}|${to.code}`]),
-    ];
+    const directions = [`${from.code}|*`, `*|${to.code}`, ...legs.map(([a, b]) => `${a}|${b}`)];
     return {
       answer: {
         from: from.code,
@@ -141,6 +152,38 @@ export class RoutesService implements OnApplicationShutdown {
       },
       directions,
     };
+  }
+
+  /**
+   * The intermediates of from → to (routeIntermediates over the market's direction stats), kept while the
+   * market's valuation and the catalog stay as they were: choosing them weighs every currency with
+   * offers on both legs (a few hundred exact products at BestChange scale), the largest cost of a search.
+   */
+  private async intermediates(
+    catalog: CatalogSnapshot,
+    from: string,
+    to: string,
+    city: string | null,
+  ): Promise<string[]> {
+    const valuation = await this.market.valuation();
+    // A cash intermediate is usable in any city and in none without one: the city itself is not part of it.
+    const key = `${from}|${to}|${city === null ? '' : 'city'}`;
+    const kept = this.chosen.get(key);
+    const version = this.market.version;
+    if (kept && kept.valuation === valuation && kept.version === version && kept.catalog === catalog.version)
+      return kept.via;
+    const via = routeIntermediates(
+      from,
+      to,
+      valuation.directionsOf(from),
+      valuation.directionsOf(to),
+      MAX_INTERMEDIATES,
+      (code) => usableIntermediate(catalog, code, city),
+    ).map((c) => c.via);
+    this.chosen.delete(key);
+    if (this.chosen.size >= MAX_KEPT_INTERMEDIATES) this.chosen.delete(this.chosen.keys().next().value!);
+    this.chosen.set(key, { valuation, version, catalog: catalog.version, via });
+    return via;
   }
 }
 

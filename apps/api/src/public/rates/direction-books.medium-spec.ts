@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataSource } from 'typeorm';
+import { loadConfig } from '@app/config';
+import { CatalogRepository, OffersRepository, ShownFeed } from '@app/database';
+import { BookQuery, CurrencyUnit, Dec, toPlain } from '@app/domain';
+import { CatalogSnapshot, CatalogSnapshots } from '@app/ingestion';
+import { SnapshotChanges } from '@app/messaging';
+import { createExchangerWithFeed } from '../../../../../test/support/ingestion';
+import { migratedDatabase, TestDatabase } from '../../../../../test/support/services';
+import { DirectionBooks } from './direction-books.service';
+
+/** The real repository on the real PostgreSQL, noting each question of which feeds are shown. */
+class CountedOffers extends OffersRepository {
+  readonly feedQuestions: number[][] = [];
+
+  override findShownFeeds(feedIds: number[]): Promise<ShownFeed[]> {
+    this.feedQuestions.push([...feedIds].sort((a, b) => a - b));
+    return super.findShownFeeds(feedIds);
+  }
+}
+
+const TABLE: BookQuery = { city: null, exclude: new Set(), amount: null, side: 'give', limit: 100 };
+const AT_AMOUNT: BookQuery = { ...TABLE, amount: new Dec('10') };
+
+/**
+ * DirectionBooks over the real PostgreSQL: several directions taken together (a route search's legs) ask
+ * which of their feeds are shown in one query, each book showing its own feeds only; no answer of it is
+ * kept past its tables, so a feed gone stale without any announced change is hidden at the next table.
+ */
+describe('direction books (PostgreSQL)', () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+  let offers: CountedOffers;
+  let changes: SnapshotChanges;
+  let books: DirectionBooks;
+  let catalog: CatalogSnapshot;
+  const feeds = new Map<string, { exchangerId: number; feedId: number }>();
+  const unit = (code: string): CurrencyUnit => catalog.require(code);
+  const slugs = async (from: string, to: string, query = TABLE) =>
+    (await books.rank(unit(from), unit(to), catalog.version, query)).map((row) => row.offer.slug);
+
+  beforeAll(async () => {
+    ({ db, dataSource } = await migratedDatabase(3));
+    offers = new CountedOffers(dataSource);
+    changes = new SnapshotChanges(loadConfig({}));
+    books = new DirectionBooks(offers, loadConfig({ PUBLIC_CACHE_SECONDS: '60' }), changes);
+    catalog = await new CatalogSnapshots(new CatalogRepository(dataSource)).current();
+    for (const slug of ['alpha', 'beta', 'gamma', 'stale']) {
+      const ids = await createExchangerWithFeed(dataSource, slug, `https://${slug}.example/rates.xml`);
+      const age = slug === 'stale' ? '2 hours' : '0 seconds';
+      await dataSource.query(
+        `UPDATE feeds SET last_success_at = now() - $2::interval, stale_after_s = 3600 WHERE id = $1`,
+        [ids.feedId, age],
+      );
+      feeds.set(slug, ids);
+    }
+    await offer('alpha', 'BTC', 'USDTTRC20', '60000');
+    await offer('beta', 'BTC', 'USDTTRC20', '60100');
+    await offer('stale', 'BTC', 'USDTTRC20', '70000');
+    await offer('gamma', 'BTC', 'ETH', '20');
+    await offer('alpha', 'ETH', 'USDTTRC20', '3000');
+  });
+
+  afterAll(async () => {
+    books?.onApplicationShutdown();
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  /** Exchanger `slug` offers from → to at `rate` (1 in, `rate` out). */
+  async function offer(slug: string, from: string, to: string, rate: string): Promise<void> {
+    const ids = feeds.get(slug)!;
+    await dataSource.query(
+      `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, amount_in, amount_out, rate, reserve)
+       VALUES ($1, $2, $3, $4, 1, $5, $5, 1000000)
+       ON CONFLICT (feed_id, from_code, to_code, city) DO UPDATE SET rate = EXCLUDED.rate, amount_out = EXCLUDED.amount_out`,
+      [ids.feedId, ids.exchangerId, from, to, rate],
+    );
+  }
+
+  it('asks which feeds are shown once for several directions, each book showing its own feeds only', async () => {
+    const asked = offers.feedQuestions.length;
+    const legs = [
+      ['BTC', 'USDTTRC20'],
+      ['BTC', 'ETH'],
+      ['ETH', 'USDTTRC20'],
+      ['ETH', 'BTC'], // no offers: an empty book, nothing asked for it
+    ] as const;
+    const taken = await books.books(
+      legs.map(([from, to]) => [unit(from), unit(to)] as const),
+      catalog.version,
+    );
+    expect(offers.feedQuestions.length).toBe(asked + 1);
+    const id = (slug: string) => feeds.get(slug)!.feedId;
+    expect(offers.feedQuestions.at(-1)).toEqual(
+      [id('alpha'), id('beta'), id('gamma'), id('stale')].sort((a, b) => a - b),
+    );
+    const tables = await Promise.all(taken.map((book) => book.rank(TABLE)));
+    expect(tables.map((rows) => rows.map((row) => row.offer.slug))).toEqual([
+      ['beta', 'alpha'], // the stale feed's better rate is not shown
+      ['gamma'],
+      ['alpha'],
+      [],
+    ]);
+    // Ranking the books asks nothing more: the calculator runs on what they hold.
+    const atAmount = await Promise.all(taken.map((book) => book.rank(AT_AMOUNT)));
+    expect(atAmount[0]!.map((row) => toPlain(row.get!))).toEqual(['601000', '600000']);
+    expect(offers.feedQuestions.length).toBe(asked + 1);
+  });
+
+  it('asks again for every table taken later: a feed gone stale with no change announced is hidden at once', async () => {
+    expect(await slugs('BTC', 'USDTTRC20')).toEqual(['beta', 'alpha']);
+    await dataSource.query(`UPDATE feeds SET last_success_at = now() - interval '2 hours' WHERE id = $1`, [
+      feeds.get('beta')!.feedId,
+    ]);
+    const asked = offers.feedQuestions.length;
+    const [book] = await books.books([[unit('BTC'), unit('USDTTRC20')]], catalog.version);
+    expect((await book!.rank(TABLE)).map((row) => row.offer.slug)).toEqual(['alpha']);
+    expect(offers.feedQuestions.length).toBe(asked + 1);
+    await dataSource.query(`UPDATE feeds SET last_success_at = now() WHERE id = $1`, [feeds.get('beta')!.feedId]);
+    expect(await slugs('BTC', 'USDTTRC20')).toEqual(['beta', 'alpha']);
+  });
+
+  it('lets tables of one direction asked together share one question', async () => {
+    const asked = offers.feedQuestions.length;
+    const [one, two, three] = await Promise.all([
+      slugs('BTC', 'ETH'),
+      slugs('BTC', 'ETH', AT_AMOUNT),
+      books.books([[unit('BTC'), unit('ETH')]], catalog.version).then(([book]) => book!.rank(TABLE)),
+    ]);
+    expect(one).toEqual(['gamma']);
+    expect(two).toEqual(['gamma']);
+    expect(three.map((row) => row.offer.slug)).toEqual(['gamma']);
+    expect(offers.feedQuestions.length).toBe(asked + 1);
+  });
+
+  it('reads a direction again when a change of it is announced, and only then', async () => {
+    await offer('beta', 'ETH', 'USDTTRC20', '3100');
+    // The rows are kept (PUBLIC_CACHE_SECONDS 60): no change announced, the new offer is not read yet.
+    expect(await slugs('ETH', 'USDTTRC20')).toEqual(['alpha']);
+    changes.publish({ directions: [['ETH', 'USDTTRC20']] });
+    expect(await slugs('ETH', 'USDTTRC20')).toEqual(['beta', 'alpha']);
+  });
+});
