@@ -212,4 +212,26 @@ describe('route intermediates', () => {
       ['X', 1],
     ]);
   });
+
+  it('keeps the same best `max` as ranking every candidate, over many candidates with equal bounds and exchangers', () => {
+    // A seeded walk: bounds from few distinct rates (many ties), exchangers from few counts, codes in any order.
+    let state = 42;
+    const next = (n: number) => (state = (state * 1103515245 + 12345) % 2147483648) % n;
+    const codes = Array.from({ length: 300 }, (_, i) => `C${(i * 7919) % 1000}`);
+    const out = codes.map((c) => d('A', c, ['0.5', '1', '2', '1.25'][next(4)]!, 1 + next(4)));
+    const into = codes.map((c) => d(c, 'B', ['4', '2', '1', '0.8'][next(4)]!, 1 + next(4))).reverse();
+    const everyOne = codes
+      .map((via) => {
+        const [first, second] = [out.find((x) => x.to === via)!, into.find((x) => x.from === via)!];
+        return { via, bound: first.best.times(second.best), exchangers: Math.min(first.exchangers, second.exchangers) };
+      })
+      .sort(
+        (a, b) =>
+          b.bound.comparedTo(a.bound) || b.exchangers - a.exchangers || (a.via < b.via ? -1 : a.via > b.via ? 1 : 0),
+      );
+    for (const max of [0, 1, 5, 40, 300, 301])
+      expect(routeIntermediates('A', 'B', out, into, max).map((c) => [c.via, c.bound.toFixed(), c.exchangers])).toEqual(
+        everyOne.slice(0, max).map((c) => [c.via, c.bound.toFixed(), c.exchangers]),
+      );
+  });
 });

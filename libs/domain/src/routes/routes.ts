@@ -115,24 +115,38 @@ export function routeIntermediates(
   intoTo: Iterable<HopDirection>,
   max: number,
   allowed: (code: string) => boolean = () => true,
-): Array<{ via: string; bound: Dec; exchangers: number }> {
+): Intermediate[] {
   const firsts = new Map<string, HopDirection>();
   for (const d of outOfFrom) if (d.from === from && d.to !== to) firsts.set(d.to, d);
-  const candidates: Array<{ via: string; bound: Dec; exchangers: number }> = [];
+  // The best `max` kept in order as they come (a few hundred candidates, five kept): no sort of them all.
+  const kept: Intermediate[] = [];
+  if (max <= 0) return kept;
   for (const d of intoTo) {
     if (d.to !== to || d.from === from) continue;
     const first = firsts.get(d.from);
     if (!first || !allowed(d.from)) continue;
-    candidates.push({
+    const candidate = {
       via: d.from,
       bound: first.best.times(d.best),
       exchangers: Math.min(first.exchangers, d.exchangers),
-    });
+    };
+    if (kept.length === max && rankIntermediates(candidate, kept[max - 1]!) >= 0) continue;
+    let at = kept.length;
+    while (at > 0 && rankIntermediates(candidate, kept[at - 1]!) < 0) at--;
+    kept.splice(at, 0, candidate);
+    if (kept.length > max) kept.pop();
   }
-  return candidates
-    .sort(
-      (a, b) =>
-        b.bound.comparedTo(a.bound) || b.exchangers - a.exchangers || (a.via < b.via ? -1 : a.via > b.via ? 1 : 0),
-    )
-    .slice(0, max);
+  return kept;
+}
+
+/** An intermediate worth trying, and what a route through it could give at most per 1 from. */
+export interface Intermediate {
+  via: string;
+  bound: Dec;
+  exchangers: number;
+}
+
+/** Negative when `a` is tried before `b`: the higher bound, then the more exchangers, then the code. */
+function rankIntermediates(a: Intermediate, b: Intermediate): number {
+  return b.bound.comparedTo(a.bound) || b.exchangers - a.exchangers || (a.via < b.via ? -1 : a.via > b.via ? 1 : 0);
 }
