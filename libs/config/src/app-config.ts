@@ -33,6 +33,8 @@ export interface AppConfig {
     readonly dataDir: string;
     /** Run as root, where the embedded cluster goes when the `postgres` user cannot reach `dataDir`. */
     readonly fallbackDir: string;
+    /** PostgreSQL settings over the embedded server's tuned ones (EMBEDDED_POSTGRES_SETTINGS). */
+    readonly embeddedSettings: Readonly<Record<string, string>>;
     readonly poolSize: number;
   };
   /** `prefix` namespaces BullMQ keys, so several installations (or test runs) can share one Redis. */

@@ -74,6 +74,26 @@ const bandList = z.string().transform((value, ctx): Record<string, string> => {
   return bands;
 });
 
+/** PostgreSQL settings for the embedded server: name=value pairs separated by commas (values without commas). */
+const serverSettings = z.string().transform((value, ctx): Record<string, string> => {
+  const settings: Record<string, string> = {};
+  for (const entry of value
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const match = /^([a-z][a-z0-9_.]{0,62})=([A-Za-z0-9_.+-]{1,64})$/.exec(entry);
+    if (!match) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be PostgreSQL name=value settings like shared_buffers=512MB,max_wal_size=4GB; not understood: ${entry}`,
+      });
+      return z.NEVER;
+    }
+    settings[match[1]!] = match[2]!;
+  }
+  return settings;
+});
+
 /** How long each resolution of the rate history is kept, in seconds (0 = for ever). */
 export interface HistoryRetention {
   readonly minute: number;
@@ -155,6 +175,7 @@ export const envSchema = z
       .default('ratewatch'),
     DATA_DIR: z.string().min(1).default('./data'),
     DATABASE_FALLBACK_DIR: z.string().min(1).default('/var/lib/ratewatch'),
+    EMBEDDED_POSTGRES_SETTINGS: serverSettings.default({}),
     ADMIN_API_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
     FETCH_ALLOW_PRIVATE: booleanString.default(false),
     SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),

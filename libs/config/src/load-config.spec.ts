@@ -39,6 +39,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ FEED_MEMO_MAX_MB: '-1' })).toThrow(/FEED_MEMO_MAX_MB/);
   });
 
+  it('reads EMBEDDED_POSTGRES_SETTINGS as name=value pairs, refusing anything that could smuggle more', () => {
+    expect(loadConfig({}).database.embeddedSettings).toEqual({});
+    expect(
+      loadConfig({
+        EMBEDDED_POSTGRES_SETTINGS: 'shared_buffers=512MB, max_wal_size=4GB,auto_explain.log_min_duration=250',
+      }).database.embeddedSettings,
+    ).toEqual({ shared_buffers: '512MB', max_wal_size: '4GB', 'auto_explain.log_min_duration': '250' });
+    for (const bad of ['shared_buffers', 'shared_buffers=', 'x=1 -c y=2', 'Shared_Buffers=1', 'a=b;c', 'a="1"'])
+      expect(errorOf({ EMBEDDED_POSTGRES_SETTINGS: bad }).message).toMatch(
+        /EMBEDDED_POSTGRES_SETTINGS must be PostgreSQL name=value/,
+      );
+  });
+
   it('records the rate history unless HISTORY_RECORDING turns it off', () => {
     expect(loadConfig({}).history.recording).toBe(true);
     expect(loadConfig({ HISTORY_RECORDING: 'false' }).history.recording).toBe(false);

@@ -36,6 +36,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       embedded: !e.DATABASE_URL,
       dataDir: resolve(e.DATA_DIR),
       fallbackDir: resolve(e.DATABASE_FALLBACK_DIR),
+      embeddedSettings: e.EMBEDDED_POSTGRES_SETTINGS,
       poolSize: e.DATABASE_POOL_SIZE,
     },
     redis: { url: e.REDIS_URL ?? null, prefix: e.REDIS_PREFIX },

@@ -26,6 +26,7 @@ export async function openRuntimeDatabase(
   const server = await EmbeddedPostgres.start({
     dataDir: config.database.dataDir,
     fallbackDir: config.database.fallbackDir,
+    settings: config.database.embeddedSettings,
     log,
     ...options,
   });

@@ -2,7 +2,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, readFileSync, writeFileSync, unlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { arch, platform, tmpdir } from 'node:os';
+import { arch, platform, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import {
@@ -13,6 +13,7 @@ import {
   RunAs,
   runnableBinaries,
 } from './cluster-location';
+import { embeddedServerSettings, settingsArguments } from './server-settings';
 
 export { DEFAULT_FALLBACK_DIR, EmbeddedPostgresError, LOCATION_FILE } from './cluster-location';
 
@@ -37,6 +38,8 @@ export interface EmbeddedPostgresOptions {
    * folder would each believe they own its life cycle, so a server must keep refusing.
    */
   readonly attachToRunning?: boolean;
+  /** PostgreSQL settings over the tuned ones of embeddedServerSettings (EMBEDDED_POSTGRES_SETTINGS). */
+  readonly settings?: Readonly<Record<string, string>>;
 }
 
 const DATABASE = 'ratewatch';
@@ -85,7 +88,13 @@ export class EmbeddedPostgres {
     const port = options.port || (await freePort());
     const child = spawn(
       bin.postgres,
-      ['-D', clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      [
+        '-D',
+        clusterDir,
+        '-p',
+        String(port),
+        ...settingsArguments(embeddedServerSettings(totalmem(), options.settings)),
+      ],
       { ...asUser(runAs), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } },
     );
     let output = '';
