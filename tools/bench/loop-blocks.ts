@@ -88,7 +88,7 @@ export function loopBlocks(file: string, thresholdMs = 10, top = 20): LoopBlocks
     const node = byId.get(id)!;
     if (IDLE.has(node.callFrame.functionName) && !node.callFrame.url) return close();
     busyUs += us;
-    current ??= { atMs: clockUs / 1000, ms: 0, by: new Map() };
+    current ??= { atMs: (clockUs - us) / 1000, ms: 0, by: new Map() };
     current.ms += us / 1000;
     const stack = ownStack(id);
     // The outermost own function names the work in the stretch; without one, the package or native leaf.
