@@ -19,12 +19,13 @@ export const FRESH_FEED_SQL = `e.status = 'active'
  * The offers visitors see (DESIGN.md §7, §10), as a subquery: not held back by the rate guard, of fresh
  * feeds of active exchangers, one per exchanger, direction and city — the more recently confirmed feed's,
  * as `findDirectionOffers` shows them — so counts and best rates agree with the tables. Columns:
- * exchanger_id, from_code, to_code, city, rate. `where` narrows it (aliases `o`, `f`, `e`).
+ * exchanger_id, from_code, to_code, city, rate, and feed_id (with from_code, to_code and city the picked
+ * row's key in `offers`, for a reader that needs its other terms). `where` narrows it (aliases `o`, `f`, `e`).
  * `withHeld` keeps the held offers too: the market as the exchangers publish it, which the references
  * are the median of (so a market that really moves past the band takes its references along).
  */
 export function shownOffersSql(where = 'TRUE', withHeld = false): string {
-  return `SELECT DISTINCT ON (o.exchanger_id, o.from_code, o.to_code, o.city) o.exchanger_id, o.from_code, o.to_code, o.city, o.rate
+  return `SELECT DISTINCT ON (o.exchanger_id, o.from_code, o.to_code, o.city) o.exchanger_id, o.from_code, o.to_code, o.city, o.rate, o.feed_id
           FROM offers o JOIN feeds f ON f.id = o.feed_id JOIN exchangers e ON e.id = o.exchanger_id
           WHERE ${FRESH_FEED_SQL} ${withHeld ? '' : 'AND o.quarantine IS NULL'} AND (${where})
           ORDER BY o.exchanger_id, o.from_code, o.to_code, o.city, f.last_success_at DESC, f.id DESC`;

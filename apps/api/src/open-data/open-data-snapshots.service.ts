@@ -4,8 +4,9 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { OpenDataRepository } from '@app/database';
 import { CatalogSnapshots } from '@app/ingestion';
 import { SnapshotChanges } from '@app/messaging';
+import { TimeSlicer } from '@app/domain';
 import { infoZip } from './bestchange/archive';
-import { buildModel, OpenDataModel, unitsWithoutCode } from './bestchange/model';
+import { buildModel, datFiles, OpenDataModel, unitsWithoutCode } from './bestchange/model';
 
 /** Who values currencies in US dollars (the rankrate service): code → USD per unit. */
 export interface UsdValuer {
@@ -17,12 +18,22 @@ export const USD_VALUER = Symbol('USD_VALUER');
 export interface OpenDataSnapshot {
   readonly model: OpenDataModel;
   readonly zip: Buffer;
-  /** Strong validator of the content (the files but bm_info.dat's time and bm_news.dat's date). */
+  /**
+   * Weak validator of the content: a hash of the files but bm_info.dat's time and bm_news.dat's date. Weak
+   * because the bytes carry the time they were read at: two replicas serving the same data answer the same
+   * ETag for archives that differ in those dates (a strong ETag promises the same bytes).
+   */
   readonly etag: string;
-  /** When the content last changed (second precision, for Last-Modified). */
+  /**
+   * When this content was first read (the database's clock, second precision, for Last-Modified): a replica
+   * never stamps content it read after a change earlier than that change.
+   */
   readonly lastModified: Date;
   readonly builtAt: number;
 }
+
+/** The files left out of the ETag: they carry the read's time. */
+const UNHASHED = new Set(['bm_info.dat', 'bm_news.dat']);
 
 /** However quiet the changes, the data is read again at least this often (names, standing, exchangers' status). */
 const MAX_AGE_MS = 60_000;
@@ -109,12 +120,21 @@ export class OpenDataSnapshots implements OnApplicationShutdown {
           this.logger.warn(`open data built without USD values: ${String(error)}`);
         }
       }
-      const at = new Date();
-      const model = await buildModel(read, { currency, city, bcode }, usd, at);
+      const slicer = new TimeSlicer();
+      const model = await buildModel(read, { currency, city, bcode }, usd, slicer);
+      // The archive is made as it is hashed: a row at a time, in chunks (see infoZip).
       const hash = createHash('sha256');
-      for (const [name, text] of model.files)
-        if (name !== 'bm_info.dat' && name !== 'bm_news.dat') hash.update(`${name}\n${text}\n`);
-      const etag = `"${hash.digest('base64url').slice(0, 32)}"`;
+      let hashing = '';
+      const zip = await infoZip(datFiles(model, read, usd, read.at), read.at, {
+        slicer,
+        onBytes: (name, bytes) => {
+          if (UNHASHED.has(name)) return;
+          if (name !== hashing) hash.update(`${hashing === '' ? '' : '\n'}${name}\n`);
+          hashing = name;
+          hash.update(bytes);
+        },
+      });
+      const etag = `W/"${hash.digest('base64url').slice(0, 32)}"`;
       this.catalogVersion = catalogVersion;
       this.nextExpiry = read.nextExpiry === null ? null : new Date(read.nextExpiry).getTime();
       const last = this.current;
@@ -124,8 +144,7 @@ export class OpenDataSnapshots implements OnApplicationShutdown {
         this.current = { ...last, model, builtAt: Date.now() };
         return this.current;
       }
-      const zip = await infoZip(model.files, at);
-      const lastModified = new Date(Math.floor(at.getTime() / 1000) * 1000);
+      const lastModified = new Date(Math.floor(read.at.getTime() / 1000) * 1000);
       this.current = { model, zip, etag, lastModified, builtAt: Date.now() };
       return this.current;
     } catch (error) {

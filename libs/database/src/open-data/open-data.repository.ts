@@ -46,6 +46,8 @@ export interface OpenOffer extends OfferTerms {
 
 /** What the export is made of, read at one moment. */
 export interface OpenDataRead {
+  /** That moment (the transaction's start on the database's clock, which every replica shares). */
+  at: Date;
   currencies: OpenCurrency[];
   exchangers: OpenExchanger[];
   cities: OpenCity[];
@@ -67,7 +69,7 @@ const PAGE_ROWS = 5000;
 /**
  * The reads of the BestChange-compatible export and the keyed JSON API (DESIGN.md §13): the catalog, the
  * active exchangers with their standing, and every shown offer — `shownOffersSql`'s set, with the terms of
- * the very row it picked (the one of the more recently confirmed feed).
+ * the very row it picked (found by its key).
  */
 @Injectable()
 export class OpenDataRepository {
@@ -80,6 +82,8 @@ export class OpenDataRepository {
       await runner.connect();
       await runner.startTransaction('REPEATABLE READ');
       await runner.query(`SET LOCAL work_mem = '64MB'`);
+      // The database's clock, the same for every replica: the time the files are stamped with.
+      const [{ at }] = await (runner.query(`SELECT now() AS at`) as Promise<[{ at: Date }]>);
       const currencies = await (runner.query(
         `SELECT code, bestchange_id AS "bestchangeId", name, COALESCE(name_en, name) AS "nameEn",
                 COALESCE(name_ru, name) AS "nameRu", ticker, iso, kind
@@ -96,23 +100,19 @@ export class OpenDataRepository {
         `SELECT code, name_en AS "nameEn", name_ru AS "nameRu" FROM cities ORDER BY code`,
       ) as Promise<OpenCity[]>);
       const offers: OpenOffer[] = [];
-      // shownOffersSql picks one row per exchanger, direction and city; the join finds that row's terms
-      // (same key, same rate, not held back), and of two shown feeds' equal rows the more recently confirmed.
+      // shownOffersSql picks one row per exchanger, direction and city; its key (feed, direction, city) finds
+      // that row's terms. Ordered so every replica numbers the same data in the same order (the same bytes).
       await runner.query(
         `DECLARE open_offers NO SCROLL CURSOR FOR
-         WITH s AS MATERIALIZED (${shownOffersSql()}),
-              fresh AS MATERIALIZED (SELECT f.id, f.last_success_at FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id WHERE ${FRESH_FEED_SQL})
-         SELECT DISTINCT ON (s.exchanger_id, s.from_code, s.to_code, s.city)
-                o.exchanger_id AS "exchangerId", o.from_code AS "from", o.to_code AS "to", NULLIF(o.city, '') AS city,
+         WITH s AS MATERIALIZED (${shownOffersSql()})
+         SELECT o.exchanger_id AS "exchangerId", o.from_code AS "from", o.to_code AS "to", NULLIF(o.city, '') AS city,
                 o.amount_in::text AS "in", o.amount_out::text AS "out", o.rate::text AS rate, o.reserve::text AS reserve,
                 o.from_min::text AS "fromMin", o.from_max::text AS "fromMax", o.to_min::text AS "toMin", o.to_max::text AS "toMax",
                 o.from_fee AS "fromFee", o.to_fee AS "toFee", o.min_fee AS "minFee", o.flags,
                 o.floating, o.delay_minutes AS "delayMinutes"
          FROM s
-         JOIN offers o ON o.exchanger_id = s.exchanger_id AND o.from_code = s.from_code AND o.to_code = s.to_code
-                      AND o.city = s.city AND o.rate = s.rate AND o.quarantine IS NULL
-         JOIN fresh f ON f.id = o.feed_id
-         ORDER BY s.exchanger_id, s.from_code, s.to_code, s.city, f.last_success_at DESC, f.id DESC`,
+         JOIN offers o ON o.feed_id = s.feed_id AND o.from_code = s.from_code AND o.to_code = s.to_code AND o.city = s.city
+         ORDER BY s.exchanger_id, s.from_code, s.to_code, s.city`,
       );
       for (;;) {
         const page = await (runner.query(`FETCH ${PAGE_ROWS} FROM open_offers`) as Promise<OpenOffer[]>);
@@ -130,7 +130,7 @@ export class OpenDataRepository {
          FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id WHERE ${FRESH_FEED_SQL}`,
       ) as Promise<Array<{ at: Date | null }>>);
       await runner.commitTransaction();
-      return { currencies, exchangers, cities, offers, topDirections: top, nextExpiry: expiry?.at ?? null };
+      return { at, currencies, exchangers, cities, offers, topDirections: top, nextExpiry: expiry?.at ?? null };
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       throw error;

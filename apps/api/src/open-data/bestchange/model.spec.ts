@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { OpenDataRead, OpenOffer } from '@app/database';
-import { buildModel, compareDecimalText, giveRateOf, limitsOf, reserveOf, sidesOf } from './model';
+import {
+  buildModel,
+  compareDecimalText,
+  datFiles,
+  giveRateOf,
+  limitsOf,
+  OpenDataModel,
+  reserveOf,
+  sidesOf,
+} from './model';
 
 const offer = (over: Partial<OpenOffer> = {}): OpenOffer => ({
   exchangerId: 1,
@@ -78,7 +87,9 @@ describe('BestChange terms of an offer', () => {
 });
 
 describe('buildModel', () => {
+  const at = new Date('2026-12-03T09:00:00Z');
   const read = (offers: OpenOffer[]): OpenDataRead => ({
+    at,
     currencies: [
       {
         code: 'BTC',
@@ -124,16 +135,17 @@ describe('buildModel', () => {
     city: new Map([['MSK', 1]]),
     bcode: new Map([['NEW', 100_001]]),
   };
-  const at = new Date('2026-12-03T09:00:00Z');
+  /** Each file's text, its pieces joined. */
+  const textOf = (model: OpenDataModel, usd: ReadonlyMap<string, string> = new Map()) =>
+    new Map(datFiles(model, { topDirections: [] }, usd, at).map(([name, pieces]) => [name, [...pieces].join('')]));
 
   it('numbers currencies by the catalog, places them 1..N and marks their directions in the mask', async () => {
     const model = await buildModel(
       read([offer(), offer({ from: 'SBERRUB', to: 'BTC', in: '7000000', out: '1', rate: '0.0000001428' })]),
       ids,
       new Map(),
-      at,
     );
-    const files = new Map(model.files);
+    const files = textOf(model);
     expect(files.get('bm_cy.dat')).toBe(
       [
         '93;1;Bitcoin (BTC);BTC;1050;0;010',
@@ -169,11 +181,10 @@ describe('buildModel', () => {
       ]),
       ids,
       usd,
-      at,
     );
     // SBERRUB counted once (its larger reserve): 1000000 × 0.0125 + 1.5 × 100000.
     expect(model.exchangers[0]!.reserveUsd).toBe('162500');
-    expect(new Map(model.files).get('bm_brates.dat')).toBe(
+    expect(textOf(model, usd).get('bm_brates.dat')).toBe(
       '840;840;1\n840;643;0.0125\n643;840;80\n840;1050;100000\n1050;840;0.00001',
     );
     expect(model.rates.get('93-42')!.map((r) => r.cityId)).toEqual([0, 1]);

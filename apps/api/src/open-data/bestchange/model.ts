@@ -57,8 +57,6 @@ export interface OpenDataModel {
   cities: Array<{ id: number; code: string; nameRu: string; nameEn: string }>;
   /** Shown offers by `fromId-toId`, best first (the highest out ÷ in; ties by exchanger id). */
   rates: Map<string, ExportRate[]>;
-  /** `bm_*.dat` text by file name, in the order the files go in the archive. */
-  files: Array<[string, string]>;
 }
 
 /** The ids the export gives what the catalog names by code (`OpenDataRepository.ensureIds`). */
@@ -162,19 +160,16 @@ export function reserveOf(offer: OpenOffer): string {
 }
 
 /**
- * The model of one read: currencies numbered and placed, exchangers with their standing and reserve, every
- * shown offer in BestChange's terms, and the ten `.dat` files (DESIGN.md §13; the format as the public
- * clients read it: `;`-separated, LF between rows and none after the last except in bm_info.dat, fixed field
- * counts, names made safe by `datField`). `usd` values a currency code in US dollars when the market can.
- * Pauses every few milliseconds: a million offers must not hold the event loop.
+ * The model of one read: currencies numbered and placed, exchangers with their standing and reserve, and
+ * every shown offer in BestChange's terms (`datFiles` writes it out). `usd` values a currency code in US
+ * dollars when the market can. Pauses every few milliseconds: a million offers must not hold the event loop.
  */
 export async function buildModel(
   read: OpenDataRead,
   ids: ExportIds,
   usd: ReadonlyMap<string, string>,
-  at: Date,
+  slicer = new TimeSlicer(),
 ): Promise<OpenDataModel> {
-  const slicer = new TimeSlicer();
   const currencies: ExportCurrency[] = [];
   for (const c of read.currencies) {
     const id = c.bestchangeId ?? ids.currency.get(c.code);
@@ -259,35 +254,36 @@ export async function buildModel(
     };
   });
 
-  const files = await datFiles({ currencies, byCode, exchangers, cities, rates, read, usd, at, slicer });
-  return { currencies, byId, byCode, exchangers, cities, rates, files };
+  return { currencies, byId, byCode, exchangers, cities, rates };
 }
 
 /** Rows joined by LF, none after the last (every file but bm_info.dat). */
 const lines = (rows: string[]) => rows.join('\n');
 
-async function datFiles(m: {
-  currencies: ExportCurrency[];
-  byCode: Map<string, ExportCurrency>;
-  exchangers: ExportExchanger[];
-  cities: OpenDataModel['cities'];
-  rates: Map<string, ExportRate[]>;
-  read: OpenDataRead;
-  usd: ReadonlyMap<string, string>;
-  at: Date;
-  slicer: TimeSlicer;
-}): Promise<Array<[string, string]>> {
+/** bm_rates.dat's rows one at a time, each after the LF that ends the one before: never the whole file at once. */
+function* rateRows(m: OpenDataModel): Generator<string> {
   const reviewsOf = new Map(m.exchangers.map((e) => [e.id, e.reviews]));
-  const rateRows: string[] = [];
+  let separator = '';
   for (const list of m.rates.values()) {
     for (const r of list) {
-      if (m.slicer.due()) await m.slicer.pause();
-      rateRows.push(
-        `${r.fromId};${r.toId};${r.exchangerId};${r.give};${r.get};${r.reserve};${reviewsOf.get(r.exchangerId)!};1;${r.min};${r.max};${r.cityId}`,
-      );
+      yield `${separator}${r.fromId};${r.toId};${r.exchangerId};${r.give};${r.get};${r.reserve};${reviewsOf.get(r.exchangerId)!};1;${r.min};${r.max};${r.cityId}`;
+      separator = '\n';
     }
   }
+}
 
+/**
+ * The ten `.dat` files of a model, in the order they go in the archive (DESIGN.md §13; the format as the
+ * public clients read it: `;`-separated, LF between rows and none after the last except in bm_info.dat,
+ * fixed field counts, names made safe by `datField`). bm_rates.dat, a row per shown offer, is made as it is
+ * read (`infoZip` takes it in chunks); the others are small. `at` stamps bm_info.dat and bm_news.dat.
+ */
+export function datFiles(
+  m: OpenDataModel,
+  read: Pick<OpenDataRead, 'topDirections'>,
+  usd: ReadonlyMap<string, string>,
+  at: Date,
+): Array<[string, Iterable<string>]> {
   // bm_cy: char k of a currency's mask is 1 when it has a shown direction to the currency at position k + 1.
   const n = m.currencies.length;
   const masks = new Map(m.currencies.map((c) => [c.id, new Uint8Array(n).fill(48)]));
@@ -311,11 +307,11 @@ async function datFiles(m: {
   // bm_brates: "1 unit of b = x units of a", each unit the market values against USD both ways.
   const unitUsd = new Map<number, Dec>();
   for (const c of m.currencies) {
-    const value = m.usd.get(c.code);
+    const value = usd.get(c.code);
     if (value === undefined || unitUsd.has(c.bcode) || c.bcode === USD_BCODE) continue;
     // The unit's own currency (BTC for BTC) is the best estimate; else the first in catalog order.
     const own = m.byCode.get(c.iso);
-    const estimate = own && m.usd.get(own.code) !== undefined && own.bcode === c.bcode ? m.usd.get(own.code)! : value;
+    const estimate = own && usd.get(own.code) !== undefined && own.bcode === c.bcode ? usd.get(own.code)! : value;
     if (new Dec(estimate).gt(0)) unitUsd.set(c.bcode, new Dec(estimate));
   }
   const brateRows = [`${USD_BCODE};${USD_BCODE};1`];
@@ -325,7 +321,7 @@ async function datFiles(m: {
   }
 
   // bm_top: the day's clicks per direction as percent of the listed ones; never empty (a direction at 0).
-  const top = m.read.topDirections.filter((t) => m.byCode.has(t.from) && m.byCode.has(t.to));
+  const top = read.topDirections.filter((t) => m.byCode.has(t.from) && m.byCode.has(t.to));
   const total = top.reduce((sum, t) => sum + t.clicks, 0);
   const topRows = top.map(
     (t) =>
@@ -338,19 +334,19 @@ async function datFiles(m: {
       topRows.push(`${m.currencies[0]!.id};${(m.currencies[1] ?? m.currencies[0]!).id};0`);
   }
 
-  const info = `last_update=${moscowLastUpdate(m.at)}\n` + `current_version=2.03\n` + `compatible_version=2.02\n`;
-  const news = `ratewatch[value_del]Rates of the exchangers ratewatch shows, in the format of BestChange's info.zip.[value_del]${moscowNewsDate(m.at)}`;
+  const info = `last_update=${moscowLastUpdate(at)}\n` + `current_version=2.03\n` + `compatible_version=2.02\n`;
+  const news = `ratewatch[value_del]Rates of the exchangers ratewatch shows, in the format of BestChange's info.zip.[value_del]${moscowNewsDate(at)}`;
 
   return [
-    ['bm_rates.dat', lines(rateRows)],
-    ['bm_cy.dat', lines(cyRows)],
-    ['bm_cycodes.dat', lines(m.currencies.map((c) => `${c.id};${c.code}`))],
-    ['bm_exch.dat', lines(m.exchangers.map((e) => `${e.id};${e.name};;0;${e.reserveUsd}`))],
-    ['bm_bcodes.dat', lines(bcodeRows)],
-    ['bm_brates.dat', lines(brateRows)],
-    ['bm_top.dat', lines(topRows)],
-    ['bm_cities.dat', lines(m.cities.map((c) => `${c.id};${c.nameRu}`))],
-    ['bm_news.dat', news],
-    ['bm_info.dat', info],
+    ['bm_rates.dat', { [Symbol.iterator]: () => rateRows(m) }],
+    ['bm_cy.dat', [lines(cyRows)]],
+    ['bm_cycodes.dat', [lines(m.currencies.map((c) => `${c.id};${c.code}`))]],
+    ['bm_exch.dat', [lines(m.exchangers.map((e) => `${e.id};${e.name};;0;${e.reserveUsd}`))]],
+    ['bm_bcodes.dat', [lines(bcodeRows)]],
+    ['bm_brates.dat', [lines(brateRows)]],
+    ['bm_top.dat', [lines(topRows)]],
+    ['bm_cities.dat', [lines(m.cities.map((c) => `${c.id};${c.nameRu}`))]],
+    ['bm_news.dat', [news]],
+    ['bm_info.dat', [info]],
   ];
 }

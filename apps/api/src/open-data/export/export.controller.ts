@@ -52,8 +52,16 @@ export class ExportController {
     description: 'the archive',
     content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } },
     headers: {
-      ETag: { description: 'strong validator of the content', schema: { type: 'string' } },
-      'Last-Modified': { description: 'when the content last changed', schema: { type: 'string' } },
+      ETag: {
+        description:
+          'weak validator of the content (W/"…"): every replica answers the same one for the same data, the ' +
+          'archives differing only in the time bm_info.dat and bm_news.dat are stamped with',
+        schema: { type: 'string' },
+      },
+      'Last-Modified': {
+        description: 'when this content was first read (the database clock)',
+        schema: { type: 'string' },
+      },
       'Cache-Control': { description: '`public, max-age=OPEN_DATA_REFRESH_SECONDS`', schema: { type: 'string' } },
     },
   })
