@@ -7,7 +7,7 @@ import { FRESH_FEED_SQL, shownOffersSql } from '../freshness';
 export interface MarketDirectionRow {
   from: string;
   to: string;
-  /** The lower median of the shown offers' rates (one offer per exchanger and city). */
+  /** The lower median of the exchangers' rates (each the lower median of its shown offers' cities). */
   median: string;
   /** The best (highest) shown rate. */
   best: string;
@@ -20,9 +20,18 @@ export interface MarketDirectionRow {
 /** Memory for the one sort of every shown offer a full read makes (its transaction only). */
 const MARKET_WORK_MEM = '64MB';
 
-/** A direction's median (the lower one), best rate and distinct exchangers, over rows `s` of one direction. */
-const AGGREGATES = `(percentile_disc(0.5) WITHIN GROUP (ORDER BY s.rate))::text AS median, max(s.rate)::text AS best,
-              count(DISTINCT s.exchanger_id)::int AS exchangers, array_agg(DISTINCT s.exchanger_id) AS "exchangerIds"`;
+/**
+ * Rows `s` (exchanger_id, from_code, to_code, rate: one per exchanger, direction and city) as one row per
+ * exchanger and direction: its rate the lower median of its cities' (a cash exchanger listing a direction in
+ * twelve cities is one voice in the direction's median, not twelve), `best` the best of them.
+ */
+const perExchanger = (rows: string) =>
+  `SELECT s.exchanger_id, s.from_code, s.to_code, percentile_disc(0.5) WITHIN GROUP (ORDER BY s.rate) AS rate, max(s.rate) AS best
+   FROM (${rows}) s GROUP BY s.exchanger_id, s.from_code, s.to_code`;
+
+/** A direction's median (the lower one, over its exchangers' rates), best rate and exchangers, over rows `x` of `perExchanger`. */
+const AGGREGATES = `(percentile_disc(0.5) WITHIN GROUP (ORDER BY x.rate))::text AS median, max(x.best)::text AS best,
+              count(*)::int AS exchangers, array_agg(x.exchanger_id ORDER BY x.exchanger_id) AS "exchangerIds"`;
 
 /**
  * The aggregated market (DESIGN.md §13): per direction, the median and best of the offers visitors see —
@@ -42,9 +51,9 @@ export class MarketValuesRepository {
     if (directions === undefined) return this.wholeMarket();
     if (directions.length === 0) return [];
     return this.dataSource.query<MarketDirectionRow[]>(
-      `SELECT s.from_code AS "from", s.to_code AS "to", ${AGGREGATES}
-       FROM (${shownOffersSql(`(o.from_code, o.to_code) IN (SELECT f, t FROM unnest($1::text[], $2::text[]) AS d(f, t))`)}) s
-       GROUP BY s.from_code, s.to_code`,
+      `SELECT x.from_code AS "from", x.to_code AS "to", ${AGGREGATES}
+       FROM (${perExchanger(shownOffersSql(`(o.from_code, o.to_code) IN (SELECT f, t FROM unnest($1::text[], $2::text[]) AS d(f, t))`))}) x
+       GROUP BY x.from_code, x.to_code`,
       [directions.map((d) => d[0]), directions.map((d) => d[1])],
     );
   }
@@ -64,12 +73,14 @@ export class MarketValuesRepository {
            WHERE ${FRESH_FEED_SQL} GROUP BY f.exchanger_id HAVING count(*) > 1) m`,
       );
       return tx.query<MarketDirectionRow[]>(
-        `SELECT s.from_code COLLATE "C" AS "from", s.to_code COLLATE "C" AS "to", ${AGGREGATES}
-         FROM (SELECT o.exchanger_id, o.from_code, o.to_code, o.rate
-               FROM offers o JOIN feeds f ON f.id = o.feed_id JOIN exchangers e ON e.id = o.exchanger_id
-               WHERE ${FRESH_FEED_SQL} AND o.quarantine IS NULL AND o.exchanger_id <> ALL($1::int[])
-               UNION ALL
-               SELECT m.exchanger_id, m.from_code, m.to_code, m.rate FROM (${shownOffersSql('o.exchanger_id = ANY($1::int[])')}) m) s
+        `SELECT x.from_code COLLATE "C" AS "from", x.to_code COLLATE "C" AS "to", ${AGGREGATES}
+         FROM (${perExchanger(
+           `SELECT o.exchanger_id, o.from_code, o.to_code, o.rate
+            FROM offers o JOIN feeds f ON f.id = o.feed_id JOIN exchangers e ON e.id = o.exchanger_id
+            WHERE ${FRESH_FEED_SQL} AND o.quarantine IS NULL AND o.exchanger_id <> ALL($1::int[])
+            UNION ALL
+            SELECT m.exchanger_id, m.from_code, m.to_code, m.rate FROM (${shownOffersSql('o.exchanger_id = ANY($1::int[])')}) m`,
+         )}) x
          GROUP BY 1, 2`,
         [multi!.ids],
       );

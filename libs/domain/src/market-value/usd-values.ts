@@ -4,9 +4,10 @@ import { Dec } from '../decimal';
 export const USD_UNIT = 'USD';
 
 /**
- * What the aggregated market says of one direction (all cities together): the median rate of its shown
- * offers (one per exchanger and city, quarantined offers left out), its best rate, and how many distinct
- * exchangers offer it. Rates are `to` per 1 `from`, as everywhere.
+ * What the aggregated market says of one direction (all cities together): the median of its exchangers'
+ * rates (one per exchanger — a cash exchanger's the lower median of its cities', so twelve cities are one
+ * vote — of the shown offers, quarantined ones left out), its best rate, and how many distinct exchangers
+ * offer it. Rates are `to` per 1 `from`, as everywhere.
  */
 export interface DirectionStat {
   from: string;

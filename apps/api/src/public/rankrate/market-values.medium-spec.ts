@@ -38,8 +38,14 @@ describe('market values and rankrate (PostgreSQL)', () => {
     await db?.drop();
   });
 
-  /** Exchanger `slug` (one fresh feed) offers from → to at `rate` (1 in, `rate` out). */
-  const offer = async (slug: string, from: string, to: string, rate: string, extra: { quarantined?: boolean } = {}) => {
+  /** Exchanger `slug` (one fresh feed) offers from → to at `rate` (1 in, `rate` out), in `city` when given. */
+  const offer = async (
+    slug: string,
+    from: string,
+    to: string,
+    rate: string,
+    extra: { quarantined?: boolean; city?: string } = {},
+  ) => {
     let ids = feedOf.get(slug);
     if (!ids) {
       ids = await createExchangerWithFeed(dataSource, `ex-${slug}`, `https://${slug}.example/rates.xml`);
@@ -49,10 +55,18 @@ describe('market values and rankrate (PostgreSQL)', () => {
       feedOf.set(slug, ids);
     }
     await dataSource.query(
-      `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, amount_in, amount_out, rate, reserve, quarantine)
-       VALUES ($1, $2, $3, $4, 1, $5, $5, 1000000, $6)
+      `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, amount_in, amount_out, rate, reserve, quarantine, city)
+       VALUES ($1, $2, $3, $4, 1, $5, $5, 1000000, $6, $7)
        ON CONFLICT (feed_id, from_code, to_code, city) DO UPDATE SET rate = EXCLUDED.rate, amount_out = EXCLUDED.amount_out, quarantine = EXCLUDED.quarantine`,
-      [ids.feedId, ids.exchangerId, from, to, rate, extra.quarantined ? { reason: 'better-than-market' } : null],
+      [
+        ids.feedId,
+        ids.exchangerId,
+        from,
+        to,
+        rate,
+        extra.quarantined ? { reason: 'better-than-market' } : null,
+        extra.city ?? '',
+      ],
     );
   };
 
@@ -187,5 +201,38 @@ describe('market values and rankrate (PostgreSQL)', () => {
     ]);
     expect(await rankRates.rankrates('XMR', 'BTC', offers)).toEqual([null, null, null, null]);
     await expect(rankRates.rankrates('BTC', 'NOSUCH', offers)).rejects.toThrow('unknown currency code NOSUCH');
+  });
+
+  it("counts a cash exchanger once in a direction's median, at the lower median of its cities' rates", async () => {
+    // cash-k pays out cash euros in five cities: 0.69, 0.70, 0.70, 0.71 and 0.95 EUR per USDT — its own lower
+    // median 0.70 (the 3rd of 5), its best 0.95. cash-l pays 0.80 and cash-m 0.82, in one city each.
+    for (const [city, rate] of [
+      ['MSK', '0.70'],
+      ['SPB', '0.71'],
+      ['KZN', '0.69'],
+      ['EKB', '0.70'],
+      ['NSK', '0.95'],
+    ] as const)
+      await offer('cash-k', 'USDTTRC20', 'CASHEUR', rate, { city });
+    await offer('cash-l', 'USDTTRC20', 'CASHEUR', '0.80', { city: 'MSK' });
+    await offer('cash-m', 'USDTTRC20', 'CASHEUR', '0.82', { city: 'SPB' });
+    // Exchangers' rates 0.70, 0.80, 0.82: the lower median is the 2nd, 0.80. Counted per city (seven rates
+    // 0.69, 0.70, 0.70, 0.71, 0.80, 0.82, 0.95) it was the 4th, 0.71: k's cities outvoted the two others.
+    const ids = ['cash-k', 'cash-l', 'cash-m'].map((slug) => feedOf.get(slug)!.exchangerId).sort((x, y) => x - y);
+    const expected = {
+      from: 'USDTTRC20',
+      to: 'CASHEUR',
+      median: '0.80',
+      best: '0.95',
+      exchangers: 3,
+      exchangerIds: ids,
+    };
+    expect(await repository.directionStats([['USDTTRC20', 'CASHEUR']])).toEqual([expected]);
+    expect((await repository.directionStats()).find((r) => r.to === 'CASHEUR')).toEqual(expected);
+    // 1 CASHEUR = 1 / 0.80 = 1.25 USD.
+    changes.publish({ directions: [['USDTTRC20', 'CASHEUR']] });
+    await market.refreshNow();
+    expect(await rankRates.usdValue('CASHEUR')).toBe('1.25');
+    expect((await rankRates.usdValues()).get('CASHEUR')).toMatchObject({ via: 'direct', exchangers: 3 });
   });
 });
