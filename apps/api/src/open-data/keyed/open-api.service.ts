@@ -48,7 +48,10 @@ export interface OpenRateView {
 
 const PAIR = /^(\d{1,9})-(\d{1,9})$/;
 
-/** `a-b+c-d…` as pairs of ids: 400 naming the first malformed one, or past MAX_PAIRS. Duplicates are asked once. */
+/**
+ * `a-b+c-d…` as pairs of ids: 400 naming the first malformed one, or past MAX_PAIRS. Duplicates are asked once,
+ * compared as numbers (leading zeros do not make another pair).
+ */
 export function parsePairs(text: string): Array<[number, number]> {
   const parts = text.split('+');
   if (parts.length > MAX_PAIRS)
@@ -61,9 +64,12 @@ export function parsePairs(text: string): Array<[number, number]> {
       throw new InvalidFieldError(
         `pair "${part.slice(0, 40)}" is not from-to with currency ids (e.g. 93-10; several joined by +)`,
       );
-    if (seen.has(part)) continue;
-    seen.add(part);
-    pairs.push([Number(match[1]), Number(match[2])]);
+    // By the ids' values: 01-02 and 1-2 are one pair (one answer, keyed 1-2), not two.
+    const pair: [number, number] = [Number(match[1]), Number(match[2])];
+    const key = `${pair[0]}-${pair[1]}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    pairs.push(pair);
   }
   return pairs;
 }
