@@ -21,9 +21,9 @@ import {
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrors } from '../../common/api-errors.decorator';
-import { OpenKeyAccess } from '../keys/open-key-access.service';
+import { OpenKeyAccess, QuotasUncountedError } from '../keys/open-key-access.service';
 import { OpenChangersDto, OpenCurrenciesDto, OpenPresencesDto, OpenRateDto, OpenRatesDto } from './open-api.dto';
 import { MAX_PAIRS, OpenApiService, OpenLang } from './open-api.service';
 
@@ -69,13 +69,24 @@ const RATES_ERROR = `a pair that is not from-to with currency ids, an unknown id
 /** The route's wildcard (`rates/*`): read from the request, so the OpenAPI document names it `path` only. */
 const wildcardOf = (request: FastifyRequest): string => (request.params as { '*'?: string })['*'] ?? '';
 
-/** Admits a request of the keyed API: 401/403 for the key, 429 with Retry-After past its quotas. */
+/**
+ * Admits a request of the keyed API: 401/403 for the key, 429 with Retry-After past its quotas, 503 with
+ * Retry-After when they cannot be counted.
+ */
 @Injectable()
 export class OpenKeyGuard implements CanActivate {
   constructor(private readonly access: OpenKeyAccess) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    await this.access.admit(presentedOpenKey(context.switchToHttp().getRequest<FastifyRequest>()));
+    const http = context.switchToHttp();
+    try {
+      await this.access.admit(presentedOpenKey(http.getRequest<FastifyRequest>()));
+    } catch (error) {
+      // The error filter answers 503 for it; when to come back is this error's to say.
+      if (error instanceof QuotasUncountedError)
+        http.getResponse<FastifyReply>().header('retry-after', String(error.retryAfterSeconds));
+      throw error;
+    }
     return true;
   }
 }

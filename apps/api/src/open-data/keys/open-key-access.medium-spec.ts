@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AddressInfo, connect, createServer, Socket } from 'node:net';
 import { HttpException } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
@@ -7,7 +8,30 @@ import { loadConfig } from '@app/config';
 import { OpenKeysRepository } from '@app/database';
 import { BusyError } from '@app/domain';
 import { adminActor, migratedDatabase, TestDatabase } from '../../../../../test/support/services';
-import { OpenKeyAccess } from './open-key-access.service';
+import { OpenKeyAccess, QuotasUncountedError } from './open-key-access.service';
+
+/** A TCP path to the real Redis that can be cut (Redis goes away for whoever talks through it). */
+async function redisPath(): Promise<{ port: number; cut(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(6379, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => s.destroy());
+      s.on('close', () => sockets.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    cut: async () => {
+      const closed = new Promise((resolve) => server.close(resolve));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
+}
 
 /** What admitting `key` gives: `ok`, the HTTP status of a refusal, or `busy` with its Retry-After. */
 async function outcome(access: OpenKeyAccess, key: string): Promise<string> {
@@ -16,6 +40,7 @@ async function outcome(access: OpenKeyAccess, key: string): Promise<string> {
     return 'ok';
   } catch (error) {
     if (error instanceof BusyError) return `429 after ${error.retryAfterSeconds}`;
+    if (error instanceof QuotasUncountedError) return `503 after ${error.retryAfterSeconds}`;
     if (error instanceof HttpException) return String(error.getStatus());
     throw error;
   }
@@ -23,7 +48,8 @@ async function outcome(access: OpenKeyAccess, key: string): Promise<string> {
 
 /**
  * Partner-key quotas across api replicas (real PostgreSQL and Redis): in a fleet the replicas share each
- * key's counts through Redis; while Redis is away each counts alone; usage reaches PostgreSQL in batches.
+ * key's counts through Redis; while Redis is away each counts alone against its share of what was left;
+ * usage reaches PostgreSQL in batches.
  */
 describe('OpenKeyAccess', () => {
   let db: TestDatabase;
@@ -74,16 +100,60 @@ describe('OpenKeyAccess', () => {
     expect(await redis.keys(`${prefix}:open:m:*`)).toHaveLength(1);
   });
 
-  it('counts per replica while Redis is away, and still refuses past the quota', async () => {
+  it('grants no more than the quota across replicas while Redis is away: each counts alone against its share', async () => {
     const { key } = await keys.create(
-      { name: 'no redis', perMinute: 2, perDay: 1000 },
+      { name: 'no redis', perMinute: 5, perDay: 1000 },
       await adminActor(dataSource, 'b'),
     );
-    const away = new Redis({ host: '127.0.0.1', port: 1, lazyConnect: true, maxRetriesPerRequest: 0 });
-    const alone = replica(away);
+    // Two replicas of their own fleet (their own prefix), each talking to the real Redis through a path we cut.
+    const fleet = loadConfig({
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      DATABASE_URL: 'postgres://x@127.0.0.1/x',
+      REDIS_PREFIX: `${prefix}-fleet`,
+    });
+    const path = await redisPath();
+    const clients = [0, 1].map(
+      () => new Redis({ host: '127.0.0.1', port: path.port, lazyConnect: true, maxRetriesPerRequest: 0 }),
+    );
+    for (const c of clients) {
+      c.on('error', () => undefined);
+      await c.connect();
+    }
+    const [a, b] = clients.map((c) => {
+      const access = new OpenKeyAccess(keys, fleet, c);
+      made.push(access);
+      return access;
+    });
+    for (const r of [a, b, a]) await r!.sayAlive();
+    expect([a!.knownReplicas(), b!.knownReplicas()]).toEqual([2, 2]);
     await inFreshMinute();
-    expect([await outcome(alone, key), await outcome(alone, key)]).toEqual(['ok', 'ok']);
-    expect(await outcome(alone, key)).toMatch(/^429/);
+    // Shared while Redis answers: 2 of the 5.
+    expect([await outcome(a!, key), await outcome(b!, key)]).toEqual(['ok', 'ok']);
+    await path.cut();
+    while (clients.some((c) => c.status === 'ready')) await new Promise((resolve) => setTimeout(resolve, 20));
+    // Alone, each from the shared count it last saw, against its half of what was left: a (saw 1) up to
+    // 1 + ⌊(5 − 1) / 2⌋ = 3, two more; b (saw 2) up to 2 + ⌊(5 − 2) / 2⌋ = 3, one more. 2 + 2 + 1 = the quota
+    // of 5 (before, each replica granted the whole quota alone: 2 + 5 + 5).
+    expect([await outcome(a!, key), await outcome(a!, key)]).toEqual(['ok', 'ok']);
+    expect(await outcome(a!, key)).toMatch(/^429 after/);
+    expect(await outcome(b!, key)).toBe('ok');
+    expect(await outcome(b!, key)).toMatch(/^429 after/);
+    for (const c of clients) c.disconnect();
+    await redis.del(`${prefix}-fleet:open:replicas`);
+  });
+
+  it('answers 503 with Retry-After on a replica that never reached Redis: it cannot know its share', async () => {
+    const { key } = await keys.create(
+      { name: 'never reached', perMinute: 100, perDay: 1000 },
+      await adminActor(dataSource, 'e'),
+    );
+    // Nothing listens on port 1.
+    const away = new Redis({ host: '127.0.0.1', port: 1, lazyConnect: true, maxRetriesPerRequest: 0 });
+    away.on('error', () => undefined);
+    const alone = replica(away);
+    await alone.sayAlive();
+    expect(alone.knownReplicas()).toBeNull();
+    expect(await outcome(alone, key)).toMatch(/^503 after ([1-9]|10)$/);
     away.disconnect();
   });
 

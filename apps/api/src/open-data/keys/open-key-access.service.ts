@@ -7,10 +7,11 @@ import {
   Optional,
   UnauthorizedException,
 } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { OpenKeyCheck, OpenKeyInfo, OpenKeysRepository, keyHash } from '@app/database';
-import { BusyError } from '@app/domain';
+import { BusyError, UnavailableError } from '@app/domain';
 import { REDIS_CLIENT, withinDeadline } from '@app/messaging';
 
 /** How long a key's look-up (its quotas, revocation) is trusted: a revocation reaches every replica within it. */
@@ -22,33 +23,70 @@ const REDIS_TIMEOUT_MS = 250;
 /** Look-ups kept at most (unknown keys included): a flood of random keys cannot grow memory. */
 const MAX_CACHED_CHECKS = 10_000;
 
+/** How often each replica says it is alive (through Redis), and how long one that stopped saying so is counted. */
+export const REPLICA_BEAT_MS = 10_000;
+const REPLICA_TTL_MS = 3 * REPLICA_BEAT_MS;
+
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 
 /** Adds 1 to a day's count, first seeding it with what PostgreSQL has (a Redis that lost it restarts from there). */
 const DAY_INCREMENT = `if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
 return redis.call('INCR', KEYS[1])`;
+/** Marks this replica alive now (ARGV[1] ms, id ARGV[2]), forgets those silent for ARGV[3] ms; the live ones' count. */
+const REPLICA_BEAT = `redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return redis.call('ZCARD', KEYS[1])`;
 /** Adds 1 to a minute's count, expiring with it. */
 const MINUTE_INCREMENT = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n`;
 
 const utcDay = (at: number) => new Date(at).toISOString().slice(0, 10);
 
 /**
+ * The quotas cannot be counted: Redis is away and this replica never learnt how many share them (503, with
+ * Retry-After).
+ */
+export class QuotasUncountedError extends UnavailableError {
+  override name = 'QuotasUncountedError';
+  constructor(readonly retryAfterSeconds: number) {
+    super(
+      `open-data quotas cannot be counted for a moment (their shared store is away): retry after ${retryAfterSeconds} s`,
+    );
+  }
+}
+
+/**
  * Who may call the keyed JSON API, and how often. A presented key is looked up by its hash (trusted for
  * KEY_CHECK_MS: a revoked key is refused by every replica within 2 s); each key has quotas per minute
- * (fixed windows) and per UTC day. Counts are shared by the replicas through Redis in a fleet (falling back
- * to this replica's own counts while Redis is away) and kept in-process in standalone mode; served and
- * refused requests are added to `open_key_usage` every USAGE_FLUSH_MS in one statement, never per request.
+ * (fixed windows) and per UTC day. Counts are shared by the replicas through Redis in a fleet and kept
+ * in-process in standalone mode; served and refused requests are added to `open_key_usage` every
+ * USAGE_FLUSH_MS in one statement, never per request.
+ *
+ * While Redis is away, each replica counts alone against its share: from the shared count it last saw (for
+ * the day, PostgreSQL's if larger), what was left of the quota divided by the replicas alive when Redis last
+ * answered (each says so every REPLICA_BEAT_MS), rounded down. N replicas together then grant the quota, not
+ * N times it — more only by requests a replica had not seen counted before Redis went — and a key whose
+ * requests all reach one replica (one kept-alive connection) gets that replica's share until Redis is back.
+ * A replica that never reached Redis does not know its share and answers 503 with Retry-After rather than
+ * grant the whole quota on every replica.
  */
 @Injectable()
 export class OpenKeyAccess implements OnApplicationShutdown {
   private readonly logger = new Logger(OpenKeyAccess.name);
   private readonly checks = new Map<string, { at: number; check: Promise<OpenKeyCheck> }>();
-  private readonly minutes = new Map<number, { window: number; count: number }>();
-  private readonly days = new Map<number, { day: string; count: number }>();
+  /** Per key, the minute's count: the shared one as last seen, then (Redis away) counted here from that base. */
+  private readonly minutes = new Map<number, { window: number; base: number; count: number }>();
+  /** Per key, the day's count, the same way. */
+  private readonly days = new Map<number, { day: string; base: number; count: number }>();
   private pending = new Map<string, { keyId: number; day: string; served: number; refused: number }>();
   private readonly timer: NodeJS.Timeout;
+  private readonly beat: NodeJS.Timeout | null = null;
   private lastWarning = 0;
+  private readonly replicaId = randomUUID();
+  /** Replicas alive when Redis last answered (null: it never has). */
+  private replicas: number | null = null;
+  private beating: Promise<void> | null = null;
 
   constructor(
     private readonly keys: OpenKeysRepository,
@@ -57,11 +95,49 @@ export class OpenKeyAccess implements OnApplicationShutdown {
   ) {
     this.timer = setInterval(() => void this.flush(), USAGE_FLUSH_MS);
     this.timer.unref();
+    if (this.redis) {
+      this.beat = setInterval(() => void this.sayAlive(), REPLICA_BEAT_MS);
+      this.beat.unref();
+      this.redis.on('ready', this.onReady);
+      void this.sayAlive();
+    }
   }
+
+  private readonly onReady = () => void this.sayAlive();
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
+    if (this.beat) clearInterval(this.beat);
+    this.redis?.off('ready', this.onReady);
+    await this.beating;
+    if (this.redis?.status === 'ready')
+      await withinDeadline(this.redis.zrem(this.replicasKey(), this.replicaId), REDIS_TIMEOUT_MS).catch(
+        () => undefined,
+      );
     await this.flush();
+  }
+
+  /** Replicas counted alive when Redis last answered (null: never), for tests and metrics. */
+  knownReplicas(): number | null {
+    return this.replicas;
+  }
+
+  /** Says this replica is alive and learns how many are (their shares of the quotas while Redis is away). */
+  sayAlive(): Promise<void> {
+    this.beating ??= (async () => {
+      try {
+        const now = Date.now();
+        const n = await this.shared(this.replicasKey(), REPLICA_BEAT, [
+          String(now),
+          this.replicaId,
+          String(REPLICA_TTL_MS),
+        ]);
+        if (n !== null) this.replicas = Math.max(1, n);
+      } finally {
+        this.beating = null;
+      }
+    })();
+    return this.beating;
   }
 
   /**
@@ -85,16 +161,16 @@ export class OpenKeyAccess implements OnApplicationShutdown {
       );
     const { key } = check;
     const window = Math.floor(now / MINUTE_MS);
-    const perMinute = await this.countMinute(key.id, window);
-    if (perMinute > key.perMinute) {
+    const perMinute = await this.countMinute(key.id, window, key.perMinute, now);
+    if (perMinute.count > perMinute.limit) {
       this.tally(key.id, day, 'refused');
       throw new BusyError(
         `open-data key ${key.id} is past its ${key.perMinute} requests a minute: wait for the seconds in Retry-After`,
         Math.max(1, Math.ceil(((window + 1) * MINUTE_MS - now) / 1000)),
       );
     }
-    const perDay = await this.countDay(key.id, day, check.servedToday);
-    if (perDay > key.perDay) {
+    const perDay = await this.countDay(key.id, day, check.servedToday, key.perDay, now);
+    if (perDay.count > perDay.limit) {
       this.tally(key.id, day, 'refused');
       throw new BusyError(
         `open-data key ${key.id} is past its ${key.perDay} requests a day (UTC): come back after midnight UTC, in the seconds of Retry-After`,
@@ -147,26 +223,71 @@ export class OpenKeyAccess implements OnApplicationShutdown {
     entry[outcome]++;
   }
 
-  private async countMinute(keyId: number, window: number): Promise<number> {
+  /**
+   * The minute's count with this request, and the limit it is held to. Alone (Redis away), this replica starts
+   * from the shared count it last saw and may serve its share of what was left.
+   */
+  private async countMinute(
+    keyId: number,
+    window: number,
+    quota: number,
+    now: number,
+  ): Promise<{ count: number; limit: number }> {
     const shared = await this.shared(`${this.prefix()}:open:m:${keyId}:${window}`, MINUTE_INCREMENT, [
       String(MINUTE_MS + 1000),
     ]);
-    if (shared !== null) return shared;
+    if (shared !== null) {
+      this.minutes.set(keyId, { window, base: shared, count: shared });
+      return { count: shared, limit: quota };
+    }
+    const replicas = this.replicasOrRefuse(now);
     let entry = this.minutes.get(keyId);
-    if (!entry || entry.window !== window) this.minutes.set(keyId, (entry = { window, count: 0 }));
-    return ++entry.count;
+    if (!entry || entry.window !== window) this.minutes.set(keyId, (entry = { window, base: 0, count: 0 }));
+    return { count: ++entry.count, limit: entry.base + this.shareOf(quota - entry.base, replicas) };
   }
 
-  /** The day's count with this request; `servedToday` is what PostgreSQL had when the key was looked up. */
-  private async countDay(keyId: number, day: string, servedToday: number): Promise<number> {
+  /**
+   * The day's count with this request, and its limit; `servedToday` is what PostgreSQL had when the key was
+   * looked up. Alone, this replica starts from the larger of that and the shared count it last saw, and may
+   * serve its share of what was left.
+   */
+  private async countDay(
+    keyId: number,
+    day: string,
+    servedToday: number,
+    quota: number,
+    now: number,
+  ): Promise<{ count: number; limit: number }> {
     const shared = await this.shared(`${this.prefix()}:open:d:${keyId}:${day}`, DAY_INCREMENT, [
       String(servedToday),
       String(2 * DAY_MS),
     ]);
-    if (shared !== null) return shared;
+    if (shared !== null) {
+      this.days.set(keyId, { day, base: shared, count: shared });
+      return { count: shared, limit: quota };
+    }
+    const replicas = this.replicasOrRefuse(now);
     let entry = this.days.get(keyId);
-    if (!entry || entry.day !== day) this.days.set(keyId, (entry = { day, count: servedToday }));
-    return ++entry.count;
+    if (!entry || entry.day !== day) this.days.set(keyId, (entry = { day, base: servedToday, count: servedToday }));
+    else if (entry.count === entry.base && servedToday > entry.base) entry.base = entry.count = servedToday;
+    return { count: ++entry.count, limit: entry.base + this.shareOf(quota - entry.base, replicas) };
+  }
+
+  /** A replica's share of `left` among `replicas` (rounded down: together they never grant more than it). */
+  private shareOf(left: number, replicas: number): number {
+    return Math.max(0, replicas === 0 ? left : Math.floor(left / replicas));
+  }
+
+  /** How many replicas share the quotas, for a count made here (0: standalone, alone); 503 when unknown. */
+  private replicasOrRefuse(now: number): number {
+    if (!this.redis) return 0;
+    if (this.replicas === null)
+      throw new QuotasUncountedError(Math.max(1, Math.ceil((REPLICA_BEAT_MS - (now % REPLICA_BEAT_MS)) / 1000)));
+    return this.replicas;
+  }
+
+  private replicasKey(): string {
+    return `${this.prefix()}:open:replicas`;
   }
 
   private prefix(): string {
