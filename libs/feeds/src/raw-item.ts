@@ -189,6 +189,63 @@ export function setRawField(
   if (role !== undefined) setRawFieldOfRole(item, role, value, attributes);
 }
 
+/**
+ * Sets a scalar field unless it is set already (false then). One named store per field: readers call it
+ * for every value, and a store by a computed name (`item[field]`) takes V8's slow generic path.
+ */
+function setScalar(item: RawFeedItem, field: ScalarField, value: string): boolean {
+  switch (field) {
+    case 'from':
+      if (item.from !== undefined) return false;
+      item.from = value;
+      return true;
+    case 'to':
+      if (item.to !== undefined) return false;
+      item.to = value;
+      return true;
+    case 'in':
+      if (item.in !== undefined) return false;
+      item.in = value;
+      return true;
+    case 'out':
+      if (item.out !== undefined) return false;
+      item.out = value;
+      return true;
+    case 'amount':
+      if (item.amount !== undefined) return false;
+      item.amount = value;
+      return true;
+    case 'frommin':
+      if (item.frommin !== undefined) return false;
+      item.frommin = value;
+      return true;
+    case 'frommax':
+      if (item.frommax !== undefined) return false;
+      item.frommax = value;
+      return true;
+    case 'tomin':
+      if (item.tomin !== undefined) return false;
+      item.tomin = value;
+      return true;
+    case 'tomax':
+      if (item.tomax !== undefined) return false;
+      item.tomax = value;
+      return true;
+    case 'param':
+      if (item.param !== undefined) return false;
+      item.param = value;
+      return true;
+    case 'delay':
+      if (item.delay !== undefined) return false;
+      item.delay = value;
+      return true;
+    case 'city':
+      if (item.city !== undefined) return false;
+      item.city = value;
+      return true;
+  }
+}
+
 /** `setRawField` for a name whose role the caller already looked up. */
 export function setRawFieldOfRole(
   item: RawFeedItem,
@@ -198,19 +255,23 @@ export function setRawFieldOfRole(
 ): void {
   switch (role.role) {
     case 'scalar':
-      if (item[role.field] === undefined) item[role.field] = value;
-      else item.defect ??= `the field ${role.field} appears twice`;
+      if (!setScalar(item, role.field, value)) item.defect ??= `the field ${role.field} appears twice`;
       return;
     case 'limit': {
-      const list = item[role.field];
-      if (list.length === 0) item[role.field] = [value];
-      else list.push(value);
+      // Named stores, not item[role.field]: a store by a computed name is a slow generic one in the hot loop.
+      if (role.field === 'minamount') {
+        if (item.minamount.length === 0) item.minamount = [value];
+        else item.minamount.push(value);
+      } else if (item.maxamount.length === 0) item.maxamount = [value];
+      else item.maxamount.push(value);
       return;
     }
     case 'fee': {
       const component: RawFee =
         attributes?.type === undefined ? { text: value } : { text: value, type: attributes.type };
-      (item[role.field] ??= []).push(component);
+      if (role.field === 'fromfee') (item.fromfee ??= []).push(component);
+      else if (role.field === 'tofee') (item.tofee ??= []).push(component);
+      else (item.minfee ??= []).push(component);
       return;
     }
     case 'flag':

@@ -23,9 +23,11 @@ export class CodeResolver {
   }
 
   resolve(raw: string | undefined, side: 'from' | 'to'): CodeResolution {
-    if (raw === undefined || raw.trim() === '') return { ok: false, reason: `missing ${side} currency code` };
+    if (raw === undefined) return { ok: false, reason: `missing ${side} currency code` };
+    // A spelling seen before is never blank (blank ones are not kept): no trim for the usual lookup.
     let resolution = this.memo.get(raw);
     if (resolution === undefined) {
+      if (raw.trim() === '') return { ok: false, reason: `missing ${side} currency code` };
       resolution = this.lookup(raw);
       this.memo.set(raw, resolution);
     }

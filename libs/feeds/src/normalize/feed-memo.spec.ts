@@ -161,7 +161,37 @@ describe('FeedMemo: the next poll normalizes only what changed, with the same re
     now = 5000;
     checkFeed(body, { format: 'auto', memo: roomForOne.forFeed('b') }, ctx);
     expect(roomForOne.size.feeds).toBe(1);
-    expect(roomForOne.forFeed('a').entries.size).toBe(0);
-    expect(roomForOne.forFeed('b').entries.size).toBeGreaterThan(0);
+    expect(roomForOne.forFeed('a').entryCount).toBe(0);
+    expect(roomForOne.forFeed('b').entryCount).toBeGreaterThan(0);
+  });
+
+  it('tells apart items whose hashes collide, and drops any of them from the middle of a chain', () => {
+    const memo = new NormalizationMemo().forFeed('collisions');
+    const bytes = Buffer.from('<item>a</item><item>b</item><item>c</item><item>d</item>', 'latin1');
+    const entry = (from: number) => ({
+      offers: [],
+      warnings: null,
+      reject: null,
+      eref11: false,
+      bytes: 0,
+      key: bytes.toString('latin1', from, from + 14),
+      hash: 7,
+      sameHash: null,
+      seen: 0,
+      at: -1,
+    });
+    const [a, b, c] = [entry(0), entry(14), entry(28)];
+    for (const e of [a, b, c]) memo.add(e);
+    expect([memo.find(bytes, 0, 14, 7), memo.find(bytes, 14, 28, 7), memo.find(bytes, 28, 42, 7)]).toEqual([a, b, c]);
+    // Same hash, other bytes; same bytes, other hash: not found.
+    expect(memo.find(bytes, 42, 56, 7)).toBeUndefined();
+    expect(memo.find(bytes, 0, 14, 8)).toBeUndefined();
+    memo.delete(b);
+    expect(memo.find(bytes, 14, 28, 7)).toBeUndefined();
+    expect([memo.find(bytes, 0, 14, 7), memo.find(bytes, 28, 42, 7)]).toEqual([a, c]);
+    memo.delete(c);
+    memo.delete(a);
+    expect(memo.find(bytes, 0, 14, 7)).toBeUndefined();
+    expect(memo.entryCount).toBe(0);
   });
 });

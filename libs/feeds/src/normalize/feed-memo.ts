@@ -21,19 +21,20 @@ export interface MemoEntry extends ItemOutcome {
   readonly eref11: boolean;
   /** Its estimated size with its key (entryBytes), counted once when made. */
   readonly bytes: number;
-  /** The item's bytes, `<item>` to `</item>`, one character a byte (latin1): the map's key. */
+  /** The item's bytes, `<item>` to `</item>`, one character a byte (latin1). */
   readonly key: string;
+  /** A hash of those bytes (itemHash): the memo finds an entry by it, then compares the bytes. */
+  readonly hash: number;
+  /** The next entry of the memo with the same hash. */
+  sameHash: MemoEntry | null;
   /** The last poll (FeedMemo.generation) whose feed had this item. */
   seen: number;
   /** Its position in the last poll's feed (FeedMemo.order). */
   at: number;
-  /** Its offers' directions (offerKey), counted in FeedMemo.directions. */
-  readonly directions: readonly string[];
 }
 
 /** A feed's code resolver is started afresh past this many spellings (a feed that invents codes). */
 const MAX_KEPT_SPELLINGS = 10_000;
-const NO_DIRECTIONS: readonly string[] = [];
 
 export interface MemoLimits {
   /** A feed whose memo would take more than this is not memoised (its polls take the full path). */
@@ -102,8 +103,8 @@ export class NormalizationMemo {
     let entries = 0;
     let feeds = 0;
     for (const memo of this.feeds.values()) {
-      entries += memo.entries.size;
-      if (memo.entries.size > 0) feeds++;
+      entries += memo.entryCount;
+      if (memo.entryCount > 0) feeds++;
     }
     return { feeds, entries, bytes: this.total };
   }
@@ -136,15 +137,23 @@ export class NormalizationMemo {
  * longer has.
  */
 export class FeedMemo {
-  readonly entries = new Map<string, MemoEntry>();
+  /**
+   * The entries by the hash of their bytes (chained through sameHash). Not by the bytes as a string: V8
+   * hashes a string a character at a time, which cost more than normalizing many changed items.
+   */
+  private readonly byHash = new Map<number, MemoEntry>();
+  entryCount = 0;
   bytes = 0;
   usedAt = 0;
   /** The poll that last saw each entry (MemoEntry.seen). */
   generation = 0;
   /** The last poll's items in their order: most items are where they were, compared in place. */
   order: MemoEntry[] = [];
-  /** Where each of them starts in `kept`. */
+  /** Where each of them starts and ends in `kept` (numbers: comparing runs touches no entry object). */
   starts: number[] = [];
+  ends: number[] = [];
+  /** True when one of them marks EREF 1.1 (else the items a run matches need not be looked at for it). */
+  hasEref11 = false;
   /**
    * A copy of the last poll's body (the caller's buffer is not ours to keep: it may be reused), and the
    * buffer the next copy goes to: two, so that a poll copies into memory already mapped.
@@ -158,8 +167,10 @@ export class FeedMemo {
    * one has: while none has, a poll without a repeated item has no duplicates and is replayed without
    * looking for them.
    */
-  private readonly directions = new Map<string, number>();
-  shared = 0;
+  private readonly directions = new DirectionCounts();
+  get shared(): number {
+    return this.directions.shared;
+  }
   private codes: CodeResolver | null = null;
   private context: NormalizationContext | null = null;
   private format: FeedFormatSetting | null = null;
@@ -178,14 +189,16 @@ export class FeedMemo {
     return this.dialect !== null && this.dialect !== dialect;
   }
 
-  /** Keeps a copy of this poll's body, where its items start at `starts`, for the next poll to compare with. */
-  keep(body: Uint8Array, starts: number[]): void {
+  /** Keeps a copy of this poll's body, where its items start and end, for the next poll to compare with. */
+  keep(body: Uint8Array, starts: number[], ends: number[], hasEref11: boolean): void {
     let copy = this.spare;
     if (copy === null || copy.length < body.length) copy = Buffer.allocUnsafeSlow(body.length + (body.length >> 3));
     copy.set(body);
     this.spare = this.kept;
     this.kept = copy;
     this.starts = starts;
+    this.ends = ends;
+    this.hasEref11 = hasEref11;
   }
 
   /** After a poll changed the entries: keeps them for the next one if they fit the bounds, else forgets them. */
@@ -220,33 +233,47 @@ export class FeedMemo {
     return codes;
   }
 
+  /** The entry of the item whose bytes are `body[from, to)` with this itemHash, if the memo has one. */
+  find(body: Uint8Array, from: number, to: number, hash: number): MemoEntry | undefined {
+    let entry: MemoEntry | null = this.byHash.get(hash) ?? null;
+    for (; entry !== null; entry = entry.sameHash)
+      if (entry.key.length === to - from && sameLatin1(body, from, entry.key)) return entry;
+    return undefined;
+  }
+
   add(entry: MemoEntry): void {
-    this.entries.set(entry.key, entry);
-    for (const key of entry.directions) {
-      const count = (this.directions.get(key) ?? 0) + 1;
-      this.directions.set(key, count);
-      if (count === 2) this.shared++;
-    }
+    entry.sameHash = this.byHash.get(entry.hash) ?? null;
+    this.byHash.set(entry.hash, entry);
+    this.entryCount++;
+    const { offers } = entry;
+    for (let i = 0; i < offers.length; i++) this.directions.add(offers[i]!);
   }
 
   delete(entry: MemoEntry): void {
-    this.entries.delete(entry.key);
-    for (const key of entry.directions) {
-      const count = this.directions.get(key)! - 1;
-      if (count === 0) this.directions.delete(key);
-      else this.directions.set(key, count);
-      if (count === 1) this.shared--;
+    const head = this.byHash.get(entry.hash)!;
+    if (head === entry) {
+      if (entry.sameHash === null) this.byHash.delete(entry.hash);
+      else this.byHash.set(entry.hash, entry.sameHash);
+    } else {
+      let before = head;
+      while (before.sameHash !== entry) before = before.sameHash!;
+      before.sameHash = entry.sameHash;
     }
+    this.entryCount--;
+    const { offers } = entry;
+    for (let i = 0; i < offers.length; i++) this.directions.delete(offers[i]!);
   }
 
   clear(): void {
     this.owner.resized(-this.bytes);
-    this.entries.clear();
+    this.byHash.clear();
+    this.entryCount = 0;
     this.directions.clear();
-    this.shared = 0;
     this.codes = null;
     this.order = [];
     this.starts = [];
+    this.ends = [];
+    this.hasEref11 = false;
     this.kept = null;
     this.spare = null;
     this.bytes = 0;
@@ -258,6 +285,52 @@ export class FeedMemo {
   }
 }
 
+/**
+ * How many offers have each direction (and city), and how many directions more than one offer has. Keyed
+ * as SeenOffers keys: by the catalog's code strings (their hashes kept), a key string built only for an
+ * offer with a city.
+ */
+class DirectionCounts {
+  private readonly byFrom = new Map<string, Map<string, number>>();
+  private readonly withCity = new Map<string, number>();
+  shared = 0;
+
+  add(offer: NormalizedOffer): void {
+    let counts: Map<string, number>;
+    let key: string;
+    if (offer.city === null) {
+      let to = this.byFrom.get(offer.from);
+      if (to === undefined) {
+        to = new Map();
+        this.byFrom.set(offer.from, to);
+      }
+      counts = to;
+      key = offer.to;
+    } else {
+      counts = this.withCity;
+      key = offerKey(offer);
+    }
+    const count = (counts.get(key) ?? 0) + 1;
+    counts.set(key, count);
+    if (count === 2) this.shared++;
+  }
+
+  delete(offer: NormalizedOffer): void {
+    const counts = offer.city === null ? this.byFrom.get(offer.from)! : this.withCity;
+    const key = offer.city === null ? offer.to : offerKey(offer);
+    const count = counts.get(key)! - 1;
+    if (count === 0) counts.delete(key);
+    else counts.set(key, count);
+    if (count === 1) this.shared--;
+  }
+
+  clear(): void {
+    this.byFrom.clear();
+    this.withCity.clear();
+    this.shared = 0;
+  }
+}
+
 /** What an XML feed read through its memo gives: the count of items, the dialect, the normalized result. */
 export interface MemoRead {
   items: number;
@@ -266,6 +339,8 @@ export interface MemoRead {
 }
 
 const LT = 0x3c;
+/** Runs of at most this many items are compared in JavaScript (a memory compare is a call into C++). */
+const SHORT_RUN = 32;
 const ITEM_OPEN = Buffer.from('<item>');
 const ITEM_CLOSE = Buffer.from('</item>');
 const ROOT_CLOSE = Buffer.from('</rates>');
@@ -304,7 +379,7 @@ export function readXmlWithMemo(
     return readXmlWithMemo(body, encoding, format, context, memo);
   }
   const normalized = replay(read, memo, MAX_FEED_ITEMS);
-  memo.keep(body, read.starts);
+  memo.keep(body, read.starts, read.ends, read.hasEref11);
   memo.commit(context, format, encoding.encoding, read.dialect, normalized.bytes);
   return { items: read.order.length, dialect: read.dialect, normalized };
 }
@@ -321,11 +396,12 @@ function bytesAt(body: Uint8Array, p: number, what: Uint8Array): boolean {
 
 interface ItemsRead {
   order: MemoEntry[];
-  /** Where each item starts in the body. */
+  /** Where each item starts and ends in the body. */
   starts: number[];
+  ends: number[];
+  /** True when an item marks EREF 1.1. */
+  hasEref11: boolean;
   dialect: 'xml' | 'xml-eref-1.1';
-  /** Entries this poll saw (an item twice in the feed counts once). */
-  distinct: number;
   /** Bytes of the entries it made. */
   added: number;
 }
@@ -359,18 +435,23 @@ function readItems(
   if (first === -1 || first - trimmed > MAX_OPENING_BYTES || first > headEnd) return null;
   const opening = scanXmlOpening(decodeRange(body, encoding, trimmed, first));
   if (opening === null) return null;
-  let eref11 = opening.eref11;
+  const eref11 = opening.eref11;
 
-  const { entries, order: last, starts: lastStarts, kept } = memo;
-  const generation = ++memo.generation;
+  const { order: last, starts: lastStarts, ends: lastEnds, kept, hasEref11: lastHasEref11 } = memo;
+  // A new poll: replay marks the entries it has with this generation.
+  memo.generation++;
   const codes = memo.resolver(context);
   const order: MemoEntry[] = [];
   const starts: number[] = [];
+  const ends: number[] = [];
+  let hasEref11 = false;
   let next = 0;
-  let distinct = 0;
   let added = 0;
   /** How many items the next run compares at once: doubled while runs match, narrowed where items change. */
   let run = 16;
+  // Where a run differs, the first differing byte is found by reading both bodies four bytes at a time.
+  const bodyView = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const keptView = kept === null ? null : new DataView(kept.buffer, kept.byteOffset, kept.byteLength);
   /** False right after a run that stopped short: the item there is known to differ. */
   let tryRun = true;
   p = first;
@@ -382,18 +463,22 @@ function readItems(
     if (tryRun && kept !== null && next < last.length) {
       const from = lastStarts[next]!;
       const k = Math.min(run, last.length - next);
-      if (sameBytes(body, p, kept, from, lastStarts[next + k - 1]! + last[next + k - 1]!.key.length)) {
+      const to = lastEnds[next + k - 1]!;
+      // A long run is compared by one memory compare; a short one (where items change often) by reading
+      // it up to its first differing byte, which also says how far it matches.
+      const differs =
+        k > SHORT_RUN
+          ? sameBytes(body, p, kept, from, to)
+            ? to - from
+            : firstDifference(bodyView, p, keptView!, from, Math.min(to - from, n - p))
+          : firstDifference(bodyView, p, keptView!, from, Math.min(to - from, n - p));
+      if (differs === to - from) {
         matched = k;
         run = Math.min(run * 2, 4096);
       } else {
-        // The longest run that matches: matching runs are the prefixes of the one that did not.
+        // The items of the run that end before its first differing byte match (the rest of it does not).
         let lo = 0;
-        let hi = k;
-        while (hi - lo > 1) {
-          const mid = (lo + hi) >>> 1;
-          if (sameBytes(body, p, kept, from, lastStarts[next + mid - 1]! + last[next + mid - 1]!.key.length)) lo = mid;
-          else hi = mid;
-        }
+        while (lo < k && lastEnds[next + lo]! - from <= differs) lo++;
         matched = lo;
         run = Math.max(16, lo * 2);
         tryRun = false;
@@ -403,26 +488,25 @@ function readItems(
       if (order.length + matched > MAX_FEED_ITEMS) return null;
       const from = lastStarts[next]!;
       const end = next + matched;
+      // The entries are not looked at here (replay marks them seen): only their places are copied.
+      const shift = p - from;
       for (let i = next; i < end; i++) {
-        const entry = last[i]!;
-        if (entry.eref11) eref11 = true;
-        if (entry.seen !== generation) {
-          entry.seen = generation;
-          distinct++;
-        }
-        order.push(entry);
-        starts.push(p + lastStarts[i]! - from);
+        order.push(last[i]!);
+        starts.push(lastStarts[i]! + shift);
+        ends.push(lastEnds[i]! + shift);
       }
-      p += lastStarts[end - 1]! + last[end - 1]!.key.length - from;
+      if (lastHasEref11 && !hasEref11) for (let i = next; i < end; i++) if (last[i]!.eref11) hasEref11 = true;
+      p += lastEnds[end - 1]! - from;
       next = end;
     } else {
       if (order.length >= MAX_FEED_ITEMS) return null;
       tryRun = true;
       const close = body.indexOf(ITEM_CLOSE, p + 6);
       if (close === -1) return null;
-      const key = body.toString('latin1', p, close + 7);
-      let entry = entries.get(key);
+      const hash = itemHash(bodyView, p, close + 7);
+      let entry = memo.find(body, p, close + 7, hash);
       if (entry === undefined) {
+        const key = body.toString('latin1', p, close + 7);
         const text = encoding.ascii ? key : decodeRange(body, encoding, p, close + 7);
         const scanned = scanXmlItem(text);
         if (scanned === null) return null;
@@ -435,9 +519,10 @@ function readItems(
           eref11: scanned.eref11,
           bytes: entryBytes(key, outcome),
           key,
+          hash,
+          sameHash: null,
           seen: 0,
           at: -1,
-          directions: outcome.offers.length === 0 ? NO_DIRECTIONS : outcome.offers.map(offerKey),
         };
         memo.add(entry);
         added += entry.bytes;
@@ -447,14 +532,11 @@ function readItems(
         // Found elsewhere: the feed goes on from there.
         next = entry.at >= 0 ? entry.at + 1 : next + 1;
       }
-      if (entry.eref11) eref11 = true;
-      if (entry.seen !== generation) {
-        entry.seen = generation;
-        distinct++;
-      }
+      if (entry.eref11) hasEref11 = true;
       order.push(entry);
       starts.push(p);
-      p += key.length;
+      p = close + 7;
+      ends.push(p);
     }
     while (isXmlSpace(body[p])) p++;
     if (bytesAt(body, p, ITEM_OPEN)) continue;
@@ -462,8 +544,38 @@ function readItems(
     p += ROOT_CLOSE.length;
     while (isXmlSpace(body[p])) p++;
     if (p !== n) return null;
-    return { order, starts, dialect: eref11 ? 'xml-eref-1.1' : 'xml', distinct, added };
+    const dialect = eref11 || hasEref11 ? 'xml-eref-1.1' : 'xml';
+    return { order, starts, ends, hasEref11, dialect, added };
   }
+}
+
+/**
+ * How many bytes from `a`'s `ap` and `b`'s `bp` on are the same, up to `length`: four at a time (one
+ * memory read each in optimized code), then byte by byte in the four that differ.
+ */
+function firstDifference(a: DataView, ap: number, b: DataView, bp: number, length: number): number {
+  let i = 0;
+  while (i + 4 <= length && a.getInt32(ap + i) === b.getInt32(bp + i)) i += 4;
+  while (i < length && a.getUint8(ap + i) === b.getUint8(bp + i)) i++;
+  return i;
+}
+
+/**
+ * A hash of `bytes[from, to)` read four bytes at a time (a string's hash is computed a character at a
+ * time): a small integer, so that the map keys stay unboxed. Equal bytes, equal hashes.
+ */
+function itemHash(bytes: DataView, from: number, to: number): number {
+  let h = (to - from) | 0;
+  let i = from;
+  for (; i + 4 <= to; i += 4) h = Math.imul(h ^ bytes.getInt32(i, true), 0x9e3779b1) ^ (h >>> 15);
+  for (; i < to; i++) h = Math.imul(h ^ bytes.getUint8(i), 0x9e3779b1) ^ (h >>> 15);
+  return (h ^ (h >>> 13)) & 0x3fffffff;
+}
+
+/** True when `body` from `from` on holds the bytes of `latin1` (one character a byte). */
+function sameLatin1(body: Uint8Array, from: number, latin1: string): boolean {
+  for (let i = 0; i < latin1.length; i++) if (body[from + i] !== latin1.charCodeAt(i)) return false;
+  return true;
 }
 
 /** True when `body` holds at `p` the bytes `kept` holds from `from` to `to`. */
@@ -479,24 +591,38 @@ function sameBytes(body: Buffer, p: number, kept: Buffer, from: number, to: numb
  */
 function replay(read: ItemsRead, memo: FeedMemo, maxOffers: number): NormalizationResult & { bytes: number } {
   const { order } = read;
-  // Items the feed no longer has go first: what is left are this poll's items.
-  const { entries, generation } = memo;
+  const { generation } = memo;
+  // This poll's entries marked seen, each with its (last) place; an entry met twice is counted once.
+  let distinct = 0;
+  for (let i = 0; i < order.length; i++) {
+    const entry = order[i]!;
+    if (entry.seen !== generation) {
+      entry.seen = generation;
+      distinct++;
+    }
+    entry.at = i;
+  }
+  // Items the feed no longer has go: what is left are this poll's items. Every entry not made by this
+  // poll was an item of the last one: its order (an array, cheaper to walk than the map) has them all.
   let bytes = memo.entryBytes + read.added;
-  if (read.distinct !== entries.size) {
-    for (const entry of entries.values()) {
+  if (distinct !== memo.entryCount) {
+    const last = memo.order;
+    for (let i = 0; i < last.length; i++) {
+      const entry = last[i]!;
       if (entry.seen === generation) continue;
       memo.delete(entry);
       bytes -= entry.bytes;
+      // An item the last poll had twice is dropped once.
+      entry.seen = generation;
     }
   }
-  for (let i = 0; i < order.length; i++) order[i]!.at = i;
   memo.order = order;
 
   const offers: NormalizedOffer[] = [];
   const rejected: RejectedItem[] = [];
   const warnings: string[] = [];
   // No direction in two entries, no entry twice: no duplicates to look for.
-  const seen = memo.shared > 0 || read.distinct !== order.length ? new SeenOffers() : null;
+  const seen = memo.shared > 0 || distinct !== order.length ? new SeenOffers() : null;
   let rejectedCount = 0;
   let duplicates = 0;
   let warningCount = 0;
@@ -514,7 +640,9 @@ function replay(read: ItemsRead, memo: FeedMemo, maxOffers: number): Normalizati
       if (rejected.length < MAX_KEPT_REJECTS) rejected.push({ index, reason: entry.reject });
       continue;
     }
-    for (const offer of entry.offers) {
+    const entryOffers = entry.offers;
+    for (let i = 0; i < entryOffers.length; i++) {
+      const offer = entryOffers[i]!;
       if (seen !== null && !seen.add(offer)) {
         duplicates++;
         continue;

@@ -17,7 +17,7 @@ import { withoutControlCharacters } from '../control-characters';
 import type { RawFeedItem, RawFloating } from '../raw-item';
 import { checkBounds, ItemRejection, parseFees, parseQuantity, Quantity, shown, splitComponents } from './amounts';
 import { CodeResolver } from './code-resolver';
-import { fastCanonical } from './decimal-scan';
+import { fastCanonical, isCanonicalDecimal } from './decimal-scan';
 import type { CatalogEntry, NormalizationContext } from './normalization-context';
 
 /** A rejected item: its 0-based position in the feed and why. */
@@ -143,20 +143,18 @@ export class SeenOffers {
 
   /** True when the offer's direction (and city) is new, which it then remembers. */
   add(offer: NormalizedOffer): boolean {
+    // One hash lookup, not two: adding what a set has leaves its size as it was.
     if (offer.city !== null) {
-      const key = offerKey(offer);
-      if (this.withCity.has(key)) return false;
-      this.withCity.add(key);
-      return true;
+      const size = this.withCity.size;
+      return this.withCity.add(offerKey(offer)).size !== size;
     }
     let to = this.byFrom.get(offer.from);
     if (to === undefined) {
       to = new Set();
       this.byFrom.set(offer.from, to);
     }
-    if (to.has(offer.to)) return false;
-    to.add(offer.to);
-    return true;
+    const size = to.size;
+    return to.add(offer.to).size !== size;
   }
 }
 
@@ -311,6 +309,8 @@ function reserveOf(
   warn: (message: string) => void,
 ): string | null {
   if (raw === undefined || raw === '') return null;
+  // Most reserves are plain canonical digits (never negative): only the bounds to check.
+  if (isCanonicalDecimal(raw)) return decimalBoundsProblem(raw) === null ? raw : checkBounds(raw, 'the reserve', raw);
   const bare = fastCanonical(raw);
   const quantity = bare === null ? parseQuantity(raw) : { value: bare, unit: null };
   if (quantity === null) {
@@ -335,7 +335,7 @@ function flagsOf(param: string | undefined, elements: readonly string[] | undefi
   if (floating) flags.add('floating');
   if (param !== undefined) {
     for (const part of param.split(',')) {
-      const flag = withoutControlCharacters(part).trim().toLowerCase().slice(0, 64);
+      const flag = withoutControls(part).trim().toLowerCase().slice(0, 64);
       if (flag !== '' && !NUMERIC_TOKEN.test(flag) && flags.size < MAX_FLAGS) flags.add(flag);
     }
   }
@@ -389,7 +389,7 @@ function minutesOf(raw: string, field: string, warn: (message: string) => void):
 function citiesOf(raw: string, directory: CityDirectory | undefined, warn: (message: string) => void): string[] {
   const cities: string[] = [];
   for (const part of raw.split(',')) {
-    const written = withoutControlCharacters(part).trim().toUpperCase();
+    const written = withoutControls(part).trim().toUpperCase();
     const city = directory === undefined || written === '' ? written : directory.canonical(written);
     if (city === '') continue;
     if (!CITY_PATTERN.test(city)) warn(`ignored city ${shown(city)}`);
@@ -400,6 +400,15 @@ function citiesOf(raw: string, directory: CityDirectory | undefined, warn: (mess
     }
   }
   return cities;
+}
+
+/** withoutControlCharacters, skipping its three replaces for printable ASCII (nothing to remove there). */
+function withoutControls(text: string): string {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return withoutControlCharacters(text);
+  }
+  return text;
 }
 
 /** Several limits on one side: the minimum is the largest, the maximum the smallest. */
@@ -417,6 +426,11 @@ class Limits {
   ) {}
 
   add(kind: 'min' | 'max', raw: string): void {
+    // Most limits are plain canonical digits: no unit (a from-side limit), no Quantity to build.
+    if (isCanonicalDecimal(raw)) {
+      if (raw !== '0') this.set('from', kind, limitWithinBounds(raw, kind));
+      return;
+    }
     const { from, to, warn } = this;
     const quantity = this.read(raw, kind, warn);
     if (!quantity) return;
@@ -438,6 +452,10 @@ class Limits {
    */
   addSided(side: 'from' | 'to', kind: 'min' | 'max', raw: string | undefined): void {
     if (raw === undefined) return;
+    if (isCanonicalDecimal(raw)) {
+      if (raw !== '0') this.set(side, kind, limitWithinBounds(raw, kind));
+      return;
+    }
     const { from, to, warn } = this;
     const quantity = this.read(raw, kind, warn);
     if (!quantity) return;
@@ -462,14 +480,24 @@ class Limits {
     return quantity;
   }
 
+  /** Named fields, not this[`${side}Min`]: no key string built and no generic keyed store per limit. */
   private set(side: 'from' | 'to', kind: 'min' | 'max', value: string): void {
-    const key = `${side}${kind === 'min' ? 'Min' : 'Max'}` as const;
-    const current = this[key];
-    if (current === null) {
-      this[key] = value;
-      return;
-    }
-    const order = compareDecimalStrings(value, current);
-    if (kind === 'min' ? order > 0 : order < 0) this[key] = value;
+    if (side === 'from') {
+      if (kind === 'min') this.fromMin = tighter(kind, this.fromMin, value);
+      else this.fromMax = tighter(kind, this.fromMax, value);
+    } else if (kind === 'min') this.toMin = tighter(kind, this.toMin, value);
+    else this.toMax = tighter(kind, this.toMax, value);
   }
+}
+
+/** The limit that binds of the one kept and a new one: the larger minimum, the smaller maximum. */
+function tighter(kind: 'min' | 'max', current: string | null, value: string): string {
+  if (current === null) return value;
+  const order = compareDecimalStrings(value, current);
+  return (kind === 'min' ? order > 0 : order < 0) ? value : current;
+}
+
+/** A canonical limit as `checkBounds` checks it, the message built only for a value out of bounds. */
+function limitWithinBounds(value: string, kind: 'min' | 'max'): string {
+  return decimalBoundsProblem(value) === null ? value : checkBounds(value, `the ${kind} amount`, value);
 }

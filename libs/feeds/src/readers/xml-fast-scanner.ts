@@ -23,6 +23,7 @@ const AMP = 38;
 const EQUALS = 61;
 const DQUOTE = 34;
 const SQUOTE = 39;
+const CLOSE_BRACKET = 93;
 
 /** Thrown inside the scanner when a document is not one it is sure of; caught at its entry. */
 const REFUSED = new Error('refused by the XML fast path');
@@ -200,12 +201,21 @@ class Scanner {
         this.p = p + 6;
         break;
       }
-      const nameEnd = nameEndAt(t, p);
-      if (nameEnd === p) throw REFUSED;
-      const known = knownField(t, p, nameEnd);
-      const name = known?.name ?? t.slice(p, nameEnd);
+      // A name as the spec writes it is recognised in place; any other is scanned and sliced.
+      const known = knownFieldAt(t, p);
+      let nameEnd: number;
+      let name: string;
+      if (known !== undefined) {
+        name = known.name;
+        nameEnd = p + name.length;
+      } else {
+        nameEnd = nameEndAt(t, p);
+        if (nameEnd === p) throw REFUSED;
+        name = t.slice(p, nameEnd);
+      }
       this.p = nameEnd;
-      const attributes = this.attributes(false);
+      // Most fields have no attributes: `>` right after the name.
+      const attributes = t.charCodeAt(nameEnd) === GT ? undefined : this.attributes(false);
       let value: string;
       if (t.charCodeAt(this.p) === SLASH) {
         if (t.charCodeAt(this.p + 1) !== GT) throw REFUSED;
@@ -222,7 +232,7 @@ class Scanner {
           t.charCodeAt(lt + 2 + name.length) !== GT
         )
           throw REFUSED;
-        value = textValue(t, from, lt);
+        value = trimmedTextValue(t, from, lt);
         this.p = lt + 3 + name.length;
       }
       let role: FieldRole | undefined;
@@ -237,7 +247,7 @@ class Scanner {
         erefField = role !== undefined && role.role === 'scalar' && EREF_11_FIELDS.has(name.toLowerCase());
       }
       if (role !== undefined) {
-        setRawFieldOfRole(item, role, value.trim(), attributes);
+        setRawFieldOfRole(item, role, value, attributes);
         if (attributes !== undefined || erefField) eref11 = true;
       }
     }
@@ -301,21 +311,29 @@ interface KnownField {
   eref11: boolean;
 }
 
-/** Field names by length: a name the scanner meets is compared in place, not sliced (7 strings an item less). */
-const FIELDS_BY_LENGTH: KnownField[][] = [];
+/**
+ * Field names by first character: a name the scanner meets is compared in place, not scanned and sliced
+ * (7 strings an item less). Names the spec's items use most come first.
+ */
+const FIELDS_BY_FIRST: Array<KnownField[] | undefined> = [];
 for (const name of FIELD_NAMES) {
   const role = fieldRole(name)!;
-  (FIELDS_BY_LENGTH[name.length] ??= []).push({
+  (FIELDS_BY_FIRST[name.charCodeAt(0)] ??= []).push({
     name,
     role,
     eref11: role.role === 'scalar' && EREF_11_FIELDS.has(name),
   });
 }
 
-function knownField(t: string, p: number, end: number): KnownField | undefined {
-  const candidates = FIELDS_BY_LENGTH[end - p];
+/** The known field whose name is the whole name at `p` (the character after it ends a name), if any. */
+function knownFieldAt(t: string, p: number): KnownField | undefined {
+  const candidates = FIELDS_BY_FIRST[t.charCodeAt(p)];
   if (candidates === undefined) return undefined;
-  for (const field of candidates) if (matchesAt(t, p, field.name)) return field;
+  for (let i = 0; i < candidates.length; i++) {
+    const field = candidates[i]!;
+    const end = p + field.name.length;
+    if (matchesAt(t, p, field.name) && !(NAME_CHARACTER[t.charCodeAt(end)]! > 0)) return field;
+  }
   return undefined;
 }
 
@@ -325,16 +343,21 @@ function matchesAt(text: string, p: number, name: string): boolean {
   return true;
 }
 
+/** 1: may start a name (`[A-Za-z_]`), 2: may continue one (`[0-9.-]`), by ASCII code. */
+const NAME_CHARACTER = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[A-Za-z_]/.test(ch)) NAME_CHARACTER[c] = 1;
+  else if (/[0-9.-]/.test(ch)) NAME_CHARACTER[c] = 2;
+}
+
 /** The end of an ASCII XML name starting at `p` (`[A-Za-z_][A-Za-z0-9_.-]*`); `p` when there is none. */
 function nameEndAt(t: string, p: number): number {
-  const first = t.charCodeAt(p);
-  if (!((first >= 97 && first <= 122) || (first >= 65 && first <= 90) || first === 95)) return p;
+  // charCodeAt past the end is NaN, and a code past 127 is outside the table: both end the name.
+  if (NAME_CHARACTER[t.charCodeAt(p)] !== 1) return p;
   let i = p + 1;
-  for (;;) {
-    const c = t.charCodeAt(i);
-    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45 || c === 46) i++;
-    else return i;
-  }
+  while (NAME_CHARACTER[t.charCodeAt(i)]! > 0) i++;
+  return i;
 }
 
 /** A name with at most one namespace prefix (`xmlns:xsi`, `xsi:noNamespaceSchemaLocation`). */
@@ -343,6 +366,30 @@ function prefixedNameEndAt(t: string, p: number): number {
   if (end === p || t.charCodeAt(end) !== 58) return end;
   const local = nameEndAt(t, end + 1);
   return local === end + 1 ? p : local;
+}
+
+/**
+ * `textValue(t, from, to).trim()`, without the two searches, the slice and the trim when the text is
+ * plain (no `&`, no `]`, ASCII at both trimmed ends): the usual value is sliced once, already trimmed.
+ */
+function trimmedTextValue(t: string, from: number, to: number): string {
+  let start = from;
+  while (start < to && isAsciiTrimmed(t.charCodeAt(start))) start++;
+  let end = to;
+  while (end > start && isAsciiTrimmed(t.charCodeAt(end - 1))) end--;
+  // Only ASCII whitespace: it trims to nothing.
+  if (end === start) return '';
+  if (t.charCodeAt(start) >= 0x80 || t.charCodeAt(end - 1) >= 0x80) return textValue(t, from, to).trim();
+  for (let i = start; i < end; i++) {
+    const c = t.charCodeAt(i);
+    if (c === AMP || c === CLOSE_BRACKET) return textValue(t, from, to).trim();
+  }
+  return t.slice(start, end);
+}
+
+/** The ASCII characters String.prototype.trim removes: tab, line feed, vertical tab, form feed, return, space. */
+function isAsciiTrimmed(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
 }
 
 /**
