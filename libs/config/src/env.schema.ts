@@ -52,47 +52,53 @@ const trustProxy = z.string().transform((value, ctx): false | number | string[] 
 });
 
 /**
+ * A list of `name=value` pairs separated by commas, each read by `read` (null: not understood, an error naming
+ * the entry after `expected`); later pairs win. Answers the pairs over `defaults`.
+ */
+function pairList<T extends Record<string, unknown>>(
+  expected: string,
+  defaults: () => T,
+  read: (entry: string) => { name: keyof T; value: T[keyof T] } | null,
+) {
+  return z.string().transform((value, ctx): T => {
+    const pairs = defaults();
+    for (const entry of value
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean)) {
+      const pair = read(entry);
+      if (!pair) {
+        ctx.addIssue({ code: 'custom', message: `must be ${expected}; not understood: ${entry}` });
+        return z.NEVER;
+      }
+      pairs[pair.name] = pair.value;
+    }
+    return pairs;
+  });
+}
+
+/**
  * The rate guard's bands, in percent per currency kind: `crypto=12,cash=8` (`default=` for a kind
  * without one). Each overrides the built-in band of its kind; the rest keep theirs.
  */
-const bandList = z.string().transform((value, ctx): Record<string, string> => {
-  const bands: Record<string, string> = {};
-  for (const entry of value
-    .split(',')
-    .map((e) => e.trim())
-    .filter(Boolean)) {
+const bandList = pairList<Record<string, string>>(
+  'kind=percent pairs like crypto=10,cash=8 (percent above 0)',
+  () => ({}),
+  (entry) => {
     const match = /^([a-z_]{1,32})=(\d{1,3}(?:\.\d{1,2})?)$/.exec(entry);
-    if (!match || Number(match[2]) <= 0) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `must be kind=percent pairs like crypto=10,cash=8 (percent above 0); not understood: ${entry}`,
-      });
-      return z.NEVER;
-    }
-    bands[match[1]!] = match[2]!;
-  }
-  return bands;
-});
+    return match && Number(match[2]) > 0 ? { name: match[1]!, value: match[2]! } : null;
+  },
+);
 
 /** PostgreSQL settings for the embedded server: name=value pairs separated by commas (values without commas). */
-const serverSettings = z.string().transform((value, ctx): Record<string, string> => {
-  const settings: Record<string, string> = {};
-  for (const entry of value
-    .split(',')
-    .map((e) => e.trim())
-    .filter(Boolean)) {
+const serverSettings = pairList<Record<string, string>>(
+  'PostgreSQL name=value settings like shared_buffers=512MB,max_wal_size=4GB',
+  () => ({}),
+  (entry) => {
     const match = /^([a-z][a-z0-9_.]{0,62})=([A-Za-z0-9_.+-]{1,64})$/.exec(entry);
-    if (!match) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `must be PostgreSQL name=value settings like shared_buffers=512MB,max_wal_size=4GB; not understood: ${entry}`,
-      });
-      return z.NEVER;
-    }
-    settings[match[1]!] = match[2]!;
-  }
-  return settings;
-});
+    return match ? { name: match[1]!, value: match[2]! } : null;
+  },
+);
 
 /** How long each resolution of the rate history is kept, in seconds (0 = for ever). */
 export interface HistoryRetention {
@@ -107,25 +113,16 @@ export const DEFAULT_HISTORY_RETENTION: HistoryRetention = { minute: 7 * 86_400,
  * The rate history's retention per resolution: `minute=7d,hour=90d,day=0` (days `d` or hours `h`; 0 = for
  * ever). Each overrides its default; at least a day, so the roll-up always finds what it folds.
  */
-const historyRetention = z.string().transform((value, ctx): HistoryRetention => {
-  const retention: { -readonly [K in keyof HistoryRetention]: number } = { ...DEFAULT_HISTORY_RETENTION };
-  for (const entry of value
-    .split(',')
-    .map((e) => e.trim())
-    .filter(Boolean)) {
+const historyRetention = pairList<{ -readonly [K in keyof HistoryRetention]: number }>(
+  'resolution=age pairs like minute=7d,hour=90d,day=0 (minute, hour or day; an age in d or h of at least a day, or 0 for ever)',
+  () => ({ ...DEFAULT_HISTORY_RETENTION }),
+  (entry) => {
     const match = /^(minute|hour|day)=(?:(0)|(\d{1,5})(d|h))$/.exec(entry);
-    const seconds = match ? (match[2] ? 0 : Number(match[3]) * (match[4] === 'd' ? 86_400 : 3_600)) : -1;
-    if (!match || (seconds !== 0 && seconds < 86_400)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `must be resolution=age pairs like minute=7d,hour=90d,day=0 (minute, hour or day; an age in d or h of at least a day, or 0 for ever); not understood: ${entry}`,
-      });
-      return z.NEVER;
-    }
-    retention[match[1] as keyof HistoryRetention] = seconds;
-  }
-  return retention;
-});
+    if (!match) return null;
+    const seconds = match[2] ? 0 : Number(match[3]) * (match[4] === 'd' ? 86_400 : 3_600);
+    return seconds !== 0 && seconds < 86_400 ? null : { name: match[1] as keyof HistoryRetention, value: seconds };
+  },
+);
 
 /**
  * The environment ratewatch reads, as documented in API.md "Configuration" and the README.
