@@ -550,12 +550,17 @@ function readItems(
 }
 
 /**
- * How many bytes from `a`'s `ap` and `b`'s `bp` on are the same, up to `length`: four at a time (one
- * memory read each in optimized code), then byte by byte in the four that differ.
+ * How many bytes from `a`'s `ap` and `b`'s `bp` on are the same, up to `length`: eight at a time (two
+ * little-endian reads each: no byte swap), then byte by byte where they differ.
  */
 function firstDifference(a: DataView, ap: number, b: DataView, bp: number, length: number): number {
   let i = 0;
-  while (i + 4 <= length && a.getInt32(ap + i) === b.getInt32(bp + i)) i += 4;
+  while (
+    i + 8 <= length &&
+    a.getInt32(ap + i, true) === b.getInt32(bp + i, true) &&
+    a.getInt32(ap + i + 4, true) === b.getInt32(bp + i + 4, true)
+  )
+    i += 8;
   while (i < length && a.getUint8(ap + i) === b.getUint8(bp + i)) i++;
   return i;
 }

@@ -172,15 +172,23 @@ export interface ItemOutcome {
 
 const NO_OFFERS: readonly NormalizedOffer[] = [];
 
+/** The warnings of the item itemOutcome is normalizing (one item at a time: normalizing is synchronous). */
+let outcomeWarnings: string[] | null = null;
+/** One function for every item, not a closure per item. */
+const warnOutcome = (message: string): void => {
+  (outcomeWarnings ??= []).push(message);
+};
+
 export function itemOutcome(item: RawFeedItem, codes: CodeResolver, cities: CityDirectory | undefined): ItemOutcome {
-  let warnings: string[] | null = null;
-  const warn = (message: string): void => {
-    (warnings ??= []).push(message);
-  };
+  outcomeWarnings = null;
   try {
-    const offers = normalizeItem(item, codes, cities, warn);
+    const offers = normalizeItem(item, codes, cities, warnOutcome);
+    const warnings = outcomeWarnings;
+    outcomeWarnings = null;
     return { offers, warnings, reject: null };
   } catch (error) {
+    const warnings = outcomeWarnings;
+    outcomeWarnings = null;
     if (!(error instanceof ItemRejection)) throw error;
     return { offers: NO_OFFERS, warnings, reject: error.message };
   }
