@@ -276,8 +276,11 @@ async function writeDiff(
   const { changed, gone } = diff;
   const updates = changed.filter((c) => c.op === 'u');
   const inserts = updates.length === changed.length ? [] : changed.filter((c) => c.op === 'i');
+  // By probes, a named statement: its plan does not depend on the arrays' lengths, so each connection settles
+  // on a generic plan after a few polls instead of planning every one; the join is planned for its arrays.
+  const probes = updates.length * 4 < diff.stored;
   const { rows } = await client.query<{ version: string | null; deleted: number; updated: number; inserted: number }>({
-    text: updates.length * 4 < diff.stored ? WRITE_BY_PROBES : WRITE_BY_JOIN,
+    ...(probes ? { name: 'ratewatch_snapshot_probes', text: WRITE_BY_PROBES } : { text: WRITE_BY_JOIN }),
     values: [
       feed.id,
       feed.exchangerId,
