@@ -64,6 +64,53 @@ describe('FeedMemo: the next poll normalizes only what changed, with the same re
     expect(memo.size.entries).toBeGreaterThan(250);
   });
 
+  it('counts duplicates right after items whose value changed took over the direction counts of the ones they replaced', () => {
+    const ctx = context();
+    const memo = new NormalizationMemo();
+    const item = (from: string, to: string, out: string, city = '') =>
+      `<item><from>${from}</from><to>${to}</to><in>1</in><out>${out}</out>${city && `<city>${city}</city>`}</item>`;
+    const polls = [
+      [item('BTC', 'ETH', '20'), item('PMUSD', 'SBERRUB', '90'), item('CASHUSD', 'BTC', '1', 'MSK')],
+      // Values changed in place (same directions): counts handed over.
+      [item('BTC', 'ETH', '21'), item('PMUSD', 'SBERRUB', '91'), item('CASHUSD', 'BTC', '2', 'MSK')],
+      // A changed value in place and a new item with a direction already there: a duplicate.
+      [
+        item('BTC', 'ETH', '22'),
+        item('PMUSD', 'SBERRUB', '91'),
+        item('CASHUSD', 'BTC', '2', 'MSK'),
+        item('BTC', 'ETH', '5'),
+      ],
+      // In place, but another direction; then the first direction again further on.
+      [
+        item('ETH', 'BTC', '0.05'),
+        item('PMUSD', 'SBERRUB', '92'),
+        item('BTC', 'ETH', '23'),
+        item('CASHUSD', 'BTC', '3', 'MSK'),
+      ],
+      // The duplicate goes; a city item changes city in place.
+      [
+        item('ETH', 'BTC', '0.05'),
+        item('PMUSD', 'SBERRUB', '92'),
+        item('BTC', 'ETH', '23'),
+        item('CASHUSD', 'BTC', '3', 'SPB'),
+      ],
+      [
+        item('ETH', 'BTC', '0.06'),
+        item('BTC', 'ETH', '24'),
+        item('BTC', 'ETH', '25'),
+        item('CASHUSD', 'BTC', '3', 'SPB,MSK'),
+      ],
+    ];
+    const duplicates: number[] = [];
+    for (const items of polls) {
+      const body = feed(items);
+      const warm = check(body, ctx, memo);
+      expect(plain(warm)).toEqual(plain(check(body, ctx)));
+      duplicates.push(warm.stats.duplicates);
+    }
+    expect(duplicates).toEqual([0, 0, 1, 0, 0, 1]);
+  });
+
   it('replays unchanged items instead of normalizing them again', () => {
     const ctx = context();
     const memo = new NormalizationMemo();
@@ -177,6 +224,8 @@ describe('FeedMemo: the next poll normalizes only what changed, with the same re
       key: bytes.toString('latin1', from, from + 14),
       hash: 7,
       sameHash: null,
+      replaced: null,
+      handedOver: false,
       seen: 0,
       at: -1,
     });

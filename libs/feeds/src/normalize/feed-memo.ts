@@ -27,6 +27,14 @@ export interface MemoEntry extends ItemOutcome {
   readonly hash: number;
   /** The next entry of the memo with the same hash. */
   sameHash: MemoEntry | null;
+  /**
+   * While a poll is read: the last poll's entry whose place this new one took (an item whose value
+   * changed). When that one leaves and its offers had the same directions, its direction counts are
+   * handed over instead of being taken off and added again.
+   */
+  replaced: MemoEntry | null;
+  /** True once its direction counts were handed over to the entry that replaced it. */
+  handedOver: boolean;
   /** The last poll (FeedMemo.generation) whose feed had this item. */
   seen: number;
   /** Its position in the last poll's feed (FeedMemo.order). */
@@ -242,9 +250,18 @@ export class FeedMemo {
   }
 
   add(entry: MemoEntry): void {
+    this.insert(entry);
+    this.countDirections(entry);
+  }
+
+  /** Makes the entry findable (its directions are counted apart: countDirections). */
+  insert(entry: MemoEntry): void {
     entry.sameHash = this.byHash.get(entry.hash) ?? null;
     this.byHash.set(entry.hash, entry);
     this.entryCount++;
+  }
+
+  countDirections(entry: MemoEntry): void {
     const { offers } = entry;
     for (let i = 0; i < offers.length; i++) this.directions.add(offers[i]!);
   }
@@ -260,6 +277,7 @@ export class FeedMemo {
       before.sameHash = entry.sameHash;
     }
     this.entryCount--;
+    if (entry.handedOver) return;
     const { offers } = entry;
     for (let i = 0; i < offers.length; i++) this.directions.delete(offers[i]!);
   }
@@ -404,6 +422,8 @@ interface ItemsRead {
   dialect: 'xml' | 'xml-eref-1.1';
   /** Bytes of the entries it made. */
   added: number;
+  /** The entries it made, their directions not counted yet (replay counts them). */
+  made: MemoEntry[];
 }
 
 /** The pass over the bytes: this poll's entries in order (new ones made), or null to leave it to the cold path. */
@@ -444,6 +464,7 @@ function readItems(
   const order: MemoEntry[] = [];
   const starts: number[] = [];
   const ends: number[] = [];
+  const made: MemoEntry[] = [];
   let hasEref11 = false;
   let next = 0;
   let added = 0;
@@ -521,10 +542,13 @@ function readItems(
           key,
           hash,
           sameHash: null,
+          replaced: next < last.length ? last[next]! : null,
+          handedOver: false,
           seen: 0,
           at: -1,
         };
-        memo.add(entry);
+        memo.insert(entry);
+        made.push(entry);
         added += entry.bytes;
         // It took the place of the item expected here.
         next++;
@@ -545,7 +569,7 @@ function readItems(
     while (isXmlSpace(body[p])) p++;
     if (p !== n) return null;
     const dialect = eref11 || hasEref11 ? 'xml-eref-1.1' : 'xml';
-    return { order, starts, ends, hasEref11, dialect, added };
+    return { order, starts, ends, hasEref11, dialect, added, made };
   }
 }
 
@@ -563,6 +587,17 @@ function firstDifference(a: DataView, ap: number, b: DataView, bp: number, lengt
     i += 8;
   while (i < length && a.getUint8(ap + i) === b.getUint8(bp + i)) i++;
   return i;
+}
+
+/** True when two entries' offers have the same directions and cities, in the same order. */
+function sameDirections(a: MemoEntry, b: MemoEntry): boolean {
+  if (a.offers.length !== b.offers.length) return false;
+  for (let i = 0; i < a.offers.length; i++) {
+    const x = a.offers[i]!;
+    const y = b.offers[i]!;
+    if (x.from !== y.from || x.to !== y.to || x.city !== y.city) return false;
+  }
+  return true;
 }
 
 /**
@@ -606,6 +641,16 @@ function replay(read: ItemsRead, memo: FeedMemo, maxOffers: number): Normalizati
       distinct++;
     }
     entry.at = i;
+  }
+  // The directions of the entries this poll made: an entry that took the place of one that leaves now,
+  // with offers of the same directions, takes over its counts (most changed items change a value only).
+  for (let i = 0; i < read.made.length; i++) {
+    const entry = read.made[i]!;
+    const replaced = entry.replaced;
+    entry.replaced = null;
+    if (replaced !== null && replaced.seen !== generation && !replaced.handedOver && sameDirections(entry, replaced))
+      replaced.handedOver = true;
+    else memo.countDirections(entry);
   }
   // Items the feed no longer has go: what is left are this poll's items. Every entry not made by this
   // poll was an item of the last one: its order (an array, cheaper to walk than the map) has them all.
