@@ -11,6 +11,8 @@ import { buildModel, datFiles, OpenDataModel, unitsWithoutCode } from './bestcha
 /** Who values currencies in US dollars (the rankrate service): code → USD per unit. */
 export interface UsdValuer {
   usdValues(): Promise<Map<string, { usd: string }>>;
+  /** Moves whenever the values may have changed. */
+  valuesVersion(): number;
 }
 export const USD_VALUER = Symbol('USD_VALUER');
 
@@ -42,7 +44,8 @@ const MAX_AGE_MS = 60_000;
  * The open data of this api replica (each builds its own from the database; in a fleet they agree within
  * a refresh): built on demand, at most every OPEN_DATA_REFRESH_SECONDS, and again only when something
  * changed — a snapshot change announced (SnapshotChanges: this process's writes in standalone, every
- * worker's through Redis in a fleet), the catalog's version, a shown feed going stale — or a minute passed.
+ * worker's through Redis in a fleet), the catalog's version, a shown feed going stale, the market's USD
+ * values (they follow the snapshots a few seconds behind) — or a minute passed.
  * A build whose content equals the last one keeps the last one (same bytes, ETag and Last-Modified), so
  * clients polling with If-None-Match get 304 until the rates really change. While a build runs the last
  * snapshot is served (stale while revalidating), and when one fails it stays.
@@ -54,6 +57,7 @@ export class OpenDataSnapshots implements OnApplicationShutdown {
   private building: Promise<OpenDataSnapshot> | null = null;
   private changed = true;
   private catalogVersion: string | null = null;
+  private usdVersion: number | null = null;
   private nextExpiry: number | null = null;
   private readonly unsubscribe: () => void;
 
@@ -93,6 +97,8 @@ export class OpenDataSnapshots implements OnApplicationShutdown {
     if (age < this.config.openData.refreshSeconds * 1000) return false;
     if (this.changed || age >= MAX_AGE_MS) return true;
     if (this.nextExpiry !== null && Date.now() >= this.nextExpiry) return true;
+    // USD values follow the snapshots a few seconds behind (MarketValues): bm_exch's and bm_brates' dollars too.
+    if (this.valuer && this.valuer.valuesVersion() !== this.usdVersion) return true;
     return (await this.catalogs.current()).version !== this.catalogVersion;
   }
 
@@ -115,7 +121,9 @@ export class OpenDataSnapshots implements OnApplicationShutdown {
       const usd = new Map<string, string>();
       if (this.valuer) {
         try {
-          for (const [code, value] of await this.valuer.usdValues()) usd.set(code, value.usd);
+          const values = await this.valuer.usdValues();
+          this.usdVersion = this.valuer.valuesVersion();
+          for (const [code, value] of values) usd.set(code, value.usd);
         } catch (error) {
           this.logger.warn(`open data built without USD values: ${String(error)}`);
         }

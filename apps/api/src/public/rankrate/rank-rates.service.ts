@@ -56,6 +56,11 @@ export class RankRates {
     return value ? toPlain(value.value) : null;
   }
 
+  /** Bumped whenever the USD values may have changed (what is made of them is made again when it moves). */
+  valuesVersion(): number {
+    return this.market.version;
+  }
+
   /** Every currency the market values, by code. */
   async usdValues(): Promise<Map<string, UsdValueView>> {
     const views = new Map<string, UsdValueView>();
