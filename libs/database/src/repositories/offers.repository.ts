@@ -49,6 +49,17 @@ export interface DirectionFilter {
 /** Offers rows read per round trip: the driver parses one read at once (about 5 ms per 1,000 rows). */
 const PAGE_ROWS = 1000;
 
+/** The columns of a `DirectionOfferRow`, from `offers o` (a WHERE follows). */
+const DIRECTION_ROWS_SQL = `SELECT o.feed_id AS "feedId", o.exchanger_id AS "exchangerId", NULLIF(o.city, '') AS city,
+              o.amount_in::text AS "in", o.amount_out::text AS "out", o.rate::text AS rate, o.reserve::text AS reserve,
+              o.from_min::text AS "fromMin", o.from_max::text AS "fromMax", o.to_min::text AS "toMin", o.to_max::text AS "toMax",
+              o.from_fee AS "fromFee", o.to_fee AS "toFee", o.min_fee AS "minFee", o.flags,
+              o.floating, o.delay_minutes AS "delayMinutes"
+       FROM offers o`;
+
+/** One direction's rows the rate guard does not hold back: from $1 to $2. */
+const ONE_DIRECTION_SQL = `o.from_code = $1 AND o.to_code = $2 AND o.quarantine IS NULL`;
+
 /** An offer row as stored, before the join with its feed (`joinShownOffers`). */
 export type DirectionOfferRow = Omit<DirectionOffer, 'slug' | 'name' | 'updatedAt' | 'exchanger'> & { feedId: number };
 
@@ -176,20 +187,58 @@ export class OffersRepository {
    * per table): one query for most, a cursor read a page at a time for a big one.
    */
   async findDirectionRows(from: string, to: string): Promise<DirectionOfferRow[]> {
-    const sql = `SELECT o.feed_id AS "feedId", o.exchanger_id AS "exchangerId", NULLIF(o.city, '') AS city,
-              o.amount_in::text AS "in", o.amount_out::text AS "out", o.rate::text AS rate, o.reserve::text AS reserve,
-              o.from_min::text AS "fromMin", o.from_max::text AS "fromMax", o.to_min::text AS "toMin", o.to_max::text AS "toMax",
-              o.from_fee AS "fromFee", o.to_fee AS "toFee", o.min_fee AS "minFee", o.flags,
-              o.floating, o.delay_minutes AS "delayMinutes"
-       FROM offers o WHERE o.from_code = $1 AND o.to_code = $2 AND o.quarantine IS NULL`;
-    const first = await this.dataSource.query<DirectionOfferRow[]>(`${sql} LIMIT ${PAGE_ROWS + 1}`, [from, to]);
-    if (first.length <= PAGE_ROWS) return first;
-    // Read again, consistently, a page per round trip: the driver parses what one read brings in one go.
+    const first = await this.dataSource.query<DirectionOfferRow[]>(
+      `${DIRECTION_ROWS_SQL} WHERE ${ONE_DIRECTION_SQL} LIMIT ${PAGE_ROWS + 1}`,
+      [from, to],
+    );
+    return first.length <= PAGE_ROWS ? first : this.readBigDirection(from, to);
+  }
+
+  /**
+   * `findDirectionRows` of several directions (from, to), in their order: the small ones read together in
+   * one query (at most PAGE_ROWS + 1 rows of each), and each big one (more than PAGE_ROWS rows) again by
+   * the cursor of `findDirectionRows`, a page at a time. A route search's legs are up to 11 directions of
+   * a few hundred offers: one round trip, not eleven. A direction asked twice is read once.
+   */
+  async findDirectionsRows(pairs: ReadonlyArray<readonly [string, string]>): Promise<DirectionOfferRow[][]> {
+    if (pairs.length === 0) return [];
+    if (pairs.length === 1) return [await this.findDirectionRows(pairs[0]![0], pairs[0]![1])];
+    const keyOf = (from: string, to: string) => `${from}\u0000${to}`;
+    const distinct = [...new Map(pairs.map(([from, to]) => [keyOf(from, to), [from, to] as const])).values()];
+    // Each direction's rows by the (from_code, to_code) index, at most PAGE_ROWS + 1 of them: a big one
+    // brings no more than enough to be known big.
+    const read = await this.dataSource.query<Array<DirectionOfferRow & { direction: number }>>(
+      `SELECT d.i::int AS direction, r.*
+       FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS d(from_code, to_code, i)
+       CROSS JOIN LATERAL (
+         ${DIRECTION_ROWS_SQL}
+         WHERE o.from_code = d.from_code AND o.to_code = d.to_code AND o.quarantine IS NULL
+         LIMIT ${PAGE_ROWS + 1}
+       ) r`,
+      [distinct.map(([from]) => from), distinct.map(([, to]) => to)],
+    );
+    const rowsOf: DirectionOfferRow[][] = distinct.map(() => []);
+    for (const { direction, ...row } of read) rowsOf[direction - 1]!.push(row);
+    const byKey = new Map<string, DirectionOfferRow[]>();
+    await Promise.all(
+      distinct.map(async ([from, to], i) => {
+        const rows = rowsOf[i]!;
+        byKey.set(keyOf(from, to), rows.length <= PAGE_ROWS ? rows : await this.readBigDirection(from, to));
+      }),
+    );
+    return pairs.map(([from, to]) => byKey.get(keyOf(from, to))!);
+  }
+
+  /** A big direction's rows, read consistently a page per round trip: the driver parses what one read brings in one go. */
+  private async readBigDirection(from: string, to: string): Promise<DirectionOfferRow[]> {
     const runner = this.dataSource.createQueryRunner();
     try {
       await runner.connect();
       await runner.startTransaction();
-      await runner.query(`DECLARE direction_offers NO SCROLL CURSOR FOR ${sql}`, [from, to]);
+      await runner.query(
+        `DECLARE direction_offers NO SCROLL CURSOR FOR ${DIRECTION_ROWS_SQL} WHERE ${ONE_DIRECTION_SQL}`,
+        [from, to],
+      );
       const rows: DirectionOfferRow[] = [];
       for (;;) {
         const page = (await runner.query(`FETCH ${PAGE_ROWS} FROM direction_offers`)) as DirectionOfferRow[];

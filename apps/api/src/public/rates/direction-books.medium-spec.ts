@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@app/config';
-import { CatalogRepository, OffersRepository, ShownFeed } from '@app/database';
+import { CatalogRepository, DirectionOfferRow, OffersRepository, ShownFeed } from '@app/database';
 import { BookQuery, CurrencyUnit, Dec, toPlain } from '@app/domain';
 import { CatalogSnapshot, CatalogSnapshots } from '@app/ingestion';
 import { SnapshotChanges } from '@app/messaging';
@@ -12,6 +12,14 @@ import { DirectionBooks } from './direction-books.service';
 /** The real repository on the real PostgreSQL, noting each question of which feeds are shown. */
 class CountedOffers extends OffersRepository {
   readonly feedQuestions: number[][] = [];
+
+  /** Each read of offer rows: the directions it read ("FROM>TO"). */
+  readonly rowReads: string[][] = [];
+
+  override findDirectionsRows(pairs: ReadonlyArray<readonly [string, string]>): Promise<DirectionOfferRow[][]> {
+    this.rowReads.push(pairs.map(([from, to]) => `${from}>${to}`));
+    return super.findDirectionsRows(pairs);
+  }
 
   override findShownFeeds(feedIds: number[]): Promise<ShownFeed[]> {
     this.feedQuestions.push([...feedIds].sort((a, b) => a - b));
@@ -140,5 +148,106 @@ describe('direction books (PostgreSQL)', () => {
     expect(await slugs('ETH', 'USDTTRC20')).toEqual(['alpha']);
     changes.publish({ directions: [['ETH', 'USDTTRC20']] });
     expect(await slugs('ETH', 'USDTTRC20')).toEqual(['beta', 'alpha']);
+  });
+
+  describe('rows of several directions', () => {
+    const legs = (...keys: string[]) =>
+      keys.map((key) => {
+        const [from, to] = key.split('>');
+        return [unit(from!), unit(to!)] as const;
+      });
+    const tables = async (
+      taken: Promise<Array<{ rank(query: BookQuery): Promise<Array<{ offer: { slug: string } }>> }>>,
+    ) => Promise.all((await taken).map(async (book) => (await book.rank(TABLE)).map((row) => row.offer.slug)));
+    let fresh: DirectionBooks;
+
+    afterAll(() => {
+      vi.useRealTimers();
+      fresh?.onApplicationShutdown();
+    });
+
+    it('reads the directions it does not keep in one query, and tables asked meanwhile share that read', async () => {
+      fresh = new DirectionBooks(offers, loadConfig({ PUBLIC_CACHE_SECONDS: '60' }), changes);
+      const reads = offers.rowReads.length;
+      const [route, again, one] = await Promise.all([
+        tables(fresh.books(legs('BTC>USDTTRC20', 'BTC>ETH', 'ETH>USDTTRC20', 'ETH>BTC', 'BTC>ETH'), catalog.version)),
+        tables(fresh.books(legs('ETH>USDTTRC20', 'BTC>USDTTRC20'), catalog.version)),
+        fresh.rank(unit('BTC'), unit('ETH'), catalog.version, TABLE),
+      ]);
+      // One read for all four directions (BTC→ETH asked twice is read once); the others joined it.
+      expect(offers.rowReads.slice(reads)).toEqual([['BTC>USDTTRC20', 'BTC>ETH', 'ETH>USDTTRC20', 'ETH>BTC']]);
+      expect(route).toEqual([['beta', 'alpha'], ['gamma'], ['beta', 'alpha'], [], ['gamma']]);
+      expect(again).toEqual([
+        ['beta', 'alpha'],
+        ['beta', 'alpha'],
+      ]);
+      expect(one.map((row) => row.offer.slug)).toEqual(['gamma']);
+      // Kept: asked again, nothing read.
+      await tables(fresh.books(legs('BTC>USDTTRC20', 'BTC>ETH', 'ETH>USDTTRC20'), catalog.version));
+      expect(offers.rowReads.length).toBe(reads + 1);
+    });
+
+    it('reads again together those kept too long or changed, and only those', async () => {
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+      const reads = offers.rowReads.length;
+      // BTC→ETH read 30 s later than the others: still kept when they have expired.
+      changes.publish({ directions: [['BTC', 'ETH']] });
+      vi.setSystemTime(Date.now() + 30_000);
+      await tables(fresh.books(legs('BTC>ETH'), catalog.version));
+      expect(offers.rowReads.slice(reads)).toEqual([['BTC>ETH']]);
+      vi.setSystemTime(Date.now() + 31_000);
+      await offer('gamma', 'BTC', 'USDTTRC20', '60200');
+      const route = await tables(
+        fresh.books(legs('BTC>USDTTRC20', 'BTC>ETH', 'ETH>USDTTRC20', 'USDTTRC20>BTC'), catalog.version),
+      );
+      expect(offers.rowReads.slice(reads + 1)).toEqual([['BTC>USDTTRC20', 'ETH>USDTTRC20', 'USDTTRC20>BTC']]);
+      expect(route).toEqual([['gamma', 'beta', 'alpha'], ['gamma'], ['beta', 'alpha'], []]);
+      // A change announced for one direction: only it is read at the next search.
+      await offer('gamma', 'ETH', 'USDTTRC20', '3200');
+      changes.publish({ directions: [['ETH', 'USDTTRC20']] });
+      const after = await tables(fresh.books(legs('BTC>USDTTRC20', 'BTC>ETH', 'ETH>USDTTRC20'), catalog.version));
+      expect(offers.rowReads.slice(reads + 2)).toEqual([['ETH>USDTTRC20']]);
+      expect(after).toEqual([['gamma', 'beta', 'alpha'], ['gamma'], ['gamma', 'beta', 'alpha']]);
+      vi.useRealTimers();
+    });
+
+    it('reads each of them again at every search when nothing may be kept (PUBLIC_CACHE_SECONDS 0), still in one query', async () => {
+      const unkept = new DirectionBooks(offers, loadConfig({ PUBLIC_CACHE_SECONDS: '0' }), changes);
+      try {
+        const reads = offers.rowReads.length;
+        for (let i = 0; i < 2; i++) {
+          const route = await tables(unkept.books(legs('BTC>ETH', 'ETH>USDTTRC20'), catalog.version));
+          expect(route).toEqual([['gamma'], ['gamma', 'beta', 'alpha']]);
+        }
+        expect(offers.rowReads.slice(reads)).toEqual([
+          ['BTC>ETH', 'ETH>USDTTRC20'],
+          ['BTC>ETH', 'ETH>USDTTRC20'],
+        ]);
+        expect(unkept.stats()).toEqual({ directions: 0, rows: 0 });
+      } finally {
+        unkept.onApplicationShutdown();
+      }
+    });
+
+    it('hands a failed read to every table waiting for it and keeps nothing of it', async () => {
+      const failing = new (class extends OffersRepository {
+        override findDirectionsRows(): Promise<DirectionOfferRow[][]> {
+          return Promise.reject(new Error('connection lost'));
+        }
+      })(dataSource);
+      const broken = new DirectionBooks(failing, loadConfig({ PUBLIC_CACHE_SECONDS: '60' }), changes);
+      try {
+        const asked = [
+          broken.books(legs('BTC>ETH', 'ETH>USDTTRC20'), catalog.version),
+          broken.rank(unit('BTC'), unit('ETH'), catalog.version, TABLE),
+        ];
+        for (const result of await Promise.allSettled(asked)) {
+          expect(result).toMatchObject({ status: 'rejected', reason: { message: 'connection lost' } });
+        }
+        expect(broken.stats()).toEqual({ directions: 0, rows: 0 });
+      } finally {
+        broken.onApplicationShutdown();
+      }
+    });
   });
 });

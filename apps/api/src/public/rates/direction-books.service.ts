@@ -16,6 +16,13 @@ export interface DirectionBook {
   rank(query: BookQuery): Promise<Array<RankedOffer<DirectionOffer>>>;
 }
 
+/** A direction being read: its kept entry, whose rows `settle` hands over once read. */
+interface Reading {
+  entry: KeptDirection;
+  pair: readonly [string, string];
+  settle: (rows: Promise<DirectionOfferRow[]>) => void;
+}
+
 /** The book of a direction without offers. */
 const NO_OFFERS: DirectionBook = { rank: () => Promise.resolve([]) };
 
@@ -38,8 +45,9 @@ interface KeptDirection {
  * small query, shared by concurrent tables, that also brings each exchanger's standing), so a feed going
  * stale or paused hides its offers as before and review counts are never older than the table; the
  * RateBook is made anew only when that answer changes. Tables of several directions taken together
- * (`books`: a route search's legs) ask it once for all their feeds. At most RANKING_CONCURRENCY tables
- * of a direction are ranked at once.
+ * (`books`: a route search's legs) read the rows of those not kept in one query (`findDirectionsRows`; a
+ * big direction by its own cursor) and ask which feeds are shown once for all their feeds. At most
+ * RANKING_CONCURRENCY tables of a direction are ranked at once.
  */
 @Injectable()
 export class DirectionBooks implements OnApplicationShutdown {
@@ -84,10 +92,19 @@ export class DirectionBooks implements OnApplicationShutdown {
     directions: ReadonlyArray<readonly [CurrencyUnit, CurrencyUnit]>,
     catalogVersion: string,
   ): Promise<DirectionBook[]> {
+    // Directions not kept (or kept too long) are read together: one query for all their rows.
+    const reading: Reading[] = [];
     const wanted = directions.map(([from, to]) => {
       const key = `${from.code}|${to.code}`;
-      return { key, from, to, kept: this.kept(key, from, to) };
+      let kept = this.kept(key);
+      if (!kept) {
+        const read = this.reading(key, [from.code, to.code]);
+        reading.push(read);
+        kept = read.entry;
+      }
+      return { key, from, to, kept };
     });
+    if (reading.length > 0) this.read(reading);
     const loaded = await Promise.all(wanted.map(async (w) => ({ ...w, ...(await w.kept.rows) })));
     const asking = loaded.filter((d) => d.feedIds.length > 0 && !d.kept.feeds);
     if (asking.length > 0) {
@@ -132,7 +149,8 @@ export class DirectionBooks implements OnApplicationShutdown {
     return { directions: this.directions.size, rows: this.keptRows };
   }
 
-  private kept(key: string, from: CurrencyUnit, to: CurrencyUnit): KeptDirection {
+  /** The kept direction `key`, most recently used from now on; undefined when not kept or kept too long. */
+  private kept(key: string): KeptDirection | undefined {
     const kept = this.directions.get(key);
     if (kept && (kept.expires === 0 || kept.expires > Date.now())) {
       // Most recently used last: the first in the map are the first dropped for room.
@@ -141,10 +159,20 @@ export class DirectionBooks implements OnApplicationShutdown {
       return kept;
     }
     if (kept) this.drop(key);
+    return undefined;
+  }
+
+  /**
+   * A direction to be read, kept at once so that tables asking for it meanwhile share its read (`read`
+   * settles its rows).
+   */
+  private reading(key: string, pair: readonly [string, string]): Reading {
+    let settle!: (rows: Promise<DirectionOfferRow[]>) => void;
     const entry: KeptDirection = {
-      rows: this.offers
-        .findDirectionRows(from.code, to.code)
-        .then((rows) => ({ rows, feedIds: [...new Set(rows.map((row) => row.feedId))] })),
+      rows: new Promise<DirectionOfferRow[]>((resolve) => (settle = resolve)).then((rows) => ({
+        rows,
+        feedIds: [...new Set(rows.map((row) => row.feedId))],
+      })),
       expires: 0,
       size: 0,
       feeds: null,
@@ -166,7 +194,13 @@ export class DirectionBooks implements OnApplicationShutdown {
         if (this.directions.get(key) === entry) this.drop(key);
       },
     );
-    return entry;
+    return { entry, pair, settle };
+  }
+
+  /** Reads the rows of directions being read, all in one query (a big direction by its own cursor). */
+  private read(reading: Reading[]): void {
+    const read = this.offers.findDirectionsRows(reading.map((r) => r.pair));
+    reading.forEach(({ settle }, i) => settle(read.then((all) => all[i]!)));
   }
 
   private makeRoom(keep: string): void {
