@@ -165,8 +165,8 @@ describe('replaceSnapshot with a cache of written snapshots', () => {
   });
 
   it('updates exactly the changed offers, one or all, among keys that are prefixes or case variants of each other', async () => {
-    // A few updates find their rows by index probes (a range on the key that only equal keys are in), many by a
-    // join: either way no neighbouring key may be caught. Cities and codes that sort next to each other.
+    // One update and all of them (the planner finds the rows by index probes or by a hash of the feed's rows),
+    // warm and cold: no neighbouring key may be caught. Cities and codes that sort next to each other.
     const keys: Array<[string, string, string | null]> = [];
     for (const from of ['BTC', 'BTCLN', 'btc'])
       for (const to of ['ETH', 'ETHBEP20', 'ETH2'])
@@ -179,14 +179,14 @@ describe('replaceSnapshot with a cache of written snapshots', () => {
     const rates = async () => new Map((await stored()).map((r) => [r.key, r.rate]));
     const before = await rates();
 
-    // One changed offer (probes): BTC→ETH in city 'a', between 'A' and 'AB' and beside BTCLN and ETH2.
+    // One changed offer: BTC→ETH in city 'a', between 'A' and 'AB' and beside BTCLN and ETH2.
     const one = keys.findIndex(([from, to, city]) => from === 'BTC' && to === 'ETH' && city === 'a');
     const poll = offers.map((o, i) => (i === one ? { ...o, out: '1000', rate: '1000' } : o));
     expect(counts(await write(cache, poll))).toEqual([0, 1, 0]);
     const after = await rates();
     expect([...after].filter(([key, rate]) => before.get(key) !== rate)).toEqual([['BTC>ETH@a', '1000']]);
 
-    // Every offer changed (a join), each to its own new value; then the cold path (no cache) the same.
+    // Every offer changed, each to its own new value; then the cold path (no cache) the same.
     const all = offers.map((o, i) => ({ ...o, out: String(5000 + i), rate: String(5000 + i) }));
     expect(counts(await write(cache, all))).toEqual([0, offers.length, 0]);
     expect(await rates()).toEqual(new Map(keys.map(([f, t, c], i) => [`${f}>${t}@${c ?? ''}`, String(5000 + i)])));
