@@ -40,6 +40,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'HistoryRecorder1764073600000',
       'SnapshotWrites1764073700000',
       'OpenData1764073800000',
+      'ReferenceRefreshes1764074000000',
     ]);
     expect(result.currenciesAdded).toBe(322);
     expect(result.aliasesAdded).toBeGreaterThan(10);
@@ -84,6 +85,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'partner_exchanges',
       'partner_visits',
       'quarantine_exceptions',
+      'reference_refreshes',
       'reviews',
     ]);
     const alias = await client.query(

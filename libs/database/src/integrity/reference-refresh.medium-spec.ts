@@ -113,6 +113,52 @@ describe('reference refresh', () => {
     expect(Number(btc.rate)).toBeGreaterThan(6_850_000 * 1.005);
   });
 
+  it('writes only the references that moved; one that falls below three exchangers turns to history from now', async () => {
+    const three = [];
+    for (const rate of ['31', '32', '33']) {
+      const e = await exchanger();
+      await write(e.feedId, e.exchangerId, [offerOf({ from: 'DOGE', to: 'SBERRUB', rate })]);
+      three.push({ ...e, rate });
+    }
+    const row = async () => {
+      const [r] = await dataSource.query<
+        Array<{ rate: string; source: string; n: number; updated: string; market: string }>
+      >(
+        `SELECT rate::text AS rate, source, exchangers AS n, updated_at::text AS updated, market_at::text AS market
+         FROM direction_references WHERE from_code = 'DOGE' AND to_code = 'SBERRUB' AND city = ''`,
+      );
+      return r;
+    };
+    const first = await quarantine.refreshReferences();
+    expect(first.written).toBeGreaterThanOrEqual(1);
+    const written = await row();
+    expect(written).toMatchObject({ rate: '32', source: 'market', n: 3 });
+    expect(await quarantine.referenceAgeSeconds()).toBeLessThan(60);
+
+    // Nothing moved: nothing is written, the reference and its stamps stay; the refresh's own time moves on.
+    const again = await quarantine.refreshReferences();
+    expect(again).toMatchObject({ market: first.market, written: 0 });
+    expect(await row()).toEqual(written);
+    const [refreshed] = await dataSource.query<Array<{ at: string }>>(
+      `SELECT refreshed_at::text AS at FROM reference_refreshes`,
+    );
+    expect(refreshed!.at > written!.updated).toBe(true);
+
+    // The median moves: written again.
+    await write(three[2]!.feedId, three[2]!.exchangerId, [offerOf({ from: 'DOGE', to: 'SBERRUB', rate: '31.5' })]);
+    const moved = await quarantine.refreshReferences();
+    expect(moved.written).toBe(1);
+    expect(await row()).toMatchObject({ rate: '31.5', source: 'market', n: 3 });
+
+    // One exchanger withdraws: the last market rate stays as history, its clock starting now.
+    await write(three[0]!.feedId, three[0]!.exchangerId, []);
+    const thin = await quarantine.refreshReferences();
+    expect(thin.history).toBeGreaterThanOrEqual(1);
+    const history = await row();
+    expect(history).toMatchObject({ rate: '31.5', source: 'history', n: 3 });
+    expect(history!.market > written!.market).toBe(true);
+  });
+
   it('finds the thin directions for a pivot, and leaves no working table behind', async () => {
     const legs = [
       { from: 'LTC', to: 'USDTTRC20', base: 80 },

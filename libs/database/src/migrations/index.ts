@@ -15,6 +15,7 @@ import { Alerts1764073500000 } from './1764073500000-alerts';
 import { HistoryRecorder1764073600000 } from './1764073600000-history-recorder';
 import { SnapshotWrites1764073700000 } from './1764073700000-snapshot-writes';
 import { OpenData1764073800000 } from './1764073800000-open-data';
+import { ReferenceRefreshes1764074000000 } from './1764074000000-reference-refreshes';
 
 /** Every migration, in order. Listed explicitly so the same list works from sources and from dist. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   HistoryRecorder1764073600000,
   SnapshotWrites1764073700000,
   OpenData1764073800000,
+  ReferenceRefreshes1764074000000,
 ];
