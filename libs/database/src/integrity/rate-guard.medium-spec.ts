@@ -8,7 +8,7 @@ import { shownOffersSql } from '../freshness';
 import { FeedsRepository, newFeedRun } from '../repositories/feeds.repository';
 import { Actor } from '../repositories/audit.repository';
 import { QuarantineRepository } from './quarantine.repository';
-import { IntegrityPolicy } from './rate-guard';
+import { guardCandidates, IntegrityPolicy } from './rate-guard';
 
 const POLICY: IntegrityPolicy = { enabled: true, bands: DEFAULT_INTEGRITY_BANDS, fallbackBand: DEFAULT_INTEGRITY_BAND };
 const BTC_RUB = ['6850000', '6843000', '6861000', '6838000', '6855500'];
@@ -242,6 +242,48 @@ describe('rate guard', () => {
     expect((await shown('SOL', 'SBERRUB')).map((o) => o.exchangerId).sort()).toEqual(
       honest.map((e) => e.exchangerId).sort(),
     );
+  });
+
+  it('reads the same candidates by one pass over the feed as by a probe per direction (the form of large writes)', async () => {
+    const codes = (
+      await dataSource.query<Array<{ code: string }>>(
+        `SELECT code FROM currencies WHERE code NOT IN ('BTC', 'SBERRUB', 'XMR', 'SOL', 'DOGE') ORDER BY code LIMIT 9`,
+      )
+    ).map((r) => r.code);
+    const pairs = codes.flatMap((from) => codes.filter((to) => to !== from).map((to) => [from, to] as const));
+    const big = await exchanger('big');
+    // 72 directions, a reference for each; every third offer 50 % better than it, one held from before.
+    await poll(
+      big,
+      pairs.map(([from, to], i) => offerOf({ from, to, rate: i % 3 === 0 ? '150' : '100' })),
+      { ...POLICY, enabled: false },
+    );
+    await dataSource.query(
+      `INSERT INTO direction_references (from_code, to_code, city, rate, source, exchangers, via, market_at, updated_at)
+       SELECT f, t, '', 100, 'market', 5, NULL, now(), now() FROM unnest($1::text[], $2::text[]) AS p(f, t)
+       ON CONFLICT (from_code, to_code, city) DO UPDATE SET rate = 100, source = 'market'`,
+      [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+    );
+    await dataSource.query(
+      `UPDATE offers SET quarantine = '{"reason":"too_good","since":"2026-01-01T00:00:00Z"}' WHERE feed_id = $1 AND from_code = $2 AND to_code = $3`,
+      [big.feedId, pairs[1]![0], pairs[1]![1]],
+    );
+    const sorted = (rows: Array<{ from_code: string; to_code: string }>) =>
+      [...rows].sort((a, b) => `${a.from_code}>${a.to_code}`.localeCompare(`${b.from_code}>${b.to_code}`));
+    const now = new Date();
+    for (const touched of [pairs, pairs.slice(10, 20), [pairs[5]!, pairs[5]!, pairs[6]!]]) {
+      const [probes, feed] = await dataSource.transaction(async (tx) => [
+        await guardCandidates(tx, big.feedId, touched, now, '5', 'probes'),
+        await guardCandidates(tx, big.feedId, touched, now, '5', 'feed'),
+      ]);
+      expect(sorted(feed)).toEqual(sorted(probes));
+      // The held offer always; the outliers among the touched directions.
+      expect(probes.some((c) => c.from_code === pairs[1]![0] && c.to_code === pairs[1]![1])).toBe(true);
+      expect(probes.length).toBeGreaterThan(0);
+    }
+    expect(
+      (await dataSource.transaction((tx) => guardCandidates(tx, big.feedId, pairs, now, '5', 'feed'))).length,
+    ).toBe(1 + pairs.filter((_, i) => i % 3 === 0).length);
   });
 
   it('does nothing when RATE_GUARD is off', async () => {
