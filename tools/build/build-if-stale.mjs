@@ -142,7 +142,7 @@ function withLock(root, work) {
     }
     const holder = Number(readFileOr(join(lock, 'pid'), ''));
     if (holder > 0 && !isAlive(holder)) {
-      rmSync(lock, { recursive: true, force: true });
+      release(lock);
       continue;
     }
     if (!waited) log(`waiting for the build another process (pid ${holder || '?'}) is running`);
@@ -152,8 +152,25 @@ function withLock(root, work) {
   try {
     return work();
   } finally {
-    rmSync(lock, { recursive: true, force: true });
+    release(lock);
   }
+}
+
+/**
+ * Removes the lock folder by renaming it away first, in one step, then deleting the renamed copy: deleting it
+ * in place empties it before removing it, and a waiting process's rename lands on the empty folder in between
+ * (rename replaces an empty folder) — the delete then failed on the newcomer's lock (a start exited 1 when
+ * three started at once). A lock already gone (another process took a dead holder's over) is left alone.
+ * @param {string} lock
+ */
+function release(lock) {
+  const away = `${lock}-released-${process.pid}-${Date.now()}`;
+  try {
+    renameSync(lock, away);
+  } catch {
+    return;
+  }
+  rmSync(away, { recursive: true, force: true });
 }
 
 /**
