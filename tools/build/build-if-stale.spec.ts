@@ -125,7 +125,7 @@ describe('build-if-stale', () => {
     expect(builds()).toBe(1);
   });
 
-  it('builds once when several starts check at the same time, and none fails on another one's lock', async () => {
+  it("builds once when several starts check at the same time, and none fails on another one's lock", async () => {
     // Six at once: a waiter's lock once landed on the holder's lock folder while it was being deleted.
     const results = await Promise.all(Array.from({ length: 6 }, () => check()));
     expect(results.map((r) => [r.status, r.stderr.includes('Error')])).toEqual(results.map(() => [0, false]));
