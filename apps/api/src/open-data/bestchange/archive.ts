@@ -27,6 +27,21 @@ interface Entry {
 }
 
 /**
+ * The fields a local header (from byte 6) and a central directory header (from byte 8) share, in the same
+ * order: flags (none), method, DOS time and date, CRC-32, compressed and uncompressed sizes, name length.
+ */
+function writeEntryFields(header: Buffer, at: number, e: Entry, time: number, date: number): void {
+  header.writeUInt16LE(0, at);
+  header.writeUInt16LE(DEFLATE, at + 2);
+  header.writeUInt16LE(time, at + 4);
+  header.writeUInt16LE(date, at + 6);
+  header.writeUInt32LE(e.crc, at + 8);
+  header.writeUInt32LE(e.data.length, at + 12);
+  header.writeUInt32LE(e.size, at + 16);
+  header.writeUInt16LE(e.name.length, at + 20);
+}
+
+/**
  * `info.zip`, built in pieces so that a million offers never hold the event loop: each file's text is taken
  * CHUNK_CHARS at a time, CP1251-encoded (no BOM), shown to `onBytes` (the caller's hash) and written to a gzip
  * stream, which deflates and sums its CRC-32 on libuv's thread pool. A gzip member (RFC 1952) is a 10-byte
@@ -55,14 +70,7 @@ export async function infoZip(
     const header = Buffer.alloc(30);
     header.writeUInt32LE(LOCAL_HEADER, 0);
     header.writeUInt16LE(VERSION, 4);
-    header.writeUInt16LE(0, 6);
-    header.writeUInt16LE(DEFLATE, 8);
-    header.writeUInt16LE(time, 10);
-    header.writeUInt16LE(date, 12);
-    header.writeUInt32LE(e.crc, 14);
-    header.writeUInt32LE(e.data.length, 18);
-    header.writeUInt32LE(e.size, 22);
-    header.writeUInt16LE(e.name.length, 26);
+    writeEntryFields(header, 6, e, time, date);
     header.writeUInt16LE(0, 28);
     parts.push(header, e.name, e.data);
   }
@@ -72,14 +80,7 @@ export async function infoZip(
     header.writeUInt32LE(CENTRAL_HEADER, 0);
     header.writeUInt16LE(VERSION, 4);
     header.writeUInt16LE(VERSION, 6);
-    header.writeUInt16LE(0, 8);
-    header.writeUInt16LE(DEFLATE, 10);
-    header.writeUInt16LE(time, 12);
-    header.writeUInt16LE(date, 14);
-    header.writeUInt32LE(e.crc, 16);
-    header.writeUInt32LE(e.data.length, 20);
-    header.writeUInt32LE(e.size, 24);
-    header.writeUInt16LE(e.name.length, 28);
+    writeEntryFields(header, 8, e, time, date);
     // Extra and comment lengths, disk number, attributes: 0.
     header.writeUInt32LE(e.offset, 42);
     parts.push(header, e.name);
