@@ -6,6 +6,14 @@ import { SnapshotChanges } from '@app/messaging';
 /** Changes are applied at most this often: a burst of polls costs one read, not one per poll. */
 export const MARKET_REFRESH_MS = 3000;
 /**
+ * After a read of the market the next waits at least this many times as long as it took: the read is
+ * background work on the database every poll also needs, and at BestChange's scale a whole-market read
+ * takes seconds (2,000,000 offers: ≈ 13 s) — read back to back it held a PostgreSQL core for itself.
+ * So the values follow the market within about ten reads' time, and the database gives them at most a
+ * tenth of one connection's time.
+ */
+export const MARKET_REFRESH_PACE = 10;
+/**
  * The whole market is read again this often: a feed going stale or an exchanger paused hides offers
  * without a snapshot change, and a catalog change (a new USD-unit currency) is picked up here.
  */
@@ -20,8 +28,8 @@ export const MAX_INCREMENTAL_DIRECTIONS = 5000;
  * Read whole as the api starts, in the background (at 1,000,000 offers the read takes seconds: the
  * first visitor of /v1/routes or rankrate should not wait for it; one who comes earlier does), then kept
  * current from the snapshot-change events: the changed directions are read again — through the
- * direction index, only them — at most every MARKET_REFRESH_MS, and only the currencies they touch are
- * valued again. The whole market is read again every MARKET_FULL_READ_MS and after an `all` event.
+ * direction index, only them — at most every MARKET_REFRESH_MS (or MARKET_REFRESH_PACE times the last
+ * read's duration, when reads are slow), and only the currencies they touch are valued again. The whole market is read again every MARKET_FULL_READ_MS and after an `all` event.
  * Long steps pause every few milliseconds (TimeSlicer), so a refresh never holds the event loop.
  */
 @Injectable()
@@ -34,7 +42,8 @@ export class MarketValues implements OnApplicationBootstrap, OnApplicationShutdo
   private pendingAll = false;
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
-  private lastRefresh = 0;
+  /** When the next refresh may start (MARKET_REFRESH_MS and MARKET_REFRESH_PACE after the last read). */
+  private nextRefreshAt = 0;
   private closed = false;
   private readonly unsubscribe: () => void;
   /** Bumped whenever the values may have changed (answers derived from them compare it). */
@@ -93,7 +102,7 @@ export class MarketValues implements OnApplicationBootstrap, OnApplicationShutdo
 
   private schedule(): void {
     if (this.timer || this.closed) return;
-    const wait = Math.max(0, this.lastRefresh + MARKET_REFRESH_MS - Date.now());
+    const wait = Math.max(0, this.nextRefreshAt - Date.now());
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.refresh();
@@ -107,6 +116,7 @@ export class MarketValues implements OnApplicationBootstrap, OnApplicationShutdo
       this.schedule();
       return;
     }
+    const started = Date.now();
     const run = this.apply().catch((error: unknown) => {
       this.logger.warn(`market values not refreshed (kept as they were): ${String(error)}`);
     });
@@ -115,8 +125,17 @@ export class MarketValues implements OnApplicationBootstrap, OnApplicationShutdo
       await run;
     } finally {
       this.refreshing = null;
-      this.lastRefresh = Date.now();
+      this.paceAfter(started);
     }
+  }
+
+  /** The next refresh waits MARKET_REFRESH_MS, or MARKET_REFRESH_PACE times as long as a read begun at `started` took. */
+  private paceAfter(started: number): void {
+    const now = Date.now();
+    this.nextRefreshAt = Math.max(
+      this.nextRefreshAt,
+      now + Math.max(MARKET_REFRESH_MS, MARKET_REFRESH_PACE * (now - started)),
+    );
   }
 
   private async apply(): Promise<void> {
@@ -156,6 +175,7 @@ export class MarketValues implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   private async readWhole(): Promise<UsdValuation> {
+    const started = Date.now();
     const [units, rows] = await Promise.all([this.repository.currencyUnits(), this.repository.directionStats()]);
     const valuation = new UsdValuation(units);
     const slicer = new TimeSlicer();
@@ -165,6 +185,7 @@ export class MarketValues implements OnApplicationBootstrap, OnApplicationShutdo
     }
     await revalue(valuation);
     this.readAt = Date.now();
+    this.paceAfter(started);
     this.version++;
     return valuation;
   }
