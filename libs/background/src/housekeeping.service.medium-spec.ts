@@ -26,7 +26,7 @@ import {
 } from '@app/queue';
 import { createExchangerWithFeed } from '../../../test/support/ingestion';
 import { migratedDatabase, TestDatabase } from '../../../test/support/services';
-import { HousekeepingService } from './housekeeping.service';
+import { HousekeepingService, REFERENCE_REFRESH_PACE } from './housekeeping.service';
 
 /** Alerts' upkeep as the process builds it (standalone: the in-process deliverer, not started here). */
 function operatorAlerts(dataSource: DataSource): OperatorAlerts {
@@ -147,5 +147,20 @@ describe('HousekeepingService', () => {
 
   it('prunes feed runs', async () => {
     expect(await housekeeping.run(JOBS.pruneRuns)).toEqual({ pruned: expect.any(Number) as number });
+  });
+
+  it("paces the guard's upkeep by its cost: a scheduled run waits REFERENCE_REFRESH_PACE times the last one's time", async () => {
+    const first = await housekeeping.run(JOBS.refreshReferences);
+    expect(first).toMatchObject({ references: expect.any(Object) as object, held: {} });
+    // As if that run had taken 10 s: the next scheduled one is skipped, a direct call still runs.
+    await dataSource.query(`UPDATE reference_refreshes SET took_ms = 10000`);
+    expect(await housekeeping.run(JOBS.refreshReferences)).toEqual({ skipped: 'paced' });
+    expect(await housekeeping.refreshReferences()).toMatchObject({ references: expect.any(Object) as object });
+    // Long enough ago: due again.
+    await dataSource.query(
+      `UPDATE reference_refreshes SET took_ms = 10000, refreshed_at = now() - make_interval(secs => 10 * (1 + $1))`,
+      [REFERENCE_REFRESH_PACE],
+    );
+    expect(await housekeeping.run(JOBS.refreshReferences)).toMatchObject({ references: expect.any(Object) as object });
   });
 });

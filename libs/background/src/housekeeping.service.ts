@@ -19,6 +19,13 @@ import {
   ScheduleReconcileResult,
 } from '@app/queue';
 
+/**
+ * The guard's upkeep waits this many times as long as it last took before it runs again: at 20 s a run
+ * (≈ 2,000,000 offers) its schedule (every 20 s) is then kept to one run in two minutes, and the database
+ * gives it at most a sixth of one connection; a small market's upkeep (well under 4 s) keeps the schedule.
+ */
+export const REFERENCE_REFRESH_PACE = 5;
+
 export interface SchedulesReconciled {
   readonly feeds: ReconcileResult;
   readonly partners: ReconcileResult;
@@ -57,7 +64,10 @@ export class HousekeepingService {
       case JOBS.pruneRuns:
         return { pruned: await this.feeds.pruneRuns() };
       case JOBS.refreshReferences:
-        return this.refreshReferences();
+        // The schedule's runs are paced by their cost; a direct call (tests, tools) always runs.
+        return (await this.quarantine.refreshDue(REFERENCE_REFRESH_PACE))
+          ? this.refreshReferences()
+          : { skipped: 'paced' };
       case JOBS.rollUpHistory:
         return this.rollUpHistory();
       case JOBS.checkAlerts:
@@ -78,7 +88,8 @@ export class HousekeepingService {
 
   /**
    * The rate guard's upkeep (DESIGN.md §10): every direction's reference from the offers shown now, then
-   * the stored offers judged against them (held, or freed), and the changed directions announced.
+   * the stored offers judged against them (held, or freed), and the changed directions announced. Its
+   * scheduled runs wait REFERENCE_REFRESH_PACE times its last duration after it (`run`).
    */
   async refreshReferences() {
     const references = await this.quarantine.refreshReferences();

@@ -41,6 +41,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'SnapshotWrites1764073700000',
       'OpenData1764073800000',
       'ReferenceRefreshes1764074000000',
+      'ReferenceRefreshCost1764074100000',
     ]);
     expect(result.currenciesAdded).toBe(322);
     expect(result.aliasesAdded).toBeGreaterThan(10);

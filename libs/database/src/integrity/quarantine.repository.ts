@@ -166,9 +166,11 @@ export class QuarantineRepository {
          ) SELECT count(*)::int AS n FROM written`,
         [PIVOT_CURRENCIES],
       );
+      // The refresh's moment (its transaction's start) and its cost so far (the sweep adds its own).
       await tx.query(
-        `INSERT INTO reference_refreshes (refreshed_at) VALUES (now())
-         ON CONFLICT (one) DO UPDATE SET refreshed_at = EXCLUDED.refreshed_at`,
+        `INSERT INTO reference_refreshes (refreshed_at, took_ms) VALUES (now(), $1)
+         ON CONFLICT (one) DO UPDATE SET refreshed_at = EXCLUDED.refreshed_at, took_ms = EXCLUDED.took_ms`,
+        [Date.now() - started],
       );
       return {
         market: market!.n,
@@ -181,9 +183,31 @@ export class QuarantineRepository {
     });
   }
 
-  /** Judges the stored offers against the references (see `sweepOffers`), in one transaction. */
+  /**
+   * Judges the stored offers against the references (see `sweepOffers`), in one transaction; its time is
+   * added to the last refresh's cost (`refreshDue`).
+   */
   sweep(policy: IntegrityPolicy): Promise<GuardOutcome> {
-    return this.dataSource.transaction((tx) => sweepOffers(tx, policy));
+    const started = Date.now();
+    return this.dataSource.transaction(async (tx) => {
+      const outcome = await sweepOffers(tx, policy);
+      await tx.query(`UPDATE reference_refreshes SET took_ms = took_ms + $1`, [Date.now() - started]);
+      return outcome;
+    });
+  }
+
+  /**
+   * Whether the references may be refreshed again: `pace` times as long as the last refresh and its sweep
+   * took has passed since they ended (always, when never refreshed). The guard's upkeep reads every fresh
+   * offer; at 2,000,000 offers it takes tens of seconds, and a fixed schedule would run it back to back.
+   */
+  async refreshDue(pace: number): Promise<boolean> {
+    const [row] = await this.dataSource.query<Array<{ due: boolean }>>(
+      `SELECT NOT EXISTS (SELECT FROM reference_refreshes
+                          WHERE now() < refreshed_at + make_interval(secs => took_ms * (1 + $1::float8) / 1000)) AS due`,
+      [pace],
+    );
+    return row!.due;
   }
 
   /** Seconds since the references were last refreshed (null: never): the guard's own freshness. */

@@ -208,4 +208,29 @@ describe('reference refresh', () => {
     expect(outcome).toMatchObject({ quarantined: 1, held: { too_good: 1 } });
     expect(honest).toHaveLength(3);
   });
+
+  it('is due again only after its pace times its last cost (refresh and sweep) has passed', async () => {
+    await quarantine.refreshReferences();
+    const cost = () =>
+      dataSource
+        .query<Array<{ took: number }>>(`SELECT took_ms AS took FROM reference_refreshes`)
+        .then((r) => r[0]!.took);
+    const refreshed = await cost();
+    // The sweep's time is added to the refresh's.
+    await dataSource.query(`UPDATE reference_refreshes SET took_ms = took_ms - 1000000`);
+    await quarantine.sweep(POLICY);
+    expect(await cost()).toBeGreaterThanOrEqual(refreshed - 1000000);
+    expect(await cost()).toBeLessThan(refreshed);
+    // A run of 10 s a moment ago: at pace 5 the next is due 60 s after it began, not before.
+    await dataSource.query(
+      `UPDATE reference_refreshes SET refreshed_at = now() - interval '30 seconds', took_ms = 10000`,
+    );
+    expect(await quarantine.refreshDue(5)).toBe(false);
+    expect(await quarantine.refreshDue(1)).toBe(true);
+    await dataSource.query(`UPDATE reference_refreshes SET refreshed_at = now() - interval '61 seconds'`);
+    expect(await quarantine.refreshDue(5)).toBe(true);
+    // Never refreshed: due.
+    await dataSource.query(`DELETE FROM reference_refreshes`);
+    expect(await quarantine.refreshDue(5)).toBe(true);
+  });
 });

@@ -16,6 +16,7 @@ import { HistoryRecorder1764073600000 } from './1764073600000-history-recorder';
 import { SnapshotWrites1764073700000 } from './1764073700000-snapshot-writes';
 import { OpenData1764073800000 } from './1764073800000-open-data';
 import { ReferenceRefreshes1764074000000 } from './1764074000000-reference-refreshes';
+import { ReferenceRefreshCost1764074100000 } from './1764074100000-reference-refresh-cost';
 
 /** Every migration, in order. Listed explicitly so the same list works from sources and from dist. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   SnapshotWrites1764073700000,
   OpenData1764073800000,
   ReferenceRefreshes1764074000000,
+  ReferenceRefreshCost1764074100000,
 ];
