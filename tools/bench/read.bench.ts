@@ -9,6 +9,9 @@
  * baseline's p99 + 2 ms.
  * BENCH_OFFERS (default 1000000), BENCH_SECONDS (10), BENCH_CONNECTIONS (50), BENCH_RUNS (3),
  * BENCH_PROFILE=1 (the api under the V8 profiler: a summary at the end, the raw file in bench-results/profile-read).
+ * BENCH_KEEP_DB=1 keeps the seeded database (its name is printed); BENCH_REUSE_DB=<that name> runs against it
+ * again without seeding (minutes at 1,000,000 offers) and keeps it — for iterating on the api, not for the
+ * figures of record (a reused database has the previous runs' history and statistics).
  *
  * Then the calculator on one huge direction (big-direction.ts): BENCH_CALC_OFFERS (default 100000)
  * offers on one direction, event-loop time per uncached calculator request against the same request on
@@ -16,7 +19,7 @@
  * runs only that part, BENCH_ONLY=load only the first.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -26,7 +29,7 @@ import { printProfileSummary, summarizeProfiles } from './cpu-profile';
 import { loopBlocks, printLoopBlocks } from './loop-blocks';
 import { loopDelayOver } from './loop-probe';
 import { recordReadMarket, seedReadMarket } from './read-market';
-import { createScratchDatabase } from './scratch-database';
+import { createScratchDatabase, LOCAL_POSTGRES_URL, ScratchDatabase } from './scratch-database';
 
 const OFFERS = Number(process.env.BENCH_OFFERS ?? 1_000_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -56,20 +59,24 @@ async function main(): Promise<void> {
 }
 
 async function loadRows(): Promise<void> {
-  const db = await createScratchDatabase('rw_bench_read');
+  const reuse = process.env.BENCH_REUSE_DB;
+  const db = reuse ? reusedDatabase(reuse) : await createScratchDatabase('rw_bench_read');
   const url = db.url;
   try {
-    const seedMs = await seedReadMarket(url, OFFERS);
-    console.log(`seeded ${OFFERS.toLocaleString('en-US')} offers in ${(seedMs / 1000).toFixed(1)} s`);
-    const recordMs = await recordReadMarket(url);
-    console.log(`recorded its history and rate-guard references in ${(recordMs / 1000).toFixed(1)} s`);
+    if (reuse) console.log(`reusing database ${reuse} as seeded (BENCH_OFFERS is not checked against it)`);
+    else {
+      const seedMs = await seedReadMarket(url, OFFERS);
+      console.log(`seeded ${OFFERS.toLocaleString('en-US')} offers in ${(seedMs / 1000).toFixed(1)} s`);
+      const recordMs = await recordReadMarket(url);
+      console.log(`recorded its history and rate-guard references in ${(recordMs / 1000).toFixed(1)} s`);
+    }
     const results: Record<string, unknown> = {};
     for (const mode of MODES) results[mode] = await loadRowsIn(mode, url);
     console.log(
       `results written to ${writeResults('read', { offers: OFFERS, seconds: SECONDS, connections: CONNECTIONS, ...results })}`,
     );
   } finally {
-    if (process.env.BENCH_KEEP_DB) console.log(`kept database ${db.name}`);
+    if (process.env.BENCH_KEEP_DB || reuse) console.log(`kept database ${db.name}`);
     else await db.drop();
   }
 }
@@ -103,6 +110,7 @@ async function loadRowsIn(mode: Mode, url: string): Promise<unknown> {
         : {}),
     });
     children.push(apiChild);
+    PIDS.api = apiChild.pid!;
     const api = `http://127.0.0.1:${apiPort}`;
     await waitForJson(`${api}/health/ready`);
     // Ready is not settled: the api reads the whole market for its USD values as it starts (seconds at
@@ -126,15 +134,15 @@ async function loadRowsIn(mode: Mode, url: string): Promise<unknown> {
     });
     const keepAliveSeconds = Number(/timeout=(\d+)/.exec(answer.headers.get('keep-alive') ?? '')?.[1] ?? 5);
     const basePort = apiPort + 100;
-    children.push(
-      startChild([...LOOP_PROBE, '-e', BARE_SERVER], {
-        LOOP_PROBE_FILE: LOOP_FILES.bare,
-        BODY: body,
-        HEADERS: JSON.stringify(headers),
-        KEEP_ALIVE_MS: String(keepAliveSeconds * 1000),
-        PORT: String(basePort),
-      }),
-    );
+    const bareChild = startChild([...LOOP_PROBE, '-e', BARE_SERVER], {
+      LOOP_PROBE_FILE: LOOP_FILES.bare,
+      BODY: body,
+      HEADERS: JSON.stringify(headers),
+      KEEP_ALIVE_MS: String(keepAliveSeconds * 1000),
+      PORT: String(basePort),
+    });
+    children.push(bareChild);
+    PIDS.bare = bareChild.pid!;
     const bare = `http://127.0.0.1:${basePort}${PATH}`;
     await waitForJson(bare);
     const bareAnswer = await fetch(bare);
@@ -150,6 +158,7 @@ async function loadRowsIn(mode: Mode, url: string): Promise<unknown> {
       rates: autocannon.Result;
       withAmount: autocannon.Result;
       loop: { bare: LoopFigures; rates: LoopFigures };
+      cpuUsPerAnswer: { bare: number; rates: number };
       cache: CacheLookups;
     }> = [];
     for (let i = 0; i < RUNS; i++) {
@@ -170,6 +179,7 @@ async function loadRowsIn(mode: Mode, url: string): Promise<unknown> {
         rates: ratesRun.result,
         withAmount: amountRun,
         loop: { bare: bareRun.loop, rates: ratesRun.loop },
+        cpuUsPerAnswer: { bare: bareRun.cpuUsPerAnswer, rates: ratesRun.cpuUsPerAnswer },
         cache,
       });
       console.log(
@@ -178,6 +188,8 @@ async function loadRowsIn(mode: Mode, url: string): Promise<unknown> {
           `(${(ratesRun.result.requests.average / bareRun.result.requests.average).toFixed(2)}×), ` +
           `calculator ${Math.round(amountRun.requests.average)} req/s; load average ${loadAverage()}\n` +
           `  event loop under load: bare ${loopText(bareRun.loop)}; api ${loopText(ratesRun.loop)}\n` +
+          `  server CPU per answer: bare ${cpuText(bareRun)}, api ${cpuText(ratesRun)} ` +
+          `(${(ratesRun.cpuUsPerAnswer / bareRun.cpuUsPerAnswer).toFixed(2)}×)\n` +
           `  api answer cache during its run: ${cache.hit} hits, ${cache.miss} misses, ${cache.refresh} refreshes; ` +
           `answers made in over 0.5 s: ${cache.slowerThanHalfSecond}, over 1 s: ${cache.slowerThanSecond}`,
       );
@@ -236,6 +248,11 @@ async function loadRowsIn(mode: Mode, url: string): Promise<unknown> {
       (n, r) => n + r.rates.errors + r.rates.non2xx + r.withAmount.errors + r.withAmount.non2xx,
       0,
     );
+    const cpu = { bare: median((r) => r.cpuUsPerAnswer.bare), rates: median((r) => r.cpuUsPerAnswer.rates) };
+    console.log(
+      `server CPU per answer (medians; the figure a busy machine disturbs least): bare ${cpu.bare.toFixed(0)} µs, ` +
+        `api ${cpu.rates.toFixed(0)} µs (${(cpu.rates / cpu.bare).toFixed(2)}×)`,
+    );
     console.log(`errors and non-2xx answers under load: ${errors}; load average ${loadAverage()}`);
     if (PROFILE) {
       await stopChild(apiChild);
@@ -251,6 +268,7 @@ async function loadRowsIn(mode: Mode, url: string): Promise<unknown> {
         api: { rps: r.rates.requests.average, p99: r.rates.latency.p99 },
         calculator: { rps: r.withAmount.requests.average, p99: r.withAmount.latency.p99 },
         loop: r.loop,
+        cpuUsPerAnswer: r.cpuUsPerAnswer,
         cache: r.cache,
       })),
       rows,
@@ -260,6 +278,15 @@ async function loadRowsIn(mode: Mode, url: string): Promise<unknown> {
     await Promise.all(children.map(stopChild));
     for (const file of Object.values(LOOP_FILES)) rmSync(file, { force: true });
   }
+}
+
+/** A database an earlier run kept (BENCH_KEEP_DB), on the same PostgreSQL; never dropped here. */
+function reusedDatabase(name: string): ScratchDatabase {
+  if (!/^rw_bench_read_[0-9a-f]+$/.test(name))
+    throw new Error(`BENCH_REUSE_DB: not a kept read-bench database: ${name}`);
+  const url = new URL(LOCAL_POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), name, drop: () => Promise.resolve() };
 }
 
 type Mode = 'standalone' | 'fleet';
@@ -340,6 +367,8 @@ type LoopFigures = ReturnType<typeof loopDelayOver>;
 interface Probed {
   result: autocannon.Result;
   loop: LoopFigures;
+  /** The server process's CPU time (user + system) during the run, per answer sent, µs. */
+  cpuUsPerAnswer: number;
 }
 
 const LOOP_PROBE = ['-r', join(__dirname, 'loop-probe.js')];
@@ -348,13 +377,44 @@ const LOOP_FILES = {
   bare: join(tmpdir(), `ratewatch-read-bench-loop-bare-${process.pid}.jsonl`),
 };
 
-/** A load run and what the server's event loop did meanwhile (its probe's intervals inside the run). */
+/** The server processes' pids (their CPU time is read from /proc). */
+const PIDS: Record<keyof typeof LOOP_FILES, number> = { api: 0, bare: 0 };
+
+/**
+ * A load run and what the server did meanwhile: its event loop (its probe's intervals inside the run) and its
+ * CPU time per answer — on a shared machine the rate of answers follows what else runs, the CPU an answer
+ * costs much less so.
+ */
 async function probed(url: string, server: keyof typeof LOOP_FILES): Promise<Probed> {
   const started = Date.now();
+  const cpuBefore = cpuMs(PIDS[server]);
   const result = await load(url);
+  const cpuAfter = cpuMs(PIDS[server]);
   // The probe writes every 500 ms: the interval that holds the run's end is written by then.
   await new Promise((resolve) => setTimeout(resolve, 600));
-  return { result, loop: loopDelayOver(LOOP_FILES[server], started, Date.now()) };
+  const answers = Math.max(1, result.requests.total);
+  return {
+    result,
+    loop: loopDelayOver(LOOP_FILES[server], started, Date.now()),
+    cpuUsPerAnswer: ((cpuAfter - cpuBefore) * 1000) / answers,
+  };
+}
+
+/** A process's CPU time so far (user + system), ms; NaN where /proc is not there. */
+function cpuMs(pid: number): number {
+  try {
+    // After the command's closing parenthesis: state is field 3, utime and stime fields 14 and 15 (clock ticks).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+/** USER_HZ: 100 on Linux (getconf CLK_TCK). */
+const CLOCK_TICKS = 100;
+
+function cpuText(run: Probed): string {
+  return `${run.cpuUsPerAnswer.toFixed(0)} µs`;
 }
 
 function loopText(loop: LoopFigures): string {

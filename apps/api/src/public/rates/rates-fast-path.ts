@@ -1,53 +1,78 @@
-import { HttpAdapterHost } from '@nestjs/core';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { maskSecretsInUrl } from '@app/observability';
+import { DurationSeries, HttpMetrics, maskSecretsInUrl } from '@app/observability';
 import { writeCacheable } from '../cacheable-reply';
 import { PublicCache } from '../public-cache.service';
 
 /** The raw URLs the fast path looks at: a rates table with a query (the history lives at /v1/rates/history). */
 const RATES_TABLE = '/v1/rates?';
+/** The route template the normal path's requests are counted under in http_request_duration_seconds. */
+const RATES_ROUTE = '/v1/rates';
+
+type RequestListener = (this: Server, request: IncomingMessage, response: ServerResponse) => void;
 
 /**
- * Hot /v1/rates answers skip Nest's pipeline: a table answered under this exact raw URL in the last
- * PUBLIC_CACHE_SECONDS is written from the cache by the first onRequest hook, before Nest's middleware
- * (the request logger and its async context), guards, pipes, interceptors and Fastify's reply pipeline.
- * The URL was validated when the answer was made; anything else — a miss, another spelling of the same
- * query, an invalid query — takes the normal path, which makes the answer and caches it under the URL.
+ * Hot /v1/rates answers skip Fastify and Nest: a table answered under this exact raw URL in the last
+ * PUBLIC_CACHE_SECONDS is written from the cache by the HTTP server's request listener, before Fastify routes
+ * the request (no route lookup, no request and reply objects, no hooks, no response listeners), Nest's
+ * middleware (the request logger and its async context), guards, pipes and interceptors. The URL was validated
+ * when the answer was made; anything else — a miss, another spelling of the same query, an invalid query —
+ * goes to Fastify as before, which makes the answer and caches it under the URL.
  *
  * What a hit keeps of the normal path: the same status, headers and bytes (cacheableHead), 304 on
- * If-None-Match, HEAD, the request-duration metric (Fastify's onResponse hooks run for a hijacked reply),
- * the cache's hit counter, and the access log line when the log level shows it. What it skips: the
- * per-IP rate limit, which guards the misses that reach the database, not these cheap hits.
+ * If-None-Match, HEAD, the request-duration metric under the route's labels (the time to write the answer:
+ * Fastify's hook, which a hit no longer passes, measured to the response's `finish`), the cache's hit counter,
+ * the access log line when the log level shows it, and `Connection: close` during a shutdown drain (the
+ * drain's listener, added later with prependListener, still runs first). What it skips: the per-IP rate
+ * limit, which guards the misses that reach the database, not these cheap hits.
+ *
+ * Call it once, before `listen`: it wraps the request listeners the server has then (Fastify's own).
  */
 export function serveHotRatesFirst(app: NestFastifyApplication, logger: Logger): void {
   const cache = app.get(PublicCache);
   const maxAge = app.get<AppConfig>(APP_CONFIG).public.cacheSeconds;
-  // The adapter's own first hook calls this slot, ahead of every hook and middleware registered later.
-  app
-    .get(HttpAdapterHost)
-    .httpAdapter.setOnRequestHook((request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
-      const { method, url } = request;
-      if ((method !== 'GET' && method !== 'HEAD') || !url.startsWith(RATES_TABLE)) return done();
-      const hit = cache.peekRaw(url);
-      if (!hit) return done();
-      reply.hijack();
-      // The line the request logger (pino-http, see LoggingModule) writes for the normal path.
-      if (logger.isLevelEnabled('info')) {
-        const started = Date.now();
-        reply.raw.once('finish', () =>
-          logger.info(
-            {
-              req: { method, url: maskSecretsInUrl(url) },
-              res: { statusCode: reply.raw.statusCode },
-              responseTime: Date.now() - started,
-            },
-            'request completed',
-          ),
-        );
-      }
-      writeCacheable(request.headers['if-none-match'], reply.raw, hit, maxAge);
-    });
+  const metrics = app.get(HttpMetrics);
+  // GET 200, GET 304, HEAD 200, HEAD 304: looked up once each, then observed into directly.
+  const durations: Array<DurationSeries | undefined> = [];
+  const durationsOf = (method: 'GET' | 'HEAD', status: 200 | 304): DurationSeries => {
+    const index = (method === 'GET' ? 0 : 2) + (status === 200 ? 0 : 1);
+    return (durations[index] ??= metrics.series(method, RATES_ROUTE, status));
+  };
+
+  /** Writes the hot answer this request names and answers true, or answers false (the normal path's). */
+  const serveHot = (request: IncomingMessage, response: ServerResponse): boolean => {
+    const { method, url } = request;
+    if ((method !== 'GET' && method !== 'HEAD') || url === undefined || !url.startsWith(RATES_TABLE)) return false;
+    const started = performance.now();
+    const hit = cache.peekRaw(url);
+    if (!hit) return false;
+    // The line the request logger (pino-http, see LoggingModule) writes for the normal path.
+    if (logger.isLevelEnabled('info')) {
+      const startedAt = Date.now();
+      response.once('finish', () =>
+        logger.info(
+          {
+            req: { method, url: maskSecretsInUrl(url) },
+            res: { statusCode: response.statusCode },
+            responseTime: Date.now() - startedAt,
+          },
+          'request completed',
+        ),
+      );
+    }
+    const status = writeCacheable(request.headers['if-none-match'], response, hit, maxAge);
+    durationsOf(method, status).observe((performance.now() - started) / 1000);
+    return true;
+  };
+
+  const server: Server = app.getHttpServer();
+  const routed = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  server.on('request', function (this: Server, request: IncomingMessage, response: ServerResponse): void {
+    if (serveHot(request, response)) return;
+    for (const listener of routed) listener.call(this, request, response);
+  });
 }
