@@ -10,6 +10,13 @@ export const RECORDER_TICK_MS = 1_000;
  * is computed once, and a change still shows within about this plus a drain.
  */
 export const RECORDER_MIN_GAP_MS = 100;
+/**
+ * A drain is followed by a pause of at least this many times its own duration: at BestChange's scale the
+ * writes keep the pending table full, and drains back to back (≈ 1.3 s each at 1,000 exchangers) held a
+ * database connection for themselves; paced, a direction many polls touch meanwhile is computed once for
+ * them all. A change then shows in the history within about four drains' time.
+ */
+export const RECORDER_PACE = 3;
 /** How often a failing drain is logged (it is retried every tick; the pending rows wait in the database). */
 const WARN_EVERY_MS = 30_000;
 
@@ -18,7 +25,8 @@ const WARN_EVERY_MS = 30_000;
  * standalone process): writes mark the directions they touched (FeedsRepository.applyAnswer); this drains
  * them — HistoryRepository.drain, one drain at a time in the fleet (an advisory lock: a process that finds
  * another draining leaves the rows to it) — every RECORDER_TICK_MS, and soon after each of this process's own
- * writes (SnapshotChanges.onOwnChange), at most one drain per RECORDER_MIN_GAP_MS. Its change points are
+ * writes (SnapshotChanges.onOwnChange), at most one drain per RECORDER_MIN_GAP_MS and none sooner after a
+ * drain than RECORDER_PACE times its duration. Its change points are
  * counted on ratewatch_history_change_points_total.
  */
 @Injectable()
@@ -29,7 +37,8 @@ export class HistoryRecorder implements OnModuleInit, OnApplicationShutdown {
   private unsubscribe: Array<() => void> = [];
   private running: Promise<void> | null = null;
   private again = false;
-  private lastStart = 0;
+  /** When the next drain may start on a nudge (RECORDER_MIN_GAP_MS, or RECORDER_PACE times the last drain). */
+  private nextStart = 0;
   private lastWarning = 0;
   private stopped = false;
 
@@ -71,7 +80,10 @@ export class HistoryRecorder implements OnModuleInit, OnApplicationShutdown {
     while (this.running) await this.running;
   }
 
-  /** Asks for a drain: now, or when the last one is RECORDER_MIN_GAP_MS old, or after the one under way. */
+  /**
+   * Asks for a drain: now, or once the last one is RECORDER_MIN_GAP_MS old and RECORDER_PACE times its
+   * duration has passed since it ended, or after the one under way.
+   */
   nudge(): void {
     if (this.stopped) return;
     if (this.running) {
@@ -79,7 +91,7 @@ export class HistoryRecorder implements OnModuleInit, OnApplicationShutdown {
       return;
     }
     if (this.soon) return;
-    const wait = this.lastStart + RECORDER_MIN_GAP_MS - Date.now();
+    const wait = this.nextStart - Date.now();
     if (wait > 0) {
       this.soon = setTimeout(() => {
         this.soon = null;
@@ -91,7 +103,8 @@ export class HistoryRecorder implements OnModuleInit, OnApplicationShutdown {
 
   private start(): void {
     if (this.stopped || this.running) return;
-    this.lastStart = Date.now();
+    const started = Date.now();
+    this.nextStart = started + RECORDER_MIN_GAP_MS;
     this.again = false;
     this.running = this.history
       .drain({ stop: () => this.stopped })
@@ -106,6 +119,8 @@ export class HistoryRecorder implements OnModuleInit, OnApplicationShutdown {
       )
       .finally(() => {
         this.running = null;
+        const now = Date.now();
+        this.nextStart = Math.max(this.nextStart, now + RECORDER_PACE * (now - started));
         if (this.again) this.nudge();
       });
   }
