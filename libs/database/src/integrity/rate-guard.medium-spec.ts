@@ -8,7 +8,7 @@ import { shownOffersSql } from '../freshness';
 import { FeedsRepository, newFeedRun } from '../repositories/feeds.repository';
 import { Actor } from '../repositories/audit.repository';
 import { QuarantineRepository } from './quarantine.repository';
-import { guardCandidates, IntegrityPolicy } from './rate-guard';
+import { GUARD_CANDIDATES_SQL, GUARD_FEED_CANDIDATES_SQL, guardCandidates, IntegrityPolicy } from './rate-guard';
 
 const POLICY: IntegrityPolicy = { enabled: true, bands: DEFAULT_INTEGRITY_BANDS, fallbackBand: DEFAULT_INTEGRITY_BAND };
 const BTC_RUB = ['6850000', '6843000', '6861000', '6838000', '6855500'];
@@ -284,6 +284,50 @@ describe('rate guard', () => {
     expect(
       (await dataSource.transaction((tx) => guardCandidates(tx, big.feedId, pairs, now, '5', 'feed'))).length,
     ).toBe(1 + pairs.filter((_, i) => i % 3 === 0).length);
+  });
+
+  it("keeps the references' statistics true, so the guard looks each candidate's reference up by key", async () => {
+    // The statistics of an empty table, as a fleet's first vacuum leaves them: a plan made with them scans
+    // every reference for each candidate (105,000 × 923 a poll at 1,000 exchangers, 25 s). The refresh that
+    // fills the table again counts it for the planner.
+    await dataSource.query(`DELETE FROM direction_references`);
+    await dataSource.query(`ANALYZE direction_references`);
+    // A market's worth of references written since (recent history of 20,000 pairs, which the refresh keeps).
+    await dataSource.query(
+      `INSERT INTO direction_references (from_code, to_code, city, rate, source, exchangers, market_at)
+       SELECT 'F' || i, 'T' || i, '', 1, 'history', 3, now() FROM generate_series(1, 20000) AS i`,
+    );
+    await quarantine.refreshReferences();
+    const [{ n, counted }] = await dataSource.query<Array<{ n: number; counted: number }>>(
+      `SELECT (SELECT count(*)::int FROM direction_references) AS n,
+              (SELECT reltuples::int FROM pg_class WHERE oid = 'direction_references'::regclass) AS counted`,
+    );
+    expect(n).toBeGreaterThan(0);
+    expect(counted).toBe(n);
+    const relations = (plan: unknown, found: Array<Record<string, unknown>> = []) => {
+      if (plan && typeof plan === 'object') {
+        const node = plan as Record<string, unknown>;
+        if (node['Relation Name'] === 'direction_references') found.push(node);
+        for (const value of Object.values(node)) relations(value, found);
+      }
+      return found;
+    };
+    // Both forms, as the generic plan of their named statements (after five runs) has them.
+    for (const sql of [GUARD_CANDIDATES_SQL, GUARD_FEED_CANDIDATES_SQL]) {
+      const plan = await dataSource.transaction(async (tx) => {
+        await tx.query(`SET LOCAL plan_cache_mode = force_generic_plan`);
+        await tx.query(`PREPARE guard_plan(int, text[], text[], timestamptz, text) AS ${sql}`);
+        const [row] = await tx.query<Array<{ 'QUERY PLAN': unknown }>>(
+          `EXPLAIN (FORMAT JSON) EXECUTE guard_plan(1, '{BTC}', '{SBERRUB}', now(), '5')`,
+        );
+        await tx.query(`DEALLOCATE guard_plan`);
+        return row!['QUERY PLAN'];
+      });
+      const scans = relations(plan);
+      expect(scans.length).toBeGreaterThan(0);
+      for (const scan of scans) expect(String(scan['Index Cond'])).toMatch(/from_code.*to_code.*city/);
+    }
+    await dataSource.query(`DELETE FROM direction_references WHERE from_code LIKE 'F%' AND to_code LIKE 'T%'`);
   });
 
   it('does nothing when RATE_GUARD is off', async () => {

@@ -182,7 +182,7 @@ const candidatesSql = (
  * direction index ends with feed_id since migration 1764073700000: a generic plan that chose it filtered
  * the feed out of every exchanger's offers in the direction — 500 ms a poll in a 500-exchanger market).
  */
-const GUARD_CANDIDATES_SQL = `${candidatesSql(
+export const GUARD_CANDIDATES_SQL = `${candidatesSql(
   '$4',
   `(SELECT o.* FROM offers o WHERE o.feed_id = $1 AND o.quarantine IS NOT NULL
     UNION ALL
@@ -194,12 +194,18 @@ const GUARD_CANDIDATES_SQL = `${candidatesSql(
 
 /**
  * GUARD_CANDIDATES_SQL's rows by one pass over the feed's offers (its primary key's prefix): the OR keeps the
- * touched pairs a hashed subplan, a filter on that pass, whatever the planner estimates for them.
+ * touched pairs a hashed subplan, a filter on that pass, whatever the planner estimates for them. The pass is
+ * fenced (`OFFSET 0`) and its rows look their references up by key like the probes': joined plainly, a
+ * generic plan made while `direction_references` was empty (a fleet's first polls) kept a nested loop over
+ * a materialized copy of all of them — at 1,000 exchangers 105,000 references for each of a feed's 923
+ * candidates, 49 million comparisons, 25 s a poll (auto_explain in bench:scale).
  */
-const GUARD_FEED_CANDIDATES_SQL = `${candidatesSql(
+export const GUARD_FEED_CANDIDATES_SQL = `${candidatesSql(
   '$4',
   `(SELECT o.* FROM offers o WHERE o.feed_id = $1
-      AND (o.quarantine IS NOT NULL OR (o.from_code, o.to_code) IN (SELECT * FROM unnest($2::text[], $3::text[]))))`,
+      AND (o.quarantine IS NOT NULL OR (o.from_code, o.to_code) IN (SELECT * FROM unnest($2::text[], $3::text[])))
+    OFFSET 0)`,
+  'probe',
 )} ${OUTLIERS_OR_HELD('$5')}`;
 
 /** Judges each candidate and writes the offers whose verdict changed; counts what was held and freed. */
