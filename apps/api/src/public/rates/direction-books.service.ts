@@ -3,6 +3,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { DirectionOffer, DirectionOfferRow, joinShownOffers, OffersRepository, ShownFeed } from '@app/database';
 import { BookQuery, BusyError, CurrencyUnit, RankedOffer, RateBook, TimeSlicer } from '@app/domain';
 import { SnapshotChanges } from '@app/messaging';
+import { ShownFeeds } from './shown-feeds';
 
 /** Offer rows kept for all directions together; beyond it the least recently used directions are dropped. */
 export const MAX_KEPT_ROWS = 1_000_000;
@@ -32,21 +33,20 @@ interface KeptDirection {
   /** Set once loaded: until when the rows may be used. */
   expires: number;
   size: number;
-  /** The shown feeds being asked for (concurrent tables share one query). */
-  feeds: Promise<ShownFeed[]> | null;
-  book: { signature: string; book: Promise<RateBook<DirectionOffer>> } | null;
+  /** The book of these shown feeds (ShownFeeds hands a new object for a feed only when its row changed). */
+  book: { catalogVersion: string; feeds: ShownFeed[]; book: Promise<RateBook<DirectionOffer>> } | null;
 }
 
 /**
  * A direction's offer rows, read from PostgreSQL once and shared by every table of that direction —
  * any amount, side, city, exclusions or limit — until PUBLIC_CACHE_SECONDS pass or a snapshot of the
  * direction changes (dropped at once, like the answer cache). Concurrent tables share one read (one
- * query, not one per amount). Each table still asks which of the direction's feeds are shown now (one
- * small query, shared by concurrent tables, that also brings each exchanger's standing), so a feed going
- * stale or paused hides its offers as before and review counts are never older than the table; the
- * RateBook is made anew only when that answer changes. Tables of several directions taken together
- * (`books`: a route search's legs) read the rows of those not kept in one query (`findDirectionsRows`; a
- * big direction by its own cursor) and ask which feeds are shown once for all their feeds. At most
+ * query, not one per amount). Which of the direction's feeds are shown is weighed at each table from the
+ * feeds kept in memory (ShownFeeds: against the clock, so a feed going stale is hidden at its limit; read
+ * again before the next table when maintenance, a pause, a feed's change or moderation is announced, and
+ * at least every PUBLIC_CACHE_SECONDS), with no query; the RateBook is made anew only when the shown feeds
+ * change. Tables of several directions taken together (`books`: a route search's legs) read the rows of
+ * those not kept in one query (`findDirectionsRows`; a big direction by its own cursor). At most
  * RANKING_CONCURRENCY tables of a direction are ranked at once.
  */
 @Injectable()
@@ -55,13 +55,16 @@ export class DirectionBooks implements OnApplicationShutdown {
   private keptRows = 0;
   private readonly turns = new Map<string, Turns>();
   private readonly unsubscribe: () => void;
+  private readonly feeds: ShownFeeds;
 
   constructor(
     private readonly offers: OffersRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     changes: SnapshotChanges,
   ) {
+    this.feeds = new ShownFeeds(offers, config.public.cacheSeconds * 1000);
     this.unsubscribe = changes.subscribe((event) => {
+      this.feeds.changed(event);
       if ('all' in event) for (const key of [...this.directions.keys()]) this.drop(key);
       else for (const [from, to] of event.directions) this.drop(`${from}|${to}`);
     });
@@ -84,9 +87,8 @@ export class DirectionBooks implements OnApplicationShutdown {
 
   /**
    * The books of several directions as of now, for tables ranked together (a route search's legs): rows
-   * read or kept as for one table, and which of their feeds are shown asked in one query for them all
-   * (a direction whose question is already under way joins it). Each book ranks in memory, in its
-   * direction's turns; the same order as `directions`.
+   * read or kept as for one table, and their shown feeds weighed once for them all. Each book ranks in
+   * memory, in its direction's turns; the same order as `directions`.
    */
   async books(
     directions: ReadonlyArray<readonly [CurrencyUnit, CurrencyUnit]>,
@@ -106,33 +108,22 @@ export class DirectionBooks implements OnApplicationShutdown {
     });
     if (reading.length > 0) this.read(reading);
     const loaded = await Promise.all(wanted.map(async (w) => ({ ...w, ...(await w.kept.rows) })));
-    const asking = loaded.filter((d) => d.feedIds.length > 0 && !d.kept.feeds);
-    if (asking.length > 0) {
-      const asked = this.offers.findShownFeeds([...new Set(asking.flatMap((d) => d.feedIds))]);
-      for (const { kept, feedIds } of asking) {
-        // Each direction's own feeds of the shared answer, in the answer's order.
-        const ids = new Set(feedIds);
-        const mine = asking.length === 1 ? asked : asked.then((feeds) => feeds.filter((f) => ids.has(f.id)));
-        kept.feeds = mine;
-        const done = () => {
-          if (kept.feeds === mine) kept.feeds = null;
-        };
-        mine.then(done, done);
-      }
-    }
-    // Read now, before any await: a question is forgotten (kept.feeds = null) once answered.
-    const shown = loaded.map((d) => (d.feedIds.length === 0 ? null : d.kept.feeds));
+    const feedIds = [...new Set(loaded.flatMap((d) => d.feedIds))];
+    const shown = feedIds.length === 0 ? new Map<number, ShownFeed>() : await this.shownById(feedIds);
     return Promise.all(
-      loaded.map(async ({ key, from, to, kept, rows }, i): Promise<DirectionBook> => {
-        const asked = shown[i];
-        if (!asked) return NO_OFFERS;
-        const feeds = await asked;
-        const signature = [catalogVersion, ...feeds.map(feedSignature).sort()].join('\n');
-        if (kept.book?.signature !== signature) {
+      loaded.map(async ({ key, from, to, kept, rows, feedIds: ids }): Promise<DirectionBook> => {
+        if (ids.length === 0) return NO_OFFERS;
+        // The direction's own shown feeds, in the (fixed) order of its rows' feeds.
+        const feeds: ShownFeed[] = [];
+        for (const id of ids) {
+          const feed = shown.get(id);
+          if (feed) feeds.push(feed);
+        }
+        if (!kept.book || !sameBook(kept.book, catalogVersion, feeds)) {
           const book = joinShownOffers(rows, feeds).then((offers) =>
             RateBook.build(offers, from, to, new TimeSlicer()),
           );
-          const made = { signature, book };
+          const made = { catalogVersion, feeds, book };
           kept.book = made;
           book.catch(() => {
             if (kept.book === made) kept.book = null;
@@ -142,6 +133,12 @@ export class DirectionBooks implements OnApplicationShutdown {
         return { rank: (query) => this.turnsOf(key).run(() => book.rank(query, new TimeSlicer())) };
       }),
     );
+  }
+
+  /** The shown feeds among `feedIds`, by id. */
+  private async shownById(feedIds: number[]): Promise<Map<number, ShownFeed>> {
+    const feeds = await this.feeds.shown(feedIds);
+    return new Map(feeds.map((f) => [f.id, f]));
   }
 
   /** Directions kept and the offer rows they hold (for tests). */
@@ -175,7 +172,6 @@ export class DirectionBooks implements OnApplicationShutdown {
       })),
       expires: 0,
       size: 0,
-      feeds: null,
       book: null,
     };
     this.directions.set(key, entry);
@@ -233,10 +229,15 @@ export class DirectionBooks implements OnApplicationShutdown {
   }
 }
 
-/** What of a shown feed ends up in the book's offers: when any of it changes, the book is made anew. */
-function feedSignature(f: ShownFeed): string {
-  const { status, reviews } = f.exchanger;
-  return `${f.id} ${f.updatedAt.getTime()} ${f.slug} ${f.name} ${status} ${reviews.positive} ${reviews.neutral} ${reviews.negative} ${reviews.claimsOpen}`;
+/** Whether a kept book is that of these shown feeds (the same objects, in the same order) at this catalog. */
+function sameBook(
+  kept: { catalogVersion: string; feeds: ShownFeed[] },
+  catalogVersion: string,
+  feeds: ShownFeed[],
+): boolean {
+  if (kept.catalogVersion !== catalogVersion || kept.feeds.length !== feeds.length) return false;
+  for (let i = 0; i < feeds.length; i++) if (kept.feeds[i] !== feeds[i]) return false;
+  return true;
 }
 
 /**
