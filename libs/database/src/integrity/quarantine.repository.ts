@@ -144,6 +144,15 @@ export class QuarantineRepository {
          ) SELECT count(*)::int AS n FROM gone`,
         [REFERENCE_HISTORY_HOURS],
       );
+      // The planner's count of the references (pivots aside: they are made again below), made true when it is
+      // off by more than a tenth: the pivot step and the guard's statements look references up per row, and a plan made with an empty table's statistics (a new
+      // database, a fleet's first vacuum) scans them all for each (25 s a poll at 1,000 exchangers). Servers
+      // without autovacuum, or before its next round, would keep such plans.
+      const [counts] = await tx.query<Array<{ n: number; counted: number }>>(
+        `SELECT (SELECT count(*)::int FROM direction_references) AS n,
+                (SELECT reltuples::float8 FROM pg_class WHERE oid = 'direction_references'::regclass) AS counted`,
+      );
+      if (Math.abs(counts!.n - counts!.counted) > counts!.n / 10) await tx.query(`ANALYZE direction_references`);
       const [pivot] = await tx.query<Array<{ n: number }>>(
         `WITH thin AS (
            SELECT s.from_code, s.to_code, s.city FROM refresh_directions s
@@ -151,13 +160,23 @@ export class QuarantineRepository {
                              WHERE r.from_code = s.from_code AND r.to_code = s.to_code AND r.city = s.city)
          ), pivots AS (
            SELECT code, ord FROM unnest($1::text[]) WITH ORDINALITY AS p(code, ord)
+         ),
+         -- The legs into and out of the pivots (a few thousand market references), each read once and joined
+         -- by hash: probing direction_references by key for every thin direction, pivot and city (some
+         -- 400,000 lookups at 1,000 exchangers) took 14 s a refresh.
+         into_pivot AS MATERIALIZED (
+           SELECT r.from_code, r.to_code AS via, r.city, r.rate, r.exchangers FROM direction_references r
+           WHERE r.source = 'market' AND r.to_code = ANY($1::text[])
+         ), out_of_pivot AS MATERIALIZED (
+           SELECT r.from_code AS via, r.to_code, r.city, r.rate, r.exchangers FROM direction_references r
+           WHERE r.source = 'market' AND r.from_code = ANY($1::text[])
          ), cross_rates AS (
            SELECT DISTINCT ON (t.from_code, t.to_code, t.city)
                   t.from_code, t.to_code, t.city, a.rate * b.rate AS rate, LEAST(a.exchangers, b.exchangers) AS n, p.code AS via
            FROM thin t
-           JOIN pivots p ON p.code NOT IN (t.from_code, t.to_code)
-           JOIN direction_references a ON a.from_code = t.from_code AND a.to_code = p.code AND a.source = 'market' AND a.city IN (t.city, '')
-           JOIN direction_references b ON b.from_code = p.code AND b.to_code = t.to_code AND b.source = 'market' AND b.city IN (t.city, '')
+           JOIN into_pivot a ON a.from_code = t.from_code AND a.city IN (t.city, '')
+           JOIN pivots p ON p.code = a.via AND p.code NOT IN (t.from_code, t.to_code)
+           JOIN out_of_pivot b ON b.via = a.via AND b.to_code = t.to_code AND b.city IN (t.city, '')
            ORDER BY t.from_code, t.to_code, t.city, p.ord, a.city DESC, b.city DESC
          ), written AS (
            INSERT INTO direction_references (from_code, to_code, city, rate, source, exchangers, via, market_at, updated_at)
@@ -166,15 +185,6 @@ export class QuarantineRepository {
          ) SELECT count(*)::int AS n FROM written`,
         [PIVOT_CURRENCIES],
       );
-      // The planner's count of the references, made true when it is off by more than a tenth: the guard's
-      // statements look references up per candidate, and a plan made with an empty table's statistics (a new
-      // database, a fleet's first vacuum) scans them all for each (25 s a poll at 1,000 exchangers). Servers
-      // without autovacuum, or before its next round, would keep such plans.
-      const [counts] = await tx.query<Array<{ n: number; counted: number }>>(
-        `SELECT (SELECT count(*)::int FROM direction_references) AS n,
-                (SELECT reltuples::float8 FROM pg_class WHERE oid = 'direction_references'::regclass) AS counted`,
-      );
-      if (Math.abs(counts!.n - counts!.counted) > counts!.n / 10) await tx.query(`ANALYZE direction_references`);
       // The refresh's moment (its transaction's start) and its cost so far (the sweep adds its own).
       await tx.query(
         `INSERT INTO reference_refreshes (refreshed_at, took_ms) VALUES (now(), $1)

@@ -303,7 +303,7 @@ describe('rate guard', () => {
               (SELECT reltuples::int FROM pg_class WHERE oid = 'direction_references'::regclass) AS counted`,
     );
     expect(counts!.n).toBeGreaterThan(20000);
-    expect(counts!.counted).toBe(counts!.n);
+    expect(Math.abs(counts!.counted - counts!.n)).toBeLessThanOrEqual(counts!.n / 10);
     const relations = (plan: unknown, found: Array<Record<string, unknown>> = []) => {
       if (plan && typeof plan === 'object') {
         const node = plan as Record<string, unknown>;

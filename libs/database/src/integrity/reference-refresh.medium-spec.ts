@@ -184,6 +184,58 @@ describe('reference refresh', () => {
     await expect(quarantine.refreshReferences()).resolves.toMatchObject({ pivot: refresh.pivot });
   });
 
+  it('crosses a thin direction through the first pivot with both legs, the legs of its own city first', async () => {
+    const c = (
+      await dataSource.query<Array<{ code: string }>>(
+        `SELECT code FROM currencies WHERE kind <> 'cash' AND code NOT IN ('USDTTRC20', 'BTC', 'USDTERC20', 'ETH')
+         ORDER BY code DESC LIMIT 6`,
+      )
+    ).map((r) => r.code);
+    // Market legs (three exchangers each, one rate: the median is that rate).
+    const legs = [
+      { from: c[0]!, to: 'USDTTRC20', rate: '2' },
+      { from: 'USDTTRC20', to: c[1]!, rate: '3' },
+      { from: c[0]!, to: 'BTC', rate: '5' },
+      { from: 'BTC', to: c[1]!, rate: '7' },
+      { from: c[2]!, to: 'BTC', rate: '11' },
+      { from: 'BTC', to: c[3]!, rate: '13' },
+      { from: c[4]!, to: 'USDTTRC20', rate: '2' },
+      { from: 'USDTTRC20', to: c[5]!, rate: '3' },
+      { from: 'USDTTRC20', to: c[5]!, rate: '4', city: 'MSK' },
+    ];
+    for (let k = 0; k < 3; k++) {
+      const e = await exchanger();
+      await write(
+        e.feedId,
+        e.exchangerId,
+        legs.map((l) => offerOf({ from: l.from, to: l.to, city: l.city ?? null, rate: l.rate })),
+      );
+    }
+    const thin = await exchanger();
+    await write(thin.feedId, thin.exchangerId, [
+      offerOf({ from: c[0]!, to: c[1]!, rate: '1' }),
+      offerOf({ from: c[2]!, to: c[3]!, rate: '1' }),
+      offerOf({ from: c[4]!, to: c[5]!, rate: '1' }),
+      offerOf({ from: c[4]!, to: c[5]!, city: 'MSK', rate: '1' }),
+    ]);
+    await quarantine.refreshReferences();
+    const pivots = await dataSource.query<Array<{ key: string; rate: string; via: string; n: number }>>(
+      `SELECT from_code || '>' || to_code || '@' || city AS key, rate::text AS rate, via, exchangers AS n
+       FROM direction_references WHERE source = 'pivot' AND from_code = ANY($1::text[]) ORDER BY 1`,
+      [[c[0], c[2], c[4]]],
+    );
+    expect(pivots).toEqual(
+      [
+        // USDTTRC20 before BTC, though both have legs.
+        { key: `${c[0]}>${c[1]}@`, rate: '6', via: 'USDTTRC20', n: 3 },
+        { key: `${c[2]}>${c[3]}@`, rate: '143', via: 'BTC', n: 3 },
+        { key: `${c[4]}>${c[5]}@`, rate: '6', via: 'USDTTRC20', n: 3 },
+        // The Moscow leg, not the one of every city.
+        { key: `${c[4]}>${c[5]}@MSK`, rate: '8', via: 'USDTTRC20', n: 3 },
+      ].sort((a, b) => (a.key < b.key ? -1 : 1)),
+    );
+  });
+
   it('judges a feed once per offer even when a direction is named twice among the touched ones', async () => {
     const honest = [];
     for (const rate of ['150', '151', '149']) {
