@@ -265,12 +265,13 @@ describe('direction books (PostgreSQL)', () => {
     it('reads again together those kept too long or changed, and only those', async () => {
       vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
       const reads = offers.rowReads.length;
-      // BTC→ETH read 30 s later than the others: still kept when they have expired.
+      // BTC→ETH read 40 s later than the others: still kept (and less than half its time old, not read
+      // ahead) when they have expired.
       changes.publish({ directions: [['BTC', 'ETH']] });
-      vi.setSystemTime(Date.now() + 30_000);
+      vi.setSystemTime(Date.now() + 40_000);
       await tables(fresh.books(legs('BTC>ETH'), catalog.version));
       expect(offers.rowReads.slice(reads)).toEqual([['BTC>ETH']]);
-      vi.setSystemTime(Date.now() + 31_000);
+      vi.setSystemTime(Date.now() + 21_000);
       await offer('gamma', 'BTC', 'USDTTRC20', '60200');
       const route = await tables(
         fresh.books(legs('BTC>USDTTRC20', 'BTC>ETH', 'ETH>USDTTRC20', 'USDTTRC20>BTC'), catalog.version),
@@ -284,6 +285,34 @@ describe('direction books (PostgreSQL)', () => {
       expect(offers.rowReads.slice(reads + 2)).toEqual([['ETH>USDTTRC20']]);
       expect(after).toEqual([['gamma', 'beta', 'alpha'], ['gamma'], ['gamma', 'beta', 'alpha']]);
       vi.useRealTimers();
+    });
+
+    it('reads a direction past half its time again meanwhile, its tables answered from what is kept until then', async () => {
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+      const ahead = new DirectionBooks(offers, loadConfig({ PUBLIC_CACHE_SECONDS: '60' }), changes);
+      const rates = async () =>
+        (await ahead.rank(unit('BTC'), unit('LTC'), catalog.version, TABLE)).map((row) => row.offer.rate);
+      try {
+        expect(await rates()).toEqual(['21']);
+        const reads = offers.rowReads.length;
+        // Changed with no announcement: not seen while the rows are kept.
+        await offer('delta', 'BTC', 'LTC', '22');
+        vi.setSystemTime(Date.now() + 29_000);
+        expect(await rates()).toEqual(['21']);
+        expect(offers.rowReads.length).toBe(reads);
+        // Past half its time: this table still answers from the kept rows, and the direction is read meanwhile.
+        vi.setSystemTime(Date.now() + 2_000);
+        expect(await rates()).toEqual(['21']);
+        expect(offers.rowReads.slice(reads)).toEqual([['BTC>LTC']]);
+        await vi.waitFor(async () => expect(await rates()).toEqual(['22']), { timeout: 5_000, interval: 20 });
+        // Once, and kept for PUBLIC_CACHE_SECONDS from then: 25 s later, nothing is read.
+        vi.setSystemTime(Date.now() + 25_000);
+        expect(await rates()).toEqual(['22']);
+        expect(offers.rowReads.slice(reads)).toEqual([['BTC>LTC']]);
+      } finally {
+        vi.useRealTimers();
+        ahead.onApplicationShutdown();
+      }
     });
 
     it('reads each of them again at every search when nothing may be kept (PUBLIC_CACHE_SECONDS 0), still in one query', async () => {

@@ -24,6 +24,14 @@ interface Reading {
   settle: (rows: Promise<DirectionOfferRow[]>) => void;
 }
 
+/** A kept direction read again before its rows expire (`readAhead`). */
+interface Renewal {
+  key: string;
+  kept: KeptDirection;
+  from: CurrencyUnit;
+  to: CurrencyUnit;
+}
+
 /** The book of a direction without offers. */
 const NO_OFFERS: DirectionBook = { rank: () => Promise.resolve([]) };
 
@@ -33,6 +41,8 @@ interface KeptDirection {
   /** Set once loaded: until when the rows may be used. */
   expires: number;
   size: number;
+  /** Being read again ahead of `expires` (`readAhead`). */
+  renewing: boolean;
   /** The book of these shown feeds (ShownFeeds hands a new object for a feed only when its row changed). */
   book: { catalogVersion: string; feeds: ShownFeed[]; book: Promise<RateBook<DirectionOffer>> } | null;
 }
@@ -46,7 +56,8 @@ interface KeptDirection {
  * again before the next table when maintenance, a pause, a feed's change or moderation is announced, and
  * at least every PUBLIC_CACHE_SECONDS), with no query; the RateBook is made anew only when the shown feeds
  * change. Tables of several directions taken together (`books`: a route search's legs) read the rows of
- * those not kept in one query (`findDirectionsRows`; a big direction by its own cursor). At most
+ * those not kept in one query (`findDirectionsRows`; a big direction by its own cursor), and those past half
+ * their time again meanwhile (`readAhead`: a direction asked often is not read while its tables wait). At most
  * RANKING_CONCURRENCY tables of a direction are ranked at once.
  */
 @Injectable()
@@ -94,8 +105,11 @@ export class DirectionBooks implements OnApplicationShutdown {
     directions: ReadonlyArray<readonly [CurrencyUnit, CurrencyUnit]>,
     catalogVersion: string,
   ): Promise<DirectionBook[]> {
-    // Directions not kept (or kept too long) are read together: one query for all their rows.
+    // Directions not kept (or kept too long) are read together: one query for all their rows; those past
+    // half their time are read again meanwhile, together, while these tables use what is kept.
     const reading: Reading[] = [];
+    const renewing: Renewal[] = [];
+    const renewBefore = Date.now() + (this.config.public.cacheSeconds * 1000) / 2;
     const wanted = directions.map(([from, to]) => {
       const key = `${from.code}|${to.code}`;
       let kept = this.kept(key);
@@ -103,10 +117,14 @@ export class DirectionBooks implements OnApplicationShutdown {
         const read = this.reading(key, [from.code, to.code]);
         reading.push(read);
         kept = read.entry;
+      } else if (kept.expires !== 0 && kept.expires <= renewBefore && !kept.renewing) {
+        kept.renewing = true;
+        renewing.push({ key, kept, from, to });
       }
       return { key, from, to, kept };
     });
     if (reading.length > 0) this.read(reading);
+    if (renewing.length > 0) this.readAhead(renewing);
     const loaded = await Promise.all(wanted.map(async (w) => ({ ...w, ...(await w.kept.rows) })));
     const feedIds = [...new Set(loaded.flatMap((d) => d.feedIds))];
     const shown = feedIds.length === 0 ? new Map<number, ShownFeed>() : await this.shownById(feedIds);
@@ -172,6 +190,7 @@ export class DirectionBooks implements OnApplicationShutdown {
       })),
       expires: 0,
       size: 0,
+      renewing: false,
       book: null,
     };
     this.directions.set(key, entry);
@@ -197,6 +216,49 @@ export class DirectionBooks implements OnApplicationShutdown {
   private read(reading: Reading[]): void {
     const read = this.offers.findDirectionsRows(reading.map((r) => r.pair));
     reading.forEach(({ settle }, i) => settle(read.then((all) => all[i]!)));
+  }
+
+  /**
+   * Reads kept directions again before they expire, in one query, so that a direction asked often is not
+   * read while its tables wait; each new entry replaces the kept one unless a change dropped that meanwhile
+   * (the rows read may predate it), with the book of the feeds its last table showed made ahead too. The
+   * rows are never kept longer than before: PUBLIC_CACHE_SECONDS from their read.
+   */
+  private readAhead(renewing: Renewal[]): void {
+    this.offers.findDirectionsRows(renewing.map(({ from, to }) => [from.code, to.code] as const)).then(
+      (read) => renewing.forEach((renewal, i) => this.renew(renewal, read[i]!)),
+      () => {
+        // The entries stay until they expire; the next table past half their time tries again.
+        for (const { kept } of renewing) kept.renewing = false;
+      },
+    );
+  }
+
+  private renew({ key, kept, from, to }: Renewal, rows: DirectionOfferRow[]): void {
+    if (this.directions.get(key) !== kept) return;
+    const feedIds = [...new Set(rows.map((row) => row.feedId))];
+    const entry: KeptDirection = {
+      rows: Promise.resolve({ rows, feedIds }),
+      expires: Date.now() + this.config.public.cacheSeconds * 1000,
+      size: rows.length,
+      renewing: false,
+      book: null,
+    };
+    if (kept.book) {
+      // The book the next table most likely wants: the feeds shown last, among the rows' feeds, in their order.
+      const shownLast = new Map(kept.book.feeds.map((f) => [f.id, f]));
+      const feeds = feedIds.map((id) => shownLast.get(id)).filter((f) => f !== undefined);
+      const book = joinShownOffers(rows, feeds).then((offers) => RateBook.build(offers, from, to, new TimeSlicer()));
+      const made = { catalogVersion: kept.book.catalogVersion, feeds, book };
+      entry.book = made;
+      book.catch(() => {
+        if (entry.book === made) entry.book = null;
+      });
+    }
+    this.drop(key);
+    this.directions.set(key, entry);
+    this.keptRows += entry.size;
+    this.makeRoom(key);
   }
 
   private makeRoom(keep: string): void {
