@@ -23,6 +23,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { Client } from 'pg';
 import { BenchRow, printTable, waitForJson, writeResults } from './bench-kit';
 import { calculatorRows } from './big-direction';
 import { printProfileSummary, summarizeProfiles } from './cpu-profile';
@@ -32,6 +33,8 @@ import { recordReadMarket, seedReadMarket } from './read-market';
 import { createScratchDatabase, LOCAL_POSTGRES_URL, ScratchDatabase } from './scratch-database';
 
 const OFFERS = Number(process.env.BENCH_OFFERS ?? 1_000_000);
+/** The offers in the database the runs read: OFFERS once seeded, counted in a reused one. */
+let offersInDatabase = OFFERS;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const CALC_OFFERS = Number(process.env.BENCH_CALC_OFFERS ?? 100_000);
@@ -63,8 +66,10 @@ async function loadRows(): Promise<void> {
   const db = reuse ? reusedDatabase(reuse) : await createScratchDatabase('rw_bench_read');
   const url = db.url;
   try {
-    if (reuse) console.log(`reusing database ${reuse} as seeded (BENCH_OFFERS is not checked against it)`);
-    else {
+    if (reuse) {
+      offersInDatabase = await countOffers(url);
+      console.log(`reusing database ${reuse}: ${offersInDatabase.toLocaleString('en-US')} offers`);
+    } else {
       const seedMs = await seedReadMarket(url, OFFERS);
       console.log(`seeded ${OFFERS.toLocaleString('en-US')} offers in ${(seedMs / 1000).toFixed(1)} s`);
       const recordMs = await recordReadMarket(url);
@@ -73,7 +78,7 @@ async function loadRows(): Promise<void> {
     const results: Record<string, unknown> = {};
     for (const mode of MODES) results[mode] = await loadRowsIn(mode, url);
     console.log(
-      `results written to ${writeResults('read', { offers: OFFERS, seconds: SECONDS, connections: CONNECTIONS, ...results })}`,
+      `results written to ${writeResults('read', { offers: offersInDatabase, seconds: SECONDS, connections: CONNECTIONS, ...results })}`,
     );
   } finally {
     if (process.env.BENCH_KEEP_DB || reuse) console.log(`kept database ${db.name}`);
@@ -241,7 +246,7 @@ async function loadRowsIn(mode: Mode, url: string): Promise<unknown> {
     ];
     printTable(
       `Read path, ${MODE_NAMES[mode]} (${CONNECTIONS} connections, ${SECONDS} s, medians of ${RUNS} alternating runs, ` +
-        `${OFFERS.toLocaleString('en-US')} offers in the database)`,
+        `${offersInDatabase.toLocaleString('en-US')} offers in the database)`,
       rows,
     );
     const errors = runs.reduce(
@@ -277,6 +282,17 @@ async function loadRowsIn(mode: Mode, url: string): Promise<unknown> {
   } finally {
     await Promise.all(children.map(stopChild));
     for (const file of Object.values(LOOP_FILES)) rmSync(file, { force: true });
+  }
+}
+
+async function countOffers(url: string): Promise<number> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM offers');
+    return rows[0]!.n;
+  } finally {
+    await client.end();
   }
 }
 

@@ -13,8 +13,11 @@ const TURNS_BEFORE_CLOSE = 3;
 const CHECK_EVERY_MS = 20;
 
 interface ConnectionState {
-  /** Requests whose response has not closed yet. */
-  active: number;
+  /**
+   * Responses on this connection not closed yet, oldest first (a pipelined request's response waits for the
+   * one before it). Usually none or one.
+   */
+  readonly open: ServerResponse[];
   /** Requests seen on this connection. */
   requests: number;
   /** socket.bytesRead when the last response closed: more read since is a request on its way. */
@@ -34,40 +37,56 @@ const drains = new WeakMap<object, HttpDrain>();
  *  3. it answers every request in hand; an idle keep-alive connection is closed at once, a connection that
  *     has sent nothing yet gets FRESH_CONNECTION_GRACE_MS to do so;
  *  4. only then does Fastify close (nothing left for its 503s) and the shutdown hooks run (flushes, pools).
+ * What it does per request is kept small (it runs before every answer, the hot cached ones included): the
+ * response joins its connection's list and gets one shared close listener — no closure, no set of all responses.
  */
 class HttpDrain {
   private readonly connections = new Map<Socket, ConnectionState>();
-  /** Responses not finished yet: a drain that starts meanwhile still closes their connection. */
-  private readonly responses = new Set<ServerResponse>();
+  /** Responses not finished yet whose connection was not seen connecting (not expected): a drain still closes them. */
+  private readonly untracked = new Set<ServerResponse>();
   private isDraining = false;
   private stopped: Promise<void> | null = null;
 
   constructor(private readonly server: Server) {
     server.on('connection', (socket: Socket) => {
-      this.connections.set(socket, { active: 0, requests: 0, bytesReadWhenIdle: 0 });
+      this.connections.set(socket, { open: [], requests: 0, bytesReadWhenIdle: 0 });
       socket.once('close', () => this.connections.delete(socket));
     });
+    const connections = this.connections;
+    const untracked = this.untracked;
+    // One listener for every response (`this` is the response): its request's socket finds its connection.
+    function responseClosed(this: ServerResponse): void {
+      const socket = this.req.socket;
+      const state = connections.get(socket);
+      if (state === undefined) return void untracked.delete(this);
+      const open = state.open;
+      // Responses on a connection finish in order: the oldest, unless the connection broke off.
+      if (open[0] === this) open.shift();
+      else {
+        const index = open.indexOf(this);
+        if (index >= 0) open.splice(index, 1);
+      }
+      state.bytesReadWhenIdle = socket.bytesRead;
+    }
     // First in line, so the header is there before any handler writes the answer.
     server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
       const state = this.connections.get(request.socket);
-      if (state) {
-        state.active++;
+      if (state !== undefined) {
+        state.open.push(response);
         state.requests++;
-      }
-      this.responses.add(response);
-      response.once('close', () => {
-        this.responses.delete(response);
-        if (!state) return;
-        state.active--;
-        state.bytesReadWhenIdle = request.socket.bytesRead;
-      });
+      } else this.untracked.add(response);
+      response.on('close', responseClosed);
       if (this.isDraining) response.setHeader('connection', 'close');
     });
   }
 
   draining(): void {
     this.isDraining = true;
-    for (const response of this.responses) if (!response.headersSent) response.setHeader('connection', 'close');
+    const close = (response: ServerResponse) => {
+      if (!response.headersSent) response.setHeader('connection', 'close');
+    };
+    for (const state of this.connections.values()) state.open.forEach(close);
+    this.untracked.forEach(close);
   }
 
   stop(): Promise<void> {
@@ -86,7 +105,7 @@ class HttpDrain {
     const freshUntil = Date.now() + FRESH_CONNECTION_GRACE_MS;
     while (this.connections.size > 0) {
       for (const [socket, state] of this.connections) {
-        const idle = state.active === 0 && socket.bytesRead === state.bytesReadWhenIdle;
+        const idle = state.open.length === 0 && socket.bytesRead === state.bytesReadWhenIdle;
         if (idle && (state.requests > 0 || Date.now() >= freshUntil)) this.end(socket);
       }
       if (this.connections.size > 0) await new Promise((resolve) => setTimeout(resolve, CHECK_EVERY_MS));

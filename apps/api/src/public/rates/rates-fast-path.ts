@@ -4,8 +4,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { DurationSeries, HttpMetrics, maskSecretsInUrl } from '@app/observability';
-import { writeCacheable } from '../cacheable-reply';
-import { PublicCache } from '../public-cache.service';
+import { cacheableHead, writeCacheable } from '../cacheable-reply';
+import { CachedAnswer, PublicCache } from '../public-cache.service';
 
 /** The raw URLs the fast path looks at: a rates table with a query (the history lives at /v1/rates/history). */
 const RATES_TABLE = '/v1/rates?';
@@ -13,6 +13,23 @@ const RATES_TABLE = '/v1/rates?';
 const RATES_ROUTE = '/v1/rates';
 
 type RequestListener = (this: Server, request: IncomingMessage, response: ServerResponse) => void;
+
+const IF_NONE_MATCH = 'if-none-match';
+
+/**
+ * The request's If-None-Match as `request.headers` would give it (repeated fields joined by ", "), read from
+ * the raw header list: `request.headers` is built on first use (every field's name lowercased into a new
+ * object), work a hot answer without the header does not need.
+ */
+export function ifNoneMatchOf(rawHeaders: readonly string[]): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length !== IF_NONE_MATCH.length || name.toLowerCase() !== IF_NONE_MATCH) continue;
+    value = value === undefined ? rawHeaders[i + 1]! : `${value}, ${rawHeaders[i + 1]!}`;
+  }
+  return value;
+}
 
 /**
  * Hot /v1/rates answers skip Fastify and Nest: a table answered under this exact raw URL in the last
@@ -41,6 +58,14 @@ export function serveHotRatesFirst(app: NestFastifyApplication, logger: Logger):
     const index = (method === 'GET' ? 0 : 2) + (status === 200 ? 0 : 1);
     return (durations[index] ??= metrics.series(method, RATES_ROUTE, status));
   };
+  // The head of each hot answer's 200 (cacheableHead, the one definition), made once: the same array is written
+  // for every unconditional request of it (writeHead reads it, never changes it). Goes with its answer.
+  const heads = new WeakMap<CachedAnswer, string[]>();
+  const headOf = (answer: CachedAnswer): string[] => {
+    let head = heads.get(answer);
+    if (head === undefined) heads.set(answer, (head = cacheableHead(undefined, answer, maxAge).headers));
+    return head;
+  };
 
   /** Writes the hot answer this request names and answers true, or answers false (the normal path's). */
   const serveHot = (request: IncomingMessage, response: ServerResponse): boolean => {
@@ -63,7 +88,12 @@ export function serveHotRatesFirst(app: NestFastifyApplication, logger: Logger):
         ),
       );
     }
-    const status = writeCacheable(request.headers['if-none-match'], response, hit, maxAge);
+    const ifNoneMatch = ifNoneMatchOf(request.rawHeaders);
+    let status: 200 | 304 = 200;
+    if (ifNoneMatch === undefined) {
+      response.writeHead(200, headOf(hit));
+      response.end(hit.bytes);
+    } else status = writeCacheable(ifNoneMatch, response, hit, maxAge);
     durationsOf(method, status).observe((performance.now() - started) / 1000);
     return true;
   };
