@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@app/config';
@@ -200,6 +202,23 @@ describe('GET /v1/routes', () => {
     const answer = await get<RoutesBody>('/v1/routes?from=SBERRUB&to=BTC&amount=100000');
     expect(answer.body.intermediates).toEqual(['ETH', 'USDTTRC20']);
     expect(ways(answer.body.routes)[0]).toEqual(['ETH', '100000', '0.2', 'ether+ether']);
+  });
+
+  it("drops a route at once when a leg's feed goes into maintenance", async () => {
+    const query = '/v1/routes?from=SBERRUB&to=BTC&amount=100000&limit=5';
+    const slugsOf = (body: RoutesBody) => body.routes.flatMap((w) => w.legs.map((l) => l.exchanger.slug));
+    expect(slugsOf((await get<RoutesBody>(query)).body)).toContain('ether');
+    const etherFeed = rates(item('SBERRUB', 'ETH', '25000', '1'), item('ETH', 'BTC', '1', '0.05'));
+    expect(
+      (await polled('ether', readFileSync(join(__dirname, '../fixtures/feeds/maintenance-ru.xml'), 'utf8'))).status,
+    ).toBe('maintenance');
+    // The next answer, kept answers and kept feeds notwithstanding (PUBLIC_CACHE_SECONDS 30 here).
+    const hidden = await get<RoutesBody>(query);
+    expect(slugsOf(hidden.body)).not.toContain('ether');
+    expect(ways(hidden.body.routes)[0]).toEqual(['USDTTRC20', '100000', '0.01967', 'rubles+coins']);
+    // Back for the tests after this one (shown within PUBLIC_CACHE_SECONDS: a poll that finds its offers as
+    // they were announces nothing).
+    await publish('ether', etherFeed);
   });
 
   it('says what to fix: 400 for a bad query, 404 for an unknown currency', async () => {

@@ -17,14 +17,16 @@
  * BENCH_CACHE_SECONDS (the api's PUBLIC_CACHE_SECONDS: how long it keeps a direction's rows; default the api's 2),
  * BENCH_KEEP_DB=1 (keep the seeded database), BENCH_DB=<name> (run on a kept one, no seeding),
  * BENCH_PROFILE=1 (the api under the V8 profiler: a summary at the end, the raw file in bench-results/profile-routes).
+ * Each run also gives the api's CPU time per answer (both endpoints, from /proc where there is one): unlike
+ * the latencies, hardly moved by other processes on the machine, so runs on a busy machine still compare.
  *
  * Statements per answer: after the runs, where pg_stat_statements can be created in the database, ten
  * directions of the last run are asked twice more by each endpoint one request at a time (a new amount
  * each; the second pass on the books the first kept, when PUBLIC_CACHE_SECONDS has not passed), and the statements the api ran meanwhile are counted per answer (a difference of
  * two snapshots of this database's entries; the api's background work in between is counted too).
  */
-import { ChildProcess, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -96,7 +98,7 @@ async function main(): Promise<void> {
     const codes = readBundledCatalog()
       .map((c) => c.code)
       .filter((c) => c !== 'BTC' && c !== 'SBERRUB');
-    const runs: Array<{ cold: Timings; warm: Timings; load: number[] }> = [];
+    const runs: Array<{ cold: Timings; warm: Timings; load: number[]; cpuMsPerAnswer: number | null }> = [];
     let serial = 0;
     const amountOf = (i: number) => {
       serial++;
@@ -108,6 +110,7 @@ async function main(): Promise<void> {
       directions = pickDirections(codes, DIRECTIONS, run);
       const cold: Timings = { routes: [], rates: [] };
       const warm: Timings = { routes: [], rates: [] };
+      const cpuBefore = cpuMsOf(api.pid);
       for (let round = 0; round <= ROUNDS; round++) {
         const into = round === 0 ? cold : warm;
         const queries = directions.map(([from, to], i) => ({
@@ -129,11 +132,16 @@ async function main(): Promise<void> {
         cold: summarize(cold),
         warm: summarize(warm),
       };
-      runs.push({ cold, warm, load: loadavg() });
+      const cpuAfter = cpuMsOf(api.pid);
+      const answers = cold.routes.length + cold.rates.length + warm.routes.length + warm.rates.length;
+      const cpuMsPerAnswer =
+        cpuBefore === null || cpuAfter === null || answers === 0 ? null : (cpuAfter - cpuBefore) / answers;
+      runs.push({ cold, warm, load: loadavg(), cpuMsPerAnswer });
       console.log(
         `run ${run + 1}/${RUNS}: routes p50 ${figures.warm.routes.p50.toFixed(1)} ms p99 ${figures.warm.routes.p99.toFixed(1)} ms, ` +
           `rates p50 ${figures.warm.rates.p50.toFixed(1)} ms p99 ${figures.warm.rates.p99.toFixed(1)} ms ` +
           `(${warm.routes.length} each); cold routes p99 ${figures.cold.routes.p99.toFixed(1)} ms; ` +
+          `api CPU ${cpuMsPerAnswer === null ? 'n/a' : cpuMsPerAnswer.toFixed(2)} ms per answer; ` +
           `load average ${loadavg()
             .map((l) => l.toFixed(2))
             .join(' ')}`,
@@ -221,7 +229,12 @@ async function main(): Promise<void> {
         directions: DIRECTIONS,
         rounds: ROUNDS,
         concurrency: CONCURRENCY,
-        runs: runs.map((r) => ({ cold: summarize(r.cold), warm: summarize(r.warm), loadAverage: r.load })),
+        runs: runs.map((r) => ({
+          cold: summarize(r.cold),
+          warm: summarize(r.warm),
+          loadAverage: r.load,
+          apiCpuMsPerAnswer: r.cpuMsPerAnswer,
+        })),
         first: { rates: firstRates, routes: firstRoutes },
         errors: Object.fromEntries(errors),
         statements,
@@ -293,6 +306,25 @@ async function statementsPerAnswer(
   } finally {
     await client.end();
   }
+}
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc; null where that cannot be read. */
+function cpuMsOf(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is the 3rd field, utime the 14th, stime the 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks();
+  } catch {
+    return null;
+  }
+}
+
+let ticks: number | null = null;
+function clockTicks(): number {
+  ticks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  return ticks;
 }
 
 function existingDatabase(name: string): ScratchDatabase {
