@@ -113,6 +113,8 @@ describe('closeHttpGracefully', () => {
     expect(closed).toBe(false);
     release();
     await closing;
+    // The server's side is closed; the client reads the answer and the end of its connection in a later turn.
+    expect(await busy.ended).toBe('closed');
     expect(busy.received()).toMatch(/\r\nConnection: close\r\n[\s\S]*slow$/i);
   });
 
