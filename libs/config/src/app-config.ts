@@ -13,7 +13,8 @@ export interface AppConfig {
   readonly shutdownDrainSeconds: number;
   /**
    * `concurrency`: polls one process has in hand (mostly waiting on the network);
-   * `processingConcurrency`: how many of them read, normalize and write at once (CPU on one event loop);
+   * `processingConcurrency`: how many of them read and normalize at once (CPU on one event loop; writes, which
+   * mostly wait on PostgreSQL, have `database.poolSize − 2` slots of their own);
    * `lockSeconds`: how long a job stays locked to a worker that stopped renewing it (then another takes it);
    * `memoMaxBytes`: what the per-feed memo of last polls' items may hold in all (0 = no memo: every item of
    * every poll is read and normalized again).

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Registry } from 'prom-client';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Gauge, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { FeedsRepository, newFeedRun } from '@app/database';
 import type { SafeHttpClient } from '@app/http-client';
@@ -338,20 +338,22 @@ describe('FeedPollService on a real PostgreSQL', () => {
         (await createExchangerWithFeed(dataSource, `gate-${counter}-${i}`, server.url(`/gate-${i}.xml`))).feedId,
       );
     }
-    const seen: Array<{ active: number; waiting: number }> = [];
-    const sample = async () => {
-      const metric = await registry.getSingleMetric('ratewatch_poll_processing')!.get();
-      const value = (state: string) => metric.values.find((v) => v.labels.state === state)?.value ?? 0;
-      seen.push({ active: value('active'), waiting: value('waiting') });
-    };
-    const sampler = setInterval(() => void sample(), 1);
+    // Every value the gauge is given (reading and normalizing is synchronous: a sampler would miss it).
+    const gauge = registry.getSingleMetric('ratewatch_poll_processing') as Gauge<'state'>;
+    const reported: number[] = [];
+    const set = gauge.set.bind(gauge);
+    const spy = vi.spyOn(gauge, 'set').mockImplementation(((labels: { state: string }, value: number) => {
+      if (labels.state === 'active') reported.push(value);
+      set(labels, value);
+    }) as typeof gauge.set);
     const outcomes = await Promise.all(ids.map((id) => poller.poll(id, 'manual')));
-    clearInterval(sampler);
-    await sample();
+    spy.mockRestore();
     expect(outcomes.map((o) => o.status)).toEqual(Array(8).fill('ok'));
-    expect(Math.max(...seen.map((s) => s.active))).toBeGreaterThan(0);
-    expect(Math.max(...seen.map((s) => s.active))).toBeLessThanOrEqual(4);
-    expect(seen.at(-1)).toEqual({ active: 0, waiting: 0 });
+    expect(Math.max(...reported)).toBeGreaterThan(0);
+    expect(Math.max(...reported)).toBeLessThanOrEqual(4);
+    const metric = await gauge.get();
+    const value = (state: string) => metric.values.find((v) => v.labels.state === state)?.value;
+    expect({ active: value('active'), waiting: value('waiting') }).toEqual({ active: 0, waiting: 0 });
   });
 
   it('counts feeds by state for the metrics', async () => {

@@ -43,8 +43,10 @@ export type PollOutcome = { status: 'skipped'; reason: string } | CompletedPoll;
 @Injectable()
 export class FeedPollService {
   private readonly logger = new Logger(FeedPollService.name);
-  /** Polls wait for the network in parallel; only this many read, normalize and write at once. */
+  /** Polls wait for the network in parallel; only this many read and normalize at once (CPU). */
   private readonly gate: ProcessingGate;
+  /** And only this many write at once (mostly waiting on PostgreSQL; see `writeSlots`). */
+  private readonly writes: ProcessingGate;
   private readonly integrity: IntegrityPolicy;
   private readonly recordHistory: boolean;
   /** Each feed's items as the last poll read them, so a poll normalizes only what changed (none when FEED_MEMO_MAX_MB=0). */
@@ -59,6 +61,7 @@ export class FeedPollService {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.gate = new ProcessingGate(config.worker.processingConcurrency);
+    this.writes = new ProcessingGate(writeSlots(config));
     this.integrity = integrityPolicy(config.rateGuard);
     this.recordHistory = config.history.recording;
     const { memoMaxBytes } = config.worker;
@@ -170,41 +173,45 @@ export class FeedPollService {
       return { status: 'unchanged', run, change: null };
     }
 
-    // The body is here; reading, normalizing and writing it waits for one of the few processing slots.
+    // The body is here; reading and normalizing it waits for one of the few processing slots (CPU on this
+    // event loop), writing it for one of the write slots: a write mostly waits on PostgreSQL, and holding a
+    // processing slot meanwhile left the worker's core idle while polls queued (bench:scale: workers at 19 %
+    // of a core each, the polls behind).
     const { body, contentType } = answer;
     this.reportGate();
-    return this.gate
-      .run(async (): Promise<CompletedPoll> => {
+    const { report, run } = await this.gate
+      .run(async () => {
         this.reportGate();
         const context = (await this.catalogs.at(feed.catalogVersion)).contextFor(feed.exchangerId);
         const memo = this.memo?.forFeed(feed.id);
         const report = checkFeed(body, { format: feed.format, contentType, memo }, context);
-        const run = this.run(trigger, started, report.status, { ...seen, ...fromReport(report) });
-        if (report.status === 'error') {
-          await this.feeds.recordFailure(feed.id, run);
-          return { status: 'error', run, change: null };
-        }
-        const change = await this.feeds.applyAnswer(
-          feed,
-          run,
-          state,
-          report.status === 'maintenance' ? null : report.offers,
-          this.integrity,
-          // History of every direction (DESIGN.md §12): a change point where this write moved a best.
-          this.recordHistory,
-        );
-        for (const [reason, count] of Object.entries(change.guard.held))
-          this.metrics.quarantined.inc({ reason }, count);
-        for (const [reason, count] of Object.entries(change.guard.freed)) this.metrics.released.inc({ reason }, count);
-        // Maintenance hides every direction of the exchanger at once; otherwise only the touched ones changed.
-        this.changes.publish(report.status === 'maintenance' ? { all: true } : { directions: change.touched });
-        return {
-          status: report.status,
-          run: { ...run, ...pick(change), quarantined: change.guard.quarantined, released: change.guard.released },
-          change,
-        };
+        return { report, run: this.run(trigger, started, report.status, { ...seen, ...fromReport(report) }) };
       })
       .finally(() => this.reportGate());
+    if (report.status === 'error') {
+      await this.feeds.recordFailure(feed.id, run);
+      return { status: 'error', run, change: null };
+    }
+    return this.writes.run(async (): Promise<CompletedPoll> => {
+      const change = await this.feeds.applyAnswer(
+        feed,
+        run,
+        state,
+        report.status === 'maintenance' ? null : report.offers,
+        this.integrity,
+        // History of every direction (DESIGN.md §12): a change point where this write moved a best.
+        this.recordHistory,
+      );
+      for (const [reason, count] of Object.entries(change.guard.held)) this.metrics.quarantined.inc({ reason }, count);
+      for (const [reason, count] of Object.entries(change.guard.freed)) this.metrics.released.inc({ reason }, count);
+      // Maintenance hides every direction of the exchanger at once; otherwise only the touched ones changed.
+      this.changes.publish(report.status === 'maintenance' ? { all: true } : { directions: change.touched });
+      return {
+        status: report.status,
+        run: { ...run, ...pick(change), quarantined: change.guard.quarantined, released: change.guard.released },
+        change,
+      };
+    });
   }
 
   /** The processing gate's load on /metrics: how many polls process now, how many wait for a slot. */
@@ -240,4 +247,12 @@ function fromReport(report: FeedReport): Partial<FeedRunRecord> {
 
 function pick(change: SnapshotChange): Pick<FeedRunRecord, 'inserted' | 'updated' | 'deleted'> {
   return { inserted: change.inserted, updated: change.updated, deleted: change.deleted };
+}
+
+/**
+ * Polls of one process writing at once: as many as its connection pool holds beside two for the rest of the
+ * process (the history recorder, housekeeping), and never fewer than it reads at once.
+ */
+export function writeSlots(config: AppConfig): number {
+  return Math.max(config.worker.processingConcurrency, config.database.poolSize - 2);
 }
