@@ -7,9 +7,14 @@ import { replaceSnapshot, SnapshotCache, SnapshotChange } from './snapshot-write
 
 /**
  * The writer's cache of written snapshots (issue 21): a worker trusts what it wrote last only while the feed
- * row's snapshot_version is the value its write set. Each SnapshotCache here plays one worker process.
+ * row's snapshot_version is the value its write set. Each SnapshotCache here plays one worker process. Every
+ * case runs with both ways of sending the changed offers: parameter arrays (small diffs) and a COPY into the
+ * session's staging table (from STAGE_FROM_ROWS changed offers on).
  */
-describe('replaceSnapshot with a cache of written snapshots', () => {
+describe.each([
+  ['parameter arrays', Number.POSITIVE_INFINITY],
+  ['a staged COPY', 1],
+])('replaceSnapshot with a cache of written snapshots, changes sent as %s', (_form, stageFrom) => {
   let db: TestDatabase;
   let dataSource: DataSource;
   let feed: { id: number; exchangerId: number };
@@ -37,7 +42,7 @@ describe('replaceSnapshot with a cache of written snapshots', () => {
   const write = (cache: SnapshotCache, offers: NormalizedOffer[], target = feed): Promise<SnapshotChange> =>
     dataSource.transaction(async (tx) => {
       await tx.query(`SELECT 1 FROM feeds WHERE id = $1 FOR UPDATE`, [target.id]);
-      return replaceSnapshot(tx, target, offers, cache);
+      return replaceSnapshot(tx, target, offers, cache, stageFrom);
     });
 
   const stored = async (feedId = feed.id) =>
@@ -96,7 +101,7 @@ describe('replaceSnapshot with a cache of written snapshots', () => {
     await expect(
       dataSource.transaction(async (tx) => {
         await tx.query(`SELECT 1 FROM feeds WHERE id = $1 FOR UPDATE`, [feed.id]);
-        expect(counts(await replaceSnapshot(tx, feed, [moved, ethBtc], cache))).toEqual([1, 1, 0]);
+        expect(counts(await replaceSnapshot(tx, feed, [moved, ethBtc], cache, stageFrom))).toEqual([1, 1, 0]);
         throw new Error('the poll failed after the write (the guard, the run record …)');
       }),
     ).rejects.toThrow('the poll failed');
@@ -140,8 +145,17 @@ describe('replaceSnapshot with a cache of written snapshots', () => {
     ]);
   });
 
-  it('keeps decimals exact and text that needs quoting as it came', async () => {
+  it('keeps decimals exact and text that needs quoting or escaping as it came', async () => {
     const cache = new SnapshotCache();
+    const flags = [
+      'manual',
+      'a "quoted", {braced} \\ flag',
+      'NULL',
+      'tab\there',
+      'two\nlines\r',
+      '\\N',
+      'Ünïcödé ₽ 🚀',
+    ];
     const tiny = offerOf({
       from: 'BTC',
       to: 'CASHRUB',
@@ -150,18 +164,100 @@ describe('replaceSnapshot with a cache of written snapshots', () => {
       out: '0.000000000123456789012345678901',
       rate: '0.000000000123456789012345678901',
       reserve: '12345678901234567890.123456789',
-      flags: ['manual', 'a "quoted", {braced} \\ flag', 'NULL'],
+      flags,
+      toFee: [{ kind: 'fixed', value: '1.50', unit: 'a\\b "c"\t₽' }],
+      floating: { percent: '-0.5', minutes: 30 },
+      delayMinutes: 15,
     });
-    await write(cache, [tiny]);
-    await write(cache, [{ ...tiny, reserve: '0' }]);
-    const [row] = await stored();
-    expect(row).toEqual({
-      key: 'BTC>CASHRUB@NULL',
+    const spb = { ...tiny, city: 'Санкт-Петербург\\1' };
+    await write(cache, [tiny, spb]);
+    await write(cache, [
+      { ...tiny, reserve: '0' },
+      { ...spb, fromMin: '0.0000001', toMax: '1000000000000.5' },
+    ]);
+    const rows = await dataSource.query<Array<Record<string, unknown>>>(
+      `SELECT city, rate::text AS rate, reserve::text AS reserve, from_min::text AS from_min, to_max::text AS to_max, flags,
+              to_fee, floating, delay_minutes, exchanger_id FROM offers WHERE feed_id = $1 ORDER BY city`,
+      [feed.id],
+    );
+    const same = {
       rate: '0.000000000123456789012345678901',
-      reserve: '0',
-      flags: ['manual', 'a "quoted", {braced} \\ flag', 'NULL'],
+      flags,
+      to_fee: [{ kind: 'fixed', value: '1.50', unit: 'a\\b "c"\t₽' }],
+      floating: { percent: '-0.5', minutes: 30 },
+      delay_minutes: 15,
       exchanger_id: feed.exchangerId,
+    };
+    expect(rows).toEqual([
+      { ...same, city: 'NULL', reserve: '0', from_min: null, to_max: null },
+      {
+        ...same,
+        city: 'Санкт-Петербург\\1',
+        reserve: '12345678901234567890.123456789',
+        from_min: '0.0000001',
+        to_max: '1000000000000.5',
+      },
+    ]);
+    // What was written is what the next poll finds unchanged.
+    expect(
+      counts(
+        await write(cache, [
+          { ...tiny, reserve: '0' },
+          { ...spb, fromMin: '0.0000001', toMax: '1000000000000.5' },
+        ]),
+      ),
+    ).toEqual([0, 0, 0]);
+    expect(
+      counts(
+        await write(new SnapshotCache(), [
+          { ...tiny, reserve: '0' },
+          { ...spb, fromMin: '0.0000001', toMax: '1000000000000.5' },
+        ]),
+      ),
+    ).toEqual([0, 0, 0]);
+  });
+
+  it('writes two feeds in one transaction, each its own offers', async () => {
+    const [row] = await dataSource.query<Array<{ id: number }>>(
+      `INSERT INTO feeds (exchanger_id, url) VALUES ($1, 'https://writer-' || $2::text || '-b.example/rates.xml') RETURNING id`,
+      [feed.exchangerId, slugs],
+    );
+    const second = { id: row!.id, exchangerId: feed.exchangerId };
+    const cache = new SnapshotCache();
+    await dataSource.transaction(async (tx) => {
+      expect(counts(await replaceSnapshot(tx, feed, [btcEth, btcUsdt], cache, stageFrom))).toEqual([2, 0, 0]);
+      expect(
+        counts(await replaceSnapshot(tx, second, [{ ...btcEth, out: '30', rate: '30' }], cache, stageFrom)),
+      ).toEqual([1, 0, 0]);
+      expect(
+        counts(await replaceSnapshot(tx, feed, [btcEth, { ...btcUsdt, out: '1', rate: '1' }], cache, stageFrom)),
+      ).toEqual([0, 1, 0]);
     });
+    expect((await stored()).map((r) => [r.key, r.rate])).toEqual([
+      ['BTC>ETH@', '20'],
+      ['BTC>USDTTRC20@', '1'],
+    ]);
+    expect((await stored(second.id)).map((r) => [r.key, r.rate])).toEqual([['BTC>ETH@', '30']]);
+  });
+
+  it('writes again on a connection whose transaction rolled back after its first staged write', async () => {
+    // One connection throughout: the staging table its first write made goes with the rollback, and is made again.
+    const runner = dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      const cache = new SnapshotCache();
+      await runner.startTransaction();
+      expect(counts(await replaceSnapshot(runner.manager, feed, [btcEth], cache, stageFrom))).toEqual([1, 0, 0]);
+      await runner.rollbackTransaction();
+      await runner.startTransaction();
+      expect(counts(await replaceSnapshot(runner.manager, feed, [btcEth, ethBtc], cache, stageFrom))).toEqual([
+        2, 0, 0,
+      ]);
+      await runner.commitTransaction();
+    } finally {
+      await runner.release();
+    }
+    expect((await stored()).map((r) => r.key)).toEqual(['BTC>ETH@', 'ETH>BTC@']);
   });
 
   it('updates exactly the changed offers, one or all, among keys that are prefixes or case variants of each other', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { NormalizedOffer } from '@app/domain';
 import { offerOf } from '../../../../test/support/offers';
 import { arrayLiteral, copyText, offerFingerprint } from './snapshot-writer';
+import { copyRows } from './snapshot-writer-copy';
 
 const offer = (fields: Partial<NormalizedOffer> = {}): NormalizedOffer => offerOf({ reserve: '5', ...fields });
 
@@ -71,5 +72,51 @@ describe('COPY text encoding', () => {
 
   it('escapes tabs, newlines and backslashes for COPY', () => {
     expect(copyText('a\tb\nc\\d\re')).toBe('a\\tb\\nc\\\\d\\re');
+  });
+});
+
+describe('copyRows (the staged write of changed offers)', () => {
+  it('writes one line per offer, tab-separated, in the staging columns’ order, nulls as \\N', () => {
+    const text = copyRows([
+      { offer: offerOf(), fp: 6552264536522852, op: 'i' },
+      {
+        offer: offerOf({
+          city: 'MSK',
+          reserve: '5',
+          fromMin: '0.01',
+          toMax: '9',
+          fromFee: [{ kind: 'percent', value: '0.5' }],
+          minFee: [{ kind: 'fixed', value: '0.1', unit: 'BTC' }],
+          flags: ['manual', 'cardverify'],
+          floating: { percent: '1', minutes: null },
+          delayMinutes: 15,
+        }),
+        fp: 1,
+        op: 'u',
+      },
+    ]).toString('utf8');
+    expect(text.split('\n')).toEqual([
+      't\tBTC\tETH\t\t1\t20\t20\t\\N\t\\N\t\\N\t\\N\t\\N\t[]\t[]\t[]\t{}\t\\N\t\\N\t6552264536522852',
+      'f\tBTC\tETH\tMSK\t1\t20\t20\t5\t0.01\t\\N\t\\N\t9\t[{"kind":"percent","value":"0.5"}]\t[]\t[{"kind":"fixed","value":"0.1","unit":"BTC"}]\t{"manual","cardverify"}\t{"percent":"1","minutes":null}\t15\t1',
+      '',
+    ]);
+  });
+
+  it('escapes backslashes, tabs, newlines and carriage returns, before and after other characters, in UTF-8', () => {
+    const text = copyRows([
+      { offer: offerOf({ city: 'a\\b\tc', flags: ['x\ny', 'Ü\r₽\\', '🚀\t'] }), fp: 2, op: 'u' },
+    ]).toString('utf8');
+    const fields = text.slice(0, -1).split('\t');
+    expect(fields).toHaveLength(19);
+    expect(fields[3]).toBe('a\\\\b\\tc');
+    expect(fields[15]).toBe('{"x\\ny","Ü\\r₽\\\\\\\\","🚀\\t"}');
+    expect(text.endsWith('\t2\n')).toBe(true);
+  });
+
+  it('grows its buffer past its first guess', () => {
+    const long = 'x'.repeat(5_000);
+    const text = copyRows([{ offer: offerOf({ city: long, flags: [long] }), fp: 3, op: 'u' }]).toString('utf8');
+    expect(text.split('\t')[3]).toBe(long);
+    expect(text.length).toBeGreaterThan(10_000);
   });
 });

@@ -1,6 +1,9 @@
 import type { PoolClient } from 'pg';
 import type { EntityManager } from 'typeorm';
 import type { NormalizedOffer } from '@app/domain';
+import { arrayLiteral, STAGED, stageOffers, StagedOffer } from './snapshot-writer-copy';
+
+export { arrayLiteral, copyText } from './snapshot-writer-copy';
 
 export interface SnapshotChange {
   inserted: number;
@@ -89,6 +92,31 @@ function mixFees(fees: NormalizedOffer['fromFee']): void {
   }
 }
 
+/** What a write needs of an offer to diff it: its stored key and its fingerprint. */
+interface OfferPrint {
+  readonly key: string;
+  readonly fp: number;
+}
+
+/**
+ * The key and fingerprint of every offer object a write has seen, by the object: the feeds' memo hands a poll
+ * the very objects of the last one for the items whose bytes did not change (~90–95 % of a feed), so those are
+ * looked up, not hashed again — and their key is the string the diff already looked up, its hash kept in it.
+ * An offer is a value, never changed once made (the memo relies on that too: it hands the same objects to
+ * every poll); an object the writer has not seen — any offer of a feed read without the memo — is hashed.
+ * Entries go with their objects.
+ */
+const prints = new WeakMap<NormalizedOffer, OfferPrint>();
+
+function printOf(o: NormalizedOffer): OfferPrint {
+  let print = prints.get(o);
+  if (print === undefined) {
+    print = { key: keyOf(o.from, o.to, o.city ?? ''), fp: fingerprintOf(o) };
+    prints.set(o, print);
+  }
+  return print;
+}
+
 const keyOf = (from: string, to: string, city: string): string => `${from}\u001f${to}\u001f${city}`;
 
 /** A feed's stored snapshot as its last writer in this process left it: key → fingerprint. */
@@ -154,7 +182,7 @@ export const snapshotCache = new SnapshotCache();
 interface Diff {
   change: SnapshotChange;
   gone: Array<[string, string, string]>;
-  changed: Array<{ key: string; offer: NormalizedOffer; fp: number; op: 'i' | 'u' }>;
+  changed: Array<StagedOffer & { key: string }>;
 }
 
 /**
@@ -170,18 +198,14 @@ export async function replaceSnapshot(
   feed: { id: number; exchangerId: number },
   offers: readonly NormalizedOffer[],
   cache: SnapshotCache = snapshotCache,
+  stageFrom = STAGE_FROM_ROWS,
 ): Promise<SnapshotChange> {
   const client = (await tx.queryRunner!.connect()) as PoolClient;
-  const keys = new Array<string>(offers.length);
-  const fps = new Array<number>(offers.length);
-  for (let i = 0; i < offers.length; i++) {
-    const o = offers[i]!;
-    keys[i] = keyOf(o.from, o.to, o.city ?? '');
-    fps[i] = fingerprintOf(o);
-  }
+  const seen = new Array<OfferPrint>(offers.length);
+  for (let i = 0; i < offers.length; i++) seen[i] = printOf(offers[i]!);
   const cached = cache.take(feed.id);
   if (cached !== undefined && cached.exchangerId === feed.exchangerId) {
-    const diff = diffAgainst(cached.rows, offers, keys, fps);
+    const diff = diffAgainst(cached.rows, offers, seen);
     if (diff.changed.length === 0 && diff.gone.length === 0) {
       const { rows } = await client.query<{ version: string }>({
         text: `SELECT version::text AS version FROM feed_snapshots WHERE feed_id = $1`,
@@ -192,7 +216,7 @@ export async function replaceSnapshot(
         return NO_CHANGE;
       }
     } else {
-      const version = await writeDiff(client, feed, cached.version, diff);
+      const version = await writeDiff(client, feed, cached.version, diff, stageFrom);
       if (version !== null) {
         applyDiff(cached.rows, diff);
         cache.put(feed.id, { version, exchangerId: feed.exchangerId, rows: cached.rows });
@@ -218,12 +242,12 @@ export async function replaceSnapshot(
       stored.set(line.slice(0, cut), Number(line.slice(cut + 1)));
     }
   }
-  const diff = diffAgainst(stored, offers, keys, fps);
+  const diff = diffAgainst(stored, offers, seen);
   if (diff.changed.length === 0 && diff.gone.length === 0) {
     if (rows[0]?.version) cache.put(feed.id, { version: rows[0].version, exchangerId: feed.exchangerId, rows: stored });
     return NO_CHANGE;
   }
-  const version = await writeDiff(client, feed, rows[0]?.version ?? null, diff);
+  const version = await writeDiff(client, feed, rows[0]?.version ?? null, diff, stageFrom);
   if (version === null) throw new Error(`feed ${feed.id}: its snapshot version changed under the feed row's lock`);
   applyDiff(stored, diff);
   cache.put(feed.id, { version, exchangerId: feed.exchangerId, rows: stored });
@@ -233,40 +257,57 @@ export async function replaceSnapshot(
 function diffAgainst(
   stored: ReadonlyMap<string, number>,
   offers: readonly NormalizedOffer[],
-  keys: readonly string[],
-  fps: readonly number[],
+  seen: readonly OfferPrint[],
 ): Diff {
   const changed: Diff['changed'] = [];
-  const touched = new Map<string, [string, string]>();
-  const touch = (from: string, to: string) => touched.set(`${from}\u001f${to}`, [from, to]);
+  const touched = new Directions();
   let inserted = 0;
   for (let i = 0; i < offers.length; i++) {
-    const key = keys[i]!;
-    const fp = fps[i]!;
+    const { key, fp } = seen[i]!;
     const before = stored.get(key);
     if (before === fp) continue;
     const offer = offers[i]!;
     if (before === undefined) inserted++;
     changed.push({ key, offer, fp, op: before === undefined ? 'i' : 'u' });
-    touch(offer.from, offer.to);
+    touched.add(offer.from, offer.to);
   }
   // The offers' keys are distinct (the normalizer drops duplicates): offers.length − inserted stored rows
   // are still offered; only when fewer than stored are some gone, and only then are the stored keys walked.
   const gone: Diff['gone'] = [];
   if (stored.size > offers.length - inserted) {
-    const offered = new Set(keys);
+    const offered = new Set<string>();
+    for (let i = 0; i < seen.length; i++) offered.add(seen[i]!.key);
     for (const key of stored.keys()) {
       if (offered.has(key)) continue;
       const [from, to, city] = key.split('\u001f') as [string, string, string];
       gone.push([from, to, city]);
-      touch(from, to);
+      touched.add(from, to);
     }
   }
   return {
-    change: { inserted, updated: changed.length - inserted, deleted: gone.length, touched: [...touched.values()] },
+    change: { inserted, updated: changed.length - inserted, deleted: gone.length, touched: touched.list },
     gone,
     changed,
   };
+}
+
+/**
+ * Distinct directions, in the order first added: by `from`, then `to`, without a string made per direction
+ * (a fully changed feed adds 10,000; the codes are the normalizer's own strings, their hashes kept in them).
+ */
+class Directions {
+  readonly list: Array<[string, string]> = [];
+  private readonly byFrom = new Map<string, Set<string>>();
+
+  add(from: string, to: string): void {
+    let tos = this.byFrom.get(from);
+    if (tos === undefined) {
+      tos = new Set();
+      this.byFrom.set(from, tos);
+    } else if (tos.has(to)) return;
+    tos.add(to);
+    this.list.push([from, to]);
+  }
 }
 
 /** The stored rows after a diff was written. */
@@ -276,23 +317,40 @@ function applyDiff(rows: Map<string, number>, diff: Diff): void {
 }
 
 /**
+ * Changed offers from which a write stages them (one COPY into a temporary table, then the statement reads
+ * them from there) instead of sending them as parameter arrays. Below it the arrays are cheaper: one round
+ * trip instead of three.
+ */
+export const STAGE_FROM_ROWS = 64;
+
+/**
  * Writes a diff in one statement, if the feed's snapshot version still is `version`: deletes by key,
- * updates and inserts from one set of arrays, and a new snapshot version (returned; null when the version
- * did not match and nothing was written). Counts what it deleted, updated and inserted against the diff:
- * a difference means the rows were not what the version said (someone wrote offers without bumping it) —
- * an error, so the transaction rolls back and the next poll reads the rows.
+ * updates and inserts — from parameter arrays, or past `stageFrom` changed offers from the rows one COPY
+ * just staged — and a new snapshot version (returned; null when the version did not match and nothing was
+ * written). Counts what it deleted, updated and inserted against the diff: a difference means the rows were
+ * not what the version said (someone wrote offers without bumping it) — an error, so the transaction rolls
+ * back and the next poll reads the rows.
  */
 async function writeDiff(
   client: PoolClient,
   feed: { id: number; exchangerId: number },
   version: string | null,
   diff: Diff,
+  stageFrom: number,
 ): Promise<string | null> {
   const { changed, gone } = diff;
-  const updates = changed.filter((c) => c.op === 'u');
-  const inserts = updates.length === changed.length ? [] : changed.filter((c) => c.op === 'i');
+  const staged = changed.length >= stageFrom;
+  let values: unknown[];
+  if (staged) {
+    await stageOffers(client, changed);
+    values = [];
+  } else {
+    const updates = changed.filter((c) => c.op === 'u');
+    const inserts = updates.length === changed.length ? [] : changed.filter((c) => c.op === 'i');
+    values = [...columns(updates), ...columns(inserts)];
+  }
   const { rows } = await client.query<{ version: string | null; deleted: number; updated: number; inserted: number }>({
-    text: WRITE_SQL,
+    text: staged ? WRITE_STAGED_SQL : WRITE_SQL,
     values: [
       feed.id,
       feed.exchangerId,
@@ -300,8 +358,7 @@ async function writeDiff(
       textArray(gone.map((g) => g[0])),
       textArray(gone.map((g) => g[1])),
       textArray(gone.map((g) => g[2])),
-      ...columns(updates),
-      ...columns(inserts),
+      ...values,
     ],
   });
   const row = rows[0]!;
@@ -376,10 +433,10 @@ const rowsFrom = (first: number) => {
 
 /**
  * The diff in one statement, every part conditional on the feed's snapshot version ($3), and a new version:
- * deletes by key ($4–$6), updates ($7–$24) and inserts ($25–$42) from arrays. Offers are found by primary
- * key, each part planned for its own arrays' lengths.
+ * deletes by key ($4–$6), updates and inserts from `updates` and `inserts` (each a FROM item `c` with the
+ * columns of rowsFrom). Offers are found by primary key, each part planned for its own rows.
  */
-const WRITE_SQL = `
+const writeSql = (updates: string, inserts: string) => `
 WITH current AS (SELECT WHERE (SELECT version FROM feed_snapshots WHERE feed_id = $1) IS NOT DISTINCT FROM $3::bigint),
 gone AS (
   DELETE FROM offers o USING unnest($4::text[], $5::text[], $6::text[]) AS d(from_code, to_code, city)
@@ -390,7 +447,7 @@ updated AS (
   UPDATE offers o SET exchanger_id = $2, amount_in = c.amount_in, amount_out = c.amount_out, rate = c.rate, reserve = c.reserve,
          from_min = c.from_min, from_max = c.from_max, to_min = c.to_min, to_max = c.to_max, from_fee = c.from_fee, to_fee = c.to_fee,
          min_fee = c.min_fee, flags = c.flags::text[], floating = c.floating, delay_minutes = c.delay_minutes, fp = c.fp, updated_at = now()
-  FROM ${rowsFrom(7)}
+  FROM ${updates}
   WHERE EXISTS (SELECT FROM current) AND o.feed_id = $1 AND o.from_code = c.from_code AND o.to_code = c.to_code AND o.city = c.city
   RETURNING 1
 ),
@@ -399,7 +456,7 @@ inserted AS (
                       from_min, from_max, to_min, to_max, from_fee, to_fee, min_fee, flags, floating, delay_minutes, fp, updated_at)
   SELECT $1, $2, c.from_code, c.to_code, c.city, c.amount_in, c.amount_out, c.rate, c.reserve, c.from_min, c.from_max, c.to_min,
          c.to_max, c.from_fee, c.to_fee, c.min_fee, c.flags::text[], c.floating, c.delay_minutes, c.fp, now()
-  FROM ${rowsFrom(25)}
+  FROM ${inserts}
   WHERE EXISTS (SELECT FROM current)
   RETURNING 1
 ),
@@ -410,6 +467,11 @@ bumped AS (
 )
 SELECT (SELECT version::text FROM bumped) AS version, (SELECT count(*) FROM gone)::int AS deleted,
        (SELECT count(*) FROM updated)::int AS updated, (SELECT count(*) FROM inserted)::int AS inserted`;
+
+/** Updates from the arrays $7–$24, inserts from $25–$42. */
+const WRITE_SQL = writeSql(rowsFrom(7), rowsFrom(25));
+/** Updates and inserts from the rows stageOffers put in the staging table. */
+const WRITE_STAGED_SQL = writeSql(STAGED(false), STAGED(true));
 
 /** A Postgres array literal of text elements (null: NULL). */
 function textArray(values: ReadonlyArray<string | null>): string {
@@ -445,14 +507,4 @@ function isPlain(v: string): boolean {
     return false;
   }
   return v.length !== 4 || v.toLowerCase() !== 'null';
-}
-
-/** A Postgres array literal of text elements, every element quoted. */
-export function arrayLiteral(values: readonly string[]): string {
-  return `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
-}
-
-/** Escapes a value for COPY's text format. */
-export function copyText(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 }
