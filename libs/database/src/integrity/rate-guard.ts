@@ -172,7 +172,9 @@ const candidatesSql = (
           AND x.to_code = o.to_code AND x.city = o.city AND x.until > ${now}`;
 
 /**
- * The feed's held offers, and its offers in the touched directions looked up by key: a few hundred index
+ * The feed's held offers (by the partial index of held offers, through the feed's exchanger — every row of
+ * the feed is its exchanger's once written — not a walk over the feed's 2,000 rows), and its offers in the
+ * touched directions looked up by key: a few hundred index
  * probes, each joined to its reference by key, instead of the whole feed against every reference. The probe
  * is LATERAL and fenced with `OFFSET 0`, so no plan can turn it inside out: without the fence PostgreSQL
  * pulls a plain LATERAL subquery up into an ordinary join, and a first snapshot's statistics (its rows not
@@ -184,7 +186,8 @@ const candidatesSql = (
  */
 export const GUARD_CANDIDATES_SQL = `${candidatesSql(
   '$4',
-  `(SELECT o.* FROM offers o WHERE o.feed_id = $1 AND o.quarantine IS NOT NULL
+  `(SELECT o.* FROM offers o
+    WHERE o.exchanger_id = (SELECT f.exchanger_id FROM feeds f WHERE f.id = $1) AND o.feed_id = $1 AND o.quarantine IS NOT NULL
     UNION ALL
     SELECT o.* FROM (SELECT DISTINCT * FROM unnest($2::text[], $3::text[])) AS t(from_code, to_code)
     CROSS JOIN LATERAL (SELECT * FROM offers o WHERE o.feed_id = $1 AND o.from_code = t.from_code AND o.to_code = t.to_code
