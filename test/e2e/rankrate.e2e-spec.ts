@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@app/config';
 import { CatalogSnapshots, FeedPollService } from '@app/ingestion';
 import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
+import { MarketValues } from '../../apps/api/src/public/rankrate/market-values.service';
 import { RankRates } from '../../apps/api/src/public/rankrate/rank-rates.service';
 import { DirectionBooks } from '../../apps/api/src/public/rates/direction-books.service';
 import { FeedServer } from '../support/feed-server';
@@ -99,6 +100,8 @@ describe('rankrate and USD values in the api', () => {
       'plain',
       rates(item('BTC', 'SBERRUB', '1', '6000000', '<fromfee>1 %, 0.0001 BTC</fromfee><tofee>50 RUB</tofee>')),
     );
+    // The values follow the polls' change events within a few seconds (MarketValues): now.
+    await api.app.get(MarketValues).refreshNow();
     const rankRates = api.app.get(RankRates);
     expect(rankRates.referenceUsd()).toBe('300');
     expect(await rankRates.usdValue('BTC')).toBe('60000');

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@app/config';
 import { FeedPollService } from '@app/ingestion';
 import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
+import { MarketValues } from '../../apps/api/src/public/rankrate/market-values.service';
 import { RankRates } from '../../apps/api/src/public/rankrate/rank-rates.service';
 import { FeedServer } from '../support/feed-server';
 import { feedPublisher } from '../support/ingestion';
@@ -72,6 +73,8 @@ describe('GET /v1/rates?sort=rankrate', () => {
         ),
       ),
     );
+    // The values follow the polls' change events within a few seconds (MarketValues): now.
+    await api.app.get(MarketValues).refreshNow();
     expect(await api.app.get(RankRates).usdValue('BTC')).toBe('60000');
   });
 

@@ -125,17 +125,17 @@ export class MarketValues implements OnApplicationBootstrap, OnApplicationShutdo
       await run;
     } finally {
       this.refreshing = null;
-      this.paceAfter(started);
+      this.paceAfter(started, MARKET_REFRESH_MS);
     }
   }
 
-  /** The next refresh waits MARKET_REFRESH_MS, or MARKET_REFRESH_PACE times as long as a read begun at `started` took. */
-  private paceAfter(started: number): void {
+  /**
+   * The next refresh waits `least` ms, or MARKET_REFRESH_PACE times as long as a read begun at `started`
+   * took. The first read (at start) sets no least wait: the first changes are applied at once.
+   */
+  private paceAfter(started: number, least = 0): void {
     const now = Date.now();
-    this.nextRefreshAt = Math.max(
-      this.nextRefreshAt,
-      now + Math.max(MARKET_REFRESH_MS, MARKET_REFRESH_PACE * (now - started)),
-    );
+    this.nextRefreshAt = Math.max(this.nextRefreshAt, now + Math.max(least, MARKET_REFRESH_PACE * (now - started)));
   }
 
   private async apply(): Promise<void> {

@@ -56,12 +56,15 @@ describe('MarketValues pacing', () => {
     changes.publish({ directions: [['BTC', 'USDTTRC20']] });
   };
 
-  it('applies changes MARKET_REFRESH_MS after a quick read', async () => {
+  it('applies the first changes at once after a quick first read, then at most every MARKET_REFRESH_MS', async () => {
     await loadThenChange(10);
-    await vi.advanceTimersByTimeAsync(MARKET_REFRESH_MS - 100);
-    expect(reads).toEqual(['whole']);
-    await vi.advanceTimersByTimeAsync(200);
+    await vi.advanceTimersByTimeAsync(MARKET_REFRESH_PACE * 10 + 20);
     expect(reads).toEqual(['whole', 1]);
+    changes.publish({ directions: [['BTC', 'USDTTRC20']] });
+    await vi.advanceTimersByTimeAsync(MARKET_REFRESH_MS - 100);
+    expect(reads).toEqual(['whole', 1]);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(reads).toEqual(['whole', 1, 1]);
   });
 
   it('waits MARKET_REFRESH_PACE times as long as a slow read took before the next', async () => {
