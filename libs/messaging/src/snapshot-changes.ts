@@ -29,6 +29,13 @@ export class SnapshotChanges implements OnModuleInit, OnApplicationShutdown {
     if (!this.redis) return;
     this.subscriber = this.redis.duplicate({ connectionName: 'ratewatch-snapshot-changes', lazyConnect: false });
     this.subscriber.on('error', () => undefined);
+    // Pub/sub does not replay what was published while this subscriber was away: after a reconnect any
+    // direction may have changed unheard, so every cache that listens is told so (as maintenance does).
+    let connected = false;
+    this.subscriber.on('ready', () => {
+      if (connected) this.emitLocally({ all: true });
+      connected = true;
+    });
     this.subscriber.on('message', (_channel: string, message: string) => {
       try {
         this.emitLocally(JSON.parse(message) as SnapshotChangeEvent);
