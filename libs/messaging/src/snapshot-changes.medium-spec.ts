@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { loadConfig } from '@app/config';
 import { TEST_REDIS_URL } from '../../../test/support/services';
 import { waitFor } from '../../../test/support/processes';
@@ -14,7 +14,7 @@ describe('SnapshotChanges (real Redis)', () => {
   let listener: SnapshotChanges;
   const heard: SnapshotChangeEvent[] = [];
 
-  beforeAll(async () => {
+  beforeAll(() => {
     // Two processes of one installation: their own connections, one prefix.
     const config = loadConfig({ REDIS_PREFIX: `rw-test-${randomUUID()}` });
     publisherRedis = new Redis(TEST_REDIS_URL);
