@@ -209,6 +209,17 @@ describe('public API', () => {
       expect(answer.body.items.map((i) => i.exchanger.slug)).not.toContain('cheap');
     });
 
+    it('shows it again at once when the maintenance ends, though none of its offers changed meanwhile', async () => {
+      // The body from before the maintenance: the stored offers are the same, no direction is written.
+      feeds.serve('/cheap.xml', { body: rates(item('BTC', 'SBERRUB', '7000000', '<amount>9000000</amount>')) });
+      await poll('cheap');
+      const answer = await get<RatesBody>('/v1/rates?from=BTC&to=SBERRUB');
+      expect(answer.body.items[0]).toMatchObject({ exchanger: { slug: 'cheap' }, rate: '7000000' });
+      // In maintenance again, as the tests below expect it.
+      feeds.serve('/cheap.xml', { body: fixture('maintenance-ru.xml') });
+      await poll('cheap');
+    });
+
     it("drops a stale feed's offers", async () => {
       // Its polls fail from now on (the api's scheduler polls it every 30 s: a success would make it fresh).
       feeds.serve('/bitok.xml', { status: 500, body: 'down' });

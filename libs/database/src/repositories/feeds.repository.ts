@@ -307,11 +307,16 @@ export class FeedsRepository {
     offers: readonly NormalizedOffer[] | null,
     integrity: IntegrityPolicy = INTEGRITY_OFF,
     recordHistory = false,
-  ): Promise<SnapshotChange & { guard: GuardOutcome }> {
+  ): Promise<SnapshotChange & { guard: GuardOutcome; leftMaintenance: boolean }> {
     return this.dataSource.transaction(async (tx) => {
-      const [exists] = await tx.query<unknown[]>(`SELECT 1 FROM feeds WHERE id = $1 FOR UPDATE`, [feed.id]);
+      const [locked] = await tx.query<Array<{ maintenance: boolean }>>(
+        `SELECT in_maintenance AS maintenance FROM feeds WHERE id = $1 FOR UPDATE`,
+        [feed.id],
+      );
       // Deleted (with its exchanger) while it was being fetched: nothing of it may be written any more.
-      if (!exists) return { ...NO_CHANGE, guard: NO_GUARD };
+      if (!locked) return { ...NO_CHANGE, guard: NO_GUARD, leftMaintenance: false };
+      // Back from maintenance: its offers are shown again, in every direction, even where none changed.
+      const leftMaintenance = locked.maintenance && offers !== null;
       const written = offers === null ? NO_CHANGE : await replaceSnapshot(tx, feed, offers);
       const guard = offers === null ? NO_GUARD : await guardSnapshot(tx, feed.id, written.touched, integrity);
       const change = { ...written, touched: mergeDirections(written.touched, guard.touched), guard };
@@ -344,7 +349,7 @@ export class FeedsRepository {
         ],
       );
       if (recordHistory) await markPending(tx, change.touched, feed.exchangerId);
-      return change;
+      return { ...change, leftMaintenance };
     });
   }
 

@@ -204,8 +204,11 @@ export class FeedPollService {
       );
       for (const [reason, count] of Object.entries(change.guard.held)) this.metrics.quarantined.inc({ reason }, count);
       for (const [reason, count] of Object.entries(change.guard.freed)) this.metrics.released.inc({ reason }, count);
-      // Maintenance hides every direction of the exchanger at once; otherwise only the touched ones changed.
-      this.changes.publish(report.status === 'maintenance' ? { all: true } : { directions: change.touched });
+      // Maintenance hides every direction of the exchanger at once, and its end shows them again (even where
+      // no offer changed meanwhile); otherwise only the touched ones changed.
+      this.changes.publish(
+        report.status === 'maintenance' || change.leftMaintenance ? { all: true } : { directions: change.touched },
+      );
       return {
         status: report.status,
         run: { ...run, ...pick(change), quarantined: change.guard.quarantined, released: change.guard.released },
