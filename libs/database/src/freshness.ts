@@ -8,37 +8,12 @@ export const STALE_AFTER_SQL = `GREATEST(f.stale_after_s, f.interval_s + CEIL(f.
 /**
  * SQL condition for "this offer may be shown" (DESIGN.md §1, §7): its exchanger is active and its
  * feed is enabled, not in maintenance, and confirmed within its stale limit. Expects the aliases
- * `e` (exchangers) and `f` (feeds). One definition for every read query; `feedShownAt` is its twin for
- * feed rows kept in memory (keep them in step).
+ * `e` (exchangers) and `f` (feeds). One definition for every read query.
  */
 export const FRESH_FEED_SQL = `e.status = 'active'
   AND f.enabled
   AND NOT f.in_maintenance
   AND f.last_success_at > now() - make_interval(secs => ${STALE_AFTER_SQL})`;
-
-/** What FRESH_FEED_SQL weighs of a feed, read as it is stored (`staleAfterSeconds`: STALE_AFTER_SQL of it). */
-export interface FeedFreshness {
-  exchangerStatus: string;
-  enabled: boolean;
-  inMaintenance: boolean;
-  lastSuccessAt: Date | null;
-  staleAfterSeconds: number;
-}
-
-/**
- * FRESH_FEED_SQL in memory: whether a feed's offers may be shown at `now` (ms since the epoch), for a
- * reader that keeps feed rows and weighs them against the clock at each answer (the api's ShownFeeds).
- * A feed is shown until last success + stale limit, exclusive, as `>` in SQL.
- */
-export function feedShownAt(feed: FeedFreshness, now: number): boolean {
-  return (
-    feed.exchangerStatus === 'active' &&
-    feed.enabled &&
-    !feed.inMaintenance &&
-    feed.lastSuccessAt !== null &&
-    feed.lastSuccessAt.getTime() > now - feed.staleAfterSeconds * 1000
-  );
-}
 
 /**
  * The offers visitors see (DESIGN.md §7, §10), as a subquery: not held back by the rate guard, of fresh

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { migratedDatabase, TestDatabase } from '../../../../test/support/services';
-import { feedShownAt } from '../freshness';
 import { OffersRepository } from './offers.repository';
 
 interface OfferSeed {
@@ -90,37 +89,6 @@ describe('OffersRepository', () => {
   afterAll(async () => {
     await dataSource?.destroy();
     await db?.drop();
-  });
-
-  describe('findFeedStates', () => {
-    it('weighed by feedShownAt, shows the feeds FRESH_FEED_SQL shows, with the same exchanger and standing', async () => {
-      await dataSource.query(
-        `INSERT INTO exchanger_standing (exchanger_id, positive, neutral, negative, claims_open) VALUES ($1, 3, 2, 1, 1)`,
-        [ids.get('alpha')],
-      );
-      const states = await repository.findFeedStates();
-      // Every feed, shown or not (a never-polled one too).
-      expect(states).toHaveLength(10);
-      const shownInSql = await repository.findShownFeeds(states.map((s) => s.shown.id));
-      const now = Date.now();
-      const shownInMemory = states.filter((s) => feedShownAt(s, now)).map((s) => s.shown);
-      const byId = <T extends { id: number }>(list: T[]) => [...list].sort((a, b) => a.id - b.id);
-      expect(byId(shownInMemory)).toEqual(byId(shownInSql));
-      expect(shownInMemory.map((f) => f.slug).sort()).toEqual(['alpha', 'beta', 'twin', 'twin']);
-      expect(shownInMemory.find((f) => f.slug === 'alpha')!.exchanger.reviews).toEqual({
-        positive: 3,
-        neutral: 2,
-        negative: 1,
-        claimsOpen: 1,
-      });
-      // The stale limit, as STALE_AFTER_SQL makes it: never less than interval + timeout + a minute.
-      const alpha = states.find((s) => s.shown.slug === 'alpha')!;
-      expect(alpha.staleAfterSeconds).toBe(300);
-      const limit = alpha.lastSuccessAt!.getTime() + 300_000;
-      expect(feedShownAt(alpha, limit - 1)).toBe(true);
-      expect(feedShownAt(alpha, limit)).toBe(false);
-      await dataSource.query(`DELETE FROM exchanger_standing WHERE exchanger_id = $1`, [ids.get('alpha')]);
-    });
   });
 
   describe('findDirectionOffers', () => {

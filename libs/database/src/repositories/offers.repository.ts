@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { FloatingTerms, OfferTerms, TimeSlicer } from '@app/domain';
-import { FeedFreshness, FRESH_FEED_SQL, shownOffersSql, STALE_AFTER_SQL } from '../freshness';
+import { FRESH_FEED_SQL, shownOffersSql } from '../freshness';
 import { Standing, StandingColumns, standingColumnsSql, standingOf } from '../reputation/reputation-sql';
 
 /** One shown offer of a direction, with its exchanger. Decimals are strings. */
@@ -70,14 +70,6 @@ export interface ShownFeed {
   name: string;
   updatedAt: Date;
   exchanger: ExchangerStanding;
-}
-
-/**
- * A feed as stored, shown or not: what FRESH_FEED_SQL weighs (`feedShownAt` weighs it in memory), and what
- * its offers show of it and its exchanger when it is shown (`shown`).
- */
-export interface FeedState extends FeedFreshness {
-  shown: ShownFeed;
 }
 
 /**
@@ -157,7 +149,7 @@ export class OffersRepository {
    * offers one direction has (one per exchanger) and picked nested loops that cost 50 ms for 500 offers.
    * A direction may have 100,000 offers (many cities or exchangers): its rows are then read a page at a
    * time and the join pauses every few milliseconds, so the event loop is never held for long. The api
-   * keeps a direction's rows (`findDirectionRows`) and the feeds' (`findFeedStates`), and joins them per table.
+   * keeps a big direction's rows (`findDirectionRows`) and asks only `findShownFeeds` per table.
    */
   async findDirectionOffers(from: string, to: string): Promise<DirectionOffer[]> {
     const rows = await this.findDirectionRows(from, to);
@@ -167,8 +159,8 @@ export class OffersRepository {
 
   /**
    * Of these feeds, the ones whose offers may be shown now (FRESH_FEED_SQL), with their exchanger and its
-   * standing (one primary-key lookup per exchanger in `exchanger_standing`, which moderation keeps; never a
-   * count of reviews). The api keeps every feed's row instead (`findFeedStates`) and weighs it per table.
+   * standing: read with every table, so counts beside rates are as fresh as the feeds (one primary-key
+   * lookup per exchanger in `exchanger_standing`, which moderation keeps; never a count of reviews).
    */
   async findShownFeeds(feedIds: number[]): Promise<ShownFeed[]> {
     const rows = await this.dataSource.query<
@@ -187,47 +179,6 @@ export class OffersRepository {
       name: r.name,
       updatedAt: r.updatedAt,
       exchanger: { status: r.status, listedSince: r.listedSince, reviews: standingOf(r) },
-    }));
-  }
-
-  /**
-   * Every feed, shown now or not, with what decides it (FRESH_FEED_SQL's columns, the stale limit as
-   * STALE_AFTER_SQL makes it) and what its offers show (exchanger, standing): for a reader that keeps them
-   * and weighs freshness against the clock at each answer. One row per feed (a few thousand at most).
-   */
-  async findFeedStates(): Promise<FeedState[]> {
-    const rows = await this.dataSource.query<
-      Array<
-        Omit<ShownFeed, 'exchanger' | 'updatedAt'> &
-          Omit<ExchangerStanding, 'reviews'> &
-          StandingColumns & {
-            lastSuccessAt: Date | null;
-            staleAfterSeconds: number;
-            enabled: boolean;
-            inMaintenance: boolean;
-          }
-      >
-    >(
-      `SELECT f.id, e.slug, e.name, f.last_success_at AS "lastSuccessAt", ${STALE_AFTER_SQL} AS "staleAfterSeconds",
-              f.enabled, f.in_maintenance AS "inMaintenance", e.status, e.created_at AS "listedSince",
-              ${standingColumnsSql('s')}
-       FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id
-       LEFT JOIN exchanger_standing s ON s.exchanger_id = f.exchanger_id`,
-    );
-    return rows.map((r) => ({
-      exchangerStatus: r.status,
-      enabled: r.enabled,
-      inMaintenance: r.inMaintenance,
-      lastSuccessAt: r.lastSuccessAt,
-      staleAfterSeconds: r.staleAfterSeconds,
-      shown: {
-        id: r.id,
-        slug: r.slug,
-        name: r.name,
-        // Never read while null: a feed without a success is not shown (feedShownAt).
-        updatedAt: r.lastSuccessAt ?? new Date(0),
-        exchanger: { status: r.status, listedSince: r.listedSince, reviews: standingOf(r) },
-      },
     }));
   }
 

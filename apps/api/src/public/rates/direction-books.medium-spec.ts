@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@app/config';
-import { CatalogRepository, DirectionOfferRow, FeedState, OffersRepository } from '@app/database';
+import { CatalogRepository, DirectionOfferRow, OffersRepository, ShownFeed } from '@app/database';
 import { BookQuery, CurrencyUnit, Dec, toPlain } from '@app/domain';
 import { CatalogSnapshot, CatalogSnapshots } from '@app/ingestion';
 import { SnapshotChanges } from '@app/messaging';
@@ -9,10 +9,9 @@ import { createExchangerWithFeed } from '../../../../../test/support/ingestion';
 import { migratedDatabase, TestDatabase } from '../../../../../test/support/services';
 import { DirectionBooks } from './direction-books.service';
 
-/** The real repository on the real PostgreSQL, noting each read of the feeds and of offer rows. */
+/** The real repository on the real PostgreSQL, noting each question of which feeds are shown. */
 class CountedOffers extends OffersRepository {
-  /** Reads of every feed's row (ShownFeeds). */
-  feedReads = 0;
+  readonly feedQuestions: number[][] = [];
 
   /** Each read of offer rows: the directions it read ("FROM>TO"). */
   readonly rowReads: string[][] = [];
@@ -22,9 +21,9 @@ class CountedOffers extends OffersRepository {
     return super.findDirectionsRows(pairs);
   }
 
-  override findFeedStates(): Promise<FeedState[]> {
-    this.feedReads++;
-    return super.findFeedStates();
+  override findShownFeeds(feedIds: number[]): Promise<ShownFeed[]> {
+    this.feedQuestions.push([...feedIds].sort((a, b) => a - b));
+    return super.findShownFeeds(feedIds);
   }
 }
 
@@ -32,10 +31,9 @@ const TABLE: BookQuery = { city: null, exclude: new Set(), amount: null, side: '
 const AT_AMOUNT: BookQuery = { ...TABLE, amount: new Dec('10') };
 
 /**
- * DirectionBooks over the real PostgreSQL: several directions taken together (a route search's legs), each
- * book showing its own shown feeds only, weighed from the feeds kept in memory with no query per table: a
- * feed is hidden at its stale limit by the clock, at once when a change of any direction is announced
- * (maintenance, a pause), and within PUBLIC_CACHE_SECONDS when changed by SQL with no announcement.
+ * DirectionBooks over the real PostgreSQL: several directions taken together (a route search's legs) ask
+ * which of their feeds are shown in one query, each book showing its own feeds only; no answer of it is
+ * kept past its tables, so a feed gone stale without any announced change is hidden at the next table.
  */
 describe('direction books (PostgreSQL)', () => {
   let db: TestDatabase;
@@ -88,20 +86,23 @@ describe('direction books (PostgreSQL)', () => {
     );
   }
 
-  it('weighs which feeds are shown once for several directions, each book its own, with no query per table', async () => {
+  it('asks which feeds are shown once for several directions, each book showing its own feeds only', async () => {
+    const asked = offers.feedQuestions.length;
     const legs = [
       ['BTC', 'USDTTRC20'],
       ['BTC', 'ETH'],
       ['ETH', 'USDTTRC20'],
-      ['ETH', 'BTC'], // no offers: an empty book
+      ['ETH', 'BTC'], // no offers: an empty book, nothing asked for it
     ] as const;
-    const take = () =>
-      books.books(
-        legs.map(([from, to]) => [unit(from), unit(to)] as const),
-        catalog.version,
-      );
-    const taken = await take();
-    expect(offers.feedReads).toBe(1);
+    const taken = await books.books(
+      legs.map(([from, to]) => [unit(from), unit(to)] as const),
+      catalog.version,
+    );
+    expect(offers.feedQuestions.length).toBe(asked + 1);
+    const id = (slug: string) => feeds.get(slug)!.feedId;
+    expect(offers.feedQuestions.at(-1)).toEqual(
+      [id('alpha'), id('beta'), id('gamma'), id('stale')].sort((a, b) => a - b),
+    );
     const tables = await Promise.all(taken.map((book) => book.rank(TABLE)));
     expect(tables.map((rows) => rows.map((row) => row.offer.slug))).toEqual([
       ['beta', 'alpha'], // the stale feed's better rate is not shown
@@ -109,115 +110,39 @@ describe('direction books (PostgreSQL)', () => {
       ['alpha'],
       [],
     ]);
-    // Ranking the books, or taking them again, reads nothing more: the feeds are kept.
+    // Ranking the books asks nothing more: the calculator runs on what they hold.
     const atAmount = await Promise.all(taken.map((book) => book.rank(AT_AMOUNT)));
     expect(atAmount[0]!.map((row) => toPlain(row.get!))).toEqual(['601000', '600000']);
-    await Promise.all((await take()).map((book) => book.rank(TABLE)));
-    expect(offers.feedReads).toBe(1);
+    expect(offers.feedQuestions.length).toBe(asked + 1);
   });
 
-  it('hides a feed at its stale limit by the clock, with no query', async () => {
-    const beta = feeds.get('beta')!.feedId;
-    // beta's last success 3,590 s ago (its limit is 3,600 s): shown for 10 s more.
-    await dataSource.query(`UPDATE feeds SET last_success_at = now() - interval '3590 seconds' WHERE id = $1`, [beta]);
-    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
-    const long = new DirectionBooks(offers, loadConfig({ PUBLIC_CACHE_SECONDS: '60' }), changes);
-    try {
-      const table = async () =>
-        (await long.rank(unit('BTC'), unit('USDTTRC20'), catalog.version, TABLE)).map((row) => row.offer.slug);
-      expect(await table()).toEqual(['beta', 'alpha']);
-      const reads = offers.feedReads;
-      vi.setSystemTime(Date.now() + 5_000);
-      expect(await table()).toEqual(['beta', 'alpha']);
-      vi.setSystemTime(Date.now() + 6_000);
-      expect(await table()).toEqual(['alpha']);
-      expect(offers.feedReads).toBe(reads);
-    } finally {
-      vi.useRealTimers();
-      long.onApplicationShutdown();
-      await dataSource.query(`UPDATE feeds SET last_success_at = now() WHERE id = $1`, [beta]);
-    }
-  });
-
-  it('reads the feeds before the next table when a change of any direction is announced: maintenance and a pause hide at once', async () => {
-    const { feedId: beta } = feeds.get('beta')!;
-    const { exchangerId: alpha } = feeds.get('alpha')!;
+  it('asks again for every table taken later: a feed gone stale with no change announced is hidden at once', async () => {
     expect(await slugs('BTC', 'USDTTRC20')).toEqual(['beta', 'alpha']);
-    await dataSource.query(`UPDATE feeds SET in_maintenance = true WHERE id = $1`, [beta]);
-    const reads = offers.feedReads;
-    changes.publish({ all: true });
-    expect(await slugs('BTC', 'USDTTRC20')).toEqual(['alpha']);
-    await dataSource.query(`UPDATE exchangers SET status = 'paused' WHERE id = $1`, [alpha]);
-    changes.publish({ all: true });
-    expect(await slugs('BTC', 'USDTTRC20')).toEqual([]);
-    expect(offers.feedReads).toBe(reads + 2);
-    await dataSource.query(`UPDATE exchangers SET status = 'active' WHERE id = $1`, [alpha]);
-    changes.publish({ all: true });
-    expect(await slugs('BTC', 'USDTTRC20')).toEqual(['alpha']);
-    // Back from maintenance, as a poll that writes offers announces it (some directions): read meanwhile.
-    await dataSource.query(`UPDATE feeds SET in_maintenance = false WHERE id = $1`, [beta]);
-    changes.publish({ directions: [['BTC', 'USDTTRC20']] });
-    await vi.waitFor(async () => expect(await slugs('BTC', 'USDTTRC20')).toEqual(['beta', 'alpha']), {
-      timeout: 5_000,
-      interval: 50,
-    });
-  });
-
-  it('shows a change made by SQL with no announcement once PUBLIC_CACHE_SECONDS have passed', async () => {
-    const beta = feeds.get('beta')!.feedId;
-    expect(await slugs('BTC', 'USDTTRC20')).toEqual(['beta', 'alpha']);
-    await dataSource.query(`UPDATE feeds SET last_success_at = now() - interval '2 hours' WHERE id = $1`, [beta]);
-    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
-    try {
-      // Kept: the change is not seen yet.
-      expect(await slugs('BTC', 'USDTTRC20')).toEqual(['beta', 'alpha']);
-      const reads = offers.feedReads;
-      vi.setSystemTime(Date.now() + 61_000);
-      // The feeds are read before this table (the clock moved a minute: beta is 2 hours and a minute old).
-      expect(await slugs('BTC', 'USDTTRC20')).toEqual(['alpha']);
-      expect(offers.feedReads).toBe(reads + 1);
-    } finally {
-      vi.useRealTimers();
-      await dataSource.query(`UPDATE feeds SET last_success_at = now() WHERE id = $1`, [beta]);
-      changes.publish({ all: true });
-    }
-    expect(await slugs('BTC', 'USDTTRC20')).toEqual(['beta', 'alpha']);
-  });
-
-  it('lets tables asked together share one read of the feeds', async () => {
-    const together = new DirectionBooks(offers, loadConfig({ PUBLIC_CACHE_SECONDS: '60' }), changes);
-    try {
-      const reads = offers.feedReads;
-      const [one, two, three] = await Promise.all([
-        together.rank(unit('BTC'), unit('ETH'), catalog.version, TABLE),
-        together.rank(unit('BTC'), unit('ETH'), catalog.version, AT_AMOUNT),
-        together.books([[unit('BTC'), unit('ETH')]], catalog.version).then(([book]) => book!.rank(TABLE)),
-      ]);
-      for (const table of [one, two, three]) expect(table.map((row) => row.offer.slug)).toEqual(['gamma']);
-      expect(offers.feedReads).toBe(reads + 1);
-    } finally {
-      together.onApplicationShutdown();
-    }
-  });
-
-  it("reads the feeds again for a feed it does not know (a new exchanger's first offers), once", async () => {
-    const ids = await createExchangerWithFeed(dataSource, 'delta', 'https://delta.example/rates.xml');
-    await dataSource.query(`UPDATE feeds SET last_success_at = now(), stale_after_s = 3600 WHERE id = $1`, [
-      ids.feedId,
+    await dataSource.query(`UPDATE feeds SET last_success_at = now() - interval '2 hours' WHERE id = $1`, [
+      feeds.get('beta')!.feedId,
     ]);
-    feeds.set('delta', ids);
-    await offer('delta', 'BTC', 'LTC', '21');
-    const reads = offers.feedReads;
-    changes.publish({ directions: [['BTC', 'LTC']] });
-    expect(await slugs('BTC', 'LTC')).toEqual(['delta']);
-    expect(await slugs('BTC', 'LTC', AT_AMOUNT)).toEqual(['delta']);
-    // One read for the unknown feed (a background one may have followed the announced change).
-    expect(offers.feedReads - reads).toBeGreaterThanOrEqual(1);
-    expect(offers.feedReads - reads).toBeLessThanOrEqual(2);
+    const asked = offers.feedQuestions.length;
+    const [book] = await books.books([[unit('BTC'), unit('USDTTRC20')]], catalog.version);
+    expect((await book!.rank(TABLE)).map((row) => row.offer.slug)).toEqual(['alpha']);
+    expect(offers.feedQuestions.length).toBe(asked + 1);
+    await dataSource.query(`UPDATE feeds SET last_success_at = now() WHERE id = $1`, [feeds.get('beta')!.feedId]);
+    expect(await slugs('BTC', 'USDTTRC20')).toEqual(['beta', 'alpha']);
+  });
+
+  it('lets tables of one direction asked together share one question', async () => {
+    const asked = offers.feedQuestions.length;
+    const [one, two, three] = await Promise.all([
+      slugs('BTC', 'ETH'),
+      slugs('BTC', 'ETH', AT_AMOUNT),
+      books.books([[unit('BTC'), unit('ETH')]], catalog.version).then(([book]) => book!.rank(TABLE)),
+    ]);
+    expect(one).toEqual(['gamma']);
+    expect(two).toEqual(['gamma']);
+    expect(three.map((row) => row.offer.slug)).toEqual(['gamma']);
+    expect(offers.feedQuestions.length).toBe(asked + 1);
   });
 
   it('reads a direction again when a change of it is announced, and only then', async () => {
-    expect(await slugs('ETH', 'USDTTRC20')).toEqual(['alpha']);
     await offer('beta', 'ETH', 'USDTTRC20', '3100');
     // The rows are kept (PUBLIC_CACHE_SECONDS 60): no change announced, the new offer is not read yet.
     expect(await slugs('ETH', 'USDTTRC20')).toEqual(['alpha']);
@@ -265,13 +190,12 @@ describe('direction books (PostgreSQL)', () => {
     it('reads again together those kept too long or changed, and only those', async () => {
       vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
       const reads = offers.rowReads.length;
-      // BTC→ETH read 40 s later than the others: still kept (and less than half its time old, not read
-      // ahead) when they have expired.
+      // BTC→ETH read 30 s later than the others: still kept when they have expired.
       changes.publish({ directions: [['BTC', 'ETH']] });
-      vi.setSystemTime(Date.now() + 40_000);
+      vi.setSystemTime(Date.now() + 30_000);
       await tables(fresh.books(legs('BTC>ETH'), catalog.version));
       expect(offers.rowReads.slice(reads)).toEqual([['BTC>ETH']]);
-      vi.setSystemTime(Date.now() + 21_000);
+      vi.setSystemTime(Date.now() + 31_000);
       await offer('gamma', 'BTC', 'USDTTRC20', '60200');
       const route = await tables(
         fresh.books(legs('BTC>USDTTRC20', 'BTC>ETH', 'ETH>USDTTRC20', 'USDTTRC20>BTC'), catalog.version),
@@ -285,34 +209,6 @@ describe('direction books (PostgreSQL)', () => {
       expect(offers.rowReads.slice(reads + 2)).toEqual([['ETH>USDTTRC20']]);
       expect(after).toEqual([['gamma', 'beta', 'alpha'], ['gamma'], ['gamma', 'beta', 'alpha']]);
       vi.useRealTimers();
-    });
-
-    it('reads a direction past half its time again meanwhile, its tables answered from what is kept until then', async () => {
-      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
-      const ahead = new DirectionBooks(offers, loadConfig({ PUBLIC_CACHE_SECONDS: '60' }), changes);
-      const rates = async () =>
-        (await ahead.rank(unit('BTC'), unit('LTC'), catalog.version, TABLE)).map((row) => row.offer.rate);
-      try {
-        expect(await rates()).toEqual(['21']);
-        const reads = offers.rowReads.length;
-        // Changed with no announcement: not seen while the rows are kept.
-        await offer('delta', 'BTC', 'LTC', '22');
-        vi.setSystemTime(Date.now() + 29_000);
-        expect(await rates()).toEqual(['21']);
-        expect(offers.rowReads.length).toBe(reads);
-        // Past half its time: this table still answers from the kept rows, and the direction is read meanwhile.
-        vi.setSystemTime(Date.now() + 2_000);
-        expect(await rates()).toEqual(['21']);
-        expect(offers.rowReads.slice(reads)).toEqual([['BTC>LTC']]);
-        await vi.waitFor(async () => expect(await rates()).toEqual(['22']), { timeout: 5_000, interval: 20 });
-        // Once, and kept for PUBLIC_CACHE_SECONDS from then: 25 s later, nothing is read.
-        vi.setSystemTime(Date.now() + 25_000);
-        expect(await rates()).toEqual(['22']);
-        expect(offers.rowReads.slice(reads)).toEqual([['BTC>LTC']]);
-      } finally {
-        vi.useRealTimers();
-        ahead.onApplicationShutdown();
-      }
     });
 
     it('reads each of them again at every search when nothing may be kept (PUBLIC_CACHE_SECONDS 0), still in one query', async () => {

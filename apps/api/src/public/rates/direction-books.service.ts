@@ -3,7 +3,6 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { DirectionOffer, DirectionOfferRow, joinShownOffers, OffersRepository, ShownFeed } from '@app/database';
 import { BookQuery, BusyError, CurrencyUnit, RankedOffer, RateBook, TimeSlicer } from '@app/domain';
 import { SnapshotChanges } from '@app/messaging';
-import { ShownFeeds } from './shown-feeds';
 
 /** Offer rows kept for all directions together; beyond it the least recently used directions are dropped. */
 export const MAX_KEPT_ROWS = 1_000_000;
@@ -24,14 +23,6 @@ interface Reading {
   settle: (rows: Promise<DirectionOfferRow[]>) => void;
 }
 
-/** A kept direction read again before its rows expire (`readAhead`). */
-interface Renewal {
-  key: string;
-  kept: KeptDirection;
-  from: CurrencyUnit;
-  to: CurrencyUnit;
-}
-
 /** The book of a direction without offers. */
 const NO_OFFERS: DirectionBook = { rank: () => Promise.resolve([]) };
 
@@ -41,23 +32,21 @@ interface KeptDirection {
   /** Set once loaded: until when the rows may be used. */
   expires: number;
   size: number;
-  /** Being read again ahead of `expires` (`readAhead`). */
-  renewing: boolean;
-  /** The book of these shown feeds (ShownFeeds hands a new object for a feed only when its row changed). */
-  book: { catalogVersion: string; feeds: ShownFeed[]; book: Promise<RateBook<DirectionOffer>> } | null;
+  /** The shown feeds being asked for (concurrent tables share one query). */
+  feeds: Promise<ShownFeed[]> | null;
+  book: { signature: string; book: Promise<RateBook<DirectionOffer>> } | null;
 }
 
 /**
  * A direction's offer rows, read from PostgreSQL once and shared by every table of that direction —
  * any amount, side, city, exclusions or limit — until PUBLIC_CACHE_SECONDS pass or a snapshot of the
  * direction changes (dropped at once, like the answer cache). Concurrent tables share one read (one
- * query, not one per amount). Which of the direction's feeds are shown is weighed at each table from the
- * feeds kept in memory (ShownFeeds: against the clock, so a feed going stale is hidden at its limit; read
- * again before the next table when maintenance, a pause, a feed's change or moderation is announced, and
- * at least every PUBLIC_CACHE_SECONDS), with no query; the RateBook is made anew only when the shown feeds
- * change. Tables of several directions taken together (`books`: a route search's legs) read the rows of
- * those not kept in one query (`findDirectionsRows`; a big direction by its own cursor), and those past half
- * their time again meanwhile (`readAhead`: a direction asked often is not read while its tables wait). At most
+ * query, not one per amount). Each table still asks which of the direction's feeds are shown now (one
+ * small query, shared by concurrent tables, that also brings each exchanger's standing), so a feed going
+ * stale or paused hides its offers as before and review counts are never older than the table; the
+ * RateBook is made anew only when that answer changes. Tables of several directions taken together
+ * (`books`: a route search's legs) read the rows of those not kept in one query (`findDirectionsRows`; a
+ * big direction by its own cursor) and ask which feeds are shown once for all their feeds. At most
  * RANKING_CONCURRENCY tables of a direction are ranked at once.
  */
 @Injectable()
@@ -66,16 +55,13 @@ export class DirectionBooks implements OnApplicationShutdown {
   private keptRows = 0;
   private readonly turns = new Map<string, Turns>();
   private readonly unsubscribe: () => void;
-  private readonly feeds: ShownFeeds;
 
   constructor(
     private readonly offers: OffersRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     changes: SnapshotChanges,
   ) {
-    this.feeds = new ShownFeeds(offers, config.public.cacheSeconds * 1000);
     this.unsubscribe = changes.subscribe((event) => {
-      this.feeds.changed(event);
       if ('all' in event) for (const key of [...this.directions.keys()]) this.drop(key);
       else for (const [from, to] of event.directions) this.drop(`${from}|${to}`);
     });
@@ -98,18 +84,16 @@ export class DirectionBooks implements OnApplicationShutdown {
 
   /**
    * The books of several directions as of now, for tables ranked together (a route search's legs): rows
-   * read or kept as for one table, and their shown feeds weighed once for them all. Each book ranks in
-   * memory, in its direction's turns; the same order as `directions`.
+   * read or kept as for one table, and which of their feeds are shown asked in one query for them all
+   * (a direction whose question is already under way joins it). Each book ranks in memory, in its
+   * direction's turns; the same order as `directions`.
    */
   async books(
     directions: ReadonlyArray<readonly [CurrencyUnit, CurrencyUnit]>,
     catalogVersion: string,
   ): Promise<DirectionBook[]> {
-    // Directions not kept (or kept too long) are read together: one query for all their rows; those past
-    // half their time are read again meanwhile, together, while these tables use what is kept.
+    // Directions not kept (or kept too long) are read together: one query for all their rows.
     const reading: Reading[] = [];
-    const renewing: Renewal[] = [];
-    const renewBefore = Date.now() + (this.config.public.cacheSeconds * 1000) / 2;
     const wanted = directions.map(([from, to]) => {
       const key = `${from.code}|${to.code}`;
       let kept = this.kept(key);
@@ -117,31 +101,38 @@ export class DirectionBooks implements OnApplicationShutdown {
         const read = this.reading(key, [from.code, to.code]);
         reading.push(read);
         kept = read.entry;
-      } else if (kept.expires !== 0 && kept.expires <= renewBefore && !kept.renewing) {
-        kept.renewing = true;
-        renewing.push({ key, kept, from, to });
       }
       return { key, from, to, kept };
     });
     if (reading.length > 0) this.read(reading);
-    if (renewing.length > 0) this.readAhead(renewing);
     const loaded = await Promise.all(wanted.map(async (w) => ({ ...w, ...(await w.kept.rows) })));
-    const feedIds = [...new Set(loaded.flatMap((d) => d.feedIds))];
-    const shown = feedIds.length === 0 ? new Map<number, ShownFeed>() : await this.shownById(feedIds);
+    const asking = loaded.filter((d) => d.feedIds.length > 0 && !d.kept.feeds);
+    if (asking.length > 0) {
+      const asked = this.offers.findShownFeeds([...new Set(asking.flatMap((d) => d.feedIds))]);
+      for (const { kept, feedIds } of asking) {
+        // Each direction's own feeds of the shared answer, in the answer's order.
+        const ids = new Set(feedIds);
+        const mine = asking.length === 1 ? asked : asked.then((feeds) => feeds.filter((f) => ids.has(f.id)));
+        kept.feeds = mine;
+        const done = () => {
+          if (kept.feeds === mine) kept.feeds = null;
+        };
+        mine.then(done, done);
+      }
+    }
+    // Read now, before any await: a question is forgotten (kept.feeds = null) once answered.
+    const shown = loaded.map((d) => (d.feedIds.length === 0 ? null : d.kept.feeds));
     return Promise.all(
-      loaded.map(async ({ key, from, to, kept, rows, feedIds: ids }): Promise<DirectionBook> => {
-        if (ids.length === 0) return NO_OFFERS;
-        // The direction's own shown feeds, in the (fixed) order of its rows' feeds.
-        const feeds: ShownFeed[] = [];
-        for (const id of ids) {
-          const feed = shown.get(id);
-          if (feed) feeds.push(feed);
-        }
-        if (!kept.book || !sameBook(kept.book, catalogVersion, feeds)) {
+      loaded.map(async ({ key, from, to, kept, rows }, i): Promise<DirectionBook> => {
+        const asked = shown[i];
+        if (!asked) return NO_OFFERS;
+        const feeds = await asked;
+        const signature = [catalogVersion, ...feeds.map(feedSignature).sort()].join('\n');
+        if (kept.book?.signature !== signature) {
           const book = joinShownOffers(rows, feeds).then((offers) =>
             RateBook.build(offers, from, to, new TimeSlicer()),
           );
-          const made = { catalogVersion, feeds, book };
+          const made = { signature, book };
           kept.book = made;
           book.catch(() => {
             if (kept.book === made) kept.book = null;
@@ -151,12 +142,6 @@ export class DirectionBooks implements OnApplicationShutdown {
         return { rank: (query) => this.turnsOf(key).run(() => book.rank(query, new TimeSlicer())) };
       }),
     );
-  }
-
-  /** The shown feeds among `feedIds`, by id. */
-  private async shownById(feedIds: number[]): Promise<Map<number, ShownFeed>> {
-    const feeds = await this.feeds.shown(feedIds);
-    return new Map(feeds.map((f) => [f.id, f]));
   }
 
   /** Directions kept and the offer rows they hold (for tests). */
@@ -190,7 +175,7 @@ export class DirectionBooks implements OnApplicationShutdown {
       })),
       expires: 0,
       size: 0,
-      renewing: false,
+      feeds: null,
       book: null,
     };
     this.directions.set(key, entry);
@@ -216,49 +201,6 @@ export class DirectionBooks implements OnApplicationShutdown {
   private read(reading: Reading[]): void {
     const read = this.offers.findDirectionsRows(reading.map((r) => r.pair));
     reading.forEach(({ settle }, i) => settle(read.then((all) => all[i]!)));
-  }
-
-  /**
-   * Reads kept directions again before they expire, in one query, so that a direction asked often is not
-   * read while its tables wait; each new entry replaces the kept one unless a change dropped that meanwhile
-   * (the rows read may predate it), with the book of the feeds its last table showed made ahead too. The
-   * rows are never kept longer than before: PUBLIC_CACHE_SECONDS from their read.
-   */
-  private readAhead(renewing: Renewal[]): void {
-    this.offers.findDirectionsRows(renewing.map(({ from, to }) => [from.code, to.code] as const)).then(
-      (read) => renewing.forEach((renewal, i) => this.renew(renewal, read[i]!)),
-      () => {
-        // The entries stay until they expire; the next table past half their time tries again.
-        for (const { kept } of renewing) kept.renewing = false;
-      },
-    );
-  }
-
-  private renew({ key, kept, from, to }: Renewal, rows: DirectionOfferRow[]): void {
-    if (this.directions.get(key) !== kept) return;
-    const feedIds = [...new Set(rows.map((row) => row.feedId))];
-    const entry: KeptDirection = {
-      rows: Promise.resolve({ rows, feedIds }),
-      expires: Date.now() + this.config.public.cacheSeconds * 1000,
-      size: rows.length,
-      renewing: false,
-      book: null,
-    };
-    if (kept.book) {
-      // The book the next table most likely wants: the feeds shown last, among the rows' feeds, in their order.
-      const shownLast = new Map(kept.book.feeds.map((f) => [f.id, f]));
-      const feeds = feedIds.map((id) => shownLast.get(id)).filter((f) => f !== undefined);
-      const book = joinShownOffers(rows, feeds).then((offers) => RateBook.build(offers, from, to, new TimeSlicer()));
-      const made = { catalogVersion: kept.book.catalogVersion, feeds, book };
-      entry.book = made;
-      book.catch(() => {
-        if (entry.book === made) entry.book = null;
-      });
-    }
-    this.drop(key);
-    this.directions.set(key, entry);
-    this.keptRows += entry.size;
-    this.makeRoom(key);
   }
 
   private makeRoom(keep: string): void {
@@ -291,15 +233,10 @@ export class DirectionBooks implements OnApplicationShutdown {
   }
 }
 
-/** Whether a kept book is that of these shown feeds (the same objects, in the same order) at this catalog. */
-function sameBook(
-  kept: { catalogVersion: string; feeds: ShownFeed[] },
-  catalogVersion: string,
-  feeds: ShownFeed[],
-): boolean {
-  if (kept.catalogVersion !== catalogVersion || kept.feeds.length !== feeds.length) return false;
-  for (let i = 0; i < feeds.length; i++) if (kept.feeds[i] !== feeds[i]) return false;
-  return true;
+/** What of a shown feed ends up in the book's offers: when any of it changes, the book is made anew. */
+function feedSignature(f: ShownFeed): string {
+  const { status, reviews } = f.exchanger;
+  return `${f.id} ${f.updatedAt.getTime()} ${f.slug} ${f.name} ${status} ${reviews.positive} ${reviews.neutral} ${reviews.negative} ${reviews.claimsOpen}`;
 }
 
 /**
