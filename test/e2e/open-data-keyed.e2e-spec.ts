@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@app/config';
 import { FeedPollService } from '@app/ingestion';
 import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
+import { MarketValues } from '../../apps/api/src/public/rankrate/market-values.service';
 import { FeedServer } from '../support/feed-server';
 import { http } from '../support/http';
 import { feedPublisher } from '../support/ingestion';
@@ -115,6 +116,8 @@ describe('the keyed open-data API', () => {
     expect(
       (await publish('bitok', rates(item('BTC', 'SBERRUB', '1', '6950000', '<amount>1000</amount>')))).status,
     ).toBe('ok');
+    // The USD values follow the polls' change events within a few seconds (MarketValues): now.
+    await api.app.get(MarketValues).refreshNow();
     key = (await createKey({ name: 'bot of example.org' })).key;
   });
 
