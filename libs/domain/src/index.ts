@@ -6,6 +6,7 @@ export * from './model/exchanger';
 export * from './model/feed';
 export * from './model/feed-error';
 export * from './model/offer';
+export * from './pacing';
 export * from './patterns';
 export * from './rates/calculator';
 export * from './rates/ranking';

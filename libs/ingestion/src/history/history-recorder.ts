@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DrainResult, HistoryRepository } from '@app/database';
+import { pacedStart } from '@app/domain';
 import { SnapshotChanges } from '@app/messaging';
 import { IngestionMetrics } from '../metrics/ingestion.metrics';
 
@@ -119,8 +120,8 @@ export class HistoryRecorder implements OnModuleInit, OnApplicationShutdown {
       )
       .finally(() => {
         this.running = null;
-        const now = Date.now();
-        this.nextStart = Math.max(this.nextStart, now + RECORDER_PACE * (now - started));
+        // Not before started + RECORDER_MIN_GAP_MS (set above), nor RECORDER_PACE times the drain after it ended.
+        this.nextStart = pacedStart(started, Date.now(), RECORDER_PACE, this.nextStart);
         if (this.again) this.nudge();
       });
   }

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { MarketDirectionRow, MarketValuesRepository } from '@app/database';
-import { Dec, DirectionStat, TimeSlicer, UsdValuation } from '@app/domain';
+import { Dec, DirectionStat, pacedStart, TimeSlicer, UsdValuation } from '@app/domain';
 import { SnapshotChanges } from '@app/messaging';
 
 /** Changes are applied at most this often: a burst of polls costs one read, not one per poll. */
@@ -135,7 +135,7 @@ export class MarketValues implements OnApplicationBootstrap, OnApplicationShutdo
    */
   private paceAfter(started: number, least = 0): void {
     const now = Date.now();
-    this.nextRefreshAt = Math.max(this.nextRefreshAt, now + Math.max(least, MARKET_REFRESH_PACE * (now - started)));
+    this.nextRefreshAt = pacedStart(started, now, MARKET_REFRESH_PACE, Math.max(this.nextRefreshAt, now + least));
   }
 
   private async apply(): Promise<void> {
