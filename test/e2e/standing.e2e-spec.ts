@@ -183,10 +183,12 @@ describe('standing beside the rates', () => {
     expect((await get<Standing>('/v1/exchangers/bitok')).reviews.claimsOpen).toBe(0);
   });
 
-  it('reads counts with each new table: a new amount on a kept direction shows them even before any announcement', async () => {
-    // The calculator keeps the direction's offer rows; the counts come with the feeds, read per table.
+  it('reads counts with the shown feeds: a new amount on a kept direction shows them once a change is announced', async () => {
+    // The calculator keeps the direction's offer rows and which of its feeds are shown (with the counts) for
+    // PUBLIC_CACHE_SECONDS; a moderation act announces a change of everything, which drops both.
     expect((await onRates('aura', '&amount=0.25')).reviews.positive).toBe(2);
     await published('aura', 'positive');
+    announce();
     expect((await onRates('aura', '&amount=0.75')).reviews.positive).toBe(3);
   });
 

@@ -7,7 +7,7 @@ import { CatalogSnapshot, CatalogSnapshots } from '@app/ingestion';
 import { SnapshotChanges } from '@app/messaging';
 import { createExchangerWithFeed } from '../../../../../test/support/ingestion';
 import { migratedDatabase, TestDatabase } from '../../../../../test/support/services';
-import { DirectionBooks } from './direction-books.service';
+import { DirectionBooks, KEPT_ROWS_SECONDS } from './direction-books.service';
 
 /** The real repository on the real PostgreSQL, noting each question of which feeds are shown. */
 class CountedOffers extends OffersRepository {
@@ -116,20 +116,37 @@ describe('direction books (PostgreSQL)', () => {
     expect(offers.feedQuestions.length).toBe(asked + 1);
   });
 
-  it('asks again for every table taken later: a feed gone stale with no change announced is hidden at once', async () => {
-    expect(await slugs('BTC', 'USDTTRC20')).toEqual(['beta', 'alpha']);
-    await dataSource.query(`UPDATE feeds SET last_success_at = now() - interval '2 hours' WHERE id = $1`, [
-      feeds.get('beta')!.feedId,
-    ]);
-    const asked = offers.feedQuestions.length;
-    const [book] = await books.books([[unit('BTC'), unit('USDTTRC20')]], catalog.version);
-    expect((await book!.rank(TABLE)).map((row) => row.offer.slug)).toEqual(['alpha']);
-    expect(offers.feedQuestions.length).toBe(asked + 1);
-    await dataSource.query(`UPDATE feeds SET last_success_at = now() WHERE id = $1`, [feeds.get('beta')!.feedId]);
-    expect(await slugs('BTC', 'USDTTRC20')).toEqual(['beta', 'alpha']);
+  it('keeps which feeds are shown for PUBLIC_CACHE_SECONDS, then asks again: a feed gone stale with no change announced is hidden', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    try {
+      const btcUsdt = () => books.books([[unit('BTC'), unit('USDTTRC20')]], catalog.version);
+      const shown = async () => (await (await btcUsdt())[0]!.rank(TABLE)).map((row) => row.offer.slug);
+      expect(await shown()).toEqual(['beta', 'alpha']);
+      await dataSource.query(`UPDATE feeds SET last_success_at = now() - interval '2 hours' WHERE id = $1`, [
+        feeds.get('beta')!.feedId,
+      ]);
+      // New tables meanwhile (a new amount each) ask nothing: the answer of which feeds are shown is kept.
+      const asked = offers.feedQuestions.length;
+      expect(await shown()).toEqual(['beta', 'alpha']);
+      expect((await (await btcUsdt())[0]!.rank(AT_AMOUNT)).map((row) => row.offer.slug)).toEqual(['beta', 'alpha']);
+      expect(offers.feedQuestions.length).toBe(asked);
+      // PUBLIC_CACHE_SECONDS (60) later the next table asks again, and the stale feed is hidden.
+      vi.setSystemTime(Date.now() + 60_001);
+      expect(await shown()).toEqual(['alpha']);
+      expect(offers.feedQuestions.length).toBe(asked + 1);
+      await dataSource.query(`UPDATE feeds SET last_success_at = now() WHERE id = $1`, [feeds.get('beta')!.feedId]);
+      // A change of the direction announced asks again at once.
+      changes.publish({ directions: [['BTC', 'USDTTRC20']] });
+      expect(await shown()).toEqual(['beta', 'alpha']);
+      expect(offers.feedQuestions.length).toBe(asked + 2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('lets tables of one direction asked together share one question', async () => {
+    // Announced: the direction's kept rows and shown feeds are dropped, so the next tables ask anew.
+    changes.publish({ directions: [['BTC', 'ETH']] });
     const asked = offers.feedQuestions.length;
     const [one, two, three] = await Promise.all([
       slugs('BTC', 'ETH'),
@@ -209,6 +226,28 @@ describe('direction books (PostgreSQL)', () => {
       expect(offers.rowReads.slice(reads + 2)).toEqual([['ETH>USDTTRC20']]);
       expect(after).toEqual([['gamma', 'beta', 'alpha'], ['gamma'], ['gamma', 'beta', 'alpha']]);
       vi.useRealTimers();
+    });
+
+    it('keeps the rows past PUBLIC_CACHE_SECONDS (asking only which feeds are shown) until KEPT_ROWS_SECONDS pass', async () => {
+      const brief = new DirectionBooks(offers, loadConfig({ PUBLIC_CACHE_SECONDS: '2' }), changes);
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+      try {
+        const [reads, asked] = [offers.rowReads.length, offers.feedQuestions.length];
+        const search = () => tables(brief.books(legs('BTC>ETH', 'ETH>USDTTRC20'), catalog.version));
+        expect(await search()).toEqual([['gamma'], ['gamma', 'beta', 'alpha']]);
+        expect(await search()).toEqual([['gamma'], ['gamma', 'beta', 'alpha']]);
+        expect([offers.rowReads.length - reads, offers.feedQuestions.length - asked]).toEqual([1, 1]);
+        vi.setSystemTime(Date.now() + 2_001);
+        expect(await search()).toEqual([['gamma'], ['gamma', 'beta', 'alpha']]);
+        expect([offers.rowReads.length - reads, offers.feedQuestions.length - asked]).toEqual([1, 2]);
+        vi.setSystemTime(Date.now() + KEPT_ROWS_SECONDS * 1000);
+        expect(await search()).toEqual([['gamma'], ['gamma', 'beta', 'alpha']]);
+        expect(offers.rowReads.slice(-1)).toEqual([['BTC>ETH', 'ETH>USDTTRC20']]);
+        expect([offers.rowReads.length - reads, offers.feedQuestions.length - asked]).toEqual([2, 3]);
+      } finally {
+        vi.useRealTimers();
+        brief.onApplicationShutdown();
+      }
     });
 
     it('reads each of them again at every search when nothing may be kept (PUBLIC_CACHE_SECONDS 0), still in one query', async () => {

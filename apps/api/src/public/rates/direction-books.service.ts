@@ -6,6 +6,14 @@ import { SnapshotChanges } from '@app/messaging';
 
 /** Offer rows kept for all directions together; beyond it the least recently used directions are dropped. */
 export const MAX_KEPT_ROWS = 1_000_000;
+/**
+ * How long a direction's offer rows are kept at most when no change of it is announced (and
+ * PUBLIC_CACHE_SECONDS is not longer). Every write of offers announces its directions — polls, the rate
+ * guard's sweep, admin acts on feeds, exchangers and quarantine — and drops them at once; this only bounds
+ * an announcement that never arrived (a replica's Redis subscriber down before it noticed). Which feeds are
+ * shown is asked again every PUBLIC_CACHE_SECONDS all the same.
+ */
+export const KEPT_ROWS_SECONDS = 60;
 /** Tables ranked at once per direction; the others wait their turn (each walk pauses every few ms anyway). */
 export const RANKING_CONCURRENCY = 2;
 /** Requests that may wait for their turn on one direction; more are asked to retry (429). */
@@ -32,19 +40,26 @@ interface KeptDirection {
   /** Set once loaded: until when the rows may be used. */
   expires: number;
   size: number;
-  /** The shown feeds being asked for (concurrent tables share one query). */
+  /**
+   * Which of its feeds are shown: asked, or being asked (concurrent tables share one query), and kept for
+   * PUBLIC_CACHE_SECONDS from when it was asked (`feedsExpire`; 0 while being asked).
+   */
   feeds: Promise<ShownFeed[]> | null;
+  feedsExpire: number;
   book: { signature: string; book: Promise<RateBook<DirectionOffer>> } | null;
 }
 
 /**
  * A direction's offer rows, read from PostgreSQL once and shared by every table of that direction —
- * any amount, side, city, exclusions or limit — until PUBLIC_CACHE_SECONDS pass or a snapshot of the
- * direction changes (dropped at once, like the answer cache). Concurrent tables share one read (one
- * query, not one per amount). Each table still asks which of the direction's feeds are shown now (one
- * small query, shared by concurrent tables, that also brings each exchanger's standing), so a feed going
- * stale or paused hides its offers as before and review counts are never older than the table; the
- * RateBook is made anew only when that answer changes. Tables of several directions taken together
+ * any amount, side, city, exclusions or limit — until a snapshot of the direction changes (dropped at once,
+ * like the answer cache) or KEPT_ROWS_SECONDS pass. Concurrent tables share one read (one query, not one
+ * per amount). Which of the direction's feeds are shown (one small query, shared by concurrent tables, that
+ * also brings each exchanger's standing) is asked again once PUBLIC_CACHE_SECONDS have passed since it was
+ * last asked, and at once after any announced change: a feed going stale or paused hides its offers, and
+ * review counts follow, as fast as a cached answer of the same table would (a moderation act announces a
+ * change of everything). Until then new tables — a new amount each — ask nothing: at BestChange's scale
+ * one query per table was half of a table's cost. The RateBook is made anew only when that answer
+ * changes. Tables of several directions taken together
  * (`books`: a route search's legs) read the rows of those not kept in one query (`findDirectionsRows`; a
  * big direction by its own cursor) and ask which feeds are shown once for all their feeds. At most
  * RANKING_CONCURRENCY tables of a direction are ranked at once.
@@ -106,21 +121,33 @@ export class DirectionBooks implements OnApplicationShutdown {
     });
     if (reading.length > 0) this.read(reading);
     const loaded = await Promise.all(wanted.map(async (w) => ({ ...w, ...(await w.kept.rows) })));
-    const asking = loaded.filter((d) => d.feedIds.length > 0 && !d.kept.feeds);
+    const now = Date.now();
+    const asking = loaded.filter(
+      (d) => d.feedIds.length > 0 && !(d.kept.feeds && (d.kept.feedsExpire === 0 || d.kept.feedsExpire > now)),
+    );
     if (asking.length > 0) {
       const asked = this.offers.findShownFeeds([...new Set(asking.flatMap((d) => d.feedIds))]);
+      const ttl = this.config.public.cacheSeconds * 1000;
       for (const { kept, feedIds } of asking) {
         // Each direction's own feeds of the shared answer, in the answer's order.
         const ids = new Set(feedIds);
         const mine = asking.length === 1 ? asked : asked.then((feeds) => feeds.filter((f) => ids.has(f.id)));
         kept.feeds = mine;
-        const done = () => {
-          if (kept.feeds === mine) kept.feeds = null;
-        };
-        mine.then(done, done);
+        kept.feedsExpire = 0;
+        // Kept from when it was asked (never younger than it is); a failed or unkept one is asked again.
+        mine.then(
+          () => {
+            if (kept.feeds !== mine) return;
+            if (ttl > 0) kept.feedsExpire = now + ttl;
+            else kept.feeds = null;
+          },
+          () => {
+            if (kept.feeds === mine) kept.feeds = null;
+          },
+        );
       }
     }
-    // Read now, before any await: a question is forgotten (kept.feeds = null) once answered.
+    // Read now, before any await: an answer no longer kept is forgotten (kept.feeds = null) once answered.
     const shown = loaded.map((d) => (d.feedIds.length === 0 ? null : d.kept.feeds));
     return Promise.all(
       loaded.map(async ({ key, from, to, kept, rows }, i): Promise<DirectionBook> => {
@@ -176,6 +203,7 @@ export class DirectionBooks implements OnApplicationShutdown {
       expires: 0,
       size: 0,
       feeds: null,
+      feedsExpire: 0,
       book: null,
     };
     this.directions.set(key, entry);
@@ -183,9 +211,9 @@ export class DirectionBooks implements OnApplicationShutdown {
       ({ rows }) => {
         // Dropped meanwhile (a change announced while reading): handed to those who asked, not kept.
         if (this.directions.get(key) !== entry) return;
-        const ttl = this.config.public.cacheSeconds * 1000;
-        if (ttl <= 0) return this.drop(key);
-        entry.expires = Date.now() + ttl;
+        const cacheSeconds = this.config.public.cacheSeconds;
+        if (cacheSeconds <= 0) return this.drop(key);
+        entry.expires = Date.now() + Math.max(cacheSeconds, KEPT_ROWS_SECONDS) * 1000;
         entry.size = rows.length;
         this.keptRows += rows.length;
         this.makeRoom(key);
