@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { PoolClient, QueryResult } from 'pg';
+import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { NormalizedOffer } from '@app/domain';
 
@@ -12,10 +12,9 @@ export interface StagedOffer {
 }
 
 /**
- * The session's staging table for a write's changed offers: created on a connection's first staged write (and
- * again after a rollback of the transaction that created it: see stageOffers), emptied by every commit (ON
- * COMMIT DELETE ROWS truncates it in place: no new file, no catalog row, nothing for a vacuum) and by a
- * rollback. Temporary: no WAL, invisible to other sessions.
+ * The session's staging table for a write's changed offers: created on a connection's first staged write,
+ * emptied by every commit (ON COMMIT DELETE ROWS truncates it in place: no new file, no catalog row, nothing
+ * for a vacuum) and by a rollback. Temporary: no WAL, invisible to other sessions.
  */
 export const STAGE_TABLE = 'ratewatch_snapshot_stage';
 
@@ -30,46 +29,14 @@ const CREATE_STAGE_SQL = `CREATE TEMP TABLE IF NOT EXISTS ${STAGE_TABLE} (
 ) ON COMMIT DELETE ROWS`;
 
 /**
- * Connections whose staging table is known to outlive any transaction: one of their staged writes found it
- * there in a later transaction than every earlier staged write of theirs — so no transaction still open made
- * it, and only a rollback of its creating transaction (or a DROP, a DISCARD, the session's end: a new client)
- * takes a temporary table away. Theirs is only emptied, not asked for (`CREATE TEMP TABLE IF NOT EXISTS` on a
- * table that exists: a catalog lookup and a notice on every staged write).
- */
-const stageKept = new WeakSet<PoolClient>();
-/** Each other connection's transaction (pg_current_xact_id: 64 bits, never reused) at its last staged write. */
-const lastStagedIn = new WeakMap<PoolClient, string>();
-
-const UNDEFINED_TABLE = '42P01';
-
-/**
  * Puts a write's changed offers into the staging table by one COPY (text format) inside the caller's
  * transaction: PostgreSQL's cheapest way in for many rows — each value read once by its type's input, no
  * parameter arrays to unpack (18 arrays of 10,000 elements cost more than the update they fed).
  */
 export async function stageOffers(client: PoolClient, rows: readonly StagedOffer[]): Promise<void> {
-  // One round trip. The table is emptied, for a transaction that stages twice (two feeds) before its commit
-  // empties it.
-  if (stageKept.has(client))
-    await client.query(`DELETE FROM ${STAGE_TABLE}`).catch((error: unknown) => {
-      // Gone after all (dropped or discarded by someone): this transaction fails, the next makes it again.
-      if ((error as { code?: unknown }).code === UNDEFINED_TABLE) stageKept.delete(client);
-      throw error;
-    });
-  else {
-    // A table created by a transaction that rolls back is gone with it, so until one is known to have been
-    // kept (see stageKept) it is asked for every time.
-    const results = (await client.query(
-      `SELECT to_regclass('pg_temp.${STAGE_TABLE}') IS NOT NULL AS existed, pg_current_xact_id()::text AS xact;
-       ${CREATE_STAGE_SQL}; DELETE FROM ${STAGE_TABLE}`,
-    )) as unknown as QueryResult<{ existed: boolean; xact: string }>[];
-    const { existed, xact } = results[0]!.rows[0]!;
-    const last = lastStagedIn.get(client);
-    if (existed && last !== undefined && last !== xact) {
-      stageKept.add(client);
-      lastStagedIn.delete(client);
-    } else lastStagedIn.set(client, xact);
-  }
+  // One round trip. A table created by a transaction that rolled back is gone, so it is asked for every time;
+  // and it is emptied, for a transaction that stages twice (two feeds) before its commit empties it.
+  await client.query(`${CREATE_STAGE_SQL}; DELETE FROM ${STAGE_TABLE}`);
   await pipeline(
     Readable.from([copyRows(rows)]),
     client.query(copyFrom(`COPY ${STAGE_TABLE} (${STAGE_COLUMNS}) FROM STDIN`)),
