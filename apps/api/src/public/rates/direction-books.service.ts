@@ -46,7 +46,13 @@ interface KeptDirection {
    */
   feeds: Promise<ShownFeed[]> | null;
   feedsExpire: number;
-  book: { signature: string; book: Promise<RateBook<DirectionOffer>> } | null;
+  /** The book, the answer of shown feeds and the catalog it was last found right for, and what it was made of. */
+  book: {
+    signature: string;
+    book: Promise<RateBook<DirectionOffer>>;
+    feeds: Promise<ShownFeed[]>;
+    catalogVersion: string;
+  } | null;
 }
 
 /**
@@ -154,16 +160,23 @@ export class DirectionBooks implements OnApplicationShutdown {
         const asked = shown[i];
         if (!asked) return NO_OFFERS;
         const feeds = await asked;
-        const signature = [catalogVersion, ...feeds.map(feedSignature).sort()].join('\n');
-        if (kept.book?.signature !== signature) {
-          const book = joinShownOffers(rows, feeds).then((offers) =>
-            RateBook.build(offers, from, to, new TimeSlicer()),
-          );
-          const made = { signature, book };
-          kept.book = made;
-          book.catch(() => {
-            if (kept.book === made) kept.book = null;
-          });
+        // The same kept answer as the book was last found right for: nothing to compare (most tables).
+        if (kept.book?.feeds !== asked || kept.book.catalogVersion !== catalogVersion) {
+          const signature = [catalogVersion, ...feeds.map(feedSignature).sort()].join('\n');
+          if (kept.book?.signature === signature) {
+            // Same content (in place: a failed build still finds and forgets its own entry).
+            kept.book.feeds = asked;
+            kept.book.catalogVersion = catalogVersion;
+          } else {
+            const book = joinShownOffers(rows, feeds).then((offers) =>
+              RateBook.build(offers, from, to, new TimeSlicer()),
+            );
+            const made = { signature, book, feeds: asked, catalogVersion };
+            kept.book = made;
+            book.catch(() => {
+              if (kept.book === made) kept.book = null;
+            });
+          }
         }
         const book = await kept.book.book;
         return { rank: (query) => this.turnsOf(key).run(() => book.rank(query, new TimeSlicer())) };
