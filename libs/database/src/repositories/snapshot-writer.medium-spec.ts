@@ -129,6 +129,23 @@ describe.each([
     expect(counts(await write(cache, [btcEth]))).toEqual([1, 0, 0]);
   });
 
+  it('diffs an offer object of an earlier write, not of the last one, by its values (a rate that went back)', async () => {
+    const cache = new SnapshotCache();
+    const moved = { ...btcEth, out: '25', rate: '25' };
+    await write(cache, [btcEth, ethBtc]);
+    expect(counts(await write(cache, [moved, ethBtc]))).toEqual([0, 1, 0]);
+    // The very objects of the first write again: btcEth is no longer what is stored, ethBtc still is.
+    expect(counts(await write(cache, [btcEth, ethBtc]))).toEqual([0, 1, 0]);
+    expect(counts(await write(cache, [btcEth, ethBtc]))).toEqual([0, 0, 0]);
+    // Another worker's write in between: none of this worker's objects is known stored any more.
+    await write(new SnapshotCache(), [moved, ethBtc]);
+    expect(counts(await write(cache, [btcEth, ethBtc]))).toEqual([0, 1, 0]);
+    expect((await stored()).map((r) => [r.key, r.rate])).toEqual([
+      ['BTC>ETH@', '20'],
+      ['ETH>BTC@', '0.05'],
+    ]);
+  });
+
   it('refuses to trust its cache when the rows were changed behind the version, and reads them on the next poll', async () => {
     const cache = new SnapshotCache();
     await write(cache, [btcEth, btcUsdt]);

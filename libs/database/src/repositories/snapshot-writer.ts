@@ -96,7 +96,16 @@ function mixFees(fees: NormalizedOffer['fromFee']): void {
 interface OfferPrint {
   readonly key: string;
   readonly fp: number;
+  /**
+   * The stamp of the last write whose offers held this very object (0: none yet). Equal to a cached
+   * snapshot's `stamp`, the object is one of the offers that snapshot was written from — its key is stored
+   * with its fingerprint — so the diff skips it without a look-up (9,500 of 10,000 offers of a 5 % change).
+   */
+  stamp: number;
 }
+
+/** The last stamp handed out: every write of a snapshot takes a new one (SnapshotCache entries carry it). */
+let stamps = 0;
 
 /**
  * The key and fingerprint of every offer object a write has seen, by the object: the feeds' memo hands a poll
@@ -111,7 +120,7 @@ const prints = new WeakMap<NormalizedOffer, OfferPrint>();
 function printOf(o: NormalizedOffer): OfferPrint {
   let print = prints.get(o);
   if (print === undefined) {
-    print = { key: keyOf(o.from, o.to, o.city ?? ''), fp: fingerprintOf(o) };
+    print = { key: keyOf(o.from, o.to, o.city ?? ''), fp: fingerprintOf(o), stamp: 0 };
     prints.set(o, print);
   }
   return print;
@@ -125,6 +134,11 @@ interface CachedSnapshot {
   version: string;
   exchangerId: number;
   rows: Map<string, number>;
+  /**
+   * The stamp of the write that left these rows: exactly its offers' keys and fingerprints, so an offer whose
+   * print carries it is stored as it is (OfferPrint.stamp).
+   */
+  stamp: number;
 }
 
 /**
@@ -203,23 +217,26 @@ export async function replaceSnapshot(
   const client = (await tx.queryRunner!.connect()) as PoolClient;
   const seen = new Array<OfferPrint>(offers.length);
   for (let i = 0; i < offers.length; i++) seen[i] = printOf(offers[i]!);
+  // This write's stamp: its offers carry it from the diff on, and the cache entry it leaves does too — a
+  // write that fails leaves no entry, so a stamp no entry has matches nothing.
+  const stamp = ++stamps;
   const cached = cache.take(feed.id);
   if (cached !== undefined && cached.exchangerId === feed.exchangerId) {
-    const diff = diffAgainst(cached.rows, offers, seen);
+    const diff = diffAgainst(cached.rows, offers, seen, cached.stamp, stamp);
     if (diff.changed.length === 0 && diff.gone.length === 0) {
       const { rows } = await client.query<{ version: string }>({
         text: `SELECT version::text AS version FROM feed_snapshots WHERE feed_id = $1`,
         values: [feed.id],
       });
       if (rows[0]?.version === cached.version) {
-        cache.put(feed.id, cached);
+        cache.put(feed.id, { ...cached, stamp });
         return NO_CHANGE;
       }
     } else {
       const version = await writeDiff(client, feed, cached.version, diff, stageFrom);
       if (version !== null) {
         applyDiff(cached.rows, diff);
-        cache.put(feed.id, { version, exchangerId: feed.exchangerId, rows: cached.rows });
+        cache.put(feed.id, { version, exchangerId: feed.exchangerId, rows: cached.rows, stamp });
         return diff.change;
       }
     }
@@ -242,28 +259,44 @@ export async function replaceSnapshot(
       stored.set(line.slice(0, cut), Number(line.slice(cut + 1)));
     }
   }
-  const diff = diffAgainst(stored, offers, seen);
+  const diff = diffAgainst(stored, offers, seen, NO_STAMP, stamp);
   if (diff.changed.length === 0 && diff.gone.length === 0) {
-    if (rows[0]?.version) cache.put(feed.id, { version: rows[0].version, exchangerId: feed.exchangerId, rows: stored });
+    if (rows[0]?.version)
+      cache.put(feed.id, { version: rows[0].version, exchangerId: feed.exchangerId, rows: stored, stamp });
     return NO_CHANGE;
   }
   const version = await writeDiff(client, feed, rows[0]?.version ?? null, diff, stageFrom);
   if (version === null) throw new Error(`feed ${feed.id}: its snapshot version changed under the feed row's lock`);
   applyDiff(stored, diff);
-  cache.put(feed.id, { version, exchangerId: feed.exchangerId, rows: stored });
+  cache.put(feed.id, { version, exchangerId: feed.exchangerId, rows: stored, stamp });
   return diff.change;
 }
 
+/** No stamp: rows read from the database, not left by a write of this process's offers. */
+const NO_STAMP = -1;
+
+/**
+ * The diff of `offers` (their prints `seen`) against `stored`: an offer whose print carries `known` (the
+ * stamp of the write that left `stored`) is skipped without a look-up; every print then carries `stamp`.
+ */
 function diffAgainst(
   stored: ReadonlyMap<string, number>,
   offers: readonly NormalizedOffer[],
   seen: readonly OfferPrint[],
+  known: number,
+  stamp: number,
 ): Diff {
   const changed: Diff['changed'] = [];
   const touched = new Directions();
   let inserted = 0;
   for (let i = 0; i < offers.length; i++) {
-    const { key, fp } = seen[i]!;
+    const print = seen[i]!;
+    if (print.stamp === known) {
+      print.stamp = stamp;
+      continue;
+    }
+    print.stamp = stamp;
+    const { key, fp } = print;
     const before = stored.get(key);
     if (before === fp) continue;
     const offer = offers[i]!;
