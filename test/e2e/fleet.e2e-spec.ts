@@ -12,6 +12,7 @@ import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
 import { runCli } from '../../apps/cli/src/cli';
 import { RunningWorker, startWorker, WorkerModeError } from '../../apps/worker/src/bootstrap';
 import { http } from '../support/http';
+import { waitFor } from '../support/processes';
 import { sealSecret } from '@app/partners';
 import { FakePartnerApi } from '../support/fake-partner-api';
 import { FeedServer } from '../support/feed-server';
@@ -19,20 +20,6 @@ import { createTestDatabase, TEST_REDIS_URL, TestDatabase } from '../support/ser
 
 const SECRET = 'f'.repeat(40);
 const ADMIN_KEY = 'fleet-bootstrap-key-0123456789abcdefghijklmnop';
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | null | undefined | false>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** Fleet mode: api and worker against the machine's PostgreSQL and Redis, migrations by the CLI. */
 describe('fleet mode', () => {
@@ -113,6 +100,16 @@ describe('fleet mode', () => {
     expect(metrics.text).toMatch(/ratewatch_history_pending\{measure="oldest_seconds",app="worker"\} [\d.e+-]+/);
     expect(metrics.text).toMatch(/ratewatch_queue_jobs\{queue="feed-poll",state="waiting",app="worker"\} \d+/);
     expect(metrics.text).toMatch(/ratewatch_queue_jobs\{queue="alert-delivery",state="waiting",app="worker"\} \d+/);
+    // Where the poll's time went, stage by stage: the queue (the job was due at once), then the poll itself
+    // (the write is counted just after its commit, which the feed run above may have been seen before).
+    const stages = ['queued', 'fetch', 'wait_read', 'read', 'wait_write', 'write'];
+    const counted = (text: string) =>
+      stages.filter((stage) =>
+        new RegExp(`ratewatch_feed_poll_stage_seconds_count\\{[^}]*stage="${stage}"[^}]*\\} 1\\n`).test(text),
+      );
+    await waitFor('every stage counted once', async () =>
+      counted((await http(`${worker.url}/metrics`)).text).length === stages.length ? true : undefined,
+    ).catch(async () => expect(counted((await http(`${worker.url}/metrics`)).text)).toEqual(stages));
 
     // The api caches the answer for 60 s, yet a worker's snapshot change reaches it through Redis.
     const before = await http<{ items: Array<{ rate: string }> }>(`${api.url}/v1/rates?from=BTC&to=SBERRUB`);

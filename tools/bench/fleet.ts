@@ -24,6 +24,8 @@ export interface FleetOptions {
 export interface Fleet {
   sim: string;
   api: string;
+  /** Each worker's health and metrics port (`/metrics`). */
+  workers: string[];
   db: Client;
   feeds: Array<{ slug: string; url: string }>;
   processes: Array<{ name: string; child: ChildProcess }>;
@@ -147,6 +149,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     const fleet: Fleet = {
       sim,
       api,
+      workers: Array.from({ length: options.workers }, (_, w) => `http://127.0.0.1:${apiPort + 1 + w}`),
       db,
       feeds,
       processes,

@@ -117,6 +117,8 @@ interface ProbeResult {
   completedShare: number;
   errors: number;
   pollLatencyMs: { p50: number; p99: number };
+  /** Mean ms a poll spent in each stage (the workers' ratewatch_feed_poll_stage_seconds over the window). */
+  pollStagesMs: Record<string, { mean: number; polls: number }> | null;
   stalenessSeconds: { samples: number; p50: number; p99: number; max: number };
   offersPolledPerSecond: number;
   offersWrittenPerSecond: number;
@@ -215,6 +217,7 @@ async function measure(
   const redisPids = pids('redis-server');
   const redisCpu = () => redisPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   const redisCpuStart = redisCpu();
+  const stagesAtStart = await pollStageTotals(fleet.workers).catch(() => null);
   const startedAt = Date.now();
   const endAt = startedAt + windowMs;
   const served = new Map<string, number>();
@@ -261,6 +264,7 @@ async function measure(
     await sleep(1000);
   }
   const elapsed = (Date.now() - startedAt) / 1000;
+  const stagesAtEnd = stagesAtStart ? await pollStageTotals(fleet.workers).catch(() => null) : null;
   const cpu = fleet.processes.map(({ name, child }) => ({
     process: name,
     cpuPercent: (100 * (cpuSeconds(child.pid!) - cpuStart.get(name)!)) / elapsed,
@@ -312,6 +316,16 @@ async function measure(
     completedShare,
     errors: runs.rows.filter((r) => r.status === 'error').length,
     pollLatencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+    pollStagesMs:
+      stagesAtStart && stagesAtEnd
+        ? Object.fromEntries(
+            [...stagesAtEnd].map(([stage, end]) => {
+              const start = stagesAtStart.get(stage) ?? { sum: 0, count: 0 };
+              const polls = end.count - start.count;
+              return [stage, { mean: polls > 0 ? (1000 * (end.sum - start.sum)) / polls : NaN, polls }];
+            }),
+          )
+        : null,
     stalenessSeconds: {
       samples: staleness.length,
       p50: percentile(staleness, 50),
@@ -329,6 +343,22 @@ async function measure(
     met: !stoppedEarly && completedShare >= COMPLETED_SHARE && p99 <= interval + 5,
     loadAverage: loadAverage(),
   };
+}
+
+/** Per poll stage, the seconds and polls the workers' /metrics count so far (summed over the workers). */
+async function pollStageTotals(workers: string[]): Promise<Map<string, { sum: number; count: number }>> {
+  const totals = new Map<string, { sum: number; count: number }>();
+  for (const worker of workers) {
+    const text = await (await fetch(`${worker}/metrics`)).text();
+    for (const [, kind, stage, value] of text.matchAll(
+      /^ratewatch_feed_poll_stage_seconds_(sum|count)\{[^}]*\bstage="(\w+)"[^}]*\} (\S+)$/gm,
+    )) {
+      const entry = totals.get(stage!) ?? { sum: 0, count: 0 };
+      entry[kind as 'sum' | 'count'] += Number(value);
+      totals.set(stage!, entry);
+    }
+  }
+  return totals;
 }
 
 interface StatementTotals {
@@ -404,6 +434,12 @@ function printProbe(result: ProbeResult): void {
     `  polls completed / scheduled   ${result.pollsCompleted} / ${result.pollsScheduled} (${(100 * result.completedShare).toFixed(1)} %), errors ${result.errors}`,
   );
   console.log(`  poll latency p50 / p99        ${result.pollLatencyMs.p50} / ${result.pollLatencyMs.p99} ms`);
+  if (result.pollStagesMs)
+    console.log(
+      `  poll stages, mean ms          ${Object.entries(result.pollStagesMs)
+        .map(([stage, { mean, polls }]) => `${stage} ${mean.toFixed(0)} (${polls})`)
+        .join(' · ')}`,
+    );
   const s = result.stalenessSeconds;
   console.log(
     `  staleness p50 / p99 / max     ${s.p50.toFixed(1)} / ${s.p99.toFixed(1)} / ${s.max.toFixed(1)} s (${s.samples} samples; target p99 ≤ ${interval + 5} s)`,

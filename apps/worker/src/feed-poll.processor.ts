@@ -3,7 +3,7 @@ import { Inject, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { HousekeepingService } from '@app/background';
-import { FeedPollService, PollOutcome } from '@app/ingestion';
+import { FeedPollService, IngestionMetrics, PollOutcome } from '@app/ingestion';
 import { FeedPollJob, HOUSEKEEPING, HousekeepingJobName, JOBS, QUEUES } from '@app/queue';
 
 /**
@@ -32,6 +32,7 @@ export class FeedPollProcessor extends WorkerHost implements OnApplicationBootst
   constructor(
     private readonly poller: FeedPollService,
     private readonly housekeeping: HousekeepingService,
+    private readonly metrics: IngestionMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     super();
@@ -46,6 +47,9 @@ export class FeedPollProcessor extends WorkerHost implements OnApplicationBootst
     if (job.name !== JOBS.pollFeed) throw new UnrecoverableError(`unknown job name ${job.name}`);
     const { feedId, trigger } = job.data as FeedPollJob;
     if (!Number.isInteger(feedId)) throw new UnrecoverableError(`job ${job.id} has no feed id`);
+    // How long the poll waited in the queue once due (its delay, for a scheduled one, is when it was due).
+    const dueAt = job.timestamp + (job.opts.delay ?? 0);
+    this.metrics.stage('queued', performance.now() - Math.max(0, (job.processedOn ?? Date.now()) - dueAt));
     return pollJobResult(await this.poller.poll(feedId, trigger));
   }
 }

@@ -36,7 +36,8 @@ export class IngestionModule {
         global: true,
         imports: [HttpClientModule],
         providers: [...polling, QueueMetrics, FeedScheduler],
-        exports: [FeedPollService, FeedScheduler, SnapshotChanges, CatalogSnapshots, HistoryRecorder],
+        // IngestionMetrics: the worker's processor times how long a due poll waited in the queue.
+        exports: [FeedPollService, FeedScheduler, SnapshotChanges, CatalogSnapshots, HistoryRecorder, IngestionMetrics],
       };
     }
     return {

@@ -4,6 +4,13 @@ import type { NormalizationMemo } from '@app/feeds';
 import { FeedsRepository, HistoryRepository, QuarantineRepository } from '@app/database';
 import { METRICS_REGISTRY } from '@app/observability';
 
+/**
+ * Where a poll's time goes, one stage after the other: `queued` (a due poll job waiting for a worker),
+ * `fetch` (the exchanger's answer), `wait_read` (the body waiting for a processing slot), `read` (parse and
+ * normalize), `wait_write` (waiting for a write slot), `write` (the snapshot write, guard and history mark).
+ */
+export type PollStage = 'queued' | 'fetch' | 'wait_read' | 'read' | 'wait_write' | 'write';
+
 /** Ingestion metrics on the process's `/metrics` (the worker's, or the api's in standalone mode). */
 @Injectable()
 export class IngestionMetrics {
@@ -19,6 +26,8 @@ export class IngestionMetrics {
   readonly released: Counter<'reason'>;
   /** Change points the polls recorded in the rate history (DESIGN.md §12). */
   readonly historyChanges: Counter;
+  private readonly stageSeconds: Histogram<'stage'>;
+  private readonly stages = new Map<PollStage, { observe(seconds: number): void }>();
 
   constructor(
     @Inject(METRICS_REGISTRY) private readonly registry: Registry,
@@ -31,6 +40,13 @@ export class IngestionMetrics {
       help: 'Duration of one feed poll (fetch, parse, normalize, write) by outcome',
       labelNames: ['status'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    });
+    this.stageSeconds = new Histogram({
+      name: 'ratewatch_feed_poll_stage_seconds',
+      help: 'Time a poll spent in each stage: queued (a due job waiting for a worker), fetch, wait_read (for a processing slot), read (parse and normalize), wait_write (for a write slot), write',
+      labelNames: ['stage'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     });
     this.polls = new Counter({
@@ -108,6 +124,14 @@ export class IngestionMetrics {
         for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
       },
     });
+  }
+
+  /** Counts `ms` (from a start in ms) as time spent in `stage`; the labelled child is made once per stage. */
+  stage(stage: PollStage, sinceMs: number, now = performance.now()): number {
+    let child = this.stages.get(stage);
+    if (!child) this.stages.set(stage, (child = this.stageSeconds.labels(stage)));
+    child.observe(Math.max(0, now - sinceMs) / 1000);
+    return now;
   }
 
   /** The per-feed memo of last polls' items on /metrics: feeds, items and the bytes it counts for them. */

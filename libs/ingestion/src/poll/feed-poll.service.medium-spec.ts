@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Gauge, Registry } from 'prom-client';
+import { Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { FeedsRepository, newFeedRun } from '@app/database';
 import type { SafeHttpClient } from '@app/http-client';
@@ -354,6 +354,28 @@ describe('FeedPollService on a real PostgreSQL', () => {
     const metric = await gauge.get();
     const value = (state: string) => metric.values.find((v) => v.labels.state === state)?.value;
     expect({ active: value('active'), waiting: value('waiting') }).toEqual({ active: 0, waiting: 0 });
+  });
+
+  it('times each stage of a poll on /metrics: fetch, wait for a read slot, read, wait for a write slot, write', async () => {
+    const counts = async () => {
+      const metric = await (registry.getSingleMetric('ratewatch_feed_poll_stage_seconds') as Histogram<'stage'>).get();
+      return Object.fromEntries(
+        metric.values
+          .filter((v) => v.metricName?.endsWith('_count'))
+          .map((v): [string, number] => [String(v.labels.stage), v.value]),
+      ) as Record<string, number>;
+    };
+    const before = await counts();
+    server.serve('/stages.xml', { body: xml(['BTC', 'ETH', '20.5']) });
+    const { feedId } = await createExchangerWithFeed(dataSource, `stages-${counter}`, server.url('/stages.xml'));
+    expect((await poller.poll(feedId, 'manual')).status).toBe('ok');
+    const after = await counts();
+    const added = (stage: string) => (after[stage] ?? 0) - (before[stage] ?? 0);
+    expect(['fetch', 'wait_read', 'read', 'wait_write', 'write'].map(added)).toEqual([1, 1, 1, 1, 1]);
+    // The same body again: fetched and found unchanged, nothing read or written.
+    expect((await poller.poll(feedId, 'manual')).status).toBe('unchanged');
+    const again = await counts();
+    expect(['fetch', 'read', 'write'].map((stage) => (again[stage] ?? 0) - (after[stage] ?? 0))).toEqual([1, 0, 0]);
   });
 
   it('counts feeds by state for the metrics', async () => {

@@ -116,6 +116,7 @@ export class FeedPollService {
 
   private async pollFeed(feed: FeedToPoll, trigger: PollTrigger, started: Date): Promise<CompletedPoll> {
     let answer;
+    let at = performance.now();
     try {
       answer = await this.fetcher.fetch({
         url: feed.url,
@@ -123,7 +124,9 @@ export class FeedPollService {
         etag: feed.etag,
         lastModified: feed.lastModified,
       });
+      this.metrics.stage('fetch', at);
     } catch (error) {
+      this.metrics.stage('fetch', at);
       if (!(error instanceof FetchError)) throw error;
       const notice = error.errorBody && maintenanceInErrorAnswer(error.errorBody.body, error.errorBody.contentType);
       if (error.errorBody !== null && notice) {
@@ -179,12 +182,15 @@ export class FeedPollService {
     // of a core each, the polls behind).
     const { body, contentType } = answer;
     this.reportGate();
+    at = performance.now();
     const { report, run } = await this.gate
       .run(async () => {
+        at = this.metrics.stage('wait_read', at);
         this.reportGate();
         const context = (await this.catalogs.at(feed.catalogVersion)).contextFor(feed.exchangerId);
         const memo = this.memo?.forFeed(feed.id);
         const report = checkFeed(body, { format: feed.format, contentType, memo }, context);
+        at = this.metrics.stage('read', at);
         return { report, run: this.run(trigger, started, report.status, { ...seen, ...fromReport(report) }) };
       })
       .finally(() => this.reportGate());
@@ -193,6 +199,7 @@ export class FeedPollService {
       return { status: 'error', run, change: null };
     }
     return this.writes.run(async (): Promise<CompletedPoll> => {
+      at = this.metrics.stage('wait_write', at);
       const change = await this.feeds.applyAnswer(
         feed,
         run,
@@ -202,6 +209,7 @@ export class FeedPollService {
         // History of every direction (DESIGN.md §12): a change point where this write moved a best.
         this.recordHistory,
       );
+      this.metrics.stage('write', at);
       for (const [reason, count] of Object.entries(change.guard.held)) this.metrics.quarantined.inc({ reason }, count);
       for (const [reason, count] of Object.entries(change.guard.freed)) this.metrics.released.inc({ reason }, count);
       // Maintenance hides every direction of the exchanger at once, and its end shows them again (even where
