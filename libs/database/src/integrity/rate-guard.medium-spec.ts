@@ -6,6 +6,7 @@ import { offerOf } from '../../../../test/support/offers';
 import { adminActor, migratedDatabase, TestDatabase } from '../../../../test/support/services';
 import { shownOffersSql } from '../freshness';
 import { FeedsRepository, newFeedRun } from '../repositories/feeds.repository';
+import { snapshotCache } from '../repositories/snapshot-writer';
 import { Actor } from '../repositories/audit.repository';
 import { QuarantineRepository } from './quarantine.repository';
 import { GUARD_CANDIDATES_SQL, GUARD_FEED_CANDIDATES_SQL, guardCandidates, IntegrityPolicy } from './rate-guard';
@@ -103,6 +104,50 @@ describe('rate guard', () => {
     expect(fixed).toMatchObject({ quarantined: 0, released: 1, freed: { too_good: 1 } });
     expect(await shown('BTC', 'SBERRUB')).toContainEqual({ exchangerId: typo.exchangerId, rate: '6870000' });
     expect(await heldOf(typo.exchangerId)).toEqual([]);
+  });
+
+  it('counts a held offer the poll drops as gone, neither freed nor held', async () => {
+    await market('BTC', 'SBERRUB', BTC_RUB);
+    await quarantine.refreshReferences();
+    const typo = await exchanger('typo');
+    const fine = offerOf({ from: 'BTC', to: 'SBERRUB', rate: '6851000', city: 'MSK' });
+    expect(await poll(typo, [offerOf({ from: 'BTC', to: 'SBERRUB', rate: '6850000000' }), fine])).toMatchObject({
+      quarantined: 1,
+      released: 0,
+    });
+    const dropped = await poll(typo, [{ ...fine, rate: '6852000', out: '6852000' }]);
+    expect(dropped).toMatchObject({ quarantined: 0, released: 0, freed: {} });
+    expect(await heldOf(typo.exchangerId)).toEqual([]);
+  });
+
+  it("judges the feed's other offers in a direction its poll touched, city by city", async () => {
+    const cities = await exchanger('cities');
+    const msk = offerOf({ from: 'USDTTRC20', to: 'CASHUSD', city: 'MSK', rate: '100' });
+    // Written before its direction had a reference: not judged.
+    await poll(cities, [msk], { ...POLICY, enabled: false });
+    await dataSource.query(
+      `INSERT INTO direction_references (from_code, to_code, city, rate, source, exchangers, via, market_at, updated_at)
+       SELECT 'USDTTRC20', 'CASHUSD', c, 1, 'market', 5, NULL, now(), now() FROM unnest(ARRAY['MSK', 'SPB']) AS c`,
+    );
+    // A new city in the direction: the unchanged MSK offer is judged with it.
+    const guard = await poll(cities, [msk, { ...msk, city: 'SPB', rate: '1', out: '1' }]);
+    expect(guard).toMatchObject({ quarantined: 1, held: { too_good: 1 } });
+    expect(await heldOf(cities.exchangerId)).toMatchObject([{ from: 'USDTTRC20', to: 'CASHUSD', city: 'MSK' }]);
+    // Still held while SPB changes; freed when MSK is corrected, SPB judged (in the band) with it.
+    expect(await poll(cities, [msk, { ...msk, city: 'SPB', rate: '1.01', out: '1.01' }])).toMatchObject({
+      quarantined: 1,
+      released: 0,
+    });
+    const spb = { ...msk, city: 'SPB', rate: '1.01', out: '1.01' };
+    expect(await poll(cities, [{ ...msk, rate: '1', out: '1' }, spb])).toMatchObject({ quarantined: 0, released: 1 });
+    // Written again unjudged, then a poll by a worker that did not write last: the stored rows tell it the feed
+    // has cities, so MSK is judged with the changed SPB.
+    await poll(cities, [msk, spb], { ...POLICY, enabled: false });
+    snapshotCache.clear();
+    expect(await poll(cities, [msk, { ...spb, rate: '1.02', out: '1.02' }])).toMatchObject({
+      quarantined: 1,
+      held: { too_good: 1 },
+    });
   });
 
   it('never hides a rate worse than the market, however far off', async () => {

@@ -142,7 +142,7 @@ const OUTLIERS_OR_HELD = (band: string) =>
   `WHERE o.quarantine IS NOT NULL OR (r.rate IS NOT NULL AND o.rate > r.rate * (1 + ${band}::numeric / 100))`;
 
 /** The narrowest band of a policy, in percent. */
-function narrowestBand(policy: IntegrityPolicy): string {
+export function narrowestBand(policy: IntegrityPolicy): string {
   return Dec.min(new Dec(policy.fallbackBand), ...Object.values(policy.bands).map((band) => new Dec(band))).toString();
 }
 
@@ -154,7 +154,8 @@ const candidatesSql = (
   now: string,
   offers = 'offers',
   references: 'join' | 'probe' = 'join',
-) => `SELECT o.feed_id, o.from_code, o.to_code, o.city, o.rate::text AS rate, o.quarantine,
+  extra = '',
+) => `SELECT ${extra}o.feed_id, o.from_code, o.to_code, o.city, o.rate::text AS rate, o.quarantine,
             r.rate::text AS ref_rate, r.source AS ref_source, r.exchangers AS ref_exchangers, r.via AS ref_via,
             cf.kind AS from_kind, ct.kind AS to_kind, x.exchanger_id IS NOT NULL AS accepted
      FROM ${offers} o
@@ -210,6 +211,71 @@ export const GUARD_FEED_CANDIDATES_SQL = `${candidatesSql(
     OFFSET 0)`,
   'probe',
 )} ${OUTLIERS_OR_HELD('$5')}`;
+
+/** The columns of an offer the guard's candidates are read from (the FROM items of WRITTEN_CANDIDATES_SQL). */
+const CANDIDATE_COLUMNS = 'feed_id, exchanger_id, from_code, to_code, city, rate, quarantine';
+
+/** What the snapshot writer's statement returns as `o` of RETURNING: the columns the guard reads. */
+export const WRITTEN_COLUMNS = CANDIDATE_COLUMNS.split(', ')
+  .map((c) => `o.${c}`)
+  .join(', ');
+
+/**
+ * The guard's candidates inside the snapshot writer's statement (guardSnapshot's rows, without a statement or
+ * a probe of their own): `written` (a CTE of CANDIDATE_COLUMNS: the rows the statement updated and inserted,
+ * as RETURNING gives them — their new values), the feed's held offers, and — `others` — the feed's other
+ * offers in the touched directions ($froms, $tos) by a probe per direction or one pass over the feed, as
+ * guardCandidates reads them. The statement's own snapshot shows held and other offers as they were before
+ * it: a row the statement changed or deleted among them is stale (its `src` is not `w`), and the caller drops
+ * it (judgeWritten) — the changed one comes from `written`. The writer asks for the other offers only where
+ * there can be any: a feed without cities has one offer per direction, the one it just wrote or deleted.
+ */
+export function writtenCandidatesSql(p: {
+  feed: string;
+  now: string;
+  band: string;
+  froms: string;
+  tos: string;
+  others: 'none' | 'probes' | 'feed';
+}): string {
+  const held = `SELECT 'h' AS src, ${CANDIDATE_COLUMNS} FROM offers o
+    WHERE o.exchanger_id = (SELECT f.exchanger_id FROM feeds f WHERE f.id = ${p.feed}) AND o.feed_id = ${p.feed} AND o.quarantine IS NOT NULL`;
+  const others =
+    p.others === 'none'
+      ? ''
+      : p.others === 'probes'
+        ? `UNION ALL SELECT 'p', o.* FROM (SELECT DISTINCT * FROM unnest(${p.froms}::text[], ${p.tos}::text[])) AS t(from_code, to_code)
+           CROSS JOIN LATERAL (SELECT ${CANDIDATE_COLUMNS} FROM offers o WHERE o.feed_id = ${p.feed} AND o.from_code = t.from_code
+                               AND o.to_code = t.to_code AND o.quarantine IS NULL OFFSET 0) o`
+        : `UNION ALL SELECT 'p', o.* FROM (SELECT ${CANDIDATE_COLUMNS} FROM offers o WHERE o.feed_id = ${p.feed} AND o.quarantine IS NULL
+             AND (o.from_code, o.to_code) IN (SELECT * FROM unnest(${p.froms}::text[], ${p.tos}::text[])) OFFSET 0) o`;
+  return `${candidatesSql(
+    p.now,
+    `(SELECT 'w' AS src, ${CANDIDATE_COLUMNS} FROM written UNION ALL ${held} ${others})`,
+    'probe',
+    'o.src, ',
+  )} ${OUTLIERS_OR_HELD(p.band)}`;
+}
+
+/** A candidate of writtenCandidatesSql: `w` written by the statement, `h` held before it, `p` another offer. */
+export type WrittenCandidate = GuardCandidate & { src: 'w' | 'h' | 'p' };
+
+/**
+ * guardSnapshot for the candidates the snapshot writer's statement read (writtenCandidatesSql): drops the
+ * held and other offers that statement changed or deleted (`stale(key)`: their rows as they were before
+ * it; a changed one is among the written), then judges the rest as guardSnapshot does.
+ */
+export function judgeWritten(
+  tx: EntityManager,
+  candidates: readonly WrittenCandidate[],
+  stale: (from: string, to: string, city: string) => boolean,
+  policy: IntegrityPolicy,
+  now: Date,
+): Promise<GuardOutcome> {
+  if (!policy.enabled) return Promise.resolve(NO_GUARD);
+  const judged = candidates.filter((c) => c.src === 'w' || !stale(c.from_code, c.to_code, c.city));
+  return judgeCandidates(tx, judged, policy, now);
+}
 
 /** Judges each candidate and writes the offers whose verdict changed; counts what was held and freed. */
 async function judgeCandidates(

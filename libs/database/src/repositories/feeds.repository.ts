@@ -3,8 +3,15 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { FeedFormatSetting, FeedRunStatus, NormalizedOffer, StoredError, StoredReject } from '@app/domain';
 import { FRESH_FEED_SQL, STALE_AFTER_SQL } from '../freshness';
-import { GuardOutcome, guardSnapshot, INTEGRITY_OFF, IntegrityPolicy, NO_GUARD } from '../integrity/rate-guard';
-import { NO_CHANGE, replaceSnapshot, SnapshotChange } from './snapshot-writer';
+import {
+  GuardOutcome,
+  INTEGRITY_OFF,
+  IntegrityPolicy,
+  judgeWritten,
+  narrowestBand,
+  NO_GUARD,
+} from '../integrity/rate-guard';
+import { NO_CHANGE, replaceSnapshot, SnapshotChange, snapshotCache, STAGE_FROM_ROWS } from './snapshot-writer';
 import { markPending } from '../history/best-changes';
 import { Actor, auditedTransaction } from './audit.repository';
 import { assignments, rowsOf, unique } from './sql';
@@ -317,8 +324,17 @@ export class FeedsRepository {
       if (!locked) return { ...NO_CHANGE, guard: NO_GUARD, leftMaintenance: false };
       // Back from maintenance: its offers are shown again, in every direction, even where none changed.
       const leftMaintenance = locked.maintenance && offers !== null;
-      const written = offers === null ? NO_CHANGE : await replaceSnapshot(tx, feed, offers);
-      const guard = offers === null ? NO_GUARD : await guardSnapshot(tx, feed.id, written.touched, integrity);
+      // The guard's candidates are read by the write's own statement (writtenCandidatesSql), then judged: only
+      // offers whose verdict changed cost a statement more.
+      const now = new Date();
+      const read = integrity.enabled ? { band: narrowestBand(integrity), now } : null;
+      const snapshot =
+        offers === null ? null : await replaceSnapshot(tx, feed, offers, snapshotCache, STAGE_FROM_ROWS, read);
+      const written: SnapshotChange = snapshot === null ? NO_CHANGE : withoutGuardRead(snapshot);
+      const guard =
+        snapshot?.candidates == null
+          ? NO_GUARD
+          : await judgeWritten(tx, snapshot.candidates, snapshot.stale, integrity, now);
       const change = { ...written, touched: mergeDirections(written.touched, guard.touched), guard };
       const changed = change.inserted + change.updated + change.deleted + guard.touched.length > 0;
       await tx.query(
@@ -390,6 +406,11 @@ export class FeedsRepository {
       rejecting: Number(row?.rejecting ?? 0),
     };
   }
+}
+
+/** A write's counts and directions, without what it read for the guard. */
+function withoutGuardRead(written: SnapshotChange): SnapshotChange {
+  return { inserted: written.inserted, updated: written.updated, deleted: written.deleted, touched: written.touched };
 }
 
 /** The directions of `a` and of `b`, each once. */

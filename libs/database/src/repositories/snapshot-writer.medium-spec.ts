@@ -234,6 +234,58 @@ describe.each([
     ).toEqual([0, 0, 0]);
   });
 
+  it("reads the rate guard's candidates in its own statement: what it wrote as written, held offers as they were", async () => {
+    const cache = new SnapshotCache();
+    const msk = offerOf({ from: 'USDTTRC20', to: 'CASHUSD', city: 'MSK', rate: '0.99' });
+    await write(cache, [btcEth, btcUsdt, msk, { ...msk, city: 'SPB' }]);
+    await dataSource.query(
+      `UPDATE offers SET quarantine = '{"reason":"too_good","since":"2026-01-01T00:00:00Z"}' WHERE feed_id = $1 AND from_code = 'BTC'`,
+      [feed.id],
+    );
+    await dataSource.query(
+      `INSERT INTO direction_references (from_code, to_code, city, rate, source, exchangers) VALUES ('USDTTRC20', 'CASHUSD', 'SPB', 0.5, 'market', 5)
+       ON CONFLICT (from_code, to_code, city) DO UPDATE SET rate = 0.5`,
+    );
+    const guard = { band: '5', now: new Date() };
+    // BTC>ETH (held) changes, BTC>USDTTRC20 (held) goes, USDTTRC20>CASHUSD@MSK changes: SPB, in its direction and
+    // out of band, is read too (a feed with cities); MSK, without a reference, is not a candidate.
+    const written = await dataSource.transaction(async (tx) => {
+      await tx.query(`SELECT 1 FROM feeds WHERE id = $1 FOR UPDATE`, [feed.id]);
+      return replaceSnapshot(
+        tx,
+        feed,
+        [
+          { ...btcEth, out: '21', rate: '21' },
+          { ...msk, rate: '0.98', out: '0.98' },
+          { ...msk, city: 'SPB' },
+        ],
+        cache,
+        stageFrom,
+        guard,
+      );
+    });
+    expect(counts(written)).toEqual([0, 2, 1]);
+    const seen = (written.candidates ?? [])
+      .map((c) => [c.src, `${c.from_code}>${c.to_code}@${c.city}`, c.rate, c.quarantine?.reason ?? null])
+      .sort((a, b) => `${a[1]}${a[0]}`.localeCompare(`${b[1]}${b[0]}`));
+    expect(seen).toEqual([
+      ['h', 'BTC>ETH@', '20', 'too_good'],
+      ['w', 'BTC>ETH@', '21', 'too_good'],
+      ['h', 'BTC>USDTTRC20@', '67000.5', 'too_good'],
+      ['p', 'USDTTRC20>CASHUSD@SPB', '0.99', null],
+    ]);
+    expect(written.stale('BTC', 'ETH', '')).toBe(true);
+    expect(written.stale('BTC', 'USDTTRC20', '')).toBe(true);
+    expect(written.stale('USDTTRC20', 'CASHUSD', 'SPB')).toBe(false);
+    // Nothing changed: nothing written, nothing read.
+    const same = await write(cache, [
+      { ...btcEth, out: '21', rate: '21' },
+      { ...msk, rate: '0.98', out: '0.98' },
+      { ...msk, city: 'SPB' },
+    ]);
+    expect(counts(same)).toEqual([0, 0, 0]);
+  });
+
   it('writes two feeds in one transaction, each its own offers', async () => {
     const [row] = await dataSource.query<Array<{ id: number }>>(
       `INSERT INTO feeds (exchanger_id, url) VALUES ($1, 'https://writer-' || $2::text || '-b.example/rates.xml') RETURNING id`,

@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { EntityManager } from 'typeorm';
 import type { NormalizedOffer } from '@app/domain';
+import { GUARD_PROBES_MAX, WRITTEN_COLUMNS, WrittenCandidate, writtenCandidatesSql } from '../integrity/rate-guard';
 import { arrayLiteral, STAGED, stageOffers, StagedOffer } from './snapshot-writer-copy';
 
 export { arrayLiteral, copyText } from './snapshot-writer-copy';
@@ -14,6 +15,24 @@ export interface SnapshotChange {
 }
 
 export const NO_CHANGE: SnapshotChange = { inserted: 0, updated: 0, deleted: 0, touched: [] };
+
+/** What the rate guard's candidates are read with, in the write's own statement (writtenCandidatesSql). */
+export interface GuardRead {
+  /** The narrowest band of the policy, percent. */
+  band: string;
+  now: Date;
+}
+
+/**
+ * A write and, when the guard asked (GuardRead) and something was written, its candidates as the write's
+ * statement read them, with `stale`: whether a key is one the statement changed or deleted (judgeWritten).
+ */
+export interface WrittenSnapshot extends SnapshotChange {
+  candidates: WrittenCandidate[] | null;
+  stale: (from: string, to: string, city: string) => boolean;
+}
+
+const NOTHING_WRITTEN: WrittenSnapshot = { ...NO_CHANGE, candidates: null, stale: () => false };
 
 /**
  * A 53-bit fingerprint of an offer's values (cyrb53 over their canonical text). Two offers with the
@@ -134,6 +153,8 @@ interface CachedSnapshot {
   version: string;
   exchangerId: number;
   rows: Map<string, number>;
+  /** How many of `rows` have a city: without any, a direction has one offer (the guard probes no others). */
+  cities: number;
   /**
    * The stamp of the write that left these rows: exactly its offers' keys and fingerprints, so an offer whose
    * print carries it is stored as it is (OfferPrint.stamp).
@@ -197,6 +218,9 @@ interface Diff {
   change: SnapshotChange;
   gone: Array<[string, string, string]>;
   changed: Array<StagedOffer & { key: string }>;
+  /** The stored rows with a city, before and after the diff. */
+  citiesBefore: number;
+  cities: number;
 }
 
 /**
@@ -213,7 +237,8 @@ export async function replaceSnapshot(
   offers: readonly NormalizedOffer[],
   cache: SnapshotCache = snapshotCache,
   stageFrom = STAGE_FROM_ROWS,
-): Promise<SnapshotChange> {
+  guard: GuardRead | null = null,
+): Promise<WrittenSnapshot> {
   const client = (await tx.queryRunner!.connect()) as PoolClient;
   const seen = new Array<OfferPrint>(offers.length);
   for (let i = 0; i < offers.length; i++) seen[i] = printOf(offers[i]!);
@@ -222,7 +247,7 @@ export async function replaceSnapshot(
   const stamp = ++stamps;
   const cached = cache.take(feed.id);
   if (cached !== undefined && cached.exchangerId === feed.exchangerId) {
-    const diff = diffAgainst(cached.rows, offers, seen, cached.stamp, stamp);
+    const diff = diffAgainst(cached.rows, offers, seen, cached.stamp, stamp, cached.cities);
     if (diff.changed.length === 0 && diff.gone.length === 0) {
       const { rows } = await client.query<{ version: string }>({
         text: `SELECT version::text AS version FROM feed_snapshots WHERE feed_id = $1`,
@@ -230,14 +255,20 @@ export async function replaceSnapshot(
       });
       if (rows[0]?.version === cached.version) {
         cache.put(feed.id, { ...cached, stamp });
-        return NO_CHANGE;
+        return NOTHING_WRITTEN;
       }
     } else {
-      const version = await writeDiff(client, feed, cached.version, diff, stageFrom);
-      if (version !== null) {
+      const written = await writeDiff(client, feed, cached.version, diff, stageFrom, guard);
+      if (written !== null) {
         applyDiff(cached.rows, diff);
-        cache.put(feed.id, { version, exchangerId: feed.exchangerId, rows: cached.rows, stamp });
-        return diff.change;
+        cache.put(feed.id, {
+          version: written.version,
+          exchangerId: feed.exchangerId,
+          rows: cached.rows,
+          cities: diff.cities,
+          stamp,
+        });
+        return written.snapshot;
       }
     }
   }
@@ -252,24 +283,33 @@ export async function replaceSnapshot(
     values: [feed.id, feed.exchangerId],
   });
   const stored = new Map<string, number>();
+  let cities = 0;
   const text = rows[0]?.rows;
   if (text) {
     for (const line of text.split('\n')) {
       const cut = line.lastIndexOf('\u001f');
+      // A key without a city ends with its separator.
+      if (line.charCodeAt(cut - 1) !== 0x1f) cities++;
       stored.set(line.slice(0, cut), Number(line.slice(cut + 1)));
     }
   }
-  const diff = diffAgainst(stored, offers, seen, NO_STAMP, stamp);
+  const diff = diffAgainst(stored, offers, seen, NO_STAMP, stamp, cities);
   if (diff.changed.length === 0 && diff.gone.length === 0) {
     if (rows[0]?.version)
-      cache.put(feed.id, { version: rows[0].version, exchangerId: feed.exchangerId, rows: stored, stamp });
-    return NO_CHANGE;
+      cache.put(feed.id, { version: rows[0].version, exchangerId: feed.exchangerId, rows: stored, cities, stamp });
+    return NOTHING_WRITTEN;
   }
-  const version = await writeDiff(client, feed, rows[0]?.version ?? null, diff, stageFrom);
-  if (version === null) throw new Error(`feed ${feed.id}: its snapshot version changed under the feed row's lock`);
+  const written = await writeDiff(client, feed, rows[0]?.version ?? null, diff, stageFrom, guard);
+  if (written === null) throw new Error(`feed ${feed.id}: its snapshot version changed under the feed row's lock`);
   applyDiff(stored, diff);
-  cache.put(feed.id, { version, exchangerId: feed.exchangerId, rows: stored, stamp });
-  return diff.change;
+  cache.put(feed.id, {
+    version: written.version,
+    exchangerId: feed.exchangerId,
+    rows: stored,
+    cities: diff.cities,
+    stamp,
+  });
+  return written.snapshot;
 }
 
 /** No stamp: rows read from the database, not left by a write of this process's offers. */
@@ -285,10 +325,12 @@ function diffAgainst(
   seen: readonly OfferPrint[],
   known: number,
   stamp: number,
+  citiesBefore: number,
 ): Diff {
   const changed: Diff['changed'] = [];
   const touched = new Directions();
   let inserted = 0;
+  let cities = citiesBefore;
   for (let i = 0; i < offers.length; i++) {
     const print = seen[i]!;
     if (print.stamp === known) {
@@ -300,7 +342,10 @@ function diffAgainst(
     const before = stored.get(key);
     if (before === fp) continue;
     const offer = offers[i]!;
-    if (before === undefined) inserted++;
+    if (before === undefined) {
+      inserted++;
+      if (offer.city) cities++;
+    }
     changed.push({ key, offer, fp, op: before === undefined ? 'i' : 'u' });
     touched.add(offer.from, offer.to);
   }
@@ -314,6 +359,7 @@ function diffAgainst(
       if (offered.has(key)) continue;
       const [from, to, city] = key.split('\u001f') as [string, string, string];
       gone.push([from, to, city]);
+      if (city !== '') cities--;
       touched.add(from, to);
     }
   }
@@ -321,6 +367,8 @@ function diffAgainst(
     change: { inserted, updated: changed.length - inserted, deleted: gone.length, touched: touched.list },
     gone,
     changed,
+    citiesBefore,
+    cities,
   };
 }
 
@@ -370,7 +418,8 @@ async function writeDiff(
   version: string | null,
   diff: Diff,
   stageFrom: number,
-): Promise<string | null> {
+  guard: GuardRead | null,
+): Promise<{ version: string; snapshot: WrittenSnapshot } | null> {
   const { changed, gone } = diff;
   const staged = changed.length >= stageFrom;
   let values: unknown[];
@@ -382,8 +431,28 @@ async function writeDiff(
     const inserts = updates.length === changed.length ? [] : changed.filter((c) => c.op === 'i');
     values = [...columns(updates), ...columns(inserts)];
   }
-  const { rows } = await client.query<{ version: string | null; deleted: number; updated: number; inserted: number }>({
-    text: staged ? WRITE_STAGED_SQL : WRITE_SQL,
+  // The guard's other offers in the touched directions: only a feed with cities can have any (GuardRead).
+  const touched = diff.change.touched;
+  const others: GuardOthers =
+    guard === null
+      ? null
+      : diff.citiesBefore === 0 && diff.cities === 0
+        ? 'none'
+        : touched.length > GUARD_PROBES_MAX
+          ? 'feed'
+          : 'probes';
+  if (guard !== null) {
+    values.push(guard.now, guard.band);
+    if (others !== 'none') values.push(textArray(touched.map((d) => d[0])), textArray(touched.map((d) => d[1])));
+  }
+  const { rows } = await client.query<{
+    version: string | null;
+    deleted: number;
+    updated: number;
+    inserted: number;
+    candidates?: WrittenCandidate[] | null;
+  }>({
+    text: writeSqlOf(staged, others),
     values: [
       feed.id,
       feed.exchangerId,
@@ -400,7 +469,26 @@ async function writeDiff(
     throw new Error(
       `feed ${feed.id}: its stored offers were not those of snapshot version ${version} (deleted ${row.deleted}/${gone.length}, updated ${row.updated}/${diff.change.updated}, inserted ${row.inserted}/${diff.change.inserted})`,
     );
-  return row.version;
+  return {
+    version: row.version,
+    snapshot: {
+      ...diff.change,
+      candidates: guard === null ? null : (row.candidates ?? []),
+      stale: staleKeys(diff),
+    },
+  };
+}
+
+/** Whether a key is one the diff changed or deleted; its set is made on the first question (rarely asked). */
+function staleKeys(diff: Diff): (from: string, to: string, city: string) => boolean {
+  let keys: Set<string> | null = null;
+  return (from, to, city) => {
+    if (keys === null) {
+      keys = new Set(diff.changed.map((c) => c.key));
+      for (const [f, t, c] of diff.gone) keys.add(keyOf(f, t, c));
+    }
+    return keys.has(keyOf(from, to, city));
+  };
 }
 
 /** The rows' values, one array literal per column of rowsFrom (decimals as their text: exact). One pass. */
@@ -464,12 +552,17 @@ const rowsFrom = (first: number) => {
     AS c(from_code, to_code, city, amount_in, amount_out, rate, reserve, from_min, from_max, to_min, to_max, from_fee, to_fee, min_fee, flags, floating, delay_minutes, fp)`;
 };
 
+/** Whether and how a write reads the guard's candidates: null not at all, else its other offers' form. */
+type GuardOthers = null | 'none' | 'probes' | 'feed';
+
 /**
  * The diff in one statement, every part conditional on the feed's snapshot version ($3), and a new version:
  * deletes by key ($4–$6), updates and inserts from `updates` and `inserts` (each a FROM item `c` with the
- * columns of rowsFrom). Offers are found by primary key, each part planned for its own rows.
+ * columns of rowsFrom). Offers are found by primary key, each part planned for its own rows. With `guard`
+ * (parameters from `first`: now, the band, and for other offers the touched directions' froms and tos), the
+ * rate guard's candidates too, as one json value (writtenCandidatesSql): no statement, no probe of its own.
  */
-const writeSql = (updates: string, inserts: string) => `
+const writeSql = (updates: string, inserts: string, guard: GuardOthers = null, first = 0) => `
 WITH current AS (SELECT WHERE (SELECT version FROM feed_snapshots WHERE feed_id = $1) IS NOT DISTINCT FROM $3::bigint),
 gone AS (
   DELETE FROM offers o USING unnest($4::text[], $5::text[], $6::text[]) AS d(from_code, to_code, city)
@@ -482,29 +575,51 @@ updated AS (
          min_fee = c.min_fee, flags = c.flags::text[], floating = c.floating, delay_minutes = c.delay_minutes, fp = c.fp, updated_at = now()
   FROM ${updates}
   WHERE EXISTS (SELECT FROM current) AND o.feed_id = $1 AND o.from_code = c.from_code AND o.to_code = c.to_code AND o.city = c.city
-  RETURNING 1
+  RETURNING ${guard === null ? '1' : WRITTEN_COLUMNS}
 ),
 inserted AS (
-  INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, city, amount_in, amount_out, rate, reserve,
+  INSERT INTO offers AS o (feed_id, exchanger_id, from_code, to_code, city, amount_in, amount_out, rate, reserve,
                       from_min, from_max, to_min, to_max, from_fee, to_fee, min_fee, flags, floating, delay_minutes, fp, updated_at)
   SELECT $1, $2, c.from_code, c.to_code, c.city, c.amount_in, c.amount_out, c.rate, c.reserve, c.from_min, c.from_max, c.to_min,
          c.to_max, c.from_fee, c.to_fee, c.min_fee, c.flags::text[], c.floating, c.delay_minutes, c.fp, now()
   FROM ${inserts}
   WHERE EXISTS (SELECT FROM current)
-  RETURNING 1
-),
+  RETURNING ${guard === null ? '1' : WRITTEN_COLUMNS}
+),${guard === null ? '' : `\nwritten AS (SELECT * FROM updated UNION ALL SELECT * FROM inserted),`}
 bumped AS (
   INSERT INTO feed_snapshots (feed_id, version) SELECT $1, nextval('snapshot_versions') WHERE EXISTS (SELECT FROM current)
   ON CONFLICT (feed_id) DO UPDATE SET version = EXCLUDED.version
   RETURNING version
 )
 SELECT (SELECT version::text FROM bumped) AS version, (SELECT count(*) FROM gone)::int AS deleted,
-       (SELECT count(*) FROM updated)::int AS updated, (SELECT count(*) FROM inserted)::int AS inserted`;
+       (SELECT count(*) FROM updated)::int AS updated, (SELECT count(*) FROM inserted)::int AS inserted${
+         guard === null
+           ? ''
+           : `,
+       (SELECT json_agg(g) FROM (${writtenCandidatesSql({
+         feed: '$1',
+         now: `$${first}::timestamptz`,
+         band: `$${first + 1}`,
+         froms: `$${first + 2}`,
+         tos: `$${first + 3}`,
+         others: guard,
+       })}) g WHERE EXISTS (SELECT FROM current)) AS candidates`
+       }`;
 
-/** Updates from the arrays $7–$24, inserts from $25–$42. */
-const WRITE_SQL = writeSql(rowsFrom(7), rowsFrom(25));
-/** Updates and inserts from the rows stageOffers put in the staging table. */
-const WRITE_STAGED_SQL = writeSql(STAGED(false), STAGED(true));
+/**
+ * The statement of a write (writeSql): updates from the arrays $7–$24 and inserts from $25–$42, or from the rows
+ * stageOffers put in the staging table; the guard's parameters after them. Each text made once.
+ */
+function writeSqlOf(staged: boolean, guard: GuardOthers): string {
+  const name = `${staged ? 'staged' : 'arrays'}:${guard ?? 'unguarded'}`;
+  let text = WRITE_SQLS.get(name);
+  if (text === undefined) {
+    text = staged ? writeSql(STAGED(false), STAGED(true), guard, 7) : writeSql(rowsFrom(7), rowsFrom(25), guard, 43);
+    WRITE_SQLS.set(name, text);
+  }
+  return text;
+}
+const WRITE_SQLS = new Map<string, string>();
 
 /** A Postgres array literal of text elements (null: NULL). */
 function textArray(values: ReadonlyArray<string | null>): string {
