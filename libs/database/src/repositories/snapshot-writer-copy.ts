@@ -1,5 +1,4 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { NormalizedOffer } from '@app/domain';
@@ -34,13 +33,15 @@ const CREATE_STAGE_SQL = `CREATE TEMP TABLE IF NOT EXISTS ${STAGE_TABLE} (
  * parameter arrays to unpack (18 arrays of 10,000 elements cost more than the update they fed).
  */
 export async function stageOffers(client: PoolClient, rows: readonly StagedOffer[]): Promise<void> {
-  // One round trip. A table created by a transaction that rolled back is gone, so it is asked for every time;
-  // and it is emptied, for a transaction that stages twice (two feeds) before its commit empties it.
-  await client.query(`${CREATE_STAGE_SQL}; DELETE FROM ${STAGE_TABLE}`);
-  await pipeline(
-    Readable.from([copyRows(rows)]),
-    client.query(copyFrom(`COPY ${STAGE_TABLE} (${STAGE_COLUMNS}) FROM STDIN`)),
+  // One query, one round trip: a table created by a transaction that rolled back is gone, so it is asked for
+  // every time; it is emptied, for a transaction that stages twice (two feeds) before its commit empties it;
+  // then the COPY (the server asks for its rows after the two statements before it). The rows wait in the
+  // stream until it does.
+  const copy = client.query(
+    copyFrom(`${CREATE_STAGE_SQL}; DELETE FROM ${STAGE_TABLE}; COPY ${STAGE_TABLE} (${STAGE_COLUMNS}) FROM STDIN`),
   );
+  copy.end(copyRows(rows));
+  await finished(copy);
 }
 
 /** The offers of a staged write (in the statement's FROM), named as `offers`' columns. */
