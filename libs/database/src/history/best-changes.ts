@@ -43,6 +43,36 @@ export async function markPending(
   ]);
 }
 
+/**
+ * markPending as part of a writer's own statement (FeedsRepository.applyAnswer: with the feed's state and its
+ * run, no round trip of its own): `INSERT … SELECT` of the row markPending appends, from the parameters $first
+ * (the exchanger), $first+1 and $first+2 (the froms and tos: markValues), appending nothing when no pair
+ * is named.
+ */
+export const MARK_PENDING_SQL = (first: number) =>
+  `INSERT INTO history_pending (exchanger_id, froms, tos) SELECT $${first}::int, $${first + 1}::text[], $${first + 2}::text[] WHERE $${first + 1}::text[] <> '{}'`;
+
+/** The parameters of MARK_PENDING_SQL: the pairs as two array literals (one text value each). */
+export function markValues(
+  pairs: readonly DirectionPair[],
+  exchangerId: number | null,
+): [number | null, string, string] {
+  const froms = new Array<string>(pairs.length);
+  const tos = new Array<string>(pairs.length);
+  for (let i = 0; i < pairs.length; i++) {
+    froms[i] = arrayElement(pairs[i]![0]);
+    tos[i] = arrayElement(pairs[i]![1]);
+  }
+  return [exchangerId, `{${froms.join(',')}}`, `{${tos.join(',')}}`];
+}
+
+/** A currency code as an array element: as it is when plain (letters and digits), else quoted. */
+function arrayElement(code: string): string {
+  return /^[A-Za-z0-9]+$/.test(code) && code.toUpperCase() !== 'NULL'
+    ? code
+    : `"${code.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
 /** What one drain did. */
 export interface DrainResult {
   /** False when another process was draining (`wait` not set): nothing was done. */

@@ -12,7 +12,7 @@ import {
   NO_GUARD,
 } from '../integrity/rate-guard';
 import { NO_CHANGE, replaceSnapshot, SnapshotChange, snapshotCache, STAGE_FROM_ROWS } from './snapshot-writer';
-import { markPending } from '../history/best-changes';
+import { MARK_PENDING_SQL, markValues } from '../history/best-changes';
 import { Actor, auditedTransaction } from './audit.repository';
 import { assignments, rowsOf, unique } from './sql';
 
@@ -337,13 +337,14 @@ export class FeedsRepository {
           : await judgeWritten(tx, snapshot.candidates, snapshot.stale, integrity, now);
       const change = { ...written, touched: mergeDirections(written.touched, guard.touched), guard };
       const changed = change.inserted + change.updated + change.deleted + guard.touched.length > 0;
+      // The feed's state, its run and the history mark (markPending's row, when asked for) in one statement.
       await tx.query(
         `WITH feed AS (
            UPDATE feeds SET last_attempt_at = $2, last_success_at = $2, last_status = $3, last_error = NULL,
                   consecutive_failures = 0, in_maintenance = $4, etag = $5, last_modified = $6, content_hash = $7,
                   last_change_at = CASE WHEN $8::boolean THEN $2 ELSE last_change_at END
            WHERE id = $1 RETURNING id
-         )
+         ), mark AS (${MARK_PENDING_SQL(30)})
          ${INSERT_RUN} SELECT feed.id, ${RUN_VALUES_FROM(9)} FROM feed`,
         [
           feed.id,
@@ -362,9 +363,9 @@ export class FeedsRepository {
             quarantined: guard.quarantined,
             released: guard.released,
           }),
+          ...markValues(recordHistory ? change.touched : [], feed.exchangerId),
         ],
       );
-      if (recordHistory) await markPending(tx, change.touched, feed.exchangerId);
       return { ...change, leftMaintenance };
     });
   }
