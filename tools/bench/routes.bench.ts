@@ -13,6 +13,8 @@
  * Target: p99 ≤ 20 ms for routes at 1,000,000 offers. The first answer reads the whole market for the
  * intermediates (MarketValues), timed apart.
  * Answers other than 200 are counted and shown, not timed.
+ * BENCH_WARMUP_RUNS (1) runs of the same shape on other directions go first, untimed (V8 compiles the api's
+ * code meanwhile: the first timed run had twice the CPU per answer of the third without it).
  * BENCH_OFFERS (default 1000000), BENCH_DIRECTIONS, BENCH_ROUNDS, BENCH_CONCURRENCY, BENCH_RUNS,
  * BENCH_CACHE_SECONDS (the api's PUBLIC_CACHE_SECONDS: how long it keeps a direction's rows; default the api's 2),
  * BENCH_KEEP_DB=1 (keep the seeded database), BENCH_DB=<name> (run on a kept one, no seeding),
@@ -41,6 +43,8 @@ const DIRECTIONS = Number(process.env.BENCH_DIRECTIONS ?? 60);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+/** Untimed runs first, on other directions: the api's code is compiled by V8 before anything is timed. */
+const WARMUP_RUNS = Number(process.env.BENCH_WARMUP_RUNS ?? 1);
 const TARGET_P99_MS = 20;
 const PROFILE = Boolean(process.env.BENCH_PROFILE);
 const PROFILE_DIR = join(process.cwd(), 'bench-results', 'profile-routes');
@@ -106,7 +110,7 @@ async function main(): Promise<void> {
       return `${1 + ((serial * 7919 + i * 104729) % 1000)}.${String(serial % 100).padStart(2, '0')}${serial}`;
     };
     let directions: Array<[string, string]> = [];
-    for (let run = 0; run < RUNS; run++) {
+    for (let run = -WARMUP_RUNS; run < RUNS; run++) {
       directions = pickDirections(codes, DIRECTIONS, run);
       const cold: Timings = { routes: [], rates: [] };
       const warm: Timings = { routes: [], rates: [] };
@@ -132,6 +136,10 @@ async function main(): Promise<void> {
         cold: summarize(cold),
         warm: summarize(warm),
       };
+      if (run < 0) {
+        console.log(`warm-up run ${run + WARMUP_RUNS + 1}/${WARMUP_RUNS} (untimed, other directions)`);
+        continue;
+      }
       const cpuAfter = cpuMsOf(api.pid);
       const answers = cold.routes.length + cold.rates.length + warm.routes.length + warm.rates.length;
       const cpuMsPerAnswer =
