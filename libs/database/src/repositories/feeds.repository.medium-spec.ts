@@ -326,6 +326,39 @@ describe('FeedsRepository', () => {
       expect(await feedState(feed.id)).toMatchObject({ last_status: 'maintenance', in_maintenance: true });
     });
 
+    it('applyAnswer stores the answer and the run as they came: quotes, backslashes, placeholders and times in their text', async () => {
+      const exchangerId = await exchanger();
+      const feed = await repository.create(actor, exchangerId, feedSettings());
+      const tricky = `W/"it's" \\ $1 $10 E'\\x' --; COMMIT`;
+      const startedAt = new Date('2026-03-04T05:06:07.891Z');
+      await repository.applyAnswer(
+        { id: feed.id, exchangerId },
+        run({
+          startedAt,
+          dialect: null,
+          rejects: [{ index: 3, reason: tricky }],
+          warnings: [tricky],
+        }),
+        { etag: tricky, lastModified: `Tue, 03 Jun 2025 10:00:00 GMT'`, contentHash: '$2' },
+        [offer('BTC', 'ETH', '20')],
+      );
+      const [state] = await dataSource.query<
+        Array<{ etag: string; last_modified: string; content_hash: string; last_success_at: Date }>
+      >(`SELECT etag, last_modified, content_hash, last_success_at FROM feeds WHERE id = $1`, [feed.id]);
+      expect(state).toEqual({
+        etag: tricky,
+        last_modified: `Tue, 03 Jun 2025 10:00:00 GMT'`,
+        content_hash: '$2',
+        last_success_at: startedAt,
+      });
+      const [stored] = await dataSource.query<
+        Array<{ rejects: Array<{ reason: string }>; warnings: string[]; dialect: string | null; started_at: Date }>
+      >(`SELECT rejects, warnings, dialect, started_at FROM feed_runs WHERE feed_id = $1`, [feed.id]);
+      expect(stored).toMatchObject({ warnings: [tricky], dialect: null, started_at: startedAt });
+      expect(stored!.rejects).toEqual([{ index: 3, reason: tricky }]);
+      expect(await offersOf(feed.id)).toHaveLength(1);
+    });
+
     it('applyAnswer with history marks the touched directions in its own transaction, one row a write, and nothing else of history', async () => {
       const exchangerId = await exchanger();
       const feed = await repository.create(actor, exchangerId, feedSettings());

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { escapeLiteral, PoolClient, QueryResult } from 'pg';
+import { DataSource, EntityManager } from 'typeorm';
 import type { FeedFormatSetting, FeedRunStatus, NormalizedOffer, StoredError, StoredReject } from '@app/domain';
 import { FRESH_FEED_SQL, STALE_AFTER_SQL } from '../freshness';
 import {
@@ -315,13 +316,61 @@ export class FeedsRepository {
     integrity: IntegrityPolicy = INTEGRITY_OFF,
     recordHistory = false,
   ): Promise<SnapshotChange & { guard: GuardOutcome; leftMaintenance: boolean }> {
-    return this.dataSource.transaction(async (tx) => {
-      const [locked] = await tx.query<Array<{ maintenance: boolean }>>(
-        `SELECT in_maintenance AS maintenance FROM feeds WHERE id = $1 FOR UPDATE`,
-        [feed.id],
-      );
+    // The transaction is begun with the lock's statement and committed with the last one (simple queries of two
+    // statements each): two round trips less than BEGIN and COMMIT of their own. An error anywhere rolls it back
+    // (a ROLLBACK after a failed COMMIT only warns: the transaction is over either way).
+    const runner = this.dataSource.createQueryRunner();
+    const client = (await runner.connect()) as PoolClient;
+    let open = false;
+    try {
+      open = true;
+      const [, lock] = (await client.query(
+        `BEGIN; SELECT in_maintenance AS maintenance FROM feeds WHERE id = ${integerLiteral(feed.id)} FOR UPDATE`,
+      )) as unknown as [QueryResult, QueryResult<{ maintenance: boolean }>];
+      const locked = lock.rows[0];
       // Deleted (with its exchanger) while it was being fetched: nothing of it may be written any more.
-      if (!locked) return { ...NO_CHANGE, guard: NO_GUARD, leftMaintenance: false };
+      if (!locked) {
+        await client.query('COMMIT');
+        open = false;
+        return { ...NO_CHANGE, guard: NO_GUARD, leftMaintenance: false };
+      }
+      const result = await this.applyLocked(
+        runner.manager,
+        feed,
+        run,
+        answer,
+        offers,
+        integrity,
+        recordHistory,
+        locked,
+      );
+      // Until it answers, the transaction may still be open: a failed statement skips the COMMIT after it.
+      await client.query(`${result.statement}; COMMIT`);
+      open = false;
+      return result.change;
+    } catch (error) {
+      if (open) await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /**
+   * applyAnswer under the feed row's lock: writes the snapshot and judges it; answers what changed and the
+   * statement of the feed's state, its run and the history mark (its values inlined: it goes with the COMMIT).
+   */
+  private async applyLocked(
+    tx: EntityManager,
+    feed: { id: number; exchangerId: number },
+    run: FeedRunRecord,
+    answer: FeedAnswerState,
+    offers: readonly NormalizedOffer[] | null,
+    integrity: IntegrityPolicy,
+    recordHistory: boolean,
+    locked: { maintenance: boolean },
+  ): Promise<{ change: SnapshotChange & { guard: GuardOutcome; leftMaintenance: boolean }; statement: string }> {
+    {
       // Back from maintenance: its offers are shown again, in every direction, even where none changed.
       const leftMaintenance = locked.maintenance && offers !== null;
       // The guard's candidates are read by the write's own statement (writtenCandidatesSql), then judged: only
@@ -338,7 +387,7 @@ export class FeedsRepository {
       const change = { ...written, touched: mergeDirections(written.touched, guard.touched), guard };
       const changed = change.inserted + change.updated + change.deleted + guard.touched.length > 0;
       // The feed's state, its run and the history mark (markPending's row, when asked for) in one statement.
-      await tx.query(
+      const statement = inlined(
         `WITH feed AS (
            UPDATE feeds SET last_attempt_at = $2, last_success_at = $2, last_status = $3, last_error = NULL,
                   consecutive_failures = 0, in_maintenance = $4, etag = $5, last_modified = $6, content_hash = $7,
@@ -366,8 +415,8 @@ export class FeedsRepository {
           ...markValues(recordHistory ? change.touched : [], feed.exchangerId),
         ],
       );
-      return { ...change, leftMaintenance };
-    });
+      return { change: { ...change, leftMaintenance }, statement };
+    }
   }
 
   /** Bounded retention of feed_runs: the last RUNS_KEPT_PER_FEED per feed, none older than RUNS_KEPT_DAYS. */
@@ -407,6 +456,32 @@ export class FeedsRepository {
       rejecting: Number(row?.rejecting ?? 0),
     };
   }
+}
+
+/** A feed id as SQL (an integer, checked: it is written into the statement). */
+function integerLiteral(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new Error(`not an integer id: ${value}`);
+  return String(value);
+}
+
+/**
+ * A statement with its parameters ($1…) written in as literals, for a simple query that carries a second
+ * statement (the COMMIT): text quoted by escapeLiteral (quotes and backslashes escaped), numbers and booleans
+ * as they are, dates as ISO text, null as NULL. Each placeholder is replaced once; a value is never re-read.
+ */
+function inlined(text: string, values: readonly unknown[]): string {
+  return text.replace(/\$(\d+)/g, (_, n: string) => {
+    const value = values[Number(n) - 1];
+    if (value === null || value === undefined) return 'NULL';
+    if (typeof value === 'boolean') return value ? 'true' : 'false';
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
+      return String(value);
+    }
+    if (value instanceof Date) return escapeLiteral(value.toISOString());
+    if (typeof value === 'string') return escapeLiteral(value);
+    throw new Error(`no literal for ${typeof value}`);
+  });
 }
 
 /** A write's counts and directions, without what it read for the guard. */
