@@ -452,7 +452,7 @@ async function writeDiff(
     inserted: number;
     candidates?: WrittenCandidate[] | null;
   }>({
-    text: writeSqlOf(staged, others),
+    ...writeSqlOf(staged, others),
     values: [
       feed.id,
       feed.exchangerId,
@@ -608,16 +608,18 @@ SELECT (SELECT version::text FROM bumped) AS version, (SELECT count(*) FROM gone
 
 /**
  * The statement of a write (writeSql): updates from the arrays $7–$24 and inserts from $25–$42, or from the rows
- * stageOffers put in the staging table; the guard's parameters after them. Each text made once.
+ * stageOffers put in the staging table; the guard's parameters after them. Each text made once, and named: each
+ * connection parses and plans it once, not on every write (as the guard's statements before it were; a staging
+ * table made again after a rollback is looked up again by its name when PostgreSQL revalidates the plan).
  */
-function writeSqlOf(staged: boolean, guard: GuardOthers): string {
-  const name = `${staged ? 'staged' : 'arrays'}:${guard ?? 'unguarded'}`;
+function writeSqlOf(staged: boolean, guard: GuardOthers): { name: string; text: string } {
+  const name = `ratewatch_write_${staged ? 'staged' : 'arrays'}_${guard ?? 'unguarded'}`;
   let text = WRITE_SQLS.get(name);
   if (text === undefined) {
     text = staged ? writeSql(STAGED(false), STAGED(true), guard, 7) : writeSql(rowsFrom(7), rowsFrom(25), guard, 43);
     WRITE_SQLS.set(name, text);
   }
-  return text;
+  return { name, text };
 }
 const WRITE_SQLS = new Map<string, string>();
 
