@@ -46,7 +46,7 @@ interface KeptDirection {
    */
   feeds: Promise<ShownFeed[]> | null;
   feedsExpire: number;
-  /** The book, the answer of shown feeds and the catalog it was last found right for, and what it was made of. */
+  /** The book, what it was made of (`signature`), and the answer of shown feeds and catalog it was last checked against. */
   book: {
     signature: string;
     book: Promise<RateBook<DirectionOffer>>;
