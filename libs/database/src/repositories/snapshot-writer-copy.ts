@@ -79,14 +79,11 @@ export function copyRows(rows: readonly StagedOffer[]): Buffer {
     out.tab();
     out.nullable(o.toMax);
     out.tab();
-    if (o.fromFee.length === 0) out.raw('[]');
-    else out.text(JSON.stringify(o.fromFee));
+    out.jsonList(o.fromFee);
     out.tab();
-    if (o.toFee.length === 0) out.raw('[]');
-    else out.text(JSON.stringify(o.toFee));
+    out.jsonList(o.toFee);
     out.tab();
-    if (o.minFee.length === 0) out.raw('[]');
-    else out.text(JSON.stringify(o.minFee));
+    out.jsonList(o.minFee);
     out.tab();
     if (o.flags.length === 0) out.raw('{}');
     else out.textArray(o.flags);
@@ -168,6 +165,12 @@ class CopyBuffer {
   nullable(value: string | null): void {
     if (value === null) this.raw('\\N');
     else this.text(value);
+  }
+
+  /** A list as JSON text (a jsonb column): `[]` without serializing when empty, the common case. */
+  jsonList(list: readonly unknown[]): void {
+    if (list.length === 0) this.raw('[]');
+    else this.text(JSON.stringify(list));
   }
 
   /** ASCII that needs no escape, as it is. */
