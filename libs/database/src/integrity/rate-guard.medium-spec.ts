@@ -6,10 +6,10 @@ import { offerOf } from '../../../../test/support/offers';
 import { adminActor, migratedDatabase, TestDatabase } from '../../../../test/support/services';
 import { shownOffersSql } from '../freshness';
 import { FeedsRepository, newFeedRun } from '../repositories/feeds.repository';
-import { snapshotCache } from '../repositories/snapshot-writer';
+import { replaceSnapshot, SnapshotCache, snapshotCache } from '../repositories/snapshot-writer';
 import { Actor } from '../repositories/audit.repository';
 import { QuarantineRepository } from './quarantine.repository';
-import { GUARD_CANDIDATES_SQL, GUARD_FEED_CANDIDATES_SQL, guardCandidates, IntegrityPolicy } from './rate-guard';
+import { GUARD_PROBES_MAX, IntegrityPolicy, narrowestBand } from './rate-guard';
 
 const POLICY: IntegrityPolicy = { enabled: true, bands: DEFAULT_INTEGRITY_BANDS, fallbackBand: DEFAULT_INTEGRITY_BAND };
 const BTC_RUB = ['6850000', '6843000', '6861000', '6838000', '6855500'];
@@ -289,55 +289,147 @@ describe('rate guard', () => {
     );
   });
 
-  it('reads the same candidates by one pass over the feed as by a probe per direction (the form of large writes)', async () => {
+  it("judges the feed's other offers in the directions a poll changed alike by a probe per direction and by one pass over the feed (the form of large writes)", async () => {
     const codes = (
       await dataSource.query<Array<{ code: string }>>(
-        `SELECT code FROM currencies WHERE code NOT IN ('BTC', 'SBERRUB', 'XMR', 'SOL', 'DOGE') ORDER BY code LIMIT 9`,
+        `SELECT code FROM currencies
+         WHERE code NOT IN ('BTC', 'SBERRUB', 'XMR', 'SOL', 'DOGE', 'ETH', 'LTC', 'USDTTRC20', 'ADVCUSD', 'CASHUSD')
+         ORDER BY code LIMIT 24`,
       )
     ).map((r) => r.code);
     const pairs = codes.flatMap((from) => codes.filter((to) => to !== from).map((to) => [from, to] as const));
-    const big = await exchanger('big');
-    // 72 directions, a reference for each; every third offer 50 % better than it, one held from before.
-    await poll(
-      big,
-      pairs.map(([from, to], i) => offerOf({ from, to, rate: i % 3 === 0 ? '150' : '100' })),
-      { ...POLICY, enabled: false },
-    );
+    // 552 directions, a reference of 100 for each, without a city and in MSK.
     await dataSource.query(
       `INSERT INTO direction_references (from_code, to_code, city, rate, source, exchangers, via, market_at, updated_at)
-       SELECT f, t, '', 100, 'market', 5, NULL, now(), now() FROM unnest($1::text[], $2::text[]) AS p(f, t)
+       SELECT f, t, c, 100, 'market', 5, NULL, now(), now() FROM unnest($1::text[], $2::text[]) AS p(f, t)
+       CROSS JOIN unnest(ARRAY['', 'MSK']) AS c
        ON CONFLICT (from_code, to_code, city) DO UPDATE SET rate = 100, source = 'market'`,
       [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
     );
-    await dataSource.query(
-      `UPDATE offers SET quarantine = '{"reason":"too_good","since":"2026-01-01T00:00:00Z"}' WHERE feed_id = $1 AND from_code = $2 AND to_code = $3`,
-      [big.feedId, pairs[1]![0], pairs[1]![1]],
-    );
-    const sorted = (rows: Array<{ from_code: string; to_code: string }>) =>
-      [...rows].sort((a, b) => `${a.from_code}>${a.to_code}`.localeCompare(`${b.from_code}>${b.to_code}`));
-    const now = new Date();
-    for (const touched of [pairs, pairs.slice(10, 20), [pairs[5]!, pairs[5]!, pairs[6]!]]) {
-      const [probes, feed] = await dataSource.transaction(async (tx) => [
-        await guardCandidates(tx, big.feedId, touched, now, '5', 'probes'),
-        await guardCandidates(tx, big.feedId, touched, now, '5', 'feed'),
-      ]);
-      expect(sorted(feed)).toEqual(sorted(probes));
-      // The held offer always; the outliers among the touched directions.
-      expect(probes.some((c) => c.from_code === pairs[1]![0] && c.to_code === pairs[1]![1])).toBe(true);
-      expect(probes.length).toBeGreaterThan(0);
+    const held = async (feedId: number) =>
+      (
+        await dataSource.query<Array<{ key: string }>>(
+          `SELECT from_code || '>' || to_code || '@' || city AS key FROM offers
+           WHERE feed_id = $1 AND quarantine IS NOT NULL`,
+          [feedId],
+        )
+      )
+        .map((r) => r.key)
+        .sort();
+    // Past GUARD_PROBES_MAX changed directions the write reads the other offers by one pass over the feed, below
+    // by a probe per direction; neither may read an offer of a direction the poll did not change.
+    const large = [0, GUARD_PROBES_MAX + 8] as const;
+    expect(pairs.length).toBeGreaterThan(large[1]);
+    for (const [start, end] of [large, [10, 20] as const]) {
+      const changed = (i: number) => i >= start && i < end;
+      const big = await exchanger('big');
+      // Every direction without a city and in MSK, every third MSK offer 50 % better than its reference; written
+      // unjudged, then one in the band held from before.
+      const offers = (poll: number) =>
+        pairs.flatMap(([from, to], i) => [
+          offerOf({ from, to, rate: poll === 1 && changed(i) ? '101' : '100' }),
+          offerOf({ from, to, city: 'MSK', rate: i % 3 === 0 ? '150' : '100' }),
+        ]);
+      await poll(big, offers(0), { ...POLICY, enabled: false });
+      await dataSource.query(
+        `UPDATE offers SET quarantine = '{"reason":"too_good","since":"2026-01-01T00:00:00Z"}'
+         WHERE feed_id = $1 AND from_code = $2 AND to_code = $3 AND city = 'MSK'`,
+        [big.feedId, pairs[1]![0], pairs[1]![1]],
+      );
+      // The poll changes the offers without a city (within the band): the unchanged MSK offers of their
+      // directions are judged with them, the held one is freed.
+      const outliers = pairs.filter((_, i) => changed(i) && i % 3 === 0).map(([from, to]) => `${from}>${to}@MSK`);
+      expect(await poll(big, offers(1))).toMatchObject({
+        quarantined: outliers.length,
+        held: { too_good: outliers.length },
+        released: 1,
+        freed: { too_good: 1 },
+      });
+      expect(await held(big.feedId)).toEqual(outliers.sort());
     }
-    expect(
-      (await dataSource.transaction((tx) => guardCandidates(tx, big.feedId, pairs, now, '5', 'feed'))).length,
-    ).toBe(1 + pairs.filter((_, i) => i % 3 === 0).length);
   });
 
-  it("keeps the references' statistics true, so the guard looks each candidate's reference up by key", async () => {
-    // The statistics of an empty table, as a fleet's first vacuum leaves them: a plan made with them scans
-    // every reference for each candidate (105,000 × 923 a poll at 1,000 exchangers, 25 s). The refresh that
-    // fills the table again counts it for the planner.
+  it("keeps the references' statistics true, and the snapshot write looks each candidate's reference up by key", async () => {
+    const relations = (plan: unknown, found: Array<Record<string, unknown>> = []) => {
+      if (plan && typeof plan === 'object') {
+        const node = plan as Record<string, unknown>;
+        if (node['Relation Name'] === 'direction_references') found.push(node);
+        for (const value of Object.values(node)) relations(value, found);
+      }
+      return found;
+    };
+    const codes = (
+      await dataSource.query<Array<{ code: string }>>(`SELECT code FROM currencies ORDER BY code LIMIT 24`)
+    ).map((r) => r.code);
+    const many = codes
+      .flatMap((from) => codes.filter((to) => to !== from).map((to) => offerOf({ from, to, city: 'MSK', rate: '1' })))
+      .slice(0, GUARD_PROBES_MAX + 1);
+    expect(many).toHaveLength(GUARD_PROBES_MAX + 1);
+    /**
+     * Every form of the snapshot write's statement that reads the guard's candidates, as polls prepare it on a
+     * connection (named: after five runs it runs its generic plan), and that generic plan's scans of the
+     * references: a feed without cities (no other offers read), with cities (a probe per changed direction) and
+     * past GUARD_PROBES_MAX changed directions (one pass over the feed), each with its changes sent as arrays
+     * and staged.
+     */
+    const referenceScans = async () => {
+      const [plain, cities, large] = [await exchanger('plan'), await exchanger('plan'), await exchanger('plan')];
+      const plans = await dataSource.transaction(async (tx) => {
+        const cache = new SnapshotCache();
+        const read = { band: narrowestBand(POLICY), now: new Date() };
+        const write = async (feed: typeof plain, offers: NormalizedOffer[], stageFrom: number) => {
+          const id = { id: feed.feedId, exchangerId: feed.exchangerId };
+          const written = await replaceSnapshot(tx, id, offers, cache, stageFrom, read);
+          expect(written.inserted + written.updated).toBe(offers.length);
+        };
+        const changed = (offers: NormalizedOffer[]) => offers.map((o) => ({ ...o, rate: '2', out: '2' }));
+        const one = [offerOf({ from: 'BTC', to: 'SBERRUB', rate: '6850000' })];
+        const msk = [offerOf({ from: 'USDTTRC20', to: 'CASHUSD', city: 'MSK', rate: '1' })];
+        for (const [feed, offers] of [
+          [plain, one],
+          [cities, msk],
+          [large, many],
+        ] as const) {
+          await write(feed, offers, Number.POSITIVE_INFINITY);
+          await write(feed, changed(offers), 1);
+        }
+        await tx.query(`SET LOCAL plan_cache_mode = force_generic_plan`);
+        const statements = await tx.query<Array<{ name: string; types: string[] }>>(
+          `SELECT name, parameter_types::text[] AS types FROM pg_prepared_statements
+           WHERE name LIKE 'ratewatch\\_write\\_%' AND name NOT LIKE '%\\_unguarded'`,
+        );
+        const explained: Array<[string, unknown]> = [];
+        for (const { name, types } of statements) {
+          const [row] = await tx.query<Array<{ 'QUERY PLAN': unknown }>>(
+            `EXPLAIN (FORMAT JSON) EXECUTE ${name}(${types.map((type) => `NULL::${type}`).join(', ')})`,
+          );
+          explained.push([name, row!['QUERY PLAN']]);
+        }
+        return explained;
+      });
+      expect(plans.map(([name]) => name).sort()).toEqual(
+        ['arrays', 'staged'].flatMap((sent) =>
+          ['feed', 'none', 'probes'].map((others) => `ratewatch_write_${sent}_${others}`),
+        ),
+      );
+      return plans.map(([name, plan]) => [name, relations(plan)] as const);
+    };
+    const byKey = (scans: Awaited<ReturnType<typeof referenceScans>>) => {
+      for (const [name, found] of scans) {
+        expect(found.length, name).toBeGreaterThan(0);
+        for (const scan of found) expect(String(scan['Index Cond']), name).toMatch(/from_code.*to_code.*city/);
+      }
+    };
+
+    // The statistics of an empty table, as a fleet's first vacuum leaves them, and the generic plans its first
+    // polls make with them: each candidate's reference is still probed by key (a plain join planned now scans
+    // every reference for each candidate — 105,000 × 923 a poll at 1,000 exchangers, 25 s — for as long as the
+    // plan is kept).
     await dataSource.query(`DELETE FROM direction_references`);
     await dataSource.query(`ANALYZE direction_references`);
-    // A market's worth of references written since (recent history of 20,000 pairs, which the refresh keeps).
+    byKey(await referenceScans());
+    // A market's worth of references written since (recent history of 20,000 pairs, which the refresh keeps):
+    // the refresh that fills the table again counts it for the planner, and the plans made then probe by key.
     await dataSource.query(
       `INSERT INTO direction_references (from_code, to_code, city, rate, source, exchangers, market_at)
        SELECT 'F' || i, 'T' || i, '', 1, 'history', 3, now() FROM generate_series(1, 20000) AS i`,
@@ -349,29 +441,7 @@ describe('rate guard', () => {
     );
     expect(counts!.n).toBeGreaterThan(20000);
     expect(Math.abs(counts!.counted - counts!.n)).toBeLessThanOrEqual(counts!.n / 10);
-    const relations = (plan: unknown, found: Array<Record<string, unknown>> = []) => {
-      if (plan && typeof plan === 'object') {
-        const node = plan as Record<string, unknown>;
-        if (node['Relation Name'] === 'direction_references') found.push(node);
-        for (const value of Object.values(node)) relations(value, found);
-      }
-      return found;
-    };
-    // Both forms, as the generic plan of their named statements (after five runs) has them.
-    for (const sql of [GUARD_CANDIDATES_SQL, GUARD_FEED_CANDIDATES_SQL]) {
-      const plan = await dataSource.transaction(async (tx) => {
-        await tx.query(`SET LOCAL plan_cache_mode = force_generic_plan`);
-        await tx.query(`PREPARE guard_plan(int, text[], text[], timestamptz, text) AS ${sql}`);
-        const [row] = await tx.query<Array<{ 'QUERY PLAN': unknown }>>(
-          `EXPLAIN (FORMAT JSON) EXECUTE guard_plan(1, '{BTC}', '{SBERRUB}', now(), '5')`,
-        );
-        await tx.query(`DEALLOCATE guard_plan`);
-        return row!['QUERY PLAN'];
-      });
-      const scans = relations(plan);
-      expect(scans.length).toBeGreaterThan(0);
-      for (const scan of scans) expect(String(scan['Index Cond'])).toMatch(/from_code.*to_code.*city/);
-    }
+    byKey(await referenceScans());
     await dataSource.query(`DELETE FROM direction_references WHERE from_code LIKE 'F%' AND to_code LIKE 'T%'`);
   });
 
