@@ -7,7 +7,7 @@ import { migratedDatabase, TestDatabase } from '../../../../test/support/service
 import { shownOffersSql } from '../freshness';
 import { FeedsRepository, newFeedRun } from '../repositories/feeds.repository';
 import { QuarantineRepository } from './quarantine.repository';
-import { guardSnapshot, IntegrityPolicy } from './rate-guard';
+import { INTEGRITY_OFF, IntegrityPolicy } from './rate-guard';
 
 const POLICY: IntegrityPolicy = { enabled: true, bands: DEFAULT_INTEGRITY_BANDS, fallbackBand: DEFAULT_INTEGRITY_BAND };
 
@@ -45,12 +45,19 @@ describe('reference refresh', () => {
     );
     return row!.id;
   };
-  const write = (feedId: number, exchangerId: number, offers: ReturnType<typeof offerOf>[]) =>
+  /** One poll of the feed bringing `offers`, judged by `policy` (none unless given). */
+  const write = (
+    feedId: number,
+    exchangerId: number,
+    offers: ReturnType<typeof offerOf>[],
+    policy: IntegrityPolicy = INTEGRITY_OFF,
+  ) =>
     feeds.applyAnswer(
       { id: feedId, exchangerId },
       newFeedRun('manual', 'ok', { accepted: offers.length }),
       { etag: null, lastModified: null, contentHash: String(Math.random()) },
       offers,
+      policy,
     );
   /** The references as the plain definition gives them. */
   const expected = () =>
@@ -236,29 +243,39 @@ describe('reference refresh', () => {
     );
   });
 
-  it('judges a feed once per offer even when a direction is named twice among the touched ones', async () => {
-    const honest = [];
+  it("judges each offer of a feed once, though its poll changed several of its direction's offers and one it held", async () => {
     for (const rate of ['150', '151', '149']) {
       const e = await exchanger();
-      await write(e.feedId, e.exchangerId, [offerOf({ from: 'XMR', to: 'SBERRUB', rate })]);
-      honest.push(e);
+      await write(
+        e.feedId,
+        e.exchangerId,
+        ['MSK', 'SPB', 'KZN'].map((city) => offerOf({ from: 'XMR', to: 'SBERRUB', city, rate })),
+      );
     }
     await quarantine.refreshReferences();
     const typo = await exchanger();
-    await write(typo.feedId, typo.exchangerId, [offerOf({ from: 'XMR', to: 'SBERRUB', rate: '15000' })]);
-    const outcome = await dataSource.transaction((tx) =>
-      guardSnapshot(
-        tx,
-        typo.feedId,
-        [
-          ['XMR', 'SBERRUB'],
-          ['XMR', 'SBERRUB'],
-        ],
-        POLICY,
-      ),
+    const offers = (msk: string, spb: string) => [
+      offerOf({ from: 'XMR', to: 'SBERRUB', city: 'MSK', rate: msk }),
+      offerOf({ from: 'XMR', to: 'SBERRUB', city: 'SPB', rate: spb }),
+      offerOf({ from: 'XMR', to: 'SBERRUB', city: 'KZN', rate: '15000' }),
+    ];
+    // Written unjudged: two typos, in MSK and KZN.
+    await write(typo.feedId, typo.exchangerId, offers('15000', '150'));
+    // MSK and SPB change, so the direction is touched twice over: KZN, unchanged, is read as another offer of it,
+    // MSK as written and as it was before the write — judged once, from what was written.
+    const first = await write(typo.feedId, typo.exchangerId, offers('15001', '151'), POLICY);
+    expect(first.guard).toMatchObject({ quarantined: 2, held: { too_good: 2 }, released: 0 });
+    // MSK changes again, held: read as written and as the held offer it was — still once.
+    const again = await write(typo.feedId, typo.exchangerId, offers('15002', '151'), POLICY);
+    expect(again.guard).toMatchObject({ quarantined: 2, held: {}, released: 0 });
+    const held = await dataSource.query<Array<{ city: string; rate: string }>>(
+      `SELECT city, rate::text AS rate FROM offers WHERE feed_id = $1 AND quarantine IS NOT NULL`,
+      [typo.feedId],
     );
-    expect(outcome).toMatchObject({ quarantined: 1, held: { too_good: 1 } });
-    expect(honest).toHaveLength(3);
+    expect(held.sort((a, b) => a.city.localeCompare(b.city))).toEqual([
+      { city: 'KZN', rate: '15000' },
+      { city: 'MSK', rate: '15002' },
+    ]);
   });
 
   it('is due again only after its pace times its last cost (refresh and sweep) has passed', async () => {
