@@ -1,4 +1,3 @@
-import type { PoolClient } from 'pg';
 import type { EntityManager } from 'typeorm';
 import type { AppConfig } from '@app/config';
 import {
@@ -71,53 +70,12 @@ export interface GuardCandidate {
 }
 
 /**
- * Judges a feed's offers inside the transaction that wrote them (DESIGN.md §10), so a wrong rate is never
- * visible, not even between two statements: the offers in the directions this poll changed, and every
- * offer of the feed held back so far (it leaves quarantine on the first poll back in the band, also when
- * the market moved to it). Each is compared with its direction's reference; an accepted exception or a
- * missing reference means no judgement. Writes only the offers whose verdict changed.
- */
-export async function guardSnapshot(
-  tx: EntityManager,
-  feedId: number,
-  touched: ReadonlyArray<readonly [string, string]>,
-  policy: IntegrityPolicy,
-  now = new Date(),
-): Promise<GuardOutcome> {
-  // Nothing of the feed changed: its held offers can only be freed by a new reference (the sweep's job).
-  if (!policy.enabled || touched.length === 0) return NO_GUARD;
-  const rows = await guardCandidates(tx, feedId, touched, now, narrowestBand(policy));
-  return judgeCandidates(tx, rows, policy, now);
-}
-
-/**
- * Touched directions above which the guard reads the feed's own offers once instead of probing each
- * direction: a first snapshot or a fully changed feed of 10,000 directions made 10,000 index probes (30,000
- * pages, ≈ 40 % of such a poll) where one pass over the feed's rows reads a few hundred pages.
+ * Changed directions above which the snapshot write reads the feed's other offers in them (writtenCandidatesSql)
+ * by one pass over the feed's offers instead of a probe per direction: a first snapshot or a fully changed feed
+ * of 10,000 directions made 10,000 index probes (30,000 pages, ≈ 40 % of such a poll) where one pass over the
+ * feed's rows reads a few hundred pages.
  */
 export const GUARD_PROBES_MAX = 512;
-
-/**
- * The offers the guard judges after a write (see guardSnapshot), by index probes per touched direction or,
- * past GUARD_PROBES_MAX directions (or when `form` says so), by one pass over the feed's offers: the same rows.
- */
-export async function guardCandidates(
-  tx: EntityManager,
-  feedId: number,
-  touched: ReadonlyArray<readonly [string, string]>,
-  now: Date,
-  band: string,
-  form: 'probes' | 'feed' = touched.length > GUARD_PROBES_MAX ? 'feed' : 'probes',
-): Promise<GuardCandidate[]> {
-  // A named statement: each connection plans it once, not on every poll (planning was a third of its cost).
-  const client = (await tx.queryRunner!.connect()) as PoolClient;
-  const { rows } = await client.query<GuardCandidate>({
-    name: form === 'feed' ? 'ratewatch_guard_candidates_feed' : 'ratewatch_guard_candidates',
-    text: form === 'feed' ? GUARD_FEED_CANDIDATES_SQL : GUARD_CANDIDATES_SQL,
-    values: [feedId, touched.map((d) => d[0]), touched.map((d) => d[1]), now, band],
-  });
-  return rows;
-}
 
 /**
  * Judges the offers already stored against the references just refreshed (the housekeeping job after
@@ -172,47 +130,7 @@ const candidatesSql = (
      LEFT JOIN quarantine_exceptions x ON x.exchanger_id = o.exchanger_id AND x.from_code = o.from_code
           AND x.to_code = o.to_code AND x.city = o.city AND x.until > ${now}`;
 
-/**
- * The feed's held offers (by the partial index of held offers, through the feed's exchanger — every row of
- * the feed is its exchanger's once written — not a walk over the feed's 2,000 rows), and its offers in the
- * touched directions looked up by key: a few hundred index
- * probes, each joined to its reference by key, instead of the whole feed against every reference. The probe
- * is LATERAL and fenced with `OFFSET 0`, so no plan can turn it inside out: without the fence PostgreSQL
- * pulls a plain LATERAL subquery up into an ordinary join, and a first snapshot's statistics (its rows not
- * counted yet, 36 estimated for 2,000) made a generic plan scan the feed and re-walk every touched
- * direction for each of its rows (2 million comparisons, 0.2–1 s a poll, the largest cost of a poll in
- * `bench:scale`, seen with auto_explain). Each probe has the feed in its index condition whichever index serves it (the
- * direction index ends with feed_id since migration 1764073700000: a generic plan that chose it filtered
- * the feed out of every exchanger's offers in the direction — 500 ms a poll in a 500-exchanger market).
- */
-export const GUARD_CANDIDATES_SQL = `${candidatesSql(
-  '$4',
-  `(SELECT o.* FROM offers o
-    WHERE o.exchanger_id = (SELECT f.exchanger_id FROM feeds f WHERE f.id = $1) AND o.feed_id = $1 AND o.quarantine IS NOT NULL
-    UNION ALL
-    SELECT o.* FROM (SELECT DISTINCT * FROM unnest($2::text[], $3::text[])) AS t(from_code, to_code)
-    CROSS JOIN LATERAL (SELECT * FROM offers o WHERE o.feed_id = $1 AND o.from_code = t.from_code AND o.to_code = t.to_code
-                        AND o.quarantine IS NULL OFFSET 0) o)`,
-  'probe',
-)} ${OUTLIERS_OR_HELD('$5')}`;
-
-/**
- * GUARD_CANDIDATES_SQL's rows by one pass over the feed's offers (its primary key's prefix): the OR keeps the
- * touched pairs a hashed subplan, a filter on that pass, whatever the planner estimates for them. The pass is
- * fenced (`OFFSET 0`) and its rows look their references up by key like the probes': joined plainly, a
- * generic plan made while `direction_references` was empty (a fleet's first polls) kept a nested loop over
- * a materialized copy of all of them — at 1,000 exchangers 105,000 references for each of a feed's 923
- * candidates, 49 million comparisons, 25 s a poll (auto_explain in bench:scale).
- */
-export const GUARD_FEED_CANDIDATES_SQL = `${candidatesSql(
-  '$4',
-  `(SELECT o.* FROM offers o WHERE o.feed_id = $1
-      AND (o.quarantine IS NOT NULL OR (o.from_code, o.to_code) IN (SELECT * FROM unnest($2::text[], $3::text[])))
-    OFFSET 0)`,
-  'probe',
-)} ${OUTLIERS_OR_HELD('$5')}`;
-
-/** The columns of an offer the guard's candidates are read from (the FROM items of WRITTEN_CANDIDATES_SQL). */
+/** The columns of an offer the guard's candidates are read from (the FROM items of writtenCandidatesSql). */
 const CANDIDATE_COLUMNS = 'feed_id, exchanger_id, from_code, to_code, city, rate, quarantine';
 
 /** What the snapshot writer's statement returns as `o` of RETURNING: the columns the guard reads. */
@@ -221,14 +139,31 @@ export const WRITTEN_COLUMNS = CANDIDATE_COLUMNS.split(', ')
   .join(', ');
 
 /**
- * The guard's candidates inside the snapshot writer's statement (guardSnapshot's rows, without a statement or
- * a probe of their own): `written` (a CTE of CANDIDATE_COLUMNS: the rows the statement updated and inserted,
- * as RETURNING gives them — their new values), the feed's held offers, and — `others` — the feed's other
- * offers in the touched directions ($froms, $tos) by a probe per direction or one pass over the feed, as
- * guardCandidates reads them. The statement's own snapshot shows held and other offers as they were before
- * it: a row the statement changed or deleted among them is stale (its `src` is not `w`), and the caller drops
- * it (judgeWritten) — the changed one comes from `written`. The writer asks for the other offers only where
- * there can be any: a feed without cities has one offer per direction, the one it just wrote or deleted.
+ * The guard's candidates inside the snapshot writer's statement, so a wrong rate is never visible, not even
+ * between two statements, and the guard costs no statement or probe of its own: `written` (a CTE of
+ * CANDIDATE_COLUMNS: the rows the statement updated and inserted, as RETURNING gives them — their new values),
+ * the feed's held offers (they leave quarantine on the first poll back in the band, also when the market moved
+ * to them), and — `others` — the feed's other offers in the touched directions ($froms, $tos). The statement's
+ * own snapshot shows held and other offers as they were before it: a row the statement changed or deleted among
+ * them is stale (its `src` is not `w`), and the caller drops it (judgeWritten) — the changed one comes from
+ * `written`. The writer asks for the other offers only where there can be any: a feed without cities has one
+ * offer per direction, the one it just wrote or deleted.
+ *
+ * The held offers are found by the partial index of held offers, through the feed's exchanger (every row of the
+ * feed is its exchanger's once written), not by a walk over the feed's 2,000 rows. The other offers come by a
+ * probe per touched direction (`probes`) or, past GUARD_PROBES_MAX directions, by one pass over the feed's
+ * offers (`feed`, its primary key's prefix: the IN keeps the touched pairs a hashed subplan, a filter on that
+ * pass, whatever the planner estimates for them). Each probe is LATERAL and fenced with `OFFSET 0`, so no plan
+ * can turn it inside out: without the fence PostgreSQL pulls a plain LATERAL subquery up into an ordinary join,
+ * and a first snapshot's statistics (its rows not counted yet, 36 estimated for 2,000) made a generic plan scan
+ * the feed and re-walk every touched direction for each of its rows (2 million comparisons, 0.2–1 s a poll, the
+ * largest cost of a poll in `bench:scale`, seen with auto_explain). Each probe has the feed in its index
+ * condition whichever index serves it (the direction index ends with feed_id since migration 1764073700000: a
+ * generic plan that chose it filtered the feed out of every exchanger's offers in the direction — 500 ms a poll
+ * in a 500-exchanger market). Every candidate looks its reference up by key, fenced the same way: joined
+ * plainly, a generic plan made while `direction_references` was empty (a fleet's first polls) kept a nested
+ * loop over a materialized copy of all of them — at 1,000 exchangers 105,000 references for each of a feed's
+ * 923 candidates, 49 million comparisons, 25 s a poll (auto_explain in bench:scale).
  */
 export function writtenCandidatesSql(p: {
   feed: string;
@@ -261,9 +196,11 @@ export function writtenCandidatesSql(p: {
 export type WrittenCandidate = GuardCandidate & { src: 'w' | 'h' | 'p' };
 
 /**
- * guardSnapshot for the candidates the snapshot writer's statement read (writtenCandidatesSql): drops the
- * held and other offers that statement changed or deleted (`stale(key)`: their rows as they were before
- * it; a changed one is among the written), then judges the rest as guardSnapshot does.
+ * Judges a feed's offers inside the transaction that wrote them (DESIGN.md §10), from the candidates the
+ * snapshot writer's statement read (writtenCandidatesSql): drops the held and other offers that statement
+ * changed or deleted (`stale(key)`: their rows as they were before it; a changed one is among the written),
+ * then compares each with its direction's reference — an accepted exception or a missing reference means no
+ * judgement — and writes only the offers whose verdict changed.
  */
 export function judgeWritten(
   tx: EntityManager,
