@@ -1,6 +1,6 @@
 /**
  * npm run bench:scale [-- --intervals 15,30 --start 500 --max 4000 --measure-intervals 6 --budget 45] [--quick] [--profile]
- * npm run bench:scale -- --exchangers 500 [--interval 30 --minutes 5] [--quick] [--profile]
+ * npm run bench:scale -- --exchangers 500 [--interval 30 --minutes 5 --settle 8] [--quick] [--profile]
  *
  * Fleet mode on the local PostgreSQL and Redis: the feed simulator, one api and W workers as separate
  * processes (2,000 offers per exchanger, 10 % of them changing at every tick of the market, which ticks at
@@ -20,6 +20,10 @@
  * process, PostgreSQL's CPU, and whether 1,000 exchangers at 15 s was met.
  *
  * With `--exchangers N`: one configuration, measured for `--minutes`.
+ *
+ * Either way a window begins once the fleet is on time (at most `--settle` intervals after the warm-up, each
+ * printed; a window that begins behind says so): the first snapshots set off one-off work over the whole
+ * new market in the background, which is not the market's cadence either.
  *
  * Where pg_stat_statements can be created in the scratch database, each probe also prints its 10
  * statements with the most execution time (per poll) in the measured window (a difference of two
@@ -54,6 +58,7 @@ const { values } = parseArgs({
     step: { type: 'string', default: '100' },
     resolution: { type: 'string', default: '0.1' },
     'measure-intervals': { type: 'string', default: '6' },
+    settle: { type: 'string', default: '8' },
     budget: { type: 'string', default: '45' },
     workers: { type: 'string', default: '2' },
     concurrency: { type: 'string', default: '64' },
@@ -69,6 +74,8 @@ const CHANGE = Number(values.change);
 const WORKERS = quick ? 1 : Number(values.workers);
 /** Polls one worker has in hand (WORKER_CONCURRENCY), and how many of them process at once (POLL_PROCESSING_CONCURRENCY). */
 const CONCURRENCY = Number(values.concurrency);
+/** Poll intervals the fleet gets after its warm-up to get on time before a window is measured (see settle). */
+const SETTLE_INTERVALS = quick ? 1 : Number(values.settle);
 const PROCESSING = Number(values.processing);
 const ROOT = join(__dirname, '../../..');
 const PROFILE_DIR = join(ROOT, 'bench-results', 'profile-scale');
@@ -112,6 +119,8 @@ interface ProbeResult {
   seconds: number;
   /** Stopped before the window's end: the polls were already too far behind to catch up. */
   stoppedEarly: boolean;
+  /** Whether the fleet was on time before the window began (settle); false: the window measured it still behind. */
+  settled?: boolean;
   pollsScheduled: number;
   pollsCompleted: number;
   completedShare: number;
@@ -188,6 +197,36 @@ async function warmUp(fleet: Fleet, since: Date, deadline: number): Promise<{ do
     if (Date.now() > deadline) return { done: false, cold: row!.cold };
     await sleep(1000);
   }
+}
+
+/**
+ * After the warm-up, up to `--settle` poll intervals for the fleet to get on time: the first snapshots of every
+ * feed set off one-off background work over the whole new market (the guard's first references, the api's
+ * market values, history's first records, the first vacuum and analyze of the new rows) that a fleet running
+ * for days pays once. Prints, per interval, the share of the polls due in it that were done and how long a
+ * poll waited in the queue; returns at the first interval with ≥ 99 % done and a queue wait under a tenth of
+ * the interval, or after `intervals` (then the window measures a fleet still behind, and says so).
+ */
+async function settle(fleet: Fleet, exchangers: number, interval: number, intervals: number): Promise<boolean> {
+  for (let i = 1; i <= intervals; i++) {
+    const from = new Date();
+    const stagesBefore = await pollStageTotals(fleet.workers).catch(() => null);
+    await sleep(interval * 1000);
+    const [row] = (
+      await fleet.db.query<{ done: number }>(
+        `SELECT count(*)::int AS done FROM feed_runs r JOIN feeds f ON f.id = r.feed_id WHERE f.enabled AND r.started_at >= $1`,
+        [from],
+      )
+    ).rows;
+    const stagesAfter = stagesBefore ? await pollStageTotals(fleet.workers).catch(() => null) : null;
+    const queued = stagesBefore && stagesAfter ? stageMeans(stagesBefore, stagesAfter)['queued']?.mean : undefined;
+    const share = row!.done / exchangers;
+    console.log(
+      `  settling ${i}/${intervals}: ${(100 * share).toFixed(1)} % of an interval's polls done, queued ${queued === undefined ? '?' : `${(queued / 1000).toFixed(1)} s`}`,
+    );
+    if (share >= COMPLETED_SHARE && queued !== undefined && queued < (interval * 1000) / 10) return true;
+  }
+  return false;
 }
 
 /**
@@ -316,16 +355,7 @@ async function measure(
     completedShare,
     errors: runs.rows.filter((r) => r.status === 'error').length,
     pollLatencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
-    pollStagesMs:
-      stagesAtStart && stagesAtEnd
-        ? Object.fromEntries(
-            [...stagesAtEnd].map(([stage, end]) => {
-              const start = stagesAtStart.get(stage) ?? { sum: 0, count: 0 };
-              const polls = end.count - start.count;
-              return [stage, { mean: polls > 0 ? (1000 * (end.sum - start.sum)) / polls : NaN, polls }];
-            }),
-          )
-        : null,
+    pollStagesMs: stagesAtStart && stagesAtEnd ? stageMeans(stagesAtStart, stagesAtEnd) : null,
     stalenessSeconds: {
       samples: staleness.length,
       p50: percentile(staleness, 50),
@@ -359,6 +389,20 @@ async function pollStageTotals(workers: string[]): Promise<Map<string, { sum: nu
     }
   }
   return totals;
+}
+
+/** Mean ms a poll spent in each stage between two readings of pollStageTotals, and how many polls it counts. */
+function stageMeans(
+  start: Map<string, { sum: number; count: number }>,
+  end: Map<string, { sum: number; count: number }>,
+): Record<string, { mean: number; polls: number }> {
+  return Object.fromEntries(
+    [...end].map(([stage, at]) => {
+      const before = start.get(stage) ?? { sum: 0, count: 0 };
+      const polls = at.count - before.count;
+      return [stage, { mean: polls > 0 ? (1000 * (at.sum - before.sum)) / polls : NaN, polls }];
+    }),
+  );
 }
 
 interface StatementTotals {
@@ -428,7 +472,7 @@ async function topStatements(
 function printProbe(result: ProbeResult): void {
   const { exchangers, interval, workers } = result.parameters;
   console.log(
-    `\nScale (fleet: ${workers} worker(s), ${exchangers} exchangers × ${OFFERS} offers, every ${interval} s, ${CHANGE * 100} % changing, warm-up ${result.warmUpSeconds.toFixed(0)} s, measured ${result.seconds.toFixed(0)} s${result.stoppedEarly ? ', stopped early: too far behind' : ''}; load ${result.loadAverage})`,
+    `\nScale (fleet: ${workers} worker(s), ${exchangers} exchangers × ${OFFERS} offers, every ${interval} s, ${CHANGE * 100} % changing, warm-up ${result.warmUpSeconds.toFixed(0)} s, measured ${result.seconds.toFixed(0)} s${result.settled === false ? ' (not on time after settling)' : ''}${result.stoppedEarly ? ', stopped early: too far behind' : ''}; load ${result.loadAverage})`,
   );
   console.log(
     `  polls completed / scheduled   ${result.pollsCompleted} / ${result.pollsScheduled} (${(100 * result.completedShare).toFixed(1)} %), errors ${result.errors}`,
@@ -505,7 +549,8 @@ async function search(interval: number, first: number, deadline: number): Promis
         break;
       }
       console.log(`  ${n} exchangers: every feed read once after ${warmUpSeconds.toFixed(0)} s`);
-      const probe = await measure(fleet, n, interval, windowMs, warmUpSeconds);
+      const settled = await settle(fleet, n, interval, SETTLE_INTERVALS);
+      const probe = { ...(await measure(fleet, n, interval, windowMs, warmUpSeconds)), settled };
       printProbe(probe);
       result.probes.push(probe);
       if (probe.met && n > result.largestMet) {
@@ -625,7 +670,8 @@ async function runSingle(): Promise<void> {
     if (!warm.done) throw new Error(`${warm.cold} feeds still unread after 30 min`);
     const warmUpSeconds = (Date.now() - warmStart) / 1000;
     console.log(`warm-up: every feed read once after ${warmUpSeconds.toFixed(0)} s`);
-    const result = await measure(fleet, exchangers, interval, windowMs, warmUpSeconds);
+    const settled = await settle(fleet, exchangers, interval, SETTLE_INTERVALS);
+    const result = { ...(await measure(fleet, exchangers, interval, windowMs, warmUpSeconds)), settled };
     printProbe(result);
     console.log(`results written to ${writeResults('scale', { mode: 'single', ...result })}`);
   } finally {
