@@ -102,6 +102,14 @@ const NOTHING: DrainResult = {
 };
 
 /**
+ * A drain that waits for another's (`wait`) asks for the lock again after this long, doubling up to
+ * WAIT_MAX_MS: it holds no connection meanwhile (a session blocked in pg_advisory_lock held one of a worker's
+ * few for as long as the fleet's drains took — minutes at 1,000 exchangers, four connections at once).
+ */
+const WAIT_FIRST_MS = 50;
+const WAIT_MAX_MS = 1_000;
+
+/**
  * Records the bests of the directions pending in history_pending (DESIGN.md §12), one batch of at most
  * `maxPairs` pairs (whole rows, oldest first): the rows are deleted and every best computed under ONE
  * snapshot, in one REPEATABLE READ transaction taken after the recorder's lock, so the bests are those of
@@ -113,22 +121,30 @@ const NOTHING: DrainResult = {
  * lowered or withdrew its rate (or history has no row yet): then, and for rows without a writer, the pair is
  * computed over every shown offer (EVERY_PAIR_SQL).
  *
- * `wait`: wait for another process's drain to end instead of giving up (`ran: false`). `at`: the change
- * time (default: the transaction's start, after the lock).
+ * `wait`: wait for another process's drain to end instead of giving up (`ran: false`) — asking again now
+ * and then, without holding a connection. `at`: the change time (default: the transaction's start, after
+ * the lock).
  */
 export async function drainPending(
   dataSource: DataSource,
   options: { wait?: boolean; at?: Date; maxPairs?: number } = {},
 ): Promise<DrainResult> {
+  for (let pause = WAIT_FIRST_MS; ; pause = Math.min(2 * pause, WAIT_MAX_MS)) {
+    const result = await drainIfFree(dataSource, options);
+    if (result.ran || !options.wait) return result;
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+}
+
+/** drainPending's one try: the batch, or `ran: false` at once when another process holds the lock. */
+async function drainIfFree(dataSource: DataSource, options: { at?: Date; maxPairs?: number }): Promise<DrainResult> {
   const runner = dataSource.createQueryRunner();
   const client = (await runner.connect()) as PoolClient;
   let locked = false;
   try {
     // The lock first, on the session: the transaction's snapshot is then taken after the last drain committed.
     const { rows } = await client.query<{ got: boolean }>(
-      options.wait
-        ? `SELECT pg_advisory_lock(${HISTORY_LOCK_CLASS}, ${RECORDER_LOCK}) IS NOT NULL AS got`
-        : `SELECT pg_try_advisory_lock(${HISTORY_LOCK_CLASS}, ${RECORDER_LOCK}) AS got`,
+      `SELECT pg_try_advisory_lock(${HISTORY_LOCK_CLASS}, ${RECORDER_LOCK}) AS got`,
     );
     locked = rows[0]?.got === true;
     if (!locked) return { ...NOTHING, ran: false };

@@ -4,7 +4,9 @@ import { DEFAULT_INTEGRITY_BAND, DEFAULT_INTEGRITY_BANDS, InvalidRequestError, N
 import { FeedServer } from '../../../../test/support/feed-server';
 import { createExchangerWithFeed, pollServiceFor } from '../../../../test/support/ingestion';
 import { offerOf } from '../../../../test/support/offers';
+import { waitFor } from '../../../../test/support/processes';
 import { migratedDatabase, TestDatabase } from '../../../../test/support/services';
+import { createDataSource } from '../data-source';
 import { IntegrityPolicy, INTEGRITY_OFF } from '../integrity/rate-guard';
 import { QuarantineRepository } from '../integrity/quarantine.repository';
 import { shownOffersSql } from '../freshness';
@@ -629,6 +631,41 @@ describe('rate history', () => {
       expect(await waiting).toMatchObject({ ran: true, writes: 1, changes: 1 });
     } finally {
       await holder.release();
+    }
+  });
+
+  it('holds no connection while it waits for another drain: the pool serves others meanwhile', async () => {
+    const a = await exchanger('waits-free');
+    await writeOnly(a, [offerOf({ from: 'DASH', to: 'BTC', rate: '0.0007' })]);
+    // One connection, as a worker's last free one: a session blocked in pg_advisory_lock would keep it.
+    const single = createDataSource({ url: db.url, poolSize: 1, applicationName: 'ratewatch-waiting-drain' });
+    await single.initialize();
+    const holder = dataSource.createQueryRunner();
+    await holder.connect();
+    try {
+      await holder.query(`SELECT pg_advisory_lock(${HISTORY_LOCK_CLASS}, -2)`);
+      let settled = false;
+      const waiting = new HistoryRepository(single).drain({ wait: true }).finally(() => (settled = true));
+      // It has asked for the lock (and found it taken) ...
+      await waitFor(
+        'the waiting drain to ask for the lock',
+        async () =>
+          (
+            await dataSource.query<Array<{ n: number }>>(
+              `SELECT count(*)::int AS n FROM pg_stat_activity
+             WHERE application_name = 'ratewatch-waiting-drain' AND query LIKE '%advisory_lock(%'`,
+            )
+          )[0]!.n > 0,
+      );
+      // ... yet the pool's one connection answers someone else while the lock is still taken.
+      expect(await single.query(`SELECT 1 AS one`)).toEqual([{ one: 1 }]);
+      expect(settled).toBe(false);
+      await holder.query(`SELECT pg_advisory_unlock(${HISTORY_LOCK_CLASS}, -2)`);
+      expect(await waiting).toMatchObject({ ran: true, writes: 1 });
+      expect(await pendingRows()).toBe(0);
+    } finally {
+      await holder.release();
+      await single.destroy();
     }
   });
 
