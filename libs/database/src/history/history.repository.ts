@@ -216,11 +216,15 @@ export class HistoryRepository {
 
   /**
    * Bests that moved without a write (DESIGN.md §12): feeds shown now that were not at the last call (fresh
-   * again, out of maintenance, new) may beat the recorded best in any of their directions; feeds hidden
-   * since (stale, maintenance, disabled, deleted, their exchanger no longer active) matter only where their
-   * exchanger holds a best. Those pairs are recorded again, then the feeds' states are remembered.
+   * again, out of maintenance, new) may beat the recorded best in any of their directions — as if their
+   * exchangers had just written those offers, so each is marked pending with its exchanger as the writer and
+   * its own rates decide (a fleet catching up after falling behind brings hundreds of feeds back at once;
+   * computing each of their pairs over every shown offer was the whole market again); feeds hidden since
+   * (stale, maintenance, disabled, deleted, their exchanger no longer active) matter only where their
+   * exchanger holds a best, which is computed again over every shown offer. Then the feeds' states are
+   * remembered. `computed`: pairs the drain computed over every shown offer.
    */
-  async reevaluateFeeds(at?: Date): Promise<{ feeds: number; pairs: number; changes: number }> {
+  async reevaluateFeeds(at?: Date): Promise<{ feeds: number; pairs: number; computed: number; changes: number }> {
     const flips = await this.dataSource.query<
       Array<{ feedId: number; exchangerId: number; shown: boolean; was: boolean | null; gone: boolean }>
     >(
@@ -230,19 +234,32 @@ export class HistoryRepository {
        UNION ALL
        SELECT h.feed_id, h.exchanger_id, false, h.shown, true FROM history_feeds h WHERE NOT EXISTS (SELECT 1 FROM feeds f WHERE f.id = h.feed_id)`,
     );
-    if (flips.length === 0) return { feeds: 0, pairs: 0, changes: 0 };
+    if (flips.length === 0) return { feeds: 0, pairs: 0, computed: 0, changes: 0 };
     const appeared = flips.filter((f) => f.shown).map((f) => f.feedId);
     const vanished = flips.filter((f) => !f.shown && f.was === true).map((f) => f.exchangerId);
-    const pairs = await this.dataSource.query<Array<{ from: string; to: string }>>(
-      `SELECT DISTINCT from_code AS "from", to_code AS "to" FROM offers WHERE feed_id = ANY($1::int[])
-       UNION
-       SELECT DISTINCT from_code, to_code FROM history_directions WHERE holder = ANY($2::int[])`,
-      [appeared, vanished],
-    );
-    const changes = await this.reevaluate(
-      pairs.map((p) => [p.from, p.to] as const),
-      at,
-    );
+    const pairs = await this.dataSource.transaction(async (tx) => {
+      const [shown] = await tx.query<Array<{ pairs: number }>>(
+        `WITH marked AS (
+           INSERT INTO history_pending (exchanger_id, froms, tos)
+           SELECT exchanger_id, array_agg(from_code), array_agg(to_code)
+           FROM (SELECT DISTINCT exchanger_id, from_code, to_code FROM offers WHERE feed_id = ANY($1::int[])) p
+           GROUP BY exchanger_id
+           RETURNING cardinality(froms) AS n)
+         SELECT COALESCE(sum(n), 0)::int AS pairs FROM marked`,
+        [appeared],
+      );
+      const held = await tx.query<Array<{ from: string; to: string }>>(
+        `SELECT DISTINCT from_code AS "from", to_code AS "to" FROM history_directions WHERE holder = ANY($1::int[])`,
+        [vanished],
+      );
+      await markPending(
+        tx,
+        held.map((p) => [p.from, p.to] as const),
+        null,
+      );
+      return shown!.pairs + held.length;
+    });
+    const drained = await this.drain({ wait: true, ...(at ? { at } : {}) });
     const kept = flips.filter((f) => !f.gone);
     await this.dataSource.query(
       `WITH gone AS (DELETE FROM history_feeds WHERE feed_id = ANY($4::int[]))
@@ -255,7 +272,7 @@ export class HistoryRepository {
         flips.filter((f) => f.gone).map((f) => f.feedId),
       ],
     );
-    return { feeds: flips.length, pairs: pairs.length, changes };
+    return { feeds: flips.length, pairs, computed: drained.computed, changes: drained.changes };
   }
 }
 
