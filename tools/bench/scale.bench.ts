@@ -212,15 +212,10 @@ async function settle(fleet: Fleet, exchangers: number, interval: number, interv
     const from = new Date();
     const stagesBefore = await pollStageTotals(fleet.workers).catch(() => null);
     await sleep(interval * 1000);
-    const [row] = (
-      await fleet.db.query<{ done: number }>(
-        `SELECT count(*)::int AS done FROM feed_runs r JOIN feeds f ON f.id = r.feed_id WHERE f.enabled AND r.started_at >= $1`,
-        [from],
-      )
-    ).rows;
+    const done = await pollsDoneSince(fleet.db, from);
     const stagesAfter = stagesBefore ? await pollStageTotals(fleet.workers).catch(() => null) : null;
     const queued = stagesBefore && stagesAfter ? stageMeans(stagesBefore, stagesAfter)['queued']?.mean : undefined;
-    const share = row!.done / exchangers;
+    const share = done / exchangers;
     console.log(
       `  settling ${i}/${intervals}: ${(100 * share).toFixed(1)} % of an interval's polls done, queued ${queued === undefined ? '?' : `${(queued / 1000).toFixed(1)} s`}`,
     );
@@ -287,15 +282,10 @@ async function measure(
     if (Date.now() >= nextCheck) {
       nextCheck += interval * 1000;
       const elapsed = (Date.now() - startedAt) / 1000;
-      const [row] = (
-        await db.query<{ done: number }>(
-          `SELECT count(*)::int AS done FROM feed_runs r JOIN feeds f ON f.id = r.feed_id WHERE f.enabled AND r.started_at >= $1`,
-          [new Date(startedAt)],
-        )
-      ).rows;
+      const done = await pollsDoneSince(db, new Date(startedAt));
       // Under 80 % of the polls due an interval ago done (a poll in hand is not counted yet): the backlog
       // only grows from here.
-      if (row!.done < 0.8 * (Math.floor(elapsed / interval) - 1) * exchangers) {
+      if (done < 0.8 * (Math.floor(elapsed / interval) - 1) * exchangers) {
         stoppedEarly = true;
         break;
       }
@@ -389,6 +379,15 @@ async function pollStageTotals(workers: string[]): Promise<Map<string, { sum: nu
     }
   }
   return totals;
+}
+
+/** Polls of enabled feeds begun since `since` (their feed_runs rows). */
+async function pollsDoneSince(db: Fleet['db'], since: Date): Promise<number> {
+  const { rows } = await db.query<{ done: number }>(
+    `SELECT count(*)::int AS done FROM feed_runs r JOIN feeds f ON f.id = r.feed_id WHERE f.enabled AND r.started_at >= $1`,
+    [since],
+  );
+  return rows[0]!.done;
 }
 
 /** Mean ms a poll spent in each stage between two readings of pollStageTotals, and how many polls it counts. */
