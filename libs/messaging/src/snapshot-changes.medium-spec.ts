@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@app/config';
 import { TEST_REDIS_URL } from '../../../test/support/services';
 import { waitFor } from '../../../test/support/processes';
@@ -13,10 +13,11 @@ describe('SnapshotChanges (real Redis)', () => {
   let publisher: SnapshotChanges;
   let listener: SnapshotChanges;
   const heard: SnapshotChangeEvent[] = [];
+  const prefix = `rw-test-${randomUUID()}`;
 
   beforeAll(() => {
     // Two processes of one installation: their own connections, one prefix.
-    const config = loadConfig({ REDIS_PREFIX: `rw-test-${randomUUID()}` });
+    const config = loadConfig({ REDIS_PREFIX: prefix });
     publisherRedis = new Redis(TEST_REDIS_URL);
     listenerRedis = new Redis(TEST_REDIS_URL);
     publisher = new SnapshotChanges(config, publisherRedis);
@@ -42,6 +43,32 @@ describe('SnapshotChanges (real Redis)', () => {
       20_000,
       100,
     );
+
+  it('keeps no subscription in a process that only publishes (a worker), and subscribes with its first listener', async () => {
+    const config = loadConfig({ REDIS_PREFIX: prefix });
+    const workerRedis = new Redis(TEST_REDIS_URL);
+    const worker = new SnapshotChanges(config, workerRedis);
+    try {
+      worker.onModuleInit();
+      worker.publish({ directions: [['LTC', 'SBERRUB']] });
+      expect((worker as unknown as { subscriber: Redis | null }).subscriber).toBeNull();
+      const late: SnapshotChangeEvent[] = [];
+      worker.subscribe((event) => late.push(event));
+      expect((worker as unknown as { subscriber: Redis | null }).subscriber).not.toBeNull();
+      await waitFor(
+        'the late listener to hear an announcement',
+        () => {
+          publisher.publish({ directions: [['XMR', 'SBERRUB']] });
+          return Promise.resolve(late.some((e) => 'directions' in e && e.directions[0]![0] === 'XMR'));
+        },
+        20_000,
+        100,
+      );
+    } finally {
+      await worker.onApplicationShutdown();
+      workerRedis.disconnect();
+    }
+  });
 
   it('tells its listeners that anything may have changed after a reconnect (what was published meanwhile is lost)', async () => {
     await announce({ directions: [['BTC', 'SBERRUB']] });

@@ -8,7 +8,8 @@ export type SnapshotChangeEvent = { directions: Array<[string, string]> } | { al
 
 /**
  * Tells the read caches that a snapshot changed. In standalone mode in-process; in fleet mode workers
- * publish on Redis (`<prefix>:snapshot-changes`) and every api replica subscribes.
+ * publish on Redis (`<prefix>:snapshot-changes`) and every process with a listener (the api replicas)
+ * subscribes.
  */
 @Injectable()
 export class SnapshotChanges implements OnModuleInit, OnApplicationShutdown {
@@ -16,6 +17,8 @@ export class SnapshotChanges implements OnModuleInit, OnApplicationShutdown {
   private readonly listeners = new Set<(event: SnapshotChangeEvent) => void>();
   private readonly writeListeners = new Set<(event: SnapshotChangeEvent) => void>();
   private subscriber: Redis | null = null;
+  /** onModuleInit has run: a listener added later subscribes at once. */
+  private started = false;
   private readonly channel: string;
 
   constructor(
@@ -26,7 +29,17 @@ export class SnapshotChanges implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
-    if (!this.redis) return;
+    this.started = true;
+    if (this.listeners.size > 0) this.listen();
+  }
+
+  /**
+   * Subscribes to the other processes' announcements — only once something here listens: a worker only
+   * publishes (and hears its own writes through onOwnChange), and a subscription would have it receive and
+   * parse every announcement of the fleet, a few thousand directions each poll.
+   */
+  private listen(): void {
+    if (!this.redis || this.subscriber) return;
     this.subscriber = this.redis.duplicate({ connectionName: 'ratewatch-snapshot-changes', lazyConnect: false });
     this.subscriber.on('error', () => undefined);
     // Pub/sub does not replay what was published while this subscriber was away: after a reconnect any
@@ -78,6 +91,7 @@ export class SnapshotChanges implements OnModuleInit, OnApplicationShutdown {
 
   subscribe(listener: (event: SnapshotChangeEvent) => void): () => void {
     this.listeners.add(listener);
+    if (this.started) this.listen();
     return () => this.listeners.delete(listener);
   }
 
