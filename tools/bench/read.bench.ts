@@ -8,7 +8,8 @@
  * between them; the table shows the medians. Targets: ≥ 0.85× the baseline's requests/s, p99 ≤ the
  * baseline's p99 + 2 ms.
  * BENCH_OFFERS (default 1000000), BENCH_SECONDS (10), BENCH_CONNECTIONS (50), BENCH_RUNS (3),
- * BENCH_PROFILE=1 (the api under the V8 profiler: a summary at the end, the raw file in bench-results/profile-read).
+ * BENCH_PROFILE=1 (the api under the V8 profiler: a summary at the end, the raw file in bench-results/profile-read),
+ * BENCH_PIN=0 (do not pin the servers to the last CPU and the load generator to the others).
  * BENCH_KEEP_DB=1 keeps the seeded database (its name is printed); BENCH_REUSE_DB=<that name> runs against it
  * again without seeding (minutes at 1,000,000 offers) and keeps it — for iterating on the api, not for the
  * figures of record (a reused database has the previous runs' history and statistics).
@@ -18,9 +19,9 @@
  * a 10-offer direction, BENCH_CALC_ROUNDS (default 20) new amounts of each side. BENCH_ONLY=calculator
  * runs only that part, BENCH_ONLY=load only the first.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
@@ -482,8 +483,29 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+/**
+ * The CPU the servers (the api and the bare server, one at a time) are pinned to, the load generator (this
+ * process) kept off it: on a small machine autocannon, the server under test and PostgreSQL otherwise share
+ * every core, and the bare server's own figure moved 2× between runs of one phase. BENCH_PIN=0 turns it off;
+ * it is off without `taskset` or with one CPU.
+ */
+const PINNED_CPU = pinnedCpu();
+
+function pinnedCpu(): number | null {
+  if (process.env.BENCH_PIN === '0' || availableParallelism() < 2) return null;
+  try {
+    const last = availableParallelism() - 1;
+    execFileSync('taskset', ['-a', '-p', '-c', `0-${last - 1}`, String(process.pid)], { stdio: 'ignore' });
+    return last;
+  } catch {
+    return null;
+  }
+}
+
 function startChild(args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, args, {
+  const [command, commandArgs] =
+    PINNED_CPU === null ? [process.execPath, args] : ['taskset', ['-c', String(PINNED_CPU), process.execPath, ...args]];
+  const child = spawn(command, commandArgs, {
     cwd: join(__dirname, '../../..'),
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
