@@ -9,7 +9,7 @@
  * baseline's p99 + 2 ms.
  * BENCH_OFFERS (default 1000000), BENCH_SECONDS (10), BENCH_CONNECTIONS (50), BENCH_RUNS (3),
  * BENCH_PROFILE=1 (the api under the V8 profiler: a summary at the end, the raw file in bench-results/profile-read),
- * BENCH_PIN=0 (do not pin the servers to the last CPU and the load generator to the others).
+ * BENCH_PIN=1 (pin the servers to the last CPU and the load generator to the others).
  * BENCH_KEEP_DB=1 keeps the seeded database (its name is printed); BENCH_REUSE_DB=<that name> runs against it
  * again without seeding (minutes at 1,000,000 offers) and keeps it — for iterating on the api, not for the
  * figures of record (a reused database has the previous runs' history and statistics).
@@ -484,15 +484,16 @@ function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /**
- * The CPU the servers (the api and the bare server, one at a time) are pinned to, the load generator (this
- * process) kept off it: on a small machine autocannon, the server under test and PostgreSQL otherwise share
- * every core, and the bare server's own figure moved 2× between runs of one phase. BENCH_PIN=0 turns it off;
- * it is off without `taskset` or with one CPU.
+ * With BENCH_PIN=1, the CPU the servers (the api and the bare server, one at a time) are pinned to, the load
+ * generator (this process) kept off it: on a small machine autocannon, the server under test and PostgreSQL
+ * otherwise share every core. Not the default: on the 2-core VM it steadied the bare server (16.7k–23.5k
+ * req/s across runs, 9.7k–18.9k unpinned) but not the fleet replica (0.41–1.09× the bare server), whose
+ * threads (GC helpers included) then share one core. Without `taskset` or with one CPU it does nothing.
  */
 const PINNED_CPU = pinnedCpu();
 
 function pinnedCpu(): number | null {
-  if (process.env.BENCH_PIN === '0' || availableParallelism() < 2) return null;
+  if (process.env.BENCH_PIN !== '1' || availableParallelism() < 2) return null;
   try {
     const last = availableParallelism() - 1;
     execFileSync('taskset', ['-a', '-p', '-c', `0-${last - 1}`, String(process.pid)], { stdio: 'ignore' });
