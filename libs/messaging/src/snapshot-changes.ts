@@ -64,6 +64,8 @@ export class SnapshotChanges implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    // A listener added while shutting down does not subscribe again.
+    this.started = false;
     this.subscriber?.disconnect();
     this.subscriber = null;
     await Promise.resolve();
