@@ -30,6 +30,18 @@ export interface BenchRow {
   met: boolean | null;
 }
 
+/** A row of milliseconds against a baseline in milliseconds (ratio: how many baselines it takes). */
+export function msRow(
+  figure: string,
+  value: number,
+  baselineValue: number,
+  baseline: string,
+  target = '',
+  met: boolean | null = null,
+): BenchRow {
+  return { figure, value, unit: 'ms', baseline, baselineValue, ratio: value / baselineValue, target, met };
+}
+
 export function printTable(title: string, rows: BenchRow[]): void {
   const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
   const lines = rows.map((r) => [

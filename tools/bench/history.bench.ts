@@ -31,7 +31,7 @@ import {
 } from '@app/database';
 import { Dec, DEFAULT_CURRENCY_ALIASES, NormalizedOffer } from '@app/domain';
 import { buildContext, checkFeed } from '@app/feeds';
-import { BenchRow, medianMs, printTable, writeResults } from './bench-kit';
+import { BenchRow, medianMs, msRow, printTable, writeResults } from './bench-kit';
 import { directionPool, offer, PoolDirection } from './rate-guard-market';
 import { createScratchDatabase } from './scratch-database';
 
@@ -220,33 +220,16 @@ async function benchWrite(
   const withMs = median(times.with);
   const historyMs = Math.max(withMs - withoutMs, 0);
   const pollMs = readNormalizeMs + withoutMs;
-  const ms = (
-    figure: string,
-    value: number,
-    baselineValue: number,
-    baseline: string,
-    target = '',
-    met: boolean | null = null,
-  ): BenchRow => ({
-    figure,
-    value,
-    unit: 'ms',
-    baseline,
-    baselineValue,
-    ratio: value / baselineValue,
-    target,
-    met,
-  });
   const poll = `poll: ${readNormalizeMs.toFixed(1)} read + normalize + ${withoutMs.toFixed(1)} write`;
   return [
-    ms(`feed ${label}: write without history`, withoutMs, withoutMs, 'the same write without history'),
-    ms(
+    msRow(`feed ${label}: write without history`, withoutMs, withoutMs, 'the same write without history'),
+    msRow(
       `feed ${label}: write with history (marks its ${PER_FEED / 10} directions)`,
       withMs,
       withoutMs,
       'the same write without history',
     ),
-    ms(
+    msRow(
       '  history: share of the poll (read + normalize + write)',
       historyMs,
       pollMs,
@@ -254,13 +237,13 @@ async function benchWrite(
       '≤ 2 %',
       historyMs / pollMs <= 0.02,
     ),
-    ms(
+    msRow(
       `  recorder: drain of a poll's directions (${perRound.toFixed(0)} change points a poll), after the write`,
       median(times.drain),
       pollMs,
       poll,
     ),
-    ms(`    of which rounds lowering its rates`, median(times.lowering), pollMs, poll),
+    msRow(`    of which rounds lowering its rates`, median(times.lowering), pollMs, poll),
   ];
 }
 
@@ -431,16 +414,8 @@ async function bigFeedRows(
     [feed.exchangerId],
   );
   if (counts!.wrong !== 0) throw new Error(`${counts!.wrong} directions recorded a wrong offer count`);
-  const row = (figure: string, value: number, baselineValue: number, target = '', met: boolean | null = null) => ({
-    figure,
-    value,
-    unit: 'ms',
-    baseline: 'the same write without history',
-    baselineValue,
-    ratio: value / baselineValue,
-    target,
-    met,
-  });
+  const row = (figure: string, value: number, baselineValue: number, target = '', met: boolean | null = null) =>
+    msRow(figure, value, baselineValue, 'the same write without history', target, met);
   return [
     row('first snapshot: write without history', firstWithout, firstWithout),
     row('first snapshot: write with history (marks its directions)', firstWith, firstWithout),

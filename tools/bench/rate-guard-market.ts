@@ -21,7 +21,7 @@ import {
   shownOffersSql,
 } from '@app/database';
 import type { NormalizedOffer } from '@app/domain';
-import { BenchRow, medianMs } from './bench-kit';
+import { BenchRow, medianMs, msRow } from './bench-kit';
 import { createScratchDatabase } from './scratch-database';
 
 const EXCHANGERS = Number(process.env.BENCH_GUARD_EXCHANGERS ?? 500);
@@ -89,39 +89,27 @@ export async function benchGuard(runs: number, readNormalizeMs: number): Promise
 
       const guardMs = Math.max(withMs - withoutMs, 0);
       const pollMs = readNormalizeMs + withMs;
-      const ms = (
-        figure: string,
-        value: number,
-        baselineValue: number,
-        baseline: string,
-        target = '',
-        met: boolean | null = null,
-      ): BenchRow => ({
-        figure,
-        value,
-        unit: 'ms',
-        baseline,
-        baselineValue,
-        ratio: value / baselineValue,
-        target,
-        met,
-      });
       const n = PER_FEED.toLocaleString('en-US');
       const rows: BenchRow[] = [
-        ms(
+        msRow(
           `${n}-offer feed, 10 % changed: write without the guard`,
           withoutMs,
           withoutMs,
           'the same write without the guard',
         ),
-        ms(
+        msRow(
           `${n}-offer feed, 10 % changed: write with the guard`,
           withMs,
           withoutMs,
           'the same write without the guard',
         ),
-        ms('  the guard: with − without (share of the write)', guardMs, withoutMs, 'the same write without the guard'),
-        ms(
+        msRow(
+          '  the guard: with − without (share of the write)',
+          guardMs,
+          withoutMs,
+          'the same write without the guard',
+        ),
+        msRow(
           '  the guard: share of the poll (read + normalize + write)',
           guardMs,
           pollMs,
@@ -154,10 +142,10 @@ export async function benchGuard(runs: number, readNormalizeMs: number): Promise
         );
         const jobMs = refreshMs + sweepMs;
         const rows2 = [
-          ms('refreshReferences()', refreshMs, scanMs, scan),
-          ms('sweep() (stored offers judged against the references)', sweepMs, scanMs, scan),
-          ms('  bare SELECT count(*) FROM offers', countMs, scanMs, scan),
-          ms(
+          msRow('refreshReferences()', refreshMs, scanMs, scan),
+          msRow('sweep() (stored offers judged against the references)', sweepMs, scanMs, scan),
+          msRow('  bare SELECT count(*) FROM offers', countMs, scanMs, scan),
+          msRow(
             '  the housekeeping job (both): share of its 20 s period',
             jobMs,
             REFRESH_PERIOD_MS,
