@@ -104,7 +104,7 @@ const NOTHING: DrainResult = {
 /**
  * A drain that waits for another's (`wait`) asks for the lock again after this long, doubling up to
  * WAIT_MAX_MS: it holds no connection meanwhile (a session blocked in pg_advisory_lock held one of a worker's
- * few for as long as the fleet's drains took — minutes at 1,000 exchangers, four connections at once).
+ * few for as long as the fleet's drains took — 133 s on average at 500 exchangers, four connections at once).
  */
 const WAIT_FIRST_MS = 50;
 const WAIT_MAX_MS = 1_000;
