@@ -120,7 +120,7 @@ interface ProbeResult {
   /** Stopped before the window's end: the polls were already too far behind to catch up. */
   stoppedEarly: boolean;
   /** Whether the fleet was on time before the window began (settle); false: the window measured it still behind. */
-  settled?: boolean;
+  settled: boolean;
   pollsScheduled: number;
   pollsCompleted: number;
   completedShare: number;
@@ -234,6 +234,7 @@ async function measure(
   interval: number,
   windowMs: number,
   warmUpSeconds: number,
+  settled: boolean,
 ): Promise<ProbeResult> {
   const { sim, api, db } = fleet;
   const workers = fleet.processes.filter((p) => p.name.startsWith('worker'));
@@ -338,6 +339,7 @@ async function measure(
       processing: PROCESSING,
     },
     warmUpSeconds,
+    settled,
     seconds: elapsed,
     stoppedEarly,
     pollsScheduled: scheduled,
@@ -471,7 +473,7 @@ async function topStatements(
 function printProbe(result: ProbeResult): void {
   const { exchangers, interval, workers } = result.parameters;
   console.log(
-    `\nScale (fleet: ${workers} worker(s), ${exchangers} exchangers × ${OFFERS} offers, every ${interval} s, ${CHANGE * 100} % changing, warm-up ${result.warmUpSeconds.toFixed(0)} s, measured ${result.seconds.toFixed(0)} s${result.settled === false ? ' (not on time after settling)' : ''}${result.stoppedEarly ? ', stopped early: too far behind' : ''}; load ${result.loadAverage})`,
+    `\nScale (fleet: ${workers} worker(s), ${exchangers} exchangers × ${OFFERS} offers, every ${interval} s, ${CHANGE * 100} % changing, warm-up ${result.warmUpSeconds.toFixed(0)} s, measured ${result.seconds.toFixed(0)} s${result.settled ? '' : ' (not on time after settling)'}${result.stoppedEarly ? ', stopped early: too far behind' : ''}; load ${result.loadAverage})`,
   );
   console.log(
     `  polls completed / scheduled   ${result.pollsCompleted} / ${result.pollsScheduled} (${(100 * result.completedShare).toFixed(1)} %), errors ${result.errors}`,
@@ -538,7 +540,8 @@ async function search(interval: number, first: number, deadline: number): Promis
     let since = new Date(Date.now() - 1000);
     let shrunkAt = 0;
     for (;;) {
-      if (Date.now() + windowMs + 30_000 > deadline) break;
+      // A probe's settling counts against the budget as its window does.
+      if (Date.now() + SETTLE_INTERVALS * interval * 1000 + windowMs + 30_000 > deadline) break;
       const warmStart = Date.now();
       const warm = await warmUp(fleet, since, deadline - windowMs);
       if (shrunkAt > 0) await sleep(Math.max(0, shrunkAt + RECONCILE_MS - Date.now()));
@@ -549,7 +552,7 @@ async function search(interval: number, first: number, deadline: number): Promis
       }
       console.log(`  ${n} exchangers: every feed read once after ${warmUpSeconds.toFixed(0)} s`);
       const settled = await settle(fleet, n, interval, SETTLE_INTERVALS);
-      const probe = { ...(await measure(fleet, n, interval, windowMs, warmUpSeconds)), settled };
+      const probe = await measure(fleet, n, interval, windowMs, warmUpSeconds, settled);
       printProbe(probe);
       result.probes.push(probe);
       if (probe.met && n > result.largestMet) {
@@ -670,7 +673,7 @@ async function runSingle(): Promise<void> {
     const warmUpSeconds = (Date.now() - warmStart) / 1000;
     console.log(`warm-up: every feed read once after ${warmUpSeconds.toFixed(0)} s`);
     const settled = await settle(fleet, exchangers, interval, SETTLE_INTERVALS);
-    const result = { ...(await measure(fleet, exchangers, interval, windowMs, warmUpSeconds)), settled };
+    const result = await measure(fleet, exchangers, interval, windowMs, warmUpSeconds, settled);
     printProbe(result);
     console.log(`results written to ${writeResults('scale', { mode: 'single', ...result })}`);
   } finally {
