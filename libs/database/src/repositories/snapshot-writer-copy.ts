@@ -1,7 +1,6 @@
-import { finished } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { NormalizedOffer } from '@app/domain';
+import { copyWithRows } from './copy-with-rows';
 
 /** A changed offer as the writer stages it: its values, its fingerprint, and whether it is new (an insert). */
 export interface StagedOffer {
@@ -33,15 +32,15 @@ const CREATE_STAGE_SQL = `CREATE TEMP TABLE IF NOT EXISTS ${STAGE_TABLE} (
  * parameter arrays to unpack (18 arrays of 10,000 elements cost more than the update they fed).
  */
 export async function stageOffers(client: PoolClient, rows: readonly StagedOffer[]): Promise<void> {
-  // One query, one round trip: a table created by a transaction that rolled back is gone, so it is asked for
-  // every time; it is emptied, for a transaction that stages twice (two feeds) before its commit empties it;
-  // then the COPY (the server asks for its rows after the two statements before it). The rows wait in the
-  // stream until it does.
-  const copy = client.query(
-    copyFrom(`${CREATE_STAGE_SQL}; DELETE FROM ${STAGE_TABLE}; COPY ${STAGE_TABLE} (${STAGE_COLUMNS}) FROM STDIN`),
+  // One query and its rows in one write, one round trip (copyWithRows): a table created by a transaction that
+  // rolled back is gone, so it is asked for every time; it is emptied, for a transaction that stages twice (two
+  // feeds) before its commit empties it; then the COPY.
+  const copied = await copyWithRows(
+    client,
+    `${CREATE_STAGE_SQL}; DELETE FROM ${STAGE_TABLE}; COPY ${STAGE_TABLE} (${STAGE_COLUMNS}) FROM STDIN`,
+    copyRows(rows),
   );
-  copy.end(copyRows(rows));
-  await finished(copy);
+  if (copied !== rows.length) throw new Error(`staged ${copied} of ${rows.length} changed offers`);
 }
 
 /** The offers of a staged write (in the statement's FROM), named as `offers`' columns. */
