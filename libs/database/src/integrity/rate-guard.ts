@@ -85,10 +85,7 @@ export const GUARD_PROBES_MAX = 512;
  */
 export async function sweepOffers(tx: EntityManager, policy: IntegrityPolicy, now = new Date()): Promise<GuardOutcome> {
   if (!policy.enabled) return NO_GUARD;
-  const candidates = await tx.query<GuardCandidate[]>(`${candidatesSql('$2')} ${OUTLIERS_OR_HELD('$1')}`, [
-    narrowestBand(policy),
-    now,
-  ]);
+  const candidates = await tx.query<GuardCandidate[]>(candidatesSql('$2', '$1'), [narrowestBand(policy), now]);
   return judgeCandidates(tx, candidates, policy, now);
 }
 
@@ -105,28 +102,36 @@ export function narrowestBand(policy: IntegrityPolicy): string {
 }
 
 /**
- * Offers (of `offers`, a table or subquery aliased `o`) with what judging them needs: their reference, the
- * kinds of their currencies, an exception in force at `now`.
+ * The offers (of `offers`, a table or subquery aliased `o`) that need judging — held, or above their reference
+ * by more than `band` (OUTLIERS_OR_HELD) — with what judging them needs: their reference, the kinds of their
+ * currencies, an exception in force at `now`. The outliers are picked first, in a fenced subquery, and only
+ * they are joined to the currencies and exceptions: a write's changed offers are nearly all in the band, and
+ * joining each of them before the filter was a quarter of the guard's part of a write (auto_explain: 0.5 of
+ * 2 ms for 500 changed offers, 5 ms for 10,000).
  */
 const candidatesSql = (
   now: string,
+  band: string,
   offers = 'offers',
   references: 'join' | 'probe' = 'join',
   extra = '',
 ) => `SELECT ${extra}o.feed_id, o.from_code, o.to_code, o.city, o.rate::text AS rate, o.quarantine,
-            r.rate::text AS ref_rate, r.source AS ref_source, r.exchangers AS ref_exchangers, r.via AS ref_via,
+            o.ref_rate::text AS ref_rate, o.ref_source, o.ref_exchangers, o.ref_via,
             cf.kind AS from_kind, ct.kind AS to_kind, x.exchanger_id IS NOT NULL AS accepted
-     FROM ${offers} o
+     FROM (SELECT ${extra}o.feed_id, o.exchanger_id, o.from_code, o.to_code, o.city, o.rate, o.quarantine,
+                  r.rate AS ref_rate, r.source AS ref_source, r.exchangers AS ref_exchangers, r.via AS ref_via
+           FROM ${offers} o
+           ${
+             references === 'probe'
+               ? // A poll's few hundred offers look their references up by key (fenced, so the plan cannot hash
+                 // the whole table instead: ≈ 100,000 references, 2,500 pages a poll at 1,000 exchangers).
+                 `LEFT JOIN LATERAL (SELECT * FROM direction_references r
+                                     WHERE r.from_code = o.from_code AND r.to_code = o.to_code AND r.city = o.city OFFSET 0) r ON true`
+               : `LEFT JOIN direction_references r ON r.from_code = o.from_code AND r.to_code = o.to_code AND r.city = o.city`
+           }
+           ${OUTLIERS_OR_HELD(band)} OFFSET 0) o
      JOIN currencies cf ON cf.code = o.from_code
      JOIN currencies ct ON ct.code = o.to_code
-     ${
-       references === 'probe'
-         ? // A poll's few hundred offers look their references up by key (fenced, so the plan cannot hash
-           // the whole table instead: ≈ 100,000 references, 2,500 pages a poll at 1,000 exchangers).
-           `LEFT JOIN LATERAL (SELECT * FROM direction_references r
-                               WHERE r.from_code = o.from_code AND r.to_code = o.to_code AND r.city = o.city OFFSET 0) r ON true`
-         : `LEFT JOIN direction_references r ON r.from_code = o.from_code AND r.to_code = o.to_code AND r.city = o.city`
-     }
      LEFT JOIN quarantine_exceptions x ON x.exchanger_id = o.exchanger_id AND x.from_code = o.from_code
           AND x.to_code = o.to_code AND x.city = o.city AND x.until > ${now}`;
 
@@ -184,12 +189,13 @@ export function writtenCandidatesSql(p: {
                                AND o.to_code = t.to_code AND o.quarantine IS NULL OFFSET 0) o`
         : `UNION ALL SELECT 'p', o.* FROM (SELECT ${CANDIDATE_COLUMNS} FROM offers o WHERE o.feed_id = ${p.feed} AND o.quarantine IS NULL
              AND (o.from_code, o.to_code) IN (SELECT * FROM unnest(${p.froms}::text[], ${p.tos}::text[])) OFFSET 0) o`;
-  return `${candidatesSql(
+  return candidatesSql(
     p.now,
+    p.band,
     `(SELECT 'w' AS src, ${CANDIDATE_COLUMNS} FROM written UNION ALL ${held} ${others})`,
     'probe',
     'o.src, ',
-  )} ${OUTLIERS_OR_HELD(p.band)}`;
+  );
 }
 
 /** A candidate of writtenCandidatesSql: `w` written by the statement, `h` held before it, `p` another offer. */
