@@ -30,3 +30,14 @@ export function shownOffersSql(where = 'TRUE', withHeld = false): string {
           WHERE ${FRESH_FEED_SQL} ${withHeld ? '' : 'AND o.quarantine IS NULL'} AND (${where})
           ORDER BY o.exchanger_id, o.from_code, o.to_code, o.city, f.last_success_at DESC, f.id DESC`;
 }
+
+/**
+ * The transaction settings of a paced read of the whole shown market (the rate guard's reference refresh, the
+ * api's market values): memory for its one sort of every fresh offer (in memory, not on disk), and no parallel
+ * workers. Both reads are paced by their own duration — the next waits a multiple of the last one's time, so
+ * the database gives each at most a share of one connection. Parallel workers did not make a read cheaper (at
+ * 1,000,000 offers ≈ 4 s of CPU either way, the machine's CPU over three reads) but shorter (3.3 s against
+ * 4.0 s), so the pace let it run more often, on three cores at once beside the polls' writes (bench:scale at
+ * 500 exchangers: the two reads were 42 % of PostgreSQL's CPU, sampled per backend).
+ */
+export const WHOLE_MARKET_READ_SETTINGS = `SET LOCAL work_mem = '64MB'; SET LOCAL max_parallel_workers_per_gather = 0`;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { FRESH_FEED_SQL, shownOffersSql } from '../freshness';
+import { FRESH_FEED_SQL, shownOffersSql, WHOLE_MARKET_READ_SETTINGS } from '../freshness';
 import { markPending } from '../history/best-changes';
 import { Actor, auditedTransaction } from '../repositories/audit.repository';
 import { GuardOutcome, IntegrityPolicy, StoredQuarantine, sweepOffers } from './rate-guard';
@@ -11,9 +11,6 @@ export const PIVOT_CURRENCIES = ['USDTTRC20', 'BTC', 'USDTERC20', 'ETH'] as cons
 
 /** How long a direction that fell below three exchangers is judged by its last market reference. */
 export const REFERENCE_HISTORY_HOURS = 6;
-
-/** Memory for the refresh's one sort of every fresh offer (its transaction only): in memory, not on disk. */
-const REFRESH_WORK_MEM = '64MB';
 
 /** An exchanger with at least this share of its shown-or-held offers held back is flagged as a whole. */
 export const FLAG_SHARE = 0.5;
@@ -90,7 +87,7 @@ export class QuarantineRepository {
       );
       // One pass over the fresh offers: every direction's exchangers and median, kept for the steps below.
       // Grouped byte-wise ("C": the same groups, a much cheaper sort than the locale's), in memory.
-      await tx.query(`SET LOCAL work_mem = '${REFRESH_WORK_MEM}'`);
+      await tx.query(WHOLE_MARKET_READ_SETTINGS);
       await tx.query(
         `CREATE TEMP TABLE refresh_directions (from_code varchar(16), to_code varchar(16), city varchar(32), rate numeric, n int)
          ON COMMIT DROP`,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { FRESH_FEED_SQL, shownOffersSql } from '../freshness';
+import { FRESH_FEED_SQL, shownOffersSql, WHOLE_MARKET_READ_SETTINGS } from '../freshness';
 
 /** A direction of the shown market, all cities together (decimals as strings). */
 export interface MarketDirectionRow {
@@ -16,9 +16,6 @@ export interface MarketDirectionRow {
   /** Their ids (a currency's value gives each exchanger one vote, however many directions it lists). */
   exchangerIds: number[];
 }
-
-/** Memory for the one sort of every shown offer a full read makes (its transaction only). */
-const MARKET_WORK_MEM = '64MB';
 
 /**
  * Rows `s` (exchanger_id, from_code, to_code, rate: one per exchanger, direction and city) as one row per
@@ -66,7 +63,7 @@ export class MarketValuesRepository {
    */
   private wholeMarket(): Promise<MarketDirectionRow[]> {
     return this.dataSource.transaction(async (tx) => {
-      await tx.query(`SET LOCAL work_mem = '${MARKET_WORK_MEM}'`);
+      await tx.query(WHOLE_MARKET_READ_SETTINGS);
       const [multi] = await tx.query<Array<{ ids: number[] }>>(
         `SELECT COALESCE(array_agg(exchanger_id), '{}') AS ids FROM (
            SELECT f.exchanger_id FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id
