@@ -146,6 +146,37 @@ describe.each([
     ]);
   });
 
+  it('writes a changed copy of a written offer (spread, assigned or cloned) and a frozen offer by their values', async () => {
+    const cache = new SnapshotCache();
+    const first = { ...btcEth };
+    await write(cache, [first, ethBtc]);
+    // Copies of an offer this writer has seen, each with another rate: none may pass for the original.
+    const copies: NormalizedOffer[] = [
+      { ...first, out: '21', rate: '21' },
+      Object.assign({}, first, { out: '22', rate: '22' }),
+      { ...structuredClone(first), out: '23', rate: '23' },
+    ];
+    for (const copy of copies) {
+      expect(counts(await write(cache, [copy, ethBtc]))).toEqual([0, 1, 0]);
+      expect((await stored())[0]!.rate).toBe(copy.rate);
+    }
+    // A frozen offer (it cannot keep what the writer learns of it) is diffed by its values every time.
+    const frozen = Object.freeze({ ...btcEth, out: '24', rate: '24' });
+    expect(counts(await write(cache, [frozen, ethBtc]))).toEqual([0, 1, 0]);
+    expect(counts(await write(cache, [frozen, ethBtc]))).toEqual([0, 0, 0]);
+    expect(counts(await write(cache, [Object.freeze({ ...frozen, out: '25', rate: '25' }), ethBtc]))).toEqual([
+      0, 1, 0,
+    ]);
+    expect((await stored()).map((r) => [r.key, r.rate])).toEqual([
+      ['BTC>ETH@', '25'],
+      ['ETH>BTC@', '0.05'],
+    ]);
+    // What the writer keeps on an offer is not part of its value: not in its JSON, not in its keys.
+    expect(JSON.parse(JSON.stringify(first))).toEqual(btcEth);
+    expect(Reflect.ownKeys(first).filter((key) => typeof key === 'symbol')).toHaveLength(1);
+    expect(Object.keys(first)).toEqual(Object.keys(btcEth));
+  });
+
   it('refuses to trust its cache when the rows were changed behind the version, and reads them on the next poll', async () => {
     const cache = new SnapshotCache();
     await write(cache, [btcEth, btcUsdt]);
