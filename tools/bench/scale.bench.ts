@@ -125,6 +125,8 @@ interface ProbeResult {
   pollsCompleted: number;
   completedShare: number;
   errors: number;
+  /** The failed polls' errors, most frequent first: what a failure was, not only how many. */
+  errorKinds: Array<{ error: string; polls: number }>;
   pollLatencyMs: { p50: number; p99: number };
   /** Mean ms a poll spent in each stage (the workers' ratewatch_feed_poll_stage_seconds over the window). */
   pollStagesMs: Record<string, { mean: number; polls: number }> | null;
@@ -312,8 +314,15 @@ async function measure(
     peakRssMb: redisPids[0] ? peakRssMb(redisPids[0]) : NaN,
   });
 
-  const runs = await db.query<{ status: string; duration_ms: number; items: number; changes: number }>(
-    `SELECT r.status, r.duration_ms, r.items, r.inserted + r.updated + r.deleted AS changes
+  const runs = await db.query<{
+    status: string;
+    duration_ms: number;
+    items: number;
+    changes: number;
+    error: string | null;
+  }>(
+    `SELECT r.status, r.duration_ms, r.items, r.inserted + r.updated + r.deleted AS changes,
+            r.error_code || ': ' || left(r.error_message, 120) AS error
      FROM feed_runs r JOIN feeds f ON f.id = r.feed_id WHERE f.enabled AND r.started_at >= $1`,
     [new Date(startedAt)],
   );
@@ -346,6 +355,7 @@ async function measure(
     pollsCompleted: completed,
     completedShare,
     errors: runs.rows.filter((r) => r.status === 'error').length,
+    errorKinds: errorKinds(runs.rows.filter((r) => r.status === 'error').map((r) => r.error ?? '(no message)')),
     pollLatencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
     pollStagesMs: stagesAtStart && stagesAtEnd ? stageMeans(stagesAtStart, stagesAtEnd) : null,
     stalenessSeconds: {
@@ -384,6 +394,13 @@ async function pollStageTotals(workers: string[]): Promise<Map<string, { sum: nu
 }
 
 /** Polls of enabled feeds begun since `since` (their feed_runs rows). */
+/** Errors counted by message, the most frequent first. */
+function errorKinds(errors: readonly string[]): Array<{ error: string; polls: number }> {
+  const counts = new Map<string, number>();
+  for (const error of errors) counts.set(error, (counts.get(error) ?? 0) + 1);
+  return [...counts].map(([error, polls]) => ({ error, polls })).sort((a, b) => b.polls - a.polls);
+}
+
 async function pollsDoneSince(db: Fleet['db'], since: Date): Promise<number> {
   const { rows } = await db.query<{ done: number }>(
     `SELECT count(*)::int AS done FROM feed_runs r JOIN feeds f ON f.id = r.feed_id WHERE f.enabled AND r.started_at >= $1`,
@@ -478,6 +495,7 @@ function printProbe(result: ProbeResult): void {
   console.log(
     `  polls completed / scheduled   ${result.pollsCompleted} / ${result.pollsScheduled} (${(100 * result.completedShare).toFixed(1)} %), errors ${result.errors}`,
   );
+  for (const { error, polls } of result.errorKinds.slice(0, 3)) console.log(`    ${polls} × ${error}`);
   console.log(`  poll latency p50 / p99        ${result.pollLatencyMs.p50} / ${result.pollLatencyMs.p99} ms`);
   if (result.pollStagesMs)
     console.log(
