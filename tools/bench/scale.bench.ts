@@ -322,10 +322,11 @@ async function measure(
     error: string | null;
   }>(
     `SELECT r.status, r.duration_ms, r.items, r.inserted + r.updated + r.deleted AS changes,
-            r.error_code || ': ' || left(r.error_message, 120) AS error
+            concat_ws(': ', r.error_code, left(r.error_message, 120)) AS error
      FROM feed_runs r JOIN feeds f ON f.id = r.feed_id WHERE f.enabled AND r.started_at >= $1`,
     [new Date(startedAt)],
   );
+  const failed = runs.rows.filter((r) => r.status === 'error');
   const size = await db.query<{ size: string }>(`SELECT pg_size_pretty(pg_database_size(current_database())) AS size`);
   const scheduled = Math.floor(elapsed / interval) * exchangers;
   const completed = runs.rows.length;
@@ -354,8 +355,8 @@ async function measure(
     pollsScheduled: scheduled,
     pollsCompleted: completed,
     completedShare,
-    errors: runs.rows.filter((r) => r.status === 'error').length,
-    errorKinds: errorKinds(runs.rows.filter((r) => r.status === 'error').map((r) => r.error ?? '(no message)')),
+    errors: failed.length,
+    errorKinds: errorKinds(failed.map((r) => r.error || '(no message)')),
     pollLatencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
     pollStagesMs: stagesAtStart && stagesAtEnd ? stageMeans(stagesAtStart, stagesAtEnd) : null,
     stalenessSeconds: {
@@ -393,7 +394,6 @@ async function pollStageTotals(workers: string[]): Promise<Map<string, { sum: nu
   return totals;
 }
 
-/** Polls of enabled feeds begun since `since` (their feed_runs rows). */
 /** Errors counted by message, the most frequent first. */
 function errorKinds(errors: readonly string[]): Array<{ error: string; polls: number }> {
   const counts = new Map<string, number>();
@@ -401,6 +401,7 @@ function errorKinds(errors: readonly string[]): Array<{ error: string; polls: nu
   return [...counts].map(([error, polls]) => ({ error, polls })).sort((a, b) => b.polls - a.polls);
 }
 
+/** Polls of enabled feeds begun since `since` (their feed_runs rows). */
 async function pollsDoneSince(db: Fleet['db'], since: Date): Promise<number> {
   const { rows } = await db.query<{ done: number }>(
     `SELECT count(*)::int AS done FROM feed_runs r JOIN feeds f ON f.id = r.feed_id WHERE f.enabled AND r.started_at >= $1`,
