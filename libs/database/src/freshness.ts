@@ -38,6 +38,6 @@ export function shownOffersSql(where = 'TRUE', withHeld = false): string {
  * the database gives each at most a share of one connection. Parallel workers did not make a read cheaper (at
  * 1,000,000 offers ≈ 4 s of CPU either way, the machine's CPU over three reads) but shorter (3.3 s against
  * 4.0 s), so the pace let it run more often, on three cores at once beside the polls' writes (bench:scale at
- * 500 exchangers: the two reads were 42 % of PostgreSQL's CPU, sampled per backend).
+ * 500 exchangers: the market read 29 % of PostgreSQL's CPU, the refresh about 8 %, sampled per backend).
  */
 export const WHOLE_MARKET_READ_SETTINGS = `SET LOCAL work_mem = '64MB'; SET LOCAL max_parallel_workers_per_gather = 0`;
