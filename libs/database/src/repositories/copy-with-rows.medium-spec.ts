@@ -13,7 +13,7 @@ describe('copyWithRows (a COPY and its rows in one round trip)', () => {
   let client: Client;
   const SETUP = `CREATE TEMP TABLE IF NOT EXISTS t (id int NOT NULL, amount numeric NOT NULL, note text); DELETE FROM t`;
   const copy = (rows: string, text = `${SETUP}; COPY t (id, amount, note) FROM STDIN`) =>
-    copyWithRows(client as never, text, Buffer.from(rows));
+    copyWithRows(client, text, Buffer.from(rows));
   const stored = async () =>
     (await client.query<{ id: number; amount: string; note: string | null }>('SELECT * FROM t ORDER BY id')).rows;
 

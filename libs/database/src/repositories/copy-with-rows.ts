@@ -1,4 +1,4 @@
-import type { Connection, PoolClient, Submittable } from 'pg';
+import type { ClientBase, Connection, Submittable } from 'pg';
 
 /**
  * Runs `text` — a simple query whose last statement is a `COPY … FROM STDIN` — with `rows` (COPY text) sent in
@@ -14,13 +14,13 @@ import type { Connection, PoolClient, Submittable } from 'pg';
  * CopyData and CopyDone that arrive outside copy mode — the connection is ready for the next query as after
  * any failed query. A transaction it was in is aborted, as by any failed statement.
  */
-export function copyWithRows(client: PoolClient, text: string, rows: Buffer): Promise<number> {
+export function copyWithRows(client: ClientBase, text: string, rows: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
     client.query(new CopyWithRows(text, rows, resolve, reject));
   });
 }
 
-/** pg's Connection with its copy messages (pg-copy-streams writes the same ones; @types/pg lists neither). */
+/** pg's Connection with its two copy messages (pg has them; @types/pg does not list them). */
 type CopyingConnection = Connection & { sendCopyFromChunk(chunk: Buffer): void; endCopyFrom(): void };
 
 /** The query (pg's Submittable): pg hands it the server's messages until ReadyForQuery or an error. */
