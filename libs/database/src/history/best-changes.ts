@@ -129,30 +129,82 @@ export async function drainPending(
   dataSource: DataSource,
   options: { wait?: boolean; at?: Date; maxPairs?: number } = {},
 ): Promise<DrainResult> {
+  const drained = await underRecorderLock(dataSource, 'REPEATABLE READ', options.wait === true, (client) =>
+    drainBatch(client, options.at ?? null, options.maxPairs ?? DRAIN_MAX_PAIRS),
+  );
+  return drained.ran ? drained.value : { ...NOTHING, ran: false };
+}
+
+/**
+ * Marks what feeds shown again or hidden since history last looked may have moved (DESIGN.md §12), under the
+ * recorder's lock — so no drain is under way that began before the feeds moved and would commit after this
+ * looked at what history holds — and answers the pairs marked.
+ *
+ * - Feeds shown again (`appeared`: fresh again, out of maintenance, new): each of their pairs where their
+ *   exchanger's offer could move what history holds, marked with the exchanger as the writer, as if it had
+ *   just written them (its own rates decide: decideByWriters). Where it cannot — history holds a greater rate
+ *   of another exchanger, or an equal one of a smaller id, in the pair overall and in the offer's city — the
+ *   offer changes nothing and is not marked: a fleet catching up brings hundreds of feeds back at once, and
+ *   marking all their pairs had the drain decide the whole market again (500 feeds: 1,000,000 pairs, for
+ *   the few thousand where a returning exchanger holds or takes the best).
+ * - Exchangers hidden (`vanished`): the pairs where they hold a best, computed again over every shown offer.
+ */
+export async function markFeedsMoved(
+  dataSource: DataSource,
+  appeared: readonly number[],
+  vanished: readonly number[],
+): Promise<number> {
+  const marked = await underRecorderLock(dataSource, 'READ COMMITTED', true, async (client) => {
+    const {
+      rows: [shown],
+    } = await client.query<{ pairs: number }>(MARK_APPEARED_SQL, [appeared]);
+    const {
+      rows: [held],
+    } = await client.query<{ pairs: number }>(MARK_HELD_SQL, [vanished]);
+    return shown!.pairs + held!.pairs;
+  });
+  return marked.ran ? marked.value : 0;
+}
+
+/**
+ * Runs `work` in a transaction of `isolation` on a connection holding the recorder's lock, taken before the
+ * transaction so its snapshot comes after the last drain committed, and released after it commits.
+ * Without `wait`, answers `ran: false` at once when another process holds the lock; with it, asks again now
+ * and then, holding no connection meanwhile.
+ */
+async function underRecorderLock<T>(
+  dataSource: DataSource,
+  isolation: 'REPEATABLE READ' | 'READ COMMITTED',
+  wait: boolean,
+  work: (client: PoolClient) => Promise<T>,
+): Promise<{ ran: false } | { ran: true; value: T }> {
   for (let pause = WAIT_FIRST_MS; ; pause = Math.min(2 * pause, WAIT_MAX_MS)) {
-    const result = await drainIfFree(dataSource, options);
-    if (result.ran || !options.wait) return result;
+    const result = await ifRecorderFree(dataSource, isolation, work);
+    if (result.ran || !wait) return result;
     await new Promise((resolve) => setTimeout(resolve, pause));
   }
 }
 
-/** drainPending's one try: the batch, or `ran: false` at once when another process holds the lock. */
-async function drainIfFree(dataSource: DataSource, options: { at?: Date; maxPairs?: number }): Promise<DrainResult> {
+/** underRecorderLock's one try. */
+async function ifRecorderFree<T>(
+  dataSource: DataSource,
+  isolation: 'REPEATABLE READ' | 'READ COMMITTED',
+  work: (client: PoolClient) => Promise<T>,
+): Promise<{ ran: false } | { ran: true; value: T }> {
   const runner = dataSource.createQueryRunner();
   const client = (await runner.connect()) as PoolClient;
   let locked = false;
   try {
-    // The lock first, on the session: the transaction's snapshot is then taken after the last drain committed.
     const { rows } = await client.query<{ got: boolean }>(
       `SELECT pg_try_advisory_lock(${HISTORY_LOCK_CLASS}, ${RECORDER_LOCK}) AS got`,
     );
     locked = rows[0]?.got === true;
-    if (!locked) return { ...NOTHING, ran: false };
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    if (!locked) return { ran: false };
+    await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
     try {
-      const result = await drainBatch(client, options.at ?? null, options.maxPairs ?? DRAIN_MAX_PAIRS);
+      const value = await work(client);
       await client.query('COMMIT');
-      return result;
+      return { ran: true, value };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -284,6 +336,37 @@ const TAKE_SQL = `WITH batch AS (
   ),
   taken AS (DELETE FROM history_pending WHERE id IN (SELECT id FROM batch) RETURNING exchanger_id, froms, tos)
   SELECT exchanger_id, froms, tos, EXISTS (SELECT 1 FROM history_pending WHERE id > (SELECT max(id) FROM batch)) AS more FROM taken`;
+
+/**
+ * A recorded scope `r` (LEFT JOINed: absent is null) the offer `o` could move: none yet, nothing shown there,
+ * held by the offer's exchanger (its rate may have changed while hidden), or beaten — a greater rate, or an
+ * equal one of a smaller exchanger id (decideByWriters' rules).
+ */
+const MOVABLE = (r: string) => `(${r}.id IS NULL OR ${r}.rate IS NULL OR ${r}.holder IS NULL OR ${r}.holder = o.exchanger_id
+    OR o.rate > ${r}.rate OR (o.rate = ${r}.rate AND o.exchanger_id < ${r}.holder))`;
+
+/** markFeedsMoved's pending rows of the feeds $1 shown again: one per exchanger, its pairs it could move. */
+const MARK_APPEARED_SQL = `WITH marked AS (
+    INSERT INTO history_pending (exchanger_id, froms, tos)
+    SELECT exchanger_id, array_agg(from_code), array_agg(to_code)
+    FROM (
+      SELECT DISTINCT o.exchanger_id, o.from_code, o.to_code
+      FROM offers o
+      LEFT JOIN history_directions d ON d.from_code = o.from_code AND d.to_code = o.to_code AND d.city = ''
+      LEFT JOIN history_directions c ON o.city <> '' AND c.from_code = o.from_code AND c.to_code = o.to_code AND c.city = o.city
+      WHERE o.feed_id = ANY($1::int[]) AND o.quarantine IS NULL AND (${MOVABLE('d')} OR (o.city <> '' AND ${MOVABLE('c')}))
+    ) p
+    GROUP BY exchanger_id
+    RETURNING cardinality(froms) AS n)
+  SELECT COALESCE(sum(n), 0)::int AS pairs FROM marked`;
+
+/** markFeedsMoved's pending row for the exchangers $1 hidden: the pairs they hold a best in, over every offer. */
+const MARK_HELD_SQL = `WITH held AS (SELECT DISTINCT from_code, to_code FROM history_directions WHERE holder = ANY($1::int[])),
+  marked AS (
+    INSERT INTO history_pending (exchanger_id, froms, tos)
+    SELECT NULL, array_agg(from_code), array_agg(to_code) FROM held HAVING count(*) > 0
+    RETURNING cardinality(froms) AS n)
+  SELECT COALESCE(sum(n), 0)::int AS pairs FROM marked`;
 
 const PAIRS = `SELECT DISTINCT * FROM unnest($1::text[], $2::text[]) AS t(from_code, to_code)`;
 

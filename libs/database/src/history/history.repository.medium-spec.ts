@@ -318,6 +318,91 @@ describe('rate history', () => {
     expect((await changesOf('ETH', 'XMR')).map((c) => c.rate)).toEqual(['30', '29', '30', null]);
   });
 
+  it('marks of a feed shown again only the pairs its offers could move, and records them as a write would', async () => {
+    const back = await exchanger('back'); // the smaller id: wins ties
+    const other = await exchanger('other');
+    await write(back, [
+      offerOf({ from: 'BNB', to: 'XMR', rate: '5' }), // will lose to other's 6: nothing to mark
+      offerOf({ from: 'BNB', to: 'LTC', rate: '7' }), // ties other's 7: takes the holder
+      offerOf({ from: 'BNB', to: 'DOT', rate: '9' }), // beats other's 8
+      offerOf({ from: 'CASHUSD', to: 'BNB', rate: '1', city: 'KZN' }), // below the pair's best, the best in its city
+      offerOf({ from: 'BNB', to: 'ADA', rate: '3' }), // nobody else: withdrawn while hidden, its own row decides
+    ]);
+    await write(other, [
+      offerOf({ from: 'BNB', to: 'XMR', rate: '6' }),
+      offerOf({ from: 'BNB', to: 'LTC', rate: '7' }),
+      offerOf({ from: 'BNB', to: 'DOT', rate: '8' }),
+      offerOf({ from: 'CASHUSD', to: 'BNB', rate: '2', city: 'MSK' }),
+    ]);
+    await history.reevaluateFeeds(); // remembers which feeds are shown now
+    // Hidden: the four pairs where it holds a best (overall or in KZN) go to other or to nothing.
+    await dataSource.query(`UPDATE feeds SET last_success_at = now() - interval '2 days' WHERE id = $1`, [back.feedId]);
+    expect(await history.reevaluateFeeds()).toMatchObject({ feeds: 1, pairs: 4 });
+    expect((await changesOf('BNB', 'ADA')).map((c) => c.rate)).toEqual(['3', null]);
+
+    // Shown again: BNB>XMR, where it cannot move the best, is not marked.
+    await dataSource.query(`UPDATE feeds SET last_success_at = now() WHERE id = $1`, [back.feedId]);
+    expect(await history.reevaluateFeeds()).toMatchObject({ feeds: 1, pairs: 4, computed: 0, changes: 3 });
+    for (const [from, to] of [
+      ['BNB', 'XMR'],
+      ['BNB', 'LTC'],
+      ['BNB', 'DOT'],
+      ['CASHUSD', 'BNB'],
+      ['BNB', 'ADA'],
+    ] as const)
+      expect(await driftOf(from, to)).toEqual([]);
+    expect((await changesOf('BNB', 'XMR')).map((c) => c.rate)).toEqual(['5', '6']);
+    expect((await changesOf('BNB', 'DOT')).map((c) => c.rate)).toEqual(['9', '8', '9']);
+    expect((await changesOf('CASHUSD', 'BNB', 'KZN')).map((c) => c.rate)).toEqual(['1', null, '1']);
+    expect((await changesOf('BNB', 'ADA')).map((c) => c.rate)).toEqual(['3', null, '3']);
+  });
+
+  it('looks at what history holds for a feed shown again only once no drain that began before is under way', async () => {
+    const back = await exchanger('late');
+    const holder = await exchanger('holder');
+    await write(holder, [offerOf({ from: 'SOL', to: 'XMR', rate: '10' })]);
+    await write(back, [offerOf({ from: 'SOL', to: 'XMR', rate: '9' })]);
+    await history.reevaluateFeeds();
+    await dataSource.query(`UPDATE feeds SET last_success_at = now() - interval '2 days' WHERE id = $1`, [back.feedId]);
+    await history.reevaluateFeeds();
+    await dataSource.query(`UPDATE feeds SET last_success_at = now() WHERE id = $1`, [back.feedId]);
+
+    // A drain that began while `back` was hidden holds the recorder's lock and is about to record the holder's
+    // lowered rate (8): `back`'s 9 is the best once it commits, though history held 10 when `back` came back.
+    const drain = dataSource.createQueryRunner();
+    // Its own connection: a pooled one would take the place of the connection that asked, and its last statement.
+    const watch = dataSource.createQueryRunner();
+    try {
+      await drain.query(`SELECT pg_advisory_lock(${HISTORY_LOCK_CLASS}, -2)`);
+      await drain.query(`BEGIN`);
+      await drain.query(`UPDATE offers SET rate = 8 WHERE feed_id = $1`, [holder.feedId]);
+      await drain.query(
+        `UPDATE history_directions SET rate = 8 WHERE from_code = 'SOL' AND to_code = 'XMR' AND city = ''`,
+      );
+      const [{ since }] = await dataSource.query<Array<{ since: Date }>>(`SELECT clock_timestamp() AS since`);
+      const reevaluated = history.reevaluateFeeds();
+      // It asked for the lock (and was refused): a pool connection's last statement is the try.
+      await waitFor('the re-evaluation to ask for the recorder lock', async () => {
+        const [asked] = await watch.query<Array<{ n: number }>>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND state = 'idle' AND query LIKE 'SELECT pg_try_advisory_lock(%'
+             AND state_change > $1`,
+          [since],
+        );
+        return asked!.n > 0;
+      });
+      await drain.query(`COMMIT`);
+      await drain.query(`SELECT pg_advisory_unlock(${HISTORY_LOCK_CLASS}, -2)`);
+      expect(await reevaluated).toMatchObject({ feeds: 1, pairs: 1 });
+    } finally {
+      await drain.query(`ROLLBACK`).catch(() => undefined);
+      await drain.query(`SELECT pg_advisory_unlock_all()`);
+      await drain.release();
+      await watch.release();
+    }
+    expect(await driftOf('SOL', 'XMR')).toEqual([]);
+  });
+
   it('keeps the recorded best equal to the shown best when many feeds write one direction at once', async () => {
     const writers = await Promise.all(Array.from({ length: 8 }, () => exchanger('racer')));
     for (let round = 0; round < 6; round++) {

@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { HistoryRetention } from '@app/config';
 import { InvalidRequestError } from '@app/domain';
 import { FRESH_FEED_SQL } from '../freshness';
-import { DirectionPair, drainPending, DrainResult, HISTORY_LOCK_CLASS, markPending } from './best-changes';
+import { DirectionPair, drainPending, DrainResult, HISTORY_LOCK_CLASS, markFeedsMoved, markPending } from './best-changes';
 
 export type HistoryResolution = 'minute' | 'hour' | 'day';
 
@@ -216,13 +216,14 @@ export class HistoryRepository {
 
   /**
    * Bests that moved without a write (DESIGN.md §12): feeds shown now that were not at the last call (fresh
-   * again, out of maintenance, new) may beat the recorded best in any of their directions — as if their
-   * exchangers had just written those offers, so each is marked pending with its exchanger as the writer and
-   * its own rates decide (a fleet catching up after falling behind brings hundreds of feeds back at once;
-   * computing each of their pairs over every shown offer was the whole market again); feeds hidden since
-   * (stale, maintenance, disabled, deleted, their exchanger no longer active) matter only where their
-   * exchanger holds a best, which is computed again over every shown offer. Then the feeds' states are
-   * remembered. `computed`: pairs the drain computed over every shown offer.
+   * again, out of maintenance, new) may beat the recorded best in their directions — as if their exchangers
+   * had just written those offers, so the pairs where an offer of theirs could move the recorded best are
+   * marked pending with its exchanger as the writer and its own rates decide (a fleet catching up after
+   * falling behind brings hundreds of feeds back at once; computing each of their pairs over every shown offer
+   * was the whole market again, and deciding all of them by their writers a good part of it); feeds hidden
+   * since (stale, maintenance, disabled, deleted, their exchanger no longer active) matter only where their
+   * exchanger holds a best, which is computed again over every shown offer (`markFeedsMoved`). Then the feeds'
+   * states are remembered. `pairs`: pairs marked; `computed`: pairs the drain computed over every shown offer.
    */
   async reevaluateFeeds(at?: Date): Promise<{ feeds: number; pairs: number; computed: number; changes: number }> {
     const flips = await this.dataSource.query<
@@ -237,28 +238,7 @@ export class HistoryRepository {
     if (flips.length === 0) return { feeds: 0, pairs: 0, computed: 0, changes: 0 };
     const appeared = flips.filter((f) => f.shown).map((f) => f.feedId);
     const vanished = flips.filter((f) => !f.shown && f.was === true).map((f) => f.exchangerId);
-    const pairs = await this.dataSource.transaction(async (tx) => {
-      const [shown] = await tx.query<Array<{ pairs: number }>>(
-        `WITH marked AS (
-           INSERT INTO history_pending (exchanger_id, froms, tos)
-           SELECT exchanger_id, array_agg(from_code), array_agg(to_code)
-           FROM (SELECT DISTINCT exchanger_id, from_code, to_code FROM offers WHERE feed_id = ANY($1::int[])) p
-           GROUP BY exchanger_id
-           RETURNING cardinality(froms) AS n)
-         SELECT COALESCE(sum(n), 0)::int AS pairs FROM marked`,
-        [appeared],
-      );
-      const held = await tx.query<Array<{ from: string; to: string }>>(
-        `SELECT DISTINCT from_code AS "from", to_code AS "to" FROM history_directions WHERE holder = ANY($1::int[])`,
-        [vanished],
-      );
-      await markPending(
-        tx,
-        held.map((p) => [p.from, p.to] as const),
-        null,
-      );
-      return shown!.pairs + held.length;
-    });
+    const pairs = await markFeedsMoved(this.dataSource, appeared, vanished);
     const drained = await this.drain({ wait: true, ...(at ? { at } : {}) });
     const kept = flips.filter((f) => !f.gone);
     await this.dataSource.query(
