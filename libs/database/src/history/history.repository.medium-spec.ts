@@ -379,16 +379,16 @@ describe('rate history', () => {
       await drain.query(
         `UPDATE history_directions SET rate = 8 WHERE from_code = 'SOL' AND to_code = 'XMR' AND city = ''`,
       );
-      const [{ since }] = await dataSource.query<Array<{ since: Date }>>(`SELECT clock_timestamp() AS since`);
+      const [clock] = await dataSource.query<Array<{ since: Date }>>(`SELECT clock_timestamp() AS since`);
       const reevaluated = history.reevaluateFeeds();
       // It asked for the lock (and was refused): a pool connection's last statement is the try.
       await waitFor('the re-evaluation to ask for the recorder lock', async () => {
-        const [asked] = await watch.query<Array<{ n: number }>>(
+        const [asked] = (await watch.query(
           `SELECT count(*)::int AS n FROM pg_stat_activity
            WHERE datname = current_database() AND state = 'idle' AND query LIKE 'SELECT pg_try_advisory_lock(%'
              AND state_change > $1`,
-          [since],
-        );
+          [clock!.since],
+        )) as Array<{ n: number }>;
         return asked!.n > 0;
       });
       await drain.query(`COMMIT`);
