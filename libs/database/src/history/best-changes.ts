@@ -342,7 +342,9 @@ const TAKE_SQL = `WITH batch AS (
  * held by the offer's exchanger (its rate may have changed while hidden), or beaten — a greater rate, or an
  * equal one of a smaller exchanger id (decideByWriters' rules).
  */
-const MOVABLE = (r: string) => `(${r}.id IS NULL OR ${r}.rate IS NULL OR ${r}.holder IS NULL OR ${r}.holder = o.exchanger_id
+const MOVABLE = (
+  r: string,
+) => `(${r}.id IS NULL OR ${r}.rate IS NULL OR ${r}.holder IS NULL OR ${r}.holder = o.exchanger_id
     OR o.rate > ${r}.rate OR (o.rate = ${r}.rate AND o.exchanger_id < ${r}.holder))`;
 
 /** markFeedsMoved's pending rows of the feeds $1 shown again: one per exchanger, its pairs it could move. */

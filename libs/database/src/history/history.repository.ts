@@ -4,7 +4,14 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { HistoryRetention } from '@app/config';
 import { InvalidRequestError } from '@app/domain';
 import { FRESH_FEED_SQL } from '../freshness';
-import { DirectionPair, drainPending, DrainResult, HISTORY_LOCK_CLASS, markFeedsMoved, markPending } from './best-changes';
+import {
+  DirectionPair,
+  drainPending,
+  DrainResult,
+  HISTORY_LOCK_CLASS,
+  markFeedsMoved,
+  markPending,
+} from './best-changes';
 
 export type HistoryResolution = 'minute' | 'hour' | 'day';
 
