@@ -3,8 +3,12 @@ import type { Redis } from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { REDIS_CLIENT } from './redis.module';
 
-/** What changed in the shown offers: some directions, or (maintenance) possibly any. */
-export type SnapshotChangeEvent = { directions: Array<[string, string]> } | { all: true };
+/**
+ * What changed in the shown offers: some directions, or (maintenance) possibly any. `feed`: only that feed's
+ * offers changed in those directions (a poll's write) — a reader keeping a direction's offers may read that
+ * feed's rows of it again instead of the whole direction.
+ */
+export type SnapshotChangeEvent = { directions: Array<[string, string]>; feed?: number } | { all: true };
 
 /**
  * Tells the read caches that a snapshot changed. In standalone mode in-process; in fleet mode workers

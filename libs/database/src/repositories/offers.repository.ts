@@ -195,6 +195,17 @@ export class OffersRepository {
   }
 
   /**
+   * The rows of the feeds `feedIds` in the direction from → to, by feed (a kept direction whose rows only
+   * those feeds changed is read again in part: DirectionBooks).
+   */
+  findDirectionFeedsRows(from: string, to: string, feedIds: readonly number[]): Promise<DirectionOfferRow[]> {
+    return this.dataSource.query<DirectionOfferRow[]>(
+      `${DIRECTION_ROWS_SQL} WHERE ${ONE_DIRECTION_SQL} AND o.feed_id = ANY($3::int[]) ORDER BY o.feed_id`,
+      [from, to, feedIds],
+    );
+  }
+
+  /**
    * `findDirectionRows` of several directions (from, to), in their order: the small ones read together in
    * one query (at most PAGE_ROWS + 1 rows of each), and each big one (more than PAGE_ROWS rows) again by
    * the cursor of `findDirectionRows`, a page at a time. A route search's legs are up to 11 directions of

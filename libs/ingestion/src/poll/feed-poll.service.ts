@@ -213,10 +213,20 @@ export class FeedPollService {
       for (const [reason, count] of Object.entries(change.guard.held)) this.metrics.quarantined.inc({ reason }, count);
       for (const [reason, count] of Object.entries(change.guard.freed)) this.metrics.released.inc({ reason }, count);
       // Maintenance hides every direction of the exchanger at once, and its end shows them again (even where
-      // no offer changed meanwhile); otherwise only the touched ones changed.
-      this.changes.publish(
-        report.status === 'maintenance' || change.leftMaintenance ? { all: true } : { directions: change.touched },
-      );
+      // no offer changed meanwhile); otherwise only the touched ones changed: in those the write touched, only
+      // this feed's rows; in those where the guard's verdicts changed, maybe other feeds' offers too.
+      if (report.status === 'maintenance' || change.leftMaintenance) this.changes.publish({ all: true });
+      else {
+        const guarded = new Set(change.guard.touched.map(([from, to]) => `${from}\u001f${to}`));
+        this.changes.publish({
+          directions:
+            guarded.size === 0
+              ? change.touched
+              : change.touched.filter(([from, to]) => !guarded.has(`${from}\u001f${to}`)),
+          feed: feed.id,
+        });
+        this.changes.publish({ directions: change.guard.touched });
+      }
       return {
         status: report.status,
         run: { ...run, ...pick(change), quarantined: change.guard.quarantined, released: change.guard.released },

@@ -21,6 +21,14 @@ class CountedOffers extends OffersRepository {
     return super.findDirectionsRows(pairs);
   }
 
+  /** Each read of some feeds' rows of a direction: "FROM>TO feed,feed". */
+  readonly feedRowReads: string[] = [];
+
+  override findDirectionFeedsRows(from: string, to: string, feedIds: readonly number[]): Promise<DirectionOfferRow[]> {
+    this.feedRowReads.push(`${from}>${to} ${[...feedIds].sort((a, b) => a - b).join(',')}`);
+    return super.findDirectionFeedsRows(from, to, feedIds);
+  }
+
   override findShownFeeds(feedIds: number[]): Promise<ShownFeed[]> {
     this.feedQuestions.push([...feedIds].sort((a, b) => a - b));
     return super.findShownFeeds(feedIds);
@@ -165,6 +173,54 @@ describe('direction books (PostgreSQL)', () => {
     expect(await slugs('ETH', 'USDTTRC20')).toEqual(['alpha']);
     changes.publish({ directions: [['ETH', 'USDTTRC20']] });
     expect(await slugs('ETH', 'USDTTRC20')).toEqual(['beta', 'alpha']);
+  });
+
+  it("reads again only a polled feed's rows of a kept direction, whatever its poll changed there", async () => {
+    const id = (slug: string) => feeds.get(slug)!.feedId;
+    const polled = (slug: string) => changes.publish({ directions: [['BTC', 'USDTTRC20']], feed: id(slug) });
+    changes.publish({ directions: [['BTC', 'USDTTRC20']] });
+    expect(await slugs('BTC', 'USDTTRC20')).toEqual(['beta', 'alpha']);
+    const [reads, feedReads] = [offers.rowReads.length, offers.feedRowReads.length];
+    const rates = async () =>
+      (await books.rank(unit('BTC'), unit('USDTTRC20'), catalog.version, TABLE)).map(
+        (row) => `${row.offer.slug} ${row.offer.rate}`,
+      );
+
+    await offer('alpha', 'BTC', 'USDTTRC20', '60300'); // changed
+    polled('alpha');
+    expect(await rates()).toEqual(['alpha 60300', 'beta 60100']);
+    await offer('gamma', 'BTC', 'USDTTRC20', '60200'); // new in the direction
+    polled('gamma');
+    polled('gamma'); // announced twice: read once
+    expect(await rates()).toEqual(['alpha 60300', 'gamma 60200', 'beta 60100']);
+    await dataSource.query(`DELETE FROM offers WHERE feed_id = $1 AND from_code = 'BTC' AND to_code = 'USDTTRC20'`, [
+      id('alpha'),
+    ]); // gone
+    polled('alpha');
+    polled('beta'); // polled, nothing of it changed here
+    expect(await rates()).toEqual(['gamma 60200', 'beta 60100']);
+    expect(offers.rowReads.length).toBe(reads);
+    expect(offers.feedRowReads.slice(feedReads)).toEqual([
+      `BTC>USDTTRC20 ${id('alpha')}`,
+      `BTC>USDTTRC20 ${id('gamma')}`,
+      `BTC>USDTTRC20 ${[id('alpha'), id('beta')].sort((a, b) => a - b).join(',')}`,
+    ]);
+
+    // Announced while the direction is being read (whole, or in part): read again in part at the next table.
+    changes.publish({ directions: [['BTC', 'USDTTRC20']] });
+    const reading = rates();
+    await offer('beta', 'BTC', 'USDTTRC20', '60400');
+    polled('beta');
+    await reading;
+    expect(await rates()).toEqual(['beta 60400', 'gamma 60200']);
+    expect(offers.feedRowReads.at(-1)).toBe(`BTC>USDTTRC20 ${id('beta')}`);
+    // Restored for the tests after this one.
+    await offer('alpha', 'BTC', 'USDTTRC20', '60000');
+    await offer('beta', 'BTC', 'USDTTRC20', '60100');
+    await dataSource.query(`DELETE FROM offers WHERE feed_id = $1 AND from_code = 'BTC' AND to_code = 'USDTTRC20'`, [
+      id('gamma'),
+    ]);
+    changes.publish({ directions: [['BTC', 'USDTTRC20']] });
   });
 
   describe('rows of several directions', () => {

@@ -14,6 +14,11 @@ export const MAX_KEPT_ROWS = 1_000_000;
  * shown is asked again every PUBLIC_CACHE_SECONDS all the same.
  */
 export const KEPT_ROWS_SECONDS = 60;
+/**
+ * Feeds whose rows of a kept direction are read again in part (their rows only) after their polls changed
+ * them; more than this before the next table, and the direction is read whole.
+ */
+export const MAX_CHANGED_FEEDS = 64;
 /** Tables ranked at once per direction; the others wait their turn (each walk pauses every few ms anyway). */
 export const RANKING_CONCURRENCY = 2;
 /** Requests that may wait for their turn on one direction; more are asked to retry (429). */
@@ -36,7 +41,13 @@ const NO_OFFERS: DirectionBook = { rank: () => Promise.resolve([]) };
 
 /** A direction's offer rows, and the book made of them for one set of shown feeds. */
 interface KeptDirection {
+  pair: readonly [string, string];
   rows: Promise<{ rows: DirectionOfferRow[]; feedIds: number[] }>;
+  /**
+   * Feeds whose rows of the direction changed (announced by their polls) since `rows` were read, or may have
+   * while they were being read: the next table reads those feeds' rows again, and only them.
+   */
+  changedFeeds: Set<number> | null;
   /** Set once loaded: until when the rows may be used. */
   expires: number;
   size: number;
@@ -84,7 +95,8 @@ export class DirectionBooks implements OnApplicationShutdown {
   ) {
     this.unsubscribe = changes.subscribe((event) => {
       if ('all' in event) for (const key of [...this.directions.keys()]) this.drop(key);
-      else for (const [from, to] of event.directions) this.drop(`${from}|${to}`);
+      else if (event.feed === undefined) for (const [from, to] of event.directions) this.drop(`${from}|${to}`);
+      else for (const [from, to] of event.directions) this.feedChanged(`${from}|${to}`, event.feed);
     });
   }
 
@@ -189,10 +201,14 @@ export class DirectionBooks implements OnApplicationShutdown {
     return { directions: this.directions.size, rows: this.keptRows };
   }
 
-  /** The kept direction `key`, most recently used from now on; undefined when not kept or kept too long. */
+  /**
+   * The kept direction `key`, most recently used from now on — read again in part where feeds changed it;
+   * undefined when not kept or kept too long.
+   */
   private kept(key: string): KeptDirection | undefined {
     const kept = this.directions.get(key);
     if (kept && (kept.expires === 0 || kept.expires > Date.now())) {
+      if (kept.changedFeeds !== null) return this.readChangedFeeds(key, kept);
       // Most recently used last: the first in the map are the first dropped for room.
       this.directions.delete(key);
       this.directions.set(key, kept);
@@ -202,6 +218,34 @@ export class DirectionBooks implements OnApplicationShutdown {
     return undefined;
   }
 
+  /** A poll of `feed` changed its rows of the direction `key`: noted for the next table (`kept`). */
+  private feedChanged(key: string, feed: number): void {
+    const kept = this.directions.get(key);
+    if (!kept) return;
+    kept.changedFeeds ??= new Set();
+    kept.changedFeeds.add(feed);
+    if (kept.changedFeeds.size > MAX_CHANGED_FEEDS) this.drop(key);
+  }
+
+  /**
+   * The direction `key` as `stale` holds it (read, or still being read), with the rows of its changed feeds
+   * read again: the other feeds' rows are as they were. At BestChange's scale a popular direction (hundreds
+   * of exchangers) changes with nearly every poll of the fleet, and reading it whole again for each table
+   * after a change was the api's largest read. A change announced meanwhile is noted on the new entry.
+   */
+  private readChangedFeeds(key: string, stale: KeptDirection): KeptDirection {
+    const changed = stale.changedFeeds!;
+    const [from, to] = stale.pair;
+    this.drop(key);
+    const { entry, settle } = this.reading(key, stale.pair);
+    settle(
+      Promise.all([stale.rows, this.offers.findDirectionFeedsRows(from, to, [...changed])]).then(([{ rows }, fresh]) =>
+        replaceFeedRows(rows, changed, fresh),
+      ),
+    );
+    return entry;
+  }
+
   /**
    * A direction to be read, kept at once so that tables asking for it meanwhile share its read (`read`
    * settles its rows).
@@ -209,6 +253,8 @@ export class DirectionBooks implements OnApplicationShutdown {
   private reading(key: string, pair: readonly [string, string]): Reading {
     let settle!: (rows: Promise<DirectionOfferRow[]>) => void;
     const entry: KeptDirection = {
+      pair,
+      changedFeeds: null,
       rows: new Promise<DirectionOfferRow[]>((resolve) => (settle = resolve)).then((rows) => ({
         rows,
         feedIds: [...new Set(rows.map((row) => row.feedId))],
@@ -222,7 +268,7 @@ export class DirectionBooks implements OnApplicationShutdown {
     this.directions.set(key, entry);
     entry.rows.then(
       ({ rows }) => {
-        // Dropped meanwhile (a change announced while reading): handed to those who asked, not kept.
+        // Dropped meanwhile (a change of other feeds announced while reading): handed to those who asked, not kept.
         if (this.directions.get(key) !== entry) return;
         const cacheSeconds = this.config.public.cacheSeconds;
         if (cacheSeconds <= 0) return this.drop(key);
@@ -272,6 +318,26 @@ export class DirectionBooks implements OnApplicationShutdown {
       );
     return turns;
   }
+}
+
+/**
+ * `rows` (by feed, as the direction index gives them) with the rows of the feeds `changed` replaced by `fresh`
+ * (by feed too), in feed order: ties in a table keep the order a whole read would give.
+ */
+export function replaceFeedRows(
+  rows: readonly DirectionOfferRow[],
+  changed: ReadonlySet<number>,
+  fresh: readonly DirectionOfferRow[],
+): DirectionOfferRow[] {
+  const merged: DirectionOfferRow[] = [];
+  let next = 0;
+  for (const row of rows) {
+    if (changed.has(row.feedId)) continue;
+    while (next < fresh.length && fresh[next]!.feedId < row.feedId) merged.push(fresh[next++]!);
+    merged.push(row);
+  }
+  while (next < fresh.length) merged.push(fresh[next++]!);
+  return merged;
 }
 
 /** What of a shown feed ends up in the book's offers: when any of it changes, the book is made anew. */
