@@ -136,9 +136,11 @@ export async function drainPending(
 }
 
 /**
- * Marks what feeds shown again or hidden since history last looked may have moved (DESIGN.md §12), under the
- * recorder's lock — so no drain is under way that began before the feeds moved and would commit after this
- * looked at what history holds — and answers the pairs marked.
+ * Marks what feeds shown again or hidden since history last looked may have moved (DESIGN.md §12), and
+ * answers the pairs marked. It looks at what history holds only once it has had the recorder's lock (and let
+ * it go at once): a drain that began before the feeds moved — and did not see them as they are — has ended
+ * then, and its bests are in what this looks at; every later drain sees the feeds as they are. The lock is not
+ * held while it looks (seconds, when hundreds of feeds come back at once), so drains go on meanwhile.
  *
  * - Feeds shown again (`appeared`: fresh again, out of maintenance, new): each of their pairs where their
  *   exchanger's offer could move what history holds, marked with the exchanger as the writer, as if it had
@@ -154,27 +156,23 @@ export async function markFeedsMoved(
   appeared: readonly number[],
   vanished: readonly number[],
 ): Promise<number> {
-  const marked = await underRecorderLock(dataSource, 'READ COMMITTED', true, async (client) => {
-    const {
-      rows: [shown],
-    } = await client.query<{ pairs: number }>(MARK_APPEARED_SQL, [appeared]);
-    const {
-      rows: [held],
-    } = await client.query<{ pairs: number }>(MARK_HELD_SQL, [vanished]);
+  await underRecorderLock(dataSource, null, true, () => Promise.resolve());
+  return dataSource.transaction(async (tx) => {
+    const [shown] = await tx.query<Array<{ pairs: number }>>(MARK_APPEARED_SQL, [appeared]);
+    const [held] = await tx.query<Array<{ pairs: number }>>(MARK_HELD_SQL, [vanished]);
     return shown!.pairs + held!.pairs;
   });
-  return marked.ran ? marked.value : 0;
 }
 
 /**
- * Runs `work` in a transaction of `isolation` on a connection holding the recorder's lock, taken before the
- * transaction so its snapshot comes after the last drain committed, and released after it commits.
+ * Runs `work` in a transaction of `isolation` (none: null) on a connection holding the recorder's lock, taken
+ * before the transaction so its snapshot comes after the last drain committed, and released after it commits.
  * Without `wait`, answers `ran: false` at once when another process holds the lock; with it, asks again now
  * and then, holding no connection meanwhile.
  */
 async function underRecorderLock<T>(
   dataSource: DataSource,
-  isolation: 'REPEATABLE READ' | 'READ COMMITTED',
+  isolation: 'REPEATABLE READ' | null,
   wait: boolean,
   work: (client: PoolClient) => Promise<T>,
 ): Promise<{ ran: false } | { ran: true; value: T }> {
@@ -188,7 +186,7 @@ async function underRecorderLock<T>(
 /** underRecorderLock's one try. */
 async function ifRecorderFree<T>(
   dataSource: DataSource,
-  isolation: 'REPEATABLE READ' | 'READ COMMITTED',
+  isolation: 'REPEATABLE READ' | null,
   work: (client: PoolClient) => Promise<T>,
 ): Promise<{ ran: false } | { ran: true; value: T }> {
   const runner = dataSource.createQueryRunner();
@@ -200,6 +198,7 @@ async function ifRecorderFree<T>(
     );
     locked = rows[0]?.got === true;
     if (!locked) return { ran: false };
+    if (isolation === null) return { ran: true, value: await work(client) };
     await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
     try {
       const value = await work(client);
