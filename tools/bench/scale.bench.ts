@@ -130,6 +130,11 @@ interface ProbeResult {
   pollLatencyMs: { p50: number; p99: number };
   /** Mean ms a poll spent in each stage (the workers' ratewatch_feed_poll_stage_seconds over the window). */
   pollStagesMs: Record<string, { mean: number; polls: number }> | null;
+  /**
+   * The rate history's backlog at the window's start and end (the workers' ratewatch_history_pending): writes
+   * waiting for the recorder and the oldest one's age. Growing: history falls behind the polls.
+   */
+  historyBacklog: { start: HistoryBacklog; end: HistoryBacklog } | null;
   stalenessSeconds: { samples: number; p50: number; p99: number; max: number };
   offersPolledPerSecond: number;
   offersWrittenPerSecond: number;
@@ -255,6 +260,7 @@ async function measure(
   const redisCpu = () => redisPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   const redisCpuStart = redisCpu();
   const stagesAtStart = await pollStageTotals(fleet.workers).catch(() => null);
+  const backlogAtStart = await historyBacklog(fleet.workers).catch(() => null);
   const startedAt = Date.now();
   const endAt = startedAt + windowMs;
   const served = new Map<string, number>();
@@ -297,6 +303,7 @@ async function measure(
   }
   const elapsed = (Date.now() - startedAt) / 1000;
   const stagesAtEnd = stagesAtStart ? await pollStageTotals(fleet.workers).catch(() => null) : null;
+  const backlogAtEnd = backlogAtStart ? await historyBacklog(fleet.workers).catch(() => null) : null;
   const cpu = fleet.processes.map(({ name, child }) => ({
     process: name,
     cpuPercent: (100 * (cpuSeconds(child.pid!) - cpuStart.get(name)!)) / elapsed,
@@ -359,6 +366,7 @@ async function measure(
     errorKinds: errorKinds(failed.map((r) => r.error || '(no message)')),
     pollLatencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
     pollStagesMs: stagesAtStart && stagesAtEnd ? stageMeans(stagesAtStart, stagesAtEnd) : null,
+    historyBacklog: backlogAtStart && backlogAtEnd ? { start: backlogAtStart, end: backlogAtEnd } : null,
     stalenessSeconds: {
       samples: staleness.length,
       p50: percentile(staleness, 50),
@@ -392,6 +400,26 @@ async function pollStageTotals(workers: string[]): Promise<Map<string, { sum: nu
     }
   }
   return totals;
+}
+
+interface HistoryBacklog {
+  writes: number;
+  oldestSeconds: number;
+}
+
+/**
+ * The history backlog the workers' /metrics report (each reads the same table: the first that answers).
+ */
+async function historyBacklog(workers: string[]): Promise<HistoryBacklog> {
+  for (const worker of workers) {
+    const text = await (await fetch(`${worker}/metrics`)).text();
+    const gauge = (measure: string) =>
+      text.match(new RegExp(`^ratewatch_history_pending\\{[^}]*\\bmeasure="${measure}"[^}]*\\} (\\S+)$`, 'm'))?.[1];
+    const writes = gauge('writes');
+    const oldest = gauge('oldest_seconds');
+    if (writes !== undefined && oldest !== undefined) return { writes: Number(writes), oldestSeconds: Number(oldest) };
+  }
+  throw new Error('no worker reports ratewatch_history_pending');
 }
 
 /** Errors counted by message, the most frequent first. */
@@ -503,6 +531,11 @@ function printProbe(result: ProbeResult): void {
       `  poll stages, mean ms          ${Object.entries(result.pollStagesMs)
         .map(([stage, { mean, polls }]) => `${stage} ${mean.toFixed(0)} (${polls})`)
         .join(' · ')}`,
+    );
+  const backlog = result.historyBacklog;
+  if (backlog)
+    console.log(
+      `  history backlog               ${backlog.start.writes} → ${backlog.end.writes} writes waiting, the oldest ${backlog.start.oldestSeconds.toFixed(0)} → ${backlog.end.oldestSeconds.toFixed(0)} s old (start → end of the window)`,
     );
   const s = result.stalenessSeconds;
   console.log(
