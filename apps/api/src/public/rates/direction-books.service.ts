@@ -268,7 +268,7 @@ export class DirectionBooks implements OnApplicationShutdown {
     this.directions.set(key, entry);
     entry.rows.then(
       ({ rows }) => {
-        // Dropped meanwhile (a change of other feeds announced while reading): handed to those who asked, not kept.
+        // Dropped or replaced meanwhile (a change announced while reading): handed to those who asked, not kept.
         if (this.directions.get(key) !== entry) return;
         const cacheSeconds = this.config.public.cacheSeconds;
         if (cacheSeconds <= 0) return this.drop(key);
