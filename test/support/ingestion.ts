@@ -14,6 +14,7 @@ export function pollServiceFor(dataSource: DataSource): {
   feeds: FeedsRepository;
   fetcher: SafeHttpClient;
   registry: Registry;
+  changes: SnapshotChanges;
 } {
   const feeds = new FeedsRepository(dataSource);
   const registry = new Registry();
@@ -28,7 +29,7 @@ export function pollServiceFor(dataSource: DataSource): {
     changes,
     config,
   );
-  return { poller, feeds, fetcher, registry };
+  return { poller, feeds, fetcher, registry, changes };
 }
 
 /** Inserts an exchanger and one feed; returns their ids. */

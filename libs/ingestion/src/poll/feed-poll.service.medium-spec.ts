@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { FeedsRepository, newFeedRun } from '@app/database';
+import type { SnapshotChangeEvent, SnapshotChanges } from '@app/messaging';
 import type { SafeHttpClient } from '@app/http-client';
 import { FeedServer } from '../../../../test/support/feed-server';
 import { createExchangerWithFeed, pollServiceFor } from '../../../../test/support/ingestion';
@@ -24,6 +25,7 @@ describe('FeedPollService on a real PostgreSQL', () => {
   let feeds: FeedsRepository;
   let fetcher: SafeHttpClient;
   let registry: Registry;
+  let changes: SnapshotChanges;
   const server = new FeedServer();
   let feedId: number;
   let path: string;
@@ -57,7 +59,7 @@ describe('FeedPollService on a real PostgreSQL', () => {
 
   beforeAll(async () => {
     ({ db, dataSource } = await migratedDatabase(4));
-    ({ poller, feeds, fetcher, registry } = pollServiceFor(dataSource));
+    ({ poller, feeds, fetcher, registry, changes } = pollServiceFor(dataSource));
     await server.start();
   });
 
@@ -93,6 +95,28 @@ describe('FeedPollService on a real PostgreSQL', () => {
       [feedId],
     );
     expect(runs).toEqual([{ status: 'ok', inserted: 8 }]);
+  });
+
+  it("announces the directions it wrote with its feed, and those where the guard's verdicts changed without", async () => {
+    // The guard judges DOGE→XMR against a market reference; TRX→XMR has none.
+    await dataSource.query(
+      `INSERT INTO direction_references (from_code, to_code, city, rate, source, exchangers) VALUES ('DOGE', 'XMR', '', 0.001, 'market', 5)`,
+    );
+    const heard: SnapshotChangeEvent[] = [];
+    const stop = changes.onOwnChange((event) => heard.push(event));
+    try {
+      server.serve(path, { body: xml(['DOGE', 'XMR', '1000'], ['TRX', 'XMR', '0.5']) });
+      expect((await poll()).run).toMatchObject({ status: 'ok', quarantined: 1 });
+      // Where a verdict changed, other feeds' offers may have changed too: the whole direction is read again.
+      expect(heard).toEqual([{ directions: [['TRX', 'XMR']], feed: feedId }, { directions: [['DOGE', 'XMR']] }]);
+      heard.length = 0;
+      server.serve(path, { body: xml(['DOGE', 'XMR', '1000'], ['TRX', 'XMR', '0.6']) });
+      await poll();
+      expect(heard).toEqual([{ directions: [['TRX', 'XMR']], feed: feedId }]);
+    } finally {
+      stop();
+      await dataSource.query(`DELETE FROM direction_references WHERE from_code = 'DOGE' AND to_code = 'XMR'`);
+    }
   });
 
   it('writes nothing for an unchanged body', async () => {
