@@ -159,8 +159,16 @@ export async function markFeedsMoved(
   await underRecorderLock(dataSource, null, true, () => Promise.resolve());
   return dataSource.transaction(async (tx) => {
     const [shown] = await tx.query<Array<{ pairs: number }>>(MARK_APPEARED_SQL, [appeared]);
-    const [held] = await tx.query<Array<{ pairs: number }>>(MARK_HELD_SQL, [vanished]);
-    return shown!.pairs + held!.pairs;
+    const held = await tx.query<Array<{ from: string; to: string }>>(
+      `SELECT DISTINCT from_code AS "from", to_code AS "to" FROM history_directions WHERE holder = ANY($1::int[])`,
+      [vanished],
+    );
+    await markPending(
+      tx,
+      held.map((p) => [p.from, p.to] as const),
+      null,
+    );
+    return shown!.pairs + held.length;
   });
 }
 
@@ -358,14 +366,6 @@ const MARK_APPEARED_SQL = `WITH marked AS (
       WHERE o.feed_id = ANY($1::int[]) AND o.quarantine IS NULL AND (${MOVABLE('d')} OR (o.city <> '' AND ${MOVABLE('c')}))
     ) p
     GROUP BY exchanger_id
-    RETURNING cardinality(froms) AS n)
-  SELECT COALESCE(sum(n), 0)::int AS pairs FROM marked`;
-
-/** markFeedsMoved's pending row for the exchangers $1 hidden: the pairs they hold a best in, over every offer. */
-const MARK_HELD_SQL = `WITH held AS (SELECT DISTINCT from_code, to_code FROM history_directions WHERE holder = ANY($1::int[])),
-  marked AS (
-    INSERT INTO history_pending (exchanger_id, froms, tos)
-    SELECT NULL, array_agg(from_code), array_agg(to_code) FROM held HAVING count(*) > 0
     RETURNING cardinality(froms) AS n)
   SELECT COALESCE(sum(n), 0)::int AS pairs FROM marked`;
 

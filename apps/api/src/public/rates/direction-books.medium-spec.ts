@@ -7,7 +7,7 @@ import { CatalogSnapshot, CatalogSnapshots } from '@app/ingestion';
 import { SnapshotChanges } from '@app/messaging';
 import { createExchangerWithFeed } from '../../../../../test/support/ingestion';
 import { migratedDatabase, TestDatabase } from '../../../../../test/support/services';
-import { DirectionBooks, KEPT_ROWS_SECONDS } from './direction-books.service';
+import { DirectionBooks, KEPT_ROWS_SECONDS, MAX_CHANGED_FEEDS } from './direction-books.service';
 
 /** The real repository on the real PostgreSQL, noting each question of which feeds are shown. */
 class CountedOffers extends OffersRepository {
@@ -214,6 +214,13 @@ describe('direction books (PostgreSQL)', () => {
     await reading;
     expect(await rates()).toEqual(['beta 60400', 'gamma 60200']);
     expect(offers.feedRowReads.at(-1)).toBe(`BTC>USDTTRC20 ${id('beta')}`);
+
+    // More feeds changed it than MAX_CHANGED_FEEDS before the next table: read whole again.
+    const whole = offers.rowReads.length;
+    for (let feed = 1; feed <= MAX_CHANGED_FEEDS + 1; feed++)
+      changes.publish({ directions: [['BTC', 'USDTTRC20']], feed: 1_000_000 + feed });
+    expect(await rates()).toEqual(['beta 60400', 'gamma 60200']);
+    expect(offers.rowReads.slice(whole)).toEqual([['BTC>USDTTRC20']]);
     // Restored for the tests after this one.
     await offer('alpha', 'BTC', 'USDTTRC20', '60000');
     await offer('beta', 'BTC', 'USDTTRC20', '60100');
