@@ -199,7 +199,8 @@ async function benchWrite(
     const ms = performance.now() - t;
     if (change.updated !== PER_FEED / 10) throw new Error(`expected ${PER_FEED / 10} updates, got ${change.updated}`);
     // The round without history is marked too (untimed): the recorder's history stays the market's.
-    if (!recordHistory) await dataSource.transaction((tx) => markPending(tx, change.touched, feed.exchangerId));
+    if (!recordHistory)
+      await dataSource.transaction((tx) => markPending(tx, change.touched, feed.exchangerId, feed.id));
     return { ms, lowering: (round % 7) - 3 < 0 };
   };
   for (let i = 0; i < RUNS * 3 + 3; i++) {
@@ -267,17 +268,29 @@ async function benchCadence(
   const seconds = RUNS * 3;
   for (let s = 0; s < seconds + 2; s++) {
     const polled = Array.from({ length: perSecond }, (_, k) => market[(s * perSecond + k) % market.length]!.id);
-    await dataSource.query(
+    // Each feed's mark as its write appends it: carrying the feed's shown offers in its moved pairs.
+    const moved = await dataSource.query<
+      Array<{ feed_id: number; exchanger_id: number; froms: string[]; tos: string[] }>
+    >(
       `WITH moved AS (
          UPDATE offers SET rate = round(rate * (1 + (mod(hashtext(feed_id || '>' || from_code || '>' || to_code || '>' || $2)::bigint + 2147483648, 21) - 10) / 10000.0), 8),
                 amount_out = round(rate * (1 + (mod(hashtext(feed_id || '>' || from_code || '>' || to_code || '>' || $2)::bigint + 2147483648, 21) - 10) / 10000.0), 8)
          WHERE feed_id = ANY($1::int[]) AND mod(hashtext(from_code || to_code || feed_id || '>' || $2)::bigint + 2147483648, 10) = 0
          RETURNING feed_id, exchanger_id, from_code, to_code
        )
-       INSERT INTO history_pending (exchanger_id, froms, tos)
-       SELECT exchanger_id, array_agg(from_code), array_agg(to_code) FROM moved GROUP BY feed_id, exchanger_id`,
+       SELECT feed_id, exchanger_id, array_agg(from_code) AS froms, array_agg(to_code) AS tos
+       FROM (SELECT DISTINCT feed_id, exchanger_id, from_code, to_code FROM moved) m GROUP BY feed_id, exchanger_id`,
       [polled, `cadence-${s}`],
     );
+    await dataSource.transaction(async (tx) => {
+      for (const m of moved)
+        await markPending(
+          tx,
+          m.froms.map((from, i) => [from, m.tos[i]!] as const),
+          m.exchanger_id,
+          m.feed_id,
+        );
+    });
     const t = performance.now();
     const drained = await history.drain({ wait: true });
     if (s < 2) continue;

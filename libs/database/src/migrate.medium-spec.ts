@@ -42,6 +42,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'OpenData1764073800000',
       'ReferenceRefreshes1764074000000',
       'ReferenceRefreshCost1764074100000',
+      'HistoryCarriedOffers1764074200000',
     ]);
     expect(result.currenciesAdded).toBe(322);
     expect(result.aliasesAdded).toBeGreaterThan(10);

@@ -28,42 +28,52 @@ const PAIRS_PER_STATEMENT = 1_000;
  * history_pending, which no other writer waits on. The recorder records their bests after the commit
  * (drainPending); a crash before it does leaves the row for the next drain. `exchangerId`: the writer's
  * exchanger — only its offers changed there, so its own shown rates may decide — or null (housekeeping:
- * held or freed offers, feeds shown or hidden) to compute every pair over every shown offer.
+ * held or freed offers, feeds shown or hidden) to compute every pair over every shown offer. `feedId`: the
+ * feed written, whose shown offers in the pairs the row carries (MARK_PENDING_SQL).
  */
 export async function markPending(
   tx: EntityManager,
   pairs: readonly DirectionPair[],
   exchangerId: number | null,
+  feedId: number | null = null,
 ): Promise<void> {
   if (pairs.length === 0) return;
-  await tx.query(`INSERT INTO history_pending (exchanger_id, froms, tos) VALUES ($1, $2::text[], $3::text[])`, [
-    exchangerId,
-    pairs.map((p) => p[0]),
-    pairs.map((p) => p[1]),
-  ]);
+  await tx.query(MARK_PENDING_SQL(1), markValues(pairs, exchangerId, feedId));
 }
 
 /**
  * markPending as part of a writer's own statement (FeedsRepository.applyAnswer: with the feed's state and its
  * run, no round trip of its own): `INSERT … SELECT` of the row markPending appends, from the parameters $first
- * (the exchanger), $first+1 and $first+2 (the froms and tos: markValues), appending nothing when no pair
- * is named.
+ * (the exchanger), $first+1 and $first+2 (the froms and tos) and $first+3 (the feed: markValues), appending
+ * nothing when no pair is named. With a feed, the row carries the feed's shown offers in those pairs (not held
+ * by the rate guard), as the writer's transaction sees them after its write: the recorder decides the pairs by
+ * them, without looking them up again (drainBatch). It runs after the write's statements, in its transaction.
  */
 export const MARK_PENDING_SQL = (first: number) =>
-  `INSERT INTO history_pending (exchanger_id, froms, tos) SELECT $${first}::int, $${first + 1}::text[], $${first + 2}::text[] WHERE $${first + 1}::text[] <> '{}'`;
+  `INSERT INTO history_pending (exchanger_id, froms, tos, feed_id, shown_froms, shown_tos, shown_cities, shown_rates)
+  SELECT $${first}::int, $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::int, s.froms, s.tos, s.cities, s.rates
+  FROM (
+    SELECT COALESCE(array_agg(o.from_code), '{}') AS froms, COALESCE(array_agg(o.to_code), '{}') AS tos,
+           COALESCE(array_agg(o.city), '{}') AS cities, COALESCE(array_agg(o.rate), '{}') AS rates
+    FROM unnest($${first + 1}::text[], $${first + 2}::text[]) AS p(from_code, to_code)
+    JOIN offers o ON o.feed_id = $${first + 3}::int AND o.from_code = p.from_code AND o.to_code = p.to_code
+    WHERE o.quarantine IS NULL
+  ) s
+  WHERE $${first + 1}::text[] <> '{}'`;
 
-/** The parameters of MARK_PENDING_SQL: the pairs as two array literals (one text value each). */
+/** The parameters of MARK_PENDING_SQL: the pairs as two array literals (one text value each), and the feed. */
 export function markValues(
   pairs: readonly DirectionPair[],
   exchangerId: number | null,
-): [number | null, string, string] {
+  feedId: number | null,
+): [number | null, string, string, number | null] {
   const froms = new Array<string>(pairs.length);
   const tos = new Array<string>(pairs.length);
   for (let i = 0; i < pairs.length; i++) {
     froms[i] = arrayElement(pairs[i]![0]);
     tos[i] = arrayElement(pairs[i]![1]);
   }
-  return [exchangerId, `{${froms.join(',')}}`, `{${tos.join(',')}}`];
+  return [exchangerId, `{${froms.join(',')}}`, `{${tos.join(',')}}`, feedId];
 }
 
 /** A currency code as an array element: as it is when plain (letters and digits), else quoted. */
@@ -84,6 +94,11 @@ export interface DrainResult {
   pairs: number;
   byWriters: number;
   computed: number;
+  /**
+   * Of the writers' offers in the pairs decided by them, how many (pair, writer) were decided by the offers
+   * their marks carried, not looked up again.
+   */
+  carried: number;
   /** Change points written. */
   changes: number;
   /** Pending rows were left for another drain (the batch was full). */
@@ -97,6 +112,7 @@ const NOTHING: DrainResult = {
   pairs: 0,
   byWriters: 0,
   computed: 0,
+  carried: 0,
   changes: 0,
   more: false,
 };
@@ -223,31 +239,46 @@ async function ifRecorderFree<T>(
   }
 }
 
+/** A pending row as TAKE_SQL answers it: with a feed, the feed's shown offers in its pairs (MARK_PENDING_SQL). */
+interface TakenRow {
+  exchanger_id: number | null;
+  froms: string[];
+  tos: string[];
+  feed_id: number | null;
+  shown_froms: string[] | null;
+  shown_tos: string[] | null;
+  shown_cities: string[] | null;
+  shown_rates: string[] | null;
+  more: boolean;
+}
+
+/** What a pair's latest mark of a writer carried: its feed's shown offers there then; null: nothing. */
+type Carried = { feed: number; offers: WriterOffer[] } | null;
+
 async function drainBatch(client: PoolClient, at: Date | null, maxPairs: number): Promise<DrainResult> {
-  const { rows } = await client.query<{ exchanger_id: number | null; froms: string[]; tos: string[]; more: boolean }>(
-    TAKE_SQL,
-    [maxPairs],
-  );
+  const { rows } = await client.query<TakenRow>(TAKE_SQL, [maxPairs]);
   if (rows.length === 0) return NOTHING;
-  // Each pair once, with the writers that touched it; null: some write asked for every offer.
-  const writersOf = new Map<string, { from: string; to: string; writers: Set<number> | null }>();
+  // Each pair once, with the writers that touched it and what each one's latest mark carried (rows come in
+  // id order, the order a feed's writes committed in); null: some write asked for every offer.
+  const writersOf = new Map<string, { from: string; to: string; writers: Map<number, Carried> | null }>();
   let marked = 0;
   for (const row of rows) {
     marked += row.froms.length;
+    const shown = carriedOffers(row);
     for (let i = 0; i < row.froms.length; i++) {
       const from = row.froms[i]!;
       const to = row.tos[i]!;
       const key = `${from}\u001f${to}`;
       let entry = writersOf.get(key);
-      if (!entry) writersOf.set(key, (entry = { from, to, writers: new Set() }));
+      if (!entry) writersOf.set(key, (entry = { from, to, writers: new Map() }));
       if (row.exchanger_id === null) entry.writers = null;
-      else entry.writers?.add(row.exchanger_id);
+      else entry.writers?.set(row.exchanger_id, shown && { feed: row.feed_id!, offers: shown.get(key) ?? [] });
     }
   }
   const clock = await client.query<{ at: Date }>(`SELECT COALESCE($1::timestamptz, now()) AS at`, [at]);
   const stamp = clock.rows[0]!.at;
   const every: { froms: string[]; tos: string[] } = { froms: [], tos: [] };
-  const decidable: Array<{ from: string; to: string; writers: ReadonlySet<number> }> = [];
+  const decidable: Array<{ from: string; to: string; writers: ReadonlyMap<number, Carried> }> = [];
   for (const entry of writersOf.values()) {
     if (entry.writers === null) {
       every.froms.push(entry.from);
@@ -255,6 +286,7 @@ async function drainBatch(client: PoolClient, at: Date | null, maxPairs: number)
     } else decidable.push({ from: entry.from, to: entry.to, writers: entry.writers });
   }
   let changes = 0;
+  let carried = 0;
   let computed = every.froms.length;
   if (decidable.length > 0) {
     // History's bests of the writers' pairs, then the writers' shown offers where history has some, read by
@@ -265,8 +297,14 @@ async function drainBatch(client: PoolClient, at: Date | null, maxPairs: number)
       decidable.map((e) => e.to),
     ]);
     const known = new Set(recorded.map((r) => `${r.from}\u001f${r.to}`));
-    const writers = new Map<string, ReadonlySet<number>>();
+    // A writer's carried offers are its shown ones as long as the feed that carried them is still its only
+    // shown feed: every later change of that feed's offers left a later mark (the writer's, or one for every
+    // offer). Otherwise — an exchanger with several shown feeds, a feed hidden since, a mark that carried
+    // nothing — its offers are looked up (WRITERS_OFFERS_SQL).
+    const sole = await soleShownFeeds(client);
+    const writers = new Map<string, ReadonlyMap<number, Carried>>();
     const mine: { froms: string[]; tos: string[]; writers: number[] } = { froms: [], tos: [], writers: [] };
+    const offers: WriterOffer[] = [];
     for (const entry of decidable) {
       const key = `${entry.from}\u001f${entry.to}`;
       if (!known.has(key)) {
@@ -276,13 +314,25 @@ async function drainBatch(client: PoolClient, at: Date | null, maxPairs: number)
         continue;
       }
       writers.set(key, entry.writers);
-      for (const writer of entry.writers) {
+      for (const [writer, shown] of entry.writers) {
+        if (shown !== null && sole.get(writer) === shown.feed) {
+          for (const offer of shown.offers) offers.push(offer);
+          carried++;
+          continue;
+        }
         mine.froms.push(entry.from);
         mine.tos.push(entry.to);
         mine.writers.push(writer);
       }
     }
-    const { rows: offers } = await client.query<WriterOffer>(WRITERS_OFFERS_SQL, [mine.froms, mine.tos, mine.writers]);
+    if (mine.writers.length > 0) {
+      const { rows: looked } = await client.query<WriterOffer>(WRITERS_OFFERS_SQL, [
+        mine.froms,
+        mine.tos,
+        mine.writers,
+      ]);
+      for (const offer of looked) offers.push(offer);
+    }
     const decided = decideByWriters(writers, offers, recorded);
     for (const [from, to] of decided.redo) {
       every.froms.push(from);
@@ -324,14 +374,47 @@ async function drainBatch(client: PoolClient, at: Date | null, maxPairs: number)
     pairs: writersOf.size,
     byWriters: writersOf.size - computed,
     computed,
+    carried,
     changes,
     more: rows[0]?.more === true,
   };
 }
 
+/** A carrying row's offers by pair (`from\u001fto`); null: the row carried none. */
+function carriedOffers(row: TakenRow): Map<string, WriterOffer[]> | null {
+  if (row.feed_id === null || row.exchanger_id === null || row.shown_froms === null) return null;
+  const byPair = new Map<string, WriterOffer[]>();
+  for (let i = 0; i < row.shown_froms.length; i++) {
+    const from = row.shown_froms[i]!;
+    const to = row.shown_tos![i]!;
+    const key = `${from}\u001f${to}`;
+    const offer: WriterOffer = {
+      exchangerId: row.exchanger_id,
+      from,
+      to,
+      city: row.shown_cities![i]!,
+      rate: row.shown_rates![i]!,
+    };
+    const list = byPair.get(key);
+    if (list) list.push(offer);
+    else byPair.set(key, [offer]);
+  }
+  return byPair;
+}
+
+/** Each exchanger shown now with its shown feed, or null when it has several (FRESH_FEED_SQL). */
+async function soleShownFeeds(client: PoolClient): Promise<Map<number, number | null>> {
+  const { rows } = await client.query<{ id: number; exchanger_id: number }>(
+    `WITH live AS (${LIVE_FEEDS}) SELECT id, exchanger_id FROM live`,
+  );
+  const sole = new Map<number, number | null>();
+  for (const row of rows) sole.set(row.exchanger_id, sole.has(row.exchanger_id) ? null : row.id);
+  return sole;
+}
+
 /**
- * Deletes the oldest pending rows up to $1 pairs (at least one row) and answers them, each with `more`: rows
- * are left.
+ * Deletes the oldest pending rows up to $1 pairs (at least one row) and answers them in id order, each with
+ * `more`: rows are left.
  */
 // A batch is a prefix in id order; every row marks at least one pair, so it lies within the first $1 rows (a
 // backlog is not read whole for each batch), and whatever is left has a greater id.
@@ -341,8 +424,13 @@ const TAKE_SQL = `WITH batch AS (
       FROM (SELECT id, froms FROM history_pending ORDER BY id LIMIT $1) h
     ) p WHERE before < $1
   ),
-  taken AS (DELETE FROM history_pending WHERE id IN (SELECT id FROM batch) RETURNING exchanger_id, froms, tos)
-  SELECT exchanger_id, froms, tos, EXISTS (SELECT 1 FROM history_pending WHERE id > (SELECT max(id) FROM batch)) AS more FROM taken`;
+  taken AS (
+    DELETE FROM history_pending WHERE id IN (SELECT id FROM batch)
+    RETURNING id, exchanger_id, froms, tos, feed_id, shown_froms, shown_tos, shown_cities, shown_rates::text[] AS shown_rates
+  )
+  SELECT exchanger_id, froms, tos, feed_id, shown_froms, shown_tos, shown_cities, shown_rates,
+         EXISTS (SELECT 1 FROM history_pending WHERE id > (SELECT max(id) FROM batch)) AS more
+  FROM taken ORDER BY id`;
 
 /**
  * A recorded scope `r` (LEFT JOINed: absent is null) the offer `o` could move: none yet, nothing shown there,

@@ -613,6 +613,62 @@ describe('rate history', () => {
     expect(await driftOf('SOL', 'BTC')).toEqual([]);
   });
 
+  it('decides by the offers a write carried while its feed is its exchanger’s only shown one, by the last write of a batch', async () => {
+    const [a, b] = [await exchanger('carry-a'), await exchanger('carry-b')];
+    const trx = (rate: string, city: string | null = null) => offerOf({ from: 'TRX', to: 'XLM', rate, city });
+    await write(a, [trx('2.0'), trx('2.2', 'MSK')]);
+    await write(b, [trx('1.9')]);
+    // Two writes of a before one drain: the later one's offers decide (the earlier one's 2.5 is gone).
+    await writeOnly(a, [trx('2.5'), trx('2.2', 'MSK')]);
+    await writeOnly(a, [trx('2.1'), trx('2.3', 'MSK')]);
+    expect(await history.drain({ wait: true })).toMatchObject({ writes: 2, pairs: 1, byWriters: 1, carried: 1 });
+    expect(await driftOf('TRX', 'XLM')).toEqual([]);
+    expect((await changesOf('TRX', 'XLM')).map((c) => c.rate)).toEqual(['2.2', '2.3']);
+    expect((await changesOf('TRX', 'XLM', 'MSK')).map((c) => c.rate)).toEqual(['2.2', '2.3']);
+
+    // A feed hidden after its write and before the drain: what it carried is not shown, so it does not decide.
+    await writeOnly(b, [trx('3.0')]);
+    await dataSource.query(`UPDATE feeds SET last_success_at = now() - interval '2 days' WHERE id = $1`, [b.feedId]);
+    expect(await history.drain({ wait: true })).toMatchObject({ writes: 1, carried: 0 });
+    expect(await driftOf('TRX', 'XLM')).toEqual([]);
+    expect((await changesOf('TRX', 'XLM')).map((c) => c.rate)).toEqual(['2.2', '2.3']);
+    await dataSource.query(`UPDATE feeds SET last_success_at = now() WHERE id = $1`, [b.feedId]);
+    await history.reevaluateFeeds();
+    expect((await changesOf('TRX', 'XLM')).map((c) => c.rate)).toEqual(['2.2', '2.3', '3.0']);
+
+    // An exchanger with a second shown feed: its shown offers are looked up, each the more recent feed's.
+    const [second] = await dataSource.query<Array<{ id: number }>>(
+      `INSERT INTO feeds (exchanger_id, url, interval_s, timeout_ms) VALUES ($1, 'https://carry-a-2.example/rates.xml', 30, 3000) RETURNING id`,
+      [a.exchangerId],
+    );
+    await writeOnly({ feedId: second!.id, exchangerId: a.exchangerId }, [trx('3.5')]);
+    await writeOnly(a, [trx('3.2')]); // a's first feed is the more recent one now: its 3.2 is shown, not 3.5
+    expect(await history.drain({ wait: true })).toMatchObject({ writes: 2, carried: 0 });
+    expect(await driftOf('TRX', 'XLM')).toEqual([]);
+    expect((await changesOf('TRX', 'XLM')).map((c) => c.rate)).toEqual(['2.2', '2.3', '3.0', '3.2']);
+  });
+
+  it('carries no offer the rate guard holds: a held typo in a write decides nothing', async () => {
+    const [a, b] = [await exchanger('carry-held-a'), await exchanger('carry-held-b')];
+    const ada = (rate: string) => offerOf({ from: 'ADA', to: 'XLM', rate });
+    const others = await Promise.all(Array.from({ length: 4 }, (_, i) => exchanger(`carry-ref-${i}`)));
+    for (const [i, o] of others.entries()) await write(o, [ada(`1.0${i}`)], GUARD);
+    await write(a, [ada('1.01')], GUARD);
+    await write(b, [ada('1.02')], GUARD);
+    await new QuarantineRepository(dataSource).refreshReferences();
+    // a's typo: a hundred times the market. Held by the guard in the write's own transaction: not carried.
+    const typo = await writeOnly(a, [ada('101')], GUARD);
+    expect(typo.guard.quarantined).toBe(1);
+    const [row] = await dataSource.query<Array<{ rates: string[] }>>(
+      `SELECT shown_rates::text[] AS rates FROM history_pending WHERE feed_id = $1`,
+      [a.feedId],
+    );
+    expect(row!.rates).toEqual([]);
+    expect(await history.drain({ wait: true })).toMatchObject({ carried: 1 });
+    expect(await driftOf('ADA', 'XLM')).toEqual([]);
+    expect((await changesOf('ADA', 'XLM')).at(-1)?.rate).not.toBe('101');
+  });
+
   it('stops between batches when asked (a shutting-down recorder), leaving the rest pending for the next drain', async () => {
     const writers = await Promise.all(Array.from({ length: 4 }, (_, i) => exchanger(`stop-${i}`)));
     // Four writes in four directions: with one pair a batch, four batches.

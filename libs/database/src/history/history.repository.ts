@@ -108,6 +108,7 @@ export class HistoryRepository {
       pairs: 0,
       byWriters: 0,
       computed: 0,
+      carried: 0,
       changes: 0,
       more: false,
     };
@@ -115,7 +116,7 @@ export class HistoryRepository {
       const batch = await drainPending(this.dataSource, options);
       if (!batch.ran) return { ...total, ran: total.writes > 0, more: true };
       if (batch.writes > 0) for (const listener of this.listeners) listener(batch);
-      for (const key of ['writes', 'marked', 'pairs', 'byWriters', 'computed', 'changes'] as const)
+      for (const key of ['writes', 'marked', 'pairs', 'byWriters', 'computed', 'carried', 'changes'] as const)
         total[key] += batch[key];
       if (!batch.more) return total;
       if (options.stop?.()) return { ...total, more: true };

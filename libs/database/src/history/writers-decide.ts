@@ -45,7 +45,7 @@ export interface DecidedBest {
  * Rates are compared as exact decimals.
  */
 export function decideByWriters(
-  writers: ReadonlyMap<string, ReadonlySet<number>>,
+  writers: ReadonlyMap<string, { has(writer: number): boolean }>,
   offers: readonly WriterOffer[],
   recorded: readonly RecordedBest[],
 ): { own: DecidedBest[]; redo: Array<[string, string]> } {

@@ -17,6 +17,7 @@ import { SnapshotWrites1764073700000 } from './1764073700000-snapshot-writes';
 import { OpenData1764073800000 } from './1764073800000-open-data';
 import { ReferenceRefreshes1764074000000 } from './1764074000000-reference-refreshes';
 import { ReferenceRefreshCost1764074100000 } from './1764074100000-reference-refresh-cost';
+import { HistoryCarriedOffers1764074200000 } from './1764074200000-history-carried-offers';
 
 /** Every migration, in order. Listed explicitly so the same list works from sources and from dist. */
 export const MIGRATIONS = [
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   OpenData1764073800000,
   ReferenceRefreshes1764074000000,
   ReferenceRefreshCost1764074100000,
+  HistoryCarriedOffers1764074200000,
 ];

@@ -412,7 +412,7 @@ export class FeedsRepository {
             quarantined: guard.quarantined,
             released: guard.released,
           }),
-          ...markValues(recordHistory ? change.touched : [], feed.exchangerId),
+          ...markValues(recordHistory ? change.touched : [], feed.exchangerId, feed.id),
         ],
       );
       return { change: { ...change, leftMaintenance }, statement };
