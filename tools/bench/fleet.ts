@@ -207,7 +207,7 @@ const REWRITTEN_TABLES = [
  * index entries) and every poll gets slower than it would on a production server. Then this does on its own
  * connection what autovacuum's defaults would: once an interval, each rewritten table whose dead rows (or
  * rows inserted) exceed 50 + 20 % of its rows is vacuumed, and one whose changes since its last analysis
- * exceed 50 + 10 % is analyzed, throttled as an autovacuum worker is (cost delay 2 ms per 200). An
+ * exceed 50 + 10 % is analyzed — or by the table's own autovacuum settings, where it has any — throttled as an autovacuum worker is (cost delay 2 ms per 200). An
  * unthrottled VACUUM (ANALYZE) of every table every interval cost more than autovacuum would: 7 s of a core
  * every 15 s at 2,000,000 offers. Null when autovacuum is on.
  */
@@ -225,11 +225,15 @@ async function standInForAutovacuum(url: string, intervalSeconds: number): Promi
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> = Promise.resolve();
   const upkeep = async () => {
+    // A table's own settings (ALTER TABLE … SET (autovacuum_…)) win over the defaults, as for autovacuum.
+    const setting = (name: string, fallback: number) =>
+      `COALESCE((SELECT option_value::float8 FROM pg_options_to_table(c.reloptions) WHERE option_name = '${name}'), ${fallback})`;
     const { rows: due } = await client.query<{ name: string; vacuum: boolean; analyze: boolean }>(
-      `SELECT relname AS name,
-              n_dead_tup > 50 + 0.2 * GREATEST(n_live_tup, 0) OR n_ins_since_vacuum > 1000 + 0.2 * GREATEST(n_live_tup, 0) AS vacuum,
-              n_mod_since_analyze > 50 + 0.1 * GREATEST(n_live_tup, 0) AS analyze
-       FROM pg_stat_user_tables WHERE relname = ANY($1::text[])`,
+      `SELECT s.relname AS name,
+              s.n_dead_tup > ${setting('autovacuum_vacuum_threshold', 50)} + ${setting('autovacuum_vacuum_scale_factor', 0.2)} * GREATEST(s.n_live_tup, 0)
+                OR s.n_ins_since_vacuum > ${setting('autovacuum_vacuum_insert_threshold', 1000)} + ${setting('autovacuum_vacuum_insert_scale_factor', 0.2)} * GREATEST(s.n_live_tup, 0) AS vacuum,
+              s.n_mod_since_analyze > ${setting('autovacuum_analyze_threshold', 50)} + ${setting('autovacuum_analyze_scale_factor', 0.1)} * GREATEST(s.n_live_tup, 0) AS analyze
+       FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid WHERE s.relname = ANY($1::text[])`,
       [REWRITTEN_TABLES],
     );
     for (const table of due) {
@@ -247,7 +251,7 @@ async function standInForAutovacuum(url: string, intervalSeconds: number): Promi
   };
   timer = setTimeout(round, intervalSeconds * 1000);
   console.log(
-    "  (the server runs without autovacuum: the bench does autovacuum's work on the fleet's tables, by its default thresholds)",
+    "  (the server runs without autovacuum: the bench does autovacuum's work on the fleet's tables, by its thresholds)",
   );
   return {
     async stop() {

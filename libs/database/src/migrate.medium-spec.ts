@@ -43,6 +43,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'ReferenceRefreshes1764074000000',
       'ReferenceRefreshCost1764074100000',
       'HistoryCarriedOffers1764074200000',
+      'OffersAnalyzePace1764074300000',
     ]);
     expect(result.currenciesAdded).toBe(322);
     expect(result.aliasesAdded).toBeGreaterThan(10);

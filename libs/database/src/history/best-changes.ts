@@ -50,12 +50,12 @@ export async function markPending(
  * them, without looking them up again (drainBatch). It runs after the write's statements, in its transaction.
  */
 export const MARK_PENDING_SQL = (first: number) =>
-  `INSERT INTO history_pending (exchanger_id, froms, tos, feed_id, shown_froms, shown_tos, shown_cities, shown_rates)
-  SELECT $${first}::int, $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::int, s.froms, s.tos, s.cities, s.rates
+  `INSERT INTO history_pending (exchanger_id, froms, tos, feed_id, shown_pairs, shown_cities, shown_rates)
+  SELECT $${first}::int, $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::int, s.pairs, s.cities, s.rates
   FROM (
-    SELECT COALESCE(array_agg(o.from_code), '{}') AS froms, COALESCE(array_agg(o.to_code), '{}') AS tos,
-           COALESCE(array_agg(o.city), '{}') AS cities, COALESCE(array_agg(o.rate), '{}') AS rates
-    FROM unnest($${first + 1}::text[], $${first + 2}::text[]) AS p(from_code, to_code)
+    SELECT COALESCE(array_agg(p.n::int), '{}') AS pairs, COALESCE(array_agg(o.city), '{}') AS cities,
+           COALESCE(array_agg(o.rate), '{}') AS rates
+    FROM unnest($${first + 1}::text[], $${first + 2}::text[]) WITH ORDINALITY AS p(from_code, to_code, n)
     JOIN offers o ON o.feed_id = $${first + 3}::int AND o.from_code = p.from_code AND o.to_code = p.to_code
     WHERE o.quarantine IS NULL
   ) s
@@ -245,8 +245,8 @@ interface TakenRow {
   froms: string[];
   tos: string[];
   feed_id: number | null;
-  shown_froms: string[] | null;
-  shown_tos: string[] | null;
+  /** The carried offers' pairs, as 1-based ordinals in froms and tos. */
+  shown_pairs: number[] | null;
   shown_cities: string[] | null;
   shown_rates: string[] | null;
   more: boolean;
@@ -382,11 +382,11 @@ async function drainBatch(client: PoolClient, at: Date | null, maxPairs: number)
 
 /** A carrying row's offers by pair (`from\u001fto`); null: the row carried none. */
 function carriedOffers(row: TakenRow): Map<string, WriterOffer[]> | null {
-  if (row.feed_id === null || row.exchanger_id === null || row.shown_froms === null) return null;
+  if (row.feed_id === null || row.exchanger_id === null || row.shown_pairs === null) return null;
   const byPair = new Map<string, WriterOffer[]>();
-  for (let i = 0; i < row.shown_froms.length; i++) {
-    const from = row.shown_froms[i]!;
-    const to = row.shown_tos![i]!;
+  for (let i = 0; i < row.shown_pairs.length; i++) {
+    const from = row.froms[row.shown_pairs[i]! - 1]!;
+    const to = row.tos[row.shown_pairs[i]! - 1]!;
     const key = `${from}\u001f${to}`;
     const offer: WriterOffer = {
       exchangerId: row.exchanger_id,
@@ -426,9 +426,9 @@ const TAKE_SQL = `WITH batch AS (
   ),
   taken AS (
     DELETE FROM history_pending WHERE id IN (SELECT id FROM batch)
-    RETURNING id, exchanger_id, froms, tos, feed_id, shown_froms, shown_tos, shown_cities, shown_rates::text[] AS shown_rates
+    RETURNING id, exchanger_id, froms, tos, feed_id, shown_pairs, shown_cities, shown_rates::text[] AS shown_rates
   )
-  SELECT exchanger_id, froms, tos, feed_id, shown_froms, shown_tos, shown_cities, shown_rates,
+  SELECT exchanger_id, froms, tos, feed_id, shown_pairs, shown_cities, shown_rates,
          EXISTS (SELECT 1 FROM history_pending WHERE id > (SELECT max(id) FROM batch)) AS more
   FROM taken ORDER BY id`;
 

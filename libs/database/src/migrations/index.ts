@@ -18,6 +18,7 @@ import { OpenData1764073800000 } from './1764073800000-open-data';
 import { ReferenceRefreshes1764074000000 } from './1764074000000-reference-refreshes';
 import { ReferenceRefreshCost1764074100000 } from './1764074100000-reference-refresh-cost';
 import { HistoryCarriedOffers1764074200000 } from './1764074200000-history-carried-offers';
+import { OffersAnalyzePace1764074300000 } from './1764074300000-offers-analyze-pace';
 
 /** Every migration, in order. Listed explicitly so the same list works from sources and from dist. */
 export const MIGRATIONS = [
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   ReferenceRefreshes1764074000000,
   ReferenceRefreshCost1764074100000,
   HistoryCarriedOffers1764074200000,
+  OffersAnalyzePace1764074300000,
 ];
