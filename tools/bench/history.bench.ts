@@ -199,8 +199,7 @@ async function benchWrite(
     const ms = performance.now() - t;
     if (change.updated !== PER_FEED / 10) throw new Error(`expected ${PER_FEED / 10} updates, got ${change.updated}`);
     // The round without history is marked too (untimed): the recorder's history stays the market's.
-    if (!recordHistory)
-      await dataSource.transaction((tx) => markPending(tx, change.touched, feed.exchangerId, feed.id));
+    if (!recordHistory) await dataSource.transaction((tx) => markPending(tx, change.touched, feed.exchangerId));
     return { ms, lowering: (round % 7) - 3 < 0 };
   };
   for (let i = 0; i < RUNS * 3 + 3; i++) {
@@ -268,28 +267,27 @@ async function benchCadence(
   const seconds = RUNS * 3;
   for (let s = 0; s < seconds + 2; s++) {
     const polled = Array.from({ length: perSecond }, (_, k) => market[(s * perSecond + k) % market.length]!.id);
-    // Each feed's mark as its write appends it: carrying the feed's shown offers in its moved pairs.
+    // Each feed's mark as its write appends it with the guard on, carrying the feed's offers in its moved pairs
+    // (the market's offers have no city: a moved row is its feed's only offer in its pair).
     const moved = await dataSource.query<
-      Array<{ feed_id: number; exchanger_id: number; froms: string[]; tos: string[] }>
+      Array<{ feed_id: number; exchanger_id: number; froms: string[]; tos: string[]; rates: string[] }>
     >(
       `WITH moved AS (
          UPDATE offers SET rate = round(rate * (1 + (mod(hashtext(feed_id || '>' || from_code || '>' || to_code || '>' || $2)::bigint + 2147483648, 21) - 10) / 10000.0), 8),
                 amount_out = round(rate * (1 + (mod(hashtext(feed_id || '>' || from_code || '>' || to_code || '>' || $2)::bigint + 2147483648, 21) - 10) / 10000.0), 8)
          WHERE feed_id = ANY($1::int[]) AND mod(hashtext(from_code || to_code || feed_id || '>' || $2)::bigint + 2147483648, 10) = 0
-         RETURNING feed_id, exchanger_id, from_code, to_code
+         RETURNING feed_id, exchanger_id, from_code, to_code, rate
        )
-       SELECT feed_id, exchanger_id, array_agg(from_code) AS froms, array_agg(to_code) AS tos
-       FROM (SELECT DISTINCT feed_id, exchanger_id, from_code, to_code FROM moved) m GROUP BY feed_id, exchanger_id`,
+       SELECT feed_id, exchanger_id, array_agg(from_code) AS froms, array_agg(to_code) AS tos, array_agg(rate::text) AS rates
+       FROM moved GROUP BY feed_id, exchanger_id`,
       [polled, `cadence-${s}`],
     );
     await dataSource.transaction(async (tx) => {
-      for (const m of moved)
-        await markPending(
-          tx,
-          m.froms.map((from, i) => [from, m.tos[i]!] as const),
-          m.exchanger_id,
-          m.feed_id,
-        );
+      for (const m of moved) {
+        const offers = m.froms.map((from, i) => ({ from, to: m.tos[i]!, city: null, rate: m.rates[i]! }));
+        const pairs = offers.map((o) => [o.from, o.to] as const);
+        await markPending(tx, pairs, m.exchanger_id, { feedId: m.feed_id, offers, held: new Set() });
+      }
     });
     const t = performance.now();
     const drained = await history.drain({ wait: true });

@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { FRESH_FEED_SQL } from '../freshness';
+import { heldKey } from '../integrity/rate-guard';
 import { decideByWriters, RecordedBest, WriterOffer } from './writers-decide';
 
 /** A direction as writes name it: (from, to). Its cities are recorded with it. */
@@ -28,52 +29,84 @@ const PAIRS_PER_STATEMENT = 1_000;
  * history_pending, which no other writer waits on. The recorder records their bests after the commit
  * (drainPending); a crash before it does leaves the row for the next drain. `exchangerId`: the writer's
  * exchanger — only its offers changed there, so its own shown rates may decide — or null (housekeeping:
- * held or freed offers, feeds shown or hidden) to compute every pair over every shown offer. `feedId`: the
- * feed written, whose shown offers in the pairs the row carries (MARK_PENDING_SQL).
+ * held or freed offers, feeds shown or hidden) to compute every pair over every shown offer. `carry`: the
+ * feed's shown offers, carried in the row (MarkCarry).
  */
 export async function markPending(
   tx: EntityManager,
   pairs: readonly DirectionPair[],
   exchangerId: number | null,
-  feedId: number | null = null,
+  carry: MarkCarry | null = null,
 ): Promise<void> {
   if (pairs.length === 0) return;
-  await tx.query(MARK_PENDING_SQL(1), markValues(pairs, exchangerId, feedId));
+  await tx.query(MARK_PENDING_SQL(1), markValues(pairs, exchangerId, carry));
+}
+
+/**
+ * What a write knows of its feed's offers after it: all of them (`offers`, as written) and the keys (heldKey)
+ * of those the rate guard holds (`held`). A mark carrying them names, for each pair it marks, the feed's shown
+ * offers there — their rates and cities — and the recorder decides the pair by them without looking them up
+ * (drainBatch). Only a write that knows every held offer of its feed may carry (the guard judged it: judgeWritten).
+ */
+export interface MarkCarry {
+  feedId: number;
+  offers: ReadonlyArray<{ from: string; to: string; city: string | null; rate: string }>;
+  held: ReadonlySet<string>;
 }
 
 /**
  * markPending as part of a writer's own statement (FeedsRepository.applyAnswer: with the feed's state and its
- * run, no round trip of its own): `INSERT … SELECT` of the row markPending appends, from the parameters $first
- * (the exchanger), $first+1 and $first+2 (the froms and tos) and $first+3 (the feed: markValues), appending
- * nothing when no pair is named. With a feed, the row carries the feed's shown offers in those pairs (not held
- * by the rate guard), as the writer's transaction sees them after its write: the recorder decides the pairs by
- * them, without looking them up again (drainBatch). It runs after the write's statements, in its transaction.
+ * run, no round trip of its own): `INSERT … SELECT` of the row markPending appends, from the 7 parameters from
+ * $first (markValues), appending nothing when no pair is named.
  */
 export const MARK_PENDING_SQL = (first: number) =>
   `INSERT INTO history_pending (exchanger_id, froms, tos, feed_id, shown_pairs, shown_cities, shown_rates)
-  SELECT $${first}::int, $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::int, s.pairs, s.cities, s.rates
-  FROM (
-    SELECT COALESCE(array_agg(p.n::int), '{}') AS pairs, COALESCE(array_agg(o.city), '{}') AS cities,
-           COALESCE(array_agg(o.rate), '{}') AS rates
-    FROM unnest($${first + 1}::text[], $${first + 2}::text[]) WITH ORDINALITY AS p(from_code, to_code, n)
-    JOIN offers o ON o.feed_id = $${first + 3}::int AND o.from_code = p.from_code AND o.to_code = p.to_code
-    WHERE o.quarantine IS NULL
-  ) s
+  SELECT $${first}::int, $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::int, $${first + 4}::int[],
+         $${first + 5}::text[], $${first + 6}::numeric[]
   WHERE $${first + 1}::text[] <> '{}'`;
 
-/** The parameters of MARK_PENDING_SQL: the pairs as two array literals (one text value each), and the feed. */
+/**
+ * The parameters of MARK_PENDING_SQL: the exchanger, the pairs as two array literals (one text value each),
+ * and with `carry` the feed and its shown offers in those pairs — each as its pair's ordinal (1-based), its
+ * city and its rate, three array literals — else four nulls.
+ */
 export function markValues(
   pairs: readonly DirectionPair[],
   exchangerId: number | null,
-  feedId: number | null,
-): [number | null, string, string, number | null] {
+  carry: MarkCarry | null,
+): [number | null, string, string, number | null, string | null, string | null, string | null] {
   const froms = new Array<string>(pairs.length);
   const tos = new Array<string>(pairs.length);
+  // Each pair's ordinal, by from and then to: a write looks every offer of its feed up, without building a key.
+  const ordinal = carry === null ? null : new Map<string, Map<string, number>>();
   for (let i = 0; i < pairs.length; i++) {
-    froms[i] = arrayElement(pairs[i]![0]);
-    tos[i] = arrayElement(pairs[i]![1]);
+    const [from, to] = pairs[i]!;
+    froms[i] = arrayElement(from);
+    tos[i] = arrayElement(to);
+    if (ordinal === null) continue;
+    let byTo = ordinal.get(from);
+    if (!byTo) ordinal.set(from, (byTo = new Map<string, number>()));
+    byTo.set(to, i + 1);
   }
-  return [exchangerId, `{${froms.join(',')}}`, `{${tos.join(',')}}`, feedId];
+  const marked = [exchangerId, `{${froms.join(',')}}`, `{${tos.join(',')}}`] as const;
+  if (carry === null || ordinal === null) return [...marked, null, null, null, null];
+  const shown: { pairs: number[]; cities: string[]; rates: string[] } = { pairs: [], cities: [], rates: [] };
+  for (const offer of carry.offers) {
+    const n = ordinal.get(offer.from)?.get(offer.to);
+    if (n === undefined) continue;
+    const city = offer.city ?? '';
+    if (carry.held.size > 0 && carry.held.has(heldKey(offer.from, offer.to, city))) continue;
+    shown.pairs.push(n);
+    shown.cities.push(arrayElement(city));
+    shown.rates.push(offer.rate);
+  }
+  return [
+    ...marked,
+    carry.feedId,
+    `{${shown.pairs.join(',')}}`,
+    `{${shown.cities.join(',')}}`,
+    `{${shown.rates.join(',')}}`,
+  ];
 }
 
 /** A currency code as an array element: as it is when plain (letters and digits), else quoted. */

@@ -578,6 +578,7 @@ describe('rate history', () => {
     const cities = [null, null, null, 'MSK', 'SPB'];
     let byWriters = 0;
     let computed = 0;
+    let carried = 0;
     for (let round = 0; round < 60; round++) {
       const writers = new Set(Array.from({ length: 1 + random(2) }, () => traders[random(traders.length)]!));
       await Promise.all(
@@ -587,16 +588,20 @@ describe('rate history', () => {
             [...new Set(cities.filter(() => random(3) > 0))].map((city) =>
               offerOf({ from: 'ADA', to: 'DOT', city, rate: `1.${random(40)}` }),
             ),
+            // With the guard a write carries its offers, without it the recorder looks them up: both, mixed.
+            random(2) === 0 ? GUARD : INTEGRITY_OFF,
           ),
         ),
       );
       const drained = await history.drain({ wait: true });
       byWriters += drained.byWriters;
       computed += drained.computed;
+      carried += drained.carried;
       expect({ round, drift: await driftOf('ADA', 'DOT') }).toEqual({ round, drift: [] });
     }
     // Most rounds leave the best where it was, or raise it: their writers decide without reading the market.
     expect(byWriters).toBeGreaterThan(computed);
+    expect(carried).toBeGreaterThan(0);
   });
 
   it('computes a direction many writers touched before a drain once, and records one change point for them', async () => {
@@ -616,18 +621,18 @@ describe('rate history', () => {
   it('decides by the offers a write carried while its feed is its exchanger’s only shown one, by the last write of a batch', async () => {
     const [a, b] = [await exchanger('carry-a'), await exchanger('carry-b')];
     const trx = (rate: string, city: string | null = null) => offerOf({ from: 'TRX', to: 'XLM', rate, city });
-    await write(a, [trx('2.0'), trx('2.2', 'MSK')]);
-    await write(b, [trx('1.9')]);
+    await write(a, [trx('2.0'), trx('2.2', 'MSK')], GUARD);
+    await write(b, [trx('1.9')], GUARD);
     // Two writes of a before one drain: the later one's offers decide (the earlier one's 2.5 is gone).
-    await writeOnly(a, [trx('2.5'), trx('2.2', 'MSK')]);
-    await writeOnly(a, [trx('2.1'), trx('2.3', 'MSK')]);
+    await writeOnly(a, [trx('2.5'), trx('2.2', 'MSK')], GUARD);
+    await writeOnly(a, [trx('2.1'), trx('2.3', 'MSK')], GUARD);
     expect(await history.drain({ wait: true })).toMatchObject({ writes: 2, pairs: 1, byWriters: 1, carried: 1 });
     expect(await driftOf('TRX', 'XLM')).toEqual([]);
     expect((await changesOf('TRX', 'XLM')).map((c) => c.rate)).toEqual(['2.2', '2.3']);
     expect((await changesOf('TRX', 'XLM', 'MSK')).map((c) => c.rate)).toEqual(['2.2', '2.3']);
 
     // A feed hidden after its write and before the drain: what it carried is not shown, so it does not decide.
-    await writeOnly(b, [trx('3.0')]);
+    await writeOnly(b, [trx('3.0')], GUARD);
     await dataSource.query(`UPDATE feeds SET last_success_at = now() - interval '2 days' WHERE id = $1`, [b.feedId]);
     expect(await history.drain({ wait: true })).toMatchObject({ writes: 1, carried: 0 });
     expect(await driftOf('TRX', 'XLM')).toEqual([]);
@@ -636,37 +641,51 @@ describe('rate history', () => {
     await history.reevaluateFeeds();
     expect((await changesOf('TRX', 'XLM')).map((c) => c.rate)).toEqual(['2.2', '2.3', '3.0']);
 
+    // Without the rate guard a write does not know which of its feed's offers are held: it carries nothing.
+    await writeOnly(b, [trx('3.1')]);
+    expect(await history.drain({ wait: true })).toMatchObject({ writes: 1, byWriters: 1, carried: 0 });
+    expect((await changesOf('TRX', 'XLM')).map((c) => c.rate)).toEqual(['2.2', '2.3', '3.0', '3.1']);
+
     // An exchanger with a second shown feed: its shown offers are looked up, each the more recent feed's.
     const [second] = await dataSource.query<Array<{ id: number }>>(
       `INSERT INTO feeds (exchanger_id, url, interval_s, timeout_ms) VALUES ($1, 'https://carry-a-2.example/rates.xml', 30, 3000) RETURNING id`,
       [a.exchangerId],
     );
-    await writeOnly({ feedId: second!.id, exchangerId: a.exchangerId }, [trx('3.5')]);
-    await writeOnly(a, [trx('3.2')]); // a's first feed is the more recent one now: its 3.2 is shown, not 3.5
+    await writeOnly({ feedId: second!.id, exchangerId: a.exchangerId }, [trx('3.5')], GUARD);
+    await writeOnly(a, [trx('3.2')], GUARD); // a's first feed is the more recent one now: its 3.2 shows, not 3.5
     expect(await history.drain({ wait: true })).toMatchObject({ writes: 2, carried: 0 });
     expect(await driftOf('TRX', 'XLM')).toEqual([]);
-    expect((await changesOf('TRX', 'XLM')).map((c) => c.rate)).toEqual(['2.2', '2.3', '3.0', '3.2']);
+    expect((await changesOf('TRX', 'XLM')).map((c) => c.rate)).toEqual(['2.2', '2.3', '3.0', '3.1', '3.2']);
   });
 
-  it('carries no offer the rate guard holds: a held typo in a write decides nothing', async () => {
-    const [a, b] = [await exchanger('carry-held-a'), await exchanger('carry-held-b')];
-    const ada = (rate: string) => offerOf({ from: 'ADA', to: 'XLM', rate });
+  it('carries no offer the rate guard holds: neither one it holds now nor one held since an earlier poll', async () => {
+    const a = await exchanger('carry-held');
+    const ada = (rate: string, city: string | null = null) => offerOf({ from: 'ADA', to: 'XLM', rate, city });
     const others = await Promise.all(Array.from({ length: 4 }, (_, i) => exchanger(`carry-ref-${i}`)));
     for (const [i, o] of others.entries()) await write(o, [ada(`1.0${i}`)], GUARD);
     await write(a, [ada('1.01')], GUARD);
-    await write(b, [ada('1.02')], GUARD);
     await new QuarantineRepository(dataSource).refreshReferences();
-    // a's typo: a hundred times the market. Held by the guard in the write's own transaction: not carried.
-    const typo = await writeOnly(a, [ada('101')], GUARD);
+    const carriedRates = async () =>
+      (
+        await dataSource.query<Array<{ rates: string[] }>>(
+          `SELECT shown_rates::text[] AS rates FROM history_pending WHERE feed_id = $1 ORDER BY id DESC LIMIT 1`,
+          [a.feedId],
+        )
+      )[0]!.rates;
+    // A typo, a hundred times the market, held in the write's own transaction: not carried; its MSK offer is.
+    const typo = await writeOnly(a, [ada('101'), ada('1.015', 'MSK')], GUARD);
     expect(typo.guard.quarantined).toBe(1);
-    const [row] = await dataSource.query<Array<{ rates: string[] }>>(
-      `SELECT shown_rates::text[] AS rates FROM history_pending WHERE feed_id = $1`,
-      [a.feedId],
-    );
-    expect(row!.rates).toEqual([]);
+    expect(await carriedRates()).toEqual(['1.015']);
     expect(await history.drain({ wait: true })).toMatchObject({ carried: 1 });
     expect(await driftOf('ADA', 'XLM')).toEqual([]);
-    expect((await changesOf('ADA', 'XLM')).at(-1)?.rate).not.toBe('101');
+    // The next poll changes only its MSK offer: the typo, unchanged and still held, is not carried either.
+    const next = await writeOnly(a, [ada('101'), ada('1.035', 'MSK')], GUARD);
+    expect(next.guard.quarantined).toBe(1);
+    expect(await carriedRates()).toEqual(['1.035']);
+    expect(await history.drain({ wait: true })).toMatchObject({ carried: 1 });
+    expect(await driftOf('ADA', 'XLM')).toEqual([]);
+    expect((await changesOf('ADA', 'XLM')).map((c) => c.rate)).toEqual(['1.00', '1.01', '1.02', '1.03', '1.035']);
+    expect((await changesOf('ADA', 'XLM', 'MSK')).map((c) => c.rate)).toEqual(['1.015', '1.035']);
   });
 
   it('stops between batches when asked (a shutting-down recorder), leaving the rest pending for the next drain', async () => {

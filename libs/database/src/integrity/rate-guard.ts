@@ -206,7 +206,10 @@ export type WrittenCandidate = GuardCandidate & { src: 'w' | 'h' | 'p' };
  * snapshot writer's statement read (writtenCandidatesSql): drops the held and other offers that statement
  * changed or deleted (`stale(key)`: their rows as they were before it; a changed one is among the written),
  * then compares each with its direction's reference — an accepted exception or a missing reference means no
- * judgement — and writes only the offers whose verdict changed.
+ * judgement — and writes only the offers whose verdict changed. `held`, when given, receives the key
+ * (heldKey) of every offer of the feed held after this poll: they are all among the candidates (every held
+ * offer is one, and so is every written or other offer outside the band), so every other offer of the feed is
+ * shown.
  */
 export function judgeWritten(
   tx: EntityManager,
@@ -214,11 +217,15 @@ export function judgeWritten(
   stale: (from: string, to: string, city: string) => boolean,
   policy: IntegrityPolicy,
   now: Date,
+  held?: Set<string>,
 ): Promise<GuardOutcome> {
   if (!policy.enabled) return Promise.resolve(NO_GUARD);
   const judged = candidates.filter((c) => c.src === 'w' || !stale(c.from_code, c.to_code, c.city));
-  return judgeCandidates(tx, judged, policy, now);
+  return judgeCandidates(tx, judged, policy, now, held);
 }
+
+/** The key judgeWritten's `held` names an offer by. */
+export const heldKey = (from: string, to: string, city: string) => `${from}\u001f${to}\u001f${city}`;
 
 /** Judges each candidate and writes the offers whose verdict changed; counts what was held and freed. */
 async function judgeCandidates(
@@ -226,6 +233,7 @@ async function judgeCandidates(
   candidates: GuardCandidate[],
   policy: IntegrityPolicy,
   now: Date,
+  held?: Set<string>,
 ): Promise<GuardOutcome> {
   const outcome: GuardOutcome = { quarantined: 0, held: {}, released: 0, freed: {}, touched: [] };
   const changed: Array<{ feed: number; from: string; to: string; city: string; quarantine: StoredQuarantine | null }> =
@@ -242,6 +250,7 @@ async function judgeCandidates(
       outcome.freed[c.quarantine.reason] = (outcome.freed[c.quarantine.reason] ?? 0) + 1;
       changed.push({ feed: c.feed_id, from: c.from_code, to: c.to_code, city: c.city, quarantine: null });
     } else {
+      held?.add(heldKey(c.from_code, c.to_code, c.city));
       outcome.quarantined++;
       const since = c.quarantine?.since ?? now.toISOString();
       const stored: StoredQuarantine = { ...verdict, since };

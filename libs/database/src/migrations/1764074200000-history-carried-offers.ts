@@ -2,8 +2,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Issue 21: a poll's history mark carries its feed's shown offers in the pairs it marks (their rates and
- * cities, read by the write's own transaction, after the rate guard). The recorder then decides those pairs
- * without looking the writer's offers up again, which was nearly half of a drain's time at 500 exchangers.
+ * cities, as the write wrote them, none the rate guard holds). The recorder then decides those pairs without
+ * looking the writer's offers up again, which was nearly half of a drain's time at 500 exchangers.
  * `feed_id` null: nothing carried (housekeeping's marks, feeds shown again), the recorder reads the offers.
  * An offer is carried as its pair's ordinal in `froms`/`tos` (1-based), its city and its rate.
  *

@@ -380,10 +380,13 @@ export class FeedsRepository {
       const snapshot =
         offers === null ? null : await replaceSnapshot(tx, feed, offers, snapshotCache, STAGE_FROM_ROWS, read);
       const written: SnapshotChange = snapshot === null ? NO_CHANGE : withoutGuardRead(snapshot);
+      // The guard's verdicts name every offer of the feed it holds now: the history mark can carry the shown ones.
+      const held = new Set<string>();
       const guard =
         snapshot?.candidates == null
           ? NO_GUARD
-          : await judgeWritten(tx, snapshot.candidates, snapshot.stale, integrity, now);
+          : await judgeWritten(tx, snapshot.candidates, snapshot.stale, integrity, now, held);
+      const carry = offers !== null && snapshot?.candidates != null ? { feedId: feed.id, offers, held } : null;
       const change = { ...written, touched: mergeDirections(written.touched, guard.touched), guard };
       const changed = change.inserted + change.updated + change.deleted + guard.touched.length > 0;
       // The feed's state, its run and the history mark (markPending's row, when asked for) in one statement.
@@ -412,7 +415,7 @@ export class FeedsRepository {
             quarantined: guard.quarantined,
             released: guard.released,
           }),
-          ...markValues(recordHistory ? change.touched : [], feed.exchangerId, feed.id),
+          ...markValues(recordHistory ? change.touched : [], feed.exchangerId, carry),
         ],
       );
       return { change: { ...change, leftMaintenance }, statement };
