@@ -93,10 +93,11 @@ export class HousekeepingService {
    */
   async refreshReferences() {
     const references = await this.quarantine.refreshReferences();
-    const swept = await this.quarantine.sweep(this.integrity);
+    // Held or freed offers move bests without a write of their feeds: the sweep marks their directions for
+    // history in its own transaction, and history records them now.
+    const swept = await this.quarantine.sweep(this.integrity, true);
     if (swept.touched.length > 0) this.changes.publish({ directions: swept.touched });
-    // Held or freed offers move bests without a write of their feeds: history records them now.
-    const historyChanges = await this.rateHistory.reevaluate(swept.touched);
+    const historyChanges = await this.rateHistory.reevaluate([]);
     return { references, held: swept.held, released: swept.released, historyChanges };
   }
 

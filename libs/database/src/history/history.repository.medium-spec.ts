@@ -688,6 +688,25 @@ describe('rate history', () => {
     expect((await changesOf('ADA', 'XLM', 'MSK')).map((c) => c.rate)).toEqual(['1.015', '1.035']);
   });
 
+  it('never records a carried offer the guard’s sweep has held since: the sweep marks its directions with its verdicts', async () => {
+    const quarantine = new QuarantineRepository(dataSource);
+    const others = await Promise.all(Array.from({ length: 4 }, (_, i) => exchanger(`swept-ref-${i}`)));
+    const eos = (rate: string) => offerOf({ from: 'EOS', to: 'XTZ', rate });
+    for (const o of others) await write(o, [eos('1.0')], GUARD);
+    const a = await exchanger('swept');
+    await write(a, [eos('1.02')], GUARD);
+    // a's poll, in the band when written, carries its offer; the market then falls away from it (the others
+    // write without the guard: nobody holds them) before any drain.
+    await writeOnly(a, [eos('1.05')], GUARD);
+    for (const o of others) await writeOnly(o, [eos('0.5')]);
+    await quarantine.refreshReferences();
+    const swept = await quarantine.sweep(GUARD, true); // the whole database's: other tests' offers too
+    expect(swept.touched).toContainEqual(['EOS', 'XTZ']);
+    await history.drain({ wait: true });
+    expect(await driftOf('EOS', 'XTZ')).toEqual([]);
+    expect((await changesOf('EOS', 'XTZ')).map((c) => c.rate)).toEqual(['1.0', '1.02', '0.5']);
+  });
+
   it('stops between batches when asked (a shutting-down recorder), leaving the rest pending for the next drain', async () => {
     const writers = await Promise.all(Array.from({ length: 4 }, (_, i) => exchanger(`stop-${i}`)));
     // Four writes in four directions: with one pair a batch, four batches.

@@ -201,12 +201,16 @@ export class QuarantineRepository {
 
   /**
    * Judges the stored offers against the references (see `sweepOffers`), in one transaction; its time is
-   * added to the last refresh's cost (`refreshDue`).
+   * added to the last refresh's cost (`refreshDue`). With `recordHistory`, the directions where it held or
+   * freed offers are marked for the rate history in that transaction (DESIGN.md §12), to be computed over
+   * every shown offer: a poll's mark written before carries the feed's offers as they were shown then, and a
+   * drain that sees the sweep's verdicts must see this mark too, or it could record an offer the sweep holds.
    */
-  sweep(policy: IntegrityPolicy): Promise<GuardOutcome> {
+  sweep(policy: IntegrityPolicy, recordHistory = false): Promise<GuardOutcome> {
     const started = Date.now();
     return this.dataSource.transaction(async (tx) => {
       const outcome = await sweepOffers(tx, policy);
+      if (recordHistory) await markPending(tx, outcome.touched, null);
       await tx.query(`UPDATE reference_refreshes SET took_ms = took_ms + $1`, [Date.now() - started]);
       return outcome;
     });
