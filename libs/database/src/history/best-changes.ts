@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { FRESH_FEED_SQL } from '../freshness';
-import { heldKey } from '../integrity/rate-guard';
+import { offerKey } from '../offer-key';
 import { decideByWriters, RecordedBest, WriterOffer } from './writers-decide';
 
 /** A direction as writes name it: (from, to). Its cities are recorded with it. */
@@ -43,7 +43,7 @@ export async function markPending(
 }
 
 /**
- * What a write knows of its feed's offers after it: all of them (`offers`, as written) and the keys (heldKey)
+ * What a write knows of its feed's offers after it: all of them (`offers`, as written) and the keys (offerKey)
  * of those the rate guard holds (`held`). A mark carrying them names, for each pair it marks, the feed's shown
  * offers there — their rates and cities — and the recorder decides the pair by them without looking them up
  * (drainBatch). Only a write that knows every held offer of its feed may carry (the guard judged it: judgeWritten).
@@ -95,7 +95,7 @@ export function markValues(
     const n = ordinal.get(offer.from)?.get(offer.to);
     if (n === undefined) continue;
     const city = offer.city ?? '';
-    if (carry.held.size > 0 && carry.held.has(heldKey(offer.from, offer.to, city))) continue;
+    if (carry.held.size > 0 && carry.held.has(offerKey(offer.from, offer.to, city))) continue;
     shown.pairs.push(n);
     shown.cities.push(arrayElement(city));
     shown.rates.push(offer.rate);
@@ -295,9 +295,11 @@ async function drainBatch(client: PoolClient, at: Date | null, maxPairs: number)
   // id order, the order a feed's writes committed in); null: some write asked for every offer.
   const writersOf = new Map<string, { from: string; to: string; writers: Map<number, Carried> | null }>();
   let marked = 0;
+  let anyCarried = false;
   for (const row of rows) {
     marked += row.froms.length;
     const shown = carriedOffers(row);
+    anyCarried ||= shown !== null;
     for (let i = 0; i < row.froms.length; i++) {
       const from = row.froms[i]!;
       const to = row.tos[i]!;
@@ -305,7 +307,7 @@ async function drainBatch(client: PoolClient, at: Date | null, maxPairs: number)
       let entry = writersOf.get(key);
       if (!entry) writersOf.set(key, (entry = { from, to, writers: new Map() }));
       if (row.exchanger_id === null) entry.writers = null;
-      else entry.writers?.set(row.exchanger_id, shown && { feed: row.feed_id!, offers: shown.get(key) ?? [] });
+      else entry.writers?.set(row.exchanger_id, shown && { feed: row.feed_id!, offers: shown[i] ?? [] });
     }
   }
   const clock = await client.query<{ at: Date }>(`SELECT COALESCE($1::timestamptz, now()) AS at`, [at]);
@@ -334,7 +336,7 @@ async function drainBatch(client: PoolClient, at: Date | null, maxPairs: number)
     // shown feed: every later change of that feed's offers left a later mark (the writer's, or one for every
     // offer). Otherwise — an exchanger with several shown feeds, a feed hidden since, a mark that carried
     // nothing — its offers are looked up (WRITERS_OFFERS_SQL).
-    const sole = await soleShownFeeds(client);
+    const sole = anyCarried ? await soleShownFeeds(client) : new Map<number, number | null>();
     const writers = new Map<string, ReadonlyMap<number, Carried>>();
     const mine: { froms: string[]; tos: string[]; writers: number[] } = { froms: [], tos: [], writers: [] };
     const offers: WriterOffer[] = [];
@@ -413,24 +415,20 @@ async function drainBatch(client: PoolClient, at: Date | null, maxPairs: number)
   };
 }
 
-/** A carrying row's offers by pair (`from\u001fto`); null: the row carried none. */
-function carriedOffers(row: TakenRow): Map<string, WriterOffer[]> | null {
+/** A carrying row's offers, by its pairs' index in froms and tos (none: absent); null: the row carried none. */
+function carriedOffers(row: TakenRow): WriterOffer[][] | null {
   if (row.feed_id === null || row.exchanger_id === null || row.shown_pairs === null) return null;
-  const byPair = new Map<string, WriterOffer[]>();
+  const byPair: WriterOffer[][] = [];
   for (let i = 0; i < row.shown_pairs.length; i++) {
-    const from = row.froms[row.shown_pairs[i]! - 1]!;
-    const to = row.tos[row.shown_pairs[i]! - 1]!;
-    const key = `${from}\u001f${to}`;
+    const pair = row.shown_pairs[i]! - 1;
     const offer: WriterOffer = {
       exchangerId: row.exchanger_id,
-      from,
-      to,
+      from: row.froms[pair]!,
+      to: row.tos[pair]!,
       city: row.shown_cities![i]!,
       rate: row.shown_rates![i]!,
     };
-    const list = byPair.get(key);
-    if (list) list.push(offer);
-    else byPair.set(key, [offer]);
+    (byPair[pair] ??= []).push(offer);
   }
   return byPair;
 }

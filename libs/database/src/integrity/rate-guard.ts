@@ -11,6 +11,7 @@ import {
   RateReference,
   ReferenceSource,
 } from '@app/domain';
+import { offerKey } from '../offer-key';
 
 /** The bands the guard judges with: percent per currency kind, and the band of a kind without one. */
 export interface IntegrityPolicy {
@@ -207,7 +208,7 @@ export type WrittenCandidate = GuardCandidate & { src: 'w' | 'h' | 'p' };
  * changed or deleted (`stale(key)`: their rows as they were before it; a changed one is among the written),
  * then compares each with its direction's reference — an accepted exception or a missing reference means no
  * judgement — and writes only the offers whose verdict changed. `held`, when given, receives the key
- * (heldKey) of every offer of the feed held after this poll: they are all among the candidates (every held
+ * (offerKey) of every offer of the feed held after this poll: they are all among the candidates (every held
  * offer is one, and so is every written or other offer outside the band), so every other offer of the feed is
  * shown.
  */
@@ -223,9 +224,6 @@ export function judgeWritten(
   const judged = candidates.filter((c) => c.src === 'w' || !stale(c.from_code, c.to_code, c.city));
   return judgeCandidates(tx, judged, policy, now, held);
 }
-
-/** The key judgeWritten's `held` names an offer by. */
-export const heldKey = (from: string, to: string, city: string) => `${from}\u001f${to}\u001f${city}`;
 
 /** Judges each candidate and writes the offers whose verdict changed; counts what was held and freed. */
 async function judgeCandidates(
@@ -250,7 +248,7 @@ async function judgeCandidates(
       outcome.freed[c.quarantine.reason] = (outcome.freed[c.quarantine.reason] ?? 0) + 1;
       changed.push({ feed: c.feed_id, from: c.from_code, to: c.to_code, city: c.city, quarantine: null });
     } else {
-      held?.add(heldKey(c.from_code, c.to_code, c.city));
+      held?.add(offerKey(c.from_code, c.to_code, c.city));
       outcome.quarantined++;
       const since = c.quarantine?.since ?? now.toISOString();
       const stored: StoredQuarantine = { ...verdict, since };

@@ -2,6 +2,7 @@ import type { PoolClient } from 'pg';
 import type { EntityManager } from 'typeorm';
 import type { NormalizedOffer } from '@app/domain';
 import { GUARD_PROBES_MAX, WRITTEN_COLUMNS, WrittenCandidate, writtenCandidatesSql } from '../integrity/rate-guard';
+import { offerKey } from '../offer-key';
 import { arrayLiteral, STAGED, stageOffers, StagedOffer } from './snapshot-writer-copy';
 
 export { arrayLiteral, copyText } from './snapshot-writer-copy';
@@ -145,12 +146,10 @@ type Printed = NormalizedOffer & { [PRINT]?: OfferPrint };
 function printOf(o: NormalizedOffer): OfferPrint {
   const kept = (o as Printed)[PRINT];
   if (kept !== undefined) return kept;
-  const print: OfferPrint = { key: keyOf(o.from, o.to, o.city ?? ''), fp: fingerprintOf(o), stamp: 0 };
+  const print: OfferPrint = { key: offerKey(o.from, o.to, o.city ?? ''), fp: fingerprintOf(o), stamp: 0 };
   if (Object.isExtensible(o)) Object.defineProperty(o, PRINT, { value: print });
   return print;
 }
-
-const keyOf = (from: string, to: string, city: string): string => `${from}\u001f${to}\u001f${city}`;
 
 /** A feed's stored snapshot as its last writer in this process left it: key → fingerprint. */
 interface CachedSnapshot {
@@ -398,7 +397,7 @@ class Directions {
 
 /** The stored rows after a diff was written. */
 function applyDiff(rows: Map<string, number>, diff: Diff): void {
-  for (const [from, to, city] of diff.gone) rows.delete(keyOf(from, to, city));
+  for (const [from, to, city] of diff.gone) rows.delete(offerKey(from, to, city));
   for (const c of diff.changed) rows.set(c.key, c.fp);
 }
 
@@ -490,9 +489,9 @@ function staleKeys(diff: Diff): (from: string, to: string, city: string) => bool
   return (from, to, city) => {
     if (keys === null) {
       keys = new Set(diff.changed.map((c) => c.key));
-      for (const [f, t, c] of diff.gone) keys.add(keyOf(f, t, c));
+      for (const [f, t, c] of diff.gone) keys.add(offerKey(f, t, c));
     }
-    return keys.has(keyOf(from, to, city));
+    return keys.has(offerKey(from, to, city));
   };
 }
 
