@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { migrateAndSeed } from '@app/database';
@@ -8,6 +9,11 @@ import { createScratchDatabase } from './scratch-database';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ROOT = join(__dirname, '../../..');
+/**
+ * Where each fleet process's log goes (warnings and errors: LOG_LEVEL warn), one file a process, replaced by the
+ * next fleet: a failed poll's stored error names only its kind, and its cause is in the worker's log.
+ */
+export const FLEET_LOGS = join(ROOT, 'bench-results', 'fleet-logs');
 
 export interface FleetOptions {
   exchangers: number;
@@ -92,12 +98,15 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     for (const f of fresh) registered.add(f.slug);
     return fresh.length;
   };
+  mkdirSync(FLEET_LOGS, { recursive: true });
   const start = (label: string, script: string, args: string[], env: Record<string, string>) => {
+    const log = openSync(join(FLEET_LOGS, `${label}.log`), 'w');
     const child = spawn(process.execPath, [...(options.nodeArgs?.(label) ?? []), join(ROOT, script), ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', log, 'inherit'],
     });
+    closeSync(log);
     processes.push({ name: label, child });
   };
   try {

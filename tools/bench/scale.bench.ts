@@ -42,7 +42,7 @@ import { parseArgs } from 'node:util';
 import { printProfileSummary, summarizeProfiles } from './cpu-profile';
 import { cpuSeconds, peakRssMb } from './process-stats';
 import { writeResults } from './bench-kit';
-import { Fleet, startFleet } from './fleet';
+import { Fleet, FLEET_LOGS, startFleet } from './fleet';
 
 const { values } = parseArgs({
   options: {
@@ -525,6 +525,7 @@ function printProbe(result: ProbeResult): void {
     `  polls completed / scheduled   ${result.pollsCompleted} / ${result.pollsScheduled} (${(100 * result.completedShare).toFixed(1)} %), errors ${result.errors}`,
   );
   for (const { error, polls } of result.errorKinds.slice(0, 3)) console.log(`    ${polls} × ${error}`);
+  if (result.errors > 0) console.log(`    (the workers' logs: ${FLEET_LOGS})`);
   console.log(`  poll latency p50 / p99        ${result.pollLatencyMs.p50} / ${result.pollLatencyMs.p99} ms`);
   if (result.pollStagesMs)
     console.log(

@@ -191,6 +191,86 @@ describe('reference refresh', () => {
     await expect(quarantine.refreshReferences()).resolves.toMatchObject({ pivot: refresh.pivot });
   });
 
+  it('keeps a pivot reference until it moves, and drops it once it cannot be derived or the market takes over', async () => {
+    const legs = [
+      { from: 'BCH', to: 'USDTTRC20', base: 300 },
+      { from: 'USDTTRC20', to: 'PMUSD', base: 1 },
+    ];
+    const leg = [];
+    for (let k = 0; k < 3; k++) {
+      const e = await exchanger();
+      await write(
+        e.feedId,
+        e.exchangerId,
+        legs.map((l) => offerOf({ from: l.from, to: l.to, rate: String(l.base) })),
+      );
+      leg.push(e);
+    }
+    const thin = await exchanger();
+    await write(thin.feedId, thin.exchangerId, [offerOf({ from: 'BCH', to: 'PMUSD', rate: '299' })]);
+    const row = async () => {
+      const [r] = await dataSource.query<Array<{ rate: string; source: string; version: string }>>(
+        `SELECT rate::text AS rate, source, xmin::text AS version FROM direction_references
+         WHERE from_code = 'BCH' AND to_code = 'PMUSD' AND city = ''`,
+      );
+      return r;
+    };
+    const first = await quarantine.refreshReferences();
+    expect(first.pivotWritten).toBeGreaterThanOrEqual(1);
+    const made = await row();
+    expect(made).toMatchObject({ rate: '300', source: 'pivot' });
+
+    // Nothing moved: the row is the very same version, not deleted and made again.
+    const again = await quarantine.refreshReferences();
+    expect(again).toMatchObject({ pivot: first.pivot, pivotWritten: 0 });
+    expect(await row()).toEqual(made);
+
+    // A leg's median moves: the cross rate is written again.
+    for (const e of leg)
+      await write(e.feedId, e.exchangerId, [
+        offerOf({ from: 'BCH', to: 'USDTTRC20', rate: '310' }),
+        offerOf({ from: 'USDTTRC20', to: 'PMUSD', rate: '1' }),
+      ]);
+    const moved = await quarantine.refreshReferences();
+    expect(moved.pivotWritten).toBe(1);
+    expect(await row()).toMatchObject({ rate: '310', source: 'pivot' });
+
+    // The market comes to the direction: its median replaces the cross rate.
+    for (const e of leg.slice(0, 2))
+      await write(e.feedId, e.exchangerId, [
+        offerOf({ from: 'BCH', to: 'USDTTRC20', rate: '310' }),
+        offerOf({ from: 'USDTTRC20', to: 'PMUSD', rate: '1' }),
+        offerOf({ from: 'BCH', to: 'PMUSD', rate: '305' }),
+      ]);
+    await quarantine.refreshReferences();
+    expect(await row()).toMatchObject({ rate: '305', source: 'market' });
+
+    // Back to one exchanger, and the legs' market gone (their last rates only history): no pivot stands, the
+    // direction keeps its own last market rate as history.
+    for (const e of leg) await write(e.feedId, e.exchangerId, []);
+    await quarantine.refreshReferences();
+    expect(await row()).toMatchObject({ rate: '305', source: 'history' });
+
+    // A thin direction whose legs are gone loses its pivot reference.
+    const lone = await exchanger();
+    await write(lone.feedId, lone.exchangerId, [offerOf({ from: 'BCH', to: 'ADVCUSD', rate: '290' })]);
+    for (const e of leg.slice(0, 3))
+      await write(e.feedId, e.exchangerId, [
+        offerOf({ from: 'BCH', to: 'USDTTRC20', rate: '310' }),
+        offerOf({ from: 'USDTTRC20', to: 'ADVCUSD', rate: '0.95' }),
+      ]);
+    await quarantine.refreshReferences();
+    const advc = () =>
+      dataSource.query<Array<{ rate: string; source: string }>>(
+        `SELECT rate::text AS rate, source FROM direction_references WHERE from_code = 'BCH' AND to_code = 'ADVCUSD' AND city = ''`,
+      );
+    expect(await advc()).toEqual([{ rate: '294.50', source: 'pivot' }]);
+    for (const e of leg) await write(e.feedId, e.exchangerId, []);
+    const dropped = await quarantine.refreshReferences();
+    expect(await advc()).toEqual([]);
+    expect(dropped.dropped).toBeGreaterThanOrEqual(1);
+  });
+
   it('crosses a thin direction through the first pivot with both legs, the legs of its own city first', async () => {
     const c = (
       await dataSource.query<Array<{ code: string }>>(
