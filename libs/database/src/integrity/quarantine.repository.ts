@@ -112,16 +112,21 @@ export class QuarantineRepository {
       await tx.query(`ANALYZE refresh_directions`);
       // Only references that moved are written: most directions' medians are where the last refresh left
       // them, and rewriting all of them (≈ 100,000 rows every 20 s at 1,000,000 offers) was most of the
-      // refresh's cost. `market_at` is then when the market reference last moved; it is set to the moment the
+      // refresh's cost. They are picked by a join before the upsert: an ON CONFLICT … WHERE that turned an
+      // unchanged row down still locked it: a dirtied page and a WAL record for every direction, every
+      // refresh. `market_at` is then when the market reference last moved; it is set to the moment the
       // market left when a reference turns to history (below).
       const [market] = await tx.query<Array<{ n: number; written: number }>>(
-        `WITH written AS (
+        `WITH moved AS (
+           SELECT s.from_code, s.to_code, s.city, s.rate, s.n FROM refresh_directions s
+           LEFT JOIN direction_references r ON r.from_code = s.from_code AND r.to_code = s.to_code AND r.city = s.city
+           WHERE s.n >= 3 AND (r.rate, r.source, r.exchangers, r.via) IS DISTINCT FROM (s.rate, 'market', s.n, NULL::text)
+         ), written AS (
            INSERT INTO direction_references AS r (from_code, to_code, city, rate, source, exchangers, via, market_at, updated_at)
-           SELECT from_code, to_code, city, rate, 'market', n, NULL, now(), now() FROM refresh_directions WHERE n >= 3
+           SELECT from_code, to_code, city, rate, 'market', n, NULL, now(), now() FROM moved
            ON CONFLICT (from_code, to_code, city) DO UPDATE
              SET rate = EXCLUDED.rate, source = 'market', exchangers = EXCLUDED.exchangers, via = NULL,
                  market_at = EXCLUDED.market_at, updated_at = EXCLUDED.updated_at
-             WHERE (r.rate, r.source, r.exchangers, r.via) IS DISTINCT FROM (EXCLUDED.rate, 'market', EXCLUDED.exchangers, NULL)
            RETURNING 1
          )
          SELECT (SELECT count(*)::int FROM refresh_directions WHERE n >= 3) AS n, (SELECT count(*)::int FROM written) AS written`,
