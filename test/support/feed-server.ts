@@ -8,6 +8,8 @@ export interface ServedFeed {
   etag?: string;
   /** Delay before answering, ms. */
   delayMs?: number;
+  /** Answers only once this has settled (a test's step that must happen while the client waits). */
+  after?: Promise<unknown>;
 }
 
 /** A local HTTP server whose answers tests change at will: path → answer (or a function of the request). */
@@ -63,7 +65,8 @@ export class FeedServer {
       });
       res.end(feed.body);
     };
-    if (feed.delayMs) setTimeout(send, feed.delayMs);
-    else send();
+    const answer = () => (feed.delayMs ? setTimeout(send, feed.delayMs) : send());
+    if (feed.after) void feed.after.finally(answer);
+    else answer();
   }
 }

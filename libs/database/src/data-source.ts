@@ -6,6 +6,8 @@ export interface DataSourceSettings {
   readonly poolSize?: number;
   /** Shown in pg_stat_activity: which ratewatch process holds a connection. */
   readonly applicationName?: string;
+  /** How long a query waits for a connection of the pool (all busy, or the server slow to accept), ms. */
+  readonly connectTimeoutMs?: number;
 }
 
 /**
@@ -27,7 +29,7 @@ export function dataSourceOptions(settings: DataSourceSettings): DataSourceOptio
     extra: {
       max: settings.poolSize ?? 10,
       application_name: settings.applicationName ?? 'ratewatch',
-      connectionTimeoutMillis: 5000,
+      connectionTimeoutMillis: settings.connectTimeoutMs ?? 5000,
     },
   };
 }

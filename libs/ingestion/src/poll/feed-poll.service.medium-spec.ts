@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Gauge, Histogram, Registry } from 'prom-client';
-import { DataSource } from 'typeorm';
-import { FeedsRepository, newFeedRun } from '@app/database';
+import { DataSource, QueryRunner } from 'typeorm';
+import { createDataSource, FeedsRepository, isDatabaseUnavailable, newFeedRun } from '@app/database';
 import type { SnapshotChangeEvent, SnapshotChanges } from '@app/messaging';
 import type { SafeHttpClient } from '@app/http-client';
 import { FeedServer } from '../../../../test/support/feed-server';
@@ -17,6 +17,11 @@ const STANDARD = fixture('standard.xml');
 
 const xml = (...items: Array<[string, string, string, string?]>) =>
   `<rates>${items.map(([from, to, out, city]) => `<item><from>${from}</from><to>${to}</to><in>1</in><out>${out}</out><amount>100</amount>${city ? `<city>${city}</city>` : ''}</item>`).join('')}</rates>`;
+
+/** The part of pg's Pool the test wraps (TypeORM asks it for connections with a callback). */
+interface PoolLike {
+  connect(callback: (error: Error | undefined, client: unknown, done: unknown) => void): void;
+}
 
 describe('FeedPollService on a real PostgreSQL', () => {
   let db: TestDatabase;
@@ -116,6 +121,59 @@ describe('FeedPollService on a real PostgreSQL', () => {
     } finally {
       stop();
       await dataSource.query(`DELETE FROM direction_references WHERE from_code = 'DOGE' AND to_code = 'XMR'`);
+    }
+  });
+
+  it('does not count a database that gave no connection in time as the feed failing: no run, no backoff, offers kept', async () => {
+    // A poller on a pool of two connections that waits 300 ms for one; the test takes both while the feed is
+    // being fetched, so the write finds none.
+    const narrow = createDataSource({ url: db.url, poolSize: 2, connectTimeoutMs: 300 });
+    await narrow.initialize();
+    const { poller: narrowPoller, fetcher: narrowFetcher, registry: narrowRegistry } = pollServiceFor(narrow);
+    try {
+      server.serve(path, { body: xml(['BTC', 'USDTTRC20', '60000']) });
+      expect((await narrowPoller.poll(feedId, 'schedule')).status).toBe('ok');
+      const runs = async () =>
+        (
+          await dataSource.query<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM feed_runs WHERE feed_id = $1`, [
+            feedId,
+          ])
+        )[0]!.n;
+      const before = await runs();
+      const holders: QueryRunner[] = [];
+      server.serve(path, () => {
+        holders.push(narrow.createQueryRunner(), narrow.createQueryRunner());
+        return { body: xml(['BTC', 'USDTTRC20', '61000']), after: Promise.all(holders.map((h) => h.connect())) };
+      });
+      // The connections come back the moment the write's wait for one fails: a poll that then recorded a failure
+      // of the feed (as it did) would get one for it.
+      const pool = (narrow.driver as unknown as { master: PoolLike }).master;
+      const connect = pool.connect.bind(pool);
+      pool.connect = (callback) =>
+        connect((error, client, done) => {
+          if (error) for (const holder of holders.splice(0)) void holder.release();
+          callback(error, client, done);
+        });
+      const failed = await narrowPoller.poll(feedId, 'schedule').then(
+        () => null,
+        (error: unknown) => error,
+      );
+      pool.connect = connect;
+      expect(holders).toEqual([]);
+      expect(isDatabaseUnavailable(failed)).toBe(true);
+      expect(await feedRow()).toMatchObject({ last_status: 'ok', consecutive_failures: 0 });
+      expect(await runs()).toBe(before);
+      expect(await offers()).toEqual([{ from_code: 'BTC', to_code: 'USDTTRC20', city: '', amount_out: '60000' }]);
+      expect(await narrowRegistry.getSingleMetricAsString('ratewatch_feed_polls_total')).toMatch(
+        /^ratewatch_feed_polls_total\{status="error",error_code="database_unavailable"\} 1$/m,
+      );
+      // The connections back, the next poll writes as usual.
+      server.serve(path, { body: xml(['BTC', 'USDTTRC20', '61000']) });
+      expect((await narrowPoller.poll(feedId, 'schedule')).status).toBe('ok');
+      expect(await offers()).toEqual([{ from_code: 'BTC', to_code: 'USDTTRC20', city: '', amount_out: '61000' }]);
+    } finally {
+      await narrowFetcher.close();
+      await narrow.destroy();
     }
   });
 

@@ -7,6 +7,7 @@ import {
   FeedToPoll,
   integrityPolicy,
   IntegrityPolicy,
+  isDatabaseUnavailable,
   newFeedRun,
   SnapshotChange,
 } from '@app/database';
@@ -92,7 +93,16 @@ export class FeedPollService {
     const timer = this.metrics.pollDuration.startTimer();
     const outcome = await this.pollFeed(feed, trigger, started).catch(
       async (error: unknown): Promise<CompletedPoll> => {
-        // Not the feed's fault (a bug, or the database): record what we can, then let the caller decide.
+        if (isDatabaseUnavailable(error)) {
+          // The database gave no connection in time (every one busy: a fleet behind its schedule) or is down.
+          // Nothing of the poll was written, and it is not the feed's failure: no run, no backoff, its last
+          // good offers stay; the next poll comes as scheduled. The job fails (an operator's "poll now": 503).
+          timer({ status: 'error' });
+          this.metrics.polls.inc({ status: 'error', error_code: 'database_unavailable' });
+          this.logger.warn(`poll of feed ${feed.id} not written, the database is unavailable: ${String(error)}`);
+          throw error;
+        }
+        // Not the feed's fault (a bug): record what we can, then let the caller decide.
         this.logger.error(
           `poll of feed ${feed.id} failed unexpectedly: ${error instanceof Error ? error.stack : String(error)}`,
         );
