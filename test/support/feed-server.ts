@@ -66,7 +66,7 @@ export class FeedServer {
       res.end(feed.body);
     };
     const answer = () => (feed.delayMs ? setTimeout(send, feed.delayMs) : send());
-    if (feed.after) void feed.after.finally(answer);
+    if (feed.after) void feed.after.then(answer, answer);
     else answer();
   }
 }
