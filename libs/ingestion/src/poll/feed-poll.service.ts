@@ -96,7 +96,8 @@ export class FeedPollService {
         if (isDatabaseUnavailable(error)) {
           // The database gave no connection in time (every one busy: a fleet behind its schedule) or is down.
           // Nothing of the poll was written, and it is not the feed's failure: no run, no backoff, its last
-          // good offers stay; the next poll comes as scheduled. The job fails (an operator's "poll now": 503).
+          // good offers stay. The job fails: the queue tries it once more (FEED_POLL_JOB_OPTIONS), the next poll
+          // comes as scheduled, and an operator's "poll now" answers 503.
           timer({ status: 'error' });
           this.metrics.polls.inc({ status: 'error', error_code: 'database_unavailable' });
           this.logger.warn(`poll of feed ${feed.id} not written, the database is unavailable: ${String(error)}`);
