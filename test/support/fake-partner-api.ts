@@ -24,6 +24,8 @@ export class FakePartnerApi {
   disabled = false;
   /** Overrides per method: a function of the request's start/end. */
   exchanges: ((start: number, end: number) => Record<string, unknown>) | null = null;
+  /** For the next request for `method` (once): its answer is sent when the promise `until` returns settles. */
+  holdAnswer: { method: string; until: () => Promise<unknown> } | null = null;
 
   async start(): Promise<this> {
     await this.server.start();
@@ -40,7 +42,16 @@ export class FakePartnerApi {
     return this.server.stop();
   }
 
-  private answer(req: IncomingMessage): { body: string; contentType: string } {
+  private answer(req: IncomingMessage): { body: string; contentType: string; after?: Promise<unknown> } {
+    const answer = this.answerOf(req);
+    const hold = this.holdAnswer;
+    const method = new URL(req.url ?? '/', 'http://x').searchParams.get('method');
+    if (!hold || hold.method !== method) return answer;
+    this.holdAnswer = null;
+    return { ...answer, after: hold.until() };
+  }
+
+  private answerOf(req: IncomingMessage): { body: string; contentType: string } {
     const url = new URL(req.url ?? '/', 'http://x');
     const body = (req as IncomingMessage & { rawBody?: string }).rawBody ?? '';
     const record = {

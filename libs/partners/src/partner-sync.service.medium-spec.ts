@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@app/config';
-import { PartnersRepository } from '@app/database';
+import { createDataSource, isDatabaseUnavailable, PartnersRepository } from '@app/database';
 import { SafeHttpClient } from '@app/http-client';
 import { FakePartnerApi } from '../../../test/support/fake-partner-api';
+import { PoolSqueeze } from '../../../test/support/pool-squeeze';
 import { migratedDatabase, TestDatabase } from '../../../test/support/services';
 import { PartnerApiClient } from './partner-api.client';
 import { PAGE_LIMIT, PartnerSyncService } from './partner-sync.service';
@@ -47,6 +48,7 @@ describe('PartnerSyncService on a real PostgreSQL', () => {
 
   beforeEach(async () => {
     api.exchanges = null;
+    api.holdAnswer = null;
     const [row] = await dataSource.query<Array<{ id: number }>>(
       `INSERT INTO exchangers (slug, name, site_url, referral_url) VALUES ($1::text, $1::text, 'https://p.example', 'https://p.example/?rid=1') RETURNING id`,
       [`partner-${++n}`],
@@ -127,6 +129,46 @@ describe('PartnerSyncService on a real PostgreSQL', () => {
     );
     expect(account!.last_error.code).toBe('auth_failed');
     expect(JSON.stringify(account)).not.toContain('wrong-key');
+  });
+
+  it('does not store a database that gave no connection in time as the account failing; the next sync reads it all', async () => {
+    // A syncer on a pool of one connection that waits 300 ms for it; the test takes it while get_exchanges is
+    // being answered, so storing the exchanges finds none.
+    const narrow = createDataSource({ url: db.url, poolSize: 1, connectTimeoutMs: 300 });
+    await narrow.initialize();
+    const squeeze = new PoolSqueeze(narrow, 1);
+    try {
+      const syncer = new PartnerSyncService(
+        new PartnersRepository(narrow),
+        new PartnerApiClient(fetcher),
+        loadConfig({ SECRET_KEY: SECRET }),
+      );
+      api.holdAnswer = { method: 'get_exchanges', until: () => squeeze.take() };
+      // The connection comes back the moment the wait for it fails: a sync that then recorded an error on the
+      // account (as it did: internal_error) would get it.
+      const failed = await syncer.sync(exchangerId, NOW).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(squeeze.held).toBe(0);
+      expect(isDatabaseUnavailable(failed)).toBe(true);
+      const account = async () =>
+        (
+          await dataSource.query<Array<{ last_error: unknown; exchanges_synced_to: Date | null }>>(
+            `SELECT last_error, exchanges_synced_to FROM partner_accounts WHERE exchanger_id = $1`,
+            [exchangerId],
+          )
+        )[0]!;
+      expect(await account()).toEqual({ last_error: null, exchanges_synced_to: null });
+      expect(await count('partner_exchanges')).toBe(0);
+      // The connection free again, the next sync reads the whole window it missed.
+      expect(await syncer.sync(exchangerId, NOW)).toMatchObject({ status: 'ok', exchanges: 2 });
+      expect(await count('partner_exchanges')).toBe(2);
+      expect((await account()).exchanges_synced_to).toEqual(NOW);
+    } finally {
+      squeeze.stop();
+      await narrow.destroy();
+    }
   });
 
   it('fails loudly with a SECRET_KEY that is not the one the key was stored with', async () => {

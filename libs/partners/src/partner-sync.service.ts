@@ -1,6 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { PartnerAccountRow, PartnerExchange, PartnersRepository, PartnerVisit } from '@app/database';
+import {
+  isDatabaseUnavailable,
+  PartnerAccountRow,
+  PartnerExchange,
+  PartnersRepository,
+  PartnerVisit,
+} from '@app/database';
 import { canonicalDecimal, CURRENCY_CODE_PATTERN } from '@app/domain';
 import { maskSecretsInUrl } from '@app/observability';
 import { itemsOf, PartnerAccountAccess, PartnerApiClient, PartnerMethod } from './partner-api.client';
@@ -33,7 +39,10 @@ class SyncFailure extends Error {
  * Reads one exchanger's partner API: `get_info` → a balance row when the balance changed;
  * `get_exchanges` and `get_links` → idempotent upserts, read in windows from the last synced time (with
  * an overlap), a window halved when its answer may be truncated. Every failure is stored on the
- * account; nothing throws past the caller.
+ * account; nothing throws past the caller — except a database that cannot take the work (down, or no
+ * connection free in time): that is not the account's failure, nothing is stored, and the error goes to
+ * the caller (an operator's "sync now" answers 503; the schedule's next tick syncs again, from the last
+ * synced time, so nothing is missed).
  */
 @Injectable()
 export class PartnerSyncService {
@@ -63,6 +72,12 @@ export class PartnerSyncService {
       await this.partners.recordSync(exchangerId, { error: null, exchangesTo: now, visitsTo: now });
       return { status: 'ok', balanceChanged, exchanges: exchanges.length, visits: visits.length };
     } catch (error) {
+      if (isDatabaseUnavailable(error)) {
+        this.logger.warn(
+          `partner sync of exchanger ${exchangerId} not stored: the database is unavailable (${maskSecretsInUrl(String(error))})`,
+        );
+        throw error;
+      }
       const failure =
         error instanceof SyncFailure
           ? error

@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Gauge, Histogram, Registry } from 'prom-client';
-import { DataSource, QueryRunner } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { createDataSource, FeedsRepository, isDatabaseUnavailable, newFeedRun } from '@app/database';
 import type { SnapshotChangeEvent, SnapshotChanges } from '@app/messaging';
 import type { SafeHttpClient } from '@app/http-client';
 import { FeedServer } from '../../../../test/support/feed-server';
 import { createExchangerWithFeed, pollServiceFor } from '../../../../test/support/ingestion';
 import { offerOf } from '../../../../test/support/offers';
+import { PoolSqueeze } from '../../../../test/support/pool-squeeze';
 import { migratedDatabase, TestDatabase } from '../../../../test/support/services';
 import type { CompletedPoll, FeedPollService } from './feed-poll.service';
 
@@ -17,11 +18,6 @@ const STANDARD = fixture('standard.xml');
 
 const xml = (...items: Array<[string, string, string, string?]>) =>
   `<rates>${items.map(([from, to, out, city]) => `<item><from>${from}</from><to>${to}</to><in>1</in><out>${out}</out><amount>100</amount>${city ? `<city>${city}</city>` : ''}</item>`).join('')}</rates>`;
-
-/** The part of pg's Pool the test wraps (TypeORM asks it for connections with a callback). */
-interface PoolLike {
-  connect(callback: (error: Error | undefined, client: unknown, done: unknown) => void): void;
-}
 
 describe('FeedPollService on a real PostgreSQL', () => {
   let db: TestDatabase;
@@ -140,26 +136,17 @@ describe('FeedPollService on a real PostgreSQL', () => {
           ])
         )[0]!.n;
       const before = await runs();
-      const holders: QueryRunner[] = [];
-      server.serve(path, () => {
-        holders.push(narrow.createQueryRunner(), narrow.createQueryRunner());
-        return { body: xml(['BTC', 'USDTTRC20', '61000']), after: Promise.all(holders.map((h) => h.connect())) };
-      });
+      const squeeze = new PoolSqueeze(narrow, 2);
+      server.serve(path, () => ({ body: xml(['BTC', 'USDTTRC20', '61000']), after: squeeze.take() }));
       // The connections come back the moment the write's wait for one fails: a poll that then recorded a failure
       // of the feed (as it did) would get one for it.
-      const pool = (narrow.driver as unknown as { master: PoolLike }).master;
-      const connect = pool.connect.bind(pool);
-      pool.connect = (callback) =>
-        connect((error, client, done) => {
-          if (error) for (const holder of holders.splice(0)) void holder.release();
-          callback(error, client, done);
-        });
       const failed = await narrowPoller.poll(feedId, 'schedule').then(
         () => null,
         (error: unknown) => error,
       );
-      pool.connect = connect;
-      expect(holders).toEqual([]);
+      // Given back by the failed wait itself, not by the test.
+      expect(squeeze.held).toBe(0);
+      squeeze.stop();
       expect(isDatabaseUnavailable(failed)).toBe(true);
       expect(await feedRow()).toMatchObject({ last_status: 'ok', consecutive_failures: 0 });
       expect(await runs()).toBe(before);
