@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../test/support/random';
 import {
   canonicalDecimal,
   Dec,
@@ -76,6 +77,41 @@ describe('compareDecimalStrings', () => {
       '10',
       '100',
     ]);
+  });
+
+  it.each([
+    ['0', '-0', 0],
+    ['-0.000', '0', 0],
+    ['007.50', '7.5', 0],
+    ['0.1', '0.09999', 1],
+    ['-0.1', '-0.09999', -1],
+    ['-2', '1', -1],
+    ['1', '-2', 1],
+    ['-0', '0.0000001', -1],
+    ['100', '99.999', 1],
+    ['1.2E-5', '0.000012', 0],
+    ['1e3', '999.9', 1],
+  ])('compares %s with %s as %i, leading and trailing zeros, signs and exponents included', (a, b, expected) => {
+    expect(compareDecimalStrings(a, b)).toBe(expected);
+    expect(compareDecimalStrings(b, a)).toBe(0 - expected);
+  });
+
+  it('agrees with the decimal library on random plain decimals (seeded)', () => {
+    const random = seededRandom(21);
+    const digits = (n: number) => Array.from({ length: n }, () => String(Math.floor(random() * 10))).join('');
+    const value = () => {
+      const sign = random() < 0.3 ? '-' : '';
+      const whole = random() < 0.2 ? '0'.repeat(1 + Math.floor(random() * 3)) : digits(1 + Math.floor(random() * 4));
+      const fraction = random() < 0.3 ? '' : `.${digits(1 + Math.floor(random() * 6))}`;
+      return sign + whole + fraction;
+    };
+    for (let n = 0; n < 5000; n++) {
+      const a = value();
+      // Near values too: the same number with a trailing zero, or one digit changed.
+      const b =
+        random() < 0.3 ? (a.includes('.') ? `${a}0` : `${a}.0`) : random() < 0.5 ? a.replace(/\d$/, '7') : value();
+      expect([a, b, compareDecimalStrings(a, b)]).toEqual([a, b, new Dec(a).comparedTo(new Dec(b))]);
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { Dec } from '@app/domain';
+import { compareDecimalStrings as compare } from '@app/domain';
 
 /** A writer's shown offer in a pair it wrote (WRITERS_OFFERS_SQL): rate as PostgreSQL's text. */
 export interface WriterOffer {
@@ -42,7 +42,7 @@ export interface DecidedBest {
  *   rate — decided as above; it lowered or withdrew it — the pair needs its next best over every offer
  *   (`redo`), as does a pair with a scope history has no row for yet.
  * Answers the scopes to write (a new rate, or only a new holder) and the pairs to compute over every offer.
- * Rates are compared as exact decimals.
+ * Rates are compared as exact decimals, as text (compareDecimalStrings: no decimal object per offer).
  */
 export function decideByWriters(
   writers: ReadonlyMap<string, { has(writer: number): boolean }>,
@@ -52,19 +52,18 @@ export function decideByWriters(
   const pairKey = (from: string, to: string) => `${from}\u001f${to}`;
   const scopeKey = (from: string, to: string, city: string) => `${from}\u001f${to}\u001f${city}`;
   // The writers' best per scope (and its exchanger), and each writer's own best per scope.
-  const best = new Map<string, { rate: Dec; text: string; holder: number }>();
-  const each = new Map<string, Dec>();
+  const best = new Map<string, { rate: string; holder: number }>();
+  const each = new Map<string, string>();
   for (const offer of offers) {
-    const rate = new Dec(offer.rate);
     for (const city of offer.city === '' ? [''] : ['', offer.city]) {
       const scope = scopeKey(offer.from, offer.to, city);
       const top = best.get(scope);
-      const cmp = top ? rate.cmp(top.rate) : 1;
+      const cmp = top ? compare(offer.rate, top.rate) : 1;
       if (cmp > 0 || (cmp === 0 && offer.exchangerId < top!.holder))
-        best.set(scope, { rate, text: offer.rate, holder: offer.exchangerId });
+        best.set(scope, { rate: offer.rate, holder: offer.exchangerId });
       const mine = `${scope}\u001f${offer.exchangerId}`;
       const own = each.get(mine);
-      if (!own || rate.gt(own)) each.set(mine, rate);
+      if (own === undefined || compare(offer.rate, own) > 0) each.set(mine, offer.rate);
     }
   }
   const redo = new Map<string, [string, string]>();
@@ -74,27 +73,27 @@ export function decideByWriters(
     const scope = scopeKey(c.from, c.to, c.city);
     seen.add(scope);
     const m = best.get(scope);
-    const rate = c.rate === null ? null : new Dec(c.rate);
+    const rate = c.rate;
     const wrote = c.holder !== null && (writers.get(pairKey(c.from, c.to))?.has(c.holder) ?? false);
     const holderNow = wrote ? (each.get(`${scope}\u001f${c.holder}`) ?? null) : null;
-    const beats = m !== undefined && (rate === null || m.rate.gt(rate));
-    if (wrote && rate !== null && (holderNow === null || holderNow.lt(rate)) && !beats) {
+    const beats = m !== undefined && (rate === null || compare(m.rate, rate) > 0);
+    if (wrote && rate !== null && (holderNow === null || compare(holderNow, rate) < 0) && !beats) {
       redo.set(pairKey(c.from, c.to), [c.from, c.to]);
       continue;
     }
     const newHolder =
       m !== undefined &&
       rate !== null &&
-      m.rate.eq(rate) &&
+      compare(m.rate, rate) === 0 &&
       m.holder < c.holder! &&
-      (!wrote || (holderNow !== null && holderNow.eq(rate)));
+      (!wrote || (holderNow !== null && compare(holderNow, rate) === 0));
     if (m && (beats || newHolder))
       own.push({
         id: c.id,
         from: c.from,
         to: c.to,
         city: c.city,
-        rate: m.text,
+        rate: m.rate,
         holder: m.holder,
         previous: c.rate,
         moved: beats,
