@@ -13,11 +13,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip, gzipSync, gunzipSync } from 'node:zlib';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { readBundledCatalog } from '@app/database';
 import { DEFAULT_CURRENCY_ALIASES } from '@app/domain';
 import { buildContext, checkFeed, NormalizationMemo, normalizeItems, RawFeedItem, XmlFeedReader } from '@app/feeds';
-import { BenchRow, medianMs, printTable, writeResults } from './bench-kit';
+import { decompressBody, DEFAULT_MAX_BODY_BYTES } from '@app/http-client';
+import { BenchRow, medianMs, msRow, printTable, writeResults } from './bench-kit';
 import { benchGuard } from './rate-guard-market';
 import { benchWriting } from './ingest-write';
 
@@ -28,8 +31,10 @@ const FIXTURE = join(process.cwd(), 'test/fixtures/feeds/large-6000.xml');
 
 async function main(): Promise<void> {
   const parse = await benchParsing();
+  const decompress = await benchDecompressing();
   const write = ONLY === 'guard' || ONLY === 'parse' ? [] : await benchWriting();
   printTable(`Parse + normalize (one core, ${parse.items} items, median of ${RUNS})`, parse.rows);
+  printTable(`Decompress: the XML fixture gzipped (${decompress.title}, median of ${RUNS * 5})`, decompress.rows);
   if (write.length > 0) printTable(`Snapshot write (10,000 offers, median of ${RUNS})`, write);
   // The guard's share of a poll: read + normalize of a 2,000-offer XML feed at the hot path's measured speed.
   const guard =
@@ -43,6 +48,7 @@ async function main(): Promise<void> {
     runs: RUNS,
     node: process.version,
     parse: parse.rows,
+    decompress: decompress.rows,
     write,
     guard: guard && { offers: guard.offers, write: guard.rows, refresh: guard.refresh },
   });
@@ -184,6 +190,38 @@ async function benchParsing(): Promise<{ items: number; rows: BenchRow[] }> {
         null,
       ),
       row('  normalize only (items already read)', await timed(() => normalizeItems(items, context), RUNS), null),
+    ],
+  };
+}
+
+/**
+ * A poll's decompression of a gzipped feed (the fixture at level 6), against a bare synchronous gunzipSync of
+ * the same bytes; and zlib's async gunzip with its default 16 KiB chunks, as decompressBody did before it
+ * chose its chunk size by the body.
+ */
+async function benchDecompressing(): Promise<{ title: string; rows: BenchRow[] }> {
+  const xml = readFileSync(FIXTURE);
+  const gz = gzipSync(xml);
+  const gunzipAsync = promisify(gunzip);
+  const runs = RUNS * 5;
+  const timed = (fn: () => unknown) => medianMs(fn, runs, PARSE_WARMUP);
+  const bare = await timed(() => gunzipSync(gz));
+  const base = 'bare gunzipSync';
+  return {
+    title: `${Math.round(xml.length / 1024)} KiB, ${Math.round(gz.length / 1024)} KiB gzipped`,
+    rows: [
+      msRow(
+        "decompressBody (the poll's path: async, chunk by the body)",
+        await timed(() => decompressBody(gz, 'gzip', DEFAULT_MAX_BODY_BYTES)),
+        bare,
+        base,
+      ),
+      msRow(
+        '  async gunzip, default 16 KiB chunks (before)',
+        await timed(() => gunzipAsync(gz, { maxOutputLength: DEFAULT_MAX_BODY_BYTES })),
+        bare,
+        base,
+      ),
     ],
   };
 }

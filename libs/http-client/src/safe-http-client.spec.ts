@@ -1,9 +1,16 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isForbiddenAddress } from './address-policy';
-import { SafeHttpClient, FetchError, FetchRequest, USER_AGENT } from './safe-http-client';
+import {
+  decompressBody,
+  decompressChunkSize,
+  SafeHttpClient,
+  FetchError,
+  FetchRequest,
+  USER_AGENT,
+} from './safe-http-client';
 
 const FEED = '<?xml version="1.0"?><rates><item><from>BTC</from><to>ETH</to><in>1</in><out>20</out></item></rates>';
 const ETAG = '"v1"';
@@ -248,5 +255,39 @@ describe('SafeHttpClient against a local HTTP server', () => {
     expect(error).toMatchObject({ code: 'http_error', httpStatus: 304 });
     expect(error.message).toMatch(/without If-None-Match or If-Modified-Since/);
     expect(await get('/always-304', { etag: '"v1"' })).toMatchObject({ kind: 'not_modified' });
+  });
+});
+
+describe('decompressBody', () => {
+  // Several MiB of feed-like text: more than one output chunk, whatever the chunk size.
+  const big = Buffer.from(
+    Array.from(
+      { length: 40_000 },
+      (_, i) => `<item><from>C${i % 97}</from><out>${(i * 7919) % 100_003}.${i}</out></item>`,
+    ).join(''),
+  );
+
+  it.each([
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+    ['br', brotliCompressSync],
+  ] as const)('gives back every byte of a %s body larger than its chunks', async (encoding, compress) => {
+    const compressed = compress(big);
+    expect(big.length).toBeGreaterThan(decompressChunkSize(compressed.length));
+    expect((await decompressBody(compressed, encoding, big.length)).equals(big)).toBe(true);
+  });
+
+  it('refuses a body one byte over the cap, even when the cap is smaller than one chunk', async () => {
+    const zeros = gzipSync(Buffer.alloc(50_001));
+    expect(decompressChunkSize(zeros.length)).toBeGreaterThan(50_000);
+    expect((await decompressBody(zeros, 'gzip', 50_001)).length).toBe(50_001);
+    await expect(decompressBody(zeros, 'gzip', 50_000)).rejects.toMatchObject({ code: 'too_large' });
+    await expect(decompressBody(zeros, 'gzip', 1_000)).rejects.toMatchObject({ code: 'too_large' });
+  });
+
+  it('chooses chunks between 64 KiB and 1 MiB, eight times the compressed size between', () => {
+    expect(decompressChunkSize(100)).toBe(64 * 1024);
+    expect(decompressChunkSize(42_000)).toBe(336_000);
+    expect(decompressChunkSize(10 * 1024 * 1024)).toBe(1024 * 1024);
   });
 });

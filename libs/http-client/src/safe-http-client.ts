@@ -338,13 +338,24 @@ function decompressedPrefix(raw: Buffer, encoding: string | null, limit: number)
   });
 }
 
+/**
+ * The output chunk a body is decompressed in: about the whole body for a feed (eight times the compressed
+ * size: XML and JSON feeds compress 6-10×), between 64 KiB and 1 MiB. zlib's default of 16 KiB hands every
+ * 16 KiB back to the event loop with a new buffer: a 2,000-offer feed (363 KB, 42 KB gzipped) took 1.3 ms
+ * of CPU to gunzip that way, 0.5 ms in 256 KiB chunks (a scratch measurement; `bench:ingest` prints both).
+ */
+export function decompressChunkSize(compressedBytes: number): number {
+  return Math.min(1 << 20, Math.max(64 << 10, compressedBytes * 8));
+}
+
 /** Decompresses by Content-Encoding, or by the gzip magic bytes when the header is missing. */
 export async function decompressBody(raw: Buffer, encoding: string | null, maxBytes: number): Promise<Buffer> {
   const compression = compressionOf(raw, encoding);
+  const options = { maxOutputLength: maxBytes, chunkSize: decompressChunkSize(raw.length) };
   try {
-    if (compression === 'gzip') return await gunzipAsync(raw, { maxOutputLength: maxBytes });
-    if (compression === 'deflate') return await inflateAsync(raw, { maxOutputLength: maxBytes });
-    if (compression === 'br') return await brotliAsync(raw, { maxOutputLength: maxBytes });
+    if (compression === 'gzip') return await gunzipAsync(raw, options);
+    if (compression === 'deflate') return await inflateAsync(raw, options);
+    if (compression === 'br') return await brotliAsync(raw, options);
     return raw;
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
