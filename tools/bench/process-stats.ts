@@ -13,6 +13,32 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * CPU seconds used so far by a process and by its children that ended and were reaped (cutime + cstime): for
+ * PostgreSQL's postmaster, every backend that has exited. Summed over a server's processes at two moments, the
+ * difference is all the CPU the server used between them, including backends that ended in between (a pool
+ * closes idle connections after 10 s: their CPU vanished from a sum over the processes alive at the end).
+ */
+export function cpuSecondsWithReaped(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** The machine's busy and total CPU time so far in seconds, every core together (/proc/stat). */
+export function machineCpuSeconds(): { busy: number; total: number } {
+  const [cpu] = readFileSync('/proc/stat', 'utf8').split('\n');
+  // user nice system idle iowait irq softirq steal …
+  const ticks = cpu!.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = ticks.reduce((sum, n) => sum + n, 0);
+  const idle = ticks[3]! + ticks[4]!;
+  return { busy: (total - idle) / TICKS_PER_SECOND, total: total / TICKS_PER_SECOND };
+}
+
 /** A memory figure of a process in MB from /proc/<pid>/status (VmHWM: peak resident, VmRSS: resident now). */
 function statusMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   try {

@@ -40,7 +40,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { printProfileSummary, summarizeProfiles } from './cpu-profile';
-import { cpuSeconds, peakRssMb } from './process-stats';
+import { cpuSeconds, cpuSecondsWithReaped, machineCpuSeconds, peakRssMb } from './process-stats';
 import { writeResults } from './bench-kit';
 import { Fleet, FLEET_LOGS, startFleet } from './fleet';
 
@@ -254,8 +254,10 @@ async function measure(
 
   const cpuStart = new Map(fleet.processes.map(({ name, child }) => [name, cpuSeconds(child.pid!)]));
   // Per process: a backend that starts in the window counts from zero; one that ends in it is lost.
-  const pgCpuAt = () => new Map(pids('postgres').map((pid) => [pid, cpuSeconds(pid)]));
+  // All of PostgreSQL's processes, backends that end during the window included (cpuSecondsWithReaped).
+  const pgCpuAt = () => pids('postgres').reduce((sum, pid) => sum + cpuSecondsWithReaped(pid), 0);
   const pgCpuStart = pgCpuAt();
+  const machineStart = machineCpuSeconds();
   const redisPids = pids('redis-server');
   const redisCpu = () => redisPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   const redisCpuStart = redisCpu();
@@ -313,12 +315,20 @@ async function measure(
     (sum, { name, child }) => sum + cpuSeconds(child.pid!) - cpuStart.get(name)!,
     0,
   );
-  const pgCpuSeconds = [...pgCpuAt()].reduce((sum, [pid, now]) => sum + now - (pgCpuStart.get(pid) ?? 0), 0);
+  const pgCpuSeconds = pgCpuAt() - pgCpuStart;
   cpu.push({ process: 'postgres (all)', cpuPercent: (100 * pgCpuSeconds) / elapsed, peakRssMb: NaN });
   cpu.push({
     process: 'redis',
     cpuPercent: (100 * (redisCpu() - redisCpuStart)) / elapsed,
     peakRssMb: redisPids[0] ? peakRssMb(redisPids[0]) : NaN,
+  });
+  // Everything on the machine (the bench itself, the kernel's threads too), as a share of one core like the
+  // rest: at 200 % on two cores the machine is saturated, whatever the processes above add up to.
+  const machineEnd = machineCpuSeconds();
+  cpu.push({
+    process: 'machine (every process)',
+    cpuPercent: (100 * (machineEnd.busy - machineStart.busy)) / elapsed,
+    peakRssMb: NaN,
   });
 
   const runs = await db.query<{
