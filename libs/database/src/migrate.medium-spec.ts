@@ -44,6 +44,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'ReferenceRefreshCost1764074100000',
       'HistoryCarriedOffers1764074200000',
       'OffersAnalyzePace1764074300000',
+      'HistoryPendingNoTruncate1764074400000',
     ]);
     expect(result.currenciesAdded).toBe(322);
     expect(result.aliasesAdded).toBeGreaterThan(10);

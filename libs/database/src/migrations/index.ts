@@ -19,6 +19,7 @@ import { ReferenceRefreshes1764074000000 } from './1764074000000-reference-refre
 import { ReferenceRefreshCost1764074100000 } from './1764074100000-reference-refresh-cost';
 import { HistoryCarriedOffers1764074200000 } from './1764074200000-history-carried-offers';
 import { OffersAnalyzePace1764074300000 } from './1764074300000-offers-analyze-pace';
+import { HistoryPendingNoTruncate1764074400000 } from './1764074400000-history-pending-no-truncate';
 
 /** Every migration, in order. Listed explicitly so the same list works from sources and from dist. */
 export const MIGRATIONS = [
@@ -43,4 +44,5 @@ export const MIGRATIONS = [
   ReferenceRefreshCost1764074100000,
   HistoryCarriedOffers1764074200000,
   OffersAnalyzePace1764074300000,
+  HistoryPendingNoTruncate1764074400000,
 ];

@@ -1,0 +1,51 @@
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migratedDatabase, TestDatabase } from '../../../../test/support/services';
+
+/**
+ * history_pending is a queue: a vacuum that found its tail empty truncated it, under an ACCESS EXCLUSIVE lock
+ * that every poll's write (its history mark) waited behind. HistoryPendingNoTruncate1764074400000.
+ */
+describe('vacuuming history_pending', () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    ({ db, dataSource } = await migratedDatabase(1));
+  });
+
+  afterAll(async () => {
+    await dataSource.destroy();
+    await db.drop();
+  });
+
+  const pages = async (table: string) =>
+    Number(
+      (await dataSource.query<Array<{ n: string }>>(`SELECT pg_relation_size($1::regclass) / 8192 AS n`, [table]))[0]!
+        .n,
+    );
+
+  /** Fills `table` with marks, drains it whole, vacuums it: answers its pages before and after the vacuum. */
+  const drainedAndVacuumed = async (table: string) => {
+    await dataSource.query(
+      `INSERT INTO ${table} (exchanger_id, froms, tos) SELECT 1, ARRAY['BTC', 'ETH', 'XMR'], ARRAY['USDTTRC20', 'BTC', 'ETH'] FROM generate_series(1, 20000)`,
+    );
+    await dataSource.query(`DELETE FROM ${table}`);
+    const before = await pages(table);
+    await dataSource.query(`VACUUM ${table}`);
+    return { before, after: await pages(table) };
+  };
+
+  it('leaves the emptied pages instead of truncating the table under an exclusive lock', async () => {
+    const { before, after } = await drainedAndVacuumed('history_pending');
+    expect(before).toBeGreaterThan(10);
+    expect(after).toBe(before);
+  });
+
+  it('where a table of the same shape without the setting is truncated (what the test would see otherwise)', async () => {
+    await dataSource.query(`CREATE TABLE pending_twin (LIKE history_pending INCLUDING DEFAULTS INCLUDING IDENTITY)`);
+    const { before, after } = await drainedAndVacuumed('pending_twin');
+    expect(before).toBeGreaterThan(10);
+    expect(after).toBe(0);
+  });
+});
