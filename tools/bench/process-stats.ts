@@ -2,15 +2,20 @@ import { readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100;
 
-/** CPU seconds used so far by a process (user + system), from /proc. */
-export function cpuSeconds(pid: number): number {
+/** The fields of /proc/<pid>/stat after the command (state first), or null when the process is gone. */
+function statFields(pid: number): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return 0;
+    return null;
   }
+}
+
+/** CPU seconds used so far by a process (user + system), from /proc. */
+export function cpuSeconds(pid: number): number {
+  const fields = statFields(pid);
+  return fields ? (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND : 0;
 }
 
 /**
@@ -20,23 +25,18 @@ export function cpuSeconds(pid: number): number {
  * closes idle connections after 10 s: their CPU vanished from a sum over the processes alive at the end).
  */
 export function cpuSecondsWithReaped(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
+  const fields = statFields(pid);
+  return fields
+    ? (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND
+    : 0;
 }
 
-/** The machine's busy and total CPU time so far in seconds, every core together (/proc/stat). */
-export function machineCpuSeconds(): { busy: number; total: number } {
+/** The machine's busy CPU time so far in seconds, every core together (/proc/stat: all but idle and iowait). */
+export function machineBusySeconds(): number {
   const [cpu] = readFileSync('/proc/stat', 'utf8').split('\n');
-  // user nice system idle iowait irq softirq steal …
+  // user nice system idle iowait irq softirq steal
   const ticks = cpu!.trim().split(/\s+/).slice(1, 9).map(Number);
-  const total = ticks.reduce((sum, n) => sum + n, 0);
-  const idle = ticks[3]! + ticks[4]!;
-  return { busy: (total - idle) / TICKS_PER_SECOND, total: total / TICKS_PER_SECOND };
+  return (ticks.reduce((sum, n) => sum + n, 0) - ticks[3]! - ticks[4]!) / TICKS_PER_SECOND;
 }
 
 /** A memory figure of a process in MB from /proc/<pid>/status (VmHWM: peak resident, VmRSS: resident now). */

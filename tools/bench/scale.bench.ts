@@ -40,7 +40,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { printProfileSummary, summarizeProfiles } from './cpu-profile';
-import { cpuSeconds, cpuSecondsWithReaped, machineCpuSeconds, peakRssMb } from './process-stats';
+import { cpuSeconds, cpuSecondsWithReaped, machineBusySeconds, peakRssMb } from './process-stats';
 import { writeResults } from './bench-kit';
 import { Fleet, FLEET_LOGS, startFleet } from './fleet';
 
@@ -257,7 +257,7 @@ async function measure(
   // All of PostgreSQL's processes, backends that end during the window included (cpuSecondsWithReaped).
   const pgCpuAt = () => pids('postgres').reduce((sum, pid) => sum + cpuSecondsWithReaped(pid), 0);
   const pgCpuStart = pgCpuAt();
-  const machineStart = machineCpuSeconds();
+  const machineStart = machineBusySeconds();
   const redisPids = pids('redis-server');
   const redisCpu = () => redisPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   const redisCpuStart = redisCpu();
@@ -324,10 +324,9 @@ async function measure(
   });
   // Everything on the machine (the bench itself, the kernel's threads too), as a share of one core like the
   // rest: at 200 % on two cores the machine is saturated, whatever the processes above add up to.
-  const machineEnd = machineCpuSeconds();
   cpu.push({
     process: 'machine (every process)',
-    cpuPercent: (100 * (machineEnd.busy - machineStart.busy)) / elapsed,
+    cpuPercent: (100 * (machineBusySeconds() - machineStart)) / elapsed,
     peakRssMb: NaN,
   });
 
