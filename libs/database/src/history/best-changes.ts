@@ -2,6 +2,7 @@ import type { PoolClient } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { FRESH_FEED_SQL } from '../freshness';
 import { offerKey } from '../offer-key';
+import { arrayElement } from '../sql-literals';
 import { decideByWriters, RecordedBest, WriterOffer } from './writers-decide';
 
 /** A direction as writes name it: (from, to). Its cities are recorded with it. */
@@ -91,11 +92,12 @@ export function markValues(
   const marked = [exchangerId, `{${froms.join(',')}}`, `{${tos.join(',')}}`] as const;
   if (carry === null || ordinal === null) return [...marked, null, null, null, null];
   const shown: { pairs: number[]; cities: string[]; rates: string[] } = { pairs: [], cities: [], rates: [] };
+  const heldPairs = pairsOf(carry.held);
   for (const offer of carry.offers) {
     const n = ordinal.get(offer.from)?.get(offer.to);
     if (n === undefined) continue;
     const city = offer.city ?? '';
-    if (carry.held.size > 0 && carry.held.has(offerKey(offer.from, offer.to, city))) continue;
+    if (heldPairs.get(offer.from)?.has(offer.to) && carry.held.has(offerKey(offer.from, offer.to, city))) continue;
     shown.pairs.push(n);
     shown.cities.push(arrayElement(city));
     shown.rates.push(offer.rate);
@@ -109,11 +111,19 @@ export function markValues(
   ];
 }
 
-/** A currency code as an array element: as it is when plain (letters and digits), else quoted. */
-function arrayElement(code: string): string {
-  return /^[A-Za-z0-9]+$/.test(code) && code.toUpperCase() !== 'NULL'
-    ? code
-    : `"${code.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+/**
+ * The directions of a set of offer keys (offerKey), by from and then to: a write asks it of each of its offers
+ * and builds a key only for those in a direction with a held offer (a few of a fully changed feed's 10,000).
+ */
+function pairsOf(keys: ReadonlySet<string>): Map<string, Set<string>> {
+  const pairs = new Map<string, Set<string>>();
+  for (const key of keys) {
+    const [from, to] = key.split('\u001f') as [string, string];
+    let tos = pairs.get(from);
+    if (tos === undefined) pairs.set(from, (tos = new Set()));
+    tos.add(to);
+  }
+  return pairs;
 }
 
 /** What one drain did. */

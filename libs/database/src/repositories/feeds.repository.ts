@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { escapeLiteral, PoolClient, QueryResult } from 'pg';
+import type { PoolClient, QueryResult } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import type { FeedFormatSetting, FeedRunStatus, NormalizedOffer, StoredError, StoredReject } from '@app/domain';
 import { FRESH_FEED_SQL, STALE_AFTER_SQL } from '../freshness';
@@ -16,6 +16,7 @@ import { NO_CHANGE, replaceSnapshot, SnapshotChange, snapshotCache, STAGE_FROM_R
 import { MARK_PENDING_SQL, markValues } from '../history/best-changes';
 import { Actor, auditedTransaction } from './audit.repository';
 import { assignments, rowsOf, unique } from './sql';
+import { quoteLiteral } from '../sql-literals';
 
 export type { SnapshotChange };
 
@@ -469,7 +470,7 @@ function integerLiteral(value: number): string {
 
 /**
  * A statement with its parameters ($1…) written in as literals, for a simple query that carries a second
- * statement (the COMMIT): text quoted by escapeLiteral (quotes and backslashes escaped), numbers and booleans
+ * statement (the COMMIT): text quoted by quoteLiteral (quotes and backslashes escaped), numbers and booleans
  * as they are, dates as ISO text, null as NULL. Each placeholder is replaced once; a value is never re-read.
  */
 function inlined(text: string, values: readonly unknown[]): string {
@@ -481,8 +482,8 @@ function inlined(text: string, values: readonly unknown[]): string {
       if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
       return String(value);
     }
-    if (value instanceof Date) return escapeLiteral(value.toISOString());
-    if (typeof value === 'string') return escapeLiteral(value);
+    if (value instanceof Date) return quoteLiteral(value.toISOString());
+    if (typeof value === 'string') return quoteLiteral(value);
     throw new Error(`no literal for ${typeof value}`);
   });
 }
@@ -492,15 +493,26 @@ function withoutGuardRead(written: SnapshotChange): SnapshotChange {
   return { inserted: written.inserted, updated: written.updated, deleted: written.deleted, touched: written.touched };
 }
 
-/** The directions of `a` and of `b`, each once. */
-function mergeDirections(
+/**
+ * The directions of `a` (distinct: a write's) and those of `b` (the guard's) not among them, each once: only
+ * `b`'s are looked up — `a` is a fully changed feed's 10,000 directions, `b` a few the guard held or freed.
+ */
+export function mergeDirections(
   a: ReadonlyArray<[string, string]>,
   b: ReadonlyArray<[string, string]>,
 ): Array<[string, string]> {
-  if (b.length === 0) return [...a];
-  const all = new Map<string, [string, string]>();
-  for (const d of [...a, ...b]) all.set(`${d[0]}\u001f${d[1]}`, d);
-  return [...all.values()];
+  const all = [...a];
+  if (b.length === 0) return all;
+  const extra = new Map<string, Set<string>>();
+  for (const [from, to] of b) {
+    let tos = extra.get(from);
+    if (tos === undefined) extra.set(from, (tos = new Set()));
+    tos.add(to);
+  }
+  for (const [from, to] of a) extra.get(from)?.delete(to);
+  // In b's order, each once: a direction leaves its set when it is taken.
+  for (const d of b) if (extra.get(d[0])?.delete(d[1])) all.push(d);
+  return all;
 }
 
 const INSERT_RUN = `INSERT INTO feed_runs (feed_id, trigger, started_at, duration_ms, status, format, http_status, bytes, items, accepted, rejected,

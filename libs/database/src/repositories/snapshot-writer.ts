@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import type { NormalizedOffer } from '@app/domain';
 import { GUARD_PROBES_MAX, WRITTEN_COLUMNS, WrittenCandidate, writtenCandidatesSql } from '../integrity/rate-guard';
 import { offerKey } from '../offer-key';
+import { arrayElement, textArray } from '../sql-literals';
 import { arrayLiteral, STAGED, stageOffers, StagedOffer } from './snapshot-writer-copy';
 
 export { arrayLiteral, copyText } from './snapshot-writer-copy';
@@ -501,22 +502,22 @@ function columns(rows: Diff['changed']): string[] {
   const cols = Array.from({ length: 18 }, () => new Array<string>(n));
   for (let i = 0; i < n; i++) {
     const { offer: o, fp } = rows[i]!;
-    cols[0]![i] = element(o.from);
-    cols[1]![i] = element(o.to);
-    cols[2]![i] = element(o.city ?? '');
-    cols[3]![i] = element(o.in);
-    cols[4]![i] = element(o.out);
-    cols[5]![i] = element(o.rate);
-    cols[6]![i] = element(o.reserve);
-    cols[7]![i] = element(o.fromMin);
-    cols[8]![i] = element(o.fromMax);
-    cols[9]![i] = element(o.toMin);
-    cols[10]![i] = element(o.toMax);
-    cols[11]![i] = o.fromFee.length === 0 ? EMPTY_JSON : element(JSON.stringify(o.fromFee));
-    cols[12]![i] = o.toFee.length === 0 ? EMPTY_JSON : element(JSON.stringify(o.toFee));
-    cols[13]![i] = o.minFee.length === 0 ? EMPTY_JSON : element(JSON.stringify(o.minFee));
-    cols[14]![i] = o.flags.length === 0 ? EMPTY_FLAGS : element(arrayLiteral(o.flags));
-    cols[15]![i] = o.floating === null ? 'NULL' : element(JSON.stringify(o.floating));
+    cols[0]![i] = arrayElement(o.from);
+    cols[1]![i] = arrayElement(o.to);
+    cols[2]![i] = arrayElement(o.city ?? '');
+    cols[3]![i] = arrayElement(o.in);
+    cols[4]![i] = arrayElement(o.out);
+    cols[5]![i] = arrayElement(o.rate);
+    cols[6]![i] = arrayElement(o.reserve);
+    cols[7]![i] = arrayElement(o.fromMin);
+    cols[8]![i] = arrayElement(o.fromMax);
+    cols[9]![i] = arrayElement(o.toMin);
+    cols[10]![i] = arrayElement(o.toMax);
+    cols[11]![i] = o.fromFee.length === 0 ? EMPTY_JSON : arrayElement(JSON.stringify(o.fromFee));
+    cols[12]![i] = o.toFee.length === 0 ? EMPTY_JSON : arrayElement(JSON.stringify(o.toFee));
+    cols[13]![i] = o.minFee.length === 0 ? EMPTY_JSON : arrayElement(JSON.stringify(o.minFee));
+    cols[14]![i] = o.flags.length === 0 ? EMPTY_FLAGS : arrayElement(arrayLiteral(o.flags));
+    cols[15]![i] = o.floating === null ? 'NULL' : arrayElement(JSON.stringify(o.floating));
     cols[16]![i] = o.delayMinutes === null ? 'NULL' : String(o.delayMinutes);
     cols[17]![i] = String(fp);
   }
@@ -626,39 +627,3 @@ function writeSqlOf(staged: boolean, guard: GuardOthers): { name: string; text: 
   return { name, text };
 }
 const WRITE_SQLS = new Map<string, string>();
-
-/** A Postgres array literal of text elements (null: NULL). */
-function textArray(values: ReadonlyArray<string | null>): string {
-  return `{${values.map(element).join(',')}}`;
-}
-
-/** One element of an array literal: NULL, as it is, or quoted (with \\ and " escaped) when it has to be. */
-function element(v: string | null): string {
-  if (v === null) return 'NULL';
-  return isPlain(v) ? v : `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-}
-
-/**
- * An array element that needs no quotes: not empty, only letters, digits and `_ . + -` (no space, quote,
- * brace, comma or backslash), and not the word NULL (which would read as a null). A loop over the
- * characters: every decimal of every changed offer goes through here (180,000 values for 10,000 changed
- * offers: 7.5 ms of CPU against 11 ms for two regular expressions).
- */
-function isPlain(v: string): boolean {
-  if (v.length === 0) return false;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (
-      (c >= 48 && c <= 57) ||
-      (c >= 97 && c <= 122) ||
-      (c >= 65 && c <= 90) ||
-      c === 46 ||
-      c === 95 ||
-      c === 43 ||
-      c === 45
-    )
-      continue;
-    return false;
-  }
-  return v.length !== 4 || v.toLowerCase() !== 'null';
-}
