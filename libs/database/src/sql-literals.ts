@@ -52,3 +52,30 @@ function isPlain(v: string): boolean {
 export function quoteLiteral(value: string): string {
   return value.includes("'") || value.includes('\\') ? escapeLiteral(value) : `'${value}'`;
 }
+
+/** An integer as SQL (checked: it is written into the statement). */
+export function integerLiteral(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new Error(`not an integer: ${value}`);
+  return String(value);
+}
+
+/**
+ * A statement with its parameters ($1…) written in as literals, for a simple query that carries other statements
+ * (a transaction's BEGIN and lock before it, a COPY's rows, the COMMIT after it): text quoted by quoteLiteral,
+ * numbers and booleans as they are, dates as ISO text, null as NULL. Each placeholder is replaced once; a value is
+ * never re-read. The statement's casts give the values their types, as they did the parameters'.
+ */
+export function inlineParameters(text: string, values: readonly unknown[]): string {
+  return text.replace(/\$(\d+)/g, (_, n: string) => {
+    const value = values[Number(n) - 1];
+    if (value === null || value === undefined) return 'NULL';
+    if (typeof value === 'boolean') return value ? 'true' : 'false';
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
+      return String(value);
+    }
+    if (value instanceof Date) return quoteLiteral(value.toISOString());
+    if (typeof value === 'string') return quoteLiteral(value);
+    throw new Error(`no literal for ${typeof value}`);
+  });
+}

@@ -369,8 +369,9 @@ describe('rate guard', () => {
      * Every form of the snapshot write's statement that reads the guard's candidates, as polls prepare it on a
      * connection (named: after five runs it runs its generic plan), and that generic plan's scans of the
      * references: a feed without cities (no other offers read), with cities (a probe per changed direction) and
-     * past GUARD_PROBES_MAX changed directions (one pass over the feed), each with its changes sent as arrays
-     * and staged.
+     * past GUARD_PROBES_MAX changed directions (one pass over the feed), each with its changes sent as arrays.
+     * Staged, the same statement goes with its COPY, its values written in: planned for them each time, never
+     * prepared — no generic plan to keep.
      */
     const referenceScans = async () => {
       const [plain, cities, large] = [await exchanger('plan'), await exchanger('plan'), await exchanger('plan')];
@@ -408,9 +409,7 @@ describe('rate guard', () => {
         return explained;
       });
       expect(plans.map(([name]) => name).sort()).toEqual(
-        ['arrays', 'staged'].flatMap((sent) =>
-          ['feed', 'none', 'probes'].map((others) => `ratewatch_write_${sent}_${others}`),
-        ),
+        ['feed', 'none', 'probes'].map((others) => `ratewatch_write_arrays_${others}`),
       );
       return plans.map(([name, plan]) => [name, relations(plan)] as const);
     };

@@ -12,8 +12,8 @@ describe('copyWithRows (a COPY and its rows in one round trip)', () => {
   let db: TestDatabase;
   let client: Client;
   const SETUP = `CREATE TEMP TABLE IF NOT EXISTS t (id int NOT NULL, amount numeric NOT NULL, note text); DELETE FROM t`;
-  const copy = (rows: string, text = `${SETUP}; COPY t (id, amount, note) FROM STDIN`) =>
-    copyWithRows(client, text, Buffer.from(rows));
+  const copy = async (rows: string, text = `${SETUP}; COPY t (id, amount, note) FROM STDIN`) =>
+    (await copyWithRows(client, text, Buffer.from(rows))).copied;
   const stored = async () =>
     (await client.query<{ id: number; amount: string; note: string | null }>('SELECT * FROM t ORDER BY id')).rows;
 
@@ -83,6 +83,37 @@ describe('copyWithRows (a COPY and its rows in one round trip)', () => {
     await client.query('ROLLBACK');
     expect(await copy('7\t8\t\\N\n')).toBe(1);
     expect(await stored()).toEqual([{ id: 7, amount: '8', note: null }]);
+  });
+
+  it('runs the statements around the COPY in its round trip and answers their rows, as text, per statement', async () => {
+    const answer = await copyWithRows(
+      client,
+      `BEGIN; SELECT 'lock'::text AS a, NULL::int AS b; ${SETUP}; SELECT 1 WHERE false; COPY t (id, amount, note) FROM STDIN;
+       SELECT count(*)::int AS n, sum(amount) AS total FROM t; SELECT id, note FROM t ORDER BY id`,
+      Buffer.from('1\t0.1\tx\n2\t0.20\t\\N\n'),
+    );
+    expect(answer).toEqual({
+      copied: 2,
+      sets: [
+        [['lock', null]],
+        [],
+        [['2', '0.30']],
+        [
+          ['1', 'x'],
+          ['2', null],
+        ],
+      ],
+    });
+    // The transaction begun ahead of the COPY is still open: the rows are the caller's to commit or roll back.
+    await client.query('ROLLBACK');
+    expect((await client.query(`SELECT to_regclass('pg_temp.t') AS t`)).rows).toEqual([{ t: null }]);
+  });
+
+  it('a failure after the COPY fails the query, and the copied rows go with its transaction', async () => {
+    await expect(
+      copyWithRows(client, `${SETUP}; COPY t (id, amount, note) FROM STDIN; SELECT 1/0`, Buffer.from('1\t2\tx\n')),
+    ).rejects.toThrow(/division by zero/);
+    expect((await client.query(`SELECT to_regclass('pg_temp.t') AS t`)).rows).toEqual([{ t: null }]);
   });
 
   it('queries queued behind it run after it, in order, on the same connection', async () => {

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import type { NormalizedOffer } from '@app/domain';
 import { offerOf } from '../../../../test/support/offers';
@@ -52,6 +53,8 @@ const run = (overrides: Partial<FeedRunRecord> = {}): FeedRunRecord =>
     accepted: 2,
     ...overrides,
   });
+
+const originalQuery = Client.prototype.query;
 
 describe('FeedsRepository', () => {
   let db: TestDatabase;
@@ -304,6 +307,69 @@ describe('FeedsRepository', () => {
         [2, 0, 0],
         [0, 1, 1],
       ]);
+    });
+
+    it('applyAnswer sends the lock with the write: two round trips under a valid cache, and nothing for a feed deleted meanwhile', async () => {
+      const exchangerId = await exchanger();
+      const feed = await repository.create(actor, exchangerId, feedSettings());
+      const target = { id: feed.id, exchangerId };
+      const answer = (contentHash: string) => ({ etag: null, lastModified: null, contentHash });
+      const codes = (
+        await dataSource.query<Array<{ code: string }>>(`SELECT code FROM currencies ORDER BY code LIMIT 11`)
+      ).map((c) => c.code);
+      const pairs = codes.flatMap((from) => codes.filter((to) => to !== from).map((to) => [from, to] as const));
+      const offers = (out: string) => pairs.slice(0, 100).map(([from, to], i) => offer(from, to, `${out}.${i}`));
+      // Every query a connection of the pool sends while `work` runs (applyAnswer runs alone here).
+      const sent = async (work: () => Promise<unknown>) => {
+        const texts: string[] = [];
+        const spy = vi.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
+          const query = args[0] as string | { text?: string };
+          texts.push(typeof query === 'string' ? query : (query.text ?? 'a COPY'));
+          return originalQuery.apply(this, args as never) as never;
+        });
+        try {
+          await work();
+        } finally {
+          spy.mockRestore();
+        }
+        return texts;
+      };
+
+      // The first write reads what is stored (with the lock), then writes: three round trips.
+      const first = await sent(() => repository.applyAnswer(target, run(), answer('a'), offers('1')));
+      expect(first).toHaveLength(3);
+      expect(first[0]).toMatch(/^BEGIN; SELECT in_maintenance.*FOR UPDATE; SELECT .*string_agg/s);
+      // 100 changed offers under the cache this process keeps: lock, staging, COPY and write in one, then the COMMIT.
+      const changed = await sent(() => repository.applyAnswer(target, run(), answer('b'), offers('2')));
+      expect(changed).toHaveLength(2);
+      expect(changed[0]).toMatch(
+        /^BEGIN; SELECT in_maintenance.*FOR UPDATE; CREATE TEMP TABLE.*COPY .*FROM STDIN;\s*WITH current AS/s,
+      );
+      expect(changed[1]).toMatch(/COMMIT$/);
+      expect((await offersOf(feed.id)).map((o) => o.rate)).toContain('2.0');
+      // Another body with the same offers: the lock and the snapshot version, then the COMMIT.
+      const same = await sent(() => repository.applyAnswer(target, run(), answer('c'), offers('2')));
+      expect(same).toHaveLength(2);
+      expect(same[0]).toMatch(/FOR UPDATE; SELECT version::text FROM feed_snapshots/);
+      expect((await runsOf(feed.id)).map((r) => [r.inserted, r.updated, r.deleted])).toEqual([
+        [100, 0, 0],
+        [0, 100, 0],
+        [0, 0, 0],
+      ]);
+
+      // Deleted while the next poll was fetching: its write went with the lock, found no snapshot, changed nothing.
+      await repository.delete(actor, feed.id);
+      const late = await sent(async () =>
+        expect(await repository.applyAnswer(target, run(), answer('d'), offers('3'))).toMatchObject({
+          inserted: 0,
+          updated: 0,
+          deleted: 0,
+        }),
+      );
+      expect(late).toHaveLength(2);
+      expect(late[1]).toBe('COMMIT');
+      expect(await offersOf(feed.id)).toEqual([]);
+      expect(await dataSource.query(`SELECT 1 FROM feed_runs WHERE feed_id = $1`, [feed.id])).toEqual([]);
     });
 
     it('applyAnswer in maintenance keeps the offers and marks the feed', async () => {

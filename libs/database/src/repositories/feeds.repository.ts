@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { PoolClient, QueryResult } from 'pg';
+import type { PoolClient, QueryArrayResult } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import type { FeedFormatSetting, FeedRunStatus, NormalizedOffer, StoredError, StoredReject } from '@app/domain';
 import { FRESH_FEED_SQL, STALE_AFTER_SQL } from '../freshness';
@@ -12,11 +12,11 @@ import {
   narrowestBand,
   NO_GUARD,
 } from '../integrity/rate-guard';
-import { NO_CHANGE, replaceSnapshot, SnapshotChange, snapshotCache, STAGE_FROM_ROWS } from './snapshot-writer';
+import { Ahead, NO_CHANGE, replaceSnapshot, SnapshotChange, snapshotCache, STAGE_FROM_ROWS } from './snapshot-writer';
 import { MARK_PENDING_SQL, markValues } from '../history/best-changes';
 import { Actor, auditedTransaction } from './audit.repository';
 import { assignments, rowsOf, unique } from './sql';
-import { quoteLiteral } from '../sql-literals';
+import { inlineParameters, integerLiteral } from '../sql-literals';
 
 export type { SnapshotChange };
 
@@ -317,34 +317,28 @@ export class FeedsRepository {
     integrity: IntegrityPolicy = INTEGRITY_OFF,
     recordHistory = false,
   ): Promise<SnapshotChange & { guard: GuardOutcome; leftMaintenance: boolean }> {
-    // The transaction is begun with the lock's statement and committed with the last one (simple queries of two
-    // statements each): two round trips less than BEGIN and COMMIT of their own. An error anywhere rolls it back
-    // (a ROLLBACK after a failed COMMIT only warns: the transaction is over either way).
+    // The transaction is begun with the lock's statement, sent ahead of the snapshot write's first (FeedRowLock),
+    // and committed with the last one (simple queries of several statements each): a write under a valid cache is
+    // two round trips. An error anywhere rolls it back (a ROLLBACK after a failed COMMIT only warns: the
+    // transaction is over either way).
     const runner = this.dataSource.createQueryRunner();
     const client = (await runner.connect()) as PoolClient;
+    const lock = new FeedRowLock(feed.id);
     let open = false;
     try {
       open = true;
-      const [, lock] = (await client.query(
-        `BEGIN; SELECT in_maintenance AS maintenance FROM feeds WHERE id = ${integerLiteral(feed.id)} FOR UPDATE`,
-      )) as unknown as [QueryResult, QueryResult<{ maintenance: boolean }>];
-      const locked = lock.rows[0];
+      // Maintenance writes no offers: the lock goes alone.
+      if (offers === null) await lock.send(client);
+      const result =
+        lock.row === null
+          ? null
+          : await this.applyLocked(runner.manager, feed, run, answer, offers, integrity, recordHistory, lock);
       // Deleted (with its exchanger) while it was being fetched: nothing of it may be written any more.
-      if (!locked) {
+      if (result === null) {
         await client.query('COMMIT');
         open = false;
         return { ...NO_CHANGE, guard: NO_GUARD, leftMaintenance: false };
       }
-      const result = await this.applyLocked(
-        runner.manager,
-        feed,
-        run,
-        answer,
-        offers,
-        integrity,
-        recordHistory,
-        locked,
-      );
       // Until it answers, the transaction may still be open: a failed statement skips the COMMIT after it.
       await client.query(`${result.statement}; COMMIT`);
       open = false;
@@ -358,8 +352,9 @@ export class FeedsRepository {
   }
 
   /**
-   * applyAnswer under the feed row's lock: writes the snapshot and judges it; answers what changed and the
-   * statement of the feed's state, its run and the history mark (its values inlined: it goes with the COMMIT).
+   * applyAnswer under the feed row's lock (sent ahead of the snapshot write's first statement): writes the
+   * snapshot and judges it; answers what changed and the statement of the feed's state, its run and the history
+   * mark (its values inlined: it goes with the COMMIT) — or null when the lock found the feed gone.
    */
   private async applyLocked(
     tx: EntityManager,
@@ -369,17 +364,20 @@ export class FeedsRepository {
     offers: readonly NormalizedOffer[] | null,
     integrity: IntegrityPolicy,
     recordHistory: boolean,
-    locked: { maintenance: boolean },
-  ): Promise<{ change: SnapshotChange & { guard: GuardOutcome; leftMaintenance: boolean }; statement: string }> {
+    lock: FeedRowLock,
+  ): Promise<{ change: SnapshotChange & { guard: GuardOutcome; leftMaintenance: boolean }; statement: string } | null> {
     {
-      // Back from maintenance: its offers are shown again, in every direction, even where none changed.
-      const leftMaintenance = locked.maintenance && offers !== null;
       // The guard's candidates are read by the write's own statement (writtenCandidatesSql), then judged: only
       // offers whose verdict changed cost a statement more.
       const now = new Date();
       const read = integrity.enabled ? { band: narrowestBand(integrity), now } : null;
       const snapshot =
-        offers === null ? null : await replaceSnapshot(tx, feed, offers, snapshotCache, STAGE_FROM_ROWS, read);
+        offers === null ? null : await replaceSnapshot(tx, feed, offers, snapshotCache, STAGE_FROM_ROWS, read, lock);
+      const locked = lock.row;
+      if (locked === null) return null;
+      if (locked === undefined) throw new Error(`feed ${feed.id}: the write sent no lock`);
+      // Back from maintenance: its offers are shown again, in every direction, even where none changed.
+      const leftMaintenance = locked.maintenance && offers !== null;
       const written: SnapshotChange = snapshot === null ? NO_CHANGE : withoutGuardRead(snapshot);
       // The guard's verdicts name every offer of the feed it holds now: the history mark can carry the shown ones.
       const held = new Set<string>();
@@ -391,7 +389,7 @@ export class FeedsRepository {
       const change = { ...written, touched: mergeDirections(written.touched, guard.touched), guard };
       const changed = change.inserted + change.updated + change.deleted + guard.touched.length > 0;
       // The feed's state, its run and the history mark (markPending's row, when asked for) in one statement.
-      const statement = inlined(
+      const statement = inlineParameters(
         `WITH feed AS (
            UPDATE feeds SET last_attempt_at = $2, last_success_at = $2, last_status = $3, last_error = NULL,
                   consecutive_failures = 0, in_maintenance = $4, etag = $5, last_modified = $6, content_hash = $7,
@@ -462,30 +460,27 @@ export class FeedsRepository {
   }
 }
 
-/** A feed id as SQL (an integer, checked: it is written into the statement). */
-function integerLiteral(value: number): string {
-  if (!Number.isSafeInteger(value)) throw new Error(`not an integer id: ${value}`);
-  return String(value);
-}
-
 /**
- * A statement with its parameters ($1…) written in as literals, for a simple query that carries a second
- * statement (the COMMIT): text quoted by quoteLiteral (quotes and backslashes escaped), numbers and booleans
- * as they are, dates as ISO text, null as NULL. Each placeholder is replaced once; a value is never re-read.
+ * The feed row's lock, which begins the poll's transaction: sent ahead of the snapshot write's first statement
+ * (Ahead), or alone (`send`) when nothing is written. `row`: unknown until answered; null: the feed is gone.
  */
-function inlined(text: string, values: readonly unknown[]): string {
-  return text.replace(/\$(\d+)/g, (_, n: string) => {
-    const value = values[Number(n) - 1];
-    if (value === null || value === undefined) return 'NULL';
-    if (typeof value === 'boolean') return value ? 'true' : 'false';
-    if (typeof value === 'number') {
-      if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
-      return String(value);
-    }
-    if (value instanceof Date) return quoteLiteral(value.toISOString());
-    if (typeof value === 'string') return quoteLiteral(value);
-    throw new Error(`no literal for ${typeof value}`);
-  });
+class FeedRowLock implements Ahead {
+  readonly sql: string;
+  row: { maintenance: boolean } | null | undefined = undefined;
+
+  constructor(feedId: number) {
+    this.sql = `BEGIN; SELECT in_maintenance::text AS maintenance FROM feeds WHERE id = ${integerLiteral(feedId)} FOR UPDATE`;
+  }
+
+  answered(rows: ReadonlyArray<ReadonlyArray<unknown>>): boolean {
+    this.row = rows.length === 0 ? null : { maintenance: rows[0]![0] === 'true' };
+    return this.row !== null;
+  }
+
+  async send(client: PoolClient): Promise<void> {
+    const results = (await client.query({ text: this.sql, rowMode: 'array' })) as unknown as QueryArrayResult[];
+    this.answered(results.flatMap((r) => r.rows));
+  }
 }
 
 /** A write's counts and directions, without what it read for the guard. */

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import type { NormalizedOffer } from '@app/domain';
-import { copyWithRows } from './copy-with-rows';
+import { CopyAnswer, copyWithRows } from './copy-with-rows';
 
 /** A changed offer as the writer stages it: its values, its fingerprint, and whether it is new (an insert). */
 export interface StagedOffer {
@@ -29,18 +29,26 @@ const CREATE_STAGE_SQL = `CREATE TEMP TABLE IF NOT EXISTS ${STAGE_TABLE} (
 /**
  * Puts a write's changed offers into the staging table by one COPY (text format) inside the caller's
  * transaction: PostgreSQL's cheapest way in for many rows — each value read once by its type's input, no
- * parameter arrays to unpack (18 arrays of 10,000 elements cost more than the update they fed).
+ * parameter arrays to unpack (18 arrays of 10,000 elements cost more than the update they fed). `before` and
+ * `after`: statements sent in the same round trip — the transaction's BEGIN and a lock before, the statement
+ * that reads the staged rows after (copyWithRows); answers their rows.
  */
-export async function stageOffers(client: PoolClient, rows: readonly StagedOffer[]): Promise<void> {
+export async function stageOffers(
+  client: PoolClient,
+  rows: readonly StagedOffer[],
+  before = '',
+  after = '',
+): Promise<CopyAnswer> {
   // One query and its rows in one write, one round trip (copyWithRows): a table created by a transaction that
   // rolled back is gone, so it is asked for every time; it is emptied, for a transaction that stages twice (two
   // feeds) before its commit empties it; then the COPY.
-  const copied = await copyWithRows(
+  const answer = await copyWithRows(
     client,
-    `${CREATE_STAGE_SQL}; DELETE FROM ${STAGE_TABLE}; COPY ${STAGE_TABLE} (${STAGE_COLUMNS}) FROM STDIN`,
+    `${before && `${before}; `}${CREATE_STAGE_SQL}; DELETE FROM ${STAGE_TABLE}; COPY ${STAGE_TABLE} (${STAGE_COLUMNS}) FROM STDIN${after && `; ${after}`}`,
     copyRows(rows),
   );
-  if (copied !== rows.length) throw new Error(`staged ${copied} of ${rows.length} changed offers`);
+  if (answer.copied !== rows.length) throw new Error(`staged ${answer.copied} of ${rows.length} changed offers`);
+  return answer;
 }
 
 /** The offers of a staged write (in the statement's FROM), named as `offers`' columns. */

@@ -1,9 +1,9 @@
-import type { PoolClient } from 'pg';
+import type { PoolClient, QueryArrayResult } from 'pg';
 import type { EntityManager } from 'typeorm';
 import type { NormalizedOffer } from '@app/domain';
 import { GUARD_PROBES_MAX, WRITTEN_COLUMNS, WrittenCandidate, writtenCandidatesSql } from '../integrity/rate-guard';
 import { offerKey } from '../offer-key';
-import { arrayElement, textArray } from '../sql-literals';
+import { arrayElement, inlineParameters, integerLiteral, textArray } from '../sql-literals';
 import { arrayLiteral, STAGED, stageOffers, StagedOffer } from './snapshot-writer-copy';
 
 export { arrayLiteral, copyText } from './snapshot-writer-copy';
@@ -23,6 +23,18 @@ export interface GuardRead {
   /** The narrowest band of the policy, percent. */
   band: string;
   now: Date;
+}
+
+/**
+ * Statements a write sends ahead of its first own, in the same round trip: the caller's BEGIN and the feed row's
+ * lock (FeedsRepository.applyAnswer) — a write under a valid cache is then one round trip, lock and all. Given
+ * their rows (each an array of its values), `answered` tells whether the write goes on: false (the feed is gone)
+ * stops it, and nothing is written (a cached write that went with the lock found no snapshot version: the feed's
+ * row cascades to it).
+ */
+export interface Ahead {
+  readonly sql: string;
+  answered(rows: ReadonlyArray<ReadonlyArray<unknown>>): boolean;
 }
 
 /**
@@ -243,6 +255,7 @@ export async function replaceSnapshot(
   cache: SnapshotCache = snapshotCache,
   stageFrom = STAGE_FROM_ROWS,
   guard: GuardRead | null = null,
+  ahead: Ahead | null = null,
 ): Promise<WrittenSnapshot> {
   const client = (await tx.queryRunner!.connect()) as PoolClient;
   const seen = new Array<OfferPrint>(offers.length);
@@ -250,21 +263,29 @@ export async function replaceSnapshot(
   // This write's stamp: its offers carry it from the diff on, and the cache entry it leaves does too — a
   // write that fails leaves no entry, so a stamp no entry has matches nothing.
   const stamp = ++stamps;
+  // The statements ahead go with the first query, whichever it is.
+  let pending = ahead;
+  const query = async (text: string): Promise<unknown[][] | null> => {
+    const opening = pending;
+    pending = null;
+    return sendAfter(client, opening, text);
+  };
   const cached = cache.take(feed.id);
   if (cached !== undefined && cached.exchangerId === feed.exchangerId) {
     const diff = diffAgainst(cached.rows, offers, seen, cached.stamp, stamp, cached.cities);
     if (diff.changed.length === 0 && diff.gone.length === 0) {
-      const { rows } = await client.query<{ version: string }>({
-        text: `SELECT version::text AS version FROM feed_snapshots WHERE feed_id = $1`,
-        values: [feed.id],
-      });
-      if (rows[0]?.version === cached.version) {
+      const rows = await query(`SELECT version::text FROM feed_snapshots WHERE feed_id = ${integerLiteral(feed.id)}`);
+      if (rows === null) return NOTHING_WRITTEN;
+      if (rows[0]?.[0] === cached.version) {
         cache.put(feed.id, { ...cached, stamp });
         return NOTHING_WRITTEN;
       }
     } else {
-      const written = await writeDiff(client, feed, cached.version, diff, stageFrom, guard);
-      if (written !== null) {
+      const opening = pending;
+      pending = null;
+      const written = await writeDiff(client, feed, cached.version, diff, stageFrom, guard, opening);
+      if (written === STOPPED) return NOTHING_WRITTEN;
+      if (written !== MOVED) {
         applyDiff(cached.rows, diff);
         cache.put(feed.id, {
           version: written.version,
@@ -280,16 +301,17 @@ export async function replaceSnapshot(
 
   // No entry, or another writer's snapshot: read what is stored (one row, one text value: much cheaper to
   // ship and parse than 10,000 rows of five columns).
-  const { rows } = await client.query<{ version: string | null; rows: string | null }>({
-    text: `SELECT (SELECT version::text FROM feed_snapshots WHERE feed_id = f.id) AS version,
-                  (SELECT string_agg(from_code || E'\\u001f' || to_code || E'\\u001f' || city || E'\\u001f' || CASE WHEN exchanger_id = $2 THEN fp::text ELSE '-1' END /* another exchanger's row: rewritten whatever its values */, E'\\n')
-                   FROM offers WHERE feed_id = $1) AS rows
-           FROM feeds f WHERE f.id = $1`,
-    values: [feed.id, feed.exchangerId],
-  });
+  const read = await query(
+    `SELECT (SELECT version::text FROM feed_snapshots WHERE feed_id = f.id) AS version,
+            (SELECT string_agg(from_code || E'\\u001f' || to_code || E'\\u001f' || city || E'\\u001f' || CASE WHEN exchanger_id = ${integerLiteral(feed.exchangerId)} THEN fp::text ELSE '-1' END /* another exchanger's row: rewritten whatever its values */, E'\\n')
+             FROM offers WHERE feed_id = f.id) AS rows
+     FROM feeds f WHERE f.id = ${integerLiteral(feed.id)}`,
+  );
+  if (read === null) return NOTHING_WRITTEN;
+  const version = (read[0]?.[0] as string | null | undefined) ?? null;
   const stored = new Map<string, number>();
   let cities = 0;
-  const text = rows[0]?.rows;
+  const text = read[0]?.[1] as string | null | undefined;
   if (text) {
     for (const line of text.split('\n')) {
       const cut = line.lastIndexOf('\u001f');
@@ -300,12 +322,12 @@ export async function replaceSnapshot(
   }
   const diff = diffAgainst(stored, offers, seen, NO_STAMP, stamp, cities);
   if (diff.changed.length === 0 && diff.gone.length === 0) {
-    if (rows[0]?.version)
-      cache.put(feed.id, { version: rows[0].version, exchangerId: feed.exchangerId, rows: stored, cities, stamp });
+    if (version) cache.put(feed.id, { version, exchangerId: feed.exchangerId, rows: stored, cities, stamp });
     return NOTHING_WRITTEN;
   }
-  const written = await writeDiff(client, feed, rows[0]?.version ?? null, diff, stageFrom, guard);
-  if (written === null) throw new Error(`feed ${feed.id}: its snapshot version changed under the feed row's lock`);
+  const written = await writeDiff(client, feed, version, diff, stageFrom, guard, null);
+  if (written === MOVED || written === STOPPED)
+    throw new Error(`feed ${feed.id}: its snapshot version changed under the feed row's lock`);
   applyDiff(stored, diff);
   cache.put(feed.id, {
     version: written.version,
@@ -315,6 +337,21 @@ export async function replaceSnapshot(
     stamp,
   });
   return written.snapshot;
+}
+
+/**
+ * Runs `text` (a simple query: no parameters) after the statements `ahead`, if any, in one round trip; answers
+ * its rows as arrays of values, or null when `ahead.answered` stopped the write.
+ */
+async function sendAfter(client: PoolClient, ahead: Ahead | null, text: string): Promise<unknown[][] | null> {
+  if (ahead === null) return (await client.query<unknown[]>({ text, rowMode: 'array' })).rows;
+  // A simple query of several statements answers one result per statement.
+  const results = (await client.query<unknown[]>({
+    text: `${ahead.sql}; ${text}`,
+    rowMode: 'array',
+  })) as unknown as Array<QueryArrayResult<unknown[]>>;
+  const own = results[results.length - 1]!;
+  return ahead.answered(results.slice(0, -1).flatMap((r) => r.rows)) ? own.rows : null;
 }
 
 /** No stamp: rows read from the database, not left by a write of this process's offers. */
@@ -409,13 +446,21 @@ function applyDiff(rows: Map<string, number>, diff: Diff): void {
  */
 export const STAGE_FROM_ROWS = 64;
 
+/** writeDiff's answers besides a write: the snapshot version was not the one diffed against; the write was stopped. */
+const MOVED = Symbol('moved');
+const STOPPED = Symbol('stopped');
+
 /**
  * Writes a diff in one statement, if the feed's snapshot version still is `version`: deletes by key,
  * updates and inserts — from parameter arrays, or past `stageFrom` changed offers from the rows one COPY
- * just staged — and a new snapshot version (returned; null when the version did not match and nothing was
+ * just staged — and a new snapshot version (returned; MOVED when the version did not match and nothing was
  * written). Counts what it deleted, updated and inserted against the diff: a difference means the rows were
  * not what the version said (someone wrote offers without bumping it) — an error, so the transaction rolls
  * back and the next poll reads the rows.
+ *
+ * Staged, the statements `ahead`, the COPY and the statement go in one round trip, the statement's values
+ * written in (inlineParameters: PostgreSQL planned it for each write's values anyway, a named statement
+ * too); with statements ahead the changed offers are always staged. STOPPED: `ahead.answered` stopped it.
  */
 async function writeDiff(
   client: PoolClient,
@@ -424,14 +469,13 @@ async function writeDiff(
   diff: Diff,
   stageFrom: number,
   guard: GuardRead | null,
-): Promise<{ version: string; snapshot: WrittenSnapshot } | null> {
+  ahead: Ahead | null,
+): Promise<{ version: string; snapshot: WrittenSnapshot } | typeof MOVED | typeof STOPPED> {
   const { changed, gone } = diff;
-  const staged = changed.length >= stageFrom;
+  const staged = ahead !== null || changed.length >= stageFrom;
   let values: unknown[];
-  if (staged) {
-    await stageOffers(client, changed);
-    values = [];
-  } else {
+  if (staged) values = [];
+  else {
     const updates = changed.filter((c) => c.op === 'u');
     const inserts = updates.length === changed.length ? [] : changed.filter((c) => c.op === 'i');
     values = [...columns(updates), ...columns(inserts)];
@@ -450,26 +494,26 @@ async function writeDiff(
     values.push(guard.now, guard.band);
     if (others !== 'none') values.push(textArray(touched.map((d) => d[0])), textArray(touched.map((d) => d[1])));
   }
-  const { rows } = await client.query<{
-    version: string | null;
-    deleted: number;
-    updated: number;
-    inserted: number;
-    candidates?: WrittenCandidate[] | null;
-  }>({
-    ...writeSqlOf(staged, others),
-    values: [
-      feed.id,
-      feed.exchangerId,
-      version,
-      textArray(gone.map((g) => g[0])),
-      textArray(gone.map((g) => g[1])),
-      textArray(gone.map((g) => g[2])),
-      ...values,
-    ],
-  });
-  const row = rows[0]!;
-  if (row.version === null) return null;
+  const statement = writeSqlOf(staged, others);
+  const parameters = [
+    feed.id,
+    feed.exchangerId,
+    version,
+    textArray(gone.map((g) => g[0])),
+    textArray(gone.map((g) => g[1])),
+    textArray(gone.map((g) => g[2])),
+    ...values,
+  ];
+  let row: WriteRow;
+  if (staged) {
+    const { sets } = await stageOffers(client, changed, ahead?.sql ?? '', inlineParameters(statement.text, parameters));
+    if (ahead !== null && !ahead.answered(sets.slice(0, -1).flat())) return STOPPED;
+    row = writeRowOf(sets[sets.length - 1]![0]!);
+  } else {
+    const { rows } = await client.query<unknown[]>({ ...statement, values: parameters, rowMode: 'array' });
+    row = writeRowOf(rows[0]!);
+  }
+  if (row.version === null) return MOVED;
   if (row.deleted !== gone.length || row.updated !== diff.change.updated || row.inserted !== diff.change.inserted)
     throw new Error(
       `feed ${feed.id}: its stored offers were not those of snapshot version ${version} (deleted ${row.deleted}/${gone.length}, updated ${row.updated}/${diff.change.updated}, inserted ${row.inserted}/${diff.change.inserted})`,
@@ -481,6 +525,32 @@ async function writeDiff(
       candidates: guard === null ? null : (row.candidates ?? []),
       stale: staleKeys(diff),
     },
+  };
+}
+
+/** The write statement's row (writeSql). */
+interface WriteRow {
+  version: string | null;
+  deleted: number;
+  updated: number;
+  inserted: number;
+  candidates: WrittenCandidate[] | null;
+}
+
+/** The write statement's row from its values, as pg parsed them (a parameterized query) or as text (staged). */
+function writeRowOf(values: ReadonlyArray<unknown>): WriteRow {
+  const [version, deleted, updated, inserted, candidates] = values;
+  return {
+    version: (version as string | null) ?? null,
+    deleted: Number(deleted),
+    updated: Number(updated),
+    inserted: Number(inserted),
+    candidates:
+      candidates === null || candidates === undefined
+        ? null
+        : typeof candidates === 'string'
+          ? (JSON.parse(candidates) as WrittenCandidate[])
+          : (candidates as WrittenCandidate[]),
   };
 }
 
