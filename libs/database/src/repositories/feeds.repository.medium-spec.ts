@@ -54,8 +54,6 @@ const run = (overrides: Partial<FeedRunRecord> = {}): FeedRunRecord =>
     ...overrides,
   });
 
-const originalQuery = Client.prototype.query;
-
 describe('FeedsRepository', () => {
   let db: TestDatabase;
   let dataSource: DataSource;
@@ -321,18 +319,17 @@ describe('FeedsRepository', () => {
       const offers = (out: string) => pairs.slice(0, 100).map(([from, to], i) => offer(from, to, `${out}.${i}`));
       // Every query a connection of the pool sends while `work` runs (applyAnswer runs alone here).
       const sent = async (work: () => Promise<unknown>) => {
-        const texts: string[] = [];
-        const spy = vi.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
-          const query = args[0] as string | { text?: string };
-          texts.push(typeof query === 'string' ? query : (query.text ?? 'a COPY'));
-          return originalQuery.apply(this, args as never) as never;
-        });
+        // A spy calls through: the queries run as they would.
+        const spy = vi.spyOn(Client.prototype, 'query');
         try {
           await work();
+          return spy.mock.calls.map(([query]) => {
+            const sentQuery = query as unknown as string | { text?: string };
+            return typeof sentQuery === 'string' ? sentQuery : (sentQuery.text ?? 'a COPY');
+          });
         } finally {
           spy.mockRestore();
         }
-        return texts;
       };
 
       // The first write reads what is stored (with the lock), then writes: three round trips.

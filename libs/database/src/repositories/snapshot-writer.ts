@@ -265,25 +265,27 @@ export async function replaceSnapshot(
   const stamp = ++stamps;
   // The statements ahead go with the first query, whichever it is.
   let pending = ahead;
-  const query = async (text: string): Promise<unknown[][] | null> => {
+  const takeAhead = () => {
     const opening = pending;
     pending = null;
-    return sendAfter(client, opening, text);
+    return opening;
   };
   const cached = cache.take(feed.id);
   if (cached !== undefined && cached.exchangerId === feed.exchangerId) {
     const diff = diffAgainst(cached.rows, offers, seen, cached.stamp, stamp, cached.cities);
     if (diff.changed.length === 0 && diff.gone.length === 0) {
-      const rows = await query(`SELECT version::text FROM feed_snapshots WHERE feed_id = ${integerLiteral(feed.id)}`);
+      const rows = await sendAfter(
+        client,
+        takeAhead(),
+        `SELECT version::text FROM feed_snapshots WHERE feed_id = ${integerLiteral(feed.id)}`,
+      );
       if (rows === null) return NOTHING_WRITTEN;
       if (rows[0]?.[0] === cached.version) {
         cache.put(feed.id, { ...cached, stamp });
         return NOTHING_WRITTEN;
       }
     } else {
-      const opening = pending;
-      pending = null;
-      const written = await writeDiff(client, feed, cached.version, diff, stageFrom, guard, opening);
+      const written = await writeDiff(client, feed, cached.version, diff, stageFrom, guard, takeAhead());
       if (written === STOPPED) return NOTHING_WRITTEN;
       if (written !== MOVED) {
         applyDiff(cached.rows, diff);
@@ -301,7 +303,9 @@ export async function replaceSnapshot(
 
   // No entry, or another writer's snapshot: read what is stored (one row, one text value: much cheaper to
   // ship and parse than 10,000 rows of five columns).
-  const read = await query(
+  const read = await sendAfter(
+    client,
+    takeAhead(),
     `SELECT (SELECT version::text FROM feed_snapshots WHERE feed_id = f.id) AS version,
             (SELECT string_agg(from_code || E'\\u001f' || to_code || E'\\u001f' || city || E'\\u001f' || CASE WHEN exchanger_id = ${integerLiteral(feed.exchangerId)} THEN fp::text ELSE '-1' END /* another exchanger's row: rewritten whatever its values */, E'\\n')
              FROM offers WHERE feed_id = f.id) AS rows
@@ -683,9 +687,9 @@ SELECT (SELECT version::text FROM bumped) AS version, (SELECT count(*) FROM gone
 
 /**
  * The statement of a write (writeSql): updates from the arrays $7–$24 and inserts from $25–$42, or from the rows
- * stageOffers put in the staging table; the guard's parameters after them. Each text made once, and named: each
- * connection parses and plans it once, not on every write (as the guard's statements before it were; a staging
- * table made again after a rollback is looked up again by its name when PostgreSQL revalidates the plan).
+ * stageOffers put in the staging table; the guard's parameters after them. Each text made once. The arrays' form
+ * is sent as a named statement: each connection parses it once, not on every write. The staged form goes with
+ * its COPY in one simple query, its values written in (writeDiff); its name is unused.
  */
 function writeSqlOf(staged: boolean, guard: GuardOthers): { name: string; text: string } {
   const name = `ratewatch_write_${staged ? 'staged' : 'arrays'}_${guard ?? 'unguarded'}`;
