@@ -60,6 +60,12 @@ export class MarketValuesRepository {
    * only exchangers with more than one fresh feed need the one-offer-per-exchanger pick of `shownOffersSql`
    * (a feed has one offer per direction and city), so the rest skip its sort; grouped byte-wise ("C"), in
    * memory. A fifth of the plain form's time at 1,000,000 offers.
+   *
+   * An exchanger's rate in a direction is the lower median of its cities' (perExchanger) only where it has
+   * cities there: elsewhere it has one offer in the direction (city ''), which is its rate and its best as it
+   * is. So only the exchanger-directions with a city row are grouped and sorted per exchanger; the rest — all
+   * of an online market — go straight to the directions' medians: one sort of the market instead of two (at
+   * 600,000 offers 1.4 s against 2.5 s, EXPLAIN ANALYZE).
    */
   private wholeMarket(): Promise<MarketDirectionRow[]> {
     return this.dataSource.transaction(async (tx) => {
@@ -70,14 +76,22 @@ export class MarketValuesRepository {
            WHERE ${FRESH_FEED_SQL} GROUP BY f.exchanger_id HAVING count(*) > 1) m`,
       );
       return tx.query<MarketDirectionRow[]>(
-        `SELECT x.from_code COLLATE "C" AS "from", x.to_code COLLATE "C" AS "to", ${AGGREGATES}
-         FROM (${perExchanger(
-           `SELECT o.exchanger_id, o.from_code, o.to_code, o.rate
-            FROM offers o JOIN feeds f ON f.id = o.feed_id JOIN exchangers e ON e.id = o.exchanger_id
-            WHERE ${FRESH_FEED_SQL} AND o.quarantine IS NULL AND o.exchanger_id <> ALL($1::int[])
-            UNION ALL
-            SELECT m.exchanger_id, m.from_code, m.to_code, m.rate FROM (${shownOffersSql('o.exchanger_id = ANY($1::int[])')}) m`,
-         )}) x
+        `WITH shown AS (
+           SELECT o.exchanger_id, o.from_code, o.to_code, o.city, o.rate
+           FROM offers o JOIN feeds f ON f.id = o.feed_id JOIN exchangers e ON e.id = o.exchanger_id
+           WHERE ${FRESH_FEED_SQL} AND o.quarantine IS NULL AND o.exchanger_id <> ALL($1::int[])
+           UNION ALL
+           SELECT m.exchanger_id, m.from_code, m.to_code, m.city, m.rate FROM (${shownOffersSql('o.exchanger_id = ANY($1::int[])')}) m
+         ),
+         with_cities AS (SELECT DISTINCT exchanger_id, from_code, to_code FROM shown WHERE city <> '')
+         SELECT x.from_code COLLATE "C" AS "from", x.to_code COLLATE "C" AS "to", ${AGGREGATES}
+         FROM (
+           SELECT s.exchanger_id, s.from_code, s.to_code, s.rate, s.rate AS best FROM shown s
+           WHERE s.city = '' AND NOT EXISTS (
+             SELECT FROM with_cities c WHERE c.exchanger_id = s.exchanger_id AND c.from_code = s.from_code AND c.to_code = s.to_code)
+           UNION ALL
+           ${perExchanger(`SELECT * FROM shown WHERE (exchanger_id, from_code, to_code) IN (SELECT * FROM with_cities)`)}
+         ) x
          GROUP BY 1, 2`,
         [multi!.ids],
       );

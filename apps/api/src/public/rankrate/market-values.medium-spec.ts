@@ -235,4 +235,31 @@ describe('market values and rankrate (PostgreSQL)', () => {
     expect(await rankRates.usdValue('CASHEUR')).toBe('1.25');
     expect((await rankRates.usdValues()).get('CASHEUR')).toMatchObject({ via: 'direct', exchangers: 3 });
   });
+  it('reads the whole market as it reads a direction: exchangers with and without cities, and both in one direction', async () => {
+    // cash-n lists USDTTRC20 → CASHUSD without a city and in two: 0.99, 1.01 (MSK), 0.98 (SPB) — its lower median
+    // 0.99, its best 1.01; cash-o without a city only (1.00); cash-p in one city only (0.97).
+    await offer('cash-n', 'USDTTRC20', 'CASHUSD', '0.99');
+    await offer('cash-n', 'USDTTRC20', 'CASHUSD', '1.01', { city: 'MSK' });
+    await offer('cash-n', 'USDTTRC20', 'CASHUSD', '0.98', { city: 'SPB' });
+    await offer('cash-o', 'USDTTRC20', 'CASHUSD', '1.00');
+    await offer('cash-p', 'USDTTRC20', 'CASHUSD', '0.97', { city: 'KZN' });
+    const ids = ['cash-n', 'cash-o', 'cash-p'].map((slug) => feedOf.get(slug)!.exchangerId).sort((x, y) => x - y);
+    // Exchangers' rates 0.97, 0.99, 1.00: the lower median 0.99; the best 1.01 (n's, in Moscow).
+    const expected = {
+      from: 'USDTTRC20',
+      to: 'CASHUSD',
+      median: '0.99',
+      best: '1.01',
+      exchangers: 3,
+      exchangerIds: ids,
+    };
+    expect(await repository.directionStats([['USDTTRC20', 'CASHUSD']])).toEqual([expected]);
+    const whole = await repository.directionStats();
+    expect(whole.find((r) => r.to === 'CASHUSD')).toEqual(expected);
+    // Every direction the same, read whole or one by one.
+    expect(await repository.directionStats(whole.map((r) => [r.from, r.to] as const))).toEqual(
+      expect.arrayContaining(whole),
+    );
+    expect((await repository.directionStats(whole.map((r) => [r.from, r.to] as const))).length).toBe(whole.length);
+  });
 });
