@@ -263,6 +263,9 @@ describe.each([
         ]),
       ),
     ).toEqual([0, 0, 0]);
+    // A city with a backslash, gone, while another offer changes: its key as it came, in the deleted keys.
+    expect(counts(await write(cache, [{ ...tiny, reserve: '1' }]))).toEqual([0, 1, 1]);
+    expect((await stored()).map((r) => [r.key, r.reserve])).toEqual([['BTC>CASHRUB@NULL', '1']]);
   });
 
   it("reads the rate guard's candidates in its own statement: what it wrote as written, held offers as they were", async () => {
