@@ -48,30 +48,4 @@ describe('vacuuming history_pending', () => {
     expect(before).toBeGreaterThan(10);
     expect(after).toBe(0);
   });
-  it("keeps a poll's mark in the table's own pages, not in TOAST: 200 pairs and 200 carried offers", async () => {
-    const toastPages = async (table: string) =>
-      Number(
-        (
-          await dataSource.query<Array<{ n: string }>>(
-            `SELECT pg_relation_size(reltoastrelid) / 8192 AS n FROM pg_class WHERE oid = $1::regclass`,
-            [table],
-          )
-        )[0]!.n,
-      );
-    const marks = (table: string) =>
-      dataSource.query(
-        `INSERT INTO ${table} (exchanger_id, froms, tos, feed_id, shown_pairs, shown_cities, shown_rates)
-         SELECT 1, f, t, 1, p, c, r FROM generate_series(1, 200) g,
-           LATERAL (SELECT array_agg('C' || ((g + i) % 60)) f, array_agg('D' || ((g * 7 + i) % 60)) t, array_agg(i) p,
-                           array_agg(''::text) c, array_agg(round((random() * 100000)::numeric, 6)) r
-                    FROM generate_series(1, 200) i) a`,
-      );
-    await marks('history_pending');
-    expect(await toastPages('history_pending')).toBe(0);
-    // The same rows in a table of the same shape with the default storage go to its TOAST relation.
-    await dataSource.query(`CREATE TABLE marks_twin (LIKE history_pending INCLUDING DEFAULTS INCLUDING IDENTITY)`);
-    await marks('marks_twin');
-    expect(await toastPages('marks_twin')).toBeGreaterThan(10);
-    await dataSource.query(`DELETE FROM history_pending`);
-  });
 });
