@@ -252,8 +252,12 @@ async function measure(
   // pg_stat_statements evicts first when other databases' statements fill it (pg_stat_statements.max).
   const statementsAtStart = fleet.statements ? await statementTotals(db).catch(() => null) : null;
 
+  const stagesAtStart = await pollStageTotals(fleet.workers).catch(() => null);
+  const backlogAtStart = await historyBacklog(fleet.workers).catch(() => null);
+  // The CPU readings bracket the window exactly (`elapsed`): read after the awaits above and before those after
+  // it — on a loaded machine a worker's /metrics answers in seconds, and CPU read around them counted that time
+  // against the window's (a stopped run printed the machine at 271 % of two cores, which no window can be).
   const cpuStart = new Map(fleet.processes.map(({ name, child }) => [name, cpuSeconds(child.pid!)]));
-  // Per process: a backend that starts in the window counts from zero; one that ends in it is lost.
   // All of PostgreSQL's processes, backends that end during the window included (cpuSecondsWithReaped).
   const pgCpuAt = () => pids('postgres').reduce((sum, pid) => sum + cpuSecondsWithReaped(pid), 0);
   const pgCpuStart = pgCpuAt();
@@ -261,8 +265,6 @@ async function measure(
   const redisPids = pids('redis-server');
   const redisCpu = () => redisPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   const redisCpuStart = redisCpu();
-  const stagesAtStart = await pollStageTotals(fleet.workers).catch(() => null);
-  const backlogAtStart = await historyBacklog(fleet.workers).catch(() => null);
   const startedAt = Date.now();
   const endAt = startedAt + windowMs;
   const served = new Map<string, number>();
@@ -304,29 +306,29 @@ async function measure(
     await sleep(1000);
   }
   const elapsed = (Date.now() - startedAt) / 1000;
+  const cpuEnd = new Map(fleet.processes.map(({ name, child }) => [name, cpuSeconds(child.pid!)]));
+  const pgCpuSeconds = pgCpuAt() - pgCpuStart;
+  const machineSeconds = machineBusySeconds() - machineStart;
+  const redisSeconds = redisCpu() - redisCpuStart;
   const stagesAtEnd = stagesAtStart ? await pollStageTotals(fleet.workers).catch(() => null) : null;
   const backlogAtEnd = backlogAtStart ? await historyBacklog(fleet.workers).catch(() => null) : null;
   const cpu = fleet.processes.map(({ name, child }) => ({
     process: name,
-    cpuPercent: (100 * (cpuSeconds(child.pid!) - cpuStart.get(name)!)) / elapsed,
+    cpuPercent: (100 * (cpuEnd.get(name)! - cpuStart.get(name)!)) / elapsed,
     peakRssMb: peakRssMb(child.pid!),
   }));
-  const workerCpuSeconds = workers.reduce(
-    (sum, { name, child }) => sum + cpuSeconds(child.pid!) - cpuStart.get(name)!,
-    0,
-  );
-  const pgCpuSeconds = pgCpuAt() - pgCpuStart;
+  const workerCpuSeconds = workers.reduce((sum, { name }) => sum + cpuEnd.get(name)! - cpuStart.get(name)!, 0);
   cpu.push({ process: 'postgres (all)', cpuPercent: (100 * pgCpuSeconds) / elapsed, peakRssMb: NaN });
   cpu.push({
     process: 'redis',
-    cpuPercent: (100 * (redisCpu() - redisCpuStart)) / elapsed,
+    cpuPercent: (100 * redisSeconds) / elapsed,
     peakRssMb: redisPids[0] ? peakRssMb(redisPids[0]) : NaN,
   });
   // Everything on the machine (the bench itself, the kernel's threads too), as a share of one core like the
   // rest: at 200 % on two cores the machine is saturated, whatever the processes above add up to.
   cpu.push({
     process: 'machine (every process)',
-    cpuPercent: (100 * (machineBusySeconds() - machineStart)) / elapsed,
+    cpuPercent: (100 * machineSeconds) / elapsed,
     peakRssMb: NaN,
   });
 

@@ -344,6 +344,13 @@ describe('FeedsRepository', () => {
       );
       expect(changed[1]).toMatch(/COMMIT$/);
       expect((await offersOf(feed.id)).map((o) => o.rate)).toContain('2.0');
+      // Three changed offers (below STAGE_FROM_ROWS, where a write without the lock ahead sends arrays): staged
+      // with the lock all the same, two round trips.
+      const few = offers('2').map((o, i) => (i < 3 ? { ...o, out: '9', rate: '9' } : o));
+      const small = await sent(() => repository.applyAnswer(target, run(), answer('b2'), few));
+      expect(small).toHaveLength(2);
+      expect(small[0]).toMatch(/FOR UPDATE; CREATE TEMP TABLE.*COPY .*FROM STDIN;\s*WITH current AS/s);
+      await repository.applyAnswer(target, run(), answer('b3'), offers('2'));
       // Another body with the same offers: the lock and the snapshot version, then the COMMIT.
       const same = await sent(() => repository.applyAnswer(target, run(), answer('c'), offers('2')));
       expect(same).toHaveLength(2);
@@ -351,6 +358,8 @@ describe('FeedsRepository', () => {
       expect((await runsOf(feed.id)).map((r) => [r.inserted, r.updated, r.deleted])).toEqual([
         [100, 0, 0],
         [0, 100, 0],
+        [0, 3, 0],
+        [0, 3, 0],
         [0, 0, 0],
       ]);
 
