@@ -556,8 +556,14 @@ const LIVE_FEEDS = `SELECT f.id, f.exchanger_id, f.last_success_at FROM feeds f 
  * The rows of shownOffersSql(where) (exchanger_id, from_code, to_code, city, rate), without sorting them all to
  * pick each exchanger's feed: only an exchanger with several shown feeds (rare) needs that pick; every
  * other offer of a shown feed, not held back, is shown as it is.
+ *
+ * The pick runs only when some exchanger has several shown feeds (the uncorrelated EXISTS is a one-time
+ * filter) and only over those exchangers' feeds (`several`). Without both, a plan made while the tables had
+ * no statistics yet (a fleet's first minute: `live` estimated at one row) looped every shown feed × every
+ * pair through the direction index and dropped the rows only at the end: 3–9 s a drain in bench:scale's
+ * warm-up, for a pick that found nothing — and the rate history minutes behind when the window opened.
  */
-const SHOWN_ROWS_SQL = (where: string) => `WITH live AS (${LIVE_FEEDS}),
+export const SHOWN_ROWS_SQL = (where: string) => `WITH live AS (${LIVE_FEEDS}),
   shared AS (SELECT exchanger_id FROM live GROUP BY exchanger_id HAVING count(*) > 1)
   SELECT o.exchanger_id, o.from_code, o.to_code, o.city, o.rate FROM offers o
   WHERE o.quarantine IS NULL AND (${where}) AND (o.feed_id IN (SELECT id FROM live)) IS TRUE
@@ -565,9 +571,10 @@ const SHOWN_ROWS_SQL = (where: string) => `WITH live AS (${LIVE_FEEDS}),
   UNION ALL
   SELECT * FROM (
     SELECT DISTINCT ON (o.exchanger_id, o.from_code, o.to_code, o.city) o.exchanger_id, o.from_code, o.to_code, o.city, o.rate
-    FROM offers o JOIN live f ON f.id = o.feed_id
-    WHERE o.quarantine IS NULL AND (${where}) AND o.exchanger_id IN (SELECT exchanger_id FROM shared)
-    ORDER BY o.exchanger_id, o.from_code, o.to_code, o.city, f.last_success_at DESC, f.id DESC
+    FROM (SELECT * FROM live WHERE exchanger_id IN (SELECT exchanger_id FROM shared) OFFSET 0) several
+    JOIN offers o ON o.feed_id = several.id
+    WHERE o.quarantine IS NULL AND (${where}) AND EXISTS (SELECT FROM shared)
+    ORDER BY o.exchanger_id, o.from_code, o.to_code, o.city, several.last_success_at DESC, several.id DESC
   ) picked`;
 
 /** The shown offers of each writer ($3) in its pairs ($1, $2), as shownOffersSql picks them; rates as text. */

@@ -11,12 +11,20 @@ import { IntegrityPolicy, INTEGRITY_OFF } from '../integrity/rate-guard';
 import { QuarantineRepository } from '../integrity/quarantine.repository';
 import { shownOffersSql } from '../freshness';
 import { FeedsRepository, newFeedRun } from '../repositories/feeds.repository';
-import { HISTORY_LOCK_CLASS } from './best-changes';
+import { HISTORY_LOCK_CLASS, SHOWN_ROWS_SQL } from './best-changes';
 import { HistoryRepository, UNPACKED_MINUTES } from './history.repository';
 
 const GUARD: IntegrityPolicy = { enabled: true, bands: DEFAULT_INTEGRITY_BANDS, fallbackBand: DEFAULT_INTEGRITY_BAND };
 const RETENTION = { minute: 7 * 86_400, hour: 90 * 86_400, day: 0 };
 const at = (iso: string) => new Date(iso);
+/** A node of EXPLAIN's JSON plan, as far as the tests read it. */
+interface PlanNode {
+  Alias?: string;
+  'Relation Name'?: string;
+  'Actual Loops': number;
+  'Actual Rows': number;
+  Plans?: PlanNode[];
+}
 
 /** History of every direction on the real PostgreSQL: change points, roll-ups, retention, the series. */
 describe('rate history', () => {
@@ -616,6 +624,54 @@ describe('rate history', () => {
     expect(await history.drain({ wait: true })).toMatchObject({ writes: 10, pairs: 1, byWriters: 1, computed: 0 });
     expect((await changesOf('SOL', 'BTC')).at(-1)).toEqual({ rate: '0.0029', previous: '0.0019', offers: 10 });
     expect(await driftOf('SOL', 'BTC')).toEqual([]);
+  });
+
+  it('reads the offers of exchangers with several shown feeds only when there are some, whatever plan is chosen', async () => {
+    // A plan chosen on statistics from before the market came (a fleet's first minute) loops where a hash
+    // would do: nested loops only, as then. The pick of an exchanger's newest feed must not run for nobody.
+    const [one, two] = [await exchanger('plan-a'), await exchanger('plan-b')];
+    await writeOnly(one, [offerOf({ from: 'ATOM', to: 'BTC', rate: '0.0001' })]);
+    await writeOnly(two, [offerOf({ from: 'ATOM', to: 'BTC', rate: '0.0002' })]);
+    const runner = dataSource.createQueryRunner();
+    /** The offers scans under the pick (`picked`) and how many rows the statement showed. */
+    const pickScans = async () => {
+      const explained = (await runner.query(
+        `EXPLAIN (ANALYZE, FORMAT JSON) WITH shown AS (${SHOWN_ROWS_SQL(`o.from_code = 'ATOM' AND o.to_code = 'BTC'`)})
+         SELECT * FROM shown`,
+      )) as Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>;
+      const plans = explained[0]!['QUERY PLAN'];
+      const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodes)];
+      const picked = nodes(plans[0]!.Plan).find((n) => n.Alias === 'picked')!;
+      return {
+        loops: nodes(picked)
+          .filter((n) => n['Relation Name'] === 'offers')
+          .map((n) => n['Actual Loops']),
+        shown: plans[0]!.Plan['Actual Rows'],
+      };
+    };
+    try {
+      await runner.startTransaction();
+      await runner.query(`SET LOCAL enable_hashjoin = off`);
+      await runner.query(`SET LOCAL enable_mergejoin = off`);
+      await runner.query(`UPDATE feeds SET enabled = false WHERE id <> ALL($1::int[])`, [[one.feedId, two.feedId]]);
+      expect(await pickScans()).toEqual({ loops: [0], shown: 2 });
+      // A second shown feed of `two`, newer: the pick runs and shows its offer, once.
+      const [second] = (await runner.query(
+        `INSERT INTO feeds (exchanger_id, url, interval_s, timeout_ms, last_success_at) VALUES ($1, 'https://plan-b.example/second.xml', 30, 3000, now()) RETURNING id`,
+        [two.exchangerId],
+      )) as Array<{ id: number }>;
+      await runner.query(
+        `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, amount_in, amount_out, rate) VALUES ($1, $2, 'ATOM', 'BTC', 1, 0.0003, 0.0003)`,
+        [second!.id, two.exchangerId],
+      );
+      const ran = await pickScans();
+      expect(ran.loops.length).toBe(1);
+      expect(ran.loops[0]).toBeGreaterThan(0);
+      expect(ran.shown).toBe(2);
+    } finally {
+      await runner.rollbackTransaction().catch(() => undefined);
+      await runner.release();
+    }
   });
 
   it('decides by the offers a write carried while its feed is its exchanger’s only shown one, by the last write of a batch', async () => {
