@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@app/config';
-import { CatalogRepository, MarketValuesRepository } from '@app/database';
+import { CatalogRepository, MarketValuesRepository, WHOLE_MARKET_SETTINGS, WHOLE_MARKET_SQL } from '@app/database';
 import { CatalogSnapshots } from '@app/ingestion';
 import { SnapshotChanges } from '@app/messaging';
 import { createExchangerWithFeed } from '../../../../../test/support/ingestion';
@@ -261,5 +261,36 @@ describe('market values and rankrate (PostgreSQL)', () => {
       expect.arrayContaining(whole),
     );
     expect((await repository.directionStats(whole.map((r) => [r.from, r.to] as const))).length).toBe(whole.length);
+  });
+
+  it('reads the whole market without a nested loop, whatever the statistics say', async () => {
+    // The tables as a fleet's first minute left them: statistics of a market far smaller than the one read.
+    await offer('plan-q', 'BTC', 'USDTTRC20', '60000');
+    await offer('plan-q', 'BTC', 'CASHUSD', '59000', { city: 'MSK' });
+    await dataSource.query(`ANALYZE offers, feeds, exchangers`);
+    await dataSource.query(
+      `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, city, amount_in, amount_out, rate)
+       SELECT $1, $2, 'ETH', 'CASHUSD', 'C' || i, 1, 3000, 3000 FROM generate_series(1, 2000) i`,
+      [feedOf.get('plan-q')!.feedId, feedOf.get('plan-q')!.exchangerId],
+    );
+    interface PlanNode {
+      'Node Type': string;
+      'Join Type'?: string;
+      Plans?: PlanNode[];
+    }
+    const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodes)];
+    const loops = await dataSource.transaction(async (tx) => {
+      await tx.query(WHOLE_MARKET_SETTINGS);
+      const explained = await tx.query<Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>>(
+        `EXPLAIN (FORMAT JSON) ${WHOLE_MARKET_SQL}`,
+        [[]],
+      );
+      const plans = explained[0]!['QUERY PLAN'];
+      return nodes(plans[0]!.Plan)
+        .filter((n) => n['Node Type'] === 'Nested Loop')
+        .map((n) => n['Join Type']);
+    });
+    expect(loops).toEqual([]);
+    expect((await repository.directionStats()).find((r) => r.from === 'ETH')).toMatchObject({ median: '3000' });
   });
 });
