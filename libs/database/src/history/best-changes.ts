@@ -549,6 +549,18 @@ const SCOPES_OF = (shown: string, aggregates: string, by = '') => `SELECT * FROM
     FROM ${shown} s GROUP BY GROUPING SETS ((${by} s.from_code, s.to_code, s.city), (${by} s.from_code, s.to_code))
   ) g WHERE whole = 1 OR city <> ''`;
 
+/**
+ * Offers per pair overall (city '') and per city of `shown` (a CTE with from_code, to_code, city): counted per
+ * city, then summed per pair — two hash aggregates, where SCOPES_OF's grouping sets sort every row (for a
+ * drain's moved pairs, 170,000 offers sorted on disk at 300 exchangers: a third of OWN_WRITE_SQL).
+ */
+const COUNTS_OF = (
+  shown: string,
+) => `WITH per_city AS (SELECT from_code, to_code, city, count(*)::int AS offers FROM ${shown} GROUP BY 1, 2, 3)
+  SELECT from_code, to_code, city, offers FROM per_city WHERE city <> ''
+  UNION ALL
+  SELECT from_code, to_code, '' AS city, sum(offers)::int AS offers FROM per_city GROUP BY 1, 2`;
+
 /** The feeds shown now (FRESH_FEED_SQL), as a CTE body: id, exchanger_id, last_success_at. */
 const LIVE_FEEDS = `SELECT f.id, f.exchanger_id, f.last_success_at FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id WHERE ${FRESH_FEED_SQL}`;
 
@@ -608,7 +620,7 @@ const OWN_WRITE_SQL = `WITH own AS (
   ),
   moved AS (SELECT DISTINCT from_code, to_code FROM own WHERE moved),
   shown AS (${SHOWN_ROWS_SQL('(o.from_code, o.to_code) IN (SELECT from_code, to_code FROM moved)')}),
-  counted AS (${SCOPES_OF('shown', 'count(*)::int AS offers')}),
+  counted AS (${COUNTS_OF('shown')}),
   clock AS (SELECT $9::timestamptz AS at),
   up AS (
     UPDATE history_directions h SET rate = own.rate, holder = own.holder,
