@@ -4,6 +4,7 @@ import { DEFAULT_INTEGRITY_BAND, DEFAULT_INTEGRITY_BANDS, InvalidRequestError, N
 import { FeedServer } from '../../../../test/support/feed-server';
 import { createExchangerWithFeed, pollServiceFor } from '../../../../test/support/ingestion';
 import { offerOf } from '../../../../test/support/offers';
+import { ExplainedRows, nodesUnder, planNodes } from '../../../../test/support/plans';
 import { waitFor } from '../../../../test/support/processes';
 import { migratedDatabase, TestDatabase } from '../../../../test/support/services';
 import { createDataSource } from '../data-source';
@@ -17,14 +18,6 @@ import { HistoryRepository, UNPACKED_MINUTES } from './history.repository';
 const GUARD: IntegrityPolicy = { enabled: true, bands: DEFAULT_INTEGRITY_BANDS, fallbackBand: DEFAULT_INTEGRITY_BAND };
 const RETENTION = { minute: 7 * 86_400, hour: 90 * 86_400, day: 0 };
 const at = (iso: string) => new Date(iso);
-/** A node of EXPLAIN's JSON plan, as far as the tests read it. */
-interface PlanNode {
-  Alias?: string;
-  'Relation Name'?: string;
-  'Actual Loops': number;
-  'Actual Rows': number;
-  Plans?: PlanNode[];
-}
 
 /** History of every direction on the real PostgreSQL: change points, roll-ups, retention, the series. */
 describe('rate history', () => {
@@ -635,18 +628,17 @@ describe('rate history', () => {
     const runner = dataSource.createQueryRunner();
     /** The offers scans under the pick (`picked`) and how many rows the statement showed. */
     const pickScans = async () => {
-      const explained = (await runner.query(
-        `EXPLAIN (ANALYZE, FORMAT JSON) WITH shown AS (${SHOWN_ROWS_SQL(`o.from_code = 'ATOM' AND o.to_code = 'BTC'`)})
-         SELECT * FROM shown`,
-      )) as Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>;
-      const plans = explained[0]!['QUERY PLAN'];
-      const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodes)];
-      const picked = nodes(plans[0]!.Plan).find((n) => n.Alias === 'picked')!;
+      const nodes = planNodes(
+        (await runner.query(
+          `EXPLAIN (ANALYZE, FORMAT JSON) WITH shown AS (${SHOWN_ROWS_SQL(`o.from_code = 'ATOM' AND o.to_code = 'BTC'`)})
+           SELECT * FROM shown`,
+        )) as ExplainedRows,
+      );
       return {
-        loops: nodes(picked)
+        loops: nodesUnder(nodes.find((n) => n.Alias === 'picked')!)
           .filter((n) => n['Relation Name'] === 'offers')
           .map((n) => n['Actual Loops']),
-        shown: plans[0]!.Plan['Actual Rows'],
+        shown: nodes[0]!['Actual Rows'],
       };
     };
     try {

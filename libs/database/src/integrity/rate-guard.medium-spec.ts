@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { DEFAULT_INTEGRITY_BAND, DEFAULT_INTEGRITY_BANDS, NormalizedOffer } from '@app/domain';
 import { createExchangerWithFeed } from '../../../../test/support/ingestion';
 import { offerOf } from '../../../../test/support/offers';
+import { ExplainedRows, planNodes } from '../../../../test/support/plans';
 import { adminActor, migratedDatabase, TestDatabase } from '../../../../test/support/services';
 import { shownOffersSql } from '../freshness';
 import { FeedsRepository, newFeedRun } from '../repositories/feeds.repository';
@@ -350,14 +351,6 @@ describe('rate guard', () => {
   });
 
   it("keeps the references' statistics true, and the snapshot write looks each candidate's reference up by key", async () => {
-    const relations = (plan: unknown, found: Array<Record<string, unknown>> = []) => {
-      if (plan && typeof plan === 'object') {
-        const node = plan as Record<string, unknown>;
-        if (node['Relation Name'] === 'direction_references') found.push(node);
-        for (const value of Object.values(node)) relations(value, found);
-      }
-      return found;
-    };
     const codes = (
       await dataSource.query<Array<{ code: string }>>(`SELECT code FROM currencies ORDER BY code LIMIT 24`)
     ).map((r) => r.code);
@@ -399,19 +392,22 @@ describe('rate guard', () => {
           `SELECT name, parameter_types::text[] AS types FROM pg_prepared_statements
            WHERE name LIKE 'ratewatch\\_write\\_%' AND name NOT LIKE '%\\_unguarded'`,
         );
-        const explained: Array<[string, unknown]> = [];
-        for (const { name, types } of statements) {
-          const [row] = await tx.query<Array<{ 'QUERY PLAN': unknown }>>(
-            `EXPLAIN (FORMAT JSON) EXECUTE ${name}(${types.map((type) => `NULL::${type}`).join(', ')})`,
-          );
-          explained.push([name, row!['QUERY PLAN']]);
-        }
+        const explained: Array<[string, ExplainedRows]> = [];
+        for (const { name, types } of statements)
+          explained.push([
+            name,
+            await tx.query<ExplainedRows>(
+              `EXPLAIN (FORMAT JSON) EXECUTE ${name}(${types.map((type) => `NULL::${type}`).join(', ')})`,
+            ),
+          ]);
         return explained;
       });
       expect(plans.map(([name]) => name).sort()).toEqual(
         ['feed', 'none', 'probes'].map((others) => `ratewatch_write_arrays_${others}`),
       );
-      return plans.map(([name, plan]) => [name, relations(plan)] as const);
+      return plans.map(
+        ([name, plan]) => [name, planNodes(plan).filter((n) => n['Relation Name'] === 'direction_references')] as const,
+      );
     };
     const byKey = (scans: Awaited<ReturnType<typeof referenceScans>>) => {
       for (const [name, found] of scans) {

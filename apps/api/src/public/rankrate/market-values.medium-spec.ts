@@ -5,6 +5,7 @@ import { CatalogRepository, MarketValuesRepository, WHOLE_MARKET_SETTINGS, WHOLE
 import { CatalogSnapshots } from '@app/ingestion';
 import { SnapshotChanges } from '@app/messaging';
 import { createExchangerWithFeed } from '../../../../../test/support/ingestion';
+import { ExplainedRows, planNodes } from '../../../../../test/support/plans';
 import { migratedDatabase, TestDatabase } from '../../../../../test/support/services';
 import { MarketValues } from './market-values.service';
 import { RankRates } from './rank-rates.service';
@@ -273,20 +274,9 @@ describe('market values and rankrate (PostgreSQL)', () => {
        SELECT $1, $2, 'ETH', 'CASHUSD', 'C' || i, 1, 3000, 3000 FROM generate_series(1, 2000) i`,
       [feedOf.get('plan-q')!.feedId, feedOf.get('plan-q')!.exchangerId],
     );
-    interface PlanNode {
-      'Node Type': string;
-      'Join Type'?: string;
-      Plans?: PlanNode[];
-    }
-    const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodes)];
     const loops = await dataSource.transaction(async (tx) => {
       await tx.query(WHOLE_MARKET_SETTINGS);
-      const explained = await tx.query<Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>>(
-        `EXPLAIN (FORMAT JSON) ${WHOLE_MARKET_SQL}`,
-        [[]],
-      );
-      const plans = explained[0]!['QUERY PLAN'];
-      return nodes(plans[0]!.Plan)
+      return planNodes(await tx.query<ExplainedRows>(`EXPLAIN (FORMAT JSON) ${WHOLE_MARKET_SQL}`, [[]]))
         .filter((n) => n['Node Type'] === 'Nested Loop')
         .map((n) => n['Join Type']);
     });
