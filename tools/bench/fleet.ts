@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { migrateAndSeed } from '@app/database';
 import { waitForJson } from './bench-kit';
@@ -72,6 +73,8 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const dbUrl = new URL(scratch.url);
   const processes: Fleet['processes'] = [];
   const db = new Client({ connectionString: dbUrl.toString() });
+  /** The fleet's Redis keys all start with it: the run removes them when it stops. */
+  const redisPrefix = `rwbench-${randomBytes(3).toString('hex')}`;
   let vacuuming: { stop(): Promise<void> } | null = null;
   const stop = async () => {
     const killed: string[] = [];
@@ -83,6 +86,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     );
     await db.end().catch(() => undefined);
     await scratch.drop();
+    await removeRedisKeys(redisPrefix).catch(() => undefined);
     return { killed };
   };
   const registered = new Set<string>();
@@ -156,7 +160,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     const env = {
       DATABASE_URL: dbUrl.toString(),
       REDIS_URL,
-      REDIS_PREFIX: `rwbench-${randomBytes(3).toString('hex')}`,
+      REDIS_PREFIX: redisPrefix,
       FETCH_ALLOW_PRIVATE: 'true',
       LOG_LEVEL: 'warn',
       ...options.env,
@@ -295,4 +299,16 @@ async function standInForAutovacuum(url: string, intervalSeconds: number): Promi
       await client.end().catch(() => undefined);
     },
   };
+}
+
+/** Removes a stopped fleet's Redis keys (its queues, schedulers and job data), which every run used to leave behind. */
+async function removeRedisKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 }) as AsyncIterable<string[]>)
+      if (keys.length > 0) await redis.unlink(...keys);
+  } finally {
+    redis.disconnect();
+  }
 }
