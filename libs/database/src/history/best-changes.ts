@@ -209,14 +209,20 @@ export async function drainPending(
  *   marking all their pairs had the drain decide the whole market again (500 feeds: 1,000,000 pairs, for
  *   the few thousand where a returning exchanger holds or takes the best).
  * - Exchangers hidden (`vanished`): the pairs where they hold a best, computed again over every shown offer.
+ *
+ * `remember` stores the feeds' states in the same transaction as the marks.
  */
 export async function markFeedsMoved(
   dataSource: DataSource,
   appeared: readonly number[],
   vanished: readonly number[],
+  remember: (tx: EntityManager) => Promise<unknown>,
 ): Promise<number> {
   await underRecorderLock(dataSource, null, true, () => Promise.resolve());
   return dataSource.transaction(async (tx) => {
+    // The feeds' states are history's once their marks are: a re-evaluation after this commit finds nothing
+    // more to mark for them, even while this one's drain still runs (see reevaluateFeeds).
+    await remember(tx);
     const [shown] = await tx.query<Array<{ pairs: number }>>(MARK_APPEARED_SQL, [appeared]);
     const held = await tx.query<Array<{ from: string; to: string }>>(
       `SELECT DISTINCT from_code AS "from", to_code AS "to" FROM history_directions WHERE holder = ANY($1::int[])`,

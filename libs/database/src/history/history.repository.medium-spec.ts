@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DataSource } from 'typeorm';
 import { DEFAULT_INTEGRITY_BAND, DEFAULT_INTEGRITY_BANDS, InvalidRequestError, NormalizedOffer } from '@app/domain';
 import { FeedServer } from '../../../../test/support/feed-server';
@@ -356,6 +356,30 @@ describe('rate history', () => {
     expect((await changesOf('BNB', 'DOT')).map((c) => c.rate)).toEqual(['9', '8', '9']);
     expect((await changesOf('CASHUSD', 'BNB', 'KZN')).map((c) => c.rate)).toEqual(['1', null, '1']);
     expect((await changesOf('BNB', 'ADA')).map((c) => c.rate)).toEqual(['3', null, '3']);
+  });
+
+  it('remembers the feeds it marked with their marks: a re-evaluation during its drain marks them no more', async () => {
+    const feed = await exchanger('remembered');
+    await write(feed, [offerOf({ from: 'NEAR', to: 'ATOM', rate: '7' })]);
+    await history.reevaluateFeeds(); // what earlier tests left, and this feed: seen
+    await dataSource.query(`UPDATE feeds SET last_success_at = now() - interval '2 days' WHERE id = $1`, [feed.feedId]);
+    // The second re-evaluation runs while the first drains (as the next minute's job does behind a backlog).
+    const drain = history.drain.bind(history);
+    let during: Awaited<ReturnType<HistoryRepository['reevaluateFeeds']>> | null = null;
+    const spy = vi.spyOn(history, 'drain').mockImplementationOnce(async (options) => {
+      during = await history.reevaluateFeeds();
+      return drain(options);
+    });
+    try {
+      expect(await history.reevaluateFeeds()).toMatchObject({ feeds: 1, pairs: 1 });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(during).toMatchObject({ feeds: 0, pairs: 0 });
+    expect((await changesOf('NEAR', 'ATOM')).map((c) => c.rate)).toEqual(['7', null]);
+    await dataSource.query(`UPDATE feeds SET last_success_at = now() WHERE id = $1`, [feed.feedId]);
+    expect(await history.reevaluateFeeds()).toMatchObject({ feeds: 1, pairs: 1 });
+    expect((await changesOf('NEAR', 'ATOM')).map((c) => c.rate)).toEqual(['7', null, '7']);
   });
 
   it('looks at what history holds for a feed shown again only once no drain that began before is under way', async () => {

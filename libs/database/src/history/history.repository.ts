@@ -246,20 +246,24 @@ export class HistoryRepository {
     if (flips.length === 0) return { feeds: 0, pairs: 0, computed: 0, changes: 0 };
     const appeared = flips.filter((f) => f.shown).map((f) => f.feedId);
     const vanished = flips.filter((f) => !f.shown && f.was === true).map((f) => f.exchangerId);
-    const pairs = await markFeedsMoved(this.dataSource, appeared, vanished);
-    const drained = await this.drain({ wait: true, ...(at ? { at } : {}) });
     const kept = flips.filter((f) => !f.gone);
-    await this.dataSource.query(
-      `WITH gone AS (DELETE FROM history_feeds WHERE feed_id = ANY($4::int[]))
-       INSERT INTO history_feeds (feed_id, exchanger_id, shown) SELECT * FROM unnest($1::int[], $2::int[], $3::boolean[])
-       ON CONFLICT (feed_id) DO UPDATE SET exchanger_id = excluded.exchanger_id, shown = excluded.shown`,
-      [
-        kept.map((f) => f.feedId),
-        kept.map((f) => f.exchangerId),
-        kept.map((f) => f.shown),
-        flips.filter((f) => f.gone).map((f) => f.feedId),
-      ],
+    // Remembered with the marks, before the drain: a drain may take minutes behind a backlog (a fleet's first
+    // snapshots), and the next minute's re-evaluation, finding the same feeds unremembered, marked all their
+    // pairs again (bench:scale: the marking statement 15–21 times a window, 3–7 s each).
+    const pairs = await markFeedsMoved(this.dataSource, appeared, vanished, (tx) =>
+      tx.query(
+        `WITH gone AS (DELETE FROM history_feeds WHERE feed_id = ANY($4::int[]))
+         INSERT INTO history_feeds (feed_id, exchanger_id, shown) SELECT * FROM unnest($1::int[], $2::int[], $3::boolean[])
+         ON CONFLICT (feed_id) DO UPDATE SET exchanger_id = excluded.exchanger_id, shown = excluded.shown`,
+        [
+          kept.map((f) => f.feedId),
+          kept.map((f) => f.exchangerId),
+          kept.map((f) => f.shown),
+          flips.filter((f) => f.gone).map((f) => f.feedId),
+        ],
+      ),
     );
+    const drained = await this.drain({ wait: true, ...(at ? { at } : {}) });
     return { feeds: flips.length, pairs, computed: drained.computed, changes: drained.changes };
   }
 }
