@@ -230,8 +230,9 @@ export class HistoryRepository {
    * falling behind brings hundreds of feeds back at once; computing each of their pairs over every shown offer
    * was the whole market again, and deciding all of them by their writers a good part of it); feeds hidden
    * since (stale, maintenance, disabled, deleted, their exchanger no longer active) matter only where their
-   * exchanger holds a best, which is computed again over every shown offer (`markFeedsMoved`). Then the feeds'
-   * states are remembered. `pairs`: pairs marked; `computed`: pairs the drain computed over every shown offer.
+   * exchanger holds a best, which is computed again over every shown offer (`markFeedsMoved`). The feeds'
+   * states are remembered with those marks, then the marks drained. `pairs`: pairs marked; `computed`: pairs the
+   * drain computed over every shown offer.
    */
   async reevaluateFeeds(at?: Date): Promise<{ feeds: number; pairs: number; computed: number; changes: number }> {
     const flips = await this.dataSource.query<
