@@ -124,7 +124,10 @@ describe('OpenKeyAccess', () => {
       made.push(access);
       return access;
     });
-    for (const r of [a, b, a]) await r!.sayAlive();
+    // Each constructor already sent a beat, and the two connections may reach Redis in either order: the one
+    // first there counted itself alone. Wait for both (a call joins its replica's beat in flight), then beat again.
+    await Promise.all([a!.sayAlive(), b!.sayAlive()]);
+    for (const r of [a, b]) await r!.sayAlive();
     expect([a!.knownReplicas(), b!.knownReplicas()]).toEqual([2, 2]);
     await inFreshMinute();
     // Shared while Redis answers: 2 of the 5.
