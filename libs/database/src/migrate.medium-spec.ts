@@ -45,6 +45,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'HistoryCarriedOffers1764074200000',
       'OffersAnalyzePace1764074300000',
       'HistoryPendingNoTruncate1764074400000',
+      'HistoryFeedsMissed1764074500000',
     ]);
     expect(result.currenciesAdded).toBe(322);
     expect(result.aliasesAdded).toBeGreaterThan(10);

@@ -191,8 +191,47 @@ export async function drainPending(
   const drained = await underRecorderLock(dataSource, 'REPEATABLE READ', options.wait === true, (client) =>
     drainBatch(client, options.at ?? null, options.maxPairs ?? DRAIN_MAX_PAIRS),
   );
-  return drained.ran ? drained.value : { ...NOTHING, ran: false };
+  if (!drained.ran) return { ...NOTHING, ran: false };
+  // Words the batch's transaction could not leave (see leaveWordOfMissed), left now it has committed.
+  if (drained.value.missedLate.length > 0) await dataSource.query(MARK_MISSED_SQL, [drained.value.missedLate]);
+  return drained.value.result;
 }
+
+/**
+ * Feeds history holds shown (history_feeds, as the last re-evaluation remembered them) but hidden in a drain's
+ * snapshot: the bests it records leave their offers out — the writes it takes of theirs included. Were such a
+ * feed shown again before the next re-evaluation, that one would find it as it remembered it and mark nothing,
+ * and those offers would never reach the history until written again; so the drain leaves word
+ * (`history_feeds.missed`) and the re-evaluation treats the feed, if shown by then, as shown again.
+ */
+const MISSED_SQL = `SELECT h.feed_id AS id FROM history_feeds h JOIN feeds f ON f.id = h.feed_id
+  JOIN exchangers e ON e.id = f.exchanger_id
+  WHERE h.shown AND NOT h.missed AND NOT COALESCE((${FRESH_FEED_SQL}), false)`;
+const MARK_MISSED_SQL = `UPDATE history_feeds SET missed = true WHERE feed_id = ANY($1::int[]) AND shown AND NOT missed`;
+
+/**
+ * Leaves word of the feeds MISSED_SQL finds, in the drain's transaction (a crash loses neither the bests nor the
+ * word). A re-evaluation storing one of those feeds' states after the drain's snapshot makes the update fail
+ * to serialize (REPEATABLE READ): the update is undone alone and the ids answered, to be marked after the
+ * commit — the re-evaluation may have looked at history before this drain's bests.
+ */
+async function leaveWordOfMissed(client: PoolClient): Promise<number[]> {
+  const { rows } = await client.query<{ id: number }>(MISSED_SQL);
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.id);
+  await client.query('SAVEPOINT missed');
+  try {
+    await client.query(MARK_MISSED_SQL, [ids]);
+    await client.query('RELEASE SAVEPOINT missed');
+    return [];
+  } catch (error) {
+    if ((error as { code?: string }).code !== SERIALIZATION_FAILURE) throw error;
+    await client.query('ROLLBACK TO SAVEPOINT missed');
+    return ids;
+  }
+}
+
+const SERIALIZATION_FAILURE = '40001';
 
 /**
  * Marks what feeds shown again or hidden since history last looked may have moved (DESIGN.md §12), and
@@ -304,9 +343,14 @@ interface TakenRow {
 /** What a pair's latest mark of a writer carried: its feed's shown offers there then; null: nothing. */
 type Carried = { feed: number; offers: WriterOffer[] } | null;
 
-async function drainBatch(client: PoolClient, at: Date | null, maxPairs: number): Promise<DrainResult> {
+async function drainBatch(
+  client: PoolClient,
+  at: Date | null,
+  maxPairs: number,
+): Promise<{ result: DrainResult; missedLate: number[] }> {
   const { rows } = await client.query<TakenRow>(TAKE_SQL, [maxPairs]);
-  if (rows.length === 0) return NOTHING;
+  if (rows.length === 0) return { result: NOTHING, missedLate: [] };
+  const missedLate = await leaveWordOfMissed(client);
   // Each pair once, with the writers that touched it and what each one's latest mark carried (rows come in
   // id order, the order a feed's writes committed in); null: some write asked for every offer.
   const writersOf = new Map<string, { from: string; to: string; writers: Map<number, Carried> | null }>();
@@ -419,15 +463,18 @@ async function drainBatch(client: PoolClient, at: Date | null, maxPairs: number)
     changes += row?.changes ?? 0;
   }
   return {
-    ran: true,
-    writes: rows.length,
-    marked,
-    pairs: writersOf.size,
-    byWriters: writersOf.size - computed,
-    computed,
-    carried,
-    changes,
-    more: rows[0]?.more === true,
+    result: {
+      ran: true,
+      writes: rows.length,
+      marked,
+      pairs: writersOf.size,
+      byWriters: writersOf.size - computed,
+      computed,
+      carried,
+      changes,
+      more: rows[0]?.more === true,
+    },
+    missedLate,
   };
 }
 

@@ -382,6 +382,83 @@ describe('rate history', () => {
     expect((await changesOf('NEAR', 'ATOM')).map((c) => c.rate)).toEqual(['7', null, '7']);
   });
 
+  it('records a write drained while its feed was hidden once the feed is shown again, before any re-evaluation saw it hidden', async () => {
+    const [known, other] = [await exchanger('flicker'), await exchanger('flicker-other')];
+    const pair = (rate: string, city: string | null = null) => offerOf({ from: 'AVAX', to: 'DOGE', rate, city });
+    await write(known, [pair('2'), pair('2', 'MSK')], GUARD);
+    await write(other, [pair('3')], GUARD);
+    await history.reevaluateFeeds(); // history knows both feeds, shown
+    const missed = async () =>
+      (
+        await dataSource.query<Array<{ missed: boolean }>>(`SELECT missed FROM history_feeds WHERE feed_id = $1`, [
+          known.feedId,
+        ])
+      )[0]?.missed;
+
+    // A write, its feed hidden before the drain (a maintenance switch, a recorder behind by the stale time):
+    // the drain rightly leaves its 4 out (and its best in MSK, nothing shown there now); the feed is shown again
+    // before the next re-evaluation.
+    await writeOnly(known, [pair('4'), pair('3.5', 'MSK')], GUARD);
+    await dataSource.query(`UPDATE feeds SET in_maintenance = true WHERE id = $1`, [known.feedId]);
+    expect(await history.drain({ wait: true })).toMatchObject({ writes: 1, changes: 1 });
+    expect(await missed()).toBe(true);
+    await dataSource.query(`UPDATE feeds SET in_maintenance = false WHERE id = $1`, [known.feedId]);
+    expect(await history.reevaluateFeeds()).toMatchObject({ feeds: 1, pairs: 1 });
+    expect(await driftOf('AVAX', 'DOGE')).toEqual([]);
+    expect((await changesOf('AVAX', 'DOGE')).map((c) => c.rate)).toEqual(['2', '3', '4']);
+    expect((await changesOf('AVAX', 'DOGE', 'MSK')).map((c) => c.rate)).toEqual(['2', null, '3.5']);
+    expect(await missed()).toBe(false);
+    expect(await history.reevaluateFeeds()).toMatchObject({ feeds: 0 });
+
+    // Still hidden at the re-evaluation: hidden as before (where it holds a best, computed again), no word left.
+    await writeOnly(known, [pair('6'), pair('3.5', 'MSK')], GUARD);
+    await dataSource.query(`UPDATE feeds SET last_success_at = now() - interval '2 days' WHERE id = $1`, [
+      known.feedId,
+    ]);
+    await history.drain({ wait: true });
+    expect(await history.reevaluateFeeds()).toMatchObject({ feeds: 1 });
+    expect(await missed()).toBe(false);
+    expect((await changesOf('AVAX', 'DOGE')).map((c) => c.rate)).toEqual(['2', '3', '4', '3']);
+    await dataSource.query(`UPDATE feeds SET last_success_at = now() WHERE id = $1`, [known.feedId]);
+    await history.reevaluateFeeds();
+    expect((await changesOf('AVAX', 'DOGE')).map((c) => c.rate)).toEqual(['2', '3', '4', '3', '6']);
+    expect(await driftOf('AVAX', 'DOGE')).toEqual([]);
+  });
+
+  it('leaves word of a feed it found hidden even when a re-evaluation stored that feed during the drain', async () => {
+    const feed = await exchanger('word');
+    await write(feed, [offerOf({ from: 'AVAX', to: 'XMR', rate: '1' })]);
+    await history.reevaluateFeeds();
+    await writeOnly(feed, [offerOf({ from: 'AVAX', to: 'XMR', rate: '2' })]);
+    await dataSource.query(`UPDATE feeds SET in_maintenance = true WHERE id = $1`, [feed.feedId]);
+    // Another transaction holds the feed's row (as a re-evaluation storing its state) while the drain reaches it.
+    const other = dataSource.createQueryRunner();
+    try {
+      await other.query(`BEGIN`);
+      await other.query(`UPDATE history_feeds SET exchanger_id = exchanger_id WHERE feed_id = $1`, [feed.feedId]);
+      const drained = history.drain({ wait: true });
+      await waitFor('the drain to wait for the feed’s row', async () => {
+        const [row] = await dataSource.query<Array<{ n: number }>>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'UPDATE history_feeds SET missed%'`,
+        );
+        return row!.n > 0;
+      });
+      await other.query(`COMMIT`);
+      // Its update cannot serialize after that commit: undone alone, the word is left after the drain's commit.
+      expect(await drained).toMatchObject({ writes: 1 });
+    } finally {
+      await other.query(`ROLLBACK`).catch(() => undefined);
+      await other.release();
+    }
+    const [row] = await dataSource.query<Array<{ missed: boolean }>>(
+      `SELECT missed FROM history_feeds WHERE feed_id = $1`,
+      [feed.feedId],
+    );
+    expect(row!.missed).toBe(true);
+    expect(await pendingRows()).toBe(0);
+  });
+
   it('looks at what history holds for a feed shown again only once no drain that began before is under way', async () => {
     const back = await exchanger('late');
     const holder = await exchanger('holder');

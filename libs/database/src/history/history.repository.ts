@@ -230,7 +230,8 @@ export class HistoryRepository {
    * falling behind brings hundreds of feeds back at once; computing each of their pairs over every shown offer
    * was the whole market again, and deciding all of them by their writers a good part of it); feeds hidden
    * since (stale, maintenance, disabled, deleted, their exchanger no longer active) matter only where their
-   * exchanger holds a best, which is computed again over every shown offer (`markFeedsMoved`). The feeds'
+   * exchanger holds a best, which is computed again over every shown offer (`markFeedsMoved`). A feed shown
+   * that a drain found hidden since the last call (`missed`, see MISSED_SQL) counts as shown again. The feeds'
    * states are remembered with those marks, then the marks drained. `pairs`: pairs marked; `computed`: pairs the
    * drain computed over every shown offer.
    */
@@ -238,9 +239,10 @@ export class HistoryRepository {
     const flips = await this.dataSource.query<
       Array<{ feedId: number; exchangerId: number; shown: boolean; was: boolean | null; gone: boolean }>
     >(
-      `SELECT f.id AS "feedId", f.exchanger_id AS "exchangerId", COALESCE((${FRESH_FEED_SQL}), false) AS shown, h.shown AS was, false AS gone
+      `SELECT f.id AS "feedId", f.exchanger_id AS "exchangerId", state.shown, h.shown AS was, false AS gone
        FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id LEFT JOIN history_feeds h ON h.feed_id = f.id
-       WHERE h.shown IS DISTINCT FROM COALESCE((${FRESH_FEED_SQL}), false)
+       CROSS JOIN LATERAL (SELECT COALESCE((${FRESH_FEED_SQL}), false) AS shown) state
+       WHERE h.shown IS DISTINCT FROM state.shown OR (h.missed AND state.shown)
        UNION ALL
        SELECT h.feed_id, h.exchanger_id, false, h.shown, true FROM history_feeds h WHERE NOT EXISTS (SELECT 1 FROM feeds f WHERE f.id = h.feed_id)`,
     );
@@ -255,7 +257,7 @@ export class HistoryRepository {
       tx.query(
         `WITH gone AS (DELETE FROM history_feeds WHERE feed_id = ANY($4::int[]))
          INSERT INTO history_feeds (feed_id, exchanger_id, shown) SELECT * FROM unnest($1::int[], $2::int[], $3::boolean[])
-         ON CONFLICT (feed_id) DO UPDATE SET exchanger_id = excluded.exchanger_id, shown = excluded.shown`,
+         ON CONFLICT (feed_id) DO UPDATE SET exchanger_id = excluded.exchanger_id, shown = excluded.shown, missed = false`,
         [
           kept.map((f) => f.feedId),
           kept.map((f) => f.exchangerId),

@@ -20,6 +20,7 @@ import { ReferenceRefreshCost1764074100000 } from './1764074100000-reference-ref
 import { HistoryCarriedOffers1764074200000 } from './1764074200000-history-carried-offers';
 import { OffersAnalyzePace1764074300000 } from './1764074300000-offers-analyze-pace';
 import { HistoryPendingNoTruncate1764074400000 } from './1764074400000-history-pending-no-truncate';
+import { HistoryFeedsMissed1764074500000 } from './1764074500000-history-feeds-missed';
 
 /** Every migration, in order. Listed explicitly so the same list works from sources and from dist. */
 export const MIGRATIONS = [
@@ -45,4 +46,5 @@ export const MIGRATIONS = [
   HistoryCarriedOffers1764074200000,
   OffersAnalyzePace1764074300000,
   HistoryPendingNoTruncate1764074400000,
+  HistoryFeedsMissed1764074500000,
 ];
