@@ -67,6 +67,20 @@ export const MARK_PENDING_SQL = (first: number) =>
   WHERE $${first + 1}::text[] <> '{}'`;
 
 /**
+ * A write that marks every offer of its feed (a first snapshot: each one inserted) hands the feed to the history
+ * as shown, as a re-evaluation would remember it (history_feeds), in the writer's own statement: `$feed` the
+ * feed, `$first` whether the write does. Without it, the next minute's re-evaluation found a feed it had never
+ * seen and marked its pairs a second time (bench:scale's warm-up: every first snapshot twice). Only a feed shown
+ * at the commit (enabled, its exchanger active; the write makes it fresh and ends its maintenance); a feed the
+ * history knows keeps its state. A drain that finds it hidden leaves word as for any feed held shown (MISSED_SQL).
+ */
+export const FEED_SEEN_SQL = (feed: number, first: number) =>
+  `INSERT INTO history_feeds (feed_id, exchanger_id, shown)
+  SELECT f.id, f.exchanger_id, true FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id
+  WHERE f.id = $${feed} AND $${first}::boolean AND f.enabled AND e.status = 'active'
+  ON CONFLICT (feed_id) DO NOTHING`;
+
+/**
  * The parameters of MARK_PENDING_SQL: the exchanger, the pairs as two array literals (one text value each),
  * and with `carry` the feed and its shown offers in those pairs — each as its pair's ordinal (1-based), its
  * city and its rate, three array literals — else four nulls.

@@ -382,6 +382,50 @@ describe('rate history', () => {
     expect((await changesOf('NEAR', 'ATOM')).map((c) => c.rate)).toEqual(['7', null, '7']);
   });
 
+  it('takes a feed as shown from a write that marked all its offers: its first snapshot is marked once, not twice', async () => {
+    await history.reevaluateFeeds(); // what earlier tests left
+    const stateOf = async (feedId: number) =>
+      (
+        await dataSource.query<Array<{ shown: boolean; missed: boolean }>>(
+          `SELECT shown, missed FROM history_feeds WHERE feed_id = $1`,
+          [feedId],
+        )
+      )[0] ?? null;
+    const first = await exchanger('first');
+    await write(first, [
+      offerOf({ from: 'ICP', to: 'XMR', rate: '4' }),
+      offerOf({ from: 'ICP', to: 'LTC', rate: '5' }),
+    ]);
+    expect(await stateOf(first.feedId)).toEqual({ shown: true, missed: false });
+    // The re-evaluation has nothing to mark for it (before, it marked its two pairs again as "shown again").
+    expect(await history.reevaluateFeeds()).toMatchObject({ feeds: 0, pairs: 0 });
+    expect((await changesOf('ICP', 'XMR')).map((c) => c.rate)).toEqual(['4']);
+
+    // A write that leaves an offer unchanged did not mark every pair: the history keeps its own view of the feed.
+    const later = await exchanger('later');
+    await write(later, [offerOf({ from: 'ICP', to: 'XMR', rate: '3' })], GUARD);
+    await dataSource.query(`DELETE FROM history_feeds WHERE feed_id = $1`, [later.feedId]);
+    await write(later, [
+      offerOf({ from: 'ICP', to: 'XMR', rate: '3' }),
+      offerOf({ from: 'ICP', to: 'DOT', rate: '1' }),
+    ]);
+    expect(await stateOf(later.feedId)).toBeNull();
+    // Nor is a feed whose exchanger is not active taken as shown, though its offers are written.
+    const paused = await createExchangerWithFeed(
+      dataSource,
+      `paused-${++counter}`,
+      `https://p${counter}.example/r.xml`,
+      {
+        status: 'paused',
+      },
+    );
+    await write(paused, [offerOf({ from: 'ICP', to: 'XMR', rate: '9' })]);
+    expect(await stateOf(paused.feedId)).toBeNull();
+    expect(await history.reevaluateFeeds()).toMatchObject({ feeds: 2 });
+    expect(await stateOf(paused.feedId)).toEqual({ shown: false, missed: false });
+    expect(await driftOf('ICP', 'XMR')).toEqual([]);
+  });
+
   it('records a write drained while its feed was hidden once the feed is shown again, before any re-evaluation saw it hidden', async () => {
     const [known, other] = [await exchanger('flicker'), await exchanger('flicker-other')];
     const pair = (rate: string, city: string | null = null) => offerOf({ from: 'AVAX', to: 'DOGE', rate, city });

@@ -13,7 +13,7 @@ import {
   NO_GUARD,
 } from '../integrity/rate-guard';
 import { Ahead, NO_CHANGE, replaceSnapshot, SnapshotChange, snapshotCache, STAGE_FROM_ROWS } from './snapshot-writer';
-import { MARK_PENDING_SQL, markValues } from '../history/best-changes';
+import { FEED_SEEN_SQL, MARK_PENDING_SQL, markValues } from '../history/best-changes';
 import { Actor, auditedTransaction } from './audit.repository';
 import { assignments, rowsOf, unique } from './sql';
 import { inlineParameters, integerLiteral } from '../sql-literals';
@@ -395,7 +395,7 @@ export class FeedsRepository {
                   consecutive_failures = 0, in_maintenance = $4, etag = $5, last_modified = $6, content_hash = $7,
                   last_change_at = CASE WHEN $8::boolean THEN $2 ELSE last_change_at END
            WHERE id = $1 RETURNING id
-         ), mark AS (${MARK_PENDING_SQL(30)})
+         ), mark AS (${MARK_PENDING_SQL(30)}), seen AS (${FEED_SEEN_SQL(1, 37)})
          ${INSERT_RUN} SELECT feed.id, ${RUN_VALUES_FROM(9)} FROM feed`,
         [
           feed.id,
@@ -415,6 +415,8 @@ export class FeedsRepository {
             released: guard.released,
           }),
           ...markValues(recordHistory ? change.touched : [], feed.exchangerId, carry),
+          // Every offer of the feed marked (none unchanged): the history may take the feed as shown.
+          recordHistory && offers !== null && written.inserted === offers.length,
         ],
       );
       return { change: { ...change, leftMaintenance }, statement };
