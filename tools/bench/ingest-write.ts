@@ -162,6 +162,8 @@ async function writeFigures(dataSource: ReturnType<typeof createDataSource>, cli
   const paired = (f: ReturnType<typeof flipping>) => pairedMs(f.write, baseline, RUNS, f.between);
   const all = await paired(flipping(allChanged, 10_000));
   await apply(base);
+  const allWriter = await paired(flipping(allChanged, 10_000, false));
+  await apply(base);
   const five = await paired(flipping(fivePercent, 500));
   await apply(base);
   const fiveWriter = await paired(flipping(fivePercent, 500, false));
@@ -244,6 +246,7 @@ async function writeFigures(dataSource: ReturnType<typeof createDataSource>, cli
     row('  the same, snapshot write alone (no guard, no history mark)', fiveWriter, null, ''),
     row('  the same without the snapshot cache (another worker wrote last)', fiveCold, null, ''),
     row('100 % changed (10,000 updates)', all, 3, '≤ 3× COPY'),
+    row('  the same, snapshot write alone (no guard, no history mark)', allWriter, null, ''),
     row('changed body, the same 10,000 offers (diff only)', same, null, ''),
     row('first write (10,000 inserts)', insert, null, ''),
     {

@@ -48,10 +48,11 @@ export interface AppConfig {
    */
   readonly rateGuard: { readonly enabled: boolean; readonly bands: Readonly<Record<string, string>> };
   /**
-   * Rate history (DESIGN.md §12): whether polls record change points (HISTORY_RECORDING, on by default), and
-   * how long each resolution is kept, in seconds (0 = for ever).
+   * Rate history (DESIGN.md §12): whether polls record change points (HISTORY_RECORDING, on by default), how
+   * long each resolution is kept, in seconds (0 = for ever), and the least time between two drains a polling
+   * process starts after its writes (HISTORY_DRAIN_GAP_MS).
    */
-  readonly history: { readonly recording: boolean; readonly retention: HistoryRetention };
+  readonly history: { readonly recording: boolean; readonly retention: HistoryRetention; readonly drainGapMs: number };
   /**
    * Live stream (GET /v1/rates/stream): connections one address may hold (`maxPerIp`), connections one api
    * process holds in all (`maxConnections`), and the heartbeat that keeps idle connections open through proxies.

@@ -107,6 +107,12 @@ export interface HistoryRetention {
   readonly day: number;
 }
 
+/**
+ * The least time between two drains of the rate history a polling process starts after its own writes
+ * (HISTORY_DRAIN_GAP_MS): a change shows in the history within about this plus a drain.
+ */
+export const DEFAULT_HISTORY_DRAIN_GAP_MS = 100;
+
 export const DEFAULT_HISTORY_RETENTION: HistoryRetention = { minute: 7 * 86_400, hour: 90 * 86_400, day: 0 };
 
 /**
@@ -182,6 +188,12 @@ export const envSchema = z
     RATE_GUARD_BANDS: bandList.default({}),
     HISTORY_RECORDING: booleanString.default(true),
     HISTORY_RETENTION: historyRetention.default(DEFAULT_HISTORY_RETENTION),
+    HISTORY_DRAIN_GAP_MS: z.coerce
+      .number()
+      .int('must be a whole number of milliseconds')
+      .min(0, 'must be 0 or more')
+      .max(60_000, 'must be at most 60000 (a minute)')
+      .default(DEFAULT_HISTORY_DRAIN_GAP_MS),
     STREAM_MAX_PER_IP: z.coerce
       .number()
       .int()

@@ -70,6 +70,15 @@ describe('loadConfig', () => {
       expect(errorOf({ HISTORY_RETENTION: bad }).message).toMatch(/HISTORY_RETENTION must be resolution=age pairs/);
   });
 
+  it('drains the rate history at most every 100 ms after writes unless HISTORY_DRAIN_GAP_MS says otherwise', () => {
+    expect(loadConfig({}).history.drainGapMs).toBe(100);
+    expect(loadConfig({ HISTORY_DRAIN_GAP_MS: '2000' }).history.drainGapMs).toBe(2000);
+    expect(loadConfig({ HISTORY_DRAIN_GAP_MS: '0' }).history.drainGapMs).toBe(0);
+    expect(errorOf({ HISTORY_DRAIN_GAP_MS: '61000' }).message).toMatch(/HISTORY_DRAIN_GAP_MS.*at most 60000/);
+    expect(errorOf({ HISTORY_DRAIN_GAP_MS: '1.5' }).message).toMatch(/HISTORY_DRAIN_GAP_MS.*whole number/);
+    expect(errorOf({ HISTORY_DRAIN_GAP_MS: 'soon' }).message).toMatch(/HISTORY_DRAIN_GAP_MS/);
+  });
+
   it('ranks at $300 and refreshes the export every 5 s unless told otherwise, refusing a reference that is not a positive decimal', () => {
     expect(loadConfig({}).openData).toEqual({
       refreshSeconds: 5,

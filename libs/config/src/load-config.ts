@@ -43,7 +43,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     admin: { bootstrapKey: e.ADMIN_API_KEY ?? null },
     fetch: { allowPrivate: e.FETCH_ALLOW_PRIVATE },
     rateGuard: { enabled: e.RATE_GUARD, bands: e.RATE_GUARD_BANDS },
-    history: { recording: e.HISTORY_RECORDING, retention: e.HISTORY_RETENTION },
+    history: { recording: e.HISTORY_RECORDING, retention: e.HISTORY_RETENTION, drainGapMs: e.HISTORY_DRAIN_GAP_MS },
     stream: {
       maxPerIp: e.STREAM_MAX_PER_IP,
       maxConnections: e.STREAM_MAX_CONNECTIONS,

@@ -3,7 +3,8 @@ import { loadConfig } from '@app/config';
 import type { DrainResult, HistoryRepository } from '@app/database';
 import { SnapshotChanges } from '@app/messaging';
 import type { IngestionMetrics } from '../metrics/ingestion.metrics';
-import { HistoryRecorder, RECORDER_MIN_GAP_MS, RECORDER_PACE, RECORDER_TICK_MS } from './history-recorder';
+import { DEFAULT_HISTORY_DRAIN_GAP_MS } from '@app/config';
+import { HistoryRecorder, RECORDER_PACE, RECORDER_TICK_MS } from './history-recorder';
 
 /**
  * When the recorder drains: the schedule alone (what a drain records is the history repository's medium
@@ -23,14 +24,21 @@ describe('HistoryRecorder pacing', () => {
   let recorder: HistoryRecorder;
   const write = () => changes.publish({ directions: [['BTC', 'USDTTRC20']] });
 
+  const start = (env: Record<string, string> = {}) => {
+    changes = new SnapshotChanges(loadConfig({}));
+    recorder = new HistoryRecorder(
+      history,
+      changes,
+      { historyChanges: { inc: () => undefined } } as unknown as IngestionMetrics,
+      loadConfig(env),
+    );
+    recorder.onModuleInit();
+  };
+
   beforeEach(() => {
     vi.useFakeTimers();
     starts = [];
-    changes = new SnapshotChanges(loadConfig({}));
-    recorder = new HistoryRecorder(history, changes, {
-      historyChanges: { inc: () => undefined },
-    } as unknown as IngestionMetrics);
-    recorder.onModuleInit();
+    start();
   });
 
   afterEach(async () => {
@@ -47,9 +55,21 @@ describe('HistoryRecorder pacing', () => {
     await vi.advanceTimersByTimeAsync(drainMs);
     expect(starts).toHaveLength(1);
     write();
-    await vi.advanceTimersByTimeAsync(RECORDER_MIN_GAP_MS);
+    await vi.advanceTimersByTimeAsync(DEFAULT_HISTORY_DRAIN_GAP_MS);
     expect(starts).toHaveLength(2);
-    expect(starts[1]! - starts[0]!).toBe(RECORDER_MIN_GAP_MS);
+    expect(starts[1]! - starts[0]!).toBe(DEFAULT_HISTORY_DRAIN_GAP_MS);
+  });
+
+  it('drains at most once per HISTORY_DRAIN_GAP_MS however often its writes nudge it', async () => {
+    await recorder.onApplicationShutdown();
+    start({ HISTORY_DRAIN_GAP_MS: '2500' });
+    drainMs = 5;
+    for (let t = 0; t < 10_000; t += 50) {
+      write();
+      await vi.advanceTimersByTimeAsync(50);
+    }
+    // At 0, 2.5, 5, 7.5 and 10 s: every write within a gap waits for the one drain after it.
+    expect(starts.map((at) => at - starts[0]!)).toEqual([0, 2500, 5000, 7500, 10_000]);
   });
 
   it('waits RECORDER_PACE times as long as a slow drain took before the next, however many writes nudge it', async () => {

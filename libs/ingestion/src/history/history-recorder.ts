@@ -1,4 +1,5 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
 import { DrainResult, HistoryRepository } from '@app/database';
 import { pacedStart } from '@app/domain';
 import { SnapshotChanges } from '@app/messaging';
@@ -6,11 +7,6 @@ import { IngestionMetrics } from '../metrics/ingestion.metrics';
 
 /** How often the recorder looks for pending directions without a nudge (writes of other processes). */
 export const RECORDER_TICK_MS = 1_000;
-/**
- * The least time between two drains this process starts on nudges: a direction many writers touch within it
- * is computed once, and a change still shows within about this plus a drain.
- */
-export const RECORDER_MIN_GAP_MS = 100;
 /**
  * A drain is followed by a pause of at least this many times its own duration: at BestChange's scale the
  * writes keep the pending table full, and drains back to back (≈ 1.3 s each at 1,000 exchangers) held a
@@ -26,9 +22,13 @@ const WARN_EVERY_MS = 30_000;
  * standalone process): writes mark the directions they touched (FeedsRepository.applyAnswer); this drains
  * them — HistoryRepository.drain, one drain at a time in the fleet (an advisory lock: a process that finds
  * another draining leaves the rows to it) — every RECORDER_TICK_MS, and soon after each of this process's own
- * writes (SnapshotChanges.onOwnChange), at most one drain per RECORDER_MIN_GAP_MS and none sooner after a
- * drain than RECORDER_PACE times its duration. Its change points are
- * counted on ratewatch_history_change_points_total.
+ * writes (SnapshotChanges.onOwnChange), at most one drain per HISTORY_DRAIN_GAP_MS (`gapMs`) and none sooner
+ * after a drain than RECORDER_PACE times its duration. Its change points are counted on
+ * ratewatch_history_change_points_total.
+ *
+ * The gap trades the history's latency for the database's time: a direction many writers touch between two
+ * drains is computed once for them all, so fewer, larger drains cost PostgreSQL less per poll at a large
+ * market's cadence; a change shows in the history within about the gap plus a drain.
  */
 @Injectable()
 export class HistoryRecorder implements OnModuleInit, OnApplicationShutdown {
@@ -38,16 +38,20 @@ export class HistoryRecorder implements OnModuleInit, OnApplicationShutdown {
   private unsubscribe: Array<() => void> = [];
   private running: Promise<void> | null = null;
   private again = false;
-  /** When the next drain may start on a nudge (RECORDER_MIN_GAP_MS, or RECORDER_PACE times the last drain). */
+  /** When the next drain may start (`gapMs`, or RECORDER_PACE times the last drain). */
   private nextStart = 0;
   private lastWarning = 0;
   private stopped = false;
+  private readonly gapMs: number;
 
   constructor(
     private readonly history: HistoryRepository,
     private readonly changes: SnapshotChanges,
     private readonly metrics: IngestionMetrics,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.gapMs = config.history.drainGapMs;
+  }
 
   onModuleInit(): void {
     this.unsubscribe.push(
@@ -82,7 +86,7 @@ export class HistoryRecorder implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Asks for a drain: now, or once the last one is RECORDER_MIN_GAP_MS old and RECORDER_PACE times its
+   * Asks for a drain: now, or once the last one is `gapMs` old and RECORDER_PACE times its
    * duration has passed since it ended, or after the one under way.
    */
   nudge(): void {
@@ -105,7 +109,7 @@ export class HistoryRecorder implements OnModuleInit, OnApplicationShutdown {
   private start(): void {
     if (this.stopped || this.running) return;
     const started = Date.now();
-    this.nextStart = started + RECORDER_MIN_GAP_MS;
+    this.nextStart = started + this.gapMs;
     this.again = false;
     this.running = this.history
       .drain({ stop: () => this.stopped })
@@ -120,7 +124,7 @@ export class HistoryRecorder implements OnModuleInit, OnApplicationShutdown {
       )
       .finally(() => {
         this.running = null;
-        // Not before started + RECORDER_MIN_GAP_MS (set above), nor RECORDER_PACE times the drain after it ended.
+        // Not before started + gapMs (set above), nor RECORDER_PACE times the drain after it ended.
         this.nextStart = pacedStart(started, Date.now(), RECORDER_PACE, this.nextStart);
         if (this.again) this.nudge();
       });
