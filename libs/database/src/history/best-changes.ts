@@ -582,10 +582,7 @@ function recordSql(candidates: string): string {
 function recordCtes(candidates: string): string {
   return `cand AS (${candidates}),
   shown AS (${SHOWN_ROWS_SQL('(o.from_code, o.to_code) IN (SELECT from_code, to_code FROM cand)')}),
-  best AS (${SCOPES_OF(
-    'shown',
-    'max(s.rate) AS rate, count(*)::int AS offers, (array_agg(s.exchanger_id ORDER BY s.rate DESC, s.exchanger_id))[1] AS holder',
-  )}),
+  best AS (${SCOPES_OF('shown', `max(s.rate) AS rate, count(*)::int AS offers, ${HOLDER}`)}),
   cur AS (SELECT d.id, d.from_code, d.to_code, d.city, d.rate, d.holder FROM history_directions d JOIN cand USING (from_code, to_code)),
   diff AS (
     SELECT COALESCE(b.from_code, c.from_code) AS from_code, COALESCE(b.to_code, c.to_code) AS to_code, COALESCE(b.city, c.city) AS city,
@@ -609,6 +606,15 @@ function recordCtes(candidates: string): string {
     RETURNING 1
   )`;
 }
+
+/**
+ * The holder of a scope's best (aggregates of `s`): the exchanger of the greatest rate, the smallest id on a tie —
+ * the greatest (rate, −id) pair, compared as a numeric array (exact). An aggregate without an ORDER BY of its own:
+ * `(array_agg(exchanger_id ORDER BY rate DESC, exchanger_id))[1]` sorted each scope's offers again inside the
+ * grouping's sort (scratch market of 612,000 offers, 1,000 pairs: 123–127 → 97–103 ms; 3,000 pairs: 301–460 →
+ * 192–195 ms; the same bests).
+ */
+const HOLDER = `(-(max(ARRAY[s.rate, (-s.exchanger_id)::numeric]))[2])::int AS holder`;
 
 /** Best rate per pair overall (city '') and per city of `shown` (a CTE with from_code, to_code, city, rate, …). */
 const SCOPES_OF = (shown: string, aggregates: string, by = '') => `SELECT * FROM (
