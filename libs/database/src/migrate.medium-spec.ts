@@ -46,6 +46,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'OffersAnalyzePace1764074300000',
       'HistoryPendingNoTruncate1764074400000',
       'HistoryFeedsMissed1764074500000',
+      'HistoryPendingNoArrayStatistics1764074600000',
     ]);
     expect(result.currenciesAdded).toBe(322);
     expect(result.aliasesAdded).toBeGreaterThan(10);

@@ -4,7 +4,8 @@ import { migratedDatabase, TestDatabase } from '../../../../test/support/service
 
 /**
  * history_pending is a queue: a vacuum that found its tail empty truncated it, under an ACCESS EXCLUSIVE lock
- * that every poll's write (its history mark) waited behind. HistoryPendingNoTruncate1764074400000.
+ * that every poll's write (its history mark) waited behind. HistoryPendingNoTruncate1764074400000. And its
+ * analyze measured every element of the marks' arrays, which no plan uses: HistoryPendingNoArrayStatistics1764074600000.
  */
 describe('vacuuming history_pending', () => {
   let db: TestDatabase;
@@ -40,6 +41,25 @@ describe('vacuuming history_pending', () => {
     const { before, after } = await drainedAndVacuumed('history_pending');
     expect(before).toBeGreaterThan(10);
     expect(after).toBe(before);
+  });
+
+  it('analyzes the queue without reading the marks’ arrays, which no plan uses (a twin without the setting does)', async () => {
+    await dataSource.query(`CREATE TABLE stats_twin (LIKE history_pending INCLUDING DEFAULTS INCLUDING IDENTITY)`);
+    const statistics = async (table: string) => {
+      await dataSource.query(
+        `INSERT INTO ${table} (exchanger_id, froms, tos, feed_id, shown_pairs, shown_cities, shown_rates)
+         SELECT g % 7, ARRAY['BTC', 'ETH'], ARRAY['XMR', 'LTC'], g % 7, ARRAY[1, 2], ARRAY['', 'MSK'], ARRAY[1.5, 2.5] FROM generate_series(1, 500) g`,
+      );
+      await dataSource.query(`ANALYZE ${table}`);
+      const rows = await dataSource.query<Array<{ attname: string }>>(
+        `SELECT attname FROM pg_stats WHERE schemaname = current_schema() AND tablename = $1 ORDER BY attname`,
+        [table],
+      );
+      return rows.map((r) => r.attname);
+    };
+    expect(await statistics('history_pending')).toEqual(['at', 'exchanger_id', 'feed_id', 'id']);
+    expect(await statistics('stats_twin')).toEqual(expect.arrayContaining(['froms', 'shown_rates', 'tos']));
+    await dataSource.query(`DELETE FROM history_pending`);
   });
 
   it('where a table of the same shape without the setting is truncated (what the test would see otherwise)', async () => {

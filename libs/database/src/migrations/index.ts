@@ -21,6 +21,7 @@ import { HistoryCarriedOffers1764074200000 } from './1764074200000-history-carri
 import { OffersAnalyzePace1764074300000 } from './1764074300000-offers-analyze-pace';
 import { HistoryPendingNoTruncate1764074400000 } from './1764074400000-history-pending-no-truncate';
 import { HistoryFeedsMissed1764074500000 } from './1764074500000-history-feeds-missed';
+import { HistoryPendingNoArrayStatistics1764074600000 } from './1764074600000-history-pending-no-array-statistics';
 
 /** Every migration, in order. Listed explicitly so the same list works from sources and from dist. */
 export const MIGRATIONS = [
@@ -47,4 +48,5 @@ export const MIGRATIONS = [
   OffersAnalyzePace1764074300000,
   HistoryPendingNoTruncate1764074400000,
   HistoryFeedsMissed1764074500000,
+  HistoryPendingNoArrayStatistics1764074600000,
 ];
