@@ -1,9 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { loadConfig } from '@app/config';
+import { DEFAULT_HISTORY_DRAIN_GAP_MS, loadConfig } from '@app/config';
 import type { DrainResult, HistoryRepository } from '@app/database';
 import { SnapshotChanges } from '@app/messaging';
 import type { IngestionMetrics } from '../metrics/ingestion.metrics';
-import { DEFAULT_HISTORY_DRAIN_GAP_MS } from '@app/config';
 import { HistoryRecorder, RECORDER_PACE, RECORDER_TICK_MS } from './history-recorder';
 
 /**
