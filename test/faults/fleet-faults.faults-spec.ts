@@ -497,20 +497,22 @@ describe('fleet mode under faults', () => {
     // Redirects were answered during the drain too, saying that the connection closes after them.
     expect(redirects.filter((a) => a.afterSigterm && closes(a.answer)).length).toBeGreaterThan(0);
     // Nothing but redirects until SIGTERM; then, once the listener closes, new connections are refused — or
-    // reset, during the handshake or after it, when the kernel had already queued them (the client ignored
-    // the drain; the api never saw them). Never a request on a kept-alive connection cut off, nothing else.
+    // reset when the kernel had already queued them (the client ignored the drain; the api never saw them):
+    // during the handshake, while the client writes its request (ECONNRESET or EPIPE, as the reset and the write
+    // cross — seen on a loaded CI machine) or reads the answer. On a fresh connection only: a request on a
+    // kept-alive connection cut off (request() says so) is a failure, as is anything else.
     const failures = answers
       .filter((a) => status(a.answer) !== 302)
       .map((a) => `${a.afterSigterm ? 'after' : 'before'} SIGTERM: ${JSON.stringify(a.answer)}`);
     expect(
       failures.filter(
         (f) =>
-          !/^after SIGTERM: "Error: (connect ECONNREFUSED [\d.:]+|connect ECONNRESET [\d.:]+|read ECONNRESET)"$/.test(
+          !/^after SIGTERM: "Error: (connect ECONNREFUSED [\d.:]+|connect ECONNRESET [\d.:]+|read ECONNRESET|write ECONNRESET|write EPIPE)"$/.test(
             f,
           ),
       ),
     ).toEqual([]);
     // Those resets are the connections queued at the moment the listener closed: one per client at most.
-    expect(failures.filter((f) => f.includes('ECONNRESET')).length).toBeLessThanOrEqual(CLIENTS);
+    expect(failures.filter((f) => /ECONNRESET|EPIPE/.test(f)).length).toBeLessThanOrEqual(CLIENTS);
   });
 });
