@@ -206,21 +206,12 @@ export async function drainPending(
     drainBatch(client, options.at ?? null, options.maxPairs ?? DRAIN_MAX_PAIRS),
   );
   if (!drained.ran) return { ...NOTHING, ran: false };
-  // Words the batch's transaction could not leave (see leaveWordOfMissed), left now it has committed.
+  // Words the batch's transaction could not leave (leaveWordOfMissed), left now it has committed.
   if (drained.value.missedLate.length > 0) await dataSource.query(MARK_MISSED_SQL, [drained.value.missedLate]);
   return drained.value.result;
 }
 
-/**
- * Feeds history holds shown (history_feeds, as the last re-evaluation remembered them) but hidden in a drain's
- * snapshot: the bests it records leave their offers out — the writes it takes of theirs included. Were such a
- * feed shown again before the next re-evaluation, that one would find it as it remembered it and mark nothing,
- * and those offers would never reach the history until written again; so the drain leaves word
- * (`history_feeds.missed`) and the re-evaluation treats the feed, if shown by then, as shown again.
- */
-const MISSED_SQL = `SELECT h.feed_id AS id FROM history_feeds h JOIN feeds f ON f.id = h.feed_id
-  JOIN exchangers e ON e.id = f.exchanger_id
-  WHERE h.shown AND NOT h.missed AND NOT COALESCE((${FRESH_FEED_SQL}), false)`;
+/** Leaves the word of MISSED_SQL on feeds $1 (still held shown: a re-evaluation may have stored them since). */
 const MARK_MISSED_SQL = `UPDATE history_feeds SET missed = true WHERE feed_id = ANY($1::int[]) AND shown AND NOT missed`;
 
 /**
@@ -644,6 +635,18 @@ const COUNTS_OF = (
 
 /** The feeds shown now (FRESH_FEED_SQL), as a CTE body: id, exchanger_id, last_success_at. */
 const LIVE_FEEDS = `SELECT f.id, f.exchanger_id, f.last_success_at FROM feeds f JOIN exchangers e ON e.id = f.exchanger_id WHERE ${FRESH_FEED_SQL}`;
+
+/**
+ * Feeds history holds shown (history_feeds, as the last re-evaluation remembered them) but not shown in a
+ * drain's snapshot: the bests it records leave their offers out — the writes it takes of theirs included. Were
+ * such a feed shown again before the next re-evaluation, that one would find it as it remembered it and mark
+ * nothing, and those offers would never reach the history until written again; so the drain leaves word
+ * (`history_feeds.missed`) and the re-evaluation treats the feed, if shown by then, as shown again. (A deleted
+ * feed may take the word too: the re-evaluation drops its row as gone.)
+ */
+const MISSED_SQL = `WITH live AS (${LIVE_FEEDS})
+  SELECT h.feed_id AS id FROM history_feeds h
+  WHERE h.shown AND NOT h.missed AND NOT EXISTS (SELECT FROM live WHERE live.id = h.feed_id)`;
 
 /**
  * The rows of shownOffersSql(where) (exchanger_id, from_code, to_code, city, rate), without sorting them all to
