@@ -7,10 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@app/config';
 import { FeedScheduler } from '@app/ingestion';
 import { HousekeepingService } from '@app/background';
-import { bullConnection, feedSchedulerId, HOUSEKEEPING, JOBS, QUEUES } from '@app/queue';
+import { bullConnection, feedPollShardQueue, feedSchedulerId, HOUSEKEEPING, JOBS, QUEUES } from '@app/queue';
 import { RunningApi, startApi } from '../../apps/api/src/bootstrap';
 import { runCli } from '../../apps/cli/src/cli';
 import { RunningWorker, startWorker, WorkerModeError } from '../../apps/worker/src/bootstrap';
+import { FeedPollShardWorkers } from '../../apps/worker/src/feed-poll-shard-workers';
 import { http } from '../support/http';
 import { waitFor } from '../support/processes';
 import { sealSecret } from '@app/partners';
@@ -234,6 +235,98 @@ describe('fleet mode', () => {
     } finally {
       await broken.close();
     }
+  });
+});
+
+/** Fleet mode with FEED_POLL_SHARDS: each feed's polls go to its shard's queue, taken by one worker. */
+describe('fleet mode with feed-poll shards', () => {
+  let db: TestDatabase;
+  let api: RunningApi;
+  const workers: RunningWorker[] = [];
+  let client: Client;
+  const shardQueues: Queue[] = [];
+  const feedServer = new FeedServer();
+  const prefix = `rwtest-${randomBytes(4).toString('hex')}`;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await feedServer.start();
+    const env = {
+      DATABASE_URL: db.url,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: prefix,
+      FETCH_ALLOW_PRIVATE: 'true',
+      ADMIN_API_KEY: ADMIN_KEY,
+      FEED_POLL_SHARDS: '2',
+      PORT: '0',
+      WORKER_PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+    };
+    expect(await runCli(['db:migrate'], env, { out: () => undefined, err: () => undefined })).toBe(0);
+    const config = loadConfig(env);
+    api = await startApi(config);
+    workers.push(await startWorker(config), await startWorker(config));
+    client = new Client({ connectionString: db.url });
+    await client.connect();
+    for (const shard of [0, 1])
+      shardQueues.push(
+        new Queue(feedPollShardQueue(shard, 2), { connection: bullConnection(TEST_REDIS_URL, 'test'), prefix }),
+      );
+  });
+
+  afterAll(async () => {
+    for (const worker of workers) await worker.close();
+    await api?.close();
+    for (const queue of shardQueues) await queue.obliterate({ force: true }).catch(() => undefined);
+    await Promise.all(shardQueues.map((queue) => queue.close()));
+    await client?.end();
+    await feedServer.stop();
+    await db?.drop();
+  });
+
+  it("polls each feed on its shard's worker, the two workers one shard each", async () => {
+    feedServer.serve('/rates.xml', { body: readFileSync(join(__dirname, '../fixtures/feeds/standard.xml')) });
+    const { rows } = await client.query<{ id: number }>(
+      `WITH e AS (INSERT INTO exchangers (slug, name, site_url, referral_url)
+                  VALUES ('aura', 'Aura', 'https://aura.example', 'https://aura.example/?rid=1'),
+                         ('bora', 'Bora', 'https://bora.example', 'https://bora.example/?rid=1') RETURNING id)
+       INSERT INTO feeds (exchanger_id, url, interval_s) SELECT id, $1 || '?e=' || id, 600 FROM e RETURNING id`,
+      [feedServer.url('/rates.xml')],
+    );
+    const feedIds = rows.map((row) => row.id).sort((a, b) => a - b);
+    expect(feedIds.map((id) => id % 2).sort()).toEqual([0, 1]);
+    // The api plans each feed's schedule in its shard's queue.
+    for (const feedId of feedIds) expect(await api.app.get(FeedScheduler).sync(feedId)).toBe('scheduled');
+    for (const feedId of feedIds)
+      expect((await shardQueues[feedId % 2]!.getJobSchedulers(0, -1)).map((s) => s.key)).toEqual([
+        feedSchedulerId(feedId),
+      ]);
+
+    // Once both workers have said they are alive, each takes one shard.
+    const owned = () => workers.map((worker) => worker.app.get(FeedPollShardWorkers).owned());
+    await waitFor('one shard a worker', () => {
+      const now = owned();
+      return now.every((shards) => shards.length === 1) && now.flat().sort().join() === '0,1';
+    });
+    for (const feedId of feedIds) await shardQueues[feedId % 2]!.add(JOBS.pollFeed, { feedId, trigger: 'manual' });
+    await waitFor(
+      'both feeds polled',
+      async () => Number((await client.query(`SELECT count(*) FROM feed_runs WHERE status = 'ok'`)).rows[0].count) >= 2,
+    );
+    // Each worker polled the one feed of its shard.
+    for (const worker of workers) {
+      const metrics = await http(`${worker.url}/metrics`);
+      expect(metrics.text).toMatch(/ratewatch_feed_polls_total\{status="ok",error_code="",app="worker"\} 1\n/);
+    }
+    const queues = await http<{ items: Array<{ name: string; schedulers: number }> }>(`${api.url}/v1/admin/queues`, {
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    expect(queues.body.items.map((q) => [q.name, q.schedulers])).toEqual([
+      ['feed-poll', Object.keys(HOUSEKEEPING).length],
+      ['feed-poll-0', 1],
+      ['feed-poll-1', 1],
+    ]);
   });
 });
 

@@ -61,6 +61,8 @@ const { values } = parseArgs({
     settle: { type: 'string', default: '8' },
     budget: { type: 'string', default: '45' },
     workers: { type: 'string', default: '2' },
+    /** Feed-poll shards (FEED_POLL_SHARDS); default: one a worker. */
+    shards: { type: 'string' },
     concurrency: { type: 'string', default: '64' },
     processing: { type: 'string', default: '4' },
     quick: { type: 'boolean', default: false },
@@ -72,6 +74,8 @@ const SEARCH = values.exchangers === undefined;
 const OFFERS = quick ? 300 : Number(values.offers);
 const CHANGE = Number(values.change);
 const WORKERS = quick ? 1 : Number(values.workers);
+/** Queues the feeds' polls are spread over, each taken by one worker (FEED_POLL_SHARDS). */
+const SHARDS = values.shards === undefined ? WORKERS : Number(values.shards);
 /** Polls one worker has in hand (WORKER_CONCURRENCY), and how many of them process at once (POLL_PROCESSING_CONCURRENCY). */
 const CONCURRENCY = Number(values.concurrency);
 /** Poll intervals the fleet gets after its warm-up to get on time before a window is measured (see settle). */
@@ -112,6 +116,7 @@ interface ProbeResult {
     interval: number;
     change: number;
     workers: number;
+    shards: number;
     concurrency: number;
     processing: number;
   };
@@ -166,6 +171,7 @@ const fleetEnv = {
   PUBLIC_CACHE_SECONDS: '1',
   WORKER_CONCURRENCY: String(CONCURRENCY),
   POLL_PROCESSING_CONCURRENCY: String(PROCESSING),
+  FEED_POLL_SHARDS: String(SHARDS),
 };
 
 async function launch(exchangers: number, interval: number): Promise<Fleet & { statements: boolean }> {
@@ -363,6 +369,7 @@ async function measure(
       interval,
       change: CHANGE,
       workers: WORKERS,
+      shards: SHARDS,
       concurrency: CONCURRENCY,
       processing: PROCESSING,
     },
@@ -530,7 +537,7 @@ async function topStatements(
 function printProbe(result: ProbeResult): void {
   const { exchangers, interval, workers } = result.parameters;
   console.log(
-    `\nScale (fleet: ${workers} worker(s), ${exchangers} exchangers × ${OFFERS} offers, every ${interval} s, ${CHANGE * 100} % changing, warm-up ${result.warmUpSeconds.toFixed(0)} s, measured ${result.seconds.toFixed(0)} s${result.settled ? '' : ' (not on time after settling)'}${result.stoppedEarly ? ', stopped early: too far behind' : ''}; load ${result.loadAverage})`,
+    `\nScale (fleet: ${workers} worker(s), ${result.parameters.shards} feed-poll shard(s), ${exchangers} exchangers × ${OFFERS} offers, every ${interval} s, ${CHANGE * 100} % changing, warm-up ${result.warmUpSeconds.toFixed(0)} s, measured ${result.seconds.toFixed(0)} s${result.settled ? '' : ' (not on time after settling)'}${result.stoppedEarly ? ', stopped early: too far behind' : ''}; load ${result.loadAverage})`,
   );
   console.log(
     `  polls completed / scheduled   ${result.pollsCompleted} / ${result.pollsScheduled} (${(100 * result.completedShare).toFixed(1)} %), errors ${result.errors}`,

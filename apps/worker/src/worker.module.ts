@@ -1,17 +1,19 @@
 import { Processor } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AlertsModule } from '@app/alerts';
 import { BackgroundModule } from '@app/background';
-import { AppConfig, ConfigModule } from '@app/config';
+import { APP_CONFIG, AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { IngestionModule } from '@app/ingestion';
 import { PartnersModule } from '@app/partners';
-import { RedisModule } from '@app/messaging';
+import { REDIS_CLIENT, RedisModule } from '@app/messaging';
 import { QUEUES, QueueModule, RecurringSchedulesModule } from '@app/queue';
 import { AlertDeliveryProcessor } from './alert-delivery.processor';
 import { FeedPollProcessor, feedPollWorkerOptions } from './feed-poll.processor';
+import { FeedPollShardWorkers } from './feed-poll-shard-workers';
 import { PartnerSyncProcessor } from './partner-sync.processor';
 
 /** BullMQ consumers, schedule planning and housekeeping, plus a small HTTP port for health and metrics. */
@@ -39,7 +41,18 @@ export class WorkerModule {
         // Plans every schedule (at start and after a Redis reconnect) and runs the housekeeping jobs.
         BackgroundModule.forRoot('fleet'),
       ],
-      providers: [FeedPollProcessor, PartnerSyncProcessor, AlertDeliveryProcessor],
+      providers: [
+        FeedPollProcessor,
+        PartnerSyncProcessor,
+        AlertDeliveryProcessor,
+        // The feed polls' shards (FEED_POLL_SHARDS > 1) this worker owns, run through the same processor.
+        {
+          provide: FeedPollShardWorkers,
+          inject: [APP_CONFIG, REDIS_CLIENT, FeedPollProcessor],
+          useFactory: (config: AppConfig, redis: Redis, processor: FeedPollProcessor) =>
+            new FeedPollShardWorkers(config, redis, (job) => processor.process(job)),
+        },
+      ],
     };
   }
 }

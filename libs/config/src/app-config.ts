@@ -17,7 +17,9 @@ export interface AppConfig {
    * mostly wait on PostgreSQL, have `database.poolSize − 2` slots of their own);
    * `lockSeconds`: how long a job stays locked to a worker that stopped renewing it (then another takes it);
    * `memoMaxBytes`: what the per-feed memo of last polls' items may hold in all (0 = no memo: every item of
-   * every poll is read and normalized again).
+   * every poll is read and normalized again);
+   * `feedPollShards`: queues the feeds' polls are spread over, each taken by one live worker at a time, so a
+   * feed's polls keep landing on the worker that holds its last poll (1: one queue, any worker takes any poll).
    */
   readonly worker: {
     readonly port: number;
@@ -25,6 +27,7 @@ export interface AppConfig {
     readonly processingConcurrency: number;
     readonly lockSeconds: number;
     readonly memoMaxBytes: number;
+    readonly feedPollShards: number;
   };
   readonly database: {
     /** Null until standalone mode has started its embedded PostgreSQL. */

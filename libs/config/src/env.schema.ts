@@ -113,6 +113,9 @@ export interface HistoryRetention {
  */
 export const DEFAULT_HISTORY_DRAIN_GAP_MS = 100;
 
+/** Queues the feeds' polls may be spread over at most (FEED_POLL_SHARDS). */
+export const MAX_FEED_POLL_SHARDS = 64;
+
 export const DEFAULT_HISTORY_RETENTION: HistoryRetention = { minute: 7 * 86_400, hour: 90 * 86_400, day: 0 };
 
 /**
@@ -151,6 +154,12 @@ export const envSchema = z
       .min(2, 'must be at least 2')
       .max(600, 'must be at most 600')
       .default(30),
+    FEED_POLL_SHARDS: z.coerce
+      .number()
+      .int()
+      .min(1, 'must be at least 1')
+      .max(MAX_FEED_POLL_SHARDS, `must be at most ${MAX_FEED_POLL_SHARDS}`)
+      .default(1),
     SHUTDOWN_DRAIN_SECONDS: z.coerce.number().min(0, 'must be 0 or more').max(120, 'must be at most 120').default(3),
     POLL_PROCESSING_CONCURRENCY: z.coerce
       .number()

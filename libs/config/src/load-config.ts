@@ -30,6 +30,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       processingConcurrency: e.POLL_PROCESSING_CONCURRENCY,
       lockSeconds: e.WORKER_LOCK_SECONDS,
       memoMaxBytes: e.FEED_MEMO_MAX_MB * 1024 * 1024,
+      feedPollShards: e.FEED_POLL_SHARDS,
     },
     database: {
       url: e.DATABASE_URL ?? null,

@@ -5,3 +5,5 @@ export * from './schedules/in-process-recurring-schedules';
 export * from './schedules/recurring-schedules';
 export * from './schedules/recurring-schedules.module';
 export * from './job-requests';
+export * from './shards/feed-poll-queues';
+export * from './shards/feed-poll-shards';

@@ -4,6 +4,7 @@ import type { ConnectionOptions } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { redisOptions } from '@app/messaging';
 import { FEED_POLL_JOB_OPTIONS, PARTNER_SYNC_JOB_OPTIONS, QUEUES } from './queues';
+import { FeedPollQueues } from './shards/feed-poll-queues';
 
 /** BullMQ connection options for a Redis URL (BullMQ declares its own RedisOptions type; hand it the fields it knows). */
 export function bullConnection(url: string, connectionName: string): ConnectionOptions {
@@ -23,7 +24,7 @@ export function bullConnection(url: string, connectionName: string): ConnectionO
   };
 }
 
-/** BullMQ on the configured Redis, with every ratewatch queue registered (fleet mode). */
+/** BullMQ on the configured Redis, with every ratewatch queue registered (fleet mode), the feed polls' shards too. */
 @Module({})
 export class QueueModule {
   static forRoot(connectionName: string): DynamicModule {
@@ -45,7 +46,8 @@ export class QueueModule {
           { name: QUEUES.alertDelivery },
         ),
       ],
-      exports: [BullModule],
+      providers: [FeedPollQueues],
+      exports: [BullModule, FeedPollQueues],
     };
   }
 }

@@ -3,20 +3,20 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Gauge, Registry } from 'prom-client';
 import { METRICS_REGISTRY } from '@app/observability';
-import { QUEUES } from '@app/queue';
+import { FeedPollQueues, QUEUES } from '@app/queue';
 
 /** Queue depth by state and the age of the oldest waiting job, per queue (worker `/metrics`). */
 @Injectable()
 export class QueueMetrics {
   constructor(
     @Inject(METRICS_REGISTRY) registry: Registry,
-    @InjectQueue(QUEUES.feedPoll) feedPoll: Queue,
+    feedPolls: FeedPollQueues,
     @InjectQueue(QUEUES.alertDelivery) alertDelivery: Queue,
   ) {
-    const queues = [feedPoll, alertDelivery];
+    const queues = [...feedPolls.all(), alertDelivery];
     new Gauge({
       name: 'ratewatch_queue_jobs',
-      help: 'Jobs in the feed-poll and alert-delivery queues by state',
+      help: "Jobs in the feed-poll (and its shards') and alert-delivery queues by state",
       labelNames: ['queue', 'state'],
       registers: [registry],
       async collect() {

@@ -8,6 +8,7 @@ import { FeedsRepository } from '@app/database';
 import {
   BullRecurringSchedules,
   bullConnection,
+  FeedPollQueues,
   FeedPollJob,
   feedSchedulerId,
   InProcessRecurringSchedules,
@@ -35,8 +36,11 @@ describe('feed schedulers follow the feeds table', () => {
     queues.push(queue);
     return queue;
   };
-  const bullScheduler = () =>
-    new FeedScheduler(new BullRecurringSchedules(newQueue(), newQueue(QUEUES.partnerSync)), feeds);
+  const bullScheduler = () => {
+    const feedPoll = newQueue();
+    const feedPolls = new FeedPollQueues({ worker: { feedPollShards: 1 } }, feedPoll);
+    return new FeedScheduler(new BullRecurringSchedules(feedPoll, newQueue(QUEUES.partnerSync), feedPolls), feeds);
+  };
 
   beforeAll(async () => {
     ({ db, dataSource } = await migratedDatabase(4));

@@ -6,6 +6,7 @@ import { waitFor } from '../../../../test/support/processes';
 import { TEST_REDIS_URL } from '../../../../test/support/services';
 import { bullConnection } from '../queue.module';
 import {
+  feedIdOfScheduler,
   feedSchedulerId,
   HOUSEKEEPING,
   JOB_OPTIONS,
@@ -14,6 +15,7 @@ import {
   QUEUES,
   scheduleOffsetMs,
 } from '../queues';
+import { FeedPollQueues } from '../shards/feed-poll-queues';
 import { BullRecurringSchedules } from './bull-recurring-schedules';
 import { InProcessRecurringSchedules } from './in-process-recurring-schedules';
 import {
@@ -23,6 +25,8 @@ import {
   RecurringSchedule,
   RecurringSchedules,
 } from './recurring-schedules';
+
+const ONE_SHARD = { worker: { feedPollShards: 1 } };
 
 /** A driver under test and how to count the timers / job schedulers it really holds for an id. */
 interface DriverUnderTest {
@@ -38,7 +42,7 @@ function bullDriver(): DriverUnderTest {
   const feedPoll = new Queue(QUEUES.feedPoll, { connection, prefix });
   const partnerSync = new Queue(QUEUES.partnerSync, { connection, prefix });
   return {
-    driver: new BullRecurringSchedules(feedPoll, partnerSync),
+    driver: new BullRecurringSchedules(feedPoll, partnerSync, new FeedPollQueues(ONE_SHARD, feedPoll)),
     schedulersOf: async (id) => {
       const all = [...(await feedPoll.getJobSchedulers(0, -1)), ...(await partnerSync.getJobSchedulers(0, -1))];
       return all.filter((s) => s.key === id).length;
@@ -153,7 +157,7 @@ describe('RecurringSchedules, BullMQ driver specifics', () => {
     const feedPoll = new Queue(QUEUES.feedPoll, { connection, prefix });
     const partnerSync = new Queue(QUEUES.partnerSync, { connection, prefix });
     try {
-      const driver = new BullRecurringSchedules(feedPoll, partnerSync);
+      const driver = new BullRecurringSchedules(feedPoll, partnerSync, new FeedPollQueues(ONE_SHARD, feedPoll));
       for (let i = 0; i < 3; i++) await driver.upsert(partnerSyncSchedule(5, 600));
       const [scheduler] = await partnerSync.getJobSchedulers(0, -1);
       expect(scheduler?.template?.opts).toMatchObject({ attempts: JOB_OPTIONS[JOBS.syncPartner].attempts });
@@ -166,6 +170,72 @@ describe('RecurringSchedules, BullMQ driver specifics', () => {
     } finally {
       await Promise.all([feedPoll.obliterate({ force: true }), partnerSync.obliterate({ force: true })]);
       await Promise.all([feedPoll.close(), partnerSync.close()]);
+    }
+  });
+
+  it("puts a feed's scheduler in its shard's queue, and moves every scheduler when the number of shards changes", async () => {
+    const prefix = `rwtest-${randomBytes(4).toString('hex')}`;
+    const connection = bullConnection(TEST_REDIS_URL, 'test');
+    const feedPoll = new Queue(QUEUES.feedPoll, { connection, prefix });
+    const partnerSync = new Queue(QUEUES.partnerSync, { connection, prefix });
+    // Every queue a scheduler could be in, looked at from outside the driver.
+    const looked = [
+      feedPoll,
+      ...[0, 1, 2].map((shard) => new Queue(`${QUEUES.feedPoll}-${shard}`, { connection, prefix })),
+    ];
+    const layout = (feedPollShards: number) => {
+      const queues = new FeedPollQueues({ worker: { feedPollShards } }, feedPoll);
+      return { queues, driver: new BullRecurringSchedules(feedPoll, partnerSync, queues) };
+    };
+    /** Per queue, the feeds whose schedulers it holds, and the feeds whose next poll it has planned. */
+    const where = async () => {
+      const found: Record<string, { schedulers: number[]; planned: number[] }> = {};
+      for (const queue of looked) {
+        const schedulers = (await queue.getJobSchedulers(0, -1)).map((s) => feedIdOfScheduler(s.key)!);
+        const planned = (await queue.getJobs(['delayed', 'waiting', 'prioritized'])).map(
+          (job) => (job.data as { feedId: number }).feedId,
+        );
+        if (schedulers.length + planned.length > 0)
+          found[queue.name] = { schedulers: schedulers.sort(), planned: planned.sort() };
+      }
+      return found;
+    };
+    const desired = [1, 2, 3, 4, 5, 6].map((feedId) => feedPollSchedule(feedId, 60));
+    const opened: FeedPollQueues[] = [];
+    try {
+      const three = layout(3);
+      opened.push(three.queues);
+      await three.driver.reconcile('feed', desired);
+      expect(await where()).toEqual({
+        'feed-poll-0': { schedulers: [3, 6], planned: [3, 6] },
+        'feed-poll-1': { schedulers: [1, 4], planned: [1, 4] },
+        'feed-poll-2': { schedulers: [2, 5], planned: [2, 5] },
+      });
+      expect(await three.driver.ids('feed')).toEqual(desired.map((s) => s.id).sort());
+      expect(await three.driver.reconcile('feed', desired)).toEqual({ upserted: [], removed: [] });
+
+      // Two shards: the schedulers in the wrong queue (and the third shard's) are moved, the others stay.
+      const two = layout(2);
+      opened.push(two.queues);
+      const moved = await two.driver.reconcile('feed', desired);
+      expect(moved.upserted).toEqual(['feed:2', 'feed:3', 'feed:4', 'feed:5']);
+      expect(await where()).toEqual({
+        'feed-poll-0': { schedulers: [2, 4, 6], planned: [2, 4, 6] },
+        'feed-poll-1': { schedulers: [1, 3, 5], planned: [1, 3, 5] },
+      });
+      // A feed removed is removed wherever it is.
+      await two.driver.remove(feedSchedulerId(6));
+
+      // Back to one queue: the shards' queues are left empty.
+      const one = layout(1);
+      opened.push(one.queues);
+      await one.driver.reconcile('feed', desired.slice(0, 5));
+      expect(await where()).toEqual({ 'feed-poll': { schedulers: [1, 2, 3, 4, 5], planned: [1, 2, 3, 4, 5] } });
+    } finally {
+      for (const queue of looked) await queue.obliterate({ force: true });
+      await partnerSync.obliterate({ force: true });
+      for (const queues of opened) await queues.onApplicationShutdown();
+      await Promise.all([...looked, partnerSync].map((queue) => queue.close()));
     }
   });
 });

@@ -1,13 +1,11 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { Queue } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AuditRepository, ClicksRepository } from '@app/database';
 import type { FeedFormatSetting } from '@app/domain';
 import { checkFeed, FeedReport } from '@app/feeds';
 import { SafeHttpClient } from '@app/http-client';
 import { CatalogSnapshots, checkFeedUrl, FeedScheduler } from '@app/ingestion';
-import { QUEUES } from '@app/queue';
+import { FeedPollQueues } from '@app/queue';
 import { timeWindow } from '../../common/validation';
 import type { ClicksQuery } from './operations.dto';
 
@@ -21,7 +19,7 @@ export class OperationsService {
     private readonly fetcher: SafeHttpClient,
     private readonly scheduler: FeedScheduler,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Optional() @InjectQueue(QUEUES.feedPoll) private readonly queue?: Queue,
+    @Optional() private readonly feedPolls?: FeedPollQueues,
   ) {}
 
   auditLog(limit: number): Promise<unknown[]> {
@@ -51,17 +49,18 @@ export class OperationsService {
     return checkFeed(source.body, { format, contentType: source.contentType }, context);
   }
 
-  /** Per queue: waiting, active, delayed, failed, and how many schedulers. */
+  /** Per queue (the feed-poll queue, then its shards' if any): waiting, active, delayed, failed, and how many schedulers. */
   async queues() {
-    if (!this.queue)
+    if (!this.feedPolls)
       return {
         mode: 'standalone',
         items: [{ name: 'in-process', schedulers: (await this.scheduler.scheduledFeedIds()).length }],
       };
-    const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
-    return {
-      mode: this.config.mode,
-      items: [{ name: this.queue.name, ...counts, schedulers: await this.queue.getJobSchedulersCount() }],
-    };
+    const items = [];
+    for (const queue of this.feedPolls.all()) {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
+      items.push({ name: queue.name, ...counts, schedulers: await queue.getJobSchedulersCount() });
+    }
+    return { mode: this.config.mode, items };
   }
 }
