@@ -79,6 +79,14 @@ describe('loadConfig', () => {
     expect(errorOf({ HISTORY_DRAIN_GAP_MS: 'soon' }).message).toMatch(/HISTORY_DRAIN_GAP_MS/);
   });
 
+  it('keeps the feed polls in one queue unless FEED_POLL_SHARDS spreads them (1 to 64)', () => {
+    expect(loadConfig({}).worker.feedPollShards).toBe(1);
+    expect(loadConfig({ FEED_POLL_SHARDS: '8' }).worker.feedPollShards).toBe(8);
+    expect(errorOf({ FEED_POLL_SHARDS: '0' }).message).toMatch(/FEED_POLL_SHARDS.*at least 1/);
+    expect(errorOf({ FEED_POLL_SHARDS: '65' }).message).toMatch(/FEED_POLL_SHARDS.*at most 64/);
+    expect(errorOf({ FEED_POLL_SHARDS: '2.5' }).message).toMatch(/FEED_POLL_SHARDS/);
+  });
+
   it('ranks at $300 and refreshes the export every 5 s unless told otherwise, refusing a reference that is not a positive decimal', () => {
     expect(loadConfig({}).openData).toEqual({
       refreshSeconds: 5,
