@@ -114,8 +114,16 @@ async function writeFigures(dataSource: ReturnType<typeof createDataSource>, cli
     accepted: 10_000,
   });
   const answer = { etag: null, lastModified: null, contentHash: 'x' };
-  const apply = (offers: NormalizedOffer[], real = true) =>
-    feeds.applyAnswer(feed, { ...run, startedAt: new Date() }, answer, offers, real ? poll : INTEGRITY_OFF, real);
+  /** A write as a poll makes it; `real` false: without the rate guard and the history mark (or one of them). */
+  const apply = (offers: NormalizedOffer[], real: boolean | 'guard' | 'mark' = true) =>
+    feeds.applyAnswer(
+      feed,
+      { ...run, startedAt: new Date() },
+      answer,
+      offers,
+      real === true || real === 'guard' ? poll : INTEGRITY_OFF,
+      real === true || real === 'mark',
+    );
   const vacuum = () => dataSource.query('VACUUM offers');
 
   // Baseline: a bare COPY of the same 10,000 rows into an unindexed temporary table.
@@ -139,7 +147,7 @@ async function writeFigures(dataSource: ReturnType<typeof createDataSource>, cli
   const flipping = (
     changed: NormalizedOffer[],
     expect: number,
-    real = true,
+    real: boolean | 'guard' | 'mark' = true,
     before: () => Promise<unknown> = vacuum,
   ) => {
     let flip = false;
@@ -167,6 +175,10 @@ async function writeFigures(dataSource: ReturnType<typeof createDataSource>, cli
   const five = await paired(flipping(fivePercent, 500));
   await apply(base);
   const fiveWriter = await paired(flipping(fivePercent, 500, false));
+  await apply(base);
+  const fiveGuard = await paired(flipping(fivePercent, 500, 'guard'));
+  await apply(base);
+  const fiveMark = await paired(flipping(fivePercent, 500, 'mark'));
   // The same, by a worker that did not write the feed last (another worker did, or it restarted): no cache.
   await apply(base);
   const fiveCold = await paired(
@@ -244,6 +256,8 @@ async function writeFigures(dataSource: ReturnType<typeof createDataSource>, cli
   return [
     row('5 % changed (500 updates, diff of 10,000)', five, 0.7, '≤ 0.7× COPY'),
     row('  the same, snapshot write alone (no guard, no history mark)', fiveWriter, null, ''),
+    row('  the same with the rate guard only', fiveGuard, null, ''),
+    row('  the same with the history mark only', fiveMark, null, ''),
     row('  the same without the snapshot cache (another worker wrote last)', fiveCold, null, ''),
     row('100 % changed (10,000 updates)', all, 3, '≤ 3× COPY'),
     row('  the same, snapshot write alone (no guard, no history mark)', allWriter, null, ''),
