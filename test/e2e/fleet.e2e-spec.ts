@@ -22,6 +22,20 @@ import { createTestDatabase, TEST_REDIS_URL, TestDatabase } from '../support/ser
 const SECRET = 'f'.repeat(40);
 const ADMIN_KEY = 'fleet-bootstrap-key-0123456789abcdefghijklmnop';
 
+/** The settings of a fleet on the machine's PostgreSQL (database `db`) and Redis (keys under `prefix`). */
+const fleetEnv = (db: TestDatabase, prefix: string, extra: Record<string, string>): Record<string, string> => ({
+  DATABASE_URL: db.url,
+  REDIS_URL: TEST_REDIS_URL,
+  REDIS_PREFIX: prefix,
+  FETCH_ALLOW_PRIVATE: 'true',
+  ADMIN_API_KEY: ADMIN_KEY,
+  PORT: '0',
+  WORKER_PORT: '0',
+  HOST: '127.0.0.1',
+  LOG_LEVEL: 'silent',
+  ...extra,
+});
+
 /** Fleet mode: api and worker against the machine's PostgreSQL and Redis, migrations by the CLI. */
 describe('fleet mode', () => {
   let db: TestDatabase;
@@ -35,19 +49,7 @@ describe('fleet mode', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await feedServer.start();
-    const env = {
-      DATABASE_URL: db.url,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_PREFIX: prefix,
-      FETCH_ALLOW_PRIVATE: 'true',
-      SECRET_KEY: SECRET,
-      ADMIN_API_KEY: ADMIN_KEY,
-      PORT: '0',
-      WORKER_PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-      PUBLIC_CACHE_SECONDS: '60',
-    };
+    const env = fleetEnv(db, prefix, { SECRET_KEY: SECRET, PUBLIC_CACHE_SECONDS: '60' });
     const out: string[] = [];
     const status = await runCli(['db:migrate'], env, { out: (t) => out.push(t), err: () => undefined });
     expect(status).toBe(0);
@@ -251,18 +253,7 @@ describe('fleet mode with feed-poll shards', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await feedServer.start();
-    const env = {
-      DATABASE_URL: db.url,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_PREFIX: prefix,
-      FETCH_ALLOW_PRIVATE: 'true',
-      ADMIN_API_KEY: ADMIN_KEY,
-      FEED_POLL_SHARDS: '2',
-      PORT: '0',
-      WORKER_PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-    };
+    const env = fleetEnv(db, prefix, { FEED_POLL_SHARDS: '2' });
     expect(await runCli(['db:migrate'], env, { out: () => undefined, err: () => undefined })).toBe(0);
     const config = loadConfig(env);
     api = await startApi(config);
