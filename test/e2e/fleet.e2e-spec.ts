@@ -309,6 +309,7 @@ describe('fleet mode with feed-poll shards', () => {
     for (const worker of workers) {
       const metrics = await http(`${worker.url}/metrics`);
       expect(metrics.text).toMatch(/ratewatch_feed_polls_total\{status="ok",error_code="",app="worker"\} 1\n/);
+      expect(metrics.text).toMatch(/ratewatch_feed_poll_shards_owned\{app="worker"\} 1\n/);
     }
     const queues = await http<{ items: Array<{ name: string; schedulers: number }> }>(`${api.url}/v1/admin/queues`, {
       headers: { authorization: `Bearer ${ADMIN_KEY}` },

@@ -35,7 +35,7 @@ describe('FeedPollShardWorkers (real Redis and BullMQ)', () => {
       config,
       client,
       (job: Job) => Promise.resolve(ran.push({ by: id, feedId: (job.data as FeedPollJob).feedId })),
-      id,
+      { id },
     );
     workers.push(made);
     return made;

@@ -1,10 +1,11 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { Gauge, Registry } from 'prom-client';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { APP_CONFIG, AppConfig } from '@app/config';
-import { LiveMembers, REDIS_CLIENT, withinDeadline } from '@app/messaging';
+import type { AppConfig } from '@app/config';
+import { LiveMembers, withinDeadline } from '@app/messaging';
 import { bullConnection, feedPollShardQueue, ownedShards, QUEUES } from '@app/queue';
 import { feedPollWorkerOptions } from './feed-poll.processor';
 
@@ -25,11 +26,12 @@ export type PollJobHandler = (job: Job) => Promise<unknown>;
  * it no longer owns (their polls in hand finish first). Concurrency is shared: the process's
  * WORKER_CONCURRENCY split over its shards. A worker that dies stops beating; after SHARD_MEMBER_TTL_MS
  * the others deal its shards among themselves, and BullMQ's stalled-job check hands its polls in hand to
- * their new owner. While Redis does not answer, a worker keeps the shards it has.
+ * their new owner. While Redis does not answer, a worker keeps the shards it has. Made by WorkerModule's factory
+ * (with FeedPollProcessor's `process` as the handler).
  */
-@Injectable()
 export class FeedPollShardWorkers implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(FeedPollShardWorkers.name);
+  readonly id: string;
   private readonly members: LiveMembers;
   private readonly workers = new Map<number, Worker>();
   private readonly closing = new Set<Promise<void>>();
@@ -38,12 +40,30 @@ export class FeedPollShardWorkers implements OnApplicationBootstrap, BeforeAppli
   private stopped = false;
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(REDIS_CLIENT) redis: Redis,
+    private readonly config: AppConfig,
+    redis: Redis,
     private readonly handle: PollJobHandler,
-    readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    /** `id`: this worker's among the live ones (by default its host, pid and a random part); `registry`: its metrics. */
+    { id, registry }: { id?: string; registry?: Registry } = {},
   ) {
-    this.members = new LiveMembers(redis, `${config.redis.prefix}:${QUEUES.feedPoll}:workers`, id, SHARD_MEMBER_TTL_MS);
+    this.id = id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    if (registry) {
+      const owned = () => this.workers.size;
+      new Gauge({
+        name: 'ratewatch_feed_poll_shards_owned',
+        help: 'Feed-poll shards this worker takes now (FEED_POLL_SHARDS > 1; 0 with one queue)',
+        registers: [registry],
+        collect() {
+          this.set(owned());
+        },
+      });
+    }
+    this.members = new LiveMembers(
+      redis,
+      `${config.redis.prefix}:${QUEUES.feedPoll}:workers`,
+      this.id,
+      SHARD_MEMBER_TTL_MS,
+    );
   }
 
   /** The shards this worker runs now, ascending. */

@@ -2,11 +2,12 @@ import { Processor } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { AlertsModule } from '@app/alerts';
 import { BackgroundModule } from '@app/background';
 import { APP_CONFIG, AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
-import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
+import { HealthModule, LoggingModule, METRICS_REGISTRY, MetricsModule } from '@app/observability';
 import { IngestionModule } from '@app/ingestion';
 import { PartnersModule } from '@app/partners';
 import { REDIS_CLIENT, RedisModule } from '@app/messaging';
@@ -48,9 +49,9 @@ export class WorkerModule {
         // The feed polls' shards (FEED_POLL_SHARDS > 1) this worker owns, run through the same processor.
         {
           provide: FeedPollShardWorkers,
-          inject: [APP_CONFIG, REDIS_CLIENT, FeedPollProcessor],
-          useFactory: (config: AppConfig, redis: Redis, processor: FeedPollProcessor) =>
-            new FeedPollShardWorkers(config, redis, (job) => processor.process(job)),
+          inject: [APP_CONFIG, REDIS_CLIENT, FeedPollProcessor, METRICS_REGISTRY],
+          useFactory: (config: AppConfig, redis: Redis, processor: FeedPollProcessor, registry: Registry) =>
+            new FeedPollShardWorkers(config, redis, (job) => processor.process(job), { registry }),
         },
       ],
     };
