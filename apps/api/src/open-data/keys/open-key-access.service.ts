@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { OpenKeyCheck, OpenKeyInfo, OpenKeysRepository, keyHash } from '@app/database';
 import { BusyError, UnavailableError } from '@app/domain';
-import { REDIS_CLIENT, withinDeadline } from '@app/messaging';
+import { LiveMembers, REDIS_CLIENT, withinDeadline } from '@app/messaging';
 
 /** How long a key's look-up (its quotas, revocation) is trusted: a revocation reaches every replica within it. */
 export const KEY_CHECK_MS = 2000;
@@ -33,11 +33,6 @@ const DAY_MS = 86_400_000;
 /** Adds 1 to a day's count, first seeding it with what PostgreSQL has (a Redis that lost it restarts from there). */
 const DAY_INCREMENT = `if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
 return redis.call('INCR', KEYS[1])`;
-/** Marks this replica alive now (ARGV[1] ms, id ARGV[2]), forgets those silent for ARGV[3] ms; the live ones' count. */
-const REPLICA_BEAT = `redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return redis.call('ZCARD', KEYS[1])`;
 /** Adds 1 to a minute's count, expiring with it. */
 const MINUTE_INCREMENT = `local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n`;
 
@@ -83,7 +78,8 @@ export class OpenKeyAccess implements OnApplicationShutdown {
   private readonly timer: NodeJS.Timeout;
   private readonly beat: NodeJS.Timeout | null = null;
   private lastWarning = 0;
-  private readonly replicaId = randomUUID();
+  /** The replicas alive (fleet): this one among them. */
+  private readonly members: LiveMembers | null = null;
   /** Replicas alive when Redis last answered (null: it never has). */
   private replicas: number | null = null;
   private beating: Promise<void> | null = null;
@@ -96,6 +92,7 @@ export class OpenKeyAccess implements OnApplicationShutdown {
     this.timer = setInterval(() => void this.flush(), USAGE_FLUSH_MS);
     this.timer.unref();
     if (this.redis) {
+      this.members = new LiveMembers(this.redis, this.replicasKey(), randomUUID(), REPLICA_TTL_MS);
       this.beat = setInterval(() => void this.sayAlive(), REPLICA_BEAT_MS);
       this.beat.unref();
       this.redis.on('ready', this.onReady);
@@ -110,10 +107,8 @@ export class OpenKeyAccess implements OnApplicationShutdown {
     if (this.beat) clearInterval(this.beat);
     this.redis?.off('ready', this.onReady);
     await this.beating;
-    if (this.redis?.status === 'ready')
-      await withinDeadline(this.redis.zrem(this.replicasKey(), this.replicaId), REDIS_TIMEOUT_MS).catch(
-        () => undefined,
-      );
+    if (this.redis?.status === 'ready' && this.members)
+      await withinDeadline(this.members.leave(), REDIS_TIMEOUT_MS).catch(() => undefined);
     await this.flush();
   }
 
@@ -126,13 +121,8 @@ export class OpenKeyAccess implements OnApplicationShutdown {
   sayAlive(): Promise<void> {
     this.beating ??= (async () => {
       try {
-        const now = Date.now();
-        const n = await this.shared(this.replicasKey(), REPLICA_BEAT, [
-          String(now),
-          this.replicaId,
-          String(REPLICA_TTL_MS),
-        ]);
-        if (n !== null) this.replicas = Math.max(1, n);
+        const members = this.members ? await this.sharedCall(() => this.members!.beat()) : null;
+        if (members !== null) this.replicas = Math.max(1, members.length);
       } finally {
         this.beating = null;
       }
@@ -296,14 +286,17 @@ export class OpenKeyAccess implements OnApplicationShutdown {
 
   /** The shared count after this request (fleet), or null: standalone, or Redis away or slow (counted here then). */
   private async shared(key: string, script: string, args: string[]): Promise<number | null> {
+    const count = await this.sharedCall((redis) => redis.eval(script, 1, key, ...args) as Promise<number>);
+    return count === null ? null : Number(count);
+  }
+
+  /** What `work` gets from Redis, or null: standalone, or Redis away or slow (then warned, at most every 10 s). */
+  private async sharedCall<T>(work: (redis: Redis) => Promise<T>): Promise<T | null> {
     if (!this.redis) return null;
     if (this.redis.status !== 'ready') return this.unshared(`Redis is ${this.redis.status}`);
     try {
-      const outcome = await withinDeadline(
-        this.redis.eval(script, 1, key, ...args) as Promise<number>,
-        REDIS_TIMEOUT_MS,
-      );
-      return outcome.done ? Number(outcome.value) : this.unshared(`Redis did not answer within ${REDIS_TIMEOUT_MS} ms`);
+      const outcome = await withinDeadline(work(this.redis), REDIS_TIMEOUT_MS);
+      return outcome.done ? outcome.value : this.unshared(`Redis did not answer within ${REDIS_TIMEOUT_MS} ms`);
     } catch (error) {
       return this.unshared(String(error));
     }
