@@ -63,10 +63,13 @@ describe('FeedPollShardWorkers (real Redis and BullMQ)', () => {
     const b = worker('b');
     await a.deal();
     expect(a.owned()).toEqual([0, 1, 2, 3]);
+    // WORKER_CONCURRENCY (8) is the process's, shared by its shards.
+    expect(a.owned().map((shard) => a.concurrencyOf(shard))).toEqual([2, 2, 2, 2]);
     await b.deal();
     await a.deal();
     expect(a.owned()).toEqual([0, 2]);
     expect(b.owned()).toEqual([1, 3]);
+    expect([0, 2].map((shard) => a.concurrencyOf(shard))).toEqual([4, 4]);
     await a.closed();
 
     const feeds = [1, 2, 3, 4, 5, 6, 7, 8];

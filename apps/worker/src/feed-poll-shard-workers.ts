@@ -71,6 +71,11 @@ export class FeedPollShardWorkers implements OnApplicationBootstrap, BeforeAppli
     return [...this.workers.keys()].sort((a, b) => a - b);
   }
 
+  /** Polls the worker of a shard this worker runs takes at once (its share of WORKER_CONCURRENCY). */
+  concurrencyOf(shard: number): number | undefined {
+    return this.workers.get(shard)?.concurrency;
+  }
+
   onApplicationBootstrap(): void {
     if (this.config.worker.feedPollShards === 1) return;
     this.timer = setInterval(() => void this.deal(), SHARD_BEAT_MS);

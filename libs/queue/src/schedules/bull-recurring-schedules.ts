@@ -77,8 +77,7 @@ export class BullRecurringSchedules extends RecurringSchedules {
         : [];
     try {
       const found = [];
-      const names = new Set(current.map((queue) => queue.name));
-      for (const queue of [...current, ...others.filter((other) => !names.has(other.name))]) {
+      for (const queue of [...current, ...others]) {
         for (const scheduler of await queue.getJobSchedulers(0, -1)) {
           const feedId = feedIdOfScheduler(scheduler.key);
           if (feedId === null) continue;

@@ -34,12 +34,15 @@ export class FeedPollQueues implements OnApplicationShutdown {
   }
 
   /**
-   * The shard queues of a layout of `count` shards other than this one (left by another FEED_POLL_SHARDS), to
-   * look for schedulers in; the caller closes them.
+   * The queues of a layout of `count` shards (left by another FEED_POLL_SHARDS) that this layout does not have,
+   * to look for schedulers in; the caller closes them.
    */
   openLayout(count: number): Queue[] {
-    if (count === 1 || count === this.shards.length) return [];
-    return Array.from({ length: count }, (_, shard) => this.open(shard, count));
+    const names = new Set(this.all().map((queue) => queue.name));
+    const opened: Queue[] = [];
+    for (let shard = 0; shard < count; shard++)
+      if (!names.has(feedPollShardQueue(shard, count))) opened.push(this.open(shard, count));
+    return opened;
   }
 
   /** Where the number of shards the schedules were last laid out for is kept. */
