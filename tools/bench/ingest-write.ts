@@ -172,6 +172,10 @@ async function writeFigures(dataSource: ReturnType<typeof createDataSource>, cli
   await apply(base);
   const allWriter = await paired(flipping(allChanged, 10_000, false));
   await apply(base);
+  const allGuard = await paired(flipping(allChanged, 10_000, 'guard'));
+  await apply(base);
+  const allMark = await paired(flipping(allChanged, 10_000, 'mark'));
+  await apply(base);
   const five = await paired(flipping(fivePercent, 500));
   await apply(base);
   const fiveWriter = await paired(flipping(fivePercent, 500, false));
@@ -261,6 +265,8 @@ async function writeFigures(dataSource: ReturnType<typeof createDataSource>, cli
     row('  the same without the snapshot cache (another worker wrote last)', fiveCold, null, ''),
     row('100 % changed (10,000 updates)', all, 3, '≤ 3× COPY'),
     row('  the same, snapshot write alone (no guard, no history mark)', allWriter, null, ''),
+    row('  the same with the rate guard only', allGuard, null, ''),
+    row('  the same with the history mark only', allMark, null, ''),
     row('changed body, the same 10,000 offers (diff only)', same, null, ''),
     row('first write (10,000 inserts)', insert, null, ''),
     {

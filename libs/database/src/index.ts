@@ -5,6 +5,7 @@ export * from './embedded/embedded-postgres';
 export * from './freshness';
 export * from './integrity/quarantine.repository';
 export * from './integrity/rate-guard';
+export * from './integrity/reference-cache';
 export * from './migrate';
 export * from './migrations';
 export * from './repositories/api-keys.repository';

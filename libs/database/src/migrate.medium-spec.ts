@@ -47,6 +47,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'HistoryPendingNoTruncate1764074400000',
       'HistoryFeedsMissed1764074500000',
       'HistoryPendingNoArrayStatistics1764074600000',
+      'ReferenceVersion1764074700000',
     ]);
     expect(result.currenciesAdded).toBe(322);
     expect(result.aliasesAdded).toBeGreaterThan(10);
@@ -66,6 +67,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'currencies',
       'currency_aliases',
       'direction_references',
+      'direction_references_version',
       'exchanger_standing',
       'exchangers',
       'feed_runs',

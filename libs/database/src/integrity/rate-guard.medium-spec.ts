@@ -370,7 +370,7 @@ describe('rate guard', () => {
       const [plain, cities, large] = [await exchanger('plan'), await exchanger('plan'), await exchanger('plan')];
       const plans = await dataSource.transaction(async (tx) => {
         const cache = new SnapshotCache();
-        const read = { band: narrowestBand(POLICY), now: new Date() };
+        const read = { band: narrowestBand(POLICY), now: new Date(), references: null };
         const write = async (feed: typeof plain, offers: NormalizedOffer[], stageFrom: number) => {
           const id = { id: feed.feedId, exchangerId: feed.exchangerId };
           const written = await replaceSnapshot(tx, id, offers, cache, stageFrom, read);

@@ -170,6 +170,12 @@ export const WRITTEN_COLUMNS = CANDIDATE_COLUMNS.split(', ')
  * plainly, a generic plan made while `direction_references` was empty (a fleet's first polls) kept a nested
  * loop over a materialized copy of all of them — at 1,000 exchangers 105,000 references for each of a feed's
  * 923 candidates, 49 million comparisons, 25 s a poll (auto_explain in bench:scale).
+ *
+ * Of the written rows only the held ones and the `suspects` (three text arrays: from, to, city) are candidates
+ * when `version` — the version of the references the writer's copy was read at (ReferenceCache) — is the stored
+ * one in the statement's snapshot: the copy is then exactly the references the statement would probe, and the
+ * writer found every other written offer within the narrowest band of its reference, or without one. Any other
+ * version (null: no copy) makes every written row a candidate.
  */
 export function writtenCandidatesSql(p: {
   feed: string;
@@ -178,6 +184,8 @@ export function writtenCandidatesSql(p: {
   froms: string;
   tos: string;
   others: 'none' | 'probes' | 'feed';
+  version: string;
+  suspects: { froms: string; tos: string; cities: string };
 }): string {
   const held = `SELECT 'h' AS src, ${CANDIDATE_COLUMNS} FROM offers o
     WHERE o.exchanger_id = (SELECT f.exchanger_id FROM feeds f WHERE f.id = ${p.feed}) AND o.feed_id = ${p.feed} AND o.quarantine IS NOT NULL`;
@@ -193,7 +201,10 @@ export function writtenCandidatesSql(p: {
   return candidatesSql(
     p.now,
     p.band,
-    `(SELECT 'w' AS src, ${CANDIDATE_COLUMNS} FROM written UNION ALL ${held} ${others})`,
+    `(SELECT 'w' AS src, ${CANDIDATE_COLUMNS} FROM written
+      WHERE quarantine IS NOT NULL OR ${p.version}::bigint IS DISTINCT FROM (SELECT version FROM direction_references_version)
+         OR (from_code, to_code, city) IN (SELECT * FROM unnest(${p.suspects.froms}::text[], ${p.suspects.tos}::text[], ${p.suspects.cities}::text[]))
+      UNION ALL ${held} ${others})`,
     'probe',
     'o.src, ',
   );

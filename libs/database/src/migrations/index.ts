@@ -22,6 +22,7 @@ import { OffersAnalyzePace1764074300000 } from './1764074300000-offers-analyze-p
 import { HistoryPendingNoTruncate1764074400000 } from './1764074400000-history-pending-no-truncate';
 import { HistoryFeedsMissed1764074500000 } from './1764074500000-history-feeds-missed';
 import { HistoryPendingNoArrayStatistics1764074600000 } from './1764074600000-history-pending-no-array-statistics';
+import { ReferenceVersion1764074700000 } from './1764074700000-reference-version';
 
 /** Every migration, in order. Listed explicitly so the same list works from sources and from dist. */
 export const MIGRATIONS = [
@@ -49,4 +50,5 @@ export const MIGRATIONS = [
   HistoryPendingNoTruncate1764074400000,
   HistoryFeedsMissed1764074500000,
   HistoryPendingNoArrayStatistics1764074600000,
+  ReferenceVersion1764074700000,
 ];

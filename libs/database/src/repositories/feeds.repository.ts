@@ -14,6 +14,7 @@ import {
 } from '../integrity/rate-guard';
 import { Ahead, NO_CHANGE, replaceSnapshot, SnapshotChange, snapshotCache, STAGE_FROM_ROWS } from './snapshot-writer';
 import { FEED_SEEN_SQL, MARK_PENDING_SQL, markValues } from '../history/best-changes';
+import { referenceCache } from '../integrity/reference-cache';
 import { Actor, auditedTransaction } from './audit.repository';
 import { assignments, rowsOf, unique } from './sql';
 import { inlineParameters, integerLiteral } from '../sql-literals';
@@ -370,9 +371,12 @@ export class FeedsRepository {
       // The guard's candidates are read by the write's own statement (writtenCandidatesSql), then judged: only
       // offers whose verdict changed cost a statement more.
       const now = new Date();
-      const read = integrity.enabled ? { band: narrowestBand(integrity), now } : null;
+      // Only the offers the process's copy of the references finds suspect are judged, when the copy is current.
+      const band = integrity.enabled ? narrowestBand(integrity) : null;
+      const read = band === null ? null : { band, now, references: referenceCache.view(band, this.dataSource) };
       const snapshot =
         offers === null ? null : await replaceSnapshot(tx, feed, offers, snapshotCache, STAGE_FROM_ROWS, read, lock);
+      if (band !== null) referenceCache.seen(snapshot?.referencesVersion ?? null, this.dataSource, band);
       const locked = lock.row;
       if (locked === null) return null;
       if (locked === undefined) throw new Error(`feed ${feed.id}: the write sent no lock`);

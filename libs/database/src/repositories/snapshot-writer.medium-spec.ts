@@ -280,7 +280,7 @@ describe.each([
       `INSERT INTO direction_references (from_code, to_code, city, rate, source, exchangers) VALUES ('USDTTRC20', 'CASHUSD', 'SPB', 0.5, 'market', 5)
        ON CONFLICT (from_code, to_code, city) DO UPDATE SET rate = 0.5`,
     );
-    const guard = { band: '5', now: new Date() };
+    const guard = { band: '5', now: new Date(), references: null };
     // BTC>ETH (held) changes, BTC>USDTTRC20 (held) goes, USDTTRC20>CASHUSD@MSK changes: SPB, in its direction and
     // out of band, is read too (a feed with cities); MSK, without a reference, is not a candidate.
     const written = await dataSource.transaction(async (tx) => {

@@ -1,6 +1,7 @@
 import type { PoolClient, QueryArrayResult } from 'pg';
 import type { EntityManager } from 'typeorm';
 import type { NormalizedOffer } from '@app/domain';
+import type { ReferenceView } from '../integrity/reference-cache';
 import { GUARD_PROBES_MAX, WRITTEN_COLUMNS, WrittenCandidate, writtenCandidatesSql } from '../integrity/rate-guard';
 import { offerKey } from '../offer-key';
 import { arrayElement, inlineParameters, integerLiteral, textArray } from '../sql-literals';
@@ -23,6 +24,8 @@ export interface GuardRead {
   /** The narrowest band of the policy, percent. */
   band: string;
   now: Date;
+  /** The process's copy of the references for that band (ReferenceCache), or null: every written offer is judged. */
+  references: ReferenceView | null;
 }
 
 /**
@@ -44,9 +47,16 @@ export interface Ahead {
 export interface WrittenSnapshot extends SnapshotChange {
   candidates: WrittenCandidate[] | null;
   stale: (from: string, to: string, city: string) => boolean;
+  /** The references' version the write's statement saw (null: nothing judged), for ReferenceCache.seen. */
+  referencesVersion: string | null;
 }
 
-const NOTHING_WRITTEN: WrittenSnapshot = { ...NO_CHANGE, candidates: null, stale: () => false };
+const NOTHING_WRITTEN: WrittenSnapshot = {
+  ...NO_CHANGE,
+  candidates: null,
+  stale: () => false,
+  referencesVersion: null,
+};
 
 /**
  * A 53-bit fingerprint of an offer's values (cyrb53 over their canonical text). Two offers with the
@@ -495,7 +505,18 @@ async function writeDiff(
           ? 'feed'
           : 'probes';
   if (guard !== null) {
-    values.push(guard.now, guard.band);
+    // The written offers that may be outliers by the process's copy of the references (all of them without one).
+    const view = guard.references;
+    const suspects =
+      view === null ? [] : changed.filter(({ offer: o }) => view.suspect(o.from, o.to, o.city ?? '', o.rate));
+    values.push(
+      guard.now,
+      guard.band,
+      view?.version ?? null,
+      textArray(suspects.map((c) => c.offer.from)),
+      textArray(suspects.map((c) => c.offer.to)),
+      textArray(suspects.map((c) => c.offer.city ?? '')),
+    );
     if (others !== 'none') values.push(textArray(touched.map((d) => d[0])), textArray(touched.map((d) => d[1])));
   }
   const statement = writeSqlOf(staged, others);
@@ -528,6 +549,7 @@ async function writeDiff(
       ...diff.change,
       candidates: guard === null ? null : (row.candidates ?? []),
       stale: staleKeys(diff),
+      referencesVersion: row.referencesVersion,
     },
   };
 }
@@ -539,11 +561,12 @@ interface WriteRow {
   updated: number;
   inserted: number;
   candidates: WrittenCandidate[] | null;
+  referencesVersion: string | null;
 }
 
 /** The write statement's row from its values, as pg parsed them (a parameterized query) or as text (staged). */
 function writeRowOf(values: ReadonlyArray<unknown>): WriteRow {
-  const [version, deleted, updated, inserted, candidates] = values;
+  const [version, deleted, updated, inserted, candidates, referencesVersion] = values;
   return {
     version: (version as string | null) ?? null,
     deleted: Number(deleted),
@@ -555,6 +578,7 @@ function writeRowOf(values: ReadonlyArray<unknown>): WriteRow {
         : typeof candidates === 'string'
           ? (JSON.parse(candidates) as WrittenCandidate[])
           : (candidates as WrittenCandidate[]),
+    referencesVersion: (referencesVersion as string | null | undefined) ?? null,
   };
 }
 
@@ -638,8 +662,10 @@ type GuardOthers = null | 'none' | 'probes' | 'feed';
  * The diff in one statement, every part conditional on the feed's snapshot version ($3), and a new version:
  * deletes by key ($4–$6), updates and inserts from `updates` and `inserts` (each a FROM item `c` with the
  * columns of rowsFrom). Offers are found by primary key, each part planned for its own rows. With `guard`
- * (parameters from `first`: now, the band, and for other offers the touched directions' froms and tos), the
- * rate guard's candidates too, as one json value (writtenCandidatesSql): no statement, no probe of its own.
+ * (parameters from `first`: now, the band, the version of the writer's copy of the references and the written
+ * offers it found suspect — from, to, city — and for other offers the touched directions' froms and tos), the
+ * rate guard's candidates too, as one json value (writtenCandidatesSql): no statement, no probe of its own; and
+ * the references' version the statement saw.
  */
 const writeSql = (updates: string, inserts: string, guard: GuardOthers = null, first = 0) => `
 WITH current AS (SELECT WHERE (SELECT version FROM feed_snapshots WHERE feed_id = $1) IS NOT DISTINCT FROM $3::bigint),
@@ -679,10 +705,13 @@ SELECT (SELECT version::text FROM bumped) AS version, (SELECT count(*) FROM gone
          feed: '$1',
          now: `$${first}::timestamptz`,
          band: `$${first + 1}`,
-         froms: `$${first + 2}`,
-         tos: `$${first + 3}`,
+         version: `$${first + 2}`,
+         suspects: { froms: `$${first + 3}`, tos: `$${first + 4}`, cities: `$${first + 5}` },
+         froms: `$${first + 6}`,
+         tos: `$${first + 7}`,
          others: guard,
-       })}) g WHERE EXISTS (SELECT FROM current)) AS candidates`
+       })}) g WHERE EXISTS (SELECT FROM current)) AS candidates,
+       (SELECT version::text FROM direction_references_version) AS references_version`
        }`;
 
 /**
