@@ -1,19 +1,52 @@
 import type { DataSource } from 'typeorm';
-import { compareDecimalStrings, Dec } from '@app/domain';
+import { compareDecimalStrings, TimeSlicer } from '@app/domain';
 import { offerKey } from '../offer-key';
 
-/** Exact products for the ceilings: wide enough for any stored rate times a band factor, rounded down. */
-const Exact = Dec.clone({ precision: 120, rounding: Dec.ROUND_DOWN });
+/**
+ * A band's factor 1 + band / 100 as `digits` / 10^`scale` (10 % → 110 / 10^2), for bands of at most six decimals
+ * (the database's `band / 100` is then exact too: it keeps twenty); null for any other band (no copy is used).
+ */
+export function bandFactor(band: string): { digits: number; scale: number } | null {
+  const match = /^(\d{1,4})(?:\.(\d{1,6}))?$/.exec(band);
+  if (match === null) return null;
+  const fraction = match[2] ?? '';
+  return { digits: Number(`${Number(match[1]) + 100}${fraction}`), scale: 2 + fraction.length };
+}
 
 /**
- * A ceiling a hair below the exact one: a rate within this fraction of it is asked about anyway (judged by the
- * database, exactly), so the database's own rounding of the band's factor can never make it an outlier this
- * copy let through.
+ * `value` (a plain non-negative decimal, as PostgreSQL prints a numeric) × `digits` / 10^`scale`, exactly, as a
+ * plain decimal: digit by digit, without a decimal object (a copy makes one for each reference its writes meet,
+ * again whenever the reference moves). Null for any other form of `value`.
  */
-const MARGIN = new Exact('0.999999999');
+export function timesFactor(value: string, { digits, scale }: { digits: number; scale: number }): string | null {
+  if (!/^\d+(?:\.\d+)?$/.test(value)) return null;
+  const point = value.indexOf('.');
+  const fractionDigits = (point === -1 ? 0 : value.length - point - 1) + scale;
+  // The product's digits, least significant first (each step below 2^53: a digit times at most 10^11).
+  const out: number[] = [];
+  let carry = 0;
+  for (let i = value.length - 1; i >= 0; i--) {
+    if (i === point) continue;
+    const x = (value.charCodeAt(i) - 48) * digits + carry;
+    out.push(x % 10);
+    carry = Math.floor(x / 10);
+  }
+  for (; carry > 0; carry = Math.floor(carry / 10)) out.push(carry % 10);
+  while (out.length <= fractionDigits) out.push(0);
+  let text = '';
+  for (let i = out.length - 1; i >= fractionDigits; i--) text += out[i];
+  if (fractionDigits > 0) {
+    text += '.';
+    for (let i = fractionDigits - 1; i >= 0; i--) text += out[i];
+  }
+  return text;
+}
 
-/** More references than this are not kept (about 100 bytes each): the writes probe every offer, as without a copy. */
-export const MAX_CACHED_REFERENCES = 2_000_000;
+/**
+ * More references than this are not kept (about 150 bytes each: 75 MB): the writes probe every offer, as without a
+ * copy. A 1,000-exchanger market has some 100,000.
+ */
+export const MAX_CACHED_REFERENCES = 500_000;
 
 /** What a write asks of the copy: its version, and whether an offer's rate needs the guard's judgement. */
 export interface ReferenceView {
@@ -28,8 +61,8 @@ export interface ReferenceView {
 
 interface Kept {
   readonly rate: string;
-  /** rate × (1 + band / 100) × MARGIN, plain, made on the first question. */
-  ceiling?: string;
+  /** rate × (1 + band / 100), exactly (timesFactor), made on the first question; null: not a plain decimal. */
+  ceiling?: string | null;
 }
 
 /**
@@ -49,7 +82,6 @@ export class ReferenceCache {
     source: DataSource;
     version: string;
     references: Map<string, Kept>;
-    factor: Dec;
     band: string;
   } | null = null;
   private loading: Promise<void> | null = null;
@@ -63,21 +95,23 @@ export class ReferenceCache {
   view(band: string, dataSource: DataSource): ReferenceView | null {
     const copy = this.copy;
     if (copy === null || copy.band !== band || copy.source !== dataSource) return null;
-    const { references, factor } = copy;
+    const { references } = copy;
+    const factor = bandFactor(band)!;
     return {
       version: copy.version,
       suspect(from, to, city, rate) {
         const kept = references.get(offerKey(from, to, city));
         if (kept === undefined) return false;
-        const ceiling = (kept.ceiling ??= new Exact(kept.rate).times(factor).toFixed());
-        return compareDecimalStrings(rate, ceiling) > 0;
+        const ceiling = kept.ceiling === undefined ? (kept.ceiling = timesFactor(kept.rate, factor)) : kept.ceiling;
+        // At the ceiling too: the database judges it (above the band is an outlier, exactly at it is not).
+        return ceiling === null || compareDecimalStrings(rate, ceiling) >= 0;
       },
     };
   }
 
   /** The version a write's statement saw: reads the references again (in the background) when it is not the copy's. */
   seen(version: string | null, dataSource: DataSource, band: string): void {
-    if (version === null) return;
+    if (version === null || bandFactor(band) === null) return;
     // A read in progress that ends with an older version is followed by another at the next write that sees this.
     const copy = this.copy;
     if ((copy?.version === version && copy.band === band && copy.source === dataSource) || this.loading !== null)
@@ -117,13 +151,20 @@ export class ReferenceCache {
       this.copy = null;
       return;
     }
+    // A reference that did not move keeps the ceiling made for it (a refresh writes only the moved ones).
+    const before = this.copy?.source === dataSource && this.copy.band === band ? this.copy.references : null;
     const references = new Map<string, Kept>();
+    // A worker's loop goes on polling meanwhile: 100,000 references are tens of milliseconds of work.
+    const slicer = new TimeSlicer();
     for (const line of lines) {
       const cut = line.lastIndexOf('\u001f');
-      references.set(line.slice(0, cut), { rate: line.slice(cut + 1) });
+      const key = line.slice(0, cut);
+      const rate = line.slice(cut + 1);
+      const kept = before?.get(key);
+      references.set(key, kept?.rate === rate ? kept : { rate });
+      if (slicer.due()) await slicer.pause();
     }
-    const factor = new Exact(1).plus(new Exact(band).div(100)).times(MARGIN);
-    this.copy = { source: dataSource, version: row.version, references, factor, band };
+    this.copy = { source: dataSource, version: row.version, references, band };
   }
 }
 
