@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../../test/support/random';
 import { decodeBody } from '../decode/decode-body';
 import { emptyRawItem, resetRawItem, setRawField } from '../raw-item';
-import { scanXmlFeed, scanXmlFeedEach, scanXmlItem, scanXmlOpening } from './xml-fast-scanner';
+import { scanXmlFeed, scanXmlFeedEach, scanXmlItem, scanXmlOpening, scanXmlPiecesEach } from './xml-fast-scanner';
 import { XmlFeedReader } from './xml-feed.reader';
 
 const reader = new XmlFeedReader();
@@ -216,6 +216,48 @@ describe('the XML fast path against the reference reader', () => {
     setRawField(item, 'minamount', '1');
     resetRawItem(item);
     expect(item).toStrictEqual(emptyRawItem());
+  });
+
+  it('reads a body in pieces cut after an </item> exactly as it reads the whole text, hostile variants too', () => {
+    const next = seededRandom(47);
+    // One character a byte: what the pieces are read as (latin1 stands for any such text).
+    const oneByte = (text: string) => [...text].every((c) => c.charCodeAt(0) < 256);
+    const inPieces = (text: string, pieceBytes: number) => {
+      const bytes = Buffer.from(text, 'latin1');
+      const handed: unknown[] = [];
+      const dialect = scanXmlPiecesEach(
+        bytes,
+        0,
+        (start, end) => bytes.toString('latin1', start, end),
+        (item) => handed.push(structuredClone(item)),
+        pieceBytes,
+      );
+      return dialect === null ? null : { dialect, items: handed };
+    };
+    let compared = 0;
+    let accepted = 0;
+    for (const { text } of fixtures.filter((f) => f.text.length < 20_000 && oneByte(f.text))) {
+      for (let n = 0; n < 60; n++) {
+        let variant = text;
+        for (let e = 0; n > 0 && e < 1 + Math.floor(next() * 2); e++) {
+          const at = Math.floor(next() * variant.length);
+          // Half the edits put the bytes of an </item> somewhere: in a value, a tag, an attribute, a comment.
+          const snippet = next() < 0.5 ? '</item>' : SNIPPETS[Math.floor(next() * SNIPPETS.length)]!;
+          variant = variant.slice(0, at) + snippet + variant.slice(at);
+        }
+        if (!oneByte(variant)) continue;
+        const whole = scanXmlFeed(variant);
+        for (const pieceBytes of [1, 9, 64, 700]) expect(inPieces(variant, pieceBytes)).toEqual(whole);
+        compared++;
+        if (whole !== null) accepted++;
+      }
+    }
+    expect(compared).toBeGreaterThan(300);
+    expect(accepted).toBeGreaterThan(30);
+    // The large feed, in pieces of the size polls read.
+    const large = fixtures.find((f) => f.name.endsWith('/large-6000.xml'))!.text;
+    expect(inPieces(large, 64 * 1024)).toEqual(scanXmlFeed(large));
+    expect(inPieces(`${large}</item>`, 64 * 1024)).toBeNull();
   });
 
   it('reads a feed as its parts in a row: the opening, each item alone, the end (what FeedMemo relies on)', () => {

@@ -1,12 +1,12 @@
 import type { FeedError, FeedFormat, FeedFormatSetting, NormalizedOffer } from '@app/domain';
 import { printable } from '../control-characters';
-import { bodyEncoding, decodeBody, decodeRange } from '../decode/decode-body';
+import { BodyEncoding, bodyEncoding, decodeBody, decodeRange } from '../decode/decode-body';
 import { FeedMemo, readXmlWithMemo } from '../normalize/feed-memo';
 import { FeedNormalizer, NormalizationResult, normalizeItems, RejectedItem } from '../normalize/normalizer';
 import type { NormalizationContext } from '../normalize/normalization-context';
 import { FeedDialect, MAX_FEED_ITEMS } from '../readers/feed-reader';
 import { maintenanceNotice, pickFormat, readAs } from '../readers/pick-reader';
-import { scanXmlFeedEach } from '../readers/xml-fast-scanner';
+import { PIECE_BYTES, scanXmlFeedEach, scanXmlPiecesEach } from '../readers/xml-fast-scanner';
 import { XmlFeedReader } from '../readers/xml-feed.reader';
 
 export type FeedStatus = 'ok' | 'empty' | 'maintenance' | 'error';
@@ -67,6 +67,10 @@ function readAndNormalize(body: Uint8Array, options: CheckOptions, context: Norm
     // Not an XML feed the fast path reads whole: the full path, and the memo starts again next time.
     memo.clear();
   }
+  if (!referenceOnly) {
+    const pieces = readXmlInPieces(body, encoding, options.format, context);
+    if (pieces !== null) return pieces;
+  }
   const decoded = { text: decodeRange(body, encoding, encoding.offset, body.length), warnings: encoding.warnings };
   const picked = pickFormat(decoded.text, options.format);
   if (!('kind' in picked) && picked.format === 'xml' && !referenceOnly) {
@@ -100,6 +104,48 @@ function readAndNormalize(body: Uint8Array, options: CheckOptions, context: Norm
       return itemsReport(read.format, read.dialect, read.items.length, warnings, result);
     }
   }
+}
+
+/**
+ * The head of a body read in pieces (readXmlInPieces): what pickFormat looks at — 64 KB for the XML declaration,
+ * comments and whitespace before the root, 1 KB of the root — after at most LEAD_BYTES of leading whitespace.
+ */
+const HEAD_BYTES = 72 * 1024;
+const LEAD_BYTES = 4 * 1024;
+
+/**
+ * The fast path's read of a large ASCII XML body in pieces of about PIECE_BYTES (scanXmlPiecesEach), never as
+ * one string: the same report as the whole-text path, which pickFormat's look at the head decides is an XML
+ * feed's exactly when it decides so of the whole text. Null for a body this does not take (not ASCII XML, small
+ * enough to read whole, or refused by the fast path): the whole-text path reads it.
+ */
+export function readXmlInPieces(
+  body: Uint8Array,
+  encoding: BodyEncoding,
+  format: FeedFormatSetting,
+  context: NormalizationContext,
+): FeedReport | null {
+  const headEnd = encoding.offset + HEAD_BYTES;
+  if (!encoding.ascii || body.length <= headEnd + PIECE_BYTES || format === 'json' || format === 'txt') return null;
+  const head = decodeRange(body, encoding, encoding.offset, headEnd);
+  const lead = head.length - head.trimStart().length;
+  if (lead > LEAD_BYTES) return null;
+  const picked = pickFormat(head, format);
+  if ('kind' in picked || picked.format !== 'xml') return null;
+  const normalizer = new FeedNormalizer(context, MAX_FEED_ITEMS);
+  let items = 0;
+  const dialect = scanXmlPiecesEach(
+    body,
+    encoding.offset + lead,
+    (start, end) => decodeRange(body, encoding, start, end),
+    (item) => {
+      items++;
+      normalizer.add(item);
+    },
+  );
+  if (dialect === null) return null;
+  const result = normalizer.result();
+  return itemsReport('xml', dialect, items, [...encoding.warnings, ...result.warnings], result);
 }
 
 /** The report of a feed that read as `items` items, normalized into `result`. */
