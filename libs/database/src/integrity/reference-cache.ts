@@ -118,8 +118,8 @@ export class ReferenceCache {
       return;
     this.loading = this.load(dataSource, band)
       .catch(() => {
-        // No copy: the writes probe every offer until a later write starts another read.
-        this.copy = null;
+        // The database did not answer: the copy stays as it was (its version still fences it, and the writes
+        // probe every offer while it is not the stored one), and a later write starts another read.
       })
       .finally(() => {
         this.loading = null;
