@@ -131,6 +131,11 @@ describe('rate history over HTTP', () => {
     // The polled items are kept for the next poll (FEED_MEMO_MAX_MB), and counted.
     const memo = /^ratewatch_feed_memo\{measure="items"[^}]*\} (\d+)$/m.exec(metrics.text);
     expect(Number(memo?.[1])).toBeGreaterThanOrEqual(2);
+    // The rate guard's copy of the references was read after the polls' writes (in the background).
+    await waitFor('the reference copy read', async () => {
+      const text = (await http(`${api.url}/metrics`)).text;
+      return Number(/^ratewatch_rate_guard_reference_copy\{measure="reads"[^}]*\} (\d+)$/m.exec(text)?.[1]) >= 1;
+    });
   });
 
   it('answers minute, hour and day buckets of known change points, led by the rate at since', async () => {

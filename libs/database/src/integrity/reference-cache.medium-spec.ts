@@ -163,9 +163,15 @@ describe('reference cache', () => {
     small.seen(await version(), dataSource, '10');
     await small.settled();
     expect(small.view('10', dataSource)).toBeNull();
+    expect(small.stats).toEqual({ references: 0, reads: 0 });
     const enough = new ReferenceCache(2);
     enough.seen(await version(), dataSource, '10');
     await enough.settled();
     expect(enough.view('10', dataSource)?.suspect('ETH', 'BTC', '', '1')).toBe(true);
+    expect(enough.stats).toEqual({ references: 2, reads: 1 });
+    // The same version seen again: no second read.
+    enough.seen(await version(), dataSource, '10');
+    await enough.settled();
+    expect(enough.stats.reads).toBe(1);
   });
 });

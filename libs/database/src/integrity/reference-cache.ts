@@ -85,6 +85,7 @@ export class ReferenceCache {
     band: string;
   } | null = null;
   private loading: Promise<void> | null = null;
+  private reads = 0;
 
   constructor(private readonly limit = MAX_CACHED_REFERENCES) {}
 
@@ -126,6 +127,11 @@ export class ReferenceCache {
       });
   }
 
+  /** For /metrics: the references the copy holds (0: none), and how many times this process read them. */
+  get stats(): { references: number; reads: number } {
+    return { references: this.copy?.references.size ?? 0, reads: this.reads };
+  }
+
   /** Waits for a read in progress (tests). */
   async settled(): Promise<void> {
     while (this.loading !== null) await this.loading;
@@ -165,6 +171,7 @@ export class ReferenceCache {
       if (slicer.due()) await slicer.pause();
     }
     this.copy = { source: dataSource, version: row.version, references, band };
+    this.reads++;
   }
 }
 

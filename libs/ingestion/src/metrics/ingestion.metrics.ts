@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { NormalizationMemo } from '@app/feeds';
-import { FeedsRepository, HistoryRepository, QuarantineRepository } from '@app/database';
+import { FeedsRepository, HistoryRepository, QuarantineRepository, referenceCache } from '@app/database';
 import { METRICS_REGISTRY } from '@app/observability';
 
 /**
@@ -112,6 +112,17 @@ export class IngestionMetrics {
       async collect() {
         const age = await quarantine.referenceAgeSeconds();
         if (age !== null) this.set(age);
+      },
+    });
+    new Gauge({
+      name: 'ratewatch_rate_guard_reference_copy',
+      help: "The process's copy of the rate guard's references (the writes judge only what it finds suspect): references held, and reads of them so far",
+      labelNames: ['measure'],
+      registers: [registry],
+      collect() {
+        const { references, reads } = referenceCache.stats;
+        this.set({ measure: 'references' }, references);
+        this.set({ measure: 'reads' }, reads);
       },
     });
     new Gauge({
