@@ -241,8 +241,15 @@ describe('the XML fast path against the reference reader', () => {
         let variant = text;
         for (let e = 0; n > 0 && e < 1 + Math.floor(next() * 2); e++) {
           const at = Math.floor(next() * variant.length);
-          // Half the edits put the bytes of an </item> somewhere: in a value, a tag, an attribute, a comment.
-          const snippet = next() < 0.5 ? '</item>' : SNIPPETS[Math.floor(next() * SNIPPETS.length)]!;
+          const roll = next();
+          if (roll < 0.3) {
+            // Whitespace after an item's end: the document stays readable, its cuts fall elsewhere.
+            const close = variant.indexOf('</item>', at);
+            if (close !== -1) variant = `${variant.slice(0, close + 7)}\n \t${variant.slice(close + 7)}`;
+            continue;
+          }
+          // The bytes of an </item> anywhere — in a value, a tag, an attribute, a comment — or another snippet.
+          const snippet = roll < 0.65 ? '</item>' : SNIPPETS[Math.floor(next() * SNIPPETS.length)]!;
           variant = variant.slice(0, at) + snippet + variant.slice(at);
         }
         if (!oneByte(variant)) continue;
@@ -252,8 +259,9 @@ describe('the XML fast path against the reference reader', () => {
         if (whole !== null) accepted++;
       }
     }
-    expect(compared).toBeGreaterThan(300);
-    expect(accepted).toBeGreaterThan(30);
+    // The project's own fixtures alone (a clean checkout, without ../shared/fixtures beside it): ~770 and ~150.
+    expect(compared).toBeGreaterThan(500);
+    expect(accepted).toBeGreaterThan(60);
     // The large feed, in pieces of the size polls read.
     const large = fixtures.find((f) => f.name.endsWith('/large-6000.xml'))!.text;
     expect(inPieces(large, 64 * 1024)).toEqual(scanXmlFeed(large));
