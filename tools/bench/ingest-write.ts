@@ -56,13 +56,16 @@ export async function benchWriting(): Promise<BenchRow[]> {
  * Medians of a write and of the baseline (which times itself: its milliseconds), in `runs` pairs after
  * `warmup` untimed ones; `between` runs untimed before each write.
  */
+/** A write's median and its baseline's, in ms. */
+type Paired = { ms: number; baselineMs: number };
+
 async function pairedMs(
   write: () => Promise<unknown>,
   baseline: () => Promise<number>,
   runs: number,
   between: () => Promise<unknown>,
   warmup = 2,
-): Promise<{ ms: number; baselineMs: number }> {
+): Promise<Paired> {
   const writes: number[] = [];
   const baselines: number[] = [];
   const timedWrite = async () => {
@@ -168,21 +171,18 @@ async function writeFigures(dataSource: ReturnType<typeof createDataSource>, cli
     };
   };
   const paired = (f: ReturnType<typeof flipping>) => pairedMs(f.write, baseline, RUNS, f.between);
-  const all = await paired(flipping(allChanged, 10_000));
-  await apply(base);
-  const allWriter = await paired(flipping(allChanged, 10_000, false));
-  await apply(base);
-  const allGuard = await paired(flipping(allChanged, 10_000, 'guard'));
-  await apply(base);
-  const allMark = await paired(flipping(allChanged, 10_000, 'mark'));
-  await apply(base);
-  const five = await paired(flipping(fivePercent, 500));
-  await apply(base);
-  const fiveWriter = await paired(flipping(fivePercent, 500, false));
-  await apply(base);
-  const fiveGuard = await paired(flipping(fivePercent, 500, 'guard'));
-  await apply(base);
-  const fiveMark = await paired(flipping(fivePercent, 500, 'mark'));
+  /** A change's write as a poll makes it, then alone, with the rate guard only and with the history mark only. */
+  const parts = async (changed: NormalizedOffer[], expect: number) => {
+    const timed = [];
+    for (const real of [true, false, 'guard', 'mark'] as const) {
+      await apply(base);
+      timed.push(await paired(flipping(changed, expect, real)));
+    }
+    const [whole, alone, guard, mark] = timed as [Paired, Paired, Paired, Paired];
+    return { whole, alone, guard, mark };
+  };
+  const all = await parts(allChanged, 10_000);
+  const five = await parts(fivePercent, 500);
   // The same, by a worker that did not write the feed last (another worker did, or it restarted): no cache.
   await apply(base);
   const fiveCold = await paired(
@@ -257,16 +257,16 @@ async function writeFigures(dataSource: ReturnType<typeof createDataSource>, cli
     target,
     met: factor === null ? null : ms / baselineMs <= factor,
   });
+  const partRows = (figure: string, p: Awaited<ReturnType<typeof parts>>, factor: number) => [
+    row(figure, p.whole, factor, `≤ ${factor}× COPY`),
+    row('  the same, snapshot write alone (no guard, no history mark)', p.alone, null, ''),
+    row('  the same with the rate guard only', p.guard, null, ''),
+    row('  the same with the history mark only', p.mark, null, ''),
+  ];
   return [
-    row('5 % changed (500 updates, diff of 10,000)', five, 0.7, '≤ 0.7× COPY'),
-    row('  the same, snapshot write alone (no guard, no history mark)', fiveWriter, null, ''),
-    row('  the same with the rate guard only', fiveGuard, null, ''),
-    row('  the same with the history mark only', fiveMark, null, ''),
+    ...partRows('5 % changed (500 updates, diff of 10,000)', five, 0.7),
     row('  the same without the snapshot cache (another worker wrote last)', fiveCold, null, ''),
-    row('100 % changed (10,000 updates)', all, 3, '≤ 3× COPY'),
-    row('  the same, snapshot write alone (no guard, no history mark)', allWriter, null, ''),
-    row('  the same with the rate guard only', allGuard, null, ''),
-    row('  the same with the history mark only', allMark, null, ''),
+    ...partRows('100 % changed (10,000 updates)', all, 3),
     row('changed body, the same 10,000 offers (diff only)', same, null, ''),
     row('first write (10,000 inserts)', insert, null, ''),
     {

@@ -164,6 +164,12 @@ describe('reference cache', () => {
     await small.settled();
     expect(small.view('10', dataSource)).toBeNull();
     expect(small.stats).toEqual({ references: 0, reads: 0 });
+    // A band whose ceilings could not be exact: no copy either.
+    const odd = new ReferenceCache();
+    odd.seen(await version(), dataSource, '10.1234567');
+    await odd.settled();
+    expect(odd.view('10.1234567', dataSource)).toBeNull();
+    expect(odd.stats).toEqual({ references: 0, reads: 0 });
     const enough = new ReferenceCache(2);
     enough.seen(await version(), dataSource, '10');
     await enough.settled();

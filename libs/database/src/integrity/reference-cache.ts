@@ -83,6 +83,7 @@ export class ReferenceCache {
     version: string;
     references: Map<string, Kept>;
     band: string;
+    factor: { digits: number; scale: number };
   } | null = null;
   private loading: Promise<void> | null = null;
   private reads = 0;
@@ -96,8 +97,7 @@ export class ReferenceCache {
   view(band: string, dataSource: DataSource): ReferenceView | null {
     const copy = this.copy;
     if (copy === null || copy.band !== band || copy.source !== dataSource) return null;
-    const { references } = copy;
-    const factor = bandFactor(band)!;
+    const { references, factor } = copy;
     return {
       version: copy.version,
       suspect(from, to, city, rate) {
@@ -112,7 +112,7 @@ export class ReferenceCache {
 
   /** The version a write's statement saw: reads the references again (in the background) when it is not the copy's. */
   seen(version: string | null, dataSource: DataSource, band: string): void {
-    if (version === null || bandFactor(band) === null) return;
+    if (version === null) return;
     // A read in progress that ends with an older version is followed by another at the next write that sees this.
     const copy = this.copy;
     if ((copy?.version === version && copy.band === band && copy.source === dataSource) || this.loading !== null)
@@ -146,6 +146,12 @@ export class ReferenceCache {
    * stands for), as one text value: much cheaper to ship and parse than a row per reference.
    */
   private async load(dataSource: DataSource, band: string): Promise<void> {
+    // A band the ceilings cannot be exact for: no copy (every written offer is judged).
+    const factor = bandFactor(band);
+    if (factor === null) {
+      this.copy = null;
+      return;
+    }
     const [row] = await dataSource.query<Array<{ version: string; rows: string | null }>>(
       `SELECT (SELECT version::text FROM direction_references_version) AS version,
               (SELECT string_agg(from_code || E'\\u001f' || to_code || E'\\u001f' || city || E'\\u001f' || rate::text, E'\\n')
@@ -170,7 +176,7 @@ export class ReferenceCache {
       references.set(key, kept?.rate === rate ? kept : { rate });
       if (slicer.due()) await slicer.pause();
     }
-    this.copy = { source: dataSource, version: row.version, references, band };
+    this.copy = { source: dataSource, version: row.version, references, band, factor };
     this.reads++;
   }
 }

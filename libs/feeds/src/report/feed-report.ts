@@ -8,6 +8,7 @@ import { FeedDialect, MAX_FEED_ITEMS } from '../readers/feed-reader';
 import { maintenanceNotice, pickFormat, readAs } from '../readers/pick-reader';
 import { PIECE_BYTES, scanXmlFeedEach, scanXmlPiecesEach } from '../readers/xml-fast-scanner';
 import { XmlFeedReader } from '../readers/xml-feed.reader';
+import type { RawFeedItem } from '../raw-item';
 
 export type FeedStatus = 'ok' | 'empty' | 'maintenance' | 'error';
 
@@ -74,17 +75,8 @@ function readAndNormalize(body: Uint8Array, options: CheckOptions, context: Norm
   const decoded = { text: decodeRange(body, encoding, encoding.offset, body.length), warnings: encoding.warnings };
   const picked = pickFormat(decoded.text, options.format);
   if (!('kind' in picked) && picked.format === 'xml' && !referenceOnly) {
-    // The common XML shape: each item normalized as the fast path reads it, into one reused object.
-    const normalizer = new FeedNormalizer(context, MAX_FEED_ITEMS);
-    let items = 0;
-    const dialect = scanXmlFeedEach(picked.body, (item) => {
-      items++;
-      normalizer.add(item);
-    });
-    if (dialect !== null) {
-      const result = normalizer.result();
-      return itemsReport('xml', dialect, items, [...decoded.warnings, ...result.warnings], result);
-    }
+    const fast = fastXmlReport((onItem) => scanXmlFeedEach(picked.body, onItem), decoded.warnings, context);
+    if (fast !== null) return fast;
   }
   // readFeed, from what pickFormat decided (XML the fast path refused: the reference reader).
   const read =
@@ -132,20 +124,32 @@ export function readXmlInPieces(
   if (lead > LEAD_BYTES) return null;
   const picked = pickFormat(head, format);
   if ('kind' in picked || picked.format !== 'xml') return null;
+  const text = (start: number, end: number) => decodeRange(body, encoding, start, end);
+  return fastXmlReport(
+    (onItem) => scanXmlPiecesEach(body, encoding.offset + lead, text, onItem),
+    encoding.warnings,
+    context,
+  );
+}
+
+/**
+ * The report of the common XML shape, each item normalized as the fast path's `scan` reads it (into one reused
+ * object); null when the fast path refuses the body.
+ */
+function fastXmlReport(
+  scan: (onItem: (item: RawFeedItem) => void) => FeedDialect | null,
+  warnings: readonly string[],
+  context: NormalizationContext,
+): FeedReport | null {
   const normalizer = new FeedNormalizer(context, MAX_FEED_ITEMS);
   let items = 0;
-  const dialect = scanXmlPiecesEach(
-    body,
-    encoding.offset + lead,
-    (start, end) => decodeRange(body, encoding, start, end),
-    (item) => {
-      items++;
-      normalizer.add(item);
-    },
-  );
+  const dialect = scan((item) => {
+    items++;
+    normalizer.add(item);
+  });
   if (dialect === null) return null;
   const result = normalizer.result();
-  return itemsReport('xml', dialect, items, [...encoding.warnings, ...result.warnings], result);
+  return itemsReport('xml', dialect, items, [...warnings, ...result.warnings], result);
 }
 
 /** The report of a feed that read as `items` items, normalized into `result`. */
