@@ -402,8 +402,11 @@ describe('rate guard', () => {
           ]);
         return explained;
       });
+      // The arrays' forms are the protocol's named statements, the staged forms SQL's prepared ones (executeOn).
       expect(plans.map(([name]) => name).sort()).toEqual(
-        ['feed', 'none', 'probes'].map((others) => `ratewatch_write_arrays_${others}`),
+        ['arrays', 'staged'].flatMap((form) =>
+          ['feed', 'none', 'probes'].map((others) => `ratewatch_write_${form}_${others}`),
+        ),
       );
       return plans.map(
         ([name, plan]) => [name, planNodes(plan).filter((n) => n['Relation Name'] === 'direction_references')] as const,

@@ -363,6 +363,42 @@ describe.each([
     expect((await stored()).map((r) => r.key)).toEqual(['BTC>ETH@', 'ETH>BTC@']);
   });
 
+  it('writes on a connection whose staged write failed before or after its statement was prepared', async () => {
+    // One connection throughout, every write staged: its prepared statement (executeOn) is what the server has.
+    const runner = dataSource.createQueryRunner();
+    await runner.connect();
+    const cache = new SnapshotCache();
+    const stagedWrite = async (offers: NormalizedOffer[]) => {
+      await runner.startTransaction();
+      try {
+        const change = counts(await replaceSnapshot(runner.manager, feed, offers, cache, 1));
+        await runner.commitTransaction();
+        return change;
+      } catch (error) {
+        await runner.rollbackTransaction();
+        throw error;
+      }
+    };
+    try {
+      // Before: a value the COPY refuses, so the statement after it never ran (nor was prepared).
+      await expect(stagedWrite([{ ...btcEth, rate: 'not a number' }])).rejects.toThrow(/numeric/);
+      expect(await stagedWrite([btcEth])).toEqual([1, 0, 0]);
+      // After: the statement ran and failed — a row stored behind the writer's back (its snapshot version unmoved, so
+      // the writer trusts its cache) makes its insert collide.
+      await dataSource.query(
+        `INSERT INTO offers (feed_id, exchanger_id, from_code, to_code, city, amount_in, amount_out, rate)
+         VALUES ($1, $2, 'ETH', 'BTC', '', 1, 0.05, 0.05)`,
+        [feed.id, feed.exchangerId],
+      );
+      await expect(stagedWrite([btcEth, ethBtc])).rejects.toThrow(/duplicate key/);
+      await dataSource.query(`DELETE FROM offers WHERE feed_id = $1 AND from_code = 'ETH'`, [feed.id]);
+      expect(await stagedWrite([btcEth, ethBtc])).toEqual([1, 0, 0]);
+    } finally {
+      await runner.release();
+    }
+    expect((await stored()).map((r) => r.key)).toEqual(['BTC>ETH@', 'ETH>BTC@']);
+  });
+
   it('updates exactly the changed offers, one or all, among keys that are prefixes or case variants of each other', async () => {
     // One update and all of them (the planner finds the rows by index probes or by a hash of the feed's rows),
     // warm and cold: no neighbouring key may be caught. Cities and codes that sort next to each other.

@@ -4,7 +4,8 @@ import type { NormalizedOffer } from '@app/domain';
 import type { ReferenceView } from '../integrity/reference-cache';
 import { GUARD_PROBES_MAX, WRITTEN_COLUMNS, WrittenCandidate, writtenCandidatesSql } from '../integrity/rate-guard';
 import { offerKey } from '../offer-key';
-import { arrayElement, inlineParameters, integerLiteral, textArray } from '../sql-literals';
+import { executeOn } from '../session-statements';
+import { arrayElement, integerLiteral, textArray } from '../sql-literals';
 import { arrayLiteral, STAGED, stageOffers, StagedOffer } from './snapshot-writer-copy';
 
 export { arrayLiteral, copyText } from './snapshot-writer-copy';
@@ -472,9 +473,10 @@ const STOPPED = Symbol('stopped');
  * not what the version said (someone wrote offers without bumping it) — an error, so the transaction rolls
  * back and the next poll reads the rows.
  *
- * Staged, the statements `ahead`, the COPY and the statement go in one round trip, the statement's values
- * written in (inlineParameters: PostgreSQL planned it for each write's values anyway, a named statement
- * too); with statements ahead the changed offers are always staged. STOPPED: `ahead.answered` stopped it.
+ * Staged, the statements `ahead`, the COPY and the statement go in one round trip, the statement as an
+ * `EXECUTE` of the connection's prepared statement (executeOn: parsed and analysed once per connection, not on
+ * every write), its values written in; with statements ahead the changed offers are always staged. STOPPED:
+ * `ahead.answered` stopped it.
  */
 async function writeDiff(
   client: PoolClient,
@@ -531,7 +533,15 @@ async function writeDiff(
   ];
   let row: WriteRow;
   if (staged) {
-    const { sets } = await stageOffers(client, changed, ahead?.sql ?? '', inlineParameters(statement.text, parameters));
+    const execution = await executeOn(client, statement.name, statement.text, parameters);
+    let sets: Awaited<ReturnType<typeof stageOffers>>['sets'];
+    try {
+      ({ sets } = await stageOffers(client, changed, ahead?.sql ?? '', execution.text));
+    } catch (error) {
+      execution.ended(false);
+      throw error;
+    }
+    execution.ended(true);
     if (ahead !== null && !ahead.answered(sets.slice(0, -1).flat())) return STOPPED;
     row = writeRowOf(sets[sets.length - 1]![0]!);
   } else {
@@ -717,8 +727,8 @@ SELECT (SELECT version::text FROM bumped) AS version, (SELECT count(*) FROM gone
 /**
  * The statement of a write (writeSql): updates from the arrays $7–$24 and inserts from $25–$42, or from the rows
  * stageOffers put in the staging table; the guard's parameters after them. Each text made once. The arrays' form
- * is sent as a named statement: each connection parses it once, not on every write. The staged form goes with
- * its COPY in one simple query, its values written in (writeDiff); its name is unused.
+ * is sent as a named statement of the protocol, the staged form (it goes with its COPY in one simple query) as
+ * a prepared statement of SQL (executeOn): either way each connection parses it once, not on every write.
  */
 function writeSqlOf(staged: boolean, guard: GuardOthers): { name: string; text: string } {
   const name = `ratewatch_write_${staged ? 'staged' : 'arrays'}_${guard ?? 'unguarded'}`;
