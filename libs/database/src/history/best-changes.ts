@@ -44,8 +44,8 @@ export async function markPending(
 }
 
 /**
- * What a write knows of its feed's offers after it: all of them (`offers`, as written) and the keys (offerKey)
- * of those the rate guard holds (`held`). A mark carrying them names, for each pair it marks, the feed's shown
+ * What a write knows of its feed's offers after it: its offers (`offers`, as written: all of them, or at least
+ * every one in the pairs the mark names) and the keys (offerKey) of those the rate guard holds (`held`). A mark carrying them names, for each pair it marks, the feed's shown
  * offers there — their rates and cities — and the recorder decides the pair by them without looking them up
  * (drainBatch). Only a write that knows every held offer of its feed may carry (the guard judged it: judgeWritten).
  */

@@ -881,6 +881,42 @@ describe('rate history', () => {
     expect((await changesOf('ADA', 'XLM', 'MSK')).map((c) => c.rate)).toEqual(['1.015', '1.035']);
   });
 
+  it('carries every shown offer of the directions it marks: the ones written, and one the guard freed unchanged', async () => {
+    // A feed without cities: a direction's offers are the one written there — except where the guard's verdict
+    // changed, which the mark names too, though nothing was written there.
+    const a = await exchanger('carry-freed');
+    const near = (rate: string) => offerOf({ from: 'NEAR', to: 'ZEC', rate });
+    const eos = (rate: string) => offerOf({ from: 'EOS', to: 'ICP', rate });
+    const others = await Promise.all(Array.from({ length: 4 }, (_, i) => exchanger(`carry-freed-ref-${i}`)));
+    const market = async (rate: (i: number) => string) => {
+      for (const [i, o] of others.entries()) await write(o, [near(rate(i))], GUARD);
+      await new QuarantineRepository(dataSource).refreshReferences();
+    };
+    const carriedRates = async () =>
+      (
+        await dataSource.query<Array<{ rates: string[] }>>(
+          `SELECT shown_rates::text[] AS rates FROM history_pending WHERE feed_id = $1 ORDER BY id DESC LIMIT 1`,
+          [a.feedId],
+        )
+      )[0]!.rates;
+    await market((i) => `1.0${i}`);
+    // 101 against a market of 1.0x: held.
+    expect((await write(a, [near('101'), eos('2')], GUARD)).guard.quarantined).toBe(1);
+    // The market comes to it; the feed's next poll changes only its EOS offer, and the guard frees the NEAR one.
+    await market((i) => `100.${i}`);
+    const next = await writeOnly(a, [near('101'), eos('2.1')], GUARD);
+    expect(next.guard.released).toBe(1);
+    expect(next.touched).toEqual([
+      ['EOS', 'ICP'],
+      ['NEAR', 'ZEC'],
+    ]);
+    expect([...(await carriedRates())].sort()).toEqual(['101', '2.1']);
+    await history.drain({ wait: true });
+    expect(await driftOf('NEAR', 'ZEC')).toEqual([]);
+    expect((await changesOf('NEAR', 'ZEC')).map((c) => c.rate).at(-1)).toBe('101');
+    expect(await driftOf('EOS', 'ICP')).toEqual([]);
+  });
+
   it('never records a carried offer the guard’s sweep has held since: the sweep marks its directions with its verdicts', async () => {
     const quarantine = new QuarantineRepository(dataSource);
     const others = await Promise.all(Array.from({ length: 4 }, (_, i) => exchanger(`swept-ref-${i}`)));

@@ -17,7 +17,8 @@ import { FEED_SEEN_SQL, MARK_PENDING_SQL, markValues } from '../history/best-cha
 import { referenceCache } from '../integrity/reference-cache';
 import { Actor, auditedTransaction } from './audit.repository';
 import { assignments, rowsOf, unique } from './sql';
-import { inlineParameters, integerLiteral } from '../sql-literals';
+import { integerLiteral } from '../sql-literals';
+import { executeOn } from '../session-statements';
 
 export type { SnapshotChange };
 
@@ -341,7 +342,14 @@ export class FeedsRepository {
         return { ...NO_CHANGE, guard: NO_GUARD, leftMaintenance: false };
       }
       // Until it answers, the transaction may still be open: a failed statement skips the COMMIT after it.
-      await client.query(`${result.statement}; COMMIT`);
+      const execution = await executeOn(client, APPLIED_STATEMENT, APPLIED_SQL, result.values);
+      try {
+        await client.query(`${execution.text}; COMMIT`);
+      } catch (error) {
+        execution.ended(false);
+        throw error;
+      }
+      execution.ended(true);
       open = false;
       return result.change;
     } catch (error) {
@@ -354,8 +362,8 @@ export class FeedsRepository {
 
   /**
    * applyAnswer under the feed row's lock (sent ahead of the snapshot write's first statement): writes the
-   * snapshot and judges it; answers what changed and the statement of the feed's state, its run and the history
-   * mark (its values inlined: it goes with the COMMIT) — or null when the lock found the feed gone.
+   * snapshot and judges it; answers what changed and the values of the feed's state, its run and the history
+   * mark (APPLIED_SQL's: it goes with the COMMIT) — or null when the lock found the feed gone.
    */
   private async applyLocked(
     tx: EntityManager,
@@ -366,7 +374,7 @@ export class FeedsRepository {
     integrity: IntegrityPolicy,
     recordHistory: boolean,
     lock: FeedRowLock,
-  ): Promise<{ change: SnapshotChange & { guard: GuardOutcome; leftMaintenance: boolean }; statement: string } | null> {
+  ): Promise<{ change: SnapshotChange & { guard: GuardOutcome; leftMaintenance: boolean }; values: unknown[] } | null> {
     {
       // The guard's candidates are read by the write's own statement (writtenCandidatesSql), then judged: only
       // offers whose verdict changed cost a statement more.
@@ -389,41 +397,36 @@ export class FeedsRepository {
         snapshot?.candidates == null
           ? NO_GUARD
           : await judgeWritten(tx, snapshot.candidates, snapshot.stale, integrity, now, held);
-      const carry = offers !== null && snapshot?.candidates != null ? { feedId: feed.id, offers, held } : null;
+      // The mark carries the feed's shown offers in the directions it names: looked for among the written ones
+      // alone when those are all there are (a 5 % change: 500 offers, not the feed's 10,000).
+      const inTouched = guard.touched.length === 0 ? (snapshot?.touchedOffers ?? null) : null;
+      const carry =
+        offers !== null && snapshot?.candidates != null ? { feedId: feed.id, offers: inTouched ?? offers, held } : null;
       const change = { ...written, touched: mergeDirections(written.touched, guard.touched), guard };
       const changed = change.inserted + change.updated + change.deleted + guard.touched.length > 0;
-      // The feed's state, its run and the history mark (markPending's row, when asked for) in one statement.
-      const statement = inlineParameters(
-        `WITH feed AS (
-           UPDATE feeds SET last_attempt_at = $2, last_success_at = $2, last_status = $3, last_error = NULL,
-                  consecutive_failures = 0, in_maintenance = $4, etag = $5, last_modified = $6, content_hash = $7,
-                  last_change_at = CASE WHEN $8::boolean THEN $2 ELSE last_change_at END
-           WHERE id = $1 RETURNING id
-         ), mark AS (${MARK_PENDING_SQL(30)}), seen AS (${FEED_SEEN_SQL(1, 37)})
-         ${INSERT_RUN} SELECT feed.id, ${RUN_VALUES_FROM(9)} FROM feed`,
-        [
-          feed.id,
-          run.startedAt,
-          run.status,
-          offers === null,
-          answer.etag,
-          answer.lastModified,
-          answer.contentHash,
-          changed || offers === null,
-          ...runParams({
-            ...run,
-            inserted: change.inserted,
-            updated: change.updated,
-            deleted: change.deleted,
-            quarantined: guard.quarantined,
-            released: guard.released,
-          }),
-          ...markValues(recordHistory ? change.touched : [], feed.exchangerId, carry),
-          // Every offer of the feed marked (none unchanged): the history may take the feed as shown.
-          recordHistory && offers !== null && written.inserted === offers.length,
-        ],
-      );
-      return { change: { ...change, leftMaintenance }, statement };
+      // The feed's state, its run and the history mark (markPending's row, when asked for): APPLIED_SQL's values.
+      const values = [
+        feed.id,
+        run.startedAt,
+        run.status,
+        offers === null,
+        answer.etag,
+        answer.lastModified,
+        answer.contentHash,
+        changed || offers === null,
+        ...runParams({
+          ...run,
+          inserted: change.inserted,
+          updated: change.updated,
+          deleted: change.deleted,
+          quarantined: guard.quarantined,
+          released: guard.released,
+        }),
+        ...markValues(recordHistory ? change.touched : [], feed.exchangerId, carry),
+        // Every offer of the feed marked (none unchanged): the history may take the feed as shown.
+        recordHistory && offers !== null && written.inserted === offers.length,
+      ];
+      return { change: { ...change, leftMaintenance }, values };
     }
   }
 
@@ -528,6 +531,20 @@ function RUN_VALUES_FROM(first: number): string {
           ${p(19)}::int, ${p(20)}::int`;
 }
 const RUN_VALUES = RUN_VALUES_FROM(6);
+
+/**
+ * A good answer's last statement, sent with the COMMIT (applyAnswer): the feed's state, its run, the history mark
+ * (markPending's row, when asked for) and the feed handed to the history as seen — with applyLocked's values.
+ * A prepared statement of each connection (executeOn): parsed and analysed once, not on every poll.
+ */
+const APPLIED_STATEMENT = 'ratewatch_poll_applied';
+const APPLIED_SQL = `WITH feed AS (
+    UPDATE feeds SET last_attempt_at = $2, last_success_at = $2, last_status = $3, last_error = NULL,
+           consecutive_failures = 0, in_maintenance = $4, etag = $5, last_modified = $6, content_hash = $7,
+           last_change_at = CASE WHEN $8::boolean THEN $2 ELSE last_change_at END
+    WHERE id = $1 RETURNING id
+  ), mark AS (${MARK_PENDING_SQL(30)}), seen AS (${FEED_SEEN_SQL(1, 37)})
+  ${INSERT_RUN} SELECT feed.id, ${RUN_VALUES_FROM(9)} FROM feed`;
 
 function runParams(run: FeedRunRecord): unknown[] {
   return [

@@ -50,6 +50,12 @@ export interface WrittenSnapshot extends SnapshotChange {
   stale: (from: string, to: string, city: string) => boolean;
   /** The references' version the write's statement saw (null: nothing judged), for ReferenceCache.seen. */
   referencesVersion: string | null;
+  /**
+   * Every offer of the feed in the directions the write touched, when it knows them without a walk over the feed:
+   * a feed without cities has one offer per direction — the one it wrote there, none where it deleted one. Null
+   * for a feed with cities (a touched direction may hold offers it did not write).
+   */
+  touchedOffers: readonly NormalizedOffer[] | null;
 }
 
 const NOTHING_WRITTEN: WrittenSnapshot = {
@@ -57,6 +63,7 @@ const NOTHING_WRITTEN: WrittenSnapshot = {
   candidates: null,
   stale: () => false,
   referencesVersion: null,
+  touchedOffers: [],
 };
 
 /**
@@ -560,6 +567,7 @@ async function writeDiff(
       candidates: guard === null ? null : (row.candidates ?? []),
       stale: staleKeys(diff),
       referencesVersion: row.referencesVersion,
+      touchedOffers: diff.citiesBefore === 0 && diff.cities === 0 ? changed.map((c) => c.offer) : null,
     },
   };
 }
