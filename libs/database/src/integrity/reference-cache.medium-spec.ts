@@ -4,6 +4,7 @@ import { NormalizedOffer } from '@app/domain';
 import { createExchangerWithFeed } from '../../../../test/support/ingestion';
 import { offerOf } from '../../../../test/support/offers';
 import { migratedDatabase, TestDatabase } from '../../../../test/support/services';
+import { offerKey } from '../offer-key';
 import { FeedsRepository, newFeedRun } from '../repositories/feeds.repository';
 import { IntegrityPolicy } from './rate-guard';
 import { ReferenceCache, referenceCache } from './reference-cache';
@@ -98,8 +99,8 @@ describe('reference cache', () => {
     await poll(feed, [offerOf({ rate: '21' })]);
     const view = await settledView();
     expect(view?.version).toBe(await version());
-    expect(view?.suspect('BTC', 'ETH', '', '21')).toBe(false);
-    expect(view?.suspect('BTC', 'ETH', '', '23')).toBe(true);
+    expect(view?.suspect(offerKey('BTC', 'ETH', ''), '21')).toBe(false);
+    expect(view?.suspect(offerKey('BTC', 'ETH', ''), '23')).toBe(true);
     // Read from another database (its versions are its own) or for another band: no copy for this one.
     expect(referenceCache.view('5', dataSource)).toBeNull();
     expect(referenceCache.view('10', new DataSource({ type: 'postgres' }))).toBeNull();
@@ -112,13 +113,13 @@ describe('reference cache', () => {
     await reference('BTC', 'ETH', '20');
     const feed = await exchanger();
     await poll(feed, [offerOf({ rate: '21' })]);
-    expect((await settledView())?.suspect('BTC', 'ETH', '', '21.5')).toBe(false);
+    expect((await settledView())?.suspect(offerKey('BTC', 'ETH', ''), '21.5')).toBe(false);
     // The market halves; the copy does not know yet: 21.5 is now twice the reference.
     await reference('BTC', 'ETH', '10');
     expect(await poll(feed, [offerOf({ rate: '21.5' })])).toMatchObject({ quarantined: 1, held: { too_good: 1 } });
     expect(await held(feed.id)).toEqual(['BTC>ETH']);
     // The copy follows: the next write judges by it (21.6 is suspect by the new reference), still held.
-    expect((await settledView())?.suspect('BTC', 'ETH', '', '21.6')).toBe(true);
+    expect((await settledView())?.suspect(offerKey('BTC', 'ETH', ''), '21.6')).toBe(true);
     expect(await poll(feed, [offerOf({ rate: '21.6' })])).toMatchObject({ quarantined: 1 });
   });
 
@@ -129,8 +130,8 @@ describe('reference cache', () => {
     await poll(feed, [offerOf({ rate: '21' }), offerOf({ from: 'ETH', to: 'BTC', rate: '0.5', city: 'MSK' })]);
     expect(await held(feed.id)).toEqual(['ETH>BTC']);
     const view = await settledView();
-    expect(view?.suspect('ETH', 'BTC', 'MSK', '0.051')).toBe(false);
-    expect(view?.suspect('ETH', 'BTC', '', '0.5')).toBe(false);
+    expect(view?.suspect(offerKey('ETH', 'BTC', 'MSK'), '0.051')).toBe(false);
+    expect(view?.suspect(offerKey('ETH', 'BTC', ''), '0.5')).toBe(false);
 
     const freed = await poll(feed, [
       offerOf({ rate: '21' }),
@@ -147,13 +148,13 @@ describe('reference cache', () => {
     await cache.settled();
     const view = cache.view('10', dataSource)!;
     // 123.456789 × 1.1 = 135.8024679, exactly: above it is an outlier, at it the database is asked (it decides).
-    expect(view.suspect('BTC', 'ETH', '', '135.80246790000000000000001')).toBe(true);
-    expect(view.suspect('BTC', 'ETH', '', '135.8024679')).toBe(true);
-    expect(view.suspect('BTC', 'ETH', '', '135.80246789999999999999999')).toBe(false);
-    expect(view.suspect('BTC', 'ETH', '', '135.8')).toBe(false);
+    expect(view.suspect(offerKey('BTC', 'ETH', ''), '135.80246790000000000000001')).toBe(true);
+    expect(view.suspect(offerKey('BTC', 'ETH', ''), '135.8024679')).toBe(true);
+    expect(view.suspect(offerKey('BTC', 'ETH', ''), '135.80246789999999999999999')).toBe(false);
+    expect(view.suspect(offerKey('BTC', 'ETH', ''), '135.8')).toBe(false);
     // No reference, no judgement.
-    expect(view.suspect('ETH', 'BTC', '', '1000000')).toBe(false);
-    expect(view.suspect('BTC', 'ETH', 'MSK', '1000000')).toBe(false);
+    expect(view.suspect(offerKey('ETH', 'BTC', ''), '1000000')).toBe(false);
+    expect(view.suspect(offerKey('BTC', 'ETH', 'MSK'), '1000000')).toBe(false);
   });
 
   it('keeps no copy of more references than its limit', async () => {
@@ -173,7 +174,7 @@ describe('reference cache', () => {
     const enough = new ReferenceCache(2);
     enough.seen(await version(), dataSource, '10');
     await enough.settled();
-    expect(enough.view('10', dataSource)?.suspect('ETH', 'BTC', '', '1')).toBe(true);
+    expect(enough.view('10', dataSource)?.suspect(offerKey('ETH', 'BTC', ''), '1')).toBe(true);
     expect(enough.stats).toEqual({ references: 2, reads: 1 });
     // The same version seen again: no second read.
     enough.seen(await version(), dataSource, '10');

@@ -1,6 +1,5 @@
 import type { DataSource } from 'typeorm';
 import { compareDecimalStrings, TimeSlicer } from '@app/domain';
-import { offerKey } from '../offer-key';
 
 /**
  * A band's factor 1 + band / 100 as `digits` / 10^`scale` (10 % → 110 / 10^2), for bands of at most six decimals
@@ -53,10 +52,11 @@ export interface ReferenceView {
   /** `direction_references_version` when the copy was read. */
   readonly version: string;
   /**
-   * Whether `rate` in the direction may be above its reference by more than the narrowest band: a direction
-   * without a reference is never judged (the guard has nothing to judge it by).
+   * Whether `rate` in the direction of `key` (offerKey: from, to and city — the writer has it made already) may be
+   * above its reference by more than the narrowest band: a direction without a reference is never judged (the
+   * guard has nothing to judge it by).
    */
-  suspect(from: string, to: string, city: string, rate: string): boolean;
+  suspect(key: string, rate: string): boolean;
 }
 
 interface Kept {
@@ -100,8 +100,8 @@ export class ReferenceCache {
     const { references, factor } = copy;
     return {
       version: copy.version,
-      suspect(from, to, city, rate) {
-        const kept = references.get(offerKey(from, to, city));
+      suspect(key, rate) {
+        const kept = references.get(key);
         if (kept === undefined) return false;
         const ceiling = kept.ceiling === undefined ? (kept.ceiling = timesFactor(kept.rate, factor)) : kept.ceiling;
         // At the ceiling too: the database judges it (above the band is an outlier, exactly at it is not).

@@ -516,8 +516,7 @@ async function writeDiff(
   if (guard !== null) {
     // The written offers that may be outliers by the process's copy of the references (all of them without one).
     const view = guard.references;
-    const suspects =
-      view === null ? [] : changed.filter(({ offer: o }) => view.suspect(o.from, o.to, o.city ?? '', o.rate));
+    const suspects = view === null ? [] : changed.filter((c) => view.suspect(c.key, c.offer.rate));
     values.push(
       guard.now,
       guard.band,
