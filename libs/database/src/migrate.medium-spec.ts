@@ -48,6 +48,7 @@ describe('migrateAndSeed on a real PostgreSQL', () => {
       'HistoryFeedsMissed1764074500000',
       'HistoryPendingNoArrayStatistics1764074600000',
       'ReferenceVersion1764074700000',
+      'HistoryPendingLz41764074800000',
     ]);
     expect(result.currenciesAdded).toBe(322);
     expect(result.aliasesAdded).toBeGreaterThan(10);

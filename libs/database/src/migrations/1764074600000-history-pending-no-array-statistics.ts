@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** The marks' arrays of `history_pending`: the pairs a write marked and the offers it carried. */
-const ARRAYS = ['froms', 'tos', 'shown_pairs', 'shown_cities', 'shown_rates'];
+export const HISTORY_PENDING_ARRAYS = ['froms', 'tos', 'shown_pairs', 'shown_cities', 'shown_rates'];
 
 /**
  * Issue 21: `ANALYZE history_pending` skips the marks' arrays. The table is a queue that every poll appends to
@@ -15,13 +15,13 @@ export class HistoryPendingNoArrayStatistics1764074600000 implements MigrationIn
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(
-      `ALTER TABLE history_pending ${ARRAYS.map((column) => `ALTER COLUMN ${column} SET STATISTICS 0`).join(', ')}`,
+      `ALTER TABLE history_pending ${HISTORY_PENDING_ARRAYS.map((column) => `ALTER COLUMN ${column} SET STATISTICS 0`).join(', ')}`,
     );
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(
-      `ALTER TABLE history_pending ${ARRAYS.map((column) => `ALTER COLUMN ${column} SET STATISTICS -1`).join(', ')}`,
+      `ALTER TABLE history_pending ${HISTORY_PENDING_ARRAYS.map((column) => `ALTER COLUMN ${column} SET STATISTICS -1`).join(', ')}`,
     );
   }
 }

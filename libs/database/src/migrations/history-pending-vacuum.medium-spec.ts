@@ -68,4 +68,25 @@ describe('vacuuming history_pending', () => {
     expect(before).toBeGreaterThan(10);
     expect(after).toBe(0);
   });
+
+  it('compresses the marks’ arrays with lz4 where the server has it (HistoryPendingLz41764074800000)', async () => {
+    const [server] = await dataSource.query<Array<{ lz4: boolean }>>(
+      `SELECT 'lz4' = ANY(enumvals) AS lz4 FROM pg_settings WHERE name = 'default_toast_compression'`,
+    );
+    const codes = Array.from({ length: 2000 }, (_, i) => `C${i % 97}`);
+    await dataSource.query(
+      `INSERT INTO history_pending (exchanger_id, froms, tos, feed_id, shown_pairs, shown_cities, shown_rates)
+       VALUES (1, $1, $1, 1, $2, $3, $4)`,
+      [codes, codes.map((_, i) => i + 1), codes.map(() => ''), codes.map((_, i) => `${1000 + i}.125`)],
+    );
+    const [stored] = await dataSource.query<Array<{ methods: string[] }>>(
+      `SELECT ARRAY[pg_column_compression(froms), pg_column_compression(tos), pg_column_compression(shown_pairs),
+                    pg_column_compression(shown_cities), pg_column_compression(shown_rates)] AS methods
+       FROM history_pending ORDER BY id DESC LIMIT 1`,
+    );
+    // The arrays the server compressed (it stops once the row is small enough): each with the column's method.
+    const compressed = stored!.methods.filter((method) => method !== null);
+    expect(compressed.length).toBeGreaterThanOrEqual(3);
+    expect(compressed).toEqual(compressed.map(() => (server!.lz4 ? 'lz4' : 'pglz')));
+  });
 });

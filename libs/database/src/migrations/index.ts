@@ -23,6 +23,7 @@ import { HistoryPendingNoTruncate1764074400000 } from './1764074400000-history-p
 import { HistoryFeedsMissed1764074500000 } from './1764074500000-history-feeds-missed';
 import { HistoryPendingNoArrayStatistics1764074600000 } from './1764074600000-history-pending-no-array-statistics';
 import { ReferenceVersion1764074700000 } from './1764074700000-reference-version';
+import { HistoryPendingLz41764074800000 } from './1764074800000-history-pending-lz4';
 
 /** Every migration, in order. Listed explicitly so the same list works from sources and from dist. */
 export const MIGRATIONS = [
@@ -51,4 +52,5 @@ export const MIGRATIONS = [
   HistoryFeedsMissed1764074500000,
   HistoryPendingNoArrayStatistics1764074600000,
   ReferenceVersion1764074700000,
+  HistoryPendingLz41764074800000,
 ];
