@@ -19,17 +19,14 @@ describe('executeOn (SQL prepared statements in simple queries)', () => {
   const run = async (values: unknown[], before = SETUP, after = '') => {
     const execution = await executeOn(client, NAME, SQL, values);
     try {
-      const results = await client.query({
-        text: `${before}; ${execution.text}${after && `; ${after}`}`,
-        rowMode: 'array',
-      });
-      execution.ended(true);
+      const results = await execution.send((text) =>
+        client.query({ text: `${before}; ${text}${after && `; ${after}`}`, rowMode: 'array' }),
+      );
       return {
         text: execution.text,
         rows: (results as unknown as Array<{ rows: unknown[][] }>).at(after ? -2 : -1)!.rows,
       };
     } catch (error) {
-      execution.ended(false);
       return { text: execution.text, error: (error as Error).message };
     }
   };

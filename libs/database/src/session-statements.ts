@@ -22,12 +22,15 @@ type State = 'prepared' | 'unsure';
 
 const sessions = new WeakMap<ClientBase, Map<string, State>>();
 
-/** What runs a prepared statement once: its text (for a simple query) and what to call when the query ended. */
+/** What runs a prepared statement once: its text, and the query that carries it. */
 export interface SessionExecution {
   /** `EXECUTE name(…)` with the values written in, after `PREPARE name AS …` when the connection lacks it. */
   readonly text: string;
-  /** The query that carried `text` ended: `ok` it succeeded (the statement is prepared), else it is unsure. */
-  ended(ok: boolean): void;
+  /**
+   * Sends `query` — a simple query that carries `text` among its statements — and keeps what its end says: it
+   * succeeded, so the statement is prepared; it failed, so it is unsure (the error is passed on).
+   */
+  send<T>(query: (text: string) => Promise<T>): Promise<T>;
 }
 
 /**
@@ -54,12 +57,19 @@ export async function executeOn(
       ? `EXECUTE ${name}`
       : `EXECUTE ${name}(${inlineParameters(values.map((_, i) => `$${i + 1}`).join(', '), values)})`;
   const session = states;
+  const text = prepared ? execute : `PREPARE ${name} AS ${sql}; ${execute}`;
   return {
-    text: prepared ? execute : `PREPARE ${name} AS ${sql}; ${execute}`,
-    ended: (ok) => {
-      if (ok) session.set(name, 'prepared');
-      // A prepared statement the query only ran can have been deallocated since: asked again too.
-      else session.set(name, 'unsure');
+    text,
+    async send(query) {
+      try {
+        const answer = await query(text);
+        session.set(name, 'prepared');
+        return answer;
+      } catch (error) {
+        // A prepared statement the query only ran can have been deallocated since: asked again too.
+        session.set(name, 'unsure');
+        throw error;
+      }
     },
   };
 }

@@ -343,13 +343,7 @@ export class FeedsRepository {
       }
       // Until it answers, the transaction may still be open: a failed statement skips the COMMIT after it.
       const execution = await executeOn(client, APPLIED_STATEMENT, APPLIED_SQL, result.values);
-      try {
-        await client.query(`${execution.text}; COMMIT`);
-      } catch (error) {
-        execution.ended(false);
-        throw error;
-      }
-      execution.ended(true);
+      await execution.send((text) => client.query(`${text}; COMMIT`));
       open = false;
       return result.change;
     } catch (error) {

@@ -540,14 +540,7 @@ async function writeDiff(
   let row: WriteRow;
   if (staged) {
     const execution = await executeOn(client, statement.name, statement.text, parameters);
-    let sets: Awaited<ReturnType<typeof stageOffers>>['sets'];
-    try {
-      ({ sets } = await stageOffers(client, changed, ahead?.sql ?? '', execution.text));
-    } catch (error) {
-      execution.ended(false);
-      throw error;
-    }
-    execution.ended(true);
+    const { sets } = await execution.send((text) => stageOffers(client, changed, ahead?.sql ?? '', text));
     if (ahead !== null && !ahead.answered(sets.slice(0, -1).flat())) return STOPPED;
     row = writeRowOf(sets[sets.length - 1]![0]!);
   } else {
