@@ -72,6 +72,14 @@ describe('rate history', () => {
     await history.drain({ wait: true });
     return change;
   };
+  /** The rates the feed's latest mark carried (its shown offers in the pairs it marked). */
+  const carriedRates = async (feedId: number) =>
+    (
+      await dataSource.query<Array<{ rates: string[] }>>(
+        `SELECT shown_rates::text[] AS rates FROM history_pending WHERE feed_id = $1 ORDER BY id DESC LIMIT 1`,
+        [feedId],
+      )
+    )[0]!.rates;
   const pendingRows = async () =>
     (await dataSource.query<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM history_pending`))[0]!.n;
   /** Where history's best (rate and holder, per city scope) differs from the one over every shown offer. */
@@ -858,23 +866,16 @@ describe('rate history', () => {
     for (const [i, o] of others.entries()) await write(o, [ada(`1.0${i}`)], GUARD);
     await write(a, [ada('1.01')], GUARD);
     await new QuarantineRepository(dataSource).refreshReferences();
-    const carriedRates = async () =>
-      (
-        await dataSource.query<Array<{ rates: string[] }>>(
-          `SELECT shown_rates::text[] AS rates FROM history_pending WHERE feed_id = $1 ORDER BY id DESC LIMIT 1`,
-          [a.feedId],
-        )
-      )[0]!.rates;
     // A typo, a hundred times the market, held in the write's own transaction: not carried; its MSK offer is.
     const typo = await writeOnly(a, [ada('101'), ada('1.015', 'MSK')], GUARD);
     expect(typo.guard.quarantined).toBe(1);
-    expect(await carriedRates()).toEqual(['1.015']);
+    expect(await carriedRates(a.feedId)).toEqual(['1.015']);
     expect(await history.drain({ wait: true })).toMatchObject({ carried: 1 });
     expect(await driftOf('ADA', 'XLM')).toEqual([]);
     // The next poll changes only its MSK offer: the typo, unchanged and still held, is not carried either.
     const next = await writeOnly(a, [ada('101'), ada('1.035', 'MSK')], GUARD);
     expect(next.guard.quarantined).toBe(1);
-    expect(await carriedRates()).toEqual(['1.035']);
+    expect(await carriedRates(a.feedId)).toEqual(['1.035']);
     expect(await history.drain({ wait: true })).toMatchObject({ carried: 1 });
     expect(await driftOf('ADA', 'XLM')).toEqual([]);
     expect((await changesOf('ADA', 'XLM')).map((c) => c.rate)).toEqual(['1.00', '1.01', '1.02', '1.03', '1.035']);
@@ -892,13 +893,6 @@ describe('rate history', () => {
       for (const [i, o] of others.entries()) await write(o, [near(rate(i))], GUARD);
       await new QuarantineRepository(dataSource).refreshReferences();
     };
-    const carriedRates = async () =>
-      (
-        await dataSource.query<Array<{ rates: string[] }>>(
-          `SELECT shown_rates::text[] AS rates FROM history_pending WHERE feed_id = $1 ORDER BY id DESC LIMIT 1`,
-          [a.feedId],
-        )
-      )[0]!.rates;
     await market((i) => `1.0${i}`);
     // 101 against a market of 1.0x: held.
     expect((await write(a, [near('101'), eos('2')], GUARD)).guard.quarantined).toBe(1);
@@ -910,7 +904,7 @@ describe('rate history', () => {
       ['EOS', 'ICP'],
       ['NEAR', 'ZEC'],
     ]);
-    expect([...(await carriedRates())].sort()).toEqual(['101', '2.1']);
+    expect([...(await carriedRates(a.feedId))].sort()).toEqual(['101', '2.1']);
     await history.drain({ wait: true });
     expect(await driftOf('NEAR', 'ZEC')).toEqual([]);
     expect((await changesOf('NEAR', 'ZEC')).map((c) => c.rate).at(-1)).toBe('101');
