@@ -175,7 +175,9 @@ export const WRITTEN_COLUMNS = CANDIDATE_COLUMNS.split(', ')
  * when `version` — the version of the references the writer's copy was read at (ReferenceCache) — is the stored
  * one in the statement's snapshot: the copy is then exactly the references the statement would probe, and the
  * writer found every other written offer within the narrowest band of its reference, or without one. Any other
- * version (null: no copy) makes every written row a candidate.
+ * version (null: no copy) makes every written row a candidate. The same holds for the other offers: with the copy
+ * current only the `siblings` it finds suspect are read (by key: an unchanged offer's verdict moves only with its
+ * reference, and the copy is that reference), else every other offer of the touched directions.
  */
 export function writtenCandidatesSql(p: {
   feed: string;
@@ -186,23 +188,37 @@ export function writtenCandidatesSql(p: {
   others: 'none' | 'probes' | 'feed';
   version: string;
   suspects: { froms: string; tos: string; cities: string };
+  /** The feed's other offers in the touched directions that the writer's copy finds suspect (read with `others`). */
+  siblings: { froms: string; tos: string; cities: string };
 }): string {
   const held = `SELECT 'h' AS src, ${CANDIDATE_COLUMNS} FROM offers o
     WHERE o.exchanger_id = (SELECT f.exchanger_id FROM feeds f WHERE f.id = ${p.feed}) AND o.feed_id = ${p.feed} AND o.quarantine IS NOT NULL`;
+  // Whether the writer's copy of the references is not the stored one in the statement's snapshot.
+  const stale = `${p.version}::bigint IS DISTINCT FROM (SELECT version FROM direction_references_version)`;
+  const siblings = p.siblings;
   const others =
     p.others === 'none'
       ? ''
-      : p.others === 'probes'
-        ? `UNION ALL SELECT 'p', o.* FROM (SELECT DISTINCT * FROM unnest(${p.froms}::text[], ${p.tos}::text[])) AS t(from_code, to_code)
+      : // With a current copy only the siblings it finds suspect, each by key; otherwise all of them.
+        `${
+          p.others === 'probes'
+            ? `UNION ALL SELECT 'p', o.* FROM (SELECT DISTINCT * FROM unnest(${p.froms}::text[], ${p.tos}::text[])) AS t(from_code, to_code)
            CROSS JOIN LATERAL (SELECT ${CANDIDATE_COLUMNS} FROM offers o WHERE o.feed_id = ${p.feed} AND o.from_code = t.from_code
-                               AND o.to_code = t.to_code AND o.quarantine IS NULL OFFSET 0) o`
-        : `UNION ALL SELECT 'p', o.* FROM (SELECT ${CANDIDATE_COLUMNS} FROM offers o WHERE o.feed_id = ${p.feed} AND o.quarantine IS NULL
-             AND (o.from_code, o.to_code) IN (SELECT * FROM unnest(${p.froms}::text[], ${p.tos}::text[])) OFFSET 0) o`;
+                               AND o.to_code = t.to_code AND o.quarantine IS NULL OFFSET 0) o
+           WHERE ${stale}`
+            : `UNION ALL SELECT 'p', o.* FROM (SELECT ${CANDIDATE_COLUMNS} FROM offers o WHERE o.feed_id = ${p.feed} AND o.quarantine IS NULL
+             AND (o.from_code, o.to_code) IN (SELECT * FROM unnest(${p.froms}::text[], ${p.tos}::text[])) OFFSET 0) o
+           WHERE ${stale}`
+        }
+        UNION ALL SELECT 'p', o.* FROM unnest(${siblings.froms}::text[], ${siblings.tos}::text[], ${siblings.cities}::text[]) AS s(from_code, to_code, city)
+           CROSS JOIN LATERAL (SELECT ${CANDIDATE_COLUMNS} FROM offers o WHERE o.feed_id = ${p.feed} AND o.from_code = s.from_code
+                               AND o.to_code = s.to_code AND o.city = s.city AND o.quarantine IS NULL OFFSET 0) o
+           WHERE NOT ${stale}`;
   return candidatesSql(
     p.now,
     p.band,
     `(SELECT 'w' AS src, ${CANDIDATE_COLUMNS} FROM written
-      WHERE quarantine IS NOT NULL OR ${p.version}::bigint IS DISTINCT FROM (SELECT version FROM direction_references_version)
+      WHERE quarantine IS NOT NULL OR ${stale}
          OR (from_code, to_code, city) IN (SELECT * FROM unnest(${p.suspects.froms}::text[], ${p.suspects.tos}::text[], ${p.suspects.cities}::text[]))
       UNION ALL ${held} ${others})`,
     'probe',

@@ -123,6 +123,37 @@ describe('reference cache', () => {
     expect(await poll(feed, [offerOf({ rate: '21.6' })])).toMatchObject({ quarantined: 1 });
   });
 
+  it('judges an unchanged offer of a touched direction that the copy finds suspect (another city of it)', async () => {
+    // A feed with cities: a write reads the other offers of the directions it touched only where the copy, when
+    // current, finds them suspect — the SPB offer after its reference fell, which no write has judged since.
+    await reference('BTC', 'ETH', '20', 'MSK');
+    await reference('BTC', 'ETH', '20', 'SPB');
+    await reference('ETH', 'BTC', '0.05', 'MSK');
+    const feed = await exchanger();
+    const city = (rate: string, name: string) => offerOf({ rate, city: name });
+    await poll(feed, [
+      city('21', 'MSK'),
+      city('21', 'SPB'),
+      offerOf({ from: 'ETH', to: 'BTC', rate: '0.05', city: 'MSK' }),
+    ]);
+    expect(await held(feed.id)).toEqual([]);
+    await reference('BTC', 'ETH', '10', 'SPB');
+    // Another feed's write sees the new version: the copy is read again, and is current from then on.
+    await poll(await exchanger(), [offerOf({ from: 'ETH', to: 'BTC', rate: '0.05', city: 'MSK' })]);
+    const view = await settledView();
+    expect(view?.version).toBe(await version());
+    expect(view?.suspect(offerKey('BTC', 'ETH', 'SPB'), '21')).toBe(true);
+    // Only the MSK offer changes; SPB, unchanged in the touched direction, is judged and held.
+    expect(
+      await poll(feed, [
+        city('21.1', 'MSK'),
+        city('21', 'SPB'),
+        offerOf({ from: 'ETH', to: 'BTC', rate: '0.05', city: 'MSK' }),
+      ]),
+    ).toMatchObject({ quarantined: 1, held: { too_good: 1 } });
+    expect(await held(feed.id)).toEqual(['BTC>ETH']);
+  });
+
   it('frees a held offer written back within the band, though the copy finds it no suspect', async () => {
     await reference('BTC', 'ETH', '20');
     await reference('ETH', 'BTC', '0.05', 'MSK');

@@ -256,6 +256,9 @@ interface Diff {
   /** The stored rows with a city, before and after the diff. */
   citiesBefore: number;
   cities: number;
+  /** The offers diffed, and their prints (the same order): every offer of the feed after the write. */
+  offers: readonly NormalizedOffer[];
+  prints: readonly OfferPrint[];
 }
 
 /**
@@ -433,6 +436,8 @@ function diffAgainst(
     changed,
     citiesBefore,
     cities,
+    offers,
+    prints: seen,
   };
 }
 
@@ -453,6 +458,28 @@ class Directions {
     tos.add(to);
     this.list.push([from, to]);
   }
+}
+
+/**
+ * The offers of the feed in the diff's touched directions, not written by it, that the copy of the references finds
+ * suspect: a direction looked up by its codes (no key made per offer), the offer by the key its print keeps.
+ */
+function suspectSiblings(view: ReferenceView, diff: Diff): NormalizedOffer[] {
+  const directions = new Map<string, Set<string>>();
+  for (const [from, to] of diff.change.touched) {
+    let tos = directions.get(from);
+    if (tos === undefined) directions.set(from, (tos = new Set()));
+    tos.add(to);
+  }
+  const written = new Set(diff.changed.map((c) => c.key));
+  const found: NormalizedOffer[] = [];
+  for (let i = 0; i < diff.offers.length; i++) {
+    const offer = diff.offers[i]!;
+    if (!directions.get(offer.from)?.has(offer.to)) continue;
+    const { key } = diff.prints[i]!;
+    if (!written.has(key) && view.suspect(key, offer.rate)) found.push(offer);
+  }
+  return found;
 }
 
 /** The stored rows after a diff was written. */
@@ -517,6 +544,8 @@ async function writeDiff(
     // The written offers that may be outliers by the process's copy of the references (all of them without one).
     const view = guard.references;
     const suspects = view === null ? [] : changed.filter((c) => view.suspect(c.key, c.offer.rate));
+    // And of the feed's other offers in the touched directions (a feed with cities) — unchanged, so stored as here.
+    const siblings = view === null || others === 'none' ? [] : suspectSiblings(view, diff);
     values.push(
       guard.now,
       guard.band,
@@ -525,7 +554,14 @@ async function writeDiff(
       textArray(suspects.map((c) => c.offer.to)),
       textArray(suspects.map((c) => c.offer.city ?? '')),
     );
-    if (others !== 'none') values.push(textArray(touched.map((d) => d[0])), textArray(touched.map((d) => d[1])));
+    if (others !== 'none')
+      values.push(
+        textArray(touched.map((d) => d[0])),
+        textArray(touched.map((d) => d[1])),
+        textArray(siblings.map((o) => o.from)),
+        textArray(siblings.map((o) => o.to)),
+        textArray(siblings.map((o) => o.city ?? '')),
+      );
   }
   const statement = writeSqlOf(staged, others);
   const parameters = [
@@ -673,7 +709,8 @@ type GuardOthers = null | 'none' | 'probes' | 'feed';
  * deletes by key ($4–$6), updates and inserts from `updates` and `inserts` (each a FROM item `c` with the
  * columns of rowsFrom). Offers are found by primary key, each part planned for its own rows. With `guard`
  * (parameters from `first`: now, the band, the version of the writer's copy of the references and the written
- * offers it found suspect — from, to, city — and for other offers the touched directions' froms and tos), the
+ * offers it found suspect — from, to, city — and for other offers the touched directions' froms and tos and the
+ * other offers it found suspect — from, to, city), the
  * rate guard's candidates too, as one json value (writtenCandidatesSql): no statement, no probe of its own; and
  * the references' version the statement saw.
  */
@@ -719,6 +756,7 @@ SELECT (SELECT version::text FROM bumped) AS version, (SELECT count(*) FROM gone
          suspects: { froms: `$${first + 3}`, tos: `$${first + 4}`, cities: `$${first + 5}` },
          froms: `$${first + 6}`,
          tos: `$${first + 7}`,
+         siblings: { froms: `$${first + 8}`, tos: `$${first + 9}`, cities: `$${first + 10}` },
          others: guard,
        })}) g WHERE EXISTS (SELECT FROM current)) AS candidates,
        (SELECT version::text FROM direction_references_version) AS references_version`
