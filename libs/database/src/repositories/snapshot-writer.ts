@@ -256,6 +256,8 @@ interface Diff {
   /** The stored rows with a city, before and after the diff. */
   citiesBefore: number;
   cities: number;
+  /** The directions of `change.touched`, to look up. */
+  directions: Directions;
   /** The offers diffed, and their prints (the same order): every offer of the feed after the write. */
   offers: readonly NormalizedOffer[];
   prints: readonly OfferPrint[];
@@ -436,6 +438,7 @@ function diffAgainst(
     changed,
     citiesBefore,
     cities,
+    directions: touched,
     offers,
     prints: seen,
   };
@@ -458,6 +461,10 @@ class Directions {
     tos.add(to);
     this.list.push([from, to]);
   }
+
+  has(from: string, to: string): boolean {
+    return this.byFrom.get(from)?.has(to) ?? false;
+  }
 }
 
 /**
@@ -465,17 +472,11 @@ class Directions {
  * suspect: a direction looked up by its codes (no key made per offer), the offer by the key its print keeps.
  */
 function suspectSiblings(view: ReferenceView, diff: Diff): NormalizedOffer[] {
-  const directions = new Map<string, Set<string>>();
-  for (const [from, to] of diff.change.touched) {
-    let tos = directions.get(from);
-    if (tos === undefined) directions.set(from, (tos = new Set()));
-    tos.add(to);
-  }
   const written = new Set(diff.changed.map((c) => c.key));
   const found: NormalizedOffer[] = [];
   for (let i = 0; i < diff.offers.length; i++) {
     const offer = diff.offers[i]!;
-    if (!directions.get(offer.from)?.has(offer.to)) continue;
+    if (!diff.directions.has(offer.from, offer.to)) continue;
     const { key } = diff.prints[i]!;
     if (!written.has(key) && view.suspect(key, offer.rate)) found.push(offer);
   }
