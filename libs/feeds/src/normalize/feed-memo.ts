@@ -2,7 +2,7 @@ import type { FeedFormatSetting, NormalizedOffer } from '@app/domain';
 import { BodyEncoding, decodeRange } from '../decode/decode-body';
 import { MAX_FEED_ITEMS } from '../readers/feed-reader';
 import { pickFormat } from '../readers/pick-reader';
-import { scanXmlItem, scanXmlOpening } from '../readers/xml-fast-scanner';
+import { FAST_PATH_REFUSED, scanXmlItem, scanXmlOpening } from '../readers/xml-fast-scanner';
 import { CodeResolver } from './code-resolver';
 import type { NormalizationContext } from './normalization-context';
 import {
@@ -372,10 +372,12 @@ const MAX_OPENING_BYTES = 2048;
  * decoded, read nor normalized — its outcome is replayed (the same offer objects; they are never
  * changed). Only what the cold path needs to decide is decoded: the head `pickFormat` looks at, the
  * opening up to the first `<item>`, and the items the memo does not know. Null when the body is not
- * one the XML fast path accepts whole (then the caller empties the memo and reads the body cold, which
- * gives the report): the answer is given only when it is, part for part, what `decodeBody`, `readFeed`
- * and `normalizeItems` give (see scanXmlFeed: the pass is its parts in a row; for a splittable
- * encoding, the text of a range between ASCII bytes is the text of those bytes alone).
+ * one this pass takes, and FAST_PATH_REFUSED when the fast path refuses a part of it — the opening, an
+ * item, what lies between or after them — and so the whole (scanXmlFeed: the pass is its parts in a row):
+ * either way the caller empties the memo and reads the body cold, which gives the report; after a
+ * refusal, with the reference reader alone. The answer is given only when it is, part for part, what
+ * `decodeBody`, `readFeed` and `normalizeItems` give (for a splittable encoding, the text of a range
+ * between ASCII bytes is the text of those bytes alone).
  */
 export function readXmlWithMemo(
   body: Uint8Array,
@@ -383,13 +385,13 @@ export function readXmlWithMemo(
   format: FeedFormatSetting,
   context: NormalizationContext,
   memo: FeedMemo,
-): MemoRead | null {
+): MemoRead | typeof FAST_PATH_REFUSED | null {
   if (!encoding.splittable || format === 'json' || format === 'txt') return null;
   memo.keepFor(context, format, encoding.encoding);
   const read = readItems(body, encoding, format, context, memo);
-  if (read === null) {
+  if (read === null || read === FAST_PATH_REFUSED) {
     memo.clear();
-    return null;
+    return read;
   }
   if (memo.isOtherDialect(read.dialect)) {
     // Outcomes do not depend on the dialect, but a memo is only ever used for the feed it was made for.
@@ -426,14 +428,17 @@ interface ItemsRead {
   made: MemoEntry[];
 }
 
-/** The pass over the bytes: this poll's entries in order (new ones made), or null to leave it to the cold path. */
+/**
+ * The pass over the bytes: this poll's entries in order (new ones made); null to leave the body to the cold
+ * path, FAST_PATH_REFUSED where the fast path refuses a part of it.
+ */
 function readItems(
   bytes: Uint8Array,
   encoding: BodyEncoding,
   format: FeedFormatSetting,
   context: NormalizationContext,
   memo: FeedMemo,
-): ItemsRead | null {
+): ItemsRead | typeof FAST_PATH_REFUSED | null {
   const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = body.length;
   // decodeBody's text starts at the offset (a BOM); readFeed trims its start: ASCII whitespace here, then `<`.
@@ -454,7 +459,7 @@ function readItems(
   const first = body.indexOf(ITEM_OPEN, trimmed);
   if (first === -1 || first - trimmed > MAX_OPENING_BYTES || first > headEnd) return null;
   const opening = scanXmlOpening(decodeRange(body, encoding, trimmed, first));
-  if (opening === null) return null;
+  if (opening === null) return FAST_PATH_REFUSED;
   const eref11 = opening.eref11;
 
   const { order: last, starts: lastStarts, ends: lastEnds, kept, hasEref11: lastHasEref11 } = memo;
@@ -506,7 +511,8 @@ function readItems(
       }
     }
     if (matched > 0) {
-      if (order.length + matched > MAX_FEED_ITEMS) return null;
+      // More items than a feed may have: the whole pass refuses them too (the reference reports it).
+      if (order.length + matched > MAX_FEED_ITEMS) return FAST_PATH_REFUSED;
       const from = lastStarts[next]!;
       const end = next + matched;
       // The entries are not looked at here (replay marks them seen): only their places are copied.
@@ -520,17 +526,17 @@ function readItems(
       p += lastEnds[end - 1]! - from;
       next = end;
     } else {
-      if (order.length >= MAX_FEED_ITEMS) return null;
+      if (order.length >= MAX_FEED_ITEMS) return FAST_PATH_REFUSED;
       tryRun = true;
       const close = body.indexOf(ITEM_CLOSE, p + 6);
-      if (close === -1) return null;
+      if (close === -1) return FAST_PATH_REFUSED;
       const hash = itemHash(bodyView, p, close + 7);
       let entry = memo.find(body, p, close + 7, hash);
       if (entry === undefined) {
         const key = body.toString('latin1', p, close + 7);
         const text = encoding.ascii ? key : decodeRange(body, encoding, p, close + 7);
         const scanned = scanXmlItem(text);
-        if (scanned === null) return null;
+        if (scanned === null) return FAST_PATH_REFUSED;
         const outcome = itemOutcome(scanned.item, codes, context.cities);
         // One literal, one object shape for every entry: the replay loop reads them monomorphically.
         entry = {
@@ -564,10 +570,10 @@ function readItems(
     }
     while (isXmlSpace(body[p])) p++;
     if (bytesAt(body, p, ITEM_OPEN)) continue;
-    if (!bytesAt(body, p, ROOT_CLOSE)) return null;
+    if (!bytesAt(body, p, ROOT_CLOSE)) return FAST_PATH_REFUSED;
     p += ROOT_CLOSE.length;
     while (isXmlSpace(body[p])) p++;
-    if (p !== n) return null;
+    if (p !== n) return FAST_PATH_REFUSED;
     const dialect = eref11 || hasEref11 ? 'xml-eref-1.1' : 'xml';
     return { order, starts, ends, hasEref11, dialect, added, made };
   }

@@ -25,6 +25,13 @@ const DQUOTE = 34;
 const SQUOTE = 39;
 const CLOSE_BRACKET = 93;
 
+/**
+ * What a reader of a body answers when the fast path refused (a part of) it: the body goes to the reference
+ * reader alone, not to another fast pass over the same bytes (they all refuse what one refuses — scanXmlFeed,
+ * scanXmlPiecesEach — and a hostile feed would pay for each).
+ */
+export const FAST_PATH_REFUSED = 'refused by the fast path';
+
 /** Thrown inside the scanner when a document is not one it is sure of; caught at its entry. */
 const REFUSED = new Error('refused by the XML fast path');
 

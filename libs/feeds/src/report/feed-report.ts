@@ -6,7 +6,7 @@ import { FeedNormalizer, NormalizationResult, normalizeItems, RejectedItem } fro
 import type { NormalizationContext } from '../normalize/normalization-context';
 import { FeedDialect, MAX_FEED_ITEMS } from '../readers/feed-reader';
 import { maintenanceNotice, pickFormat, readAs } from '../readers/pick-reader';
-import { PIECE_BYTES, scanXmlFeedEach, scanXmlPiecesEach } from '../readers/xml-fast-scanner';
+import { FAST_PATH_REFUSED, PIECE_BYTES, scanXmlFeedEach, scanXmlPiecesEach } from '../readers/xml-fast-scanner';
 import { XmlFeedReader } from '../readers/xml-feed.reader';
 import type { RawFeedItem } from '../raw-item';
 
@@ -52,10 +52,13 @@ export function checkFeed(body: Uint8Array, options: CheckOptions, context: Norm
 
 function readAndNormalize(body: Uint8Array, options: CheckOptions, context: NormalizationContext): FeedReport {
   const encoding = bodyEncoding(body, options.contentType);
-  const { memo, referenceOnly = false } = options;
-  if (memo !== undefined && !referenceOnly) {
+  const { memo } = options;
+  // Whether a fast pass may still read the body: none after one refused it (the others refuse it too).
+  let fast = options.referenceOnly !== true;
+  if (memo !== undefined && fast) {
     const memoised = readXmlWithMemo(body, encoding, options.format, context, memo);
-    if (memoised !== null) {
+    if (memoised === FAST_PATH_REFUSED) fast = false;
+    else if (memoised !== null) {
       const { normalized } = memoised;
       return itemsReport(
         'xml',
@@ -68,15 +71,16 @@ function readAndNormalize(body: Uint8Array, options: CheckOptions, context: Norm
     // Not an XML feed the fast path reads whole: the full path, and the memo starts again next time.
     memo.clear();
   }
-  if (!referenceOnly) {
+  if (fast) {
     const pieces = readXmlInPieces(body, encoding, options.format, context);
-    if (pieces !== null) return pieces;
+    if (pieces === FAST_PATH_REFUSED) fast = false;
+    else if (pieces !== null) return pieces;
   }
   const decoded = { text: decodeRange(body, encoding, encoding.offset, body.length), warnings: encoding.warnings };
   const picked = pickFormat(decoded.text, options.format);
-  if (!('kind' in picked) && picked.format === 'xml' && !referenceOnly) {
-    const fast = fastXmlReport((onItem) => scanXmlFeedEach(picked.body, onItem), decoded.warnings, context);
-    if (fast !== null) return fast;
+  if (!('kind' in picked) && picked.format === 'xml' && fast) {
+    const whole = fastXmlReport((onItem) => scanXmlFeedEach(picked.body, onItem), decoded.warnings, context);
+    if (whole !== FAST_PATH_REFUSED) return whole;
   }
   // readFeed, from what pickFormat decided (XML the fast path refused: the reference reader).
   const read =
@@ -108,15 +112,16 @@ const LEAD_BYTES = 4 * 1024;
 /**
  * The fast path's read of a large ASCII XML body in pieces of about PIECE_BYTES (scanXmlPiecesEach), never as
  * one string: the same report as the whole-text path, which pickFormat's look at the head decides is an XML
- * feed's exactly when it decides so of the whole text. Null for a body this does not take (not ASCII XML, small
- * enough to read whole, or refused by the fast path): the whole-text path reads it.
+ * feed's exactly when it decides so of the whole text. Null for a body this does not take (not ASCII XML, or
+ * small enough to read whole): the whole-text path reads it; FAST_PATH_REFUSED when the fast path refuses it
+ * (as it refuses the whole text: scanXmlPiecesEach).
  */
 export function readXmlInPieces(
   body: Uint8Array,
   encoding: BodyEncoding,
   format: FeedFormatSetting,
   context: NormalizationContext,
-): FeedReport | null {
+): FeedReport | typeof FAST_PATH_REFUSED | null {
   const headEnd = encoding.offset + HEAD_BYTES;
   if (!encoding.ascii || body.length <= headEnd + PIECE_BYTES || format === 'json' || format === 'txt') return null;
   const head = decodeRange(body, encoding, encoding.offset, headEnd);
@@ -134,20 +139,20 @@ export function readXmlInPieces(
 
 /**
  * The report of the common XML shape, each item normalized as the fast path's `scan` reads it (into one reused
- * object); null when the fast path refuses the body.
+ * object); FAST_PATH_REFUSED when the fast path refuses the body.
  */
 function fastXmlReport(
   scan: (onItem: (item: RawFeedItem) => void) => FeedDialect | null,
   warnings: readonly string[],
   context: NormalizationContext,
-): FeedReport | null {
+): FeedReport | typeof FAST_PATH_REFUSED {
   const normalizer = new FeedNormalizer(context, MAX_FEED_ITEMS);
   let items = 0;
   const dialect = scan((item) => {
     items++;
     normalizer.add(item);
   });
-  if (dialect === null) return null;
+  if (dialect === null) return FAST_PATH_REFUSED;
   const result = normalizer.result();
   return itemsReport('xml', dialect, items, [...warnings, ...result.warnings], result);
 }
