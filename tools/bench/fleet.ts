@@ -44,6 +44,8 @@ export interface Fleet {
   /** Each worker's health and metrics port (`/metrics`). */
   workers: string[];
   db: Client;
+  /** The scratch database's URL (for more connections than `db`). */
+  dbUrl: string;
   feeds: Array<{ slug: string; url: string }>;
   processes: Array<{ name: string; child: ChildProcess }>;
   /**
@@ -189,6 +191,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       api,
       workers: Array.from({ length: options.workers }, (_, w) => `http://127.0.0.1:${apiPort + 1 + w}`),
       db,
+      dbUrl: dbUrl.toString(),
       feeds,
       processes,
       stop,

@@ -28,7 +28,9 @@
  * Where pg_stat_statements can be created in the scratch database, each probe also prints its 10
  * statements with the most execution time (per poll) in the measured window (a difference of two
  * snapshots: a reset would leave this database's entries the least used, the first evicted when other
- * databases fill pg_stat_statements).
+ * databases fill pg_stat_statements). Those times are wall-clock, and grow with the wait for a core on a
+ * saturated machine; so each probe also prints PostgreSQL's CPU by statement (PgCpuSampler: every backend's
+ * CPU time read every 200 ms and charged to the statement it showed), which needs no extension.
  *
  * With `--profile`, the workers and the simulator run under the V8 CPU profiler and the run ends with
  * where their CPU time went (by area and by function; the raw `.cpuprofile` files stay in
@@ -40,6 +42,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { printProfileSummary, summarizeProfiles } from './cpu-profile';
+import { CpuByLabel, PgCpuSampler } from './pg-cpu-by-statement';
 import { cpuSeconds, cpuSecondsWithReaped, machineBusySeconds, peakRssMb } from './process-stats';
 import { writeResults } from './bench-kit';
 import { Fleet, FLEET_LOGS, startFleet } from './fleet';
@@ -150,6 +153,8 @@ interface ProbeResult {
   databaseSize: string | undefined;
   /** The statements with the most execution time in the window (pg_stat_statements), when available. */
   statements: { evictions: number; top: Statement[] } | null;
+  /** PostgreSQL's CPU in the window by what each process ran (PgCpuSampler), when it could be sampled. */
+  pgCpu: { seconds: number; top: CpuByLabel[] } | null;
   met: boolean;
   loadAverage: string;
 }
@@ -271,6 +276,11 @@ async function measure(
   const redisPids = pids('redis-server');
   const redisCpu = () => redisPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   const redisCpuStart = redisCpu();
+  const pgSampler = new PgCpuSampler(fleet.dbUrl);
+  const sampling = await pgSampler.start().then(
+    () => true,
+    () => false,
+  );
   const startedAt = Date.now();
   const endAt = startedAt + windowMs;
   const served = new Map<string, number>();
@@ -312,6 +322,7 @@ async function measure(
     await sleep(1000);
   }
   const elapsed = (Date.now() - startedAt) / 1000;
+  const pgCpu = sampling ? await pgSampler.stop() : null;
   const cpuEnd = new Map(fleet.processes.map(({ name, child }) => [name, cpuSeconds(child.pid!)]));
   const pgCpuSeconds = pgCpuAt() - pgCpuStart;
   const machineSeconds = machineBusySeconds() - machineStart;
@@ -398,6 +409,7 @@ async function measure(
     processes: cpu,
     databaseSize: size.rows[0]?.size,
     statements,
+    pgCpu,
     // A window without a single staleness sample proves nothing about staleness: not met.
     met: !stoppedEarly && completedShare >= COMPLETED_SHARE && p99 <= interval + 5,
     loadAverage: loadAverage(),
@@ -582,6 +594,13 @@ function printProbe(result: ProbeResult): void {
       console.log(
         `    ${st.msPerPoll.toFixed(2).padStart(8)}  ${st.callsPerPoll.toFixed(2).padStart(10)}  ${st.meanMs.toFixed(2).padStart(8)}  ${st.blocksPerPoll.toFixed(0).padStart(11)}  ${st.query.slice(0, 120)}`,
       );
+  }
+  if (result.pgCpu) {
+    console.log(
+      `  PostgreSQL's CPU by statement (${result.pgCpu.seconds.toFixed(1)} s in all; each process's CPU time read every 200 ms and charged to the statement it showed — short ones blur into their neighbours)`,
+    );
+    for (const t of result.pgCpu.top)
+      console.log(`    ${(100 * t.share).toFixed(1).padStart(5)} %  ${t.seconds.toFixed(1).padStart(6)} s  ${t.label}`);
   }
   console.log(`  target (100 % polls, p99 staleness ≤ interval + 5 s): ${result.met ? 'met' : 'MISSED'}`);
 }

@@ -18,9 +18,9 @@ const RECORDER_LOCK = -2;
  * snapshots of such a market — a direction many of them share is computed once per batch. A paced drain
  * (HistoryRecorder: RECORDER_PACE) finds some tens of seconds of marks waiting, and takes them in one batch:
  * with a quarter of this (fifteen seconds) it took them in four, each deciding again the popular directions
- * the others did — bench:scale at 500 exchangers, two runs each: 64–77 % of polls done, the history 53–85 s
- * behind, PostgreSQL 77–89 % of a core; with this, 93–95 %, 5–26 s, 67–70 %. A batch holds at most this many
- * carried offers in the drain's process (a few tens of megabytes).
+ * the others did — bench:scale at 500 exchangers: 64–77 % of polls done, the history 53–85 s behind,
+ * PostgreSQL 77–89 % of a core (two runs); with this, 72–95 %, 5–26 s, 67–76 % (three). The drain's process
+ * holds the offers a batch's marks carry, one or a few a pair: tens of megabytes at this size.
  */
 export const DRAIN_MAX_PAIRS = 400_000;
 /**
