@@ -19,7 +19,7 @@ const RECORDER_LOCK = -2;
  * (HistoryRecorder: RECORDER_PACE) finds some tens of seconds of marks waiting, and takes them in one batch:
  * with a quarter of this (fifteen seconds) it took them in four, each deciding again the popular directions
  * the others did — bench:scale at 500 exchangers: 64–77 % of polls done, the history 53–85 s behind,
- * PostgreSQL 77–89 % of a core (two runs); with this, 72–95 %, 5–26 s, 67–76 % (three). The drain's process
+ * PostgreSQL 77–89 % of a core (two runs); with this, 72–95 %, 5–27 s, 67–76 % (four). The drain's process
  * holds the offers a batch's marks carry, one or a few a pair: tens of megabytes at this size.
  */
 export const DRAIN_MAX_PAIRS = 400_000;
