@@ -3,7 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { FRESH_FEED_SQL } from '../freshness';
 import { offerKey } from '../offer-key';
 import { arrayElement } from '../sql-literals';
-import { decideByWriters, RecordedBest, WriterOffer } from './writers-decide';
+import { decideByWriters, PairMap, RecordedBest, WriterOffer } from './writers-decide';
 
 /** A direction as writes name it: (from, to). Its cities are recorded with it. */
 export type DirectionPair = readonly [string, string];
@@ -361,6 +361,17 @@ interface TakenRow {
 /** What a pair's latest mark of a writer carried: its feed's shown offers there then; null: nothing. */
 type Carried = { feed: number; offers: WriterOffer[] } | null;
 
+/**
+ * A pair a batch marks: the writers that touched it and what each one's latest mark carried (null: some write
+ * asked for every offer), and whether history has a row for it (`known`).
+ */
+interface PairWriters {
+  from: string;
+  to: string;
+  writers: Map<number, Carried> | null;
+  known: boolean;
+}
+
 async function drainBatch(
   client: PoolClient,
   at: Date | null,
@@ -371,7 +382,8 @@ async function drainBatch(
   const missedLate = await leaveWordOfMissed(client);
   // Each pair once, with the writers that touched it and what each one's latest mark carried (rows come in
   // id order, the order a feed's writes committed in); null: some write asked for every offer.
-  const writersOf = new Map<string, { from: string; to: string; writers: Map<number, Carried> | null }>();
+  const writersOf = new PairMap<PairWriters>();
+  const pairs: PairWriters[] = [];
   let marked = 0;
   let anyCarried = false;
   for (const row of rows) {
@@ -381,9 +393,11 @@ async function drainBatch(
     for (let i = 0; i < row.froms.length; i++) {
       const from = row.froms[i]!;
       const to = row.tos[i]!;
-      const key = `${from}\u001f${to}`;
-      let entry = writersOf.get(key);
-      if (!entry) writersOf.set(key, (entry = { from, to, writers: new Map() }));
+      let entry = writersOf.get(from, to);
+      if (!entry) {
+        writersOf.set(from, to, (entry = { from, to, writers: new Map(), known: false }));
+        pairs.push(entry);
+      }
       if (row.exchanger_id === null) entry.writers = null;
       else entry.writers?.set(row.exchanger_id, shown && { feed: row.feed_id!, offers: shown[i] ?? [] });
     }
@@ -391,12 +405,12 @@ async function drainBatch(
   const clock = await client.query<{ at: Date }>(`SELECT COALESCE($1::timestamptz, now()) AS at`, [at]);
   const stamp = clock.rows[0]!.at;
   const every: { froms: string[]; tos: string[] } = { froms: [], tos: [] };
-  const decidable: Array<{ from: string; to: string; writers: ReadonlyMap<number, Carried> }> = [];
-  for (const entry of writersOf.values()) {
+  const decidable: PairWriters[] = [];
+  for (const entry of pairs) {
     if (entry.writers === null) {
       every.froms.push(entry.from);
       every.tos.push(entry.to);
-    } else decidable.push({ from: entry.from, to: entry.to, writers: entry.writers });
+    } else decidable.push(entry);
   }
   let changes = 0;
   let carried = 0;
@@ -409,25 +423,25 @@ async function drainBatch(
       decidable.map((e) => e.from),
       decidable.map((e) => e.to),
     ]);
-    const known = new Set(recorded.map((r) => `${r.from}\u001f${r.to}`));
+    for (const r of recorded) {
+      const entry = writersOf.get(r.from, r.to);
+      if (entry) entry.known = true;
+    }
     // A writer's carried offers are its shown ones as long as the feed that carried them is still its only
     // shown feed: every later change of that feed's offers left a later mark (the writer's, or one for every
     // offer). Otherwise — an exchanger with several shown feeds, a feed hidden since, a mark that carried
     // nothing — its offers are looked up (WRITERS_OFFERS_SQL).
     const sole = anyCarried ? await soleShownFeeds(client) : new Map<number, number | null>();
-    const writers = new Map<string, ReadonlyMap<number, Carried>>();
     const mine: { froms: string[]; tos: string[]; writers: number[] } = { froms: [], tos: [], writers: [] };
     const offers: WriterOffer[] = [];
     for (const entry of decidable) {
-      const key = `${entry.from}\u001f${entry.to}`;
-      if (!known.has(key)) {
+      if (!entry.known) {
         every.froms.push(entry.from);
         every.tos.push(entry.to);
         computed++;
         continue;
       }
-      writers.set(key, entry.writers);
-      for (const [writer, shown] of entry.writers) {
+      for (const [writer, shown] of entry.writers!) {
         if (shown !== null && sole.get(writer) === shown.feed) {
           for (const offer of shown.offers) offers.push(offer);
           carried++;
@@ -446,7 +460,15 @@ async function drainBatch(
       ]);
       for (const offer of looked) offers.push(offer);
     }
-    const decided = decideByWriters(writers, offers, recorded);
+    // Only the pairs decided by their writers: a pair history has no row for is computed over every offer.
+    const decided = decideByWriters(
+      (from, to) => {
+        const entry = writersOf.get(from, to);
+        return entry?.known ? (entry.writers ?? undefined) : undefined;
+      },
+      offers,
+      recorded,
+    );
     for (const [from, to] of decided.redo) {
       every.froms.push(from);
       every.tos.push(to);
@@ -485,8 +507,8 @@ async function drainBatch(
       ran: true,
       writes: rows.length,
       marked,
-      pairs: writersOf.size,
-      byWriters: writersOf.size - computed,
+      pairs: pairs.length,
+      byWriters: pairs.length - computed,
       computed,
       carried,
       changes,

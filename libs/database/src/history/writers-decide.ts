@@ -45,40 +45,41 @@ export interface DecidedBest {
  * Rates are compared as exact decimals, as text (compareDecimalStrings: no decimal object per offer).
  */
 export function decideByWriters(
-  writers: ReadonlyMap<string, { has(writer: number): boolean }>,
+  writersOf: (from: string, to: string) => { has(writer: number): boolean } | undefined,
   offers: readonly WriterOffer[],
   recorded: readonly RecordedBest[],
 ): { own: DecidedBest[]; redo: Array<[string, string]> } {
-  const pairKey = (from: string, to: string) => `${from}\u001f${to}`;
-  const scopeKey = (from: string, to: string, city: string) => `${from}\u001f${to}\u001f${city}`;
-  // The writers' best per scope (and its exchanger), and each writer's own best per scope.
-  const best = new Map<string, { rate: string; holder: number }>();
-  const each = new Map<string, string>();
+  // The writers' best per scope (and its exchanger), and each writer's own best there: per pair, by from and
+  // then to, and per city — no key string built per offer (a drain decides hundreds of thousands of them).
+  const pairs = new PairMap<WritersPair>();
+  const redo: WritersPair[] = [];
+  const markRedo = (pair: WritersPair) => {
+    if (pair.redo) return;
+    pair.redo = true;
+    redo.push(pair);
+  };
+  const pairOf = (from: string, to: string) => {
+    let pair = pairs.get(from, to);
+    if (pair === undefined) pairs.set(from, to, (pair = new WritersPair(from, to)));
+    return pair;
+  };
   for (const offer of offers) {
-    for (const city of offer.city === '' ? [''] : ['', offer.city]) {
-      const scope = scopeKey(offer.from, offer.to, city);
-      const top = best.get(scope);
-      const cmp = top ? compare(offer.rate, top.rate) : 1;
-      if (cmp > 0 || (cmp === 0 && offer.exchangerId < top!.holder))
-        best.set(scope, { rate: offer.rate, holder: offer.exchangerId });
-      const mine = `${scope}\u001f${offer.exchangerId}`;
-      const own = each.get(mine);
-      if (own === undefined || compare(offer.rate, own) > 0) each.set(mine, offer.rate);
-    }
+    const pair = pairOf(offer.from, offer.to);
+    pair.add('', offer);
+    if (offer.city !== '') pair.add(offer.city, offer);
   }
-  const redo = new Map<string, [string, string]>();
-  const own: DecidedBest[] = [];
-  const seen = new Set<string>();
+  const own: Array<{ pair: WritersPair; decided: DecidedBest }> = [];
   for (const c of recorded) {
-    const scope = scopeKey(c.from, c.to, c.city);
-    seen.add(scope);
-    const m = best.get(scope);
+    const pair = pairs.get(c.from, c.to);
+    const m = pair?.scopes.get(c.city);
+    if (m !== undefined) m.seen = true;
     const rate = c.rate;
-    const wrote = c.holder !== null && (writers.get(pairKey(c.from, c.to))?.has(c.holder) ?? false);
-    const holderNow = wrote ? (each.get(`${scope}\u001f${c.holder}`) ?? null) : null;
+    const wrote = c.holder !== null && (writersOf(c.from, c.to)?.has(c.holder) ?? false);
+    const holderNow = wrote ? (m?.rateOf(c.holder!) ?? null) : null;
     const beats = m !== undefined && (rate === null || compare(m.rate, rate) > 0);
     if (wrote && rate !== null && (holderNow === null || compare(holderNow, rate) < 0) && !beats) {
-      redo.set(pairKey(c.from, c.to), [c.from, c.to]);
+      // A writer holds a scope it shows no longer (maybe nowhere in the pair), or lower.
+      markRedo(pair ?? pairOf(c.from, c.to));
       continue;
     }
     const newHolder =
@@ -89,20 +90,93 @@ export function decideByWriters(
       (!wrote || (holderNow !== null && compare(holderNow, rate) === 0));
     if (m && (beats || newHolder))
       own.push({
-        id: c.id,
-        from: c.from,
-        to: c.to,
-        city: c.city,
-        rate: m.rate,
-        holder: m.holder,
-        previous: c.rate,
-        moved: beats,
+        pair: pair!,
+        decided: {
+          id: c.id,
+          from: c.from,
+          to: c.to,
+          city: c.city,
+          rate: m.rate,
+          holder: m.holder,
+          previous: c.rate,
+          moved: beats,
+        },
       });
   }
   // A scope the writers show that history has no row for: the pair over every offer.
-  for (const offer of offers)
-    for (const city of offer.city === '' ? [''] : ['', offer.city])
-      if (!seen.has(scopeKey(offer.from, offer.to, city)))
-        redo.set(pairKey(offer.from, offer.to), [offer.from, offer.to]);
-  return { own: own.filter((o) => !redo.has(pairKey(o.from, o.to))), redo: [...redo.values()] };
+  for (const pair of pairs.values()) for (const scope of pair.scopes.values()) if (!scope.seen) markRedo(pair);
+  return {
+    own: own.filter((o) => !o.pair.redo).map((o) => o.decided),
+    redo: redo.map((pair) => [pair.from, pair.to]),
+  };
+}
+
+/** A scope's writers: their best rate and its exchanger, each writer's own best, and whether history has it. */
+class WritersScope {
+  seen = false;
+  /** Each writer's own best here, as exchanger and rate one after the other (a scope has a writer or a few). */
+  private readonly mine: Array<number | string>;
+
+  constructor(
+    public rate: string,
+    public holder: number,
+  ) {
+    this.mine = [holder, rate];
+  }
+
+  add(exchangerId: number, rate: string): void {
+    const cmp = compare(rate, this.rate);
+    if (cmp > 0 || (cmp === 0 && exchangerId < this.holder)) {
+      this.rate = rate;
+      this.holder = exchangerId;
+    }
+    for (let i = 0; i < this.mine.length; i += 2) {
+      if (this.mine[i] !== exchangerId) continue;
+      if (compare(rate, this.mine[i + 1] as string) > 0) this.mine[i + 1] = rate;
+      return;
+    }
+    this.mine.push(exchangerId, rate);
+  }
+
+  /** A writer's own best rate here, or null when it shows none. */
+  rateOf(exchangerId: number): string | null {
+    for (let i = 0; i < this.mine.length; i += 2) if (this.mine[i] === exchangerId) return this.mine[i + 1] as string;
+    return null;
+  }
+}
+
+/** A pair the writers show: its scopes (the pair overall, '', and each city) and whether it needs every offer. */
+class WritersPair {
+  readonly scopes = new Map<string, WritersScope>();
+  redo = false;
+
+  constructor(
+    readonly from: string,
+    readonly to: string,
+  ) {}
+
+  add(city: string, offer: WriterOffer): void {
+    const scope = this.scopes.get(city);
+    if (scope === undefined) this.scopes.set(city, new WritersScope(offer.rate, offer.exchangerId));
+    else scope.add(offer.exchangerId, offer.rate);
+  }
+}
+
+/** Values by a pair's from and then its to: two look-ups of strings the caller has, no key made of them. */
+export class PairMap<T> {
+  private readonly byFrom = new Map<string, Map<string, T>>();
+
+  get(from: string, to: string): T | undefined {
+    return this.byFrom.get(from)?.get(to);
+  }
+
+  set(from: string, to: string, value: T): void {
+    let byTo = this.byFrom.get(from);
+    if (byTo === undefined) this.byFrom.set(from, (byTo = new Map<string, T>()));
+    byTo.set(to, value);
+  }
+
+  *values(): IterableIterator<T> {
+    for (const byTo of this.byFrom.values()) yield* byTo.values();
+  }
 }
