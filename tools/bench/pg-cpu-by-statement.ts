@@ -74,8 +74,14 @@ export class PgCpuSampler {
     const client = new Client({ connectionString: this.url, application_name: 'bench pg-cpu sampler' });
     await client.connect();
     this.client = client;
-    this.self = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-    await this.readOnce();
+    try {
+      this.self = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      await this.readOnce();
+    } catch (error) {
+      // Not sampled: the connection is not left open for the rest of the run.
+      await client.end().catch(() => undefined);
+      throw error;
+    }
     this.timer = setInterval(() => {
       // A reading that takes longer than the period (a loaded machine) is not stacked with the next.
       this.reading ??= this.readOnce()
