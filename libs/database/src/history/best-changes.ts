@@ -383,7 +383,6 @@ async function drainBatch(
   // Each pair once, with the writers that touched it and what each one's latest mark carried (rows come in
   // id order, the order a feed's writes committed in); null: some write asked for every offer.
   const writersOf = new PairMap<PairWriters>();
-  const pairs: PairWriters[] = [];
   let marked = 0;
   let anyCarried = false;
   for (const row of rows) {
@@ -394,10 +393,7 @@ async function drainBatch(
       const from = row.froms[i]!;
       const to = row.tos[i]!;
       let entry = writersOf.get(from, to);
-      if (!entry) {
-        writersOf.set(from, to, (entry = { from, to, writers: new Map(), known: false }));
-        pairs.push(entry);
-      }
+      if (!entry) writersOf.set(from, to, (entry = { from, to, writers: new Map(), known: false }));
       if (row.exchanger_id === null) entry.writers = null;
       else entry.writers?.set(row.exchanger_id, shown && { feed: row.feed_id!, offers: shown[i] ?? [] });
     }
@@ -406,7 +402,7 @@ async function drainBatch(
   const stamp = clock.rows[0]!.at;
   const every: { froms: string[]; tos: string[] } = { froms: [], tos: [] };
   const decidable: PairWriters[] = [];
-  for (const entry of pairs) {
+  for (const entry of writersOf.values()) {
     if (entry.writers === null) {
       every.froms.push(entry.from);
       every.tos.push(entry.to);
@@ -460,15 +456,7 @@ async function drainBatch(
       ]);
       for (const offer of looked) offers.push(offer);
     }
-    // Only the pairs decided by their writers: a pair history has no row for is computed over every offer.
-    const decided = decideByWriters(
-      (from, to) => {
-        const entry = writersOf.get(from, to);
-        return entry?.known ? (entry.writers ?? undefined) : undefined;
-      },
-      offers,
-      recorded,
-    );
+    const decided = decideByWriters((from, to) => writersOf.get(from, to)?.writers ?? undefined, offers, recorded);
     for (const [from, to] of decided.redo) {
       every.froms.push(from);
       every.tos.push(to);
@@ -507,8 +495,8 @@ async function drainBatch(
       ran: true,
       writes: rows.length,
       marked,
-      pairs: pairs.length,
-      byWriters: pairs.length - computed,
+      pairs: writersOf.size,
+      byWriters: writersOf.size - computed,
       computed,
       carried,
       changes,

@@ -165,6 +165,8 @@ class WritersPair {
 /** Values by a pair's from and then its to: two look-ups of strings the caller has, no key made of them. */
 export class PairMap<T> {
   private readonly byFrom = new Map<string, Map<string, T>>();
+  /** Pairs held. */
+  size = 0;
 
   get(from: string, to: string): T | undefined {
     return this.byFrom.get(from)?.get(to);
@@ -173,6 +175,7 @@ export class PairMap<T> {
   set(from: string, to: string, value: T): void {
     let byTo = this.byFrom.get(from);
     if (byTo === undefined) this.byFrom.set(from, (byTo = new Map<string, T>()));
+    if (!byTo.has(to)) this.size++;
     byTo.set(to, value);
   }
 
