@@ -10,6 +10,20 @@ interface CpuProfile {
   }>;
   samples: number[];
   timeDeltas: number[];
+  /** When sampling began, in µs of the monotonic clock (CLOCK_MONOTONIC: `process.hrtime`'s, in every process). */
+  startTime: number;
+}
+
+/**
+ * Spans of time (µs of the monotonic clock, as `monotonicMicros()` reads it in any process of the machine) a summary
+ * keeps the samples of: a bench's measured windows, without the warm-up before them (at 500 exchangers the first
+ * snapshots normalize a million items, more than a two-minute window's polls).
+ */
+export type ProfileWindows = ReadonlyArray<readonly [fromUs: number, toUs: number]>;
+
+/** Now, in µs of the monotonic clock V8's profiles time their samples by. */
+export function monotonicMicros(): number {
+  return Number(process.hrtime.bigint() / 1000n);
 }
 
 export interface ProfileSummary {
@@ -37,9 +51,16 @@ export function areaOf(url: string, functionName: string): string {
 }
 
 /** Self time by area and by function of one profile. */
-export function summarizeProfile(profile: CpuProfile, top = 15): ProfileSummary {
+export function summarizeProfile(profile: CpuProfile, top = 15, windows: ProfileWindows | null = null): ProfileSummary {
   const selfUs = new Map<number, number>();
-  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  // A sample's time is the profile's start plus every delta up to its own; its delta is the time it stands for.
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (windows !== null && !windows.some(([from, to]) => at >= from && at <= to)) return;
+    selfUs.set(id, (selfUs.get(id) ?? 0) + delta);
+  });
   const byArea = new Map<string, number>();
   const byFunction = new Map<string, { area: string; us: number }>();
   let totalUs = 0;
@@ -67,11 +88,11 @@ export function summarizeProfile(profile: CpuProfile, top = 15): ProfileSummary 
   };
 }
 
-/** Summaries of every `.cpuprofile` in a folder, keyed by file name. */
-export function summarizeProfiles(dir: string): Record<string, ProfileSummary> {
+/** Summaries of every `.cpuprofile` in a folder, keyed by file name (of the samples in `windows`, when given). */
+export function summarizeProfiles(dir: string, windows: ProfileWindows | null = null): Record<string, ProfileSummary> {
   const out: Record<string, ProfileSummary> = {};
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
-    out[file] = summarizeProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile);
+    out[file] = summarizeProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, 15, windows);
   }
   return out;
 }

@@ -33,15 +33,16 @@
  * CPU time read every 200 ms and charged to the statement it showed), which needs no extension.
  *
  * With `--profile`, the workers and the simulator run under the V8 CPU profiler and the run ends with
- * where their CPU time went (by area and by function; the raw `.cpuprofile` files stay in
- * bench-results/profile-scale for Chrome DevTools).
+ * where their CPU time went in the measured window(s) (by area and by function; the samples of the warm-up and
+ * the settling are left out; the raw `.cpuprofile` files, whole, stay in bench-results/profile-scale for Chrome
+ * DevTools).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { printProfileSummary, summarizeProfiles } from './cpu-profile';
+import { monotonicMicros, printProfileSummary, ProfileWindows, summarizeProfiles } from './cpu-profile';
 import { CpuByLabel, PgCpuSampler } from './pg-cpu-by-statement';
 import { cpuSeconds, cpuSecondsWithReaped, machineBusySeconds, peakRssMb } from './process-stats';
 import { writeResults } from './bench-kit';
@@ -86,6 +87,8 @@ const SETTLE_INTERVALS = quick ? 1 : Number(values.settle);
 const PROCESSING = Number(values.processing);
 const ROOT = join(__dirname, '../../..');
 const PROFILE_DIR = join(ROOT, 'bench-results', 'profile-scale');
+/** Every probe's measured window: `--profile` summarizes the samples taken in them (the raw files keep all). */
+const measuredWindows: Array<ProfileWindows[number]> = [];
 /** Sampled directions: PER_EXCHANGER from each of the first SAMPLED_EXCHANGERS exchangers. */
 const SAMPLED_EXCHANGERS = 40;
 const PER_EXCHANGER = 5;
@@ -282,6 +285,7 @@ async function measure(
     () => false,
   );
   const startedAt = Date.now();
+  const windowFrom = monotonicMicros();
   const endAt = startedAt + windowMs;
   const served = new Map<string, number>();
   let stoppedEarly = false;
@@ -322,6 +326,7 @@ async function measure(
     await sleep(1000);
   }
   const elapsed = (Date.now() - startedAt) / 1000;
+  measuredWindows.push([windowFrom, monotonicMicros()]);
   const pgCpu = sampling ? await pgSampler.stop() : null;
   const cpuEnd = new Map(fleet.processes.map(({ name, child }) => [name, cpuSeconds(child.pid!)]));
   const pgCpuSeconds = pgCpuAt() - pgCpuStart;
@@ -812,7 +817,9 @@ async function run(): Promise<void> {
   const written = existsSync(PROFILE_DIR) ? readdirSync(PROFILE_DIR) : [];
   const missing = expected.filter((label) => !written.some((f) => f.startsWith(`${label}-`)));
   if (missing.length > 0) console.log(`\nno CPU profile from: ${missing.join(', ')} (killed, or crashed)`);
-  const summaries = summarizeProfiles(PROFILE_DIR);
+  // The measured windows' samples: the warm-up's first snapshots and the settling are not the market's cadence.
+  const summaries = summarizeProfiles(PROFILE_DIR, measuredWindows.length > 0 ? measuredWindows : null);
+  if (measuredWindows.length > 0) console.log('\nCPU profiles of the measured window(s) only');
   for (const [file, summary] of Object.entries(summaries))
     printProfileSummary(file.replace('.cpuprofile', ''), summary);
   console.log(
