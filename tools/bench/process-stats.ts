@@ -14,8 +14,16 @@ function statFields(pid: number): string[] | null {
 
 /** CPU seconds used so far by a process (user + system), from /proc. */
 export function cpuSeconds(pid: number): number {
+  const { user, system } = cpuTimes(pid);
+  return user + system;
+}
+
+/** CPU seconds used so far by a process in its own code (user) and in the kernel for it (system); 0 when gone. */
+export function cpuTimes(pid: number): { user: number; system: number } {
   const fields = statFields(pid);
-  return fields ? (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND : 0;
+  return fields
+    ? { user: Number(fields[11]) / TICKS_PER_SECOND, system: Number(fields[12]) / TICKS_PER_SECOND }
+    : { user: 0, system: 0 };
 }
 
 /**

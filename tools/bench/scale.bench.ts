@@ -44,7 +44,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { monotonicMicros, printProfileSummary, ProfileWindows, summarizeProfiles } from './cpu-profile';
 import { CpuByLabel, PgCpuSampler } from './pg-cpu-by-statement';
-import { cpuSeconds, cpuSecondsWithReaped, machineBusySeconds, peakRssMb } from './process-stats';
+import { cpuSeconds, cpuSecondsWithReaped, cpuTimes, machineBusySeconds, peakRssMb } from './process-stats';
 import { writeResults } from './bench-kit';
 import { Fleet, FLEET_LOGS, startFleet } from './fleet';
 
@@ -152,7 +152,16 @@ interface ProbeResult {
   workerCpuSeconds: number;
   /** Offers read and normalized per second of worker CPU (all workers together). */
   offersPerWorkerCore: number;
-  processes: Array<{ process: string; cpuPercent: number; peakRssMb: number }>;
+  /**
+   * Per process, its CPU as a share of one core and its peak memory; for the fleet's own processes also the share
+   * of that CPU spent in the kernel for them (sockets, mostly), `kernelShare`.
+   */
+  processes: Array<{ process: string; cpuPercent: number; peakRssMb: number; kernelShare?: number }>;
+  /**
+   * CPU per poll completed in the window, ms: all workers together, and all of PostgreSQL. Steadier than the share
+   * of polls done, which a saturated machine makes swing from run to run: the figure to compare two versions by.
+   */
+  cpuMsPerPoll: { workers: number; postgres: number };
   databaseSize: string | undefined;
   /** The statements with the most execution time in the window (pg_stat_statements), when available. */
   statements: { evictions: number; top: Statement[] } | null;
@@ -271,7 +280,7 @@ async function measure(
   // The CPU readings bracket the window exactly (`elapsed`): read after the awaits above and before those after
   // it — on a loaded machine a worker's /metrics answers in seconds, and CPU read around them counted that time
   // against the window's (a stopped run printed the machine at 271 % of two cores, which no window can be).
-  const cpuStart = new Map(fleet.processes.map(({ name, child }) => [name, cpuSeconds(child.pid!)]));
+  const cpuStart = new Map(fleet.processes.map(({ name, child }) => [name, cpuTimes(child.pid!)]));
   // All of PostgreSQL's processes, backends that end during the window included (cpuSecondsWithReaped).
   const pgCpuAt = () => pids('postgres').reduce((sum, pid) => sum + cpuSecondsWithReaped(pid), 0);
   const pgCpuStart = pgCpuAt();
@@ -328,18 +337,27 @@ async function measure(
   const elapsed = (Date.now() - startedAt) / 1000;
   measuredWindows.push([windowFrom, monotonicMicros()]);
   const pgCpu = sampling ? await pgSampler.stop() : null;
-  const cpuEnd = new Map(fleet.processes.map(({ name, child }) => [name, cpuSeconds(child.pid!)]));
+  const cpuEnd = new Map(fleet.processes.map(({ name, child }) => [name, cpuTimes(child.pid!)]));
+  /** A process's CPU seconds in the window: user and system. */
+  const used = (name: string) => {
+    const [start, end] = [cpuStart.get(name)!, cpuEnd.get(name)!];
+    return { user: end.user - start.user, system: end.system - start.system };
+  };
   const pgCpuSeconds = pgCpuAt() - pgCpuStart;
   const machineSeconds = machineBusySeconds() - machineStart;
   const redisSeconds = redisCpu() - redisCpuStart;
   const stagesAtEnd = stagesAtStart ? await pollStageTotals(fleet.workers).catch(() => null) : null;
   const backlogAtEnd = backlogAtStart ? await historyBacklog(fleet.workers).catch(() => null) : null;
-  const cpu = fleet.processes.map(({ name, child }) => ({
-    process: name,
-    cpuPercent: (100 * (cpuEnd.get(name)! - cpuStart.get(name)!)) / elapsed,
-    peakRssMb: peakRssMb(child.pid!),
-  }));
-  const workerCpuSeconds = workers.reduce((sum, { name }) => sum + cpuEnd.get(name)! - cpuStart.get(name)!, 0);
+  const cpu: ProbeResult['processes'] = fleet.processes.map(({ name, child }) => {
+    const { user, system } = used(name);
+    return {
+      process: name,
+      cpuPercent: (100 * (user + system)) / elapsed,
+      peakRssMb: peakRssMb(child.pid!),
+      kernelShare: system / Math.max(user + system, 1e-9),
+    };
+  });
+  const workerCpuSeconds = workers.reduce((sum, { name }) => sum + used(name).user + used(name).system, 0);
   cpu.push({ process: 'postgres (all)', cpuPercent: (100 * pgCpuSeconds) / elapsed, peakRssMb: NaN });
   cpu.push({
     process: 'redis',
@@ -411,6 +429,10 @@ async function measure(
     offersWrittenPerSecond: runs.rows.reduce((sum, r) => sum + Number(r.changes), 0) / elapsed,
     workerCpuSeconds,
     offersPerWorkerCore: offersPolled / Math.max(0.01, workerCpuSeconds),
+    cpuMsPerPoll: {
+      workers: (1000 * workerCpuSeconds) / Math.max(1, completed),
+      postgres: (1000 * pgCpuSeconds) / Math.max(1, completed),
+    },
     processes: cpu,
     databaseSize: size.rows[0]?.size,
     statements,
@@ -583,9 +605,12 @@ function printProbe(result: ProbeResult): void {
   console.log(
     `  offers per worker core        ${result.offersPerWorkerCore.toFixed(0)} /s (offers read + normalized per second of worker CPU; ${result.workerCpuSeconds.toFixed(0)} CPU s)`,
   );
+  console.log(
+    `  CPU per poll                  workers ${result.cpuMsPerPoll.workers.toFixed(1)} ms, PostgreSQL ${result.cpuMsPerPoll.postgres.toFixed(1)} ms (each poll completed in the window; the paced whole-market work included)`,
+  );
   for (const p of result.processes)
     console.log(
-      `  ${p.process.padEnd(28)} ${p.cpuPercent.toFixed(0).padStart(4)} % CPU   ${Number.isNaN(p.peakRssMb) ? '' : `${p.peakRssMb.toFixed(0)} MB peak`}`,
+      `  ${p.process.padEnd(28)} ${p.cpuPercent.toFixed(0).padStart(4)} % CPU   ${Number.isNaN(p.peakRssMb) ? '' : `${p.peakRssMb.toFixed(0)} MB peak`}${p.kernelShare === undefined ? '' : `   ${(100 * p.kernelShare).toFixed(0)} % of it in the kernel`}`,
     );
   console.log(`  database size                 ${result.databaseSize}`);
   if (result.statements) {
