@@ -357,7 +357,10 @@ async function measure(
       kernelShare: system / Math.max(user + system, 1e-9),
     };
   });
-  const workerCpuSeconds = workers.reduce((sum, { name }) => sum + used(name).user + used(name).system, 0);
+  const workerCpuSeconds = workers.reduce((sum, { name }) => {
+    const { user, system } = used(name);
+    return sum + user + system;
+  }, 0);
   cpu.push({ process: 'postgres (all)', cpuPercent: (100 * pgCpuSeconds) / elapsed, peakRssMb: NaN });
   cpu.push({
     process: 'redis',
