@@ -3,7 +3,8 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { FRESH_FEED_SQL } from '../freshness';
 import { offerKey } from '../offer-key';
 import { arrayElement } from '../sql-literals';
-import { decideByWriters, PairMap, RecordedBest, WriterOffer } from './writers-decide';
+import { PairMap } from '../pair-map';
+import { decideByWriters, RecordedBest, WriterOffer } from './writers-decide';
 
 /** A direction as writes name it: (from, to). Its cities are recorded with it. */
 export type DirectionPair = readonly [string, string];
@@ -98,25 +99,22 @@ export function markValues(
   const froms = new Array<string>(pairs.length);
   const tos = new Array<string>(pairs.length);
   // Each pair's ordinal, by from and then to: a write looks every offer of its feed up, without building a key.
-  const ordinal = carry === null ? null : new Map<string, Map<string, number>>();
+  const ordinal = carry === null ? null : new PairMap<number>();
   for (let i = 0; i < pairs.length; i++) {
     const [from, to] = pairs[i]!;
     froms[i] = arrayElement(from);
     tos[i] = arrayElement(to);
-    if (ordinal === null) continue;
-    let byTo = ordinal.get(from);
-    if (!byTo) ordinal.set(from, (byTo = new Map<string, number>()));
-    byTo.set(to, i + 1);
+    ordinal?.set(from, to, i + 1);
   }
   const marked = [exchangerId, `{${froms.join(',')}}`, `{${tos.join(',')}}`] as const;
   if (carry === null || ordinal === null) return [...marked, null, null, null, null];
   const shown: { pairs: number[]; cities: string[]; rates: string[] } = { pairs: [], cities: [], rates: [] };
   const heldPairs = pairsOf(carry.held);
   for (const offer of carry.offers) {
-    const n = ordinal.get(offer.from)?.get(offer.to);
+    const n = ordinal.get(offer.from, offer.to);
     if (n === undefined) continue;
     const city = offer.city ?? '';
-    if (heldPairs.get(offer.from)?.has(offer.to) && carry.held.has(offerKey(offer.from, offer.to, city))) continue;
+    if (heldPairs.has(offer.from, offer.to) && carry.held.has(offerKey(offer.from, offer.to, city))) continue;
     shown.pairs.push(n);
     shown.cities.push(arrayElement(city));
     shown.rates.push(offer.rate);
@@ -134,13 +132,11 @@ export function markValues(
  * The directions of a set of offer keys (offerKey), by from and then to: a write asks it of each of its offers
  * and builds a key only for those in a direction with a held offer (a few of a fully changed feed's 10,000).
  */
-function pairsOf(keys: ReadonlySet<string>): Map<string, Set<string>> {
-  const pairs = new Map<string, Set<string>>();
+function pairsOf(keys: ReadonlySet<string>): PairMap<true> {
+  const pairs = new PairMap<true>();
   for (const key of keys) {
     const [from, to] = key.split('\u001f') as [string, string];
-    let tos = pairs.get(from);
-    if (tos === undefined) pairs.set(from, (tos = new Set()));
-    tos.add(to);
+    pairs.set(from, to, true);
   }
   return pairs;
 }

@@ -1,4 +1,5 @@
 import { compareDecimalStrings as compare } from '@app/domain';
+import { PairMap } from '../pair-map';
 
 /** A writer's shown offer in a pair it wrote (WRITERS_OFFERS_SQL): rate as PostgreSQL's text. */
 export interface WriterOffer {
@@ -159,27 +160,5 @@ class WritersPair {
     const scope = this.scopes.get(city);
     if (scope === undefined) this.scopes.set(city, new WritersScope(offer.rate, offer.exchangerId));
     else scope.add(offer.exchangerId, offer.rate);
-  }
-}
-
-/** Values by a pair's from and then its to: two look-ups of strings the caller has, no key made of them. */
-export class PairMap<T> {
-  private readonly byFrom = new Map<string, Map<string, T>>();
-  /** Pairs held. */
-  size = 0;
-
-  get(from: string, to: string): T | undefined {
-    return this.byFrom.get(from)?.get(to);
-  }
-
-  set(from: string, to: string, value: T): void {
-    let byTo = this.byFrom.get(from);
-    if (byTo === undefined) this.byFrom.set(from, (byTo = new Map<string, T>()));
-    if (!byTo.has(to)) this.size++;
-    byTo.set(to, value);
-  }
-
-  *values(): IterableIterator<T> {
-    for (const byTo of this.byFrom.values()) yield* byTo.values();
   }
 }

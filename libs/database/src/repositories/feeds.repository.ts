@@ -19,6 +19,7 @@ import { Actor, auditedTransaction } from './audit.repository';
 import { assignments, rowsOf, unique } from './sql';
 import { integerLiteral } from '../sql-literals';
 import { executeOn } from '../session-statements';
+import { PairMap } from '../pair-map';
 
 export type { SnapshotChange };
 
@@ -501,15 +502,11 @@ export function mergeDirections(
 ): Array<[string, string]> {
   const all = [...a];
   if (b.length === 0) return all;
-  const extra = new Map<string, Set<string>>();
-  for (const [from, to] of b) {
-    let tos = extra.get(from);
-    if (tos === undefined) extra.set(from, (tos = new Set()));
-    tos.add(to);
-  }
-  for (const [from, to] of a) extra.get(from)?.delete(to);
-  // In b's order, each once: a direction leaves its set when it is taken.
-  for (const d of b) if (extra.get(d[0])?.delete(d[1])) all.push(d);
+  const extra = new PairMap<true>();
+  for (const [from, to] of b) extra.set(from, to, true);
+  for (const [from, to] of a) extra.delete(from, to);
+  // In b's order, each once: a direction leaves the map when it is taken.
+  for (const d of b) if (extra.delete(d[0], d[1])) all.push(d);
   return all;
 }
 

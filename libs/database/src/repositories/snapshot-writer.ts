@@ -4,6 +4,7 @@ import type { NormalizedOffer } from '@app/domain';
 import type { ReferenceView } from '../integrity/reference-cache';
 import { GUARD_PROBES_MAX, WRITTEN_COLUMNS, WrittenCandidate, writtenCandidatesSql } from '../integrity/rate-guard';
 import { offerKey } from '../offer-key';
+import { PairMap } from '../pair-map';
 import { executeOn } from '../session-statements';
 import { arrayElement, integerLiteral, textArray } from '../sql-literals';
 import { arrayLiteral, STAGED, stageOffers, StagedOffer } from './snapshot-writer-copy';
@@ -450,20 +451,16 @@ function diffAgainst(
  */
 class Directions {
   readonly list: Array<[string, string]> = [];
-  private readonly byFrom = new Map<string, Set<string>>();
+  private readonly seen = new PairMap<true>();
 
   add(from: string, to: string): void {
-    let tos = this.byFrom.get(from);
-    if (tos === undefined) {
-      tos = new Set();
-      this.byFrom.set(from, tos);
-    } else if (tos.has(to)) return;
-    tos.add(to);
+    if (this.seen.has(from, to)) return;
+    this.seen.set(from, to, true);
     this.list.push([from, to]);
   }
 
   has(from: string, to: string): boolean {
-    return this.byFrom.get(from)?.has(to) ?? false;
+    return this.seen.has(from, to);
   }
 }
 
